@@ -1,0 +1,274 @@
+//! The database handle every service uses: a SQLite file under the data dir, or the
+//! service's own schema in PostgreSQL when a `postgres://` URL is configured. Both are
+//! driven through sqlx's `Any` driver so that one store implementation, written in
+//! portable SQL with `$1` placeholders, runs on either.
+//!
+//! SQLite runs in WAL mode with `synchronous=FULL`, foreign keys on and a busy timeout,
+//! and has exactly one writer connection: SQLite serialises writers anyway, and a single
+//! writer means a deferred transaction that reads before it writes can never fail to
+//! upgrade its lock. Reads use a separate pool and run concurrently.
+
+mod migrate;
+
+pub use migrate::{Migration, MigrationError};
+
+use ordo_kernel::Secret;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// How to reach the databases; one `DbOptions` serves every service.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    /// Where SQLite files live when no URL is given.
+    pub data_dir: PathBuf,
+    /// `postgres://…` to use PostgreSQL; `None` for embedded SQLite.
+    pub url: Option<Secret<String>>,
+    /// Prepended to each service's schema name in PostgreSQL (`{prefix}_{service}`), so
+    /// several installations or tests can share one database.
+    pub schema_prefix: String,
+    /// Connections per service pool (PostgreSQL) or per read pool (SQLite).
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("unsupported database URL scheme (expected postgres://)")]
+    UnsupportedUrl,
+    #[error("invalid schema name `{0}`: use lowercase letters, digits and underscores")]
+    InvalidSchema(String),
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot connect to the {service} database: {source}")]
+    Connect {
+        service: String,
+        source: sqlx::Error,
+    },
+    #[error(transparent)]
+    Migration(#[from] MigrationError),
+}
+
+/// One service's database.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    service: String,
+    dialect: Dialect,
+    writer: AnyPool,
+    reader: AnyPool,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("service", &self.inner.service)
+            .field("dialect", &self.inner.dialect)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Db {
+    /// Opens (creating when absent) the database of `service`.
+    ///
+    /// # Errors
+    /// When the URL is not supported, the data dir cannot be created or the server refuses.
+    pub async fn connect(options: &DbOptions, service: &str) -> Result<Db, DbError> {
+        install_default_drivers();
+        match &options.url {
+            None => Self::connect_sqlite(options, service).await,
+            Some(url) if is_postgres(url.expose()) => {
+                Self::connect_postgres(options, url.expose(), service).await
+            }
+            Some(_) => Err(DbError::UnsupportedUrl),
+        }
+    }
+
+    async fn connect_sqlite(options: &DbOptions, service: &str) -> Result<Db, DbError> {
+        std::fs::create_dir_all(&options.data_dir).map_err(|source| DbError::DataDir {
+            path: options.data_dir.clone(),
+            source,
+        })?;
+        let path = options.data_dir.join(format!("{service}.db"));
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let connect_error = |source| DbError::Connect {
+            service: service.to_owned(),
+            source,
+        };
+        let pool = |max: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(options.acquire_timeout)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        conn.execute(sqlx::raw_sql(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                        ))
+                        .await
+                        .map(|_| ())
+                    })
+                })
+        };
+        let writer = pool(1).connect(&url).await.map_err(connect_error)?;
+        let reader = pool(options.max_connections.max(1))
+            .connect(&url)
+            .await
+            .map_err(connect_error)?;
+        Ok(Db::from_pools(service, Dialect::Sqlite, writer, reader))
+    }
+
+    async fn connect_postgres(
+        options: &DbOptions,
+        url: &str,
+        service: &str,
+    ) -> Result<Db, DbError> {
+        let schema = if options.schema_prefix.is_empty() {
+            service.to_owned()
+        } else {
+            format!("{}_{service}", options.schema_prefix)
+        };
+        if schema.is_empty()
+            || !schema
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            return Err(DbError::InvalidSchema(schema));
+        }
+        let connect_error = |source| DbError::Connect {
+            service: service.to_owned(),
+            source,
+        };
+        let set_path = format!("SET search_path TO {schema}");
+        let create = format!("CREATE SCHEMA IF NOT EXISTS {schema}");
+        let pool = AnyPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(options.acquire_timeout)
+            .after_connect(move |conn, _| {
+                let set_path = set_path.clone();
+                Box::pin(async move { conn.execute(set_path.as_str()).await.map(|_| ()) })
+            })
+            .connect(url)
+            .await
+            .map_err(connect_error)?;
+        // Concurrent starts may race to create the schema; IF NOT EXISTS is not atomic in
+        // PostgreSQL, so a unique violation here means another instance won.
+        if let Err(error) = pool.execute(create.as_str()).await {
+            if !is_unique_violation(&error) {
+                return Err(connect_error(error));
+            }
+        }
+        Ok(Db::from_pools(
+            service,
+            Dialect::Postgres,
+            pool.clone(),
+            pool,
+        ))
+    }
+
+    fn from_pools(service: &str, dialect: Dialect, writer: AnyPool, reader: AnyPool) -> Db {
+        Db {
+            inner: Arc::new(Inner {
+                service: service.to_owned(),
+                dialect,
+                writer,
+                reader,
+            }),
+        }
+    }
+
+    #[must_use]
+    pub fn service(&self) -> &str {
+        &self.inner.service
+    }
+
+    #[must_use]
+    pub fn dialect(&self) -> Dialect {
+        self.inner.dialect
+    }
+
+    /// The pool for reads outside a transaction.
+    #[must_use]
+    pub fn reader(&self) -> &AnyPool {
+        &self.inner.reader
+    }
+
+    /// Starts a write transaction.
+    ///
+    /// # Errors
+    /// When no connection can be acquired or `BEGIN` fails.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        self.inner.writer.begin().await
+    }
+
+    /// Whether the database answers; used by `/readyz`.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1")
+            .execute(&self.inner.reader)
+            .await
+            .is_ok()
+    }
+
+    /// Applies the migrations not applied yet, in order.
+    ///
+    /// # Errors
+    /// When a migration fails or an applied one was edited since.
+    pub async fn migrate(&self, migrations: &[Migration]) -> Result<(), DbError> {
+        migrate::run(self, migrations).await.map_err(DbError::from)
+    }
+
+    /// Publishes pool gauges (`db_pool_connections{service, pool, state}`).
+    pub fn record_pool_metrics(&self) {
+        let pools: &[(&str, &AnyPool)] = match self.inner.dialect {
+            Dialect::Sqlite => &[("writer", &self.inner.writer), ("reader", &self.inner.reader)],
+            Dialect::Postgres => &[("shared", &self.inner.writer)],
+        };
+        for (name, pool) in pools {
+            let size = pool.size();
+            let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
+            for (state, count) in [("idle", idle), ("busy", size.saturating_sub(idle))] {
+                metrics::gauge!(
+                    "db_pool_connections",
+                    "service" => self.inner.service.clone(),
+                    "pool" => *name,
+                    "state" => state
+                )
+                .set(f64::from(count));
+            }
+        }
+    }
+
+    /// Closes the pools, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        self.inner.writer.close().await;
+        self.inner.reader.close().await;
+    }
+}
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Whether the error is a unique-key violation (a duplicate).
+#[must_use]
+pub fn is_unique_violation(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .is_some_and(sqlx::error::DatabaseError::is_unique_violation)
+}

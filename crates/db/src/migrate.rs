@@ -1,0 +1,139 @@
+//! Migrations: numbered SQL files per dialect, applied in order in one transaction (all
+//! or nothing), recorded with a checksum so that an edited migration is caught rather
+//! than silently diverging between installations.
+
+use crate::{Db, Dialect};
+use sqlx::{Executor, Row};
+
+/// One migration, written once per dialect (`migrations/{sqlite,postgres}/NNNN_name.sql`).
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sqlite: &'static str,
+    pub postgres: &'static str,
+}
+
+/// `migration!(1, "0001_create_users")` embeds both dialects' files of the calling crate.
+#[macro_export]
+macro_rules! migration {
+    ($version:expr, $file:literal) => {
+        $crate::Migration {
+            version: $version,
+            name: $file,
+            sqlite: include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/migrations/sqlite/",
+                $file,
+                ".sql"
+            )),
+            postgres: include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/migrations/postgres/",
+                $file,
+                ".sql"
+            )),
+        }
+    };
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MigrationError {
+    #[error("migration {version} ({name}) of {service} failed: {source}")]
+    Failed {
+        service: String,
+        version: i64,
+        name: &'static str,
+        source: sqlx::Error,
+    },
+    #[error(
+        "migration {version} ({name}) of {service} was changed after it was applied; \
+         add a new migration instead"
+    )]
+    Changed {
+        service: String,
+        version: i64,
+        name: &'static str,
+    },
+    #[error("cannot read the migration history of {service}: {source}")]
+    History {
+        service: String,
+        source: sqlx::Error,
+    },
+}
+
+const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS ordo_migrations (
+    version BIGINT PRIMARY KEY,
+    name TEXT NOT NULL,
+    checksum TEXT NOT NULL,
+    applied_at BIGINT NOT NULL
+)";
+
+fn checksum(sql: &str) -> String {
+    ring::digest::digest(&ring::digest::SHA256, sql.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+pub(crate) async fn run(db: &Db, migrations: &[Migration]) -> Result<(), MigrationError> {
+    let service = db.service().to_owned();
+    let history_error = |source| MigrationError::History {
+        service: service.clone(),
+        source,
+    };
+    let mut tx = db.begin().await.map_err(history_error)?;
+    if db.dialect() == Dialect::Postgres {
+        // Instances starting together take turns; the lock ends with the transaction.
+        tx.execute("SELECT pg_advisory_xact_lock(7208459113)")
+            .await
+            .map_err(history_error)?;
+    }
+    tx.execute(CREATE_HISTORY).await.map_err(history_error)?;
+    let applied: Vec<(i64, String)> =
+        sqlx::query("SELECT version, checksum FROM ordo_migrations ORDER BY version")
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(history_error)?
+            .into_iter()
+            .map(|row| (row.get::<i64, _>(0), row.get::<String, _>(1)))
+            .collect();
+
+    for migration in migrations {
+        let sql = match db.dialect() {
+            Dialect::Sqlite => migration.sqlite,
+            Dialect::Postgres => migration.postgres,
+        };
+        let sum = checksum(sql);
+        if let Some((_, recorded)) = applied.iter().find(|(v, _)| *v == migration.version) {
+            if *recorded != sum {
+                return Err(MigrationError::Changed {
+                    service,
+                    version: migration.version,
+                    name: migration.name,
+                });
+            }
+            continue;
+        }
+        let failed = |source| MigrationError::Failed {
+            service: service.clone(),
+            version: migration.version,
+            name: migration.name,
+            source,
+        };
+        tx.execute(sqlx::raw_sql(sql)).await.map_err(failed)?;
+        sqlx::query(
+            "INSERT INTO ordo_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(migration.version)
+        .bind(migration.name)
+        .bind(sum)
+        .bind(ordo_kernel::time::to_millis(ordo_kernel::time::now()))
+        .execute(&mut *tx)
+        .await
+        .map_err(failed)?;
+        tracing::info!(service = %service, version = migration.version, name = migration.name, "migration applied");
+    }
+    tx.commit().await.map_err(history_error)
+}

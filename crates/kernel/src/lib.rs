@@ -1,0 +1,13 @@
+//! Vocabulary shared by every Ordo crate: ids, time, paging, roles and secrets.
+//! Pure: no I/O, no async, no framework types.
+
+pub mod id;
+pub mod paging;
+pub mod role;
+pub mod secret;
+pub mod time;
+
+pub use id::new_id;
+pub use paging::{Cursor, Page, PageRequest};
+pub use role::Role;
+pub use secret::Secret;
