@@ -9,6 +9,7 @@
 //! upgrade its lock. Reads use a separate pool and run concurrently.
 
 mod migrate;
+pub mod row;
 
 pub use migrate::{Migration, MigrationError};
 

@@ -6,8 +6,11 @@ pub mod paging;
 pub mod role;
 pub mod secret;
 pub mod time;
+pub mod trace;
+pub mod validation;
 
 pub use id::new_id;
 pub use paging::{Cursor, Page, PageRequest};
 pub use role::Role;
 pub use secret::Secret;
+pub use validation::{Violation, Violations};

@@ -1,0 +1,232 @@
+//! Authentication at the gateway: access tokens are EdDSA-signed JWTs whose public keys
+//! come from identity's JWKS. The verified caller reaches handlers through one extractor,
+//! `Caller`; role checks are `caller.require(...)`, object checks live in the use cases.
+
+use crate::problem::Problem;
+use axum::extract::{FromRequestParts, OptionalFromRequestParts, Request};
+use axum::http::{header, request::Parts};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use ordo_kernel::Role;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::{Arc, RwLock};
+use uuid::Uuid;
+
+/// The `typ` claim of access tokens; a token of any other type is refused.
+pub const ACCESS_TOKEN_TYPE: &str = "access";
+
+/// Clock skew tolerated on `exp` and `nbf`.
+pub const LEEWAY_SECONDS: u64 = 60;
+
+/// The claims of an access token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub aud: String,
+    pub sub: Uuid,
+    pub exp: i64,
+    pub nbf: i64,
+    pub iat: i64,
+    pub role: Role,
+    pub typ: String,
+}
+
+/// A public signing key as published in the JWKS (RFC 8037 OKP key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PublicJwk {
+    pub kty: String,
+    pub crv: String,
+    pub alg: String,
+    #[serde(rename = "use")]
+    pub use_: String,
+    pub kid: String,
+    /// The Ed25519 public key, base64url without padding.
+    pub x: String,
+}
+
+impl PublicJwk {
+    #[must_use]
+    pub fn ed25519(kid: String, x: String) -> Self {
+        PublicJwk {
+            kty: "OKP".into(),
+            crv: "Ed25519".into(),
+            alg: "EdDSA".into(),
+            use_: "sig".into(),
+            kid,
+            x,
+        }
+    }
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub user_id: Uuid,
+    pub role: Role,
+}
+
+impl Caller {
+    /// 403 unless the caller holds one of `roles`.
+    ///
+    /// # Errors
+    /// A 403 problem naming the roles allowed.
+    pub fn require(&self, roles: &[Role]) -> Result<(), Problem> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            Err(Problem::forbidden(format!(
+                "this action needs the role {}",
+                names.join(" or ")
+            )))
+        }
+    }
+
+    #[must_use]
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(|| Problem::unauthorized("this action needs a bearer token"))
+    }
+}
+
+impl<S: Send + Sync> OptionalFromRequestParts<S> for Caller {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Infallible> {
+        Ok(parts.extensions.get::<Caller>().cloned())
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TokenError {
+    #[error("the token is not a well-formed JWT")]
+    Malformed,
+    #[error("the token is not signed with EdDSA")]
+    Algorithm,
+    #[error("the token names no key or an unknown key")]
+    UnknownKey,
+    #[error("the token is invalid: {0}")]
+    Invalid(String),
+    #[error("the token is not an access token")]
+    WrongType,
+}
+
+/// Verifies access tokens against a set of public keys, with the algorithm pinned.
+pub struct Verifier {
+    keys: RwLock<HashMap<String, DecodingKey>>,
+    validation: Validation,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier").finish_non_exhaustive()
+    }
+}
+
+impl Verifier {
+    #[must_use]
+    pub fn new(issuer: &str, audience: &str) -> Self {
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[audience]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = LEEWAY_SECONDS;
+        Verifier {
+            keys: RwLock::new(HashMap::new()),
+            validation,
+        }
+    }
+
+    /// Replaces the trusted keys, e.g. after a rotation. Keys that do not decode are skipped.
+    pub fn replace_keys(&self, jwks: &[PublicJwk]) {
+        let keys = jwks
+            .iter()
+            .filter(|jwk| jwk.kty == "OKP" && jwk.crv == "Ed25519")
+            .filter_map(|jwk| match DecodingKey::from_ed_components(&jwk.x) {
+                Ok(key) => Some((jwk.kid.clone(), key)),
+                Err(error) => {
+                    tracing::warn!(kid = %jwk.kid, %error, "skipping an undecodable public key");
+                    None
+                }
+            })
+            .collect();
+        *self.keys.write().unwrap_or_else(std::sync::PoisonError::into_inner) = keys;
+    }
+
+    /// Checks signature, algorithm, `exp`, `nbf`, `iss`, `aud` and `typ`. An unknown `kid`
+    /// fails at once: keys are only ever learnt from identity, never fetched per token.
+    ///
+    /// # Errors
+    /// Why the token is not acceptable.
+    pub fn verify(&self, token: &str) -> Result<Caller, TokenError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
+        if header.alg != Algorithm::EdDSA {
+            return Err(TokenError::Algorithm);
+        }
+        let kid = header.kid.ok_or(TokenError::UnknownKey)?;
+        let claims = {
+            let keys = self
+                .keys
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let key = keys.get(&kid).ok_or(TokenError::UnknownKey)?;
+            jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation)
+                .map_err(|error| TokenError::Invalid(error.to_string()))?
+                .claims
+        };
+        if claims.typ != ACCESS_TOKEN_TYPE {
+            return Err(TokenError::WrongType);
+        }
+        Ok(Caller {
+            user_id: claims.sub,
+            role: claims.role,
+        })
+    }
+}
+
+/// Middleware: a request with an `Authorization` header must carry a valid bearer token
+/// (401 otherwise); its caller is put in the request for the `Caller` extractor. A request
+/// without the header goes on anonymously, and routes that need a caller refuse it.
+pub async fn authenticate(
+    axum::extract::State(verifier): axum::extract::State<Arc<Verifier>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if let Some(value) = request.headers().get(header::AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim);
+        let Some(token) = token else {
+            return Problem::unauthorized("use the Bearer scheme").into_response();
+        };
+        match verifier.verify(token) {
+            Ok(caller) => {
+                tracing::Span::current().record("user.id", tracing::field::display(caller.user_id));
+                request.extensions_mut().insert(caller);
+            }
+            Err(error) => {
+                tracing::debug!(%error, "bearer token refused");
+                return Problem::unauthorized("the bearer token is invalid or expired")
+                    .into_response();
+            }
+        }
+    }
+    next.run(request).await
+}

@@ -1,0 +1,233 @@
+//! Extractors whose every rejection is a problem+json: malformed JSON 400, wrong content
+//! type 415, body over the limit 413, unknown or invalid fields 422 naming the field.
+
+use crate::problem::{FieldError, Problem};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, OptionalFromRequest, Request};
+use axum::http::{StatusCode, header, request::Parts};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::convert::Infallible;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+/// A JSON body in, or a JSON body out.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Json<T>(pub T);
+
+impl<S, T> FromRequest<S> for Json<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !has_json_content_type(&req) {
+            return Err(Problem::unsupported_media_type(
+                "send the body as application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(body_rejection)?;
+        parse(&bytes).map(Json)
+    }
+}
+
+/// An optional body: a request without a `Content-Type` has none; one with it must be
+/// valid JSON like any other.
+impl<S, T> OptionalFromRequest<S> for Json<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        if req.headers().contains_key(header::CONTENT_TYPE) {
+            <Json<T> as FromRequest<S>>::from_request(req, state)
+                .await
+                .map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+fn has_json_content_type(req: &Request) -> bool {
+    let Some(value) = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+fn body_rejection(rejection: BytesRejection) -> Problem {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        Problem::payload_too_large("the request body is larger than this server accepts")
+    } else {
+        Problem::malformed("the request body could not be read")
+    }
+}
+
+/// Deserialises a JSON document, telling syntax errors (400) from field errors (422).
+///
+/// # Errors
+/// A problem naming what is wrong with the document.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => Problem::validation(vec![field_error(&path, &inner)]),
+            _ => Problem::malformed(format!("the body is not valid JSON: {inner}")),
+        }
+    })?;
+    deserializer
+        .end()
+        .map_err(|_| Problem::malformed("the body has trailing characters after the JSON document"))?;
+    Ok(value)
+}
+
+/// Names the field an error is about. The path already ends at an unknown field; for a
+/// missing field it ends at the object that lacks it, and serde gives the name in backticks.
+fn field_error(path: &str, error: &serde_json::Error) -> FieldError {
+    let message = error.to_string();
+    let message = message.split(" at line ").next().unwrap_or(&message);
+    let path = if path == "." { "" } else { path };
+    let quoted = |prefix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_owned)
+    };
+    if let Some(name) = quoted("unknown field `") {
+        let field = if path.is_empty() { name } else { path.to_owned() };
+        return FieldError::new(field, "unknown field");
+    }
+    if let Some(name) = quoted("missing field `") {
+        let field = if path.is_empty() { name } else { format!("{path}.{name}") };
+        return FieldError::new(field, "is required");
+    }
+    FieldError::new(if path.is_empty() { "body" } else { path }, message)
+}
+
+/// For `Option<Option<T>>` fields: absent is `None`, `null` is `Some(None)` (clear the
+/// value), anything else is `Some(Some(value))`. Use with `#[serde(default)]`.
+///
+/// # Errors
+/// When the value is neither null nor a `T`.
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// The client's address as seen on the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip()),
+        ))
+    }
+}
+
+/// Path parameters; an id that does not parse names no resource, so it is a 404.
+#[derive(Debug, Clone, Copy)]
+pub struct Path<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| Path(value))
+            .map_err(|rejection: PathRejection| {
+                tracing::debug!(%rejection, "path rejected");
+                Problem::not_found("no such resource")
+            })
+    }
+}
+
+/// Query parameters; invalid ones are 422.
+#[derive(Debug, Clone, Copy)]
+pub struct Query<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| Query(value))
+            .map_err(|rejection: QueryRejection| {
+                Problem::validation(vec![FieldError::new("query", rejection.body_text())])
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[expect(dead_code, reason = "only deserialised")]
+    struct Profile {
+        name: String,
+        age: u8,
+    }
+
+    #[test]
+    fn syntax_errors_are_400_and_field_errors_422_with_the_field() {
+        let malformed = parse::<Profile>(b"{\"name\": ").unwrap_err();
+        assert_eq!(malformed.status, 400);
+
+        let unknown = parse::<Profile>(br#"{"name":"a","age":3,"role":"admin"}"#).unwrap_err();
+        assert_eq!(unknown.status, 422);
+        assert_eq!(unknown.errors[0].field, "role");
+
+        let invalid = parse::<Profile>(br#"{"name":"a","age":-1}"#).unwrap_err();
+        assert_eq!(invalid.errors[0].field, "age");
+
+        let missing = parse::<Profile>(br#"{"name":"a"}"#).unwrap_err();
+        assert_eq!(missing.errors[0].field, "age");
+
+        let trailing = parse::<Profile>(br#"{"name":"a","age":1} x"#).unwrap_err();
+        assert_eq!(trailing.status, 400);
+    }
+}

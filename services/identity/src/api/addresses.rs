@@ -1,0 +1,167 @@
+use crate::app::Identity;
+use crate::domain::{Address, AddressChange, NewAddress};
+use axum::extract::State;
+use axum::http::StatusCode;
+use ordo_http::extract::nullable;
+use ordo_http::{Caller, Json, Path, Problem};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddressRequest {
+    label: Option<String>,
+    line1: String,
+    line2: Option<String>,
+    city: String,
+    postal_code: String,
+    /// ISO 3166-1 alpha-2.
+    country: String,
+    lat: f64,
+    lon: f64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddressPatch {
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    label: Option<Option<String>>,
+    line1: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    line2: Option<Option<String>>,
+    city: Option<String>,
+    postal_code: Option<String>,
+    country: Option<String>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AddressView {
+    id: Uuid,
+    label: Option<String>,
+    line1: String,
+    line2: Option<String>,
+    city: String,
+    postal_code: String,
+    country: String,
+    lat: f64,
+    lon: f64,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AddressList {
+    items: Vec<AddressView>,
+}
+
+impl From<Address> for AddressView {
+    fn from(a: Address) -> Self {
+        AddressView {
+            id: a.id,
+            label: a.label,
+            line1: a.line1,
+            line2: a.line2,
+            city: a.city,
+            postal_code: a.postal_code,
+            country: a.country,
+            lat: a.lat,
+            lon: a.lon,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+/// The caller's addresses (at most 50, so not paginated).
+#[utoipa::path(get, path = "/me/addresses", tag = "identity", security(("bearer" = [])),
+    responses((status = 200, description = "Own addresses, oldest first", body = AddressList)))]
+pub async fn list(
+    State(identity): State<Arc<Identity>>,
+    caller: Caller,
+) -> Result<Json<AddressList>, Problem> {
+    let items = identity.addresses(caller.user_id).await?;
+    Ok(Json(AddressList {
+        items: items.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Add an address.
+#[utoipa::path(post, path = "/me/addresses", tag = "identity", security(("bearer" = [])),
+    request_body = AddressRequest,
+    responses(
+        (status = 201, description = "The new address", body = AddressView),
+        (status = 409, description = "Too many addresses", body = Problem),
+        (status = 422, description = "Invalid fields", body = Problem),
+    ))]
+pub async fn create(
+    State(identity): State<Arc<Identity>>,
+    caller: Caller,
+    Json(body): Json<AddressRequest>,
+) -> Result<(StatusCode, Json<AddressView>), Problem> {
+    let new = NewAddress {
+        label: body.label,
+        line1: body.line1,
+        line2: body.line2,
+        city: body.city,
+        postal_code: body.postal_code,
+        country: body.country,
+        lat: body.lat,
+        lon: body.lon,
+    };
+    let address = identity.add_address(caller.user_id, new).await?;
+    Ok((StatusCode::CREATED, Json(address.into())))
+}
+
+/// Change an address.
+#[utoipa::path(patch, path = "/me/addresses/{id}", tag = "identity", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Address id")),
+    request_body = AddressPatch,
+    responses(
+        (status = 200, description = "The updated address", body = AddressView),
+        (status = 404, description = "Not one of the caller's addresses", body = Problem),
+        (status = 422, description = "Invalid fields", body = Problem),
+    ))]
+pub async fn update(
+    State(identity): State<Arc<Identity>>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Json(body): Json<AddressPatch>,
+) -> Result<Json<AddressView>, Problem> {
+    let change = AddressChange {
+        label: body.label,
+        line1: body.line1,
+        line2: body.line2,
+        city: body.city,
+        postal_code: body.postal_code,
+        country: body.country,
+        lat: body.lat,
+        lon: body.lon,
+    };
+    let address = identity.update_address(caller.user_id, id, change).await?;
+    Ok(Json(address.into()))
+}
+
+/// Delete an address.
+#[utoipa::path(delete, path = "/me/addresses/{id}", tag = "identity", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Address id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "Not one of the caller's addresses", body = Problem),
+    ))]
+pub async fn delete(
+    State(identity): State<Arc<Identity>>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, Problem> {
+    identity.delete_address(caller.user_id, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,142 @@
+use crate::app::{Identity, TokenPair};
+use crate::domain::Registration;
+use axum::extract::State;
+use axum::http::StatusCode;
+use ordo_http::auth::PublicJwk;
+use ordo_http::{Caller, ClientIp, Json, Problem};
+use ordo_kernel::Role;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use utoipa::ToSchema;
+
+use super::me::UserView;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    email: String,
+    /// At least 10 characters.
+    password: String,
+    name: String,
+    /// `customer` (default), `merchant` or `courier`; never `admin`.
+    role: Option<Role>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    email: String,
+    password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    refresh_token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogoutRequest {
+    /// The session to end; without it, every session of the caller ends.
+    refresh_token: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    access_token: String,
+    /// Always `Bearer`.
+    token_type: &'static str,
+    /// Seconds until the access token expires.
+    expires_in: u64,
+    refresh_token: String,
+}
+
+impl From<TokenPair> for TokenResponse {
+    fn from(pair: TokenPair) -> Self {
+        TokenResponse {
+            access_token: pair.access_token,
+            token_type: "Bearer",
+            expires_in: pair.expires_in,
+            refresh_token: pair.refresh_token,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Jwks {
+    keys: Vec<PublicJwk>,
+}
+
+/// Create an account.
+#[utoipa::path(post, path = "/auth/register", tag = "identity", request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "The new user", body = UserView),
+        (status = 409, description = "Email taken", body = Problem),
+        (status = 422, description = "Invalid fields", body = Problem),
+    ))]
+pub async fn register(
+    State(identity): State<Arc<Identity>>,
+    Json(body): Json<RegisterRequest>,
+) -> Result<(StatusCode, Json<UserView>), Problem> {
+    let registration = Registration::parse(&body.email, &body.password, &body.name, body.role)
+        .map_err(crate::app::AppError::Invalid)?;
+    let user = identity.register(registration).await?;
+    Ok((StatusCode::CREATED, Json(user.into())))
+}
+
+/// Exchange credentials for an access token and a refresh token.
+#[utoipa::path(post, path = "/auth/login", tag = "identity", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "A token pair", body = TokenResponse),
+        (status = 401, description = "Wrong email or password (always the same body)", body = Problem),
+        (status = 429, description = "Too many attempts", body = Problem),
+    ))]
+pub async fn login(
+    State(identity): State<Arc<Identity>>,
+    ClientIp(ip): ClientIp,
+    Json(body): Json<LoginRequest>,
+) -> Result<Json<TokenResponse>, Problem> {
+    let pair = identity.login(&body.email, &body.password, ip).await?;
+    Ok(Json(pair.into()))
+}
+
+/// Spend a refresh token for a new pair.
+#[utoipa::path(post, path = "/auth/refresh", tag = "identity", request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new token pair", body = TokenResponse),
+        (status = 401, description = "Invalid, expired or spent; a spent token revokes its family", body = Problem),
+    ))]
+pub async fn refresh(
+    State(identity): State<Arc<Identity>>,
+    Json(body): Json<RefreshRequest>,
+) -> Result<Json<TokenResponse>, Problem> {
+    let pair = identity.refresh(&body.refresh_token).await?;
+    Ok(Json(pair.into()))
+}
+
+/// End the session of a refresh token, or all of the caller's sessions.
+#[utoipa::path(post, path = "/auth/logout", tag = "identity", request_body(content = Option<LogoutRequest>),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 401, description = "No valid access token", body = Problem),
+    ))]
+pub async fn logout(
+    State(identity): State<Arc<Identity>>,
+    caller: Caller,
+    body: Option<Json<LogoutRequest>>,
+) -> Result<StatusCode, Problem> {
+    let token = body.and_then(|Json(body)| body.refresh_token);
+    identity.logout(caller.user_id, token.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The public keys that verify access tokens.
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "identity",
+    responses((status = 200, description = "JSON Web Key Set", body = Jwks)))]
+pub async fn jwks(State(identity): State<Arc<Identity>>) -> Json<Jwks> {
+    Json(Jwks {
+        keys: identity.keyring().jwks(),
+    })
+}

@@ -1,0 +1,35 @@
+//! Identity's HTTP interface: handlers translate HTTP to use cases and back.
+
+mod addresses;
+mod auth;
+mod error;
+mod me;
+mod users;
+
+use crate::app::Identity;
+use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Routes under `/api/v1`.
+pub fn router(identity: Arc<Identity>) -> OpenApiRouter {
+    OpenApiRouter::new()
+        .routes(routes!(auth::register))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::refresh))
+        .routes(routes!(auth::logout))
+        .routes(routes!(me::get_me, me::patch_me))
+        .routes(routes!(addresses::list, addresses::create))
+        .routes(routes!(addresses::update, addresses::delete))
+        .routes(routes!(users::get_user))
+        .routes(routes!(users::list_users))
+        .routes(routes!(users::patch_user))
+        .with_state(identity)
+}
+
+/// Routes at the root: the JWKS.
+pub fn well_known_router(identity: Arc<Identity>) -> OpenApiRouter {
+    OpenApiRouter::new()
+        .routes(routes!(auth::jwks))
+        .with_state(identity)
+}

@@ -1,0 +1,108 @@
+//! Identity's use cases, one file each. Every write runs in one transaction: load through
+//! `store`, decide in `domain`, save through `store`, commit.
+
+mod account;
+mod addresses;
+mod passwords;
+mod sessions;
+mod users;
+
+pub use passwords::PASSWORD_PARAMS;
+pub use sessions::TokenPair;
+pub use users::AccessChange;
+
+use crate::config::IdentityConfig;
+use crate::store::keyring::Keyring;
+use ordo_db::Db;
+use ordo_http::ratelimit::KeyedLimiter;
+use ordo_kernel::Violations;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Everything identity's use cases need.
+pub struct Identity {
+    db: Db,
+    keys: Arc<Keyring>,
+    config: IdentityConfig,
+    passwords: passwords::Passwords,
+    login_per_account: KeyedLimiter<String>,
+    login_per_ip: KeyedLimiter<IpAddr>,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity").field("db", &self.db).finish_non_exhaustive()
+    }
+}
+
+/// What a use case can answer besides success.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("invalid request: {0}")]
+    Invalid(Violations),
+    #[error("the email address is already registered")]
+    EmailTaken,
+    #[error("wrong email or password")]
+    InvalidCredentials,
+    #[error("the refresh token is invalid, expired or spent")]
+    InvalidRefreshToken,
+    #[error("too many attempts")]
+    RateLimited(Duration),
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        AppError::Unexpected(error.into())
+    }
+}
+
+impl From<Violations> for AppError {
+    fn from(violations: Violations) -> Self {
+        AppError::Invalid(violations)
+    }
+}
+
+impl Identity {
+    #[must_use]
+    pub fn new(db: Db, keys: Arc<Keyring>, config: IdentityConfig) -> Self {
+        Identity {
+            login_per_account: KeyedLimiter::new(config.login_per_account),
+            login_per_ip: KeyedLimiter::new(config.login_per_ip),
+            passwords: passwords::Passwords::new(),
+            db,
+            keys,
+            config,
+        }
+    }
+
+    #[must_use]
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    #[must_use]
+    pub fn keyring(&self) -> &Arc<Keyring> {
+        &self.keys
+    }
+
+    /// Periodic upkeep: forget expired refresh tokens and idle login limiters.
+    ///
+    /// # Errors
+    /// When the database refuses.
+    pub async fn housekeeping(&self) -> Result<u64, AppError> {
+        self.login_per_account.forget_idle();
+        self.login_per_ip.forget_idle();
+        let cutoff = ordo_kernel::time::now() - time::Duration::days(1);
+        let mut tx = self.db.begin().await?;
+        let deleted = crate::store::refresh_tokens::delete_expired(&mut *tx, cutoff).await?;
+        tx.commit().await?;
+        Ok(deleted)
+    }
+}

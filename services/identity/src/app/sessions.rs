@@ -1,0 +1,170 @@
+//! Login, refresh-token rotation and logout.
+//!
+//! A refresh token is 32 random bytes shown to the client once and stored only as its
+//! SHA-256. Each login starts a family; each refresh spends the presented token and issues
+//! the next one in the family. Presenting a spent token means it was copied: the whole
+//! family is revoked, so both the thief and the victim must log in again.
+
+use super::{AppError, Identity};
+use crate::domain::{Email, User};
+use crate::store::{refresh_tokens, users};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ordo_db::Tx;
+use ordo_http::auth::{ACCESS_TOKEN_TYPE, AccessClaims};
+use ring::rand::SecureRandom;
+use std::net::IpAddr;
+use tracing::instrument;
+use uuid::Uuid;
+
+/// Prefix of refresh tokens, so that secret scanners and people recognise them.
+const REFRESH_PREFIX: &str = "ordo_rt_";
+
+/// What a successful login or refresh returns.
+#[derive(Debug, Clone)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub expires_in: u64,
+    pub refresh_token: String,
+}
+
+fn hash_refresh(token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, token.as_bytes()))
+}
+
+impl Identity {
+    /// Checks the credentials and starts a session. Unknown email, wrong password and a
+    /// disabled account all answer `InvalidCredentials` after the same amount of work.
+    ///
+    /// # Errors
+    /// `RateLimited` past the login quotas, `InvalidCredentials` otherwise.
+    #[instrument(skip_all)]
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        client: IpAddr,
+    ) -> Result<TokenPair, AppError> {
+        let email = Email::parse(email).map_or_else(|_| email.trim().to_lowercase(), |e| e.as_str().to_owned());
+        self.login_per_ip.check(&client).map_err(AppError::RateLimited)?;
+        self.login_per_account
+            .check(&email)
+            .map_err(AppError::RateLimited)?;
+
+        let found = users::find_credentials(self.db.reader(), &email).await?;
+        let Some((user, hash)) = found else {
+            self.passwords.verify_unknown(password.to_owned()).await?;
+            return Err(AppError::InvalidCredentials);
+        };
+        let matches = self.passwords.verify(password.to_owned(), hash).await?;
+        if !matches || user.disabled {
+            return Err(AppError::InvalidCredentials);
+        }
+        let mut tx = self.db.begin().await?;
+        let pair = self.issue(&mut tx, &user, ordo_kernel::new_id()).await?;
+        tx.commit().await?;
+        tracing::info!(user.id = %user.id, "logged in");
+        Ok(pair)
+    }
+
+    /// Spends `refresh_token` and issues the next pair of its family.
+    ///
+    /// # Errors
+    /// `InvalidRefreshToken` for an unknown, expired, revoked or spent token; a spent one
+    /// also revokes its family.
+    #[instrument(skip_all)]
+    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, AppError> {
+        let hash = hash_refresh(refresh_token);
+        let now = ordo_kernel::time::now();
+        let mut tx = self.db.begin().await?;
+        let Some((user_id, family_id)) = refresh_tokens::spend(&mut *tx, &hash, now).await? else {
+            if let Some((user_id, family_id)) = refresh_tokens::owner(&mut *tx, &hash).await? {
+                let revoked = refresh_tokens::revoke_family(&mut *tx, family_id, now).await?;
+                tx.commit().await?;
+                if revoked > 0 {
+                    tracing::warn!(user.id = %user_id, family.id = %family_id, "spent refresh token presented: family revoked");
+                }
+            }
+            return Err(AppError::InvalidRefreshToken);
+        };
+        let user = users::find(&mut *tx, user_id)
+            .await?
+            .filter(|user| !user.disabled)
+            .ok_or(AppError::InvalidRefreshToken)?;
+        let pair = self.issue(&mut tx, &user, family_id).await?;
+        tx.commit().await?;
+        Ok(pair)
+    }
+
+    /// Ends sessions of `user_id`: the family of `refresh_token` when given (and the
+    /// caller's), otherwise every session of the user.
+    ///
+    /// # Errors
+    /// Only when the database fails; an unknown token is not an error.
+    #[instrument(skip_all, fields(user.id = %user_id))]
+    pub async fn logout(&self, user_id: Uuid, refresh_token: Option<&str>) -> Result<(), AppError> {
+        let now = ordo_kernel::time::now();
+        let mut tx = self.db.begin().await?;
+        match refresh_token {
+            Some(token) => {
+                let owner = refresh_tokens::owner(&mut *tx, &hash_refresh(token)).await?;
+                if let Some((_, family_id)) = owner.filter(|(owner, _)| *owner == user_id) {
+                    refresh_tokens::revoke_family(&mut *tx, family_id, now).await?;
+                }
+            }
+            None => {
+                refresh_tokens::revoke_user(&mut *tx, user_id, now).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Signs an access token and stores a new refresh token in `family_id`.
+    async fn issue(&self, tx: &mut Tx, user: &User, family_id: Uuid) -> Result<TokenPair, AppError> {
+        let now = ordo_kernel::time::now();
+        let ttl = self.config.access_token_ttl_secs;
+        let issued = now.unix_timestamp();
+        let claims = AccessClaims {
+            iss: self.config.issuer.clone(),
+            aud: self.config.audience.clone(),
+            sub: user.id,
+            exp: issued + i64::try_from(ttl).unwrap_or(i64::MAX),
+            nbf: issued,
+            iat: issued,
+            role: user.role,
+            typ: ACCESS_TOKEN_TYPE.into(),
+        };
+        let access_token = self
+            .keys
+            .sign(&claims)
+            .map_err(|e| AppError::Unexpected(e.into()))?;
+
+        let mut secret = [0_u8; 32];
+        ring::rand::SystemRandom::new()
+            .fill(&mut secret)
+            .map_err(|_| anyhow::anyhow!("no system randomness"))?;
+        let refresh_token = format!("{REFRESH_PREFIX}{}", URL_SAFE_NO_PAD.encode(secret));
+        let hash = hash_refresh(&refresh_token);
+        let refresh_ttl = time::Duration::seconds(
+            i64::try_from(self.config.refresh_token_ttl_secs).unwrap_or(i64::MAX),
+        );
+        refresh_tokens::insert(
+            &mut **tx,
+            &refresh_tokens::NewRefreshToken {
+                id: ordo_kernel::new_id(),
+                family_id,
+                user_id: user.id,
+                token_hash: &hash,
+                created_at: now,
+                expires_at: now + refresh_ttl,
+            },
+        )
+        .await?;
+        Ok(TokenPair {
+            access_token,
+            expires_in: ttl,
+            refresh_token,
+        })
+    }
+}

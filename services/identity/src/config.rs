@@ -1,0 +1,63 @@
+//! Identity's section of the configuration (`[identity]`).
+
+use ordo_http::ratelimit::Quota;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IdentityConfig {
+    /// `iss` of the access tokens, checked by the gateway.
+    pub issuer: String,
+    /// `aud` of the access tokens, checked by the gateway.
+    pub audience: String,
+    pub access_token_ttl_secs: u64,
+    pub refresh_token_ttl_secs: u64,
+    /// The signing keys; by default `keys/jwt-keys.json` under the data dir.
+    pub keys_file: Option<PathBuf>,
+    /// Login attempts per email address, whatever the client.
+    pub login_per_account: Quota,
+    /// Login attempts per client IP, whatever the account.
+    pub login_per_ip: Quota,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        IdentityConfig {
+            issuer: "ordo".into(),
+            audience: "ordo-api".into(),
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            keys_file: None,
+            login_per_account: Quota::new(10, 5),
+            login_per_ip: Quota::new(60, 20),
+        }
+    }
+}
+
+impl IdentityConfig {
+    /// # Errors
+    /// The first invalid key and why, e.g. `identity.access_token_ttl_secs: …`.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.issuer.trim().is_empty() {
+            return Err("identity.issuer: must not be empty".into());
+        }
+        if self.audience.trim().is_empty() {
+            return Err("identity.audience: must not be empty".into());
+        }
+        if !(60..=3600).contains(&self.access_token_ttl_secs) {
+            return Err("identity.access_token_ttl_secs: must be between 60 and 3600".into());
+        }
+        if self.refresh_token_ttl_secs < self.access_token_ttl_secs {
+            return Err(
+                "identity.refresh_token_ttl_secs: must not be shorter than the access token's".into(),
+            );
+        }
+        self.login_per_account
+            .validate()
+            .map_err(|e| format!("identity.login_per_account: {e}"))?;
+        self.login_per_ip
+            .validate()
+            .map_err(|e| format!("identity.login_per_ip: {e}"))
+    }
+}

@@ -1,0 +1,7 @@
+//! Identity's storage: users, refresh tokens and addresses in its own database, and the
+//! token-signing keys in a file under the data dir.
+
+pub mod addresses;
+pub mod keyring;
+pub mod refresh_tokens;
+pub mod users;
