@@ -1,1 +1,13 @@
-//! stub
+//! The `ordo` binary's library: configuration, the service registry, the platform (every
+//! service in one process), the gateway and the command line. `main.rs` only calls `cli`.
+
+pub mod cli;
+pub mod config;
+pub mod gateway;
+pub mod logging;
+pub mod ops;
+pub mod platform;
+pub mod registry;
+
+pub use config::Config;
+pub use platform::{Platform, Running};

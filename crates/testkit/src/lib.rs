@@ -1,12 +1,12 @@
 //! Test support shared by every crate's tests: which database backends to run on, and a
 //! unique PostgreSQL schema prefix per test so tests never see each other's rows.
 //!
-//! PostgreSQL tests read the server's URL from `ORDO_TEST_POSTGRES_URL` (set by `.ci/run`).
+//! PostgreSQL tests read the server's URL from `TEST_POSTGRES_URL` (set by `.ci/run`).
 //! Without it they print that they were skipped; under `CI=true` a missing server fails.
 
 use std::path::PathBuf;
 
-pub const POSTGRES_URL_VAR: &str = "ORDO_TEST_POSTGRES_URL";
+pub const POSTGRES_URL_VAR: &str = "TEST_POSTGRES_URL";
 
 /// Where a test's databases live.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,7 +31,7 @@ impl Backend {
 /// was given.
 ///
 /// # Panics
-/// Under `CI=true` when `ORDO_TEST_POSTGRES_URL` is unset: CI must not skip silently.
+/// Under `CI=true` when `TEST_POSTGRES_URL` is unset: CI must not skip silently.
 #[must_use]
 pub fn postgres(test: &str) -> Option<Backend> {
     match std::env::var(POSTGRES_URL_VAR) {

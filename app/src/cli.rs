@@ -1,0 +1,196 @@
+//! The `ordo` command line. Every subcommand reads the same configuration.
+
+use crate::config::{Config, LogFormat, Overrides};
+use crate::platform::{self, Platform};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "ordo", version, about = "Ordo: real-time order processing")]
+pub struct Cli {
+    /// Configuration file [default: ./ordo.toml when present]
+    #[arg(long, global = true, env = "ORDO_CONFIG")]
+    config: Option<PathBuf>,
+    /// Where SQLite databases and signing keys live [default: ./data]
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// Log output format
+    #[arg(long, global = true, value_enum)]
+    log_format: Option<LogFormat>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run every service and the gateway in this process.
+    Serve {
+        /// Address of the gateway [default: 127.0.0.1:8080]
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Apply every service's database migrations, then exit.
+    Migrate,
+    /// Administrators.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Access-token signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// The configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create an administrator (the only way to make one).
+    Create {
+        #[arg(long)]
+        email: String,
+        /// The password; read from standard input when omitted.
+        #[arg(long)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Sign new tokens with a fresh key; tokens signed by the old one stay valid until
+    /// they expire. A running server picks the change up within seconds.
+    Rotate,
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Validate the configuration and print it, secrets redacted.
+    Check,
+}
+
+/// Runs the command line.
+///
+/// # Errors
+/// Whatever stopped the command; printed by `main`.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let listen = match &cli.command {
+        Command::Serve { listen } => *listen,
+        _ => None,
+    };
+    let overrides = Overrides {
+        data_dir: cli.data_dir.clone(),
+        listen,
+        log_format: cli.log_format,
+    };
+    let config = Config::load(cli.config.as_deref(), &overrides)?;
+    crate::logging::init(&config);
+
+    match cli.command {
+        Command::Serve { .. } => serve(config).await,
+        Command::Migrate => {
+            let databases = platform::open_databases(&config).await?;
+            for name in databases.keys() {
+                println!("{name}: up to date");
+            }
+            Ok(())
+        }
+        Command::Admin {
+            command: AdminCommand::Create { email, password },
+        } => {
+            let password = match password {
+                Some(password) => password,
+                None => read_password()?,
+            };
+            let platform = Platform::open(config).await?;
+            let user = platform
+                .identity
+                .create_admin(&email, &password)
+                .await
+                .map_err(|error| match error {
+                    ordo_identity::AppError::Invalid(violations) => anyhow::anyhow!("{violations}"),
+                    other => anyhow::Error::new(other),
+                })?;
+            println!("created administrator {} ({})", user.email, user.id);
+            Ok(())
+        }
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => {
+            let retain = std::time::Duration::from_secs(
+                config.identity.access_token_ttl_secs + ordo_http::auth::LEEWAY_SECONDS,
+            );
+            let path = config.keys_file();
+            if !path.exists() {
+                ordo_identity::Keyring::open(&path, retain)?;
+            }
+            let kid = ordo_identity::Keyring::rotate(&path, retain)?;
+            println!("now signing with key {kid}; previous keys stay valid for {} s", retain.as_secs());
+            Ok(())
+        }
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => {
+            println!("{}", serde_json::to_string_pretty(&config)?);
+            eprintln!("configuration is valid");
+            Ok(())
+        }
+    }
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    anyhow::ensure!(!password.is_empty(), "no password given on standard input");
+    Ok(password)
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let started = std::time::Instant::now();
+    let platform = Platform::open(config).await?;
+    let address = listener.local_addr()?;
+    tracing::info!(
+        %address,
+        storage = if platform.config.database_url.is_some() { "postgres" } else { "sqlite" },
+        data_dir = %platform.config.data_dir.display(),
+        startup_ms = started.elapsed().as_millis(),
+        "ordo is serving on http://{address}"
+    );
+    platform.serve(listener, shutdown_signal()).await
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}

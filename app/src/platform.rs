@@ -1,0 +1,177 @@
+//! The platform in one process: every service's database opened and migrated, the
+//! services wired, the gateway in front, background upkeep running.
+
+use crate::config::Config;
+use crate::gateway;
+use crate::registry::SERVICES;
+use anyhow::Context;
+use ordo_db::Db;
+use ordo_http::ratelimit::RateLimits;
+use ordo_http::serve::{Draining, ServeOptions};
+use ordo_http::Verifier;
+use ordo_identity::{Identity, Keyring};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Opened databases by service name.
+pub type Databases = BTreeMap<&'static str, Db>;
+
+/// Opens every service's database and applies its migrations.
+///
+/// # Errors
+/// When a database cannot be reached or a migration fails.
+pub async fn open_databases(config: &Config) -> anyhow::Result<Databases> {
+    let options = config.db_options();
+    let mut databases = Databases::new();
+    for service in SERVICES {
+        let db = Db::connect(&options, service.name).await?;
+        db.migrate((service.migrations)()).await?;
+        databases.insert(service.name, db);
+    }
+    Ok(databases)
+}
+
+/// The wired services and the gateway's shared state.
+pub struct Platform {
+    pub config: Config,
+    pub databases: Databases,
+    pub identity: Arc<Identity>,
+    pub verifier: Arc<Verifier>,
+    pub limits: Arc<RateLimits>,
+    pub draining: Draining,
+}
+
+impl Platform {
+    /// # Errors
+    /// When a database, a migration or the key file fails.
+    pub async fn open(config: Config) -> anyhow::Result<Platform> {
+        let databases = open_databases(&config).await?;
+        let identity = Arc::new(identity(&config, &databases)?);
+        let verifier = Arc::new(Verifier::new(
+            &config.identity.issuer,
+            &config.identity.audience,
+        ));
+        verifier.replace_keys(&identity.keyring().jwks());
+        Ok(Platform {
+            limits: Arc::new(RateLimits::new(&config.rate_limit)),
+            draining: Draining::default(),
+            config,
+            databases,
+            identity,
+            verifier,
+        })
+    }
+
+    /// Serves on `listener` until `shutdown` resolves, then drains.
+    ///
+    /// # Errors
+    /// When the listener fails.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        let http = &self.config.http;
+        let options = ServeOptions {
+            header_read_timeout: Duration::from_secs(http.header_read_timeout_secs),
+            drain_delay: Duration::from_secs(http.drain_delay_secs),
+            grace: Duration::from_secs(http.shutdown_grace_secs),
+        };
+        let upkeep = tokio::spawn(upkeep(
+            self.identity.clone(),
+            self.verifier.clone(),
+            self.limits.clone(),
+        ));
+        let router = gateway::router(&self);
+        let draining = self.draining.clone();
+        let result = ordo_http::serve::serve(listener, router, options, draining, shutdown).await;
+        upkeep.abort();
+        for db in self.databases.values() {
+            db.close().await;
+        }
+        result.context("serving")
+    }
+
+    /// Binds `config.listen` and serves in the background; for tests and embedding.
+    ///
+    /// # Errors
+    /// When opening or binding fails.
+    pub async fn start(config: Config) -> anyhow::Result<Running> {
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let address = listener.local_addr()?;
+        let platform = Platform::open(config).await?;
+        let databases = platform.databases.clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(platform.serve(listener, async {
+            let _ = stopped.await;
+        }));
+        Ok(Running {
+            address,
+            databases,
+            stop: Some(stop),
+            task,
+        })
+    }
+}
+
+fn identity(config: &Config, databases: &Databases) -> anyhow::Result<Identity> {
+    let retain = Duration::from_secs(
+        config.identity.access_token_ttl_secs + ordo_http::auth::LEEWAY_SECONDS,
+    );
+    let keyring = Keyring::open(&config.keys_file(), retain)?;
+    let db = databases[ordo_identity::NAME].clone();
+    Ok(Identity::new(db, Arc::new(keyring), config.identity.clone()))
+}
+
+/// Background upkeep: pick up key rotations, forget idle limiters, purge expired tokens.
+async fn upkeep(identity: Arc<Identity>, verifier: Arc<Verifier>, limits: Arc<RateLimits>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(10));
+    let mut ticks: u64 = 0;
+    loop {
+        tick.tick().await;
+        ticks += 1;
+        match identity.keyring().reload_if_changed() {
+            Ok(true) => {
+                verifier.replace_keys(&identity.keyring().jwks());
+                tracing::info!(kid = %identity.keyring().current_kid(), "signing keys reloaded");
+            }
+            Ok(false) => {}
+            Err(error) => tracing::error!(%error, "cannot reload the signing keys; keeping the current ones"),
+        }
+        if ticks % 360 == 0 {
+            limits.forget_idle();
+            match identity.housekeeping().await {
+                Ok(purged) => tracing::debug!(purged, "expired refresh tokens purged"),
+                Err(error) => tracing::warn!(%error, "housekeeping failed"),
+            }
+        }
+    }
+}
+
+/// A platform serving in the background.
+pub struct Running {
+    pub address: SocketAddr,
+    pub databases: Databases,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    /// Shuts down gracefully and waits for it.
+    ///
+    /// # Errors
+    /// When serving failed.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        (&mut self.task).await.context("server task")?
+    }
+}

@@ -1,0 +1,14 @@
+//! The services this binary runs. Adding a service is one entry here, one dependency in
+//! `Cargo.toml` and its wiring in `platform.rs`.
+
+use ordo_db::Migration;
+
+pub struct ServiceSpec {
+    pub name: &'static str,
+    pub migrations: fn() -> &'static [Migration],
+}
+
+pub const SERVICES: &[ServiceSpec] = &[ServiceSpec {
+    name: ordo_identity::NAME,
+    migrations: ordo_identity::migrations,
+}];
