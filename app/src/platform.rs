@@ -108,6 +108,7 @@ impl Platform {
         let address = listener.local_addr()?;
         let platform = Platform::open(config).await?;
         let databases = platform.databases.clone();
+        let identity = platform.identity.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(platform.serve(listener, async {
             let _ = stopped.await;
@@ -115,6 +116,7 @@ impl Platform {
         Ok(Running {
             address,
             databases,
+            identity,
             stop: Some(stop),
             task,
         })
@@ -159,6 +161,7 @@ async fn upkeep(identity: Arc<Identity>, verifier: Arc<Verifier>, limits: Arc<Ra
 pub struct Running {
     pub address: SocketAddr,
     pub databases: Databases,
+    pub identity: Arc<Identity>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<anyhow::Result<()>>,
 }

@@ -1,1 +1,185 @@
-//! stub
+//! Whole-platform journeys through HTTP: `TestApp` starts `ordo` on port 0 with a fresh
+//! data dir (SQLite) or fresh schemas (PostgreSQL), and offers a client and helpers.
+
+use ordo_app::platform::Databases;
+use ordo_app::{Config, Platform, Running};
+use ordo_testkit::Backend;
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde_json::{Value, json};
+use sqlx::Row;
+use std::net::SocketAddr;
+use uuid::Uuid;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A running platform for one test.
+pub struct TestApp {
+    pub backend: Backend,
+    pub config: Config,
+    pub address: SocketAddr,
+    pub databases: Databases,
+    pub client: reqwest::Client,
+    running: Option<Running>,
+    dir: tempfile::TempDir,
+}
+
+/// A logged-in user.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: Uuid,
+    pub email: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Starts the platform with the test's configuration changed by `customize`.
+    pub async fn spawn_with(backend: Backend, customize: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = ordo_testkit::temp_dir();
+        let mut config = Config::default();
+        config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        config.data_dir = dir.path().to_path_buf();
+        config.log_level = "warn".into();
+        if let Backend::Postgres { url, schema_prefix } = &backend {
+            config.database_url = Some(ordo_kernel::Secret::new(url.clone()));
+            config.database_schema_prefix.clone_from(schema_prefix);
+            config.database_max_connections = 4;
+        }
+        customize(&mut config);
+        ordo_app::logging::init(&config);
+        Self::start(backend, config, dir).await
+    }
+
+    async fn start(backend: Backend, config: Config, dir: tempfile::TempDir) -> TestApp {
+        let running = Platform::start(config.clone()).await.expect("platform starts");
+        TestApp {
+            backend,
+            address: running.address,
+            databases: running.databases.clone(),
+            config,
+            client: reqwest::Client::new(),
+            running: Some(running),
+            dir,
+        }
+    }
+
+    /// Stops the platform and starts it again on the same data.
+    pub async fn restart(mut self) -> TestApp {
+        if let Some(running) = self.running.take() {
+            running.stop().await.expect("clean stop");
+        }
+        let mut config = self.config.clone();
+        config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        Self::start(self.backend.clone(), config, self.dir).await
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await.expect("clean stop");
+        }
+    }
+
+    #[must_use]
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    #[must_use]
+    pub fn identity(&self) -> &std::sync::Arc<ordo_identity::Identity> {
+        self.running.as_ref().map(|r| &r.identity).expect("running")
+    }
+
+    #[must_use]
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    /// A request to `/api/v1{path}`.
+    #[must_use]
+    pub fn api(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, self.url(&format!("/api/v1{path}")))
+    }
+
+    /// A request to `/api/v1{path}` as `session`.
+    #[must_use]
+    pub fn as_user(&self, session: &Session, method: Method, path: &str) -> RequestBuilder {
+        self.api(method, path).bearer_auth(&session.access_token)
+    }
+
+    /// Registers a user with `role` and logs in.
+    pub async fn signup(&self, role: &str) -> Session {
+        let email = format!("{role}-{}@example.com", Uuid::now_v7().simple());
+        let response = self
+            .api(Method::POST, "/auth/register")
+            .json(&json!({"email": email, "password": PASSWORD, "name": "Test User", "role": role}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED, "{}", response.text().await.unwrap());
+        self.login(&email, PASSWORD).await
+    }
+
+    /// An administrator, made the only way there is: through the identity use case the
+    /// command line calls.
+    pub async fn admin(&self) -> Session {
+        let email = format!("admin-{}@example.com", Uuid::now_v7().simple());
+        self.identity()
+            .create_admin(&email, PASSWORD)
+            .await
+            .expect("admin created");
+        self.login(&email, PASSWORD).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Session {
+        let response = self
+            .api(Method::POST, "/auth/login")
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let tokens: Value = response.json().await.unwrap();
+        let access_token = tokens["access_token"].as_str().unwrap().to_owned();
+        let me: Value = self
+            .api(Method::GET, "/me")
+            .bearer_auth(&access_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        Session {
+            id: me["id"].as_str().unwrap().parse().unwrap(),
+            email: email.to_owned(),
+            access_token,
+            refresh_token: tokens["refresh_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Rows in `table` of `service`'s database: how tests prove that nothing was written.
+    pub async fn count(&self, service: &str, table: &str) -> i64 {
+        let db = &self.databases[service];
+        sqlx::query(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(db.reader())
+            .await
+            .unwrap()
+            .get(0)
+    }
+}
+
+/// Reads a problem+json response, checking its content type.
+pub async fn problem(response: reqwest::Response) -> Value {
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    response.json().await.unwrap()
+}

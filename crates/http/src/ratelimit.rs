@@ -170,12 +170,16 @@ impl RateLimits {
 }
 
 /// Middleware, after authentication: 429 with `Retry-After` when the client is over quota.
+/// Only the API is limited: probes and metrics scrapes are not client traffic.
 pub async fn limit(
     State(limits): State<Arc<RateLimits>>,
     ClientIp(ip): ClientIp,
     request: Request,
     next: Next,
 ) -> Response {
+    if !request.uri().path().starts_with("/api/") {
+        return next.run(request).await;
+    }
     match limits.check(request.extensions().get::<Caller>(), ip) {
         Ok(()) => next.run(request).await,
         Err(wait) => {
