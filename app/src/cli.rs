@@ -132,7 +132,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 ordo_identity::Keyring::open(&path, retain)?;
             }
             let kid = ordo_identity::Keyring::rotate(&path, retain)?;
-            println!("now signing with key {kid}; previous keys stay valid for {} s", retain.as_secs());
+            println!(
+                "now signing with key {kid}; previous keys stay valid for {} s",
+                retain.as_secs()
+            );
             Ok(())
         }
         Command::Config {

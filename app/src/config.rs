@@ -93,7 +93,7 @@ impl Default for HttpConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("configuration: {0}")]
-    Source(#[from] Box<figment::Error>),
+    Source(Box<figment::Error>),
     #[error("configuration: {0}")]
     Invalid(String),
     #[error("configuration file {0} does not exist")]
@@ -121,7 +121,9 @@ impl Config {
             Some(path) => figment = figment.merge(Toml::file_exact(path)),
             None => figment = figment.merge(Toml::file(DEFAULT_FILE)),
         }
-        let env = Env::prefixed("ORDO_").split("__").filter(|key| key != "config");
+        let env = Env::prefixed("ORDO_")
+            .split("__")
+            .filter(|key| key != "config");
         let mut config: Config = figment
             .merge(env)
             .extract()
@@ -145,7 +147,9 @@ impl Config {
         if let Some(url) = &self.database_url {
             let url = url.expose();
             if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-                return Err("database_url: must be a postgres:// URL (leave unset for SQLite)".into());
+                return Err(
+                    "database_url: must be a postgres:// URL (leave unset for SQLite)".into(),
+                );
             }
         }
         if !self
@@ -153,7 +157,9 @@ impl Config {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         {
-            return Err("database_schema_prefix: use lowercase letters, digits and underscores".into());
+            return Err(
+                "database_schema_prefix: use lowercase letters, digits and underscores".into(),
+            );
         }
         if !(1..=256).contains(&self.database_max_connections) {
             return Err("database_max_connections: must be between 1 and 256".into());
@@ -163,7 +169,10 @@ impl Config {
         }
         for (key, value) in [
             ("http.request_timeout_secs", self.http.request_timeout_secs),
-            ("http.header_read_timeout_secs", self.http.header_read_timeout_secs),
+            (
+                "http.header_read_timeout_secs",
+                self.http.header_read_timeout_secs,
+            ),
             ("http.shutdown_grace_secs", self.http.shutdown_grace_secs),
         ] {
             if !(1..=3600).contains(&value) {
@@ -174,7 +183,9 @@ impl Config {
             if !(origin.starts_with("http://") || origin.starts_with("https://"))
                 || axum::http::HeaderValue::from_str(origin).is_err()
             {
-                return Err(format!("http.cors_origins: `{origin}` is not an origin like https://shop.example"));
+                return Err(format!(
+                    "http.cors_origins: `{origin}` is not an origin like https://shop.example"
+                ));
             }
         }
         for role in ordo_kernel::Role::ALL {
@@ -231,15 +242,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ordo.toml");
         std::fs::write(&path, "[http]\nbody_limit_bytes = \"lots\"\n").unwrap();
-        let error = Config::load(Some(&path), &Overrides::default()).unwrap_err().to_string();
+        let error = Config::load(Some(&path), &Overrides::default())
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("body_limit_bytes"), "{error}");
 
         std::fs::write(&path, "[http]\nbody_limit_bytes = 10\n").unwrap();
-        let error = Config::load(Some(&path), &Overrides::default()).unwrap_err().to_string();
+        let error = Config::load(Some(&path), &Overrides::default())
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("http.body_limit_bytes"), "{error}");
 
         std::fs::write(&path, "colour = \"blue\"\n").unwrap();
-        let error = Config::load(Some(&path), &Overrides::default()).unwrap_err().to_string();
+        let error = Config::load(Some(&path), &Overrides::default())
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("colour"), "{error}");
     }
 }

@@ -14,6 +14,10 @@ pub fn init(config: &Config) {
     // A second initialisation (tests start several platforms) keeps the first subscriber.
     let _ = match config.log_format {
         LogFormat::Human => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
     };
 }

@@ -112,7 +112,10 @@ async fn metrics(State(state): State<OpsState>, caller: Option<Caller>) -> Respo
     if !state.metrics_public {
         let allowed = caller.as_ref().map(|c| c.require(&[Role::Admin]));
         match allowed {
-            None => return Problem::unauthorized("metrics need an administrator's token").into_response(),
+            None => {
+                return Problem::unauthorized("metrics need an administrator's token")
+                    .into_response();
+            }
             Some(Err(problem)) => return problem.into_response(),
             Some(Ok(())) => {}
         }
@@ -141,10 +144,10 @@ pub fn describe_openapi_route(document: &mut utoipa::openapi::OpenApi) {
                 .content("application/json", ContentBuilder::new().build()),
         )
         .build();
-    document
-        .paths
-        .paths
-        .insert(OPENAPI_PATH.into(), PathItem::new(HttpMethod::Get, operation));
+    document.paths.paths.insert(
+        OPENAPI_PATH.into(),
+        PathItem::new(HttpMethod::Get, operation),
+    );
 }
 
 /// Serves the document, serialised once at start.

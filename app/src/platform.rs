@@ -6,9 +6,9 @@ use crate::gateway;
 use crate::registry::SERVICES;
 use anyhow::Context;
 use ordo_db::Db;
+use ordo_http::Verifier;
 use ordo_http::ratelimit::RateLimits;
 use ordo_http::serve::{Draining, ServeOptions};
-use ordo_http::Verifier;
 use ordo_identity::{Identity, Keyring};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -129,7 +129,11 @@ fn identity(config: &Config, databases: &Databases) -> anyhow::Result<Identity> 
     );
     let keyring = Keyring::open(&config.keys_file(), retain)?;
     let db = databases[ordo_identity::NAME].clone();
-    Ok(Identity::new(db, Arc::new(keyring), config.identity.clone()))
+    Ok(Identity::new(
+        db,
+        Arc::new(keyring),
+        config.identity.clone(),
+    ))
 }
 
 /// Background upkeep: pick up key rotations, forget idle limiters, purge expired tokens.
@@ -145,9 +149,11 @@ async fn upkeep(identity: Arc<Identity>, verifier: Arc<Verifier>, limits: Arc<Ra
                 tracing::info!(kid = %identity.keyring().current_kid(), "signing keys reloaded");
             }
             Ok(false) => {}
-            Err(error) => tracing::error!(%error, "cannot reload the signing keys; keeping the current ones"),
+            Err(error) => {
+                tracing::error!(%error, "cannot reload the signing keys; keeping the current ones")
+            }
         }
-        if ticks % 360 == 0 {
+        if ticks.is_multiple_of(360) {
             limits.forget_idle();
             match identity.housekeeping().await {
                 Ok(purged) => tracing::debug!(purged, "expired refresh tokens purged"),

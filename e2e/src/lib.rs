@@ -40,10 +40,12 @@ impl TestApp {
     /// Starts the platform with the test's configuration changed by `customize`.
     pub async fn spawn_with(backend: Backend, customize: impl FnOnce(&mut Config)) -> TestApp {
         let dir = ordo_testkit::temp_dir();
-        let mut config = Config::default();
-        config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
-        config.data_dir = dir.path().to_path_buf();
-        config.log_level = "warn".into();
+        let mut config = Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: dir.path().to_path_buf(),
+            log_level: "warn".into(),
+            ..Config::default()
+        };
         if let Backend::Postgres { url, schema_prefix } = &backend {
             config.database_url = Some(ordo_kernel::Secret::new(url.clone()));
             config.database_schema_prefix.clone_from(schema_prefix);
@@ -55,7 +57,9 @@ impl TestApp {
     }
 
     async fn start(backend: Backend, config: Config, dir: tempfile::TempDir) -> TestApp {
-        let running = Platform::start(config.clone()).await.expect("platform starts");
+        let running = Platform::start(config.clone())
+            .await
+            .expect("platform starts");
         TestApp {
             backend,
             address: running.address,
@@ -99,13 +103,12 @@ impl TestApp {
     }
 
     /// A request to `/api/v1{path}`.
-    #[must_use]
     pub fn api(&self, method: Method, path: &str) -> RequestBuilder {
-        self.client.request(method, self.url(&format!("/api/v1{path}")))
+        self.client
+            .request(method, self.url(&format!("/api/v1{path}")))
     }
 
     /// A request to `/api/v1{path}` as `session`.
-    #[must_use]
     pub fn as_user(&self, session: &Session, method: Method, path: &str) -> RequestBuilder {
         self.api(method, path).bearer_auth(&session.access_token)
     }
@@ -119,7 +122,12 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), StatusCode::CREATED, "{}", response.text().await.unwrap());
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "{}",
+            response.text().await.unwrap()
+        );
         self.login(&email, PASSWORD).await
     }
 

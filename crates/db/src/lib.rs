@@ -170,10 +170,10 @@ impl Db {
             .map_err(connect_error)?;
         // Concurrent starts may race to create the schema; IF NOT EXISTS is not atomic in
         // PostgreSQL, so a unique violation here means another instance won.
-        if let Err(error) = pool.execute(create.as_str()).await {
-            if !is_unique_violation(&error) {
-                return Err(connect_error(error));
-            }
+        if let Err(error) = pool.execute(create.as_str()).await
+            && !is_unique_violation(&error)
+        {
+            return Err(connect_error(error));
         }
         Ok(Db::from_pools(
             service,
@@ -237,7 +237,10 @@ impl Db {
     /// Publishes pool gauges (`db_pool_connections{service, pool, state}`).
     pub fn record_pool_metrics(&self) {
         let pools: &[(&str, &AnyPool)] = match self.inner.dialect {
-            Dialect::Sqlite => &[("writer", &self.inner.writer), ("reader", &self.inner.reader)],
+            Dialect::Sqlite => &[
+                ("writer", &self.inner.writer),
+                ("reader", &self.inner.reader),
+            ],
             Dialect::Postgres => &[("shared", &self.inner.writer)],
         };
         for (name, pool) in pools {

@@ -165,7 +165,10 @@ impl Verifier {
                 }
             })
             .collect();
-        *self.keys.write().unwrap_or_else(std::sync::PoisonError::into_inner) = keys;
+        *self
+            .keys
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = keys;
     }
 
     /// Checks signature, algorithm, `exp`, `nbf`, `iss`, `aud` and `typ`. An unknown `kid`
@@ -211,7 +214,10 @@ pub async fn authenticate(
         let token = value
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim);
         let Some(token) = token else {
             return Problem::unauthorized("use the Bearer scheme").into_response();

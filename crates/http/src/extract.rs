@@ -70,7 +70,12 @@ fn has_json_content_type(req: &Request) -> bool {
     else {
         return false;
     };
-    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
@@ -93,13 +98,15 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
         let path = error.path().to_string();
         let inner = error.into_inner();
         match inner.classify() {
-            serde_json::error::Category::Data => Problem::validation(vec![field_error(&path, &inner)]),
+            serde_json::error::Category::Data => {
+                Problem::validation(vec![field_error(&path, &inner)])
+            }
             _ => Problem::malformed(format!("the body is not valid JSON: {inner}")),
         }
     })?;
-    deserializer
-        .end()
-        .map_err(|_| Problem::malformed("the body has trailing characters after the JSON document"))?;
+    deserializer.end().map_err(|_| {
+        Problem::malformed("the body has trailing characters after the JSON document")
+    })?;
     Ok(value)
 }
 
@@ -116,11 +123,19 @@ fn field_error(path: &str, error: &serde_json::Error) -> FieldError {
             .map(str::to_owned)
     };
     if let Some(name) = quoted("unknown field `") {
-        let field = if path.is_empty() { name } else { path.to_owned() };
+        let field = if path.is_empty() {
+            name
+        } else {
+            path.to_owned()
+        };
         return FieldError::new(field, "unknown field");
     }
     if let Some(name) = quoted("missing field `") {
-        let field = if path.is_empty() { name } else { format!("{path}.{name}") };
+        let field = if path.is_empty() {
+            name
+        } else {
+            format!("{path}.{name}")
+        };
         return FieldError::new(field, "is required");
     }
     FieldError::new(if path.is_empty() { "body" } else { path }, message)

@@ -63,7 +63,10 @@ pub fn apply(
         .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
         .layer(
             ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(X_REQUEST_ID.clone(), MakeRequestUuidV7))
+                .layer(SetRequestIdLayer::new(
+                    X_REQUEST_ID.clone(),
+                    MakeRequestUuidV7,
+                ))
                 .layer(PropagateRequestIdLayer::new(X_REQUEST_ID.clone()))
                 .layer(middleware::from_fn(observe))
                 .layer(SetResponseHeaderLayer::if_not_present(

@@ -2,8 +2,8 @@
 //! on anonymous ones, each role with its own quota. Limiters are in memory, per process.
 
 use crate::auth::Caller;
-use crate::problem::Problem;
 use crate::extract::ClientIp;
+use crate::problem::Problem;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};

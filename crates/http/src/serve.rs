@@ -72,14 +72,16 @@ pub async fn serve(
             },
         };
         let _ = stream.set_nodelay(true);
-        let service = router
-            .clone()
-            .map_request(move |mut request: axum::http::Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+        let service = router.clone().map_request(
+            move |mut request: axum::http::Request<hyper::body::Incoming>| {
                 request
-            });
-        let connection = http
-            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+                    .extensions_mut()
+                    .insert(ConnectInfo::<SocketAddr>(peer));
+                request
+            },
+        );
+        let connection =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let watched = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(error) = watched.await {
@@ -96,7 +98,10 @@ pub async fn serve(
         .await
         .is_err()
     {
-        tracing::warn!(grace_s = options.grace.as_secs(), "some requests did not finish in time");
+        tracing::warn!(
+            grace_s = options.grace.as_secs(),
+            "some requests did not finish in time"
+        );
     }
     tracing::info!("stopped");
     Ok(())

@@ -88,7 +88,10 @@ impl<T> Page<T> {
         } else {
             None
         };
-        Page { items: rows, next_cursor }
+        Page {
+            items: rows,
+            next_cursor,
+        }
     }
 
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
@@ -112,8 +115,14 @@ mod tests {
 
     #[test]
     fn limits_are_bounded() {
-        assert_eq!(PageRequest::parse(Some(0), None), Err(PageRequestError::Limit));
-        assert_eq!(PageRequest::parse(Some(101), None), Err(PageRequestError::Limit));
+        assert_eq!(
+            PageRequest::parse(Some(0), None),
+            Err(PageRequestError::Limit)
+        );
+        assert_eq!(
+            PageRequest::parse(Some(101), None),
+            Err(PageRequestError::Limit)
+        );
         assert_eq!(PageRequest::parse(None, None).unwrap().limit, DEFAULT_LIMIT);
     }
 

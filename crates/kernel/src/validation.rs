@@ -48,7 +48,11 @@ impl Violations {
     /// # Errors
     /// The violations, when there are any.
     pub fn into_result<T>(self, value: impl FnOnce() -> T) -> Result<T, Violations> {
-        if self.0.is_empty() { Ok(value()) } else { Err(self) }
+        if self.0.is_empty() {
+            Ok(value())
+        } else {
+            Err(self)
+        }
     }
 
     #[must_use]

@@ -9,7 +9,8 @@ async fn bad_input_is_refused_and_nothing_is_written(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let before = app.count("identity", "users").await;
     let register = || app.api(Method::POST, "/auth/register");
-    let valid = json!({"email": "eve@example.com", "password": PASSWORD, "name": "Eve"}).to_string();
+    let valid =
+        json!({"email": "eve@example.com", "password": PASSWORD, "name": "Eve"}).to_string();
 
     let cases = [
         ("malformed JSON", register().header("content-type", "application/json").body("{\"email\": "), 400, "malformed-request"),
@@ -26,8 +27,15 @@ async fn bad_input_is_refused_and_nothing_is_written(backend: Backend) {
         assert_eq!(response.status().as_u16(), status, "{name}");
         let body = problem(response).await;
         assert_eq!(body["status"], status, "{name}");
-        assert!(body["type"].as_str().unwrap().ends_with(kind), "{name}: {body}");
-        assert_eq!(app.count("identity", "users").await, before, "{name} wrote nothing");
+        assert!(
+            body["type"].as_str().unwrap().ends_with(kind),
+            "{name}: {body}"
+        );
+        assert_eq!(
+            app.count("identity", "users").await,
+            before,
+            "{name} wrote nothing"
+        );
     }
 
     let unknown = problem(register().json(&json!({"email": "e@example.com", "password": PASSWORD, "name": "E", "is_admin": true})).send().await.unwrap()).await;
@@ -40,7 +48,11 @@ async fn bad_input_is_refused_and_nothing_is_written(backend: Backend) {
     assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
     problem(wrong_method).await;
     let bad_id = app.admin().await;
-    let not_an_id = app.as_user(&bad_id, Method::GET, "/users/not-a-uuid").send().await.unwrap();
+    let not_an_id = app
+        .as_user(&bad_id, Method::GET, "/users/not-a-uuid")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(not_an_id.status(), StatusCode::NOT_FOUND);
     problem(not_an_id).await;
     app.stop().await;
@@ -60,25 +72,55 @@ async fn bursts_past_the_quota_get_429_with_retry_after(backend: Backend) {
         let response = app.api(Method::GET, "/openapi.json").send().await.unwrap();
         statuses.push(response.status());
         if response.status() == StatusCode::TOO_MANY_REQUESTS {
-            let wait: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+            let wait: u64 = response.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
             assert!((1..=2).contains(&wait), "retry after {wait}s");
-            assert!(problem(response).await["type"].as_str().unwrap().ends_with("/rate-limited"));
+            assert!(
+                problem(response).await["type"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("/rate-limited")
+            );
         }
     }
-    assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS), "anonymous burst limited: {statuses:?}");
+    assert!(
+        statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "anonymous burst limited: {statuses:?}"
+    );
 
     // An authenticated caller has their own bucket, so the exhausted IP bucket does not matter.
-    let mine = app.as_user(&session, Method::GET, "/me").send().await.unwrap();
+    let mine = app
+        .as_user(&session, Method::GET, "/me")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(mine.status(), StatusCode::OK);
     let mut limited = false;
     for _ in 0..10 {
-        limited |= app.as_user(&session, Method::GET, "/me").send().await.unwrap().status() == StatusCode::TOO_MANY_REQUESTS;
+        limited |= app
+            .as_user(&session, Method::GET, "/me")
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == StatusCode::TOO_MANY_REQUESTS;
     }
     assert!(limited, "the customer quota applies");
 
     // Probes are never limited.
     for _ in 0..10 {
-        assert_eq!(app.client.get(app.url("/healthz")).send().await.unwrap().status(), StatusCode::OK);
+        assert_eq!(
+            app.client
+                .get(app.url("/healthz"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::OK
+        );
     }
     app.stop().await;
 }
@@ -100,7 +142,11 @@ async fn logins_are_limited_per_account(backend: Backend) {
             .unwrap()
             .status();
     }
-    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS, "guessing is slowed down");
+    assert_eq!(
+        last,
+        StatusCode::TOO_MANY_REQUESTS,
+        "guessing is slowed down"
+    );
     let right_password_too = app
         .api(Method::POST, "/auth/login")
         .json(&json!({"email": session.email, "password": PASSWORD}))
@@ -122,7 +168,10 @@ async fn every_response_carries_ids_and_security_headers(backend: Backend) {
     let response = app
         .api(Method::GET, "/me")
         .header("x-request-id", "req-42")
-        .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+        .header(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )
         .send()
         .await
         .unwrap();
@@ -132,11 +181,19 @@ async fn every_response_carries_ids_and_security_headers(backend: Backend) {
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert_eq!(headers["x-frame-options"], "DENY");
     assert_eq!(headers["referrer-policy"], "no-referrer");
-    assert!(headers["strict-transport-security"].to_str().unwrap().starts_with("max-age="));
+    assert!(
+        headers["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age=")
+    );
 
     let generated = app.client.get(app.url("/healthz")).send().await.unwrap();
     let id = generated.headers()["x-request-id"].to_str().unwrap();
-    assert!(uuid::Uuid::parse_str(id).is_ok(), "a request id is generated: {id}");
+    assert!(
+        uuid::Uuid::parse_str(id).is_ok(),
+        "a request id is generated: {id}"
+    );
 
     let preflight = app
         .client
@@ -146,7 +203,10 @@ async fn every_response_carries_ids_and_security_headers(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_eq!(preflight.headers()["access-control-allow-origin"], "https://shop.example");
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
     let foreign = app
         .client
         .get(app.url("/healthz"))
@@ -154,11 +214,23 @@ async fn every_response_carries_ids_and_security_headers(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert!(!foreign.headers().contains_key("access-control-allow-origin"));
+    assert!(
+        !foreign
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
 
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
-    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("http_requests_total"), "{metrics}");
     assert!(metrics.contains("http_request_duration_seconds_bucket"));
     assert!(metrics.contains("db_pool_connections"));
@@ -171,11 +243,26 @@ async fn metrics_can_be_restricted_to_administrators(backend: Backend) {
     let anonymous = app.client.get(app.url("/metrics")).send().await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
     let customer = app.signup("customer").await;
-    let denied = app.client.get(app.url("/metrics")).bearer_auth(&customer.access_token).send().await.unwrap();
+    let denied = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth(&customer.access_token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(denied.status(), StatusCode::FORBIDDEN);
     let admin = app.admin().await;
-    let allowed = app.client.get(app.url("/metrics")).bearer_auth(&admin.access_token).send().await.unwrap();
+    let allowed = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth(&admin.access_token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(allowed.status(), StatusCode::OK);
     app.stop().await;
 }
-backend_test!(restricted_metrics, metrics_can_be_restricted_to_administrators);
+backend_test!(
+    restricted_metrics,
+    metrics_can_be_restricted_to_administrators
+);

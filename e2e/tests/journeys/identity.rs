@@ -26,7 +26,12 @@ async fn register_login_refresh_logout(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(taken.status(), StatusCode::CONFLICT);
-    assert!(problem(taken).await["type"].as_str().unwrap().ends_with("/email-taken"));
+    assert!(
+        problem(taken).await["type"]
+            .as_str()
+            .unwrap()
+            .ends_with("/email-taken")
+    );
 
     let session = app.login("ada@example.com", PASSWORD).await;
     let me: Value = app
@@ -107,12 +112,19 @@ async fn wrong_credentials_all_look_the_same(backend: Backend) {
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
         bodies.push(problem(response).await);
     }
-    assert_eq!(bodies[0], bodies[1], "unknown email and wrong password are indistinguishable");
+    assert_eq!(
+        bodies[0], bodies[1],
+        "unknown email and wrong password are indistinguishable"
+    );
 
     // A disabled account cannot log in either, with the same answer.
     let admin = app.admin().await;
     let disable = app
-        .as_user(&admin, Method::PATCH, &format!("/admin/users/{}", session.id))
+        .as_user(
+            &admin,
+            Method::PATCH,
+            &format!("/admin/users/{}", session.id),
+        )
         .json(&json!({"disabled": true}))
         .send()
         .await
@@ -132,7 +144,11 @@ async fn wrong_credentials_all_look_the_same(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_eq!(refresh.status(), StatusCode::UNAUTHORIZED, "disabling ends sessions");
+    assert_eq!(
+        refresh.status(),
+        StatusCode::UNAUTHORIZED,
+        "disabling ends sessions"
+    );
     app.stop().await;
 }
 backend_test!(login_failures, wrong_credentials_all_look_the_same);
@@ -146,7 +162,10 @@ async fn passwords_are_stored_as_argon2id(backend: Backend) {
         .await
         .map(|row| sqlx::Row::get(&row, 0))
         .unwrap();
-    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
     assert!(!hash.contains(PASSWORD));
     let stored: i64 = sqlx::query("SELECT COUNT(*) FROM refresh_tokens WHERE token_hash = $1")
         .bind(&session.refresh_token)
@@ -162,20 +181,48 @@ backend_test!(password_storage, passwords_are_stored_as_argon2id);
 async fn profile_changes_are_limited_to_own_fields(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let session = app.signup("customer").await;
-    for forbidden in [json!({"role": "admin"}), json!({"email_verified": true}), json!({"name": "X", "nickname": "y"})] {
+    for forbidden in [
+        json!({"role": "admin"}),
+        json!({"email_verified": true}),
+        json!({"name": "X", "nickname": "y"}),
+    ] {
         let response = app
             .as_user(&session, Method::PATCH, "/me")
             .json(&forbidden)
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{forbidden}");
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{forbidden}"
+        );
         let body = problem(response).await;
-        let field = forbidden.as_object().unwrap().keys().find(|k| *k != "name").unwrap().clone();
+        let field = forbidden
+            .as_object()
+            .unwrap()
+            .keys()
+            .find(|k| *k != "name")
+            .unwrap()
+            .clone();
         assert_eq!(body["errors"][0]["field"], field.as_str());
     }
-    let me: Value = app.as_user(&session, Method::GET, "/me").send().await.unwrap().json().await.unwrap();
-    assert_eq!((me["role"].as_str(), me["name"].as_str(), me["email_verified"].as_bool()), (Some("customer"), Some("Test User"), Some(false)));
+    let me: Value = app
+        .as_user(&session, Method::GET, "/me")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            me["role"].as_str(),
+            me["name"].as_str(),
+            me["email_verified"].as_bool()
+        ),
+        (Some("customer"), Some("Test User"), Some(false))
+    );
 
     let changed: Value = app
         .as_user(&session, Method::PATCH, "/me")
@@ -186,7 +233,10 @@ async fn profile_changes_are_limited_to_own_fields(backend: Backend) {
         .json()
         .await
         .unwrap();
-    assert_eq!((changed["name"].as_str(), changed["phone"].as_str()), (Some("Grace Hopper"), Some("+4915112345678")));
+    assert_eq!(
+        (changed["name"].as_str(), changed["phone"].as_str()),
+        (Some("Grace Hopper"), Some("+4915112345678"))
+    );
     let cleared: Value = app
         .as_user(&session, Method::PATCH, "/me")
         .json(&json!({"phone": null}))
@@ -200,12 +250,24 @@ async fn profile_changes_are_limited_to_own_fields(backend: Backend) {
 
     // Another user's profile does not exist for this caller; an administrator sees it.
     let other = app.signup("courier").await;
-    let hidden = app.as_user(&session, Method::GET, &format!("/users/{}", other.id)).send().await.unwrap();
+    let hidden = app
+        .as_user(&session, Method::GET, &format!("/users/{}", other.id))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(hidden.status(), StatusCode::NOT_FOUND);
-    let own = app.as_user(&session, Method::GET, &format!("/users/{}", session.id)).send().await.unwrap();
+    let own = app
+        .as_user(&session, Method::GET, &format!("/users/{}", session.id))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(own.status(), StatusCode::OK);
     let admin = app.admin().await;
-    let seen = app.as_user(&admin, Method::GET, &format!("/users/{}", other.id)).send().await.unwrap();
+    let seen = app
+        .as_user(&admin, Method::GET, &format!("/users/{}", other.id))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(seen.status(), StatusCode::OK);
     app.stop().await;
 }
@@ -217,7 +279,12 @@ async fn addresses_belong_to_their_owner(backend: Backend) {
     let bob = app.signup("customer").await;
     let home = json!({"label": "home", "line1": "Alexanderplatz 1", "city": "Berlin",
         "postal_code": "10178", "country": "de", "lat": 52.5219, "lon": 13.4132});
-    let created = app.as_user(&ada, Method::POST, "/me/addresses").json(&home).send().await.unwrap();
+    let created = app
+        .as_user(&ada, Method::POST, "/me/addresses")
+        .json(&home)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(created.status(), StatusCode::CREATED);
     let address: Value = created.json().await.unwrap();
     assert_eq!(address["country"], "DE");
@@ -247,21 +314,49 @@ async fn addresses_belong_to_their_owner(backend: Backend) {
         .json()
         .await
         .unwrap();
-    assert_eq!((patched["line2"].as_str(), patched["label"].is_null()), (Some("3rd floor"), true));
+    assert_eq!(
+        (patched["line2"].as_str(), patched["label"].is_null()),
+        (Some("3rd floor"), true)
+    );
 
-    for (method, body) in [(Method::PATCH, Some(json!({"city": "Hamburg"}))), (Method::DELETE, None)] {
+    for (method, body) in [
+        (Method::PATCH, Some(json!({"city": "Hamburg"}))),
+        (Method::DELETE, None),
+    ] {
         let mut request = app.as_user(&bob, method.clone(), &format!("/me/addresses/{id}"));
         if let Some(body) = body {
             request = request.json(&body);
         }
-        assert_eq!(request.send().await.unwrap().status(), StatusCode::NOT_FOUND, "{method}");
+        assert_eq!(
+            request.send().await.unwrap().status(),
+            StatusCode::NOT_FOUND,
+            "{method}"
+        );
     }
-    let bobs: Value = app.as_user(&bob, Method::GET, "/me/addresses").send().await.unwrap().json().await.unwrap();
+    let bobs: Value = app
+        .as_user(&bob, Method::GET, "/me/addresses")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(bobs["items"].as_array().unwrap().len(), 0);
 
-    let deleted = app.as_user(&ada, Method::DELETE, &format!("/me/addresses/{id}")).send().await.unwrap();
+    let deleted = app
+        .as_user(&ada, Method::DELETE, &format!("/me/addresses/{id}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
-    let list: Value = app.as_user(&ada, Method::GET, "/me/addresses").send().await.unwrap().json().await.unwrap();
+    let list: Value = app
+        .as_user(&ada, Method::GET, "/me/addresses")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 0);
     app.stop().await;
 }
@@ -273,9 +368,18 @@ async fn administrators_list_and_change_users(backend: Backend) {
     for _ in 0..3 {
         app.signup("courier").await;
     }
-    let forbidden = app.as_user(&customer, Method::GET, "/admin/users").send().await.unwrap();
+    let forbidden = app
+        .as_user(&customer, Method::GET, "/admin/users")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
-    assert!(problem(forbidden).await["type"].as_str().unwrap().ends_with("/forbidden"));
+    assert!(
+        problem(forbidden).await["type"]
+            .as_str()
+            .unwrap()
+            .ends_with("/forbidden")
+    );
 
     let admin = app.admin().await;
     let first: Value = app
@@ -289,7 +393,11 @@ async fn administrators_list_and_change_users(backend: Backend) {
     assert_eq!(first["items"].as_array().unwrap().len(), 2);
     let cursor = first["next_cursor"].as_str().unwrap();
     let second: Value = app
-        .as_user(&admin, Method::GET, &format!("/admin/users?role=courier&limit=2&cursor={cursor}"))
+        .as_user(
+            &admin,
+            Method::GET,
+            &format!("/admin/users?role=courier&limit=2&cursor={cursor}"),
+        )
         .send()
         .await
         .unwrap()
@@ -299,11 +407,19 @@ async fn administrators_list_and_change_users(backend: Backend) {
     assert_eq!(second["items"].as_array().unwrap().len(), 1);
     assert!(second["next_cursor"].is_null());
 
-    let bad_limit = app.as_user(&admin, Method::GET, "/admin/users?limit=0").send().await.unwrap();
+    let bad_limit = app
+        .as_user(&admin, Method::GET, "/admin/users?limit=0")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad_limit.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     let promoted: Value = app
-        .as_user(&admin, Method::PATCH, &format!("/admin/users/{}", customer.id))
+        .as_user(
+            &admin,
+            Method::PATCH,
+            &format!("/admin/users/{}", customer.id),
+        )
         .json(&json!({"role": "merchant"}))
         .send()
         .await

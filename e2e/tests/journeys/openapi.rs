@@ -8,7 +8,14 @@ use std::collections::BTreeSet;
 
 async fn document_and_routes_agree(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let document: Value = app.api(Method::GET, "/openapi.json").send().await.unwrap().json().await.unwrap();
+    let document: Value = app
+        .api(Method::GET, "/openapi.json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
     let paths = document["paths"].as_object().unwrap();
 
@@ -20,18 +27,41 @@ async fn document_and_routes_agree(backend: Backend) {
             documented.insert((method.to_uppercase(), path.clone()));
             let concrete = path.replace("{id}", &uuid::Uuid::now_v7().to_string());
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let response = app.client.request(method.clone(), app.url(&concrete)).send().await.unwrap();
+            let response = app
+                .client
+                .request(method.clone(), app.url(&concrete))
+                .send()
+                .await
+                .unwrap();
             let status = response.status();
             let body = response.text().await.unwrap();
-            assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path} is documented but not routed");
-            assert!(!body.contains("no route matches"), "{method} {path} is documented but not routed");
+            assert_ne!(
+                status,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path} is documented but not routed"
+            );
+            assert!(
+                !body.contains("no route matches"),
+                "{method} {path} is documented but not routed"
+            );
         }
     }
 
     // Every route that has served a request in this process (the metrics label each with
     // its route template) is documented.
-    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    for line in metrics.lines().filter(|l| l.starts_with("http_requests_total{")) {
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in metrics
+        .lines()
+        .filter(|l| l.starts_with("http_requests_total{"))
+    {
         let label = |name: &str| {
             let start = line.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
             line[start..].split('"').next().unwrap().to_owned()
@@ -41,7 +71,10 @@ async fn document_and_routes_agree(backend: Backend) {
         if route == "unmatched" || method == "OPTIONS" || label("status") == "405" {
             continue;
         }
-        assert!(documented.contains(&(method.clone(), route.clone())), "{method} {route} is served but not documented");
+        assert!(
+            documented.contains(&(method.clone(), route.clone())),
+            "{method} {route} is served but not documented"
+        );
     }
     app.stop().await;
 }

@@ -50,7 +50,8 @@ impl IdentityConfig {
         }
         if self.refresh_token_ttl_secs < self.access_token_ttl_secs {
             return Err(
-                "identity.refresh_token_ttl_secs: must not be shorter than the access token's".into(),
+                "identity.refresh_token_ttl_secs: must not be shorter than the access token's"
+                    .into(),
             );
         }
         self.login_per_account

@@ -83,5 +83,10 @@ pub async fn patch_me(
         body.phone.as_ref().map(Option::as_deref),
     )
     .map_err(crate::app::AppError::Invalid)?;
-    Ok(Json(identity.update_profile(caller.user_id, change).await?.into()))
+    Ok(Json(
+        identity
+            .update_profile(caller.user_id, change)
+            .await?
+            .into(),
+    ))
 }

@@ -63,7 +63,10 @@ pub async fn list_users(
     let page = PageRequest::parse(query.limit, query.cursor.as_deref()).map_err(|e| {
         Problem::validation(vec![ordo_http::FieldError::new("query", e.to_string())])
     })?;
-    let users = identity.list_users(query.role, page).await?.map(UserView::from);
+    let users = identity
+        .list_users(query.role, page)
+        .await?
+        .map(UserView::from);
     Ok(Json(UserPage {
         items: users.items,
         next_cursor: users.next_cursor,
@@ -91,5 +94,7 @@ pub async fn patch_user(
         role: body.role,
         disabled: body.disabled,
     };
-    Ok(Json(identity.change_access(&caller, id, change).await?.into()))
+    Ok(Json(
+        identity.change_access(&caller, id, change).await?.into(),
+    ))
 }

@@ -36,7 +36,9 @@ impl Identity {
         };
         let mut tx = self.db.begin().await?;
         if addresses::count(&mut *tx, user_id).await? >= addresses::MAX_PER_USER {
-            return Err(AppError::Conflict("address limit reached; delete one first"));
+            return Err(AppError::Conflict(
+                "address limit reached; delete one first",
+            ));
         }
         addresses::insert(&mut *tx, &address).await?;
         tx.commit().await?;

@@ -82,7 +82,10 @@ mod tests {
     #[test]
     fn hashes_are_argon2id_with_the_owasp_parameters_and_verify() {
         let hash = hash_blocking("correct horse battery").unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
         assert!(verify_blocking("correct horse battery", &hash));
         assert!(!verify_blocking("wrong horse battery", &hash));
         assert!(!verify_blocking("anything", "not a hash"));

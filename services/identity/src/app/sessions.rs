@@ -29,7 +29,10 @@ pub struct TokenPair {
 }
 
 fn hash_refresh(token: &str) -> String {
-    URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, token.as_bytes()))
+    URL_SAFE_NO_PAD.encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        token.as_bytes(),
+    ))
 }
 
 impl Identity {
@@ -45,8 +48,11 @@ impl Identity {
         password: &str,
         client: IpAddr,
     ) -> Result<TokenPair, AppError> {
-        let email = Email::parse(email).map_or_else(|_| email.trim().to_lowercase(), |e| e.as_str().to_owned());
-        self.login_per_ip.check(&client).map_err(AppError::RateLimited)?;
+        let email = Email::parse(email)
+            .map_or_else(|_| email.trim().to_lowercase(), |e| e.as_str().to_owned());
+        self.login_per_ip
+            .check(&client)
+            .map_err(AppError::RateLimited)?;
         self.login_per_account
             .check(&email)
             .map_err(AppError::RateLimited)?;
@@ -121,7 +127,12 @@ impl Identity {
     }
 
     /// Signs an access token and stores a new refresh token in `family_id`.
-    async fn issue(&self, tx: &mut Tx, user: &User, family_id: Uuid) -> Result<TokenPair, AppError> {
+    async fn issue(
+        &self,
+        tx: &mut Tx,
+        user: &User,
+        family_id: Uuid,
+    ) -> Result<TokenPair, AppError> {
         let now = ordo_kernel::time::now();
         let ttl = self.config.access_token_ttl_secs;
         let issued = now.unix_timestamp();

@@ -71,7 +71,12 @@ fn longitude(value: f64) -> Result<f64, &'static str> {
     }
 }
 
-fn optional(violations: &mut Violations, field: &str, value: Option<&str>, max: usize) -> Option<String> {
+fn optional(
+    violations: &mut Violations,
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+) -> Option<String> {
     value
         .filter(|v| !v.trim().is_empty())
         .and_then(|v| violations.check(field, text(v, 1, max)))
@@ -86,11 +91,19 @@ impl NewAddress {
         let mut v = Violations::new();
         let address = NewAddress {
             label: optional(&mut v, "label", self.label.as_deref(), 50),
-            line1: v.check("line1", text(&self.line1, 1, 200)).unwrap_or_default(),
+            line1: v
+                .check("line1", text(&self.line1, 1, 200))
+                .unwrap_or_default(),
             line2: optional(&mut v, "line2", self.line2.as_deref(), 200),
-            city: v.check("city", text(&self.city, 1, 100)).unwrap_or_default(),
-            postal_code: v.check("postal_code", text(&self.postal_code, 1, 20)).unwrap_or_default(),
-            country: v.check("country", country(&self.country)).unwrap_or_default(),
+            city: v
+                .check("city", text(&self.city, 1, 100))
+                .unwrap_or_default(),
+            postal_code: v
+                .check("postal_code", text(&self.postal_code, 1, 20))
+                .unwrap_or_default(),
+            country: v
+                .check("country", country(&self.country))
+                .unwrap_or_default(),
             lat: v.check("lat", latitude(self.lat)).unwrap_or_default(),
             lon: v.check("lon", longitude(self.lon)).unwrap_or_default(),
         };
@@ -109,7 +122,9 @@ impl AddressChange {
             line1: self.line1.unwrap_or_else(|| address.line1.clone()),
             line2: self.line2.unwrap_or_else(|| address.line2.clone()),
             city: self.city.unwrap_or_else(|| address.city.clone()),
-            postal_code: self.postal_code.unwrap_or_else(|| address.postal_code.clone()),
+            postal_code: self
+                .postal_code
+                .unwrap_or_else(|| address.postal_code.clone()),
             country: self.country.unwrap_or_else(|| address.country.clone()),
             lat: self.lat.unwrap_or(address.lat),
             lon: self.lon.unwrap_or(address.lon),
@@ -160,7 +175,13 @@ mod tests {
             lon: f64::NAN,
             ..berlin()
         };
-        let fields: Vec<String> = bad.validate().unwrap_err().into_vec().into_iter().map(|v| v.field).collect();
+        let fields: Vec<String> = bad
+            .validate()
+            .unwrap_err()
+            .into_vec()
+            .into_iter()
+            .map(|v| v.field)
+            .collect();
         assert_eq!(fields, ["line1", "country", "lat", "lon"]);
     }
 }

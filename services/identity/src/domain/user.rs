@@ -111,12 +111,14 @@ impl Registration {
             violations.add("role", "must be customer, merchant or courier");
         }
         match (email, password, full_name) {
-            (Some(email), Some(password), Some(name)) if violations.is_empty() => Ok(Registration {
-                email,
-                password,
-                name,
-                role,
-            }),
+            (Some(email), Some(password), Some(name)) if violations.is_empty() => {
+                Ok(Registration {
+                    email,
+                    password,
+                    name,
+                    role,
+                })
+            }
             _ => Err(violations),
         }
     }
@@ -176,8 +178,19 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(Email::parse("  Ada@Example.ORG ").unwrap().as_str(), "ada@example.org");
-        for bad in ["", "ada", "ada@", "@example.org", "ada@example", "a da@example.org", "a@b@c.org"] {
+        assert_eq!(
+            Email::parse("  Ada@Example.ORG ").unwrap().as_str(),
+            "ada@example.org"
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.org",
+            "ada@example",
+            "a da@example.org",
+            "a@b@c.org",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }
@@ -187,7 +200,10 @@ mod tests {
         assert!(Password::parse("short").is_err());
         assert!(Password::parse("ten chars!").is_ok());
         assert!(Password::parse(&"x".repeat(PASSWORD_MAX_BYTES + 1)).is_err());
-        assert_eq!(format!("{:?}", Password::parse("secret-secret").unwrap()), "Password([redacted])");
+        assert_eq!(
+            format!("{:?}", Password::parse("secret-secret").unwrap()),
+            "Password([redacted])"
+        );
     }
 
     #[test]
@@ -198,7 +214,8 @@ mod tests {
 
         let ok = Registration::parse("a@b.co", "long enough!", "Ada", None).unwrap();
         assert_eq!(ok.role, Role::Customer);
-        let courier = Registration::parse("c@b.co", "long enough!", "Cy", Some(Role::Courier)).unwrap();
+        let courier =
+            Registration::parse("c@b.co", "long enough!", "Cy", Some(Role::Courier)).unwrap();
         assert_eq!(courier.role, Role::Courier);
     }
 

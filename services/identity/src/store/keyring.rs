@@ -60,7 +60,9 @@ pub struct Keyring {
 
 impl std::fmt::Debug for Keyring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Keyring").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("Keyring")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -179,7 +181,10 @@ fn generate() -> Result<StoredKey, KeyringError> {
 /// The RFC 7638 thumbprint of an Ed25519 public key: a stable, collision-free key id.
 fn thumbprint(public: &str) -> String {
     let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{public}"}}"#);
-    URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, canonical.as_bytes()))
+    URL_SAFE_NO_PAD.encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        canonical.as_bytes(),
+    ))
 }
 
 fn read(path: &Path) -> Result<KeyFile, KeyringError> {

@@ -1,0 +1,201 @@
+//! The `ordo` binary as an operator uses it.
+
+use ordo_testkit::{Backend, backend_test};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Output, Stdio};
+
+fn ordo(backend: &Backend, data_dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ordo"));
+    command
+        .arg("--data-dir")
+        .arg(data_dir)
+        .current_dir(data_dir)
+        .env_remove("RUST_LOG")
+        .env("ORDO_LOG_LEVEL", "info");
+    for (key, _) in
+        std::env::vars().filter(|(k, _)| k.starts_with("ORDO_") && k != "ORDO_LOG_LEVEL")
+    {
+        command.env_remove(key);
+    }
+    if let Backend::Postgres { url, schema_prefix } = backend {
+        command
+            .env("ORDO_DATABASE_URL", url)
+            .env("ORDO_DATABASE_SCHEMA_PREFIX", schema_prefix);
+    }
+    command
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn version_is_printed() {
+    let dir = ordo_testkit::temp_dir();
+    let output = ordo(&Backend::Sqlite, dir.path())
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert!(text(&output).starts_with("ordo "), "{}", text(&output));
+}
+
+#[test]
+fn configuration_errors_name_the_key_and_secrets_stay_hidden() {
+    let dir = ordo_testkit::temp_dir();
+    let bad = ordo(&Backend::Sqlite, dir.path())
+        .args(["config", "check"])
+        .env("ORDO_HTTP__BODY_LIMIT_BYTES", "lots")
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad).to_lowercase().contains("http.body_limit_bytes"),
+        "{}",
+        text(&bad)
+    );
+
+    std::fs::write(
+        dir.path().join("ordo.toml"),
+        "[identity]\naccess_token_ttl_secs = 5\n",
+    )
+    .unwrap();
+    let invalid = ordo(&Backend::Sqlite, dir.path())
+        .args(["config", "check"])
+        .output()
+        .unwrap();
+    assert!(!invalid.status.success());
+    assert!(
+        text(&invalid).contains("identity.access_token_ttl_secs"),
+        "{}",
+        text(&invalid)
+    );
+    std::fs::remove_file(dir.path().join("ordo.toml")).unwrap();
+
+    let good = ordo(&Backend::Sqlite, dir.path())
+        .args(["config", "check"])
+        .env(
+            "ORDO_DATABASE_URL",
+            "postgres://ordo:hunter2-secret@db.internal/ordo",
+        )
+        .output()
+        .unwrap();
+    assert!(good.status.success(), "{}", text(&good));
+    assert!(!text(&good).contains("hunter2-secret"), "{}", text(&good));
+    assert!(text(&good).contains("configuration is valid"));
+}
+
+/// Starts `ordo serve` on a free port and returns it with its base URL.
+fn serve(backend: &Backend, data_dir: &std::path::Path) -> (Child, String) {
+    let mut child = ordo(backend, data_dir)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("ordo serve exited before listening")
+            .unwrap();
+        if let Some(rest) = line.split("ordo is serving on ").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    // Keep draining the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
+}
+
+fn terminate(child: &mut Child) {
+    let status = Command::new("kill")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "a SIGTERM shutdown is clean: {exit:?}");
+}
+
+async fn an_operator_bootstraps_an_admin_and_logs_in(backend: Backend) {
+    let dir = ordo_testkit::temp_dir();
+    let migrate = ordo(&backend, dir.path()).arg("migrate").output().unwrap();
+    assert!(migrate.status.success(), "{}", text(&migrate));
+    assert!(text(&migrate).contains("identity: up to date"));
+
+    let mut create = ordo(&backend, dir.path())
+        .args(["admin", "create", "--email", "ops@example.com"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    create
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long admin password\n")
+        .unwrap();
+    let created = create.wait_with_output().unwrap();
+    assert!(created.status.success(), "{}", text(&created));
+    assert!(!text(&created).contains("a long admin password"));
+
+    let again = ordo(&backend, dir.path())
+        .args([
+            "admin",
+            "create",
+            "--email",
+            "ops@example.com",
+            "--password",
+            "another password",
+        ])
+        .output()
+        .unwrap();
+    assert!(!again.status.success(), "the email is taken");
+
+    let rotate = ordo(&backend, dir.path())
+        .args(["keys", "rotate"])
+        .output()
+        .unwrap();
+    assert!(rotate.status.success(), "{}", text(&rotate));
+
+    let (mut server, url) = serve(&backend, dir.path());
+    let client = reqwest::Client::new();
+    assert!(
+        client
+            .get(format!("{url}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .is_success()
+    );
+    let login: serde_json::Value = client
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "ops@example.com", "password": "a long admin password"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["access_token"].as_str().expect("logged in");
+    let users = client
+        .get(format!("{url}/api/v1/admin/users"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        users.status(),
+        reqwest::StatusCode::OK,
+        "the admin may use admin routes"
+    );
+    terminate(&mut server);
+}
+backend_test!(admin_bootstrap, an_operator_bootstraps_an_admin_and_logs_in);
