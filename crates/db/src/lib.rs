@@ -231,7 +231,23 @@ impl Db {
     /// # Errors
     /// When a migration fails or an applied one was edited since.
     pub async fn migrate(&self, migrations: &[Migration]) -> Result<(), DbError> {
-        migrate::run(self, migrations).await.map_err(DbError::from)
+        migrate::run(self, "ordo_migrations", migrations)
+            .await
+            .map_err(DbError::from)
+    }
+
+    /// Applies a platform crate's migrations (the bus's outbox and inbox tables live in
+    /// every service's database), versioned apart from the service's own in
+    /// `ordo_{component}_migrations`.
+    pub async fn migrate_component(
+        &self,
+        component: &'static str,
+        migrations: &[Migration],
+    ) -> Result<(), DbError> {
+        let history = format!("ordo_{component}_migrations");
+        migrate::run(self, &history, migrations)
+            .await
+            .map_err(DbError::from)
     }
 
     /// Publishes pool gauges (`db_pool_connections{service, pool, state}`).

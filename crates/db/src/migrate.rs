@@ -62,12 +62,16 @@ pub enum MigrationError {
     },
 }
 
-const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS ordo_migrations (
-    version BIGINT PRIMARY KEY,
-    name TEXT NOT NULL,
-    checksum TEXT NOT NULL,
-    applied_at BIGINT NOT NULL
-)";
+fn create_history(table: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {table} (
+            version BIGINT PRIMARY KEY,
+            name TEXT NOT NULL,
+            checksum TEXT NOT NULL,
+            applied_at BIGINT NOT NULL
+        )"
+    )
+}
 
 fn checksum(sql: &str) -> String {
     ring::digest::digest(&ring::digest::SHA256, sql.as_bytes())
@@ -77,7 +81,14 @@ fn checksum(sql: &str) -> String {
         .collect()
 }
 
-pub(crate) async fn run(db: &Db, migrations: &[Migration]) -> Result<(), MigrationError> {
+/// Applies `migrations`, recording them in `history` (a table name chosen by the caller,
+/// never user input), so that a platform crate's tables can be versioned separately from
+/// the service's own in the same database.
+pub(crate) async fn run(
+    db: &Db,
+    history: &str,
+    migrations: &[Migration],
+) -> Result<(), MigrationError> {
     let service = db.service().to_owned();
     let history_error = |source| MigrationError::History {
         service: service.clone(),
@@ -90,15 +101,18 @@ pub(crate) async fn run(db: &Db, migrations: &[Migration]) -> Result<(), Migrati
             .await
             .map_err(history_error)?;
     }
-    tx.execute(CREATE_HISTORY).await.map_err(history_error)?;
-    let applied: Vec<(i64, String)> =
-        sqlx::query("SELECT version, checksum FROM ordo_migrations ORDER BY version")
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(history_error)?
-            .into_iter()
-            .map(|row| (row.get::<i64, _>(0), row.get::<String, _>(1)))
-            .collect();
+    tx.execute(create_history(history).as_str())
+        .await
+        .map_err(history_error)?;
+    let applied: Vec<(i64, String)> = sqlx::query(&format!(
+        "SELECT version, checksum FROM {history} ORDER BY version"
+    ))
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(history_error)?
+    .into_iter()
+    .map(|row| (row.get::<i64, _>(0), row.get::<String, _>(1)))
+    .collect();
 
     for migration in migrations {
         let sql = match db.dialect() {
@@ -123,9 +137,9 @@ pub(crate) async fn run(db: &Db, migrations: &[Migration]) -> Result<(), Migrati
             source,
         };
         tx.execute(sqlx::raw_sql(sql)).await.map_err(failed)?;
-        sqlx::query(
-            "INSERT INTO ordo_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)",
-        )
+        sqlx::query(&format!(
+            "INSERT INTO {history} (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)"
+        ))
         .bind(migration.version)
         .bind(migration.name)
         .bind(sum)
@@ -133,7 +147,7 @@ pub(crate) async fn run(db: &Db, migrations: &[Migration]) -> Result<(), Migrati
         .execute(&mut *tx)
         .await
         .map_err(failed)?;
-        tracing::info!(service = %service, version = migration.version, name = migration.name, "migration applied");
+        tracing::info!(service = %service, history, version = migration.version, name = migration.name, "migration applied");
     }
     tx.commit().await.map_err(history_error)
 }

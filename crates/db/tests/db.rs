@@ -1,10 +1,8 @@
 //! The database handle on both backends: placeholders, migrations, constraints, pragmas.
 
-use ordo_db::{Db, DbOptions, Dialect, Migration, is_unique_violation};
-use ordo_kernel::Secret;
+use ordo_db::{Db, Dialect, Migration, is_unique_violation};
 use ordo_testkit::{Backend, backend_test};
 use sqlx::Row;
-use std::time::Duration;
 
 const CREATE: Migration = Migration {
     version: 1,
@@ -14,20 +12,7 @@ const CREATE: Migration = Migration {
 };
 
 async fn open(backend: &Backend, dir: &std::path::Path) -> Db {
-    let (url, schema_prefix) = match backend {
-        Backend::Sqlite => (None, String::new()),
-        Backend::Postgres { url, schema_prefix } => {
-            (Some(Secret::new(url.clone())), schema_prefix.clone())
-        }
-    };
-    let options = DbOptions {
-        data_dir: dir.to_path_buf(),
-        url,
-        schema_prefix,
-        max_connections: 4,
-        acquire_timeout: Duration::from_secs(5),
-    };
-    Db::connect(&options, "things").await.expect("connect")
+    backend.open(dir, "things").await
 }
 
 async fn migrations_apply_once_and_detect_edits(backend: Backend) {

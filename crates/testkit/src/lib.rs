@@ -50,6 +50,37 @@ pub fn postgres(test: &str) -> Option<Backend> {
     }
 }
 
+impl Backend {
+    /// Database options for this backend, with SQLite files under `dir`.
+    #[must_use]
+    pub fn db_options(&self, dir: &std::path::Path) -> ordo_db::DbOptions {
+        let (url, schema_prefix) = match self {
+            Backend::Sqlite => (None, String::new()),
+            Backend::Postgres { url, schema_prefix } => (
+                Some(ordo_kernel::Secret::new(url.clone())),
+                schema_prefix.clone(),
+            ),
+        };
+        ordo_db::DbOptions {
+            data_dir: dir.to_path_buf(),
+            url,
+            schema_prefix,
+            max_connections: 4,
+            acquire_timeout: std::time::Duration::from_secs(5),
+        }
+    }
+
+    /// The database of `service` on this backend.
+    ///
+    /// # Panics
+    /// When the database cannot be reached.
+    pub async fn open(&self, dir: &std::path::Path, service: &str) -> ordo_db::Db {
+        ordo_db::Db::connect(&self.db_options(dir), service)
+            .await
+            .unwrap_or_else(|e| panic!("open the {service} database on {}: {e}", self.name()))
+    }
+}
+
 /// A schema prefix no other test uses.
 #[must_use]
 pub fn unique_prefix() -> String {
@@ -95,4 +126,98 @@ macro_rules! backend_test {
             }
         }
     };
+}
+
+pub const NATS_URL_VAR: &str = "TEST_NATS_URL";
+
+/// The NATS JetStream server for one test, or `None` (with a note on stderr) when none was
+/// given.
+///
+/// # Panics
+/// Under `CI=true` when `TEST_NATS_URL` is unset.
+#[must_use]
+pub fn nats(test: &str) -> Option<String> {
+    match std::env::var(NATS_URL_VAR) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "{NATS_URL_VAR} is not set but CI=true: the NATS run of `{test}` cannot be skipped"
+            );
+            eprintln!("skipped: {test} on NATS ({NATS_URL_VAR} is not set)");
+            None
+        }
+    }
+}
+
+/// A TCP proxy in front of a server, so a test can cut the connection (a broker outage as
+/// its clients see it) and restore it.
+#[derive(Debug)]
+pub struct TcpProxy {
+    pub addr: std::net::SocketAddr,
+    open: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    links: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+    listener: tokio::task::JoinHandle<()>,
+}
+
+impl TcpProxy {
+    /// Listens on a free loopback port and forwards to `target` (`host:port`).
+    ///
+    /// # Panics
+    /// When no loopback port can be bound.
+    pub async fn start(target: String) -> Self {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port");
+        let addr = listener.local_addr().expect("the proxy's address");
+        let open = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let links = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (accept_open, accept_links) = (open.clone(), links.clone());
+        let listener = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !accept_open.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let target = target.clone();
+                let link = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                accept_links
+                    .lock()
+                    .expect("proxy links")
+                    .push(link.abort_handle());
+            }
+        });
+        Self {
+            addr,
+            open,
+            links,
+            listener,
+        }
+    }
+
+    /// Drops every connection and refuses new ones until `restore`.
+    ///
+    /// # Panics
+    /// If the proxy's lock was poisoned.
+    pub fn cut(&self) {
+        self.open.store(false, std::sync::atomic::Ordering::SeqCst);
+        for link in self.links.lock().expect("proxy links").drain(..) {
+            link.abort();
+        }
+    }
+
+    pub fn restore(&self) {
+        self.open.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for TcpProxy {
+    fn drop(&mut self) {
+        self.cut();
+        self.listener.abort();
+    }
 }

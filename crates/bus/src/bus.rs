@@ -1,0 +1,288 @@
+//! Assembling the bus: outboxes and subscriptions are registered, then `start` runs the
+//! relays, the consumers and their housekeeping until `stop`.
+
+use crate::BusError;
+use crate::consumer::{self, ConsumerStats, Delivery};
+use crate::embedded::{self, Route};
+use crate::handler::Subscription;
+use crate::nats;
+use crate::options::BusOptions;
+use crate::outbox::Outbox;
+use crate::store;
+use ordo_db::Db;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+
+/// How often retention is enforced and the backlog gauges are refreshed.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(5);
+const PURGE_EVERY: u32 = 12;
+
+pub struct Bus {
+    options: BusOptions,
+    outboxes: Vec<Outbox>,
+    subscriptions: Vec<(Subscription, Arc<ConsumerStats>)>,
+}
+
+impl std::fmt::Debug for Bus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bus")
+            .field("url", &self.options.url)
+            .field("outboxes", &self.outboxes)
+            .field(
+                "subscriptions",
+                &self
+                    .subscriptions
+                    .iter()
+                    .map(|(s, _)| &s.name)
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl Bus {
+    #[must_use]
+    pub fn new(options: BusOptions) -> Self {
+        Self {
+            options,
+            outboxes: Vec::new(),
+            subscriptions: Vec::new(),
+        }
+    }
+
+    #[must_use]
+    pub fn options(&self) -> &BusOptions {
+        &self.options
+    }
+
+    /// The outbox of service `source`; its events are relayed once the bus starts.
+    pub fn outbox(&mut self, source: &str, db: Db) -> Outbox {
+        if let Some(existing) = self.outboxes.iter().find(|o| o.source() == source) {
+            return existing.clone();
+        }
+        let outbox = Outbox::new(source, db);
+        self.outboxes.push(outbox.clone());
+        outbox
+    }
+
+    /// Registers a consumer. Its counters are returned for tests and benchmarks.
+    ///
+    /// # Errors
+    /// An invalid name or event type, or a name already taken.
+    pub fn subscribe(&mut self, sub: Subscription) -> Result<Arc<ConsumerStats>, BusError> {
+        sub.validate().map_err(BusError::InvalidSubscription)?;
+        if self.subscriptions.iter().any(|(s, _)| s.name == sub.name) {
+            return Err(BusError::InvalidSubscription(format!(
+                "two subscriptions are named `{}`",
+                sub.name
+            )));
+        }
+        let stats = Arc::new(ConsumerStats::default());
+        self.subscriptions.push((sub, stats.clone()));
+        Ok(stats)
+    }
+
+    /// Starts the tasks of one consumer and returns where to send its deliveries.
+    fn start_consumer(
+        &self,
+        tasks: &mut JoinSet<()>,
+        sub: &Subscription,
+        stats: &Arc<ConsumerStats>,
+        stop: &watch::Receiver<bool>,
+    ) -> mpsc::Sender<Delivery> {
+        let (input, rx) = mpsc::channel::<Delivery>(self.options.batch_size.max(1) * 4);
+        consumer::spawn(
+            tasks,
+            sub.clone(),
+            self.options.clone(),
+            stats.clone(),
+            rx,
+            stop.clone(),
+        );
+        input
+    }
+
+    /// Starts relaying and consuming.
+    ///
+    /// # Errors
+    /// NATS unreachable, or its stream or consumers cannot be created.
+    pub async fn start(self) -> Result<RunningBus, BusError> {
+        let (stop_tx, stop) = watch::channel(false);
+        let mut tasks = JoinSet::new();
+        let holder = ordo_kernel::id::new_id().to_string();
+        let mut stats = HashMap::new();
+        let mut consumer_dbs: Vec<Db> = Vec::new();
+
+        match &self.options.url {
+            None => {
+                let mut routes = Vec::new();
+                for (sub, sub_stats) in &self.subscriptions {
+                    routes.push(Route {
+                        types: sub.types.clone(),
+                        input: self.start_consumer(&mut tasks, sub, sub_stats, &stop),
+                    });
+                }
+                let routes = Arc::new(routes);
+                for outbox in &self.outboxes {
+                    tasks.spawn(embedded::relay(
+                        outbox.clone(),
+                        routes.clone(),
+                        self.options.clone(),
+                        holder.clone(),
+                        stop.clone(),
+                    ));
+                }
+            }
+            Some(url) => {
+                let js = nats::connect(url).await?;
+                nats::ensure_stream(&js, &self.options).await?;
+                for (sub, sub_stats) in &self.subscriptions {
+                    let durable = nats::ensure_consumer(&js, sub, &self.options).await?;
+                    let input = self.start_consumer(&mut tasks, sub, sub_stats, &stop);
+                    tasks.spawn(nats::fetch(
+                        durable,
+                        sub.clone(),
+                        self.options.clone(),
+                        input,
+                        stop.clone(),
+                    ));
+                }
+                for outbox in &self.outboxes {
+                    tasks.spawn(nats::relay(
+                        js.clone(),
+                        outbox.clone(),
+                        self.options.clone(),
+                        holder.clone(),
+                        stop.clone(),
+                    ));
+                }
+            }
+        }
+        for (sub, sub_stats) in &self.subscriptions {
+            stats.insert(sub.name.clone(), sub_stats.clone());
+            if !consumer_dbs
+                .iter()
+                .any(|db| db.service() == sub.db.service())
+            {
+                consumer_dbs.push(sub.db.clone());
+            }
+        }
+        tasks.spawn(housekeeping(
+            self.outboxes.clone(),
+            consumer_dbs,
+            self.subscriptions
+                .iter()
+                .map(|(s, st)| (s.name.clone(), st.clone()))
+                .collect(),
+            self.options.clone(),
+            self.options.url.is_none(),
+            stop.clone(),
+        ));
+        tracing::info!(
+            backend = if self.options.url.is_some() {
+                "nats"
+            } else {
+                "embedded"
+            },
+            outboxes = self.outboxes.len(),
+            subscriptions = self.subscriptions.len(),
+            "event bus started"
+        );
+        Ok(RunningBus {
+            stop: stop_tx,
+            tasks,
+            stats,
+        })
+    }
+}
+
+/// A started bus. `stop` lets every task finish what it is doing; whatever is not
+/// acknowledged by then is delivered again at the next start.
+pub struct RunningBus {
+    stop: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+    stats: HashMap<String, Arc<ConsumerStats>>,
+}
+
+impl std::fmt::Debug for RunningBus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningBus")
+            .field("tasks", &self.tasks.len())
+            .finish()
+    }
+}
+
+impl RunningBus {
+    #[must_use]
+    pub fn stats(&self, consumer: &str) -> Option<Arc<ConsumerStats>> {
+        self.stats.get(consumer).cloned()
+    }
+
+    /// Stops relaying and consuming, waiting up to `grace` for tasks to finish.
+    pub async fn stop(mut self, grace: Duration) {
+        let _ = self.stop.send(true);
+        let drained = tokio::time::timeout(grace, async {
+            while self.tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!("event bus tasks did not stop in time; aborting them");
+            self.tasks.abort_all();
+        }
+    }
+}
+
+async fn housekeeping(
+    outboxes: Vec<Outbox>,
+    consumer_dbs: Vec<Db>,
+    consumers: Vec<(String, Arc<ConsumerStats>)>,
+    options: BusOptions,
+    embedded: bool,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(HOUSEKEEPING_EVERY);
+    let mut round = 0_u32;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        for outbox in &outboxes {
+            if let Ok((waiting, oldest)) = store::backlog(outbox.db()).await {
+                let age = oldest.map_or(0.0, |at| {
+                    (ordo_kernel::time::now() - at).as_seconds_f64().max(0.0)
+                });
+                metrics::gauge!("bus_outbox_backlog", "service" => outbox.source().to_owned())
+                    .set(waiting as f64);
+                metrics::gauge!("bus_outbox_oldest_age_seconds", "service" => outbox.source().to_owned()).set(age);
+            }
+        }
+        if embedded {
+            for (name, stats) in &consumers {
+                metrics::gauge!("bus_consumer_lag", "consumer" => name.clone())
+                    .set(stats.in_flight.load(Ordering::Relaxed).max(0) as f64);
+            }
+        }
+        round += 1;
+        if !round.is_multiple_of(PURGE_EVERY) {
+            continue;
+        }
+        let now = ordo_kernel::time::now();
+        for outbox in &outboxes {
+            if let Err(error) =
+                store::purge_published(outbox.db(), now - options.outbox_retention).await
+            {
+                tracing::warn!(source = outbox.source(), %error, "cannot purge the outbox");
+            }
+        }
+        for db in &consumer_dbs {
+            if let Err(error) = store::purge_inbox(db, now - options.inbox_retention).await {
+                tracing::warn!(service = db.service(), %error, "cannot purge the inbox");
+            }
+        }
+    }
+}

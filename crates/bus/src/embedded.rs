@@ -1,0 +1,144 @@
+//! The in-process backend: the relay reads the outbox as soon as a commit wakes it and
+//! hands each event to the consumers that want it; the row is marked published only when
+//! every one of them has committed it (or dead-lettered it). A crash before that leaves the
+//! row unpublished, and it is delivered again at the next start; the inboxes drop repeats.
+
+use crate::consumer::{Ack, Delivery};
+use crate::faults::FaultPoint;
+use crate::options::BusOptions;
+use crate::outbox::Outbox;
+use crate::relay::{Lease, Wait, read_outbox, record_published};
+use crate::store;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tokio::sync::{mpsc, watch};
+
+/// Rows read from the outbox at a time.
+const READ_BATCH: usize = 1000;
+
+/// One event awaiting acknowledgement by each consumer it was handed to.
+pub(crate) struct Pending {
+    seq: i64,
+    remaining: AtomicUsize,
+    done: mpsc::UnboundedSender<i64>,
+}
+
+impl Pending {
+    pub(crate) fn ack(&self) {
+        if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // The relay may have stopped; the row then stays unpublished and comes again.
+            let _ = self.done.send(self.seq);
+        }
+    }
+}
+
+/// Where the relay hands events: the input of one subscription.
+#[derive(Clone)]
+pub(crate) struct Route {
+    pub types: Vec<String>,
+    pub input: mpsc::Sender<Delivery>,
+}
+
+pub(crate) async fn relay(
+    outbox: Outbox,
+    routes: Arc<Vec<Route>>,
+    options: BusOptions,
+    holder: String,
+    mut stop: watch::Receiver<bool>,
+) {
+    let db = outbox.db().clone();
+    let mut lease = Lease::new(db.clone(), holder, options.lease_ttl);
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+    let mut in_flight: HashSet<i64> = HashSet::new();
+    let mut cursor = 0_i64;
+    let max_in_flight = options.batch_size.max(1) * 64;
+    let mut wait = Wait::new(options.poll_interval);
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        if !lease.hold().await {
+            wait.idle(&outbox, &mut stop).await;
+            continue;
+        }
+        let mut acked = Vec::new();
+        while let Ok(seq) = done_rx.try_recv() {
+            acked.push(seq);
+        }
+        if !acked.is_empty() {
+            if options.faults.hit(FaultPoint::RelayAfterPublish) {
+                return;
+            }
+            match store::mark_published(&db, &acked, ordo_kernel::time::now()).await {
+                Ok(()) => {
+                    for seq in &acked {
+                        in_flight.remove(seq);
+                    }
+                    record_published(outbox.source(), acked.len());
+                }
+                Err(error) => {
+                    tracing::warn!(source = outbox.source(), %error, "cannot mark events published");
+                    // They are still in flight; the next pass marks them.
+                    for seq in acked {
+                        let _ = done_tx.send(seq);
+                    }
+                    wait.idle(&outbox, &mut stop).await;
+                    continue;
+                }
+            }
+        }
+        if in_flight.len() >= max_in_flight {
+            tokio::select! {
+                seq = done_rx.recv() => if let Some(seq) = seq { let _ = done_tx.send(seq); },
+                _ = stop.changed() => {}
+            }
+            continue;
+        }
+        let Some(rows) = read_outbox(&outbox, cursor, READ_BATCH, &mut wait, &mut stop).await
+        else {
+            continue;
+        };
+        if rows.is_empty() {
+            // From the start again at each idle pass: rows committed late with a lower
+            // sequence (PostgreSQL) or marked for republishing are found this way.
+            cursor = 0;
+            tokio::select! {
+                seq = done_rx.recv() => if let Some(seq) = seq { let _ = done_tx.send(seq); },
+                () = wait.idle(&outbox, &mut stop) => {}
+            }
+            continue;
+        }
+        for row in rows {
+            cursor = cursor.max(row.seq);
+            if !in_flight.insert(row.seq) {
+                continue;
+            }
+            let targets: Vec<&Route> = routes
+                .iter()
+                .filter(|route| route.types.contains(&row.envelope.event_type))
+                .collect();
+            let pending = Arc::new(Pending {
+                seq: row.seq,
+                remaining: AtomicUsize::new(targets.len().max(1)),
+                done: done_tx.clone(),
+            });
+            if targets.is_empty() {
+                pending.ack();
+                continue;
+            }
+            let event = Arc::new(row.envelope);
+            for route in targets {
+                let delivery = Delivery {
+                    event: event.clone(),
+                    ack: Ack::Embedded(pending.clone()),
+                };
+                tokio::select! {
+                    sent = route.input.send(delivery) => if sent.is_err() { return },
+                    _ = stop.changed() => return,
+                }
+            }
+        }
+    }
+    lease.release().await;
+}

@@ -1,0 +1,60 @@
+//! The event bus (DESIGN.md §5). A service appends events to its [`Outbox`] inside the
+//! transaction that makes the change; a relay sends them on — in process, or through NATS
+//! JetStream when a `nats://` URL is configured; each [`Subscription`] handles them inside
+//! a transaction on its own database that also records them in its inbox, so delivery is
+//! at least once and the effect exactly once. Events with the same subject are handled in
+//! order. Failures retry with backoff; rejected or exhausted events become dead letters
+//! that an operator can replay or discard.
+
+mod bus;
+mod consumer;
+mod dead_letters;
+mod embedded;
+mod envelope;
+mod faults;
+mod handler;
+mod nats;
+mod options;
+mod outbox;
+mod relay;
+mod store;
+
+pub use bus::{Bus, RunningBus};
+pub use consumer::ConsumerStats;
+pub use dead_letters::{DeadLetters, republish};
+pub use envelope::{DecodeError, Envelope, EventMeta};
+pub use faults::{FaultPoint, Faults};
+pub use handler::{Handler, HandlerError, Subscription};
+pub use options::BusOptions;
+pub use outbox::Outbox;
+pub use store::DeadLetter;
+
+use ordo_db::{Migration, migration};
+
+/// The name under which the bus's tables are versioned in each service's database.
+pub const COMPONENT: &str = "bus";
+
+/// The bus's tables (outbox, inbox, dead letters, leases), for every service's database.
+#[must_use]
+pub fn migrations() -> Vec<Migration> {
+    vec![migration!(1, "0001_create_bus")]
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("event type `{0}` must be `noun.verb` in lowercase letters")]
+    InvalidType(String),
+    #[error("an event subject must be 1 to 200 characters")]
+    InvalidSubject,
+    #[error("cannot encode the {event_type} payload: {source}")]
+    Encode {
+        event_type: &'static str,
+        source: serde_json::Error,
+    },
+    #[error("invalid subscription: {0}")]
+    InvalidSubscription(String),
+    #[error("NATS: {0}")]
+    Nats(String),
+}

@@ -1,0 +1,273 @@
+//! The NATS JetStream backend. The relay publishes outbox rows to the stream with
+//! `Nats-Msg-Id` = event id (the broker drops a repeat within its duplicate window), waits
+//! for the acknowledgements, then marks the rows. Each subscription is one durable pull
+//! consumer shared by every instance of its service.
+
+use crate::BusError;
+use crate::consumer::{Ack, Delivery};
+use crate::envelope::Envelope;
+use crate::faults::FaultPoint;
+use crate::handler::Subscription;
+use crate::options::BusOptions;
+use crate::outbox::Outbox;
+use crate::relay::{Lease, Wait, read_outbox, record_published};
+use crate::store;
+use async_nats::jetstream::{self, consumer, message::PublishMessage, stream};
+use futures_util::StreamExt;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+/// Rows published per round trip of acknowledgements.
+const PUBLISH_BATCH: usize = 500;
+/// How long the broker remembers message ids to drop repeats.
+const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
+
+pub(crate) async fn connect(url: &str) -> Result<jetstream::Context, BusError> {
+    let client = async_nats::ConnectOptions::new()
+        .name("ordo")
+        .retry_on_initial_connect()
+        .connection_timeout(Duration::from_secs(5))
+        .connect(url)
+        .await
+        .map_err(|e| BusError::Nats(format!("cannot connect to {url}: {e}")))?;
+    Ok(jetstream::ContextBuilder::new()
+        .timeout(Duration::from_secs(5))
+        .build(client))
+}
+
+pub(crate) fn subject(options: &BusOptions, event_type: &str) -> String {
+    format!("{}.{event_type}", options.subject_prefix)
+}
+
+/// Creates the stream, or updates it to the configured limits.
+pub(crate) async fn ensure_stream(
+    js: &jetstream::Context,
+    options: &BusOptions,
+) -> Result<(), BusError> {
+    js.create_or_update_stream(stream::Config {
+        name: options.stream.clone(),
+        subjects: vec![format!("{}.>", options.subject_prefix)],
+        storage: stream::StorageType::File,
+        retention: stream::RetentionPolicy::Limits,
+        max_age: options.stream_max_age,
+        duplicate_window: DUPLICATE_WINDOW,
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| BusError::Nats(format!("cannot create the stream {}: {e}", options.stream)))?;
+    Ok(())
+}
+
+fn consumer_config(sub: &Subscription, options: &BusOptions) -> consumer::pull::Config {
+    let filter_subject = match sub.types.as_slice() {
+        [only] => subject(options, only),
+        _ => format!("{}.>", options.subject_prefix),
+    };
+    consumer::pull::Config {
+        durable_name: Some(sub.name.clone()),
+        description: Some(format!("ordo consumer {}", sub.name)),
+        deliver_policy: consumer::DeliverPolicy::All,
+        ack_policy: consumer::AckPolicy::Explicit,
+        ack_wait: options.ack_wait,
+        // Retries and dead letters are the bus's own; the broker never gives up.
+        max_deliver: -1,
+        filter_subject,
+        max_ack_pending: i64::try_from(options.batch_size.max(1) * options.concurrency.max(1) * 8)
+            .unwrap_or(i64::MAX),
+        ..Default::default()
+    }
+}
+
+/// Creates the durable consumer of `sub`, or updates it. A change the broker cannot apply
+/// in place (its filter) recreates it from the start of the stream; the inbox drops what
+/// was handled before.
+pub(crate) async fn ensure_consumer(
+    js: &jetstream::Context,
+    sub: &Subscription,
+    options: &BusOptions,
+) -> Result<consumer::Consumer<consumer::pull::Config>, BusError> {
+    let stream = js
+        .get_stream(&options.stream)
+        .await
+        .map_err(|e| BusError::Nats(format!("cannot open the stream {}: {e}", options.stream)))?;
+    let config = consumer_config(sub, options);
+    match stream.create_consumer(config.clone()).await {
+        Ok(consumer) => Ok(consumer),
+        Err(first) => {
+            tracing::warn!(consumer = %sub.name, error = %first, "recreating the durable consumer");
+            stream.delete_consumer(&sub.name).await.map_err(|e| {
+                BusError::Nats(format!("cannot replace consumer {}: {e}", sub.name))
+            })?;
+            stream
+                .create_consumer(config)
+                .await
+                .map_err(|e| BusError::Nats(format!("cannot create consumer {}: {e}", sub.name)))
+        }
+    }
+}
+
+pub(crate) async fn relay(
+    js: jetstream::Context,
+    outbox: Outbox,
+    options: BusOptions,
+    holder: String,
+    mut stop: watch::Receiver<bool>,
+) {
+    let db = outbox.db().clone();
+    let mut lease = Lease::new(db.clone(), holder, options.lease_ttl);
+    let mut wait = Wait::new(options.poll_interval);
+    let mut failures = 0_u32;
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        if !lease.hold().await {
+            wait.idle(&outbox, &mut stop).await;
+            continue;
+        }
+        let Some(rows) = read_outbox(&outbox, 0, PUBLISH_BATCH, &mut wait, &mut stop).await else {
+            continue;
+        };
+        if rows.is_empty() {
+            wait.idle(&outbox, &mut stop).await;
+            continue;
+        }
+        let seqs: Vec<i64> = rows.iter().map(|row| row.seq).collect();
+        if let Err(error) = publish_all(&js, &options, rows.iter().map(|row| &row.envelope)).await {
+            failures += 1;
+            tracing::warn!(source = outbox.source(), %error, failures, "publishing to NATS failed; retrying");
+            tokio::select! {
+                () = tokio::time::sleep(options.backoff(failures.min(6))) => {}
+                _ = stop.changed() => {}
+            }
+            continue;
+        }
+        failures = 0;
+        if options.faults.hit(FaultPoint::RelayAfterPublish) {
+            return;
+        }
+        if let Err(error) = store::mark_published(&db, &seqs, ordo_kernel::time::now()).await {
+            // Published but unmarked: sent again next pass, dropped as a repeat by the broker.
+            tracing::warn!(source = outbox.source(), %error, "cannot mark events published");
+            continue;
+        }
+        record_published(outbox.source(), seqs.len());
+    }
+    lease.release().await;
+}
+
+/// Publishes every event, pipelined, and waits for all acknowledgements. Order within one
+/// connection is kept by the broker; on any failure the caller sends the whole batch again.
+pub(crate) async fn publish_all<'a>(
+    js: &jetstream::Context,
+    options: &BusOptions,
+    events: impl Iterator<Item = &'a Envelope>,
+) -> Result<(), BusError> {
+    let mut acks = Vec::new();
+    for event in events {
+        let payload = serde_json::to_vec(event).map_err(|source| BusError::Encode {
+            event_type: "envelope",
+            source,
+        })?;
+        let publish = PublishMessage::build()
+            .payload(payload.into())
+            .message_id(event.id.to_string());
+        let ack = js
+            .send_publish(subject(options, &event.event_type), publish)
+            .await
+            .map_err(|e| BusError::Nats(format!("publish: {e}")))?;
+        acks.push(ack);
+    }
+    for ack in acks {
+        ack.await
+            .map_err(|e| BusError::Nats(format!("publish acknowledgement: {e}")))?;
+    }
+    Ok(())
+}
+
+/// Pulls the durable consumer of `sub` into `input` until stopped, reconnecting after a
+/// broker outage.
+pub(crate) async fn fetch(
+    consumer: consumer::Consumer<consumer::pull::Config>,
+    sub: Subscription,
+    options: BusOptions,
+    input: mpsc::Sender<Delivery>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut lag = tokio::time::interval(Duration::from_secs(5));
+    let mut failures = 0_u32;
+    let consumer = Arc::new(consumer);
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let mut messages = match consumer
+            .stream()
+            .max_messages_per_batch(options.batch_size.max(1))
+            .heartbeat(Duration::from_secs(5))
+            .expires(Duration::from_secs(30))
+            .messages()
+            .await
+        {
+            Ok(messages) => messages,
+            Err(error) => {
+                failures += 1;
+                tracing::warn!(consumer = %sub.name, %error, "cannot pull from NATS; retrying");
+                tokio::select! {
+                    () = tokio::time::sleep(options.backoff(failures.min(6))) => {}
+                    _ = stop.changed() => return,
+                }
+                continue;
+            }
+        };
+        loop {
+            let next = tokio::select! {
+                next = messages.next() => next,
+                _ = lag.tick() => {
+                    record_lag(&consumer, &sub).await;
+                    continue;
+                }
+                _ = stop.changed() => return,
+            };
+            let message = match next {
+                Some(Ok(message)) => message,
+                Some(Err(error)) => {
+                    tracing::warn!(consumer = %sub.name, %error, "pulling from NATS failed");
+                    break;
+                }
+                None => break,
+            };
+            failures = 0;
+            let event: Envelope = match serde_json::from_slice(&message.payload) {
+                Ok(event) => event,
+                Err(error) => {
+                    // Not ours to handle and never will be: drop it loudly.
+                    tracing::error!(consumer = %sub.name, subject = %message.subject, %error, "dropping a message that is not a CloudEvent");
+                    metrics::counter!("bus_malformed_total", "consumer" => sub.name.clone())
+                        .increment(1);
+                    let _ = message.ack().await;
+                    continue;
+                }
+            };
+            if !sub.wants(&event.event_type) {
+                let _ = message.ack().await;
+                continue;
+            }
+            let delivery = Delivery {
+                event: Arc::new(event),
+                ack: Ack::Nats(Box::new(message)),
+            };
+            if input.send(delivery).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+async fn record_lag(consumer: &consumer::Consumer<consumer::pull::Config>, sub: &Subscription) {
+    if let Ok(info) = consumer.get_info().await {
+        let lag = info.num_pending + u64::try_from(info.num_ack_pending).unwrap_or(0);
+        metrics::gauge!("bus_consumer_lag", "consumer" => sub.name.clone()).set(lag as f64);
+    }
+}

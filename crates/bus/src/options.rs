@@ -1,0 +1,95 @@
+//! How the bus runs: the backend, retry policy, batching and retention.
+
+use crate::faults::Faults;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct BusOptions {
+    /// `nats://host:port` to relay through NATS JetStream; `None` for the in-process bus.
+    pub url: Option<String>,
+    /// The JetStream stream holding every event.
+    pub stream: String,
+    /// The first token of every NATS subject (`{prefix}.{type}`).
+    pub subject_prefix: String,
+    /// Attempts before an event is dead-lettered (the first try counts).
+    pub max_attempts: u32,
+    /// The first retry waits about this long; each further one twice as long, with jitter.
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    /// Events handled in one consumer transaction at most.
+    pub batch_size: usize,
+    /// Subjects a consumer handles at the same time at most (each in order).
+    pub concurrency: usize,
+    /// How long JetStream waits for an acknowledgement before redelivering.
+    pub ack_wait: Duration,
+    /// Published outbox rows are kept this long, so `bus republish` can resend them.
+    pub outbox_retention: Duration,
+    /// Inbox entries are kept this long: longer than any redelivery can come late.
+    pub inbox_retention: Duration,
+    /// Events older than this leave the JetStream stream.
+    pub stream_max_age: Duration,
+    /// A relay instance that stops renewing its lease is replaced after this long.
+    pub lease_ttl: Duration,
+    /// The relay's fallback poll (a commit in this process wakes it at once) and the
+    /// consumers' check for dead letters to replay.
+    pub poll_interval: Duration,
+    /// Crash points for tests; none are armed in production.
+    pub faults: Faults,
+}
+
+impl Default for BusOptions {
+    fn default() -> Self {
+        Self {
+            url: None,
+            stream: "ORDO".into(),
+            subject_prefix: "ordo".into(),
+            max_attempts: 8,
+            retry_base: Duration::from_millis(200),
+            retry_max: Duration::from_secs(60),
+            batch_size: 256,
+            concurrency: 4,
+            ack_wait: Duration::from_secs(30),
+            outbox_retention: Duration::from_secs(24 * 3600),
+            inbox_retention: Duration::from_secs(7 * 24 * 3600),
+            stream_max_age: Duration::from_secs(7 * 24 * 3600),
+            lease_ttl: Duration::from_secs(15),
+            poll_interval: Duration::from_secs(1),
+            faults: Faults::default(),
+        }
+    }
+}
+
+impl BusOptions {
+    /// The wait before retry number `attempt` (1 for the first retry): exponential, capped,
+    /// with full jitter so that many failing events do not retry in lockstep.
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
+        let exponent = attempt.saturating_sub(1).min(20);
+        let ceiling = self
+            .retry_base
+            .saturating_mul(1 << exponent)
+            .min(self.retry_max);
+        // Half fixed, half random: never a zero wait, never above the ceiling.
+        ceiling / 2 + ceiling.mul_f64(fastrand::f64() / 2.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_exponentially_within_the_cap() {
+        let options = BusOptions {
+            retry_base: Duration::from_millis(100),
+            retry_max: Duration::from_secs(1),
+            ..BusOptions::default()
+        };
+        for _ in 0..100 {
+            let first = options.backoff(1);
+            assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
+            let third = options.backoff(3);
+            assert!(third >= Duration::from_millis(200) && third <= Duration::from_millis(400));
+            assert!(options.backoff(30) <= Duration::from_secs(1));
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! Publishing: a service appends events to its outbox inside the transaction that makes
+//! the change they describe, then commits through the outbox so the relay wakes at once.
+
+use crate::BusError;
+use crate::envelope::{CONTENT_TYPE, Envelope, EventMeta, SPEC_VERSION, valid_type};
+use crate::store;
+use ordo_contracts::Event;
+use ordo_db::{Db, Tx};
+use serde_json::value::RawValue;
+use std::sync::Arc;
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+const MAX_SUBJECT_LEN: usize = 200;
+
+/// One service's outbox. Cheap to clone; every clone wakes the same relay.
+#[derive(Clone)]
+pub struct Outbox {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    source: String,
+    db: Db,
+    wake: Notify,
+}
+
+impl std::fmt::Debug for Outbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbox")
+            .field("source", &self.inner.source)
+            .finish()
+    }
+}
+
+impl Outbox {
+    /// The outbox of the service `source`, in its database `db`.
+    #[must_use]
+    pub fn new(source: &str, db: Db) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                source: source.to_owned(),
+                db,
+                wake: Notify::new(),
+            }),
+        }
+    }
+
+    #[must_use]
+    pub fn source(&self) -> &str {
+        &self.inner.source
+    }
+
+    #[must_use]
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    /// Appends `payload` as an event about `subject` to the transaction `tx`. It is
+    /// published if and only if `tx` commits. Returns the event's id.
+    ///
+    /// # Errors
+    /// An event type that is not `noun.verb`, an empty or over-long subject, a payload
+    /// that does not serialise, or the insert failing.
+    pub async fn append<E: Event>(
+        &self,
+        tx: &mut Tx,
+        subject: &str,
+        payload: &E,
+        meta: &EventMeta,
+    ) -> Result<Uuid, BusError> {
+        if !valid_type(E::TYPE) {
+            return Err(BusError::InvalidType(E::TYPE.to_owned()));
+        }
+        if subject.is_empty() || subject.len() > MAX_SUBJECT_LEN {
+            return Err(BusError::InvalidSubject);
+        }
+        let data = serde_json::to_string(payload).map_err(|source| BusError::Encode {
+            event_type: E::TYPE,
+            source,
+        })?;
+        let event = Envelope {
+            specversion: SPEC_VERSION.into(),
+            id: ordo_kernel::id::new_id(),
+            event_type: E::TYPE.to_owned(),
+            source: self.inner.source.clone(),
+            subject: subject.to_owned(),
+            time: ordo_kernel::time::now(),
+            datacontenttype: CONTENT_TYPE.into(),
+            dataversion: E::VERSION,
+            data: RawValue::from_string(data).map_err(|source| BusError::Encode {
+                event_type: E::TYPE,
+                source,
+            })?,
+            traceparent: meta.traceparent.clone(),
+            correlationid: meta.correlationid.clone(),
+        };
+        store::insert_event(tx, &event).await?;
+        Ok(event.id)
+    }
+
+    /// Commits `tx` and wakes the relay, so its events leave without waiting for a poll.
+    ///
+    /// # Errors
+    /// The commit failing; then nothing it appended is published.
+    pub async fn commit(&self, tx: Tx) -> Result<(), sqlx::Error> {
+        tx.commit().await?;
+        self.wake();
+        Ok(())
+    }
+
+    /// Tells the relay that events may be waiting (after a commit made elsewhere).
+    pub fn wake(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    pub(crate) async fn woken(&self) {
+        self.inner.wake.notified().await;
+    }
+}

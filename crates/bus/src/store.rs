@@ -1,0 +1,390 @@
+//! The bus's tables in each service's database: outbox, inbox, dead letters, leases.
+//! Portable SQL, the same on SQLite and PostgreSQL.
+
+use crate::envelope::{CONTENT_TYPE, Envelope, SPEC_VERSION};
+use ordo_db::{Db, row};
+use ordo_kernel::time::{from_millis, to_millis};
+use serde_json::value::RawValue;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use std::collections::HashSet;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Rows per multi-row statement: far below either database's parameter limit.
+const CHUNK: usize = 400;
+
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// An outbox row on its way to the broker.
+#[derive(Debug)]
+pub(crate) struct OutboxRow {
+    pub seq: i64,
+    pub envelope: Envelope,
+}
+
+pub(crate) async fn insert_event(
+    conn: &mut AnyConnection,
+    event: &Envelope,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO bus_outbox (id, type, source, subject, time, dataversion, data, traceparent, correlationid)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(event.id.to_string())
+    .bind(&event.event_type)
+    .bind(&event.source)
+    .bind(&event.subject)
+    .bind(to_millis(event.time))
+    .bind(i64::from(event.dataversion))
+    .bind(event.data.get())
+    .bind(event.traceparent.as_deref())
+    .bind(event.correlationid.as_deref())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+fn outbox_row(row: &AnyRow) -> Result<OutboxRow, sqlx::Error> {
+    let data: String = row.try_get("data")?;
+    let decode = |e: serde_json::Error| sqlx::Error::Decode(Box::new(e));
+    Ok(OutboxRow {
+        seq: row.try_get("seq")?,
+        envelope: Envelope {
+            specversion: SPEC_VERSION.into(),
+            id: row::uuid(row, "id")?,
+            event_type: row.try_get("type")?,
+            source: row.try_get("source")?,
+            subject: row.try_get("subject")?,
+            time: row::instant(row, "time")?,
+            datacontenttype: CONTENT_TYPE.into(),
+            dataversion: u32::try_from(row.try_get::<i64, _>("dataversion")?)
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            data: RawValue::from_string(data).map_err(decode)?,
+            traceparent: row.try_get("traceparent")?,
+            correlationid: row.try_get("correlationid")?,
+        },
+    })
+}
+
+/// Unpublished events after `after_seq`, oldest first.
+pub(crate) async fn unpublished(
+    db: &Db,
+    after_seq: i64,
+    limit: usize,
+) -> Result<Vec<OutboxRow>, sqlx::Error> {
+    sqlx::query(
+        "SELECT seq, id, type, source, subject, time, dataversion, data, traceparent, correlationid
+         FROM bus_outbox WHERE published_at IS NULL AND seq > $1 ORDER BY seq LIMIT $2",
+    )
+    .bind(after_seq)
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .fetch_all(db.reader())
+    .await?
+    .iter()
+    .map(outbox_row)
+    .collect()
+}
+
+pub(crate) async fn mark_published(
+    db: &Db,
+    seqs: &[i64],
+    at: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    for chunk in seqs.chunks(CHUNK) {
+        let sql = format!(
+            "UPDATE bus_outbox SET published_at = $1 WHERE seq IN ({})",
+            placeholders(2, chunk.len())
+        );
+        let mut query = sqlx::query(&sql).bind(to_millis(at));
+        for seq in chunk {
+            query = query.bind(*seq);
+        }
+        query.execute(&mut *tx).await?;
+    }
+    tx.commit().await
+}
+
+/// How many events wait to be published, and when the oldest was written.
+pub(crate) async fn backlog(db: &Db) -> Result<(i64, Option<OffsetDateTime>), sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS waiting, MIN(time) AS oldest FROM bus_outbox WHERE published_at IS NULL",
+    )
+    .fetch_one(db.reader())
+    .await?;
+    let oldest: Option<i64> = row.try_get("oldest")?;
+    Ok((row.try_get("waiting")?, oldest.map(from_millis)))
+}
+
+/// Deletes published events older than `before`, a bounded number at a time.
+pub(crate) async fn purge_published(db: &Db, before: OffsetDateTime) -> Result<u64, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let done = sqlx::query(
+        "DELETE FROM bus_outbox WHERE seq IN
+           (SELECT seq FROM bus_outbox WHERE published_at IS NOT NULL AND published_at < $1 LIMIT 5000)",
+    )
+    .bind(to_millis(before))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected())
+}
+
+/// Marks events published since `since` unpublished again, so the relay sends them anew.
+pub(crate) async fn republish(db: &Db, since: OffsetDateTime) -> Result<u64, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let done = sqlx::query("UPDATE bus_outbox SET published_at = NULL WHERE published_at >= $1")
+        .bind(to_millis(since))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected())
+}
+
+/// Which of `ids` `consumer` has already handled.
+pub(crate) async fn handled(
+    conn: &mut AnyConnection,
+    consumer: &str,
+    ids: &[Uuid],
+) -> Result<HashSet<Uuid>, sqlx::Error> {
+    let mut seen = HashSet::new();
+    for chunk in ids.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT event_id FROM bus_inbox WHERE consumer = $1 AND event_id IN ({})",
+            placeholders(2, chunk.len())
+        );
+        let mut query = sqlx::query(&sql).bind(consumer);
+        for id in chunk {
+            query = query.bind(id.to_string());
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            seen.insert(row::uuid(&row, "event_id")?);
+        }
+    }
+    Ok(seen)
+}
+
+/// Records `ids` as handled by `consumer`. A duplicate key fails the transaction: another
+/// instance handled one of them concurrently, and the batch must not commit a second effect.
+pub(crate) async fn record_handled(
+    conn: &mut AnyConnection,
+    consumer: &str,
+    ids: &[Uuid],
+    at: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    for chunk in ids.chunks(CHUNK) {
+        let values = (0..chunk.len())
+            .map(|i| format!("($1, ${}, $2)", i + 3))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("INSERT INTO bus_inbox (consumer, event_id, handled_at) VALUES {values}");
+        let mut query = sqlx::query(&sql).bind(consumer).bind(to_millis(at));
+        for id in chunk {
+            query = query.bind(id.to_string());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn purge_inbox(db: &Db, before: OffsetDateTime) -> Result<u64, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let done = sqlx::query(
+        "DELETE FROM bus_inbox WHERE (consumer, event_id) IN
+           (SELECT consumer, event_id FROM bus_inbox WHERE handled_at < $1 LIMIT 5000)",
+    )
+    .bind(to_millis(before))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected())
+}
+
+/// An event a consumer gave up on.
+#[derive(Debug, Clone)]
+pub struct DeadLetter {
+    pub id: Uuid,
+    pub consumer: String,
+    pub event_id: Uuid,
+    pub event_type: String,
+    pub subject: String,
+    pub envelope: Envelope,
+    pub attempts: u32,
+    pub last_error: String,
+    pub first_failed_at: OffsetDateTime,
+    pub dead_at: OffsetDateTime,
+    /// A replay was asked for and the consumer has not taken it yet.
+    pub replay_requested: bool,
+}
+
+const DEAD_LETTER_COLUMNS: &str = "id, consumer, event_id, event_type, subject, envelope, attempts, last_error, first_failed_at, dead_at, status";
+
+fn dead_letter(row: &AnyRow) -> Result<DeadLetter, sqlx::Error> {
+    let envelope: String = row.try_get("envelope")?;
+    let status: String = row.try_get("status")?;
+    Ok(DeadLetter {
+        id: row::uuid(row, "id")?,
+        consumer: row.try_get("consumer")?,
+        event_id: row::uuid(row, "event_id")?,
+        event_type: row.try_get("event_type")?,
+        subject: row.try_get("subject")?,
+        envelope: serde_json::from_str(&envelope).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
+        last_error: row.try_get("last_error")?,
+        first_failed_at: row::instant(row, "first_failed_at")?,
+        dead_at: row::instant(row, "dead_at")?,
+        replay_requested: status == "replay",
+    })
+}
+
+/// Records a dead letter; an event dead again after a replay updates its entry.
+pub(crate) async fn insert_dead_letter(
+    conn: &mut AnyConnection,
+    letter: &DeadLetter,
+) -> Result<(), sqlx::Error> {
+    let envelope =
+        serde_json::to_string(&letter.envelope).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query(
+        "INSERT INTO bus_dead_letters (id, consumer, event_id, event_type, subject, envelope, attempts, last_error, first_failed_at, dead_at, status)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'dead')
+         ON CONFLICT (consumer, event_id) DO UPDATE SET
+           attempts = bus_dead_letters.attempts + excluded.attempts,
+           last_error = excluded.last_error, dead_at = excluded.dead_at, status = 'dead'",
+    )
+    .bind(letter.id.to_string())
+    .bind(&letter.consumer)
+    .bind(letter.event_id.to_string())
+    .bind(&letter.event_type)
+    .bind(&letter.subject)
+    .bind(envelope)
+    .bind(i64::from(letter.attempts))
+    .bind(&letter.last_error)
+    .bind(to_millis(letter.first_failed_at))
+    .bind(to_millis(letter.dead_at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Dead letters newest first, optionally of one consumer, after the cursor `before`.
+pub(crate) async fn dead_letters(
+    db: &Db,
+    consumer: Option<&str>,
+    before: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<DeadLetter>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {DEAD_LETTER_COLUMNS} FROM bus_dead_letters
+         WHERE ($1 IS NULL OR consumer = $1) AND ($2 IS NULL OR id < $2)
+         ORDER BY id DESC LIMIT $3"
+    );
+    sqlx::query(&sql)
+        .bind(consumer)
+        .bind(before.map(|id| id.to_string()))
+        .bind(limit)
+        .fetch_all(db.reader())
+        .await?
+        .iter()
+        .map(dead_letter)
+        .collect()
+}
+
+pub(crate) async fn dead_letter_by_id(
+    db: &Db,
+    id: Uuid,
+) -> Result<Option<DeadLetter>, sqlx::Error> {
+    let sql = format!("SELECT {DEAD_LETTER_COLUMNS} FROM bus_dead_letters WHERE id = $1");
+    sqlx::query(&sql)
+        .bind(id.to_string())
+        .fetch_optional(db.reader())
+        .await?
+        .as_ref()
+        .map(dead_letter)
+        .transpose()
+}
+
+/// Asks the consumer to handle the event once more. False when there is no such letter.
+pub(crate) async fn request_replay(db: &Db, id: Uuid) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let done = sqlx::query("UPDATE bus_dead_letters SET status = 'replay' WHERE id = $1")
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(crate) async fn discard(db: &Db, id: Uuid) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let done = sqlx::query("DELETE FROM bus_dead_letters WHERE id = $1")
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Dead letters of `consumer` waiting to be replayed.
+pub(crate) async fn replays(db: &Db, consumer: &str) -> Result<Vec<DeadLetter>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {DEAD_LETTER_COLUMNS} FROM bus_dead_letters
+         WHERE consumer = $1 AND status = 'replay' ORDER BY id LIMIT 100"
+    );
+    sqlx::query(&sql)
+        .bind(consumer)
+        .fetch_all(db.reader())
+        .await?
+        .iter()
+        .map(dead_letter)
+        .collect()
+}
+
+/// Takes a replay request inside the handler's transaction: only one taker succeeds, so a
+/// replayed event is handled at most once more.
+pub(crate) async fn take_replay(conn: &mut AnyConnection, id: Uuid) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM bus_dead_letters WHERE id = $1 AND status = 'replay'")
+        .bind(id.to_string())
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Takes or renews the lease `name` for `holder`; false while another holder's is live.
+pub(crate) async fn acquire_lease(
+    db: &Db,
+    name: &str,
+    holder: &str,
+    now: OffsetDateTime,
+    ttl: std::time::Duration,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let done = sqlx::query(
+        "INSERT INTO bus_leases (name, holder, expires_at) VALUES ($1, $2, $3)
+         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+         WHERE bus_leases.holder = excluded.holder OR bus_leases.expires_at < $4",
+    )
+    .bind(name)
+    .bind(holder)
+    .bind(to_millis(now + ttl))
+    .bind(to_millis(now))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(crate) async fn release_lease(db: &Db, name: &str, holder: &str) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    sqlx::query("DELETE FROM bus_leases WHERE name = $1 AND holder = $2")
+        .bind(name)
+        .bind(holder)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
+}

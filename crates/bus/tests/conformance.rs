@@ -1,0 +1,565 @@
+//! The bus conformance suite, run on both backends: the in-process bus on SQLite, and NATS
+//! JetStream on PostgreSQL. Crashes are made with the bus's fault points; a broker outage
+//! is a cut TCP proxy between the bus and NATS.
+
+use futures_util::future::BoxFuture;
+use ordo_bus::{
+    Bus, BusOptions, ConsumerStats, DeadLetters, Envelope, EventMeta, FaultPoint, Handler,
+    HandlerError, Outbox, RunningBus, Subscription,
+};
+use ordo_contracts::Event;
+use ordo_db::{Db, Migration, Tx};
+use ordo_kernel::paging::PageRequest;
+use ordo_testkit::{Backend, TcpProxy};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::time::Duration;
+use uuid::Uuid;
+
+const CONSUMER: &str = "conformance-recorder";
+const WAIT: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Ticked {
+    n: i64,
+    /// `retry-once`, `poison` (fails until healed) or `reject`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    trouble: Option<String>,
+}
+
+impl Event for Ticked {
+    const TYPE: &'static str = "clock.ticked";
+    const VERSION: u32 = 1;
+}
+
+const EFFECTS: Migration = Migration {
+    version: 1,
+    name: "0001_create_effects",
+    sqlite: "CREATE TABLE effects (event_id TEXT NOT NULL, subject TEXT NOT NULL, n BIGINT NOT NULL, pos BIGINT NOT NULL);",
+    postgres: "CREATE TABLE effects (event_id TEXT NOT NULL, subject TEXT NOT NULL, n BIGINT NOT NULL, pos BIGINT NOT NULL);",
+};
+
+/// Writes one effect row per event it handles, with a position that shows the order.
+struct Recorder {
+    position: Arc<AtomicI64>,
+    healed: Arc<AtomicBool>,
+    failed_once: Arc<std::sync::Mutex<HashSet<Uuid>>>,
+}
+
+impl Handler for Recorder {
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        event: &'a Envelope,
+    ) -> BoxFuture<'a, Result<(), HandlerError>> {
+        Box::pin(async move {
+            let tick: Ticked = event.decode()?;
+            match tick.trouble.as_deref() {
+                Some("retry-once") if self.failed_once.lock().unwrap().insert(event.id) => {
+                    return Err(HandlerError::retry("first attempt fails"));
+                }
+                Some("poison") if !self.healed.load(Ordering::SeqCst) => {
+                    return Err(HandlerError::retry("poison: cannot be handled"));
+                }
+                Some("reject") => return Err(HandlerError::reject("rejected: makes no sense")),
+                _ => {}
+            }
+            sqlx::query("INSERT INTO effects (event_id, subject, n, pos) VALUES ($1, $2, $3, $4)")
+                .bind(event.id.to_string())
+                .bind(&event.subject)
+                .bind(tick.n)
+                .bind(self.position.fetch_add(1, Ordering::SeqCst))
+                .execute(&mut **tx)
+                .await?;
+            Ok(())
+        })
+    }
+}
+
+struct Harness {
+    _dir: tempfile::TempDir,
+    producer: Db,
+    consumer: Db,
+    options: BusOptions,
+    healed: Arc<AtomicBool>,
+    position: Arc<AtomicI64>,
+    failed_once: Arc<std::sync::Mutex<HashSet<Uuid>>>,
+    proxy: Option<TcpProxy>,
+    nats_url: Option<String>,
+    running: Option<(RunningBus, Outbox, Arc<ConsumerStats>)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    EmbeddedSqlite,
+    NatsPostgres,
+}
+
+impl Harness {
+    async fn new(kind: Kind, test: &str) -> Option<Self> {
+        let (backend, nats) = match kind {
+            Kind::EmbeddedSqlite => (Backend::Sqlite, None),
+            Kind::NatsPostgres => {
+                let backend = ordo_testkit::postgres(test)?;
+                (backend, Some(ordo_testkit::nats(test)?))
+            }
+        };
+        let dir = ordo_testkit::temp_dir();
+        let producer = backend.open(dir.path(), "producer").await;
+        let consumer = backend.open(dir.path(), "consumer").await;
+        for db in [&producer, &consumer] {
+            db.migrate_component(ordo_bus::COMPONENT, &ordo_bus::migrations())
+                .await
+                .expect("bus migrations");
+        }
+        consumer.migrate(&[EFFECTS]).await.expect("effects table");
+        let proxy = match &nats {
+            Some(url) => Some(TcpProxy::start(url.trim_start_matches("nats://").to_owned()).await),
+            None => None,
+        };
+        let unique = ordo_testkit::unique_prefix();
+        let options = BusOptions {
+            url: proxy.as_ref().map(|p| format!("nats://{}", p.addr)),
+            stream: format!("T_{unique}"),
+            subject_prefix: unique,
+            max_attempts: 3,
+            retry_base: Duration::from_millis(5),
+            retry_max: Duration::from_millis(50),
+            batch_size: 64,
+            ack_wait: Duration::from_secs(1),
+            lease_ttl: Duration::from_secs(1),
+            poll_interval: Duration::from_millis(50),
+            ..BusOptions::default()
+        };
+        Some(Self {
+            _dir: dir,
+            producer,
+            consumer,
+            options,
+            healed: Arc::new(AtomicBool::new(false)),
+            position: Arc::new(AtomicI64::new(0)),
+            failed_once: Arc::new(std::sync::Mutex::new(HashSet::new())),
+            proxy,
+            nats_url: nats,
+            running: None,
+        })
+    }
+
+    fn assemble(&self) -> (Bus, Outbox, Arc<ConsumerStats>) {
+        let mut bus = Bus::new(self.options.clone());
+        let outbox = bus.outbox("producer", self.producer.clone());
+        let recorder = Recorder {
+            position: self.position.clone(),
+            healed: self.healed.clone(),
+            failed_once: self.failed_once.clone(),
+        };
+        let stats = bus
+            .subscribe(Subscription::new(
+                CONSUMER,
+                self.consumer.clone(),
+                &[Ticked::TYPE],
+                recorder,
+            ))
+            .expect("subscribe");
+        (bus, outbox, stats)
+    }
+
+    async fn start(&mut self) {
+        let (bus, outbox, stats) = self.assemble();
+        let running = bus.start().await.expect("start the bus");
+        self.running = Some((running, outbox, stats));
+    }
+
+    async fn stop(&mut self) {
+        if let Some((running, _, _)) = self.running.take() {
+            running.stop(Duration::from_secs(10)).await;
+        }
+    }
+
+    fn stats(&self) -> Arc<ConsumerStats> {
+        self.running.as_ref().expect("a running bus").2.clone()
+    }
+
+    /// An outbox to publish through: the running bus's (which wakes its relay) or a
+    /// detached one while the bus is down.
+    fn outbox(&self) -> Outbox {
+        match &self.running {
+            Some((_, outbox, _)) => outbox.clone(),
+            None => Outbox::new("producer", self.producer.clone()),
+        }
+    }
+
+    async fn publish(&self, events: &[(&str, i64, Option<&str>)]) -> Vec<Uuid> {
+        let outbox = self.outbox();
+        let mut tx = self.producer.begin().await.unwrap();
+        let mut ids = Vec::new();
+        for (subject, n, trouble) in events {
+            let tick = Ticked {
+                n: *n,
+                trouble: trouble.map(str::to_owned),
+            };
+            ids.push(
+                outbox
+                    .append(&mut tx, subject, &tick, &EventMeta::default())
+                    .await
+                    .unwrap(),
+            );
+        }
+        outbox.commit(tx).await.unwrap();
+        ids
+    }
+
+    /// Every effect: (event id, subject, n), in the order they were made.
+    async fn effects(&self) -> Vec<(String, String, i64)> {
+        sqlx::query("SELECT event_id, subject, n FROM effects ORDER BY pos")
+            .fetch_all(self.consumer.reader())
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| (row.get(0), row.get(1), row.get(2)))
+            .collect()
+    }
+
+    async fn effects_of(&self, id: Uuid) -> usize {
+        self.effects()
+            .await
+            .iter()
+            .filter(|(e, _, _)| *e == id.to_string())
+            .count()
+    }
+
+    async fn unpublished(&self) -> i64 {
+        sqlx::query("SELECT COUNT(*) FROM bus_outbox WHERE published_at IS NULL")
+            .fetch_one(self.producer.reader())
+            .await
+            .unwrap()
+            .get(0)
+    }
+
+    async fn cleanup(mut self) {
+        self.stop().await;
+        if let Some(url) = &self.nats_url {
+            let client = async_nats::connect(url.as_str()).await.unwrap();
+            let js = async_nats::jetstream::new(client);
+            let _ = js.delete_stream(&self.options.stream).await;
+        }
+    }
+}
+
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting until {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+macro_rules! conformance {
+    ($name:ident) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn embedded_sqlite() {
+                if let Some(h) = Harness::new(
+                    Kind::EmbeddedSqlite,
+                    concat!(stringify!($name), "::embedded_sqlite"),
+                )
+                .await
+                {
+                    super::$name(h).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn nats_postgres() {
+                if let Some(h) = Harness::new(
+                    Kind::NatsPostgres,
+                    concat!(stringify!($name), "::nats_postgres"),
+                )
+                .await
+                {
+                    super::$name(h).await;
+                }
+            }
+        }
+    };
+}
+
+conformance!(events_of_a_subject_are_handled_in_order);
+async fn events_of_a_subject_are_handled_in_order(mut h: Harness) {
+    h.start().await;
+    let subjects = ["order-a", "order-b", "order-c", "order-d"];
+    let per_subject = 60_i64;
+    for n in 0..per_subject {
+        let batch: Vec<(&str, i64, Option<&str>)> = subjects
+            .iter()
+            .map(|s| (*s, n, (n % 7 == 3).then_some("retry-once")))
+            .collect();
+        h.publish(&batch).await;
+    }
+    let total = subjects.len() * usize::try_from(per_subject).unwrap();
+    eventually("every event is handled", || async {
+        h.effects().await.len() >= total
+    })
+    .await;
+    let effects = h.effects().await;
+    assert_eq!(effects.len(), total, "one effect per event");
+    for subject in subjects {
+        let order: Vec<i64> = effects
+            .iter()
+            .filter(|(_, s, _)| s == subject)
+            .map(|(_, _, n)| *n)
+            .collect();
+        assert_eq!(
+            order,
+            (0..per_subject).collect::<Vec<_>>(),
+            "order of {subject}"
+        );
+    }
+    assert!(h.stats().retried() > 0, "the retries happened");
+    h.cleanup().await;
+}
+
+conformance!(a_rolled_back_transaction_publishes_nothing);
+async fn a_rolled_back_transaction_publishes_nothing(mut h: Harness) {
+    h.start().await;
+    let outbox = h.outbox();
+    let mut tx = h.producer.begin().await.unwrap();
+    let ghost = outbox
+        .append(
+            &mut tx,
+            "order-x",
+            &Ticked {
+                n: 1,
+                trouble: None,
+            },
+            &EventMeta::default(),
+        )
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    let marker = h.publish(&[("order-x", 2, None)]).await[0];
+    eventually("the marker is handled", || async {
+        h.effects_of(marker).await == 1
+    })
+    .await;
+    assert_eq!(h.effects_of(ghost).await, 0);
+    assert_eq!(h.effects().await.len(), 1);
+    h.cleanup().await;
+}
+
+conformance!(a_consumer_crash_after_commit_before_ack_yields_one_effect);
+async fn a_consumer_crash_after_commit_before_ack_yields_one_effect(mut h: Harness) {
+    h.options.faults.arm(FaultPoint::ConsumerAfterCommit, 1);
+    h.start().await;
+    let id = h.publish(&[("order-crash", 1, None)]).await[0];
+    eventually("the effect is committed", || async {
+        h.effects_of(id).await == 1
+    })
+    .await;
+    // The consumer died before acknowledging: the event comes again after a restart.
+    h.stop().await;
+    h.start().await;
+    let stats = h.stats();
+    eventually("the redelivery is recognised", || async {
+        stats.duplicates() >= 1
+    })
+    .await;
+    assert_eq!(h.effects_of(id).await, 1, "exactly one effect");
+    h.cleanup().await;
+}
+
+conformance!(a_relay_crash_after_the_broker_acked_yields_one_effect);
+async fn a_relay_crash_after_the_broker_acked_yields_one_effect(mut h: Harness) {
+    h.options.faults.arm(FaultPoint::RelayAfterPublish, 1);
+    h.start().await;
+    let id = h.publish(&[("order-relay", 1, None)]).await[0];
+    eventually("the effect is committed", || async {
+        h.effects_of(id).await == 1
+    })
+    .await;
+    assert_eq!(
+        h.unpublished().await,
+        1,
+        "the crashed relay did not mark the row"
+    );
+    h.stop().await;
+    h.start().await;
+    eventually("the row is relayed again and marked", || async {
+        h.unpublished().await == 0
+    })
+    .await;
+    let next = h.publish(&[("order-relay", 2, None)]).await[0];
+    eventually("a later event is handled", || async {
+        h.effects_of(next).await == 1
+    })
+    .await;
+    assert_eq!(h.effects_of(id).await, 1, "exactly one effect");
+    h.cleanup().await;
+}
+
+conformance!(an_outage_loses_nothing_and_drains_after);
+async fn an_outage_loses_nothing_and_drains_after(mut h: Harness) {
+    h.start().await;
+    let warmup = h.publish(&[("order-w", 0, None)]).await[0];
+    eventually("the bus runs", || async { h.effects_of(warmup).await == 1 }).await;
+    // Embedded, the outage is the bus being down; with NATS, the broker unreachable.
+    match &h.proxy {
+        Some(proxy) => proxy.cut(),
+        None => h.stop().await,
+    }
+    let mut ids = Vec::new();
+    for n in 0..40 {
+        ids.extend(
+            h.publish(&[("order-o1", n, None), ("order-o2", n, None)])
+                .await,
+        );
+    }
+    // Long enough for the relay to try (it is woken by every commit) and fail.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(h.unpublished().await, 80, "nothing left during the outage");
+    assert_eq!(h.effects().await.len(), 1);
+    match &h.proxy {
+        Some(proxy) => proxy.restore(),
+        None => h.start().await,
+    }
+    eventually("everything drains", || async {
+        h.effects().await.len() >= 81
+    })
+    .await;
+    eventually("the outbox is empty", || async {
+        h.unpublished().await == 0
+    })
+    .await;
+    let effects = h.effects().await;
+    assert_eq!(effects.len(), 81, "one effect per event");
+    let handled: HashSet<String> = effects.iter().map(|(id, _, _)| id.clone()).collect();
+    assert!(ids.iter().all(|id| handled.contains(&id.to_string())));
+    h.cleanup().await;
+}
+
+conformance!(a_poison_event_is_dead_lettered_and_others_keep_flowing);
+async fn a_poison_event_is_dead_lettered_and_others_keep_flowing(mut h: Harness) {
+    h.start().await;
+    let poison = h.publish(&[("order-p", 0, Some("poison"))]).await[0];
+    let rejected = h.publish(&[("order-r", 0, Some("reject"))]).await[0];
+    let follower = h.publish(&[("order-p", 1, None)]).await[0];
+    for n in 0..30 {
+        h.publish(&[("order-ok", n, None)]).await;
+    }
+    let stats = h.stats();
+    eventually("both are dead letters", || async {
+        stats.dead_lettered() == 2
+    })
+    .await;
+    eventually("the others are handled", || async {
+        h.effects().await.len() == 31
+    })
+    .await;
+    assert_eq!(h.effects_of(poison).await, 0);
+    assert_eq!(h.effects_of(rejected).await, 0);
+    assert_eq!(
+        h.effects_of(follower).await,
+        1,
+        "the poisoned subject goes on after it"
+    );
+
+    let letters = DeadLetters::new(vec![h.producer.clone(), h.consumer.clone()]);
+    let page = letters
+        .list(Some(CONSUMER), PageRequest::parse(None, None).unwrap())
+        .await
+        .unwrap();
+    let by_event: HashMap<Uuid, _> = page.items.iter().map(|l| (l.event_id, l)).collect();
+    let dead = by_event[&poison];
+    assert_eq!(dead.consumer, CONSUMER);
+    assert_eq!(dead.attempts, 3, "the attempt limit");
+    assert!(dead.last_error.contains("poison"));
+    assert_eq!(dead.subject, "order-p");
+    assert_eq!(by_event[&rejected].attempts, 1, "a reject is not retried");
+    h.cleanup().await;
+}
+
+conformance!(a_replayed_dead_letter_is_handled_once);
+async fn a_replayed_dead_letter_is_handled_once(mut h: Harness) {
+    h.start().await;
+    let poison = h.publish(&[("order-p", 0, Some("poison"))]).await[0];
+    let stats = h.stats();
+    eventually("it is a dead letter", || async {
+        stats.dead_lettered() == 1
+    })
+    .await;
+    let letters = DeadLetters::new(vec![h.consumer.clone()]);
+    let page = letters
+        .list(None, PageRequest::parse(None, None).unwrap())
+        .await
+        .unwrap();
+    let letter = page.items[0].id;
+
+    h.healed.store(true, Ordering::SeqCst);
+    let (a, b) = tokio::join!(letters.replay(letter), letters.replay(letter));
+    assert!(a.unwrap() && b.unwrap());
+    eventually("the replay is handled", || async { stats.replayed() == 1 }).await;
+    assert_eq!(h.effects_of(poison).await, 1);
+    assert!(
+        letters.get(letter).await.unwrap().is_none(),
+        "the letter is gone"
+    );
+    assert!(
+        !letters.replay(letter).await.unwrap(),
+        "nothing left to replay"
+    );
+    assert_eq!(h.effects_of(poison).await, 1, "handled once");
+    h.cleanup().await;
+}
+
+/// Two instances of one service share the durable consumer: they split the events, and
+/// each event has one effect. (The in-process bus has one instance by definition.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_split_a_durable_consumer_nats_postgres() {
+    let Some(mut h) = Harness::new(Kind::NatsPostgres, "instances_split_a_durable_consumer").await
+    else {
+        return;
+    };
+    h.options.concurrency = 1;
+    h.options.batch_size = 8;
+    h.start().await;
+    let (second, _, second_stats) = h.assemble();
+    let second = second.start().await.expect("start a second instance");
+    let mut ids = Vec::new();
+    for n in 0..100 {
+        ids.extend(
+            h.publish(&[
+                ("order-1", n, None),
+                ("order-2", n, None),
+                ("order-3", n, None),
+            ])
+            .await,
+        );
+    }
+    eventually("every event is handled", || async {
+        h.effects().await.len() >= ids.len()
+    })
+    .await;
+    let effects = h.effects().await;
+    assert_eq!(effects.len(), ids.len(), "one effect per event");
+    let first = h.stats().handled();
+    let other = second_stats.handled();
+    assert_eq!(first + other, 300);
+    assert!(
+        first > 0 && other > 0,
+        "both instances worked: {first} and {other}"
+    );
+    second.stop(Duration::from_secs(10)).await;
+    h.cleanup().await;
+}
