@@ -4,9 +4,12 @@ use crate::config::{Config, LogFormat, Overrides};
 use crate::platform::{self, Platform};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use ordo_kernel::PageRequest;
 use std::io::BufRead;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use time::OffsetDateTime;
+use uuid::Uuid;
 
 #[derive(Debug, Parser)]
 #[command(name = "ordo", version, about = "Ordo: real-time order processing")]
@@ -49,6 +52,55 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Dead letters: events a consumer rejected or gave up on.
+    Dlq {
+        #[command(subcommand)]
+        command: DlqCommand,
+    },
+    /// The event bus.
+    Bus {
+        #[command(subcommand)]
+        command: BusCommand,
+    },
+    /// Benchmarks (not tests): print a table and write JSON.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DlqCommand {
+    /// List dead letters, newest first.
+    List {
+        /// Only this consumer's.
+        #[arg(long)]
+        consumer: Option<String>,
+        /// At most this many (1 to 100).
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Ask the consumer to handle the event once more; a running server takes it within
+    /// a second.
+    Replay { id: Uuid },
+    /// Drop a dead letter for good.
+    Discard { id: Uuid },
+}
+
+#[derive(Debug, Subcommand)]
+enum BusCommand {
+    /// Send again every event published since a time (RFC 3339), e.g. after the broker
+    /// lost messages; consumers ignore what they already handled.
+    Republish {
+        #[arg(long, value_parser = parse_time)]
+        since: OffsetDateTime,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Outbox -> relay -> consumer throughput and latency, embedded and on NATS.
+    Bus(crate::bench::BusBench),
 }
 
 #[derive(Debug, Subcommand)]
@@ -138,11 +190,76 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Dlq { command } => dead_letters(&config, command).await,
+        Command::Bus {
+            command: BusCommand::Republish { since },
+        } => {
+            let databases = platform::open_databases(&config).await?;
+            let mut total = 0;
+            for (name, db) in &databases {
+                let count = ordo_bus::republish(db, since).await?;
+                println!("{name}: {count} events to send again");
+                total += count;
+            }
+            println!("{total} events marked; a running server sends them within a second");
+            Ok(())
+        }
+        Command::Bench {
+            command: BenchCommand::Bus(args),
+        } => crate::bench::run(args).await,
         Command::Config {
             command: ConfigCommand::Check,
         } => {
             println!("{}", serde_json::to_string_pretty(&config)?);
             eprintln!("configuration is valid");
+            Ok(())
+        }
+    }
+}
+
+fn parse_time(text: &str) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("expected an RFC 3339 time such as 2026-11-23T10:00:00Z: {e}"))
+}
+
+async fn dead_letters(config: &Config, command: DlqCommand) -> anyhow::Result<()> {
+    let databases = platform::open_databases(config).await?;
+    let letters = ordo_bus::DeadLetters::new(databases.values().cloned().collect());
+    match command {
+        DlqCommand::List { consumer, limit } => {
+            let page = PageRequest::parse(Some(limit), None)?;
+            let page = letters.list(consumer.as_deref(), page).await?;
+            if page.items.is_empty() {
+                println!("no dead letters");
+            }
+            for letter in page.items {
+                println!(
+                    "{}  {}  {} {} (subject {})  {} attempts, dead at {}{}\n    {}",
+                    letter.id,
+                    letter.consumer,
+                    letter.event_type,
+                    letter.event_id,
+                    letter.subject,
+                    letter.attempts,
+                    letter.dead_at,
+                    if letter.replay_requested {
+                        ", replay requested"
+                    } else {
+                        ""
+                    },
+                    letter.last_error
+                );
+            }
+            Ok(())
+        }
+        DlqCommand::Replay { id } => {
+            anyhow::ensure!(letters.replay(id).await?, "no dead letter {id}");
+            println!("replay of {id} requested; a running server handles it within a second");
+            Ok(())
+        }
+        DlqCommand::Discard { id } => {
+            anyhow::ensure!(letters.discard(id).await?, "no dead letter {id}");
+            println!("dead letter {id} discarded");
             Ok(())
         }
     }

@@ -32,12 +32,131 @@ pub struct Config {
     /// Prefix of the PostgreSQL schemas (`{prefix}_{service}`); empty for bare names.
     pub database_schema_prefix: String,
     pub database_max_connections: u32,
+    /// `nats://…` to relay events through NATS JetStream; unset for the in-process bus.
+    pub bus_url: Option<Secret<String>>,
     pub log_format: LogFormat,
     /// A tracing filter, e.g. `info` or `ordo_identity=debug,info`; `RUST_LOG` wins.
     pub log_level: String,
     pub http: HttpConfig,
     pub rate_limit: RateLimitConfig,
+    pub bus: BusConfig,
     pub identity: IdentityConfig,
+}
+
+/// The event bus: retries, batching, retention and the JetStream names.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BusConfig {
+    /// Attempts before an event becomes a dead letter (the first try counts).
+    pub max_attempts: u32,
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
+    /// Events handled in one consumer transaction at most.
+    pub batch_size: usize,
+    /// Subjects one consumer handles at the same time at most.
+    pub concurrency: usize,
+    pub ack_wait_secs: u64,
+    /// Published events stay in the outbox this long, for `ordo bus republish`.
+    pub outbox_retention_secs: u64,
+    pub inbox_retention_secs: u64,
+    pub stream: String,
+    pub subject_prefix: String,
+    pub stream_max_age_secs: u64,
+}
+
+impl Default for BusConfig {
+    fn default() -> Self {
+        let defaults = ordo_bus::BusOptions::default();
+        let millis = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        BusConfig {
+            max_attempts: defaults.max_attempts,
+            retry_base_ms: millis(defaults.retry_base),
+            retry_max_ms: millis(defaults.retry_max),
+            batch_size: defaults.batch_size,
+            concurrency: defaults.concurrency,
+            ack_wait_secs: defaults.ack_wait.as_secs(),
+            outbox_retention_secs: defaults.outbox_retention.as_secs(),
+            inbox_retention_secs: defaults.inbox_retention.as_secs(),
+            stream: defaults.stream,
+            subject_prefix: defaults.subject_prefix,
+            stream_max_age_secs: defaults.stream_max_age.as_secs(),
+        }
+    }
+}
+
+impl BusConfig {
+    fn validate(&self) -> Result<(), String> {
+        let ranges: [(&str, u64, u64, u64); 8] = [
+            ("bus.max_attempts", u64::from(self.max_attempts), 1, 100),
+            ("bus.retry_base_ms", self.retry_base_ms, 1, 3_600_000),
+            (
+                "bus.retry_max_ms",
+                self.retry_max_ms,
+                self.retry_base_ms.max(1),
+                86_400_000,
+            ),
+            ("bus.batch_size", self.batch_size as u64, 1, 10_000),
+            ("bus.concurrency", self.concurrency as u64, 1, 256),
+            ("bus.ack_wait_secs", self.ack_wait_secs, 1, 3600),
+            (
+                "bus.outbox_retention_secs",
+                self.outbox_retention_secs,
+                60,
+                90 * 86_400,
+            ),
+            (
+                "bus.inbox_retention_secs",
+                self.inbox_retention_secs,
+                self.outbox_retention_secs,
+                365 * 86_400,
+            ),
+        ];
+        for (key, value, min, max) in ranges {
+            if !(min..=max).contains(&value) {
+                return Err(format!("{key}: must be between {min} and {max}"));
+            }
+        }
+        let token = |text: &str| {
+            !text.is_empty()
+                && text.len() <= 64
+                && text
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        };
+        if !token(&self.stream) {
+            return Err("bus.stream: use 1-64 letters, digits, `-` and `_`".into());
+        }
+        if !token(&self.subject_prefix) {
+            return Err("bus.subject_prefix: use 1-64 letters, digits, `-` and `_`".into());
+        }
+        if self.stream_max_age_secs < self.inbox_retention_secs.min(86_400) {
+            return Err(
+                "bus.stream_max_age_secs: must be at least a day (or the inbox retention)".into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// The bus's options, relaying through `url` when given.
+    #[must_use]
+    pub fn options(&self, url: Option<&Secret<String>>) -> ordo_bus::BusOptions {
+        use std::time::Duration;
+        ordo_bus::BusOptions {
+            url: url.map(|u| u.expose().clone()),
+            stream: self.stream.clone(),
+            subject_prefix: self.subject_prefix.clone(),
+            max_attempts: self.max_attempts,
+            retry_base: Duration::from_millis(self.retry_base_ms),
+            retry_max: Duration::from_millis(self.retry_max_ms),
+            batch_size: self.batch_size,
+            concurrency: self.concurrency,
+            ack_wait: Duration::from_secs(self.ack_wait_secs),
+            outbox_retention: Duration::from_secs(self.outbox_retention_secs),
+            inbox_retention: Duration::from_secs(self.inbox_retention_secs),
+            stream_max_age: Duration::from_secs(self.stream_max_age_secs),
+            ..ordo_bus::BusOptions::default()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -66,10 +185,12 @@ impl Default for Config {
             database_url: None,
             database_schema_prefix: String::new(),
             database_max_connections: 8,
+            bus_url: None,
             log_format: LogFormat::Human,
             log_level: "info".into(),
             http: HttpConfig::default(),
             rate_limit: RateLimitConfig::default(),
+            bus: BusConfig::default(),
             identity: IdentityConfig::default(),
         }
     }
@@ -198,6 +319,14 @@ impl Config {
             .anonymous
             .validate()
             .map_err(|e| format!("rate_limit.anonymous: {e}"))?;
+        if let Some(url) = &self.bus_url
+            && !url.expose().starts_with("nats://")
+        {
+            return Err(
+                "bus_url: must be a nats:// URL (leave unset for the in-process bus)".into(),
+            );
+        }
+        self.bus.validate()?;
         tracing_subscriber::EnvFilter::try_new(&self.log_level)
             .map_err(|e| format!("log_level: {e}"))?;
         self.identity.validate()
@@ -233,6 +362,7 @@ mod tests {
         let mut config = Config::default();
         config.validate().unwrap();
         config.database_url = Some(Secret::new("postgres://u:hunter2@db/ordo".into()));
+        config.bus_url = Some(Secret::new("nats://u:hunter2@broker:4222".into()));
         assert!(!format!("{config:?}").contains("hunter2"));
         assert!(!serde_json::to_string(&config).unwrap().contains("hunter2"));
     }
@@ -252,6 +382,18 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("http.body_limit_bytes"), "{error}");
+
+        std::fs::write(&path, "[bus]\nmax_attempts = 0\n").unwrap();
+        let error = Config::load(Some(&path), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("bus.max_attempts"), "{error}");
+
+        std::fs::write(&path, "bus_url = \"http://broker\"\n").unwrap();
+        let error = Config::load(Some(&path), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("bus_url"), "{error}");
 
         std::fs::write(&path, "colour = \"blue\"\n").unwrap();
         let error = Config::load(Some(&path), &Overrides::default())

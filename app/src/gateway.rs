@@ -1,6 +1,7 @@
 //! The gateway: one router for the whole API, its OpenAPI document, the operational
 //! endpoints, and the standard layers (authentication, rate limits, …) in front of all.
 
+use crate::dead_letters;
 use crate::ops;
 use crate::platform::Platform;
 use axum::Router;
@@ -42,7 +43,9 @@ impl Modify for BearerAuth {
 /// Every route of the platform and the document that describes them, built together so
 /// that one cannot have a route the other lacks.
 pub fn routes(platform: &Platform) -> (Router, utoipa::openapi::OpenApi) {
-    let api = OpenApiRouter::new().merge(ordo_identity::router(platform.identity.clone()));
+    let api = OpenApiRouter::new()
+        .merge(ordo_identity::router(platform.identity.clone()))
+        .merge(dead_letters::router(platform.dead_letters.clone()));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .merge(ordo_identity::well_known_router(platform.identity.clone()))

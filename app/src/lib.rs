@@ -1,8 +1,10 @@
 //! The `ordo` binary's library: configuration, the service registry, the platform (every
 //! service in one process), the gateway and the command line. `main.rs` only calls `cli`.
 
+pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod dead_letters;
 pub mod gateway;
 pub mod logging;
 pub mod ops;

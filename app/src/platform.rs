@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::gateway;
 use crate::registry::SERVICES;
 use anyhow::Context;
+use ordo_bus::{Bus, DeadLetters};
 use ordo_db::Db;
 use ordo_http::Verifier;
 use ordo_http::ratelimit::RateLimits;
@@ -31,6 +32,8 @@ pub async fn open_databases(config: &Config) -> anyhow::Result<Databases> {
     for service in SERVICES {
         let db = Db::connect(&options, service.name).await?;
         db.migrate((service.migrations)()).await?;
+        db.migrate_component(ordo_bus::COMPONENT, &ordo_bus::migrations())
+            .await?;
         databases.insert(service.name, db);
     }
     Ok(databases)
@@ -44,6 +47,9 @@ pub struct Platform {
     pub verifier: Arc<Verifier>,
     pub limits: Arc<RateLimits>,
     pub draining: Draining,
+    /// Every service's outbox and the consumers; started with the server.
+    pub bus: Bus,
+    pub dead_letters: DeadLetters,
 }
 
 impl Platform {
@@ -57,7 +63,14 @@ impl Platform {
             &config.identity.audience,
         ));
         verifier.replace_keys(&identity.keyring().jwks());
+        let mut bus = Bus::new(config.bus.options(config.bus_url.as_ref()));
+        for (name, db) in &databases {
+            bus.outbox(name, db.clone());
+        }
+        let dead_letters = DeadLetters::new(databases.values().cloned().collect());
         Ok(Platform {
+            bus,
+            dead_letters,
             limits: Arc::new(RateLimits::new(&config.rate_limit)),
             draining: Draining::default(),
             config,
@@ -89,7 +102,9 @@ impl Platform {
         ));
         let router = gateway::router(&self);
         let draining = self.draining.clone();
+        let bus = self.bus.start().await.context("starting the event bus")?;
         let result = ordo_http::serve::serve(listener, router, options, draining, shutdown).await;
+        bus.stop(options.grace).await;
         upkeep.abort();
         for db in self.databases.values() {
             db.close().await;

@@ -199,3 +199,69 @@ async fn an_operator_bootstraps_an_admin_and_logs_in(backend: Backend) {
     terminate(&mut server);
 }
 backend_test!(admin_bootstrap, an_operator_bootstraps_an_admin_and_logs_in);
+
+async fn dead_letter_and_republish_commands(backend: Backend) {
+    let dir = ordo_testkit::temp_dir();
+    let run = |args: &[&str]| ordo(&backend, dir.path()).args(args).output().unwrap();
+
+    let empty = run(&["dlq", "list"]);
+    assert!(empty.status.success(), "{}", text(&empty));
+    assert!(text(&empty).contains("no dead letters"), "{}", text(&empty));
+
+    let absent = uuid::Uuid::now_v7().to_string();
+    for command in ["replay", "discard"] {
+        let missing = run(&["dlq", command, &absent]);
+        assert!(!missing.status.success());
+        assert!(
+            text(&missing).contains(&format!("no dead letter {absent}")),
+            "{}",
+            text(&missing)
+        );
+    }
+    let not_an_id = run(&["dlq", "replay", "seven"]);
+    assert!(!not_an_id.status.success());
+
+    let republish = run(&["bus", "republish", "--since", "2026-01-01T00:00:00Z"]);
+    assert!(republish.status.success(), "{}", text(&republish));
+    assert!(
+        text(&republish).contains("identity: 0 events"),
+        "{}",
+        text(&republish)
+    );
+    let bad_time = run(&["bus", "republish", "--since", "yesterday"]);
+    assert!(!bad_time.status.success());
+    assert!(text(&bad_time).contains("RFC 3339"), "{}", text(&bad_time));
+}
+
+backend_test!(
+    dead_letters_and_republish,
+    dead_letter_and_republish_commands
+);
+
+#[test]
+fn the_bus_benchmark_prints_a_table_and_writes_json() {
+    let dir = ordo_testkit::temp_dir();
+    let json = dir.path().join("bus.json");
+    let output = ordo(&Backend::Sqlite, dir.path())
+        .args([
+            "bench",
+            "bus",
+            "--backend",
+            "embedded",
+            "--events",
+            "2000",
+            "--json",
+        ])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(text(&output).contains("events/s"), "{}", text(&output));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let row = &report["rows"][0];
+    assert_eq!(row["backend"], "embedded");
+    assert_eq!(row["events"], 2000);
+    assert!(row["events_per_sec"].as_f64().unwrap() > 0.0);
+    assert!(row["raw_per_sec"].as_f64().unwrap() > 0.0);
+    assert!(row["latency_p99_ms"].as_f64().unwrap() >= row["latency_p50_ms"].as_f64().unwrap());
+}

@@ -50,6 +50,12 @@ impl TestApp {
             config.database_url = Some(ordo_kernel::Secret::new(url.clone()));
             config.database_schema_prefix.clone_from(schema_prefix);
             config.database_max_connections = 4;
+            // Scaled-out storage goes with the scaled-out bus, when a broker is given.
+            if let Some(nats) = ordo_testkit::nats("e2e journey with the NATS bus") {
+                config.bus_url = Some(ordo_kernel::Secret::new(nats));
+                config.bus.stream = format!("E2E_{schema_prefix}");
+                config.bus.subject_prefix.clone_from(schema_prefix);
+            }
         }
         customize(&mut config);
         ordo_app::logging::init(&config);
@@ -84,6 +90,13 @@ impl TestApp {
     pub async fn stop(mut self) {
         if let Some(running) = self.running.take() {
             running.stop().await.expect("clean stop");
+        }
+        if let Some(url) = &self.config.bus_url
+            && let Ok(client) = async_nats::connect(url.expose().as_str()).await
+        {
+            let _ = async_nats::jetstream::new(client)
+                .delete_stream(&self.config.bus.stream)
+                .await;
         }
     }
 

@@ -4,11 +4,9 @@
 //! row unpublished, and it is delivered again at the next start; the inboxes drop repeats.
 
 use crate::consumer::{Ack, Delivery};
-use crate::faults::FaultPoint;
 use crate::options::BusOptions;
 use crate::outbox::Outbox;
-use crate::relay::{Lease, Wait, read_outbox, record_published};
-use crate::store;
+use crate::relay::{Lease, Marks, Wait, read_outbox};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -47,10 +45,10 @@ pub(crate) async fn relay(
     holder: String,
     mut stop: watch::Receiver<bool>,
 ) {
-    let db = outbox.db().clone();
-    let mut lease = Lease::new(db.clone(), holder, options.lease_ttl);
+    let mut lease = Lease::new(outbox.db().clone(), holder, options.lease_ttl);
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
     let mut in_flight: HashSet<i64> = HashSet::new();
+    let mut marks = Marks::default();
     let mut cursor = 0_i64;
     let max_in_flight = options.batch_size.max(1) * 64;
     let mut wait = Wait::new(options.poll_interval);
@@ -62,35 +60,22 @@ pub(crate) async fn relay(
             wait.idle(&outbox, &mut stop).await;
             continue;
         }
-        let mut acked = Vec::new();
         while let Ok(seq) = done_rx.try_recv() {
-            acked.push(seq);
+            marks.add([seq]);
         }
-        if !acked.is_empty() {
-            if options.faults.hit(FaultPoint::RelayAfterPublish) {
+        let all_acked = marks.len() == in_flight.len();
+        if marks.due(all_acked) {
+            let Ok(marked) = marks.flush(&outbox, &options.faults).await else {
                 return;
-            }
-            match store::mark_published(&db, &acked, ordo_kernel::time::now()).await {
-                Ok(()) => {
-                    for seq in &acked {
-                        in_flight.remove(seq);
-                    }
-                    record_published(outbox.source(), acked.len());
-                }
-                Err(error) => {
-                    tracing::warn!(source = outbox.source(), %error, "cannot mark events published");
-                    // They are still in flight; the next pass marks them.
-                    for seq in acked {
-                        let _ = done_tx.send(seq);
-                    }
-                    wait.idle(&outbox, &mut stop).await;
-                    continue;
-                }
+            };
+            for seq in marked {
+                in_flight.remove(&seq);
             }
         }
         if in_flight.len() >= max_in_flight {
             tokio::select! {
-                seq = done_rx.recv() => if let Some(seq) = seq { let _ = done_tx.send(seq); },
+                seq = done_rx.recv() => marks.add(seq),
+                () = marks.deadline() => {}
                 _ = stop.changed() => {}
             }
             continue;
@@ -104,7 +89,8 @@ pub(crate) async fn relay(
             // sequence (PostgreSQL) or marked for republishing are found this way.
             cursor = 0;
             tokio::select! {
-                seq = done_rx.recv() => if let Some(seq) = seq { let _ = done_tx.send(seq); },
+                seq = done_rx.recv() => marks.add(seq),
+                () = marks.deadline() => {}
                 () = wait.idle(&outbox, &mut stop) => {}
             }
             continue;

@@ -6,20 +6,21 @@
 use crate::BusError;
 use crate::consumer::{Ack, Delivery};
 use crate::envelope::Envelope;
-use crate::faults::FaultPoint;
 use crate::handler::Subscription;
 use crate::options::BusOptions;
 use crate::outbox::Outbox;
-use crate::relay::{Lease, Wait, read_outbox, record_published};
-use crate::store;
+use crate::relay::{Lease, Marks, Wait, read_outbox};
+use async_nats::jetstream::context::PublishAckFuture;
 use async_nats::jetstream::{self, consumer, message::PublishMessage, stream};
 use futures_util::StreamExt;
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
-/// Rows published per round trip of acknowledgements.
+/// Rows published per batch, and batches awaiting acknowledgement at once.
 const PUBLISH_BATCH: usize = 500;
+const WINDOW: usize = 4;
 /// How long the broker remembers message ids to drop repeats.
 const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 
@@ -107,6 +108,10 @@ pub(crate) async fn ensure_consumer(
     }
 }
 
+/// Publishes the outbox in order, keeping up to `WINDOW` batches in flight: the next batch
+/// goes out while the broker is still acknowledging the previous ones, and each batch is
+/// marked once all of its acknowledgements are in. On a failure everything unmarked is sent
+/// again from the oldest row; the broker drops the repeats.
 pub(crate) async fn relay(
     js: jetstream::Context,
     outbox: Outbox,
@@ -114,56 +119,90 @@ pub(crate) async fn relay(
     holder: String,
     mut stop: watch::Receiver<bool>,
 ) {
-    let db = outbox.db().clone();
-    let mut lease = Lease::new(db.clone(), holder, options.lease_ttl);
+    let mut lease = Lease::new(outbox.db().clone(), holder, options.lease_ttl);
     let mut wait = Wait::new(options.poll_interval);
     let mut failures = 0_u32;
+    let mut in_flight: VecDeque<(Vec<i64>, Vec<PublishAckFuture>)> = VecDeque::new();
+    let mut marks = Marks::default();
+    let mut cursor = 0_i64;
     loop {
         if *stop.borrow() {
             break;
         }
         if !lease.hold().await {
+            in_flight.clear();
+            cursor = 0;
             wait.idle(&outbox, &mut stop).await;
             continue;
         }
-        let Some(rows) = read_outbox(&outbox, 0, PUBLISH_BATCH, &mut wait, &mut stop).await else {
+        if marks.due(in_flight.is_empty()) && marks.flush(&outbox, &options.faults).await.is_err() {
+            return;
+        }
+        if in_flight.len() < WINDOW {
+            let Some(rows) =
+                read_outbox(&outbox, cursor, PUBLISH_BATCH, &mut wait, &mut stop).await
+            else {
+                continue;
+            };
+            if !rows.is_empty() {
+                cursor = rows.last().map_or(cursor, |row| row.seq);
+                let seqs = rows.iter().map(|row| row.seq).collect();
+                match publish(&js, &options, rows.iter().map(|row| &row.envelope)).await {
+                    Ok(acks) => in_flight.push_back((seqs, acks)),
+                    Err(error) => {
+                        failures += 1;
+                        relay_failed(&outbox, &options, &error, failures, &mut stop).await;
+                        in_flight.clear();
+                        cursor = 0;
+                    }
+                }
+                continue;
+            }
+        }
+        let Some((seqs, acks)) = in_flight.pop_front() else {
+            // Nothing in flight and nothing new: from the start at the next pass, which
+            // also finds rows committed late with a lower sequence, or marked to republish.
+            cursor = 0;
+            tokio::select! {
+                () = marks.deadline() => {}
+                () = wait.idle(&outbox, &mut stop) => {}
+            }
             continue;
         };
-        if rows.is_empty() {
-            wait.idle(&outbox, &mut stop).await;
-            continue;
-        }
-        let seqs: Vec<i64> = rows.iter().map(|row| row.seq).collect();
-        if let Err(error) = publish_all(&js, &options, rows.iter().map(|row| &row.envelope)).await {
+        if let Err(error) = confirmed(acks).await {
             failures += 1;
-            tracing::warn!(source = outbox.source(), %error, failures, "publishing to NATS failed; retrying");
-            tokio::select! {
-                () = tokio::time::sleep(options.backoff(failures.min(6))) => {}
-                _ = stop.changed() => {}
-            }
+            relay_failed(&outbox, &options, &error, failures, &mut stop).await;
+            in_flight.clear();
+            cursor = 0;
             continue;
         }
         failures = 0;
-        if options.faults.hit(FaultPoint::RelayAfterPublish) {
-            return;
-        }
-        if let Err(error) = store::mark_published(&db, &seqs, ordo_kernel::time::now()).await {
-            // Published but unmarked: sent again next pass, dropped as a repeat by the broker.
-            tracing::warn!(source = outbox.source(), %error, "cannot mark events published");
-            continue;
-        }
-        record_published(outbox.source(), seqs.len());
+        marks.add(seqs);
     }
     lease.release().await;
 }
 
-/// Publishes every event, pipelined, and waits for all acknowledgements. Order within one
-/// connection is kept by the broker; on any failure the caller sends the whole batch again.
-pub(crate) async fn publish_all<'a>(
+async fn relay_failed(
+    outbox: &Outbox,
+    options: &BusOptions,
+    error: &BusError,
+    failures: u32,
+    stop: &mut watch::Receiver<bool>,
+) {
+    tracing::warn!(source = outbox.source(), %error, failures, "publishing to NATS failed; retrying");
+    tokio::select! {
+        () = tokio::time::sleep(options.backoff(failures.min(6))) => {}
+        _ = stop.changed() => {}
+    }
+}
+
+/// Sends every event, pipelined; returns the acknowledgements to wait for. Order within
+/// one connection is kept by the broker.
+async fn publish<'a>(
     js: &jetstream::Context,
     options: &BusOptions,
     events: impl Iterator<Item = &'a Envelope>,
-) -> Result<(), BusError> {
+) -> Result<Vec<PublishAckFuture>, BusError> {
     let mut acks = Vec::new();
     for event in events {
         let payload = serde_json::to_vec(event).map_err(|source| BusError::Encode {
@@ -179,6 +218,10 @@ pub(crate) async fn publish_all<'a>(
             .map_err(|e| BusError::Nats(format!("publish: {e}")))?;
         acks.push(ack);
     }
+    Ok(acks)
+}
+
+async fn confirmed(acks: Vec<PublishAckFuture>) -> Result<(), BusError> {
     for ack in acks {
         ack.await
             .map_err(|e| BusError::Nats(format!("publish acknowledgement: {e}")))?;

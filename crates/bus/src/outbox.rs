@@ -69,17 +69,48 @@ impl Outbox {
         payload: &E,
         meta: &EventMeta,
     ) -> Result<Uuid, BusError> {
+        let event = self.envelope(subject, payload, meta)?;
+        store::insert_events(tx, std::slice::from_ref(&event)).await?;
+        Ok(event.id)
+    }
+
+    /// Appends many events in one statement: for a use case that emits a batch (an import,
+    /// a sweep), where one insert per event would cost more than the events themselves.
+    ///
+    /// # Errors
+    /// As [`Outbox::append`], for any of the events; then none is appended.
+    pub async fn append_all<E: Event>(
+        &self,
+        tx: &mut Tx,
+        events: &[(&str, &E)],
+        meta: &EventMeta,
+    ) -> Result<Vec<Uuid>, BusError> {
+        let envelopes = events
+            .iter()
+            .map(|(subject, payload)| self.envelope(subject, *payload, meta))
+            .collect::<Result<Vec<_>, _>>()?;
+        store::insert_events(tx, &envelopes).await?;
+        Ok(envelopes.iter().map(|event| event.id).collect())
+    }
+
+    fn envelope<E: Event>(
+        &self,
+        subject: &str,
+        payload: &E,
+        meta: &EventMeta,
+    ) -> Result<Envelope, BusError> {
         if !valid_type(E::TYPE) {
             return Err(BusError::InvalidType(E::TYPE.to_owned()));
         }
         if subject.is_empty() || subject.len() > MAX_SUBJECT_LEN {
             return Err(BusError::InvalidSubject);
         }
-        let data = serde_json::to_string(payload).map_err(|source| BusError::Encode {
+        let encode = |source| BusError::Encode {
             event_type: E::TYPE,
             source,
-        })?;
-        let event = Envelope {
+        };
+        let data = serde_json::to_string(payload).map_err(encode)?;
+        Ok(Envelope {
             specversion: SPEC_VERSION.into(),
             id: ordo_kernel::id::new_id(),
             event_type: E::TYPE.to_owned(),
@@ -88,15 +119,10 @@ impl Outbox {
             time: ordo_kernel::time::now(),
             datacontenttype: CONTENT_TYPE.into(),
             dataversion: E::VERSION,
-            data: RawValue::from_string(data).map_err(|source| BusError::Encode {
-                event_type: E::TYPE,
-                source,
-            })?,
+            data: RawValue::from_string(data).map_err(encode)?,
             traceparent: meta.traceparent.clone(),
             correlationid: meta.correlationid.clone(),
-        };
-        store::insert_event(tx, &event).await?;
-        Ok(event.id)
+        })
     }
 
     /// Commits `tx` and wakes the relay, so its events leave without waiting for a poll.

@@ -9,6 +9,11 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 const LEASE: &str = "relay";
+/// Published rows are marked in groups: a mark is a commit, and one per delivered batch
+/// would cost the producers' commits their turn at the writer. A row left unmarked by a
+/// crash is only sent again.
+const MARK_BATCH: usize = 4000;
+const MARK_DELAY: std::time::Duration = std::time::Duration::from_millis(25);
 
 pub(crate) struct Lease {
     db: Db,
@@ -105,6 +110,71 @@ pub(crate) async fn read_outbox(
             tracing::warn!(source = outbox.source(), %error, "cannot read the outbox");
             wait.idle(outbox, stop).await;
             None
+        }
+    }
+}
+
+/// Rows delivered and acknowledged, waiting to be marked published.
+#[derive(Default)]
+pub(crate) struct Marks {
+    seqs: Vec<i64>,
+    since: Option<Instant>,
+}
+
+/// The relay crashed at its fault point.
+pub(crate) struct Crashed;
+
+impl Marks {
+    pub(crate) fn add(&mut self, seqs: impl IntoIterator<Item = i64>) {
+        self.seqs.extend(seqs);
+        if !self.seqs.is_empty() {
+            self.since.get_or_insert_with(Instant::now);
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.seqs.len()
+    }
+
+    /// Whether to mark now: plenty are waiting, the oldest has waited long enough, or the
+    /// relay has nothing else to do.
+    pub(crate) fn due(&self, idle: bool) -> bool {
+        !self.seqs.is_empty()
+            && (idle
+                || self.seqs.len() >= MARK_BATCH
+                || self
+                    .since
+                    .is_some_and(|since| since.elapsed() >= MARK_DELAY))
+    }
+
+    /// When the waiting marks become due by age.
+    pub(crate) async fn deadline(&self) {
+        match self.since {
+            Some(since) => tokio::time::sleep_until(since + MARK_DELAY).await,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Marks the waiting rows published; returns them, or none when the database failed
+    /// (they wait for the next try).
+    pub(crate) async fn flush(
+        &mut self,
+        outbox: &Outbox,
+        faults: &crate::faults::Faults,
+    ) -> Result<Vec<i64>, Crashed> {
+        if faults.hit(crate::faults::FaultPoint::RelayAfterPublish) {
+            return Err(Crashed);
+        }
+        match store::mark_published(outbox.db(), &self.seqs, ordo_kernel::time::now()).await {
+            Ok(()) => {
+                record_published(outbox.source(), self.seqs.len());
+                self.since = None;
+                Ok(std::mem::take(&mut self.seqs))
+            }
+            Err(error) => {
+                tracing::warn!(source = outbox.source(), %error, "cannot mark events published");
+                Ok(Vec::new())
+            }
         }
     }
 }

@@ -28,25 +28,38 @@ pub(crate) struct OutboxRow {
     pub envelope: Envelope,
 }
 
-pub(crate) async fn insert_event(
+/// Columns of an outbox row as inserted; rows per statement stay under both databases'
+/// parameter limits.
+const OUTBOX_COLUMNS: usize = 9;
+
+pub(crate) async fn insert_events(
     conn: &mut AnyConnection,
-    event: &Envelope,
+    events: &[Envelope],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO bus_outbox (id, type, source, subject, time, dataversion, data, traceparent, correlationid)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(event.id.to_string())
-    .bind(&event.event_type)
-    .bind(&event.source)
-    .bind(&event.subject)
-    .bind(to_millis(event.time))
-    .bind(i64::from(event.dataversion))
-    .bind(event.data.get())
-    .bind(event.traceparent.as_deref())
-    .bind(event.correlationid.as_deref())
-    .execute(conn)
-    .await?;
+    for chunk in events.chunks(CHUNK) {
+        let values = (0..chunk.len())
+            .map(|i| format!("({})", placeholders(i * OUTBOX_COLUMNS + 1, OUTBOX_COLUMNS)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO bus_outbox (id, type, source, subject, time, dataversion, data, traceparent, correlationid)
+             VALUES {values}"
+        );
+        let mut query = sqlx::query(&sql);
+        for event in chunk {
+            query = query
+                .bind(event.id.to_string())
+                .bind(&event.event_type)
+                .bind(&event.source)
+                .bind(&event.subject)
+                .bind(to_millis(event.time))
+                .bind(i64::from(event.dataversion))
+                .bind(event.data.get())
+                .bind(event.traceparent.as_deref())
+                .bind(event.correlationid.as_deref());
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
@@ -97,6 +110,13 @@ pub(crate) async fn mark_published(
     at: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
+    if db.dialect() == ordo_db::Dialect::Postgres {
+        // A mark lost in a database crash only means the rows are sent again, and the
+        // broker and the inboxes drop repeats; it need not wait for the disk.
+        sqlx::query("SET LOCAL synchronous_commit TO OFF")
+            .execute(&mut *tx)
+            .await?;
+    }
     for chunk in seqs.chunks(CHUNK) {
         let sql = format!(
             "UPDATE bus_outbox SET published_at = $1 WHERE seq IN ({})",
