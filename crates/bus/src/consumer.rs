@@ -498,13 +498,8 @@ impl Shard {
     }
 
     async fn storage_failed(&mut self, batch: Vec<Delivery>, error: &sqlx::Error) {
-        if ordo_db::is_unique_violation(error) {
-            // Another instance handled one of these meanwhile; the inbox check sees it now.
-            tracing::debug!(consumer = %self.shared.sub.name, "inbox conflict; re-running the batch");
-        } else {
-            tracing::warn!(consumer = %self.shared.sub.name, %error, "consumer storage failed");
-            tokio::time::sleep(self.shared.options.backoff(1)).await;
-        }
+        tracing::warn!(consumer = %self.shared.sub.name, %error, "consumer storage failed");
+        tokio::time::sleep(self.shared.options.backoff(1)).await;
         for delivery in batch.into_iter().rev() {
             self.ready.push_front(delivery);
         }
@@ -529,15 +524,17 @@ impl From<sqlx::Error> for Failure {
     }
 }
 
-/// One transaction: skip what the inbox already holds, run the handlers in order, record
-/// the rest in the inbox, take the replay request if this is a replay, commit.
+/// One transaction: take the replay request if this is a replay, claim the events in the
+/// inbox, run the handlers of those not handled before in order, commit.
 async fn run_batch<'a>(
     shared: &Shared,
     events: impl Iterator<Item = &'a Envelope>,
     replay: Option<Uuid>,
 ) -> Result<Vec<Outcome>, Failure> {
     let events: Vec<&Envelope> = events.collect();
-    let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
+    let mut ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
     let mut tx = shared.sub.db.begin().await?;
     if let Some(letter) = replay
         && !store::take_replay(&mut tx, letter).await?
@@ -545,12 +542,12 @@ async fn run_batch<'a>(
         // Someone else took this replay.
         return Ok(vec![Outcome::Duplicate]);
     }
-    let seen = store::handled(&mut tx, &shared.sub.name, &ids).await?;
+    let fresh = store::claim(&mut tx, &shared.sub.name, &ids, ordo_kernel::time::now()).await?;
     let mut done = HashSet::with_capacity(events.len());
     let mut outcomes = Vec::with_capacity(events.len());
-    let mut handled = Vec::with_capacity(events.len());
+    let mut handled = 0_usize;
     for event in &events {
-        if seen.contains(&event.id) || !done.insert(event.id) {
+        if !fresh.contains(&event.id) || !done.insert(event.id) {
             outcomes.push(Outcome::Duplicate);
             continue;
         }
@@ -570,18 +567,11 @@ async fn run_batch<'a>(
                     .as_seconds_f64()
                     .max(0.0),
             );
-        handled.push(event.id);
+        handled += 1;
         outcomes.push(Outcome::Handled);
     }
-    store::record_handled(
-        &mut tx,
-        &shared.sub.name,
-        &handled,
-        ordo_kernel::time::now(),
-    )
-    .await?;
     tx.commit().await?;
-    if !handled.is_empty() {
+    if handled > 0 {
         shared.wake_outbox();
     }
     Ok(outcomes)

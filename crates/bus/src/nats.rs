@@ -19,7 +19,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 /// Rows published per batch, and batches awaiting acknowledgement at once.
-const PUBLISH_BATCH: usize = 500;
+const PUBLISH_BATCH: usize = 1000;
 const WINDOW: usize = 4;
 /// How long the broker remembers message ids to drop repeats.
 const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);

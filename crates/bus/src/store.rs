@@ -167,50 +167,35 @@ pub(crate) async fn republish(db: &Db, since: OffsetDateTime) -> Result<u64, sql
     Ok(done.rows_affected())
 }
 
-/// Which of `ids` `consumer` has already handled.
-pub(crate) async fn handled(
-    conn: &mut AnyConnection,
-    consumer: &str,
-    ids: &[Uuid],
-) -> Result<HashSet<Uuid>, sqlx::Error> {
-    let mut seen = HashSet::new();
-    for chunk in ids.chunks(CHUNK) {
-        let sql = format!(
-            "SELECT event_id FROM bus_inbox WHERE consumer = $1 AND event_id IN ({})",
-            placeholders(2, chunk.len())
-        );
-        let mut query = sqlx::query(&sql).bind(consumer);
-        for id in chunk {
-            query = query.bind(id.to_string());
-        }
-        for row in query.fetch_all(&mut *conn).await? {
-            seen.insert(row::uuid(&row, "event_id")?);
-        }
-    }
-    Ok(seen)
-}
-
-/// Records `ids` as handled by `consumer`. A duplicate key fails the transaction: another
-/// instance handled one of them concurrently, and the batch must not commit a second effect.
-pub(crate) async fn record_handled(
+/// Claims `ids` for `consumer` in its inbox and returns those it had not handled before.
+/// Inside the handlers' transaction: if it rolls back, so do the claims. Another instance
+/// claiming the same event at the same moment waits for this transaction and then finds
+/// the event taken.
+pub(crate) async fn claim(
     conn: &mut AnyConnection,
     consumer: &str,
     ids: &[Uuid],
     at: OffsetDateTime,
-) -> Result<(), sqlx::Error> {
+) -> Result<HashSet<Uuid>, sqlx::Error> {
+    let mut claimed = HashSet::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK) {
         let values = (0..chunk.len())
             .map(|i| format!("($1, ${}, $2)", i + 3))
             .collect::<Vec<_>>()
             .join(", ");
-        let sql = format!("INSERT INTO bus_inbox (consumer, event_id, handled_at) VALUES {values}");
+        let sql = format!(
+            "INSERT INTO bus_inbox (consumer, event_id, handled_at) VALUES {values}
+             ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id"
+        );
         let mut query = sqlx::query(&sql).bind(consumer).bind(to_millis(at));
         for id in chunk {
             query = query.bind(id.to_string());
         }
-        query.execute(&mut *conn).await?;
+        for row in query.fetch_all(&mut *conn).await? {
+            claimed.insert(row::uuid(&row, "event_id")?);
+        }
     }
-    Ok(())
+    Ok(claimed)
 }
 
 pub(crate) async fn purge_inbox(db: &Db, before: OffsetDateTime) -> Result<u64, sqlx::Error> {

@@ -563,3 +563,35 @@ async fn instances_split_a_durable_consumer_nats_postgres() {
     second.stop(Duration::from_secs(10)).await;
     h.cleanup().await;
 }
+
+conformance!(republished_events_have_no_second_effect);
+async fn republished_events_have_no_second_effect(mut h: Harness) {
+    h.start().await;
+    let since = ordo_kernel::time::now() - Duration::from_secs(1);
+    let id = h.publish(&[("order-again", 1, None)]).await[0];
+    eventually("the event is handled", || async {
+        h.effects_of(id).await == 1
+    })
+    .await;
+    eventually("the row is marked", || async { h.unpublished().await == 0 }).await;
+
+    // As after a broker lost what it had acknowledged.
+    assert_eq!(ordo_bus::republish(&h.producer, since).await.unwrap(), 1);
+    h.running.as_ref().unwrap().1.wake();
+    eventually("the row is sent again", || async {
+        h.unpublished().await == 0
+    })
+    .await;
+    let marker = h.publish(&[("order-again", 2, None)]).await[0];
+    eventually("a later event is handled", || async {
+        h.effects_of(marker).await == 1
+    })
+    .await;
+    if h.proxy.is_none() {
+        // In process, the repeat reaches the consumer, whose inbox drops it; NATS drops it
+        // earlier, within its duplicate window.
+        assert!(h.stats().duplicates() >= 1);
+    }
+    assert_eq!(h.effects_of(id).await, 1, "exactly one effect");
+    h.cleanup().await;
+}
