@@ -1,7 +1,9 @@
 //! Vocabulary shared by every Ordo crate: ids, time, paging, roles and secrets.
 //! Pure: no I/O, no async, no framework types.
 
+pub mod geo;
 pub mod id;
+pub mod money;
 pub mod paging;
 pub mod role;
 pub mod secret;
@@ -10,6 +12,7 @@ pub mod trace;
 pub mod validation;
 
 pub use id::new_id;
+pub use money::Money;
 pub use paging::{Cursor, Page, PageRequest};
 pub use role::Role;
 pub use secret::Secret;

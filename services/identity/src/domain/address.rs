@@ -1,4 +1,5 @@
 use ordo_kernel::Violations;
+use ordo_kernel::geo::{latitude, longitude};
 use ordo_kernel::validation::text;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -52,22 +53,6 @@ fn country(raw: &str) -> Result<String, &'static str> {
         Ok(code)
     } else {
         Err("must be an ISO 3166-1 alpha-2 country code, e.g. DE")
-    }
-}
-
-fn latitude(value: f64) -> Result<f64, &'static str> {
-    if value.is_finite() && (-90.0..=90.0).contains(&value) {
-        Ok(value)
-    } else {
-        Err("must be between -90 and 90")
-    }
-}
-
-fn longitude(value: f64) -> Result<f64, &'static str> {
-    if value.is_finite() && (-180.0..=180.0).contains(&value) {
-        Ok(value)
-    } else {
-        Err("must be between -180 and 180")
     }
 }
 
