@@ -45,6 +45,7 @@ impl Modify for BearerAuth {
 pub fn routes(platform: &Platform) -> (Router, utoipa::openapi::OpenApi) {
     let api = OpenApiRouter::new()
         .merge(ordo_identity::router(platform.identity.clone()))
+        .merge(ordo_catalog::router(platform.catalog.clone()))
         .merge(dead_letters::router(platform.dead_letters.clone()));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)

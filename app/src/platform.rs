@@ -6,6 +6,7 @@ use crate::gateway;
 use crate::registry::SERVICES;
 use anyhow::Context;
 use ordo_bus::{Bus, DeadLetters};
+use ordo_catalog::Catalog;
 use ordo_db::Db;
 use ordo_http::Verifier;
 use ordo_http::ratelimit::RateLimits;
@@ -44,6 +45,7 @@ pub struct Platform {
     pub config: Config,
     pub databases: Databases,
     pub identity: Arc<Identity>,
+    pub catalog: Arc<Catalog>,
     pub verifier: Arc<Verifier>,
     pub limits: Arc<RateLimits>,
     pub draining: Draining,
@@ -67,8 +69,13 @@ impl Platform {
         for (name, db) in &databases {
             bus.outbox(name, db.clone());
         }
+        let catalog = Arc::new(Catalog::new(
+            databases[ordo_catalog::NAME].clone(),
+            bus.outbox(ordo_catalog::NAME, databases[ordo_catalog::NAME].clone()),
+        ));
         let dead_letters = DeadLetters::new(databases.values().cloned().collect());
         Ok(Platform {
+            catalog,
             bus,
             dead_letters,
             limits: Arc::new(RateLimits::new(&config.rate_limit)),

@@ -8,7 +8,13 @@ pub struct ServiceSpec {
     pub migrations: fn() -> &'static [Migration],
 }
 
-pub const SERVICES: &[ServiceSpec] = &[ServiceSpec {
-    name: ordo_identity::NAME,
-    migrations: ordo_identity::migrations,
-}];
+pub const SERVICES: &[ServiceSpec] = &[
+    ServiceSpec {
+        name: ordo_identity::NAME,
+        migrations: ordo_identity::migrations,
+    },
+    ServiceSpec {
+        name: ordo_catalog::NAME,
+        migrations: ordo_catalog::migrations,
+    },
+];

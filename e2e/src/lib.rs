@@ -193,6 +193,11 @@ impl TestApp {
     }
 }
 
+/// Sends `request` and reads its JSON body, whatever the status.
+pub async fn json_of(request: RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 /// Reads a problem+json response, checking its content type.
 pub async fn problem(response: reqwest::Response) -> Value {
     let content_type = response

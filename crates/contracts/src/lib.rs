@@ -6,6 +6,8 @@
 //! keeps the version; anything else is a new type or a new version that consumers handle
 //! side by side. Consumers ignore fields they do not know.
 
+pub mod catalog;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 

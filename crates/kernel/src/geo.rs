@@ -62,7 +62,12 @@ mod tests {
     fn the_box_holds_the_circle() {
         let center = (52.52, 13.405);
         let ((south, west), (north, east)) = bounding_box(center, 5.0);
-        for point in [(south, center.1), (north, center.1), (center.0, west), (center.0, east)] {
+        for point in [
+            (south, center.1),
+            (north, center.1),
+            (center.0, west),
+            (center.0, east),
+        ] {
             let d = distance_km(center, point);
             assert!((4.9..5.2).contains(&d), "{d}");
         }

@@ -22,7 +22,9 @@ impl Money {
     /// What is wrong, for a 422.
     pub fn validate(self) -> Result<Money, String> {
         if !(0..=MAX_AMOUNT).contains(&self.amount) {
-            return Err(format!("amount must be between 0 and {MAX_AMOUNT} minor units"));
+            return Err(format!(
+                "amount must be between 0 and {MAX_AMOUNT} minor units"
+            ));
         }
         let currency = self.currency.trim().to_ascii_uppercase();
         if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {

@@ -1,0 +1,85 @@
+//! What the catalogue publishes: merchants (with who works there) and products (with their
+//! current price). Subjects are the merchant's or the product's id.
+
+use crate::Event;
+use ordo_kernel::Money;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MerchantSnapshot {
+    pub merchant_id: Uuid,
+    pub name: String,
+    /// `restaurant` or `shop`.
+    pub kind: String,
+    pub address: String,
+    pub lat: f64,
+    pub lon: f64,
+    /// Users who act for the merchant.
+    pub staff: Vec<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MerchantCreated {
+    pub merchant: MerchantSnapshot,
+}
+
+impl Event for MerchantCreated {
+    const TYPE: &'static str = "merchant.created";
+    const VERSION: u32 = 1;
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MerchantUpdated {
+    pub merchant: MerchantSnapshot,
+}
+
+impl Event for MerchantUpdated {
+    const TYPE: &'static str = "merchant.updated";
+    const VERSION: u32 = 1;
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductSnapshot {
+    pub product_id: Uuid,
+    pub merchant_id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub price: Money,
+    pub sku: Option<String>,
+    pub tags: Vec<String>,
+    /// Whether it can be ordered now.
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductCreated {
+    pub product: ProductSnapshot,
+}
+
+impl Event for ProductCreated {
+    const TYPE: &'static str = "product.created";
+    const VERSION: u32 = 1;
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductUpdated {
+    pub product: ProductSnapshot,
+}
+
+impl Event for ProductUpdated {
+    const TYPE: &'static str = "product.updated";
+    const VERSION: u32 = 1;
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductDeleted {
+    pub product_id: Uuid,
+    pub merchant_id: Uuid,
+}
+
+impl Event for ProductDeleted {
+    const TYPE: &'static str = "product.deleted";
+    const VERSION: u32 = 1;
+}

@@ -1,0 +1,27 @@
+//! The catalogue's HTTP interface: handlers translate HTTP to use cases and back.
+
+mod error;
+mod merchants;
+mod products;
+
+use crate::app::Catalog;
+use ordo_http::{FieldError, Problem};
+use ordo_kernel::PageRequest;
+use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Routes under `/api/v1`.
+pub fn router(catalog: Arc<Catalog>) -> OpenApiRouter {
+    OpenApiRouter::new()
+        .routes(routes!(merchants::create, merchants::list))
+        .routes(routes!(merchants::get, merchants::patch))
+        .routes(routes!(products::create, products::list))
+        .routes(routes!(products::get, products::patch, products::delete))
+        .with_state(catalog)
+}
+
+fn page(limit: Option<u32>, cursor: Option<&str>) -> Result<PageRequest, Problem> {
+    PageRequest::parse(limit, cursor)
+        .map_err(|e| Problem::validation(vec![FieldError::new("query", e.to_string())]))
+}

@@ -1,0 +1,206 @@
+use crate::app::Catalog;
+use crate::domain::{NewProduct, Product, ProductChange};
+use axum::extract::State;
+use axum::http::StatusCode;
+use ordo_http::extract::nullable;
+use ordo_http::{Caller, Json, Path, Problem, Query};
+use ordo_kernel::Money;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductView {
+    id: Uuid,
+    merchant_id: Uuid,
+    name: String,
+    description: String,
+    category: String,
+    price: Money,
+    sku: Option<String>,
+    tags: Vec<String>,
+    /// Whether it can be ordered now.
+    active: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    updated_at: OffsetDateTime,
+}
+
+impl From<Product> for ProductView {
+    fn from(p: Product) -> Self {
+        ProductView {
+            id: p.id,
+            merchant_id: p.merchant_id,
+            name: p.name,
+            description: p.description,
+            category: p.category,
+            price: p.price,
+            sku: p.sku,
+            tags: p.tags,
+            active: p.active,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductPage {
+    items: Vec<ProductView>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateProduct {
+    name: String,
+    #[serde(default)]
+    description: String,
+    category: String,
+    price: Money,
+    sku: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    /// Default true.
+    active: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchProduct {
+    name: Option<String>,
+    description: Option<String>,
+    category: Option<String>,
+    price: Option<Money>,
+    /// `null` removes the SKU.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    sku: Option<Option<String>>,
+    tags: Option<Vec<String>>,
+    active: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListProducts {
+    /// 1 to 100, default 20.
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// Add a product to a merchant (its staff).
+#[utoipa::path(post, path = "/merchants/{id}/products", tag = "catalog", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Merchant id")),
+    request_body = CreateProduct,
+    responses(
+        (status = 201, description = "The product", body = ProductView),
+        (status = 403, description = "Not its staff", body = Problem),
+        (status = 404, description = "No such merchant", body = Problem),
+        (status = 409, description = "The SKU is taken", body = Problem),
+        (status = 422, description = "Invalid fields", body = Problem),
+    ))]
+pub async fn create(
+    State(catalog): State<Arc<Catalog>>,
+    caller: Caller,
+    Path(merchant_id): Path<Uuid>,
+    Json(body): Json<CreateProduct>,
+) -> Result<(StatusCode, Json<ProductView>), Problem> {
+    let new = NewProduct {
+        name: body.name,
+        description: body.description,
+        category: body.category,
+        price: body.price,
+        sku: body.sku,
+        tags: body.tags,
+        active: body.active.unwrap_or(true),
+    };
+    let product = catalog.create_product(&caller, merchant_id, new).await?;
+    Ok((StatusCode::CREATED, Json(product.into())))
+}
+
+/// A merchant's products, newest first: active ones, or all for its staff.
+#[utoipa::path(get, path = "/merchants/{id}/products", tag = "catalog",
+    params(("id" = Uuid, Path, description = "Merchant id"), ListProducts),
+    responses(
+        (status = 200, description = "A page of products", body = ProductPage),
+        (status = 404, description = "No such merchant", body = Problem),
+    ))]
+pub async fn list(
+    State(catalog): State<Arc<Catalog>>,
+    caller: Option<Caller>,
+    Path(merchant_id): Path<Uuid>,
+    Query(query): Query<ListProducts>,
+) -> Result<Json<ProductPage>, Problem> {
+    let page = super::page(query.limit, query.cursor.as_deref())?;
+    let products = catalog.products(caller.as_ref(), merchant_id, page).await?;
+    Ok(Json(ProductPage {
+        items: products.items.into_iter().map(ProductView::from).collect(),
+        next_cursor: products.next_cursor,
+    }))
+}
+
+/// One product.
+#[utoipa::path(get, path = "/products/{id}", tag = "catalog",
+    params(("id" = Uuid, Path, description = "Product id")),
+    responses(
+        (status = 200, description = "The product", body = ProductView),
+        (status = 404, description = "No such product", body = Problem),
+    ))]
+pub async fn get(
+    State(catalog): State<Arc<Catalog>>,
+    Path(id): Path<Uuid>,
+) -> Result<Json<ProductView>, Problem> {
+    Ok(Json(catalog.product(id).await?.into()))
+}
+
+/// Change a product (its merchant's staff).
+#[utoipa::path(patch, path = "/products/{id}", tag = "catalog", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Product id")),
+    request_body = PatchProduct,
+    responses(
+        (status = 200, description = "The product", body = ProductView),
+        (status = 403, description = "Not its staff", body = Problem),
+        (status = 404, description = "No such product", body = Problem),
+        (status = 409, description = "The SKU is taken", body = Problem),
+        (status = 422, description = "Invalid fields", body = Problem),
+    ))]
+pub async fn patch(
+    State(catalog): State<Arc<Catalog>>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Json(body): Json<PatchProduct>,
+) -> Result<Json<ProductView>, Problem> {
+    let change = ProductChange {
+        name: body.name,
+        description: body.description,
+        category: body.category,
+        price: body.price,
+        sku: body.sku,
+        tags: body.tags,
+        active: body.active,
+    };
+    Ok(Json(
+        catalog.update_product(&caller, id, change).await?.into(),
+    ))
+}
+
+/// Delete a product (its merchant's staff). Orders keep their copy of it.
+#[utoipa::path(delete, path = "/products/{id}", tag = "catalog", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Product id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not its staff", body = Problem),
+        (status = 404, description = "No such product", body = Problem),
+    ))]
+pub async fn delete(
+    State(catalog): State<Arc<Catalog>>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, Problem> {
+    catalog.delete_product(&caller, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

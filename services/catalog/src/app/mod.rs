@@ -1,0 +1,82 @@
+//! The catalogue's use cases. Every write runs in one transaction that also appends its
+//! events to the outbox: load through `store`, decide in `domain`, save, append, commit.
+
+mod merchants;
+mod products;
+
+pub use merchants::Near;
+
+use ordo_bus::{BusError, Outbox};
+use ordo_db::Db;
+use ordo_http::Caller;
+use ordo_kernel::{Role, Violations};
+use uuid::Uuid;
+
+pub struct Catalog {
+    db: Db,
+    outbox: Outbox,
+}
+
+impl std::fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Catalog")
+            .field("db", &self.db)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("invalid request: {0}")]
+    Invalid(Violations),
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    #[error("the merchant already has a product with this SKU")]
+    SkuTaken,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        AppError::Unexpected(error.into())
+    }
+}
+
+impl From<BusError> for AppError {
+    fn from(error: BusError) -> Self {
+        AppError::Unexpected(error.into())
+    }
+}
+
+impl From<Violations> for AppError {
+    fn from(violations: Violations) -> Self {
+        AppError::Invalid(violations)
+    }
+}
+
+impl Catalog {
+    /// The catalogue over its database, publishing through `outbox`.
+    #[must_use]
+    pub fn new(db: Db, outbox: Outbox) -> Self {
+        Catalog { db, outbox }
+    }
+
+    /// Whether `caller` may act for the merchant: one of its staff, or an administrator.
+    async fn check_staff(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        caller: &Caller,
+        merchant_id: Uuid,
+    ) -> Result<(), AppError> {
+        if caller.role == Role::Admin
+            || crate::store::merchants::is_staff(conn, merchant_id, caller.user_id).await?
+        {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden("only the merchant's staff may do this"))
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! The catalogue's rules: what a merchant and a product are, and what makes them valid.
+//! No I/O.
+
+mod merchant;
+mod product;
+
+pub use merchant::{Merchant, MerchantChange, MerchantFields, MerchantKind, NewMerchant, Opening};
+pub use product::{NewProduct, Product, ProductChange, ProductFields};

@@ -1,0 +1,8 @@
+//! What the catalogue publishes (contracts in `ordo_contracts::catalog`); it consumes
+//! nothing yet.
+
+mod publish;
+
+pub(crate) use publish::{
+    merchant_created, merchant_updated, product_created, product_deleted, product_updated,
+};

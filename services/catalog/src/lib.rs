@@ -1,0 +1,24 @@
+//! Catalogue: merchants (location, opening hours, staff), their products, categories and
+//! prices.
+//!
+//! Publishes `merchant.created`, `merchant.updated`, `product.created`, `product.updated`,
+//! `product.deleted` (payloads in `ordo_contracts::catalog`); consumes nothing yet.
+
+pub mod api;
+pub mod app;
+pub mod domain;
+mod events;
+pub mod store;
+
+pub use api::router;
+pub use app::{AppError, Catalog};
+
+/// The service's name: its database, schema, event source and log target.
+pub const NAME: &str = "catalog";
+
+/// The catalogue's migrations, per dialect.
+#[must_use]
+pub fn migrations() -> &'static [ordo_db::Migration] {
+    const MIGRATIONS: &[ordo_db::Migration] = &[ordo_db::migration!(1, "0001_create_catalog")];
+    MIGRATIONS
+}
