@@ -6,6 +6,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use ordo_http::ratelimit::RateLimitConfig;
 use ordo_identity::IdentityConfig;
+use ordo_inventory::InventoryConfig;
 use ordo_kernel::Secret;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -41,6 +42,7 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
     pub bus: BusConfig,
     pub identity: IdentityConfig,
+    pub inventory: InventoryConfig,
 }
 
 /// The event bus: retries, batching, retention and the JetStream names.
@@ -192,6 +194,7 @@ impl Default for Config {
             rate_limit: RateLimitConfig::default(),
             bus: BusConfig::default(),
             identity: IdentityConfig::default(),
+            inventory: InventoryConfig::default(),
         }
     }
 }
@@ -329,7 +332,8 @@ impl Config {
         self.bus.validate()?;
         tracing_subscriber::EnvFilter::try_new(&self.log_level)
             .map_err(|e| format!("log_level: {e}"))?;
-        self.identity.validate()
+        self.identity.validate()?;
+        self.inventory.validate()
     }
 
     /// The signing-key file: configured, or under the data dir.

@@ -12,6 +12,7 @@ use ordo_http::Verifier;
 use ordo_http::ratelimit::RateLimits;
 use ordo_http::serve::{Draining, ServeOptions};
 use ordo_identity::{Identity, Keyring};
+use ordo_inventory::Inventory;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -46,6 +47,7 @@ pub struct Platform {
     pub databases: Databases,
     pub identity: Arc<Identity>,
     pub catalog: Arc<Catalog>,
+    pub inventory: Arc<Inventory>,
     pub verifier: Arc<Verifier>,
     pub limits: Arc<RateLimits>,
     pub draining: Draining,
@@ -73,9 +75,19 @@ impl Platform {
             databases[ordo_catalog::NAME].clone(),
             bus.outbox(ordo_catalog::NAME, databases[ordo_catalog::NAME].clone()),
         ));
+        let inventory_db = databases[ordo_inventory::NAME].clone();
+        let inventory = Arc::new(Inventory::new(
+            inventory_db.clone(),
+            catalog.clone(),
+            config.inventory.hold(),
+        ));
+        for subscription in ordo_inventory::subscriptions(inventory.clone(), inventory_db) {
+            bus.subscribe(subscription)?;
+        }
         let dead_letters = DeadLetters::new(databases.values().cloned().collect());
         Ok(Platform {
             catalog,
+            inventory,
             bus,
             dead_letters,
             limits: Arc::new(RateLimits::new(&config.rate_limit)),
@@ -107,12 +119,17 @@ impl Platform {
             self.verifier.clone(),
             self.limits.clone(),
         ));
+        let sweeper = tokio::spawn(expire_holds(
+            self.inventory.clone(),
+            Duration::from_secs(self.config.inventory.sweep_secs),
+        ));
         let router = gateway::router(&self);
         let draining = self.draining.clone();
         let bus = self.bus.start().await.context("starting the event bus")?;
         let result = ordo_http::serve::serve(listener, router, options, draining, shutdown).await;
         bus.stop(options.grace).await;
         upkeep.abort();
+        sweeper.abort();
         for db in self.databases.values() {
             db.close().await;
         }
@@ -156,6 +173,19 @@ fn identity(config: &Config, databases: &Databases) -> anyhow::Result<Identity> 
         Arc::new(keyring),
         config.identity.clone(),
     ))
+}
+
+/// Gives back stock held for orders that were never paid.
+async fn expire_holds(inventory: Arc<Inventory>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        match inventory.expire_holds().await {
+            Ok(0) => {}
+            Ok(expired) => tracing::info!(expired, "expired stock holds released"),
+            Err(error) => tracing::warn!(%error, "cannot release expired stock holds"),
+        }
+    }
 }
 
 /// Background upkeep: pick up key rotations, forget idle limiters, purge expired tokens.

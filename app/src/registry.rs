@@ -17,4 +17,8 @@ pub const SERVICES: &[ServiceSpec] = &[
         name: ordo_catalog::NAME,
         migrations: ordo_catalog::migrations,
     },
+    ServiceSpec {
+        name: ordo_inventory::NAME,
+        migrations: ordo_inventory::migrations,
+    },
 ];

@@ -1,7 +1,7 @@
 //! What the catalogue publishes: merchants (with who works there) and products (with their
 //! current price). Subjects are the merchant's or the product's id.
 
-use crate::Event;
+use crate::{ClientFuture, Event};
 use ordo_kernel::Money;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -82,4 +82,13 @@ pub struct ProductDeleted {
 impl Event for ProductDeleted {
     const TYPE: &'static str = "product.deleted";
     const VERSION: u32 = 1;
+}
+
+/// The catalogue as other services ask it: prices at checkout, owners for authorisation.
+pub trait CatalogClient: Send + Sync {
+    /// The products with these ids that exist (deleted ones are absent), in no order.
+    fn products<'a>(&'a self, ids: &'a [Uuid]) -> ClientFuture<'a, Vec<ProductSnapshot>>;
+
+    /// The merchant with its staff.
+    fn merchant(&self, id: Uuid) -> ClientFuture<'_, Option<MerchantSnapshot>>;
 }

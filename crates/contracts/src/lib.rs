@@ -7,9 +7,30 @@
 //! side by side. Consumers ignore fields they do not know.
 
 pub mod catalog;
+pub mod inventory;
+pub mod orders;
+pub mod payments;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::future::Future;
+use std::pin::Pin;
+
+/// What a cross-service call returns: in process when embedded, over HTTP when scaled out.
+pub type ClientFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ClientError>> + Send + 'a>>;
+
+/// A cross-service call that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The callee refused the request as invalid: a bug in the caller.
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    #[error("{service} is unavailable: {detail}")]
+    Unavailable {
+        service: &'static str,
+        detail: String,
+    },
+}
 
 /// A payload that travels on the bus as the `data` of an event.
 pub trait Event: Serialize + DeserializeOwned + Send + Sync {

@@ -6,4 +6,5 @@ mod dead_letters;
 mod gateway;
 mod identity;
 mod openapi;
+mod stock;
 mod tokens;

@@ -1,6 +1,7 @@
 //! The catalogue's use cases. Every write runs in one transaction that also appends its
 //! events to the outbox: load through `store`, decide in `domain`, save, append, commit.
 
+mod client;
 mod merchants;
 mod products;
 

@@ -4,5 +4,6 @@
 mod publish;
 
 pub(crate) use publish::{
-    merchant_created, merchant_updated, product_created, product_deleted, product_updated,
+    merchant_created, merchant_snapshot, merchant_updated, product_created, product_deleted,
+    product_snapshot, product_updated,
 };

@@ -8,7 +8,7 @@ use ordo_contracts::catalog::{
 };
 use ordo_db::Tx;
 
-fn merchant_snapshot(merchant: &Merchant) -> MerchantSnapshot {
+pub(crate) fn merchant_snapshot(merchant: &Merchant) -> MerchantSnapshot {
     MerchantSnapshot {
         merchant_id: merchant.id,
         name: merchant.name.clone(),
@@ -20,7 +20,7 @@ fn merchant_snapshot(merchant: &Merchant) -> MerchantSnapshot {
     }
 }
 
-fn product_snapshot(product: &Product) -> ProductSnapshot {
+pub(crate) fn product_snapshot(product: &Product) -> ProductSnapshot {
     ProductSnapshot {
         product_id: product.id,
         merchant_id: product.merchant_id,

@@ -130,3 +130,30 @@ pub async fn of_merchant<'c>(
     .map(product)
     .collect()
 }
+
+/// The products among `ids` that are not deleted.
+pub async fn by_ids<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    ids: &[Uuid],
+) -> Result<Vec<Product>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders = (1..=ids.len())
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM products WHERE deleted_at IS NULL AND id IN ({placeholders})"
+    );
+    let mut query = sqlx::query(&sql);
+    for id in ids {
+        query = query.bind(id.to_string());
+    }
+    query
+        .fetch_all(executor)
+        .await?
+        .iter()
+        .map(product)
+        .collect()
+}

@@ -1,0 +1,33 @@
+//! What the payments service publishes. Subjects are the order's id.
+
+use crate::Event;
+use ordo_kernel::Money;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The order's payment was authorised: the money is held for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentAuthorized {
+    pub order_id: Uuid,
+    pub payment_id: Uuid,
+    pub amount: Money,
+}
+
+impl Event for PaymentAuthorized {
+    const TYPE: &'static str = "payment.authorized";
+    const VERSION: u32 = 1;
+}
+
+/// The order's payment was refused; the order cannot go on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentFailed {
+    pub order_id: Uuid,
+    pub payment_id: Uuid,
+    /// A stable code: `card_declined`, `insufficient_funds`, …
+    pub reason: String,
+}
+
+impl Event for PaymentFailed {
+    const TYPE: &'static str = "payment.failed";
+    const VERSION: u32 = 1;
+}

@@ -1,0 +1,41 @@
+//! The catalogue as other services call it in process (`ordo_contracts::catalog`).
+
+use super::Catalog;
+use crate::events::{merchant_snapshot, product_snapshot};
+use crate::store::{merchants, products};
+use ordo_contracts::catalog::{CatalogClient, MerchantSnapshot, ProductSnapshot};
+use ordo_contracts::{ClientError, ClientFuture};
+use uuid::Uuid;
+
+/// Most products one call may ask for: an order's or a cart's lines.
+const MAX_IDS: usize = 200;
+
+fn unavailable(error: impl std::fmt::Display) -> ClientError {
+    ClientError::Unavailable {
+        service: crate::NAME,
+        detail: error.to_string(),
+    }
+}
+
+impl CatalogClient for Catalog {
+    fn products<'a>(&'a self, ids: &'a [Uuid]) -> ClientFuture<'a, Vec<ProductSnapshot>> {
+        Box::pin(async move {
+            let mut found = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(MAX_IDS) {
+                let rows = products::by_ids(self.db.reader(), chunk)
+                    .await
+                    .map_err(unavailable)?;
+                found.extend(rows.iter().map(product_snapshot));
+            }
+            Ok(found)
+        })
+    }
+
+    fn merchant(&self, id: Uuid) -> ClientFuture<'_, Option<MerchantSnapshot>> {
+        Box::pin(async move {
+            let mut conn = self.db.reader().acquire().await.map_err(unavailable)?;
+            let merchant = merchants::find(&mut conn, id).await.map_err(unavailable)?;
+            Ok(merchant.as_ref().map(merchant_snapshot))
+        })
+    }
+}

@@ -1,0 +1,72 @@
+use crate::app::{Inventory, StockLevel};
+use axum::extract::State;
+use ordo_http::{Caller, Json, Path, Problem};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StockView {
+    /// Counted on the shelf.
+    on_hand: i64,
+    /// Held for orders not yet paid.
+    reserved: i64,
+    /// What can still be ordered: on_hand - reserved.
+    available: i64,
+}
+
+impl From<StockLevel> for StockView {
+    fn from(level: StockLevel) -> Self {
+        StockView {
+            on_hand: level.on_hand,
+            reserved: level.reserved,
+            available: level.available,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PutStock {
+    /// 0 to 1 000 000.
+    on_hand: i64,
+}
+
+/// A product's stock (its merchant's staff).
+#[utoipa::path(get, path = "/products/{id}/stock", tag = "inventory", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Product id")),
+    responses(
+        (status = 200, description = "The stock", body = StockView),
+        (status = 403, description = "Not its merchant's staff", body = Problem),
+        (status = 404, description = "No such product", body = Problem),
+    ))]
+pub async fn get(
+    State(inventory): State<Arc<Inventory>>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<StockView>, Problem> {
+    Ok(Json(inventory.stock(&caller, id).await?.into()))
+}
+
+/// Set what is on the shelf (its merchant's staff).
+#[utoipa::path(put, path = "/products/{id}/stock", tag = "inventory", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Product id")),
+    request_body = PutStock,
+    responses(
+        (status = 200, description = "The stock", body = StockView),
+        (status = 403, description = "Not its merchant's staff", body = Problem),
+        (status = 404, description = "No such product", body = Problem),
+        (status = 409, description = "Below what is reserved", body = Problem),
+        (status = 422, description = "Invalid level", body = Problem),
+    ))]
+pub async fn put(
+    State(inventory): State<Arc<Inventory>>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Json(body): Json<PutStock>,
+) -> Result<Json<StockView>, Problem> {
+    Ok(Json(
+        inventory.set_stock(&caller, id, body.on_hand).await?.into(),
+    ))
+}

@@ -1,0 +1,274 @@
+//! Inventory's use cases: stock levels set by a merchant's staff; reservations held at
+//! checkout (all or nothing), committed when paid, released when the order ends unpaid,
+//! expired when the hold runs out. Each is idempotent by order id.
+
+mod client;
+
+use crate::domain::{self, ReservationStatus, Stock};
+use crate::store::{self, Movement};
+use ordo_contracts::ClientError;
+use ordo_contracts::catalog::CatalogClient;
+use ordo_contracts::inventory::{Reservation, ReservationLine, Shortage};
+use ordo_db::{Db, Tx};
+use ordo_http::Caller;
+use ordo_kernel::{Role, Violations};
+use std::sync::Arc;
+use std::time::Duration;
+use tracing::instrument;
+use uuid::Uuid;
+
+pub struct Inventory {
+    db: Db,
+    catalog: Arc<dyn CatalogClient>,
+    hold: Duration,
+}
+
+impl std::fmt::Debug for Inventory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inventory")
+            .field("db", &self.db)
+            .field("hold", &self.hold)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("invalid request: {0}")]
+    Invalid(Violations),
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    #[error("{reserved} units are reserved for orders; on_hand cannot go below that")]
+    BelowReserved { reserved: i64 },
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        AppError::Unexpected(error.into())
+    }
+}
+
+impl From<ClientError> for AppError {
+    fn from(error: ClientError) -> Self {
+        AppError::Unexpected(error.into())
+    }
+}
+
+impl From<Violations> for AppError {
+    fn from(violations: Violations) -> Self {
+        AppError::Invalid(violations)
+    }
+}
+
+/// What a stock level looks like to its merchant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StockLevel {
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub available: i64,
+}
+
+impl From<Stock> for StockLevel {
+    fn from(stock: Stock) -> Self {
+        StockLevel {
+            on_hand: stock.on_hand,
+            reserved: stock.reserved,
+            available: stock.available(),
+        }
+    }
+}
+
+impl Inventory {
+    /// Inventory over its database; holds last `hold` before they expire.
+    #[must_use]
+    pub fn new(db: Db, catalog: Arc<dyn CatalogClient>, hold: Duration) -> Self {
+        Inventory { db, catalog, hold }
+    }
+
+    /// The product's merchant, when the caller is one of its staff (or an administrator).
+    async fn merchant_for(&self, caller: &Caller, product_id: Uuid) -> Result<Uuid, AppError> {
+        let product = self
+            .catalog
+            .products(&[product_id])
+            .await?
+            .pop()
+            .ok_or(AppError::NotFound)?;
+        if caller.role == Role::Admin {
+            return Ok(product.merchant_id);
+        }
+        let merchant = self
+            .catalog
+            .merchant(product.merchant_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if merchant.staff.contains(&caller.user_id) {
+            Ok(product.merchant_id)
+        } else {
+            Err(AppError::Forbidden(
+                "only the merchant's staff manage its stock",
+            ))
+        }
+    }
+
+    /// # Errors
+    /// `NotFound` (no such product), `Forbidden` (not its staff).
+    pub async fn stock(&self, caller: &Caller, product_id: Uuid) -> Result<StockLevel, AppError> {
+        self.merchant_for(caller, product_id).await?;
+        let stock = store::stock(self.db.reader(), product_id).await?;
+        Ok(stock
+            .unwrap_or(Stock {
+                on_hand: 0,
+                reserved: 0,
+            })
+            .into())
+    }
+
+    /// Sets what is on the shelf.
+    ///
+    /// # Errors
+    /// `NotFound`, `Forbidden`, `Invalid`, `BelowReserved`.
+    #[instrument(skip_all, fields(user.id = %caller.user_id, product.id = %product_id))]
+    pub async fn set_stock(
+        &self,
+        caller: &Caller,
+        product_id: Uuid,
+        on_hand: i64,
+    ) -> Result<StockLevel, AppError> {
+        let on_hand = domain::on_hand(on_hand)?;
+        let merchant_id = self.merchant_for(caller, product_id).await?;
+        let mut tx = self.db.begin().await?;
+        let now = ordo_kernel::time::now();
+        if !store::set_on_hand(&mut tx, product_id, merchant_id, on_hand, now).await? {
+            let reserved = store::stock(&mut *tx, product_id)
+                .await?
+                .map_or(0, |s| s.reserved);
+            return Err(AppError::BelowReserved { reserved });
+        }
+        let stock = store::stock(&mut *tx, product_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        tx.commit().await?;
+        Ok(stock.into())
+    }
+
+    /// Holds every line for the order, or nothing.
+    ///
+    /// # Errors
+    /// `Invalid` lines; the database failing.
+    #[instrument(skip_all, fields(order.id = %order_id))]
+    pub async fn reserve(
+        &self,
+        order_id: Uuid,
+        lines: &[ReservationLine],
+    ) -> Result<Reservation, AppError> {
+        let totals = domain::aggregate(lines)?;
+        let mut tx = self.db.begin().await?;
+        if store::reservation(&mut *tx, order_id).await?.is_some() {
+            // Asked before: the same answer, nothing held twice.
+            return Ok(Reservation::Held);
+        }
+        let now = ordo_kernel::time::now();
+        let mut short = Vec::new();
+        for (product_id, quantity) in &totals {
+            if !store::hold(&mut tx, *product_id, *quantity, now).await? {
+                short.push((*product_id, *quantity));
+            }
+        }
+        if !short.is_empty() {
+            tx.rollback().await?;
+            let mut shortages = Vec::with_capacity(short.len());
+            for (product_id, requested) in short {
+                let available = store::stock(self.db.reader(), product_id)
+                    .await?
+                    .map_or(0, |s| s.available());
+                shortages.push(Shortage {
+                    product_id,
+                    requested,
+                    available,
+                });
+            }
+            return Ok(Reservation::OutOfStock(shortages));
+        }
+        store::insert_reservation(&mut tx, order_id, &totals, now + self.hold, now).await?;
+        tx.commit().await?;
+        Ok(Reservation::Held)
+    }
+
+    /// The order was paid: its held stock leaves the shelf. Inside the consumer's
+    /// transaction; nothing happens unless the reservation is held.
+    pub(crate) async fn commit(&self, tx: &mut Tx, order_id: Uuid) -> Result<(), sqlx::Error> {
+        let now = ordo_kernel::time::now();
+        if store::transition(
+            tx,
+            order_id,
+            ReservationStatus::Held,
+            ReservationStatus::Committed,
+            now,
+        )
+        .await?
+        {
+            store::apply(tx, order_id, Movement::Commit, now).await?;
+        } else {
+            tracing::info!(order.id = %order_id, "no held reservation to commit");
+        }
+        Ok(())
+    }
+
+    /// The order ended: a hold is given back, committed stock returns to the shelf.
+    pub(crate) async fn release(&self, tx: &mut Tx, order_id: Uuid) -> Result<(), sqlx::Error> {
+        let now = ordo_kernel::time::now();
+        if store::transition(
+            tx,
+            order_id,
+            ReservationStatus::Held,
+            ReservationStatus::Released,
+            now,
+        )
+        .await?
+        {
+            store::apply(tx, order_id, Movement::Release, now).await?;
+        } else if store::transition(
+            tx,
+            order_id,
+            ReservationStatus::Committed,
+            ReservationStatus::Returned,
+            now,
+        )
+        .await?
+        {
+            store::apply(tx, order_id, Movement::Return, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Gives back holds that ran out. Returns how many.
+    ///
+    /// # Errors
+    /// The database failing.
+    pub async fn expire_holds(&self) -> Result<usize, AppError> {
+        let now = ordo_kernel::time::now();
+        let orders = store::expired(self.db.reader(), now, 500).await?;
+        let mut expired = 0;
+        for order_id in orders {
+            let mut tx = self.db.begin().await?;
+            if store::transition(
+                &mut tx,
+                order_id,
+                ReservationStatus::Held,
+                ReservationStatus::Expired,
+                now,
+            )
+            .await?
+            {
+                store::apply(&mut tx, order_id, Movement::Release, now).await?;
+                expired += 1;
+            }
+            tx.commit().await?;
+        }
+        Ok(expired)
+    }
+}

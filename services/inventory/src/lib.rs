@@ -1,0 +1,28 @@
+//! Inventory: stock per product (a location column for later), and reservations: held for
+//! an order at checkout, all or nothing; committed on `payment.authorized`; released on
+//! `payment.failed`, `order.cancelled`, `order.rejected`; expired when unpaid too long.
+//!
+//! Publishes nothing yet; consumes the events above (`events::consume`). Other services
+//! reserve through `ordo_contracts::inventory::InventoryClient`.
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod domain;
+pub mod events;
+pub mod store;
+
+pub use api::router;
+pub use app::{AppError, Inventory};
+pub use config::InventoryConfig;
+pub use events::consume::subscriptions;
+
+/// The service's name: its database, schema, event source and log target.
+pub const NAME: &str = "inventory";
+
+/// Inventory's migrations, per dialect.
+#[must_use]
+pub fn migrations() -> &'static [ordo_db::Migration] {
+    const MIGRATIONS: &[ordo_db::Migration] = &[ordo_db::migration!(1, "0001_create_inventory")];
+    MIGRATIONS
+}

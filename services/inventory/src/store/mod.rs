@@ -1,0 +1,186 @@
+//! Inventory's SQL. Stock changes only by conditional updates, never read-then-write; the
+//! `CHECK (on_hand - reserved >= 0)` stands behind them.
+
+use crate::domain::{DEFAULT_LOCATION, ReservationStatus, Stock};
+use ordo_db::row::millis;
+use sqlx::{Any, AnyConnection, Executor, Row};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+pub async fn stock<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    product_id: Uuid,
+) -> Result<Option<Stock>, sqlx::Error> {
+    sqlx::query("SELECT on_hand, reserved FROM stock WHERE product_id = $1 AND location = $2")
+        .bind(product_id.to_string())
+        .bind(DEFAULT_LOCATION)
+        .fetch_optional(executor)
+        .await?
+        .map(|row| {
+            Ok(Stock {
+                on_hand: row.try_get("on_hand")?,
+                reserved: row.try_get("reserved")?,
+            })
+        })
+        .transpose()
+}
+
+/// Sets the level counted on the shelf. False when it would be below what is reserved.
+pub async fn set_on_hand(
+    conn: &mut AnyConnection,
+    product_id: Uuid,
+    merchant_id: Uuid,
+    on_hand: i64,
+    at: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO stock (product_id, location, merchant_id, on_hand, reserved, updated_at)
+         VALUES ($1, $2, $3, $4, 0, $5)
+         ON CONFLICT (product_id, location) DO UPDATE
+           SET on_hand = excluded.on_hand, updated_at = excluded.updated_at
+           WHERE stock.reserved <= excluded.on_hand",
+    )
+    .bind(product_id.to_string())
+    .bind(DEFAULT_LOCATION)
+    .bind(merchant_id.to_string())
+    .bind(on_hand)
+    .bind(millis(at))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Holds `quantity` more if that many are available. False when they are not.
+pub async fn hold(
+    conn: &mut AnyConnection,
+    product_id: Uuid,
+    quantity: i64,
+    at: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE stock SET reserved = reserved + $3, updated_at = $4
+         WHERE product_id = $1 AND location = $2 AND on_hand - reserved >= $3",
+    )
+    .bind(product_id.to_string())
+    .bind(DEFAULT_LOCATION)
+    .bind(quantity)
+    .bind(millis(at))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// What moving a reservation does to its lines' stock.
+#[derive(Debug, Clone, Copy)]
+pub enum Movement {
+    /// Paid: the held units leave the shelf.
+    Commit,
+    /// Unpaid: the held units are free again.
+    Release,
+    /// Paid, then cancelled: the units come back on the shelf.
+    Return,
+}
+
+pub async fn apply(
+    conn: &mut AnyConnection,
+    order_id: Uuid,
+    movement: Movement,
+    at: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    let sql = match movement {
+        Movement::Commit => {
+            "UPDATE stock SET on_hand = on_hand - l.quantity, reserved = reserved - l.quantity"
+        }
+        Movement::Release => "UPDATE stock SET reserved = reserved - l.quantity",
+        Movement::Return => "UPDATE stock SET on_hand = on_hand + l.quantity",
+    };
+    // Correlated per line; portable between SQLite and PostgreSQL (no UPDATE … FROM).
+    let sql = sql.replace("l.quantity", "(SELECT l.quantity FROM reservation_lines l WHERE l.order_id = $1 AND l.product_id = stock.product_id AND l.location = stock.location)");
+    sqlx::query(&format!(
+        "{sql}, updated_at = $2 WHERE (product_id, location) IN
+           (SELECT product_id, location FROM reservation_lines WHERE order_id = $1)"
+    ))
+    .bind(order_id.to_string())
+    .bind(millis(at))
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+pub async fn reservation<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    order_id: Uuid,
+) -> Result<Option<ReservationStatus>, sqlx::Error> {
+    sqlx::query("SELECT status FROM reservations WHERE order_id = $1")
+        .bind(order_id.to_string())
+        .fetch_optional(executor)
+        .await?
+        .map(|row| {
+            row.try_get::<String, _>("status")?
+                .parse()
+                .map_err(|e: String| sqlx::Error::Decode(e.into()))
+        })
+        .transpose()
+}
+
+pub async fn insert_reservation(
+    conn: &mut AnyConnection,
+    order_id: Uuid,
+    lines: &[(Uuid, i64)],
+    expires_at: OffsetDateTime,
+    at: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO reservations (order_id, status, expires_at, created_at, updated_at) VALUES ($1, 'held', $2, $3, $3)")
+        .bind(order_id.to_string())
+        .bind(millis(expires_at))
+        .bind(millis(at))
+        .execute(&mut *conn)
+        .await?;
+    for (product_id, quantity) in lines {
+        sqlx::query("INSERT INTO reservation_lines (order_id, product_id, location, quantity) VALUES ($1, $2, $3, $4)")
+            .bind(order_id.to_string())
+            .bind(product_id.to_string())
+            .bind(DEFAULT_LOCATION)
+            .bind(*quantity)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Moves the reservation from `from` to `to`. False when it was not in `from` (already
+/// moved, or never made): the caller then changes nothing.
+pub async fn transition(
+    conn: &mut AnyConnection,
+    order_id: Uuid,
+    from: ReservationStatus,
+    to: ReservationStatus,
+    at: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE reservations SET status = $3, updated_at = $4 WHERE order_id = $1 AND status = $2",
+    )
+    .bind(order_id.to_string())
+    .bind(from.as_str())
+    .bind(to.as_str())
+    .bind(millis(at))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Held reservations whose hold ran out, oldest first.
+pub async fn expired<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    now: OffsetDateTime,
+    limit: i64,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query("SELECT order_id FROM reservations WHERE status = 'held' AND expires_at < $1 ORDER BY expires_at LIMIT $2")
+        .bind(millis(now))
+        .bind(limit)
+        .fetch_all(executor)
+        .await?
+        .iter()
+        .map(|row| ordo_db::row::uuid(row, "order_id"))
+        .collect()
+}

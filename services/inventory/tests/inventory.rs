@@ -1,0 +1,334 @@
+//! Inventory on both backends: SQLite with the in-process bus, PostgreSQL with NATS.
+//! Reservations are all or nothing under concurrency, idempotent by order, and follow the
+//! payment and order events.
+
+use ordo_bus::{Bus, BusOptions, EventMeta, Outbox, RunningBus};
+use ordo_contracts::catalog::{CatalogClient, MerchantSnapshot, ProductSnapshot};
+use ordo_contracts::inventory::{Reservation, ReservationLine};
+use ordo_contracts::orders::OrderCancelled;
+use ordo_contracts::payments::{PaymentAuthorized, PaymentFailed};
+use ordo_contracts::{ClientFuture, Event};
+use ordo_db::Db;
+use ordo_http::Caller;
+use ordo_inventory::{AppError, Inventory};
+use ordo_kernel::{Money, Role};
+use ordo_testkit::Backend;
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// A catalogue of one merchant with one member of staff and whatever products are asked for.
+struct OneMerchant {
+    merchant_id: Uuid,
+    staff: Uuid,
+}
+
+impl CatalogClient for OneMerchant {
+    fn products<'a>(&'a self, ids: &'a [Uuid]) -> ClientFuture<'a, Vec<ProductSnapshot>> {
+        Box::pin(async move {
+            Ok(ids
+                .iter()
+                .map(|id| ProductSnapshot {
+                    product_id: *id,
+                    merchant_id: self.merchant_id,
+                    name: "Widget".into(),
+                    description: String::new(),
+                    category: "Things".into(),
+                    price: Money {
+                        amount: 100,
+                        currency: "EUR".into(),
+                    },
+                    sku: None,
+                    tags: vec![],
+                    active: true,
+                })
+                .collect())
+        })
+    }
+
+    fn merchant(&self, id: Uuid) -> ClientFuture<'_, Option<MerchantSnapshot>> {
+        Box::pin(async move {
+            Ok((id == self.merchant_id).then(|| MerchantSnapshot {
+                merchant_id: id,
+                name: "Shop".into(),
+                kind: "shop".into(),
+                address: "Somewhere 1".into(),
+                lat: 52.5,
+                lon: 13.4,
+                staff: vec![self.staff],
+            }))
+        })
+    }
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    inventory: Arc<Inventory>,
+    staff: Caller,
+    payments: Outbox,
+    bus: Option<RunningBus>,
+    stream: Option<(String, String)>,
+}
+
+async fn setup(kind: &str) -> Option<Setup> {
+    let test = format!("inventory on {kind}");
+    let (backend, nats) = match kind {
+        "sqlite" => (Backend::Sqlite, None),
+        _ => {
+            let backend = ordo_testkit::postgres(&test)?;
+            (backend, Some(ordo_testkit::nats(&test)?))
+        }
+    };
+    let dir = ordo_testkit::temp_dir();
+    let db: Db = backend.open(dir.path(), "inventory").await;
+    db.migrate(ordo_inventory::migrations()).await.unwrap();
+    let payments_db = backend.open(dir.path(), "payments").await;
+    for db in [&db, &payments_db] {
+        db.migrate_component(ordo_bus::COMPONENT, &ordo_bus::migrations())
+            .await
+            .unwrap();
+    }
+    let staff = Caller {
+        user_id: Uuid::now_v7(),
+        role: Role::Merchant,
+    };
+    let catalog = Arc::new(OneMerchant {
+        merchant_id: Uuid::now_v7(),
+        staff: staff.user_id,
+    });
+    let inventory = Arc::new(Inventory::new(
+        db.clone(),
+        catalog,
+        Duration::from_millis(300),
+    ));
+    let unique = ordo_testkit::unique_prefix();
+    let stream = format!("INV_{unique}");
+    let options = BusOptions {
+        url: nats.clone(),
+        stream: stream.clone(),
+        subject_prefix: unique,
+        poll_interval: Duration::from_millis(50),
+        ..BusOptions::default()
+    };
+    let mut bus = Bus::new(options);
+    let payments = bus.outbox("payments", payments_db);
+    for sub in ordo_inventory::subscriptions(inventory.clone(), db) {
+        bus.subscribe(sub).unwrap();
+    }
+    let running = bus.start().await.unwrap();
+    Some(Setup {
+        _dir: dir,
+        inventory,
+        staff,
+        payments,
+        bus: Some(running),
+        stream: nats.map(|url| (url, stream)),
+    })
+}
+
+impl Setup {
+    async fn publish<E: Event>(&self, order_id: Uuid, event: &E) {
+        let mut tx = self.payments.db().begin().await.unwrap();
+        self.payments
+            .append(&mut tx, &order_id.to_string(), event, &EventMeta::default())
+            .await
+            .unwrap();
+        self.payments.commit(tx).await.unwrap();
+    }
+
+    async fn level(&self, product: Uuid) -> (i64, i64, i64) {
+        let level = self.inventory.stock(&self.staff, product).await.unwrap();
+        (level.on_hand, level.reserved, level.available)
+    }
+
+    async fn until_level(&self, product: Uuid, expected: (i64, i64, i64)) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while self.level(product).await != expected {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "stock never became {expected:?}: {:?}",
+                self.level(product).await
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn finish(mut self) {
+        if let Some(bus) = self.bus.take() {
+            bus.stop(Duration::from_secs(5)).await;
+        }
+        if let Some((url, stream)) = &self.stream {
+            let client = async_nats::connect(url.as_str()).await.unwrap();
+            let _ = async_nats::jetstream::new(client)
+                .delete_stream(stream)
+                .await;
+        }
+    }
+}
+
+fn line(product_id: Uuid, quantity: i64) -> ReservationLine {
+    ReservationLine {
+        product_id,
+        quantity,
+    }
+}
+
+async fn concurrent_orders_never_oversell(kind: &str) {
+    let Some(s) = setup(kind).await else { return };
+    let product = Uuid::now_v7();
+    s.inventory.set_stock(&s.staff, product, 50).await.unwrap();
+    let mut orders = tokio::task::JoinSet::new();
+    for _ in 0..200 {
+        let inventory = s.inventory.clone();
+        orders.spawn(async move {
+            inventory
+                .reserve(Uuid::now_v7(), &[line(product, 1)])
+                .await
+                .unwrap()
+        });
+    }
+    let (mut held, mut short) = (0, 0);
+    while let Some(result) = orders.join_next().await {
+        match result.unwrap() {
+            Reservation::Held => held += 1,
+            Reservation::OutOfStock(shortages) => {
+                assert_eq!(shortages[0].product_id, product);
+                short += 1;
+            }
+        }
+    }
+    assert_eq!((held, short), (50, 150));
+    assert_eq!(s.level(product).await, (50, 50, 0));
+    s.finish().await;
+}
+
+async fn reservations_are_whole_idempotent_and_follow_events(kind: &str) {
+    let Some(s) = setup(kind).await else { return };
+    let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+    s.inventory.set_stock(&s.staff, a, 5).await.unwrap();
+    s.inventory.set_stock(&s.staff, b, 1).await.unwrap();
+
+    // Two lines of one product are added up; one short line holds nothing at all.
+    let greedy = Uuid::now_v7();
+    let answer = s
+        .inventory
+        .reserve(greedy, &[line(a, 3), line(b, 1), line(a, 3)])
+        .await
+        .unwrap();
+    let Reservation::OutOfStock(shortages) = answer else {
+        panic!("6 of a are not there")
+    };
+    let short = &shortages[0];
+    assert_eq!(
+        (short.product_id, short.requested, short.available),
+        (a, 6, 5)
+    );
+    assert_eq!(s.level(a).await, (5, 0, 5));
+    assert_eq!(s.level(b).await, (1, 0, 1));
+
+    // Held once, however often asked.
+    let paid = Uuid::now_v7();
+    for _ in 0..3 {
+        let held = s.inventory.reserve(paid, &[line(a, 2), line(a, 1)]).await;
+        assert_eq!(held.unwrap(), Reservation::Held);
+    }
+    assert_eq!(s.level(a).await, (5, 3, 2));
+    let conflict = s.inventory.set_stock(&s.staff, a, 2).await.unwrap_err();
+    assert!(matches!(conflict, AppError::BelowReserved { reserved: 3 }));
+
+    // Paid: the units leave the shelf; a repeat of the event changes nothing.
+    let authorized = PaymentAuthorized {
+        order_id: paid,
+        payment_id: Uuid::now_v7(),
+        amount: Money {
+            amount: 300,
+            currency: "EUR".into(),
+        },
+    };
+    s.publish(paid, &authorized).await;
+    s.publish(paid, &authorized).await;
+    s.until_level(a, (2, 0, 2)).await;
+
+    // Payment failed: the hold is given back; a late authorisation changes nothing.
+    let failed_order = Uuid::now_v7();
+    let held = s.inventory.reserve(failed_order, &[line(b, 1)]).await;
+    assert_eq!(held.unwrap(), Reservation::Held);
+    assert_eq!(s.level(b).await, (1, 1, 0));
+    let failed = PaymentFailed {
+        order_id: failed_order,
+        payment_id: Uuid::now_v7(),
+        reason: "card_declined".into(),
+    };
+    s.publish(failed_order, &failed).await;
+    s.until_level(b, (1, 0, 1)).await;
+    let late = PaymentAuthorized {
+        order_id: failed_order,
+        ..authorized.clone()
+    };
+    s.publish(failed_order, &late).await;
+
+    // Paid, then cancelled: the units come back.
+    let cancelled = OrderCancelled {
+        order_id: paid,
+        reason: "customer".into(),
+    };
+    s.publish(paid, &cancelled).await;
+    s.until_level(a, (5, 0, 5)).await;
+    assert_eq!(
+        s.level(b).await,
+        (1, 0, 1),
+        "the late authorisation took nothing"
+    );
+
+    // An unpaid hold runs out.
+    let abandoned = Uuid::now_v7();
+    let held = s.inventory.reserve(abandoned, &[line(a, 4)]).await;
+    assert_eq!(held.unwrap(), Reservation::Held);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(s.inventory.expire_holds().await.unwrap(), 1);
+    assert_eq!(s.level(a).await, (5, 0, 5));
+    assert_eq!(s.inventory.expire_holds().await.unwrap(), 0);
+    s.finish().await;
+}
+
+async fn only_staff_see_and_set_stock(kind: &str) {
+    let Some(s) = setup(kind).await else { return };
+    let product = Uuid::now_v7();
+    let stranger = Caller {
+        user_id: Uuid::now_v7(),
+        role: Role::Merchant,
+    };
+    let refused = s.inventory.set_stock(&stranger, product, 5).await;
+    assert!(matches!(refused, Err(AppError::Forbidden(_))));
+    let hidden = s.inventory.stock(&stranger, product).await;
+    assert!(matches!(hidden, Err(AppError::Forbidden(_))));
+    let negative = s.inventory.set_stock(&s.staff, product, -1).await;
+    assert!(matches!(negative, Err(AppError::Invalid(_))));
+    let admin = Caller {
+        user_id: Uuid::now_v7(),
+        role: Role::Admin,
+    };
+    let level = s.inventory.set_stock(&admin, product, 7).await.unwrap();
+    assert_eq!(level.available, 7);
+    s.finish().await;
+}
+
+macro_rules! both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn embedded_sqlite() {
+                super::$name("sqlite").await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn nats_postgres() {
+                super::$name("postgres").await;
+            }
+        }
+    };
+}
+
+both!(concurrent_orders_never_oversell);
+both!(reservations_are_whole_idempotent_and_follow_events);
+both!(only_staff_see_and_set_stock);
