@@ -135,6 +135,18 @@ impl Problem {
         problem
     }
 
+    /// A domain's violations as a 422.
+    #[must_use]
+    pub fn invalid(violations: ordo_kernel::Violations) -> Self {
+        Self::validation(
+            violations
+                .into_vec()
+                .into_iter()
+                .map(|v| FieldError::new(v.field, v.message))
+                .collect(),
+        )
+    }
+
     pub fn rate_limited(wait: Duration) -> Self {
         Self::new(
             StatusCode::TOO_MANY_REQUESTS,

@@ -2,18 +2,12 @@
 
 use crate::app::AppError;
 use axum::http::StatusCode;
-use ordo_http::{FieldError, Problem};
+use ordo_http::Problem;
 
 impl From<AppError> for Problem {
     fn from(error: AppError) -> Self {
         match error {
-            AppError::Invalid(violations) => Problem::validation(
-                violations
-                    .into_vec()
-                    .into_iter()
-                    .map(|v| FieldError::new(v.field, v.message))
-                    .collect(),
-            ),
+            AppError::Invalid(violations) => Problem::invalid(violations),
             AppError::EmailTaken => Problem::conflict(
                 "email-taken",
                 "an account with this email address already exists",
