@@ -7,6 +7,7 @@
 //! side by side. Consumers ignore fields they do not know.
 
 pub mod catalog;
+pub mod identity;
 pub mod inventory;
 pub mod orders;
 pub mod payments;

@@ -1,6 +1,7 @@
 //! What the orders service publishes. Subjects are the order's id.
 
 use crate::Event;
+use ordo_kernel::Money;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -26,5 +27,31 @@ pub struct OrderRejected {
 
 impl Event for OrderRejected {
     const TYPE: &'static str = "order.rejected";
+    const VERSION: u32 = 1;
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub product_id: Uuid,
+    pub name: String,
+    pub quantity: i64,
+    pub unit_price: Money,
+}
+
+/// A customer placed an order; its stock is held and its payment is due.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderPlaced {
+    pub order_id: Uuid,
+    pub customer_id: Uuid,
+    pub merchant_id: Uuid,
+    /// `delivery`, `shipping` or `pickup`.
+    pub fulfilment: String,
+    pub lines: Vec<OrderLine>,
+    pub total: Money,
+    pub payment_method_id: Option<Uuid>,
+}
+
+impl Event for OrderPlaced {
+    const TYPE: &'static str = "order.placed";
     const VERSION: u32 = 1;
 }

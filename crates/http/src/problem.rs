@@ -33,25 +33,47 @@ pub struct Problem {
     /// A stable URI naming the kind of problem; clients branch on it.
     #[serde(rename = "type")]
     pub kind: String,
-    pub title: String,
+    /// A short summary of the kind (always the same for one `type`).
+    #[schema(value_type = String)]
+    pub title: &'static str,
     pub status: u16,
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Members particular to one kind of problem (RFC 9457 §3.2), e.g. the items that are
+    /// out of stock.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub extensions: Option<Box<serde_json::Map<String, serde_json::Value>>>,
     #[serde(skip)]
     retry_after: Option<Duration>,
 }
 
 impl Problem {
-    pub fn new(status: StatusCode, slug: &str, title: &str, detail: impl Into<String>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        slug: &str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
         Problem {
             kind: format!("{TYPE_BASE}{slug}"),
-            title: title.to_owned(),
+            title,
             status: status.as_u16(),
             detail: detail.into(),
             errors: Vec::new(),
+            extensions: None,
             retry_after: None,
         }
+    }
+
+    /// Adds a member particular to this kind of problem.
+    #[must_use]
+    pub fn with_extension(mut self, name: &str, value: serde_json::Value) -> Self {
+        self.extensions
+            .get_or_insert_with(Box::default)
+            .insert(name.to_owned(), value);
+        self
     }
 
     #[must_use]

@@ -3,6 +3,7 @@
 
 mod account;
 mod addresses;
+mod client;
 mod passwords;
 mod sessions;
 mod users;

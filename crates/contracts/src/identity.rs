@@ -1,0 +1,22 @@
+//! Identity as other services ask it: a customer's saved address at checkout.
+
+use crate::ClientFuture;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AddressSnapshot {
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    pub postal_code: String,
+    pub country: String,
+    pub lat: f64,
+    pub lon: f64,
+}
+
+pub trait IdentityClient: Send + Sync {
+    /// The user's address with this id; `None` when it is not theirs or does not exist.
+    fn address(&self, user_id: Uuid, address_id: Uuid)
+    -> ClientFuture<'_, Option<AddressSnapshot>>;
+}

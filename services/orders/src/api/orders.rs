@@ -1,0 +1,391 @@
+use crate::app::{AddressChoice, Orders, PlaceOrder, Placed};
+use crate::domain::{DeliveryAddress, HistoryEntry, Item, Order};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use ordo_bus::EventMeta;
+use ordo_http::{Caller, FieldError, Json, Path, Problem, Query};
+use ordo_kernel::{Money, PageRequest, Role};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+const REPLAYED: &str = "idempotent-replayed";
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ItemRequest {
+    product_id: Uuid,
+    quantity: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddressBody {
+    line1: String,
+    line2: Option<String>,
+    city: String,
+    postal_code: String,
+    /// ISO 3166-1 alpha-2.
+    country: String,
+    lat: f64,
+    lon: f64,
+}
+
+/// A checkout. Prices, totals and status come from the platform, never from the client.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceOrderRequest {
+    items: Vec<ItemRequest>,
+    /// `delivery`, `shipping` or `pickup`.
+    fulfilment: String,
+    /// One of the customer's saved addresses…
+    address_id: Option<Uuid>,
+    /// …or an address given here (not both); none for pickup.
+    address: Option<AddressBody>,
+    payment_method_id: Option<Uuid>,
+    /// Minor units, in the order's currency.
+    tip: Option<i64>,
+    notes: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LineView {
+    product_id: Uuid,
+    name: String,
+    quantity: i64,
+    unit_price: Money,
+    line_total: Money,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderView {
+    id: Uuid,
+    status: String,
+    customer_id: Uuid,
+    merchant_id: Uuid,
+    fulfilment: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address: Option<AddressBody>,
+    payment_method_id: Option<Uuid>,
+    lines: Vec<LineView>,
+    subtotal: Money,
+    tip: Money,
+    total: Money,
+    notes: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    updated_at: OffsetDateTime,
+}
+
+impl From<&Order> for OrderView {
+    fn from(o: &Order) -> Self {
+        let money = |amount| Money {
+            amount,
+            currency: o.currency.clone(),
+        };
+        OrderView {
+            id: o.id,
+            status: o.status.as_str().to_owned(),
+            customer_id: o.customer_id,
+            merchant_id: o.merchant_id,
+            fulfilment: o.fulfilment.as_str().to_owned(),
+            address: o.address.as_ref().map(|a| AddressBody {
+                line1: a.line1.clone(),
+                line2: a.line2.clone(),
+                city: a.city.clone(),
+                postal_code: a.postal_code.clone(),
+                country: a.country.clone(),
+                lat: a.lat,
+                lon: a.lon,
+            }),
+            payment_method_id: o.payment_method_id,
+            lines: o
+                .lines
+                .iter()
+                .map(|l| LineView {
+                    product_id: l.product_id,
+                    name: l.name.clone(),
+                    quantity: l.quantity,
+                    unit_price: money(l.unit_price),
+                    line_total: money(l.unit_price * l.quantity),
+                })
+                .collect(),
+            subtotal: money(o.subtotal),
+            tip: money(o.tip),
+            total: money(o.total),
+            notes: o.notes.clone(),
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderPage {
+    items: Vec<OrderView>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusView {
+    status: String,
+    #[serde(with = "time::serde::rfc3339")]
+    updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryView {
+    from: Option<String>,
+    to: String,
+    #[serde(with = "time::serde::rfc3339")]
+    at: OffsetDateTime,
+    /// `customer`, `merchant`, `courier`, `admin` or `system`.
+    actor: String,
+    actor_id: Option<Uuid>,
+    cause: String,
+}
+
+impl From<HistoryEntry> for HistoryView {
+    fn from(h: HistoryEntry) -> Self {
+        HistoryView {
+            from: h.from.map(|s| s.as_str().to_owned()),
+            to: h.to.as_str().to_owned(),
+            at: h.at,
+            actor: h.actor,
+            actor_id: h.actor_id,
+            cause: h.cause,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListOrders {
+    /// 1 to 100, default 20.
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<String, Problem> {
+    let missing = || {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "idempotency-key-required",
+            "Idempotency-Key required",
+            "send an Idempotency-Key header (1-255 visible characters, e.g. a UUID) so the order can be retried safely",
+        )
+    };
+    let key = headers
+        .get(IDEMPOTENCY_KEY)
+        .ok_or_else(missing)?
+        .to_str()
+        .map_err(|_| missing())?;
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(missing());
+    }
+    Ok(key.to_owned())
+}
+
+fn hash(body: &PlaceOrderRequest) -> String {
+    // The parsed request, serialised again: the same request however its JSON was spaced
+    // or ordered.
+    let canonical = serde_json::to_vec(body).unwrap_or_default();
+    ring::digest::digest(&ring::digest::SHA256, &canonical)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn render(order: &Order) -> String {
+    serde_json::to_string(&OrderView::from(order)).unwrap_or_default()
+}
+
+/// Place an order (customers). Requires `Idempotency-Key`; the same key and body return
+/// the first answer with `Idempotent-Replayed: true`.
+#[utoipa::path(post, path = "/orders", tag = "orders", security(("bearer" = [])),
+    params(("Idempotency-Key" = String, Header, description = "Makes the request safe to retry")),
+    request_body = PlaceOrderRequest,
+    responses(
+        (status = 201, description = "The order, pending payment", body = OrderView),
+        (status = 400, description = "No Idempotency-Key", body = Problem),
+        (status = 403, description = "Not a customer", body = Problem),
+        (status = 409, description = "Out of stock (the items are named), or the same key is still running", body = Problem),
+        (status = 422, description = "Invalid request, or the key was used with another body", body = Problem),
+    ))]
+pub async fn place(
+    State(orders): State<Arc<Orders>>,
+    caller: Caller,
+    headers: HeaderMap,
+    Json(body): Json<PlaceOrderRequest>,
+) -> Result<Response, Problem> {
+    caller.require(&[Role::Customer])?;
+    let key = idempotency_key(&headers)?;
+    let request_hash = hash(&body);
+    let address = match (body.address_id, body.address) {
+        (Some(_), Some(_)) => {
+            return Err(Problem::validation(vec![FieldError::new(
+                "address",
+                "give address or address_id, not both",
+            )]));
+        }
+        (Some(id), None) => AddressChoice::Saved(id),
+        (None, Some(a)) => AddressChoice::Given(DeliveryAddress {
+            line1: a.line1,
+            line2: a.line2,
+            city: a.city,
+            postal_code: a.postal_code,
+            country: a.country,
+            lat: a.lat,
+            lon: a.lon,
+        }),
+        (None, None) => AddressChoice::None,
+    };
+    let request = PlaceOrder {
+        customer_id: caller.user_id,
+        idempotency_key: key,
+        request_hash,
+        items: body
+            .items
+            .iter()
+            .map(|i| Item {
+                product_id: i.product_id,
+                quantity: i.quantity,
+            })
+            .collect(),
+        fulfilment: body.fulfilment,
+        address,
+        payment_method_id: body.payment_method_id,
+        tip: body.tip,
+        notes: body.notes,
+        meta: EventMeta::default(),
+    };
+    match orders.place_order(request, render).await? {
+        Placed::Created(order) => {
+            let location = HeaderValue::from_str(&format!("/api/v1/orders/{}", order.id))
+                .map_err(|e| Problem::internal(&e))?;
+            Ok((
+                StatusCode::CREATED,
+                [(header::LOCATION, location)],
+                Json(OrderView::from(order.as_ref())),
+            )
+                .into_response())
+        }
+        Placed::Replayed { status, body } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            let headers = [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                ),
+                (
+                    header::HeaderName::from_static(REPLAYED),
+                    HeaderValue::from_static("true"),
+                ),
+            ];
+            Ok((status, headers, body).into_response())
+        }
+    }
+}
+
+/// Orders, newest first: a customer's own, or everyone's for an administrator.
+#[utoipa::path(get, path = "/orders", tag = "orders", security(("bearer" = [])),
+    params(ListOrders),
+    responses(
+        (status = 200, description = "A page of orders", body = OrderPage),
+        (status = 403, description = "Not a customer or administrator", body = Problem),
+    ))]
+pub async fn list(
+    State(orders): State<Arc<Orders>>,
+    caller: Caller,
+    Query(query): Query<ListOrders>,
+) -> Result<Json<OrderPage>, Problem> {
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())
+        .map_err(|e| Problem::validation(vec![FieldError::new("query", e.to_string())]))?;
+    let page = orders.orders(&caller, page).await?;
+    Ok(Json(OrderPage {
+        items: page.items.iter().map(OrderView::from).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// One order (its customer, its merchant's staff, administrators; anyone else gets 404).
+#[utoipa::path(get, path = "/orders/{id}", tag = "orders", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "The order", body = OrderView),
+        (status = 404, description = "No such order, or not the caller's", body = Problem),
+    ))]
+pub async fn get(
+    State(orders): State<Arc<Orders>>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<OrderView>, Problem> {
+    Ok(Json(OrderView::from(&orders.order(&caller, id).await?)))
+}
+
+/// An order's status.
+#[utoipa::path(get, path = "/orders/{id}/status", tag = "orders", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "The status", body = StatusView),
+        (status = 404, description = "No such order, or not the caller's", body = Problem),
+    ))]
+pub async fn status(
+    State(orders): State<Arc<Orders>>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<StatusView>, Problem> {
+    let order = orders.order(&caller, id).await?;
+    Ok(Json(StatusView {
+        status: order.status.as_str().to_owned(),
+        updated_at: order.updated_at,
+    }))
+}
+
+/// Every transition of an order: from, to, when, who, why.
+#[utoipa::path(get, path = "/orders/{id}/history", tag = "orders", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "The history, oldest first", body = [HistoryView]),
+        (status = 404, description = "No such order, or not the caller's", body = Problem),
+    ))]
+pub async fn history(
+    State(orders): State<Arc<Orders>>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Vec<HistoryView>>, Problem> {
+    Ok(Json(
+        orders
+            .history(&caller, id)
+            .await?
+            .into_iter()
+            .map(HistoryView::from)
+            .collect(),
+    ))
+}
+
+/// Cancel an order: its customer until the merchant accepts, an administrator later.
+#[utoipa::path(post, path = "/orders/{id}/cancel", tag = "orders", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "The cancelled order", body = OrderView),
+        (status = 403, description = "Merchants reject instead", body = Problem),
+        (status = 404, description = "No such order, or not the caller's", body = Problem),
+        (status = 409, description = "Too late to cancel", body = Problem),
+    ))]
+pub async fn cancel(
+    State(orders): State<Arc<Orders>>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<OrderView>, Problem> {
+    Ok(Json(OrderView::from(
+        &orders.cancel(&caller, id, &EventMeta::default()).await?,
+    )))
+}

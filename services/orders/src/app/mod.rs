@@ -1,0 +1,106 @@
+//! The orders service's use cases: placing an order (the checkout), reading orders, their
+//! status and history, cancelling, and following payments.
+
+mod cancel;
+mod place_order;
+mod queries;
+mod transitions;
+
+pub use place_order::{AddressChoice, PlaceOrder, Placed};
+pub(crate) use transitions::Move;
+
+use ordo_bus::{BusError, Outbox};
+use ordo_contracts::ClientError;
+use ordo_contracts::catalog::CatalogClient;
+use ordo_contracts::identity::IdentityClient;
+use ordo_contracts::inventory::InventoryClient;
+use ordo_db::Db;
+use ordo_kernel::Violations;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// The services checkout talks to.
+#[derive(Clone)]
+pub struct Clients {
+    pub catalog: Arc<dyn CatalogClient>,
+    pub inventory: Arc<dyn InventoryClient>,
+    pub identity: Arc<dyn IdentityClient>,
+}
+
+pub struct Orders {
+    db: Db,
+    outbox: Outbox,
+    clients: Clients,
+}
+
+impl std::fmt::Debug for Orders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Orders")
+            .field("db", &self.db)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A product there is not enough of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Short {
+    pub product_id: Uuid,
+    pub name: String,
+    pub requested: i64,
+    pub available: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("invalid request: {0}")]
+    Invalid(Violations),
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    #[error("out of stock")]
+    OutOfStock(Vec<Short>),
+    #[error("this Idempotency-Key was used with another request")]
+    KeyReused,
+    #[error("a request with this Idempotency-Key is still being handled")]
+    KeyInFlight,
+    #[error("the order is {0} and cannot be {1}")]
+    IllegalTransition(&'static str, &'static str),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        AppError::Unexpected(error.into())
+    }
+}
+
+impl From<BusError> for AppError {
+    fn from(error: BusError) -> Self {
+        AppError::Unexpected(error.into())
+    }
+}
+
+impl From<ClientError> for AppError {
+    fn from(error: ClientError) -> Self {
+        AppError::Unexpected(error.into())
+    }
+}
+
+impl From<Violations> for AppError {
+    fn from(violations: Violations) -> Self {
+        AppError::Invalid(violations)
+    }
+}
+
+impl Orders {
+    #[must_use]
+    pub fn new(db: Db, outbox: Outbox, clients: Clients) -> Self {
+        Orders {
+            db,
+            outbox,
+            clients,
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! Reading orders. An order is visible to its customer, its merchant's staff and
+//! administrators; to anyone else it does not exist (404, never 403).
+
+use super::{AppError, Orders};
+use crate::domain::{HistoryEntry, Order};
+use crate::store::orders;
+use ordo_http::Caller;
+use ordo_kernel::{Page, PageRequest, Role};
+use uuid::Uuid;
+
+impl Orders {
+    /// Whether `caller` may see `order`.
+    pub(crate) async fn may_see(&self, caller: &Caller, order: &Order) -> Result<bool, AppError> {
+        Ok(match caller.role {
+            Role::Admin => true,
+            Role::Customer => order.customer_id == caller.user_id,
+            Role::Merchant => self
+                .clients
+                .catalog
+                .merchant(order.merchant_id)
+                .await?
+                .is_some_and(|m| m.staff.contains(&caller.user_id)),
+            Role::Courier => false,
+        })
+    }
+
+    /// # Errors
+    /// `NotFound` when there is no such order or the caller may not see it.
+    pub async fn order(&self, caller: &Caller, id: Uuid) -> Result<Order, AppError> {
+        let mut conn = self.db.reader().acquire().await?;
+        let order = orders::find(&mut conn, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if self.may_see(caller, &order).await? {
+            Ok(order)
+        } else {
+            Err(AppError::NotFound)
+        }
+    }
+
+    /// A customer's own orders, or everyone's for an administrator; newest first.
+    ///
+    /// # Errors
+    /// `Forbidden` for other roles (merchants have their queue).
+    pub async fn orders(
+        &self,
+        caller: &Caller,
+        page: PageRequest,
+    ) -> Result<Page<Order>, AppError> {
+        let customer = match caller.role {
+            Role::Admin => None,
+            Role::Customer => Some(caller.user_id),
+            Role::Merchant | Role::Courier => {
+                return Err(AppError::Forbidden(
+                    "orders are listed for customers and administrators",
+                ));
+            }
+        };
+        let rows = orders::page(
+            self.db.reader(),
+            customer,
+            page.after.map(|c| c.0),
+            page.fetch_limit(),
+        )
+        .await?;
+        Ok(Page::from_rows(rows, page, |o| o.id))
+    }
+
+    /// Every transition of the order, oldest first.
+    ///
+    /// # Errors
+    /// `NotFound` as for `order`.
+    pub async fn history(&self, caller: &Caller, id: Uuid) -> Result<Vec<HistoryEntry>, AppError> {
+        self.order(caller, id).await?;
+        Ok(orders::history(self.db.reader(), id).await?)
+    }
+}

@@ -1,0 +1,60 @@
+//! Moving an order through the status table, recording who and why, announcing it.
+
+use super::{AppError, Orders};
+use crate::domain::{Actor, HistoryEntry, Status, Trigger, next};
+use crate::events;
+use crate::store::orders;
+use ordo_bus::EventMeta;
+use ordo_db::Tx;
+use uuid::Uuid;
+
+/// Who moves the order and why.
+pub(crate) struct Move<'a> {
+    pub trigger: Trigger,
+    pub actor: Actor,
+    pub actor_id: Option<Uuid>,
+    pub cause: &'a str,
+}
+
+impl Orders {
+    /// Applies `change` inside `tx` if the table allows it from the order's current status.
+    /// Returns the new status, or `None` when the order is absent or the move not allowed
+    /// (a late or repeated event): then nothing is written.
+    pub(crate) async fn apply(
+        &self,
+        tx: &mut Tx,
+        order_id: Uuid,
+        change: &Move<'_>,
+        meta: &EventMeta,
+    ) -> Result<Option<Status>, AppError> {
+        let Some(order) = orders::find(tx, order_id).await? else {
+            return Ok(None);
+        };
+        let Some(to) = next(order.status, change.trigger) else {
+            tracing::info!(order.id = %order_id, from = order.status.as_str(), trigger = ?change.trigger, "transition not allowed; nothing changed");
+            return Ok(None);
+        };
+        let now = ordo_kernel::time::now();
+        if !orders::transition(tx, order_id, order.status, to, now).await? {
+            return Ok(None);
+        }
+        orders::record(
+            tx,
+            &HistoryEntry {
+                id: ordo_kernel::new_id(),
+                order_id,
+                from: Some(order.status),
+                to,
+                actor: change.actor.as_str().into(),
+                actor_id: change.actor_id,
+                cause: change.cause.into(),
+                at: now,
+            },
+        )
+        .await?;
+        if to == Status::Cancelled {
+            events::order_cancelled(&self.outbox, tx, order_id, change.cause, meta).await?;
+        }
+        Ok(Some(to))
+    }
+}

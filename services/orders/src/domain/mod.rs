@@ -1,0 +1,10 @@
+//! The orders service's rules: the status table, what a valid checkout is, how an order is
+//! priced. No I/O.
+
+mod checkout;
+mod order;
+mod status;
+
+pub use checkout::{Checkout, DeliveryAddress, Fulfilment, Item, PricedLine, Pricing, price};
+pub use order::{HistoryEntry, Order};
+pub use status::{Actor, Status, Trigger, next};

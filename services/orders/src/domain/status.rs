@@ -1,0 +1,191 @@
+//! The order status and its legal transitions, as one explicit table (DESIGN.md §4).
+
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    PendingPayment,
+    Paid,
+    Accepted,
+    Ready,
+    PickedUp,
+    Shipped,
+    Completed,
+    Cancelled,
+    Rejected,
+}
+
+impl Status {
+    pub const ALL: [Status; 9] = [
+        Status::PendingPayment,
+        Status::Paid,
+        Status::Accepted,
+        Status::Ready,
+        Status::PickedUp,
+        Status::Shipped,
+        Status::Completed,
+        Status::Cancelled,
+        Status::Rejected,
+    ];
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::PendingPayment => "pending_payment",
+            Status::Paid => "paid",
+            Status::Accepted => "accepted",
+            Status::Ready => "ready",
+            Status::PickedUp => "picked_up",
+            Status::Shipped => "shipped",
+            Status::Completed => "completed",
+            Status::Cancelled => "cancelled",
+            Status::Rejected => "rejected",
+        }
+    }
+
+    /// Whether nothing can happen to the order any more.
+    #[must_use]
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Status::Completed | Status::Cancelled | Status::Rejected
+        )
+    }
+}
+
+impl FromStr for Status {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Status::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or_else(|| format!("unknown order status {text}"))
+    }
+}
+
+/// Who moved an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    Customer,
+    Merchant,
+    Courier,
+    Admin,
+    /// The platform itself, reacting to an event.
+    System,
+}
+
+impl Actor {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Actor::Customer => "customer",
+            Actor::Merchant => "merchant",
+            Actor::Courier => "courier",
+            Actor::Admin => "admin",
+            Actor::System => "system",
+        }
+    }
+}
+
+/// What happened to the order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    PaymentAuthorized,
+    PaymentFailed,
+    CustomerCancels,
+    AdminCancels,
+    MerchantAccepts,
+    MerchantRejects,
+    MerchantReady,
+    CourierPicksUp,
+    Shipped,
+    Delivered,
+    PickedUpByCustomer,
+}
+
+/// The one transition table: the status an order moves to when `trigger` happens in
+/// `from`, or `None` when that is not allowed (the caller then changes nothing).
+#[must_use]
+pub fn next(from: Status, trigger: Trigger) -> Option<Status> {
+    use Status as S;
+    use Trigger as T;
+    match (from, trigger) {
+        (S::PendingPayment, T::PaymentAuthorized) => Some(S::Paid),
+        (S::PendingPayment, T::PaymentFailed) => Some(S::Cancelled),
+        (S::PendingPayment | S::Paid, T::CustomerCancels) => Some(S::Cancelled),
+        (
+            S::PendingPayment | S::Paid | S::Accepted | S::Ready | S::PickedUp | S::Shipped,
+            T::AdminCancels,
+        ) => Some(S::Cancelled),
+        (S::Paid, T::MerchantAccepts) => Some(S::Accepted),
+        (S::Paid, T::MerchantRejects) => Some(S::Rejected),
+        (S::Accepted, T::MerchantReady) => Some(S::Ready),
+        (S::Accepted, T::Shipped) => Some(S::Shipped),
+        (S::Ready, T::CourierPicksUp) => Some(S::PickedUp),
+        (S::Ready, T::PickedUpByCustomer) | (S::PickedUp | S::Shipped, T::Delivered) => {
+            Some(S::Completed)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_round_trip_their_names() {
+        for status in Status::ALL {
+            assert_eq!(status.as_str().parse::<Status>(), Ok(status));
+        }
+        assert!("lost".parse::<Status>().is_err());
+    }
+
+    #[test]
+    fn the_happy_paths_are_legal() {
+        let delivery = [
+            Trigger::PaymentAuthorized,
+            Trigger::MerchantAccepts,
+            Trigger::MerchantReady,
+            Trigger::CourierPicksUp,
+            Trigger::Delivered,
+        ];
+        let shipping = [
+            Trigger::PaymentAuthorized,
+            Trigger::MerchantAccepts,
+            Trigger::Shipped,
+            Trigger::Delivered,
+        ];
+        let pickup = [
+            Trigger::PaymentAuthorized,
+            Trigger::MerchantAccepts,
+            Trigger::MerchantReady,
+            Trigger::PickedUpByCustomer,
+        ];
+        for path in [&delivery[..], &shipping[..], &pickup[..]] {
+            let end = path
+                .iter()
+                .try_fold(Status::PendingPayment, |s, t| next(s, *t));
+            assert_eq!(end, Some(Status::Completed), "{path:?}");
+        }
+    }
+
+    #[test]
+    fn late_and_illegal_triggers_change_nothing() {
+        // A payment authorised after the order was cancelled.
+        assert_eq!(next(Status::Cancelled, Trigger::PaymentAuthorized), None);
+        assert_eq!(next(Status::Paid, Trigger::PaymentAuthorized), None);
+        assert_eq!(next(Status::Accepted, Trigger::CustomerCancels), None);
+        assert_eq!(next(Status::PendingPayment, Trigger::MerchantAccepts), None);
+        for status in Status::ALL.into_iter().filter(|s| s.is_final()) {
+            for trigger in [
+                Trigger::AdminCancels,
+                Trigger::CustomerCancels,
+                Trigger::PaymentFailed,
+            ] {
+                assert_eq!(next(status, trigger), None, "{status:?} {trigger:?}");
+            }
+        }
+    }
+}

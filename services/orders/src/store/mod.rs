@@ -1,0 +1,4 @@
+//! The orders service's SQL, the same on SQLite and PostgreSQL.
+
+pub mod idempotency;
+pub mod orders;

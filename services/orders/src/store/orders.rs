@@ -1,0 +1,221 @@
+use crate::domain::{DeliveryAddress, Fulfilment, HistoryEntry, Order, PricedLine, Status};
+use ordo_db::row::{self, millis};
+use serde_json::json;
+use sqlx::any::AnyRow;
+use sqlx::{Any, AnyConnection, Executor, Row};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+const COLUMNS: &str = "id, customer_id, merchant_id, status, fulfilment, address, payment_method_id, currency, subtotal, tip, total, notes, created_at, updated_at";
+
+fn decode(message: impl Into<String>) -> sqlx::Error {
+    sqlx::Error::Decode(message.into().into())
+}
+
+fn address_json(address: &DeliveryAddress) -> String {
+    json!({
+        "line1": address.line1, "line2": address.line2, "city": address.city,
+        "postal_code": address.postal_code, "country": address.country,
+        "lat": address.lat, "lon": address.lon,
+    })
+    .to_string()
+}
+
+fn address(text: &str) -> Result<DeliveryAddress, sqlx::Error> {
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| decode(e.to_string()))?;
+    let field = |name: &str| {
+        v[name]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| decode("malformed address"))
+    };
+    Ok(DeliveryAddress {
+        line1: field("line1")?,
+        line2: v["line2"].as_str().map(str::to_owned),
+        city: field("city")?,
+        postal_code: field("postal_code")?,
+        country: field("country")?,
+        lat: v["lat"]
+            .as_f64()
+            .ok_or_else(|| decode("malformed address"))?,
+        lon: v["lon"]
+            .as_f64()
+            .ok_or_else(|| decode("malformed address"))?,
+    })
+}
+
+/// An order row, without its lines.
+fn order(row: &AnyRow) -> Result<Order, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    let fulfilment: String = row.try_get("fulfilment")?;
+    let address_text: Option<String> = row.try_get("address")?;
+    Ok(Order {
+        id: row::uuid(row, "id")?,
+        customer_id: row::uuid(row, "customer_id")?,
+        merchant_id: row::uuid(row, "merchant_id")?,
+        status: status.parse().map_err(decode)?,
+        fulfilment: Fulfilment::parse(&fulfilment).map_err(decode)?,
+        address: address_text.as_deref().map(address).transpose()?,
+        payment_method_id: row::opt_uuid(row, "payment_method_id")?,
+        currency: row.try_get("currency")?,
+        lines: Vec::new(),
+        subtotal: row.try_get("subtotal")?,
+        tip: row.try_get("tip")?,
+        total: row.try_get("total")?,
+        notes: row.try_get("notes")?,
+        created_at: row::instant(row, "created_at")?,
+        updated_at: row::instant(row, "updated_at")?,
+    })
+}
+
+pub async fn insert(conn: &mut AnyConnection, order: &Order) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
+        "INSERT INTO orders ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+    ))
+    .bind(order.id.to_string())
+    .bind(order.customer_id.to_string())
+    .bind(order.merchant_id.to_string())
+    .bind(order.status.as_str())
+    .bind(order.fulfilment.as_str())
+    .bind(order.address.as_ref().map(address_json))
+    .bind(order.payment_method_id.map(|id| id.to_string()))
+    .bind(&order.currency)
+    .bind(order.subtotal)
+    .bind(order.tip)
+    .bind(order.total)
+    .bind(order.notes.as_deref())
+    .bind(millis(order.created_at))
+    .bind(millis(order.updated_at))
+    .execute(&mut *conn)
+    .await?;
+    for (n, line) in order.lines.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO order_lines (order_id, line_no, product_id, name, unit_price, quantity)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(order.id.to_string())
+        .bind(i64::try_from(n).unwrap_or(i64::MAX))
+        .bind(line.product_id.to_string())
+        .bind(&line.name)
+        .bind(line.unit_price)
+        .bind(line.quantity)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The order with its lines.
+pub async fn find(conn: &mut AnyConnection, id: Uuid) -> Result<Option<Order>, sqlx::Error> {
+    let found = sqlx::query(&format!("SELECT {COLUMNS} FROM orders WHERE id = $1"))
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(row) = found else { return Ok(None) };
+    let mut order = order(&row)?;
+    order.lines = sqlx::query(
+        "SELECT product_id, name, unit_price, quantity FROM order_lines WHERE order_id = $1 ORDER BY line_no",
+    )
+    .bind(id.to_string())
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(PricedLine {
+            product_id: row::uuid(row, "product_id")?,
+            name: row.try_get("name")?,
+            unit_price: row.try_get("unit_price")?,
+            quantity: row.try_get("quantity")?,
+        })
+    })
+    .collect::<Result<_, sqlx::Error>>()?;
+    Ok(Some(order))
+}
+
+/// Orders newest first, of one customer or of everyone; without lines.
+pub async fn page<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    customer_id: Option<Uuid>,
+    before: Option<Uuid>,
+    fetch: i64,
+) -> Result<Vec<Order>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM orders WHERE ($1 IS NULL OR customer_id = $1) AND ($2 IS NULL OR id < $2)
+         ORDER BY id DESC LIMIT $3"
+    ))
+    .bind(customer_id.map(|id| id.to_string()))
+    .bind(before.map(|id| id.to_string()))
+    .bind(fetch)
+    .fetch_all(executor)
+    .await?
+    .iter()
+    .map(order)
+    .collect()
+}
+
+/// Moves the order from `from` to `to` if it is still in `from`. False when it moved
+/// meanwhile: the caller then changes nothing.
+pub async fn transition(
+    conn: &mut AnyConnection,
+    id: Uuid,
+    from: Status,
+    to: Status,
+    at: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("UPDATE orders SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2")
+            .bind(id.to_string())
+            .bind(from.as_str())
+            .bind(to.as_str())
+            .bind(millis(at))
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn record(conn: &mut AnyConnection, entry: &HistoryEntry) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO order_history (id, order_id, from_status, to_status, actor, actor_id, cause, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(entry.id.to_string())
+    .bind(entry.order_id.to_string())
+    .bind(entry.from.map(Status::as_str))
+    .bind(entry.to.as_str())
+    .bind(&entry.actor)
+    .bind(entry.actor_id.map(|id| id.to_string()))
+    .bind(&entry.cause)
+    .bind(millis(entry.at))
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+pub async fn history<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    order_id: Uuid,
+) -> Result<Vec<HistoryEntry>, sqlx::Error> {
+    sqlx::query(
+        "SELECT id, order_id, from_status, to_status, actor, actor_id, cause, at FROM order_history
+         WHERE order_id = $1 ORDER BY id",
+    )
+    .bind(order_id.to_string())
+    .fetch_all(executor)
+    .await?
+    .iter()
+    .map(|row| {
+        let from: Option<String> = row.try_get("from_status")?;
+        let to: String = row.try_get("to_status")?;
+        Ok(HistoryEntry {
+            id: row::uuid(row, "id")?,
+            order_id: row::uuid(row, "order_id")?,
+            from: from.map(|s| s.parse().map_err(decode)).transpose()?,
+            to: to.parse().map_err(decode)?,
+            actor: row.try_get("actor")?,
+            actor_id: row::opt_uuid(row, "actor_id")?,
+            cause: row.try_get("cause")?,
+            at: row::instant(row, "at")?,
+        })
+    })
+    .collect()
+}
