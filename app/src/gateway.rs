@@ -47,6 +47,7 @@ pub fn routes(platform: &Platform) -> (Router, utoipa::openapi::OpenApi) {
         .merge(ordo_identity::router(platform.identity.clone()))
         .merge(ordo_catalog::router(platform.catalog.clone()))
         .merge(ordo_inventory::router(platform.inventory.clone()))
+        .merge(ordo_orders::router(platform.orders.clone()))
         .merge(dead_letters::router(platform.dead_letters.clone()));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)

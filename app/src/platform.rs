@@ -13,6 +13,7 @@ use ordo_http::ratelimit::RateLimits;
 use ordo_http::serve::{Draining, ServeOptions};
 use ordo_identity::{Identity, Keyring};
 use ordo_inventory::Inventory;
+use ordo_orders::{Clients, Orders};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -48,6 +49,7 @@ pub struct Platform {
     pub identity: Arc<Identity>,
     pub catalog: Arc<Catalog>,
     pub inventory: Arc<Inventory>,
+    pub orders: Arc<Orders>,
     pub verifier: Arc<Verifier>,
     pub limits: Arc<RateLimits>,
     pub draining: Draining,
@@ -84,10 +86,26 @@ impl Platform {
         for subscription in ordo_inventory::subscriptions(inventory.clone(), inventory_db) {
             bus.subscribe(subscription)?;
         }
+        let orders_db = databases[ordo_orders::NAME].clone();
+        let orders_outbox = bus.outbox(ordo_orders::NAME, orders_db.clone());
+        let clients = Clients {
+            catalog: catalog.clone(),
+            inventory: inventory.clone(),
+            identity: identity.clone(),
+        };
+        let orders = Arc::new(Orders::new(
+            orders_db.clone(),
+            orders_outbox.clone(),
+            clients,
+        ));
+        for subscription in ordo_orders::subscriptions(orders.clone(), orders_db, &orders_outbox) {
+            bus.subscribe(subscription)?;
+        }
         let dead_letters = DeadLetters::new(databases.values().cloned().collect());
         Ok(Platform {
             catalog,
             inventory,
+            orders,
             bus,
             dead_letters,
             limits: Arc::new(RateLimits::new(&config.rate_limit)),

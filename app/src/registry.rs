@@ -21,4 +21,8 @@ pub const SERVICES: &[ServiceSpec] = &[
         name: ordo_inventory::NAME,
         migrations: ordo_inventory::migrations,
     },
+    ServiceSpec {
+        name: ordo_orders::NAME,
+        migrations: ordo_orders::migrations,
+    },
 ];

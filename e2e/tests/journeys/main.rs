@@ -6,5 +6,6 @@ mod dead_letters;
 mod gateway;
 mod identity;
 mod openapi;
+mod orders;
 mod stock;
 mod tokens;

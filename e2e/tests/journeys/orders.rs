@@ -1,0 +1,529 @@
+//! Checkout and orders over HTTP: prices from the catalogue, stock reserved all or nothing,
+//! `Idempotency-Key` semantics, other people's orders invisible, payment outcomes moving
+//! orders (payments are published here as the payments service will publish them).
+
+use ordo_bus::{EventMeta, Outbox};
+use ordo_contracts::Event;
+use ordo_contracts::payments::{PaymentAuthorized, PaymentFailed};
+use ordo_e2e::{Session, TestApp, json_of, problem};
+use ordo_kernel::Money;
+use ordo_testkit::{Backend, backend_test};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use sqlx::Row;
+use std::time::Duration;
+use uuid::Uuid;
+
+struct Shop {
+    owner: Session,
+    merchant_id: String,
+    /// (product id, price in cents)
+    pizza: (String, i64),
+    soup: (String, i64),
+}
+
+async fn shop(app: &TestApp, stock: i64) -> Shop {
+    let owner = app.signup("merchant").await;
+    let merchant = json_of(app.as_user(&owner, Method::POST, "/merchants").json(&json!({
+        "name": "Trattoria", "kind": "restaurant", "address": "Via Roma 1", "lat": 52.5, "lon": 13.4
+    })))
+    .await;
+    let merchant_id = merchant["id"].as_str().unwrap().to_owned();
+    let mut products = Vec::new();
+    for (name, amount) in [("Margherita", 950), ("Minestrone", 600)] {
+        let product = json_of(
+            app.as_user(&owner, Method::POST, &format!("/merchants/{merchant_id}/products"))
+                .json(&json!({"name": name, "category": "Menu", "price": {"amount": amount, "currency": "EUR"}})),
+        )
+        .await;
+        let id = product["id"].as_str().unwrap().to_owned();
+        let set = app
+            .as_user(&owner, Method::PUT, &format!("/products/{id}/stock"))
+            .json(&json!({"on_hand": stock}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(set.status(), StatusCode::OK);
+        products.push((id, amount));
+    }
+    let soup = products.pop().unwrap();
+    let pizza = products.pop().unwrap();
+    Shop {
+        owner,
+        merchant_id,
+        pizza,
+        soup,
+    }
+}
+
+fn pickup(items: Value) -> Value {
+    json!({"items": items, "fulfilment": "pickup", "payment_method_id": Uuid::now_v7()})
+}
+
+fn order_request(
+    app: &TestApp,
+    customer: &Session,
+    key: &str,
+    body: &Value,
+) -> reqwest::RequestBuilder {
+    app.as_user(customer, Method::POST, "/orders")
+        .header("idempotency-key", key)
+        .json(body)
+}
+
+async fn stock(app: &TestApp, shop: &Shop, product: &str) -> (i64, i64, i64) {
+    let level = json_of(app.as_user(
+        &shop.owner,
+        Method::GET,
+        &format!("/products/{product}/stock"),
+    ))
+    .await;
+    let n = |k: &str| level[k].as_i64().unwrap();
+    (n("on_hand"), n("reserved"), n("available"))
+}
+
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting until {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+async fn checkout_prices_reserves_and_replays(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let shop = shop(&app, 10).await;
+    let customer = app.signup("customer").await;
+    let (pizza, soup) = (&shop.pizza.0, &shop.soup.0);
+    let body = pickup(json!([
+        {"product_id": pizza, "quantity": 2},
+        {"product_id": soup, "quantity": 1},
+        {"product_id": pizza, "quantity": 1}
+    ]));
+
+    let no_key = app
+        .as_user(&customer, Method::POST, "/orders")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_key.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        problem(no_key).await["type"]
+            .as_str()
+            .unwrap()
+            .ends_with("idempotency-key-required")
+    );
+
+    let created = order_request(&app, &customer, "key-1", &body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    let order: Value = created.json().await.unwrap();
+    assert_eq!(
+        location,
+        format!("/api/v1/orders/{}", order["id"].as_str().unwrap())
+    );
+    assert_eq!(order["status"], "pending_payment");
+    assert_eq!(order["merchant_id"], shop.merchant_id.as_str());
+    assert_eq!(
+        order["total"],
+        json!({"amount": 3 * 950 + 600, "currency": "EUR"})
+    );
+    assert_eq!(order["lines"][0]["line_total"]["amount"], 1900);
+    assert_eq!(
+        stock(&app, &shop, pizza).await,
+        (10, 3, 7),
+        "two lines of one product, added up"
+    );
+    assert_eq!(stock(&app, &shop, soup).await, (10, 1, 9));
+
+    // The same key and body: the first answer again, nothing new held.
+    let reordered = json!({"payment_method_id": body["payment_method_id"], "fulfilment": "pickup", "items": body["items"]});
+    for again in [&body, &reordered] {
+        let replay = order_request(&app, &customer, "key-1", again)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(replay.status(), StatusCode::CREATED);
+        assert_eq!(replay.headers()["idempotent-replayed"], "true");
+        let replayed: Value = replay.json().await.unwrap();
+        assert_eq!(replayed["id"], order["id"]);
+    }
+    assert_eq!(stock(&app, &shop, pizza).await, (10, 3, 7));
+    assert_eq!(app.count("orders", "orders").await, 1);
+
+    // The same key with another body.
+    let other = pickup(json!([{"product_id": soup, "quantity": 1}]));
+    let reused = order_request(&app, &customer, "key-1", &other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        problem(reused).await["type"]
+            .as_str()
+            .unwrap()
+            .ends_with("idempotency-key-reused")
+    );
+
+    // Invalid requests are not stored: the key stays free.
+    let invalid_bodies = [
+        pickup(json!([{"product_id": pizza, "quantity": 0}])),
+        pickup(json!([{"product_id": pizza, "quantity": 1, "price": 1}])),
+        json!({"items": [{"product_id": pizza, "quantity": 1}], "fulfilment": "pickup", "payment_method_id": Uuid::now_v7(), "status": "paid"}),
+        pickup(json!([{"product_id": Uuid::now_v7(), "quantity": 1}])),
+        json!({"items": [{"product_id": pizza, "quantity": 1}], "fulfilment": "delivery", "payment_method_id": Uuid::now_v7()}),
+        pickup(json!([])),
+    ];
+    for invalid in &invalid_bodies {
+        let refused = order_request(&app, &customer, "key-2", invalid)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            refused.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{invalid}"
+        );
+        problem(refused).await;
+    }
+    let fixed = order_request(&app, &customer, "key-2", &other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fixed.status(), StatusCode::CREATED);
+    assert!(fixed.headers().get("idempotent-replayed").is_none());
+
+    // One merchant per order, named.
+    let elsewhere = self::shop(&app, 5).await;
+    let mixed = order_request(
+        &app,
+        &customer,
+        "key-3",
+        &pickup(json!([
+            {"product_id": pizza, "quantity": 1}, {"product_id": elsewhere.pizza.0, "quantity": 1}
+        ])),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(mixed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let detail = problem(mixed).await["errors"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        detail.contains(&shop.merchant_id) && detail.contains(&elsewhere.merchant_id),
+        "{detail}"
+    );
+
+    // Out of stock names the items, holds nothing, and the key may be used again.
+    let greedy =
+        pickup(json!([{"product_id": pizza, "quantity": 8}, {"product_id": soup, "quantity": 1}]));
+    let short = order_request(&app, &customer, "key-4", &greedy)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(short.status(), StatusCode::CONFLICT);
+    let short = problem(short).await;
+    assert!(short["type"].as_str().unwrap().ends_with("out-of-stock"));
+    assert!(short["detail"].as_str().unwrap().contains("Margherita"));
+    assert_eq!(short["items"][0]["available"], 7);
+    assert_eq!(
+        stock(&app, &shop, soup).await,
+        (10, 2, 8),
+        "nothing held for it"
+    );
+    app.as_user(
+        &shop.owner,
+        Method::PUT,
+        &format!("/products/{pizza}/stock"),
+    )
+    .json(&json!({"on_hand": 20}))
+    .send()
+    .await
+    .unwrap();
+    let restocked = order_request(&app, &customer, "key-4", &greedy)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(restocked.status(), StatusCode::CREATED);
+
+    // Delivery to an address given in the request.
+    let delivery = json!({
+        "items": [{"product_id": soup, "quantity": 1}], "fulfilment": "delivery", "payment_method_id": Uuid::now_v7(),
+        "tip": 150, "address": {"line1": "Kastanienallee 1", "city": "Berlin", "postal_code": "10435", "country": "de", "lat": 52.54, "lon": 13.41}
+    });
+    let delivered = json_of(order_request(&app, &customer, "key-5", &delivery)).await;
+    assert_eq!(delivered["address"]["country"], "DE");
+    assert_eq!(delivered["total"]["amount"], 750);
+
+    let mine = json_of(app.as_user(&customer, Method::GET, "/orders")).await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 4);
+    assert_eq!(mine["items"][0]["id"], delivered["id"], "newest first");
+    app.stop().await;
+}
+
+async fn other_peoples_orders_do_not_exist(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let shop = shop(&app, 10).await;
+    let customer = app.signup("customer").await;
+    let order = json_of(order_request(
+        &app,
+        &customer,
+        "k",
+        &pickup(json!([{"product_id": shop.pizza.0, "quantity": 1}])),
+    ))
+    .await;
+    let id = order["id"].as_str().unwrap();
+
+    let stranger = app.signup("customer").await;
+    let rival = app.signup("merchant").await;
+    let paths = [
+        format!("/orders/{id}"),
+        format!("/orders/{id}/status"),
+        format!("/orders/{id}/history"),
+    ];
+    for who in [&stranger, &rival] {
+        for path in &paths {
+            let response = app.as_user(who, Method::GET, path).send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+            problem(response).await;
+        }
+        let cancel = app
+            .as_user(who, Method::POST, &format!("/orders/{id}/cancel"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(cancel.status(), StatusCode::NOT_FOUND);
+    }
+    assert_eq!(
+        json_of(app.as_user(&stranger, Method::GET, "/orders")).await["items"],
+        json!([])
+    );
+    let admin = app.admin().await;
+    for who in [&customer, &shop.owner, &admin] {
+        for path in &paths {
+            assert_eq!(
+                app.as_user(who, Method::GET, path)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status(),
+                StatusCode::OK,
+                "{path}"
+            );
+        }
+    }
+    let status =
+        json_of(app.as_user(&customer, Method::GET, &format!("/orders/{id}/status"))).await;
+    assert_eq!(status["status"], "pending_payment");
+    let history =
+        json_of(app.as_user(&customer, Method::GET, &format!("/orders/{id}/history"))).await;
+    assert_eq!(history[0]["to"], "pending_payment");
+    assert_eq!(history[0]["actor"], "customer");
+    assert_eq!(
+        app.as_user(&shop.owner, Method::GET, "/orders")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    app.stop().await;
+}
+
+async fn scarce_stock_under_concurrency(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |config| config.rate_limit.enabled = false).await;
+    let shop = shop(&app, 50).await;
+    let customer = app.signup("customer").await;
+    let body = pickup(json!([{"product_id": shop.pizza.0, "quantity": 1}]));
+    let mut requests = tokio::task::JoinSet::new();
+    for n in 0..200 {
+        let request = order_request(&app, &customer, &format!("rush-{n}"), &body);
+        requests.spawn(async move { request.send().await.unwrap().status() });
+    }
+    let (mut created, mut conflict) = (0, 0);
+    while let Some(status) = requests.join_next().await {
+        match status.unwrap() {
+            StatusCode::CREATED => created += 1,
+            StatusCode::CONFLICT => conflict += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!((created, conflict), (50, 150));
+    assert_eq!(stock(&app, &shop, &shop.pizza.0).await, (50, 50, 0));
+    assert_eq!(app.count("orders", "orders").await, 50);
+    app.stop().await;
+}
+
+/// Publishes what the payments service will publish, from a database the platform relays.
+async fn pay<E: Event>(app: &TestApp, order_id: Uuid, event: &E) -> Uuid {
+    let outbox = Outbox::new("payments", app.databases["identity"].clone());
+    let mut tx = outbox.db().begin().await.unwrap();
+    let id = outbox
+        .append(&mut tx, &order_id.to_string(), event, &EventMeta::default())
+        .await
+        .unwrap();
+    outbox.commit(tx).await.unwrap();
+    id
+}
+
+async fn handled_by_orders(app: &TestApp, event_id: Uuid) -> bool {
+    let count: i64 = sqlx::query("SELECT COUNT(*) FROM bus_inbox WHERE event_id = $1")
+        .bind(event_id.to_string())
+        .fetch_one(app.databases["orders"].reader())
+        .await
+        .unwrap()
+        .get(0);
+    count == 1
+}
+
+async fn payments_move_orders_and_stock(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let shop = shop(&app, 10).await;
+    let customer = app.signup("customer").await;
+    let pizza = shop.pizza.0.clone();
+    let place = |key: &'static str| {
+        order_request(
+            &app,
+            &customer,
+            key,
+            &pickup(json!([{"product_id": pizza, "quantity": 2}])),
+        )
+    };
+    let status = |id: Uuid| {
+        let request = app.as_user(&customer, Method::GET, &format!("/orders/{id}/status"));
+        async move {
+            json_of(request).await["status"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let id_of = |order: &Value| order["id"].as_str().unwrap().parse::<Uuid>().unwrap();
+    let authorized = |order_id| PaymentAuthorized {
+        order_id,
+        payment_id: Uuid::now_v7(),
+        amount: Money {
+            amount: 1900,
+            currency: "EUR".into(),
+        },
+    };
+
+    // Authorised: paid, the stock leaves the shelf.
+    let paid = id_of(&json_of(place("p1")).await);
+    pay(&app, paid, &authorized(paid)).await;
+    eventually("the order is paid", || async {
+        status(paid).await == "paid"
+    })
+    .await;
+    eventually("the stock is committed", || async {
+        stock(&app, &shop, &pizza).await == (8, 0, 8)
+    })
+    .await;
+    let history =
+        json_of(app.as_user(&customer, Method::GET, &format!("/orders/{paid}/history"))).await;
+    assert_eq!(history[1]["from"], "pending_payment");
+    assert_eq!(history[1]["to"], "paid");
+    assert_eq!(history[1]["actor"], "system");
+
+    // Declined: cancelled, the stock back.
+    let declined = id_of(&json_of(place("p2")).await);
+    assert_eq!(stock(&app, &shop, &pizza).await, (8, 2, 6));
+    pay(
+        &app,
+        declined,
+        &PaymentFailed {
+            order_id: declined,
+            payment_id: Uuid::now_v7(),
+            reason: "card_declined".into(),
+        },
+    )
+    .await;
+    eventually("the order is cancelled", || async {
+        status(declined).await == "cancelled"
+    })
+    .await;
+    eventually("the hold is released", || async {
+        stock(&app, &shop, &pizza).await == (8, 0, 8)
+    })
+    .await;
+    let history = json_of(app.as_user(
+        &customer,
+        Method::GET,
+        &format!("/orders/{declined}/history"),
+    ))
+    .await;
+    assert_eq!(history[1]["cause"], "payment failed: card_declined");
+
+    // Cancelled by the customer, then a late authorisation: nothing changes.
+    let cancelled = id_of(&json_of(place("p3")).await);
+    let cancel = json_of(app.as_user(
+        &customer,
+        Method::POST,
+        &format!("/orders/{cancelled}/cancel"),
+    ))
+    .await;
+    assert_eq!(cancel["status"], "cancelled");
+    eventually("the hold is released", || async {
+        stock(&app, &shop, &pizza).await == (8, 0, 8)
+    })
+    .await;
+    let late = pay(&app, cancelled, &authorized(cancelled)).await;
+    eventually("the late event is handled", || async {
+        handled_by_orders(&app, late).await
+    })
+    .await;
+    assert_eq!(status(cancelled).await, "cancelled");
+    let again = app
+        .as_user(
+            &customer,
+            Method::POST,
+            &format!("/orders/{cancelled}/cancel"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    problem(again).await;
+
+    // Paid, then cancelled by the customer before the merchant accepts: the units return.
+    let regretted = id_of(&json_of(place("p4")).await);
+    pay(&app, regretted, &authorized(regretted)).await;
+    eventually("the order is paid", || async {
+        status(regretted).await == "paid"
+    })
+    .await;
+    eventually("the stock is committed", || async {
+        stock(&app, &shop, &pizza).await == (6, 0, 6)
+    })
+    .await;
+    let cancel = json_of(app.as_user(
+        &customer,
+        Method::POST,
+        &format!("/orders/{regretted}/cancel"),
+    ))
+    .await;
+    assert_eq!(cancel["status"], "cancelled");
+    eventually("the units are back", || async {
+        stock(&app, &shop, &pizza).await == (8, 0, 8)
+    })
+    .await;
+    app.stop().await;
+}
+
+backend_test!(checkout, checkout_prices_reserves_and_replays);
+backend_test!(order_visibility, other_peoples_orders_do_not_exist);
+backend_test!(scarce_stock, scarce_stock_under_concurrency);
+backend_test!(payment_outcomes, payments_move_orders_and_stock);
