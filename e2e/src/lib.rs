@@ -193,6 +193,26 @@ impl TestApp {
     }
 }
 
+/// Waits until `check` holds, failing the test after 30 s: for effects that follow an
+/// event through the bus.
+///
+/// # Panics
+/// When `check` does not hold in time.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting until {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
 /// Sends `request` and reads its JSON body, whatever the status.
 pub async fn json_of(request: RequestBuilder) -> Value {
     request.send().await.unwrap().json().await.unwrap()

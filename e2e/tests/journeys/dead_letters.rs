@@ -6,7 +6,7 @@ use futures_util::future::BoxFuture;
 use ordo_bus::{Bus, Envelope, EventMeta, Handler, HandlerError, Subscription};
 use ordo_contracts::Event;
 use ordo_db::Tx;
-use ordo_e2e::{TestApp, problem};
+use ordo_e2e::{TestApp, eventually, problem};
 use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
@@ -36,17 +36,6 @@ impl Handler for Rejecter {
     ) -> BoxFuture<'a, Result<(), HandlerError>> {
         self.0.fetch_add(1, Ordering::SeqCst);
         Box::pin(async { Err(HandlerError::reject("probe events are not accepted")) })
-    }
-}
-
-async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !check().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting until {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
 
@@ -86,7 +75,7 @@ async fn operators_list_replay_and_discard_dead_letters(backend: Backend) {
         let request = app.as_user(&admin, Method::GET, &format!("/admin/dead-letters{query}"));
         async move { request.send().await.unwrap() }
     };
-    eventually("the event is a dead letter", async || {
+    eventually("the event is a dead letter", || async {
         let page: Value = list("?consumer=e2e-rejecter").await.json().await.unwrap();
         page["items"]
             .as_array()
@@ -114,7 +103,7 @@ async fn operators_list_replay_and_discard_dead_letters(backend: Backend) {
         &format!("/admin/dead-letters/{id}/replay"),
     );
     assert_eq!(replay.send().await.unwrap().status(), StatusCode::ACCEPTED);
-    eventually("the replay is handled", async || {
+    eventually("the replay is handled", || async {
         let letter: Value = app
             .as_user(&admin, Method::GET, &format!("/admin/dead-letters/{id}"))
             .send()

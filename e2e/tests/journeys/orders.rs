@@ -5,13 +5,12 @@
 use ordo_bus::{EventMeta, Outbox};
 use ordo_contracts::Event;
 use ordo_contracts::payments::{PaymentAuthorized, PaymentFailed};
-use ordo_e2e::{Session, TestApp, json_of, problem};
+use ordo_e2e::{Session, TestApp, eventually, json_of, problem};
 use ordo_kernel::Money;
 use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::Row;
-use std::time::Duration;
 use uuid::Uuid;
 
 struct Shop {
@@ -80,21 +79,6 @@ async fn stock(app: &TestApp, shop: &Shop, product: &str) -> (i64, i64, i64) {
     .await;
     let n = |k: &str| level[k].as_i64().unwrap();
     (n("on_hand"), n("reserved"), n("available"))
-}
-
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !check().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting until {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
 }
 
 async fn checkout_prices_reserves_and_replays(backend: Backend) {
