@@ -14,6 +14,8 @@ use ordo_http::serve::{Draining, ServeOptions};
 use ordo_identity::{Identity, Keyring};
 use ordo_inventory::Inventory;
 use ordo_orders::{Clients, Orders};
+use ordo_payments::Payments;
+use ordo_payments::provider::Sandbox;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -50,6 +52,7 @@ pub struct Platform {
     pub catalog: Arc<Catalog>,
     pub inventory: Arc<Inventory>,
     pub orders: Arc<Orders>,
+    pub payments: Arc<Payments>,
     pub verifier: Arc<Verifier>,
     pub limits: Arc<RateLimits>,
     pub draining: Draining,
@@ -101,11 +104,24 @@ impl Platform {
         for subscription in ordo_orders::subscriptions(orders.clone(), orders_db, &orders_outbox) {
             bus.subscribe(subscription)?;
         }
+        let payments_db = databases[ordo_payments::NAME].clone();
+        let payments_outbox = bus.outbox(ordo_payments::NAME, payments_db.clone());
+        let payments = Arc::new(Payments::new(
+            payments_db.clone(),
+            payments_outbox.clone(),
+            Arc::new(Sandbox),
+        ));
+        for subscription in
+            ordo_payments::subscriptions(payments.clone(), payments_db, &payments_outbox)
+        {
+            bus.subscribe(subscription)?;
+        }
         let dead_letters = DeadLetters::new(databases.values().cloned().collect());
         Ok(Platform {
             catalog,
             inventory,
             orders,
+            payments,
             bus,
             dead_letters,
             limits: Arc::new(RateLimits::new(&config.rate_limit)),

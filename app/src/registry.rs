@@ -25,4 +25,8 @@ pub const SERVICES: &[ServiceSpec] = &[
         name: ordo_orders::NAME,
         migrations: ordo_orders::migrations,
     },
+    ServiceSpec {
+        name: ordo_payments::NAME,
+        migrations: ordo_payments::migrations,
+    },
 ];

@@ -31,3 +31,15 @@ impl Event for PaymentFailed {
     const TYPE: &'static str = "payment.failed";
     const VERSION: u32 = 1;
 }
+
+/// An authorisation was released without charging (the order ended before capture).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentVoided {
+    pub order_id: Uuid,
+    pub payment_id: Uuid,
+}
+
+impl Event for PaymentVoided {
+    const TYPE: &'static str = "payment.voided";
+    const VERSION: u32 = 1;
+}

@@ -12,3 +12,18 @@ pub mod serve;
 pub use auth::{Caller, Verifier};
 pub use extract::{ClientIp, Json, Path, Query};
 pub use problem::{FieldError, Problem};
+
+/// Declares that failures of these types are unexpected for a service's use cases: each
+/// converts into its `AppError::Unexpected(anyhow::Error)`, a 500 whose cause is logged.
+#[macro_export]
+macro_rules! unexpected_errors {
+    ($error:ident: $($source:ty),+ $(,)?) => {
+        $(
+            impl From<$source> for $error {
+                fn from(error: $source) -> Self {
+                    $error::Unexpected(error.into())
+                }
+            }
+        )+
+    };
+}

@@ -60,11 +60,7 @@ pub enum AppError {
     Unexpected(#[from] anyhow::Error),
 }
 
-impl From<sqlx::Error> for AppError {
-    fn from(error: sqlx::Error) -> Self {
-        AppError::Unexpected(error.into())
-    }
-}
+ordo_http::unexpected_errors!(AppError: sqlx::Error);
 
 impl From<Violations> for AppError {
     fn from(violations: Violations) -> Self {

@@ -1,0 +1,70 @@
+//! Saved cards: tokenised by the provider; only the token, brand, last four digits and
+//! expiry are kept.
+
+use super::{AppError, Payments};
+use crate::domain::CardDetails;
+use crate::store::{self, PaymentMethod};
+use ordo_http::Caller;
+use ordo_kernel::Role;
+use tracing::instrument;
+use uuid::Uuid;
+
+impl Payments {
+    /// # Errors
+    /// `Forbidden` for non-customers, `Invalid` card details, `Conflict` past the limit,
+    /// `Provider` when the processor cannot be reached.
+    #[instrument(skip_all, fields(user.id = %caller.user_id))]
+    pub async fn add_method(
+        &self,
+        caller: &Caller,
+        card: CardDetails,
+    ) -> Result<PaymentMethod, AppError> {
+        if caller.role != Role::Customer {
+            return Err(AppError::Forbidden("only customers keep payment methods"));
+        }
+        let now = ordo_kernel::time::now();
+        let card = card.validate(i64::from(now.year()), i64::from(u8::from(now.month())))?;
+        if store::methods(self.db.reader(), caller.user_id)
+            .await?
+            .len() as i64
+            >= store::MAX_METHODS
+        {
+            return Err(AppError::Conflict(
+                "payment method limit reached; remove one first",
+            ));
+        }
+        let token = self.provider.tokenize(&card).await?;
+        let method = PaymentMethod {
+            id: ordo_kernel::new_id(),
+            user_id: caller.user_id,
+            provider: self.provider.name().to_owned(),
+            token: token.token,
+            brand: token.brand,
+            last4: token.last4,
+            exp_month: card.exp_month,
+            exp_year: card.exp_year,
+            created_at: now,
+        };
+        let mut tx = self.db.begin().await?;
+        store::insert_method(&mut tx, &method).await?;
+        tx.commit().await?;
+        Ok(method)
+    }
+
+    /// # Errors
+    /// Only when the database fails.
+    pub async fn methods(&self, caller: &Caller) -> Result<Vec<PaymentMethod>, AppError> {
+        Ok(store::methods(self.db.reader(), caller.user_id).await?)
+    }
+
+    /// # Errors
+    /// `NotFound` when the card is not the caller's.
+    pub async fn remove_method(&self, caller: &Caller, id: Uuid) -> Result<(), AppError> {
+        let mut tx = self.db.begin().await?;
+        if !store::remove_method(&mut tx, caller.user_id, id, ordo_kernel::time::now()).await? {
+            return Err(AppError::NotFound);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

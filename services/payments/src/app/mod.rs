@@ -1,0 +1,62 @@
+//! The payments service's use cases: customers' saved cards; authorising each placed order
+//! once (provider idempotency key `pay:{order}`); voiding the authorisation when the order
+//! ends before capture.
+
+mod authorise;
+mod methods;
+
+use crate::provider::{PaymentProvider, ProviderError};
+use ordo_bus::{BusError, Outbox};
+use ordo_db::Db;
+use ordo_kernel::Violations;
+use std::sync::Arc;
+
+pub struct Payments {
+    db: Db,
+    outbox: Outbox,
+    provider: Arc<dyn PaymentProvider>,
+}
+
+impl std::fmt::Debug for Payments {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Payments")
+            .field("db", &self.db)
+            .field("provider", &self.provider.name())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("invalid request: {0}")]
+    Invalid(Violations),
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+ordo_http::unexpected_errors!(AppError: sqlx::Error, BusError);
+
+impl From<Violations> for AppError {
+    fn from(violations: Violations) -> Self {
+        AppError::Invalid(violations)
+    }
+}
+
+impl Payments {
+    #[must_use]
+    pub fn new(db: Db, outbox: Outbox, provider: Arc<dyn PaymentProvider>) -> Self {
+        Payments {
+            db,
+            outbox,
+            provider,
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! Payments: customers' saved cards (provider tokens only), the `PaymentProvider` trait and
+//! its built-in `sandbox`, authorising each placed order once, voiding it when the order
+//! ends before capture.
+//!
+//! Publishes `payment.authorized`, `payment.failed`, `payment.voided`; consumes
+//! `order.placed`, `order.cancelled`, `order.rejected`.
+
+pub mod api;
+pub mod app;
+pub mod domain;
+pub mod events;
+pub mod provider;
+pub mod store;
+
+pub use api::router;
+pub use app::{AppError, Payments};
+pub use events::consume::subscriptions;
+
+/// The service's name: its database, schema, event source and log target.
+pub const NAME: &str = "payments";
+
+/// The payments service's migrations, per dialect.
+#[must_use]
+pub fn migrations() -> &'static [ordo_db::Migration] {
+    const MIGRATIONS: &[ordo_db::Migration] = &[ordo_db::migration!(1, "0001_create_payments")];
+    MIGRATIONS
+}

@@ -1,0 +1,194 @@
+//! The payments service's SQL, the same on SQLite and PostgreSQL.
+
+use ordo_db::row::{self, millis};
+use sqlx::any::AnyRow;
+use sqlx::{Any, AnyConnection, Executor, Row};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A saved card: the provider's token and what a customer recognises it by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentMethod {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub provider: String,
+    pub token: String,
+    pub brand: String,
+    pub last4: String,
+    pub exp_month: i64,
+    pub exp_year: i64,
+    pub created_at: OffsetDateTime,
+}
+
+const METHOD_COLUMNS: &str =
+    "id, user_id, provider, token, brand, last4, exp_month, exp_year, created_at";
+
+fn method(row: &AnyRow) -> Result<PaymentMethod, sqlx::Error> {
+    Ok(PaymentMethod {
+        id: row::uuid(row, "id")?,
+        user_id: row::uuid(row, "user_id")?,
+        provider: row.try_get("provider")?,
+        token: row.try_get("token")?,
+        brand: row.try_get("brand")?,
+        last4: row.try_get("last4")?,
+        exp_month: row.try_get("exp_month")?,
+        exp_year: row.try_get("exp_year")?,
+        created_at: row::instant(row, "created_at")?,
+    })
+}
+
+/// Most cards a customer may keep.
+pub const MAX_METHODS: i64 = 20;
+
+pub async fn insert_method(conn: &mut AnyConnection, m: &PaymentMethod) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
+        "INSERT INTO payment_methods ({METHOD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    ))
+    .bind(m.id.to_string())
+    .bind(m.user_id.to_string())
+    .bind(&m.provider)
+    .bind(&m.token)
+    .bind(&m.brand)
+    .bind(&m.last4)
+    .bind(m.exp_month)
+    .bind(m.exp_year)
+    .bind(millis(m.created_at))
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+pub async fn methods<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    user_id: Uuid,
+) -> Result<Vec<PaymentMethod>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT {METHOD_COLUMNS} FROM payment_methods WHERE user_id = $1 AND deleted_at IS NULL ORDER BY id DESC"
+    ))
+    .bind(user_id.to_string())
+    .fetch_all(executor)
+    .await?
+    .iter()
+    .map(method)
+    .collect()
+}
+
+/// The user's card, if it is theirs and not removed.
+pub async fn method_of<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    user_id: Uuid,
+    id: Uuid,
+) -> Result<Option<PaymentMethod>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT {METHOD_COLUMNS} FROM payment_methods WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL"
+    ))
+    .bind(id.to_string())
+    .bind(user_id.to_string())
+    .fetch_optional(executor)
+    .await?
+    .as_ref()
+    .map(method)
+    .transpose()
+}
+
+pub async fn remove_method(
+    conn: &mut AnyConnection,
+    user_id: Uuid,
+    id: Uuid,
+    at: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE payment_methods SET deleted_at = $3 WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL")
+        .bind(id.to_string())
+        .bind(user_id.to_string())
+        .bind(millis(at))
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A payment of one order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payment {
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub customer_id: Uuid,
+    pub payment_method_id: Option<Uuid>,
+    pub provider: String,
+    pub provider_ref: Option<String>,
+    /// `authorized`, `failed`, `voided` or `captured`.
+    pub status: String,
+    pub amount: i64,
+    pub currency: String,
+    pub failure_reason: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
+pub async fn insert_payment(conn: &mut AnyConnection, p: &Payment) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO payments (id, order_id, customer_id, payment_method_id, provider, provider_ref, status, amount, currency, failure_reason, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+    )
+    .bind(p.id.to_string())
+    .bind(p.order_id.to_string())
+    .bind(p.customer_id.to_string())
+    .bind(p.payment_method_id.map(|id| id.to_string()))
+    .bind(&p.provider)
+    .bind(p.provider_ref.as_deref())
+    .bind(&p.status)
+    .bind(p.amount)
+    .bind(&p.currency)
+    .bind(p.failure_reason.as_deref())
+    .bind(millis(p.created_at))
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+pub async fn payment_of_order(
+    conn: &mut AnyConnection,
+    order_id: Uuid,
+) -> Result<Option<Payment>, sqlx::Error> {
+    sqlx::query(
+        "SELECT id, order_id, customer_id, payment_method_id, provider, provider_ref, status, amount, currency, failure_reason, created_at
+         FROM payments WHERE order_id = $1",
+    )
+    .bind(order_id.to_string())
+    .fetch_optional(conn)
+    .await?
+    .map(|row| {
+        Ok(Payment {
+            id: row::uuid(&row, "id")?,
+            order_id: row::uuid(&row, "order_id")?,
+            customer_id: row::uuid(&row, "customer_id")?,
+            payment_method_id: row::opt_uuid(&row, "payment_method_id")?,
+            provider: row.try_get("provider")?,
+            provider_ref: row.try_get("provider_ref")?,
+            status: row.try_get("status")?,
+            amount: row.try_get("amount")?,
+            currency: row.try_get("currency")?,
+            failure_reason: row.try_get("failure_reason")?,
+            created_at: row::instant(&row, "created_at")?,
+        })
+    })
+    .transpose()
+}
+
+/// Moves the payment of `order_id` from `from` to `to`; false when it was not in `from`.
+pub async fn transition(
+    conn: &mut AnyConnection,
+    order_id: Uuid,
+    from: &str,
+    to: &str,
+    at: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE payments SET status = $3, updated_at = $4 WHERE order_id = $1 AND status = $2",
+    )
+    .bind(order_id.to_string())
+    .bind(from)
+    .bind(to)
+    .bind(millis(at))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
