@@ -49,6 +49,7 @@ pub fn routes(platform: &Platform) -> (Router, utoipa::openapi::OpenApi) {
         .merge(ordo_inventory::router(platform.inventory.clone()))
         .merge(ordo_orders::router(platform.orders.clone()))
         .merge(ordo_payments::router(platform.payments.clone()))
+        .merge(ordo_notifications::router(platform.notifications.clone()))
         .merge(dead_letters::router(platform.dead_letters.clone()));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)

@@ -13,6 +13,7 @@ use ordo_http::ratelimit::RateLimits;
 use ordo_http::serve::{Draining, ServeOptions};
 use ordo_identity::{Identity, Keyring};
 use ordo_inventory::Inventory;
+use ordo_notifications::Notifications;
 use ordo_orders::{Clients, Orders};
 use ordo_payments::Payments;
 use ordo_payments::provider::Sandbox;
@@ -53,6 +54,7 @@ pub struct Platform {
     pub inventory: Arc<Inventory>,
     pub orders: Arc<Orders>,
     pub payments: Arc<Payments>,
+    pub notifications: Arc<Notifications>,
     pub verifier: Arc<Verifier>,
     pub limits: Arc<RateLimits>,
     pub draining: Draining,
@@ -116,12 +118,23 @@ impl Platform {
         {
             bus.subscribe(subscription)?;
         }
+        let notifications_db = databases[ordo_notifications::NAME].clone();
+        let notifications = Arc::new(Notifications::new(
+            notifications_db.clone(),
+            catalog.clone(),
+        ));
+        for subscription in
+            ordo_notifications::subscriptions(notifications.clone(), notifications_db)
+        {
+            bus.subscribe(subscription)?;
+        }
         let dead_letters = DeadLetters::new(databases.values().cloned().collect());
         Ok(Platform {
             catalog,
             inventory,
             orders,
             payments,
+            notifications,
             bus,
             dead_letters,
             limits: Arc::new(RateLimits::new(&config.rate_limit)),

@@ -29,4 +29,8 @@ pub const SERVICES: &[ServiceSpec] = &[
         name: ordo_payments::NAME,
         migrations: ordo_payments::migrations,
     },
+    ServiceSpec {
+        name: ordo_notifications::NAME,
+        migrations: ordo_notifications::migrations,
+    },
 ];

@@ -1,6 +1,8 @@
 //! Whole-platform journeys through HTTP: `TestApp` starts `ordo` on port 0 with a fresh
 //! data dir (SQLite) or fresh schemas (PostgreSQL), and offers a client and helpers.
 
+pub mod fixtures;
+
 use ordo_app::platform::Databases;
 use ordo_app::{Config, Platform, Running};
 use ordo_testkit::Backend;

@@ -5,6 +5,7 @@ mod catalog;
 mod dead_letters;
 mod gateway;
 mod identity;
+mod notifications;
 mod openapi;
 mod orders;
 mod stock;

@@ -1,0 +1,92 @@
+//! A small world for order journeys: a merchant with two products in stock, customers
+//! with cards, checkout requests.
+
+use crate::{Session, TestApp, json_of};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+pub struct Shop {
+    pub owner: Session,
+    pub merchant_id: String,
+    /// (product id, price in cents)
+    pub pizza: (String, i64),
+    pub soup: (String, i64),
+}
+
+pub async fn shop(app: &TestApp, stock: i64) -> Shop {
+    let owner = app.signup("merchant").await;
+    let merchant = json_of(app.as_user(&owner, Method::POST, "/merchants").json(&json!({
+        "name": "Trattoria", "kind": "restaurant", "address": "Via Roma 1", "lat": 52.5, "lon": 13.4
+    })))
+    .await;
+    let merchant_id = merchant["id"].as_str().unwrap().to_owned();
+    let mut products = Vec::new();
+    for (name, amount) in [("Margherita", 950), ("Minestrone", 600)] {
+        let product = json_of(
+            app.as_user(&owner, Method::POST, &format!("/merchants/{merchant_id}/products"))
+                .json(&json!({"name": name, "category": "Menu", "price": {"amount": amount, "currency": "EUR"}})),
+        )
+        .await;
+        let id = product["id"].as_str().unwrap().to_owned();
+        let set = app
+            .as_user(&owner, Method::PUT, &format!("/products/{id}/stock"))
+            .json(&json!({"on_hand": stock}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(set.status(), StatusCode::OK);
+        products.push((id, amount));
+    }
+    let soup = products.pop().unwrap();
+    let pizza = products.pop().unwrap();
+    Shop {
+        owner,
+        merchant_id,
+        pizza,
+        soup,
+    }
+}
+
+/// A card saved by `customer` through the payments service; the sandbox's test numbers
+/// decide what authorising it does.
+pub async fn card(app: &TestApp, customer: &Session, number: &str) -> String {
+    let saved = app
+        .as_user(customer, Method::POST, "/me/payment-methods")
+        .json(&json!({"number": number, "exp_month": 12, "exp_year": 2035, "cvc": "123"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), StatusCode::CREATED);
+    saved.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+pub const GOOD_CARD: &str = "4242424242424242";
+
+pub fn pickup(items: Value, method: &str) -> Value {
+    json!({"items": items, "fulfilment": "pickup", "payment_method_id": method})
+}
+
+pub fn order_request(
+    app: &TestApp,
+    customer: &Session,
+    key: &str,
+    body: &Value,
+) -> reqwest::RequestBuilder {
+    app.as_user(customer, Method::POST, "/orders")
+        .header("idempotency-key", key)
+        .json(body)
+}
+
+pub async fn stock(app: &TestApp, shop: &Shop, product: &str) -> (i64, i64, i64) {
+    let level = json_of(app.as_user(
+        &shop.owner,
+        Method::GET,
+        &format!("/products/{product}/stock"),
+    ))
+    .await;
+    let n = |k: &str| level[k].as_i64().unwrap();
+    (n("on_hand"), n("reserved"), n("available"))
+}

@@ -1,0 +1,165 @@
+//! Notifications: the people an order concerns are told, in their own inbox, live.
+
+use ordo_e2e::fixtures::{GOOD_CARD, card, order_request, pickup, shop};
+use ordo_e2e::{Session, TestApp, eventually, json_of, problem};
+use ordo_testkit::{Backend, backend_test};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+async fn kinds(app: &TestApp, who: &Session) -> Vec<String> {
+    let page = json_of(app.as_user(who, Method::GET, "/notifications")).await;
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn everyone_concerned_is_told(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let shop = shop(&app, 10).await;
+    let customer = app.signup("customer").await;
+    let bystander = app.signup("customer").await;
+    let items = json!([{"product_id": shop.pizza.0, "quantity": 1}]);
+
+    let good = card(&app, &customer, GOOD_CARD).await;
+    let order = json_of(order_request(
+        &app,
+        &customer,
+        "n1",
+        &pickup(items.clone(), &good),
+    ))
+    .await;
+    eventually("the customer is told", || async {
+        kinds(&app, &customer).await == ["order_placed"]
+    })
+    .await;
+    eventually("the merchant's staff are told", || async {
+        kinds(&app, &shop.owner).await == ["new_order"]
+    })
+    .await;
+
+    let declined = card(&app, &customer, "4000000000000002").await;
+    order_request(&app, &customer, "n2", &pickup(items.clone(), &declined))
+        .send()
+        .await
+        .unwrap();
+    eventually("the failed payment is told", || async {
+        kinds(&app, &customer).await == ["payment_failed", "order_placed", "order_placed"]
+    })
+    .await;
+    let failed =
+        json_of(app.as_user(&customer, Method::GET, "/notifications")).await["items"][0].clone();
+    assert!(
+        failed["body"].as_str().unwrap().contains("declined"),
+        "{failed}"
+    );
+
+    let id = order["id"].as_str().unwrap();
+    let cancelled = app
+        .as_user(&customer, Method::POST, &format!("/orders/{id}/cancel"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status(), StatusCode::OK);
+    eventually("both sides hear of the cancellation", || async {
+        kinds(&app, &customer).await[0] == "order_cancelled"
+            && kinds(&app, &shop.owner).await[0] == "order_cancelled"
+    })
+    .await;
+    assert!(
+        kinds(&app, &bystander).await.is_empty(),
+        "nobody else is told"
+    );
+
+    // Read and unread.
+    let first =
+        json_of(app.as_user(&customer, Method::GET, "/notifications")).await["items"][0].clone();
+    let first_id = first["id"].as_str().unwrap();
+    assert_eq!(first["read"], false);
+    let stranger = app
+        .as_user(
+            &bystander,
+            Method::POST,
+            &format!("/notifications/{first_id}/read"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stranger.status(), StatusCode::NOT_FOUND);
+    problem(stranger).await;
+    let read = app
+        .as_user(
+            &customer,
+            Method::POST,
+            &format!("/notifications/{first_id}/read"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), StatusCode::NO_CONTENT);
+    let unread = json_of(app.as_user(&customer, Method::GET, "/notifications?unread=true")).await;
+    assert!(
+        unread["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["id"] != first["id"])
+    );
+    let page = json_of(app.as_user(&customer, Method::GET, "/notifications?limit=2")).await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    assert!(page["next_cursor"].is_string());
+    app.stop().await;
+}
+
+async fn the_stream_is_live(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let shop = shop(&app, 10).await;
+    let customer = app.signup("customer").await;
+    let good = card(&app, &customer, GOOD_CARD).await;
+    let mut stream = app
+        .as_user(&customer, Method::GET, "/notifications/stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+
+    order_request(
+        &app,
+        &customer,
+        "s1",
+        &pickup(json!([{"product_id": shop.pizza.0, "quantity": 1}]), &good),
+    )
+    .send()
+    .await
+    .unwrap();
+    let mut received = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !received.contains("\n\n") || !received.contains("event: notification") {
+        let chunk = tokio::time::timeout_at(deadline, stream.chunk())
+            .await
+            .expect("an event in time")
+            .unwrap()
+            .unwrap();
+        received.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let data = received
+        .lines()
+        .find_map(|line| line.strip_prefix("data: "))
+        .unwrap();
+    let notification: Value = serde_json::from_str(data).unwrap();
+    assert_eq!(notification["kind"], "order_placed");
+    let id_line = received
+        .lines()
+        .find_map(|line| line.strip_prefix("id: "))
+        .unwrap();
+    assert_eq!(id_line, notification["id"].as_str().unwrap());
+    drop(stream);
+    app.stop().await;
+}
+
+backend_test!(notification_inbox, everyone_concerned_is_told);
+backend_test!(notification_stream, the_stream_is_live);

@@ -1,0 +1,159 @@
+use crate::app::Notifications;
+use crate::store::Notification;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use ordo_http::{Caller, FieldError, Json, Path, Problem, Query};
+use ordo_kernel::PageRequest;
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// How often a live stream looks for messages filed by another instance.
+const POLL: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationView {
+    id: Uuid,
+    /// `order_placed`, `new_order`, `payment_failed`, `order_cancelled`, …
+    kind: String,
+    title: String,
+    body: String,
+    order_id: Option<Uuid>,
+    read: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+}
+
+impl From<Notification> for NotificationView {
+    fn from(n: Notification) -> Self {
+        NotificationView {
+            id: n.id,
+            kind: n.kind,
+            title: n.title,
+            body: n.body,
+            order_id: n.order_id,
+            read: n.read_at.is_some(),
+            created_at: n.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationPage {
+    items: Vec<NotificationView>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Only unread ones.
+    unread: Option<bool>,
+    /// 1 to 100, default 20.
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// The caller's notifications, newest first.
+#[utoipa::path(get, path = "/notifications", tag = "notifications", security(("bearer" = [])),
+    params(ListQuery),
+    responses((status = 200, description = "A page of notifications", body = NotificationPage)))]
+pub async fn list(
+    State(notifications): State<Arc<Notifications>>,
+    caller: Caller,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<NotificationPage>, Problem> {
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())
+        .map_err(|e| Problem::validation(vec![FieldError::new("query", e.to_string())]))?;
+    let page = notifications
+        .inbox(&caller, query.unread.unwrap_or(false), page)
+        .await?;
+    Ok(Json(NotificationPage {
+        items: page.items.into_iter().map(NotificationView::from).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// Mark a notification read.
+#[utoipa::path(post, path = "/notifications/{id}/read", tag = "notifications", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Notification id")),
+    responses(
+        (status = 204, description = "Marked read"),
+        (status = 404, description = "Not the caller's", body = Problem),
+    ))]
+pub async fn read(
+    State(notifications): State<Arc<Notifications>>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, Problem> {
+    notifications.mark_read(&caller, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// New notifications as server-sent events (`event: notification`, `id` = notification id).
+/// Send `Last-Event-ID` to resume after a reconnect; without it the stream starts with what
+/// arrives from now on.
+#[utoipa::path(get, path = "/notifications/stream", tag = "notifications", security(("bearer" = [])),
+    params(("Last-Event-ID" = Option<Uuid>, Header, description = "Resume after this notification")),
+    responses((status = 200, description = "text/event-stream of NotificationView")))]
+pub async fn stream(
+    State(notifications): State<Arc<Notifications>>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, axum::Error>>>, Problem> {
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<Uuid>().ok());
+    let start = match resume {
+        Some(id) => Some(id),
+        // From now on: the newest existing one is the starting point.
+        None => notifications
+            .newer(&caller, None)
+            .await?
+            .last()
+            .map(|n| n.id),
+    };
+    let state = (
+        notifications,
+        caller,
+        start,
+        VecDeque::<Notification>::new(),
+    );
+    let events = futures_util::stream::unfold(
+        state,
+        |(notifications, caller, mut last, mut queue)| async move {
+            loop {
+                if let Some(next) = queue.pop_front() {
+                    last = Some(next.id);
+                    let event = Event::default()
+                        .event("notification")
+                        .id(next.id.to_string())
+                        .json_data(NotificationView::from(next));
+                    return Some((event, (notifications, caller, last, queue)));
+                }
+                match notifications.newer(&caller, last).await {
+                    Ok(found) if !found.is_empty() => queue.extend(found),
+                    Ok(_) => {
+                        tokio::select! {
+                            () = notifications.filed() => {}
+                            () = tokio::time::sleep(POLL) => {}
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "notification stream ends");
+                        return None;
+                    }
+                }
+            }
+        },
+    );
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}

@@ -1,0 +1,192 @@
+//! Notifications' use cases: each user reads their inbox, marks messages read, follows it
+//! live; the consumers file a message for everyone an order event concerns.
+
+use crate::domain::{self, Message};
+use crate::store::{self, Notification, Parties};
+use ordo_contracts::ClientError;
+use ordo_contracts::catalog::CatalogClient;
+use ordo_contracts::orders::{OrderCancelled, OrderPlaced};
+use ordo_contracts::payments::PaymentFailed;
+use ordo_db::{Db, Tx};
+use ordo_http::Caller;
+use ordo_kernel::{Page, PageRequest};
+use std::sync::Arc;
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+pub struct Notifications {
+    db: Db,
+    catalog: Arc<dyn CatalogClient>,
+    /// Woken when messages were filed, so live streams look at once.
+    filed: Notify,
+}
+
+impl std::fmt::Debug for Notifications {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notifications")
+            .field("db", &self.db)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    /// An event arrived before the order it concerns is known here.
+    #[error("order {0} is not known yet")]
+    UnknownOrder(Uuid),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+ordo_http::unexpected_errors!(AppError: sqlx::Error, ClientError);
+
+impl Notifications {
+    #[must_use]
+    pub fn new(db: Db, catalog: Arc<dyn CatalogClient>) -> Self {
+        Notifications {
+            db,
+            catalog,
+            filed: Notify::new(),
+        }
+    }
+
+    /// # Errors
+    /// Only when the database fails.
+    pub async fn inbox(
+        &self,
+        caller: &Caller,
+        unread_only: bool,
+        page: PageRequest,
+    ) -> Result<Page<Notification>, AppError> {
+        let rows = store::page(
+            self.db.reader(),
+            caller.user_id,
+            unread_only,
+            page.after.map(|c| c.0),
+            page.fetch_limit(),
+        )
+        .await?;
+        Ok(Page::from_rows(rows, page, |n| n.id))
+    }
+
+    /// # Errors
+    /// `NotFound` when it is not the caller's.
+    pub async fn mark_read(&self, caller: &Caller, id: Uuid) -> Result<(), AppError> {
+        let mut tx = self.db.begin().await?;
+        if !store::mark_read(&mut tx, caller.user_id, id, ordo_kernel::time::now()).await? {
+            return Err(AppError::NotFound);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The caller's notifications newer than `after`, oldest first.
+    ///
+    /// # Errors
+    /// Only when the database fails.
+    pub async fn newer(
+        &self,
+        caller: &Caller,
+        after: Option<Uuid>,
+    ) -> Result<Vec<Notification>, AppError> {
+        Ok(store::newer(self.db.reader(), caller.user_id, after).await?)
+    }
+
+    /// Resolves when messages may have been filed (or spuriously; callers look again).
+    pub async fn filed(&self) {
+        self.filed.notified().await;
+    }
+
+    async fn file(
+        &self,
+        tx: &mut Tx,
+        users: &[Uuid],
+        message: &Message,
+        order_id: Uuid,
+        event_id: Uuid,
+    ) -> Result<(), AppError> {
+        let now = ordo_kernel::time::now();
+        for user in users {
+            store::insert(tx, *user, message, order_id, event_id, now).await?;
+        }
+        self.filed.notify_waiters();
+        Ok(())
+    }
+
+    pub(crate) async fn order_placed(
+        &self,
+        tx: &mut Tx,
+        placed: &OrderPlaced,
+        event_id: Uuid,
+    ) -> Result<(), AppError> {
+        let staff = self
+            .catalog
+            .merchant(placed.merchant_id)
+            .await?
+            .map(|m| m.staff)
+            .unwrap_or_default();
+        let parties = Parties {
+            customer_id: placed.customer_id,
+            merchant_id: placed.merchant_id,
+            staff,
+        };
+        store::remember_parties(tx, placed.order_id, &parties).await?;
+        let customer = domain::order_placed_customer(&placed.order_id, &placed.total);
+        self.file(
+            tx,
+            &[placed.customer_id],
+            &customer,
+            placed.order_id,
+            event_id,
+        )
+        .await?;
+        let items = placed.lines.iter().map(|l| l.quantity).sum();
+        let merchant = domain::order_placed_merchant(&placed.order_id, &placed.total, items);
+        self.file(tx, &parties.staff, &merchant, placed.order_id, event_id)
+            .await
+    }
+
+    async fn parties(&self, tx: &mut Tx, order_id: Uuid) -> Result<Parties, AppError> {
+        store::parties(tx, order_id)
+            .await?
+            .ok_or(AppError::UnknownOrder(order_id))
+    }
+
+    pub(crate) async fn payment_failed(
+        &self,
+        tx: &mut Tx,
+        failed: &PaymentFailed,
+        event_id: Uuid,
+    ) -> Result<(), AppError> {
+        let parties = self.parties(tx, failed.order_id).await?;
+        let message = domain::payment_failed(&failed.order_id, &failed.reason);
+        self.file(
+            tx,
+            &[parties.customer_id],
+            &message,
+            failed.order_id,
+            event_id,
+        )
+        .await
+    }
+
+    pub(crate) async fn order_cancelled(
+        &self,
+        tx: &mut Tx,
+        cancelled: &OrderCancelled,
+        event_id: Uuid,
+    ) -> Result<(), AppError> {
+        if cancelled.reason.starts_with("payment failed") {
+            // The customer was told why by the payment's own notification.
+            return Ok(());
+        }
+        let parties = self.parties(tx, cancelled.order_id).await?;
+        let message = domain::order_cancelled(&cancelled.order_id, &cancelled.reason);
+        let mut users = vec![parties.customer_id];
+        users.extend(parties.staff);
+        self.file(tx, &users, &message, cancelled.order_id, event_id)
+            .await
+    }
+}

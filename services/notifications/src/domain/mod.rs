@@ -1,0 +1,98 @@
+//! What each person concerned is told about an order. No I/O.
+
+use ordo_kernel::Money;
+
+/// One message for one person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// A stable code clients may branch on.
+    pub kind: &'static str,
+    pub title: String,
+    pub body: String,
+}
+
+fn amount(money: &Money) -> String {
+    format!(
+        "{}.{:02} {}",
+        money.amount / 100,
+        money.amount % 100,
+        money.currency
+    )
+}
+
+fn short(order_id: &uuid::Uuid) -> String {
+    order_id.simple().to_string()[24..].to_owned()
+}
+
+#[must_use]
+pub fn order_placed_customer(order_id: &uuid::Uuid, total: &Money) -> Message {
+    Message {
+        kind: "order_placed",
+        title: format!("Order {} placed", short(order_id)),
+        body: format!(
+            "We received your order of {}. You will hear from us as soon as it is paid.",
+            amount(total)
+        ),
+    }
+}
+
+#[must_use]
+pub fn order_placed_merchant(order_id: &uuid::Uuid, total: &Money, items: i64) -> Message {
+    Message {
+        kind: "new_order",
+        title: format!("New order {}", short(order_id)),
+        body: format!(
+            "{items} item(s), {} in total, waiting for payment.",
+            amount(total)
+        ),
+    }
+}
+
+#[must_use]
+pub fn payment_failed(order_id: &uuid::Uuid, reason: &str) -> Message {
+    let why = match reason {
+        "card_declined" => "your card was declined",
+        "insufficient_funds" => "the card has insufficient funds",
+        "payment_method_invalid" => "the payment method is not valid",
+        _ => "the payment could not be completed",
+    };
+    Message {
+        kind: "payment_failed",
+        title: format!("Payment for order {} failed", short(order_id)),
+        body: format!("The order was cancelled because {why}. Nothing was charged."),
+    }
+}
+
+#[must_use]
+pub fn order_cancelled(order_id: &uuid::Uuid, reason: &str) -> Message {
+    Message {
+        kind: "order_cancelled",
+        title: format!("Order {} cancelled", short(order_id)),
+        body: format!("The order was cancelled ({reason})."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_say_what_happened_in_plain_words() {
+        let id = uuid::Uuid::now_v7();
+        let total = Money {
+            amount: 1950,
+            currency: "EUR".into(),
+        };
+        assert!(
+            order_placed_customer(&id, &total)
+                .body
+                .contains("19.50 EUR")
+        );
+        assert!(
+            payment_failed(&id, "card_declined")
+                .body
+                .contains("declined")
+        );
+        assert_eq!(order_placed_merchant(&id, &total, 3).kind, "new_order");
+    }
+}

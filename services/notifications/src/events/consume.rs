@@ -1,0 +1,53 @@
+//! Event -> use case.
+
+use crate::app::{AppError, Notifications};
+use futures_util::future::BoxFuture;
+use ordo_bus::{Envelope, Handler, HandlerError, Subscription};
+use ordo_contracts::Event;
+use ordo_contracts::orders::{OrderCancelled, OrderPlaced};
+use ordo_contracts::payments::PaymentFailed;
+use ordo_db::{Db, Tx};
+use std::sync::Arc;
+
+pub struct OrderNews(pub Arc<Notifications>);
+
+impl Handler for OrderNews {
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        event: &'a Envelope,
+    ) -> BoxFuture<'a, Result<(), HandlerError>> {
+        Box::pin(async move {
+            let result = match event.event_type.as_str() {
+                OrderPlaced::TYPE => self.0.order_placed(tx, &event.decode()?, event.id).await,
+                PaymentFailed::TYPE => self.0.payment_failed(tx, &event.decode()?, event.id).await,
+                OrderCancelled::TYPE => {
+                    self.0.order_cancelled(tx, &event.decode()?, event.id).await
+                }
+                other => {
+                    return Err(HandlerError::reject(format!(
+                        "unexpected event type {other}"
+                    )));
+                }
+            };
+            match result {
+                Ok(()) => Ok(()),
+                // Another service's event may overtake the order's own: wait for it.
+                Err(error @ AppError::UnknownOrder(_)) => Err(HandlerError::retry(error)),
+                Err(AppError::Unexpected(error)) => Err(HandlerError::retry(format!("{error:#}"))),
+                Err(other) => Err(HandlerError::reject(other)),
+            }
+        })
+    }
+}
+
+/// The notifications service's consumers.
+#[must_use]
+pub fn subscriptions(notifications: Arc<Notifications>, db: Db) -> Vec<Subscription> {
+    vec![Subscription::new(
+        "notifications-orders",
+        db,
+        &[OrderPlaced::TYPE, PaymentFailed::TYPE, OrderCancelled::TYPE],
+        OrderNews(notifications),
+    )]
+}

@@ -1,0 +1,3 @@
+//! Publishes nothing; consumes `order.placed`, `payment.failed` and `order.cancelled`.
+
+pub mod consume;

@@ -1,0 +1,27 @@
+//! Notifications: every user's inbox of what happens to their orders — for now order
+//! placed (customer and the merchant's staff), payment failed, order cancelled — read over
+//! `GET /notifications` and live over server-sent events. Email and SMS delivery come
+//! with the delivery steps.
+//!
+//! Publishes nothing; consumes `order.placed`, `payment.failed`, `order.cancelled`.
+
+pub mod api;
+pub mod app;
+pub mod domain;
+pub mod events;
+pub mod store;
+
+pub use api::router;
+pub use app::{AppError, Notifications};
+pub use events::consume::subscriptions;
+
+/// The service's name: its database, schema and log target.
+pub const NAME: &str = "notifications";
+
+/// Notifications' migrations, per dialect.
+#[must_use]
+pub fn migrations() -> &'static [ordo_db::Migration] {
+    const MIGRATIONS: &[ordo_db::Migration] =
+        &[ordo_db::migration!(1, "0001_create_notifications")];
+    MIGRATIONS
+}

@@ -1,0 +1,168 @@
+//! The inbox and the order parties, the same SQL on SQLite and PostgreSQL.
+
+use crate::domain::Message;
+use ordo_db::row::{self, millis};
+use sqlx::any::AnyRow;
+use sqlx::{Any, AnyConnection, Executor, Row};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub order_id: Option<Uuid>,
+    pub read_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+}
+
+const COLUMNS: &str = "id, user_id, kind, title, body, order_id, read_at, created_at";
+
+fn notification(row: &AnyRow) -> Result<Notification, sqlx::Error> {
+    Ok(Notification {
+        id: row::uuid(row, "id")?,
+        user_id: row::uuid(row, "user_id")?,
+        kind: row.try_get("kind")?,
+        title: row.try_get("title")?,
+        body: row.try_get("body")?,
+        order_id: row::opt_uuid(row, "order_id")?,
+        read_at: row::opt_instant(row, "read_at")?,
+        created_at: row::instant(row, "created_at")?,
+    })
+}
+
+/// Files `message` for `user`, once per causing event.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    user: Uuid,
+    message: &Message,
+    order_id: Uuid,
+    event_id: Uuid,
+    at: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO notifications (id, user_id, kind, title, body, order_id, event_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (user_id, event_id) DO NOTHING",
+    )
+    .bind(ordo_kernel::new_id().to_string())
+    .bind(user.to_string())
+    .bind(message.kind)
+    .bind(&message.title)
+    .bind(&message.body)
+    .bind(order_id.to_string())
+    .bind(event_id.to_string())
+    .bind(millis(at))
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// The user's notifications, newest first, after the cursor `before`.
+pub async fn page<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    user: Uuid,
+    unread_only: bool,
+    before: Option<Uuid>,
+    fetch: i64,
+) -> Result<Vec<Notification>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM notifications WHERE user_id = $1 AND ($2 = 0 OR read_at IS NULL)
+         AND ($3 IS NULL OR id < $3) ORDER BY id DESC LIMIT $4"
+    ))
+    .bind(user.to_string())
+    .bind(i64::from(unread_only))
+    .bind(before.map(|id| id.to_string()))
+    .bind(fetch)
+    .fetch_all(executor)
+    .await?
+    .iter()
+    .map(notification)
+    .collect()
+}
+
+/// The user's notifications newer than `after`, oldest first: what a live stream sends next.
+pub async fn newer<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    user: Uuid,
+    after: Option<Uuid>,
+) -> Result<Vec<Notification>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM notifications WHERE user_id = $1 AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT 100"
+    ))
+    .bind(user.to_string())
+    .bind(after.map(|id| id.to_string()))
+    .fetch_all(executor)
+    .await?
+    .iter()
+    .map(notification)
+    .collect()
+}
+
+/// Marks it read; false when it is not the user's.
+pub async fn mark_read(
+    conn: &mut AnyConnection,
+    user: Uuid,
+    id: Uuid,
+    at: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE notifications SET read_at = COALESCE(read_at, $3) WHERE id = $1 AND user_id = $2",
+    )
+    .bind(id.to_string())
+    .bind(user.to_string())
+    .bind(millis(at))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Who an order concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parties {
+    pub customer_id: Uuid,
+    pub merchant_id: Uuid,
+    pub staff: Vec<Uuid>,
+}
+
+pub async fn remember_parties(
+    conn: &mut AnyConnection,
+    order_id: Uuid,
+    parties: &Parties,
+) -> Result<(), sqlx::Error> {
+    let staff =
+        serde_json::to_string(&parties.staff).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query(
+        "INSERT INTO order_parties (order_id, customer_id, merchant_id, staff) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (order_id) DO NOTHING",
+    )
+    .bind(order_id.to_string())
+    .bind(parties.customer_id.to_string())
+    .bind(parties.merchant_id.to_string())
+    .bind(staff)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+pub async fn parties(
+    conn: &mut AnyConnection,
+    order_id: Uuid,
+) -> Result<Option<Parties>, sqlx::Error> {
+    sqlx::query("SELECT customer_id, merchant_id, staff FROM order_parties WHERE order_id = $1")
+        .bind(order_id.to_string())
+        .fetch_optional(conn)
+        .await?
+        .map(|row| {
+            let staff: String = row.try_get("staff")?;
+            Ok(Parties {
+                customer_id: row::uuid(&row, "customer_id")?,
+                merchant_id: row::uuid(&row, "merchant_id")?,
+                staff: serde_json::from_str(&staff)
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            })
+        })
+        .transpose()
+}
