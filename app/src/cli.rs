@@ -34,7 +34,13 @@ enum Command {
         /// Address of the gateway [default: 127.0.0.1:8080]
         #[arg(long)]
         listen: Option<SocketAddr>,
+        /// Load the demo city first (once per data dir) and print its accounts.
+        #[arg(long)]
+        demo: bool,
     },
+    /// Load the demo city (merchants, menus, stock, a customer, staff, couriers, an
+    /// administrator) and print its accounts, then exit.
+    Demo,
     /// Apply every service's database migrations, then exit.
     Migrate,
     /// Administrators.
@@ -134,7 +140,7 @@ enum ConfigCommand {
 /// Whatever stopped the command; printed by `main`.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let listen = match &cli.command {
-        Command::Serve { listen } => *listen,
+        Command::Serve { listen, .. } => *listen,
         _ => None,
     };
     let overrides = Overrides {
@@ -146,7 +152,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     crate::logging::init(&config);
 
     match cli.command {
-        Command::Serve { .. } => serve(config).await,
+        Command::Serve { demo, .. } => serve(config, demo).await,
+        Command::Demo => {
+            let platform = Platform::open(config).await?;
+            load_demo(&platform).await
+        }
         Command::Migrate => {
             let databases = platform::open_databases(&config).await?;
             for name in databases.keys() {
@@ -276,12 +286,26 @@ fn read_password() -> anyhow::Result<String> {
     Ok(password)
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn load_demo(platform: &Platform) -> anyhow::Result<()> {
+    let address = format!("http://{}", platform.config.listen);
+    match crate::demo::load(platform).await? {
+        Some(accounts) => println!("{}", crate::demo::table(&accounts, &address)),
+        None => {
+            println!("The demo city is already loaded; its passwords were printed when it was.")
+        }
+    }
+    Ok(())
+}
+
+async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let started = std::time::Instant::now();
     let platform = Platform::open(config).await?;
+    if demo {
+        load_demo(&platform).await?;
+    }
     let address = listener.local_addr()?;
     tracing::info!(
         %address,

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod dead_letters;
+pub mod demo;
 pub mod gateway;
 pub mod logging;
 pub mod ops;

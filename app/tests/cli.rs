@@ -89,8 +89,18 @@ fn configuration_errors_name_the_key_and_secrets_stay_hidden() {
     assert!(text(&good).contains("configuration is valid"));
 }
 
+/// A running `ordo serve`, killed if a test fails before stopping it.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Starts `ordo serve` on a free port and returns it with its base URL.
-fn serve(backend: &Backend, data_dir: &std::path::Path) -> (Child, String) {
+fn serve(backend: &Backend, data_dir: &std::path::Path) -> (Server, String) {
     let mut child = ordo(backend, data_dir)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .stderr(Stdio::piped())
@@ -109,16 +119,16 @@ fn serve(backend: &Backend, data_dir: &std::path::Path) -> (Child, String) {
     };
     // Keep draining the log so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    (child, url)
+    (Server(child), url)
 }
 
-fn terminate(child: &mut Child) {
+fn terminate(server: &mut Server) {
     let status = Command::new("kill")
-        .arg(child.id().to_string())
+        .arg(server.0.id().to_string())
         .status()
         .unwrap();
     assert!(status.success());
-    let exit = child.wait().unwrap();
+    let exit = server.0.wait().unwrap();
     assert!(exit.success(), "a SIGTERM shutdown is clean: {exit:?}");
 }
 
@@ -265,3 +275,88 @@ fn the_bus_benchmark_prints_a_table_and_writes_json() {
     assert!(row["raw_per_sec"].as_f64().unwrap() > 0.0);
     assert!(row["latency_p99_ms"].as_f64().unwrap() >= row["latency_p50_ms"].as_f64().unwrap());
 }
+
+/// The demo city: loaded once, and a newcomer orders with it straight away.
+async fn a_newcomer_orders_in_the_demo_city(backend: Backend) {
+    let dir = ordo_testkit::temp_dir();
+    let first = ordo(&backend, dir.path()).arg("demo").output().unwrap();
+    assert!(first.status.success(), "{}", text(&first));
+    let printed = text(&first);
+    let password = printed
+        .lines()
+        .find(|line| line.contains("ada@demo.ordo.dev"))
+        .and_then(|line| line.split_whitespace().nth(2))
+        .expect("ada's password is printed")
+        .to_owned();
+    let again = ordo(&backend, dir.path()).arg("demo").output().unwrap();
+    assert!(again.status.success());
+    assert!(text(&again).contains("already loaded"), "{}", text(&again));
+
+    let (mut server, url) = serve(&backend, dir.path());
+    let client = reqwest::Client::new();
+    let api = |path: &str| format!("{url}/api/v1{path}");
+    let login: serde_json::Value = client
+        .post(api("/auth/login"))
+        .json(&serde_json::json!({"email": "ada@demo.ordo.dev", "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["access_token"]
+        .as_str()
+        .expect("ada logs in")
+        .to_owned();
+    let get = |path: String| {
+        let request = client.get(api(&path)).bearer_auth(&token);
+        async move {
+            request
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let card = get("/me/payment-methods".into()).await[0]["id"].clone();
+    let address = get("/me/addresses".into()).await["items"][0]["id"].clone();
+    let near = get("/merchants?near=52.5389,13.41&radius_km=5".into()).await;
+    assert_eq!(
+        near["items"][0]["name"], "Trattoria Luigi",
+        "the nearest first"
+    );
+    let merchant = near["items"][0]["id"].as_str().unwrap().to_owned();
+    let menu = get(format!("/merchants/{merchant}/products")).await;
+    let product = menu["items"][0]["id"].clone();
+    let order: serde_json::Value = client
+        .post(api("/orders"))
+        .bearer_auth(&token)
+        .header("idempotency-key", "first-order")
+        .json(&serde_json::json!({
+            "items": [{"product_id": product, "quantity": 2}],
+            "fulfilment": "delivery", "address_id": address, "payment_method_id": card
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = order["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("the order is placed: {order}"))
+        .to_owned();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while get(format!("/orders/{id}/status")).await["status"] != "paid" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the demo order is never paid"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    terminate(&mut server);
+}
+
+backend_test!(demo_city, a_newcomer_orders_in_the_demo_city);

@@ -1,0 +1,269 @@
+//! The demo city: a few merchants in Berlin with menus and stock, a customer with a saved
+//! address and card, merchant staff, couriers and an administrator — so that someone new
+//! places an order within a minute. Loaded through the services' own use cases, once per
+//! data dir; the passwords are made up at load time and printed once.
+
+use crate::platform::Platform;
+use anyhow::Context;
+use ordo_http::Caller;
+use ordo_identity::domain::{NewAddress, Registration};
+use ordo_kernel::{Money, Role};
+use ordo_payments::domain::CardDetails;
+use uuid::Uuid;
+
+const ADMIN_EMAIL: &str = "admin@demo.ordo.dev";
+
+/// An account made for the demo.
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    pub role: Role,
+    pub email: String,
+    pub password: String,
+    pub note: String,
+}
+
+struct Menu {
+    merchant: &'static str,
+    kind: &'static str,
+    address: &'static str,
+    lat: f64,
+    lon: f64,
+    staff_email: &'static str,
+    staff_name: &'static str,
+    products: &'static [(&'static str, &'static str, i64, i64)],
+}
+
+/// (name, category, price in cents, stock)
+const MENUS: [Menu; 3] = [
+    Menu {
+        merchant: "Trattoria Luigi",
+        kind: "restaurant",
+        address: "Kastanienallee 70, 10435 Berlin",
+        lat: 52.5386,
+        lon: 13.4124,
+        staff_email: "luigi@demo.ordo.dev",
+        staff_name: "Luigi Rossi",
+        products: &[
+            ("Pizza Margherita", "Pizza", 950, 40),
+            ("Pizza Diavola", "Pizza", 1150, 30),
+            ("Lasagne al forno", "Pasta", 1250, 20),
+            ("Tiramisù", "Dolci", 650, 25),
+            ("Limonata", "Drinks", 350, 60),
+        ],
+    },
+    Menu {
+        merchant: "Mei's Noodle Bar",
+        kind: "restaurant",
+        address: "Rosenthaler Straße 40, 10178 Berlin",
+        lat: 52.5246,
+        lon: 13.4020,
+        staff_email: "mei@demo.ordo.dev",
+        staff_name: "Mei Chen",
+        products: &[
+            ("Dan Dan Noodles", "Noodles", 1090, 35),
+            ("Wonton Soup", "Soups", 850, 25),
+            ("Mapo Tofu", "Mains", 1190, 20),
+            ("Jasmine Tea", "Drinks", 290, 80),
+        ],
+    },
+    Menu {
+        merchant: "Kiez Kiosk",
+        kind: "shop",
+        address: "Oranienstraße 180, 10999 Berlin",
+        lat: 52.4996,
+        lon: 13.4180,
+        staff_email: "kiosk@demo.ordo.dev",
+        staff_name: "Aylin Demir",
+        products: &[
+            ("Oat Milk 1 l", "Dairy & alternatives", 229, 50),
+            ("Sourdough Bread", "Bakery", 450, 15),
+            ("Club-Mate 0.5 l", "Drinks", 190, 100),
+            ("Dark Chocolate", "Sweets", 299, 40),
+        ],
+    },
+];
+
+fn password() -> String {
+    format!("demo-{}", &Uuid::new_v4().simple().to_string()[..12])
+}
+
+fn caller(id: Uuid, role: Role) -> Caller {
+    Caller { user_id: id, role }
+}
+
+async fn register(
+    platform: &Platform,
+    email: &str,
+    name: &str,
+    role: Role,
+    accounts: &mut Vec<DemoAccount>,
+    note: &str,
+) -> anyhow::Result<Uuid> {
+    let password = password();
+    let registration = Registration::parse(email, &password, name, Some(role))
+        .map_err(|v| anyhow::anyhow!("demo account {email}: {v}"))?;
+    let user = platform.identity.register(registration).await?;
+    accounts.push(DemoAccount {
+        role,
+        email: email.to_owned(),
+        password,
+        note: note.to_owned(),
+    });
+    Ok(user.id)
+}
+
+/// Loads the demo city. `None` when it was loaded before (into this data dir or database).
+///
+/// # Errors
+/// A use case failing.
+pub async fn load(platform: &Platform) -> anyhow::Result<Option<Vec<DemoAccount>>> {
+    let admin_password = password();
+    match platform
+        .identity
+        .create_admin(ADMIN_EMAIL, &admin_password)
+        .await
+    {
+        Ok(_) => {}
+        Err(ordo_identity::AppError::EmailTaken) => return Ok(None),
+        Err(other) => return Err(other).context("creating the demo administrator"),
+    }
+    let mut accounts = vec![DemoAccount {
+        role: Role::Admin,
+        email: ADMIN_EMAIL.into(),
+        password: admin_password,
+        note: "dead letters, users".into(),
+    }];
+
+    for menu in &MENUS {
+        let owner = register(
+            platform,
+            menu.staff_email,
+            menu.staff_name,
+            Role::Merchant,
+            &mut accounts,
+            menu.merchant,
+        )
+        .await?;
+        let owner = caller(owner, Role::Merchant);
+        let merchant = platform
+            .catalog
+            .create_merchant(
+                &owner,
+                ordo_catalog::domain::NewMerchant {
+                    name: menu.merchant.into(),
+                    kind: menu.kind.into(),
+                    address: menu.address.into(),
+                    lat: menu.lat,
+                    lon: menu.lon,
+                    opening_hours: Vec::new(),
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("demo merchant {}: {e}", menu.merchant))?;
+        for (name, category, cents, stock) in menu.products {
+            let product = platform
+                .catalog
+                .create_product(
+                    &owner,
+                    merchant.id,
+                    ordo_catalog::domain::NewProduct {
+                        name: (*name).into(),
+                        description: String::new(),
+                        category: (*category).into(),
+                        price: Money {
+                            amount: *cents,
+                            currency: "EUR".into(),
+                        },
+                        sku: None,
+                        tags: Vec::new(),
+                        active: true,
+                    },
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("demo product {name}: {e}"))?;
+            platform
+                .inventory
+                .set_stock(&owner, product.id, *stock)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo stock of {name}: {e}"))?;
+        }
+    }
+
+    let customer = register(
+        platform,
+        "ada@demo.ordo.dev",
+        "Ada Lovelace",
+        Role::Customer,
+        &mut accounts,
+        "has an address and a card (4242…)",
+    )
+    .await?;
+    platform
+        .identity
+        .add_address(
+            customer,
+            NewAddress {
+                label: Some("Home".into()),
+                line1: "Kastanienallee 12".into(),
+                line2: None,
+                city: "Berlin".into(),
+                postal_code: "10435".into(),
+                country: "DE".into(),
+                lat: 52.5389,
+                lon: 13.4100,
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo address: {e}"))?;
+    platform
+        .payments
+        .add_method(
+            &caller(customer, Role::Customer),
+            CardDetails {
+                number: "4242424242424242".into(),
+                exp_month: 12,
+                exp_year: 2030,
+                cvc: "123".into(),
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo card: {e}"))?;
+    for (email, name) in [
+        ("carla@demo.ordo.dev", "Carla Courier"),
+        ("ben@demo.ordo.dev", "Ben Bike"),
+    ] {
+        register(
+            platform,
+            email,
+            name,
+            Role::Courier,
+            &mut accounts,
+            "courier",
+        )
+        .await?;
+    }
+    Ok(Some(accounts))
+}
+
+/// The accounts as a table, for the terminal.
+#[must_use]
+pub fn table(accounts: &[DemoAccount], address: &str) -> String {
+    let mut out = format!(
+        "\nDemo city loaded. Passwords are shown this once.\n\n{:<9} {:<24} {:<20} {}\n",
+        "role", "email", "password", ""
+    );
+    for account in accounts {
+        out.push_str(&format!(
+            "{:<9} {:<24} {:<20} {}\n",
+            account.role.as_str(),
+            account.email,
+            account.password,
+            account.note
+        ));
+    }
+    out.push_str(&format!(
+        "\nTry: log in as ada@demo.ordo.dev at {address}/api/v1/auth/login, list merchants near her\n\
+         with GET /api/v1/merchants?near=52.5389,13.41, and POST /api/v1/orders.\n"
+    ));
+    out
+}
