@@ -106,7 +106,9 @@ enum BusCommand {
 #[derive(Debug, Subcommand)]
 enum BenchCommand {
     /// Outbox -> relay -> consumer throughput and latency, embedded and on NATS.
-    Bus(crate::bench::BusBench),
+    Bus(crate::bench::bus::BusBench),
+    /// Checkout throughput and latency with concurrent clients over HTTP.
+    Orders(crate::bench::orders::OrdersBench),
 }
 
 #[derive(Debug, Subcommand)]
@@ -216,7 +218,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench {
             command: BenchCommand::Bus(args),
-        } => crate::bench::run(args).await,
+        } => crate::bench::bus::run(args).await,
+        Command::Bench {
+            command: BenchCommand::Orders(args),
+        } => crate::bench::orders::run(args).await,
         Command::Config {
             command: ConfigCommand::Check,
         } => {

@@ -4,6 +4,8 @@
 //! same batching, and plain JetStream publish-with-ack. Prints a table and writes JSON.
 //! A benchmark, not a test: figures vary with the machine and its load.
 
+use super::Report;
+
 use anyhow::Context;
 use futures_util::future::BoxFuture;
 use hdrhistogram::Histogram;
@@ -112,13 +114,6 @@ struct Row {
     raw_parallel_per_sec: Option<f64>,
 }
 
-#[derive(Debug, Serialize)]
-struct Report {
-    machine: String,
-    cores: usize,
-    rows: Vec<Row>,
-}
-
 /// Runs the benchmark.
 ///
 /// # Errors
@@ -135,34 +130,12 @@ pub async fn run(args: BusBench) -> anyhow::Result<()> {
     if matches!(args.backend, Backend::Nats | Backend::All) {
         rows.push(nats(&args).await.context("the NATS run")?);
     }
-    let report = Report {
-        machine: machine(),
-        cores: std::thread::available_parallelism().map_or(1, usize::from),
-        rows,
-    };
+    let report = Report::new(rows);
     print_table(&report);
-    if let Some(dir) = args.json.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    std::fs::write(&args.json, serde_json::to_vec_pretty(&report)?)
-        .with_context(|| format!("writing {}", args.json.display()))?;
-    println!("\nwritten to {}", args.json.display());
-    Ok(())
+    report.write(&args.json)
 }
 
-fn machine() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|line| line.starts_with("model name"))
-                .and_then(|line| line.split(':').nth(1))
-                .map(|name| name.trim().to_owned())
-        })
-        .unwrap_or_else(|| std::env::consts::ARCH.to_owned())
-}
-
-fn print_table(report: &Report) {
+fn print_table(report: &Report<Row>) {
     println!(
         "bus benchmark on {} ({} cores)\n",
         report.machine, report.cores
