@@ -46,6 +46,7 @@ pub fn routes(platform: &Platform) -> (Router, utoipa::openapi::OpenApi) {
     let api = OpenApiRouter::new()
         .merge(ordo_identity::router(platform.identity.clone()))
         .merge(ordo_catalog::router(platform.catalog.clone()))
+        .merge(ordo_cart::router(platform.cart.clone()))
         .merge(ordo_inventory::router(platform.inventory.clone()))
         .merge(ordo_orders::router(platform.orders.clone()))
         .merge(ordo_payments::router(platform.payments.clone()))

@@ -6,6 +6,7 @@ use crate::gateway;
 use crate::registry::SERVICES;
 use anyhow::Context;
 use ordo_bus::{Bus, DeadLetters};
+use ordo_cart::Cart;
 use ordo_catalog::Catalog;
 use ordo_db::Db;
 use ordo_http::Verifier;
@@ -51,6 +52,7 @@ pub struct Platform {
     pub databases: Databases,
     pub identity: Arc<Identity>,
     pub catalog: Arc<Catalog>,
+    pub cart: Arc<Cart>,
     pub inventory: Arc<Inventory>,
     pub orders: Arc<Orders>,
     pub payments: Arc<Payments>,
@@ -91,9 +93,15 @@ impl Platform {
         for subscription in ordo_inventory::subscriptions(inventory.clone(), inventory_db) {
             bus.subscribe(subscription)?;
         }
+        let cart_db = databases[ordo_cart::NAME].clone();
+        let cart = Arc::new(Cart::new(cart_db.clone(), catalog.clone()));
+        for subscription in ordo_cart::subscriptions(cart.clone(), cart_db) {
+            bus.subscribe(subscription)?;
+        }
         let orders_db = databases[ordo_orders::NAME].clone();
         let orders_outbox = bus.outbox(ordo_orders::NAME, orders_db.clone());
         let clients = Clients {
+            cart: cart.clone(),
             catalog: catalog.clone(),
             inventory: inventory.clone(),
             identity: identity.clone(),
@@ -131,6 +139,7 @@ impl Platform {
         let dead_letters = DeadLetters::new(databases.values().cloned().collect());
         Ok(Platform {
             catalog,
+            cart,
             inventory,
             orders,
             payments,

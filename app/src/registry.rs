@@ -33,4 +33,8 @@ pub const SERVICES: &[ServiceSpec] = &[
         name: ordo_notifications::NAME,
         migrations: ordo_notifications::migrations,
     },
+    ServiceSpec {
+        name: ordo_cart::NAME,
+        migrations: ordo_cart::migrations,
+    },
 ];

@@ -6,6 +6,7 @@
 //! keeps the version; anything else is a new type or a new version that consumers handle
 //! side by side. Consumers ignore fields they do not know.
 
+pub mod cart;
 pub mod catalog;
 pub mod identity;
 pub mod inventory;

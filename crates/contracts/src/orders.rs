@@ -49,6 +49,9 @@ pub struct OrderPlaced {
     pub lines: Vec<OrderLine>,
     pub total: Money,
     pub payment_method_id: Option<Uuid>,
+    /// The order was made from the customer's cart, which is then emptied.
+    #[serde(default)]
+    pub from_cart: bool,
 }
 
 impl Event for OrderPlaced {

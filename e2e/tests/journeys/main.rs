@@ -1,6 +1,7 @@
 //! Whole-platform journeys, each run on SQLite and on PostgreSQL (when
 //! `TEST_POSTGRES_URL` is set).
 
+mod cart;
 mod catalog;
 mod dead_letters;
 mod gateway;

@@ -1,4 +1,4 @@
-use crate::app::{AddressChoice, Orders, PlaceOrder, Placed};
+use crate::app::{AddressChoice, ItemsSource, Orders, PlaceOrder, Placed};
 use crate::domain::{DeliveryAddress, HistoryEntry, Item, Order};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -39,7 +39,10 @@ pub struct AddressBody {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlaceOrderRequest {
-    items: Vec<ItemRequest>,
+    /// The items to order…
+    items: Option<Vec<ItemRequest>>,
+    /// …or `true` to order the cart's contents (which is then emptied).
+    from_cart: Option<bool>,
     /// `delivery`, `shipping` or `pickup`.
     fulfilment: String,
     /// One of the customer's saved addresses…
@@ -247,18 +250,35 @@ pub async fn place(
         }),
         (None, None) => AddressChoice::None,
     };
+    let items = match (body.items, body.from_cart.unwrap_or(false)) {
+        (Some(items), false) => ItemsSource::Given(
+            items
+                .iter()
+                .map(|i| Item {
+                    product_id: i.product_id,
+                    quantity: i.quantity,
+                })
+                .collect(),
+        ),
+        (None, true) => ItemsSource::Cart,
+        (Some(_), true) => {
+            return Err(Problem::validation(vec![FieldError::new(
+                "items",
+                "give items or from_cart, not both",
+            )]));
+        }
+        (None, false) => {
+            return Err(Problem::validation(vec![FieldError::new(
+                "items",
+                "give items, or from_cart: true",
+            )]));
+        }
+    };
     let request = PlaceOrder {
         customer_id: caller.user_id,
         idempotency_key: key,
         request_hash,
-        items: body
-            .items
-            .iter()
-            .map(|i| Item {
-                product_id: i.product_id,
-                quantity: i.quantity,
-            })
-            .collect(),
+        items,
         fulfilment: body.fulfilment,
         address,
         payment_method_id: body.payment_method_id,

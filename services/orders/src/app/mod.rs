@@ -6,11 +6,12 @@ mod place_order;
 mod queries;
 mod transitions;
 
-pub use place_order::{AddressChoice, PlaceOrder, Placed};
+pub use place_order::{AddressChoice, ItemsSource, PlaceOrder, Placed};
 pub(crate) use transitions::Move;
 
 use ordo_bus::{BusError, Outbox};
 use ordo_contracts::ClientError;
+use ordo_contracts::cart::CartClient;
 use ordo_contracts::catalog::CatalogClient;
 use ordo_contracts::identity::IdentityClient;
 use ordo_contracts::inventory::InventoryClient;
@@ -22,6 +23,7 @@ use uuid::Uuid;
 /// The services checkout talks to.
 #[derive(Clone)]
 pub struct Clients {
+    pub cart: Arc<dyn CartClient>,
     pub catalog: Arc<dyn CatalogClient>,
     pub inventory: Arc<dyn InventoryClient>,
     pub identity: Arc<dyn IdentityClient>,

@@ -26,6 +26,14 @@ pub enum AddressChoice {
     Given(DeliveryAddress),
 }
 
+/// Where the order's items come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemsSource {
+    Given(Vec<Item>),
+    /// The customer's cart, which is emptied once the order is placed.
+    Cart,
+}
+
 /// A checkout as the API received it.
 #[derive(Debug, Clone)]
 pub struct PlaceOrder {
@@ -33,7 +41,7 @@ pub struct PlaceOrder {
     pub idempotency_key: String,
     /// A hash of the canonical request: the same key with another body is refused.
     pub request_hash: String,
-    pub items: Vec<Item>,
+    pub items: ItemsSource,
     pub fulfilment: String,
     pub address: AddressChoice,
     pub payment_method_id: Option<Uuid>,
@@ -65,8 +73,27 @@ impl Orders {
         request: PlaceOrder,
         render: impl Fn(&Order) -> String,
     ) -> Result<Placed, AppError> {
+        let (items, from_cart) = match &request.items {
+            ItemsSource::Given(items) => (items.clone(), false),
+            ItemsSource::Cart => {
+                let lines = self.clients.cart.lines(request.customer_id).await?;
+                if lines.is_empty() {
+                    let mut v = Violations::new();
+                    v.add("from_cart", "the cart is empty");
+                    return Err(AppError::Invalid(v));
+                }
+                let items = lines
+                    .into_iter()
+                    .map(|l| Item {
+                        product_id: l.product_id,
+                        quantity: l.quantity,
+                    })
+                    .collect();
+                (items, true)
+            }
+        };
         let checkout = Checkout::validate(
-            request.items.clone(),
+            items,
             &request.fulfilment,
             request.payment_method_id,
             request.tip,
@@ -93,7 +120,7 @@ impl Orders {
             Claim::Done { status, body } => return Ok(Placed::Replayed { status, body }),
         }
         let placed = self
-            .place_claimed(&request, checkout, address, render)
+            .place_claimed(&request, checkout, address, from_cart, render)
             .await;
         if placed.is_err() {
             // Nothing was written: the same request may be sent again.
@@ -159,6 +186,7 @@ impl Orders {
         request: &PlaceOrder,
         checkout: Checkout,
         address: Option<DeliveryAddress>,
+        from_cart: bool,
         render: impl Fn(&Order) -> String,
     ) -> Result<Placed, AppError> {
         let ids: Vec<Uuid> = checkout.items.iter().map(|i| i.product_id).collect();
@@ -227,7 +255,7 @@ impl Orders {
             },
         )
         .await?;
-        events::order_placed(&self.outbox, &mut tx, &order, &request.meta).await?;
+        events::order_placed(&self.outbox, &mut tx, &order, from_cart, &request.meta).await?;
         idempotency::complete(
             &mut tx,
             request.customer_id,

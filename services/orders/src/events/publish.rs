@@ -11,6 +11,7 @@ pub(crate) async fn order_placed(
     outbox: &Outbox,
     tx: &mut Tx,
     order: &Order,
+    from_cart: bool,
     meta: &EventMeta,
 ) -> Result<(), BusError> {
     let money = |amount| Money {
@@ -34,6 +35,7 @@ pub(crate) async fn order_placed(
             .collect(),
         total: money(order.total),
         payment_method_id: order.payment_method_id,
+        from_cart,
     };
     outbox
         .append(tx, &order.id.to_string(), &event, meta)

@@ -1,0 +1,141 @@
+//! The cart: priced from the catalogue when read, ordered with `from_cart`, emptied after.
+
+use ordo_e2e::fixtures::{GOOD_CARD, card, order_request, shop};
+use ordo_e2e::{TestApp, eventually, json_of, problem};
+use ordo_testkit::{Backend, backend_test};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+async fn a_cart_is_priced_now_and_ordered_whole(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let shop = shop(&app, 10).await;
+    let customer = app.signup("customer").await;
+    let (pizza, soup) = (shop.pizza.0.clone(), shop.soup.0.clone());
+    let add = |product: &str, quantity: i64| {
+        app.as_user(&customer, Method::POST, "/cart/items")
+            .json(&json!({"product_id": product, "quantity": quantity}))
+    };
+    assert_eq!(
+        add(&pizza, 2).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    add(&soup, 1).send().await.unwrap();
+    let cart = json_of(add(&pizza, 1)).await;
+    assert_eq!(cart["items"][0]["quantity"], 3, "adding adds up");
+    assert_eq!(cart["items"][0]["line_total"]["amount"], 2850);
+    assert_eq!(
+        cart["subtotals"],
+        json!([{"amount": 3450, "currency": "EUR"}])
+    );
+    assert_eq!(cart["merchants"], json!([shop.merchant_id]));
+
+    // The price is the catalogue's at the time the cart is read.
+    let reprice = app
+        .as_user(&shop.owner, Method::PATCH, &format!("/products/{pizza}"))
+        .json(&json!({"price": {"amount": 1000, "currency": "EUR"}}));
+    assert_eq!(reprice.send().await.unwrap().status(), StatusCode::OK);
+    let cart = json_of(app.as_user(&customer, Method::GET, "/cart")).await;
+    assert_eq!(cart["items"][0]["unit_price"]["amount"], 1000);
+
+    // Changing, removing, and what is refused.
+    let set = app
+        .as_user(&customer, Method::PATCH, &format!("/cart/items/{soup}"))
+        .json(&json!({"quantity": 2}));
+    assert_eq!(json_of(set).await["items"][1]["quantity"], 2);
+    for (request, status) in [
+        (add(&pizza, 0), StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            add(&uuid::Uuid::now_v7().to_string(), 1),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (add(&pizza, 998), StatusCode::CONFLICT),
+        (
+            app.as_user(
+                &customer,
+                Method::PATCH,
+                &format!("/cart/items/{}", uuid::Uuid::now_v7()),
+            )
+            .json(&json!({"quantity": 1})),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            app.as_user(&shop.owner, Method::GET, "/cart"),
+            StatusCode::FORBIDDEN,
+        ),
+    ] {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), status);
+        problem(response).await;
+    }
+
+    // Several merchants cannot be one order.
+    let elsewhere = self::shop(&app, 5).await;
+    add(&elsewhere.pizza.0, 1).send().await.unwrap();
+    let method = card(&app, &customer, GOOD_CARD).await;
+    let from_cart = json!({"from_cart": true, "fulfilment": "pickup", "payment_method_id": method});
+    let mixed = order_request(&app, &customer, "c1", &from_cart)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mixed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let detail = problem(mixed).await["errors"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(detail.contains(&elsewhere.merchant_id), "{detail}");
+    let removed = app.as_user(
+        &customer,
+        Method::DELETE,
+        &format!("/cart/items/{}", elsewhere.pizza.0),
+    );
+    assert_eq!(
+        removed.send().await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+
+    // Ordered from the cart: its lines, then the cart is empty.
+    let order = json_of(order_request(&app, &customer, "c2", &from_cart)).await;
+    assert_eq!(order["status"], "pending_payment");
+    assert_eq!(order["total"]["amount"], 3 * 1000 + 2 * 600);
+    eventually("the cart is emptied", || async {
+        json_of(app.as_user(&customer, Method::GET, "/cart")).await["items"] == json!([])
+    })
+    .await;
+    let empty = order_request(&app, &customer, "c3", &from_cart)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem(empty).await["errors"][0]["field"], "from_cart");
+    let both = json!({"from_cart": true, "items": [{"product_id": pizza, "quantity": 1}], "fulfilment": "pickup", "payment_method_id": method});
+    assert_eq!(
+        order_request(&app, &customer, "c4", &both)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // An order of other items leaves the cart alone.
+    add(&soup, 1).send().await.unwrap();
+    let direct = json!({"items": [{"product_id": pizza, "quantity": 1}], "fulfilment": "pickup", "payment_method_id": method});
+    let placed = json_of(order_request(&app, &customer, "c5", &direct)).await;
+    let id = placed["id"].as_str().unwrap().to_owned();
+    eventually("the order is paid", || async {
+        json_of(app.as_user(&customer, Method::GET, &format!("/orders/{id}/status"))).await["status"] == "paid"
+    })
+    .await;
+    assert_eq!(
+        json_of(app.as_user(&customer, Method::GET, "/cart")).await["items"][0]["quantity"],
+        1
+    );
+    let cleared = app.as_user(&customer, Method::DELETE, "/cart");
+    assert_eq!(
+        cleared.send().await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    app.stop().await;
+}
+
+backend_test!(cart_checkout, a_cart_is_priced_now_and_ordered_whole);

@@ -1,0 +1,244 @@
+//! The cart's use cases: a customer adds, changes, removes and clears lines; reading the
+//! cart prices it from the catalogue at that moment; placing an order from it empties it.
+
+use crate::domain;
+use crate::store::{self, Item};
+use ordo_contracts::ClientError;
+use ordo_contracts::ClientFuture;
+use ordo_contracts::cart::{CartClient, CartLine};
+use ordo_contracts::catalog::{CatalogClient, ProductSnapshot};
+use ordo_db::{Db, Tx};
+use ordo_http::Caller;
+use ordo_kernel::{Money, Role, Violations};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use uuid::Uuid;
+
+pub struct Cart {
+    db: Db,
+    catalog: Arc<dyn CatalogClient>,
+}
+
+impl std::fmt::Debug for Cart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cart")
+            .field("db", &self.db)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("invalid request: {0}")]
+    Invalid(Violations),
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+ordo_http::unexpected_errors!(AppError: sqlx::Error, ClientError);
+
+impl From<Violations> for AppError {
+    fn from(violations: Violations) -> Self {
+        AppError::Invalid(violations)
+    }
+}
+
+/// A cart line as the customer sees it, priced now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PricedItem {
+    pub product_id: Uuid,
+    pub quantity: i64,
+    /// `None` when the product is gone from the catalogue.
+    pub product: Option<ProductSnapshot>,
+}
+
+/// The cart, priced: one subtotal per currency, the merchants its lines come from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PricedCart {
+    pub items: Vec<PricedItem>,
+    pub subtotals: Vec<Money>,
+    pub merchants: Vec<Uuid>,
+}
+
+fn customer_only(caller: &Caller) -> Result<(), AppError> {
+    if caller.role == Role::Customer {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("only customers have carts"))
+    }
+}
+
+impl Cart {
+    #[must_use]
+    pub fn new(db: Db, catalog: Arc<dyn CatalogClient>) -> Self {
+        Cart { db, catalog }
+    }
+
+    /// # Errors
+    /// `Forbidden` for non-customers.
+    pub async fn cart(&self, caller: &Caller) -> Result<PricedCart, AppError> {
+        customer_only(caller)?;
+        let items = store::items(self.db.reader(), caller.user_id).await?;
+        let ids: Vec<Uuid> = items.iter().map(|i| i.product_id).collect();
+        let products: BTreeMap<Uuid, ProductSnapshot> = self
+            .catalog
+            .products(&ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.product_id, p))
+            .collect();
+        let mut subtotals: BTreeMap<String, i64> = BTreeMap::new();
+        let mut merchants = Vec::new();
+        let items = items
+            .into_iter()
+            .map(
+                |Item {
+                     product_id,
+                     quantity,
+                 }| {
+                    let product = products.get(&product_id).cloned();
+                    if let Some(p) = product.as_ref().filter(|p| p.active) {
+                        *subtotals.entry(p.price.currency.clone()).or_default() +=
+                            p.price.amount * quantity;
+                        if !merchants.contains(&p.merchant_id) {
+                            merchants.push(p.merchant_id);
+                        }
+                    }
+                    PricedItem {
+                        product_id,
+                        quantity,
+                        product,
+                    }
+                },
+            )
+            .collect();
+        Ok(PricedCart {
+            items,
+            subtotals: subtotals
+                .into_iter()
+                .map(|(currency, amount)| Money { amount, currency })
+                .collect(),
+            merchants,
+        })
+    }
+
+    /// Adds `quantity` of a product (to what is there already).
+    ///
+    /// # Errors
+    /// `Forbidden`, `Invalid` (quantity, unknown or unavailable product), `Conflict` (too
+    /// many lines or units).
+    pub async fn add(
+        &self,
+        caller: &Caller,
+        product_id: Uuid,
+        quantity: i64,
+    ) -> Result<(), AppError> {
+        customer_only(caller)?;
+        let quantity = domain::quantity(quantity)?;
+        let product = self.catalog.products(&[product_id]).await?.pop();
+        if !product.is_some_and(|p| p.active) {
+            let mut v = Violations::new();
+            v.add("product_id", "no such product, or it cannot be ordered now");
+            return Err(AppError::Invalid(v));
+        }
+        let mut tx = self.db.begin().await?;
+        if store::count(&mut tx, caller.user_id).await? >= domain::MAX_LINES {
+            return Err(AppError::Conflict(
+                "the cart is full; order or remove something first",
+            ));
+        }
+        if !store::add(
+            &mut tx,
+            caller.user_id,
+            product_id,
+            quantity,
+            domain::MAX_QUANTITY,
+            ordo_kernel::time::now(),
+        )
+        .await?
+        {
+            return Err(AppError::Conflict("at most 1000 units of one product"));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// # Errors
+    /// `Forbidden`, `Invalid`, `NotFound` (not in the cart).
+    pub async fn set(
+        &self,
+        caller: &Caller,
+        product_id: Uuid,
+        quantity: i64,
+    ) -> Result<(), AppError> {
+        customer_only(caller)?;
+        let quantity = domain::quantity(quantity)?;
+        let mut tx = self.db.begin().await?;
+        if !store::set(
+            &mut tx,
+            caller.user_id,
+            product_id,
+            quantity,
+            ordo_kernel::time::now(),
+        )
+        .await?
+        {
+            return Err(AppError::NotFound);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// # Errors
+    /// `Forbidden`, `NotFound` (not in the cart).
+    pub async fn remove(&self, caller: &Caller, product_id: Uuid) -> Result<(), AppError> {
+        customer_only(caller)?;
+        let mut tx = self.db.begin().await?;
+        if !store::remove(&mut tx, caller.user_id, product_id).await? {
+            return Err(AppError::NotFound);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// # Errors
+    /// `Forbidden`.
+    pub async fn clear(&self, caller: &Caller) -> Result<(), AppError> {
+        customer_only(caller)?;
+        let mut tx = self.db.begin().await?;
+        store::clear(&mut tx, caller.user_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Empties the cart an order was made from; inside the consumer's transaction.
+    pub(crate) async fn ordered(&self, tx: &mut Tx, customer: Uuid) -> Result<(), sqlx::Error> {
+        store::clear(tx, customer).await
+    }
+}
+
+impl CartClient for Cart {
+    fn lines(&self, customer_id: Uuid) -> ClientFuture<'_, Vec<CartLine>> {
+        Box::pin(async move {
+            let items = store::items(self.db.reader(), customer_id)
+                .await
+                .map_err(|e| ClientError::Unavailable {
+                    service: crate::NAME,
+                    detail: e.to_string(),
+                })?;
+            Ok(items
+                .into_iter()
+                .map(|i| CartLine {
+                    product_id: i.product_id,
+                    quantity: i.quantity,
+                })
+                .collect())
+        })
+    }
+}

@@ -1,0 +1,25 @@
+//! Cart: each customer's cart of products and quantities, priced from the catalogue when
+//! read, emptied when an order is placed from it.
+//!
+//! Publishes nothing; consumes `order.placed`. The orders service reads carts through
+//! `ordo_contracts::cart::CartClient`.
+
+pub mod api;
+pub mod app;
+pub mod domain;
+pub mod events;
+pub mod store;
+
+pub use api::router;
+pub use app::{AppError, Cart};
+pub use events::consume::subscriptions;
+
+/// The service's name: its database, schema and log target.
+pub const NAME: &str = "cart";
+
+/// The cart's migrations, per dialect.
+#[must_use]
+pub fn migrations() -> &'static [ordo_db::Migration] {
+    const MIGRATIONS: &[ordo_db::Migration] = &[ordo_db::migration!(1, "0001_create_cart")];
+    MIGRATIONS
+}

@@ -1,0 +1,97 @@
+//! The cart's SQL, the same on SQLite and PostgreSQL.
+
+use ordo_db::row::{self, millis};
+use sqlx::{Any, AnyConnection, Executor, Row};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Item {
+    pub product_id: Uuid,
+    pub quantity: i64,
+}
+
+pub async fn items<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    customer: Uuid,
+) -> Result<Vec<Item>, sqlx::Error> {
+    sqlx::query("SELECT product_id, quantity FROM cart_items WHERE customer_id = $1 ORDER BY added_at, product_id")
+        .bind(customer.to_string())
+        .fetch_all(executor)
+        .await?
+        .iter()
+        .map(|r| Ok(Item { product_id: row::uuid(r, "product_id")?, quantity: r.try_get("quantity")? }))
+        .collect()
+}
+
+pub async fn count(conn: &mut AnyConnection, customer: Uuid) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT COUNT(*) FROM cart_items WHERE customer_id = $1")
+        .bind(customer.to_string())
+        .fetch_one(conn)
+        .await?
+        .try_get(0)
+}
+
+/// Adds `quantity` to the line, creating it; false when the sum would pass `max`.
+pub async fn add(
+    conn: &mut AnyConnection,
+    customer: Uuid,
+    product: Uuid,
+    quantity: i64,
+    max: i64,
+    at: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO cart_items (customer_id, product_id, quantity, added_at, updated_at) VALUES ($1, $2, $3, $4, $4)
+         ON CONFLICT (customer_id, product_id) DO UPDATE
+           SET quantity = cart_items.quantity + excluded.quantity, updated_at = excluded.updated_at
+           WHERE cart_items.quantity + excluded.quantity <= $5",
+    )
+    .bind(customer.to_string())
+    .bind(product.to_string())
+    .bind(quantity)
+    .bind(millis(at))
+    .bind(max)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Sets the line's quantity; false when there is no such line.
+pub async fn set(
+    conn: &mut AnyConnection,
+    customer: Uuid,
+    product: Uuid,
+    quantity: i64,
+    at: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE cart_items SET quantity = $3, updated_at = $4 WHERE customer_id = $1 AND product_id = $2")
+        .bind(customer.to_string())
+        .bind(product.to_string())
+        .bind(quantity)
+        .bind(millis(at))
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn remove(
+    conn: &mut AnyConnection,
+    customer: Uuid,
+    product: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM cart_items WHERE customer_id = $1 AND product_id = $2")
+        .bind(customer.to_string())
+        .bind(product.to_string())
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn clear(conn: &mut AnyConnection, customer: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM cart_items WHERE customer_id = $1")
+        .bind(customer.to_string())
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
