@@ -58,3 +58,39 @@ impl Event for OrderPlaced {
     const TYPE: &'static str = "order.placed";
     const VERSION: u32 = 1;
 }
+
+/// The merchant accepted the order and will prepare it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderAccepted {
+    pub order_id: Uuid,
+    pub merchant_id: Uuid,
+}
+
+impl Event for OrderAccepted {
+    const TYPE: &'static str = "order.accepted";
+    const VERSION: u32 = 1;
+}
+
+/// The order is ready to be picked up (by the customer or a courier).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderReady {
+    pub order_id: Uuid,
+    pub merchant_id: Uuid,
+}
+
+impl Event for OrderReady {
+    const TYPE: &'static str = "order.ready";
+    const VERSION: u32 = 1;
+}
+
+/// The order reached its customer: the payment is captured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderCompleted {
+    pub order_id: Uuid,
+    pub merchant_id: Uuid,
+}
+
+impl Event for OrderCompleted {
+    const TYPE: &'static str = "order.completed";
+    const VERSION: u32 = 1;
+}

@@ -43,3 +43,32 @@ impl Event for PaymentVoided {
     const TYPE: &'static str = "payment.voided";
     const VERSION: u32 = 1;
 }
+
+/// The authorised amount was charged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentCaptured {
+    pub order_id: Uuid,
+    pub payment_id: Uuid,
+    pub amount: Money,
+}
+
+impl Event for PaymentCaptured {
+    const TYPE: &'static str = "payment.captured";
+    const VERSION: u32 = 1;
+}
+
+/// Money went back to the customer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentRefunded {
+    pub order_id: Uuid,
+    pub payment_id: Uuid,
+    pub refund_id: Uuid,
+    pub amount: Money,
+    /// Everything captured has now been refunded.
+    pub full: bool,
+}
+
+impl Event for PaymentRefunded {
+    const TYPE: &'static str = "payment.refunded";
+    const VERSION: u32 = 1;
+}

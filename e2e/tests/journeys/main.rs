@@ -6,6 +6,7 @@ mod catalog;
 mod dead_letters;
 mod gateway;
 mod identity;
+mod lifecycle;
 mod notifications;
 mod openapi;
 mod orders;

@@ -2,8 +2,9 @@
 //! its built-in `sandbox`, authorising each placed order once, voiding it when the order
 //! ends before capture.
 //!
-//! Publishes `payment.authorized`, `payment.failed`, `payment.voided`; consumes
-//! `order.placed`, `order.cancelled`, `order.rejected`.
+//! Publishes `payment.authorized`, `payment.failed`, `payment.voided`, `payment.captured`,
+//! `payment.refunded`; consumes `order.placed` (authorise), `order.cancelled` and
+//! `order.rejected` (void), `order.completed` (capture).
 
 pub mod api;
 pub mod app;

@@ -5,8 +5,8 @@ use crate::domain::{self, Message};
 use crate::store::{self, Notification, Parties};
 use ordo_contracts::ClientError;
 use ordo_contracts::catalog::CatalogClient;
-use ordo_contracts::orders::{OrderCancelled, OrderPlaced};
-use ordo_contracts::payments::PaymentFailed;
+use ordo_contracts::orders::{OrderCancelled, OrderPlaced, OrderRejected};
+use ordo_contracts::payments::{PaymentFailed, PaymentRefunded};
 use ordo_db::{Db, Tx};
 use ordo_http::Caller;
 use ordo_kernel::{Page, PageRequest};
@@ -167,6 +167,42 @@ impl Notifications {
             &[parties.customer_id],
             &message,
             failed.order_id,
+            event_id,
+        )
+        .await
+    }
+
+    pub(crate) async fn order_rejected(
+        &self,
+        tx: &mut Tx,
+        rejected: &OrderRejected,
+        event_id: Uuid,
+    ) -> Result<(), AppError> {
+        let parties = self.parties(tx, rejected.order_id).await?;
+        let message = domain::order_rejected(&rejected.order_id, &rejected.reason);
+        self.file(
+            tx,
+            &[parties.customer_id],
+            &message,
+            rejected.order_id,
+            event_id,
+        )
+        .await
+    }
+
+    pub(crate) async fn refunded(
+        &self,
+        tx: &mut Tx,
+        refunded: &PaymentRefunded,
+        event_id: Uuid,
+    ) -> Result<(), AppError> {
+        let parties = self.parties(tx, refunded.order_id).await?;
+        let message = domain::refund_issued(&refunded.order_id, &refunded.amount, refunded.full);
+        self.file(
+            tx,
+            &[parties.customer_id],
+            &message,
+            refunded.order_id,
             event_id,
         )
         .await

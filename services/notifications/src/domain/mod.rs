@@ -72,6 +72,28 @@ pub fn order_cancelled(order_id: &uuid::Uuid, reason: &str) -> Message {
     }
 }
 
+#[must_use]
+pub fn order_rejected(order_id: &uuid::Uuid, reason: &str) -> Message {
+    Message {
+        kind: "order_rejected",
+        title: format!("Order {} rejected", short(order_id)),
+        body: format!("The merchant could not take the order ({reason}). Nothing was charged."),
+    }
+}
+
+#[must_use]
+pub fn refund_issued(order_id: &uuid::Uuid, refunded: &Money, full: bool) -> Message {
+    Message {
+        kind: "refund_issued",
+        title: format!("Refund for order {}", short(order_id)),
+        body: format!(
+            "{} {} refunded to your card.",
+            amount(refunded),
+            if full { "has been fully" } else { "has been" }
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,8 +4,8 @@ use crate::app::{AppError, Notifications};
 use futures_util::future::BoxFuture;
 use ordo_bus::{Envelope, Handler, HandlerError, Subscription};
 use ordo_contracts::Event;
-use ordo_contracts::orders::{OrderCancelled, OrderPlaced};
-use ordo_contracts::payments::PaymentFailed;
+use ordo_contracts::orders::{OrderCancelled, OrderPlaced, OrderRejected};
+use ordo_contracts::payments::{PaymentFailed, PaymentRefunded};
 use ordo_db::{Db, Tx};
 use std::sync::Arc;
 
@@ -24,6 +24,8 @@ impl Handler for OrderNews {
                 OrderCancelled::TYPE => {
                     self.0.order_cancelled(tx, &event.decode()?, event.id).await
                 }
+                OrderRejected::TYPE => self.0.order_rejected(tx, &event.decode()?, event.id).await,
+                PaymentRefunded::TYPE => self.0.refunded(tx, &event.decode()?, event.id).await,
                 other => {
                     return Err(HandlerError::reject(format!(
                         "unexpected event type {other}"
@@ -47,7 +49,13 @@ pub fn subscriptions(notifications: Arc<Notifications>, db: Db) -> Vec<Subscript
     vec![Subscription::new(
         "notifications-orders",
         db,
-        &[OrderPlaced::TYPE, PaymentFailed::TYPE, OrderCancelled::TYPE],
+        &[
+            OrderPlaced::TYPE,
+            PaymentFailed::TYPE,
+            OrderCancelled::TYPE,
+            OrderRejected::TYPE,
+            PaymentRefunded::TYPE,
+        ],
         OrderNews(notifications),
     )]
 }

@@ -1,3 +1,4 @@
-//! Publishes nothing; consumes `order.placed`, `payment.failed` and `order.cancelled`.
+//! Publishes nothing; consumes `order.placed`, `payment.failed`, `order.cancelled`,
+//! `order.rejected` and `payment.refunded`.
 
 pub mod consume;

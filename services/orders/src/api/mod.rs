@@ -16,5 +16,10 @@ pub fn router(orders: Arc<Orders>) -> OpenApiRouter {
         .routes(routes!(orders::status))
         .routes(routes!(orders::history))
         .routes(routes!(orders::cancel))
+        .routes(routes!(orders::accept))
+        .routes(routes!(orders::reject))
+        .routes(routes!(orders::ready))
+        .routes(routes!(orders::picked_up))
+        .routes(routes!(orders::merchant_queue))
         .with_state(orders)
 }

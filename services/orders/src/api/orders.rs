@@ -1,4 +1,4 @@
-use crate::app::{AddressChoice, ItemsSource, Orders, PlaceOrder, Placed};
+use crate::app::{AddressChoice, ItemsSource, MerchantAction, Orders, PlaceOrder, Placed};
 use crate::domain::{DeliveryAddress, HistoryEntry, Item, Order};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -408,4 +408,142 @@ pub async fn cancel(
     Ok(Json(OrderView::from(
         &orders.cancel(&caller, id, &EventMeta::default()).await?,
     )))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RejectRequest {
+    /// Told to the customer; 1 to 300 characters.
+    reason: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MerchantQueue {
+    /// Only orders in this status, e.g. `paid` for the ones to accept.
+    status: Option<String>,
+    /// 1 to 100, default 20.
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// A merchant's orders, newest first (its staff).
+#[utoipa::path(get, path = "/merchants/{id}/orders", tag = "orders", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Merchant id"), MerchantQueue),
+    responses(
+        (status = 200, description = "A page of orders", body = OrderPage),
+        (status = 404, description = "Not the caller's merchant", body = Problem),
+        (status = 422, description = "Unknown status", body = Problem),
+    ))]
+pub async fn merchant_queue(
+    State(orders): State<Arc<Orders>>,
+    caller: Caller,
+    Path(merchant_id): Path<Uuid>,
+    Query(query): Query<MerchantQueue>,
+) -> Result<Json<OrderPage>, Problem> {
+    let status = query
+        .status
+        .as_deref()
+        .map(str::parse::<crate::domain::Status>)
+        .transpose()
+        .map_err(|e| Problem::validation(vec![FieldError::new("status", e)]))?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())
+        .map_err(|e| Problem::validation(vec![FieldError::new("query", e.to_string())]))?;
+    let page = orders
+        .merchant_orders(&caller, merchant_id, status, page)
+        .await?;
+    Ok(Json(OrderPage {
+        items: page.items.iter().map(OrderView::from).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+async fn act(
+    orders: &Orders,
+    caller: &Caller,
+    id: Uuid,
+    action: MerchantAction,
+) -> Result<Json<OrderView>, Problem> {
+    Ok(Json(OrderView::from(
+        &orders
+            .merchant_action(caller, id, action, &EventMeta::default())
+            .await?,
+    )))
+}
+
+/// Accept a paid order (its merchant's staff).
+#[utoipa::path(post, path = "/orders/{id}/accept", tag = "orders", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "The order", body = OrderView),
+        (status = 404, description = "Not the caller's merchant's order", body = Problem),
+        (status = 409, description = "Not in a status that allows it", body = Problem),
+    ))]
+pub async fn accept(
+    State(orders): State<Arc<Orders>>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<OrderView>, Problem> {
+    act(&orders, &caller, id, MerchantAction::Accept).await
+}
+
+/// Reject a paid order (its merchant's staff): stock released, payment voided.
+#[utoipa::path(post, path = "/orders/{id}/reject", tag = "orders", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    request_body = RejectRequest,
+    responses(
+        (status = 200, description = "The order", body = OrderView),
+        (status = 404, description = "Not the caller's merchant's order", body = Problem),
+        (status = 409, description = "Not in a status that allows it", body = Problem),
+        (status = 422, description = "No reason", body = Problem),
+    ))]
+pub async fn reject(
+    State(orders): State<Arc<Orders>>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Json(body): Json<RejectRequest>,
+) -> Result<Json<OrderView>, Problem> {
+    act(
+        &orders,
+        &caller,
+        id,
+        MerchantAction::Reject {
+            reason: body.reason,
+        },
+    )
+    .await
+}
+
+/// Mark an accepted order ready (its merchant's staff).
+#[utoipa::path(post, path = "/orders/{id}/ready", tag = "orders", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "The order", body = OrderView),
+        (status = 404, description = "Not the caller's merchant's order", body = Problem),
+        (status = 409, description = "Not in a status that allows it", body = Problem),
+    ))]
+pub async fn ready(
+    State(orders): State<Arc<Orders>>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<OrderView>, Problem> {
+    act(&orders, &caller, id, MerchantAction::Ready).await
+}
+
+/// Hand a ready order over (its merchant's staff): collected by the customer (pickup, the
+/// order completes and is charged) or to the courier (delivery).
+#[utoipa::path(post, path = "/orders/{id}/picked-up", tag = "orders", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "The order", body = OrderView),
+        (status = 404, description = "Not the caller's merchant's order", body = Problem),
+        (status = 409, description = "Not in a status that allows it", body = Problem),
+    ))]
+pub async fn picked_up(
+    State(orders): State<Arc<Orders>>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<OrderView>, Problem> {
+    act(&orders, &caller, id, MerchantAction::HandedOver).await
 }

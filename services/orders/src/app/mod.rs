@@ -2,10 +2,12 @@
 //! status and history, cancelling, and following payments.
 
 mod cancel;
+mod merchant;
 mod place_order;
 mod queries;
 mod transitions;
 
+pub use merchant::MerchantAction;
 pub use place_order::{AddressChoice, ItemsSource, PlaceOrder, Placed};
 pub(crate) use transitions::Move;
 

@@ -52,9 +52,7 @@ impl Orders {
             },
         )
         .await?;
-        if to == Status::Cancelled {
-            events::order_cancelled(&self.outbox, tx, order_id, change.cause, meta).await?;
-        }
+        events::transitioned(&self.outbox, tx, &order, to, change.cause, meta).await?;
         Ok(Some(to))
     }
 }

@@ -1,7 +1,8 @@
-//! Publishes `order.placed` and `order.cancelled` (`ordo_contracts::orders`); consumes
+//! Publishes `order.placed`, `order.accepted`, `order.rejected`, `order.ready`,
+//! `order.completed`, `order.cancelled` (`ordo_contracts::orders`); consumes
 //! `payment.authorized` (-> paid) and `payment.failed` (-> cancelled).
 
 pub mod consume;
 mod publish;
 
-pub(crate) use publish::{order_cancelled, order_placed};
+pub(crate) use publish::{order_placed, transitioned};

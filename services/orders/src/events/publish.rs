@@ -1,11 +1,13 @@
 //! Domain -> contract, appended in the use case's transaction.
 
-use crate::domain::Order;
+use crate::domain::{Order, Status};
 use ordo_bus::{BusError, EventMeta, Outbox};
-use ordo_contracts::orders::{OrderCancelled, OrderLine, OrderPlaced};
+use ordo_contracts::orders::{
+    OrderAccepted, OrderCancelled, OrderCompleted, OrderLine, OrderPlaced, OrderReady,
+    OrderRejected,
+};
 use ordo_db::Tx;
 use ordo_kernel::Money;
-use uuid::Uuid;
 
 pub(crate) async fn order_placed(
     outbox: &Outbox,
@@ -43,19 +45,73 @@ pub(crate) async fn order_placed(
         .map(|_| ())
 }
 
-pub(crate) async fn order_cancelled(
+/// Announces that `order` moved to `to`, for the statuses others follow.
+pub(crate) async fn transitioned(
     outbox: &Outbox,
     tx: &mut Tx,
-    order_id: Uuid,
-    reason: &str,
+    order: &Order,
+    to: Status,
+    cause: &str,
     meta: &EventMeta,
 ) -> Result<(), BusError> {
-    let event = OrderCancelled {
-        order_id,
-        reason: reason.to_owned(),
-    };
-    outbox
-        .append(tx, &order_id.to_string(), &event, meta)
-        .await
-        .map(|_| ())
+    let (order_id, merchant_id) = (order.id, order.merchant_id);
+    let subject = order_id.to_string();
+    match to {
+        Status::Cancelled => {
+            let event = OrderCancelled {
+                order_id,
+                reason: cause.to_owned(),
+            };
+            outbox.append(tx, &subject, &event, meta).await?;
+        }
+        Status::Rejected => {
+            let event = OrderRejected {
+                order_id,
+                merchant_id,
+                reason: cause.to_owned(),
+            };
+            outbox.append(tx, &subject, &event, meta).await?;
+        }
+        Status::Accepted => {
+            outbox
+                .append(
+                    tx,
+                    &subject,
+                    &OrderAccepted {
+                        order_id,
+                        merchant_id,
+                    },
+                    meta,
+                )
+                .await?;
+        }
+        Status::Ready => {
+            outbox
+                .append(
+                    tx,
+                    &subject,
+                    &OrderReady {
+                        order_id,
+                        merchant_id,
+                    },
+                    meta,
+                )
+                .await?;
+        }
+        Status::Completed => {
+            outbox
+                .append(
+                    tx,
+                    &subject,
+                    &OrderCompleted {
+                        order_id,
+                        merchant_id,
+                    },
+                    meta,
+                )
+                .await?;
+        }
+        Status::PendingPayment | Status::Paid | Status::PickedUp | Status::Shipped => {}
+    }
+    Ok(())
 }

@@ -219,3 +219,26 @@ pub async fn history<'c>(
     })
     .collect()
 }
+
+/// A merchant's orders newest first, optionally in one status; without lines.
+pub async fn of_merchant<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    merchant_id: Uuid,
+    status: Option<Status>,
+    before: Option<Uuid>,
+    fetch: i64,
+) -> Result<Vec<Order>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM orders WHERE merchant_id = $1 AND ($2 IS NULL OR status = $2)
+         AND ($3 IS NULL OR id < $3) ORDER BY id DESC LIMIT $4"
+    ))
+    .bind(merchant_id.to_string())
+    .bind(status.map(Status::as_str))
+    .bind(before.map(|id| id.to_string()))
+    .bind(fetch)
+    .fetch_all(executor)
+    .await?
+    .iter()
+    .map(order)
+    .collect()
+}

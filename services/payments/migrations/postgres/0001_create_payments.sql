@@ -21,10 +21,23 @@ CREATE TABLE payments (
     payment_method_id TEXT,
     provider TEXT NOT NULL,
     provider_ref TEXT,
-    status TEXT NOT NULL CHECK (status IN ('authorized', 'failed', 'voided', 'captured')),
+    status TEXT NOT NULL CHECK (status IN ('authorized', 'failed', 'voided', 'captured', 'capture_failed')),
     amount BIGINT NOT NULL CHECK (amount >= 0),
     currency TEXT NOT NULL,
+    captured_amount BIGINT NOT NULL DEFAULT 0 CHECK (captured_amount >= 0),
+    -- Refunds never exceed the capture.
+    refunded_amount BIGINT NOT NULL DEFAULT 0 CHECK (refunded_amount >= 0 AND refunded_amount <= captured_amount),
     failure_reason TEXT,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
+
+CREATE TABLE refunds (
+    id TEXT PRIMARY KEY,
+    payment_id TEXT NOT NULL REFERENCES payments (id),
+    amount BIGINT NOT NULL CHECK (amount > 0),
+    reason TEXT,
+    created_by TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX refunds_payment ON refunds (payment_id);

@@ -8,7 +8,7 @@ impl From<AppError> for Problem {
     fn from(error: AppError) -> Self {
         match error {
             AppError::Invalid(violations) => Problem::invalid(violations),
-            AppError::NotFound => Problem::not_found("no such payment method"),
+            AppError::NotFound => Problem::not_found("no such payment method or payment"),
             AppError::Forbidden(detail) => Problem::forbidden(detail),
             AppError::Conflict(detail) => Problem::conflict("conflict", detail),
             AppError::Provider(error) => {

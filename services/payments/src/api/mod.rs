@@ -2,6 +2,7 @@
 
 mod error;
 mod methods;
+mod refunds;
 
 use crate::app::Payments;
 use std::sync::Arc;
@@ -13,5 +14,6 @@ pub fn router(payments: Arc<Payments>) -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(methods::list, methods::add))
         .routes(routes!(methods::remove))
+        .routes(routes!(refunds::refund))
         .with_state(payments)
 }

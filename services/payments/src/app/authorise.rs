@@ -56,6 +56,8 @@ impl Payments {
             amount: placed.total.amount,
             currency: placed.total.currency.clone(),
             failure_reason: failure.clone(),
+            captured_amount: 0,
+            refunded_amount: 0,
             created_at: now,
         };
         store::insert_payment(tx, &payment).await?;

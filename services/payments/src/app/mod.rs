@@ -3,7 +3,10 @@
 //! ends before capture.
 
 mod authorise;
+mod capture;
 mod methods;
+
+pub use capture::Refund;
 
 use crate::provider::{PaymentProvider, ProviderError};
 use ordo_bus::{BusError, Outbox};

@@ -4,7 +4,7 @@ use crate::app::{AppError, Payments};
 use futures_util::future::BoxFuture;
 use ordo_bus::{Envelope, EventMeta, Handler, HandlerError, Outbox, Subscription};
 use ordo_contracts::Event;
-use ordo_contracts::orders::{OrderCancelled, OrderPlaced, OrderRejected};
+use ordo_contracts::orders::{OrderCancelled, OrderCompleted, OrderPlaced, OrderRejected};
 use ordo_db::{Db, Tx};
 use std::sync::Arc;
 
@@ -63,6 +63,25 @@ impl Handler for Void {
     }
 }
 
+pub struct CaptureCompleted(pub Arc<Payments>);
+
+impl Handler for CaptureCompleted {
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        event: &'a Envelope,
+    ) -> BoxFuture<'a, Result<(), HandlerError>> {
+        Box::pin(async move {
+            let completed: OrderCompleted = event.decode()?;
+            outcome(
+                self.0
+                    .capture(tx, completed.order_id, &EventMeta::caused_by(event))
+                    .await,
+            )
+        })
+    }
+}
+
 /// The payments service's consumers.
 #[must_use]
 pub fn subscriptions(payments: Arc<Payments>, db: Db, outbox: &Outbox) -> Vec<Subscription> {
@@ -72,6 +91,13 @@ pub fn subscriptions(payments: Arc<Payments>, db: Db, outbox: &Outbox) -> Vec<Su
             db.clone(),
             &[OrderPlaced::TYPE],
             Authorise(payments.clone()),
+        )
+        .publishing_to(outbox),
+        Subscription::new(
+            "payments-capture",
+            db.clone(),
+            &[OrderCompleted::TYPE],
+            CaptureCompleted(payments.clone()),
         )
         .publishing_to(outbox),
         Subscription::new(

@@ -29,6 +29,15 @@ pub enum Authorization {
     Declined { code: String },
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Capture {
+    Captured,
+    /// The processor refused to charge, with a stable code.
+    Failed {
+        code: String,
+    },
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {
     /// The processor could not be asked; try again.
@@ -51,6 +60,22 @@ pub trait PaymentProvider: Send + Sync {
         amount: &'a Money,
         idempotency_key: &'a str,
     ) -> ProviderFuture<'a, Authorization>;
+
+    /// Charges an authorisation. The same key never charges twice.
+    fn capture<'a>(
+        &'a self,
+        reference: &'a str,
+        amount: &'a Money,
+        idempotency_key: &'a str,
+    ) -> ProviderFuture<'a, Capture>;
+
+    /// Gives `amount` of a capture back. The same key never refunds twice.
+    fn refund<'a>(
+        &'a self,
+        reference: &'a str,
+        amount: &'a Money,
+        idempotency_key: &'a str,
+    ) -> ProviderFuture<'a, ()>;
 
     /// Releases an authorisation without charging.
     fn void<'a>(&'a self, reference: &'a str, idempotency_key: &'a str) -> ProviderFuture<'a, ()>;

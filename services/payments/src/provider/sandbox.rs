@@ -4,7 +4,7 @@
 //! capture; any other number with a valid checksum succeeds. The outcome travels in the
 //! token, so the sandbox keeps no state and survives restarts.
 
-use super::{Authorization, PaymentProvider, ProviderFuture, Tokenized};
+use super::{Authorization, Capture, PaymentProvider, ProviderFuture, Tokenized};
 use crate::domain::{CardDetails, brand};
 use ordo_kernel::Money;
 
@@ -65,14 +65,41 @@ impl PaymentProvider for Sandbox {
                 Some("insufficient") => Authorization::Declined {
                     code: "insufficient_funds".into(),
                 },
-                Some("ok" | "capturefails") => Authorization::Approved {
-                    reference: format!("auth_sandbox_{}", digest(idempotency_key)),
+                // The reference carries what capturing it will do.
+                Some(kind @ ("ok" | "capturefails")) => Authorization::Approved {
+                    reference: format!("auth_sandbox_{kind}_{}", digest(idempotency_key)),
                 },
                 _ => Authorization::Declined {
                     code: "invalid_token".into(),
                 },
             })
         })
+    }
+
+    fn capture<'a>(
+        &'a self,
+        reference: &'a str,
+        _amount: &'a Money,
+        _idempotency_key: &'a str,
+    ) -> ProviderFuture<'a, Capture> {
+        Box::pin(async move {
+            Ok(if reference.starts_with("auth_sandbox_capturefails_") {
+                Capture::Failed {
+                    code: "capture_declined".into(),
+                }
+            } else {
+                Capture::Captured
+            })
+        })
+    }
+
+    fn refund<'a>(
+        &'a self,
+        _reference: &'a str,
+        _amount: &'a Money,
+        _idempotency_key: &'a str,
+    ) -> ProviderFuture<'a, ()> {
+        Box::pin(async { Ok(()) })
     }
 
     fn void<'a>(
@@ -132,6 +159,24 @@ mod tests {
             authorize("4000000000000341").await,
             Authorization::Approved { .. }
         ));
+    }
+
+    #[tokio::test]
+    async fn capture_fails_only_for_its_test_card() {
+        let amount = Money {
+            amount: 100,
+            currency: "EUR".into(),
+        };
+        for (number, expected) in [("4242424242424242", true), ("4000000000000341", false)] {
+            let Authorization::Approved { reference } = authorize(number).await else {
+                panic!("{number} is authorised")
+            };
+            let captured = Sandbox
+                .capture(&reference, &amount, "capture:order-1")
+                .await
+                .unwrap();
+            assert_eq!(captured == Capture::Captured, expected, "{number}");
+        }
     }
 
     #[tokio::test]

@@ -120,6 +120,8 @@ pub struct Payment {
     pub amount: i64,
     pub currency: String,
     pub failure_reason: Option<String>,
+    pub captured_amount: i64,
+    pub refunded_amount: i64,
     pub created_at: OffsetDateTime,
 }
 
@@ -149,7 +151,8 @@ pub async fn payment_of_order(
     order_id: Uuid,
 ) -> Result<Option<Payment>, sqlx::Error> {
     sqlx::query(
-        "SELECT id, order_id, customer_id, payment_method_id, provider, provider_ref, status, amount, currency, failure_reason, created_at
+        "SELECT id, order_id, customer_id, payment_method_id, provider, provider_ref, status, amount, currency, failure_reason,
+                captured_amount, refunded_amount, created_at
          FROM payments WHERE order_id = $1",
     )
     .bind(order_id.to_string())
@@ -167,6 +170,8 @@ pub async fn payment_of_order(
             amount: row.try_get("amount")?,
             currency: row.try_get("currency")?,
             failure_reason: row.try_get("failure_reason")?,
+            captured_amount: row.try_get("captured_amount")?,
+            refunded_amount: row.try_get("refunded_amount")?,
             created_at: row::instant(&row, "created_at")?,
         })
     })
@@ -191,4 +196,53 @@ pub async fn transition(
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Records the capture of the whole authorised amount.
+pub async fn captured(
+    conn: &mut AnyConnection,
+    order_id: Uuid,
+    at: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE payments SET status = 'captured', captured_amount = amount, updated_at = $2
+         WHERE order_id = $1 AND status = 'authorized'",
+    )
+    .bind(order_id.to_string())
+    .bind(millis(at))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Adds a refund if it keeps the refunds within the capture; false when it would not.
+pub async fn refund(
+    conn: &mut AnyConnection,
+    payment_id: Uuid,
+    refund_id: Uuid,
+    amount: i64,
+    by: Uuid,
+    at: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE payments SET refunded_amount = refunded_amount + $2, updated_at = $3
+         WHERE id = $1 AND status = 'captured' AND refunded_amount + $2 <= captured_amount",
+    )
+    .bind(payment_id.to_string())
+    .bind(amount)
+    .bind(millis(at))
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query("INSERT INTO refunds (id, payment_id, amount, created_by, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(refund_id.to_string())
+        .bind(payment_id.to_string())
+        .bind(amount)
+        .bind(by.to_string())
+        .bind(millis(at))
+        .execute(conn)
+        .await?;
+    Ok(true)
 }

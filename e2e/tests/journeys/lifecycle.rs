@@ -1,0 +1,240 @@
+//! After the payment: the merchant's queue, accept, ready, hand over; completion charges
+//! the card; operators refund, never more than was charged; a rejection gives everything
+//! back.
+
+use ordo_e2e::fixtures::{GOOD_CARD, card, order_request, pickup, shop, stock};
+use ordo_e2e::{Session, TestApp, eventually, json_of, problem};
+use ordo_testkit::{Backend, backend_test};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use sqlx::Row;
+
+async fn payment(app: &TestApp, order: &str) -> (String, i64, i64) {
+    sqlx::query("SELECT status, captured_amount, refunded_amount FROM payments WHERE order_id = $1")
+        .bind(order)
+        .fetch_optional(app.databases["payments"].reader())
+        .await
+        .unwrap()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .unwrap_or_default()
+}
+
+async fn status(app: &TestApp, who: &Session, order: &str) -> String {
+    json_of(app.as_user(who, Method::GET, &format!("/orders/{order}/status"))).await["status"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn kinds(app: &TestApp, who: &Session) -> Vec<String> {
+    let page = json_of(app.as_user(who, Method::GET, "/notifications")).await;
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn placed_and_paid(
+    app: &TestApp,
+    customer: &Session,
+    key: &str,
+    product: &str,
+    number: &str,
+) -> String {
+    let method = card(app, customer, number).await;
+    let order: Value = json_of(order_request(
+        app,
+        customer,
+        key,
+        &pickup(json!([{"product_id": product, "quantity": 2}]), &method),
+    ))
+    .await;
+    let id = order["id"].as_str().unwrap().to_owned();
+    eventually("the order is paid", || async {
+        status(app, customer, &id).await == "paid"
+    })
+    .await;
+    id
+}
+
+async fn from_kitchen_to_refund(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let shop = shop(&app, 10).await;
+    let rival = app.signup("merchant").await;
+    let customer = app.signup("customer").await;
+    let admin = app.admin().await;
+    let id = placed_and_paid(&app, &customer, "l1", &shop.pizza.0, GOOD_CARD).await;
+    let act = |who: &Session, action: &str| {
+        app.as_user(who, Method::POST, &format!("/orders/{id}/{action}"))
+    };
+
+    let queue = json_of(app.as_user(
+        &shop.owner,
+        Method::GET,
+        &format!("/merchants/{}/orders?status=paid", shop.merchant_id),
+    ))
+    .await;
+    assert_eq!(queue["items"][0]["id"], id.as_str());
+    let foreign = app.as_user(
+        &rival,
+        Method::GET,
+        &format!("/merchants/{}/orders", shop.merchant_id),
+    );
+    assert_eq!(
+        foreign.send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    for who in [&rival, &customer] {
+        assert_eq!(
+            act(who, "accept").send().await.unwrap().status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+    let early = act(&shop.owner, "ready").send().await.unwrap();
+    assert_eq!(early.status(), StatusCode::CONFLICT, "not accepted yet");
+    problem(early).await;
+
+    for (action, expected) in [
+        ("accept", "accepted"),
+        ("ready", "ready"),
+        ("picked-up", "completed"),
+    ] {
+        let order = json_of(act(&shop.owner, action)).await;
+        assert_eq!(order["status"], expected, "{action}");
+    }
+    let customer_cancel = act(&customer, "cancel").send().await.unwrap();
+    assert_eq!(customer_cancel.status(), StatusCode::CONFLICT);
+    let history =
+        json_of(app.as_user(&customer, Method::GET, &format!("/orders/{id}/history"))).await;
+    let steps: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["to"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        ["pending_payment", "paid", "accepted", "ready", "completed"]
+    );
+    assert_eq!(history[2]["actor"], "merchant");
+
+    // Completion charges the card.
+    eventually("the payment is captured", || async {
+        payment(&app, &id).await == ("captured".into(), 1900, 0)
+    })
+    .await;
+    assert_eq!(stock(&app, &shop, &shop.pizza.0).await, (8, 0, 8));
+
+    // Refunds: operators only, part then the rest, never more than the charge.
+    let refund = |who: &Session, body: Value| {
+        app.as_user(who, Method::POST, &format!("/admin/orders/{id}/refund"))
+            .json(&body)
+    };
+    assert_eq!(
+        refund(&customer, json!({})).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    let part = json_of(refund(&admin, json!({"amount": 500}))).await;
+    assert_eq!(
+        (
+            part["amount"]["amount"].as_i64(),
+            part["refunded_total"].as_i64()
+        ),
+        (Some(500), Some(500))
+    );
+    let too_much = refund(&admin, json!({"amount": 1401}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_much.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem(too_much).await["errors"][0]["field"], "amount");
+    let rest = refund(&admin, json!({})).send().await.unwrap();
+    assert_eq!(rest.status(), StatusCode::CREATED);
+    assert_eq!(rest.json::<Value>().await.unwrap()["refunded_total"], 1900);
+    assert_eq!(
+        refund(&admin, json!({"amount": 1}))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(payment(&app, &id).await, ("captured".into(), 1900, 1900));
+    eventually("the customer hears of both refunds", || async {
+        kinds(&app, &customer)
+            .await
+            .iter()
+            .filter(|k| *k == "refund_issued")
+            .count()
+            == 2
+    })
+    .await;
+    app.stop().await;
+}
+
+async fn a_rejection_gives_everything_back(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let shop = shop(&app, 10).await;
+    let customer = app.signup("customer").await;
+    let admin = app.admin().await;
+    let id = placed_and_paid(&app, &customer, "r1", &shop.pizza.0, GOOD_CARD).await;
+    let reject = |body: Value| {
+        app.as_user(&shop.owner, Method::POST, &format!("/orders/{id}/reject"))
+            .json(&body)
+    };
+    assert_eq!(
+        reject(json!({"reason": " "}))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let rejected = json_of(reject(json!({"reason": "the oven is broken"}))).await;
+    assert_eq!(rejected["status"], "rejected");
+    eventually("the stock is back", || async {
+        stock(&app, &shop, &shop.pizza.0).await == (10, 0, 10)
+    })
+    .await;
+    eventually("the authorisation is voided", || async {
+        payment(&app, &id).await.0 == "voided"
+    })
+    .await;
+    eventually("the customer is told", || async {
+        kinds(&app, &customer).await.first().map(String::as_str) == Some("order_rejected")
+    })
+    .await;
+    let refund = app
+        .as_user(&admin, Method::POST, &format!("/admin/orders/{id}/refund"))
+        .json(&json!({}));
+    assert_eq!(
+        refund.send().await.unwrap().status(),
+        StatusCode::CONFLICT,
+        "nothing was charged"
+    );
+
+    // A card that authorises but refuses the charge: the order completes, the capture fails.
+    let failing = placed_and_paid(&app, &customer, "r2", &shop.pizza.0, "4000000000000341").await;
+    for action in ["accept", "ready", "picked-up"] {
+        let response = app
+            .as_user(
+                &shop.owner,
+                Method::POST,
+                &format!("/orders/{failing}/{action}"),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{action}");
+    }
+    eventually("the capture is refused", || async {
+        payment(&app, &failing).await.0 == "capture_failed"
+    })
+    .await;
+    app.stop().await;
+}
+
+backend_test!(order_lifecycle, from_kitchen_to_refund);
+backend_test!(order_rejection, a_rejection_gives_everything_back);

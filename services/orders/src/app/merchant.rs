@@ -1,0 +1,135 @@
+//! The merchant's side: its queue of orders, and moving them on — accept or reject a paid
+//! order, mark it ready, hand it over.
+
+use super::transitions::Move;
+use super::{AppError, Orders};
+use crate::domain::{Actor, Fulfilment, Order, Status, Trigger};
+use crate::store::orders;
+use ordo_bus::EventMeta;
+use ordo_http::Caller;
+use ordo_kernel::{Page, PageRequest, Role, Violations};
+use tracing::instrument;
+use uuid::Uuid;
+
+/// What a merchant's staff do to an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MerchantAction {
+    Accept,
+    Reject {
+        reason: String,
+    },
+    Ready,
+    /// Handed over: to the customer (pickup: completed) or to a courier (delivery).
+    HandedOver,
+}
+
+impl Orders {
+    async fn check_staff(&self, caller: &Caller, merchant_id: Uuid) -> Result<(), AppError> {
+        let staff = caller.role == Role::Admin
+            || (caller.role == Role::Merchant
+                && self
+                    .clients
+                    .catalog
+                    .merchant(merchant_id)
+                    .await?
+                    .is_some_and(|m| m.staff.contains(&caller.user_id)));
+        if staff {
+            Ok(())
+        } else {
+            Err(AppError::NotFound)
+        }
+    }
+
+    /// The merchant's orders, newest first, optionally in one status.
+    ///
+    /// # Errors
+    /// `NotFound` unless the caller is its staff (or an administrator).
+    pub async fn merchant_orders(
+        &self,
+        caller: &Caller,
+        merchant_id: Uuid,
+        status: Option<Status>,
+        page: PageRequest,
+    ) -> Result<Page<Order>, AppError> {
+        self.check_staff(caller, merchant_id).await?;
+        let rows = orders::of_merchant(
+            self.db.reader(),
+            merchant_id,
+            status,
+            page.after.map(|c| c.0),
+            page.fetch_limit(),
+        )
+        .await?;
+        Ok(Page::from_rows(rows, page, |o| o.id))
+    }
+
+    /// # Errors
+    /// `NotFound` (not the caller's merchant's order), `Invalid` (a rejection without a
+    /// reason), `IllegalTransition`.
+    #[instrument(skip_all, fields(user.id = %caller.user_id, order.id = %id))]
+    pub async fn merchant_action(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        action: MerchantAction,
+        meta: &EventMeta,
+    ) -> Result<Order, AppError> {
+        let order = self.order(caller, id).await?;
+        self.check_staff(caller, order.merchant_id).await?;
+        let (trigger, verb, cause) = match &action {
+            MerchantAction::Accept => (
+                Trigger::MerchantAccepts,
+                "accepted",
+                "accepted by the merchant".to_owned(),
+            ),
+            MerchantAction::Reject { reason } => {
+                let reason = reason.trim();
+                if reason.is_empty() || reason.chars().count() > 300 {
+                    let mut v = Violations::new();
+                    v.add("reason", "must be 1 to 300 characters");
+                    return Err(AppError::Invalid(v));
+                }
+                (
+                    Trigger::MerchantRejects,
+                    "rejected",
+                    format!("rejected by the merchant: {reason}"),
+                )
+            }
+            MerchantAction::Ready => (Trigger::MerchantReady, "marked ready", "ready".to_owned()),
+            MerchantAction::HandedOver => match order.fulfilment {
+                Fulfilment::Pickup => (
+                    Trigger::PickedUpByCustomer,
+                    "handed over",
+                    "collected by the customer".to_owned(),
+                ),
+                Fulfilment::Delivery => (
+                    Trigger::CourierPicksUp,
+                    "handed over",
+                    "handed to the courier".to_owned(),
+                ),
+                Fulfilment::Shipping => {
+                    return Err(AppError::IllegalTransition(
+                        order.status.as_str(),
+                        "handed over; ship it instead",
+                    ));
+                }
+            },
+        };
+        let change = Move {
+            trigger,
+            actor: if caller.role == Role::Admin {
+                Actor::Admin
+            } else {
+                Actor::Merchant
+            },
+            actor_id: Some(caller.user_id),
+            cause: &cause,
+        };
+        let mut tx = self.db.begin().await?;
+        if self.apply(&mut tx, id, &change, meta).await?.is_none() {
+            return Err(AppError::IllegalTransition(order.status.as_str(), verb));
+        }
+        self.outbox.commit(tx).await?;
+        self.order(caller, id).await
+    }
+}
