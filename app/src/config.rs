@@ -35,6 +35,10 @@ pub struct Config {
     pub database_max_connections: u32,
     /// `nats://…` to relay events through NATS JetStream; unset for the in-process bus.
     pub bus_url: Option<Secret<String>>,
+    /// `smtp://[user:password@]host[:port]` to send notifications by email too.
+    pub smtp_url: Option<Secret<String>>,
+    /// The sender of those emails.
+    pub smtp_from: String,
     pub log_format: LogFormat,
     /// A tracing filter, e.g. `info` or `ordo_identity=debug,info`; `RUST_LOG` wins.
     pub log_level: String,
@@ -188,6 +192,8 @@ impl Default for Config {
             database_schema_prefix: String::new(),
             database_max_connections: 8,
             bus_url: None,
+            smtp_url: None,
+            smtp_from: "Ordo <noreply@ordo.invalid>".into(),
             log_format: LogFormat::Human,
             log_level: "info".into(),
             http: HttpConfig::default(),
@@ -330,6 +336,11 @@ impl Config {
             );
         }
         self.bus.validate()?;
+        if let Some(url) = &self.smtp_url
+            && !url.expose().starts_with("smtp://")
+        {
+            return Err("smtp_url: must be an smtp:// URL".into());
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log_level)
             .map_err(|e| format!("log_level: {e}"))?;
         self.identity.validate()?;

@@ -14,7 +14,7 @@ use ordo_http::ratelimit::RateLimits;
 use ordo_http::serve::{Draining, ServeOptions};
 use ordo_identity::{Identity, Keyring};
 use ordo_inventory::Inventory;
-use ordo_notifications::Notifications;
+use ordo_notifications::{Mailer, Notifications};
 use ordo_orders::{Clients, Orders};
 use ordo_payments::Payments;
 use ordo_payments::provider::Sandbox;
@@ -127,13 +127,25 @@ impl Platform {
             bus.subscribe(subscription)?;
         }
         let notifications_db = databases[ordo_notifications::NAME].clone();
+        let notifications_outbox = bus.outbox(ordo_notifications::NAME, notifications_db.clone());
+        let mailer = match &config.smtp_url {
+            Some(url) => Some(Arc::new(
+                Mailer::new(url.expose(), &config.smtp_from).map_err(anyhow::Error::msg)?,
+            )),
+            None => None,
+        };
         let notifications = Arc::new(Notifications::new(
             notifications_db.clone(),
+            notifications_outbox.clone(),
             catalog.clone(),
+            identity.clone(),
+            mailer,
         ));
-        for subscription in
-            ordo_notifications::subscriptions(notifications.clone(), notifications_db)
-        {
+        for subscription in ordo_notifications::subscriptions(
+            notifications.clone(),
+            notifications_db,
+            &notifications_outbox,
+        ) {
             bus.subscribe(subscription)?;
         }
         let dead_letters = DeadLetters::new(databases.values().cloned().collect());

@@ -15,7 +15,17 @@ pub struct AddressSnapshot {
     pub lon: f64,
 }
 
+/// How to reach a user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub email: String,
+    pub name: String,
+}
+
 pub trait IdentityClient: Send + Sync {
+    /// How to reach the user; `None` for an unknown or disabled user.
+    fn contact(&self, user_id: Uuid) -> ClientFuture<'_, Option<Contact>>;
+
     /// The user's address with this id; `None` when it is not theirs or does not exist.
     fn address(&self, user_id: Uuid, address_id: Uuid)
     -> ClientFuture<'_, Option<AddressSnapshot>>;

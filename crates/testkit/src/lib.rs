@@ -221,3 +221,140 @@ impl Drop for TcpProxy {
         self.listener.abort();
     }
 }
+
+/// One message an [`SmtpSink`] received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpMessage {
+    pub from: String,
+    pub to: Vec<String>,
+    /// Headers and body, as sent after `DATA`.
+    pub data: String,
+}
+
+/// A local SMTP server for tests: it accepts every message (or refuses the next few, to
+/// show retries) and keeps them for the test to read. Just enough SMTP for a real client.
+#[derive(Debug)]
+pub struct SmtpSink {
+    pub addr: std::net::SocketAddr,
+    messages: std::sync::Arc<std::sync::Mutex<Vec<SmtpMessage>>>,
+    refuse: std::sync::Arc<std::sync::atomic::AtomicU32>,
+    listener: tokio::task::JoinHandle<()>,
+}
+
+impl SmtpSink {
+    /// # Panics
+    /// When no loopback port can be bound.
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port");
+        let addr = listener.local_addr().expect("the sink's address");
+        let messages = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let refuse = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let (kept, refusing) = (messages.clone(), refuse.clone());
+        let listener = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(smtp_session(stream, kept.clone(), refusing.clone()));
+            }
+        });
+        Self {
+            addr,
+            messages,
+            refuse,
+            listener,
+        }
+    }
+
+    /// Answers the next `count` messages with a temporary failure (451).
+    pub fn refuse_next(&self, count: u32) {
+        self.refuse
+            .store(count, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Every message accepted so far.
+    ///
+    /// # Panics
+    /// If the sink's lock was poisoned.
+    #[must_use]
+    pub fn messages(&self) -> Vec<SmtpMessage> {
+        self.messages.lock().expect("smtp sink").clone()
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
+}
+
+async fn smtp_session(
+    stream: tokio::net::TcpStream,
+    messages: std::sync::Arc<std::sync::Mutex<Vec<SmtpMessage>>>,
+    refuse: std::sync::Arc<std::sync::atomic::AtomicU32>,
+) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read).lines();
+    let reply = async |write: &mut tokio::net::tcp::OwnedWriteHalf, text: &str| {
+        write
+            .write_all(format!("{text}\r\n").as_bytes())
+            .await
+            .is_ok()
+    };
+    if !reply(&mut write, "220 sink ESMTP").await {
+        return;
+    }
+    let (mut from, mut to) = (String::new(), Vec::new());
+    while let Ok(Some(line)) = lines.next_line().await {
+        let upper = line.to_ascii_uppercase();
+        let answer = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+            "250 sink"
+        } else if upper.starts_with("MAIL FROM:") {
+            let refused = refuse
+                .fetch_update(
+                    std::sync::atomic::Ordering::SeqCst,
+                    std::sync::atomic::Ordering::SeqCst,
+                    |n| n.checked_sub(1),
+                )
+                .is_ok();
+            if refused {
+                "451 try again later"
+            } else {
+                from = line[10..].trim().to_owned();
+                to.clear();
+                "250 OK"
+            }
+        } else if upper.starts_with("RCPT TO:") {
+            to.push(line[8..].trim().to_owned());
+            "250 OK"
+        } else if upper == "DATA" {
+            if !reply(&mut write, "354 end with <CRLF>.<CRLF>").await {
+                return;
+            }
+            let mut data = String::new();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if line == "." {
+                    break;
+                }
+                data.push_str(&line);
+                data.push('\n');
+            }
+            messages.lock().expect("smtp sink").push(SmtpMessage {
+                from: from.clone(),
+                to: to.clone(),
+                data,
+            });
+            "250 OK queued"
+        } else if upper == "QUIT" {
+            let _ = reply(&mut write, "221 bye").await;
+            return;
+        } else if upper.starts_with("RSET") || upper.starts_with("NOOP") {
+            "250 OK"
+        } else {
+            "502 not implemented"
+        };
+        if !reply(&mut write, answer).await {
+            return;
+        }
+    }
+}

@@ -163,3 +163,58 @@ async fn the_stream_is_live(backend: Backend) {
 
 backend_test!(notification_inbox, everyone_concerned_is_told);
 backend_test!(notification_stream, the_stream_is_live);
+
+async fn emails_are_sent_and_retried(backend: Backend) {
+    let sink = ordo_testkit::SmtpSink::start().await;
+    let smtp = format!("smtp://{}", sink.addr);
+    let app = TestApp::spawn_with(backend, |config| {
+        config.smtp_url = Some(ordo_kernel::Secret::new(smtp));
+        config.bus.retry_base_ms = 20;
+    })
+    .await;
+    let shop = shop(&app, 10).await;
+    let customer = app.signup("customer").await;
+    let good = card(&app, &customer, GOOD_CARD).await;
+    sink.refuse_next(2);
+    order_request(
+        &app,
+        &customer,
+        "e1",
+        &pickup(json!([{"product_id": shop.pizza.0, "quantity": 1}]), &good),
+    )
+    .send()
+    .await
+    .unwrap();
+    eventually("the customer and the merchant get their emails", || async {
+        let messages = sink.messages();
+        messages
+            .iter()
+            .any(|m| m.to.iter().any(|t| t.contains(&customer.email)) && m.data.contains("placed"))
+            && messages.iter().any(|m| {
+                m.to.iter().any(|t| t.contains(&shop.owner.email)) && m.data.contains("New order")
+            })
+    })
+    .await;
+    let attempts = || async {
+        sqlx::query("SELECT status, COUNT(*) FROM email_attempts GROUP BY status ORDER BY status")
+            .fetch_all(app.databases["notifications"].reader())
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| {
+                (
+                    sqlx::Row::get::<String, _>(row, 0),
+                    sqlx::Row::get::<i64, _>(row, 1),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let expected = vec![("failed".to_owned(), 2), ("sent".to_owned(), 2)];
+    eventually("two refusals and two deliveries are recorded", || async {
+        attempts().await == expected
+    })
+    .await;
+    app.stop().await;
+}
+
+backend_test!(notification_email, emails_are_sent_and_retried);

@@ -1,19 +1,22 @@
 //! Notifications: every user's inbox of what happens to their orders — for now order
 //! placed (customer and the merchant's staff), payment failed, order cancelled — read over
-//! `GET /notifications` and live over server-sent events. Email and SMS delivery come
-//! with the delivery steps.
+//! `GET /notifications` and live over server-sent events, and by email over SMTP when a
+//! server is configured (every attempt recorded, failures retried through the bus).
 //!
-//! Publishes nothing; consumes `order.placed`, `payment.failed`, `order.cancelled`.
+//! Publishes `email.requested` (to itself); consumes `order.placed`, `payment.failed`,
+//! `order.cancelled`, `order.rejected`, `payment.refunded`, `email.requested`.
 
 pub mod api;
 pub mod app;
 pub mod domain;
 pub mod events;
+pub mod mailer;
 pub mod store;
 
 pub use api::router;
 pub use app::{AppError, Notifications};
 pub use events::consume::subscriptions;
+pub use mailer::Mailer;
 
 /// The service's name: its database, schema and log target.
 pub const NAME: &str = "notifications";

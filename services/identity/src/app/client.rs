@@ -1,12 +1,31 @@
 //! Identity as other services call it in process (`ordo_contracts::identity`).
 
 use super::Identity;
-use crate::store::addresses;
-use ordo_contracts::identity::{AddressSnapshot, IdentityClient};
+use crate::store::{addresses, users};
+use ordo_contracts::identity::{AddressSnapshot, Contact, IdentityClient};
 use ordo_contracts::{ClientError, ClientFuture};
 use uuid::Uuid;
 
+fn unavailable(error: &sqlx::Error) -> ClientError {
+    ClientError::Unavailable {
+        service: crate::NAME,
+        detail: error.to_string(),
+    }
+}
+
 impl IdentityClient for Identity {
+    fn contact(&self, user_id: Uuid) -> ClientFuture<'_, Option<Contact>> {
+        Box::pin(async move {
+            let user = users::find(self.db.reader(), user_id)
+                .await
+                .map_err(|e| unavailable(&e))?;
+            Ok(user.filter(|u| !u.disabled).map(|u| Contact {
+                email: u.email,
+                name: u.name,
+            }))
+        })
+    }
+
     fn address(
         &self,
         user_id: Uuid,
@@ -15,10 +34,7 @@ impl IdentityClient for Identity {
         Box::pin(async move {
             let found = addresses::find(self.db.reader(), user_id, address_id)
                 .await
-                .map_err(|e| ClientError::Unavailable {
-                    service: crate::NAME,
-                    detail: e.to_string(),
-                })?;
+                .map_err(|e| unavailable(&e))?;
             Ok(found.map(|a| AddressSnapshot {
                 line1: a.line1,
                 line2: a.line2,

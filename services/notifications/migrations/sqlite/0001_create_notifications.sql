@@ -23,3 +23,13 @@ CREATE TABLE order_parties (
     -- JSON array of the merchant's staff at the time of the order.
     staff TEXT NOT NULL
 );
+
+-- Every attempt to send a notification by email, successful or not.
+CREATE TABLE email_attempts (
+    id TEXT PRIMARY KEY,
+    notification_id TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('sent', 'failed')),
+    error TEXT,
+    at BIGINT NOT NULL
+);
+CREATE INDEX email_attempts_notification ON email_attempts (notification_id);

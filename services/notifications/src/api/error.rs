@@ -7,7 +7,9 @@ impl From<AppError> for Problem {
     fn from(error: AppError) -> Self {
         match error {
             AppError::NotFound => Problem::not_found("no such notification"),
-            error @ AppError::UnknownOrder(_) => Problem::internal(&error),
+            error @ (AppError::UnknownOrder(_) | AppError::EmailFailed(_)) => {
+                Problem::internal(&error)
+            }
             AppError::Unexpected(cause) => Problem::internal(cause.as_ref()),
         }
     }

@@ -2,9 +2,13 @@
 //! live; the consumers file a message for everyone an order event concerns.
 
 use crate::domain::{self, Message};
+use crate::mailer::Mailer;
 use crate::store::{self, Notification, Parties};
+use ordo_bus::{BusError, EventMeta, Outbox};
 use ordo_contracts::ClientError;
 use ordo_contracts::catalog::CatalogClient;
+use ordo_contracts::identity::IdentityClient;
+use ordo_contracts::notifications::EmailRequested;
 use ordo_contracts::orders::{OrderCancelled, OrderPlaced, OrderRejected};
 use ordo_contracts::payments::{PaymentFailed, PaymentRefunded};
 use ordo_db::{Db, Tx};
@@ -16,7 +20,11 @@ use uuid::Uuid;
 
 pub struct Notifications {
     db: Db,
+    outbox: Outbox,
     catalog: Arc<dyn CatalogClient>,
+    identity: Arc<dyn IdentityClient>,
+    /// Emails go out when a mail server is configured.
+    mailer: Option<Arc<Mailer>>,
     /// Woken when messages were filed, so live streams look at once.
     filed: Notify,
 }
@@ -33,6 +41,9 @@ impl std::fmt::Debug for Notifications {
 pub enum AppError {
     #[error("not found")]
     NotFound,
+    /// The mail server did not take the email.
+    #[error("email not sent: {0}")]
+    EmailFailed(String),
     /// An event arrived before the order it concerns is known here.
     #[error("order {0} is not known yet")]
     UnknownOrder(Uuid),
@@ -40,14 +51,23 @@ pub enum AppError {
     Unexpected(#[from] anyhow::Error),
 }
 
-ordo_http::unexpected_errors!(AppError: sqlx::Error, ClientError);
+ordo_http::unexpected_errors!(AppError: sqlx::Error, ClientError, BusError);
 
 impl Notifications {
     #[must_use]
-    pub fn new(db: Db, catalog: Arc<dyn CatalogClient>) -> Self {
+    pub fn new(
+        db: Db,
+        outbox: Outbox,
+        catalog: Arc<dyn CatalogClient>,
+        identity: Arc<dyn IdentityClient>,
+        mailer: Option<Arc<Mailer>>,
+    ) -> Self {
         Notifications {
             db,
+            outbox,
             catalog,
+            identity,
+            mailer,
             filed: Notify::new(),
         }
     }
@@ -109,10 +129,62 @@ impl Notifications {
     ) -> Result<(), AppError> {
         let now = ordo_kernel::time::now();
         for user in users {
-            store::insert(tx, *user, message, order_id, event_id, now).await?;
+            let filed = store::insert(tx, *user, message, order_id, event_id, now).await?;
+            if let (Some(notification_id), Some(_)) = (filed, &self.mailer) {
+                let email = EmailRequested {
+                    notification_id,
+                    user_id: *user,
+                    subject: message.title.clone(),
+                    body: message.body.clone(),
+                };
+                self.outbox
+                    .append(tx, &user.to_string(), &email, &EventMeta::default())
+                    .await?;
+            }
         }
         self.filed.notify_waiters();
         Ok(())
+    }
+
+    /// Sends a requested email; a failure is recorded and retried by the bus.
+    pub(crate) async fn email(
+        &self,
+        tx: &mut Tx,
+        requested: &EmailRequested,
+    ) -> Result<(), AppError> {
+        let Some(mailer) = &self.mailer else {
+            return Ok(());
+        };
+        let Some(contact) = self.identity.contact(requested.user_id).await? else {
+            return Ok(());
+        };
+        let now = ordo_kernel::time::now();
+        match mailer
+            .send(&contact, &requested.subject, &requested.body)
+            .await
+        {
+            Ok(()) => {
+                store::email_attempt(tx, requested.notification_id, None, now).await?;
+                Ok(())
+            }
+            Err(error) => {
+                // Recorded apart, once this handler's transaction (rolled back for the
+                // retry) has let go of the database: SQLite has one writer.
+                let (db, notification_id, message) =
+                    (self.db.clone(), requested.notification_id, error.clone());
+                tokio::spawn(async move {
+                    let recorded = async {
+                        let mut tx = db.begin().await?;
+                        store::email_attempt(&mut tx, notification_id, Some(&message), now).await?;
+                        tx.commit().await
+                    };
+                    if let Err(error) = recorded.await {
+                        tracing::warn!(%error, "cannot record a failed email attempt");
+                    }
+                });
+                Err(AppError::EmailFailed(error))
+            }
+        }
     }
 
     pub(crate) async fn order_placed(

@@ -2,8 +2,9 @@
 
 use crate::app::{AppError, Notifications};
 use futures_util::future::BoxFuture;
-use ordo_bus::{Envelope, Handler, HandlerError, Subscription};
+use ordo_bus::{Envelope, Handler, HandlerError, Outbox, Subscription};
 use ordo_contracts::Event;
+use ordo_contracts::notifications::EmailRequested;
 use ordo_contracts::orders::{OrderCancelled, OrderPlaced, OrderRejected};
 use ordo_contracts::payments::{PaymentFailed, PaymentRefunded};
 use ordo_db::{Db, Tx};
@@ -26,6 +27,7 @@ impl Handler for OrderNews {
                 }
                 OrderRejected::TYPE => self.0.order_rejected(tx, &event.decode()?, event.id).await,
                 PaymentRefunded::TYPE => self.0.refunded(tx, &event.decode()?, event.id).await,
+                EmailRequested::TYPE => self.0.email(tx, &event.decode()?).await,
                 other => {
                     return Err(HandlerError::reject(format!(
                         "unexpected event type {other}"
@@ -35,7 +37,9 @@ impl Handler for OrderNews {
             match result {
                 Ok(()) => Ok(()),
                 // Another service's event may overtake the order's own: wait for it.
-                Err(error @ AppError::UnknownOrder(_)) => Err(HandlerError::retry(error)),
+                Err(error @ (AppError::UnknownOrder(_) | AppError::EmailFailed(_))) => {
+                    Err(HandlerError::retry(error))
+                }
                 Err(AppError::Unexpected(error)) => Err(HandlerError::retry(format!("{error:#}"))),
                 Err(other) => Err(HandlerError::reject(other)),
             }
@@ -45,17 +49,31 @@ impl Handler for OrderNews {
 
 /// The notifications service's consumers.
 #[must_use]
-pub fn subscriptions(notifications: Arc<Notifications>, db: Db) -> Vec<Subscription> {
-    vec![Subscription::new(
-        "notifications-orders",
-        db,
-        &[
-            OrderPlaced::TYPE,
-            PaymentFailed::TYPE,
-            OrderCancelled::TYPE,
-            OrderRejected::TYPE,
-            PaymentRefunded::TYPE,
-        ],
-        OrderNews(notifications),
-    )]
+pub fn subscriptions(
+    notifications: Arc<Notifications>,
+    db: Db,
+    outbox: &Outbox,
+) -> Vec<Subscription> {
+    vec![
+        Subscription::new(
+            "notifications-orders",
+            db.clone(),
+            &[
+                OrderPlaced::TYPE,
+                PaymentFailed::TYPE,
+                OrderCancelled::TYPE,
+                OrderRejected::TYPE,
+                PaymentRefunded::TYPE,
+            ],
+            OrderNews(notifications.clone()),
+        )
+        .publishing_to(outbox),
+        // Apart, so that a mail server that is down delays emails, not inboxes.
+        Subscription::new(
+            "notifications-email",
+            db,
+            &[EmailRequested::TYPE],
+            OrderNews(notifications),
+        ),
+    ]
 }

@@ -34,7 +34,8 @@ fn notification(row: &AnyRow) -> Result<Notification, sqlx::Error> {
     })
 }
 
-/// Files `message` for `user`, once per causing event.
+/// Files `message` for `user`, once per causing event; the new notification's id, or
+/// `None` when this event filed it before.
 pub async fn insert(
     conn: &mut AnyConnection,
     user: Uuid,
@@ -42,10 +43,10 @@ pub async fn insert(
     order_id: Uuid,
     event_id: Uuid,
     at: OffsetDateTime,
-) -> Result<(), sqlx::Error> {
+) -> Result<Option<Uuid>, sqlx::Error> {
     sqlx::query(
         "INSERT INTO notifications (id, user_id, kind, title, body, order_id, event_id, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (user_id, event_id) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (user_id, event_id) DO NOTHING RETURNING id",
     )
     .bind(ordo_kernel::new_id().to_string())
     .bind(user.to_string())
@@ -55,9 +56,28 @@ pub async fn insert(
     .bind(order_id.to_string())
     .bind(event_id.to_string())
     .bind(millis(at))
-    .execute(conn)
-    .await
-    .map(|_| ())
+    .fetch_optional(conn)
+    .await?
+    .map(|row| row::uuid(&row, "id"))
+    .transpose()
+}
+
+/// Records an attempt to email a notification.
+pub async fn email_attempt(
+    conn: &mut AnyConnection,
+    notification_id: Uuid,
+    error: Option<&str>,
+    at: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO email_attempts (id, notification_id, status, error, at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(ordo_kernel::new_id().to_string())
+        .bind(notification_id.to_string())
+        .bind(if error.is_some() { "failed" } else { "sent" })
+        .bind(error)
+        .bind(millis(at))
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
 /// The user's notifications, newest first, after the cursor `before`.

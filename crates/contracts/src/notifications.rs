@@ -1,0 +1,19 @@
+//! What the notifications service publishes to itself: emails to send, retried by the bus.
+
+use crate::Event;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A notification is to be sent by email too.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmailRequested {
+    pub notification_id: Uuid,
+    pub user_id: Uuid,
+    pub subject: String,
+    pub body: String,
+}
+
+impl Event for EmailRequested {
+    const TYPE: &'static str = "email.requested";
+    const VERSION: u32 = 1;
+}
