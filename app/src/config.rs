@@ -39,6 +39,8 @@ pub struct Config {
     pub smtp_url: Option<Secret<String>>,
     /// The sender of those emails.
     pub smtp_from: String,
+    /// Shared with the payment provider to sign its webhooks; unset: webhooks are refused.
+    pub payments_webhook_secret: Option<Secret<String>>,
     pub log_format: LogFormat,
     /// A tracing filter, e.g. `info` or `ordo_identity=debug,info`; `RUST_LOG` wins.
     pub log_level: String,
@@ -194,6 +196,7 @@ impl Default for Config {
             bus_url: None,
             smtp_url: None,
             smtp_from: "Ordo <noreply@ordo.invalid>".into(),
+            payments_webhook_secret: None,
             log_format: LogFormat::Human,
             log_level: "info".into(),
             http: HttpConfig::default(),
@@ -336,6 +339,13 @@ impl Config {
             );
         }
         self.bus.validate()?;
+        if self
+            .payments_webhook_secret
+            .as_ref()
+            .is_some_and(|secret| secret.expose().len() < 16)
+        {
+            return Err("payments_webhook_secret: must be at least 16 characters".into());
+        }
         if let Some(url) = &self.smtp_url
             && !url.expose().starts_with("smtp://")
         {

@@ -120,6 +120,7 @@ impl Platform {
             payments_db.clone(),
             payments_outbox.clone(),
             Arc::new(Sandbox),
+            config.payments_webhook_secret.clone(),
         ));
         for subscription in
             ordo_payments::subscriptions(payments.clone(), payments_db, &payments_outbox)

@@ -238,3 +238,80 @@ async fn a_rejection_gives_everything_back(backend: Backend) {
 
 backend_test!(order_lifecycle, from_kitchen_to_refund);
 backend_test!(order_rejection, a_rejection_gives_everything_back);
+
+const WEBHOOK_SECRET: &str = "a shared webhook secret";
+
+fn signed(body: &str, seconds_ago: i64) -> String {
+    let timestamp = time::OffsetDateTime::now_utc().unix_timestamp() - seconds_ago;
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, WEBHOOK_SECRET.as_bytes());
+    let tag = ring::hmac::sign(&key, format!("{timestamp}.{body}").as_bytes());
+    let hex: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    format!("t={timestamp},v1={hex}")
+}
+
+async fn provider_webhooks_are_signed_and_handled_once(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |config| {
+        config.payments_webhook_secret = Some(ordo_kernel::Secret::new(WEBHOOK_SECRET.into()));
+    })
+    .await;
+    let shop = shop(&app, 10).await;
+    let customer = app.signup("customer").await;
+    let id = placed_and_paid(&app, &customer, "w1", &shop.pizza.0, GOOD_CARD).await;
+    for action in ["accept", "ready", "picked-up"] {
+        app.as_user(&shop.owner, Method::POST, &format!("/orders/{id}/{action}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    eventually("the payment is captured", || async {
+        payment(&app, &id).await.0 == "captured"
+    })
+    .await;
+    let reference: String = sqlx::query("SELECT provider_ref FROM payments WHERE order_id = $1")
+        .bind(&id)
+        .fetch_one(app.databases["payments"].reader())
+        .await
+        .unwrap()
+        .get(0);
+
+    let body = json!({"id": "evt_1", "type": "charge.refunded", "data": {"reference": reference, "amount": 300}}).to_string();
+    let send = |body: String, signature: String| {
+        app.api(Method::POST, "/webhooks/payments")
+            .header("ordo-signature", signature)
+            .header("content-type", "application/json")
+            .body(body)
+    };
+    for (signature, why) in [
+        (signed(&body, 0).replace("v1=", "v1=00"), "tampered"),
+        (signed(&body, 900), "stale"),
+        (String::new(), "missing"),
+    ] {
+        let refused = send(body.clone(), signature).send().await.unwrap();
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED, "{why}");
+        problem(refused).await;
+    }
+    assert_eq!(
+        payment(&app, &id).await,
+        ("captured".into(), 1900, 0),
+        "nothing happened"
+    );
+    for _ in 0..2 {
+        let accepted = send(body.clone(), signed(&body, 0)).send().await.unwrap();
+        assert_eq!(accepted.status(), StatusCode::OK);
+    }
+    assert_eq!(
+        payment(&app, &id).await,
+        ("captured".into(), 1900, 300),
+        "refunded once"
+    );
+    eventually("the customer hears of it", || async {
+        kinds(&app, &customer).await.first().map(String::as_str) == Some("refund_issued")
+    })
+    .await;
+    app.stop().await;
+}
+
+backend_test!(
+    provider_webhooks,
+    provider_webhooks_are_signed_and_handled_once
+);

@@ -41,3 +41,11 @@ CREATE TABLE refunds (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX refunds_payment ON refunds (payment_id);
+
+-- Provider webhooks already handled: a repeat is acknowledged without a second effect.
+CREATE TABLE provider_events (
+    id TEXT PRIMARY KEY,
+    provider TEXT NOT NULL,
+    type TEXT NOT NULL,
+    received_at BIGINT NOT NULL
+);

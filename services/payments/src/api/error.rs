@@ -11,6 +11,7 @@ impl From<AppError> for Problem {
             AppError::NotFound => Problem::not_found("no such payment method or payment"),
             AppError::Forbidden(detail) => Problem::forbidden(detail),
             AppError::Conflict(detail) => Problem::conflict("conflict", detail),
+            error @ AppError::BadSignature(_) => Problem::unauthorized(error.to_string()),
             AppError::Provider(error) => {
                 Problem::unavailable(error.to_string(), Duration::from_secs(5))
             }

@@ -3,6 +3,7 @@
 mod error;
 mod methods;
 mod refunds;
+mod webhooks;
 
 use crate::app::Payments;
 use std::sync::Arc;
@@ -15,5 +16,6 @@ pub fn router(payments: Arc<Payments>) -> OpenApiRouter {
         .routes(routes!(methods::list, methods::add))
         .routes(routes!(methods::remove))
         .routes(routes!(refunds::refund))
+        .routes(routes!(webhooks::receive))
         .with_state(payments)
 }

@@ -5,19 +5,23 @@
 mod authorise;
 mod capture;
 mod methods;
+mod webhooks;
 
 pub use capture::Refund;
+pub use webhooks::WebhookOutcome;
 
 use crate::provider::{PaymentProvider, ProviderError};
 use ordo_bus::{BusError, Outbox};
 use ordo_db::Db;
-use ordo_kernel::Violations;
+use ordo_kernel::{Secret, Violations};
 use std::sync::Arc;
 
 pub struct Payments {
     db: Db,
     outbox: Outbox,
     provider: Arc<dyn PaymentProvider>,
+    /// Shared with the provider to sign its webhooks; none: webhooks are refused.
+    webhook_secret: Option<Secret<String>>,
 }
 
 impl std::fmt::Debug for Payments {
@@ -39,6 +43,8 @@ pub enum AppError {
     Forbidden(&'static str),
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    #[error("webhook refused: {0}")]
+    BadSignature(&'static str),
     #[error(transparent)]
     Provider(#[from] ProviderError),
     #[error(transparent)]
@@ -55,11 +61,17 @@ impl From<Violations> for AppError {
 
 impl Payments {
     #[must_use]
-    pub fn new(db: Db, outbox: Outbox, provider: Arc<dyn PaymentProvider>) -> Self {
+    pub fn new(
+        db: Db,
+        outbox: Outbox,
+        provider: Arc<dyn PaymentProvider>,
+        webhook_secret: Option<Secret<String>>,
+    ) -> Self {
         Payments {
             db,
             outbox,
             provider,
+            webhook_secret,
         }
     }
 }

@@ -246,3 +246,49 @@ pub async fn refund(
         .await?;
     Ok(true)
 }
+
+/// Remembers a provider's event; false when it was seen before.
+pub async fn remember_provider_event(
+    conn: &mut AnyConnection,
+    id: &str,
+    provider: &str,
+    kind: &str,
+    at: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO provider_events (id, provider, type, received_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(id)
+    .bind(provider)
+    .bind(kind)
+    .bind(millis(at))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The payment a provider's reference names.
+pub async fn payment_by_reference(
+    conn: &mut AnyConnection,
+    reference: &str,
+) -> Result<Option<Payment>, sqlx::Error> {
+    let order: Option<String> =
+        sqlx::query("SELECT order_id FROM payments WHERE provider_ref = $1")
+            .bind(reference)
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(|row| row.try_get(0))
+            .transpose()?;
+    match order {
+        Some(order) => {
+            payment_of_order(
+                conn,
+                order
+                    .parse()
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            )
+            .await
+        }
+        None => Ok(None),
+    }
+}

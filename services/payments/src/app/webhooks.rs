@@ -1,0 +1,201 @@
+//! Provider webhooks: what the processor tells us on its own — a refund made from its
+//! dashboard, an authorisation that expired. Each is signed (HMAC-SHA256 over
+//! `{timestamp}.{body}`), fresh (five minutes) and handled once.
+
+use super::{AppError, Payments};
+use crate::store;
+use ordo_bus::EventMeta;
+use ordo_contracts::payments::{PaymentRefunded, PaymentVoided};
+use ordo_kernel::{Money, Violations};
+use serde::Deserialize;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// How far a webhook's timestamp may be from our clock.
+const TOLERANCE_SECS: i64 = 300;
+
+#[derive(Debug, Deserialize)]
+struct Webhook {
+    id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    data: WebhookData,
+}
+
+#[derive(Debug, Deserialize)]
+struct WebhookData {
+    reference: String,
+    amount: Option<i64>,
+}
+
+/// What a webhook did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookOutcome {
+    Applied,
+    /// Seen before, or about nothing we hold: acknowledged, nothing changed.
+    Ignored,
+}
+
+fn verify(secret: &[u8], header: &str, body: &[u8], now: OffsetDateTime) -> Result<(), AppError> {
+    let mut timestamp = None;
+    let mut signature = None;
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", value)) => timestamp = value.parse::<i64>().ok(),
+            Some(("v1", value)) => signature = hex(value),
+            _ => {}
+        }
+    }
+    let (Some(timestamp), Some(signature)) = (timestamp, signature) else {
+        return Err(AppError::BadSignature("malformed Ordo-Signature header"));
+    };
+    if (now.unix_timestamp() - timestamp).abs() > TOLERANCE_SECS {
+        return Err(AppError::BadSignature(
+            "the signature is too old or from the future",
+        ));
+    }
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
+    let mut signed = format!("{timestamp}.").into_bytes();
+    signed.extend_from_slice(body);
+    ring::hmac::verify(&key, &signed, &signature)
+        .map_err(|_| AppError::BadSignature("the signature does not match"))
+}
+
+fn hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+impl Payments {
+    /// Verifies and applies one webhook of the provider.
+    ///
+    /// # Errors
+    /// `NotFound` when webhooks are not configured, `BadSignature`, `Invalid` for a body
+    /// that is not a webhook.
+    pub async fn webhook(&self, signature: &str, body: &[u8]) -> Result<WebhookOutcome, AppError> {
+        let secret = self.webhook_secret.as_ref().ok_or(AppError::NotFound)?;
+        let now = ordo_kernel::time::now();
+        verify(secret.expose().as_bytes(), signature, body, now)?;
+        let webhook: Webhook = serde_json::from_slice(body).map_err(|e| {
+            let mut v = Violations::new();
+            v.add("body", format!("not a webhook: {e}"));
+            AppError::Invalid(v)
+        })?;
+        let mut tx = self.db.begin().await?;
+        if !store::remember_provider_event(
+            &mut tx,
+            &webhook.id,
+            self.provider.name(),
+            &webhook.kind,
+            now,
+        )
+        .await?
+        {
+            return Ok(WebhookOutcome::Ignored);
+        }
+        let Some(payment) = store::payment_by_reference(&mut tx, &webhook.data.reference).await?
+        else {
+            tx.commit().await?;
+            return Ok(WebhookOutcome::Ignored);
+        };
+        let applied = match webhook.kind.as_str() {
+            "charge.refunded" => {
+                self.refunded_at_provider(&mut tx, &payment, webhook.data.amount, now)
+                    .await?
+            }
+            "authorization.expired" => self.expired_at_provider(&mut tx, &payment, now).await?,
+            _ => false,
+        };
+        self.outbox.commit(tx).await?;
+        Ok(if applied {
+            WebhookOutcome::Applied
+        } else {
+            WebhookOutcome::Ignored
+        })
+    }
+}
+
+impl Payments {
+    async fn refunded_at_provider(
+        &self,
+        tx: &mut ordo_db::Tx,
+        payment: &store::Payment,
+        amount: Option<i64>,
+        now: OffsetDateTime,
+    ) -> Result<bool, AppError> {
+        let amount = amount.unwrap_or(payment.captured_amount - payment.refunded_amount);
+        let refund_id = Uuid::now_v7();
+        // Made at the provider, not by one of our users.
+        let nobody = Uuid::nil();
+        if amount <= 0 || !store::refund(tx, payment.id, refund_id, amount, nobody, now).await? {
+            return Ok(false);
+        }
+        let event = PaymentRefunded {
+            order_id: payment.order_id,
+            payment_id: payment.id,
+            refund_id,
+            amount: Money {
+                amount,
+                currency: payment.currency.clone(),
+            },
+            full: payment.refunded_amount + amount == payment.captured_amount,
+        };
+        let subject = payment.order_id.to_string();
+        self.outbox
+            .append(tx, &subject, &event, &EventMeta::default())
+            .await?;
+        Ok(true)
+    }
+
+    async fn expired_at_provider(
+        &self,
+        tx: &mut ordo_db::Tx,
+        payment: &store::Payment,
+        now: OffsetDateTime,
+    ) -> Result<bool, AppError> {
+        if !store::transition(tx, payment.order_id, "authorized", "voided", now).await? {
+            return Ok(false);
+        }
+        let event = PaymentVoided {
+            order_id: payment.order_id,
+            payment_id: payment.id,
+        };
+        let subject = payment.order_id.to_string();
+        self.outbox
+            .append(tx, &subject, &event, &EventMeta::default())
+            .await?;
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sign(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
+        let mut signed = format!("{timestamp}.").into_bytes();
+        signed.extend_from_slice(body);
+        let tag = ring::hmac::sign(&key, &signed);
+        let hex: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        format!("t={timestamp},v1={hex}")
+    }
+
+    #[test]
+    fn only_fresh_matching_signatures_pass() {
+        let now = ordo_kernel::time::now();
+        let body = br#"{"id":"evt_1"}"#;
+        let good = sign(b"secret", now.unix_timestamp(), body);
+        assert!(verify(b"secret", &good, body, now).is_ok());
+        assert!(verify(b"other", &good, body, now).is_err());
+        assert!(verify(b"secret", &good, br#"{"id":"evt_2"}"#, now).is_err());
+        let stale = sign(b"secret", now.unix_timestamp() - 600, body);
+        assert!(verify(b"secret", &stale, body, now).is_err());
+        assert!(verify(b"secret", "v1=abc", body, now).is_err());
+    }
+}
