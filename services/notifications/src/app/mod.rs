@@ -10,7 +10,7 @@ use ordo_contracts::catalog::CatalogClient;
 use ordo_contracts::identity::IdentityClient;
 use ordo_contracts::notifications::EmailRequested;
 use ordo_contracts::orders::{OrderCancelled, OrderPlaced, OrderRejected};
-use ordo_contracts::payments::{PaymentFailed, PaymentRefunded};
+use ordo_contracts::payments::{PaymentFailed, PaymentRefunded, PaymentVoided};
 use ordo_db::{Db, Tx};
 use ordo_http::Caller;
 use ordo_kernel::{Page, PageRequest};
@@ -257,6 +257,24 @@ impl Notifications {
             &[parties.customer_id],
             &message,
             rejected.order_id,
+            event_id,
+        )
+        .await
+    }
+
+    pub(crate) async fn released(
+        &self,
+        tx: &mut Tx,
+        voided: &PaymentVoided,
+        event_id: Uuid,
+    ) -> Result<(), AppError> {
+        let parties = self.parties(tx, voided.order_id).await?;
+        let message = domain::payment_released(&voided.order_id);
+        self.file(
+            tx,
+            &[parties.customer_id],
+            &message,
+            voided.order_id,
             event_id,
         )
         .await

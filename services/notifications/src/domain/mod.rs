@@ -82,6 +82,17 @@ pub fn order_rejected(order_id: &uuid::Uuid, reason: &str) -> Message {
 }
 
 #[must_use]
+pub fn payment_released(order_id: &uuid::Uuid) -> Message {
+    Message {
+        kind: "payment_released",
+        title: format!("Payment for order {} released", short(order_id)),
+        body:
+            "The amount held on your card for this order has been released; you were not charged."
+                .to_owned(),
+    }
+}
+
+#[must_use]
 pub fn refund_issued(order_id: &uuid::Uuid, refunded: &Money, full: bool) -> Message {
     Message {
         kind: "refund_issued",

@@ -6,7 +6,7 @@ use ordo_bus::{Envelope, Handler, HandlerError, Outbox, Subscription};
 use ordo_contracts::Event;
 use ordo_contracts::notifications::EmailRequested;
 use ordo_contracts::orders::{OrderCancelled, OrderPlaced, OrderRejected};
-use ordo_contracts::payments::{PaymentFailed, PaymentRefunded};
+use ordo_contracts::payments::{PaymentFailed, PaymentRefunded, PaymentVoided};
 use ordo_db::{Db, Tx};
 use std::sync::Arc;
 
@@ -27,6 +27,7 @@ impl Handler for OrderNews {
                 }
                 OrderRejected::TYPE => self.0.order_rejected(tx, &event.decode()?, event.id).await,
                 PaymentRefunded::TYPE => self.0.refunded(tx, &event.decode()?, event.id).await,
+                PaymentVoided::TYPE => self.0.released(tx, &event.decode()?, event.id).await,
                 EmailRequested::TYPE => self.0.email(tx, &event.decode()?).await,
                 other => {
                     return Err(HandlerError::reject(format!(
@@ -64,6 +65,7 @@ pub fn subscriptions(
                 OrderCancelled::TYPE,
                 OrderRejected::TYPE,
                 PaymentRefunded::TYPE,
+                PaymentVoided::TYPE,
             ],
             OrderNews(notifications.clone()),
         )

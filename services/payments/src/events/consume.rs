@@ -17,67 +17,43 @@ fn outcome(result: Result<(), AppError>) -> Result<(), HandlerError> {
     }
 }
 
-pub struct Authorise(pub Arc<Payments>);
+/// Follows each order: authorise when placed, void when it ends before capture, capture
+/// when it completes. One consumer for all of them, so that an order's events are handled
+/// in their order — a cancellation never overtakes the authorisation it must void.
+pub struct OrderPayments(pub Arc<Payments>);
 
-impl Handler for Authorise {
+impl Handler for OrderPayments {
     fn handle<'a>(
         &'a self,
         tx: &'a mut Tx,
         event: &'a Envelope,
     ) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
-            let placed: OrderPlaced = event.decode()?;
-            outcome(
-                self.0
-                    .authorise(tx, &placed, &EventMeta::caused_by(event))
-                    .await,
-            )
-        })
-    }
-}
-
-pub struct Void(pub Arc<Payments>);
-
-impl Handler for Void {
-    fn handle<'a>(
-        &'a self,
-        tx: &'a mut Tx,
-        event: &'a Envelope,
-    ) -> BoxFuture<'a, Result<(), HandlerError>> {
-        Box::pin(async move {
-            let order_id = match event.event_type.as_str() {
-                OrderCancelled::TYPE => event.decode::<OrderCancelled>()?.order_id,
-                OrderRejected::TYPE => event.decode::<OrderRejected>()?.order_id,
+            let meta = EventMeta::caused_by(event);
+            let result = match event.event_type.as_str() {
+                OrderPlaced::TYPE => self.0.authorise(tx, &event.decode()?, &meta).await,
+                OrderCancelled::TYPE => {
+                    self.0
+                        .void(tx, event.decode::<OrderCancelled>()?.order_id, &meta)
+                        .await
+                }
+                OrderRejected::TYPE => {
+                    self.0
+                        .void(tx, event.decode::<OrderRejected>()?.order_id, &meta)
+                        .await
+                }
+                OrderCompleted::TYPE => {
+                    self.0
+                        .capture(tx, event.decode::<OrderCompleted>()?.order_id, &meta)
+                        .await
+                }
                 other => {
                     return Err(HandlerError::reject(format!(
                         "unexpected event type {other}"
                     )));
                 }
             };
-            outcome(
-                self.0
-                    .void(tx, order_id, &EventMeta::caused_by(event))
-                    .await,
-            )
-        })
-    }
-}
-
-pub struct CaptureCompleted(pub Arc<Payments>);
-
-impl Handler for CaptureCompleted {
-    fn handle<'a>(
-        &'a self,
-        tx: &'a mut Tx,
-        event: &'a Envelope,
-    ) -> BoxFuture<'a, Result<(), HandlerError>> {
-        Box::pin(async move {
-            let completed: OrderCompleted = event.decode()?;
-            outcome(
-                self.0
-                    .capture(tx, completed.order_id, &EventMeta::caused_by(event))
-                    .await,
-            )
+            outcome(result)
         })
     }
 }
@@ -87,24 +63,15 @@ impl Handler for CaptureCompleted {
 pub fn subscriptions(payments: Arc<Payments>, db: Db, outbox: &Outbox) -> Vec<Subscription> {
     vec![
         Subscription::new(
-            "payments-authorise",
-            db.clone(),
-            &[OrderPlaced::TYPE],
-            Authorise(payments.clone()),
-        )
-        .publishing_to(outbox),
-        Subscription::new(
-            "payments-capture",
-            db.clone(),
-            &[OrderCompleted::TYPE],
-            CaptureCompleted(payments.clone()),
-        )
-        .publishing_to(outbox),
-        Subscription::new(
-            "payments-void",
+            "payments-orders",
             db,
-            &[OrderCancelled::TYPE, OrderRejected::TYPE],
-            Void(payments),
+            &[
+                OrderPlaced::TYPE,
+                OrderCancelled::TYPE,
+                OrderRejected::TYPE,
+                OrderCompleted::TYPE,
+            ],
+            OrderPayments(payments),
         )
         .publishing_to(outbox),
     ]
