@@ -193,6 +193,16 @@ async fn staff_write_and_everyone_reads(backend: Backend) {
     assert_eq!(staff_view["items"].as_array().unwrap().len(), 4);
     assert_eq!(staff_view["items"][0]["name"], "Secret menu");
 
+    // The menu's sections: active products only.
+    let categories = json_of(app.api(Method::GET, &format!("/merchants/{id}/categories"))).await;
+    assert_eq!(categories, json!([{"name": "Pizza", "products": 3}]));
+    let absent_menu = app
+        .api(Method::GET, &format!("/merchants/{absent}/categories"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(absent_menu.status(), StatusCode::NOT_FOUND);
+
     // Change and delete.
     let pizza_path = format!("/products/{}", pizza["id"].as_str().unwrap());
     let repriced = json!({"price": {"amount": 1050, "currency": "EUR"}, "sku": null});

@@ -18,6 +18,7 @@ pub fn router(catalog: Arc<Catalog>) -> OpenApiRouter {
         .routes(routes!(merchants::get, merchants::patch))
         .routes(routes!(products::create, products::list))
         .routes(routes!(products::get, products::patch, products::delete))
+        .routes(routes!(products::categories))
         .with_state(catalog)
 }
 

@@ -204,3 +204,30 @@ pub async fn delete(
     catalog.delete_product(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryView {
+    name: String,
+    /// Active products in it.
+    products: i64,
+}
+
+/// A merchant's categories (its menu's sections), with their active products' counts.
+#[utoipa::path(get, path = "/merchants/{id}/categories", tag = "catalog",
+    params(("id" = Uuid, Path, description = "Merchant id")),
+    responses(
+        (status = 200, description = "The categories, by name", body = [CategoryView]),
+        (status = 404, description = "No such merchant", body = Problem),
+    ))]
+pub async fn categories(
+    State(catalog): State<Arc<Catalog>>,
+    Path(merchant_id): Path<Uuid>,
+) -> Result<Json<Vec<CategoryView>>, Problem> {
+    let categories = catalog.categories(merchant_id).await?;
+    Ok(Json(
+        categories
+            .into_iter()
+            .map(|(name, products)| CategoryView { name, products })
+            .collect(),
+    ))
+}

@@ -98,6 +98,18 @@ impl Catalog {
         Ok(Page::from_rows(rows, page, |p| p.id))
     }
 
+    /// The merchant's menu sections: categories of its active products, with their counts.
+    ///
+    /// # Errors
+    /// `NotFound` for no such merchant.
+    pub async fn categories(&self, merchant_id: Uuid) -> Result<Vec<(String, i64)>, AppError> {
+        let mut conn = self.db.reader().acquire().await?;
+        merchants::find(&mut conn, merchant_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        Ok(products::categories(&mut *conn, merchant_id).await?)
+    }
+
     /// # Errors
     /// `NotFound`, `Forbidden` unless staff, `Invalid`, `SkuTaken`.
     #[instrument(skip_all, fields(user.id = %caller.user_id, product.id = %id))]

@@ -157,3 +157,21 @@ pub async fn by_ids<'c>(
         .map(product)
         .collect()
 }
+
+/// A merchant's categories of active products, with how many products each has.
+pub async fn categories<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    merchant_id: Uuid,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query(
+        "SELECT category, COUNT(*) AS products FROM products
+         WHERE merchant_id = $1 AND deleted_at IS NULL AND active = 1
+         GROUP BY category ORDER BY category",
+    )
+    .bind(merchant_id.to_string())
+    .fetch_all(executor)
+    .await?
+    .iter()
+    .map(|row| Ok((row.try_get("category")?, row.try_get("products")?)))
+    .collect()
+}
