@@ -249,7 +249,7 @@ async fn expire_holds(inventory: Arc<Inventory>, every: Duration) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
-        match inventory.expire_holds().await {
+        match inventory.expire_holds(ordo_kernel::time::now()).await {
             Ok(0) => {}
             Ok(expired) => tracing::info!(expired, "expired stock holds released"),
             Err(error) => tracing::warn!(%error, "cannot release expired stock holds"),

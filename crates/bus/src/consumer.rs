@@ -103,6 +103,7 @@ impl Shared {
     fn count(&self, counter: &AtomicU64, metric: &'static str, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
         metrics::counter!(metric, "consumer" => self.sub.name.clone()).increment(n);
+        self.options.progress.notify_waiters();
     }
 
     async fn ack(&self, delivery: Delivery) {
@@ -381,6 +382,8 @@ impl Shard {
 
     /// Acknowledges a committed batch. Returns true when a fault point crashed it first.
     async fn finish(&mut self, batch: Vec<Delivery>, outcomes: &[Outcome]) -> bool {
+        // Committed: whoever waits for the effect may look now.
+        self.shared.options.progress.notify_waiters();
         if self
             .shared
             .options
@@ -623,6 +626,7 @@ async fn replay_one(shared: &Shared, letter: DeadLetter) {
             if let Err(error) = dead_letter(shared, &again).await {
                 tracing::warn!(consumer = %shared.sub.name, %error, "cannot return the replayed event to the dead letters");
             }
+            shared.options.progress.notify_waiters();
         }
         Err(Failure::Storage(error)) => {
             tracing::warn!(consumer = %shared.sub.name, %error, "replay failed; it stays requested");

@@ -65,7 +65,7 @@ pub(crate) async fn relay(
         }
         let all_acked = marks.len() == in_flight.len();
         if marks.due(all_acked) {
-            let Ok(marked) = marks.flush(&outbox, &options.faults).await else {
+            let Ok(marked) = marks.flush(&outbox, &options).await else {
                 return;
             };
             for seq in marked {

@@ -135,7 +135,7 @@ pub(crate) async fn relay(
             wait.idle(&outbox, &mut stop).await;
             continue;
         }
-        if marks.due(in_flight.is_empty()) && marks.flush(&outbox, &options.faults).await.is_err() {
+        if marks.due(in_flight.is_empty()) && marks.flush(&outbox, &options).await.is_err() {
             return;
         }
         if in_flight.len() < WINDOW {

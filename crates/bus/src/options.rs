@@ -1,7 +1,9 @@
 //! How the bus runs: the backend, retry policy, batching and retention.
 
 use crate::faults::Faults;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Notify;
 
 #[derive(Debug, Clone)]
 pub struct BusOptions {
@@ -35,6 +37,9 @@ pub struct BusOptions {
     pub poll_interval: Duration,
     /// Crash points for tests; none are armed in production.
     pub faults: Faults,
+    /// Notified whenever consumers commit or the relay marks events published: tests and
+    /// tools wait on it instead of polling.
+    pub progress: Arc<Notify>,
 }
 
 impl Default for BusOptions {
@@ -55,6 +60,7 @@ impl Default for BusOptions {
             lease_ttl: Duration::from_secs(15),
             poll_interval: Duration::from_secs(1),
             faults: Faults::default(),
+            progress: Arc::new(Notify::new()),
         }
     }
 }

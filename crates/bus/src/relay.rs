@@ -160,14 +160,18 @@ impl Marks {
     pub(crate) async fn flush(
         &mut self,
         outbox: &Outbox,
-        faults: &crate::faults::Faults,
+        options: &crate::options::BusOptions,
     ) -> Result<Vec<i64>, Crashed> {
-        if faults.hit(crate::faults::FaultPoint::RelayAfterPublish) {
+        if options
+            .faults
+            .hit(crate::faults::FaultPoint::RelayAfterPublish)
+        {
             return Err(Crashed);
         }
         match store::mark_published(outbox.db(), &self.seqs, ordo_kernel::time::now()).await {
             Ok(()) => {
                 record_published(outbox.source(), self.seqs.len());
+                options.progress.notify_waiters();
                 self.since = None;
                 Ok(std::mem::take(&mut self.seqs))
             }

@@ -20,7 +20,6 @@ use std::time::Duration;
 use uuid::Uuid;
 
 const CONSUMER: &str = "conformance-recorder";
-const WAIT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Ticked {
@@ -239,6 +238,15 @@ impl Harness {
             .get(0)
     }
 
+    /// Waits until `check` holds, looking again whenever the bus makes progress.
+    async fn until<F, Fut>(&self, what: &str, check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        ordo_testkit::until(&self.options.progress, what, check).await;
+    }
+
     async fn cleanup(mut self) {
         self.stop().await;
         if let Some(url) = &self.nats_url {
@@ -246,21 +254,6 @@ impl Harness {
             let js = async_nats::jetstream::new(client);
             let _ = js.delete_stream(&self.options.stream).await;
         }
-    }
-}
-
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !check().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting until {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -309,7 +302,7 @@ async fn events_of_a_subject_are_handled_in_order(mut h: Harness) {
         h.publish(&batch).await;
     }
     let total = subjects.len() * usize::try_from(per_subject).unwrap();
-    eventually("every event is handled", || async {
+    h.until("every event is handled", || async {
         h.effects().await.len() >= total
     })
     .await;
@@ -350,7 +343,7 @@ async fn a_rolled_back_transaction_publishes_nothing(mut h: Harness) {
         .unwrap();
     tx.rollback().await.unwrap();
     let marker = h.publish(&[("order-x", 2, None)]).await[0];
-    eventually("the marker is handled", || async {
+    h.until("the marker is handled", || async {
         h.effects_of(marker).await == 1
     })
     .await;
@@ -364,7 +357,7 @@ async fn a_consumer_crash_after_commit_before_ack_yields_one_effect(mut h: Harne
     h.options.faults.arm(FaultPoint::ConsumerAfterCommit, 1);
     h.start().await;
     let id = h.publish(&[("order-crash", 1, None)]).await[0];
-    eventually("the effect is committed", || async {
+    h.until("the effect is committed", || async {
         h.effects_of(id).await == 1
     })
     .await;
@@ -372,7 +365,7 @@ async fn a_consumer_crash_after_commit_before_ack_yields_one_effect(mut h: Harne
     h.stop().await;
     h.start().await;
     let stats = h.stats();
-    eventually("the redelivery is recognised", || async {
+    h.until("the redelivery is recognised", || async {
         stats.duplicates() >= 1
     })
     .await;
@@ -385,7 +378,7 @@ async fn a_relay_crash_after_the_broker_acked_yields_one_effect(mut h: Harness) 
     h.options.faults.arm(FaultPoint::RelayAfterPublish, 1);
     h.start().await;
     let id = h.publish(&[("order-relay", 1, None)]).await[0];
-    eventually("the effect is committed", || async {
+    h.until("the effect is committed", || async {
         h.effects_of(id).await == 1
     })
     .await;
@@ -396,12 +389,12 @@ async fn a_relay_crash_after_the_broker_acked_yields_one_effect(mut h: Harness) 
     );
     h.stop().await;
     h.start().await;
-    eventually("the row is relayed again and marked", || async {
+    h.until("the row is relayed again and marked", || async {
         h.unpublished().await == 0
     })
     .await;
     let next = h.publish(&[("order-relay", 2, None)]).await[0];
-    eventually("a later event is handled", || async {
+    h.until("a later event is handled", || async {
         h.effects_of(next).await == 1
     })
     .await;
@@ -413,7 +406,10 @@ conformance!(an_outage_loses_nothing_and_drains_after);
 async fn an_outage_loses_nothing_and_drains_after(mut h: Harness) {
     h.start().await;
     let warmup = h.publish(&[("order-w", 0, None)]).await[0];
-    eventually("the bus runs", || async { h.effects_of(warmup).await == 1 }).await;
+    h.until("the bus runs and has marked the first event", || async {
+        h.effects_of(warmup).await == 1 && h.unpublished().await == 0
+    })
+    .await;
     // Embedded, the outage is the bus being down; with NATS, the broker unreachable.
     match &h.proxy {
         Some(proxy) => proxy.cut(),
@@ -426,19 +422,26 @@ async fn an_outage_loses_nothing_and_drains_after(mut h: Harness) {
                 .await,
         );
     }
-    // Long enough for the relay to try (it is woken by every commit) and fail.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    if let Some(proxy) = &h.proxy {
+        // The client has found the broker unreachable.
+        ordo_testkit::until(
+            &proxy.refusals,
+            "the broker is found unreachable",
+            || async { proxy.refused() > 0 },
+        )
+        .await;
+    }
     assert_eq!(h.unpublished().await, 80, "nothing left during the outage");
     assert_eq!(h.effects().await.len(), 1);
     match &h.proxy {
         Some(proxy) => proxy.restore(),
         None => h.start().await,
     }
-    eventually("everything drains", || async {
+    h.until("everything drains", || async {
         h.effects().await.len() >= 81
     })
     .await;
-    eventually("the outbox is empty", || async {
+    h.until("the outbox is empty", || async {
         h.unpublished().await == 0
     })
     .await;
@@ -459,11 +462,11 @@ async fn a_poison_event_is_dead_lettered_and_others_keep_flowing(mut h: Harness)
         h.publish(&[("order-ok", n, None)]).await;
     }
     let stats = h.stats();
-    eventually("both are dead letters", || async {
+    h.until("both are dead letters", || async {
         stats.dead_lettered() == 2
     })
     .await;
-    eventually("the others are handled", || async {
+    h.until("the others are handled", || async {
         h.effects().await.len() == 31
     })
     .await;
@@ -495,7 +498,7 @@ async fn a_replayed_dead_letter_is_handled_once(mut h: Harness) {
     h.start().await;
     let poison = h.publish(&[("order-p", 0, Some("poison"))]).await[0];
     let stats = h.stats();
-    eventually("it is a dead letter", || async {
+    h.until("it is a dead letter", || async {
         stats.dead_lettered() == 1
     })
     .await;
@@ -509,7 +512,8 @@ async fn a_replayed_dead_letter_is_handled_once(mut h: Harness) {
     h.healed.store(true, Ordering::SeqCst);
     let (a, b) = tokio::join!(letters.replay(letter), letters.replay(letter));
     assert!(a.unwrap() && b.unwrap());
-    eventually("the replay is handled", || async { stats.replayed() == 1 }).await;
+    h.until("the replay is handled", || async { stats.replayed() == 1 })
+        .await;
     assert_eq!(h.effects_of(poison).await, 1);
     assert!(
         letters.get(letter).await.unwrap().is_none(),
@@ -547,7 +551,7 @@ async fn instances_split_a_durable_consumer_nats_postgres() {
             .await,
         );
     }
-    eventually("every event is handled", || async {
+    h.until("every event is handled", || async {
         h.effects().await.len() >= ids.len()
     })
     .await;
@@ -569,21 +573,22 @@ async fn republished_events_have_no_second_effect(mut h: Harness) {
     h.start().await;
     let since = ordo_kernel::time::now() - Duration::from_secs(1);
     let id = h.publish(&[("order-again", 1, None)]).await[0];
-    eventually("the event is handled", || async {
+    h.until("the event is handled", || async {
         h.effects_of(id).await == 1
     })
     .await;
-    eventually("the row is marked", || async { h.unpublished().await == 0 }).await;
+    h.until("the row is marked", || async { h.unpublished().await == 0 })
+        .await;
 
     // As after a broker lost what it had acknowledged.
     assert_eq!(ordo_bus::republish(&h.producer, since).await.unwrap(), 1);
     h.running.as_ref().unwrap().1.wake();
-    eventually("the row is sent again", || async {
+    h.until("the row is sent again", || async {
         h.unpublished().await == 0
     })
     .await;
     let marker = h.publish(&[("order-again", 2, None)]).await[0];
-    eventually("a later event is handled", || async {
+    h.until("a later event is handled", || async {
         h.effects_of(marker).await == 1
     })
     .await;

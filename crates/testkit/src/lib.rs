@@ -155,6 +155,9 @@ pub fn nats(test: &str) -> Option<String> {
 #[derive(Debug)]
 pub struct TcpProxy {
     pub addr: std::net::SocketAddr,
+    /// Notified whenever a connection is refused while cut.
+    pub refusals: std::sync::Arc<tokio::sync::Notify>,
+    refused: std::sync::Arc<std::sync::atomic::AtomicU64>,
     open: std::sync::Arc<std::sync::atomic::AtomicBool>,
     links: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
     listener: tokio::task::JoinHandle<()>,
@@ -174,9 +177,14 @@ impl TcpProxy {
         let open = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
         let links = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let (accept_open, accept_links) = (open.clone(), links.clone());
+        let refusals = std::sync::Arc::new(tokio::sync::Notify::new());
+        let refused = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (count, notify) = (refused.clone(), refusals.clone());
         let listener = tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
                 if !accept_open.load(Ordering::SeqCst) {
+                    count.fetch_add(1, Ordering::SeqCst);
+                    notify.notify_waiters();
                     continue;
                 }
                 let target = target.clone();
@@ -193,10 +201,18 @@ impl TcpProxy {
         });
         Self {
             addr,
+            refusals,
+            refused,
             open,
             links,
             listener,
         }
+    }
+
+    /// Connections refused since the proxy started.
+    #[must_use]
+    pub fn refused(&self) -> u64 {
+        self.refused.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Drops every connection and refuses new ones until `restore`.
@@ -356,5 +372,31 @@ async fn smtp_session(
         if !reply(&mut write, answer).await {
             return;
         }
+    }
+}
+
+/// Waits until `check` holds, looking again each time `progress` is notified (the system
+/// under test says something happened), and fails the test after 30 s. No sleeping: a
+/// check that turns true is seen at the next notification.
+///
+/// # Panics
+/// When `check` does not hold within the deadline.
+pub async fn until<F, Fut>(progress: &tokio::sync::Notify, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let notified = progress.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if check().await {
+            return;
+        }
+        assert!(
+            tokio::time::timeout_at(deadline, notified).await.is_ok(),
+            "timed out waiting until {what}"
+        );
     }
 }

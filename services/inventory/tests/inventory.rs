@@ -61,12 +61,16 @@ impl CatalogClient for OneMerchant {
     }
 }
 
+/// How long the inventory under test holds stock for an unpaid order.
+const HOLD: Duration = Duration::from_secs(15 * 60);
+
 struct Setup {
     _dir: tempfile::TempDir,
     inventory: Arc<Inventory>,
     staff: Caller,
     payments: Outbox,
     bus: Option<RunningBus>,
+    progress: Arc<tokio::sync::Notify>,
     stream: Option<(String, String)>,
 }
 
@@ -96,11 +100,7 @@ async fn setup(kind: &str) -> Option<Setup> {
         merchant_id: Uuid::now_v7(),
         staff: staff.user_id,
     });
-    let inventory = Arc::new(Inventory::new(
-        db.clone(),
-        catalog,
-        Duration::from_millis(300),
-    ));
+    let inventory = Arc::new(Inventory::new(db.clone(), catalog, HOLD));
     let unique = ordo_testkit::unique_prefix();
     let stream = format!("INV_{unique}");
     let options = BusOptions {
@@ -110,6 +110,7 @@ async fn setup(kind: &str) -> Option<Setup> {
         poll_interval: Duration::from_millis(50),
         ..BusOptions::default()
     };
+    let progress = options.progress.clone();
     let mut bus = Bus::new(options);
     let payments = bus.outbox("payments", payments_db);
     for sub in ordo_inventory::subscriptions(inventory.clone(), db) {
@@ -122,6 +123,7 @@ async fn setup(kind: &str) -> Option<Setup> {
         staff,
         payments,
         bus: Some(running),
+        progress,
         stream: nats.map(|url| (url, stream)),
     })
 }
@@ -141,16 +143,13 @@ impl Setup {
         (level.on_hand, level.reserved, level.available)
     }
 
+    /// Waits until the stock reaches `expected`, looking again as the bus makes progress.
     async fn until_level(&self, product: Uuid, expected: (i64, i64, i64)) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        while self.level(product).await != expected {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "stock never became {expected:?}: {:?}",
-                self.level(product).await
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let what = format!("the stock becomes {expected:?}");
+        ordo_testkit::until(&self.progress, &what, || async {
+            self.level(product).await == expected
+        })
+        .await;
     }
 
     async fn finish(mut self) {
@@ -284,10 +283,13 @@ async fn reservations_are_whole_idempotent_and_follow_events(kind: &str) {
     let abandoned = Uuid::now_v7();
     let held = s.inventory.reserve(abandoned, &[line(a, 4)]).await;
     assert_eq!(held.unwrap(), Reservation::Held);
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    assert_eq!(s.inventory.expire_holds().await.unwrap(), 1);
+    let now = ordo_kernel::time::now();
+    let early = s.inventory.expire_holds(now + HOLD / 2).await.unwrap();
+    assert_eq!(early, 0, "still held halfway");
+    let later = now + HOLD + Duration::from_secs(1);
+    assert_eq!(s.inventory.expire_holds(later).await.unwrap(), 1);
     assert_eq!(s.level(a).await, (5, 0, 5));
-    assert_eq!(s.inventory.expire_holds().await.unwrap(), 0);
+    assert_eq!(s.inventory.expire_holds(later).await.unwrap(), 0);
     s.finish().await;
 }
 

@@ -235,12 +235,11 @@ impl Inventory {
         Ok(())
     }
 
-    /// Gives back holds that ran out. Returns how many.
+    /// Gives back holds that ran out by `now`. Returns how many.
     ///
     /// # Errors
     /// The database failing.
-    pub async fn expire_holds(&self) -> Result<usize, AppError> {
-        let now = ordo_kernel::time::now();
+    pub async fn expire_holds(&self, now: time::OffsetDateTime) -> Result<usize, AppError> {
         let orders = store::expired(self.db.reader(), now, 500).await?;
         let mut expired = 0;
         for order_id in orders {
