@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::gateway;
 use crate::registry::SERVICES;
 use anyhow::Context;
-use ordo_bus::{Bus, DeadLetters};
+use ordo_bus::{Bus, DeadLetters, RunningBus};
 use ordo_cart::Cart;
 use ordo_catalog::Catalog;
 use ordo_db::Db;
@@ -69,6 +69,8 @@ impl Platform {
     /// # Errors
     /// When a database, a migration or the key file fails.
     pub async fn open(config: Config) -> anyhow::Result<Platform> {
+        // Before anything records a metric, so that nothing recorded at start-up is lost.
+        let _recorder = crate::ops::metrics_handle();
         let databases = open_databases(&config).await?;
         let identity = Arc::new(identity(&config, &databases)?);
         let verifier = Arc::new(Verifier::new(
@@ -173,7 +175,26 @@ impl Platform {
     /// # Errors
     /// When the listener fails.
     pub async fn serve(
+        mut self,
+        listener: TcpListener,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        let bus = self.start_bus().await?;
+        self.serve_started(bus, listener, shutdown).await
+    }
+
+    /// Starts relaying and consuming events; the platform keeps a fresh, unstarted bus.
+    async fn start_bus(&mut self) -> anyhow::Result<RunningBus> {
+        let idle = Bus::new(self.bus.options().clone());
+        std::mem::replace(&mut self.bus, idle)
+            .start()
+            .await
+            .context("starting the event bus")
+    }
+
+    async fn serve_started(
         self,
+        bus: RunningBus,
         listener: TcpListener,
         shutdown: impl std::future::Future<Output = ()>,
     ) -> anyhow::Result<()> {
@@ -194,7 +215,6 @@ impl Platform {
         ));
         let router = gateway::router(&self);
         let draining = self.draining.clone();
-        let bus = self.bus.start().await.context("starting the event bus")?;
         let result = ordo_http::serve::serve(listener, router, options, draining, shutdown).await;
         bus.stop(options.grace).await;
         upkeep.abort();
@@ -214,17 +234,21 @@ impl Platform {
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let address = listener.local_addr()?;
-        let platform = Platform::open(config).await?;
+        let mut platform = Platform::open(config).await?;
         let databases = platform.databases.clone();
         let identity = platform.identity.clone();
+        let progress = platform.bus.options().progress.clone();
+        // Running before this returns, so that callers see a working platform.
+        let bus = platform.start_bus().await?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(platform.serve(listener, async {
+        let task = tokio::spawn(platform.serve_started(bus, listener, async {
             let _ = stopped.await;
         }));
         Ok(Running {
             address,
             databases,
             identity,
+            progress,
             stop: Some(stop),
             task,
         })
@@ -289,6 +313,8 @@ pub struct Running {
     pub address: SocketAddr,
     pub databases: Databases,
     pub identity: Arc<Identity>,
+    /// Notified as the event bus makes progress.
+    pub progress: Arc<tokio::sync::Notify>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<anyhow::Result<()>>,
 }

@@ -112,6 +112,30 @@ impl TestApp {
         self.running.as_ref().map(|r| &r.identity).expect("running")
     }
 
+    /// Waits until `check` holds, looking again whenever the platform's event bus makes
+    /// progress: for effects that follow an event.
+    pub async fn eventually<F, Fut>(&self, what: &str, check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let progress = self
+            .running
+            .as_ref()
+            .map(|r| r.progress.clone())
+            .expect("running");
+        ordo_testkit::until(&progress, what, check).await;
+    }
+
+    /// The notification the platform's bus gives as it makes progress.
+    #[must_use]
+    pub fn progress(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.running
+            .as_ref()
+            .map(|r| r.progress.clone())
+            .expect("running")
+    }
+
     #[must_use]
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address)
@@ -192,26 +216,6 @@ impl TestApp {
             .await
             .unwrap()
             .get(0)
-    }
-}
-
-/// Waits until `check` holds, failing the test after 30 s: for effects that follow an
-/// event through the bus.
-///
-/// # Panics
-/// When `check` does not hold in time.
-pub async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !check().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting until {what}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
 }
 

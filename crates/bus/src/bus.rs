@@ -171,6 +171,8 @@ impl Bus {
                 consumer_dbs.push(sub.db.clone());
             }
         }
+        // The backlog gauges exist from the start, not from the first housekeeping round.
+        record_backlog(&self.outboxes).await;
         tasks.spawn(housekeeping(
             self.outboxes.clone(),
             consumer_dbs,
@@ -251,16 +253,7 @@ async fn housekeeping(
             _ = tick.tick() => {}
             _ = stop.changed() => return,
         }
-        for outbox in &outboxes {
-            if let Ok((waiting, oldest)) = store::backlog(outbox.db()).await {
-                let age = oldest.map_or(0.0, |at| {
-                    (ordo_kernel::time::now() - at).as_seconds_f64().max(0.0)
-                });
-                metrics::gauge!("bus_outbox_backlog", "service" => outbox.source().to_owned())
-                    .set(waiting as f64);
-                metrics::gauge!("bus_outbox_oldest_age_seconds", "service" => outbox.source().to_owned()).set(age);
-            }
-        }
+        record_backlog(&outboxes).await;
         if embedded {
             for (name, stats) in &consumers {
                 metrics::gauge!("bus_consumer_lag", "consumer" => name.clone())
@@ -283,6 +276,21 @@ async fn housekeeping(
             if let Err(error) = store::purge_inbox(db, now - options.inbox_retention).await {
                 tracing::warn!(service = db.service(), %error, "cannot purge the inbox");
             }
+        }
+    }
+}
+
+/// Sets the backlog gauges of every outbox.
+async fn record_backlog(outboxes: &[Outbox]) {
+    for outbox in outboxes {
+        if let Ok((waiting, oldest)) = store::backlog(outbox.db()).await {
+            let age = oldest.map_or(0.0, |at| {
+                (ordo_kernel::time::now() - at).as_seconds_f64().max(0.0)
+            });
+            metrics::gauge!("bus_outbox_backlog", "service" => outbox.source().to_owned())
+                .set(waiting as f64);
+            metrics::gauge!("bus_outbox_oldest_age_seconds", "service" => outbox.source().to_owned())
+                .set(age);
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The cart: priced from the catalogue when read, ordered with `from_cart`, emptied after.
 
 use ordo_e2e::fixtures::{GOOD_CARD, card, order_request, shop};
-use ordo_e2e::{TestApp, eventually, json_of, problem};
+use ordo_e2e::{TestApp, json_of, problem};
 use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -97,7 +97,7 @@ async fn a_cart_is_priced_now_and_ordered_whole(backend: Backend) {
     let order = json_of(order_request(&app, &customer, "c2", &from_cart)).await;
     assert_eq!(order["status"], "pending_payment");
     assert_eq!(order["total"]["amount"], 3 * 1000 + 2 * 600);
-    eventually("the cart is emptied", || async {
+    app.eventually("the cart is emptied", || async {
         json_of(app.as_user(&customer, Method::GET, "/cart")).await["items"] == json!([])
     })
     .await;
@@ -122,7 +122,7 @@ async fn a_cart_is_priced_now_and_ordered_whole(backend: Backend) {
     let direct = json!({"items": [{"product_id": pizza, "quantity": 1}], "fulfilment": "pickup", "payment_method_id": method});
     let placed = json_of(order_request(&app, &customer, "c5", &direct)).await;
     let id = placed["id"].as_str().unwrap().to_owned();
-    eventually("the order is paid", || async {
+    app.eventually("the order is paid", || async {
         json_of(app.as_user(&customer, Method::GET, &format!("/orders/{id}/status"))).await["status"] == "paid"
     })
     .await;

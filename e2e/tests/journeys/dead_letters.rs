@@ -6,7 +6,7 @@ use futures_util::future::BoxFuture;
 use ordo_bus::{Bus, Envelope, EventMeta, Handler, HandlerError, Subscription};
 use ordo_contracts::Event;
 use ordo_db::Tx;
-use ordo_e2e::{TestApp, eventually, problem};
+use ordo_e2e::{TestApp, problem};
 use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
@@ -45,8 +45,17 @@ async fn operators_list_replay_and_discard_dead_letters(backend: Backend) {
     let db = app.databases["identity"].clone();
     let mut options = app.config.bus.options(app.config.bus_url.as_ref());
     options.poll_interval = Duration::from_millis(50);
+    options.progress = app.progress();
     let mut bus = Bus::new(options);
-    let outbox = bus.outbox("identity", db.clone());
+    // The probe's own outbox: the platform relays its services' outboxes itself.
+    let probe = ordo_db::Db::connect(&app.config.db_options(), "e2e_probe")
+        .await
+        .unwrap();
+    probe
+        .migrate_component(ordo_bus::COMPONENT, &ordo_bus::migrations())
+        .await
+        .unwrap();
+    let outbox = bus.outbox("e2e_probe", probe.clone());
     let asked = Arc::new(AtomicU32::new(0));
     bus.subscribe(Subscription::new(
         "e2e-rejecter",
@@ -56,7 +65,7 @@ async fn operators_list_replay_and_discard_dead_letters(backend: Backend) {
     ))
     .unwrap();
     let bus = bus.start().await.unwrap();
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = probe.begin().await.unwrap();
     let event_id = outbox
         .append(
             &mut tx,
@@ -75,7 +84,7 @@ async fn operators_list_replay_and_discard_dead_letters(backend: Backend) {
         let request = app.as_user(&admin, Method::GET, &format!("/admin/dead-letters{query}"));
         async move { request.send().await.unwrap() }
     };
-    eventually("the event is a dead letter", || async {
+    app.eventually("the event is a dead letter", || async {
         let page: Value = list("?consumer=e2e-rejecter").await.json().await.unwrap();
         page["items"]
             .as_array()
@@ -103,7 +112,7 @@ async fn operators_list_replay_and_discard_dead_letters(backend: Backend) {
         &format!("/admin/dead-letters/{id}/replay"),
     );
     assert_eq!(replay.send().await.unwrap().status(), StatusCode::ACCEPTED);
-    eventually("the replay is handled", || async {
+    app.eventually("the replay is handled", || async {
         let letter: Value = app
             .as_user(&admin, Method::GET, &format!("/admin/dead-letters/{id}"))
             .send()

@@ -3,7 +3,7 @@
 //! back.
 
 use ordo_e2e::fixtures::{GOOD_CARD, card, order_request, pickup, shop, stock};
-use ordo_e2e::{Session, TestApp, eventually, json_of, problem};
+use ordo_e2e::{Session, TestApp, json_of, problem};
 use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -52,7 +52,7 @@ async fn placed_and_paid(
     ))
     .await;
     let id = order["id"].as_str().unwrap().to_owned();
-    eventually("the order is paid", || async {
+    app.eventually("the order is paid", || async {
         status(app, customer, &id).await == "paid"
     })
     .await;
@@ -121,7 +121,7 @@ async fn from_kitchen_to_refund(backend: Backend) {
     assert_eq!(history[2]["actor"], "merchant");
 
     // Completion charges the card.
-    eventually("the payment is captured", || async {
+    app.eventually("the payment is captured", || async {
         payment(&app, &id).await == ("captured".into(), 1900, 0)
     })
     .await;
@@ -162,7 +162,7 @@ async fn from_kitchen_to_refund(backend: Backend) {
         StatusCode::UNPROCESSABLE_ENTITY
     );
     assert_eq!(payment(&app, &id).await, ("captured".into(), 1900, 1900));
-    eventually("the customer hears of both refunds", || async {
+    app.eventually("the customer hears of both refunds", || async {
         kinds(&app, &customer)
             .await
             .iter()
@@ -194,15 +194,15 @@ async fn a_rejection_gives_everything_back(backend: Backend) {
     );
     let rejected = json_of(reject(json!({"reason": "the oven is broken"}))).await;
     assert_eq!(rejected["status"], "rejected");
-    eventually("the stock is back", || async {
+    app.eventually("the stock is back", || async {
         stock(&app, &shop, &shop.pizza.0).await == (10, 0, 10)
     })
     .await;
-    eventually("the authorisation is voided", || async {
+    app.eventually("the authorisation is voided", || async {
         payment(&app, &id).await.0 == "voided"
     })
     .await;
-    eventually("the customer is told", || async {
+    app.eventually("the customer is told", || async {
         let told = kinds(&app, &customer).await;
         told.iter().any(|k| k == "order_rejected") && told.iter().any(|k| k == "payment_released")
     })
@@ -230,7 +230,7 @@ async fn a_rejection_gives_everything_back(backend: Backend) {
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{action}");
     }
-    eventually("the capture is refused", || async {
+    app.eventually("the capture is refused", || async {
         payment(&app, &failing).await.0 == "capture_failed"
     })
     .await;
@@ -264,7 +264,7 @@ async fn provider_webhooks_are_signed_and_handled_once(backend: Backend) {
             .await
             .unwrap();
     }
-    eventually("the payment is captured", || async {
+    app.eventually("the payment is captured", || async {
         payment(&app, &id).await.0 == "captured"
     })
     .await;
@@ -305,7 +305,7 @@ async fn provider_webhooks_are_signed_and_handled_once(backend: Backend) {
         ("captured".into(), 1900, 300),
         "refunded once"
     );
-    eventually("the customer hears of it", || async {
+    app.eventually("the customer hears of it", || async {
         kinds(&app, &customer)
             .await
             .iter()

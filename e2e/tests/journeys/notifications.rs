@@ -1,7 +1,7 @@
 //! Notifications: the people an order concerns are told, in their own inbox, live.
 
 use ordo_e2e::fixtures::{GOOD_CARD, card, order_request, pickup, shop};
-use ordo_e2e::{Session, TestApp, eventually, json_of, problem};
+use ordo_e2e::{Session, TestApp, json_of, problem};
 use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -32,11 +32,11 @@ async fn everyone_concerned_is_told(backend: Backend) {
         &pickup(items.clone(), &good),
     ))
     .await;
-    eventually("the customer is told", || async {
+    app.eventually("the customer is told", || async {
         kinds(&app, &customer).await == ["order_placed"]
     })
     .await;
-    eventually("the merchant's staff are told", || async {
+    app.eventually("the merchant's staff are told", || async {
         kinds(&app, &shop.owner).await == ["new_order"]
     })
     .await;
@@ -46,7 +46,7 @@ async fn everyone_concerned_is_told(backend: Backend) {
         .send()
         .await
         .unwrap();
-    eventually("the failed payment is told", || async {
+    app.eventually("the failed payment is told", || async {
         kinds(&app, &customer).await == ["payment_failed", "order_placed", "order_placed"]
     })
     .await;
@@ -64,7 +64,7 @@ async fn everyone_concerned_is_told(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(cancelled.status(), StatusCode::OK);
-    eventually("both sides hear of the cancellation", || async {
+    app.eventually("both sides hear of the cancellation", || async {
         let told = kinds(&app, &customer).await;
         told.iter().any(|k| k == "order_cancelled")
             && told.iter().any(|k| k == "payment_released")
@@ -187,7 +187,7 @@ async fn emails_are_sent_and_retried(backend: Backend) {
     .send()
     .await
     .unwrap();
-    eventually("the customer and the merchant get their emails", || async {
+    app.eventually("the customer and the merchant get their emails", || async {
         let messages = sink.messages();
         messages
             .iter()
@@ -212,7 +212,7 @@ async fn emails_are_sent_and_retried(backend: Backend) {
             .collect::<Vec<_>>()
     };
     let expected = vec![("failed".to_owned(), 2), ("sent".to_owned(), 2)];
-    eventually("two refusals and two deliveries are recorded", || async {
+    app.eventually("two refusals and two deliveries are recorded", || async {
         attempts().await == expected
     })
     .await;

@@ -6,7 +6,7 @@ use ordo_bus::{EventMeta, Outbox};
 use ordo_contracts::Event;
 use ordo_contracts::payments::PaymentAuthorized;
 use ordo_e2e::fixtures::{GOOD_CARD, card, order_request, pickup, shop, stock};
-use ordo_e2e::{TestApp, eventually, json_of, problem};
+use ordo_e2e::{TestApp, json_of, problem};
 use ordo_kernel::Money;
 use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
@@ -305,7 +305,7 @@ async fn scarce_stock_under_concurrency(backend: Backend) {
         "never negative, none left"
     );
     assert_eq!(app.count("orders", "orders").await, 50);
-    eventually("every order is paid and its stock committed", || async {
+    app.eventually("every order is paid and its stock committed", || async {
         stock(&app, &shop, &shop.pizza.0).await == (0, 0, 0)
     })
     .await;
@@ -363,11 +363,11 @@ async fn payments_move_orders_and_stock(backend: Backend) {
     // A card that works: paid, the stock leaves the shelf.
     let good = card(&app, &customer, GOOD_CARD).await;
     let paid = id_of(&json_of(place("p1", good.clone())).await);
-    eventually("the order is paid", || async {
+    app.eventually("the order is paid", || async {
         status(paid).await == "paid"
     })
     .await;
-    eventually("the stock is committed", || async {
+    app.eventually("the stock is committed", || async {
         stock(&app, &shop, &pizza).await == (8, 0, 8)
     })
     .await;
@@ -385,11 +385,11 @@ async fn payments_move_orders_and_stock(backend: Backend) {
     ] {
         let method = card(&app, &customer, number).await;
         let declined = id_of(&json_of(place(key, method)).await);
-        eventually("the order is cancelled", || async {
+        app.eventually("the order is cancelled", || async {
             status(declined).await == "cancelled"
         })
         .await;
-        eventually("the hold is released", || async {
+        app.eventually("the hold is released", || async {
             stock(&app, &shop, &pizza).await == (8, 0, 8)
         })
         .await;
@@ -402,7 +402,7 @@ async fn payments_move_orders_and_stock(backend: Backend) {
     // Paid, then cancelled before the merchant accepts: the units return, the
     // authorisation is voided; an authorisation arriving late changes nothing.
     let regretted = id_of(&json_of(place("p4", good)).await);
-    eventually("the order is paid", || async {
+    app.eventually("the order is paid", || async {
         status(regretted).await == "paid"
     })
     .await;
@@ -413,11 +413,11 @@ async fn payments_move_orders_and_stock(backend: Backend) {
     ))
     .await;
     assert_eq!(cancelled["status"], "cancelled");
-    eventually("the units are back", || async {
+    app.eventually("the units are back", || async {
         stock(&app, &shop, &pizza).await == (8, 0, 8)
     })
     .await;
-    eventually("the authorisation is voided", || async {
+    app.eventually("the authorisation is voided", || async {
         payment_status(&app, regretted).await == "voided"
     })
     .await;
@@ -430,7 +430,7 @@ async fn payments_move_orders_and_stock(backend: Backend) {
         },
     };
     let late = pay(&app, regretted, &late).await;
-    eventually("the late event is handled", || async {
+    app.eventually("the late event is handled", || async {
         handled_by_orders(&app, late).await
     })
     .await;
