@@ -104,23 +104,30 @@ impl Payments {
                 .void(reference, &format!("void:{order_id}"))
                 .await?;
         }
-        if store::transition(
-            tx,
-            order_id,
-            "authorized",
-            "voided",
-            ordo_kernel::time::now(),
-        )
-        .await?
-        {
-            let event = PaymentVoided {
-                order_id,
-                payment_id: payment.id,
-            };
-            self.outbox
-                .append(tx, &order_id.to_string(), &event, meta)
-                .await?;
-        }
+        self.mark_voided(tx, &payment, ordo_kernel::time::now(), meta)
+            .await?;
         Ok(())
+    }
+
+    /// Records that the payment's authorisation no longer holds, and says so; false when
+    /// it was not authorised (already voided, captured or failed).
+    pub(crate) async fn mark_voided(
+        &self,
+        tx: &mut Tx,
+        payment: &store::Payment,
+        at: time::OffsetDateTime,
+        meta: &EventMeta,
+    ) -> Result<bool, AppError> {
+        if !store::transition(tx, payment.order_id, "authorized", "voided", at).await? {
+            return Ok(false);
+        }
+        let event = PaymentVoided {
+            order_id: payment.order_id,
+            payment_id: payment.id,
+        };
+        self.outbox
+            .append(tx, &payment.order_id.to_string(), &event, meta)
+            .await?;
+        Ok(true)
     }
 }

@@ -109,34 +109,45 @@ impl Payments {
         self.provider
             .refund(&reference, &money, &format!("refund:{refund_id}"))
             .await?;
-        if !store::refund(
-            &mut tx,
-            payment.id,
-            refund_id,
-            amount,
-            caller.user_id,
-            ordo_kernel::time::now(),
-        )
-        .await?
+        let refund = Refund {
+            id: refund_id,
+            amount: money,
+            refunded_total: payment.refunded_amount + amount,
+        };
+        if !self
+            .record_refund(&mut tx, &payment, &refund, caller.user_id, meta)
+            .await?
         {
             return Err(AppError::Conflict("another refund took what was left"));
         }
-        let refunded_total = payment.refunded_amount + amount;
+        self.outbox.commit(tx).await?;
+        Ok(refund)
+    }
+
+    /// Records `refund` of `payment` if it stays within the capture, and says so; false
+    /// when it would pass what was charged.
+    pub(crate) async fn record_refund(
+        &self,
+        tx: &mut Tx,
+        payment: &store::Payment,
+        refund: &Refund,
+        by: Uuid,
+        meta: &EventMeta,
+    ) -> Result<bool, AppError> {
+        let now = ordo_kernel::time::now();
+        if !store::refund(tx, payment.id, refund.id, refund.amount.amount, by, now).await? {
+            return Ok(false);
+        }
         let event = PaymentRefunded {
-            order_id,
+            order_id: payment.order_id,
             payment_id: payment.id,
-            refund_id,
-            amount: money.clone(),
-            full: refunded_total == payment.captured_amount,
+            refund_id: refund.id,
+            amount: refund.amount.clone(),
+            full: refund.refunded_total == payment.captured_amount,
         };
         self.outbox
-            .append(&mut tx, &order_id.to_string(), &event, meta)
+            .append(tx, &payment.order_id.to_string(), &event, meta)
             .await?;
-        self.outbox.commit(tx).await?;
-        Ok(Refund {
-            id: refund_id,
-            amount: money,
-            refunded_total,
-        })
+        Ok(true)
     }
 }

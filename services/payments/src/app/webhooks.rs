@@ -5,7 +5,6 @@
 use super::{AppError, Payments};
 use crate::store;
 use ordo_bus::EventMeta;
-use ordo_contracts::payments::{PaymentRefunded, PaymentVoided};
 use ordo_kernel::{Money, Violations};
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -105,7 +104,7 @@ impl Payments {
         };
         let applied = match webhook.kind.as_str() {
             "charge.refunded" => {
-                self.refunded_at_provider(&mut tx, &payment, webhook.data.amount, now)
+                self.refunded_at_provider(&mut tx, &payment, webhook.data.amount)
                     .await?
             }
             "authorization.expired" => self.expired_at_provider(&mut tx, &payment, now).await?,
@@ -126,30 +125,23 @@ impl Payments {
         tx: &mut ordo_db::Tx,
         payment: &store::Payment,
         amount: Option<i64>,
-        now: OffsetDateTime,
     ) -> Result<bool, AppError> {
         let amount = amount.unwrap_or(payment.captured_amount - payment.refunded_amount);
-        let refund_id = Uuid::now_v7();
-        // Made at the provider, not by one of our users.
-        let nobody = Uuid::nil();
-        if amount <= 0 || !store::refund(tx, payment.id, refund_id, amount, nobody, now).await? {
+        if amount <= 0 {
             return Ok(false);
         }
-        let event = PaymentRefunded {
-            order_id: payment.order_id,
-            payment_id: payment.id,
-            refund_id,
+        let refund = super::Refund {
+            id: Uuid::now_v7(),
             amount: Money {
                 amount,
                 currency: payment.currency.clone(),
             },
-            full: payment.refunded_amount + amount == payment.captured_amount,
+            refunded_total: payment.refunded_amount + amount,
         };
-        let subject = payment.order_id.to_string();
-        self.outbox
-            .append(tx, &subject, &event, &EventMeta::default())
-            .await?;
-        Ok(true)
+        // Made at the provider, not by one of our users.
+        let nobody = Uuid::nil();
+        self.record_refund(tx, payment, &refund, nobody, &EventMeta::default())
+            .await
     }
 
     async fn expired_at_provider(
@@ -158,18 +150,8 @@ impl Payments {
         payment: &store::Payment,
         now: OffsetDateTime,
     ) -> Result<bool, AppError> {
-        if !store::transition(tx, payment.order_id, "authorized", "voided", now).await? {
-            return Ok(false);
-        }
-        let event = PaymentVoided {
-            order_id: payment.order_id,
-            payment_id: payment.id,
-        };
-        let subject = payment.order_id.to_string();
-        self.outbox
-            .append(tx, &subject, &event, &EventMeta::default())
-            .await?;
-        Ok(true)
+        self.mark_voided(tx, payment, now, &EventMeta::default())
+            .await
     }
 }
 
