@@ -23,7 +23,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
 
 /// Opened databases by service name.
@@ -87,12 +87,16 @@ impl Platform {
             bus.outbox(ordo_catalog::NAME, databases[ordo_catalog::NAME].clone()),
         ));
         let inventory_db = databases[ordo_inventory::NAME].clone();
+        let inventory_outbox = bus.outbox(ordo_inventory::NAME, inventory_db.clone());
         let inventory = Arc::new(Inventory::new(
             inventory_db.clone(),
+            inventory_outbox.clone(),
             catalog.clone(),
             config.inventory.hold(),
         ));
-        for subscription in ordo_inventory::subscriptions(inventory.clone(), inventory_db) {
+        for subscription in
+            ordo_inventory::subscriptions(inventory.clone(), inventory_db, &inventory_outbox)
+        {
             bus.subscribe(subscription)?;
         }
         let cart_db = databases[ordo_cart::NAME].clone();
@@ -212,6 +216,11 @@ impl Platform {
         let sweeper = tokio::spawn(expire_holds(
             self.inventory.clone(),
             Duration::from_secs(self.config.inventory.sweep_secs),
+            self.bus.options().progress.clone(),
+        ));
+        let checkouts = tokio::spawn(abandon_stale_checkouts(
+            self.orders.clone(),
+            self.bus.options().progress.clone(),
         ));
         let router = gateway::router(&self);
         let draining = self.draining.clone();
@@ -219,6 +228,7 @@ impl Platform {
         bus.stop(options.grace).await;
         upkeep.abort();
         sweeper.abort();
+        checkouts.abort();
         for db in self.databases.values() {
             db.close().await;
         }
@@ -268,15 +278,39 @@ fn identity(config: &Config, databases: &Databases) -> anyhow::Result<Identity> 
     ))
 }
 
-/// Gives back stock held for orders that were never paid.
-async fn expire_holds(inventory: Arc<Inventory>, every: Duration) {
+/// Gives back stock held for orders that were never paid; says so on `progress`, as the
+/// bus does, so that whoever waits for the stock looks again.
+async fn expire_holds(inventory: Arc<Inventory>, every: Duration, progress: Arc<Notify>) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
         match inventory.expire_holds(ordo_kernel::time::now()).await {
             Ok(0) => {}
-            Ok(expired) => tracing::info!(expired, "expired stock holds released"),
+            Ok(expired) => {
+                tracing::info!(expired, "expired stock holds released");
+                progress.notify_waiters();
+            }
             Err(error) => tracing::warn!(%error, "cannot release expired stock holds"),
+        }
+    }
+}
+
+/// Gives up checkouts whose requests died holding their idempotency keys (the process was
+/// killed, the database went away mid-request), so their keys and stock are free again.
+async fn abandon_stale_checkouts(orders: Arc<Orders>, progress: Arc<Notify>) {
+    let mut tick = tokio::time::interval(ordo_orders::STALE_CLAIM / 2);
+    loop {
+        tick.tick().await;
+        match orders
+            .abandon_stale_checkouts(ordo_kernel::time::now())
+            .await
+        {
+            Ok(0) => {}
+            Ok(abandoned) => {
+                tracing::info!(abandoned, "checkouts whose requests died were given up");
+                progress.notify_waiters();
+            }
+            Err(error) => tracing::warn!(%error, "cannot give up stale checkouts"),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Inventory as other services ask it: reserving an order's stock at checkout. Commits and
-//! releases follow the payment and order events.
+//! releases follow the payment and order events; what became of the stock of a paid order
+//! is published (`reservation.committed`, `reservation.lost`).
 
-use crate::ClientFuture;
+use crate::{ClientFuture, Event};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -25,6 +26,34 @@ pub enum Reservation {
     Held,
     /// Nothing is held: these products are short.
     OutOfStock(Vec<Shortage>),
+    /// Nothing is held: this order's checkout was given up before (abandoned or ended), so
+    /// no stock may be held for it any more.
+    GivenUp,
+}
+
+/// The order's payment was authorised and its stock left the shelf for it: the order is
+/// paid. Published only after `payment.authorized`, so a paid order always has its stock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReservationCommitted {
+    pub order_id: Uuid,
+}
+
+impl Event for ReservationCommitted {
+    const TYPE: &'static str = "reservation.committed";
+    const VERSION: u32 = 1;
+}
+
+/// The order's payment was authorised, but its hold had run out and the stock was sold
+/// meanwhile: the order cannot be fulfilled and must end (its authorisation voided).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReservationLost {
+    pub order_id: Uuid,
+    pub shortages: Vec<Shortage>,
+}
+
+impl Event for ReservationLost {
+    const TYPE: &'static str = "reservation.lost";
+    const VERSION: u32 = 1;
 }
 
 pub trait InventoryClient: Send + Sync {

@@ -17,6 +17,18 @@ impl Event for OrderCancelled {
     const VERSION: u32 = 1;
 }
 
+/// A checkout ended without an order (it failed after reserving, or its request died): the
+/// stock held for `order_id` goes back and no order with that id will ever exist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutAbandoned {
+    pub order_id: Uuid,
+}
+
+impl Event for CheckoutAbandoned {
+    const TYPE: &'static str = "checkout.abandoned";
+    const VERSION: u32 = 1;
+}
+
 /// The merchant refused the order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderRejected {

@@ -4,10 +4,9 @@
 
 use ordo_bus::{EventMeta, Outbox};
 use ordo_contracts::Event;
-use ordo_contracts::payments::PaymentAuthorized;
+use ordo_contracts::inventory::ReservationCommitted;
 use ordo_e2e::fixtures::{GOOD_CARD, card, order_request, pickup, shop, stock};
 use ordo_e2e::{TestApp, json_of, problem};
-use ordo_kernel::Money;
 use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -400,7 +399,7 @@ async fn payments_move_orders_and_stock(backend: Backend) {
     }
 
     // Paid, then cancelled before the merchant accepts: the units return, the
-    // authorisation is voided; an authorisation arriving late changes nothing.
+    // authorisation is voided; a confirmation arriving late changes nothing.
     let regretted = id_of(&json_of(place("p4", good)).await);
     app.eventually("the order is paid", || async {
         status(regretted).await == "paid"
@@ -421,13 +420,8 @@ async fn payments_move_orders_and_stock(backend: Backend) {
         payment_status(&app, regretted).await == "voided"
     })
     .await;
-    let late = PaymentAuthorized {
+    let late = ReservationCommitted {
         order_id: regretted,
-        payment_id: Uuid::now_v7(),
-        amount: Money {
-            amount: 1900,
-            currency: "EUR".into(),
-        },
     };
     let late = pay(&app, regretted, &late).await;
     app.eventually("the late event is handled", || async {

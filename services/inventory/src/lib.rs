@@ -1,9 +1,11 @@
 //! Inventory: stock per product (a location column for later), and reservations: held for
 //! an order at checkout, all or nothing; committed on `payment.authorized`; released on
-//! `payment.failed`, `order.cancelled`, `order.rejected`; expired when unpaid too long.
+//! `payment.failed`, `order.cancelled`, `order.rejected`, `checkout.abandoned`; expired when
+//! unpaid too long.
 //!
-//! Publishes nothing yet; consumes the events above (`events::consume`). Other services
-//! reserve through `ordo_contracts::inventory::InventoryClient`.
+//! Publishes `reservation.committed` (the order may be paid) and `reservation.lost` (its
+//! hold ran out and the stock is gone); consumes the events above (`events::consume`).
+//! Other services reserve through `ordo_contracts::inventory::InventoryClient`.
 
 pub mod api;
 pub mod app;

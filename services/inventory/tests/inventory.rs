@@ -1,11 +1,12 @@
 //! Inventory on both backends: SQLite with the in-process bus, PostgreSQL with NATS.
 //! Reservations are all or nothing under concurrency, idempotent by order, and follow the
-//! payment and order events.
+//! payment and order events in every order they can arrive in, with holds running out
+//! between them: a paid order never has more stock than there is.
 
 use ordo_bus::{Bus, BusOptions, EventMeta, Outbox, RunningBus};
 use ordo_contracts::catalog::{CatalogClient, MerchantSnapshot, ProductSnapshot};
 use ordo_contracts::inventory::{Reservation, ReservationLine};
-use ordo_contracts::orders::OrderCancelled;
+use ordo_contracts::orders::{CheckoutAbandoned, OrderCancelled};
 use ordo_contracts::payments::{PaymentAuthorized, PaymentFailed};
 use ordo_contracts::{ClientFuture, Event};
 use ordo_db::Db;
@@ -13,6 +14,7 @@ use ordo_http::Caller;
 use ordo_inventory::{AppError, Inventory};
 use ordo_kernel::{Money, Role};
 use ordo_testkit::Backend;
+use sqlx::Row;
 use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
@@ -66,6 +68,7 @@ const HOLD: Duration = Duration::from_secs(15 * 60);
 
 struct Setup {
     _dir: tempfile::TempDir,
+    db: Db,
     inventory: Arc<Inventory>,
     staff: Caller,
     payments: Outbox,
@@ -100,7 +103,6 @@ async fn setup(kind: &str) -> Option<Setup> {
         merchant_id: Uuid::now_v7(),
         staff: staff.user_id,
     });
-    let inventory = Arc::new(Inventory::new(db.clone(), catalog, HOLD));
     let unique = ordo_testkit::unique_prefix();
     let stream = format!("INV_{unique}");
     let options = BusOptions {
@@ -113,12 +115,15 @@ async fn setup(kind: &str) -> Option<Setup> {
     let progress = options.progress.clone();
     let mut bus = Bus::new(options);
     let payments = bus.outbox("payments", payments_db);
-    for sub in ordo_inventory::subscriptions(inventory.clone(), db) {
+    let outbox = bus.outbox(ordo_inventory::NAME, db.clone());
+    let inventory = Arc::new(Inventory::new(db.clone(), outbox.clone(), catalog, HOLD));
+    for sub in ordo_inventory::subscriptions(inventory.clone(), db.clone(), &outbox) {
         bus.subscribe(sub).unwrap();
     }
     let running = bus.start().await.unwrap();
     Some(Setup {
         _dir: dir,
+        db,
         inventory,
         staff,
         payments,
@@ -136,6 +141,38 @@ impl Setup {
             .await
             .unwrap();
         self.payments.commit(tx).await.unwrap();
+    }
+
+    /// Events the consumer has taken in (handled or recognised as repeats).
+    fn taken_in(&self) -> u64 {
+        let stats = self
+            .bus
+            .as_ref()
+            .and_then(|bus| bus.stats("inventory-reservations"))
+            .expect("a running consumer");
+        stats.handled() + stats.duplicates()
+    }
+
+    /// Publishes `event` and waits until the consumer has taken it in.
+    async fn deliver<E: Event>(&self, order_id: Uuid, event: &E) {
+        let before = self.taken_in();
+        self.publish(order_id, event).await;
+        ordo_testkit::until(&self.progress, "the event is handled", || async {
+            self.taken_in() > before
+        })
+        .await;
+    }
+
+    /// What inventory published about `order_id`, in order.
+    async fn published(&self, order_id: Uuid) -> Vec<String> {
+        sqlx::query("SELECT type FROM bus_outbox WHERE subject = $1 ORDER BY seq")
+            .bind(order_id.to_string())
+            .fetch_all(self.db.reader())
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.get("type"))
+            .collect()
     }
 
     async fn level(&self, product: Uuid) -> (i64, i64, i64) {
@@ -194,6 +231,7 @@ async fn concurrent_orders_never_oversell(kind: &str) {
                 assert_eq!(shortages[0].product_id, product);
                 short += 1;
             }
+            Reservation::GivenUp => panic!("no checkout was given up"),
         }
     }
     assert_eq!((held, short), (50, 150));
@@ -315,6 +353,153 @@ async fn only_staff_see_and_set_stock(kind: &str) {
     s.finish().await;
 }
 
+/// What happens to a checkout after it reserved, one step at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// The hold runs out: the sweeper passes after its deadline.
+    Expire,
+    /// Another order takes whatever is free.
+    Compete,
+    /// `payment.authorized` (again, when repeated).
+    Authorize,
+    /// `payment.failed`.
+    Fail,
+    /// `order.cancelled`.
+    Cancel,
+    /// `checkout.abandoned`: the order was never written.
+    Abandon,
+    /// The same checkout asks to reserve again: held only while its hold lasts.
+    ReserveAgain(bool),
+}
+
+/// Steps, then the stock `(on_hand, reserved, available)` of the one unit on the shelf,
+/// and what inventory published about the order.
+type Interleaving = (&'static [Step], (i64, i64, i64), &'static [&'static str]);
+
+const COMMITTED: &str = "reservation.committed";
+const LOST: &str = "reservation.lost";
+
+/// Every order of expiry, authorisation, cancellation and repeats that matters.
+const INTERLEAVINGS: &[Interleaving] = {
+    use Step::*;
+    &[
+        (&[Authorize], (0, 0, 0), &[COMMITTED]),
+        (&[Authorize, Authorize], (0, 0, 0), &[COMMITTED]),
+        (&[Authorize, Expire, Authorize], (0, 0, 0), &[COMMITTED]),
+        (&[Expire, Authorize], (0, 0, 0), &[COMMITTED]),
+        (&[Expire, Authorize, Authorize], (0, 0, 0), &[COMMITTED]),
+        (&[Expire, Compete, Authorize], (1, 1, 0), &[LOST]),
+        (&[Expire, Compete, Authorize, Cancel], (1, 1, 0), &[LOST]),
+        (
+            &[Expire, Compete, Authorize, Authorize],
+            (1, 1, 0),
+            &[LOST, LOST],
+        ),
+        (&[Expire, Authorize, Cancel], (1, 0, 1), &[COMMITTED]),
+        (&[Expire, Cancel, Authorize], (1, 0, 1), &[]),
+        (&[Expire, Cancel, Compete, Authorize], (1, 1, 0), &[]),
+        (&[Cancel, Authorize], (1, 0, 1), &[]),
+        (&[Cancel, Expire, Authorize], (1, 0, 1), &[]),
+        (&[Authorize, Cancel], (1, 0, 1), &[COMMITTED]),
+        (&[Authorize, Cancel, Authorize], (1, 0, 1), &[COMMITTED]),
+        (&[Authorize, Cancel, Cancel], (1, 0, 1), &[COMMITTED]),
+        (&[Fail], (1, 0, 1), &[]),
+        (&[Fail, Authorize], (1, 0, 1), &[]),
+        (&[Expire, Fail, Authorize], (1, 0, 1), &[]),
+        (&[Abandon], (1, 0, 1), &[]),
+        (&[Abandon, ReserveAgain(false)], (1, 0, 1), &[]),
+        (&[ReserveAgain(true), Abandon, Authorize], (1, 0, 1), &[]),
+        (
+            &[Expire, Abandon, ReserveAgain(false), Authorize],
+            (1, 0, 1),
+            &[],
+        ),
+    ]
+};
+
+async fn every_interleaving_keeps_paid_orders_within_the_stock(kind: &str) {
+    let Some(s) = setup(kind).await else { return };
+    for (steps, stock, published) in INTERLEAVINGS {
+        let product = Uuid::now_v7();
+        s.inventory.set_stock(&s.staff, product, 1).await.unwrap();
+        let order_id = Uuid::now_v7();
+        let held = s.inventory.reserve(order_id, &[line(product, 1)]).await;
+        assert_eq!(held.unwrap(), Reservation::Held);
+        for step in *steps {
+            match step {
+                Step::Expire => {
+                    let later = ordo_kernel::time::now() + HOLD + Duration::from_secs(1);
+                    s.inventory.expire_holds(later).await.unwrap();
+                }
+                Step::Compete => {
+                    let free = s.level(product).await.2;
+                    if free > 0 {
+                        let lines = [line(product, free)];
+                        let other = s.inventory.reserve(Uuid::now_v7(), &lines).await;
+                        assert_eq!(other.unwrap(), Reservation::Held);
+                    }
+                }
+                Step::Authorize => {
+                    let authorized = PaymentAuthorized {
+                        order_id,
+                        payment_id: Uuid::now_v7(),
+                        amount: Money {
+                            amount: 100,
+                            currency: "EUR".into(),
+                        },
+                    };
+                    s.deliver(order_id, &authorized).await;
+                }
+                Step::Fail => {
+                    let failed = PaymentFailed {
+                        order_id,
+                        payment_id: Uuid::now_v7(),
+                        reason: "card_declined".into(),
+                    };
+                    s.deliver(order_id, &failed).await;
+                }
+                Step::Cancel => {
+                    let cancelled = OrderCancelled {
+                        order_id,
+                        reason: "customer".into(),
+                    };
+                    s.deliver(order_id, &cancelled).await;
+                }
+                Step::Abandon => s.deliver(order_id, &CheckoutAbandoned { order_id }).await,
+                Step::ReserveAgain(held) => {
+                    let again = s.inventory.reserve(order_id, &[line(product, 1)]).await;
+                    let expected = if *held {
+                        Reservation::Held
+                    } else {
+                        Reservation::GivenUp
+                    };
+                    assert_eq!(again.unwrap(), expected, "{steps:?}");
+                }
+            }
+        }
+        assert_eq!(s.level(product).await, *stock, "stock after {steps:?}");
+        assert_eq!(
+            s.published(order_id).await,
+            *published,
+            "events after {steps:?}"
+        );
+    }
+    s.finish().await;
+}
+
+async fn an_abandoned_checkout_that_never_reserved_holds_nothing_later(kind: &str) {
+    let Some(s) = setup(kind).await else { return };
+    let product = Uuid::now_v7();
+    s.inventory.set_stock(&s.staff, product, 3).await.unwrap();
+    let order_id = Uuid::now_v7();
+    // The checkout was given up while its reservation was still on the way.
+    s.deliver(order_id, &CheckoutAbandoned { order_id }).await;
+    let late = s.inventory.reserve(order_id, &[line(product, 2)]).await;
+    assert_eq!(late.unwrap(), Reservation::GivenUp);
+    assert_eq!(s.level(product).await, (3, 0, 3));
+    s.finish().await;
+}
+
 macro_rules! both {
     ($name:ident) => {
         mod $name {
@@ -334,3 +519,5 @@ macro_rules! both {
 both!(concurrent_orders_never_oversell);
 both!(reservations_are_whole_idempotent_and_follow_events);
 both!(only_staff_see_and_set_stock);
+both!(every_interleaving_keeps_paid_orders_within_the_stock);
+both!(an_abandoned_checkout_that_never_reserved_holds_nothing_later);

@@ -1,14 +1,23 @@
 //! Inventory's use cases: stock levels set by a merchant's staff; reservations held at
 //! checkout (all or nothing), committed when paid, released when the order ends unpaid,
 //! expired when the hold runs out. Each is idempotent by order id.
+//!
+//! The rule that keeps a paid order from outrunning its stock: an order is paid only when
+//! inventory says its stock is committed (`reservation.committed`). A hold that ran out
+//! before the payment came is taken again when the stock is still there, or else the
+//! order is lost (`reservation.lost`) and orders cancels it; a reservation released because
+//! the order ended is never taken again.
 
 mod client;
 
 use crate::domain::{self, ReservationStatus, Stock};
 use crate::store::{self, Movement};
+use ordo_bus::{BusError, EventMeta, Outbox};
 use ordo_contracts::ClientError;
 use ordo_contracts::catalog::CatalogClient;
-use ordo_contracts::inventory::{Reservation, ReservationLine, Shortage};
+use ordo_contracts::inventory::{
+    Reservation, ReservationCommitted, ReservationLine, ReservationLost, Shortage,
+};
 use ordo_db::{Db, Tx};
 use ordo_http::Caller;
 use ordo_kernel::{Role, Violations};
@@ -19,6 +28,7 @@ use uuid::Uuid;
 
 pub struct Inventory {
     db: Db,
+    outbox: Outbox,
     catalog: Arc<dyn CatalogClient>,
     hold: Duration,
 }
@@ -46,7 +56,7 @@ pub enum AppError {
     Unexpected(#[from] anyhow::Error),
 }
 
-ordo_http::unexpected_errors!(AppError: sqlx::Error, ClientError);
+ordo_http::unexpected_errors!(AppError: sqlx::Error, ClientError, BusError);
 
 impl From<Violations> for AppError {
     fn from(violations: Violations) -> Self {
@@ -73,10 +83,16 @@ impl From<Stock> for StockLevel {
 }
 
 impl Inventory {
-    /// Inventory over its database; holds last `hold` before they expire.
+    /// Inventory over its database, publishing through `outbox`; holds last `hold` before
+    /// they expire.
     #[must_use]
-    pub fn new(db: Db, catalog: Arc<dyn CatalogClient>, hold: Duration) -> Self {
-        Inventory { db, catalog, hold }
+    pub fn new(db: Db, outbox: Outbox, catalog: Arc<dyn CatalogClient>, hold: Duration) -> Self {
+        Inventory {
+            db,
+            outbox,
+            catalog,
+            hold,
+        }
     }
 
     /// The product's merchant, when the caller is one of its staff (or an administrator).
@@ -157,9 +173,13 @@ impl Inventory {
     ) -> Result<Reservation, AppError> {
         let totals = domain::aggregate(lines)?;
         let mut tx = self.db.begin().await?;
-        if store::reservation(&mut *tx, order_id).await?.is_some() {
+        match store::reservation(&mut *tx, order_id).await? {
             // Asked before: the same answer, nothing held twice.
-            return Ok(Reservation::Held);
+            Some(ReservationStatus::Held | ReservationStatus::Committed) => {
+                return Ok(Reservation::Held);
+            }
+            Some(_) => return Ok(Reservation::GivenUp),
+            None => {}
         }
         let now = ordo_kernel::time::now();
         let mut short = Vec::new();
@@ -169,18 +189,8 @@ impl Inventory {
             }
         }
         if !short.is_empty() {
+            let shortages = shortages(&mut tx, short).await?;
             tx.rollback().await?;
-            let mut shortages = Vec::with_capacity(short.len());
-            for (product_id, requested) in short {
-                let available = store::stock(self.db.reader(), product_id)
-                    .await?
-                    .map_or(0, |s| s.available());
-                shortages.push(Shortage {
-                    product_id,
-                    requested,
-                    available,
-                });
-            }
             return Ok(Reservation::OutOfStock(shortages));
         }
         store::insert_reservation(&mut tx, order_id, &totals, now + self.hold, now).await?;
@@ -188,10 +198,42 @@ impl Inventory {
         Ok(Reservation::Held)
     }
 
-    /// The order was paid: its held stock leaves the shelf. Inside the consumer's
-    /// transaction; nothing happens unless the reservation is held.
-    pub(crate) async fn commit(&self, tx: &mut Tx, order_id: Uuid) -> Result<(), sqlx::Error> {
+    /// The order's payment was authorised: its stock leaves the shelf, and the order may be
+    /// paid (`reservation.committed`). A hold that ran out is taken again if the stock is
+    /// still there; otherwise the order is lost (`reservation.lost`). Inside the consumer's
+    /// transaction; a reservation already committed or released changes nothing.
+    pub(crate) async fn commit(
+        &self,
+        tx: &mut Tx,
+        order_id: Uuid,
+        meta: &EventMeta,
+    ) -> Result<(), AppError> {
         let now = ordo_kernel::time::now();
+        let status = store::reservation(&mut **tx, order_id).await?;
+        if status == Some(ReservationStatus::Expired) {
+            let lines = store::lines(tx, order_id).await?;
+            let shortages = self.hold_again(tx, &lines, now).await?;
+            if !shortages.is_empty() {
+                tracing::warn!(order.id = %order_id, "paid after its hold ran out, and the stock is gone");
+                let lost = ReservationLost {
+                    order_id,
+                    shortages,
+                };
+                self.outbox
+                    .append(tx, &order_id.to_string(), &lost, meta)
+                    .await?;
+                return Ok(());
+            }
+            store::transition(
+                tx,
+                order_id,
+                ReservationStatus::Expired,
+                ReservationStatus::Held,
+                now,
+            )
+            .await?;
+            tracing::info!(order.id = %order_id, "paid after its hold ran out; the stock was still there");
+        }
         if store::transition(
             tx,
             order_id,
@@ -202,35 +244,59 @@ impl Inventory {
         .await?
         {
             store::apply(tx, order_id, Movement::Commit, now).await?;
+            let committed = ReservationCommitted { order_id };
+            self.outbox
+                .append(tx, &order_id.to_string(), &committed, meta)
+                .await?;
         } else {
-            tracing::info!(order.id = %order_id, "no held reservation to commit");
+            tracing::info!(order.id = %order_id, status = ?status, "no hold to commit");
         }
         Ok(())
     }
 
-    /// The order ended: a hold is given back, committed stock returns to the shelf.
+    /// Holds `lines` again, all or nothing; returns what is short (then nothing is held).
+    async fn hold_again(
+        &self,
+        tx: &mut Tx,
+        lines: &[(Uuid, i64)],
+        now: time::OffsetDateTime,
+    ) -> Result<Vec<Shortage>, sqlx::Error> {
+        let mut held = Vec::with_capacity(lines.len());
+        let mut short = Vec::new();
+        for (product_id, quantity) in lines {
+            if store::hold(tx, *product_id, *quantity, now).await? {
+                held.push((*product_id, *quantity));
+            } else {
+                short.push((*product_id, *quantity));
+            }
+        }
+        if short.is_empty() {
+            return Ok(Vec::new());
+        }
+        for (product_id, quantity) in held {
+            store::unhold(tx, product_id, quantity, now).await?;
+        }
+        shortages(tx, short).await
+    }
+
+    /// The order ended (or its checkout was given up): a hold is given back, committed
+    /// stock returns to the shelf, and nothing can be held or taken again for it later.
     pub(crate) async fn release(&self, tx: &mut Tx, order_id: Uuid) -> Result<(), sqlx::Error> {
         let now = ordo_kernel::time::now();
-        if store::transition(
-            tx,
-            order_id,
-            ReservationStatus::Held,
-            ReservationStatus::Released,
-            now,
-        )
-        .await?
+        let Some(status) = store::reservation(&mut **tx, order_id).await? else {
+            // Given up before it reserved: a late reservation must find it closed.
+            return store::insert_given_up(tx, order_id, now).await;
+        };
+        let (to, movement) = match status {
+            ReservationStatus::Held => (ReservationStatus::Released, Some(Movement::Release)),
+            ReservationStatus::Expired => (ReservationStatus::Released, None),
+            ReservationStatus::Committed => (ReservationStatus::Returned, Some(Movement::Return)),
+            ReservationStatus::Released | ReservationStatus::Returned => return Ok(()),
+        };
+        if store::transition(tx, order_id, status, to, now).await?
+            && let Some(movement) = movement
         {
-            store::apply(tx, order_id, Movement::Release, now).await?;
-        } else if store::transition(
-            tx,
-            order_id,
-            ReservationStatus::Committed,
-            ReservationStatus::Returned,
-            now,
-        )
-        .await?
-        {
-            store::apply(tx, order_id, Movement::Return, now).await?;
+            store::apply(tx, order_id, movement, now).await?;
         }
         Ok(())
     }
@@ -260,4 +326,20 @@ impl Inventory {
         }
         Ok(expired)
     }
+}
+
+/// What is available of each product that fell `short` (product, quantity asked for).
+async fn shortages(tx: &mut Tx, short: Vec<(Uuid, i64)>) -> Result<Vec<Shortage>, sqlx::Error> {
+    let mut shortages = Vec::with_capacity(short.len());
+    for (product_id, requested) in short {
+        let available = store::stock(&mut **tx, product_id)
+            .await?
+            .map_or(0, |s| s.available());
+        shortages.push(Shortage {
+            product_id,
+            requested,
+            available,
+        });
+    }
+    Ok(shortages)
 }

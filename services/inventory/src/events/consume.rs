@@ -1,15 +1,15 @@
 //! Event -> use case.
 
-use crate::app::Inventory;
+use crate::app::{AppError, Inventory};
 use futures_util::future::BoxFuture;
-use ordo_bus::{Envelope, Handler, HandlerError, Subscription};
+use ordo_bus::{Envelope, EventMeta, Handler, HandlerError, Outbox, Subscription};
 use ordo_contracts::Event;
-use ordo_contracts::orders::{OrderCancelled, OrderRejected};
+use ordo_contracts::orders::{CheckoutAbandoned, OrderCancelled, OrderRejected};
 use ordo_contracts::payments::{PaymentAuthorized, PaymentFailed};
 use ordo_db::{Db, Tx};
 use std::sync::Arc;
 
-/// Commits or releases reservations as orders are paid or end.
+/// Commits or releases reservations as orders are paid, end, or are never made.
 pub struct Reservations(pub Arc<Inventory>);
 
 impl Handler for Reservations {
@@ -19,29 +19,29 @@ impl Handler for Reservations {
         event: &'a Envelope,
     ) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
-            match event.event_type.as_str() {
+            let order_id = match event.event_type.as_str() {
                 PaymentAuthorized::TYPE => {
                     let paid: PaymentAuthorized = event.decode()?;
-                    self.0.commit(tx, paid.order_id).await?;
+                    let meta = EventMeta::caused_by(event);
+                    return match self.0.commit(tx, paid.order_id, &meta).await {
+                        Ok(()) => Ok(()),
+                        Err(AppError::Unexpected(error)) => {
+                            Err(HandlerError::retry(format!("{error:#}")))
+                        }
+                        Err(other) => Err(HandlerError::reject(other)),
+                    };
                 }
-                PaymentFailed::TYPE => {
-                    let failed: PaymentFailed = event.decode()?;
-                    self.0.release(tx, failed.order_id).await?;
-                }
-                OrderCancelled::TYPE => {
-                    let cancelled: OrderCancelled = event.decode()?;
-                    self.0.release(tx, cancelled.order_id).await?;
-                }
-                OrderRejected::TYPE => {
-                    let rejected: OrderRejected = event.decode()?;
-                    self.0.release(tx, rejected.order_id).await?;
-                }
+                PaymentFailed::TYPE => event.decode::<PaymentFailed>()?.order_id,
+                OrderCancelled::TYPE => event.decode::<OrderCancelled>()?.order_id,
+                OrderRejected::TYPE => event.decode::<OrderRejected>()?.order_id,
+                CheckoutAbandoned::TYPE => event.decode::<CheckoutAbandoned>()?.order_id,
                 other => {
                     return Err(HandlerError::reject(format!(
                         "unexpected event type {other}"
                     )));
                 }
-            }
+            };
+            self.0.release(tx, order_id).await?;
             Ok(())
         })
     }
@@ -49,16 +49,20 @@ impl Handler for Reservations {
 
 /// Inventory's consumers.
 #[must_use]
-pub fn subscriptions(inventory: Arc<Inventory>, db: Db) -> Vec<Subscription> {
-    vec![Subscription::new(
-        "inventory-reservations",
-        db,
-        &[
-            PaymentAuthorized::TYPE,
-            PaymentFailed::TYPE,
-            OrderCancelled::TYPE,
-            OrderRejected::TYPE,
-        ],
-        Reservations(inventory),
-    )]
+pub fn subscriptions(inventory: Arc<Inventory>, db: Db, outbox: &Outbox) -> Vec<Subscription> {
+    vec![
+        Subscription::new(
+            "inventory-reservations",
+            db,
+            &[
+                PaymentAuthorized::TYPE,
+                PaymentFailed::TYPE,
+                OrderCancelled::TYPE,
+                OrderRejected::TYPE,
+                CheckoutAbandoned::TYPE,
+            ],
+            Reservations(inventory),
+        )
+        .publishing_to(outbox),
+    ]
 }

@@ -148,6 +148,61 @@ pub async fn insert_reservation(
     Ok(())
 }
 
+/// The lines of the order's reservation, in product order.
+pub async fn lines(
+    conn: &mut AnyConnection,
+    order_id: Uuid,
+) -> Result<Vec<(Uuid, i64)>, sqlx::Error> {
+    sqlx::query(
+        "SELECT product_id, quantity FROM reservation_lines WHERE order_id = $1 ORDER BY product_id",
+    )
+    .bind(order_id.to_string())
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|row| Ok((ordo_db::row::uuid(row, "product_id")?, row.try_get("quantity")?)))
+    .collect()
+}
+
+/// Gives back `quantity` held by `hold` in the same transaction, when the rest of an
+/// all-or-nothing hold failed.
+pub async fn unhold(
+    conn: &mut AnyConnection,
+    product_id: Uuid,
+    quantity: i64,
+    at: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE stock SET reserved = reserved - $3, updated_at = $4
+         WHERE product_id = $1 AND location = $2",
+    )
+    .bind(product_id.to_string())
+    .bind(DEFAULT_LOCATION)
+    .bind(quantity)
+    .bind(millis(at))
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// Records that nothing may ever be held for `order_id`: its checkout was given up before
+/// it reserved (a late reservation then finds this and holds nothing).
+pub async fn insert_given_up(
+    conn: &mut AnyConnection,
+    order_id: Uuid,
+    at: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO reservations (order_id, status, expires_at, created_at, updated_at)
+         VALUES ($1, 'released', $2, $2, $2) ON CONFLICT (order_id) DO NOTHING",
+    )
+    .bind(order_id.to_string())
+    .bind(millis(at))
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
 /// Moves the reservation from `from` to `to`. False when it was not in `from` (already
 /// moved, or never made): the caller then changes nothing.
 pub async fn transition(

@@ -8,7 +8,7 @@ mod queries;
 mod transitions;
 
 pub use merchant::MerchantAction;
-pub use place_order::{AddressChoice, ItemsSource, PlaceOrder, Placed};
+pub use place_order::{AddressChoice, ItemsSource, PlaceOrder, Placed, STALE_CLAIM};
 pub(crate) use transitions::Move;
 
 use ordo_bus::{BusError, Outbox};

@@ -1,6 +1,13 @@
-//! The checkout: validate, claim the idempotency key, price from the catalogue, reserve the
-//! stock, then the order, its first history entry, `order.placed` and the stored answer in
-//! one transaction.
+//! The checkout: validate, claim the idempotency key (with the order id stock is reserved
+//! for), price from the catalogue, reserve the stock, then the order, its first history
+//! entry, `order.placed` and the stored answer in one transaction — written only while the
+//! claim is still this checkout's.
+//!
+//! A checkout that fails after it may have reserved gives its claim up and announces the
+//! order id abandoned (`checkout.abandoned`), so inventory gives the stock back. When even
+//! that cannot be written (the database is down, the process died), the claim stays
+//! running: a retry with the same key takes it over after `STALE_CLAIM`, or the sweep
+//! (`abandon_stale_checkouts`) gives it up; either announces the abandoned order id.
 
 use super::{AppError, Orders, Short};
 use crate::domain::{
@@ -16,8 +23,10 @@ use std::time::Duration;
 use tracing::instrument;
 use uuid::Uuid;
 
-/// A claim older than this was left by a process that died; it may be taken over.
-const STALE_CLAIM: Duration = Duration::from_secs(60);
+/// A claim older than this was left by a request that died; it may be taken over. Far
+/// longer than a checkout takes, which fails within the database's acquire timeout when a
+/// dependency is down.
+pub const STALE_CLAIM: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum AddressChoice {
@@ -101,43 +110,102 @@ impl Orders {
         )?;
         let address = self.address(&request, checkout.fulfilment).await?;
 
-        let now = ordo_kernel::time::now();
-        let mut conn = self.db.begin().await?;
-        let claim = idempotency::claim(
-            &mut conn,
-            request.customer_id,
-            &request.idempotency_key,
-            &request.request_hash,
-            now,
-            now - STALE_CLAIM,
-        )
-        .await?;
-        conn.commit().await?;
-        match claim {
-            Claim::Claimed => {}
+        let order_id = ordo_kernel::new_id();
+        match self.claim(&request, order_id).await? {
+            Claim::Claimed { .. } => {}
             Claim::OtherRequest => return Err(AppError::KeyReused),
             Claim::Running => return Err(AppError::KeyInFlight),
             Claim::Done { status, body } => return Ok(Placed::Replayed { status, body }),
         }
         let placed = self
-            .place_claimed(&request, checkout, address, from_cart, render)
+            .place_claimed(&request, order_id, checkout, address, from_cart, render)
             .await;
-        if placed.is_err() {
-            // Nothing was written: the same request may be sent again.
-            if let Err(error) = self
-                .release_key(request.customer_id, &request.idempotency_key)
-                .await
-            {
-                tracing::warn!(%error, "cannot release an idempotency key");
+        if let Err(failure) = &placed {
+            // Refused as invalid or out of stock, nothing was held; after any other failure
+            // stock may be held for the order id.
+            let held = !matches!(failure, AppError::Invalid(_) | AppError::OutOfStock(_));
+            if let Err(error) = self.give_up(&request, order_id, held).await {
+                // The claim stays running; a retry or the sweep gives it up later.
+                tracing::warn!(%error, order.id = %order_id, "cannot give up a failed checkout");
             }
         }
         placed
     }
 
-    async fn release_key(&self, customer_id: Uuid, key: &str) -> Result<(), sqlx::Error> {
+    /// Claims the request's key for a checkout reserving as `order_id`; a claim taken over
+    /// from a dead request announces that request's order id abandoned, in the same
+    /// transaction.
+    async fn claim(&self, request: &PlaceOrder, order_id: Uuid) -> Result<Claim, AppError> {
+        let now = ordo_kernel::time::now();
         let mut tx = self.db.begin().await?;
-        idempotency::release(&mut *tx, customer_id, key).await?;
-        tx.commit().await
+        let claim = idempotency::claim(
+            &mut tx,
+            request.customer_id,
+            &request.idempotency_key,
+            &request.request_hash,
+            order_id,
+            now,
+            now - STALE_CLAIM,
+        )
+        .await?;
+        if let Claim::Claimed {
+            abandoned: Some(dead),
+        } = claim
+        {
+            tracing::info!(order.id = %dead, "a retry took over the claim of a checkout that died");
+            events::checkout_abandoned(&self.outbox, &mut tx, dead, &request.meta).await?;
+        }
+        self.outbox.commit(tx).await?;
+        Ok(claim)
+    }
+
+    /// Frees the key of a failed checkout; when it may have reserved stock, announces its
+    /// order id abandoned so the stock goes back.
+    async fn give_up(
+        &self,
+        request: &PlaceOrder,
+        order_id: Uuid,
+        held: bool,
+    ) -> Result<(), AppError> {
+        let mut tx = self.db.begin().await?;
+        let released = idempotency::release(
+            &mut tx,
+            request.customer_id,
+            &request.idempotency_key,
+            order_id,
+        )
+        .await?;
+        if released && held {
+            events::checkout_abandoned(&self.outbox, &mut tx, order_id, &request.meta).await?;
+        }
+        self.outbox.commit(tx).await?;
+        Ok(())
+    }
+
+    /// Gives up the checkouts whose requests died holding their claims since before
+    /// `now - STALE_CLAIM`: their keys are free again and their stock goes back. Returns how
+    /// many.
+    ///
+    /// # Errors
+    /// The database failing.
+    pub async fn abandon_stale_checkouts(
+        &self,
+        now: time::OffsetDateTime,
+    ) -> Result<usize, AppError> {
+        let mut tx = self.db.begin().await?;
+        let stale = idempotency::stale(&mut tx, now - STALE_CLAIM, 500).await?;
+        tx.commit().await?;
+        let mut abandoned = 0;
+        for claim in stale {
+            let mut tx = self.db.begin().await?;
+            if idempotency::release(&mut tx, claim.customer_id, &claim.key, claim.order_id).await? {
+                let meta = EventMeta::default();
+                events::checkout_abandoned(&self.outbox, &mut tx, claim.order_id, &meta).await?;
+                abandoned += 1;
+            }
+            self.outbox.commit(tx).await?;
+        }
+        Ok(abandoned)
     }
 
     async fn address(
@@ -181,9 +249,11 @@ impl Orders {
         }
     }
 
+    /// Prices, reserves as `order_id` and writes the order.
     async fn place_claimed(
         &self,
         request: &PlaceOrder,
+        order_id: Uuid,
         checkout: Checkout,
         address: Option<DeliveryAddress>,
         from_cart: bool,
@@ -192,7 +262,6 @@ impl Orders {
         let ids: Vec<Uuid> = checkout.items.iter().map(|i| i.product_id).collect();
         let products = self.clients.catalog.products(&ids).await?;
         let pricing = price(&checkout.items, &products)?;
-        let order_id = ordo_kernel::new_id();
         let lines: Vec<ReservationLine> = pricing
             .lines
             .iter()
@@ -201,9 +270,13 @@ impl Orders {
                 quantity: l.quantity,
             })
             .collect();
-        if let Reservation::OutOfStock(shortages) =
-            self.clients.inventory.reserve(order_id, &lines).await?
-        {
+        let shortages = match self.clients.inventory.reserve(order_id, &lines).await? {
+            Reservation::Held => Vec::new(),
+            Reservation::OutOfStock(shortages) => shortages,
+            // The sweep gave this checkout up while it was slow: a retry starts afresh.
+            Reservation::GivenUp => return Err(AppError::KeyInFlight),
+        };
+        if !shortages.is_empty() {
             let short = shortages
                 .into_iter()
                 .map(|s| Short {
@@ -256,14 +329,19 @@ impl Orders {
         )
         .await?;
         events::order_placed(&self.outbox, &mut tx, &order, from_cart, &request.meta).await?;
-        idempotency::complete(
+        if !idempotency::complete(
             &mut tx,
             request.customer_id,
             &request.idempotency_key,
+            order_id,
             201,
             &render(&order),
         )
-        .await?;
+        .await?
+        {
+            // Too slow: a retry took the key over and gave this order id up.
+            return Err(AppError::KeyInFlight);
+        }
         self.outbox.commit(tx).await?;
         Ok(Placed::Created(Box::new(order)))
     }

@@ -91,8 +91,12 @@ impl Actor {
 /// What happened to the order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Trigger {
-    PaymentAuthorized,
+    /// The payment is authorised and the order's stock committed (inventory's
+    /// `reservation.committed`, which only follows `payment.authorized`).
+    Paid,
     PaymentFailed,
+    /// The payment came after the stock hold ran out, and the stock was sold meanwhile.
+    StockLost,
     CustomerCancels,
     AdminCancels,
     MerchantAccepts,
@@ -111,8 +115,8 @@ pub fn next(from: Status, trigger: Trigger) -> Option<Status> {
     use Status as S;
     use Trigger as T;
     match (from, trigger) {
-        (S::PendingPayment, T::PaymentAuthorized) => Some(S::Paid),
-        (S::PendingPayment, T::PaymentFailed) => Some(S::Cancelled),
+        (S::PendingPayment, T::Paid) => Some(S::Paid),
+        (S::PendingPayment, T::PaymentFailed | T::StockLost) => Some(S::Cancelled),
         (S::PendingPayment | S::Paid, T::CustomerCancels) => Some(S::Cancelled),
         (
             S::PendingPayment | S::Paid | S::Accepted | S::Ready | S::PickedUp | S::Shipped,
@@ -145,20 +149,20 @@ mod tests {
     #[test]
     fn the_happy_paths_are_legal() {
         let delivery = [
-            Trigger::PaymentAuthorized,
+            Trigger::Paid,
             Trigger::MerchantAccepts,
             Trigger::MerchantReady,
             Trigger::CourierPicksUp,
             Trigger::Delivered,
         ];
         let shipping = [
-            Trigger::PaymentAuthorized,
+            Trigger::Paid,
             Trigger::MerchantAccepts,
             Trigger::Shipped,
             Trigger::Delivered,
         ];
         let pickup = [
-            Trigger::PaymentAuthorized,
+            Trigger::Paid,
             Trigger::MerchantAccepts,
             Trigger::MerchantReady,
             Trigger::PickedUpByCustomer,
@@ -174,8 +178,10 @@ mod tests {
     #[test]
     fn late_and_illegal_triggers_change_nothing() {
         // A payment authorised after the order was cancelled.
-        assert_eq!(next(Status::Cancelled, Trigger::PaymentAuthorized), None);
-        assert_eq!(next(Status::Paid, Trigger::PaymentAuthorized), None);
+        assert_eq!(next(Status::Cancelled, Trigger::Paid), None);
+        assert_eq!(next(Status::Paid, Trigger::Paid), None);
+        // Stock is lost only before the order is paid: a paid order has its stock.
+        assert_eq!(next(Status::Paid, Trigger::StockLost), None);
         assert_eq!(next(Status::Accepted, Trigger::CustomerCancels), None);
         assert_eq!(next(Status::PendingPayment, Trigger::MerchantAccepts), None);
         for status in Status::ALL.into_iter().filter(|s| s.is_final()) {
@@ -183,6 +189,8 @@ mod tests {
                 Trigger::AdminCancels,
                 Trigger::CustomerCancels,
                 Trigger::PaymentFailed,
+                Trigger::StockLost,
+                Trigger::Paid,
             ] {
                 assert_eq!(next(status, trigger), None, "{status:?} {trigger:?}");
             }

@@ -5,4 +5,4 @@
 pub mod consume;
 mod publish;
 
-pub(crate) use publish::{order_placed, transitioned};
+pub(crate) use publish::{checkout_abandoned, order_placed, transitioned};

@@ -3,11 +3,30 @@
 use crate::domain::{Order, Status};
 use ordo_bus::{BusError, EventMeta, Outbox};
 use ordo_contracts::orders::{
-    OrderAccepted, OrderCancelled, OrderCompleted, OrderLine, OrderPlaced, OrderReady,
-    OrderRejected,
+    CheckoutAbandoned, OrderAccepted, OrderCancelled, OrderCompleted, OrderLine, OrderPlaced,
+    OrderReady, OrderRejected,
 };
 use ordo_db::Tx;
 use ordo_kernel::Money;
+use uuid::Uuid;
+
+/// No order `order_id` will exist: the stock held for it goes back.
+pub(crate) async fn checkout_abandoned(
+    outbox: &Outbox,
+    tx: &mut Tx,
+    order_id: Uuid,
+    meta: &EventMeta,
+) -> Result<(), BusError> {
+    outbox
+        .append(
+            tx,
+            &order_id.to_string(),
+            &CheckoutAbandoned { order_id },
+            meta,
+        )
+        .await
+        .map(|_| ())
+}
 
 pub(crate) async fn order_placed(
     outbox: &Outbox,
