@@ -33,6 +33,9 @@ pub struct Config {
     /// Prefix of the PostgreSQL schemas (`{prefix}_{service}`); empty for bare names.
     pub database_schema_prefix: String,
     pub database_max_connections: u32,
+    /// How long a request waits for a database connection before it is answered `503` with
+    /// `Retry-After`: the bound on how long a database outage keeps a client waiting.
+    pub database_acquire_timeout_ms: u64,
     /// `nats://…` to relay events through NATS JetStream; unset for the in-process bus.
     pub bus_url: Option<Secret<String>>,
     /// `smtp://[user:password@]host[:port]` to send notifications by email too.
@@ -70,6 +73,11 @@ pub struct BusConfig {
     pub stream: String,
     pub subject_prefix: String,
     pub stream_max_age_secs: u64,
+    /// When the broker comes back without the stream (its store was lost), events
+    /// published this long before are sent again; the inboxes drop what was handled.
+    pub resend_window_secs: u64,
+    /// Readiness turns false once events have failed to publish for this long.
+    pub unready_after_secs: u64,
 }
 
 impl Default for BusConfig {
@@ -88,13 +96,15 @@ impl Default for BusConfig {
             stream: defaults.stream,
             subject_prefix: defaults.subject_prefix,
             stream_max_age_secs: defaults.stream_max_age.as_secs(),
+            resend_window_secs: defaults.resend_window.as_secs(),
+            unready_after_secs: 10,
         }
     }
 }
 
 impl BusConfig {
     fn validate(&self) -> Result<(), String> {
-        let ranges: [(&str, u64, u64, u64); 8] = [
+        let ranges: [(&str, u64, u64, u64); 10] = [
             ("bus.max_attempts", u64::from(self.max_attempts), 1, 100),
             ("bus.retry_base_ms", self.retry_base_ms, 1, 3_600_000),
             (
@@ -118,6 +128,13 @@ impl BusConfig {
                 self.outbox_retention_secs,
                 365 * 86_400,
             ),
+            (
+                "bus.resend_window_secs",
+                self.resend_window_secs,
+                0,
+                self.outbox_retention_secs,
+            ),
+            ("bus.unready_after_secs", self.unready_after_secs, 1, 3600),
         ];
         for (key, value, min, max) in ranges {
             if !(min..=max).contains(&value) {
@@ -162,6 +179,7 @@ impl BusConfig {
             outbox_retention: Duration::from_secs(self.outbox_retention_secs),
             inbox_retention: Duration::from_secs(self.inbox_retention_secs),
             stream_max_age: Duration::from_secs(self.stream_max_age_secs),
+            resend_window: Duration::from_secs(self.resend_window_secs),
             ..ordo_bus::BusOptions::default()
         }
     }
@@ -193,6 +211,7 @@ impl Default for Config {
             database_url: None,
             database_schema_prefix: String::new(),
             database_max_connections: 8,
+            database_acquire_timeout_ms: 2000,
             bus_url: None,
             smtp_url: None,
             smtp_from: "Ordo <noreply@ordo.invalid>".into(),
@@ -297,6 +316,9 @@ impl Config {
         if !(1..=256).contains(&self.database_max_connections) {
             return Err("database_max_connections: must be between 1 and 256".into());
         }
+        if !(100..=60_000).contains(&self.database_acquire_timeout_ms) {
+            return Err("database_acquire_timeout_ms: must be between 100 and 60000".into());
+        }
         if !(1024..=64 * 1024 * 1024).contains(&self.http.body_limit_bytes) {
             return Err("http.body_limit_bytes: must be between 1024 and 67108864".into());
         }
@@ -373,7 +395,7 @@ impl Config {
             url: self.database_url.clone(),
             schema_prefix: self.database_schema_prefix.clone(),
             max_connections: self.database_max_connections,
-            acquire_timeout: std::time::Duration::from_secs(10),
+            acquire_timeout: std::time::Duration::from_millis(self.database_acquire_timeout_ms),
         }
     }
 }

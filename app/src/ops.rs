@@ -1,4 +1,8 @@
 //! Operational endpoints: liveness, readiness, Prometheus metrics, the OpenAPI document.
+//!
+//! Readiness is measured in the background — every database pinged concurrently, each
+//! within a short timeout, every second — and `/readyz` answers from the last measurement
+//! at once, so a load balancer sees an outage within seconds and never waits on it.
 
 use crate::platform::{Databases, Platform};
 use axum::extract::State;
@@ -10,16 +14,91 @@ use ordo_http::{Caller, Json, Problem};
 use ordo_kernel::Role;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, RwLock};
+use std::time::Duration;
+use tokio::time::Instant;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 
+/// How often readiness is measured, and how long one database may take to answer.
+const PROBE_EVERY: Duration = Duration::from_secs(1);
+const PING_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The platform's readiness as last measured.
+#[derive(Clone)]
+pub struct Readiness {
+    databases: Databases,
+    bus: ordo_bus::BusHealth,
+    /// The bus is unready once publishing has failed this long.
+    bus_grace: Duration,
+    measured: Arc<RwLock<Measured>>,
+}
+
+struct Measured {
+    at: Option<Instant>,
+    databases: BTreeMap<&'static str, bool>,
+}
+
+impl Readiness {
+    #[must_use]
+    pub fn new(databases: Databases, bus: ordo_bus::BusHealth, bus_grace: Duration) -> Self {
+        Readiness {
+            databases,
+            bus,
+            bus_grace,
+            measured: Arc::new(RwLock::new(Measured {
+                at: None,
+                databases: BTreeMap::new(),
+            })),
+        }
+    }
+
+    /// Pings every database at once, each within `PING_TIMEOUT`, and keeps the answers.
+    pub async fn measure(&self) {
+        let pings = self.databases.iter().map(|(name, db)| async move {
+            let up = tokio::time::timeout(PING_TIMEOUT, db.ping())
+                .await
+                .unwrap_or(false);
+            (*name, up)
+        });
+        let databases = futures_util::future::join_all(pings).await;
+        let mut measured = self.measured.write().expect("readiness lock");
+        measured.at = Some(Instant::now());
+        measured.databases = databases.into_iter().collect();
+    }
+
+    /// Measures every `PROBE_EVERY` until aborted.
+    pub async fn run(self) {
+        let mut tick = tokio::time::interval(PROBE_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            self.measure().await;
+        }
+    }
+
+    /// Every database's last answer, whether they are fresh, and whether the bus publishes.
+    fn state(&self) -> (BTreeMap<&'static str, bool>, bool, bool) {
+        let measured = self.measured.read().expect("readiness lock");
+        // A probe that stopped measuring proves nothing.
+        let fresh = measured
+            .at
+            .is_some_and(|at| at.elapsed() < PROBE_EVERY * 3 + PING_TIMEOUT);
+        let bus = self
+            .bus
+            .failing_for()
+            .is_none_or(|failing| failing < self.bus_grace);
+        (measured.databases.clone(), fresh, bus)
+    }
+}
+
 #[derive(Clone)]
 pub struct OpsState {
     databases: Databases,
+    readiness: Readiness,
     draining: Draining,
     metrics: PrometheusHandle,
     metrics_public: bool,
@@ -51,6 +130,7 @@ pub fn router(platform: &Platform) -> OpenApiRouter {
         .routes(routes!(metrics))
         .with_state(OpsState {
             databases: platform.databases.clone(),
+            readiness: platform.readiness.clone(),
             draining: platform.draining.clone(),
             metrics: metrics_handle(),
             metrics_public: platform.config.http.metrics_public,
@@ -61,9 +141,13 @@ pub fn router(platform: &Platform) -> OpenApiRouter {
 pub struct Health {
     /// `ok`, `ready`, `draining` or `unavailable`.
     status: &'static str,
-    /// Per service database: whether it answers.
+    /// Per service database: whether it answered the last probe.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     databases: BTreeMap<&'static str, bool>,
+    /// Whether events can be published (false once publishing has failed for longer than
+    /// `bus.unready_after_secs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bus: Option<bool>,
 }
 
 /// Liveness: the process answers.
@@ -73,23 +157,22 @@ async fn healthz() -> Json<Health> {
     Json(Health {
         status: "ok",
         databases: BTreeMap::new(),
+        bus: None,
     })
 }
 
-/// Readiness: every database answers and the process is not shutting down.
+/// Readiness, as measured at most a second ago: every database answers, events can be
+/// published, and the process is not shutting down.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Ready for traffic", body = Health),
-        (status = 503, description = "Draining or a database is down", body = Health),
+        (status = 503, description = "Draining, a database is down or events cannot be published", body = Health),
     ))]
 async fn readyz(State(state): State<OpsState>) -> (StatusCode, Json<Health>) {
-    let mut databases = BTreeMap::new();
-    for (name, db) in &state.databases {
-        databases.insert(*name, db.ping().await);
-    }
+    let (databases, fresh, bus) = state.readiness.state();
     let status = if state.draining.is_draining() {
         "draining"
-    } else if databases.values().all(|up| *up) {
+    } else if fresh && bus && databases.values().all(|up| *up) {
         "ready"
     } else {
         "unavailable"
@@ -99,7 +182,14 @@ async fn readyz(State(state): State<OpsState>) -> (StatusCode, Json<Health>) {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (code, Json(Health { status, databases }))
+    (
+        code,
+        Json(Health {
+            status,
+            databases,
+            bus: Some(bus),
+        }),
+    )
 }
 
 /// Prometheus metrics: requests by route and status, latencies, database pools.

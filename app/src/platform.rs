@@ -60,6 +60,7 @@ pub struct Platform {
     pub verifier: Arc<Verifier>,
     pub limits: Arc<RateLimits>,
     pub draining: Draining,
+    pub readiness: crate::ops::Readiness,
     /// Every service's outbox and the consumers; started with the server.
     pub bus: Bus,
     pub dead_letters: DeadLetters,
@@ -156,7 +157,14 @@ impl Platform {
             bus.subscribe(subscription)?;
         }
         let dead_letters = DeadLetters::new(databases.values().cloned().collect());
+        let readiness = crate::ops::Readiness::new(
+            databases.clone(),
+            bus.options().health.clone(),
+            Duration::from_secs(config.bus.unready_after_secs),
+        );
+        readiness.measure().await;
         Ok(Platform {
+            readiness,
             catalog,
             cart,
             inventory,
@@ -218,6 +226,7 @@ impl Platform {
             Duration::from_secs(self.config.inventory.sweep_secs),
             self.bus.options().progress.clone(),
         ));
+        let readiness = tokio::spawn(self.readiness.clone().run());
         let checkouts = tokio::spawn(abandon_stale_checkouts(
             self.orders.clone(),
             self.bus.options().progress.clone(),
@@ -229,6 +238,7 @@ impl Platform {
         upkeep.abort();
         sweeper.abort();
         checkouts.abort();
+        readiness.abort();
         for db in self.databases.values() {
             db.close().await;
         }

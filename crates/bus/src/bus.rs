@@ -2,6 +2,7 @@
 //! relays, the consumers and their housekeeping until `stop`.
 
 use crate::BusError;
+use crate::broker::Broker;
 use crate::consumer::{self, ConsumerStats, Delivery};
 use crate::embedded::{self, Route};
 use crate::handler::Subscription;
@@ -106,10 +107,10 @@ impl Bus {
         input
     }
 
-    /// Starts relaying and consuming.
+    /// Starts relaying and consuming. With NATS, the broker need not be reachable yet.
     ///
     /// # Errors
-    /// NATS unreachable, or its stream or consumers cannot be created.
+    /// An invalid NATS URL.
     pub async fn start(self) -> Result<RunningBus, BusError> {
         let (stop_tx, stop) = watch::channel(false);
         let mut tasks = JoinSet::new();
@@ -138,13 +139,14 @@ impl Bus {
                 }
             }
             Some(url) => {
-                let js = nats::connect(url).await?;
-                nats::ensure_stream(&js, &self.options).await?;
+                // The broker may be down: the bus runs anyway, keeps events in the outboxes
+                // and starts relaying once the guard has found or made the stream.
+                let broker = Broker::connect(url, &self.options, self.outboxes.clone()).await?;
+                tasks.spawn(broker.clone().guard(stop.clone()));
                 for (sub, sub_stats) in &self.subscriptions {
-                    let durable = nats::ensure_consumer(&js, sub, &self.options).await?;
                     let input = self.start_consumer(&mut tasks, sub, sub_stats, &stop);
                     tasks.spawn(nats::fetch(
-                        durable,
+                        broker.clone(),
                         sub.clone(),
                         self.options.clone(),
                         input,
@@ -153,7 +155,7 @@ impl Bus {
                 }
                 for outbox in &self.outboxes {
                     tasks.spawn(nats::relay(
-                        js.clone(),
+                        broker.clone(),
                         outbox.clone(),
                         self.options.clone(),
                         holder.clone(),

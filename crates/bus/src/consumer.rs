@@ -390,6 +390,7 @@ impl Shard {
             .faults
             .hit(FaultPoint::ConsumerAfterCommit)
         {
+            self.shared.options.progress.notify_waiters();
             return true;
         }
         let handled = outcomes

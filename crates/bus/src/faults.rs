@@ -22,6 +22,7 @@ pub struct Faults(Arc<Inner>);
 struct Inner {
     any: AtomicBool,
     armed: Mutex<HashMap<FaultPoint, u32>>,
+    fired: Mutex<HashMap<FaultPoint, u32>>,
 }
 
 impl Faults {
@@ -47,11 +48,34 @@ impl Faults {
         match armed.get_mut(&point) {
             Some(left) if *left > 0 => {
                 *left -= 1;
+                *self
+                    .0
+                    .fired
+                    .lock()
+                    .expect("faults lock")
+                    .entry(point)
+                    .or_default() += 1;
                 tracing::warn!(?point, "fault point hit: crashing");
                 true
             }
             _ => false,
         }
+    }
+
+    /// How many times `point` has crashed its component: a test waits for this before it
+    /// stops the bus, or a crash still armed would strike the next start instead.
+    ///
+    /// # Panics
+    /// If a previous holder of the lock panicked.
+    #[must_use]
+    pub fn fired(&self, point: FaultPoint) -> u32 {
+        self.0
+            .fired
+            .lock()
+            .expect("faults lock")
+            .get(&point)
+            .copied()
+            .unwrap_or(0)
     }
 }
 
@@ -68,5 +92,7 @@ mod tests {
         assert!(faults.hit(FaultPoint::RelayAfterPublish));
         assert!(faults.hit(FaultPoint::RelayAfterPublish));
         assert!(!faults.hit(FaultPoint::RelayAfterPublish));
+        assert_eq!(faults.fired(FaultPoint::RelayAfterPublish), 2);
+        assert_eq!(faults.fired(FaultPoint::ConsumerAfterCommit), 0);
     }
 }

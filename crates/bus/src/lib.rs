@@ -6,6 +6,7 @@
 //! order. Failures retry with backoff; rejected or exhausted events become dead letters
 //! that an operator can replay or discard.
 
+mod broker;
 mod bus;
 mod consumer;
 mod dead_letters;
@@ -13,6 +14,7 @@ mod embedded;
 mod envelope;
 mod faults;
 mod handler;
+mod health;
 mod nats;
 mod options;
 mod outbox;
@@ -25,6 +27,7 @@ pub use dead_letters::{DeadLetters, republish};
 pub use envelope::{DecodeError, Envelope, EventMeta};
 pub use faults::{FaultPoint, Faults};
 pub use handler::{Handler, HandlerError, Subscription};
+pub use health::BusHealth;
 pub use options::BusOptions;
 pub use outbox::Outbox;
 pub use store::DeadLetter;

@@ -1,9 +1,11 @@
 //! The NATS JetStream backend. The relay publishes outbox rows to the stream with
 //! `Nats-Msg-Id` = event id (the broker drops a repeat within its duplicate window), waits
 //! for the acknowledgements, then marks the rows. Each subscription is one durable pull
-//! consumer shared by every instance of its service.
+//! consumer shared by every instance of its service. Both work only while the broker's
+//! link is verified (`broker`), and start over when it moves to a new generation.
 
 use crate::BusError;
+use crate::broker::{self, Broker, Link};
 use crate::consumer::{Ack, Delivery};
 use crate::envelope::Envelope;
 use crate::handler::Subscription;
@@ -11,7 +13,7 @@ use crate::options::BusOptions;
 use crate::outbox::Outbox;
 use crate::relay::{Lease, Marks, Wait, read_outbox};
 use async_nats::jetstream::context::PublishAckFuture;
-use async_nats::jetstream::{self, consumer, message::PublishMessage, stream};
+use async_nats::jetstream::{self, consumer, message::PublishMessage};
 use futures_util::StreamExt;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -21,43 +23,9 @@ use tokio::sync::{mpsc, watch};
 /// Rows published per batch, and batches awaiting acknowledgement at once.
 const PUBLISH_BATCH: usize = 1000;
 const WINDOW: usize = 4;
-/// How long the broker remembers message ids to drop repeats.
-const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
-
-pub(crate) async fn connect(url: &str) -> Result<jetstream::Context, BusError> {
-    let client = async_nats::ConnectOptions::new()
-        .name("ordo")
-        .retry_on_initial_connect()
-        .connection_timeout(Duration::from_secs(5))
-        .connect(url)
-        .await
-        .map_err(|e| BusError::Nats(format!("cannot connect to {url}: {e}")))?;
-    Ok(jetstream::ContextBuilder::new()
-        .timeout(Duration::from_secs(5))
-        .build(client))
-}
 
 pub(crate) fn subject(options: &BusOptions, event_type: &str) -> String {
     format!("{}.{event_type}", options.subject_prefix)
-}
-
-/// Creates the stream, or updates it to the configured limits.
-pub(crate) async fn ensure_stream(
-    js: &jetstream::Context,
-    options: &BusOptions,
-) -> Result<(), BusError> {
-    js.create_or_update_stream(stream::Config {
-        name: options.stream.clone(),
-        subjects: vec![format!("{}.>", options.subject_prefix)],
-        storage: stream::StorageType::File,
-        retention: stream::RetentionPolicy::Limits,
-        max_age: options.stream_max_age,
-        duplicate_window: DUPLICATE_WINDOW,
-        ..Default::default()
-    })
-    .await
-    .map_err(|e| BusError::Nats(format!("cannot create the stream {}: {e}", options.stream)))?;
-    Ok(())
 }
 
 fn consumer_config(sub: &Subscription, options: &BusOptions) -> consumer::pull::Config {
@@ -83,7 +51,7 @@ fn consumer_config(sub: &Subscription, options: &BusOptions) -> consumer::pull::
 /// Creates the durable consumer of `sub`, or updates it. A change the broker cannot apply
 /// in place (its filter) recreates it from the start of the stream; the inbox drops what
 /// was handled before.
-pub(crate) async fn ensure_consumer(
+async fn ensure_consumer(
     js: &jetstream::Context,
     sub: &Subscription,
     options: &BusOptions,
@@ -113,7 +81,7 @@ pub(crate) async fn ensure_consumer(
 /// marked once all of its acknowledgements are in. On a failure everything unmarked is sent
 /// again from the oldest row; the broker drops the repeats.
 pub(crate) async fn relay(
-    js: jetstream::Context,
+    broker: Broker,
     outbox: Outbox,
     options: BusOptions,
     holder: String,
@@ -125,9 +93,20 @@ pub(crate) async fn relay(
     let mut in_flight: VecDeque<(Vec<i64>, Vec<PublishAckFuture>)> = VecDeque::new();
     let mut marks = Marks::default();
     let mut cursor = 0_i64;
+    let mut link = broker.watch();
+    let mut generation = 0_u64;
     loop {
         if *stop.borrow() {
             break;
+        }
+        let Some(ready) = broker::ready(&mut link, &mut stop).await else {
+            break;
+        };
+        if ready != generation {
+            // A new stream: the guard marked recent rows to send again; start from the oldest.
+            generation = ready;
+            in_flight.clear();
+            cursor = 0;
         }
         if !lease.hold().await {
             in_flight.clear();
@@ -147,16 +126,20 @@ pub(crate) async fn relay(
             if !rows.is_empty() {
                 cursor = rows.last().map_or(cursor, |row| row.seq);
                 let seqs = rows.iter().map(|row| row.seq).collect();
-                match publish(&js, &options, rows.iter().map(|row| &row.envelope)).await {
+                match publish(broker.js(), &options, rows.iter().map(|row| &row.envelope)).await {
                     Ok(acks) => in_flight.push_back((seqs, acks)),
                     Err(error) => {
                         failures += 1;
-                        relay_failed(&outbox, &options, &error, failures, &mut stop).await;
+                        relay_failed(&broker, &outbox, &options, &error, failures, &mut stop).await;
                         in_flight.clear();
                         cursor = 0;
                     }
                 }
                 continue;
+            }
+            // Nothing waits to be published: as healthy as a relay can show.
+            if in_flight.is_empty() {
+                options.health.working();
             }
         }
         let Some((seqs, acks)) = in_flight.pop_front() else {
@@ -171,18 +154,20 @@ pub(crate) async fn relay(
         };
         if let Err(error) = confirmed(acks).await {
             failures += 1;
-            relay_failed(&outbox, &options, &error, failures, &mut stop).await;
+            relay_failed(&broker, &outbox, &options, &error, failures, &mut stop).await;
             in_flight.clear();
             cursor = 0;
             continue;
         }
         failures = 0;
+        options.health.working();
         marks.add(seqs);
     }
     lease.release().await;
 }
 
 async fn relay_failed(
+    broker: &Broker,
     outbox: &Outbox,
     options: &BusOptions,
     error: &BusError,
@@ -190,6 +175,8 @@ async fn relay_failed(
     stop: &mut watch::Receiver<bool>,
 ) {
     tracing::warn!(source = outbox.source(), %error, failures, "publishing to NATS failed; retrying");
+    options.health.failing();
+    broker.suspect();
     tokio::select! {
         () = tokio::time::sleep(options.backoff(failures.min(6))) => {}
         _ = stop.changed() => {}
@@ -229,10 +216,11 @@ async fn confirmed(acks: Vec<PublishAckFuture>) -> Result<(), BusError> {
     Ok(())
 }
 
-/// Pulls the durable consumer of `sub` into `input` until stopped, reconnecting after a
-/// broker outage.
+/// Pulls the durable consumer of `sub` into `input` until stopped: while the broker's link
+/// is verified, creating the durable consumer when it is missing (a new stream, a wiped
+/// store) and pulling again after any failure.
 pub(crate) async fn fetch(
-    consumer: consumer::Consumer<consumer::pull::Config>,
+    broker: Broker,
     sub: Subscription,
     options: BusOptions,
     input: mpsc::Sender<Delivery>,
@@ -240,23 +228,29 @@ pub(crate) async fn fetch(
 ) {
     let mut lag = tokio::time::interval(Duration::from_secs(5));
     let mut failures = 0_u32;
-    let consumer = Arc::new(consumer);
+    let mut link = broker.watch();
     loop {
-        if *stop.borrow() {
+        let Some(generation) = broker::ready(&mut link, &mut stop).await else {
             return;
-        }
-        let mut messages = match consumer
-            .stream()
-            .max_messages_per_batch(options.batch_size.max(1))
-            .heartbeat(Duration::from_secs(5))
-            .expires(Duration::from_secs(30))
-            .messages()
-            .await
-        {
-            Ok(messages) => messages,
+        };
+        let pulled = match ensure_consumer(broker.js(), &sub, &options).await {
+            Ok(consumer) => consumer
+                .stream()
+                .max_messages_per_batch(options.batch_size.max(1))
+                .heartbeat(Duration::from_secs(5))
+                .expires(Duration::from_secs(30))
+                .messages()
+                .await
+                .map(|messages| (consumer, messages))
+                .map_err(|e| BusError::Nats(e.to_string())),
+            Err(error) => Err(error),
+        };
+        let (consumer, mut messages) = match pulled {
+            Ok(pulled) => pulled,
             Err(error) => {
                 failures += 1;
                 tracing::warn!(consumer = %sub.name, %error, "cannot pull from NATS; retrying");
+                broker.suspect();
                 tokio::select! {
                     () = tokio::time::sleep(options.backoff(failures.min(6))) => {}
                     _ = stop.changed() => return,
@@ -270,6 +264,16 @@ pub(crate) async fn fetch(
                 _ = lag.tick() => {
                     record_lag(&consumer, &sub).await;
                     continue;
+                }
+                changed = link.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    if *link.borrow() == Link::Ready(generation) {
+                        continue;
+                    }
+                    // The link is in doubt or the stream is new: find the consumer again.
+                    break;
                 }
                 _ = stop.changed() => return,
             };

@@ -1,6 +1,7 @@
 //! How the bus runs: the backend, retry policy, batching and retention.
 
 use crate::faults::Faults;
+use crate::health::BusHealth;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -30,6 +31,10 @@ pub struct BusOptions {
     pub inbox_retention: Duration,
     /// Events older than this leave the JetStream stream.
     pub stream_max_age: Duration,
+    /// When the stream is found lost (the broker's store was wiped or rebuilt), outbox rows
+    /// published this long before are sent again: the lost store may have held them
+    /// undelivered. The inboxes drop the repeats.
+    pub resend_window: Duration,
     /// A relay instance that stops renewing its lease is replaced after this long.
     pub lease_ttl: Duration,
     /// The relay's fallback poll (a commit in this process wakes it at once) and the
@@ -40,6 +45,8 @@ pub struct BusOptions {
     /// Notified whenever consumers commit or the relay marks events published: tests and
     /// tools wait on it instead of polling.
     pub progress: Arc<Notify>,
+    /// Whether events can be published now; readiness reads it.
+    pub health: BusHealth,
 }
 
 impl Default for BusOptions {
@@ -57,10 +64,12 @@ impl Default for BusOptions {
             outbox_retention: Duration::from_secs(24 * 3600),
             inbox_retention: Duration::from_secs(7 * 24 * 3600),
             stream_max_age: Duration::from_secs(7 * 24 * 3600),
+            resend_window: Duration::from_secs(3600),
             lease_ttl: Duration::from_secs(15),
             poll_interval: Duration::from_secs(1),
             faults: Faults::default(),
             progress: Arc::new(Notify::new()),
+            health: BusHealth::default(),
         }
     }
 }

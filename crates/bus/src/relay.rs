@@ -166,6 +166,8 @@ impl Marks {
             .faults
             .hit(crate::faults::FaultPoint::RelayAfterPublish)
         {
+            // Whoever waits for the crash may look now.
+            options.progress.notify_waiters();
             return Err(Crashed);
         }
         match store::mark_published(outbox.db(), &self.seqs, ordo_kernel::time::now()).await {

@@ -285,6 +285,38 @@ fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
+/// Whether the error means the database cannot be reached or cannot take the work now
+/// (no connection in time, the connection broke, the server is shutting down or full): a
+/// retry later may succeed, and the request deserves a `503`, not a `500`.
+#[must_use]
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(error) => {
+            let Some(code) = error.code() else {
+                return false;
+            };
+            if error
+                .try_downcast_ref::<sqlx::sqlite::SqliteError>()
+                .is_some()
+            {
+                // Busy or locked, in any of their extended forms.
+                code.parse::<u32>()
+                    .is_ok_and(|code| matches!(code & 0xff, 5 | 6))
+            } else {
+                // Connection exceptions, too many connections, the server shutting down or
+                // starting up.
+                code.starts_with("08") || matches!(&*code, "53300" | "57P01" | "57P02" | "57P03")
+            }
+        }
+        _ => false,
+    }
+}
+
 /// Whether the error is a unique-key violation (a duplicate).
 #[must_use]
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {

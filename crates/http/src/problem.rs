@@ -8,6 +8,8 @@ use serde::Serialize;
 use std::time::Duration;
 
 pub const CONTENT_TYPE: &str = "application/problem+json";
+/// When a client may retry a request that found a dependency down.
+const DEPENDENCY_RETRY: Duration = Duration::from_secs(2);
 const TYPE_BASE: &str = "https://ordo.dev/problems/";
 
 /// One invalid field of a request.
@@ -189,14 +191,25 @@ impl Problem {
         .with_retry_after(wait)
     }
 
-    /// A 500 whose cause is logged here, once, inside the current (request) span.
+    /// A 500 whose cause is logged here, once, inside the current (request) span; or a
+    /// 503 with `Retry-After` when the cause is a dependency that is down (a database that
+    /// does not answer in time, another service unavailable): the client may retry.
     pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
         let mut chain = cause.to_string();
+        let mut unavailable = is_unavailable(cause);
         let mut source = cause.source();
         while let Some(next) = source {
             chain.push_str(": ");
             chain.push_str(&next.to_string());
+            unavailable |= is_unavailable(next);
             source = next.source();
+        }
+        if unavailable {
+            tracing::warn!(error = %chain, "a dependency is unavailable");
+            return Self::unavailable(
+                "a service this request needs is unavailable; try again shortly",
+                DEPENDENCY_RETRY,
+            );
         }
         tracing::error!(error = %chain, "request failed");
         Self::new(
@@ -206,6 +219,17 @@ impl Problem {
             "the request could not be completed; quote its x-request-id when reporting this",
         )
     }
+}
+
+/// Whether `error` itself says a dependency is down (not its sources; the caller walks them).
+fn is_unavailable(error: &(dyn std::error::Error + 'static)) -> bool {
+    if let Some(error) = error.downcast_ref::<sqlx::Error>() {
+        return ordo_db::is_unavailable(error);
+    }
+    matches!(
+        error.downcast_ref::<ordo_contracts::ClientError>(),
+        Some(ordo_contracts::ClientError::Unavailable { .. })
+    )
 }
 
 impl IntoResponse for Problem {

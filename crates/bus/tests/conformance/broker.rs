@@ -1,0 +1,126 @@
+//! What the bus does when the broker is not there yet, or comes back without its store:
+//! NATS only (the in-process bus has no broker to lose).
+
+use super::*;
+
+/// A JetStream client of its own, not through the test's proxy: the operator's hands.
+async fn operator(h: &Harness) -> async_nats::jetstream::Context {
+    let url = h.nats_url.as_deref().expect("a NATS run");
+    async_nats::jetstream::new(async_nats::connect(url).await.expect("connect to NATS"))
+}
+
+/// Events the broker acknowledged but had not delivered when it lost its store are sent
+/// again when the bus finds the stream gone, and each has one effect.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_a_lost_store_held_are_sent_again_nats_postgres() {
+    let Some(mut h) = Harness::new(Kind::NatsPostgres, "events_a_lost_store_held").await else {
+        return;
+    };
+    h.start().await;
+    let before = h.publish(&[("order-l", 0, None)]).await[0];
+    h.until("the first event is handled", || async {
+        h.effects_of(before).await == 1
+    })
+    .await;
+    h.stop().await;
+    // Published and acknowledged by the broker while nothing consumes them...
+    let ids = h
+        .publish(&[("order-l", 1, None), ("order-m", 1, None)])
+        .await;
+    h.start_relay_only().await;
+    h.until("the broker has them", || async {
+        h.unpublished().await == 0
+    })
+    .await;
+    h.stop().await;
+    // ...then the broker loses its store.
+    operator(&h)
+        .await
+        .delete_stream(&h.options.stream)
+        .await
+        .expect("delete the stream");
+    h.start().await;
+    h.until("the lost events are handled", || async {
+        h.effects().await.len() == 3
+    })
+    .await;
+    for id in ids {
+        assert_eq!(h.effects_of(id).await, 1, "one effect each");
+    }
+    assert_eq!(
+        h.effects_of(before).await,
+        1,
+        "no second effect of the first"
+    );
+    h.cleanup().await;
+}
+
+/// The stream disappears under a running bus: it is made again, the consumers find their
+/// durable consumers again, and events keep flowing without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_bus_recovers_a_lost_stream_nats_postgres() {
+    let Some(mut h) = Harness::new(Kind::NatsPostgres, "a_running_bus_recovers").await else {
+        return;
+    };
+    h.start().await;
+    let first = h.publish(&[("order-r", 0, None)]).await[0];
+    h.until("the first event is handled", || async {
+        h.effects_of(first).await == 1
+    })
+    .await;
+    let js = operator(&h).await;
+    js.delete_stream(&h.options.stream)
+        .await
+        .expect("delete the stream");
+    let later = h
+        .publish(&[("order-r", 1, None), ("order-s", 1, None)])
+        .await;
+    h.until("events after the loss are handled", || async {
+        h.effects().await.len() == 3
+    })
+    .await;
+    for id in later {
+        assert_eq!(h.effects_of(id).await, 1);
+    }
+    js.get_stream(&h.options.stream)
+        .await
+        .expect("the stream is there again");
+    h.cleanup().await;
+}
+
+/// Started while the broker is unreachable, the bus runs, keeps events in the outbox, and
+/// delivers them once the broker can be reached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bus_started_without_its_broker_delivers_when_it_comes_nats_postgres() {
+    let Some(mut h) = Harness::new(Kind::NatsPostgres, "a_bus_started_without_its_broker").await
+    else {
+        return;
+    };
+    let proxy = h.proxy.take().expect("a proxy in front of NATS");
+    proxy.cut();
+    h.start().await;
+    let ids = h
+        .publish(&[("order-u", 0, None), ("order-v", 0, None)])
+        .await;
+    ordo_testkit::until(
+        &proxy.refusals,
+        "the broker is found unreachable",
+        || async { proxy.refused() > 0 },
+    )
+    .await;
+    assert_eq!(h.unpublished().await, 2, "kept in the outbox");
+    assert!(
+        h.options.health.failing_for().is_some(),
+        "the bus says it cannot publish"
+    );
+    proxy.restore();
+    h.until("the events are handled", || async {
+        h.effects().await.len() == 2
+    })
+    .await;
+    for id in ids {
+        assert_eq!(h.effects_of(id).await, 1);
+    }
+    h.proxy = Some(proxy);
+    h.cleanup().await;
+}

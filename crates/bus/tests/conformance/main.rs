@@ -1,0 +1,303 @@
+//! The bus conformance suite, run on both backends: the in-process bus on SQLite, and NATS
+//! JetStream on PostgreSQL. Crashes are made with the bus's fault points; a broker outage
+//! is a cut TCP proxy between the bus and NATS; a broker that lost its store is a stream
+//! deleted behind the bus's back.
+
+use futures_util::future::BoxFuture;
+use ordo_bus::{
+    Bus, BusOptions, ConsumerStats, DeadLetters, Envelope, EventMeta, FaultPoint, Handler,
+    HandlerError, Outbox, RunningBus, Subscription,
+};
+use ordo_contracts::Event;
+use ordo_db::{Db, Migration, Tx};
+use ordo_kernel::paging::PageRequest;
+use ordo_testkit::{Backend, TcpProxy};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::time::Duration;
+use uuid::Uuid;
+
+const CONSUMER: &str = "conformance-recorder";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Ticked {
+    n: i64,
+    /// `retry-once`, `poison` (fails until healed) or `reject`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    trouble: Option<String>,
+}
+
+impl Event for Ticked {
+    const TYPE: &'static str = "clock.ticked";
+    const VERSION: u32 = 1;
+}
+
+const EFFECTS: Migration = Migration {
+    version: 1,
+    name: "0001_create_effects",
+    sqlite: "CREATE TABLE effects (event_id TEXT NOT NULL, subject TEXT NOT NULL, n BIGINT NOT NULL, pos BIGINT NOT NULL);",
+    postgres: "CREATE TABLE effects (event_id TEXT NOT NULL, subject TEXT NOT NULL, n BIGINT NOT NULL, pos BIGINT NOT NULL);",
+};
+
+/// Writes one effect row per event it handles, with a position that shows the order.
+struct Recorder {
+    position: Arc<AtomicI64>,
+    healed: Arc<AtomicBool>,
+    failed_once: Arc<std::sync::Mutex<HashSet<Uuid>>>,
+}
+
+impl Handler for Recorder {
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        event: &'a Envelope,
+    ) -> BoxFuture<'a, Result<(), HandlerError>> {
+        Box::pin(async move {
+            let tick: Ticked = event.decode()?;
+            match tick.trouble.as_deref() {
+                Some("retry-once") if self.failed_once.lock().unwrap().insert(event.id) => {
+                    return Err(HandlerError::retry("first attempt fails"));
+                }
+                Some("poison") if !self.healed.load(Ordering::SeqCst) => {
+                    return Err(HandlerError::retry("poison: cannot be handled"));
+                }
+                Some("reject") => return Err(HandlerError::reject("rejected: makes no sense")),
+                _ => {}
+            }
+            sqlx::query("INSERT INTO effects (event_id, subject, n, pos) VALUES ($1, $2, $3, $4)")
+                .bind(event.id.to_string())
+                .bind(&event.subject)
+                .bind(tick.n)
+                .bind(self.position.fetch_add(1, Ordering::SeqCst))
+                .execute(&mut **tx)
+                .await?;
+            Ok(())
+        })
+    }
+}
+
+struct Harness {
+    _dir: tempfile::TempDir,
+    producer: Db,
+    consumer: Db,
+    options: BusOptions,
+    healed: Arc<AtomicBool>,
+    position: Arc<AtomicI64>,
+    failed_once: Arc<std::sync::Mutex<HashSet<Uuid>>>,
+    proxy: Option<TcpProxy>,
+    nats_url: Option<String>,
+    running: Option<(RunningBus, Outbox, Arc<ConsumerStats>)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    EmbeddedSqlite,
+    NatsPostgres,
+}
+
+impl Harness {
+    async fn new(kind: Kind, test: &str) -> Option<Self> {
+        let (backend, nats) = match kind {
+            Kind::EmbeddedSqlite => (Backend::Sqlite, None),
+            Kind::NatsPostgres => {
+                let backend = ordo_testkit::postgres(test)?;
+                (backend, Some(ordo_testkit::nats(test)?))
+            }
+        };
+        let dir = ordo_testkit::temp_dir();
+        let producer = backend.open(dir.path(), "producer").await;
+        let consumer = backend.open(dir.path(), "consumer").await;
+        for db in [&producer, &consumer] {
+            db.migrate_component(ordo_bus::COMPONENT, &ordo_bus::migrations())
+                .await
+                .expect("bus migrations");
+        }
+        consumer.migrate(&[EFFECTS]).await.expect("effects table");
+        let proxy = match &nats {
+            Some(url) => Some(TcpProxy::start(url.trim_start_matches("nats://").to_owned()).await),
+            None => None,
+        };
+        let unique = ordo_testkit::unique_prefix();
+        let options = BusOptions {
+            url: proxy.as_ref().map(|p| format!("nats://{}", p.addr)),
+            stream: format!("T_{unique}"),
+            subject_prefix: unique,
+            max_attempts: 3,
+            retry_base: Duration::from_millis(5),
+            retry_max: Duration::from_millis(50),
+            batch_size: 64,
+            ack_wait: Duration::from_secs(1),
+            lease_ttl: Duration::from_secs(1),
+            poll_interval: Duration::from_millis(50),
+            ..BusOptions::default()
+        };
+        Some(Self {
+            _dir: dir,
+            producer,
+            consumer,
+            options,
+            healed: Arc::new(AtomicBool::new(false)),
+            position: Arc::new(AtomicI64::new(0)),
+            failed_once: Arc::new(std::sync::Mutex::new(HashSet::new())),
+            proxy,
+            nats_url: nats,
+            running: None,
+        })
+    }
+
+    fn assemble(&self) -> (Bus, Outbox, Arc<ConsumerStats>) {
+        let mut bus = Bus::new(self.options.clone());
+        let outbox = bus.outbox("producer", self.producer.clone());
+        let recorder = Recorder {
+            position: self.position.clone(),
+            healed: self.healed.clone(),
+            failed_once: self.failed_once.clone(),
+        };
+        let stats = bus
+            .subscribe(Subscription::new(
+                CONSUMER,
+                self.consumer.clone(),
+                &[Ticked::TYPE],
+                recorder,
+            ))
+            .expect("subscribe");
+        (bus, outbox, stats)
+    }
+
+    async fn start(&mut self) {
+        let (bus, outbox, stats) = self.assemble();
+        let running = bus.start().await.expect("start the bus");
+        self.running = Some((running, outbox, stats));
+    }
+
+    /// A bus that only relays: events reach the broker, and nothing consumes them.
+    async fn start_relay_only(&mut self) {
+        let mut bus = Bus::new(self.options.clone());
+        let outbox = bus.outbox("producer", self.producer.clone());
+        let stats = Arc::new(ConsumerStats::default());
+        let running = bus.start().await.expect("start the relay");
+        self.running = Some((running, outbox, stats));
+    }
+
+    async fn stop(&mut self) {
+        if let Some((running, _, _)) = self.running.take() {
+            running.stop(Duration::from_secs(10)).await;
+        }
+    }
+
+    fn stats(&self) -> Arc<ConsumerStats> {
+        self.running.as_ref().expect("a running bus").2.clone()
+    }
+
+    /// An outbox to publish through: the running bus's (which wakes its relay) or a
+    /// detached one while the bus is down.
+    fn outbox(&self) -> Outbox {
+        match &self.running {
+            Some((_, outbox, _)) => outbox.clone(),
+            None => Outbox::new("producer", self.producer.clone()),
+        }
+    }
+
+    async fn publish(&self, events: &[(&str, i64, Option<&str>)]) -> Vec<Uuid> {
+        let outbox = self.outbox();
+        let mut tx = self.producer.begin().await.unwrap();
+        let mut ids = Vec::new();
+        for (subject, n, trouble) in events {
+            let tick = Ticked {
+                n: *n,
+                trouble: trouble.map(str::to_owned),
+            };
+            ids.push(
+                outbox
+                    .append(&mut tx, subject, &tick, &EventMeta::default())
+                    .await
+                    .unwrap(),
+            );
+        }
+        outbox.commit(tx).await.unwrap();
+        ids
+    }
+
+    /// Every effect: (event id, subject, n), in the order they were made.
+    async fn effects(&self) -> Vec<(String, String, i64)> {
+        sqlx::query("SELECT event_id, subject, n FROM effects ORDER BY pos")
+            .fetch_all(self.consumer.reader())
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| (row.get(0), row.get(1), row.get(2)))
+            .collect()
+    }
+
+    async fn effects_of(&self, id: Uuid) -> usize {
+        self.effects()
+            .await
+            .iter()
+            .filter(|(e, _, _)| *e == id.to_string())
+            .count()
+    }
+
+    async fn unpublished(&self) -> i64 {
+        sqlx::query("SELECT COUNT(*) FROM bus_outbox WHERE published_at IS NULL")
+            .fetch_one(self.producer.reader())
+            .await
+            .unwrap()
+            .get(0)
+    }
+
+    /// Waits until `check` holds, looking again whenever the bus makes progress.
+    async fn until<F, Fut>(&self, what: &str, check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        ordo_testkit::until(&self.options.progress, what, check).await;
+    }
+
+    async fn cleanup(mut self) {
+        self.stop().await;
+        if let Some(url) = &self.nats_url {
+            let client = async_nats::connect(url.as_str()).await.unwrap();
+            let js = async_nats::jetstream::new(client);
+            let _ = js.delete_stream(&self.options.stream).await;
+        }
+    }
+}
+
+macro_rules! conformance {
+    ($name:ident) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn embedded_sqlite() {
+                if let Some(h) = Harness::new(
+                    Kind::EmbeddedSqlite,
+                    concat!(stringify!($name), "::embedded_sqlite"),
+                )
+                .await
+                {
+                    super::$name(h).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn nats_postgres() {
+                if let Some(h) = Harness::new(
+                    Kind::NatsPostgres,
+                    concat!(stringify!($name), "::nats_postgres"),
+                )
+                .await
+                {
+                    super::$name(h).await;
+                }
+            }
+        }
+    };
+}
+
+mod broker;
+mod scenarios;
