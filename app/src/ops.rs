@@ -35,6 +35,8 @@ pub struct Readiness {
     /// The bus is unready once publishing has failed this long.
     bus_grace: Duration,
     measured: Arc<RwLock<Measured>>,
+    /// Notified after every measurement, for whoever waits for readiness to change.
+    notify: Arc<tokio::sync::Notify>,
 }
 
 struct Measured {
@@ -53,7 +55,21 @@ impl Readiness {
                 at: None,
                 databases: BTreeMap::new(),
             })),
+            notify: Arc::new(tokio::sync::Notify::new()),
         }
+    }
+
+    /// Notified after every measurement.
+    #[must_use]
+    pub fn measured(&self) -> Arc<tokio::sync::Notify> {
+        self.notify.clone()
+    }
+
+    /// Whether the platform is ready for traffic, as last measured.
+    #[must_use]
+    pub fn is_ready(&self) -> bool {
+        let (databases, fresh, bus) = self.state();
+        fresh && bus && databases.values().all(|up| *up)
     }
 
     /// Pings every database at once, each within `PING_TIMEOUT`, and keeps the answers.
@@ -65,9 +81,12 @@ impl Readiness {
             (*name, up)
         });
         let databases = futures_util::future::join_all(pings).await;
-        let mut measured = self.measured.write().expect("readiness lock");
-        measured.at = Some(Instant::now());
-        measured.databases = databases.into_iter().collect();
+        {
+            let mut measured = self.measured.write().expect("readiness lock");
+            measured.at = Some(Instant::now());
+            measured.databases = databases.into_iter().collect();
+        }
+        self.notify.notify_waiters();
     }
 
     /// Measures every `PROBE_EVERY` until aborted.
@@ -169,10 +188,10 @@ async fn healthz() -> Json<Health> {
         (status = 503, description = "Draining, a database is down or events cannot be published", body = Health),
     ))]
 async fn readyz(State(state): State<OpsState>) -> (StatusCode, Json<Health>) {
-    let (databases, fresh, bus) = state.readiness.state();
+    let (databases, _, bus) = state.readiness.state();
     let status = if state.draining.is_draining() {
         "draining"
-    } else if fresh && bus && databases.values().all(|up| *up) {
+    } else if state.readiness.is_ready() {
         "ready"
     } else {
         "unavailable"

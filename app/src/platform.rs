@@ -258,6 +258,7 @@ impl Platform {
         let databases = platform.databases.clone();
         let identity = platform.identity.clone();
         let progress = platform.bus.options().progress.clone();
+        let readiness = platform.readiness.clone();
         // Running before this returns, so that callers see a working platform.
         let bus = platform.start_bus().await?;
         let (stop, stopped) = oneshot::channel::<()>();
@@ -269,6 +270,7 @@ impl Platform {
             databases,
             identity,
             progress,
+            readiness,
             stop: Some(stop),
             task,
         })
@@ -359,6 +361,7 @@ pub struct Running {
     pub identity: Arc<Identity>,
     /// Notified as the event bus makes progress.
     pub progress: Arc<tokio::sync::Notify>,
+    pub readiness: crate::ops::Readiness,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<anyhow::Result<()>>,
 }

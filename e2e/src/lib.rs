@@ -127,6 +127,21 @@ impl TestApp {
         ordo_testkit::until(&progress, what, check).await;
     }
 
+    /// Waits until the platform's readiness is `ready`, looking again after each of its
+    /// measurements.
+    pub async fn until_ready_is(&self, ready: bool) {
+        let readiness = self
+            .running
+            .as_ref()
+            .map(|r| r.readiness.clone())
+            .expect("running");
+        let what = format!("readiness is {ready}");
+        ordo_testkit::until(&readiness.measured(), &what, || async {
+            readiness.is_ready() == ready
+        })
+        .await;
+    }
+
     /// The notification the platform's bus gives as it makes progress.
     #[must_use]
     pub fn progress(&self) -> std::sync::Arc<tokio::sync::Notify> {

@@ -184,9 +184,13 @@ impl Broker {
         if *known == Some(created) {
             return Ok(());
         }
-        if !found || known.is_some() {
+        if known.is_some() {
             tracing::warn!(stream = %name, "the NATS stream was lost; sending recent events again");
             metrics::counter!("bus_stream_recreated_total").increment(1);
+            self.resend().await?;
+        } else if !found {
+            // A first start, or a broker that lost the stream while this process was down.
+            tracing::info!(stream = %name, "created the NATS stream; sending recent events to it");
             self.resend().await?;
         }
         *known = Some(created);

@@ -4,6 +4,7 @@
 mod cart;
 mod catalog;
 mod dead_letters;
+mod faults;
 mod gateway;
 mod identity;
 mod lifecycle;

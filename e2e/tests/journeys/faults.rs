@@ -1,0 +1,374 @@
+//! The fault probe as journeys: PostgreSQL or NATS cut under load through a TCP proxy, the
+//! broker's store wiped, the platform started while the broker is down. Each waits on the
+//! platform (its bus, its readiness measurements), never on the clock.
+
+use ordo_e2e::fixtures::{GOOD_CARD, Shop, card, order_request, pickup, shop, stock};
+use ordo_e2e::{Session, TestApp, json_of};
+use ordo_kernel::Secret;
+use ordo_testkit::{Backend, TcpProxy};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::Row;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::{Mutex, Notify};
+use uuid::Uuid;
+
+/// `host:port` of a `scheme://[user@]host:port/…` URL.
+fn authority(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, rest)| rest);
+    rest.split('/').next().unwrap_or(rest)
+}
+
+/// `url` with its `host:port` replaced by the proxy's.
+fn through(proxy: &TcpProxy, url: &str) -> String {
+    url.replacen(authority(url), &proxy.addr.to_string(), 1)
+}
+
+/// The broker's URL through a new proxy, or `None` when this run has no NATS.
+async fn nats_proxy(test: &str) -> Option<(TcpProxy, String)> {
+    let url = ordo_testkit::nats(test)?;
+    let proxy = TcpProxy::start(authority(&url).to_owned()).await;
+    let through = format!("nats://{}", proxy.addr);
+    Some((proxy, through))
+}
+
+/// A customer with a good card, and the body of an order for one pizza.
+async fn buyer(app: &TestApp, shop: &Shop) -> (Session, Value) {
+    let customer = app.signup("customer").await;
+    let method = card(app, &customer, GOOD_CARD).await;
+    let body = pickup(
+        json!([{"product_id": shop.pizza.0, "quantity": 1}]),
+        &method,
+    );
+    (customer, body)
+}
+
+/// How many of the customer's orders are in each status.
+async fn statuses(app: &TestApp) -> Vec<(String, i64)> {
+    sqlx::query("SELECT status, COUNT(*) FROM orders GROUP BY status ORDER BY status")
+        .fetch_all(app.databases["orders"].reader())
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect()
+}
+
+fn count_of(statuses: &[(String, i64)], status: &str) -> i64 {
+    statuses
+        .iter()
+        .find(|(s, _)| s == status)
+        .map_or(0, |(_, n)| *n)
+}
+
+/// What one checkout request got: its key, status, whether it said when to retry, and
+/// how long it took.
+struct Answer {
+    key: String,
+    status: Option<StatusCode>,
+    retry_after: bool,
+    took: Duration,
+}
+
+/// PostgreSQL is cut while 16 clients place orders: every request answers 201, or 503
+/// with `Retry-After`, well before the request timeout; readiness goes false and comes
+/// back; every key whose request failed places its order when sent again; and once quiet,
+/// no unit is held by an order that does not exist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_outage_answers_503_and_leaves_nothing_held() {
+    let Some(backend) = ordo_testkit::postgres("a_database_outage_answers_503") else {
+        return;
+    };
+    let Backend::Postgres { url, .. } = &backend else {
+        unreachable!("a PostgreSQL backend")
+    };
+    let proxy = TcpProxy::start(authority(url).to_owned()).await;
+    let database_url = through(&proxy, url);
+    let app = TestApp::spawn_with(backend.clone(), |config| {
+        config.database_url = Some(Secret::new(database_url));
+        // One customer stands for many here.
+        config.rate_limit.enabled = false;
+    })
+    .await;
+    let timeout = Duration::from_secs(app.config.http.request_timeout_secs);
+    let shop = shop(&app, 1000).await;
+    let (customer, body) = buyer(&app, &shop).await;
+
+    let answers = Arc::new(Mutex::new(Vec::<Answer>::new()));
+    let answered = Arc::new(Notify::new());
+    let (created, unavailable) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let running = Arc::new(AtomicBool::new(true));
+    let mut clients = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        let request = {
+            let (app_client, base) = (app.client.clone(), app.url("/api/v1/orders"));
+            let (token, body) = (customer.access_token.clone(), body.clone());
+            move |key: &str| {
+                app_client
+                    .post(&base)
+                    .bearer_auth(&token)
+                    .header("idempotency-key", key)
+                    .json(&body)
+                    .timeout(timeout)
+            }
+        };
+        let (answers, answered) = (answers.clone(), answered.clone());
+        let (created, unavailable, running) =
+            (created.clone(), unavailable.clone(), running.clone());
+        clients.spawn(async move {
+            while running.load(Ordering::SeqCst) {
+                let key = Uuid::now_v7().to_string();
+                let started = Instant::now();
+                let response = request(&key).send().await;
+                let took = started.elapsed();
+                let (status, retry_after) = match &response {
+                    Ok(response) => (
+                        Some(response.status()),
+                        response.headers().contains_key("retry-after"),
+                    ),
+                    Err(_) => (None, false),
+                };
+                match status {
+                    Some(StatusCode::CREATED) => created.fetch_add(1, Ordering::SeqCst),
+                    _ => unavailable.fetch_add(1, Ordering::SeqCst),
+                };
+                answers.lock().await.push(Answer {
+                    key,
+                    status,
+                    retry_after,
+                    took,
+                });
+                answered.notify_waiters();
+            }
+        });
+    }
+    ordo_testkit::until(&answered, "orders flow", || async {
+        created.load(Ordering::SeqCst) >= 32
+    })
+    .await;
+    proxy.cut();
+    app.until_ready_is(false).await;
+    let readyz = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(readyz.status(), StatusCode::SERVICE_UNAVAILABLE);
+    ordo_testkit::until(&answered, "requests meet the outage", || async {
+        unavailable.load(Ordering::SeqCst) >= 32
+    })
+    .await;
+    proxy.restore();
+    app.until_ready_is(true).await;
+    running.store(false, Ordering::SeqCst);
+    while clients.join_next().await.is_some() {}
+
+    let answers = std::mem::take(&mut *answers.lock().await);
+    for answer in &answers {
+        match answer.status {
+            Some(StatusCode::CREATED) => {}
+            Some(StatusCode::SERVICE_UNAVAILABLE) => {
+                assert!(answer.retry_after, "a 503 says when to retry");
+            }
+            other => panic!("{other:?} during the outage: only 201 or 503 are right"),
+        }
+        assert!(
+            answer.took < timeout / 2,
+            "answered in {:?}, close to the request timeout",
+            answer.took
+        );
+    }
+    // Every failed key works again: its first request's claim is taken over or swept.
+    let failed: Vec<&str> = answers
+        .iter()
+        .filter(|a| a.status != Some(StatusCode::CREATED))
+        .map(|a| a.key.as_str())
+        .collect();
+    let placed = Mutex::new(std::collections::HashSet::new());
+    app.eventually(
+        "every failed key places its order when sent again",
+        || async {
+            let mut placed = placed.lock().await;
+            for key in &failed {
+                if placed.contains(key) {
+                    continue;
+                }
+                let response = order_request(&app, &customer, key, &body)
+                    .send()
+                    .await
+                    .unwrap();
+                match response.status() {
+                    StatusCode::CREATED => {
+                        placed.insert(*key);
+                    }
+                    StatusCode::CONFLICT | StatusCode::SERVICE_UNAVAILABLE => {}
+                    other => panic!("{other} for a key sent again"),
+                }
+            }
+            placed.len() == failed.len()
+        },
+    )
+    .await;
+    let orders = i64::try_from(answers.len()).unwrap();
+    app.eventually("every order is paid", || async {
+        count_of(&statuses(&app).await, "paid") == orders
+    })
+    .await;
+    app.eventually(
+        "no unit is held for an order that does not exist",
+        || async { stock(&app, &shop, &shop.pizza.0).await == (1000 - orders, 0, 1000 - orders) },
+    )
+    .await;
+    app.stop().await;
+}
+
+/// NATS is cut for longer than the stock hold: orders wait unpaid, their holds run out and
+/// others take the stock; when NATS is back, no more orders are paid than there was stock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_outage_longer_than_the_hold_never_oversells() {
+    let Some(backend) = ordo_testkit::postgres("a_broker_outage_never_oversells") else {
+        return;
+    };
+    let Some((proxy, bus_url)) = nats_proxy("a_broker_outage_never_oversells").await else {
+        return;
+    };
+    let app = TestApp::spawn_with(backend, |config| {
+        config.bus_url = Some(Secret::new(bus_url));
+        config.inventory.sweep_secs = 1;
+    })
+    .await;
+    let shop = shop(&app, 10).await;
+    let (customer, body) = buyer(&app, &shop).await;
+    let place_eleven = || async {
+        let mut created = Vec::new();
+        let mut short = 0;
+        for _ in 0..11 {
+            let key = Uuid::now_v7().to_string();
+            let response = order_request(&app, &customer, &key, &body)
+                .send()
+                .await
+                .unwrap();
+            match response.status() {
+                StatusCode::CREATED => created.push(response.json::<Value>().await.unwrap()),
+                StatusCode::CONFLICT => short += 1,
+                other => panic!("{other} for a checkout"),
+            }
+        }
+        (created.len(), short)
+    };
+    proxy.cut();
+    assert_eq!(place_eleven().await, (10, 1), "ten held, one short");
+    // The holds run out while the orders wait for their payment behind the outage.
+    sqlx::query("UPDATE reservations SET expires_at = 0 WHERE status = 'held'")
+        .execute(app.databases["inventory"].reader())
+        .await
+        .unwrap();
+    app.eventually("the expired holds are given back", || async {
+        stock(&app, &shop, &shop.pizza.0).await == (10, 0, 10)
+    })
+    .await;
+    assert_eq!(place_eleven().await, (10, 1), "the stock is held again");
+    proxy.restore();
+    app.eventually("every order is settled", || async {
+        let statuses = statuses(&app).await;
+        count_of(&statuses, "paid") + count_of(&statuses, "cancelled") == 20
+    })
+    .await;
+    let statuses = statuses(&app).await;
+    assert_eq!(count_of(&statuses, "paid"), 10, "as many paid as in stock");
+    app.eventually("the stock is all sold", || async {
+        stock(&app, &shop, &shop.pizza.0).await == (0, 0, 0)
+    })
+    .await;
+    app.eventually("the unpaid orders' authorisations are voided", || async {
+        let voided: i64 = sqlx::query("SELECT COUNT(*) FROM payments WHERE status = 'voided'")
+            .fetch_one(app.databases["payments"].reader())
+            .await
+            .unwrap()
+            .get(0);
+        voided == 10
+    })
+    .await;
+    app.stop().await;
+}
+
+/// The broker comes back with an empty store (a disaster, a rebuilt cluster): orders placed
+/// before, during and after reach `paid` with no restart and no manual republish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_are_paid_after_the_broker_lost_its_store() {
+    let Some(backend) = ordo_testkit::postgres("orders_are_paid_after_a_wiped_broker") else {
+        return;
+    };
+    let Some((proxy, bus_url)) = nats_proxy("orders_are_paid_after_a_wiped_broker").await else {
+        return;
+    };
+    let app = TestApp::spawn_with(backend, |config| {
+        config.bus_url = Some(Secret::new(bus_url));
+    })
+    .await;
+    let shop = shop(&app, 100).await;
+    let (customer, body) = buyer(&app, &shop).await;
+    let place = |n: usize| {
+        let (app, customer, body) = (&app, &customer, &body);
+        async move {
+            for _ in 0..n {
+                let key = Uuid::now_v7().to_string();
+                let response = order_request(app, customer, &key, body).send().await;
+                assert_eq!(response.unwrap().status(), StatusCode::CREATED);
+            }
+        }
+    };
+    place(5).await;
+    app.eventually("the first orders are paid", || async {
+        count_of(&statuses(&app).await, "paid") == 5
+    })
+    .await;
+    proxy.cut();
+    place(5).await;
+    let operator = async_nats::jetstream::new(
+        async_nats::connect(ordo_testkit::nats("wipe").expect("a NATS run"))
+            .await
+            .unwrap(),
+    );
+    operator
+        .delete_stream(&app.config.bus.stream)
+        .await
+        .expect("the broker loses its store");
+    proxy.restore();
+    place(5).await;
+    app.eventually("every order is paid", || async {
+        count_of(&statuses(&app).await, "paid") == 15
+    })
+    .await;
+    app.stop().await;
+}
+
+/// `ordo serve` started while NATS is unreachable serves, takes orders, and pays them once
+/// NATS can be reached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_platform_started_without_its_broker_pays_when_it_comes() {
+    let Some(backend) = ordo_testkit::postgres("a_platform_started_without_its_broker") else {
+        return;
+    };
+    let Some((proxy, bus_url)) = nats_proxy("a_platform_started_without_its_broker").await else {
+        return;
+    };
+    proxy.cut();
+    let app = TestApp::spawn_with(backend, |config| {
+        config.bus_url = Some(Secret::new(bus_url));
+    })
+    .await;
+    let shop = shop(&app, 10).await;
+    let (customer, body) = buyer(&app, &shop).await;
+    let placed = json_of(order_request(&app, &customer, "first", &body)).await;
+    assert_eq!(placed["status"], "pending_payment");
+    assert_eq!(count_of(&statuses(&app).await, "pending_payment"), 1);
+    proxy.restore();
+    app.eventually("the order is paid", || async {
+        count_of(&statuses(&app).await, "paid") == 1
+    })
+    .await;
+    app.until_ready_is(true).await;
+    let readyz = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(readyz.status(), StatusCode::OK);
+    app.stop().await;
+}
