@@ -229,12 +229,14 @@ impl Broker {
             let resent = store::republish(outbox.db(), since).await?;
             metrics::counter!("bus_resent_total", "service" => outbox.source().to_owned())
                 .increment(resent);
-            tracing::warn!(
-                source = outbox.source(),
-                resent,
-                "events sent again after the stream was lost"
-            );
-            outbox.wake();
+            if resent > 0 {
+                tracing::warn!(
+                    source = outbox.source(),
+                    resent,
+                    "events sent again to a new stream"
+                );
+                outbox.wake();
+            }
         }
         Ok(())
     }

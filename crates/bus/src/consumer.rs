@@ -111,9 +111,14 @@ impl Shared {
         delivery.ack.ack().await;
     }
 
-    fn wake_outbox(&self) {
+    /// After a commit that handled events: the relay of what they published, and whoever
+    /// waits for what they wrote, may look now.
+    fn committed(&self) {
         if let Some(outbox) = &self.sub.outbox {
             outbox.wake();
+        }
+        if let Some(committed) = &self.sub.committed {
+            committed.notify_waiters();
         }
     }
 }
@@ -576,7 +581,7 @@ async fn run_batch<'a>(
     }
     tx.commit().await?;
     if handled > 0 {
-        shared.wake_outbox();
+        shared.committed();
     }
     Ok(outcomes)
 }

@@ -75,6 +75,7 @@ pub struct Subscription {
     pub(crate) types: Vec<String>,
     pub(crate) db: Db,
     pub(crate) outbox: Option<Outbox>,
+    pub(crate) committed: Option<Arc<tokio::sync::Notify>>,
     pub(crate) handler: Arc<dyn Handler>,
 }
 
@@ -97,8 +98,17 @@ impl Subscription {
             types: types.iter().map(|t| (*t).to_owned()).collect(),
             db,
             outbox: None,
+            committed: None,
             handler: Arc::new(handler),
         }
+    }
+
+    /// Notify `committed` after each commit that handled events: for whoever waits for
+    /// what the handler writes (a live stream), which is only visible once committed.
+    #[must_use]
+    pub fn notifying(mut self, committed: Arc<tokio::sync::Notify>) -> Self {
+        self.committed = Some(committed);
+        self
     }
 
     /// The handler appends events to `outbox`: wake its relay after each commit.

@@ -6,6 +6,7 @@ use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
+use uuid::Uuid;
 
 async fn kinds(app: &TestApp, who: &Session) -> Vec<String> {
     let page = json_of(app.as_user(who, Method::GET, "/notifications")).await;
@@ -163,7 +164,100 @@ async fn the_stream_is_live(backend: Backend) {
     app.stop().await;
 }
 
+/// Reads server-sent events from `stream` until `count` have come: (id, data) each.
+async fn events(stream: &mut reqwest::Response, count: usize) -> Vec<(String, Value)> {
+    let mut buffer = String::new();
+    let mut events = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while events.len() < count {
+        let chunk = tokio::time::timeout_at(deadline, stream.chunk())
+            .await
+            .expect("events in time")
+            .unwrap()
+            .expect("the stream stays open");
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            let field = |name: &str| {
+                block
+                    .lines()
+                    .find_map(|line| line.strip_prefix(name))
+                    .map(str::to_owned)
+            };
+            if let (Some(id), Some(data)) = (field("id: "), field("data: ")) {
+                events.push((id, serde_json::from_str(&data).unwrap()));
+            }
+        }
+    }
+    events
+}
+
+async fn a_fresh_stream_starts_now_and_a_resumed_one_replays_what_was_missed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let shop = shop(&app, 10).await;
+    let customer = app.signup("customer").await;
+    // A long history: more than a page.
+    let db = &app.databases["notifications"];
+    let mut old = Vec::new();
+    let mut tx = db.begin().await.unwrap();
+    for n in 0..131 {
+        let id = Uuid::now_v7();
+        sqlx::query(
+            "INSERT INTO notifications (id, user_id, kind, title, body, event_id, created_at)
+             VALUES ($1, $2, 'order_placed', $3, 'old news', $4, 0)",
+        )
+        .bind(id.to_string())
+        .bind(customer.id.to_string())
+        .bind(format!("Old {n}"))
+        .bind(Uuid::now_v7().to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        old.push(id.to_string());
+    }
+    tx.commit().await.unwrap();
+
+    // Resumed after the tenth: exactly the 121 after it, in order, over two pages.
+    let mut resumed = app
+        .as_user(&customer, Method::GET, "/notifications/stream")
+        .header("last-event-id", &old[9])
+        .send()
+        .await
+        .unwrap();
+    let replayed: Vec<String> = events(&mut resumed, 121)
+        .await
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(replayed, old[10..]);
+    drop(resumed);
+
+    // Fresh: nothing old, the next one filed is the first to come.
+    let mut fresh = app
+        .as_user(&customer, Method::GET, "/notifications/stream")
+        .send()
+        .await
+        .unwrap();
+    let good = card(&app, &customer, GOOD_CARD).await;
+    let order = json_of(order_request(
+        &app,
+        &customer,
+        "fresh",
+        &pickup(json!([{"product_id": shop.pizza.0, "quantity": 1}]), &good),
+    ))
+    .await;
+    let (_, first) = events(&mut fresh, 1).await.remove(0);
+    assert_eq!(first["kind"], "order_placed");
+    assert_eq!(first["order_id"], order["id"], "not an old one");
+    drop(fresh);
+    app.stop().await;
+}
+
 backend_test!(notification_inbox, everyone_concerned_is_told);
+backend_test!(
+    notification_stream_resume,
+    a_fresh_stream_starts_now_and_a_resumed_one_replays_what_was_missed
+);
 backend_test!(notification_stream, the_stream_is_live);
 
 async fn emails_are_sent_and_retried(backend: Backend) {

@@ -114,12 +114,8 @@ pub async fn stream(
         .and_then(|v| v.parse::<Uuid>().ok());
     let start = match resume {
         Some(id) => Some(id),
-        // From now on: the newest existing one is the starting point.
-        None => notifications
-            .newer(&caller, None)
-            .await?
-            .last()
-            .map(|n| n.id),
+        // From now on: after the newest existing one.
+        None => notifications.latest(&caller).await?,
     };
     let state = (
         notifications,
@@ -139,11 +135,15 @@ pub async fn stream(
                         .json_data(NotificationView::from(next));
                     return Some((event, (notifications, caller, last, queue)));
                 }
+                // Interest first, then the look: a filing in between still wakes us.
+                let filed = notifications.filed().notified();
+                tokio::pin!(filed);
+                filed.as_mut().enable();
                 match notifications.newer(&caller, last).await {
                     Ok(found) if !found.is_empty() => queue.extend(found),
                     Ok(_) => {
                         tokio::select! {
-                            () = notifications.filed() => {}
+                            () = filed => {}
                             () = tokio::time::sleep(POLL) => {}
                         }
                     }

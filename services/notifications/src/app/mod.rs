@@ -25,8 +25,8 @@ pub struct Notifications {
     identity: Arc<dyn IdentityClient>,
     /// Emails go out when a mail server is configured.
     mailer: Option<Arc<Mailer>>,
-    /// Woken when messages were filed, so live streams look at once.
-    filed: Notify,
+    /// Notified after the bus commits filed messages, so live streams look at once.
+    filed: Arc<Notify>,
 }
 
 impl std::fmt::Debug for Notifications {
@@ -68,7 +68,7 @@ impl Notifications {
             catalog,
             identity,
             mailer,
-            filed: Notify::new(),
+            filed: Arc::new(Notify::new()),
         }
     }
 
@@ -102,7 +102,15 @@ impl Notifications {
         Ok(())
     }
 
-    /// The caller's notifications newer than `after`, oldest first.
+    /// The id of the caller's newest notification, where a fresh stream starts.
+    ///
+    /// # Errors
+    /// Only when the database fails.
+    pub async fn latest(&self, caller: &Caller) -> Result<Option<Uuid>, AppError> {
+        Ok(store::latest(self.db.reader(), caller.user_id).await?)
+    }
+
+    /// The caller's notifications newer than `after`, oldest first, a page at a time.
     ///
     /// # Errors
     /// Only when the database fails.
@@ -114,9 +122,17 @@ impl Notifications {
         Ok(store::newer(self.db.reader(), caller.user_id, after).await?)
     }
 
-    /// Resolves when messages may have been filed (or spuriously; callers look again).
-    pub async fn filed(&self) {
-        self.filed.notified().await;
+    /// Notified when messages may have been filed (or spuriously; callers look again).
+    /// A stream registers interest (`Notified::enable`) before it looks, so a filing in
+    /// between still wakes it.
+    #[must_use]
+    pub fn filed(&self) -> &Notify {
+        &self.filed
+    }
+
+    /// What the consumers that file messages notify after each commit.
+    pub(crate) fn filings(&self) -> Arc<Notify> {
+        self.filed.clone()
     }
 
     async fn file(
@@ -142,7 +158,6 @@ impl Notifications {
                     .await?;
             }
         }
-        self.filed.notify_waiters();
         Ok(())
     }
 

@@ -69,7 +69,8 @@ pub fn subscriptions(
             ],
             OrderNews(notifications.clone()),
         )
-        .publishing_to(outbox),
+        .publishing_to(outbox)
+        .notifying(notifications.filings()),
         // Apart, so that a mail server that is down delays emails, not inboxes.
         Subscription::new(
             "notifications-email",

@@ -103,7 +103,21 @@ pub async fn page<'c>(
     .collect()
 }
 
-/// The user's notifications newer than `after`, oldest first: what a live stream sends next.
+/// The id of the user's newest notification: where a fresh stream starts.
+pub async fn latest<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    user: Uuid,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query("SELECT id FROM notifications WHERE user_id = $1 ORDER BY id DESC LIMIT 1")
+        .bind(user.to_string())
+        .fetch_optional(executor)
+        .await?
+        .map(|row| ordo_db::row::uuid(&row, "id"))
+        .transpose()
+}
+
+/// The user's notifications newer than `after`, oldest first, a page at a time: what a
+/// live stream sends next.
 pub async fn newer<'c>(
     executor: impl Executor<'c, Database = Any>,
     user: Uuid,
