@@ -231,6 +231,7 @@ impl Platform {
             self.orders.clone(),
             self.bus.options().progress.clone(),
         ));
+        let refunds = tokio::spawn(settle_pending_refunds(self.payments.clone()));
         let router = gateway::router(&self);
         let draining = self.draining.clone();
         let result = ordo_http::serve::serve(listener, router, options, draining, shutdown).await;
@@ -238,6 +239,7 @@ impl Platform {
         upkeep.abort();
         sweeper.abort();
         checkouts.abort();
+        refunds.abort();
         readiness.abort();
         for db in self.databases.values() {
             db.close().await;
@@ -323,6 +325,22 @@ async fn abandon_stale_checkouts(orders: Arc<Orders>, progress: Arc<Notify>) {
                 progress.notify_waiters();
             }
             Err(error) => tracing::warn!(%error, "cannot give up stale checkouts"),
+        }
+    }
+}
+
+/// Asks the payment provider again for refunds it could not confirm, until it does.
+async fn settle_pending_refunds(payments: Arc<Payments>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(30));
+    loop {
+        tick.tick().await;
+        match payments
+            .settle_pending_refunds(ordo_kernel::time::now())
+            .await
+        {
+            Ok(0) => {}
+            Ok(settled) => tracing::info!(settled, "pending refunds made"),
+            Err(error) => tracing::warn!(%error, "cannot settle pending refunds"),
         }
     }
 }

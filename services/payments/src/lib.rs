@@ -23,6 +23,9 @@ pub const NAME: &str = "payments";
 /// The payments service's migrations, per dialect.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
-    const MIGRATIONS: &[ordo_db::Migration] = &[ordo_db::migration!(1, "0001_create_payments")];
+    const MIGRATIONS: &[ordo_db::Migration] = &[
+        ordo_db::migration!(1, "0001_create_payments"),
+        ordo_db::migration!(2, "0002_pending_refunds"),
+    ];
     MIGRATIONS
 }

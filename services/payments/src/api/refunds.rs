@@ -1,4 +1,5 @@
 use crate::app::{Payments, Refund};
+use crate::store::RefundStatus;
 use axum::extract::State;
 use axum::http::StatusCode;
 use ordo_bus::EventMeta;
@@ -22,6 +23,9 @@ pub struct RefundView {
     amount: Money,
     /// Refunded so far, this refund included.
     refunded_total: i64,
+    /// `succeeded`, or `pending` while the provider cannot be reached: the amount is
+    /// reserved and the provider is asked again until it confirms.
+    status: &'static str,
 }
 
 impl From<Refund> for RefundView {
@@ -30,6 +34,10 @@ impl From<Refund> for RefundView {
             id: r.id,
             amount: r.amount,
             refunded_total: r.refunded_total,
+            status: match r.status {
+                RefundStatus::Pending => "pending",
+                RefundStatus::Succeeded => "succeeded",
+            },
         }
     }
 }
@@ -39,10 +47,11 @@ impl From<Refund> for RefundView {
     params(("id" = Uuid, Path, description = "Order id")),
     request_body = RefundRequest,
     responses(
-        (status = 201, description = "The refund", body = RefundView),
+        (status = 201, description = "The refund, made", body = RefundView),
+        (status = 202, description = "The refund, reserved; the provider could not be reached and is asked again", body = RefundView),
         (status = 403, description = "Not an administrator", body = Problem),
         (status = 404, description = "No payment for this order", body = Problem),
-        (status = 409, description = "Not charged (yet)", body = Problem),
+        (status = 409, description = "Not charged (yet), or refunded in full already", body = Problem),
         (status = 422, description = "More than is left of the charge", body = Problem),
     ))]
 pub async fn refund(
@@ -54,5 +63,9 @@ pub async fn refund(
     let refund = payments
         .refund(&caller, id, body.amount, &EventMeta::default())
         .await?;
-    Ok((StatusCode::CREATED, Json(refund.into())))
+    let status = match refund.status {
+        RefundStatus::Succeeded => StatusCode::CREATED,
+        RefundStatus::Pending => StatusCode::ACCEPTED,
+    };
+    Ok((status, Json(refund.into())))
 }

@@ -1,8 +1,12 @@
 //! Charging a completed order, and refunds by an operator — never more than was charged.
+//! A refund is reserved against the capture in the database first, then asked of the
+//! provider with the refund's id as idempotency key, then settled; one the provider could
+//! not confirm stays reserved and is asked again by `settle_pending_refunds`, with the same
+//! key, so it is paid out once whatever happens in between.
 
 use super::{AppError, Payments};
 use crate::provider::Capture;
-use crate::store;
+use crate::store::{self, RefundStatus};
 use ordo_bus::EventMeta;
 use ordo_contracts::payments::{PaymentCaptured, PaymentRefunded};
 use ordo_db::Tx;
@@ -11,14 +15,19 @@ use ordo_kernel::{Money, Role, Violations};
 use tracing::instrument;
 use uuid::Uuid;
 
-/// A refund made.
+/// A refund made, or reserved and waiting for the provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refund {
     pub id: Uuid,
     pub amount: Money,
     /// Refunded so far, this one included.
     pub refunded_total: i64,
+    pub status: RefundStatus,
 }
+
+/// A pending refund is asked of the provider again once it is this old: the request that
+/// reserved it has finished or died by then.
+const PENDING_REFUND_RETRY: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Payments {
     /// Captures the order's authorisation; inside the consumer's transaction.
@@ -91,6 +100,9 @@ impl Payments {
             return Err(AppError::Conflict("only a charged payment can be refunded"));
         }
         let left = payment.captured_amount - payment.refunded_amount;
+        if left == 0 {
+            return Err(AppError::Conflict("everything charged is refunded already"));
+        }
         let amount = amount.unwrap_or(left);
         if amount <= 0 || amount > left {
             let mut v = Violations::new();
@@ -100,32 +112,107 @@ impl Payments {
             );
             return Err(AppError::Invalid(v));
         }
-        let refund_id = ordo_kernel::new_id();
-        let money = Money {
-            amount,
-            currency: payment.currency.clone(),
-        };
-        let reference = payment.provider_ref.clone().unwrap_or_default();
-        self.provider
-            .refund(&reference, &money, &format!("refund:{refund_id}"))
-            .await?;
         let refund = Refund {
-            id: refund_id,
-            amount: money,
+            id: ordo_kernel::new_id(),
+            amount: Money {
+                amount,
+                currency: payment.currency.clone(),
+            },
             refunded_total: payment.refunded_amount + amount,
+            status: RefundStatus::Pending,
         };
-        if !self
-            .record_refund(&mut tx, &payment, &refund, caller.user_id, meta)
-            .await?
-        {
+        let now = ordo_kernel::time::now();
+        let reserved = store::refund(
+            &mut tx,
+            payment.id,
+            refund.id,
+            amount,
+            caller.user_id,
+            RefundStatus::Pending,
+            now,
+        )
+        .await?;
+        if !reserved {
             return Err(AppError::Conflict("another refund took what was left"));
         }
-        self.outbox.commit(tx).await?;
-        Ok(refund)
+        tx.commit().await?;
+        let reference = payment.provider_ref.clone().unwrap_or_default();
+        match self.pay_out(&payment, &reference, &refund, meta).await {
+            Ok(()) => Ok(Refund {
+                status: RefundStatus::Succeeded,
+                ..refund
+            }),
+            Err(AppError::Provider(error)) => {
+                tracing::warn!(%error, refund.id = %refund.id, "refund pending: the provider will be asked again");
+                Ok(refund)
+            }
+            Err(other) => Err(other),
+        }
     }
 
-    /// Records `refund` of `payment` if it stays within the capture, and says so; false
-    /// when it would pass what was charged.
+    /// Asks the provider for a reserved refund (the same key however often) and settles it.
+    async fn pay_out(
+        &self,
+        payment: &store::Payment,
+        reference: &str,
+        refund: &Refund,
+        meta: &EventMeta,
+    ) -> Result<(), AppError> {
+        self.provider
+            .refund(reference, &refund.amount, &format!("refund:{}", refund.id))
+            .await?;
+        let mut tx = self.db.begin().await?;
+        if store::settle_refund(&mut tx, refund.id).await? {
+            self.announce_refund(&mut tx, payment, refund, meta).await?;
+        }
+        self.outbox.commit(tx).await?;
+        Ok(())
+    }
+
+    /// Asks the provider again for refunds left pending (it was unavailable, or the process
+    /// died between reserving and settling). Returns how many were settled.
+    ///
+    /// # Errors
+    /// The database failing.
+    pub async fn settle_pending_refunds(
+        &self,
+        now: time::OffsetDateTime,
+    ) -> Result<usize, AppError> {
+        let mut tx = self.db.begin().await?;
+        let pending = store::pending_refunds(&mut tx, now - PENDING_REFUND_RETRY, 100).await?;
+        tx.commit().await?;
+        let mut settled = 0;
+        for pending in pending {
+            let mut tx = self.db.begin().await?;
+            let payment = store::payment_of_order(&mut tx, pending.order_id).await?;
+            tx.commit().await?;
+            let Some(payment) = payment else { continue };
+            let refund = Refund {
+                id: pending.refund_id,
+                amount: Money {
+                    amount: pending.amount,
+                    currency: payment.currency.clone(),
+                },
+                refunded_total: payment.refunded_amount,
+                status: RefundStatus::Pending,
+            };
+            let reference = payment.provider_ref.clone().unwrap_or_default();
+            match self
+                .pay_out(&payment, &reference, &refund, &EventMeta::default())
+                .await
+            {
+                Ok(()) => settled += 1,
+                Err(AppError::Provider(error)) => {
+                    tracing::warn!(%error, refund.id = %refund.id, "refund still pending");
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(settled)
+    }
+
+    /// Records `refund` of `payment`, made already (at the provider), if it stays within
+    /// the capture, and says so; false when it would pass what was charged.
     pub(crate) async fn record_refund(
         &self,
         tx: &mut Tx,
@@ -135,9 +222,23 @@ impl Payments {
         meta: &EventMeta,
     ) -> Result<bool, AppError> {
         let now = ordo_kernel::time::now();
-        if !store::refund(tx, payment.id, refund.id, refund.amount.amount, by, now).await? {
+        let amount = refund.amount.amount;
+        let status = RefundStatus::Succeeded;
+        if !store::refund(tx, payment.id, refund.id, amount, by, status, now).await? {
             return Ok(false);
         }
+        self.announce_refund(tx, payment, refund, meta).await?;
+        Ok(true)
+    }
+
+    /// `payment.refunded`, for a refund the provider has made.
+    async fn announce_refund(
+        &self,
+        tx: &mut Tx,
+        payment: &store::Payment,
+        refund: &Refund,
+        meta: &EventMeta,
+    ) -> Result<(), AppError> {
         let event = PaymentRefunded {
             order_id: payment.order_id,
             payment_id: payment.id,
@@ -148,6 +249,6 @@ impl Payments {
         self.outbox
             .append(tx, &payment.order_id.to_string(), &event, meta)
             .await?;
-        Ok(true)
+        Ok(())
     }
 }

@@ -137,6 +137,7 @@ impl Payments {
                 currency: payment.currency.clone(),
             },
             refunded_total: payment.refunded_amount + amount,
+            status: crate::store::RefundStatus::Succeeded,
         };
         // Made at the provider, not by one of our users.
         let nobody = Uuid::nil();

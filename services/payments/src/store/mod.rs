@@ -215,13 +215,32 @@ pub async fn captured(
     Ok(done.rows_affected() == 1)
 }
 
-/// Adds a refund if it keeps the refunds within the capture; false when it would not.
+/// Whether a refund is made at the provider yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundStatus {
+    /// Reserved against the capture; the provider has not confirmed it yet.
+    Pending,
+    Succeeded,
+}
+
+impl RefundStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            RefundStatus::Pending => "pending",
+            RefundStatus::Succeeded => "succeeded",
+        }
+    }
+}
+
+/// Adds a refund if it keeps the refunds within the capture; false when it would not. A
+/// pending refund counts against the capture at once, so two can never both pass it.
 pub async fn refund(
     conn: &mut AnyConnection,
     payment_id: Uuid,
     refund_id: Uuid,
     amount: i64,
     by: Uuid,
+    status: RefundStatus,
     at: OffsetDateTime,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
@@ -236,15 +255,59 @@ pub async fn refund(
     if done.rows_affected() != 1 {
         return Ok(false);
     }
-    sqlx::query("INSERT INTO refunds (id, payment_id, amount, created_by, created_at) VALUES ($1, $2, $3, $4, $5)")
+    sqlx::query("INSERT INTO refunds (id, payment_id, amount, created_by, status, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(refund_id.to_string())
         .bind(payment_id.to_string())
         .bind(amount)
         .bind(by.to_string())
+        .bind(status.as_str())
         .bind(millis(at))
         .execute(conn)
         .await?;
     Ok(true)
+}
+
+/// Marks a pending refund made; false when it was settled before.
+pub async fn settle_refund(conn: &mut AnyConnection, refund_id: Uuid) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("UPDATE refunds SET status = 'succeeded' WHERE id = $1 AND status = 'pending'")
+            .bind(refund_id.to_string())
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A refund reserved and not yet confirmed by the provider.
+#[derive(Debug, Clone)]
+pub struct PendingRefund {
+    pub refund_id: Uuid,
+    pub order_id: Uuid,
+    pub amount: i64,
+}
+
+/// Refunds still pending that were reserved before `before`, oldest first.
+pub async fn pending_refunds(
+    conn: &mut AnyConnection,
+    before: OffsetDateTime,
+    limit: i64,
+) -> Result<Vec<PendingRefund>, sqlx::Error> {
+    sqlx::query(
+        "SELECT r.id, p.order_id, r.amount FROM refunds r JOIN payments p ON p.id = r.payment_id
+         WHERE r.status = 'pending' AND r.created_at < $1 ORDER BY r.created_at LIMIT $2",
+    )
+    .bind(millis(before))
+    .bind(limit)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(PendingRefund {
+            refund_id: row::uuid(row, "id")?,
+            order_id: row::uuid(row, "order_id")?,
+            amount: row.try_get("amount")?,
+        })
+    })
+    .collect()
 }
 
 /// Remembers a provider's event; false when it was seen before.

@@ -1,0 +1,232 @@
+//! Refunds on both databases: the amount is reserved before the provider is asked, so two
+//! concurrent refunds never both reach it for the same money; a refund the provider could
+//! not confirm stays reserved and is asked again, with the same key, until it is made.
+
+use ordo_bus::Outbox;
+use ordo_db::Db;
+use ordo_http::Caller;
+use ordo_kernel::{Money, Role};
+
+use ordo_payments::domain::CardDetails;
+use ordo_payments::provider::{
+    Authorization, Capture, PaymentProvider, ProviderError, ProviderFuture, Tokenized,
+};
+use ordo_payments::store::{self, Payment, RefundStatus};
+use ordo_payments::{AppError, Payments};
+use ordo_testkit::{Backend, backend_test};
+use sqlx::Row;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{Notify, Semaphore};
+use uuid::Uuid;
+
+/// A provider whose refunds the test holds at the door, or finds it down.
+struct Door {
+    /// Idempotency keys of every refund asked for.
+    asked: Mutex<Vec<String>>,
+    arrived: Notify,
+    open: Semaphore,
+    down: AtomicBool,
+}
+
+impl Default for Door {
+    fn default() -> Self {
+        Door {
+            asked: Mutex::default(),
+            arrived: Notify::new(),
+            open: Semaphore::new(0),
+            down: AtomicBool::new(false),
+        }
+    }
+}
+
+impl PaymentProvider for Door {
+    fn name(&self) -> &'static str {
+        "door"
+    }
+
+    fn tokenize<'a>(&'a self, _card: &'a CardDetails) -> ProviderFuture<'a, Tokenized> {
+        Box::pin(async { Err(ProviderError::Unavailable("not in this test".into())) })
+    }
+
+    fn authorize<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a Money,
+        _: &'a str,
+    ) -> ProviderFuture<'a, Authorization> {
+        Box::pin(async { Err(ProviderError::Unavailable("not in this test".into())) })
+    }
+
+    fn capture<'a>(&'a self, _: &'a str, _: &'a Money, _: &'a str) -> ProviderFuture<'a, Capture> {
+        Box::pin(async { Ok(Capture::Captured) })
+    }
+
+    fn refund<'a>(
+        &'a self,
+        _reference: &'a str,
+        _amount: &'a Money,
+        idempotency_key: &'a str,
+    ) -> ProviderFuture<'a, ()> {
+        Box::pin(async move {
+            self.asked.lock().unwrap().push(idempotency_key.to_owned());
+            self.arrived.notify_waiters();
+            if self.down.load(Ordering::SeqCst) {
+                return Err(ProviderError::Unavailable("down".into()));
+            }
+            self.open.acquire().await.expect("the door").forget();
+            Ok(())
+        })
+    }
+
+    fn void<'a>(&'a self, _: &'a str, _: &'a str) -> ProviderFuture<'a, ()> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    db: Db,
+    payments: Arc<Payments>,
+    door: Arc<Door>,
+    order_id: Uuid,
+}
+
+/// A payment of 1000 captured for an order.
+async fn setup(backend: &Backend) -> Setup {
+    let dir = ordo_testkit::temp_dir();
+    let db = backend.open(dir.path(), "payments").await;
+    db.migrate(ordo_payments::migrations()).await.unwrap();
+    db.migrate_component(ordo_bus::COMPONENT, &ordo_bus::migrations())
+        .await
+        .unwrap();
+    let door = Arc::new(Door::default());
+    let outbox = Outbox::new("payments", db.clone());
+    let payments = Arc::new(Payments::new(db.clone(), outbox, door.clone(), None));
+    let order_id = Uuid::now_v7();
+    let now = ordo_kernel::time::now();
+    let mut tx = db.begin().await.unwrap();
+    let payment = Payment {
+        id: Uuid::now_v7(),
+        order_id,
+        customer_id: Uuid::now_v7(),
+        payment_method_id: None,
+        provider: "door".into(),
+        provider_ref: Some("auth_1".into()),
+        status: "authorized".into(),
+        amount: 1000,
+        currency: "EUR".into(),
+        failure_reason: None,
+        captured_amount: 0,
+        refunded_amount: 0,
+        created_at: now,
+    };
+    store::insert_payment(&mut tx, &payment).await.unwrap();
+    assert!(store::captured(&mut tx, order_id, now).await.unwrap());
+    tx.commit().await.unwrap();
+    Setup {
+        _dir: dir,
+        db,
+        payments,
+        door,
+        order_id,
+    }
+}
+
+fn operator() -> Caller {
+    Caller {
+        user_id: Uuid::now_v7(),
+        role: Role::Admin,
+    }
+}
+
+async fn refunded_events(db: &Db) -> i64 {
+    sqlx::query("SELECT COUNT(*) FROM bus_outbox WHERE type = 'payment.refunded'")
+        .fetch_one(db.reader())
+        .await
+        .unwrap()
+        .get(0)
+}
+
+async fn concurrent_refunds_never_both_reach_the_provider(backend: Backend) {
+    let s = setup(&backend).await;
+    let arrived = s.door.arrived.notified();
+    tokio::pin!(arrived);
+    arrived.as_mut().enable();
+    let first = tokio::spawn({
+        let (payments, order_id) = (s.payments.clone(), s.order_id);
+        async move {
+            payments
+                .refund(&operator(), order_id, None, &Default::default())
+                .await
+        }
+    });
+    arrived.await;
+    // The first is at the provider with the whole amount: the second finds nothing left.
+    let meta = Default::default();
+    let second = s
+        .payments
+        .refund(&operator(), s.order_id, None, &meta)
+        .await;
+    assert!(matches!(second, Err(AppError::Conflict(_))), "{second:?}");
+    assert_eq!(
+        s.door.asked.lock().unwrap().len(),
+        1,
+        "one call reached the provider"
+    );
+    s.door.open.add_permits(1);
+    let made = first.await.unwrap().unwrap();
+    assert_eq!(made.status, RefundStatus::Succeeded);
+    assert_eq!(made.refunded_total, 1000);
+    assert_eq!(refunded_events(&s.db).await, 1);
+}
+
+async fn a_refund_the_provider_cannot_confirm_is_asked_again_with_the_same_key(backend: Backend) {
+    let s = setup(&backend).await;
+    s.door.down.store(true, Ordering::SeqCst);
+    let meta = Default::default();
+    let pending = s
+        .payments
+        .refund(&operator(), s.order_id, Some(600), &meta)
+        .await;
+    let pending = pending.unwrap();
+    assert_eq!(pending.status, RefundStatus::Pending);
+    assert_eq!(
+        refunded_events(&s.db).await,
+        0,
+        "not announced before it is made"
+    );
+    // Reserved: only what is left can still be refunded.
+    let more = s
+        .payments
+        .refund(&operator(), s.order_id, Some(500), &meta)
+        .await;
+    assert!(matches!(more, Err(AppError::Invalid(_))), "{more:?}");
+
+    let later = ordo_kernel::time::now() + std::time::Duration::from_secs(60);
+    assert_eq!(s.payments.settle_pending_refunds(later).await.unwrap(), 0);
+    s.door.down.store(false, Ordering::SeqCst);
+    s.door.open.add_permits(1);
+    assert_eq!(s.payments.settle_pending_refunds(later).await.unwrap(), 1);
+    assert_eq!(s.payments.settle_pending_refunds(later).await.unwrap(), 0);
+    let key = format!("refund:{}", pending.id);
+    assert!(
+        s.door
+            .asked
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|asked| *asked == key),
+        "always the same idempotency key"
+    );
+    assert_eq!(refunded_events(&s.db).await, 1);
+}
+
+backend_test!(
+    refunds_reserve_first,
+    concurrent_refunds_never_both_reach_the_provider
+);
+backend_test!(
+    pending_refunds,
+    a_refund_the_provider_cannot_confirm_is_asked_again_with_the_same_key
+);
