@@ -221,26 +221,50 @@ impl Platform {
             self.verifier.clone(),
             self.limits.clone(),
         ));
-        let sweeper = tokio::spawn(expire_holds(
+        let progress = self.bus.options().progress.clone();
+        let (inventory, orders, payments) = (
             self.inventory.clone(),
-            Duration::from_secs(self.config.inventory.sweep_secs),
-            self.bus.options().progress.clone(),
-        ));
-        let readiness = tokio::spawn(self.readiness.clone().run());
-        let checkouts = tokio::spawn(abandon_stale_checkouts(
             self.orders.clone(),
-            self.bus.options().progress.clone(),
-        ));
-        let refunds = tokio::spawn(settle_pending_refunds(self.payments.clone()));
+            self.payments.clone(),
+        );
+        let sweeps = [
+            tokio::spawn(sweep(
+                "expired stock holds released",
+                Duration::from_secs(self.config.inventory.sweep_secs),
+                progress.clone(),
+                move |now| {
+                    let inventory = inventory.clone();
+                    async move { inventory.expire_holds(now).await }
+                },
+            )),
+            tokio::spawn(sweep(
+                "checkouts whose requests died given up",
+                ordo_orders::STALE_CLAIM / 2,
+                progress.clone(),
+                move |now| {
+                    let orders = orders.clone();
+                    async move { orders.abandon_stale_checkouts(now).await }
+                },
+            )),
+            tokio::spawn(sweep(
+                "pending refunds made",
+                Duration::from_secs(30),
+                progress,
+                move |now| {
+                    let payments = payments.clone();
+                    async move { payments.settle_pending_refunds(now).await }
+                },
+            )),
+            tokio::spawn(self.readiness.clone().run()),
+        ];
         let router = gateway::router(&self);
         let draining = self.draining.clone();
         let result = ordo_http::serve::serve(listener, router, options, draining, shutdown).await;
         bus.stop(options.grace).await;
         upkeep.abort();
-        sweeper.abort();
-        checkouts.abort();
-        refunds.abort();
-        readiness.abort();
+        for task in sweeps {
+            task.abort();
+        }
         for db in self.databases.values() {
             db.close().await;
         }
@@ -292,55 +316,25 @@ fn identity(config: &Config, databases: &Databases) -> anyhow::Result<Identity> 
     ))
 }
 
-/// Gives back stock held for orders that were never paid; says so on `progress`, as the
-/// bus does, so that whoever waits for the stock looks again.
-async fn expire_holds(inventory: Arc<Inventory>, every: Duration, progress: Arc<Notify>) {
+/// Runs `job` every `every` until aborted: a sweep that moves things on by itself (holds
+/// that ran out, checkouts whose requests died, refunds left pending). When it did
+/// something it says so on `progress`, as the bus does, so that whoever waits looks again.
+async fn sweep<F, Fut, E>(what: &'static str, every: Duration, progress: Arc<Notify>, job: F)
+where
+    F: Fn(time::OffsetDateTime) -> Fut,
+    Fut: std::future::Future<Output = Result<usize, E>>,
+    E: std::fmt::Display,
+{
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
-        match inventory.expire_holds(ordo_kernel::time::now()).await {
+        match job(ordo_kernel::time::now()).await {
             Ok(0) => {}
-            Ok(expired) => {
-                tracing::info!(expired, "expired stock holds released");
+            Ok(done) => {
+                tracing::info!(done, "{what}");
                 progress.notify_waiters();
             }
-            Err(error) => tracing::warn!(%error, "cannot release expired stock holds"),
-        }
-    }
-}
-
-/// Gives up checkouts whose requests died holding their idempotency keys (the process was
-/// killed, the database went away mid-request), so their keys and stock are free again.
-async fn abandon_stale_checkouts(orders: Arc<Orders>, progress: Arc<Notify>) {
-    let mut tick = tokio::time::interval(ordo_orders::STALE_CLAIM / 2);
-    loop {
-        tick.tick().await;
-        match orders
-            .abandon_stale_checkouts(ordo_kernel::time::now())
-            .await
-        {
-            Ok(0) => {}
-            Ok(abandoned) => {
-                tracing::info!(abandoned, "checkouts whose requests died were given up");
-                progress.notify_waiters();
-            }
-            Err(error) => tracing::warn!(%error, "cannot give up stale checkouts"),
-        }
-    }
-}
-
-/// Asks the payment provider again for refunds it could not confirm, until it does.
-async fn settle_pending_refunds(payments: Arc<Payments>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(30));
-    loop {
-        tick.tick().await;
-        match payments
-            .settle_pending_refunds(ordo_kernel::time::now())
-            .await
-        {
-            Ok(0) => {}
-            Ok(settled) => tracing::info!(settled, "pending refunds made"),
-            Err(error) => tracing::warn!(%error, "cannot settle pending refunds"),
+            Err(error) => tracing::warn!(%error, "sweep failed: {what}"),
         }
     }
 }

@@ -372,3 +372,65 @@ async fn a_platform_started_without_its_broker_pays_when_it_comes() {
     assert_eq!(readyz.status(), StatusCode::OK);
     app.stop().await;
 }
+
+/// Makes every insert into the orders table fail, as a database failing mid-checkout would.
+async fn break_order_writes(app: &TestApp, broken: bool) {
+    let db = &app.databases["orders"];
+    let statements: &[&str] = match (db.dialect(), broken) {
+        (ordo_db::Dialect::Sqlite, true) => &[
+            "CREATE TRIGGER orders_broken BEFORE INSERT ON orders BEGIN SELECT RAISE(ABORT, 'the disk is gone'); END",
+        ],
+        (ordo_db::Dialect::Sqlite, false) => &["DROP TRIGGER orders_broken"],
+        (ordo_db::Dialect::Postgres, true) => &[
+            "CREATE FUNCTION orders_broken() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'the disk is gone'; END $$",
+            "CREATE TRIGGER orders_broken BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION orders_broken()",
+        ],
+        (ordo_db::Dialect::Postgres, false) => &[
+            "DROP TRIGGER orders_broken ON orders",
+            "DROP FUNCTION orders_broken()",
+        ],
+    };
+    let mut tx = db.begin().await.unwrap();
+    for statement in statements {
+        sqlx::query(statement).execute(&mut *tx).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+/// A checkout that fails after reserving gives the stock back at once, and its key is
+/// free for the retry.
+async fn a_failed_checkout_gives_its_stock_and_key_back(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let shop = shop(&app, 10).await;
+    let (customer, body) = buyer(&app, &shop).await;
+    break_order_writes(&app, true).await;
+    let failed = order_request(&app, &customer, "k-broken", &body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    app.eventually("the stock held for it is back", || async {
+        stock(&app, &shop, &shop.pizza.0).await == (10, 0, 10)
+    })
+    .await;
+    break_order_writes(&app, false).await;
+    let retried = order_request(&app, &customer, "k-broken", &body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        retried.status(),
+        StatusCode::CREATED,
+        "the key is free again"
+    );
+    app.eventually("the retry holds its one unit", || async {
+        stock(&app, &shop, &shop.pizza.0).await.2 == 9
+    })
+    .await;
+    app.stop().await;
+}
+
+ordo_testkit::backend_test!(
+    failed_checkout,
+    a_failed_checkout_gives_its_stock_and_key_back
+);
