@@ -234,7 +234,9 @@ async fn a_replayed_dead_letter_is_handled_once(mut h: Harness) {
 
     h.healed.store(true, Ordering::SeqCst);
     let (a, b) = tokio::join!(letters.replay(letter), letters.replay(letter));
-    assert!(a.unwrap() && b.unwrap());
+    // The later request may find the letter already taken by the consumer: gone, not an
+    // error; at least one is accepted.
+    assert!(a.unwrap() || b.unwrap(), "the replay is accepted");
     h.until("the replay is handled", || async { stats.replayed() == 1 })
         .await;
     assert_eq!(h.effects_of(poison).await, 1);
