@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use ordo_bus::{DeadLetter, DeadLetters};
 use ordo_http::{Caller, FieldError, Json, Path, Problem, Query};
+use ordo_kernel::validation::verbatim;
 use ordo_kernel::{PageRequest, Role};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -90,7 +91,7 @@ fn no_such_letter() -> Problem {
     responses(
         (status = 200, description = "A page of dead letters", body = DeadLetterPage),
         (status = 403, description = "Not an administrator", body = Problem),
-        (status = 422, description = "Bad limit or cursor", body = Problem),
+        (status = 422, description = "Bad limit, cursor or consumer", body = Problem),
     ))]
 pub async fn list_dead_letters(
     State(letters): State<DeadLetters>,
@@ -100,6 +101,10 @@ pub async fn list_dead_letters(
     caller.require(&[Role::Admin])?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())
         .map_err(|e| Problem::validation(vec![FieldError::new("query", e.to_string())]))?;
+    if let Some(consumer) = &query.consumer {
+        verbatim(consumer)
+            .map_err(|e| Problem::validation(vec![FieldError::new("consumer", e)]))?;
+    }
     let page = letters
         .list(query.consumer.as_deref(), page)
         .await

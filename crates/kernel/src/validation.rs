@@ -1,5 +1,7 @@
 //! Field-level validation results, produced by domain rules and turned into 422 problem
-//! documents at the HTTP edge.
+//! documents at the HTTP edge, and the shared checks of text fields: every text a client
+//! sends goes through [`text`], [`free_text`] or [`verbatim`], or through a parser of a
+//! closed alphabet, so that no control character reaches storage, logs or other people.
 
 use std::fmt;
 
@@ -78,13 +80,56 @@ impl fmt::Display for Violations {
     }
 }
 
-/// Trims `text` and checks its length in characters.
+/// Trims `text` and checks its length in characters: one line of text such as a name, a
+/// city or a reason, with no control character at all. NUL is refused by PostgreSQL in
+/// text, and ESC, BEL and the like act on the terminals and logs that show the text later.
 ///
 /// # Errors
-/// A message saying the bounds.
+/// A message saying the bounds, or that control characters are not allowed.
 pub fn text(text: &str, min: usize, max: usize) -> Result<String, String> {
     let trimmed = text.trim();
-    let length = trimmed.chars().count();
+    bounded(trimmed, min, max)?;
+    verbatim(trimmed).map(str::to_owned)
+}
+
+/// Like [`text`], for long free text written for people to read (a product's description,
+/// an order's notes): line breaks and tabs are kept as typed, `\r\n` becomes `\n`; every
+/// other control character is refused, for the same reasons as in [`text`].
+///
+/// # Errors
+/// A message saying the bounds, or that control characters are not allowed.
+pub fn free_text(text: &str, min: usize, max: usize) -> Result<String, String> {
+    let normalised = text.trim().replace("\r\n", "\n");
+    bounded(&normalised, min, max)?;
+    if normalised
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(
+            "must not contain control characters other than line breaks and tabs".to_owned(),
+        );
+    }
+    Ok(normalised)
+}
+
+/// Checks a value used exactly as sent (a password, a token, a name to look up): neither
+/// trimmed nor bounded here, but it holds no control character either.
+///
+/// Values of a closed alphabet (email addresses, phone numbers, codes, card numbers,
+/// enumerations) need none of these: their own parsers admit no control character.
+///
+/// # Errors
+/// A message saying that control characters are not allowed.
+pub fn verbatim(text: &str) -> Result<&str, String> {
+    if text.chars().any(char::is_control) {
+        Err("must not contain control characters".to_owned())
+    } else {
+        Ok(text)
+    }
+}
+
+fn bounded(text: &str, min: usize, max: usize) -> Result<(), String> {
+    let length = text.chars().count();
     if length < min {
         Err(if min == 1 {
             "must not be empty".to_owned()
@@ -93,10 +138,8 @@ pub fn text(text: &str, min: usize, max: usize) -> Result<String, String> {
         })
     } else if length > max {
         Err(format!("must be at most {max} characters"))
-    } else if trimmed.chars().any(char::is_control) {
-        Err("must not contain control characters".to_owned())
     } else {
-        Ok(trimmed.to_owned())
+        Ok(())
     }
 }
 
@@ -110,6 +153,22 @@ mod tests {
         assert!(text("   ", 1, 5).is_err());
         assert!(text("abcdef", 1, 5).is_err());
         assert!(text("a\u{0}b", 1, 5).is_err());
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_free_text_keeps_its_lines() {
+        for bad in ["a\u{0}b", "a\u{1b}[2Jb", "a\u{7}b", "a\nb", "a\tb"] {
+            assert!(text(bad, 1, 50).is_err(), "{bad:?}");
+            assert!(verbatim(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            free_text(" ring twice\r\n\tthird floor ", 1, 50),
+            Ok("ring twice\n\tthird floor".to_owned())
+        );
+        for bad in ["a\u{0}b", "a\u{1b}b", "a\u{7}b", "a\rb", "a\u{85}b"] {
+            assert!(free_text(bad, 1, 50).is_err(), "{bad:?}");
+        }
+        assert_eq!(verbatim(" kept as sent "), Ok(" kept as sent "));
     }
 
     #[test]

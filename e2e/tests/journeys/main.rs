@@ -7,6 +7,7 @@ mod dead_letters;
 mod faults;
 mod gateway;
 mod identity;
+mod input;
 mod lifecycle;
 mod notifications;
 mod openapi;

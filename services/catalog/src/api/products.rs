@@ -57,6 +57,8 @@ pub struct ProductPage {
 #[serde(deny_unknown_fields)]
 pub struct CreateProduct {
     name: String,
+    /// Up to 2000 characters; line breaks and tabs are kept, other control characters
+    /// refused.
     #[serde(default)]
     description: String,
     category: String,
@@ -72,6 +74,7 @@ pub struct CreateProduct {
 #[serde(deny_unknown_fields)]
 pub struct PatchProduct {
     name: Option<String>,
+    /// Up to 2000 characters; line breaks and tabs are kept.
     description: Option<String>,
     category: Option<String>,
     price: Option<Money>,

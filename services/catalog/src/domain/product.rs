@@ -1,4 +1,4 @@
-use ordo_kernel::validation::text;
+use ordo_kernel::validation::{free_text, text};
 use ordo_kernel::{Money, Violations};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -73,7 +73,7 @@ impl NewProduct {
     pub fn validate(self) -> Result<ProductFields, Violations> {
         let mut v = Violations::new();
         let name = v.check("name", text(&self.name, 1, 120));
-        let description = v.check("description", text(&self.description, 0, 2000));
+        let description = v.check("description", free_text(&self.description, 0, 2000));
         let category = v.check("category", text(&self.category, 1, 60));
         let price = v.check("price", self.price.validate());
         let sku = match self.sku.as_deref() {

@@ -90,6 +90,7 @@ pub async fn register(
     responses(
         (status = 200, description = "A token pair", body = TokenResponse),
         (status = 401, description = "Wrong email or password (always the same body)", body = Problem),
+        (status = 422, description = "Control characters in a field", body = Problem),
         (status = 429, description = "Too many attempts", body = Problem),
     ))]
 pub async fn login(
@@ -106,6 +107,7 @@ pub async fn login(
     responses(
         (status = 200, description = "A new token pair", body = TokenResponse),
         (status = 401, description = "Invalid, expired or spent; a spent token revokes its family", body = Problem),
+        (status = 422, description = "Control characters in the token", body = Problem),
     ))]
 pub async fn refresh(
     State(identity): State<Arc<Identity>>,
@@ -121,6 +123,7 @@ pub async fn refresh(
     responses(
         (status = 204, description = "Logged out"),
         (status = 401, description = "No valid access token", body = Problem),
+        (status = 422, description = "Control characters in the token", body = Problem),
     ))]
 pub async fn logout(
     State(identity): State<Arc<Identity>>,

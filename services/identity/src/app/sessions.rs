@@ -12,6 +12,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ordo_db::Tx;
 use ordo_http::auth::{ACCESS_TOKEN_TYPE, AccessClaims};
+use ordo_kernel::Violations;
+use ordo_kernel::validation::verbatim;
 use ring::rand::SecureRandom;
 use std::net::IpAddr;
 use tracing::instrument;
@@ -28,6 +30,17 @@ pub struct TokenPair {
     pub refresh_token: String,
 }
 
+/// Credentials and tokens are compared as sent, so they are not trimmed or bounded; but no
+/// control character is ever part of one, and a request carrying one is invalid (422)
+/// rather than a wrong credential.
+fn verbatim_fields(fields: &[(&str, &str)]) -> Result<(), AppError> {
+    let mut violations = Violations::new();
+    for (field, value) in fields {
+        violations.check(field, verbatim(value));
+    }
+    violations.into_result(|| ()).map_err(AppError::Invalid)
+}
+
 fn hash_refresh(token: &str) -> String {
     URL_SAFE_NO_PAD.encode(ring::digest::digest(
         &ring::digest::SHA256,
@@ -40,7 +53,8 @@ impl Identity {
     /// disabled account all answer `InvalidCredentials` after the same amount of work.
     ///
     /// # Errors
-    /// `RateLimited` past the login quotas, `InvalidCredentials` otherwise.
+    /// `Invalid` for control characters, `RateLimited` past the login quotas,
+    /// `InvalidCredentials` otherwise.
     #[instrument(skip_all)]
     pub async fn login(
         &self,
@@ -48,6 +62,8 @@ impl Identity {
         password: &str,
         client: IpAddr,
     ) -> Result<TokenPair, AppError> {
+        // The email is trimmed as at sign-up; the password is taken as sent.
+        verbatim_fields(&[("email", email.trim()), ("password", password)])?;
         let email = Email::parse(email)
             .map_or_else(|_| email.trim().to_lowercase(), |e| e.as_str().to_owned());
         self.login_per_ip
@@ -76,10 +92,11 @@ impl Identity {
     /// Spends `refresh_token` and issues the next pair of its family.
     ///
     /// # Errors
-    /// `InvalidRefreshToken` for an unknown, expired, revoked or spent token; a spent one
-    /// also revokes its family.
+    /// `Invalid` for control characters; `InvalidRefreshToken` for an unknown, expired,
+    /// revoked or spent token; a spent one also revokes its family.
     #[instrument(skip_all)]
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, AppError> {
+        verbatim_fields(&[("refresh_token", refresh_token)])?;
         let hash = hash_refresh(refresh_token);
         let now = ordo_kernel::time::now();
         let mut tx = self.db.begin().await?;
@@ -106,9 +123,13 @@ impl Identity {
     /// caller's), otherwise every session of the user.
     ///
     /// # Errors
-    /// Only when the database fails; an unknown token is not an error.
+    /// `Invalid` for control characters in the token; otherwise only when the database
+    /// fails; an unknown token is not an error.
     #[instrument(skip_all, fields(user.id = %user_id))]
     pub async fn logout(&self, user_id: Uuid, refresh_token: Option<&str>) -> Result<(), AppError> {
+        if let Some(token) = refresh_token {
+            verbatim_fields(&[("refresh_token", token)])?;
+        }
         let now = ordo_kernel::time::now();
         let mut tx = self.db.begin().await?;
         match refresh_token {

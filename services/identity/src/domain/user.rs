@@ -1,4 +1,4 @@
-use ordo_kernel::validation::text;
+use ordo_kernel::validation::{text, verbatim};
 use ordo_kernel::{Role, Violations};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -58,7 +58,7 @@ impl Password {
         } else if raw.len() > PASSWORD_MAX_BYTES {
             Err(format!("must be at most {PASSWORD_MAX_BYTES} bytes"))
         } else {
-            Ok(Password(raw.to_owned()))
+            verbatim(raw).map(|raw| Password(raw.to_owned()))
         }
     }
 
@@ -200,6 +200,7 @@ mod tests {
         assert!(Password::parse("short").is_err());
         assert!(Password::parse("ten chars!").is_ok());
         assert!(Password::parse(&"x".repeat(PASSWORD_MAX_BYTES + 1)).is_err());
+        assert!(Password::parse("ten chars!\u{0}").is_err());
         assert_eq!(
             format!("{:?}", Password::parse("secret-secret").unwrap()),
             "Password([redacted])"

@@ -52,6 +52,7 @@ pub struct PlaceOrderRequest {
     payment_method_id: Option<Uuid>,
     /// Minor units, in the order's currency.
     tip: Option<i64>,
+    /// Up to 500 characters; line breaks and tabs are kept, other control characters refused.
     notes: Option<String>,
 }
 
@@ -413,7 +414,7 @@ pub async fn cancel(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RejectRequest {
-    /// Told to the customer; 1 to 300 characters.
+    /// Told to the customer; one line of 1 to 300 characters.
     reason: String,
 }
 
@@ -496,7 +497,7 @@ pub async fn accept(
         (status = 200, description = "The order", body = OrderView),
         (status = 404, description = "Not the caller's merchant's order", body = Problem),
         (status = 409, description = "Not in a status that allows it", body = Problem),
-        (status = 422, description = "No reason", body = Problem),
+        (status = 422, description = "No reason, or one that is not a line of plain text", body = Problem),
     ))]
 pub async fn reject(
     State(orders): State<Arc<Orders>>,

@@ -7,6 +7,7 @@ use crate::domain::{Actor, Fulfilment, Order, Status, Trigger};
 use crate::store::orders;
 use ordo_bus::EventMeta;
 use ordo_http::Caller;
+use ordo_kernel::validation::text;
 use ordo_kernel::{Page, PageRequest, Role, Violations};
 use tracing::instrument;
 use uuid::Uuid;
@@ -87,12 +88,12 @@ impl Orders {
                 "accepted by the merchant".to_owned(),
             ),
             MerchantAction::Reject { reason } => {
-                let reason = reason.trim();
-                if reason.is_empty() || reason.chars().count() > 300 {
+                // Shown to the customer inside a sentence: one line of plain text.
+                let reason = text(reason, 1, 300).map_err(|message| {
                     let mut v = Violations::new();
-                    v.add("reason", "must be 1 to 300 characters");
-                    return Err(AppError::Invalid(v));
-                }
+                    v.add("reason", message);
+                    AppError::Invalid(v)
+                })?;
                 (
                     Trigger::MerchantRejects,
                     "rejected",

@@ -1,7 +1,7 @@
 //! A checkout request, validated, and its pricing from the catalogue's products.
 
 use ordo_contracts::catalog::ProductSnapshot;
-use ordo_kernel::validation::text;
+use ordo_kernel::validation::{free_text, text};
 use ordo_kernel::{Money, Violations};
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
@@ -104,7 +104,7 @@ impl Checkout {
         }
         let notes = match notes.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(text_value) => v.check("notes", text(text_value, 1, 500)),
+            Some(notes) => v.check("notes", free_text(notes, 1, 500)),
         };
         match fulfilment {
             Some(fulfilment) if v.is_empty() => Ok(Checkout {
@@ -320,6 +320,32 @@ mod tests {
             fields,
             ["items[2].product_id", "items[3].product_id", "items"]
         );
+    }
+
+    #[test]
+    fn notes_keep_their_lines_but_no_other_control_character() {
+        let items = || {
+            vec![Item {
+                product_id: Uuid::now_v7(),
+                quantity: 1,
+            }]
+        };
+        let method = Some(Uuid::now_v7());
+        let notes =
+            |text: &str| Checkout::validate(items(), "pickup", method, None, Some(text.into()));
+        assert_eq!(
+            notes("ring twice\n\tthird floor").unwrap().notes.as_deref(),
+            Some("ring twice\n\tthird floor")
+        );
+        for bad in ["ring\u{0}twice", "ring\u{1b}[2J\u{7}twice"] {
+            let fields: Vec<String> = notes(bad)
+                .unwrap_err()
+                .into_vec()
+                .into_iter()
+                .map(|v| v.field)
+                .collect();
+            assert_eq!(fields, ["notes"], "{bad:?}");
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use super::{AppError, Payments};
 use crate::store;
 use ordo_bus::EventMeta;
+use ordo_kernel::validation::verbatim;
 use ordo_kernel::{Money, Violations};
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -85,6 +86,11 @@ impl Payments {
             v.add("body", format!("not a webhook: {e}"));
             AppError::Invalid(v)
         })?;
+        let mut v = Violations::new();
+        v.check("id", verbatim(&webhook.id));
+        v.check("type", verbatim(&webhook.kind));
+        v.check("data.reference", verbatim(&webhook.data.reference));
+        v.into_result(|| ())?;
         let mut tx = self.db.begin().await?;
         if !store::remember_provider_event(
             &mut tx,
