@@ -77,21 +77,36 @@ async fn from_kitchen_to_refund(backend: Backend) {
     ))
     .await;
     assert_eq!(queue["items"][0]["id"], id.as_str());
-    let foreign = app.as_user(
-        &rival,
-        Method::GET,
-        &format!("/merchants/{}/orders", shop.merchant_id),
-    );
-    assert_eq!(
-        foreign.send().await.unwrap().status(),
-        StatusCode::NOT_FOUND
-    );
-    for who in [&rival, &customer] {
-        assert_eq!(
-            act(who, "accept").send().await.unwrap().status(),
-            StatusCode::NOT_FOUND
-        );
+    // Another merchant's staff: the queue and the order are not theirs, so they do not
+    // exist for them. Customers and couriers may never act for a merchant.
+    let courier = app.signup("courier").await;
+    for (who, status) in [
+        (&rival, StatusCode::NOT_FOUND),
+        (&customer, StatusCode::FORBIDDEN),
+        (&courier, StatusCode::FORBIDDEN),
+    ] {
+        let queue = app
+            .as_user(
+                who,
+                Method::GET,
+                &format!("/merchants/{}/orders", shop.merchant_id),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(queue.status(), status);
+        problem(queue).await;
+        for action in ["accept", "reject", "ready", "picked-up"] {
+            let mut request = act(who, action);
+            if action == "reject" {
+                request = request.json(&json!({"reason": "sold out"}));
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), status, "{action}");
+            problem(response).await;
+        }
     }
+    assert_eq!(status(&app, &customer, &id).await, "paid", "nothing moved");
     let early = act(&shop.owner, "ready").send().await.unwrap();
     assert_eq!(early.status(), StatusCode::CONFLICT, "not accepted yet");
     problem(early).await;

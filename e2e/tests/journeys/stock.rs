@@ -10,6 +10,7 @@ async fn staff_set_and_read_stock(backend: Backend) {
     let owner = app.signup("merchant").await;
     let rival = app.signup("merchant").await;
     let customer = app.signup("customer").await;
+    let courier = app.signup("courier").await;
     let merchant = json_of(app.as_user(&owner, Method::POST, "/merchants").json(&json!({
         "name": "Corner Shop", "kind": "shop", "address": "Main Street 1", "lat": 52.5, "lon": 13.4
     })))
@@ -35,9 +36,11 @@ async fn staff_set_and_read_stock(backend: Backend) {
         json!({"on_hand": 40, "reserved": 0, "available": 40})
     );
 
+    // Another merchant's staff do not see the product's stock; other roles never may.
     for (who, status) in [
-        (&rival, StatusCode::FORBIDDEN),
+        (&rival, StatusCode::NOT_FOUND),
         (&customer, StatusCode::FORBIDDEN),
+        (&courier, StatusCode::FORBIDDEN),
     ] {
         let response = app
             .as_user(who, Method::PUT, &stock)

@@ -338,9 +338,19 @@ async fn only_staff_see_and_set_stock(kind: &str) {
         user_id: Uuid::now_v7(),
         role: Role::Merchant,
     };
+    // Another merchant's staff: the product is not theirs, so it does not exist for them.
     let refused = s.inventory.set_stock(&stranger, product, 5).await;
-    assert!(matches!(refused, Err(AppError::Forbidden(_))));
+    assert!(matches!(refused, Err(AppError::NotFound)));
     let hidden = s.inventory.stock(&stranger, product).await;
+    assert!(matches!(hidden, Err(AppError::NotFound)));
+    // A customer may never manage stock, whatever the product.
+    let customer = Caller {
+        user_id: Uuid::now_v7(),
+        role: Role::Customer,
+    };
+    let refused = s.inventory.set_stock(&customer, product, 5).await;
+    assert!(matches!(refused, Err(AppError::Forbidden(_))));
+    let hidden = s.inventory.stock(&customer, product).await;
     assert!(matches!(hidden, Err(AppError::Forbidden(_))));
     let negative = s.inventory.set_stock(&s.staff, product, -1).await;
     assert!(matches!(negative, Err(AppError::Invalid(_))));

@@ -235,8 +235,8 @@ pub async fn get(
     request_body = PatchMerchant,
     responses(
         (status = 200, description = "The merchant", body = MerchantView),
-        (status = 403, description = "Not its staff", body = Problem),
-        (status = 404, description = "No such merchant", body = Problem),
+        (status = 403, description = "Not a merchant account", body = Problem),
+        (status = 404, description = "No such merchant, or not the caller's", body = Problem),
         (status = 422, description = "Invalid fields", body = Problem),
     ))]
 pub async fn patch(

@@ -101,8 +101,8 @@ pub struct ListProducts {
     request_body = CreateProduct,
     responses(
         (status = 201, description = "The product", body = ProductView),
-        (status = 403, description = "Not its staff", body = Problem),
-        (status = 404, description = "No such merchant", body = Problem),
+        (status = 403, description = "Not a merchant account", body = Problem),
+        (status = 404, description = "No such merchant, or not the caller's", body = Problem),
         (status = 409, description = "The SKU is taken", body = Problem),
         (status = 422, description = "Invalid fields", body = Problem),
     ))]
@@ -166,8 +166,8 @@ pub async fn get(
     request_body = PatchProduct,
     responses(
         (status = 200, description = "The product", body = ProductView),
-        (status = 403, description = "Not its staff", body = Problem),
-        (status = 404, description = "No such product", body = Problem),
+        (status = 403, description = "Not a merchant account", body = Problem),
+        (status = 404, description = "No such product, or not the caller's merchant's", body = Problem),
         (status = 409, description = "The SKU is taken", body = Problem),
         (status = 422, description = "Invalid fields", body = Problem),
     ))]
@@ -196,8 +196,8 @@ pub async fn patch(
     params(("id" = Uuid, Path, description = "Product id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 403, description = "Not its staff", body = Problem),
-        (status = 404, description = "No such product", body = Problem),
+        (status = 403, description = "Not a merchant account", body = Problem),
+        (status = 404, description = "No such product, or not the caller's merchant's", body = Problem),
     ))]
 pub async fn delete(
     State(catalog): State<Arc<Catalog>>,

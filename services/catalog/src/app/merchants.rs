@@ -109,7 +109,8 @@ impl Catalog {
     }
 
     /// # Errors
-    /// `NotFound`, `Forbidden` unless staff, `Invalid` for bad fields.
+    /// `Forbidden` unless a merchant account or an administrator, `NotFound` for no such
+    /// merchant or not the caller's, `Invalid` for bad fields.
     #[instrument(skip_all, fields(user.id = %caller.user_id, merchant.id = %id))]
     pub async fn update_merchant(
         &self,
@@ -117,6 +118,7 @@ impl Catalog {
         id: Uuid,
         change: MerchantChange,
     ) -> Result<Merchant, AppError> {
+        super::require_staff_role(caller)?;
         let mut tx = self.db.begin().await?;
         let mut merchant = merchants::find(&mut tx, id)
             .await?

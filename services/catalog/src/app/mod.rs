@@ -56,18 +56,30 @@ impl Catalog {
     }
 
     /// Whether `caller` may act for the merchant: one of its staff, or an administrator.
+    /// Another merchant's staff get `NotFound`: what is not theirs does not exist for them.
     async fn check_staff(
         &self,
         conn: &mut sqlx::AnyConnection,
         caller: &Caller,
         merchant_id: Uuid,
     ) -> Result<(), AppError> {
+        require_staff_role(caller)?;
         if caller.role == Role::Admin
             || crate::store::merchants::is_staff(conn, merchant_id, caller.user_id).await?
         {
             Ok(())
         } else {
-            Err(AppError::Forbidden("only the merchant's staff may do this"))
+            Err(AppError::NotFound)
         }
+    }
+}
+
+/// Only merchant accounts and administrators ever act for a merchant: any other role is
+/// `Forbidden` whatever the merchant, before anything is looked up.
+fn require_staff_role(caller: &Caller) -> Result<(), AppError> {
+    if matches!(caller.role, Role::Merchant | Role::Admin) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("only a merchant's staff may do this"))
     }
 }

@@ -20,7 +20,8 @@ fn sku_conflict(error: sqlx::Error) -> AppError {
 
 impl Catalog {
     /// # Errors
-    /// `NotFound` for no such merchant, `Forbidden` unless staff, `Invalid`, `SkuTaken`.
+    /// `Forbidden` unless a merchant account or an administrator, `NotFound` for no such
+    /// merchant or not the caller's, `Invalid`, `SkuTaken`.
     #[instrument(skip_all, fields(user.id = %caller.user_id, merchant.id = %merchant_id))]
     pub async fn create_product(
         &self,
@@ -28,12 +29,13 @@ impl Catalog {
         merchant_id: Uuid,
         new: NewProduct,
     ) -> Result<Product, AppError> {
-        let fields = new.validate()?;
+        super::require_staff_role(caller)?;
         let mut tx = self.db.begin().await?;
         merchants::find(&mut tx, merchant_id)
             .await?
             .ok_or(AppError::NotFound)?;
         self.check_staff(&mut tx, caller, merchant_id).await?;
+        let fields = new.validate()?;
         let now = ordo_kernel::time::now();
         let product = Product {
             id: ordo_kernel::new_id(),
@@ -111,7 +113,8 @@ impl Catalog {
     }
 
     /// # Errors
-    /// `NotFound`, `Forbidden` unless staff, `Invalid`, `SkuTaken`.
+    /// `Forbidden` unless a merchant account or an administrator, `NotFound` for no such
+    /// product or not the caller's merchant's, `Invalid`, `SkuTaken`.
     #[instrument(skip_all, fields(user.id = %caller.user_id, product.id = %id))]
     pub async fn update_product(
         &self,
@@ -119,6 +122,7 @@ impl Catalog {
         id: Uuid,
         change: ProductChange,
     ) -> Result<Product, AppError> {
+        super::require_staff_role(caller)?;
         let mut tx = self.db.begin().await?;
         let mut product = products::find(&mut *tx, id)
             .await?
@@ -136,9 +140,11 @@ impl Catalog {
     }
 
     /// # Errors
-    /// `NotFound`, `Forbidden` unless staff.
+    /// `Forbidden` unless a merchant account or an administrator, `NotFound` for no such
+    /// product or not the caller's merchant's.
     #[instrument(skip_all, fields(user.id = %caller.user_id, product.id = %id))]
     pub async fn delete_product(&self, caller: &Caller, id: Uuid) -> Result<(), AppError> {
+        super::require_staff_role(caller)?;
         let mut tx = self.db.begin().await?;
         let product = products::find(&mut *tx, id)
             .await?

@@ -38,8 +38,8 @@ pub struct PutStock {
     params(("id" = Uuid, Path, description = "Product id")),
     responses(
         (status = 200, description = "The stock", body = StockView),
-        (status = 403, description = "Not its merchant's staff", body = Problem),
-        (status = 404, description = "No such product", body = Problem),
+        (status = 403, description = "Not a merchant account", body = Problem),
+        (status = 404, description = "No such product, or not the caller's merchant's", body = Problem),
     ))]
 pub async fn get(
     State(inventory): State<Arc<Inventory>>,
@@ -55,8 +55,8 @@ pub async fn get(
     request_body = PutStock,
     responses(
         (status = 200, description = "The stock", body = StockView),
-        (status = 403, description = "Not its merchant's staff", body = Problem),
-        (status = 404, description = "No such product", body = Problem),
+        (status = 403, description = "Not a merchant account", body = Problem),
+        (status = 404, description = "No such product, or not the caller's merchant's", body = Problem),
         (status = 409, description = "Below what is reserved", body = Problem),
         (status = 422, description = "Invalid level", body = Problem),
     ))]

@@ -96,7 +96,14 @@ impl Inventory {
     }
 
     /// The product's merchant, when the caller is one of its staff (or an administrator).
+    /// Other roles never manage stock (`Forbidden`); another merchant's staff get
+    /// `NotFound`: what is not theirs does not exist for them.
     async fn merchant_for(&self, caller: &Caller, product_id: Uuid) -> Result<Uuid, AppError> {
+        if !matches!(caller.role, Role::Merchant | Role::Admin) {
+            return Err(AppError::Forbidden(
+                "only the merchant's staff manage its stock",
+            ));
+        }
         let product = self
             .catalog
             .products(&[product_id])
@@ -114,14 +121,13 @@ impl Inventory {
         if merchant.staff.contains(&caller.user_id) {
             Ok(product.merchant_id)
         } else {
-            Err(AppError::Forbidden(
-                "only the merchant's staff manage its stock",
-            ))
+            Err(AppError::NotFound)
         }
     }
 
     /// # Errors
-    /// `NotFound` (no such product), `Forbidden` (not its staff).
+    /// `Forbidden` (not a merchant account), `NotFound` (no such product, or not the
+    /// caller's merchant's).
     pub async fn stock(&self, caller: &Caller, product_id: Uuid) -> Result<StockLevel, AppError> {
         self.merchant_for(caller, product_id).await?;
         let stock = store::stock(self.db.reader(), product_id).await?;
@@ -144,8 +150,8 @@ impl Inventory {
         product_id: Uuid,
         on_hand: i64,
     ) -> Result<StockLevel, AppError> {
-        let on_hand = domain::on_hand(on_hand)?;
         let merchant_id = self.merchant_for(caller, product_id).await?;
+        let on_hand = domain::on_hand(on_hand)?;
         let mut tx = self.db.begin().await?;
         let now = ordo_kernel::time::now();
         if !store::set_on_hand(&mut tx, product_id, merchant_id, on_hand, now).await? {

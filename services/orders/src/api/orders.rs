@@ -434,6 +434,7 @@ pub struct MerchantQueue {
     params(("id" = Uuid, Path, description = "Merchant id"), MerchantQueue),
     responses(
         (status = 200, description = "A page of orders", body = OrderPage),
+        (status = 403, description = "Not a merchant account", body = Problem),
         (status = 404, description = "Not the caller's merchant", body = Problem),
         (status = 422, description = "Unknown status", body = Problem),
     ))]
@@ -478,6 +479,7 @@ async fn act(
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, description = "The order", body = OrderView),
+        (status = 403, description = "Not a merchant account", body = Problem),
         (status = 404, description = "Not the caller's merchant's order", body = Problem),
         (status = 409, description = "Not in a status that allows it", body = Problem),
     ))]
@@ -495,6 +497,7 @@ pub async fn accept(
     request_body = RejectRequest,
     responses(
         (status = 200, description = "The order", body = OrderView),
+        (status = 403, description = "Not a merchant account", body = Problem),
         (status = 404, description = "Not the caller's merchant's order", body = Problem),
         (status = 409, description = "Not in a status that allows it", body = Problem),
         (status = 422, description = "No reason, or one that is not a line of plain text", body = Problem),
@@ -521,6 +524,7 @@ pub async fn reject(
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, description = "The order", body = OrderView),
+        (status = 403, description = "Not a merchant account", body = Problem),
         (status = 404, description = "Not the caller's merchant's order", body = Problem),
         (status = 409, description = "Not in a status that allows it", body = Problem),
     ))]
@@ -538,6 +542,7 @@ pub async fn ready(
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, description = "The order", body = OrderView),
+        (status = 403, description = "Not a merchant account", body = Problem),
         (status = 404, description = "Not the caller's merchant's order", body = Problem),
         (status = 409, description = "Not in a status that allows it", body = Problem),
     ))]

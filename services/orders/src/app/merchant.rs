@@ -24,16 +24,27 @@ pub enum MerchantAction {
     HandedOver,
 }
 
+/// Only merchant accounts and administrators ever act for a merchant: customers and
+/// couriers are `Forbidden` whatever the merchant or order, before anything is looked up.
+fn require_staff_role(caller: &Caller) -> Result<(), AppError> {
+    if matches!(caller.role, Role::Merchant | Role::Admin) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("only a merchant's staff may do this"))
+    }
+}
+
 impl Orders {
+    /// Another merchant's staff get `NotFound`: its orders do not exist for them.
     async fn check_staff(&self, caller: &Caller, merchant_id: Uuid) -> Result<(), AppError> {
+        require_staff_role(caller)?;
         let staff = caller.role == Role::Admin
-            || (caller.role == Role::Merchant
-                && self
-                    .clients
-                    .catalog
-                    .merchant(merchant_id)
-                    .await?
-                    .is_some_and(|m| m.staff.contains(&caller.user_id)));
+            || self
+                .clients
+                .catalog
+                .merchant(merchant_id)
+                .await?
+                .is_some_and(|m| m.staff.contains(&caller.user_id));
         if staff {
             Ok(())
         } else {
@@ -44,7 +55,8 @@ impl Orders {
     /// The merchant's orders, newest first, optionally in one status.
     ///
     /// # Errors
-    /// `NotFound` unless the caller is its staff (or an administrator).
+    /// `Forbidden` unless a merchant account or an administrator, `NotFound` unless the
+    /// caller is its staff.
     pub async fn merchant_orders(
         &self,
         caller: &Caller,
@@ -65,8 +77,8 @@ impl Orders {
     }
 
     /// # Errors
-    /// `NotFound` (not the caller's merchant's order), `Invalid` (a rejection without a
-    /// reason), `IllegalTransition`.
+    /// `Forbidden` (not a merchant account), `NotFound` (not the caller's merchant's
+    /// order), `Invalid` (a rejection without a reason), `IllegalTransition`.
     #[instrument(skip_all, fields(user.id = %caller.user_id, order.id = %id))]
     pub async fn merchant_action(
         &self,
@@ -75,11 +87,8 @@ impl Orders {
         action: MerchantAction,
         meta: &EventMeta,
     ) -> Result<Order, AppError> {
-        // Seeing the order already proves a merchant user is its staff; customers and
-        // couriers who see it may still not act for the merchant.
-        if !matches!(caller.role, Role::Merchant | Role::Admin) {
-            return Err(AppError::NotFound);
-        }
+        require_staff_role(caller)?;
+        // Seeing the order proves a merchant user is its staff.
         let order = self.order(caller, id).await?;
         let (trigger, verb, cause) = match &action {
             MerchantAction::Accept => (
