@@ -105,22 +105,6 @@ impl Platform {
         for subscription in ordo_cart::subscriptions(cart.clone(), cart_db) {
             bus.subscribe(subscription)?;
         }
-        let orders_db = databases[ordo_orders::NAME].clone();
-        let orders_outbox = bus.outbox(ordo_orders::NAME, orders_db.clone());
-        let clients = Clients {
-            cart: cart.clone(),
-            catalog: catalog.clone(),
-            inventory: inventory.clone(),
-            identity: identity.clone(),
-        };
-        let orders = Arc::new(Orders::new(
-            orders_db.clone(),
-            orders_outbox.clone(),
-            clients,
-        ));
-        for subscription in ordo_orders::subscriptions(orders.clone(), orders_db, &orders_outbox) {
-            bus.subscribe(subscription)?;
-        }
         let payments_db = databases[ordo_payments::NAME].clone();
         let payments_outbox = bus.outbox(ordo_payments::NAME, payments_db.clone());
         let payments = Arc::new(Payments::new(
@@ -132,6 +116,23 @@ impl Platform {
         for subscription in
             ordo_payments::subscriptions(payments.clone(), payments_db, &payments_outbox)
         {
+            bus.subscribe(subscription)?;
+        }
+        let orders_db = databases[ordo_orders::NAME].clone();
+        let orders_outbox = bus.outbox(ordo_orders::NAME, orders_db.clone());
+        let clients = Clients {
+            cart: cart.clone(),
+            catalog: catalog.clone(),
+            inventory: inventory.clone(),
+            identity: identity.clone(),
+            payments: payments.clone(),
+        };
+        let orders = Arc::new(Orders::new(
+            orders_db.clone(),
+            orders_outbox.clone(),
+            clients,
+        ));
+        for subscription in ordo_orders::subscriptions(orders.clone(), orders_db, &orders_outbox) {
             bus.subscribe(subscription)?;
         }
         let notifications_db = databases[ordo_notifications::NAME].clone();

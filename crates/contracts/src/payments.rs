@@ -1,6 +1,7 @@
-//! What the payments service publishes. Subjects are the order's id.
+//! What the payments service publishes (subjects are the order's id), and payments as
+//! other services ask it: whether a customer may pay with a saved card at checkout.
 
-use crate::Event;
+use crate::{ClientFuture, Event};
 use ordo_kernel::Money;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -71,4 +72,9 @@ pub struct PaymentRefunded {
 impl Event for PaymentRefunded {
     const TYPE: &'static str = "payment.refunded";
     const VERSION: u32 = 1;
+}
+
+pub trait PaymentsClient: Send + Sync {
+    /// Whether `method_id` is one of the customer's saved payment methods (not removed).
+    fn owns_method(&self, customer_id: Uuid, method_id: Uuid) -> ClientFuture<'_, bool>;
 }

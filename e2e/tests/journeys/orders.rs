@@ -275,6 +275,59 @@ async fn other_peoples_orders_do_not_exist(backend: Backend) {
     app.stop().await;
 }
 
+async fn only_the_customers_own_cards_pay(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let shop = shop(&app, 10).await;
+    let customer = app.signup("customer").await;
+    let other = app.signup("customer").await;
+    let theirs = card(&app, &other, GOOD_CARD).await;
+    let removed = card(&app, &customer, GOOD_CARD).await;
+    let remove = app
+        .as_user(
+            &customer,
+            Method::DELETE,
+            &format!("/me/payment-methods/{removed}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(remove.status(), StatusCode::NO_CONTENT);
+    let items = json!([{"product_id": shop.pizza.0, "quantity": 2}]);
+
+    for (why, method) in [
+        ("another customer's", theirs),
+        ("removed", removed),
+        ("unknown", Uuid::now_v7().to_string()),
+    ] {
+        let refused = order_request(&app, &customer, "mine", &pickup(items.clone(), &method))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{why}");
+        assert_eq!(
+            problem(refused).await["errors"][0]["field"],
+            "payment_method_id",
+            "{why}"
+        );
+    }
+    assert_eq!(
+        stock(&app, &shop, &shop.pizza.0).await,
+        (10, 0, 10),
+        "nothing reserved"
+    );
+    assert_eq!(app.count("inventory", "reservations").await, 0);
+    assert_eq!(app.count("orders", "orders").await, 0);
+
+    // The key was never taken: the same request with the customer's own card goes through.
+    let own = card(&app, &customer, GOOD_CARD).await;
+    let placed = order_request(&app, &customer, "mine", &pickup(items, &own))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(placed.status(), StatusCode::CREATED);
+    app.stop().await;
+}
+
 async fn scarce_stock_under_concurrency(backend: Backend) {
     let app = TestApp::spawn_with(backend, |config| config.rate_limit.enabled = false).await;
     let shop = shop(&app, 50).await;
@@ -545,6 +598,7 @@ async fn cards_are_kept_as_tokens(backend: Backend) {
 
 backend_test!(checkout, checkout_prices_reserves_and_replays);
 backend_test!(order_visibility, other_peoples_orders_do_not_exist);
+backend_test!(own_cards, only_the_customers_own_cards_pay);
 backend_test!(scarce_stock, scarce_stock_under_concurrency);
 backend_test!(payment_outcomes, payments_move_orders_and_stock);
 backend_test!(payment_methods, cards_are_kept_as_tokens);

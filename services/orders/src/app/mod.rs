@@ -17,6 +17,7 @@ use ordo_contracts::cart::CartClient;
 use ordo_contracts::catalog::CatalogClient;
 use ordo_contracts::identity::IdentityClient;
 use ordo_contracts::inventory::InventoryClient;
+use ordo_contracts::payments::PaymentsClient;
 use ordo_db::Db;
 use ordo_kernel::Violations;
 use std::sync::Arc;
@@ -29,6 +30,7 @@ pub struct Clients {
     pub catalog: Arc<dyn CatalogClient>,
     pub inventory: Arc<dyn InventoryClient>,
     pub identity: Arc<dyn IdentityClient>,
+    pub payments: Arc<dyn PaymentsClient>,
 }
 
 pub struct Orders {

@@ -109,6 +109,8 @@ impl Orders {
             request.notes.clone(),
         )?;
         let address = self.address(&request, checkout.fulfilment).await?;
+        self.payment_method(request.customer_id, checkout.payment_method_id)
+            .await?;
 
         let order_id = ordo_kernel::new_id();
         match self.claim(&request, order_id).await? {
@@ -246,6 +248,26 @@ impl Orders {
                     lon: saved.lon,
                 }))
             }
+        }
+    }
+
+    /// The card must be one of the customer's own, checked before any stock is reserved
+    /// for an order that could never be paid.
+    async fn payment_method(
+        &self,
+        customer_id: Uuid,
+        method_id: Option<Uuid>,
+    ) -> Result<(), AppError> {
+        let owned = match method_id {
+            Some(id) => self.clients.payments.owns_method(customer_id, id).await?,
+            None => false,
+        };
+        if owned {
+            Ok(())
+        } else {
+            let mut v = Violations::new();
+            v.add("payment_method_id", "no such payment method among yours");
+            Err(AppError::Invalid(v))
         }
     }
 

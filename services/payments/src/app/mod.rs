@@ -4,6 +4,7 @@
 
 mod authorise;
 mod capture;
+mod client;
 mod methods;
 mod webhooks;
 
