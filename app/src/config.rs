@@ -189,6 +189,10 @@ impl BusConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
     pub body_limit_bytes: usize,
+    /// Longer request targets (path and query) get 414.
+    pub max_uri_bytes: usize,
+    /// Request header fields larger than this in total get 431.
+    pub max_header_bytes: usize,
     pub request_timeout_secs: u64,
     pub header_read_timeout_secs: u64,
     /// Readiness fails this long before the listener closes on shutdown.
@@ -231,6 +235,8 @@ impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
             body_limit_bytes: 256 * 1024,
+            max_uri_bytes: 8 * 1024,
+            max_header_bytes: 16 * 1024,
             request_timeout_secs: 30,
             header_read_timeout_secs: 10,
             drain_delay_secs: 0,
@@ -321,6 +327,14 @@ impl Config {
         }
         if !(1024..=64 * 1024 * 1024).contains(&self.http.body_limit_bytes) {
             return Err("http.body_limit_bytes: must be between 1024 and 67108864".into());
+        }
+        // Below the HTTP parser's own ceilings (a 64 KiB target, about 400 KiB of head), so
+        // that clients over the limits get a problem document rather than a bare status.
+        if !(1024..=65_534).contains(&self.http.max_uri_bytes) {
+            return Err("http.max_uri_bytes: must be between 1024 and 65534".into());
+        }
+        if !(1024..=256 * 1024).contains(&self.http.max_header_bytes) {
+            return Err("http.max_header_bytes: must be between 1024 and 262144".into());
         }
         for (key, value) in [
             ("http.request_timeout_secs", self.http.request_timeout_secs),
@@ -429,6 +443,12 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("http.body_limit_bytes"), "{error}");
+
+        std::fs::write(&path, "[http]\nmax_header_bytes = 1048576\n").unwrap();
+        let error = Config::load(Some(&path), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("http.max_header_bytes"), "{error}");
 
         std::fs::write(&path, "[bus]\nmax_attempts = 0\n").unwrap();
         let error = Config::load(Some(&path), &Overrides::default())

@@ -67,6 +67,8 @@ pub fn router(platform: &Platform) -> Router {
     let http = &platform.config.http;
     let settings = LayerSettings {
         body_limit_bytes: http.body_limit_bytes,
+        max_uri_bytes: http.max_uri_bytes,
+        max_header_bytes: http.max_header_bytes,
         request_timeout: Duration::from_secs(http.request_timeout_secs),
         cors_origins: http
             .cors_origins

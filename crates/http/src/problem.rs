@@ -128,6 +128,24 @@ impl Problem {
         )
     }
 
+    pub fn uri_too_long(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::URI_TOO_LONG,
+            "uri-too-long",
+            "URI too long",
+            detail,
+        )
+    }
+
+    pub fn header_fields_too_large(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "header-fields-too-large",
+            "Request header fields too large",
+            detail,
+        )
+    }
+
     pub fn unsupported_media_type(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -61,6 +61,75 @@ async fn bad_input_is_refused_and_nothing_is_written(backend: Backend) {
 }
 backend_test!(bad_input, bad_input_is_refused_and_nothing_is_written);
 
+async fn oversized_heads_get_problem_documents(backend: Backend) {
+    let app = TestApp::spawn(backend.clone()).await;
+    let get = |path: &str| app.client.get(app.url(path));
+    let within = get("/healthz")
+        .header("x-padding", "a".repeat(15 << 10))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(within.status(), StatusCode::OK, "15 KiB of headers pass");
+    let one_large = get("/healthz").header("x-padding", "a".repeat(20 << 10));
+    let many = (0..5).fold(get("/healthz"), |request, n| {
+        request.header(format!("x-padding-{n}"), "a".repeat(4 << 10))
+    });
+    for (why, request) in [("one 20 KiB header", one_large), ("five of 4 KiB", many)] {
+        let refused = request.send().await.unwrap();
+        assert_eq!(
+            refused.status(),
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "{why}"
+        );
+        let body = problem(refused).await;
+        assert!(
+            body["type"]
+                .as_str()
+                .unwrap()
+                .ends_with("/header-fields-too-large"),
+            "{why}: {body}"
+        );
+    }
+    let long = get(&format!("/api/v1/merchants?near={}", "1".repeat(9 << 10)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(long.status(), StatusCode::URI_TOO_LONG);
+    assert!(
+        problem(long).await["type"]
+            .as_str()
+            .unwrap()
+            .ends_with("/uri-too-long")
+    );
+    app.stop().await;
+
+    // Both limits are configurable.
+    let app = TestApp::spawn_with(backend, |config| {
+        config.http.max_header_bytes = 4096;
+        config.http.max_uri_bytes = 2048;
+    })
+    .await;
+    let header = |bytes: usize| {
+        app.client
+            .get(app.url("/healthz"))
+            .header("x-padding", "a".repeat(bytes))
+    };
+    let target = |bytes: usize| {
+        app.client
+            .get(app.url(&format!("/healthz?{}", "a".repeat(bytes))))
+    };
+    for (request, status) in [
+        (header(3 << 10), StatusCode::OK),
+        (header(5 << 10), StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE),
+        (target(1 << 10), StatusCode::OK),
+        (target(3 << 10), StatusCode::URI_TOO_LONG),
+    ] {
+        assert_eq!(request.send().await.unwrap().status(), status);
+    }
+    app.stop().await;
+}
+backend_test!(oversized_heads, oversized_heads_get_problem_documents);
+
 async fn bursts_past_the_quota_get_429_with_retry_after(backend: Backend) {
     let app = TestApp::spawn_with(backend, |config| {
         config.rate_limit.anonymous = ordo_http::ratelimit::Quota::new(60, 5);
