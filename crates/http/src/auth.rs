@@ -202,10 +202,18 @@ impl Verifier {
     }
 }
 
-/// Middleware: a request with an `Authorization` header must carry a valid bearer token
-/// (401 otherwise); its caller is put in the request for the `Caller` extractor. A request
-/// without the header goes on anonymously, and routes that need a caller refuse it.
-pub async fn authenticate(
+/// A bearer token that did not verify, noted by `identify` for `refuse_invalid_token`.
+#[derive(Debug, Clone, Copy)]
+struct InvalidToken(&'static str);
+
+/// Middleware, first of the three around the rate limiter: identifies the caller of a
+/// request with an `Authorization` header and puts it in the request for the limiter and
+/// the `Caller` extractor. A token that does not verify is only noted: the limiter counts
+/// the request against the client's address like any anonymous one, so a client sending
+/// bad tokens is throttled (429) rather than answered 401 forever; `refuse_invalid_token`
+/// answers the 401 after it. A request without the header goes on anonymously, and
+/// routes that need a caller refuse it.
+pub async fn identify(
     axum::extract::State(verifier): axum::extract::State<Arc<Verifier>>,
     mut request: Request,
     next: Next,
@@ -219,20 +227,31 @@ pub async fn authenticate(
                     .or_else(|| v.strip_prefix("bearer "))
             })
             .map(str::trim);
-        let Some(token) = token else {
-            return Problem::unauthorized("use the Bearer scheme").into_response();
+        let outcome = match token {
+            None => Err(InvalidToken("use the Bearer scheme")),
+            Some(token) => verifier.verify(token).map_err(|error| {
+                tracing::debug!(%error, "bearer token refused");
+                InvalidToken("the bearer token is invalid or expired")
+            }),
         };
-        match verifier.verify(token) {
+        match outcome {
             Ok(caller) => {
                 tracing::Span::current().record("user.id", tracing::field::display(caller.user_id));
                 request.extensions_mut().insert(caller);
             }
-            Err(error) => {
-                tracing::debug!(%error, "bearer token refused");
-                return Problem::unauthorized("the bearer token is invalid or expired")
-                    .into_response();
+            Err(invalid) => {
+                request.extensions_mut().insert(invalid);
             }
         }
     }
     next.run(request).await
+}
+
+/// Middleware, after the rate limiter: a request whose `Authorization` header did not
+/// verify is refused with 401, even on public routes.
+pub async fn refuse_invalid_token(request: Request, next: Next) -> Response {
+    match request.extensions().get::<InvalidToken>() {
+        Some(InvalidToken(detail)) => Problem::unauthorized(*detail).into_response(),
+        None => next.run(request).await,
+    }
 }

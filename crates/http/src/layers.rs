@@ -1,6 +1,7 @@
 //! The layers every request passes through, in the same order for every service: request
 //! id, trace context and span, metrics, security headers, CORS, head limits, timeout,
-//! authentication, rate limits, body limit. `apply` puts them on a router.
+//! identifying the caller, rate limits, refusing invalid tokens, body limit. `apply` puts
+//! them on a router.
 
 use crate::auth::{self, Verifier};
 use crate::problem::Problem;
@@ -98,8 +99,9 @@ pub fn apply(
                 .layer(middleware::from_fn(move |request: Request, next: Next| {
                     within(timeout, request, next)
                 }))
-                .layer(middleware::from_fn_with_state(verifier, auth::authenticate))
+                .layer(middleware::from_fn_with_state(verifier, auth::identify))
                 .layer(middleware::from_fn_with_state(limits, ratelimit::limit))
+                .layer(middleware::from_fn(auth::refuse_invalid_token))
                 .layer(DefaultBodyLimit::max(settings.body_limit_bytes)),
         )
 }

@@ -1,5 +1,6 @@
 //! Rate limiting with GCRA (`governor`): per caller on authenticated requests, per client IP
-//! on anonymous ones, each role with its own quota. Limiters are in memory, per process.
+//! on anonymous ones and on those whose token did not verify, each role with its own quota.
+//! Limiters are in memory, per process.
 
 use crate::auth::Caller;
 use crate::extract::ClientIp;
@@ -169,17 +170,16 @@ impl RateLimits {
     }
 }
 
-/// Middleware, after authentication: 429 with `Retry-After` when the client is over quota.
-/// Only the API is limited: probes and metrics scrapes are not client traffic.
+/// Middleware, after the caller is identified and before an invalid token is refused: 429
+/// with `Retry-After` when the client is over quota. A request whose token did not verify
+/// counts against its address, as an anonymous one. Every route is limited, probes and
+/// metrics too: they are cheap to answer, but a client may not call them without end.
 pub async fn limit(
     State(limits): State<Arc<RateLimits>>,
     ClientIp(ip): ClientIp,
     request: Request,
     next: Next,
 ) -> Response {
-    if !request.uri().path().starts_with("/api/") {
-        return next.run(request).await;
-    }
     match limits.check(request.extensions().get::<Caller>(), ip) {
         Ok(()) => next.run(request).await,
         Err(wait) => {
