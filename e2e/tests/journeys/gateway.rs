@@ -218,38 +218,63 @@ backend_test!(
     throttled_clients_get_429_whatever_they_send
 );
 
-async fn logins_are_limited_per_account(backend: Backend) {
+async fn logins_are_limited_per_account_and_address(backend: Backend) {
+    // One attempt a minute once a burst is spent: nothing refills while the test runs.
     let app = TestApp::spawn_with(backend, |config| {
-        config.identity.login_per_account = ordo_http::ratelimit::Quota::new(5, 3);
+        config.identity.login_per_account_and_ip = ordo_http::ratelimit::Quota::new(1, 3);
+        config.identity.login_per_account = ordo_http::ratelimit::Quota::new(1, 6);
     })
     .await;
+    // Signing up logs in once from this test's address: one attempt of the pair's three.
     let session = app.signup("customer").await;
-    let mut last = StatusCode::OK;
-    for _ in 0..4 {
-        last = app
-            .api(Method::POST, "/auth/login")
-            .json(&json!({"email": session.email, "password": "guessing wrong"}))
-            .send()
-            .await
-            .unwrap()
-            .status();
+    let login = |password: &str| {
+        app.api(Method::POST, "/auth/login")
+            .json(&json!({"email": session.email, "password": password}))
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(login("guessing wrong").send().await.unwrap().status());
     }
     assert_eq!(
-        last,
-        StatusCode::TOO_MANY_REQUESTS,
-        "guessing is slowed down"
+        statuses,
+        [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::TOO_MANY_REQUESTS
+        ],
+        "guessing from one address is slowed down"
     );
-    let right_password_too = app
-        .api(Method::POST, "/auth/login")
-        .json(&json!({"email": session.email, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let right_password_too = login(PASSWORD).send().await.unwrap();
     assert_eq!(right_password_too.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(right_password_too.headers().contains_key("retry-after"));
+    problem(right_password_too).await;
+
+    // The owner, elsewhere, still logs in: the address spent its own quota, not the
+    // account's. (Other addresses through the use case the route calls with the peer's.)
+    let elsewhere = |last: u8| std::net::IpAddr::from([198, 51, 100, last]);
+    let identity = app.identity();
+    identity
+        .login(&session.email, PASSWORD, elsewhere(1))
+        .await
+        .expect("the owner logs in from another address");
+
+    // Guessing spread over many addresses still meets the account's ceiling: six attempts
+    // in all (one at sign-up, two wrong here, one from elsewhere, two more below).
+    for last in [2, 3] {
+        assert!(matches!(
+            identity
+                .login(&session.email, "guessing wrong", elsewhere(last))
+                .await,
+            Err(ordo_identity::AppError::InvalidCredentials)
+        ));
+    }
+    assert!(matches!(
+        identity.login(&session.email, PASSWORD, elsewhere(4)).await,
+        Err(ordo_identity::AppError::RateLimited(_))
+    ));
     app.stop().await;
 }
-backend_test!(login_limits, logins_are_limited_per_account);
+backend_test!(login_limits, logins_are_limited_per_account_and_address);
 
 async fn every_response_carries_ids_and_security_headers(backend: Backend) {
     let app = TestApp::spawn_with(backend, |config| {

@@ -15,7 +15,11 @@ pub struct IdentityConfig {
     pub refresh_token_ttl_secs: u64,
     /// The signing keys; by default `keys/jwt-keys.json` under the data dir.
     pub keys_file: Option<PathBuf>,
-    /// Login attempts per email address, whatever the client.
+    /// Login attempts per email address from one client IP. Failures past its burst also
+    /// make that pair wait, doubling from a second up to fifteen minutes, until it logs in.
+    pub login_per_account_and_ip: Quota,
+    /// Login attempts per email address from all clients together: a ceiling above the
+    /// pair's, so that one address cannot lock the account's owner out.
     pub login_per_account: Quota,
     /// Login attempts per client IP, whatever the account.
     pub login_per_ip: Quota,
@@ -29,7 +33,8 @@ impl Default for IdentityConfig {
             access_token_ttl_secs: 15 * 60,
             refresh_token_ttl_secs: 30 * 24 * 3600,
             keys_file: None,
-            login_per_account: Quota::new(10, 5),
+            login_per_account_and_ip: Quota::new(10, 5),
+            login_per_account: Quota::new(30, 15),
             login_per_ip: Quota::new(60, 20),
         }
     }
@@ -54,11 +59,41 @@ impl IdentityConfig {
                     .into(),
             );
         }
+        self.login_per_account_and_ip
+            .validate()
+            .map_err(|e| format!("identity.login_per_account_and_ip: {e}"))?;
         self.login_per_account
             .validate()
             .map_err(|e| format!("identity.login_per_account: {e}"))?;
+        // One address spending its whole pair quota must leave the account some of its own.
+        let (pair, account) = (self.login_per_account_and_ip, self.login_per_account);
+        if pair.per_minute > account.per_minute || pair.burst >= account.burst {
+            return Err(
+                "identity.login_per_account: must be above login_per_account_and_ip (burst higher, per_minute at least as high)"
+                    .into(),
+            );
+        }
         self.login_per_ip
             .validate()
             .map_err(|e| format!("identity.login_per_ip: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_account_ceiling_must_be_above_the_pair_quota() {
+        IdentityConfig::default().validate().unwrap();
+        for account in [Quota::new(30, 5), Quota::new(5, 15)] {
+            let config = IdentityConfig {
+                login_per_account_and_ip: Quota::new(10, 5),
+                login_per_account: account,
+                ..IdentityConfig::default()
+            };
+            let error = config.validate().unwrap_err();
+            assert!(error.contains("identity.login_per_account"), "{error}");
+        }
     }
 }

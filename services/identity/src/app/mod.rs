@@ -6,6 +6,7 @@ mod addresses;
 mod client;
 mod passwords;
 mod sessions;
+mod throttle;
 mod users;
 
 pub use passwords::PASSWORD_PARAMS;
@@ -15,11 +16,10 @@ pub use users::AccessChange;
 use crate::config::IdentityConfig;
 use crate::store::keyring::Keyring;
 use ordo_db::Db;
-use ordo_http::ratelimit::KeyedLimiter;
 use ordo_kernel::Violations;
-use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use throttle::LoginThrottle;
 
 /// Everything identity's use cases need.
 pub struct Identity {
@@ -27,8 +27,7 @@ pub struct Identity {
     keys: Arc<Keyring>,
     config: IdentityConfig,
     passwords: passwords::Passwords,
-    login_per_account: KeyedLimiter<String>,
-    login_per_ip: KeyedLimiter<IpAddr>,
+    logins: LoginThrottle,
 }
 
 impl std::fmt::Debug for Identity {
@@ -72,8 +71,7 @@ impl Identity {
     #[must_use]
     pub fn new(db: Db, keys: Arc<Keyring>, config: IdentityConfig) -> Self {
         Identity {
-            login_per_account: KeyedLimiter::new(config.login_per_account),
-            login_per_ip: KeyedLimiter::new(config.login_per_ip),
+            logins: LoginThrottle::new(&config),
             passwords: passwords::Passwords::new(),
             db,
             keys,
@@ -96,8 +94,7 @@ impl Identity {
     /// # Errors
     /// When the database refuses.
     pub async fn housekeeping(&self) -> Result<u64, AppError> {
-        self.login_per_account.forget_idle();
-        self.login_per_ip.forget_idle();
+        self.logins.forget_idle(Instant::now());
         let cutoff = ordo_kernel::time::now() - time::Duration::days(1);
         let mut tx = self.db.begin().await?;
         let deleted = crate::store::refresh_tokens::delete_expired(&mut *tx, cutoff).await?;

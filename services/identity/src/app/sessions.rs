@@ -16,6 +16,7 @@ use ordo_kernel::Violations;
 use ordo_kernel::validation::verbatim;
 use ring::rand::SecureRandom;
 use std::net::IpAddr;
+use std::time::Instant;
 use tracing::instrument;
 use uuid::Uuid;
 
@@ -66,22 +67,22 @@ impl Identity {
         verbatim_fields(&[("email", email.trim()), ("password", password)])?;
         let email = Email::parse(email)
             .map_or_else(|_| email.trim().to_lowercase(), |e| e.as_str().to_owned());
-        self.login_per_ip
-            .check(&client)
-            .map_err(AppError::RateLimited)?;
-        self.login_per_account
-            .check(&email)
+        self.logins
+            .attempt(&email, client, Instant::now())
             .map_err(AppError::RateLimited)?;
 
         let found = users::find_credentials(self.db.reader(), &email).await?;
         let Some((user, hash)) = found else {
             self.passwords.verify_unknown(password.to_owned()).await?;
+            self.logins.failed(&email, client, Instant::now());
             return Err(AppError::InvalidCredentials);
         };
         let matches = self.passwords.verify(password.to_owned(), hash).await?;
         if !matches || user.disabled {
+            self.logins.failed(&email, client, Instant::now());
             return Err(AppError::InvalidCredentials);
         }
+        self.logins.succeeded(&email, client);
         let mut tx = self.db.begin().await?;
         let pair = self.issue(&mut tx, &user, ordo_kernel::new_id()).await?;
         tx.commit().await?;
