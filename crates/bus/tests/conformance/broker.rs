@@ -77,7 +77,9 @@ async fn a_running_bus_recovers_a_lost_stream_nats_postgres() {
     js.delete_stream(&h.options.stream)
         .await
         .expect("delete the stream");
-    let later = h.publish(&[("order-r", 1, None), ("order-s", 1, None)]).await;
+    let later = h
+        .publish(&[("order-r", 1, None), ("order-s", 1, None)])
+        .await;
     proxy.restore();
     h.until("events after the loss are handled", || async {
         h.effects().await.len() == 3
@@ -86,7 +88,11 @@ async fn a_running_bus_recovers_a_lost_stream_nats_postgres() {
     for id in later {
         assert_eq!(h.effects_of(id).await, 1);
     }
-    assert_eq!(h.effects_of(first).await, 1, "no second effect of the first");
+    assert_eq!(
+        h.effects_of(first).await,
+        1,
+        "no second effect of the first"
+    );
     js.get_stream(&h.options.stream)
         .await
         .expect("the stream is there again");
