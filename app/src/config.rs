@@ -73,6 +73,8 @@ pub struct BusConfig {
     pub stream: String,
     pub subject_prefix: String,
     pub stream_max_age_secs: u64,
+    /// Copies of the stream in a NATS cluster (1 on a single server, 3 in a cluster).
+    pub stream_replicas: usize,
     /// When the broker comes back without the stream (its store was lost), events
     /// published this long before are sent again; the inboxes drop what was handled.
     pub resend_window_secs: u64,
@@ -96,6 +98,7 @@ impl Default for BusConfig {
             stream: defaults.stream,
             subject_prefix: defaults.subject_prefix,
             stream_max_age_secs: defaults.stream_max_age.as_secs(),
+            stream_replicas: defaults.stream_replicas,
             resend_window_secs: defaults.resend_window.as_secs(),
             unready_after_secs: 10,
         }
@@ -104,7 +107,7 @@ impl Default for BusConfig {
 
 impl BusConfig {
     fn validate(&self) -> Result<(), String> {
-        let ranges: [(&str, u64, u64, u64); 10] = [
+        let ranges: [(&str, u64, u64, u64); 11] = [
             ("bus.max_attempts", u64::from(self.max_attempts), 1, 100),
             ("bus.retry_base_ms", self.retry_base_ms, 1, 3_600_000),
             (
@@ -135,6 +138,7 @@ impl BusConfig {
                 self.outbox_retention_secs,
             ),
             ("bus.unready_after_secs", self.unready_after_secs, 1, 3600),
+            ("bus.stream_replicas", self.stream_replicas as u64, 1, 5),
         ];
         for (key, value, min, max) in ranges {
             if !(min..=max).contains(&value) {
@@ -180,6 +184,7 @@ impl BusConfig {
             inbox_retention: Duration::from_secs(self.inbox_retention_secs),
             stream_max_age: Duration::from_secs(self.stream_max_age_secs),
             resend_window: Duration::from_secs(self.resend_window_secs),
+            stream_replicas: self.stream_replicas,
             ..ordo_bus::BusOptions::default()
         }
     }

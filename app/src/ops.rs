@@ -26,6 +26,9 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 /// How often readiness is measured, and how long one database may take to answer.
 const PROBE_EVERY: Duration = Duration::from_secs(1);
 const PING_TIMEOUT: Duration = Duration::from_secs(1);
+/// A database is down after this many failed pings in a row: one slow ping behind a busy
+/// pool is load, not an outage.
+const DOWN_AFTER: u32 = 2;
 
 /// The platform's readiness as last measured.
 #[derive(Clone)]
@@ -41,7 +44,8 @@ pub struct Readiness {
 
 struct Measured {
     at: Option<Instant>,
-    databases: BTreeMap<&'static str, bool>,
+    /// Failed pings in a row, per database.
+    failures: BTreeMap<&'static str, u32>,
 }
 
 impl Readiness {
@@ -53,7 +57,7 @@ impl Readiness {
             bus_grace,
             measured: Arc::new(RwLock::new(Measured {
                 at: None,
-                databases: BTreeMap::new(),
+                failures: BTreeMap::new(),
             })),
             notify: Arc::new(tokio::sync::Notify::new()),
         }
@@ -80,11 +84,14 @@ impl Readiness {
                 .unwrap_or(false);
             (*name, up)
         });
-        let databases = futures_util::future::join_all(pings).await;
+        let answers = futures_util::future::join_all(pings).await;
         {
             let mut measured = self.measured.write().expect("readiness lock");
             measured.at = Some(Instant::now());
-            measured.databases = databases.into_iter().collect();
+            for (name, up) in answers {
+                let failures = measured.failures.entry(name).or_default();
+                *failures = if up { 0 } else { *failures + 1 };
+            }
         }
         self.notify.notify_waiters();
     }
@@ -110,7 +117,12 @@ impl Readiness {
             .bus
             .failing_for()
             .is_none_or(|failing| failing < self.bus_grace);
-        (measured.databases.clone(), fresh, bus)
+        let databases = measured
+            .failures
+            .iter()
+            .map(|(name, failures)| (*name, *failures < DOWN_AFTER))
+            .collect();
+        (databases, fresh, bus)
     }
 }
 
@@ -160,7 +172,7 @@ pub fn router(platform: &Platform) -> OpenApiRouter {
 pub struct Health {
     /// `ok`, `ready`, `draining` or `unavailable`.
     status: &'static str,
-    /// Per service database: whether it answered the last probe.
+    /// Per service database: whether it answers (false after two failed probes in a row).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     databases: BTreeMap<&'static str, bool>,
     /// Whether events can be published (false once publishing has failed for longer than

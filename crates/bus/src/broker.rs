@@ -120,7 +120,7 @@ impl Broker {
     /// Keeps the stream there until `stop`: looks at it every few seconds and at once when
     /// something is suspected; creates it (and re-sends) when it is gone.
     pub(crate) async fn guard(self, mut stop: watch::Receiver<bool>) {
-        // Nothing can be published until the stream is found; a relay says when it works.
+        // Nothing can be published until the stream is found.
         self.options.health.failing();
         let mut known: Option<OffsetDateTime> = None;
         let mut generation = 0_u64;
@@ -132,6 +132,7 @@ impl Broker {
             let wait = match self.verify(&mut known, &mut generation).await {
                 Ok(()) => {
                     failures = 0;
+                    self.options.health.working();
                     self.signals.link.send_if_modified(|link| {
                         let ready = Link::Ready(generation);
                         let changed = *link != ready;
@@ -208,6 +209,7 @@ impl Broker {
                 storage: stream::StorageType::File,
                 retention: stream::RetentionPolicy::Limits,
                 max_age: self.options.stream_max_age,
+                num_replicas: self.options.stream_replicas,
                 duplicate_window: DUPLICATE_WINDOW,
                 ..Default::default()
             })

@@ -1,6 +1,7 @@
-//! Whether the bus can publish. The relays (and, with NATS, the connection and the stream
-//! guard) say when publishing fails and when it works again; readiness asks how long it has
-//! been failing, so an instance that cannot publish is taken out of a load balancer.
+//! Whether the bus can publish: with NATS, whether the broker is connected and its stream
+//! verified (the guard says so, and the connection when it drops; a relay's failure makes
+//! the guard look again). Readiness asks how long it has been failing, so an instance that
+//! cannot publish is taken out of a load balancer. The in-process bus never fails here.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

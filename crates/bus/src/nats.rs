@@ -63,7 +63,15 @@ async fn ensure_consumer(
     let config = consumer_config(sub, options);
     match stream.create_consumer(config.clone()).await {
         Ok(consumer) => Ok(consumer),
-        Err(first) => {
+        // Only a refusal by the server (a change it cannot apply in place) replaces the
+        // consumer; a timeout while JetStream recovers is retried, never a reason to make
+        // every instance start the stream over.
+        Err(first)
+            if matches!(
+                first.kind(),
+                jetstream::stream::ConsumerErrorKind::JetStream(_)
+            ) =>
+        {
             tracing::warn!(consumer = %sub.name, error = %first, "recreating the durable consumer");
             stream.delete_consumer(&sub.name).await.map_err(|e| {
                 BusError::Nats(format!("cannot replace consumer {}: {e}", sub.name))
@@ -73,6 +81,10 @@ async fn ensure_consumer(
                 .await
                 .map_err(|e| BusError::Nats(format!("cannot create consumer {}: {e}", sub.name)))
         }
+        Err(error) => Err(BusError::Nats(format!(
+            "cannot create consumer {}: {error}",
+            sub.name
+        ))),
     }
 }
 
@@ -104,8 +116,11 @@ pub(crate) async fn relay(
         };
         if ready != generation {
             // A new stream: the guard marked recent rows to send again; start from the oldest.
+            // Rows the lost stream acknowledged but that are not marked yet are sent again
+            // too: marking them now would lose them with it.
             generation = ready;
             in_flight.clear();
+            marks = Marks::default();
             cursor = 0;
         }
         if !lease.hold().await {
@@ -137,10 +152,6 @@ pub(crate) async fn relay(
                 }
                 continue;
             }
-            // Nothing waits to be published: as healthy as a relay can show.
-            if in_flight.is_empty() {
-                options.health.working();
-            }
         }
         let Some((seqs, acks)) = in_flight.pop_front() else {
             // Nothing in flight and nothing new: from the start at the next pass, which
@@ -160,7 +171,6 @@ pub(crate) async fn relay(
             continue;
         }
         failures = 0;
-        options.health.working();
         marks.add(seqs);
     }
     lease.release().await;
@@ -175,7 +185,6 @@ async fn relay_failed(
     stop: &mut watch::Receiver<bool>,
 ) {
     tracing::warn!(source = outbox.source(), %error, failures, "publishing to NATS failed; retrying");
-    options.health.failing();
     broker.suspect();
     tokio::select! {
         () = tokio::time::sleep(options.backoff(failures.min(6))) => {}

@@ -31,6 +31,9 @@ pub struct BusOptions {
     pub inbox_retention: Duration,
     /// Events older than this leave the JetStream stream.
     pub stream_max_age: Duration,
+    /// Servers holding a copy of every event (JetStream `num_replicas`): 3 in a cluster, so
+    /// an acknowledgement means a quorum has it.
+    pub stream_replicas: usize,
     /// When the stream is found lost (the broker's store was wiped or rebuilt), outbox rows
     /// published this long before are sent again: the lost store may have held them
     /// undelivered. The inboxes drop the repeats.
@@ -64,6 +67,7 @@ impl Default for BusOptions {
             outbox_retention: Duration::from_secs(24 * 3600),
             inbox_retention: Duration::from_secs(7 * 24 * 3600),
             stream_max_age: Duration::from_secs(7 * 24 * 3600),
+            stream_replicas: 1,
             resend_window: Duration::from_secs(3600),
             lease_ttl: Duration::from_secs(15),
             poll_interval: Duration::from_secs(1),

@@ -28,11 +28,30 @@ pub enum ClientError {
     /// The callee refused the request as invalid: a bug in the caller.
     #[error("invalid request: {0}")]
     Invalid(String),
+    /// The callee, or a dependency of it, is down: the caller may retry later (503).
     #[error("{service} is unavailable: {detail}")]
     Unavailable {
         service: &'static str,
         detail: String,
     },
+    /// The callee failed for another reason: a fault, not an outage (500).
+    #[error("{service} failed: {detail}")]
+    Failed {
+        service: &'static str,
+        detail: String,
+    },
+}
+
+impl ClientError {
+    /// `Unavailable` when the callee's failure is an outage (`unavailable`), else `Failed`.
+    pub fn failed(service: &'static str, unavailable: bool, error: impl std::fmt::Display) -> Self {
+        let detail = error.to_string();
+        if unavailable {
+            ClientError::Unavailable { service, detail }
+        } else {
+            ClientError::Failed { service, detail }
+        }
+    }
 }
 
 /// A payload that travels on the bus as the `data` of an event.

@@ -317,6 +317,22 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
     }
 }
 
+/// Whether `error` or one of its causes is a database outage (`is_unavailable`).
+#[must_use]
+pub fn caused_by_unavailable(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if error
+            .downcast_ref::<sqlx::Error>()
+            .is_some_and(is_unavailable)
+        {
+            return true;
+        }
+        next = error.source();
+    }
+    false
+}
+
 /// Whether the error is a unique-key violation (a duplicate).
 #[must_use]
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {

@@ -64,6 +64,9 @@ fn count_of(statuses: &[(String, i64)], status: &str) -> i64 {
         .map_or(0, |(_, n)| *n)
 }
 
+/// Clients placing orders at once through the database outage.
+const CLIENTS: usize = 16;
+
 /// What one checkout request got: its key, status, whether it said when to retry, and
 /// how long it took.
 struct Answer {
@@ -101,8 +104,11 @@ async fn a_database_outage_answers_503_and_leaves_nothing_held() {
     let answered = Arc::new(Notify::new());
     let (created, unavailable) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let running = Arc::new(AtomicBool::new(true));
+    // A client that met the outage waits until it is over, as one honouring Retry-After
+    // would, instead of spending the stock on thousands of refused requests.
+    let (over, restored) = (Arc::new(AtomicBool::new(false)), Arc::new(Notify::new()));
     let mut clients = tokio::task::JoinSet::new();
-    for _ in 0..16 {
+    for _ in 0..CLIENTS {
         let request = {
             let (app_client, base) = (app.client.clone(), app.url("/api/v1/orders"));
             let (token, body) = (customer.access_token.clone(), body.clone());
@@ -118,6 +124,7 @@ async fn a_database_outage_answers_503_and_leaves_nothing_held() {
         let (answers, answered) = (answers.clone(), answered.clone());
         let (created, unavailable, running) =
             (created.clone(), unavailable.clone(), running.clone());
+        let (over, restored) = (over.clone(), restored.clone());
         clients.spawn(async move {
             while running.load(Ordering::SeqCst) {
                 let key = Uuid::now_v7().to_string();
@@ -135,6 +142,7 @@ async fn a_database_outage_answers_503_and_leaves_nothing_held() {
                     Some(StatusCode::CREATED) => created.fetch_add(1, Ordering::SeqCst),
                     _ => unavailable.fetch_add(1, Ordering::SeqCst),
                 };
+                let refused = status != Some(StatusCode::CREATED);
                 answers.lock().await.push(Answer {
                     key,
                     status,
@@ -142,6 +150,14 @@ async fn a_database_outage_answers_503_and_leaves_nothing_held() {
                     took,
                 });
                 answered.notify_waiters();
+                if refused {
+                    let wait = restored.notified();
+                    tokio::pin!(wait);
+                    wait.as_mut().enable();
+                    if !over.load(Ordering::SeqCst) {
+                        wait.await;
+                    }
+                }
             }
         });
     }
@@ -153,13 +169,15 @@ async fn a_database_outage_answers_503_and_leaves_nothing_held() {
     app.until_ready_is(false).await;
     let readyz = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(readyz.status(), StatusCode::SERVICE_UNAVAILABLE);
-    ordo_testkit::until(&answered, "requests meet the outage", || async {
-        unavailable.load(Ordering::SeqCst) >= 32
+    ordo_testkit::until(&answered, "every client meets the outage", || async {
+        unavailable.load(Ordering::SeqCst) >= CLIENTS
     })
     .await;
     proxy.restore();
     app.until_ready_is(true).await;
     running.store(false, Ordering::SeqCst);
+    over.store(true, Ordering::SeqCst);
+    restored.notify_waiters();
     while clients.join_next().await.is_some() {}
 
     let answers = std::mem::take(&mut *answers.lock().await);

@@ -133,6 +133,11 @@ async fn a_bus_started_without_its_broker_delivers_when_it_comes_nats_postgres()
     for id in ids {
         assert_eq!(h.effects_of(id).await, 1);
     }
+    assert_eq!(
+        h.options.health.failing_for(),
+        None,
+        "the bus says it publishes again"
+    );
     h.proxy = Some(proxy);
     h.cleanup().await;
 }

@@ -228,10 +228,7 @@ impl CartClient for Cart {
         Box::pin(async move {
             let items = store::items(self.db.reader(), customer_id)
                 .await
-                .map_err(|e| ClientError::Unavailable {
-                    service: crate::NAME,
-                    detail: e.to_string(),
-                })?;
+                .map_err(|e| ClientError::failed(crate::NAME, ordo_db::is_unavailable(&e), e))?;
             Ok(items
                 .into_iter()
                 .map(|i| CartLine {

@@ -10,11 +10,8 @@ use uuid::Uuid;
 /// Most products one call may ask for: an order's or a cart's lines.
 const MAX_IDS: usize = 200;
 
-fn unavailable(error: impl std::fmt::Display) -> ClientError {
-    ClientError::Unavailable {
-        service: crate::NAME,
-        detail: error.to_string(),
-    }
+fn unavailable(error: sqlx::Error) -> ClientError {
+    ClientError::failed(crate::NAME, ordo_db::is_unavailable(&error), error)
 }
 
 impl CatalogClient for Catalog {

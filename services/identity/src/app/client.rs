@@ -7,10 +7,7 @@ use ordo_contracts::{ClientError, ClientFuture};
 use uuid::Uuid;
 
 fn unavailable(error: &sqlx::Error) -> ClientError {
-    ClientError::Unavailable {
-        service: crate::NAME,
-        detail: error.to_string(),
-    }
+    ClientError::failed(crate::NAME, ordo_db::is_unavailable(error), error)
 }
 
 impl IdentityClient for Identity {

@@ -16,7 +16,12 @@ impl InventoryClient for Inventory {
                 .await
                 .map_err(|error| match error {
                     AppError::Invalid(violations) => ClientError::Invalid(violations.to_string()),
-                    other => ClientError::Unavailable {
+                    AppError::Unexpected(error) => ClientError::failed(
+                        crate::NAME,
+                        ordo_db::caused_by_unavailable(error.as_ref()),
+                        format!("{error:#}"),
+                    ),
+                    other => ClientError::Failed {
                         service: crate::NAME,
                         detail: other.to_string(),
                     },

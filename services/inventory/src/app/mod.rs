@@ -215,49 +215,48 @@ impl Inventory {
         meta: &EventMeta,
     ) -> Result<(), AppError> {
         let now = ordo_kernel::time::now();
-        let status = store::reservation(&mut **tx, order_id).await?;
-        if status == Some(ReservationStatus::Expired) {
-            let lines = store::lines(tx, order_id).await?;
-            let shortages = self.hold_again(tx, &lines, now).await?;
-            if !shortages.is_empty() {
-                tracing::warn!(order.id = %order_id, "paid after its hold ran out, and the stock is gone");
-                let lost = ReservationLost {
-                    order_id,
-                    shortages,
-                };
-                self.outbox
-                    .append(tx, &order_id.to_string(), &lost, meta)
-                    .await?;
-                return Ok(());
+        // Every move is a conditional update; one that finds the reservation moved meanwhile
+        // (by the expiry sweep, a release) looks again rather than doing nothing.
+        for _ in 0..MOVES {
+            match store::reservation(&mut **tx, order_id).await? {
+                Some(ReservationStatus::Held) => {
+                    if store::transition(tx, order_id, HELD, COMMITTED, now).await? {
+                        store::apply(tx, order_id, Movement::Commit, now).await?;
+                        let committed = ReservationCommitted { order_id };
+                        self.outbox
+                            .append(tx, &order_id.to_string(), &committed, meta)
+                            .await?;
+                        return Ok(());
+                    }
+                }
+                Some(ReservationStatus::Expired) => {
+                    // Taken first, so that nothing else moves it while its stock is held.
+                    if store::transition(tx, order_id, EXPIRED, HELD, now).await? {
+                        let lines = store::lines(tx, order_id).await?;
+                        let shortages = self.hold_again(tx, &lines, now).await?;
+                        if shortages.is_empty() {
+                            tracing::info!(order.id = %order_id, "paid after its hold ran out; the stock was still there");
+                            continue;
+                        }
+                        store::transition(tx, order_id, HELD, EXPIRED, now).await?;
+                        tracing::warn!(order.id = %order_id, "paid after its hold ran out, and the stock is gone");
+                        let lost = ReservationLost {
+                            order_id,
+                            shortages,
+                        };
+                        self.outbox
+                            .append(tx, &order_id.to_string(), &lost, meta)
+                            .await?;
+                        return Ok(());
+                    }
+                }
+                status => {
+                    tracing::info!(order.id = %order_id, status = ?status, "no hold to commit");
+                    return Ok(());
+                }
             }
-            store::transition(
-                tx,
-                order_id,
-                ReservationStatus::Expired,
-                ReservationStatus::Held,
-                now,
-            )
-            .await?;
-            tracing::info!(order.id = %order_id, "paid after its hold ran out; the stock was still there");
         }
-        if store::transition(
-            tx,
-            order_id,
-            ReservationStatus::Held,
-            ReservationStatus::Committed,
-            now,
-        )
-        .await?
-        {
-            store::apply(tx, order_id, Movement::Commit, now).await?;
-            let committed = ReservationCommitted { order_id };
-            self.outbox
-                .append(tx, &order_id.to_string(), &committed, meta)
-                .await?;
-        } else {
-            tracing::info!(order.id = %order_id, status = ?status, "no hold to commit");
-        }
-        Ok(())
+        Err(kept_moving(order_id))
     }
 
     /// Holds `lines` again, all or nothing; returns what is short (then nothing is held).
@@ -287,24 +286,31 @@ impl Inventory {
 
     /// The order ended (or its checkout was given up): a hold is given back, committed
     /// stock returns to the shelf, and nothing can be held or taken again for it later.
-    pub(crate) async fn release(&self, tx: &mut Tx, order_id: Uuid) -> Result<(), sqlx::Error> {
+    pub(crate) async fn release(&self, tx: &mut Tx, order_id: Uuid) -> Result<(), AppError> {
         let now = ordo_kernel::time::now();
-        let Some(status) = store::reservation(&mut **tx, order_id).await? else {
-            // Given up before it reserved: a late reservation must find it closed.
-            return store::insert_given_up(tx, order_id, now).await;
-        };
-        let (to, movement) = match status {
-            ReservationStatus::Held => (ReservationStatus::Released, Some(Movement::Release)),
-            ReservationStatus::Expired => (ReservationStatus::Released, None),
-            ReservationStatus::Committed => (ReservationStatus::Returned, Some(Movement::Return)),
-            ReservationStatus::Released | ReservationStatus::Returned => return Ok(()),
-        };
-        if store::transition(tx, order_id, status, to, now).await?
-            && let Some(movement) = movement
-        {
-            store::apply(tx, order_id, movement, now).await?;
+        for _ in 0..MOVES {
+            let Some(status) = store::reservation(&mut **tx, order_id).await? else {
+                // Given up before it reserved: a late reservation must find it closed. One
+                // that came in between is released at the next look.
+                if store::insert_given_up(tx, order_id, now).await? {
+                    return Ok(());
+                }
+                continue;
+            };
+            let (to, movement) = match status {
+                HELD => (ReservationStatus::Released, Some(Movement::Release)),
+                EXPIRED => (ReservationStatus::Released, None),
+                COMMITTED => (ReservationStatus::Returned, Some(Movement::Return)),
+                ReservationStatus::Released | ReservationStatus::Returned => return Ok(()),
+            };
+            if store::transition(tx, order_id, status, to, now).await? {
+                if let Some(movement) = movement {
+                    store::apply(tx, order_id, movement, now).await?;
+                }
+                return Ok(());
+            }
         }
-        Ok(())
+        Err(kept_moving(order_id))
     }
 
     /// Gives back holds that ran out by `now`. Returns how many.
@@ -332,6 +338,18 @@ impl Inventory {
         }
         Ok(expired)
     }
+}
+
+/// Looks at a reservation this many times while others move it, then gives up for a retry.
+const MOVES: usize = 4;
+const HELD: ReservationStatus = ReservationStatus::Held;
+const EXPIRED: ReservationStatus = ReservationStatus::Expired;
+const COMMITTED: ReservationStatus = ReservationStatus::Committed;
+
+fn kept_moving(order_id: Uuid) -> AppError {
+    AppError::Unexpected(anyhow::anyhow!(
+        "the reservation of order {order_id} kept moving; retrying"
+    ))
 }
 
 /// What is available of each product that fell `short` (product, quantity asked for).

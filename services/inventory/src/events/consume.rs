@@ -19,30 +19,39 @@ impl Handler for Reservations {
         event: &'a Envelope,
     ) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
-            let order_id = match event.event_type.as_str() {
+            let outcome = match event.event_type.as_str() {
                 PaymentAuthorized::TYPE => {
                     let paid: PaymentAuthorized = event.decode()?;
                     let meta = EventMeta::caused_by(event);
-                    return match self.0.commit(tx, paid.order_id, &meta).await {
-                        Ok(()) => Ok(()),
-                        Err(AppError::Unexpected(error)) => {
-                            Err(HandlerError::retry(format!("{error:#}")))
-                        }
-                        Err(other) => Err(HandlerError::reject(other)),
-                    };
+                    self.0.commit(tx, paid.order_id, &meta).await
                 }
-                PaymentFailed::TYPE => event.decode::<PaymentFailed>()?.order_id,
-                OrderCancelled::TYPE => event.decode::<OrderCancelled>()?.order_id,
-                OrderRejected::TYPE => event.decode::<OrderRejected>()?.order_id,
-                CheckoutAbandoned::TYPE => event.decode::<CheckoutAbandoned>()?.order_id,
+                PaymentFailed::TYPE => {
+                    let order_id = event.decode::<PaymentFailed>()?.order_id;
+                    self.0.release(tx, order_id).await
+                }
+                OrderCancelled::TYPE => {
+                    let order_id = event.decode::<OrderCancelled>()?.order_id;
+                    self.0.release(tx, order_id).await
+                }
+                OrderRejected::TYPE => {
+                    let order_id = event.decode::<OrderRejected>()?.order_id;
+                    self.0.release(tx, order_id).await
+                }
+                CheckoutAbandoned::TYPE => {
+                    let order_id = event.decode::<CheckoutAbandoned>()?.order_id;
+                    self.0.release(tx, order_id).await
+                }
                 other => {
                     return Err(HandlerError::reject(format!(
                         "unexpected event type {other}"
                     )));
                 }
             };
-            self.0.release(tx, order_id).await?;
-            Ok(())
+            match outcome {
+                Ok(()) => Ok(()),
+                Err(AppError::Unexpected(error)) => Err(HandlerError::retry(format!("{error:#}"))),
+                Err(other) => Err(HandlerError::reject(other)),
+            }
         })
     }
 }

@@ -186,21 +186,22 @@ pub async fn unhold(
 }
 
 /// Records that nothing may ever be held for `order_id`: its checkout was given up before
-/// it reserved (a late reservation then finds this and holds nothing).
+/// it reserved (a late reservation then finds this and holds nothing). False when a
+/// reservation was made meanwhile.
 pub async fn insert_given_up(
     conn: &mut AnyConnection,
     order_id: Uuid,
     at: OffsetDateTime,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
         "INSERT INTO reservations (order_id, status, expires_at, created_at, updated_at)
          VALUES ($1, 'released', $2, $2, $2) ON CONFLICT (order_id) DO NOTHING",
     )
     .bind(order_id.to_string())
     .bind(millis(at))
     .execute(conn)
-    .await
-    .map(|_| ())
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Moves the reservation from `from` to `to`. False when it was not in `from` (already

@@ -1,4 +1,5 @@
 use crate::app::Notifications;
+use crate::domain::stream::StreamCursor;
 use crate::store::Notification;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -120,26 +121,25 @@ pub async fn stream(
     let state = (
         notifications,
         caller,
-        start,
+        StreamCursor::new(start),
         VecDeque::<Notification>::new(),
     );
     let events = futures_util::stream::unfold(
         state,
-        |(notifications, caller, mut last, mut queue)| async move {
+        |(notifications, caller, mut cursor, mut queue)| async move {
             loop {
                 if let Some(next) = queue.pop_front() {
-                    last = Some(next.id);
                     let event = Event::default()
                         .event("notification")
                         .id(next.id.to_string())
                         .json_data(NotificationView::from(next));
-                    return Some((event, (notifications, caller, last, queue)));
+                    return Some((event, (notifications, caller, cursor, queue)));
                 }
                 // Interest first, then the look: a filing in between still wakes us.
                 let filed = notifications.filed().notified();
                 tokio::pin!(filed);
                 filed.as_mut().enable();
-                match notifications.newer(&caller, last).await {
+                match next_page(&notifications, &caller, &mut cursor).await {
                     Ok(found) if !found.is_empty() => queue.extend(found),
                     Ok(_) => {
                         tokio::select! {
@@ -156,4 +156,23 @@ pub async fn stream(
         },
     );
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+/// The notifications the stream has not sent yet, oldest first: read from the cursor's
+/// floor a page at a time, past pages it sent already.
+async fn next_page(
+    notifications: &Notifications,
+    caller: &Caller,
+    cursor: &mut StreamCursor,
+) -> Result<Vec<Notification>, crate::app::AppError> {
+    let mut after = cursor.floor();
+    loop {
+        let page = notifications.newer(caller, after).await?;
+        let full = page.len() == crate::store::PAGE;
+        after = page.last().map(|n| n.id).or(after);
+        let fresh: Vec<Notification> = page.into_iter().filter(|n| cursor.admit(n.id)).collect();
+        if !fresh.is_empty() || !full {
+            return Ok(fresh);
+        }
+    }
 }

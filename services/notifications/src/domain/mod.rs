@@ -1,5 +1,7 @@
 //! What each person concerned is told about an order. No I/O.
 
+pub mod stream;
+
 use ordo_kernel::Money;
 
 /// One message for one person.

@@ -116,6 +116,9 @@ pub async fn latest<'c>(
         .transpose()
 }
 
+/// How many notifications a live stream reads at a time.
+pub const PAGE: usize = 100;
+
 /// The user's notifications newer than `after`, oldest first, a page at a time: what a
 /// live stream sends next.
 pub async fn newer<'c>(
@@ -124,7 +127,7 @@ pub async fn newer<'c>(
     after: Option<Uuid>,
 ) -> Result<Vec<Notification>, sqlx::Error> {
     sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM notifications WHERE user_id = $1 AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT 100"
+        "SELECT {COLUMNS} FROM notifications WHERE user_id = $1 AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT {PAGE}"
     ))
     .bind(user.to_string())
     .bind(after.map(|id| id.to_string()))

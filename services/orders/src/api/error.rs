@@ -42,6 +42,10 @@ impl From<AppError> for Problem {
                 Problem::conflict("idempotency-key-in-flight", error.to_string())
                     .with_retry_after(Duration::from_secs(1))
             }
+            error @ AppError::TooSlow => Problem::unavailable(
+                format!("{error}; send it again with the same Idempotency-Key"),
+                Duration::from_secs(1),
+            ),
             error @ AppError::IllegalTransition(..) => {
                 Problem::conflict("illegal-transition", error.to_string())
             }

@@ -70,6 +70,8 @@ pub enum AppError {
     KeyReused,
     #[error("a request with this Idempotency-Key is still being handled")]
     KeyInFlight,
+    #[error("the checkout did not finish in time; it was given up")]
+    TooSlow,
     #[error("the order is {0} and cannot be {1}")]
     IllegalTransition(&'static str, &'static str),
     #[error(transparent)]

@@ -23,9 +23,12 @@ use std::time::Duration;
 use tracing::instrument;
 use uuid::Uuid;
 
-/// A claim older than this was left by a request that died; it may be taken over. Far
-/// longer than a checkout takes, which fails within the database's acquire timeout when a
-/// dependency is down.
+/// How long a claimed checkout may work before it gives up (and answers 503): a bound on
+/// its claim whatever the configured timeouts.
+const CHECKOUT_DEADLINE: Duration = Duration::from_secs(5);
+
+/// A claim older than this was left by a request that died; it may be taken over. Twice
+/// the deadline, so a live checkout's claim is never taken from it.
 pub const STALE_CLAIM: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, PartialEq)]
@@ -119,9 +122,10 @@ impl Orders {
             Claim::Running => return Err(AppError::KeyInFlight),
             Claim::Done { status, body } => return Ok(Placed::Replayed { status, body }),
         }
-        let placed = self
-            .place_claimed(&request, order_id, checkout, address, from_cart, render)
-            .await;
+        let placing = self.place_claimed(&request, order_id, checkout, address, from_cart, render);
+        let placed = tokio::time::timeout(CHECKOUT_DEADLINE, placing)
+            .await
+            .unwrap_or(Err(AppError::TooSlow));
         if let Err(failure) = &placed {
             // Refused as invalid or out of stock, nothing was held; after any other failure
             // stock may be held for the order id.

@@ -76,11 +76,13 @@ impl Payments {
         Ok(())
     }
 
-    /// Refunds `amount` (everything not yet refunded when `None`) of a charged order.
+    /// Refunds `amount` (everything not yet refunded when `None`) of a charged order; the
+    /// refund comes back pending when the provider could not confirm it.
     ///
     /// # Errors
-    /// `Forbidden` (administrators only), `NotFound` (no charged payment), `Invalid`
-    /// (an amount that is not positive or passes what is left), `Provider`.
+    /// `Forbidden` (administrators only), `NotFound` (no charged payment), `Conflict`
+    /// (not charged, or nothing left), `Invalid` (an amount that is not positive or passes
+    /// what is left).
     #[instrument(skip_all, fields(user.id = %caller.user_id, order.id = %order_id))]
     pub async fn refund(
         &self,
@@ -112,41 +114,44 @@ impl Payments {
             );
             return Err(AppError::Invalid(v));
         }
+        let id = ordo_kernel::new_id();
+        let now = ordo_kernel::time::now();
+        let pending = RefundStatus::Pending;
+        let Some(refunded_total) = store::refund(
+            &mut tx,
+            payment.id,
+            id,
+            amount,
+            caller.user_id,
+            pending,
+            now,
+        )
+        .await?
+        else {
+            return Err(AppError::Conflict("another refund took what was left"));
+        };
+        tx.commit().await?;
         let refund = Refund {
-            id: ordo_kernel::new_id(),
+            id,
             amount: Money {
                 amount,
                 currency: payment.currency.clone(),
             },
-            refunded_total: payment.refunded_amount + amount,
-            status: RefundStatus::Pending,
+            refunded_total,
+            status: pending,
         };
-        let now = ordo_kernel::time::now();
-        let reserved = store::refund(
-            &mut tx,
-            payment.id,
-            refund.id,
-            amount,
-            caller.user_id,
-            RefundStatus::Pending,
-            now,
-        )
-        .await?;
-        if !reserved {
-            return Err(AppError::Conflict("another refund took what was left"));
-        }
-        tx.commit().await?;
         let reference = payment.provider_ref.clone().unwrap_or_default();
         match self.pay_out(&payment, &reference, &refund, meta).await {
             Ok(()) => Ok(Refund {
                 status: RefundStatus::Succeeded,
                 ..refund
             }),
-            Err(AppError::Provider(error)) => {
-                tracing::warn!(%error, refund.id = %refund.id, "refund pending: the provider will be asked again");
+            // Reserved either way: the sweep asks the provider again (the same key never
+            // pays twice) and records it; a retry by the operator would be a second refund.
+            Err(error) => {
+                tracing::warn!(%error, refund.id = %refund.id, "refund pending: it will be asked again");
                 Ok(refund)
             }
-            Err(other) => Err(other),
         }
     }
 
@@ -224,10 +229,16 @@ impl Payments {
         let now = ordo_kernel::time::now();
         let amount = refund.amount.amount;
         let status = RefundStatus::Succeeded;
-        if !store::refund(tx, payment.id, refund.id, amount, by, status, now).await? {
+        let Some(refunded_total) =
+            store::refund(tx, payment.id, refund.id, amount, by, status, now).await?
+        else {
             return Ok(false);
-        }
-        self.announce_refund(tx, payment, refund, meta).await?;
+        };
+        let refund = Refund {
+            refunded_total,
+            ..refund.clone()
+        };
+        self.announce_refund(tx, payment, &refund, meta).await?;
         Ok(true)
     }
 

@@ -11,9 +11,8 @@ impl PaymentsClient for Payments {
         Box::pin(async move {
             let method = store::method_of(self.db.reader(), customer_id, method_id)
                 .await
-                .map_err(|error| ClientError::Unavailable {
-                    service: crate::NAME,
-                    detail: error.to_string(),
+                .map_err(|error| {
+                    ClientError::failed(crate::NAME, ordo_db::is_unavailable(&error), error)
                 })?;
             Ok(method.is_some())
         })

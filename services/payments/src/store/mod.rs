@@ -232,8 +232,9 @@ impl RefundStatus {
     }
 }
 
-/// Adds a refund if it keeps the refunds within the capture; false when it would not. A
-/// pending refund counts against the capture at once, so two can never both pass it.
+/// Adds a refund if it keeps the refunds within the capture, and returns what is refunded
+/// now in all; `None` when it would pass the capture. A pending refund counts against the
+/// capture at once, so two can never both pass it.
 pub async fn refund(
     conn: &mut AnyConnection,
     payment_id: Uuid,
@@ -242,19 +243,21 @@ pub async fn refund(
     by: Uuid,
     status: RefundStatus,
     at: OffsetDateTime,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+) -> Result<Option<i64>, sqlx::Error> {
+    let Some(row) = sqlx::query(
         "UPDATE payments SET refunded_amount = refunded_amount + $2, updated_at = $3
-         WHERE id = $1 AND status = 'captured' AND refunded_amount + $2 <= captured_amount",
+         WHERE id = $1 AND status = 'captured' AND refunded_amount + $2 <= captured_amount
+         RETURNING refunded_amount",
     )
     .bind(payment_id.to_string())
     .bind(amount)
     .bind(millis(at))
-    .execute(&mut *conn)
-    .await?;
-    if done.rows_affected() != 1 {
-        return Ok(false);
-    }
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let refunded_total: i64 = row.try_get("refunded_amount")?;
     sqlx::query("INSERT INTO refunds (id, payment_id, amount, created_by, status, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(refund_id.to_string())
         .bind(payment_id.to_string())
@@ -264,7 +267,7 @@ pub async fn refund(
         .bind(millis(at))
         .execute(conn)
         .await?;
-    Ok(true)
+    Ok(Some(refunded_total))
 }
 
 /// Marks a pending refund made; false when it was settled before.
