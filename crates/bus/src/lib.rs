@@ -40,7 +40,8 @@ pub const COMPONENT: &str = "bus";
 /// The bus's tables (outbox, inbox, dead letters, leases), for every service's database.
 #[must_use]
 pub fn migrations() -> Vec<Migration> {
-    vec![migration!(1, "0001_create_bus")]
+    // The outbox's sequence is the one thing the dialects write differently.
+    vec![migration!(1, "0001_create_bus", per_dialect)]
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,11 +1,13 @@
-//! Migrations: numbered SQL files per dialect, applied in order in one transaction (all
-//! or nothing), recorded with a checksum so that an edited migration is caught rather
+//! Migrations: numbered SQL files, one per migration (per dialect only where they differ),
+//! applied in order in one transaction (all or nothing), recorded with a checksum so that an edited migration is caught rather
 //! than silently diverging between installations.
 
 use crate::{Db, Dialect};
 use sqlx::{Executor, Row};
 
-/// One migration, written once per dialect (`migrations/{sqlite,postgres}/NNNN_name.sql`).
+/// One migration: the SQL each dialect runs. Usually one portable file serves both
+/// (`migrations/NNNN_name.sql`); where the dialects really differ, each has its own
+/// (`migrations/{sqlite,postgres}/NNNN_name.sql`).
 #[derive(Debug, Clone, Copy)]
 pub struct Migration {
     pub version: i64,
@@ -14,10 +16,26 @@ pub struct Migration {
     pub postgres: &'static str,
 }
 
-/// `migration!(1, "0001_create_users")` embeds both dialects' files of the calling crate.
+/// `migration!(1, "0001_create_users")` embeds the calling crate's
+/// `migrations/0001_create_users.sql` for both dialects;
+/// `migration!(1, "0001_create_bus", per_dialect)` embeds one file per dialect.
 #[macro_export]
 macro_rules! migration {
-    ($version:expr, $file:literal) => {
+    ($version:expr, $file:literal) => {{
+        const SQL: &str = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/migrations/",
+            $file,
+            ".sql"
+        ));
+        $crate::Migration {
+            version: $version,
+            name: $file,
+            sqlite: SQL,
+            postgres: SQL,
+        }
+    }};
+    ($version:expr, $file:literal, per_dialect) => {
         $crate::Migration {
             version: $version,
             name: $file,

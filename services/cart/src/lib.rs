@@ -17,7 +17,7 @@ pub use events::consume::subscriptions;
 /// The service's name: its database, schema and log target.
 pub const NAME: &str = "cart";
 
-/// The cart's migrations, per dialect.
+/// The cart's migrations (`migrations/`), one portable file each.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
     const MIGRATIONS: &[ordo_db::Migration] = &[ordo_db::migration!(1, "0001_create_cart")];

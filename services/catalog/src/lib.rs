@@ -16,7 +16,7 @@ pub use app::{AppError, Catalog};
 /// The service's name: its database, schema, event source and log target.
 pub const NAME: &str = "catalog";
 
-/// The catalogue's migrations, per dialect.
+/// The catalogue's migrations (`migrations/`), one portable file each.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
     const MIGRATIONS: &[ordo_db::Migration] = &[ordo_db::migration!(1, "0001_create_catalog")];

@@ -18,7 +18,7 @@ pub use store::keyring::{Keyring, KeyringError};
 /// The service's name: its database, schema and log target.
 pub const NAME: &str = "identity";
 
-/// Identity's migrations, per dialect.
+/// Identity's migrations (`migrations/`), one portable file each.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
     const MIGRATIONS: &[ordo_db::Migration] = &[ordo_db::migration!(1, "0001_create_identity")];

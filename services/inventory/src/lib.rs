@@ -22,7 +22,7 @@ pub use events::consume::subscriptions;
 /// The service's name: its database, schema, event source and log target.
 pub const NAME: &str = "inventory";
 
-/// Inventory's migrations, per dialect.
+/// Inventory's migrations (`migrations/`), one portable file each.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
     const MIGRATIONS: &[ordo_db::Migration] = &[ordo_db::migration!(1, "0001_create_inventory")];

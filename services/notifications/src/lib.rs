@@ -21,7 +21,7 @@ pub use mailer::Mailer;
 /// The service's name: its database, schema and log target.
 pub const NAME: &str = "notifications";
 
-/// Notifications' migrations, per dialect.
+/// Notifications' migrations (`migrations/`), one portable file each.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
     const MIGRATIONS: &[ordo_db::Migration] =

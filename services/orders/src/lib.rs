@@ -21,7 +21,7 @@ pub use events::consume::subscriptions;
 /// The service's name: its database, schema, event source and log target.
 pub const NAME: &str = "orders";
 
-/// The orders service's migrations, per dialect.
+/// The orders service's migrations (`migrations/`), one portable file each.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
     const MIGRATIONS: &[ordo_db::Migration] = &[

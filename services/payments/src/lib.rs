@@ -20,7 +20,7 @@ pub use events::consume::subscriptions;
 /// The service's name: its database, schema, event source and log target.
 pub const NAME: &str = "payments";
 
-/// The payments service's migrations, per dialect.
+/// The payments service's migrations (`migrations/`), one portable file each.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
     const MIGRATIONS: &[ordo_db::Migration] = &[

@@ -1,0 +1,218 @@
+//! Every service's migrations, and the bus's, give the same schema on SQLite and on
+//! PostgreSQL: the same tables, columns (kind of type, nullability), primary keys, unique
+//! and plain indexes. One migration file serves both dialects, so this is what keeps a
+//! dialect override, or a dialect's reading of the same SQL, from drifting.
+
+use ordo_app::registry::SERVICES;
+use ordo_db::{Db, Dialect, Migration};
+use ordo_testkit::Backend;
+use sqlx::Row;
+use std::collections::BTreeMap;
+
+/// One table as both dialects can describe it.
+#[derive(Debug, PartialEq, Eq)]
+struct Table {
+    /// name -> (kind of type, nullable)
+    columns: BTreeMap<String, (&'static str, bool)>,
+    primary_key: Vec<String>,
+    /// (columns, unique), sorted; indexes' names differ between dialects.
+    indexes: Vec<(Vec<String>, bool)>,
+}
+
+/// The kind of a declared or reported column type: what `Any` reads it as.
+fn kind(declared: &str) -> &'static str {
+    let declared = declared.to_ascii_lowercase();
+    if declared.contains("int") {
+        "integer"
+    } else if declared.contains("char") || declared.contains("text") {
+        "text"
+    } else if declared.contains("doub") || declared.contains("real") || declared.contains("floa") {
+        "real"
+    } else if declared.contains("bool") {
+        "boolean"
+    } else {
+        "other"
+    }
+}
+
+fn split(columns: &str) -> Vec<String> {
+    columns.split(',').map(str::to_owned).collect()
+}
+
+async fn strings(db: &Db, sql: &str, bind: Option<&str>) -> Vec<Vec<String>> {
+    let mut query = sqlx::query(sql);
+    if let Some(value) = bind {
+        query = query.bind(value.to_owned());
+    }
+    query
+        .fetch_all(db.reader())
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .iter()
+        .map(|row| {
+            (0..row.len())
+                .map(|i| row.try_get::<String, _>(i).unwrap_or_default())
+                .collect()
+        })
+        .collect()
+}
+
+async fn sqlite_schema(db: &Db) -> BTreeMap<String, Table> {
+    let mut tables = BTreeMap::new();
+    let names = strings(
+        db,
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+        None,
+    )
+    .await;
+    for name in names.into_iter().map(|row| row[0].clone()) {
+        let info = strings(
+            db,
+            "SELECT name, type, CAST(\"notnull\" AS TEXT), CAST(pk AS TEXT) FROM pragma_table_info($1) ORDER BY pk",
+            Some(&name),
+        )
+        .await;
+        let mut primary_key = Vec::new();
+        let mut columns = BTreeMap::new();
+        for column in info {
+            let in_key = column[3] != "0";
+            if in_key {
+                primary_key.push(column[0].clone());
+            }
+            // A key column is never null, whatever SQLite's rowid alias reports.
+            let nullable = column[2] == "0" && !in_key;
+            columns.insert(column[0].clone(), (kind(&column[1]), nullable));
+        }
+        let mut indexes = Vec::new();
+        let list = strings(
+            db,
+            "SELECT name, CAST(\"unique\" AS TEXT), origin FROM pragma_index_list($1)",
+            Some(&name),
+        )
+        .await;
+        for index in list.into_iter().filter(|index| index[2] != "pk") {
+            let columns = strings(
+                db,
+                "SELECT name FROM pragma_index_info($1) ORDER BY seqno",
+                Some(&index[0]),
+            )
+            .await;
+            let columns = columns.into_iter().map(|row| row[0].clone()).collect();
+            indexes.push((columns, index[1] == "1"));
+        }
+        indexes.sort();
+        tables.insert(
+            name,
+            Table {
+                columns,
+                primary_key,
+                indexes,
+            },
+        );
+    }
+    tables
+}
+
+async fn postgres_schema(db: &Db) -> BTreeMap<String, Table> {
+    let mut tables = BTreeMap::new();
+    let names = strings(
+        db,
+        "SELECT table_name::text FROM information_schema.tables
+         WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+        None,
+    )
+    .await;
+    for name in names.into_iter().map(|row| row[0].clone()) {
+        let info = strings(
+            db,
+            "SELECT column_name::text, data_type::text, is_nullable::text
+             FROM information_schema.columns
+             WHERE table_schema = current_schema() AND table_name = $1",
+            Some(&name),
+        )
+        .await;
+        let columns = info
+            .into_iter()
+            .map(|c| (c[0].clone(), (kind(&c[1]), c[2] == "YES")))
+            .collect();
+        let indexes = strings(
+            db,
+            "SELECT array_to_string(array(
+                 SELECT a.attname::text FROM unnest(ix.indkey) WITH ORDINALITY AS k(attnum, n)
+                 JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
+                 ORDER BY k.n), ','),
+               CASE WHEN ix.indisunique THEN '1' ELSE '0' END,
+               CASE WHEN ix.indisprimary THEN '1' ELSE '0' END
+             FROM pg_index ix
+             JOIN pg_class t ON t.oid = ix.indrelid
+             JOIN pg_namespace s ON s.oid = t.relnamespace
+             WHERE s.nspname = current_schema() AND t.relname = $1",
+            Some(&name),
+        )
+        .await;
+        let primary_key = indexes
+            .iter()
+            .find(|index| index[2] == "1")
+            .map(|index| split(&index[0]))
+            .unwrap_or_default();
+        let mut indexes: Vec<(Vec<String>, bool)> = indexes
+            .iter()
+            .filter(|index| index[2] == "0")
+            .map(|index| (split(&index[0]), index[1] == "1"))
+            .collect();
+        indexes.sort();
+        tables.insert(
+            name,
+            Table {
+                columns,
+                primary_key,
+                indexes,
+            },
+        );
+    }
+    tables
+}
+
+async fn migrated(
+    backend: &Backend,
+    dir: &std::path::Path,
+    service: &str,
+    own: &[Migration],
+) -> Db {
+    let db = backend.open(dir, service).await;
+    db.migrate(own).await.expect("the service's migrations");
+    db.migrate_component(ordo_bus::COMPONENT, &ordo_bus::migrations())
+        .await
+        .expect("the bus's migrations");
+    db
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_databases_get_the_same_schema() {
+    let Some(postgres) = ordo_testkit::postgres("both_databases_get_the_same_schema") else {
+        return;
+    };
+    let dir = ordo_testkit::temp_dir();
+    for service in SERVICES {
+        let migrations = (service.migrations)();
+        let sqlite = migrated(&Backend::Sqlite, dir.path(), service.name, migrations).await;
+        let pg = migrated(&postgres, dir.path(), service.name, migrations).await;
+        assert_eq!(sqlite.dialect(), Dialect::Sqlite);
+        assert_eq!(pg.dialect(), Dialect::Postgres);
+        let (lite, post) = (sqlite_schema(&sqlite).await, postgres_schema(&pg).await);
+        assert!(
+            lite.contains_key("bus_outbox"),
+            "{}: the bus's tables too",
+            service.name
+        );
+        assert_eq!(
+            lite.keys().collect::<Vec<_>>(),
+            post.keys().collect::<Vec<_>>(),
+            "{}: the same tables",
+            service.name
+        );
+        for (table, on_sqlite) in &lite {
+            assert_eq!(on_sqlite, &post[table], "{}: table {table}", service.name);
+        }
+    }
+}
