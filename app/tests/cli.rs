@@ -320,7 +320,7 @@ async fn a_newcomer_orders_in_the_demo_city(backend: Backend) {
                 .unwrap()
         }
     };
-    let card = get("/me/payment-methods".into()).await[0]["id"].clone();
+    let card = get("/me/payment-methods".into()).await["items"][0]["id"].clone();
     let address = get("/me/addresses".into()).await["items"][0]["id"].clone();
     let near = get("/merchants?near=52.5389,13.41&radius_km=5".into()).await;
     assert_eq!(

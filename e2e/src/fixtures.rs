@@ -52,7 +52,7 @@ pub async fn shop(app: &TestApp, stock: i64) -> Shop {
 pub async fn card(app: &TestApp, customer: &Session, number: &str) -> String {
     let saved = app
         .as_user(customer, Method::POST, "/me/payment-methods")
-        .json(&json!({"number": number, "exp_month": 12, "exp_year": 2035, "cvc": "123"}))
+        .json(&json!({"card_number": number, "exp_month": 12, "exp_year": 2035, "cvc": "123"}))
         .send()
         .await
         .unwrap();

@@ -305,7 +305,7 @@ async fn setup(
             client,
             &format!("{base}/me/payment-methods"),
             Some(&token),
-            &json!({"number": "4242424242424242", "exp_month": 12, "exp_year": 2035, "cvc": "123"}),
+            &json!({"card_number": "4242424242424242", "exp_month": 12, "exp_year": 2035, "cvc": "123"}),
         )
         .await?;
         let method = card["id"].as_str().context("card id")?.to_owned();

@@ -129,7 +129,7 @@ async fn control_characters_are_refused_everywhere(backend: Backend) {
     let token = json!({"refresh_token": customer.refresh_token});
     let profile = json!({"name": "Ada Lovelace", "phone": "+4915112345678"});
     let new_card =
-        json!({"number": "4242424242424242", "exp_month": 12, "exp_year": 2035, "cvc": "123"});
+        json!({"card_number": "4242424242424242", "exp_month": 12, "exp_year": 2035, "cvc": "123"});
     let checkout = json!({"items": [{"product_id": product, "quantity": 1}], "fulfilment": "delivery",
         "address": {"line1": "Alexanderplatz 1", "line2": "3rd floor", "city": "Berlin",
             "postal_code": "10178", "country": "DE", "lat": 52.52, "lon": 13.41},
@@ -226,7 +226,7 @@ async fn control_characters_are_refused_everywhere(backend: Backend) {
             Method::POST,
             "/me/payment-methods".to_owned(),
             new_card,
-            vec![("/number", "number"), ("/cvc", "cvc")],
+            vec![("/card_number", "card_number"), ("/cvc", "cvc")],
         ),
         (
             Who::Customer,

@@ -3,18 +3,19 @@ use crate::domain::CardDetails;
 use crate::store::PaymentMethod;
 use axum::extract::State;
 use axum::http::StatusCode;
-use ordo_http::{Caller, Json, Path, Problem};
+use ordo_http::{Caller, FieldError, Json, Path, Problem, Query};
+use ordo_kernel::PageRequest;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use time::OffsetDateTime;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// A card as typed. Only the provider sees the number and CVC.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddCard {
-    number: String,
+    card_number: String,
     exp_month: i64,
     exp_year: i64,
     cvc: String,
@@ -58,7 +59,7 @@ pub async fn add(
     Json(body): Json<AddCard>,
 ) -> Result<(StatusCode, Json<PaymentMethodView>), Problem> {
     let card = CardDetails {
-        number: body.number,
+        number: body.card_number,
         exp_month: body.exp_month,
         exp_year: body.exp_year,
         cvc: body.cvc,
@@ -67,21 +68,44 @@ pub async fn add(
     Ok((StatusCode::CREATED, Json(method.into())))
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentMethodPage {
+    items: Vec<PaymentMethodView>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// 1 to 100, default 20.
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
 /// The caller's saved cards, newest first.
 #[utoipa::path(get, path = "/me/payment-methods", tag = "payments", security(("bearer" = [])),
-    responses((status = 200, description = "The saved cards", body = [PaymentMethodView])))]
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of saved cards", body = PaymentMethodPage),
+        (status = 422, description = "A bad limit or cursor", body = Problem),
+    ))]
 pub async fn list(
     State(payments): State<Arc<Payments>>,
     caller: Caller,
-) -> Result<Json<Vec<PaymentMethodView>>, Problem> {
-    Ok(Json(
-        payments
-            .methods(&caller)
-            .await?
+    Query(query): Query<ListQuery>,
+) -> Result<Json<PaymentMethodPage>, Problem> {
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())
+        .map_err(|e| Problem::validation(vec![FieldError::new("query", e.to_string())]))?;
+    let page = payments.methods(&caller, page).await?;
+    Ok(Json(PaymentMethodPage {
+        items: page
+            .items
             .into_iter()
             .map(PaymentMethodView::from)
             .collect(),
-    ))
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// Remove a saved card.

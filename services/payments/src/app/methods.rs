@@ -5,7 +5,7 @@ use super::{AppError, Payments};
 use crate::domain::CardDetails;
 use crate::store::{self, PaymentMethod};
 use ordo_http::Caller;
-use ordo_kernel::Role;
+use ordo_kernel::{Page, PageRequest, Role};
 use tracing::instrument;
 use uuid::Uuid;
 
@@ -24,11 +24,7 @@ impl Payments {
         }
         let now = ordo_kernel::time::now();
         let card = card.validate(i64::from(now.year()), i64::from(u8::from(now.month())))?;
-        if store::methods(self.db.reader(), caller.user_id)
-            .await?
-            .len() as i64
-            >= store::MAX_METHODS
-        {
+        if store::count_methods(self.db.reader(), caller.user_id).await? >= store::MAX_METHODS {
             return Err(AppError::Conflict(
                 "payment method limit reached; remove one first",
             ));
@@ -51,10 +47,16 @@ impl Payments {
         Ok(method)
     }
 
+    /// A page of the caller's cards, newest first.
+    ///
     /// # Errors
     /// Only when the database fails.
-    pub async fn methods(&self, caller: &Caller) -> Result<Vec<PaymentMethod>, AppError> {
-        Ok(store::methods(self.db.reader(), caller.user_id).await?)
+    pub async fn methods(
+        &self,
+        caller: &Caller,
+        page: PageRequest,
+    ) -> Result<Page<PaymentMethod>, AppError> {
+        Ok(store::methods(self.db.reader(), caller.user_id, page).await?)
     }
 
     /// # Errors

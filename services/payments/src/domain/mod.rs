@@ -76,9 +76,9 @@ impl CardDetails {
             .filter(|c| !matches!(c, ' ' | '-'))
             .collect();
         if !(12..=19).contains(&number.len()) || !number.chars().all(|c| c.is_ascii_digit()) {
-            v.add("number", "must be 12 to 19 digits");
+            v.add("card_number", "must be 12 to 19 digits");
         } else if !luhn(&number) {
-            v.add("number", "is not a valid card number (checksum)");
+            v.add("card_number", "is not a valid card number (checksum)");
         }
         if !(1..=12).contains(&self.exp_month) {
             v.add("exp_month", "must be between 1 and 12");
@@ -138,7 +138,7 @@ mod tests {
         .into_iter()
         .map(|v| v.field)
         .collect();
-        assert_eq!(fields, ["number", "exp_month", "cvc"]);
+        assert_eq!(fields, ["card_number", "exp_month", "cvc"]);
         let expired = card("4242424242424242");
         assert!(
             CardDetails {

@@ -1,6 +1,7 @@
 //! The payments service's SQL, the same on SQLite and PostgreSQL.
 
 use ordo_db::row::{self, millis};
+use ordo_kernel::{Page, PageRequest};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor, Row};
 use time::OffsetDateTime;
@@ -58,19 +59,39 @@ pub async fn insert_method(conn: &mut AnyConnection, m: &PaymentMethod) -> Resul
     .map(|_| ())
 }
 
+/// A page of the user's cards, newest first.
 pub async fn methods<'c>(
     executor: impl Executor<'c, Database = Any>,
     user_id: Uuid,
-) -> Result<Vec<PaymentMethod>, sqlx::Error> {
-    sqlx::query(&format!(
-        "SELECT {METHOD_COLUMNS} FROM payment_methods WHERE user_id = $1 AND deleted_at IS NULL ORDER BY id DESC"
+    page: PageRequest,
+) -> Result<Page<PaymentMethod>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {METHOD_COLUMNS} FROM payment_methods WHERE user_id = $1 AND deleted_at IS NULL
+         AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
     ))
     .bind(user_id.to_string())
+    .bind(page.after.map(|cursor| cursor.0.to_string()))
+    .bind(page.fetch_limit())
     .fetch_all(executor)
     .await?
     .iter()
     .map(method)
-    .collect()
+    .collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(rows, page, |m| m.id))
+}
+
+/// How many cards the user keeps.
+pub async fn count_methods<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    user_id: Uuid,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query(
+        "SELECT COUNT(*) AS n FROM payment_methods WHERE user_id = $1 AND deleted_at IS NULL",
+    )
+    .bind(user_id.to_string())
+    .fetch_one(executor)
+    .await?
+    .try_get("n")
 }
 
 /// The user's card, if it is theirs and not removed.
