@@ -7,11 +7,10 @@
 use super::Report;
 
 use anyhow::Context;
-use futures_util::future::BoxFuture;
 use hdrhistogram::Histogram;
-use ordo_bus::{Bus, BusOptions, Envelope, EventMeta, Handler, HandlerError, Outbox, Subscription};
+use ordo_bus::{Bus, BusOptions, Envelope, EventMeta, HandlerError, Outbox, Subscription};
 use ordo_contracts::Event;
-use ordo_db::{Db, DbOptions, Tx};
+use ordo_db::{Db, DbOptions};
 use ordo_kernel::Secret;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -74,24 +73,18 @@ impl Event for Tick {
 
 /// Records publish-to-handle latency; does nothing else, so the bus is what is measured.
 struct Sink {
-    latency: Arc<Mutex<Histogram<u64>>>,
+    latency: Mutex<Histogram<u64>>,
 }
 
-impl Handler for Sink {
-    fn handle<'a>(
-        &'a self,
-        _tx: &'a mut Tx,
-        event: &'a Envelope,
-    ) -> BoxFuture<'a, Result<(), HandlerError>> {
-        Box::pin(async move {
-            let micros = (ordo_kernel::time::now() - event.time).whole_microseconds();
-            let micros = u64::try_from(micros.max(1)).unwrap_or(u64::MAX);
-            self.latency
-                .lock()
-                .map_err(|_| HandlerError::retry("latency histogram poisoned"))?
-                .saturating_record(micros);
-            Ok(())
-        })
+impl Sink {
+    fn record(&self, event: &Envelope) -> Result<(), HandlerError> {
+        let micros = (ordo_kernel::time::now() - event.time).whole_microseconds();
+        let micros = u64::try_from(micros.max(1)).unwrap_or(u64::MAX);
+        self.latency
+            .lock()
+            .map_err(|_| HandlerError::retry("latency histogram poisoned"))?
+            .saturating_record(micros);
+        Ok(())
     }
 }
 
@@ -303,21 +296,17 @@ async fn measure_bus(
     let producer = open(db_options, "bench_producer").await?;
     let consumer = open(db_options, "bench_consumer").await?;
     // Microseconds, up to an hour.
-    let latency = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(
-        1,
-        3_600_000_000,
-        3,
-    )?));
+    let sink = Arc::new(Sink {
+        latency: Mutex::new(Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3)?),
+    });
     let mut bus = Bus::new(options);
     let outbox = bus.outbox("bench_producer", producer.clone());
-    let stats = bus.subscribe(Subscription::new(
-        "bench-sink",
-        consumer.clone(),
-        &[Tick::TYPE],
-        Sink {
-            latency: latency.clone(),
-        },
-    ))?;
+    let stats = bus.subscribe(
+        Subscription::new("bench-sink", consumer.clone())
+            .on(&sink, |sink, _tx, _tick: Tick, event| {
+                Box::pin(std::future::ready(sink.record(event)))
+            }),
+    )?;
     let running = bus.start().await?;
     let started = Instant::now();
     let mut producers = tokio::task::JoinSet::new();
@@ -348,7 +337,8 @@ async fn measure_bus(
     running.stop(Duration::from_secs(10)).await;
     producer.close().await;
     consumer.close().await;
-    let latency = latency
+    let latency = sink
+        .latency
         .lock()
         .map_err(|_| anyhow::anyhow!("latency histogram poisoned"))?;
     let ms = |q: f64| latency.value_at_quantile(q) as f64 / 1000.0;

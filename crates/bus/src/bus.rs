@@ -2,8 +2,9 @@
 //! relays, the consumers and their housekeeping until `stop`.
 
 use crate::BusError;
+use crate::ack::Delivery;
 use crate::broker::Broker;
-use crate::consumer::{self, ConsumerStats, Delivery};
+use crate::consumer::{self, ConsumerStats};
 use crate::embedded::{self, Route};
 use crate::handler::Subscription;
 use crate::nats;

@@ -3,33 +3,17 @@
 //! every one of them has committed it (or dead-lettered it). A crash before that leaves the
 //! row unpublished, and it is delivered again at the next start; the inboxes drop repeats.
 
-use crate::consumer::{Ack, Delivery};
+use crate::ack::{Ack, Delivery, Pending};
 use crate::options::BusOptions;
 use crate::outbox::Outbox;
 use crate::relay::{Lease, Marks, Wait, read_outbox};
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use tokio::sync::{mpsc, watch};
 
 /// Rows read from the outbox at a time.
 const READ_BATCH: usize = 1000;
-
-/// One event awaiting acknowledgement by each consumer it was handed to.
-pub(crate) struct Pending {
-    seq: i64,
-    remaining: AtomicUsize,
-    done: mpsc::UnboundedSender<i64>,
-}
-
-impl Pending {
-    pub(crate) fn ack(&self) {
-        if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
-            // The relay may have stopped; the row then stays unpublished and comes again.
-            let _ = self.done.send(self.seq);
-        }
-    }
-}
 
 /// Where the relay hands events: the input of one subscription.
 #[derive(Clone)]

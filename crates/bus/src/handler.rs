@@ -1,11 +1,15 @@
-//! What a consumer is: a name, the event types it wants, its database, and a handler that
-//! runs inside a transaction on that database.
+//! What a consumer is: a name, its database, and one typed handler per event type it
+//! wants, each running inside a transaction on that database. The handlers are the list
+//! of types: an event type without a handler cannot be subscribed, and the bus decodes
+//! each event once, before its handler sees it.
 
 use crate::envelope::{DecodeError, Envelope};
 use crate::outbox::Outbox;
 use futures_util::future::BoxFuture;
+use ordo_contracts::Event;
 use ordo_db::{Db, Tx};
 use std::fmt;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 /// A handler's answer when it cannot handle an event now.
@@ -49,23 +53,81 @@ impl From<DecodeError> for HandlerError {
     }
 }
 
-impl From<sqlx::Error> for HandlerError {
-    fn from(error: sqlx::Error) -> Self {
-        Self::retry(error)
+/// What a service's error means to the bus: implemented once per service for the error
+/// its use cases return, so that no handler decides it by hand.
+pub trait Failure: fmt::Display + Send {
+    /// True when trying again later may succeed (a dependency down, a row not there yet);
+    /// false when the event can never be handled (it is dead-lettered at once).
+    fn is_transient(&self) -> bool;
+
+    /// What the dead letter and the logs say: the error and its causes.
+    fn describe(&self) -> String {
+        format!("{self:#}")
     }
 }
 
-/// Handles one event inside `tx`, the consumer's transaction, which also records the
-/// event in the inbox; whatever the handler writes commits with it or not at all. A
-/// handler may run more than once for one event (after a crash, or when another event in
-/// its batch failed), so effects outside `tx` must be idempotent (a provider call with an
-/// idempotency key, an event appended to the outbox in `tx`).
-pub trait Handler: Send + Sync + 'static {
+impl Failure for HandlerError {
+    fn is_transient(&self) -> bool {
+        matches!(self, Self::Retry(_))
+    }
+
+    fn describe(&self) -> String {
+        self.message().to_owned()
+    }
+}
+
+impl Failure for sqlx::Error {
+    fn is_transient(&self) -> bool {
+        true
+    }
+}
+
+fn outcome<E: Failure>(result: Result<(), E>) -> Result<(), HandlerError> {
+    result.map_err(|error| {
+        if error.is_transient() {
+            HandlerError::Retry(error.describe())
+        } else {
+            HandlerError::Reject(error.describe())
+        }
+    })
+}
+
+/// One event type's handler, its type erased.
+pub(crate) trait Route: Send + Sync {
     fn handle<'a>(
         &'a self,
         tx: &'a mut Tx,
         event: &'a Envelope,
     ) -> BoxFuture<'a, Result<(), HandlerError>>;
+}
+
+/// A handler of events `E` on the state `S` (the service's use cases).
+struct Typed<S, E, F> {
+    state: Arc<S>,
+    handler: F,
+    event: PhantomData<fn() -> E>,
+}
+
+impl<S, E, F, Er> Route for Typed<S, E, F>
+where
+    S: Send + Sync + 'static,
+    E: Event + 'static,
+    Er: Failure + 'static,
+    F: for<'a> Fn(&'a S, &'a mut Tx, E, &'a Envelope) -> BoxFuture<'a, Result<(), Er>>
+        + Send
+        + Sync
+        + 'static,
+{
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        event: &'a Envelope,
+    ) -> BoxFuture<'a, Result<(), HandlerError>> {
+        Box::pin(async move {
+            let payload: E = event.decode()?;
+            outcome((self.handler)(&self.state, tx, payload, event).await)
+        })
+    }
 }
 
 /// A consumer of some event types.
@@ -76,7 +138,7 @@ pub struct Subscription {
     pub(crate) db: Db,
     pub(crate) outbox: Option<Outbox>,
     pub(crate) committed: Option<Arc<tokio::sync::Notify>>,
-    pub(crate) handler: Arc<dyn Handler>,
+    routes: Arc<Vec<(String, Arc<dyn Route>)>>,
 }
 
 impl fmt::Debug for Subscription {
@@ -91,23 +153,43 @@ impl fmt::Debug for Subscription {
 impl Subscription {
     /// `name` identifies the consumer everywhere (inbox, dead letters, the durable JetStream
     /// consumer, metrics): lowercase letters, digits, `-` and `_`, unique in the platform,
-    /// e.g. `payments-authorise`.
-    pub fn new(name: &str, db: Db, types: &[&str], handler: impl Handler) -> Self {
+    /// e.g. `payments-orders`. Its events are those given handlers with [`Subscription::on`].
+    #[must_use]
+    pub fn new(name: &str, db: Db) -> Self {
         Self {
             name: name.to_owned(),
-            types: types.iter().map(|t| (*t).to_owned()).collect(),
+            types: Vec::new(),
             db,
             outbox: None,
             committed: None,
-            handler: Arc::new(handler),
+            routes: Arc::new(Vec::new()),
         }
     }
 
-    /// Notify `committed` after each commit that handled events: for whoever waits for
-    /// what the handler writes (a live stream), which is only visible once committed.
+    /// Handles events `E` with `handler`, called with `state`, the consumer's transaction,
+    /// the decoded payload and the envelope (its id, trace, subject). The handler may run
+    /// more than once for one event (after a crash, or when another event in its batch
+    /// failed), but its writes to the transaction commit once; anything it does outside
+    /// must be idempotent (a provider call with an idempotency key, an event appended to
+    /// the outbox in the transaction). Its error says retry or dead-letter ([`Failure`]).
     #[must_use]
-    pub fn notifying(mut self, committed: Arc<tokio::sync::Notify>) -> Self {
-        self.committed = Some(committed);
+    pub fn on<E, S, F, Er>(mut self, state: &Arc<S>, handler: F) -> Self
+    where
+        S: Send + Sync + 'static,
+        E: Event + 'static,
+        Er: Failure + 'static,
+        F: for<'a> Fn(&'a S, &'a mut Tx, E, &'a Envelope) -> BoxFuture<'a, Result<(), Er>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let route: Arc<dyn Route> = Arc::new(Typed {
+            state: state.clone(),
+            handler,
+            event: PhantomData::<fn() -> E>,
+        });
+        Arc::make_mut(&mut self.routes).push((E::TYPE.to_owned(), route));
+        self.types.push(E::TYPE.to_owned());
         self
     }
 
@@ -118,6 +200,14 @@ impl Subscription {
         self
     }
 
+    /// Notify `committed` after each commit that handled events: for whoever waits for
+    /// what the handler writes (a live stream), which is only visible once committed.
+    #[must_use]
+    pub fn notifying(mut self, committed: Arc<tokio::sync::Notify>) -> Self {
+        self.committed = Some(committed);
+        self
+    }
+
     #[must_use]
     pub fn name(&self) -> &str {
         &self.name
@@ -125,6 +215,23 @@ impl Subscription {
 
     pub(crate) fn wants(&self, event_type: &str) -> bool {
         self.types.iter().any(|t| t == event_type)
+    }
+
+    /// Runs the handler of `event`'s type.
+    pub(crate) fn handle<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        event: &'a Envelope,
+    ) -> BoxFuture<'a, Result<(), HandlerError>> {
+        match self.routes.iter().find(|(t, _)| *t == event.event_type) {
+            Some((_, route)) => route.handle(tx, event),
+            None => Box::pin(async move {
+                Err(HandlerError::reject(format!(
+                    "{} has no handler for {}",
+                    self.name, event.event_type
+                )))
+            }),
+        }
     }
 
     pub(crate) fn validate(&self) -> Result<(), String> {
@@ -141,7 +248,10 @@ impl Subscription {
             ));
         }
         if self.types.is_empty() {
-            return Err(format!("subscription `{}` names no event types", self.name));
+            return Err(format!(
+                "subscription `{}` handles no event types",
+                self.name
+            ));
         }
         if let Some(bad) = self.types.iter().find(|t| !crate::envelope::valid_type(t)) {
             return Err(format!(
@@ -149,6 +259,54 @@ impl Subscription {
                 self.name
             ));
         }
+        let mut types = self.types.clone();
+        types.sort();
+        if let Some(twice) = types.windows(2).find(|pair| pair[0] == pair[1]) {
+            return Err(format!(
+                "subscription `{}` has two handlers for `{}`",
+                self.name, twice[0]
+            ));
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Serialize, Deserialize)]
+    struct Rang;
+
+    impl Event for Rang {
+        const TYPE: &'static str = "bell.rang";
+        const VERSION: u32 = 1;
+    }
+
+    fn ignore<'a>(
+        _: &'a (),
+        _: &'a mut Tx,
+        _: Rang,
+        _: &'a Envelope,
+    ) -> BoxFuture<'a, Result<(), HandlerError>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    #[tokio::test]
+    async fn the_handlers_are_the_list_of_types() {
+        let dir = ordo_testkit::temp_dir();
+        let db = ordo_testkit::Backend::Sqlite.open(dir.path(), "bells").await;
+        let state = Arc::new(());
+        let none = Subscription::new("bells", db.clone());
+        assert!(none.validate().unwrap_err().contains("no event types"));
+        let one = Subscription::new("bells", db.clone()).on(&state, ignore);
+        assert_eq!(one.types, ["bell.rang"]);
+        assert!(one.wants("bell.rang") && !one.wants("bell.broke"));
+        one.validate().unwrap();
+        let twice = one.on(&state, ignore);
+        assert!(twice.validate().unwrap_err().contains("two handlers"));
+        let bad = Subscription::new("Bells!", db).on(&state, ignore);
+        assert!(bad.validate().is_err());
     }
 }

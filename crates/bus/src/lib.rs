@@ -6,6 +6,7 @@
 //! order. Failures retry with backoff; rejected or exhausted events become dead letters
 //! that an operator can replay or discard.
 
+mod ack;
 mod broker;
 mod bus;
 mod consumer;
@@ -26,7 +27,7 @@ pub use consumer::ConsumerStats;
 pub use dead_letters::{DeadLetters, republish};
 pub use envelope::{DecodeError, Envelope, EventMeta};
 pub use faults::{FaultPoint, Faults};
-pub use handler::{Handler, HandlerError, Subscription};
+pub use handler::{Failure, HandlerError, Subscription};
 pub use health::BusHealth;
 pub use options::BusOptions;
 pub use outbox::Outbox;

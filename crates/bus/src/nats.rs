@@ -5,8 +5,8 @@
 //! link is verified (`broker`), and start over when it moves to a new generation.
 
 use crate::BusError;
+use crate::ack::{Ack, Delivery};
 use crate::broker::{self, Broker, Link};
-use crate::consumer::{Ack, Delivery};
 use crate::envelope::Envelope;
 use crate::handler::Subscription;
 use crate::options::BusOptions;

@@ -2,10 +2,8 @@
 //! `/admin/dead-letters`, can be replayed (handled once more) and discarded; nobody else
 //! may touch them.
 
-use futures_util::future::BoxFuture;
-use ordo_bus::{Bus, Envelope, EventMeta, Handler, HandlerError, Subscription};
+use ordo_bus::{Bus, EventMeta, HandlerError, Subscription};
 use ordo_contracts::Event;
-use ordo_db::Tx;
 use ordo_e2e::{TestApp, problem};
 use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
@@ -26,17 +24,9 @@ impl Event for Probed {
 }
 
 /// Rejects everything, counting how often it was asked.
-struct Rejecter(Arc<AtomicU32>);
-
-impl Handler for Rejecter {
-    fn handle<'a>(
-        &'a self,
-        _tx: &'a mut Tx,
-        _event: &'a Envelope,
-    ) -> BoxFuture<'a, Result<(), HandlerError>> {
-        self.0.fetch_add(1, Ordering::SeqCst);
-        Box::pin(async { Err(HandlerError::reject("probe events are not accepted")) })
-    }
+fn reject(asked: &AtomicU32) -> Result<(), HandlerError> {
+    asked.fetch_add(1, Ordering::SeqCst);
+    Err(HandlerError::reject("probe events are not accepted"))
 }
 
 async fn operators_list_replay_and_discard_dead_letters(backend: Backend) {
@@ -57,12 +47,11 @@ async fn operators_list_replay_and_discard_dead_letters(backend: Backend) {
         .unwrap();
     let outbox = bus.outbox("e2e_probe", probe.clone());
     let asked = Arc::new(AtomicU32::new(0));
-    bus.subscribe(Subscription::new(
-        "e2e-rejecter",
-        db.clone(),
-        &[Probed::TYPE],
-        Rejecter(asked.clone()),
-    ))
+    bus.subscribe(
+        Subscription::new("e2e-rejecter", db.clone()).on(&asked, |asked, _tx, _: Probed, _| {
+            Box::pin(std::future::ready(reject(asked)))
+        }),
+    )
     .unwrap();
     let bus = bus.start().await.unwrap();
     let mut tx = probe.begin().await.unwrap();

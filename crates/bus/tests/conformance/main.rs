@@ -3,10 +3,9 @@
 //! is a cut TCP proxy between the bus and NATS; a broker that lost its store is a stream
 //! deleted behind the bus's back.
 
-use futures_util::future::BoxFuture;
 use ordo_bus::{
-    Bus, BusOptions, ConsumerStats, DeadLetters, Envelope, EventMeta, FaultPoint, Handler,
-    HandlerError, Outbox, RunningBus, Subscription,
+    Bus, BusOptions, ConsumerStats, DeadLetters, Envelope, EventMeta, FaultPoint, HandlerError,
+    Outbox, RunningBus, Subscription,
 };
 use ordo_contracts::Event;
 use ordo_db::{Db, Migration, Tx};
@@ -49,33 +48,32 @@ struct Recorder {
     failed_once: Arc<std::sync::Mutex<HashSet<Uuid>>>,
 }
 
-impl Handler for Recorder {
-    fn handle<'a>(
-        &'a self,
-        tx: &'a mut Tx,
-        event: &'a Envelope,
-    ) -> BoxFuture<'a, Result<(), HandlerError>> {
-        Box::pin(async move {
-            let tick: Ticked = event.decode()?;
-            match tick.trouble.as_deref() {
-                Some("retry-once") if self.failed_once.lock().unwrap().insert(event.id) => {
-                    return Err(HandlerError::retry("first attempt fails"));
-                }
-                Some("poison") if !self.healed.load(Ordering::SeqCst) => {
-                    return Err(HandlerError::retry("poison: cannot be handled"));
-                }
-                Some("reject") => return Err(HandlerError::reject("rejected: makes no sense")),
-                _ => {}
+impl Recorder {
+    async fn record(
+        &self,
+        tx: &mut Tx,
+        tick: Ticked,
+        event: &Envelope,
+    ) -> Result<(), HandlerError> {
+        match tick.trouble.as_deref() {
+            Some("retry-once") if self.failed_once.lock().unwrap().insert(event.id) => {
+                return Err(HandlerError::retry("first attempt fails"));
             }
-            sqlx::query("INSERT INTO effects (event_id, subject, n, pos) VALUES ($1, $2, $3, $4)")
-                .bind(event.id.to_string())
-                .bind(&event.subject)
-                .bind(tick.n)
-                .bind(self.position.fetch_add(1, Ordering::SeqCst))
-                .execute(&mut **tx)
-                .await?;
-            Ok(())
-        })
+            Some("poison") if !self.healed.load(Ordering::SeqCst) => {
+                return Err(HandlerError::retry("poison: cannot be handled"));
+            }
+            Some("reject") => return Err(HandlerError::reject("rejected: makes no sense")),
+            _ => {}
+        }
+        sqlx::query("INSERT INTO effects (event_id, subject, n, pos) VALUES ($1, $2, $3, $4)")
+            .bind(event.id.to_string())
+            .bind(&event.subject)
+            .bind(tick.n)
+            .bind(self.position.fetch_add(1, Ordering::SeqCst))
+            .execute(&mut **tx)
+            .await
+            .map_err(HandlerError::retry)?;
+        Ok(())
     }
 }
 
@@ -151,19 +149,16 @@ impl Harness {
     fn assemble(&self) -> (Bus, Outbox, Arc<ConsumerStats>) {
         let mut bus = Bus::new(self.options.clone());
         let outbox = bus.outbox("producer", self.producer.clone());
-        let recorder = Recorder {
+        let recorder = Arc::new(Recorder {
             position: self.position.clone(),
             healed: self.healed.clone(),
             failed_once: self.failed_once.clone(),
-        };
-        let stats = bus
-            .subscribe(Subscription::new(
-                CONSUMER,
-                self.consumer.clone(),
-                &[Ticked::TYPE],
-                recorder,
-            ))
-            .expect("subscribe");
+        });
+        let subscription = Subscription::new(CONSUMER, self.consumer.clone())
+            .on(&recorder, |recorder, tx, tick: Ticked, event| {
+                Box::pin(recorder.record(tx, tick, event))
+            });
+        let stats = bus.subscribe(subscription).expect("subscribe");
         (bus, outbox, stats)
     }
 

@@ -1,38 +1,22 @@
 //! Event -> use case.
 
 use crate::app::Cart;
-use futures_util::future::BoxFuture;
-use ordo_bus::{Envelope, Handler, HandlerError, Subscription};
-use ordo_contracts::Event;
+use ordo_bus::Subscription;
 use ordo_contracts::orders::OrderPlaced;
-use ordo_db::{Db, Tx};
+use ordo_db::Db;
 use std::sync::Arc;
 
-pub struct Ordered(pub Arc<Cart>);
-
-impl Handler for Ordered {
-    fn handle<'a>(
-        &'a self,
-        tx: &'a mut Tx,
-        event: &'a Envelope,
-    ) -> BoxFuture<'a, Result<(), HandlerError>> {
-        Box::pin(async move {
-            let placed: OrderPlaced = event.decode()?;
-            if placed.from_cart {
-                self.0.ordered(tx, placed.customer_id).await?;
-            }
-            Ok(())
-        })
-    }
-}
-
-/// The cart's consumers.
+/// The cart's consumers: a cart ordered whole is emptied.
 #[must_use]
 pub fn subscriptions(cart: Arc<Cart>, db: Db) -> Vec<Subscription> {
-    vec![Subscription::new(
-        "cart-ordered",
-        db,
-        &[OrderPlaced::TYPE],
-        Ordered(cart),
-    )]
+    vec![
+        Subscription::new("cart-ordered", db).on(&cart, |cart, tx, placed: OrderPlaced, _| {
+            Box::pin(async move {
+                if placed.from_cart {
+                    cart.ordered(tx, placed.customer_id).await?;
+                }
+                Ok::<(), sqlx::Error>(())
+            })
+        }),
+    ]
 }

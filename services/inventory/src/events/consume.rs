@@ -1,77 +1,48 @@
 //! Event -> use case.
 
 use crate::app::{AppError, Inventory};
-use futures_util::future::BoxFuture;
-use ordo_bus::{Envelope, EventMeta, Handler, HandlerError, Outbox, Subscription};
-use ordo_contracts::Event;
+use ordo_bus::{EventMeta, Failure, Outbox, Subscription};
 use ordo_contracts::orders::{CheckoutAbandoned, OrderCancelled, OrderRejected};
 use ordo_contracts::payments::{PaymentAuthorized, PaymentFailed};
-use ordo_db::{Db, Tx};
+use ordo_db::Db;
 use std::sync::Arc;
 
-/// Commits or releases reservations as orders are paid, end, or are never made.
-pub struct Reservations(pub Arc<Inventory>);
-
-impl Handler for Reservations {
-    fn handle<'a>(
-        &'a self,
-        tx: &'a mut Tx,
-        event: &'a Envelope,
-    ) -> BoxFuture<'a, Result<(), HandlerError>> {
-        Box::pin(async move {
-            let outcome = match event.event_type.as_str() {
-                PaymentAuthorized::TYPE => {
-                    let paid: PaymentAuthorized = event.decode()?;
-                    let meta = EventMeta::caused_by(event);
-                    self.0.commit(tx, paid.order_id, &meta).await
-                }
-                PaymentFailed::TYPE => {
-                    let order_id = event.decode::<PaymentFailed>()?.order_id;
-                    self.0.release(tx, order_id).await
-                }
-                OrderCancelled::TYPE => {
-                    let order_id = event.decode::<OrderCancelled>()?.order_id;
-                    self.0.release(tx, order_id).await
-                }
-                OrderRejected::TYPE => {
-                    let order_id = event.decode::<OrderRejected>()?.order_id;
-                    self.0.release(tx, order_id).await
-                }
-                CheckoutAbandoned::TYPE => {
-                    let order_id = event.decode::<CheckoutAbandoned>()?.order_id;
-                    self.0.release(tx, order_id).await
-                }
-                other => {
-                    return Err(HandlerError::reject(format!(
-                        "unexpected event type {other}"
-                    )));
-                }
-            };
-            match outcome {
-                Ok(()) => Ok(()),
-                Err(AppError::Unexpected(error)) => Err(HandlerError::retry(format!("{error:#}"))),
-                Err(other) => Err(HandlerError::reject(other)),
-            }
-        })
+impl Failure for AppError {
+    fn is_transient(&self) -> bool {
+        matches!(self, AppError::Unexpected(_))
     }
 }
 
-/// Inventory's consumers.
+/// Inventory's consumers: reservations are committed as orders are paid, and released as
+/// they end or are never made.
 #[must_use]
 pub fn subscriptions(inventory: Arc<Inventory>, db: Db, outbox: &Outbox) -> Vec<Subscription> {
     vec![
-        Subscription::new(
-            "inventory-reservations",
-            db,
-            &[
-                PaymentAuthorized::TYPE,
-                PaymentFailed::TYPE,
-                OrderCancelled::TYPE,
-                OrderRejected::TYPE,
-                CheckoutAbandoned::TYPE,
-            ],
-            Reservations(inventory),
-        )
-        .publishing_to(outbox),
+        Subscription::new("inventory-reservations", db)
+            .on(
+                &inventory,
+                |inventory, tx, paid: PaymentAuthorized, event| {
+                    Box::pin(async move {
+                        let meta = EventMeta::caused_by(event);
+                        inventory.commit(tx, paid.order_id, &meta).await
+                    })
+                },
+            )
+            .on(&inventory, |inventory, tx, failed: PaymentFailed, _| {
+                Box::pin(inventory.release(tx, failed.order_id))
+            })
+            .on(&inventory, |inventory, tx, cancelled: OrderCancelled, _| {
+                Box::pin(inventory.release(tx, cancelled.order_id))
+            })
+            .on(&inventory, |inventory, tx, rejected: OrderRejected, _| {
+                Box::pin(inventory.release(tx, rejected.order_id))
+            })
+            .on(
+                &inventory,
+                |inventory, tx, abandoned: CheckoutAbandoned, _| {
+                    Box::pin(inventory.release(tx, abandoned.order_id))
+                },
+            )
+            .publishing_to(outbox),
     ]
 }

@@ -3,80 +3,61 @@
 use crate::app::{AppError, Move, Orders};
 use crate::domain::{Actor, Trigger};
 use futures_util::future::BoxFuture;
-use ordo_bus::{Envelope, EventMeta, Handler, HandlerError, Outbox, Subscription};
-use ordo_contracts::Event;
+use ordo_bus::{Envelope, EventMeta, Failure, Outbox, Subscription};
 use ordo_contracts::inventory::{ReservationCommitted, ReservationLost};
 use ordo_contracts::payments::PaymentFailed;
 use ordo_db::{Db, Tx};
 use std::sync::Arc;
+use uuid::Uuid;
 
-/// Moves pending orders on what payments and inventory say. An order is paid when
-/// inventory has committed its stock, which inventory does only once the payment is
-/// authorised: so a paid order never lacks its stock.
-pub struct PaymentOutcomes(pub Arc<Orders>);
-
-impl Handler for PaymentOutcomes {
-    fn handle<'a>(
-        &'a self,
-        tx: &'a mut Tx,
-        event: &'a Envelope,
-    ) -> BoxFuture<'a, Result<(), HandlerError>> {
-        Box::pin(async move {
-            let meta = EventMeta::caused_by(event);
-            let (order_id, trigger, cause) = match event.event_type.as_str() {
-                ReservationCommitted::TYPE => (
-                    event.decode::<ReservationCommitted>()?.order_id,
-                    Trigger::Paid,
-                    "payment authorized".to_owned(),
-                ),
-                ReservationLost::TYPE => (
-                    event.decode::<ReservationLost>()?.order_id,
-                    Trigger::StockLost,
-                    "out of stock: the items sold out while the payment was pending".to_owned(),
-                ),
-                PaymentFailed::TYPE => {
-                    let failed: PaymentFailed = event.decode()?;
-                    (
-                        failed.order_id,
-                        Trigger::PaymentFailed,
-                        format!("payment failed: {}", failed.reason),
-                    )
-                }
-                other => {
-                    return Err(HandlerError::reject(format!(
-                        "unexpected event type {other}"
-                    )));
-                }
-            };
-            let change = Move {
-                trigger,
-                actor: Actor::System,
-                actor_id: None,
-                cause: &cause,
-            };
-            match self.0.apply(tx, order_id, &change, &meta).await {
-                Ok(_) => Ok(()),
-                Err(AppError::Unexpected(error)) => Err(HandlerError::retry(format!("{error:#}"))),
-                Err(other) => Err(HandlerError::reject(other)),
-            }
-        })
+impl Failure for AppError {
+    fn is_transient(&self) -> bool {
+        matches!(self, AppError::Unexpected(_))
     }
 }
 
-/// The orders service's consumers.
+/// Moves the order on `trigger`, by the platform itself.
+fn system_move<'a>(
+    orders: &'a Orders,
+    tx: &'a mut Tx,
+    order_id: Uuid,
+    trigger: Trigger,
+    cause: String,
+    event: &'a Envelope,
+) -> BoxFuture<'a, Result<(), AppError>> {
+    Box::pin(async move {
+        let change = Move {
+            trigger,
+            actor: Actor::System,
+            actor_id: None,
+            cause: &cause,
+        };
+        let meta = EventMeta::caused_by(event);
+        orders.apply(tx, order_id, &change, &meta).await.map(|_| ())
+    })
+}
+
+/// The orders service's consumers. An order is paid when inventory has committed its
+/// stock, which inventory does only once the payment is authorised: so a paid order never
+/// lacks its stock.
 #[must_use]
 pub fn subscriptions(orders: Arc<Orders>, db: Db, outbox: &Outbox) -> Vec<Subscription> {
     vec![
-        Subscription::new(
-            "orders-payments",
-            db,
-            &[
-                ReservationCommitted::TYPE,
-                ReservationLost::TYPE,
-                PaymentFailed::TYPE,
-            ],
-            PaymentOutcomes(orders),
-        )
-        .publishing_to(outbox),
+        Subscription::new("orders-payments", db)
+            .on(&orders, |orders, tx, paid: ReservationCommitted, event| {
+                let cause = "payment authorized".to_owned();
+                system_move(orders, tx, paid.order_id, Trigger::Paid, cause, event)
+            })
+            .on(&orders, |orders, tx, lost: ReservationLost, event| {
+                let cause =
+                    "out of stock: the items sold out while the payment was pending".to_owned();
+                system_move(orders, tx, lost.order_id, Trigger::StockLost, cause, event)
+            })
+            .on(&orders, |orders, tx, failed: PaymentFailed, event| {
+                let cause = format!("payment failed: {}", failed.reason);
+                let trigger = Trigger::PaymentFailed;
+                system_move(orders, tx, failed.order_id, trigger, cause, event)
+            })
+            .publishing_to(outbox),
     ]
 }

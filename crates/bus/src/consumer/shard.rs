@@ -1,174 +1,19 @@
-//! Running a subscription: deliveries are spread over shards by subject (each shard
-//! handles its subjects in order), handled in batches inside one transaction with the
-//! inbox, acknowledged after commit, retried with backoff, dead-lettered at the limit.
+//! One shard of a consumer: its subjects in order, batches, retries with backoff per
+//! subject, dead letters at the limit.
 
-use crate::envelope::Envelope;
+use super::Shared;
+use super::batch::{BatchFailure, Outcome, dead_letter, run_batch};
+use crate::ack::Delivery;
 use crate::faults::FaultPoint;
-use crate::handler::{HandlerError, Subscription};
-use crate::options::BusOptions;
-use crate::store::{self, DeadLetter};
-use futures_util::FutureExt;
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::hash::{Hash, Hasher};
-use std::panic::AssertUnwindSafe;
+use crate::handler::HandlerError;
+use crate::store::DeadLetter;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, watch};
-use tokio::task::JoinSet;
 use tokio::time::Instant;
 use uuid::Uuid;
-
-/// How a delivery is acknowledged: to the in-process relay or to JetStream.
-pub(crate) enum Ack {
-    Embedded(Arc<crate::embedded::Pending>),
-    Nats(Box<async_nats::jetstream::Message>),
-}
-
-impl Ack {
-    async fn ack(self) {
-        match self {
-            Self::Embedded(pending) => pending.ack(),
-            Self::Nats(message) => {
-                if let Err(error) = message.ack().await {
-                    // The broker redelivers it; the inbox recognises it then.
-                    tracing::warn!(%error, "acknowledgement not sent");
-                }
-            }
-        }
-    }
-
-    /// Tells JetStream a held event is still being worked on, so it is not redelivered.
-    async fn keep_alive(&self) {
-        if let Self::Nats(message) = self {
-            let _ = message
-                .ack_with(async_nats::jetstream::AckKind::Progress)
-                .await;
-        }
-    }
-}
-
-pub(crate) struct Delivery {
-    pub event: Arc<Envelope>,
-    pub ack: Ack,
-}
-
-/// Counters of one consumer, for tests, the benchmark and the metrics.
-#[derive(Debug, Default)]
-pub struct ConsumerStats {
-    pub handled: AtomicU64,
-    pub duplicates: AtomicU64,
-    pub retried: AtomicU64,
-    pub dead_lettered: AtomicU64,
-    pub replayed: AtomicU64,
-    /// Delivered to this consumer and not yet acknowledged.
-    pub in_flight: AtomicI64,
-}
-
-impl ConsumerStats {
-    #[must_use]
-    pub fn handled(&self) -> u64 {
-        self.handled.load(Ordering::Relaxed)
-    }
-
-    #[must_use]
-    pub fn duplicates(&self) -> u64 {
-        self.duplicates.load(Ordering::Relaxed)
-    }
-
-    #[must_use]
-    pub fn dead_lettered(&self) -> u64 {
-        self.dead_lettered.load(Ordering::Relaxed)
-    }
-
-    #[must_use]
-    pub fn retried(&self) -> u64 {
-        self.retried.load(Ordering::Relaxed)
-    }
-
-    #[must_use]
-    pub fn replayed(&self) -> u64 {
-        self.replayed.load(Ordering::Relaxed)
-    }
-}
-
-struct Shared {
-    sub: Subscription,
-    options: BusOptions,
-    stats: Arc<ConsumerStats>,
-}
-
-impl Shared {
-    fn count(&self, counter: &AtomicU64, metric: &'static str, n: u64) {
-        counter.fetch_add(n, Ordering::Relaxed);
-        metrics::counter!(metric, "consumer" => self.sub.name.clone()).increment(n);
-        self.options.progress.notify_waiters();
-    }
-
-    async fn ack(&self, delivery: Delivery) {
-        self.stats.in_flight.fetch_sub(1, Ordering::Relaxed);
-        delivery.ack.ack().await;
-    }
-
-    /// After a commit that handled events: the relay of what they published, and whoever
-    /// waits for what they wrote, may look now.
-    fn committed(&self) {
-        if let Some(outbox) = &self.sub.outbox {
-            outbox.wake();
-        }
-        if let Some(committed) = &self.sub.committed {
-            committed.notify_waiters();
-        }
-    }
-}
-
-/// Starts the tasks of one subscription: a dispatcher reading `input`, its shards, and the
-/// replay of dead letters. They end when `stop` turns true or `input` closes.
-pub(crate) fn spawn(
-    tasks: &mut JoinSet<()>,
-    sub: Subscription,
-    options: BusOptions,
-    stats: Arc<ConsumerStats>,
-    mut input: mpsc::Receiver<Delivery>,
-    stop: watch::Receiver<bool>,
-) {
-    let shared = Arc::new(Shared {
-        sub,
-        options,
-        stats,
-    });
-    let shards = shared.options.concurrency.max(1);
-    let capacity = shared.options.batch_size.max(1) * 2;
-    let mut senders = Vec::with_capacity(shards);
-    for _ in 0..shards {
-        let (tx, rx) = mpsc::channel(capacity);
-        senders.push(tx);
-        tasks.spawn(Shard::new(shared.clone(), rx, stop.clone()).run());
-    }
-    tasks.spawn(replay_loop(shared.clone(), stop.clone()));
-    let mut stop_dispatch = stop;
-    tasks.spawn(async move {
-        loop {
-            let delivery = tokio::select! {
-                delivery = input.recv() => delivery,
-                _ = stop_dispatch.changed() => None,
-            };
-            let Some(delivery) = delivery else { break };
-            shared.stats.in_flight.fetch_add(1, Ordering::Relaxed);
-            let shard = shard_of(&delivery.event.subject, shards);
-            if senders[shard].send(delivery).await.is_err() {
-                break;
-            }
-        }
-    });
-}
-
-fn shard_of(subject: &str, shards: usize) -> usize {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    subject.hash(&mut hasher);
-    usize::try_from(hasher.finish() % shards as u64).unwrap_or(0)
-}
 
 /// A subject whose head event failed: it waits for its retry, later events behind it.
 struct Lane {
@@ -179,12 +24,7 @@ struct Lane {
     behind: VecDeque<Delivery>,
 }
 
-enum Outcome {
-    Handled,
-    Duplicate,
-}
-
-struct Shard {
+pub(super) struct Shard {
     shared: Arc<Shared>,
     input: mpsc::Receiver<Delivery>,
     stop: watch::Receiver<bool>,
@@ -197,7 +37,7 @@ struct Shard {
 }
 
 impl Shard {
-    fn new(
+    pub(super) fn new(
         shared: Arc<Shared>,
         input: mpsc::Receiver<Delivery>,
         stop: watch::Receiver<bool>,
@@ -224,7 +64,7 @@ impl Shard {
         self.lanes.values().map(|lane| lane.retry_at).min()
     }
 
-    async fn run(mut self) {
+    pub(super) async fn run(mut self) {
         let keep_alive_every = (self.shared.options.ack_wait / 3).max(Duration::from_millis(100));
         let mut keep_alive = tokio::time::interval(keep_alive_every);
         keep_alive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -311,7 +151,7 @@ impl Shard {
         }
         match self.transact(&batch, None).await {
             Ok(outcomes) => self.finish(batch, &outcomes).await,
-            Err(Failure::Handler(error)) if batch.len() > 1 => {
+            Err(BatchFailure::Handler(error)) if batch.len() > 1 => {
                 // Which event failed is found by handling the batch's events one at a time.
                 tracing::debug!(consumer = %self.shared.sub.name, %error, "batch failed; handling its events one by one");
                 self.alone += batch.len();
@@ -320,12 +160,12 @@ impl Shard {
                 }
                 false
             }
-            Err(Failure::Handler(error)) => {
+            Err(BatchFailure::Handler(error)) => {
                 let delivery = batch.pop().expect("a batch of one");
                 self.failed(delivery, 0, None, error).await;
                 false
             }
-            Err(Failure::Storage(error)) => {
+            Err(BatchFailure::Storage(error)) => {
                 self.storage_failed(batch, &error).await;
                 false
             }
@@ -345,7 +185,7 @@ impl Shard {
                 }
                 self.finish(batch, &outcomes).await
             }
-            Err(Failure::Handler(error)) => {
+            Err(BatchFailure::Handler(error)) => {
                 let mut batch = batch;
                 let head = batch.pop().expect("a batch of one");
                 self.failed(
@@ -357,7 +197,7 @@ impl Shard {
                 .await;
                 false
             }
-            Err(Failure::Storage(error)) => {
+            Err(BatchFailure::Storage(error)) => {
                 // Not the handler's fault: wait and try again without counting an attempt.
                 let mut batch = batch;
                 self.lanes.insert(
@@ -381,7 +221,7 @@ impl Shard {
         &self,
         batch: &[Delivery],
         replay: Option<Uuid>,
-    ) -> Result<Vec<Outcome>, Failure> {
+    ) -> Result<Vec<Outcome>, BatchFailure> {
         run_batch(&self.shared, batch.iter().map(|d| &*d.event), replay).await
     }
 
@@ -519,123 +359,5 @@ async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
-    }
-}
-
-enum Failure {
-    Handler(HandlerError),
-    Storage(sqlx::Error),
-}
-
-impl From<sqlx::Error> for Failure {
-    fn from(error: sqlx::Error) -> Self {
-        Self::Storage(error)
-    }
-}
-
-/// One transaction: take the replay request if this is a replay, claim the events in the
-/// inbox, run the handlers of those not handled before in order, commit.
-async fn run_batch<'a>(
-    shared: &Shared,
-    events: impl Iterator<Item = &'a Envelope>,
-    replay: Option<Uuid>,
-) -> Result<Vec<Outcome>, Failure> {
-    let events: Vec<&Envelope> = events.collect();
-    let mut ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut tx = shared.sub.db.begin().await?;
-    if let Some(letter) = replay
-        && !store::take_replay(&mut tx, letter).await?
-    {
-        // Someone else took this replay.
-        return Ok(vec![Outcome::Duplicate]);
-    }
-    let fresh = store::claim(&mut tx, &shared.sub.name, &ids, ordo_kernel::time::now()).await?;
-    let mut done = HashSet::with_capacity(events.len());
-    let mut outcomes = Vec::with_capacity(events.len());
-    let mut handled = 0_usize;
-    for event in &events {
-        if !fresh.contains(&event.id) || !done.insert(event.id) {
-            outcomes.push(Outcome::Duplicate);
-            continue;
-        }
-        let started = std::time::Instant::now();
-        let result = AssertUnwindSafe(shared.sub.handler.handle(&mut tx, event))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|_| Err(HandlerError::retry("the handler panicked")));
-        metrics::histogram!("bus_handle_duration_seconds", "consumer" => shared.sub.name.clone())
-            .record(started.elapsed().as_secs_f64());
-        if let Err(error) = result {
-            return Err(Failure::Handler(error));
-        }
-        metrics::histogram!("bus_delivery_latency_seconds", "consumer" => shared.sub.name.clone())
-            .record(
-                (ordo_kernel::time::now() - event.time)
-                    .as_seconds_f64()
-                    .max(0.0),
-            );
-        handled += 1;
-        outcomes.push(Outcome::Handled);
-    }
-    tx.commit().await?;
-    if handled > 0 {
-        shared.committed();
-    }
-    Ok(outcomes)
-}
-
-async fn dead_letter(shared: &Shared, letter: &DeadLetter) -> Result<(), sqlx::Error> {
-    let mut tx = shared.sub.db.begin().await?;
-    store::insert_dead_letter(&mut tx, letter).await?;
-    tx.commit().await
-}
-
-/// Handles dead letters whose replay was asked for, each at most once more.
-async fn replay_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(shared.options.poll_interval);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.changed() => return,
-        }
-        let letters = match store::replays(&shared.sub.db, &shared.sub.name).await {
-            Ok(letters) => letters,
-            Err(error) => {
-                tracing::warn!(consumer = %shared.sub.name, %error, "cannot read replay requests");
-                continue;
-            }
-        };
-        for letter in letters {
-            replay_one(&shared, letter).await;
-        }
-    }
-}
-
-async fn replay_one(shared: &Shared, letter: DeadLetter) {
-    match run_batch(shared, std::iter::once(&letter.envelope), Some(letter.id)).await {
-        Ok(outcomes) => {
-            if matches!(outcomes.first(), Some(Outcome::Handled)) {
-                shared.count(&shared.stats.replayed, "bus_replayed_total", 1);
-                shared.count(&shared.stats.handled, "bus_handled_total", 1);
-            }
-        }
-        Err(Failure::Handler(error)) => {
-            tracing::warn!(consumer = %shared.sub.name, event.id = %letter.event_id, %error, "replayed event failed again");
-            let again = DeadLetter {
-                attempts: 1,
-                last_error: error.message().to_owned(),
-                dead_at: ordo_kernel::time::now(),
-                ..letter
-            };
-            if let Err(error) = dead_letter(shared, &again).await {
-                tracing::warn!(consumer = %shared.sub.name, %error, "cannot return the replayed event to the dead letters");
-            }
-            shared.options.progress.notify_waiters();
-        }
-        Err(Failure::Storage(error)) => {
-            tracing::warn!(consumer = %shared.sub.name, %error, "replay failed; it stays requested");
-        }
     }
 }

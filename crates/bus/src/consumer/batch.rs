@@ -1,0 +1,138 @@
+//! One consumer transaction: the inbox claims, the handlers, the commit; dead letters and
+//! their replays.
+
+use super::Shared;
+use crate::envelope::Envelope;
+use crate::handler::HandlerError;
+use crate::store::{self, DeadLetter};
+use futures_util::FutureExt;
+use std::collections::HashSet;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+/// What made a batch fail: a handler, or the consumer's own database.
+pub(super) enum BatchFailure {
+    Handler(HandlerError),
+    Storage(sqlx::Error),
+}
+
+impl From<sqlx::Error> for BatchFailure {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Storage(error)
+    }
+}
+
+/// What became of one event of a committed batch.
+pub(super) enum Outcome {
+    Handled,
+    Duplicate,
+}
+
+/// One transaction: take the replay request if this is a replay, claim the events in the
+/// inbox, run the handlers of those not handled before in order, commit.
+pub(super) async fn run_batch<'a>(
+    shared: &Shared,
+    events: impl Iterator<Item = &'a Envelope>,
+    replay: Option<Uuid>,
+) -> Result<Vec<Outcome>, BatchFailure> {
+    let events: Vec<&Envelope> = events.collect();
+    let mut ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut tx = shared.sub.db.begin().await?;
+    if let Some(letter) = replay
+        && !store::take_replay(&mut tx, letter).await?
+    {
+        // Someone else took this replay.
+        return Ok(vec![Outcome::Duplicate]);
+    }
+    let fresh = store::claim(&mut tx, &shared.sub.name, &ids, ordo_kernel::time::now()).await?;
+    let mut done = HashSet::with_capacity(events.len());
+    let mut outcomes = Vec::with_capacity(events.len());
+    let mut handled = 0_usize;
+    for event in &events {
+        if !fresh.contains(&event.id) || !done.insert(event.id) {
+            outcomes.push(Outcome::Duplicate);
+            continue;
+        }
+        let started = std::time::Instant::now();
+        let result = AssertUnwindSafe(shared.sub.handle(&mut tx, event))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| Err(HandlerError::retry("the handler panicked")));
+        metrics::histogram!("bus_handle_duration_seconds", "consumer" => shared.sub.name.clone())
+            .record(started.elapsed().as_secs_f64());
+        if let Err(error) = result {
+            return Err(BatchFailure::Handler(error));
+        }
+        metrics::histogram!("bus_delivery_latency_seconds", "consumer" => shared.sub.name.clone())
+            .record(
+                (ordo_kernel::time::now() - event.time)
+                    .as_seconds_f64()
+                    .max(0.0),
+            );
+        handled += 1;
+        outcomes.push(Outcome::Handled);
+    }
+    tx.commit().await?;
+    if handled > 0 {
+        shared.committed();
+    }
+    Ok(outcomes)
+}
+
+pub(super) async fn dead_letter(shared: &Shared, letter: &DeadLetter) -> Result<(), sqlx::Error> {
+    let mut tx = shared.sub.db.begin().await?;
+    store::insert_dead_letter(&mut tx, letter).await?;
+    tx.commit().await
+}
+
+/// Handles dead letters whose replay was asked for, each at most once more.
+pub(super) async fn replay_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(shared.options.poll_interval);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let letters = match store::replays(&shared.sub.db, &shared.sub.name).await {
+            Ok(letters) => letters,
+            Err(error) => {
+                tracing::warn!(consumer = %shared.sub.name, %error, "cannot read replay requests");
+                continue;
+            }
+        };
+        for letter in letters {
+            replay_one(&shared, letter).await;
+        }
+    }
+}
+
+async fn replay_one(shared: &Shared, letter: DeadLetter) {
+    match run_batch(shared, std::iter::once(&letter.envelope), Some(letter.id)).await {
+        Ok(outcomes) => {
+            if matches!(outcomes.first(), Some(Outcome::Handled)) {
+                shared.count(&shared.stats.replayed, "bus_replayed_total", 1);
+                shared.count(&shared.stats.handled, "bus_handled_total", 1);
+            }
+        }
+        Err(BatchFailure::Handler(error)) => {
+            tracing::warn!(consumer = %shared.sub.name, event.id = %letter.event_id, %error, "replayed event failed again");
+            let again = DeadLetter {
+                attempts: 1,
+                last_error: error.message().to_owned(),
+                dead_at: ordo_kernel::time::now(),
+                ..letter
+            };
+            if let Err(error) = dead_letter(shared, &again).await {
+                tracing::warn!(consumer = %shared.sub.name, %error, "cannot return the replayed event to the dead letters");
+            }
+            shared.options.progress.notify_waiters();
+        }
+        Err(BatchFailure::Storage(error)) => {
+            tracing::warn!(consumer = %shared.sub.name, %error, "replay failed; it stays requested");
+        }
+    }
+}
