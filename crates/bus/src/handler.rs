@@ -296,7 +296,9 @@ mod tests {
     #[tokio::test]
     async fn the_handlers_are_the_list_of_types() {
         let dir = ordo_testkit::temp_dir();
-        let db = ordo_testkit::Backend::Sqlite.open(dir.path(), "bells").await;
+        let db = ordo_testkit::Backend::Sqlite
+            .open(dir.path(), "bells")
+            .await;
         let state = Arc::new(());
         let none = Subscription::new("bells", db.clone());
         assert!(none.validate().unwrap_err().contains("no event types"));
