@@ -5,6 +5,7 @@
 
 use crate::platform::Platform;
 use anyhow::Context;
+use ordo_bus::EventMeta;
 use ordo_http::Caller;
 use ordo_identity::domain::{NewAddress, Registration};
 use ordo_kernel::{Money, Role};
@@ -157,6 +158,7 @@ pub async fn load(platform: &Platform) -> anyhow::Result<Option<Vec<DemoAccount>
                     lon: menu.lon,
                     opening_hours: Vec::new(),
                 },
+                &EventMeta::default(),
             )
             .await
             .map_err(|e| anyhow::anyhow!("demo merchant {}: {e}", menu.merchant))?;
@@ -178,6 +180,7 @@ pub async fn load(platform: &Platform) -> anyhow::Result<Option<Vec<DemoAccount>
                         tags: Vec::new(),
                         active: true,
                     },
+                    &EventMeta::default(),
                 )
                 .await
                 .map_err(|e| anyhow::anyhow!("demo product {name}: {e}"))?;

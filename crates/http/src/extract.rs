@@ -7,6 +7,7 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, OptionalFromRequ
 use axum::http::{StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use ordo_kernel::trace::TraceContext;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::convert::Infallible;
@@ -167,6 +168,25 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()
                 .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip()),
+        ))
+    }
+}
+
+/// The request's trace (W3C trace context, continued from `traceparent` or new): what the
+/// events its use case publishes carry on, so one order's journey is one trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trace(pub TraceContext);
+
+impl<S: Send + Sync> FromRequestParts<S> for Trace {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Trace(
+            parts
+                .extensions
+                .get::<TraceContext>()
+                .copied()
+                .unwrap_or_else(TraceContext::new_root),
         ))
     }
 }

@@ -10,7 +10,7 @@ pub mod ratelimit;
 pub mod serve;
 
 pub use auth::{Caller, Verifier};
-pub use extract::{ClientIp, Json, Path, Query};
+pub use extract::{ClientIp, Json, Path, Query, Trace};
 pub use problem::{FieldError, Problem};
 
 /// Declares that failures of these types are unexpected for a service's use cases: each

@@ -6,10 +6,12 @@ use crate::envelope::Envelope;
 use crate::handler::HandlerError;
 use crate::store::{self, DeadLetter};
 use futures_util::FutureExt;
+use ordo_kernel::trace::TraceContext;
 use std::collections::HashSet;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tokio::sync::watch;
+use tracing::Instrument;
 use uuid::Uuid;
 
 /// What made a batch fail: a handler, or the consumer's own database.
@@ -30,12 +32,33 @@ pub(super) enum Outcome {
     Duplicate,
 }
 
+/// The span an event's handler runs in: continued from the trace of the request (or the
+/// event) that caused it, so one order's journey is one trace across services.
+fn event_span(shared: &Shared, event: &Envelope, attempt: u32) -> tracing::Span {
+    let trace = event
+        .traceparent
+        .as_deref()
+        .and_then(TraceContext::parse)
+        .map(|trace| trace.trace_id_hex());
+    tracing::info_span!(
+        "event",
+        event.id = %event.id,
+        event.type = %event.event_type,
+        event.subject = %event.subject,
+        consumer = %shared.sub.name,
+        attempt,
+        trace.id = trace.as_deref().unwrap_or(""),
+    )
+}
+
 /// One transaction: take the replay request if this is a replay, claim the events in the
-/// inbox, run the handlers of those not handled before in order, commit.
+/// inbox, run the handlers of those not handled before in order, commit. `attempt` counts
+/// this try of these events (1 for the first).
 pub(super) async fn run_batch<'a>(
     shared: &Shared,
     events: impl Iterator<Item = &'a Envelope>,
     replay: Option<Uuid>,
+    attempt: u32,
 ) -> Result<Vec<Outcome>, BatchFailure> {
     let events: Vec<&Envelope> = events.collect();
     let mut ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
@@ -58,10 +81,16 @@ pub(super) async fn run_batch<'a>(
             continue;
         }
         let started = std::time::Instant::now();
+        let span = event_span(shared, event, attempt);
         let result = AssertUnwindSafe(shared.sub.handle(&mut tx, event))
             .catch_unwind()
+            .instrument(span.clone())
             .await
             .unwrap_or_else(|_| Err(HandlerError::retry("the handler panicked")));
+        span.in_scope(|| match &result {
+            Ok(()) => tracing::debug!("event handled"),
+            Err(error) => tracing::debug!(%error, "event handler failed"),
+        });
         metrics::histogram!("bus_handle_duration_seconds", "consumer" => shared.sub.name.clone())
             .record(started.elapsed().as_secs_f64());
         if let Err(error) = result {
@@ -111,7 +140,15 @@ pub(super) async fn replay_loop(shared: Arc<Shared>, mut stop: watch::Receiver<b
 }
 
 async fn replay_one(shared: &Shared, letter: DeadLetter) {
-    match run_batch(shared, std::iter::once(&letter.envelope), Some(letter.id)).await {
+    let attempt = letter.attempts + 1;
+    match run_batch(
+        shared,
+        std::iter::once(&letter.envelope),
+        Some(letter.id),
+        attempt,
+    )
+    .await
+    {
         Ok(outcomes) => {
             if matches!(outcomes.first(), Some(Outcome::Handled)) {
                 shared.count(&shared.stats.replayed, "bus_replayed_total", 1);

@@ -13,7 +13,6 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
-use uuid::Uuid;
 
 /// A subject whose head event failed: it waits for its retry, later events behind it.
 struct Lane {
@@ -149,7 +148,7 @@ impl Shard {
         if batch.is_empty() {
             return false;
         }
-        match self.transact(&batch, None).await {
+        match self.transact(&batch, 1).await {
             Ok(outcomes) => self.finish(batch, &outcomes).await,
             Err(BatchFailure::Handler(error)) if batch.len() > 1 => {
                 // Which event failed is found by handling the batch's events one at a time.
@@ -178,7 +177,7 @@ impl Shard {
         let batch = vec![lane.head];
         self.shared
             .count(&self.shared.stats.retried, "bus_retried_total", 1);
-        match self.transact(&batch, None).await {
+        match self.transact(&batch, lane.attempts + 1).await {
             Ok(outcomes) => {
                 for delivery in lane.behind.into_iter().rev() {
                     self.ready.push_front(delivery);
@@ -220,9 +219,9 @@ impl Shard {
     async fn transact(
         &self,
         batch: &[Delivery],
-        replay: Option<Uuid>,
+        attempt: u32,
     ) -> Result<Vec<Outcome>, BatchFailure> {
-        run_batch(&self.shared, batch.iter().map(|d| &*d.event), replay).await
+        run_batch(&self.shared, batch.iter().map(|d| &*d.event), None, attempt).await
     }
 
     /// Acknowledges a committed batch. Returns true when a fault point crashed it first.

@@ -2,7 +2,8 @@ use crate::app::{Catalog, Near};
 use crate::domain::{Merchant, MerchantChange, NewMerchant, Opening};
 use axum::extract::State;
 use axum::http::StatusCode;
-use ordo_http::{Caller, FieldError, Json, Path, Problem, Query};
+use ordo_bus::EventMeta;
+use ordo_http::{Caller, FieldError, Json, Path, Problem, Query, Trace};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -170,6 +171,7 @@ fn near(query: &ListMerchants) -> Result<Option<Near>, Problem> {
 pub async fn create(
     State(catalog): State<Arc<Catalog>>,
     caller: Caller,
+    Trace(trace): Trace,
     Json(body): Json<CreateMerchant>,
 ) -> Result<(StatusCode, Json<MerchantView>), Problem> {
     let new = NewMerchant {
@@ -180,7 +182,9 @@ pub async fn create(
         lon: body.lon,
         opening_hours: body.opening_hours.into_iter().map(Opening::from).collect(),
     };
-    let merchant = catalog.create_merchant(&caller, new).await?;
+    let merchant = catalog
+        .create_merchant(&caller, new, &EventMeta::from_trace(&trace))
+        .await?;
     Ok((StatusCode::CREATED, Json(merchant.into())))
 }
 
@@ -242,6 +246,7 @@ pub async fn get(
 pub async fn patch(
     State(catalog): State<Arc<Catalog>>,
     caller: Caller,
+    Trace(trace): Trace,
     Path(id): Path<Uuid>,
     Json(body): Json<PatchMerchant>,
 ) -> Result<Json<MerchantView>, Problem> {
@@ -256,6 +261,9 @@ pub async fn patch(
             .map(|o| o.into_iter().map(Opening::from).collect()),
     };
     Ok(Json(
-        catalog.update_merchant(&caller, id, change).await?.into(),
+        catalog
+            .update_merchant(&caller, id, change, &EventMeta::from_trace(&trace))
+            .await?
+            .into(),
     ))
 }

@@ -2,8 +2,9 @@ use crate::app::Catalog;
 use crate::domain::{NewProduct, Product, ProductChange};
 use axum::extract::State;
 use axum::http::StatusCode;
+use ordo_bus::EventMeta;
 use ordo_http::extract::nullable;
-use ordo_http::{Caller, Json, Path, Problem, Query};
+use ordo_http::{Caller, Json, Path, Problem, Query, Trace};
 use ordo_kernel::Money;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -109,6 +110,7 @@ pub struct ListProducts {
 pub async fn create(
     State(catalog): State<Arc<Catalog>>,
     caller: Caller,
+    Trace(trace): Trace,
     Path(merchant_id): Path<Uuid>,
     Json(body): Json<CreateProduct>,
 ) -> Result<(StatusCode, Json<ProductView>), Problem> {
@@ -121,7 +123,9 @@ pub async fn create(
         tags: body.tags,
         active: body.active.unwrap_or(true),
     };
-    let product = catalog.create_product(&caller, merchant_id, new).await?;
+    let product = catalog
+        .create_product(&caller, merchant_id, new, &EventMeta::from_trace(&trace))
+        .await?;
     Ok((StatusCode::CREATED, Json(product.into())))
 }
 
@@ -174,6 +178,7 @@ pub async fn get(
 pub async fn patch(
     State(catalog): State<Arc<Catalog>>,
     caller: Caller,
+    Trace(trace): Trace,
     Path(id): Path<Uuid>,
     Json(body): Json<PatchProduct>,
 ) -> Result<Json<ProductView>, Problem> {
@@ -187,7 +192,10 @@ pub async fn patch(
         active: body.active,
     };
     Ok(Json(
-        catalog.update_product(&caller, id, change).await?.into(),
+        catalog
+            .update_product(&caller, id, change, &EventMeta::from_trace(&trace))
+            .await?
+            .into(),
     ))
 }
 
@@ -202,9 +210,12 @@ pub async fn patch(
 pub async fn delete(
     State(catalog): State<Arc<Catalog>>,
     caller: Caller,
+    Trace(trace): Trace,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, Problem> {
-    catalog.delete_product(&caller, id).await?;
+    catalog
+        .delete_product(&caller, id, &EventMeta::from_trace(&trace))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -29,6 +29,7 @@ impl Catalog {
         &self,
         caller: &Caller,
         new: NewMerchant,
+        meta: &EventMeta,
     ) -> Result<Merchant, AppError> {
         if caller.role != Role::Merchant {
             return Err(AppError::Forbidden(
@@ -51,7 +52,7 @@ impl Catalog {
         };
         let mut tx = self.db.begin().await?;
         merchants::insert(&mut tx, &merchant).await?;
-        events::merchant_created(&self.outbox, &mut tx, &merchant, &EventMeta::default()).await?;
+        events::merchant_created(&self.outbox, &mut tx, &merchant, meta).await?;
         self.outbox.commit(tx).await?;
         Ok(merchant)
     }
@@ -117,6 +118,7 @@ impl Catalog {
         caller: &Caller,
         id: Uuid,
         change: MerchantChange,
+        meta: &EventMeta,
     ) -> Result<Merchant, AppError> {
         super::require_staff_role(caller)?;
         let mut tx = self.db.begin().await?;
@@ -127,7 +129,7 @@ impl Catalog {
         change.apply_to(&mut merchant)?;
         merchant.updated_at = ordo_kernel::time::now();
         merchants::update(&mut tx, &merchant).await?;
-        events::merchant_updated(&self.outbox, &mut tx, &merchant, &EventMeta::default()).await?;
+        events::merchant_updated(&self.outbox, &mut tx, &merchant, meta).await?;
         self.outbox.commit(tx).await?;
         Ok(merchant)
     }

@@ -28,6 +28,7 @@ impl Catalog {
         caller: &Caller,
         merchant_id: Uuid,
         new: NewProduct,
+        meta: &EventMeta,
     ) -> Result<Product, AppError> {
         super::require_staff_role(caller)?;
         let mut tx = self.db.begin().await?;
@@ -53,7 +54,7 @@ impl Catalog {
         products::insert(&mut tx, &product)
             .await
             .map_err(sku_conflict)?;
-        events::product_created(&self.outbox, &mut tx, &product, &EventMeta::default()).await?;
+        events::product_created(&self.outbox, &mut tx, &product, meta).await?;
         self.outbox.commit(tx).await?;
         Ok(product)
     }
@@ -121,6 +122,7 @@ impl Catalog {
         caller: &Caller,
         id: Uuid,
         change: ProductChange,
+        meta: &EventMeta,
     ) -> Result<Product, AppError> {
         super::require_staff_role(caller)?;
         let mut tx = self.db.begin().await?;
@@ -134,7 +136,7 @@ impl Catalog {
         products::update(&mut tx, &product)
             .await
             .map_err(sku_conflict)?;
-        events::product_updated(&self.outbox, &mut tx, &product, &EventMeta::default()).await?;
+        events::product_updated(&self.outbox, &mut tx, &product, meta).await?;
         self.outbox.commit(tx).await?;
         Ok(product)
     }
@@ -143,7 +145,12 @@ impl Catalog {
     /// `Forbidden` unless a merchant account or an administrator, `NotFound` for no such
     /// product or not the caller's merchant's.
     #[instrument(skip_all, fields(user.id = %caller.user_id, product.id = %id))]
-    pub async fn delete_product(&self, caller: &Caller, id: Uuid) -> Result<(), AppError> {
+    pub async fn delete_product(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        meta: &EventMeta,
+    ) -> Result<(), AppError> {
         super::require_staff_role(caller)?;
         let mut tx = self.db.begin().await?;
         let product = products::find(&mut *tx, id)
@@ -154,7 +161,7 @@ impl Catalog {
         if !products::delete(&mut tx, id, ordo_kernel::time::now()).await? {
             return Err(AppError::NotFound);
         }
-        events::product_deleted(&self.outbox, &mut tx, &product, &EventMeta::default()).await?;
+        events::product_deleted(&self.outbox, &mut tx, &product, meta).await?;
         self.outbox.commit(tx).await?;
         Ok(())
     }

@@ -4,7 +4,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ordo_bus::EventMeta;
-use ordo_http::{Caller, FieldError, Json, Path, Problem, Query};
+use ordo_http::{Caller, FieldError, Json, Path, Problem, Query, Trace};
+use ordo_kernel::trace::TraceContext;
 use ordo_kernel::{Money, PageRequest, Role};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -226,6 +227,7 @@ fn render(order: &Order) -> String {
 pub async fn place(
     State(orders): State<Arc<Orders>>,
     caller: Caller,
+    Trace(trace): Trace,
     headers: HeaderMap,
     Json(body): Json<PlaceOrderRequest>,
 ) -> Result<Response, Problem> {
@@ -285,7 +287,7 @@ pub async fn place(
         payment_method_id: body.payment_method_id,
         tip: body.tip,
         notes: body.notes,
-        meta: EventMeta::default(),
+        meta: EventMeta::from_trace(&trace),
     };
     match orders.place_order(request, render).await? {
         Placed::Created(order) => {
@@ -404,10 +406,12 @@ pub async fn history(
 pub async fn cancel(
     State(orders): State<Arc<Orders>>,
     caller: Caller,
+    Trace(trace): Trace,
     Path(id): Path<Uuid>,
 ) -> Result<Json<OrderView>, Problem> {
+    let meta = EventMeta::from_trace(&trace);
     Ok(Json(OrderView::from(
-        &orders.cancel(&caller, id, &EventMeta::default()).await?,
+        &orders.cancel(&caller, id, &meta).await?,
     )))
 }
 
@@ -464,13 +468,13 @@ pub async fn merchant_queue(
 async fn act(
     orders: &Orders,
     caller: &Caller,
+    trace: &TraceContext,
     id: Uuid,
     action: MerchantAction,
 ) -> Result<Json<OrderView>, Problem> {
+    let meta = EventMeta::from_trace(trace);
     Ok(Json(OrderView::from(
-        &orders
-            .merchant_action(caller, id, action, &EventMeta::default())
-            .await?,
+        &orders.merchant_action(caller, id, action, &meta).await?,
     )))
 }
 
@@ -486,9 +490,10 @@ async fn act(
 pub async fn accept(
     State(orders): State<Arc<Orders>>,
     caller: Caller,
+    Trace(trace): Trace,
     Path(id): Path<Uuid>,
 ) -> Result<Json<OrderView>, Problem> {
-    act(&orders, &caller, id, MerchantAction::Accept).await
+    act(&orders, &caller, &trace, id, MerchantAction::Accept).await
 }
 
 /// Reject a paid order (its merchant's staff): stock released, payment voided.
@@ -505,12 +510,14 @@ pub async fn accept(
 pub async fn reject(
     State(orders): State<Arc<Orders>>,
     caller: Caller,
+    Trace(trace): Trace,
     Path(id): Path<Uuid>,
     Json(body): Json<RejectRequest>,
 ) -> Result<Json<OrderView>, Problem> {
     act(
         &orders,
         &caller,
+        &trace,
         id,
         MerchantAction::Reject {
             reason: body.reason,
@@ -531,9 +538,10 @@ pub async fn reject(
 pub async fn ready(
     State(orders): State<Arc<Orders>>,
     caller: Caller,
+    Trace(trace): Trace,
     Path(id): Path<Uuid>,
 ) -> Result<Json<OrderView>, Problem> {
-    act(&orders, &caller, id, MerchantAction::Ready).await
+    act(&orders, &caller, &trace, id, MerchantAction::Ready).await
 }
 
 /// Hand a ready order over (its merchant's staff): collected by the customer (pickup, the
@@ -549,7 +557,8 @@ pub async fn ready(
 pub async fn picked_up(
     State(orders): State<Arc<Orders>>,
     caller: Caller,
+    Trace(trace): Trace,
     Path(id): Path<Uuid>,
 ) -> Result<Json<OrderView>, Problem> {
-    act(&orders, &caller, id, MerchantAction::HandedOver).await
+    act(&orders, &caller, &trace, id, MerchantAction::HandedOver).await
 }

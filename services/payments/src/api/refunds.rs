@@ -3,7 +3,7 @@ use crate::store::RefundStatus;
 use axum::extract::State;
 use axum::http::StatusCode;
 use ordo_bus::EventMeta;
-use ordo_http::{Caller, Json, Path, Problem};
+use ordo_http::{Caller, Json, Path, Problem, Trace};
 use ordo_kernel::Money;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -57,11 +57,12 @@ impl From<Refund> for RefundView {
 pub async fn refund(
     State(payments): State<Arc<Payments>>,
     caller: Caller,
+    Trace(trace): Trace,
     Path(id): Path<Uuid>,
     Json(body): Json<RefundRequest>,
 ) -> Result<(StatusCode, Json<RefundView>), Problem> {
     let refund = payments
-        .refund(&caller, id, body.amount, &EventMeta::default())
+        .refund(&caller, id, body.amount, &EventMeta::from_trace(&trace))
         .await?;
     let status = match refund.status {
         RefundStatus::Succeeded => StatusCode::CREATED,
