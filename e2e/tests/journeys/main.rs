@@ -3,6 +3,7 @@
 
 mod cart;
 mod catalog;
+mod contract;
 mod dead_letters;
 mod faults;
 mod gateway;
