@@ -1,8 +1,9 @@
 //! Identity: users, credentials (argon2id), roles, refresh tokens, profiles and addresses,
 //! and the keys that sign access tokens.
 //!
-//! Publishes no events yet; consumes none. Exports its migrations and its routers; the app
-//! wires them with a database and the keyring.
+//! Publishes no events yet; consumes none. Other services read contacts and saved
+//! addresses through `ordo_contracts::identity::IdentityClient`. Exports its migrations and
+//! its routers; the app wires them with a database and the keyring.
 
 pub mod api;
 pub mod app;

@@ -1,10 +1,12 @@
-//! Notifications: every user's inbox of what happens to their orders — for now order
-//! placed (customer and the merchant's staff), payment failed, order cancelled — read over
-//! `GET /notifications` and live over server-sent events, and by email over SMTP when a
-//! server is configured (every attempt recorded, failures retried through the bus).
+//! Notifications: every user's inbox of what happens to their orders — order placed
+//! (customer and the merchant's staff), payment failed, order cancelled or rejected, money
+//! held released, refunds — read over `GET /notifications` and live over server-sent
+//! events, and by email over SMTP when a server is configured (every attempt recorded,
+//! failures retried through the bus).
 //!
 //! Publishes `email.requested` (to itself); consumes `order.placed`, `payment.failed`,
-//! `order.cancelled`, `order.rejected`, `payment.refunded`, `email.requested`.
+//! `order.cancelled`, `order.rejected`, `payment.refunded`, `payment.voided`,
+//! `email.requested`.
 
 pub mod api;
 pub mod app;

@@ -1,6 +1,8 @@
 //! Payments: customers' saved cards (provider tokens only), the `PaymentProvider` trait and
 //! its built-in `sandbox`, authorising each placed order once, voiding it when the order
-//! ends before capture.
+//! ends before capture, capturing it when the order completes, operators' refunds
+//! (reserved before the provider is asked) and the provider's signed webhooks. Orders asks
+//! whether a card is the customer's through `ordo_contracts::payments::PaymentsClient`.
 //!
 //! Publishes `payment.authorized`, `payment.failed`, `payment.voided`, `payment.captured`,
 //! `payment.refunded`; consumes `order.placed` (authorise), `order.cancelled` and
