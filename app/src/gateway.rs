@@ -59,10 +59,82 @@ pub fn routes(platform: &Platform) -> (Router, utoipa::openapi::OpenApi) {
         .split_for_parts()
 }
 
+/// Every operation's document says the errors the layers in front of it may answer, all as
+/// `application/problem+json`: 401 (a bad token, on any route), 414, 429, 431, 503; 400,
+/// 413, 415 and 422 where it takes a body; 422 where it takes a query; 404 where its path
+/// names a resource. The routes' own error answers get the problem media type too.
+fn describe_problems(document: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let problem = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                ordo_http::problem::CONTENT_TYPE,
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build()
+    };
+    for (path, item) in &mut document.paths.paths {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let responses = &mut operation.responses.responses;
+            for (status, response) in responses.iter_mut() {
+                if let (true, utoipa::openapi::RefOr::T(response)) =
+                    (status.starts_with('4') || status.starts_with('5'), response)
+                    && let Some(json) = response.content.shift_remove("application/json")
+                {
+                    response
+                        .content
+                        .insert(ordo_http::problem::CONTENT_TYPE.to_owned(), json);
+                }
+            }
+            let has_body = operation.request_body.is_some();
+            let has_query = operation.parameters.as_ref().is_some_and(|parameters| {
+                parameters
+                    .iter()
+                    .any(|p| p.parameter_in == utoipa::openapi::path::ParameterIn::Query)
+            });
+            let mut add = |status: &str, description: &str| {
+                responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| problem(description).into());
+            };
+            add("401", "The token is missing, invalid or expired");
+            add("414", "The request target is too long");
+            add("429", "Over the rate limit; wait Retry-After seconds");
+            add("431", "The request's header fields are too large");
+            add(
+                "503",
+                "A dependency is down or the request took too long; retry after Retry-After seconds",
+            );
+            if has_body {
+                add("400", "The body is not JSON");
+                add("413", "The body is too large");
+                add("415", "The body is not application/json");
+            }
+            if has_body || has_query {
+                add("422", "Invalid fields, each named");
+            }
+            if path.contains('{') {
+                add("404", "No such resource, or not the caller's");
+            }
+        }
+    }
+}
+
 /// The served router: routes, the OpenAPI document and the layer stack.
 pub fn router(platform: &Platform) -> Router {
     let (router, mut document) = routes(platform);
     ops::describe_openapi_route(&mut document);
+    describe_problems(&mut document);
     let router = router.route(ops::OPENAPI_PATH, ops::openapi_route(&document));
     let http = &platform.config.http;
     let settings = LayerSettings {

@@ -19,6 +19,36 @@ async fn document_and_routes_agree(backend: Backend) {
     assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
     let paths = document["paths"].as_object().unwrap();
 
+    // Every operation declares the errors the layers may answer, as problem documents.
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            for status in ["401", "429", "503"] {
+                assert!(
+                    responses.contains_key(status),
+                    "{method} {path} lacks {status}"
+                );
+            }
+            for (status, response) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let content = response["content"].as_object();
+                    assert!(
+                        content.is_some_and(|c| c.contains_key("application/problem+json")),
+                        "{method} {path} {status} is not a problem document"
+                    );
+                }
+            }
+        }
+    }
+    let checkout = &paths["/api/v1/orders"]["post"]["responses"];
+    for status in ["400", "413", "415", "422"] {
+        assert!(
+            checkout.get(status).is_some(),
+            "POST /orders lacks {status}"
+        );
+    }
+    assert!(paths["/api/v1/orders/{id}"]["get"]["responses"]["404"].is_object());
+
     // Every documented operation is served: the router answers something other than
     // "no route" or "method not allowed".
     let mut documented = BTreeSet::new();
