@@ -7,11 +7,11 @@ use ordo_db::Db;
 use ordo_http::Caller;
 use ordo_kernel::{Money, Role};
 
-use ordo_payments::domain::CardDetails;
+use ordo_payments::domain::{CardDetails, Payment, PaymentStatus, RefundStatus};
 use ordo_payments::provider::{
     Authorization, Capture, PaymentProvider, ProviderError, ProviderFuture, Tokenized,
 };
-use ordo_payments::store::{self, Payment, RefundStatus};
+use ordo_payments::store;
 use ordo_payments::{AppError, Payments};
 use ordo_testkit::{Backend, backend_test};
 use sqlx::Row;
@@ -113,7 +113,7 @@ async fn setup(backend: &Backend) -> Setup {
         payment_method_id: None,
         provider: "door".into(),
         provider_ref: Some("auth_1".into()),
-        status: "authorized".into(),
+        status: PaymentStatus::Authorized,
         amount: 1000,
         currency: "EUR".into(),
         failure_reason: None,

@@ -1,6 +1,6 @@
 use crate::app::Notifications;
+use crate::domain::Notification;
 use crate::domain::stream::StreamCursor;
-use crate::store::Notification;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -139,7 +139,7 @@ pub async fn stream(
                 let filed = notifications.filed().notified();
                 tokio::pin!(filed);
                 filed.as_mut().enable();
-                match next_page(&notifications, &caller, &mut cursor).await {
+                match notifications.unsent(&caller, &mut cursor).await {
                     Ok(found) if !found.is_empty() => queue.extend(found),
                     Ok(_) => {
                         tokio::select! {
@@ -156,23 +156,4 @@ pub async fn stream(
         },
     );
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
-}
-
-/// The notifications the stream has not sent yet, oldest first: read from the cursor's
-/// floor a page at a time, past pages it sent already.
-async fn next_page(
-    notifications: &Notifications,
-    caller: &Caller,
-    cursor: &mut StreamCursor,
-) -> Result<Vec<Notification>, crate::app::AppError> {
-    let mut after = cursor.floor();
-    loop {
-        let page = notifications.newer(caller, after).await?;
-        let full = page.len() == crate::store::PAGE;
-        after = page.last().map(|n| n.id).or(after);
-        let fresh: Vec<Notification> = page.into_iter().filter(|n| cursor.admit(n.id)).collect();
-        if !fresh.is_empty() || !full {
-            return Ok(fresh);
-        }
-    }
 }

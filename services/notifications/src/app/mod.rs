@@ -1,9 +1,11 @@
 //! Notifications' use cases: each user reads their inbox, marks messages read, follows it
 //! live; the consumers file a message for everyone an order event concerns.
 
+use crate::domain::Notification;
+use crate::domain::stream::StreamCursor;
 use crate::domain::{self, Message};
 use crate::mailer::Mailer;
-use crate::store::{self, Notification, Parties};
+use crate::store::{self, Parties};
 use ordo_bus::{BusError, EventMeta, Outbox};
 use ordo_contracts::ClientError;
 use ordo_contracts::catalog::CatalogClient;
@@ -110,16 +112,27 @@ impl Notifications {
         Ok(store::latest(self.db.reader(), caller.user_id).await?)
     }
 
-    /// The caller's notifications newer than `after`, oldest first, a page at a time.
+    /// The notifications a live stream at `cursor` has not sent yet, oldest first: read
+    /// from the cursor's floor a page at a time, past pages it sent already.
     ///
     /// # Errors
     /// Only when the database fails.
-    pub async fn newer(
+    pub async fn unsent(
         &self,
         caller: &Caller,
-        after: Option<Uuid>,
+        cursor: &mut StreamCursor,
     ) -> Result<Vec<Notification>, AppError> {
-        Ok(store::newer(self.db.reader(), caller.user_id, after).await?)
+        let mut after = cursor.floor();
+        loop {
+            let page = store::newer(self.db.reader(), caller.user_id, after).await?;
+            let full = page.len() == store::PAGE;
+            after = page.last().map(|n| n.id).or(after);
+            let fresh: Vec<Notification> =
+                page.into_iter().filter(|n| cursor.admit(n.id)).collect();
+            if !fresh.is_empty() || !full {
+                return Ok(fresh);
+            }
+        }
     }
 
     /// Notified when messages may have been filed (or spuriously; callers look again).

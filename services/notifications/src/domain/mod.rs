@@ -2,6 +2,19 @@
 
 pub mod stream;
 
+/// One message in a user's inbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification {
+    pub id: uuid::Uuid,
+    pub user_id: uuid::Uuid,
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub order_id: Option<uuid::Uuid>,
+    pub read_at: Option<time::OffsetDateTime>,
+    pub created_at: time::OffsetDateTime,
+}
+
 use ordo_kernel::Money;
 
 /// One message for one person.

@@ -1,23 +1,12 @@
 //! The inbox and the order parties, the same SQL on SQLite and PostgreSQL.
 
 use crate::domain::Message;
+use crate::domain::Notification;
 use ordo_db::row::{self, millis};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Notification {
-    pub id: Uuid,
-    pub user_id: Uuid,
-    pub kind: String,
-    pub title: String,
-    pub body: String,
-    pub order_id: Option<Uuid>,
-    pub read_at: Option<OffsetDateTime>,
-    pub created_at: OffsetDateTime,
-}
 
 const COLUMNS: &str = "id, user_id, kind, title, body, order_id, read_at, created_at";
 

@@ -1,6 +1,6 @@
 use crate::app::Payments;
 use crate::domain::CardDetails;
-use crate::store::PaymentMethod;
+use crate::domain::PaymentMethod;
 use axum::extract::State;
 use axum::http::StatusCode;
 use ordo_http::{Caller, FieldError, Json, Path, Problem, Query};

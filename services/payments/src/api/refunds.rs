@@ -1,5 +1,5 @@
 use crate::app::{Payments, Refund};
-use crate::store::RefundStatus;
+use crate::domain::RefundStatus;
 use axum::extract::State;
 use axum::http::StatusCode;
 use ordo_bus::EventMeta;

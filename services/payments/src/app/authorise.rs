@@ -3,8 +3,9 @@
 //! key, so a redelivered event never holds money twice.
 
 use super::{AppError, Payments};
+use crate::domain::{Action, Payment, PaymentStatus, next};
 use crate::provider::Authorization;
-use crate::store::{self, Payment};
+use crate::store;
 use ordo_bus::EventMeta;
 use ordo_contracts::orders::OrderPlaced;
 use ordo_contracts::payments::{PaymentAuthorized, PaymentFailed, PaymentVoided};
@@ -42,8 +43,10 @@ impl Payments {
         };
         let now = ordo_kernel::time::now();
         let (status, reference, failure) = match &outcome {
-            Authorization::Approved { reference } => ("authorized", Some(reference.clone()), None),
-            Authorization::Declined { code } => ("failed", None, Some(code.clone())),
+            Authorization::Approved { reference } => {
+                (PaymentStatus::Authorized, Some(reference.clone()), None)
+            }
+            Authorization::Declined { code } => (PaymentStatus::Failed, None, Some(code.clone())),
         };
         let payment = Payment {
             id: ordo_kernel::new_id(),
@@ -52,7 +55,7 @@ impl Payments {
             payment_method_id: method.as_ref().map(|m| m.id),
             provider: self.provider.name().to_owned(),
             provider_ref: reference,
-            status: status.to_owned(),
+            status,
             amount: placed.total.amount,
             currency: placed.total.currency.clone(),
             failure_reason: failure.clone(),
@@ -96,7 +99,7 @@ impl Payments {
         let Some(payment) = store::payment_of_order(tx, order_id).await? else {
             return Ok(());
         };
-        if payment.status != "authorized" {
+        if next(payment.status, Action::Void).is_none() {
             return Ok(());
         }
         if let Some(reference) = &payment.provider_ref {
@@ -104,21 +107,26 @@ impl Payments {
                 .void(reference, &format!("void:{order_id}"))
                 .await?;
         }
-        self.mark_voided(tx, &payment, ordo_kernel::time::now(), meta)
+        self.mark_voided(tx, &payment, Action::Void, ordo_kernel::time::now(), meta)
             .await?;
         Ok(())
     }
 
-    /// Records that the payment's authorisation no longer holds, and says so; false when
-    /// it was not authorised (already voided, captured or failed).
+    /// Records that the payment's authorisation no longer holds (`action`: voided by us, or
+    /// expired at the provider), and says so; false when the table does not allow it (the
+    /// payment was voided, captured or failed before).
     pub(crate) async fn mark_voided(
         &self,
         tx: &mut Tx,
-        payment: &store::Payment,
+        payment: &Payment,
+        action: Action,
         at: time::OffsetDateTime,
         meta: &EventMeta,
     ) -> Result<bool, AppError> {
-        if !store::transition(tx, payment.order_id, "authorized", "voided", at).await? {
+        let Some(to) = next(payment.status, action) else {
+            return Ok(false);
+        };
+        if !store::transition(tx, payment.order_id, payment.status, to, at).await? {
             return Ok(false);
         }
         let event = PaymentVoided {

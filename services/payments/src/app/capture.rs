@@ -5,8 +5,9 @@
 //! key, so it is paid out once whatever happens in between.
 
 use super::{AppError, Payments};
+use crate::domain::{Action, Payment, RefundStatus, next};
 use crate::provider::Capture;
-use crate::store::{self, RefundStatus};
+use crate::store;
 use ordo_bus::EventMeta;
 use ordo_contracts::payments::{PaymentCaptured, PaymentRefunded};
 use ordo_db::Tx;
@@ -40,8 +41,8 @@ impl Payments {
         let Some(payment) = store::payment_of_order(tx, order_id).await? else {
             return Ok(());
         };
-        let (true, Some(reference)) = (
-            payment.status == "authorized",
+        let (Some(_), Some(reference)) = (
+            next(payment.status, Action::Capture),
             payment.provider_ref.as_deref(),
         ) else {
             return Ok(());
@@ -70,7 +71,9 @@ impl Payments {
             }
             Capture::Failed { code } => {
                 tracing::warn!(order.id = %order_id, code, "capture refused by the provider");
-                store::transition(tx, order_id, "authorized", "capture_failed", now).await?;
+                if let Some(to) = next(payment.status, Action::RefuseCapture) {
+                    store::transition(tx, order_id, payment.status, to, now).await?;
+                }
             }
         }
         Ok(())
@@ -98,7 +101,7 @@ impl Payments {
         let payment = store::payment_of_order(&mut tx, order_id)
             .await?
             .ok_or(AppError::NotFound)?;
-        if payment.status != "captured" {
+        if next(payment.status, Action::Refund).is_none() {
             return Err(AppError::Conflict("only a charged payment can be refunded"));
         }
         let left = payment.captured_amount - payment.refunded_amount;
@@ -158,7 +161,7 @@ impl Payments {
     /// Asks the provider for a reserved refund (the same key however often) and settles it.
     async fn pay_out(
         &self,
-        payment: &store::Payment,
+        payment: &Payment,
         reference: &str,
         refund: &Refund,
         meta: &EventMeta,
@@ -221,7 +224,7 @@ impl Payments {
     pub(crate) async fn record_refund(
         &self,
         tx: &mut Tx,
-        payment: &store::Payment,
+        payment: &Payment,
         refund: &Refund,
         by: Uuid,
         meta: &EventMeta,
@@ -246,7 +249,7 @@ impl Payments {
     async fn announce_refund(
         &self,
         tx: &mut Tx,
-        payment: &store::Payment,
+        payment: &Payment,
         refund: &Refund,
         meta: &EventMeta,
     ) -> Result<(), AppError> {

@@ -3,7 +3,8 @@
 
 use super::{AppError, Payments};
 use crate::domain::CardDetails;
-use crate::store::{self, PaymentMethod};
+use crate::domain::PaymentMethod;
+use crate::store;
 use ordo_http::Caller;
 use ordo_kernel::{Page, PageRequest, Role};
 use tracing::instrument;

@@ -3,6 +3,7 @@
 //! `{timestamp}.{body}`), fresh (five minutes) and handled once.
 
 use super::{AppError, Payments};
+use crate::domain::{Action, Payment, RefundStatus};
 use crate::store;
 use ordo_bus::EventMeta;
 use ordo_kernel::validation::verbatim;
@@ -129,7 +130,7 @@ impl Payments {
     async fn refunded_at_provider(
         &self,
         tx: &mut ordo_db::Tx,
-        payment: &store::Payment,
+        payment: &Payment,
         amount: Option<i64>,
     ) -> Result<bool, AppError> {
         let amount = amount.unwrap_or(payment.captured_amount - payment.refunded_amount);
@@ -143,7 +144,7 @@ impl Payments {
                 currency: payment.currency.clone(),
             },
             refunded_total: payment.refunded_amount + amount,
-            status: crate::store::RefundStatus::Succeeded,
+            status: RefundStatus::Succeeded,
         };
         // Made at the provider, not by one of our users.
         let nobody = Uuid::nil();
@@ -154,11 +155,17 @@ impl Payments {
     async fn expired_at_provider(
         &self,
         tx: &mut ordo_db::Tx,
-        payment: &store::Payment,
+        payment: &Payment,
         now: OffsetDateTime,
     ) -> Result<bool, AppError> {
-        self.mark_voided(tx, payment, now, &EventMeta::default())
-            .await
+        self.mark_voided(
+            tx,
+            payment,
+            Action::ExpireAtProvider,
+            now,
+            &EventMeta::default(),
+        )
+        .await
     }
 }
 

@@ -1,4 +1,9 @@
-//! Cards as customers type them, checked before any provider sees them. No I/O.
+//! Cards as customers type them, checked before any provider sees them; payments and their
+//! status table (`payment`). No I/O.
+
+mod payment;
+
+pub use payment::{Action, Payment, PaymentMethod, PaymentStatus, RefundStatus, next};
 
 use ordo_kernel::Violations;
 

@@ -1,25 +1,12 @@
 //! The payments service's SQL, the same on SQLite and PostgreSQL.
 
+use crate::domain::{Payment, PaymentMethod, PaymentStatus, RefundStatus};
 use ordo_db::row::{self, millis};
 use ordo_kernel::{Page, PageRequest};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
-
-/// A saved card: the provider's token and what a customer recognises it by.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PaymentMethod {
-    pub id: Uuid,
-    pub user_id: Uuid,
-    pub provider: String,
-    pub token: String,
-    pub brand: String,
-    pub last4: String,
-    pub exp_month: i64,
-    pub exp_year: i64,
-    pub created_at: OffsetDateTime,
-}
 
 const METHOD_COLUMNS: &str =
     "id, user_id, provider, token, brand, last4, exp_month, exp_year, created_at";
@@ -127,25 +114,6 @@ pub async fn remove_method(
     Ok(done.rows_affected() == 1)
 }
 
-/// A payment of one order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Payment {
-    pub id: Uuid,
-    pub order_id: Uuid,
-    pub customer_id: Uuid,
-    pub payment_method_id: Option<Uuid>,
-    pub provider: String,
-    pub provider_ref: Option<String>,
-    /// `authorized`, `failed`, `voided` or `captured`.
-    pub status: String,
-    pub amount: i64,
-    pub currency: String,
-    pub failure_reason: Option<String>,
-    pub captured_amount: i64,
-    pub refunded_amount: i64,
-    pub created_at: OffsetDateTime,
-}
-
 pub async fn insert_payment(conn: &mut AnyConnection, p: &Payment) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO payments (id, order_id, customer_id, payment_method_id, provider, provider_ref, status, amount, currency, failure_reason, created_at, updated_at)
@@ -157,7 +125,7 @@ pub async fn insert_payment(conn: &mut AnyConnection, p: &Payment) -> Result<(),
     .bind(p.payment_method_id.map(|id| id.to_string()))
     .bind(&p.provider)
     .bind(p.provider_ref.as_deref())
-    .bind(&p.status)
+    .bind(p.status.as_str())
     .bind(p.amount)
     .bind(&p.currency)
     .bind(p.failure_reason.as_deref())
@@ -187,7 +155,10 @@ pub async fn payment_of_order(
             payment_method_id: row::opt_uuid(&row, "payment_method_id")?,
             provider: row.try_get("provider")?,
             provider_ref: row.try_get("provider_ref")?,
-            status: row.try_get("status")?,
+            status: row
+                .try_get::<String, _>("status")?
+                .parse()
+                .map_err(|e: String| sqlx::Error::Decode(e.into()))?,
             amount: row.try_get("amount")?,
             currency: row.try_get("currency")?,
             failure_reason: row.try_get("failure_reason")?,
@@ -199,20 +170,20 @@ pub async fn payment_of_order(
     .transpose()
 }
 
-/// Moves the payment of `order_id` from `from` to `to`; false when it was not in `from`.
+/// Moves the order's payment from `from` to `to`; false when it was not in `from`.
 pub async fn transition(
     conn: &mut AnyConnection,
     order_id: Uuid,
-    from: &str,
-    to: &str,
+    from: PaymentStatus,
+    to: PaymentStatus,
     at: OffsetDateTime,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE payments SET status = $3, updated_at = $4 WHERE order_id = $1 AND status = $2",
     )
     .bind(order_id.to_string())
-    .bind(from)
-    .bind(to)
+    .bind(from.as_str())
+    .bind(to.as_str())
     .bind(millis(at))
     .execute(conn)
     .await?;
@@ -234,23 +205,6 @@ pub async fn captured(
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
-}
-
-/// Whether a refund is made at the provider yet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RefundStatus {
-    /// Reserved against the capture; the provider has not confirmed it yet.
-    Pending,
-    Succeeded,
-}
-
-impl RefundStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            RefundStatus::Pending => "pending",
-            RefundStatus::Succeeded => "succeeded",
-        }
-    }
 }
 
 /// Adds a refund if it keeps the refunds within the capture, and returns what is refunded
