@@ -7,6 +7,7 @@ use ordo_db::Db;
 use ordo_http::Caller;
 use ordo_kernel::{Money, Role};
 
+use ordo_payments::app::WebhookOutcome;
 use ordo_payments::domain::{CardDetails, Payment, PaymentStatus, RefundStatus};
 use ordo_payments::provider::{
     Authorization, Capture, PaymentProvider, ProviderError, ProviderFuture, Tokenized,
@@ -102,7 +103,13 @@ async fn setup(backend: &Backend) -> Setup {
         .unwrap();
     let door = Arc::new(Door::default());
     let outbox = Outbox::new("payments", db.clone());
-    let payments = Arc::new(Payments::new(db.clone(), outbox, door.clone(), None));
+    let secret = ordo_kernel::Secret::new(WEBHOOK_SECRET.to_owned());
+    let payments = Arc::new(Payments::new(
+        db.clone(),
+        outbox,
+        door.clone(),
+        Some(secret),
+    ));
     let order_id = Uuid::now_v7();
     let now = ordo_kernel::time::now();
     let mut tx = db.begin().await.unwrap();
@@ -131,6 +138,17 @@ async fn setup(backend: &Backend) -> Setup {
         door,
         order_id,
     }
+}
+
+const WEBHOOK_SECRET: &str = "a webhook secret of the provider";
+
+/// A webhook as the provider signs it.
+fn signed(body: &str) -> (String, Vec<u8>) {
+    let now = ordo_kernel::time::now().unix_timestamp();
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, WEBHOOK_SECRET.as_bytes());
+    let tag = ring::hmac::sign(&key, format!("{now}.{body}").as_bytes());
+    let hex: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    (format!("t={now},v1={hex}"), body.as_bytes().to_vec())
 }
 
 fn operator() -> Caller {
@@ -222,9 +240,48 @@ async fn a_refund_the_provider_cannot_confirm_is_asked_again_with_the_same_key(b
     assert_eq!(refunded_events(&s.db).await, 1);
 }
 
+async fn the_provider_confirming_our_refund_settles_it_once(backend: Backend) {
+    let s = setup(&backend).await;
+    s.door.down.store(true, Ordering::SeqCst);
+    let meta = Default::default();
+    let pending = s
+        .payments
+        .refund(&operator(), s.order_id, Some(300), &meta)
+        .await;
+    let pending = pending.unwrap();
+    assert_eq!(pending.status, RefundStatus::Pending);
+    // The provider made it after all, and says so with the key we sent.
+    let confirm = |event: &str| {
+        let body = serde_json::json!({"id": event, "type": "charge.refunded",
+            "data": {"reference": "auth_1", "amount": 300, "idempotency_key": format!("refund:{}", pending.id)}});
+        signed(&body.to_string())
+    };
+    let (signature, body) = confirm("evt_1");
+    let outcome = s.payments.webhook(&signature, &body).await.unwrap();
+    assert_eq!(outcome, WebhookOutcome::Applied);
+    let (signature, body) = confirm("evt_2");
+    let again = s.payments.webhook(&signature, &body).await.unwrap();
+    assert_eq!(again, WebhookOutcome::Ignored, "settled once");
+    let later = ordo_kernel::time::now() + std::time::Duration::from_secs(60);
+    assert_eq!(s.payments.settle_pending_refunds(later).await.unwrap(), 0);
+    assert_eq!(refunded_events(&s.db).await, 1, "announced once");
+    let left = s
+        .payments
+        .refund(&operator(), s.order_id, Some(701), &meta)
+        .await;
+    assert!(
+        matches!(left, Err(AppError::Invalid(_))),
+        "300 counted once: {left:?}"
+    );
+}
+
 backend_test!(
     refunds_reserve_first,
     concurrent_refunds_never_both_reach_the_provider
+);
+backend_test!(
+    provider_confirmation,
+    the_provider_confirming_our_refund_settles_it_once
 );
 backend_test!(
     pending_refunds,

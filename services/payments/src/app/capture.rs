@@ -246,7 +246,7 @@ impl Payments {
     }
 
     /// `payment.refunded`, for a refund the provider has made.
-    async fn announce_refund(
+    pub(crate) async fn announce_refund(
         &self,
         tx: &mut Tx,
         payment: &Payment,

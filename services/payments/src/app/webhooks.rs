@@ -1,6 +1,6 @@
-//! Provider webhooks: what the processor tells us on its own — a refund made from its
-//! dashboard, an authorisation that expired. Each is signed (HMAC-SHA256 over
-//! `{timestamp}.{body}`), fresh (five minutes) and handled once.
+//! Provider webhooks: what the processor tells us on its own — a refund (made from its
+//! dashboard, or one of ours it confirms), an authorisation that expired. Each is signed
+//! (HMAC-SHA256 over `{timestamp}.{body}`), fresh (five minutes) and handled once.
 
 use super::{AppError, Payments};
 use crate::domain::{Action, Payment, RefundStatus};
@@ -27,6 +27,9 @@ struct Webhook {
 struct WebhookData {
     reference: String,
     amount: Option<i64>,
+    /// The idempotency key of the request that made it, when it was ours
+    /// (`refund:{refund id}`).
+    idempotency_key: Option<String>,
 }
 
 /// What a webhook did.
@@ -111,8 +114,19 @@ impl Payments {
         };
         let applied = match webhook.kind.as_str() {
             "charge.refunded" => {
-                self.refunded_at_provider(&mut tx, &payment, webhook.data.amount)
-                    .await?
+                let ours = webhook
+                    .data
+                    .idempotency_key
+                    .as_deref()
+                    .and_then(|key| key.strip_prefix("refund:"))
+                    .and_then(|id| id.parse::<Uuid>().ok());
+                match ours {
+                    Some(refund_id) => self.confirmed(&mut tx, &payment, refund_id).await?,
+                    None => {
+                        self.refunded_at_provider(&mut tx, &payment, webhook.data.amount)
+                            .await?
+                    }
+                }
             }
             "authorization.expired" => self.expired_at_provider(&mut tx, &payment, now).await?,
             _ => false,
@@ -127,6 +141,36 @@ impl Payments {
 }
 
 impl Payments {
+    /// The provider confirms one of our refunds: a pending one is made now (and announced);
+    /// one made already, or not this payment's, changes nothing.
+    async fn confirmed(
+        &self,
+        tx: &mut ordo_db::Tx,
+        payment: &Payment,
+        refund_id: Uuid,
+    ) -> Result<bool, AppError> {
+        let Some((amount, RefundStatus::Pending)) =
+            store::refund_of(tx, payment.id, refund_id).await?
+        else {
+            return Ok(false);
+        };
+        if !store::settle_refund(tx, refund_id).await? {
+            return Ok(false);
+        }
+        let refund = super::Refund {
+            id: refund_id,
+            amount: Money {
+                amount,
+                currency: payment.currency.clone(),
+            },
+            refunded_total: payment.refunded_amount,
+            status: RefundStatus::Succeeded,
+        };
+        self.announce_refund(tx, payment, &refund, &EventMeta::default())
+            .await?;
+        Ok(true)
+    }
+
     async fn refunded_at_provider(
         &self,
         tx: &mut ordo_db::Tx,

@@ -255,6 +255,29 @@ pub async fn settle_refund(conn: &mut AnyConnection, refund_id: Uuid) -> Result<
     Ok(done.rows_affected() == 1)
 }
 
+/// The amount and status of one of the payment's refunds, if it is one.
+pub async fn refund_of(
+    conn: &mut AnyConnection,
+    payment_id: Uuid,
+    refund_id: Uuid,
+) -> Result<Option<(i64, RefundStatus)>, sqlx::Error> {
+    sqlx::query("SELECT amount, status FROM refunds WHERE id = $1 AND payment_id = $2")
+        .bind(refund_id.to_string())
+        .bind(payment_id.to_string())
+        .fetch_optional(conn)
+        .await?
+        .map(|row| {
+            let status: String = row.try_get("status")?;
+            let status = if status == RefundStatus::Pending.as_str() {
+                RefundStatus::Pending
+            } else {
+                RefundStatus::Succeeded
+            };
+            Ok((row.try_get("amount")?, status))
+        })
+        .transpose()
+}
+
 /// A refund reserved and not yet confirmed by the provider.
 #[derive(Debug, Clone)]
 pub struct PendingRefund {
