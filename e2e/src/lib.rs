@@ -223,6 +223,17 @@ impl TestApp {
         }
     }
 
+    /// The platform's OpenAPI document.
+    pub async fn openapi(&self) -> Value {
+        self.api(Method::GET, "/openapi.json")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// Rows in `table` of `service`'s database: how tests prove that nothing was written.
     pub async fn count(&self, service: &str, table: &str) -> i64 {
         let db = &self.databases[service];

@@ -102,21 +102,36 @@ pub(crate) trait Route: Send + Sync {
 }
 
 /// A handler of events `E` on the state `S` (the service's use cases).
-struct Typed<S, E, F> {
+struct Typed<S, E, F, Er> {
     state: Arc<S>,
     handler: F,
-    event: PhantomData<fn() -> E>,
+    event: PhantomData<fn() -> (E, Er)>,
 }
 
-impl<S, E, F, Er> Route for Typed<S, E, F>
+/// A handler of events `E` on the state `S`, failing with `Er`: what
+/// [`Subscription::on`] takes, usually a closure.
+pub trait On<S, E, Er>:
+    for<'a> Fn(&'a S, &'a mut Tx, E, &'a Envelope) -> BoxFuture<'a, Result<(), Er>>
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<S, E, Er, F> On<S, E, Er> for F where
+    F: for<'a> Fn(&'a S, &'a mut Tx, E, &'a Envelope) -> BoxFuture<'a, Result<(), Er>>
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+impl<S, E, F, Er> Route for Typed<S, E, F, Er>
 where
     S: Send + Sync + 'static,
     E: Event + 'static,
     Er: Failure + 'static,
-    F: for<'a> Fn(&'a S, &'a mut Tx, E, &'a Envelope) -> BoxFuture<'a, Result<(), Er>>
-        + Send
-        + Sync
-        + 'static,
+    F: On<S, E, Er>,
 {
     fn handle<'a>(
         &'a self,
@@ -178,15 +193,12 @@ impl Subscription {
         S: Send + Sync + 'static,
         E: Event + 'static,
         Er: Failure + 'static,
-        F: for<'a> Fn(&'a S, &'a mut Tx, E, &'a Envelope) -> BoxFuture<'a, Result<(), Er>>
-            + Send
-            + Sync
-            + 'static,
+        F: On<S, E, Er>,
     {
         let route: Arc<dyn Route> = Arc::new(Typed {
             state: state.clone(),
             handler,
-            event: PhantomData::<fn() -> E>,
+            event: PhantomData::<fn() -> (E, Er)>,
         });
         Arc::make_mut(&mut self.routes).push((E::TYPE.to_owned(), route));
         self.types.push(E::TYPE.to_owned());

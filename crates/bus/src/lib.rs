@@ -27,7 +27,7 @@ pub use consumer::ConsumerStats;
 pub use dead_letters::{DeadLetters, republish};
 pub use envelope::{DecodeError, Envelope, EventMeta};
 pub use faults::{FaultPoint, Faults};
-pub use handler::{Failure, HandlerError, Subscription};
+pub use handler::{Failure, HandlerError, On, Subscription};
 pub use health::BusHealth;
 pub use options::BusOptions;
 pub use outbox::Outbox;

@@ -5,7 +5,6 @@
 use ordo_e2e::TestApp;
 use ordo_testkit::Backend;
 use reqwest::Method;
-use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 const CONTRACT: &str = include_str!("../../../docs/contract/API.md");
@@ -88,14 +87,7 @@ async fn served_routes_follow_the_contract() {
     assert!(operations.len() > 60, "the contract's tables were read");
 
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let document: Value = app
-        .api(Method::GET, "/openapi.json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document = app.openapi().await;
     let mut served: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (path, item) in document["paths"].as_object().unwrap() {
         let methods = item.as_object().unwrap().keys().map(|m| m.to_uppercase());

@@ -3,19 +3,11 @@
 use ordo_e2e::TestApp;
 use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
 use std::collections::BTreeSet;
 
 async fn document_and_routes_agree(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let document: Value = app
-        .api(Method::GET, "/openapi.json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document = app.openapi().await;
     assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
     let paths = document["paths"].as_object().unwrap();
 
