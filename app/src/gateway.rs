@@ -55,7 +55,12 @@ pub fn routes(platform: &Platform) -> (Router, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .merge(ordo_identity::well_known_router(platform.identity.clone()))
-        .merge(ops::router(platform))
+        .merge(ops::router(
+            platform.databases.clone(),
+            platform.readiness.clone(),
+            platform.draining.clone(),
+            platform.config.http.metrics_public,
+        ))
         .split_for_parts()
 }
 

@@ -11,6 +11,8 @@ pub mod logging;
 pub mod ops;
 pub mod platform;
 pub mod registry;
+pub mod server;
 
 pub use config::Config;
-pub use platform::{Platform, Running};
+pub use platform::Platform;
+pub use server::Running;

@@ -4,7 +4,7 @@
 //! within a short timeout, every second — and `/readyz` answers from the last measurement
 //! at once, so a load balancer sees an outage within seconds and never waits on it.
 
-use crate::platform::{Databases, Platform};
+use crate::registry::Databases;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -154,17 +154,24 @@ pub fn metrics_handle() -> PrometheusHandle {
         .clone()
 }
 
-pub fn router(platform: &Platform) -> OpenApiRouter {
+/// The operational routes over the platform's databases, readiness and drain state;
+/// `/metrics` needs an administrator unless `metrics_public`.
+pub fn router(
+    databases: Databases,
+    readiness: Readiness,
+    draining: Draining,
+    metrics_public: bool,
+) -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(healthz))
         .routes(routes!(readyz))
         .routes(routes!(metrics))
         .with_state(OpsState {
-            databases: platform.databases.clone(),
-            readiness: platform.readiness.clone(),
-            draining: platform.draining.clone(),
+            databases,
+            readiness,
+            draining,
             metrics: metrics_handle(),
-            metrics_public: platform.config.http.metrics_public,
+            metrics_public,
         })
 }
 

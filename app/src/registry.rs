@@ -1,7 +1,11 @@
 //! The services this binary runs. Adding a service is one entry here, one dependency in
 //! `Cargo.toml` and its wiring in `platform.rs`.
 
-use ordo_db::Migration;
+use ordo_db::{Db, Migration};
+use std::collections::BTreeMap;
+
+/// Opened databases by service name.
+pub type Databases = BTreeMap<&'static str, Db>;
 
 pub struct ServiceSpec {
     pub name: &'static str,

@@ -3,7 +3,7 @@
 
 pub mod fixtures;
 
-use ordo_app::platform::Databases;
+use ordo_app::registry::Databases;
 use ordo_app::{Config, Platform, Running};
 use ordo_testkit::Backend;
 use reqwest::{Method, RequestBuilder, StatusCode};
