@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use ordo_bus::{DeadLetter, DeadLetters};
-use ordo_http::{Caller, FieldError, Json, Path, Problem, Query};
+use ordo_http::{Authenticated, FieldError, Json, Path, Problem, Query};
 use ordo_kernel::validation::verbatim;
 use ordo_kernel::{PageRequest, Role};
 use serde::{Deserialize, Serialize};
@@ -95,10 +95,10 @@ fn no_such_letter() -> Problem {
     ))]
 pub async fn list_dead_letters(
     State(letters): State<DeadLetters>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<DeadLetterPage>, Problem> {
-    caller.require(&[Role::Admin])?;
+    ordo_http::require(&caller, &[Role::Admin])?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())
         .map_err(|e| Problem::validation(vec![FieldError::new("query", e.to_string())]))?;
     if let Some(consumer) = &query.consumer {
@@ -126,10 +126,10 @@ pub async fn list_dead_letters(
     ))]
 pub async fn get_dead_letter(
     State(letters): State<DeadLetters>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<Json<DeadLetterView>, Problem> {
-    caller.require(&[Role::Admin])?;
+    ordo_http::require(&caller, &[Role::Admin])?;
     let letter = letters.get(id).await.map_err(|e| storage(&e))?;
     letter
         .map(|letter| Json(letter.into()))
@@ -147,10 +147,10 @@ pub async fn get_dead_letter(
     ))]
 pub async fn replay_dead_letter(
     State(letters): State<DeadLetters>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, Problem> {
-    caller.require(&[Role::Admin])?;
+    ordo_http::require(&caller, &[Role::Admin])?;
     if letters.replay(id).await.map_err(|e| storage(&e))? {
         tracing::info!(dead_letter = %id, by = %caller.user_id, "dead letter replay requested");
         Ok(StatusCode::ACCEPTED)
@@ -169,10 +169,10 @@ pub async fn replay_dead_letter(
     ))]
 pub async fn discard_dead_letter(
     State(letters): State<DeadLetters>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, Problem> {
-    caller.require(&[Role::Admin])?;
+    ordo_http::require(&caller, &[Role::Admin])?;
     if letters.discard(id).await.map_err(|e| storage(&e))? {
         tracing::info!(dead_letter = %id, by = %caller.user_id, "dead letter discarded");
         Ok(StatusCode::NO_CONTENT)

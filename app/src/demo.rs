@@ -6,8 +6,8 @@
 use crate::platform::Platform;
 use anyhow::Context;
 use ordo_bus::EventMeta;
-use ordo_http::Caller;
 use ordo_identity::domain::{NewAddress, Registration};
+use ordo_kernel::Caller;
 use ordo_kernel::{Money, Role};
 use ordo_payments::domain::CardDetails;
 use uuid::Uuid;

@@ -10,7 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use ordo_http::serve::Draining;
-use ordo_http::{Caller, Json, Problem};
+use ordo_http::{Authenticated, Json, Problem};
 use ordo_kernel::Role;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -236,9 +236,11 @@ async fn readyz(State(state): State<OpsState>) -> (StatusCode, Json<Health>) {
         (status = 200, description = "Prometheus text format", content_type = "text/plain"),
         (status = 403, description = "Restricted to administrators by configuration", body = Problem),
     ))]
-async fn metrics(State(state): State<OpsState>, caller: Option<Caller>) -> Response {
+async fn metrics(State(state): State<OpsState>, caller: Option<Authenticated>) -> Response {
     if !state.metrics_public {
-        let allowed = caller.as_ref().map(|c| c.require(&[Role::Admin]));
+        let allowed = caller
+            .as_ref()
+            .map(|c| ordo_http::require(&c.0, &[Role::Admin]));
         match allowed {
             None => {
                 return Problem::unauthorized("metrics need an administrator's token")

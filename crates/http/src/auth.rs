@@ -8,7 +8,7 @@ use axum::http::{header, request::Parts};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use ordo_kernel::Role;
+use ordo_kernel::{Caller, Role};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -61,37 +61,11 @@ impl PublicJwk {
     }
 }
 
-/// The authenticated caller of a request.
+/// The authenticated caller of a request, as an extractor: 401 without a valid token.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    pub user_id: Uuid,
-    pub role: Role,
-}
+pub struct Authenticated(pub Caller);
 
-impl Caller {
-    /// 403 unless the caller holds one of `roles`.
-    ///
-    /// # Errors
-    /// A 403 problem naming the roles allowed.
-    pub fn require(&self, roles: &[Role]) -> Result<(), Problem> {
-        if roles.contains(&self.role) {
-            Ok(())
-        } else {
-            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-            Err(Problem::forbidden(format!(
-                "this action needs the role {}",
-                names.join(" or ")
-            )))
-        }
-    }
-
-    #[must_use]
-    pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Caller {
+impl<S: Send + Sync> FromRequestParts<S> for Authenticated {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
@@ -99,15 +73,32 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             .extensions
             .get::<Caller>()
             .cloned()
+            .map(Authenticated)
             .ok_or_else(|| Problem::unauthorized("this action needs a bearer token"))
     }
 }
 
-impl<S: Send + Sync> OptionalFromRequestParts<S> for Caller {
+impl<S: Send + Sync> OptionalFromRequestParts<S> for Authenticated {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Infallible> {
-        Ok(parts.extensions.get::<Caller>().cloned())
+        Ok(parts.extensions.get::<Caller>().cloned().map(Authenticated))
+    }
+}
+
+/// 403 unless `caller` holds one of `roles`.
+///
+/// # Errors
+/// A 403 problem naming the roles allowed.
+pub fn require(caller: &Caller, roles: &[Role]) -> Result<(), Problem> {
+    if caller.has_role(roles) {
+        Ok(())
+    } else {
+        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        Err(Problem::forbidden(format!(
+            "this action needs the role {}",
+            names.join(" or ")
+        )))
     }
 }
 

@@ -2,7 +2,6 @@
 //! on anonymous ones and on those whose token did not verify, each role with its own quota.
 //! Limiters are in memory, per process.
 
-use crate::auth::Caller;
 use crate::extract::ClientIp;
 use crate::problem::Problem;
 use axum::extract::{Request, State};
@@ -10,6 +9,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, RateLimiter};
+use ordo_kernel::Caller;
 use ordo_kernel::Role;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;

@@ -4,7 +4,7 @@
 
 use ordo_bus::Outbox;
 use ordo_db::Db;
-use ordo_http::Caller;
+use ordo_kernel::Caller;
 use ordo_kernel::{Money, Role};
 
 use ordo_payments::app::WebhookOutcome;

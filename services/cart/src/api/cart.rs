@@ -1,7 +1,7 @@
 use crate::app::{Cart, PricedCart, PricedItem};
 use axum::extract::State;
 use axum::http::StatusCode;
-use ordo_http::{Caller, Json, Path, Problem};
+use ordo_http::{Authenticated, Json, Path, Problem};
 use ordo_kernel::Money;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -79,14 +79,20 @@ pub struct SetQuantity {
         (status = 200, description = "The cart", body = CartView),
         (status = 403, description = "Not a customer", body = Problem),
     ))]
-pub async fn get(State(cart): State<Arc<Cart>>, caller: Caller) -> Result<Json<CartView>, Problem> {
+pub async fn get(
+    State(cart): State<Arc<Cart>>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<CartView>, Problem> {
     Ok(Json(cart.cart(&caller).await?.into()))
 }
 
 /// Empty the cart.
 #[utoipa::path(delete, path = "/cart", tag = "cart", security(("bearer" = [])),
     responses((status = 204, description = "Emptied"), (status = 403, description = "Not a customer", body = Problem)))]
-pub async fn clear(State(cart): State<Arc<Cart>>, caller: Caller) -> Result<StatusCode, Problem> {
+pub async fn clear(
+    State(cart): State<Arc<Cart>>,
+    Authenticated(caller): Authenticated,
+) -> Result<StatusCode, Problem> {
     cart.clear(&caller).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -101,7 +107,7 @@ pub async fn clear(State(cart): State<Arc<Cart>>, caller: Caller) -> Result<Stat
     ))]
 pub async fn add(
     State(cart): State<Arc<Cart>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Json(body): Json<AddItem>,
 ) -> Result<Json<CartView>, Problem> {
     cart.add(&caller, body.product_id, body.quantity).await?;
@@ -119,7 +125,7 @@ pub async fn add(
     ))]
 pub async fn set(
     State(cart): State<Arc<Cart>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(product_id): Path<Uuid>,
     Json(body): Json<SetQuantity>,
 ) -> Result<Json<CartView>, Problem> {
@@ -133,7 +139,7 @@ pub async fn set(
     responses((status = 204, description = "Removed"), (status = 404, description = "Not in the cart", body = Problem)))]
 pub async fn remove(
     State(cart): State<Arc<Cart>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(product_id): Path<Uuid>,
 ) -> Result<StatusCode, Problem> {
     cart.remove(&caller, product_id).await?;

@@ -8,7 +8,7 @@ use ordo_contracts::ClientFuture;
 use ordo_contracts::cart::{CartClient, CartLine};
 use ordo_contracts::catalog::{CatalogClient, ProductSnapshot};
 use ordo_db::{Db, Tx};
-use ordo_http::Caller;
+use ordo_kernel::Caller;
 use ordo_kernel::{Money, Role, Violations};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -41,7 +41,7 @@ pub enum AppError {
     Unexpected(#[from] anyhow::Error),
 }
 
-ordo_http::unexpected_errors!(AppError: sqlx::Error, ClientError);
+ordo_kernel::unexpected_errors!(AppError: sqlx::Error, ClientError);
 
 impl From<Violations> for AppError {
     fn from(violations: Violations) -> Self {

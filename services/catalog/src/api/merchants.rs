@@ -3,7 +3,7 @@ use crate::domain::{Merchant, MerchantChange, NewMerchant, Opening};
 use axum::extract::State;
 use axum::http::StatusCode;
 use ordo_bus::EventMeta;
-use ordo_http::{Caller, FieldError, Json, Path, Problem, Query, Trace};
+use ordo_http::{Authenticated, FieldError, Json, Path, Problem, Query, Trace};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -170,7 +170,7 @@ fn near(query: &ListMerchants) -> Result<Option<Near>, Problem> {
     ))]
 pub async fn create(
     State(catalog): State<Arc<Catalog>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Trace(trace): Trace,
     Json(body): Json<CreateMerchant>,
 ) -> Result<(StatusCode, Json<MerchantView>), Problem> {
@@ -245,7 +245,7 @@ pub async fn get(
     ))]
 pub async fn patch(
     State(catalog): State<Arc<Catalog>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Trace(trace): Trace,
     Path(id): Path<Uuid>,
     Json(body): Json<PatchMerchant>,

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use ordo_bus::EventMeta;
 use ordo_http::extract::nullable;
-use ordo_http::{Caller, Json, Path, Problem, Query, Trace};
+use ordo_http::{Authenticated, Json, Path, Problem, Query, Trace};
 use ordo_kernel::Money;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -109,7 +109,7 @@ pub struct ListProducts {
     ))]
 pub async fn create(
     State(catalog): State<Arc<Catalog>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Trace(trace): Trace,
     Path(merchant_id): Path<Uuid>,
     Json(body): Json<CreateProduct>,
@@ -138,12 +138,14 @@ pub async fn create(
     ))]
 pub async fn list(
     State(catalog): State<Arc<Catalog>>,
-    caller: Option<Caller>,
+    caller: Option<Authenticated>,
     Path(merchant_id): Path<Uuid>,
     Query(query): Query<ListProducts>,
 ) -> Result<Json<ProductPage>, Problem> {
     let page = super::page(query.limit, query.cursor.as_deref())?;
-    let products = catalog.products(caller.as_ref(), merchant_id, page).await?;
+    let products = catalog
+        .products(caller.as_ref().map(|c| &c.0), merchant_id, page)
+        .await?;
     Ok(Json(ProductPage {
         items: products.items.into_iter().map(ProductView::from).collect(),
         next_cursor: products.next_cursor,
@@ -177,7 +179,7 @@ pub async fn get(
     ))]
 pub async fn patch(
     State(catalog): State<Arc<Catalog>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Trace(trace): Trace,
     Path(id): Path<Uuid>,
     Json(body): Json<PatchProduct>,
@@ -209,7 +211,7 @@ pub async fn patch(
     ))]
 pub async fn delete(
     State(catalog): State<Arc<Catalog>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Trace(trace): Trace,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, Problem> {

@@ -5,7 +5,7 @@ use crate::domain::{Merchant, MerchantChange, NewMerchant};
 use crate::events;
 use crate::store::merchants;
 use ordo_bus::EventMeta;
-use ordo_http::Caller;
+use ordo_kernel::Caller;
 use ordo_kernel::{Page, PageRequest, Role};
 use tracing::instrument;
 use uuid::Uuid;

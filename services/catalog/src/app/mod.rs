@@ -9,7 +9,7 @@ pub use merchants::Near;
 
 use ordo_bus::{BusError, Outbox};
 use ordo_db::Db;
-use ordo_http::Caller;
+use ordo_kernel::Caller;
 use ordo_kernel::{Role, Violations};
 use uuid::Uuid;
 
@@ -40,7 +40,7 @@ pub enum AppError {
     Unexpected(#[from] anyhow::Error),
 }
 
-ordo_http::unexpected_errors!(AppError: sqlx::Error, BusError);
+ordo_kernel::unexpected_errors!(AppError: sqlx::Error, BusError);
 
 impl From<Violations> for AppError {
     fn from(violations: Violations) -> Self {

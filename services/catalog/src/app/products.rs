@@ -5,7 +5,7 @@ use crate::domain::{NewProduct, Product, ProductChange};
 use crate::events;
 use crate::store::{merchants, products};
 use ordo_bus::EventMeta;
-use ordo_http::Caller;
+use ordo_kernel::Caller;
 use ordo_kernel::{Page, PageRequest};
 use tracing::instrument;
 use uuid::Uuid;

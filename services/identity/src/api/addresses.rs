@@ -3,7 +3,7 @@ use crate::domain::{Address, AddressChange, NewAddress};
 use axum::extract::State;
 use axum::http::StatusCode;
 use ordo_http::extract::nullable;
-use ordo_http::{Caller, Json, Path, Problem};
+use ordo_http::{Authenticated, Json, Path, Problem};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -86,7 +86,7 @@ impl From<Address> for AddressView {
     responses((status = 200, description = "Own addresses, oldest first", body = AddressList)))]
 pub async fn list(
     State(identity): State<Arc<Identity>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
 ) -> Result<Json<AddressList>, Problem> {
     let items = identity.addresses(caller.user_id).await?;
     Ok(Json(AddressList {
@@ -104,7 +104,7 @@ pub async fn list(
     ))]
 pub async fn create(
     State(identity): State<Arc<Identity>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Json(body): Json<AddressRequest>,
 ) -> Result<(StatusCode, Json<AddressView>), Problem> {
     let new = NewAddress {
@@ -132,7 +132,7 @@ pub async fn create(
     ))]
 pub async fn update(
     State(identity): State<Arc<Identity>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<Uuid>,
     Json(body): Json<AddressPatch>,
 ) -> Result<Json<AddressView>, Problem> {
@@ -159,7 +159,7 @@ pub async fn update(
     ))]
 pub async fn delete(
     State(identity): State<Arc<Identity>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, Problem> {
     identity.delete_address(caller.user_id, id).await?;

@@ -3,7 +3,7 @@ use crate::domain::Registration;
 use axum::extract::State;
 use axum::http::StatusCode;
 use ordo_http::auth::PublicJwk;
-use ordo_http::{Caller, ClientIp, Json, Problem};
+use ordo_http::{Authenticated, ClientIp, Json, Problem};
 use ordo_kernel::Role;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -127,7 +127,7 @@ pub async fn refresh(
     ))]
 pub async fn logout(
     State(identity): State<Arc<Identity>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     body: Option<Json<LogoutRequest>>,
 ) -> Result<StatusCode, Problem> {
     let token = body.and_then(|Json(body)| body.refresh_token);

@@ -2,7 +2,7 @@ use crate::app::Identity;
 use crate::domain::{ProfileChange, User};
 use axum::extract::State;
 use ordo_http::extract::nullable;
-use ordo_http::{Caller, Json, Problem};
+use ordo_http::{Authenticated, Json, Problem};
 use ordo_kernel::Role;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -61,7 +61,7 @@ pub struct PatchMeRequest {
     ))]
 pub async fn get_me(
     State(identity): State<Arc<Identity>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
 ) -> Result<Json<UserView>, Problem> {
     Ok(Json(identity.profile(caller.user_id).await?.into()))
 }
@@ -75,7 +75,7 @@ pub async fn get_me(
     ))]
 pub async fn patch_me(
     State(identity): State<Arc<Identity>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Json(body): Json<PatchMeRequest>,
 ) -> Result<Json<UserView>, Problem> {
     let change = ProfileChange::parse(

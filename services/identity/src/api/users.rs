@@ -1,7 +1,7 @@
 use super::me::UserView;
 use crate::app::{AccessChange, Identity};
 use axum::extract::State;
-use ordo_http::{Caller, Json, Path, Problem, Query};
+use ordo_http::{Authenticated, Json, Path, Problem, Query};
 use ordo_kernel::{PageRequest, Role};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -41,7 +41,7 @@ pub struct PatchUserRequest {
     ))]
 pub async fn get_user(
     State(identity): State<Arc<Identity>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<Json<UserView>, Problem> {
     Ok(Json(identity.user(&caller, id).await?.into()))
@@ -56,10 +56,10 @@ pub async fn get_user(
     ))]
 pub async fn list_users(
     State(identity): State<Arc<Identity>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Query(query): Query<ListUsersQuery>,
 ) -> Result<Json<UserPage>, Problem> {
-    caller.require(&[Role::Admin])?;
+    ordo_http::require(&caller, &[Role::Admin])?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref()).map_err(|e| {
         Problem::validation(vec![ordo_http::FieldError::new("query", e.to_string())])
     })?;
@@ -85,11 +85,11 @@ pub async fn list_users(
     ))]
 pub async fn patch_user(
     State(identity): State<Arc<Identity>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<Uuid>,
     Json(body): Json<PatchUserRequest>,
 ) -> Result<Json<UserView>, Problem> {
-    caller.require(&[Role::Admin])?;
+    ordo_http::require(&caller, &[Role::Admin])?;
     let change = AccessChange {
         role: body.role,
         disabled: body.disabled,

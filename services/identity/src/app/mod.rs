@@ -59,7 +59,7 @@ pub enum AppError {
     Unexpected(#[from] anyhow::Error),
 }
 
-ordo_http::unexpected_errors!(AppError: sqlx::Error);
+ordo_kernel::unexpected_errors!(AppError: sqlx::Error);
 
 impl From<Violations> for AppError {
     fn from(violations: Violations) -> Self {

@@ -3,7 +3,7 @@
 use super::{AppError, Identity};
 use crate::domain::User;
 use crate::store::{refresh_tokens, users};
-use ordo_http::Caller;
+use ordo_kernel::Caller;
 use ordo_kernel::{Page, PageRequest, Role};
 use tracing::instrument;
 use uuid::Uuid;

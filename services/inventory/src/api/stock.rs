@@ -1,6 +1,6 @@
 use crate::app::{Inventory, StockLevel};
 use axum::extract::State;
-use ordo_http::{Caller, Json, Path, Problem};
+use ordo_http::{Authenticated, Json, Path, Problem};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::ToSchema;
@@ -43,7 +43,7 @@ pub struct PutStock {
     ))]
 pub async fn get(
     State(inventory): State<Arc<Inventory>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<Json<StockView>, Problem> {
     Ok(Json(inventory.stock(&caller, id).await?.into()))
@@ -62,7 +62,7 @@ pub async fn get(
     ))]
 pub async fn put(
     State(inventory): State<Arc<Inventory>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<Uuid>,
     Json(body): Json<PutStock>,
 ) -> Result<Json<StockView>, Problem> {

@@ -19,7 +19,7 @@ use ordo_contracts::inventory::{
     Reservation, ReservationCommitted, ReservationLine, ReservationLost, Shortage,
 };
 use ordo_db::{Db, Tx};
-use ordo_http::Caller;
+use ordo_kernel::Caller;
 use ordo_kernel::{Role, Violations};
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,7 +56,7 @@ pub enum AppError {
     Unexpected(#[from] anyhow::Error),
 }
 
-ordo_http::unexpected_errors!(AppError: sqlx::Error, ClientError, BusError);
+ordo_kernel::unexpected_errors!(AppError: sqlx::Error, ClientError, BusError);
 
 impl From<Violations> for AppError {
     fn from(violations: Violations) -> Self {

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
-use ordo_http::{Caller, FieldError, Json, Path, Problem, Query};
+use ordo_http::{Authenticated, FieldError, Json, Path, Problem, Query};
 use ordo_kernel::PageRequest;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -68,7 +68,7 @@ pub struct ListQuery {
     responses((status = 200, description = "A page of notifications", body = NotificationPage)))]
 pub async fn list(
     State(notifications): State<Arc<Notifications>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<NotificationPage>, Problem> {
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())
@@ -91,7 +91,7 @@ pub async fn list(
     ))]
 pub async fn read(
     State(notifications): State<Arc<Notifications>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, Problem> {
     notifications.mark_read(&caller, id).await?;
@@ -106,7 +106,7 @@ pub async fn read(
     responses((status = 200, description = "text/event-stream of NotificationView")))]
 pub async fn stream(
     State(notifications): State<Arc<Notifications>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, axum::Error>>>, Problem> {
     let resume = headers

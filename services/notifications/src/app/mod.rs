@@ -14,7 +14,7 @@ use ordo_contracts::notifications::EmailRequested;
 use ordo_contracts::orders::{OrderCancelled, OrderPlaced, OrderRejected};
 use ordo_contracts::payments::{PaymentFailed, PaymentRefunded, PaymentVoided};
 use ordo_db::{Db, Tx};
-use ordo_http::Caller;
+use ordo_kernel::Caller;
 use ordo_kernel::{Page, PageRequest};
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -53,7 +53,7 @@ pub enum AppError {
     Unexpected(#[from] anyhow::Error),
 }
 
-ordo_http::unexpected_errors!(AppError: sqlx::Error, ClientError, BusError);
+ordo_kernel::unexpected_errors!(AppError: sqlx::Error, ClientError, BusError);
 
 impl Notifications {
     #[must_use]

@@ -4,7 +4,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ordo_bus::EventMeta;
-use ordo_http::{Caller, FieldError, Json, Path, Problem, Query, Trace};
+use ordo_http::{Authenticated, FieldError, Json, Path, Problem, Query, Trace};
+use ordo_kernel::Caller;
 use ordo_kernel::trace::TraceContext;
 use ordo_kernel::{Money, PageRequest, Role};
 use serde::{Deserialize, Serialize};
@@ -226,12 +227,12 @@ fn render(order: &Order) -> String {
     ))]
 pub async fn place(
     State(orders): State<Arc<Orders>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Trace(trace): Trace,
     headers: HeaderMap,
     Json(body): Json<PlaceOrderRequest>,
 ) -> Result<Response, Problem> {
-    caller.require(&[Role::Customer])?;
+    ordo_http::require(&caller, &[Role::Customer])?;
     let key = idempotency_key(&headers)?;
     let request_hash = hash(&body);
     let address = match (body.address_id, body.address) {
@@ -326,7 +327,7 @@ pub async fn place(
     ))]
 pub async fn list(
     State(orders): State<Arc<Orders>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Query(query): Query<ListOrders>,
 ) -> Result<Json<OrderPage>, Problem> {
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())
@@ -347,7 +348,7 @@ pub async fn list(
     ))]
 pub async fn get(
     State(orders): State<Arc<Orders>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<Json<OrderView>, Problem> {
     Ok(Json(OrderView::from(&orders.order(&caller, id).await?)))
@@ -362,7 +363,7 @@ pub async fn get(
     ))]
 pub async fn status(
     State(orders): State<Arc<Orders>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<Json<StatusView>, Problem> {
     let order = orders.order(&caller, id).await?;
@@ -381,7 +382,7 @@ pub async fn status(
     ))]
 pub async fn history(
     State(orders): State<Arc<Orders>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Vec<HistoryView>>, Problem> {
     Ok(Json(
@@ -405,7 +406,7 @@ pub async fn history(
     ))]
 pub async fn cancel(
     State(orders): State<Arc<Orders>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Trace(trace): Trace,
     Path(id): Path<Uuid>,
 ) -> Result<Json<OrderView>, Problem> {
@@ -444,7 +445,7 @@ pub struct MerchantQueue {
     ))]
 pub async fn merchant_queue(
     State(orders): State<Arc<Orders>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(merchant_id): Path<Uuid>,
     Query(query): Query<MerchantQueue>,
 ) -> Result<Json<OrderPage>, Problem> {
@@ -489,7 +490,7 @@ async fn act(
     ))]
 pub async fn accept(
     State(orders): State<Arc<Orders>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Trace(trace): Trace,
     Path(id): Path<Uuid>,
 ) -> Result<Json<OrderView>, Problem> {
@@ -509,7 +510,7 @@ pub async fn accept(
     ))]
 pub async fn reject(
     State(orders): State<Arc<Orders>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Trace(trace): Trace,
     Path(id): Path<Uuid>,
     Json(body): Json<RejectRequest>,
@@ -537,7 +538,7 @@ pub async fn reject(
     ))]
 pub async fn ready(
     State(orders): State<Arc<Orders>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Trace(trace): Trace,
     Path(id): Path<Uuid>,
 ) -> Result<Json<OrderView>, Problem> {
@@ -556,7 +557,7 @@ pub async fn ready(
     ))]
 pub async fn picked_up(
     State(orders): State<Arc<Orders>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Trace(trace): Trace,
     Path(id): Path<Uuid>,
 ) -> Result<Json<OrderView>, Problem> {

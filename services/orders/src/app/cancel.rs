@@ -4,7 +4,7 @@ use super::transitions::Move;
 use super::{AppError, Orders};
 use crate::domain::{Actor, Order, Trigger};
 use ordo_bus::EventMeta;
-use ordo_http::Caller;
+use ordo_kernel::Caller;
 use ordo_kernel::Role;
 use tracing::instrument;
 use uuid::Uuid;

@@ -6,7 +6,7 @@ use super::{AppError, Orders};
 use crate::domain::{Actor, Fulfilment, Order, Status, Trigger};
 use crate::store::orders;
 use ordo_bus::EventMeta;
-use ordo_http::Caller;
+use ordo_kernel::Caller;
 use ordo_kernel::validation::text;
 use ordo_kernel::{Page, PageRequest, Role, Violations};
 use tracing::instrument;

@@ -78,7 +78,7 @@ pub enum AppError {
     Unexpected(#[from] anyhow::Error),
 }
 
-ordo_http::unexpected_errors!(AppError: sqlx::Error, BusError, ClientError);
+ordo_kernel::unexpected_errors!(AppError: sqlx::Error, BusError, ClientError);
 
 impl From<Violations> for AppError {
     fn from(violations: Violations) -> Self {

@@ -4,7 +4,7 @@
 use super::{AppError, Orders};
 use crate::domain::{HistoryEntry, Order};
 use crate::store::orders;
-use ordo_http::Caller;
+use ordo_kernel::Caller;
 use ordo_kernel::{Page, PageRequest, Role};
 use uuid::Uuid;
 

@@ -3,7 +3,7 @@ use crate::domain::CardDetails;
 use crate::domain::PaymentMethod;
 use axum::extract::State;
 use axum::http::StatusCode;
-use ordo_http::{Caller, FieldError, Json, Path, Problem, Query};
+use ordo_http::{Authenticated, FieldError, Json, Path, Problem, Query};
 use ordo_kernel::PageRequest;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -55,7 +55,7 @@ impl From<PaymentMethod> for PaymentMethodView {
     ))]
 pub async fn add(
     State(payments): State<Arc<Payments>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Json(body): Json<AddCard>,
 ) -> Result<(StatusCode, Json<PaymentMethodView>), Problem> {
     let card = CardDetails {
@@ -92,7 +92,7 @@ pub struct ListQuery {
     ))]
 pub async fn list(
     State(payments): State<Arc<Payments>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<PaymentMethodPage>, Problem> {
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())
@@ -117,7 +117,7 @@ pub async fn list(
     ))]
 pub async fn remove(
     State(payments): State<Arc<Payments>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, Problem> {
     payments.remove_method(&caller, id).await?;

@@ -3,7 +3,7 @@ use crate::domain::RefundStatus;
 use axum::extract::State;
 use axum::http::StatusCode;
 use ordo_bus::EventMeta;
-use ordo_http::{Caller, Json, Path, Problem, Trace};
+use ordo_http::{Authenticated, Json, Path, Problem, Trace};
 use ordo_kernel::Money;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -56,7 +56,7 @@ impl From<Refund> for RefundView {
     ))]
 pub async fn refund(
     State(payments): State<Arc<Payments>>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Trace(trace): Trace,
     Path(id): Path<Uuid>,
     Json(body): Json<RefundRequest>,

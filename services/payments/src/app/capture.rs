@@ -11,7 +11,7 @@ use crate::store;
 use ordo_bus::EventMeta;
 use ordo_contracts::payments::{PaymentCaptured, PaymentRefunded};
 use ordo_db::Tx;
-use ordo_http::Caller;
+use ordo_kernel::Caller;
 use ordo_kernel::{Money, Role, Violations};
 use tracing::instrument;
 use uuid::Uuid;

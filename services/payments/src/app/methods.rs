@@ -5,7 +5,7 @@ use super::{AppError, Payments};
 use crate::domain::CardDetails;
 use crate::domain::PaymentMethod;
 use crate::store;
-use ordo_http::Caller;
+use ordo_kernel::Caller;
 use ordo_kernel::{Page, PageRequest, Role};
 use tracing::instrument;
 use uuid::Uuid;

@@ -52,7 +52,7 @@ pub enum AppError {
     Unexpected(#[from] anyhow::Error),
 }
 
-ordo_http::unexpected_errors!(AppError: sqlx::Error, BusError);
+ordo_kernel::unexpected_errors!(AppError: sqlx::Error, BusError);
 
 impl From<Violations> for AppError {
     fn from(violations: Violations) -> Self {
