@@ -5,8 +5,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use ordo_bus::{DeadLetter, DeadLetters};
 use ordo_http::{Authenticated, FieldError, Json, Path, Problem, Query};
+use ordo_kernel::Role;
 use ordo_kernel::validation::verbatim;
-use ordo_kernel::{PageRequest, Role};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
@@ -99,8 +99,7 @@ pub async fn list_dead_letters(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<DeadLetterPage>, Problem> {
     ordo_http::require(&caller, &[Role::Admin])?;
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())
-        .map_err(|e| Problem::validation(vec![FieldError::new("query", e.to_string())]))?;
+    let page = ordo_http::page_request(query.limit, query.cursor.as_deref())?;
     if let Some(consumer) = &query.consumer {
         verbatim(consumer)
             .map_err(|e| Problem::validation(vec![FieldError::new("consumer", e)]))?;

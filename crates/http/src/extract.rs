@@ -2,11 +2,13 @@
 //! type 415, body over the limit 413, unknown or invalid fields 422 naming the field.
 
 use crate::problem::{FieldError, Problem};
-use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, OptionalFromRequest, Request};
 use axum::http::{StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use ordo_kernel::PageRequest;
+use ordo_kernel::paging::PageRequestError;
 use ordo_kernel::trace::TraceContext;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -100,7 +102,9 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
         let inner = error.into_inner();
         match inner.classify() {
             serde_json::error::Category::Data => {
-                Problem::validation(vec![field_error(&path, &inner)])
+                let message = inner.to_string();
+                let message = message.split(" at line ").next().unwrap_or(&message);
+                Problem::validation(vec![field_error(&path, message, "body")])
             }
             _ => Problem::malformed(format!("the body is not valid JSON: {inner}")),
         }
@@ -111,11 +115,10 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     Ok(value)
 }
 
-/// Names the field an error is about. The path already ends at an unknown field; for a
-/// missing field it ends at the object that lacks it, and serde gives the name in backticks.
-fn field_error(path: &str, error: &serde_json::Error) -> FieldError {
-    let message = error.to_string();
-    let message = message.split(" at line ").next().unwrap_or(&message);
+/// Names the field an error is about (`whole` when it is about no field). The path already
+/// ends at an unknown field; for a missing field it ends at the object that lacks it, and
+/// serde gives the name in backticks.
+fn field_error(path: &str, message: &str, whole: &str) -> FieldError {
     let path = if path == "." { "" } else { path };
     let quoted = |prefix: &str| {
         message
@@ -139,7 +142,7 @@ fn field_error(path: &str, error: &serde_json::Error) -> FieldError {
         };
         return FieldError::new(field, "is required");
     }
-    FieldError::new(if path.is_empty() { "body" } else { path }, message)
+    FieldError::new(if path.is_empty() { whole } else { path }, message)
 }
 
 /// For `Option<Option<T>>` fields: absent is `None`, `null` is `Some(None)` (clear the
@@ -213,7 +216,7 @@ where
     }
 }
 
-/// Query parameters; invalid ones are 422.
+/// Query parameters; invalid ones are 422 naming the parameter.
 #[derive(Debug, Clone, Copy)]
 pub struct Query<T>(pub T);
 
@@ -224,14 +227,38 @@ where
 {
     type Rejection = Problem;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|axum::extract::Query(value)| Query(value))
-            .map_err(|rejection: QueryRejection| {
-                Problem::validation(vec![FieldError::new("query", rejection.body_text())])
-            })
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parse_query(parts.uri.query().unwrap_or("")).map(Query)
     }
+}
+
+/// The page a list request asks for; a bad `limit` or `cursor` is a 422 naming it.
+///
+/// # Errors
+/// The problem to answer.
+pub fn page_request(limit: Option<u32>, cursor: Option<&str>) -> Result<PageRequest, Problem> {
+    PageRequest::parse(limit, cursor).map_err(|error| {
+        let field = match error {
+            PageRequestError::Limit => "limit",
+            PageRequestError::Cursor => "cursor",
+        };
+        Problem::validation(vec![FieldError::new(field, error.to_string())])
+    })
+}
+
+/// Reads a query string into `T`; an invalid, unknown or missing parameter is a 422 that
+/// names it.
+///
+/// # Errors
+/// The problem to answer.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Problem> {
+    let deserializer =
+        serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let message = error.into_inner().to_string();
+        Problem::validation(vec![field_error(&path, &message, "query")])
+    })
 }
 
 #[cfg(test)]
@@ -245,6 +272,28 @@ mod tests {
     struct Profile {
         name: String,
         age: u8,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[expect(dead_code, reason = "only deserialised")]
+    struct Listing {
+        limit: Option<u32>,
+        unread: Option<bool>,
+    }
+
+    #[test]
+    fn query_errors_name_the_parameter() {
+        let field = |query: &str| {
+            parse_query::<Listing>(query).unwrap_err().errors[0]
+                .field
+                .clone()
+        };
+        assert_eq!(field("limit=abc"), "limit");
+        assert_eq!(field("limit=5000000000"), "limit");
+        assert_eq!(field("unread=abc"), "unread");
+        assert_eq!(field("colour=red"), "colour");
+        assert!(parse_query::<Listing>("limit=3&unread=true").is_ok());
     }
 
     #[test]

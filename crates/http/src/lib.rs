@@ -10,5 +10,5 @@ pub mod ratelimit;
 pub mod serve;
 
 pub use auth::{Authenticated, Verifier, require};
-pub use extract::{ClientIp, Json, Path, Query, Trace};
+pub use extract::{ClientIp, Json, Path, Query, Trace, page_request};
 pub use problem::{FieldError, Problem};

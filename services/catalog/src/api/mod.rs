@@ -5,7 +5,7 @@ mod merchants;
 mod products;
 
 use crate::app::Catalog;
-use ordo_http::{FieldError, Problem};
+use ordo_http::Problem;
 use ordo_kernel::PageRequest;
 use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
@@ -23,6 +23,5 @@ pub fn router(catalog: Arc<Catalog>) -> OpenApiRouter {
 }
 
 fn page(limit: Option<u32>, cursor: Option<&str>) -> Result<PageRequest, Problem> {
-    PageRequest::parse(limit, cursor)
-        .map_err(|e| Problem::validation(vec![FieldError::new("query", e.to_string())]))
+    ordo_http::page_request(limit, cursor)
 }

@@ -2,7 +2,7 @@ use super::me::UserView;
 use crate::app::{AccessChange, Identity};
 use axum::extract::State;
 use ordo_http::{Authenticated, Json, Path, Problem, Query};
-use ordo_kernel::{PageRequest, Role};
+use ordo_kernel::Role;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
@@ -60,9 +60,7 @@ pub async fn list_users(
     Query(query): Query<ListUsersQuery>,
 ) -> Result<Json<UserPage>, Problem> {
     ordo_http::require(&caller, &[Role::Admin])?;
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref()).map_err(|e| {
-        Problem::validation(vec![ordo_http::FieldError::new("query", e.to_string())])
-    })?;
+    let page = ordo_http::page_request(query.limit, query.cursor.as_deref())?;
     let users = identity
         .list_users(query.role, page)
         .await?

@@ -5,8 +5,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
-use ordo_http::{Authenticated, FieldError, Json, Path, Problem, Query};
-use ordo_kernel::PageRequest;
+use ordo_http::{Authenticated, Json, Path, Problem, Query};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -71,8 +70,7 @@ pub async fn list(
     Authenticated(caller): Authenticated,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<NotificationPage>, Problem> {
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())
-        .map_err(|e| Problem::validation(vec![FieldError::new("query", e.to_string())]))?;
+    let page = ordo_http::page_request(query.limit, query.cursor.as_deref())?;
     let page = notifications
         .inbox(&caller, query.unread.unwrap_or(false), page)
         .await?;

@@ -7,7 +7,7 @@ use ordo_bus::EventMeta;
 use ordo_http::{Authenticated, FieldError, Json, Path, Problem, Query, Trace};
 use ordo_kernel::Caller;
 use ordo_kernel::trace::TraceContext;
-use ordo_kernel::{Money, PageRequest, Role};
+use ordo_kernel::{Money, Role};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -330,8 +330,7 @@ pub async fn list(
     Authenticated(caller): Authenticated,
     Query(query): Query<ListOrders>,
 ) -> Result<Json<OrderPage>, Problem> {
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())
-        .map_err(|e| Problem::validation(vec![FieldError::new("query", e.to_string())]))?;
+    let page = ordo_http::page_request(query.limit, query.cursor.as_deref())?;
     let page = orders.orders(&caller, page).await?;
     Ok(Json(OrderPage {
         items: page.items.iter().map(OrderView::from).collect(),
@@ -455,8 +454,7 @@ pub async fn merchant_queue(
         .map(str::parse::<crate::domain::Status>)
         .transpose()
         .map_err(|e| Problem::validation(vec![FieldError::new("status", e)]))?;
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())
-        .map_err(|e| Problem::validation(vec![FieldError::new("query", e.to_string())]))?;
+    let page = ordo_http::page_request(query.limit, query.cursor.as_deref())?;
     let page = orders
         .merchant_orders(&caller, merchant_id, status, page)
         .await?;

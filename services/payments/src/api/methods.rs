@@ -3,8 +3,7 @@ use crate::domain::CardDetails;
 use crate::domain::PaymentMethod;
 use axum::extract::State;
 use axum::http::StatusCode;
-use ordo_http::{Authenticated, FieldError, Json, Path, Problem, Query};
-use ordo_kernel::PageRequest;
+use ordo_http::{Authenticated, Json, Path, Problem, Query};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -95,8 +94,7 @@ pub async fn list(
     Authenticated(caller): Authenticated,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<PaymentMethodPage>, Problem> {
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())
-        .map_err(|e| Problem::validation(vec![FieldError::new("query", e.to_string())]))?;
+    let page = ordo_http::page_request(query.limit, query.cursor.as_deref())?;
     let page = payments.methods(&caller, page).await?;
     Ok(Json(PaymentMethodPage {
         items: page
