@@ -173,19 +173,10 @@ impl Orders {
         order_id: Uuid,
         held: bool,
     ) -> Result<(), AppError> {
-        let mut tx = self.db.begin().await?;
-        let released = idempotency::release(
-            &mut tx,
-            request.customer_id,
-            &request.idempotency_key,
-            order_id,
-        )
-        .await?;
-        if released && held {
-            events::checkout_abandoned(&self.outbox, &mut tx, order_id, &request.meta).await?;
-        }
-        self.outbox.commit(tx).await?;
-        Ok(())
+        let (customer_id, key) = (request.customer_id, &request.idempotency_key);
+        self.release_claim(customer_id, key, order_id, held, &request.meta)
+            .await
+            .map(|_| ())
     }
 
     /// Gives up the checkouts whose requests died holding their claims since before
@@ -198,20 +189,39 @@ impl Orders {
         &self,
         now: time::OffsetDateTime,
     ) -> Result<usize, AppError> {
-        let mut tx = self.db.begin().await?;
-        let stale = idempotency::stale(&mut tx, now - STALE_CLAIM, 500).await?;
-        tx.commit().await?;
+        let stale = idempotency::stale(self.db.reader(), now - STALE_CLAIM, 500).await?;
         let mut abandoned = 0;
         for claim in stale {
-            let mut tx = self.db.begin().await?;
-            if idempotency::release(&mut tx, claim.customer_id, &claim.key, claim.order_id).await? {
-                let meta = EventMeta::default();
-                events::checkout_abandoned(&self.outbox, &mut tx, claim.order_id, &meta).await?;
+            let meta = EventMeta::default();
+            let (customer_id, key, order_id) = (claim.customer_id, &claim.key, claim.order_id);
+            if self
+                .release_claim(customer_id, key, order_id, true, &meta)
+                .await?
+            {
                 abandoned += 1;
             }
-            self.outbox.commit(tx).await?;
         }
         Ok(abandoned)
+    }
+
+    /// Deletes the claim of the checkout reserving as `order_id` and, when `announce`,
+    /// publishes the order id abandoned in the same transaction. False when the claim is
+    /// not that checkout's any more (nothing is written).
+    async fn release_claim(
+        &self,
+        customer_id: Uuid,
+        key: &str,
+        order_id: Uuid,
+        announce: bool,
+        meta: &EventMeta,
+    ) -> Result<bool, AppError> {
+        let mut tx = self.db.begin().await?;
+        let released = idempotency::release(&mut tx, customer_id, key, order_id).await?;
+        if released && announce {
+            events::checkout_abandoned(&self.outbox, &mut tx, order_id, meta).await?;
+        }
+        self.outbox.commit(tx).await?;
+        Ok(released)
     }
 
     async fn address(

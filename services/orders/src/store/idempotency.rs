@@ -3,7 +3,7 @@
 //! only while the claim is still that checkout's.
 
 use ordo_db::row::{millis, opt_uuid};
-use sqlx::{AnyConnection, Row};
+use sqlx::{Any, AnyConnection, Executor, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -139,8 +139,8 @@ pub struct StaleClaim {
 }
 
 /// Claims still running that were made before `stale`, oldest first.
-pub async fn stale(
-    conn: &mut AnyConnection,
+pub async fn stale<'c>(
+    executor: impl Executor<'c, Database = Any>,
     stale: OffsetDateTime,
     limit: i64,
 ) -> Result<Vec<StaleClaim>, sqlx::Error> {
@@ -151,7 +151,7 @@ pub async fn stale(
     )
     .bind(millis(stale))
     .bind(limit)
-    .fetch_all(conn)
+    .fetch_all(executor)
     .await?
     .iter()
     .map(|row| {

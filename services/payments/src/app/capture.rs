@@ -143,8 +143,7 @@ impl Payments {
             refunded_total,
             status: pending,
         };
-        let reference = payment.provider_ref.clone().unwrap_or_default();
-        match self.pay_out(&payment, &reference, &refund, meta).await {
+        match self.pay_out(&payment, &refund, meta).await {
             Ok(()) => Ok(Refund {
                 status: RefundStatus::Succeeded,
                 ..refund
@@ -162,19 +161,32 @@ impl Payments {
     async fn pay_out(
         &self,
         payment: &Payment,
-        reference: &str,
         refund: &Refund,
         meta: &EventMeta,
     ) -> Result<(), AppError> {
+        let reference = payment.provider_ref.as_deref().unwrap_or_default();
         self.provider
             .refund(reference, &refund.amount, &format!("refund:{}", refund.id))
             .await?;
         let mut tx = self.db.begin().await?;
-        if store::settle_refund(&mut tx, refund.id).await? {
-            self.announce_refund(&mut tx, payment, refund, meta).await?;
-        }
+        self.settle(&mut tx, payment, refund, meta).await?;
         self.outbox.commit(tx).await?;
         Ok(())
+    }
+
+    /// Marks a pending refund made and announces it; false when it was settled before.
+    pub(crate) async fn settle(
+        &self,
+        tx: &mut Tx,
+        payment: &Payment,
+        refund: &Refund,
+        meta: &EventMeta,
+    ) -> Result<bool, AppError> {
+        if !store::settle_refund(tx, refund.id).await? {
+            return Ok(false);
+        }
+        self.announce_refund(tx, payment, refund, meta).await?;
+        Ok(true)
     }
 
     /// Asks the provider again for refunds left pending (it was unavailable, or the process
@@ -186,14 +198,13 @@ impl Payments {
         &self,
         now: time::OffsetDateTime,
     ) -> Result<usize, AppError> {
-        let mut tx = self.db.begin().await?;
-        let pending = store::pending_refunds(&mut tx, now - PENDING_REFUND_RETRY, 100).await?;
-        tx.commit().await?;
+        let before = now - PENDING_REFUND_RETRY;
+        let pending = store::pending_refunds(self.db.reader(), before, 100).await?;
         let mut settled = 0;
         for pending in pending {
-            let mut tx = self.db.begin().await?;
-            let payment = store::payment_of_order(&mut tx, pending.order_id).await?;
-            tx.commit().await?;
+            let mut reader = self.db.reader().acquire().await?;
+            let payment = store::payment_of_order(&mut reader, pending.order_id).await?;
+            drop(reader);
             let Some(payment) = payment else { continue };
             let refund = Refund {
                 id: pending.refund_id,
@@ -204,11 +215,7 @@ impl Payments {
                 refunded_total: payment.refunded_amount,
                 status: RefundStatus::Pending,
             };
-            let reference = payment.provider_ref.clone().unwrap_or_default();
-            match self
-                .pay_out(&payment, &reference, &refund, &EventMeta::default())
-                .await
-            {
+            match self.pay_out(&payment, &refund, &EventMeta::default()).await {
                 Ok(()) => settled += 1,
                 Err(AppError::Provider(error)) => {
                     tracing::warn!(%error, refund.id = %refund.id, "refund still pending");

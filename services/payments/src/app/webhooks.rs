@@ -154,9 +154,6 @@ impl Payments {
         else {
             return Ok(false);
         };
-        if !store::settle_refund(tx, refund_id).await? {
-            return Ok(false);
-        }
         let refund = super::Refund {
             id: refund_id,
             amount: Money {
@@ -166,9 +163,8 @@ impl Payments {
             refunded_total: payment.refunded_amount,
             status: RefundStatus::Succeeded,
         };
-        self.announce_refund(tx, payment, &refund, &EventMeta::default())
-            .await?;
-        Ok(true)
+        self.settle(tx, payment, &refund, &EventMeta::default())
+            .await
     }
 
     async fn refunded_at_provider(

@@ -132,6 +132,17 @@ impl RefundStatus {
     }
 }
 
+impl FromStr for RefundStatus {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        [RefundStatus::Pending, RefundStatus::Succeeded]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or_else(|| format!("unknown refund status {text}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

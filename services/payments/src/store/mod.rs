@@ -267,12 +267,10 @@ pub async fn refund_of(
         .fetch_optional(conn)
         .await?
         .map(|row| {
-            let status: String = row.try_get("status")?;
-            let status = if status == RefundStatus::Pending.as_str() {
-                RefundStatus::Pending
-            } else {
-                RefundStatus::Succeeded
-            };
+            let status = row
+                .try_get::<String, _>("status")?
+                .parse()
+                .map_err(|e: String| sqlx::Error::Decode(e.into()))?;
             Ok((row.try_get("amount")?, status))
         })
         .transpose()
@@ -287,8 +285,8 @@ pub struct PendingRefund {
 }
 
 /// Refunds still pending that were reserved before `before`, oldest first.
-pub async fn pending_refunds(
-    conn: &mut AnyConnection,
+pub async fn pending_refunds<'c>(
+    executor: impl Executor<'c, Database = Any>,
     before: OffsetDateTime,
     limit: i64,
 ) -> Result<Vec<PendingRefund>, sqlx::Error> {
@@ -298,7 +296,7 @@ pub async fn pending_refunds(
     )
     .bind(millis(before))
     .bind(limit)
-    .fetch_all(conn)
+    .fetch_all(executor)
     .await?
     .iter()
     .map(|row| {
