@@ -19,6 +19,22 @@ struct Table {
     indexes: Vec<(Vec<String>, bool)>,
 }
 
+impl Table {
+    /// Indexes are compared in order, whatever order the dialect lists them in.
+    fn new(
+        columns: BTreeMap<String, (&'static str, bool)>,
+        primary_key: Vec<String>,
+        mut indexes: Vec<(Vec<String>, bool)>,
+    ) -> Table {
+        indexes.sort();
+        Table {
+            columns,
+            primary_key,
+            indexes,
+        }
+    }
+}
+
 /// The kind of a declared or reported column type: what `Any` reads it as.
 fn kind(declared: &str) -> &'static str {
     let declared = declared.to_ascii_lowercase();
@@ -100,15 +116,7 @@ async fn sqlite_schema(db: &Db) -> BTreeMap<String, Table> {
             let columns = columns.into_iter().map(|row| row[0].clone()).collect();
             indexes.push((columns, index[1] == "1"));
         }
-        indexes.sort();
-        tables.insert(
-            name,
-            Table {
-                columns,
-                primary_key,
-                indexes,
-            },
-        );
+        tables.insert(name, Table::new(columns, primary_key, indexes));
     }
     tables
 }
@@ -155,20 +163,12 @@ async fn postgres_schema(db: &Db) -> BTreeMap<String, Table> {
             .find(|index| index[2] == "1")
             .map(|index| split(&index[0]))
             .unwrap_or_default();
-        let mut indexes: Vec<(Vec<String>, bool)> = indexes
+        let indexes: Vec<(Vec<String>, bool)> = indexes
             .iter()
             .filter(|index| index[2] == "0")
             .map(|index| (split(&index[0]), index[1] == "1"))
             .collect();
-        indexes.sort();
-        tables.insert(
-            name,
-            Table {
-                columns,
-                primary_key,
-                indexes,
-            },
-        );
+        tables.insert(name, Table::new(columns, primary_key, indexes));
     }
     tables
 }

@@ -27,12 +27,26 @@ fn through(proxy: &TcpProxy, url: &str) -> String {
     url.replacen(authority(url), &proxy.addr.to_string(), 1)
 }
 
-/// The broker's URL through a new proxy, or `None` when this run has no NATS.
-async fn nats_proxy(test: &str) -> Option<(TcpProxy, String)> {
+/// The platform on PostgreSQL with its bus on NATS through a new proxy (cut before the
+/// start when `cut`), or `None` when this run has no PostgreSQL or no NATS.
+async fn behind_nats_proxy(
+    test: &str,
+    cut: bool,
+    customize: impl FnOnce(&mut ordo_app::Config),
+) -> Option<(TestApp, TcpProxy)> {
+    let backend = ordo_testkit::postgres(test)?;
     let url = ordo_testkit::nats(test)?;
     let proxy = TcpProxy::start(authority(&url).to_owned()).await;
-    let through = format!("nats://{}", proxy.addr);
-    Some((proxy, through))
+    if cut {
+        proxy.cut();
+    }
+    let bus_url = format!("nats://{}", proxy.addr);
+    let app = TestApp::spawn_with(backend, |config| {
+        config.bus_url = Some(Secret::new(bus_url));
+        customize(config);
+    })
+    .await;
+    Some((app, proxy))
 }
 
 /// A customer with a good card, and the body of an order for one pizza.
@@ -243,17 +257,11 @@ async fn a_database_outage_answers_503_and_leaves_nothing_held() {
 /// others take the stock; when NATS is back, no more orders are paid than there was stock.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_outage_longer_than_the_hold_never_oversells() {
-    let Some(backend) = ordo_testkit::postgres("a_broker_outage_never_oversells") else {
+    let test = "a_broker_outage_never_oversells";
+    let hold_sweeps_often = |config: &mut ordo_app::Config| config.inventory.sweep_secs = 1;
+    let Some((app, proxy)) = behind_nats_proxy(test, false, hold_sweeps_often).await else {
         return;
     };
-    let Some((proxy, bus_url)) = nats_proxy("a_broker_outage_never_oversells").await else {
-        return;
-    };
-    let app = TestApp::spawn_with(backend, |config| {
-        config.bus_url = Some(Secret::new(bus_url));
-        config.inventory.sweep_secs = 1;
-    })
-    .await;
     let shop = shop(&app, 10).await;
     let (customer, body) = buyer(&app, &shop).await;
     let place_eleven = || async {
@@ -313,16 +321,10 @@ async fn a_broker_outage_longer_than_the_hold_never_oversells() {
 /// before, during and after reach `paid` with no restart and no manual republish.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orders_are_paid_after_the_broker_lost_its_store() {
-    let Some(backend) = ordo_testkit::postgres("orders_are_paid_after_a_wiped_broker") else {
+    let test = "orders_are_paid_after_a_wiped_broker";
+    let Some((app, proxy)) = behind_nats_proxy(test, false, |_| {}).await else {
         return;
     };
-    let Some((proxy, bus_url)) = nats_proxy("orders_are_paid_after_a_wiped_broker").await else {
-        return;
-    };
-    let app = TestApp::spawn_with(backend, |config| {
-        config.bus_url = Some(Secret::new(bus_url));
-    })
-    .await;
     let shop = shop(&app, 100).await;
     let (customer, body) = buyer(&app, &shop).await;
     let place = |n: usize| {
@@ -364,17 +366,10 @@ async fn orders_are_paid_after_the_broker_lost_its_store() {
 /// NATS can be reached.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_platform_started_without_its_broker_pays_when_it_comes() {
-    let Some(backend) = ordo_testkit::postgres("a_platform_started_without_its_broker") else {
+    let test = "a_platform_started_without_its_broker";
+    let Some((app, proxy)) = behind_nats_proxy(test, true, |_| {}).await else {
         return;
     };
-    let Some((proxy, bus_url)) = nats_proxy("a_platform_started_without_its_broker").await else {
-        return;
-    };
-    proxy.cut();
-    let app = TestApp::spawn_with(backend, |config| {
-        config.bus_url = Some(Secret::new(bus_url));
-    })
-    .await;
     let shop = shop(&app, 10).await;
     let (customer, body) = buyer(&app, &shop).await;
     let placed = json_of(order_request(&app, &customer, "first", &body)).await;
