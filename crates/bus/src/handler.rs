@@ -149,18 +149,18 @@ where
 #[derive(Clone)]
 pub struct Subscription {
     pub(crate) name: String,
-    pub(crate) types: Vec<String>,
     pub(crate) db: Db,
     pub(crate) outbox: Option<Outbox>,
     pub(crate) committed: Option<Arc<tokio::sync::Notify>>,
-    routes: Arc<Vec<(String, Arc<dyn Route>)>>,
+    /// One handler per event type: the types the subscription wants.
+    routes: Arc<Vec<(&'static str, Arc<dyn Route>)>>,
 }
 
 impl fmt::Debug for Subscription {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Subscription")
             .field("name", &self.name)
-            .field("types", &self.types)
+            .field("types", &self.types())
             .finish_non_exhaustive()
     }
 }
@@ -173,7 +173,6 @@ impl Subscription {
     pub fn new(name: &str, db: Db) -> Self {
         Self {
             name: name.to_owned(),
-            types: Vec::new(),
             db,
             outbox: None,
             committed: None,
@@ -200,8 +199,7 @@ impl Subscription {
             handler,
             event: PhantomData::<fn() -> (E, Er)>,
         });
-        Arc::make_mut(&mut self.routes).push((E::TYPE.to_owned(), route));
-        self.types.push(E::TYPE.to_owned());
+        Arc::make_mut(&mut self.routes).push((E::TYPE, route));
         self
     }
 
@@ -225,8 +223,16 @@ impl Subscription {
         &self.name
     }
 
+    /// The event types it handles, in the order their handlers were given.
+    pub(crate) fn types(&self) -> Vec<&'static str> {
+        self.routes
+            .iter()
+            .map(|(event_type, _)| *event_type)
+            .collect()
+    }
+
     pub(crate) fn wants(&self, event_type: &str) -> bool {
-        self.types.iter().any(|t| t == event_type)
+        self.routes.iter().any(|(t, _)| *t == event_type)
     }
 
     /// Runs the handler of `event`'s type.
@@ -259,20 +265,20 @@ impl Subscription {
                 self.name
             ));
         }
-        if self.types.is_empty() {
+        let mut types = self.types();
+        if types.is_empty() {
             return Err(format!(
                 "subscription `{}` handles no event types",
                 self.name
             ));
         }
-        if let Some(bad) = self.types.iter().find(|t| !crate::envelope::valid_type(t)) {
+        if let Some(bad) = types.iter().find(|t| !crate::envelope::valid_type(t)) {
             return Err(format!(
                 "subscription `{}`: event type `{bad}` is not `noun.verb`",
                 self.name
             ));
         }
-        let mut types = self.types.clone();
-        types.sort();
+        types.sort_unstable();
         if let Some(twice) = types.windows(2).find(|pair| pair[0] == pair[1]) {
             return Err(format!(
                 "subscription `{}` has two handlers for `{}`",
@@ -315,7 +321,7 @@ mod tests {
         let none = Subscription::new("bells", db.clone());
         assert!(none.validate().unwrap_err().contains("no event types"));
         let one = Subscription::new("bells", db.clone()).on(&state, ignore);
-        assert_eq!(one.types, ["bell.rang"]);
+        assert_eq!(one.types(), ["bell.rang"]);
         assert!(one.wants("bell.rang") && !one.wants("bell.broke"));
         one.validate().unwrap();
         let twice = one.on(&state, ignore);

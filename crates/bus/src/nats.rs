@@ -29,7 +29,7 @@ pub(crate) fn subject(options: &BusOptions, event_type: &str) -> String {
 }
 
 fn consumer_config(sub: &Subscription, options: &BusOptions) -> consumer::pull::Config {
-    let filter_subject = match sub.types.as_slice() {
+    let filter_subject = match sub.types().as_slice() {
         [only] => subject(options, only),
         _ => format!("{}.>", options.subject_prefix),
     };
