@@ -72,8 +72,7 @@ impl Readiness {
     /// Whether the platform is ready for traffic, as last measured.
     #[must_use]
     pub fn is_ready(&self) -> bool {
-        let (databases, fresh, bus) = self.state();
-        fresh && bus && databases.values().all(|up| *up)
+        self.state().ready()
     }
 
     /// Pings every database at once, each within `PING_TIMEOUT`, and keeps the answers.
@@ -107,7 +106,7 @@ impl Readiness {
     }
 
     /// Every database's last answer, whether they are fresh, and whether the bus publishes.
-    fn state(&self) -> (BTreeMap<&'static str, bool>, bool, bool) {
+    fn state(&self) -> Snapshot {
         let measured = self.measured.read().expect("readiness lock");
         // A probe that stopped measuring proves nothing.
         let fresh = measured
@@ -122,7 +121,24 @@ impl Readiness {
             .iter()
             .map(|(name, failures)| (*name, *failures < DOWN_AFTER))
             .collect();
-        (databases, fresh, bus)
+        Snapshot {
+            databases,
+            fresh,
+            bus,
+        }
+    }
+}
+
+/// Readiness as read at one moment.
+struct Snapshot {
+    databases: BTreeMap<&'static str, bool>,
+    fresh: bool,
+    bus: bool,
+}
+
+impl Snapshot {
+    fn ready(&self) -> bool {
+        self.fresh && self.bus && self.databases.values().all(|up| *up)
     }
 }
 
@@ -207,10 +223,10 @@ async fn healthz() -> Json<Health> {
         (status = 503, description = "Draining, a database is down or events cannot be published", body = Health),
     ))]
 async fn readyz(State(state): State<OpsState>) -> (StatusCode, Json<Health>) {
-    let (databases, _, bus) = state.readiness.state();
+    let readiness = state.readiness.state();
     let status = if state.draining.is_draining() {
         "draining"
-    } else if state.readiness.is_ready() {
+    } else if readiness.ready() {
         "ready"
     } else {
         "unavailable"
@@ -224,8 +240,8 @@ async fn readyz(State(state): State<OpsState>) -> (StatusCode, Json<Health>) {
         code,
         Json(Health {
             status,
-            databases,
-            bus: Some(bus),
+            bus: Some(readiness.bus),
+            databases: readiness.databases,
         }),
     )
 }
