@@ -2,6 +2,7 @@
 
 use crate::config::{Config, LogFormat, Overrides};
 use crate::platform::{self, Platform};
+use crate::registry;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use ordo_kernel::PageRequest;
@@ -160,7 +161,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             load_demo(&platform).await
         }
         Command::Migrate => {
-            let databases = platform::open_databases(&config).await?;
+            let databases = platform::open_databases(&config, &registry::services(&config)).await?;
             for name in databases.keys() {
                 println!("{name}: up to date");
             }
@@ -175,7 +176,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let platform = Platform::open(config).await?;
             let user = platform
-                .identity
+                .service::<ordo_identity::Identity>()?
                 .create_admin(&email, &password)
                 .await
                 .map_err(|error| match error {
@@ -206,7 +207,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bus {
             command: BusCommand::Republish { since },
         } => {
-            let databases = platform::open_databases(&config).await?;
+            let databases = platform::open_databases(&config, &registry::services(&config)).await?;
             let mut total = 0;
             for (name, db) in &databases {
                 let count = ordo_bus::republish(db, since).await?;
@@ -238,7 +239,7 @@ fn parse_time(text: &str) -> Result<OffsetDateTime, String> {
 }
 
 async fn dead_letters(config: &Config, command: DlqCommand) -> anyhow::Result<()> {
-    let databases = platform::open_databases(config).await?;
+    let databases = platform::open_databases(config, &registry::services(config)).await?;
     let letters = ordo_bus::DeadLetters::new(databases.values().cloned().collect());
     match command {
         DlqCommand::List { consumer, limit } => {
@@ -292,7 +293,7 @@ fn read_password() -> anyhow::Result<String> {
 }
 
 async fn load_demo(platform: &Platform) -> anyhow::Result<()> {
-    let address = format!("http://{}", platform.config.listen);
+    let address = format!("http://{}", platform.config().listen);
     match crate::demo::load(platform).await? {
         Some(accounts) => println!("{}", crate::demo::table(&accounts, &address)),
         None => {
@@ -314,8 +315,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     tracing::info!(
         %address,
-        storage = if platform.config.database_url.is_some() { "postgres" } else { "sqlite" },
-        data_dir = %platform.config.data_dir.display(),
+        storage = if platform.config().database_url.is_some() { "postgres" } else { "sqlite" },
+        data_dir = %platform.config().data_dir.display(),
         startup_ms = started.elapsed().as_millis(),
         "ordo is serving on http://{address}"
     );

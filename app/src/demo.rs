@@ -6,9 +6,13 @@
 use crate::platform::Platform;
 use anyhow::Context;
 use ordo_bus::EventMeta;
+use ordo_catalog::Catalog;
+use ordo_identity::Identity;
 use ordo_identity::domain::{NewAddress, Registration};
+use ordo_inventory::Inventory;
 use ordo_kernel::Caller;
 use ordo_kernel::{Money, Role};
+use ordo_payments::Payments;
 use ordo_payments::domain::CardDetails;
 use uuid::Uuid;
 
@@ -93,7 +97,7 @@ fn caller(id: Uuid, role: Role) -> Caller {
 }
 
 async fn register(
-    platform: &Platform,
+    identity: &Identity,
     email: &str,
     name: &str,
     role: Role,
@@ -103,7 +107,7 @@ async fn register(
     let password = password();
     let registration = Registration::parse(email, &password, name, Some(role))
         .map_err(|v| anyhow::anyhow!("demo account {email}: {v}"))?;
-    let user = platform.identity.register(registration).await?;
+    let user = identity.register(registration).await?;
     accounts.push(DemoAccount {
         role,
         email: email.to_owned(),
@@ -118,12 +122,12 @@ async fn register(
 /// # Errors
 /// A use case failing.
 pub async fn load(platform: &Platform) -> anyhow::Result<Option<Vec<DemoAccount>>> {
+    let identity = platform.service::<Identity>()?;
+    let catalog = platform.service::<Catalog>()?;
+    let inventory = platform.service::<Inventory>()?;
+    let payments = platform.service::<Payments>()?;
     let admin_password = password();
-    match platform
-        .identity
-        .create_admin(ADMIN_EMAIL, &admin_password)
-        .await
-    {
+    match identity.create_admin(ADMIN_EMAIL, &admin_password).await {
         Ok(_) => {}
         Err(ordo_identity::AppError::EmailTaken) => return Ok(None),
         Err(other) => return Err(other).context("creating the demo administrator"),
@@ -137,7 +141,7 @@ pub async fn load(platform: &Platform) -> anyhow::Result<Option<Vec<DemoAccount>
 
     for menu in &MENUS {
         let owner = register(
-            platform,
+            &identity,
             menu.staff_email,
             menu.staff_name,
             Role::Merchant,
@@ -146,8 +150,7 @@ pub async fn load(platform: &Platform) -> anyhow::Result<Option<Vec<DemoAccount>
         )
         .await?;
         let owner = caller(owner, Role::Merchant);
-        let merchant = platform
-            .catalog
+        let merchant = catalog
             .create_merchant(
                 &owner,
                 ordo_catalog::domain::NewMerchant {
@@ -163,8 +166,7 @@ pub async fn load(platform: &Platform) -> anyhow::Result<Option<Vec<DemoAccount>
             .await
             .map_err(|e| anyhow::anyhow!("demo merchant {}: {e}", menu.merchant))?;
         for (name, category, cents, stock) in menu.products {
-            let product = platform
-                .catalog
+            let product = catalog
                 .create_product(
                     &owner,
                     merchant.id,
@@ -184,8 +186,7 @@ pub async fn load(platform: &Platform) -> anyhow::Result<Option<Vec<DemoAccount>
                 )
                 .await
                 .map_err(|e| anyhow::anyhow!("demo product {name}: {e}"))?;
-            platform
-                .inventory
+            inventory
                 .set_stock(&owner, product.id, *stock)
                 .await
                 .map_err(|e| anyhow::anyhow!("demo stock of {name}: {e}"))?;
@@ -193,7 +194,7 @@ pub async fn load(platform: &Platform) -> anyhow::Result<Option<Vec<DemoAccount>
     }
 
     let customer = register(
-        platform,
+        &identity,
         "ada@demo.ordo.dev",
         "Ada Lovelace",
         Role::Customer,
@@ -201,8 +202,7 @@ pub async fn load(platform: &Platform) -> anyhow::Result<Option<Vec<DemoAccount>
         "has an address and a card (4242…)",
     )
     .await?;
-    platform
-        .identity
+    identity
         .add_address(
             customer,
             NewAddress {
@@ -218,8 +218,7 @@ pub async fn load(platform: &Platform) -> anyhow::Result<Option<Vec<DemoAccount>
         )
         .await
         .map_err(|e| anyhow::anyhow!("demo address: {e}"))?;
-    platform
-        .payments
+    payments
         .add_method(
             &caller(customer, Role::Customer),
             CardDetails {
@@ -236,7 +235,7 @@ pub async fn load(platform: &Platform) -> anyhow::Result<Option<Vec<DemoAccount>
         ("ben@demo.ordo.dev", "Ben Bike"),
     ] {
         register(
-            platform,
+            &identity,
             email,
             name,
             Role::Courier,

@@ -1,12 +1,16 @@
 //! The gateway: one router for the whole API, its OpenAPI document, the operational
 //! endpoints, and the standard layers (authentication, rate limits, …) in front of all.
 
+use crate::config::HttpConfig;
 use crate::dead_letters;
 use crate::ops;
-use crate::platform::Platform;
 use axum::Router;
 use axum::http::HeaderValue;
+use ordo_bus::DeadLetters;
+use ordo_http::Verifier;
 use ordo_http::layers::{self, LayerSettings};
+use ordo_http::ratelimit::RateLimits;
+use std::sync::Arc;
 use std::time::Duration;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -41,26 +45,18 @@ impl Modify for BearerAuth {
 }
 
 /// Every route of the platform and the document that describes them, built together so
-/// that one cannot have a route the other lacks.
-pub fn routes(platform: &Platform) -> (Router, utoipa::openapi::OpenApi) {
-    let api = OpenApiRouter::new()
-        .merge(ordo_identity::router(platform.identity.clone()))
-        .merge(ordo_catalog::router(platform.catalog.clone()))
-        .merge(ordo_cart::router(platform.cart.clone()))
-        .merge(ordo_inventory::router(platform.inventory.clone()))
-        .merge(ordo_orders::router(platform.orders.clone()))
-        .merge(ordo_payments::router(platform.payments.clone()))
-        .merge(ordo_notifications::router(platform.notifications.clone()))
-        .merge(dead_letters::router(platform.dead_letters.clone()));
+/// that one cannot have a route the other lacks: the services' `api` under `/api/v1` with
+/// the dead letters, their `root` routes and the operational `ops` ones.
+pub fn routes(
+    api: OpenApiRouter,
+    root: OpenApiRouter,
+    ops: OpenApiRouter,
+    dead_letters: DeadLetters,
+) -> (Router, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest("/api/v1", api)
-        .merge(ordo_identity::well_known_router(platform.identity.clone()))
-        .merge(ops::router(
-            platform.databases.clone(),
-            platform.readiness.clone(),
-            platform.draining.clone(),
-            platform.config.http.metrics_public,
-        ))
+        .nest("/api/v1", api.merge(dead_letters::router(dead_letters)))
+        .merge(root)
+        .merge(ops)
         .split_for_parts()
 }
 
@@ -135,13 +131,17 @@ fn describe_problems(document: &mut utoipa::openapi::OpenApi) {
     }
 }
 
-/// The served router: routes, the OpenAPI document and the layer stack.
-pub fn router(platform: &Platform) -> Router {
-    let (router, mut document) = routes(platform);
+/// The served router: `routes` and their document, the document's own route, and the
+/// layer stack that `http` configures.
+pub fn router(
+    (router, mut document): (Router, utoipa::openapi::OpenApi),
+    http: &HttpConfig,
+    verifier: Arc<Verifier>,
+    limits: Arc<RateLimits>,
+) -> Router {
     ops::describe_openapi_route(&mut document);
     describe_problems(&mut document);
     let router = router.route(ops::OPENAPI_PATH, ops::openapi_route(&document));
-    let http = &platform.config.http;
     let settings = LayerSettings {
         body_limit_bytes: http.body_limit_bytes,
         max_uri_bytes: http.max_uri_bytes,
@@ -154,10 +154,5 @@ pub fn router(platform: &Platform) -> Router {
             .collect(),
         hsts: http.tls,
     };
-    layers::apply(
-        router,
-        &settings,
-        platform.verifier.clone(),
-        platform.limits.clone(),
-    )
+    layers::apply(router, &settings, verifier, limits)
 }

@@ -1,44 +1,26 @@
-//! The services this binary runs. Adding a service is one entry here, one dependency in
-//! `Cargo.toml` and its wiring in `platform.rs`.
+//! The services this binary runs, in dependency order: a service may use what the ones
+//! above it provide. Adding a service is one line here and its crate in `Cargo.toml`.
 
-use ordo_db::{Db, Migration};
+use crate::config::Config;
+use ordo_db::Db;
+use ordo_kit::Service;
+use ordo_payments::provider::Sandbox;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Opened databases by service name.
 pub type Databases = BTreeMap<&'static str, Db>;
 
-pub struct ServiceSpec {
-    pub name: &'static str,
-    pub migrations: fn() -> &'static [Migration],
+/// Every service, each given its part of the configuration.
+#[must_use]
+pub fn services(config: &Config) -> Vec<Service> {
+    vec![
+        ordo_identity::service(config.identity.clone(), config.keys_file()),
+        ordo_catalog::service(),
+        ordo_inventory::service(config.inventory.clone()),
+        ordo_cart::service(),
+        ordo_payments::service(Arc::new(Sandbox), config.payments_webhook_secret.clone()),
+        ordo_orders::service(),
+        ordo_notifications::service(config.smtp_url.clone(), config.smtp_from.clone()),
+    ]
 }
-
-pub const SERVICES: &[ServiceSpec] = &[
-    ServiceSpec {
-        name: ordo_identity::NAME,
-        migrations: ordo_identity::migrations,
-    },
-    ServiceSpec {
-        name: ordo_catalog::NAME,
-        migrations: ordo_catalog::migrations,
-    },
-    ServiceSpec {
-        name: ordo_inventory::NAME,
-        migrations: ordo_inventory::migrations,
-    },
-    ServiceSpec {
-        name: ordo_orders::NAME,
-        migrations: ordo_orders::migrations,
-    },
-    ServiceSpec {
-        name: ordo_payments::NAME,
-        migrations: ordo_payments::migrations,
-    },
-    ServiceSpec {
-        name: ordo_notifications::NAME,
-        migrations: ordo_notifications::migrations,
-    },
-    ServiceSpec {
-        name: ordo_cart::NAME,
-        migrations: ordo_cart::migrations,
-    },
-];

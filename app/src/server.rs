@@ -3,20 +3,21 @@
 //! services, so that the gateway (which reads the platform) is not imported by it.
 
 use crate::config::Config;
-use crate::gateway;
 use crate::platform::Platform;
-use crate::registry::Databases;
+use crate::registry::{self, Databases};
+use crate::{gateway, ops};
 use anyhow::Context;
 use ordo_bus::{Bus, RunningBus};
 use ordo_http::Verifier;
 use ordo_http::ratelimit::RateLimits;
 use ordo_http::serve::ServeOptions;
 use ordo_identity::Identity;
+use ordo_kit::{Service, Shared};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 impl Platform {
@@ -43,7 +44,7 @@ impl Platform {
     }
 
     async fn serve_started(
-        self,
+        mut self,
         bus: RunningBus,
         listener: TcpListener,
         shutdown: impl std::future::Future<Output = ()>,
@@ -55,52 +56,35 @@ impl Platform {
             grace: Duration::from_secs(http.shutdown_grace_secs),
         };
         let upkeep = tokio::spawn(upkeep(
-            self.identity.clone(),
+            self.shared.get::<Identity>(),
             self.verifier.clone(),
             self.limits.clone(),
         ));
         let progress = self.bus.options().progress.clone();
-        let (inventory, orders, payments) = (
-            self.inventory.clone(),
-            self.orders.clone(),
-            self.payments.clone(),
+        let mut background: Vec<JoinHandle<()>> = std::mem::take(&mut self.sweeps)
+            .into_iter()
+            .map(|sweep| tokio::spawn(sweep.run(progress.clone())))
+            .collect();
+        background.push(tokio::spawn(self.readiness.clone().run()));
+        let ops = ops::router(
+            self.databases.clone(),
+            self.readiness.clone(),
+            self.draining.clone(),
+            self.config.http.metrics_public,
         );
-        let sweeps = [
-            tokio::spawn(sweep(
-                "expired stock holds released",
-                Duration::from_secs(self.config.inventory.sweep_secs),
-                progress.clone(),
-                move |now| {
-                    let inventory = inventory.clone();
-                    async move { inventory.expire_holds(now).await }
-                },
-            )),
-            tokio::spawn(sweep(
-                "checkouts whose requests died given up",
-                ordo_orders::STALE_CLAIM / 2,
-                progress.clone(),
-                move |now| {
-                    let orders = orders.clone();
-                    async move { orders.abandon_stale_checkouts(now).await }
-                },
-            )),
-            tokio::spawn(sweep(
-                "pending refunds made",
-                Duration::from_secs(30),
-                progress,
-                move |now| {
-                    let payments = payments.clone();
-                    async move { payments.settle_pending_refunds(now).await }
-                },
-            )),
-            tokio::spawn(self.readiness.clone().run()),
-        ];
-        let router = gateway::router(&self);
+        let (api, root) = std::mem::take(&mut self.routes);
+        let routes = gateway::routes(api, root, ops, self.dead_letters.clone());
+        let router = gateway::router(
+            routes,
+            &self.config.http,
+            self.verifier.clone(),
+            self.limits.clone(),
+        );
         let draining = self.draining.clone();
         let result = ordo_http::serve::serve(listener, router, options, draining, shutdown).await;
         bus.stop(options.grace).await;
         upkeep.abort();
-        for task in sweeps {
+        for task in background {
             task.abort();
         }
         for db in self.databases.values() {
@@ -109,18 +93,28 @@ impl Platform {
         result.context("serving")
     }
 
-    /// Binds `config.listen` and serves in the background; for tests and embedding.
+    /// Binds `config.listen` and serves the registered services in the background; for
+    /// tests and embedding.
     ///
     /// # Errors
     /// When opening or binding fails.
     pub async fn start(config: Config) -> anyhow::Result<Running> {
+        let services = registry::services(&config);
+        Platform::start_with(config, services).await
+    }
+
+    /// As `start`, with `services` instead of the registered ones.
+    ///
+    /// # Errors
+    /// When opening or binding fails.
+    pub async fn start_with(config: Config, services: Vec<Service>) -> anyhow::Result<Running> {
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let address = listener.local_addr()?;
-        let mut platform = Platform::open(config).await?;
+        let mut platform = Platform::open_with(config, services).await?;
         let databases = platform.databases.clone();
-        let identity = platform.identity.clone();
+        let shared = platform.shared.clone();
         let progress = platform.bus.options().progress.clone();
         let readiness = platform.readiness.clone();
         // Running before this returns, so that callers see a working platform.
@@ -132,7 +126,7 @@ impl Platform {
         Ok(Running {
             address,
             databases,
-            identity,
+            shared,
             progress,
             readiness,
             stop: Some(stop),
@@ -141,36 +135,18 @@ impl Platform {
     }
 }
 
-/// Runs `job` every `every` until aborted: a sweep that moves things on by itself (holds
-/// that ran out, checkouts whose requests died, refunds left pending). When it did
-/// something it says so on `progress`, as the bus does, so that whoever waits looks again.
-async fn sweep<F, Fut, E>(what: &'static str, every: Duration, progress: Arc<Notify>, job: F)
-where
-    F: Fn(time::OffsetDateTime) -> Fut,
-    Fut: std::future::Future<Output = Result<usize, E>>,
-    E: std::fmt::Display,
-{
-    let mut tick = tokio::time::interval(every);
-    loop {
-        tick.tick().await;
-        match job(ordo_kernel::time::now()).await {
-            Ok(0) => {}
-            Ok(done) => {
-                tracing::info!(done, "{what}");
-                progress.notify_waiters();
-            }
-            Err(error) => tracing::warn!(%error, "sweep failed: {what}"),
-        }
-    }
-}
-
-/// Background upkeep: pick up key rotations, forget idle limiters, purge expired tokens.
-async fn upkeep(identity: Arc<Identity>, verifier: Arc<Verifier>, limits: Arc<RateLimits>) {
+/// Background upkeep: pick up key rotations (when identity runs here), forget idle
+/// limiters.
+async fn upkeep(identity: Option<Arc<Identity>>, verifier: Arc<Verifier>, limits: Arc<RateLimits>) {
     let mut tick = tokio::time::interval(Duration::from_secs(10));
     let mut ticks: u64 = 0;
     loop {
         tick.tick().await;
         ticks += 1;
+        if ticks.is_multiple_of(360) {
+            limits.forget_idle();
+        }
+        let Some(identity) = &identity else { continue };
         match identity.keyring().reload_if_changed() {
             Ok(true) => {
                 verifier.replace_keys(&identity.keyring().jwks());
@@ -181,13 +157,6 @@ async fn upkeep(identity: Arc<Identity>, verifier: Arc<Verifier>, limits: Arc<Ra
                 tracing::error!(%error, "cannot reload the signing keys; keeping the current ones")
             }
         }
-        if ticks.is_multiple_of(360) {
-            limits.forget_idle();
-            match identity.housekeeping().await {
-                Ok(purged) => tracing::debug!(purged, "expired refresh tokens purged"),
-                Err(error) => tracing::warn!(%error, "housekeeping failed"),
-            }
-        }
     }
 }
 
@@ -195,7 +164,7 @@ async fn upkeep(identity: Arc<Identity>, verifier: Arc<Verifier>, limits: Arc<Ra
 pub struct Running {
     pub address: SocketAddr,
     pub databases: Databases,
-    pub identity: Arc<Identity>,
+    shared: Shared,
     /// Notified as the event bus makes progress.
     pub progress: Arc<tokio::sync::Notify>,
     pub readiness: crate::ops::Readiness,
@@ -204,6 +173,14 @@ pub struct Running {
 }
 
 impl Running {
+    /// What a service provides, as `Platform::service`.
+    ///
+    /// # Errors
+    /// When no running service provides it.
+    pub fn service<T: ?Sized + Send + Sync + 'static>(&self) -> anyhow::Result<Arc<T>> {
+        self.shared.require::<T>()
+    }
+
     /// Shuts down gracefully and waits for it.
     ///
     /// # Errors

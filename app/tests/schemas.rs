@@ -3,7 +3,8 @@
 //! and plain indexes. One migration file serves both dialects, so this is what keeps a
 //! dialect override, or a dialect's reading of the same SQL, from drifting.
 
-use ordo_app::registry::SERVICES;
+use ordo_app::Config;
+use ordo_app::registry::services;
 use ordo_db::{Db, Dialect, Migration};
 use ordo_testkit::Backend;
 use sqlx::Row;
@@ -193,8 +194,8 @@ async fn both_databases_get_the_same_schema() {
         return;
     };
     let dir = ordo_testkit::temp_dir();
-    for service in SERVICES {
-        let migrations = (service.migrations)();
+    for service in services(&Config::default()) {
+        let migrations = service.migrations;
         let sqlite = migrated(&Backend::Sqlite, dir.path(), service.name, migrations).await;
         let pg = migrated(&postgres, dir.path(), service.name, migrations).await;
         assert_eq!(sqlite.dialect(), Dialect::Sqlite);

@@ -41,6 +41,15 @@ impl TestApp {
 
     /// Starts the platform with the test's configuration changed by `customize`.
     pub async fn spawn_with(backend: Backend, customize: impl FnOnce(&mut Config)) -> TestApp {
+        Self::spawn_adding(backend, customize, |_| Vec::new()).await
+    }
+
+    /// Starts the registered services and those `extra` makes from the test's configuration.
+    pub async fn spawn_adding(
+        backend: Backend,
+        customize: impl FnOnce(&mut Config),
+        extra: impl FnOnce(&Config) -> Vec<ordo_kit::Service>,
+    ) -> TestApp {
         let dir = ordo_testkit::temp_dir();
         let mut config = Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -61,11 +70,18 @@ impl TestApp {
         }
         customize(&mut config);
         ordo_app::logging::init(&config);
-        Self::start(backend, config, dir).await
+        let mut services = ordo_app::registry::services(&config);
+        services.extend(extra(&config));
+        Self::start(backend, config, dir, services).await
     }
 
-    async fn start(backend: Backend, config: Config, dir: tempfile::TempDir) -> TestApp {
-        let running = Platform::start(config.clone())
+    async fn start(
+        backend: Backend,
+        config: Config,
+        dir: tempfile::TempDir,
+        services: Vec<ordo_kit::Service>,
+    ) -> TestApp {
+        let running = Platform::start_with(config.clone(), services)
             .await
             .expect("platform starts");
         TestApp {
@@ -79,14 +95,15 @@ impl TestApp {
         }
     }
 
-    /// Stops the platform and starts it again on the same data.
+    /// Stops the platform and starts it again on the same data (the registered services).
     pub async fn restart(mut self) -> TestApp {
         if let Some(running) = self.running.take() {
             running.stop().await.expect("clean stop");
         }
         let mut config = self.config.clone();
         config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
-        Self::start(self.backend.clone(), config, self.dir).await
+        let services = ordo_app::registry::services(&config);
+        Self::start(self.backend.clone(), config, self.dir, services).await
     }
 
     pub async fn stop(mut self) {
@@ -108,8 +125,12 @@ impl TestApp {
     }
 
     #[must_use]
-    pub fn identity(&self) -> &std::sync::Arc<ordo_identity::Identity> {
-        self.running.as_ref().map(|r| &r.identity).expect("running")
+    pub fn identity(&self) -> std::sync::Arc<ordo_identity::Identity> {
+        self.running
+            .as_ref()
+            .expect("running")
+            .service::<ordo_identity::Identity>()
+            .expect("identity runs")
     }
 
     /// Waits until `check` holds, looking again whenever the platform's event bus makes

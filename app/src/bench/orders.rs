@@ -174,7 +174,10 @@ async fn cleanup(args: &OrdersBench, unique: &str) {
     if let Ok(db) = ordo_db::Db::connect(&options, "cleanup").await
         && let Ok(mut tx) = db.begin().await
     {
-        let mut schemas: Vec<&str> = crate::registry::SERVICES.iter().map(|s| s.name).collect();
+        let mut schemas: Vec<&str> = crate::registry::services(&crate::Config::default())
+            .iter()
+            .map(|s| s.name)
+            .collect();
         schemas.push("cleanup");
         for service in schemas {
             let drop = format!("DROP SCHEMA IF EXISTS bench_{unique}_{service} CASCADE");

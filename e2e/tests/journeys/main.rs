@@ -15,3 +15,4 @@ mod openapi;
 mod orders;
 mod stock;
 mod tokens;
+mod toy;

@@ -14,8 +14,27 @@ pub use api::router;
 pub use app::{AppError, Cart};
 pub use events::consume::subscriptions;
 
+use ordo_contracts::cart::CartClient;
+use ordo_contracts::catalog::CatalogClient;
+use ordo_kit::{Parts, Service};
+use std::sync::Arc;
+
 /// The service's name: its database, schema and log target.
 pub const NAME: &str = "cart";
+
+/// The cart on its database, priced by the catalogue. Provides `CartClient`.
+#[must_use]
+pub fn service() -> Service {
+    Service::new(NAME, migrations(), |wiring| {
+        let db = wiring.db().clone();
+        let cart = Arc::new(Cart::new(
+            db.clone(),
+            wiring.require::<dyn CatalogClient>()?,
+        ));
+        wiring.provide::<dyn CartClient>(cart.clone());
+        Ok(Parts::routes(router(cart.clone())).subscriptions(subscriptions(cart, db)))
+    })
+}
 
 /// The cart's migrations (`migrations/`), one portable file each.
 #[must_use]

@@ -13,8 +13,23 @@ pub mod store;
 pub use api::router;
 pub use app::{AppError, Catalog};
 
+use ordo_contracts::catalog::CatalogClient;
+use ordo_kit::{Parts, Service};
+use std::sync::Arc;
+
 /// The service's name: its database, schema, event source and log target.
 pub const NAME: &str = "catalog";
+
+/// The catalogue on its database. Provides `Catalog` and `CatalogClient`.
+#[must_use]
+pub fn service() -> Service {
+    Service::new(NAME, migrations(), |wiring| {
+        let catalog = Arc::new(Catalog::new(wiring.db().clone(), wiring.outbox().clone()));
+        wiring.provide(catalog.clone());
+        wiring.provide::<dyn CatalogClient>(catalog.clone());
+        Ok(Parts::routes(router(catalog)))
+    })
+}
 
 /// The catalogue's migrations (`migrations/`), one portable file each.
 #[must_use]

@@ -16,8 +16,38 @@ pub use app::{AppError, Identity};
 pub use config::IdentityConfig;
 pub use store::keyring::{Keyring, KeyringError};
 
+use ordo_contracts::identity::IdentityClient;
+use ordo_http::auth::LEEWAY_SECONDS;
+use ordo_kit::{Parts, Service, Sweep};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
 /// The service's name: its database, schema and log target.
 pub const NAME: &str = "identity";
+
+/// Identity on its database, signing with the keys in `keys_file` (created when missing).
+/// Provides `Identity` (to the binary) and `IdentityClient`; purges expired refresh tokens
+/// hourly.
+#[must_use]
+pub fn service(config: IdentityConfig, keys_file: PathBuf) -> Service {
+    Service::new(NAME, migrations(), move |wiring| {
+        let retain = Duration::from_secs(config.access_token_ttl_secs + LEEWAY_SECONDS);
+        let keyring = Arc::new(Keyring::open(&keys_file, retain)?);
+        let identity = Arc::new(Identity::new(wiring.db().clone(), keyring, config));
+        wiring.provide(identity.clone());
+        wiring.provide::<dyn IdentityClient>(identity.clone());
+        let housekeeping = Sweep::new(
+            "expired refresh tokens purged",
+            Duration::from_secs(3600),
+            &identity,
+            |identity, _| async move { identity.housekeeping().await },
+        );
+        Ok(Parts::routes(router(identity.clone()))
+            .root_routes(well_known_router(identity))
+            .sweep(housekeeping))
+    })
+}
 
 /// Identity's migrations (`migrations/`), one portable file each.
 #[must_use]

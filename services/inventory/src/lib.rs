@@ -19,8 +19,41 @@ pub use app::{AppError, Inventory};
 pub use config::InventoryConfig;
 pub use events::consume::subscriptions;
 
+use ordo_contracts::catalog::CatalogClient;
+use ordo_contracts::inventory::InventoryClient;
+use ordo_kit::{Parts, Service, Sweep};
+use std::sync::Arc;
+use std::time::Duration;
+
 /// The service's name: its database, schema, event source and log target.
 pub const NAME: &str = "inventory";
+
+/// Inventory on its database, pricing through the catalogue. Provides `Inventory` and
+/// `InventoryClient`; gives back expired holds every `sweep_secs`.
+#[must_use]
+pub fn service(config: InventoryConfig) -> Service {
+    Service::new(NAME, migrations(), move |wiring| {
+        let (db, outbox) = (wiring.db().clone(), wiring.outbox().clone());
+        let catalog = wiring.require::<dyn CatalogClient>()?;
+        let inventory = Arc::new(Inventory::new(
+            db.clone(),
+            outbox.clone(),
+            catalog,
+            config.hold(),
+        ));
+        wiring.provide(inventory.clone());
+        wiring.provide::<dyn InventoryClient>(inventory.clone());
+        let expiry = Sweep::new(
+            "expired stock holds released",
+            Duration::from_secs(config.sweep_secs),
+            &inventory,
+            |inventory, now| async move { inventory.expire_holds(now).await },
+        );
+        Ok(Parts::routes(router(inventory.clone()))
+            .subscriptions(subscriptions(inventory, db, &outbox))
+            .sweep(expiry))
+    })
+}
 
 /// Inventory's migrations (`migrations/`), one portable file each.
 #[must_use]

@@ -20,8 +20,43 @@ pub use app::{AppError, Notifications};
 pub use events::consume::subscriptions;
 pub use mailer::Mailer;
 
+use ordo_contracts::catalog::CatalogClient;
+use ordo_contracts::identity::IdentityClient;
+use ordo_kernel::Secret;
+use ordo_kit::{Parts, Service};
+use std::sync::Arc;
+
 /// The service's name: its database, schema and log target.
 pub const NAME: &str = "notifications";
+
+/// Notifications on its database, naming merchants from the catalogue and people from
+/// identity; also by email through `smtp_url` (as `smtp_from`) when set.
+#[must_use]
+pub fn service(smtp_url: Option<Secret<String>>, smtp_from: String) -> Service {
+    Service::new(NAME, migrations(), move |wiring| {
+        let mailer = match smtp_url {
+            Some(url) => Some(Arc::new(
+                Mailer::new(url.expose(), &smtp_from).map_err(anyhow::Error::msg)?,
+            )),
+            None => None,
+        };
+        let (db, outbox) = (wiring.db().clone(), wiring.outbox().clone());
+        let notifications = Arc::new(Notifications::new(
+            db.clone(),
+            outbox.clone(),
+            wiring.require::<dyn CatalogClient>()?,
+            wiring.require::<dyn IdentityClient>()?,
+            mailer,
+        ));
+        Ok(
+            Parts::routes(router(notifications.clone())).subscriptions(subscriptions(
+                notifications,
+                db,
+                &outbox,
+            )),
+        )
+    })
+}
 
 /// Notifications' migrations (`migrations/`), one portable file each.
 #[must_use]

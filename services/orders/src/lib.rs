@@ -18,8 +18,41 @@ pub use api::router;
 pub use app::{AppError, Clients, Orders, STALE_CLAIM};
 pub use events::consume::subscriptions;
 
+use ordo_contracts::{
+    cart::CartClient, catalog::CatalogClient, identity::IdentityClient, inventory::InventoryClient,
+    payments::PaymentsClient,
+};
+use ordo_kit::{Parts, Service, Sweep};
+use std::sync::Arc;
+
 /// The service's name: its database, schema, event source and log target.
 pub const NAME: &str = "orders";
+
+/// Orders on its database, calling the cart, catalogue, inventory, identity and payments;
+/// gives up on checkouts whose requests died every half `STALE_CLAIM`.
+#[must_use]
+pub fn service() -> Service {
+    Service::new(NAME, migrations(), |wiring| {
+        let (db, outbox) = (wiring.db().clone(), wiring.outbox().clone());
+        let clients = Clients {
+            cart: wiring.require::<dyn CartClient>()?,
+            catalog: wiring.require::<dyn CatalogClient>()?,
+            inventory: wiring.require::<dyn InventoryClient>()?,
+            identity: wiring.require::<dyn IdentityClient>()?,
+            payments: wiring.require::<dyn PaymentsClient>()?,
+        };
+        let orders = Arc::new(Orders::new(db.clone(), outbox.clone(), clients));
+        let stale = Sweep::new(
+            "checkouts whose requests died given up",
+            STALE_CLAIM / 2,
+            &orders,
+            |orders, now| async move { orders.abandon_stale_checkouts(now).await },
+        );
+        Ok(Parts::routes(router(orders.clone()))
+            .subscriptions(subscriptions(orders, db, &outbox))
+            .sweep(stale))
+    })
+}
 
 /// The orders service's migrations (`migrations/`), one portable file each.
 #[must_use]

@@ -19,8 +19,45 @@ pub use api::router;
 pub use app::{AppError, Payments};
 pub use events::consume::subscriptions;
 
+use ordo_contracts::payments::PaymentsClient;
+use ordo_kernel::Secret;
+use ordo_kit::{Parts, Service, Sweep};
+use provider::PaymentProvider;
+use std::sync::Arc;
+use std::time::Duration;
+
 /// The service's name: its database, schema, event source and log target.
 pub const NAME: &str = "payments";
+
+/// Payments on its database, through `provider`; webhooks are signed with `webhook_secret`
+/// (refused when unset). Provides `Payments` and `PaymentsClient`; makes pending refunds
+/// every 30 seconds.
+#[must_use]
+pub fn service(
+    provider: Arc<dyn PaymentProvider>,
+    webhook_secret: Option<Secret<String>>,
+) -> Service {
+    Service::new(NAME, migrations(), move |wiring| {
+        let (db, outbox) = (wiring.db().clone(), wiring.outbox().clone());
+        let payments = Arc::new(Payments::new(
+            db.clone(),
+            outbox.clone(),
+            provider,
+            webhook_secret,
+        ));
+        wiring.provide(payments.clone());
+        wiring.provide::<dyn PaymentsClient>(payments.clone());
+        let refunds = Sweep::new(
+            "pending refunds made",
+            Duration::from_secs(30),
+            &payments,
+            |payments, now| async move { payments.settle_pending_refunds(now).await },
+        );
+        Ok(Parts::routes(router(payments.clone()))
+            .subscriptions(subscriptions(payments, db, &outbox))
+            .sweep(refunds))
+    })
+}
 
 /// The payments service's migrations (`migrations/`), one portable file each.
 #[must_use]

@@ -93,12 +93,12 @@ impl Identity {
     ///
     /// # Errors
     /// When the database refuses.
-    pub async fn housekeeping(&self) -> Result<u64, AppError> {
+    pub async fn housekeeping(&self) -> Result<usize, AppError> {
         self.logins.forget_idle(Instant::now());
         let cutoff = ordo_kernel::time::now() - time::Duration::days(1);
         let mut tx = self.db.begin().await?;
         let deleted = crate::store::refresh_tokens::delete_expired(&mut *tx, cutoff).await?;
         tx.commit().await?;
-        Ok(deleted)
+        Ok(usize::try_from(deleted).unwrap_or(usize::MAX))
     }
 }

@@ -1,0 +1,66 @@
+//! Sweeps: jobs that move things on by themselves (holds that ran out, checkouts whose
+//! requests died, refunds left pending), run at an interval.
+
+use futures_util::future::BoxFuture;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio::sync::Notify;
+
+type Job = Box<dyn Fn(OffsetDateTime) -> BoxFuture<'static, Result<usize, String>> + Send + Sync>;
+
+/// A job run every `every`, answering how many things it moved on.
+pub struct Sweep {
+    what: &'static str,
+    every: Duration,
+    job: Job,
+}
+
+impl Sweep {
+    /// `job` is given `state` and the time; `what` says in a log line what the job did,
+    /// e.g. "expired stock holds released".
+    pub fn new<S, F, Fut, E>(what: &'static str, every: Duration, state: &Arc<S>, job: F) -> Self
+    where
+        S: Send + Sync + 'static,
+        F: Fn(Arc<S>, OffsetDateTime) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<usize, E>> + Send + 'static,
+        E: std::fmt::Display,
+    {
+        let state = state.clone();
+        Sweep {
+            what,
+            every,
+            job: Box::new(move |now| {
+                let done = job(state.clone(), now);
+                Box::pin(async move { done.await.map_err(|error| error.to_string()) })
+            }),
+        }
+    }
+
+    /// Runs until the task is aborted. When the job did something it says so on `progress`,
+    /// as the bus does, so that whoever waits looks again.
+    pub async fn run(self, progress: Arc<Notify>) {
+        let mut tick = tokio::time::interval(self.every);
+        loop {
+            tick.tick().await;
+            match (self.job)(ordo_kernel::time::now()).await {
+                Ok(0) => {}
+                Ok(done) => {
+                    tracing::info!(done, "{}", self.what);
+                    progress.notify_waiters();
+                }
+                Err(error) => tracing::warn!(%error, "sweep failed: {}", self.what),
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Sweep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sweep")
+            .field("what", &self.what)
+            .field("every", &self.every)
+            .finish_non_exhaustive()
+    }
+}
