@@ -97,6 +97,7 @@ fn describe_problems(document: &mut utoipa::openapi::OpenApi) {
                         .insert(ordo_http::problem::CONTENT_TYPE.to_owned(), json);
                 }
             }
+            never_null(operation.parameters.iter_mut().flatten());
             let has_body = operation.request_body.is_some();
             let has_query = operation.parameters.as_ref().is_some_and(|parameters| {
                 parameters
@@ -127,6 +128,27 @@ fn describe_problems(document: &mut utoipa::openapi::OpenApi) {
             if path.contains('{') {
                 add("404", "No such resource, or not the caller's");
             }
+        }
+    }
+}
+
+/// A parameter (path, query, header) is text or absent, never JSON `null`, which the
+/// document would otherwise allow for an optional header.
+fn never_null<'a>(parameters: impl Iterator<Item = &'a mut utoipa::openapi::path::Parameter>) {
+    use utoipa::openapi::schema::{Schema, SchemaType, Type};
+    for parameter in parameters {
+        if let Some(utoipa::openapi::RefOr::T(Schema::Object(schema))) = &mut parameter.schema
+            && let SchemaType::Array(types) = &schema.schema_type
+        {
+            let mut types: Vec<Type> = types
+                .iter()
+                .filter(|t| **t != Type::Null)
+                .cloned()
+                .collect();
+            schema.schema_type = match types.len() {
+                1 => SchemaType::Type(types.remove(0)),
+                _ => SchemaType::from_iter(types),
+            };
         }
     }
 }

@@ -27,20 +27,12 @@ where
     type Rejection = Problem;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if !has_json_content_type(&req) {
-            return Err(Problem::unsupported_media_type(
-                "send the body as application/json",
-            ));
-        }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(body_rejection)?;
-        parse(&bytes).map(Json)
+        parse(&json_body(req, state).await?).map(Json)
     }
 }
 
-/// An optional body: a request without a `Content-Type` has none; one with it must be
-/// valid JSON like any other.
+/// An optional body: a request without a `Content-Type` has none, nor has a `null` one; any
+/// other must be valid like a required body.
 impl<S, T> OptionalFromRequest<S> for Json<T>
 where
     T: DeserializeOwned,
@@ -49,12 +41,12 @@ where
     type Rejection = Problem;
 
     async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
-        if req.headers().contains_key(header::CONTENT_TYPE) {
-            <Json<T> as FromRequest<S>>::from_request(req, state)
-                .await
-                .map(Some)
-        } else {
-            Ok(None)
+        if !req.headers().contains_key(header::CONTENT_TYPE) {
+            return Ok(None);
+        }
+        match document(&json_body(req, state).await?)? {
+            serde_json::Value::Null => Ok(None),
+            value => fields(value).map(|body| Some(Json(body))),
         }
     }
 }
@@ -63,6 +55,18 @@ impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
         axum::Json(self.0).into_response()
     }
+}
+
+/// The body of a request that says it is JSON.
+async fn json_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Problem> {
+    if !has_json_content_type(&req) {
+        return Err(Problem::unsupported_media_type(
+            "send the body as application/json",
+        ));
+    }
+    Bytes::from_request(req, state)
+        .await
+        .map_err(body_rejection)
 }
 
 fn has_json_content_type(req: &Request) -> bool {
@@ -91,28 +95,63 @@ fn body_rejection(rejection: BytesRejection) -> Problem {
     }
 }
 
-/// Deserialises a JSON document, telling syntax errors (400) from field errors (422).
+/// Deserialises a JSON object, telling syntax errors (400) from field errors (422).
 ///
 /// # Errors
 /// A problem naming what is wrong with the document.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    fields(document(bytes)?)
+}
+
+/// The JSON document in `bytes`, its integral numbers as integers: JSON Schema counts `3.0`
+/// an integer, as the OpenAPI document's clients do, and serde would refuse it for an `i64`.
+fn document(bytes: &[u8]) -> Result<serde_json::Value, Problem> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        let inner = error.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => {
-                let message = inner.to_string();
-                let message = message.split(" at line ").next().unwrap_or(&message);
-                Problem::validation(vec![field_error(&path, message, "body")])
-            }
-            _ => Problem::malformed(format!("the body is not valid JSON: {inner}")),
-        }
-    })?;
+    let mut value = serde_json::Value::deserialize(&mut deserializer)
+        .map_err(|error| Problem::malformed(format!("the body is not valid JSON: {error}")))?;
     deserializer.end().map_err(|_| {
         Problem::malformed("the body has trailing characters after the JSON document")
     })?;
+    integral_numbers_as_integers(&mut value);
     Ok(value)
+}
+
+fn integral_numbers_as_integers(value: &mut serde_json::Value) {
+    /// Beyond 2^53 a float no longer holds every integer: leave such numbers alone.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match value {
+        serde_json::Value::Number(number) => {
+            if let Some(float) = number.as_f64().filter(|_| number.is_f64())
+                && float.fract() == 0.0
+                && float.abs() <= EXACT
+            {
+                #[expect(clippy::cast_possible_truncation, reason = "integral and within 2^53")]
+                let integer = float as i64;
+                *number = integer.into();
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
+        serde_json::Value::Object(members) => {
+            members.values_mut().for_each(integral_numbers_as_integers)
+        }
+        _ => {}
+    }
+}
+
+/// `value`'s fields as `T`. A body is an object: serde would also read a struct from an
+/// array of its fields in order, which no client means.
+fn fields<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Problem> {
+    if !value.is_object() {
+        return Err(Problem::validation(vec![FieldError::new(
+            "body",
+            "must be a JSON object",
+        )]));
+    }
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        let message = error.into_inner().to_string();
+        Problem::validation(vec![field_error(&path, &message, "body")])
+    })
 }
 
 /// Names the field an error is about (`whole` when it is about no field). The path already
@@ -268,8 +307,8 @@ mod tests {
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
-    #[expect(dead_code, reason = "only deserialised")]
     struct Profile {
+        #[expect(dead_code, reason = "only deserialised")]
         name: String,
         age: u8,
     }
@@ -313,5 +352,26 @@ mod tests {
 
         let trailing = parse::<Profile>(br#"{"name":"a","age":1} x"#).unwrap_err();
         assert_eq!(trailing.status, 400);
+    }
+
+    #[test]
+    fn a_body_is_an_object_whose_integral_numbers_are_integers() {
+        let whole: Profile = parse(br#"{"name":"a","age":30.0}"#).unwrap();
+        assert_eq!(whole.age, 30);
+        let fraction = parse::<Profile>(br#"{"name":"a","age":30.5}"#).unwrap_err();
+        assert_eq!(fraction.errors[0].field, "age");
+        let huge = parse::<Count>(br#"{"n":1e300}"#).unwrap_err();
+        assert_eq!(huge.errors[0].field, "n");
+        let array = parse::<Profile>(br#"["a", 30]"#).unwrap_err();
+        assert_eq!(
+            (array.status, array.errors[0].field.as_str()),
+            (422, "body")
+        );
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[expect(dead_code, reason = "only deserialised")]
+    struct Count {
+        n: i64,
     }
 }

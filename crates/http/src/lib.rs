@@ -7,6 +7,7 @@ pub mod extract;
 pub mod layers;
 pub mod problem;
 pub mod ratelimit;
+pub mod schema;
 pub mod serve;
 
 pub use auth::{Authenticated, Verifier, require};

@@ -10,8 +10,10 @@ pub const MAX_AMOUNT: i64 = 1_000_000_000;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Money {
     /// Minor units (cents for EUR and USD).
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     pub amount: i64,
     /// ISO 4217 code, e.g. `EUR`.
+    #[schema(pattern = r"^\s*[A-Za-z]{3}\s*$")]
     pub currency: String,
 }
 

@@ -64,12 +64,14 @@ impl From<PricedCart> for CartView {
 pub struct AddItem {
     product_id: Uuid,
     /// Added to what is in the cart already; 1 to 1000.
+    #[schema(minimum = 1, maximum = 1000)]
     quantity: i64,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetQuantity {
+    #[schema(minimum = 1, maximum = 1000)]
     quantity: i64,
 }
 
@@ -102,6 +104,7 @@ pub async fn clear(
     request_body = AddItem,
     responses(
         (status = 200, description = "The cart", body = CartView),
+        (status = 403, description = "Not a customer", body = Problem),
         (status = 409, description = "Too many lines or units", body = Problem),
         (status = 422, description = "Bad quantity, or no such product", body = Problem),
     ))]
@@ -120,6 +123,7 @@ pub async fn add(
     request_body = SetQuantity,
     responses(
         (status = 200, description = "The cart", body = CartView),
+        (status = 403, description = "Not a customer", body = Problem),
         (status = 404, description = "Not in the cart", body = Problem),
         (status = 422, description = "Bad quantity", body = Problem),
     ))]
@@ -136,7 +140,11 @@ pub async fn set(
 /// Remove a line.
 #[utoipa::path(delete, path = "/cart/items/{product_id}", tag = "cart", security(("bearer" = [])),
     params(("product_id" = Uuid, Path, description = "Product id")),
-    responses((status = 204, description = "Removed"), (status = 404, description = "Not in the cart", body = Problem)))]
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 403, description = "Not a customer", body = Problem),
+        (status = 404, description = "Not in the cart", body = Problem),
+    ))]
 pub async fn remove(
     State(cart): State<Arc<Cart>>,
     Authenticated(caller): Authenticated,

@@ -14,10 +14,15 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 pub struct OpeningView {
     /// `mon` … `sun`.
+    #[schema(
+        pattern = r"^\s*([Mm][Oo][Nn]|[Tt][Uu][Ee]|[Ww][Ee][Dd]|[Tt][Hh][Uu]|[Ff][Rr][Ii]|[Ss][Aa][Tt]|[Ss][Uu][Nn])\s*$"
+    )]
     day: String,
     /// Local time, `HH:MM`.
+    #[schema(pattern = r"^\s*([01][0-9]|2[0-3]):[0-5][0-9]\s*$")]
     open: String,
     /// Local time, `HH:MM`; earlier than `open` when it runs past midnight.
+    #[schema(pattern = r"^\s*([01][0-9]|2[0-3]):[0-5][0-9]\s*$")]
     close: String,
 }
 
@@ -83,38 +88,63 @@ pub struct MerchantPage {
     next_cursor: Option<String>,
 }
 
+const MERCHANT_KINDS: [&str; 2] = ["restaurant", "shop"];
+
+fn merchant_kind() -> utoipa::openapi::schema::Object {
+    ordo_http::schema::one_of(&MERCHANT_KINDS, false)
+}
+
+fn optional_merchant_kind() -> utoipa::openapi::schema::Object {
+    ordo_http::schema::one_of(&MERCHANT_KINDS, true)
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateMerchant {
+    #[schema(schema_with = ordo_http::schema::line::<120>)]
     name: String,
     /// `restaurant` or `shop`.
+    #[schema(schema_with = merchant_kind)]
     kind: String,
+    #[schema(schema_with = ordo_http::schema::line::<300>)]
     address: String,
+    #[schema(minimum = -90, maximum = 90)]
     lat: f64,
+    #[schema(minimum = -180, maximum = 180)]
     lon: f64,
     #[serde(default)]
+    #[schema(max_items = 21)]
     opening_hours: Vec<OpeningView>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchMerchant {
+    #[schema(schema_with = ordo_http::schema::optional_line::<120>)]
     name: Option<String>,
+    #[schema(schema_with = optional_merchant_kind)]
     kind: Option<String>,
+    #[schema(schema_with = ordo_http::schema::optional_line::<300>)]
     address: Option<String>,
+    #[schema(minimum = -90, maximum = 90)]
     lat: Option<f64>,
+    #[schema(minimum = -180, maximum = 180)]
     lon: Option<f64>,
+    #[schema(max_items = 21)]
     opening_hours: Option<Vec<OpeningView>>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListMerchants {
     /// `LAT,LON`: only merchants within `radius_km` of it, nearest first (one page).
     near: Option<String>,
     /// Kilometres, 0.1 to 100; default 5.
+    #[param(minimum = 0.1, maximum = 100)]
     radius_km: Option<f64>,
     /// 1 to 100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page (not with `near`).
     cursor: Option<String>,

@@ -54,18 +54,40 @@ pub struct ProductPage {
     next_cursor: Option<String>,
 }
 
+/// Up to 20 tags of 1 to 30 characters each.
+fn tags() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(ordo_http::schema::line::<30>())
+        .max_items(Some(20))
+        .build()
+}
+
+fn optional_tags() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::from(tags())
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            utoipa::openapi::schema::Type::Array,
+            utoipa::openapi::schema::Type::Null,
+        ]))
+        .build()
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProduct {
+    #[schema(schema_with = ordo_http::schema::line::<120>)]
     name: String,
     /// Up to 2000 characters; line breaks and tabs are kept, other control characters
     /// refused.
     #[serde(default)]
+    #[schema(schema_with = ordo_http::schema::free_text::<2000>)]
     description: String,
+    #[schema(schema_with = ordo_http::schema::line::<60>)]
     category: String,
     price: Money,
+    #[schema(pattern = r"^\s*[A-Za-z0-9._-]{1,64}\s*$")]
     sku: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = tags)]
     tags: Vec<String>,
     /// Default true.
     active: Option<bool>,
@@ -74,23 +96,29 @@ pub struct CreateProduct {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchProduct {
+    #[schema(schema_with = ordo_http::schema::optional_line::<120>)]
     name: Option<String>,
     /// Up to 2000 characters; line breaks and tabs are kept.
+    #[schema(schema_with = ordo_http::schema::optional_free_text::<2000>)]
     description: Option<String>,
+    #[schema(schema_with = ordo_http::schema::optional_line::<60>)]
     category: Option<String>,
     price: Option<Money>,
     /// `null` removes the SKU.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^\s*[A-Za-z0-9._-]{1,64}\s*$")]
     sku: Option<Option<String>>,
+    #[schema(schema_with = optional_tags)]
     tags: Option<Vec<String>>,
     active: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListProducts {
     /// 1 to 100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,

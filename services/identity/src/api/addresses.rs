@@ -13,14 +13,22 @@ use uuid::Uuid;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddressRequest {
+    #[schema(max_length = 50, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     label: Option<String>,
+    #[schema(schema_with = ordo_http::schema::line::<200>)]
     line1: String,
+    #[schema(max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     line2: Option<String>,
+    #[schema(schema_with = ordo_http::schema::line::<100>)]
     city: String,
+    #[schema(schema_with = ordo_http::schema::line::<20>)]
     postal_code: String,
     /// ISO 3166-1 alpha-2.
+    #[schema(pattern = r"^\s*[A-Za-z]{2}\s*$")]
     country: String,
+    #[schema(minimum = -90, maximum = 90)]
     lat: f64,
+    #[schema(minimum = -180, maximum = 180)]
     lon: f64,
 }
 
@@ -30,14 +38,20 @@ pub struct AddressPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     label: Option<Option<String>>,
+    #[schema(schema_with = ordo_http::schema::optional_line::<200>)]
     line1: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     line2: Option<Option<String>>,
+    #[schema(schema_with = ordo_http::schema::optional_line::<100>)]
     city: Option<String>,
+    #[schema(schema_with = ordo_http::schema::optional_line::<20>)]
     postal_code: Option<String>,
+    #[schema(pattern = r"^\s*[A-Za-z]{2}\s*$")]
     country: Option<String>,
+    #[schema(minimum = -90, maximum = 90)]
     lat: Option<f64>,
+    #[schema(minimum = -180, maximum = 180)]
     lon: Option<f64>,
 }
 

@@ -11,27 +11,41 @@ use utoipa::ToSchema;
 
 use super::me::UserView;
 
+fn signup_role() -> utoipa::openapi::schema::Object {
+    ordo_http::schema::one_of(&["customer", "merchant", "courier"], true)
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
+    #[schema(
+        max_length = 254,
+        pattern = r"^\s*[^\s@\u0000-\u001f\u007f-\u009f]{1,64}@[^\s@.\u0000-\u001f\u007f-\u009f][^\s@\u0000-\u001f\u007f-\u009f]*\.[^\s@\u0000-\u001f\u007f-\u009f]*[^\s@.\u0000-\u001f\u007f-\u009f]\s*$"
+    )]
     email: String,
     /// At least 10 characters.
+    #[schema(schema_with = ordo_http::schema::verbatim_between::<10, 1024>)]
     password: String,
+    #[schema(schema_with = ordo_http::schema::line::<100>)]
     name: String,
     /// `customer` (default), `merchant` or `courier`; never `admin`.
+    #[schema(schema_with = signup_role)]
     role: Option<Role>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(schema_with = ordo_http::schema::verbatim)]
     email: String,
+    #[schema(schema_with = ordo_http::schema::verbatim)]
     password: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
+    #[schema(schema_with = ordo_http::schema::verbatim)]
     refresh_token: String,
 }
 
@@ -39,6 +53,7 @@ pub struct RefreshRequest {
 #[serde(deny_unknown_fields)]
 pub struct LogoutRequest {
     /// The session to end; without it, every session of the caller ends.
+    #[schema(schema_with = ordo_http::schema::optional_verbatim)]
     refresh_token: Option<String>,
 }
 

@@ -46,10 +46,11 @@ impl From<User> for UserView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchMeRequest {
+    #[schema(schema_with = ordo_http::schema::optional_line::<100>)]
     name: Option<String>,
     /// `null` removes the phone number.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^\s*\+?[0-9]{6,15}\s*$")]
     phone: Option<Option<String>>,
 }
 

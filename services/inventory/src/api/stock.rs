@@ -30,6 +30,7 @@ impl From<StockLevel> for StockView {
 #[serde(deny_unknown_fields)]
 pub struct PutStock {
     /// 0 to 1 000 000.
+    #[schema(minimum = 0, maximum = 1000000)]
     on_hand: i64,
 }
 

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
-use ordo_http::{Authenticated, Json, Path, Problem, Query};
+use ordo_http::{Authenticated, FieldError, Json, Path, Problem, Query};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -52,10 +52,12 @@ pub struct NotificationPage {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only unread ones.
     unread: Option<bool>,
     /// 1 to 100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
@@ -101,7 +103,10 @@ pub async fn read(
 /// arrives from now on.
 #[utoipa::path(get, path = "/notifications/stream", tag = "notifications", security(("bearer" = [])),
     params(("Last-Event-ID" = Option<Uuid>, Header, description = "Resume after this notification")),
-    responses((status = 200, description = "text/event-stream of NotificationView")))]
+    responses(
+        (status = 200, description = "text/event-stream of NotificationView"),
+        (status = 422, description = "`Last-Event-ID` is not a notification id", body = Problem),
+    ))]
 pub async fn stream(
     State(notifications): State<Arc<Notifications>>,
     Authenticated(caller): Authenticated,
@@ -109,8 +114,18 @@ pub async fn stream(
 ) -> Result<Sse<impl Stream<Item = Result<Event, axum::Error>>>, Problem> {
     let resume = headers
         .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<Uuid>().ok());
+        .map(|v| {
+            v.to_str()
+                .ok()
+                .and_then(|v| v.trim().parse::<Uuid>().ok())
+                .ok_or_else(|| {
+                    Problem::validation(vec![FieldError::new(
+                        "Last-Event-ID",
+                        "must be the id of a notification",
+                    )])
+                })
+        })
+        .transpose()?;
     let start = match resume {
         Some(id) => Some(id),
         // From now on: after the newest existing one.

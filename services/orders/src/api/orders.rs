@@ -21,20 +21,32 @@ const REPLAYED: &str = "idempotent-replayed";
 #[serde(deny_unknown_fields)]
 pub struct ItemRequest {
     product_id: Uuid,
+    #[schema(minimum = 1, maximum = 1000)]
     quantity: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddressBody {
+    #[schema(schema_with = ordo_http::schema::line::<200>)]
     line1: String,
+    #[schema(schema_with = ordo_http::schema::optional_line::<200>)]
     line2: Option<String>,
+    #[schema(schema_with = ordo_http::schema::line::<100>)]
     city: String,
+    #[schema(schema_with = ordo_http::schema::line::<20>)]
     postal_code: String,
     /// ISO 3166-1 alpha-2.
+    #[schema(pattern = r"^\s*[A-Za-z]{2}\s*$")]
     country: String,
+    #[schema(minimum = -90, maximum = 90)]
     lat: f64,
+    #[schema(minimum = -180, maximum = 180)]
     lon: f64,
+}
+
+fn fulfilment() -> utoipa::openapi::schema::Object {
+    ordo_http::schema::one_of(&["delivery", "shipping", "pickup"], false)
 }
 
 /// A checkout. Prices, totals and status come from the platform, never from the client.
@@ -42,10 +54,12 @@ pub struct AddressBody {
 #[serde(deny_unknown_fields)]
 pub struct PlaceOrderRequest {
     /// The items to order…
+    #[schema(min_items = 1, max_items = 100)]
     items: Option<Vec<ItemRequest>>,
     /// …or `true` to order the cart's contents (which is then emptied).
     from_cart: Option<bool>,
     /// `delivery`, `shipping` or `pickup`.
+    #[schema(schema_with = fulfilment)]
     fulfilment: String,
     /// One of the customer's saved addresses…
     address_id: Option<Uuid>,
@@ -53,8 +67,10 @@ pub struct PlaceOrderRequest {
     address: Option<AddressBody>,
     payment_method_id: Option<Uuid>,
     /// Minor units, in the order's currency.
+    #[schema(minimum = 0, maximum = 100000)]
     tip: Option<i64>,
     /// Up to 500 characters; line breaks and tabs are kept, other control characters refused.
+    #[schema(schema_with = ordo_http::schema::optional_free_text::<500>)]
     notes: Option<String>,
 }
 
@@ -171,8 +187,10 @@ impl From<HistoryEntry> for HistoryView {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListOrders {
     /// 1 to 100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
@@ -216,7 +234,8 @@ fn render(order: &Order) -> String {
 /// Place an order (customers). Requires `Idempotency-Key`; the same key and body return
 /// the first answer with `Idempotent-Replayed: true`.
 #[utoipa::path(post, path = "/orders", tag = "orders", security(("bearer" = [])),
-    params(("Idempotency-Key" = String, Header, description = "Makes the request safe to retry")),
+    params(("Idempotency-Key" = String, Header, pattern = r"^[!-~]{1,255}$",
+        description = "Makes the request safe to retry: 1 to 255 visible ASCII characters, e.g. a UUID")),
     request_body = PlaceOrderRequest,
     responses(
         (status = 201, description = "The order, pending payment", body = OrderView),
@@ -419,15 +438,26 @@ pub async fn cancel(
 #[serde(deny_unknown_fields)]
 pub struct RejectRequest {
     /// Told to the customer; one line of 1 to 300 characters.
+    #[schema(schema_with = ordo_http::schema::line::<300>)]
     reason: String,
+}
+
+fn status_name() -> utoipa::openapi::schema::Object {
+    let names: Vec<&str> = crate::domain::Status::ALL
+        .map(crate::domain::Status::as_str)
+        .to_vec();
+    ordo_http::schema::one_of(&names, false)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct MerchantQueue {
     /// Only orders in this status, e.g. `paid` for the ones to accept.
+    #[param(schema_with = status_name)]
     status: Option<String>,
     /// 1 to 100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,

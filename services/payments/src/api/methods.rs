@@ -10,13 +10,28 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+fn expiry_year() -> utoipa::openapi::schema::Object {
+    let year = f64::from(ordo_kernel::time::now().year());
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Integer)
+        .minimum(Some(year))
+        .maximum(Some(year + 20.0))
+        .build()
+}
+
 /// A card as typed. Only the provider sees the number and CVC.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddCard {
+    /// 12 to 19 digits, spaces and dashes ignored; the checksum must hold.
+    #[schema(pattern = r"^[ -]*([0-9][ -]*){12,19}$")]
     card_number: String,
+    #[schema(minimum = 1, maximum = 12)]
     exp_month: i64,
+    /// This year to twenty years on; the card must not have expired.
+    #[schema(schema_with = expiry_year)]
     exp_year: i64,
+    #[schema(pattern = r"^[0-9]{3,4}$")]
     cvc: String,
 }
 
@@ -75,8 +90,10 @@ pub struct PaymentMethodPage {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// 1 to 100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,

@@ -14,6 +14,7 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 pub struct RefundRequest {
     /// Minor units; everything not yet refunded when absent.
+    #[schema(minimum = 1, maximum = 1000000000)]
     amount: Option<i64>,
 }
 
