@@ -41,23 +41,24 @@ pub fn optional_line<const MAX: usize>() -> Object {
     one_line(MAX, true)
 }
 
+fn free(max: usize, nullable: bool) -> Object {
+    string(nullable)
+        .max_length(Some(max))
+        .pattern(Some(FREE_TEXT))
+        .build()
+}
+
 /// Up to `MAX` characters with line breaks and tabs, as `ordo_kernel::validation::free_text`
 /// takes; may be empty.
 #[must_use]
 pub fn free_text<const MAX: usize>() -> Object {
-    string(false)
-        .max_length(Some(MAX))
-        .pattern(Some(FREE_TEXT))
-        .build()
+    free(MAX, false)
 }
 
 /// [`free_text`], or `null`.
 #[must_use]
 pub fn optional_free_text<const MAX: usize>() -> Object {
-    string(true)
-        .max_length(Some(MAX))
-        .pattern(Some(FREE_TEXT))
-        .build()
+    free(MAX, true)
 }
 
 /// A value taken as sent (a password, a token), as `ordo_kernel::validation::verbatim`
