@@ -15,6 +15,7 @@ pub struct Sweep {
     what: &'static str,
     every: Duration,
     job: Job,
+    wake: Option<Arc<Notify>>,
 }
 
 impl Sweep {
@@ -31,6 +32,7 @@ impl Sweep {
         Sweep {
             what,
             every,
+            wake: None,
             job: Box::new(move |now| {
                 let done = job(state.clone(), now);
                 Box::pin(async move { done.await.map_err(|error| error.to_string()) })
@@ -38,12 +40,26 @@ impl Sweep {
         }
     }
 
+    /// Also runs as soon as `wake` is notified: for work that arrives (a request recorded)
+    /// rather than work that comes due.
+    #[must_use]
+    pub fn woken_by(mut self, wake: Arc<Notify>) -> Self {
+        self.wake = Some(wake);
+        self
+    }
+
     /// Runs until the task is aborted. When the job did something it says so on `progress`,
     /// as the bus does, so that whoever waits looks again.
     pub async fn run(self, progress: Arc<Notify>) {
         let mut tick = tokio::time::interval(self.every);
+        let wake = self.wake.clone().unwrap_or_default();
+        // The first tick is at once: the job runs at start.
+        tick.tick().await;
         loop {
-            tick.tick().await;
+            // Interest first, then the job: a wake-up while it runs is not lost.
+            let woken = wake.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
             match (self.job)(ordo_kernel::time::now()).await {
                 Ok(0) => {}
                 Ok(done) => {
@@ -51,6 +67,10 @@ impl Sweep {
                     progress.notify_waiters();
                 }
                 Err(error) => tracing::warn!(%error, "sweep failed: {}", self.what),
+            }
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = &mut woken => {}
             }
         }
     }

@@ -30,8 +30,9 @@ use std::time::Duration;
 pub const NAME: &str = "payments";
 
 /// Payments on its database, through `provider`; webhooks are signed with `webhook_secret`
-/// (refused when unset). Provides `Payments` and `PaymentsClient`; makes pending refunds
-/// every 30 seconds.
+/// (refused when unset). Provides `Payments` and `PaymentsClient`; asks the provider what
+/// its consumers recorded as soon as they commit, and makes pending refunds every 30
+/// seconds.
 #[must_use]
 pub fn service(
     provider: Arc<dyn PaymentProvider>,
@@ -47,6 +48,13 @@ pub fn service(
         ));
         wiring.provide(payments.clone());
         wiring.provide::<dyn PaymentsClient>(payments.clone());
+        let requests = Sweep::new(
+            "provider requests answered",
+            Duration::from_secs(1),
+            &payments,
+            |payments, now| async move { payments.make_requests(now).await },
+        )
+        .woken_by(payments.requests_recorded());
         let refunds = Sweep::new(
             "pending refunds made",
             Duration::from_secs(30),
@@ -55,6 +63,7 @@ pub fn service(
         );
         Ok(Parts::routes(router(payments.clone()))
             .subscriptions(subscriptions(payments, db, &outbox))
+            .sweep(requests)
             .sweep(refunds))
     })
 }
@@ -65,6 +74,7 @@ pub fn migrations() -> &'static [ordo_db::Migration] {
     const MIGRATIONS: &[ordo_db::Migration] = &[
         ordo_db::migration!(1, "0001_create_payments"),
         ordo_db::migration!(2, "0002_pending_refunds"),
+        ordo_db::migration!(3, "0003_provider_requests"),
     ];
     MIGRATIONS
 }

@@ -128,7 +128,7 @@ async fn setup(backend: &Backend) -> Setup {
         refunded_amount: 0,
         created_at: now,
     };
-    store::insert_payment(&mut tx, &payment).await.unwrap();
+    store::insert_payment(&mut *tx, &payment).await.unwrap();
     assert!(store::captured(&mut tx, order_id, now).await.unwrap());
     tx.commit().await.unwrap();
     Setup {

@@ -1,115 +1,162 @@
-//! Authorising a placed order once, and voiding it when the order ends before capture.
-//! Both run inside the consumer's transaction; the provider is called with an idempotency
-//! key, so a redelivered event never holds money twice.
+//! Authorising a placed order, voiding the authorisation when the order ends before
+//! capture, capturing it when the order completes: each made by `requests` once the
+//! consumer that asked has committed, outside any transaction, with the provider's
+//! idempotency key (`pay:`, `void:`, `capture:` and the order), so that asking twice holds,
+//! releases or charges the money once.
 
 use super::{AppError, Payments};
-use crate::domain::{Action, Payment, PaymentStatus, next};
-use crate::provider::Authorization;
+use crate::domain::{Action, Charge, Payment, PaymentStatus, ProviderRequest, next};
+use crate::provider::{Authorization, Capture};
 use crate::store;
 use ordo_bus::EventMeta;
-use ordo_contracts::orders::OrderPlaced;
-use ordo_contracts::payments::{PaymentAuthorized, PaymentFailed, PaymentVoided};
+use ordo_contracts::payments::{PaymentAuthorized, PaymentCaptured, PaymentFailed, PaymentVoided};
 use ordo_db::Tx;
 use ordo_kernel::Money;
-use uuid::Uuid;
 
 impl Payments {
-    pub(crate) async fn authorise(
+    /// Holds the order's total on its card, then records the answer.
+    pub(super) async fn authorise(
         &self,
-        tx: &mut Tx,
-        placed: &OrderPlaced,
+        request: &ProviderRequest,
+        charge: &Charge,
         meta: &EventMeta,
     ) -> Result<(), AppError> {
-        if store::payment_of_order(tx, placed.order_id)
+        let order_id = request.order_id;
+        if store::payment_of_order(self.db.reader(), order_id)
             .await?
             .is_some()
         {
-            return Ok(());
+            return self.answered(self.db.begin().await?, request).await;
         }
-        let method = match placed.payment_method_id {
-            Some(id) => store::method_of(&mut **tx, placed.customer_id, id).await?,
+        let method = match charge.payment_method_id {
+            Some(id) => store::method_of(self.db.reader(), charge.customer_id, id).await?,
             None => None,
         };
         let outcome = match &method {
             Some(method) => {
-                let key = format!("pay:{}", placed.order_id);
+                let key = format!("pay:{order_id}");
                 self.provider
-                    .authorize(&method.token, &placed.total, &key)
+                    .authorize(&method.token, &charge.amount, &key)
                     .await?
             }
             None => Authorization::Declined {
                 code: "payment_method_invalid".into(),
             },
         };
-        let now = ordo_kernel::time::now();
-        let (status, reference, failure) = match &outcome {
+        let (status, reference, failure) = match outcome {
             Authorization::Approved { reference } => {
-                (PaymentStatus::Authorized, Some(reference.clone()), None)
+                (PaymentStatus::Authorized, Some(reference), None)
             }
-            Authorization::Declined { code } => (PaymentStatus::Failed, None, Some(code.clone())),
+            Authorization::Declined { code } => (PaymentStatus::Failed, None, Some(code)),
         };
         let payment = Payment {
             id: ordo_kernel::new_id(),
-            order_id: placed.order_id,
-            customer_id: placed.customer_id,
+            order_id,
+            customer_id: charge.customer_id,
             payment_method_id: method.as_ref().map(|m| m.id),
             provider: self.provider.name().to_owned(),
             provider_ref: reference,
             status,
-            amount: placed.total.amount,
-            currency: placed.total.currency.clone(),
+            amount: charge.amount.amount,
+            currency: charge.amount.currency.clone(),
             failure_reason: failure.clone(),
             captured_amount: 0,
             refunded_amount: 0,
-            created_at: now,
+            created_at: ordo_kernel::time::now(),
         };
-        store::insert_payment(tx, &payment).await?;
-        let subject = placed.order_id.to_string();
-        match failure {
-            None => {
-                let event = PaymentAuthorized {
-                    order_id: placed.order_id,
-                    payment_id: payment.id,
-                    amount: Money {
-                        amount: payment.amount,
-                        currency: payment.currency.clone(),
-                    },
-                };
-                self.outbox.append(tx, &subject, &event, meta).await?;
-            }
-            Some(reason) => {
-                let event = PaymentFailed {
-                    order_id: placed.order_id,
-                    payment_id: payment.id,
-                    reason,
-                };
-                self.outbox.append(tx, &subject, &event, meta).await?;
+        let mut tx = self.db.begin().await?;
+        if store::insert_payment(&mut *tx, &payment).await? {
+            let subject = order_id.to_string();
+            match failure {
+                None => {
+                    let event = PaymentAuthorized {
+                        order_id,
+                        payment_id: payment.id,
+                        amount: charge.amount.clone(),
+                    };
+                    self.outbox.append(&mut tx, &subject, &event, meta).await?;
+                }
+                Some(reason) => {
+                    let event = PaymentFailed {
+                        order_id,
+                        payment_id: payment.id,
+                        reason,
+                    };
+                    self.outbox.append(&mut tx, &subject, &event, meta).await?;
+                }
             }
         }
-        Ok(())
+        self.answered(tx, request).await
     }
 
-    /// Releases the order's authorisation, if it holds one.
-    pub(crate) async fn void(
+    /// Releases the order's authorisation, if it holds one, then records it.
+    pub(super) async fn void(
         &self,
-        tx: &mut Tx,
-        order_id: Uuid,
+        request: &ProviderRequest,
         meta: &EventMeta,
     ) -> Result<(), AppError> {
-        let Some(payment) = store::payment_of_order(tx, order_id).await? else {
-            return Ok(());
+        let order_id = request.order_id;
+        let payment = store::payment_of_order(self.db.reader(), order_id).await?;
+        let Some(payment) = payment.filter(|p| next(p.status, Action::Void).is_some()) else {
+            return self.answered(self.db.begin().await?, request).await;
         };
-        if next(payment.status, Action::Void).is_none() {
-            return Ok(());
-        }
         if let Some(reference) = &payment.provider_ref {
             self.provider
                 .void(reference, &format!("void:{order_id}"))
                 .await?;
         }
-        self.mark_voided(tx, &payment, Action::Void, ordo_kernel::time::now(), meta)
+        let mut tx = self.db.begin().await?;
+        let now = ordo_kernel::time::now();
+        self.mark_voided(&mut tx, &payment, Action::Void, now, meta)
             .await?;
-        Ok(())
+        self.answered(tx, request).await
+    }
+
+    /// Charges the order's authorisation, then records it.
+    pub(super) async fn capture(
+        &self,
+        request: &ProviderRequest,
+        meta: &EventMeta,
+    ) -> Result<(), AppError> {
+        let order_id = request.order_id;
+        let payment = store::payment_of_order(self.db.reader(), order_id).await?;
+        let Some((payment, reference)) = payment
+            .filter(|p| next(p.status, Action::Capture).is_some())
+            .and_then(|p| p.provider_ref.clone().map(|reference| (p, reference)))
+        else {
+            return self.answered(self.db.begin().await?, request).await;
+        };
+        let amount = Money {
+            amount: payment.amount,
+            currency: payment.currency.clone(),
+        };
+        let now = ordo_kernel::time::now();
+        let answer = self
+            .provider
+            .capture(&reference, &amount, &format!("capture:{order_id}"))
+            .await?;
+        let mut tx = self.db.begin().await?;
+        match answer {
+            Capture::Captured => {
+                if store::captured(&mut tx, order_id, now).await? {
+                    let event = PaymentCaptured {
+                        order_id,
+                        payment_id: payment.id,
+                        amount,
+                    };
+                    self.outbox
+                        .append(&mut tx, &order_id.to_string(), &event, meta)
+                        .await?;
+                }
+            }
+            Capture::Failed { code } => {
+                tracing::warn!(order.id = %order_id, code, "capture refused by the provider");
+                if let Some(to) = next(payment.status, Action::RefuseCapture) {
+                    store::transition(&mut tx, order_id, payment.status, to, now).await?;
+                }
+            }
+        }
+        self.answered(tx, request).await
     }
 
     /// Records that the payment's authorisation no longer holds (`action`: voided by us, or

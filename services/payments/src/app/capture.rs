@@ -6,10 +6,9 @@
 
 use super::{AppError, Payments};
 use crate::domain::{Action, Payment, RefundStatus, next};
-use crate::provider::Capture;
 use crate::store;
 use ordo_bus::EventMeta;
-use ordo_contracts::payments::{PaymentCaptured, PaymentRefunded};
+use ordo_contracts::payments::PaymentRefunded;
 use ordo_db::Tx;
 use ordo_kernel::Caller;
 use ordo_kernel::{Money, Role, Violations};
@@ -31,54 +30,6 @@ pub struct Refund {
 const PENDING_REFUND_RETRY: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Payments {
-    /// Captures the order's authorisation; inside the consumer's transaction.
-    pub(crate) async fn capture(
-        &self,
-        tx: &mut Tx,
-        order_id: Uuid,
-        meta: &EventMeta,
-    ) -> Result<(), AppError> {
-        let Some(payment) = store::payment_of_order(tx, order_id).await? else {
-            return Ok(());
-        };
-        let (Some(_), Some(reference)) = (
-            next(payment.status, Action::Capture),
-            payment.provider_ref.as_deref(),
-        ) else {
-            return Ok(());
-        };
-        let amount = Money {
-            amount: payment.amount,
-            currency: payment.currency.clone(),
-        };
-        let now = ordo_kernel::time::now();
-        match self
-            .provider
-            .capture(reference, &amount, &format!("capture:{order_id}"))
-            .await?
-        {
-            Capture::Captured => {
-                if store::captured(tx, order_id, now).await? {
-                    let event = PaymentCaptured {
-                        order_id,
-                        payment_id: payment.id,
-                        amount,
-                    };
-                    self.outbox
-                        .append(tx, &order_id.to_string(), &event, meta)
-                        .await?;
-                }
-            }
-            Capture::Failed { code } => {
-                tracing::warn!(order.id = %order_id, code, "capture refused by the provider");
-                if let Some(to) = next(payment.status, Action::RefuseCapture) {
-                    store::transition(tx, order_id, payment.status, to, now).await?;
-                }
-            }
-        }
-        Ok(())
-    }
-
     /// Refunds `amount` (everything not yet refunded when `None`) of a charged order; the
     /// refund comes back pending when the provider could not confirm it.
     ///
@@ -98,7 +49,7 @@ impl Payments {
             return Err(AppError::Forbidden("refunds are made by operators"));
         }
         let mut tx = self.db.begin().await?;
-        let payment = store::payment_of_order(&mut tx, order_id)
+        let payment = store::payment_of_order(&mut *tx, order_id)
             .await?
             .ok_or(AppError::NotFound)?;
         if next(payment.status, Action::Refund).is_none() {
@@ -202,9 +153,7 @@ impl Payments {
         let pending = store::pending_refunds(self.db.reader(), before, 100).await?;
         let mut settled = 0;
         for pending in pending {
-            let mut reader = self.db.reader().acquire().await?;
-            let payment = store::payment_of_order(&mut reader, pending.order_id).await?;
-            drop(reader);
+            let payment = store::payment_of_order(self.db.reader(), pending.order_id).await?;
             let Some(payment) = payment else { continue };
             let refund = Refund {
                 id: pending.refund_id,

@@ -1,11 +1,13 @@
 //! The payments service's use cases: customers' saved cards; authorising each placed order
-//! once (provider idempotency key `pay:{order}`); voiding the authorisation when the order
-//! ends before capture.
+//! once (provider idempotency key `pay:{order}`), voiding the authorisation when the order
+//! ends before capture, capturing it when the order completes — each asked of the provider
+//! after the event's transaction (`requests`); refunds; the provider's webhooks.
 
 mod authorise;
 mod capture;
 mod client;
 mod methods;
+mod requests;
 mod webhooks;
 
 pub use capture::Refund;
@@ -23,6 +25,7 @@ pub struct Payments {
     provider: Arc<dyn PaymentProvider>,
     /// Shared with the provider to sign its webhooks; none: webhooks are refused.
     webhook_secret: Option<Secret<String>>,
+    requests_recorded: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Payments {
@@ -73,6 +76,7 @@ impl Payments {
             outbox,
             provider,
             webhook_secret,
+            requests_recorded: Arc::default(),
         }
     }
 }

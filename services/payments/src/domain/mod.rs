@@ -2,8 +2,10 @@
 //! status table (`payment`). No I/O.
 
 mod payment;
+mod request;
 
 pub use payment::{Action, Payment, PaymentMethod, PaymentStatus, RefundStatus, next};
+pub use request::{Charge, ProviderRequest, RequestAction, in_order, retry_after};
 
 use ordo_kernel::Violations;
 

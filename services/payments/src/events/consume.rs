@@ -1,6 +1,7 @@
 //! Event -> use case.
 
 use crate::app::{AppError, Payments};
+use crate::domain::{Charge, RequestAction};
 use ordo_bus::{EventMeta, Failure, Outbox, Subscription};
 use ordo_contracts::orders::{OrderCancelled, OrderCompleted, OrderPlaced, OrderRejected};
 use ordo_db::Db;
@@ -14,42 +15,47 @@ impl Failure for AppError {
 
 /// The payments service's consumers. It follows each order: authorise when placed, void
 /// when it ends before capture, capture when it completes — in one consumer, so that an
-/// order's events are handled in their order and a cancellation never overtakes the
-/// authorisation it must void.
+/// order's events are handled in their order. Each records a request to the provider;
+/// `Payments::make_requests` makes it once the consumer has committed (`notifying`).
 #[must_use]
 pub fn subscriptions(payments: Arc<Payments>, db: Db, outbox: &Outbox) -> Vec<Subscription> {
     vec![
         Subscription::new("payments-orders", db)
             .on(&payments, |payments, tx, placed: OrderPlaced, event| {
                 Box::pin(async move {
-                    let meta = EventMeta::caused_by(event);
-                    payments.authorise(tx, &placed, &meta).await
+                    let charge = Charge {
+                        customer_id: placed.customer_id,
+                        payment_method_id: placed.payment_method_id,
+                        amount: placed.total,
+                    };
+                    let (order, meta) = (placed.order_id, EventMeta::caused_by(event));
+                    payments
+                        .ask(tx, order, RequestAction::Authorize, Some(charge), &meta)
+                        .await
                 })
             })
-            .on(
-                &payments,
-                |payments, tx, cancelled: OrderCancelled, event| {
-                    Box::pin(async move {
-                        let meta = EventMeta::caused_by(event);
-                        payments.void(tx, cancelled.order_id, &meta).await
-                    })
-                },
-            )
-            .on(&payments, |payments, tx, rejected: OrderRejected, event| {
+            .on(&payments, |payments, tx, ended: OrderCancelled, event| {
                 Box::pin(async move {
                     let meta = EventMeta::caused_by(event);
-                    payments.void(tx, rejected.order_id, &meta).await
+                    let action = RequestAction::Void;
+                    payments.ask(tx, ended.order_id, action, None, &meta).await
                 })
             })
-            .on(
-                &payments,
-                |payments, tx, completed: OrderCompleted, event| {
-                    Box::pin(async move {
-                        let meta = EventMeta::caused_by(event);
-                        payments.capture(tx, completed.order_id, &meta).await
-                    })
-                },
-            )
-            .publishing_to(outbox),
+            .on(&payments, |payments, tx, ended: OrderRejected, event| {
+                Box::pin(async move {
+                    let meta = EventMeta::caused_by(event);
+                    let action = RequestAction::Void;
+                    payments.ask(tx, ended.order_id, action, None, &meta).await
+                })
+            })
+            .on(&payments, |payments, tx, done: OrderCompleted, event| {
+                Box::pin(async move {
+                    let meta = EventMeta::caused_by(event);
+                    let action = RequestAction::Capture;
+                    payments.ask(tx, done.order_id, action, None, &meta).await
+                })
+            })
+            .publishing_to(outbox)
+            .notifying(payments.requests_recorded()),
     ]
 }

@@ -1,8 +1,10 @@
 //! The payments service's SQL, the same on SQLite and PostgreSQL.
 
-use crate::domain::{Payment, PaymentMethod, PaymentStatus, RefundStatus};
+use crate::domain::{
+    Charge, Payment, PaymentMethod, PaymentStatus, ProviderRequest, RefundStatus, RequestAction,
+};
 use ordo_db::row::{self, millis};
-use ordo_kernel::{Page, PageRequest};
+use ordo_kernel::{Money, Page, PageRequest};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor, Row};
 use time::OffsetDateTime;
@@ -114,10 +116,15 @@ pub async fn remove_method(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn insert_payment(conn: &mut AnyConnection, p: &Payment) -> Result<(), sqlx::Error> {
+/// Records the order's payment; false when it has one already.
+pub async fn insert_payment<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    p: &Payment,
+) -> Result<bool, sqlx::Error> {
     sqlx::query(
         "INSERT INTO payments (id, order_id, customer_id, payment_method_id, provider, provider_ref, status, amount, currency, failure_reason, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
+         ON CONFLICT (order_id) DO NOTHING",
     )
     .bind(p.id.to_string())
     .bind(p.order_id.to_string())
@@ -130,13 +137,13 @@ pub async fn insert_payment(conn: &mut AnyConnection, p: &Payment) -> Result<(),
     .bind(&p.currency)
     .bind(p.failure_reason.as_deref())
     .bind(millis(p.created_at))
-    .execute(conn)
+    .execute(executor)
     .await
-    .map(|_| ())
+    .map(|done| done.rows_affected() == 1)
 }
 
-pub async fn payment_of_order(
-    conn: &mut AnyConnection,
+pub async fn payment_of_order<'c>(
+    executor: impl Executor<'c, Database = Any>,
     order_id: Uuid,
 ) -> Result<Option<Payment>, sqlx::Error> {
     sqlx::query(
@@ -145,7 +152,7 @@ pub async fn payment_of_order(
          FROM payments WHERE order_id = $1",
     )
     .bind(order_id.to_string())
-    .fetch_optional(conn)
+    .fetch_optional(executor)
     .await?
     .map(|row| {
         Ok(Payment {
@@ -353,4 +360,124 @@ pub async fn payment_by_reference(
         }
         None => Ok(None),
     }
+}
+
+const REQUEST_COLUMNS: &str = "order_id, action, customer_id, payment_method_id, amount, currency, traceparent, correlationid, attempts, not_before, created_at";
+
+fn request(row: &AnyRow) -> Result<ProviderRequest, sqlx::Error> {
+    let amount: Option<i64> = row.try_get("amount")?;
+    let currency: Option<String> = row.try_get("currency")?;
+    let charge = match (row::opt_uuid(row, "customer_id")?, amount, currency) {
+        (Some(customer_id), Some(amount), Some(currency)) => Some(Charge {
+            customer_id,
+            payment_method_id: row::opt_uuid(row, "payment_method_id")?,
+            amount: Money { amount, currency },
+        }),
+        _ => None,
+    };
+    Ok(ProviderRequest {
+        order_id: row::uuid(row, "order_id")?,
+        action: row
+            .try_get::<String, _>("action")?
+            .parse()
+            .map_err(|e: String| sqlx::Error::Decode(e.into()))?,
+        charge,
+        traceparent: row.try_get("traceparent")?,
+        correlationid: row.try_get("correlationid")?,
+        attempts: row.try_get("attempts")?,
+        not_before: row::instant(row, "not_before")?,
+        created_at: row::instant(row, "created_at")?,
+    })
+}
+
+/// Records a request to the provider; false when the order has that request already.
+pub async fn insert_request<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    r: &ProviderRequest,
+) -> Result<bool, sqlx::Error> {
+    let charge = r.charge.as_ref();
+    sqlx::query(&format!(
+        "INSERT INTO provider_requests ({REQUEST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT (order_id, action) DO NOTHING"
+    ))
+    .bind(r.order_id.to_string())
+    .bind(r.action.as_str())
+    .bind(charge.map(|c| c.customer_id.to_string()))
+    .bind(charge.and_then(|c| c.payment_method_id).map(|id| id.to_string()))
+    .bind(charge.map(|c| c.amount.amount))
+    .bind(charge.map(|c| c.amount.currency.clone()))
+    .bind(r.traceparent.as_deref())
+    .bind(r.correlationid.as_deref())
+    .bind(r.attempts)
+    .bind(millis(r.not_before))
+    .bind(millis(r.created_at))
+    .execute(executor)
+    .await
+    .map(|done| done.rows_affected() == 1)
+}
+
+/// Requests due at `now`, oldest first.
+pub async fn due_requests<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    now: OffsetDateTime,
+    limit: i64,
+) -> Result<Vec<ProviderRequest>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT {REQUEST_COLUMNS} FROM provider_requests WHERE not_before <= $1 ORDER BY not_before LIMIT $2"
+    ))
+    .bind(millis(now))
+    .bind(limit)
+    .fetch_all(executor)
+    .await?
+    .iter()
+    .map(request)
+    .collect()
+}
+
+/// Whether the order's `action` is still to be asked of the provider.
+pub async fn has_request<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    order_id: Uuid,
+    action: RequestAction,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query("SELECT 1 FROM provider_requests WHERE order_id = $1 AND action = $2")
+        .bind(order_id.to_string())
+        .bind(action.as_str())
+        .fetch_optional(executor)
+        .await
+        .map(|row| row.is_some())
+}
+
+/// The request is answered.
+pub async fn delete_request<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    order_id: Uuid,
+    action: RequestAction,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM provider_requests WHERE order_id = $1 AND action = $2")
+        .bind(order_id.to_string())
+        .bind(action.as_str())
+        .execute(executor)
+        .await
+        .map(drop)
+}
+
+/// The provider could not answer: ask again at `not_before`.
+pub async fn postpone_request<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    order_id: Uuid,
+    action: RequestAction,
+    attempts: i64,
+    not_before: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE provider_requests SET attempts = $3, not_before = $4 WHERE order_id = $1 AND action = $2",
+    )
+    .bind(order_id.to_string())
+    .bind(action.as_str())
+    .bind(attempts)
+    .bind(millis(not_before))
+    .execute(executor)
+    .await
+    .map(drop)
 }

@@ -1,0 +1,138 @@
+//! Requests to the provider. A consumer records what it asks (`ask`) in its own
+//! transaction; `make_requests`, woken as those commit, asks the provider with no
+//! transaction open — a slow provider never holds a database writer — then records the
+//! answer and deletes the request in one short transaction. A crash between the answer
+//! and its record asks again with the same idempotency key; the record is conditional, so
+//! the answer is published once.
+
+use super::{AppError, Payments};
+use crate::domain::{Charge, ProviderRequest, RequestAction, in_order, retry_after};
+use crate::store;
+use ordo_bus::{EventMeta, Failure};
+use ordo_db::Tx;
+use std::collections::HashSet;
+use std::sync::Arc;
+use time::OffsetDateTime;
+use tokio::sync::Notify;
+use tracing::Instrument;
+use uuid::Uuid;
+
+/// Requests made in one pass at most; the pass after takes the rest.
+const BATCH: i64 = 100;
+
+impl Payments {
+    /// Records that `action` is to be asked of the provider for the order, in the
+    /// transaction of the event that asks it (`meta` names that event's trace).
+    pub(crate) async fn ask(
+        &self,
+        tx: &mut Tx,
+        order_id: Uuid,
+        action: RequestAction,
+        charge: Option<Charge>,
+        meta: &EventMeta,
+    ) -> Result<(), AppError> {
+        let now = ordo_kernel::time::now();
+        let request = ProviderRequest {
+            order_id,
+            action,
+            charge,
+            traceparent: meta.traceparent.clone(),
+            correlationid: meta.correlationid.clone(),
+            attempts: 0,
+            not_before: now,
+            created_at: now,
+        };
+        store::insert_request(&mut **tx, &request).await?;
+        Ok(())
+    }
+
+    /// Notified when requests may be waiting: after the consumer that records them commits.
+    #[must_use]
+    pub fn requests_recorded(&self) -> Arc<Notify> {
+        self.requests_recorded.clone()
+    }
+
+    /// Makes the requests due at `now`, each order's in turn (its authorisation before its
+    /// capture or void); how many were answered. One the provider could not answer waits,
+    /// doubling from a second to a minute, and the order's later ones with it.
+    ///
+    /// # Errors
+    /// The database failing.
+    pub async fn make_requests(&self, now: OffsetDateTime) -> Result<usize, AppError> {
+        let mut due = store::due_requests(self.db.reader(), now, BATCH).await?;
+        in_order(&mut due);
+        let mut answered = 0;
+        let mut held_up: HashSet<Uuid> = HashSet::new();
+        for request in &due {
+            let waits_for_authorisation = request.action != RequestAction::Authorize
+                && store::has_request(self.db.reader(), request.order_id, RequestAction::Authorize)
+                    .await?;
+            if held_up.contains(&request.order_id) || waits_for_authorisation {
+                continue;
+            }
+            let span = tracing::info_span!(
+                "provider_request",
+                order.id = %request.order_id,
+                action = request.action.as_str(),
+                attempt = request.attempts + 1,
+                trace.id = trace_id(request.traceparent.as_deref()),
+            );
+            match self.make(request).instrument(span).await {
+                Ok(()) => answered += 1,
+                Err(error) => {
+                    let transient = error.is_transient();
+                    held_up.insert(request.order_id);
+                    let attempts = request.attempts + 1;
+                    let wait = retry_after(attempts);
+                    let error = error.describe();
+                    if transient {
+                        tracing::warn!(order.id = %request.order_id, attempts, %error, "provider request failed; asking again later");
+                    } else {
+                        tracing::error!(order.id = %request.order_id, attempts, %error, "provider request failed; asking again later");
+                    }
+                    let mut tx = self.db.begin().await?;
+                    let (order, action) = (request.order_id, request.action);
+                    store::postpone_request(&mut *tx, order, action, attempts, now + wait).await?;
+                    tx.commit().await?;
+                }
+            }
+        }
+        Ok(answered)
+    }
+
+    async fn make(&self, request: &ProviderRequest) -> Result<(), AppError> {
+        let meta = EventMeta {
+            traceparent: request.traceparent.clone(),
+            correlationid: request.correlationid.clone(),
+        };
+        match (request.action, &request.charge) {
+            (RequestAction::Authorize, Some(charge)) => {
+                self.authorise(request, charge, &meta).await
+            }
+            (RequestAction::Authorize, None) => Err(AppError::Unexpected(anyhow::anyhow!(
+                "an authorisation request without its charge"
+            ))),
+            (RequestAction::Void, _) => self.void(request, &meta).await,
+            (RequestAction::Capture, _) => self.capture(request, &meta).await,
+        }
+    }
+
+    /// The request is answered: it goes with the answer's record in `tx`.
+    pub(super) async fn answered(
+        &self,
+        mut tx: Tx,
+        request: &ProviderRequest,
+    ) -> Result<(), AppError> {
+        store::delete_request(&mut *tx, request.order_id, request.action).await?;
+        self.outbox.commit(tx).await?;
+        Ok(())
+    }
+}
+
+/// The trace id of a W3C `traceparent`, for the logs; empty when there is none.
+fn trace_id(traceparent: Option<&str>) -> String {
+    traceparent
+        .and_then(ordo_kernel::trace::TraceContext::parse)
+        .map(|trace| trace.trace_id_hex())
+        .unwrap_or_default()
+}

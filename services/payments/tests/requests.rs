@@ -1,0 +1,260 @@
+//! Requests to the provider on both databases: made after the transaction that recorded
+//! them, so that a provider that takes its time holds no database writer; asked again with
+//! the same key after a failure, yet answered once; an order's void waits for its
+//! authorisation.
+
+use ordo_bus::Outbox;
+use ordo_db::Db;
+use ordo_kernel::Money;
+use ordo_payments::Payments;
+use ordo_payments::domain::{
+    CardDetails, Charge, PaymentMethod, PaymentStatus, ProviderRequest, RequestAction,
+};
+use ordo_payments::provider::{
+    Authorization, Capture, PaymentProvider, ProviderError, ProviderFuture, Tokenized,
+};
+use ordo_payments::store;
+use ordo_testkit::{Backend, backend_test};
+use sqlx::Row;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{Notify, Semaphore};
+use uuid::Uuid;
+
+/// A provider whose authorisations the test holds at the door, or finds it down.
+struct Door {
+    /// Idempotency keys of every authorisation and void asked for.
+    asked: Mutex<Vec<String>>,
+    arrived: Notify,
+    open: Semaphore,
+    down: AtomicBool,
+}
+
+impl PaymentProvider for Door {
+    fn name(&self) -> &'static str {
+        "door"
+    }
+
+    fn tokenize<'a>(&'a self, _card: &'a CardDetails) -> ProviderFuture<'a, Tokenized> {
+        Box::pin(async { Err(ProviderError::Unavailable("not in this test".into())) })
+    }
+
+    fn authorize<'a>(
+        &'a self,
+        _token: &'a str,
+        _amount: &'a Money,
+        idempotency_key: &'a str,
+    ) -> ProviderFuture<'a, Authorization> {
+        Box::pin(async move {
+            self.asked.lock().unwrap().push(idempotency_key.to_owned());
+            self.arrived.notify_waiters();
+            if self.down.load(Ordering::SeqCst) {
+                return Err(ProviderError::Unavailable("down".into()));
+            }
+            self.open.acquire().await.expect("the door").forget();
+            Ok(Authorization::Approved {
+                reference: format!("auth-{idempotency_key}"),
+            })
+        })
+    }
+
+    fn capture<'a>(&'a self, _: &'a str, _: &'a Money, _: &'a str) -> ProviderFuture<'a, Capture> {
+        Box::pin(async { Ok(Capture::Captured) })
+    }
+
+    fn refund<'a>(&'a self, _: &'a str, _: &'a Money, _: &'a str) -> ProviderFuture<'a, ()> {
+        Box::pin(async { Err(ProviderError::Unavailable("not in this test".into())) })
+    }
+
+    fn void<'a>(&'a self, _: &'a str, idempotency_key: &'a str) -> ProviderFuture<'a, ()> {
+        Box::pin(async move {
+            self.asked.lock().unwrap().push(idempotency_key.to_owned());
+            Ok(())
+        })
+    }
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    db: Db,
+    payments: Arc<Payments>,
+    door: Arc<Door>,
+    customer_id: Uuid,
+    method_id: Uuid,
+}
+
+async fn setup(backend: &Backend) -> Setup {
+    let dir = ordo_testkit::temp_dir();
+    let db = backend.open(dir.path(), "payments").await;
+    db.migrate(ordo_payments::migrations()).await.unwrap();
+    db.migrate_component(ordo_bus::COMPONENT, &ordo_bus::migrations())
+        .await
+        .unwrap();
+    let door = Arc::new(Door {
+        asked: Mutex::default(),
+        arrived: Notify::new(),
+        open: Semaphore::new(0),
+        down: AtomicBool::new(false),
+    });
+    let outbox = Outbox::new("payments", db.clone());
+    let payments = Arc::new(Payments::new(db.clone(), outbox, door.clone(), None));
+    let (customer_id, method_id) = (Uuid::now_v7(), Uuid::now_v7());
+    let mut tx = db.begin().await.unwrap();
+    let method = PaymentMethod {
+        id: method_id,
+        user_id: customer_id,
+        provider: "door".into(),
+        token: "tok_1".into(),
+        brand: "visa".into(),
+        last4: "4242".into(),
+        exp_month: 12,
+        exp_year: 2040,
+        created_at: ordo_kernel::time::now(),
+    };
+    store::insert_method(&mut tx, &method).await.unwrap();
+    tx.commit().await.unwrap();
+    Setup {
+        _dir: dir,
+        db,
+        payments,
+        door,
+        customer_id,
+        method_id,
+    }
+}
+
+impl Setup {
+    async fn ask(&self, order_id: Uuid, action: RequestAction) {
+        let now = ordo_kernel::time::now();
+        let charge = (action == RequestAction::Authorize).then(|| Charge {
+            customer_id: self.customer_id,
+            payment_method_id: Some(self.method_id),
+            amount: Money {
+                amount: 1250,
+                currency: "EUR".into(),
+            },
+        });
+        let request = ProviderRequest {
+            order_id,
+            action,
+            charge,
+            traceparent: None,
+            correlationid: None,
+            attempts: 0,
+            not_before: now,
+            created_at: now,
+        };
+        let mut tx = self.db.begin().await.unwrap();
+        store::insert_request(&mut *tx, &request).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    async fn events(&self, event_type: &str) -> i64 {
+        sqlx::query("SELECT COUNT(*) AS n FROM bus_outbox WHERE type = $1")
+            .bind(event_type)
+            .fetch_one(self.db.reader())
+            .await
+            .unwrap()
+            .get("n")
+    }
+
+    fn asked(&self) -> Vec<String> {
+        self.door.asked.lock().unwrap().clone()
+    }
+}
+
+async fn a_slow_provider_holds_no_writer(backend: Backend) {
+    let setup = setup(&backend).await;
+    let order_id = Uuid::now_v7();
+    setup.ask(order_id, RequestAction::Authorize).await;
+
+    let arrived = setup.door.arrived.notified();
+    let payments = setup.payments.clone();
+    let making =
+        tokio::spawn(async move { payments.make_requests(ordo_kernel::time::now()).await });
+    arrived.await;
+    // The provider is answering: the database takes writes meanwhile (on SQLite a held
+    // writer would make this wait out the acquire timeout and fail).
+    let other = Uuid::now_v7();
+    setup.ask(other, RequestAction::Void).await;
+
+    setup.door.open.add_permits(1);
+    assert_eq!(
+        making.await.unwrap().unwrap(),
+        1,
+        "the void came after the pass began"
+    );
+    let payment = store::payment_of_order(setup.db.reader(), order_id)
+        .await
+        .unwrap()
+        .expect("recorded");
+    assert_eq!(payment.status, PaymentStatus::Authorized);
+    assert_eq!(setup.events("payment.authorized").await, 1);
+    assert!(
+        !store::has_request(setup.db.reader(), order_id, RequestAction::Authorize)
+            .await
+            .unwrap(),
+        "answered requests are gone"
+    );
+
+    // The same request again (a crash before its answer was recorded): the provider is
+    // asked with the same key, and the answer is not recorded or announced twice.
+    setup.ask(order_id, RequestAction::Authorize).await;
+    setup.door.open.add_permits(1);
+    assert_eq!(
+        setup
+            .payments
+            .make_requests(ordo_kernel::time::now())
+            .await
+            .unwrap(),
+        2,
+        "the repeat, and the other order's void (nothing to release)"
+    );
+    assert_eq!(setup.events("payment.authorized").await, 1);
+    let keys = setup.asked();
+    assert!(
+        keys.iter().all(|key| key == &format!("pay:{order_id}")),
+        "{keys:?}"
+    );
+}
+
+backend_test!(slow_provider, a_slow_provider_holds_no_writer);
+
+async fn a_void_waits_for_its_authorisation(backend: Backend) {
+    let setup = setup(&backend).await;
+    let order_id = Uuid::now_v7();
+    setup.ask(order_id, RequestAction::Authorize).await;
+    setup.ask(order_id, RequestAction::Void).await;
+
+    setup.door.down.store(true, Ordering::SeqCst);
+    let now = ordo_kernel::time::now();
+    assert_eq!(setup.payments.make_requests(now).await.unwrap(), 0);
+    assert_eq!(setup.asked(), [format!("pay:{order_id}")], "the void waits");
+    let due = store::due_requests(setup.db.reader(), now + time::Duration::hours(1), 10)
+        .await
+        .unwrap();
+    let authorisation = due
+        .iter()
+        .find(|r| r.action == RequestAction::Authorize)
+        .expect("still asked");
+    assert_eq!(authorisation.attempts, 1);
+    assert!(authorisation.not_before > now, "asked again later");
+
+    // The provider is back: the authorisation is made, then the void releases it.
+    setup.door.down.store(false, Ordering::SeqCst);
+    setup.door.open.add_permits(1);
+    let later = now + time::Duration::minutes(2);
+    assert_eq!(setup.payments.make_requests(later).await.unwrap(), 2);
+    let payment = store::payment_of_order(setup.db.reader(), order_id)
+        .await
+        .unwrap()
+        .expect("recorded");
+    assert_eq!(payment.status, PaymentStatus::Voided);
+    assert_eq!(
+        setup.asked()[1..],
+        [format!("pay:{order_id}"), format!("void:{order_id}")]
+    );
+    assert_eq!(setup.events("payment.voided").await, 1);
+}
+
+backend_test!(void_after_authorisation, a_void_waits_for_its_authorisation);
