@@ -46,9 +46,9 @@ async fn keys_are_claimed_once(backend: Backend) {
 
     // Only the checkout holding the claim completes it.
     let mut tx = db.begin().await.unwrap();
-    let stranger = idempotency::complete(&mut tx, customer, "k1", Uuid::now_v7(), 201, "{}");
+    let stranger = idempotency::complete(&mut *tx, customer, "k1", Uuid::now_v7(), 201, "{}");
     assert!(!stranger.await.unwrap());
-    let holder = idempotency::complete(&mut tx, customer, "k1", first, 201, "{\"id\":1}");
+    let holder = idempotency::complete(&mut *tx, customer, "k1", first, 201, "{\"id\":1}");
     assert!(holder.await.unwrap());
     tx.commit().await.unwrap();
     let replay = Claim::Done {
@@ -87,16 +87,16 @@ async fn keys_are_claimed_once(backend: Backend) {
 
     // The dead request can neither complete nor release what is no longer its claim.
     let mut tx = db.begin().await.unwrap();
-    let late = idempotency::complete(&mut tx, customer, "k2", dead, 201, "{}");
+    let late = idempotency::complete(&mut *tx, customer, "k2", dead, 201, "{}");
     assert!(!late.await.unwrap());
     assert!(
-        !idempotency::release(&mut tx, customer, "k2", dead)
+        !idempotency::release(&mut *tx, customer, "k2", dead)
             .await
             .unwrap()
     );
     // The holder releases it: the key is free again.
     assert!(
-        idempotency::release(&mut tx, customer, "k2", retry)
+        idempotency::release(&mut *tx, customer, "k2", retry)
             .await
             .unwrap()
     );

@@ -129,7 +129,7 @@ async fn setup(backend: &Backend) -> Setup {
         created_at: now,
     };
     store::insert_payment(&mut *tx, &payment).await.unwrap();
-    assert!(store::captured(&mut tx, order_id, now).await.unwrap());
+    assert!(store::captured(&mut *tx, order_id, now).await.unwrap());
     tx.commit().await.unwrap();
     Setup {
         _dir: dir,

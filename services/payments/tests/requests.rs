@@ -111,7 +111,7 @@ async fn setup(backend: &Backend) -> Setup {
         exp_year: 2040,
         created_at: ordo_kernel::time::now(),
     };
-    store::insert_method(&mut tx, &method).await.unwrap();
+    store::insert_method(&mut *tx, &method).await.unwrap();
     tx.commit().await.unwrap();
     Setup {
         _dir: dir,

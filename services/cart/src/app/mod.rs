@@ -148,13 +148,13 @@ impl Cart {
             return Err(AppError::Invalid(v));
         }
         let mut tx = self.db.begin().await?;
-        if store::count(&mut tx, caller.user_id).await? >= domain::MAX_LINES {
+        if store::count(&mut *tx, caller.user_id).await? >= domain::MAX_LINES {
             return Err(AppError::Conflict(
                 "the cart is full; order or remove something first",
             ));
         }
         if !store::add(
-            &mut tx,
+            &mut *tx,
             caller.user_id,
             product_id,
             quantity,
@@ -181,7 +181,7 @@ impl Cart {
         let quantity = domain::quantity(quantity)?;
         let mut tx = self.db.begin().await?;
         if !store::set(
-            &mut tx,
+            &mut *tx,
             caller.user_id,
             product_id,
             quantity,
@@ -200,7 +200,7 @@ impl Cart {
     pub async fn remove(&self, caller: &Caller, product_id: Uuid) -> Result<(), AppError> {
         customer_only(caller)?;
         let mut tx = self.db.begin().await?;
-        if !store::remove(&mut tx, caller.user_id, product_id).await? {
+        if !store::remove(&mut *tx, caller.user_id, product_id).await? {
             return Err(AppError::NotFound);
         }
         tx.commit().await?;
@@ -212,14 +212,14 @@ impl Cart {
     pub async fn clear(&self, caller: &Caller) -> Result<(), AppError> {
         customer_only(caller)?;
         let mut tx = self.db.begin().await?;
-        store::clear(&mut tx, caller.user_id).await?;
+        store::clear(&mut *tx, caller.user_id).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Empties the cart an order was made from; inside the consumer's transaction.
     pub(crate) async fn ordered(&self, tx: &mut Tx, customer: Uuid) -> Result<(), sqlx::Error> {
-        store::clear(tx, customer).await
+        store::clear(&mut **tx, customer).await
     }
 }
 

@@ -1,7 +1,7 @@
 //! The cart's SQL, the same on SQLite and PostgreSQL.
 
 use ordo_db::row::{self, millis};
-use sqlx::{Any, AnyConnection, Executor, Row};
+use sqlx::{Any, Executor, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -24,17 +24,20 @@ pub async fn items<'c>(
         .collect()
 }
 
-pub async fn count(conn: &mut AnyConnection, customer: Uuid) -> Result<i64, sqlx::Error> {
+pub async fn count<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    customer: Uuid,
+) -> Result<i64, sqlx::Error> {
     sqlx::query("SELECT COUNT(*) FROM cart_items WHERE customer_id = $1")
         .bind(customer.to_string())
-        .fetch_one(conn)
+        .fetch_one(executor)
         .await?
         .try_get(0)
 }
 
 /// Adds `quantity` to the line, creating it; false when the sum would pass `max`.
-pub async fn add(
-    conn: &mut AnyConnection,
+pub async fn add<'c>(
+    executor: impl Executor<'c, Database = Any>,
     customer: Uuid,
     product: Uuid,
     quantity: i64,
@@ -52,14 +55,14 @@ pub async fn add(
     .bind(quantity)
     .bind(millis(at))
     .bind(max)
-    .execute(conn)
+    .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Sets the line's quantity; false when there is no such line.
-pub async fn set(
-    conn: &mut AnyConnection,
+pub async fn set<'c>(
+    executor: impl Executor<'c, Database = Any>,
     customer: Uuid,
     product: Uuid,
     quantity: i64,
@@ -70,28 +73,31 @@ pub async fn set(
         .bind(product.to_string())
         .bind(quantity)
         .bind(millis(at))
-        .execute(conn)
+        .execute(executor)
         .await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn remove(
-    conn: &mut AnyConnection,
+pub async fn remove<'c>(
+    executor: impl Executor<'c, Database = Any>,
     customer: Uuid,
     product: Uuid,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("DELETE FROM cart_items WHERE customer_id = $1 AND product_id = $2")
         .bind(customer.to_string())
         .bind(product.to_string())
-        .execute(conn)
+        .execute(executor)
         .await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn clear(conn: &mut AnyConnection, customer: Uuid) -> Result<(), sqlx::Error> {
+pub async fn clear<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    customer: Uuid,
+) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM cart_items WHERE customer_id = $1")
         .bind(customer.to_string())
-        .execute(conn)
+        .execute(executor)
         .await
         .map(|_| ())
 }

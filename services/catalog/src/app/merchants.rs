@@ -128,7 +128,7 @@ impl Catalog {
         self.check_staff(&mut tx, caller, id).await?;
         change.apply_to(&mut merchant)?;
         merchant.updated_at = ordo_kernel::time::now();
-        merchants::update(&mut tx, &merchant).await?;
+        merchants::update(&mut *tx, &merchant).await?;
         events::merchant_updated(&self.outbox, &mut tx, &merchant, meta).await?;
         self.outbox.commit(tx).await?;
         Ok(merchant)

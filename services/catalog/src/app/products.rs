@@ -51,7 +51,7 @@ impl Catalog {
             created_at: now,
             updated_at: now,
         };
-        products::insert(&mut tx, &product)
+        products::insert(&mut *tx, &product)
             .await
             .map_err(sku_conflict)?;
         events::product_created(&self.outbox, &mut tx, &product, meta).await?;
@@ -133,7 +133,7 @@ impl Catalog {
             .await?;
         change.apply_to(&mut product)?;
         product.updated_at = ordo_kernel::time::now();
-        products::update(&mut tx, &product)
+        products::update(&mut *tx, &product)
             .await
             .map_err(sku_conflict)?;
         events::product_updated(&self.outbox, &mut tx, &product, meta).await?;
@@ -158,7 +158,7 @@ impl Catalog {
             .ok_or(AppError::NotFound)?;
         self.check_staff(&mut tx, caller, product.merchant_id)
             .await?;
-        if !products::delete(&mut tx, id, ordo_kernel::time::now()).await? {
+        if !products::delete(&mut *tx, id, ordo_kernel::time::now()).await? {
             return Err(AppError::NotFound);
         }
         events::product_deleted(&self.outbox, &mut tx, &product, meta).await?;

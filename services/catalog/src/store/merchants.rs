@@ -89,7 +89,10 @@ pub async fn insert(conn: &mut AnyConnection, merchant: &Merchant) -> Result<(),
     Ok(())
 }
 
-pub async fn update(conn: &mut AnyConnection, merchant: &Merchant) -> Result<(), sqlx::Error> {
+pub async fn update<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    merchant: &Merchant,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE merchants SET name = $2, kind = $3, address = $4, lat = $5, lon = $6,
          opening_hours = $7, updated_at = $8 WHERE id = $1",
@@ -102,7 +105,7 @@ pub async fn update(conn: &mut AnyConnection, merchant: &Merchant) -> Result<(),
     .bind(merchant.lon)
     .bind(hours_json(&merchant.opening_hours))
     .bind(millis(merchant.updated_at))
-    .execute(conn)
+    .execute(executor)
     .await
     .map(|_| ())
 }

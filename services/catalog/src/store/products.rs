@@ -2,7 +2,7 @@ use crate::domain::Product;
 use ordo_db::row::{self, millis};
 use ordo_kernel::Money;
 use sqlx::any::AnyRow;
-use sqlx::{Any, AnyConnection, Executor, Row};
+use sqlx::{Any, Executor, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -32,7 +32,10 @@ fn tags_json(tags: &[String]) -> String {
     serde_json::Value::from(tags.to_vec()).to_string()
 }
 
-pub async fn insert(conn: &mut AnyConnection, product: &Product) -> Result<(), sqlx::Error> {
+pub async fn insert<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    product: &Product,
+) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
         "INSERT INTO products ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
     ))
@@ -48,12 +51,15 @@ pub async fn insert(conn: &mut AnyConnection, product: &Product) -> Result<(), s
     .bind(i64::from(product.active))
     .bind(millis(product.created_at))
     .bind(millis(product.updated_at))
-    .execute(conn)
+    .execute(executor)
     .await
     .map(|_| ())
 }
 
-pub async fn update(conn: &mut AnyConnection, product: &Product) -> Result<(), sqlx::Error> {
+pub async fn update<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    product: &Product,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE products SET name = $2, description = $3, category = $4, price_amount = $5,
          currency = $6, sku = $7, tags = $8, active = $9, updated_at = $10
@@ -69,14 +75,14 @@ pub async fn update(conn: &mut AnyConnection, product: &Product) -> Result<(), s
     .bind(tags_json(&product.tags))
     .bind(i64::from(product.active))
     .bind(millis(product.updated_at))
-    .execute(conn)
+    .execute(executor)
     .await
     .map(|_| ())
 }
 
 /// Marks the product deleted: orders keep referring to it, nobody can see or buy it.
-pub async fn delete(
-    conn: &mut AnyConnection,
+pub async fn delete<'c>(
+    executor: impl Executor<'c, Database = Any>,
     id: Uuid,
     at: OffsetDateTime,
 ) -> Result<bool, sqlx::Error> {
@@ -85,7 +91,7 @@ pub async fn delete(
     )
     .bind(id.to_string())
     .bind(millis(at))
-    .execute(conn)
+    .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -154,7 +154,7 @@ impl Inventory {
         let on_hand = domain::on_hand(on_hand)?;
         let mut tx = self.db.begin().await?;
         let now = ordo_kernel::time::now();
-        if !store::set_on_hand(&mut tx, product_id, merchant_id, on_hand, now).await? {
+        if !store::set_on_hand(&mut *tx, product_id, merchant_id, on_hand, now).await? {
             let reserved = store::stock(&mut *tx, product_id)
                 .await?
                 .map_or(0, |s| s.reserved);
@@ -190,7 +190,7 @@ impl Inventory {
         let now = ordo_kernel::time::now();
         let mut short = Vec::new();
         for (product_id, quantity) in &totals {
-            if !store::hold(&mut tx, *product_id, *quantity, now).await? {
+            if !store::hold(&mut *tx, *product_id, *quantity, now).await? {
                 short.push((*product_id, *quantity));
             }
         }
@@ -220,8 +220,8 @@ impl Inventory {
         for _ in 0..MOVES {
             match store::reservation(&mut **tx, order_id).await? {
                 Some(ReservationStatus::Held) => {
-                    if store::transition(tx, order_id, HELD, COMMITTED, now).await? {
-                        store::apply(tx, order_id, Movement::Commit, now).await?;
+                    if store::transition(&mut **tx, order_id, HELD, COMMITTED, now).await? {
+                        store::apply(&mut **tx, order_id, Movement::Commit, now).await?;
                         let committed = ReservationCommitted { order_id };
                         self.outbox
                             .append(tx, &order_id.to_string(), &committed, meta)
@@ -231,14 +231,14 @@ impl Inventory {
                 }
                 Some(ReservationStatus::Expired) => {
                     // Taken first, so that nothing else moves it while its stock is held.
-                    if store::transition(tx, order_id, EXPIRED, HELD, now).await? {
-                        let lines = store::lines(tx, order_id).await?;
+                    if store::transition(&mut **tx, order_id, EXPIRED, HELD, now).await? {
+                        let lines = store::lines(&mut **tx, order_id).await?;
                         let shortages = self.hold_again(tx, &lines, now).await?;
                         if shortages.is_empty() {
                             tracing::info!(order.id = %order_id, "paid after its hold ran out; the stock was still there");
                             continue;
                         }
-                        store::transition(tx, order_id, HELD, EXPIRED, now).await?;
+                        store::transition(&mut **tx, order_id, HELD, EXPIRED, now).await?;
                         tracing::warn!(order.id = %order_id, "paid after its hold ran out, and the stock is gone");
                         let lost = ReservationLost {
                             order_id,
@@ -269,7 +269,7 @@ impl Inventory {
         let mut held = Vec::with_capacity(lines.len());
         let mut short = Vec::new();
         for (product_id, quantity) in lines {
-            if store::hold(tx, *product_id, *quantity, now).await? {
+            if store::hold(&mut **tx, *product_id, *quantity, now).await? {
                 held.push((*product_id, *quantity));
             } else {
                 short.push((*product_id, *quantity));
@@ -279,7 +279,7 @@ impl Inventory {
             return Ok(Vec::new());
         }
         for (product_id, quantity) in held {
-            store::unhold(tx, product_id, quantity, now).await?;
+            store::unhold(&mut **tx, product_id, quantity, now).await?;
         }
         shortages(tx, short).await
     }
@@ -292,7 +292,7 @@ impl Inventory {
             let Some(status) = store::reservation(&mut **tx, order_id).await? else {
                 // Given up before it reserved: a late reservation must find it closed. One
                 // that came in between is released at the next look.
-                if store::insert_given_up(tx, order_id, now).await? {
+                if store::insert_given_up(&mut **tx, order_id, now).await? {
                     return Ok(());
                 }
                 continue;
@@ -303,9 +303,9 @@ impl Inventory {
                 COMMITTED => (ReservationStatus::Returned, Some(Movement::Return)),
                 ReservationStatus::Released | ReservationStatus::Returned => return Ok(()),
             };
-            if store::transition(tx, order_id, status, to, now).await? {
+            if store::transition(&mut **tx, order_id, status, to, now).await? {
                 if let Some(movement) = movement {
-                    store::apply(tx, order_id, movement, now).await?;
+                    store::apply(&mut **tx, order_id, movement, now).await?;
                 }
                 return Ok(());
             }
@@ -323,7 +323,7 @@ impl Inventory {
         for order_id in orders {
             let mut tx = self.db.begin().await?;
             if store::transition(
-                &mut tx,
+                &mut *tx,
                 order_id,
                 ReservationStatus::Held,
                 ReservationStatus::Expired,
@@ -331,7 +331,7 @@ impl Inventory {
             )
             .await?
             {
-                store::apply(&mut tx, order_id, Movement::Release, now).await?;
+                store::apply(&mut *tx, order_id, Movement::Release, now).await?;
                 expired += 1;
             }
             tx.commit().await?;

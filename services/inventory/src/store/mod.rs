@@ -26,8 +26,8 @@ pub async fn stock<'c>(
 }
 
 /// Sets the level counted on the shelf. False when it would be below what is reserved.
-pub async fn set_on_hand(
-    conn: &mut AnyConnection,
+pub async fn set_on_hand<'c>(
+    executor: impl Executor<'c, Database = Any>,
     product_id: Uuid,
     merchant_id: Uuid,
     on_hand: i64,
@@ -45,14 +45,14 @@ pub async fn set_on_hand(
     .bind(merchant_id.to_string())
     .bind(on_hand)
     .bind(millis(at))
-    .execute(conn)
+    .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Holds `quantity` more if that many are available. False when they are not.
-pub async fn hold(
-    conn: &mut AnyConnection,
+pub async fn hold<'c>(
+    executor: impl Executor<'c, Database = Any>,
     product_id: Uuid,
     quantity: i64,
     at: OffsetDateTime,
@@ -65,7 +65,7 @@ pub async fn hold(
     .bind(DEFAULT_LOCATION)
     .bind(quantity)
     .bind(millis(at))
-    .execute(conn)
+    .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -81,8 +81,8 @@ pub enum Movement {
     Return,
 }
 
-pub async fn apply(
-    conn: &mut AnyConnection,
+pub async fn apply<'c>(
+    executor: impl Executor<'c, Database = Any>,
     order_id: Uuid,
     movement: Movement,
     at: OffsetDateTime,
@@ -102,7 +102,7 @@ pub async fn apply(
     ))
     .bind(order_id.to_string())
     .bind(millis(at))
-    .execute(conn)
+    .execute(executor)
     .await
     .map(|_| ())
 }
@@ -149,15 +149,15 @@ pub async fn insert_reservation(
 }
 
 /// The lines of the order's reservation, in product order.
-pub async fn lines(
-    conn: &mut AnyConnection,
+pub async fn lines<'c>(
+    executor: impl Executor<'c, Database = Any>,
     order_id: Uuid,
 ) -> Result<Vec<(Uuid, i64)>, sqlx::Error> {
     sqlx::query(
         "SELECT product_id, quantity FROM reservation_lines WHERE order_id = $1 ORDER BY product_id",
     )
     .bind(order_id.to_string())
-    .fetch_all(conn)
+    .fetch_all(executor)
     .await?
     .iter()
     .map(|row| Ok((ordo_db::row::uuid(row, "product_id")?, row.try_get("quantity")?)))
@@ -166,8 +166,8 @@ pub async fn lines(
 
 /// Gives back `quantity` held by `hold` in the same transaction, when the rest of an
 /// all-or-nothing hold failed.
-pub async fn unhold(
-    conn: &mut AnyConnection,
+pub async fn unhold<'c>(
+    executor: impl Executor<'c, Database = Any>,
     product_id: Uuid,
     quantity: i64,
     at: OffsetDateTime,
@@ -180,7 +180,7 @@ pub async fn unhold(
     .bind(DEFAULT_LOCATION)
     .bind(quantity)
     .bind(millis(at))
-    .execute(conn)
+    .execute(executor)
     .await
     .map(|_| ())
 }
@@ -188,8 +188,8 @@ pub async fn unhold(
 /// Records that nothing may ever be held for `order_id`: its checkout was given up before
 /// it reserved (a late reservation then finds this and holds nothing). False when a
 /// reservation was made meanwhile.
-pub async fn insert_given_up(
-    conn: &mut AnyConnection,
+pub async fn insert_given_up<'c>(
+    executor: impl Executor<'c, Database = Any>,
     order_id: Uuid,
     at: OffsetDateTime,
 ) -> Result<bool, sqlx::Error> {
@@ -199,15 +199,15 @@ pub async fn insert_given_up(
     )
     .bind(order_id.to_string())
     .bind(millis(at))
-    .execute(conn)
+    .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Moves the reservation from `from` to `to`. False when it was not in `from` (already
 /// moved, or never made): the caller then changes nothing.
-pub async fn transition(
-    conn: &mut AnyConnection,
+pub async fn transition<'c>(
+    executor: impl Executor<'c, Database = Any>,
     order_id: Uuid,
     from: ReservationStatus,
     to: ReservationStatus,
@@ -220,7 +220,7 @@ pub async fn transition(
     .bind(from.as_str())
     .bind(to.as_str())
     .bind(millis(at))
-    .execute(conn)
+    .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -97,7 +97,7 @@ impl Notifications {
     /// `NotFound` when it is not the caller's.
     pub async fn mark_read(&self, caller: &Caller, id: Uuid) -> Result<(), AppError> {
         let mut tx = self.db.begin().await?;
-        if !store::mark_read(&mut tx, caller.user_id, id, ordo_kernel::time::now()).await? {
+        if !store::mark_read(&mut *tx, caller.user_id, id, ordo_kernel::time::now()).await? {
             return Err(AppError::NotFound);
         }
         tx.commit().await?;
@@ -158,7 +158,7 @@ impl Notifications {
     ) -> Result<(), AppError> {
         let now = ordo_kernel::time::now();
         for user in users {
-            let filed = store::insert(tx, *user, message, order_id, event_id, now).await?;
+            let filed = store::insert(&mut **tx, *user, message, order_id, event_id, now).await?;
             if let (Some(notification_id), Some(_)) = (filed, &self.mailer) {
                 let email = EmailRequested {
                     notification_id,
@@ -192,7 +192,7 @@ impl Notifications {
             .await
         {
             Ok(()) => {
-                store::email_attempt(tx, requested.notification_id, None, now).await?;
+                store::email_attempt(&mut **tx, requested.notification_id, None, now).await?;
                 Ok(())
             }
             Err(error) => {
@@ -203,7 +203,8 @@ impl Notifications {
                 tokio::spawn(async move {
                     let recorded = async {
                         let mut tx = db.begin().await?;
-                        store::email_attempt(&mut tx, notification_id, Some(&message), now).await?;
+                        store::email_attempt(&mut *tx, notification_id, Some(&message), now)
+                            .await?;
                         tx.commit().await
                     };
                     if let Err(error) = recorded.await {
@@ -232,7 +233,7 @@ impl Notifications {
             merchant_id: placed.merchant_id,
             staff,
         };
-        store::remember_parties(tx, placed.order_id, &parties).await?;
+        store::remember_parties(&mut **tx, placed.order_id, &parties).await?;
         let customer = domain::order_placed_customer(&placed.order_id, &placed.total);
         self.file(
             tx,
@@ -249,7 +250,7 @@ impl Notifications {
     }
 
     async fn parties(&self, tx: &mut Tx, order_id: Uuid) -> Result<Parties, AppError> {
-        store::parties(tx, order_id)
+        store::parties(&mut **tx, order_id)
             .await?
             .ok_or(AppError::UnknownOrder(order_id))
     }

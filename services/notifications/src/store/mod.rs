@@ -4,7 +4,7 @@ use crate::domain::Message;
 use crate::domain::Notification;
 use ordo_db::row::{self, millis};
 use sqlx::any::AnyRow;
-use sqlx::{Any, AnyConnection, Executor, Row};
+use sqlx::{Any, Executor, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -25,8 +25,8 @@ fn notification(row: &AnyRow) -> Result<Notification, sqlx::Error> {
 
 /// Files `message` for `user`, once per causing event; the new notification's id, or
 /// `None` when this event filed it before.
-pub async fn insert(
-    conn: &mut AnyConnection,
+pub async fn insert<'c>(
+    executor: impl Executor<'c, Database = Any>,
     user: Uuid,
     message: &Message,
     order_id: Uuid,
@@ -45,15 +45,15 @@ pub async fn insert(
     .bind(order_id.to_string())
     .bind(event_id.to_string())
     .bind(millis(at))
-    .fetch_optional(conn)
+    .fetch_optional(executor)
     .await?
     .map(|row| row::uuid(&row, "id"))
     .transpose()
 }
 
 /// Records an attempt to email a notification.
-pub async fn email_attempt(
-    conn: &mut AnyConnection,
+pub async fn email_attempt<'c>(
+    executor: impl Executor<'c, Database = Any>,
     notification_id: Uuid,
     error: Option<&str>,
     at: OffsetDateTime,
@@ -64,7 +64,7 @@ pub async fn email_attempt(
         .bind(if error.is_some() { "failed" } else { "sent" })
         .bind(error)
         .bind(millis(at))
-        .execute(conn)
+        .execute(executor)
         .await
         .map(|_| ())
 }
@@ -128,8 +128,8 @@ pub async fn newer<'c>(
 }
 
 /// Marks it read; false when it is not the user's.
-pub async fn mark_read(
-    conn: &mut AnyConnection,
+pub async fn mark_read<'c>(
+    executor: impl Executor<'c, Database = Any>,
     user: Uuid,
     id: Uuid,
     at: OffsetDateTime,
@@ -140,7 +140,7 @@ pub async fn mark_read(
     .bind(id.to_string())
     .bind(user.to_string())
     .bind(millis(at))
-    .execute(conn)
+    .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -153,8 +153,8 @@ pub struct Parties {
     pub staff: Vec<Uuid>,
 }
 
-pub async fn remember_parties(
-    conn: &mut AnyConnection,
+pub async fn remember_parties<'c>(
+    executor: impl Executor<'c, Database = Any>,
     order_id: Uuid,
     parties: &Parties,
 ) -> Result<(), sqlx::Error> {
@@ -168,18 +168,18 @@ pub async fn remember_parties(
     .bind(parties.customer_id.to_string())
     .bind(parties.merchant_id.to_string())
     .bind(staff)
-    .execute(conn)
+    .execute(executor)
     .await
     .map(|_| ())
 }
 
-pub async fn parties(
-    conn: &mut AnyConnection,
+pub async fn parties<'c>(
+    executor: impl Executor<'c, Database = Any>,
     order_id: Uuid,
 ) -> Result<Option<Parties>, sqlx::Error> {
     sqlx::query("SELECT customer_id, merchant_id, staff FROM order_parties WHERE order_id = $1")
         .bind(order_id.to_string())
-        .fetch_optional(conn)
+        .fetch_optional(executor)
         .await?
         .map(|row| {
             let staff: String = row.try_get("staff")?;

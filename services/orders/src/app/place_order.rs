@@ -216,7 +216,7 @@ impl Orders {
         meta: &EventMeta,
     ) -> Result<bool, AppError> {
         let mut tx = self.db.begin().await?;
-        let released = idempotency::release(&mut tx, customer_id, key, order_id).await?;
+        let released = idempotency::release(&mut *tx, customer_id, key, order_id).await?;
         if released && announce {
             events::checkout_abandoned(&self.outbox, &mut tx, order_id, meta).await?;
         }
@@ -351,7 +351,7 @@ impl Orders {
         let mut tx = self.db.begin().await?;
         orders::insert(&mut tx, &order).await?;
         orders::record(
-            &mut tx,
+            &mut *tx,
             &HistoryEntry {
                 id: ordo_kernel::new_id(),
                 order_id,
@@ -366,7 +366,7 @@ impl Orders {
         .await?;
         events::order_placed(&self.outbox, &mut tx, &order, from_cart, &request.meta).await?;
         if !idempotency::complete(
-            &mut tx,
+            &mut *tx,
             request.customer_id,
             &request.idempotency_key,
             order_id,

@@ -35,11 +35,11 @@ impl Orders {
             return Ok(None);
         };
         let now = ordo_kernel::time::now();
-        if !orders::transition(tx, order_id, order.status, to, now).await? {
+        if !orders::transition(&mut **tx, order_id, order.status, to, now).await? {
             return Ok(None);
         }
         orders::record(
-            tx,
+            &mut **tx,
             &HistoryEntry {
                 id: ordo_kernel::new_id(),
                 order_id,

@@ -88,8 +88,8 @@ pub async fn claim(
 /// Stores the answer, in the same transaction as the order it describes. False when the
 /// claim is no longer this checkout's (its request took too long and a retry took over,
 /// or the sweep gave it up): the order must then not be written.
-pub async fn complete(
-    conn: &mut AnyConnection,
+pub async fn complete<'c>(
+    executor: impl Executor<'c, Database = Any>,
     customer_id: Uuid,
     key: &str,
     order_id: Uuid,
@@ -105,15 +105,15 @@ pub async fn complete(
     .bind(order_id.to_string())
     .bind(i64::from(status))
     .bind(body)
-    .execute(conn)
+    .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Gives up the claim of the checkout reserving as `order_id`, so that the key may be used
 /// again. False when the claim is not that checkout's any more.
-pub async fn release(
-    conn: &mut AnyConnection,
+pub async fn release<'c>(
+    executor: impl Executor<'c, Database = Any>,
     customer_id: Uuid,
     key: &str,
     order_id: Uuid,
@@ -125,7 +125,7 @@ pub async fn release(
     .bind(customer_id.to_string())
     .bind(key)
     .bind(order_id.to_string())
-    .execute(conn)
+    .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -155,8 +155,8 @@ pub async fn page<'c>(
 
 /// Moves the order from `from` to `to` if it is still in `from`. False when it moved
 /// meanwhile: the caller then changes nothing.
-pub async fn transition(
-    conn: &mut AnyConnection,
+pub async fn transition<'c>(
+    executor: impl Executor<'c, Database = Any>,
     id: Uuid,
     from: Status,
     to: Status,
@@ -168,12 +168,15 @@ pub async fn transition(
             .bind(from.as_str())
             .bind(to.as_str())
             .bind(millis(at))
-            .execute(conn)
+            .execute(executor)
             .await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn record(conn: &mut AnyConnection, entry: &HistoryEntry) -> Result<(), sqlx::Error> {
+pub async fn record<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    entry: &HistoryEntry,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO order_history (id, order_id, from_status, to_status, actor, actor_id, cause, at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -186,7 +189,7 @@ pub async fn record(conn: &mut AnyConnection, entry: &HistoryEntry) -> Result<()
     .bind(entry.actor_id.map(|id| id.to_string()))
     .bind(&entry.cause)
     .bind(millis(entry.at))
-    .execute(conn)
+    .execute(executor)
     .await
     .map(|_| ())
 }

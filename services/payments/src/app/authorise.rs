@@ -138,7 +138,7 @@ impl Payments {
         let mut tx = self.db.begin().await?;
         match answer {
             Capture::Captured => {
-                if store::captured(&mut tx, order_id, now).await? {
+                if store::captured(&mut *tx, order_id, now).await? {
                     let event = PaymentCaptured {
                         order_id,
                         payment_id: payment.id,
@@ -152,7 +152,7 @@ impl Payments {
             Capture::Failed { code } => {
                 tracing::warn!(order.id = %order_id, code, "capture refused by the provider");
                 if let Some(to) = next(payment.status, Action::RefuseCapture) {
-                    store::transition(&mut tx, order_id, payment.status, to, now).await?;
+                    store::transition(&mut *tx, order_id, payment.status, to, now).await?;
                 }
             }
         }
@@ -173,7 +173,7 @@ impl Payments {
         let Some(to) = next(payment.status, action) else {
             return Ok(false);
         };
-        if !store::transition(tx, payment.order_id, payment.status, to, at).await? {
+        if !store::transition(&mut **tx, payment.order_id, payment.status, to, at).await? {
             return Ok(false);
         }
         let event = PaymentVoided {

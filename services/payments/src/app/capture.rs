@@ -133,7 +133,7 @@ impl Payments {
         refund: &Refund,
         meta: &EventMeta,
     ) -> Result<bool, AppError> {
-        if !store::settle_refund(tx, refund.id).await? {
+        if !store::settle_refund(&mut **tx, refund.id).await? {
             return Ok(false);
         }
         self.announce_refund(tx, payment, refund, meta).await?;

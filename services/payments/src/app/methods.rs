@@ -43,7 +43,7 @@ impl Payments {
             created_at: now,
         };
         let mut tx = self.db.begin().await?;
-        store::insert_method(&mut tx, &method).await?;
+        store::insert_method(&mut *tx, &method).await?;
         tx.commit().await?;
         Ok(method)
     }
@@ -64,7 +64,7 @@ impl Payments {
     /// `NotFound` when the card is not the caller's.
     pub async fn remove_method(&self, caller: &Caller, id: Uuid) -> Result<(), AppError> {
         let mut tx = self.db.begin().await?;
-        if !store::remove_method(&mut tx, caller.user_id, id, ordo_kernel::time::now()).await? {
+        if !store::remove_method(&mut *tx, caller.user_id, id, ordo_kernel::time::now()).await? {
             return Err(AppError::NotFound);
         }
         tx.commit().await?;

@@ -30,7 +30,10 @@ fn method(row: &AnyRow) -> Result<PaymentMethod, sqlx::Error> {
 /// Most cards a customer may keep.
 pub const MAX_METHODS: i64 = 20;
 
-pub async fn insert_method(conn: &mut AnyConnection, m: &PaymentMethod) -> Result<(), sqlx::Error> {
+pub async fn insert_method<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    m: &PaymentMethod,
+) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
         "INSERT INTO payment_methods ({METHOD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
     ))
@@ -43,7 +46,7 @@ pub async fn insert_method(conn: &mut AnyConnection, m: &PaymentMethod) -> Resul
     .bind(m.exp_month)
     .bind(m.exp_year)
     .bind(millis(m.created_at))
-    .execute(conn)
+    .execute(executor)
     .await
     .map(|_| ())
 }
@@ -101,8 +104,8 @@ pub async fn method_of<'c>(
     .transpose()
 }
 
-pub async fn remove_method(
-    conn: &mut AnyConnection,
+pub async fn remove_method<'c>(
+    executor: impl Executor<'c, Database = Any>,
     user_id: Uuid,
     id: Uuid,
     at: OffsetDateTime,
@@ -111,7 +114,7 @@ pub async fn remove_method(
         .bind(id.to_string())
         .bind(user_id.to_string())
         .bind(millis(at))
-        .execute(conn)
+        .execute(executor)
         .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -178,8 +181,8 @@ pub async fn payment_of_order<'c>(
 }
 
 /// Moves the order's payment from `from` to `to`; false when it was not in `from`.
-pub async fn transition(
-    conn: &mut AnyConnection,
+pub async fn transition<'c>(
+    executor: impl Executor<'c, Database = Any>,
     order_id: Uuid,
     from: PaymentStatus,
     to: PaymentStatus,
@@ -192,14 +195,14 @@ pub async fn transition(
     .bind(from.as_str())
     .bind(to.as_str())
     .bind(millis(at))
-    .execute(conn)
+    .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Records the capture of the whole authorised amount.
-pub async fn captured(
-    conn: &mut AnyConnection,
+pub async fn captured<'c>(
+    executor: impl Executor<'c, Database = Any>,
     order_id: Uuid,
     at: OffsetDateTime,
 ) -> Result<bool, sqlx::Error> {
@@ -209,7 +212,7 @@ pub async fn captured(
     )
     .bind(order_id.to_string())
     .bind(millis(at))
-    .execute(conn)
+    .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -253,25 +256,28 @@ pub async fn refund(
 }
 
 /// Marks a pending refund made; false when it was settled before.
-pub async fn settle_refund(conn: &mut AnyConnection, refund_id: Uuid) -> Result<bool, sqlx::Error> {
+pub async fn settle_refund<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    refund_id: Uuid,
+) -> Result<bool, sqlx::Error> {
     let done =
         sqlx::query("UPDATE refunds SET status = 'succeeded' WHERE id = $1 AND status = 'pending'")
             .bind(refund_id.to_string())
-            .execute(conn)
+            .execute(executor)
             .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// The amount and status of one of the payment's refunds, if it is one.
-pub async fn refund_of(
-    conn: &mut AnyConnection,
+pub async fn refund_of<'c>(
+    executor: impl Executor<'c, Database = Any>,
     payment_id: Uuid,
     refund_id: Uuid,
 ) -> Result<Option<(i64, RefundStatus)>, sqlx::Error> {
     sqlx::query("SELECT amount, status FROM refunds WHERE id = $1 AND payment_id = $2")
         .bind(refund_id.to_string())
         .bind(payment_id.to_string())
-        .fetch_optional(conn)
+        .fetch_optional(executor)
         .await?
         .map(|row| {
             let status = row
@@ -317,8 +323,8 @@ pub async fn pending_refunds<'c>(
 }
 
 /// Remembers a provider's event; false when it was seen before.
-pub async fn remember_provider_event(
-    conn: &mut AnyConnection,
+pub async fn remember_provider_event<'c>(
+    executor: impl Executor<'c, Database = Any>,
     id: &str,
     provider: &str,
     kind: &str,
@@ -331,7 +337,7 @@ pub async fn remember_provider_event(
     .bind(provider)
     .bind(kind)
     .bind(millis(at))
-    .execute(conn)
+    .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
 }
