@@ -2,6 +2,8 @@
 //! concurrent refunds never both reach it for the same money; a refund the provider could
 //! not confirm stays reserved and is asked again, with the same key, until it is made.
 
+mod support;
+
 use ordo_bus::Outbox;
 use ordo_db::Db;
 use ordo_kernel::Caller;
@@ -95,12 +97,7 @@ struct Setup {
 
 /// A payment of 1000 captured for an order.
 async fn setup(backend: &Backend) -> Setup {
-    let dir = ordo_testkit::temp_dir();
-    let db = backend.open(dir.path(), "payments").await;
-    db.migrate(ordo_payments::migrations()).await.unwrap();
-    db.migrate_component(ordo_bus::COMPONENT, &ordo_bus::migrations())
-        .await
-        .unwrap();
+    let (dir, db) = support::migrated(backend).await;
     let door = Arc::new(Door::default());
     let outbox = Outbox::new("payments", db.clone());
     let secret = ordo_kernel::Secret::new(WEBHOOK_SECRET.to_owned());

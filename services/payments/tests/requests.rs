@@ -3,6 +3,8 @@
 //! the same key after a failure, yet answered once; an order's void waits for its
 //! authorisation.
 
+mod support;
+
 use ordo_bus::Outbox;
 use ordo_db::Db;
 use ordo_kernel::Money;
@@ -84,12 +86,7 @@ struct Setup {
 }
 
 async fn setup(backend: &Backend) -> Setup {
-    let dir = ordo_testkit::temp_dir();
-    let db = backend.open(dir.path(), "payments").await;
-    db.migrate(ordo_payments::migrations()).await.unwrap();
-    db.migrate_component(ordo_bus::COMPONENT, &ordo_bus::migrations())
-        .await
-        .unwrap();
+    let (dir, db) = support::migrated(backend).await;
     let door = Arc::new(Door {
         asked: Mutex::default(),
         arrived: Notify::new(),

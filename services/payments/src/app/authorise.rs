@@ -96,8 +96,7 @@ impl Payments {
         meta: &EventMeta,
     ) -> Result<(), AppError> {
         let order_id = request.order_id;
-        let payment = store::payment_of_order(self.db.reader(), order_id).await?;
-        let Some(payment) = payment.filter(|p| next(p.status, Action::Void).is_some()) else {
+        let Some(payment) = self.payment_open_to(order_id, Action::Void).await? else {
             return self.answered(self.db.begin().await?, request).await;
         };
         if let Some(reference) = &payment.provider_ref {
@@ -119,10 +118,9 @@ impl Payments {
         meta: &EventMeta,
     ) -> Result<(), AppError> {
         let order_id = request.order_id;
-        let payment = store::payment_of_order(self.db.reader(), order_id).await?;
-        let Some((payment, reference)) = payment
-            .filter(|p| next(p.status, Action::Capture).is_some())
-            .and_then(|p| p.provider_ref.clone().map(|reference| (p, reference)))
+        let payment = self.payment_open_to(order_id, Action::Capture).await?;
+        let Some((payment, reference)) =
+            payment.and_then(|p| p.provider_ref.clone().map(|reference| (p, reference)))
         else {
             return self.answered(self.db.begin().await?, request).await;
         };
@@ -157,6 +155,16 @@ impl Payments {
             }
         }
         self.answered(tx, request).await
+    }
+
+    /// The order's payment, when its status table lets `action` happen to it.
+    async fn payment_open_to(
+        &self,
+        order_id: uuid::Uuid,
+        action: Action,
+    ) -> Result<Option<Payment>, AppError> {
+        let payment = store::payment_of_order(self.db.reader(), order_id).await?;
+        Ok(payment.filter(|p| next(p.status, action).is_some()))
     }
 
     /// Records that the payment's authorisation no longer holds (`action`: voided by us, or
