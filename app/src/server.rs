@@ -1,6 +1,7 @@
 //! Running the platform: the bus started, the gateway serving, the sweeps and upkeep in
 //! the background, and a graceful stop. Apart from `platform`, which only assembles the
-//! services, so that the gateway (which reads the platform) is not imported by it.
+//! services: this module hands the gateway the parts it serves, so that neither the
+//! platform nor the gateway imports the other.
 
 use crate::config::Config;
 use crate::platform::Platform;

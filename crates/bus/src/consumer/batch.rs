@@ -35,11 +35,6 @@ pub(super) enum Outcome {
 /// The span an event's handler runs in: continued from the trace of the request (or the
 /// event) that caused it, so one order's journey is one trace across services.
 fn event_span(shared: &Shared, event: &Envelope, attempt: u32) -> tracing::Span {
-    let trace = event
-        .traceparent
-        .as_deref()
-        .and_then(TraceContext::parse)
-        .map(|trace| trace.trace_id_hex());
     tracing::info_span!(
         "event",
         event.id = %event.id,
@@ -47,7 +42,7 @@ fn event_span(shared: &Shared, event: &Envelope, attempt: u32) -> tracing::Span 
         event.subject = %event.subject,
         consumer = %shared.sub.name,
         attempt,
-        trace.id = trace.as_deref().unwrap_or(""),
+        trace.id = TraceContext::trace_id_of(event.traceparent.as_deref()),
     )
 }
 

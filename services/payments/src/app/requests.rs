@@ -10,6 +10,7 @@ use crate::domain::{Charge, ProviderRequest, RequestAction, in_order, retry_afte
 use crate::store;
 use ordo_bus::{EventMeta, Failure};
 use ordo_db::Tx;
+use ordo_kernel::trace::TraceContext;
 use std::collections::HashSet;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -64,10 +65,13 @@ impl Payments {
         let mut answered = 0;
         let mut held_up: HashSet<Uuid> = HashSet::new();
         for request in &due {
+            if held_up.contains(&request.order_id) {
+                continue;
+            }
             let waits_for_authorisation = request.action != RequestAction::Authorize
                 && store::has_request(self.db.reader(), request.order_id, RequestAction::Authorize)
                     .await?;
-            if held_up.contains(&request.order_id) || waits_for_authorisation {
+            if waits_for_authorisation {
                 continue;
             }
             let span = tracing::info_span!(
@@ -75,7 +79,7 @@ impl Payments {
                 order.id = %request.order_id,
                 action = request.action.as_str(),
                 attempt = request.attempts + 1,
-                trace.id = trace_id(request.traceparent.as_deref()),
+                trace.id = TraceContext::trace_id_of(request.traceparent.as_deref()),
             );
             match self.make(request).instrument(span).await {
                 Ok(()) => answered += 1,
@@ -127,12 +131,4 @@ impl Payments {
         self.outbox.commit(tx).await?;
         Ok(())
     }
-}
-
-/// The trace id of a W3C `traceparent`, for the logs; empty when there is none.
-fn trace_id(traceparent: Option<&str>) -> String {
-    traceparent
-        .and_then(ordo_kernel::trace::TraceContext::parse)
-        .map(|trace| trace.trace_id_hex())
-        .unwrap_or_default()
 }
