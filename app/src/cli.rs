@@ -152,7 +152,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         log_format: cli.log_format,
     };
     let config = Config::load(cli.config.as_deref(), &overrides)?;
-    crate::logging::init(&config);
+    let _telemetry = crate::logging::init(&config)?;
 
     match cli.command {
         Command::Serve { demo, .. } => serve(config, demo).await,

@@ -47,6 +47,9 @@ pub struct Config {
     pub log_format: LogFormat,
     /// A tracing filter, e.g. `info` or `ordo_identity=debug,info`; `RUST_LOG` wins.
     pub log_level: String,
+    /// Base URL of an OTLP/HTTP collector (`http://127.0.0.1:4318`) to export the spans of
+    /// requests and event handlers to, as JSON to `/v1/traces`; unset: nothing is exported.
+    pub otlp_endpoint: Option<String>,
     pub http: HttpConfig,
     pub rate_limit: RateLimitConfig,
     pub bus: BusConfig,
@@ -227,6 +230,7 @@ impl Default for Config {
             payments_webhook_secret: None,
             log_format: LogFormat::Human,
             log_level: "info".into(),
+            otlp_endpoint: None,
             http: HttpConfig::default(),
             rate_limit: RateLimitConfig::default(),
             bus: BusConfig::default(),
@@ -394,6 +398,11 @@ impl Config {
         }
         tracing_subscriber::EnvFilter::try_new(&self.log_level)
             .map_err(|e| format!("log_level: {e}"))?;
+        if let Some(endpoint) = &self.otlp_endpoint
+            && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
+        {
+            return Err("otlp_endpoint: must be an http:// or https:// URL".into());
+        }
         self.identity.validate()?;
         self.inventory.validate()
     }

@@ -1,24 +1,24 @@
-//! Log output: human-readable by default, JSON lines with `--log-format json`. `RUST_LOG`
-//! overrides the configured level.
+//! Log output: human-readable by default, JSON lines with `--log-format json`; spans
+//! exported over OTLP when `otlp_endpoint` is set. `RUST_LOG` overrides the configured level.
 
 use crate::config::{Config, LogFormat};
-use tracing_subscriber::EnvFilter;
+use ordo_telemetry::{Settings, Telemetry, TelemetryError};
 
-pub fn init(config: &Config) {
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(&config.log_level))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    // A second initialisation (tests start several platforms) keeps the first subscriber.
-    let _ = match config.log_format {
-        LogFormat::Human => builder.try_init(),
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(true)
-            .try_init(),
-    };
+/// The telemetry settings `config` asks for.
+#[must_use]
+pub fn settings(config: &Config) -> Settings {
+    Settings {
+        filter: config.log_level.clone(),
+        json: config.log_format == LogFormat::Json,
+        otlp_endpoint: config.otlp_endpoint.clone(),
+        service_name: "ordo".into(),
+    }
+}
+
+/// Installs logging (and span export) for the process; keep the answer until it ends.
+///
+/// # Errors
+/// An OTLP endpoint the exporter cannot use.
+pub fn init(config: &Config) -> Result<Telemetry, TelemetryError> {
+    ordo_telemetry::init(&settings(config))
 }

@@ -69,7 +69,8 @@ impl TestApp {
             }
         }
         customize(&mut config);
-        ordo_app::logging::init(&config);
+        // No span export here: the guard may go at once.
+        drop(ordo_app::logging::init(&config).expect("logging starts"));
         let mut services = ordo_app::registry::services(&config);
         services.extend(extra(&config));
         Self::start(backend, config, dir, services).await

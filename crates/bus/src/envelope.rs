@@ -89,25 +89,27 @@ pub struct EventMeta {
 }
 
 impl EventMeta {
-    /// An event published while handling an HTTP request in `trace`.
+    /// An event published under `trace`: the request's (or the job's) span is its parent.
     #[must_use]
     pub fn from_trace(trace: &TraceContext) -> Self {
         Self {
-            traceparent: Some(trace.child().to_string()),
+            traceparent: Some(trace.to_string()),
             correlationid: None,
         }
     }
 
     /// An event published while handling `cause`: the same trace and correlation (the
     /// cause's own id when it had none), so one checkout can be followed across services.
+    /// Its parent is the handler's span when spans are exported.
     #[must_use]
     pub fn caused_by(cause: &Envelope) -> Self {
+        let cause_trace = cause.traceparent.as_deref().and_then(TraceContext::parse);
+        let handler = ordo_telemetry::current()
+            .filter(|handler| cause_trace.is_none_or(|cause| cause.trace_id == handler.trace_id));
         Self {
-            traceparent: cause
-                .traceparent
-                .as_deref()
-                .and_then(TraceContext::parse)
-                .map(|trace| trace.child().to_string()),
+            traceparent: handler
+                .or_else(|| cause_trace.map(|trace| trace.child()))
+                .map(|trace| trace.to_string()),
             correlationid: Some(
                 cause
                     .correlationid

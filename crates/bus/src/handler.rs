@@ -140,6 +140,9 @@ where
     ) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
             let payload: E = event.decode()?;
+            if let Some(order) = payload.order_id() {
+                tracing::Span::current().record("order.id", tracing::field::display(order));
+            }
             outcome((self.handler)(&self.state, tx, payload, event).await)
         })
     }

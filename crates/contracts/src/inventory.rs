@@ -41,6 +41,10 @@ pub struct ReservationCommitted {
 impl Event for ReservationCommitted {
     const TYPE: &'static str = "reservation.committed";
     const VERSION: u32 = 1;
+
+    fn order_id(&self) -> Option<Uuid> {
+        Some(self.order_id)
+    }
 }
 
 /// The order's payment was authorised, but its hold had run out and the stock was sold
@@ -54,6 +58,10 @@ pub struct ReservationLost {
 impl Event for ReservationLost {
     const TYPE: &'static str = "reservation.lost";
     const VERSION: u32 = 1;
+
+    fn order_id(&self) -> Option<Uuid> {
+        Some(self.order_id)
+    }
 }
 
 pub trait InventoryClient: Send + Sync {

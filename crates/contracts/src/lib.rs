@@ -60,4 +60,10 @@ pub trait Event: Serialize + DeserializeOwned + Send + Sync {
     const TYPE: &'static str;
     /// The payload's schema version, carried as the `dataversion` extension.
     const VERSION: u32;
+
+    /// The order the event is about, which its handler's log lines name; `None` for an
+    /// event about no order.
+    fn order_id(&self) -> Option<uuid::Uuid> {
+        None
+    }
 }

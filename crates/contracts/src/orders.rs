@@ -15,6 +15,10 @@ pub struct OrderCancelled {
 impl Event for OrderCancelled {
     const TYPE: &'static str = "order.cancelled";
     const VERSION: u32 = 1;
+
+    fn order_id(&self) -> Option<Uuid> {
+        Some(self.order_id)
+    }
 }
 
 /// A checkout ended without an order (it failed after reserving, or its request died): the
@@ -27,6 +31,10 @@ pub struct CheckoutAbandoned {
 impl Event for CheckoutAbandoned {
     const TYPE: &'static str = "checkout.abandoned";
     const VERSION: u32 = 1;
+
+    fn order_id(&self) -> Option<Uuid> {
+        Some(self.order_id)
+    }
 }
 
 /// The merchant refused the order.
@@ -40,6 +48,10 @@ pub struct OrderRejected {
 impl Event for OrderRejected {
     const TYPE: &'static str = "order.rejected";
     const VERSION: u32 = 1;
+
+    fn order_id(&self) -> Option<Uuid> {
+        Some(self.order_id)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,6 +81,10 @@ pub struct OrderPlaced {
 impl Event for OrderPlaced {
     const TYPE: &'static str = "order.placed";
     const VERSION: u32 = 1;
+
+    fn order_id(&self) -> Option<Uuid> {
+        Some(self.order_id)
+    }
 }
 
 /// The merchant accepted the order and will prepare it.
@@ -81,6 +97,10 @@ pub struct OrderAccepted {
 impl Event for OrderAccepted {
     const TYPE: &'static str = "order.accepted";
     const VERSION: u32 = 1;
+
+    fn order_id(&self) -> Option<Uuid> {
+        Some(self.order_id)
+    }
 }
 
 /// The order is ready to be picked up (by the customer or a courier).
@@ -93,6 +113,10 @@ pub struct OrderReady {
 impl Event for OrderReady {
     const TYPE: &'static str = "order.ready";
     const VERSION: u32 = 1;
+
+    fn order_id(&self) -> Option<Uuid> {
+        Some(self.order_id)
+    }
 }
 
 /// The order reached its customer: the payment is captured.
@@ -105,4 +129,8 @@ pub struct OrderCompleted {
 impl Event for OrderCompleted {
     const TYPE: &'static str = "order.completed";
     const VERSION: u32 = 1;
+
+    fn order_id(&self) -> Option<Uuid> {
+        Some(self.order_id)
+    }
 }

@@ -17,6 +17,10 @@ pub struct PaymentAuthorized {
 impl Event for PaymentAuthorized {
     const TYPE: &'static str = "payment.authorized";
     const VERSION: u32 = 1;
+
+    fn order_id(&self) -> Option<Uuid> {
+        Some(self.order_id)
+    }
 }
 
 /// The order's payment was refused; the order cannot go on.
@@ -31,6 +35,10 @@ pub struct PaymentFailed {
 impl Event for PaymentFailed {
     const TYPE: &'static str = "payment.failed";
     const VERSION: u32 = 1;
+
+    fn order_id(&self) -> Option<Uuid> {
+        Some(self.order_id)
+    }
 }
 
 /// An authorisation was released without charging (the order ended before capture).
@@ -43,6 +51,10 @@ pub struct PaymentVoided {
 impl Event for PaymentVoided {
     const TYPE: &'static str = "payment.voided";
     const VERSION: u32 = 1;
+
+    fn order_id(&self) -> Option<Uuid> {
+        Some(self.order_id)
+    }
 }
 
 /// The authorised amount was charged.
@@ -56,6 +68,10 @@ pub struct PaymentCaptured {
 impl Event for PaymentCaptured {
     const TYPE: &'static str = "payment.captured";
     const VERSION: u32 = 1;
+
+    fn order_id(&self) -> Option<Uuid> {
+        Some(self.order_id)
+    }
 }
 
 /// Money went back to the customer.
@@ -72,6 +88,10 @@ pub struct PaymentRefunded {
 impl Event for PaymentRefunded {
     const TYPE: &'static str = "payment.refunded";
     const VERSION: u32 = 1;
+
+    fn order_id(&self) -> Option<Uuid> {
+        Some(self.order_id)
+    }
 }
 
 pub trait PaymentsClient: Send + Sync {

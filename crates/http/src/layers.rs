@@ -132,22 +132,22 @@ async fn observe(mut request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    let trace = request
+    let parent = request
         .headers()
         .get(&TRACEPARENT)
         .and_then(|v| v.to_str().ok())
-        .and_then(TraceContext::parse)
-        .map_or_else(TraceContext::new_root, |parent| parent.child());
-    request.extensions_mut().insert(trace);
-
+        .and_then(TraceContext::parse);
     let span = tracing::info_span!(
         "request",
         http.method = %method,
         http.route = %route,
         request.id = %request_id,
-        trace.id = %trace.trace_id_hex(),
+        trace.id = tracing::field::Empty,
         user.id = tracing::field::Empty,
     );
+    let trace = ordo_telemetry::join(&span, parent);
+    span.record("trace.id", trace.trace_id_hex());
+    request.extensions_mut().insert(trace);
     let response = next.run(request).instrument(span.clone()).await;
     let status = response.status().as_u16();
     let elapsed = started.elapsed();

@@ -58,16 +58,6 @@ impl TraceContext {
     pub fn trace_id_hex(&self) -> String {
         to_hex(&self.trace_id)
     }
-
-    /// The trace id of a `traceparent` as the logs show it; empty when there is none or it
-    /// is malformed.
-    #[must_use]
-    pub fn trace_id_of(traceparent: Option<&str>) -> String {
-        traceparent
-            .and_then(TraceContext::parse)
-            .map(|trace| trace.trace_id_hex())
-            .unwrap_or_default()
-    }
 }
 
 impl fmt::Display for TraceContext {

@@ -35,15 +35,22 @@ pub(super) enum Outcome {
 /// The span an event's handler runs in: continued from the trace of the request (or the
 /// event) that caused it, so one order's journey is one trace across services.
 fn event_span(shared: &Shared, event: &Envelope, attempt: u32) -> tracing::Span {
-    tracing::info_span!(
+    let span = tracing::info_span!(
         "event",
         event.id = %event.id,
         event.type = %event.event_type,
         event.subject = %event.subject,
         consumer = %shared.sub.name,
         attempt,
-        trace.id = TraceContext::trace_id_of(event.traceparent.as_deref()),
-    )
+        trace.id = tracing::field::Empty,
+        order.id = tracing::field::Empty,
+    );
+    let parent = event.traceparent.as_deref().and_then(TraceContext::parse);
+    span.record(
+        "trace.id",
+        ordo_telemetry::join(&span, parent).trace_id_hex(),
+    );
+    span
 }
 
 /// One transaction: take the replay request if this is a replay, claim the events in the

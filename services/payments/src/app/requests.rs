@@ -79,9 +79,12 @@ impl Payments {
                 order.id = %request.order_id,
                 action = request.action.as_str(),
                 attempt = request.attempts + 1,
-                trace.id = TraceContext::trace_id_of(request.traceparent.as_deref()),
+                trace.id = tracing::field::Empty,
             );
-            match self.make(request).instrument(span).await {
+            let parent = request.traceparent.as_deref().and_then(TraceContext::parse);
+            let trace = ordo_telemetry::join(&span, parent);
+            span.record("trace.id", trace.trace_id_hex());
+            match self.make(request, &trace).instrument(span).await {
                 Ok(()) => answered += 1,
                 Err(error) => {
                     let transient = error.is_transient();
@@ -104,9 +107,11 @@ impl Payments {
         Ok(answered)
     }
 
-    async fn make(&self, request: &ProviderRequest) -> Result<(), AppError> {
+    /// Asks the provider, in the request's span at `trace`: the events the answer publishes
+    /// are that span's children.
+    async fn make(&self, request: &ProviderRequest, trace: &TraceContext) -> Result<(), AppError> {
         let meta = EventMeta {
-            traceparent: request.traceparent.clone(),
+            traceparent: Some(trace.to_string()),
             correlationid: request.correlationid.clone(),
         };
         match (request.action, &request.charge) {
