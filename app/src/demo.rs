@@ -129,7 +129,9 @@ pub async fn load(platform: &Platform) -> anyhow::Result<Option<Vec<DemoAccount>
     let admin_password = password();
     match identity.create_admin(ADMIN_EMAIL, &admin_password).await {
         Ok(_) => {}
-        Err(ordo_identity::AppError::EmailTaken) => return Ok(None),
+        Err(ordo_identity::AppError::Service(ordo_identity::IdentityError::EmailTaken)) => {
+            return Ok(None);
+        }
         Err(other) => return Err(other).context("creating the demo administrator"),
     }
     let mut accounts = vec![DemoAccount {

@@ -19,19 +19,3 @@ pub use paging::{Cursor, Page, PageRequest};
 pub use role::Role;
 pub use secret::Secret;
 pub use validation::{Violation, Violations};
-
-/// Declares that failures of these types are unexpected for a service's use cases: each
-/// converts into its `AppError::Unexpected(anyhow::Error)`, a 500 (or a 503 when the cause
-/// is an outage) whose cause is logged.
-#[macro_export]
-macro_rules! unexpected_errors {
-    ($error:ident: $($source:ty),+ $(,)?) => {
-        $(
-            impl From<$source> for $error {
-                fn from(error: $source) -> Self {
-                    $error::Unexpected(error.into())
-                }
-            }
-        )+
-    };
-}

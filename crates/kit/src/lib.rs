@@ -1,11 +1,14 @@
 //! The service kit: a service is one value ([`Service`]) that the registry lists. The
 //! platform opens the service's database, applies its migrations, gives it an outbox and
 //! the clients of the services listed before it ([`Wiring`]), and takes back what it runs
-//! ([`Parts`]): its routes, its event subscriptions and its sweeps.
+//! ([`Parts`]): its routes, its event subscriptions and its sweeps. Its use cases fail with
+//! one [`Error`] type, generic over the service's own refusals.
 
+mod error;
 mod shared;
 mod sweep;
 
+pub use error::{Error, Refusal};
 pub use shared::Shared;
 pub use sweep::Sweep;
 

@@ -265,12 +265,16 @@ async fn logins_are_limited_per_account_and_address(backend: Backend) {
             identity
                 .login(&session.email, "guessing wrong", elsewhere(last))
                 .await,
-            Err(ordo_identity::AppError::InvalidCredentials)
+            Err(ordo_identity::AppError::Service(
+                ordo_identity::IdentityError::InvalidCredentials
+            ))
         ));
     }
     assert!(matches!(
         identity.login(&session.email, PASSWORD, elsewhere(4)).await,
-        Err(ordo_identity::AppError::RateLimited(_))
+        Err(ordo_identity::AppError::Service(
+            ordo_identity::IdentityError::RateLimited(_)
+        ))
     ));
     app.stop().await;
 }

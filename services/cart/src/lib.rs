@@ -11,7 +11,7 @@ pub mod events;
 pub mod store;
 
 pub use api::router;
-pub use app::{AppError, Cart};
+pub use app::{AppError, Cart, CartError};
 pub use events::consume::subscriptions;
 
 use ordo_contracts::cart::CartClient;

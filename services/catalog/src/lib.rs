@@ -11,7 +11,7 @@ mod events;
 pub mod store;
 
 pub use api::router;
-pub use app::{AppError, Catalog};
+pub use app::{AppError, Catalog, CatalogError};
 
 use ordo_contracts::catalog::CatalogClient;
 use ordo_kit::{Parts, Service};

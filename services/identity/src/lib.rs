@@ -12,7 +12,7 @@ pub mod domain;
 pub mod store;
 
 pub use api::{router, well_known_router};
-pub use app::{AppError, Identity};
+pub use app::{AppError, Identity, IdentityError};
 pub use config::IdentityConfig;
 pub use store::keyring::{Keyring, KeyringError};
 

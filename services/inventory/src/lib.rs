@@ -15,7 +15,7 @@ pub mod events;
 pub mod store;
 
 pub use api::router;
-pub use app::{AppError, Inventory};
+pub use app::{AppError, Inventory, InventoryError};
 pub use config::InventoryConfig;
 pub use events::consume::subscriptions;
 

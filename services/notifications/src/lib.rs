@@ -16,7 +16,7 @@ pub mod mailer;
 pub mod store;
 
 pub use api::router;
-pub use app::{AppError, Notifications};
+pub use app::{AppError, Notifications, NotificationsError};
 pub use events::consume::subscriptions;
 pub use mailer::Mailer;
 

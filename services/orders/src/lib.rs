@@ -15,7 +15,7 @@ pub mod events;
 pub mod store;
 
 pub use api::router;
-pub use app::{AppError, Clients, Orders, STALE_CLAIM};
+pub use app::{AppError, Clients, Orders, OrdersError, STALE_CLAIM};
 pub use events::consume::subscriptions;
 
 use ordo_contracts::{

@@ -16,7 +16,7 @@ pub mod provider;
 pub mod store;
 
 pub use api::router;
-pub use app::{AppError, Payments};
+pub use app::{AppError, Payments, PaymentsError};
 pub use events::consume::subscriptions;
 
 use ordo_contracts::payments::PaymentsClient;

@@ -15,7 +15,7 @@ use ordo_payments::provider::{
     Authorization, Capture, PaymentProvider, ProviderError, ProviderFuture, Tokenized,
 };
 use ordo_payments::store;
-use ordo_payments::{AppError, Payments};
+use ordo_payments::{AppError, Payments, PaymentsError};
 use ordo_testkit::{Backend, backend_test};
 use sqlx::Row;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -183,7 +183,10 @@ async fn concurrent_refunds_never_both_reach_the_provider(backend: Backend) {
         .payments
         .refund(&operator(), s.order_id, None, &meta)
         .await;
-    assert!(matches!(second, Err(AppError::Conflict(_))), "{second:?}");
+    assert!(
+        matches!(second, Err(AppError::Service(PaymentsError::Conflict(_)))),
+        "{second:?}"
+    );
     assert_eq!(
         s.door.asked.lock().unwrap().len(),
         1,

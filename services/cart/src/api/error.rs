@@ -1,16 +1,15 @@
-//! The one mapping from the cart's use-case errors to HTTP problems.
+//! What the cart's own refusals answer over HTTP; the shared ones answer as `ordo_kit` says.
 
-use crate::app::AppError;
+use crate::app::CartError;
 use ordo_http::Problem;
+use ordo_kit::Refusal;
 
-impl From<AppError> for Problem {
-    fn from(error: AppError) -> Self {
-        match error {
-            AppError::Invalid(violations) => Problem::invalid(violations),
-            AppError::NotFound => Problem::not_found("the product is not in the cart"),
-            AppError::Forbidden(detail) => Problem::forbidden(detail),
-            AppError::Conflict(detail) => Problem::conflict("cart-limit", detail),
-            AppError::Unexpected(cause) => Problem::internal(cause.as_ref()),
+impl Refusal for CartError {
+    const NOT_FOUND: &'static str = "the product is not in the cart";
+
+    fn problem(&self) -> Problem {
+        match self {
+            CartError::Conflict(detail) => Problem::conflict("cart-limit", *detail),
         }
     }
 }

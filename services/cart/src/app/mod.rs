@@ -27,27 +27,15 @@ impl std::fmt::Debug for Cart {
     }
 }
 
+/// The service's own refusals; the shared ones are in [`ordo_kit::Error`].
 #[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    #[error("invalid request: {0}")]
-    Invalid(Violations),
-    #[error("not found")]
-    NotFound,
-    #[error("forbidden: {0}")]
-    Forbidden(&'static str),
+pub enum CartError {
     #[error("conflict: {0}")]
     Conflict(&'static str),
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
 }
 
-ordo_kernel::unexpected_errors!(AppError: sqlx::Error, ClientError);
-
-impl From<Violations> for AppError {
-    fn from(violations: Violations) -> Self {
-        AppError::Invalid(violations)
-    }
-}
+/// What the use cases fail with.
+pub type AppError = ordo_kit::Error<CartError>;
 
 /// A cart line as the customer sees it, priced now.
 #[derive(Debug, Clone, PartialEq)]
@@ -149,9 +137,9 @@ impl Cart {
         }
         let mut tx = self.db.begin().await?;
         if store::count(&mut *tx, caller.user_id).await? >= domain::MAX_LINES {
-            return Err(AppError::Conflict(
-                "the cart is full; order or remove something first",
-            ));
+            return Err(
+                CartError::Conflict("the cart is full; order or remove something first").into(),
+            );
         }
         if !store::add(
             &mut *tx,
@@ -163,7 +151,7 @@ impl Cart {
         )
         .await?
         {
-            return Err(AppError::Conflict("at most 1000 units of one product"));
+            return Err(CartError::Conflict("at most 1000 units of one product").into());
         }
         tx.commit().await?;
         Ok(())

@@ -1,19 +1,19 @@
-//! The one mapping from the catalogue's use-case errors to HTTP problems.
+//! What the catalogue's own refusals answer over HTTP; the shared ones answer as `ordo_kit`
+//! says.
 
-use crate::app::AppError;
+use crate::app::CatalogError;
 use ordo_http::Problem;
+use ordo_kit::Refusal;
 
-impl From<AppError> for Problem {
-    fn from(error: AppError) -> Self {
-        match error {
-            AppError::Invalid(violations) => Problem::invalid(violations),
-            AppError::NotFound => Problem::not_found("no such resource"),
-            AppError::Forbidden(detail) => Problem::forbidden(detail),
-            AppError::SkuTaken => Problem::conflict(
+impl Refusal for CatalogError {
+    const NOT_FOUND: &'static str = "no such resource";
+
+    fn problem(&self) -> Problem {
+        match self {
+            CatalogError::SkuTaken => Problem::conflict(
                 "sku-taken",
                 "the merchant already has a product with this SKU",
             ),
-            AppError::Unexpected(cause) => Problem::internal(cause.as_ref()),
         }
     }
 }

@@ -7,10 +7,10 @@ mod products;
 
 pub use merchants::Near;
 
-use ordo_bus::{BusError, Outbox};
+use ordo_bus::Outbox;
 use ordo_db::Db;
 use ordo_kernel::Caller;
-use ordo_kernel::{Role, Violations};
+use ordo_kernel::Role;
 use uuid::Uuid;
 
 pub struct Catalog {
@@ -26,27 +26,15 @@ impl std::fmt::Debug for Catalog {
     }
 }
 
+/// The service's own refusals; the shared ones are in [`ordo_kit::Error`].
 #[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    #[error("invalid request: {0}")]
-    Invalid(Violations),
-    #[error("not found")]
-    NotFound,
-    #[error("forbidden: {0}")]
-    Forbidden(&'static str),
+pub enum CatalogError {
     #[error("the merchant already has a product with this SKU")]
     SkuTaken,
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
 }
 
-ordo_kernel::unexpected_errors!(AppError: sqlx::Error, BusError);
-
-impl From<Violations> for AppError {
-    fn from(violations: Violations) -> Self {
-        AppError::Invalid(violations)
-    }
-}
+/// What the use cases fail with.
+pub type AppError = ordo_kit::Error<CatalogError>;
 
 impl Catalog {
     /// The catalogue over its database, publishing through `outbox`.

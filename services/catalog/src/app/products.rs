@@ -1,6 +1,6 @@
 //! Products: written by their merchant's staff; public to read while active.
 
-use super::{AppError, Catalog};
+use super::{AppError, Catalog, CatalogError};
 use crate::domain::{NewProduct, Product, ProductChange};
 use crate::events;
 use crate::store::{merchants, products};
@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 fn sku_conflict(error: sqlx::Error) -> AppError {
     if ordo_db::is_unique_violation(&error) {
-        AppError::SkuTaken
+        CatalogError::SkuTaken.into()
     } else {
         error.into()
     }

@@ -1,33 +1,33 @@
-//! The one mapping from identity's use-case errors to HTTP problems.
+//! What identity's own refusals answer over HTTP; the shared ones answer as `ordo_kit` says.
 
-use crate::app::AppError;
+use crate::app::IdentityError;
 use axum::http::StatusCode;
 use ordo_http::Problem;
+use ordo_kit::Refusal;
 
-impl From<AppError> for Problem {
-    fn from(error: AppError) -> Self {
-        match error {
-            AppError::Invalid(violations) => Problem::invalid(violations),
-            AppError::EmailTaken => Problem::conflict(
+impl Refusal for IdentityError {
+    const NOT_FOUND: &'static str = "no such resource";
+
+    fn problem(&self) -> Problem {
+        match self {
+            IdentityError::EmailTaken => Problem::conflict(
                 "email-taken",
                 "an account with this email address already exists",
             ),
-            AppError::InvalidCredentials => Problem::new(
+            IdentityError::InvalidCredentials => Problem::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid-credentials",
                 "Invalid credentials",
                 "the email address or the password is wrong",
             ),
-            AppError::InvalidRefreshToken => Problem::new(
+            IdentityError::InvalidRefreshToken => Problem::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid-refresh-token",
                 "Invalid refresh token",
                 "the refresh token is invalid, expired or already used; log in again",
             ),
-            AppError::RateLimited(wait) => Problem::rate_limited(wait),
-            AppError::NotFound => Problem::not_found("no such resource"),
-            AppError::Conflict(detail) => Problem::conflict("conflict", detail),
-            AppError::Unexpected(cause) => Problem::internal(cause.as_ref()),
+            IdentityError::RateLimited(wait) => Problem::rate_limited(*wait),
+            IdentityError::Conflict(detail) => Problem::conflict("conflict", *detail),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Signing up, the admin bootstrap, and one's own profile.
 
-use super::{AppError, Identity};
+use super::{AppError, Identity, IdentityError};
 use crate::domain::{Email, Password, ProfileChange, Registration, User};
 use crate::store::users;
 use ordo_kernel::Role;
@@ -62,7 +62,9 @@ impl Identity {
         let mut tx = self.db.begin().await?;
         match users::insert(&mut *tx, &user, &hash).await {
             Ok(()) => {}
-            Err(error) if ordo_db::is_unique_violation(&error) => return Err(AppError::EmailTaken),
+            Err(error) if ordo_db::is_unique_violation(&error) => {
+                return Err(IdentityError::EmailTaken.into());
+            }
             Err(error) => return Err(error.into()),
         }
         tx.commit().await?;

@@ -1,7 +1,7 @@
 //! A user's delivery addresses. Another user's address is `NotFound`, never `Forbidden`:
 //! its existence is not the caller's business.
 
-use super::{AppError, Identity};
+use super::{AppError, Identity, IdentityError};
 use crate::domain::{Address, AddressChange, NewAddress};
 use crate::store::addresses;
 use tracing::instrument;
@@ -36,9 +36,7 @@ impl Identity {
         };
         let mut tx = self.db.begin().await?;
         if addresses::count(&mut *tx, user_id).await? >= addresses::MAX_PER_USER {
-            return Err(AppError::Conflict(
-                "address limit reached; delete one first",
-            ));
+            return Err(IdentityError::Conflict("address limit reached; delete one first").into());
         }
         addresses::insert(&mut *tx, &address).await?;
         tx.commit().await?;

@@ -16,7 +16,6 @@ pub use users::AccessChange;
 use crate::config::IdentityConfig;
 use crate::store::keyring::Keyring;
 use ordo_db::Db;
-use ordo_kernel::Violations;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use throttle::LoginThrottle;
@@ -39,10 +38,9 @@ impl std::fmt::Debug for Identity {
 }
 
 /// What a use case can answer besides success.
+/// The service's own refusals; the shared ones are in [`ordo_kit::Error`].
 #[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    #[error("invalid request: {0}")]
-    Invalid(Violations),
+pub enum IdentityError {
     #[error("the email address is already registered")]
     EmailTaken,
     #[error("wrong email or password")]
@@ -51,21 +49,12 @@ pub enum AppError {
     InvalidRefreshToken,
     #[error("too many attempts")]
     RateLimited(Duration),
-    #[error("not found")]
-    NotFound,
     #[error("conflict: {0}")]
     Conflict(&'static str),
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
 }
 
-ordo_kernel::unexpected_errors!(AppError: sqlx::Error);
-
-impl From<Violations> for AppError {
-    fn from(violations: Violations) -> Self {
-        AppError::Invalid(violations)
-    }
-}
+/// What the use cases fail with.
+pub type AppError = ordo_kit::Error<IdentityError>;
 
 impl Identity {
     #[must_use]

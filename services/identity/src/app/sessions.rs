@@ -5,7 +5,7 @@
 //! the next one in the family. Presenting a spent token means it was copied: the whole
 //! family is revoked, so both the thief and the victim must log in again.
 
-use super::{AppError, Identity};
+use super::{AppError, Identity, IdentityError};
 use crate::domain::{Email, User};
 use crate::store::{refresh_tokens, users};
 use base64::Engine;
@@ -69,18 +69,18 @@ impl Identity {
             .map_or_else(|_| email.trim().to_lowercase(), |e| e.as_str().to_owned());
         self.logins
             .attempt(&email, client, Instant::now())
-            .map_err(AppError::RateLimited)?;
+            .map_err(IdentityError::RateLimited)?;
 
         let found = users::find_credentials(self.db.reader(), &email).await?;
         let Some((user, hash)) = found else {
             self.passwords.verify_unknown(password.to_owned()).await?;
             self.logins.failed(&email, client, Instant::now());
-            return Err(AppError::InvalidCredentials);
+            return Err(IdentityError::InvalidCredentials.into());
         };
         let matches = self.passwords.verify(password.to_owned(), hash).await?;
         if !matches || user.disabled {
             self.logins.failed(&email, client, Instant::now());
-            return Err(AppError::InvalidCredentials);
+            return Err(IdentityError::InvalidCredentials.into());
         }
         self.logins.succeeded(&email, client);
         let mut tx = self.db.begin().await?;
@@ -109,12 +109,12 @@ impl Identity {
                     tracing::warn!(user.id = %user_id, family.id = %family_id, "spent refresh token presented: family revoked");
                 }
             }
-            return Err(AppError::InvalidRefreshToken);
+            return Err(IdentityError::InvalidRefreshToken.into());
         };
         let user = users::find(&mut *tx, user_id)
             .await?
             .filter(|user| !user.disabled)
-            .ok_or(AppError::InvalidRefreshToken)?;
+            .ok_or(IdentityError::InvalidRefreshToken)?;
         let pair = self.issue(&mut tx, &user, family_id).await?;
         tx.commit().await?;
         Ok(pair)

@@ -1,6 +1,6 @@
 //! Reading users and administering their access.
 
-use super::{AppError, Identity};
+use super::{AppError, Identity, IdentityError};
 use crate::domain::User;
 use crate::store::{refresh_tokens, users};
 use ordo_kernel::Caller;
@@ -56,9 +56,10 @@ impl Identity {
         if admin.user_id == id
             && (change.disabled == Some(true) || change.role.is_some_and(|r| r != Role::Admin))
         {
-            return Err(AppError::Conflict(
+            return Err(IdentityError::Conflict(
                 "administrators cannot disable or demote themselves",
-            ));
+            )
+            .into());
         }
         let now = ordo_kernel::time::now();
         let mut tx = self.db.begin().await?;

@@ -1,18 +1,18 @@
-//! The one mapping from inventory's use-case errors to HTTP problems.
+//! What inventory's own refusals answer over HTTP; the shared ones answer as `ordo_kit`
+//! says.
 
-use crate::app::AppError;
+use crate::app::InventoryError;
 use ordo_http::Problem;
+use ordo_kit::Refusal;
 
-impl From<AppError> for Problem {
-    fn from(error: AppError) -> Self {
-        match error {
-            AppError::Invalid(violations) => Problem::invalid(violations),
-            AppError::NotFound => Problem::not_found("no such product"),
-            AppError::Forbidden(detail) => Problem::forbidden(detail),
-            error @ AppError::BelowReserved { .. } => {
-                Problem::conflict("below-reserved", error.to_string())
+impl Refusal for InventoryError {
+    const NOT_FOUND: &'static str = "no such product";
+
+    fn problem(&self) -> Problem {
+        match self {
+            InventoryError::BelowReserved { .. } => {
+                Problem::conflict("below-reserved", self.to_string())
             }
-            AppError::Unexpected(cause) => Problem::internal(cause.as_ref()),
         }
     }
 }

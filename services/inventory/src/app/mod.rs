@@ -12,15 +12,14 @@ mod client;
 
 use crate::domain::{self, ReservationStatus, Stock};
 use crate::store::{self, Movement};
-use ordo_bus::{BusError, EventMeta, Outbox};
-use ordo_contracts::ClientError;
+use ordo_bus::{EventMeta, Outbox};
 use ordo_contracts::catalog::CatalogClient;
 use ordo_contracts::inventory::{
     Reservation, ReservationCommitted, ReservationLine, ReservationLost, Shortage,
 };
 use ordo_db::{Db, Tx};
 use ordo_kernel::Caller;
-use ordo_kernel::{Role, Violations};
+use ordo_kernel::Role;
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::instrument;
@@ -42,27 +41,15 @@ impl std::fmt::Debug for Inventory {
     }
 }
 
+/// The service's own refusals; the shared ones are in [`ordo_kit::Error`].
 #[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    #[error("invalid request: {0}")]
-    Invalid(Violations),
-    #[error("not found")]
-    NotFound,
-    #[error("forbidden: {0}")]
-    Forbidden(&'static str),
+pub enum InventoryError {
     #[error("{reserved} units are reserved for orders; on_hand cannot go below that")]
     BelowReserved { reserved: i64 },
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
 }
 
-ordo_kernel::unexpected_errors!(AppError: sqlx::Error, ClientError, BusError);
-
-impl From<Violations> for AppError {
-    fn from(violations: Violations) -> Self {
-        AppError::Invalid(violations)
-    }
-}
+/// What the use cases fail with.
+pub type AppError = ordo_kit::Error<InventoryError>;
 
 /// What a stock level looks like to its merchant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,7 +145,7 @@ impl Inventory {
             let reserved = store::stock(&mut *tx, product_id)
                 .await?
                 .map_or(0, |s| s.reserved);
-            return Err(AppError::BelowReserved { reserved });
+            return Err(InventoryError::BelowReserved { reserved }.into());
         }
         let stock = store::stock(&mut *tx, product_id)
             .await?

@@ -1,17 +1,11 @@
 //! Event -> use case.
 
-use crate::app::{AppError, Inventory};
-use ordo_bus::{EventMeta, Failure, Outbox, Subscription};
+use crate::app::Inventory;
+use ordo_bus::{EventMeta, Outbox, Subscription};
 use ordo_contracts::orders::{CheckoutAbandoned, OrderCancelled, OrderRejected};
 use ordo_contracts::payments::{PaymentAuthorized, PaymentFailed};
 use ordo_db::Db;
 use std::sync::Arc;
-
-impl Failure for AppError {
-    fn is_transient(&self) -> bool {
-        matches!(self, AppError::Unexpected(_))
-    }
-}
 
 /// Inventory's consumers: reservations are committed as orders are paid, and released as
 /// they end or are never made.

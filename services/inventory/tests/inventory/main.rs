@@ -10,7 +10,7 @@ use ordo_contracts::orders::{CheckoutAbandoned, OrderCancelled};
 use ordo_contracts::payments::{PaymentAuthorized, PaymentFailed};
 use ordo_contracts::{ClientFuture, Event};
 use ordo_db::Db;
-use ordo_inventory::{AppError, Inventory};
+use ordo_inventory::{AppError, Inventory, InventoryError};
 use ordo_kernel::Caller;
 use ordo_kernel::{Money, Role};
 use ordo_testkit::Backend;
@@ -271,7 +271,10 @@ async fn reservations_are_whole_idempotent_and_follow_events(kind: &str) {
     }
     assert_eq!(s.level(a).await, (5, 3, 2));
     let conflict = s.inventory.set_stock(&s.staff, a, 2).await.unwrap_err();
-    assert!(matches!(conflict, AppError::BelowReserved { reserved: 3 }));
+    assert!(matches!(
+        conflict,
+        AppError::Service(InventoryError::BelowReserved { reserved: 3 })
+    ));
 
     // Paid: the units leave the shelf; a repeat of the event changes nothing.
     let authorized = PaymentAuthorized {

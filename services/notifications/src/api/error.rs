@@ -1,16 +1,22 @@
-//! The one mapping from notifications' use-case errors to HTTP problems.
+//! What notifications' own failures answer over HTTP and mean to the bus; the shared ones
+//! answer as `ordo_kit` says.
 
-use crate::app::AppError;
+use crate::app::NotificationsError;
 use ordo_http::Problem;
+use ordo_kit::Refusal;
 
-impl From<AppError> for Problem {
-    fn from(error: AppError) -> Self {
-        match error {
-            AppError::NotFound => Problem::not_found("no such notification"),
-            error @ (AppError::UnknownOrder(_) | AppError::EmailFailed(_)) => {
-                Problem::internal(&error)
-            }
-            AppError::Unexpected(cause) => Problem::internal(cause.as_ref()),
+impl Refusal for NotificationsError {
+    const NOT_FOUND: &'static str = "no such notification";
+
+    fn problem(&self) -> Problem {
+        Problem::internal(self)
+    }
+
+    /// Another service's event may overtake the order's own, and a mail server may come
+    /// back: both are worth waiting for.
+    fn is_transient(&self) -> bool {
+        match self {
+            NotificationsError::UnknownOrder(_) | NotificationsError::EmailFailed(_) => true,
         }
     }
 }

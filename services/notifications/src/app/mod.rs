@@ -6,8 +6,7 @@ use crate::domain::stream::StreamCursor;
 use crate::domain::{self, Message};
 use crate::mailer::Mailer;
 use crate::store::{self, Parties};
-use ordo_bus::{BusError, EventMeta, Outbox};
-use ordo_contracts::ClientError;
+use ordo_bus::{EventMeta, Outbox};
 use ordo_contracts::catalog::CatalogClient;
 use ordo_contracts::identity::IdentityClient;
 use ordo_contracts::notifications::EmailRequested;
@@ -39,21 +38,19 @@ impl std::fmt::Debug for Notifications {
     }
 }
 
+/// The service's own refusals; the shared ones are in [`ordo_kit::Error`].
 #[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    #[error("not found")]
-    NotFound,
+pub enum NotificationsError {
     /// The mail server did not take the email.
     #[error("email not sent: {0}")]
     EmailFailed(String),
     /// An event arrived before the order it concerns is known here.
     #[error("order {0} is not known yet")]
     UnknownOrder(Uuid),
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
 }
 
-ordo_kernel::unexpected_errors!(AppError: sqlx::Error, ClientError, BusError);
+/// What the use cases fail with.
+pub type AppError = ordo_kit::Error<NotificationsError>;
 
 impl Notifications {
     #[must_use]
@@ -211,7 +208,7 @@ impl Notifications {
                         tracing::warn!(%error, "cannot record a failed email attempt");
                     }
                 });
-                Err(AppError::EmailFailed(error))
+                Err(NotificationsError::EmailFailed(error).into())
             }
         }
     }
@@ -252,7 +249,7 @@ impl Notifications {
     async fn parties(&self, tx: &mut Tx, order_id: Uuid) -> Result<Parties, AppError> {
         store::parties(&mut **tx, order_id)
             .await?
-            .ok_or(AppError::UnknownOrder(order_id))
+            .ok_or(NotificationsError::UnknownOrder(order_id).into())
     }
 
     pub(crate) async fn payment_failed(

@@ -1,22 +1,12 @@
 //! Event -> use case.
 
-use crate::app::{AppError, Notifications};
-use ordo_bus::{Failure, Outbox, Subscription};
+use crate::app::Notifications;
+use ordo_bus::{Outbox, Subscription};
 use ordo_contracts::notifications::EmailRequested;
 use ordo_contracts::orders::{OrderCancelled, OrderPlaced, OrderRejected};
 use ordo_contracts::payments::{PaymentFailed, PaymentRefunded, PaymentVoided};
 use ordo_db::Db;
 use std::sync::Arc;
-
-impl Failure for AppError {
-    fn is_transient(&self) -> bool {
-        // Another service's event may overtake the order's own: wait for it.
-        matches!(
-            self,
-            AppError::UnknownOrder(_) | AppError::EmailFailed(_) | AppError::Unexpected(_)
-        )
-    }
-}
 
 /// The notifications service's consumers.
 #[must_use]

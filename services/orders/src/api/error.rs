@@ -1,18 +1,19 @@
-//! The one mapping from the orders service's use-case errors to HTTP problems.
+//! What the orders service's own refusals answer over HTTP; the shared ones answer as
+//! `ordo_kit` says.
 
-use crate::app::AppError;
+use crate::app::OrdersError;
 use axum::http::StatusCode;
 use ordo_http::Problem;
+use ordo_kit::Refusal;
 use serde_json::json;
 use std::time::Duration;
 
-impl From<AppError> for Problem {
-    fn from(error: AppError) -> Self {
-        match error {
-            AppError::Invalid(violations) => Problem::invalid(violations),
-            AppError::NotFound => Problem::not_found("no such order"),
-            AppError::Forbidden(detail) => Problem::forbidden(detail),
-            AppError::OutOfStock(short) => {
+impl Refusal for OrdersError {
+    const NOT_FOUND: &'static str = "no such order";
+
+    fn problem(&self) -> Problem {
+        match self {
+            OrdersError::OutOfStock(short) => {
                 let names: Vec<String> = short
                     .iter()
                     .map(|s| {
@@ -32,24 +33,23 @@ impl From<AppError> for Problem {
                 )
                 .with_extension("items", items.into())
             }
-            error @ AppError::KeyReused => Problem::new(
+            OrdersError::KeyReused => Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency-key-reused",
                 "Idempotency key reused",
-                error.to_string(),
+                self.to_string(),
             ),
-            error @ AppError::KeyInFlight => {
-                Problem::conflict("idempotency-key-in-flight", error.to_string())
+            OrdersError::KeyInFlight => {
+                Problem::conflict("idempotency-key-in-flight", self.to_string())
                     .with_retry_after(Duration::from_secs(1))
             }
-            error @ AppError::TooSlow => Problem::unavailable(
-                format!("{error}; send it again with the same Idempotency-Key"),
+            OrdersError::TooSlow => Problem::unavailable(
+                format!("{self}; send it again with the same Idempotency-Key"),
                 Duration::from_secs(1),
             ),
-            error @ AppError::IllegalTransition(..) => {
-                Problem::conflict("illegal-transition", error.to_string())
+            OrdersError::IllegalTransition(..) => {
+                Problem::conflict("illegal-transition", self.to_string())
             }
-            AppError::Unexpected(cause) => Problem::internal(cause.as_ref()),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Cancelling: the customer until the merchant accepts, an administrator later.
 
 use super::transitions::Move;
-use super::{AppError, Orders};
+use super::{AppError, Orders, OrdersError};
 use crate::domain::{Actor, Order, Trigger};
 use ordo_bus::EventMeta;
 use ordo_kernel::Caller;
@@ -40,10 +40,7 @@ impl Orders {
         };
         let mut tx = self.db.begin().await?;
         if self.apply(&mut tx, id, &change, meta).await?.is_none() {
-            return Err(AppError::IllegalTransition(
-                order.status.as_str(),
-                "cancelled",
-            ));
+            return Err(OrdersError::IllegalTransition(order.status.as_str(), "cancelled").into());
         }
         self.outbox.commit(tx).await?;
         self.order(caller, id).await

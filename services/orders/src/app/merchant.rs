@@ -2,7 +2,7 @@
 //! order, mark it ready, hand it over.
 
 use super::transitions::Move;
-use super::{AppError, Orders};
+use super::{AppError, Orders, OrdersError};
 use crate::domain::{Actor, Fulfilment, Order, Status, Trigger};
 use crate::store::orders;
 use ordo_bus::EventMeta;
@@ -122,10 +122,11 @@ impl Orders {
                     "handed to the courier".to_owned(),
                 ),
                 Fulfilment::Shipping => {
-                    return Err(AppError::IllegalTransition(
+                    return Err(OrdersError::IllegalTransition(
                         order.status.as_str(),
                         "handed over; ship it instead",
-                    ));
+                    )
+                    .into());
                 }
             },
         };
@@ -141,7 +142,7 @@ impl Orders {
         };
         let mut tx = self.db.begin().await?;
         if self.apply(&mut tx, id, &change, meta).await?.is_none() {
-            return Err(AppError::IllegalTransition(order.status.as_str(), verb));
+            return Err(OrdersError::IllegalTransition(order.status.as_str(), verb).into());
         }
         self.outbox.commit(tx).await?;
         self.order(caller, id).await

@@ -11,15 +11,13 @@ pub use merchant::MerchantAction;
 pub use place_order::{AddressChoice, ItemsSource, PlaceOrder, Placed, STALE_CLAIM};
 pub(crate) use transitions::Move;
 
-use ordo_bus::{BusError, Outbox};
-use ordo_contracts::ClientError;
+use ordo_bus::Outbox;
 use ordo_contracts::cart::CartClient;
 use ordo_contracts::catalog::CatalogClient;
 use ordo_contracts::identity::IdentityClient;
 use ordo_contracts::inventory::InventoryClient;
 use ordo_contracts::payments::PaymentsClient;
 use ordo_db::Db;
-use ordo_kernel::Violations;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -56,14 +54,9 @@ pub struct Short {
     pub available: i64,
 }
 
+/// The service's own refusals; the shared ones are in [`ordo_kit::Error`].
 #[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    #[error("invalid request: {0}")]
-    Invalid(Violations),
-    #[error("not found")]
-    NotFound,
-    #[error("forbidden: {0}")]
-    Forbidden(&'static str),
+pub enum OrdersError {
     #[error("out of stock")]
     OutOfStock(Vec<Short>),
     #[error("this Idempotency-Key was used with another request")]
@@ -74,17 +67,10 @@ pub enum AppError {
     TooSlow,
     #[error("the order is {0} and cannot be {1}")]
     IllegalTransition(&'static str, &'static str),
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
 }
 
-ordo_kernel::unexpected_errors!(AppError: sqlx::Error, BusError, ClientError);
-
-impl From<Violations> for AppError {
-    fn from(violations: Violations) -> Self {
-        AppError::Invalid(violations)
-    }
-}
+/// What the use cases fail with.
+pub type AppError = ordo_kit::Error<OrdersError>;
 
 impl Orders {
     #[must_use]

@@ -9,7 +9,7 @@
 //! running: a retry with the same key takes it over after `STALE_CLAIM`, or the sweep
 //! (`abandon_stale_checkouts`) gives it up; either announces the abandoned order id.
 
-use super::{AppError, Orders, Short};
+use super::{AppError, Orders, OrdersError, Short};
 use crate::domain::{
     Checkout, DeliveryAddress, Fulfilment, HistoryEntry, Item, Order, Status, price,
 };
@@ -118,18 +118,21 @@ impl Orders {
         let order_id = ordo_kernel::new_id();
         match self.claim(&request, order_id).await? {
             Claim::Claimed { .. } => {}
-            Claim::OtherRequest => return Err(AppError::KeyReused),
-            Claim::Running => return Err(AppError::KeyInFlight),
+            Claim::OtherRequest => return Err(OrdersError::KeyReused.into()),
+            Claim::Running => return Err(OrdersError::KeyInFlight.into()),
             Claim::Done { status, body } => return Ok(Placed::Replayed { status, body }),
         }
         let placing = self.place_claimed(&request, order_id, checkout, address, from_cart, render);
         let placed = tokio::time::timeout(CHECKOUT_DEADLINE, placing)
             .await
-            .unwrap_or(Err(AppError::TooSlow));
+            .unwrap_or(Err(OrdersError::TooSlow.into()));
         if let Err(failure) = &placed {
             // Refused as invalid or out of stock, nothing was held; after any other failure
             // stock may be held for the order id.
-            let held = !matches!(failure, AppError::Invalid(_) | AppError::OutOfStock(_));
+            let held = !matches!(
+                failure,
+                AppError::Invalid(_) | AppError::Service(OrdersError::OutOfStock(_))
+            );
             if let Err(error) = self.give_up(&request, order_id, held).await {
                 // The claim stays running; a retry or the sweep gives it up later.
                 tracing::warn!(%error, order.id = %order_id, "cannot give up a failed checkout");
@@ -310,7 +313,7 @@ impl Orders {
             Reservation::Held => Vec::new(),
             Reservation::OutOfStock(shortages) => shortages,
             // The sweep gave this checkout up while it was slow: a retry starts afresh.
-            Reservation::GivenUp => return Err(AppError::KeyInFlight),
+            Reservation::GivenUp => return Err(OrdersError::KeyInFlight.into()),
         };
         if !shortages.is_empty() {
             let short = shortages
@@ -327,7 +330,7 @@ impl Orders {
                     available: s.available,
                 })
                 .collect();
-            return Err(AppError::OutOfStock(short));
+            return Err(OrdersError::OutOfStock(short).into());
         }
         let now = ordo_kernel::time::now();
         let total = pricing.total(checkout.tip);
@@ -376,7 +379,7 @@ impl Orders {
         .await?
         {
             // Too slow: a retry took the key over and gave this order id up.
-            return Err(AppError::KeyInFlight);
+            return Err(OrdersError::KeyInFlight.into());
         }
         self.outbox.commit(tx).await?;
         Ok(Placed::Created(Box::new(order)))

@@ -3,18 +3,12 @@
 use crate::app::{AppError, Move, Orders};
 use crate::domain::{Actor, Trigger};
 use futures_util::future::BoxFuture;
-use ordo_bus::{Envelope, EventMeta, Failure, Outbox, Subscription};
+use ordo_bus::{Envelope, EventMeta, Outbox, Subscription};
 use ordo_contracts::inventory::{ReservationCommitted, ReservationLost};
 use ordo_contracts::payments::PaymentFailed;
 use ordo_db::{Db, Tx};
 use std::sync::Arc;
 use uuid::Uuid;
-
-impl Failure for AppError {
-    fn is_transient(&self) -> bool {
-        matches!(self, AppError::Unexpected(_))
-    }
-}
 
 /// Moves the order on `trigger`, by the platform itself.
 fn system_move<'a>(

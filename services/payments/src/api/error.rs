@@ -1,21 +1,26 @@
-//! The one mapping from the payments service's use-case errors to HTTP problems.
+//! What the payments service's own refusals answer over HTTP and mean to the bus; the shared
+//! ones answer as `ordo_kit` says.
 
-use crate::app::AppError;
+use crate::app::PaymentsError;
 use ordo_http::Problem;
+use ordo_kit::Refusal;
 use std::time::Duration;
 
-impl From<AppError> for Problem {
-    fn from(error: AppError) -> Self {
-        match error {
-            AppError::Invalid(violations) => Problem::invalid(violations),
-            AppError::NotFound => Problem::not_found("no such payment method or payment"),
-            AppError::Forbidden(detail) => Problem::forbidden(detail),
-            AppError::Conflict(detail) => Problem::conflict("conflict", detail),
-            error @ AppError::BadSignature(_) => Problem::unauthorized(error.to_string()),
-            AppError::Provider(error) => {
+impl Refusal for PaymentsError {
+    const NOT_FOUND: &'static str = "no such payment method or payment";
+
+    fn problem(&self) -> Problem {
+        match self {
+            PaymentsError::Conflict(detail) => Problem::conflict("conflict", *detail),
+            PaymentsError::BadSignature(_) => Problem::unauthorized(self.to_string()),
+            PaymentsError::Provider(error) => {
                 Problem::unavailable(error.to_string(), Duration::from_secs(5))
             }
-            AppError::Unexpected(cause) => Problem::internal(cause.as_ref()),
         }
+    }
+
+    /// The provider may answer a later attempt.
+    fn is_transient(&self) -> bool {
+        matches!(self, PaymentsError::Provider(_))
     }
 }

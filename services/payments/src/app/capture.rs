@@ -4,7 +4,7 @@
 //! not confirm stays reserved and is asked again by `settle_pending_refunds`, with the same
 //! key, so it is paid out once whatever happens in between.
 
-use super::{AppError, Payments};
+use super::{AppError, Payments, PaymentsError};
 use crate::domain::{Action, Payment, RefundStatus, next};
 use crate::store;
 use ordo_bus::EventMeta;
@@ -53,11 +53,11 @@ impl Payments {
             .await?
             .ok_or(AppError::NotFound)?;
         if next(payment.status, Action::Refund).is_none() {
-            return Err(AppError::Conflict("only a charged payment can be refunded"));
+            return Err(PaymentsError::Conflict("only a charged payment can be refunded").into());
         }
         let left = payment.captured_amount - payment.refunded_amount;
         if left == 0 {
-            return Err(AppError::Conflict("everything charged is refunded already"));
+            return Err(PaymentsError::Conflict("everything charged is refunded already").into());
         }
         let amount = amount.unwrap_or(left);
         if amount <= 0 || amount > left {
@@ -82,7 +82,7 @@ impl Payments {
         )
         .await?
         else {
-            return Err(AppError::Conflict("another refund took what was left"));
+            return Err(PaymentsError::Conflict("another refund took what was left").into());
         };
         tx.commit().await?;
         let refund = Refund {
@@ -166,7 +166,7 @@ impl Payments {
             };
             match self.pay_out(&payment, &refund, &EventMeta::default()).await {
                 Ok(()) => settled += 1,
-                Err(AppError::Provider(error)) => {
+                Err(AppError::Service(PaymentsError::Provider(error))) => {
                     tracing::warn!(%error, refund.id = %refund.id, "refund still pending");
                 }
                 Err(other) => return Err(other),

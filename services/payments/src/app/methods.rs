@@ -1,7 +1,7 @@
 //! Saved cards: tokenised by the provider; only the token, brand, last four digits and
 //! expiry are kept.
 
-use super::{AppError, Payments};
+use super::{AppError, Payments, PaymentsError};
 use crate::domain::CardDetails;
 use crate::domain::PaymentMethod;
 use crate::store;
@@ -26,9 +26,9 @@ impl Payments {
         let now = ordo_kernel::time::now();
         let card = card.validate(i64::from(now.year()), i64::from(u8::from(now.month())))?;
         if store::count_methods(self.db.reader(), caller.user_id).await? >= store::MAX_METHODS {
-            return Err(AppError::Conflict(
-                "payment method limit reached; remove one first",
-            ));
+            return Err(
+                PaymentsError::Conflict("payment method limit reached; remove one first").into(),
+            );
         }
         let token = self.provider.tokenize(&card).await?;
         let method = PaymentMethod {

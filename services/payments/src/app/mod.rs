@@ -14,9 +14,9 @@ pub use capture::Refund;
 pub use webhooks::WebhookOutcome;
 
 use crate::provider::{PaymentProvider, ProviderError};
-use ordo_bus::{BusError, Outbox};
+use ordo_bus::Outbox;
 use ordo_db::Db;
-use ordo_kernel::{Secret, Violations};
+use ordo_kernel::Secret;
 use std::sync::Arc;
 
 pub struct Payments {
@@ -37,29 +37,23 @@ impl std::fmt::Debug for Payments {
     }
 }
 
+/// The service's own refusals; the shared ones are in [`ordo_kit::Error`].
 #[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    #[error("invalid request: {0}")]
-    Invalid(Violations),
-    #[error("not found")]
-    NotFound,
-    #[error("forbidden: {0}")]
-    Forbidden(&'static str),
+pub enum PaymentsError {
     #[error("conflict: {0}")]
     Conflict(&'static str),
     #[error("webhook refused: {0}")]
     BadSignature(&'static str),
     #[error(transparent)]
     Provider(#[from] ProviderError),
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
 }
 
-ordo_kernel::unexpected_errors!(AppError: sqlx::Error, BusError);
+/// What the use cases fail with.
+pub type AppError = ordo_kit::Error<PaymentsError>;
 
-impl From<Violations> for AppError {
-    fn from(violations: Violations) -> Self {
-        AppError::Invalid(violations)
+impl From<ProviderError> for AppError {
+    fn from(error: ProviderError) -> Self {
+        AppError::Service(PaymentsError::Provider(error))
     }
 }
 

@@ -2,7 +2,7 @@
 //! dashboard, or one of ours it confirms), an authorisation that expired. Each is signed
 //! (HMAC-SHA256 over `{timestamp}.{body}`), fresh (five minutes) and handled once.
 
-use super::{AppError, Payments};
+use super::{AppError, Payments, PaymentsError};
 use crate::domain::{Action, Payment, RefundStatus};
 use crate::store;
 use ordo_bus::EventMeta;
@@ -51,18 +51,18 @@ fn verify(secret: &[u8], header: &str, body: &[u8], now: OffsetDateTime) -> Resu
         }
     }
     let (Some(timestamp), Some(signature)) = (timestamp, signature) else {
-        return Err(AppError::BadSignature("malformed Ordo-Signature header"));
+        return Err(PaymentsError::BadSignature("malformed Ordo-Signature header").into());
     };
     if (now.unix_timestamp() - timestamp).abs() > TOLERANCE_SECS {
-        return Err(AppError::BadSignature(
-            "the signature is too old or from the future",
-        ));
+        return Err(
+            PaymentsError::BadSignature("the signature is too old or from the future").into(),
+        );
     }
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
     let mut signed = format!("{timestamp}.").into_bytes();
     signed.extend_from_slice(body);
     ring::hmac::verify(&key, &signed, &signature)
-        .map_err(|_| AppError::BadSignature("the signature does not match"))
+        .map_err(|_| PaymentsError::BadSignature("the signature does not match").into())
 }
 
 fn hex(text: &str) -> Option<Vec<u8>> {

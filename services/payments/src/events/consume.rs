@@ -1,17 +1,11 @@
 //! Event -> use case.
 
-use crate::app::{AppError, Payments};
+use crate::app::Payments;
 use crate::domain::{Charge, RequestAction};
-use ordo_bus::{EventMeta, Failure, Outbox, Subscription};
+use ordo_bus::{EventMeta, Outbox, Subscription};
 use ordo_contracts::orders::{OrderCancelled, OrderCompleted, OrderPlaced, OrderRejected};
 use ordo_db::Db;
 use std::sync::Arc;
-
-impl Failure for AppError {
-    fn is_transient(&self) -> bool {
-        matches!(self, AppError::Provider(_) | AppError::Unexpected(_))
-    }
-}
 
 /// The payments service's consumers. It follows each order: authorise when placed, void
 /// when it ends before capture, capture when it completes — in one consumer, so that an
