@@ -4,6 +4,7 @@
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use ordo_delivery::DeliveryConfig;
 use ordo_http::ratelimit::RateLimitConfig;
 use ordo_identity::IdentityConfig;
 use ordo_inventory::InventoryConfig;
@@ -55,6 +56,7 @@ pub struct Config {
     pub bus: BusConfig,
     pub identity: IdentityConfig,
     pub inventory: InventoryConfig,
+    pub delivery: DeliveryConfig,
 }
 
 /// The event bus: retries, batching, retention and the JetStream names.
@@ -236,6 +238,7 @@ impl Default for Config {
             bus: BusConfig::default(),
             identity: IdentityConfig::default(),
             inventory: InventoryConfig::default(),
+            delivery: DeliveryConfig::default(),
         }
     }
 }
@@ -404,7 +407,8 @@ impl Config {
             return Err("otlp_endpoint: must be an http:// or https:// URL".into());
         }
         self.identity.validate()?;
-        self.inventory.validate()
+        self.inventory.validate()?;
+        self.delivery.validate()
     }
 
     /// The signing-key file: configured, or under the data dir.

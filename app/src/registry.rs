@@ -22,5 +22,6 @@ pub fn services(config: &Config) -> Vec<Service> {
         ordo_payments::service(Arc::new(Sandbox), config.payments_webhook_secret.clone()),
         ordo_orders::service(),
         ordo_notifications::service(config.smtp_url.clone(), config.smtp_from.clone()),
+        ordo_delivery::service(config.delivery.clone()),
     ]
 }

@@ -8,6 +8,7 @@
 
 pub mod cart;
 pub mod catalog;
+pub mod delivery;
 pub mod identity;
 pub mod inventory;
 pub mod notifications;

@@ -1,6 +1,7 @@
 //! What the orders service publishes. Subjects are the order's id.
 
 use crate::Event;
+use crate::identity::AddressSnapshot;
 use ordo_kernel::Money;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -87,11 +88,19 @@ impl Event for OrderPlaced {
     }
 }
 
-/// The merchant accepted the order and will prepare it.
+/// The merchant accepted the order and will prepare it. A delivery order carries where
+/// it goes, so that a courier can be found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderAccepted {
     pub order_id: Uuid,
     pub merchant_id: Uuid,
+    #[serde(default)]
+    pub customer_id: Uuid,
+    /// `delivery`, `shipping` or `pickup`.
+    #[serde(default)]
+    pub fulfilment: String,
+    #[serde(default)]
+    pub address: Option<AddressSnapshot>,
 }
 
 impl Event for OrderAccepted {
@@ -112,6 +121,22 @@ pub struct OrderReady {
 
 impl Event for OrderReady {
     const TYPE: &'static str = "order.ready";
+    const VERSION: u32 = 1;
+
+    fn order_id(&self) -> Option<Uuid> {
+        Some(self.order_id)
+    }
+}
+
+/// The merchant handed a delivery order to its courier.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderPickedUp {
+    pub order_id: Uuid,
+    pub merchant_id: Uuid,
+}
+
+impl Event for OrderPickedUp {
+    const TYPE: &'static str = "order.picked_up";
     const VERSION: u32 = 1;
 
     fn order_id(&self) -> Option<Uuid> {

@@ -5,6 +5,7 @@ mod cart;
 mod catalog;
 mod contract;
 mod dead_letters;
+mod delivery;
 mod faults;
 mod gateway;
 mod identity;

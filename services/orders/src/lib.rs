@@ -60,6 +60,7 @@ pub fn migrations() -> &'static [ordo_db::Migration] {
     const MIGRATIONS: &[ordo_db::Migration] = &[
         ordo_db::migration!(1, "0001_create_orders"),
         ordo_db::migration!(2, "0002_checkout_claims"),
+        ordo_db::migration!(3, "0003_order_couriers"),
     ];
     MIGRATIONS
 }

@@ -98,6 +98,8 @@ pub struct OrderView {
     tip: Money,
     total: Money,
     notes: Option<String>,
+    /// The courier carrying a delivery order, once one took it.
+    courier_id: Option<Uuid>,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -141,6 +143,7 @@ impl From<&Order> for OrderView {
             tip: money(o.tip),
             total: money(o.total),
             notes: o.notes.clone(),
+            courier_id: o.courier_id,
             created_at: o.created_at,
             updated_at: o.updated_at,
         }

@@ -116,6 +116,13 @@ impl Orders {
                     "handed over",
                     "collected by the customer".to_owned(),
                 ),
+                Fulfilment::Delivery if order.courier_id.is_none() => {
+                    return Err(OrdersError::IllegalTransition(
+                        order.status.as_str(),
+                        "handed over before a courier has taken it",
+                    )
+                    .into());
+                }
                 Fulfilment::Delivery => (
                     Trigger::CourierPicksUp,
                     "handed over",

@@ -348,6 +348,7 @@ impl Orders {
             tip: checkout.tip,
             total: total.amount,
             notes: checkout.notes,
+            courier_id: None,
             created_at: now,
             updated_at: now,
         };

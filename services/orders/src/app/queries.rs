@@ -1,5 +1,5 @@
-//! Reading orders. An order is visible to its customer, its merchant's staff and
-//! administrators; to anyone else it does not exist (404, never 403).
+//! Reading orders. An order is visible to its customer, its merchant's staff, the courier
+//! carrying it and administrators; to anyone else it does not exist (404, never 403).
 
 use super::{AppError, Orders};
 use crate::domain::{HistoryEntry, Order};
@@ -20,7 +20,7 @@ impl Orders {
                 .merchant(order.merchant_id)
                 .await?
                 .is_some_and(|m| m.staff.contains(&caller.user_id)),
-            Role::Courier => false,
+            Role::Courier => order.courier_id == Some(caller.user_id),
         })
     }
 

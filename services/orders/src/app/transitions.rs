@@ -55,4 +55,19 @@ impl Orders {
         events::transitioned(&self.outbox, tx, &order, to, change.cause, meta).await?;
         Ok(Some(to))
     }
+
+    /// Records the courier who took a delivery order (delivery's `delivery.assigned`): the
+    /// order becomes theirs to see, and the merchant may hand it over.
+    ///
+    /// # Errors
+    /// The database failing.
+    pub(crate) async fn courier_assigned(
+        &self,
+        tx: &mut Tx,
+        order_id: Uuid,
+        courier_id: Uuid,
+    ) -> Result<(), AppError> {
+        orders::set_courier(&mut **tx, order_id, courier_id).await?;
+        Ok(())
+    }
 }

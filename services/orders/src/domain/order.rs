@@ -17,6 +17,8 @@ pub struct Order {
     pub tip: i64,
     pub total: i64,
     pub notes: Option<String>,
+    /// The courier carrying a delivery order, once one took it.
+    pub courier_id: Option<Uuid>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }

@@ -1,9 +1,11 @@
-//! Event -> use case: payments and stock decide whether a pending order goes on.
+//! Event -> use case: payments and stock decide whether a pending order goes on; delivery
+//! says who carries it and when it arrived.
 
 use crate::app::{AppError, Move, Orders};
 use crate::domain::{Actor, Trigger};
 use futures_util::future::BoxFuture;
 use ordo_bus::{Envelope, EventMeta, Outbox, Subscription};
+use ordo_contracts::delivery::{DeliveryAssigned, DeliveryCompleted};
 use ordo_contracts::inventory::{ReservationCommitted, ReservationLost};
 use ordo_contracts::payments::PaymentFailed;
 use ordo_db::{Db, Tx};
@@ -37,7 +39,7 @@ fn system_move<'a>(
 #[must_use]
 pub fn subscriptions(orders: Arc<Orders>, db: Db, outbox: &Outbox) -> Vec<Subscription> {
     vec![
-        Subscription::new("orders-payments", db)
+        Subscription::new("orders-payments", db.clone())
             .on(&orders, |orders, tx, paid: ReservationCommitted, event| {
                 let cause = "payment authorized".to_owned();
                 system_move(orders, tx, paid.order_id, Trigger::Paid, cause, event)
@@ -51,6 +53,15 @@ pub fn subscriptions(orders: Arc<Orders>, db: Db, outbox: &Outbox) -> Vec<Subscr
                 let cause = format!("payment failed: {}", failed.reason);
                 let trigger = Trigger::PaymentFailed;
                 system_move(orders, tx, failed.order_id, trigger, cause, event)
+            })
+            .publishing_to(outbox),
+        Subscription::new("orders-delivery", db)
+            .on(&orders, |orders, tx, assigned: DeliveryAssigned, _| {
+                Box::pin(orders.courier_assigned(tx, assigned.order_id, assigned.courier_id))
+            })
+            .on(&orders, |orders, tx, done: DeliveryCompleted, event| {
+                let cause = "delivered by the courier".to_owned();
+                system_move(orders, tx, done.order_id, Trigger::Delivered, cause, event)
             })
             .publishing_to(outbox),
     ]

@@ -2,9 +2,10 @@
 
 use crate::domain::{Order, Status};
 use ordo_bus::{BusError, EventMeta, Outbox};
+use ordo_contracts::identity::AddressSnapshot;
 use ordo_contracts::orders::{
-    CheckoutAbandoned, OrderAccepted, OrderCancelled, OrderCompleted, OrderLine, OrderPlaced,
-    OrderReady, OrderRejected,
+    CheckoutAbandoned, OrderAccepted, OrderCancelled, OrderCompleted, OrderLine, OrderPickedUp,
+    OrderPlaced, OrderReady, OrderRejected,
 };
 use ordo_db::Tx;
 use ordo_kernel::Money;
@@ -99,6 +100,17 @@ pub(crate) async fn transitioned(
                     &OrderAccepted {
                         order_id,
                         merchant_id,
+                        customer_id: order.customer_id,
+                        fulfilment: order.fulfilment.as_str().to_owned(),
+                        address: order.address.as_ref().map(|a| AddressSnapshot {
+                            line1: a.line1.clone(),
+                            line2: a.line2.clone(),
+                            city: a.city.clone(),
+                            postal_code: a.postal_code.clone(),
+                            country: a.country.clone(),
+                            lat: a.lat,
+                            lon: a.lon,
+                        }),
                     },
                     meta,
                 )
@@ -130,7 +142,14 @@ pub(crate) async fn transitioned(
                 )
                 .await?;
         }
-        Status::PendingPayment | Status::Paid | Status::PickedUp | Status::Shipped => {}
+        Status::PickedUp => {
+            let event = OrderPickedUp {
+                order_id,
+                merchant_id,
+            };
+            outbox.append(tx, &subject, &event, meta).await?;
+        }
+        Status::PendingPayment | Status::Paid | Status::Shipped => {}
     }
     Ok(())
 }

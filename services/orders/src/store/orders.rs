@@ -6,7 +6,7 @@ use sqlx::{Any, AnyConnection, Executor, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-const COLUMNS: &str = "id, customer_id, merchant_id, status, fulfilment, address, payment_method_id, currency, subtotal, tip, total, notes, created_at, updated_at";
+const COLUMNS: &str = "id, customer_id, merchant_id, status, fulfilment, address, payment_method_id, currency, subtotal, tip, total, notes, created_at, updated_at, courier_id";
 
 fn decode(message: impl Into<String>) -> sqlx::Error {
     sqlx::Error::Decode(message.into().into())
@@ -65,12 +65,13 @@ fn order(row: &AnyRow) -> Result<Order, sqlx::Error> {
         notes: row.try_get("notes")?,
         created_at: row::instant(row, "created_at")?,
         updated_at: row::instant(row, "updated_at")?,
+        courier_id: row::opt_uuid(row, "courier_id")?,
     })
 }
 
 pub async fn insert(conn: &mut AnyConnection, order: &Order) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
-        "INSERT INTO orders ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        "INSERT INTO orders ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
     ))
     .bind(order.id.to_string())
     .bind(order.customer_id.to_string())
@@ -86,6 +87,7 @@ pub async fn insert(conn: &mut AnyConnection, order: &Order) -> Result<(), sqlx:
     .bind(order.notes.as_deref())
     .bind(millis(order.created_at))
     .bind(millis(order.updated_at))
+    .bind(order.courier_id.map(|c| c.to_string()))
     .execute(&mut *conn)
     .await?;
     for (n, line) in order.lines.iter().enumerate() {
@@ -244,4 +246,19 @@ pub async fn of_merchant<'c>(
     .iter()
     .map(order)
     .collect()
+}
+
+/// Records the courier who took the order; false when it had one already.
+pub async fn set_courier<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    id: Uuid,
+    courier_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("UPDATE orders SET courier_id = $2 WHERE id = $1 AND courier_id IS NULL")
+            .bind(id.to_string())
+            .bind(courier_id.to_string())
+            .execute(executor)
+            .await?;
+    Ok(done.rows_affected() == 1)
 }

@@ -1,0 +1,373 @@
+//! Couriers and their deliveries: going online and reporting positions, offers to the
+//! couriers near the merchant (never to one out of range), the first acceptance winning,
+//! an ignored offer passing on, a declined one too, a delivery nobody takes escalated,
+//! automatic assignment, and the hand-over through to the completed order.
+
+use ordo_delivery::DispatchMode;
+use ordo_e2e::fixtures::{GOOD_CARD, Shop, card, order_request, shop};
+use ordo_e2e::{Session, TestApp, json_of, problem};
+use ordo_testkit::{Backend, backend_test};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use sqlx::Row;
+
+/// The merchant of `shop` is at (52.5, 13.4).
+const NEAR: (f64, f64) = (52.501, 13.400);
+const FURTHER: (f64, f64) = (52.505, 13.400);
+const OUT_OF_RANGE: (f64, f64) = (52.9, 13.4);
+const CUSTOMER_STREET: &str = "Kastanienallee 77";
+
+async fn courier_at(app: &TestApp, at: (f64, f64)) -> Session {
+    let courier = app.signup("courier").await;
+    let online = app
+        .as_user(&courier, Method::PUT, "/courier/availability")
+        .json(&json!({"online": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(online.status(), StatusCode::OK);
+    let located = app
+        .as_user(&courier, Method::PUT, "/courier/location")
+        .json(&json!({"lat": at.0, "lon": at.1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(located.status(), StatusCode::NO_CONTENT);
+    courier
+}
+
+async fn order_status(app: &TestApp, who: &Session, order: &str) -> String {
+    json_of(app.as_user(who, Method::GET, &format!("/orders/{order}/status"))).await["status"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A delivery order, paid and accepted by the merchant: the search for a courier begins.
+async fn accepted_delivery(app: &TestApp, shop: &Shop, key: &str) -> (Session, String) {
+    let customer = app.signup("customer").await;
+    let method = card(app, &customer, GOOD_CARD).await;
+    let body = json!({
+        "items": [{"product_id": shop.pizza.0, "quantity": 1}],
+        "fulfilment": "delivery",
+        "address": {"line1": CUSTOMER_STREET, "city": "Berlin", "postal_code": "10435",
+                    "country": "DE", "lat": 52.51, "lon": 13.41},
+        "payment_method_id": method,
+    });
+    let order = json_of(order_request(app, &customer, key, &body)).await;
+    let id = order["id"].as_str().expect("order placed").to_owned();
+    app.eventually("the order is paid", || async {
+        order_status(app, &customer, &id).await == "paid"
+    })
+    .await;
+    let accepted = app
+        .as_user(&shop.owner, Method::POST, &format!("/orders/{id}/accept"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), StatusCode::OK);
+    (customer, id)
+}
+
+async fn offers(app: &TestApp, courier: &Session) -> Vec<Value> {
+    json_of(app.as_user(courier, Method::GET, "/courier/offers")).await["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+async fn offer_for(app: &TestApp, courier: &Session, order: &str) -> Option<Value> {
+    offers(app, courier)
+        .await
+        .into_iter()
+        .find(|o| o["order_id"] == order)
+}
+
+async fn answer(app: &TestApp, courier: &Session, offer: &Value, how: &str) -> reqwest::Response {
+    let id = offer["id"].as_str().unwrap();
+    app.as_user(
+        courier,
+        Method::POST,
+        &format!("/courier/offers/{id}/{how}"),
+    )
+    .send()
+    .await
+    .unwrap()
+}
+
+async fn deliveries(app: &TestApp, courier: &Session) -> Vec<Value> {
+    json_of(app.as_user(courier, Method::GET, "/courier/deliveries")).await["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+async fn escalated(app: &TestApp, order: &str) -> bool {
+    sqlx::query("SELECT escalated_at FROM deliveries WHERE order_id = $1")
+        .bind(order)
+        .fetch_optional(app.databases["delivery"].reader())
+        .await
+        .unwrap()
+        .is_some_and(|row| row.get::<Option<i64>, _>(0).is_some())
+}
+
+async fn offered_to_the_near_first_taker_wins(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let shop = shop(&app, 10).await;
+    let near = courier_at(&app, NEAR).await;
+    let further = courier_at(&app, FURTHER).await;
+    let far = courier_at(&app, OUT_OF_RANGE).await;
+    let (customer, order) = accepted_delivery(&app, &shop, "d1").await;
+
+    app.eventually("both near couriers are offered the delivery", || async {
+        offer_for(&app, &near, &order).await.is_some()
+            && offer_for(&app, &further, &order).await.is_some()
+    })
+    .await;
+    assert!(offers(&app, &far).await.is_empty(), "out of range");
+    let first = offer_for(&app, &near, &order).await.unwrap();
+    let second = offer_for(&app, &further, &order).await.unwrap();
+    assert_eq!(first["pickup"]["name"], "Trattoria");
+    assert!(first.get("drop_off").is_none());
+    assert!(!first.to_string().contains(CUSTOMER_STREET), "{first}");
+    assert!(first["distance_km"].as_f64().unwrap() < second["distance_km"].as_f64().unwrap());
+    // Someone else's offer does not exist for a courier; customers have none.
+    assert_eq!(
+        answer(&app, &further, &first, "accept").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let customers = app
+        .as_user(&customer, Method::GET, "/courier/offers")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(customers.status(), StatusCode::FORBIDDEN);
+    problem(customers).await;
+
+    // Both accept at once: one takes it, the other is told it is gone.
+    let (a, b) = tokio::join!(
+        answer(&app, &near, &first, "accept"),
+        answer(&app, &further, &second, "accept")
+    );
+    let mut statuses = [a.status(), b.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
+    let (winner, loser, taken) = if a.status() == StatusCode::OK {
+        (&near, &further, a.json::<Value>().await.unwrap())
+    } else {
+        (&further, &near, b.json::<Value>().await.unwrap())
+    };
+    assert_eq!(taken["status"], "assigned");
+    assert!(
+        taken["drop_off"]["address"]
+            .as_str()
+            .unwrap()
+            .contains(CUSTOMER_STREET)
+    );
+    assert_eq!(taken["drop_off"]["name"], "Test User");
+    assert!(
+        offers(&app, loser).await.is_empty(),
+        "the other offer is withdrawn"
+    );
+
+    // The order is the winner's to see, nobody else's among couriers.
+    app.eventually("the order knows its courier", || async {
+        app.as_user(winner, Method::GET, &format!("/orders/{order}"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == StatusCode::OK
+    })
+    .await;
+    for other in [loser, &far] {
+        let seen = app
+            .as_user(other, Method::GET, &format!("/orders/{order}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(seen.status(), StatusCode::NOT_FOUND);
+    }
+
+    // The kitchen, the hand-over, the door.
+    let act = |action: &str| {
+        app.as_user(
+            &shop.owner,
+            Method::POST,
+            &format!("/orders/{order}/{action}"),
+        )
+    };
+    assert_eq!(
+        act("picked-up").send().await.unwrap().status(),
+        StatusCode::CONFLICT
+    );
+    assert_eq!(act("ready").send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        act("picked-up").send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    let delivery_id = taken["id"].as_str().unwrap().to_owned();
+    let delivered = |who: &Session| {
+        app.as_user(
+            who,
+            Method::POST,
+            &format!("/deliveries/{delivery_id}/delivered"),
+        )
+    };
+    assert_eq!(
+        delivered(loser).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    app.eventually("the courier has it picked up", || async {
+        deliveries(&app, winner)
+            .await
+            .first()
+            .is_some_and(|d| d["status"] == "picked_up")
+    })
+    .await;
+    let done = delivered(winner).send().await.unwrap();
+    assert_eq!(done.status(), StatusCode::OK);
+    assert_eq!(done.json::<Value>().await.unwrap()["status"], "delivered");
+    assert_eq!(
+        delivered(winner).send().await.unwrap().status(),
+        StatusCode::CONFLICT
+    );
+    app.eventually("the order is completed", || async {
+        order_status(&app, &customer, &order).await == "completed"
+    })
+    .await;
+    app.stop().await;
+}
+
+async fn offers_pass_on_and_a_lost_delivery_escalates(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |config| {
+        config.delivery.offer_batch = 1;
+        config.delivery.offer_secs = 1;
+        config.delivery.unassigned_after_secs = 3;
+        config.delivery.sweep_ms = 100;
+    })
+    .await;
+    let shop = shop(&app, 10).await;
+    let near = courier_at(&app, NEAR).await;
+    let further = courier_at(&app, FURTHER).await;
+    courier_at(&app, OUT_OF_RANGE).await;
+    let (_, order) = accepted_delivery(&app, &shop, "d2").await;
+
+    app.eventually("the nearest courier is asked first", || async {
+        offer_for(&app, &near, &order).await.is_some()
+    })
+    .await;
+    assert!(
+        offer_for(&app, &further, &order).await.is_none(),
+        "one at a time"
+    );
+    // Ignored, the offer expires and the next courier is asked.
+    app.eventually("the offer passes to the next courier", || async {
+        offer_for(&app, &further, &order).await.is_some()
+    })
+    .await;
+    assert!(
+        offer_for(&app, &near, &order).await.is_none(),
+        "never twice"
+    );
+    let offer = offer_for(&app, &further, &order).await.unwrap();
+    assert_eq!(
+        answer(&app, &further, &offer, "decline").await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        answer(&app, &further, &offer, "decline").await.status(),
+        StatusCode::CONFLICT
+    );
+    // Nobody left in range: operators are called.
+    app.eventually("the delivery is escalated", || async {
+        escalated(&app, &order).await
+    })
+    .await;
+    app.stop().await;
+}
+
+async fn auto_mode_assigns_the_nearest(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |config| {
+        config.delivery.mode = DispatchMode::Auto;
+    })
+    .await;
+    let shop = shop(&app, 10).await;
+    let further = courier_at(&app, FURTHER).await;
+    let near = courier_at(&app, NEAR).await;
+    let (_, order) = accepted_delivery(&app, &shop, "d3").await;
+    app.eventually("the nearest courier has the delivery", || async {
+        deliveries(&app, &near)
+            .await
+            .first()
+            .is_some_and(|d| d["order_id"] == order.as_str())
+    })
+    .await;
+    assert!(deliveries(&app, &further).await.is_empty());
+    assert!(offers(&app, &near).await.is_empty(), "nobody was asked");
+    app.stop().await;
+}
+
+async fn positions_are_checked(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let courier = app.signup("courier").await;
+    let locate = |who: &Session, body: Value| {
+        app.as_user(who, Method::PUT, "/courier/location")
+            .json(&body)
+    };
+    let offline = locate(&courier, json!({"lat": 52.5, "lon": 13.4}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(offline.status(), StatusCode::CONFLICT);
+    problem(offline).await;
+    let courier = courier_at(&app, NEAR).await;
+    for bad in [
+        json!({"lat": 91.0, "lon": 13.4}),
+        json!({"lat": 52.5}),
+        json!({"lat": "x", "lon": 1}),
+    ] {
+        let refused = locate(&courier, bad.clone()).send().await.unwrap();
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        problem(refused).await;
+    }
+    // Hamburg a moment after Berlin.
+    let jump = locate(&courier, json!({"lat": 53.55, "lon": 9.99}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(jump.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let customer = app.signup("customer").await;
+    let customers = locate(&customer, json!({"lat": 52.5, "lon": 13.4}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(customers.status(), StatusCode::FORBIDDEN);
+    // A flood is cut short.
+    let mut limited = false;
+    for _ in 0..20 {
+        let response = locate(&courier, json!({"lat": NEAR.0, "lon": NEAR.1}))
+            .send()
+            .await
+            .unwrap();
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert!(response.headers().contains_key("retry-after"));
+            limited = true;
+            break;
+        }
+    }
+    assert!(limited, "position reports are rate limited");
+    let status = json_of(
+        app.as_user(&courier, Method::PUT, "/courier/availability")
+            .json(&json!({"online": false})),
+    )
+    .await;
+    assert_eq!(status["online"], false);
+    assert_eq!(status["lat"], NEAR.0);
+    app.stop().await;
+}
+
+backend_test!(first_taker_wins, offered_to_the_near_first_taker_wins);
+backend_test!(offers_pass_on, offers_pass_on_and_a_lost_delivery_escalates);
+backend_test!(auto_mode, auto_mode_assigns_the_nearest);
+backend_test!(positions, positions_are_checked);

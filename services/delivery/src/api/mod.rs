@@ -1,0 +1,24 @@
+//! Delivery's HTTP interface: the courier's side (`couriers`) and a delivery's steps
+//! (`deliveries`).
+
+mod couriers;
+mod deliveries;
+mod error;
+
+use crate::app::Delivery;
+use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Routes under `/api/v1`.
+pub fn router(delivery: Arc<Delivery>) -> OpenApiRouter {
+    OpenApiRouter::new()
+        .routes(routes!(couriers::availability))
+        .routes(routes!(couriers::location))
+        .routes(routes!(couriers::offers))
+        .routes(routes!(couriers::accept))
+        .routes(routes!(couriers::decline))
+        .routes(routes!(deliveries::list))
+        .routes(routes!(deliveries::delivered))
+        .with_state(delivery)
+}

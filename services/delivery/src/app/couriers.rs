@@ -1,0 +1,121 @@
+//! Couriers going online and offline, and their positions.
+
+use super::fleet::{Courier, Refused};
+use super::{AppError, Delivery, DeliveryError, courier_only};
+use crate::domain::Fix;
+use crate::store;
+use ordo_kernel::{Caller, Violations, geo};
+use std::collections::HashSet;
+use time::OffsetDateTime;
+
+/// A courier's availability as the courier sees it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CourierStatus {
+    pub online: bool,
+    pub busy: bool,
+    pub fix: Option<Fix>,
+}
+
+impl From<Courier> for CourierStatus {
+    fn from(c: Courier) -> Self {
+        CourierStatus {
+            online: c.online,
+            busy: c.busy,
+            fix: c.fix,
+        }
+    }
+}
+
+impl Delivery {
+    /// Online (offers may come) or offline (none do; the last position is written at once).
+    ///
+    /// # Errors
+    /// `Forbidden` for anyone but a courier.
+    pub async fn set_availability(
+        &self,
+        caller: &Caller,
+        online: bool,
+    ) -> Result<CourierStatus, AppError> {
+        courier_only(caller)?;
+        let fleet = self.fleet().await?;
+        let now = ordo_kernel::time::now();
+        if !fleet.set_online(caller.user_id, online, now) {
+            fleet.load(
+                caller.user_id,
+                Courier {
+                    online,
+                    fix: None,
+                    busy: false,
+                    idle_since: now,
+                },
+            );
+        }
+        let courier = fleet.get(caller.user_id).ok_or(AppError::NotFound)?;
+        let mut tx = self.db.begin().await?;
+        store::save_courier(&mut *tx, caller.user_id, &courier, now).await?;
+        tx.commit().await?;
+        Ok(courier.into())
+    }
+
+    /// Takes a courier's position: kept in memory, written every few seconds.
+    ///
+    /// # Errors
+    /// `Invalid` for coordinates off the Earth or a move no vehicle makes; `Offline` for a
+    /// courier who is not online; `TooOften` past the courier's quota.
+    pub async fn locate(&self, caller: &Caller, lat: f64, lon: f64) -> Result<(), AppError> {
+        courier_only(caller)?;
+        let mut violations = Violations::new();
+        if let Err(message) = geo::latitude(lat) {
+            violations.add("lat", message);
+        }
+        if let Err(message) = geo::longitude(lon) {
+            violations.add("lon", message);
+        }
+        violations.into_result(|| ())?;
+        let fleet = self.fleet().await?;
+        let now = ordo_kernel::time::now();
+        fleet
+            .locate(caller.user_id, lat, lon, now, self.config.max_speed_kmh)
+            .map_err(|refused| match refused {
+                Refused::Offline => AppError::Service(DeliveryError::Offline),
+                Refused::TooOften(wait) => AppError::Service(DeliveryError::TooOften(wait)),
+                Refused::TooFast(message) => {
+                    let mut violations = Violations::new();
+                    violations.add("lat", message);
+                    AppError::Invalid(violations)
+                }
+            })
+    }
+
+    /// Writes the positions reported since the last time, and puts the fleet's busy flags
+    /// back in line with the deliveries (a transaction that failed after the fleet moved
+    /// on leaves them astray); how many positions were written.
+    ///
+    /// # Errors
+    /// The database failing; the positions are written next time.
+    pub async fn persist_positions(&self, now: OffsetDateTime) -> Result<usize, AppError> {
+        let fleet = self.fleet().await?;
+        let dirty = fleet.take_dirty();
+        if !dirty.is_empty() {
+            let written = async {
+                let mut tx = self.db.begin().await?;
+                for (id, fix) in &dirty {
+                    store::save_position(&mut *tx, *id, fix).await?;
+                }
+                tx.commit().await
+            }
+            .await;
+            if let Err(error) = written {
+                let ids: Vec<_> = dirty.iter().map(|(id, _)| *id).collect();
+                fleet.still_dirty(&ids);
+                return Err(error.into());
+            }
+        }
+        let busy: HashSet<_> = store::busy_couriers(self.db.reader())
+            .await?
+            .into_iter()
+            .collect();
+        fleet.reconcile_busy(&busy, now);
+        Ok(dirty.len())
+    }
+}

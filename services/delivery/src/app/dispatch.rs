@@ -1,0 +1,244 @@
+//! Finding a courier: a delivery opens when its merchant accepts the order, is offered to
+//! the nearest idle couriers (or given to the best one in `auto` mode), passes on as offers
+//! expire or are declined, and is escalated when nobody takes it in time.
+
+use super::fleet::cell_at;
+use super::{AppError, Delivery, DeliveryError};
+use crate::config::DispatchMode;
+use crate::domain::{self, DeliveryStatus, Offer, OfferStatus, Stop, Trigger};
+use crate::events::publish;
+use crate::store;
+use ordo_bus::EventMeta;
+use ordo_contracts::orders::OrderAccepted;
+use ordo_db::Tx;
+use std::collections::HashSet;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Deliveries looked at per sweep.
+const SWEEP_BATCH: i64 = 500;
+
+impl Delivery {
+    /// Opens the delivery of an accepted delivery order and looks for a courier, in the
+    /// consumer's transaction. Orders for pickup or shipping are not delivery's.
+    ///
+    /// # Errors
+    /// The catalogue or identity failing (retried), an order without an address.
+    pub async fn open(
+        &self,
+        tx: &mut Tx,
+        accepted: &OrderAccepted,
+        meta: &EventMeta,
+    ) -> Result<(), AppError> {
+        if accepted.fulfilment != "delivery" {
+            return Ok(());
+        }
+        let address = accepted
+            .address
+            .as_ref()
+            .ok_or(DeliveryError::NoAddress(accepted.order_id))?;
+        let merchant = self
+            .catalog
+            .merchant(accepted.merchant_id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("merchant {} is not known", accepted.merchant_id))?;
+        let customer = self
+            .identity
+            .contact(accepted.customer_id)
+            .await?
+            .map_or_else(|| "Customer".to_owned(), |c| c.name);
+        let pickup_cell = cell_at(merchant.lat, merchant.lon, self.fleet.resolution())
+            .map(|cell| cell.to_string())
+            .unwrap_or_default();
+        let now = ordo_kernel::time::now();
+        let line2 = address
+            .line2
+            .as_deref()
+            .map(|l| format!(", {l}"))
+            .unwrap_or_default();
+        let delivery = domain::Delivery {
+            id: ordo_kernel::new_id(),
+            order_id: accepted.order_id,
+            merchant_id: accepted.merchant_id,
+            customer_id: accepted.customer_id,
+            status: DeliveryStatus::Searching,
+            courier_id: None,
+            pickup: Stop {
+                name: merchant.name,
+                address: merchant.address,
+                lat: merchant.lat,
+                lon: merchant.lon,
+            },
+            pickup_cell,
+            drop_off: Stop {
+                name: customer,
+                address: format!(
+                    "{}{line2}, {} {}, {}",
+                    address.line1, address.postal_code, address.city, address.country
+                ),
+                lat: address.lat,
+                lon: address.lon,
+            },
+            searching_since: now,
+            escalated_at: None,
+            assigned_at: None,
+            picked_up_at: None,
+            delivered_at: None,
+            created_at: now,
+        };
+        if store::insert_delivery(&mut **tx, &delivery).await? {
+            self.dispatch(tx, &delivery, now, meta).await?;
+        }
+        Ok(())
+    }
+
+    /// Asks the next couriers for a waiting delivery — or, in `auto` mode, gives it to the
+    /// best one. Nobody near: it keeps waiting, and the sweep asks again.
+    pub(super) async fn dispatch(
+        &self,
+        tx: &mut Tx,
+        delivery: &domain::Delivery,
+        now: OffsetDateTime,
+        meta: &EventMeta,
+    ) -> Result<usize, AppError> {
+        let fleet = self.fleet().await?;
+        let asked: HashSet<Uuid> = store::offered_couriers(&mut **tx, delivery.id)
+            .await?
+            .into_iter()
+            .collect();
+        let at = (delivery.pickup.lat, delivery.pickup.lon);
+        let radius = self.config.max_radius_km;
+        match self.config.mode {
+            DispatchMode::Auto => {
+                for candidate in fleet.candidates(at, radius, &asked, self.config.offer_batch) {
+                    if fleet.claim(candidate.courier_id, now) {
+                        let assigned = self.assign(tx, delivery, candidate.courier_id, now, meta);
+                        if let Err(error) = assigned.await {
+                            fleet.release(candidate.courier_id, now);
+                            return Err(error);
+                        }
+                        return Ok(1);
+                    }
+                }
+                Ok(0)
+            }
+            DispatchMode::Offers => {
+                let candidates = fleet.candidates(at, radius, &asked, self.config.offer_batch);
+                if candidates.is_empty() {
+                    return Ok(0);
+                }
+                let expires_at = now + self.config.offer_ttl();
+                for candidate in &candidates {
+                    let offer = Offer {
+                        id: ordo_kernel::new_id(),
+                        delivery_id: delivery.id,
+                        courier_id: candidate.courier_id,
+                        status: OfferStatus::Open,
+                        distance_km: candidate.distance_km,
+                        created_at: now,
+                        expires_at,
+                    };
+                    store::insert_offer(&mut **tx, &offer).await?;
+                }
+                self.step(tx, delivery, Trigger::Offer, None, now).await?;
+                let couriers: Vec<Uuid> = candidates.iter().map(|c| c.courier_id).collect();
+                publish::offered(&self.outbox, tx, delivery, &couriers, expires_at, meta).await?;
+                Ok(couriers.len())
+            }
+        }
+    }
+
+    /// Gives the delivery to `courier_id` (taken in the fleet already) and withdraws its
+    /// other offers.
+    pub(super) async fn assign(
+        &self,
+        tx: &mut Tx,
+        delivery: &domain::Delivery,
+        courier_id: Uuid,
+        now: OffsetDateTime,
+        meta: &EventMeta,
+    ) -> Result<(), AppError> {
+        if !self
+            .step(tx, delivery, Trigger::Assign, Some(courier_id), now)
+            .await?
+        {
+            return Err(DeliveryError::Gone("another courier took the delivery").into());
+        }
+        store::withdraw_offers(&mut **tx, delivery.id, now).await?;
+        publish::assigned(&self.outbox, tx, delivery, courier_id, meta).await?;
+        Ok(())
+    }
+
+    /// Moves the delivery by `trigger` if its table allows it from where the delivery may
+    /// be; false when it has moved on meanwhile.
+    pub(super) async fn step(
+        &self,
+        tx: &mut Tx,
+        delivery: &domain::Delivery,
+        trigger: Trigger,
+        courier_id: Option<Uuid>,
+        now: OffsetDateTime,
+    ) -> Result<bool, AppError> {
+        let from: Vec<DeliveryStatus> = DeliveryStatus::ALL
+            .into_iter()
+            .filter(|s| domain::next(*s, trigger).is_some())
+            .collect();
+        let Some(to) = from.first().and_then(|s| domain::next(*s, trigger)) else {
+            return Ok(false);
+        };
+        Ok(store::move_delivery(&mut **tx, delivery.id, &from, to, courier_id, now).await?)
+    }
+
+    /// Expires the offers due, asks the next couriers for the deliveries still waiting, and
+    /// escalates those waiting too long; how many deliveries it moved.
+    ///
+    /// # Errors
+    /// The database failing; the next sweep goes on.
+    pub async fn sweep(&self, now: OffsetDateTime) -> Result<usize, AppError> {
+        let mut moved = 0;
+        let mut tx = self.db.begin().await?;
+        store::expire_offers(&mut *tx, now).await?;
+        tx.commit().await?;
+        let escalate_before = now
+            - time::Duration::seconds(
+                i64::try_from(self.config.unassigned_after_secs).unwrap_or(i64::MAX),
+            );
+        let fleet = self.fleet().await?;
+        let nobody = HashSet::new();
+        for (delivery, open_offers) in store::waiting(self.db.reader(), SWEEP_BATCH).await? {
+            let lapsed = open_offers == 0;
+            let at = (delivery.pickup.lat, delivery.pickup.lon);
+            // Only worth a transaction when someone idle is near, or there is news.
+            let may_dispatch = lapsed
+                && !fleet
+                    .candidates(at, self.config.max_radius_km, &nobody, 1)
+                    .is_empty();
+            let lapse = lapsed && delivery.status == DeliveryStatus::Offered;
+            let escalate =
+                delivery.searching_since <= escalate_before && delivery.escalated_at.is_none();
+            if !(may_dispatch || lapse || escalate) {
+                continue;
+            }
+            let meta = EventMeta::default();
+            let mut tx = self.db.begin().await?;
+            if lapse
+                && self
+                    .step(&mut tx, &delivery, Trigger::Lapse, None, now)
+                    .await?
+            {
+                moved += 1;
+            }
+            if may_dispatch {
+                moved += usize::from(self.dispatch(&mut tx, &delivery, now, &meta).await? > 0);
+            }
+            if escalate && store::escalate(&mut *tx, delivery.id, now).await? {
+                let waited = (now - delivery.searching_since).whole_seconds();
+                publish::unassigned(&self.outbox, &mut tx, &delivery, waited, &meta).await?;
+                tracing::warn!(delivery.id = %delivery.id, order.id = %delivery.order_id, waited_secs = waited, "delivery unassigned; escalated to operators");
+                moved += 1;
+            }
+            self.outbox.commit(tx).await?;
+        }
+        Ok(moved)
+    }
+}

@@ -1,0 +1,106 @@
+//! Delivery's use cases: couriers' availability and positions (`couriers`), dispatch and
+//! its sweep (`dispatch`), offers (`offers`), and a delivery's steps (`deliveries`). Writes
+//! run in one transaction with the events they publish; the fleet in memory follows.
+
+mod couriers;
+mod deliveries;
+mod dispatch;
+pub mod fleet;
+mod offers;
+
+pub use couriers::CourierStatus;
+pub use fleet::Fleet;
+
+use crate::config::DeliveryConfig;
+use ordo_bus::Outbox;
+use ordo_contracts::catalog::CatalogClient;
+use ordo_contracts::identity::IdentityClient;
+use ordo_db::Db;
+use ordo_kernel::{Caller, Role};
+use std::sync::Arc;
+use tokio::sync::OnceCell;
+
+pub struct Delivery {
+    db: Db,
+    outbox: Outbox,
+    config: DeliveryConfig,
+    fleet: Fleet,
+    /// Loaded from the database on first use (the service is built before anything runs).
+    fleet_loaded: OnceCell<()>,
+    catalog: Arc<dyn CatalogClient>,
+    identity: Arc<dyn IdentityClient>,
+}
+
+impl std::fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Delivery")
+            .field("db", &self.db)
+            .field("fleet", &self.fleet)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The service's own refusals; the shared ones are in [`ordo_kit::Error`].
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    /// Position reports from a courier who is offline.
+    #[error("the courier is offline; go online first")]
+    Offline,
+    #[error("too many position reports")]
+    TooOften(std::time::Duration),
+    /// The offer was answered, expired or withdrawn, or the delivery was taken.
+    #[error("{0}")]
+    Gone(&'static str),
+    #[error("the delivery is {0} and cannot be {1}")]
+    IllegalTransition(&'static str, &'static str),
+    /// A delivery order arrived without where it goes.
+    #[error("order {0} is for delivery but has no address")]
+    NoAddress(uuid::Uuid),
+}
+
+/// What the use cases fail with.
+pub type AppError = ordo_kit::Error<DeliveryError>;
+
+impl Delivery {
+    #[must_use]
+    pub fn new(
+        db: Db,
+        outbox: Outbox,
+        config: DeliveryConfig,
+        catalog: Arc<dyn CatalogClient>,
+        identity: Arc<dyn IdentityClient>,
+    ) -> Self {
+        let fleet = Fleet::new(config.resolution(), config.location_limit);
+        Delivery {
+            db,
+            outbox,
+            config,
+            fleet,
+            fleet_loaded: OnceCell::new(),
+            catalog,
+            identity,
+        }
+    }
+
+    /// The fleet, loaded from the database the first time.
+    async fn fleet(&self) -> Result<&Fleet, AppError> {
+        self.fleet_loaded
+            .get_or_try_init(|| async {
+                for (id, courier) in crate::store::couriers(self.db.reader()).await? {
+                    self.fleet.load(id, courier);
+                }
+                Ok::<(), AppError>(())
+            })
+            .await?;
+        Ok(&self.fleet)
+    }
+}
+
+/// Only couriers have availability, positions, offers and deliveries.
+fn courier_only(caller: &Caller) -> Result<(), AppError> {
+    if caller.role == Role::Courier {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("only couriers do this"))
+    }
+}

@@ -1,0 +1,106 @@
+//! A courier's offers: seen only by the courier they were made to; the first to accept a
+//! delivery takes it, every later answer is 409.
+
+use super::{AppError, Delivery, DeliveryError, courier_only};
+use crate::domain::{self, DeliveryStatus, Offer, OfferStatus, Trigger};
+use crate::store;
+use ordo_bus::EventMeta;
+use ordo_kernel::Caller;
+use uuid::Uuid;
+
+impl Delivery {
+    /// The caller's open offers, soonest to expire first, with their deliveries.
+    ///
+    /// # Errors
+    /// `Forbidden` for anyone but a courier.
+    pub async fn offers(
+        &self,
+        caller: &Caller,
+    ) -> Result<Vec<(Offer, domain::Delivery)>, AppError> {
+        courier_only(caller)?;
+        let now = ordo_kernel::time::now();
+        Ok(store::open_offers_of(self.db.reader(), caller.user_id, now).await?)
+    }
+
+    /// The offer, if it is the caller's; `NotFound` otherwise, so that nobody learns of
+    /// another courier's offers.
+    async fn own_offer(&self, caller: &Caller, id: Uuid) -> Result<Offer, AppError> {
+        courier_only(caller)?;
+        store::offer_by_id(self.db.reader(), id)
+            .await?
+            .filter(|offer| offer.courier_id == caller.user_id)
+            .ok_or(AppError::NotFound)
+    }
+
+    /// Takes the delivery the offer is for.
+    ///
+    /// # Errors
+    /// `NotFound` for someone else's offer; `Gone` (409) when it expired, was answered or
+    /// withdrawn, the delivery was taken, or the caller carries another delivery.
+    pub async fn accept(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        meta: &EventMeta,
+    ) -> Result<domain::Delivery, AppError> {
+        let offer = self.own_offer(caller, id).await?;
+        let now = ordo_kernel::time::now();
+        if offer.status != OfferStatus::Open || offer.expires_at <= now {
+            return Err(DeliveryError::Gone("the offer is no longer open").into());
+        }
+        let fleet = self.fleet().await?;
+        if !fleet.claim(caller.user_id, now) {
+            return Err(DeliveryError::Gone("finish the delivery you carry first").into());
+        }
+        let taken = async {
+            let mut tx = self.db.begin().await?;
+            let delivery = store::delivery_by_id(&mut *tx, offer.delivery_id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            if !store::answer_offer(&mut *tx, offer.id, OfferStatus::Accepted, now).await? {
+                return Err(DeliveryError::Gone("the offer is no longer open").into());
+            }
+            self.assign(&mut tx, &delivery, caller.user_id, now, meta)
+                .await?;
+            self.outbox.commit(tx).await?;
+            Ok(delivery)
+        }
+        .await;
+        match taken {
+            Ok(delivery) => Ok(store::delivery_by_id(self.db.reader(), delivery.id)
+                .await?
+                .unwrap_or(delivery)),
+            Err(error) => {
+                fleet.release(caller.user_id, now);
+                Err(error)
+            }
+        }
+    }
+
+    /// Turns the offer down; when it was the delivery's last open one, the next couriers
+    /// are asked at once.
+    ///
+    /// # Errors
+    /// `NotFound` for someone else's offer; `Gone` (409) when it is no longer open.
+    pub async fn decline(&self, caller: &Caller, id: Uuid) -> Result<(), AppError> {
+        let offer = self.own_offer(caller, id).await?;
+        let now = ordo_kernel::time::now();
+        let mut tx = self.db.begin().await?;
+        if !store::answer_offer(&mut *tx, offer.id, OfferStatus::Declined, now).await? {
+            return Err(DeliveryError::Gone("the offer is no longer open").into());
+        }
+        let delivery = store::delivery_by_id(&mut *tx, offer.delivery_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if delivery.status == DeliveryStatus::Offered
+            && store::open_offer_count(&mut *tx, delivery.id).await? == 0
+        {
+            self.step(&mut tx, &delivery, Trigger::Lapse, None, now)
+                .await?;
+            self.dispatch(&mut tx, &delivery, now, &EventMeta::default())
+                .await?;
+        }
+        self.outbox.commit(tx).await?;
+        Ok(())
+    }
+}

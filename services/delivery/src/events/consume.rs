@@ -1,0 +1,32 @@
+//! Event -> use case.
+
+use crate::app::Delivery;
+use ordo_bus::{EventMeta, Outbox, Subscription};
+use ordo_contracts::orders::{OrderAccepted, OrderCancelled, OrderPickedUp, OrderRejected};
+use ordo_db::Db;
+use std::sync::Arc;
+
+/// Delivery's consumer of the orders it carries, in one subscription so that an order's
+/// events are handled in their order.
+#[must_use]
+pub fn subscriptions(delivery: Arc<Delivery>, db: Db, outbox: &Outbox) -> Vec<Subscription> {
+    vec![
+        Subscription::new("delivery-orders", db)
+            .on(&delivery, |delivery, tx, accepted: OrderAccepted, event| {
+                Box::pin(async move {
+                    let meta = EventMeta::caused_by(event);
+                    delivery.open(tx, &accepted, &meta).await
+                })
+            })
+            .on(&delivery, |delivery, tx, picked: OrderPickedUp, _| {
+                Box::pin(delivery.picked_up(tx, picked.order_id))
+            })
+            .on(&delivery, |delivery, tx, cancelled: OrderCancelled, _| {
+                Box::pin(delivery.cancel(tx, cancelled.order_id))
+            })
+            .on(&delivery, |delivery, tx, rejected: OrderRejected, _| {
+                Box::pin(delivery.cancel(tx, rejected.order_id))
+            })
+            .publishing_to(outbox),
+    ]
+}

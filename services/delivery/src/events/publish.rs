@@ -1,0 +1,84 @@
+//! Domain -> contract, appended in the use case's transaction. Subjects are the order id.
+
+use crate::domain::Delivery;
+use ordo_bus::{BusError, EventMeta, Outbox};
+use ordo_contracts::delivery::{
+    DeliveryAssigned, DeliveryCompleted, DeliveryOffered, DeliveryUnassigned,
+};
+use ordo_db::Tx;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
+
+pub(crate) async fn offered(
+    outbox: &Outbox,
+    tx: &mut Tx,
+    delivery: &Delivery,
+    courier_ids: &[Uuid],
+    expires_at: OffsetDateTime,
+    meta: &EventMeta,
+) -> Result<(), BusError> {
+    let event = DeliveryOffered {
+        delivery_id: delivery.id,
+        order_id: delivery.order_id,
+        merchant_id: delivery.merchant_id,
+        merchant_cell: delivery.pickup_cell.clone(),
+        courier_ids: courier_ids.to_vec(),
+        expires_at: expires_at.format(&Rfc3339).unwrap_or_default(),
+    };
+    let subject = delivery.order_id.to_string();
+    outbox.append(tx, &subject, &event, meta).await.map(|_| ())
+}
+
+pub(crate) async fn assigned(
+    outbox: &Outbox,
+    tx: &mut Tx,
+    delivery: &Delivery,
+    courier_id: Uuid,
+    meta: &EventMeta,
+) -> Result<(), BusError> {
+    let event = DeliveryAssigned {
+        delivery_id: delivery.id,
+        order_id: delivery.order_id,
+        merchant_id: delivery.merchant_id,
+        customer_id: delivery.customer_id,
+        courier_id,
+    };
+    let subject = delivery.order_id.to_string();
+    outbox.append(tx, &subject, &event, meta).await.map(|_| ())
+}
+
+pub(crate) async fn completed(
+    outbox: &Outbox,
+    tx: &mut Tx,
+    delivery: &Delivery,
+    courier_id: Uuid,
+    meta: &EventMeta,
+) -> Result<(), BusError> {
+    let event = DeliveryCompleted {
+        delivery_id: delivery.id,
+        order_id: delivery.order_id,
+        merchant_id: delivery.merchant_id,
+        customer_id: delivery.customer_id,
+        courier_id,
+    };
+    let subject = delivery.order_id.to_string();
+    outbox.append(tx, &subject, &event, meta).await.map(|_| ())
+}
+
+pub(crate) async fn unassigned(
+    outbox: &Outbox,
+    tx: &mut Tx,
+    delivery: &Delivery,
+    waited_secs: i64,
+    meta: &EventMeta,
+) -> Result<(), BusError> {
+    let event = DeliveryUnassigned {
+        delivery_id: delivery.id,
+        order_id: delivery.order_id,
+        merchant_id: delivery.merchant_id,
+        waited_secs,
+    };
+    let subject = delivery.order_id.to_string();
+    outbox.append(tx, &subject, &event, meta).await.map(|_| ())
+}

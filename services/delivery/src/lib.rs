@@ -1,0 +1,77 @@
+//! Delivery (DESIGN.md §2, seed 003's DDS): couriers going online and reporting where they
+//! are (kept in memory, indexed by H3 cell, written every few seconds), a delivery opened
+//! for each accepted delivery order, offered to the nearest idle couriers in widening rings
+//! of cells (or assigned to the best one in `auto` mode), offers that expire and pass on,
+//! the first acceptance winning, escalation of deliveries nobody takes, and the hand-over.
+//!
+//! Publishes `delivery.offered`, `delivery.assigned`, `delivery.completed`,
+//! `delivery.unassigned`; consumes `order.accepted`, `order.picked_up`, `order.cancelled`,
+//! `order.rejected` (`events::consume`).
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod domain;
+pub mod events;
+pub mod store;
+
+pub use api::router;
+pub use app::{AppError, Delivery, DeliveryError};
+pub use config::{DeliveryConfig, DispatchMode};
+pub use events::consume::subscriptions;
+
+use ordo_contracts::catalog::CatalogClient;
+use ordo_contracts::identity::IdentityClient;
+use ordo_kit::{Parts, Service, Sweep};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The service's name: its database, schema, event source and log target.
+pub const NAME: &str = "delivery";
+
+/// Delivery on its database, asking the catalogue where merchants are and identity who
+/// customers are. Provides `Delivery`. Its sweeps expire offers and ask again (every
+/// `sweep_ms`) and write positions (every `persist_secs`).
+#[must_use]
+pub fn service(config: DeliveryConfig) -> Service {
+    Service::new(NAME, migrations(), move |wiring| {
+        let (db, outbox) = (wiring.db().clone(), wiring.outbox().clone());
+        let catalog = wiring.require::<dyn CatalogClient>()?;
+        let identity = wiring.require::<dyn IdentityClient>()?;
+        let (sweep_every, persist_every) = (
+            config.sweep_every(),
+            Duration::from_secs(config.persist_secs),
+        );
+        let delivery = Arc::new(Delivery::new(
+            db.clone(),
+            outbox.clone(),
+            config,
+            catalog,
+            identity,
+        ));
+        wiring.provide(delivery.clone());
+        let dispatch = Sweep::new(
+            "deliveries offered again or escalated",
+            sweep_every,
+            &delivery,
+            |delivery, now| async move { delivery.sweep(now).await },
+        );
+        let positions = Sweep::new(
+            "courier positions written",
+            persist_every,
+            &delivery,
+            |delivery, now| async move { delivery.persist_positions(now).await },
+        );
+        Ok(Parts::routes(router(delivery.clone()))
+            .subscriptions(subscriptions(delivery, db, &outbox))
+            .sweep(dispatch)
+            .sweep(positions))
+    })
+}
+
+/// Delivery's migrations (`migrations/`), one portable file each.
+#[must_use]
+pub fn migrations() -> &'static [ordo_db::Migration] {
+    const MIGRATIONS: &[ordo_db::Migration] = &[ordo_db::migration!(1, "0001_create_delivery")];
+    MIGRATIONS
+}
