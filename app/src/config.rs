@@ -9,6 +9,7 @@ use ordo_http::ratelimit::RateLimitConfig;
 use ordo_identity::IdentityConfig;
 use ordo_inventory::InventoryConfig;
 use ordo_kernel::Secret;
+use ordo_orders::OrdersConfig;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -56,6 +57,7 @@ pub struct Config {
     pub bus: BusConfig,
     pub identity: IdentityConfig,
     pub inventory: InventoryConfig,
+    pub orders: OrdersConfig,
     pub delivery: DeliveryConfig,
 }
 
@@ -238,6 +240,7 @@ impl Default for Config {
             bus: BusConfig::default(),
             identity: IdentityConfig::default(),
             inventory: InventoryConfig::default(),
+            orders: OrdersConfig::default(),
             delivery: DeliveryConfig::default(),
         }
     }
@@ -408,6 +411,7 @@ impl Config {
         }
         self.identity.validate()?;
         self.inventory.validate()?;
+        self.orders.validate()?;
         self.delivery.validate()
     }
 

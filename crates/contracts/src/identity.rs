@@ -29,4 +29,7 @@ pub trait IdentityClient: Send + Sync {
     /// The user's address with this id; `None` when it is not theirs or does not exist.
     fn address(&self, user_id: Uuid, address_id: Uuid)
     -> ClientFuture<'_, Option<AddressSnapshot>>;
+
+    /// The operators: every administrator who is not disabled.
+    fn administrators(&self) -> ClientFuture<'_, Vec<Uuid>>;
 }

@@ -1,7 +1,8 @@
 //! Couriers and their deliveries: going online and reporting positions, offers to the
 //! couriers near the merchant (never to one out of range), the first acceptance winning,
 //! an ignored offer passing on, a declined one too, a delivery nobody takes escalated,
-//! automatic assignment, and the hand-over through to the completed order.
+//! automatic assignment, the hand-over through to the completed order, and a paid order
+//! no merchant accepts in time.
 
 use ordo_delivery::DispatchMode;
 use ordo_e2e::fixtures::{GOOD_CARD, Shop, card, order_request, shop};
@@ -100,6 +101,19 @@ async fn deliveries(app: &TestApp, courier: &Session) -> Vec<Value> {
         .as_array()
         .cloned()
         .unwrap_or_default()
+}
+
+/// The kinds of the notifications `who` received, sorted.
+async fn told(app: &TestApp, who: &Session) -> Vec<String> {
+    let page = json_of(app.as_user(who, Method::GET, "/notifications?limit=100")).await;
+    let mut kinds: Vec<String> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap().to_owned())
+        .collect();
+    kinds.sort();
+    kinds
 }
 
 async fn escalated(app: &TestApp, order: &str) -> bool {
@@ -236,6 +250,25 @@ async fn offered_to_the_near_first_taker_wins(backend: Backend) {
         order_status(&app, &customer, &order).await == "completed"
     })
     .await;
+
+    // Each person was told exactly their part.
+    let customer_told = [
+        "courier_assigned",
+        "order_accepted",
+        "order_delivered",
+        "order_picked_up",
+        "order_placed",
+        "order_ready",
+    ];
+    let merchant_told = ["courier_assigned", "new_order", "order_delivered"];
+    app.eventually("everyone concerned is told", || async {
+        told(&app, &customer).await == customer_told
+            && told(&app, &shop.owner).await == merchant_told
+            && told(&app, winner).await == ["delivery_offered", "order_ready"]
+    })
+    .await;
+    assert_eq!(told(&app, loser).await, ["delivery_offered"]);
+    assert!(told(&app, &far).await.is_empty());
     app.stop().await;
 }
 
@@ -279,9 +312,17 @@ async fn offers_pass_on_and_a_lost_delivery_escalates(backend: Backend) {
         answer(&app, &further, &offer, "decline").await.status(),
         StatusCode::CONFLICT
     );
-    // Nobody left in range: operators are called.
+    // Nobody left in range: operators (and the merchant) are called.
+    let operator = app.admin().await;
     app.eventually("the delivery is escalated", || async {
         escalated(&app, &order).await
+    })
+    .await;
+    app.eventually("operators are told", || async {
+        told(&app, &operator).await == ["delivery_unassigned"]
+            && told(&app, &shop.owner)
+                .await
+                .contains(&"delivery_unassigned".to_owned())
     })
     .await;
     app.stop().await;
@@ -371,3 +412,53 @@ backend_test!(first_taker_wins, offered_to_the_near_first_taker_wins);
 backend_test!(offers_pass_on, offers_pass_on_and_a_lost_delivery_escalates);
 backend_test!(auto_mode, auto_mode_assigns_the_nearest);
 backend_test!(positions, positions_are_checked);
+
+async fn an_order_nobody_accepts_is_rejected(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |config| {
+        config.orders.accept_timeout_secs = 1;
+        config.orders.sweep_secs = 1;
+    })
+    .await;
+    let shop = shop(&app, 10).await;
+    let customer = app.signup("customer").await;
+    let method = card(&app, &customer, GOOD_CARD).await;
+    let body = json!({
+        "items": [{"product_id": shop.pizza.0, "quantity": 2}],
+        "fulfilment": "pickup",
+        "payment_method_id": method,
+    });
+    let order = json_of(order_request(&app, &customer, "late", &body)).await;
+    let id = order["id"].as_str().unwrap().to_owned();
+    app.eventually("the unaccepted order is rejected", || async {
+        order_status(&app, &customer, &id).await == "rejected"
+    })
+    .await;
+    let history =
+        json_of(app.as_user(&customer, Method::GET, &format!("/orders/{id}/history"))).await;
+    let last = history.as_array().unwrap().last().cloned().unwrap();
+    assert_eq!(last["actor"], "system");
+    assert_eq!(last["cause"], "not accepted by the merchant in time");
+    app.eventually(
+        "the stock is back, the card released, the customer told",
+        || async {
+            let (on_hand, reserved, _) =
+                ordo_e2e::fixtures::stock(&app, &shop, &shop.pizza.0).await;
+            let voided = sqlx::query("SELECT status FROM payments WHERE order_id = $1")
+                .bind(&id)
+                .fetch_optional(app.databases["payments"].reader())
+                .await
+                .unwrap()
+                .is_some_and(|row| row.get::<String, _>(0) == "voided");
+            on_hand == 10
+                && reserved == 0
+                && voided
+                && told(&app, &customer)
+                    .await
+                    .contains(&"order_rejected".to_owned())
+        },
+    )
+    .await;
+    app.stop().await;
+}
+
+backend_test!(accept_timeout, an_order_nobody_accepts_is_rejected);

@@ -61,7 +61,9 @@ pub fn service(smtp_url: Option<Secret<String>>, smtp_from: String) -> Service {
 /// Notifications' migrations (`migrations/`), one portable file each.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
-    const MIGRATIONS: &[ordo_db::Migration] =
-        &[ordo_db::migration!(1, "0001_create_notifications")];
+    const MIGRATIONS: &[ordo_db::Migration] = &[
+        ordo_db::migration!(1, "0001_create_notifications"),
+        ordo_db::migration!(2, "0002_order_couriers"),
+    ];
     MIGRATIONS
 }

@@ -10,12 +10,14 @@
 
 pub mod api;
 pub mod app;
+pub mod config;
 pub mod domain;
 pub mod events;
 pub mod store;
 
 pub use api::router;
 pub use app::{AppError, Clients, Orders, OrdersError, STALE_CLAIM};
+pub use config::OrdersConfig;
 pub use events::consume::subscriptions;
 
 use ordo_contracts::{
@@ -29,10 +31,11 @@ use std::sync::Arc;
 pub const NAME: &str = "orders";
 
 /// Orders on its database, calling the cart, catalogue, inventory, identity and payments;
-/// gives up on checkouts whose requests died every half `STALE_CLAIM`.
+/// gives up on checkouts whose requests died every half `STALE_CLAIM`, and rejects paid
+/// orders no merchant accepted in `accept_timeout_secs`.
 #[must_use]
-pub fn service() -> Service {
-    Service::new(NAME, migrations(), |wiring| {
+pub fn service(config: OrdersConfig) -> Service {
+    Service::new(NAME, migrations(), move |wiring| {
         let (db, outbox) = (wiring.db().clone(), wiring.outbox().clone());
         let clients = Clients {
             cart: wiring.require::<dyn CartClient>()?,
@@ -48,9 +51,17 @@ pub fn service() -> Service {
             &orders,
             |orders, now| async move { orders.abandon_stale_checkouts(now).await },
         );
+        let timeout = config.accept_timeout();
+        let unaccepted = Sweep::new(
+            "orders no merchant accepted in time rejected",
+            config.sweep_every(),
+            &orders,
+            move |orders, now| async move { orders.reject_unaccepted(now - timeout).await },
+        );
         Ok(Parts::routes(router(orders.clone()))
             .subscriptions(subscriptions(orders, db, &outbox))
-            .sweep(stale))
+            .sweep(stale)
+            .sweep(unaccepted))
     })
 }
 
@@ -61,6 +72,7 @@ pub fn migrations() -> &'static [ordo_db::Migration] {
         ordo_db::migration!(1, "0001_create_orders"),
         ordo_db::migration!(2, "0002_checkout_claims"),
         ordo_db::migration!(3, "0003_order_couriers"),
+        ordo_db::migration!(4, "0004_accept_timeout"),
     ];
     MIGRATIONS
 }

@@ -87,7 +87,7 @@ impl Delivery {
         };
         let now = ordo_kernel::time::now();
         if self.step(tx, &delivery, Trigger::Cancel, None, now).await? {
-            store::withdraw_offers(&mut **tx, delivery.id, now).await?;
+            store::withdraw_offers(&mut **tx, delivery.id, None, now).await?;
             if let Some(courier) = delivery.courier_id {
                 self.fleet().await?.release(courier, now);
             }

@@ -164,7 +164,7 @@ impl Delivery {
         {
             return Err(DeliveryError::Gone("another courier took the delivery").into());
         }
-        store::withdraw_offers(&mut **tx, delivery.id, now).await?;
+        store::withdraw_offers(&mut **tx, delivery.id, Some(courier_id), now).await?;
         publish::assigned(&self.outbox, tx, delivery, courier_id, meta).await?;
         Ok(())
     }

@@ -57,11 +57,13 @@ impl Delivery {
             let delivery = store::delivery_by_id(&mut *tx, offer.delivery_id)
                 .await?
                 .ok_or(AppError::NotFound)?;
+            // The delivery first, then its offers, as every writer does: two couriers
+            // accepting at once queue on the delivery instead of deadlocking on the offers.
+            self.assign(&mut tx, &delivery, caller.user_id, now, meta)
+                .await?;
             if !store::answer_offer(&mut *tx, offer.id, OfferStatus::Accepted, now).await? {
                 return Err(DeliveryError::Gone("the offer is no longer open").into());
             }
-            self.assign(&mut tx, &delivery, caller.user_id, now, meta)
-                .await?;
             self.outbox.commit(tx).await?;
             Ok(delivery)
         }

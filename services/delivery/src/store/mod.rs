@@ -332,17 +332,20 @@ pub async fn answer_offer<'c>(
     Ok(done.rows_affected() == 1)
 }
 
-/// Withdraws the delivery's offers still open (someone took it, or the order ended).
+/// Withdraws the delivery's offers still open, but the one to `except` (who took it):
+/// someone took the delivery, or its order ended.
 pub async fn withdraw_offers<'c>(
     executor: impl Executor<'c, Database = Any>,
     delivery_id: Uuid,
+    except: Option<Uuid>,
     at: OffsetDateTime,
 ) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE offers SET status = 'withdrawn', answered_at = $2
-         WHERE delivery_id = $1 AND status = 'open'",
+        "UPDATE offers SET status = 'withdrawn', answered_at = $3
+         WHERE delivery_id = $1 AND ($2 IS NULL OR courier_id <> $2) AND status = 'open'",
     )
     .bind(delivery_id.to_string())
+    .bind(except.map(|c| c.to_string()))
     .bind(millis(at))
     .execute(executor)
     .await?;

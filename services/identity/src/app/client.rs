@@ -43,4 +43,12 @@ impl IdentityClient for Identity {
             }))
         })
     }
+
+    fn administrators(&self) -> ClientFuture<'_, Vec<Uuid>> {
+        Box::pin(async move {
+            users::administrators(self.db.reader())
+                .await
+                .map_err(|e| unavailable(&e))
+        })
+    }
 }

@@ -137,3 +137,15 @@ pub async fn list<'c>(
     .map(user)
     .collect()
 }
+
+/// The administrators who are not disabled.
+pub async fn administrators<'c>(
+    executor: impl Executor<'c, Database = Any>,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query("SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL ORDER BY id")
+        .fetch_all(executor)
+        .await?
+        .iter()
+        .map(|row| row::uuid(row, "id"))
+        .collect()
+}

@@ -2,12 +2,14 @@
 //! live; the consumers file a message for everyone an order event concerns.
 
 use crate::domain::Notification;
+use crate::domain::Step;
 use crate::domain::stream::StreamCursor;
 use crate::domain::{self, Message};
 use crate::mailer::Mailer;
 use crate::store::{self, Parties};
 use ordo_bus::{EventMeta, Outbox};
 use ordo_contracts::catalog::CatalogClient;
+use ordo_contracts::delivery::{DeliveryAssigned, DeliveryOffered, DeliveryUnassigned};
 use ordo_contracts::identity::IdentityClient;
 use ordo_contracts::notifications::EmailRequested;
 use ordo_contracts::orders::{OrderCancelled, OrderPlaced, OrderRejected};
@@ -229,6 +231,7 @@ impl Notifications {
             customer_id: placed.customer_id,
             merchant_id: placed.merchant_id,
             staff,
+            courier_id: None,
         };
         store::remember_parties(&mut **tx, placed.order_id, &parties).await?;
         let customer = domain::order_placed_customer(&placed.order_id, &placed.total);
@@ -340,5 +343,90 @@ impl Notifications {
         users.extend(parties.staff);
         self.file(tx, &users, &message, cancelled.order_id, event_id)
             .await
+    }
+
+    /// Tells `step` to the parties of the order that `to` picks.
+    pub(crate) async fn tell(
+        &self,
+        tx: &mut Tx,
+        order_id: Uuid,
+        step: Step,
+        to: impl FnOnce(&Parties) -> Vec<Uuid>,
+        event_id: Uuid,
+    ) -> Result<(), AppError> {
+        let parties = self.parties(tx, order_id).await?;
+        let users = to(&parties);
+        let message = domain::step(step, &order_id);
+        self.file(tx, &users, &message, order_id, event_id).await
+    }
+
+    /// Each courier asked is told; no order party is needed.
+    pub(crate) async fn delivery_offered(
+        &self,
+        tx: &mut Tx,
+        offered: &DeliveryOffered,
+        event_id: Uuid,
+    ) -> Result<(), AppError> {
+        let message = domain::step(Step::Offered, &offered.order_id);
+        self.file(
+            tx,
+            &offered.courier_ids,
+            &message,
+            offered.order_id,
+            event_id,
+        )
+        .await
+    }
+
+    /// The customer and the merchant's staff are told; the courier is remembered for
+    /// the steps after.
+    pub(crate) async fn delivery_assigned(
+        &self,
+        tx: &mut Tx,
+        assigned: &DeliveryAssigned,
+        event_id: Uuid,
+    ) -> Result<(), AppError> {
+        let order_id = assigned.order_id;
+        self.tell(
+            tx,
+            order_id,
+            Step::CourierAssigned,
+            |p| vec![p.customer_id],
+            event_id,
+        )
+        .await?;
+        self.tell(
+            tx,
+            order_id,
+            Step::CourierComing,
+            |p| p.staff.clone(),
+            event_id,
+        )
+        .await?;
+        store::remember_courier(&mut **tx, order_id, assigned.courier_id).await?;
+        Ok(())
+    }
+
+    /// Operators and the merchant's staff are called.
+    pub(crate) async fn delivery_unassigned(
+        &self,
+        tx: &mut Tx,
+        unassigned: &DeliveryUnassigned,
+        event_id: Uuid,
+    ) -> Result<(), AppError> {
+        let operators = self.identity.administrators().await?;
+        self.tell(
+            tx,
+            unassigned.order_id,
+            Step::Unassigned,
+            |p| {
+                operators
+                    .into_iter()
+                    .chain(p.staff.iter().copied())
+                    .collect()
+            },
+            event_id,
+        )
+        .await
     }
 }

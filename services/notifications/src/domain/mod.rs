@@ -120,6 +120,93 @@ pub fn refund_issued(order_id: &uuid::Uuid, refunded: &Money, full: bool) -> Mes
     }
 }
 
+/// A step of an order on its way, as one of its parties is told it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// To the customer: the merchant accepted.
+    Accepted,
+    /// To each courier asked: a delivery near them waits for an answer.
+    Offered,
+    /// To the customer: a courier took the delivery.
+    CourierAssigned,
+    /// To the merchant's staff: a courier took the delivery.
+    CourierComing,
+    /// To the customer: the order is ready.
+    Ready,
+    /// To the courier: the order is ready at the merchant.
+    ReadyForPickup,
+    /// To the customer: the courier has it.
+    OnItsWay,
+    /// To the customer: it arrived.
+    Delivered,
+    /// To the merchant's staff: it arrived.
+    DeliveredToCustomer,
+    /// To operators and the merchant's staff: nobody took the delivery in time.
+    Unassigned,
+}
+
+#[must_use]
+pub fn step(step: Step, order_id: &uuid::Uuid) -> Message {
+    let order = short(order_id);
+    let (kind, title, body) = match step {
+        Step::Accepted => (
+            "order_accepted",
+            format!("Order {order} accepted"),
+            "The merchant accepted your order and is preparing it.",
+        ),
+        Step::Offered => (
+            "delivery_offered",
+            format!("Delivery {order} near you"),
+            "A delivery near you is waiting for an answer: accept it before the offer runs out.",
+        ),
+        Step::CourierAssigned => (
+            "courier_assigned",
+            format!("A courier is on order {order}"),
+            "A courier took your delivery and will bring it once it is ready.",
+        ),
+        Step::CourierComing => (
+            "courier_assigned",
+            format!("Courier coming for order {order}"),
+            "A courier took the delivery and is on the way to you.",
+        ),
+        Step::Ready => (
+            "order_ready",
+            format!("Order {order} is ready"),
+            "The merchant has your order ready.",
+        ),
+        Step::ReadyForPickup => (
+            "order_ready",
+            format!("Order {order} is ready for pickup"),
+            "The order is ready at the merchant: pick it up.",
+        ),
+        Step::OnItsWay => (
+            "order_picked_up",
+            format!("Order {order} is on its way"),
+            "The courier picked up your order and is on the way to you.",
+        ),
+        Step::Delivered => (
+            "order_delivered",
+            format!("Order {order} delivered"),
+            "Your order was delivered. Enjoy!",
+        ),
+        Step::DeliveredToCustomer => (
+            "order_delivered",
+            format!("Order {order} delivered"),
+            "The courier handed the order to the customer.",
+        ),
+        Step::Unassigned => (
+            "delivery_unassigned",
+            format!("No courier for order {order}"),
+            "Nobody took the delivery in the time allowed; someone must step in.",
+        ),
+    };
+    Message {
+        kind,
+        title,
+        body: body.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +229,7 @@ mod tests {
                 .contains("declined")
         );
         assert_eq!(order_placed_merchant(&id, &total, 3).kind, "new_order");
+        assert!(step(Step::OnItsWay, &id).title.contains(&short(&id)));
+        assert_eq!(step(Step::CourierComing, &id).kind, "courier_assigned");
     }
 }

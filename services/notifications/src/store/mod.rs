@@ -151,6 +151,8 @@ pub struct Parties {
     pub customer_id: Uuid,
     pub merchant_id: Uuid,
     pub staff: Vec<Uuid>,
+    /// The courier carrying a delivery order, once one took it.
+    pub courier_id: Option<Uuid>,
 }
 
 pub async fn remember_parties<'c>(
@@ -177,18 +179,34 @@ pub async fn parties<'c>(
     executor: impl Executor<'c, Database = Any>,
     order_id: Uuid,
 ) -> Result<Option<Parties>, sqlx::Error> {
-    sqlx::query("SELECT customer_id, merchant_id, staff FROM order_parties WHERE order_id = $1")
-        .bind(order_id.to_string())
-        .fetch_optional(executor)
-        .await?
-        .map(|row| {
-            let staff: String = row.try_get("staff")?;
-            Ok(Parties {
-                customer_id: row::uuid(&row, "customer_id")?,
-                merchant_id: row::uuid(&row, "merchant_id")?,
-                staff: serde_json::from_str(&staff)
-                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-            })
+    sqlx::query(
+        "SELECT customer_id, merchant_id, staff, courier_id FROM order_parties WHERE order_id = $1",
+    )
+    .bind(order_id.to_string())
+    .fetch_optional(executor)
+    .await?
+    .map(|row| {
+        let staff: String = row.try_get("staff")?;
+        Ok(Parties {
+            customer_id: row::uuid(&row, "customer_id")?,
+            merchant_id: row::uuid(&row, "merchant_id")?,
+            staff: serde_json::from_str(&staff).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            courier_id: row::opt_uuid(&row, "courier_id")?,
         })
-        .transpose()
+    })
+    .transpose()
+}
+
+/// Records the courier carrying the order.
+pub async fn remember_courier<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    order_id: Uuid,
+    courier_id: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE order_parties SET courier_id = $2 WHERE order_id = $1")
+        .bind(order_id.to_string())
+        .bind(courier_id.to_string())
+        .execute(executor)
+        .await
+        .map(|_| ())
 }

@@ -9,6 +9,7 @@ use ordo_bus::EventMeta;
 use ordo_kernel::Caller;
 use ordo_kernel::validation::text;
 use ordo_kernel::{Page, PageRequest, Role, Violations};
+use time::OffsetDateTime;
 use tracing::instrument;
 use uuid::Uuid;
 
@@ -153,5 +154,34 @@ impl Orders {
         }
         self.outbox.commit(tx).await?;
         self.order(caller, id).await
+    }
+
+    /// Rejects the paid orders no merchant staff accepted since before `before`: the
+    /// authorisation is voided, the stock released and the customer told, as for any
+    /// rejection. How many were rejected.
+    ///
+    /// # Errors
+    /// The database failing; the next sweep goes on.
+    pub async fn reject_unaccepted(&self, before: OffsetDateTime) -> Result<usize, AppError> {
+        let waiting = orders::awaiting_merchant(self.db.reader(), before, 500).await?;
+        let change = Move {
+            trigger: Trigger::MerchantRejects,
+            actor: Actor::System,
+            actor_id: None,
+            cause: "not accepted by the merchant in time",
+        };
+        let mut rejected = 0;
+        for id in waiting {
+            let mut tx = self.db.begin().await?;
+            if self
+                .apply(&mut tx, id, &change, &EventMeta::default())
+                .await?
+                .is_some()
+            {
+                rejected += 1;
+            }
+            self.outbox.commit(tx).await?;
+        }
+        Ok(rejected)
     }
 }

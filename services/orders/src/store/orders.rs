@@ -262,3 +262,22 @@ pub async fn set_courier<'c>(
             .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Paid orders that have waited for their merchant since before `before`, longest first.
+pub async fn awaiting_merchant<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    before: OffsetDateTime,
+    limit: i64,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query(
+        "SELECT id FROM orders WHERE status = 'paid' AND updated_at <= $1
+         ORDER BY updated_at LIMIT $2",
+    )
+    .bind(millis(before))
+    .bind(limit)
+    .fetch_all(executor)
+    .await?
+    .iter()
+    .map(|row| row::uuid(row, "id"))
+    .collect()
+}
