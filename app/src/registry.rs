@@ -20,8 +20,8 @@ pub fn services(config: &Config) -> Vec<Service> {
         ordo_inventory::service(config.inventory.clone()),
         ordo_cart::service(),
         ordo_payments::service(Arc::new(Sandbox), config.payments_webhook_secret.clone()),
+        ordo_delivery::service(config.delivery.clone()),
         ordo_orders::service(config.orders.clone()),
         ordo_notifications::service(config.smtp_url.clone(), config.smtp_from.clone()),
-        ordo_delivery::service(config.delivery.clone()),
     ]
 }

@@ -283,3 +283,82 @@ pub async fn problem(response: reqwest::Response) -> Value {
     assert_eq!(content_type, "application/problem+json");
     response.json().await.unwrap()
 }
+
+/// One server-sent event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SseEvent {
+    pub event: String,
+    pub id: Option<String>,
+    /// The data as JSON, or as a JSON string when it is not JSON.
+    pub data: Value,
+}
+
+/// Reads a `text/event-stream` response event by event.
+pub struct EventStream {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl EventStream {
+    /// # Panics
+    /// When the response is not an event stream.
+    #[must_use]
+    pub fn new(response: reqwest::Response) -> Self {
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        EventStream {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event (comments and keep-alives skipped), or `None` once the server closed
+    /// the stream.
+    ///
+    /// # Panics
+    /// When nothing comes for 30 s: the platform is stuck.
+    pub async fn next(&mut self) -> Option<SseEvent> {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let (mut event, mut id, mut data) = ("message".to_owned(), None, String::new());
+                for line in block.lines() {
+                    if let Some(value) = line.strip_prefix("event:") {
+                        value.trim().clone_into(&mut event);
+                    } else if let Some(value) = line.strip_prefix("id:") {
+                        id = Some(value.trim().to_owned());
+                    } else if let Some(value) = line.strip_prefix("data:") {
+                        data.push_str(value.trim_start());
+                    }
+                }
+                if data.is_empty() && id.is_none() {
+                    continue;
+                }
+                let data = serde_json::from_str(&data).unwrap_or(Value::String(data));
+                return Some(SseEvent { event, id, data });
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk())
+                .await
+                .expect("an event in time")
+                .expect("the stream reads")?;
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// Reads until an event satisfies `wanted`, and returns it with the ones before it.
+    ///
+    /// # Panics
+    /// When the stream ends first.
+    pub async fn until(&mut self, wanted: impl Fn(&SseEvent) -> bool) -> Vec<SseEvent> {
+        let mut seen = Vec::new();
+        loop {
+            let event = self.next().await.expect("the stream goes on");
+            let done = wanted(&event);
+            seen.push(event);
+            if done {
+                return seen;
+            }
+        }
+    }
+}

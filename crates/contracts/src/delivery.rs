@@ -83,3 +83,29 @@ impl Event for DeliveryUnassigned {
         Some(self.order_id)
     }
 }
+
+/// Where a delivery order is on its way: what the order's tracking stream shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tracking {
+    /// `searching`, `offered`, `assigned`, `picked_up`, `delivered` or `cancelled`.
+    pub status: String,
+    pub courier_id: Option<uuid::Uuid>,
+    /// The courier's last position, while the courier has the delivery.
+    pub position: Option<Position>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Position {
+    pub lat: f64,
+    pub lon: f64,
+    pub located_at: time::OffsetDateTime,
+    /// Seconds until the order reaches its customer, at the courier's assumed speed.
+    pub eta_secs: i64,
+}
+
+/// Delivery as other services ask it.
+pub trait DeliveryClient: Send + Sync {
+    /// The delivery of an order; `None` when the order has none (not a delivery order, or
+    /// not accepted yet).
+    fn tracking(&self, order_id: uuid::Uuid) -> crate::ClientFuture<'_, Option<Tracking>>;
+}

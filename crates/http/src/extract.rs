@@ -302,6 +302,31 @@ pub fn page_request(limit: Option<u32>, cursor: Option<&str>) -> Result<PageRequ
     })
 }
 
+/// Where a server-sent event stream resumes: the `Last-Event-ID` header, which must be the
+/// id (a UUID) of one of the stream's events; `what` names them in the 422 otherwise.
+///
+/// # Errors
+/// The problem to answer.
+pub fn last_event_id(
+    headers: &axum::http::HeaderMap,
+    what: &str,
+) -> Result<Option<uuid::Uuid>, Problem> {
+    headers
+        .get("last-event-id")
+        .map(|v| {
+            v.to_str()
+                .ok()
+                .and_then(|v| v.trim().parse::<uuid::Uuid>().ok())
+                .ok_or_else(|| {
+                    Problem::validation(vec![FieldError::new(
+                        "Last-Event-ID",
+                        format!("must be the id of {what}"),
+                    )])
+                })
+        })
+        .transpose()
+}
+
 /// Reads a query string into `T`; an invalid, unknown or missing parameter is a 422 that
 /// names it.
 ///

@@ -6,7 +6,7 @@
 
 use ordo_delivery::DispatchMode;
 use ordo_e2e::fixtures::{GOOD_CARD, Shop, card, order_request, shop};
-use ordo_e2e::{Session, TestApp, json_of, problem};
+use ordo_e2e::{EventStream, Session, TestApp, json_of, problem};
 use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -462,3 +462,128 @@ async fn an_order_nobody_accepts_is_rejected(backend: Backend) {
 }
 
 backend_test!(accept_timeout, an_order_nobody_accepts_is_rejected);
+
+async fn an_order_is_tracked_live_by_its_people_only(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |config| {
+        config.delivery.mode = DispatchMode::Auto;
+    })
+    .await;
+    let shop = shop(&app, 10).await;
+    let courier = courier_at(&app, FURTHER).await;
+    let (customer, order) = accepted_delivery(&app, &shop, "t1").await;
+    app.eventually("the courier has the delivery", || async {
+        !deliveries(&app, &courier).await.is_empty()
+    })
+    .await;
+    let track = |who: &Session| app.as_user(who, Method::GET, &format!("/orders/{order}/track"));
+
+    let mut stream = EventStream::new(track(&customer).send().await.unwrap());
+    let seen = stream.until(|e| e.event == "position").await;
+    let statuses: Vec<&str> = seen
+        .iter()
+        .filter(|e| e.event == "status")
+        .map(|e| e.data["to"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["pending_payment", "paid", "accepted"]);
+    assert!(
+        seen.iter()
+            .any(|e| e.event == "delivery" && e.data["status"] == "assigned")
+    );
+    let first = seen.last().unwrap();
+    assert_eq!(first.data["lat"], FURTHER.0);
+    assert!(first.data["eta_secs"].as_i64().unwrap() > 0);
+
+    // The courier moves (a step: faster would be refused): the customer sees it, nearer.
+    let step = (52.5042, 13.4);
+    let moved = app
+        .as_user(&courier, Method::PUT, "/courier/location")
+        .json(&json!({"lat": step.0, "lon": step.1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), StatusCode::NO_CONTENT);
+    let next = stream.until(|e| e.event == "position").await;
+    let nearer = next.last().unwrap();
+    assert_eq!(nearer.data["lat"], step.0);
+    assert!(nearer.data["eta_secs"].as_i64() < first.data["eta_secs"].as_i64());
+
+    // Nobody outside the order may follow it.
+    let stranger = app.signup("customer").await;
+    let other_courier = courier_at(&app, NEAR).await;
+    for who in [&stranger, &other_courier] {
+        let refused = track(who).send().await.unwrap();
+        assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+        problem(refused).await;
+    }
+    let garbled = track(&customer)
+        .header("last-event-id", "nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(garbled.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Resumed after `paid`, the stream starts at `accepted`; the merchant and the courier
+    // follow it too.
+    let paid = seen
+        .iter()
+        .find(|e| e.event == "status" && e.data["to"] == "paid")
+        .and_then(|e| e.id.clone())
+        .unwrap();
+    let mut resumed = EventStream::new(
+        track(&shop.owner)
+            .header("last-event-id", paid)
+            .send()
+            .await
+            .unwrap(),
+    );
+    let first_status = resumed.until(|e| e.event == "status").await;
+    assert_eq!(first_status.last().unwrap().data["to"], "accepted");
+    let by_courier = track(&courier).send().await.unwrap();
+    assert_eq!(by_courier.status(), StatusCode::OK);
+
+    // To the door: the stream says so, ends, and closes.
+    let act = |action: &str| {
+        app.as_user(
+            &shop.owner,
+            Method::POST,
+            &format!("/orders/{order}/{action}"),
+        )
+    };
+    assert_eq!(act("ready").send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        act("picked-up").send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    let delivery_id = deliveries(&app, &courier).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.eventually("the courier has it picked up", || async {
+        deliveries(&app, &courier).await[0]["status"] == "picked_up"
+    })
+    .await;
+    let done = app
+        .as_user(
+            &courier,
+            Method::POST,
+            &format!("/deliveries/{delivery_id}/delivered"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::OK);
+    let rest = stream.until(|e| e.event == "end").await;
+    let statuses: Vec<&str> = rest
+        .iter()
+        .filter(|e| e.event == "status")
+        .map(|e| e.data["to"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["ready", "picked_up", "completed"]);
+    assert!(
+        stream.next().await.is_none(),
+        "the stream closes after its end"
+    );
+    app.stop().await;
+}
+
+backend_test!(tracking, an_order_is_tracked_live_by_its_people_only);

@@ -21,6 +21,7 @@ pub use config::{DeliveryConfig, DispatchMode};
 pub use events::consume::subscriptions;
 
 use ordo_contracts::catalog::CatalogClient;
+use ordo_contracts::delivery::DeliveryClient;
 use ordo_contracts::identity::IdentityClient;
 use ordo_kit::{Parts, Service, Sweep};
 use std::sync::Arc;
@@ -30,7 +31,7 @@ use std::time::Duration;
 pub const NAME: &str = "delivery";
 
 /// Delivery on its database, asking the catalogue where merchants are and identity who
-/// customers are. Provides `Delivery`. Its sweeps expire offers and ask again (every
+/// customers are. Provides `Delivery` and `DeliveryClient`. Its sweeps expire offers and ask again (every
 /// `sweep_ms`) and write positions (every `persist_secs`).
 #[must_use]
 pub fn service(config: DeliveryConfig) -> Service {
@@ -50,6 +51,7 @@ pub fn service(config: DeliveryConfig) -> Service {
             identity,
         ));
         wiring.provide(delivery.clone());
+        wiring.provide::<dyn DeliveryClient>(delivery.clone());
         let dispatch = Sweep::new(
             "deliveries offered again or escalated",
             sweep_every,

@@ -21,8 +21,8 @@ pub use config::OrdersConfig;
 pub use events::consume::subscriptions;
 
 use ordo_contracts::{
-    cart::CartClient, catalog::CatalogClient, identity::IdentityClient, inventory::InventoryClient,
-    payments::PaymentsClient,
+    cart::CartClient, catalog::CatalogClient, delivery::DeliveryClient, identity::IdentityClient,
+    inventory::InventoryClient, payments::PaymentsClient,
 };
 use ordo_kit::{Parts, Service, Sweep};
 use std::sync::Arc;
@@ -43,6 +43,7 @@ pub fn service(config: OrdersConfig) -> Service {
             inventory: wiring.require::<dyn InventoryClient>()?,
             identity: wiring.require::<dyn IdentityClient>()?,
             payments: wiring.require::<dyn PaymentsClient>()?,
+            delivery: wiring.require::<dyn DeliveryClient>()?,
         };
         let orders = Arc::new(Orders::new(db.clone(), outbox.clone(), clients));
         let stale = Sweep::new(

@@ -2,6 +2,7 @@
 //! its sweep (`dispatch`), offers (`offers`), and a delivery's steps (`deliveries`). Writes
 //! run in one transaction with the events they publish; the fleet in memory follows.
 
+mod client;
 mod couriers;
 mod deliveries;
 mod dispatch;

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
-use ordo_http::{Authenticated, FieldError, Json, Path, Problem, Query};
+use ordo_http::{Authenticated, Json, Path, Problem, Query};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -112,20 +112,7 @@ pub async fn stream(
     Authenticated(caller): Authenticated,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, axum::Error>>>, Problem> {
-    let resume = headers
-        .get("last-event-id")
-        .map(|v| {
-            v.to_str()
-                .ok()
-                .and_then(|v| v.trim().parse::<Uuid>().ok())
-                .ok_or_else(|| {
-                    Problem::validation(vec![FieldError::new(
-                        "Last-Event-ID",
-                        "must be the id of a notification",
-                    )])
-                })
-        })
-        .transpose()?;
+    let resume = ordo_http::last_event_id(&headers, "a notification")?;
     let start = match resume {
         Some(id) => Some(id),
         // From now on: after the newest existing one.

@@ -2,6 +2,7 @@
 
 mod error;
 mod orders;
+mod track;
 
 use crate::app::Orders;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ pub fn router(orders: Arc<Orders>) -> OpenApiRouter {
         .routes(routes!(orders::get))
         .routes(routes!(orders::status))
         .routes(routes!(orders::history))
+        .routes(routes!(track::track))
         .routes(routes!(orders::cancel))
         .routes(routes!(orders::accept))
         .routes(routes!(orders::reject))

@@ -165,6 +165,7 @@ pub struct StatusView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HistoryView {
+    id: Uuid,
     from: Option<String>,
     to: String,
     #[serde(with = "time::serde::rfc3339")]
@@ -178,6 +179,7 @@ pub struct HistoryView {
 impl From<HistoryEntry> for HistoryView {
     fn from(h: HistoryEntry) -> Self {
         HistoryView {
+            id: h.id,
             from: h.from.map(|s| s.as_str().to_owned()),
             to: h.to.as_str().to_owned(),
             at: h.at,

@@ -5,6 +5,7 @@ mod cancel;
 mod merchant;
 mod place_order;
 mod queries;
+mod track;
 mod transitions;
 
 pub use merchant::MerchantAction;
@@ -14,6 +15,7 @@ pub(crate) use transitions::Move;
 use ordo_bus::Outbox;
 use ordo_contracts::cart::CartClient;
 use ordo_contracts::catalog::CatalogClient;
+use ordo_contracts::delivery::DeliveryClient;
 use ordo_contracts::identity::IdentityClient;
 use ordo_contracts::inventory::InventoryClient;
 use ordo_contracts::payments::PaymentsClient;
@@ -29,6 +31,8 @@ pub struct Clients {
     pub inventory: Arc<dyn InventoryClient>,
     pub identity: Arc<dyn IdentityClient>,
     pub payments: Arc<dyn PaymentsClient>,
+    /// Where a delivery order's courier is, for its tracking stream.
+    pub delivery: Arc<dyn DeliveryClient>,
 }
 
 pub struct Orders {

@@ -1,0 +1,57 @@
+//! Delivery as other services call it in process (`ordo_contracts::delivery`).
+
+use super::Delivery;
+use crate::domain::{DeliveryStatus, eta_secs};
+use crate::store;
+use ordo_contracts::delivery::{DeliveryClient, Position, Tracking};
+use ordo_contracts::{ClientError, ClientFuture};
+use ordo_kernel::geo::distance_km;
+use uuid::Uuid;
+
+impl DeliveryClient for Delivery {
+    fn tracking(&self, order_id: Uuid) -> ClientFuture<'_, Option<Tracking>> {
+        Box::pin(async move {
+            let failed = |error: &(dyn std::error::Error + 'static)| {
+                ClientError::failed(crate::NAME, ordo_db::caused_by_unavailable(error), error)
+            };
+            let Some(delivery) = store::delivery_for_order(self.db.reader(), order_id)
+                .await
+                .map_err(|e| failed(&e))?
+            else {
+                return Ok(None);
+            };
+            let fleet = self.fleet().await.map_err(|e| failed(&e))?;
+            let carrying = matches!(
+                delivery.status,
+                DeliveryStatus::Assigned | DeliveryStatus::PickedUp
+            );
+            let fix = delivery
+                .courier_id
+                .filter(|_| carrying)
+                .and_then(|courier| fleet.get(courier))
+                .and_then(|courier| courier.fix);
+            let position = fix.map(|fix| {
+                let here = (fix.lat, fix.lon);
+                let drop_off = (delivery.drop_off.lat, delivery.drop_off.lon);
+                // Before the pickup, the way runs through the merchant.
+                let km = if delivery.status == DeliveryStatus::Assigned {
+                    distance_km(here, (delivery.pickup.lat, delivery.pickup.lon))
+                        + delivery.distance_km()
+                } else {
+                    distance_km(here, drop_off)
+                };
+                Position {
+                    lat: fix.lat,
+                    lon: fix.lon,
+                    located_at: fix.at,
+                    eta_secs: eta_secs(km, self.config.courier_speed_kmh),
+                }
+            });
+            Ok(Some(Tracking {
+                status: delivery.status.as_str().to_owned(),
+                courier_id: delivery.courier_id,
+                position,
+            }))
+        })
+    }
+}

@@ -1,0 +1,157 @@
+//! `GET /orders/{id}/track`: an order's way as server-sent events.
+
+use super::orders::HistoryView;
+use crate::app::Orders;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use ordo_contracts::delivery::Tracking;
+use ordo_http::{Authenticated, Path, Problem};
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// How often the stream looks: positions go out at most this often.
+const TICK: Duration = Duration::from_secs(1);
+
+/// The order's delivery: who carries it and where they are.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryView {
+    /// `searching`, `offered`, `assigned`, `picked_up`, `delivered` or `cancelled`.
+    status: String,
+    courier_id: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PositionView {
+    lat: f64,
+    lon: f64,
+    #[serde(with = "time::serde::rfc3339")]
+    at: OffsetDateTime,
+    /// Seconds until the order reaches its customer.
+    eta_secs: i64,
+}
+
+/// What the stream has sent, to send only what changed.
+struct Sent {
+    after: Option<Uuid>,
+    delivery: Option<(String, Option<Uuid>)>,
+    position_at: Option<OffsetDateTime>,
+    ended: bool,
+}
+
+impl Sent {
+    /// The events that bring a client from what it has to now.
+    async fn news(&mut self, orders: &Orders, id: Uuid) -> Result<VecDeque<Event>, BoxError> {
+        let mut events = VecDeque::new();
+        for entry in orders.transitions_after(id, self.after).await? {
+            self.after = Some(entry.id);
+            let last = entry.to.is_final();
+            events.push_back(
+                Event::default()
+                    .event("status")
+                    .id(entry.id.to_string())
+                    .json_data(HistoryView::from(entry))?,
+            );
+            if last {
+                self.ended = true;
+            }
+        }
+        if let Some(Tracking {
+            status,
+            courier_id,
+            position,
+        }) = orders.tracking(id).await?
+        {
+            let delivery = Some((status.clone(), courier_id));
+            if delivery != self.delivery {
+                self.delivery = delivery;
+                let view = DeliveryView { status, courier_id };
+                events.push_back(Event::default().event("delivery").json_data(view)?);
+            }
+            if let Some(p) = position.filter(|p| Some(p.located_at) != self.position_at) {
+                self.position_at = Some(p.located_at);
+                let view = PositionView {
+                    lat: p.lat,
+                    lon: p.lon,
+                    at: p.located_at,
+                    eta_secs: p.eta_secs,
+                };
+                events.push_back(Event::default().event("position").json_data(view)?);
+            }
+        }
+        if self.ended {
+            events.push_back(
+                Event::default()
+                    .event("end")
+                    .data("the order reached its end"),
+            );
+        }
+        Ok(events)
+    }
+}
+
+/// Follow an order live (its customer, its merchant's staff, its courier, admins), as
+/// server-sent events: `status` for each transition (`id` = the transition's, send it back
+/// as `Last-Event-ID` to resume; without it the stream starts with the whole history),
+/// `delivery` when its delivery changes hands or steps, `position` with the courier's place
+/// and ETA at most once a second, and `end` once the order is completed, cancelled or
+/// rejected, after which the stream closes.
+#[utoipa::path(get, path = "/orders/{id}/track", tag = "orders", security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "Order id"),
+        ("Last-Event-ID" = Option<Uuid>, Header, description = "Resume after this transition"),
+    ),
+    responses(
+        (status = 200, description = "text/event-stream of HistoryView (status), DeliveryView (delivery), PositionView (position)"),
+        (status = 404, description = "No such order, or not the caller's", body = Problem),
+        (status = 422, description = "`Last-Event-ID` is not a transition id", body = Problem),
+    ))]
+pub async fn track(
+    State(orders): State<Arc<Orders>>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, axum::Error>>>, Problem> {
+    let after = ordo_http::last_event_id(&headers, "a transition of the order")?;
+    orders.order(&caller, id).await?;
+    let sent = Sent {
+        after,
+        delivery: None,
+        position_at: None,
+        ended: false,
+    };
+    let state = (orders, sent, VecDeque::<Event>::new(), false);
+    let events = futures_util::stream::unfold(
+        state,
+        move |(orders, mut sent, mut queue, mut closing)| async move {
+            loop {
+                if let Some(event) = queue.pop_front() {
+                    return Some((Ok(event), (orders, sent, queue, closing)));
+                }
+                if closing {
+                    return None;
+                }
+                match sent.news(&orders, id).await {
+                    Ok(news) if news.is_empty() => tokio::time::sleep(TICK).await,
+                    Ok(news) => {
+                        queue = news;
+                        closing = sent.ended;
+                    }
+                    Err(error) => {
+                        tracing::warn!(order.id = %id, %error, "tracking stream ends");
+                        return None;
+                    }
+                }
+            }
+        },
+    );
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
