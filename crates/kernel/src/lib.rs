@@ -1,4 +1,5 @@
-//! Vocabulary shared by every Ordo crate: ids, time, paging, roles and secrets.
+//! Vocabulary shared by every Ordo crate: ids, time, paging, roles, secrets and webhook
+//! signatures.
 //! Pure: no I/O, no async, no framework types.
 
 pub mod caller;
@@ -8,6 +9,7 @@ pub mod money;
 pub mod paging;
 pub mod role;
 pub mod secret;
+pub mod signature;
 pub mod time;
 pub mod trace;
 pub mod validation;

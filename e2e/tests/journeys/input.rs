@@ -66,11 +66,8 @@ fn spoiled(value: &str, control: &str) -> String {
 }
 
 fn signature(body: &str) -> String {
-    let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
-    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, WEBHOOK_SECRET.as_bytes());
-    let tag = ring::hmac::sign(&key, format!("{timestamp}.{body}").as_bytes());
-    let hex: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-    format!("t={timestamp},v1={hex}")
+    let now = time::OffsetDateTime::now_utc();
+    ordo_kernel::signature::sign(WEBHOOK_SECRET.as_bytes(), body.as_bytes(), now)
 }
 
 /// What the platform holds: the rows of every table a request could write, and what the

@@ -259,11 +259,8 @@ backend_test!(order_rejection, a_rejection_gives_everything_back);
 const WEBHOOK_SECRET: &str = "a shared webhook secret";
 
 fn signed(body: &str, seconds_ago: i64) -> String {
-    let timestamp = time::OffsetDateTime::now_utc().unix_timestamp() - seconds_ago;
-    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, WEBHOOK_SECRET.as_bytes());
-    let tag = ring::hmac::sign(&key, format!("{timestamp}.{body}").as_bytes());
-    let hex: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-    format!("t={timestamp},v1={hex}")
+    let at = time::OffsetDateTime::now_utc() - time::Duration::seconds(seconds_ago);
+    ordo_kernel::signature::sign(WEBHOOK_SECRET.as_bytes(), body.as_bytes(), at)
 }
 
 async fn provider_webhooks_are_signed_and_handled_once(backend: Backend) {

@@ -7,13 +7,10 @@ use crate::domain::{Action, Payment, RefundStatus};
 use crate::store;
 use ordo_bus::EventMeta;
 use ordo_kernel::validation::verbatim;
-use ordo_kernel::{Money, Violations};
+use ordo_kernel::{Money, Violations, signature};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
-
-/// How far a webhook's timestamp may be from our clock.
-const TOLERANCE_SECS: i64 = 300;
 
 #[derive(Debug, Deserialize)]
 struct Webhook {
@@ -40,41 +37,6 @@ pub enum WebhookOutcome {
     Ignored,
 }
 
-fn verify(secret: &[u8], header: &str, body: &[u8], now: OffsetDateTime) -> Result<(), AppError> {
-    let mut timestamp = None;
-    let mut signature = None;
-    for part in header.split(',') {
-        match part.trim().split_once('=') {
-            Some(("t", value)) => timestamp = value.parse::<i64>().ok(),
-            Some(("v1", value)) => signature = hex(value),
-            _ => {}
-        }
-    }
-    let (Some(timestamp), Some(signature)) = (timestamp, signature) else {
-        return Err(PaymentsError::BadSignature("malformed Ordo-Signature header").into());
-    };
-    if (now.unix_timestamp() - timestamp).abs() > TOLERANCE_SECS {
-        return Err(
-            PaymentsError::BadSignature("the signature is too old or from the future").into(),
-        );
-    }
-    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
-    let mut signed = format!("{timestamp}.").into_bytes();
-    signed.extend_from_slice(body);
-    ring::hmac::verify(&key, &signed, &signature)
-        .map_err(|_| PaymentsError::BadSignature("the signature does not match").into())
-}
-
-fn hex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
 impl Payments {
     /// Verifies and applies one webhook of the provider.
     ///
@@ -84,7 +46,8 @@ impl Payments {
     pub async fn webhook(&self, signature: &str, body: &[u8]) -> Result<WebhookOutcome, AppError> {
         let secret = self.webhook_secret.as_ref().ok_or(AppError::NotFound)?;
         let now = ordo_kernel::time::now();
-        verify(secret.expose().as_bytes(), signature, body, now)?;
+        signature::verify(secret.expose().as_bytes(), signature, body, now)
+            .map_err(PaymentsError::BadSignature)?;
         let webhook: Webhook = serde_json::from_slice(body).map_err(|e| {
             let mut v = Violations::new();
             v.add("body", format!("not a webhook: {e}"));
@@ -206,32 +169,5 @@ impl Payments {
             &EventMeta::default(),
         )
         .await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sign(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
-        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
-        let mut signed = format!("{timestamp}.").into_bytes();
-        signed.extend_from_slice(body);
-        let tag = ring::hmac::sign(&key, &signed);
-        let hex: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-        format!("t={timestamp},v1={hex}")
-    }
-
-    #[test]
-    fn only_fresh_matching_signatures_pass() {
-        let now = ordo_kernel::time::now();
-        let body = br#"{"id":"evt_1"}"#;
-        let good = sign(b"secret", now.unix_timestamp(), body);
-        assert!(verify(b"secret", &good, body, now).is_ok());
-        assert!(verify(b"other", &good, body, now).is_err());
-        assert!(verify(b"secret", &good, br#"{"id":"evt_2"}"#, now).is_err());
-        let stale = sign(b"secret", now.unix_timestamp() - 600, body);
-        assert!(verify(b"secret", &stale, body, now).is_err());
-        assert!(verify(b"secret", "v1=abc", body, now).is_err());
     }
 }
