@@ -109,3 +109,55 @@ pub trait DeliveryClient: Send + Sync {
     /// not accepted yet).
     fn tracking(&self, order_id: uuid::Uuid) -> crate::ClientFuture<'_, Option<Tracking>>;
 }
+
+/// A parcel was handed to its carrier: the shipment waits for the carrier's first scan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShipmentCreated {
+    pub shipment_id: Uuid,
+    pub order_id: Uuid,
+    pub carrier: String,
+    pub tracking_number: String,
+}
+
+impl Event for ShipmentCreated {
+    const TYPE: &'static str = "shipment.created";
+    const VERSION: u32 = 1;
+
+    fn order_id(&self) -> Option<Uuid> {
+        Some(self.order_id)
+    }
+}
+
+/// The carrier has the parcel on its way (its first `in_transit` event).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShipmentShipped {
+    pub shipment_id: Uuid,
+    pub order_id: Uuid,
+    pub carrier: String,
+    pub tracking_number: String,
+}
+
+impl Event for ShipmentShipped {
+    const TYPE: &'static str = "shipment.shipped";
+    const VERSION: u32 = 1;
+
+    fn order_id(&self) -> Option<Uuid> {
+        Some(self.order_id)
+    }
+}
+
+/// The carrier delivered the parcel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShipmentDelivered {
+    pub shipment_id: Uuid,
+    pub order_id: Uuid,
+}
+
+impl Event for ShipmentDelivered {
+    const TYPE: &'static str = "shipment.delivered";
+    const VERSION: u32 = 1;
+
+    fn order_id(&self) -> Option<Uuid> {
+        Some(self.order_id)
+    }
+}

@@ -144,6 +144,26 @@ impl Event for OrderPickedUp {
     }
 }
 
+/// The merchant handed a shipping order to a parcel carrier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderShipped {
+    pub order_id: Uuid,
+    pub merchant_id: Uuid,
+    pub customer_id: Uuid,
+    pub shipment_id: Uuid,
+    pub carrier: String,
+    pub tracking_number: String,
+}
+
+impl Event for OrderShipped {
+    const TYPE: &'static str = "order.shipped";
+    const VERSION: u32 = 1;
+
+    fn order_id(&self) -> Option<Uuid> {
+        Some(self.order_id)
+    }
+}
+
 /// The order reached its customer: the payment is captured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderCompleted {

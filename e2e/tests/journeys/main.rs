@@ -14,6 +14,7 @@ mod lifecycle;
 mod notifications;
 mod openapi;
 mod orders;
+mod shipping;
 mod stock;
 mod tokens;
 mod toy;

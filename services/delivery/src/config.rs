@@ -1,6 +1,7 @@
 //! Delivery's section of the configuration (`[delivery]`).
 
 use ordo_http::ratelimit::Quota;
+use ordo_kernel::Secret;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -40,6 +41,8 @@ pub struct DeliveryConfig {
     pub persist_secs: u64,
     /// How often offers are expired and waiting deliveries offered again.
     pub sweep_ms: u64,
+    /// Shared with parcel carriers to sign their events; unset: carrier events are refused.
+    pub carrier_webhook_secret: Option<Secret<String>>,
 }
 
 impl Default for DeliveryConfig {
@@ -56,6 +59,7 @@ impl Default for DeliveryConfig {
             location_limit: Quota::new(120, 5),
             persist_secs: 5,
             sweep_ms: 1000,
+            carrier_webhook_secret: None,
         }
     }
 }
@@ -95,6 +99,13 @@ impl DeliveryConfig {
         }
         if !(50..=60_000).contains(&self.sweep_ms) {
             return Err("delivery.sweep_ms: must be between 50 and 60000".into());
+        }
+        if self
+            .carrier_webhook_secret
+            .as_ref()
+            .is_some_and(|secret| secret.expose().len() < 16)
+        {
+            return Err("delivery.carrier_webhook_secret: must be at least 16 characters".into());
         }
         Ok(())
     }

@@ -74,6 +74,9 @@ pub fn service(config: DeliveryConfig) -> Service {
 /// Delivery's migrations (`migrations/`), one portable file each.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
-    const MIGRATIONS: &[ordo_db::Migration] = &[ordo_db::migration!(1, "0001_create_delivery")];
+    const MIGRATIONS: &[ordo_db::Migration] = &[
+        ordo_db::migration!(1, "0001_create_delivery"),
+        ordo_db::migration!(2, "0002_shipments"),
+    ];
     MIGRATIONS
 }

@@ -13,6 +13,7 @@ impl Refusal for DeliveryError {
             DeliveryError::Offline => Problem::conflict("courier-offline", self.to_string()),
             DeliveryError::TooOften(wait) => Problem::rate_limited(*wait),
             DeliveryError::Gone(detail) => Problem::conflict("offer-gone", *detail),
+            DeliveryError::BadSignature(_) => Problem::unauthorized(self.to_string()),
             DeliveryError::IllegalTransition(..) => {
                 Problem::conflict("illegal-transition", self.to_string())
             }

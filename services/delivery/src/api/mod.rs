@@ -1,9 +1,10 @@
-//! Delivery's HTTP interface: the courier's side (`couriers`) and a delivery's steps
-//! (`deliveries`).
+//! Delivery's HTTP interface: the courier's side (`couriers`), a delivery's steps
+//! (`deliveries`) and parcels (`shipments`).
 
 mod couriers;
 mod deliveries;
 mod error;
+mod shipments;
 
 use crate::app::Delivery;
 use std::sync::Arc;
@@ -20,5 +21,7 @@ pub fn router(delivery: Arc<Delivery>) -> OpenApiRouter {
         .routes(routes!(couriers::decline))
         .routes(routes!(deliveries::list))
         .routes(routes!(deliveries::delivered))
+        .routes(routes!(shipments::get))
+        .routes(routes!(shipments::event))
         .with_state(delivery)
 }

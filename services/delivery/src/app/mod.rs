@@ -8,9 +8,11 @@ mod deliveries;
 mod dispatch;
 pub mod fleet;
 mod offers;
+mod shipments;
 
 pub use couriers::CourierStatus;
 pub use fleet::Fleet;
+pub use shipments::ScanOutcome;
 
 use crate::config::DeliveryConfig;
 use ordo_bus::Outbox;
@@ -54,6 +56,9 @@ pub enum DeliveryError {
     Gone(&'static str),
     #[error("the delivery is {0} and cannot be {1}")]
     IllegalTransition(&'static str, &'static str),
+    /// A carrier event without a valid signature.
+    #[error("carrier event refused: {0}")]
+    BadSignature(&'static str),
     /// A delivery order arrived without where it goes.
     #[error("order {0} is for delivery but has no address")]
     NoAddress(uuid::Uuid),

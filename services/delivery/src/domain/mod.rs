@@ -1,12 +1,14 @@
 //! Delivery's rules, without I/O: the delivery status and its one transition table, offers,
-//! what a courier's move may be, and the order in which couriers are asked.
+//! what a courier's move may be, the order in which couriers are asked, and parcels.
 
 mod dispatch;
 mod movement;
+pub mod shipment;
 mod status;
 
 pub use dispatch::{Candidate, rank};
 pub use movement::{Fix, eta_secs, plausible};
+pub use shipment::{CarrierEvent, Scan, Shipment, ShipmentStatus};
 pub use status::{DeliveryStatus, OfferStatus, Trigger, next};
 
 use time::OffsetDateTime;

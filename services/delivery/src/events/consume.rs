@@ -2,7 +2,9 @@
 
 use crate::app::Delivery;
 use ordo_bus::{EventMeta, Outbox, Subscription};
-use ordo_contracts::orders::{OrderAccepted, OrderCancelled, OrderPickedUp, OrderRejected};
+use ordo_contracts::orders::{
+    OrderAccepted, OrderCancelled, OrderPickedUp, OrderRejected, OrderShipped,
+};
 use ordo_db::Db;
 use std::sync::Arc;
 
@@ -16,6 +18,12 @@ pub fn subscriptions(delivery: Arc<Delivery>, db: Db, outbox: &Outbox) -> Vec<Su
                 Box::pin(async move {
                     let meta = EventMeta::caused_by(event);
                     delivery.open(tx, &accepted, &meta).await
+                })
+            })
+            .on(&delivery, |delivery, tx, shipped: OrderShipped, event| {
+                Box::pin(async move {
+                    let meta = EventMeta::caused_by(event);
+                    delivery.ship(tx, &shipped, &meta).await
                 })
             })
             .on(&delivery, |delivery, tx, picked: OrderPickedUp, _| {

@@ -1,9 +1,10 @@
 //! Domain -> contract, appended in the use case's transaction. Subjects are the order id.
 
-use crate::domain::Delivery;
+use crate::domain::{Delivery, Shipment};
 use ordo_bus::{BusError, EventMeta, Outbox};
 use ordo_contracts::delivery::{
-    DeliveryAssigned, DeliveryCompleted, DeliveryOffered, DeliveryUnassigned,
+    DeliveryAssigned, DeliveryCompleted, DeliveryOffered, DeliveryUnassigned, ShipmentCreated,
+    ShipmentDelivered, ShipmentShipped,
 };
 use ordo_db::Tx;
 use time::OffsetDateTime;
@@ -80,5 +81,51 @@ pub(crate) async fn unassigned(
         waited_secs,
     };
     let subject = delivery.order_id.to_string();
+    outbox.append(tx, &subject, &event, meta).await.map(|_| ())
+}
+
+pub(crate) async fn shipment_created(
+    outbox: &Outbox,
+    tx: &mut Tx,
+    parcel: &Shipment,
+    meta: &EventMeta,
+) -> Result<(), BusError> {
+    let event = ShipmentCreated {
+        shipment_id: parcel.id,
+        order_id: parcel.order_id,
+        carrier: parcel.carrier.clone(),
+        tracking_number: parcel.tracking_number.clone(),
+    };
+    let subject = parcel.order_id.to_string();
+    outbox.append(tx, &subject, &event, meta).await.map(|_| ())
+}
+
+pub(crate) async fn shipment_shipped(
+    outbox: &Outbox,
+    tx: &mut Tx,
+    parcel: &Shipment,
+    meta: &EventMeta,
+) -> Result<(), BusError> {
+    let event = ShipmentShipped {
+        shipment_id: parcel.id,
+        order_id: parcel.order_id,
+        carrier: parcel.carrier.clone(),
+        tracking_number: parcel.tracking_number.clone(),
+    };
+    let subject = parcel.order_id.to_string();
+    outbox.append(tx, &subject, &event, meta).await.map(|_| ())
+}
+
+pub(crate) async fn shipment_delivered(
+    outbox: &Outbox,
+    tx: &mut Tx,
+    parcel: &Shipment,
+    meta: &EventMeta,
+) -> Result<(), BusError> {
+    let event = ShipmentDelivered {
+        shipment_id: parcel.id,
+        order_id: parcel.order_id,
+    };
+    let subject = parcel.order_id.to_string();
     outbox.append(tx, &subject, &event, meta).await.map(|_| ())
 }

@@ -2,6 +2,8 @@
 //! courier to accept wins by one), and a courier carries one delivery at a time
 //! (`deliveries_one_per_courier`).
 
+pub mod shipments;
+
 use crate::app::fleet::Courier;
 use crate::domain::{Delivery, DeliveryStatus, Fix, Offer, OfferStatus, Stop};
 use ordo_db::row::{instant, millis, opt_instant, opt_uuid, uuid};
@@ -15,7 +17,8 @@ const DELIVERY_COLUMNS: &str = "id, order_id, merchant_id, customer_id, status, 
     drop_off_name, drop_off_address, drop_off_lat, drop_off_lon,
     searching_since, escalated_at, assigned_at, picked_up_at, delivered_at, created_at";
 
-fn status<T: std::str::FromStr<Err = String>>(
+/// A column holding one of a domain enum's names.
+fn parsed<T: std::str::FromStr<Err = String>>(
     row: &AnyRow,
     column: &str,
 ) -> Result<T, sqlx::Error> {
@@ -33,7 +36,7 @@ fn delivery(row: &AnyRow) -> Result<Delivery, sqlx::Error> {
         order_id: uuid(row, "order_id")?,
         merchant_id: uuid(row, "merchant_id")?,
         customer_id: uuid(row, "customer_id")?,
-        status: status(row, "status")?,
+        status: parsed(row, "status")?,
         courier_id: opt_uuid(row, "courier_id")?,
         pickup: Stop {
             name: row.try_get("pickup_name")?,
@@ -225,7 +228,7 @@ fn offer(row: &AnyRow) -> Result<Offer, sqlx::Error> {
         id: uuid(row, "id")?,
         delivery_id: uuid(row, "delivery_id")?,
         courier_id: uuid(row, "courier_id")?,
-        status: status(row, "status")?,
+        status: parsed(row, "status")?,
         distance_km: row.try_get("distance_km")?,
         created_at: instant(row, "created_at")?,
         expires_at: instant(row, "expires_at")?,
@@ -304,7 +307,7 @@ pub async fn open_offers_of<'c>(
                 id: uuid(row, "o_id")?,
                 delivery_id: uuid(row, "o_delivery_id")?,
                 courier_id: uuid(row, "o_courier_id")?,
-                status: status(row, "o_status")?,
+                status: parsed(row, "o_status")?,
                 distance_km: row.try_get("o_distance_km")?,
                 created_at: instant(row, "o_created_at")?,
                 expires_at: instant(row, "o_expires_at")?,

@@ -143,6 +143,12 @@ pub enum Step {
     DeliveredToCustomer,
     /// To operators and the merchant's staff: nobody took the delivery in time.
     Unassigned,
+    /// To the customer: the parcel is on its way with its carrier.
+    ParcelShipped,
+    /// To the customer: the parcel arrived.
+    ParcelDelivered,
+    /// To the merchant's staff: the parcel arrived.
+    ParcelDeliveredToCustomer,
 }
 
 #[must_use]
@@ -198,6 +204,21 @@ pub fn step(step: Step, order_id: &uuid::Uuid) -> Message {
             "delivery_unassigned",
             format!("No courier for order {order}"),
             "Nobody took the delivery in the time allowed; someone must step in.",
+        ),
+        Step::ParcelShipped => (
+            "parcel_shipped",
+            format!("Order {order} shipped"),
+            "Your parcel is on its way with the carrier; follow it with its tracking number.",
+        ),
+        Step::ParcelDelivered => (
+            "parcel_delivered",
+            format!("Order {order} delivered"),
+            "The carrier delivered your parcel.",
+        ),
+        Step::ParcelDeliveredToCustomer => (
+            "parcel_delivered",
+            format!("Order {order} delivered"),
+            "The carrier delivered the parcel to the customer.",
         ),
     };
     Message {

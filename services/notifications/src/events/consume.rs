@@ -4,7 +4,8 @@ use crate::app::Notifications;
 use crate::domain::Step;
 use ordo_bus::{Outbox, Subscription};
 use ordo_contracts::delivery::{
-    DeliveryAssigned, DeliveryCompleted, DeliveryOffered, DeliveryUnassigned,
+    DeliveryAssigned, DeliveryCompleted, DeliveryOffered, DeliveryUnassigned, ShipmentDelivered,
+    ShipmentShipped,
 };
 use ordo_contracts::notifications::EmailRequested;
 use ordo_contracts::orders::{
@@ -79,6 +80,26 @@ pub fn subscriptions(
                     .await?;
                     let staff = |p: &crate::store::Parties| p.staff.clone();
                     n.tell(tx, order, Step::DeliveredToCustomer, staff, event.id)
+                        .await
+                })
+            })
+            .on(n, |n, tx, shipped: ShipmentShipped, event| {
+                let (order, step) = (shipped.order_id, Step::ParcelShipped);
+                Box::pin(n.tell(tx, order, step, |p| vec![p.customer_id], event.id))
+            })
+            .on(n, |n, tx, parcel: ShipmentDelivered, event| {
+                Box::pin(async move {
+                    let order = parcel.order_id;
+                    n.tell(
+                        tx,
+                        order,
+                        Step::ParcelDelivered,
+                        |p| vec![p.customer_id],
+                        event.id,
+                    )
+                    .await?;
+                    let staff = |p: &crate::store::Parties| p.staff.clone();
+                    n.tell(tx, order, Step::ParcelDeliveredToCustomer, staff, event.id)
                         .await
                 })
             })

@@ -22,6 +22,7 @@ pub fn router(orders: Arc<Orders>) -> OpenApiRouter {
         .routes(routes!(orders::reject))
         .routes(routes!(orders::ready))
         .routes(routes!(orders::picked_up))
+        .routes(routes!(orders::ship))
         .routes(routes!(orders::merchant_queue))
         .with_state(orders)
 }

@@ -100,6 +100,9 @@ pub struct OrderView {
     notes: Option<String>,
     /// The courier carrying a delivery order, once one took it.
     courier_id: Option<Uuid>,
+    /// The parcel a shipping order went out as; follow it at `/shipments/{id}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shipment: Option<ShipmentView>,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -144,6 +147,11 @@ impl From<&Order> for OrderView {
             total: money(o.total),
             notes: o.notes.clone(),
             courier_id: o.courier_id,
+            shipment: o.shipment.as_ref().map(|s| ShipmentView {
+                id: s.id,
+                carrier: s.carrier.clone(),
+                tracking_number: s.tracking_number.clone(),
+            }),
             created_at: o.created_at,
             updated_at: o.updated_at,
         }
@@ -161,6 +169,13 @@ pub struct StatusView {
     status: String,
     #[serde(with = "time::serde::rfc3339")]
     updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShipmentView {
+    id: Uuid,
+    carrier: String,
+    tracking_number: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -595,4 +610,41 @@ pub async fn picked_up(
     Path(id): Path<Uuid>,
 ) -> Result<Json<OrderView>, Problem> {
     act(&orders, &caller, &trace, id, MerchantAction::HandedOver).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShipRequest {
+    /// The parcel carrier, e.g. `DHL`: 1 to 60 characters.
+    #[schema(schema_with = ordo_http::schema::line::<60>)]
+    carrier: String,
+    /// 1 to 40 letters, digits or hyphens.
+    #[schema(pattern = "^[A-Za-z0-9-]{1,40}$")]
+    tracking_number: String,
+}
+
+/// Hand an accepted shipping order to a parcel carrier (its merchant's staff): the order is
+/// `shipped`, and its shipment is tracked at `/shipments/{id}` from the carrier's events.
+#[utoipa::path(post, path = "/orders/{id}/ship", tag = "orders", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    request_body = ShipRequest,
+    responses(
+        (status = 200, description = "The order, with its shipment", body = OrderView),
+        (status = 403, description = "Not a merchant account", body = Problem),
+        (status = 404, description = "Not the caller's merchant's order", body = Problem),
+        (status = 409, description = "Not accepted, or not a shipping order", body = Problem),
+        (status = 422, description = "Invalid carrier or tracking number", body = Problem),
+    ))]
+pub async fn ship(
+    State(orders): State<Arc<Orders>>,
+    Authenticated(caller): Authenticated,
+    Trace(trace): Trace,
+    Path(id): Path<Uuid>,
+    Json(body): Json<ShipRequest>,
+) -> Result<Json<OrderView>, Problem> {
+    let action = MerchantAction::Ship {
+        carrier: body.carrier,
+        tracking_number: body.tracking_number,
+    };
+    act(&orders, &caller, &trace, id, action).await
 }

@@ -3,7 +3,7 @@
 
 use super::transitions::Move;
 use super::{AppError, Orders, OrdersError};
-use crate::domain::{Actor, Fulfilment, Order, Status, Trigger};
+use crate::domain::{Actor, Fulfilment, Order, Shipment, Status, Trigger};
 use crate::store::orders;
 use ordo_bus::EventMeta;
 use ordo_kernel::Caller;
@@ -23,6 +23,34 @@ pub enum MerchantAction {
     Ready,
     /// Handed over: to the customer (pickup: completed) or to a courier (delivery).
     HandedOver,
+    /// Handed to a parcel carrier (shipping).
+    Ship {
+        carrier: String,
+        tracking_number: String,
+    },
+}
+
+/// The parcel of a `Ship`, its fields checked.
+fn shipment(carrier: &str, tracking_number: &str) -> Result<Shipment, AppError> {
+    let mut v = Violations::new();
+    let carrier = v.check("carrier", text(carrier, 1, 60));
+    let tracking = tracking_number.trim();
+    if !(1..=40).contains(&tracking.len())
+        || !tracking
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        v.add(
+            "tracking_number",
+            "must be 1 to 40 letters, digits or hyphens",
+        );
+    }
+    v.into_result(|| Shipment {
+        id: ordo_kernel::new_id(),
+        carrier: carrier.unwrap_or_default(),
+        tracking_number: tracking.to_owned(),
+    })
+    .map_err(AppError::Invalid)
 }
 
 /// Only merchant accounts and administrators ever act for a merchant: customers and
@@ -137,6 +165,25 @@ impl Orders {
                     .into());
                 }
             },
+            MerchantAction::Ship { .. } if order.fulfilment != Fulfilment::Shipping => {
+                return Err(OrdersError::IllegalTransition(
+                    order.status.as_str(),
+                    "shipped; only shipping orders go by carrier",
+                )
+                .into());
+            }
+            MerchantAction::Ship { .. } => (
+                Trigger::Shipped,
+                "shipped",
+                "handed to the carrier".to_owned(),
+            ),
+        };
+        let parcel = match &action {
+            MerchantAction::Ship {
+                carrier,
+                tracking_number,
+            } => Some(shipment(carrier, tracking_number)?),
+            _ => None,
         };
         let change = Move {
             trigger,
@@ -149,6 +196,9 @@ impl Orders {
             cause: &cause,
         };
         let mut tx = self.db.begin().await?;
+        if let Some(parcel) = &parcel {
+            orders::set_shipment(&mut *tx, id, parcel).await?;
+        }
         if self.apply(&mut tx, id, &change, meta).await?.is_none() {
             return Err(OrdersError::IllegalTransition(order.status.as_str(), verb).into());
         }

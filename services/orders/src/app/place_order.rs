@@ -349,6 +349,7 @@ impl Orders {
             total: total.amount,
             notes: checkout.notes,
             courier_id: None,
+            shipment: None,
             created_at: now,
             updated_at: now,
         };

@@ -19,8 +19,18 @@ pub struct Order {
     pub notes: Option<String>,
     /// The courier carrying a delivery order, once one took it.
     pub courier_id: Option<Uuid>,
+    /// The parcel a shipping order went out as, once shipped.
+    pub shipment: Option<Shipment>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+}
+
+/// A parcel handed to a carrier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shipment {
+    pub id: Uuid,
+    pub carrier: String,
+    pub tracking_number: String,
 }
 
 /// One transition of an order.

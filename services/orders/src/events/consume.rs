@@ -5,7 +5,7 @@ use crate::app::{AppError, Move, Orders};
 use crate::domain::{Actor, Trigger};
 use futures_util::future::BoxFuture;
 use ordo_bus::{Envelope, EventMeta, Outbox, Subscription};
-use ordo_contracts::delivery::{DeliveryAssigned, DeliveryCompleted};
+use ordo_contracts::delivery::{DeliveryAssigned, DeliveryCompleted, ShipmentDelivered};
 use ordo_contracts::inventory::{ReservationCommitted, ReservationLost};
 use ordo_contracts::payments::PaymentFailed;
 use ordo_db::{Db, Tx};
@@ -62,6 +62,17 @@ pub fn subscriptions(orders: Arc<Orders>, db: Db, outbox: &Outbox) -> Vec<Subscr
             .on(&orders, |orders, tx, done: DeliveryCompleted, event| {
                 let cause = "delivered by the courier".to_owned();
                 system_move(orders, tx, done.order_id, Trigger::Delivered, cause, event)
+            })
+            .on(&orders, |orders, tx, parcel: ShipmentDelivered, event| {
+                let cause = "delivered by the carrier".to_owned();
+                system_move(
+                    orders,
+                    tx,
+                    parcel.order_id,
+                    Trigger::Delivered,
+                    cause,
+                    event,
+                )
             })
             .publishing_to(outbox),
     ]

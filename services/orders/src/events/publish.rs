@@ -5,7 +5,7 @@ use ordo_bus::{BusError, EventMeta, Outbox};
 use ordo_contracts::identity::AddressSnapshot;
 use ordo_contracts::orders::{
     CheckoutAbandoned, OrderAccepted, OrderCancelled, OrderCompleted, OrderLine, OrderPickedUp,
-    OrderPlaced, OrderReady, OrderRejected,
+    OrderPlaced, OrderReady, OrderRejected, OrderShipped,
 };
 use ordo_db::Tx;
 use ordo_kernel::Money;
@@ -149,7 +149,20 @@ pub(crate) async fn transitioned(
             };
             outbox.append(tx, &subject, &event, meta).await?;
         }
-        Status::PendingPayment | Status::Paid | Status::Shipped => {}
+        Status::Shipped => {
+            if let Some(parcel) = &order.shipment {
+                let event = OrderShipped {
+                    order_id,
+                    merchant_id,
+                    customer_id: order.customer_id,
+                    shipment_id: parcel.id,
+                    carrier: parcel.carrier.clone(),
+                    tracking_number: parcel.tracking_number.clone(),
+                };
+                outbox.append(tx, &subject, &event, meta).await?;
+            }
+        }
+        Status::PendingPayment | Status::Paid => {}
     }
     Ok(())
 }

@@ -1,4 +1,6 @@
-use crate::domain::{DeliveryAddress, Fulfilment, HistoryEntry, Order, PricedLine, Status};
+use crate::domain::{
+    DeliveryAddress, Fulfilment, HistoryEntry, Order, PricedLine, Shipment, Status,
+};
 use ordo_db::row::{self, millis};
 use serde_json::json;
 use sqlx::any::AnyRow;
@@ -6,7 +8,7 @@ use sqlx::{Any, AnyConnection, Executor, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-const COLUMNS: &str = "id, customer_id, merchant_id, status, fulfilment, address, payment_method_id, currency, subtotal, tip, total, notes, created_at, updated_at, courier_id";
+const COLUMNS: &str = "id, customer_id, merchant_id, status, fulfilment, address, payment_method_id, currency, subtotal, tip, total, notes, created_at, updated_at, courier_id, shipment_id, carrier, tracking_number";
 
 fn decode(message: impl Into<String>) -> sqlx::Error {
     sqlx::Error::Decode(message.into().into())
@@ -66,12 +68,20 @@ fn order(row: &AnyRow) -> Result<Order, sqlx::Error> {
         created_at: row::instant(row, "created_at")?,
         updated_at: row::instant(row, "updated_at")?,
         courier_id: row::opt_uuid(row, "courier_id")?,
+        shipment: match row::opt_uuid(row, "shipment_id")? {
+            Some(id) => Some(Shipment {
+                id,
+                carrier: row.try_get("carrier")?,
+                tracking_number: row.try_get("tracking_number")?,
+            }),
+            None => None,
+        },
     })
 }
 
 pub async fn insert(conn: &mut AnyConnection, order: &Order) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
-        "INSERT INTO orders ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+        "INSERT INTO orders ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
     ))
     .bind(order.id.to_string())
     .bind(order.customer_id.to_string())
@@ -88,6 +98,9 @@ pub async fn insert(conn: &mut AnyConnection, order: &Order) -> Result<(), sqlx:
     .bind(millis(order.created_at))
     .bind(millis(order.updated_at))
     .bind(order.courier_id.map(|c| c.to_string()))
+    .bind(order.shipment.as_ref().map(|s| s.id.to_string()))
+    .bind(order.shipment.as_ref().map(|s| s.carrier.clone()))
+    .bind(order.shipment.as_ref().map(|s| s.tracking_number.clone()))
     .execute(&mut *conn)
     .await?;
     for (n, line) in order.lines.iter().enumerate() {
@@ -280,4 +293,22 @@ pub async fn awaiting_merchant<'c>(
     .iter()
     .map(|row| row::uuid(row, "id"))
     .collect()
+}
+
+/// Records the parcel the order goes out as (in the transaction that ships it).
+pub async fn set_shipment<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    id: Uuid,
+    shipment: &Shipment,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE orders SET shipment_id = $2, carrier = $3, tracking_number = $4 WHERE id = $1",
+    )
+    .bind(id.to_string())
+    .bind(shipment.id.to_string())
+    .bind(&shipment.carrier)
+    .bind(&shipment.tracking_number)
+    .execute(executor)
+    .await?;
+    Ok(())
 }

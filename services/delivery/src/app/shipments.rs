@@ -1,0 +1,161 @@
+//! Parcels: a shipping order handed to its carrier becomes a shipment; the carrier's signed
+//! events move it (each applied once); its customer, its merchant's staff and operators may
+//! follow it.
+
+use super::{AppError, Delivery, DeliveryError};
+use crate::domain::shipment::next;
+use crate::domain::{CarrierEvent, Scan, Shipment, ShipmentStatus};
+use crate::events::publish;
+use crate::store::shipments;
+use ordo_bus::EventMeta;
+use ordo_contracts::orders::OrderShipped;
+use ordo_db::Tx;
+use ordo_kernel::validation::text;
+use ordo_kernel::{Caller, Role, Violations, signature};
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// A carrier's event as it sends it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CarrierReport {
+    id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    location: Option<String>,
+}
+
+/// What a carrier event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanOutcome {
+    /// Recorded; the parcel moved on, or stayed where it was (a later scan on the way).
+    Recorded,
+    /// Seen before: nothing changed.
+    Replayed,
+}
+
+impl Delivery {
+    /// Opens the shipment of a shipping order handed to its carrier (`order.shipped`).
+    ///
+    /// # Errors
+    /// The database failing.
+    pub async fn ship(
+        &self,
+        tx: &mut Tx,
+        shipped: &OrderShipped,
+        meta: &EventMeta,
+    ) -> Result<(), AppError> {
+        let parcel = Shipment {
+            id: shipped.shipment_id,
+            order_id: shipped.order_id,
+            merchant_id: shipped.merchant_id,
+            customer_id: shipped.customer_id,
+            carrier: shipped.carrier.clone(),
+            tracking_number: shipped.tracking_number.clone(),
+            status: ShipmentStatus::PendingShipment,
+            created_at: ordo_kernel::time::now(),
+            shipped_at: None,
+            delivered_at: None,
+        };
+        if shipments::insert(&mut **tx, &parcel).await? {
+            publish::shipment_created(&self.outbox, tx, &parcel, meta).await?;
+        }
+        Ok(())
+    }
+
+    /// A parcel with its carrier events, for its customer, its merchant's staff and
+    /// operators; `NotFound` for anyone else.
+    ///
+    /// # Errors
+    /// `NotFound`; the catalogue failing.
+    pub async fn shipment(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+    ) -> Result<(Shipment, Vec<Scan>), AppError> {
+        let parcel = shipments::find(self.db.reader(), id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let allowed = match caller.role {
+            Role::Admin => true,
+            Role::Customer => parcel.customer_id == caller.user_id,
+            Role::Merchant => self
+                .catalog
+                .merchant(parcel.merchant_id)
+                .await?
+                .is_some_and(|m| m.staff.contains(&caller.user_id)),
+            Role::Courier => false,
+        };
+        if !allowed {
+            return Err(AppError::NotFound);
+        }
+        let scans = shipments::scans(self.db.reader(), id).await?;
+        Ok((parcel, scans))
+    }
+
+    /// Verifies and applies a carrier's event for parcel `id`: signed, fresh, once.
+    ///
+    /// # Errors
+    /// `NotFound` when carrier events are not configured or the parcel is unknown;
+    /// `BadSignature` (401); `Invalid` for a body that is not a carrier event.
+    pub async fn carrier_event(
+        &self,
+        id: Uuid,
+        header: &str,
+        body: &[u8],
+    ) -> Result<ScanOutcome, AppError> {
+        let secret = self
+            .config
+            .carrier_webhook_secret
+            .as_ref()
+            .ok_or(AppError::NotFound)?;
+        let now = ordo_kernel::time::now();
+        signature::verify(secret.expose().as_bytes(), header, body, now)
+            .map_err(DeliveryError::BadSignature)?;
+        let report: CarrierReport = serde_json::from_slice(body).map_err(|e| {
+            let mut v = Violations::new();
+            v.add("body", format!("not a carrier event: {e}"));
+            AppError::Invalid(v)
+        })?;
+        let mut v = Violations::new();
+        let event_id = v.check("id", text(&report.id, 1, 100));
+        let event = v.check("type", report.kind.parse::<CarrierEvent>());
+        let location = report
+            .location
+            .as_deref()
+            .and_then(|l| v.check("location", text(l, 1, 120)));
+        let (event_id, event) = v.into_result(|| (event_id, event))?;
+        let (Some(event_id), Some(event)) = (event_id, event) else {
+            return Err(AppError::NotFound);
+        };
+        let mut tx = self.db.begin().await?;
+        let parcel = shipments::find(&mut *tx, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let scan = Scan {
+            id: event_id,
+            event,
+            location,
+            received_at: now,
+        };
+        if !shipments::remember_scan(&mut *tx, id, &scan).await? {
+            return Ok(ScanOutcome::Replayed);
+        }
+        if let Some(to) = next(parcel.status, event)
+            && shipments::advance(&mut *tx, id, parcel.status, to, now).await?
+        {
+            let meta = EventMeta::default();
+            match to {
+                ShipmentStatus::Shipped => {
+                    publish::shipment_shipped(&self.outbox, &mut tx, &parcel, &meta).await?;
+                }
+                ShipmentStatus::Delivered => {
+                    publish::shipment_delivered(&self.outbox, &mut tx, &parcel, &meta).await?;
+                }
+                ShipmentStatus::PendingShipment => {}
+            }
+        }
+        self.outbox.commit(tx).await?;
+        Ok(ScanOutcome::Recorded)
+    }
+}
