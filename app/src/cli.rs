@@ -38,6 +38,10 @@ enum Command {
         /// Load the demo city first (once per data dir) and print its accounts.
         #[arg(long)]
         demo: bool,
+        /// Run a gentle simulated city beside it (a few people ordering now and then,
+        /// couriers riding), so that there is something alive to look at.
+        #[arg(long)]
+        sim: bool,
     },
     /// Load the demo city (merchants, menus, stock, a customer, staff, couriers, an
     /// administrator) and print its accounts, then exit.
@@ -69,6 +73,9 @@ enum Command {
         #[command(subcommand)]
         command: BusCommand,
     },
+    /// Drive a whole simulated city through the API (customers, merchants, couriers) and
+    /// report what became of the orders and how long each stage took.
+    Sim(crate::sim::SimArgs),
     /// Benchmarks (not tests): print a table and write JSON.
     Bench {
         #[command(subcommand)]
@@ -151,11 +158,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         listen,
         log_format: cli.log_format,
     };
-    let config = Config::load(cli.config.as_deref(), &overrides)?;
+    let mut config = Config::load(cli.config.as_deref(), &overrides)?;
+    // A measurement measures the platform, not its logging: no line per request meanwhile.
+    if matches!(cli.command, Command::Sim(_) | Command::Bench { .. }) {
+        config.log_level = "warn".into();
+    }
     let _telemetry = crate::logging::init(&config)?;
 
     match cli.command {
-        Command::Serve { demo, .. } => serve(config, demo).await,
+        Command::Serve { demo, sim, .. } => serve(config, demo, sim).await,
+        Command::Sim(args) => crate::sim::run(args).await,
         Command::Demo => {
             let platform = Platform::open(config).await?;
             load_demo(&platform).await
@@ -303,7 +315,7 @@ async fn load_demo(platform: &Platform) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+async fn serve(config: Config, demo: bool, sim: bool) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -320,6 +332,9 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         startup_ms = started.elapsed().as_millis(),
         "ordo is serving on http://{address}"
     );
+    if sim {
+        tokio::spawn(crate::sim::gentle(address));
+    }
     platform.serve(listener, shutdown_signal()).await
 }
 

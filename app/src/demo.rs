@@ -7,6 +7,7 @@ use crate::platform::Platform;
 use anyhow::Context;
 use ordo_bus::EventMeta;
 use ordo_catalog::Catalog;
+use ordo_delivery::Delivery;
 use ordo_identity::Identity;
 use ordo_identity::domain::{NewAddress, Registration};
 use ordo_inventory::Inventory;
@@ -232,19 +233,30 @@ pub async fn load(platform: &Platform) -> anyhow::Result<Option<Vec<DemoAccount>
         )
         .await
         .map_err(|e| anyhow::anyhow!("demo card: {e}"))?;
-    for (email, name) in [
-        ("carla@demo.ordo.dev", "Carla Courier"),
-        ("ben@demo.ordo.dev", "Ben Bike"),
+    let delivery = platform.service::<Delivery>()?;
+    for (email, name, at) in [
+        ("carla@demo.ordo.dev", "Carla Courier", (52.5300, 13.4050)),
+        ("ben@demo.ordo.dev", "Ben Bike", (52.5150, 13.3950)),
     ] {
-        register(
+        let courier = register(
             &identity,
             email,
             name,
             Role::Courier,
             &mut accounts,
-            "courier",
+            "courier, online near the merchants",
         )
         .await?;
+        let courier = caller(courier, Role::Courier);
+        let online = async {
+            delivery.set_availability(&courier, true).await?;
+            delivery.locate(&courier, at.0, at.1).await?;
+            // Written now, with the position: a demo loaded by `ordo demo` ends at once.
+            delivery.set_availability(&courier, true).await
+        };
+        online
+            .await
+            .map_err(|e| anyhow::anyhow!("demo courier: {e}"))?;
     }
     Ok(Some(accounts))
 }

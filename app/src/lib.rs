@@ -12,6 +12,7 @@ pub mod ops;
 pub mod platform;
 pub mod registry;
 pub mod server;
+pub mod sim;
 
 pub use config::Config;
 pub use platform::Platform;

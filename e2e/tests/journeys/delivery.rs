@@ -587,3 +587,34 @@ async fn an_order_is_tracked_live_by_its_people_only(backend: Backend) {
 }
 
 backend_test!(tracking, an_order_is_tracked_live_by_its_people_only);
+
+async fn couriers_survive_a_restart(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |config| {
+        config.delivery.persist_secs = 1;
+    })
+    .await;
+    let shop = shop(&app, 10).await;
+    let courier = courier_at(&app, NEAR).await;
+    let stored = || async {
+        sqlx::query("SELECT lat FROM couriers WHERE courier_id = $1")
+            .bind(courier.id.to_string())
+            .fetch_optional(app.databases["delivery"].reader())
+            .await
+            .unwrap()
+            .and_then(|row| row.get::<Option<f64>, _>(0))
+    };
+    app.eventually("the position is written", || async {
+        stored().await == Some(NEAR.0)
+    })
+    .await;
+    // The token outlives the process; the courier's availability and position come back.
+    let app = app.restart().await;
+    let (_, order) = accepted_delivery(&app, &shop, "r1").await;
+    app.eventually("the courier is offered the delivery", || async {
+        offer_for(&app, &courier, &order).await.is_some()
+    })
+    .await;
+    app.stop().await;
+}
+
+backend_test!(restart, couriers_survive_a_restart);

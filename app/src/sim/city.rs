@@ -1,0 +1,290 @@
+//! The simulated city, built through the public API as its people would: merchants with
+//! menus and stock, couriers online at their spots, customers with an address and a card.
+//! Places come from the seed, so one seed builds one city.
+
+use super::SimArgs;
+use anyhow::Context;
+use futures_util::StreamExt;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// Where the city is: the middle of Berlin.
+const CENTRE: (f64, f64) = (52.52, 13.405);
+/// How far from the centre people live and work.
+const SPREAD_KM: f64 = 4.0;
+/// Accounts set up at once: registering hashes a password, which is meant to be slow.
+const AT_ONCE: usize = 8;
+const PASSWORD: &str = "simulated-city-password";
+
+/// A client of the platform's API, and what it answered when it refused.
+#[derive(Debug, Clone)]
+pub struct Api {
+    client: reqwest::Client,
+    base: String,
+}
+
+/// A refusal: the status and the problem's detail.
+#[derive(Debug, Clone)]
+pub struct Refused {
+    pub status: StatusCode,
+    pub detail: String,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.status, self.detail)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+impl Api {
+    fn new(base: &str) -> Self {
+        Api {
+            client: reqwest::Client::new(),
+            base: base.to_owned(),
+        }
+    }
+
+    /// Sends a request as `token` (if any) and reads its JSON answer.
+    ///
+    /// # Errors
+    /// Any answer but a 2xx, or no answer (status 0).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, String)],
+    ) -> Result<Value, Refused> {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let response = request.send().await.map_err(|e| Refused {
+            status: StatusCode::from_u16(599).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+            detail: e.to_string(),
+        })?;
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        if status.is_success() {
+            Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+        } else {
+            let detail = serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|p| p["detail"].as_str().map(str::to_owned))
+                .unwrap_or(text);
+            Err(Refused { status, detail })
+        }
+    }
+}
+
+/// A signed-in person of the city.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub token: String,
+    pub at: (f64, f64),
+}
+
+#[derive(Debug, Clone)]
+pub struct Merchant {
+    pub staff: Person,
+    pub id: Uuid,
+    pub products: Vec<Uuid>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Customer {
+    pub person: Person,
+    pub address_id: Uuid,
+    pub card_id: Uuid,
+}
+
+#[derive(Debug)]
+pub struct City {
+    pub api: Api,
+    pub merchants: Vec<Merchant>,
+    pub couriers: Vec<Person>,
+    pub customers: Vec<Customer>,
+}
+
+/// A point within `SPREAD_KM` of the centre.
+fn place(rng: &mut fastrand::Rng) -> (f64, f64) {
+    let km_per_degree_lat = 111.2;
+    let km_per_degree_lon = km_per_degree_lat * CENTRE.0.to_radians().cos();
+    let (angle, radius) = (
+        rng.f64() * std::f64::consts::TAU,
+        SPREAD_KM * rng.f64().sqrt(),
+    );
+    (
+        CENTRE.0 + radius * angle.sin() / km_per_degree_lat,
+        CENTRE.1 + radius * angle.cos() / km_per_degree_lon,
+    )
+}
+
+fn id_of(value: &Value) -> anyhow::Result<Uuid> {
+    value["id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .with_context(|| format!("no id in {value}"))
+}
+
+impl City {
+    /// Builds the city described by `args` on the platform at `base` (`…/api/v1`).
+    ///
+    /// # Errors
+    /// The platform refusing a step of the setup.
+    pub async fn build(base: &str, args: &SimArgs) -> anyhow::Result<City> {
+        let api = Api::new(base);
+        let mut rng = fastrand::Rng::with_seed(args.seed);
+        // Addresses must be new on every run against the same platform.
+        let run = Uuid::now_v7().simple().to_string()[20..].to_owned();
+        let spots =
+            |n: usize, rng: &mut fastrand::Rng| (0..n).map(|_| place(rng)).collect::<Vec<_>>();
+        let (merchant_spots, courier_spots, customer_spots) = (
+            spots(args.merchants, &mut rng),
+            spots(args.couriers, &mut rng),
+            spots(args.customers, &mut rng),
+        );
+        let merchants = futures_util::stream::iter(merchant_spots.into_iter().enumerate())
+            .map(|(n, at)| merchant(&api, &run, n, at))
+            .buffer_unordered(AT_ONCE)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let couriers = futures_util::stream::iter(courier_spots.into_iter().enumerate())
+            .map(|(n, at)| courier(&api, &run, n, at))
+            .buffer_unordered(AT_ONCE)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let customers = futures_util::stream::iter(customer_spots.into_iter().enumerate())
+            .map(|(n, at)| customer(&api, &run, n, at))
+            .buffer_unordered(AT_ONCE)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(City {
+            api,
+            merchants,
+            couriers,
+            customers,
+        })
+    }
+}
+
+async fn sign_up(
+    api: &Api,
+    run: &str,
+    role: &str,
+    n: usize,
+    at: (f64, f64),
+) -> anyhow::Result<Person> {
+    let email = format!("{role}-{n}-{run}@sim.ordo.dev");
+    let name = format!("Sim {role} {n}");
+    let account = json!({"email": email, "password": PASSWORD, "name": name, "role": role});
+    api.call(Method::POST, "/auth/register", None, Some(&account), &[])
+        .await
+        .with_context(|| format!("registering {email}"))?;
+    let login = json!({"email": email, "password": PASSWORD});
+    let tokens = api
+        .call(Method::POST, "/auth/login", None, Some(&login), &[])
+        .await
+        .with_context(|| format!("logging in {email}"))?;
+    let token = tokens["access_token"]
+        .as_str()
+        .context("no access token")?
+        .to_owned();
+    Ok(Person { token, at })
+}
+
+async fn merchant(api: &Api, run: &str, n: usize, at: (f64, f64)) -> anyhow::Result<Merchant> {
+    let staff = sign_up(api, run, "merchant", n, at).await?;
+    let token = Some(staff.token.as_str());
+    let body = json!({
+        "name": format!("Sim Kitchen {n}"), "kind": "restaurant",
+        "address": format!("Simstrasse {}", n + 1), "lat": at.0, "lon": at.1,
+    });
+    let id = id_of(
+        &api.call(Method::POST, "/merchants", token, Some(&body), &[])
+            .await?,
+    )?;
+    let mut products = Vec::new();
+    for (name, cents) in [("Pizza", 900), ("Salad", 650), ("Lemonade", 300)] {
+        let body = json!({"name": name, "category": "Menu", "price": {"amount": cents, "currency": "EUR"}});
+        let path = format!("/merchants/{id}/products");
+        let product = id_of(
+            &api.call(Method::POST, &path, token, Some(&body), &[])
+                .await?,
+        )?;
+        let stock = json!({"on_hand": 1_000_000});
+        let path = format!("/products/{product}/stock");
+        api.call(Method::PUT, &path, token, Some(&stock), &[])
+            .await?;
+        products.push(product);
+    }
+    Ok(Merchant {
+        staff,
+        id,
+        products,
+    })
+}
+
+async fn courier(api: &Api, run: &str, n: usize, at: (f64, f64)) -> anyhow::Result<Person> {
+    let courier = sign_up(api, run, "courier", n, at).await?;
+    let token = Some(courier.token.as_str());
+    let online = json!({"online": true});
+    api.call(
+        Method::PUT,
+        "/courier/availability",
+        token,
+        Some(&online),
+        &[],
+    )
+    .await?;
+    let position = json!({"lat": at.0, "lon": at.1});
+    api.call(
+        Method::PUT,
+        "/courier/location",
+        token,
+        Some(&position),
+        &[],
+    )
+    .await?;
+    Ok(courier)
+}
+
+async fn customer(api: &Api, run: &str, n: usize, at: (f64, f64)) -> anyhow::Result<Customer> {
+    let person = sign_up(api, run, "customer", n, at).await?;
+    let token = Some(person.token.as_str());
+    let address = json!({
+        "line1": format!("Kundenweg {}", n + 1), "city": "Berlin", "postal_code": "10115",
+        "country": "DE", "lat": at.0, "lon": at.1,
+    });
+    let address_id = id_of(
+        &api.call(Method::POST, "/me/addresses", token, Some(&address), &[])
+            .await?,
+    )?;
+    let card =
+        json!({"card_number": "4242424242424242", "exp_month": 12, "exp_year": 2035, "cvc": "123"});
+    let card_id = id_of(
+        &api.call(Method::POST, "/me/payment-methods", token, Some(&card), &[])
+            .await?,
+    )?;
+    Ok(Customer {
+        person,
+        address_id,
+        card_id,
+    })
+}
