@@ -117,6 +117,11 @@ enum BenchCommand {
     Bus(crate::bench::bus::BusBench),
     /// Checkout throughput and latency with concurrent clients over HTTP.
     Orders(crate::bench::orders::OrdersBench),
+    /// Courier position reports per second over HTTP, beside `GET /healthz`.
+    Locations(crate::bench::delivery::LocationsBench),
+    /// From a merchant's accept to the offer visible to the nearest courier, with
+    /// thousands of couriers online.
+    Dispatch(crate::bench::delivery::DispatchBench),
 }
 
 #[derive(Debug, Subcommand)]
@@ -235,6 +240,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench {
             command: BenchCommand::Orders(args),
         } => crate::bench::orders::run(args).await,
+        Command::Bench {
+            command: BenchCommand::Locations(args),
+        } => crate::bench::delivery::locations(args).await,
+        Command::Bench {
+            command: BenchCommand::Dispatch(args),
+        } => crate::bench::delivery::dispatch(args).await,
         Command::Config {
             command: ConfigCommand::Check,
         } => {

@@ -117,7 +117,7 @@ pub struct City {
 }
 
 /// A point within `SPREAD_KM` of the centre.
-fn place(rng: &mut fastrand::Rng) -> (f64, f64) {
+pub(crate) fn place(rng: &mut fastrand::Rng) -> (f64, f64) {
     let km_per_degree_lat = 111.2;
     let km_per_degree_lon = km_per_degree_lat * CENTRE.0.to_radians().cos();
     let (angle, radius) = (
@@ -241,7 +241,12 @@ async fn merchant(api: &Api, run: &str, n: usize, at: (f64, f64)) -> anyhow::Res
     })
 }
 
-async fn courier(api: &Api, run: &str, n: usize, at: (f64, f64)) -> anyhow::Result<Person> {
+pub(crate) async fn courier(
+    api: &Api,
+    run: &str,
+    n: usize,
+    at: (f64, f64),
+) -> anyhow::Result<Person> {
     let courier = sign_up(api, run, "courier", n, at).await?;
     let token = Some(courier.token.as_str());
     let online = json!({"online": true});

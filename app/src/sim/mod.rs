@@ -5,7 +5,7 @@
 //! each stage took (p50/p90/p99) and the errors by status code, printed and written as JSON.
 //! Against `--target` it drives a running platform; without, one it starts in this process.
 
-mod city;
+pub(crate) mod city;
 mod people;
 mod stats;
 
