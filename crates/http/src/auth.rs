@@ -116,10 +116,25 @@ pub enum TokenError {
     WrongType,
 }
 
-/// Verifies access tokens against a set of public keys, with the algorithm pinned.
+/// Tokens remembered as verified, at most: past it, the expired ones go, then all.
+const REMEMBERED: usize = 50_000;
+
+/// A token that verified, until it expires.
+#[derive(Debug, Clone)]
+struct Verified {
+    caller: Caller,
+    /// `exp`, with the leeway the validation allows.
+    until: u64,
+}
+
+/// Verifies access tokens against a set of public keys, with the algorithm pinned. A
+/// client sends the same token with every request until it expires, and an Ed25519
+/// verification is most of what a cheap request costs: a token that verified is
+/// remembered, by its exact text, until its expiry or until the keys change.
 pub struct Verifier {
     keys: RwLock<HashMap<String, DecodingKey>>,
     validation: Validation,
+    verified: RwLock<HashMap<String, Verified>>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -140,6 +155,7 @@ impl Verifier {
         Verifier {
             keys: RwLock::new(HashMap::new()),
             validation,
+            verified: RwLock::new(HashMap::new()),
         }
     }
 
@@ -155,11 +171,20 @@ impl Verifier {
                     None
                 }
             })
-            .collect();
-        *self
+            .collect::<HashMap<String, DecodingKey>>();
+        let mut current = self
             .keys
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = keys;
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let same = current.len() == keys.len() && keys.keys().all(|kid| current.contains_key(kid));
+        *current = keys;
+        if !same {
+            // A token signed by a key no longer trusted must not pass from memory.
+            self.verified
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clear();
+        }
     }
 
     /// Checks signature, algorithm, `exp`, `nbf`, `iss`, `aud` and `typ`. An unknown `kid`
@@ -168,6 +193,21 @@ impl Verifier {
     /// # Errors
     /// Why the token is not acceptable.
     pub fn verify(&self, token: &str) -> Result<Caller, TokenError> {
+        let now = jsonwebtoken::get_current_timestamp();
+        if let Some(known) = self
+            .verified
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(token)
+            .filter(|known| now <= known.until)
+        {
+            return Ok(known.caller.clone());
+        }
+        let caller = self.verify_signed(token)?;
+        Ok(caller)
+    }
+
+    fn verify_signed(&self, token: &str) -> Result<Caller, TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
         if header.alg != Algorithm::EdDSA {
             return Err(TokenError::Algorithm);
@@ -186,10 +226,34 @@ impl Verifier {
         if claims.typ != ACCESS_TOKEN_TYPE {
             return Err(TokenError::WrongType);
         }
-        Ok(Caller {
+        let caller = Caller {
             user_id: claims.sub,
             role: claims.role,
-        })
+        };
+        let until = u64::try_from(claims.exp).unwrap_or(0) + self.validation.leeway;
+        self.remember(token, &caller, until);
+        Ok(caller)
+    }
+
+    fn remember(&self, token: &str, caller: &Caller, until: u64) {
+        let mut verified = self
+            .verified
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if verified.len() >= REMEMBERED {
+            let now = jsonwebtoken::get_current_timestamp();
+            verified.retain(|_, known| now <= known.until);
+            if verified.len() >= REMEMBERED {
+                verified.clear();
+            }
+        }
+        verified.insert(
+            token.to_owned(),
+            Verified {
+                caller: caller.clone(),
+                until,
+            },
+        );
     }
 }
 

@@ -293,6 +293,25 @@ mod tests {
     }
 
     #[test]
+    fn a_remembered_token_fails_once_its_key_is_no_longer_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jwt.json");
+        let keyring = Keyring::open(&path, Duration::ZERO).unwrap();
+        let verifier = Verifier::new("ordo", "ordo-api");
+        verifier.replace_keys(&keyring.jwks());
+        let token = keyring.sign(&claims()).unwrap();
+        assert!(verifier.verify(&token).is_ok());
+        assert!(verifier.verify(&token).is_ok(), "remembered");
+        Keyring::rotate(&path, Duration::ZERO).unwrap();
+        let rotated = Keyring::open(&path, Duration::ZERO).unwrap();
+        verifier.replace_keys(&rotated.jwks());
+        assert!(verifier.verify(&token).is_err(), "its key is gone");
+        let mut expired = claims();
+        expired.exp -= 3600;
+        assert!(verifier.verify(&rotated.sign(&expired).unwrap()).is_err());
+    }
+
+    #[test]
     fn keys_retired_past_the_retention_are_dropped() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("jwt.json");
