@@ -11,7 +11,6 @@
 //!   resolution of the measurement.
 
 use super::Report;
-use crate::config::Config;
 use crate::platform::Platform;
 use crate::sim::SimArgs;
 use crate::sim::city::City;
@@ -66,26 +65,6 @@ struct Row {
     p99_ms: f64,
     /// This row's rate (or, for latencies, its p50) over the ceiling's.
     vs_ceiling: f64,
-}
-
-/// The embedded platform the benchmarks drive: limits off, no line per request.
-fn embedded(dir: &tempfile::TempDir) -> Config {
-    let mut config = Config {
-        listen: ([127, 0, 0, 1], 0).into(),
-        data_dir: dir.path().to_path_buf(),
-        log_level: "warn".into(),
-        ..Config::default()
-    };
-    config.rate_limit.enabled = false;
-    let generous = ordo_http::ratelimit::Quota {
-        per_minute: 1_000_000_000,
-        burst: 1_000_000,
-    };
-    config.identity.login_per_ip = generous;
-    config.identity.login_per_account = generous;
-    config.identity.login_per_account_and_ip = generous;
-    config.delivery.location_limit = generous;
-    config
 }
 
 fn histogram() -> Histogram<u64> {
@@ -155,7 +134,7 @@ pub async fn locations(args: LocationsBench) -> anyhow::Result<()> {
         "--clients must be positive, --couriers at least --clients, --seconds positive"
     );
     let dir = tempfile::Builder::new().prefix("ordo-bench-").tempdir()?;
-    let running = Platform::start(embedded(&dir))
+    let running = Platform::start(super::embedded(dir.path()))
         .await
         .context("starting the platform")?;
     let root = format!("http://{}", running.address);
@@ -239,7 +218,7 @@ pub async fn dispatch(args: DispatchBench) -> anyhow::Result<()> {
         "--merchants and --orders must be positive"
     );
     let dir = tempfile::Builder::new().prefix("ordo-bench-").tempdir()?;
-    let running = Platform::start(embedded(&dir))
+    let running = Platform::start(super::embedded(dir.path()))
         .await
         .context("starting the platform")?;
     let base = format!("http://{}/api/v1", running.address);

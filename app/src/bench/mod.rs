@@ -4,6 +4,7 @@ pub mod bus;
 pub mod delivery;
 pub mod orders;
 
+use crate::config::Config;
 use anyhow::Context;
 use serde::Serialize;
 use std::path::Path;
@@ -37,6 +38,29 @@ impl<R: Serialize> Report<R> {
         println!("\nwritten to {}", path.display());
         Ok(())
     }
+}
+
+/// The platform a measurement drives, in this process on `dir`: one address plays every
+/// client (so the rate limits, which are for people, are off) and no line is logged per
+/// request.
+#[must_use]
+pub fn embedded(dir: &Path) -> Config {
+    let mut config = Config {
+        listen: ([127, 0, 0, 1], 0).into(),
+        data_dir: dir.to_path_buf(),
+        log_level: "warn".into(),
+        ..Config::default()
+    };
+    config.rate_limit.enabled = false;
+    let generous = ordo_http::ratelimit::Quota {
+        per_minute: 1_000_000_000,
+        burst: 1_000_000,
+    };
+    config.identity.login_per_ip = generous;
+    config.identity.login_per_account = generous;
+    config.identity.login_per_account_and_ip = generous;
+    config.delivery.location_limit = generous;
+    config
 }
 
 fn machine() -> String {

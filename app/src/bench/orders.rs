@@ -5,7 +5,6 @@
 //! commits and notifications follow through the bus meanwhile, as in production.
 
 use super::Report;
-use crate::config::Config;
 use crate::platform::Platform;
 use anyhow::Context;
 use hdrhistogram::Histogram;
@@ -68,20 +67,7 @@ pub async fn run(args: OrdersBench) -> anyhow::Result<()> {
     );
     let dir = tempfile::Builder::new().prefix("ordo-bench-").tempdir()?;
     let unique = ordo_kernel::new_id().simple().to_string()[20..].to_owned();
-    let mut config = Config {
-        listen: ([127, 0, 0, 1], 0).into(),
-        data_dir: dir.path().to_path_buf(),
-        log_level: "warn".into(),
-        ..Config::default()
-    };
-    // One address signs up and logs in every client: the login limits are for people.
-    config.rate_limit.enabled = false;
-    let generous = ordo_http::ratelimit::Quota {
-        per_minute: 1_000_000,
-        burst: 100_000,
-    };
-    config.identity.login_per_ip = generous;
-    config.identity.login_per_account = generous;
+    let mut config = super::embedded(dir.path());
     if args.backend == Backend::Postgres {
         config.database_url = Some(Secret::new(args.postgres_url.clone()));
         config.database_schema_prefix = format!("bench_{unique}");

@@ -164,24 +164,10 @@ pub async fn gentle(address: std::net::SocketAddr) {
     }
 }
 
-/// The embedded platform the simulation drives: limits raised for one address playing a
-/// whole city, couriers allowed the simulated speed, per-request log lines off.
+/// The embedded platform the simulation drives: a benchmark's, with couriers allowed the
+/// simulated speed.
 fn embedded(dir: &tempfile::TempDir, courier_kmh: f64) -> Config {
-    let mut config = Config {
-        listen: ([127, 0, 0, 1], 0).into(),
-        data_dir: dir.path().to_path_buf(),
-        log_level: "warn".into(),
-        ..Config::default()
-    };
-    config.rate_limit.enabled = false;
-    let generous = ordo_http::ratelimit::Quota {
-        per_minute: 1_000_000,
-        burst: 100_000,
-    };
-    config.identity.login_per_ip = generous;
-    config.identity.login_per_account = generous;
-    config.identity.login_per_account_and_ip = generous;
-    config.delivery.location_limit = generous;
+    let mut config = crate::bench::embedded(dir.path());
     config.delivery.max_speed_kmh = (courier_kmh * 2.0).min(1000.0);
     config.delivery.courier_speed_kmh = courier_kmh;
     config

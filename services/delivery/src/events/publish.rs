@@ -2,6 +2,7 @@
 
 use crate::domain::{Delivery, Shipment};
 use ordo_bus::{BusError, EventMeta, Outbox};
+use ordo_contracts::Event;
 use ordo_contracts::delivery::{
     DeliveryAssigned, DeliveryCompleted, DeliveryOffered, DeliveryUnassigned, ShipmentCreated,
     ShipmentDelivered, ShipmentShipped,
@@ -10,6 +11,20 @@ use ordo_db::Tx;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
+
+/// Appends `event` about order `order_id` (its subject) to the outbox in `tx`.
+async fn send<E: Event>(
+    outbox: &Outbox,
+    tx: &mut Tx,
+    order_id: Uuid,
+    event: &E,
+    meta: &EventMeta,
+) -> Result<(), BusError> {
+    outbox
+        .append(tx, &order_id.to_string(), event, meta)
+        .await
+        .map(|_| ())
+}
 
 pub(crate) async fn offered(
     outbox: &Outbox,
@@ -27,8 +42,7 @@ pub(crate) async fn offered(
         courier_ids: courier_ids.to_vec(),
         expires_at: expires_at.format(&Rfc3339).unwrap_or_default(),
     };
-    let subject = delivery.order_id.to_string();
-    outbox.append(tx, &subject, &event, meta).await.map(|_| ())
+    send(outbox, tx, delivery.order_id, &event, meta).await
 }
 
 pub(crate) async fn assigned(
@@ -45,8 +59,7 @@ pub(crate) async fn assigned(
         customer_id: delivery.customer_id,
         courier_id,
     };
-    let subject = delivery.order_id.to_string();
-    outbox.append(tx, &subject, &event, meta).await.map(|_| ())
+    send(outbox, tx, delivery.order_id, &event, meta).await
 }
 
 pub(crate) async fn completed(
@@ -63,8 +76,7 @@ pub(crate) async fn completed(
         customer_id: delivery.customer_id,
         courier_id,
     };
-    let subject = delivery.order_id.to_string();
-    outbox.append(tx, &subject, &event, meta).await.map(|_| ())
+    send(outbox, tx, delivery.order_id, &event, meta).await
 }
 
 pub(crate) async fn unassigned(
@@ -80,8 +92,7 @@ pub(crate) async fn unassigned(
         merchant_id: delivery.merchant_id,
         waited_secs,
     };
-    let subject = delivery.order_id.to_string();
-    outbox.append(tx, &subject, &event, meta).await.map(|_| ())
+    send(outbox, tx, delivery.order_id, &event, meta).await
 }
 
 pub(crate) async fn shipment_created(
@@ -96,8 +107,7 @@ pub(crate) async fn shipment_created(
         carrier: parcel.carrier.clone(),
         tracking_number: parcel.tracking_number.clone(),
     };
-    let subject = parcel.order_id.to_string();
-    outbox.append(tx, &subject, &event, meta).await.map(|_| ())
+    send(outbox, tx, parcel.order_id, &event, meta).await
 }
 
 pub(crate) async fn shipment_shipped(
@@ -112,8 +122,7 @@ pub(crate) async fn shipment_shipped(
         carrier: parcel.carrier.clone(),
         tracking_number: parcel.tracking_number.clone(),
     };
-    let subject = parcel.order_id.to_string();
-    outbox.append(tx, &subject, &event, meta).await.map(|_| ())
+    send(outbox, tx, parcel.order_id, &event, meta).await
 }
 
 pub(crate) async fn shipment_delivered(
@@ -126,6 +135,5 @@ pub(crate) async fn shipment_delivered(
         shipment_id: parcel.id,
         order_id: parcel.order_id,
     };
-    let subject = parcel.order_id.to_string();
-    outbox.append(tx, &subject, &event, meta).await.map(|_| ())
+    send(outbox, tx, parcel.order_id, &event, meta).await
 }
