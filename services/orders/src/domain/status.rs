@@ -108,6 +108,23 @@ pub enum Trigger {
     PickedUpByCustomer,
 }
 
+impl Trigger {
+    pub const ALL: [Trigger; 12] = [
+        Trigger::Paid,
+        Trigger::PaymentFailed,
+        Trigger::StockLost,
+        Trigger::CustomerCancels,
+        Trigger::AdminCancels,
+        Trigger::MerchantAccepts,
+        Trigger::MerchantRejects,
+        Trigger::MerchantReady,
+        Trigger::CourierPicksUp,
+        Trigger::Shipped,
+        Trigger::Delivered,
+        Trigger::PickedUpByCustomer,
+    ];
+}
+
 /// The one transition table: the status an order moves to when `trigger` happens in
 /// `from`, or `None` when that is not allowed (the caller then changes nothing).
 #[must_use]
@@ -144,6 +161,48 @@ mod tests {
             assert_eq!(status.as_str().parse::<Status>(), Ok(status));
         }
         assert!("lost".parse::<Status>().is_err());
+    }
+
+    /// Every (status, trigger) pair, written out as DESIGN.md §4 reads: the table above
+    /// may not drift from it.
+    #[test]
+    fn every_pair_is_as_specified() {
+        use Status as S;
+        use Trigger as T;
+        let expected = |from: S, trigger: T| -> Option<S> {
+            let open = !from.is_final();
+            match trigger {
+                T::Paid => (from == S::PendingPayment).then_some(S::Paid),
+                T::PaymentFailed | T::StockLost => {
+                    (from == S::PendingPayment).then_some(S::Cancelled)
+                }
+                T::CustomerCancels => [S::PendingPayment, S::Paid]
+                    .contains(&from)
+                    .then_some(S::Cancelled),
+                T::AdminCancels => open.then_some(S::Cancelled),
+                T::MerchantAccepts => (from == S::Paid).then_some(S::Accepted),
+                T::MerchantRejects => (from == S::Paid).then_some(S::Rejected),
+                T::MerchantReady => (from == S::Accepted).then_some(S::Ready),
+                T::Shipped => (from == S::Accepted).then_some(S::Shipped),
+                T::CourierPicksUp => (from == S::Ready).then_some(S::PickedUp),
+                T::PickedUpByCustomer => (from == S::Ready).then_some(S::Completed),
+                T::Delivered => [S::PickedUp, S::Shipped]
+                    .contains(&from)
+                    .then_some(S::Completed),
+            }
+        };
+        let mut pairs = 0;
+        for from in S::ALL {
+            for trigger in T::ALL {
+                assert_eq!(
+                    next(from, trigger),
+                    expected(from, trigger),
+                    "{from:?} {trigger:?}"
+                );
+                pairs += 1;
+            }
+        }
+        assert_eq!(pairs, 108);
     }
 
     #[test]
