@@ -7,6 +7,7 @@ use anyhow::Context;
 use futures_util::StreamExt;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use std::time::Duration;
 use uuid::Uuid;
 
 /// Where the city is: the middle of Berlin.
@@ -47,10 +48,11 @@ impl Api {
         }
     }
 
-    /// Sends a request as `token` (if any) and reads its JSON answer.
+    /// Sends a request as `token` (if any) and reads its JSON answer. Throttled (429), it
+    /// waits as `Retry-After` says and asks again, as a well-behaved client does.
     ///
     /// # Errors
-    /// Any answer but a 2xx, or no answer (status 0).
+    /// Any answer but a 2xx, or no answer (status 599).
     pub async fn call(
         &self,
         method: Method,
@@ -59,6 +61,26 @@ impl Api {
         body: Option<&Value>,
         headers: &[(&str, String)],
     ) -> Result<Value, Refused> {
+        loop {
+            match self.once(method.clone(), path, token, body, headers).await {
+                Err((refused, Some(wait))) if refused.status == StatusCode::TOO_MANY_REQUESTS => {
+                    tokio::time::sleep(wait).await;
+                }
+                Err((refused, _)) => return Err(refused),
+                Ok(value) => return Ok(value),
+            }
+        }
+    }
+
+    /// One request; a refusal comes with the wait its `Retry-After` asks for.
+    async fn once(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, String)],
+    ) -> Result<Value, (Refused, Option<Duration>)> {
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -69,11 +91,18 @@ impl Api {
         for (name, value) in headers {
             request = request.header(*name, value);
         }
-        let response = request.send().await.map_err(|e| Refused {
-            status: StatusCode::from_u16(599).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
-            detail: e.to_string(),
+        let response = request.send().await.map_err(|e| {
+            let status = StatusCode::from_u16(599).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let detail = e.to_string();
+            (Refused { status, detail }, None)
         })?;
         let status = response.status();
+        let wait = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(|secs| Duration::from_secs(secs.clamp(1, 60)));
         let text = response.text().await.unwrap_or_default();
         if status.is_success() {
             Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
@@ -82,7 +111,7 @@ impl Api {
                 .ok()
                 .and_then(|p| p["detail"].as_str().map(str::to_owned))
                 .unwrap_or(text);
-            Err(Refused { status, detail })
+            Err((Refused { status, detail }, wait))
         }
     }
 }
