@@ -72,6 +72,31 @@ impl Api {
         }
     }
 
+    /// Opens a server-sent event stream as `token`.
+    ///
+    /// # Errors
+    /// Any answer but a 2xx, or no answer.
+    pub async fn listen(&self, path: &str, token: &str) -> Result<reqwest::Response, Refused> {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(|e| Refused {
+                status: StatusCode::from_u16(599).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+                detail: e.to_string(),
+            })?;
+        if response.status().is_success() {
+            Ok(response)
+        } else {
+            Err(Refused {
+                status: response.status(),
+                detail: "the stream was refused".into(),
+            })
+        }
+    }
+
     /// One request; a refusal comes with the wait its `Retry-After` asks for.
     async fn once(
         &self,

@@ -1,5 +1,6 @@
 //! The city's people at work: customers ordering at a Poisson rate, merchants watching
-//! their queue, couriers taking offers and riding. Each acts only through the API.
+//! their queue, couriers told of offers on their notification stream, taking them and
+//! riding. Each acts only through the API.
 
 use super::SimArgs;
 use super::city::{Api, City, Customer, Person, Refused};
@@ -15,8 +16,10 @@ use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 use uuid::Uuid;
 
-/// How often merchants look at their queue and idle couriers at their offers.
+/// How often merchants look at their queue (and couriers without a stream at their offers).
 const LOOK_EVERY: Duration = Duration::from_millis(300);
+/// An idle courier looks at its offers at least this often, told of one or not.
+const OFFER_FALLBACK: Duration = Duration::from_secs(5);
 /// Couriers report their position this often while riding.
 const REPORT_EVERY: Duration = Duration::from_secs(1);
 
@@ -269,13 +272,21 @@ async fn cook(
 async fn courier(shared: Arc<Shared>, n: usize) {
     let Person { token, at } = shared.city.couriers[n].clone();
     let mut here = at;
-    while shared.pause(LOOK_EVERY).await {
+    let mut listening: Option<reqwest::Response> = None;
+    while !shared.stopped() {
+        // Listen before looking: an offer made in between still wakes the courier.
+        if listening.is_none() {
+            listening = shared
+                .noted(shared.api().listen("/notifications/stream", &token).await)
+                .ok();
+        }
         let Ok(offers) = shared.noted(
             shared
                 .api()
                 .call(Method::GET, "/courier/offers", Some(&token), None, &[])
                 .await,
         ) else {
+            shared.pause(LOOK_EVERY).await;
             continue;
         };
         let Some(offer) = offers["items"]
@@ -283,6 +294,7 @@ async fn courier(shared: Arc<Shared>, n: usize) {
             .and_then(|items| items.first())
             .cloned()
         else {
+            wait_for_offer(&shared, &mut listening).await;
             continue;
         };
         let accept = format!(
@@ -306,6 +318,35 @@ async fn courier(shared: Arc<Shared>, n: usize) {
         };
         if let Some(end) = deliver(&shared, &token, here, &delivery).await {
             here = end;
+        }
+        // What was offered meanwhile is stale: listen afresh.
+        listening = None;
+    }
+}
+
+/// Waits until the courier is told of an offer (`delivery_offered` on its notification
+/// stream), or a while passes, or the simulation stops. A stream that ends is dropped, to
+/// be opened again.
+async fn wait_for_offer(shared: &Shared, listening: &mut Option<reqwest::Response>) {
+    let Some(stream) = listening.as_mut() else {
+        shared.pause(LOOK_EVERY).await;
+        return;
+    };
+    let mut stop = shared.stop.clone();
+    let give_up = tokio::time::sleep(OFFER_FALLBACK);
+    tokio::pin!(give_up);
+    loop {
+        tokio::select! {
+            chunk = stream.chunk() => match chunk {
+                Ok(Some(bytes)) if String::from_utf8_lossy(&bytes).contains("delivery_offered") => return,
+                Ok(Some(_)) => {}
+                Ok(None) | Err(_) => {
+                    *listening = None;
+                    return;
+                }
+            },
+            () = &mut give_up => return,
+            _ = stop.wait_for(|s| *s) => return,
         }
     }
 }
