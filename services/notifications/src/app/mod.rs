@@ -2,14 +2,14 @@
 //! live; the consumers file a message for everyone an order event concerns.
 
 use crate::domain::Notification;
-use crate::domain::Step;
 use crate::domain::stream::StreamCursor;
 use crate::domain::{self, Message};
+use crate::domain::{Step, To};
 use crate::mailer::Mailer;
 use crate::store::{self, Parties};
 use ordo_bus::{EventMeta, Outbox};
 use ordo_contracts::catalog::CatalogClient;
-use ordo_contracts::delivery::{DeliveryAssigned, DeliveryOffered, DeliveryUnassigned};
+use ordo_contracts::delivery::{DeliveryAssigned, DeliveryOffered};
 use ordo_contracts::identity::IdentityClient;
 use ordo_contracts::notifications::EmailRequested;
 use ordo_contracts::orders::{OrderCancelled, OrderPlaced, OrderRejected};
@@ -345,19 +345,31 @@ impl Notifications {
             .await
     }
 
-    /// Tells `step` to the parties of the order that `to` picks.
+    /// Tells each step to the people of the order it is for, in one look at who they are.
     pub(crate) async fn tell(
         &self,
         tx: &mut Tx,
         order_id: Uuid,
-        step: Step,
-        to: impl FnOnce(&Parties) -> Vec<Uuid>,
         event_id: Uuid,
+        steps: &[(Step, To)],
     ) -> Result<(), AppError> {
         let parties = self.parties(tx, order_id).await?;
-        let users = to(&parties);
-        let message = domain::step(step, &order_id);
-        self.file(tx, &users, &message, order_id, event_id).await
+        let operators = if steps.iter().any(|(_, to)| *to == To::Operators) {
+            self.identity.administrators().await?
+        } else {
+            Vec::new()
+        };
+        for (step, to) in steps {
+            let users = match to {
+                To::Customer => vec![parties.customer_id],
+                To::Staff => parties.staff.clone(),
+                To::Courier => parties.courier_id.into_iter().collect(),
+                To::Operators => operators.clone(),
+            };
+            let message = domain::step(*step, &order_id);
+            self.file(tx, &users, &message, order_id, event_id).await?;
+        }
+        Ok(())
     }
 
     /// Each courier asked is told; no order party is needed.
@@ -386,47 +398,12 @@ impl Notifications {
         assigned: &DeliveryAssigned,
         event_id: Uuid,
     ) -> Result<(), AppError> {
-        let order_id = assigned.order_id;
-        self.tell(
-            tx,
-            order_id,
-            Step::CourierAssigned,
-            |p| vec![p.customer_id],
-            event_id,
-        )
-        .await?;
-        self.tell(
-            tx,
-            order_id,
-            Step::CourierComing,
-            |p| p.staff.clone(),
-            event_id,
-        )
-        .await?;
-        store::remember_courier(&mut **tx, order_id, assigned.courier_id).await?;
+        let steps = [
+            (Step::CourierAssigned, To::Customer),
+            (Step::CourierComing, To::Staff),
+        ];
+        self.tell(tx, assigned.order_id, event_id, &steps).await?;
+        store::remember_courier(&mut **tx, assigned.order_id, assigned.courier_id).await?;
         Ok(())
-    }
-
-    /// Operators and the merchant's staff are called.
-    pub(crate) async fn delivery_unassigned(
-        &self,
-        tx: &mut Tx,
-        unassigned: &DeliveryUnassigned,
-        event_id: Uuid,
-    ) -> Result<(), AppError> {
-        let operators = self.identity.administrators().await?;
-        self.tell(
-            tx,
-            unassigned.order_id,
-            Step::Unassigned,
-            |p| {
-                operators
-                    .into_iter()
-                    .chain(p.staff.iter().copied())
-                    .collect()
-            },
-            event_id,
-        )
-        .await
     }
 }

@@ -120,6 +120,18 @@ pub fn refund_issued(order_id: &uuid::Uuid, refunded: &Money, full: bool) -> Mes
     }
 }
 
+/// Who of an order's people a step is told to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum To {
+    Customer,
+    /// The merchant's staff.
+    Staff,
+    /// The courier carrying it, once one took it.
+    Courier,
+    /// Every administrator.
+    Operators,
+}
+
 /// A step of an order on its way, as one of its parties is told it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {

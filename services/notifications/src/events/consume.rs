@@ -1,7 +1,7 @@
 //! Event -> use case.
 
 use crate::app::Notifications;
-use crate::domain::Step;
+use crate::domain::{Step, To};
 use ordo_bus::{Outbox, Subscription};
 use ordo_contracts::delivery::{
     DeliveryAssigned, DeliveryCompleted, DeliveryOffered, DeliveryUnassigned, ShipmentDelivered,
@@ -44,8 +44,8 @@ pub fn subscriptions(
                 Box::pin(async move { n.released(tx, &voided, event.id).await })
             })
             .on(n, |n, tx, accepted: OrderAccepted, event| {
-                let (order, step) = (accepted.order_id, Step::Accepted);
-                Box::pin(n.tell(tx, order, step, |p| vec![p.customer_id], event.id))
+                let steps: &[_] = &[(Step::Accepted, To::Customer)];
+                Box::pin(n.tell(tx, accepted.order_id, event.id, steps))
             })
             .on(n, |n, tx, offered: DeliveryOffered, event| {
                 Box::pin(async move { n.delivery_offered(tx, &offered, event.id).await })
@@ -54,57 +54,40 @@ pub fn subscriptions(
                 Box::pin(async move { n.delivery_assigned(tx, &assigned, event.id).await })
             })
             .on(n, |n, tx, ready: OrderReady, event| {
-                Box::pin(async move {
-                    let order = ready.order_id;
-                    n.tell(tx, order, Step::Ready, |p| vec![p.customer_id], event.id)
-                        .await?;
-                    let courier = |p: &crate::store::Parties| p.courier_id.into_iter().collect();
-                    n.tell(tx, order, Step::ReadyForPickup, courier, event.id)
-                        .await
-                })
+                let steps: &[_] = &[
+                    (Step::Ready, To::Customer),
+                    (Step::ReadyForPickup, To::Courier),
+                ];
+                Box::pin(n.tell(tx, ready.order_id, event.id, steps))
             })
             .on(n, |n, tx, picked: OrderPickedUp, event| {
-                let (order, step) = (picked.order_id, Step::OnItsWay);
-                Box::pin(n.tell(tx, order, step, |p| vec![p.customer_id], event.id))
+                let steps: &[_] = &[(Step::OnItsWay, To::Customer)];
+                Box::pin(n.tell(tx, picked.order_id, event.id, steps))
             })
             .on(n, |n, tx, done: DeliveryCompleted, event| {
-                Box::pin(async move {
-                    let order = done.order_id;
-                    n.tell(
-                        tx,
-                        order,
-                        Step::Delivered,
-                        |p| vec![p.customer_id],
-                        event.id,
-                    )
-                    .await?;
-                    let staff = |p: &crate::store::Parties| p.staff.clone();
-                    n.tell(tx, order, Step::DeliveredToCustomer, staff, event.id)
-                        .await
-                })
+                let steps: &[_] = &[
+                    (Step::Delivered, To::Customer),
+                    (Step::DeliveredToCustomer, To::Staff),
+                ];
+                Box::pin(n.tell(tx, done.order_id, event.id, steps))
             })
             .on(n, |n, tx, shipped: ShipmentShipped, event| {
-                let (order, step) = (shipped.order_id, Step::ParcelShipped);
-                Box::pin(n.tell(tx, order, step, |p| vec![p.customer_id], event.id))
+                let steps: &[_] = &[(Step::ParcelShipped, To::Customer)];
+                Box::pin(n.tell(tx, shipped.order_id, event.id, steps))
             })
             .on(n, |n, tx, parcel: ShipmentDelivered, event| {
-                Box::pin(async move {
-                    let order = parcel.order_id;
-                    n.tell(
-                        tx,
-                        order,
-                        Step::ParcelDelivered,
-                        |p| vec![p.customer_id],
-                        event.id,
-                    )
-                    .await?;
-                    let staff = |p: &crate::store::Parties| p.staff.clone();
-                    n.tell(tx, order, Step::ParcelDeliveredToCustomer, staff, event.id)
-                        .await
-                })
+                let steps: &[_] = &[
+                    (Step::ParcelDelivered, To::Customer),
+                    (Step::ParcelDeliveredToCustomer, To::Staff),
+                ];
+                Box::pin(n.tell(tx, parcel.order_id, event.id, steps))
             })
             .on(n, |n, tx, unassigned: DeliveryUnassigned, event| {
-                Box::pin(async move { n.delivery_unassigned(tx, &unassigned, event.id).await })
+                let steps: &[_] = &[
+                    (Step::Unassigned, To::Operators),
+                    (Step::Unassigned, To::Staff),
+                ];
+                Box::pin(n.tell(tx, unassigned.order_id, event.id, steps))
             })
             .publishing_to(outbox)
             .notifying(notifications.filings()),
