@@ -49,20 +49,19 @@ impl Delivery {
             .ok_or(AppError::NotFound)?;
         let now = ordo_kernel::time::now();
         let mut tx = self.db.begin().await?;
-        if !self
+        let Some(done) = self
             .step(&mut tx, &delivery, Trigger::Deliver, None, now)
             .await?
-        {
+        else {
             return Err(
                 DeliveryError::IllegalTransition(delivery.status.as_str(), "delivered").into(),
             );
-        }
-        publish::completed(&self.outbox, &mut tx, &delivery, caller.user_id, meta).await?;
+        };
+        let event = publish::completed(&delivery, caller.user_id);
+        publish::send(&self.outbox, &mut tx, delivery.order_id, &event, meta).await?;
         self.outbox.commit(tx).await?;
         self.fleet().await?.release(caller.user_id, now);
-        Ok(store::delivery_by_id(self.db.reader(), id)
-            .await?
-            .unwrap_or(delivery))
+        Ok(done)
     }
 
     /// The merchant handed the order to its courier (the order's `order.picked_up`).
@@ -86,7 +85,11 @@ impl Delivery {
             return Ok(());
         };
         let now = ordo_kernel::time::now();
-        if self.step(tx, &delivery, Trigger::Cancel, None, now).await? {
+        if self
+            .step(tx, &delivery, Trigger::Cancel, None, now)
+            .await?
+            .is_some()
+        {
             store::withdraw_offers(&mut **tx, delivery.id, None, now).await?;
             if let Some(courier) = delivery.courier_id {
                 self.fleet().await?.release(courier, now);

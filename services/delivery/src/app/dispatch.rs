@@ -142,14 +142,15 @@ impl Delivery {
                 }
                 self.step(tx, delivery, Trigger::Offer, None, now).await?;
                 let couriers: Vec<Uuid> = candidates.iter().map(|c| c.courier_id).collect();
-                publish::offered(&self.outbox, tx, delivery, &couriers, expires_at, meta).await?;
+                let event = publish::offered(delivery, &couriers, expires_at);
+                publish::send(&self.outbox, tx, delivery.order_id, &event, meta).await?;
                 Ok(couriers.len())
             }
         }
     }
 
     /// Gives the delivery to `courier_id` (taken in the fleet already) and withdraws its
-    /// other offers.
+    /// other offers; the delivery as assigned.
     pub(super) async fn assign(
         &self,
         tx: &mut Tx,
@@ -157,20 +158,21 @@ impl Delivery {
         courier_id: Uuid,
         now: OffsetDateTime,
         meta: &EventMeta,
-    ) -> Result<(), AppError> {
-        if !self
+    ) -> Result<domain::Delivery, AppError> {
+        let Some(assigned) = self
             .step(tx, delivery, Trigger::Assign, Some(courier_id), now)
             .await?
-        {
+        else {
             return Err(DeliveryError::Gone("another courier took the delivery").into());
-        }
+        };
         store::withdraw_offers(&mut **tx, delivery.id, Some(courier_id), now).await?;
-        publish::assigned(&self.outbox, tx, delivery, courier_id, meta).await?;
-        Ok(())
+        let event = publish::assigned(delivery, courier_id);
+        publish::send(&self.outbox, tx, delivery.order_id, &event, meta).await?;
+        Ok(assigned)
     }
 
     /// Moves the delivery by `trigger` if its table allows it from where the delivery may
-    /// be; false when it has moved on meanwhile.
+    /// be, and answers it moved; `None` when it has moved on meanwhile.
     pub(super) async fn step(
         &self,
         tx: &mut Tx,
@@ -178,13 +180,13 @@ impl Delivery {
         trigger: Trigger,
         courier_id: Option<Uuid>,
         now: OffsetDateTime,
-    ) -> Result<bool, AppError> {
+    ) -> Result<Option<domain::Delivery>, AppError> {
         let from: Vec<DeliveryStatus> = DeliveryStatus::ALL
             .into_iter()
             .filter(|s| domain::next(*s, trigger).is_some())
             .collect();
         let Some(to) = from.first().and_then(|s| domain::next(*s, trigger)) else {
-            return Ok(false);
+            return Ok(None);
         };
         Ok(store::move_delivery(&mut **tx, delivery.id, &from, to, courier_id, now).await?)
     }
@@ -225,6 +227,7 @@ impl Delivery {
                 && self
                     .step(&mut tx, &delivery, Trigger::Lapse, None, now)
                     .await?
+                    .is_some()
             {
                 moved += 1;
             }
@@ -233,7 +236,8 @@ impl Delivery {
             }
             if escalate && store::escalate(&mut *tx, delivery.id, now).await? {
                 let waited = (now - delivery.searching_since).whole_seconds();
-                publish::unassigned(&self.outbox, &mut tx, &delivery, waited, &meta).await?;
+                let event = publish::unassigned(&delivery, waited);
+                publish::send(&self.outbox, &mut tx, delivery.order_id, &event, &meta).await?;
                 tracing::warn!(delivery.id = %delivery.id, order.id = %delivery.order_id, waited_secs = waited, "delivery unassigned; escalated to operators");
                 moved += 1;
             }

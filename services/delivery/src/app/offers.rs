@@ -59,24 +59,18 @@ impl Delivery {
                 .ok_or(AppError::NotFound)?;
             // The delivery first, then its offers, as every writer does: two couriers
             // accepting at once queue on the delivery instead of deadlocking on the offers.
-            self.assign(&mut tx, &delivery, caller.user_id, now, meta)
+            let assigned = self
+                .assign(&mut tx, &delivery, caller.user_id, now, meta)
                 .await?;
             if !store::answer_offer(&mut *tx, offer.id, OfferStatus::Accepted, now).await? {
                 return Err(DeliveryError::Gone("the offer is no longer open").into());
             }
             self.outbox.commit(tx).await?;
-            Ok(delivery)
+            Ok(assigned)
         }
         .await;
-        match taken {
-            Ok(delivery) => Ok(store::delivery_by_id(self.db.reader(), delivery.id)
-                .await?
-                .unwrap_or(delivery)),
-            Err(error) => {
-                fleet.release(caller.user_id, now);
-                Err(error)
-            }
-        }
+        // Taking it failed: the courier is free again.
+        taken.inspect_err(|_| fleet.release(caller.user_id, now))
     }
 
     /// Turns the offer down; when it was the delivery's last open one, the next couriers

@@ -58,7 +58,8 @@ impl Delivery {
             delivered_at: None,
         };
         if shipments::insert(&mut **tx, &parcel).await? {
-            publish::shipment_created(&self.outbox, tx, &parcel, meta).await?;
+            let event = publish::shipment_created(&parcel);
+            publish::send(&self.outbox, tx, parcel.order_id, &event, meta).await?;
         }
         Ok(())
     }
@@ -144,13 +145,15 @@ impl Delivery {
         if let Some(to) = next(parcel.status, event)
             && shipments::advance(&mut *tx, id, parcel.status, to, now).await?
         {
-            let meta = EventMeta::default();
+            let (meta, order_id) = (EventMeta::default(), parcel.order_id);
             match to {
                 ShipmentStatus::Shipped => {
-                    publish::shipment_shipped(&self.outbox, &mut tx, &parcel, &meta).await?;
+                    let event = publish::shipment_shipped(&parcel);
+                    publish::send(&self.outbox, &mut tx, order_id, &event, &meta).await?;
                 }
                 ShipmentStatus::Delivered => {
-                    publish::shipment_delivered(&self.outbox, &mut tx, &parcel, &meta).await?;
+                    let event = publish::shipment_delivered(&parcel);
+                    publish::send(&self.outbox, &mut tx, order_id, &event, &meta).await?;
                 }
                 ShipmentStatus::PendingShipment => {}
             }

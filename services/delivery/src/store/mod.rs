@@ -171,7 +171,8 @@ pub async fn waiting<'c>(
 }
 
 /// Moves the delivery from one of `from` to `to`, with its courier and the time of the
-/// step; false when it was no longer in any of `from` (someone else moved it first).
+/// step, and answers it as it now is; `None` when it was no longer in any of `from`
+/// (someone else moved it first).
 pub async fn move_delivery<'c>(
     executor: impl Executor<'c, Database = Any>,
     id: Uuid,
@@ -179,7 +180,7 @@ pub async fn move_delivery<'c>(
     to: DeliveryStatus,
     courier_id: Option<Uuid>,
     at: OffsetDateTime,
-) -> Result<bool, sqlx::Error> {
+) -> Result<Option<Delivery>, sqlx::Error> {
     let step = match to {
         DeliveryStatus::Assigned => "assigned_at = $4, ",
         DeliveryStatus::PickedUp => "picked_up_at = $4, ",
@@ -188,19 +189,22 @@ pub async fn move_delivery<'c>(
         DeliveryStatus::Searching | DeliveryStatus::Offered | DeliveryStatus::Cancelled => "",
     };
     let from: Vec<String> = from.iter().map(|s| format!("'{}'", s.as_str())).collect();
-    let done = sqlx::query(&format!(
+    sqlx::query(&format!(
         "UPDATE deliveries
          SET status = $2, courier_id = COALESCE($3, courier_id), {step}updated_at = $4
-         WHERE id = $1 AND status IN ({})",
+         WHERE id = $1 AND status IN ({})
+         RETURNING {DELIVERY_COLUMNS}",
         from.join(", ")
     ))
     .bind(id.to_string())
     .bind(to.as_str())
     .bind(courier_id.map(|c| c.to_string()))
     .bind(millis(at))
-    .execute(executor)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .fetch_optional(executor)
+    .await?
+    .as_ref()
+    .map(delivery)
+    .transpose()
 }
 
 /// Marks the delivery escalated; false when it was already.
