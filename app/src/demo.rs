@@ -251,8 +251,8 @@ pub async fn load(platform: &Platform) -> anyhow::Result<Option<Vec<DemoAccount>
         let online = async {
             delivery.set_availability(&courier, true).await?;
             delivery.locate(&courier, at.0, at.1).await?;
-            // Written now, with the position: a demo loaded by `ordo demo` ends at once.
-            delivery.set_availability(&courier, true).await
+            // Written now: a demo loaded by `ordo demo` ends before the next write.
+            delivery.persist_positions(ordo_kernel::time::now()).await
         };
         online
             .await

@@ -191,6 +191,21 @@ fn id_of(value: &Value) -> anyhow::Result<Uuid> {
         .with_context(|| format!("no id in {value}"))
 }
 
+/// Sets up one of a kind of people at each spot, `AT_ONCE` at a time.
+async fn all<T, F, Fut>(spots: Vec<(f64, f64)>, one: F) -> anyhow::Result<Vec<T>>
+where
+    F: Fn(usize, (f64, f64)) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
+    futures_util::stream::iter(spots.into_iter().enumerate())
+        .map(|(n, at)| one(n, at))
+        .buffer_unordered(AT_ONCE)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect()
+}
+
 impl City {
     /// Builds the city described by `args` on the platform at `base` (`…/api/v1`).
     ///
@@ -208,27 +223,9 @@ impl City {
             spots(args.couriers, &mut rng),
             spots(args.customers, &mut rng),
         );
-        let merchants = futures_util::stream::iter(merchant_spots.into_iter().enumerate())
-            .map(|(n, at)| merchant(&api, &run, n, at))
-            .buffer_unordered(AT_ONCE)
-            .collect::<Vec<_>>()
-            .await
-            .into_iter()
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        let couriers = futures_util::stream::iter(courier_spots.into_iter().enumerate())
-            .map(|(n, at)| courier(&api, &run, n, at))
-            .buffer_unordered(AT_ONCE)
-            .collect::<Vec<_>>()
-            .await
-            .into_iter()
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        let customers = futures_util::stream::iter(customer_spots.into_iter().enumerate())
-            .map(|(n, at)| customer(&api, &run, n, at))
-            .buffer_unordered(AT_ONCE)
-            .collect::<Vec<_>>()
-            .await
-            .into_iter()
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let merchants = all(merchant_spots, |n, at| merchant(&api, &run, n, at)).await?;
+        let couriers = all(courier_spots, |n, at| courier(&api, &run, n, at)).await?;
+        let customers = all(customer_spots, |n, at| customer(&api, &run, n, at)).await?;
         Ok(City {
             api,
             merchants,
