@@ -288,6 +288,26 @@ where
     }
 }
 
+/// The query of a list that takes nothing but a page: `?limit=&cursor=`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// 1 to 100, default 20.
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    /// # Errors
+    /// As [`page_request`].
+    pub fn page(&self) -> Result<PageRequest, Problem> {
+        page_request(self.limit, self.cursor.as_deref())
+    }
+}
+
 /// The page a list request asks for; a bad `limit` or `cursor` is a 422 naming it.
 ///
 /// # Errors

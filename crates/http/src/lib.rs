@@ -11,5 +11,5 @@ pub mod schema;
 pub mod serve;
 
 pub use auth::{Authenticated, Verifier, require};
-pub use extract::{ClientIp, Json, Path, Query, Trace, last_event_id, page_request};
+pub use extract::{ClientIp, Json, PageQuery, Path, Query, Trace, last_event_id, page_request};
 pub use problem::{FieldError, Problem};

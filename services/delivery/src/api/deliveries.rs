@@ -4,11 +4,11 @@ use crate::app::Delivery;
 use crate::domain::{self, Stop};
 use axum::extract::State;
 use ordo_bus::EventMeta;
-use ordo_http::{Authenticated, Json, Path, Problem, Query, Trace};
-use serde::{Deserialize, Serialize};
+use ordo_http::{Authenticated, Json, PageQuery, Path, Problem, Query, Trace};
+use serde::Serialize;
 use std::sync::Arc;
 use time::OffsetDateTime;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -69,20 +69,9 @@ pub struct DeliveryPage {
     next_cursor: Option<String>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// 1 to 100, default 20.
-    #[param(minimum = 1, maximum = 100)]
-    limit: Option<u32>,
-    /// `next_cursor` of the previous page.
-    cursor: Option<String>,
-}
-
 /// The caller's deliveries, newest first (couriers).
 #[utoipa::path(get, path = "/courier/deliveries", tag = "delivery", security(("bearer" = [])),
-    params(ListQuery),
+    params(PageQuery),
     responses(
         (status = 200, description = "A page of deliveries", body = DeliveryPage),
         (status = 403, description = "Not a courier", body = Problem),
@@ -91,9 +80,9 @@ pub struct ListQuery {
 pub async fn list(
     State(delivery): State<Arc<Delivery>>,
     Authenticated(caller): Authenticated,
-    Query(query): Query<ListQuery>,
+    Query(query): Query<PageQuery>,
 ) -> Result<Json<DeliveryPage>, Problem> {
-    let page = ordo_http::page_request(query.limit, query.cursor.as_deref())?;
+    let page = query.page()?;
     let page = delivery.deliveries(&caller, page).await?;
     Ok(Json(DeliveryPage {
         items: page.items.iter().map(DeliveryView::for_courier).collect(),

@@ -3,11 +3,11 @@ use crate::domain::CardDetails;
 use crate::domain::PaymentMethod;
 use axum::extract::State;
 use axum::http::StatusCode;
-use ordo_http::{Authenticated, Json, Path, Problem, Query};
+use ordo_http::{Authenticated, Json, PageQuery, Path, Problem, Query};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use time::OffsetDateTime;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 fn expiry_year() -> utoipa::openapi::schema::Object {
@@ -88,20 +88,9 @@ pub struct PaymentMethodPage {
     next_cursor: Option<String>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// 1 to 100, default 20.
-    #[param(minimum = 1, maximum = 100)]
-    limit: Option<u32>,
-    /// `next_cursor` of the previous page.
-    cursor: Option<String>,
-}
-
 /// The caller's saved cards, newest first.
 #[utoipa::path(get, path = "/me/payment-methods", tag = "payments", security(("bearer" = [])),
-    params(ListQuery),
+    params(PageQuery),
     responses(
         (status = 200, description = "A page of saved cards", body = PaymentMethodPage),
         (status = 422, description = "A bad limit or cursor", body = Problem),
@@ -109,9 +98,9 @@ pub struct ListQuery {
 pub async fn list(
     State(payments): State<Arc<Payments>>,
     Authenticated(caller): Authenticated,
-    Query(query): Query<ListQuery>,
+    Query(query): Query<PageQuery>,
 ) -> Result<Json<PaymentMethodPage>, Problem> {
-    let page = ordo_http::page_request(query.limit, query.cursor.as_deref())?;
+    let page = query.page()?;
     let page = payments.methods(&caller, page).await?;
     Ok(Json(PaymentMethodPage {
         items: page
