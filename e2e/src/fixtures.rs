@@ -1,5 +1,5 @@
 //! A small world for order journeys: a merchant with two products in stock, customers
-//! with cards, checkout requests.
+//! with cards, checkout requests, couriers online; and what people see of it.
 
 use crate::{Session, TestApp, json_of};
 use reqwest::{Method, StatusCode};
@@ -89,4 +89,45 @@ pub async fn stock(app: &TestApp, shop: &Shop, product: &str) -> (i64, i64, i64)
     .await;
     let n = |k: &str| level[k].as_i64().unwrap();
     (n("on_hand"), n("reserved"), n("available"))
+}
+
+/// An order's status as `who` sees it; empty when they may not see it.
+pub async fn status(app: &TestApp, who: &Session, order: &str) -> String {
+    json_of(app.as_user(who, Method::GET, &format!("/orders/{order}/status"))).await["status"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The kinds of the notifications `who` received (up to a hundred), sorted.
+pub async fn notified(app: &TestApp, who: &Session) -> Vec<String> {
+    let page = json_of(app.as_user(who, Method::GET, "/notifications?limit=100")).await;
+    let mut kinds: Vec<String> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap().to_owned())
+        .collect();
+    kinds.sort();
+    kinds
+}
+
+/// A courier, signed up, online and reporting from `at`.
+pub async fn courier_at(app: &TestApp, at: (f64, f64)) -> Session {
+    let courier = app.signup("courier").await;
+    let online = app
+        .as_user(&courier, Method::PUT, "/courier/availability")
+        .json(&json!({"online": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(online.status(), StatusCode::OK);
+    let located = app
+        .as_user(&courier, Method::PUT, "/courier/location")
+        .json(&json!({"lat": at.0, "lon": at.1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(located.status(), StatusCode::NO_CONTENT);
+    courier
 }

@@ -5,7 +5,9 @@
 //! no merchant accepts in time.
 
 use ordo_delivery::DispatchMode;
-use ordo_e2e::fixtures::{GOOD_CARD, Shop, card, order_request, shop};
+use ordo_e2e::fixtures::{
+    GOOD_CARD, Shop, card, courier_at, notified, order_request, shop, status,
+};
 use ordo_e2e::{EventStream, Session, TestApp, json_of, problem};
 use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
@@ -17,32 +19,6 @@ const NEAR: (f64, f64) = (52.501, 13.400);
 const FURTHER: (f64, f64) = (52.505, 13.400);
 const OUT_OF_RANGE: (f64, f64) = (52.9, 13.4);
 const CUSTOMER_STREET: &str = "Kastanienallee 77";
-
-async fn courier_at(app: &TestApp, at: (f64, f64)) -> Session {
-    let courier = app.signup("courier").await;
-    let online = app
-        .as_user(&courier, Method::PUT, "/courier/availability")
-        .json(&json!({"online": true}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(online.status(), StatusCode::OK);
-    let located = app
-        .as_user(&courier, Method::PUT, "/courier/location")
-        .json(&json!({"lat": at.0, "lon": at.1}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(located.status(), StatusCode::NO_CONTENT);
-    courier
-}
-
-async fn order_status(app: &TestApp, who: &Session, order: &str) -> String {
-    json_of(app.as_user(who, Method::GET, &format!("/orders/{order}/status"))).await["status"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
 
 /// A delivery order, paid and accepted by the merchant: the search for a courier begins.
 async fn accepted_delivery(app: &TestApp, shop: &Shop, key: &str) -> (Session, String) {
@@ -58,7 +34,7 @@ async fn accepted_delivery(app: &TestApp, shop: &Shop, key: &str) -> (Session, S
     let order = json_of(order_request(app, &customer, key, &body)).await;
     let id = order["id"].as_str().expect("order placed").to_owned();
     app.eventually("the order is paid", || async {
-        order_status(app, &customer, &id).await == "paid"
+        status(app, &customer, &id).await == "paid"
     })
     .await;
     let accepted = app
@@ -101,19 +77,6 @@ async fn deliveries(app: &TestApp, courier: &Session) -> Vec<Value> {
         .as_array()
         .cloned()
         .unwrap_or_default()
-}
-
-/// The kinds of the notifications `who` received, sorted.
-async fn told(app: &TestApp, who: &Session) -> Vec<String> {
-    let page = json_of(app.as_user(who, Method::GET, "/notifications?limit=100")).await;
-    let mut kinds: Vec<String> = page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["kind"].as_str().unwrap().to_owned())
-        .collect();
-    kinds.sort();
-    kinds
 }
 
 async fn escalated(app: &TestApp, order: &str) -> bool {
@@ -247,7 +210,7 @@ async fn offered_to_the_near_first_taker_wins(backend: Backend) {
         StatusCode::CONFLICT
     );
     app.eventually("the order is completed", || async {
-        order_status(&app, &customer, &order).await == "completed"
+        status(&app, &customer, &order).await == "completed"
     })
     .await;
 
@@ -262,13 +225,13 @@ async fn offered_to_the_near_first_taker_wins(backend: Backend) {
     ];
     let merchant_told = ["courier_assigned", "new_order", "order_delivered"];
     app.eventually("everyone concerned is told", || async {
-        told(&app, &customer).await == customer_told
-            && told(&app, &shop.owner).await == merchant_told
-            && told(&app, winner).await == ["delivery_offered", "order_ready"]
+        notified(&app, &customer).await == customer_told
+            && notified(&app, &shop.owner).await == merchant_told
+            && notified(&app, winner).await == ["delivery_offered", "order_ready"]
     })
     .await;
-    assert_eq!(told(&app, loser).await, ["delivery_offered"]);
-    assert!(told(&app, &far).await.is_empty());
+    assert_eq!(notified(&app, loser).await, ["delivery_offered"]);
+    assert!(notified(&app, &far).await.is_empty());
     app.stop().await;
 }
 
@@ -319,8 +282,8 @@ async fn offers_pass_on_and_a_lost_delivery_escalates(backend: Backend) {
     })
     .await;
     app.eventually("operators are told", || async {
-        told(&app, &operator).await == ["delivery_unassigned"]
-            && told(&app, &shop.owner)
+        notified(&app, &operator).await == ["delivery_unassigned"]
+            && notified(&app, &shop.owner)
                 .await
                 .contains(&"delivery_unassigned".to_owned())
     })
@@ -430,7 +393,7 @@ async fn an_order_nobody_accepts_is_rejected(backend: Backend) {
     let order = json_of(order_request(&app, &customer, "late", &body)).await;
     let id = order["id"].as_str().unwrap().to_owned();
     app.eventually("the unaccepted order is rejected", || async {
-        order_status(&app, &customer, &id).await == "rejected"
+        status(&app, &customer, &id).await == "rejected"
     })
     .await;
     let history =
@@ -452,7 +415,7 @@ async fn an_order_nobody_accepts_is_rejected(backend: Backend) {
             on_hand == 10
                 && reserved == 0
                 && voided
-                && told(&app, &customer)
+                && notified(&app, &customer)
                     .await
                     .contains(&"order_rejected".to_owned())
         },

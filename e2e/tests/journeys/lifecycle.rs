@@ -2,7 +2,7 @@
 //! the card; operators refund, never more than was charged; a rejection gives everything
 //! back.
 
-use ordo_e2e::fixtures::{GOOD_CARD, card, order_request, pickup, shop, stock};
+use ordo_e2e::fixtures::{GOOD_CARD, card, notified, order_request, pickup, shop, status, stock};
 use ordo_e2e::{Session, TestApp, json_of, problem};
 use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
@@ -17,23 +17,6 @@ async fn payment(app: &TestApp, order: &str) -> (String, i64, i64) {
         .unwrap()
         .map(|r| (r.get(0), r.get(1), r.get(2)))
         .unwrap_or_default()
-}
-
-async fn status(app: &TestApp, who: &Session, order: &str) -> String {
-    json_of(app.as_user(who, Method::GET, &format!("/orders/{order}/status"))).await["status"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-async fn kinds(app: &TestApp, who: &Session) -> Vec<String> {
-    let page = json_of(app.as_user(who, Method::GET, "/notifications")).await;
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["kind"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 async fn placed_and_paid(
@@ -179,7 +162,7 @@ async fn from_kitchen_to_refund(backend: Backend) {
     );
     assert_eq!(payment(&app, &id).await, ("captured".into(), 1900, 1900));
     app.eventually("the customer hears of both refunds", || async {
-        kinds(&app, &customer)
+        notified(&app, &customer)
             .await
             .iter()
             .filter(|k| *k == "refund_issued")
@@ -219,7 +202,7 @@ async fn a_rejection_gives_everything_back(backend: Backend) {
     })
     .await;
     app.eventually("the customer is told", || async {
-        let told = kinds(&app, &customer).await;
+        let told = notified(&app, &customer).await;
         told.iter().any(|k| k == "order_rejected") && told.iter().any(|k| k == "payment_released")
     })
     .await;
@@ -319,7 +302,7 @@ async fn provider_webhooks_are_signed_and_handled_once(backend: Backend) {
         "refunded once"
     );
     app.eventually("the customer hears of it", || async {
-        kinds(&app, &customer)
+        notified(&app, &customer)
             .await
             .iter()
             .any(|k| k == "refund_issued")

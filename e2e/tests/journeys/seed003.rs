@@ -2,7 +2,7 @@
 //! couriers (one out of range), two customers. After each step the order's status and
 //! exactly who was told what — every person's whole inbox — are checked.
 
-use ordo_e2e::fixtures::{GOOD_CARD, Shop, card, order_request, shop};
+use ordo_e2e::fixtures::{GOOD_CARD, Shop, card, courier_at, order_request, shop};
 use ordo_e2e::{Session, TestApp, json_of};
 use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
@@ -87,23 +87,6 @@ async fn second_shop(app: &TestApp) -> (Session, String) {
         .unwrap();
     assert_eq!(stocked.status(), StatusCode::OK);
     (owner, product)
-}
-
-async fn courier_at(app: &TestApp, at: (f64, f64)) -> Session {
-    let courier = app.signup("courier").await;
-    for (path, body) in [
-        ("/courier/availability", json!({"online": true})),
-        ("/courier/location", json!({"lat": at.0, "lon": at.1})),
-    ] {
-        let done = app
-            .as_user(&courier, Method::PUT, path)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(done.status().is_success(), "{path}");
-    }
-    courier
 }
 
 async fn delivery_order(app: &TestApp, customer: &Session, product: &str, key: &str) -> String {

@@ -2,7 +2,7 @@
 //! Shipped and Delivered from the carrier's signed events; the order goes shipped, then
 //! completed and charged. Unsigned, stale and replayed events change nothing.
 
-use ordo_e2e::fixtures::{GOOD_CARD, card, order_request, shop};
+use ordo_e2e::fixtures::{GOOD_CARD, card, notified, order_request, shop, status};
 use ordo_e2e::{Session, TestApp, json_of, problem};
 use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
@@ -15,28 +15,11 @@ fn signed(body: &str, seconds_ago: i64) -> String {
     ordo_kernel::signature::sign(CARRIER_SECRET.as_bytes(), body.as_bytes(), at)
 }
 
-async fn status(app: &TestApp, who: &Session, order: &str) -> String {
-    json_of(app.as_user(who, Method::GET, &format!("/orders/{order}/status"))).await["status"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
 async fn parcel(app: &TestApp, who: &Session, id: &str) -> reqwest::Response {
     app.as_user(who, Method::GET, &format!("/shipments/{id}"))
         .send()
         .await
         .unwrap()
-}
-
-async fn kinds(app: &TestApp, who: &Session) -> Vec<String> {
-    let page = json_of(app.as_user(who, Method::GET, "/notifications?limit=100")).await;
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["kind"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 async fn a_parcel_ships_and_arrives(backend: Backend) {
@@ -183,10 +166,10 @@ async fn a_parcel_ships_and_arrives(backend: Backend) {
     assert_eq!(seen["label"], "Delivered");
     app.eventually("the order completes, and the customer is told", || async {
         status(&app, &customer, &id).await == "completed"
-            && kinds(&app, &customer)
+            && notified(&app, &customer)
                 .await
                 .contains(&"parcel_delivered".to_owned())
-            && kinds(&app, &customer)
+            && notified(&app, &customer)
                 .await
                 .contains(&"parcel_shipped".to_owned())
     })
