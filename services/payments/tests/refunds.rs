@@ -4,88 +4,22 @@
 
 mod support;
 
+use support::{Door, Held};
+
 use ordo_bus::Outbox;
 use ordo_db::Db;
 use ordo_kernel::Caller;
-use ordo_kernel::{Money, Role};
+use ordo_kernel::Role;
 
 use ordo_payments::app::WebhookOutcome;
-use ordo_payments::domain::{CardDetails, Payment, PaymentStatus, RefundStatus};
-use ordo_payments::provider::{
-    Authorization, Capture, PaymentProvider, ProviderError, ProviderFuture, Tokenized,
-};
+use ordo_payments::domain::{Payment, PaymentStatus, RefundStatus};
 use ordo_payments::store;
 use ordo_payments::{AppError, Payments, PaymentsError};
 use ordo_testkit::{Backend, backend_test};
 use sqlx::Row;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use tokio::sync::{Notify, Semaphore};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use uuid::Uuid;
-
-/// A provider whose refunds the test holds at the door, or finds it down.
-struct Door {
-    /// Idempotency keys of every refund asked for.
-    asked: Mutex<Vec<String>>,
-    arrived: Notify,
-    open: Semaphore,
-    down: AtomicBool,
-}
-
-impl Default for Door {
-    fn default() -> Self {
-        Door {
-            asked: Mutex::default(),
-            arrived: Notify::new(),
-            open: Semaphore::new(0),
-            down: AtomicBool::new(false),
-        }
-    }
-}
-
-impl PaymentProvider for Door {
-    fn name(&self) -> &'static str {
-        "door"
-    }
-
-    fn tokenize<'a>(&'a self, _card: &'a CardDetails) -> ProviderFuture<'a, Tokenized> {
-        Box::pin(async { Err(ProviderError::Unavailable("not in this test".into())) })
-    }
-
-    fn authorize<'a>(
-        &'a self,
-        _: &'a str,
-        _: &'a Money,
-        _: &'a str,
-    ) -> ProviderFuture<'a, Authorization> {
-        Box::pin(async { Err(ProviderError::Unavailable("not in this test".into())) })
-    }
-
-    fn capture<'a>(&'a self, _: &'a str, _: &'a Money, _: &'a str) -> ProviderFuture<'a, Capture> {
-        Box::pin(async { Ok(Capture::Captured) })
-    }
-
-    fn refund<'a>(
-        &'a self,
-        _reference: &'a str,
-        _amount: &'a Money,
-        idempotency_key: &'a str,
-    ) -> ProviderFuture<'a, ()> {
-        Box::pin(async move {
-            self.asked.lock().unwrap().push(idempotency_key.to_owned());
-            self.arrived.notify_waiters();
-            if self.down.load(Ordering::SeqCst) {
-                return Err(ProviderError::Unavailable("down".into()));
-            }
-            self.open.acquire().await.expect("the door").forget();
-            Ok(())
-        })
-    }
-
-    fn void<'a>(&'a self, _: &'a str, _: &'a str) -> ProviderFuture<'a, ()> {
-        Box::pin(async { Ok(()) })
-    }
-}
 
 struct Setup {
     _dir: tempfile::TempDir,
@@ -98,7 +32,7 @@ struct Setup {
 /// A payment of 1000 captured for an order.
 async fn setup(backend: &Backend) -> Setup {
     let (dir, db) = support::migrated(backend).await;
-    let door = Arc::new(Door::default());
+    let door = Arc::new(Door::holding(Held::Refunds));
     let outbox = Outbox::new("payments", db.clone());
     let secret = ordo_kernel::Secret::new(WEBHOOK_SECRET.to_owned());
     let payments = Arc::new(Payments::new(

@@ -5,76 +5,19 @@
 
 mod support;
 
+use support::{Door, Held};
+
 use ordo_bus::Outbox;
 use ordo_db::Db;
 use ordo_kernel::Money;
 use ordo_payments::Payments;
-use ordo_payments::domain::{
-    CardDetails, Charge, PaymentMethod, PaymentStatus, ProviderRequest, RequestAction,
-};
-use ordo_payments::provider::{
-    Authorization, Capture, PaymentProvider, ProviderError, ProviderFuture, Tokenized,
-};
+use ordo_payments::domain::{Charge, PaymentMethod, PaymentStatus, ProviderRequest, RequestAction};
 use ordo_payments::store;
 use ordo_testkit::{Backend, backend_test};
 use sqlx::Row;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use tokio::sync::{Notify, Semaphore};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use uuid::Uuid;
-
-/// A provider whose authorisations the test holds at the door, or finds it down.
-struct Door {
-    /// Idempotency keys of every authorisation and void asked for.
-    asked: Mutex<Vec<String>>,
-    arrived: Notify,
-    open: Semaphore,
-    down: AtomicBool,
-}
-
-impl PaymentProvider for Door {
-    fn name(&self) -> &'static str {
-        "door"
-    }
-
-    fn tokenize<'a>(&'a self, _card: &'a CardDetails) -> ProviderFuture<'a, Tokenized> {
-        Box::pin(async { Err(ProviderError::Unavailable("not in this test".into())) })
-    }
-
-    fn authorize<'a>(
-        &'a self,
-        _token: &'a str,
-        _amount: &'a Money,
-        idempotency_key: &'a str,
-    ) -> ProviderFuture<'a, Authorization> {
-        Box::pin(async move {
-            self.asked.lock().unwrap().push(idempotency_key.to_owned());
-            self.arrived.notify_waiters();
-            if self.down.load(Ordering::SeqCst) {
-                return Err(ProviderError::Unavailable("down".into()));
-            }
-            self.open.acquire().await.expect("the door").forget();
-            Ok(Authorization::Approved {
-                reference: format!("auth-{idempotency_key}"),
-            })
-        })
-    }
-
-    fn capture<'a>(&'a self, _: &'a str, _: &'a Money, _: &'a str) -> ProviderFuture<'a, Capture> {
-        Box::pin(async { Ok(Capture::Captured) })
-    }
-
-    fn refund<'a>(&'a self, _: &'a str, _: &'a Money, _: &'a str) -> ProviderFuture<'a, ()> {
-        Box::pin(async { Err(ProviderError::Unavailable("not in this test".into())) })
-    }
-
-    fn void<'a>(&'a self, _: &'a str, idempotency_key: &'a str) -> ProviderFuture<'a, ()> {
-        Box::pin(async move {
-            self.asked.lock().unwrap().push(idempotency_key.to_owned());
-            Ok(())
-        })
-    }
-}
 
 struct Setup {
     _dir: tempfile::TempDir,
@@ -87,12 +30,7 @@ struct Setup {
 
 async fn setup(backend: &Backend) -> Setup {
     let (dir, db) = support::migrated(backend).await;
-    let door = Arc::new(Door {
-        asked: Mutex::default(),
-        arrived: Notify::new(),
-        open: Semaphore::new(0),
-        down: AtomicBool::new(false),
-    });
+    let door = Arc::new(Door::holding(Held::Authorisations));
     let outbox = Outbox::new("payments", db.clone());
     let payments = Arc::new(Payments::new(db.clone(), outbox, door.clone(), None));
     let (customer_id, method_id) = (Uuid::now_v7(), Uuid::now_v7());
