@@ -7,6 +7,8 @@ use anyhow::Context;
 use futures_util::StreamExt;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -18,11 +20,16 @@ const SPREAD_KM: f64 = 4.0;
 const AT_ONCE: usize = 8;
 const PASSWORD: &str = "simulated-city-password";
 
+/// How often a request answered 503 (a dependency busy or down) is sent again.
+const UNAVAILABLE_RETRIES: u32 = 4;
+
 /// A client of the platform's API, and what it answered when it refused.
 #[derive(Debug, Clone)]
 pub struct Api {
     client: reqwest::Client,
     base: String,
+    /// Requests answered 503 and sent again.
+    retried: Arc<AtomicU64>,
 }
 
 /// A refusal: the status and the problem's detail.
@@ -45,11 +52,18 @@ impl Api {
         Api {
             client: reqwest::Client::new(),
             base: base.to_owned(),
+            retried: Arc::default(),
         }
     }
 
-    /// Sends a request as `token` (if any) and reads its JSON answer. Throttled (429), it
-    /// waits as `Retry-After` says and asks again, as a well-behaved client does.
+    /// How many requests were answered 503 and sent again.
+    pub fn retried(&self) -> u64 {
+        self.retried.load(Ordering::Relaxed)
+    }
+
+    /// Sends a request as `token` (if any) and reads its JSON answer. Throttled (429) or
+    /// told the platform is unavailable for now (503), it waits as `Retry-After` says and
+    /// asks again, as a well-behaved client does; a 503 a few times at most.
     ///
     /// # Errors
     /// Any answer but a 2xx, or no answer (status 599).
@@ -61,9 +75,18 @@ impl Api {
         body: Option<&Value>,
         headers: &[(&str, String)],
     ) -> Result<Value, Refused> {
+        let mut unavailable = 0;
         loop {
             match self.once(method.clone(), path, token, body, headers).await {
                 Err((refused, Some(wait))) if refused.status == StatusCode::TOO_MANY_REQUESTS => {
+                    tokio::time::sleep(wait).await;
+                }
+                Err((refused, Some(wait)))
+                    if refused.status == StatusCode::SERVICE_UNAVAILABLE
+                        && unavailable < UNAVAILABLE_RETRIES =>
+                {
+                    unavailable += 1;
+                    self.retried.fetch_add(1, Ordering::Relaxed);
                     tokio::time::sleep(wait).await;
                 }
                 Err((refused, _)) => return Err(refused),

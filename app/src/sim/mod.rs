@@ -119,8 +119,16 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
         args.rate,
         args.seed
     );
-    people::run(city, stats.clone(), &args, args.duration, FOLLOW_UP, true).await;
-    let summary = stats.summary(&args);
+    people::run(
+        city.clone(),
+        stats.clone(),
+        &args,
+        args.duration,
+        FOLLOW_UP,
+        true,
+    )
+    .await;
+    let summary = stats.summary(&args, city.api.retried());
     println!("\n{}", summary.table());
     summary.write(&args.json)?;
     if let Some(running) = running {

@@ -309,6 +309,8 @@ async fn courier(shared: Arc<Shared>, n: usize) {
             Ok(delivery) => delivery,
             Err(refused) if refused.status == StatusCode::CONFLICT => {
                 shared.stats.race();
+                // Another courier was quicker; look again in a moment, not at once.
+                shared.pause(LOOK_EVERY).await;
                 continue;
             }
             Err(refused) => {

@@ -178,7 +178,8 @@ impl Stats {
         }
     }
 
-    pub fn summary(&self, args: &SimArgs) -> Summary {
+    /// What became of the orders; `retried` requests were answered 503 and sent again.
+    pub fn summary(&self, args: &SimArgs, retried: u64) -> Summary {
         let inner = self.inner();
         let seconds = self.started.elapsed().as_secs_f64();
         let mut outcomes: BTreeMap<String, u64> = BTreeMap::new();
@@ -215,6 +216,7 @@ impl Stats {
             outcomes,
             stages,
             offer_races_lost: inner.races,
+            retried_after_503: retried,
             errors_by_status: inner
                 .errors
                 .iter()
@@ -252,6 +254,9 @@ pub struct Summary {
     outcomes: BTreeMap<String, u64>,
     stages: Vec<StageRow>,
     offer_races_lost: u64,
+    /// Requests answered 503 and sent again (each a 5xx the platform answered).
+    retried_after_503: u64,
+    /// Requests refused in the end, by status.
     errors_by_status: BTreeMap<String, u64>,
 }
 
@@ -275,8 +280,9 @@ impl Summary {
             ));
         }
         out.push_str(&format!(
-            "\noffers lost to another courier: {}\nerrors by status: {}\n",
+            "\noffers lost to another courier: {}\nrequests answered 503 and sent again: {}\nerrors by status: {}\n",
             self.offer_races_lost,
+            self.retried_after_503,
             if self.errors_by_status.is_empty() {
                 "none".to_owned()
             } else {

@@ -11,6 +11,7 @@ use ordo_db::{Db, Tx};
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
+use uuid::Uuid;
 
 /// A handler's answer when it cannot handle an event now.
 #[derive(Debug)]
@@ -148,13 +149,16 @@ where
     }
 }
 
+/// What runs after a consumer's commit, given the ids of the events it handled.
+pub(crate) type AfterCommit = dyn Fn(&[Uuid]) + Send + Sync;
+
 /// A consumer of some event types.
 #[derive(Clone)]
 pub struct Subscription {
     pub(crate) name: String,
     pub(crate) db: Db,
     pub(crate) outbox: Option<Outbox>,
-    pub(crate) committed: Option<Arc<tokio::sync::Notify>>,
+    pub(crate) committed: Option<Arc<AfterCommit>>,
     /// One handler per event type: the types the subscription wants.
     routes: Arc<Vec<(&'static str, Arc<dyn Route>)>>,
 }
@@ -214,10 +218,18 @@ impl Subscription {
     }
 
     /// Notify `committed` after each commit that handled events: for whoever waits for
-    /// what the handler writes (a live stream), which is only visible once committed.
+    /// what the handler writes (a background task), which is only visible once committed.
     #[must_use]
-    pub fn notifying(mut self, committed: Arc<tokio::sync::Notify>) -> Self {
-        self.committed = Some(committed);
+    pub fn notifying(self, committed: Arc<tokio::sync::Notify>) -> Self {
+        self.after_commit(move |_| committed.notify_waiters())
+    }
+
+    /// Calls `committed` with the ids of the events a transaction handled, once it has
+    /// committed: for whoever waits for what particular events wrote (a user's live
+    /// stream), which is only visible then.
+    #[must_use]
+    pub fn after_commit(mut self, committed: impl Fn(&[Uuid]) + Send + Sync + 'static) -> Self {
+        self.committed = Some(Arc::new(committed));
         self
     }
 

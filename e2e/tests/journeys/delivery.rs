@@ -291,6 +291,48 @@ async fn offers_pass_on_and_a_lost_delivery_escalates(backend: Backend) {
     app.stop().await;
 }
 
+/// A courier who takes one delivery is not kept waiting for by the others it was offered:
+/// they pass on at once (offers last far longer than this test may wait).
+async fn a_courier_taking_one_delivery_lets_its_other_offers_go(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |config| {
+        config.delivery.offer_batch = 1;
+        config.delivery.offer_secs = 600;
+        config.delivery.sweep_ms = 100;
+    })
+    .await;
+    let shop = shop(&app, 10).await;
+    let near = courier_at(&app, NEAR).await;
+    let further = courier_at(&app, FURTHER).await;
+    let (_, first) = accepted_delivery(&app, &shop, "w1").await;
+    let (_, second) = accepted_delivery(&app, &shop, "w2").await;
+    app.eventually("the nearest courier is offered both", || async {
+        offer_for(&app, &near, &first).await.is_some()
+            && offer_for(&app, &near, &second).await.is_some()
+    })
+    .await;
+    assert!(offers(&app, &further).await.is_empty(), "one at a time");
+
+    let offer = offer_for(&app, &near, &first).await.unwrap();
+    assert_eq!(
+        answer(&app, &near, &offer, "accept").await.status(),
+        StatusCode::OK
+    );
+    assert!(
+        offers(&app, &near).await.is_empty(),
+        "the other is withdrawn"
+    );
+    app.eventually("the other delivery passes to the next courier", || async {
+        offer_for(&app, &further, &second).await.is_some()
+    })
+    .await;
+    app.stop().await;
+}
+
+backend_test!(
+    taking_one_lets_others_go,
+    a_courier_taking_one_delivery_lets_its_other_offers_go
+);
+
 async fn auto_mode_assigns_the_nearest(backend: Backend) {
     let app = TestApp::spawn_with(backend, |config| {
         config.delivery.mode = DispatchMode::Auto;

@@ -76,7 +76,7 @@ pub(super) async fn run_batch<'a>(
     let fresh = store::claim(&mut tx, &shared.sub.name, &ids, ordo_kernel::time::now()).await?;
     let mut done = HashSet::with_capacity(events.len());
     let mut outcomes = Vec::with_capacity(events.len());
-    let mut handled = 0_usize;
+    let mut handled = Vec::with_capacity(events.len());
     for event in &events {
         if !fresh.contains(&event.id) || !done.insert(event.id) {
             outcomes.push(Outcome::Duplicate);
@@ -104,12 +104,12 @@ pub(super) async fn run_batch<'a>(
                     .as_seconds_f64()
                     .max(0.0),
             );
-        handled += 1;
+        handled.push(event.id);
         outcomes.push(Outcome::Handled);
     }
     tx.commit().await?;
-    if handled > 0 {
-        shared.committed();
+    if !handled.is_empty() {
+        shared.committed(&handled);
     }
     Ok(outcomes)
 }

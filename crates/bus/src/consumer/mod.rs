@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
+use uuid::Uuid;
 
 /// Counters of one consumer, for tests, the benchmark and the metrics.
 #[derive(Debug, Default)]
@@ -74,12 +75,12 @@ impl Shared {
 
     /// After a commit that handled events: the relay of what they published, and whoever
     /// waits for what they wrote, may look now.
-    fn committed(&self) {
+    fn committed(&self, handled: &[Uuid]) {
         if let Some(outbox) = &self.sub.outbox {
             outbox.wake();
         }
         if let Some(committed) = &self.sub.committed {
-            committed.notify_waiters();
+            committed(handled);
         }
     }
 }

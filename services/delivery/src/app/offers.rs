@@ -6,6 +6,7 @@ use crate::domain::{self, DeliveryStatus, Offer, OfferStatus, Trigger};
 use crate::store;
 use ordo_bus::EventMeta;
 use ordo_kernel::Caller;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 impl Delivery {
@@ -70,7 +71,24 @@ impl Delivery {
         }
         .await;
         // Taking it failed: the courier is free again.
-        taken.inspect_err(|_| fleet.release(caller.user_id, now))
+        let assigned = taken.inspect_err(|_: &AppError| fleet.release(caller.user_id, now))?;
+        self.withdraw_others(caller.user_id, offer.id, now).await;
+        Ok(assigned)
+    }
+
+    /// A courier who took a delivery is not waited for elsewhere: its other offers pass on
+    /// now rather than when they expire (the sweep asks the next couriers). Apart from the
+    /// accepting transaction, which locks only its own delivery's offers, so two couriers
+    /// accepting at once cannot deadlock; were it lost, the offers would simply expire.
+    async fn withdraw_others(&self, courier_id: Uuid, taken: Uuid, now: OffsetDateTime) {
+        let withdrawn = async {
+            let mut tx = self.db.begin().await?;
+            store::withdraw_offers_to(&mut *tx, courier_id, taken, now).await?;
+            tx.commit().await
+        };
+        if let Err(error) = withdrawn.await {
+            tracing::warn!(courier.id = %courier_id, %error, "cannot withdraw a busy courier's other offers");
+        }
     }
 
     /// Turns the offer down; when it was the delivery's last open one, the next couriers

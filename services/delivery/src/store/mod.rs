@@ -359,6 +359,25 @@ pub async fn withdraw_offers<'c>(
     Ok(done.rows_affected())
 }
 
+/// Withdraws the courier's open offers but `except`.
+pub async fn withdraw_offers_to<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    courier_id: Uuid,
+    except: Uuid,
+    at: OffsetDateTime,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE offers SET status = 'withdrawn', answered_at = $3
+         WHERE courier_id = $1 AND id <> $2 AND status = 'open'",
+    )
+    .bind(courier_id.to_string())
+    .bind(except.to_string())
+    .bind(millis(at))
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// Expires the offers due at `now`; the deliveries they were for.
 pub async fn expire_offers<'c>(
     executor: impl Executor<'c, Database = Any>,

@@ -118,32 +118,34 @@ pub async fn stream(
         // From now on: after the newest existing one.
         None => notifications.latest(&caller).await?,
     };
+    let filed = notifications.filed_for(caller.user_id);
     let state = (
         notifications,
         caller,
+        filed,
         StreamCursor::new(start),
         VecDeque::<Notification>::new(),
     );
     let events = futures_util::stream::unfold(
         state,
-        |(notifications, caller, mut cursor, mut queue)| async move {
+        |(notifications, caller, filed, mut cursor, mut queue)| async move {
             loop {
                 if let Some(next) = queue.pop_front() {
                     let event = Event::default()
                         .event("notification")
                         .id(next.id.to_string())
                         .json_data(NotificationView::from(next));
-                    return Some((event, (notifications, caller, cursor, queue)));
+                    return Some((event, (notifications, caller, filed, cursor, queue)));
                 }
                 // Interest first, then the look: a filing in between still wakes us.
-                let filed = notifications.filed().notified();
-                tokio::pin!(filed);
-                filed.as_mut().enable();
+                let woken = filed.notified();
+                tokio::pin!(woken);
+                woken.as_mut().enable();
                 match notifications.unsent(&caller, &mut cursor).await {
                     Ok(found) if !found.is_empty() => queue.extend(found),
                     Ok(_) => {
                         tokio::select! {
-                            () = filed => {}
+                            () = woken => {}
                             () = tokio::time::sleep(POLL) => {}
                         }
                     }

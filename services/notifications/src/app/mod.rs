@@ -20,6 +20,9 @@ use ordo_kernel::{Page, PageRequest};
 use std::sync::Arc;
 use tokio::sync::Notify;
 use uuid::Uuid;
+use wakeups::Wakeups;
+
+mod wakeups;
 
 pub struct Notifications {
     db: Db,
@@ -28,8 +31,8 @@ pub struct Notifications {
     identity: Arc<dyn IdentityClient>,
     /// Emails go out when a mail server is configured.
     mailer: Option<Arc<Mailer>>,
-    /// Notified after the bus commits filed messages, so live streams look at once.
-    filed: Arc<Notify>,
+    /// Wakes a user's live streams once messages filed for them have committed.
+    wakeups: Arc<Wakeups>,
 }
 
 impl std::fmt::Debug for Notifications {
@@ -69,7 +72,7 @@ impl Notifications {
             catalog,
             identity,
             mailer,
-            filed: Arc::new(Notify::new()),
+            wakeups: Arc::default(),
         }
     }
 
@@ -134,17 +137,19 @@ impl Notifications {
         }
     }
 
-    /// Notified when messages may have been filed (or spuriously; callers look again).
-    /// A stream registers interest (`Notified::enable`) before it looks, so a filing in
-    /// between still wakes it.
+    /// Notified when messages for `user` may have been filed (or spuriously; callers look
+    /// again). A stream holds it while open and registers interest
+    /// (`Notified::enable`) before it looks, so a filing in between still wakes it.
     #[must_use]
-    pub fn filed(&self) -> &Notify {
-        &self.filed
+    pub fn filed_for(&self, user: Uuid) -> Arc<Notify> {
+        self.wakeups.of(user)
     }
 
-    /// What the consumers that file messages notify after each commit.
-    pub(crate) fn filings(&self) -> Arc<Notify> {
-        self.filed.clone()
+    /// What the consumer that files messages calls after each commit, with the events it
+    /// handled.
+    pub(crate) fn filings(&self) -> impl Fn(&[Uuid]) + Send + Sync + 'static {
+        let wakeups = self.wakeups.clone();
+        move |events| wakeups.committed(events)
     }
 
     async fn file(
@@ -155,6 +160,7 @@ impl Notifications {
         order_id: Uuid,
         event_id: Uuid,
     ) -> Result<(), AppError> {
+        self.wakeups.filing(event_id, users);
         let now = ordo_kernel::time::now();
         for user in users {
             let filed = store::insert(&mut **tx, *user, message, order_id, event_id, now).await?;

@@ -90,7 +90,7 @@ pub fn subscriptions(
                 Box::pin(n.tell(tx, unassigned.order_id, event.id, steps))
             })
             .publishing_to(outbox)
-            .notifying(notifications.filings()),
+            .after_commit(notifications.filings()),
         // Apart, so that a mail server that is down delays emails, not inboxes.
         Subscription::new("notifications-email", db).on(
             n,
