@@ -5,22 +5,89 @@
 //!
 //! SQLite runs in WAL mode with `synchronous=FULL`, foreign keys on and a busy timeout,
 //! and has exactly one writer connection: SQLite serialises writers anyway, and a single
-//! writer means a deferred transaction that reads before it writes can never fail to
-//! upgrade its lock. Reads use a separate pool and run concurrently.
+//! writer means a transaction that reads before it writes can never fail to upgrade its
+//! lock. Its transactions are committed in groups (`group`): one fsync for all those
+//! waiting at once. Reads use a separate pool and run concurrently.
 
+mod group;
 mod migrate;
 pub mod row;
 
 pub use migrate::{Migration, MigrationError};
 
 use ordo_kernel::Secret;
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Executor};
+use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+/// A write transaction: on PostgreSQL a connection's own; on SQLite a savepoint in the
+/// writer's current commit group. Run statements on `&mut *tx`; it is rolled back unless
+/// committed.
+pub struct Tx {
+    inner: TxInner,
+}
+
+enum TxInner {
+    Own(sqlx::Transaction<'static, sqlx::Any>),
+    Grouped(group::Member),
+}
+
+impl Tx {
+    /// Makes the transaction's writes durable and visible.
+    ///
+    /// # Errors
+    /// The commit failed: nothing it wrote remains.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self.inner {
+            TxInner::Own(tx) => tx.commit().await,
+            TxInner::Grouped(member) => member.commit().await,
+        }
+    }
+
+    /// Undoes the transaction's writes.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self.inner {
+            TxInner::Own(tx) => tx.rollback().await,
+            TxInner::Grouped(member) => member.rollback().await,
+        }
+    }
+}
+
+impl Deref for Tx {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        match &self.inner {
+            TxInner::Own(tx) => tx,
+            TxInner::Grouped(member) => member.conn_ref(),
+        }
+    }
+}
+
+impl DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        match &mut self.inner {
+            TxInner::Own(tx) => tx,
+            TxInner::Grouped(member) => member.conn(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Tx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.inner {
+            TxInner::Own(_) => "Tx(own)",
+            TxInner::Grouped(_) => "Tx(grouped)",
+        })
+    }
+}
 
 /// How to reach the databases; one `DbOptions` serves every service.
 #[derive(Debug, Clone)]
@@ -35,6 +102,13 @@ pub struct DbOptions {
     /// Connections per service pool (PostgreSQL) or per read pool (SQLite).
     pub max_connections: u32,
     pub acquire_timeout: Duration,
+}
+
+/// Commits so far: `transactions` made durable by `groups` commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CommitGroups {
+    pub groups: u64,
+    pub transactions: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,8 +146,16 @@ pub struct Db {
 struct Inner {
     service: String,
     dialect: Dialect,
-    writer: AnyPool,
+    writer: Writer,
     reader: AnyPool,
+}
+
+/// Where write transactions run.
+enum Writer {
+    /// PostgreSQL: the pool, which reads share; the server groups commits itself.
+    Pool(AnyPool),
+    /// SQLite: the one writer connection, committed in groups.
+    Grouped(group::Writer),
 }
 
 impl std::fmt::Debug for Db {
@@ -112,27 +194,33 @@ impl Db {
             service: service.to_owned(),
             source,
         };
-        let pool = |max: u32| {
-            AnyPoolOptions::new()
-                .max_connections(max)
-                .acquire_timeout(options.acquire_timeout)
-                .after_connect(|conn, _| {
-                    Box::pin(async move {
-                        conn.execute(sqlx::raw_sql(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-                        ))
-                        .await
-                        .map(|_| ())
-                    })
-                })
-        };
-        let writer = pool(1).connect(&url).await.map_err(connect_error)?;
-        let reader = pool(options.max_connections.max(1))
+        const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                               PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
+        let mut writer = AnyConnectOptions::from_str(&url)
+            .map_err(connect_error)?
+            .connect()
+            .await
+            .map_err(connect_error)?;
+        writer
+            .execute(sqlx::raw_sql(PRAGMAS))
+            .await
+            .map_err(connect_error)?;
+        let reader = AnyPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(options.acquire_timeout)
+            .after_connect(|conn, _| {
+                Box::pin(async move { conn.execute(sqlx::raw_sql(PRAGMAS)).await.map(|_| ()) })
+            })
             .connect(&url)
             .await
             .map_err(connect_error)?;
-        Ok(Db::from_pools(service, Dialect::Sqlite, writer, reader))
+        let writer = group::Writer::start(writer, service, options.acquire_timeout);
+        Ok(Db::from_parts(
+            service,
+            Dialect::Sqlite,
+            Writer::Grouped(writer),
+            reader,
+        ))
     }
 
     async fn connect_postgres(
@@ -175,15 +263,15 @@ impl Db {
         {
             return Err(connect_error(error));
         }
-        Ok(Db::from_pools(
+        Ok(Db::from_parts(
             service,
             Dialect::Postgres,
-            pool.clone(),
+            Writer::Pool(pool.clone()),
             pool,
         ))
     }
 
-    fn from_pools(service: &str, dialect: Dialect, writer: AnyPool, reader: AnyPool) -> Db {
+    fn from_parts(service: &str, dialect: Dialect, writer: Writer, reader: AnyPool) -> Db {
         Db {
             inner: Arc::new(Inner {
                 service: service.to_owned(),
@@ -215,7 +303,29 @@ impl Db {
     /// # Errors
     /// When no connection can be acquired or `BEGIN` fails.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        self.inner.writer.begin().await
+        let inner = match &self.inner.writer {
+            Writer::Pool(pool) => TxInner::Own(pool.begin().await?),
+            Writer::Grouped(writer) => TxInner::Grouped(writer.begin().await?),
+        };
+        Ok(Tx { inner })
+    }
+
+    /// How SQLite's writer has grouped its commits so far; `None` on PostgreSQL.
+    #[must_use]
+    pub fn commit_groups(&self) -> Option<CommitGroups> {
+        match &self.inner.writer {
+            Writer::Pool(_) => None,
+            Writer::Grouped(writer) => Some(CommitGroups {
+                groups: writer
+                    .counts
+                    .groups
+                    .load(std::sync::atomic::Ordering::Relaxed),
+                transactions: writer
+                    .counts
+                    .transactions
+                    .load(std::sync::atomic::Ordering::Relaxed),
+            }),
+        }
     }
 
     /// Whether the database answers; used by `/readyz`.
@@ -250,14 +360,12 @@ impl Db {
             .map_err(DbError::from)
     }
 
-    /// Publishes pool gauges (`db_pool_connections{service, pool, state}`).
+    /// Publishes pool gauges (`db_pool_connections{service, pool, state}`); SQLite's writer
+    /// is measured by its commit groups instead (`db_commit_group_size`).
     pub fn record_pool_metrics(&self) {
         let pools: &[(&str, &AnyPool)] = match self.inner.dialect {
-            Dialect::Sqlite => &[
-                ("writer", &self.inner.writer),
-                ("reader", &self.inner.reader),
-            ],
-            Dialect::Postgres => &[("shared", &self.inner.writer)],
+            Dialect::Sqlite => &[("reader", &self.inner.reader)],
+            Dialect::Postgres => &[("shared", &self.inner.reader)],
         };
         for (name, pool) in pools {
             let size = pool.size();
@@ -276,7 +384,10 @@ impl Db {
 
     /// Closes the pools, waiting for connections in use to be returned.
     pub async fn close(&self) {
-        self.inner.writer.close().await;
+        match &self.inner.writer {
+            Writer::Pool(pool) => pool.close().await,
+            Writer::Grouped(writer) => writer.close().await,
+        }
         self.inner.reader.close().await;
     }
 }

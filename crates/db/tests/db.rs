@@ -95,3 +95,73 @@ async fn sqlite_runs_durable_wal(backend: Backend) {
     }
 }
 backend_test!(sqlite_pragmas, sqlite_runs_durable_wal);
+
+async fn insert(tx: &mut ordo_db::Tx, id: &str, qty: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO things (id, qty) VALUES ($1, $2)")
+        .bind(id)
+        .bind(qty)
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+}
+
+async fn ids(db: &Db) -> Vec<String> {
+    sqlx::query("SELECT id FROM things ORDER BY id")
+        .fetch_all(db.reader())
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
+/// Concurrent transactions: each commits or rolls back alone, whatever its neighbours in
+/// a commit group do, and what committed is visible once `commit` returns.
+async fn concurrent_transactions_commit_or_fail_alone(backend: Backend) {
+    let dir = ordo_testkit::temp_dir();
+    let db = open(&backend, dir.path()).await;
+    db.migrate(&[CREATE]).await.unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..64 {
+        let db = db.clone();
+        tasks.spawn(async move {
+            let mut tx = db.begin().await.unwrap();
+            insert(&mut tx, &format!("k{n:02}"), 1).await.unwrap();
+            match n % 4 {
+                // A statement fails (the CHECK) and the transaction goes on and commits:
+                // SQLite undoes the statement, PostgreSQL dooms the transaction.
+                0 => {
+                    assert!(insert(&mut tx, &format!("bad{n:02}"), -1).await.is_err());
+                    tx.commit().await.unwrap();
+                }
+                1 => tx.rollback().await.unwrap(),
+                // Dropped unfinished, as when a request is cancelled.
+                2 => drop(tx),
+                _ => {
+                    tx.commit().await.unwrap();
+                    let seen = ids(&db).await;
+                    assert!(seen.contains(&format!("k{n:02}")), "visible once committed");
+                }
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    let sqlite = db.dialect() == Dialect::Sqlite;
+    let expected: Vec<String> = (0..64)
+        .filter(|n| (sqlite && n % 4 == 0) || n % 4 == 3)
+        .map(|n| format!("k{n:02}"))
+        .collect();
+    assert_eq!(ids(&db).await, expected);
+    if let Some(commits) = db.commit_groups() {
+        assert_eq!(commits.transactions, 32 + 1, "and the migration's");
+        assert!(
+            commits.groups < commits.transactions,
+            "transactions waiting together commit together: {commits:?}"
+        );
+    }
+    db.close().await;
+    assert!(db.begin().await.is_err(), "closed");
+}
+backend_test!(group_commit, concurrent_transactions_commit_or_fail_alone);
