@@ -115,8 +115,8 @@ enum BusCommand {
 enum BenchCommand {
     /// Outbox -> relay -> consumer throughput and latency, embedded and on NATS.
     Bus(crate::bench::bus::BusBench),
-    /// Checkout throughput and latency with concurrent clients over HTTP.
-    Orders(crate::bench::orders::OrdersBench),
+    /// Checkout throughput and latency over HTTP, beside the HTTP ceiling of the same run.
+    Checkout(crate::bench::checkout::CheckoutBench),
     /// Courier position reports per second over HTTP, beside `GET /healthz`.
     Locations(crate::bench::delivery::LocationsBench),
     /// From a merchant's accept to the offer visible to the nearest courier, with
@@ -238,8 +238,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             command: BenchCommand::Bus(args),
         } => crate::bench::bus::run(args).await,
         Command::Bench {
-            command: BenchCommand::Orders(args),
-        } => crate::bench::orders::run(args).await,
+            command: BenchCommand::Checkout(args),
+        } => crate::bench::checkout::run(args).await,
         Command::Bench {
             command: BenchCommand::Locations(args),
         } => crate::bench::delivery::locations(args).await,

@@ -1,13 +1,16 @@
 //! Benchmarks (not tests): each prints a table and writes JSON, with the machine it ran on.
 
 pub mod bus;
+pub mod checkout;
 pub mod delivery;
-pub mod orders;
 
 use crate::config::Config;
 use anyhow::Context;
+use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Serialize)]
 pub struct Report<R> {
@@ -73,4 +76,61 @@ fn machine() -> String {
                 .map(|name| name.trim().to_owned())
         })
         .unwrap_or_else(|| std::env::consts::ARCH.to_owned())
+}
+
+pub fn histogram() -> Histogram<u64> {
+    // Microseconds up to a minute, three significant figures: bounds that are always valid.
+    Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds")
+}
+
+pub fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+pub fn ms(h: &Histogram<u64>, q: f64) -> f64 {
+    h.value_at_quantile(q) as f64 / 1000.0
+}
+
+/// `clients` clients calling `request(client, n)` back to back for `seconds`: how many
+/// answered 2xx, and their latencies.
+pub async fn hammer<F, Fut>(
+    clients: usize,
+    seconds: u64,
+    request: F,
+) -> anyhow::Result<(u64, Histogram<u64>)>
+where
+    F: Fn(usize, u64) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let latency = Arc::new(Mutex::new(histogram()));
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = tokio::task::JoinSet::new();
+    for client in 0..clients {
+        let (latency, request) = (latency.clone(), request.clone());
+        tasks.spawn(async move {
+            let (mut ok, mut n) = (0_u64, 0_u64);
+            let mut mine = histogram();
+            while Instant::now() < until {
+                let sent = Instant::now();
+                if request(client, n).await {
+                    ok += 1;
+                }
+                mine.saturating_record(micros(sent.elapsed()));
+                n += 1;
+            }
+            if let Ok(mut all) = latency.lock() {
+                let _ = all.add(&mine);
+            }
+            ok
+        });
+    }
+    let mut ok = 0;
+    while let Some(done) = tasks.join_next().await {
+        ok += done?;
+    }
+    let latency = latency
+        .lock()
+        .map_err(|_| anyhow::anyhow!("latency histogram poisoned"))?
+        .clone();
+    Ok((ok, latency))
 }

@@ -33,6 +33,15 @@ pub use options::BusOptions;
 pub use outbox::Outbox;
 pub use store::DeadLetter;
 
+/// How many events in `db`'s outbox are not published yet (embedded: not yet handled by
+/// every consumer): the asynchronous pipeline's backlog for that service.
+///
+/// # Errors
+/// The database failing.
+pub async fn unpublished(db: &ordo_db::Db) -> Result<i64, sqlx::Error> {
+    Ok(store::backlog(db).await?.0)
+}
+
 use ordo_db::{Migration, migration};
 
 /// The name under which the bus's tables are versioned in each service's database.

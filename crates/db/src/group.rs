@@ -12,7 +12,7 @@
 use sqlx::{AnyConnection, Connection, Executor};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard, oneshot};
 
 /// What the members of a group learn of its commit: nothing, or why it failed.
@@ -45,6 +45,16 @@ struct State {
 pub(crate) struct Counts {
     pub(crate) groups: AtomicU64,
     pub(crate) transactions: AtomicU64,
+    /// Time the connection was held by transactions, and by the group commits themselves.
+    pub(crate) held_ns: AtomicU64,
+    pub(crate) committing_ns: AtomicU64,
+}
+
+impl Counts {
+    fn add(counter: &AtomicU64, since: Instant) {
+        let ns = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        counter.fetch_add(ns, Ordering::Relaxed);
+    }
 }
 
 impl Writer {
@@ -73,6 +83,7 @@ impl Writer {
     pub(crate) async fn begin(&self) -> Result<Member, sqlx::Error> {
         let locked = tokio::time::timeout(self.acquire_timeout, self.state.clone().lock_owned());
         let mut state = locked.await.map_err(|_| sqlx::Error::PoolTimedOut)?;
+        let since = Instant::now();
         let opened = async {
             state.settle().await?;
             if !state.open {
@@ -87,6 +98,7 @@ impl Writer {
             Ok(()) => Ok(Member {
                 guard: Some(state),
                 work: self.work.clone(),
+                since,
             }),
             Err(error) => {
                 drop(state);
@@ -144,7 +156,9 @@ impl State {
         let Ok(conn) = self.conn() else {
             return;
         };
+        let since = Instant::now();
         let committed = conn.execute("COMMIT").await;
+        Counts::add(&self.counts.committing_ns, since);
         match committed {
             Ok(_) => {
                 self.open = false;
@@ -200,6 +214,7 @@ async fn committer(state: std::sync::Weak<Mutex<State>>, work: Arc<Notify>) {
 pub(crate) struct Member {
     guard: Option<OwnedMutexGuard<State>>,
     work: Arc<Notify>,
+    since: Instant,
 }
 
 impl Member {
@@ -230,6 +245,7 @@ impl Member {
             return Ok(());
         };
         let released = state.conn()?.execute("RELEASE SAVEPOINT member").await;
+        Counts::add(&state.counts.held_ns, self.since);
         if let Err(error) = released {
             state.abandoned = true;
             drop(state);
@@ -254,6 +270,7 @@ impl Member {
         };
         state.abandoned = true;
         let settled = state.settle().await;
+        Counts::add(&state.counts.held_ns, self.since);
         drop(state);
         self.work.notify_one();
         settled
@@ -266,6 +283,7 @@ impl Drop for Member {
         // holder of the writer rolls the savepoint back before anything else.
         if let Some(mut state) = self.guard.take() {
             state.abandoned = true;
+            Counts::add(&state.counts.held_ns, self.since);
             drop(state);
             self.work.notify_one();
         }

@@ -104,11 +104,14 @@ pub struct DbOptions {
     pub acquire_timeout: Duration,
 }
 
-/// Commits so far: `transactions` made durable by `groups` commits.
+/// Commits so far: `transactions` made durable by `groups` commits; how long the writer
+/// was held by transactions, and by the commits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CommitGroups {
     pub groups: u64,
     pub transactions: u64,
+    pub held: Duration,
+    pub committing: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -315,16 +318,17 @@ impl Db {
     pub fn commit_groups(&self) -> Option<CommitGroups> {
         match &self.inner.writer {
             Writer::Pool(_) => None,
-            Writer::Grouped(writer) => Some(CommitGroups {
-                groups: writer
-                    .counts
-                    .groups
-                    .load(std::sync::atomic::Ordering::Relaxed),
-                transactions: writer
-                    .counts
-                    .transactions
-                    .load(std::sync::atomic::Ordering::Relaxed),
-            }),
+            Writer::Grouped(writer) => {
+                let load =
+                    |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
+                let counts = &writer.counts;
+                Some(CommitGroups {
+                    groups: load(&counts.groups),
+                    transactions: load(&counts.transactions),
+                    held: Duration::from_nanos(load(&counts.held_ns)),
+                    committing: Duration::from_nanos(load(&counts.committing_ns)),
+                })
+            }
         }
     }
 

@@ -31,27 +31,38 @@ pub async fn claim(
     now: OffsetDateTime,
     stale: OffsetDateTime,
 ) -> Result<Claim, sqlx::Error> {
-    let before = sqlx::query(
-        "SELECT request_hash, status, response_status, response_body, order_id
-         FROM idempotency_keys WHERE customer_id = $1 AND key = $2",
-    )
-    .bind(customer_id.to_string())
-    .bind(key)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let claimed = sqlx::query(
+    let fresh = sqlx::query(
         "INSERT INTO idempotency_keys (customer_id, key, request_hash, status, order_id, created_at)
          VALUES ($1, $2, $3, 'running', $4, $5)
-         ON CONFLICT (customer_id, key) DO UPDATE
-           SET created_at = excluded.created_at, order_id = excluded.order_id
-           WHERE idempotency_keys.status = 'running' AND idempotency_keys.created_at < $6
-             AND idempotency_keys.request_hash = excluded.request_hash",
+         ON CONFLICT (customer_id, key) DO NOTHING",
     )
     .bind(customer_id.to_string())
     .bind(key)
     .bind(hash)
     .bind(order_id.to_string())
     .bind(millis(now))
+    .execute(&mut *conn)
+    .await?;
+    // The common case, a key never seen, costs one statement.
+    if fresh.rows_affected() == 1 {
+        return Ok(Claim::Claimed { abandoned: None });
+    }
+    let before =
+        sqlx::query("SELECT order_id FROM idempotency_keys WHERE customer_id = $1 AND key = $2")
+            .bind(customer_id.to_string())
+            .bind(key)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let claimed = sqlx::query(
+        "UPDATE idempotency_keys SET created_at = $4, order_id = $5
+         WHERE customer_id = $1 AND key = $2 AND request_hash = $3
+           AND status = 'running' AND created_at < $6",
+    )
+    .bind(customer_id.to_string())
+    .bind(key)
+    .bind(hash)
+    .bind(millis(now))
+    .bind(order_id.to_string())
     .bind(millis(stale))
     .execute(&mut *conn)
     .await?;

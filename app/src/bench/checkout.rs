@@ -1,0 +1,512 @@
+//! `ordo bench checkout`: the checkout under load, beside the machine's HTTP ceiling. Starts
+//! the platform in this process (on SQLite with the in-process bus, or on PostgreSQL with
+//! NATS), sets up a merchant with stock and one customer with a card per client, then
+//! `--clients` clients place orders over HTTP (`POST /orders` with a token and a fresh
+//! `Idempotency-Key`) back to back for `--seconds`. Payment, stock commits and notifications
+//! follow through the bus meanwhile, as in production; what they have not caught up with at
+//! the end is the backlog. The ceiling (`http`) is the same clients posting JSON to a
+//! trivial handler served by this binary's HTTP stack, measured in the same run.
+
+use super::{Report, hammer, ms};
+use crate::platform::Platform;
+use anyhow::Context;
+use ordo_kernel::Secret;
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// SQLite and the in-process bus.
+    Embedded,
+    /// PostgreSQL and NATS JetStream.
+    Postgres,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckoutBench {
+    /// Concurrent clients, each a customer of its own.
+    #[arg(long, default_value_t = 64)]
+    clients: usize,
+    /// How long each measurement runs.
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
+    #[arg(long, value_enum, default_value_t = Backend::Embedded)]
+    backend: Backend,
+    #[arg(
+        long,
+        env = "ORDO_DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    postgres_url: String,
+    #[arg(long, env = "ORDO_BUS_URL", default_value = "nats://127.0.0.1:4222")]
+    nats_url: String,
+    #[arg(long, default_value = "target/bench/checkout.json")]
+    json: PathBuf,
+}
+
+#[derive(Debug, Serialize)]
+struct Row {
+    scenario: &'static str,
+    backend: Backend,
+    clients: usize,
+    seconds: f64,
+    ok: u64,
+    per_sec: f64,
+    p50_ms: f64,
+    p90_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+}
+
+/// The run: its rows, the checkout's ratio to the ceiling and what the platform did.
+#[derive(Debug, Serialize)]
+struct Run {
+    rows: Vec<Row>,
+    ratio_to_http: f64,
+    /// Events not yet handled by every consumer when the clients stopped, and a second later.
+    backlog_at_end: i64,
+    backlog_after_1s: i64,
+    /// This process (platform and clients together): peak resident memory, CPU time.
+    peak_rss_mb: f64,
+    cpu_seconds: f64,
+    /// How busy each SQLite writer was during the checkout (none on PostgreSQL).
+    writers: Vec<WriterRow>,
+}
+
+/// One database's writer during the run: what bounds the write path.
+#[derive(Debug, Serialize)]
+struct WriterRow {
+    service: String,
+    transactions: u64,
+    per_group: f64,
+    /// Shares of the run's wall time the connection was held by transactions, and by the
+    /// group commits (their fsync).
+    held: f64,
+    committing: f64,
+}
+
+fn writer_rows(
+    before: &[(String, ordo_db::CommitGroups)],
+    after: &[(String, ordo_db::CommitGroups)],
+    seconds: f64,
+) -> Vec<WriterRow> {
+    after
+        .iter()
+        .zip(before)
+        .filter(|((_, after), (_, before))| after.transactions > before.transactions)
+        .map(|((service, after), (_, before))| {
+            let transactions = after.transactions - before.transactions;
+            let groups = (after.groups - before.groups).max(1);
+            WriterRow {
+                service: service.clone(),
+                transactions,
+                per_group: transactions as f64 / groups as f64,
+                held: (after.held - before.held).as_secs_f64() / seconds,
+                committing: (after.committing - before.committing).as_secs_f64() / seconds,
+            }
+        })
+        .collect()
+}
+
+fn commit_groups(databases: &crate::registry::Databases) -> Vec<(String, ordo_db::CommitGroups)> {
+    databases
+        .iter()
+        .filter_map(|(service, db)| Some(((*service).to_owned(), db.commit_groups()?)))
+        .collect()
+}
+
+/// Events in every service's outbox not yet handled by all their consumers.
+async fn backlog(databases: &crate::registry::Databases) -> i64 {
+    let mut waiting = 0;
+    for db in databases.values() {
+        waiting += ordo_bus::unpublished(db).await.unwrap_or(0);
+    }
+    waiting
+}
+
+/// Peak resident set (MiB) and CPU time (s) of this process so far, from `/proc`.
+fn process_usage() -> (f64, f64) {
+    let peak_kb = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .unwrap_or(0.0);
+    // utime and stime, fields 14 and 15, in clock ticks (100 a second on Linux).
+    let ticks = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            let after_name = stat.rsplit_once(')')?.1.to_owned();
+            let fields: Vec<&str> = after_name.split_whitespace().collect();
+            let user: f64 = fields.get(11)?.parse().ok()?;
+            let system: f64 = fields.get(12)?.parse().ok()?;
+            Some(user + system)
+        })
+        .unwrap_or(0.0);
+    (peak_kb / 1024.0, ticks / 100.0)
+}
+
+/// A trivial JSON handler on this binary's HTTP stack: the ceiling of any endpoint.
+async fn ceiling_server() -> anyhow::Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
+    async fn echo(axum::Json(body): axum::Json<Value>) -> axum::Json<Value> {
+        axum::Json(json!({"received": body}))
+    }
+    let router = axum::Router::new().route("/echo", axum::routing::post(echo));
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let address = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, router).await {
+            tracing::warn!(%error, "the ceiling server stopped");
+        }
+    });
+    Ok((address, task))
+}
+
+fn row(
+    scenario: &'static str,
+    args: &CheckoutBench,
+    ok: u64,
+    latency: &hdrhistogram::Histogram<u64>,
+) -> Row {
+    let seconds = args.seconds as f64;
+    Row {
+        scenario,
+        backend: args.backend,
+        clients: args.clients,
+        seconds,
+        ok,
+        per_sec: ok as f64 / seconds,
+        p50_ms: ms(latency, 0.5),
+        p90_ms: ms(latency, 0.9),
+        p99_ms: ms(latency, 0.99),
+        max_ms: latency.max() as f64 / 1000.0,
+    }
+}
+
+/// Runs the benchmark.
+///
+/// # Errors
+/// The platform or a backend cannot be started, or setting up the shop fails.
+pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.clients > 0 && args.seconds > 0,
+        "--clients and --seconds must be positive"
+    );
+    let dir = tempfile::Builder::new().prefix("ordo-bench-").tempdir()?;
+    let unique = ordo_kernel::new_id().simple().to_string()[20..].to_owned();
+    let mut config = super::embedded(dir.path());
+    if args.backend == Backend::Postgres {
+        config.database_url = Some(Secret::new(args.postgres_url.clone()));
+        config.database_schema_prefix = format!("bench_{unique}");
+        config.database_max_connections = 16;
+        config.bus_url = Some(Secret::new(args.nats_url.clone()));
+        config.bus.stream = format!("BENCH_{unique}");
+        config.bus.subject_prefix = format!("bench{unique}");
+    }
+    let running = Platform::start(config)
+        .await
+        .context("starting the platform")?;
+    let base = format!("http://{}/api/v1", running.address);
+    let client = reqwest::Client::new();
+    // The most stock a product may have: more than any run here can sell.
+    let (product, customers) = setup(&client, &base, args.clients, 1_000_000).await?;
+
+    println!("http ceiling: {} clients, {} s", args.clients, args.seconds);
+    let (ceiling, ceiling_task) = ceiling_server().await?;
+    let echo_url = format!("http://{ceiling}/echo");
+    let echo = client.clone();
+    let (echoed, echo_latency) = hammer(args.clients, args.seconds, move |c, n| {
+        let (echo, url) = (echo.clone(), echo_url.clone());
+        async move {
+            let body = json!({"client": c, "n": n, "items": [{"product_id": "p", "quantity": 1}]});
+            echo.post(&url)
+                .json(&body)
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+        }
+    })
+    .await?;
+    ceiling_task.abort();
+
+    println!("checkout: {} clients, {} s", args.clients, args.seconds);
+    let customers = Arc::new(customers);
+    let writers_before = commit_groups(&running.databases);
+    let started = Instant::now();
+    let (placed, latency) = hammer(args.clients, args.seconds, {
+        let (client, base) = (client.clone(), base.clone());
+        move |c, n| {
+            let (client, base, product, customers) =
+                (client.clone(), base.clone(), product.clone(), customers.clone());
+            async move {
+                let (token, method) = &customers[c];
+                let body = json!({"items": [{"product_id": product, "quantity": 1}], "fulfilment": "pickup", "payment_method_id": method});
+                client
+                    .post(format!("{base}/orders"))
+                    .bearer_auth(token)
+                    .header("idempotency-key", format!("bench-{c}-{n}"))
+                    .json(&body)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status() == reqwest::StatusCode::CREATED)
+            }
+        }
+    })
+    .await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let writers = writer_rows(&writers_before, &commit_groups(&running.databases), seconds);
+    let backlog_at_end = backlog(&running.databases).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let backlog_after_1s = backlog(&running.databases).await;
+    let (peak_rss_mb, cpu_seconds) = process_usage();
+    running.stop().await?;
+    if args.backend == Backend::Postgres {
+        cleanup(&args, &unique).await;
+    }
+    let rows = vec![
+        row("checkout", &args, placed, &latency),
+        row("http", &args, echoed, &echo_latency),
+    ];
+    let run = Run {
+        ratio_to_http: rows[0].per_sec / rows[1].per_sec.max(f64::MIN_POSITIVE),
+        rows,
+        backlog_at_end,
+        backlog_after_1s,
+        peak_rss_mb,
+        cpu_seconds,
+        writers,
+    };
+    let report = Report::new(vec![run]);
+    print_table(&report);
+    report.write(&args.json)
+}
+
+/// Drops the run's schemas and stream: a benchmark leaves nothing behind.
+async fn cleanup(args: &CheckoutBench, unique: &str) {
+    let options = ordo_db::DbOptions {
+        data_dir: std::env::temp_dir(),
+        url: Some(Secret::new(args.postgres_url.clone())),
+        schema_prefix: format!("bench_{unique}"),
+        max_connections: 1,
+        acquire_timeout: Duration::from_secs(10),
+    };
+    if let Ok(db) = ordo_db::Db::connect(&options, "cleanup").await
+        && let Ok(mut tx) = db.begin().await
+    {
+        let mut schemas: Vec<&str> = crate::registry::services(&crate::Config::default())
+            .iter()
+            .map(|s| s.name)
+            .collect();
+        schemas.push("cleanup");
+        for service in schemas {
+            let drop = format!("DROP SCHEMA IF EXISTS bench_{unique}_{service} CASCADE");
+            let _ = sqlx::query(&drop).execute(&mut *tx).await;
+        }
+        let _ = tx.commit().await;
+    }
+    if let Ok(client) = async_nats::connect(args.nats_url.as_str()).await {
+        let _ = async_nats::jetstream::new(client)
+            .delete_stream(format!("BENCH_{unique}"))
+            .await;
+    }
+}
+
+fn print_table(report: &Report<Run>) {
+    println!(
+        "\ncheckout benchmark on {} ({} cores; clients in the same process)\n",
+        report.machine, report.cores
+    );
+    println!(
+        "{:<9} {:<9} {:>7} {:>9} {:>10} {:>8} {:>8} {:>8} {:>8}",
+        "scenario", "backend", "clients", "ok", "per s", "p50 ms", "p90 ms", "p99 ms", "max ms"
+    );
+    for run in &report.rows {
+        for row in &run.rows {
+            let backend = match row.backend {
+                Backend::Embedded => "embedded",
+                Backend::Postgres => "postgres",
+            };
+            println!(
+                "{:<9} {:<9} {:>7} {:>9} {:>10.0} {:>8.2} {:>8.2} {:>8.2} {:>8.2}",
+                row.scenario,
+                backend,
+                row.clients,
+                row.ok,
+                row.per_sec,
+                row.p50_ms,
+                row.p90_ms,
+                row.p99_ms,
+                row.max_ms
+            );
+        }
+        println!("\nratio to http: {:.3}", run.ratio_to_http);
+        println!(
+            "backlog at the end: {} events, a second later: {}",
+            run.backlog_at_end, run.backlog_after_1s
+        );
+        println!(
+            "peak RSS {:.0} MiB, CPU {:.1} s",
+            run.peak_rss_mb, run.cpu_seconds
+        );
+        if !run.writers.is_empty() {
+            println!(
+                "\n{:<15} {:>12} {:>9} {:>7} {:>11}",
+                "writer", "transactions", "per group", "held", "committing"
+            );
+        }
+        for w in &run.writers {
+            println!(
+                "{:<15} {:>12} {:>9.1} {:>6.0}% {:>10.0}%",
+                w.service,
+                w.transactions,
+                w.per_group,
+                w.held * 100.0,
+                w.committing * 100.0
+            );
+        }
+    }
+}
+
+async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    body: &Value,
+) -> anyhow::Result<Value> {
+    let mut request = client.post(url).json(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await?;
+    let status = response.status();
+    let body: Value = response.json().await?;
+    anyhow::ensure!(status.is_success(), "{url}: {status} {body}");
+    Ok(body)
+}
+
+/// A signed-up, logged-in user's access token.
+async fn user(
+    client: &reqwest::Client,
+    base: &str,
+    role: &str,
+    n: usize,
+) -> anyhow::Result<String> {
+    let email = format!("{role}-{n}@bench.ordo.dev");
+    let password = "a benchmark password";
+    post(
+        client,
+        &format!("{base}/auth/register"),
+        None,
+        &json!({"email": email, "password": password, "name": "Bench", "role": role}),
+    )
+    .await?;
+    let login = post(
+        client,
+        &format!("{base}/auth/login"),
+        None,
+        &json!({"email": email, "password": password}),
+    )
+    .await?;
+    login["access_token"]
+        .as_str()
+        .map(str::to_owned)
+        .context("no access token")
+}
+
+/// A merchant with one product and enough stock, and one customer with a card per client.
+async fn setup(
+    client: &reqwest::Client,
+    base: &str,
+    clients: usize,
+    stock: u64,
+) -> anyhow::Result<(String, Vec<(String, String)>)> {
+    let owner = user(client, base, "merchant", 0).await?;
+    let merchant = post(
+        client,
+        &format!("{base}/merchants"),
+        Some(&owner),
+        &json!({"name": "Bench Bistro", "kind": "restaurant", "address": "Benchstraße 1", "lat": 52.5, "lon": 13.4}),
+    )
+    .await?;
+    let merchant = merchant["id"].as_str().context("merchant id")?;
+    let product = post(
+        client,
+        &format!("{base}/merchants/{merchant}/products"),
+        Some(&owner),
+        &json!({"name": "Soup", "category": "Soups", "price": {"amount": 500, "currency": "EUR"}}),
+    )
+    .await?;
+    let product = product["id"].as_str().context("product id")?.to_owned();
+    let stock = client
+        .put(format!("{base}/products/{product}/stock"))
+        .bearer_auth(&owner)
+        .json(&json!({"on_hand": stock}))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        stock.status().is_success(),
+        "setting stock: {}",
+        stock.status()
+    );
+    let mut customers = Vec::with_capacity(clients);
+    for n in 0..clients {
+        let token = user(client, base, "customer", n).await?;
+        let card = post(
+            client,
+            &format!("{base}/me/payment-methods"),
+            Some(&token),
+            &json!({"card_number": "4242424242424242", "exp_month": 12, "exp_year": 2035, "cvc": "123"}),
+        )
+        .await?;
+        let method = card["id"].as_str().context("card id")?.to_owned();
+        customers.push((token, method));
+    }
+    Ok((product, customers))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(transactions: u64, groups: u64, held_ms: u64) -> ordo_db::CommitGroups {
+        ordo_db::CommitGroups {
+            groups,
+            transactions,
+            held: Duration::from_millis(held_ms),
+            committing: Duration::from_millis(held_ms / 2),
+        }
+    }
+
+    #[test]
+    fn writers_are_measured_over_the_run_only() {
+        let before = vec![
+            ("orders".to_owned(), counts(10, 5, 1_000)),
+            ("catalog".to_owned(), counts(3, 3, 10)),
+        ];
+        let after = vec![
+            ("orders".to_owned(), counts(110, 15, 2_000)),
+            ("catalog".to_owned(), counts(3, 3, 10)),
+        ];
+        let rows = writer_rows(&before, &after, 2.0);
+        assert_eq!(rows.len(), 1, "an idle writer is left out");
+        assert_eq!(rows[0].transactions, 100);
+        assert!((rows[0].per_group - 10.0).abs() < 1e-9);
+        assert!((rows[0].held - 0.5).abs() < 1e-9);
+        assert!((rows[0].committing - 0.25).abs() < 1e-9);
+    }
+
+    #[test]
+    fn this_process_is_measured() {
+        let (rss, cpu) = process_usage();
+        assert!(rss > 0.0);
+        assert!(cpu >= 0.0);
+    }
+}
