@@ -8,6 +8,10 @@
 //! The committer queues for the connection like every transaction (the lock is fair), so a
 //! group holds exactly the transactions that reached the writer before it, and a steady
 //! stream of writers cannot postpone a commit.
+//!
+//! Every statement is a round trip to SQLite's worker thread, so a member's end (release or
+//! roll back its savepoint) is sent with whatever runs next on the connection: the next
+//! member's `SAVEPOINT`, or the group's `COMMIT`.
 
 use sqlx::{AnyConnection, Connection, Executor};
 use std::sync::Arc;
@@ -32,12 +36,29 @@ struct State {
     conn: Option<AnyConnection>,
     /// The group's `BEGIN` was issued and neither committed nor rolled back.
     open: bool,
-    /// Members whose savepoints were released, waiting for the group's commit.
+    /// Members that committed, waiting for the group's commit.
     waiting: Vec<oneshot::Sender<Outcome>>,
-    /// A member was dropped inside its savepoint; it is rolled back before anyone runs.
-    abandoned: bool,
+    /// How the last member ended, not yet sent to SQLite.
+    ending: Option<Ending>,
     service: String,
     counts: Arc<Counts>,
+}
+
+/// How a member's savepoint ends.
+#[derive(Debug, Clone, Copy)]
+enum Ending {
+    Release,
+    RollBack,
+}
+
+impl Ending {
+    fn sql(ending: Option<Ending>) -> &'static str {
+        match ending {
+            None => "",
+            Some(Ending::Release) => "RELEASE SAVEPOINT member; ",
+            Some(Ending::RollBack) => "ROLLBACK TO SAVEPOINT member; RELEASE SAVEPOINT member; ",
+        }
+    }
 }
 
 /// How many groups and transactions committed so far.
@@ -65,7 +86,7 @@ impl Writer {
             conn: Some(conn),
             open: false,
             waiting: Vec::new(),
-            abandoned: false,
+            ending: None,
             service: service.to_owned(),
             counts: counts.clone(),
         }));
@@ -84,25 +105,28 @@ impl Writer {
         let locked = tokio::time::timeout(self.acquire_timeout, self.state.clone().lock_owned());
         let mut state = locked.await.map_err(|_| sqlx::Error::PoolTimedOut)?;
         let since = Instant::now();
-        let opened = async {
-            state.settle().await?;
-            if !state.open {
-                state.conn()?.execute("BEGIN IMMEDIATE").await?;
-                state.open = true;
-            }
-            state.conn()?.execute("SAVEPOINT member").await?;
-            Ok(())
-        }
-        .await;
+        let ending = Ending::sql(state.ending.take());
+        let sql = if state.open {
+            format!("{ending}SAVEPOINT member")
+        } else {
+            "BEGIN IMMEDIATE; SAVEPOINT member".to_owned()
+        };
+        let opened = match state.conn() {
+            Ok(conn) => conn.execute(sql.as_str()).await.map(|_| ()),
+            Err(closed) => Err(closed),
+        };
         match opened {
-            Ok(()) => Ok(Member {
-                guard: Some(state),
-                work: self.work.clone(),
-                since,
-            }),
+            Ok(()) => {
+                state.open = true;
+                Ok(Member {
+                    guard: Some(state),
+                    work: self.work.clone(),
+                    since,
+                })
+            }
             Err(error) => {
-                drop(state);
-                self.work.notify_one();
+                // Whatever of the group was in SQLite's hands is in doubt: it fails whole.
+                state.fail(&error.to_string()).await;
                 Err(error)
             }
         }
@@ -126,38 +150,17 @@ impl State {
         self.conn.as_mut().ok_or(sqlx::Error::PoolClosed)
     }
 
-    /// Rolls back the savepoint of a member that was dropped inside it. When even that
-    /// fails, the group's transaction is gone (SQLite rolls the whole of it back after an
-    /// I/O error or a full disk): its waiting members fail with it.
-    async fn settle(&mut self) -> Result<(), sqlx::Error> {
-        if !self.abandoned {
-            return Ok(());
-        }
-        self.abandoned = false;
-        let conn = self.conn()?;
-        let undone = conn
-            .execute("ROLLBACK TO SAVEPOINT member; RELEASE SAVEPOINT member")
-            .await;
-        if let Err(error) = undone {
-            self.fail(&error.to_string()).await;
-            return Err(error);
-        }
-        Ok(())
-    }
-
     /// Commits the group: every waiting member learns the outcome.
     async fn commit(&mut self) {
-        if let Err(error) = self.settle().await {
-            tracing::warn!(service = %self.service, %error, "rolling back a savepoint failed");
-        }
         if !self.open {
             return;
         }
+        let sql = format!("{}COMMIT", Ending::sql(self.ending.take()));
         let Ok(conn) = self.conn() else {
             return;
         };
         let since = Instant::now();
-        let committed = conn.execute("COMMIT").await;
+        let committed = conn.execute(sql.as_str()).await;
         Counts::add(&self.counts.committing_ns, since);
         match committed {
             Ok(_) => {
@@ -179,14 +182,15 @@ impl State {
         }
     }
 
-    /// Ends the group's transaction, failed: its waiting members are told why.
+    /// Ends the group's transaction, failed (SQLite may have rolled it back already, after
+    /// an I/O error or a full disk): its waiting members are told why.
     async fn fail(&mut self, why: &str) {
         tracing::warn!(service = %self.service, error = why, "a commit group failed");
         if let Some(conn) = self.conn.as_mut() {
-            // Nothing to roll back when SQLite already did.
             let _ = conn.execute("ROLLBACK").await;
         }
         self.open = false;
+        self.ending = None;
         let why: Arc<str> = Arc::from(why);
         for member in self.waiting.drain(..) {
             let _ = member.send(Err(why.clone()));
@@ -238,24 +242,11 @@ impl Member {
             .expect("a member holds an open writer until it ends")
     }
 
-    /// Releases the savepoint, lets the next transaction run and waits for the group's
-    /// commit.
+    /// Ends the savepoint's work as kept, lets the next transaction run and waits for the
+    /// group's commit.
     pub(crate) async fn commit(mut self) -> Result<(), sqlx::Error> {
-        let Some(mut state) = self.guard.take() else {
-            return Ok(());
-        };
-        let released = state.conn()?.execute("RELEASE SAVEPOINT member").await;
-        Counts::add(&state.counts.held_ns, self.since);
-        if let Err(error) = released {
-            state.abandoned = true;
-            drop(state);
-            self.work.notify_one();
-            return Err(error);
-        }
         let (told, outcome) = oneshot::channel();
-        state.waiting.push(told);
-        drop(state);
-        self.work.notify_one();
+        self.end(Ending::Release, Some(told));
         match outcome.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(why)) => Err(sqlx::Error::Io(std::io::Error::other(why.to_string()))),
@@ -264,28 +255,25 @@ impl Member {
     }
 
     /// Undoes the savepoint's work; the rest of the group is unaffected.
-    pub(crate) async fn rollback(mut self) -> Result<(), sqlx::Error> {
-        let Some(mut state) = self.guard.take() else {
-            return Ok(());
-        };
-        state.abandoned = true;
-        let settled = state.settle().await;
-        Counts::add(&state.counts.held_ns, self.since);
-        drop(state);
-        self.work.notify_one();
-        settled
+    pub(crate) fn rollback(mut self) {
+        self.end(Ending::RollBack, None);
+    }
+
+    /// Lets go of the writer, the savepoint's end to be sent with the next statement.
+    fn end(&mut self, ending: Ending, waiting: Option<oneshot::Sender<Outcome>>) {
+        if let Some(mut state) = self.guard.take() {
+            state.ending = Some(ending);
+            state.waiting.extend(waiting);
+            Counts::add(&state.counts.held_ns, self.since);
+            drop(state);
+            self.work.notify_one();
+        }
     }
 }
 
 impl Drop for Member {
     fn drop(&mut self) {
-        // Neither committed nor rolled back (an error, a cancelled request): the next
-        // holder of the writer rolls the savepoint back before anything else.
-        if let Some(mut state) = self.guard.take() {
-            state.abandoned = true;
-            Counts::add(&state.counts.held_ns, self.since);
-            drop(state);
-            self.work.notify_one();
-        }
+        // Neither committed nor rolled back: an error, or a cancelled request.
+        self.end(Ending::RollBack, None);
     }
 }

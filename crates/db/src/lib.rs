@@ -55,7 +55,10 @@ impl Tx {
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
         match self.inner {
             TxInner::Own(tx) => tx.rollback().await,
-            TxInner::Grouped(member) => member.rollback().await,
+            TxInner::Grouped(member) => {
+                member.rollback();
+                Ok(())
+            }
         }
     }
 }
