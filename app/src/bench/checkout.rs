@@ -67,6 +67,10 @@ struct Row {
 struct Run {
     rows: Vec<Row>,
     ratio_to_http: f64,
+    /// On PostgreSQL: pgbench running the same writes as one transaction
+    /// (`bench/pgbench/checkout.sql`, 8 clients), in the same run.
+    pgbench_tps: Option<f64>,
+    ratio_to_pgbench: Option<f64>,
     /// Events not yet handled by every consumer when the clients stopped, and a second later.
     backlog_at_end: i64,
     backlog_after_1s: i64,
@@ -268,15 +272,27 @@ pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
     let backlog_after_1s = backlog(&running.databases).await;
     let (peak_rss_mb, cpu_seconds) = process_usage();
     running.stop().await?;
-    if args.backend == Backend::Postgres {
+    let pgbench = if args.backend == Backend::Postgres {
+        let measured = pgbench(&args, &unique).await;
         cleanup(&args, &unique).await;
-    }
+        match measured {
+            Ok(tps) => Some(tps),
+            Err(error) => {
+                println!("pgbench not measured: {error:#}");
+                None
+            }
+        }
+    } else {
+        None
+    };
     let rows = vec![
         row("checkout", &args, placed, &latency),
         row("http", &args, echoed, &echo_latency),
     ];
     let run = Run {
         ratio_to_http: rows[0].per_sec / rows[1].per_sec.max(f64::MIN_POSITIVE),
+        pgbench_tps: pgbench,
+        ratio_to_pgbench: pgbench.map(|tps| rows[0].per_sec / tps.max(f64::MIN_POSITIVE)),
         rows,
         backlog_at_end,
         backlog_after_1s,
@@ -287,6 +303,64 @@ pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
     let report = Report::new(vec![run]);
     print_table(&report);
     report.write(&args.json)
+}
+
+/// The tables one checkout writes, and its writes as one pgbench transaction.
+const PGBENCH_SCHEMA: &str = include_str!("../../../bench/pgbench/schema.sql");
+const PGBENCH_SCRIPT: &str = include_str!("../../../bench/pgbench/checkout.sql");
+
+/// Runs `pgbench` (8 clients, prepared statements, `--seconds`) with the checkout's writes
+/// in a schema of this run's; its transactions per second.
+async fn pgbench(args: &CheckoutBench, unique: &str) -> anyhow::Result<f64> {
+    let options = ordo_db::DbOptions {
+        data_dir: std::env::temp_dir(),
+        url: Some(Secret::new(args.postgres_url.clone())),
+        schema_prefix: format!("bench_{unique}"),
+        max_connections: 1,
+        acquire_timeout: Duration::from_secs(10),
+    };
+    let db = ordo_db::Db::connect(&options, "pgbench").await?;
+    let mut tx = db.begin().await?;
+    sqlx::raw_sql(PGBENCH_SCHEMA).execute(&mut *tx).await?;
+    tx.commit().await?;
+    db.close().await;
+    let script = tempfile::NamedTempFile::new()?;
+    std::fs::write(script.path(), PGBENCH_SCRIPT)?;
+    println!("pgbench: 8 clients, {} s", args.seconds);
+    let (url, seconds, path) = (
+        args.postgres_url.clone(),
+        args.seconds.to_string(),
+        script.path().to_owned(),
+    );
+    let search_path = format!("-c search_path=bench_{unique}_pgbench");
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("pgbench")
+            .args([
+                "-n", "-M", "prepared", "-c", "8", "-j", "2", "-T", &seconds, "-f",
+            ])
+            .arg(path)
+            .arg(url)
+            .env("PGOPTIONS", search_path)
+            .output()
+    })
+    .await?
+    .context("running pgbench (Debian: postgresql-client)")?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    anyhow::ensure!(
+        output.status.success(),
+        "pgbench failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    tps(&stdout).context("no `tps = ` in pgbench's output")
+}
+
+/// The transactions per second pgbench reports.
+fn tps(output: &str) -> Option<f64> {
+    output
+        .lines()
+        .find_map(|line| line.strip_prefix("tps = "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
 }
 
 /// Drops the run's schemas and stream: a benchmark leaves nothing behind.
@@ -305,7 +379,7 @@ async fn cleanup(args: &CheckoutBench, unique: &str) {
             .iter()
             .map(|s| s.name)
             .collect();
-        schemas.push("cleanup");
+        schemas.extend(["cleanup", "pgbench"]);
         for service in schemas {
             let drop = format!("DROP SCHEMA IF EXISTS bench_{unique}_{service} CASCADE");
             let _ = sqlx::query(&drop).execute(&mut *tx).await;
@@ -348,6 +422,10 @@ fn print_table(report: &Report<Run>) {
             );
         }
         println!("\nratio to http: {:.3}", run.ratio_to_http);
+        if let (Some(tps), Some(ratio)) = (run.pgbench_tps, run.ratio_to_pgbench) {
+            println!("pgbench, the same writes as one transaction: {tps:.0} tps");
+            println!("ratio to pgbench: {ratio:.3}");
+        }
         println!(
             "backlog at the end: {} events, a second later: {}",
             run.backlog_at_end, run.backlog_after_1s
@@ -501,6 +579,14 @@ mod tests {
         assert!((rows[0].per_group - 10.0).abs() < 1e-9);
         assert!((rows[0].held - 0.5).abs() < 1e-9);
         assert!((rows[0].committing - 0.25).abs() < 1e-9);
+    }
+
+    #[test]
+    fn pgbench_s_rate_is_read() {
+        let output =
+            "latency average = 12.878 ms\ntps = 621.233938 (without initial connection time)\n";
+        assert_eq!(tps(output), Some(621.233938));
+        assert_eq!(tps("pgbench: error"), None);
     }
 
     #[test]
