@@ -7,7 +7,7 @@
 //! the end is the backlog. The ceiling (`http`) is the same clients posting JSON to a
 //! trivial handler served by this binary's HTTP stack, measured in the same run.
 
-use super::{Report, hammer, ms};
+use super::{Report, hammer, ms, open_loop};
 use crate::platform::Platform;
 use anyhow::Context;
 use ordo_kernel::Secret;
@@ -34,6 +34,12 @@ pub struct CheckoutBench {
     /// How long each measurement runs.
     #[arg(long, default_value_t = 20)]
     seconds: u64,
+    /// Open loop: orders sent at this rate a second, whatever the answers (latency counted
+    /// from each one's intended time), shared out among the clients' customers, who follow
+    /// their notification streams. Without it: closed loop, each client sending its next
+    /// order when the last is answered.
+    #[arg(long)]
+    rate: Option<f64>,
     #[arg(long, value_enum, default_value_t = Backend::Embedded)]
     backend: Backend,
     #[arg(
@@ -66,7 +72,11 @@ struct Row {
 #[derive(Debug, Serialize)]
 struct Run {
     rows: Vec<Row>,
+    /// The checkout's open-loop rate; none for a closed loop.
+    rate: Option<f64>,
     ratio_to_http: f64,
+    /// Open loop: from an order's `201` to its `order_placed` on the customer's stream.
+    notified: Option<Notified>,
     /// On PostgreSQL: pgbench running the same writes as one transaction
     /// (`bench/pgbench/checkout.sql`, 8 clients), in the same run.
     pgbench_tps: Option<f64>,
@@ -79,6 +89,114 @@ struct Run {
     cpu_seconds: f64,
     /// How busy each SQLite writer was during the checkout (none on PostgreSQL).
     writers: Vec<WriterRow>,
+}
+
+#[derive(Debug, Serialize)]
+struct Notified {
+    count: u64,
+    p50_ms: f64,
+    p90_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+}
+
+/// Orders answered and notifications received, matched by order id, whichever comes first.
+#[derive(Default)]
+struct Told {
+    first: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, (bool, Instant)>>,
+    latency: std::sync::Mutex<Option<hdrhistogram::Histogram<u64>>>,
+}
+
+impl Told {
+    fn answered(&self, order: uuid::Uuid) {
+        self.seen(order, true);
+    }
+
+    fn notified(&self, order: uuid::Uuid) {
+        self.seen(order, false);
+    }
+
+    /// The second sighting of an order records the time from its answer to its
+    /// notification (none when the notification came first).
+    fn seen(&self, order: uuid::Uuid, answer: bool) {
+        let now = Instant::now();
+        let Ok(mut first) = self.first.lock() else {
+            return;
+        };
+        match first.remove(&order) {
+            None => {
+                first.insert(order, (answer, now));
+            }
+            Some((was_answer, at)) => {
+                let took = if was_answer { now - at } else { Duration::ZERO };
+                if let Ok(mut latency) = self.latency.lock() {
+                    latency
+                        .get_or_insert_with(super::histogram)
+                        .saturating_record(super::micros(took).max(1));
+                }
+            }
+        }
+    }
+
+    fn summary(&self) -> Option<Notified> {
+        let latency = self.latency.lock().ok()?.clone()?;
+        Some(Notified {
+            count: latency.len(),
+            p50_ms: ms(&latency, 0.5),
+            p90_ms: ms(&latency, 0.9),
+            p99_ms: ms(&latency, 0.99),
+            max_ms: latency.max() as f64 / 1000.0,
+        })
+    }
+}
+
+/// Follows a customer's notification stream, telling `told` of each `order_placed`.
+async fn watch(response: reqwest::Response, told: Arc<Told>) {
+    let mut response = response;
+    let mut buffer = String::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buffer.find("\n\n") {
+            let event: String = buffer.drain(..end + 2).collect();
+            for data in event.lines().filter_map(|l| l.strip_prefix("data:")) {
+                let Ok(notification) = serde_json::from_str::<Value>(data.trim()) else {
+                    continue;
+                };
+                if notification["kind"] == "order_placed"
+                    && let Some(order) = notification["order_id"]
+                        .as_str()
+                        .and_then(|id| id.parse().ok())
+                {
+                    told.notified(order);
+                }
+            }
+        }
+    }
+}
+
+/// Places one order as `customer`; its id when it was created.
+async fn place(
+    client: &reqwest::Client,
+    base: &str,
+    product: &str,
+    customer: &(String, String),
+    key: String,
+) -> Option<uuid::Uuid> {
+    let (token, method) = customer;
+    let body = json!({"items": [{"product_id": product, "quantity": 1}], "fulfilment": "pickup", "payment_method_id": method});
+    let response = client
+        .post(format!("{base}/orders"))
+        .bearer_auth(token)
+        .header("idempotency-key", key)
+        .json(&body)
+        .send()
+        .await
+        .ok()?;
+    if response.status() != reqwest::StatusCode::CREATED {
+        return None;
+    }
+    let order: Value = response.json().await.ok()?;
+    order["id"].as_str()?.parse().ok()
 }
 
 /// One database's writer during the run: what bounds the write path.
@@ -204,6 +322,10 @@ pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
         args.clients > 0 && args.seconds > 0,
         "--clients and --seconds must be positive"
     );
+    anyhow::ensure!(
+        args.rate.is_none_or(|r| r > 0.0 && r.is_finite()),
+        "--rate must be a positive number of orders a second"
+    );
     let dir = tempfile::Builder::new().prefix("ordo-bench-").tempdir()?;
     let unique = ordo_kernel::new_id().simple().to_string()[20..].to_owned();
     let mut config = super::embedded(dir.path());
@@ -227,7 +349,7 @@ pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
     let (ceiling, ceiling_task) = ceiling_server().await?;
     let echo_url = format!("http://{ceiling}/echo");
     let echo = client.clone();
-    let (echoed, echo_latency) = hammer(args.clients, args.seconds, move |c, n| {
+    let (echoed, echo_latency) = hammer("http", args.clients, args.seconds, move |c, n| {
         let (echo, url) = (echo.clone(), echo_url.clone());
         async move {
             let body = json!({"client": c, "n": n, "items": [{"product_id": "p", "quantity": 1}]});
@@ -241,36 +363,81 @@ pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
     .await?;
     ceiling_task.abort();
 
-    println!("checkout: {} clients, {} s", args.clients, args.seconds);
     let customers = Arc::new(customers);
+    let told = Arc::new(Told::default());
+    let mut watchers = tokio::task::JoinSet::new();
+    if args.rate.is_some() {
+        for (token, _) in customers.iter() {
+            let stream = client
+                .get(format!("{base}/notifications/stream"))
+                .bearer_auth(token)
+                .send()
+                .await?;
+            anyhow::ensure!(
+                stream.status().is_success(),
+                "the notification stream was refused"
+            );
+            watchers.spawn(watch(stream, told.clone()));
+        }
+    }
     let writers_before = commit_groups(&running.databases);
     let started = Instant::now();
-    let (placed, latency) = hammer(args.clients, args.seconds, {
-        let (client, base) = (client.clone(), base.clone());
-        move |c, n| {
-            let (client, base, product, customers) =
-                (client.clone(), base.clone(), product.clone(), customers.clone());
-            async move {
-                let (token, method) = &customers[c];
-                let body = json!({"items": [{"product_id": product, "quantity": 1}], "fulfilment": "pickup", "payment_method_id": method});
-                client
-                    .post(format!("{base}/orders"))
-                    .bearer_auth(token)
-                    .header("idempotency-key", format!("bench-{c}-{n}"))
-                    .json(&body)
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status() == reqwest::StatusCode::CREATED)
-            }
+    let (placed, latency) = match args.rate {
+        None => {
+            hammer("checkout", args.clients, args.seconds, {
+                let (client, base, customers) = (client.clone(), base.clone(), customers.clone());
+                move |c, n| {
+                    let (client, base, product, customers) = (
+                        client.clone(),
+                        base.clone(),
+                        product.clone(),
+                        customers.clone(),
+                    );
+                    async move {
+                        let key = format!("bench-{c}-{n}");
+                        place(&client, &base, &product, &customers[c], key)
+                            .await
+                            .is_some()
+                    }
+                }
+            })
+            .await?
         }
-    })
-    .await?;
+        Some(rate) => {
+            open_loop("checkout", rate, args.seconds, {
+                let (client, base, customers, told) = (
+                    client.clone(),
+                    base.clone(),
+                    customers.clone(),
+                    told.clone(),
+                );
+                move |n| {
+                    let (client, base, product, customers, told) = (
+                        client.clone(),
+                        base.clone(),
+                        product.clone(),
+                        customers.clone(),
+                        told.clone(),
+                    );
+                    async move {
+                        let customer =
+                            &customers[usize::try_from(n).unwrap_or(0) % customers.len()];
+                        let placed =
+                            place(&client, &base, &product, customer, format!("bench-{n}")).await;
+                        placed.inspect(|order| told.answered(*order)).is_some()
+                    }
+                }
+            })
+            .await?
+        }
+    };
     let seconds = started.elapsed().as_secs_f64();
     let writers = writer_rows(&writers_before, &commit_groups(&running.databases), seconds);
     let backlog_at_end = backlog(&running.databases).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let backlog_after_1s = backlog(&running.databases).await;
     let (peak_rss_mb, cpu_seconds) = process_usage();
+    watchers.abort_all();
     running.stop().await?;
     let pgbench = if args.backend == Backend::Postgres {
         let measured = pgbench(&args, &unique).await;
@@ -290,7 +457,9 @@ pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
         row("http", &args, echoed, &echo_latency),
     ];
     let run = Run {
+        rate: args.rate,
         ratio_to_http: rows[0].per_sec / rows[1].per_sec.max(f64::MIN_POSITIVE),
+        notified: told.summary(),
         pgbench_tps: pgbench,
         ratio_to_pgbench: pgbench.map(|tps| rows[0].per_sec / tps.max(f64::MIN_POSITIVE)),
         rows,
@@ -421,7 +590,16 @@ fn print_table(report: &Report<Run>) {
                 row.max_ms
             );
         }
+        if let Some(rate) = run.rate {
+            println!("(checkout: open loop at {rate}/s, latency from each intended send time)");
+        }
         println!("\nratio to http: {:.3}", run.ratio_to_http);
+        if let Some(n) = &run.notified {
+            println!(
+                "order answered -> order_placed on the customer's stream: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} orders)",
+                n.p50_ms, n.p90_ms, n.p99_ms, n.max_ms, n.count
+            );
+        }
         if let (Some(tps), Some(ratio)) = (run.pgbench_tps, run.ratio_to_pgbench) {
             println!("pgbench, the same writes as one transaction: {tps:.0} tps");
             println!("ratio to pgbench: {ratio:.3}");
@@ -579,6 +757,20 @@ mod tests {
         assert!((rows[0].per_group - 10.0).abs() < 1e-9);
         assert!((rows[0].held - 0.5).abs() < 1e-9);
         assert!((rows[0].committing - 0.25).abs() < 1e-9);
+    }
+
+    #[test]
+    fn an_answer_and_its_notification_are_matched_either_way_round() {
+        let told = Told::default();
+        let (a, b) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        told.answered(a);
+        told.notified(b);
+        assert!(told.summary().is_none(), "nothing matched yet");
+        told.notified(a);
+        told.answered(b);
+        let summary = told.summary().unwrap();
+        assert_eq!(summary.count, 2);
+        assert!(told.first.lock().unwrap().is_empty());
     }
 
     #[test]

@@ -91,37 +91,43 @@ pub async fn locations(args: LocationsBench) -> anyhow::Result<()> {
 
     let health = format!("{root}/healthz");
     let ceiling_client = client.clone();
-    let (ceiling, ceiling_latency) = hammer(args.clients, args.seconds, move |_, _| {
-        let (client, url) = (ceiling_client.clone(), health.clone());
-        async move {
-            client
-                .get(url)
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-        }
-    })
-    .await?;
+    let (ceiling, ceiling_latency) =
+        hammer("GET /healthz", args.clients, args.seconds, move |_, _| {
+            let (client, url) = (ceiling_client.clone(), health.clone());
+            async move {
+                client
+                    .get(url)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success())
+            }
+        })
+        .await?;
 
     let url = format!("{root}/api/v1/courier/location");
     let clients = args.clients;
-    let (taken, latency) = hammer(args.clients, args.seconds, move |c, n| {
-        let (client, url, tokens) = (client.clone(), url.clone(), tokens.clone());
-        async move {
-            // Each client cycles through its own couriers, each wandering a few metres.
-            let mine = tokens.len() / clients;
-            let index = c * mine + usize::try_from(n).unwrap_or(0) % mine.max(1);
-            let (token, at) = &tokens[index];
-            let wobble = (n % 10) as f64 * 0.00005;
-            client
-                .put(url)
-                .bearer_auth(token)
-                .json(&json!({"lat": at.0 + wobble, "lon": at.1}))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-        }
-    })
+    let (taken, latency) = hammer(
+        "PUT /courier/location",
+        args.clients,
+        args.seconds,
+        move |c, n| {
+            let (client, url, tokens) = (client.clone(), url.clone(), tokens.clone());
+            async move {
+                // Each client cycles through its own couriers, each wandering a few metres.
+                let mine = tokens.len() / clients;
+                let index = c * mine + usize::try_from(n).unwrap_or(0) % mine.max(1);
+                let (token, at) = &tokens[index];
+                let wobble = (n % 10) as f64 * 0.00005;
+                client
+                    .put(url)
+                    .bearer_auth(token)
+                    .json(&json!({"lat": at.0 + wobble, "lon": at.1}))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success())
+            }
+        },
+    )
     .await?;
     running.stop().await?;
 

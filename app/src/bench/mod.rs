@@ -9,6 +9,7 @@ use anyhow::Context;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -91,9 +92,42 @@ pub fn ms(h: &Histogram<u64>, q: f64) -> f64 {
     h.value_at_quantile(q) as f64 / 1000.0
 }
 
-/// `clients` clients calling `request(client, n)` back to back for `seconds`: how many
-/// answered 2xx, and their latencies.
+/// Prints `label`, the seconds so far and the count of `ok` answers on one line each second,
+/// until the returned guard is dropped.
+fn progress(label: &str, ok: Arc<AtomicU64>) -> ProgressLine {
+    let label = label.to_owned();
+    let started = Instant::now();
+    ProgressLine(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.tick().await;
+        let mut before = 0;
+        loop {
+            tick.tick().await;
+            let now = ok.load(Ordering::Relaxed);
+            print!(
+                "\r{label}: {:>3} s, {now:>8} answered 2xx, {:>7}/s   ",
+                started.elapsed().as_secs(),
+                now - before
+            );
+            let _ = std::io::Write::flush(&mut std::io::stdout());
+            before = now;
+        }
+    }))
+}
+
+struct ProgressLine(tokio::task::JoinHandle<()>);
+
+impl Drop for ProgressLine {
+    fn drop(&mut self) {
+        self.0.abort();
+        println!();
+    }
+}
+
+/// `clients` clients calling `request(client, n)` back to back for `seconds` (closed loop):
+/// how many answered 2xx, and their latencies.
 pub async fn hammer<F, Fut>(
+    label: &str,
     clients: usize,
     seconds: u64,
     request: F,
@@ -103,17 +137,19 @@ where
     Fut: std::future::Future<Output = bool> + Send,
 {
     let latency = Arc::new(Mutex::new(histogram()));
+    let ok = Arc::new(AtomicU64::new(0));
+    let _progress = progress(label, ok.clone());
     let until = Instant::now() + Duration::from_secs(seconds);
     let mut tasks = tokio::task::JoinSet::new();
     for client in 0..clients {
-        let (latency, request) = (latency.clone(), request.clone());
+        let (latency, request, ok) = (latency.clone(), request.clone(), ok.clone());
         tasks.spawn(async move {
-            let (mut ok, mut n) = (0_u64, 0_u64);
+            let mut n = 0_u64;
             let mut mine = histogram();
             while Instant::now() < until {
                 let sent = Instant::now();
                 if request(client, n).await {
-                    ok += 1;
+                    ok.fetch_add(1, Ordering::Relaxed);
                 }
                 mine.saturating_record(micros(sent.elapsed()));
                 n += 1;
@@ -121,16 +157,60 @@ where
             if let Ok(mut all) = latency.lock() {
                 let _ = all.add(&mine);
             }
-            ok
         });
     }
-    let mut ok = 0;
     while let Some(done) = tasks.join_next().await {
-        ok += done?;
+        done?;
     }
     let latency = latency
         .lock()
         .map_err(|_| anyhow::anyhow!("latency histogram poisoned"))?
         .clone();
-    Ok((ok, latency))
+    Ok((ok.load(Ordering::Relaxed), latency))
+}
+
+/// Calls `request(n)` at `rate` a second for `seconds` (open loop): each at its intended
+/// time, answered or not the ones before, its latency measured from that intended time so
+/// that a stall shows in the figures rather than slowing the sender. How many answered
+/// 2xx, and their latencies.
+pub async fn open_loop<F, Fut>(
+    label: &str,
+    rate: f64,
+    seconds: u64,
+    request: F,
+) -> anyhow::Result<(u64, Histogram<u64>)>
+where
+    F: Fn(u64) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    anyhow::ensure!(rate > 0.0 && rate.is_finite(), "the rate must be positive");
+    let latency = Arc::new(Mutex::new(histogram()));
+    let ok = Arc::new(AtomicU64::new(0));
+    let _progress = progress(label, ok.clone());
+    let start = tokio::time::Instant::now();
+    let gap = Duration::from_secs_f64(1.0 / rate);
+    let total = (rate * seconds as f64).round() as u64;
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..total {
+        let intended = start + gap.mul_f64(n as f64);
+        tokio::time::sleep_until(intended).await;
+        let (latency, request, ok) = (latency.clone(), request.clone(), ok.clone());
+        tasks.spawn(async move {
+            if request(n).await {
+                ok.fetch_add(1, Ordering::Relaxed);
+            }
+            let took = micros(intended.elapsed());
+            if let Ok(mut all) = latency.lock() {
+                all.saturating_record(took);
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done?;
+    }
+    let latency = latency
+        .lock()
+        .map_err(|_| anyhow::anyhow!("latency histogram poisoned"))?
+        .clone();
+    Ok((ok.load(Ordering::Relaxed), latency))
 }
