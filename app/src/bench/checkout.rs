@@ -38,8 +38,14 @@ pub struct CheckoutBench {
     /// from each one's intended time), shared out among the clients' customers, who follow
     /// their notification streams. Without it: closed loop, each client sending its next
     /// order when the last is answered.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "sweep")]
     rate: Option<f64>,
+    /// Open loop at each of these rates in turn (`100,200,400`), `--seconds` each, drawing
+    /// latency against throughput to `--chart`: where the knee of the curve is.
+    #[arg(long, value_delimiter = ',')]
+    sweep: Vec<f64>,
+    #[arg(long, default_value = "target/bench/checkout-latency.svg")]
+    chart: PathBuf,
     #[arg(long, value_enum, default_value_t = Backend::Embedded)]
     backend: Backend,
     #[arg(
@@ -59,6 +65,8 @@ struct Row {
     scenario: &'static str,
     backend: Backend,
     clients: usize,
+    /// The open-loop rate asked for; none for a closed loop.
+    rate: Option<f64>,
     seconds: f64,
     ok: u64,
     per_sec: f64,
@@ -66,17 +74,16 @@ struct Row {
     p90_ms: f64,
     p99_ms: f64,
     max_ms: f64,
+    /// Open loop: from an order's `201` to its `order_placed` on the customer's stream.
+    notified: Option<Notified>,
 }
 
 /// The run: its rows, the checkout's ratio to the ceiling and what the platform did.
 #[derive(Debug, Serialize)]
 struct Run {
     rows: Vec<Row>,
-    /// The checkout's open-loop rate; none for a closed loop.
-    rate: Option<f64>,
+    /// The (last) checkout's throughput over the ceiling's.
     ratio_to_http: f64,
-    /// Open loop: from an order's `201` to its `order_placed` on the customer's stream.
-    notified: Option<Notified>,
     /// On PostgreSQL: pgbench running the same writes as one transaction
     /// (`bench/pgbench/checkout.sql`, 8 clients), in the same run.
     pgbench_tps: Option<f64>,
@@ -138,8 +145,9 @@ impl Told {
         }
     }
 
-    fn summary(&self) -> Option<Notified> {
-        let latency = self.latency.lock().ok()?.clone()?;
+    /// What was matched since the last call.
+    fn take(&self) -> Option<Notified> {
+        let latency = self.latency.lock().ok()?.take()?;
         Some(Notified {
             count: latency.len(),
             p50_ms: ms(&latency, 0.5),
@@ -292,17 +300,21 @@ async fn ceiling_server() -> anyhow::Result<(std::net::SocketAddr, tokio::task::
     Ok((address, task))
 }
 
+/// A row for `ok` answers over `seconds`, from the first request to the last answer (an
+/// open loop past its knee answers long after its last send).
 fn row(
     scenario: &'static str,
     args: &CheckoutBench,
-    ok: u64,
-    latency: &hdrhistogram::Histogram<u64>,
+    rate: Option<f64>,
+    (ok, latency, seconds): (u64, &hdrhistogram::Histogram<u64>, f64),
+    notified: Option<Notified>,
 ) -> Row {
-    let seconds = args.seconds as f64;
     Row {
         scenario,
         backend: args.backend,
         clients: args.clients,
+        rate,
+        notified,
         seconds,
         ok,
         per_sec: ok as f64 / seconds,
@@ -349,6 +361,7 @@ pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
     let (ceiling, ceiling_task) = ceiling_server().await?;
     let echo_url = format!("http://{ceiling}/echo");
     let echo = client.clone();
+    let echo_started = Instant::now();
     let (echoed, echo_latency) = hammer("http", args.clients, args.seconds, move |c, n| {
         let (echo, url) = (echo.clone(), echo_url.clone());
         async move {
@@ -361,12 +374,18 @@ pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
         }
     })
     .await?;
+    let echo_seconds = echo_started.elapsed().as_secs_f64();
     ceiling_task.abort();
 
     let customers = Arc::new(customers);
     let told = Arc::new(Told::default());
+    let steps: Vec<Option<f64>> = if args.sweep.is_empty() {
+        vec![args.rate]
+    } else {
+        args.sweep.iter().copied().map(Some).collect()
+    };
     let mut watchers = tokio::task::JoinSet::new();
-    if args.rate.is_some() {
+    if steps.iter().any(Option::is_some) {
         for (token, _) in customers.iter() {
             let stream = client
                 .get(format!("{base}/notifications/stream"))
@@ -382,55 +401,73 @@ pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
     }
     let writers_before = commit_groups(&running.databases);
     let started = Instant::now();
-    let (placed, latency) = match args.rate {
-        None => {
-            hammer("checkout", args.clients, args.seconds, {
-                let (client, base, customers) = (client.clone(), base.clone(), customers.clone());
-                move |c, n| {
-                    let (client, base, product, customers) = (
-                        client.clone(),
-                        base.clone(),
-                        product.clone(),
-                        customers.clone(),
-                    );
-                    async move {
-                        let key = format!("bench-{c}-{n}");
-                        place(&client, &base, &product, &customers[c], key)
-                            .await
-                            .is_some()
+    let mut checkouts = Vec::with_capacity(steps.len());
+    for step in steps {
+        let step_started = Instant::now();
+        let (placed, latency) = match step {
+            None => {
+                hammer("checkout", args.clients, args.seconds, {
+                    let (client, base, customers) =
+                        (client.clone(), base.clone(), customers.clone());
+                    let product = product.clone();
+                    move |c, n| {
+                        let (client, base, product, customers) = (
+                            client.clone(),
+                            base.clone(),
+                            product.clone(),
+                            customers.clone(),
+                        );
+                        async move {
+                            let key = format!("bench-{c}-{n}");
+                            place(&client, &base, &product, &customers[c], key)
+                                .await
+                                .is_some()
+                        }
                     }
-                }
-            })
-            .await?
-        }
-        Some(rate) => {
-            open_loop("checkout", rate, args.seconds, {
-                let (client, base, customers, told) = (
-                    client.clone(),
-                    base.clone(),
-                    customers.clone(),
-                    told.clone(),
-                );
-                move |n| {
-                    let (client, base, product, customers, told) = (
+                })
+                .await?
+            }
+            Some(rate) => {
+                let label = format!("checkout at {rate}/s");
+                open_loop(&label, rate, args.seconds, {
+                    let (client, base, customers, told) = (
                         client.clone(),
                         base.clone(),
-                        product.clone(),
                         customers.clone(),
                         told.clone(),
                     );
-                    async move {
-                        let customer =
-                            &customers[usize::try_from(n).unwrap_or(0) % customers.len()];
-                        let placed =
-                            place(&client, &base, &product, customer, format!("bench-{n}")).await;
-                        placed.inspect(|order| told.answered(*order)).is_some()
+                    let product = product.clone();
+                    move |n| {
+                        let (client, base, product, customers, told) = (
+                            client.clone(),
+                            base.clone(),
+                            product.clone(),
+                            customers.clone(),
+                            told.clone(),
+                        );
+                        async move {
+                            let who = usize::try_from(n).unwrap_or(0) % customers.len();
+                            let key = format!("bench-{rate}-{n}");
+                            let placed = place(&client, &base, &product, &customers[who], key);
+                            placed
+                                .await
+                                .inspect(|order| told.answered(*order))
+                                .is_some()
+                        }
                     }
-                }
-            })
-            .await?
-        }
-    };
+                })
+                .await?
+            }
+        };
+        let took = step_started.elapsed().as_secs_f64();
+        checkouts.push(row(
+            "checkout",
+            &args,
+            step,
+            (placed, &latency, took),
+            told.take(),
+        ));
+    }
     let seconds = started.elapsed().as_secs_f64();
     let writers = writer_rows(&writers_before, &commit_groups(&running.databases), seconds);
     let backlog_at_end = backlog(&running.databases).await;
@@ -452,14 +489,40 @@ pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
     } else {
         None
     };
-    let rows = vec![
-        row("checkout", &args, placed, &latency),
-        row("http", &args, echoed, &echo_latency),
-    ];
+    let ceiling = row(
+        "http",
+        &args,
+        None,
+        (echoed, &echo_latency, echo_seconds),
+        None,
+    );
+    let ratio_to_http = checkouts.last().map_or(0.0, |last| {
+        last.per_sec / ceiling.per_sec.max(f64::MIN_POSITIVE)
+    });
+    if !args.sweep.is_empty() {
+        let points: Vec<super::chart::Point> = checkouts
+            .iter()
+            .map(|r| super::chart::Point {
+                throughput: r.per_sec,
+                p50_ms: r.p50_ms,
+                p99_ms: r.p99_ms,
+            })
+            .collect();
+        let title = format!(
+            "POST /orders on {}, open loop, {} cores",
+            match args.backend {
+                Backend::Embedded => "SQLite and the in-process bus",
+                Backend::Postgres => "PostgreSQL and NATS",
+            },
+            std::thread::available_parallelism().map_or(1, usize::from)
+        );
+        super::chart::latency(&args.chart, &title, &points)?;
+        println!("chart written to {}", args.chart.display());
+    }
+    let mut rows = checkouts;
+    rows.push(ceiling);
     let run = Run {
-        rate: args.rate,
-        ratio_to_http: rows[0].per_sec / rows[1].per_sec.max(f64::MIN_POSITIVE),
-        notified: told.summary(),
+        ratio_to_http,
         pgbench_tps: pgbench,
         ratio_to_pgbench: pgbench.map(|tps| rows[0].per_sec / tps.max(f64::MIN_POSITIVE)),
         rows,
@@ -568,8 +631,8 @@ fn print_table(report: &Report<Run>) {
         report.machine, report.cores
     );
     println!(
-        "{:<9} {:<9} {:>7} {:>9} {:>10} {:>8} {:>8} {:>8} {:>8}",
-        "scenario", "backend", "clients", "ok", "per s", "p50 ms", "p90 ms", "p99 ms", "max ms"
+        "{:<9} {:<9} {:>14} {:>9} {:>10} {:>8} {:>8} {:>8} {:>8}",
+        "scenario", "backend", "load", "ok", "per s", "p50 ms", "p90 ms", "p99 ms", "max ms"
     );
     for run in &report.rows {
         for row in &run.rows {
@@ -577,11 +640,15 @@ fn print_table(report: &Report<Run>) {
                 Backend::Embedded => "embedded",
                 Backend::Postgres => "postgres",
             };
+            let load = row.rate.map_or_else(
+                || format!("{} clients", row.clients),
+                |r| format!("{r}/s open"),
+            );
             println!(
-                "{:<9} {:<9} {:>7} {:>9} {:>10.0} {:>8.2} {:>8.2} {:>8.2} {:>8.2}",
+                "{:<9} {:<9} {:>14} {:>9} {:>10.0} {:>8.2} {:>8.2} {:>8.2} {:>8.2}",
                 row.scenario,
                 backend,
-                row.clients,
+                load,
                 row.ok,
                 row.per_sec,
                 row.p50_ms,
@@ -590,14 +657,20 @@ fn print_table(report: &Report<Run>) {
                 row.max_ms
             );
         }
-        if let Some(rate) = run.rate {
-            println!("(checkout: open loop at {rate}/s, latency from each intended send time)");
-        }
         println!("\nratio to http: {:.3}", run.ratio_to_http);
-        if let Some(n) = &run.notified {
+        for (row, n) in run
+            .rows
+            .iter()
+            .filter_map(|row| Some((row, row.notified.as_ref()?)))
+        {
             println!(
-                "order answered -> order_placed on the customer's stream: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} orders)",
-                n.p50_ms, n.p90_ms, n.p99_ms, n.max_ms, n.count
+                "at {}/s, order answered -> order_placed on the customer's stream: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} orders)",
+                row.rate.unwrap_or_default(),
+                n.p50_ms,
+                n.p90_ms,
+                n.p99_ms,
+                n.max_ms,
+                n.count
             );
         }
         if let (Some(tps), Some(ratio)) = (run.pgbench_tps, run.ratio_to_pgbench) {
@@ -765,11 +838,12 @@ mod tests {
         let (a, b) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
         told.answered(a);
         told.notified(b);
-        assert!(told.summary().is_none(), "nothing matched yet");
+        assert!(told.take().is_none(), "nothing matched yet");
         told.notified(a);
         told.answered(b);
-        let summary = told.summary().unwrap();
+        let summary = told.take().unwrap();
         assert_eq!(summary.count, 2);
+        assert!(told.take().is_none(), "taken");
         assert!(told.first.lock().unwrap().is_empty());
     }
 

@@ -1,6 +1,7 @@
 //! Benchmarks (not tests): each prints a table and writes JSON, with the machine it ran on.
 
 pub mod bus;
+pub mod chart;
 pub mod checkout;
 pub mod delivery;
 
