@@ -1,4 +1,6 @@
--- One checkout's writes on the request path, as one transaction: the idempotency claim,
+-- One checkout's writes on the request path, as one transaction, on the tables of the
+-- orders and inventory services (`ordo bench checkout --backend postgres` runs it with pgbench
+-- on its run's schemas, orders first in the search path): the idempotency claim,
 -- the stock held (a conditional update) with its reservation, the order with its line,
 -- history entry and `order.placed` event, and the stored answer. Ordo spreads them over
 -- three transactions in two services' schemas; here they are the least one order costs.

@@ -537,12 +537,12 @@ pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
     report.write(&args.json)
 }
 
-/// The tables one checkout writes, and its writes as one pgbench transaction.
-const PGBENCH_SCHEMA: &str = include_str!("../../../bench/pgbench/schema.sql");
+/// One checkout's writes on the request path as one pgbench transaction.
 const PGBENCH_SCRIPT: &str = include_str!("../../../bench/pgbench/checkout.sql");
 
-/// Runs `pgbench` (8 clients, prepared statements, `--seconds`) with the checkout's writes
-/// in a schema of this run's; its transactions per second.
+/// Runs `pgbench` (8 clients, prepared statements, `--seconds`) with the checkout's writes on
+/// the tables the run's orders and inventory services made, once the platform has stopped;
+/// its transactions per second.
 async fn pgbench(args: &CheckoutBench, unique: &str) -> anyhow::Result<f64> {
     let options = ordo_db::DbOptions {
         data_dir: std::env::temp_dir(),
@@ -551,11 +551,15 @@ async fn pgbench(args: &CheckoutBench, unique: &str) -> anyhow::Result<f64> {
         max_connections: 1,
         acquire_timeout: Duration::from_secs(10),
     };
-    let db = ordo_db::Db::connect(&options, "pgbench").await?;
-    let mut tx = db.begin().await?;
-    sqlx::raw_sql(PGBENCH_SCHEMA).execute(&mut *tx).await?;
-    tx.commit().await?;
-    db.close().await;
+    // The script's product, with more stock than any run sells.
+    let inventory = ordo_db::Db::connect(&options, "inventory").await?;
+    sqlx::query(
+        "INSERT INTO stock (product_id, location, merchant_id, on_hand, reserved, updated_at)
+         VALUES ('soup', 'default', 'bistro', 1000000000, 0, 0)",
+    )
+    .execute(inventory.reader())
+    .await?;
+    inventory.close().await;
     let script = tempfile::NamedTempFile::new()?;
     std::fs::write(script.path(), PGBENCH_SCRIPT)?;
     println!("pgbench: 8 clients, {} s", args.seconds);
@@ -564,7 +568,8 @@ async fn pgbench(args: &CheckoutBench, unique: &str) -> anyhow::Result<f64> {
         args.seconds.to_string(),
         script.path().to_owned(),
     );
-    let search_path = format!("-c search_path=bench_{unique}_pgbench");
+    // Orders first: its outbox is the one an order's event goes to.
+    let search_path = format!("-c search_path=bench_{unique}_orders,bench_{unique}_inventory");
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new("pgbench")
             .args([
@@ -611,7 +616,7 @@ async fn cleanup(args: &CheckoutBench, unique: &str) {
             .iter()
             .map(|s| s.name)
             .collect();
-        schemas.extend(["cleanup", "pgbench"]);
+        schemas.push("cleanup");
         for service in schemas {
             let drop = format!("DROP SCHEMA IF EXISTS bench_{unique}_{service} CASCADE");
             let _ = sqlx::query(&drop).execute(&mut *tx).await;

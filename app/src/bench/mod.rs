@@ -160,14 +160,7 @@ where
             }
         });
     }
-    while let Some(done) = tasks.join_next().await {
-        done?;
-    }
-    let latency = latency
-        .lock()
-        .map_err(|_| anyhow::anyhow!("latency histogram poisoned"))?
-        .clone();
-    Ok((ok.load(Ordering::Relaxed), latency))
+    gathered(tasks, &latency, &ok).await
 }
 
 /// Calls `request(n)` at `rate` a second for `seconds` (open loop): each at its intended
@@ -206,6 +199,15 @@ where
             }
         });
     }
+    gathered(tasks, &latency, &ok).await
+}
+
+/// Waits for a load's tasks: how many answered 2xx, and their latencies.
+async fn gathered(
+    mut tasks: tokio::task::JoinSet<()>,
+    latency: &Mutex<Histogram<u64>>,
+    ok: &AtomicU64,
+) -> anyhow::Result<(u64, Histogram<u64>)> {
     while let Some(done) = tasks.join_next().await {
         done?;
     }
