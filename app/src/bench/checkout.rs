@@ -537,6 +537,17 @@ pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
     report.write(&args.json)
 }
 
+/// Where the run's services keep their tables on PostgreSQL (`bench_{unique}_{service}`).
+fn run_schemas(args: &CheckoutBench, unique: &str) -> ordo_db::DbOptions {
+    ordo_db::DbOptions {
+        data_dir: std::env::temp_dir(),
+        url: Some(Secret::new(args.postgres_url.clone())),
+        schema_prefix: format!("bench_{unique}"),
+        max_connections: 1,
+        acquire_timeout: Duration::from_secs(10),
+    }
+}
+
 /// One checkout's writes on the request path as one pgbench transaction.
 const PGBENCH_SCRIPT: &str = include_str!("../../../bench/pgbench/checkout.sql");
 
@@ -544,13 +555,7 @@ const PGBENCH_SCRIPT: &str = include_str!("../../../bench/pgbench/checkout.sql")
 /// the tables the run's orders and inventory services made, once the platform has stopped;
 /// its transactions per second.
 async fn pgbench(args: &CheckoutBench, unique: &str) -> anyhow::Result<f64> {
-    let options = ordo_db::DbOptions {
-        data_dir: std::env::temp_dir(),
-        url: Some(Secret::new(args.postgres_url.clone())),
-        schema_prefix: format!("bench_{unique}"),
-        max_connections: 1,
-        acquire_timeout: Duration::from_secs(10),
-    };
+    let options = run_schemas(args, unique);
     // The script's product, with more stock than any run sells.
     let inventory = ordo_db::Db::connect(&options, "inventory").await?;
     sqlx::query(
@@ -602,13 +607,7 @@ fn tps(output: &str) -> Option<f64> {
 
 /// Drops the run's schemas and stream: a benchmark leaves nothing behind.
 async fn cleanup(args: &CheckoutBench, unique: &str) {
-    let options = ordo_db::DbOptions {
-        data_dir: std::env::temp_dir(),
-        url: Some(Secret::new(args.postgres_url.clone())),
-        schema_prefix: format!("bench_{unique}"),
-        max_connections: 1,
-        acquire_timeout: Duration::from_secs(10),
-    };
+    let options = run_schemas(args, unique);
     if let Ok(db) = ordo_db::Db::connect(&options, "cleanup").await
         && let Ok(mut tx) = db.begin().await
     {
