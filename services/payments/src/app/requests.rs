@@ -8,10 +8,10 @@
 use super::{AppError, Payments};
 use crate::domain::{Charge, ProviderRequest, RequestAction, in_order, retry_after};
 use crate::store;
+use futures_util::{StreamExt, TryStreamExt};
 use ordo_bus::{EventMeta, Failure};
 use ordo_db::Tx;
 use ordo_kernel::trace::TraceContext;
-use std::collections::HashSet;
 use std::sync::Arc;
 use time::OffsetDateTime;
 use tokio::sync::Notify;
@@ -20,6 +20,9 @@ use uuid::Uuid;
 
 /// Requests made in one pass at most; the pass after takes the rest.
 const BATCH: i64 = 100;
+/// Orders whose requests are made at once: the provider is asked for many side by side,
+/// and the records of their answers share a commit.
+const ORDERS_AT_ONCE: usize = 32;
 
 impl Payments {
     /// Records that `action` is to be asked of the provider for the order, in the
@@ -54,20 +57,34 @@ impl Payments {
     }
 
     /// Makes the requests due at `now`, each order's in turn (its authorisation before its
-    /// capture or void); how many were answered. One the provider could not answer waits,
-    /// doubling from a second to a minute, and the order's later ones with it.
+    /// capture or void), orders side by side so that their records commit together; how
+    /// many were answered. One the provider could not answer waits, doubling from a second
+    /// to a minute, and the order's later ones with it.
     ///
     /// # Errors
     /// The database failing.
     pub async fn make_requests(&self, now: OffsetDateTime) -> Result<usize, AppError> {
         let mut due = store::due_requests(self.db.reader(), now, BATCH).await?;
         in_order(&mut due);
+        // Made first, so that no closure over a borrowed slice is part of this future.
+        let orders: Vec<_> = due
+            .chunk_by(|a, b| a.order_id == b.order_id)
+            .map(|requests| self.make_in_turn(requests, now))
+            .collect();
+        futures_util::stream::iter(orders)
+            .buffer_unordered(ORDERS_AT_ONCE)
+            .try_fold(0, |answered, n| async move { Ok(answered + n) })
+            .await
+    }
+
+    /// Makes one order's due requests in turn, until one is not answered; how many were.
+    async fn make_in_turn(
+        &self,
+        requests: &[ProviderRequest],
+        now: OffsetDateTime,
+    ) -> Result<usize, AppError> {
         let mut answered = 0;
-        let mut held_up: HashSet<Uuid> = HashSet::new();
-        for request in &due {
-            if held_up.contains(&request.order_id) {
-                continue;
-            }
+        for request in requests {
             let waits_for_authorisation = request.action != RequestAction::Authorize
                 && store::has_request(self.db.reader(), request.order_id, RequestAction::Authorize)
                     .await?;
@@ -84,25 +101,24 @@ impl Payments {
             let parent = request.traceparent.as_deref().and_then(TraceContext::parse);
             let trace = ordo_telemetry::join(&span, parent);
             span.record("trace.id", trace.trace_id_hex());
-            match self.make(request, &trace).instrument(span).await {
-                Ok(()) => answered += 1,
-                Err(error) => {
-                    let transient = error.is_transient();
-                    held_up.insert(request.order_id);
-                    let attempts = request.attempts + 1;
-                    let wait = retry_after(attempts);
-                    let error = error.describe();
-                    if transient {
-                        tracing::warn!(order.id = %request.order_id, attempts, %error, "provider request failed; asking again later");
-                    } else {
-                        tracing::error!(order.id = %request.order_id, attempts, %error, "provider request failed; asking again later");
-                    }
-                    let mut tx = self.db.begin().await?;
-                    let (order, action) = (request.order_id, request.action);
-                    store::postpone_request(&mut *tx, order, action, attempts, now + wait).await?;
-                    tx.commit().await?;
+            if let Err(error) = self.make(request, &trace).instrument(span).await {
+                let transient = error.is_transient();
+                let attempts = request.attempts + 1;
+                let wait = retry_after(attempts);
+                let error = error.describe();
+                if transient {
+                    tracing::warn!(order.id = %request.order_id, attempts, %error, "provider request failed; asking again later");
+                } else {
+                    tracing::error!(order.id = %request.order_id, attempts, %error, "provider request failed; asking again later");
                 }
+                let mut tx = self.db.begin().await?;
+                let (order, action) = (request.order_id, request.action);
+                store::postpone_request(&mut *tx, order, action, attempts, now + wait).await?;
+                tx.commit().await?;
+                // The order's later requests wait behind this one.
+                return Ok(answered);
             }
+            answered += 1;
         }
         Ok(answered)
     }
