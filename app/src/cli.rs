@@ -117,6 +117,8 @@ enum BenchCommand {
     Bus(crate::bench::bus::BusBench),
     /// Checkout throughput and latency over HTTP, beside the HTTP ceiling of the same run.
     Checkout(crate::bench::checkout::CheckoutBench),
+    /// Menu and order reads over HTTP, beside the HTTP ceiling of the same run.
+    Read(crate::bench::read::ReadBench),
     /// Courier position reports per second over HTTP, beside `GET /healthz`.
     Locations(crate::bench::delivery::LocationsBench),
     /// From a merchant's accept to the offer visible to the nearest courier, with
@@ -240,6 +242,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench {
             command: BenchCommand::Checkout(args),
         } => crate::bench::checkout::run(args).await,
+        Command::Bench {
+            command: BenchCommand::Read(args),
+        } => crate::bench::read::run(args).await,
         Command::Bench {
             command: BenchCommand::Locations(args),
         } => crate::bench::delivery::locations(args).await,

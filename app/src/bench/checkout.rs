@@ -7,7 +7,7 @@
 //! the end is the backlog. The ceiling (`http`) is the same clients posting JSON to a
 //! trivial handler served by this binary's HTTP stack, measured in the same run.
 
-use super::{Report, hammer, ms, open_loop};
+use super::{Latencies, Report, hammer, open_loop};
 use crate::platform::Platform;
 use anyhow::Context;
 use ordo_kernel::Secret;
@@ -70,10 +70,8 @@ struct Row {
     seconds: f64,
     ok: u64,
     per_sec: f64,
-    p50_ms: f64,
-    p90_ms: f64,
-    p99_ms: f64,
-    max_ms: f64,
+    #[serde(flatten)]
+    latency: Latencies,
     /// Open loop: from an order's `201` to its `order_placed` on the customer's stream.
     notified: Option<Notified>,
 }
@@ -101,10 +99,8 @@ struct Run {
 #[derive(Debug, Serialize)]
 struct Notified {
     count: u64,
-    p50_ms: f64,
-    p90_ms: f64,
-    p99_ms: f64,
-    max_ms: f64,
+    #[serde(flatten)]
+    latency: Latencies,
 }
 
 /// Orders answered and notifications received, matched by order id, whichever comes first.
@@ -150,10 +146,7 @@ impl Told {
         let latency = self.latency.lock().ok()?.take()?;
         Some(Notified {
             count: latency.len(),
-            p50_ms: ms(&latency, 0.5),
-            p90_ms: ms(&latency, 0.9),
-            p99_ms: ms(&latency, 0.99),
-            max_ms: latency.max() as f64 / 1000.0,
+            latency: Latencies::from(&latency),
         })
     }
 }
@@ -183,7 +176,7 @@ async fn watch(response: reqwest::Response, told: Arc<Told>) {
 }
 
 /// Places one order as `customer`; its id when it was created.
-async fn place(
+pub(super) async fn place(
     client: &reqwest::Client,
     base: &str,
     product: &str,
@@ -285,7 +278,8 @@ fn process_usage() -> (f64, f64) {
 }
 
 /// A trivial JSON handler on this binary's HTTP stack: the ceiling of any endpoint.
-async fn ceiling_server() -> anyhow::Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
+pub(super) async fn ceiling_server()
+-> anyhow::Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
     async fn echo(axum::Json(body): axum::Json<Value>) -> axum::Json<Value> {
         axum::Json(json!({"received": body}))
     }
@@ -318,10 +312,7 @@ fn row(
         seconds,
         ok,
         per_sec: ok as f64 / seconds,
-        p50_ms: ms(latency, 0.5),
-        p90_ms: ms(latency, 0.9),
-        p99_ms: ms(latency, 0.99),
-        max_ms: latency.max() as f64 / 1000.0,
+        latency: Latencies::from(latency),
     }
 }
 
@@ -355,7 +346,9 @@ pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
     let base = format!("http://{}/api/v1", running.address);
     let client = reqwest::Client::new();
     // The most stock a product may have: more than any run here can sell.
-    let (product, customers) = setup(&client, &base, args.clients, 1_000_000).await?;
+    let Shop {
+        product, customers, ..
+    } = setup(&client, &base, args.clients, 1_000_000).await?;
 
     println!("http ceiling: {} clients, {} s", args.clients, args.seconds);
     let (ceiling, ceiling_task) = ceiling_server().await?;
@@ -504,8 +497,8 @@ pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
             .iter()
             .map(|r| super::chart::Point {
                 throughput: r.per_sec,
-                p50_ms: r.p50_ms,
-                p99_ms: r.p99_ms,
+                p50_ms: r.latency.p50_ms,
+                p99_ms: r.latency.p99_ms,
             })
             .collect();
         let title = format!(
@@ -655,10 +648,10 @@ fn print_table(report: &Report<Run>) {
                 load,
                 row.ok,
                 row.per_sec,
-                row.p50_ms,
-                row.p90_ms,
-                row.p99_ms,
-                row.max_ms
+                row.latency.p50_ms,
+                row.latency.p90_ms,
+                row.latency.p99_ms,
+                row.latency.max_ms
             );
         }
         println!("\nratio to http: {:.3}", run.ratio_to_http);
@@ -670,10 +663,10 @@ fn print_table(report: &Report<Run>) {
             println!(
                 "at {}/s, order answered -> order_placed on the customer's stream: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} orders)",
                 row.rate.unwrap_or_default(),
-                n.p50_ms,
-                n.p90_ms,
-                n.p99_ms,
-                n.max_ms,
+                n.latency.p50_ms,
+                n.latency.p90_ms,
+                n.latency.p99_ms,
+                n.latency.max_ms,
                 n.count
             );
         }
@@ -755,12 +748,20 @@ async fn user(
 }
 
 /// A merchant with one product and enough stock, and one customer with a card per client.
-async fn setup(
+/// What a load runs against: a merchant, its product, and customers with a card each
+/// (token, card id).
+pub(super) struct Shop {
+    pub merchant: String,
+    pub product: String,
+    pub customers: Vec<(String, String)>,
+}
+
+pub(super) async fn setup(
     client: &reqwest::Client,
     base: &str,
     clients: usize,
     stock: u64,
-) -> anyhow::Result<(String, Vec<(String, String)>)> {
+) -> anyhow::Result<Shop> {
     let owner = user(client, base, "merchant", 0).await?;
     let merchant = post(
         client,
@@ -769,7 +770,7 @@ async fn setup(
         &json!({"name": "Bench Bistro", "kind": "restaurant", "address": "Benchstraße 1", "lat": 52.5, "lon": 13.4}),
     )
     .await?;
-    let merchant = merchant["id"].as_str().context("merchant id")?;
+    let merchant = merchant["id"].as_str().context("merchant id")?.to_owned();
     let product = post(
         client,
         &format!("{base}/merchants/{merchant}/products"),
@@ -802,7 +803,11 @@ async fn setup(
         let method = card["id"].as_str().context("card id")?.to_owned();
         customers.push((token, method));
     }
-    Ok((product, customers))
+    Ok(Shop {
+        merchant,
+        product,
+        customers,
+    })
 }
 
 #[cfg(test)]

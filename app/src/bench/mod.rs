@@ -4,6 +4,7 @@ pub mod bus;
 pub mod chart;
 pub mod checkout;
 pub mod delivery;
+pub mod read;
 
 use crate::config::Config;
 use anyhow::Context;
@@ -78,6 +79,26 @@ fn machine() -> String {
                 .map(|name| name.trim().to_owned())
         })
         .unwrap_or_else(|| std::env::consts::ARCH.to_owned())
+}
+
+/// A latency distribution as a report shows it.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Latencies {
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+impl From<&Histogram<u64>> for Latencies {
+    fn from(h: &Histogram<u64>) -> Self {
+        Latencies {
+            p50_ms: ms(h, 0.5),
+            p90_ms: ms(h, 0.9),
+            p99_ms: ms(h, 0.99),
+            max_ms: h.max() as f64 / 1000.0,
+        }
+    }
 }
 
 pub fn histogram() -> Histogram<u64> {
