@@ -2,7 +2,7 @@
 //! Portable SQL, the same on SQLite and PostgreSQL.
 
 use crate::envelope::{CONTENT_TYPE, Envelope, SPEC_VERSION};
-use ordo_db::{Db, row};
+use ordo_db::{Db, row, sql};
 use ordo_kernel::time::{from_millis, to_millis};
 use serde_json::value::RawValue;
 use sqlx::any::AnyRow;
@@ -13,13 +13,6 @@ use uuid::Uuid;
 
 /// Rows per multi-row statement: far below either database's parameter limit.
 const CHUNK: usize = 400;
-
-fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 /// An outbox row on its way to the broker.
 #[derive(Debug)]
@@ -37,10 +30,7 @@ pub(crate) async fn insert_events(
     events: &[Envelope],
 ) -> Result<(), sqlx::Error> {
     for chunk in events.chunks(CHUNK) {
-        let values = (0..chunk.len())
-            .map(|i| format!("({})", placeholders(i * OUTBOX_COLUMNS + 1, OUTBOX_COLUMNS)))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let values = sql::rows(chunk.len(), OUTBOX_COLUMNS);
         let sql = format!(
             "INSERT INTO bus_outbox (id, type, source, subject, time, dataversion, data, traceparent, correlationid)
              VALUES {values}"
@@ -120,7 +110,7 @@ pub(crate) async fn mark_published(
     for chunk in seqs.chunks(CHUNK) {
         let sql = format!(
             "UPDATE bus_outbox SET published_at = $1 WHERE seq IN ({})",
-            placeholders(2, chunk.len())
+            sql::placeholders(2, chunk.len())
         );
         let mut query = sqlx::query(&sql).bind(to_millis(at));
         for seq in chunk {

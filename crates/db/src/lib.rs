@@ -12,6 +12,7 @@
 mod group;
 mod migrate;
 pub mod row;
+pub mod sql;
 
 pub use migrate::{Migration, MigrationError};
 

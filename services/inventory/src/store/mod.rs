@@ -3,6 +3,7 @@
 
 use crate::domain::{DEFAULT_LOCATION, ReservationStatus, Stock};
 use ordo_db::row::millis;
+use ordo_db::sql;
 use sqlx::{Any, AnyConnection, Executor, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -136,15 +137,23 @@ pub async fn insert_reservation(
         .bind(millis(at))
         .execute(&mut *conn)
         .await?;
+    if lines.is_empty() {
+        return Ok(());
+    }
+    // One statement for all the lines: a reservation holds at most MAX_LINES of them.
+    let sql = format!(
+        "INSERT INTO reservation_lines (order_id, product_id, location, quantity) VALUES {}",
+        sql::rows(lines.len(), 4)
+    );
+    let mut insert = sqlx::query(&sql);
     for (product_id, quantity) in lines {
-        sqlx::query("INSERT INTO reservation_lines (order_id, product_id, location, quantity) VALUES ($1, $2, $3, $4)")
+        insert = insert
             .bind(order_id.to_string())
             .bind(product_id.to_string())
             .bind(DEFAULT_LOCATION)
-            .bind(*quantity)
-            .execute(&mut *conn)
-            .await?;
+            .bind(*quantity);
     }
+    insert.execute(&mut *conn).await?;
     Ok(())
 }
 

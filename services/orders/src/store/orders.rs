@@ -2,6 +2,7 @@ use crate::domain::{
     DeliveryAddress, Fulfilment, HistoryEntry, Order, PricedLine, Shipment, Status,
 };
 use ordo_db::row::{self, millis};
+use ordo_db::sql;
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor, Row};
@@ -103,20 +104,26 @@ pub async fn insert(conn: &mut AnyConnection, order: &Order) -> Result<(), sqlx:
     .bind(order.shipment.as_ref().map(|s| s.tracking_number.clone()))
     .execute(&mut *conn)
     .await?;
-    for (n, line) in order.lines.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO order_lines (order_id, line_no, product_id, name, unit_price, quantity)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(order.id.to_string())
-        .bind(i64::try_from(n).unwrap_or(i64::MAX))
-        .bind(line.product_id.to_string())
-        .bind(&line.name)
-        .bind(line.unit_price)
-        .bind(line.quantity)
-        .execute(&mut *conn)
-        .await?;
+    if order.lines.is_empty() {
+        return Ok(());
     }
+    // One statement for all the lines: a checkout holds at most MAX_ITEMS of them.
+    let sql = format!(
+        "INSERT INTO order_lines (order_id, line_no, product_id, name, unit_price, quantity)
+         VALUES {}",
+        sql::rows(order.lines.len(), 6)
+    );
+    let mut lines = sqlx::query(&sql);
+    for (n, line) in order.lines.iter().enumerate() {
+        lines = lines
+            .bind(order.id.to_string())
+            .bind(i64::try_from(n).unwrap_or(i64::MAX))
+            .bind(line.product_id.to_string())
+            .bind(&line.name)
+            .bind(line.unit_price)
+            .bind(line.quantity);
+    }
+    lines.execute(&mut *conn).await?;
     Ok(())
 }
 
