@@ -52,11 +52,25 @@ enum Ending {
 }
 
 impl Ending {
-    fn sql(ending: Option<Ending>) -> &'static str {
+    /// The last member's end, if any, then `SAVEPOINT member`: one round trip.
+    fn then_savepoint(ending: Option<Ending>) -> &'static str {
         match ending {
-            None => "",
-            Some(Ending::Release) => "RELEASE SAVEPOINT member; ",
-            Some(Ending::RollBack) => "ROLLBACK TO SAVEPOINT member; RELEASE SAVEPOINT member; ",
+            None => "SAVEPOINT member",
+            Some(Ending::Release) => "RELEASE SAVEPOINT member; SAVEPOINT member",
+            Some(Ending::RollBack) => {
+                "ROLLBACK TO SAVEPOINT member; RELEASE SAVEPOINT member; SAVEPOINT member"
+            }
+        }
+    }
+
+    /// The last member's end, if any, then `COMMIT`: one round trip.
+    fn then_commit(ending: Option<Ending>) -> &'static str {
+        match ending {
+            None => "COMMIT",
+            Some(Ending::Release) => "RELEASE SAVEPOINT member; COMMIT",
+            Some(Ending::RollBack) => {
+                "ROLLBACK TO SAVEPOINT member; RELEASE SAVEPOINT member; COMMIT"
+            }
         }
     }
 }
@@ -105,14 +119,15 @@ impl Writer {
         let locked = tokio::time::timeout(self.acquire_timeout, self.state.clone().lock_owned());
         let mut state = locked.await.map_err(|_| sqlx::Error::PoolTimedOut)?;
         let since = Instant::now();
-        let ending = Ending::sql(state.ending.take());
+        // A group not open has no member's end pending: `commit` and `fail` took it.
+        let ending = state.ending.take();
         let sql = if state.open {
-            format!("{ending}SAVEPOINT member")
+            Ending::then_savepoint(ending)
         } else {
-            "BEGIN IMMEDIATE; SAVEPOINT member".to_owned()
+            "BEGIN IMMEDIATE; SAVEPOINT member"
         };
         let opened = match state.conn() {
-            Ok(conn) => conn.execute(sql.as_str()).await.map(|_| ()),
+            Ok(conn) => conn.execute(sql).await.map(|_| ()),
             Err(closed) => Err(closed),
         };
         match opened {
@@ -155,12 +170,12 @@ impl State {
         if !self.open {
             return;
         }
-        let sql = format!("{}COMMIT", Ending::sql(self.ending.take()));
+        let sql = Ending::then_commit(self.ending.take());
         let Ok(conn) = self.conn() else {
             return;
         };
         let since = Instant::now();
-        let committed = conn.execute(sql.as_str()).await;
+        let committed = conn.execute(sql).await;
         Counts::add(&self.counts.committing_ns, since);
         match committed {
             Ok(_) => {
@@ -222,17 +237,11 @@ pub(crate) struct Member {
 }
 
 impl Member {
-    fn state(&mut self) -> &mut State {
+    pub(crate) fn conn(&mut self) -> &mut AnyConnection {
         self.guard
             .as_mut()
-            .expect("a member holds the writer until it ends")
-    }
-
-    pub(crate) fn conn(&mut self) -> &mut AnyConnection {
-        self.state()
-            .conn
-            .as_mut()
-            .expect("a member's writer is open: closing waits for it")
+            .and_then(|state| state.conn.as_mut())
+            .expect("a member holds an open writer until it ends")
     }
 
     pub(crate) fn conn_ref(&self) -> &AnyConnection {
