@@ -7,15 +7,19 @@
 //! the end is the backlog. The ceiling (`http`) is the same clients posting JSON to a
 //! trivial handler served by this binary's HTTP stack, measured in the same run.
 
+use super::shop::{Shop, ceiling_server, place, setup};
 use super::{Latencies, Report, hammer, open_loop};
 use crate::platform::Platform;
 use anyhow::Context;
+use hdrhistogram::Histogram;
 use ordo_kernel::Secret;
 use serde::Serialize;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -106,38 +110,43 @@ struct Notified {
 /// Orders answered and notifications received, matched by order id, whichever comes first.
 #[derive(Default)]
 struct Told {
-    first: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, (bool, Instant)>>,
-    latency: std::sync::Mutex<Option<hdrhistogram::Histogram<u64>>>,
+    first: Mutex<HashMap<Uuid, Sighting>>,
+    latency: Mutex<Option<Histogram<u64>>>,
+}
+
+/// How an order was first seen.
+enum Sighting {
+    Answered(Instant),
+    Notified,
 }
 
 impl Told {
-    fn answered(&self, order: uuid::Uuid) {
-        self.seen(order, true);
+    fn answered(&self, order: Uuid) {
+        self.seen(order, Sighting::Answered(Instant::now()));
     }
 
-    fn notified(&self, order: uuid::Uuid) {
-        self.seen(order, false);
+    fn notified(&self, order: Uuid) {
+        self.seen(order, Sighting::Notified);
     }
 
     /// The second sighting of an order records the time from its answer to its
     /// notification (none when the notification came first).
-    fn seen(&self, order: uuid::Uuid, answer: bool) {
-        let now = Instant::now();
+    fn seen(&self, order: Uuid, now: Sighting) {
         let Ok(mut first) = self.first.lock() else {
             return;
         };
-        match first.remove(&order) {
-            None => {
-                first.insert(order, (answer, now));
-            }
-            Some((was_answer, at)) => {
-                let took = if was_answer { now - at } else { Duration::ZERO };
-                if let Ok(mut latency) = self.latency.lock() {
-                    latency
-                        .get_or_insert_with(super::histogram)
-                        .saturating_record(super::micros(took).max(1));
-                }
-            }
+        let Some(before) = first.remove(&order) else {
+            first.insert(order, now);
+            return;
+        };
+        let took = match before {
+            Sighting::Answered(at) => at.elapsed(),
+            Sighting::Notified => Duration::ZERO,
+        };
+        if let Ok(mut latency) = self.latency.lock() {
+            latency
+                .get_or_insert_with(super::histogram)
+                .saturating_record(super::micros(took).max(1));
         }
     }
 
@@ -173,31 +182,6 @@ async fn watch(response: reqwest::Response, told: Arc<Told>) {
             }
         }
     }
-}
-
-/// Places one order as `customer`; its id when it was created.
-pub(super) async fn place(
-    client: &reqwest::Client,
-    base: &str,
-    product: &str,
-    customer: &(String, String),
-    key: String,
-) -> Option<uuid::Uuid> {
-    let (token, method) = customer;
-    let body = json!({"items": [{"product_id": product, "quantity": 1}], "fulfilment": "pickup", "payment_method_id": method});
-    let response = client
-        .post(format!("{base}/orders"))
-        .bearer_auth(token)
-        .header("idempotency-key", key)
-        .json(&body)
-        .send()
-        .await
-        .ok()?;
-    if response.status() != reqwest::StatusCode::CREATED {
-        return None;
-    }
-    let order: Value = response.json().await.ok()?;
-    order["id"].as_str()?.parse().ok()
 }
 
 /// One database's writer during the run: what bounds the write path.
@@ -277,30 +261,13 @@ fn process_usage() -> (f64, f64) {
     (peak_kb / 1024.0, ticks / 100.0)
 }
 
-/// A trivial JSON handler on this binary's HTTP stack: the ceiling of any endpoint.
-pub(super) async fn ceiling_server()
--> anyhow::Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
-    async fn echo(axum::Json(body): axum::Json<Value>) -> axum::Json<Value> {
-        axum::Json(json!({"received": body}))
-    }
-    let router = axum::Router::new().route("/echo", axum::routing::post(echo));
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
-    let address = listener.local_addr()?;
-    let task = tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, router).await {
-            tracing::warn!(%error, "the ceiling server stopped");
-        }
-    });
-    Ok((address, task))
-}
-
 /// A row for `ok` answers over `seconds`, from the first request to the last answer (an
 /// open loop past its knee answers long after its last send).
 fn row(
     scenario: &'static str,
     args: &CheckoutBench,
     rate: Option<f64>,
-    (ok, latency, seconds): (u64, &hdrhistogram::Histogram<u64>, f64),
+    (ok, latency, seconds): (u64, &Histogram<u64>, f64),
     notified: Option<Notified>,
 ) -> Row {
     Row {
@@ -701,115 +668,6 @@ fn print_table(report: &Report<Run>) {
     }
 }
 
-async fn post(
-    client: &reqwest::Client,
-    url: &str,
-    token: Option<&str>,
-    body: &Value,
-) -> anyhow::Result<Value> {
-    let mut request = client.post(url).json(body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await?;
-    let status = response.status();
-    let body: Value = response.json().await?;
-    anyhow::ensure!(status.is_success(), "{url}: {status} {body}");
-    Ok(body)
-}
-
-/// A signed-up, logged-in user's access token.
-async fn user(
-    client: &reqwest::Client,
-    base: &str,
-    role: &str,
-    n: usize,
-) -> anyhow::Result<String> {
-    let email = format!("{role}-{n}@bench.ordo.dev");
-    let password = "a benchmark password";
-    post(
-        client,
-        &format!("{base}/auth/register"),
-        None,
-        &json!({"email": email, "password": password, "name": "Bench", "role": role}),
-    )
-    .await?;
-    let login = post(
-        client,
-        &format!("{base}/auth/login"),
-        None,
-        &json!({"email": email, "password": password}),
-    )
-    .await?;
-    login["access_token"]
-        .as_str()
-        .map(str::to_owned)
-        .context("no access token")
-}
-
-/// A merchant with one product and enough stock, and one customer with a card per client.
-/// What a load runs against: a merchant, its product, and customers with a card each
-/// (token, card id).
-pub(super) struct Shop {
-    pub merchant: String,
-    pub product: String,
-    pub customers: Vec<(String, String)>,
-}
-
-pub(super) async fn setup(
-    client: &reqwest::Client,
-    base: &str,
-    clients: usize,
-    stock: u64,
-) -> anyhow::Result<Shop> {
-    let owner = user(client, base, "merchant", 0).await?;
-    let merchant = post(
-        client,
-        &format!("{base}/merchants"),
-        Some(&owner),
-        &json!({"name": "Bench Bistro", "kind": "restaurant", "address": "Benchstraße 1", "lat": 52.5, "lon": 13.4}),
-    )
-    .await?;
-    let merchant = merchant["id"].as_str().context("merchant id")?.to_owned();
-    let product = post(
-        client,
-        &format!("{base}/merchants/{merchant}/products"),
-        Some(&owner),
-        &json!({"name": "Soup", "category": "Soups", "price": {"amount": 500, "currency": "EUR"}}),
-    )
-    .await?;
-    let product = product["id"].as_str().context("product id")?.to_owned();
-    let stock = client
-        .put(format!("{base}/products/{product}/stock"))
-        .bearer_auth(&owner)
-        .json(&json!({"on_hand": stock}))
-        .send()
-        .await?;
-    anyhow::ensure!(
-        stock.status().is_success(),
-        "setting stock: {}",
-        stock.status()
-    );
-    let mut customers = Vec::with_capacity(clients);
-    for n in 0..clients {
-        let token = user(client, base, "customer", n).await?;
-        let card = post(
-            client,
-            &format!("{base}/me/payment-methods"),
-            Some(&token),
-            &json!({"card_number": "4242424242424242", "exp_month": 12, "exp_year": 2035, "cvc": "123"}),
-        )
-        .await?;
-        let method = card["id"].as_str().context("card id")?.to_owned();
-        customers.push((token, method));
-    }
-    Ok(Shop {
-        merchant,
-        product,
-        customers,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -844,7 +702,7 @@ mod tests {
     #[test]
     fn an_answer_and_its_notification_are_matched_either_way_round() {
         let told = Told::default();
-        let (a, b) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
         told.answered(a);
         told.notified(b);
         assert!(told.take().is_none(), "nothing matched yet");

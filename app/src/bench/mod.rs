@@ -5,6 +5,7 @@ pub mod chart;
 pub mod checkout;
 pub mod delivery;
 pub mod read;
+pub mod shop;
 
 use crate::config::Config;
 use anyhow::Context;

@@ -5,7 +5,7 @@
 //! and their own order (`GET /orders/{id}`, with their token). The ceiling (`http`) is the
 //! same clients posting JSON to a trivial handler on this binary's HTTP stack.
 
-use super::checkout::{Shop, ceiling_server, place, setup};
+use super::shop::{Shop, ceiling_server, place, setup};
 use super::{Latencies, Report, hammer};
 use crate::platform::Platform;
 use anyhow::Context;
