@@ -1,12 +1,18 @@
 //! Idempotency keys on both databases: claimed once, a second request with the same key
 //! waits (running), is refused (other body) or gets the stored answer (done); a claim left
-//! by a dead request is taken over, and names the order id whose stock must go back; only
-//! the checkout that holds the claim may complete or release it.
+//! by a dead request is taken over with the order id it had, so its stock is found again;
+//! only the checkout that holds the claim now may complete or release it.
 
-use ordo_orders::store::idempotency::{self, Claim, StaleClaim};
+use ordo_orders::store::idempotency::{self, Claim, Held, StaleClaim};
 use ordo_testkit::{Backend, backend_test};
 use std::time::Duration;
+use time::OffsetDateTime;
 use uuid::Uuid;
+
+/// `at` to the millisecond, as claims keep it.
+fn stored(at: OffsetDateTime) -> OffsetDateTime {
+    ordo_kernel::time::from_millis(ordo_kernel::time::to_millis(at))
+}
 
 async fn keys_are_claimed_once(backend: Backend) {
     let dir = ordo_testkit::temp_dir();
@@ -33,23 +39,53 @@ async fn keys_are_claimed_once(backend: Backend) {
             claim
         }
     };
-    let fresh = Claim::Claimed { abandoned: None };
+    let fresh = |order_id, at| Claim::Claimed {
+        held: Held {
+            order_id,
+            since: stored(at),
+        },
+        resumed: false,
+    };
     let first = Uuid::now_v7();
 
-    assert_eq!(claim(customer, "k1", "h1", first, now).await, fresh);
+    assert_eq!(
+        claim(customer, "k1", "h1", first, now).await,
+        fresh(first, now)
+    );
     let running = claim(customer, "k1", "h1", Uuid::now_v7(), now).await;
     assert_eq!(running, Claim::Running, "the first is still running");
     let other_body = claim(customer, "k1", "h2", Uuid::now_v7(), now).await;
     assert_eq!(other_body, Claim::OtherRequest);
-    let other_customer = claim(Uuid::now_v7(), "k1", "h1", Uuid::now_v7(), now).await;
-    assert_eq!(other_customer, fresh, "keys belong to one customer");
+    let elsewhere = Uuid::now_v7();
+    let other_customer = claim(Uuid::now_v7(), "k1", "h1", elsewhere, now).await;
+    assert_eq!(
+        other_customer,
+        fresh(elsewhere, now),
+        "keys belong to one customer"
+    );
 
     // Only the checkout holding the claim completes it.
+    let holder = Held {
+        order_id: first,
+        since: stored(now),
+    };
+    let strangers = [
+        Held {
+            order_id: Uuid::now_v7(),
+            ..holder
+        },
+        Held {
+            since: stored(now - Duration::from_secs(1)),
+            ..holder
+        },
+    ];
     let mut tx = db.begin().await.unwrap();
-    let stranger = idempotency::complete(&mut *tx, customer, "k1", Uuid::now_v7(), 201, "{}");
-    assert!(!stranger.await.unwrap());
-    let holder = idempotency::complete(&mut *tx, customer, "k1", first, 201, "{\"id\":1}");
-    assert!(holder.await.unwrap());
+    for stranger in &strangers {
+        let done = idempotency::complete(&mut *tx, customer, "k1", stranger, 201, "{}");
+        assert!(!done.await.unwrap());
+    }
+    let done = idempotency::complete(&mut *tx, customer, "k1", &holder, 201, "{\"id\":1}");
+    assert!(done.await.unwrap());
     tx.commit().await.unwrap();
     let replay = Claim::Done {
         status: 201,
@@ -62,48 +98,57 @@ async fn keys_are_claimed_once(backend: Backend) {
     let other_body = claim(customer, "k1", "h2", Uuid::now_v7(), now).await;
     assert_eq!(other_body, Claim::OtherRequest);
 
-    // A claim whose request died is taken over after a while, by the same request only;
-    // the taker learns which order id the dead one reserved for.
-    let dead = Uuid::now_v7();
-    assert_eq!(claim(customer, "k2", "h1", dead, now).await, fresh);
+    // A claim whose request died is taken over after a while, by the same request only,
+    // with the order id the dead one reserved for.
+    let dead_order = Uuid::now_v7();
+    let dead = Held {
+        order_id: dead_order,
+        since: stored(now),
+    };
+    assert_eq!(
+        claim(customer, "k2", "h1", dead_order, now).await,
+        fresh(dead_order, now)
+    );
     let later = now + Duration::from_secs(30);
     let stale = idempotency::stale(db.reader(), later - Duration::from_secs(10), 10);
     let found = stale.await.unwrap();
     assert!(found.contains(&StaleClaim {
         customer_id: customer,
         key: "k2".into(),
-        order_id: dead,
+        held: dead,
     }));
     let other_body = claim(customer, "k2", "h2", Uuid::now_v7(), later).await;
     assert_eq!(other_body, Claim::OtherRequest);
-    let retry = Uuid::now_v7();
-    let taken = claim(customer, "k2", "h1", retry, later).await;
+    let retry = Held {
+        order_id: dead_order,
+        since: stored(later),
+    };
+    let taken = claim(customer, "k2", "h1", Uuid::now_v7(), later).await;
     assert_eq!(
         taken,
         Claim::Claimed {
-            abandoned: Some(dead)
+            held: retry,
+            resumed: true
         }
     );
+    let again = claim(customer, "k2", "h1", Uuid::now_v7(), later).await;
+    assert_eq!(again, Claim::Running, "the retry's claim is fresh");
 
-    // The dead request can neither complete nor release what is no longer its claim.
+    // The dead request can neither complete nor release what is now the retry's claim,
+    // though the order id is the same.
     let mut tx = db.begin().await.unwrap();
-    let late = idempotency::complete(&mut *tx, customer, "k2", dead, 201, "{}");
+    let late = idempotency::complete(&mut *tx, customer, "k2", &dead, 201, "{}");
     assert!(!late.await.unwrap());
-    assert!(
-        !idempotency::release(&mut *tx, customer, "k2", dead)
-            .await
-            .unwrap()
-    );
-    // The holder releases it: the key is free again.
-    assert!(
-        idempotency::release(&mut *tx, customer, "k2", retry)
-            .await
-            .unwrap()
-    );
+    let late = idempotency::release(&mut *tx, customer, "k2", &dead);
+    assert!(!late.await.unwrap());
+    // The holder releases it: the key is free again, for a new order id.
+    let released = idempotency::release(&mut *tx, customer, "k2", &retry);
+    assert!(released.await.unwrap());
     tx.commit().await.unwrap();
+    let next = Uuid::now_v7();
     assert_eq!(
-        claim(customer, "k2", "h3", Uuid::now_v7(), later).await,
-        fresh
+        claim(customer, "k2", "h3", next, later).await,
+        fresh(next, later)
     );
 }
 

@@ -6,15 +6,17 @@
 //! A checkout that fails after it may have reserved gives its claim up and announces the
 //! order id abandoned (`checkout.abandoned`), so inventory gives the stock back. When even
 //! that cannot be written (the database is down, the process died), the claim stays
-//! running: a retry with the same key takes it over after `STALE_CLAIM`, or the sweep
-//! (`abandon_stale_checkouts`) gives it up; either announces the abandoned order id.
+//! running: a retry with the same key takes it over after `STALE_CLAIM` and goes on with
+//! the same order id, so whatever the dead request reserved is reused; when no retry comes
+//! within `ABANDON_AFTER`, the sweep (`abandon_stale_checkouts`) gives the claim up and
+//! announces the order id abandoned.
 
 use super::{AppError, Orders, OrdersError, Short};
 use crate::domain::{
     Checkout, DeliveryAddress, Fulfilment, HistoryEntry, Item, Order, Status, price,
 };
 use crate::events;
-use crate::store::idempotency::{self, Claim};
+use crate::store::idempotency::{self, Claim, Held};
 use crate::store::orders;
 use ordo_bus::EventMeta;
 use ordo_contracts::inventory::{Reservation, ReservationLine};
@@ -30,6 +32,12 @@ const CHECKOUT_DEADLINE: Duration = Duration::from_secs(5);
 /// A claim older than this was left by a request that died; it may be taken over. Twice
 /// the deadline, so a live checkout's claim is never taken from it.
 pub const STALE_CLAIM: Duration = Duration::from_secs(10);
+
+/// A claim whose request died and that no retry took over in this long is given up and
+/// its stock released: long enough for a client retrying after a crash or a timeout to
+/// find its reservation again, short enough that stock is not held from other customers
+/// for long.
+pub const ABANDON_AFTER: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum AddressChoice {
@@ -115,36 +123,42 @@ impl Orders {
         self.payment_method(request.customer_id, checkout.payment_method_id)
             .await?;
 
-        let order_id = ordo_kernel::new_id();
-        match self.claim(&request, order_id).await? {
-            Claim::Claimed { .. } => {}
+        let held = match self.claim(&request).await? {
+            Claim::Claimed { held, resumed } => {
+                if resumed {
+                    tracing::info!(order.id = %held.order_id, "a retry resumes the checkout of a request that died");
+                }
+                held
+            }
             Claim::OtherRequest => return Err(OrdersError::KeyReused.into()),
             Claim::Running => return Err(OrdersError::KeyInFlight.into()),
             Claim::Done { status, body } => return Ok(Placed::Replayed { status, body }),
-        }
-        let placing = self.place_claimed(&request, order_id, checkout, address, from_cart, render);
+        };
+        let placing = self.place_claimed(&request, &held, checkout, address, from_cart, render);
         let placed = tokio::time::timeout(CHECKOUT_DEADLINE, placing)
             .await
             .unwrap_or(Err(OrdersError::TooSlow.into()));
         if let Err(failure) = &placed {
             // Refused as invalid or out of stock, nothing was held; after any other failure
             // stock may be held for the order id.
-            let held = !matches!(
+            let may_hold = !matches!(
                 failure,
                 AppError::Invalid(_) | AppError::Service(OrdersError::OutOfStock(_))
             );
-            if let Err(error) = self.give_up(&request, order_id, held).await {
-                // The claim stays running; a retry or the sweep gives it up later.
-                tracing::warn!(%error, order.id = %order_id, "cannot give up a failed checkout");
+            let (customer_id, key) = (request.customer_id, &request.idempotency_key);
+            let given_up = self
+                .release_claim(customer_id, key, &held, may_hold, &request.meta)
+                .await;
+            if let Err(error) = given_up {
+                // The claim stays running; a retry or the sweep takes it from here.
+                tracing::warn!(%error, order.id = %held.order_id, "cannot give up a failed checkout");
             }
         }
         placed
     }
 
-    /// Claims the request's key for a checkout reserving as `order_id`; a claim taken over
-    /// from a dead request announces that request's order id abandoned, in the same
-    /// transaction.
-    async fn claim(&self, request: &PlaceOrder, order_id: Uuid) -> Result<Claim, AppError> {
+    /// Claims the request's key; a fresh claim reserves as a new order id.
+    async fn claim(&self, request: &PlaceOrder) -> Result<Claim, AppError> {
         let now = ordo_kernel::time::now();
         let mut tx = self.db.begin().await?;
         let claim = idempotency::claim(
@@ -152,39 +166,18 @@ impl Orders {
             request.customer_id,
             &request.idempotency_key,
             &request.request_hash,
-            order_id,
+            ordo_kernel::new_id(),
             now,
             now - STALE_CLAIM,
         )
         .await?;
-        if let Claim::Claimed {
-            abandoned: Some(dead),
-        } = claim
-        {
-            tracing::info!(order.id = %dead, "a retry took over the claim of a checkout that died");
-            events::checkout_abandoned(&self.outbox, &mut tx, dead, &request.meta).await?;
-        }
-        self.outbox.commit(tx).await?;
+        tx.commit().await?;
         Ok(claim)
     }
 
-    /// Frees the key of a failed checkout; when it may have reserved stock, announces its
-    /// order id abandoned so the stock goes back.
-    async fn give_up(
-        &self,
-        request: &PlaceOrder,
-        order_id: Uuid,
-        held: bool,
-    ) -> Result<(), AppError> {
-        let (customer_id, key) = (request.customer_id, &request.idempotency_key);
-        self.release_claim(customer_id, key, order_id, held, &request.meta)
-            .await
-            .map(|_| ())
-    }
-
     /// Gives up the checkouts whose requests died holding their claims since before
-    /// `now - STALE_CLAIM`: their keys are free again and their stock goes back. Returns how
-    /// many.
+    /// `now - ABANDON_AFTER`: their keys are free again and their stock goes back. Returns
+    /// how many.
     ///
     /// # Errors
     /// The database failing.
@@ -192,13 +185,12 @@ impl Orders {
         &self,
         now: time::OffsetDateTime,
     ) -> Result<usize, AppError> {
-        let stale = idempotency::stale(self.db.reader(), now - STALE_CLAIM, 500).await?;
+        let stale = idempotency::stale(self.db.reader(), now - ABANDON_AFTER, 500).await?;
         let mut abandoned = 0;
         for claim in stale {
             let meta = EventMeta::default();
-            let (customer_id, key, order_id) = (claim.customer_id, &claim.key, claim.order_id);
             if self
-                .release_claim(customer_id, key, order_id, true, &meta)
+                .release_claim(claim.customer_id, &claim.key, &claim.held, true, &meta)
                 .await?
             {
                 abandoned += 1;
@@ -207,21 +199,21 @@ impl Orders {
         Ok(abandoned)
     }
 
-    /// Deletes the claim of the checkout reserving as `order_id` and, when `announce`,
-    /// publishes the order id abandoned in the same transaction. False when the claim is
-    /// not that checkout's any more (nothing is written).
+    /// Deletes the claim `held` and, when `announce`, publishes its order id abandoned in
+    /// the same transaction. False when the claim is not that any more (nothing is
+    /// written).
     async fn release_claim(
         &self,
         customer_id: Uuid,
         key: &str,
-        order_id: Uuid,
+        held: &Held,
         announce: bool,
         meta: &EventMeta,
     ) -> Result<bool, AppError> {
         let mut tx = self.db.begin().await?;
-        let released = idempotency::release(&mut *tx, customer_id, key, order_id).await?;
+        let released = idempotency::release(&mut *tx, customer_id, key, held).await?;
         if released && announce {
-            events::checkout_abandoned(&self.outbox, &mut tx, order_id, meta).await?;
+            events::checkout_abandoned(&self.outbox, &mut tx, held.order_id, meta).await?;
         }
         self.outbox.commit(tx).await?;
         Ok(released)
@@ -288,17 +280,18 @@ impl Orders {
         }
     }
 
-    /// Prices, reserves as `order_id` and writes the order.
+    /// Prices, reserves as the claim's order id and writes the order.
     async fn place_claimed(
         &self,
         request: &PlaceOrder,
-        order_id: Uuid,
+        held: &Held,
         checkout: Checkout,
         address: Option<DeliveryAddress>,
         from_cart: bool,
         render: impl Fn(&Order) -> String,
     ) -> Result<Placed, AppError> {
         let ids: Vec<Uuid> = checkout.items.iter().map(|i| i.product_id).collect();
+        let order_id = held.order_id;
         let products = self.clients.catalog.products(&ids).await?;
         let pricing = price(&checkout.items, &products)?;
         let lines: Vec<ReservationLine> = pricing
@@ -374,7 +367,7 @@ impl Orders {
             &mut *tx,
             request.customer_id,
             &request.idempotency_key,
-            order_id,
+            held,
             201,
             &render(&order),
         )
