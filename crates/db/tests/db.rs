@@ -165,3 +165,129 @@ async fn concurrent_transactions_commit_or_fail_alone(backend: Backend) {
     assert!(db.begin().await.is_err(), "closed");
 }
 backend_test!(group_commit, concurrent_transactions_commit_or_fail_alone);
+
+/// Writes `id`; the writers whose `fails` is set also write a row the CHECK refuses, and
+/// give their transaction up on that error, as a use case does with `?`.
+async fn write(db: &Db, id: &str, fails: bool) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    insert(&mut tx, id, 1).await?;
+    if fails {
+        insert(&mut tx, &format!("{id}-bad"), -1).await?;
+    }
+    tx.commit().await
+}
+
+/// 200 transactions at once, every 10th failing: each caller gets its own outcome and
+/// exactly the others are there.
+async fn every_tenth_of_200_fails_alone(backend: Backend) {
+    let dir = ordo_testkit::temp_dir();
+    let db = open(&backend, dir.path()).await;
+    db.migrate(&[CREATE]).await.unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..200 {
+        let db = db.clone();
+        tasks.spawn(async move {
+            let outcome = write(&db, &format!("k{n:03}"), n % 10 == 9).await;
+            (n, outcome.is_ok())
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        let (n, committed) = done.unwrap();
+        assert_eq!(committed, n % 10 != 9, "transaction {n}'s own outcome");
+    }
+    let expected: Vec<String> = (0..200)
+        .filter(|n| n % 10 != 9)
+        .map(|n| format!("k{n:03}"))
+        .collect();
+    assert_eq!(ids(&db).await, expected);
+}
+backend_test!(group_failures, every_tenth_of_200_fails_alone);
+
+const CHILD_DIR: &str = "ORDO_TEST_CHILD_DIR";
+const CHILD_URL: &str = "ORDO_TEST_CHILD_URL";
+const CHILD_PREFIX: &str = "ORDO_TEST_CHILD_PREFIX";
+const COMMITTED: &str = "committed ";
+
+/// The process `a_kill_mid_batch_loses_no_answered_transaction` kills: 200 writers, every
+/// 10th failing, each printing the rows whose commit was answered, until killed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "the child process of the kill test, started by it"]
+async fn writes_until_killed() {
+    let dir = std::path::PathBuf::from(std::env::var(CHILD_DIR).expect("started by the kill test"));
+    let backend = match std::env::var(CHILD_URL) {
+        Ok(url) => Backend::Postgres {
+            url,
+            schema_prefix: std::env::var(CHILD_PREFIX).unwrap(),
+        },
+        Err(_) => Backend::Sqlite,
+    };
+    let db = open(&backend, &dir).await;
+    let mut writers = tokio::task::JoinSet::new();
+    for writer in 0..200 {
+        let db = db.clone();
+        writers.spawn(async move {
+            for n in 0.. {
+                let id = format!("w{writer:03}-{n}");
+                if write(&db, &id, writer % 10 == 9).await.is_ok() {
+                    println!("{COMMITTED}{id}");
+                }
+            }
+        });
+    }
+    writers.join_next().await;
+}
+
+/// A `kill -9` while commit groups are in flight: after it, every transaction whose commit
+/// was answered is there, and no failed one is.
+async fn a_kill_mid_batch_loses_no_answered_transaction(backend: Backend) {
+    use std::io::BufRead;
+    let dir = ordo_testkit::temp_dir();
+    let db = open(&backend, dir.path()).await;
+    db.migrate(&[CREATE]).await.unwrap();
+    db.close().await;
+
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap());
+    child
+        .args(["--exact", "writes_until_killed", "--ignored", "--nocapture"])
+        .env(CHILD_DIR, dir.path())
+        .stdout(std::process::Stdio::piped());
+    if let Backend::Postgres { url, schema_prefix } = &backend {
+        child.env(CHILD_URL, url).env(CHILD_PREFIX, schema_prefix);
+    }
+    let mut child = child.spawn().unwrap();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let answered = tokio::task::spawn_blocking(move || {
+        let mut answered = Vec::new();
+        // Lines after the kill are answers given before it, still in the pipe.
+        for line in stdout.lines() {
+            if let Some(id) = line.unwrap().strip_prefix(COMMITTED) {
+                answered.push(id.to_owned());
+                if answered.len() == 2_000 {
+                    child.kill().unwrap();
+                }
+            }
+        }
+        child.wait().unwrap();
+        answered
+    })
+    .await
+    .unwrap();
+    assert!(
+        answered.len() >= 2_000,
+        "the child wrote before it was killed"
+    );
+
+    let db = open(&backend, dir.path()).await;
+    let there: std::collections::HashSet<String> = ids(&db).await.into_iter().collect();
+    let missing: Vec<&String> = answered.iter().filter(|id| !there.contains(*id)).collect();
+    assert!(missing.is_empty(), "answered but lost: {missing:?}");
+    let failed: Vec<&String> = there
+        .iter()
+        .filter(|id| id.starts_with('w') && id[1..4].parse::<u32>().unwrap() % 10 == 9)
+        .collect();
+    assert!(failed.is_empty(), "failed but there: {failed:?}");
+}
+backend_test!(
+    kill_mid_batch,
+    a_kill_mid_batch_loses_no_answered_transaction
+);
