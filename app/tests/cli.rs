@@ -101,7 +101,12 @@ impl Drop for Server {
 
 /// Starts `ordo serve` on a free port and returns it with its base URL.
 fn serve(backend: &Backend, data_dir: &std::path::Path) -> (Server, String) {
-    let mut child = ordo(backend, data_dir)
+    listen(ordo(backend, data_dir))
+}
+
+/// Starts `command` serving on a free port and returns it with its base URL.
+fn listen(mut command: Command) -> (Server, String) {
+    let mut child = command
         .args(["serve", "--listen", "127.0.0.1:0"])
         .stderr(Stdio::piped())
         .spawn()
@@ -360,3 +365,333 @@ async fn a_newcomer_orders_in_the_demo_city(backend: Backend) {
 }
 
 backend_test!(demo_city, a_newcomer_orders_in_the_demo_city);
+
+/// The public API of a running server, as one client with a token sees it.
+#[derive(Clone)]
+struct Api {
+    client: reqwest::Client,
+    base: String,
+}
+
+impl Api {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&serde_json::Value>,
+        key: Option<&str>,
+    ) -> Result<
+        (
+            reqwest::StatusCode,
+            reqwest::header::HeaderMap,
+            serde_json::Value,
+        ),
+        reqwest::Error,
+    > {
+        let mut request = self
+            .client
+            .request(method, format!("{}/api/v1{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
+        let response = request.send().await?;
+        let (status, headers) = (response.status(), response.headers().clone());
+        let body = response.json().await.unwrap_or(serde_json::Value::Null);
+        Ok((status, headers, body))
+    }
+
+    /// A new user with `role`, logged in: its access token.
+    async fn user(&self, role: &str) -> String {
+        let email = format!("{role}-{}@example.com", ordo_kernel::new_id().simple());
+        let password = "correct horse battery";
+        let register = serde_json::json!({"email": email, "password": password, "name": "Crash Test", "role": role});
+        let post = reqwest::Method::POST;
+        let (status, _, body) = self
+            .call(post.clone(), "/auth/register", None, Some(&register), None)
+            .await
+            .unwrap();
+        assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+        let login = serde_json::json!({"email": email, "password": password});
+        let (_, _, tokens) = self
+            .call(post, "/auth/login", None, Some(&login), None)
+            .await
+            .unwrap();
+        tokens["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// The orders of these customers, every page.
+    async fn orders_of(
+        &self,
+        tokens: impl Iterator<Item = &String>,
+    ) -> std::collections::HashSet<String> {
+        let mut listed = std::collections::HashSet::new();
+        for token in tokens {
+            let mut cursor = String::new();
+            loop {
+                let path = format!("/orders?limit=100{cursor}");
+                let (status, _, page) = self
+                    .call(reqwest::Method::GET, &path, Some(token), None, None)
+                    .await
+                    .unwrap();
+                assert_eq!(status, reqwest::StatusCode::OK, "{page}");
+                for order in page["items"].as_array().unwrap() {
+                    assert!(listed.insert(order["id"].as_str().unwrap().to_owned()));
+                }
+                match page["next_cursor"].as_str() {
+                    Some(next) => cursor = format!("&cursor={next}"),
+                    None => break,
+                }
+            }
+        }
+        listed
+    }
+
+    /// A product's stock level, as its merchant sees it.
+    async fn stock(&self, owner: &str, product_id: &str) -> serde_json::Value {
+        let path = format!("/products/{product_id}/stock");
+        let (status, _, level) = self
+            .call(reqwest::Method::GET, &path, Some(owner), None, None)
+            .await
+            .unwrap();
+        assert_eq!(status, reqwest::StatusCode::OK, "{level}");
+        level
+    }
+
+    async fn post(&self, token: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let (status, _, answer) = self
+            .call(reqwest::Method::POST, path, Some(token), Some(&body), None)
+            .await
+            .unwrap();
+        assert!(status.is_success(), "POST {path}: {status} {answer}");
+        answer
+    }
+}
+
+const CRASH_ORDERS: usize = 3_000;
+const CRASH_AFTER_ACKS: usize = 1_000;
+const CRASH_CUSTOMERS: usize = 16;
+const CRASH_STOCK: i64 = 100_000;
+
+/// One checkout of the crash test: who places it, with which key.
+struct Checkout {
+    customer: usize,
+    key: String,
+}
+
+/// A `kill -9` while 3 000 orders are being placed, 64 at a time. After the restart the
+/// clients retry every key: each order acknowledged before the kill comes back as it was,
+/// every key has exactly one order, and the stock held is exactly the orders' — a checkout
+/// cut short by the kill finds its reservation again rather than holding stock twice.
+async fn a_kill_during_checkouts_loses_no_order_and_holds_no_stock_twice(backend: Backend) {
+    let dir = ordo_testkit::temp_dir();
+    let command = || {
+        let mut command = ordo(&backend, dir.path());
+        command.env("ORDO_RATE_LIMIT__ENABLED", "false");
+        command
+    };
+    let (mut server, url) = listen(command());
+    let api = Api {
+        client: reqwest::Client::new(),
+        base: url,
+    };
+    let owner = api.user("merchant").await;
+    let merchant = api
+        .post(&owner, "/merchants", serde_json::json!({
+            "name": "Crash Café", "kind": "restaurant", "address": "Via Roma 1", "lat": 52.5, "lon": 13.4
+        }))
+        .await;
+    let merchant_id = merchant["id"].as_str().unwrap().to_owned();
+    let product = api
+        .post(&owner, &format!("/merchants/{merchant_id}/products"), serde_json::json!({
+            "name": "Espresso", "category": "Drinks", "price": {"amount": 250, "currency": "EUR"}
+        }))
+        .await;
+    let product_id = product["id"].as_str().unwrap().to_owned();
+    let (status, _, _) = api
+        .call(
+            reqwest::Method::PUT,
+            &format!("/products/{product_id}/stock"),
+            Some(&owner),
+            Some(&serde_json::json!({"on_hand": CRASH_STOCK})),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, reqwest::StatusCode::OK);
+    let mut customers = Vec::new();
+    for _ in 0..CRASH_CUSTOMERS {
+        let token = api.user("customer").await;
+        let card = api
+            .post(&token, "/me/payment-methods", serde_json::json!({
+                "card_number": "4242424242424242", "exp_month": 12, "exp_year": 2035, "cvc": "123"
+            }))
+            .await;
+        let body = serde_json::json!({
+            "items": [{"product_id": product_id, "quantity": 1}],
+            "fulfilment": "pickup", "payment_method_id": card["id"]
+        });
+        customers.push((token, body));
+    }
+    let customers = std::sync::Arc::new(customers);
+    let checkouts: std::sync::Arc<Vec<Checkout>> = std::sync::Arc::new(
+        (0..CRASH_ORDERS)
+            .map(|n| Checkout {
+                customer: n % CRASH_CUSTOMERS,
+                key: format!("crash-{n}"),
+            })
+            .collect(),
+    );
+    let place = |api: Api, n: usize| {
+        let (customers, checkouts) = (customers.clone(), checkouts.clone());
+        async move {
+            let checkout = &checkouts[n];
+            let (token, body) = &customers[checkout.customer];
+            let answer = api
+                .call(
+                    reqwest::Method::POST,
+                    "/orders",
+                    Some(token),
+                    Some(body),
+                    Some(&checkout.key),
+                )
+                .await;
+            (n, answer)
+        }
+    };
+
+    // Before the kill: 64 at a time; the server dies after the thousandth acknowledgement
+    // with the next 64 in flight.
+    let mut acknowledged: std::collections::HashMap<usize, String> = Default::default();
+    let mut refused_for_time = 0;
+    let mut in_flight = tokio::task::JoinSet::new();
+    let mut next = 0;
+    let mut killed = false;
+    while next < CRASH_ORDERS || !in_flight.is_empty() {
+        while !killed && next < CRASH_ORDERS && in_flight.len() < 64 {
+            in_flight.spawn(place(api.clone(), next));
+            next += 1;
+        }
+        let Some(done) = in_flight.join_next().await else {
+            break;
+        };
+        let (n, answer) = done.unwrap();
+        match answer {
+            Ok((reqwest::StatusCode::CREATED, _, order)) => {
+                acknowledged.insert(n, order["id"].as_str().unwrap().to_owned());
+            }
+            Ok((reqwest::StatusCode::SERVICE_UNAVAILABLE, _, _)) => refused_for_time += 1,
+            Ok((status, _, body)) => panic!("checkout {n} before the kill: {status} {body}"),
+            Err(_) => assert!(killed, "only the kill cuts a request short"),
+        }
+        if !killed && acknowledged.len() == CRASH_AFTER_ACKS {
+            server.0.kill().unwrap();
+            server.0.wait().unwrap();
+            killed = true;
+        }
+    }
+    assert!(killed);
+
+    // After the restart every key is retried until it is answered with its order.
+    let (mut server, url) = listen(command());
+    let api = Api { base: url, ..api };
+    let placed = api
+        .orders_of(customers.iter().map(|(token, _)| token))
+        .await;
+    let level = api.stock(&owner, &product_id).await;
+    let held = CRASH_STOCK - level["available"].as_i64().unwrap();
+    // What the retries must find again rather than hold twice; how many the kill left
+    // depends on where it struck.
+    eprintln!(
+        "after the kill: {} orders, {held} units held: {} checkouts cut short holding stock",
+        placed.len(),
+        held - i64::try_from(placed.len()).unwrap()
+    );
+    let mut orders: Vec<Option<String>> = vec![None; CRASH_ORDERS];
+    let mut pending: Vec<usize> = (0..CRASH_ORDERS).collect();
+    for round in 0.. {
+        assert!(round < 60, "still unanswered after 60 rounds: {pending:?}");
+        if pending.is_empty() {
+            break;
+        }
+        let mut requests = tokio::task::JoinSet::new();
+        let mut retry_after = std::time::Duration::ZERO;
+        let mut later = Vec::new();
+        for chunk in pending.chunks(64) {
+            for &n in chunk {
+                requests.spawn(place(api.clone(), n));
+            }
+            while let Some(done) = requests.join_next().await {
+                let (n, answer) = done.unwrap();
+                let (status, headers, body) = answer.unwrap();
+                match status {
+                    reqwest::StatusCode::CREATED => {
+                        orders[n] = Some(body["id"].as_str().unwrap().to_owned());
+                    }
+                    // Still claimed by a request the kill cut short, or too slow now.
+                    reqwest::StatusCode::CONFLICT | reqwest::StatusCode::SERVICE_UNAVAILABLE => {
+                        let wait = headers
+                            .get("retry-after")
+                            .and_then(|v| v.to_str().ok()?.parse().ok())
+                            .unwrap_or_else(|| panic!("{status} without Retry-After: {body}"));
+                        retry_after = retry_after.max(std::time::Duration::from_secs(wait));
+                        later.push(n);
+                    }
+                    _ => panic!("checkout {n} after the restart: {status} {body}"),
+                }
+            }
+        }
+        pending = later;
+        if !pending.is_empty() {
+            tokio::time::sleep(retry_after).await;
+        }
+    }
+    for (n, id) in &acknowledged {
+        assert_eq!(
+            orders[*n].as_ref(),
+            Some(id),
+            "checkout {n} was acknowledged before the kill: its retry gets the same order"
+        );
+    }
+
+    // One order per key, and no other order.
+    let listed = api
+        .orders_of(customers.iter().map(|(token, _)| token))
+        .await;
+    let answered: std::collections::HashSet<String> = orders.into_iter().flatten().collect();
+    assert_eq!(answered.len(), CRASH_ORDERS, "one order per key");
+    assert_eq!(
+        listed, answered,
+        "the customers' orders are the keys' orders"
+    );
+
+    // The stock held is the orders', at once: no reservation was made twice. A checkout
+    // that was answered 503 before the kill gave its stock back through the bus, so then
+    // only eventually.
+    let expected = CRASH_STOCK - i64::try_from(CRASH_ORDERS).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let level = api.stock(&owner, &product_id).await;
+        let available = level["available"].as_i64().unwrap();
+        if available == expected {
+            break;
+        }
+        assert!(
+            refused_for_time > 0 && std::time::Instant::now() < deadline,
+            "available {available}, but {CRASH_ORDERS} orders of {CRASH_STOCK}: {level}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    terminate(&mut server);
+}
+
+backend_test!(
+    kill_during_checkouts,
+    a_kill_during_checkouts_loses_no_order_and_holds_no_stock_twice
+);
