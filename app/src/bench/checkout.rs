@@ -6,6 +6,9 @@
 //! follow through the bus meanwhile, as in production; what they have not caught up with at
 //! the end is the backlog. The ceiling (`http`) is the same clients posting JSON to a
 //! trivial handler served by this binary's HTTP stack, measured in the same run.
+//!
+//! With `--target` it measures a platform already running elsewhere instead (`--server-pid`
+//! then reports that process's memory and CPU alone, without the clients').
 
 use super::shop::{Shop, ceiling_server, place, setup};
 use super::{Latencies, Report, hammer, open_loop};
@@ -52,6 +55,16 @@ pub struct CheckoutBench {
     chart: PathBuf,
     #[arg(long, value_enum, default_value_t = Backend::Embedded)]
     backend: Backend,
+    /// Measure the platform already serving at this address (`http://127.0.0.1:8080`)
+    /// instead of starting one; it must have rate limits off
+    /// (`ORDO_RATE_LIMIT__ENABLED=false`). The pipeline's backlog and the writers are then
+    /// not reported.
+    #[arg(long, conflicts_with = "backend")]
+    target: Option<String>,
+    /// With `--target`, the server's process id: its peak RSS and CPU time are reported
+    /// instead of this process's.
+    #[arg(long, requires = "target")]
+    server_pid: Option<u32>,
     #[arg(
         long,
         env = "ORDO_DATABASE_URL",
@@ -67,7 +80,8 @@ pub struct CheckoutBench {
 #[derive(Debug, Serialize)]
 struct Row {
     scenario: &'static str,
-    backend: Backend,
+    /// None for a `--target`'s platform, whatever it runs on.
+    backend: Option<Backend>,
     clients: usize,
     /// The open-loop rate asked for; none for a closed loop.
     rate: Option<f64>,
@@ -90,12 +104,13 @@ struct Run {
     /// (`bench/pgbench/checkout.sql`, 8 clients), in the same run.
     pgbench_tps: Option<f64>,
     ratio_to_pgbench: Option<f64>,
-    /// Events not yet handled by every consumer when the clients stopped, and a second later.
-    backlog_at_end: i64,
-    backlog_after_1s: i64,
-    /// This process (platform and clients together): peak resident memory, CPU time.
-    peak_rss_mb: f64,
-    cpu_seconds: f64,
+    /// Events not yet handled by every consumer when the clients stopped, and a second
+    /// later (none with `--target`).
+    backlog_at_end: Option<i64>,
+    backlog_after_1s: Option<i64>,
+    /// Peak resident memory and CPU time of the process measured (none with `--target`
+    /// and no `--server-pid`).
+    usage: Option<Usage>,
     /// How busy each SQLite writer was during the checkout (none on PostgreSQL).
     writers: Vec<WriterRow>,
 }
@@ -235,9 +250,36 @@ async fn backlog(databases: &crate::registry::Databases) -> i64 {
     waiting
 }
 
-/// Peak resident set (MiB) and CPU time (s) of this process so far, from `/proc`.
-fn process_usage() -> (f64, f64) {
-    let peak_kb = std::fs::read_to_string("/proc/self/status")
+#[derive(Debug, Serialize)]
+struct Usage {
+    /// Which process: this one (platform and clients together) or the server's.
+    of: String,
+    peak_rss_mb: f64,
+    cpu_seconds: f64,
+}
+
+impl Usage {
+    /// This process's, or with a `pid` that process's, from `/proc`.
+    fn of(pid: Option<u32>) -> Usage {
+        let (proc, of) = match pid {
+            Some(pid) => (pid.to_string(), format!("the server (pid {pid})")),
+            None => (
+                "self".to_owned(),
+                "this process, platform and clients".to_owned(),
+            ),
+        };
+        let (peak_rss_mb, cpu_seconds) = process_usage(&proc);
+        Usage {
+            of,
+            peak_rss_mb,
+            cpu_seconds,
+        }
+    }
+}
+
+/// Peak resident set (MiB) and CPU time (s) so far of the process `/proc/{proc}` shows.
+fn process_usage(proc: &str) -> (f64, f64) {
+    let peak_kb = std::fs::read_to_string(format!("/proc/{proc}/status"))
         .ok()
         .and_then(|status| {
             status
@@ -248,7 +290,7 @@ fn process_usage() -> (f64, f64) {
         })
         .unwrap_or(0.0);
     // utime and stime, fields 14 and 15, in clock ticks (100 a second on Linux).
-    let ticks = std::fs::read_to_string("/proc/self/stat")
+    let ticks = std::fs::read_to_string(format!("/proc/{proc}/stat"))
         .ok()
         .and_then(|stat| {
             let after_name = stat.rsplit_once(')')?.1.to_owned();
@@ -272,7 +314,7 @@ fn row(
 ) -> Row {
     Row {
         scenario,
-        backend: args.backend,
+        backend: args.target.is_none().then_some(args.backend),
         clients: args.clients,
         rate,
         notified,
@@ -298,19 +340,15 @@ pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
     );
     let dir = tempfile::Builder::new().prefix("ordo-bench-").tempdir()?;
     let unique = ordo_kernel::new_id().simple().to_string()[20..].to_owned();
-    let mut config = super::embedded(dir.path());
-    if args.backend == Backend::Postgres {
-        config.database_url = Some(Secret::new(args.postgres_url.clone()));
-        config.database_schema_prefix = format!("bench_{unique}");
-        config.database_max_connections = 16;
-        config.bus_url = Some(Secret::new(args.nats_url.clone()));
-        config.bus.stream = format!("BENCH_{unique}");
-        config.bus.subject_prefix = format!("bench{unique}");
-    }
-    let running = Platform::start(config)
-        .await
-        .context("starting the platform")?;
-    let base = format!("http://{}/api/v1", running.address);
+    let running = match &args.target {
+        Some(_) => None,
+        None => Some(start(&args, dir.path(), &unique).await?),
+    };
+    let base = match (&args.target, &running) {
+        (Some(target), _) => format!("{}/api/v1", target.trim_end_matches('/')),
+        (None, Some(running)) => format!("http://{}/api/v1", running.address),
+        (None, None) => unreachable!("a platform is started without a target"),
+    };
     let client = reqwest::Client::new();
     // The most stock a product may have: more than any run here can sell.
     let Shop {
@@ -359,7 +397,10 @@ pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
             watchers.spawn(watch(stream, told.clone()));
         }
     }
-    let writers_before = commit_groups(&running.databases);
+    let writers_before = running
+        .as_ref()
+        .map(|r| commit_groups(&r.databases))
+        .unwrap_or_default();
     let started = Instant::now();
     let mut checkouts = Vec::with_capacity(steps.len());
     for step in steps {
@@ -429,13 +470,26 @@ pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
         ));
     }
     let seconds = started.elapsed().as_secs_f64();
-    let writers = writer_rows(&writers_before, &commit_groups(&running.databases), seconds);
-    let backlog_at_end = backlog(&running.databases).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let backlog_after_1s = backlog(&running.databases).await;
-    let (peak_rss_mb, cpu_seconds) = process_usage();
+    let (writers, backlog_at_end, backlog_after_1s) = match &running {
+        Some(running) => {
+            let after = commit_groups(&running.databases);
+            let at_end = backlog(&running.databases).await;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let after_1s = backlog(&running.databases).await;
+            (
+                writer_rows(&writers_before, &after, seconds),
+                Some(at_end),
+                Some(after_1s),
+            )
+        }
+        None => (Vec::new(), None, None),
+    };
+    let usage =
+        (args.target.is_none() || args.server_pid.is_some()).then(|| Usage::of(args.server_pid));
     watchers.abort_all();
-    running.stop().await?;
+    if let Some(running) = running {
+        running.stop().await?;
+    }
     let pgbench = if args.backend == Backend::Postgres {
         let measured = pgbench(&args, &unique).await;
         cleanup(&args, &unique).await;
@@ -488,13 +542,32 @@ pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
         rows,
         backlog_at_end,
         backlog_after_1s,
-        peak_rss_mb,
-        cpu_seconds,
+        usage,
         writers,
     };
     let report = Report::new(vec![run]);
     print_table(&report);
     report.write(&args.json)
+}
+
+/// Starts the platform in this process on the backend asked for.
+async fn start(
+    args: &CheckoutBench,
+    dir: &std::path::Path,
+    unique: &str,
+) -> anyhow::Result<crate::server::Running> {
+    let mut config = super::embedded(dir);
+    if args.backend == Backend::Postgres {
+        config.database_url = Some(Secret::new(args.postgres_url.clone()));
+        config.database_schema_prefix = format!("bench_{unique}");
+        config.database_max_connections = 16;
+        config.bus_url = Some(Secret::new(args.nats_url.clone()));
+        config.bus.stream = format!("BENCH_{unique}");
+        config.bus.subject_prefix = format!("bench{unique}");
+    }
+    Platform::start(config)
+        .await
+        .context("starting the platform")
 }
 
 /// Where the run's services keep their tables on PostgreSQL (`bench_{unique}_{service}`).
@@ -591,7 +664,7 @@ async fn cleanup(args: &CheckoutBench, unique: &str) {
 
 fn print_table(report: &Report<Run>) {
     println!(
-        "\ncheckout benchmark on {} ({} cores; clients in the same process)\n",
+        "\ncheckout benchmark on {} ({} cores; clients on the same machine)\n",
         report.machine, report.cores
     );
     println!(
@@ -601,8 +674,9 @@ fn print_table(report: &Report<Run>) {
     for run in &report.rows {
         for row in &run.rows {
             let backend = match row.backend {
-                Backend::Embedded => "embedded",
-                Backend::Postgres => "postgres",
+                Some(Backend::Embedded) => "embedded",
+                Some(Backend::Postgres) => "postgres",
+                None => "target",
             };
             let load = row.rate.map_or_else(
                 || format!("{} clients", row.clients),
@@ -641,14 +715,15 @@ fn print_table(report: &Report<Run>) {
             println!("pgbench, the same writes as one transaction: {tps:.0} tps");
             println!("ratio to pgbench: {ratio:.3}");
         }
-        println!(
-            "backlog at the end: {} events, a second later: {}",
-            run.backlog_at_end, run.backlog_after_1s
-        );
-        println!(
-            "peak RSS {:.0} MiB, CPU {:.1} s",
-            run.peak_rss_mb, run.cpu_seconds
-        );
+        if let (Some(at_end), Some(after_1s)) = (run.backlog_at_end, run.backlog_after_1s) {
+            println!("backlog at the end: {at_end} events, a second later: {after_1s}");
+        }
+        if let Some(usage) = &run.usage {
+            println!(
+                "{}: peak RSS {:.0} MiB, CPU {:.1} s",
+                usage.of, usage.peak_rss_mb, usage.cpu_seconds
+            );
+        }
         if !run.writers.is_empty() {
             println!(
                 "\n{:<15} {:>12} {:>9} {:>7} {:>11}",
@@ -723,9 +798,12 @@ mod tests {
     }
 
     #[test]
-    fn this_process_is_measured() {
-        let (rss, cpu) = process_usage();
-        assert!(rss > 0.0);
-        assert!(cpu >= 0.0);
+    fn a_process_is_measured() {
+        let own = Usage::of(None);
+        assert!(own.peak_rss_mb > 0.0);
+        assert!(own.cpu_seconds >= 0.0);
+        let by_pid = Usage::of(Some(std::process::id()));
+        assert!(by_pid.peak_rss_mb >= own.peak_rss_mb);
+        assert!(by_pid.of.contains(&std::process::id().to_string()));
     }
 }
