@@ -36,10 +36,10 @@ pub enum Backend {
 #[derive(Debug, clap::Args)]
 pub struct CheckoutBench {
     /// Concurrent clients, each a customer of its own.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, visible_alias = "concurrency", default_value_t = 64)]
     clients: usize,
-    /// How long each measurement runs.
-    #[arg(long, default_value_t = 20)]
+    /// How long each measurement runs, in seconds.
+    #[arg(long, visible_alias = "duration", default_value_t = 20)]
     seconds: u64,
     /// Open loop: orders sent at this rate a second, whatever the answers (latency counted
     /// from each one's intended time), shared out among the clients' customers, who follow
