@@ -23,5 +23,6 @@ pub fn services(config: &Config) -> Vec<Service> {
         ordo_delivery::service(config.delivery.clone()),
         ordo_orders::service(config.orders.clone()),
         ordo_notifications::service(config.smtp_url.clone(), config.smtp_from.clone()),
+        ordo_reviews::service(),
     ]
 }

@@ -14,6 +14,7 @@ pub mod inventory;
 pub mod notifications;
 pub mod orders;
 pub mod payments;
+pub mod reviews;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

@@ -1,0 +1,44 @@
+//! Reviews: a rating and a comment on a completed order by the customer who placed it,
+//! once; comments moderated before they are public; the merchant's answer; merchant and
+//! product averages.
+//!
+//! Publishes `review.published`; consumes `order.placed` and `order.completed`, so every
+//! review is of a purchase it saw completed. Asks the catalogue who staffs a merchant.
+
+pub mod api;
+pub mod app;
+pub mod domain;
+pub mod events;
+pub mod store;
+
+pub use api::router;
+pub use app::{AppError, Reviews, ReviewsError};
+pub use events::consume::subscriptions;
+
+use ordo_contracts::catalog::CatalogClient;
+use ordo_kit::{Parts, Service};
+use std::sync::Arc;
+
+/// The service's name: its database, schema and log target.
+pub const NAME: &str = "reviews";
+
+/// Reviews on their database, fed by the orders' events.
+#[must_use]
+pub fn service() -> Service {
+    Service::new(NAME, migrations(), |wiring| {
+        let db = wiring.db().clone();
+        let reviews = Arc::new(Reviews::new(
+            db.clone(),
+            wiring.outbox().clone(),
+            wiring.require::<dyn CatalogClient>()?,
+        ));
+        Ok(Parts::routes(router(reviews.clone())).subscriptions(subscriptions(reviews, db)))
+    })
+}
+
+/// The reviews' migrations (`migrations/`), one portable file each.
+#[must_use]
+pub fn migrations() -> &'static [ordo_db::Migration] {
+    const MIGRATIONS: &[ordo_db::Migration] = &[ordo_db::migration!(1, "0001_create_reviews")];
+    MIGRATIONS
+}
