@@ -73,6 +73,11 @@ enum Command {
         #[command(subcommand)]
         command: BusCommand,
     },
+    /// Reports.
+    Reports {
+        #[command(subcommand)]
+        command: ReportsCommand,
+    },
     /// Drive a whole simulated city through the API (customers, merchants, couriers) and
     /// report what became of the orders and how long each stage took.
     Sim(crate::sim::SimArgs),
@@ -109,6 +114,13 @@ enum BusCommand {
         #[arg(long, value_parser = parse_time)]
         since: OffsetDateTime,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportsCommand {
+    /// Make every report counter again from the journal of the events they were counted
+    /// from, in one transaction (a running server's reports stay consistent meanwhile).
+    Rebuild,
 }
 
 #[derive(Debug, Subcommand)]
@@ -234,6 +246,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 total += count;
             }
             println!("{total} events marked; a running server sends them within a second");
+            Ok(())
+        }
+        Command::Reports {
+            command: ReportsCommand::Rebuild,
+        } => {
+            let platform = Platform::open(config).await?;
+            let facts = platform
+                .service::<ordo_analytics::Analytics>()?
+                .rebuild()
+                .await
+                .map_err(anyhow::Error::new)?;
+            println!("reports rebuilt from {facts} journaled facts");
             Ok(())
         }
         Command::Bench {

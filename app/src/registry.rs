@@ -24,5 +24,6 @@ pub fn services(config: &Config) -> Vec<Service> {
         ordo_orders::service(config.orders.clone()),
         ordo_notifications::service(config.smtp_url.clone(), config.smtp_from.clone()),
         ordo_reviews::service(),
+        ordo_analytics::service(),
     ]
 }

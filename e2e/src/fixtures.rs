@@ -91,6 +91,27 @@ pub async fn stock(app: &TestApp, shop: &Shop, product: &str) -> (i64, i64, i64)
     (n("on_hand"), n("reserved"), n("available"))
 }
 
+/// An order of `customer`'s for one pizza, picked up, paid; its id.
+pub async fn paid_order(app: &TestApp, shop: &Shop, customer: &Session, key: &str) -> String {
+    let method = card(app, customer, GOOD_CARD).await;
+    let items = json!([{"product_id": shop.pizza.0, "quantity": 1}]);
+    let order = json_of(order_request(app, customer, key, &pickup(items, &method))).await;
+    let id = order["id"].as_str().unwrap().to_owned();
+    app.eventually("the order is paid", || async {
+        status(app, customer, &id).await == "paid"
+    })
+    .await;
+    id
+}
+
+/// The merchant takes a paid pickup order through to its customer: completed.
+pub async fn complete(app: &TestApp, shop: &Shop, order: &str) {
+    for action in ["accept", "ready", "picked-up"] {
+        let path = format!("/orders/{order}/{action}");
+        json_of(app.as_user(&shop.owner, Method::POST, &path)).await;
+    }
+}
+
 /// An order's status as `who` sees it; empty when they may not see it.
 pub async fn status(app: &TestApp, who: &Session, order: &str) -> String {
     json_of(app.as_user(who, Method::GET, &format!("/orders/{order}/status"))).await["status"]

@@ -127,11 +127,20 @@ impl TestApp {
 
     #[must_use]
     pub fn identity(&self) -> std::sync::Arc<ordo_identity::Identity> {
+        self.service::<ordo_identity::Identity>()
+    }
+
+    /// A service's use cases, as the command line reaches them.
+    ///
+    /// # Panics
+    /// When no running service provides them.
+    #[must_use]
+    pub fn service<T: ?Sized + Send + Sync + 'static>(&self) -> std::sync::Arc<T> {
         self.running
             .as_ref()
             .expect("running")
-            .service::<ordo_identity::Identity>()
-            .expect("identity runs")
+            .service::<T>()
+            .expect("the service runs")
     }
 
     /// Waits until `check` holds, looking again whenever the platform's event bus makes

@@ -14,6 +14,7 @@ mod lifecycle;
 mod notifications;
 mod openapi;
 mod orders;
+mod reports;
 mod reviews;
 mod seed003;
 mod shipping;

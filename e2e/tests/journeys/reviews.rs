@@ -3,32 +3,11 @@
 //! moves the merchant's and the product's average; a bare rating is public at once; the
 //! merchant answers once.
 
-use ordo_e2e::fixtures::{GOOD_CARD, Shop, card, order_request, pickup, shop, status};
+use ordo_e2e::fixtures::{complete, paid_order, shop};
 use ordo_e2e::{Session, TestApp, json_of, problem};
 use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-/// An order of `customer`'s for one pizza, paid; its id.
-async fn paid_order(app: &TestApp, shop: &Shop, customer: &Session, key: &str) -> String {
-    let method = card(app, customer, GOOD_CARD).await;
-    let items = json!([{"product_id": shop.pizza.0, "quantity": 1}]);
-    let order = json_of(order_request(app, customer, key, &pickup(items, &method))).await;
-    let id = order["id"].as_str().unwrap().to_owned();
-    app.eventually("the order is paid", || async {
-        status(app, customer, &id).await == "paid"
-    })
-    .await;
-    id
-}
-
-/// The merchant takes the order through to its customer.
-async fn complete(app: &TestApp, shop: &Shop, order: &str) {
-    for action in ["accept", "ready", "picked-up"] {
-        let path = format!("/orders/{order}/{action}");
-        json_of(app.as_user(&shop.owner, Method::POST, &path)).await;
-    }
-}
 
 /// Sends a review until the reviews service has heard of the order as the test expects:
 /// it learns of orders from the bus.

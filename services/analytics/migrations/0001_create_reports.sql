@@ -1,0 +1,36 @@
+-- Every event the reports were made from, as it came: the tables below can be rebuilt
+-- from it.
+CREATE TABLE journal (
+    event_id TEXT PRIMARY KEY,
+    event_type TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX journal_in_order ON journal (at, event_id);
+
+-- One row per order: what the reports need to attribute later events and timings.
+CREATE TABLE order_facts (
+    order_id TEXT PRIMARY KEY,
+    merchant_id TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    total BIGINT NOT NULL,
+    placed_at BIGINT NOT NULL,
+    accepted_at BIGINT,
+    ready_at BIGINT
+);
+
+-- Counters per merchant, hour and currency; merchant_id '' holds the whole platform's.
+CREATE TABLE hourly (
+    merchant_id TEXT NOT NULL,
+    hour BIGINT NOT NULL,
+    currency TEXT NOT NULL,
+    orders BIGINT NOT NULL DEFAULT 0,
+    from_cart BIGINT NOT NULL DEFAULT 0,
+    basket_total BIGINT NOT NULL DEFAULT 0,
+    captured BIGINT NOT NULL DEFAULT 0,
+    refunded BIGINT NOT NULL DEFAULT 0,
+    completed BIGINT NOT NULL DEFAULT 0,
+    cancelled BIGINT NOT NULL DEFAULT 0,
+    rejected BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (merchant_id, hour, currency)
+);

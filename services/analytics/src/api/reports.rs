@@ -1,0 +1,181 @@
+use crate::app::{Analytics, AppError};
+use crate::domain::{Bucket, BucketSize, Period};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use ordo_http::{Authenticated, Json, Path, Problem, Query};
+use ordo_kernel::Money;
+use serde::{Deserialize, Serialize};
+use std::fmt::Write;
+use std::sync::Arc;
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// RFC 3339 instant or `YYYY-MM-DD` (midnight UTC), inclusive; default: 7 days (or 24
+    /// hours) before `to`.
+    from: Option<String>,
+    /// Exclusive; default: the end of the current hour.
+    to: Option<String>,
+    /// `hour` (at most 31 days) or `day` (the default, at most 3 years).
+    bucket: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BucketView {
+    #[serde(with = "time::serde::rfc3339")]
+    start: OffsetDateTime,
+    /// Orders placed.
+    orders: i64,
+    /// Of them, placed from a cart.
+    from_cart: i64,
+    /// Captured minus refunded.
+    revenue: Money,
+    captured: Money,
+    refunded: Money,
+    /// The mean order total; none without orders.
+    average_basket: Option<Money>,
+    completed: i64,
+    cancelled: i64,
+    rejected: i64,
+}
+
+impl From<&Bucket> for BucketView {
+    fn from(bucket: &Bucket) -> Self {
+        let money = |amount| Money {
+            amount,
+            currency: bucket.currency.clone(),
+        };
+        BucketView {
+            start: bucket.start,
+            orders: bucket.counts.orders,
+            from_cart: bucket.counts.from_cart,
+            revenue: money(bucket.revenue()),
+            captured: money(bucket.counts.captured),
+            refunded: money(bucket.counts.refunded),
+            average_basket: bucket.average_basket().map(money),
+            completed: bucket.counts.completed,
+            cancelled: bucket.counts.cancelled,
+            rejected: bucket.counts.rejected,
+        }
+    }
+}
+
+/// A report: its period and its buckets, oldest first (one per currency that had
+/// anything; empty buckets are left out).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportView {
+    #[serde(with = "time::serde::rfc3339")]
+    from: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    to: OffsetDateTime,
+    /// `hour` or `day`.
+    bucket: String,
+    buckets: Vec<BucketView>,
+}
+
+fn period(query: &ReportQuery) -> Result<Period, Problem> {
+    Period::parse(
+        query.from.as_deref(),
+        query.to.as_deref(),
+        query.bucket.as_deref(),
+        ordo_kernel::time::now(),
+    )
+    .map_err(|v| Problem::from(AppError::Invalid(v)))
+}
+
+/// The report as JSON, or as CSV (one line per bucket) when the client accepts
+/// `text/csv`.
+fn answer(headers: &HeaderMap, period: &Period, buckets: &[Bucket]) -> Response {
+    let wants_csv = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/csv"));
+    if wants_csv {
+        let mut csv = String::from(
+            "start,currency,orders,from_cart,revenue,captured,refunded,average_basket,completed,cancelled,rejected\n",
+        );
+        for b in buckets {
+            let start = b
+                .start
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default();
+            let average = b
+                .average_basket()
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            let c = &b.counts;
+            let _ = writeln!(
+                csv,
+                "{start},{},{},{},{},{},{},{average},{},{},{}",
+                b.currency,
+                c.orders,
+                c.from_cart,
+                b.revenue(),
+                c.captured,
+                c.refunded,
+                c.completed,
+                c.cancelled,
+                c.rejected
+            );
+        }
+        let content_type = HeaderValue::from_static("text/csv; charset=utf-8");
+        return ([(header::CONTENT_TYPE, content_type)], csv).into_response();
+    }
+    Json(ReportView {
+        from: period.from,
+        to: period.to,
+        bucket: match period.bucket {
+            BucketSize::Hour => "hour",
+            BucketSize::Day => "day",
+        }
+        .to_owned(),
+        buckets: buckets.iter().map(BucketView::from).collect(),
+    })
+    .into_response()
+}
+
+/// The whole platform's orders, revenue and outcomes per hour or day (operators);
+/// `Accept: text/csv` for CSV.
+#[utoipa::path(get, path = "/admin/reports/summary", tag = "reports", security(("bearer" = [])),
+    params(ReportQuery),
+    responses(
+        (status = 200, description = "The report", content((ReportView = "application/json"), (String = "text/csv"))),
+        (status = 403, description = "Not an operator", body = Problem),
+        (status = 422, description = "Invalid period", body = Problem),
+    ))]
+pub async fn summary(
+    State(analytics): State<Arc<Analytics>>,
+    Authenticated(caller): Authenticated,
+    headers: HeaderMap,
+    Query(query): Query<ReportQuery>,
+) -> Result<Response, Problem> {
+    let period = period(&query)?;
+    let buckets = analytics.summary(&caller, &period).await?;
+    Ok(answer(&headers, &period, &buckets))
+}
+
+/// A merchant's orders, revenue and outcomes per hour or day (its staff and operators;
+/// anyone else gets 404); `Accept: text/csv` for CSV.
+#[utoipa::path(get, path = "/merchants/{id}/reports", tag = "reports", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Merchant id"), ReportQuery),
+    responses(
+        (status = 200, description = "The report", content((ReportView = "application/json"), (String = "text/csv"))),
+        (status = 404, description = "No such merchant, or not the caller's", body = Problem),
+        (status = 422, description = "Invalid period", body = Problem),
+    ))]
+pub async fn merchant(
+    State(analytics): State<Arc<Analytics>>,
+    Authenticated(caller): Authenticated,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+    Query(query): Query<ReportQuery>,
+) -> Result<Response, Problem> {
+    let period = period(&query)?;
+    let buckets = analytics.merchant_report(&caller, id, &period).await?;
+    Ok(answer(&headers, &period, &buckets))
+}

@@ -1,0 +1,163 @@
+//! The reports' use cases: each event's fact is journaled and counted in its hour;
+//! operators read the platform's report, a merchant's staff their merchant's; the counters
+//! are rebuilt from the journal on demand.
+
+use crate::domain::{Bucket, Fact, Period, hour_of};
+use crate::store::{self, PLATFORM, Step};
+use ordo_contracts::catalog::CatalogClient;
+use ordo_db::{Db, Tx};
+use ordo_kernel::{Caller, Role};
+use sqlx::AnyConnection;
+use std::sync::Arc;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+pub struct Analytics {
+    db: Db,
+    catalog: Arc<dyn CatalogClient>,
+}
+
+impl std::fmt::Debug for Analytics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Analytics")
+            .field("db", &self.db)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The service refuses nothing of its own; the shared refusals are in [`ordo_kit::Error`].
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyticsError {}
+
+/// What the use cases fail with.
+pub type AppError = ordo_kit::Error<AnalyticsError>;
+
+/// How many journaled facts a rebuild reads at a time.
+const REBUILD_BATCH: i64 = 1_000;
+
+impl Analytics {
+    #[must_use]
+    pub fn new(db: Db, catalog: Arc<dyn CatalogClient>) -> Self {
+        Analytics { db, catalog }
+    }
+
+    /// Journals what event `event_id` (of `event_type`, at `at`) says and counts it.
+    ///
+    /// # Errors
+    /// The database failing.
+    pub async fn record(
+        &self,
+        tx: &mut Tx,
+        event_id: Uuid,
+        event_type: &str,
+        at: OffsetDateTime,
+        fact: Fact,
+    ) -> Result<(), AppError> {
+        if store::journal(&mut **tx, event_id, event_type, at, &fact).await? {
+            apply(tx, at, &fact).await?;
+        }
+        Ok(())
+    }
+
+    /// Makes every counter again from the journal, in one transaction; how many facts
+    /// it read.
+    ///
+    /// # Errors
+    /// The database failing.
+    pub async fn rebuild(&self) -> Result<u64, AppError> {
+        let mut tx = self.db.begin().await?;
+        store::clear(&mut tx).await?;
+        let (mut after, mut read) = (None, 0_u64);
+        loop {
+            let facts = store::journaled(&mut *tx, after, REBUILD_BATCH).await?;
+            let Some((at, id, _)) = facts.last() else {
+                break;
+            };
+            after = Some((*at, *id));
+            for (at, _, fact) in &facts {
+                apply(&mut tx, *at, fact).await?;
+                read += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(read)
+    }
+
+    /// The whole platform's report (operators).
+    ///
+    /// # Errors
+    /// `Forbidden` for others.
+    pub async fn summary(&self, caller: &Caller, period: &Period) -> Result<Vec<Bucket>, AppError> {
+        if caller.role != Role::Admin {
+            return Err(AppError::Forbidden(
+                "reports of the platform are for operators",
+            ));
+        }
+        Ok(store::buckets(self.db.reader(), PLATFORM, period).await?)
+    }
+
+    /// A merchant's report, for its staff and operators; anyone else is told there is no
+    /// such merchant.
+    ///
+    /// # Errors
+    /// `NotFound` as said.
+    pub async fn merchant_report(
+        &self,
+        caller: &Caller,
+        merchant_id: Uuid,
+        period: &Period,
+    ) -> Result<Vec<Bucket>, AppError> {
+        let allowed = match caller.role {
+            Role::Admin => self.catalog.merchant(merchant_id).await?.is_some(),
+            Role::Merchant => self
+                .catalog
+                .merchant(merchant_id)
+                .await?
+                .is_some_and(|m| m.staff.contains(&caller.user_id)),
+            Role::Customer | Role::Courier => false,
+        };
+        if !allowed {
+            return Err(AppError::NotFound);
+        }
+        let merchant = merchant_id.to_string();
+        Ok(store::buckets(self.db.reader(), &merchant, period).await?)
+    }
+}
+
+/// Counts `fact`, which happened `at`, in its merchant's hour and the platform's.
+async fn apply(conn: &mut AnyConnection, at: OffsetDateTime, fact: &Fact) -> Result<(), AppError> {
+    let order_id = fact.order_id();
+    let (merchant, currency) = match fact {
+        Fact::Placed {
+            merchant_id,
+            currency,
+            total,
+            ..
+        } => {
+            store::placed(&mut *conn, order_id, *merchant_id, currency, *total, at).await?;
+            (*merchant_id, currency.clone())
+        }
+        other => {
+            let Some(order) = store::order(&mut *conn, order_id).await? else {
+                tracing::warn!(order.id = %order_id, ?other, "a fact of an order never placed: not counted");
+                return Ok(());
+            };
+            match other {
+                Fact::Accepted { .. } => {
+                    store::reached(&mut *conn, order_id, Step::Accepted, at).await?
+                }
+                Fact::Ready { .. } => store::reached(&mut *conn, order_id, Step::Ready, at).await?,
+                _ => {}
+            }
+            (order.merchant_id, order.currency)
+        }
+    };
+    let counts = fact.counts();
+    if counts.is_zero() {
+        return Ok(());
+    }
+    let hour = hour_of(at);
+    store::add(&mut *conn, &merchant.to_string(), hour, &currency, &counts).await?;
+    store::add(&mut *conn, PLATFORM, hour, &currency, &counts).await?;
+    Ok(())
+}

@@ -1,0 +1,326 @@
+//! Reports: what happened to orders, counted per merchant and hour as the events come, and
+//! read back in buckets of an hour or a day. Each fact is what one event says, kept in the
+//! journal so that the counters can be made again from it.
+
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+/// What one event told the reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "fact", rename_all = "snake_case")]
+pub enum Fact {
+    Placed {
+        order_id: Uuid,
+        merchant_id: Uuid,
+        currency: String,
+        total: i64,
+        from_cart: bool,
+    },
+    Accepted {
+        order_id: Uuid,
+    },
+    Ready {
+        order_id: Uuid,
+    },
+    Completed {
+        order_id: Uuid,
+    },
+    Cancelled {
+        order_id: Uuid,
+    },
+    Rejected {
+        order_id: Uuid,
+    },
+    Captured {
+        order_id: Uuid,
+        amount: i64,
+    },
+    Refunded {
+        order_id: Uuid,
+        amount: i64,
+    },
+}
+
+impl Fact {
+    #[must_use]
+    pub fn order_id(&self) -> Uuid {
+        match self {
+            Fact::Placed { order_id, .. }
+            | Fact::Accepted { order_id }
+            | Fact::Ready { order_id }
+            | Fact::Completed { order_id }
+            | Fact::Cancelled { order_id }
+            | Fact::Rejected { order_id }
+            | Fact::Captured { order_id, .. }
+            | Fact::Refunded { order_id, .. } => *order_id,
+        }
+    }
+
+    /// What the fact adds to its hour's counters.
+    #[must_use]
+    pub fn counts(&self) -> Counts {
+        let mut counts = Counts::default();
+        match self {
+            Fact::Placed {
+                total, from_cart, ..
+            } => {
+                counts.orders = 1;
+                counts.from_cart = i64::from(*from_cart);
+                counts.basket_total = *total;
+            }
+            Fact::Completed { .. } => counts.completed = 1,
+            Fact::Cancelled { .. } => counts.cancelled = 1,
+            Fact::Rejected { .. } => counts.rejected = 1,
+            Fact::Captured { amount, .. } => counts.captured = *amount,
+            Fact::Refunded { amount, .. } => counts.refunded = *amount,
+            Fact::Accepted { .. } | Fact::Ready { .. } => {}
+        }
+        counts
+    }
+}
+
+/// Counters of one merchant, hour and currency, or the sums of several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counts {
+    pub orders: i64,
+    pub from_cart: i64,
+    pub basket_total: i64,
+    pub captured: i64,
+    pub refunded: i64,
+    pub completed: i64,
+    pub cancelled: i64,
+    pub rejected: i64,
+}
+
+impl Counts {
+    #[must_use]
+    pub fn is_zero(&self) -> bool {
+        *self == Counts::default()
+    }
+}
+
+/// One bucket of a report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bucket {
+    pub start: OffsetDateTime,
+    pub currency: String,
+    pub counts: Counts,
+}
+
+impl Bucket {
+    /// Captured minus refunded.
+    #[must_use]
+    pub fn revenue(&self) -> i64 {
+        self.counts.captured - self.counts.refunded
+    }
+
+    /// The mean order total, rounded down; none without orders.
+    #[must_use]
+    pub fn average_basket(&self) -> Option<i64> {
+        (self.counts.orders > 0).then(|| self.counts.basket_total / self.counts.orders)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BucketSize {
+    Hour,
+    Day,
+}
+
+impl BucketSize {
+    #[must_use]
+    pub fn length(self) -> Duration {
+        match self {
+            BucketSize::Hour => Duration::HOUR,
+            BucketSize::Day => Duration::DAY,
+        }
+    }
+
+    /// The most a report may span in buckets of this size.
+    #[must_use]
+    pub fn longest_span(self) -> Duration {
+        match self {
+            BucketSize::Hour => Duration::days(31),
+            BucketSize::Day => Duration::days(3 * 366),
+        }
+    }
+}
+
+/// The period a report covers, `from` inclusive and `to` exclusive, in UTC buckets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub from: OffsetDateTime,
+    pub to: OffsetDateTime,
+    pub bucket: BucketSize,
+}
+
+impl Period {
+    /// The period asked for: `from` and `to` as RFC 3339 instants or `YYYY-MM-DD` (midnight
+    /// UTC), `bucket` `hour` or `day` (the default). Without `to`, up to the end of the
+    /// current hour; without `from`, the 7 days (or 24 hours) before `to`.
+    ///
+    /// # Errors
+    /// The fields that are wrong: unreadable, `from` not before `to`, or a span longer than
+    /// the bucket allows.
+    pub fn parse(
+        from: Option<&str>,
+        to: Option<&str>,
+        bucket: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Period, ordo_kernel::Violations> {
+        let mut v = ordo_kernel::Violations::new();
+        let bucket = match bucket {
+            None | Some("day") => BucketSize::Day,
+            Some("hour") => BucketSize::Hour,
+            Some(_) => {
+                v.add("bucket", "must be hour or day");
+                BucketSize::Day
+            }
+        };
+        let to = match to {
+            None => Some(hour_of(now) + Duration::HOUR),
+            Some(text) => v.check("to", instant(text)),
+        };
+        let default_span = match bucket {
+            BucketSize::Hour => Duration::DAY,
+            BucketSize::Day => Duration::days(7),
+        };
+        let from = match from {
+            None => to.map(|to| to - default_span),
+            Some(text) => v.check("from", instant(text)),
+        };
+        if let (Some(from), Some(to)) = (from, to) {
+            if from >= to {
+                v.add("from", "must be before to");
+            } else if to - from > bucket.longest_span() {
+                v.add(
+                    "to",
+                    format!(
+                        "a report in buckets of an {} spans at most {} days",
+                        if bucket == BucketSize::Hour {
+                            "hour"
+                        } else {
+                            "day"
+                        },
+                        bucket.longest_span().whole_days()
+                    ),
+                );
+            }
+        }
+        v.into_result(|| Period {
+            from: from.unwrap_or(now),
+            to: to.unwrap_or(now),
+            bucket,
+        })
+    }
+}
+
+/// An RFC 3339 instant, or a `YYYY-MM-DD` date meaning its midnight in UTC.
+fn instant(text: &str) -> Result<OffsetDateTime, &'static str> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    if let Ok(date) = time::Date::parse(text, &format) {
+        return Ok(date.midnight().assume_utc());
+    }
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| "must be an RFC 3339 instant or a YYYY-MM-DD date")
+}
+
+/// The start of the hour `at` is in.
+#[must_use]
+pub fn hour_of(at: OffsetDateTime) -> OffsetDateTime {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    at.replace_minute(0)
+        .and_then(|t| t.replace_second(0))
+        .and_then(|t| t.replace_nanosecond(0))
+        .unwrap_or(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revenue_is_captured_minus_refunded() {
+        let bucket = Bucket {
+            start: OffsetDateTime::UNIX_EPOCH,
+            currency: "EUR".into(),
+            counts: Counts {
+                orders: 3,
+                basket_total: 1000,
+                captured: 900,
+                refunded: 250,
+                ..Counts::default()
+            },
+        };
+        assert_eq!(bucket.revenue(), 650);
+        assert_eq!(bucket.average_basket(), Some(333));
+        let empty = Bucket {
+            counts: Counts::default(),
+            ..bucket
+        };
+        assert_eq!(empty.average_basket(), None);
+    }
+
+    #[test]
+    fn facts_count_where_they_belong() {
+        let order_id = Uuid::nil();
+        let placed = Fact::Placed {
+            order_id,
+            merchant_id: Uuid::nil(),
+            currency: "EUR".into(),
+            total: 1900,
+            from_cart: true,
+        };
+        assert_eq!(placed.counts().orders, 1);
+        assert_eq!(placed.counts().from_cart, 1);
+        assert_eq!(placed.counts().basket_total, 1900);
+        assert!(Fact::Accepted { order_id }.counts().is_zero());
+        assert_eq!(
+            Fact::Refunded {
+                order_id,
+                amount: 5
+            }
+            .counts()
+            .refunded,
+            5
+        );
+        let text = serde_json::to_string(&placed).unwrap();
+        assert_eq!(serde_json::from_str::<Fact>(&text).unwrap(), placed);
+    }
+
+    #[test]
+    fn periods_are_read_and_bounded() {
+        let now = time::macros::datetime!(2026-11-30 14:36 UTC);
+        let week = Period::parse(None, None, None, now).unwrap();
+        assert_eq!(week.to, time::macros::datetime!(2026-11-30 15:00 UTC));
+        assert_eq!(week.from, week.to - Duration::days(7));
+        assert_eq!(week.bucket, BucketSize::Day);
+        let day = Period::parse(
+            Some("2026-11-01"),
+            Some("2026-11-02T00:00:00Z"),
+            Some("hour"),
+            now,
+        )
+        .unwrap();
+        assert_eq!(day.from, time::macros::datetime!(2026-11-01 0:00 UTC));
+        assert_eq!(day.bucket, BucketSize::Hour);
+        for (from, to, bucket) in [
+            (Some("yesterday"), None, None),
+            (Some("2026-11-02"), Some("2026-11-01"), None),
+            (Some("2026-01-01"), Some("2026-11-01"), Some("hour")),
+            (None, None, Some("minute")),
+        ] {
+            assert!(
+                Period::parse(from, to, bucket, now).is_err(),
+                "{from:?} {to:?} {bucket:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn hours_start_on_the_hour() {
+        let at = time::macros::datetime!(2026-11-30 14:36:06.5 UTC);
+        assert_eq!(hour_of(at), time::macros::datetime!(2026-11-30 14:00 UTC));
+    }
+}

@@ -1,0 +1,3 @@
+//! The reports' events: what they consume. They publish nothing.
+
+pub mod consume;
