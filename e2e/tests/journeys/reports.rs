@@ -1,6 +1,7 @@
 //! Reports: a scripted day — two orders completed (captured), one of them partly
 //! refunded, one rejected — reads back as the platform's and the merchant's figures, with
-//! revenue equal to captures minus refunds, as JSON or CSV; only operators see the
+//! revenue equal to captures minus refunds, the steps' durations and the rejection's
+//! cause, as JSON or CSV; only operators see the
 //! platform's, only the merchant's staff (and operators) its own; a rebuild from the
 //! journal gives the same figures.
 
@@ -43,7 +44,7 @@ async fn a_scripted_day_in_figures(backend: Backend) {
             Method::POST,
             &format!("/orders/{third}/reject"),
         )
-        .json(&json!({"reason": "sold out"}));
+        .json(&json!({"reason": "Sold out"}));
     json_of(reject).await;
     let refund = app
         .as_user(
@@ -140,5 +141,7 @@ async fn a_scripted_day_in_figures(backend: Backend) {
     assert!(facts >= 12, "every fact is journaled: {facts}");
     let again = json_of(app.as_user(&admin, Method::GET, &summary)).await;
     assert_eq!(again["buckets"], report["buckets"]);
+    assert_eq!(again["timings"], report["timings"]);
+    assert_eq!(again["endings"], report["endings"]);
 }
 backend_test!(scripted_day, a_scripted_day_in_figures);

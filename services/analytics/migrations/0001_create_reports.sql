@@ -16,7 +16,8 @@ CREATE TABLE order_facts (
     total BIGINT NOT NULL,
     placed_at BIGINT NOT NULL,
     accepted_at BIGINT,
-    ready_at BIGINT
+    ready_at BIGINT,
+    picked_up_at BIGINT
 );
 
 -- Counters per merchant, hour and currency; merchant_id '' holds the whole platform's.
@@ -33,4 +34,26 @@ CREATE TABLE hourly (
     cancelled BIGINT NOT NULL DEFAULT 0,
     rejected BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (merchant_id, hour, currency)
+);
+
+-- How long steps took, as counts per bin of a log scale (see domain::bin_of), per
+-- merchant (or '' for the platform), hour and kind: percentiles without keeping every
+-- duration.
+CREATE TABLE timings (
+    merchant_id TEXT NOT NULL,
+    hour BIGINT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('acceptance', 'preparation', 'delivery')),
+    bin BIGINT NOT NULL,
+    count BIGINT NOT NULL,
+    PRIMARY KEY (merchant_id, hour, kind, bin)
+);
+
+-- Why orders ended without reaching their customer, per merchant (or ''), hour and outcome.
+CREATE TABLE causes (
+    merchant_id TEXT NOT NULL,
+    hour BIGINT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('cancelled', 'rejected')),
+    cause TEXT NOT NULL,
+    count BIGINT NOT NULL,
+    PRIMARY KEY (merchant_id, hour, outcome, cause)
 );

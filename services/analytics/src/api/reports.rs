@@ -1,5 +1,5 @@
 use crate::app::{Analytics, AppError};
-use crate::domain::{Bucket, BucketSize, Period};
+use crate::domain::{Bucket, BucketSize, Period, Report, quantile};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -65,8 +65,34 @@ impl From<&Bucket> for BucketView {
     }
 }
 
-/// A report: its period and its buckets, oldest first (one per currency that had
-/// anything; empty buckets are left out).
+/// How long a step took in one bucket (it counts in the bucket where the step ended).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimingView {
+    #[serde(with = "time::serde::rfc3339")]
+    start: OffsetDateTime,
+    /// `acceptance` (placed to accepted), `preparation` (accepted to ready) or `delivery`
+    /// (picked up by the courier to completed).
+    step: String,
+    count: i64,
+    /// Seconds, to within a fifth (durations are counted in bins of a log scale).
+    p50_seconds: f64,
+    p90_seconds: f64,
+}
+
+/// Orders that ended without reaching their customer, by cause, in one bucket.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EndingView {
+    #[serde(with = "time::serde::rfc3339")]
+    start: OffsetDateTime,
+    /// `cancelled` or `rejected`.
+    outcome: String,
+    /// The reason given, in lower case, at most 64 characters.
+    cause: String,
+    count: i64,
+}
+
+/// A report: its period; its buckets, oldest first, one per currency that had anything
+/// (empty ones are left out); the steps' durations and the endings' causes per bucket.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReportView {
     #[serde(with = "time::serde::rfc3339")]
@@ -76,6 +102,30 @@ pub struct ReportView {
     /// `hour` or `day`.
     bucket: String,
     buckets: Vec<BucketView>,
+    timings: Vec<TimingView>,
+    endings: Vec<EndingView>,
+}
+
+/// Per bucket start and step, the quantiles of its binned durations.
+fn timing_views(timings: &[(OffsetDateTime, String, i64, i64)]) -> Vec<TimingView> {
+    let mut views = Vec::new();
+    let mut rest = timings;
+    while let Some((start, step, _, _)) = rest.first() {
+        let same = rest
+            .iter()
+            .take_while(|(s, k, _, _)| s == start && k == step)
+            .count();
+        let bins: Vec<(i64, i64)> = rest[..same].iter().map(|(_, _, b, n)| (*b, *n)).collect();
+        views.push(TimingView {
+            start: *start,
+            step: step.clone(),
+            count: bins.iter().map(|(_, n)| n).sum(),
+            p50_seconds: quantile(&bins, 0.5).unwrap_or_default(),
+            p90_seconds: quantile(&bins, 0.9).unwrap_or_default(),
+        });
+        rest = &rest[same..];
+    }
+    views
 }
 
 fn period(query: &ReportQuery) -> Result<Period, Problem> {
@@ -88,9 +138,10 @@ fn period(query: &ReportQuery) -> Result<Period, Problem> {
     .map_err(|v| Problem::from(AppError::Invalid(v)))
 }
 
-/// The report as JSON, or as CSV (one line per bucket) when the client accepts
-/// `text/csv`.
-fn answer(headers: &HeaderMap, period: &Period, buckets: &[Bucket]) -> Response {
+/// The report as JSON, or as CSV (the buckets' counters, one line per bucket and
+/// currency) when the client accepts `text/csv`.
+fn answer(headers: &HeaderMap, period: &Period, report: &Report) -> Response {
+    let buckets = &report.buckets;
     let wants_csv = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -135,6 +186,17 @@ fn answer(headers: &HeaderMap, period: &Period, buckets: &[Bucket]) -> Response 
         }
         .to_owned(),
         buckets: buckets.iter().map(BucketView::from).collect(),
+        timings: timing_views(&report.timings),
+        endings: report
+            .causes
+            .iter()
+            .map(|(start, outcome, cause, count)| EndingView {
+                start: *start,
+                outcome: outcome.clone(),
+                cause: cause.clone(),
+                count: *count,
+            })
+            .collect(),
     })
     .into_response()
 }
@@ -155,8 +217,8 @@ pub async fn summary(
     Query(query): Query<ReportQuery>,
 ) -> Result<Response, Problem> {
     let period = period(&query)?;
-    let buckets = analytics.summary(&caller, &period).await?;
-    Ok(answer(&headers, &period, &buckets))
+    let report = analytics.summary(&caller, &period).await?;
+    Ok(answer(&headers, &period, &report))
 }
 
 /// A merchant's orders, revenue and outcomes per hour or day (its staff and operators;
@@ -176,6 +238,6 @@ pub async fn merchant(
     Query(query): Query<ReportQuery>,
 ) -> Result<Response, Problem> {
     let period = period(&query)?;
-    let buckets = analytics.merchant_report(&caller, id, &period).await?;
-    Ok(answer(&headers, &period, &buckets))
+    let report = analytics.merchant_report(&caller, id, &period).await?;
+    Ok(answer(&headers, &period, &report))
 }

@@ -2,7 +2,7 @@
 //! operators read the platform's report, a merchant's staff their merchant's; the counters
 //! are rebuilt from the journal on demand.
 
-use crate::domain::{Bucket, Fact, Period, hour_of};
+use crate::domain::{Fact, Period, Report, Timing, bin_of, cause_of, hour_of};
 use crate::store::{self, PLATFORM, Step};
 use ordo_contracts::catalog::CatalogClient;
 use ordo_db::{Db, Tx};
@@ -87,13 +87,22 @@ impl Analytics {
     ///
     /// # Errors
     /// `Forbidden` for others.
-    pub async fn summary(&self, caller: &Caller, period: &Period) -> Result<Vec<Bucket>, AppError> {
+    pub async fn summary(&self, caller: &Caller, period: &Period) -> Result<Report, AppError> {
         if caller.role != Role::Admin {
             return Err(AppError::Forbidden(
                 "reports of the platform are for operators",
             ));
         }
-        Ok(store::buckets(self.db.reader(), PLATFORM, period).await?)
+        self.report(PLATFORM, period).await
+    }
+
+    async fn report(&self, whose: &str, period: &Period) -> Result<Report, AppError> {
+        let reader = self.db.reader();
+        Ok(Report {
+            buckets: store::buckets(reader, whose, period).await?,
+            timings: store::timings(reader, whose, period).await?,
+            causes: store::causes(reader, whose, period).await?,
+        })
     }
 
     /// A merchant's report, for its staff and operators; anyone else is told there is no
@@ -106,7 +115,7 @@ impl Analytics {
         caller: &Caller,
         merchant_id: Uuid,
         period: &Period,
-    ) -> Result<Vec<Bucket>, AppError> {
+    ) -> Result<Report, AppError> {
         let allowed = match caller.role {
             Role::Admin => self.catalog.merchant(merchant_id).await?.is_some(),
             Role::Merchant => self
@@ -119,14 +128,15 @@ impl Analytics {
         if !allowed {
             return Err(AppError::NotFound);
         }
-        let merchant = merchant_id.to_string();
-        Ok(store::buckets(self.db.reader(), &merchant, period).await?)
+        self.report(&merchant_id.to_string(), period).await
     }
 }
 
-/// Counts `fact`, which happened `at`, in its merchant's hour and the platform's.
+/// Counts `fact`, which happened `at`, in its merchant's hour and the platform's: its
+/// counters, the duration of the step it ends, the cause of an ending.
 async fn apply(conn: &mut AnyConnection, at: OffsetDateTime, fact: &Fact) -> Result<(), AppError> {
     let order_id = fact.order_id();
+    let hour = hour_of(at);
     let (merchant, currency) = match fact {
         Fact::Placed {
             merchant_id,
@@ -135,29 +145,59 @@ async fn apply(conn: &mut AnyConnection, at: OffsetDateTime, fact: &Fact) -> Res
             ..
         } => {
             store::placed(&mut *conn, order_id, *merchant_id, currency, *total, at).await?;
-            (*merchant_id, currency.clone())
+            (merchant_id.to_string(), currency.clone())
         }
         other => {
             let Some(order) = store::order(&mut *conn, order_id).await? else {
                 tracing::warn!(order.id = %order_id, ?other, "a fact of an order never placed: not counted");
                 return Ok(());
             };
-            match other {
-                Fact::Accepted { .. } => {
-                    store::reached(&mut *conn, order_id, Step::Accepted, at).await?
+            let merchant = order.merchant_id.to_string();
+            let took = match other {
+                Fact::Accepted { .. } => store::reached(&mut *conn, order_id, Step::Accepted, at)
+                    .await?
+                    .then(|| (Timing::Acceptance, at - order.placed_at)),
+                Fact::Ready { .. } => {
+                    let first = store::reached(&mut *conn, order_id, Step::Ready, at).await?;
+                    order
+                        .accepted_at
+                        .filter(|_| first)
+                        .map(|accepted| (Timing::Preparation, at - accepted))
                 }
-                Fact::Ready { .. } => store::reached(&mut *conn, order_id, Step::Ready, at).await?,
-                _ => {}
+                Fact::PickedUp { .. } => {
+                    store::reached(&mut *conn, order_id, Step::PickedUp, at).await?;
+                    None
+                }
+                Fact::Completed { .. } => order
+                    .picked_up_at
+                    .map(|picked_up| (Timing::Delivery, at - picked_up)),
+                _ => None,
+            };
+            if let Some((timing, duration)) = took {
+                let bin = bin_of(duration.as_seconds_f64());
+                for whose in [merchant.as_str(), PLATFORM] {
+                    store::add_timing(&mut *conn, whose, hour, timing, bin).await?;
+                }
             }
-            (order.merchant_id, order.currency)
+            let ending = match other {
+                Fact::Cancelled { reason, .. } => Some(("cancelled", reason)),
+                Fact::Rejected { reason, .. } => Some(("rejected", reason)),
+                _ => None,
+            };
+            if let Some((outcome, reason)) = ending {
+                let cause = cause_of(reason);
+                for whose in [merchant.as_str(), PLATFORM] {
+                    store::add_cause(&mut *conn, whose, hour, outcome, &cause).await?;
+                }
+            }
+            (merchant, order.currency)
         }
     };
     let counts = fact.counts();
-    if counts.is_zero() {
-        return Ok(());
+    if !counts.is_zero() {
+        for whose in [merchant.as_str(), PLATFORM] {
+            store::add(&mut *conn, whose, hour, &currency, &counts).await?;
+        }
     }
-    let hour = hour_of(at);
-    store::add(&mut *conn, &merchant.to_string(), hour, &currency, &counts).await?;
-    store::add(&mut *conn, PLATFORM, hour, &currency, &counts).await?;
     Ok(())
 }

@@ -23,14 +23,20 @@ pub enum Fact {
     Ready {
         order_id: Uuid,
     },
+    /// A courier took a delivery order from the merchant.
+    PickedUp {
+        order_id: Uuid,
+    },
     Completed {
         order_id: Uuid,
     },
     Cancelled {
         order_id: Uuid,
+        reason: String,
     },
     Rejected {
         order_id: Uuid,
+        reason: String,
     },
     Captured {
         order_id: Uuid,
@@ -49,9 +55,10 @@ impl Fact {
             Fact::Placed { order_id, .. }
             | Fact::Accepted { order_id }
             | Fact::Ready { order_id }
+            | Fact::PickedUp { order_id }
             | Fact::Completed { order_id }
-            | Fact::Cancelled { order_id }
-            | Fact::Rejected { order_id }
+            | Fact::Cancelled { order_id, .. }
+            | Fact::Rejected { order_id, .. }
             | Fact::Captured { order_id, .. }
             | Fact::Refunded { order_id, .. } => *order_id,
         }
@@ -74,7 +81,7 @@ impl Fact {
             Fact::Rejected { .. } => counts.rejected = 1,
             Fact::Captured { amount, .. } => counts.captured = *amount,
             Fact::Refunded { amount, .. } => counts.refunded = *amount,
-            Fact::Accepted { .. } | Fact::Ready { .. } => {}
+            Fact::Accepted { .. } | Fact::Ready { .. } | Fact::PickedUp { .. } => {}
         }
         counts
     }
@@ -100,6 +107,80 @@ impl Counts {
     }
 }
 
+/// A step whose duration the reports measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Timing {
+    /// Placed to accepted by the merchant.
+    Acceptance,
+    /// Accepted to ready.
+    Preparation,
+    /// Picked up by the courier to completed.
+    Delivery,
+}
+
+impl Timing {
+    pub const ALL: [Timing; 3] = [Timing::Acceptance, Timing::Preparation, Timing::Delivery];
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Timing::Acceptance => "acceptance",
+            Timing::Preparation => "preparation",
+            Timing::Delivery => "delivery",
+        }
+    }
+}
+
+/// Bins per doubling of a duration: each bin is about 19% wide, so a percentile read
+/// from the bins is within that of the true one.
+const BINS_PER_DOUBLING: f64 = 4.0;
+
+/// The bin of a duration of `seconds` (negative ones count as 0).
+#[must_use]
+pub fn bin_of(seconds: f64) -> i64 {
+    ((1.0 + seconds.max(0.0)).log2() * BINS_PER_DOUBLING).floor() as i64
+}
+
+/// The longest duration in `bin`, in seconds.
+#[must_use]
+pub fn bin_top(bin: i64) -> f64 {
+    let exponent = (bin + 1) as f64 / BINS_PER_DOUBLING;
+    exponent.exp2() - 1.0
+}
+
+/// The `q` quantile (0 to 1) of durations counted in bins `(bin, count)`, as the top of
+/// the bin it falls in; none without durations.
+#[must_use]
+pub fn quantile(bins: &[(i64, i64)], q: f64) -> Option<f64> {
+    let mut sorted = bins.to_vec();
+    sorted.sort_unstable();
+    let total: i64 = sorted.iter().map(|(_, n)| n).sum();
+    if total == 0 {
+        return None;
+    }
+    let rank = ((q * total as f64).ceil() as i64).max(1);
+    let mut seen = 0;
+    for (bin, count) in sorted {
+        seen += count;
+        if seen >= rank {
+            return Some(bin_top(bin));
+        }
+    }
+    None
+}
+
+/// A cause as counted: trimmed, lower case, at most 64 characters, `unspecified` when
+/// empty, so that free text cannot grow the tables without bound.
+#[must_use]
+pub fn cause_of(reason: &str) -> String {
+    let cause: String = reason.trim().to_lowercase().chars().take(64).collect();
+    if cause.is_empty() {
+        "unspecified".into()
+    } else {
+        cause
+    }
+}
+
 /// One bucket of a report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bucket {
@@ -120,6 +201,16 @@ impl Bucket {
     pub fn average_basket(&self) -> Option<i64> {
         (self.counts.orders > 0).then(|| self.counts.basket_total / self.counts.orders)
     }
+}
+
+/// A report as read: counters per bucket and currency; durations per bucket, step and bin
+/// `(start, step, bin, count)`; endings per bucket, outcome and cause `(start, outcome,
+/// cause, count)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub buckets: Vec<Bucket>,
+    pub timings: Vec<(OffsetDateTime, String, i64, i64)>,
+    pub causes: Vec<(OffsetDateTime, String, String, i64)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -276,6 +367,11 @@ mod tests {
         assert_eq!(placed.counts().from_cart, 1);
         assert_eq!(placed.counts().basket_total, 1900);
         assert!(Fact::Accepted { order_id }.counts().is_zero());
+        let rejected = Fact::Rejected {
+            order_id,
+            reason: "sold out".into(),
+        };
+        assert_eq!(rejected.counts().rejected, 1);
         assert_eq!(
             Fact::Refunded {
                 order_id,
@@ -316,6 +412,27 @@ mod tests {
                 "{from:?} {to:?} {bucket:?}"
             );
         }
+    }
+
+    #[test]
+    fn durations_are_binned_within_a_fifth() {
+        for seconds in [0.0, 1.0, 29.0, 30.0, 600.0, 3600.0] {
+            let top = bin_top(bin_of(seconds));
+            assert!(top >= seconds, "{seconds} s is under its bin's top {top}");
+            assert!(top <= seconds * 1.2 + 1.0, "{seconds} s: top {top} too far");
+        }
+        let bins = [(bin_of(10.0), 5), (bin_of(100.0), 4), (bin_of(1000.0), 1)];
+        assert_eq!(quantile(&bins, 0.5), Some(bin_top(bin_of(10.0))));
+        assert_eq!(quantile(&bins, 0.9), Some(bin_top(bin_of(100.0))));
+        assert_eq!(quantile(&bins, 1.0), Some(bin_top(bin_of(1000.0))));
+        assert_eq!(quantile(&[], 0.5), None);
+    }
+
+    #[test]
+    fn causes_are_bounded() {
+        assert_eq!(cause_of("  Sold OUT "), "sold out");
+        assert_eq!(cause_of(""), "unspecified");
+        assert_eq!(cause_of(&"x".repeat(500)).len(), 64);
     }
 
     #[test]

@@ -4,7 +4,8 @@ use crate::app::Analytics;
 use crate::domain::Fact;
 use ordo_bus::{Envelope, Subscription};
 use ordo_contracts::orders::{
-    OrderAccepted, OrderCancelled, OrderCompleted, OrderPlaced, OrderReady, OrderRejected,
+    OrderAccepted, OrderCancelled, OrderCompleted, OrderPickedUp, OrderPlaced, OrderReady,
+    OrderRejected,
 };
 use ordo_contracts::payments::{PaymentCaptured, PaymentRefunded};
 use ordo_db::{Db, Tx};
@@ -45,6 +46,16 @@ pub fn subscriptions(analytics: Arc<Analytics>, db: Db) -> Vec<Subscription> {
                     },
                 ))
             })
+            .on(&analytics, |a, tx, e: OrderPickedUp, env| {
+                Box::pin(record(
+                    a,
+                    tx,
+                    env,
+                    Fact::PickedUp {
+                        order_id: e.order_id,
+                    },
+                ))
+            })
             .on(&analytics, |a, tx, e: OrderCompleted, env| {
                 Box::pin(record(
                     a,
@@ -56,24 +67,18 @@ pub fn subscriptions(analytics: Arc<Analytics>, db: Db) -> Vec<Subscription> {
                 ))
             })
             .on(&analytics, |a, tx, e: OrderCancelled, env| {
-                Box::pin(record(
-                    a,
-                    tx,
-                    env,
-                    Fact::Cancelled {
-                        order_id: e.order_id,
-                    },
-                ))
+                let fact = Fact::Cancelled {
+                    order_id: e.order_id,
+                    reason: e.reason,
+                };
+                Box::pin(record(a, tx, env, fact))
             })
             .on(&analytics, |a, tx, e: OrderRejected, env| {
-                Box::pin(record(
-                    a,
-                    tx,
-                    env,
-                    Fact::Rejected {
-                        order_id: e.order_id,
-                    },
-                ))
+                let fact = Fact::Rejected {
+                    order_id: e.order_id,
+                    reason: e.reason,
+                };
+                Box::pin(record(a, tx, env, fact))
             })
             .on(&analytics, |a, tx, e: PaymentCaptured, env| {
                 let fact = Fact::Captured {

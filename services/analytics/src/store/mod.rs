@@ -1,7 +1,7 @@
 //! The reports' tables: the journal of facts, each order's facts for attributing later
 //! ones, and the hourly counters (merchant `''` is the whole platform).
 
-use crate::domain::{Bucket, Counts, Fact, Period};
+use crate::domain::{Bucket, Counts, Fact, Period, Timing};
 use ordo_db::row::{instant, millis, opt_instant, uuid};
 use sqlx::{Any, AnyConnection, Executor, Row};
 use time::OffsetDateTime;
@@ -68,6 +68,7 @@ pub struct OrderFacts {
     pub placed_at: OffsetDateTime,
     pub accepted_at: Option<OffsetDateTime>,
     pub ready_at: Option<OffsetDateTime>,
+    pub picked_up_at: Option<OffsetDateTime>,
 }
 
 pub async fn placed<'c>(
@@ -92,31 +93,34 @@ pub async fn placed<'c>(
     .map(|_| ())
 }
 
-/// Records when the order reached a step that later timings start from.
+/// Records when the order reached a step that later timings start from. False when it
+/// had been recorded before (nothing is written).
 pub async fn reached<'c>(
     executor: impl Executor<'c, Database = Any>,
     order_id: Uuid,
     step: Step,
     at: OffsetDateTime,
-) -> Result<(), sqlx::Error> {
+) -> Result<bool, sqlx::Error> {
     let column = match step {
         Step::Accepted => "accepted_at",
         Step::Ready => "ready_at",
+        Step::PickedUp => "picked_up_at",
     };
-    sqlx::query(&format!(
+    let done = sqlx::query(&format!(
         "UPDATE order_facts SET {column} = $2 WHERE order_id = $1 AND {column} IS NULL"
     ))
     .bind(order_id.to_string())
     .bind(millis(at))
     .execute(executor)
-    .await
-    .map(|_| ())
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
     Accepted,
     Ready,
+    PickedUp,
 }
 
 pub async fn order<'c>(
@@ -124,8 +128,8 @@ pub async fn order<'c>(
     order_id: Uuid,
 ) -> Result<Option<OrderFacts>, sqlx::Error> {
     sqlx::query(
-        "SELECT merchant_id, currency, placed_at, accepted_at, ready_at FROM order_facts
-         WHERE order_id = $1",
+        "SELECT merchant_id, currency, placed_at, accepted_at, ready_at, picked_up_at
+         FROM order_facts WHERE order_id = $1",
     )
     .bind(order_id.to_string())
     .fetch_optional(executor)
@@ -137,6 +141,7 @@ pub async fn order<'c>(
             placed_at: instant(&row, "placed_at")?,
             accepted_at: opt_instant(&row, "accepted_at")?,
             ready_at: opt_instant(&row, "ready_at")?,
+            picked_up_at: opt_instant(&row, "picked_up_at")?,
         })
     })
     .transpose()
@@ -188,7 +193,6 @@ pub async fn buckets<'c>(
     merchant: &str,
     period: &Period,
 ) -> Result<Vec<Bucket>, sqlx::Error> {
-    let size = i64::try_from(period.bucket.length().whole_milliseconds()).unwrap_or(i64::MAX);
     sqlx::query(
         "SELECT hour - (hour % $4) AS start, currency,
                 CAST(SUM(orders) AS BIGINT) AS orders, CAST(SUM(from_cart) AS BIGINT) AS from_cart,
@@ -201,7 +205,7 @@ pub async fn buckets<'c>(
     .bind(merchant)
     .bind(millis(period.from))
     .bind(millis(period.to))
-    .bind(size)
+    .bind(bucket_millis(period))
     .fetch_all(executor)
     .await?
     .iter()
@@ -225,11 +229,119 @@ pub async fn buckets<'c>(
     .collect()
 }
 
+/// Counts one duration of `timing` in `bin` for `merchant` (or [`PLATFORM`]).
+pub async fn add_timing<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    merchant: &str,
+    hour: OffsetDateTime,
+    timing: Timing,
+    bin: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO timings (merchant_id, hour, kind, bin, count) VALUES ($1, $2, $3, $4, 1)
+         ON CONFLICT (merchant_id, hour, kind, bin) DO UPDATE SET count = timings.count + 1",
+    )
+    .bind(merchant)
+    .bind(millis(hour))
+    .bind(timing.as_str())
+    .bind(bin)
+    .execute(executor)
+    .await
+    .map(|_| ())
+}
+
+/// Counts one order that ended as `outcome` (`cancelled` or `rejected`) for `cause`.
+pub async fn add_cause<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    merchant: &str,
+    hour: OffsetDateTime,
+    outcome: &str,
+    cause: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO causes (merchant_id, hour, outcome, cause, count) VALUES ($1, $2, $3, $4, 1)
+         ON CONFLICT (merchant_id, hour, outcome, cause) DO UPDATE SET count = causes.count + 1",
+    )
+    .bind(merchant)
+    .bind(millis(hour))
+    .bind(outcome)
+    .bind(cause)
+    .execute(executor)
+    .await
+    .map(|_| ())
+}
+
+/// Durations of `merchant` (or [`PLATFORM`]) over `period`: per bucket start, kind and
+/// bin, the count.
+pub async fn timings<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    merchant: &str,
+    period: &Period,
+) -> Result<Vec<(OffsetDateTime, String, i64, i64)>, sqlx::Error> {
+    sqlx::query(
+        "SELECT hour - (hour % $4) AS start, kind, bin, CAST(SUM(count) AS BIGINT) AS count
+         FROM timings WHERE merchant_id = $1 AND hour >= $2 AND hour < $3
+         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+    )
+    .bind(merchant)
+    .bind(millis(period.from))
+    .bind(millis(period.to))
+    .bind(bucket_millis(period))
+    .fetch_all(executor)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok((
+            instant(row, "start")?,
+            row.try_get("kind")?,
+            row.try_get("bin")?,
+            row.try_get("count")?,
+        ))
+    })
+    .collect()
+}
+
+/// Endings of `merchant` (or [`PLATFORM`]) over `period`: per bucket start, outcome and
+/// cause, the count.
+pub async fn causes<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    merchant: &str,
+    period: &Period,
+) -> Result<Vec<(OffsetDateTime, String, String, i64)>, sqlx::Error> {
+    sqlx::query(
+        "SELECT hour - (hour % $4) AS start, outcome, cause, CAST(SUM(count) AS BIGINT) AS count
+         FROM causes WHERE merchant_id = $1 AND hour >= $2 AND hour < $3
+         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+    )
+    .bind(merchant)
+    .bind(millis(period.from))
+    .bind(millis(period.to))
+    .bind(bucket_millis(period))
+    .fetch_all(executor)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok((
+            instant(row, "start")?,
+            row.try_get("outcome")?,
+            row.try_get("cause")?,
+            row.try_get("count")?,
+        ))
+    })
+    .collect()
+}
+
+/// A bucket's length in the unit the tables keep instants in.
+fn bucket_millis(period: &Period) -> i64 {
+    i64::try_from(period.bucket.length().whole_milliseconds()).unwrap_or(i64::MAX)
+}
+
 /// Empties what the journal rebuilds.
 pub async fn clear(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM hourly")
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("DELETE FROM order_facts").execute(conn).await?;
+    for table in ["hourly", "timings", "causes", "order_facts"] {
+        sqlx::query(&format!("DELETE FROM {table}"))
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
 }
