@@ -5,15 +5,16 @@
 //! platform's, only the merchant's staff (and operators) its own; a rebuild from the
 //! journal gives the same figures.
 
-use ordo_e2e::fixtures::{complete, paid_order, shop};
+use ordo_e2e::fixtures::{GOOD_CARD, card, complete, order_request, paid_order, shop};
 use ordo_e2e::{TestApp, json_of, problem};
 use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-/// The sums of a report's buckets: (orders, captured, refunded, revenue, completed, rejected).
-fn totals(report: &Value) -> (i64, i64, i64, i64, i64, i64) {
-    let mut sums = (0, 0, 0, 0, 0, 0);
+/// The sums of a report's buckets: (orders, captured, refunded, revenue, completed,
+/// rejected, carts started).
+fn totals(report: &Value) -> (i64, i64, i64, i64, i64, i64, i64) {
+    let mut sums = (0, 0, 0, 0, 0, 0, 0);
     for b in report["buckets"].as_array().unwrap() {
         let n = |v: &Value| v.as_i64().unwrap();
         sums.0 += n(&b["orders"]);
@@ -22,6 +23,7 @@ fn totals(report: &Value) -> (i64, i64, i64, i64, i64, i64) {
         sums.3 += n(&b["revenue"]["amount"]);
         sums.4 += n(&b["completed"]);
         sums.5 += n(&b["rejected"]);
+        sums.6 += n(&b["carts_started"]);
     }
     sums
 }
@@ -38,6 +40,22 @@ async fn a_scripted_day_in_figures(backend: Backend) {
     let second = paid_order(&app, &shop, &customer, "day-2").await;
     complete(&app, &shop, &second).await;
     let third = paid_order(&app, &shop, &customer, "day-3").await;
+    // A cart started that was ordered, and one started that was not: conversion 1/2.
+    let add = json!({"product_id": shop.soup.0, "quantity": 1});
+    json_of(
+        app.as_user(&customer, Method::POST, "/cart/items")
+            .json(&add),
+    )
+    .await;
+    let method = card(&app, &customer, GOOD_CARD).await;
+    let from_cart = json!({"from_cart": true, "fulfilment": "pickup", "payment_method_id": method});
+    json_of(order_request(&app, &customer, "day-4", &from_cart)).await;
+    let browser = app.signup("customer").await;
+    json_of(
+        app.as_user(&browser, Method::POST, "/cart/items")
+            .json(&add),
+    )
+    .await;
     let reject = app
         .as_user(
             &shop.owner,
@@ -63,7 +81,7 @@ async fn a_scripted_day_in_figures(backend: Backend) {
         today.next_day().unwrap().next_day().unwrap()
     );
     let summary = format!("/admin/reports/summary?{period}");
-    let expected = (3, 2 * 950, 300, 2 * 950 - 300, 2, 1);
+    let expected = (4, 2 * 950, 300, 2 * 950 - 300, 2, 1, 2);
     app.eventually("the day's figures are counted", || async {
         totals(&json_of(app.as_user(&admin, Method::GET, &summary)).await) == expected
     })
@@ -73,8 +91,9 @@ async fn a_scripted_day_in_figures(backend: Backend) {
     let bucket = &report["buckets"][0];
     assert_eq!(
         bucket["average_basket"],
-        json!({"amount": 950, "currency": "EUR"})
+        json!({"amount": 862, "currency": "EUR"})
     );
+    assert_eq!(bucket["conversion"], 0.5, "one of two carts was ordered");
 
     // The merchant's own: its staff and operators; anyone else is told it does not exist.
     let mine = format!("/merchants/{}/reports?{period}", shop.merchant_id);
@@ -113,7 +132,8 @@ async fn a_scripted_day_in_figures(backend: Backend) {
     let mut lines = text.lines();
     assert!(lines.next().unwrap().starts_with("start,currency,orders,"));
     let row: Vec<&str> = lines.next().unwrap().split(',').collect();
-    assert_eq!(&row[1..7], ["EUR", "3", "0", "1600", "1900", "300"]);
+    assert_eq!(&row[1..7], ["EUR", "4", "1", "1600", "1900", "300"]);
+    assert_eq!(row[11], "2", "carts started");
 
     // Periods that make no sense are refused, naming the field.
     for (query, field) in [

@@ -25,6 +25,7 @@ CREATE TABLE hourly (
     merchant_id TEXT NOT NULL,
     hour BIGINT NOT NULL,
     currency TEXT NOT NULL,
+    carts BIGINT NOT NULL DEFAULT 0,
     orders BIGINT NOT NULL DEFAULT 0,
     from_cart BIGINT NOT NULL DEFAULT 0,
     basket_total BIGINT NOT NULL DEFAULT 0,

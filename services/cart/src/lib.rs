@@ -1,7 +1,8 @@
 //! Cart: each customer's cart of products and quantities, priced from the catalogue when
 //! read, emptied when an order is placed from it.
 //!
-//! Publishes nothing; consumes `order.placed`. The orders service reads carts through
+//! Publishes `cart.started` when an empty cart gets its first product; consumes
+//! `order.placed`. The orders service reads carts through
 //! `ordo_contracts::cart::CartClient`.
 
 pub mod api;
@@ -29,6 +30,7 @@ pub fn service() -> Service {
         let db = wiring.db().clone();
         let cart = Arc::new(Cart::new(
             db.clone(),
+            wiring.outbox().clone(),
             wiring.require::<dyn CatalogClient>()?,
         ));
         wiring.provide::<dyn CartClient>(cart.clone());

@@ -29,10 +29,14 @@ pub struct ReportQuery {
 pub struct BucketView {
     #[serde(with = "time::serde::rfc3339")]
     start: OffsetDateTime,
+    /// Carts that got their first product.
+    carts_started: i64,
     /// Orders placed.
     orders: i64,
     /// Of them, placed from a cart.
     from_cart: i64,
+    /// Orders from a cart per cart started; none without carts.
+    conversion: Option<f64>,
     /// Captured minus refunded.
     revenue: Money,
     captured: Money,
@@ -52,8 +56,10 @@ impl From<&Bucket> for BucketView {
         };
         BucketView {
             start: bucket.start,
+            carts_started: bucket.counts.carts,
             orders: bucket.counts.orders,
             from_cart: bucket.counts.from_cart,
+            conversion: bucket.conversion(),
             revenue: money(bucket.revenue()),
             captured: money(bucket.counts.captured),
             refunded: money(bucket.counts.refunded),
@@ -148,7 +154,7 @@ fn answer(headers: &HeaderMap, period: &Period, report: &Report) -> Response {
         .is_some_and(|accept| accept.contains("text/csv"));
     if wants_csv {
         let mut csv = String::from(
-            "start,currency,orders,from_cart,revenue,captured,refunded,average_basket,completed,cancelled,rejected\n",
+            "start,currency,orders,from_cart,revenue,captured,refunded,average_basket,completed,cancelled,rejected,carts_started\n",
         );
         for b in buckets {
             let start = b
@@ -162,7 +168,7 @@ fn answer(headers: &HeaderMap, period: &Period, report: &Report) -> Response {
             let c = &b.counts;
             let _ = writeln!(
                 csv,
-                "{start},{},{},{},{},{},{},{average},{},{},{}",
+                "{start},{},{},{},{},{},{},{average},{},{},{},{}",
                 b.currency,
                 c.orders,
                 c.from_cart,
@@ -171,7 +177,8 @@ fn answer(headers: &HeaderMap, period: &Period, report: &Report) -> Response {
                 c.refunded,
                 c.completed,
                 c.cancelled,
-                c.rejected
+                c.rejected,
+                c.carts
             );
         }
         let content_type = HeaderValue::from_static("text/csv; charset=utf-8");

@@ -135,21 +135,31 @@ impl Analytics {
 /// Counts `fact`, which happened `at`, in its merchant's hour and the platform's: its
 /// counters, the duration of the step it ends, the cause of an ending.
 async fn apply(conn: &mut AnyConnection, at: OffsetDateTime, fact: &Fact) -> Result<(), AppError> {
-    let order_id = fact.order_id();
     let hour = hour_of(at);
     let (merchant, currency) = match fact {
+        Fact::CartStarted {
+            merchant_id,
+            currency,
+        } => (merchant_id.to_string(), currency.clone()),
         Fact::Placed {
+            order_id,
             merchant_id,
             currency,
             total,
             ..
         } => {
-            store::placed(&mut *conn, order_id, *merchant_id, currency, *total, at).await?;
+            store::placed(&mut *conn, *order_id, *merchant_id, currency, *total, at).await?;
             (merchant_id.to_string(), currency.clone())
         }
         other => {
-            let Some(order) = store::order(&mut *conn, order_id).await? else {
-                tracing::warn!(order.id = %order_id, ?other, "a fact of an order never placed: not counted");
+            let known = match other.order_id() {
+                Some(order_id) => store::order(&mut *conn, order_id)
+                    .await?
+                    .map(|order| (order_id, order)),
+                None => None,
+            };
+            let Some((order_id, order)) = known else {
+                tracing::warn!(?other, "a fact of an order never placed: not counted");
                 return Ok(());
             };
             let merchant = order.merchant_id.to_string();

@@ -10,6 +10,11 @@ use uuid::Uuid;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "fact", rename_all = "snake_case")]
 pub enum Fact {
+    /// A customer's empty cart got its first product, of this merchant.
+    CartStarted {
+        merchant_id: Uuid,
+        currency: String,
+    },
     Placed {
         order_id: Uuid,
         merchant_id: Uuid,
@@ -49,9 +54,11 @@ pub enum Fact {
 }
 
 impl Fact {
+    /// The order the fact is about; none for a cart's.
     #[must_use]
-    pub fn order_id(&self) -> Uuid {
+    pub fn order_id(&self) -> Option<Uuid> {
         match self {
+            Fact::CartStarted { .. } => None,
             Fact::Placed { order_id, .. }
             | Fact::Accepted { order_id }
             | Fact::Ready { order_id }
@@ -60,7 +67,7 @@ impl Fact {
             | Fact::Cancelled { order_id, .. }
             | Fact::Rejected { order_id, .. }
             | Fact::Captured { order_id, .. }
-            | Fact::Refunded { order_id, .. } => *order_id,
+            | Fact::Refunded { order_id, .. } => Some(*order_id),
         }
     }
 
@@ -69,6 +76,7 @@ impl Fact {
     pub fn counts(&self) -> Counts {
         let mut counts = Counts::default();
         match self {
+            Fact::CartStarted { .. } => counts.carts = 1,
             Fact::Placed {
                 total, from_cart, ..
             } => {
@@ -90,6 +98,8 @@ impl Fact {
 /// Counters of one merchant, hour and currency, or the sums of several.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Counts {
+    /// Carts that got their first product.
+    pub carts: i64,
     pub orders: i64,
     pub from_cart: i64,
     pub basket_total: i64,
@@ -194,6 +204,12 @@ impl Bucket {
     #[must_use]
     pub fn revenue(&self) -> i64 {
         self.counts.captured - self.counts.refunded
+    }
+
+    /// Orders placed from a cart per cart started; none without carts.
+    #[must_use]
+    pub fn conversion(&self) -> Option<f64> {
+        (self.counts.carts > 0).then(|| self.counts.from_cart as f64 / self.counts.carts as f64)
     }
 
     /// The mean order total, rounded down; none without orders.
@@ -351,6 +367,16 @@ mod tests {
             ..bucket
         };
         assert_eq!(empty.average_basket(), None);
+        assert_eq!(empty.conversion(), None);
+        let carts = Bucket {
+            counts: Counts {
+                carts: 4,
+                from_cart: 3,
+                ..Counts::default()
+            },
+            ..empty
+        };
+        assert_eq!(carts.conversion(), Some(0.75));
     }
 
     #[test]

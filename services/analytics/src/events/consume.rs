@@ -3,6 +3,7 @@
 use crate::app::Analytics;
 use crate::domain::Fact;
 use ordo_bus::{Envelope, Subscription};
+use ordo_contracts::cart::CartStarted;
 use ordo_contracts::orders::{
     OrderAccepted, OrderCancelled, OrderCompleted, OrderPickedUp, OrderPlaced, OrderReady,
     OrderRejected,
@@ -16,6 +17,13 @@ use std::sync::Arc;
 pub fn subscriptions(analytics: Arc<Analytics>, db: Db) -> Vec<Subscription> {
     vec![
         Subscription::new("analytics-events", db)
+            .on(&analytics, |a, tx, e: CartStarted, env| {
+                let fact = Fact::CartStarted {
+                    merchant_id: e.merchant_id,
+                    currency: e.currency,
+                };
+                Box::pin(record(a, tx, env, fact))
+            })
             .on(&analytics, |a, tx, e: OrderPlaced, env| {
                 let fact = Fact::Placed {
                     order_id: e.order_id,

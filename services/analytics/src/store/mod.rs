@@ -158,9 +158,10 @@ pub async fn add<'c>(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO hourly (merchant_id, hour, currency, orders, from_cart, basket_total,
-                             captured, refunded, completed, cancelled, rejected)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                             captured, refunded, completed, cancelled, rejected, carts)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (merchant_id, hour, currency) DO UPDATE SET
+            carts = hourly.carts + excluded.carts,
             orders = hourly.orders + excluded.orders,
             from_cart = hourly.from_cart + excluded.from_cart,
             basket_total = hourly.basket_total + excluded.basket_total,
@@ -181,6 +182,7 @@ pub async fn add<'c>(
     .bind(counts.completed)
     .bind(counts.cancelled)
     .bind(counts.rejected)
+    .bind(counts.carts)
     .execute(executor)
     .await
     .map(|_| ())
@@ -195,10 +197,15 @@ pub async fn buckets<'c>(
 ) -> Result<Vec<Bucket>, sqlx::Error> {
     sqlx::query(
         "SELECT hour - (hour % $4) AS start, currency,
-                CAST(SUM(orders) AS BIGINT) AS orders, CAST(SUM(from_cart) AS BIGINT) AS from_cart,
-                CAST(SUM(basket_total) AS BIGINT) AS basket_total, CAST(SUM(captured) AS BIGINT) AS captured,
-                CAST(SUM(refunded) AS BIGINT) AS refunded, CAST(SUM(completed) AS BIGINT) AS completed,
-                CAST(SUM(cancelled) AS BIGINT) AS cancelled, CAST(SUM(rejected) AS BIGINT) AS rejected
+                CAST(SUM(carts) AS BIGINT) AS carts,
+                CAST(SUM(orders) AS BIGINT) AS orders,
+                CAST(SUM(from_cart) AS BIGINT) AS from_cart,
+                CAST(SUM(basket_total) AS BIGINT) AS basket_total,
+                CAST(SUM(captured) AS BIGINT) AS captured,
+                CAST(SUM(refunded) AS BIGINT) AS refunded,
+                CAST(SUM(completed) AS BIGINT) AS completed,
+                CAST(SUM(cancelled) AS BIGINT) AS cancelled,
+                CAST(SUM(rejected) AS BIGINT) AS rejected
          FROM hourly WHERE merchant_id = $1 AND hour >= $2 AND hour < $3
          GROUP BY 1, 2 ORDER BY 1, 2",
     )
@@ -215,6 +222,7 @@ pub async fn buckets<'c>(
             start: instant(row, "start")?,
             currency: row.try_get("currency")?,
             counts: Counts {
+                carts: sum("carts")?,
                 orders: sum("orders")?,
                 from_cart: sum("from_cart")?,
                 basket_total: sum("basket_total")?,

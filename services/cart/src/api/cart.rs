@@ -1,7 +1,8 @@
 use crate::app::{Cart, PricedCart, PricedItem};
 use axum::extract::State;
 use axum::http::StatusCode;
-use ordo_http::{Authenticated, Json, Path, Problem};
+use ordo_bus::EventMeta;
+use ordo_http::{Authenticated, Json, Path, Problem, Trace};
 use ordo_kernel::Money;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -111,9 +112,12 @@ pub async fn clear(
 pub async fn add(
     State(cart): State<Arc<Cart>>,
     Authenticated(caller): Authenticated,
+    Trace(trace): Trace,
     Json(body): Json<AddItem>,
 ) -> Result<Json<CartView>, Problem> {
-    cart.add(&caller, body.product_id, body.quantity).await?;
+    let meta = EventMeta::from_trace(&trace);
+    cart.add(&caller, body.product_id, body.quantity, &meta)
+        .await?;
     Ok(Json(cart.cart(&caller).await?.into()))
 }
 

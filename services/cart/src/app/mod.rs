@@ -2,7 +2,9 @@
 //! cart prices it from the catalogue at that moment; placing an order from it empties it.
 
 use crate::domain;
+use crate::events;
 use crate::store::{self, Item};
+use ordo_bus::{EventMeta, Outbox};
 use ordo_contracts::ClientError;
 use ordo_contracts::ClientFuture;
 use ordo_contracts::cart::{CartClient, CartLine};
@@ -16,6 +18,7 @@ use uuid::Uuid;
 
 pub struct Cart {
     db: Db,
+    outbox: Outbox,
     catalog: Arc<dyn CatalogClient>,
 }
 
@@ -64,8 +67,12 @@ fn customer_only(caller: &Caller) -> Result<(), AppError> {
 
 impl Cart {
     #[must_use]
-    pub fn new(db: Db, catalog: Arc<dyn CatalogClient>) -> Self {
-        Cart { db, catalog }
+    pub fn new(db: Db, outbox: Outbox, catalog: Arc<dyn CatalogClient>) -> Self {
+        Cart {
+            db,
+            outbox,
+            catalog,
+        }
     }
 
     /// # Errors
@@ -116,7 +123,8 @@ impl Cart {
         })
     }
 
-    /// Adds `quantity` of a product (to what is there already).
+    /// Adds `quantity` of a product (to what is there already); the first product in an
+    /// empty cart announces the cart started.
     ///
     /// # Errors
     /// `Forbidden`, `Invalid` (quantity, unknown or unavailable product), `Conflict` (too
@@ -126,17 +134,19 @@ impl Cart {
         caller: &Caller,
         product_id: Uuid,
         quantity: i64,
+        meta: &EventMeta,
     ) -> Result<(), AppError> {
         customer_only(caller)?;
         let quantity = domain::quantity(quantity)?;
         let product = self.catalog.products(&[product_id]).await?.pop();
-        if !product.is_some_and(|p| p.active) {
+        let Some(product) = product.filter(|p| p.active) else {
             let mut v = Violations::new();
             v.add("product_id", "no such product, or it cannot be ordered now");
             return Err(AppError::Invalid(v));
-        }
+        };
         let mut tx = self.db.begin().await?;
-        if store::count(&mut *tx, caller.user_id).await? >= domain::MAX_LINES {
+        let lines = store::count(&mut *tx, caller.user_id).await?;
+        if lines >= domain::MAX_LINES {
             return Err(
                 CartError::Conflict("the cart is full; order or remove something first").into(),
             );
@@ -153,7 +163,10 @@ impl Cart {
         {
             return Err(CartError::Conflict("at most 1000 units of one product").into());
         }
-        tx.commit().await?;
+        if lines == 0 {
+            events::cart_started(&self.outbox, &mut tx, caller.user_id, &product, meta).await?;
+        }
+        self.outbox.commit(tx).await?;
         Ok(())
     }
 
