@@ -131,6 +131,8 @@ enum BenchCommand {
     Checkout(crate::bench::checkout::CheckoutBench),
     /// Menu and order reads over HTTP, beside the HTTP ceiling of the same run.
     Read(crate::bench::read::ReadBench),
+    /// The operators' report over a large history, beside the HTTP ceiling of the same run.
+    Reports(crate::bench::reports::ReportsBench),
     /// Courier position reports per second over HTTP, beside `GET /healthz`.
     Locations(crate::bench::delivery::LocationsBench),
     /// From a merchant's accept to the offer visible to the nearest courier, with
@@ -260,6 +262,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("reports rebuilt from {facts} journaled facts");
             Ok(())
         }
+        Command::Bench {
+            command: BenchCommand::Reports(args),
+        } => crate::bench::reports::run(args).await,
         Command::Bench {
             command: BenchCommand::Bus(args),
         } => crate::bench::bus::run(args).await,

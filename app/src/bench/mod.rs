@@ -5,6 +5,7 @@ pub mod chart;
 pub mod checkout;
 pub mod delivery;
 pub mod read;
+pub mod reports;
 pub mod shop;
 
 use crate::config::Config;
@@ -238,4 +239,76 @@ async fn gathered(
         .map_err(|_| anyhow::anyhow!("latency histogram poisoned"))?
         .clone();
     Ok((ok.load(Ordering::Relaxed), latency))
+}
+
+/// One scenario of a closed-loop run, beside the `http` ceiling measured first.
+#[derive(Debug, Serialize)]
+pub struct ScenarioRow {
+    pub scenario: &'static str,
+    pub clients: usize,
+    pub ok: u64,
+    pub per_sec: f64,
+    #[serde(flatten)]
+    pub latency: Latencies,
+    pub ratio_to_http: f64,
+}
+
+/// A scenario as measured: its name, its answers and their latencies, its seconds.
+pub type Measured = (&'static str, (u64, Histogram<u64>), f64);
+
+/// Rows for measured scenarios, the first of which is the ceiling the others are a ratio
+/// of.
+#[must_use]
+pub fn scenario_rows(measured: &[Measured], clients: usize) -> Vec<ScenarioRow> {
+    let ceiling_rate = measured
+        .first()
+        .map_or(1.0, |(_, (ok, _), seconds)| *ok as f64 / seconds);
+    measured
+        .iter()
+        .map(|(scenario, (ok, latency), seconds)| {
+            let per_sec = *ok as f64 / seconds;
+            ScenarioRow {
+                scenario,
+                clients,
+                ok: *ok,
+                per_sec,
+                latency: Latencies::from(latency),
+                ratio_to_http: per_sec / ceiling_rate.max(f64::MIN_POSITIVE),
+            }
+        })
+        .collect()
+}
+
+/// Prints scenario rows as a table under a title naming the benchmark.
+pub fn print_scenarios(what: &str, report: &Report<ScenarioRow>) {
+    println!(
+        "\n{what} benchmark on {} ({} cores; clients in the same process)\n",
+        report.machine, report.cores
+    );
+    println!(
+        "{:<9} {:>7} {:>9} {:>10} {:>8} {:>8} {:>8} {:>8} {:>14}",
+        "scenario",
+        "clients",
+        "ok",
+        "per s",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "max ms",
+        "ratio to http"
+    );
+    for row in &report.rows {
+        println!(
+            "{:<9} {:>7} {:>9} {:>10.0} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>14.3}",
+            row.scenario,
+            row.clients,
+            row.ok,
+            row.per_sec,
+            row.latency.p50_ms,
+            row.latency.p90_ms,
+            row.latency.p99_ms,
+            row.latency.max_ms,
+            row.ratio_to_http
+        );
+    }
 }

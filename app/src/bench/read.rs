@@ -6,10 +6,9 @@
 //! same clients posting JSON to a trivial handler on this binary's HTTP stack.
 
 use super::shop::{Shop, ceiling_server, place, setup};
-use super::{Latencies, Report, hammer};
+use super::{Report, hammer};
 use crate::platform::Platform;
 use anyhow::Context;
-use serde::Serialize;
 use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,17 +24,6 @@ pub struct ReadBench {
     seconds: u64,
     #[arg(long, default_value = "target/bench/read.json")]
     json: PathBuf,
-}
-
-#[derive(Debug, Serialize)]
-struct Row {
-    scenario: &'static str,
-    clients: usize,
-    ok: u64,
-    per_sec: f64,
-    #[serde(flatten)]
-    latency: Latencies,
-    ratio_to_http: f64,
 }
 
 /// Runs the benchmark.
@@ -122,57 +110,7 @@ pub async fn run(args: ReadBench) -> anyhow::Result<()> {
     measured.push((label, load, started.elapsed().as_secs_f64()));
     running.stop().await?;
 
-    let ceiling_rate = measured
-        .first()
-        .map_or(1.0, |(_, (ok, _), seconds)| *ok as f64 / seconds);
-    let rows: Vec<Row> = measured
-        .iter()
-        .map(|(scenario, (ok, latency), seconds)| {
-            let per_sec = *ok as f64 / seconds;
-            Row {
-                scenario,
-                clients: args.clients,
-                ok: *ok,
-                per_sec,
-                latency: Latencies::from(latency),
-                ratio_to_http: per_sec / ceiling_rate.max(f64::MIN_POSITIVE),
-            }
-        })
-        .collect();
-    let report = Report::new(rows);
-    print_table(&report);
+    let report = Report::new(super::scenario_rows(&measured, args.clients));
+    super::print_scenarios("read", &report);
     report.write(&args.json)
-}
-
-fn print_table(report: &Report<Row>) {
-    println!(
-        "\nread benchmark on {} ({} cores; clients in the same process)\n",
-        report.machine, report.cores
-    );
-    println!(
-        "{:<9} {:>7} {:>9} {:>10} {:>8} {:>8} {:>8} {:>8} {:>14}",
-        "scenario",
-        "clients",
-        "ok",
-        "per s",
-        "p50 ms",
-        "p90 ms",
-        "p99 ms",
-        "max ms",
-        "ratio to http"
-    );
-    for row in &report.rows {
-        println!(
-            "{:<9} {:>7} {:>9} {:>10.0} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>14.3}",
-            row.scenario,
-            row.clients,
-            row.ok,
-            row.per_sec,
-            row.latency.p50_ms,
-            row.latency.p90_ms,
-            row.latency.p99_ms,
-            row.latency.max_ms,
-            row.ratio_to_http
-        );
-    }
 }
