@@ -18,10 +18,17 @@ use uuid::Uuid;
 pub struct ReportQuery {
     /// RFC 3339 instant or `YYYY-MM-DD` (midnight UTC), inclusive; default: 7 days (or 24
     /// hours) before `to`.
+    #[param(
+        pattern = r"^\d{4}-\d{2}-\d{2}([Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2}))?$"
+    )]
     from: Option<String>,
     /// Exclusive; default: the end of the current hour.
+    #[param(
+        pattern = r"^\d{4}-\d{2}-\d{2}([Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2}))?$"
+    )]
     to: Option<String>,
     /// `hour` (at most 31 days) or `day` (the default, at most 3 years).
+    #[param(pattern = "^(hour|day)$")]
     bucket: Option<String>,
 }
 

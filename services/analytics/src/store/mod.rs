@@ -195,7 +195,7 @@ pub async fn buckets<'c>(
     merchant: &str,
     period: &Period,
 ) -> Result<Vec<Bucket>, sqlx::Error> {
-    sqlx::query(
+    over_period(
         "SELECT hour - (hour % $4) AS start, currency,
                 CAST(SUM(carts) AS BIGINT) AS carts,
                 CAST(SUM(orders) AS BIGINT) AS orders,
@@ -208,11 +208,9 @@ pub async fn buckets<'c>(
                 CAST(SUM(rejected) AS BIGINT) AS rejected
          FROM hourly WHERE merchant_id = $1 AND hour >= $2 AND hour < $3
          GROUP BY 1, 2 ORDER BY 1, 2",
+        merchant,
+        period,
     )
-    .bind(merchant)
-    .bind(millis(period.from))
-    .bind(millis(period.to))
-    .bind(bucket_millis(period))
     .fetch_all(executor)
     .await?
     .iter()
@@ -286,15 +284,13 @@ pub async fn timings<'c>(
     merchant: &str,
     period: &Period,
 ) -> Result<Vec<(OffsetDateTime, String, i64, i64)>, sqlx::Error> {
-    sqlx::query(
+    over_period(
         "SELECT hour - (hour % $4) AS start, kind, bin, CAST(SUM(count) AS BIGINT) AS count
          FROM timings WHERE merchant_id = $1 AND hour >= $2 AND hour < $3
          GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+        merchant,
+        period,
     )
-    .bind(merchant)
-    .bind(millis(period.from))
-    .bind(millis(period.to))
-    .bind(bucket_millis(period))
     .fetch_all(executor)
     .await?
     .iter()
@@ -316,15 +312,13 @@ pub async fn causes<'c>(
     merchant: &str,
     period: &Period,
 ) -> Result<Vec<(OffsetDateTime, String, String, i64)>, sqlx::Error> {
-    sqlx::query(
+    over_period(
         "SELECT hour - (hour % $4) AS start, outcome, cause, CAST(SUM(count) AS BIGINT) AS count
          FROM causes WHERE merchant_id = $1 AND hour >= $2 AND hour < $3
          GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+        merchant,
+        period,
     )
-    .bind(merchant)
-    .bind(millis(period.from))
-    .bind(millis(period.to))
-    .bind(bucket_millis(period))
     .fetch_all(executor)
     .await?
     .iter()
@@ -339,9 +333,19 @@ pub async fn causes<'c>(
     .collect()
 }
 
-/// A bucket's length in the unit the tables keep instants in.
-fn bucket_millis(period: &Period) -> i64 {
-    i64::try_from(period.bucket.length().whole_milliseconds()).unwrap_or(i64::MAX)
+/// `sql` with what it reads bound: the merchant (or [`PLATFORM`]) as `$1`, the period as
+/// `$2` and `$3`, a bucket's length as `$4`, all in the unit the tables keep instants in.
+fn over_period<'q>(
+    sql: &'q str,
+    merchant: &'q str,
+    period: &Period,
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    let bucket = i64::try_from(period.bucket.length().whole_milliseconds()).unwrap_or(i64::MAX);
+    sqlx::query(sql)
+        .bind(merchant)
+        .bind(millis(period.from))
+        .bind(millis(period.to))
+        .bind(bucket)
 }
 
 /// Empties what the journal rebuilds.

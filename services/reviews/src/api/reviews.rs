@@ -108,6 +108,7 @@ pub struct AnswerReview {
 #[into_params(parameter_in = Query)]
 pub struct ListQueue {
     /// `pending` (the default), `approved` or `rejected`.
+    #[param(pattern = "^(pending|approved|rejected)$")]
     status: Option<String>,
     /// 1 to 100, default 20.
     #[param(minimum = 1, maximum = 100)]
