@@ -40,6 +40,7 @@ pub fn service() -> Service {
 /// The reports' migrations (`migrations/`), one portable file each.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
-    const MIGRATIONS: &[ordo_db::Migration] = &[ordo_db::migration!(1, "0001_create_reports")];
+    const MIGRATIONS: &[ordo_db::Migration] =
+        &[ordo_db::migration!(1, "0001_create_reports", per_dialect)];
     MIGRATIONS
 }
