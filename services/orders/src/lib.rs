@@ -16,7 +16,7 @@ pub mod events;
 pub mod store;
 
 pub use api::router;
-pub use app::{AppError, Clients, Orders, OrdersError, STALE_CLAIM};
+pub use app::{ABANDON_AFTER, AppError, Clients, Orders, OrdersError, STALE_CLAIM};
 pub use config::OrdersConfig;
 pub use events::consume::subscriptions;
 
@@ -46,6 +46,7 @@ pub fn service(config: OrdersConfig) -> Service {
             delivery: wiring.require::<dyn DeliveryClient>()?,
         };
         let orders = Arc::new(Orders::new(db.clone(), outbox.clone(), clients));
+        wiring.provide(orders.clone());
         let stale = Sweep::new(
             "checkouts whose requests died given up",
             STALE_CLAIM / 2,

@@ -9,7 +9,7 @@ mod track;
 mod transitions;
 
 pub use merchant::MerchantAction;
-pub use place_order::{AddressChoice, ItemsSource, PlaceOrder, Placed, STALE_CLAIM};
+pub use place_order::{ABANDON_AFTER, AddressChoice, ItemsSource, PlaceOrder, Placed, STALE_CLAIM};
 pub(crate) use transitions::Move;
 
 use ordo_bus::Outbox;
