@@ -407,25 +407,6 @@ impl Api {
         Ok((status, headers, body))
     }
 
-    /// A new user with `role`, logged in: its access token.
-    async fn user(&self, role: &str) -> String {
-        let email = format!("{role}-{}@example.com", ordo_kernel::new_id().simple());
-        let password = "correct horse battery";
-        let register = serde_json::json!({"email": email, "password": password, "name": "Crash Test", "role": role});
-        let post = reqwest::Method::POST;
-        let (status, _, body) = self
-            .call(post.clone(), "/auth/register", None, Some(&register), None)
-            .await
-            .unwrap();
-        assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
-        let login = serde_json::json!({"email": email, "password": password});
-        let (_, _, tokens) = self
-            .call(post, "/auth/login", None, Some(&login), None)
-            .await
-            .unwrap();
-        tokens["access_token"].as_str().unwrap().to_owned()
-    }
-
     /// The orders of these customers, every page.
     async fn orders_of(
         &self,
@@ -463,21 +444,12 @@ impl Api {
         assert_eq!(status, reqwest::StatusCode::OK, "{level}");
         level
     }
-
-    async fn post(&self, token: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
-        let (status, _, answer) = self
-            .call(reqwest::Method::POST, path, Some(token), Some(&body), None)
-            .await
-            .unwrap();
-        assert!(status.is_success(), "POST {path}: {status} {answer}");
-        answer
-    }
 }
 
 const CRASH_ORDERS: usize = 3_000;
 const CRASH_AFTER_ACKS: usize = 1_000;
 const CRASH_CUSTOMERS: usize = 16;
-const CRASH_STOCK: i64 = 100_000;
+const CRASH_STOCK: u64 = 100_000;
 
 /// One checkout of the crash test: who places it, with which key.
 struct Checkout {
@@ -501,44 +473,22 @@ async fn a_kill_during_checkouts_loses_no_order_and_holds_no_stock_twice(backend
         client: reqwest::Client::new(),
         base: url,
     };
-    let owner = api.user("merchant").await;
-    let merchant = api
-        .post(&owner, "/merchants", serde_json::json!({
-            "name": "Crash Café", "kind": "restaurant", "address": "Via Roma 1", "lat": 52.5, "lon": 13.4
-        }))
-        .await;
-    let merchant_id = merchant["id"].as_str().unwrap().to_owned();
-    let product = api
-        .post(&owner, &format!("/merchants/{merchant_id}/products"), serde_json::json!({
-            "name": "Espresso", "category": "Drinks", "price": {"amount": 250, "currency": "EUR"}
-        }))
-        .await;
-    let product_id = product["id"].as_str().unwrap().to_owned();
-    let (status, _, _) = api
-        .call(
-            reqwest::Method::PUT,
-            &format!("/products/{product_id}/stock"),
-            Some(&owner),
-            Some(&serde_json::json!({"on_hand": CRASH_STOCK})),
-            None,
-        )
+    let base = format!("{}/api/v1", api.base);
+    let shop = ordo_app::bench::shop::setup(&api.client, &base, CRASH_CUSTOMERS, CRASH_STOCK)
         .await
         .unwrap();
-    assert_eq!(status, reqwest::StatusCode::OK);
-    let mut customers = Vec::new();
-    for _ in 0..CRASH_CUSTOMERS {
-        let token = api.user("customer").await;
-        let card = api
-            .post(&token, "/me/payment-methods", serde_json::json!({
-                "card_number": "4242424242424242", "exp_month": 12, "exp_year": 2035, "cvc": "123"
-            }))
-            .await;
-        let body = serde_json::json!({
-            "items": [{"product_id": product_id, "quantity": 1}],
-            "fulfilment": "pickup", "payment_method_id": card["id"]
-        });
-        customers.push((token, body));
-    }
+    let (owner, product_id) = (shop.owner, shop.product);
+    let customers: Vec<(String, serde_json::Value)> = shop
+        .customers
+        .into_iter()
+        .map(|(token, card)| {
+            let body = serde_json::json!({
+                "items": [{"product_id": product_id, "quantity": 1}],
+                "fulfilment": "pickup", "payment_method_id": card
+            });
+            (token, body)
+        })
+        .collect();
     let customers = std::sync::Arc::new(customers);
     let checkouts: std::sync::Arc<Vec<Checkout>> = std::sync::Arc::new(
         (0..CRASH_ORDERS)
@@ -605,7 +555,7 @@ async fn a_kill_during_checkouts_loses_no_order_and_holds_no_stock_twice(backend
         .orders_of(customers.iter().map(|(token, _)| token))
         .await;
     let level = api.stock(&owner, &product_id).await;
-    let held = CRASH_STOCK - level["available"].as_i64().unwrap();
+    let held = i64::try_from(CRASH_STOCK).unwrap() - level["available"].as_i64().unwrap();
     // What the retries must find again rather than hold twice; how many the kill left
     // depends on where it struck.
     eprintln!(
@@ -674,7 +624,7 @@ async fn a_kill_during_checkouts_loses_no_order_and_holds_no_stock_twice(backend
     // The stock held is the orders', at once: no reservation was made twice. A checkout
     // that was answered 503 before the kill gave its stock back through the bus, so then
     // only eventually.
-    let expected = CRASH_STOCK - i64::try_from(CRASH_ORDERS).unwrap();
+    let expected = i64::try_from(CRASH_STOCK).unwrap() - i64::try_from(CRASH_ORDERS).unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         let level = api.stock(&owner, &product_id).await;

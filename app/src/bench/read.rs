@@ -45,6 +45,7 @@ pub async fn run(args: ReadBench) -> anyhow::Result<()> {
         merchant,
         product,
         customers,
+        ..
     } = setup(&client, &base, args.clients, 1_000_000).await?;
     let mut orders = Vec::with_capacity(customers.len());
     for (n, customer) in customers.iter().enumerate() {

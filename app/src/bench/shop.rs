@@ -94,9 +94,10 @@ async fn user(
         .context("no access token")
 }
 
-/// What a load runs against: a merchant, its product, and customers with a card each
-/// (token, card id).
+/// What a load runs against: a merchant (and its owner's token), its product, and
+/// customers with a card each (token, card id).
 pub struct Shop {
+    pub owner: String,
     pub merchant: String,
     pub product: String,
     pub customers: Vec<(String, String)>,
@@ -151,6 +152,7 @@ pub async fn setup(
         customers.push((token, method));
     }
     Ok(Shop {
+        owner,
         merchant,
         product,
         customers,
