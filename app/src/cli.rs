@@ -78,6 +78,11 @@ enum Command {
         #[command(subcommand)]
         command: ReportsCommand,
     },
+    /// The search index.
+    Search {
+        #[command(subcommand)]
+        command: SearchCommand,
+    },
     /// Drive a whole simulated city through the API (customers, merchants, couriers) and
     /// report what became of the orders and how long each stage took.
     Sim(crate::sim::SimArgs),
@@ -121,6 +126,13 @@ enum ReportsCommand {
     /// Make every report counter again from the journal of the events they were counted
     /// from, in one transaction (a running server's reports stay consistent meanwhile).
     Rebuild,
+}
+
+#[derive(Debug, Subcommand)]
+enum SearchCommand {
+    /// Build the search index again from what search recorded of the catalogue, its stock
+    /// and ratings. Stop a server using the same data dir first: the index has one writer.
+    Reindex,
 }
 
 #[derive(Debug, Subcommand)]
@@ -260,6 +272,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .map_err(anyhow::Error::new)?;
             println!("reports rebuilt from {facts} journaled facts");
+            Ok(())
+        }
+        Command::Search {
+            command: SearchCommand::Reindex,
+        } => {
+            let platform = Platform::open(config).await?;
+            let started = std::time::Instant::now();
+            let documents = platform
+                .service::<ordo_search::Search>()?
+                .rebuild()
+                .await
+                .map_err(anyhow::Error::new)?;
+            println!(
+                "search index rebuilt: {documents} documents in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
         Command::Bench {

@@ -415,6 +415,12 @@ impl Config {
         self.delivery.validate()
     }
 
+    /// Where the search index lives.
+    #[must_use]
+    pub fn search_dir(&self) -> PathBuf {
+        self.data_dir.join("search")
+    }
+
     /// The signing-key file: configured, or under the data dir.
     #[must_use]
     pub fn keys_file(&self) -> PathBuf {

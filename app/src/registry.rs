@@ -25,5 +25,6 @@ pub fn services(config: &Config) -> Vec<Service> {
         ordo_notifications::service(config.smtp_url.clone(), config.smtp_from.clone()),
         ordo_reviews::service(),
         ordo_analytics::service(),
+        ordo_search::service(config.search_dir()),
     ]
 }

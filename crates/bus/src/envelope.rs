@@ -98,6 +98,14 @@ impl EventMeta {
         }
     }
 
+    /// An event published under the current span (a request's, a job's), if any.
+    #[must_use]
+    pub fn current() -> Self {
+        ordo_telemetry::current()
+            .map(|trace| Self::from_trace(&trace))
+            .unwrap_or_default()
+    }
+
     /// An event published while handling `cause`: the same trace and correlation (the
     /// cause's own id when it had none), so one checkout can be followed across services.
     /// Its parent is the handler's span when spans are exported.

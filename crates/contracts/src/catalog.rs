@@ -15,8 +15,23 @@ pub struct MerchantSnapshot {
     pub address: String,
     pub lat: f64,
     pub lon: f64,
+    /// When it is open; none given means always.
+    #[serde(default)]
+    pub opening_hours: Vec<OpeningHours>,
     /// Users who act for the merchant.
     pub staff: Vec<Uuid>,
+}
+
+/// One opening on one day, in the merchant's local time (merchants carry no time zone yet,
+/// so the platform reads it as UTC).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpeningHours {
+    /// `mon` … `sun`.
+    pub day: String,
+    /// `HH:MM`.
+    pub open: String,
+    /// `HH:MM`; earlier than `open` when it runs past midnight.
+    pub close: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -64,6 +64,22 @@ impl Event for ReservationLost {
     }
 }
 
+/// A product's available stock changed in a way shoppers see: its merchant counted the
+/// shelf, a hold took the last units, or a release or a return freed some. Subjects are
+/// the product's id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockChanged {
+    pub product_id: Uuid,
+    pub merchant_id: Uuid,
+    /// On the shelf and not held for an order.
+    pub available: i64,
+}
+
+impl Event for StockChanged {
+    const TYPE: &'static str = "stock.changed";
+    const VERSION: u32 = 1;
+}
+
 pub trait InventoryClient: Send + Sync {
     /// Holds every line for `order_id`, or nothing. Asking again for the same order gives
     /// the same answer and holds nothing more.

@@ -22,6 +22,15 @@ pub fn longitude(value: f64) -> Result<f64, &'static str> {
     }
 }
 
+/// A point written `LAT,LON` (e.g. `52.52,13.405`), when it is one.
+#[must_use]
+pub fn point(text: &str) -> Option<(f64, f64)> {
+    let (lat, lon) = text.split_once(',')?;
+    let lat = latitude(lat.trim().parse().ok()?).ok()?;
+    let lon = longitude(lon.trim().parse().ok()?).ok()?;
+    Some((lat, lon))
+}
+
 /// Distance in kilometres between two points (haversine).
 #[must_use]
 pub fn distance_km(from: (f64, f64), to: (f64, f64)) -> f64 {

@@ -159,18 +159,7 @@ fn near(query: &ListMerchants) -> Result<Option<Near>, Problem> {
             None => Ok(None),
         };
     };
-    let parsed = text
-        .split_once(',')
-        .and_then(|(lat, lon)| {
-            Some((
-                lat.trim().parse::<f64>().ok()?,
-                lon.trim().parse::<f64>().ok()?,
-            ))
-        })
-        .filter(|(lat, lon)| {
-            ordo_kernel::geo::latitude(*lat).is_ok() && ordo_kernel::geo::longitude(*lon).is_ok()
-        });
-    let Some((lat, lon)) = parsed else {
+    let Some((lat, lon)) = ordo_kernel::geo::point(text) else {
         return Err(invalid("near", "must be LAT,LON, e.g. 52.52,13.405"));
     };
     let radius_km = query.radius_km.unwrap_or(5.0);

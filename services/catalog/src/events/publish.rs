@@ -3,8 +3,8 @@
 use crate::domain::{Merchant, Product};
 use ordo_bus::{BusError, EventMeta, Outbox};
 use ordo_contracts::catalog::{
-    MerchantCreated, MerchantSnapshot, MerchantUpdated, ProductCreated, ProductDeleted,
-    ProductSnapshot, ProductUpdated,
+    MerchantCreated, MerchantSnapshot, MerchantUpdated, OpeningHours, ProductCreated,
+    ProductDeleted, ProductSnapshot, ProductUpdated,
 };
 use ordo_db::Tx;
 
@@ -16,6 +16,15 @@ pub(crate) fn merchant_snapshot(merchant: &Merchant) -> MerchantSnapshot {
         address: merchant.address.clone(),
         lat: merchant.lat,
         lon: merchant.lon,
+        opening_hours: merchant
+            .opening_hours
+            .iter()
+            .map(|o| OpeningHours {
+                day: o.day.clone(),
+                open: o.open.clone(),
+                close: o.close.clone(),
+            })
+            .collect(),
         staff: merchant.staff.clone(),
     }
 }

@@ -15,7 +15,7 @@ use crate::store::{self, Movement};
 use ordo_bus::{EventMeta, Outbox};
 use ordo_contracts::catalog::CatalogClient;
 use ordo_contracts::inventory::{
-    Reservation, ReservationCommitted, ReservationLine, ReservationLost, Shortage,
+    Reservation, ReservationCommitted, ReservationLine, ReservationLost, Shortage, StockChanged,
 };
 use ordo_db::{Db, Tx};
 use ordo_kernel::Caller;
@@ -150,6 +150,13 @@ impl Inventory {
         let stock = store::stock(&mut *tx, product_id)
             .await?
             .ok_or(AppError::NotFound)?;
+        let level = store::Level {
+            product_id,
+            merchant_id,
+            available: stock.available(),
+        };
+        self.announce(&mut tx, &[level], &EventMeta::current())
+            .await?;
         tx.commit().await?;
         Ok(stock.into())
     }
@@ -176,9 +183,12 @@ impl Inventory {
         }
         let now = ordo_kernel::time::now();
         let mut short = Vec::new();
+        let mut sold_out = Vec::new();
         for (product_id, quantity) in &totals {
-            if !store::hold(&mut *tx, *product_id, *quantity, now).await? {
-                short.push((*product_id, *quantity));
+            match store::hold(&mut *tx, *product_id, *quantity, now).await? {
+                Some(level) if level.available == 0 => sold_out.push(level),
+                Some(_) => {}
+                None => short.push((*product_id, *quantity)),
             }
         }
         if !short.is_empty() {
@@ -187,6 +197,8 @@ impl Inventory {
             return Ok(Reservation::OutOfStock(shortages));
         }
         store::insert_reservation(&mut tx, order_id, &totals, now + self.hold, now).await?;
+        self.announce(&mut tx, &sold_out, &EventMeta::current())
+            .await?;
         tx.commit().await?;
         Ok(Reservation::Held)
     }
@@ -220,7 +232,13 @@ impl Inventory {
                     // Taken first, so that nothing else moves it while its stock is held.
                     if store::transition(&mut **tx, order_id, EXPIRED, HELD, now).await? {
                         let lines = store::lines(&mut **tx, order_id).await?;
-                        let shortages = self.hold_again(tx, &lines, now).await?;
+                        let shortages = match self.hold_again(tx, &lines, now).await? {
+                            Ok(sold_out) => {
+                                self.announce(tx, &sold_out, meta).await?;
+                                Vec::new()
+                            }
+                            Err(shortages) => shortages,
+                        };
                         if shortages.is_empty() {
                             tracing::info!(order.id = %order_id, "paid after its hold ran out; the stock was still there");
                             continue;
@@ -246,34 +264,63 @@ impl Inventory {
         Err(kept_moving(order_id))
     }
 
-    /// Holds `lines` again, all or nothing; returns what is short (then nothing is held).
+    /// Holds `lines` again, all or nothing: the products it sold out, or what is short
+    /// (then nothing is held).
     async fn hold_again(
         &self,
         tx: &mut Tx,
         lines: &[(Uuid, i64)],
         now: time::OffsetDateTime,
-    ) -> Result<Vec<Shortage>, sqlx::Error> {
+    ) -> Result<Result<Vec<store::Level>, Vec<Shortage>>, sqlx::Error> {
         let mut held = Vec::with_capacity(lines.len());
         let mut short = Vec::new();
         for (product_id, quantity) in lines {
-            if store::hold(&mut **tx, *product_id, *quantity, now).await? {
-                held.push((*product_id, *quantity));
-            } else {
-                short.push((*product_id, *quantity));
+            match store::hold(&mut **tx, *product_id, *quantity, now).await? {
+                Some(level) => held.push((level, *quantity)),
+                None => short.push((*product_id, *quantity)),
             }
         }
         if short.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Ok(held
+                .into_iter()
+                .map(|(level, _)| level)
+                .filter(|level| level.available == 0)
+                .collect()));
         }
-        for (product_id, quantity) in held {
-            store::unhold(&mut **tx, product_id, quantity, now).await?;
+        for (level, quantity) in held {
+            store::unhold(&mut **tx, level.product_id, quantity, now).await?;
         }
-        shortages(tx, short).await
+        Ok(Err(shortages(tx, short).await?))
+    }
+
+    /// Tells shoppers' services (search) what is available now of the products moved.
+    async fn announce(
+        &self,
+        tx: &mut Tx,
+        levels: &[store::Level],
+        meta: &EventMeta,
+    ) -> Result<(), AppError> {
+        for level in levels {
+            let changed = StockChanged {
+                product_id: level.product_id,
+                merchant_id: level.merchant_id,
+                available: level.available,
+            };
+            self.outbox
+                .append(tx, &level.product_id.to_string(), &changed, meta)
+                .await?;
+        }
+        Ok(())
     }
 
     /// The order ended (or its checkout was given up): a hold is given back, committed
     /// stock returns to the shelf, and nothing can be held or taken again for it later.
-    pub(crate) async fn release(&self, tx: &mut Tx, order_id: Uuid) -> Result<(), AppError> {
+    pub(crate) async fn release(
+        &self,
+        tx: &mut Tx,
+        order_id: Uuid,
+        meta: &EventMeta,
+    ) -> Result<(), AppError> {
         let now = ordo_kernel::time::now();
         for _ in 0..MOVES {
             let Some(status) = store::reservation(&mut **tx, order_id).await? else {
@@ -292,7 +339,8 @@ impl Inventory {
             };
             if store::transition(&mut **tx, order_id, status, to, now).await? {
                 if let Some(movement) = movement {
-                    store::apply(&mut **tx, order_id, movement, now).await?;
+                    let levels = store::apply(&mut **tx, order_id, movement, now).await?;
+                    self.announce(tx, &levels, meta).await?;
                 }
                 return Ok(());
             }
@@ -318,7 +366,9 @@ impl Inventory {
             )
             .await?
             {
-                store::apply(&mut *tx, order_id, Movement::Release, now).await?;
+                let levels = store::apply(&mut *tx, order_id, Movement::Release, now).await?;
+                self.announce(&mut tx, &levels, &EventMeta::current())
+                    .await?;
                 expired += 1;
             }
             tx.commit().await?;

@@ -22,19 +22,37 @@ pub fn subscriptions(inventory: Arc<Inventory>, db: Db, outbox: &Outbox) -> Vec<
                     })
                 },
             )
-            .on(&inventory, |inventory, tx, failed: PaymentFailed, _| {
-                Box::pin(inventory.release(tx, failed.order_id))
-            })
-            .on(&inventory, |inventory, tx, cancelled: OrderCancelled, _| {
-                Box::pin(inventory.release(tx, cancelled.order_id))
-            })
-            .on(&inventory, |inventory, tx, rejected: OrderRejected, _| {
-                Box::pin(inventory.release(tx, rejected.order_id))
+            .on(&inventory, |inventory, tx, failed: PaymentFailed, event| {
+                Box::pin(async move {
+                    let meta = EventMeta::caused_by(event);
+                    inventory.release(tx, failed.order_id, &meta).await
+                })
             })
             .on(
                 &inventory,
-                |inventory, tx, abandoned: CheckoutAbandoned, _| {
-                    Box::pin(inventory.release(tx, abandoned.order_id))
+                |inventory, tx, cancelled: OrderCancelled, event| {
+                    Box::pin(async move {
+                        let meta = EventMeta::caused_by(event);
+                        inventory.release(tx, cancelled.order_id, &meta).await
+                    })
+                },
+            )
+            .on(
+                &inventory,
+                |inventory, tx, rejected: OrderRejected, event| {
+                    Box::pin(async move {
+                        let meta = EventMeta::caused_by(event);
+                        inventory.release(tx, rejected.order_id, &meta).await
+                    })
+                },
+            )
+            .on(
+                &inventory,
+                |inventory, tx, abandoned: CheckoutAbandoned, event| {
+                    Box::pin(async move {
+                        let meta = EventMeta::caused_by(event);
+                        inventory.release(tx, abandoned.order_id, &meta).await
+                    })
                 },
             )
             .publishing_to(outbox),

@@ -4,6 +4,7 @@
 use crate::domain::{DEFAULT_LOCATION, ReservationStatus, Stock};
 use ordo_db::row::millis;
 use ordo_db::sql;
+use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -51,24 +52,44 @@ pub async fn set_on_hand<'c>(
     Ok(done.rows_affected() == 1)
 }
 
-/// Holds `quantity` more if that many are available. False when they are not.
+/// Holds `quantity` more if that many are available: the level left then, or `None` when
+/// they are not.
 pub async fn hold<'c>(
     executor: impl Executor<'c, Database = Any>,
     product_id: Uuid,
     quantity: i64,
     at: OffsetDateTime,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+) -> Result<Option<Level>, sqlx::Error> {
+    sqlx::query(
         "UPDATE stock SET reserved = reserved + $3, updated_at = $4
-         WHERE product_id = $1 AND location = $2 AND on_hand - reserved >= $3",
+         WHERE product_id = $1 AND location = $2 AND on_hand - reserved >= $3
+         RETURNING product_id, merchant_id, on_hand - reserved AS available",
     )
     .bind(product_id.to_string())
     .bind(DEFAULT_LOCATION)
     .bind(quantity)
     .bind(millis(at))
-    .execute(executor)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .fetch_optional(executor)
+    .await?
+    .as_ref()
+    .map(level)
+    .transpose()
+}
+
+fn level(row: &AnyRow) -> Result<Level, sqlx::Error> {
+    Ok(Level {
+        product_id: ordo_db::row::uuid(row, "product_id")?,
+        merchant_id: ordo_db::row::uuid(row, "merchant_id")?,
+        available: row.try_get("available")?,
+    })
+}
+
+/// A product's stock after a movement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Level {
+    pub product_id: Uuid,
+    pub merchant_id: Uuid,
+    pub available: i64,
 }
 
 /// What moving a reservation does to its lines' stock.
@@ -82,12 +103,13 @@ pub enum Movement {
     Return,
 }
 
+/// Moves the order's reserved lines; returns the levels of the products moved.
 pub async fn apply<'c>(
     executor: impl Executor<'c, Database = Any>,
     order_id: Uuid,
     movement: Movement,
     at: OffsetDateTime,
-) -> Result<(), sqlx::Error> {
+) -> Result<Vec<Level>, sqlx::Error> {
     let sql = match movement {
         Movement::Commit => {
             "UPDATE stock SET on_hand = on_hand - l.quantity, reserved = reserved - l.quantity"
@@ -99,13 +121,16 @@ pub async fn apply<'c>(
     let sql = sql.replace("l.quantity", "(SELECT l.quantity FROM reservation_lines l WHERE l.order_id = $1 AND l.product_id = stock.product_id AND l.location = stock.location)");
     sqlx::query(&format!(
         "{sql}, updated_at = $2 WHERE (product_id, location) IN
-           (SELECT product_id, location FROM reservation_lines WHERE order_id = $1)"
+           (SELECT product_id, location FROM reservation_lines WHERE order_id = $1)
+         RETURNING product_id, merchant_id, on_hand - reserved AS available"
     ))
     .bind(order_id.to_string())
     .bind(millis(at))
-    .execute(executor)
-    .await
-    .map(|_| ())
+    .fetch_all(executor)
+    .await?
+    .iter()
+    .map(level)
+    .collect()
 }
 
 pub async fn reservation<'c>(

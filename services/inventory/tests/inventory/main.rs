@@ -57,6 +57,7 @@ impl CatalogClient for OneMerchant {
                 address: "Somewhere 1".into(),
                 lat: 52.5,
                 lon: 13.4,
+                opening_hours: Vec::new(),
                 staff: vec![self.staff],
             }))
         })

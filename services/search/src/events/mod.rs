@@ -1,0 +1,3 @@
+//! Search's events: it only consumes (`consume`).
+
+pub mod consume;

@@ -1,0 +1,58 @@
+//! Search: a tantivy index of merchants and their active products, for full text with
+//! typos forgiven, facets, distance and opening hours.
+//!
+//! Consumes the catalogue's merchant and product events, inventory's `stock.changed` and
+//! reviews' `review.published`; publishes nothing. What they tell is kept in search's own
+//! tables, and the index (under the data dir) is built from those, so it can be rebuilt at
+//! any time (`ordo search reindex`), and is, when missing or of another schema version.
+
+pub mod api;
+pub mod app;
+pub mod domain;
+pub mod events;
+pub mod store;
+
+pub use api::router;
+pub use app::{AppError, Search, SearchError};
+pub use events::consume::subscriptions;
+
+use ordo_kit::{Parts, Service, Sweep};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// The service's name: its database, schema and log target.
+pub const NAME: &str = "search";
+
+/// How often the index looks for changes it was not woken for (a change committed by
+/// another process).
+const CATCH_UP_EVERY: Duration = Duration::from_secs(1);
+
+/// Search on its database, with its index in `index_dir`.
+#[must_use]
+pub fn service(index_dir: PathBuf) -> Service {
+    Service::new(NAME, migrations(), move |wiring| {
+        let db = wiring.db().clone();
+        let search = Arc::new(Search::open(db.clone(), &index_dir)?);
+        wiring.provide(search.clone());
+        let indexed = Arc::new(Notify::new());
+        let catch_up = Sweep::new(
+            "search index changes taken",
+            CATCH_UP_EVERY,
+            &search,
+            |search, _| async move { search.catch_up().await },
+        )
+        .woken_by(indexed.clone());
+        Ok(Parts::routes(router(search.clone()))
+            .subscriptions(subscriptions(search, db, indexed))
+            .sweep(catch_up))
+    })
+}
+
+/// Search's migrations (`migrations/`), one portable file each.
+#[must_use]
+pub fn migrations() -> &'static [ordo_db::Migration] {
+    const MIGRATIONS: &[ordo_db::Migration] = &[ordo_db::migration!(1, "0001_create_search")];
+    MIGRATIONS
+}
