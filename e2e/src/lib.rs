@@ -97,10 +97,17 @@ impl TestApp {
     }
 
     /// Stops the platform and starts it again on the same data (the registered services).
-    pub async fn restart(mut self) -> TestApp {
+    pub async fn restart(self) -> TestApp {
+        self.restart_with(|_| {}).await
+    }
+
+    /// Stops the platform, lets `meddle` change its data dir (as an operator or a disk
+    /// might), and starts it again.
+    pub async fn restart_with(mut self, meddle: impl FnOnce(&std::path::Path)) -> TestApp {
         if let Some(running) = self.running.take() {
             running.stop().await.expect("clean stop");
         }
+        meddle(self.dir.path());
         let mut config = self.config.clone();
         config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
         let services = ordo_app::registry::services(&config);

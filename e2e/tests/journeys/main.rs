@@ -16,6 +16,7 @@ mod openapi;
 mod orders;
 mod reports;
 mod reviews;
+mod search;
 mod seed003;
 mod shipping;
 mod stock;
