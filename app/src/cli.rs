@@ -145,6 +145,9 @@ enum BenchCommand {
     Read(crate::bench::read::ReadBench),
     /// The operators' report over a large history, beside the HTTP ceiling of the same run.
     Reports(crate::bench::reports::ReportsBench),
+    /// Search over a large catalogue, beside the HTTP ceiling of the same run; index build
+    /// and how soon a change is searchable.
+    Search(crate::bench::search::SearchBench),
     /// Courier position reports per second over HTTP, beside `GET /healthz`.
     Locations(crate::bench::delivery::LocationsBench),
     /// From a merchant's accept to the offer visible to the nearest courier, with
@@ -293,6 +296,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench {
             command: BenchCommand::Reports(args),
         } => crate::bench::reports::run(args).await,
+        Command::Bench {
+            command: BenchCommand::Search(args),
+        } => crate::bench::search::run(args).await,
         Command::Bench {
             command: BenchCommand::Bus(args),
         } => crate::bench::bus::run(args).await,

@@ -6,6 +6,7 @@ pub mod checkout;
 pub mod delivery;
 pub mod read;
 pub mod reports;
+pub mod search;
 pub mod shop;
 
 use crate::config::Config;

@@ -64,7 +64,11 @@ impl Search {
         })
     }
 
-    pub(crate) async fn merchant_changed(
+    /// Records a merchant as the catalogue published it, for the index to take.
+    ///
+    /// # Errors
+    /// The database failing.
+    pub async fn merchant_changed(
         &self,
         tx: &mut Tx,
         merchant: &MerchantSnapshot,
@@ -72,7 +76,11 @@ impl Search {
         Ok(store::upsert_merchant(tx, merchant).await?)
     }
 
-    pub(crate) async fn product_changed(
+    /// Records a product as the catalogue published it, for the index to take.
+    ///
+    /// # Errors
+    /// The database failing.
+    pub async fn product_changed(
         &self,
         tx: &mut Tx,
         product: &ProductSnapshot,
