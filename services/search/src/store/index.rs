@@ -24,14 +24,14 @@ use tantivy::tokenizer::{
     AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
 };
 use tantivy::{
-    DocAddress, DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentOrdinal,
-    SegmentReader, TantivyDocument, Term,
+    DocAddress, DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher,
+    SegmentOrdinal, SegmentReader, TantivyDocument, Term,
 };
 use uuid::Uuid;
 
 /// Changes whenever the schema or what goes into a document changes: an index written by
 /// another version is rebuilt.
-const SCHEMA_VERSION: &str = "ordo-search 1";
+pub const SCHEMA_VERSION: &str = "ordo-search 2";
 const VERSION_FILE: &str = "ordo-schema-version";
 const ANALYZER: &str = "ordo";
 /// The writer's memory before it flushes a segment; tantivy's floor is 15 MB.
@@ -39,14 +39,13 @@ const WRITER_MEMORY: usize = 32_000_000;
 /// An out-of-stock product ranks as a match this much weaker.
 const OUT_OF_STOCK: Score = 0.5;
 
-/// The text fields a query's words are looked for in, with their weights.
-const TEXT_FIELDS: [(&str, Score); 5] = [
-    ("name", 3.0),
-    ("category_text", 2.0),
-    ("tags_text", 2.0),
-    ("merchant_name", 1.5),
-    ("description", 1.0),
-];
+/// A word in a name weighs this much more than elsewhere in the document's text.
+const NAME_WEIGHT: Score = 2.0;
+/// A typo'd match weighs this much of an exact one.
+const TYPO_WEIGHT: Score = 0.5;
+/// A word in fewer documents than this is also looked for within its typos: a word the
+/// catalogue uses widely is taken as meant, which spares the expansion.
+const FUZZY_BELOW: u64 = 5;
 
 /// What a hit shows, kept whole in the document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -108,6 +107,11 @@ pub struct Results {
 
 #[derive(Debug, Clone, Copy)]
 struct Fields {
+    /// The document's name: the product's or the merchant's.
+    name: Field,
+    /// All its words: name, category, tags, merchant name, description (a merchant's: its
+    /// name and the categories it sells).
+    text: Field,
     id: Field,
     doc_type: Field,
     merchant_id: Field,
@@ -131,10 +135,9 @@ fn schema() -> (Schema, Fields) {
             .set_tokenizer(ANALYZER)
             .set_index_option(IndexRecordOption::WithFreqs),
     );
-    for (name, _) in TEXT_FIELDS {
-        builder.add_text_field(name, text.clone());
-    }
     let fields = Fields {
+        name: builder.add_text_field("name", text.clone()),
+        text: builder.add_text_field("text", text),
         id: builder.add_text_field("id", STRING),
         doc_type: builder.add_text_field("type", STRING),
         merchant_id: builder.add_text_field("merchant_id", STRING),
@@ -169,7 +172,6 @@ pub struct SearchIndex {
     /// server) does not contend for the index's lock.
     writer: Mutex<Option<IndexWriter>>,
     fields: Fields,
-    text_fields: Vec<(Field, Score)>,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -212,17 +214,12 @@ impl SearchIndex {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
-        let text_fields = TEXT_FIELDS
-            .iter()
-            .map(|(name, weight)| Ok((schema.get_field(name)?, *weight)))
-            .collect::<tantivy::Result<_>>()?;
         Ok((
             SearchIndex {
                 index,
                 reader,
                 writer: Mutex::new(None),
                 fields,
-                text_fields,
             },
             created,
         ))
@@ -283,8 +280,11 @@ impl SearchIndex {
     pub fn add_merchant(&self, merchant: &Merchant, categories: &[String]) -> tantivy::Result<()> {
         let f = &self.fields;
         let mut doc = self.located(merchant, "merchant", merchant.id);
-        doc.add_text(self.text_field(0), &merchant.name);
-        doc.add_text(self.text_field(1), categories.join(" "));
+        doc.add_text(f.name, &merchant.name);
+        doc.add_text(
+            f.text,
+            format!("{} {}", merchant.name, categories.join(" ")),
+        );
         let stored = Stored {
             merchant: stored_merchant(merchant),
             product: None,
@@ -300,11 +300,18 @@ impl SearchIndex {
     pub fn add_product(&self, product: &Product, merchant: &Merchant) -> tantivy::Result<()> {
         let f = &self.fields;
         let mut doc = self.located(merchant, "product", product.id);
-        doc.add_text(self.text_field(0), &product.name);
-        doc.add_text(self.text_field(1), &product.category);
-        doc.add_text(self.text_field(2), product.tags.join(" "));
-        doc.add_text(self.text_field(3), &merchant.name);
-        doc.add_text(self.text_field(4), &product.description);
+        doc.add_text(f.name, &product.name);
+        doc.add_text(
+            f.text,
+            [
+                product.name.as_str(),
+                &product.category,
+                &product.tags.join(" "),
+                &merchant.name,
+                &product.description,
+            ]
+            .join(" "),
+        );
         doc.add_text(f.category, &product.category);
         doc.add_text(f.category_key, product.category.to_lowercase());
         for tag in &product.tags {
@@ -327,10 +334,6 @@ impl SearchIndex {
         };
         doc.add_text(f.source, serde_json::to_string(&stored)?);
         self.with_writer(|writer| writer.add_document(doc).map(|_| ()))
-    }
-
-    fn text_field(&self, i: usize) -> Field {
-        self.text_fields[i].0
     }
 
     /// A document's fields that come from where its merchant is and what it is.
@@ -380,31 +383,59 @@ impl SearchIndex {
         words
     }
 
-    /// A word in any text field, exactly (weighing more) or within its typos; the last word
-    /// of a type-ahead also as the start of a word.
-    fn word_clause(&self, word: &str, fields: &[(Field, Score)], prefix: bool) -> Box<dyn Clause> {
+    /// A word anywhere in the document's text, weighing more in its name; a rare or unknown
+    /// word also within its typos.
+    fn word_clause(&self, searcher: &Searcher, word: &str) -> tantivy::Result<Box<dyn Clause>> {
+        let f = &self.fields;
+        let in_text = Term::from_field_text(f.text, word);
+        let in_name = Term::from_field_text(f.name, word);
+        let mut should: Vec<(Occur, Box<dyn Clause>)> = vec![
+            (
+                Occur::Should,
+                Box::new(TermQuery::new(
+                    in_text.clone(),
+                    IndexRecordOption::WithFreqs,
+                )),
+            ),
+            (
+                Occur::Should,
+                Box::new(BoostQuery::new(
+                    Box::new(TermQuery::new(in_name, IndexRecordOption::WithFreqs)),
+                    NAME_WEIGHT,
+                )),
+            ),
+        ];
         let typos = domain::fuzziness(word);
-        let mut should: Vec<(Occur, Box<dyn Clause>)> = Vec::new();
-        for (field, weight) in fields {
-            let term = Term::from_field_text(*field, word);
-            let exact = TermQuery::new(term.clone(), IndexRecordOption::WithFreqs);
+        if typos > 0 && searcher.doc_freq(&in_text)? < FUZZY_BELOW {
             should.push((
                 Occur::Should,
-                Box::new(BoostQuery::new(Box::new(exact), weight * 2.0)),
+                Box::new(BoostQuery::new(
+                    Box::new(FuzzyTermQuery::new(in_text, typos, true)),
+                    TYPO_WEIGHT,
+                )),
             ));
-            let near: Option<FuzzyTermQuery> = if prefix {
-                Some(FuzzyTermQuery::new_prefix(term, typos.min(1), true))
-            } else {
-                (typos > 0).then(|| FuzzyTermQuery::new(term, typos, true))
-            };
-            if let Some(near) = near {
-                should.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(near), *weight)),
-                ));
-            }
         }
-        Box::new(BooleanQuery::new(should))
+        Ok(Box::new(BooleanQuery::new(should)))
+    }
+
+    /// A word of a name being typed: whole, or the start of a word of the name, one typo
+    /// forgiven in longer words.
+    fn prefix_clause(&self, word: &str) -> Box<dyn Clause> {
+        let term = Term::from_field_text(self.fields.name, word);
+        let typos = domain::fuzziness(word).min(1);
+        Box::new(BooleanQuery::new(vec![
+            (
+                Occur::Should,
+                Box::new(BoostQuery::new(
+                    Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
+                    NAME_WEIGHT,
+                )),
+            ),
+            (
+                Occur::Should,
+                Box::new(FuzzyTermQuery::new_prefix(term, typos, true)),
+            ),
+        ]))
     }
 
     fn filter(&self, field: Field, value: &str) -> (Occur, Box<dyn Clause>) {
@@ -424,15 +455,11 @@ impl SearchIndex {
     pub fn search(&self, query: &Query, minute: u16) -> tantivy::Result<Results> {
         let f = &self.fields;
         let words = self.words(&query.text);
+        let searcher = self.reader.searcher();
         let mut clauses: Vec<(Occur, Box<dyn Clause>)> = words
             .iter()
-            .map(|word| {
-                (
-                    Occur::Must,
-                    self.word_clause(word, &self.text_fields, false),
-                )
-            })
-            .collect();
+            .map(|word| Ok((Occur::Must, self.word_clause(&searcher, word)?)))
+            .collect::<tantivy::Result<_>>()?;
         if query.products_only() {
             clauses.push(self.filter(f.doc_type, "product"));
         }
@@ -459,7 +486,6 @@ impl SearchIndex {
             open_at: query.open_now.then_some(u64::from(minute)),
             facets: true,
         };
-        let searcher = self.reader.searcher();
         let found = searcher.search(&BooleanQuery::new(clauses), &collector)?;
         let hits = found
             .top
@@ -488,8 +514,8 @@ impl SearchIndex {
         })
     }
 
-    /// Names of products and merchants that complete `text`: its last word as the start of
-    /// a name's word, the others as whole words, typos forgiven.
+    /// Names of products and merchants that complete `text`: each of its words as a word of
+    /// the name or the start of one, a typo forgiven in longer words.
     ///
     /// # Errors
     /// Reading the index failing.
@@ -498,12 +524,11 @@ impl SearchIndex {
         let Some((last, first)) = words.split_last() else {
             return Ok(Vec::new());
         };
-        let name = &self.text_fields[..1];
         let mut clauses: Vec<(Occur, Box<dyn Clause>)> = first
             .iter()
-            .map(|word| (Occur::Must, self.word_clause(word, name, false)))
+            .map(|word| (Occur::Must, self.prefix_clause(word)))
             .collect();
-        clauses.push((Occur::Must, self.word_clause(last, name, true)));
+        clauses.push((Occur::Must, self.prefix_clause(last)));
         let collector = Matches {
             sort: Sort::Relevance,
             keep: limit * 3,
@@ -635,6 +660,8 @@ struct SegmentMatches {
     segment: SegmentOrdinal,
     sort: Sort,
     near: Option<(f64, f64, Option<f64>)>,
+    /// Around the radius: what is outside needs no exact distance.
+    bounds: Option<((f64, f64), (f64, f64))>,
     price_range: (Option<i64>, Option<i64>),
     open_at: Option<u64>,
     lat: Column<f64>,
@@ -671,6 +698,9 @@ impl Collector for Matches {
             segment,
             sort: self.sort,
             near: self.near,
+            bounds: self.near.and_then(|(lat, lon, radius)| {
+                radius.map(|radius| ordo_kernel::geo::bounding_box((lat, lon), radius))
+            }),
             price_range: self.price,
             open_at: self.open_at,
             lat: fast.f64("lat")?,
@@ -770,13 +800,21 @@ impl SegmentCollector for SegmentMatches {
     type Fruit = SegmentFound;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        let distance = self.near.map(|(lat, lon, _)| {
-            let at = (
-                self.lat.first(doc).unwrap_or(0.0),
-                self.lon.first(doc).unwrap_or(0.0),
-            );
-            ordo_kernel::geo::distance_km((lat, lon), at)
-        });
+        let distance = match self.near {
+            None => None,
+            Some((lat, lon, _)) => {
+                let at = (
+                    self.lat.first(doc).unwrap_or(0.0),
+                    self.lon.first(doc).unwrap_or(0.0),
+                );
+                if let Some(((south, west), (north, east))) = self.bounds
+                    && !(south <= at.0 && at.0 <= north && west <= at.1 && at.1 <= east)
+                {
+                    return;
+                }
+                Some(ordo_kernel::geo::distance_km((lat, lon), at))
+            }
+        };
         if let (Some(distance), Some((_, _, Some(radius)))) = (distance, self.near)
             && distance > radius
         {
