@@ -10,12 +10,14 @@ use ordo_kernel::Money;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
+use std::ops::Bound;
 use std::path::Path;
 use std::sync::Mutex;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query as Clause, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query as Clause, RangeQuery,
+    TermQuery,
 };
 use tantivy::schema::{
     FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
@@ -24,18 +26,21 @@ use tantivy::tokenizer::{
     AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
 };
 use tantivy::{
-    DocAddress, DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher,
-    SegmentOrdinal, SegmentReader, TantivyDocument, Term,
+    DocAddress, DocId, Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Score,
+    Searcher, SegmentOrdinal, SegmentReader, TantivyDocument, Term,
 };
 use uuid::Uuid;
 
 /// Changes whenever the schema or what goes into a document changes: an index written by
 /// another version is rebuilt.
-pub const SCHEMA_VERSION: &str = "ordo-search 2";
+pub const SCHEMA_VERSION: &str = "ordo-search 3";
 const VERSION_FILE: &str = "ordo-schema-version";
 const ANALYZER: &str = "ordo";
 /// The writer's memory before it flushes a segment; tantivy's floor is 15 MB.
 const WRITER_MEMORY: usize = 32_000_000;
+/// Bytes of stored documents compressed together: a hit decompresses its whole block, and
+/// hits are scattered.
+const DOCSTORE_BLOCK: usize = 4_096;
 /// An out-of-stock product ranks as a match this much weaker.
 const OUT_OF_STOCK: Score = 0.5;
 
@@ -204,7 +209,14 @@ impl SearchIndex {
                     std::fs::remove_dir_all(dir)?;
                 }
                 std::fs::create_dir_all(dir)?;
-                let index = Index::create_in_dir(dir, schema.clone())?;
+                let settings = IndexSettings {
+                    docstore_blocksize: DOCSTORE_BLOCK,
+                    ..IndexSettings::default()
+                };
+                let index = Index::builder()
+                    .schema(schema.clone())
+                    .settings(settings)
+                    .create_in_dir(dir)?;
                 std::fs::write(dir.join(VERSION_FILE), SCHEMA_VERSION)?;
                 index
             }
@@ -389,33 +401,33 @@ impl SearchIndex {
         let f = &self.fields;
         let in_text = Term::from_field_text(f.text, word);
         let in_name = Term::from_field_text(f.name, word);
-        let mut should: Vec<(Occur, Box<dyn Clause>)> = vec![
-            (
-                Occur::Should,
-                Box::new(TermQuery::new(
-                    in_text.clone(),
-                    IndexRecordOption::WithFreqs,
-                )),
-            ),
-            (
-                Occur::Should,
-                Box::new(BoostQuery::new(
-                    Box::new(TermQuery::new(in_name, IndexRecordOption::WithFreqs)),
-                    NAME_WEIGHT,
-                )),
-            ),
-        ];
+        let exact: Box<dyn Clause> = Box::new(TermQuery::new(
+            in_text.clone(),
+            IndexRecordOption::WithFreqs,
+        ));
         let typos = domain::fuzziness(word);
-        if typos > 0 && searcher.doc_freq(&in_text)? < FUZZY_BELOW {
-            should.push((
+        // The word must be in the text; in the name (a part of the text) it only weighs
+        // more, so that matching needs no union.
+        let required: Box<dyn Clause> = if typos > 0 && searcher.doc_freq(&in_text)? < FUZZY_BELOW {
+            let near = FuzzyTermQuery::new(in_text, typos, true);
+            Box::new(BooleanQuery::new(vec![
+                (Occur::Should, exact),
+                (
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(near), TYPO_WEIGHT)),
+                ),
+            ]))
+        } else {
+            exact
+        };
+        let in_name = TermQuery::new(in_name, IndexRecordOption::WithFreqs);
+        Ok(Box::new(BooleanQuery::new(vec![
+            (Occur::Must, required),
+            (
                 Occur::Should,
-                Box::new(BoostQuery::new(
-                    Box::new(FuzzyTermQuery::new(in_text, typos, true)),
-                    TYPO_WEIGHT,
-                )),
-            ));
-        }
-        Ok(Box::new(BooleanQuery::new(should)))
+                Box::new(BoostQuery::new(Box::new(in_name), NAME_WEIGHT)),
+            ),
+        ])))
     }
 
     /// A word of a name being typed: whole, or the start of a word of the name, one typo
@@ -474,6 +486,22 @@ impl SearchIndex {
         }
         for tag in &query.tags {
             clauses.push(self.filter(f.tags, tag));
+        }
+        if let Some(near) = query.near
+            && let Some(radius) = near.radius_km
+        {
+            // The radius's box, so that what is outside is skipped before it is scored.
+            let ((south, west), (north, east)) =
+                ordo_kernel::geo::bounding_box((near.lat, near.lon), radius);
+            for (field, low, high) in [(f.lat, south, north), (f.lon, west, east)] {
+                clauses.push((
+                    Occur::Must,
+                    Box::new(RangeQuery::new(
+                        Bound::Included(Term::from_field_f64(field, low)),
+                        Bound::Included(Term::from_field_f64(field, high)),
+                    )),
+                ));
+            }
         }
         if words.is_empty() {
             clauses.push((Occur::Must, Box::new(AllQuery)));
