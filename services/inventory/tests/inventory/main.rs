@@ -5,7 +5,7 @@
 
 use ordo_bus::{Bus, BusOptions, EventMeta, Outbox, RunningBus};
 use ordo_contracts::catalog::{CatalogClient, MerchantSnapshot, ProductSnapshot};
-use ordo_contracts::inventory::{Reservation, ReservationLine};
+use ordo_contracts::inventory::{Reservation, ReservationLine, StockChanged};
 use ordo_contracts::orders::{CheckoutAbandoned, OrderCancelled};
 use ordo_contracts::payments::{PaymentAuthorized, PaymentFailed};
 use ordo_contracts::{ClientFuture, Event};
@@ -176,6 +176,24 @@ impl Setup {
             .collect()
     }
 
+    /// The availability `stock.changed` announced of `product`, in order.
+    async fn announced(&self, product: Uuid) -> Vec<i64> {
+        sqlx::query("SELECT data FROM bus_outbox WHERE subject = $1 AND type = $2 ORDER BY seq")
+            .bind(product.to_string())
+            .bind(StockChanged::TYPE)
+            .fetch_all(self.db.reader())
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| {
+                let data: String = row.get("data");
+                serde_json::from_str::<StockChanged>(&data)
+                    .unwrap()
+                    .available
+            })
+            .collect()
+    }
+
     async fn level(&self, product: Uuid) -> (i64, i64, i64) {
         let level = self.inventory.stock(&self.staff, product).await.unwrap();
         (level.on_hand, level.reserved, level.available)
@@ -335,6 +353,38 @@ async fn reservations_are_whole_idempotent_and_follow_events(kind: &str) {
     s.finish().await;
 }
 
+/// Shoppers (search) hear of a product's stock when its merchant counts it, when holds take
+/// the last units, and when a release or an expiry frees some; not at every hold.
+async fn stock_changes_are_announced(kind: &str) {
+    let Some(s) = setup(kind).await else { return };
+    let product = Uuid::now_v7();
+    s.inventory.set_stock(&s.staff, product, 2).await.unwrap();
+    let first = Uuid::now_v7();
+    let held = s.inventory.reserve(first, &[line(product, 1)]).await;
+    assert_eq!(held.unwrap(), Reservation::Held);
+    assert_eq!(
+        s.announced(product).await,
+        [2],
+        "one of two held: still in stock"
+    );
+    let last = Uuid::now_v7();
+    let held = s.inventory.reserve(last, &[line(product, 1)]).await;
+    assert_eq!(held.unwrap(), Reservation::Held);
+    assert_eq!(s.announced(product).await, [2, 0], "sold out");
+    let failed = PaymentFailed {
+        order_id: last,
+        payment_id: Uuid::now_v7(),
+        reason: "card_declined".into(),
+    };
+    s.publish(last, &failed).await;
+    s.until_level(product, (2, 1, 1)).await;
+    assert_eq!(s.announced(product).await, [2, 0, 1], "released");
+    let later = ordo_kernel::time::now() + HOLD + Duration::from_secs(1);
+    assert_eq!(s.inventory.expire_holds(later).await.unwrap(), 1);
+    assert_eq!(s.announced(product).await, [2, 0, 1, 2], "expired");
+    s.finish().await;
+}
+
 async fn only_staff_see_and_set_stock(kind: &str) {
     let Some(s) = setup(kind).await else { return };
     let product = Uuid::now_v7();
@@ -388,3 +438,4 @@ mod interleavings;
 both!(concurrent_orders_never_oversell);
 both!(reservations_are_whole_idempotent_and_follow_events);
 both!(only_staff_see_and_set_stock);
+both!(stock_changes_are_announced);

@@ -88,7 +88,11 @@ impl Search {
         Ok(store::upsert_product(tx, product).await?)
     }
 
-    pub(crate) async fn product_deleted(
+    /// Forgets a product the catalogue deleted.
+    ///
+    /// # Errors
+    /// The database failing.
+    pub async fn product_deleted(
         &self,
         tx: &mut Tx,
         product_id: Uuid,
@@ -97,7 +101,11 @@ impl Search {
         Ok(store::delete_product(tx, product_id, merchant_id).await?)
     }
 
-    pub(crate) async fn stock_changed(
+    /// Records what inventory says is available of a product.
+    ///
+    /// # Errors
+    /// The database failing.
+    pub async fn stock_changed(
         &self,
         tx: &mut Tx,
         product_id: Uuid,
@@ -106,7 +114,11 @@ impl Search {
         Ok(store::set_stock(tx, product_id, available).await?)
     }
 
-    pub(crate) async fn rating_changed(
+    /// Records a merchant's rating as reviews published it.
+    ///
+    /// # Errors
+    /// The database failing.
+    pub async fn rating_changed(
         &self,
         tx: &mut Tx,
         merchant_id: Uuid,
