@@ -7,6 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ordo_kernel::Violations;
 use ordo_kernel::money::MAX_AMOUNT;
 use ordo_kernel::paging::{DEFAULT_LIMIT, MAX_LIMIT};
+use ordo_kernel::validation;
 use uuid::Uuid;
 
 /// Longest query text, in characters.
@@ -90,10 +91,13 @@ impl Query {
     /// Every field that is out of its limits.
     pub fn parse(params: &QueryParams<'_>) -> Result<Query, Violations> {
         let mut v = Violations::new();
-        let text = params.q.unwrap_or("").trim();
-        if text.chars().count() > MAX_QUERY_CHARS {
-            v.add("q", format!("at most {MAX_QUERY_CHARS} characters"));
-        } else if words(text).len() > MAX_WORDS {
+        let text = v
+            .check(
+                "q",
+                validation::text(params.q.unwrap_or(""), 0, MAX_QUERY_CHARS),
+            )
+            .unwrap_or_default();
+        if words(&text).len() > MAX_WORDS {
             v.add("q", format!("at most {MAX_WORDS} words"));
         }
         let kind = params.kind.map(str::trim).filter(|k| !k.is_empty());
@@ -120,11 +124,12 @@ impl Query {
             .collect();
         if tags.len() > MAX_TAGS {
             v.add("tags", format!("at most {MAX_TAGS} tags"));
-        } else if tags.iter().any(|t| t.chars().count() > MAX_FILTER_CHARS) {
-            v.add(
-                "tags",
-                format!("each at most {MAX_FILTER_CHARS} characters"),
-            );
+        } else if let Some(Err(error)) = tags
+            .iter()
+            .map(|t| validation::text(t, 1, MAX_FILTER_CHARS))
+            .find(Result::is_err)
+        {
+            v.add("tags", format!("each tag {error}"));
         }
         for (field, price) in [
             ("min_price", params.min_price),
@@ -165,7 +170,7 @@ impl Query {
             Some(cursor) => v.check("cursor", decode_cursor(cursor)),
         };
         v.into_result(|| Query {
-            text: text.to_owned(),
+            text,
             kind: kind.map(str::to_owned),
             category,
             merchant,
@@ -183,11 +188,8 @@ impl Query {
 
 fn filter_text(v: &mut Violations, field: &str, value: Option<&str>) -> Option<String> {
     let value = value.map(str::trim).filter(|c| !c.is_empty())?;
-    if value.chars().count() > MAX_FILTER_CHARS {
-        v.add(field, format!("at most {MAX_FILTER_CHARS} characters"));
-        return None;
-    }
-    Some(value.to_lowercase())
+    v.check(field, validation::text(value, 1, MAX_FILTER_CHARS))
+        .map(|value| value.to_lowercase())
 }
 
 fn near(v: &mut Violations, near: Option<&str>, radius_km: Option<f64>) -> Option<Near> {
@@ -289,6 +291,18 @@ mod tests {
                 ..QueryParams::default()
             };
             assert_eq!(parse(asked), Err(vec!["near".into()]), "{near}");
+        }
+    }
+
+    #[test]
+    fn control_characters_are_refused() {
+        for (q, category) in [(Some("pizza\u{0}"), None), (None, Some("\u{1b}[2J"))] {
+            let asked = QueryParams {
+                q,
+                category,
+                ..QueryParams::default()
+            };
+            assert!(parse(asked).is_err());
         }
     }
 
