@@ -118,6 +118,10 @@ struct Built {
     products: usize,
     merchants: usize,
     documents: u64,
+    /// After the changes were taken, and after the rebuild.
+    segments: (usize, usize),
+    /// Mean matches of a two-word search.
+    two_word_matches: f64,
     feed_seconds: f64,
     as_changes_seconds: f64,
     rebuild_seconds: f64,
@@ -222,10 +226,12 @@ pub async fn run(args: SearchBench) -> anyhow::Result<()> {
     let started = Instant::now();
     search.catch_up().await.map_err(anyhow::Error::new)?;
     let as_changes_seconds = started.elapsed().as_secs_f64();
+    let changed_segments = search.segments();
     let started = Instant::now();
     search.rebuild().await.map_err(anyhow::Error::new)?;
     let rebuild_seconds = started.elapsed().as_secs_f64();
     let documents = search.indexed();
+    let segments = (changed_segments, search.segments());
     println!(
         "\rfed {} products of {} merchants in {feed_seconds:.1} s; indexed as changes in {as_changes_seconds:.1} s, rebuilt in {rebuild_seconds:.1} s ({documents} documents)",
         args.products, args.merchants
@@ -269,11 +275,16 @@ pub async fn run(args: SearchBench) -> anyhow::Result<()> {
             )
         })
         .collect();
-    let sample: Value = client.get(&two_words[0]).send().await?.json().await?;
-    anyhow::ensure!(
-        sample["facets"]["category"].is_array() && sample["total"].is_u64(),
-        "a search page: {sample}"
-    );
+    let mut matches = 0;
+    for url in &two_words {
+        let page: Value = client.get(url).send().await?.json().await?;
+        anyhow::ensure!(
+            page["facets"]["category"].is_array(),
+            "a search page: {page}"
+        );
+        matches += page["total"].as_u64().context("a total")?;
+    }
+    let two_word_matches = matches as f64 / two_words.len() as f64;
 
     let (ceiling, ceiling_task) = ceiling_server().await?;
     let echo = vec![format!("http://{ceiling}/echo")];
@@ -314,6 +325,8 @@ pub async fn run(args: SearchBench) -> anyhow::Result<()> {
             products: args.products,
             merchants: args.merchants,
             documents,
+            segments,
+            two_word_matches,
             feed_seconds,
             as_changes_seconds,
             rebuild_seconds,
@@ -322,8 +335,15 @@ pub async fn run(args: SearchBench) -> anyhow::Result<()> {
     };
     super::print_scenarios("search", &report.report);
     println!(
-        "catalogue: {} products of {} merchants ({} documents); rebuilt in {:.1} s, as changes in {:.1} s",
-        args.products, args.merchants, documents, rebuild_seconds, as_changes_seconds
+        "catalogue: {} products of {} merchants ({} documents); rebuilt in {:.1} s ({} segment), as changes in {:.1} s ({} segments); a two-word search matches {:.0} on average",
+        args.products,
+        args.merchants,
+        documents,
+        rebuild_seconds,
+        segments.1,
+        as_changes_seconds,
+        segments.0,
+        two_word_matches
     );
     println!(
         "a product renamed is found by its new name: median {:.0} ms, max {:.0} ms over {} changes",

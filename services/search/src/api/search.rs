@@ -37,6 +37,7 @@ pub struct SearchQuery {
     #[param(minimum = 0, maximum = 1_000_000_000)]
     price_max: Option<i64>,
     /// `LAT,LON`: distances from there, and with `radius_km` only what is within it.
+    #[param(pattern = r"^\s*[-+]?\d{1,2}(\.\d+)?\s*,\s*[-+]?\d{1,3}(\.\d+)?\s*$")]
     near: Option<String>,
     /// Kilometres, more than 0 and at most 100; only with `near`.
     #[param(exclusive_minimum = 0, maximum = 100)]

@@ -261,10 +261,17 @@ impl Search {
             documents += 1;
         }
         let index = self.index.clone();
-        tokio::task::spawn_blocking(move || index.commit())
-            .await
-            .map_err(index_error)?
-            .map_err(index_error)?;
+        tokio::task::spawn_blocking(move || {
+            index.commit()?;
+            // Built whole, so one segment; the index stays right if the merge fails.
+            if let Err(error) = index.compact() {
+                tracing::warn!(%error, "the rebuilt search index stays in several segments");
+            }
+            Ok::<_, tantivy::TantivyError>(())
+        })
+        .await
+        .map_err(index_error)?
+        .map_err(index_error)?;
         tracing::info!(
             documents,
             seconds = started.elapsed().as_secs_f64(),
@@ -317,5 +324,11 @@ impl Search {
     #[must_use]
     pub fn indexed(&self) -> u64 {
         self.index.len()
+    }
+
+    /// Segments of the index queries visit.
+    #[must_use]
+    pub fn segments(&self) -> usize {
+        self.index.segments()
     }
 }

@@ -378,6 +378,26 @@ impl SearchIndex {
         self.reader.reload()
     }
 
+    /// Merges every segment into one, so that queries visit one: after a build. Blocks while
+    /// the merge runs.
+    ///
+    /// # Errors
+    /// The merge failing (the segments stay as they were).
+    pub fn compact(&self) -> tantivy::Result<()> {
+        let segments = self.index.searchable_segment_ids()?;
+        if segments.len() > 1 {
+            self.with_writer(|writer| writer.merge(&segments).wait().map(|_| ()))?;
+            self.reader.reload()?;
+        }
+        Ok(())
+    }
+
+    /// The segments queries visit now.
+    #[must_use]
+    pub fn segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
+    }
+
     /// The words of `text` as the index normalises them, each once.
     fn words(&self, text: &str) -> Vec<String> {
         let mut analyzer = self
