@@ -2,6 +2,7 @@
 
 use crate::app::Inventory;
 use ordo_bus::{EventMeta, Outbox, Subscription};
+use ordo_contracts::Event;
 use ordo_contracts::orders::{CheckoutAbandoned, OrderCancelled, OrderRejected};
 use ordo_contracts::payments::{PaymentAuthorized, PaymentFailed};
 use ordo_db::Db;
@@ -11,50 +12,34 @@ use std::sync::Arc;
 /// they end or are never made.
 #[must_use]
 pub fn subscriptions(inventory: Arc<Inventory>, db: Db, outbox: &Outbox) -> Vec<Subscription> {
-    vec![
-        Subscription::new("inventory-reservations", db)
-            .on(
-                &inventory,
-                |inventory, tx, paid: PaymentAuthorized, event| {
-                    Box::pin(async move {
-                        let meta = EventMeta::caused_by(event);
-                        inventory.commit(tx, paid.order_id, &meta).await
-                    })
-                },
-            )
-            .on(&inventory, |inventory, tx, failed: PaymentFailed, event| {
-                Box::pin(async move {
-                    let meta = EventMeta::caused_by(event);
-                    inventory.release(tx, failed.order_id, &meta).await
-                })
+    let reservations = Subscription::new("inventory-reservations", db).on(
+        &inventory,
+        |inventory, tx, paid: PaymentAuthorized, event| {
+            Box::pin(async move {
+                let meta = EventMeta::caused_by(event);
+                inventory.commit(tx, paid.order_id, &meta).await
             })
-            .on(
-                &inventory,
-                |inventory, tx, cancelled: OrderCancelled, event| {
-                    Box::pin(async move {
-                        let meta = EventMeta::caused_by(event);
-                        inventory.release(tx, cancelled.order_id, &meta).await
-                    })
-                },
-            )
-            .on(
-                &inventory,
-                |inventory, tx, rejected: OrderRejected, event| {
-                    Box::pin(async move {
-                        let meta = EventMeta::caused_by(event);
-                        inventory.release(tx, rejected.order_id, &meta).await
-                    })
-                },
-            )
-            .on(
-                &inventory,
-                |inventory, tx, abandoned: CheckoutAbandoned, event| {
-                    Box::pin(async move {
-                        let meta = EventMeta::caused_by(event);
-                        inventory.release(tx, abandoned.order_id, &meta).await
-                    })
-                },
-            )
-            .publishing_to(outbox),
-    ]
+        },
+    );
+    let reservations = releasing::<PaymentFailed>(reservations, &inventory);
+    let reservations = releasing::<OrderCancelled>(reservations, &inventory);
+    let reservations = releasing::<OrderRejected>(reservations, &inventory);
+    let reservations = releasing::<CheckoutAbandoned>(reservations, &inventory);
+    vec![reservations.publishing_to(outbox)]
+}
+
+/// Releases the stock of the order `E` ends (or gives up before it was made).
+fn releasing<E: Event + 'static>(
+    subscription: Subscription,
+    inventory: &Arc<Inventory>,
+) -> Subscription {
+    subscription.on(inventory, |inventory, tx, ended: E, event| {
+        Box::pin(async move {
+            let meta = EventMeta::caused_by(event);
+            match ended.order_id() {
+                Some(order_id) => inventory.release(tx, order_id, &meta).await,
+                None => Ok(()),
+            }
+        })
+    })
 }
