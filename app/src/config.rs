@@ -59,6 +59,7 @@ pub struct Config {
     pub inventory: InventoryConfig,
     pub orders: OrdersConfig,
     pub delivery: DeliveryConfig,
+    pub web: crate::web::WebConfig,
 }
 
 /// The event bus: retries, batching, retention and the JetStream names.
@@ -242,6 +243,7 @@ impl Default for Config {
             inventory: InventoryConfig::default(),
             orders: OrdersConfig::default(),
             delivery: DeliveryConfig::default(),
+            web: crate::web::WebConfig::default(),
         }
     }
 }
@@ -412,6 +414,7 @@ impl Config {
         self.identity.validate()?;
         self.inventory.validate()?;
         self.orders.validate()?;
+        self.web.validate()?;
         self.delivery.validate()
     }
 

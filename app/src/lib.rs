@@ -13,6 +13,7 @@ pub mod platform;
 pub mod registry;
 pub mod server;
 pub mod sim;
+pub mod web;
 
 pub use config::Config;
 pub use platform::Platform;

@@ -74,9 +74,10 @@ impl Platform {
             self.config.http.metrics_public,
         );
         let (api, root) = std::mem::take(&mut self.routes);
-        let routes = gateway::routes(api, root, ops, self.dead_letters.clone());
+        let (routes, document) = gateway::routes(api, root, ops, self.dead_letters.clone());
+        let routes = routes.merge(crate::web::router(&self.config.web));
         let router = gateway::router(
-            routes,
+            (routes, document),
             &self.config.http,
             self.verifier.clone(),
             self.limits.clone(),

@@ -1,29 +1,11 @@
 //! The `ordo` binary as an operator uses it.
 
-use ordo_testkit::{Backend, backend_test};
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Output, Stdio};
+mod support;
 
-fn ordo(backend: &Backend, data_dir: &std::path::Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ordo"));
-    command
-        .arg("--data-dir")
-        .arg(data_dir)
-        .current_dir(data_dir)
-        .env_remove("RUST_LOG")
-        .env("ORDO_LOG_LEVEL", "info");
-    for (key, _) in
-        std::env::vars().filter(|(k, _)| k.starts_with("ORDO_") && k != "ORDO_LOG_LEVEL")
-    {
-        command.env_remove(key);
-    }
-    if let Backend::Postgres { url, schema_prefix } = backend {
-        command
-            .env("ORDO_DATABASE_URL", url)
-            .env("ORDO_DATABASE_SCHEMA_PREFIX", schema_prefix);
-    }
-    command
-}
+use ordo_testkit::{Backend, backend_test};
+use std::io::Write;
+use std::process::{Output, Stdio};
+use support::{listen, ordo, serve, terminate};
 
 fn text(output: &Output) -> String {
     format!(
@@ -87,54 +69,6 @@ fn configuration_errors_name_the_key_and_secrets_stay_hidden() {
     assert!(good.status.success(), "{}", text(&good));
     assert!(!text(&good).contains("hunter2-secret"), "{}", text(&good));
     assert!(text(&good).contains("configuration is valid"));
-}
-
-/// A running `ordo serve`, killed if a test fails before stopping it.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `ordo serve` on a free port and returns it with its base URL.
-fn serve(backend: &Backend, data_dir: &std::path::Path) -> (Server, String) {
-    listen(ordo(backend, data_dir))
-}
-
-/// Starts `command` serving on a free port and returns it with its base URL.
-fn listen(mut command: Command) -> (Server, String) {
-    let mut child = command
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("ordo serve exited before listening")
-            .unwrap();
-        if let Some(rest) = line.split("ordo is serving on ").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (Server(child), url)
-}
-
-fn terminate(server: &mut Server) {
-    let status = Command::new("kill")
-        .arg(server.0.id().to_string())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exit = server.0.wait().unwrap();
-    assert!(exit.success(), "a SIGTERM shutdown is clean: {exit:?}");
 }
 
 async fn an_operator_bootstraps_an_admin_and_logs_in(backend: Backend) {

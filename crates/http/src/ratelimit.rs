@@ -180,6 +180,10 @@ pub async fn limit(
     request: Request,
     next: Next,
 ) -> Response {
+    // The apps' files are immutable and cheap; a page load asks for a dozen of them.
+    if request.uri().path().starts_with("/assets/") {
+        return next.run(request).await;
+    }
     match limits.check(request.extensions().get::<Caller>(), ip) {
         Ok(()) => next.run(request).await,
         Err(wait) => {

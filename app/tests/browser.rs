@@ -1,0 +1,80 @@
+//! The web apps in a real browser: `web/tests/journeys.mjs` (playwright-core driving
+//! Debian's chromium, with axe-core) against `ordo serve` on a fresh data dir with the demo
+//! city loaded. It needs node, chromium and `web/tests/node_modules` (`.ci/run` installs
+//! them); without them it says it was skipped, and under `CI=true` that is a failure.
+
+mod support;
+
+use ordo_testkit::Backend;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use support::{ordo, serve, terminate};
+
+fn chromium() -> PathBuf {
+    std::env::var_os("ORDO_CHROMIUM")
+        .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from)
+}
+
+/// What the run needs that is not there.
+fn missing(web_tests: &Path) -> Vec<String> {
+    let mut missing = Vec::new();
+    if Command::new("node").arg("--version").output().is_err() {
+        missing.push("node".to_owned());
+    }
+    if !chromium().exists() {
+        missing.push(format!("chromium at {}", chromium().display()));
+    }
+    for package in ["playwright-core", "axe-core"] {
+        if !web_tests.join("node_modules").join(package).exists() {
+            missing.push(format!("{package} (npm ci in web/tests)"));
+        }
+    }
+    missing
+}
+
+#[test]
+fn the_apps_work_in_a_browser() {
+    let root = ordo_testkit::workspace_root();
+    let web_tests = root.join("web").join("tests");
+    let missing = missing(&web_tests);
+    if !missing.is_empty() {
+        let what = missing.join(", ");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "browser journeys cannot run under CI: missing {what}"
+        );
+        println!("skipped: the browser journeys need {what}");
+        return;
+    }
+    let dir = ordo_testkit::temp_dir();
+    let demo = ordo(&Backend::Sqlite, dir.path())
+        .arg("demo")
+        .output()
+        .unwrap();
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let (mut server, url) = serve(&Backend::Sqlite, dir.path());
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let out = target.join("web-tests");
+    let run = Command::new("node")
+        .arg("journeys.mjs")
+        .current_dir(&web_tests)
+        .env("ORDO_WEB_BASE", &url)
+        .env("ORDO_WEB_OUT", &out)
+        .env("ORDO_CHROMIUM", chromium())
+        .output()
+        .unwrap();
+    println!("{}", String::from_utf8_lossy(&run.stdout));
+    terminate(&mut server);
+    assert!(
+        run.status.success(),
+        "the browser journeys failed (screenshots in {}):\n{}{}",
+        out.display(),
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+}

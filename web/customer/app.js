@@ -1,0 +1,324 @@
+// The customer app: merchants near you (list and map) and search, a merchant's menu, the
+// cart and checkout, and each order followed live until it arrives.
+
+import { useEffect, useState } from '../vendor/preact/hooks.js';
+import { signal } from '../vendor/signals/signals.js';
+import { api, idempotencyKey } from '../shared/api.js';
+import { money, status as statusWords, when, duration, distance } from '../shared/format.js';
+import { follow } from '../shared/sse.js';
+import { MapView } from '../shared/map.js';
+import { Action, Field, Header, Login, Problem, html, render, signedIn } from '../shared/ui.js';
+
+const route = signal(location.hash.slice(1) || '/');
+addEventListener('hashchange', () => {
+  route.value = location.hash.slice(1) || '/';
+});
+
+const place = signal(JSON.parse(localStorage.getItem('ordo.place') ?? 'null'));
+function setPlace(value) {
+  localStorage.setItem('ordo.place', JSON.stringify(value));
+  place.value = value;
+}
+
+/** Loads `path` while `deps` hold: [value, error, reload]. */
+function useLoad(path, deps = []) {
+  const [value, setValue] = useState(null);
+  const [error, setError] = useState(null);
+  const [round, setRound] = useState(0);
+  useEffect(() => {
+    let current = true;
+    setError(null);
+    if (path) {
+      api('GET', path).then(
+        (v) => current && setValue(v),
+        (e) => current && setError(e),
+      );
+    }
+    return () => {
+      current = false;
+    };
+  }, [path, round, ...deps]);
+  return [value, error, () => setRound(round + 1)];
+}
+
+function Where() {
+  const [typed, setTyped] = useState(place.value ? `${place.value.lat}, ${place.value.lon}` : '');
+  const [error, setError] = useState(null);
+  function locate() {
+    setError(null);
+    if (!navigator.geolocation) {
+      setError('This browser cannot tell where you are; type a place as latitude, longitude.');
+      return;
+    }
+    navigator.geolocation.getCurrentPosition(
+      (p) => setPlace({ lat: +p.coords.latitude.toFixed(5), lon: +p.coords.longitude.toFixed(5) }),
+      () => setError('Your location was not shared; type a place as latitude, longitude.'),
+    );
+  }
+  function submit(event) {
+    event.preventDefault();
+    const [lat, lon] = typed.split(',').map((v) => Number(v.trim()));
+    if (Number.isFinite(lat) && Number.isFinite(lon) && Math.abs(lat) <= 90 && Math.abs(lon) <= 180) {
+      setError(null);
+      setPlace({ lat, lon });
+    } else {
+      setError('Type a place as latitude, longitude, for example 52.52, 13.405.');
+    }
+  }
+  return html`<form class="row" onSubmit=${submit} aria-label="Where to deliver">
+    <label for="place">Deliver near</label>
+    <input id="place" class="narrow" value=${typed} onInput=${(e) => setTyped(e.currentTarget.value)}
+      placeholder="52.52, 13.405" />
+    <button type="submit">Set</button>
+    <button type="button" onClick=${locate}>Use my location</button>
+    ${error && html`<p class="problem" role="alert">${error}</p>`}
+  </form>`;
+}
+
+function MerchantCard({ merchant, distanceKm }) {
+  return html`<li class="card">
+    <h3><a href=${`#/m/${merchant.id}`}>${merchant.name}</a></h3>
+    <p class="muted">${merchant.kind} · ${merchant.address}${distanceKm != null ? ` · ${distance(distanceKm)}` : ''}</p>
+  </li>`;
+}
+
+function Home() {
+  const [query, setQuery] = useState('');
+  const [asked, setAsked] = useState('');
+  const near = place.value ? `near=${place.value.lat},${place.value.lon}` : '';
+  const [merchants, error] = useLoad(`/merchants?${near ? `${near}&radius_km=10&` : ''}limit=50`, [near]);
+  const [found, searchError] = useLoad(
+    asked ? `/search?q=${encodeURIComponent(asked)}${near ? `&${near}&sort=relevance` : ''}` : null,
+    [asked, near],
+  );
+  const items = merchants?.items ?? [];
+  return html`<main>
+    <h1>Order food and more</h1>
+    <${Where} />
+    <form class="row" role="search" onSubmit=${(e) => { e.preventDefault(); setAsked(query.trim()); }}>
+      <label class="sr-only" for="q">Search dishes and merchants</label>
+      <input id="q" type="search" placeholder="Pizza, noodles, bread…" value=${query}
+        onInput=${(e) => setQuery(e.currentTarget.value)} class="wide" />
+      <button type="submit" class="primary">Search</button>
+    </form>
+    <${Problem} error=${searchError} />
+    ${found && html`<section aria-label="Search results">
+      <h2>${found.total} found for “${asked}”</h2>
+      <ul class="plain">
+        ${found.hits.map((hit) => html`<li>
+          <a href=${`#/m/${hit.merchant.id}`}>${hit.product ? hit.product.name : hit.merchant.name}</a>
+          <span class="muted"> · ${hit.merchant.name}${hit.product ? ` · ${money(hit.product.price)}` : ''}
+            ${hit.distance_km != null ? ` · ${distance(hit.distance_km)}` : ''}</span>
+          ${hit.product && !hit.product.in_stock && html` <span class="badge warn">sold out</span>`}
+          ${!hit.merchant.open_now && html` <span class="badge">closed now</span>`}
+        </li>`)}
+      </ul>
+    </section>`}
+    <h2>${place.value ? 'Near you' : 'Merchants'}</h2>
+    <${Problem} error=${error} />
+    ${items.length > 0 && html`<${MapView} label="Merchants on a map"
+      points=${[...items.map((m) => ({ lat: m.lat, lon: m.lon, label: m.name, kind: 'merchant' })),
+        ...(place.value ? [{ ...place.value, label: 'You', kind: 'customer' }] : [])]} />`}
+    <ul class="grid plain">${items.map((m) => html`<${MerchantCard} merchant=${m} distanceKm=${m.distance_km} />`)}</ul>
+    ${merchants && items.length === 0 && html`<p>No merchant here yet.</p>`}
+  </main>`;
+}
+
+function Menu({ id }) {
+  const [merchant, error] = useLoad(`/merchants/${id}`);
+  const [products] = useLoad(`/merchants/${id}/products?limit=100`);
+  const [added, setAdded] = useState(null);
+  const byCategory = {};
+  for (const p of (products?.items ?? []).filter((p) => p.active)) {
+    (byCategory[p.category] ??= []).push(p);
+  }
+  async function add(product) {
+    await api('POST', '/cart/items', { product_id: product.id, quantity: 1 });
+    setAdded(product.name);
+  }
+  return html`<main>
+    <${Problem} error=${error} />
+    ${merchant && html`<h1>${merchant.name}</h1><p class="muted">${merchant.address}</p>`}
+    ${added && html`<p role="status" class="badge ok">${added} is in your cart. <a href="#/cart">Go to the cart</a></p>`}
+    ${Object.entries(byCategory).map(([category, list]) => html`<section>
+      <h2>${category}</h2>
+      <ul class="plain">${list.map((p) => html`<li class="spread">
+        <span><strong>${p.name}</strong> <span class="muted">${p.description}</span></span>
+        <span class="row">${money(p.price)}
+          <${Action} action=${() => add(p)} busy="Adding…" label=${`Add ${p.name} to the cart`}>Add</${Action}></span>
+      </li>`)}</ul>
+    </section>`)}
+  </main>`;
+}
+
+function Checkout({ cart, onPlaced }) {
+  const [methods, methodsError, reloadMethods] = useLoad('/me/payment-methods');
+  const [addresses, , reloadAddresses] = useLoad('/me/addresses');
+  const [fulfilment, setFulfilment] = useState('delivery');
+  const [method, setMethod] = useState('');
+  const [address, setAddress] = useState('');
+  const [card, setCard] = useState('4242424242424242');
+  const [line1, setLine1] = useState('');
+  const [city, setCity] = useState('');
+  const [postal, setPostal] = useState('');
+  const [key] = useState(idempotencyKey);
+  const cards = methods?.items ?? [];
+  const places = addresses?.items ?? addresses ?? [];
+  const chosenMethod = method || cards[0]?.id || '';
+  const chosenAddress = address || places[0]?.id || '';
+  async function addCard() {
+    await api('POST', '/me/payment-methods', { card_number: card, exp_month: 12, exp_year: new Date().getFullYear() + 2, cvc: '123' });
+    reloadMethods();
+  }
+  async function addAddress() {
+    const here = place.value ?? { lat: 52.52, lon: 13.405 };
+    await api('POST', '/me/addresses', { line1, city, postal_code: postal, country: 'DE', lat: here.lat, lon: here.lon });
+    reloadAddresses();
+  }
+  async function placeOrder() {
+    const body = { from_cart: true, fulfilment, payment_method_id: chosenMethod };
+    if (fulfilment === 'delivery') body.address_id = chosenAddress;
+    const order = await api('POST', '/orders', body, { headers: { 'idempotency-key': key } });
+    onPlaced(order);
+  }
+  return html`<section class="card" aria-label="Checkout">
+    <h2>Checkout</h2>
+    <fieldset class="row"><legend>How</legend>
+      ${['delivery', 'pickup'].map((f) => html`<label><input type="radio" name="fulfilment" value=${f}
+        checked=${fulfilment === f} onChange=${() => setFulfilment(f)} class="choice" /> ${f}</label>`)}
+    </fieldset>
+    ${fulfilment === 'delivery' && html`<div>
+      <label for="address">Deliver to</label>
+      ${places.length > 0
+        ? html`<select id="address" value=${chosenAddress} onChange=${(e) => setAddress(e.currentTarget.value)}>
+            ${places.map((a) => html`<option value=${a.id}>${a.line1}, ${a.city}</option>`)}</select>`
+        : html`<div class="grid">
+            <${Field} label="Street and number" value=${line1} onInput=${setLine1} autocomplete="address-line1" />
+            <${Field} label="City" value=${city} onInput=${setCity} autocomplete="address-level2" />
+            <${Field} label="Postal code" value=${postal} onInput=${setPostal} autocomplete="postal-code" />
+            <${Action} action=${addAddress} busy="Saving…">Save the address</${Action}>
+          </div>`}
+    </div>`}
+    <${Problem} error=${methodsError} />
+    <div>
+      <label for="card">Pay with</label>
+      ${cards.length > 0
+        ? html`<select id="card" value=${chosenMethod} onChange=${(e) => setMethod(e.currentTarget.value)}>
+            ${cards.map((c) => html`<option value=${c.id}>${c.brand} ·· ${c.last4}</option>`)}</select>`
+        : html`<div class="row">
+            <${Field} label="Card number (sandbox: 4242 4242 4242 4242)" value=${card} onInput=${setCard} autocomplete="cc-number" />
+            <${Action} action=${addCard} busy="Saving…">Save the card</${Action}>
+          </div>`}
+    </div>
+    <p><strong>Subtotal ${cart.subtotals.map(money).join(' + ')}</strong></p>
+    <${Action} action=${placeOrder} busy="Placing the order…" kind="primary"
+      disabled=${!chosenMethod || (fulfilment === 'delivery' && !chosenAddress)}>Place the order</${Action}>
+  </section>`;
+}
+
+function Cart() {
+  const [cart, error, reload] = useLoad('/cart');
+  async function change(item, quantity) {
+    if (quantity <= 0) await api('DELETE', `/cart/items/${item.product_id}`);
+    else await api('PATCH', `/cart/items/${item.product_id}`, { quantity });
+    reload();
+  }
+  const items = cart?.items ?? [];
+  return html`<main>
+    <h1>Your cart</h1>
+    <${Problem} error=${error} />
+    ${cart && items.length === 0 && html`<p>The cart is empty. <a href="#/">Find something good</a>.</p>`}
+    <ul class="plain">${items.map((item) => html`<li class="spread">
+      <span>${item.name ?? 'No longer sold'} ${!item.available && html`<span class="badge warn">unavailable</span>`}</span>
+      <span class="row">
+        <${Action} action=${() => change(item, item.quantity - 1)} label=${`One ${item.name} less`} kind="">−</${Action}>
+        <span aria-label="Quantity">${item.quantity}</span>
+        <${Action} action=${() => change(item, item.quantity + 1)} label=${`One ${item.name} more`} kind="">+</${Action}>
+        ${money(item.line_total)}
+      </span>
+    </li>`)}</ul>
+    ${items.length > 0 && html`<${Checkout} cart=${cart} onPlaced=${(order) => { location.hash = `#/orders/${order.id}`; }} />`}
+  </main>`;
+}
+
+const STEPS = {
+  delivery: ['pending_payment', 'paid', 'accepted', 'ready', 'picked_up', 'completed'],
+  pickup: ['pending_payment', 'paid', 'accepted', 'ready', 'completed'],
+  shipping: ['pending_payment', 'paid', 'accepted', 'shipped', 'completed'],
+};
+
+function Order({ id }) {
+  const [order, error, reload] = useLoad(`/orders/${id}`);
+  const [history, setHistory] = useState([]);
+  const [courier, setCourier] = useState(null);
+  const [link, setLink] = useState('connecting');
+  useEffect(() => {
+    setHistory([]);
+    return follow(`/orders/${id}/track`, {
+      onEvent: ({ event, data }) => {
+        if (event === 'status') {
+          setHistory((h) => (h.some((x) => x.id === data.id) ? h : [...h, data]));
+          reload();
+        } else if (event === 'position') setCourier(data);
+      },
+      onState: setLink,
+    });
+  }, [id]);
+  if (error) return html`<main><${Problem} error=${error} /></main>`;
+  if (!order) return html`<main><p aria-busy="true">Loading the order…</p></main>`;
+  const current = history.at(-1)?.to ?? order.status;
+  const steps = STEPS[order.fulfilment] ?? STEPS.delivery;
+  const reached = steps.indexOf(current);
+  const ended = ['cancelled', 'rejected'].includes(current);
+  return html`<main>
+    <div class="spread"><h1>Order ${order.id.slice(-6)}</h1>
+      <span class="badge" aria-live="polite" data-testid="order-status">${statusWords(current)}</span></div>
+    <p class="muted">${link === 'open' ? 'Live' : link === 'closed' ? 'Finished' : 'Reconnecting…'}</p>
+    <ol class="timeline" aria-label="Progress">
+      ${ended
+        ? html`<li class="now">${statusWords(current)}${history.at(-1)?.cause ? `: ${history.at(-1).cause}` : ''}</li>`
+        : steps.map((step, i) => html`<li class=${i < reached ? 'done' : i === reached ? 'now' : ''}>
+            ${statusWords(step)}${history.find((h) => h.to === step) ? ` · ${when(history.find((h) => h.to === step).at)}` : ''}</li>`)}
+    </ol>
+    ${courier && html`<section aria-label="Courier">
+      <p>Your courier is on the way${courier.eta_secs != null ? `, about ${duration(courier.eta_secs)}` : ''}.</p>
+      <${MapView} label="The courier on a map" points=${[
+        { lat: courier.lat, lon: courier.lon, label: 'Courier', kind: 'courier' },
+        ...(order.address ? [{ lat: order.address.lat, lon: order.address.lon, label: 'You', kind: 'customer' }] : []),
+      ]} />
+    </section>`}
+    <ul class="plain">${order.lines.map((l) => html`<li class="spread"><span>${l.quantity} × ${l.name}</span>${money(l.line_total)}</li>`)}</ul>
+    <p class="spread"><strong>Total</strong><strong>${money(order.total)}</strong></p>
+    ${['pending_payment', 'paid'].includes(current) && html`<${Action} kind="danger" busy="Cancelling…"
+      action=${async () => { await api('POST', `/orders/${id}/cancel`); reload(); }}>Cancel the order</${Action}>`}
+  </main>`;
+}
+
+function Orders() {
+  const [orders, error] = useLoad('/orders');
+  return html`<main>
+    <h1>Your orders</h1>
+    <${Problem} error=${error} />
+    <ul class="plain">${(orders?.items ?? []).map((o) => html`<li class="spread">
+      <a href=${`#/orders/${o.id}`}>${when(o.created_at)}</a>
+      <span><span class="badge">${statusWords(o.status)}</span> ${money(o.total)}</span>
+    </li>`)}</ul>
+    ${orders && orders.items.length === 0 && html`<p>No orders yet.</p>`}
+  </main>`;
+}
+
+function App() {
+  if (!signedIn.value) return html`<${Login} role="customer" title="Ordo" />`;
+  const path = route.value;
+  let view;
+  if (path.startsWith('/m/')) view = html`<${Menu} id=${path.slice(3)} />`;
+  else if (path === '/cart') view = html`<${Cart} />`;
+  else if (path.startsWith('/orders/')) view = html`<${Order} id=${path.slice(8)} />`;
+  else if (path === '/orders') view = html`<${Orders} />`;
+  else view = html`<${Home} />`;
+  return html`<${Header} title="Ordo">
+      <a href="#/">Browse</a><a href="#/cart">Cart</a><a href="#/orders">Orders</a>
+    </${Header}>${view}`;
+}
+
+render(html`<${App} />`, document.getElementById('app'));

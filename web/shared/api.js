@@ -1,0 +1,141 @@
+// The public API as the apps call it: JSON in and out under /api/v1, the session's tokens
+// kept in this browser and refreshed once when an access token is refused, and every
+// refusal thrown as an ApiError carrying the problem's words.
+
+const SESSION = 'ordo.session';
+const listeners = new Set();
+
+/** A refused request: `status`, and the problem's `title` and `detail` (in words). */
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem?.detail || problem?.title || `The server answered ${status}.`);
+    this.status = status;
+    this.problem = problem ?? {};
+  }
+
+  /** Field errors of a 422, by field name. */
+  get fields() {
+    const out = {};
+    for (const e of this.problem.errors ?? []) out[e.field] = e.detail;
+    return out;
+  }
+}
+
+export function session() {
+  try {
+    return JSON.parse(localStorage.getItem(SESSION));
+  } catch {
+    return null;
+  }
+}
+
+function remember(value) {
+  if (value) localStorage.setItem(SESSION, JSON.stringify(value));
+  else localStorage.removeItem(SESSION);
+  for (const listener of listeners) listener(value);
+}
+
+/** Calls `listener(session)` whenever the session starts or ends (here or on a 401). */
+export function onSession(listener) {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+async function problemOf(response) {
+  try {
+    return await response.json();
+  } catch {
+    return { title: response.statusText };
+  }
+}
+
+async function send(method, path, body, headers = {}) {
+  const init = { method, headers: { accept: 'application/json', ...headers } };
+  if (body !== undefined) {
+    init.headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  const current = session();
+  if (current) init.headers.authorization = `Bearer ${current.access_token}`;
+  try {
+    return await fetch(`/api/v1${path}`, init);
+  } catch {
+    throw new ApiError(0, { detail: 'The server cannot be reached. Check the connection and try again.' });
+  }
+}
+
+let refreshing = null;
+
+/** Trades the refresh token for new tokens, once however many requests were refused. */
+async function refresh() {
+  const current = session();
+  if (!current?.refresh_token) return false;
+  refreshing ??= (async () => {
+    const response = await fetch('/api/v1/auth/refresh', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ refresh_token: current.refresh_token }),
+    });
+    if (!response.ok) return false;
+    const tokens = await response.json();
+    remember({ ...current, ...tokens });
+    return true;
+  })().finally(() => {
+    refreshing = null;
+  });
+  return refreshing;
+}
+
+/**
+ * `method path` with `body`; the answer's JSON (null for 204). A refused access token is
+ * refreshed once; a session that cannot be refreshed ends, which sends the app to its
+ * login form (and back here after).
+ */
+export async function api(method, path, body, { headers } = {}) {
+  let response = await send(method, path, body, headers);
+  if (response.status === 401 && session() && (await refresh())) {
+    response = await send(method, path, body, headers);
+  }
+  if (response.status === 401 && session()) remember(null);
+  if (!response.ok) throw new ApiError(response.status, await problemOf(response));
+  if (response.status === 204) return null;
+  const type = response.headers.get('content-type') ?? '';
+  return type.includes('json') ? response.json() : response.text();
+}
+
+/** Logs in; the session's user is read from `/me`. */
+export async function login(email, password) {
+  const tokens = await api('POST', '/auth/login', { email, password });
+  remember(tokens);
+  try {
+    const me = await api('GET', '/me');
+    remember({ ...tokens, user: me });
+  } catch (error) {
+    remember(null);
+    throw error;
+  }
+  return session();
+}
+
+/** Creates an account with `role` and logs in. */
+export async function register({ name, email, password, role }) {
+  await api('POST', '/auth/register', { name, email, password, role });
+  return login(email, password);
+}
+
+export async function logout() {
+  const current = session();
+  if (current?.refresh_token) {
+    try {
+      await api('POST', '/auth/logout', { refresh_token: current.refresh_token });
+    } catch {
+      // The session ends here whatever the server says.
+    }
+  }
+  remember(null);
+}
+
+/** A fresh idempotency key, for a request that must not happen twice. */
+export function idempotencyKey() {
+  return crypto.randomUUID();
+}

@@ -1,0 +1,39 @@
+// Maps: Leaflet over the tile server the operator configured (`web.tile_url`, given to the
+// page in <meta name="ordo-tile-url">), or over a plain background when none is set, so
+// that the apps work offline and nothing is fetched from third parties unasked.
+
+import * as L from '../vendor/leaflet/leaflet.js';
+import { useEffect, useRef } from '../vendor/preact/hooks.js';
+import { html } from './ui.js';
+
+const tileUrl = document.querySelector('meta[name="ordo-tile-url"]')?.content ?? '';
+
+function dot(className) {
+  return L.divIcon({ className: `dot ${className}`, iconSize: [18, 18] });
+}
+
+/**
+ * A map showing `points` ({lat, lon, label, kind}), fitted to them; `kind` styles the dot
+ * (merchant, customer, courier). `label` names the map for screen readers.
+ */
+export function MapView({ points, label }) {
+  const element = useRef(null);
+  const state = useRef(null);
+  useEffect(() => {
+    const map = L.map(element.current, { zoomControl: true, attributionControl: Boolean(tileUrl) });
+    if (tileUrl) L.tileLayer(tileUrl, { maxZoom: 19 }).addTo(map);
+    state.current = { map, layer: L.layerGroup().addTo(map) };
+    return () => map.remove();
+  }, []);
+  useEffect(() => {
+    const { map, layer } = state.current;
+    layer.clearLayers();
+    const shown = points.filter((p) => Number.isFinite(p.lat) && Number.isFinite(p.lon));
+    for (const p of shown) {
+      L.marker([p.lat, p.lon], { icon: dot(p.kind ?? ''), title: p.label, alt: p.label }).addTo(layer);
+    }
+    if (shown.length === 1) map.setView([shown[0].lat, shown[0].lon], 14);
+    else if (shown.length > 1) map.fitBounds(L.latLngBounds(shown.map((p) => [p.lat, p.lon])), { padding: [24, 24], maxZoom: 15 });
+  }, [JSON.stringify(points)]);
+  return html`<div class="map" ref=${element} role="region" aria-label=${label}></div>`;
+}

@@ -1,0 +1,91 @@
+// Server-sent events over fetch, so that the request carries the session's bearer token
+// (EventSource cannot). Reconnects with growing pauses, sending the last event's id back as
+// `Last-Event-ID` so that the server resumes where the stream broke.
+
+import { session } from './api.js';
+
+function parse(block) {
+  const event = { event: 'message', data: '', id: null };
+  const data = [];
+  for (const line of block.split('\n')) {
+    if (!line || line.startsWith(':')) continue;
+    const colon = line.indexOf(':');
+    const field = colon < 0 ? line : line.slice(0, colon);
+    const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+    if (field === 'event') event.event = value;
+    else if (field === 'data') data.push(value);
+    else if (field === 'id') event.id = value;
+  }
+  event.data = data.join('\n');
+  return event;
+}
+
+/**
+ * Follows `path` (under /api/v1): `onEvent({event, data, id})` for each event (`data`
+ * parsed as JSON when it is), `onState('open' | 'reconnecting' | 'closed')` as the
+ * connection goes. Stops when the server ends the stream after an `end` event, on a 4xx,
+ * or when the returned function is called.
+ */
+export function follow(path, { onEvent, onState = () => {} }) {
+  let lastId = null;
+  let stopped = false;
+  let controller = null;
+  let pause = 500;
+
+  async function connect() {
+    while (!stopped) {
+      controller = new AbortController();
+      const headers = { accept: 'text/event-stream' };
+      const current = session();
+      if (current) headers.authorization = `Bearer ${current.access_token}`;
+      if (lastId) headers['last-event-id'] = lastId;
+      let ended = false;
+      try {
+        const response = await fetch(`/api/v1${path}`, { headers, signal: controller.signal });
+        if (response.status >= 400 && response.status < 500 && response.status !== 429) {
+          onState('closed', response.status);
+          return;
+        }
+        if (!response.ok || !response.body) throw new Error(String(response.status));
+        onState('open');
+        pause = 500;
+        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = '';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += value.replace(/\r\n?/g, '\n');
+          let end;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const event = parse(buffer.slice(0, end));
+            buffer = buffer.slice(end + 2);
+            if (event.id) lastId = event.id;
+            if (!event.data && event.event === 'message') continue;
+            try {
+              event.data = JSON.parse(event.data);
+            } catch {
+              // Not JSON: given as text.
+            }
+            if (event.event === 'end') ended = true;
+            onEvent(event);
+          }
+        }
+      } catch {
+        if (stopped) return;
+      }
+      if (ended || stopped) {
+        onState('closed');
+        return;
+      }
+      onState('reconnecting');
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      pause = Math.min(pause * 2, 10_000);
+    }
+  }
+
+  connect();
+  return () => {
+    stopped = true;
+    controller?.abort();
+  };
+}

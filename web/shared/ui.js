@@ -1,0 +1,119 @@
+// The views every app shares: `html` (htm bound to preact), the session as a signal, a
+// login and sign-up form that returns to the same page, a button that shows its progress
+// and the refusal in words, and the page header.
+
+import { h, render } from '../vendor/preact/preact.js';
+import { useState } from '../vendor/preact/hooks.js';
+import htm from '../vendor/htm/htm.js';
+import { signal } from '../vendor/signals/signals.js';
+import { ApiError, login, logout, onSession, register, session } from './api.js';
+
+export const html = htm.bind(h);
+export { render };
+
+/** The signed-in session (`null` when signed out), kept in step with the API client. */
+export const signedIn = signal(session());
+onSession((value) => {
+  signedIn.value = value;
+});
+
+/** A refusal or failure in words, announced to screen readers. */
+export function Problem({ error }) {
+  if (!error) return null;
+  const text = error instanceof ApiError || error instanceof Error ? error.message : String(error);
+  return html`<p class="problem" role="alert">${text}</p>`;
+}
+
+/**
+ * A button running `action` (async): disabled and labelled `busy` while it runs, then the
+ * refusal shown beside it if it failed.
+ */
+export function Action({ action, children, busy = 'Working…', kind = 'primary', label, disabled }) {
+  const [running, setRunning] = useState(false);
+  const [error, setError] = useState(null);
+  async function run(event) {
+    event?.preventDefault();
+    setRunning(true);
+    setError(null);
+    try {
+      await action();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setRunning(false);
+    }
+  }
+  return html`<span class="action">
+    <button class=${kind} onClick=${run} disabled=${running || disabled} aria-busy=${running}
+      aria-label=${label}>${running ? busy : children}</button>
+    <${Problem} error=${error} />
+  </span>`;
+}
+
+function Field({ label, type = 'text', value, onInput, autocomplete, error, required = true }) {
+  const id = `f-${label.toLowerCase().replace(/\W+/g, '-')}`;
+  return html`<div class="field">
+    <label for=${id}>${label}</label>
+    <input id=${id} type=${type} value=${value} required=${required} autocomplete=${autocomplete}
+      aria-invalid=${error ? 'true' : undefined} aria-describedby=${error ? `${id}-error` : undefined}
+      onInput=${(e) => onInput(e.currentTarget.value)} />
+    ${error && html`<span id=${`${id}-error`} class="field-error">${error}</span>`}
+  </div>`;
+}
+
+export { Field };
+
+/**
+ * Log in or create an account (with `role`); the page stays where it was, so the person
+ * comes back to what they were doing.
+ */
+export function Login({ role, title }) {
+  const [creating, setCreating] = useState(false);
+  const [name, setName] = useState('');
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  async function submit(event) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      if (creating) await register({ name, email, password, role });
+      else await login(email, password);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+  const fields = error instanceof ApiError ? error.fields : {};
+  return html`<main class="login">
+    <h1>${title}</h1>
+    <form onSubmit=${submit} class="card">
+      <h2>${creating ? 'Create an account' : 'Log in'}</h2>
+      ${creating && html`<${Field} label="Name" value=${name} onInput=${setName} autocomplete="name" error=${fields.name} />`}
+      <${Field} label="Email" type="email" value=${email} onInput=${setEmail} autocomplete="email" error=${fields.email} />
+      <${Field} label="Password" type="password" value=${password} onInput=${setPassword}
+        autocomplete=${creating ? 'new-password' : 'current-password'} error=${fields.password} />
+      <${Problem} error=${error} />
+      <button class="primary" type="submit" disabled=${busy} aria-busy=${busy}>
+        ${busy ? 'Please wait…' : creating ? 'Create account' : 'Log in'}
+      </button>
+      <button class="link" type="button" onClick=${() => { setCreating(!creating); setError(null); }}>
+        ${creating ? 'I have an account' : 'Create an account'}
+      </button>
+    </form>
+  </main>`;
+}
+
+/** The page header: the app's name, its navigation, who is signed in and a way out. */
+export function Header({ title, children }) {
+  const current = signedIn.value;
+  return html`<header class="top">
+    <a class="brand" href="./">${title}</a>
+    <nav aria-label="Main">${children}</nav>
+    ${current && html`<span class="who">${current.user?.name ?? ''}
+      <button class="link" onClick=${() => logout()}>Log out</button></span>`}
+  </header>`;
+}

@@ -1,0 +1,117 @@
+// Browser journeys of the web apps against a running `ordo serve --demo` on a fresh data
+// dir (ORDO_WEB_BASE), in Debian's chromium driven by playwright-core. Each step saves a
+// screenshot under ORDO_WEB_OUT; any console error, failed journey or serious
+// accessibility violation (axe-core) fails the run with exit code 1.
+
+import { chromium } from 'playwright-core';
+import { createRequire } from 'node:module';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const base = process.env.ORDO_WEB_BASE;
+const out = process.env.ORDO_WEB_OUT ?? 'web-test-output';
+const browserPath = process.env.ORDO_CHROMIUM ?? '/usr/bin/chromium';
+if (!base) {
+  console.error('ORDO_WEB_BASE must name the running server, e.g. http://127.0.0.1:8080');
+  process.exit(2);
+}
+mkdirSync(out, { recursive: true });
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+const browser = await chromium.launch({
+  executablePath: browserPath,
+  args: [
+    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  ],
+});
+
+const failures = [];
+let shot = 0;
+
+/** A page that records its console errors and failed requests. */
+async function open(name, viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ viewport, baseURL: base });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on('console', (message) => {
+    if (message.type() === 'error') failures.push(`${name}: console error: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => failures.push(`${name}: page error: ${error.message}`));
+  return page;
+}
+
+async function screenshot(page, step) {
+  shot += 1;
+  await page.screenshot({ path: join(out, `${String(shot).padStart(2, '0')}-${step}.png`), fullPage: true });
+}
+
+/** No serious or critical axe-core violation on the page as it is now. */
+async function accessible(page, name) {
+  // Evaluated through the debugging protocol, which the page's policy does not govern.
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
+  for (const v of result.violations.filter((v) => ['serious', 'critical'].includes(v.impact))) {
+    failures.push(`${name}: accessibility (${v.impact}) ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  }
+}
+
+async function step(name, run) {
+  const started = Date.now();
+  try {
+    await run();
+    console.log(`ok   ${name} (${Date.now() - started} ms)`);
+  } catch (error) {
+    failures.push(`${name}: ${error.message.split('\n')[0]}`);
+    console.log(`FAIL ${name}: ${error.message.split('\n')[0]}`);
+    throw error;
+  }
+}
+
+const unique = Date.now().toString(36);
+
+try {
+  const customer = await open('customer');
+  await step('a customer signs up', async () => {
+    await customer.goto('/');
+    await customer.getByRole('button', { name: 'Create an account' }).click();
+    await customer.getByLabel('Name').fill('Ada Customer');
+    await customer.getByLabel('Email').fill(`ada-${unique}@example.com`);
+    await customer.getByLabel('Password').fill('a long enough password');
+    await screenshot(customer, 'customer-sign-up');
+    await customer.getByRole('button', { name: 'Create account' }).click();
+    await customer.getByRole('heading', { name: 'Order food and more' }).waitFor();
+    await accessible(customer, 'customer home');
+    await screenshot(customer, 'customer-home');
+  });
+  await step('the customer finds a merchant and adds a dish to the cart', async () => {
+    await customer.getByRole('link', { name: 'Trattoria Luigi' }).click();
+    await customer.getByRole('button', { name: 'Add Pizza Margherita to the cart' }).click();
+    await customer.getByRole('status').getByText('Pizza Margherita is in your cart').waitFor();
+    await screenshot(customer, 'customer-menu');
+  });
+  await step('the customer checks out with a new card', async () => {
+    await customer.getByRole('link', { name: 'Cart', exact: true }).click();
+    await customer.getByLabel('pickup').check();
+    await customer.getByRole('button', { name: 'Save the card' }).click();
+    await customer.getByLabel('Pay with').waitFor();
+    await screenshot(customer, 'customer-checkout');
+    await customer.getByRole('button', { name: 'Place the order' }).click();
+    await customer.getByRole('heading', { name: /^Order / }).waitFor();
+  });
+  await step('the order page shows the payment go through, live', async () => {
+    await customer.getByTestId('order-status').getByText('paid', { exact: true }).waitFor();
+    await customer.getByText('Live').waitFor();
+    await screenshot(customer, 'customer-order-paid');
+  });
+} catch {
+  // Recorded in `failures`.
+} finally {
+  await browser.close();
+}
+
+if (failures.length > 0) {
+  console.error(`\n${failures.length} problem(s):\n${failures.map((f) => `- ${f}`).join('\n')}`);
+  process.exit(1);
+}
+console.log(`\nall journeys passed; screenshots in ${out}`);
