@@ -75,7 +75,10 @@ impl Platform {
         );
         let (api, root) = std::mem::take(&mut self.routes);
         let (routes, document) = gateway::routes(api, root, ops, self.dead_letters.clone());
-        let routes = routes.merge(crate::web::router(&self.config.web));
+        let routes = routes.merge(crate::web::router(
+            &self.config.web,
+            self.config.orders.accept_timeout_secs,
+        ));
         let router = gateway::router(
             (routes, document),
             &self.config.http,

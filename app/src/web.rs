@@ -86,7 +86,7 @@ fn escape_attribute(text: &str) -> String {
 }
 
 impl Web {
-    fn new(config: &WebConfig) -> Web {
+    fn new(config: &WebConfig, accept_timeout_secs: u64) -> Web {
         let mut names: Vec<String> = Files::iter().map(|name| name.into_owned()).collect();
         names.sort();
         let mut digest = Vec::new();
@@ -110,7 +110,8 @@ impl Web {
                 let file = Files::get(page)?;
                 let text = String::from_utf8_lossy(&file.data)
                     .replace("{{assets}}", &prefix)
-                    .replace("{{tile_url}}", &tile_url);
+                    .replace("{{tile_url}}", &tile_url)
+                    .replace("{{accept_timeout_secs}}", &accept_timeout_secs.to_string());
                 Some((*path, text.into_bytes()))
             })
             .collect();
@@ -257,9 +258,10 @@ async fn asset(
     )
 }
 
-/// The apps' pages and files.
-pub fn router(config: &WebConfig) -> Router {
-    let web = Arc::new(Web::new(config));
+/// The apps' pages and files; `accept_timeout_secs` is how long merchants have to accept an
+/// order, which their board counts down.
+pub fn router(config: &WebConfig, accept_timeout_secs: u64) -> Router {
+    let web = Arc::new(Web::new(config, accept_timeout_secs));
     let mut router = Router::new().route("/assets/{build}/{*path}", get(asset));
     let served: Vec<&'static str> = web.pages.keys().copied().collect();
     for path in served {

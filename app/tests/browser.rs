@@ -64,6 +64,10 @@ fn the_apps_work_in_a_browser() {
         .arg("journeys.mjs")
         .current_dir(&web_tests)
         .env("ORDO_WEB_BASE", &url)
+        .env(
+            "ORDO_WEB_DEMO",
+            String::from_utf8_lossy(&demo.stdout).as_ref(),
+        )
         .env("ORDO_WEB_OUT", &out)
         .env("ORDO_CHROMIUM", chromium())
         .output()

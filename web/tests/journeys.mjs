@@ -11,6 +11,10 @@ import { join } from 'node:path';
 const base = process.env.ORDO_WEB_BASE;
 const out = process.env.ORDO_WEB_OUT ?? 'web-test-output';
 const browserPath = process.env.ORDO_CHROMIUM ?? '/usr/bin/chromium';
+// The demo's accounts, as `ordo demo` printed them: role, email, password.
+const accounts = [...(process.env.ORDO_WEB_DEMO ?? '').matchAll(/^(\w+)\s+(\S+@\S+)\s+(\S+)/gm)]
+  .map(([, role, email, password]) => ({ role, email, password }));
+const account = (email) => accounts.find((a) => a.email === email);
 if (!base) {
   console.error('ORDO_WEB_BASE must name the running server, e.g. http://127.0.0.1:8080');
   process.exit(2);
@@ -90,6 +94,21 @@ try {
     await customer.getByRole('status').getByText('Pizza Margherita is in your cart').waitFor();
     await screenshot(customer, 'customer-menu');
   });
+  const merchant = await open('merchant');
+  await step('the merchant opens the board', async () => {
+    const luigi = account('luigi@demo.ordo.dev');
+    if (!luigi) throw new Error('the demo accounts were not given (ORDO_WEB_DEMO)');
+    await merchant.goto('/merchant');
+    await merchant.getByLabel('Email').fill(luigi.email);
+    await merchant.getByLabel('Password').fill(luigi.password);
+    await merchant.getByRole('button', { name: 'Log in' }).click();
+    await merchant.getByRole('heading', { name: 'Trattoria Luigi' }).waitFor();
+    await merchant.getByRole('status').getByText('Live').waitFor();
+    await merchant.evaluate(() => { window.notReloaded = true; });
+    await accessible(merchant, 'merchant board');
+    await screenshot(merchant, 'merchant-board-empty');
+  });
+  let orderId;
   await step('the customer checks out with a new card', async () => {
     await customer.getByRole('link', { name: 'Cart', exact: true }).click();
     await customer.getByLabel('pickup').check();
@@ -98,11 +117,35 @@ try {
     await screenshot(customer, 'customer-checkout');
     await customer.getByRole('button', { name: 'Place the order' }).click();
     await customer.getByRole('heading', { name: /^Order / }).waitFor();
+    orderId = customer.url().split('/orders/')[1];
   });
   await step('the order page shows the payment go through, live', async () => {
     await customer.getByTestId('order-status').getByText('paid', { exact: true }).waitFor();
     await customer.getByText('Live').waitFor();
     await screenshot(customer, 'customer-order-paid');
+  });
+  await step('the board shows the new order without a reload', async () => {
+    const paidSeen = Date.now();
+    const ticket = merchant.locator(`[data-order="${orderId}"]`);
+    await ticket.getByRole('button', { name: 'Accept' }).waitFor();
+    console.log(`     the ticket was on the board ${Date.now() - paidSeen} ms after the customer saw "paid"`);
+    if (!(await merchant.evaluate(() => window.notReloaded))) throw new Error('the board reloaded');
+    await screenshot(merchant, 'merchant-board-new-order');
+  });
+  await step('the merchant accepts, and the customer sees it live', async () => {
+    const ticket = merchant.locator(`[data-order="${orderId}"]`);
+    await ticket.getByRole('button', { name: 'Accept' }).click();
+    await ticket.getByRole('button', { name: 'Ready' }).waitFor();
+    await customer.getByTestId('order-status').getByText('accepted', { exact: true }).waitFor();
+  });
+  await step('the merchant marks it ready, then handed over; the customer sees it completed', async () => {
+    const ticket = merchant.locator(`[data-order="${orderId}"]`);
+    await ticket.getByRole('button', { name: 'Ready' }).click();
+    await customer.getByTestId('order-status').getByText('ready', { exact: true }).waitFor();
+    await screenshot(merchant, 'merchant-board-ready');
+    await ticket.getByRole('button', { name: 'Handed over' }).click();
+    await customer.getByTestId('order-status').getByText('completed', { exact: true }).waitFor();
+    await screenshot(customer, 'customer-order-completed');
   });
 } catch {
   // Recorded in `failures`.

@@ -92,6 +92,13 @@ async fn staff_write_and_everyone_reads(backend: Backend) {
     let public: Value = json_of(app.api(Method::GET, &format!("/merchants/{id}"))).await;
     assert_eq!(public["name"], "Trattoria Roma");
 
+    // Its staff find it among theirs; nobody else does.
+    let mine: Value = json_of(app.as_user(&owner, Method::GET, "/me/merchants")).await;
+    assert_eq!(mine["items"][0]["id"], id.as_str());
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+    let theirs: Value = json_of(app.as_user(&rival, Method::GET, "/me/merchants")).await;
+    assert_eq!(theirs["items"], json!([]));
+
     // Only its staff change it: another merchant's staff do not see it to change, and a
     // customer may never change a merchant.
     let rename = json!({"name": "Trattoria Roma Due"});

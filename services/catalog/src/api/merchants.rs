@@ -150,6 +150,12 @@ pub struct ListMerchants {
     cursor: Option<String>,
 }
 
+/// The merchants someone works for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffedMerchants {
+    items: Vec<MerchantView>,
+}
+
 fn near(query: &ListMerchants) -> Result<Option<Near>, Problem> {
     let invalid =
         |field: &str, message: &str| Problem::validation(vec![FieldError::new(field, message)]);
@@ -236,6 +242,25 @@ pub async fn list(
         items,
         next_cursor: merchants.next_cursor,
     }))
+}
+
+/// The merchants the caller works for (their staff), by name: what a merchant's board
+/// shows. Empty for anyone who staffs none.
+#[utoipa::path(get, path = "/me/merchants", tag = "catalog", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's merchants", body = StaffedMerchants),
+    ))]
+pub async fn staffed(
+    State(catalog): State<Arc<Catalog>>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<StaffedMerchants>, Problem> {
+    let items = catalog
+        .staffed(&caller)
+        .await?
+        .into_iter()
+        .map(MerchantView::from)
+        .collect();
+    Ok(Json(StaffedMerchants { items }))
 }
 
 /// One merchant.

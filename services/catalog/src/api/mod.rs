@@ -16,6 +16,7 @@ pub fn router(catalog: Arc<Catalog>) -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(merchants::create, merchants::list))
         .routes(routes!(merchants::get, merchants::patch))
+        .routes(routes!(merchants::staffed))
         .routes(routes!(products::create, products::list))
         .routes(routes!(products::get, products::patch, products::delete))
         .routes(routes!(products::categories))

@@ -8,6 +8,9 @@ use ordo_bus::EventMeta;
 use ordo_kernel::Caller;
 use ordo_kernel::{Page, PageRequest, Role};
 use tracing::instrument;
+
+/// Most merchants one person is listed as working for.
+const MAX_STAFFED: i64 = 100;
 use uuid::Uuid;
 
 /// Merchants within `radius_km` of a point, nearest first.
@@ -64,6 +67,15 @@ impl Catalog {
         merchants::find(&mut conn, id)
             .await?
             .ok_or(AppError::NotFound)
+    }
+
+    /// The merchants the caller works for, by name (at most `MAX_STAFFED`); none for a
+    /// caller who staffs none.
+    ///
+    /// # Errors
+    /// Only when the database fails.
+    pub async fn staffed(&self, caller: &Caller) -> Result<Vec<Merchant>, AppError> {
+        Ok(merchants::staffed_by(self.db.reader(), caller.user_id, MAX_STAFFED).await?)
     }
 
     /// Newest first; or, with `near`, those within the radius, nearest first (one page).

@@ -168,6 +168,30 @@ pub async fn page<'c>(
     .collect()
 }
 
+/// The merchants `user_id` staffs, by name. Without staff.
+pub async fn staffed_by<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    user_id: Uuid,
+    fetch: i64,
+) -> Result<Vec<Merchant>, sqlx::Error> {
+    let columns = COLUMNS
+        .split(", ")
+        .map(|c| format!("m.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    sqlx::query(&format!(
+        "SELECT {columns} FROM merchants m JOIN merchant_staff s ON s.merchant_id = m.id
+         WHERE s.user_id = $1 ORDER BY m.name, m.id LIMIT $2"
+    ))
+    .bind(user_id.to_string())
+    .bind(fetch)
+    .fetch_all(executor)
+    .await?
+    .iter()
+    .map(merchant)
+    .collect()
+}
+
 /// Merchants inside a latitude/longitude box, at most `fetch`. Without staff.
 pub async fn in_box<'c>(
     executor: impl Executor<'c, Database = Any>,

@@ -1,0 +1,266 @@
+// The merchant board, a kitchen display: for the merchant you work for, tickets in columns
+// (new, accepted, ready, handed over) that move live as orders come and go, a timer on
+// each and the time left to accept a new one; one tap per step. And the menu: prices,
+// availability and stock.
+
+import { useEffect, useRef, useState } from '../vendor/preact/hooks.js';
+import { signal } from '../vendor/signals/signals.js';
+import { api } from '../shared/api.js';
+import { money, status as statusWords } from '../shared/format.js';
+import { follow } from '../shared/sse.js';
+import { Action, Field, Header, Login, Problem, html, render, signedIn } from '../shared/ui.js';
+
+const acceptTimeout = Number(document.querySelector('meta[name="ordo-accept-timeout"]')?.content ?? 600);
+const tab = signal(location.hash === '#/menu' ? 'menu' : 'orders');
+addEventListener('hashchange', () => {
+  tab.value = location.hash === '#/menu' ? 'menu' : 'orders';
+});
+
+/** Seconds since `instant`, ticking every second. */
+function useNow() {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  return now;
+}
+
+function clockOf(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** A short chime for a new order, made on the spot (no sound file to fetch). */
+function chime() {
+  try {
+    const audio = new AudioContext();
+    for (const [at, pitch] of [[0, 880], [0.18, 1320]]) {
+      const tone = audio.createOscillator();
+      const gain = audio.createGain();
+      tone.frequency.value = pitch;
+      gain.gain.setValueAtTime(0.2, audio.currentTime + at);
+      gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + at + 0.3);
+      tone.connect(gain).connect(audio.destination);
+      tone.start(audio.currentTime + at);
+      tone.stop(audio.currentTime + at + 0.3);
+    }
+  } catch {
+    // No sound where the browser allows none before a tap.
+  }
+}
+
+const COLUMNS = [
+  { key: 'new', title: 'New', statuses: ['pending_payment', 'paid'] },
+  { key: 'accepted', title: 'Accepted', statuses: ['accepted'] },
+  { key: 'ready', title: 'Ready', statuses: ['ready'] },
+  { key: 'out', title: 'Handed over', statuses: ['picked_up', 'shipped'] },
+];
+
+const REASONS = ['Sold out', 'Too busy right now', 'Closing soon'];
+
+function Ticket({ order, now, act }) {
+  const age = (now - Date.parse(order.created_at)) / 1000;
+  const left = acceptTimeout - (now - Date.parse(order.updated_at)) / 1000;
+  const tone = age > 900 ? 'late' : age > 480 ? 'aging' : 'fresh';
+  const [rejecting, setRejecting] = useState(false);
+  const [reason, setReason] = useState(REASONS[0]);
+  const [carrier, setCarrier] = useState('DHL');
+  const [tracking, setTracking] = useState('');
+  const id = order.id.slice(-6);
+  return html`<article class=${`ticket ${tone}`} aria-label=${`Order ${id}`} data-order=${order.id}>
+    <div class="spread">
+      <strong class="ticket-id">#${id}</strong>
+      <span class="badge">${order.fulfilment}</span>
+      <span class="timer" title="Since the order was placed">${clockOf(age)}</span>
+    </div>
+    <ul class="plain lines">${order.lines.map((l) => html`<li><strong>${l.quantity} ×</strong> ${l.name}</li>`)}</ul>
+    ${order.notes && html`<p class="notes">“${order.notes}”</p>`}
+    <p class="muted">${money(order.total)}</p>
+    ${order.status === 'pending_payment' && html`<p class="muted">Waiting for the payment…</p>`}
+    ${order.status === 'paid' && html`<p class=${left < 120 ? 'countdown urgent' : 'countdown'}>
+      Accept within ${clockOf(left)}, or it is rejected</p>
+      <${Action} kind="primary big" busy="Accepting…" action=${() => act(order, 'accept')}>Accept</${Action}>
+      ${rejecting
+        ? html`<div class="row"><label for=${`reason-${id}`}>Reason</label>
+            <select id=${`reason-${id}`} value=${reason} onChange=${(e) => setReason(e.currentTarget.value)}>
+              ${REASONS.map((r) => html`<option>${r}</option>`)}</select>
+            <${Action} kind="danger" busy="Rejecting…" action=${() => act(order, 'reject', { reason })}>Reject</${Action}></div>`
+        : html`<button class="link" onClick=${() => setRejecting(true)}>Reject…</button>`}`}
+    ${order.status === 'accepted' && order.fulfilment !== 'shipping' && html`<${Action} kind="primary big"
+      busy="Saving…" action=${() => act(order, 'ready')}>Ready</${Action}>`}
+    ${order.status === 'accepted' && order.fulfilment === 'shipping' && html`<div>
+      <${Field} label=${`Carrier for ${id}`} value=${carrier} onInput=${setCarrier} />
+      <${Field} label=${`Tracking number for ${id}`} value=${tracking} onInput=${setTracking} />
+      <${Action} kind="primary big" busy="Shipping…"
+        action=${() => act(order, 'ship', { carrier, tracking_number: tracking })}>Shipped</${Action}></div>`}
+    ${order.status === 'ready' && html`<${Action} kind="primary big" busy="Saving…"
+      action=${() => act(order, 'picked-up')}>Handed over</${Action}>`}
+  </article>`;
+}
+
+function Board({ merchant }) {
+  const [orders, setOrders] = useState([]);
+  const [error, setError] = useState(null);
+  const [link, setLink] = useState('connecting');
+  const known = useRef(null);
+  const lines = useRef(new Map());
+  const now = useNow();
+
+  async function load() {
+    try {
+      const statuses = COLUMNS.flatMap((c) => c.statuses);
+      const pages = await Promise.all(
+        statuses.map((s) => api('GET', `/merchants/${merchant.id}/orders?status=${s}&limit=50`)),
+      );
+      // Lists leave out the lines; an order's lines never change, so each is read once.
+      const all = pages.flatMap((p) => p.items);
+      await Promise.all(
+        all
+          .filter((o) => !lines.current.has(o.id))
+          .map(async (o) => lines.current.set(o.id, (await api('GET', `/orders/${o.id}`)).lines)),
+      );
+      for (const o of all) o.lines = lines.current.get(o.id) ?? [];
+      const fresh = all.filter((o) => o.status === 'paid' && known.current && !known.current.has(o.id));
+      if (fresh.length > 0) chime();
+      known.current = new Set(all.filter((o) => o.status === 'paid').map((o) => o.id));
+      setOrders(all);
+      setError(null);
+    } catch (e) {
+      setError(e);
+    }
+  }
+
+  useEffect(() => {
+    known.current = null;
+    load();
+    // Every step of an order concerning this merchant is a notification to its staff.
+    return follow('/notifications/stream', { onEvent: () => load(), onState: setLink });
+  }, [merchant.id]);
+
+  // An order placed but not yet paid turns paid without telling the staff: follow it.
+  const waiting = orders.filter((o) => o.status === 'pending_payment').map((o) => o.id).join(',');
+  useEffect(() => {
+    const stops = waiting
+      .split(',')
+      .filter(Boolean)
+      .map((id) => follow(`/orders/${id}/track`, { onEvent: ({ event }) => event === 'status' && load() }));
+    return () => stops.forEach((stop) => stop());
+  }, [waiting]);
+
+  async function act(order, step, body) {
+    await api('POST', `/orders/${order.id}/${step}`, body);
+    await load();
+  }
+
+  return html`<main class="board-page">
+    <div class="spread"><h1>${merchant.name}</h1>
+      <span class=${link === 'open' ? 'badge ok' : 'badge warn'} role="status">${link === 'open' ? 'Live' : 'Reconnecting…'}</span></div>
+    <${Problem} error=${error} />
+    <div class="board">
+      ${COLUMNS.map((column) => {
+        const tickets = orders
+          .filter((o) => column.statuses.includes(o.status))
+          .sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
+        return html`<section class="column" aria-label=${column.title}>
+          <h2>${column.title} <span class="badge">${tickets.length}</span></h2>
+          ${tickets.map((o) => html`<${Ticket} key=${o.id} order=${o} now=${now} act=${act} />`)}
+        </section>`;
+      })}
+    </div>
+  </main>`;
+}
+
+function Product({ product, reload }) {
+  const [stock, setStock] = useState(null);
+  const [onHand, setOnHand] = useState('');
+  const [price, setPrice] = useState((product.price.amount / 100).toFixed(2));
+  useEffect(() => {
+    api('GET', `/products/${product.id}/stock`).then((s) => {
+      setStock(s);
+      setOnHand(String(s.on_hand));
+    }, () => setStock(null));
+  }, [product.id]);
+  return html`<tr>
+    <th scope="row">${product.name}<div class="muted">${product.category}</div></th>
+    <td><label class="sr-only" for=${`price-${product.id}`}>Price of ${product.name}</label>
+      <input id=${`price-${product.id}`} class="narrow" inputmode="decimal" value=${price} onInput=${(e) => setPrice(e.currentTarget.value)} />
+      <${Action} busy="Saving…" label=${`Save the price of ${product.name}`} kind=""
+        action=${async () => { await api('PATCH', `/products/${product.id}`, { price: { amount: Math.round(Number(price) * 100), currency: product.price.currency } }); reload(); }}>Save</${Action}></td>
+    <td><label class="sr-only" for=${`stock-${product.id}`}>Stock of ${product.name}</label>
+      <input id=${`stock-${product.id}`} class="narrow" inputmode="numeric" value=${onHand} onInput=${(e) => setOnHand(e.currentTarget.value)} />
+      <${Action} busy="Saving…" label=${`Save the stock of ${product.name}`} kind=""
+        action=${async () => setStock(await api('PUT', `/products/${product.id}/stock`, { on_hand: Number(onHand) }))}>Save</${Action}>
+      ${stock && html`<div class="muted">${stock.available} available, ${stock.reserved} held</div>`}</td>
+    <td><${Action} busy="Saving…" kind="" label=${`${product.active ? 'Hide' : 'Offer'} ${product.name}`}
+      action=${async () => { await api('PATCH', `/products/${product.id}`, { active: !product.active }); reload(); }}>
+      ${product.active ? 'On the menu' : 'Hidden'}</${Action}></td>
+  </tr>`;
+}
+
+function Menu({ merchant }) {
+  const [products, setProducts] = useState(null);
+  const [error, setError] = useState(null);
+  const [name, setName] = useState('');
+  const [category, setCategory] = useState('');
+  const [price, setPrice] = useState('');
+  async function load() {
+    try {
+      setProducts((await api('GET', `/merchants/${merchant.id}/products?limit=100`)).items);
+    } catch (e) {
+      setError(e);
+    }
+  }
+  useEffect(() => { load(); }, [merchant.id]);
+  async function add() {
+    await api('POST', `/merchants/${merchant.id}/products`, {
+      name, category, tags: [], price: { amount: Math.round(Number(price) * 100), currency: 'EUR' },
+    });
+    setName('');
+    setPrice('');
+    await load();
+  }
+  return html`<main>
+    <h1>Menu of ${merchant.name}</h1>
+    <${Problem} error=${error} />
+    <table class="menu">
+      <thead><tr><th scope="col">Product</th><th scope="col">Price</th><th scope="col">Stock</th><th scope="col">Offered</th></tr></thead>
+      <tbody>${(products ?? []).map((p) => html`<${Product} key=${p.id} product=${p} reload=${load} />`)}</tbody>
+    </table>
+    <section class="card">
+      <h2>Add a product</h2>
+      <div class="grid">
+        <${Field} label="Name" value=${name} onInput=${setName} />
+        <${Field} label="Category" value=${category} onInput=${setCategory} />
+        <${Field} label="Price (EUR)" value=${price} onInput=${setPrice} />
+      </div>
+      <${Action} kind="primary" busy="Adding…" action=${add}>Add to the menu</${Action}>
+    </section>
+  </main>`;
+}
+
+function App() {
+  const [merchants, setMerchants] = useState(null);
+  const [chosen, setChosen] = useState(localStorage.getItem('ordo.merchant'));
+  const [error, setError] = useState(null);
+  const current = signedIn.value;
+  useEffect(() => {
+    if (!current) return;
+    api('GET', '/me/merchants').then((m) => setMerchants(m.items), setError);
+  }, [current?.access_token]);
+  if (!current) return html`<${Login} role="merchant" title="Ordo for merchants" />`;
+  const list = merchants ?? [];
+  const merchant = list.find((m) => m.id === chosen) ?? list[0];
+  return html`<${Header} title="Ordo for merchants">
+      <a href="#/" aria-current=${tab.value === 'orders' ? 'page' : undefined}>Orders</a>
+      <a href="#/menu" aria-current=${tab.value === 'menu' ? 'page' : undefined}>Menu</a>
+      ${list.length > 1 && html`<label class="sr-only" for="merchant">Merchant</label>
+        <select id="merchant" class="narrow" value=${merchant?.id} onChange=${(e) => { localStorage.setItem('ordo.merchant', e.currentTarget.value); setChosen(e.currentTarget.value); }}>
+          ${list.map((m) => html`<option value=${m.id}>${m.name}</option>`)}</select>`}
+    </${Header}>
+    <${Problem} error=${error} />
+    ${merchants && !merchant && html`<main><p>You do not work for any merchant yet. Ask its owner to add you, or create one through the API.</p></main>`}
+    ${merchant && (tab.value === 'menu' ? html`<${Menu} merchant=${merchant} />` : html`<${Board} merchant=${merchant} />`)}`;
+}
+
+render(html`<${App} />`, document.getElementById('app'));
