@@ -27,11 +27,18 @@ use std::sync::{Arc, Mutex};
 #[exclude = "node_modules/*"]
 struct Files;
 
-/// The apps: where each is served, and its page in `web/`.
-const APPS: [(&str, &str); 4] = [
+/// What is served at a fixed address, from a file in `web/` with the settings filled in:
+/// each app's page, and the courier app's manifest and service worker (whose addresses an
+/// installed app keeps).
+const PAGES: [(&str, &str); 6] = [
     ("/", "customer/index.html"),
     ("/merchant", "merchant/index.html"),
     ("/courier", "courier/index.html"),
+    (
+        "/courier/manifest.webmanifest",
+        "courier/manifest.webmanifest",
+    ),
+    ("/courier/sw.js", "courier/sw.js"),
     ("/ops", "ops/index.html"),
 ];
 
@@ -72,8 +79,8 @@ fn tile_origin(url: &str) -> Option<&str> {
 
 struct Web {
     build: String,
-    /// Each app's page with the asset prefix and the settings filled in.
-    pages: HashMap<&'static str, Vec<u8>>,
+    /// Each page with the asset prefix and the settings filled in, and its media type.
+    pages: HashMap<&'static str, (Vec<u8>, &'static str)>,
     policy: HeaderValue,
     gzipped: Mutex<HashMap<String, Arc<Vec<u8>>>>,
 }
@@ -104,7 +111,7 @@ impl Web {
             .collect();
         let prefix = format!("/assets/{build}");
         let tile_url = escape_attribute(&config.tile_url);
-        let pages = APPS
+        let pages = PAGES
             .iter()
             .filter_map(|(path, page)| {
                 let file = Files::get(page)?;
@@ -112,7 +119,7 @@ impl Web {
                     .replace("{{assets}}", &prefix)
                     .replace("{{tile_url}}", &tile_url)
                     .replace("{{accept_timeout_secs}}", &accept_timeout_secs.to_string());
-                Some((*path, text.into_bytes()))
+                Some((*path, (text.into_bytes(), content_type(page))))
             })
             .collect();
         let tiles = tile_origin(&config.tile_url).unwrap_or("");
@@ -215,16 +222,18 @@ fn content_type(path: &str) -> &'static str {
 
 async fn page(State(web): State<Arc<Web>>, path: &'static str, headers: HeaderMap) -> Response {
     match web.pages.get(path) {
-        Some(page) => {
+        Some((page, content_type)) => {
             let etag = format!("{}-{}", web.build, page.len());
-            web.answer(
-                &headers,
-                path,
-                page,
-                "text/html; charset=utf-8",
-                &etag,
-                "no-cache",
-            )
+            let mut response = web.answer(&headers, path, page, content_type, &etag, "no-cache");
+            if let Some(scope) = path.strip_suffix("/sw.js") {
+                // The worker serves its app's page, one level above the worker's own path.
+                if let Ok(scope) = HeaderValue::from_str(scope) {
+                    response
+                        .headers_mut()
+                        .insert("service-worker-allowed", scope);
+                }
+            }
+            response
         }
         None => Problem::not_found("no such page").into_response(),
     }

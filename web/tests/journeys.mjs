@@ -31,6 +31,7 @@ const browser = await chromium.launch({
 });
 
 const failures = [];
+const pages = new Map();
 let shot = 0;
 
 /** A page that records its console errors and failed requests. */
@@ -42,6 +43,7 @@ async function open(name, viewport = { width: 1280, height: 900 }) {
     if (message.type() === 'error') failures.push(`${name}: console error: ${message.text()}`);
   });
   page.on('pageerror', (error) => failures.push(`${name}: page error: ${error.message}`));
+  pages.set(name, page);
   return page;
 }
 
@@ -68,6 +70,9 @@ async function step(name, run) {
   } catch (error) {
     failures.push(`${name}: ${error.message.split('\n')[0]}`);
     console.log(`FAIL ${name}: ${error.message.split('\n')[0]}`);
+    for (const [who, page] of pages) {
+      await page.screenshot({ path: join(out, `failed-${who}.png`), fullPage: true }).catch(() => {});
+    }
     throw error;
   }
 }
@@ -94,6 +99,25 @@ try {
     await customer.getByRole('status').getByText('Pizza Margherita is in your cart').waitFor();
     await screenshot(customer, 'customer-menu');
   });
+  const LUIGI = { lat: 52.5386, lon: 13.4124 };
+  const courier = await open('courier', { width: 390, height: 844 });
+  await step('a courier signs up on a phone, goes online at the trattoria', async () => {
+    await courier.goto('/courier');
+    await courier.getByRole('button', { name: 'Create an account' }).click();
+    await courier.getByLabel('Name').fill('Carl Courier');
+    await courier.getByLabel('Email').fill(`carl-${unique}@example.com`);
+    await courier.getByLabel('Password').fill('a long enough password');
+    await courier.getByRole('button', { name: 'Create account' }).click();
+    await courier.getByRole('heading', { name: 'Offline' }).waitFor();
+    await courier.getByRole('button', { name: 'Go online' }).click();
+    await courier.getByRole('heading', { name: 'Online' }).waitFor();
+    await courier.getByLabel('Or set it').fill(`${LUIGI.lat}, ${LUIGI.lon}`);
+    await courier.getByRole('button', { name: 'Set position' }).click();
+    await courier.getByText('Waiting for offers…').waitFor();
+    await accessible(courier, 'courier app');
+    await screenshot(courier, 'courier-online');
+  });
+
   const merchant = await open('merchant');
   await step('the merchant opens the board', async () => {
     const luigi = account('luigi@demo.ordo.dev');
@@ -108,10 +132,15 @@ try {
     await accessible(merchant, 'merchant board');
     await screenshot(merchant, 'merchant-board-empty');
   });
+
   let orderId;
-  await step('the customer checks out with a new card', async () => {
+  await step('the customer checks out for delivery with a new address and card', async () => {
     await customer.getByRole('link', { name: 'Cart', exact: true }).click();
-    await customer.getByLabel('pickup').check();
+    await customer.getByLabel('Street and number').fill('Invalidenstraße 50');
+    await customer.getByLabel('City').fill('Berlin');
+    await customer.getByLabel('Postal code').fill('10115');
+    await customer.getByRole('button', { name: 'Save the address' }).click();
+    await customer.getByLabel('Deliver to').waitFor();
     await customer.getByRole('button', { name: 'Save the card' }).click();
     await customer.getByLabel('Pay with').waitFor();
     await screenshot(customer, 'customer-checkout');
@@ -124,26 +153,45 @@ try {
     await customer.getByText('Live').waitFor();
     await screenshot(customer, 'customer-order-paid');
   });
+  const ticket = merchant.locator(`[data-order="${orderId}"]`);
   await step('the board shows the new order without a reload', async () => {
     const paidSeen = Date.now();
-    const ticket = merchant.locator(`[data-order="${orderId}"]`);
     await ticket.getByRole('button', { name: 'Accept' }).waitFor();
     console.log(`     the ticket was on the board ${Date.now() - paidSeen} ms after the customer saw "paid"`);
     if (!(await merchant.evaluate(() => window.notReloaded))) throw new Error('the board reloaded');
     await screenshot(merchant, 'merchant-board-new-order');
   });
   await step('the merchant accepts, and the customer sees it live', async () => {
-    const ticket = merchant.locator(`[data-order="${orderId}"]`);
     await ticket.getByRole('button', { name: 'Accept' }).click();
     await ticket.getByRole('button', { name: 'Ready' }).waitFor();
     await customer.getByTestId('order-status').getByText('accepted', { exact: true }).waitFor();
   });
-  await step('the merchant marks it ready, then handed over; the customer sees it completed', async () => {
-    const ticket = merchant.locator(`[data-order="${orderId}"]`);
+  await step('the courier receives the offer and accepts it', async () => {
+    await courier.getByRole('heading', { name: 'New delivery' }).waitFor();
+    await screenshot(courier, 'courier-offer');
+    await courier.getByRole('button', { name: 'Accept' }).click();
+    await courier.getByRole('heading', { name: 'Go to the merchant' }).waitFor();
+    await screenshot(courier, 'courier-to-merchant');
+  });
+  await step('the merchant marks it ready and hands it to the courier', async () => {
     await ticket.getByRole('button', { name: 'Ready' }).click();
     await customer.getByTestId('order-status').getByText('ready', { exact: true }).waitFor();
     await screenshot(merchant, 'merchant-board-ready');
     await ticket.getByRole('button', { name: 'Handed over' }).click();
+    await customer.getByTestId('order-status').getByText('picked up', { exact: true }).waitFor();
+    await courier.getByRole('heading', { name: 'Bring it to the customer' }).waitFor();
+  });
+  await step('the customer sees the courier move', async () => {
+    await courier.getByLabel('Or set it').fill('52.5380, 13.4120');
+    await courier.getByRole('button', { name: 'Set position' }).click();
+    await customer.getByRole('region', { name: 'The courier on a map' }).waitFor();
+    await customer.getByText(/Your courier is on the way/).waitFor();
+    await screenshot(customer, 'customer-courier-moving');
+  });
+  await step('the courier delivers; the customer sees it completed', async () => {
+    await courier.getByRole('button', { name: 'Delivered' }).click();
+    await courier.getByText('1 delivery').waitFor();
+    await screenshot(courier, 'courier-delivered');
     await customer.getByTestId('order-status').getByText('completed', { exact: true }).waitFor();
     await screenshot(customer, 'customer-order-completed');
   });

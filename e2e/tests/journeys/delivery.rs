@@ -410,6 +410,8 @@ async fn positions_are_checked(backend: Backend) {
     .await;
     assert_eq!(status["online"], false);
     assert_eq!(status["lat"], NEAR.0);
+    let read = json_of(app.as_user(&courier, Method::GET, "/courier/availability")).await;
+    assert_eq!(read, status, "the courier reads what they set");
     app.stop().await;
 }
 

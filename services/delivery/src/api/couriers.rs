@@ -43,6 +43,19 @@ impl From<CourierStatus> for CourierView {
     }
 }
 
+/// Whether the caller is online, and where they were last (couriers).
+#[utoipa::path(get, path = "/courier/availability", tag = "delivery", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The courier's availability", body = CourierView),
+        (status = 403, description = "Not a courier", body = Problem),
+    ))]
+pub async fn current(
+    State(delivery): State<Arc<Delivery>>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<CourierView>, Problem> {
+    Ok(Json(delivery.availability(&caller).await?.into()))
+}
+
 /// Go online or offline (couriers).
 #[utoipa::path(put, path = "/courier/availability", tag = "delivery", security(("bearer" = [])),
     request_body = Availability,

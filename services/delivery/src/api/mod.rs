@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 /// Routes under `/api/v1`.
 pub fn router(delivery: Arc<Delivery>) -> OpenApiRouter {
     OpenApiRouter::new()
-        .routes(routes!(couriers::availability))
+        .routes(routes!(couriers::current, couriers::availability))
         .routes(routes!(couriers::location))
         .routes(routes!(couriers::offers))
         .routes(routes!(couriers::accept))

@@ -57,6 +57,24 @@ impl Delivery {
         Ok(courier.into())
     }
 
+    /// The caller's availability and last position; offline and nowhere before the first
+    /// time they go online.
+    ///
+    /// # Errors
+    /// `Forbidden` for anyone but a courier.
+    pub async fn availability(&self, caller: &Caller) -> Result<CourierStatus, AppError> {
+        courier_only(caller)?;
+        let fleet = self.fleet().await?;
+        Ok(fleet.get(caller.user_id).map_or(
+            CourierStatus {
+                online: false,
+                busy: false,
+                fix: None,
+            },
+            CourierStatus::from,
+        ))
+    }
+
     /// Takes a courier's position: kept in memory, written every few seconds.
     ///
     /// # Errors

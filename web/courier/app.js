@@ -1,0 +1,169 @@
+// The courier app (an installable PWA, phone first): go online or offline, send the
+// position from the phone (or a typed one, for testing), take or pass on offers before they
+// expire, then the delivery with its stops on a map and one big button for the next step.
+
+import { useEffect, useRef, useState } from '../vendor/preact/hooks.js';
+import { api } from '../shared/api.js';
+import { distance } from '../shared/format.js';
+import { follow } from '../shared/sse.js';
+import { MapView } from '../shared/map.js';
+import { Action, Header, Login, Problem, html, render, signedIn } from '../shared/ui.js';
+
+/** How often a moving phone's position is sent at most. */
+const SEND_EVERY_MS = 5_000;
+
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.register('/courier/sw.js', { scope: '/courier' }).catch(() => {});
+}
+
+function useNow() {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  return now;
+}
+
+function Position({ online, onSent }) {
+  const [typed, setTyped] = useState('');
+  const [error, setError] = useState(null);
+  const [sharing, setSharing] = useState(false);
+  const lastSent = useRef(0);
+  async function send(lat, lon) {
+    await api('PUT', '/courier/location', { lat, lon });
+    onSent({ lat, lon });
+  }
+  useEffect(() => {
+    if (!online || !sharing || !navigator.geolocation) return undefined;
+    const watch = navigator.geolocation.watchPosition(
+      (p) => {
+        if (Date.now() - lastSent.current < SEND_EVERY_MS) return;
+        lastSent.current = Date.now();
+        send(p.coords.latitude, p.coords.longitude).catch(setError);
+      },
+      () => setError(new Error('Your position is not shared; type it below instead.')),
+      { enableHighAccuracy: true },
+    );
+    return () => navigator.geolocation.clearWatch(watch);
+  }, [online, sharing]);
+  async function sendTyped() {
+    const [lat, lon] = typed.split(',').map((v) => Number(v.trim()));
+    if (!Number.isFinite(lat) || !Number.isFinite(lon)) throw new Error('Type the position as latitude, longitude.');
+    await send(lat, lon);
+  }
+  return html`<section class="card" aria-label="Position">
+    <label class="row"><input type="checkbox" class="choice" checked=${sharing}
+      onChange=${(e) => setSharing(e.currentTarget.checked)} /> Share my position from this phone</label>
+    <div class="row">
+      <label for="position">Or set it</label>
+      <input id="position" class="narrow" placeholder="52.53, 13.41" value=${typed}
+        onInput=${(e) => setTyped(e.currentTarget.value)} />
+      <${Action} action=${sendTyped} busy="Sending…" kind="">Set position</${Action}>
+    </div>
+    <${Problem} error=${error} />
+  </section>`;
+}
+
+function Offer({ offer, now, reload }) {
+  const left = Math.max(0, Math.round((Date.parse(offer.expires_at) - now) / 1000));
+  return html`<article class="card offer" aria-label="Offer">
+    <h2>New delivery</h2>
+    <p class="big-figure">${distance(offer.distance_km)} to ${offer.pickup.name ?? 'the merchant'}, then ${distance(offer.trip_km)}</p>
+    <p class="muted">${offer.pickup.address ?? ''}</p>
+    <p class=${left < 10 ? 'countdown urgent' : 'countdown'} role="timer">${left} s to answer</p>
+    <div class="row">
+      <${Action} kind="primary big" busy="Accepting…"
+        action=${async () => { await api('POST', `/courier/offers/${offer.id}/accept`); reload(); }}>Accept</${Action}>
+      <${Action} kind="" busy="Passing…"
+        action=${async () => { await api('POST', `/courier/offers/${offer.id}/decline`); reload(); }}>Decline</${Action}>
+    </div>
+  </article>`;
+}
+
+function Delivery({ delivery, here, reload }) {
+  const stops = [
+    { ...delivery.pickup, label: 'Pick up', kind: 'merchant' },
+    ...(delivery.drop_off ? [{ ...delivery.drop_off, label: 'Drop off', kind: 'customer' }] : []),
+    ...(here ? [{ ...here, label: 'You', kind: 'courier' }] : []),
+  ];
+  const picked = delivery.status === 'picked_up';
+  return html`<article class="card" aria-label="Current delivery">
+    <h2>${picked ? 'Bring it to the customer' : 'Go to the merchant'}</h2>
+    <ol class="timeline">
+      <li class=${picked ? 'done' : 'now'}>Pick up at ${delivery.pickup.name ?? ''} ${delivery.pickup.address ?? ''}</li>
+      <li class=${picked ? 'now' : ''}>Drop off${delivery.drop_off?.address ? ` at ${delivery.drop_off.address}` : ''}</li>
+    </ol>
+    <${MapView} label="The stops on a map" points=${stops} />
+    ${picked
+      ? html`<${Action} kind="primary big" busy="Saving…"
+          action=${async () => { await api('POST', `/deliveries/${delivery.id}/delivered`); reload(); }}>Delivered</${Action}>`
+      : html`<p class="muted">The merchant hands it over when it is ready.</p>`}
+  </article>`;
+}
+
+function Work() {
+  const [me, setMe] = useState(null);
+  const [offers, setOffers] = useState([]);
+  const [deliveries, setDeliveries] = useState([]);
+  const [here, setHere] = useState(null);
+  const [error, setError] = useState(null);
+  const now = useNow();
+  async function load() {
+    try {
+      const [availability, open, mine] = await Promise.all([
+        api('GET', '/courier/availability'),
+        api('GET', '/courier/offers'),
+        api('GET', '/courier/deliveries?limit=50'),
+      ]);
+      setMe(availability);
+      if (availability.lat != null) setHere({ lat: availability.lat, lon: availability.lon });
+      setOffers(open.items);
+      setDeliveries(mine.items);
+      setError(null);
+    } catch (e) {
+      setError(e);
+    }
+  }
+  useEffect(() => {
+    load();
+    // Offers and changes to a delivery are notifications to the courier.
+    return follow('/notifications/stream', { onEvent: () => load() });
+  }, []);
+  const online = me?.online ?? false;
+  const active = deliveries.find((d) => ['assigned', 'picked_up'].includes(d.status));
+  // The merchant handing the order over is a step of the order, followed on its own stream.
+  const following = active?.order_id;
+  useEffect(() => {
+    if (!following) return undefined;
+    return follow(`/orders/${following}/track`, {
+      onEvent: ({ event }) => ['status', 'delivery'].includes(event) && load(),
+    });
+  }, [following]);
+  const today = new Date().toDateString();
+  const doneToday = deliveries.filter((d) => d.delivered_at && new Date(d.delivered_at).toDateString() === today);
+  return html`<main class="phone">
+    <${Problem} error=${error} />
+    <div class="spread">
+      <h1>${online ? 'Online' : 'Offline'}</h1>
+      <${Action} kind=${online ? '' : 'primary'} busy="…"
+        action=${async () => { setMe(await api('PUT', '/courier/availability', { online: !online })); }}>
+        ${online ? 'Go offline' : 'Go online'}</${Action}>
+    </div>
+    <${Position} online=${online} onSent=${setHere} />
+    ${active && html`<${Delivery} delivery=${active} here=${here} reload=${load} />`}
+    ${!active && online && offers.length === 0 && html`<p class="muted" role="status">Waiting for offers…</p>`}
+    ${!active && offers.map((o) => html`<${Offer} key=${o.id} offer=${o} now=${now} reload=${load} />`)}
+    <section class="card" aria-label="Today">
+      <h2>Today</h2>
+      <p>${doneToday.length} ${doneToday.length === 1 ? 'delivery' : 'deliveries'}</p>
+    </section>
+  </main>`;
+}
+
+function App() {
+  if (!signedIn.value) return html`<${Login} role="courier" title="Ordo for couriers" />`;
+  return html`<${Header} title="Ordo for couriers" /><${Work} />`;
+}
+
+render(html`<${App} />`, document.getElementById('app'));
