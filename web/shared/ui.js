@@ -64,8 +64,8 @@ function Field({ label, type = 'text', value, onInput, autocomplete, error, requ
 export { Field };
 
 /**
- * Log in or create an account (with `role`); the page stays where it was, so the person
- * comes back to what they were doing.
+ * Log in or, when `role` is given, create an account with it; the page stays where it was,
+ * so the person comes back to what they were doing.
  */
 export function Login({ role, title }) {
   const [creating, setCreating] = useState(false);
@@ -100,9 +100,9 @@ export function Login({ role, title }) {
       <button class="primary" type="submit" disabled=${busy} aria-busy=${busy}>
         ${busy ? 'Please wait…' : creating ? 'Create account' : 'Log in'}
       </button>
-      <button class="link" type="button" onClick=${() => { setCreating(!creating); setError(null); }}>
+      ${role && html`<button class="link" type="button" onClick=${() => { setCreating(!creating); setError(null); }}>
         ${creating ? 'I have an account' : 'Create an account'}
-      </button>
+      </button>`}
     </form>
   </main>`;
 }

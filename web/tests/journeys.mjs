@@ -195,6 +195,19 @@ try {
     await customer.getByTestId('order-status').getByText('completed', { exact: true }).waitFor();
     await screenshot(customer, 'customer-order-completed');
   });
+  const ops = await open('ops', { width: 1440, height: 1000 });
+  await step('the operator console counts the order', async () => {
+    const admin = account('admin@demo.ordo.dev');
+    await ops.goto('/ops');
+    await ops.getByLabel('Email').fill(admin.email);
+    await ops.getByLabel('Password').fill(admin.password);
+    await ops.getByRole('button', { name: 'Log in' }).click();
+    await ops.getByRole('heading', { name: 'Operations' }).waitFor();
+    await ops.locator('[data-status="completed"]').getByText('completed: 1').waitFor();
+    await ops.getByTestId('orders-today').getByText('1', { exact: true }).waitFor();
+    await accessible(ops, 'operator console');
+    await screenshot(ops, 'ops-console');
+  });
 } catch {
   // Recorded in `failures`.
 } finally {
