@@ -7,22 +7,13 @@ import { api } from '../shared/api.js';
 import { distance } from '../shared/format.js';
 import { follow } from '../shared/sse.js';
 import { MapView } from '../shared/map.js';
-import { Action, Header, Login, Problem, html, render, signedIn } from '../shared/ui.js';
+import { Action, Header, Login, Problem, html, render, signedIn, useNow } from '../shared/ui.js';
 
 /** How often a moving phone's position is sent at most. */
 const SEND_EVERY_MS = 5_000;
 
 if ('serviceWorker' in navigator) {
   navigator.serviceWorker.register('/courier/sw.js', { scope: '/courier' }).catch(() => {});
-}
-
-function useNow() {
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(timer);
-  }, []);
-  return now;
 }
 
 function Position({ online, onSent }) {

@@ -8,23 +8,13 @@ import { signal } from '../vendor/signals/signals.js';
 import { api } from '../shared/api.js';
 import { money, status as statusWords } from '../shared/format.js';
 import { follow } from '../shared/sse.js';
-import { Action, Field, Header, Login, Problem, html, render, signedIn } from '../shared/ui.js';
+import { Action, Field, Header, Login, Problem, html, render, signedIn, useNow } from '../shared/ui.js';
 
 const acceptTimeout = Number(document.querySelector('meta[name="ordo-accept-timeout"]')?.content ?? 600);
 const tab = signal(location.hash === '#/menu' ? 'menu' : 'orders');
 addEventListener('hashchange', () => {
   tab.value = location.hash === '#/menu' ? 'menu' : 'orders';
 });
-
-/** Seconds since `instant`, ticking every second. */
-function useNow() {
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(timer);
-  }, []);
-  return now;
-}
 
 function clockOf(seconds) {
   const s = Math.max(0, Math.floor(seconds));

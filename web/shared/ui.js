@@ -3,7 +3,7 @@
 // and the refusal in words, and the page header.
 
 import { h, render } from '../vendor/preact/preact.js';
-import { useState } from '../vendor/preact/hooks.js';
+import { useEffect, useState } from '../vendor/preact/hooks.js';
 import htm from '../vendor/htm/htm.js';
 import { signal } from '../vendor/signals/signals.js';
 import { ApiError, login, logout, onSession, register, session } from './api.js';
@@ -116,4 +116,14 @@ export function Header({ title, children }) {
     ${current && html`<span class="who">${current.user?.name ?? ''}
       <button class="link" onClick=${() => logout()}>Log out</button></span>`}
   </header>`;
+}
+
+/** The time now, in milliseconds, ticking every second: for timers and countdowns. */
+export function useNow() {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  return now;
 }
