@@ -98,15 +98,18 @@ function Work() {
   const [offers, setOffers] = useState([]);
   const [deliveries, setDeliveries] = useState([]);
   const [here, setHere] = useState(null);
+  const [ready, setReady] = useState(new Set());
   const [error, setError] = useState(null);
   const now = useNow();
   async function load() {
     try {
-      const [availability, open, mine] = await Promise.all([
+      const [availability, open, mine, told] = await Promise.all([
         api('GET', '/courier/availability'),
         api('GET', '/courier/offers'),
         api('GET', '/courier/deliveries?limit=50'),
+        api('GET', '/notifications?limit=50'),
       ]);
+      setReady(new Set(told.items.filter((n) => n.kind === 'order_ready').map((n) => n.order_id)));
       setMe(availability);
       if (availability.lat != null) setHere({ lat: availability.lat, lon: availability.lon });
       setOffers(open.items);
@@ -123,8 +126,11 @@ function Work() {
   }, []);
   const online = me?.online ?? false;
   const active = deliveries.find((d) => ['assigned', 'picked_up'].includes(d.status));
-  // The merchant handing the order over is a step of the order, followed on its own stream.
-  const following = active?.order_id;
+  // The merchant handing the order over is a step of the order, followed on its own stream
+  // once the courier was told it is ready: by then the order knows its courier.
+  const following = active && (ready.has(active.order_id) || active.status === 'picked_up')
+    ? active.order_id
+    : null;
   useEffect(() => {
     if (!following) return undefined;
     return follow(`/orders/${following}/track`, {

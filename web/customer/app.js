@@ -7,6 +7,7 @@ import { api, idempotencyKey } from '../shared/api.js';
 import { money, status as statusWords, when, duration, distance } from '../shared/format.js';
 import { follow } from '../shared/sse.js';
 import { MapView } from '../shared/map.js';
+import { Bell } from '../shared/notifications.js';
 import { Action, Field, Header, Login, Problem, html, render, signedIn } from '../shared/ui.js';
 
 const route = signal(location.hash.slice(1) || '/');
@@ -247,6 +248,32 @@ const STEPS = {
   shipping: ['pending_payment', 'paid', 'accepted', 'shipped', 'completed'],
 };
 
+function Review({ id }) {
+  const [rating, setRating] = useState(5);
+  const [comment, setComment] = useState('');
+  const [done, setDone] = useState(null);
+  if (done) {
+    return html`<p role="status" class="badge ok">${done.status === 'approved'
+      ? 'Thank you: your rating is published.'
+      : 'Thank you: your review is published once a moderator has read it.'}</p>`;
+  }
+  async function send() {
+    const body = comment.trim() ? { rating, comment } : { rating };
+    setDone(await api('POST', `/orders/${id}/review`, body));
+  }
+  return html`<section class="card" aria-label="Review">
+    <h2>How was it?</h2>
+    <fieldset class="stars"><legend class="sr-only">Rating</legend>
+      ${[1, 2, 3, 4, 5].map((n) => html`<label title=${`${n} of 5`}>
+        <input type="radio" name="rating" class="sr-only" checked=${rating === n} onChange=${() => setRating(n)} />
+        <span aria-hidden="true">${n <= rating ? '★' : '☆'}</span><span class="sr-only">${n} of 5</span></label>`)}
+    </fieldset>
+    <label for="comment">A few words (optional)</label>
+    <textarea id="comment" rows="3" value=${comment} onInput=${(e) => setComment(e.currentTarget.value)}></textarea>
+    <${Action} kind="primary" busy="Sending…" action=${send}>Send the review</${Action}>
+  </section>`;
+}
+
 function Order({ id }) {
   const [order, error, reload] = useLoad(`/orders/${id}`);
   const [history, setHistory] = useState([]);
@@ -280,7 +307,7 @@ function Order({ id }) {
         : steps.map((step, i) => html`<li class=${i < reached ? 'done' : i === reached ? 'now' : ''}>
             ${statusWords(step)}${history.find((h) => h.to === step) ? ` · ${when(history.find((h) => h.to === step).at)}` : ''}</li>`)}
     </ol>
-    ${courier && html`<section aria-label="Courier">
+    ${courier && current === 'picked_up' && html`<section aria-label="Courier">
       <p>Your courier is on the way${courier.eta_secs != null ? `, about ${duration(courier.eta_secs)}` : ''}.</p>
       <${MapView} label="The courier on a map" points=${[
         { lat: courier.lat, lon: courier.lon, label: 'Courier', kind: 'courier' },
@@ -289,6 +316,7 @@ function Order({ id }) {
     </section>`}
     <ul class="plain">${order.lines.map((l) => html`<li class="spread"><span>${l.quantity} × ${l.name}</span>${money(l.line_total)}</li>`)}</ul>
     <p class="spread"><strong>Total</strong><strong>${money(order.total)}</strong></p>
+    ${current === 'completed' && html`<${Review} id=${id} />`}
     ${['pending_payment', 'paid'].includes(current) && html`<${Action} kind="danger" busy="Cancelling…"
       action=${async () => { await api('POST', `/orders/${id}/cancel`); reload(); }}>Cancel the order</${Action}>`}
   </main>`;
@@ -317,7 +345,7 @@ function App() {
   else if (path === '/orders') view = html`<${Orders} />`;
   else view = html`<${Home} />`;
   return html`<${Header} title="Ordo">
-      <a href="#/">Browse</a><a href="#/cart">Cart</a><a href="#/orders">Orders</a>
+      <a href="#/">Browse</a><a href="#/cart">Cart</a><a href="#/orders">Orders</a><${Bell} />
     </${Header}>${view}`;
 }
 

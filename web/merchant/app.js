@@ -6,7 +6,7 @@
 import { useEffect, useRef, useState } from '../vendor/preact/hooks.js';
 import { signal } from '../vendor/signals/signals.js';
 import { api } from '../shared/api.js';
-import { money, status as statusWords } from '../shared/format.js';
+import { money } from '../shared/format.js';
 import { follow } from '../shared/sse.js';
 import { Action, Field, Header, Login, Problem, html, render, signedIn, useNow } from '../shared/ui.js';
 
@@ -138,6 +138,13 @@ function Board({ merchant }) {
     return () => stops.forEach((stop) => stop());
   }, [waiting]);
 
+  const [today, setToday] = useState(null);
+  useEffect(() => {
+    const from = new Date().toISOString().slice(0, 10);
+    api('GET', `/merchants/${merchant.id}/reports?from=${from}&bucket=day`).then(setToday, () => setToday(null));
+  }, [merchant.id, orders.length]);
+  const figures = today?.buckets?.[0];
+
   async function act(order, step, body) {
     await api('POST', `/orders/${order.id}/${step}`, body);
     await load();
@@ -146,6 +153,11 @@ function Board({ merchant }) {
   return html`<main class="board-page">
     <div class="spread"><h1>${merchant.name}</h1>
       <span class=${link === 'open' ? 'badge ok' : 'badge warn'} role="status">${link === 'open' ? 'Live' : 'Reconnecting…'}</span></div>
+    ${figures && html`<p class="row" aria-label="Today">
+      <span class="badge">Today: ${figures.orders} orders</span>
+      <span class="badge ok">${figures.completed} completed</span>
+      <span class="badge">${money(figures.revenue)} revenue</span>
+      ${figures.average_basket && html`<span class="badge">${money(figures.average_basket)} average</span>`}</p>`}
     <${Problem} error=${error} />
     <div class="board">
       ${COLUMNS.map((column) => {
@@ -168,7 +180,8 @@ function Product({ product, reload }) {
   useEffect(() => {
     api('GET', `/products/${product.id}/stock`).then((s) => {
       setStock(s);
-      setOnHand(String(s.on_hand));
+      // What the person typed meanwhile wins over the level read.
+      setOnHand((typed) => typed || String(s.on_hand));
     }, () => setStock(null));
   }, [product.id]);
   return html`<tr>
@@ -182,9 +195,10 @@ function Product({ product, reload }) {
       <${Action} busy="Saving…" label=${`Save the stock of ${product.name}`} kind=""
         action=${async () => setStock(await api('PUT', `/products/${product.id}/stock`, { on_hand: Number(onHand) }))}>Save</${Action}>
       ${stock && html`<div class="muted">${stock.available} available, ${stock.reserved} held</div>`}</td>
-    <td><${Action} busy="Saving…" kind="" label=${`${product.active ? 'Hide' : 'Offer'} ${product.name}`}
+    <td><span class=${product.active ? 'badge ok' : 'badge'}>${product.active ? 'On the menu' : 'Hidden'}</span>
+      <${Action} busy="Saving…" kind="" label=${`${product.active ? 'Hide' : 'Offer'} ${product.name}`}
       action=${async () => { await api('PATCH', `/products/${product.id}`, { active: !product.active }); reload(); }}>
-      ${product.active ? 'On the menu' : 'Hidden'}</${Action}></td>
+      ${product.active ? 'Hide' : 'Offer'}</${Action}></td>
   </tr>`;
 }
 
@@ -217,6 +231,7 @@ function Menu({ merchant }) {
       <thead><tr><th scope="col">Product</th><th scope="col">Price</th><th scope="col">Stock</th><th scope="col">Offered</th></tr></thead>
       <tbody>${(products ?? []).map((p) => html`<${Product} key=${p.id} product=${p} reload=${load} />`)}</tbody>
     </table>
+    <${Hours} merchant=${merchant} />
     <section class="card">
       <h2>Add a product</h2>
       <div class="grid">
@@ -227,6 +242,41 @@ function Menu({ merchant }) {
       <${Action} kind="primary" busy="Adding…" action=${add}>Add to the menu</${Action}>
     </section>
   </main>`;
+}
+
+const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+function Hours({ merchant }) {
+  const [hours, setHours] = useState(merchant.opening_hours ?? []);
+  const [saved, setSaved] = useState(false);
+  const change = (i, key, value) => {
+    setSaved(false);
+    setHours(hours.map((h, j) => (i === j ? { ...h, [key]: value } : h)));
+  };
+  async function save() {
+    const updated = await api('PATCH', `/merchants/${merchant.id}`, { opening_hours: hours });
+    setHours(updated.opening_hours);
+    setSaved(true);
+  }
+  return html`<section class="card" aria-label="Opening hours">
+    <h2>Opening hours</h2>
+    <p class="muted">None at all means always open. A closing time before the opening runs past midnight.</p>
+    <ul class="plain">${hours.map((h, i) => html`<li class="row">
+      <label class="sr-only" for=${`day-${i}`}>Day</label>
+      <select id=${`day-${i}`} class="narrow" value=${h.day} onChange=${(e) => change(i, 'day', e.currentTarget.value)}>
+        ${DAYS.map((d) => html`<option value=${d}>${d}</option>`)}</select>
+      <label for=${`open-${i}`}>from</label>
+      <input id=${`open-${i}`} type="time" class="narrow" value=${h.open} onInput=${(e) => change(i, 'open', e.currentTarget.value)} />
+      <label for=${`close-${i}`}>to</label>
+      <input id=${`close-${i}`} type="time" class="narrow" value=${h.close} onInput=${(e) => change(i, 'close', e.currentTarget.value)} />
+      <button onClick=${() => { setSaved(false); setHours(hours.filter((_, j) => j !== i)); }}>Remove</button>
+    </li>`)}</ul>
+    <div class="row">
+      <button onClick=${() => { setSaved(false); setHours([...hours, { day: 'mon', open: '11:00', close: '22:00' }]); }}>Add an opening</button>
+      <${Action} kind="primary" busy="Saving…" action=${save}>Save the hours</${Action}>
+      ${saved && html`<span role="status" class="badge ok">Saved</span>`}
+    </div>
+  </section>`;
 }
 
 function App() {

@@ -208,6 +208,42 @@ try {
     await accessible(ops, 'operator console');
     await screenshot(ops, 'ops-console');
   });
+  await step('the customer reviews the order', async () => {
+    await customer.getByLabel('A few words (optional)').fill('Still warm, and the courier was kind.');
+    // The reviews service learns of the completion from the bus; until then it refuses.
+    const thanks = customer.getByRole('status').getByText(/Thank you/);
+    for (let attempt = 1; ; attempt += 1) {
+      await customer.getByRole('button', { name: 'Send the review' }).click();
+      try {
+        await thanks.waitFor({ timeout: 2_000 });
+        break;
+      } catch (error) {
+        if (attempt === 10) throw error;
+      }
+    }
+    await customer.getByRole('status').getByText(/once a moderator has read it/).waitFor();
+    await screenshot(customer, 'customer-reviewed');
+  });
+  await step('the operator approves the review', async () => {
+    const reviews = ops.getByRole('region', { name: 'Reviews to moderate' });
+    await reviews.getByText('Still warm, and the courier was kind.').waitFor();
+    await reviews.getByRole('button', { name: 'Approve' }).click();
+    await reviews.getByText('Still warm, and the courier was kind.').waitFor({ state: 'detached' });
+  });
+  await step('the merchant edits the menu and the hours', async () => {
+    await merchant.getByRole('link', { name: 'Menu' }).click();
+    await merchant.getByRole('heading', { name: 'Menu of Trattoria Luigi' }).waitFor();
+    await merchant.getByText('39 available, 0 held').waitFor();
+    await merchant.getByLabel('Stock of Pizza Margherita', { exact: true }).fill('40');
+    await merchant.getByRole('button', { name: 'Save the stock of Pizza Margherita' }).click();
+    await merchant.getByText('40 available, 0 held').waitFor();
+    const hours = merchant.getByRole('region', { name: 'Opening hours' });
+    await hours.getByRole('button', { name: 'Add an opening' }).click();
+    await hours.getByRole('button', { name: 'Save the hours' }).click();
+    await hours.getByRole('status').getByText('Saved').waitFor();
+    await accessible(merchant, 'merchant menu');
+    await screenshot(merchant, 'merchant-menu');
+  });
 } catch {
   // Recorded in `failures`.
 } finally {
