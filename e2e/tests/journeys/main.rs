@@ -22,3 +22,4 @@ mod shipping;
 mod stock;
 mod tokens;
 mod toy;
+mod web;
