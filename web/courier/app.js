@@ -101,7 +101,10 @@ function Work() {
   const [ready, setReady] = useState(new Set());
   const [error, setError] = useState(null);
   const now = useNow();
+  // Only the latest look counts: an older one answering late must not undo a newer state.
+  const looks = useRef(0);
   async function load() {
+    const look = ++looks.current;
     try {
       const [availability, open, mine, told] = await Promise.all([
         api('GET', '/courier/availability'),
@@ -109,6 +112,7 @@ function Work() {
         api('GET', '/courier/deliveries?limit=50'),
         api('GET', '/notifications?limit=50'),
       ]);
+      if (look !== looks.current) return;
       setReady(new Set(told.items.filter((n) => n.kind === 'order_ready').map((n) => n.order_id)));
       setMe(availability);
       if (availability.lat != null) setHere({ lat: availability.lat, lon: availability.lon });
@@ -144,7 +148,7 @@ function Work() {
     <div class="spread">
       <h1>${online ? 'Online' : 'Offline'}</h1>
       <${Action} kind=${online ? '' : 'primary'} busy="…"
-        action=${async () => { setMe(await api('PUT', '/courier/availability', { online: !online })); }}>
+        action=${async () => { await api('PUT', '/courier/availability', { online: !online }); await load(); }}>
         ${online ? 'Go offline' : 'Go online'}</${Action}>
     </div>
     <${Position} online=${online} onSent=${setHere} />

@@ -97,7 +97,10 @@ function Board({ merchant }) {
   const lines = useRef(new Map());
   const now = useNow();
 
+  // Only the latest look counts: an older one answering late must not undo a newer state.
+  const looks = useRef(0);
   async function load() {
+    const look = ++looks.current;
     try {
       const statuses = COLUMNS.flatMap((c) => c.statuses);
       const pages = await Promise.all(
@@ -111,6 +114,7 @@ function Board({ merchant }) {
           .map(async (o) => lines.current.set(o.id, (await api('GET', `/orders/${o.id}`)).lines)),
       );
       for (const o of all) o.lines = lines.current.get(o.id) ?? [];
+      if (look !== looks.current) return;
       const fresh = all.filter((o) => o.status === 'paid' && known.current && !known.current.has(o.id));
       if (fresh.length > 0) chime();
       known.current = new Set(all.filter((o) => o.status === 'paid').map((o) => o.id));
