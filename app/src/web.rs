@@ -158,21 +158,21 @@ impl Web {
     fn answer(
         &self,
         headers: &HeaderMap,
-        key: &str,
         data: &[u8],
         content_type: &'static str,
         etag: &str,
         cache: &'static str,
     ) -> Response {
-        let etag = HeaderValue::from_str(&format!("\"{etag}\""))
+        let tag = HeaderValue::from_str(&format!("\"{etag}\""))
             .unwrap_or_else(|_| HeaderValue::from_static("\"\""));
         let mut response = if headers
             .get(header::IF_NONE_MATCH)
-            .is_some_and(|seen| seen.as_bytes() == etag.as_bytes())
+            .is_some_and(|seen| seen.as_bytes() == tag.as_bytes())
         {
             StatusCode::NOT_MODIFIED.into_response()
         } else if compressible(content_type) && accepts_gzip(headers) {
-            let body = self.gzip(key, data);
+            // Keyed by the ETag, which follows the content: a changed file is gzipped anew.
+            let body = self.gzip(etag, data);
             let mut response = (*body).clone().into_response();
             response
                 .headers_mut()
@@ -183,7 +183,7 @@ impl Web {
         };
         let h = response.headers_mut();
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-        h.insert(header::ETAG, etag);
+        h.insert(header::ETAG, tag);
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
         h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
         h.insert(header::CONTENT_SECURITY_POLICY, self.policy.clone());
@@ -224,7 +224,7 @@ async fn page(State(web): State<Arc<Web>>, path: &'static str, headers: HeaderMa
     match web.pages.get(path) {
         Some((page, content_type)) => {
             let etag = format!("{}-{}", web.build, page.len());
-            let mut response = web.answer(&headers, path, page, content_type, &etag, "no-cache");
+            let mut response = web.answer(&headers, page, content_type, &etag, "no-cache");
             if let Some(scope) = path.strip_suffix("/sw.js") {
                 // The worker serves its app's page, one level above the worker's own path.
                 if let Ok(scope) = HeaderValue::from_str(scope) {
@@ -259,7 +259,6 @@ async fn asset(
         .collect();
     web.answer(
         &headers,
-        &path,
         &file.data,
         content_type(&path),
         &etag,

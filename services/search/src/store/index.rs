@@ -480,6 +480,17 @@ impl SearchIndex {
         )
     }
 
+    /// What a hit shows, as its document keeps it.
+    fn stored(&self, searcher: &Searcher, address: DocAddress) -> tantivy::Result<Stored> {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        let source = doc
+            .get_first(self.fields.source)
+            .and_then(|v| v.as_str())
+            .unwrap_or("{}");
+        serde_json::from_str(source)
+            .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))
+    }
+
     /// The matches of `query`, at minute `minute` of the week for `open_now`.
     ///
     /// # Errors
@@ -540,17 +551,10 @@ impl SearchIndex {
             .iter()
             .skip(query.offset)
             .map(|ranked| {
-                let doc: TantivyDocument = searcher.doc(ranked.address)?;
-                let source = doc
-                    .get_first(f.source)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("{}");
-                let stored: Stored = serde_json::from_str(source)
-                    .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))?;
                 Ok(Found {
                     score: ranked.score,
                     distance_km: ranked.distance,
-                    stored,
+                    stored: self.stored(&searcher, ranked.address)?,
                 })
             })
             .collect::<tantivy::Result<_>>()?;
@@ -589,14 +593,7 @@ impl SearchIndex {
         let found = searcher.search(&BooleanQuery::new(clauses), &collector)?;
         let mut names: Vec<Stored> = Vec::with_capacity(limit);
         for ranked in &found.top {
-            let doc: TantivyDocument = searcher.doc(ranked.address)?;
-            let Some(stored) = doc
-                .get_first(self.fields.source)
-                .and_then(|v| v.as_str())
-                .and_then(|s| serde_json::from_str::<Stored>(s).ok())
-            else {
-                continue;
-            };
+            let stored = self.stored(&searcher, ranked.address)?;
             let name = |s: &Stored| {
                 s.product
                     .as_ref()
