@@ -77,6 +77,23 @@ fn tile_origin(url: &str) -> Option<&str> {
     valid.then(|| &url[..url.len() - rest.len() + host_end])
 }
 
+/// The files an installed app needs offline: its own, the shared ones and the vendored
+/// libraries, at their addresses under `prefix` (not the pages, nor the licences).
+fn shell(names: &[String], app: &str, prefix: &str) -> Vec<String> {
+    names
+        .iter()
+        .filter(|name| {
+            let file = name.rsplit('/').next().unwrap_or(name);
+            let ours = name.starts_with(&format!("{app}/"))
+                || name.starts_with("shared/")
+                || name.starts_with("vendor/");
+            ours && !file.starts_with("LICENSE")
+                && !PAGES.iter().any(|(_, page)| *page == name.as_str())
+        })
+        .map(|name| format!("{prefix}/{name}"))
+        .collect()
+}
+
 struct Web {
     build: String,
     /// Each page with the asset prefix and the settings filled in, and its media type.
@@ -111,6 +128,8 @@ impl Web {
             .collect();
         let prefix = format!("/assets/{build}");
         let tile_url = escape_attribute(&config.tile_url);
+        let courier_shell = serde_json::to_string(&shell(&names, "courier", &prefix))
+            .unwrap_or_else(|_| "[]".into());
         let pages = PAGES
             .iter()
             .filter_map(|(path, page)| {
@@ -118,7 +137,8 @@ impl Web {
                 let text = String::from_utf8_lossy(&file.data)
                     .replace("{{assets}}", &prefix)
                     .replace("{{tile_url}}", &tile_url)
-                    .replace("{{accept_timeout_secs}}", &accept_timeout_secs.to_string());
+                    .replace("{{accept_timeout_secs}}", &accept_timeout_secs.to_string())
+                    .replace("{{courier_shell}}", &courier_shell);
                 Some((*path, (text.into_bytes(), content_type(page))))
             })
             .collect();

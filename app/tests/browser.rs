@@ -8,7 +8,10 @@ mod support;
 use ordo_testkit::Backend;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use support::{ordo, serve, terminate};
+use support::{listen, ordo, terminate};
+
+/// What the journey signs its parcel carrier's scans with.
+const CARRIER_SECRET: &str = "a carrier's shared secret";
 
 fn chromium() -> PathBuf {
     std::env::var_os("ORDO_CHROMIUM")
@@ -56,7 +59,21 @@ fn the_apps_work_in_a_browser() {
         "{}",
         String::from_utf8_lossy(&demo.stderr)
     );
-    let (mut server, url) = serve(&Backend::Sqlite, dir.path());
+    // The mail relay is down until the journey starts it on this port: every email the
+    // journey asks for becomes a dead letter (after two quick attempts) for the console to
+    // replay.
+    let smtp_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut command = ordo(&Backend::Sqlite, dir.path());
+    command
+        .env("ORDO_SMTP_URL", format!("smtp://127.0.0.1:{smtp_port}"))
+        .env("ORDO_BUS__MAX_ATTEMPTS", "2")
+        .env("ORDO_BUS__RETRY_BASE_MS", "50")
+        .env("ORDO_DELIVERY__CARRIER_WEBHOOK_SECRET", CARRIER_SECRET);
+    let (mut server, url) = listen(command);
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     let out = target.join("web-tests");
@@ -69,6 +86,8 @@ fn the_apps_work_in_a_browser() {
             String::from_utf8_lossy(&demo.stdout).as_ref(),
         )
         .env("ORDO_WEB_OUT", &out)
+        .env("ORDO_WEB_SMTP_PORT", smtp_port.to_string())
+        .env("ORDO_WEB_CARRIER_SECRET", CARRIER_SECRET)
         .env("ORDO_CHROMIUM", chromium())
         .output()
         .unwrap();

@@ -5,7 +5,7 @@ mod support;
 use ordo_testkit::{Backend, backend_test};
 use std::io::Write;
 use std::process::{Output, Stdio};
-use support::{listen, ordo, serve, terminate};
+use support::{listen, ordo, terminate};
 
 fn text(output: &Output) -> String {
     format!(
@@ -113,7 +113,7 @@ async fn an_operator_bootstraps_an_admin_and_logs_in(backend: Backend) {
         .unwrap();
     assert!(rotate.status.success(), "{}", text(&rotate));
 
-    let (mut server, url) = serve(&backend, dir.path());
+    let (mut server, url) = listen(ordo(&backend, dir.path()));
     let client = reqwest::Client::new();
     assert!(
         client
@@ -231,7 +231,7 @@ async fn a_newcomer_orders_in_the_demo_city(backend: Backend) {
     assert!(again.status.success());
     assert!(text(&again).contains("already loaded"), "{}", text(&again));
 
-    let (mut server, url) = serve(&backend, dir.path());
+    let (mut server, url) = listen(ordo(&backend, dir.path()));
     let client = reqwest::Client::new();
     let api = |path: &str| format!("{url}/api/v1{path}");
     let login: serde_json::Value = client

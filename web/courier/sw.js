@@ -1,12 +1,14 @@
-// The courier app's service worker: the app's files (immutable, per build) from the cache
-// once fetched; its page from the network, or the cached copy when offline. The API is
-// never cached: offers and deliveries are live or nothing.
+// The courier app's service worker: the app's files (immutable, per build) cached when it
+// is installed and served from the cache; its page from the network, or the cached copy
+// when offline. The API is never cached: offers and deliveries are live or nothing.
 
 const BUILD = '{{assets}}';
 const CACHE = `ordo-courier-${BUILD}`;
+/** The app's files, as the server lists them for this build. */
+const SHELL = {{courier_shell}};
 
 self.addEventListener('install', (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.add('/courier')).then(() => self.skipWaiting()));
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(['/courier', ...SHELL])).then(() => self.skipWaiting()));
 });
 
 self.addEventListener('activate', (event) => {

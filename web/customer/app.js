@@ -39,7 +39,7 @@ function useLoad(path, deps = []) {
       current = false;
     };
   }, [path, round, ...deps]);
-  return [value, error, () => setRound(round + 1)];
+  return [value, error, () => setRound((r) => r + 1)];
 }
 
 function Where() {
@@ -152,6 +152,9 @@ function Menu({ id }) {
   </main>`;
 }
 
+/** How an order reaches the customer, in words. */
+const FULFILMENTS = { delivery: 'delivered by a courier', pickup: 'picked up', shipping: 'shipped as a parcel' };
+
 function Checkout({ cart, onPlaced }) {
   const [methods, methodsError, reloadMethods] = useLoad('/me/payment-methods');
   const [addresses, , reloadAddresses] = useLoad('/me/addresses');
@@ -178,18 +181,18 @@ function Checkout({ cart, onPlaced }) {
   }
   async function placeOrder() {
     const body = { from_cart: true, fulfilment, payment_method_id: chosenMethod };
-    if (fulfilment === 'delivery') body.address_id = chosenAddress;
+    if (fulfilment !== 'pickup') body.address_id = chosenAddress;
     const order = await api('POST', '/orders', body, { headers: { 'idempotency-key': key } });
     onPlaced(order);
   }
   return html`<section class="card" aria-label="Checkout">
     <h2>Checkout</h2>
     <fieldset class="row"><legend>How</legend>
-      ${['delivery', 'pickup'].map((f) => html`<label><input type="radio" name="fulfilment" value=${f}
-        checked=${fulfilment === f} onChange=${() => setFulfilment(f)} class="choice" /> ${f}</label>`)}
+      ${Object.entries(FULFILMENTS).map(([f, words]) => html`<label><input type="radio" name="fulfilment" value=${f}
+        checked=${fulfilment === f} onChange=${() => setFulfilment(f)} class="choice" /> ${words}</label>`)}
     </fieldset>
-    ${fulfilment === 'delivery' && html`<div>
-      <label for="address">Deliver to</label>
+    ${fulfilment !== 'pickup' && html`<div>
+      <label for="address">${fulfilment === 'shipping' ? 'Ship to' : 'Deliver to'}</label>
       ${places.length > 0
         ? html`<select id="address" value=${chosenAddress} onChange=${(e) => setAddress(e.currentTarget.value)}>
             ${places.map((a) => html`<option value=${a.id}>${a.line1}, ${a.city}</option>`)}</select>`
@@ -213,7 +216,7 @@ function Checkout({ cart, onPlaced }) {
     </div>
     <p><strong>Subtotal ${cart.subtotals.map(money).join(' + ')}</strong></p>
     <${Action} action=${placeOrder} busy="Placing the order…" kind="primary"
-      disabled=${!chosenMethod || (fulfilment === 'delivery' && !chosenAddress)}>Place the order</${Action}>
+      disabled=${!chosenMethod || (fulfilment !== 'pickup' && !chosenAddress)}>Place the order</${Action}>
   </section>`;
 }
 
@@ -274,6 +277,34 @@ function Review({ id }) {
   </section>`;
 }
 
+/** How often a parcel in transit is looked at again: carriers' scans do not move the order. */
+const PARCEL_REFRESH_MS = 30_000;
+
+function scanWords(scan) {
+  return `${scan.type === 'delivered' ? 'Delivered' : 'In transit'}${scan.location ? ` at ${scan.location}` : ''}`;
+}
+
+/** A shipping order's parcel: its carrier, tracking number and the carrier's scans. */
+function Parcel({ id, status }) {
+  const [parcel, error, reload] = useLoad(`/shipments/${id}`, [status]);
+  const delivered = parcel?.status === 'delivered';
+  useEffect(() => {
+    if (delivered) return undefined;
+    const timer = setInterval(reload, PARCEL_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [delivered]);
+  return html`<section class="card" aria-label="Parcel">
+    <h2>Parcel</h2>
+    <${Problem} error=${error} />
+    ${parcel && html`<p class="spread"><span>${parcel.carrier}, tracking number <strong>${parcel.tracking_number}</strong></span>
+      <span class="badge" data-testid="parcel-status">${parcel.label}</span></p>
+      ${parcel.events.length === 0
+        ? html`<p class="muted">No news from the carrier yet.</p>`
+        : html`<ol class="timeline" aria-label="The carrier's scans">${parcel.events.map((scan) => html`<li class="done">
+            ${scanWords(scan)} · ${when(scan.at)}</li>`)}</ol>`}`}
+  </section>`;
+}
+
 function Order({ id }) {
   const [order, error, reload] = useLoad(`/orders/${id}`);
   const [history, setHistory] = useState([]);
@@ -314,6 +345,7 @@ function Order({ id }) {
         ...(order.address ? [{ lat: order.address.lat, lon: order.address.lon, label: 'You', kind: 'customer' }] : []),
       ]} />
     </section>`}
+    ${order.shipment && html`<${Parcel} id=${order.shipment.id} status=${current} />`}
     <ul class="plain">${order.lines.map((l) => html`<li class="spread"><span>${l.quantity} × ${l.name}</span>${money(l.line_total)}</li>`)}</ul>
     <p class="spread"><strong>Total</strong><strong>${money(order.total)}</strong></p>
     ${current === 'completed' && html`<${Review} id=${id} />`}

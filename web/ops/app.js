@@ -1,63 +1,32 @@
-// The operator console (administrators): today's figures and orders per hour, the latest
-// orders with the stuck ones flagged and refunds, dead letters to replay or discard, reviews
-// waiting for moderation, and users with their roles. It refreshes itself.
+// The operator console (administrators): today's figures and orders per hour, the couriers
+// and deliveries on a map, the latest orders with the stuck ones flagged and refunds, dead
+// letters to replay or discard, the platform's metrics in charts, reviews waiting for
+// moderation, and users with their roles. It refreshes itself.
 
-import { useEffect, useRef, useState } from '../vendor/preact/hooks.js';
-import uPlot from '../vendor/uplot/uplot.js';
+import { useState } from '../vendor/preact/hooks.js';
 import { api } from '../shared/api.js';
 import { money, status as statusWords, when } from '../shared/format.js';
 import { Action, Header, Login, Problem, html, render, signedIn } from '../shared/ui.js';
+import { LineChart } from './charts.js';
+import { Fleet } from './fleet.js';
+import { Metrics } from './metrics.js';
+import { STUCK_SECS, useRefreshed } from './refresh.js';
 
-/** How often the console looks again. */
-const REFRESH_MS = 5_000;
-/** A paid order waiting this long for its merchant, or a ready one for its courier, is stuck. */
-const STUCK_SECS = 5 * 60;
+const ROLES = ['customer', 'merchant', 'courier', 'admin'];
 
-function useRefreshed(load, deps = []) {
-  const [value, setValue] = useState(null);
-  const [error, setError] = useState(null);
-  const [round, setRound] = useState(0);
-  useEffect(() => {
-    let current = true;
-    const run = () => load().then((v) => current && (setValue(v), setError(null)), (e) => current && setError(e));
-    run();
-    const timer = setInterval(run, REFRESH_MS);
-    return () => {
-      current = false;
-      clearInterval(timer);
-    };
-  }, [round, ...deps]);
-  return [value, error, () => setRound(round + 1)];
-}
-
-function Chart({ buckets }) {
-  const element = useRef(null);
-  const chart = useRef(null);
-  useEffect(() => {
-    // Every hour of the day, those without orders at zero, so that the axis is the day.
-    const day = new Date();
-    day.setUTCHours(0, 0, 0, 0);
-    const byHour = new Map(buckets.map((b) => [Date.parse(b.start), b]));
-    const hours = Array.from({ length: 24 }, (_, h) => day.getTime() + h * 3_600_000);
-    const data = [
-      hours.map((t) => t / 1000),
-      hours.map((t) => byHour.get(t)?.orders ?? 0),
-      hours.map((t) => byHour.get(t)?.completed ?? 0),
-    ];
-    const width = Math.max(300, element.current.clientWidth);
-    if (!chart.current) {
-      chart.current = new uPlot({
-        width, height: 220,
-        series: [{}, { label: 'Orders', stroke: '#0b5cad', width: 2 }, { label: 'Completed', stroke: '#17663a', width: 2 }],
-        axes: [{}, { label: 'per hour' }],
-      }, data, element.current);
-    } else {
-      chart.current.setData(data);
-    }
-  }, [JSON.stringify(buckets)]);
-  useEffect(() => () => chart.current?.destroy(), []);
-  return html`<figure class="chart"><div ref=${element} role="img" aria-label="Orders and completions per hour today"></div>
-    <figcaption class="muted">Orders and completions per hour, today</figcaption></figure>`;
+/** Every hour of today, those without orders at zero, so that the axis is the day. */
+function hourly(buckets) {
+  const day = new Date();
+  day.setUTCHours(0, 0, 0, 0);
+  const byHour = new Map(buckets.map((b) => [Date.parse(b.start), b]));
+  const hours = Array.from({ length: 24 }, (_, h) => day.getTime() + h * 3_600_000);
+  return {
+    times: hours.map((t) => t / 1000),
+    series: [
+      { label: 'Orders', values: hours.map((t) => byHour.get(t)?.orders ?? 0) },
+      { label: 'Completed', values: hours.map((t) => byHour.get(t)?.completed ?? 0) },
+    ],
+  };
 }
 
 function Overview() {
@@ -80,7 +49,8 @@ function Overview() {
       <div class="card figure"><span class="muted">Rejected</span><strong>${sum('rejected')}</strong></div>
       <div class="card figure"><span class="muted">Revenue</span><strong>${money({ amount: revenue, currency })}</strong></div>
     </div>
-    ${buckets.length > 0 && html`<${Chart} buckets=${buckets} />`}
+    ${buckets.length > 0 && html`<${LineChart} label="Orders and completions per hour today"
+      caption="Orders and completions per hour, today" unit="per hour" ...${hourly(buckets)} />`}
   </section>`;
 }
 
@@ -95,18 +65,18 @@ function Orders() {
   const now = Date.now();
   const counts = {};
   for (const o of items) counts[o.status] = (counts[o.status] ?? 0) + 1;
-  return html`<section aria-label="Latest orders">
+  return html`<section class="panel" aria-label="Latest orders">
     <h2>Latest orders</h2>
     <${Problem} error=${error} />
     <p class="row">${Object.entries(counts).map(([s, n]) => html`<span class="badge" data-status=${s}>${statusWords(s)}: ${n}</span>`)}</p>
     <table class="list">
       <thead><tr><th scope="col">Placed</th><th scope="col">Order</th><th scope="col">Status</th><th scope="col">Total</th><th scope="col">Refund</th></tr></thead>
       <tbody>${items.map((o) => html`<tr class=${stuck(o, now) ? 'stuck' : ''}>
-        <td>${when(o.created_at)}</td>
-        <td><code>${o.id.slice(-8)}</code> <span class="muted">${o.fulfilment}</span></td>
-        <td>${statusWords(o.status)} ${stuck(o, now) && html`<span class="badge bad">stuck</span>`}</td>
-        <td>${money(o.total)}</td>
-        <td>${['paid', 'accepted', 'ready', 'picked_up', 'shipped', 'completed'].includes(o.status)
+        <td data-label="Placed">${when(o.created_at)}</td>
+        <td data-label="Order"><code>${o.id.slice(-8)}</code> <span class="muted">${o.fulfilment}</span></td>
+        <td data-label="Status">${statusWords(o.status)} ${stuck(o, now) && html`<span class="badge bad">stuck</span>`}</td>
+        <td data-label="Total">${money(o.total)}</td>
+        <td data-label="Refund">${['paid', 'accepted', 'ready', 'picked_up', 'shipped', 'completed'].includes(o.status)
           && html`<${Action} kind="" busy="Refunding…" label=${`Refund order ${o.id.slice(-8)} in full`}
             action=${async () => { await api('POST', `/admin/orders/${o.id}/refund`, {}); reload(); }}>Refund</${Action}>`}</td>
       </tr>`)}</tbody>
@@ -114,30 +84,38 @@ function Orders() {
   </section>`;
 }
 
+/** Dead letters shown before "Show all". */
+const LETTERS_SHOWN = 5;
+
 function DeadLetters() {
-  const [letters, error, reload] = useRefreshed(() => api('GET', '/admin/dead-letters?limit=50'));
+  const [letters, error, reload] = useRefreshed(() => api('GET', '/admin/dead-letters?limit=100'));
+  const [all, setAll] = useState(false);
   const items = letters?.items ?? [];
-  return html`<section aria-label="Dead letters">
-    <h2>Dead letters <span class="badge">${items.length}</span></h2>
+  const shown = all ? items : items.slice(0, LETTERS_SHOWN);
+  return html`<section class="panel" aria-label="Dead letters">
+    <h2>Dead letters <span class="badge">${items.length}${letters?.next_cursor ? '+' : ''}</span></h2>
     <${Problem} error=${error} />
     ${letters && items.length === 0 && html`<p class="muted">None: every event was handled.</p>`}
-    <ul class="plain">${items.map((d) => html`<li data-dead-letter=${d.id}>
+    <ul class="plain letters">${shown.map((d) => html`<li data-dead-letter=${d.id} data-consumer=${d.consumer}>
       <div class="spread"><strong>${d.event_type}</strong><span class="muted">${d.consumer} · ${d.attempts} attempts · ${when(d.dead_at)}</span></div>
-      <p class="muted">${d.last_error}</p>
+      <p class="muted">${d.replay_requested ? 'Replay requested; waiting for the consumer.' : d.last_error}</p>
       <div class="row">
         <${Action} kind="primary" busy="Replaying…" label=${`Replay ${d.event_type} for ${d.consumer}`}
           action=${async () => { await api('POST', `/admin/dead-letters/${d.id}/replay`); reload(); }}>Replay</${Action}>
         <${Action} kind="" busy="Discarding…" label=${`Discard ${d.event_type} for ${d.consumer}`}
           action=${async () => { await api('DELETE', `/admin/dead-letters/${d.id}`); reload(); }}>Discard</${Action}>
+        <details><summary>The event</summary><pre data-testid="event-data">${JSON.stringify(d.event.data, null, 2)}</pre></details>
       </div>
     </li>`)}</ul>
+    ${items.length > LETTERS_SHOWN && html`<button class="link" onClick=${() => setAll(!all)}>
+      ${all ? `Show the first ${LETTERS_SHOWN}` : `Show all ${items.length}`}</button>`}
   </section>`;
 }
 
 function Reviews() {
   const [reviews, error, reload] = useRefreshed(() => api('GET', '/admin/reviews?status=pending&limit=20'));
   const items = reviews?.items ?? [];
-  return html`<section aria-label="Reviews to moderate">
+  return html`<section class="panel" aria-label="Reviews to moderate">
     <h2>Reviews to moderate <span class="badge">${items.length}</span></h2>
     <${Problem} error=${error} />
     <ul class="plain">${items.map((r) => html`<li>
@@ -150,16 +128,41 @@ function Reviews() {
   </section>`;
 }
 
+function RoleOf({ user, reload }) {
+  const [error, setError] = useState(null);
+  const [saving, setSaving] = useState(false);
+  async function change(event) {
+    const role = event.currentTarget.value;
+    setSaving(true);
+    setError(null);
+    try {
+      await api('PATCH', `/admin/users/${user.id}`, { role });
+      reload();
+    } catch (e) {
+      setError(e);
+      event.target.value = user.role;
+    } finally {
+      setSaving(false);
+    }
+  }
+  return html`<select aria-label=${`Role of ${user.email}`} value=${user.role} onChange=${change}
+      disabled=${saving} aria-busy=${saving}>
+      ${ROLES.map((r) => html`<option value=${r}>${r}</option>`)}
+    </select><${Problem} error=${error} />`;
+}
+
 function Users() {
   const [users, error, reload] = useRefreshed(() => api('GET', '/admin/users?limit=50'));
-  return html`<section aria-label="Users">
+  const me = signedIn.value?.user?.id;
+  return html`<section class="panel" aria-label="Users">
     <h2>Users</h2>
     <${Problem} error=${error} />
     <table class="list">
       <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Access</th></tr></thead>
-      <tbody>${(users?.items ?? []).map((u) => html`<tr>
-        <td>${u.name}</td><td>${u.email}</td><td>${u.role}</td>
-        <td>${u.role !== 'admin' && html`<${Action} kind="" busy="Saving…" label=${`${u.disabled ? 'Enable' : 'Disable'} ${u.email}`}
+      <tbody>${(users?.items ?? []).map((u) => html`<tr data-user=${u.email}>
+        <td data-label="Name">${u.name}</td><td data-label="Email">${u.email}</td>
+        <td data-label="Role">${u.id === me ? u.role : html`<${RoleOf} user=${u} reload=${reload} />`}</td>
+        <td data-label="Access">${u.id !== me && html`<${Action} kind="" busy="Saving…" label=${`${u.disabled ? 'Enable' : 'Disable'} ${u.email}`}
           action=${async () => { await api('PATCH', `/admin/users/${u.id}`, { disabled: !u.disabled }); reload(); }}>
           ${u.disabled ? 'Enable' : 'Disable'}</${Action}>`}</td>
       </tr>`)}</tbody>
@@ -178,8 +181,10 @@ function App() {
     <main class="console">
       <h1>Operations</h1>
       <${Overview} />
+      <${Fleet} />
       <div class="split"><${Orders} /><${DeadLetters} /></div>
-      <div class="split"><${Reviews} /><${Users} /></div>
+      <${Metrics} />
+      <div class="split"><${Users} /><${Reviews} /></div>
     </main>`;
 }
 

@@ -49,7 +49,7 @@ async function problemOf(response) {
   }
 }
 
-async function send(method, path, body, headers = {}) {
+async function send(method, path, body, headers = {}, root = false) {
   const init = { method, headers: { accept: 'application/json', ...headers } };
   if (body !== undefined) {
     init.headers['content-type'] = 'application/json';
@@ -58,7 +58,7 @@ async function send(method, path, body, headers = {}) {
   const current = session();
   if (current) init.headers.authorization = `Bearer ${current.access_token}`;
   try {
-    return await fetch(`/api/v1${path}`, init);
+    return await fetch(root ? path : `/api/v1${path}`, init);
   } catch {
     throw new ApiError(0, { detail: 'The server cannot be reached. Check the connection and try again.' });
   }
@@ -87,14 +87,15 @@ async function refresh() {
 }
 
 /**
- * `method path` with `body`; the answer's JSON (null for 204). A refused access token is
+ * `method path` with `body`; the answer's JSON (null for 204), or its text when it is not
+ * JSON. `root` paths are outside `/api/v1` (`/metrics`). A refused access token is
  * refreshed once; a session that cannot be refreshed ends, which sends the app to its
  * login form (and back here after).
  */
-export async function api(method, path, body, { headers } = {}) {
-  let response = await send(method, path, body, headers);
+export async function api(method, path, body, { headers, root } = {}) {
+  let response = await send(method, path, body, headers, root);
   if (response.status === 401 && session() && (await refresh())) {
-    response = await send(method, path, body, headers);
+    response = await send(method, path, body, headers, root);
   }
   if (response.status === 401 && session()) remember(null);
   if (!response.ok) throw new ApiError(response.status, await problemOf(response));

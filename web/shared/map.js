@@ -14,24 +14,28 @@ function dot(className) {
 
 /**
  * A map showing `points` ({lat, lon, label, kind}), fitted to them; `kind` styles the dot
- * (merchant, customer, courier). `label` names the map for screen readers.
+ * (merchant, customer, courier, idle). `label` names the map for screen readers. With
+ * `fitOnce`, the map is fitted to the first points only, so that a map refreshed while
+ * someone pans it stays where they put it.
  */
-export function MapView({ points, label }) {
+export function MapView({ points, label, fitOnce = false }) {
   const element = useRef(null);
   const state = useRef(null);
   useEffect(() => {
     const map = L.map(element.current, { zoomControl: true, attributionControl: Boolean(tileUrl) });
     if (tileUrl) L.tileLayer(tileUrl, { maxZoom: 19 }).addTo(map);
-    state.current = { map, layer: L.layerGroup().addTo(map) };
+    state.current = { map, layer: L.layerGroup().addTo(map), fitted: false };
     return () => map.remove();
   }, []);
   useEffect(() => {
-    const { map, layer } = state.current;
+    const { map, layer, fitted } = state.current;
     layer.clearLayers();
     const shown = points.filter((p) => Number.isFinite(p.lat) && Number.isFinite(p.lon));
     for (const p of shown) {
       L.marker([p.lat, p.lon], { icon: dot(p.kind ?? ''), title: p.label, alt: p.label }).addTo(layer);
     }
+    if (fitOnce && fitted) return;
+    state.current.fitted = shown.length > 0;
     if (shown.length === 1) map.setView([shown[0].lat, shown[0].lon], 14);
     else if (shown.length > 1) map.fitBounds(L.latLngBounds(shown.map((p) => [p.lat, p.lon])), { padding: [24, 24], maxZoom: 15 });
   }, [JSON.stringify(points)]);

@@ -6,11 +6,17 @@
 import { chromium } from 'playwright-core';
 import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { createHmac, randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 const base = process.env.ORDO_WEB_BASE;
 const out = process.env.ORDO_WEB_OUT ?? 'web-test-output';
 const browserPath = process.env.ORDO_CHROMIUM ?? '/usr/bin/chromium';
+// The port of the server's mail relay (its `smtp_url`), down until the journey starts it.
+const smtpPort = Number(process.env.ORDO_WEB_SMTP_PORT ?? 0);
+// The secret parcel carriers sign their events with (`delivery.carrier_webhook_secret`).
+const carrierSecret = process.env.ORDO_WEB_CARRIER_SECRET ?? '';
 // The demo's accounts, as `ordo demo` printed them: role, email, password.
 const accounts = [...(process.env.ORDO_WEB_DEMO ?? '').matchAll(/^(\w+)\s+(\S+@\S+)\s+(\S+)/gm)]
   .map(([, role, email, password]) => ({ role, email, password }));
@@ -29,6 +35,79 @@ const browser = await chromium.launch({
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
   ],
 });
+
+/** The Subject header of a message's lines: unfolded, its encoded words decoded. */
+function subjectOf(lines) {
+  const headers = lines.slice(0, lines.indexOf('')).join('\r\n').replace(/\r\n[ \t]+/g, ' ');
+  const subject = headers.match(/^Subject: (.*)$/im)?.[1] ?? '';
+  return subject.replace(/=\?utf-8\?b\?([^?]*)\?=\s*/gi, (_, b64) => Buffer.from(b64, 'base64').toString('utf8')).trim();
+}
+
+/**
+ * A mail relay that takes every message: just enough SMTP for the server's client. Returns
+ * the subjects it has received so far and a way to stop it.
+ */
+async function startMailRelay(port) {
+  const subjects = [];
+  const server = createServer((socket) => {
+    let message = null;
+    let buffered = '';
+    const reply = (line) => socket.write(`${line}\r\n`);
+    reply('220 relay.test ESMTP');
+    socket.on('data', (chunk) => {
+      buffered += chunk.toString('utf8');
+      let end;
+      while ((end = buffered.indexOf('\r\n')) >= 0) {
+        const line = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        if (message !== null) {
+          if (line === '.') {
+            subjects.push(subjectOf(message));
+            message = null;
+            reply('250 queued');
+          } else {
+            message.push(line);
+          }
+        } else if (/^(EHLO|HELO)/i.test(line)) {
+          reply('250 relay.test');
+        } else if (/^DATA/i.test(line)) {
+          message = [];
+          reply('354 go on');
+        } else if (/^QUIT/i.test(line)) {
+          reply('221 bye');
+          socket.end();
+        } else {
+          reply('250 ok');
+        }
+      }
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
+  return { subjects, close: () => server.close() };
+}
+
+/** A parcel carrier's scan of `shipment`, signed as the server expects. */
+async function carrierScan(shipment, type, location) {
+  const body = JSON.stringify({ id: randomUUID(), type, location });
+  const t = Math.floor(Date.now() / 1000);
+  const v1 = createHmac('sha256', carrierSecret).update(`${t}.${body}`).digest('hex');
+  const response = await fetch(`${base}/api/v1/shipments/${shipment}/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'ordo-signature': `t=${t},v1=${v1}` },
+    body,
+  });
+  if (!response.ok) throw new Error(`the carrier's ${type} scan was answered ${response.status}: ${await response.text()}`);
+}
+
+/** What the page's own session reads at `path`: to learn ids the page does not show. */
+async function asPage(page, path) {
+  return page.evaluate(async (url) => {
+    const { access_token: token } = JSON.parse(localStorage.getItem('ordo.session'));
+    const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    return response.json();
+  }, `/api/v1${path}`);
+}
 
 const failures = [];
 const pages = new Map();
@@ -208,6 +287,29 @@ try {
     await accessible(ops, 'operator console');
     await screenshot(ops, 'ops-console');
   });
+  await step('the operator replays an email the mail relay refused', async () => {
+    if (!smtpPort) throw new Error('ORDO_WEB_SMTP_PORT must name the port of the server\'s smtp_url');
+    // The relay was down all along, so every email the journey asked for is a dead letter.
+    const letters = ops.getByRole('region', { name: 'Dead letters' });
+    const letter = letters.locator('[data-consumer="notifications-email"]').first();
+    await letter.waitFor({ timeout: 60_000 });
+    await screenshot(ops, 'ops-dead-letters');
+    const relay = await startMailRelay(smtpPort);
+    try {
+      const id = await letter.getAttribute('data-dead-letter');
+      const replayed = letters.locator(`[data-dead-letter="${id}"]`);
+      await replayed.getByText('The event').click();
+      const { subject } = JSON.parse(await replayed.getByTestId('event-data').textContent());
+      await replayed.getByRole('button', { name: 'Replay' }).click();
+      await replayed.waitFor({ state: 'detached', timeout: 30_000 });
+      if (!relay.subjects.includes(subject)) {
+        throw new Error(`the relay received ${JSON.stringify(relay.subjects)}, not "${subject}"`);
+      }
+      console.log(`     replayed the email "${subject}"`);
+    } finally {
+      relay.close();
+    }
+  });
   await step('the customer reviews the order', async () => {
     await customer.getByLabel('A few words (optional)').fill('Still warm, and the courier was kind.');
     // The reviews service learns of the completion from the bus; until then it refuses.
@@ -243,6 +345,54 @@ try {
     await hours.getByRole('status').getByText('Saved').waitFor();
     await accessible(merchant, 'merchant menu');
     await screenshot(merchant, 'merchant-menu');
+  });
+  const kiosk = await open('kiosk');
+  let parcelOrder;
+  await step('the customer orders from a shop, to be shipped as a parcel', async () => {
+    const aylin = account('kiosk@demo.ordo.dev');
+    await kiosk.goto('/merchant');
+    await kiosk.getByLabel('Email').fill(aylin.email);
+    await kiosk.getByLabel('Password').fill(aylin.password);
+    await kiosk.getByRole('button', { name: 'Log in' }).click();
+    await kiosk.getByRole('heading', { name: 'Kiez Kiosk' }).waitFor();
+    await kiosk.getByRole('status').getByText('Live').waitFor();
+    await customer.getByRole('link', { name: 'Browse' }).click();
+    await customer.getByRole('link', { name: 'Kiez Kiosk' }).click();
+    await customer.getByRole('button', { name: 'Add Dark Chocolate to the cart' }).click();
+    await customer.getByRole('status').getByText('Dark Chocolate is in your cart').waitFor();
+    await customer.getByRole('link', { name: 'Cart', exact: true }).click();
+    await customer.getByLabel('shipped as a parcel').check();
+    await customer.getByLabel('Ship to').waitFor();
+    await customer.getByRole('button', { name: 'Place the order' }).click();
+    await customer.getByRole('heading', { name: /^Order / }).waitFor();
+    parcelOrder = customer.url().split('/orders/')[1];
+    await customer.getByTestId('order-status').getByText('paid', { exact: true }).waitFor();
+  });
+  await step('the shop ships it; the customer sees the parcel', async () => {
+    const ticket = kiosk.locator(`[data-order="${parcelOrder}"]`);
+    await ticket.getByRole('button', { name: 'Accept' }).click();
+    await ticket.getByLabel(/^Tracking number for/).fill('JJD000390007');
+    await screenshot(kiosk, 'merchant-board-shipping');
+    await ticket.getByRole('button', { name: 'Shipped' }).click();
+    await customer.getByTestId('order-status').getByText('shipped', { exact: true }).waitFor();
+    const parcel = customer.getByRole('region', { name: 'Parcel' });
+    await parcel.getByText('JJD000390007').waitFor();
+    // Handed to the carrier, not yet scanned by it.
+    await parcel.getByTestId('parcel-status').getByText('Pending Shipment').waitFor();
+    await screenshot(customer, 'customer-parcel-shipped');
+  });
+  await step('the carrier scans the parcel on its way and at the door; the customer sees it', async () => {
+    if (!carrierSecret) throw new Error('ORDO_WEB_CARRIER_SECRET must be the server\'s delivery.carrier_webhook_secret');
+    const { shipment } = await asPage(customer, `/orders/${parcelOrder}`);
+    await carrierScan(shipment.id, 'in_transit', 'Berlin hub');
+    await carrierScan(shipment.id, 'delivered', 'Oranienstraße');
+    await customer.getByTestId('order-status').getByText('completed', { exact: true }).waitFor();
+    const scans = customer.getByRole('list', { name: "The carrier's scans" });
+    await scans.getByText('In transit at Berlin hub').waitFor();
+    await scans.getByText('Delivered at Oranienstraße').waitFor();
+    await customer.getByTestId('parcel-status').getByText('Delivered').waitFor();
+    await accessible(customer, 'customer parcel');
+    await screenshot(customer, 'customer-parcel-delivered');
   });
 } catch {
   // Recorded in `failures`.

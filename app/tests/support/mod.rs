@@ -37,11 +37,6 @@ impl Drop for Server {
     }
 }
 
-/// Starts `ordo serve` on a free port and returns it with its base URL.
-pub fn serve(backend: &Backend, data_dir: &std::path::Path) -> (Server, String) {
-    listen(ordo(backend, data_dir))
-}
-
 /// Starts `command` serving on a free port and returns it with its base URL.
 pub fn listen(mut command: Command) -> (Server, String) {
     let mut child = command

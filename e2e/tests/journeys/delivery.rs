@@ -147,6 +147,38 @@ async fn offered_to_the_near_first_taker_wins(backend: Backend) {
         "the other offer is withdrawn"
     );
 
+    // Operators see the fleet: the three couriers online, the winner busy where it last
+    // reported, and the delivery with both stops and its courier; nobody else sees it.
+    let admin = app.admin().await;
+    let fleet = json_of(app.as_user(&admin, Method::GET, "/admin/fleet")).await;
+    let couriers = fleet["couriers"].as_array().unwrap();
+    assert_eq!(couriers.len(), 3, "{fleet}");
+    let carrying = couriers
+        .iter()
+        .find(|c| c["id"] == winner.id.to_string())
+        .unwrap();
+    assert_eq!(carrying["busy"], true);
+    assert_eq!(carrying["online"], true);
+    assert!(carrying["lat"].as_f64().is_some() && carrying["located_at"].is_string());
+    let under_way = fleet["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["order_id"] == order.as_str())
+        .unwrap();
+    assert_eq!(under_way["status"], "assigned");
+    assert_eq!(under_way["courier_id"], winner.id.to_string());
+    assert_eq!(under_way["drop_off"]["address"], taken["drop_off"]["address"]);
+    for nosy in [&customer, winner, &shop.owner] {
+        let refused = app
+            .as_user(nosy, Method::GET, "/admin/fleet")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+        problem(refused).await;
+    }
+
     // The order is the winner's to see, nobody else's among couriers.
     app.eventually("the order knows its courier", || async {
         app.as_user(winner, Method::GET, &format!("/orders/{order}"))
@@ -208,6 +240,11 @@ async fn offered_to_the_near_first_taker_wins(backend: Backend) {
     assert_eq!(
         delivered(winner).send().await.unwrap().status(),
         StatusCode::CONFLICT
+    );
+    let fleet = json_of(app.as_user(&admin, Method::GET, "/admin/fleet")).await;
+    assert!(
+        fleet["deliveries"].as_array().unwrap().is_empty(),
+        "a delivered order leaves the map: {fleet}"
     );
     app.eventually("the order is completed", || async {
         status(&app, &customer, &order).await == "completed"

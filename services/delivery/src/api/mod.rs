@@ -1,9 +1,10 @@
 //! Delivery's HTTP interface: the courier's side (`couriers`), a delivery's steps
-//! (`deliveries`) and parcels (`shipments`).
+//! (`deliveries`), parcels (`shipments`) and the operators' view (`fleet`).
 
 mod couriers;
 mod deliveries;
 mod error;
+mod fleet;
 mod shipments;
 
 use crate::app::Delivery;
@@ -23,5 +24,6 @@ pub fn router(delivery: Arc<Delivery>) -> OpenApiRouter {
         .routes(routes!(deliveries::delivered))
         .routes(routes!(shipments::get))
         .routes(routes!(shipments::event))
+        .routes(routes!(fleet::overview))
         .with_state(delivery)
 }

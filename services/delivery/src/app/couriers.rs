@@ -2,11 +2,22 @@
 
 use super::fleet::{Courier, Refused};
 use super::{AppError, Delivery, DeliveryError, courier_only};
-use crate::domain::Fix;
+use crate::domain::{self, Fix};
 use crate::store;
 use ordo_kernel::{Caller, Violations, geo};
 use std::collections::HashSet;
 use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// The most open deliveries the operators' map shows.
+pub const OVERVIEW_DELIVERIES: i64 = 500;
+
+/// The city as operators see it now: the couriers at work and the deliveries not yet ended.
+#[derive(Debug)]
+pub struct FleetOverview {
+    pub couriers: Vec<(Uuid, CourierStatus)>,
+    pub deliveries: Vec<domain::Delivery>,
+}
 
 /// A courier's availability as the courier sees it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -27,6 +38,30 @@ impl From<Courier> for CourierStatus {
 }
 
 impl Delivery {
+    /// The couriers online or carrying a delivery, where they are, and the newest
+    /// [`OVERVIEW_DELIVERIES`] deliveries not yet ended.
+    ///
+    /// # Errors
+    /// `Forbidden` for anyone but an administrator.
+    pub async fn overview(&self, caller: &Caller) -> Result<FleetOverview, AppError> {
+        if !caller.is_admin() {
+            return Err(AppError::Forbidden("only administrators see the fleet"));
+        }
+        let mut couriers: Vec<_> = self
+            .fleet()
+            .await?
+            .working()
+            .into_iter()
+            .map(|(id, courier)| (id, CourierStatus::from(courier)))
+            .collect();
+        couriers.sort_by_key(|(id, _)| *id);
+        let deliveries = store::open_deliveries(self.db.reader(), OVERVIEW_DELIVERIES).await?;
+        Ok(FleetOverview {
+            couriers,
+            deliveries,
+        })
+    }
+
     /// Online (offers may come) or offline (none do; the last position is written at once).
     ///
     /// # Errors

@@ -141,6 +141,17 @@ impl Fleet {
         self.index().couriers.get(&id).map(|e| e.courier)
     }
 
+    /// The couriers who are online or carrying a delivery, as they are now.
+    #[must_use]
+    pub fn working(&self) -> Vec<(Uuid, Courier)> {
+        self.index()
+            .couriers
+            .iter()
+            .filter(|(_, e)| e.courier.online || e.courier.busy)
+            .map(|(id, e)| (*id, e.courier))
+            .collect()
+    }
+
     /// Online or offline; false when the fleet does not know the courier yet.
     pub fn set_online(&self, id: Uuid, online: bool, now: OffsetDateTime) -> bool {
         let mut index = self.index();

@@ -10,7 +10,7 @@ pub mod fleet;
 mod offers;
 mod shipments;
 
-pub use couriers::CourierStatus;
+pub use couriers::{CourierStatus, FleetOverview};
 pub use fleet::Fleet;
 pub use shipments::ScanOutcome;
 

@@ -148,6 +148,24 @@ pub async fn deliveries_of<'c>(
     .collect()
 }
 
+/// The deliveries not yet ended (searching, offered, assigned or picked up), newest first.
+pub async fn open_deliveries<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    limit: i64,
+) -> Result<Vec<Delivery>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT {DELIVERY_COLUMNS} FROM deliveries
+         WHERE status IN ('searching', 'offered', 'assigned', 'picked_up')
+         ORDER BY id DESC LIMIT $1"
+    ))
+    .bind(limit)
+    .fetch_all(executor)
+    .await?
+    .iter()
+    .map(delivery)
+    .collect()
+}
+
 /// The deliveries still waiting for a courier, longest waiting first, each with how many
 /// of its offers are open.
 pub async fn waiting<'c>(
