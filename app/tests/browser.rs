@@ -60,8 +60,8 @@ fn the_apps_work_in_a_browser() {
         String::from_utf8_lossy(&demo.stderr)
     );
     // The mail relay is down until the journey starts it on this port: every email the
-    // journey asks for becomes a dead letter (after two quick attempts) for the console to
-    // replay.
+    // journey asks for becomes a dead letter for the console to replay, once its attempts
+    // (retried within seconds here, not minutes) are spent.
     let smtp_port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -70,8 +70,8 @@ fn the_apps_work_in_a_browser() {
     let mut command = ordo(&Backend::Sqlite, dir.path());
     command
         .env("ORDO_SMTP_URL", format!("smtp://127.0.0.1:{smtp_port}"))
-        .env("ORDO_BUS__MAX_ATTEMPTS", "2")
         .env("ORDO_BUS__RETRY_BASE_MS", "50")
+        .env("ORDO_BUS__RETRY_MAX_MS", "1000")
         .env("ORDO_DELIVERY__CARRIER_WEBHOOK_SECRET", CARRIER_SECRET);
     let (mut server, url) = listen(command);
     let target =

@@ -4,7 +4,7 @@
 
 import { useEffect, useRef, useState } from '../vendor/preact/hooks.js';
 import { api } from '../shared/api.js';
-import { distance } from '../shared/format.js';
+import { distance, money } from '../shared/format.js';
 import { follow } from '../shared/sse.js';
 import { MapView } from '../shared/map.js';
 import { Action, Header, Login, Problem, html, render, signedIn, useNow } from '../shared/ui.js';
@@ -59,7 +59,7 @@ function Position({ online, onSent }) {
 function Offer({ offer, now, reload }) {
   const left = Math.max(0, Math.round((Date.parse(offer.expires_at) - now) / 1000));
   return html`<article class="card offer" aria-label="Offer">
-    <h2>New delivery</h2>
+    <div class="spread"><h2>New delivery</h2><strong class="big-figure" data-testid="payout">${money(offer.payout)}</strong></div>
     <p class="big-figure">${distance(offer.distance_km)} to ${offer.pickup.name ?? 'the merchant'}, then ${distance(offer.trip_km)}</p>
     <p class="muted">${offer.pickup.address ?? ''}</p>
     <p class=${left < 10 ? 'countdown urgent' : 'countdown'} role="timer">${left} s to answer</p>
@@ -91,6 +91,12 @@ function Delivery({ delivery, here, reload }) {
           action=${async () => { await api('POST', `/deliveries/${delivery.id}/delivered`); reload(); }}>Delivered</${Action}>`
       : html`<p class="muted">The merchant hands it over when it is ready.</p>`}
   </article>`;
+}
+
+/** What `deliveries` paid, in their currency (a courier is paid in one). */
+function earned(deliveries) {
+  const currency = deliveries[0]?.payout.currency ?? 'EUR';
+  return { amount: deliveries.reduce((total, d) => total + d.payout.amount, 0), currency };
 }
 
 function Work() {
@@ -157,7 +163,8 @@ function Work() {
     ${!active && offers.map((o) => html`<${Offer} key=${o.id} offer=${o} now=${now} reload=${load} />`)}
     <section class="card" aria-label="Today">
       <h2>Today</h2>
-      <p>${doneToday.length} ${doneToday.length === 1 ? 'delivery' : 'deliveries'}</p>
+      <p class="spread"><span>${doneToday.length} ${doneToday.length === 1 ? 'delivery' : 'deliveries'}</span>
+        <strong data-testid="earned-today">${money(earned(doneToday))} earned</strong></p>
     </section>
   </main>`;
 }

@@ -111,6 +111,8 @@ async function asPage(page, path) {
 
 const failures = [];
 const pages = new Map();
+// Console errors a step provokes on purpose (a refused token, the network cut).
+let tolerated = null;
 let shot = 0;
 
 /** A page that records its console errors and failed requests. */
@@ -119,7 +121,9 @@ async function open(name, viewport = { width: 1280, height: 900 }) {
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   page.on('console', (message) => {
-    if (message.type() === 'error') failures.push(`${name}: console error: ${message.text()}`);
+    if (message.type() === 'error' && !tolerated?.test(message.text())) {
+      failures.push(`${name}: console error: ${message.text()}`);
+    }
   });
   page.on('pageerror', (error) => failures.push(`${name}: page error: ${error.message}`));
   pages.set(name, page);
@@ -139,6 +143,35 @@ async function accessible(page, name) {
   for (const v of result.violations.filter((v) => ['serious', 'critical'].includes(v.impact))) {
     failures.push(`${name}: accessibility (${v.impact}) ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   }
+}
+
+/** Logs `who` in on the login form the page shows. */
+async function logIn(page, who) {
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+/**
+ * Presses Tab until the focused element's name starts with `name`, checking on the way that
+ * every element focused shows it.
+ */
+async function tabTo(page, name, most = 80) {
+  for (let press = 0; press < most; press += 1) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => {
+      const element = document.activeElement;
+      const style = getComputedStyle(element);
+      return {
+        name: (element.getAttribute('aria-label') || element.labels?.[0]?.textContent || element.textContent || '').trim(),
+        tag: element.tagName,
+        shown: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0,
+      };
+    });
+    if (!focused.shown) throw new Error(`${focused.tag} "${focused.name}" has the focus but does not show it`);
+    if (focused.name.startsWith(name)) return;
+  }
+  throw new Error(`"${name}" cannot be reached with Tab`);
 }
 
 async function step(name, run) {
@@ -213,6 +246,7 @@ try {
   });
 
   let orderId;
+  let payout;
   await step('the customer checks out for delivery with a new address and card', async () => {
     await customer.getByRole('link', { name: 'Cart', exact: true }).click();
     await customer.getByLabel('Street and number').fill('Invalidenstraße 50');
@@ -247,6 +281,8 @@ try {
   });
   await step('the courier receives the offer and accepts it', async () => {
     await courier.getByRole('heading', { name: 'New delivery' }).waitFor();
+    payout = await courier.getByTestId('payout').textContent();
+    if (!/\d/.test(payout)) throw new Error(`the offer shows no pay: "${payout}"`);
     await screenshot(courier, 'courier-offer');
     await courier.getByRole('button', { name: 'Accept' }).click();
     await courier.getByRole('heading', { name: 'Go to the merchant' }).waitFor();
@@ -270,6 +306,7 @@ try {
   await step('the courier delivers; the customer sees it completed', async () => {
     await courier.getByRole('button', { name: 'Delivered' }).click();
     await courier.getByText('1 delivery').waitFor();
+    await courier.getByTestId('earned-today').getByText(`${payout} earned`).waitFor();
     await screenshot(courier, 'courier-delivered');
     await customer.getByTestId('order-status').getByText('completed', { exact: true }).waitFor();
     await screenshot(customer, 'customer-order-completed');
@@ -393,6 +430,107 @@ try {
     await customer.getByTestId('parcel-status').getByText('Delivered').waitFor();
     await accessible(customer, 'customer parcel');
     await screenshot(customer, 'customer-parcel-delivered');
+  });
+  const ada = { email: `ada-${unique}@example.com`, password: 'a long enough password' };
+  const carl = { email: `carl-${unique}@example.com`, password: 'a long enough password' };
+  await step('the courier app opens without a network, from its service worker', async () => {
+    await courier.waitForFunction(() => navigator.serviceWorker.controller !== null);
+    const cached = await courier.evaluate(async () => {
+      const names = await caches.keys();
+      const files = names.length === 1 ? await (await caches.open(names[0])).keys() : [];
+      return files.map((request) => new URL(request.url).pathname);
+    });
+    for (const wanted of ['/courier', '/courier/app.js', '/shared/api.js', '/vendor/leaflet/leaflet.js']) {
+      if (!cached.some((path) => path.endsWith(wanted))) throw new Error(`the app's cache lacks ${wanted}: ${cached.join(', ')}`);
+    }
+    tolerated = /ERR_INTERNET_DISCONNECTED|Failed to fetch|net::ERR/;
+    try {
+      await courier.context().setOffline(true);
+      const page = await courier.reload();
+      if (!page?.fromServiceWorker()) throw new Error('the page did not come from the service worker');
+      await courier.getByText('The server cannot be reached').first().waitFor();
+      await screenshot(courier, 'courier-offline');
+      await courier.context().setOffline(false);
+      await courier.reload();
+      await courier.getByRole('heading', { name: 'Online' }).waitFor();
+    } finally {
+      await courier.context().setOffline(false);
+      tolerated = null;
+    }
+  });
+  await step('every app fits a 360 px wide phone', async () => {
+    for (const [app, path, who, heading] of [
+      ['customer', '/', ada, 'Order food and more'],
+      ['merchant', '/merchant', account('luigi@demo.ordo.dev'), 'Trattoria Luigi'],
+      ['courier', '/courier', carl, 'Online'],
+      ['ops', '/ops', account('admin@demo.ordo.dev'), 'Operations'],
+    ]) {
+      const phone = await open(`${app} at 360 px`, { width: 360, height: 740 });
+      await phone.goto(path);
+      await logIn(phone, who);
+      await phone.getByRole('heading', { name: heading }).waitFor();
+      const wider = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      if (wider > 0) throw new Error(`${app} is ${wider} px wider than the screen: it scrolls sideways`);
+      await accessible(phone, `${app} at 360 px`);
+      await screenshot(phone, `${app}-360`);
+      await phone.context().close();
+      pages.delete(`${app} at 360 px`);
+    }
+  });
+  await step('a customer logs in and fills the cart by keyboard alone', async () => {
+    const keys = await open('keyboard', { width: 360, height: 740 });
+    await keys.goto('/');
+    await tabTo(keys, 'Email');
+    await keys.keyboard.type(ada.email);
+    await tabTo(keys, 'Password');
+    await keys.keyboard.type(ada.password);
+    await keys.keyboard.press('Enter');
+    await keys.getByRole('heading', { name: 'Order food and more' }).waitFor();
+    await tabTo(keys, 'Trattoria Luigi');
+    await keys.keyboard.press('Enter');
+    await keys.getByRole('heading', { name: 'Trattoria Luigi' }).waitFor();
+    await tabTo(keys, 'Add Tiramisù to the cart');
+    await keys.keyboard.press('Enter');
+    await keys.getByRole('status').getByText('Tiramisù is in your cart').waitFor();
+    await screenshot(keys, 'customer-keyboard');
+    await keys.context().close();
+    pages.delete('keyboard');
+  });
+  await step('an expired session is refreshed; a dead one logs in again on the same page', async () => {
+    const spoil = (tokens) => customer.evaluate((changes) => {
+      const session = JSON.parse(localStorage.getItem('ordo.session'));
+      localStorage.setItem('ordo.session', JSON.stringify({ ...session, ...changes }));
+    }, tokens);
+    tolerated = /status of 401/;
+    try {
+      await spoil({ access_token: 'expired' });
+      await customer.getByRole('link', { name: 'Orders' }).click();
+      await customer.getByRole('heading', { name: 'Your orders' }).waitFor();
+      await spoil({ access_token: 'expired', refresh_token: 'ordo_rt_spent' });
+      await customer.reload();
+      await customer.getByRole('heading', { name: 'Log in' }).waitFor();
+      await screenshot(customer, 'customer-session-ended');
+      await logIn(customer, ada);
+      await customer.getByRole('heading', { name: 'Your orders' }).waitFor();
+      if (!customer.url().endsWith('#/orders')) throw new Error(`back at ${customer.url()}, not the orders`);
+    } finally {
+      tolerated = null;
+    }
+  });
+  await step('the console maps the fleet, charts the platform and changes a role', async () => {
+    const fleet = ops.getByRole('region', { name: 'Fleet' });
+    await fleet.getByRole('region', { name: 'Couriers and deliveries on a map' }).waitFor();
+    await fleet.locator('[data-courier]').first().waitFor();
+    await ops.getByRole('img', { name: 'HTTP requests per second' }).waitFor();
+    await ops.getByRole('img', { name: 'Events per second on the bus' }).waitFor();
+    await accessible(ops, 'operator console with charts');
+    await screenshot(ops, 'ops-console-charts');
+    const patched = ops.waitForResponse((r) => r.url().includes('/admin/users/') && r.request().method() === 'PATCH');
+    await ops.getByLabel(`Role of ${carl.email}`).selectOption('customer');
+    if (!(await patched).ok()) throw new Error('the role change was refused');
+    await ops.reload();
+    const role = await ops.getByLabel(`Role of ${carl.email}`).inputValue();
+    if (role !== 'customer') throw new Error(`Carl is still a ${role}`);
   });
 } catch {
   // Recorded in `failures`.

@@ -108,6 +108,12 @@ async fn offered_to_the_near_first_taker_wins(backend: Backend) {
     assert!(first.get("drop_off").is_none());
     assert!(!first.to_string().contains(CUSTOMER_STREET), "{first}");
     assert!(first["distance_km"].as_f64().unwrap() < second["distance_km"].as_f64().unwrap());
+    // The courier's pay: 3.00 and 0.80 per kilometre of the trip (the defaults).
+    let trip_km = first["trip_km"].as_f64().unwrap();
+    let pay = first["payout"]["amount"].as_i64().unwrap();
+    assert!((pay - (300 + (80.0 * trip_km).round() as i64)).abs() <= 1, "{first}");
+    assert_eq!(first["payout"]["currency"], "EUR");
+    assert_eq!(second["payout"], first["payout"]);
     // Someone else's offer does not exist for a courier; customers have none.
     assert_eq!(
         answer(&app, &further, &first, "accept").await.status(),
@@ -142,6 +148,7 @@ async fn offered_to_the_near_first_taker_wins(backend: Backend) {
             .contains(CUSTOMER_STREET)
     );
     assert_eq!(taken["drop_off"]["name"], "Test User");
+    assert_eq!(taken["payout"], first["payout"]);
     assert!(
         offers(&app, loser).await.is_empty(),
         "the other offer is withdrawn"

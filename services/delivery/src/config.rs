@@ -1,7 +1,7 @@
 //! Delivery's section of the configuration (`[delivery]`).
 
 use ordo_http::ratelimit::Quota;
-use ordo_kernel::Secret;
+use ordo_kernel::{Money, Secret};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -43,6 +43,11 @@ pub struct DeliveryConfig {
     pub sweep_ms: u64,
     /// Shared with parcel carriers to sign their events; unset: carrier events are refused.
     pub carrier_webhook_secret: Option<Secret<String>>,
+    /// What a courier earns per delivery: `pay_base` plus `pay_per_km` for each kilometre
+    /// from the merchant to the customer, in minor units of `pay_currency`.
+    pub pay_currency: String,
+    pub pay_base: i64,
+    pub pay_per_km: i64,
 }
 
 impl Default for DeliveryConfig {
@@ -60,6 +65,9 @@ impl Default for DeliveryConfig {
             persist_secs: 5,
             sweep_ms: 1000,
             carrier_webhook_secret: None,
+            pay_currency: "EUR".into(),
+            pay_base: 300,
+            pay_per_km: 80,
         }
     }
 }
@@ -107,7 +115,24 @@ impl DeliveryConfig {
         {
             return Err("delivery.carrier_webhook_secret: must be at least 16 characters".into());
         }
+        if self.pay_currency.len() != 3 || !self.pay_currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err("delivery.pay_currency: must be an ISO 4217 code such as EUR".into());
+        }
+        for (key, amount) in [("pay_base", self.pay_base), ("pay_per_km", self.pay_per_km)] {
+            if !(0..=100_000).contains(&amount) {
+                return Err(format!("delivery.{key}: must be between 0 and 100000 minor units"));
+            }
+        }
         Ok(())
+    }
+
+    /// What a courier earns for a trip of `trip_km` from the merchant to the customer.
+    #[must_use]
+    pub fn payout(&self, trip_km: f64) -> Money {
+        Money {
+            amount: crate::domain::payout(self.pay_base, self.pay_per_km, trip_km),
+            currency: self.pay_currency.clone(),
+        }
     }
 
     #[must_use]

@@ -77,6 +77,7 @@ pub fn migrations() -> &'static [ordo_db::Migration] {
     const MIGRATIONS: &[ordo_db::Migration] = &[
         ordo_db::migration!(1, "0001_create_delivery"),
         ordo_db::migration!(2, "0002_shipments"),
+        ordo_db::migration!(3, "0003_fleet_and_pay"),
     ];
     MIGRATIONS
 }

@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use ordo_bus::EventMeta;
 use ordo_http::{Authenticated, Json, Path, Problem, Trace};
+use ordo_kernel::Money;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -117,6 +118,8 @@ pub struct OfferView {
     distance_km: f64,
     /// From the merchant to the customer.
     trip_km: f64,
+    /// What the courier earns for it.
+    payout: Money,
     #[serde(with = "time::serde::rfc3339")]
     expires_at: OffsetDateTime,
 }
@@ -130,6 +133,7 @@ impl OfferView {
             pickup: StopView::from(&delivery.pickup),
             distance_km: round_metres(offer.distance_km),
             trip_km: round_metres(delivery.distance_km()),
+            payout: delivery.payout.clone(),
             expires_at: offer.expires_at,
         }
     }

@@ -5,6 +5,7 @@ use crate::domain::{self, Stop};
 use axum::extract::State;
 use ordo_bus::EventMeta;
 use ordo_http::{Authenticated, Json, PageQuery, Path, Problem, Query, Trace};
+use ordo_kernel::Money;
 use serde::Serialize;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -39,6 +40,8 @@ pub struct DeliveryView {
     pickup: StopView,
     /// The customer: shown once the delivery is the courier's.
     drop_off: Option<StopView>,
+    /// What the courier earns for it.
+    payout: Money,
     #[serde(with = "time::serde::rfc3339::option")]
     assigned_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
@@ -56,6 +59,7 @@ impl DeliveryView {
             status: d.status.as_str(),
             pickup: StopView::from(&d.pickup),
             drop_off: d.status.is_assigned().then(|| StopView::from(&d.drop_off)),
+            payout: d.payout.clone(),
             assigned_at: d.assigned_at,
             picked_up_at: d.picked_up_at,
             delivered_at: d.delivered_at,

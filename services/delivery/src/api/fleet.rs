@@ -6,6 +6,7 @@ use crate::app::{Delivery, FleetOverview};
 use crate::domain;
 use axum::extract::State;
 use ordo_http::{Authenticated, Json, Problem};
+use ordo_kernel::Money;
 use serde::Serialize;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -29,6 +30,8 @@ pub struct FleetDeliveryView {
     courier_id: Option<Uuid>,
     pickup: StopView,
     drop_off: StopView,
+    /// What its courier earns.
+    payout: Money,
     /// Looking for a courier since.
     #[serde(with = "time::serde::rfc3339")]
     searching_since: OffsetDateTime,
@@ -47,6 +50,7 @@ impl From<&domain::Delivery> for FleetDeliveryView {
             courier_id: d.courier_id,
             pickup: StopView::from(&d.pickup),
             drop_off: StopView::from(&d.drop_off),
+            payout: d.payout.clone(),
             searching_since: d.searching_since,
             assigned_at: d.assigned_at,
             picked_up_at: d.picked_up_at,

@@ -56,6 +56,10 @@ impl Delivery {
             .as_deref()
             .map(|l| format!(", {l}"))
             .unwrap_or_default();
+        let payout = self.config.payout(ordo_kernel::geo::distance_km(
+            (merchant.lat, merchant.lon),
+            (address.lat, address.lon),
+        ));
         let delivery = domain::Delivery {
             id: ordo_kernel::new_id(),
             order_id: accepted.order_id,
@@ -85,6 +89,7 @@ impl Delivery {
             picked_up_at: None,
             delivered_at: None,
             created_at: now,
+            payout,
         };
         if store::insert_delivery(&mut **tx, &delivery).await? {
             self.dispatch(tx, &delivery, now, meta).await?;

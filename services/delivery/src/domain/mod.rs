@@ -11,6 +11,7 @@ pub use movement::{Fix, eta_secs, plausible};
 pub use shipment::{CarrierEvent, Scan, Shipment, ShipmentStatus};
 pub use status::{DeliveryStatus, OfferStatus, Trigger, next};
 
+use ordo_kernel::Money;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -43,6 +44,17 @@ pub struct Delivery {
     pub picked_up_at: Option<OffsetDateTime>,
     pub delivered_at: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
+    /// What its courier earns, fixed when it is opened.
+    pub payout: Money,
+}
+
+/// A courier's pay for a trip: `base` plus `per_km` for each kilometre, to the nearest
+/// minor unit (minor units throughout; a trip off the map pays the base).
+#[must_use]
+pub fn payout(base: i64, per_km: i64, trip_km: f64) -> i64 {
+    let distance = if trip_km.is_finite() { trip_km.clamp(0.0, 1_000.0) } else { 0.0 };
+    let by_distance = (per_km as f64 * distance).round() as i64;
+    base + by_distance
 }
 
 impl Delivery {
@@ -67,4 +79,20 @@ pub struct Offer {
     pub distance_km: f64,
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::payout;
+
+    #[test]
+    fn a_courier_earns_the_base_and_each_kilometre() {
+        assert_eq!(payout(300, 80, 2.5), 500);
+        assert_eq!(payout(300, 80, 1.23), 398, "to the nearest minor unit");
+        assert_eq!(payout(300, 80, 0.0), 300);
+        for nowhere in [f64::NAN, f64::INFINITY, -3.0] {
+            assert_eq!(payout(300, 80, nowhere), 300, "{nowhere}");
+        }
+        assert_eq!(payout(0, 100_000, 5_000.0), 100_000_000, "a trip is at most 1 000 km");
+    }
 }

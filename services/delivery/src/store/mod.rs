@@ -7,6 +7,7 @@ pub mod shipments;
 use crate::app::fleet::Courier;
 use crate::domain::{Delivery, DeliveryStatus, Fix, Offer, OfferStatus, Stop};
 use ordo_db::row::{instant, millis, opt_instant, opt_uuid, uuid};
+use ordo_kernel::Money;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Row};
 use time::OffsetDateTime;
@@ -15,7 +16,8 @@ use uuid::Uuid;
 const DELIVERY_COLUMNS: &str = "id, order_id, merchant_id, customer_id, status, courier_id,
     pickup_name, pickup_address, pickup_lat, pickup_lon, pickup_cell,
     drop_off_name, drop_off_address, drop_off_lat, drop_off_lon,
-    searching_since, escalated_at, assigned_at, picked_up_at, delivered_at, created_at";
+    searching_since, escalated_at, assigned_at, picked_up_at, delivered_at, created_at,
+    payout_amount, payout_currency";
 
 /// A column holding one of a domain enum's names.
 fn parsed<T: std::str::FromStr<Err = String>>(
@@ -57,6 +59,10 @@ fn delivery(row: &AnyRow) -> Result<Delivery, sqlx::Error> {
         picked_up_at: opt_instant(row, "picked_up_at")?,
         delivered_at: opt_instant(row, "delivered_at")?,
         created_at: instant(row, "created_at")?,
+        payout: Money {
+            amount: row.try_get("payout_amount")?,
+            currency: row.try_get("payout_currency")?,
+        },
     })
 }
 
@@ -67,7 +73,7 @@ pub async fn insert_delivery<'c>(
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(&format!(
         "INSERT INTO deliveries ({DELIVERY_COLUMNS}, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $21)
          ON CONFLICT (order_id) DO NOTHING"
     ))
     .bind(d.id.to_string())
@@ -91,6 +97,8 @@ pub async fn insert_delivery<'c>(
     .bind(d.picked_up_at.map(millis))
     .bind(d.delivered_at.map(millis))
     .bind(millis(d.created_at))
+    .bind(d.payout.amount)
+    .bind(&d.payout.currency)
     .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
