@@ -47,6 +47,9 @@ const COLUMNS = [
   { key: 'out', title: 'Handed over', statuses: ['picked_up', 'shipped'] },
 ];
 
+/** How often orders waiting for their payment are looked at again. */
+const PAYMENT_POLL_MS = 1_000;
+
 const REASONS = ['Sold out', 'Too busy right now', 'Closing soon'];
 
 function Ticket({ order, now, act }) {
@@ -132,14 +135,14 @@ function Board({ merchant }) {
     return follow('/notifications/stream', { onEvent: () => load(), onState: setLink });
   }, [merchant.id]);
 
-  // An order placed but not yet paid turns paid without telling the staff: follow it.
-  const waiting = orders.filter((o) => o.status === 'pending_payment').map((o) => o.id).join(',');
+  // An order placed but not yet paid turns paid without telling the staff: look again while
+  // one waits. Polling, not a stream per order: each stream holds one of the browser's six
+  // connections to the server, and a few orders waiting on a slow payment would take them all.
+  const waiting = orders.some((o) => o.status === 'pending_payment');
   useEffect(() => {
-    const stops = waiting
-      .split(',')
-      .filter(Boolean)
-      .map((id) => follow(`/orders/${id}/track`, { onEvent: ({ event }) => event === 'status' && load() }));
-    return () => stops.forEach((stop) => stop());
+    if (!waiting) return undefined;
+    const timer = setInterval(load, PAYMENT_POLL_MS);
+    return () => clearInterval(timer);
   }, [waiting]);
 
   const [today, setToday] = useState(null);

@@ -87,6 +87,16 @@ async function refresh() {
 }
 
 /**
+ * After the server refused the access token: true once the session has new tokens; false
+ * when it cannot be refreshed, and then it ends (the app shows its login form).
+ */
+export async function renew() {
+  if (session() && (await refresh())) return true;
+  if (session()) remember(null);
+  return false;
+}
+
+/**
  * `method path` with `body`; the answer's JSON (null for 204), or its text when it is not
  * JSON. `root` paths are outside `/api/v1` (`/metrics`). A refused access token is
  * refreshed once; a session that cannot be refreshed ends, which sends the app to its
@@ -94,10 +104,10 @@ async function refresh() {
  */
 export async function api(method, path, body, { headers, root } = {}) {
   let response = await send(method, path, body, headers, root);
-  if (response.status === 401 && session() && (await refresh())) {
+  if (response.status === 401 && (await renew())) {
     response = await send(method, path, body, headers, root);
+    if (response.status === 401) remember(null);
   }
-  if (response.status === 401 && session()) remember(null);
   if (!response.ok) throw new ApiError(response.status, await problemOf(response));
   if (response.status === 204) return null;
   const type = response.headers.get('content-type') ?? '';

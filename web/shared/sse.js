@@ -2,7 +2,7 @@
 // (EventSource cannot). Reconnects with growing pauses, sending the last event's id back as
 // `Last-Event-ID` so that the server resumes where the stream broke.
 
-import { session } from './api.js';
+import { renew, session } from './api.js';
 
 function parse(block) {
   const event = { event: 'message', data: '', id: null };
@@ -23,8 +23,8 @@ function parse(block) {
 /**
  * Follows `path` (under /api/v1): `onEvent({event, data, id})` for each event (`data`
  * parsed as JSON when it is), `onState('open' | 'reconnecting' | 'closed')` as the
- * connection goes. Stops when the server ends the stream after an `end` event, on a 4xx,
- * or when the returned function is called.
+ * connection goes. Stops when the server ends the stream after an `end` event, on a 4xx
+ * (but a 401 that new tokens cure), or when the returned function is called.
  */
 export function follow(path, { onEvent, onState = () => {} }) {
   let lastId = null;
@@ -42,6 +42,8 @@ export function follow(path, { onEvent, onState = () => {} }) {
       let ended = false;
       try {
         const response = await fetch(`/api/v1${path}`, { headers, signal: controller.signal });
+        // A stream outlives its access token; a reconnect refused for it tries new tokens.
+        if (response.status === 401 && (await renew())) throw new Error('the token was renewed');
         if (response.status >= 400 && response.status < 500 && response.status !== 429) {
           onState('closed', response.status);
           return;

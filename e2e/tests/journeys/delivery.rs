@@ -111,7 +111,10 @@ async fn offered_to_the_near_first_taker_wins(backend: Backend) {
     // The courier's pay: 3.00 and 0.80 per kilometre of the trip (the defaults).
     let trip_km = first["trip_km"].as_f64().unwrap();
     let pay = first["payout"]["amount"].as_i64().unwrap();
-    assert!((pay - (300 + (80.0 * trip_km).round() as i64)).abs() <= 1, "{first}");
+    assert!(
+        (pay - (300 + (80.0 * trip_km).round() as i64)).abs() <= 1,
+        "{first}"
+    );
     assert_eq!(first["payout"]["currency"], "EUR");
     assert_eq!(second["payout"], first["payout"]);
     // Someone else's offer does not exist for a courier; customers have none.
@@ -175,7 +178,10 @@ async fn offered_to_the_near_first_taker_wins(backend: Backend) {
         .unwrap();
     assert_eq!(under_way["status"], "assigned");
     assert_eq!(under_way["courier_id"], winner.id.to_string());
-    assert_eq!(under_way["drop_off"]["address"], taken["drop_off"]["address"]);
+    assert_eq!(
+        under_way["drop_off"]["address"],
+        taken["drop_off"]["address"]
+    );
     for nosy in [&customer, winner, &shop.owner] {
         let refused = app
             .as_user(nosy, Method::GET, "/admin/fleet")

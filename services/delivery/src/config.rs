@@ -115,12 +115,16 @@ impl DeliveryConfig {
         {
             return Err("delivery.carrier_webhook_secret: must be at least 16 characters".into());
         }
-        if self.pay_currency.len() != 3 || !self.pay_currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        if self.pay_currency.len() != 3
+            || !self.pay_currency.bytes().all(|b| b.is_ascii_uppercase())
+        {
             return Err("delivery.pay_currency: must be an ISO 4217 code such as EUR".into());
         }
         for (key, amount) in [("pay_base", self.pay_base), ("pay_per_km", self.pay_per_km)] {
             if !(0..=100_000).contains(&amount) {
-                return Err(format!("delivery.{key}: must be between 0 and 100000 minor units"));
+                return Err(format!(
+                    "delivery.{key}: must be between 0 and 100000 minor units"
+                ));
             }
         }
         Ok(())

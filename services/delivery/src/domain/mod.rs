@@ -52,7 +52,11 @@ pub struct Delivery {
 /// minor unit (minor units throughout; a trip off the map pays the base).
 #[must_use]
 pub fn payout(base: i64, per_km: i64, trip_km: f64) -> i64 {
-    let distance = if trip_km.is_finite() { trip_km.clamp(0.0, 1_000.0) } else { 0.0 };
+    let distance = if trip_km.is_finite() {
+        trip_km.clamp(0.0, 1_000.0)
+    } else {
+        0.0
+    };
     let by_distance = (per_km as f64 * distance).round() as i64;
     base + by_distance
 }
@@ -93,6 +97,10 @@ mod tests {
         for nowhere in [f64::NAN, f64::INFINITY, -3.0] {
             assert_eq!(payout(300, 80, nowhere), 300, "{nowhere}");
         }
-        assert_eq!(payout(0, 100_000, 5_000.0), 100_000_000, "a trip is at most 1 000 km");
+        assert_eq!(
+            payout(0, 100_000, 5_000.0),
+            100_000_000,
+            "a trip is at most 1 000 km"
+        );
     }
 }
