@@ -139,7 +139,7 @@ pub async fn load(platform: &Platform) -> anyhow::Result<Option<Vec<DemoAccount>
         role: Role::Admin,
         email: ADMIN_EMAIL.into(),
         password: admin_password,
-        note: "dead letters, users".into(),
+        note: "the operator console at /ops".into(),
     }];
 
     for menu in &MENUS {

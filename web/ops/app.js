@@ -152,10 +152,18 @@ function RoleOf({ user, reload }) {
 }
 
 function Users() {
-  const [users, error, reload] = useRefreshed(() => api('GET', '/admin/users?limit=50'));
+  const [only, setOnly] = useState('');
+  const [users, error, reload] = useRefreshed(
+    () => api('GET', `/admin/users?limit=50${only ? `&role=${only}` : ''}`),
+    [only],
+  );
   const me = signedIn.value?.user?.id;
   return html`<section class="panel" aria-label="Users">
-    <h2>Users</h2>
+    <div class="spread"><h2>Users</h2>
+      <label class="row">Show <select value=${only} onChange=${(e) => setOnly(e.currentTarget.value)}>
+        <option value="">every role</option>
+        ${ROLES.map((r) => html`<option value=${r}>${r}s</option>`)}
+      </select></label></div>
     <${Problem} error=${error} />
     <table class="list">
       <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Access</th></tr></thead>
@@ -167,6 +175,7 @@ function Users() {
           ${u.disabled ? 'Enable' : 'Disable'}</${Action}>`}</td>
       </tr>`)}</tbody>
     </table>
+    ${users?.next_cursor && html`<p class="muted">The newest 50 are shown; choose a role to see fewer.</p>`}
   </section>`;
 }
 
