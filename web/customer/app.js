@@ -42,34 +42,47 @@ function useLoad(path, deps = []) {
   return [value, error, () => setRound((r) => r + 1)];
 }
 
+/** An address as one line. */
+const addressLine = (a) => `${a.line1}, ${a.postal_code} ${a.city}`;
+
 function Where() {
   const [typed, setTyped] = useState(place.value ? `${place.value.lat}, ${place.value.lon}` : '');
   const [error, setError] = useState(null);
+  const [addresses] = useLoad('/me/addresses');
+  const saved = addresses?.items ?? addresses ?? [];
   function locate() {
     setError(null);
     if (!navigator.geolocation) {
-      setError('This browser cannot tell where you are; type a place as latitude, longitude.');
+      setError('This browser cannot tell where you are; choose one of your addresses or type latitude, longitude.');
       return;
     }
     navigator.geolocation.getCurrentPosition(
       (p) => setPlace({ lat: +p.coords.latitude.toFixed(5), lon: +p.coords.longitude.toFixed(5) }),
-      () => setError('Your location was not shared; type a place as latitude, longitude.'),
+      () => setError('Your location was not shared; choose one of your addresses or type latitude, longitude.'),
     );
   }
   function submit(event) {
     event.preventDefault();
     const [lat, lon] = typed.split(',').map((v) => Number(v.trim()));
+    // Without a geocoder, an address typed is looked for among the saved ones.
+    const words = typed.trim().toLowerCase();
+    const known = words && saved.find((a) => addressLine(a).toLowerCase().includes(words));
     if (Number.isFinite(lat) && Number.isFinite(lon) && Math.abs(lat) <= 90 && Math.abs(lon) <= 180) {
       setError(null);
       setPlace({ lat, lon });
+    } else if (known) {
+      setError(null);
+      setTyped(addressLine(known));
+      setPlace({ lat: known.lat, lon: known.lon });
     } else {
-      setError('Type a place as latitude, longitude, for example 52.52, 13.405.');
+      setError('Type one of your addresses, or latitude, longitude (for example 52.52, 13.405).');
     }
   }
   return html`<form class="row" onSubmit=${submit} aria-label="Where to deliver">
     <label for="place">Deliver near</label>
-    <input id="place" class="narrow" value=${typed} onInput=${(e) => setTyped(e.currentTarget.value)}
-      placeholder="52.52, 13.405" />
+    <input id="place" value=${typed} onInput=${(e) => setTyped(e.currentTarget.value)}
+      placeholder="Your street, or 52.52, 13.405" list="saved-addresses" autocomplete="off" />
+    <datalist id="saved-addresses">${saved.map((a) => html`<option value=${addressLine(a)} />`)}</datalist>
     <button type="submit">Set</button>
     <button type="button" onClick=${locate}>Use my location</button>
     ${error && html`<p class="problem" role="alert">${error}</p>`}

@@ -184,6 +184,7 @@ function Product({ product, reload }) {
   const [stock, setStock] = useState(null);
   const [onHand, setOnHand] = useState('');
   const [price, setPrice] = useState((product.price.amount / 100).toFixed(2));
+  const [category, setCategory] = useState(product.category);
   useEffect(() => {
     api('GET', `/products/${product.id}/stock`).then((s) => {
       setStock(s);
@@ -192,7 +193,11 @@ function Product({ product, reload }) {
     }, () => setStock(null));
   }, [product.id]);
   return html`<tr>
-    <th scope="row">${product.name}<div class="muted">${product.category}</div></th>
+    <th scope="row">${product.name}<div class="row">
+      <label class="sr-only" for=${`category-${product.id}`}>Category of ${product.name}</label>
+      <input id=${`category-${product.id}`} class="narrow" value=${category} onInput=${(e) => setCategory(e.currentTarget.value)} />
+      <${Action} busy="Saving…" label=${`Save the category of ${product.name}`} kind=""
+        action=${async () => { await api('PATCH', `/products/${product.id}`, { category }); reload(); }}>Save</${Action}></div></th>
     <td><label class="sr-only" for=${`price-${product.id}`}>Price of ${product.name}</label>
       <input id=${`price-${product.id}`} class="narrow" inputmode="decimal" value=${price} onInput=${(e) => setPrice(e.currentTarget.value)} />
       <${Action} busy="Saving…" label=${`Save the price of ${product.name}`} kind=""
@@ -223,9 +228,11 @@ function Menu({ merchant }) {
     }
   }
   useEffect(() => { load(); }, [merchant.id]);
+  // A merchant sells in one currency: that of its menu so far.
+  const currency = products?.[0]?.price.currency ?? 'EUR';
   async function add() {
     await api('POST', `/merchants/${merchant.id}/products`, {
-      name, category, tags: [], price: { amount: Math.round(Number(price) * 100), currency: 'EUR' },
+      name, category, tags: [], price: { amount: Math.round(Number(price) * 100), currency },
     });
     setName('');
     setPrice('');
@@ -244,7 +251,7 @@ function Menu({ merchant }) {
       <div class="grid">
         <${Field} label="Name" value=${name} onInput=${setName} />
         <${Field} label="Category" value=${category} onInput=${setCategory} />
-        <${Field} label="Price (EUR)" value=${price} onInput=${setPrice} />
+        <${Field} label=${`Price (${currency})`} value=${price} onInput=${setPrice} />
       </div>
       <${Action} kind="primary" busy="Adding…" action=${add}>Add to the menu</${Action}>
     </section>

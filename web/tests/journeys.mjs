@@ -376,10 +376,17 @@ try {
     await merchant.getByLabel('Stock of Pizza Margherita', { exact: true }).fill('40');
     await merchant.getByRole('button', { name: 'Save the stock of Pizza Margherita' }).click();
     await merchant.getByText('40 available, 0 held').waitFor();
+    await merchant.getByLabel('Category of Limonata', { exact: true }).fill('Drinks & juices');
+    const categorised = merchant.waitForResponse((r) => r.url().includes('/products/') && r.request().method() === 'PATCH');
+    await merchant.getByRole('button', { name: 'Save the category of Limonata' }).click();
+    if (!(await categorised).ok()) throw new Error('the category was refused');
     const hours = merchant.getByRole('region', { name: 'Opening hours' });
     await hours.getByRole('button', { name: 'Add an opening' }).click();
     await hours.getByRole('button', { name: 'Save the hours' }).click();
     await hours.getByRole('status').getByText('Saved').waitFor();
+    await merchant.reload();
+    const category = await merchant.getByLabel('Category of Limonata', { exact: true }).inputValue();
+    if (category !== 'Drinks & juices') throw new Error(`Limonata's category is "${category}" after a reload`);
     await accessible(merchant, 'merchant menu');
     await screenshot(merchant, 'merchant-menu');
   });
@@ -394,6 +401,10 @@ try {
     await kiosk.getByRole('heading', { name: 'Kiez Kiosk' }).waitFor();
     await kiosk.getByRole('status').getByText('Live').waitFor();
     await customer.getByRole('link', { name: 'Browse' }).click();
+    // An address typed is found among the saved ones.
+    await customer.getByLabel('Deliver near').fill('invalidenstr');
+    await customer.getByRole('button', { name: 'Set', exact: true }).click();
+    await customer.waitForFunction(() => document.getElementById('place').value === 'Invalidenstraße 50, 10115 Berlin');
     await customer.getByRole('link', { name: 'Kiez Kiosk' }).click();
     await customer.getByRole('button', { name: 'Add Dark Chocolate to the cart' }).click();
     await customer.getByRole('status').getByText('Dark Chocolate is in your cart').waitFor();
