@@ -235,9 +235,7 @@ try {
     const luigi = account('luigi@demo.ordo.dev');
     if (!luigi) throw new Error('the demo accounts were not given (ORDO_WEB_DEMO)');
     await merchant.goto('/merchant');
-    await merchant.getByLabel('Email').fill(luigi.email);
-    await merchant.getByLabel('Password').fill(luigi.password);
-    await merchant.getByRole('button', { name: 'Log in' }).click();
+    await logIn(merchant, luigi);
     await merchant.getByRole('heading', { name: 'Trattoria Luigi' }).waitFor();
     await merchant.getByRole('status').getByText('Live').waitFor();
     await merchant.evaluate(() => { window.notReloaded = true; });
@@ -315,9 +313,7 @@ try {
   await step('the operator console counts the order', async () => {
     const admin = account('admin@demo.ordo.dev');
     await ops.goto('/ops');
-    await ops.getByLabel('Email').fill(admin.email);
-    await ops.getByLabel('Password').fill(admin.password);
-    await ops.getByRole('button', { name: 'Log in' }).click();
+    await logIn(ops, admin);
     await ops.getByRole('heading', { name: 'Operations' }).waitFor();
     await ops.locator('[data-status="completed"]').getByText('completed: 1').waitFor();
     await ops.getByTestId('orders-today').getByText('1', { exact: true }).waitFor();
@@ -395,9 +391,7 @@ try {
   await step('the customer orders from a shop, to be shipped as a parcel', async () => {
     const aylin = account('kiosk@demo.ordo.dev');
     await kiosk.goto('/merchant');
-    await kiosk.getByLabel('Email').fill(aylin.email);
-    await kiosk.getByLabel('Password').fill(aylin.password);
-    await kiosk.getByRole('button', { name: 'Log in' }).click();
+    await logIn(kiosk, aylin);
     await kiosk.getByRole('heading', { name: 'Kiez Kiosk' }).waitFor();
     await kiosk.getByRole('status').getByText('Live').waitFor();
     await customer.getByRole('link', { name: 'Browse' }).click();

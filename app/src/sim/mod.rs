@@ -138,17 +138,19 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
 }
 
 /// A gentle city beside `ordo serve --demo --sim`, so that a fresh install has something
-/// alive to look at: a few people ordering now and then, until the server stops.
+/// alive to look at: a few people ordering now and then, until the server stops. The
+/// couriers ride fast enough to keep up (an order every 40 s, each trip a few minutes), so
+/// that the operators' map shows a city that works rather than a growing queue.
 pub async fn gentle(address: std::net::SocketAddr) {
     let args = SimArgs {
         customers: 8,
         merchants: 3,
-        couriers: 4,
-        rate: 0.1,
+        couriers: 6,
+        rate: 0.025,
         duration: Duration::from_secs(365 * 24 * 3600),
         target: Some(format!("http://{address}")),
         seed: 1,
-        courier_kmh: 40.0,
+        courier_kmh: 100.0,
         json: PathBuf::new(),
     };
     let base = format!("http://{address}/api/v1");
