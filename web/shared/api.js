@@ -29,13 +29,17 @@ export function session() {
   }
 }
 
-function remember(value) {
+/** Keeps `value` as the session (null ends it); `refused` when the server ended it. */
+function remember(value, refused = false) {
   if (value) localStorage.setItem(SESSION, JSON.stringify(value));
   else localStorage.removeItem(SESSION);
-  for (const listener of listeners) listener(value);
+  for (const listener of listeners) listener(value, refused);
 }
 
-/** Calls `listener(session)` whenever the session starts or ends (here or on a 401). */
+/**
+ * Calls `listener(session, refused)` whenever the session starts or ends: `refused` is true
+ * when it ended because the server no longer took its tokens.
+ */
 export function onSession(listener) {
   listeners.add(listener);
   return () => listeners.delete(listener);
@@ -87,12 +91,16 @@ async function refresh() {
 }
 
 /**
- * After the server refused the access token: true once the session has new tokens; false
- * when it cannot be refreshed, and then it ends (the app shows its login form).
+ * After the server refused the access token `refused`: true once the session has a newer
+ * one (refreshed now, or by another request meanwhile); false when it cannot be refreshed,
+ * and then the session ends (the app shows its login form).
  */
-export async function renew() {
-  if (session() && (await refresh())) return true;
-  if (session()) remember(null);
+export async function renew(refused) {
+  const current = session();
+  if (!current) return false;
+  if (current.access_token !== refused) return true;
+  if (await refresh()) return true;
+  if (session()) remember(null, true);
   return false;
 }
 
@@ -103,10 +111,11 @@ export async function renew() {
  * login form (and back here after).
  */
 export async function api(method, path, body, { headers, root } = {}) {
+  const sentWith = session()?.access_token;
   let response = await send(method, path, body, headers, root);
-  if (response.status === 401 && (await renew())) {
+  if (response.status === 401 && (await renew(sentWith))) {
     response = await send(method, path, body, headers, root);
-    if (response.status === 401) remember(null);
+    if (response.status === 401) remember(null, true);
   }
   if (!response.ok) throw new ApiError(response.status, await problemOf(response));
   if (response.status === 204) return null;

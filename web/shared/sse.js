@@ -43,7 +43,7 @@ export function follow(path, { onEvent, onState = () => {} }) {
       try {
         const response = await fetch(`/api/v1${path}`, { headers, signal: controller.signal });
         // A stream outlives its access token; a reconnect refused for it tries new tokens.
-        if (response.status === 401 && (await renew())) throw new Error('the token was renewed');
+        if (response.status === 401 && (await renew(current?.access_token))) throw new Error('the token was renewed');
         if (response.status >= 400 && response.status < 500 && response.status !== 429) {
           onState('closed', response.status);
           return;

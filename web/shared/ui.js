@@ -13,8 +13,11 @@ export { render };
 
 /** The signed-in session (`null` when signed out), kept in step with the API client. */
 export const signedIn = signal(session());
-onSession((value) => {
+/** The last session ended because the server refused it (it expired or was revoked). */
+const refusedSession = signal(false);
+onSession((value, refused) => {
   signedIn.value = value;
+  refusedSession.value = !value && refused;
 });
 
 /** A refusal or failure in words, announced to screen readers. */
@@ -92,6 +95,8 @@ export function Login({ role, title }) {
     <h1>${title}</h1>
     <form onSubmit=${submit} class="card">
       <h2>${creating ? 'Create an account' : 'Log in'}</h2>
+      ${refusedSession.value && !creating && html`<p class="notice" role="status">
+        Your session has ended. Log in again to go on where you were.</p>`}
       ${creating && html`<${Field} label="Name" value=${name} onInput=${setName} autocomplete="name" error=${fields.name} />`}
       <${Field} label="Email" type="email" value=${email} onInput=${setEmail} autocomplete="email" error=${fields.email} />
       <${Field} label="Password" type="password" value=${password} onInput=${setPassword}

@@ -514,6 +514,7 @@ try {
       await spoil({ access_token: 'expired', refresh_token: 'ordo_rt_spent' });
       await customer.reload();
       await customer.getByRole('heading', { name: 'Log in' }).waitFor();
+      await customer.getByRole('status').getByText('Your session has ended').waitFor();
       await screenshot(customer, 'customer-session-ended');
       await logIn(customer, ada);
       await customer.getByRole('heading', { name: 'Your orders' }).waitFor();

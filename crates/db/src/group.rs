@@ -117,34 +117,19 @@ impl Writer {
     /// Waits for the connection and opens a savepoint in the current group.
     pub(crate) async fn begin(&self) -> Result<Member, sqlx::Error> {
         let locked = tokio::time::timeout(self.acquire_timeout, self.state.clone().lock_owned());
-        let mut state = locked.await.map_err(|_| sqlx::Error::PoolTimedOut)?;
+        let state = locked.await.map_err(|_| sqlx::Error::PoolTimedOut)?;
         let since = Instant::now();
-        // A group not open has no member's end pending: `commit` and `fail` took it.
-        let ending = state.ending.take();
-        let sql = if state.open {
-            Ending::then_savepoint(ending)
-        } else {
-            "BEGIN IMMEDIATE; SAVEPOINT member"
-        };
-        let opened = match state.conn() {
-            Ok(conn) => conn.execute(sql).await.map(|_| ()),
-            Err(closed) => Err(closed),
-        };
-        match opened {
-            Ok(()) => {
-                state.open = true;
-                Ok(Member {
-                    guard: Some(state),
-                    work: self.work.clone(),
-                    since,
-                })
-            }
-            Err(error) => {
-                // Whatever of the group was in SQLite's hands is in doubt: it fails whole.
-                state.fail(&error.to_string()).await;
-                Err(error)
-            }
-        }
+        // Opened in a task of its own, which runs to the end even when the caller goes away
+        // (a request cancelled by its client): the state must always say what SQLite did. A
+        // caller gone leaves an empty savepoint in the group, committed with it.
+        let opened = tokio::spawn(open(state))
+            .await
+            .map_err(|_| sqlx::Error::WorkerCrashed)??;
+        Ok(Member {
+            guard: Some(opened),
+            work: self.work.clone(),
+            since,
+        })
     }
 
     /// Commits what is waiting and closes the connection; later `begin`s fail.
@@ -157,6 +142,33 @@ impl Writer {
             tracing::warn!(service = %state.service, %error, "closing the writer failed");
         }
         self.work.notify_one();
+    }
+}
+
+/// Opens a member's savepoint: the group's `BEGIN` first when none is open, and the last
+/// member's end in the same round trip.
+async fn open(mut state: OwnedMutexGuard<State>) -> Result<OwnedMutexGuard<State>, sqlx::Error> {
+    // A group not open has no member's end pending: `commit` and `fail` took it.
+    let ending = state.ending.take();
+    let sql = if state.open {
+        Ending::then_savepoint(ending)
+    } else {
+        "BEGIN IMMEDIATE; SAVEPOINT member"
+    };
+    let opened = match state.conn() {
+        Ok(conn) => conn.execute(sql).await.map(|_| ()),
+        Err(closed) => Err(closed),
+    };
+    match opened {
+        Ok(()) => {
+            state.open = true;
+            Ok(state)
+        }
+        Err(error) => {
+            // Whatever of the group was in SQLite's hands is in doubt: it fails whole.
+            state.fail(&error.to_string()).await;
+            Err(error)
+        }
     }
 }
 

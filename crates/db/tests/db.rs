@@ -166,6 +166,23 @@ async fn concurrent_transactions_commit_or_fail_alone(backend: Backend) {
 }
 backend_test!(group_commit, concurrent_transactions_commit_or_fail_alone);
 
+/// A transaction cancelled while it was being opened (its request's client went away) leaves
+/// the writer as the database left it: the transactions after it begin and commit.
+async fn a_cancelled_begin_leaves_the_writer_usable(backend: Backend) {
+    let dir = ordo_testkit::temp_dir();
+    let db = open(&backend, dir.path()).await;
+    db.migrate(&[CREATE]).await.unwrap();
+    for n in 0..20 {
+        // Polled once and dropped: the opening statements were sent, their answer not read.
+        let _ = tokio::time::timeout(std::time::Duration::ZERO, db.begin()).await;
+        let mut tx = db.begin().await.unwrap();
+        insert(&mut tx, &format!("c{n:02}"), 1).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    assert_eq!(ids(&db).await.len(), 20);
+}
+backend_test!(cancelled_begin, a_cancelled_begin_leaves_the_writer_usable);
+
 /// Writes `id`; the writers whose `fails` is set also write a row the CHECK refuses, and
 /// give their transaction up on that error, as a use case does with `?`.
 async fn write(db: &Db, id: &str, fails: bool) -> Result<(), sqlx::Error> {
