@@ -1,7 +1,9 @@
 // Browser journeys of the web apps against a running `ordo serve --demo` on a fresh data
 // dir (ORDO_WEB_BASE), in Debian's chromium driven by playwright-core. Each step saves a
 // screenshot under ORDO_WEB_OUT; any console error, failed journey or serious
-// accessibility violation (axe-core) fails the run with exit code 1.
+// accessibility violation (axe-core) fails the run with exit code 1. The server's mail relay
+// (ORDO_WEB_SMTP_PORT) is down until the journey starts one, and its parcel carrier signs
+// with ORDO_WEB_CARRIER_SECRET; app/tests/browser.rs sets both.
 
 import { chromium } from 'playwright-core';
 import { createRequire } from 'node:module';
