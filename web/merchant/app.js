@@ -109,8 +109,18 @@ function Board({ merchant }) {
       const pages = await Promise.all(
         statuses.map((s) => api('GET', `/merchants/${merchant.id}/orders?status=${s}&limit=50`)),
       );
+      // The lists are read side by side, so an order that moved on meanwhile is in two of
+      // them: keep what is newest of it.
+      const newest = new Map();
+      for (const o of pages.flatMap((p) => p.items)) {
+        const seen = newest.get(o.id);
+        if (!seen || Date.parse(o.updated_at) > Date.parse(seen.updated_at)
+          || (o.updated_at === seen.updated_at && statuses.indexOf(o.status) > statuses.indexOf(seen.status))) {
+          newest.set(o.id, o);
+        }
+      }
+      const all = [...newest.values()];
       // Lists leave out the lines; an order's lines never change, so each is read once.
-      const all = pages.flatMap((p) => p.items);
       await Promise.all(
         all
           .filter((o) => !lines.current.has(o.id))

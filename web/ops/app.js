@@ -5,7 +5,7 @@
 
 import { useState } from '../vendor/preact/hooks.js';
 import { api } from '../shared/api.js';
-import { money, status as statusWords, when } from '../shared/format.js';
+import { duration, money, status as statusWords, when } from '../shared/format.js';
 import { Action, Header, Login, Problem, html, render, signedIn } from '../shared/ui.js';
 import { LineChart } from './charts.js';
 import { Fleet } from './fleet.js';
@@ -54,9 +54,29 @@ function Overview() {
   </section>`;
 }
 
+/** Statuses in which an order waits for someone: its merchant to accept, a courier to come. */
+const WAITING_ON_SOMEONE = ['paid', 'ready'];
+
 function stuck(order, now) {
   const waited = (now - Date.parse(order.updated_at)) / 1000;
-  return waited > STUCK_SECS && ['paid', 'ready'].includes(order.status);
+  return waited > STUCK_SECS && WAITING_ON_SOMEONE.includes(order.status);
+}
+
+/** Every order under way, counted by status, with the longest wait in each. */
+function UnderWay() {
+  const [open, error] = useRefreshed(() => api('GET', '/admin/orders/open'));
+  const now = Date.now();
+  const statuses = open?.statuses ?? [];
+  return html`<div>
+    <${Problem} error=${error} />
+    ${open && statuses.length === 0 && html`<p class="muted">No order is under way.</p>`}
+    <p class="row">${statuses.map((s) => {
+      const waited = (now - Date.parse(s.oldest_since)) / 1000;
+      const late = waited > STUCK_SECS && WAITING_ON_SOMEONE.includes(s.status);
+      return html`<span class=${late ? 'badge bad' : 'badge'} data-open-status=${s.status}>
+        ${statusWords(s.status)}: ${s.count} · longest ${duration(waited)}</span>`;
+    })}</p>
+  </div>`;
 }
 
 function Orders() {
@@ -65,8 +85,10 @@ function Orders() {
   const now = Date.now();
   const counts = {};
   for (const o of items) counts[o.status] = (counts[o.status] ?? 0) + 1;
-  return html`<section class="panel" aria-label="Latest orders">
-    <h2>Latest orders</h2>
+  return html`<section class="panel" aria-label="Orders">
+    <h2>Orders under way</h2>
+    <${UnderWay} />
+    <h3>The latest 50</h3>
     <${Problem} error=${error} />
     <p class="row">${Object.entries(counts).map(([s, n]) => html`<span class="badge" data-status=${s}>${statusWords(s)}: ${n}</span>`)}</p>
     <table class="list">

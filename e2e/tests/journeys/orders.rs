@@ -5,7 +5,7 @@
 use ordo_bus::{EventMeta, Outbox};
 use ordo_contracts::Event;
 use ordo_contracts::inventory::ReservationCommitted;
-use ordo_e2e::fixtures::{GOOD_CARD, card, order_request, pickup, shop, stock};
+use ordo_e2e::fixtures::{GOOD_CARD, card, order_request, pickup, shop, status, stock};
 use ordo_e2e::{TestApp, json_of, problem};
 use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
@@ -611,9 +611,88 @@ async fn cards_are_kept_as_tokens(backend: Backend) {
     app.stop().await;
 }
 
+/// Operators count the orders under way by status, with the longest wait in each; what has
+/// ended is not counted, and nobody else may look.
+async fn operators_count_the_orders_under_way(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let shop = shop(&app, 10).await;
+    let customer = app.signup("customer").await;
+    let method = card(&app, &customer, GOOD_CARD).await;
+    let mut placed = Vec::new();
+    for key in ["a", "b", "c"] {
+        let body = pickup(
+            json!([{"product_id": shop.pizza.0, "quantity": 1}]),
+            &method,
+        );
+        let order = json_of(order_request(&app, &customer, key, &body)).await;
+        placed.push(order["id"].as_str().unwrap().to_owned());
+    }
+    app.eventually("the three are paid", || async {
+        for id in &placed {
+            if status(&app, &customer, id).await != "paid" {
+                return false;
+            }
+        }
+        true
+    })
+    .await;
+    let act = |id: &str, action: &str| {
+        app.as_user(&shop.owner, Method::POST, &format!("/orders/{id}/{action}"))
+    };
+    assert_eq!(
+        act(&placed[0], "accept").send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    let cancelled = app
+        .as_user(
+            &customer,
+            Method::POST,
+            &format!("/orders/{}/cancel", placed[1]),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status(), StatusCode::OK);
+
+    let admin = app.admin().await;
+    let open = json_of(app.as_user(&admin, Method::GET, "/admin/orders/open")).await;
+    let statuses = open["statuses"].as_array().unwrap();
+    let counted: Vec<(&str, i64)> = statuses
+        .iter()
+        .map(|s| (s["status"].as_str().unwrap(), s["count"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(counted, [("paid", 1), ("accepted", 1)], "{open}");
+    let paid_order =
+        json_of(app.as_user(&admin, Method::GET, &format!("/orders/{}", placed[2]))).await;
+    assert_eq!(
+        time::OffsetDateTime::parse(
+            statuses[0]["oldest_since"].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339
+        )
+        .unwrap(),
+        time::OffsetDateTime::parse(
+            paid_order["updated_at"].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339
+        )
+        .unwrap(),
+        "the paid one has waited since it was paid"
+    );
+    for nosy in [&customer, &shop.owner] {
+        let refused = app
+            .as_user(nosy, Method::GET, "/admin/orders/open")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+        problem(refused).await;
+    }
+    app.stop().await;
+}
+
 backend_test!(checkout, checkout_prices_reserves_and_replays);
 backend_test!(order_visibility, other_peoples_orders_do_not_exist);
 backend_test!(own_cards, only_the_customers_own_cards_pay);
 backend_test!(scarce_stock, scarce_stock_under_concurrency);
 backend_test!(payment_outcomes, payments_move_orders_and_stock);
 backend_test!(payment_methods, cards_are_kept_as_tokens);
+backend_test!(open_counts, operators_count_the_orders_under_way);

@@ -76,6 +76,7 @@ pub fn migrations() -> &'static [ordo_db::Migration] {
         ordo_db::migration!(3, "0003_order_couriers"),
         ordo_db::migration!(4, "0004_accept_timeout"),
         ordo_db::migration!(5, "0005_order_shipments"),
+        ordo_db::migration!(6, "0006_open_orders"),
     ];
     MIGRATIONS
 }

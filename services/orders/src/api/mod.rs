@@ -1,5 +1,7 @@
-//! The orders service's HTTP interface.
+//! The orders service's HTTP interface: orders and their steps (`orders`), following one
+//! live (`track`), and the operators' counts (`admin`).
 
+mod admin;
 mod error;
 mod orders;
 mod track;
@@ -24,5 +26,6 @@ pub fn router(orders: Arc<Orders>) -> OpenApiRouter {
         .routes(routes!(orders::picked_up))
         .routes(routes!(orders::ship))
         .routes(routes!(orders::merchant_queue))
+        .routes(routes!(admin::open))
         .with_state(orders)
 }

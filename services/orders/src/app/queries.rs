@@ -2,13 +2,44 @@
 //! carrying it and administrators; to anyone else it does not exist (404, never 403).
 
 use super::{AppError, Orders};
-use crate::domain::{HistoryEntry, Order};
+use crate::domain::{HistoryEntry, Order, Status};
 use crate::store::orders;
 use ordo_kernel::Caller;
 use ordo_kernel::{Page, PageRequest, Role};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
+/// How many orders wait in one status, and since when the longest-waiting one has.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenCount {
+    pub status: Status,
+    pub count: i64,
+    pub oldest_since: OffsetDateTime,
+}
+
 impl Orders {
+    /// The orders not yet at an end, counted by status in the order of the lifecycle
+    /// (administrators).
+    ///
+    /// # Errors
+    /// `Forbidden` for anyone but an administrator.
+    pub async fn open_counts(&self, caller: &Caller) -> Result<Vec<OpenCount>, AppError> {
+        if caller.role != Role::Admin {
+            return Err(AppError::Forbidden("only administrators count every order"));
+        }
+        let mut counts: Vec<OpenCount> = orders::open_counts(self.db.reader())
+            .await?
+            .into_iter()
+            .map(|(status, count, oldest_since)| OpenCount {
+                status,
+                count,
+                oldest_since,
+            })
+            .collect();
+        counts.sort_by_key(|c| Status::ALL.iter().position(|s| *s == c.status));
+        Ok(counts)
+    }
+
     /// Whether `caller` may see `order`.
     pub(crate) async fn may_see(&self, caller: &Caller, order: &Order) -> Result<bool, AppError> {
         Ok(match caller.role {

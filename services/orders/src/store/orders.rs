@@ -283,6 +283,30 @@ pub async fn set_courier<'c>(
     Ok(done.rows_affected() == 1)
 }
 
+/// The orders not yet at an end, counted by status, each with when its longest-waiting
+/// order entered it (`updated_at` is the last transition's time).
+pub async fn open_counts<'c>(
+    executor: impl Executor<'c, Database = Any>,
+) -> Result<Vec<(Status, i64, OffsetDateTime)>, sqlx::Error> {
+    sqlx::query(
+        "SELECT status, COUNT(*) AS n, MIN(updated_at) AS oldest FROM orders
+         WHERE status IN ('pending_payment', 'paid', 'accepted', 'ready', 'picked_up', 'shipped')
+         GROUP BY status",
+    )
+    .fetch_all(executor)
+    .await?
+    .iter()
+    .map(|row| {
+        let status: String = row.try_get("status")?;
+        Ok((
+            status.parse().map_err(decode)?,
+            row.try_get("n")?,
+            row::instant(row, "oldest")?,
+        ))
+    })
+    .collect()
+}
+
 /// Paid orders that have waited for their merchant since before `before`, longest first.
 pub async fn awaiting_merchant<'c>(
     executor: impl Executor<'c, Database = Any>,
