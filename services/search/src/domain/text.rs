@@ -1,6 +1,9 @@
 //! Words: how a text splits into them, how many typos a word forgives, and where a text
 //! matches the words of a query.
 
+use std::cell::RefCell;
+use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RawTokenizer, TextAnalyzer, TokenStream};
+
 /// The words of `text` as the index splits them: runs of letters and digits, lower-cased.
 #[must_use]
 pub fn words(text: &str) -> Vec<String> {
@@ -75,15 +78,36 @@ fn escape(text: &str, out: &mut String) {
     }
 }
 
+/// A word as the index keeps it: lower-cased and folded to ASCII (`Tiramisù` → `tiramisu`),
+/// by the same filters as the index's analyser.
+fn folded(word: &str) -> String {
+    thread_local! {
+        static FOLD: RefCell<TextAnalyzer> = RefCell::new(
+            TextAnalyzer::builder(RawTokenizer::default())
+                .filter(LowerCaser)
+                .filter(AsciiFoldingFilter)
+                .build(),
+        );
+    }
+    FOLD.with_borrow_mut(|analyzer| {
+        let mut tokens = analyzer.token_stream(word);
+        let mut out = String::with_capacity(word.len());
+        while let Some(token) = tokens.next() {
+            out.push_str(&token.text);
+        }
+        out
+    })
+}
+
 /// `text`, HTML-escaped, with each word matching one of `query` (exactly, or within its
-/// typos) in `<mark>`; `None` when nothing matches.
+/// typos, once folded as the index folds it) in `<mark>`; `None` when nothing matches.
 #[must_use]
 pub fn highlight(text: &str, query: &[String]) -> Option<String> {
     let mut out = String::with_capacity(text.len() + 32);
     let mut written = 0;
     let mut matched = false;
     for (start, end) in spans(text) {
-        let word = text[start..end].to_lowercase();
+        let word = folded(&text[start..end]);
         if query
             .iter()
             .any(|q| *q == word || within(q, &word, fuzziness(q)))
@@ -125,5 +149,13 @@ mod tests {
         let marked = highlight("Pizza <Margherita> & co", &["margarita".into()]).unwrap();
         assert_eq!(marked, "Pizza &lt;<mark>Margherita</mark>&gt; &amp; co");
         assert_eq!(highlight("Salad", &["pizza".into()]), None);
+    }
+
+    #[test]
+    fn highlights_fold_accents_as_the_index_does() {
+        let marked = highlight("Tiramisù & Thé", &["tiramisu".into(), "the".into()]).unwrap();
+        assert_eq!(marked, "<mark>Tiramisù</mark> &amp; <mark>Thé</mark>");
+        let marked = highlight("Straße", &["strasse".into()]).unwrap();
+        assert_eq!(marked, "<mark>Straße</mark>");
     }
 }
