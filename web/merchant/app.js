@@ -146,8 +146,8 @@ function Board({ merchant }) {
   }, [merchant.id]);
 
   // An order placed but not yet paid turns paid without telling the staff: look again while
-  // one waits. Polling, not a stream per order: each stream holds one of the browser's six
-  // connections to the server, and a few orders waiting on a slow payment would take them all.
+  // one waits. Polling, not a stream per order: each stream holds one of the few connections
+  // a browser opens to a server over HTTP/1.1, however many orders wait on a slow payment.
   const waiting = orders.some((o) => o.status === 'pending_payment');
   useEffect(() => {
     if (!waiting) return undefined;
