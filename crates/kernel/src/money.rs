@@ -28,14 +28,23 @@ impl Money {
                 "amount must be between 0 and {MAX_AMOUNT} minor units"
             ));
         }
-        let currency = self.currency.trim().to_ascii_uppercase();
-        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err("currency must be an ISO 4217 code such as EUR".to_owned());
-        }
         Ok(Money {
             amount: self.amount,
-            currency,
+            currency: currency(&self.currency)?,
         })
+    }
+}
+
+/// An ISO 4217 currency code, trimmed and upper-cased.
+///
+/// # Errors
+/// What is wrong, for a 422 or a configuration error.
+pub fn currency(code: &str) -> Result<String, String> {
+    let code = code.trim().to_ascii_uppercase();
+    if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(code)
+    } else {
+        Err("currency must be an ISO 4217 code such as EUR".to_owned())
     }
 }
 

@@ -115,9 +115,7 @@ impl DeliveryConfig {
         {
             return Err("delivery.carrier_webhook_secret: must be at least 16 characters".into());
         }
-        if self.pay_currency.len() != 3
-            || !self.pay_currency.bytes().all(|b| b.is_ascii_uppercase())
-        {
+        if ordo_kernel::money::currency(&self.pay_currency).as_deref() != Ok(&self.pay_currency) {
             return Err("delivery.pay_currency: must be an ISO 4217 code such as EUR".into());
         }
         for (key, amount) in [("pay_base", self.pay_base), ("pay_per_km", self.pay_per_km)] {

@@ -8,10 +8,10 @@ use ordo_bus::EventMeta;
 use ordo_kernel::Caller;
 use ordo_kernel::{Page, PageRequest, Role};
 use tracing::instrument;
+use uuid::Uuid;
 
 /// Most merchants one person is listed as working for.
 const MAX_STAFFED: i64 = 100;
-use uuid::Uuid;
 
 /// Merchants within `radius_km` of a point, nearest first.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -174,14 +174,10 @@ pub async fn staffed_by<'c>(
     user_id: Uuid,
     fetch: i64,
 ) -> Result<Vec<Merchant>, sqlx::Error> {
-    let columns = COLUMNS
-        .split(", ")
-        .map(|c| format!("m.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
     sqlx::query(&format!(
-        "SELECT {columns} FROM merchants m JOIN merchant_staff s ON s.merchant_id = m.id
-         WHERE s.user_id = $1 ORDER BY m.name, m.id LIMIT $2"
+        "SELECT {COLUMNS} FROM merchants
+         WHERE id IN (SELECT merchant_id FROM merchant_staff WHERE user_id = $1)
+         ORDER BY name, id LIMIT $2"
     ))
     .bind(user_id.to_string())
     .bind(fetch)

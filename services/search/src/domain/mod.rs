@@ -10,7 +10,7 @@ pub use query::{
     MAX_OFFSET, MAX_QUERY_CHARS, MAX_RADIUS_KM, MAX_TAGS, MAX_WORDS, Near, Query, QueryParams,
     Sort, Suggestion, decode_cursor, encode_cursor,
 };
-pub use text::{fuzziness, highlight, words};
+pub use text::{fuzziness, highlight, normalising, words};
 
 /// A band of prices a facet counts, in minor units: `min` inclusive, `max` inclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,7 +2,20 @@
 //! matches the words of a query.
 
 use std::cell::RefCell;
-use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RawTokenizer, TextAnalyzer, TokenStream};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, LowerCaser, RawTokenizer, RemoveLongFilter, TextAnalyzer, TokenStream,
+    Tokenizer,
+};
+
+/// How the index normalises the tokens `tokenizer` cuts: those over 40 bytes dropped, the
+/// rest lower-cased and folded to ASCII (`Tiramisù` → `tiramisu`).
+pub fn normalising<T: Tokenizer>(tokenizer: T) -> TextAnalyzer {
+    TextAnalyzer::builder(tokenizer)
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
 
 /// The words of `text` as the index splits them: runs of letters and digits, lower-cased.
 #[must_use]
@@ -78,16 +91,10 @@ fn escape(text: &str, out: &mut String) {
     }
 }
 
-/// A word as the index keeps it: lower-cased and folded to ASCII (`Tiramisù` → `tiramisu`),
-/// by the same filters as the index's analyser.
+/// A word as the index keeps it ([`normalising`]).
 fn folded(word: &str) -> String {
     thread_local! {
-        static FOLD: RefCell<TextAnalyzer> = RefCell::new(
-            TextAnalyzer::builder(RawTokenizer::default())
-                .filter(LowerCaser)
-                .filter(AsciiFoldingFilter)
-                .build(),
-        );
+        static FOLD: RefCell<TextAnalyzer> = RefCell::new(normalising(RawTokenizer::default()));
     }
     FOLD.with_borrow_mut(|analyzer| {
         let mut tokens = analyzer.token_stream(word);
