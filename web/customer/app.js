@@ -6,6 +6,7 @@ import { signal } from '../vendor/signals/signals.js';
 import { api, idempotencyKey } from '../shared/api.js';
 import { money, status as statusWords, when, duration, distance } from '../shared/format.js';
 import { follow } from '../shared/sse.js';
+import { useLoad } from '../shared/load.js';
 import { MapView } from '../shared/map.js';
 import { Bell } from '../shared/notifications.js';
 import { Action, Field, Header, Login, Problem, html, render, signedIn } from '../shared/ui.js';
@@ -19,27 +20,6 @@ const place = signal(JSON.parse(localStorage.getItem('ordo.place') ?? 'null'));
 function setPlace(value) {
   localStorage.setItem('ordo.place', JSON.stringify(value));
   place.value = value;
-}
-
-/** Loads `path` while `deps` hold: [value, error, reload]. */
-function useLoad(path, deps = []) {
-  const [value, setValue] = useState(null);
-  const [error, setError] = useState(null);
-  const [round, setRound] = useState(0);
-  useEffect(() => {
-    let current = true;
-    setError(null);
-    if (path) {
-      api('GET', path).then(
-        (v) => current && setValue(v),
-        (e) => current && setError(e),
-      );
-    }
-    return () => {
-      current = false;
-    };
-  }, [path, round, ...deps]);
-  return [value, error, () => setRound((r) => r + 1)];
 }
 
 /** An address as one line. */

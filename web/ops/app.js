@@ -6,11 +6,12 @@
 import { useState } from '../vendor/preact/hooks.js';
 import { api } from '../shared/api.js';
 import { duration, money, status as statusWords, when } from '../shared/format.js';
+import { useLoad } from '../shared/load.js';
 import { Action, Header, Login, Problem, html, render, signedIn } from '../shared/ui.js';
 import { LineChart } from './charts.js';
 import { Fleet } from './fleet.js';
 import { Metrics } from './metrics.js';
-import { STUCK_SECS, useRefreshed } from './refresh.js';
+import { REFRESH_MS, STUCK_SECS } from './refresh.js';
 
 const ROLES = ['customer', 'merchant', 'courier', 'admin'];
 
@@ -30,11 +31,8 @@ function hourly(buckets) {
 }
 
 function Overview() {
-  const [report, error] = useRefreshed(() => {
-    const from = new Date();
-    from.setUTCHours(0, 0, 0, 0);
-    return api('GET', `/admin/reports/summary?from=${from.toISOString().slice(0, 10)}&bucket=hour`);
-  });
+  const today = new Date().toISOString().slice(0, 10);
+  const [report, error] = useLoad(`/admin/reports/summary?from=${today}&bucket=hour`, [], REFRESH_MS);
   const buckets = report?.buckets ?? [];
   const sum = (key) => buckets.reduce((total, b) => total + (b[key] ?? 0), 0);
   const revenue = buckets.reduce((total, b) => total + (b.revenue?.amount ?? 0), 0);
@@ -64,7 +62,7 @@ function stuck(order, now) {
 
 /** Every order under way, counted by status, with the longest wait in each. */
 function UnderWay() {
-  const [open, error] = useRefreshed(() => api('GET', '/admin/orders/open'));
+  const [open, error] = useLoad('/admin/orders/open', [], REFRESH_MS);
   const now = Date.now();
   const statuses = open?.statuses ?? [];
   return html`<div>
@@ -80,7 +78,7 @@ function UnderWay() {
 }
 
 function Orders() {
-  const [orders, error, reload] = useRefreshed(() => api('GET', '/orders?limit=50'));
+  const [orders, error, reload] = useLoad('/orders?limit=50', [], REFRESH_MS);
   const items = orders?.items ?? [];
   const now = Date.now();
   const counts = {};
@@ -110,7 +108,7 @@ function Orders() {
 const LETTERS_SHOWN = 5;
 
 function DeadLetters() {
-  const [letters, error, reload] = useRefreshed(() => api('GET', '/admin/dead-letters?limit=100'));
+  const [letters, error, reload] = useLoad('/admin/dead-letters?limit=100', [], REFRESH_MS);
   const [all, setAll] = useState(false);
   const items = letters?.items ?? [];
   const shown = all ? items : items.slice(0, LETTERS_SHOWN);
@@ -135,7 +133,7 @@ function DeadLetters() {
 }
 
 function Reviews() {
-  const [reviews, error, reload] = useRefreshed(() => api('GET', '/admin/reviews?status=pending&limit=20'));
+  const [reviews, error, reload] = useLoad('/admin/reviews?status=pending&limit=20', [], REFRESH_MS);
   const items = reviews?.items ?? [];
   return html`<section class="panel" aria-label="Reviews to moderate">
     <h2>Reviews to moderate <span class="badge">${items.length}</span></h2>
@@ -175,10 +173,7 @@ function RoleOf({ user, reload }) {
 
 function Users() {
   const [only, setOnly] = useState('');
-  const [users, error, reload] = useRefreshed(
-    () => api('GET', `/admin/users?limit=50${only ? `&role=${only}` : ''}`),
-    [only],
-  );
+  const [users, error, reload] = useLoad(`/admin/users?limit=50${only ? `&role=${only}` : ''}`, [], REFRESH_MS);
   const me = signedIn.value?.user?.id;
   return html`<section class="panel" aria-label="Users">
     <div class="spread"><h2>Users</h2>

@@ -4,8 +4,8 @@
 import { MapView } from '../shared/map.js';
 import { duration, status as statusWords } from '../shared/format.js';
 import { Problem, html, useNow } from '../shared/ui.js';
-import { api } from '../shared/api.js';
-import { STUCK_SECS, useRefreshed } from './refresh.js';
+import { useLoad } from '../shared/load.js';
+import { REFRESH_MS, STUCK_SECS } from './refresh.js';
 
 const short = (id) => id.slice(-8);
 
@@ -27,7 +27,7 @@ function waiting(delivery, now) {
 }
 
 export function Fleet() {
-  const [fleet, error] = useRefreshed(() => api('GET', '/admin/fleet'));
+  const [fleet, error] = useLoad('/admin/fleet', [], REFRESH_MS);
   const now = useNow();
   const couriers = fleet?.couriers ?? [];
   const deliveries = fleet?.deliveries ?? [];
