@@ -171,7 +171,7 @@ function Board({ merchant }) {
     <div class="spread"><h1>${merchant.name}</h1>
       <span class=${link === 'open' ? 'badge ok' : 'badge warn'} role="status">${link === 'open' ? 'Live' : 'Reconnecting…'}</span></div>
     ${figures && html`<p class="row" aria-label="Today">
-      <span class="badge">Today: ${figures.orders} orders</span>
+      <span class="badge">Today: ${figures.orders} ${figures.orders === 1 ? 'order' : 'orders'}</span>
       <span class="badge ok">${figures.completed} completed</span>
       <span class="badge">${money(figures.revenue)} revenue</span>
       ${figures.average_basket && html`<span class="badge">${money(figures.average_basket)} average</span>`}</p>`}
