@@ -1,9 +1,11 @@
 //! Reviews: a customer reviews a completed order of theirs once; someone else's order, or
 //! one not completed yet, is refused; a comment is public only once approved, and then
 //! moves the merchant's and the product's average; a bare rating is public at once; the
-//! merchant answers once.
+//! merchant answers once. A product ordered on several lines is rated once.
 
-use ordo_e2e::fixtures::{complete, paid_order, shop};
+use ordo_e2e::fixtures::{
+    GOOD_CARD, card, complete, order_request, paid_order, pickup, shop, status,
+};
 use ordo_e2e::{Session, TestApp, json_of, problem};
 use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
@@ -178,3 +180,41 @@ async fn reviewed_once_and_moderated(backend: Backend) {
     assert_eq!(both["items"][0]["id"], bare["id"], "newest first");
 }
 backend_test!(reviewed_once, reviewed_once_and_moderated);
+
+async fn a_product_on_two_lines_is_rated_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let shop = shop(&app, 10).await;
+    let customer = app.signup("customer").await;
+    let method = card(&app, &customer, GOOD_CARD).await;
+    let items = json!([
+        {"product_id": shop.pizza.0, "quantity": 1},
+        {"product_id": shop.pizza.0, "quantity": 2},
+    ]);
+    let order = json_of(order_request(
+        &app,
+        &customer,
+        "twice",
+        &pickup(items, &method),
+    ))
+    .await;
+    let order = order["id"].as_str().unwrap().to_owned();
+    app.eventually("the order is paid", || async {
+        status(&app, &customer, &order).await == "paid"
+    })
+    .await;
+    complete(&app, &shop, &order).await;
+
+    let made = review_once_heard(
+        &app,
+        &customer,
+        &order,
+        &json!({"rating": 5}),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(made["product_ids"], json!([shop.pizza.0]));
+    let product = public(&app, &format!("/products/{}/reviews", shop.pizza.0)).await;
+    assert_eq!(product["rating"], json!({"average": 5.0, "count": 1}));
+    app.stop().await;
+}
+backend_test!(one_product_two_lines, a_product_on_two_lines_is_rated_once);

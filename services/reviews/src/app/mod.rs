@@ -98,7 +98,7 @@ impl Reviews {
             order_id,
             customer_id: caller.user_id,
             merchant_id: purchase.merchant_id,
-            product_ids: purchase.product_ids,
+            product_ids: purchase.products(),
             rating: new.rating,
             status: if new.comment.is_some() {
                 Status::Pending

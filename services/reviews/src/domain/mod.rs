@@ -62,6 +62,18 @@ pub struct Purchase {
     pub completed: bool,
 }
 
+impl Purchase {
+    /// The products a review of the order rates, each once and in order: an order may
+    /// list one product on several lines.
+    #[must_use]
+    pub fn products(&self) -> Vec<Uuid> {
+        let mut products = self.product_ids.clone();
+        products.sort_unstable();
+        products.dedup();
+        products
+    }
+}
+
 /// A review as its author sent it, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewReview {
@@ -134,6 +146,19 @@ mod tests {
         assert!(answer(" ".into()).is_err());
         assert_eq!(answer(" thanks ".into()).unwrap(), "thanks");
         assert!(answer("y".repeat(MAX_TEXT + 1)).is_err());
+    }
+
+    #[test]
+    fn a_product_on_several_lines_is_rated_once() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let purchase = Purchase {
+            order_id: Uuid::now_v7(),
+            customer_id: Uuid::now_v7(),
+            merchant_id: Uuid::now_v7(),
+            product_ids: vec![b, a, b],
+            completed: true,
+        };
+        assert_eq!(purchase.products(), [a, b]);
     }
 
     #[test]
