@@ -89,12 +89,12 @@ async function startMailRelay(port) {
   return { subjects, close: () => server.close() };
 }
 
-/** A parcel carrier's scan of `shipment`, signed as the server expects. */
+/** A parcel carrier's scan of `shipment` (naming it by its tracking number), signed as the server expects. */
 async function carrierScan(shipment, type, location) {
-  const body = JSON.stringify({ id: randomUUID(), type, location });
+  const body = JSON.stringify({ id: randomUUID(), tracking_number: shipment.tracking_number, type, location });
   const t = Math.floor(Date.now() / 1000);
   const v1 = createHmac('sha256', carrierSecret).update(`${t}.${body}`).digest('hex');
-  const response = await fetch(`${base}/api/v1/shipments/${shipment}/events`, {
+  const response = await fetch(`${base}/api/v1/shipments/${shipment.id}/events`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'ordo-signature': `t=${t},v1=${v1}` },
     body,
@@ -430,8 +430,8 @@ try {
   await step('the carrier scans the parcel on its way and at the door; the customer sees it', async () => {
     if (!carrierSecret) throw new Error('ORDO_WEB_CARRIER_SECRET must be the server\'s delivery.carrier_webhook_secret');
     const { shipment } = await asPage(customer, `/orders/${parcelOrder}`);
-    await carrierScan(shipment.id, 'in_transit', 'Berlin hub');
-    await carrierScan(shipment.id, 'delivered', 'Oranienstraße');
+    await carrierScan(shipment, 'in_transit', 'Berlin hub');
+    await carrierScan(shipment, 'delivered', 'Oranienstraße');
     await customer.getByTestId('order-status').getByText('completed', { exact: true }).waitFor();
     const scans = customer.getByRole('list', { name: "The carrier's scans" });
     await scans.getByText('In transit at Berlin hub').waitFor();

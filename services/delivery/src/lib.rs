@@ -78,6 +78,7 @@ pub fn migrations() -> &'static [ordo_db::Migration] {
         ordo_db::migration!(1, "0001_create_delivery"),
         ordo_db::migration!(2, "0002_shipments"),
         ordo_db::migration!(3, "0003_fleet_and_pay"),
+        ordo_db::migration!(4, "0004_scans_per_parcel"),
     ];
     MIGRATIONS
 }

@@ -83,19 +83,20 @@ pub async fn get(
 }
 
 /// A parcel carrier's event. Signed with `Ordo-Signature: t={unix time},v1={hex
-/// HMAC-SHA256 of "{t}.{body}"}` under the shared secret, within five minutes; applied once
-/// per event id. Body: `{id, type: in_transit | delivered, location?}`.
+/// HMAC-SHA256 of "{t}.{body}"}` under the shared secret, within five minutes; it names its
+/// parcel (`tracking_number`), so that a captured event cannot be replayed to another;
+/// applied once per parcel and event id.
 #[utoipa::path(post, path = "/shipments/{id}/events", tag = "delivery",
     params(
         ("id" = Uuid, Path, description = "Shipment id"),
         ("Ordo-Signature" = String, Header, description = "t=…,v1=…"),
     ),
-    request_body(content = Object, description = "`{id, type, location?}`"),
+    request_body(content = Object, description = "`{id, tracking_number, type: in_transit | delivered, location?}`: `tracking_number` is the parcel's"),
     responses(
         (status = 200, description = "Applied (or seen before)"),
         (status = 401, description = "Bad, stale or missing signature", body = Problem),
         (status = 404, description = "No such parcel, or carrier events are not configured", body = Problem),
-        (status = 422, description = "Not a carrier event", body = Problem),
+        (status = 422, description = "Not a carrier event, or one for another parcel", body = Problem),
     ))]
 pub async fn event(
     State(delivery): State<Arc<Delivery>>,

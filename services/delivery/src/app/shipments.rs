@@ -15,11 +15,13 @@ use ordo_kernel::{Caller, Role, Violations, signature};
 use serde::Deserialize;
 use uuid::Uuid;
 
-/// A carrier's event as it sends it.
+/// A carrier's event as it sends it. It names its parcel, under the signature, so that an
+/// event captured on its way to one parcel cannot be replayed to another.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CarrierReport {
     id: String,
+    tracking_number: String,
     #[serde(rename = "type")]
     kind: String,
     location: Option<String>,
@@ -94,11 +96,13 @@ impl Delivery {
         Ok((parcel, scans))
     }
 
-    /// Verifies and applies a carrier's event for parcel `id`: signed, fresh, once.
+    /// Verifies and applies a carrier's event for parcel `id`: signed, fresh, naming the
+    /// parcel by its tracking number, once per parcel and event id.
     ///
     /// # Errors
     /// `NotFound` when carrier events are not configured or the parcel is unknown;
-    /// `BadSignature` (401); `Invalid` for a body that is not a carrier event.
+    /// `BadSignature` (401); `Invalid` for a body that is not a carrier event, or one that
+    /// names another parcel.
     pub async fn carrier_event(
         &self,
         id: Uuid,
@@ -120,19 +124,28 @@ impl Delivery {
         })?;
         let mut v = Violations::new();
         let event_id = v.check("id", text(&report.id, 1, 100));
+        let tracking_number = v.check("tracking_number", text(&report.tracking_number, 1, 40));
         let event = v.check("type", report.kind.parse::<CarrierEvent>());
         let location = report
             .location
             .as_deref()
             .and_then(|l| v.check("location", text(l, 1, 120)));
-        let (event_id, event) = v.into_result(|| (event_id, event))?;
-        let (Some(event_id), Some(event)) = (event_id, event) else {
+        let (event_id, tracking_number, event) =
+            v.into_result(|| (event_id, tracking_number, event))?;
+        let (Some(event_id), Some(tracking_number), Some(event)) =
+            (event_id, tracking_number, event)
+        else {
             return Err(AppError::NotFound);
         };
         let mut tx = self.db.begin().await?;
         let parcel = shipments::find(&mut *tx, id)
             .await?
             .ok_or(AppError::NotFound)?;
+        if tracking_number != parcel.tracking_number {
+            let mut v = Violations::new();
+            v.add("tracking_number", "is not this parcel's");
+            return Err(AppError::Invalid(v));
+        }
         let scan = Scan {
             id: event_id,
             event,

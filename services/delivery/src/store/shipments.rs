@@ -89,7 +89,7 @@ pub async fn advance<'c>(
     Ok(done.rows_affected() == 1)
 }
 
-/// Records a carrier event; false when it was recorded before (a replay).
+/// Records a carrier event of the parcel; false when it was recorded before (a replay).
 pub async fn remember_scan<'c>(
     executor: impl Executor<'c, Database = Any>,
     shipment_id: Uuid,
@@ -97,7 +97,7 @@ pub async fn remember_scan<'c>(
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "INSERT INTO shipment_events (id, shipment_id, type, location, received_at)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (shipment_id, id) DO NOTHING",
     )
     .bind(&scan.id)
     .bind(shipment_id.to_string())
