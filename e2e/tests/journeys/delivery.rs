@@ -1,8 +1,8 @@
-//! Couriers and their deliveries: going online and reporting positions, offers to the
-//! couriers near the merchant (never to one out of range), the first acceptance winning,
-//! an ignored offer passing on, a declined one too, a delivery nobody takes escalated,
-//! automatic assignment, the hand-over through to the completed order, and a paid order
-//! no merchant accepts in time.
+//! Couriers and their deliveries: going online and reporting positions (jitter that adds
+//! up to travel refused), offers to the couriers near the merchant (never to one out of
+//! range), the first acceptance winning, an ignored offer passing on, a declined one too, a
+//! delivery nobody takes escalated, automatic assignment, the hand-over through to the
+//! completed order, and a paid order no merchant accepts in time.
 
 use ordo_delivery::DispatchMode;
 use ordo_e2e::fixtures::{
@@ -465,10 +465,48 @@ async fn positions_are_checked(backend: Backend) {
     app.stop().await;
 }
 
+async fn jitter_does_not_add_up_to_speed(backend: Backend) {
+    // A bound so low that however slowly the reports below go out, their hops outrun it.
+    let app = TestApp::spawn_with(backend, |config| config.delivery.max_speed_kmh = 1.0).await;
+    let courier = courier_at(&app, NEAR).await;
+    let north = |hops: u32| json!({"lat": NEAR.0 + 0.00089 * f64::from(hops), "lon": NEAR.1});
+    // 99 m: within the jitter allowance.
+    let first = app
+        .as_user(&courier, Method::PUT, "/courier/location")
+        .json(&north(1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), StatusCode::NO_CONTENT);
+    // 99 m more, and more: each hop is jitter-sized, together they are travel.
+    for hops in 2..=4 {
+        let refused = app
+            .as_user(&courier, Method::PUT, "/courier/location")
+            .json(&north(hops))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            refused.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "hop {hops}"
+        );
+        assert_eq!(problem(refused).await["errors"][0]["field"], "lat");
+    }
+    let read = json_of(app.as_user(&courier, Method::GET, "/courier/availability")).await;
+    let kept = read["lat"].as_f64().unwrap() - north(1)["lat"].as_f64().unwrap();
+    assert!(
+        kept.abs() < 1e-9,
+        "the courier stays where the last report put them"
+    );
+    app.stop().await;
+}
+
 backend_test!(first_taker_wins, offered_to_the_near_first_taker_wins);
 backend_test!(offers_pass_on, offers_pass_on_and_a_lost_delivery_escalates);
 backend_test!(auto_mode, auto_mode_assigns_the_nearest);
 backend_test!(positions, positions_are_checked);
+backend_test!(jitter_bounded, jitter_does_not_add_up_to_speed);
 
 async fn an_order_nobody_accepts_is_rejected(backend: Backend) {
     let app = TestApp::spawn_with(backend, |config| {

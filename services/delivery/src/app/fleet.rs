@@ -27,6 +27,8 @@ struct Entry {
     courier: Courier,
     /// The cell it is indexed under: online, with a position.
     cell: Option<CellIndex>,
+    /// Where its next report is measured from (see [`plausible`]).
+    anchor: Option<Fix>,
     /// Its position changed since it was last written.
     dirty: bool,
     /// When it was last taken for a delivery.
@@ -129,6 +131,7 @@ impl Fleet {
             Entry {
                 courier,
                 cell: None,
+                anchor: courier.fix,
                 dirty: false,
                 claimed_at: None,
             },
@@ -167,7 +170,7 @@ impl Fleet {
     }
 
     /// Takes a position report: online couriers only, at most as often as the quota allows,
-    /// and only where a vehicle could have got to since the last one.
+    /// and only where a vehicle could have got to (see [`plausible`]).
     ///
     /// # Errors
     /// Why the report was refused; nothing changed.
@@ -183,9 +186,11 @@ impl Fleet {
         let Some(entry) = index.couriers.get_mut(&id).filter(|e| e.courier.online) else {
             return Err(Refused::Offline);
         };
-        plausible(entry.courier.fix, (lat, lon), now, max_speed_kmh).map_err(Refused::TooFast)?;
+        let fix = Fix { lat, lon, at: now };
+        let anchor = plausible(entry.anchor, fix, max_speed_kmh).map_err(Refused::TooFast)?;
         self.reports.check(&id).map_err(Refused::TooOften)?;
-        entry.courier.fix = Some(Fix { lat, lon, at: now });
+        entry.anchor = Some(anchor);
+        entry.courier.fix = Some(fix);
         entry.dirty = true;
         index.refile(id, self.resolution);
         Ok(())
