@@ -8,7 +8,7 @@ use crate::problem::Problem;
 use crate::ratelimit::{self, RateLimits};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use ordo_kernel::trace::TraceContext;
@@ -102,8 +102,26 @@ pub fn apply(
                 .layer(middleware::from_fn_with_state(verifier, auth::identify))
                 .layer(middleware::from_fn_with_state(limits, ratelimit::limit))
                 .layer(middleware::from_fn(auth::refuse_invalid_token))
-                .layer(DefaultBodyLimit::max(settings.body_limit_bytes)),
+                .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
+                .layer(middleware::map_response(too_large_as_problem)),
         )
+}
+
+/// A handler that takes its body as bytes (a signed webhook, whose signature covers the
+/// exact bytes) gets axum's own refusal of a body over the limit, in plain text: it is
+/// answered as a problem document, as every other error.
+async fn too_large_as_problem(response: Response) -> Response {
+    let bare = response.status() == StatusCode::PAYLOAD_TOO_LARGE
+        && response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_none_or(|value| value != crate::problem::CONTENT_TYPE);
+    if bare {
+        Problem::payload_too_large("the request body is larger than this server accepts")
+            .into_response()
+    } else {
+        response
+    }
 }
 
 #[derive(Clone, Copy)]

@@ -13,12 +13,22 @@ async fn bad_input_is_refused_and_nothing_is_written(backend: Backend) {
     let register = || app.api(Method::POST, "/auth/register");
     let valid =
         json!({"email": "eve@example.com", "password": PASSWORD, "name": "Eve"}).to_string();
+    // Signed webhooks read their bodies as bytes, to check the signature over them.
+    let raw = |path: &str| {
+        app.api(Method::POST, path)
+            .header("content-type", "application/json")
+            .header("ordo-signature", "t=1,v1=00")
+            .body(format!("{{\"id\":\"{}\"}}", "a".repeat(16 << 10)))
+    };
+    let parcel_events = format!("/shipments/{}/events", uuid::Uuid::now_v7());
 
     let cases = [
         ("malformed JSON", register().header("content-type", "application/json").body("{\"email\": "), 400, "malformed-request"),
         ("wrong content type", register().header("content-type", "text/plain").body(valid.clone()), 415, "unsupported-media-type"),
         ("no content type", register().body(valid.clone()), 415, "unsupported-media-type"),
         ("16 KiB body", register().header("content-type", "application/json").body(format!("{{\"email\":\"{}\"}}", "a".repeat(16 << 10))), 413, "payload-too-large"),
+        ("16 KiB payment event", raw("/webhooks/payments"), 413, "payload-too-large"),
+        ("16 KiB carrier event", raw(&parcel_events), 413, "payload-too-large"),
         ("unknown field", register().json(&json!({"email": "eve@example.com", "password": PASSWORD, "name": "Eve", "is_admin": true})), 422, "validation"),
         ("admin role", register().json(&json!({"email": "eve@example.com", "password": PASSWORD, "name": "Eve", "role": "admin"})), 422, "validation"),
         ("short password", register().json(&json!({"email": "eve@example.com", "password": "short", "name": "Eve"})), 422, "validation"),
