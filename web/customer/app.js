@@ -79,7 +79,8 @@ function MerchantCard({ merchant, distanceKm }) {
 function Home() {
   const [query, setQuery] = useState('');
   const [asked, setAsked] = useState('');
-  const near = place.value ? `near=${place.value.lat},${place.value.lon}` : '';
+  // Fixed decimals: the API takes no exponent, which JavaScript writes for tiny numbers.
+  const near = place.value ? `near=${place.value.lat.toFixed(6)},${place.value.lon.toFixed(6)}` : '';
   const [merchants, error] = useLoad(`/merchants?${near ? `${near}&radius_km=10&` : ''}limit=50`, [near]);
   const [found, searchError] = useLoad(
     asked ? `/search?q=${encodeURIComponent(asked)}${near ? `&${near}&sort=relevance` : ''}` : null,

@@ -353,12 +353,37 @@ pub fn last_event_id(
 /// # Errors
 /// The problem to answer.
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Problem> {
+    if let Some(name) = not_utf8(query) {
+        return Err(Problem::validation(vec![FieldError::new(
+            name,
+            "must be UTF-8 text, percent-encoded",
+        )]));
+    }
     let deserializer =
         serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
         let message = error.into_inner().to_string();
         Problem::validation(vec![field_error(&path, &message, "query")])
+    })
+}
+
+/// The name of the first parameter whose name or value is not UTF-8 once percent-decoded:
+/// form decoding would put U+FFFD in place of its bytes, and the route would take text
+/// nobody sent.
+fn not_utf8(query: &str) -> Option<String> {
+    let utf8 = |part: &str| {
+        percent_encoding::percent_decode_str(part)
+            .decode_utf8()
+            .is_ok()
+    };
+    query.split('&').find_map(|pair| {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (!(utf8(name) && utf8(value))).then(|| {
+            form_urlencoded::parse(pair.as_bytes())
+                .next()
+                .map_or_else(String::new, |(name, _)| name.into_owned())
+        })
     })
 }
 
@@ -395,6 +420,25 @@ mod tests {
         assert_eq!(field("unread=abc"), "unread");
         assert_eq!(field("colour=red"), "colour");
         assert!(parse_query::<Listing>("limit=3&unread=true").is_ok());
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Search {
+        q: Option<String>,
+    }
+
+    #[test]
+    fn query_text_that_is_not_utf8_is_refused() {
+        let refused = parse_query::<Search>("q=%ff%fe").unwrap_err();
+        assert_eq!(refused.status, 422);
+        assert_eq!(refused.errors[0].field, "q");
+        assert_eq!(parse_query::<Search>("%ff=1").unwrap_err().status, 422);
+        let pizza = parse_query::<Search>("q=%F0%9F%8D%95+pizza").unwrap();
+        assert_eq!(pizza.q.as_deref(), Some("\u{1f355} pizza"));
+        // U+FFFD itself, sent as UTF-8, is text like any other.
+        let replacement = parse_query::<Search>("q=%EF%BF%BD").unwrap();
+        assert_eq!(replacement.q.as_deref(), Some("\u{fffd}"));
     }
 
     #[test]

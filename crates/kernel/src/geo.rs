@@ -22,13 +22,28 @@ pub fn longitude(value: f64) -> Result<f64, &'static str> {
     }
 }
 
-/// A point written `LAT,LON` (e.g. `52.52,13.405`), when it is one.
+/// A point written `LAT,LON` in decimal degrees (e.g. `52.52,13.405`), when it is one: each
+/// a sign, whole degrees (two digits at most for the latitude, three for the longitude) and
+/// a fraction. Exponents, `inf` and `NaN`, which Rust's parser takes, are not coordinates.
 #[must_use]
 pub fn point(text: &str) -> Option<(f64, f64)> {
     let (lat, lon) = text.split_once(',')?;
-    let lat = latitude(lat.trim().parse().ok()?).ok()?;
-    let lon = longitude(lon.trim().parse().ok()?).ok()?;
+    let lat = latitude(degrees(lat.trim(), 2)?).ok()?;
+    let lon = longitude(degrees(lon.trim(), 3)?).ok()?;
     Some((lat, lon))
+}
+
+/// `text` as a number when it is written `[-+]?D{1,whole}(.D+)?`.
+fn degrees(text: &str, whole: usize) -> Option<f64> {
+    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (integral, fraction) = match unsigned.split_once('.') {
+        Some((integral, fraction)) => (integral, Some(fraction)),
+        None => (unsigned, None),
+    };
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    (digits(integral) && integral.len() <= whole && fraction.is_none_or(digits))
+        .then(|| text.parse().ok())
+        .flatten()
 }
 
 /// Distance in kilometres between two points (haversine).
@@ -79,6 +94,31 @@ mod tests {
         ] {
             let d = distance_km(center, point);
             assert!((4.9..5.2).contains(&d), "{d}");
+        }
+    }
+
+    #[test]
+    fn points_are_written_in_decimal_degrees() {
+        assert_eq!(point("52.52,13.405"), Some((52.52, 13.405)));
+        assert_eq!(point(" -33.86 , +151.2 "), Some((-33.86, 151.2)));
+        assert_eq!(point("0,0"), Some((0.0, 0.0)));
+        for text in [
+            "5e1,1e1",
+            "52.5,1e1",
+            "52.5e0,13",
+            "inf,0",
+            "NaN,NaN",
+            "91,0",
+            "052.5,13",
+            "52.,13",
+            ".5,13",
+            "52.5,13.4,1",
+            "52.5",
+            "0x10,13",
+            "--5,13",
+            "٥٢,13",
+        ] {
+            assert_eq!(point(text), None, "{text}");
         }
     }
 

@@ -309,6 +309,7 @@ async fn merchants_near_a_point_nearest_first(backend: Backend) {
         "near=52.5",
         "near=abc,13",
         "near=95,13",
+        "near=5e1,1e1",
         "near=52.5,13.4&radius_km=500",
         "radius_km=3",
     ] {

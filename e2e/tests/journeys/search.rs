@@ -279,6 +279,11 @@ async fn hostile_queries_are_answered(backend: Backend) {
         format!("tags={tags}"),
         "open_now=perhaps".to_owned(),
         "q=%00%01".to_owned(),
+        "q=%ff%fe".to_owned(),
+        "category=caf%E9".to_owned(),
+        "near=5e1,1e1".to_owned(),
+        "near=52.5,13.4e0".to_owned(),
+        "near=0x34,13".to_owned(),
         "unknown=1".to_owned(),
     ];
     for query in &refused {
@@ -302,6 +307,7 @@ async fn hostile_queries_are_answered(backend: Backend) {
         "q=field:value~2^3",
         "q=%F0%9F%8D%95+pizza",
         "q=",
+        "near=-33.8688,%2B151.2093",
     ];
     for query in answered {
         let response = app

@@ -139,6 +139,7 @@ pub struct PatchMerchant {
 #[into_params(parameter_in = Query)]
 pub struct ListMerchants {
     /// `LAT,LON`: only merchants within `radius_km` of it, nearest first (one page).
+    #[param(pattern = r"^\s*[-+]?\d{1,2}(\.\d+)?\s*,\s*[-+]?\d{1,3}(\.\d+)?\s*$")]
     near: Option<String>,
     /// Kilometres, 0.1 to 100; default 5.
     #[param(minimum = 0.1, maximum = 100)]
