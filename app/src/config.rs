@@ -88,6 +88,9 @@ pub struct BusConfig {
     pub resend_window_secs: u64,
     /// Readiness turns false once events have failed to publish for this long.
     pub unready_after_secs: u64,
+    /// A consumer holds back an event whose subject's earlier events have not come for
+    /// this long, then dead-letters it naming the gap and moves on.
+    pub gap_timeout_secs: u64,
 }
 
 impl Default for BusConfig {
@@ -109,13 +112,14 @@ impl Default for BusConfig {
             stream_replicas: defaults.stream_replicas,
             resend_window_secs: defaults.resend_window.as_secs(),
             unready_after_secs: 10,
+            gap_timeout_secs: defaults.gap_timeout.as_secs(),
         }
     }
 }
 
 impl BusConfig {
     fn validate(&self) -> Result<(), String> {
-        let ranges: [(&str, u64, u64, u64); 11] = [
+        let ranges: [(&str, u64, u64, u64); 12] = [
             ("bus.max_attempts", u64::from(self.max_attempts), 1, 100),
             ("bus.retry_base_ms", self.retry_base_ms, 1, 3_600_000),
             (
@@ -146,6 +150,13 @@ impl BusConfig {
                 self.outbox_retention_secs,
             ),
             ("bus.unready_after_secs", self.unready_after_secs, 1, 3600),
+            // A predecessor redelivered after the acknowledgement wait must still be waited for.
+            (
+                "bus.gap_timeout_secs",
+                self.gap_timeout_secs,
+                self.ack_wait_secs.saturating_mul(2),
+                86_400,
+            ),
             ("bus.stream_replicas", self.stream_replicas as u64, 1, 5),
         ];
         for (key, value, min, max) in ranges {
@@ -188,6 +199,7 @@ impl BusConfig {
             batch_size: self.batch_size,
             concurrency: self.concurrency,
             ack_wait: Duration::from_secs(self.ack_wait_secs),
+            gap_timeout: Duration::from_secs(self.gap_timeout_secs),
             outbox_retention: Duration::from_secs(self.outbox_retention_secs),
             inbox_retention: Duration::from_secs(self.inbox_retention_secs),
             stream_max_age: Duration::from_secs(self.stream_max_age_secs),

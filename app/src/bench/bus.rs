@@ -69,6 +69,7 @@ struct Tick {
 impl Event for Tick {
     const TYPE: &'static str = "bench.ticked";
     const VERSION: u32 = 1;
+    const SOURCE: &'static str = "bench_producer";
 }
 
 /// Records publish-to-handle latency; does nothing else, so the bus is what is measured.

@@ -124,7 +124,7 @@ impl Bus {
                 let mut routes = Vec::new();
                 for (sub, sub_stats) in &self.subscriptions {
                     routes.push(Route {
-                        types: sub.types().into_iter().map(str::to_owned).collect(),
+                        sources: sub.sources().into_iter().map(str::to_owned).collect(),
                         input: self.start_consumer(&mut tasks, sub, sub_stats, &stop),
                     });
                 }

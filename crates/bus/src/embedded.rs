@@ -15,10 +15,11 @@ use tokio::sync::{mpsc, watch};
 /// Rows read from the outbox at a time.
 const READ_BATCH: usize = 1000;
 
-/// Where the relay hands events: the input of one subscription.
+/// Where the relay hands events: the input of one subscription, which takes every event
+/// of the sources it follows.
 #[derive(Clone)]
 pub(crate) struct Route {
-    pub types: Vec<String>,
+    pub sources: Vec<String>,
     pub input: mpsc::Sender<Delivery>,
 }
 
@@ -86,7 +87,7 @@ pub(crate) async fn relay(
             }
             let targets: Vec<&Route> = routes
                 .iter()
-                .filter(|route| route.types.contains(&row.envelope.event_type))
+                .filter(|route| route.sources.contains(&row.envelope.source))
                 .collect();
             let pending = Arc::new(Pending {
                 seq: row.seq,

@@ -22,6 +22,23 @@ pub struct Envelope {
     pub source: String,
     /// The ordering key: events with the same subject are handled in order.
     pub subject: String,
+    /// The event's place among its source's events about `subject` (1, 2, 3…), given in
+    /// the transaction that wrote it; `None` in events written before places were given.
+    #[serde(
+        rename = "subjectseq",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub subject_seq: Option<u64>,
+    /// When the subject's first event was written: a consumer that started later follows
+    /// the subject from the first event it sees.
+    #[serde(
+        rename = "subjectsince",
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub subject_since: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
     pub time: OffsetDateTime,
     pub datacontenttype: String,
@@ -141,6 +158,15 @@ pub(crate) fn valid_type(event_type: &str) -> bool {
     word(parts.next()) && word(parts.next()) && parts.next().is_none()
 }
 
+/// Whether `source` can name a publishing service: one NATS subject token, lowercase.
+pub(crate) fn valid_source(source: &str) -> bool {
+    !source.is_empty()
+        && source.len() <= 64
+        && source
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +178,7 @@ mod tests {
     impl Event for Placed {
         const TYPE: &'static str = "order.placed";
         const VERSION: u32 = 2;
+        const SOURCE: &'static str = "orders";
     }
 
     fn envelope(event_type: &str, version: u32, data: &str) -> Envelope {
@@ -161,6 +188,8 @@ mod tests {
             event_type: event_type.into(),
             source: "orders".into(),
             subject: "o1".into(),
+            subject_seq: Some(1),
+            subject_since: None,
             time: ordo_kernel::time::now(),
             datacontenttype: CONTENT_TYPE.into(),
             dataversion: version,
@@ -206,6 +235,7 @@ mod tests {
         assert_eq!(json["specversion"], "1.0");
         assert_eq!(json["type"], "order.placed");
         assert_eq!(json["data"]["order"], "o1");
+        assert_eq!(json["subjectseq"], 1);
         assert!(json.get("traceparent").is_none());
         let back: Envelope = serde_json::from_value(json).unwrap();
         assert_eq!(back.id, event.id);
@@ -238,6 +268,10 @@ mod tests {
             "order.>",
         ] {
             assert!(!valid_type(bad), "{bad}");
+        }
+        assert!(valid_source("orders") && valid_source("load-test_2"));
+        for bad in ["", "Orders", "orders.eu", "orders>", "a b"] {
+            assert!(!valid_source(bad), "{bad}");
         }
     }
 }

@@ -152,7 +152,17 @@ where
 /// What runs after a consumer's commit, given the ids of the events it handled.
 pub(crate) type AfterCommit = dyn Fn(&[Uuid]) + Send + Sync;
 
-/// A consumer of some event types.
+/// The handler of one event type, and the source that publishes it.
+#[derive(Clone)]
+struct Handler {
+    event_type: &'static str,
+    source: &'static str,
+    route: Arc<dyn Route>,
+}
+
+/// A consumer of some event types. It receives every event of their sources, so that it
+/// can tell whether a subject's earlier events have come, and passes over the types it
+/// does not handle.
 #[derive(Clone)]
 pub struct Subscription {
     pub(crate) name: String,
@@ -160,7 +170,7 @@ pub struct Subscription {
     pub(crate) outbox: Option<Outbox>,
     pub(crate) committed: Option<Arc<AfterCommit>>,
     /// One handler per event type: the types the subscription wants.
-    routes: Arc<Vec<(&'static str, Arc<dyn Route>)>>,
+    routes: Arc<Vec<Handler>>,
 }
 
 impl fmt::Debug for Subscription {
@@ -206,7 +216,11 @@ impl Subscription {
             handler,
             event: PhantomData::<fn() -> (E, Er)>,
         });
-        Arc::make_mut(&mut self.routes).push((E::TYPE, route));
+        Arc::make_mut(&mut self.routes).push(Handler {
+            event_type: E::TYPE,
+            source: E::SOURCE,
+            route,
+        });
         self
     }
 
@@ -242,12 +256,27 @@ impl Subscription {
     pub(crate) fn types(&self) -> Vec<&'static str> {
         self.routes
             .iter()
-            .map(|(event_type, _)| *event_type)
+            .map(|handler| handler.event_type)
             .collect()
     }
 
+    /// The services whose events it receives, each once, sorted.
+    pub(crate) fn sources(&self) -> Vec<&'static str> {
+        let mut sources: Vec<&'static str> =
+            self.routes.iter().map(|handler| handler.source).collect();
+        sources.sort_unstable();
+        sources.dedup();
+        sources
+    }
+
+    pub(crate) fn follows(&self, source: &str) -> bool {
+        self.routes.iter().any(|handler| handler.source == source)
+    }
+
     pub(crate) fn wants(&self, event_type: &str) -> bool {
-        self.routes.iter().any(|(t, _)| *t == event_type)
+        self.routes
+            .iter()
+            .any(|handler| handler.event_type == event_type)
     }
 
     /// Runs the handler of `event`'s type.
@@ -256,8 +285,12 @@ impl Subscription {
         tx: &'a mut Tx,
         event: &'a Envelope,
     ) -> BoxFuture<'a, Result<(), HandlerError>> {
-        match self.routes.iter().find(|(t, _)| *t == event.event_type) {
-            Some((_, route)) => route.handle(tx, event),
+        match self
+            .routes
+            .iter()
+            .find(|handler| handler.event_type == event.event_type)
+        {
+            Some(handler) => handler.route.handle(tx, event),
             None => Box::pin(async move {
                 Err(HandlerError::reject(format!(
                     "{} has no handler for {}",
@@ -293,6 +326,16 @@ impl Subscription {
                 self.name
             ));
         }
+        if let Some(bad) = self
+            .sources()
+            .into_iter()
+            .find(|source| !crate::envelope::valid_source(source))
+        {
+            return Err(format!(
+                "subscription `{}`: source `{bad}` is not one lowercase word",
+                self.name
+            ));
+        }
         types.sort_unstable();
         if let Some(twice) = types.windows(2).find(|pair| pair[0] == pair[1]) {
             return Err(format!(
@@ -315,6 +358,7 @@ mod tests {
     impl Event for Rang {
         const TYPE: &'static str = "bell.rang";
         const VERSION: u32 = 1;
+        const SOURCE: &'static str = "belfry";
     }
 
     fn ignore<'a>(
@@ -338,6 +382,8 @@ mod tests {
         let one = Subscription::new("bells", db.clone()).on(&state, ignore);
         assert_eq!(one.types(), ["bell.rang"]);
         assert!(one.wants("bell.rang") && !one.wants("bell.broke"));
+        assert_eq!(one.sources(), ["belfry"]);
+        assert!(one.follows("belfry") && !one.follows("tower"));
         one.validate().unwrap();
         let twice = one.on(&state, ignore);
         assert!(twice.validate().unwrap_err().contains("two handlers"));

@@ -51,15 +51,26 @@ pub const COMPONENT: &str = "bus";
 #[must_use]
 pub fn migrations() -> Vec<Migration> {
     // The outbox's sequence is the one thing the dialects write differently.
-    vec![migration!(1, "0001_create_bus", per_dialect)]
+    vec![
+        migration!(1, "0001_create_bus", per_dialect),
+        migration!(2, "0002_subject_sequences"),
+    ]
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
-    #[error("event type `{0}` must be `noun.verb` in lowercase letters")]
+    #[error(
+        "event type `{0}` must be `noun.verb` in lowercase letters, from a source named in one"
+    )]
     InvalidType(String),
+    #[error("{event_type} is published by {owner}, not by {outbox}")]
+    WrongSource {
+        event_type: &'static str,
+        owner: &'static str,
+        outbox: String,
+    },
     #[error("an event subject must be 1 to 200 characters")]
     InvalidSubject,
     #[error("cannot encode the {event_type} payload: {source}")]

@@ -24,13 +24,19 @@ use tokio::sync::{mpsc, watch};
 const PUBLISH_BATCH: usize = 1000;
 const WINDOW: usize = 4;
 
-pub(crate) fn subject(options: &BusOptions, event_type: &str) -> String {
-    format!("{}.{event_type}", options.subject_prefix)
+/// `{prefix}.{source}.{type}`: a consumer takes every event of the sources it follows.
+pub(crate) fn subject(options: &BusOptions, event: &Envelope) -> String {
+    format!(
+        "{}.{}.{}",
+        options.subject_prefix, event.source, event.event_type
+    )
 }
 
 fn consumer_config(sub: &Subscription, options: &BusOptions) -> consumer::pull::Config {
-    let filter_subject = match sub.types().as_slice() {
-        [only] => subject(options, only),
+    // One filter is all JetStream 2.9 takes: a consumer of several sources reads the whole
+    // stream and passes over the rest.
+    let filter_subject = match sub.sources().as_slice() {
+        [only] => format!("{}.{only}.>", options.subject_prefix),
         _ => format!("{}.>", options.subject_prefix),
     };
     consumer::pull::Config {
@@ -209,7 +215,7 @@ async fn publish<'a>(
             .payload(payload.into())
             .message_id(event.id.to_string());
         let ack = js
-            .send_publish(subject(options, &event.event_type), publish)
+            .send_publish(subject(options, event), publish)
             .await
             .map_err(|e| BusError::Nats(format!("publish: {e}")))?;
         acks.push(ack);
@@ -306,7 +312,7 @@ pub(crate) async fn fetch(
                     continue;
                 }
             };
-            if !sub.wants(&event.event_type) {
+            if !sub.follows(&event.source) {
                 let _ = message.ack().await;
                 continue;
             }

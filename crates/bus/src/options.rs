@@ -12,7 +12,7 @@ pub struct BusOptions {
     pub url: Option<String>,
     /// The JetStream stream holding every event.
     pub stream: String,
-    /// The first token of every NATS subject (`{prefix}.{type}`).
+    /// The first token of every NATS subject (`{prefix}.{source}.{type}`).
     pub subject_prefix: String,
     /// Attempts before an event is dead-lettered (the first try counts).
     pub max_attempts: u32,
@@ -23,6 +23,10 @@ pub struct BusOptions {
     pub batch_size: usize,
     /// Subjects a consumer handles at the same time at most (each in order).
     pub concurrency: usize,
+    /// How long a consumer holds back an event whose subject's earlier events have not
+    /// come before it reports the gap: the event is dead-lettered, naming what is missing,
+    /// and the subject moves on.
+    pub gap_timeout: Duration,
     /// How long JetStream waits for an acknowledgement before redelivering.
     pub ack_wait: Duration,
     /// Published outbox rows are kept this long, so `bus republish` can resend them.
@@ -63,6 +67,7 @@ impl Default for BusOptions {
             retry_max: Duration::from_secs(60),
             batch_size: 256,
             concurrency: 4,
+            gap_timeout: Duration::from_secs(300),
             ack_wait: Duration::from_secs(30),
             outbox_retention: Duration::from_secs(24 * 3600),
             inbox_retention: Duration::from_secs(7 * 24 * 3600),

@@ -2,7 +2,7 @@
 //! the change they describe, then commits through the outbox so the relay wakes at once.
 
 use crate::BusError;
-use crate::envelope::{CONTENT_TYPE, Envelope, EventMeta, SPEC_VERSION, valid_type};
+use crate::envelope::{CONTENT_TYPE, Envelope, EventMeta, SPEC_VERSION, valid_source, valid_type};
 use crate::store;
 use ordo_contracts::Event;
 use ordo_db::{Db, Tx};
@@ -57,11 +57,12 @@ impl Outbox {
     }
 
     /// Appends `payload` as an event about `subject` to the transaction `tx`. It is
-    /// published if and only if `tx` commits. Returns the event's id.
+    /// published if and only if `tx` commits, with the next place in its subject's order.
+    /// Returns the event's id.
     ///
     /// # Errors
-    /// An event type that is not `noun.verb`, an empty or over-long subject, a payload
-    /// that does not serialise, or the insert failing.
+    /// An event type that is not `noun.verb` or is another service's, an empty or
+    /// over-long subject, a payload that does not serialise, or the insert failing.
     pub async fn append<E: Event>(
         &self,
         tx: &mut Tx,
@@ -69,8 +70,8 @@ impl Outbox {
         payload: &E,
         meta: &EventMeta,
     ) -> Result<Uuid, BusError> {
-        let event = self.envelope(subject, payload, meta)?;
-        store::insert_events(tx, std::slice::from_ref(&event)).await?;
+        let mut event = self.envelope(subject, payload, meta)?;
+        store::insert_events(tx, std::slice::from_mut(&mut event)).await?;
         Ok(event.id)
     }
 
@@ -85,11 +86,11 @@ impl Outbox {
         events: &[(&str, &E)],
         meta: &EventMeta,
     ) -> Result<Vec<Uuid>, BusError> {
-        let envelopes = events
+        let mut envelopes = events
             .iter()
             .map(|(subject, payload)| self.envelope(subject, *payload, meta))
             .collect::<Result<Vec<_>, _>>()?;
-        store::insert_events(tx, &envelopes).await?;
+        store::insert_events(tx, &mut envelopes).await?;
         Ok(envelopes.iter().map(|event| event.id).collect())
     }
 
@@ -99,8 +100,15 @@ impl Outbox {
         payload: &E,
         meta: &EventMeta,
     ) -> Result<Envelope, BusError> {
-        if !valid_type(E::TYPE) {
+        if !valid_type(E::TYPE) || !valid_source(E::SOURCE) {
             return Err(BusError::InvalidType(E::TYPE.to_owned()));
+        }
+        if E::SOURCE != self.inner.source {
+            return Err(BusError::WrongSource {
+                event_type: E::TYPE,
+                owner: E::SOURCE,
+                outbox: self.inner.source.clone(),
+            });
         }
         if subject.is_empty() || subject.len() > MAX_SUBJECT_LEN {
             return Err(BusError::InvalidSubject);
@@ -116,6 +124,8 @@ impl Outbox {
             event_type: E::TYPE.to_owned(),
             source: self.inner.source.clone(),
             subject: subject.to_owned(),
+            subject_seq: None,
+            subject_since: None,
             time: ordo_kernel::time::now(),
             datacontenttype: CONTENT_TYPE.into(),
             dataversion: E::VERSION,

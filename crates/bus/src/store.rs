@@ -7,7 +7,7 @@ use ordo_kernel::time::{from_millis, to_millis};
 use serde_json::value::RawValue;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -23,16 +23,18 @@ pub(crate) struct OutboxRow {
 
 /// Columns of an outbox row as inserted; rows per statement stay under both databases'
 /// parameter limits.
-const OUTBOX_COLUMNS: usize = 9;
+const OUTBOX_COLUMNS: usize = 11;
 
+/// Writes `events` to the outbox, giving each its place in its subject's order.
 pub(crate) async fn insert_events(
     conn: &mut AnyConnection,
-    events: &[Envelope],
+    events: &mut [Envelope],
 ) -> Result<(), sqlx::Error> {
+    place(conn, events).await?;
     for chunk in events.chunks(CHUNK) {
         let values = sql::rows(chunk.len(), OUTBOX_COLUMNS);
         let sql = format!(
-            "INSERT INTO bus_outbox (id, type, source, subject, time, dataversion, data, traceparent, correlationid)
+            "INSERT INTO bus_outbox (id, type, source, subject, subject_seq, subject_since, time, dataversion, data, traceparent, correlationid)
              VALUES {values}"
         );
         let mut query = sqlx::query(&sql);
@@ -42,11 +44,135 @@ pub(crate) async fn insert_events(
                 .bind(&event.event_type)
                 .bind(&event.source)
                 .bind(&event.subject)
+                .bind(event.subject_seq.and_then(|seq| i64::try_from(seq).ok()))
+                .bind(event.subject_since.map(to_millis))
                 .bind(to_millis(event.time))
                 .bind(i64::from(event.dataversion))
                 .bind(event.data.get())
                 .bind(event.traceparent.as_deref())
                 .bind(event.correlationid.as_deref());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Gives each event the next place in its subject's order, in the order given. Subjects
+/// are raised in sorted order, so that two transactions appending the same subjects lock
+/// them in the same order.
+async fn place(conn: &mut AnyConnection, events: &mut [Envelope]) -> Result<(), sqlx::Error> {
+    let mut counts: BTreeMap<&str, i64> = BTreeMap::new();
+    for event in events.iter() {
+        *counts.entry(event.subject.as_str()).or_default() += 1;
+    }
+    let counts: Vec<(&str, i64)> = counts.into_iter().collect();
+    let now = to_millis(ordo_kernel::time::now());
+    let mut last: HashMap<String, (i64, i64)> = HashMap::with_capacity(counts.len());
+    for chunk in counts.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO bus_subjects (subject, seq, since) VALUES {}
+             ON CONFLICT (subject) DO UPDATE SET seq = bus_subjects.seq + excluded.seq
+             RETURNING subject, seq, since",
+            sql::rows(chunk.len(), 3)
+        );
+        let mut query = sqlx::query(&sql);
+        for (subject, count) in chunk {
+            query = query.bind(*subject).bind(*count).bind(now);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            last.insert(
+                row.try_get("subject")?,
+                (row.try_get("seq")?, row.try_get("since")?),
+            );
+        }
+    }
+    for event in events.iter_mut().rev() {
+        let (seq, since) = last
+            .get_mut(&event.subject)
+            .ok_or(sqlx::Error::RowNotFound)?;
+        event.subject_seq = u64::try_from(*seq).ok();
+        event.subject_since = Some(from_millis(*since));
+        *seq -= 1;
+    }
+    Ok(())
+}
+
+/// How far `consumer` has come in the subjects of `keys` (source, subject): the last place
+/// it handled, passed over or dead-lettered; subjects it never saw are absent.
+pub(crate) async fn positions(
+    conn: &mut AnyConnection,
+    consumer: &str,
+    keys: &HashSet<(&str, &str)>,
+) -> Result<HashMap<(String, String), u64>, sqlx::Error> {
+    let subjects: Vec<&str> = keys
+        .iter()
+        .map(|(_, subject)| *subject)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let mut found = HashMap::with_capacity(keys.len());
+    for chunk in subjects.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT source, subject, seq FROM bus_positions WHERE consumer = $1 AND subject IN ({})",
+            sql::placeholders(2, chunk.len())
+        );
+        let mut query = sqlx::query(&sql).bind(consumer);
+        for subject in chunk {
+            query = query.bind(*subject);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            let key: (String, String) = (row.try_get("source")?, row.try_get("subject")?);
+            if keys.contains(&(key.0.as_str(), key.1.as_str())) {
+                let seq: i64 = row.try_get("seq")?;
+                found.insert(key, u64::try_from(seq).unwrap_or(0));
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// When `consumer` first ran: `now` if it never ran before.
+pub(crate) async fn consumer_since(
+    db: &Db,
+    consumer: &str,
+    now: OffsetDateTime,
+) -> Result<OffsetDateTime, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "INSERT INTO bus_consumers (consumer, since) VALUES ($1, $2) ON CONFLICT (consumer) DO NOTHING",
+    )
+    .bind(consumer)
+    .bind(to_millis(now))
+    .execute(&mut *tx)
+    .await?;
+    let row = sqlx::query("SELECT since FROM bus_consumers WHERE consumer = $1")
+        .bind(consumer)
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(from_millis(row.try_get("since")?))
+}
+
+/// Moves `consumer` forward to each (source, subject, place) given; never back.
+pub(crate) async fn advance(
+    conn: &mut AnyConnection,
+    consumer: &str,
+    moves: &[(&str, &str, u64)],
+) -> Result<(), sqlx::Error> {
+    for chunk in moves.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO bus_positions (consumer, source, subject, seq) VALUES {}
+             ON CONFLICT (consumer, source, subject) DO UPDATE SET seq = excluded.seq
+             WHERE bus_positions.seq < excluded.seq",
+            sql::rows(chunk.len(), 4)
+        );
+        let mut query = sqlx::query(&sql);
+        for (source, subject, seq) in chunk {
+            query = query
+                .bind(consumer)
+                .bind(*source)
+                .bind(*subject)
+                .bind(i64::try_from(*seq).unwrap_or(i64::MAX));
         }
         query.execute(&mut *conn).await?;
     }
@@ -64,6 +190,12 @@ fn outbox_row(row: &AnyRow) -> Result<OutboxRow, sqlx::Error> {
             event_type: row.try_get("type")?,
             source: row.try_get("source")?,
             subject: row.try_get("subject")?,
+            subject_seq: row
+                .try_get::<Option<i64>, _>("subject_seq")?
+                .and_then(|seq| u64::try_from(seq).ok()),
+            subject_since: row
+                .try_get::<Option<i64>, _>("subject_since")?
+                .map(from_millis),
             time: row::instant(row, "time")?,
             datacontenttype: CONTENT_TYPE.into(),
             dataversion: u32::try_from(row.try_get::<i64, _>("dataversion")?)
@@ -82,7 +214,7 @@ pub(crate) async fn unpublished(
     limit: usize,
 ) -> Result<Vec<OutboxRow>, sqlx::Error> {
     sqlx::query(
-        "SELECT seq, id, type, source, subject, time, dataversion, data, traceparent, correlationid
+        "SELECT seq, id, type, source, subject, subject_seq, subject_since, time, dataversion, data, traceparent, correlationid
          FROM bus_outbox WHERE published_at IS NULL AND seq > $1 ORDER BY seq LIMIT $2",
     )
     .bind(after_seq)

@@ -4,6 +4,9 @@ use crate::{ClientFuture, Event};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// The service that publishes these events.
+pub const SOURCE: &str = "cart";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CartLine {
     pub product_id: Uuid,
@@ -28,5 +31,6 @@ pub struct CartStarted {
 
 impl Event for CartStarted {
     const TYPE: &'static str = "cart.started";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 }

@@ -6,6 +6,9 @@ use ordo_kernel::Money;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// The service that publishes these events.
+pub const SOURCE: &str = "catalog";
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MerchantSnapshot {
     pub merchant_id: Uuid,
@@ -41,6 +44,7 @@ pub struct MerchantCreated {
 
 impl Event for MerchantCreated {
     const TYPE: &'static str = "merchant.created";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 }
 
@@ -51,6 +55,7 @@ pub struct MerchantUpdated {
 
 impl Event for MerchantUpdated {
     const TYPE: &'static str = "merchant.updated";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 }
 
@@ -75,6 +80,7 @@ pub struct ProductCreated {
 
 impl Event for ProductCreated {
     const TYPE: &'static str = "product.created";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 }
 
@@ -85,6 +91,7 @@ pub struct ProductUpdated {
 
 impl Event for ProductUpdated {
     const TYPE: &'static str = "product.updated";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 }
 
@@ -96,6 +103,7 @@ pub struct ProductDeleted {
 
 impl Event for ProductDeleted {
     const TYPE: &'static str = "product.deleted";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 }
 

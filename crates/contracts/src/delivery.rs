@@ -4,6 +4,9 @@ use crate::Event;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// The service that publishes these events.
+pub const SOURCE: &str = "delivery";
+
 /// A delivery was offered to couriers near the merchant, in the merchant's area (its H3
 /// cell): each named courier may accept it until `expires_at` (RFC 3339).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -19,6 +22,7 @@ pub struct DeliveryOffered {
 
 impl Event for DeliveryOffered {
     const TYPE: &'static str = "delivery.offered";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 
     fn order_id(&self) -> Option<Uuid> {
@@ -38,6 +42,7 @@ pub struct DeliveryAssigned {
 
 impl Event for DeliveryAssigned {
     const TYPE: &'static str = "delivery.assigned";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 
     fn order_id(&self) -> Option<Uuid> {
@@ -57,6 +62,7 @@ pub struct DeliveryCompleted {
 
 impl Event for DeliveryCompleted {
     const TYPE: &'static str = "delivery.completed";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 
     fn order_id(&self) -> Option<Uuid> {
@@ -77,6 +83,7 @@ pub struct DeliveryUnassigned {
 
 impl Event for DeliveryUnassigned {
     const TYPE: &'static str = "delivery.unassigned";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 
     fn order_id(&self) -> Option<Uuid> {
@@ -121,6 +128,7 @@ pub struct ShipmentCreated {
 
 impl Event for ShipmentCreated {
     const TYPE: &'static str = "shipment.created";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 
     fn order_id(&self) -> Option<Uuid> {
@@ -139,6 +147,7 @@ pub struct ShipmentShipped {
 
 impl Event for ShipmentShipped {
     const TYPE: &'static str = "shipment.shipped";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 
     fn order_id(&self) -> Option<Uuid> {
@@ -155,6 +164,7 @@ pub struct ShipmentDelivered {
 
 impl Event for ShipmentDelivered {
     const TYPE: &'static str = "shipment.delivered";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 
     fn order_id(&self) -> Option<Uuid> {

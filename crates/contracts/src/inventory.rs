@@ -6,6 +6,9 @@ use crate::{ClientFuture, Event};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// The service that publishes these events.
+pub const SOURCE: &str = "inventory";
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReservationLine {
     pub product_id: Uuid,
@@ -40,6 +43,7 @@ pub struct ReservationCommitted {
 
 impl Event for ReservationCommitted {
     const TYPE: &'static str = "reservation.committed";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 
     fn order_id(&self) -> Option<Uuid> {
@@ -57,6 +61,7 @@ pub struct ReservationLost {
 
 impl Event for ReservationLost {
     const TYPE: &'static str = "reservation.lost";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 
     fn order_id(&self) -> Option<Uuid> {
@@ -77,6 +82,7 @@ pub struct StockChanged {
 
 impl Event for StockChanged {
     const TYPE: &'static str = "stock.changed";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 }
 

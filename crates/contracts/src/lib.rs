@@ -62,6 +62,9 @@ pub trait Event: Serialize + DeserializeOwned + Send + Sync {
     const TYPE: &'static str;
     /// The payload's schema version, carried as the `dataversion` extension.
     const VERSION: u32;
+    /// The service that publishes it: consumers follow a source's events about a subject in
+    /// the order it wrote them, so a type belongs to one source.
+    const SOURCE: &'static str;
 
     /// The order the event is about, which its handler's log lines name; `None` for an
     /// event about no order.

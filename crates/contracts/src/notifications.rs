@@ -4,6 +4,9 @@ use crate::Event;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// The service that publishes these events.
+pub const SOURCE: &str = "notifications";
+
 /// A notification is to be sent by email too.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EmailRequested {
@@ -15,5 +18,6 @@ pub struct EmailRequested {
 
 impl Event for EmailRequested {
     const TYPE: &'static str = "email.requested";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 }

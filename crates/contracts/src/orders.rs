@@ -6,6 +6,9 @@ use ordo_kernel::Money;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// The service that publishes these events.
+pub const SOURCE: &str = "orders";
+
 /// The order was cancelled (by its customer, an operator, a failed payment or expiry).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderCancelled {
@@ -15,6 +18,7 @@ pub struct OrderCancelled {
 
 impl Event for OrderCancelled {
     const TYPE: &'static str = "order.cancelled";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 
     fn order_id(&self) -> Option<Uuid> {
@@ -31,6 +35,7 @@ pub struct CheckoutAbandoned {
 
 impl Event for CheckoutAbandoned {
     const TYPE: &'static str = "checkout.abandoned";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 
     fn order_id(&self) -> Option<Uuid> {
@@ -48,6 +53,7 @@ pub struct OrderRejected {
 
 impl Event for OrderRejected {
     const TYPE: &'static str = "order.rejected";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 
     fn order_id(&self) -> Option<Uuid> {
@@ -81,6 +87,7 @@ pub struct OrderPlaced {
 
 impl Event for OrderPlaced {
     const TYPE: &'static str = "order.placed";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 
     fn order_id(&self) -> Option<Uuid> {
@@ -105,6 +112,7 @@ pub struct OrderAccepted {
 
 impl Event for OrderAccepted {
     const TYPE: &'static str = "order.accepted";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 
     fn order_id(&self) -> Option<Uuid> {
@@ -121,6 +129,7 @@ pub struct OrderReady {
 
 impl Event for OrderReady {
     const TYPE: &'static str = "order.ready";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 
     fn order_id(&self) -> Option<Uuid> {
@@ -137,6 +146,7 @@ pub struct OrderPickedUp {
 
 impl Event for OrderPickedUp {
     const TYPE: &'static str = "order.picked_up";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 
     fn order_id(&self) -> Option<Uuid> {
@@ -157,6 +167,7 @@ pub struct OrderShipped {
 
 impl Event for OrderShipped {
     const TYPE: &'static str = "order.shipped";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 
     fn order_id(&self) -> Option<Uuid> {
@@ -173,6 +184,7 @@ pub struct OrderCompleted {
 
 impl Event for OrderCompleted {
     const TYPE: &'static str = "order.completed";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 
     fn order_id(&self) -> Option<Uuid> {

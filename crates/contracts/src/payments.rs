@@ -6,6 +6,9 @@ use ordo_kernel::Money;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// The service that publishes these events.
+pub const SOURCE: &str = "payments";
+
 /// The order's payment was authorised: the money is held for it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PaymentAuthorized {
@@ -16,6 +19,7 @@ pub struct PaymentAuthorized {
 
 impl Event for PaymentAuthorized {
     const TYPE: &'static str = "payment.authorized";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 
     fn order_id(&self) -> Option<Uuid> {
@@ -34,6 +38,7 @@ pub struct PaymentFailed {
 
 impl Event for PaymentFailed {
     const TYPE: &'static str = "payment.failed";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 
     fn order_id(&self) -> Option<Uuid> {
@@ -50,6 +55,7 @@ pub struct PaymentVoided {
 
 impl Event for PaymentVoided {
     const TYPE: &'static str = "payment.voided";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 
     fn order_id(&self) -> Option<Uuid> {
@@ -67,6 +73,7 @@ pub struct PaymentCaptured {
 
 impl Event for PaymentCaptured {
     const TYPE: &'static str = "payment.captured";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 
     fn order_id(&self) -> Option<Uuid> {
@@ -87,6 +94,7 @@ pub struct PaymentRefunded {
 
 impl Event for PaymentRefunded {
     const TYPE: &'static str = "payment.refunded";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 
     fn order_id(&self) -> Option<Uuid> {

@@ -6,6 +6,9 @@ use crate::Event;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// The service that publishes these events.
+pub const SOURCE: &str = "reviews";
+
 /// A subject's published reviews in short.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RatingSummary {
@@ -29,6 +32,7 @@ pub struct ReviewPublished {
 
 impl Event for ReviewPublished {
     const TYPE: &'static str = "review.published";
+    const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 
     fn order_id(&self) -> Option<Uuid> {

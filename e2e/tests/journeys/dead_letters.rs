@@ -21,6 +21,7 @@ struct Probed {
 impl Event for Probed {
     const TYPE: &'static str = "probe.sent";
     const VERSION: u32 = 1;
+    const SOURCE: &'static str = "e2e_probe";
 }
 
 /// Rejects everything, counting how often it was asked.

@@ -364,9 +364,10 @@ async fn scarce_stock_under_concurrency(backend: Backend) {
     app.stop().await;
 }
 
-/// Publishes what the payments service will publish, from a database the platform relays.
+/// Publishes what another service (payments, inventory) would, from a database the
+/// platform relays: a late or repeated event about the order, in its source's name.
 async fn pay<E: Event>(app: &TestApp, order_id: Uuid, event: &E) -> Uuid {
-    let outbox = Outbox::new("payments", app.databases["identity"].clone());
+    let outbox = Outbox::new(E::SOURCE, app.databases["identity"].clone());
     let mut tx = outbox.db().begin().await.unwrap();
     let id = outbox
         .append(&mut tx, &order_id.to_string(), event, &EventMeta::default())

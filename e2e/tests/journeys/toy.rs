@@ -39,6 +39,7 @@ struct ToyMade {
 impl Event for ToyMade {
     const TYPE: &'static str = "toy.made";
     const VERSION: u32 = 1;
+    const SOURCE: &'static str = "toys";
 }
 
 struct Toys {

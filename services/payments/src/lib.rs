@@ -75,6 +75,7 @@ pub fn migrations() -> &'static [ordo_db::Migration] {
         ordo_db::migration!(1, "0001_create_payments"),
         ordo_db::migration!(2, "0002_pending_refunds"),
         ordo_db::migration!(3, "0003_provider_requests"),
+        ordo_db::migration!(4, "0004_order_ends"),
     ];
     MIGRATIONS
 }

@@ -12,6 +12,7 @@ use ordo_kernel::Caller;
 use ordo_kernel::Role;
 
 use ordo_payments::app::WebhookOutcome;
+use ordo_payments::app::{Refund, RefundOutcome};
 use ordo_payments::domain::{Payment, PaymentStatus, RefundStatus};
 use ordo_payments::store;
 use ordo_payments::{AppError, Payments, PaymentsError};
@@ -42,24 +43,9 @@ async fn setup(backend: &Backend) -> Setup {
         Some(secret),
     ));
     let order_id = Uuid::now_v7();
-    let now = ordo_kernel::time::now();
+    authorised(&db, order_id, 1000, "auth_1").await;
     let mut tx = db.begin().await.unwrap();
-    let payment = Payment {
-        id: Uuid::now_v7(),
-        order_id,
-        customer_id: Uuid::now_v7(),
-        payment_method_id: None,
-        provider: "door".into(),
-        provider_ref: Some("auth_1".into()),
-        status: PaymentStatus::Authorized,
-        amount: 1000,
-        currency: "EUR".into(),
-        failure_reason: None,
-        captured_amount: 0,
-        refunded_amount: 0,
-        created_at: now,
-    };
-    store::insert_payment(&mut *tx, &payment).await.unwrap();
+    let now = ordo_kernel::time::now();
     assert!(store::captured(&mut *tx, order_id, now).await.unwrap());
     tx.commit().await.unwrap();
     Setup {
@@ -69,6 +55,29 @@ async fn setup(backend: &Backend) -> Setup {
         door,
         order_id,
     }
+}
+
+/// Records the order's `amount` as authorised at the provider under `reference`.
+async fn authorised(db: &Db, order_id: Uuid, amount: i64, reference: &str) -> Payment {
+    let payment = Payment {
+        id: Uuid::now_v7(),
+        order_id,
+        customer_id: Uuid::now_v7(),
+        payment_method_id: None,
+        provider: "door".into(),
+        provider_ref: Some(reference.into()),
+        status: PaymentStatus::Authorized,
+        amount,
+        currency: "EUR".into(),
+        failure_reason: None,
+        captured_amount: 0,
+        refunded_amount: 0,
+        created_at: ordo_kernel::time::now(),
+    };
+    let mut tx = db.begin().await.unwrap();
+    store::insert_payment(&mut *tx, &payment).await.unwrap();
+    tx.commit().await.unwrap();
+    payment
 }
 
 const WEBHOOK_SECRET: &str = "a webhook secret of the provider";
@@ -95,6 +104,13 @@ async fn refunded_events(db: &Db) -> i64 {
         .await
         .unwrap()
         .get(0)
+}
+
+fn refunded(outcome: RefundOutcome) -> Refund {
+    match outcome {
+        RefundOutcome::Refunded(refund) => refund,
+        voided @ RefundOutcome::Voided { .. } => panic!("a refund, not {voided:?}"),
+    }
 }
 
 async fn concurrent_refunds_never_both_reach_the_provider(backend: Backend) {
@@ -127,7 +143,7 @@ async fn concurrent_refunds_never_both_reach_the_provider(backend: Backend) {
         "one call reached the provider"
     );
     s.door.open.add_permits(1);
-    let made = first.await.unwrap().unwrap();
+    let made = refunded(first.await.unwrap().unwrap());
     assert_eq!(made.status, RefundStatus::Succeeded);
     assert_eq!(made.refunded_total, 1000);
     assert_eq!(refunded_events(&s.db).await, 1);
@@ -141,7 +157,7 @@ async fn a_refund_the_provider_cannot_confirm_is_asked_again_with_the_same_key(b
         .payments
         .refund(&operator(), s.order_id, Some(600), &meta)
         .await;
-    let pending = pending.unwrap();
+    let pending = refunded(pending.unwrap());
     assert_eq!(pending.status, RefundStatus::Pending);
     assert_eq!(
         refunded_events(&s.db).await,
@@ -182,7 +198,7 @@ async fn the_provider_confirming_our_refund_settles_it_once(backend: Backend) {
         .payments
         .refund(&operator(), s.order_id, Some(300), &meta)
         .await;
-    let pending = pending.unwrap();
+    let pending = refunded(pending.unwrap());
     assert_eq!(pending.status, RefundStatus::Pending);
     // The provider made it after all, and says so with the key we sent.
     let confirm = |event: &str| {
@@ -220,4 +236,91 @@ backend_test!(
 backend_test!(
     pending_refunds,
     a_refund_the_provider_cannot_confirm_is_asked_again_with_the_same_key
+);
+
+/// An authorisation standing on an order that ended (its cancellation was handled before its
+/// placement, before payments remembered ends): the operator's refund voids it, once, and
+/// only on an ended order.
+async fn a_refund_of_an_ended_order_with_nothing_charged_voids_its_authorisation(backend: Backend) {
+    let s = setup(&backend).await;
+    let order_id = Uuid::now_v7();
+    let now = ordo_kernel::time::now();
+    let payment = authorised(&s.db, order_id, 800, "auth_2").await;
+    let meta = Default::default();
+
+    let under_way = s.payments.refund(&operator(), order_id, None, &meta).await;
+    assert!(
+        matches!(
+            under_way,
+            Err(AppError::Service(PaymentsError::Conflict(_)))
+        ),
+        "an order under way keeps its authorisation: {under_way:?}"
+    );
+    let mut tx = s.db.begin().await.unwrap();
+    store::record_end(&mut *tx, order_id, "cancelled", now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let part = s
+        .payments
+        .refund(&operator(), order_id, Some(100), &meta)
+        .await;
+    assert!(matches!(part, Err(AppError::Invalid(_))), "{part:?}");
+
+    let voided = s
+        .payments
+        .refund(&operator(), order_id, None, &meta)
+        .await
+        .unwrap();
+    assert_eq!(
+        voided,
+        RefundOutcome::Voided {
+            payment_id: payment.id,
+            amount: ordo_kernel::Money {
+                amount: 800,
+                currency: "EUR".into()
+            },
+        }
+    );
+    let status = store::payment_of_order(s.db.reader(), order_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .status;
+    assert_eq!(status, PaymentStatus::Voided);
+    let again = s.payments.refund(&operator(), order_id, None, &meta).await;
+    assert!(
+        matches!(again, Err(AppError::Service(PaymentsError::Conflict(_)))),
+        "voided once: {again:?}"
+    );
+    let voids: i64 = sqlx::query("SELECT COUNT(*) FROM bus_outbox WHERE type = 'payment.voided'")
+        .fetch_one(s.db.reader())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(voids, 1);
+}
+
+async fn an_amount_outside_the_schema_is_refused_before_anything_is_looked_up(backend: Backend) {
+    let s = setup(&backend).await;
+    let meta = Default::default();
+    for amount in [0, -5, 1_000_000_001] {
+        let nobody = s
+            .payments
+            .refund(&operator(), Uuid::now_v7(), Some(amount), &meta)
+            .await;
+        assert!(
+            matches!(nobody, Err(AppError::Invalid(_))),
+            "{amount}: {nobody:?}"
+        );
+    }
+}
+
+backend_test!(
+    void_standing_authorisation,
+    a_refund_of_an_ended_order_with_nothing_charged_voids_its_authorisation
+);
+backend_test!(
+    refund_amount_range,
+    an_amount_outside_the_schema_is_refused_before_anything_is_looked_up
 );

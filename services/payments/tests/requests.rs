@@ -193,3 +193,68 @@ async fn a_void_waits_for_its_authorisation(backend: Backend) {
 }
 
 backend_test!(void_after_authorisation, a_void_waits_for_its_authorisation);
+
+/// The order's end handled before its placement (a redelivery overtook it): nothing is
+/// authorised, and no provider is asked.
+async fn a_placement_handled_after_its_order_ended_authorises_nothing(backend: Backend) {
+    let setup = setup(&backend).await;
+    let order_id = Uuid::now_v7();
+    let meta = ordo_bus::EventMeta::default();
+    let mut tx = setup.db.begin().await.unwrap();
+    setup
+        .payments
+        .order_ended(&mut tx, order_id, "cancelled", &meta)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        setup
+            .payments
+            .make_requests(ordo_kernel::time::now())
+            .await
+            .unwrap(),
+        1,
+        "the void, with nothing to release"
+    );
+    let mut tx = setup.db.begin().await.unwrap();
+    let charge = Charge {
+        customer_id: setup.customer_id,
+        payment_method_id: Some(setup.method_id),
+        amount: Money {
+            amount: 1250,
+            currency: "EUR".into(),
+        },
+    };
+    setup
+        .payments
+        .order_placed(&mut tx, order_id, charge, &meta)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(
+        !store::has_request(setup.db.reader(), order_id, RequestAction::Authorize)
+            .await
+            .unwrap(),
+        "nothing to authorise"
+    );
+    assert_eq!(
+        setup
+            .payments
+            .make_requests(ordo_kernel::time::now())
+            .await
+            .unwrap(),
+        0
+    );
+    assert!(setup.asked().is_empty(), "the provider was never asked");
+    assert!(
+        store::payment_of_order(setup.db.reader(), order_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+backend_test!(
+    end_before_placement,
+    a_placement_handled_after_its_order_ended_authorises_nothing
+);

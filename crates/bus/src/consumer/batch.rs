@@ -2,12 +2,13 @@
 //! their replays.
 
 use super::Shared;
+use super::sequence::{self, Place, Positions};
 use crate::envelope::Envelope;
 use crate::handler::HandlerError;
 use crate::store::{self, DeadLetter};
 use futures_util::FutureExt;
 use ordo_kernel::trace::TraceContext;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -27,9 +28,17 @@ impl From<sqlx::Error> for BatchFailure {
 }
 
 /// What became of one event of a committed batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Outcome {
     Handled,
     Duplicate,
+    /// A type the consumer does not handle: only its place in its subject was taken.
+    Passed,
+    /// Early: its subject's events after `after` have not all been handled. Not
+    /// acknowledged; the shard holds it back.
+    Held {
+        after: u64,
+    },
 }
 
 /// The span an event's handler runs in: continued from the trace of the request (or the
@@ -53,9 +62,10 @@ fn event_span(shared: &Shared, event: &Envelope, attempt: u32) -> tracing::Span 
     span
 }
 
-/// One transaction: take the replay request if this is a replay, claim the events in the
-/// inbox, run the handlers of those not handled before in order, commit. `attempt` counts
-/// this try of these events (1 for the first).
+/// One transaction: take the replay request if this is a replay, place the events in their
+/// subjects, claim those to handle in the inbox, run their handlers in order, move the
+/// subjects' positions, commit. `attempt` counts this try of these events (1 for the
+/// first). A replay is handled whatever its place: an operator asked for it.
 pub(super) async fn run_batch<'a>(
     shared: &Shared,
     events: impl Iterator<Item = &'a Envelope>,
@@ -63,9 +73,8 @@ pub(super) async fn run_batch<'a>(
     attempt: u32,
 ) -> Result<Vec<Outcome>, BatchFailure> {
     let events: Vec<&Envelope> = events.collect();
-    let mut ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
-    ids.sort_unstable();
-    ids.dedup();
+    // Before the transaction: the first asking writes, and SQLite has one writer.
+    let since = shared.since().await?;
     let mut tx = shared.sub.db.begin().await?;
     if let Some(letter) = replay
         && !store::take_replay(&mut tx, letter).await?
@@ -73,14 +82,57 @@ pub(super) async fn run_batch<'a>(
         // Someone else took this replay.
         return Ok(vec![Outcome::Duplicate]);
     }
+    let mut positions = match replay {
+        Some(_) => None,
+        None => {
+            let keys = sequence::keys(&events);
+            let known = if keys.is_empty() {
+                HashMap::new()
+            } else {
+                store::positions(&mut tx, &shared.sub.name, &keys).await?
+            };
+            Some(Positions::new(&keys, &known, since))
+        }
+    };
+    let places: Vec<Place> = events
+        .iter()
+        .map(|event| positions.as_mut().map_or(Place::Next, |p| p.place(event)))
+        .collect();
+    let mut outcomes: Vec<Outcome> = events
+        .iter()
+        .zip(&places)
+        .map(|(event, place)| match place {
+            Place::Ahead { after } => Outcome::Held { after: *after },
+            _ if !shared.sub.wants(&event.event_type) => match place {
+                Place::Next => Outcome::Passed,
+                _ => Outcome::Duplicate,
+            },
+            // An event behind its subject's position that the inbox has never seen came
+            // after its gap was reported: handled late rather than lost.
+            _ => Outcome::Handled,
+        })
+        .collect();
+    let mut ids: Vec<Uuid> = events
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, outcome)| **outcome == Outcome::Handled)
+        .map(|(event, _)| event.id)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
     let fresh = store::claim(&mut tx, &shared.sub.name, &ids, ordo_kernel::time::now()).await?;
     let mut done = HashSet::with_capacity(events.len());
-    let mut outcomes = Vec::with_capacity(events.len());
     let mut handled = Vec::with_capacity(events.len());
-    for event in &events {
-        if !fresh.contains(&event.id) || !done.insert(event.id) {
-            outcomes.push(Outcome::Duplicate);
+    for ((event, outcome), place) in events.iter().zip(outcomes.iter_mut()).zip(&places) {
+        if *outcome != Outcome::Handled {
             continue;
+        }
+        if !fresh.contains(&event.id) || !done.insert(event.id) {
+            *outcome = Outcome::Duplicate;
+            continue;
+        }
+        if *place == Place::Behind {
+            tracing::warn!(consumer = %shared.sub.name, event.id = %event.id, event.subject = %event.subject, "an event came after its subject moved past it; handling it late");
         }
         let started = std::time::Instant::now();
         let span = event_span(shared, event, attempt);
@@ -105,7 +157,12 @@ pub(super) async fn run_batch<'a>(
                     .max(0.0),
             );
         handled.push(event.id);
-        outcomes.push(Outcome::Handled);
+    }
+    if let Some(positions) = &positions {
+        let moves = positions.moves();
+        if !moves.is_empty() {
+            store::advance(&mut tx, &shared.sub.name, &moves).await?;
+        }
     }
     tx.commit().await?;
     if !handled.is_empty() {
@@ -114,9 +171,19 @@ pub(super) async fn run_batch<'a>(
     Ok(outcomes)
 }
 
+/// Records `letter`; its subject moves past it, as past a handled event.
 pub(super) async fn dead_letter(shared: &Shared, letter: &DeadLetter) -> Result<(), sqlx::Error> {
     let mut tx = shared.sub.db.begin().await?;
     store::insert_dead_letter(&mut tx, letter).await?;
+    let event = &letter.envelope;
+    if let Some(seq) = event.subject_seq {
+        store::advance(
+            &mut tx,
+            &shared.sub.name,
+            &[(&event.source, &event.subject, seq)],
+        )
+        .await?;
+    }
     tx.commit().await
 }
 

@@ -1,18 +1,21 @@
 //! Running a subscription: deliveries are spread over shards by subject (each shard
-//! handles its subjects in order), handled in batches inside one transaction with the
-//! inbox (`batch`), acknowledged after commit, retried with backoff, dead-lettered at the
-//! limit (`shard`).
+//! handles its subjects in order), placed in their subjects' order (`sequence`), handled
+//! in batches inside one transaction with the inbox (`batch`), acknowledged after commit,
+//! held back when early, retried with backoff, dead-lettered at the limit (`shard`).
 
 mod batch;
+mod sequence;
 mod shard;
 
 use crate::ack::Delivery;
 use crate::handler::Subscription;
 use crate::options::BusOptions;
+use crate::store;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use tokio::sync::{mpsc, watch};
+use time::OffsetDateTime;
+use tokio::sync::{OnceCell, mpsc, watch};
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
@@ -24,6 +27,10 @@ pub struct ConsumerStats {
     pub retried: AtomicU64,
     pub dead_lettered: AtomicU64,
     pub replayed: AtomicU64,
+    /// Events held back because their subject's earlier events had not come.
+    pub held: AtomicU64,
+    /// Events whose earlier events never came: dead-lettered, naming the gap.
+    pub gaps: AtomicU64,
     /// Delivered to this consumer and not yet acknowledged.
     pub in_flight: AtomicI64,
 }
@@ -53,15 +60,37 @@ impl ConsumerStats {
     pub fn replayed(&self) -> u64 {
         self.replayed.load(Ordering::Relaxed)
     }
+
+    #[must_use]
+    pub fn held(&self) -> u64 {
+        self.held.load(Ordering::Relaxed)
+    }
+
+    #[must_use]
+    pub fn gaps(&self) -> u64 {
+        self.gaps.load(Ordering::Relaxed)
+    }
 }
 
 pub(super) struct Shared {
     sub: Subscription,
     options: BusOptions,
     stats: Arc<ConsumerStats>,
+    /// When the consumer first ran.
+    since: OnceCell<OffsetDateTime>,
 }
 
 impl Shared {
+    /// When the consumer first ran, recorded the first time it is asked (at start).
+    async fn since(&self) -> Result<OffsetDateTime, sqlx::Error> {
+        self.since
+            .get_or_try_init(|| {
+                store::consumer_since(&self.sub.db, &self.sub.name, ordo_kernel::time::now())
+            })
+            .await
+            .copied()
+    }
+
     fn count(&self, counter: &AtomicU64, metric: &'static str, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
         metrics::counter!(metric, "consumer" => self.sub.name.clone()).increment(n);
@@ -99,6 +128,14 @@ pub(crate) fn spawn(
         sub,
         options,
         stats,
+        since: OnceCell::new(),
+    });
+    let starting = shared.clone();
+    tasks.spawn(async move {
+        // Recorded now rather than at the first early event, which may come much later.
+        if let Err(error) = starting.since().await {
+            tracing::warn!(consumer = %starting.sub.name, %error, "cannot record when the consumer started; recording it later");
+        }
     });
     let shards = shared.options.concurrency.max(1);
     let capacity = shared.options.batch_size.max(1) * 2;

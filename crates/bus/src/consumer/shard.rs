@@ -1,5 +1,5 @@
-//! One shard of a consumer: its subjects in order, batches, retries with backoff per
-//! subject, dead letters at the limit.
+//! One shard of a consumer: its subjects in order, batches, events held back until their
+//! predecessors come, retries with backoff per subject, dead letters at the limit.
 
 use super::Shared;
 use super::batch::{BatchFailure, Outcome, dead_letter, run_batch};
@@ -7,20 +7,69 @@ use crate::ack::Delivery;
 use crate::faults::FaultPoint;
 use crate::handler::HandlerError;
 use crate::store::DeadLetter;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-/// A subject whose head event failed: it waits for its retry, later events behind it.
+/// A subject of one source (source, subject): the unit of order.
+type Key = (String, String);
+
+fn key_of(delivery: &Delivery) -> Key {
+    (
+        delivery.event.source.clone(),
+        delivery.event.subject.clone(),
+    )
+}
+
+/// A held event is looked at again after 25 ms, doubling up to a second: its predecessor
+/// handled here wakes it at once, one handled by another instance is seen this way.
+const HOLD_FIRST_LOOK: Duration = Duration::from_millis(25);
+const HOLD_LONGEST_LOOK: Duration = Duration::from_secs(1);
+
+fn hold_delay(looks: u32) -> Duration {
+    HOLD_FIRST_LOOK
+        .saturating_mul(1 << looks.min(10))
+        .min(HOLD_LONGEST_LOOK)
+}
+
+/// Why a lane's head waits.
+enum Wait {
+    /// Its handler failed `attempts` times, the first at `first_failed`.
+    Failed {
+        attempts: u32,
+        first_failed: OffsetDateTime,
+    },
+    /// It came before events of its subject that precede it (the consumer stood at
+    /// `after`): held back since `since`, looked at again `looks` times.
+    Held {
+        since: Instant,
+        first_held: OffsetDateTime,
+        looks: u32,
+        after: u64,
+    },
+}
+
+/// A subject whose head event waits (for a retry, or for its predecessors), the later
+/// events of the subject behind it.
 struct Lane {
     head: Delivery,
-    attempts: u32,
-    first_failed: OffsetDateTime,
+    wait: Wait,
     retry_at: Instant,
     behind: VecDeque<Delivery>,
+}
+
+impl Lane {
+    /// Whether `delivery`, of the lane's subject, goes ahead of it: it precedes a held head.
+    fn lets_pass(&self, delivery: &Delivery) -> bool {
+        matches!(self.wait, Wait::Held { .. })
+            && matches!(
+                (delivery.event.subject_seq, self.head.event.subject_seq),
+                (Some(seq), Some(head)) if seq < head
+            )
+    }
 }
 
 pub(super) struct Shard {
@@ -31,7 +80,7 @@ pub(super) struct Shard {
     /// This many events at the front of `ready` are handled one per transaction: a batch
     /// with them failed, and which one failed is found by handling them alone.
     alone: usize,
-    lanes: HashMap<String, Lane>,
+    lanes: HashMap<Key, Lane>,
     input_open: bool,
 }
 
@@ -53,9 +102,9 @@ impl Shard {
     }
 
     fn accept(&mut self, delivery: Delivery) {
-        match self.lanes.get_mut(&delivery.event.subject) {
-            Some(lane) => lane.behind.push_back(delivery),
-            None => self.ready.push_back(delivery),
+        match self.lanes.get_mut(&key_of(&delivery)) {
+            Some(lane) if !lane.lets_pass(&delivery) => lane.behind.push_back(delivery),
+            _ => self.ready.push_back(delivery),
         }
     }
 
@@ -92,8 +141,8 @@ impl Shard {
                     Err(_) => break,
                 }
             }
-            let crashed = if let Some(subject) = self.due_lane() {
-                self.retry(subject).await
+            let crashed = if let Some(key) = self.due_lane() {
+                self.retry(key).await
             } else if !self.ready.is_empty() {
                 self.handle_ready().await
             } else {
@@ -117,13 +166,13 @@ impl Shard {
         }
     }
 
-    fn due_lane(&self) -> Option<String> {
+    fn due_lane(&self) -> Option<Key> {
         let now = Instant::now();
         self.lanes
             .iter()
             .filter(|(_, lane)| lane.retry_at <= now)
             .min_by_key(|(_, lane)| lane.retry_at)
-            .map(|(subject, _)| subject.clone())
+            .map(|(key, _)| key.clone())
     }
 
     /// Handles the next batch from `ready`. Returns true when a fault point crashed it.
@@ -139,15 +188,20 @@ impl Shard {
                 break;
             };
             self.alone = self.alone.saturating_sub(1);
-            if let Some(lane) = self.lanes.get_mut(&delivery.event.subject) {
-                lane.behind.push_back(delivery);
-            } else {
-                batch.push(delivery);
+            match self.lanes.get_mut(&key_of(&delivery)) {
+                Some(lane) if !lane.lets_pass(&delivery) => lane.behind.push_back(delivery),
+                _ => batch.push(delivery),
             }
         }
         if batch.is_empty() {
             return false;
         }
+        // A subject's events in their order, so that one delivered early waits in the same
+        // batch as the one it follows rather than behind it.
+        batch.sort_by(|a, b| {
+            let (a, b) = (&a.event, &b.event);
+            (&a.source, &a.subject, a.subject_seq).cmp(&(&b.source, &b.subject, b.subject_seq))
+        });
         match self.transact(&batch, 1).await {
             Ok(outcomes) => self.finish(batch, &outcomes).await,
             Err(BatchFailure::Handler(error)) if batch.len() > 1 => {
@@ -171,14 +225,29 @@ impl Shard {
         }
     }
 
-    /// Retries the head of a lane alone. Returns true when a fault point crashed it.
-    async fn retry(&mut self, subject: String) -> bool {
-        let lane = self.lanes.remove(&subject).expect("a due lane");
+    /// Tries the head of a due lane again, alone. Returns true when a fault point crashed it.
+    async fn retry(&mut self, key: Key) -> bool {
+        let lane = self.lanes.remove(&key).expect("a due lane");
         let batch = vec![lane.head];
-        self.shared
-            .count(&self.shared.stats.retried, "bus_retried_total", 1);
-        match self.transact(&batch, lane.attempts + 1).await {
+        let attempt = match lane.wait {
+            Wait::Failed { attempts, .. } => {
+                self.shared
+                    .count(&self.shared.stats.retried, "bus_retried_total", 1);
+                attempts + 1
+            }
+            Wait::Held { .. } => 1,
+        };
+        match self.transact(&batch, attempt).await {
             Ok(outcomes) => {
+                if let (Some(Outcome::Held { after }), Wait::Held { .. }) =
+                    (outcomes.first(), &lane.wait)
+                {
+                    let mut batch = batch;
+                    let head = batch.pop().expect("a batch of one");
+                    self.still_held(key, head, lane.wait, *after, lane.behind)
+                        .await;
+                    return false;
+                }
                 for delivery in lane.behind.into_iter().rev() {
                     self.ready.push_front(delivery);
                 }
@@ -187,24 +256,29 @@ impl Shard {
             Err(BatchFailure::Handler(error)) => {
                 let mut batch = batch;
                 let head = batch.pop().expect("a batch of one");
-                self.failed(
-                    head,
-                    lane.attempts,
-                    Some((lane.first_failed, lane.behind)),
-                    error,
-                )
-                .await;
+                match lane.wait {
+                    Wait::Failed {
+                        attempts,
+                        first_failed,
+                    } => {
+                        self.failed(head, attempts, Some((first_failed, lane.behind)), error)
+                            .await;
+                    }
+                    Wait::Held { .. } => {
+                        let now = ordo_kernel::time::now();
+                        self.failed(head, 0, Some((now, lane.behind)), error).await;
+                    }
+                }
                 false
             }
             Err(BatchFailure::Storage(error)) => {
                 // Not the handler's fault: wait and try again without counting an attempt.
                 let mut batch = batch;
                 self.lanes.insert(
-                    subject,
+                    key,
                     Lane {
                         head: batch.pop().expect("a batch of one"),
-                        attempts: lane.attempts,
-                        first_failed: lane.first_failed,
+                        wait: lane.wait,
                         retry_at: Instant::now() + self.shared.options.backoff(1),
                         behind: lane.behind,
                     },
@@ -213,6 +287,63 @@ impl Shard {
                 false
             }
         }
+    }
+
+    /// A held event is still early: look again later, or report the gap once it has waited
+    /// `gap_timeout`.
+    async fn still_held(
+        &mut self,
+        key: Key,
+        head: Delivery,
+        wait: Wait,
+        after: u64,
+        behind: VecDeque<Delivery>,
+    ) {
+        let Wait::Held {
+            since,
+            first_held,
+            looks,
+            ..
+        } = wait
+        else {
+            return;
+        };
+        if since.elapsed() < self.shared.options.gap_timeout {
+            self.lanes.insert(
+                key,
+                Lane {
+                    head,
+                    wait: Wait::Held {
+                        since,
+                        first_held,
+                        looks: looks + 1,
+                        after,
+                    },
+                    retry_at: Instant::now() + hold_delay(looks + 1),
+                    behind,
+                },
+            );
+            return;
+        }
+        let seq = head.event.subject_seq.unwrap_or(after + 1);
+        let gap = format!(
+            "sequence gap: events {first}..={last} of {source} about {subject} never came (waited {waited} s); this is event {seq}, not handled",
+            first = after + 1,
+            last = seq.saturating_sub(1),
+            source = head.event.source,
+            subject = head.event.subject,
+            waited = since.elapsed().as_secs(),
+        );
+        tracing::error!(consumer = %self.shared.sub.name, event.id = %head.event.id, "{gap}");
+        self.shared
+            .count(&self.shared.stats.gaps, "bus_sequence_gaps_total", 1);
+        self.failed(
+            head,
+            0,
+            Some((first_held, behind)),
+            HandlerError::reject(gap),
+        )
+        .await;
     }
 
     /// Runs the handlers of `batch` in one transaction with their inbox entries.
@@ -224,7 +355,8 @@ impl Shard {
         run_batch(&self.shared, batch.iter().map(|d| &*d.event), None, attempt).await
     }
 
-    /// Acknowledges a committed batch. Returns true when a fault point crashed it first.
+    /// Acknowledges a committed batch and holds back its early events. Returns true when a
+    /// fault point crashed it first.
     async fn finish(&mut self, batch: Vec<Delivery>, outcomes: &[Outcome]) -> bool {
         // Committed: whoever waits for the effect may look now.
         self.shared.options.progress.notify_waiters();
@@ -237,11 +369,11 @@ impl Shard {
             self.shared.options.progress.notify_waiters();
             return true;
         }
-        let handled = outcomes
-            .iter()
-            .filter(|o| matches!(o, Outcome::Handled))
-            .count() as u64;
-        let duplicates = outcomes.len() as u64 - handled;
+        let count = |wanted: fn(&Outcome) -> bool| {
+            outcomes.iter().filter(|outcome| wanted(outcome)).count() as u64
+        };
+        let handled = count(|o| *o == Outcome::Handled);
+        let duplicates = count(|o| *o == Outcome::Duplicate);
         self.shared
             .count(&self.shared.stats.handled, "bus_handled_total", handled);
         if duplicates > 0 {
@@ -251,10 +383,66 @@ impl Shard {
                 duplicates,
             );
         }
-        for delivery in batch {
-            self.shared.ack(delivery).await;
+        let mut moved = HashSet::new();
+        for (delivery, outcome) in batch.into_iter().zip(outcomes) {
+            match outcome {
+                Outcome::Held { after } => self.hold(delivery, *after),
+                _ => {
+                    moved.insert(key_of(&delivery));
+                    self.shared.ack(delivery).await;
+                }
+            }
+        }
+        // A held event whose subject just moved may be next now.
+        let now = Instant::now();
+        for key in moved {
+            if let Some(lane) = self.lanes.get_mut(&key)
+                && matches!(lane.wait, Wait::Held { .. })
+            {
+                lane.retry_at = now;
+            }
         }
         false
+    }
+
+    /// Holds back `delivery`, early in its subject, in a lane headed by the earliest such.
+    fn hold(&mut self, delivery: Delivery, after: u64) {
+        let key = key_of(&delivery);
+        if let Some(lane) = self.lanes.get_mut(&key) {
+            if lane.lets_pass(&delivery) {
+                let later = std::mem::replace(&mut lane.head, delivery);
+                lane.behind.push_front(later);
+                if let Wait::Held { after: at, .. } = &mut lane.wait {
+                    *at = after;
+                }
+            } else {
+                lane.behind.push_back(delivery);
+            }
+            return;
+        }
+        tracing::debug!(
+            consumer = %self.shared.sub.name,
+            event.id = %delivery.event.id,
+            event.subject = %delivery.event.subject,
+            after,
+            "event came early; holding it back"
+        );
+        self.shared
+            .count(&self.shared.stats.held, "bus_held_total", 1);
+        self.lanes.insert(
+            key,
+            Lane {
+                head: delivery,
+                wait: Wait::Held {
+                    since: Instant::now(),
+                    first_held: ordo_kernel::time::now(),
+                    looks: 0,
+                    after,
+                },
+                retry_at: Instant::now() + hold_delay(0),
+                behind: VecDeque::new(),
+            },
+        );
     }
 
     /// An event's handler failed: schedule a retry, or dead-letter it.
@@ -325,20 +513,27 @@ impl Shard {
     ) {
         // While a subject waits, none of its events may stay in `ready`: newer ones join
         // the lane as they arrive, so older ones must be in it already.
-        let subject = head.event.subject.as_str();
+        let key = key_of(&head);
         let (same, others): (VecDeque<Delivery>, VecDeque<Delivery>) = self
             .ready
             .drain(..)
-            .partition(|delivery| delivery.event.subject == subject);
+            .partition(|delivery| key_of(delivery) == key);
         self.ready = others;
+        // Events held back behind the failing one stay behind it.
+        if let Some(held) = self.lanes.remove(&key) {
+            behind.push_back(held.head);
+            behind.extend(held.behind);
+        }
         behind.extend(same);
         let retry_at = Instant::now() + self.shared.options.backoff(attempts.max(1));
         self.lanes.insert(
-            head.event.subject.clone(),
+            key,
             Lane {
                 head,
-                attempts,
-                first_failed,
+                wait: Wait::Failed {
+                    attempts,
+                    first_failed,
+                },
                 retry_at,
                 behind,
             },

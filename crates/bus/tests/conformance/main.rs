@@ -32,6 +32,7 @@ struct Ticked {
 impl Event for Ticked {
     const TYPE: &'static str = "clock.ticked";
     const VERSION: u32 = 1;
+    const SOURCE: &'static str = "producer";
 }
 
 const EFFECTS: Migration = Migration {
@@ -45,6 +46,9 @@ const EFFECTS: Migration = Migration {
 struct Recorder {
     position: Arc<AtomicI64>,
     healed: Arc<AtomicBool>,
+    /// Attempts refused as poison, announced on `progress`.
+    poisoned: Arc<AtomicI64>,
+    progress: Arc<tokio::sync::Notify>,
     failed_once: Arc<std::sync::Mutex<HashSet<Uuid>>>,
 }
 
@@ -60,6 +64,8 @@ impl Recorder {
                 return Err(HandlerError::retry("first attempt fails"));
             }
             Some("poison") if !self.healed.load(Ordering::SeqCst) => {
+                self.poisoned.fetch_add(1, Ordering::SeqCst);
+                self.progress.notify_waiters();
                 return Err(HandlerError::retry("poison: cannot be handled"));
             }
             Some("reject") => return Err(HandlerError::reject("rejected: makes no sense")),
@@ -83,6 +89,7 @@ struct Harness {
     consumer: Db,
     options: BusOptions,
     healed: Arc<AtomicBool>,
+    poisoned: Arc<AtomicI64>,
     position: Arc<AtomicI64>,
     failed_once: Arc<std::sync::Mutex<HashSet<Uuid>>>,
     proxy: Option<TcpProxy>,
@@ -138,6 +145,7 @@ impl Harness {
             consumer,
             options,
             healed: Arc::new(AtomicBool::new(false)),
+            poisoned: Arc::new(AtomicI64::new(0)),
             position: Arc::new(AtomicI64::new(0)),
             failed_once: Arc::new(std::sync::Mutex::new(HashSet::new())),
             proxy,
@@ -152,6 +160,8 @@ impl Harness {
         let recorder = Arc::new(Recorder {
             position: self.position.clone(),
             healed: self.healed.clone(),
+            poisoned: self.poisoned.clone(),
+            progress: self.options.progress.clone(),
             failed_once: self.failed_once.clone(),
         });
         let subscription = Subscription::new(CONSUMER, self.consumer.clone())

@@ -3,6 +3,16 @@
 
 use super::*;
 
+/// The effects of `subject` were made for its events 0, 1, … `count - 1`, in that order.
+fn assert_in_order(effects: &[(String, String, i64)], subject: &str, count: i64) {
+    let order: Vec<i64> = effects
+        .iter()
+        .filter(|(_, s, _)| s == subject)
+        .map(|(_, _, n)| *n)
+        .collect();
+    assert_eq!(order, (0..count).collect::<Vec<_>>(), "order of {subject}");
+}
+
 conformance!(events_of_a_subject_are_handled_in_order);
 async fn events_of_a_subject_are_handled_in_order(mut h: Harness) {
     h.start().await;
@@ -23,16 +33,7 @@ async fn events_of_a_subject_are_handled_in_order(mut h: Harness) {
     let effects = h.effects().await;
     assert_eq!(effects.len(), total, "one effect per event");
     for subject in subjects {
-        let order: Vec<i64> = effects
-            .iter()
-            .filter(|(_, s, _)| s == subject)
-            .map(|(_, _, n)| *n)
-            .collect();
-        assert_eq!(
-            order,
-            (0..per_subject).collect::<Vec<_>>(),
-            "order of {subject}"
-        );
+        assert_in_order(&effects, subject, per_subject);
     }
     assert!(h.stats().retried() > 0, "the retries happened");
     h.cleanup().await;
@@ -282,6 +283,9 @@ async fn instances_split_a_durable_consumer_nats_postgres() {
     .await;
     let effects = h.effects().await;
     assert_eq!(effects.len(), ids.len(), "one effect per event");
+    for subject in ["order-1", "order-2", "order-3"] {
+        assert_in_order(&effects, subject, 100);
+    }
     let first = h.stats().handled();
     let other = second_stats.handled();
     assert_eq!(first + other, 300);
@@ -323,5 +327,100 @@ async fn republished_events_have_no_second_effect(mut h: Harness) {
         assert!(h.stats().duplicates() >= 1);
     }
     assert_eq!(h.effects_of(id).await, 1, "exactly one effect");
+    h.cleanup().await;
+}
+
+conformance!(redelivery_after_a_crash_never_reorders_a_subject);
+/// The first event of a subject is delivered and never acknowledged (its consumer stops
+/// while the event waits for a retry, as a process killed between delivery and ack); the
+/// next instance is handed the subject's later events before the broker redelivers the
+/// first. They wait for it.
+async fn redelivery_after_a_crash_never_reorders_a_subject(mut h: Harness) {
+    h.options.max_attempts = 1000;
+    h.options.retry_base = Duration::from_secs(30);
+    h.options.retry_max = Duration::from_secs(30);
+    h.start().await;
+    let first = h.publish(&[("order-k", 1, Some("poison"))]).await[0];
+    h.until("the first event is delivered and failing", || async {
+        h.poisoned.load(Ordering::SeqCst) >= 1
+    })
+    .await;
+    h.stop().await;
+    h.healed.store(true, Ordering::SeqCst);
+    h.start().await;
+    h.publish(&[("order-k", 2, None), ("order-k", 3, None)])
+        .await;
+    h.until("the three are handled", || async {
+        h.effects().await.len() == 3
+    })
+    .await;
+    let order: Vec<i64> = h.effects().await.iter().map(|(_, _, n)| *n).collect();
+    assert_eq!(order, [1, 2, 3], "the subject's order");
+    assert_eq!(h.effects_of(first).await, 1);
+    if h.nats_url.is_some() {
+        assert!(
+            h.stats().held() >= 1,
+            "the later events came first and were held back"
+        );
+    }
+    h.cleanup().await;
+}
+
+conformance!(a_predecessor_that_never_comes_is_reported_as_a_gap);
+/// An event whose predecessor was lost (removed from the outbox in the transaction that
+/// wrote it) is held back, then dead-lettered naming the gap; the subject goes on after it.
+async fn a_predecessor_that_never_comes_is_reported_as_a_gap(mut h: Harness) {
+    h.options.gap_timeout = Duration::from_millis(300);
+    h.start().await;
+    // Once it has handled an event, the consumer has recorded when it started: the subject
+    // below begins after that, so its first event is awaited.
+    let warm = h.publish(&[("order-w", 1, None)]).await[0];
+    h.until("the consumer runs", || async {
+        h.effects_of(warm).await == 1
+    })
+    .await;
+    let outbox = h.outbox();
+    let mut tx = h.producer.begin().await.unwrap();
+    let tick = |n| Ticked { n, trouble: None };
+    let lost = outbox
+        .append(&mut tx, "order-g", &tick(1), &EventMeta::default())
+        .await
+        .unwrap();
+    let early = outbox
+        .append(&mut tx, "order-g", &tick(2), &EventMeta::default())
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM bus_outbox WHERE id = $1")
+        .bind(lost.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    outbox.commit(tx).await.unwrap();
+    let stats = h.stats();
+    h.until("the gap is reported", || async { stats.gaps() == 1 })
+        .await;
+    let later = h.publish(&[("order-g", 3, None)]).await[0];
+    h.until("the subject goes on", || async {
+        h.effects_of(later).await == 1
+    })
+    .await;
+    assert_eq!(h.effects_of(early).await, 0, "not handled over the gap");
+    assert_eq!(stats.dead_lettered(), 1);
+    assert!(stats.held() >= 1);
+    let letters = DeadLetters::new(vec![h.consumer.clone()]);
+    let page = letters
+        .list(Some(CONSUMER), PageRequest::parse(None, None).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 1);
+    let letter = &page.items[0];
+    assert_eq!(letter.event_id, early);
+    assert!(
+        letter
+            .last_error
+            .contains("sequence gap: events 1..=1 of producer about order-g"),
+        "{}",
+        letter.last_error
+    );
     h.cleanup().await;
 }

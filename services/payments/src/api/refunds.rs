@@ -1,7 +1,8 @@
-use crate::app::{Payments, Refund};
+use crate::app::{Payments, Refund, RefundOutcome};
 use crate::domain::RefundStatus;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use ordo_bus::EventMeta;
 use ordo_http::{Authenticated, Json, Path, Problem, Trace};
 use ordo_kernel::Money;
@@ -29,6 +30,16 @@ pub struct RefundView {
     status: &'static str,
 }
 
+/// An authorisation released instead of a refund: nothing was charged on an ended order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VoidView {
+    payment_id: Uuid,
+    /// The amount that was held and is released.
+    amount: Money,
+    /// Always `voided`.
+    status: &'static str,
+}
+
 impl From<Refund> for RefundView {
     fn from(r: Refund) -> Self {
         RefundView {
@@ -44,16 +55,19 @@ impl From<Refund> for RefundView {
 }
 
 /// Refund a charged order, fully or in part (administrators). Refunds never exceed the charge.
+/// On an order that ended with nothing charged, an authorisation still standing is
+/// released instead (200).
 #[utoipa::path(post, path = "/admin/orders/{id}/refund", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Order id")),
     request_body = RefundRequest,
     responses(
+        (status = 200, description = "Nothing was charged on this ended order: its standing authorisation was voided", body = VoidView),
         (status = 201, description = "The refund, made", body = RefundView),
         (status = 202, description = "The refund, reserved; the provider could not be reached and is asked again", body = RefundView),
         (status = 403, description = "Not an administrator", body = Problem),
         (status = 404, description = "No payment for this order", body = Problem),
-        (status = 409, description = "Not charged (yet), or refunded in full already", body = Problem),
-        (status = 422, description = "More than is left of the charge", body = Problem),
+        (status = 409, description = "Nothing charged and the order under way, or refunded in full already", body = Problem),
+        (status = 422, description = "An amount out of range, past what is left of the charge, or part of an authorisation to void", body = Problem),
     ))]
 pub async fn refund(
     State(payments): State<Arc<Payments>>,
@@ -61,13 +75,23 @@ pub async fn refund(
     Trace(trace): Trace,
     Path(id): Path<Uuid>,
     Json(body): Json<RefundRequest>,
-) -> Result<(StatusCode, Json<RefundView>), Problem> {
-    let refund = payments
+) -> Result<Response, Problem> {
+    let outcome = payments
         .refund(&caller, id, body.amount, &EventMeta::from_trace(&trace))
         .await?;
-    let status = match refund.status {
-        RefundStatus::Succeeded => StatusCode::CREATED,
-        RefundStatus::Pending => StatusCode::ACCEPTED,
-    };
-    Ok((status, Json(refund.into())))
+    Ok(match outcome {
+        RefundOutcome::Refunded(refund) => {
+            let status = match refund.status {
+                RefundStatus::Succeeded => StatusCode::CREATED,
+                RefundStatus::Pending => StatusCode::ACCEPTED,
+            };
+            (status, Json(RefundView::from(refund))).into_response()
+        }
+        RefundOutcome::Voided { payment_id, amount } => Json(VoidView {
+            payment_id,
+            amount,
+            status: "voided",
+        })
+        .into_response(),
+    })
 }

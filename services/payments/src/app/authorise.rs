@@ -99,16 +99,22 @@ impl Payments {
         let Some(payment) = self.payment_open_to(order_id, Action::Void).await? else {
             return self.answered(self.db.begin().await?, request).await;
         };
-        if let Some(reference) = &payment.provider_ref {
-            self.provider
-                .void(reference, &format!("void:{order_id}"))
-                .await?;
-        }
+        self.void_at_provider(&payment).await?;
         let mut tx = self.db.begin().await?;
         let now = ordo_kernel::time::now();
         self.mark_voided(&mut tx, &payment, Action::Void, now, meta)
             .await?;
         self.answered(tx, request).await
+    }
+
+    /// Asks the provider to release the payment's hold, with the one key an order's void
+    /// has however often it is asked.
+    pub(super) async fn void_at_provider(&self, payment: &Payment) -> Result<(), AppError> {
+        if let Some(reference) = &payment.provider_ref {
+            let key = format!("void:{}", payment.order_id);
+            self.provider.void(reference, &key).await?;
+        }
+        Ok(())
     }
 
     /// Charges the order's authorisation, then records it.

@@ -5,7 +5,7 @@
 //! key, so it is paid out once whatever happens in between.
 
 use super::{AppError, Payments, PaymentsError};
-use crate::domain::{Action, Payment, RefundStatus, next};
+use crate::domain::{Action, Payment, PaymentStatus, RefundStatus, next};
 use crate::store;
 use ordo_bus::EventMeta;
 use ordo_contracts::payments::PaymentRefunded;
@@ -25,18 +25,32 @@ pub struct Refund {
     pub status: RefundStatus,
 }
 
+/// What an operator's refund did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundOutcome {
+    /// Money went back, or is reserved to go back.
+    Refunded(Refund),
+    /// Nothing was charged on an order that ended, and its authorisation stood (its end
+    /// was handled before its placement, or a void was lost): released instead.
+    Voided { payment_id: Uuid, amount: Money },
+}
+
+/// The most one refund may name, as the API's schema says.
+const MAX_REFUND: i64 = 1_000_000_000;
+
 /// A pending refund is asked of the provider again once it is this old: the request that
 /// reserved it has finished or died by then.
 const PENDING_REFUND_RETRY: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Payments {
     /// Refunds `amount` (everything not yet refunded when `None`) of a charged order; the
-    /// refund comes back pending when the provider could not confirm it.
+    /// refund comes back pending when the provider could not confirm it. On an order that
+    /// ended with nothing charged, an authorisation still standing is voided instead.
     ///
     /// # Errors
-    /// `Forbidden` (administrators only), `NotFound` (no charged payment), `Conflict`
-    /// (not charged, or nothing left), `Invalid` (an amount that is not positive or passes
-    /// what is left).
+    /// `Forbidden` (administrators only), `NotFound` (no payment), `Conflict` (not charged
+    /// and the order under way, or nothing left), `Invalid` (an amount out of the schema's
+    /// range, past what is left, or part of an authorisation to void).
     #[instrument(skip_all, fields(user.id = %caller.user_id, order.id = %order_id))]
     pub async fn refund(
         &self,
@@ -44,14 +58,25 @@ impl Payments {
         order_id: Uuid,
         amount: Option<i64>,
         meta: &EventMeta,
-    ) -> Result<Refund, AppError> {
+    ) -> Result<RefundOutcome, AppError> {
         if caller.role != Role::Admin {
             return Err(AppError::Forbidden("refunds are made by operators"));
+        }
+        if let Some(amount) = amount
+            && !(1..=MAX_REFUND).contains(&amount)
+        {
+            let mut v = Violations::new();
+            v.add("amount", format!("must be between 1 and {MAX_REFUND}"));
+            return Err(AppError::Invalid(v));
         }
         let mut tx = self.db.begin().await?;
         let payment = store::payment_of_order(&mut *tx, order_id)
             .await?
             .ok_or(AppError::NotFound)?;
+        if payment.status == PaymentStatus::Authorized && payment.captured_amount == 0 {
+            tx.rollback().await?;
+            return self.void_standing(&payment, amount, meta).await;
+        }
         if next(payment.status, Action::Refund).is_none() {
             return Err(PaymentsError::Conflict("only a charged payment can be refunded").into());
         }
@@ -95,17 +120,64 @@ impl Payments {
             status: pending,
         };
         match self.pay_out(&payment, &refund, meta).await {
-            Ok(()) => Ok(Refund {
+            Ok(()) => Ok(RefundOutcome::Refunded(Refund {
                 status: RefundStatus::Succeeded,
                 ..refund
-            }),
+            })),
             // Reserved either way: the sweep asks the provider again (the same key never
             // pays twice) and records it; a retry by the operator would be a second refund.
             Err(error) => {
                 tracing::warn!(%error, refund.id = %refund.id, "refund pending: it will be asked again");
-                Ok(refund)
+                Ok(RefundOutcome::Refunded(refund))
             }
         }
+    }
+
+    /// Voids an authorisation standing on an order that ended: the operator's repair when
+    /// the void the end asked for found nothing to release. With the same idempotency key
+    /// as that void, so the money is released once.
+    async fn void_standing(
+        &self,
+        payment: &Payment,
+        amount: Option<i64>,
+        meta: &EventMeta,
+    ) -> Result<RefundOutcome, AppError> {
+        if amount.is_some_and(|amount| amount != payment.amount) {
+            let mut v = Violations::new();
+            v.add(
+                "amount",
+                format!(
+                    "nothing was charged: the authorisation of {} is released whole (omit the amount)",
+                    payment.amount
+                ),
+            );
+            return Err(AppError::Invalid(v));
+        }
+        let order_id = payment.order_id;
+        if !store::has_ended(self.db.reader(), order_id).await? {
+            return Err(PaymentsError::Conflict(
+                "nothing is charged yet and the order is under way: its authorisation is captured when it completes, or released when it ends",
+            )
+            .into());
+        }
+        self.void_at_provider(payment).await?;
+        let mut tx = self.db.begin().await?;
+        let now = ordo_kernel::time::now();
+        if !self
+            .mark_voided(&mut tx, payment, Action::Void, now, meta)
+            .await?
+        {
+            return Err(PaymentsError::Conflict("the authorisation was released meanwhile").into());
+        }
+        self.outbox.commit(tx).await?;
+        tracing::warn!(order.id = %order_id, payment.id = %payment.id, "an authorisation standing on an ended order was voided by an operator");
+        Ok(RefundOutcome::Voided {
+            payment_id: payment.id,
+            amount: Money {
+                amount: payment.amount,
+                currency: payment.currency.clone(),
+            },
+        })
     }
 
     /// Asks the provider for a reserved refund (the same key however often) and settles it.

@@ -10,7 +10,7 @@ mod methods;
 mod requests;
 mod webhooks;
 
-pub use capture::Refund;
+pub use capture::{Refund, RefundOutcome};
 pub use webhooks::WebhookOutcome;
 
 use crate::provider::{PaymentProvider, ProviderError};

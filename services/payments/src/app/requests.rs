@@ -25,6 +25,44 @@ const BATCH: i64 = 100;
 const ORDERS_AT_ONCE: usize = 32;
 
 impl Payments {
+    /// The order was placed: its authorisation is to be asked — unless the order ended
+    /// already, its end handled before its placement, when there is nothing to hold.
+    ///
+    /// # Errors
+    /// The database failing.
+    pub async fn order_placed(
+        &self,
+        tx: &mut Tx,
+        order_id: Uuid,
+        charge: Charge,
+        meta: &EventMeta,
+    ) -> Result<(), AppError> {
+        if store::has_ended(&mut **tx, order_id).await? {
+            tracing::warn!(order.id = %order_id, "the order ended before its placement came: nothing to authorise");
+            return Ok(());
+        }
+        self.ask(tx, order_id, RequestAction::Authorize, Some(charge), meta)
+            .await
+    }
+
+    /// The order ended before capture (`reason`: cancelled, rejected): remembered, so that
+    /// a placement handled after it authorises nothing, and its authorisation is to be
+    /// voided (after the authorisation, when that is still to be made).
+    ///
+    /// # Errors
+    /// The database failing.
+    pub async fn order_ended(
+        &self,
+        tx: &mut Tx,
+        order_id: Uuid,
+        reason: &str,
+        meta: &EventMeta,
+    ) -> Result<(), AppError> {
+        store::record_end(&mut **tx, order_id, reason, ordo_kernel::time::now()).await?;
+        self.ask(tx, order_id, RequestAction::Void, None, meta)
+            .await
+    }
+
     /// Records that `action` is to be asked of the provider for the order, in the
     /// transaction of the event that asks it (`meta` names that event's trace).
     pub(crate) async fn ask(

@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 /// The payments service's consumers. It follows each order: authorise when placed, void
 /// when it ends before capture, capture when it completes — in one consumer, so that an
-/// order's events are handled in their order. Each records a request to the provider;
+/// order's events are handled in their order (and an end handled first all the same
+/// leaves nothing authorised). Each records a request to the provider;
 /// `Payments::make_requests` makes it once the consumer has committed (`notifying`).
 #[must_use]
 pub fn subscriptions(payments: Arc<Payments>, db: Db, outbox: &Outbox) -> Vec<Subscription> {
@@ -23,23 +24,23 @@ pub fn subscriptions(payments: Arc<Payments>, db: Db, outbox: &Outbox) -> Vec<Su
                         amount: placed.total,
                     };
                     let (order, meta) = (placed.order_id, EventMeta::caused_by(event));
-                    payments
-                        .ask(tx, order, RequestAction::Authorize, Some(charge), &meta)
-                        .await
+                    payments.order_placed(tx, order, charge, &meta).await
                 })
             })
             .on(&payments, |payments, tx, ended: OrderCancelled, event| {
                 Box::pin(async move {
                     let meta = EventMeta::caused_by(event);
-                    let action = RequestAction::Void;
-                    payments.ask(tx, ended.order_id, action, None, &meta).await
+                    payments
+                        .order_ended(tx, ended.order_id, "cancelled", &meta)
+                        .await
                 })
             })
             .on(&payments, |payments, tx, ended: OrderRejected, event| {
                 Box::pin(async move {
                     let meta = EventMeta::caused_by(event);
-                    let action = RequestAction::Void;
-                    payments.ask(tx, ended.order_id, action, None, &meta).await
+                    payments
+                        .order_ended(tx, ended.order_id, "rejected", &meta)
+                        .await
                 })
             })
             .on(&payments, |payments, tx, done: OrderCompleted, event| {

@@ -396,6 +396,37 @@ fn request(row: &AnyRow) -> Result<ProviderRequest, sqlx::Error> {
     })
 }
 
+/// Records that the order ended before capture (the first end counts).
+pub async fn record_end<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    order_id: Uuid,
+    reason: &str,
+    at: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO order_ends (order_id, reason, ended_at) VALUES ($1, $2, $3)
+         ON CONFLICT (order_id) DO NOTHING",
+    )
+    .bind(order_id.to_string())
+    .bind(reason)
+    .bind(millis(at))
+    .execute(executor)
+    .await
+    .map(drop)
+}
+
+/// Whether the order ended before capture, as far as payments was told.
+pub async fn has_ended<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    order_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query("SELECT 1 FROM order_ends WHERE order_id = $1")
+        .bind(order_id.to_string())
+        .fetch_optional(executor)
+        .await
+        .map(|row| row.is_some())
+}
+
 /// Records a request to the provider; false when the order has that request already.
 pub async fn insert_request<'c>(
     executor: impl Executor<'c, Database = Any>,
