@@ -2,11 +2,12 @@
 //! up to travel refused), offers to the couriers near the merchant (never to one out of
 //! range), the first acceptance winning, an ignored offer passing on, a declined one too, a
 //! delivery nobody takes escalated, automatic assignment, the hand-over through to the
-//! completed order, and a paid order no merchant accepts in time.
+//! completed order, its live tracking (ended at once for a finished order), and a paid
+//! order no merchant accepts in time.
 
 use ordo_delivery::DispatchMode;
 use ordo_e2e::fixtures::{
-    GOOD_CARD, Shop, card, courier_at, notified, order_request, shop, status,
+    GOOD_CARD, Shop, card, complete, courier_at, notified, order_request, paid_order, shop, status,
 };
 use ordo_e2e::{EventStream, Session, TestApp, json_of, problem};
 use ordo_testkit::{Backend, backend_test};
@@ -682,6 +683,54 @@ async fn an_order_is_tracked_live_by_its_people_only(backend: Backend) {
 }
 
 backend_test!(tracking, an_order_is_tracked_live_by_its_people_only);
+
+async fn a_finished_order_ends_its_stream_at_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let shop = shop(&app, 10).await;
+    let customer = app.signup("customer").await;
+    let order = paid_order(&app, &shop, &customer, "t-end").await;
+    complete(&app, &shop, &order).await;
+    let track = || app.as_user(&customer, Method::GET, &format!("/orders/{order}/track"));
+    let read_to_the_end = |mut stream: EventStream| async move {
+        let mut seen = Vec::new();
+        while let Some(event) = stream.next().await {
+            seen.push(event);
+        }
+        seen
+    };
+
+    let whole = read_to_the_end(EventStream::new(track().send().await.unwrap())).await;
+    assert_eq!(whole.last().unwrap().event, "end");
+    let last = whole.iter().rev().find(|e| e.event == "status").unwrap();
+    assert_eq!(last.data["to"], "completed");
+
+    // Resumed after the final transition, as an app does after a break: `end`, and closed.
+    let resumed = track()
+        .header("last-event-id", last.id.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let kinds: Vec<String> = read_to_the_end(EventStream::new(resumed))
+        .await
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    assert_eq!(kinds, ["end"]);
+
+    // An id the order never had (one from the future) is refused.
+    let unknown = track()
+        .header("last-event-id", uuid::Uuid::now_v7().to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        problem(unknown).await["errors"][0]["field"],
+        "Last-Event-ID"
+    );
+    app.stop().await;
+}
+backend_test!(tracking_ends, a_finished_order_ends_its_stream_at_once);
 
 async fn couriers_survive_a_restart(backend: Backend) {
     let app = TestApp::spawn_with(backend, |config| {

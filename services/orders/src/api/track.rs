@@ -1,7 +1,7 @@
 //! `GET /orders/{id}/track`: an order's way as server-sent events.
 
 use super::orders::HistoryView;
-use crate::app::Orders;
+use crate::app::{Orders, Transitions};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -48,22 +48,26 @@ struct Sent {
 }
 
 impl Sent {
-    /// The events that bring a client from what it has to now.
-    async fn news(&mut self, orders: &Orders, id: Uuid) -> Result<VecDeque<Event>, BoxError> {
+    /// The events that bring a client from what it has to now, given the transitions it
+    /// has yet to see.
+    async fn news(
+        &mut self,
+        orders: &Orders,
+        id: Uuid,
+        transitions: Transitions,
+    ) -> Result<VecDeque<Event>, BoxError> {
         let mut events = VecDeque::new();
-        for entry in orders.transitions_after(id, self.after).await? {
+        for entry in transitions.entries {
             self.after = Some(entry.id);
-            let last = entry.to.is_final();
             events.push_back(
                 Event::default()
                     .event("status")
                     .id(entry.id.to_string())
                     .json_data(HistoryView::from(entry))?,
             );
-            if last {
-                self.ended = true;
-            }
         }
+        // Also when the client resumes after the last transition: it has all there is.
+        self.ended = transitions.ended;
         if let Some(Tracking {
             status,
             courier_id,
@@ -103,7 +107,7 @@ impl Sent {
 /// as `Last-Event-ID` to resume; without it the stream starts with the whole history),
 /// `delivery` when its delivery changes hands or steps, `position` with the courier's place
 /// and ETA at most once a second, and `end` once the order is completed, cancelled or
-/// rejected, after which the stream closes.
+/// rejected (at once when it was already), after which the stream closes.
 #[utoipa::path(get, path = "/orders/{id}/track", tag = "orders", security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "Order id"),
@@ -112,7 +116,7 @@ impl Sent {
     responses(
         (status = 200, description = "text/event-stream of HistoryView (status), DeliveryView (delivery), PositionView (position)"),
         (status = 404, description = "No such order, or not the caller's", body = Problem),
-        (status = 422, description = "`Last-Event-ID` is not a transition id", body = Problem),
+        (status = 422, description = "`Last-Event-ID` is not the id of one of the order's transitions", body = Problem),
     ))]
 pub async fn track(
     State(orders): State<Arc<Orders>>,
@@ -122,29 +126,37 @@ pub async fn track(
 ) -> Result<Sse<impl Stream<Item = Result<Event, axum::Error>>>, Problem> {
     let after = ordo_http::last_event_id(&headers, "a transition of the order")?;
     orders.order(&caller, id).await?;
+    // Read before the stream starts, so that resuming from a transition the order never
+    // had is refused rather than waited on.
+    let first = orders.transitions_after(id, after).await?;
     let sent = Sent {
         after,
         delivery: None,
         position_at: None,
         ended: false,
     };
-    let state = (orders, sent, VecDeque::<Event>::new(), false);
+    let state = (orders, sent, VecDeque::<Event>::new(), Some(first));
     let events = futures_util::stream::unfold(
         state,
-        move |(orders, mut sent, mut queue, mut closing)| async move {
+        move |(orders, mut sent, mut queue, mut first)| async move {
             loop {
                 if let Some(event) = queue.pop_front() {
-                    return Some((Ok(event), (orders, sent, queue, closing)));
+                    return Some((Ok(event), (orders, sent, queue, first)));
                 }
-                if closing {
+                if sent.ended {
                     return None;
                 }
-                match sent.news(&orders, id).await {
+                let news = match first.take() {
+                    Some(transitions) => Ok(transitions),
+                    None => orders.transitions_after(id, sent.after).await,
+                };
+                let news = match news {
+                    Ok(transitions) => sent.news(&orders, id, transitions).await,
+                    Err(error) => Err(error.into()),
+                };
+                match news {
                     Ok(news) if news.is_empty() => tokio::time::sleep(TICK).await,
-                    Ok(news) => {
-                        queue = news;
-                        closing = sent.ended;
-                    }
+                    Ok(news) => queue = news,
                     Err(error) => {
                         tracing::warn!(order.id = %id, %error, "tracking stream ends");
                         return None;

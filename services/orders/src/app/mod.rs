@@ -11,6 +11,7 @@ mod transitions;
 pub use merchant::MerchantAction;
 pub use place_order::{ABANDON_AFTER, AddressChoice, ItemsSource, PlaceOrder, Placed, STALE_CLAIM};
 pub use queries::OpenCount;
+pub use track::Transitions;
 pub(crate) use transitions::Move;
 
 use ordo_bus::Outbox;

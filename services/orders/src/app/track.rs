@@ -4,24 +4,43 @@ use super::{AppError, Orders};
 use crate::domain::HistoryEntry;
 use crate::store::orders;
 use ordo_contracts::delivery::Tracking;
+use ordo_kernel::Violations;
 use uuid::Uuid;
 
+/// An order's transitions after a point, and whether the order has reached its end.
+#[derive(Debug)]
+pub struct Transitions {
+    /// Oldest first.
+    pub entries: Vec<HistoryEntry>,
+    /// The order is completed, cancelled or rejected: nothing follows.
+    pub ended: bool,
+}
+
 impl Orders {
-    /// The order's transitions after `after` (all of them when `None`), oldest first. The
-    /// caller's access is checked when the stream starts (`order`).
+    /// The order's transitions after `after` (all of them when `None`). The caller's access
+    /// is checked when the stream starts (`order`).
     ///
     /// # Errors
-    /// The database failing.
+    /// `Invalid` when `after` is not one of the order's transitions; the database failing.
     pub async fn transitions_after(
         &self,
         id: Uuid,
         after: Option<Uuid>,
-    ) -> Result<Vec<HistoryEntry>, AppError> {
+    ) -> Result<Transitions, AppError> {
         let mut entries = orders::history(self.db.reader(), id).await?;
+        let ended = entries.last().is_some_and(|entry| entry.to.is_final());
         if let Some(after) = after {
-            entries.retain(|entry| entry.id > after);
+            let Some(seen) = entries.iter().position(|entry| entry.id == after) else {
+                let mut v = Violations::new();
+                v.add(
+                    "Last-Event-ID",
+                    "must be the id of a transition of the order",
+                );
+                return Err(AppError::Invalid(v));
+            };
+            entries.drain(..=seen);
         }
-        Ok(entries)
+        Ok(Transitions { entries, ended })
     }
 
     /// Where the order's delivery is; `None` for an order without one.
