@@ -21,6 +21,11 @@ pub enum HandlerError {
     /// The event can never be handled (it is malformed or contradicts the consumer's
     /// state): dead-letter it at once.
     Reject(String),
+    /// The event follows one of another source that this consumer has not handled yet (a
+    /// payment of an order whose placement has not come): held back like an early event of
+    /// its own subject, without counting an attempt, until that one comes or the gap
+    /// timeout passes.
+    Early(String),
 }
 
 impl HandlerError {
@@ -32,9 +37,13 @@ impl HandlerError {
         Self::Reject(error.to_string())
     }
 
+    pub fn early(error: impl fmt::Display) -> Self {
+        Self::Early(error.to_string())
+    }
+
     pub(crate) fn message(&self) -> &str {
         match self {
-            Self::Retry(message) | Self::Reject(message) => message,
+            Self::Retry(message) | Self::Reject(message) | Self::Early(message) => message,
         }
     }
 }
@@ -44,6 +53,7 @@ impl fmt::Display for HandlerError {
         match self {
             Self::Retry(message) => write!(f, "retry: {message}"),
             Self::Reject(message) => write!(f, "reject: {message}"),
+            Self::Early(message) => write!(f, "early: {message}"),
         }
     }
 }
@@ -61,6 +71,12 @@ pub trait Failure: fmt::Display + Send {
     /// false when the event can never be handled (it is dead-lettered at once).
     fn is_transient(&self) -> bool;
 
+    /// True when the event follows another, of another source, that the consumer has not
+    /// handled yet: it waits for it rather than spending its attempts.
+    fn is_early(&self) -> bool {
+        false
+    }
+
     /// What the dead letter and the logs say: the error and its causes.
     fn describe(&self) -> String {
         format!("{self:#}")
@@ -70,6 +86,10 @@ pub trait Failure: fmt::Display + Send {
 impl Failure for HandlerError {
     fn is_transient(&self) -> bool {
         matches!(self, Self::Retry(_))
+    }
+
+    fn is_early(&self) -> bool {
+        matches!(self, Self::Early(_))
     }
 
     fn describe(&self) -> String {
@@ -85,7 +105,9 @@ impl Failure for sqlx::Error {
 
 fn outcome<E: Failure>(result: Result<(), E>) -> Result<(), HandlerError> {
     result.map_err(|error| {
-        if error.is_transient() {
+        if error.is_early() {
+            HandlerError::Early(error.describe())
+        } else if error.is_transient() {
             HandlerError::Retry(error.describe())
         } else {
             HandlerError::Reject(error.describe())

@@ -37,6 +37,12 @@ pub trait Refusal: std::error::Error + Send + Sync + 'static {
     fn is_transient(&self) -> bool {
         false
     }
+
+    /// True when the event follows another, of another source, not handled here yet (an
+    /// order's payment before its placement): it waits for it without spending attempts.
+    fn is_early(&self) -> bool {
+        false
+    }
 }
 
 impl<E: Refusal> From<E> for Error<E> {
@@ -94,6 +100,10 @@ impl<E: Refusal> Failure for Error<E> {
             Error::Unexpected(_) => true,
             Error::Invalid(_) | Error::NotFound | Error::Forbidden(_) => false,
         }
+    }
+
+    fn is_early(&self) -> bool {
+        matches!(self, Error::Service(refusal) if refusal.is_early())
     }
 }
 

@@ -42,14 +42,44 @@ enum Wait {
         attempts: u32,
         first_failed: OffsetDateTime,
     },
-    /// It came before events of its subject that precede it (the consumer stood at
-    /// `after`): held back since `since`, looked at again `looks` times.
+    /// It came early (`cause`): held back since `since`, looked at again `looks` times.
     Held {
         since: Instant,
         first_held: OffsetDateTime,
         looks: u32,
-        after: u64,
+        cause: Early,
     },
+}
+
+/// Why an event is early.
+enum Early {
+    /// Events of its subject that precede it have not come; the consumer stood at `after`.
+    Behind { after: u64 },
+    /// Its handler found that an event of another source it follows has not been handled
+    /// (`what`, in the handler's words).
+    Awaiting { what: String },
+}
+
+impl Early {
+    /// What the dead letter says once the event has waited `waited` and is given up on.
+    fn gap(&self, event: &crate::envelope::Envelope, waited: Duration) -> String {
+        let waited = waited.as_secs();
+        match self {
+            Early::Behind { after } => {
+                let seq = event.subject_seq.unwrap_or(after + 1);
+                format!(
+                    "sequence gap: events {first}..={last} of {source} about {subject} never came (waited {waited} s); this is event {seq}, not handled",
+                    first = after + 1,
+                    last = seq.saturating_sub(1),
+                    source = event.source,
+                    subject = event.subject,
+                )
+            }
+            Early::Awaiting { what } => format!(
+                "sequence gap: what this event follows never came (waited {waited} s): {what}"
+            ),
+        }
+    }
 }
 
 /// A subject whose head event waits (for a retry, or for its predecessors), the later
@@ -213,6 +243,11 @@ impl Shard {
                 }
                 false
             }
+            Err(BatchFailure::Handler(HandlerError::Early(what))) => {
+                let delivery = batch.pop().expect("a batch of one");
+                self.hold(delivery, Early::Awaiting { what }, VecDeque::new());
+                false
+            }
             Err(BatchFailure::Handler(error)) => {
                 let delivery = batch.pop().expect("a batch of one");
                 self.failed(delivery, 0, None, error).await;
@@ -244,7 +279,8 @@ impl Shard {
                 {
                     let mut batch = batch;
                     let head = batch.pop().expect("a batch of one");
-                    self.still_held(key, head, lane.wait, *after, lane.behind)
+                    let cause = Early::Behind { after: *after };
+                    self.still_held(key, head, lane.wait, cause, lane.behind)
                         .await;
                     return false;
                 }
@@ -252,6 +288,19 @@ impl Shard {
                     self.ready.push_front(delivery);
                 }
                 self.finish(batch, &outcomes).await
+            }
+            Err(BatchFailure::Handler(HandlerError::Early(what))) => {
+                let mut batch = batch;
+                let head = batch.pop().expect("a batch of one");
+                let cause = Early::Awaiting { what };
+                match lane.wait {
+                    Wait::Held { .. } => {
+                        self.still_held(key, head, lane.wait, cause, lane.behind)
+                            .await;
+                    }
+                    Wait::Failed { .. } => self.hold(head, cause, lane.behind),
+                }
+                false
             }
             Err(BatchFailure::Handler(error)) => {
                 let mut batch = batch;
@@ -296,7 +345,7 @@ impl Shard {
         key: Key,
         head: Delivery,
         wait: Wait,
-        after: u64,
+        cause: Early,
         behind: VecDeque<Delivery>,
     ) {
         let Wait::Held {
@@ -317,7 +366,7 @@ impl Shard {
                         since,
                         first_held,
                         looks: looks + 1,
-                        after,
+                        cause,
                     },
                     retry_at: Instant::now() + hold_delay(looks + 1),
                     behind,
@@ -325,15 +374,7 @@ impl Shard {
             );
             return;
         }
-        let seq = head.event.subject_seq.unwrap_or(after + 1);
-        let gap = format!(
-            "sequence gap: events {first}..={last} of {source} about {subject} never came (waited {waited} s); this is event {seq}, not handled",
-            first = after + 1,
-            last = seq.saturating_sub(1),
-            source = head.event.source,
-            subject = head.event.subject,
-            waited = since.elapsed().as_secs(),
-        );
+        let gap = cause.gap(&head.event, since.elapsed());
         tracing::error!(consumer = %self.shared.sub.name, event.id = %head.event.id, "{gap}");
         self.shared
             .count(&self.shared.stats.gaps, "bus_sequence_gaps_total", 1);
@@ -386,45 +427,47 @@ impl Shard {
         let mut moved = HashSet::new();
         for (delivery, outcome) in batch.into_iter().zip(outcomes) {
             match outcome {
-                Outcome::Held { after } => self.hold(delivery, *after),
+                Outcome::Held { after } => {
+                    self.hold(delivery, Early::Behind { after: *after }, VecDeque::new());
+                }
                 _ => {
                     moved.insert(key_of(&delivery));
                     self.shared.ack(delivery).await;
                 }
             }
         }
-        // A held event whose subject just moved may be next now.
+        // A held event whose subject just moved, in its source or another, may go on now.
         let now = Instant::now();
-        for key in moved {
-            if let Some(lane) = self.lanes.get_mut(&key)
-                && matches!(lane.wait, Wait::Held { .. })
-            {
+        let moved: HashSet<&str> = moved.iter().map(|(_, subject)| subject.as_str()).collect();
+        for ((_, subject), lane) in &mut self.lanes {
+            if matches!(lane.wait, Wait::Held { .. }) && moved.contains(subject.as_str()) {
                 lane.retry_at = now;
             }
         }
         false
     }
 
-    /// Holds back `delivery`, early in its subject, in a lane headed by the earliest such.
-    fn hold(&mut self, delivery: Delivery, after: u64) {
+    /// Holds back `delivery`, early (`cause`), in a lane headed by the earliest of its
+    /// subject, `behind` after it.
+    fn hold(&mut self, delivery: Delivery, cause: Early, behind: VecDeque<Delivery>) {
         let key = key_of(&delivery);
         if let Some(lane) = self.lanes.get_mut(&key) {
             if lane.lets_pass(&delivery) {
                 let later = std::mem::replace(&mut lane.head, delivery);
                 lane.behind.push_front(later);
-                if let Wait::Held { after: at, .. } = &mut lane.wait {
-                    *at = after;
+                if let Wait::Held { cause: held, .. } = &mut lane.wait {
+                    *held = cause;
                 }
             } else {
                 lane.behind.push_back(delivery);
             }
+            lane.behind.extend(behind);
             return;
         }
         tracing::debug!(
             consumer = %self.shared.sub.name,
             event.id = %delivery.event.id,
             event.subject = %delivery.event.subject,
-            after,
             "event came early; holding it back"
         );
         self.shared
@@ -437,10 +480,10 @@ impl Shard {
                     since: Instant::now(),
                     first_held: ordo_kernel::time::now(),
                     looks: 0,
-                    after,
+                    cause,
                 },
                 retry_at: Instant::now() + hold_delay(0),
-                behind: VecDeque::new(),
+                behind,
             },
         );
     }

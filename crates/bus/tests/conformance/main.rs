@@ -24,7 +24,8 @@ const CONSUMER: &str = "conformance-recorder";
 #[derive(Debug, Serialize, Deserialize)]
 struct Ticked {
     n: i64,
-    /// `retry-once`, `poison` (fails until healed) or `reject`.
+    /// `retry-once`, `poison` (fails until healed), `early` (follows something not handled
+    /// until healed) or `reject`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     trouble: Option<String>,
 }
@@ -46,7 +47,7 @@ const EFFECTS: Migration = Migration {
 struct Recorder {
     position: Arc<AtomicI64>,
     healed: Arc<AtomicBool>,
-    /// Attempts refused as poison, announced on `progress`.
+    /// Attempts refused as poison or early, announced on `progress`.
     poisoned: Arc<AtomicI64>,
     progress: Arc<tokio::sync::Notify>,
     failed_once: Arc<std::sync::Mutex<HashSet<Uuid>>>,
@@ -67,6 +68,11 @@ impl Recorder {
                 self.poisoned.fetch_add(1, Ordering::SeqCst);
                 self.progress.notify_waiters();
                 return Err(HandlerError::retry("poison: cannot be handled"));
+            }
+            Some("early") if !self.healed.load(Ordering::SeqCst) => {
+                self.poisoned.fetch_add(1, Ordering::SeqCst);
+                self.progress.notify_waiters();
+                return Err(HandlerError::early("what it follows is not here yet"));
             }
             Some("reject") => return Err(HandlerError::reject("rejected: makes no sense")),
             _ => {}

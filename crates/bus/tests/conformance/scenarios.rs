@@ -424,3 +424,32 @@ async fn a_predecessor_that_never_comes_is_reported_as_a_gap(mut h: Harness) {
     );
     h.cleanup().await;
 }
+
+conformance!(an_event_that_follows_another_source_waits_without_spending_attempts);
+/// A handler says its event follows one of another source not handled yet: the event is
+/// held and looked at again, past the attempt limit, and handled once that one has come;
+/// the subject's next event waits behind it.
+async fn an_event_that_follows_another_source_waits_without_spending_attempts(mut h: Harness) {
+    h.start().await;
+    let early = h.publish(&[("order-e", 1, Some("early"))]).await[0];
+    let next = h.publish(&[("order-e", 2, None)]).await[0];
+    let limit = i64::from(h.options.max_attempts);
+    h.until("it has waited past the attempt limit", || async {
+        h.poisoned.load(Ordering::SeqCst) > limit
+    })
+    .await;
+    assert_eq!(h.effects_of(next).await, 0, "the next waits behind it");
+    h.healed.store(true, Ordering::SeqCst);
+    h.until("both are handled", || async {
+        h.effects().await.len() == 2
+    })
+    .await;
+    let order: Vec<i64> = h.effects().await.iter().map(|(_, _, n)| *n).collect();
+    assert_eq!(order, [1, 2]);
+    assert_eq!(h.effects_of(early).await, 1);
+    let stats = h.stats();
+    assert_eq!(stats.dead_lettered(), 0);
+    assert_eq!(stats.retried(), 0, "waiting is not retrying");
+    assert!(stats.held() >= 1);
+    h.cleanup().await;
+}

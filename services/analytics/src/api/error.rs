@@ -1,4 +1,4 @@
-//! The reports refuse nothing of their own: the shared refusals answer as `ordo_kit` says.
+//! What the reports' own refusal means; the shared refusals answer as `ordo_kit` says.
 
 use crate::app::AnalyticsError;
 use ordo_http::Problem;
@@ -8,6 +8,12 @@ impl Refusal for AnalyticsError {
     const NOT_FOUND: &'static str = "no such merchant";
 
     fn problem(&self) -> Problem {
-        match *self {}
+        match self {
+            AnalyticsError::NotPlacedYet(_) => Problem::conflict("not-placed", self.to_string()),
+        }
+    }
+
+    fn is_early(&self) -> bool {
+        matches!(self, AnalyticsError::NotPlacedYet(_))
     }
 }

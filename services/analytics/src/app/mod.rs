@@ -25,9 +25,13 @@ impl std::fmt::Debug for Analytics {
     }
 }
 
-/// The service refuses nothing of its own; the shared refusals are in [`ordo_kit::Error`].
+/// The service's own refusal; the shared ones are in [`ordo_kit::Error`].
 #[derive(Debug, thiserror::Error)]
-pub enum AnalyticsError {}
+pub enum AnalyticsError {
+    /// A fact of an order whose placement has not been counted yet: it waits for it.
+    #[error("order {0} is not placed here yet")]
+    NotPlacedYet(Uuid),
+}
 
 /// What the use cases fail with.
 pub type AppError = ordo_kit::Error<AnalyticsError>;
@@ -41,10 +45,12 @@ impl Analytics {
         Analytics { db, catalog }
     }
 
-    /// Journals what event `event_id` (of `event_type`, at `at`) says and counts it.
+    /// Journals what event `event_id` (of `event_type`, at `at`) says and counts it. A fact
+    /// of an order not placed here yet waits for the placement (its source's events may
+    /// overtake the orders').
     ///
     /// # Errors
-    /// The database failing.
+    /// The database failing; `NotPlacedYet`.
     pub async fn record(
         &self,
         tx: &mut Tx,
@@ -53,6 +59,12 @@ impl Analytics {
         at: OffsetDateTime,
         fact: Fact,
     ) -> Result<(), AppError> {
+        if let Some(order_id) = fact.order_id()
+            && !matches!(fact, Fact::Placed { .. })
+            && store::order(&mut **tx, order_id).await?.is_none()
+        {
+            return Err(AnalyticsError::NotPlacedYet(order_id).into());
+        }
         if store::journal(&mut **tx, event_id, event_type, at, &fact).await? {
             apply(tx, at, &fact).await?;
         }

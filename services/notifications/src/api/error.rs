@@ -19,4 +19,9 @@ impl Refusal for NotificationsError {
             NotificationsError::UnknownOrder(_) | NotificationsError::EmailFailed(_) => true,
         }
     }
+
+    /// An order's later events wait for its placement, which tells who it concerns.
+    fn is_early(&self) -> bool {
+        matches!(self, NotificationsError::UnknownOrder(_))
+    }
 }
