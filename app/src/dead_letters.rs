@@ -79,10 +79,6 @@ pub struct DeadLetterPage {
     next_cursor: Option<String>,
 }
 
-fn storage(error: &sqlx::Error) -> Problem {
-    Problem::internal(error)
-}
-
 fn no_such_letter() -> Problem {
     Problem::not_found("no such dead letter")
 }
@@ -109,7 +105,7 @@ pub async fn list_dead_letters(
     let page = letters
         .list(query.consumer.as_deref(), page)
         .await
-        .map_err(|e| storage(&e))?
+        .map_err(ordo_kit::storage_problem)?
         .map(DeadLetterView::from);
     Ok(Json(DeadLetterPage {
         items: page.items,
@@ -131,7 +127,7 @@ pub async fn get_dead_letter(
     Path(id): Path<Uuid>,
 ) -> Result<Json<DeadLetterView>, Problem> {
     ordo_http::require(&caller, &[Role::Admin])?;
-    let letter = letters.get(id).await.map_err(|e| storage(&e))?;
+    let letter = letters.get(id).await.map_err(ordo_kit::storage_problem)?;
     letter
         .map(|letter| Json(letter.into()))
         .ok_or_else(no_such_letter)
@@ -152,7 +148,11 @@ pub async fn replay_dead_letter(
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, Problem> {
     ordo_http::require(&caller, &[Role::Admin])?;
-    if letters.replay(id).await.map_err(|e| storage(&e))? {
+    if letters
+        .replay(id)
+        .await
+        .map_err(ordo_kit::storage_problem)?
+    {
         tracing::info!(dead_letter = %id, by = %caller.user_id, "dead letter replay requested");
         Ok(StatusCode::ACCEPTED)
     } else {
@@ -174,7 +174,11 @@ pub async fn discard_dead_letter(
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, Problem> {
     ordo_http::require(&caller, &[Role::Admin])?;
-    if letters.discard(id).await.map_err(|e| storage(&e))? {
+    if letters
+        .discard(id)
+        .await
+        .map_err(ordo_kit::storage_problem)?
+    {
         tracing::info!(dead_letter = %id, by = %caller.user_id, "dead letter discarded");
         Ok(StatusCode::NO_CONTENT)
     } else {

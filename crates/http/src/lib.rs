@@ -12,4 +12,4 @@ pub mod serve;
 
 pub use auth::{Authenticated, Verifier, require};
 pub use extract::{ClientIp, Json, PageQuery, Path, Query, Trace, last_event_id, page_request};
-pub use problem::{FieldError, Problem};
+pub use problem::{FieldError, Problem, Unavailable};

@@ -239,15 +239,28 @@ impl Problem {
     }
 }
 
+/// A failure that means a dependency is down (a database that does not answer in time,
+/// another service unavailable), not a fault: answered 503 with `Retry-After`. The layers
+/// that know their outages wrap them in it, so this crate never needs to know what
+/// storage or another service's client is.
+#[derive(Debug, thiserror::Error)]
+#[error("unavailable")]
+pub struct Unavailable {
+    #[source]
+    cause: Box<dyn std::error::Error + Send + Sync + 'static>,
+}
+
+impl Unavailable {
+    pub fn new(cause: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
+        Self {
+            cause: cause.into(),
+        }
+    }
+}
+
 /// Whether `error` itself says a dependency is down (not its sources; the caller walks them).
 fn is_unavailable(error: &(dyn std::error::Error + 'static)) -> bool {
-    if let Some(error) = error.downcast_ref::<sqlx::Error>() {
-        return ordo_db::is_unavailable(error);
-    }
-    matches!(
-        error.downcast_ref::<ordo_contracts::ClientError>(),
-        Some(ordo_contracts::ClientError::Unavailable { .. })
-    )
+    error.is::<Unavailable>()
 }
 
 impl IntoResponse for Problem {

@@ -5,7 +5,7 @@
 
 use ordo_bus::{BusError, Failure};
 use ordo_contracts::ClientError;
-use ordo_http::Problem;
+use ordo_http::{Problem, Unavailable};
 use ordo_kernel::Violations;
 
 #[derive(Debug, thiserror::Error)]
@@ -57,27 +57,51 @@ impl<E: Refusal> From<Violations> for Error<E> {
     }
 }
 
+/// The answer to a storage failure outside any use case (the platform's own routes): 503
+/// when the database is down, else 500.
+#[must_use]
+pub fn storage_problem(cause: sqlx::Error) -> Problem {
+    let down = ordo_db::is_unavailable(&cause);
+    Problem::internal(unexpected(cause, down).as_ref())
+}
+
+/// `cause`, marked as an outage for the HTTP answer (503, not 500) when `down`.
+fn unexpected<C>(cause: C, down: bool) -> anyhow::Error
+where
+    C: Into<Box<dyn std::error::Error + Send + Sync + 'static>> + Into<anyhow::Error>,
+{
+    if down {
+        Unavailable::new(cause).into()
+    } else {
+        cause.into()
+    }
+}
+
 impl<E: Refusal> From<anyhow::Error> for Error<E> {
     fn from(cause: anyhow::Error) -> Self {
-        Error::Unexpected(cause)
+        let down = ordo_db::caused_by_unavailable(cause.as_ref());
+        Error::Unexpected(unexpected(cause, down))
     }
 }
 
 impl<E: Refusal> From<sqlx::Error> for Error<E> {
     fn from(cause: sqlx::Error) -> Self {
-        Error::Unexpected(cause.into())
+        let down = ordo_db::is_unavailable(&cause);
+        Error::Unexpected(unexpected(cause, down))
     }
 }
 
 impl<E: Refusal> From<BusError> for Error<E> {
     fn from(cause: BusError) -> Self {
-        Error::Unexpected(cause.into())
+        let down = ordo_db::caused_by_unavailable(&cause);
+        Error::Unexpected(unexpected(cause, down))
     }
 }
 
 impl<E: Refusal> From<ClientError> for Error<E> {
     fn from(cause: ClientError) -> Self {
-        Error::Unexpected(cause.into())
+        let down = matches!(cause, ClientError::Unavailable { .. });
+        Error::Unexpected(unexpected(cause, down))
     }
 }
 
@@ -147,6 +171,34 @@ mod tests {
         assert_eq!(
             status(anyhow::anyhow!("disk full").into()),
             StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+
+    #[test]
+    fn an_outage_below_answers_503_and_a_fault_500() {
+        assert_eq!(
+            status(sqlx::Error::PoolTimedOut.into()),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            status(sqlx::Error::RowNotFound.into()),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        let down = ClientError::Unavailable {
+            service: "catalog",
+            detail: "no connection".into(),
+        };
+        assert_eq!(status(down.into()), StatusCode::SERVICE_UNAVAILABLE);
+        let failed = ClientError::Failed {
+            service: "catalog",
+            detail: "a bug".into(),
+        };
+        assert_eq!(status(failed.into()), StatusCode::INTERNAL_SERVER_ERROR);
+        let wrapped = anyhow::Error::new(sqlx::Error::PoolTimedOut).context("reading the cart");
+        assert_eq!(status(wrapped.into()), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            storage_problem(sqlx::Error::PoolClosed).status(),
+            StatusCode::SERVICE_UNAVAILABLE
         );
     }
 

@@ -8,7 +8,7 @@ mod error;
 mod shared;
 mod sweep;
 
-pub use error::{Error, Refusal};
+pub use error::{Error, Refusal, storage_problem};
 pub use shared::Shared;
 pub use sweep::Sweep;
 
