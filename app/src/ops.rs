@@ -112,10 +112,14 @@ impl Readiness {
         let fresh = measured
             .at
             .is_some_and(|at| at.elapsed() < PROBE_EVERY * 3 + PING_TIMEOUT);
-        let bus = self
-            .bus
-            .failing_for()
-            .is_none_or(|failing| failing < self.bus_grace);
+        // Never ready before the broker was reached once; then unready only once publishing
+        // has failed for the grace.
+        let bus = self.bus.verified()
+            && self
+                .bus
+                .failing_for()
+                .is_none_or(|failing| failing < self.bus_grace);
+        let bus_reason = if bus { None } else { self.bus.reason() };
         let databases = measured
             .failures
             .iter()
@@ -125,6 +129,7 @@ impl Readiness {
             databases,
             fresh,
             bus,
+            bus_reason,
         }
     }
 }
@@ -134,6 +139,8 @@ struct Snapshot {
     databases: BTreeMap<&'static str, bool>,
     fresh: bool,
     bus: bool,
+    /// Why events cannot be published, when they cannot.
+    bus_reason: Option<String>,
 }
 
 impl Snapshot {
@@ -198,10 +205,13 @@ pub struct Health {
     /// Per service database: whether it answers (false after two failed probes in a row).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     databases: BTreeMap<&'static str, bool>,
-    /// Whether events can be published (false once publishing has failed for longer than
-    /// `bus.unready_after_secs`).
+    /// Whether events can be published (false until the broker was reached once, and once
+    /// publishing has failed for longer than `bus.unready_after_secs`).
     #[serde(skip_serializing_if = "Option::is_none")]
     bus: Option<bool>,
+    /// Why the bus is not ready: the broker's error, as the log says it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bus_error: Option<String>,
 }
 
 /// Liveness: the process answers.
@@ -212,6 +222,7 @@ async fn healthz() -> Json<Health> {
         status: "ok",
         databases: BTreeMap::new(),
         bus: None,
+        bus_error: None,
     })
 }
 
@@ -241,6 +252,7 @@ async fn readyz(State(state): State<OpsState>) -> (StatusCode, Json<Health>) {
         Json(Health {
             status,
             bus: Some(readiness.bus),
+            bus_error: readiness.bus_reason,
             databases: readiness.databases,
         }),
     )

@@ -165,6 +165,21 @@ impl TestApp {
         ordo_testkit::until(&progress, what, check).await;
     }
 
+    /// Waits until `check` holds, looking again after each readiness measurement: for what
+    /// `/readyz` says.
+    pub async fn until_readiness<F, Fut>(&self, what: &str, check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let measured = self
+            .running
+            .as_ref()
+            .map(|r| r.readiness.measured())
+            .expect("running");
+        ordo_testkit::until(&measured, what, check).await;
+    }
+
     /// Waits until the platform's readiness is `ready`, looking again after each of its
     /// measurements.
     pub async fn until_ready_is(&self, ready: bool) {

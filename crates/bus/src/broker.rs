@@ -79,7 +79,7 @@ impl Broker {
                 match event {
                     async_nats::Event::Disconnected => {
                         tracing::warn!("disconnected from NATS");
-                        health.failing();
+                        health.failing(&"disconnected from NATS");
                         events.suspect();
                     }
                     async_nats::Event::Connected => {
@@ -121,7 +121,9 @@ impl Broker {
     /// something is suspected; creates it (and re-sends) when it is gone.
     pub(crate) async fn guard(self, mut stop: watch::Receiver<bool>) {
         // Nothing can be published until the stream is found.
-        self.options.health.failing();
+        self.options
+            .health
+            .failing(&"the NATS stream is not verified yet");
         let mut known: Option<OffsetDateTime> = None;
         let mut generation = 0_u64;
         let mut failures = 0_u32;
@@ -144,7 +146,7 @@ impl Broker {
                 Err(error) => {
                     failures += 1;
                     tracing::warn!(%error, failures, "the NATS stream cannot be checked; retrying");
-                    self.options.health.failing();
+                    self.options.health.failing(&error);
                     self.signals.link.send_replace(Link::Unverified);
                     self.options.backoff(failures.min(4))
                 }

@@ -47,8 +47,12 @@ impl std::fmt::Debug for Bus {
 }
 
 impl Bus {
+    /// A bus with `options`; through a broker, it is not ready until the broker is reached.
     #[must_use]
     pub fn new(options: BusOptions) -> Self {
+        if options.url.is_some() {
+            options.health.awaiting_broker();
+        }
         Self {
             options,
             outboxes: Vec::new(),

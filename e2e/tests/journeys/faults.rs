@@ -392,6 +392,62 @@ async fn a_platform_started_without_its_broker_pays_when_it_comes() {
     app.stop().await;
 }
 
+/// A broker whose stream cannot be made (its subjects overlap another stream's): the
+/// platform is not ready, and `/readyz` says the broker's error, until the stream can be
+/// made; then it is ready and publishes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_that_cannot_be_made_keeps_the_platform_unready_and_says_why() {
+    let test = "a_stream_that_cannot_be_made";
+    let (Some(backend), Some(url)) = (ordo_testkit::postgres(test), ordo_testkit::nats(test))
+    else {
+        return;
+    };
+    let unique = ordo_testkit::unique_prefix();
+    let js = async_nats::jetstream::new(async_nats::connect(url.as_str()).await.unwrap());
+    let squatter = format!("X_{unique}");
+    js.create_stream(async_nats::jetstream::stream::Config {
+        name: squatter.clone(),
+        subjects: vec![format!("{unique}.>")],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let app = TestApp::spawn_with(backend, |config| {
+        config.bus_url = Some(Secret::new(url.clone()));
+        config.bus.stream = format!("E2E_{unique}");
+        config.bus.subject_prefix.clone_from(&unique);
+    })
+    .await;
+    let readyz = || async {
+        let response = app.client.get(app.url("/readyz")).send().await.unwrap();
+        (response.status(), response.json::<Value>().await.unwrap())
+    };
+    app.until_readiness("readiness names the broker's error", || async {
+        let (_, health) = readyz().await;
+        health["bus_error"]
+            .as_str()
+            .is_some_and(|error| error.contains("overlap"))
+    })
+    .await;
+    let (status, health) = readyz().await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{health}");
+    assert_eq!(health["bus"], false);
+
+    js.delete_stream(&squatter).await.unwrap();
+    app.until_ready_is(true).await;
+    let (status, health) = readyz().await;
+    assert_eq!(status, StatusCode::OK, "{health}");
+    assert!(health.get("bus_error").is_none(), "{health}");
+    let shop = shop(&app, 5).await;
+    let (customer, body) = buyer(&app, &shop).await;
+    json_of(order_request(&app, &customer, "after", &body)).await;
+    app.eventually("the order is paid", || async {
+        count_of(&statuses(&app).await, "paid") == 1
+    })
+    .await;
+    app.stop().await;
+}
+
 /// Makes every insert into the orders table fail, as a database failing mid-checkout would.
 async fn break_order_writes(app: &TestApp, broken: bool) {
     let db = &app.databases["orders"];

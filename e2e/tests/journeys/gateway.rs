@@ -351,6 +351,8 @@ async fn every_response_carries_ids_and_security_headers(backend: Backend) {
             .contains_key("access-control-allow-origin")
     );
 
+    // Through a broker, ready once it was reached.
+    app.until_ready_is(true).await;
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
     let metrics = app
