@@ -399,11 +399,29 @@ async fn serve(config: Config, demo: bool, sim: bool) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let started = std::time::Instant::now();
-    let platform = Platform::open(config).await?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, "ordo is starting on http://{address}");
+    // The same socket twice: one answers while the databases are opened, the other serves
+    // the platform after; connections waiting in between go to the platform.
+    let socket = listener.into_std()?;
+    let starting = tokio::net::TcpListener::from_std(socket.try_clone()?)?;
+    let listener = tokio::net::TcpListener::from_std(socket)?;
+    let (opened, opened_rx) = tokio::sync::oneshot::channel::<()>();
+    let answering = tokio::spawn(crate::ops::serve_while_starting(starting, async move {
+        let _ = opened_rx.await;
+    }));
+    let platform = tokio::select! {
+        platform = Platform::open(config) => platform?,
+        () = shutdown_signal() => {
+            tracing::info!("stopped while starting");
+            return Ok(());
+        }
+    };
     if demo {
         load_demo(&platform).await?;
     }
-    let address = listener.local_addr()?;
+    let _ = opened.send(());
+    answering.await??;
     tracing::info!(
         %address,
         storage = if platform.config().database_url.is_some() { "postgres" } else { "sqlite" },

@@ -200,7 +200,8 @@ pub fn router(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
-    /// `ok`, `ready`, `draining` or `unavailable`.
+    /// `ok`, `ready`, `starting` (its databases are being opened), `draining` or
+    /// `unavailable`.
     status: &'static str,
     /// Per service database: whether it answers (false after two failed probes in a row).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -212,6 +213,45 @@ pub struct Health {
     /// Why the bus is not ready: the broker's error, as the log says it.
     #[serde(skip_serializing_if = "Option::is_none")]
     bus_error: Option<String>,
+}
+
+/// Serves `listener` while the process opens its databases, which may wait for them, until
+/// `opened`: alive (`/healthz` 200), not ready (`/readyz` 503), everything else 503 with
+/// `Retry-After`; so neither a supervisor's liveness probe nor a client mistakes waiting
+/// for a dead process.
+///
+/// # Errors
+/// The listener failing.
+pub async fn serve_while_starting(
+    listener: tokio::net::TcpListener,
+    opened: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let starting = || Health {
+        status: "starting",
+        databases: BTreeMap::new(),
+        bus: None,
+        bus_error: None,
+    };
+    let router = axum::Router::new()
+        .route(
+            "/healthz",
+            axum::routing::get(move || async move { Json(starting()) }),
+        )
+        .route(
+            "/readyz",
+            axum::routing::get(move || async move {
+                (StatusCode::SERVICE_UNAVAILABLE, Json(starting()))
+            }),
+        )
+        .fallback(|| async {
+            Problem::unavailable(
+                "ordo is starting: its databases are being opened",
+                Duration::from_secs(1),
+            )
+        });
+    axum::serve(listener, router)
+        .with_graceful_shutdown(opened)
+        .await
 }
 
 /// Liveness: the process answers.

@@ -15,21 +15,47 @@ use std::sync::Arc;
 use std::time::Duration;
 use utoipa_axum::router::OpenApiRouter;
 
-/// Opens the services' databases and applies their migrations (and the bus's).
+/// Opening a database that is down is tried again after this long, doubling up to the most.
+const OPEN_FIRST_WAIT: Duration = Duration::from_millis(200);
+const OPEN_LONGEST_WAIT: Duration = Duration::from_secs(10);
+
+/// Opens the services' databases and applies their migrations (and the bus's). A database
+/// that cannot be reached yet (starting, behind a slow network, restarting) is waited for,
+/// with backoff, however long it takes: a process restarted by its supervisor comes up on
+/// its own once the database does.
 ///
 /// # Errors
-/// When a database cannot be reached or a migration fails.
+/// When a database refuses for another reason (a wrong password, a failed migration).
 pub async fn open_databases(config: &Config, services: &[Service]) -> anyhow::Result<Databases> {
     let options = config.db_options();
     let mut databases = Databases::new();
     for service in services {
-        let db = Db::connect(&options, service.name).await?;
-        db.migrate(service.migrations).await?;
-        db.migrate_component(ordo_bus::COMPONENT, &ordo_bus::migrations())
-            .await?;
+        let mut wait = OPEN_FIRST_WAIT;
+        let db = loop {
+            match open_database(&options, service).await {
+                Ok(db) => break db,
+                Err(error) if error.is_unavailable() => {
+                    tracing::warn!(service = service.name, %error, retry_in_ms = wait.as_millis(), "the database cannot be reached yet; waiting for it");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(OPEN_LONGEST_WAIT);
+                }
+                Err(error) => return Err(error.into()),
+            }
+        };
         databases.insert(service.name, db);
     }
     Ok(databases)
+}
+
+async fn open_database(
+    options: &ordo_db::DbOptions,
+    service: &Service,
+) -> Result<Db, ordo_db::DbError> {
+    let db = Db::connect(options, service.name).await?;
+    db.migrate(service.migrations).await?;
+    db.migrate_component(ordo_bus::COMPONENT, &ordo_bus::migrations())
+        .await?;
+    Ok(db)
 }
 
 /// The built services and what the gateway puts in front of them.

@@ -2,9 +2,11 @@
 
 mod support;
 
-use ordo_testkit::{Backend, backend_test};
-use std::io::Write;
+use ordo_testkit::{Backend, TcpProxy, backend_test};
+use reqwest::StatusCode;
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
 use support::{listen, ordo, terminate};
 
 fn text(output: &Output) -> String {
@@ -579,3 +581,101 @@ backend_test!(
     kill_during_checkouts,
     a_kill_during_checkouts_loses_no_order_and_holds_no_stock_twice
 );
+
+/// `url` with its `host:port` going through `proxy`.
+fn through(proxy: &TcpProxy, url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL");
+    let (user, rest) = rest.rsplit_once('@').map_or(("", rest), |(u, r)| (u, r));
+    let path = rest.split_once('/').map_or("", |(_, path)| path);
+    let at = if user.is_empty() { "" } else { "@" };
+    format!("{scheme}://{user}{at}{}/{path}", proxy.addr)
+}
+
+/// Waits for a log line containing `wanted`; what follows it in the line.
+async fn line_with(
+    lines: &mut tokio::sync::mpsc::UnboundedReceiver<String>,
+    wanted: &str,
+) -> String {
+    loop {
+        let line = tokio::time::timeout(Duration::from_secs(60), lines.recv())
+            .await
+            .unwrap_or_else(|_| panic!("no log line with `{wanted}` within a minute"))
+            .unwrap_or_else(|| panic!("ordo serve exited before logging `{wanted}`"));
+        if let Some(rest) = line.split(wanted).nth(1) {
+            return rest.to_owned();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// `ordo serve` started before its database can be reached (a first start behind a slow
+/// network, a restart right after a crash while PostgreSQL restarts too) waits for it,
+/// alive and not ready, and serves once it comes: nobody has to start it again.
+async fn a_start_waits_for_a_database_that_cannot_be_reached_yet() {
+    let Some(Backend::Postgres { url, schema_prefix }) =
+        ordo_testkit::postgres("a_start_waits_for_a_database_that_cannot_be_reached_yet")
+    else {
+        return;
+    };
+    let target = url.split_once("://").unwrap().1;
+    let target = target.rsplit_once('@').map_or(target, |(_, rest)| rest);
+    let proxy = TcpProxy::start(target.split('/').next().unwrap().to_owned()).await;
+    proxy.cut();
+    let backend = Backend::Postgres {
+        url: through(&proxy, &url),
+        schema_prefix,
+    };
+    let dir = ordo_testkit::temp_dir();
+    let mut child = ordo(&backend, dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut server = support::Server(child);
+    let (send, mut lines) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = send.send(line);
+        }
+    });
+    let base = line_with(&mut lines, "ordo is starting on ").await;
+    let base = base.split_whitespace().next().unwrap().to_owned();
+    line_with(&mut lines, "the database cannot be reached yet").await;
+
+    let client = reqwest::Client::new();
+    let get = |path: &str| client.get(format!("{base}{path}")).send();
+    let alive = get("/healthz").await.unwrap();
+    assert_eq!(alive.status(), StatusCode::OK, "alive while it waits");
+    let alive: serde_json::Value = alive.json().await.unwrap();
+    assert_eq!(alive["status"], "starting");
+    assert_eq!(
+        get("/readyz").await.unwrap().status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    let refused = get("/api/v1/merchants").await.unwrap();
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(refused.headers().contains_key("retry-after"));
+    assert_eq!(
+        refused.headers()["content-type"],
+        "application/problem+json"
+    );
+
+    proxy.restore();
+    line_with(&mut lines, "ordo is serving on ").await;
+    // Readiness is measured every second once serving; the server is polled, not waited
+    // on, since it is another process.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while get("/readyz").await.unwrap().status() != StatusCode::OK {
+        assert!(
+            Instant::now() < deadline,
+            "never ready after the database came"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let merchants = get("/api/v1/merchants").await.unwrap();
+    assert_eq!(merchants.status(), StatusCode::OK);
+    // The log goes on being read, so the server never blocks on a full pipe.
+    tokio::spawn(async move { while lines.recv().await.is_some() {} });
+    terminate(&mut server);
+}

@@ -144,6 +144,21 @@ pub enum DbError {
     Migration(#[from] MigrationError),
 }
 
+impl DbError {
+    /// Whether the database could not be reached or could not take the work (an outage,
+    /// see [`is_unavailable`]): opening it again later may succeed.
+    #[must_use]
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            DbError::Connect { source, .. }
+            | DbError::Migration(
+                MigrationError::Failed { source, .. } | MigrationError::History { source, .. },
+            ) => is_unavailable(source),
+            _ => false,
+        }
+    }
+}
+
 /// One service's database.
 #[derive(Clone)]
 pub struct Db {
