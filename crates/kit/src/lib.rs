@@ -2,15 +2,18 @@
 //! platform opens the service's database, applies its migrations, gives it an outbox and
 //! the clients of the services listed before it ([`Wiring`]), and takes back what it runs
 //! ([`Parts`]): its routes, its event subscriptions and its sweeps. Its use cases fail with
-//! one [`Error`] type, generic over the service's own refusals.
+//! one [`Error`] type, generic over the service's own refusals. [`Wakeups`] wakes a
+//! service's live streams after the commits they wait for.
 
 mod error;
 mod shared;
 mod sweep;
+mod wakeups;
 
 pub use error::{Error, Refusal, storage_problem};
 pub use shared::Shared;
 pub use sweep::Sweep;
+pub use wakeups::Wakeups;
 
 use ordo_bus::{Outbox, Subscription};
 use ordo_db::{Db, Migration};

@@ -1,7 +1,8 @@
-//! Waking only the live streams a filing is for: each user with a stream open has a
-//! `Notify`; an event's handler notes whom it filed for, and once its transaction has
-//! committed, those users' streams are woken. One shared wake-up would send every open
-//! stream to the database for every message anyone gets.
+//! Waking only the live streams a commit is for: each key (a user, an order) with a
+//! stream open has a `Notify`; a writer notes which keys its transaction touches, and once
+//! it has committed, those keys' streams are woken. One shared wake-up would send every
+//! open stream to the database for every change anyone makes. Wake-ups reach the streams
+//! of this process only.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
@@ -9,29 +10,32 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-/// How long whom an event filed for is kept when its transaction never commits (retried
-/// much later, or dead-lettered): long enough for any retry of it to commit first.
+/// How long the keys an event touched are kept when its transaction never commits
+/// (retried much later, or dead-lettered): long enough for any retry of it to commit first.
 const FORGOTTEN_AFTER: Duration = Duration::from_secs(600);
 
 #[derive(Debug, Default)]
-pub(crate) struct Wakeups {
-    /// The wake-up of each user with a stream open; shared by that user's streams.
+pub struct Wakeups {
+    /// The wake-up of each key with a stream open; shared by that key's streams.
     streams: Mutex<HashMap<Uuid, Weak<Notify>>>,
-    /// Whom each event being handled filed for, until its transaction commits.
-    pending: Mutex<HashMap<Uuid, Filed>>,
+    /// The keys each event being handled touched, until its transaction commits.
+    pending: Mutex<HashMap<Uuid, Touched>>,
 }
 
 #[derive(Debug)]
-struct Filed {
-    users: Vec<Uuid>,
+struct Touched {
+    keys: Vec<Uuid>,
     since: Instant,
 }
 
 impl Wakeups {
-    /// The wake-up of `user`'s streams; it lives while a stream holds it.
-    pub(crate) fn of(&self, user: Uuid) -> Arc<Notify> {
+    /// The wake-up of `key`'s streams; it lives while a stream holds it. A stream enables
+    /// its interest (`Notified::enable`) before it looks, so a commit in between still
+    /// wakes it; a wake-up may also be spurious, and the stream looks again.
+    #[must_use]
+    pub fn of(&self, key: Uuid) -> Arc<Notify> {
         let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(notify) = streams.get(&user).and_then(Weak::upgrade) {
+        if let Some(notify) = streams.get(&key).and_then(Weak::upgrade) {
             return notify;
         }
         // Closed streams leave dead entries; sweep them as the map grows.
@@ -39,41 +43,51 @@ impl Wakeups {
             streams.retain(|_, notify| notify.strong_count() > 0);
         }
         let notify = Arc::new(Notify::new());
-        streams.insert(user, Arc::downgrade(&notify));
+        streams.insert(key, Arc::downgrade(&notify));
         notify
     }
 
-    /// `event`'s handler filed for `users`; a retry of it adds to the same entry.
-    pub(crate) fn filing(&self, event: Uuid, users: &[Uuid]) {
+    /// A transaction the caller made has committed a change to `key`.
+    pub fn wake(&self, key: Uuid) {
+        let streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(notify) = streams.get(&key).and_then(Weak::upgrade) {
+            notify.notify_waiters();
+        }
+    }
+
+    /// `event`'s handler changed `keys` in its transaction; a retry of it adds to the same
+    /// entry. [`Wakeups::committed`] wakes them.
+    pub fn touching(&self, event: Uuid, keys: &[Uuid]) {
         let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
         let now = Instant::now();
         if pending.len() >= 1024 && pending.len().is_power_of_two() {
-            pending.retain(|_, filed| now.duration_since(filed.since) < FORGOTTEN_AFTER);
+            pending.retain(|_, touched| now.duration_since(touched.since) < FORGOTTEN_AFTER);
         }
-        let filed = pending.entry(event).or_insert_with(|| Filed {
-            users: Vec::new(),
+        let touched = pending.entry(event).or_insert_with(|| Touched {
+            keys: Vec::new(),
             since: now,
         });
-        for user in users {
-            if !filed.users.contains(user) {
-                filed.users.push(*user);
+        for key in keys {
+            if !touched.keys.contains(key) {
+                touched.keys.push(*key);
             }
         }
     }
 
-    /// `events` have committed: wake the streams of everyone they filed for.
-    pub(crate) fn committed(&self, events: &[Uuid]) {
-        let users: Vec<Uuid> = {
+    /// `events` have committed (a subscription's `after_commit`): wake the streams of the
+    /// keys they touched.
+    pub fn committed(&self, events: &[Uuid]) {
+        let keys: Vec<Uuid> = {
             let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
             events
                 .iter()
                 .filter_map(|event| pending.remove(event))
-                .flat_map(|filed| filed.users)
+                .flat_map(|touched| touched.keys)
                 .collect()
         };
         let streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
-        for user in users {
-            if let Some(notify) = streams.get(&user).and_then(Weak::upgrade) {
+        for key in keys {
+            if let Some(notify) = streams.get(&key).and_then(Weak::upgrade) {
                 notify.notify_waiters();
             }
         }
@@ -93,15 +107,15 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn only_the_streams_of_those_filed_for_wake_and_only_after_the_commit() {
+    async fn only_the_streams_of_the_keys_touched_wake_and_only_after_the_commit() {
         let wakeups = Wakeups::default();
         let (ann, bob, event) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
         let (ann_stream, bob_stream) = (wakeups.of(ann), wakeups.of(bob));
-        assert!(Arc::ptr_eq(&ann_stream, &wakeups.of(ann)), "one per user");
+        assert!(Arc::ptr_eq(&ann_stream, &wakeups.of(ann)), "one per key");
 
-        assert!(!woken(&ann_stream, || wakeups.filing(event, &[ann])).await);
+        assert!(!woken(&ann_stream, || wakeups.touching(event, &[ann])).await);
         assert!(!woken(&bob_stream, || wakeups.committed(&[event])).await);
-        wakeups.filing(event, &[ann]);
+        wakeups.touching(event, &[ann]);
         assert!(woken(&ann_stream, || wakeups.committed(&[event])).await);
         assert!(
             !woken(&ann_stream, || wakeups.committed(&[event])).await,
@@ -110,7 +124,16 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_user_whose_streams_closed_is_forgotten() {
+    async fn a_commit_made_by_the_caller_wakes_its_key_at_once() {
+        let wakeups = Wakeups::default();
+        let (ann, bob) = (Uuid::now_v7(), Uuid::now_v7());
+        let ann_stream = wakeups.of(ann);
+        assert!(!woken(&ann_stream, || wakeups.wake(bob)).await);
+        assert!(woken(&ann_stream, || wakeups.wake(ann)).await);
+    }
+
+    #[tokio::test]
+    async fn a_key_whose_streams_closed_is_forgotten() {
         let wakeups = Wakeups::default();
         let users: Vec<Uuid> = (0..64).map(|_| Uuid::now_v7()).collect();
         for user in &users {

@@ -17,12 +17,10 @@ use ordo_contracts::payments::{PaymentFailed, PaymentRefunded, PaymentVoided};
 use ordo_db::{Db, Tx};
 use ordo_kernel::Caller;
 use ordo_kernel::{Page, PageRequest};
+use ordo_kit::Wakeups;
 use std::sync::Arc;
 use tokio::sync::Notify;
 use uuid::Uuid;
-use wakeups::Wakeups;
-
-mod wakeups;
 
 pub struct Notifications {
     db: Db,
@@ -160,7 +158,7 @@ impl Notifications {
         order_id: Uuid,
         event_id: Uuid,
     ) -> Result<(), AppError> {
-        self.wakeups.filing(event_id, users);
+        self.wakeups.touching(event_id, users);
         let now = ordo_kernel::time::now();
         for user in users {
             let filed = store::insert(&mut **tx, *user, message, order_id, event_id, now).await?;
