@@ -115,6 +115,13 @@ pub trait DeliveryClient: Send + Sync {
     /// The delivery of an order; `None` when the order has none (not a delivery order, or
     /// not accepted yet).
     fn tracking(&self, order_id: uuid::Uuid) -> crate::ClientFuture<'_, Option<Tracking>>;
+
+    /// Notified when what [`DeliveryClient::tracking`] says of the order may have changed:
+    /// its delivery was opened, stepped or changed hands (once committed), or the courier
+    /// carrying it reported a position (known from the last `tracking`). A follower holds it,
+    /// enables its interest before it asks `tracking`, and asks again when woken. Only
+    /// changes made in this process notify.
+    fn changes(&self, order_id: uuid::Uuid) -> std::sync::Arc<tokio::sync::Notify>;
 }
 
 /// A parcel was handed to its carrier: the shipment waits for the carrier's first scan.

@@ -6,6 +6,8 @@ use crate::store;
 use ordo_contracts::delivery::{DeliveryClient, Position, Tracking};
 use ordo_contracts::{ClientError, ClientFuture};
 use ordo_kernel::geo::distance_km;
+use std::sync::Arc;
+use tokio::sync::Notify;
 use uuid::Uuid;
 
 impl DeliveryClient for Delivery {
@@ -25,6 +27,9 @@ impl DeliveryClient for Delivery {
                 delivery.status,
                 DeliveryStatus::Assigned | DeliveryStatus::PickedUp
             );
+            if let Some(courier) = delivery.courier_id.filter(|_| carrying) {
+                self.followers.carried_by(order_id, courier);
+            }
             let fix = delivery
                 .courier_id
                 .filter(|_| carrying)
@@ -53,5 +58,9 @@ impl DeliveryClient for Delivery {
                 position,
             }))
         })
+    }
+
+    fn changes(&self, order_id: Uuid) -> Arc<Notify> {
+        self.followers.of(order_id)
     }
 }

@@ -129,6 +129,7 @@ impl Delivery {
         let now = ordo_kernel::time::now();
         fleet
             .locate(caller.user_id, lat, lon, now, self.config.max_speed_kmh)
+            .map(|()| self.followers.located(caller.user_id))
             .map_err(|refused| match refused {
                 Refused::Offline => AppError::Service(DeliveryError::Offline),
                 Refused::TooOften(wait) => AppError::Service(DeliveryError::TooOften(wait)),

@@ -60,6 +60,7 @@ impl Delivery {
         let event = publish::completed(&delivery, caller.user_id);
         publish::send(&self.outbox, &mut tx, delivery.order_id, &event, meta).await?;
         self.outbox.commit(tx).await?;
+        self.followers.changed(delivery.order_id);
         self.fleet().await?.release(caller.user_id, now);
         Ok(done)
     }

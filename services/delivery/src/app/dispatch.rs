@@ -247,6 +247,7 @@ impl Delivery {
                 moved += 1;
             }
             self.outbox.commit(tx).await?;
+            self.followers.changed(delivery.order_id);
         }
         Ok(moved)
     }

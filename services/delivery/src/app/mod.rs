@@ -7,6 +7,7 @@ mod couriers;
 mod deliveries;
 mod dispatch;
 pub mod fleet;
+mod followers;
 mod offers;
 mod shipments;
 
@@ -15,6 +16,7 @@ pub use fleet::Fleet;
 pub use shipments::ScanOutcome;
 
 use crate::config::DeliveryConfig;
+use followers::Followers;
 use ordo_bus::Outbox;
 use ordo_contracts::catalog::CatalogClient;
 use ordo_contracts::identity::IdentityClient;
@@ -32,6 +34,8 @@ pub struct Delivery {
     fleet_loaded: OnceCell<()>,
     catalog: Arc<dyn CatalogClient>,
     identity: Arc<dyn IdentityClient>,
+    /// Wakes the streams following a delivery as it changes.
+    followers: Arc<Followers>,
 }
 
 impl std::fmt::Debug for Delivery {
@@ -85,7 +89,20 @@ impl Delivery {
             fleet_loaded: OnceCell::new(),
             catalog,
             identity,
+            followers: Arc::default(),
         }
+    }
+
+    /// What the consumer calls after each commit, with the events it handled: the
+    /// streams following the deliveries they changed are woken.
+    pub(crate) fn changes_committed(&self) -> impl Fn(&[uuid::Uuid]) + Send + Sync + 'static {
+        let followers = self.followers.clone();
+        move |events| followers.committed(events)
+    }
+
+    /// The consumer's `event` changes `order`'s delivery, in its transaction.
+    pub(crate) fn changing(&self, event: uuid::Uuid, order: uuid::Uuid) {
+        self.followers.changing(event, order);
     }
 
     /// The fleet, loaded from the database the first time.

@@ -72,6 +72,7 @@ impl Delivery {
         .await;
         // Taking it failed: the courier is free again.
         let assigned = taken.inspect_err(|_: &AppError| fleet.release(caller.user_id, now))?;
+        self.followers.changed(assigned.order_id);
         self.withdraw_others(caller.user_id, offer.id, now).await;
         Ok(assigned)
     }
@@ -115,6 +116,7 @@ impl Delivery {
                 .await?;
         }
         self.outbox.commit(tx).await?;
+        self.followers.changed(delivery.order_id);
         Ok(())
     }
 }

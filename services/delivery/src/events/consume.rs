@@ -9,13 +9,15 @@ use ordo_db::Db;
 use std::sync::Arc;
 
 /// Delivery's consumer of the orders it carries, in one subscription so that an order's
-/// events are handled in their order.
+/// events are handled in their order. The streams following a delivery are woken once
+/// what an event changed has committed.
 #[must_use]
 pub fn subscriptions(delivery: Arc<Delivery>, db: Db, outbox: &Outbox) -> Vec<Subscription> {
     vec![
         Subscription::new("delivery-orders", db)
             .on(&delivery, |delivery, tx, accepted: OrderAccepted, event| {
                 Box::pin(async move {
+                    delivery.changing(event.id, accepted.order_id);
                     let meta = EventMeta::caused_by(event);
                     delivery.open(tx, &accepted, &meta).await
                 })
@@ -26,15 +28,22 @@ pub fn subscriptions(delivery: Arc<Delivery>, db: Db, outbox: &Outbox) -> Vec<Su
                     delivery.ship(tx, &shipped, &meta).await
                 })
             })
-            .on(&delivery, |delivery, tx, picked: OrderPickedUp, _| {
+            .on(&delivery, |delivery, tx, picked: OrderPickedUp, event| {
+                delivery.changing(event.id, picked.order_id);
                 Box::pin(delivery.picked_up(tx, picked.order_id))
             })
-            .on(&delivery, |delivery, tx, cancelled: OrderCancelled, _| {
-                Box::pin(delivery.cancel(tx, cancelled.order_id))
-            })
-            .on(&delivery, |delivery, tx, rejected: OrderRejected, _| {
+            .on(
+                &delivery,
+                |delivery, tx, cancelled: OrderCancelled, event| {
+                    delivery.changing(event.id, cancelled.order_id);
+                    Box::pin(delivery.cancel(tx, cancelled.order_id))
+                },
+            )
+            .on(&delivery, |delivery, tx, rejected: OrderRejected, event| {
+                delivery.changing(event.id, rejected.order_id);
                 Box::pin(delivery.cancel(tx, rejected.order_id))
             })
-            .publishing_to(outbox),
+            .publishing_to(outbox)
+            .after_commit(delivery.changes_committed()),
     ]
 }

@@ -11,15 +11,11 @@ use ordo_http::{Authenticated, Path, Problem};
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Duration;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// How often the stream looks: positions go out at most this often.
-const TICK: Duration = Duration::from_secs(1);
 
 /// The order's delivery: who carries it and where they are.
 #[derive(Debug, Serialize, ToSchema)]
@@ -106,7 +102,7 @@ impl Sent {
 /// server-sent events: `status` for each transition (`id` = the transition's, send it back
 /// as `Last-Event-ID` to resume; without it the stream starts with the whole history),
 /// `delivery` when its delivery changes hands or steps, `position` with the courier's place
-/// and ETA at most once a second, and `end` once the order is completed, cancelled or
+/// and ETA as the courier reports it, and `end` once the order is completed, cancelled or
 /// rejected (at once when it was already), after which the stream closes.
 #[utoipa::path(get, path = "/orders/{id}/track", tag = "orders", security(("bearer" = [])),
     params(
@@ -135,27 +131,44 @@ pub async fn track(
         position_at: None,
         ended: false,
     };
-    let state = (orders, sent, VecDeque::<Event>::new(), Some(first));
+    let wakes = orders.wakes(id);
+    let state = (orders, sent, VecDeque::<Event>::new(), Some(first), wakes);
     let events = futures_util::stream::unfold(
         state,
-        move |(orders, mut sent, mut queue, mut first)| async move {
+        move |(orders, mut sent, mut queue, mut first, wakes)| async move {
             loop {
                 if let Some(event) = queue.pop_front() {
-                    return Some((Ok(event), (orders, sent, queue, first)));
+                    return Some((Ok(event), (orders, sent, queue, first, wakes)));
                 }
                 if sent.ended {
                     return None;
                 }
-                let news = match first.take() {
-                    Some(transitions) => Ok(transitions),
-                    None => orders.transitions_after(id, sent.after).await,
+                // Interest first, then the look: a change committed in between still
+                // wakes us.
+                let moved = wakes.order.notified();
+                let changed = wakes.delivery.notified();
+                tokio::pin!(moved, changed);
+                moved.as_mut().enable();
+                changed.as_mut().enable();
+                // The transitions read before the stream began came before any interest:
+                // nothing found there is no reason to wait.
+                let (transitions, looked) = match first.take() {
+                    Some(transitions) => (Ok(transitions), false),
+                    None => (orders.transitions_after(id, sent.after).await, true),
                 };
-                let news = match news {
+                let news = match transitions {
                     Ok(transitions) => sent.news(&orders, id, transitions).await,
                     Err(error) => Err(error.into()),
                 };
                 match news {
-                    Ok(news) if news.is_empty() => tokio::time::sleep(TICK).await,
+                    Ok(news) if news.is_empty() => {
+                        if looked {
+                            tokio::select! {
+                                () = moved => {}
+                                () = changed => {}
+                            }
+                        }
+                    }
                     Ok(news) => queue = news,
                     Err(error) => {
                         tracing::warn!(order.id = %id, %error, "tracking stream ends");

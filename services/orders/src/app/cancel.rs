@@ -43,6 +43,7 @@ impl Orders {
             return Err(OrdersError::IllegalTransition(order.status.as_str(), "cancelled").into());
         }
         self.outbox.commit(tx).await?;
+        self.moved(id);
         self.order(caller, id).await
     }
 }

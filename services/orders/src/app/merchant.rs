@@ -203,6 +203,7 @@ impl Orders {
             return Err(OrdersError::IllegalTransition(order.status.as_str(), verb).into());
         }
         self.outbox.commit(tx).await?;
+        self.moved(id);
         self.order(caller, id).await
     }
 
@@ -231,6 +232,7 @@ impl Orders {
                 rejected += 1;
             }
             self.outbox.commit(tx).await?;
+            self.moved(id);
         }
         Ok(rejected)
     }

@@ -11,7 +11,7 @@ mod transitions;
 pub use merchant::MerchantAction;
 pub use place_order::{ABANDON_AFTER, AddressChoice, ItemsSource, PlaceOrder, Placed, STALE_CLAIM};
 pub use queries::OpenCount;
-pub use track::Transitions;
+pub use track::{Transitions, Wakes};
 pub(crate) use transitions::Move;
 
 use ordo_bus::Outbox;
@@ -22,6 +22,7 @@ use ordo_contracts::identity::IdentityClient;
 use ordo_contracts::inventory::InventoryClient;
 use ordo_contracts::payments::PaymentsClient;
 use ordo_db::Db;
+use ordo_kit::Wakeups;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -41,6 +42,8 @@ pub struct Orders {
     db: Db,
     outbox: Outbox,
     clients: Clients,
+    /// Wakes the streams following an order once its transitions have committed.
+    followers: Arc<Wakeups>,
 }
 
 impl std::fmt::Debug for Orders {
@@ -85,6 +88,7 @@ impl Orders {
             db,
             outbox,
             clients,
+            followers: Arc::default(),
         }
     }
 }

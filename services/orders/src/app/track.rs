@@ -5,7 +5,18 @@ use crate::domain::HistoryEntry;
 use crate::store::orders;
 use ordo_contracts::delivery::Tracking;
 use ordo_kernel::Violations;
+use std::sync::Arc;
+use tokio::sync::Notify;
 use uuid::Uuid;
+
+/// What wakes a stream following an order (in this process): a transition of the order
+/// committed, or a change to its delivery (steps, hands, the courier's positions). Held
+/// while the stream is open; interest is enabled before each look.
+#[derive(Debug)]
+pub struct Wakes {
+    pub order: Arc<Notify>,
+    pub delivery: Arc<Notify>,
+}
 
 /// An order's transitions after a point, and whether the order has reached its end.
 #[derive(Debug)]
@@ -41,6 +52,32 @@ impl Orders {
             entries.drain(..=seen);
         }
         Ok(Transitions { entries, ended })
+    }
+
+    /// What wakes a stream following the order.
+    #[must_use]
+    pub fn wakes(&self, id: Uuid) -> Wakes {
+        Wakes {
+            order: self.followers.of(id),
+            delivery: self.clients.delivery.changes(id),
+        }
+    }
+
+    /// A transaction made here has committed a transition of the order.
+    pub(crate) fn moved(&self, id: Uuid) {
+        self.followers.wake(id);
+    }
+
+    /// The consumer's `event` moved the order, in its transaction.
+    pub(crate) fn moving(&self, event: Uuid, id: Uuid) {
+        self.followers.touching(event, &[id]);
+    }
+
+    /// What the consumers call after each commit, with the events they handled: the
+    /// streams following the orders they moved are woken.
+    pub(crate) fn moves_committed(&self) -> impl Fn(&[Uuid]) + Send + Sync + 'static {
+        let followers = self.followers.clone();
+        move |events| followers.committed(events)
     }
 
     /// Where the order's delivery is; `None` for an order without one.

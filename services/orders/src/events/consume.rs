@@ -29,13 +29,16 @@ fn system_move<'a>(
             cause: &cause,
         };
         let meta = EventMeta::caused_by(event);
-        orders.apply(tx, order_id, &change, &meta).await.map(|_| ())
+        if orders.apply(tx, order_id, &change, &meta).await?.is_some() {
+            orders.moving(event.id, order_id);
+        }
+        Ok(())
     })
 }
 
 /// The orders service's consumers. An order is paid when inventory has committed its
 /// stock, which inventory does only once the payment is authorised: so a paid order never
-/// lacks its stock.
+/// lacks its stock. The streams following an order are woken once its move has committed.
 #[must_use]
 pub fn subscriptions(orders: Arc<Orders>, db: Db, outbox: &Outbox) -> Vec<Subscription> {
     vec![
@@ -54,7 +57,8 @@ pub fn subscriptions(orders: Arc<Orders>, db: Db, outbox: &Outbox) -> Vec<Subscr
                 let trigger = Trigger::PaymentFailed;
                 system_move(orders, tx, failed.order_id, trigger, cause, event)
             })
-            .publishing_to(outbox),
+            .publishing_to(outbox)
+            .after_commit(orders.moves_committed()),
         Subscription::new("orders-delivery", db)
             .on(&orders, |orders, tx, assigned: DeliveryAssigned, _| {
                 Box::pin(orders.courier_assigned(tx, assigned.order_id, assigned.courier_id))
@@ -74,6 +78,7 @@ pub fn subscriptions(orders: Arc<Orders>, db: Db, outbox: &Outbox) -> Vec<Subscr
                     event,
                 )
             })
-            .publishing_to(outbox),
+            .publishing_to(outbox)
+            .after_commit(orders.moves_committed()),
     ]
 }
