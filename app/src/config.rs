@@ -230,6 +230,9 @@ pub struct HttpConfig {
     pub tls: bool,
     /// Whether `/metrics` is public; when false only administrators may read it.
     pub metrics_public: bool,
+    /// Live streams (`/notifications/stream`, `/orders/{id}/track`) one user may hold open
+    /// at once in this process, all routes together; past it, 429.
+    pub streams_per_user: usize,
 }
 
 impl Default for Config {
@@ -273,6 +276,7 @@ impl Default for HttpConfig {
             cors_origins: Vec::new(),
             tls: false,
             metrics_public: true,
+            streams_per_user: 20,
         }
     }
 }
@@ -376,6 +380,9 @@ impl Config {
             if !(1..=3600).contains(&value) {
                 return Err(format!("{key}: must be between 1 and 3600"));
             }
+        }
+        if !(1..=1000).contains(&self.http.streams_per_user) {
+            return Err("http.streams_per_user: must be between 1 and 1000".into());
         }
         for origin in &self.http.cors_origins {
             if !(origin.starts_with("http://") || origin.starts_with("https://"))
@@ -492,6 +499,12 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("http.max_header_bytes"), "{error}");
+
+        std::fs::write(&path, "[http]\nstreams_per_user = 0\n").unwrap();
+        let error = Config::load(Some(&path), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("http.streams_per_user"), "{error}");
 
         std::fs::write(&path, "[bus]\nmax_attempts = 0\n").unwrap();
         let error = Config::load(Some(&path), &Overrides::default())

@@ -119,10 +119,19 @@ pub enum TokenError {
 /// Tokens remembered as verified, at most: past it, the expired ones go, then all.
 const REMEMBERED: usize = 50_000;
 
+/// When the access token of a request was issued and when it expires (`iat` and `exp`,
+/// Unix seconds), beside its `Caller` in the request: what a live stream lives by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenLife {
+    pub issued_at: i64,
+    pub expires_at: i64,
+}
+
 /// A token that verified, until it expires.
 #[derive(Debug, Clone)]
 struct Verified {
     caller: Caller,
+    life: TokenLife,
     /// `exp`, with the leeway the validation allows.
     until: u64,
 }
@@ -193,6 +202,14 @@ impl Verifier {
     /// # Errors
     /// Why the token is not acceptable.
     pub fn verify(&self, token: &str) -> Result<Caller, TokenError> {
+        self.verify_living(token).map(|(caller, _)| caller)
+    }
+
+    /// As [`Verifier::verify`], with when the token was issued and expires.
+    ///
+    /// # Errors
+    /// Why the token is not acceptable.
+    pub fn verify_living(&self, token: &str) -> Result<(Caller, TokenLife), TokenError> {
         let now = jsonwebtoken::get_current_timestamp();
         if let Some(known) = self
             .verified
@@ -201,13 +218,12 @@ impl Verifier {
             .get(token)
             .filter(|known| now <= known.until)
         {
-            return Ok(known.caller.clone());
+            return Ok((known.caller.clone(), known.life));
         }
-        let caller = self.verify_signed(token)?;
-        Ok(caller)
+        self.verify_signed(token)
     }
 
-    fn verify_signed(&self, token: &str) -> Result<Caller, TokenError> {
+    fn verify_signed(&self, token: &str) -> Result<(Caller, TokenLife), TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
         if header.alg != Algorithm::EdDSA {
             return Err(TokenError::Algorithm);
@@ -230,12 +246,16 @@ impl Verifier {
             user_id: claims.sub,
             role: claims.role,
         };
+        let life = TokenLife {
+            issued_at: claims.iat,
+            expires_at: claims.exp,
+        };
         let until = u64::try_from(claims.exp).unwrap_or(0) + self.validation.leeway;
-        self.remember(token, &caller, until);
-        Ok(caller)
+        self.remember(token, &caller, life, until);
+        Ok((caller, life))
     }
 
-    fn remember(&self, token: &str, caller: &Caller, until: u64) {
+    fn remember(&self, token: &str, caller: &Caller, life: TokenLife, until: u64) {
         let mut verified = self
             .verified
             .write()
@@ -251,6 +271,7 @@ impl Verifier {
             token.to_owned(),
             Verified {
                 caller: caller.clone(),
+                life,
                 until,
             },
         );
@@ -284,15 +305,16 @@ pub async fn identify(
             .map(str::trim);
         let outcome = match token {
             None => Err(InvalidToken("use the Bearer scheme")),
-            Some(token) => verifier.verify(token).map_err(|error| {
+            Some(token) => verifier.verify_living(token).map_err(|error| {
                 tracing::debug!(%error, "bearer token refused");
                 InvalidToken("the bearer token is invalid or expired")
             }),
         };
         match outcome {
-            Ok(caller) => {
+            Ok((caller, life)) => {
                 tracing::Span::current().record("user.id", tracing::field::display(caller.user_id));
                 request.extensions_mut().insert(caller);
+                request.extensions_mut().insert(life);
             }
             Err(invalid) => {
                 request.extensions_mut().insert(invalid);

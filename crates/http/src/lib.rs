@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every service and the gateway: problem+json errors, extractors
-//! with problem rejections, the `Authenticated` caller (`ordo_kernel::Caller`) extractor, rate limits, the standard layer
-//! stack and a server with timeouts and graceful shutdown. No business rules here.
+//! with problem rejections, the `Authenticated` caller (`ordo_kernel::Caller`) extractor,
+//! rate limits, live streams per user, the standard layer stack and a server with timeouts
+//! and graceful shutdown. No business rules here.
 
 pub mod auth;
 pub mod extract;
@@ -9,7 +10,9 @@ pub mod problem;
 pub mod ratelimit;
 pub mod schema;
 pub mod serve;
+pub mod streams;
 
-pub use auth::{Authenticated, Verifier, require};
+pub use auth::{Authenticated, TokenLife, Verifier, require};
 pub use extract::{ClientIp, Json, PageQuery, Path, Query, Trace, last_event_id, page_request};
 pub use problem::{FieldError, Problem, Unavailable};
+pub use streams::{StreamPass, Streams};

@@ -20,6 +20,7 @@ mod search;
 mod seed003;
 mod shipping;
 mod stock;
+mod streams;
 mod tokens;
 mod toy;
 mod web;

@@ -253,6 +253,49 @@ async fn a_fresh_stream_starts_now_and_a_resumed_one_replays_what_was_missed(bac
     app.stop().await;
 }
 
+async fn a_stream_resumes_only_after_one_of_the_callers_notifications(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let shop = shop(&app, 10).await;
+    let customer = app.signup("customer").await;
+    let stranger = app.signup("customer").await;
+    let good = card(&app, &customer, GOOD_CARD).await;
+    let items = json!([{"product_id": shop.pizza.0, "quantity": 1}]);
+    order_request(&app, &customer, "resume", &pickup(items, &good))
+        .send()
+        .await
+        .unwrap();
+    app.eventually("the customer is told", || async {
+        !kinds(&app, &customer).await.is_empty()
+    })
+    .await;
+    let page = json_of(app.as_user(&customer, Method::GET, "/notifications")).await;
+    let theirs = page["items"][0]["id"].as_str().unwrap().to_owned();
+    let resume = |who: &Session, id: &str| {
+        app.as_user(who, Method::GET, "/notifications/stream")
+            .header("last-event-id", id)
+            .send()
+    };
+
+    // One from the future would hold back everything until a newer one came.
+    let future = Uuid::now_v7().to_string();
+    for (who, id) in [(&customer, future.as_str()), (&stranger, theirs.as_str())] {
+        let refused = resume(who, id).await.unwrap();
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            problem(refused).await["errors"][0]["field"],
+            "Last-Event-ID"
+        );
+    }
+    let resumed = resume(&customer, &theirs).await.unwrap();
+    assert_eq!(resumed.status(), StatusCode::OK);
+    drop(resumed);
+    app.stop().await;
+}
+
+backend_test!(
+    notification_stream_resume_checked,
+    a_stream_resumes_only_after_one_of_the_callers_notifications
+);
 backend_test!(notification_inbox, everyone_concerned_is_told);
 backend_test!(
     notification_stream_resume,

@@ -17,6 +17,7 @@ pub use config::IdentityConfig;
 pub use store::keyring::{Keyring, KeyringError};
 
 use ordo_contracts::identity::IdentityClient;
+use ordo_http::Streams;
 use ordo_http::auth::LEEWAY_SECONDS;
 use ordo_kit::{Parts, Service, Sweep};
 use std::path::PathBuf;
@@ -26,15 +27,15 @@ use std::time::Duration;
 /// The service's name: its database, schema and log target.
 pub const NAME: &str = "identity";
 
-/// Identity on its database, signing with the keys in `keys_file` (created when missing).
-/// Provides `Identity` (to the binary) and `IdentityClient`; purges expired refresh tokens
-/// hourly.
+/// Identity on its database, signing with the keys in `keys_file` (created when missing),
+/// ending a user's live `streams` with their sessions. Provides `Identity` (to the binary)
+/// and `IdentityClient`; purges expired refresh tokens hourly.
 #[must_use]
-pub fn service(config: IdentityConfig, keys_file: PathBuf) -> Service {
+pub fn service(config: IdentityConfig, keys_file: PathBuf, streams: Arc<Streams>) -> Service {
     Service::new(NAME, migrations(), move |wiring| {
         let retain = Duration::from_secs(config.access_token_ttl_secs + LEEWAY_SECONDS);
         let keyring = Arc::new(Keyring::open(&keys_file, retain)?);
-        let identity = Arc::new(Identity::new(wiring.db().clone(), keyring, config));
+        let identity = Arc::new(Identity::new(wiring.db().clone(), keyring, config, streams));
         wiring.provide(identity.clone());
         wiring.provide::<dyn IdentityClient>(identity.clone());
         let housekeeping = Sweep::new(

@@ -22,6 +22,7 @@ pub use mailer::Mailer;
 
 use ordo_contracts::catalog::CatalogClient;
 use ordo_contracts::identity::IdentityClient;
+use ordo_http::Streams;
 use ordo_kernel::Secret;
 use ordo_kit::{Parts, Service};
 use std::sync::Arc;
@@ -30,9 +31,14 @@ use std::sync::Arc;
 pub const NAME: &str = "notifications";
 
 /// Notifications on its database, naming merchants from the catalogue and people from
-/// identity; also by email through `smtp_url` (as `smtp_from`) when set.
+/// identity; also by email through `smtp_url` (as `smtp_from`) when set. Its live streams
+/// count among their user's `streams`.
 #[must_use]
-pub fn service(smtp_url: Option<Secret<String>>, smtp_from: String) -> Service {
+pub fn service(
+    smtp_url: Option<Secret<String>>,
+    smtp_from: String,
+    streams: Arc<Streams>,
+) -> Service {
     Service::new(NAME, migrations(), move |wiring| {
         let mailer = match smtp_url {
             Some(url) => Some(Arc::new(
@@ -49,7 +55,7 @@ pub fn service(smtp_url: Option<Secret<String>>, smtp_from: String) -> Service {
             mailer,
         ));
         Ok(
-            Parts::routes(router(notifications.clone())).subscriptions(subscriptions(
+            Parts::routes(router(notifications.clone(), streams)).subscriptions(subscriptions(
                 notifications,
                 db,
                 &outbox,

@@ -24,6 +24,7 @@ use ordo_contracts::{
     cart::CartClient, catalog::CatalogClient, delivery::DeliveryClient, identity::IdentityClient,
     inventory::InventoryClient, payments::PaymentsClient,
 };
+use ordo_http::Streams;
 use ordo_kit::{Parts, Service, Sweep};
 use std::sync::Arc;
 
@@ -32,9 +33,10 @@ pub const NAME: &str = "orders";
 
 /// Orders on its database, calling the cart, catalogue, inventory, identity and payments;
 /// gives up on checkouts whose requests died every half `STALE_CLAIM`, and rejects paid
-/// orders no merchant accepted in `accept_timeout_secs`.
+/// orders no merchant accepted in `accept_timeout_secs`. Its tracking streams count among
+/// their user's live `streams`.
 #[must_use]
-pub fn service(config: OrdersConfig) -> Service {
+pub fn service(config: OrdersConfig, streams: Arc<Streams>) -> Service {
     Service::new(NAME, migrations(), move |wiring| {
         let (db, outbox) = (wiring.db().clone(), wiring.outbox().clone());
         let clients = Clients {
@@ -60,7 +62,7 @@ pub fn service(config: OrdersConfig) -> Service {
             &orders,
             move |orders, now| async move { orders.reject_unaccepted(now - timeout).await },
         );
-        Ok(Parts::routes(router(orders.clone()))
+        Ok(Parts::routes(router(orders.clone(), streams))
             .subscriptions(subscriptions(orders, db, &outbox))
             .sweep(stale)
             .sweep(unaccepted))

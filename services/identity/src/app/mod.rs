@@ -16,6 +16,7 @@ pub use users::AccessChange;
 use crate::config::IdentityConfig;
 use crate::store::keyring::Keyring;
 use ordo_db::Db;
+use ordo_http::Streams;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use throttle::LoginThrottle;
@@ -27,6 +28,8 @@ pub struct Identity {
     config: IdentityConfig,
     passwords: passwords::Passwords,
     logins: LoginThrottle,
+    /// The live streams of this process, ended with their user's sessions.
+    streams: Arc<Streams>,
 }
 
 impl std::fmt::Debug for Identity {
@@ -58,13 +61,14 @@ pub type AppError = ordo_kit::Error<IdentityError>;
 
 impl Identity {
     #[must_use]
-    pub fn new(db: Db, keys: Arc<Keyring>, config: IdentityConfig) -> Self {
+    pub fn new(db: Db, keys: Arc<Keyring>, config: IdentityConfig, streams: Arc<Streams>) -> Self {
         Identity {
             logins: LoginThrottle::new(&config),
             passwords: passwords::Passwords::new(),
             db,
             keys,
             config,
+            streams,
         }
     }
 

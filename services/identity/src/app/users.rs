@@ -40,8 +40,9 @@ impl Identity {
         Ok(Page::from_rows(rows, page, |user| user.id))
     }
 
-    /// Changes a user's role or disables them. Disabling ends their sessions at once
-    /// (refresh tokens revoked); access tokens already issued lapse within their lifetime.
+    /// Changes a user's role or disables them. Either ends their sessions at once: refresh
+    /// tokens revoked, live streams ended and refused to the access tokens already issued,
+    /// which otherwise lapse within their lifetime.
     ///
     /// # Errors
     /// `NotFound` for an unknown user, `Conflict` when an administrator would lock
@@ -72,6 +73,10 @@ impl Identity {
         }
         let updated = users::find(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
         tx.commit().await?;
+        if disabled || role != user.role {
+            let ttl = std::time::Duration::from_secs(self.config.access_token_ttl_secs);
+            self.streams.end_sessions(id, ttl);
+        }
         tracing::info!(role = %role, disabled, "user access changed");
         Ok(updated)
     }

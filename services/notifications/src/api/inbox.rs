@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
-use ordo_http::{Authenticated, Json, Path, Problem, Query};
+use ordo_http::{Authenticated, Json, Path, Problem, Query, StreamPass};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -100,24 +100,23 @@ pub async fn read(
 
 /// New notifications as server-sent events (`event: notification`, `id` = notification id).
 /// Send `Last-Event-ID` to resume after a reconnect; without it the stream starts with what
-/// arrives from now on.
+/// arrives from now on. It ends when the access token expires or the user's sessions end:
+/// resume it, with new tokens. A user holds `http.streams_per_user` streams at most.
 #[utoipa::path(get, path = "/notifications/stream", tag = "notifications", security(("bearer" = [])),
     params(("Last-Event-ID" = Option<Uuid>, Header, description = "Resume after this notification")),
     responses(
         (status = 200, description = "text/event-stream of NotificationView"),
-        (status = 422, description = "`Last-Event-ID` is not a notification id", body = Problem),
+        (status = 422, description = "`Last-Event-ID` is not the id of one of the caller's notifications", body = Problem),
+        (status = 429, description = "The caller has as many streams open as allowed; retry after Retry-After seconds", body = Problem),
     ))]
 pub async fn stream(
     State(notifications): State<Arc<Notifications>>,
     Authenticated(caller): Authenticated,
+    pass: StreamPass,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, axum::Error>>>, Problem> {
-    let resume = ordo_http::last_event_id(&headers, "a notification")?;
-    let start = match resume {
-        Some(id) => Some(id),
-        // From now on: after the newest existing one.
-        None => notifications.latest(&caller).await?,
-    };
+    let resume = ordo_http::last_event_id(&headers, "one of your notifications")?;
+    let start = notifications.stream_start(&caller, resume).await?;
     let filed = notifications.filed_for(caller.user_id);
     let state = (
         notifications,
@@ -157,5 +156,5 @@ pub async fn stream(
             }
         },
     );
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+    Ok(Sse::new(pass.follow(events)).keep_alive(KeepAlive::default()))
 }

@@ -4,15 +4,18 @@ mod error;
 mod inbox;
 
 use crate::app::Notifications;
+use axum::Extension;
+use ordo_http::Streams;
 use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// Routes under `/api/v1`.
-pub fn router(notifications: Arc<Notifications>) -> OpenApiRouter {
+/// Routes under `/api/v1`; the live stream counts against its user's `streams`.
+pub fn router(notifications: Arc<Notifications>, streams: Arc<Streams>) -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(inbox::list))
         .routes(routes!(inbox::read))
         .routes(routes!(inbox::stream))
+        .layer(Extension(streams))
         .with_state(notifications)
 }

@@ -16,7 +16,7 @@ use ordo_contracts::orders::{OrderCancelled, OrderPlaced, OrderRejected};
 use ordo_contracts::payments::{PaymentFailed, PaymentRefunded, PaymentVoided};
 use ordo_db::{Db, Tx};
 use ordo_kernel::Caller;
-use ordo_kernel::{Page, PageRequest};
+use ordo_kernel::{Page, PageRequest, Violations};
 use ordo_kit::Wakeups;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -104,12 +104,30 @@ impl Notifications {
         Ok(())
     }
 
-    /// The id of the caller's newest notification, where a fresh stream starts.
+    /// Where the caller's live stream starts: after `resume` (a notification it sent
+    /// before), or after the newest notification so far.
     ///
     /// # Errors
-    /// Only when the database fails.
-    pub async fn latest(&self, caller: &Caller) -> Result<Option<Uuid>, AppError> {
-        Ok(store::latest(self.db.reader(), caller.user_id).await?)
+    /// `Invalid` when `resume` is not one of the caller's notifications: one from the
+    /// future would hold back every notification until a newer one came. The database
+    /// failing.
+    pub async fn stream_start(
+        &self,
+        caller: &Caller,
+        resume: Option<Uuid>,
+    ) -> Result<Option<Uuid>, AppError> {
+        let Some(resume) = resume else {
+            return Ok(store::latest(self.db.reader(), caller.user_id).await?);
+        };
+        if !store::is_theirs(self.db.reader(), caller.user_id, resume).await? {
+            let mut v = Violations::new();
+            v.add(
+                "Last-Event-ID",
+                "must be the id of one of your notifications",
+            );
+            return Err(AppError::Invalid(v));
+        }
+        Ok(Some(resume))
     }
 
     /// The notifications a live stream at `cursor` has not sent yet, oldest first: read

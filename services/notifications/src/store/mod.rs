@@ -105,6 +105,22 @@ pub async fn latest<'c>(
         .transpose()
 }
 
+/// Whether `id` is one of the user's notifications.
+pub async fn is_theirs<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    user: Uuid,
+    id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    Ok(
+        sqlx::query("SELECT 1 FROM notifications WHERE user_id = $1 AND id = $2")
+            .bind(user.to_string())
+            .bind(id.to_string())
+            .fetch_optional(executor)
+            .await?
+            .is_some(),
+    )
+}
+
 /// How many notifications a live stream reads at a time.
 pub const PAGE: usize = 100;
 

@@ -7,12 +7,14 @@ mod orders;
 mod track;
 
 use crate::app::Orders;
+use axum::Extension;
+use ordo_http::Streams;
 use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// Routes under `/api/v1`.
-pub fn router(orders: Arc<Orders>) -> OpenApiRouter {
+/// Routes under `/api/v1`; the tracking stream counts against its user's `streams`.
+pub fn router(orders: Arc<Orders>, streams: Arc<Streams>) -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(orders::place, orders::list))
         .routes(routes!(orders::get))
@@ -27,5 +29,6 @@ pub fn router(orders: Arc<Orders>) -> OpenApiRouter {
         .routes(routes!(orders::ship))
         .routes(routes!(orders::merchant_queue))
         .routes(routes!(admin::open))
+        .layer(Extension(streams))
         .with_state(orders)
 }

@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use ordo_contracts::delivery::Tracking;
-use ordo_http::{Authenticated, Path, Problem};
+use ordo_http::{Authenticated, Path, Problem, StreamPass};
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -103,7 +103,9 @@ impl Sent {
 /// as `Last-Event-ID` to resume; without it the stream starts with the whole history),
 /// `delivery` when its delivery changes hands or steps, `position` with the courier's place
 /// and ETA as the courier reports it, and `end` once the order is completed, cancelled or
-/// rejected (at once when it was already), after which the stream closes.
+/// rejected (at once when it was already), after which the stream closes. It also closes,
+/// without `end`, when the access token expires or the user's sessions end: resume it, with
+/// new tokens. A user holds `http.streams_per_user` streams at most.
 #[utoipa::path(get, path = "/orders/{id}/track", tag = "orders", security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "Order id"),
@@ -113,10 +115,12 @@ impl Sent {
         (status = 200, description = "text/event-stream of HistoryView (status), DeliveryView (delivery), PositionView (position)"),
         (status = 404, description = "No such order, or not the caller's", body = Problem),
         (status = 422, description = "`Last-Event-ID` is not the id of one of the order's transitions", body = Problem),
+        (status = 429, description = "The caller has as many streams open as allowed; retry after Retry-After seconds", body = Problem),
     ))]
 pub async fn track(
     State(orders): State<Arc<Orders>>,
     Authenticated(caller): Authenticated,
+    pass: StreamPass,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, axum::Error>>>, Problem> {
@@ -178,5 +182,5 @@ pub async fn track(
             }
         },
     );
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+    Ok(Sse::new(pass.follow(events)).keep_alive(KeepAlive::default()))
 }
