@@ -398,12 +398,19 @@ try {
     await logIn(kiosk, aylin);
     await kiosk.getByRole('heading', { name: 'Kiez Kiosk' }).waitFor();
     await kiosk.getByRole('status').getByText('Live').waitFor();
+    const browsed = customer.waitForResponse((r) => r.url().includes('/api/v1/merchants?'));
     await customer.getByRole('link', { name: 'Browse' }).click();
+    await browsed;
     // An address typed is found among the saved ones.
     await customer.getByLabel('Deliver near').fill('invalidenstr');
+    // The list is sorted again around the new place: clicking before it is drawn could hit
+    // whichever merchant sat there a moment before (seen once: Mei's instead of the kiosk).
+    const resorted = customer.waitForResponse((r) => r.url().includes('/api/v1/merchants?near='));
     await customer.getByRole('button', { name: 'Set', exact: true }).click();
     await customer.waitForFunction(() => document.getElementById('place').value === 'Invalidenstraße 50, 10115 Berlin');
+    await resorted;
     await customer.getByRole('link', { name: 'Kiez Kiosk' }).click();
+    await customer.getByRole('heading', { name: 'Kiez Kiosk' }).waitFor();
     await customer.getByRole('button', { name: 'Add Dark Chocolate to the cart' }).click();
     await customer.getByRole('status').getByText('Dark Chocolate is in your cart').waitFor();
     await customer.getByRole('link', { name: 'Cart', exact: true }).click();
