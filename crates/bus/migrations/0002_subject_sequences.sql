@@ -6,13 +6,16 @@ ALTER TABLE bus_outbox ADD COLUMN subject_seq BIGINT;
 -- first event it sees of such a subject as its start.
 ALTER TABLE bus_outbox ADD COLUMN subject_since BIGINT;
 
--- The last place given per subject, raised in the appending transaction: on PostgreSQL its
--- row lock makes a subject's places follow the order in which its transactions commit.
--- Kept for good: a subject that started again at 1 would look like its own past.
+-- The last place given per source and subject, raised in the appending transaction: on
+-- PostgreSQL its row lock makes a subject's places follow the order in which its
+-- transactions commit. Kept for good: a subject that started again at 1 would look like
+-- its own past.
 CREATE TABLE bus_subjects (
-    subject TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    subject TEXT NOT NULL,
     seq BIGINT NOT NULL,
-    since BIGINT NOT NULL
+    since BIGINT NOT NULL,
+    PRIMARY KEY (source, subject)
 );
 
 -- How far each consumer has come in each source's subjects: every event up to `seq` was

@@ -57,39 +57,40 @@ pub(crate) async fn insert_events(
     Ok(())
 }
 
-/// Gives each event the next place in its subject's order, in the order given. Subjects
+/// Gives each event the next place in its source's subject, in the order given. Subjects
 /// are raised in sorted order, so that two transactions appending the same subjects lock
 /// them in the same order.
 async fn place(conn: &mut AnyConnection, events: &mut [Envelope]) -> Result<(), sqlx::Error> {
-    let mut counts: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut counts: BTreeMap<(&str, &str), i64> = BTreeMap::new();
     for event in events.iter() {
-        *counts.entry(event.subject.as_str()).or_default() += 1;
+        *counts
+            .entry((event.source.as_str(), event.subject.as_str()))
+            .or_default() += 1;
     }
-    let counts: Vec<(&str, i64)> = counts.into_iter().collect();
+    let counts: Vec<((&str, &str), i64)> = counts.into_iter().collect();
     let now = to_millis(ordo_kernel::time::now());
-    let mut last: HashMap<String, (i64, i64)> = HashMap::with_capacity(counts.len());
+    let mut last: HashMap<(String, String), (i64, i64)> = HashMap::with_capacity(counts.len());
     for chunk in counts.chunks(CHUNK) {
         let sql = format!(
-            "INSERT INTO bus_subjects (subject, seq, since) VALUES {}
-             ON CONFLICT (subject) DO UPDATE SET seq = bus_subjects.seq + excluded.seq
-             RETURNING subject, seq, since",
-            sql::rows(chunk.len(), 3)
+            "INSERT INTO bus_subjects (source, subject, seq, since) VALUES {}
+             ON CONFLICT (source, subject) DO UPDATE SET seq = bus_subjects.seq + excluded.seq
+             RETURNING source, subject, seq, since",
+            sql::rows(chunk.len(), 4)
         );
         let mut query = sqlx::query(&sql);
-        for (subject, count) in chunk {
-            query = query.bind(*subject).bind(*count).bind(now);
+        for ((source, subject), count) in chunk {
+            query = query.bind(*source).bind(*subject).bind(*count).bind(now);
         }
         for row in query.fetch_all(&mut *conn).await? {
             last.insert(
-                row.try_get("subject")?,
+                (row.try_get("source")?, row.try_get("subject")?),
                 (row.try_get("seq")?, row.try_get("since")?),
             );
         }
     }
     for event in events.iter_mut().rev() {
-        let (seq, since) = last
-            .get_mut(&event.subject)
-            .ok_or(sqlx::Error::RowNotFound)?;
+        let key = (event.source.clone(), event.subject.clone());
+        let (seq, since) = last.get_mut(&key).ok_or(sqlx::Error::RowNotFound)?;
         event.subject_seq = u64::try_from(*seq).ok();
         event.subject_since = Some(from_millis(*since));
         *seq -= 1;

@@ -72,7 +72,8 @@ struct Setup {
     db: Db,
     inventory: Arc<Inventory>,
     staff: Caller,
-    payments: Outbox,
+    /// One outbox per source whose events the tests publish.
+    producers: Vec<Outbox>,
     bus: Option<RunningBus>,
     progress: Arc<tokio::sync::Notify>,
     stream: Option<(String, String)>,
@@ -91,7 +92,8 @@ async fn setup(kind: &str) -> Option<Setup> {
     let db: Db = backend.open(dir.path(), "inventory").await;
     db.migrate(ordo_inventory::migrations()).await.unwrap();
     let payments_db = backend.open(dir.path(), "payments").await;
-    for db in [&db, &payments_db] {
+    let orders_db = backend.open(dir.path(), "orders").await;
+    for db in [&db, &payments_db, &orders_db] {
         db.migrate_component(ordo_bus::COMPONENT, &ordo_bus::migrations())
             .await
             .unwrap();
@@ -115,7 +117,11 @@ async fn setup(kind: &str) -> Option<Setup> {
     };
     let progress = options.progress.clone();
     let mut bus = Bus::new(options);
-    let payments = bus.outbox("payments", payments_db);
+    // What orders and payments would publish, each from its own database.
+    let producers = vec![
+        bus.outbox("payments", payments_db),
+        bus.outbox("orders", orders_db),
+    ];
     let outbox = bus.outbox(ordo_inventory::NAME, db.clone());
     let inventory = Arc::new(Inventory::new(db.clone(), outbox.clone(), catalog, HOLD));
     for sub in ordo_inventory::subscriptions(inventory.clone(), db.clone(), &outbox) {
@@ -127,7 +133,7 @@ async fn setup(kind: &str) -> Option<Setup> {
         db,
         inventory,
         staff,
-        payments,
+        producers,
         bus: Some(running),
         progress,
         stream: nats.map(|url| (url, stream)),
@@ -136,12 +142,17 @@ async fn setup(kind: &str) -> Option<Setup> {
 
 impl Setup {
     async fn publish<E: Event>(&self, order_id: Uuid, event: &E) {
-        let mut tx = self.payments.db().begin().await.unwrap();
-        self.payments
+        let outbox = self
+            .producers
+            .iter()
+            .find(|outbox| outbox.source() == E::SOURCE)
+            .expect("an outbox of the event's source");
+        let mut tx = outbox.db().begin().await.unwrap();
+        outbox
             .append(&mut tx, &order_id.to_string(), event, &EventMeta::default())
             .await
             .unwrap();
-        self.payments.commit(tx).await.unwrap();
+        outbox.commit(tx).await.unwrap();
     }
 
     /// Events the consumer has taken in (handled or recognised as repeats).
