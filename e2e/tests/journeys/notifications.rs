@@ -149,13 +149,18 @@ async fn the_stream_is_live(backend: Backend) {
             .unwrap();
         received.push_str(&String::from_utf8_lossy(&chunk));
     }
-    let data = received
+    // The first message only says where the stream started; the notification follows.
+    let block = received
+        .split("\n\n")
+        .find(|block| block.contains("event: notification"))
+        .unwrap();
+    let data = block
         .lines()
         .find_map(|line| line.strip_prefix("data: "))
         .unwrap();
     let notification: Value = serde_json::from_str(data).unwrap();
     assert_eq!(notification["kind"], "order_placed");
-    let id_line = received
+    let id_line = block
         .lines()
         .find_map(|line| line.strip_prefix("id: "))
         .unwrap();
@@ -250,6 +255,75 @@ async fn a_fresh_stream_starts_now_and_a_resumed_one_replays_what_was_missed(bac
     assert_eq!(first["kind"], "order_placed");
     assert_eq!(first["order_id"], order["id"], "not an old one");
     drop(fresh);
+    app.stop().await;
+}
+
+/// The `id` of the first message of `stream`: where a fresh stream says it started.
+async fn first_id(stream: &mut reqwest::Response) -> String {
+    let mut buffer = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(end) = buffer.find("\n\n") {
+            let block = &buffer[..end];
+            return block
+                .lines()
+                .find_map(|line| line.strip_prefix("id: "))
+                .unwrap_or_else(|| panic!("the first message has an id: {block:?}"))
+                .to_owned();
+        }
+        let chunk = tokio::time::timeout_at(deadline, stream.chunk())
+            .await
+            .expect("a first message in time")
+            .unwrap()
+            .expect("the stream stays open");
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+/// A fresh stream says where it started, so that one broken before its first notification
+/// (its token expired, the network dropped) resumes without losing what was filed between.
+async fn a_fresh_stream_says_where_it_starts(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let shop = shop(&app, 10).await;
+    let customer = app.signup("customer").await;
+    let open = |last: Option<&str>| {
+        let request = app.as_user(&customer, Method::GET, "/notifications/stream");
+        match last {
+            Some(id) => request.header("last-event-id", id),
+            None => request,
+        }
+        .send()
+    };
+    let mut fresh = open(None).await.unwrap();
+    let nothing_yet = first_id(&mut fresh).await;
+    assert_eq!(nothing_yet, Uuid::nil().to_string(), "no notification yet");
+    drop(fresh);
+
+    // Filed while no stream is open.
+    let good = card(&app, &customer, GOOD_CARD).await;
+    let items = json!([{"product_id": shop.pizza.0, "quantity": 1}]);
+    json_of(order_request(
+        &app,
+        &customer,
+        "between",
+        &pickup(items, &good),
+    ))
+    .await;
+    app.eventually("the customer is told", || async {
+        !kinds(&app, &customer).await.is_empty()
+    })
+    .await;
+    let mut resumed = open(Some(&nothing_yet)).await.unwrap();
+    let (id, missed) = events(&mut resumed, 1).await.remove(0);
+    assert_eq!(
+        missed["kind"], "order_placed",
+        "what was filed between comes"
+    );
+    drop(resumed);
+
+    let mut again = open(None).await.unwrap();
+    assert_eq!(first_id(&mut again).await, id, "the newest notification");
+    drop(again);
     app.stop().await;
 }
 
@@ -357,3 +431,7 @@ async fn emails_are_sent_and_retried(backend: Backend) {
 }
 
 backend_test!(notification_email, emails_are_sent_and_retried);
+backend_test!(
+    stream_says_where_it_starts,
+    a_fresh_stream_says_where_it_starts
+);

@@ -100,7 +100,9 @@ pub async fn read(
 
 /// New notifications as server-sent events (`event: notification`, `id` = notification id).
 /// Send `Last-Event-ID` to resume after a reconnect; without it the stream starts with what
-/// arrives from now on. It ends when the access token expires or the user's sessions end:
+/// arrives from now on, and its first message (an `id` alone) says where it started — the
+/// newest notification, or the nil id when there is none — so that a break before the
+/// first notification loses nothing either. It ends when the access token expires or the user's sessions end:
 /// resume it, with new tokens. A user holds `http.streams_per_user` streams at most.
 #[utoipa::path(get, path = "/notifications/stream", tag = "notifications", security(("bearer" = [])),
     params(("Last-Event-ID" = Option<Uuid>, Header, description = "Resume after this notification")),
@@ -117,6 +119,9 @@ pub async fn stream(
 ) -> Result<Sse<impl Stream<Item = Result<Event, axum::Error>>>, Problem> {
     let resume = ordo_http::last_event_id(&headers, "one of your notifications")?;
     let start = notifications.stream_start(&caller, resume).await?;
+    let started_at = resume
+        .is_none()
+        .then(|| Ok::<_, axum::Error>(Event::default().id(start.unwrap_or_default().to_string())));
     let filed = notifications.filed_for(caller.user_id);
     let state = (
         notifications,
@@ -156,5 +161,6 @@ pub async fn stream(
             }
         },
     );
+    let events = futures_util::StreamExt::chain(futures_util::stream::iter(started_at), events);
     Ok(Sse::new(pass.follow(events)).keep_alive(KeepAlive::default()))
 }

@@ -119,6 +119,10 @@ impl Notifications {
         let Some(resume) = resume else {
             return Ok(store::latest(self.db.reader(), caller.user_id).await?);
         };
+        // The place a stream opened on a user with no notifications at all gives.
+        if resume.is_nil() {
+            return Ok(None);
+        }
         if !store::is_theirs(self.db.reader(), caller.user_id, resume).await? {
             let mut v = Violations::new();
             v.add(
