@@ -6,7 +6,7 @@
 use crate::ack::{Ack, Delivery, Pending};
 use crate::options::BusOptions;
 use crate::outbox::Outbox;
-use crate::relay::{Lease, Marks, Wait, read_outbox};
+use crate::relay::{Lease, Marks, Reader, Wait};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
@@ -34,7 +34,7 @@ pub(crate) async fn relay(
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
     let mut in_flight: HashSet<i64> = HashSet::new();
     let mut marks = Marks::default();
-    let mut cursor = 0_i64;
+    let mut reader = Reader::new();
     let max_in_flight = options.batch_size.max(1) * 64;
     let mut wait = Wait::new(options.poll_interval);
     loop {
@@ -65,14 +65,13 @@ pub(crate) async fn relay(
             }
             continue;
         }
-        let Some(rows) = read_outbox(&outbox, cursor, READ_BATCH, &mut wait, &mut stop).await
-        else {
+        let Some(rows) = reader.read(&outbox, READ_BATCH, &mut wait, &mut stop).await else {
             continue;
         };
         if rows.is_empty() {
             // From the start again at each idle pass: rows committed late with a lower
             // sequence (PostgreSQL) or marked for republishing are found this way.
-            cursor = 0;
+            reader.rewind();
             tokio::select! {
                 seq = done_rx.recv() => marks.add(seq),
                 () = marks.deadline() => {}
@@ -81,7 +80,6 @@ pub(crate) async fn relay(
             continue;
         }
         for row in rows {
-            cursor = cursor.max(row.seq);
             if !in_flight.insert(row.seq) {
                 continue;
             }

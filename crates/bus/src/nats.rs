@@ -11,7 +11,7 @@ use crate::envelope::Envelope;
 use crate::handler::Subscription;
 use crate::options::BusOptions;
 use crate::outbox::Outbox;
-use crate::relay::{Lease, Marks, Wait, read_outbox};
+use crate::relay::{Lease, Marks, Reader, Wait};
 use async_nats::jetstream::context::PublishAckFuture;
 use async_nats::jetstream::{self, consumer, message::PublishMessage};
 use futures_util::StreamExt;
@@ -110,7 +110,7 @@ pub(crate) async fn relay(
     let mut failures = 0_u32;
     let mut in_flight: VecDeque<(Vec<i64>, Vec<PublishAckFuture>)> = VecDeque::new();
     let mut marks = Marks::default();
-    let mut cursor = 0_i64;
+    let mut reader = Reader::new();
     let mut link = broker.watch();
     let mut generation = 0_u64;
     loop {
@@ -127,11 +127,11 @@ pub(crate) async fn relay(
             generation = ready;
             in_flight.clear();
             marks = Marks::default();
-            cursor = 0;
+            reader.rewind();
         }
         if !lease.hold().await {
             in_flight.clear();
-            cursor = 0;
+            reader.rewind();
             wait.idle(&outbox, &mut stop).await;
             continue;
         }
@@ -139,13 +139,13 @@ pub(crate) async fn relay(
             return;
         }
         if in_flight.len() < WINDOW {
-            let Some(rows) =
-                read_outbox(&outbox, cursor, PUBLISH_BATCH, &mut wait, &mut stop).await
+            let Some(rows) = reader
+                .read(&outbox, PUBLISH_BATCH, &mut wait, &mut stop)
+                .await
             else {
                 continue;
             };
             if !rows.is_empty() {
-                cursor = rows.last().map_or(cursor, |row| row.seq);
                 let seqs = rows.iter().map(|row| row.seq).collect();
                 match publish(broker.js(), &options, rows.iter().map(|row| &row.envelope)).await {
                     Ok(acks) => in_flight.push_back((seqs, acks)),
@@ -153,7 +153,7 @@ pub(crate) async fn relay(
                         failures += 1;
                         relay_failed(&broker, &outbox, &options, &error, failures, &mut stop).await;
                         in_flight.clear();
-                        cursor = 0;
+                        reader.rewind();
                     }
                 }
                 continue;
@@ -162,7 +162,7 @@ pub(crate) async fn relay(
         let Some((seqs, acks)) = in_flight.pop_front() else {
             // Nothing in flight and nothing new: from the start at the next pass, which
             // also finds rows committed late with a lower sequence, or marked to republish.
-            cursor = 0;
+            reader.rewind();
             tokio::select! {
                 () = marks.deadline() => {}
                 () = wait.idle(&outbox, &mut stop) => {}
@@ -173,7 +173,7 @@ pub(crate) async fn relay(
             failures += 1;
             relay_failed(&broker, &outbox, &options, &error, failures, &mut stop).await;
             in_flight.clear();
-            cursor = 0;
+            reader.rewind();
             continue;
         }
         failures = 0;

@@ -4,6 +4,7 @@
 use crate::outbox::Outbox;
 use crate::store;
 use ordo_db::Db;
+use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -96,21 +97,93 @@ impl Wait {
     }
 }
 
-/// Reads the next unpublished rows; on a failure, logs it, waits, and returns `None`.
-pub(crate) async fn read_outbox(
-    outbox: &Outbox,
-    after_seq: i64,
-    limit: usize,
-    wait: &mut Wait,
-    stop: &mut watch::Receiver<bool>,
-) -> Option<Vec<store::OutboxRow>> {
-    match store::unpublished(outbox.db(), after_seq, limit).await {
-        Ok(rows) => Some(rows),
-        Err(error) => {
-            tracing::warn!(source = outbox.source(), %error, "cannot read the outbox");
-            wait.idle(outbox, stop).await;
-            None
+/// A sequence number the cursor stepped over is looked at again for this long: a row of a
+/// transaction that committed late (PostgreSQL gives the sequence at insert, not at
+/// commit). Longer than any transaction that appends events should take; a row later still
+/// is found by the next pass from the start, in the relay's idle time.
+const HOLE_TTL: Duration = Duration::from_secs(30);
+/// Holes looked at again at most; a larger gap (rows published before, or rolled back in
+/// bulk) is left to the next pass from the start.
+const MAX_HOLES: usize = 10_000;
+
+/// Reads the outbox forward by sequence, in the order a subject's events were written. A
+/// transaction may commit rows below the cursor after newer ones were read (its sequence
+/// numbers were given before it committed): the cursor's holes. Each read looks at the
+/// holes again after reading the new rows, in a later statement that sees every commit the
+/// first saw, and returns what it finds there first. A subject's next event can only be
+/// written once its previous one committed (the subject's counter is locked until then),
+/// so a late row is always found no later than its subject's next event, and goes first.
+pub(crate) struct Reader {
+    cursor: i64,
+    holes: BTreeMap<i64, Instant>,
+}
+
+impl Reader {
+    pub(crate) fn new() -> Self {
+        Self {
+            cursor: 0,
+            holes: BTreeMap::new(),
         }
+    }
+
+    /// From the start at the next read: finds rows committed late or marked to send again.
+    pub(crate) fn rewind(&mut self) {
+        self.cursor = 0;
+        self.holes.clear();
+    }
+
+    /// The next unpublished rows, those found in the holes first; on a failure, logs it,
+    /// waits, and returns `None`.
+    pub(crate) async fn read(
+        &mut self,
+        outbox: &Outbox,
+        limit: usize,
+        wait: &mut Wait,
+        stop: &mut watch::Receiver<bool>,
+    ) -> Option<Vec<store::OutboxRow>> {
+        match self.next(outbox.db(), limit).await {
+            Ok(rows) => Some(rows),
+            Err(error) => {
+                tracing::warn!(source = outbox.source(), %error, "cannot read the outbox");
+                wait.idle(outbox, stop).await;
+                None
+            }
+        }
+    }
+
+    async fn next(&mut self, db: &Db, limit: usize) -> Result<Vec<store::OutboxRow>, sqlx::Error> {
+        let rows = store::unpublished(db, self.cursor, limit).await?;
+        let now = Instant::now();
+        // From the start, what lies below was published before: no holes to look at.
+        if self.cursor > 0 {
+            let mut expected = self.cursor + 1;
+            for row in &rows {
+                for seq in expected..row.seq {
+                    if self.holes.len() >= MAX_HOLES {
+                        break;
+                    }
+                    self.holes.insert(seq, now);
+                }
+                expected = row.seq + 1;
+            }
+        }
+        self.cursor = rows.last().map_or(self.cursor, |row| row.seq);
+        self.holes
+            .retain(|_, seen| now.duration_since(*seen) < HOLE_TTL);
+        if self.holes.is_empty() {
+            return Ok(rows);
+        }
+        let holes: Vec<i64> = self.holes.keys().copied().collect();
+        let mut late = store::unpublished_among(db, &holes).await?;
+        if late.is_empty() {
+            return Ok(rows);
+        }
+        for row in &late {
+            self.holes.remove(&row.seq);
+        }
+        late.sort_by_key(|row| row.seq);
+        late.extend(rows);
+        Ok(late)
     }
 }
 
@@ -188,4 +261,84 @@ impl Marks {
 pub(crate) fn record_published(source: &str, count: usize) {
     metrics::counter!("bus_published_total", "service" => source.to_owned())
         .increment(count as u64);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::envelope::EventMeta;
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Serialize, Deserialize)]
+    struct Rang {
+        n: u32,
+    }
+
+    impl ordo_contracts::Event for Rang {
+        const TYPE: &'static str = "bell.rang";
+        const VERSION: u32 = 1;
+        const SOURCE: &'static str = "belfry";
+    }
+
+    async fn append(outbox: &Outbox, tx: &mut ordo_db::Tx, subject: &str, n: u32) {
+        outbox
+            .append(tx, subject, &Rang { n }, &EventMeta::default())
+            .await
+            .unwrap();
+    }
+
+    fn seen(rows: &[store::OutboxRow]) -> Vec<(String, u64)> {
+        rows.iter()
+            .map(|row| {
+                let event = &row.envelope;
+                (event.subject.clone(), event.subject_seq.unwrap())
+            })
+            .collect()
+    }
+
+    /// PostgreSQL gives a row its sequence when it is written: a transaction committing
+    /// after a newer one leaves a hole behind the cursor. Its rows are read before the next
+    /// event of their subject, not after it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_row_committed_late_is_read_before_its_subjects_next() {
+        let Some(backend) = ordo_testkit::postgres("relay::a_row_committed_late") else {
+            return;
+        };
+        let dir = ordo_testkit::temp_dir();
+        let db = backend.open(dir.path(), "belfry").await;
+        db.migrate_component(crate::COMPONENT, &crate::migrations())
+            .await
+            .unwrap();
+        let outbox = Outbox::new("belfry", db.clone());
+        let mut reader = Reader::new();
+        let mut tx = db.begin().await.unwrap();
+        append(&outbox, &mut tx, "other", 1).await;
+        tx.commit().await.unwrap();
+        assert_eq!(
+            seen(&reader.next(&db, 100).await.unwrap()),
+            [("other".into(), 1)]
+        );
+
+        // Written first, committed last.
+        let mut late = db.begin().await.unwrap();
+        append(&outbox, &mut late, "x", 1).await;
+        let mut tx = db.begin().await.unwrap();
+        append(&outbox, &mut tx, "other", 2).await;
+        tx.commit().await.unwrap();
+        assert_eq!(
+            seen(&reader.next(&db, 100).await.unwrap()),
+            [("other".into(), 2)]
+        );
+        late.commit().await.unwrap();
+
+        let mut tx = db.begin().await.unwrap();
+        append(&outbox, &mut tx, "x", 2).await;
+        tx.commit().await.unwrap();
+        assert_eq!(
+            seen(&reader.next(&db, 100).await.unwrap()),
+            [("x".into(), 1), ("x".into(), 2)],
+            "the late row first"
+        );
+        assert!(reader.next(&db, 100).await.unwrap().is_empty());
+    }
 }

@@ -227,6 +227,29 @@ pub(crate) async fn unpublished(
     .collect()
 }
 
+/// Which of `seqs` are unpublished rows now.
+pub(crate) async fn unpublished_among(
+    db: &Db,
+    seqs: &[i64],
+) -> Result<Vec<OutboxRow>, sqlx::Error> {
+    let mut found = Vec::new();
+    for chunk in seqs.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT seq, id, type, source, subject, subject_seq, subject_since, time, dataversion, data, traceparent, correlationid
+             FROM bus_outbox WHERE published_at IS NULL AND seq IN ({})",
+            sql::placeholders(1, chunk.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for seq in chunk {
+            query = query.bind(*seq);
+        }
+        for row in query.fetch_all(db.reader()).await? {
+            found.push(outbox_row(&row)?);
+        }
+    }
+    Ok(found)
+}
+
 pub(crate) async fn mark_published(
     db: &Db,
     seqs: &[i64],
