@@ -21,12 +21,13 @@ CREATE TABLE bus_subjects (
 -- How far each consumer has come in each source's subjects: every event up to `seq` was
 -- handled, passed over (not a type it handles) or dead-lettered. A later event waits
 -- until the ones before it have come.
+-- Keyed subject before source: a batch looks its subjects up by consumer and subject.
 CREATE TABLE bus_positions (
     consumer TEXT NOT NULL,
-    source TEXT NOT NULL,
     subject TEXT NOT NULL,
+    source TEXT NOT NULL,
     seq BIGINT NOT NULL,
-    PRIMARY KEY (consumer, source, subject)
+    PRIMARY KEY (consumer, subject, source)
 );
 
 -- When each consumer first ran: subjects begun before it are followed from the first event

@@ -163,7 +163,7 @@ pub(crate) async fn advance(
     for chunk in moves.chunks(CHUNK) {
         let sql = format!(
             "INSERT INTO bus_positions (consumer, source, subject, seq) VALUES {}
-             ON CONFLICT (consumer, source, subject) DO UPDATE SET seq = excluded.seq
+             ON CONFLICT (consumer, subject, source) DO UPDATE SET seq = excluded.seq
              WHERE bus_positions.seq < excluded.seq",
             sql::rows(chunk.len(), 4)
         );
