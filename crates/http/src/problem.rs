@@ -190,11 +190,19 @@ impl Problem {
     }
 
     pub fn rate_limited(wait: Duration) -> Self {
+        Self::too_many(
+            "slow down and retry after the time given in Retry-After",
+            wait,
+        )
+    }
+
+    /// 429 saying what was too many (`detail`), to be tried again after `wait`.
+    pub fn too_many(detail: impl Into<String>, wait: Duration) -> Self {
         Self::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate-limited",
             "Too many requests",
-            "slow down and retry after the time given in Retry-After",
+            detail,
         )
         .with_retry_after(wait)
     }

@@ -9,7 +9,6 @@
 use crate::auth::{LEEWAY_SECONDS, TokenLife};
 use crate::problem::Problem;
 use axum::extract::FromRequestParts;
-use axum::http::StatusCode;
 use axum::http::request::Parts;
 use futures_util::{Stream, StreamExt};
 use std::collections::HashMap;
@@ -97,13 +96,7 @@ impl Streams {
                 "at most {} live streams per user at once; close one first",
                 self.per_user
             );
-            return Err(Problem::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate-limited",
-                "Too many requests",
-                detail,
-            )
-            .with_retry_after(RETRY_AFTER));
+            return Err(Problem::too_many(detail, RETRY_AFTER));
         }
         entry.open += 1;
         Ok(StreamPass {
