@@ -204,6 +204,7 @@ fn unix_now() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::StatusCode;
     use futures_util::FutureExt;
 
     fn living(issued_ago: i64, expires_in: i64) -> TokenLife {
