@@ -1,198 +1,15 @@
-// Browser journeys of the web apps against a running `ordo serve --demo` on a fresh data
-// dir (ORDO_WEB_BASE), in Debian's chromium driven by playwright-core. Each step saves a
-// screenshot under ORDO_WEB_OUT; any console error, failed journey or serious
-// accessibility violation (axe-core) fails the run with exit code 1. The server's mail relay
-// (ORDO_WEB_SMTP_PORT) is down until the journey starts one, and its parcel carrier signs
-// with ORDO_WEB_CARRIER_SECRET; app/tests/browser.rs sets both.
+// The browser journeys of the web apps, against a running `ordo serve --demo` on a fresh
+// data dir, in Debian's chromium driven by playwright-core (the harness is `lib.mjs`). The
+// main story here walks one order of each kind through all four apps; each module in
+// `journeys/` then tells a story of its own (what goes wrong, and how nobody is left stuck),
+// in the order of their names. Any console error, failed step or serious accessibility
+// violation (axe-core) fails the run with exit code 1.
 
-import { chromium } from 'playwright-core';
-import { createRequire } from 'node:module';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createHmac, randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
-
-const base = process.env.ORDO_WEB_BASE;
-const out = process.env.ORDO_WEB_OUT ?? 'web-test-output';
-const browserPath = process.env.ORDO_CHROMIUM ?? '/usr/bin/chromium';
-// The port of the server's mail relay (its `smtp_url`), down until the journey starts it.
-const smtpPort = Number(process.env.ORDO_WEB_SMTP_PORT ?? 0);
-// The secret parcel carriers sign their events with (`delivery.carrier_webhook_secret`).
-const carrierSecret = process.env.ORDO_WEB_CARRIER_SECRET ?? '';
-// The demo's accounts, as `ordo demo` printed them: role, email, password.
-const accounts = [...(process.env.ORDO_WEB_DEMO ?? '').matchAll(/^(\w+)\s+(\S+@\S+)\s+(\S+)/gm)]
-  .map(([, role, email, password]) => ({ role, email, password }));
-const account = (email) => accounts.find((a) => a.email === email);
-if (!base) {
-  console.error('ORDO_WEB_BASE must name the running server, e.g. http://127.0.0.1:8080');
-  process.exit(2);
-}
-mkdirSync(out, { recursive: true });
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-const browser = await chromium.launch({
-  executablePath: browserPath,
-  args: [
-    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  ],
-});
-
-/** The Subject header of a message's lines: unfolded, its encoded words decoded. */
-function subjectOf(lines) {
-  const headers = lines.slice(0, lines.indexOf('')).join('\r\n').replace(/\r\n[ \t]+/g, ' ');
-  const subject = headers.match(/^Subject: (.*)$/im)?.[1] ?? '';
-  return subject.replace(/=\?utf-8\?b\?([^?]*)\?=\s*/gi, (_, b64) => Buffer.from(b64, 'base64').toString('utf8')).trim();
-}
-
-/**
- * A mail relay that takes every message: just enough SMTP for the server's client. Returns
- * the subjects it has received so far and a way to stop it.
- */
-async function startMailRelay(port) {
-  const subjects = [];
-  const server = createServer((socket) => {
-    let message = null;
-    let buffered = '';
-    const reply = (line) => socket.write(`${line}\r\n`);
-    reply('220 relay.test ESMTP');
-    socket.on('data', (chunk) => {
-      buffered += chunk.toString('utf8');
-      let end;
-      while ((end = buffered.indexOf('\r\n')) >= 0) {
-        const line = buffered.slice(0, end);
-        buffered = buffered.slice(end + 2);
-        if (message !== null) {
-          if (line === '.') {
-            subjects.push(subjectOf(message));
-            message = null;
-            reply('250 queued');
-          } else {
-            message.push(line);
-          }
-        } else if (/^(EHLO|HELO)/i.test(line)) {
-          reply('250 relay.test');
-        } else if (/^DATA/i.test(line)) {
-          message = [];
-          reply('354 go on');
-        } else if (/^QUIT/i.test(line)) {
-          reply('221 bye');
-          socket.end();
-        } else {
-          reply('250 ok');
-        }
-      }
-    });
-    socket.on('error', () => {});
-  });
-  await new Promise((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
-  return { subjects, close: () => server.close() };
-}
-
-/** A parcel carrier's scan of `shipment` (naming it by its tracking number), signed as the server expects. */
-async function carrierScan(shipment, type, location) {
-  const body = JSON.stringify({ id: randomUUID(), tracking_number: shipment.tracking_number, type, location });
-  const t = Math.floor(Date.now() / 1000);
-  const v1 = createHmac('sha256', carrierSecret).update(`${t}.${body}`).digest('hex');
-  const response = await fetch(`${base}/api/v1/shipments/${shipment.id}/events`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'ordo-signature': `t=${t},v1=${v1}` },
-    body,
-  });
-  if (!response.ok) throw new Error(`the carrier's ${type} scan was answered ${response.status}: ${await response.text()}`);
-}
-
-/** What the page's own session reads at `path`: to learn ids the page does not show. */
-async function asPage(page, path) {
-  return page.evaluate(async (url) => {
-    const { access_token: token } = JSON.parse(localStorage.getItem('ordo.session'));
-    const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
-    return response.json();
-  }, `/api/v1${path}`);
-}
-
-const failures = [];
-const pages = new Map();
-// Console errors a step provokes on purpose (a refused token, the network cut).
-let tolerated = null;
-let shot = 0;
-
-/** A page that records its console errors and failed requests. */
-async function open(name, viewport = { width: 1280, height: 900 }) {
-  const context = await browser.newContext({ viewport, baseURL: base });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !tolerated?.test(message.text())) {
-      failures.push(`${name}: console error: ${message.text()}`);
-    }
-  });
-  page.on('pageerror', (error) => failures.push(`${name}: page error: ${error.message}`));
-  pages.set(name, page);
-  return page;
-}
-
-async function screenshot(page, step) {
-  shot += 1;
-  await page.screenshot({ path: join(out, `${String(shot).padStart(2, '0')}-${step}.png`), fullPage: true });
-}
-
-/** No serious or critical axe-core violation on the page as it is now. */
-async function accessible(page, name) {
-  // Evaluated through the debugging protocol, which the page's policy does not govern.
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
-  for (const v of result.violations.filter((v) => ['serious', 'critical'].includes(v.impact))) {
-    failures.push(`${name}: accessibility (${v.impact}) ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  }
-}
-
-/** Logs `who` in on the login form the page shows. */
-async function logIn(page, who) {
-  await page.getByLabel('Email').fill(who.email);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-}
-
-/**
- * Presses Tab until the focused element's name starts with `name`, checking on the way that
- * every element focused shows it.
- */
-async function tabTo(page, name, most = 80) {
-  for (let press = 0; press < most; press += 1) {
-    await page.keyboard.press('Tab');
-    const focused = await page.evaluate(() => {
-      const element = document.activeElement;
-      const style = getComputedStyle(element);
-      return {
-        name: (element.getAttribute('aria-label') || element.labels?.[0]?.textContent || element.textContent || '').trim(),
-        tag: element.tagName,
-        shown: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0,
-      };
-    });
-    // Past the last control the focus leaves the page (the body) and comes round again.
-    if (!focused.shown && focused.tag !== 'BODY') throw new Error(`${focused.tag} "${focused.name}" has the focus but does not show it`);
-    if (focused.name.startsWith(name)) return;
-  }
-  throw new Error(`"${name}" cannot be reached with Tab`);
-}
-
-async function step(name, run) {
-  const started = Date.now();
-  try {
-    await run();
-    console.log(`ok   ${name} (${Date.now() - started} ms)`);
-  } catch (error) {
-    failures.push(`${name}: ${error.message.split('\n')[0]}`);
-    console.log(`FAIL ${name}: ${error.message.split('\n')[0]}`);
-    for (const [who, page] of pages) {
-      await page.screenshot({ path: join(out, `failed-${who}.png`), fullPage: true }).catch(() => {});
-    }
-    throw error;
-  }
-}
-
-const unique = Date.now().toString(36);
+import { readdirSync } from 'node:fs';
+import {
+  account, accessible, asPage, browser, carrierScan, carrierSecret, failures, logIn,
+  open, out, pages, screenshot, smtpPort, startMailRelay, step, tabTo, tolerating, unique,
+} from './lib.mjs';
 
 try {
   const customer = await open('customer');
@@ -459,20 +276,20 @@ try {
     for (const wanted of ['/courier', '/courier/app.js', '/shared/api.js', '/vendor/leaflet/leaflet.js']) {
       if (!cached.some((path) => path.endsWith(wanted))) throw new Error(`the app's cache lacks ${wanted}: ${cached.join(', ')}`);
     }
-    tolerated = /ERR_INTERNET_DISCONNECTED|Failed to fetch|net::ERR/;
-    try {
-      await courier.context().setOffline(true);
-      const page = await courier.reload();
-      if (!page?.fromServiceWorker()) throw new Error('the page did not come from the service worker');
-      await courier.getByText('The server cannot be reached').first().waitFor();
-      await screenshot(courier, 'courier-offline');
-      await courier.context().setOffline(false);
-      await courier.reload();
-      await courier.getByRole('heading', { name: 'Online' }).waitFor();
-    } finally {
-      await courier.context().setOffline(false);
-      tolerated = null;
-    }
+    await tolerating(/ERR_INTERNET_DISCONNECTED|Failed to fetch|net::ERR/, async () => {
+      try {
+        await courier.context().setOffline(true);
+        const page = await courier.reload();
+        if (!page?.fromServiceWorker()) throw new Error('the page did not come from the service worker');
+        await courier.getByText('The server cannot be reached').first().waitFor();
+        await screenshot(courier, 'courier-offline');
+        await courier.context().setOffline(false);
+        await courier.reload();
+        await courier.getByRole('heading', { name: 'Online' }).waitFor();
+      } finally {
+        await courier.context().setOffline(false);
+      }
+    });
   });
   await step('every app fits a 360 px wide phone', async () => {
     for (const [app, path, who, heading] of [
@@ -518,8 +335,7 @@ try {
       const session = JSON.parse(localStorage.getItem('ordo.session'));
       localStorage.setItem('ordo.session', JSON.stringify({ ...session, ...changes }));
     }, tokens);
-    tolerated = /status of 401/;
-    try {
+    await tolerating(/status of 401/, async () => {
       await spoil({ access_token: 'expired' });
       const refreshed = customer.waitForResponse((r) => r.url().endsWith('/auth/refresh'));
       await customer.getByRole('link', { name: 'Orders' }).click();
@@ -534,9 +350,7 @@ try {
       await logIn(customer, ada);
       await customer.getByRole('heading', { name: 'Your orders' }).waitFor();
       if (!customer.url().endsWith('#/orders')) throw new Error(`back at ${customer.url()}, not the orders`);
-    } finally {
-      tolerated = null;
-    }
+    });
   });
   await step('the console maps the fleet, charts the platform and changes a role', async () => {
     const fleet = ops.getByRole('region', { name: 'Fleet' });
@@ -555,6 +369,11 @@ try {
     const role = await ops.getByLabel(`Role of ${carl.email}`).inputValue();
     if (role !== 'customer') throw new Error(`Carl is still a ${role}`);
   });
+  const journeys = new URL('./journeys/', import.meta.url);
+  for (const file of readdirSync(journeys).filter((name) => name.endsWith('.mjs')).sort()) {
+    const { run } = await import(new URL(file, journeys));
+    await run();
+  }
 } catch {
   // Recorded in `failures`.
 } finally {
