@@ -9,7 +9,8 @@ use uuid::Uuid;
 /// The service that publishes these events.
 pub const SOURCE: &str = "orders";
 
-/// The order was cancelled (by its customer, an operator, a failed payment or expiry).
+/// The order was cancelled (by its customer, an operator, a payment not made in time, or
+/// stock lost).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderCancelled {
     pub order_id: Uuid,
@@ -80,13 +81,79 @@ pub struct OrderPlaced {
     pub lines: Vec<OrderLine>,
     pub total: Money,
     pub payment_method_id: Option<Uuid>,
-    /// The order was made from the customer's cart, which is then emptied.
+    /// The order was made from the customer's cart, which is emptied once it is paid
+    /// (`order.paid`).
     #[serde(default)]
     pub from_cart: bool,
 }
 
 impl Event for OrderPlaced {
     const TYPE: &'static str = "order.placed";
+    const SOURCE: &'static str = SOURCE;
+    const VERSION: u32 = 1;
+
+    fn order_id(&self) -> Option<Uuid> {
+        Some(self.order_id)
+    }
+}
+
+/// The order's payment was declined: the order waits in `payment_failed`, its stock held,
+/// until `retry_until` for its customer to try another card (then it is cancelled).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderPaymentFailed {
+    pub order_id: Uuid,
+    pub customer_id: Uuid,
+    /// Why, in words for the customer (never the provider's code).
+    pub reason: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub retry_until: time::OffsetDateTime,
+}
+
+impl Event for OrderPaymentFailed {
+    const TYPE: &'static str = "order.payment_failed";
+    const SOURCE: &'static str = SOURCE;
+    const VERSION: u32 = 1;
+
+    fn order_id(&self) -> Option<Uuid> {
+        Some(self.order_id)
+    }
+}
+
+/// The customer chose another card for a declined order: its payment is to be authorised
+/// again. `attempt` counts the order's authorisations (the first is 1), so that each has
+/// its own idempotency key at the provider and is made once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderPaymentRetried {
+    pub order_id: Uuid,
+    pub customer_id: Uuid,
+    pub payment_method_id: Uuid,
+    pub total: Money,
+    pub attempt: i64,
+}
+
+impl Event for OrderPaymentRetried {
+    const TYPE: &'static str = "order.payment_retried";
+    const SOURCE: &'static str = SOURCE;
+    const VERSION: u32 = 1;
+
+    fn order_id(&self) -> Option<Uuid> {
+        Some(self.order_id)
+    }
+}
+
+/// The order is paid: its payment is authorised and its stock committed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderPaid {
+    pub order_id: Uuid,
+    pub customer_id: Uuid,
+    pub merchant_id: Uuid,
+    pub lines: Vec<OrderLine>,
+    /// The order was made from the customer's cart: what it held leaves the cart now.
+    pub from_cart: bool,
+}
+
+impl Event for OrderPaid {
+    const TYPE: &'static str = "order.paid";
     const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 

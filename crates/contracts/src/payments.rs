@@ -27,7 +27,7 @@ impl Event for PaymentAuthorized {
     }
 }
 
-/// The order's payment was refused; the order cannot go on.
+/// The order's payment was refused: the order waits for its customer to try another card.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PaymentFailed {
     pub order_id: Uuid,

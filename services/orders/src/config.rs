@@ -9,6 +9,9 @@ pub struct OrdersConfig {
     /// A paid order no merchant staff accepts within this is rejected: its authorisation
     /// voided, its stock released, its customer told.
     pub accept_timeout_secs: u64,
+    /// A declined order keeps its stock held this long for its customer to try another
+    /// card; then it is cancelled and the stock released.
+    pub payment_retry_secs: u64,
     /// How often the orders waiting too long are looked for.
     pub sweep_secs: u64,
 }
@@ -17,6 +20,7 @@ impl Default for OrdersConfig {
     fn default() -> Self {
         OrdersConfig {
             accept_timeout_secs: 600,
+            payment_retry_secs: 600,
             sweep_secs: 10,
         }
     }
@@ -29,6 +33,9 @@ impl OrdersConfig {
         if !(1..=86_400).contains(&self.accept_timeout_secs) {
             return Err("orders.accept_timeout_secs: must be between 1 and 86400".into());
         }
+        if !(60..=86_400).contains(&self.payment_retry_secs) {
+            return Err("orders.payment_retry_secs: must be between 60 and 86400".into());
+        }
         if !(1..=3600).contains(&self.sweep_secs) {
             return Err("orders.sweep_secs: must be between 1 and 3600".into());
         }
@@ -38,6 +45,11 @@ impl OrdersConfig {
     #[must_use]
     pub fn accept_timeout(&self) -> time::Duration {
         time::Duration::seconds(i64::try_from(self.accept_timeout_secs).unwrap_or(i64::MAX))
+    }
+
+    #[must_use]
+    pub fn payment_retry(&self) -> time::Duration {
+        time::Duration::seconds(i64::try_from(self.payment_retry_secs).unwrap_or(i64::MAX))
     }
 
     #[must_use]

@@ -1,10 +1,12 @@
 //! Orders: the checkout (idempotent by `Idempotency-Key`), the status table and the full
-//! history of every order, cancellations, and the reaction to payments.
+//! history of every order, cancellations, and the reaction to payments: a declined order
+//! waits in `payment_failed` for another card until `payment_retry_secs` have passed.
 //!
-//! Publishes `order.placed`, the status changes others follow (`order.cancelled`,
-//! `order.rejected`, `order.accepted`, `order.ready`, `order.completed`) and
-//! `checkout.abandoned`; consumes `reservation.committed` (the order is paid),
-//! `reservation.lost` and `payment.failed` (`events`). Calls the catalogue (prices),
+//! Publishes `order.placed`, the status changes others follow (`order.payment_failed`,
+//! `order.payment_retried`, `order.paid`, `order.cancelled`, `order.rejected`,
+//! `order.accepted`, `order.ready`, `order.completed`) and `checkout.abandoned`; consumes
+//! `reservation.committed` (the order is paid), `reservation.lost` and `payment.failed`
+//! (`events`). Calls the catalogue (prices),
 //! inventory (reservations), identity (saved addresses) and the cart through their client
 //! traits.
 
@@ -32,8 +34,9 @@ use std::sync::Arc;
 pub const NAME: &str = "orders";
 
 /// Orders on its database, calling the cart, catalogue, inventory, identity and payments;
-/// gives up on checkouts whose requests died every half `STALE_CLAIM`, and rejects paid
-/// orders no merchant accepted in `accept_timeout_secs`. Its tracking streams count among
+/// gives up on checkouts whose requests died every half `STALE_CLAIM`, rejects paid orders
+/// no merchant accepted in `accept_timeout_secs`, and cancels declined orders nobody paid
+/// in `payment_retry_secs`. Its tracking streams count among
 /// their user's live `streams`.
 #[must_use]
 pub fn service(config: OrdersConfig, streams: Arc<Streams>) -> Service {
@@ -47,7 +50,12 @@ pub fn service(config: OrdersConfig, streams: Arc<Streams>) -> Service {
             payments: wiring.require::<dyn PaymentsClient>()?,
             delivery: wiring.require::<dyn DeliveryClient>()?,
         };
-        let orders = Arc::new(Orders::new(db.clone(), outbox.clone(), clients));
+        let orders = Arc::new(Orders::new(
+            db.clone(),
+            outbox.clone(),
+            clients,
+            config.payment_retry(),
+        ));
         wiring.provide(orders.clone());
         let stale = Sweep::new(
             "checkouts whose requests died given up",
@@ -62,10 +70,17 @@ pub fn service(config: OrdersConfig, streams: Arc<Streams>) -> Service {
             &orders,
             move |orders, now| async move { orders.reject_unaccepted(now - timeout).await },
         );
+        let unpaid = Sweep::new(
+            "declined orders nobody paid in time cancelled",
+            config.sweep_every(),
+            &orders,
+            |orders, now| async move { orders.close_retry_windows(now).await },
+        );
         Ok(Parts::routes(router(orders.clone(), streams))
             .subscriptions(subscriptions(orders, db, &outbox))
             .sweep(stale)
-            .sweep(unaccepted))
+            .sweep(unaccepted)
+            .sweep(unpaid))
     })
 }
 
@@ -79,6 +94,8 @@ pub fn migrations() -> &'static [ordo_db::Migration] {
         ordo_db::migration!(4, "0004_accept_timeout"),
         ordo_db::migration!(5, "0005_order_shipments"),
         ordo_db::migration!(6, "0006_open_orders"),
+        ordo_db::migration!(7, "0007_payment_failed", per_dialect),
+        ordo_db::migration!(8, "0008_payment_retry"),
     ];
     MIGRATIONS
 }

@@ -10,7 +10,8 @@ use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OpenCountView {
-    /// `pending_payment`, `paid`, `accepted`, `ready`, `picked_up` or `shipped`.
+    /// `pending_payment`, `payment_failed`, `paid`, `accepted`, `ready`, `picked_up` or
+    /// `shipped`.
     status: &'static str,
     count: i64,
     /// When the order that has waited longest in this status entered it.

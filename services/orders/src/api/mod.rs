@@ -22,6 +22,7 @@ pub fn router(orders: Arc<Orders>, streams: Arc<Streams>) -> OpenApiRouter {
         .routes(routes!(orders::history))
         .routes(routes!(track::track))
         .routes(routes!(orders::cancel))
+        .routes(routes!(orders::retry_payment))
         .routes(routes!(orders::accept))
         .routes(routes!(orders::reject))
         .routes(routes!(orders::ready))

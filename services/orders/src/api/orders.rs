@@ -1,5 +1,5 @@
 use crate::app::{AddressChoice, ItemsSource, MerchantAction, Orders, PlaceOrder, Placed};
-use crate::domain::{DeliveryAddress, HistoryEntry, Item, Order};
+use crate::domain::{DeliveryAddress, HistoryEntry, Item, Order, Status};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -56,7 +56,7 @@ pub struct PlaceOrderRequest {
     /// The items to order…
     #[schema(min_items = 1, max_items = 100)]
     items: Option<Vec<ItemRequest>>,
-    /// …or `true` to order the cart's contents (which is then emptied).
+    /// …or `true` to order the cart's contents (which leave the cart once the order is paid).
     from_cart: Option<bool>,
     /// `delivery`, `shipping` or `pickup`.
     #[schema(schema_with = fulfilment)]
@@ -103,6 +103,12 @@ pub struct OrderView {
     /// The parcel a shipping order went out as; follow it at `/shipments/{id}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     shipment: Option<ShipmentView>,
+    /// While `payment_failed`: why the card was declined, in words for the customer.
+    payment_failure: Option<String>,
+    /// While `payment_failed`: until when another card may be tried
+    /// (`POST /orders/{id}/payment`); then the order is cancelled.
+    #[serde(with = "time::serde::rfc3339::option")]
+    payment_retry_until: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -115,6 +121,7 @@ impl From<&Order> for OrderView {
             amount,
             currency: o.currency.clone(),
         };
+        let declined = o.status == Status::PaymentFailed;
         OrderView {
             id: o.id,
             status: o.status.as_str().to_owned(),
@@ -152,6 +159,8 @@ impl From<&Order> for OrderView {
                 carrier: s.carrier.clone(),
                 tracking_number: s.tracking_number.clone(),
             }),
+            payment_failure: o.payment.failure.clone().filter(|_| declined),
+            payment_retry_until: o.payment.retry_until.filter(|_| declined),
             created_at: o.created_at,
             updated_at: o.updated_at,
         }
@@ -452,6 +461,40 @@ pub async fn cancel(
     Ok(Json(OrderView::from(
         &orders.cancel(&caller, id, &meta).await?,
     )))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetryPayment {
+    /// One of the customer's saved cards.
+    payment_method_id: Uuid,
+}
+
+/// Pay a declined order with another card (its customer, while it is `payment_failed`):
+/// the order is pending payment again and the card is asked to authorise it; the stock
+/// stays held until `payment_retry_until`. Follow the outcome on `/orders/{id}/track`.
+#[utoipa::path(post, path = "/orders/{id}/payment", tag = "orders", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    request_body = RetryPayment,
+    responses(
+        (status = 202, description = "The order, pending payment with the card chosen", body = OrderView),
+        (status = 403, description = "Not the customer who placed it", body = Problem),
+        (status = 404, description = "No such order, or not the caller's", body = Problem),
+        (status = 409, description = "The order's payment was not declined (or is being tried again)", body = Problem),
+        (status = 422, description = "Not one of the customer's cards", body = Problem),
+    ))]
+pub async fn retry_payment(
+    State(orders): State<Arc<Orders>>,
+    Authenticated(caller): Authenticated,
+    Trace(trace): Trace,
+    Path(id): Path<Uuid>,
+    Json(body): Json<RetryPayment>,
+) -> Result<(StatusCode, Json<OrderView>), Problem> {
+    let meta = EventMeta::from_trace(&trace);
+    let order = orders
+        .retry_payment(&caller, id, body.payment_method_id, &meta)
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(OrderView::from(&order))))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

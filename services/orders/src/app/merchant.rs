@@ -221,19 +221,6 @@ impl Orders {
             actor_id: None,
             cause: "not accepted by the merchant in time",
         };
-        let mut rejected = 0;
-        for id in waiting {
-            let mut tx = self.db.begin().await?;
-            if self
-                .apply(&mut tx, id, &change, &EventMeta::default())
-                .await?
-                .is_some()
-            {
-                rejected += 1;
-            }
-            self.outbox.commit(tx).await?;
-            self.moved(id);
-        }
-        Ok(rejected)
+        self.move_each(waiting, &change).await
     }
 }

@@ -1,8 +1,10 @@
 //! The orders service's use cases: placing an order (the checkout), reading orders, their
-//! status and history, cancelling, and following payments.
+//! status and history, cancelling, and following payments — a declined one tried again
+//! with another card until its window closes.
 
 mod cancel;
 mod merchant;
+mod payment;
 mod place_order;
 mod queries;
 mod track;
@@ -44,6 +46,8 @@ pub struct Orders {
     clients: Clients,
     /// Wakes the streams following an order once its transitions have committed.
     followers: Arc<Wakeups>,
+    /// How long a declined order waits for another card before it is cancelled.
+    payment_retry: time::Duration,
 }
 
 impl std::fmt::Debug for Orders {
@@ -82,13 +86,16 @@ pub enum OrdersError {
 pub type AppError = ordo_kit::Error<OrdersError>;
 
 impl Orders {
+    /// Orders over its database, publishing through `outbox`; a declined order may be paid
+    /// with another card for `payment_retry`.
     #[must_use]
-    pub fn new(db: Db, outbox: Outbox, clients: Clients) -> Self {
+    pub fn new(db: Db, outbox: Outbox, clients: Clients, payment_retry: time::Duration) -> Self {
         Orders {
             db,
             outbox,
             clients,
             followers: Arc::default(),
+            payment_retry,
         }
     }
 }

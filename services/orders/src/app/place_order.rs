@@ -13,7 +13,7 @@
 
 use super::{AppError, Orders, OrdersError, Short};
 use crate::domain::{
-    Checkout, DeliveryAddress, Fulfilment, HistoryEntry, Item, Order, Status, price,
+    Checkout, DeliveryAddress, Fulfilment, HistoryEntry, Item, Order, PaymentState, Status, price,
 };
 use crate::events;
 use crate::store::idempotency::{self, Claim, Held};
@@ -50,7 +50,7 @@ pub enum AddressChoice {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ItemsSource {
     Given(Vec<Item>),
-    /// The customer's cart, which is emptied once the order is placed.
+    /// The customer's cart, which is emptied once the order is paid.
     Cart,
 }
 
@@ -261,8 +261,8 @@ impl Orders {
     }
 
     /// The card must be one of the customer's own, checked before any stock is reserved
-    /// for an order that could never be paid.
-    async fn payment_method(
+    /// for an order that could never be paid (and before a declined order is tried again).
+    pub(super) async fn payment_method(
         &self,
         customer_id: Uuid,
         method_id: Option<Uuid>,
@@ -343,6 +343,8 @@ impl Orders {
             notes: checkout.notes,
             courier_id: None,
             shipment: None,
+            payment: PaymentState::default(),
+            from_cart,
             created_at: now,
             updated_at: now,
         };
@@ -362,7 +364,7 @@ impl Orders {
             },
         )
         .await?;
-        events::order_placed(&self.outbox, &mut tx, &order, from_cart, &request.meta).await?;
+        events::order_placed(&self.outbox, &mut tx, &order, &request.meta).await?;
         if !idempotency::complete(
             &mut *tx,
             request.customer_id,

@@ -56,6 +56,29 @@ impl Orders {
         Ok(Some(to))
     }
 
+    /// Applies `change` to each of `ids` in a transaction of its own, for a sweep, waking
+    /// their streams; how many moved (one that moved meanwhile is passed over).
+    pub(crate) async fn move_each(
+        &self,
+        ids: Vec<Uuid>,
+        change: &Move<'_>,
+    ) -> Result<usize, AppError> {
+        let mut moved = 0;
+        for id in ids {
+            let mut tx = self.db.begin().await?;
+            if self
+                .apply(&mut tx, id, change, &EventMeta::default())
+                .await?
+                .is_some()
+            {
+                moved += 1;
+            }
+            self.outbox.commit(tx).await?;
+            self.moved(id);
+        }
+        Ok(moved)
+    }
+
     /// Records the courier who took a delivery order (delivery's `delivery.assigned`): the
     /// order becomes theirs to see, and the merchant may hand it over.
     ///

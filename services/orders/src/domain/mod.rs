@@ -6,5 +6,5 @@ mod order;
 mod status;
 
 pub use checkout::{Checkout, DeliveryAddress, Fulfilment, Item, PricedLine, Pricing, price};
-pub use order::{HistoryEntry, Order, Shipment};
+pub use order::{HistoryEntry, Order, PaymentState, Shipment, payment_failure};
 pub use status::{Actor, Status, Trigger, next};

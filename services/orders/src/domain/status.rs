@@ -5,6 +5,9 @@ use std::str::FromStr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
     PendingPayment,
+    /// The payment was declined; the stock stays held while the customer may try another
+    /// card, until the order's retry window closes.
+    PaymentFailed,
     Paid,
     Accepted,
     Ready,
@@ -16,8 +19,9 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 9] = [
+    pub const ALL: [Status; 10] = [
         Status::PendingPayment,
+        Status::PaymentFailed,
         Status::Paid,
         Status::Accepted,
         Status::Ready,
@@ -32,6 +36,7 @@ impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
             Status::PendingPayment => "pending_payment",
+            Status::PaymentFailed => "payment_failed",
             Status::Paid => "paid",
             Status::Accepted => "accepted",
             Status::Ready => "ready",
@@ -94,7 +99,12 @@ pub enum Trigger {
     /// The payment is authorised and the order's stock committed (inventory's
     /// `reservation.committed`, which only follows `payment.authorized`).
     Paid,
+    /// The provider declined the payment.
     PaymentFailed,
+    /// The customer chose another card for a declined order.
+    PaymentRetried,
+    /// Nobody paid a declined order before its retry window closed.
+    PaymentWindowClosed,
     /// The payment came after the stock hold ran out, and the stock was sold meanwhile.
     StockLost,
     CustomerCancels,
@@ -109,9 +119,11 @@ pub enum Trigger {
 }
 
 impl Trigger {
-    pub const ALL: [Trigger; 12] = [
+    pub const ALL: [Trigger; 14] = [
         Trigger::Paid,
         Trigger::PaymentFailed,
+        Trigger::PaymentRetried,
+        Trigger::PaymentWindowClosed,
         Trigger::StockLost,
         Trigger::CustomerCancels,
         Trigger::AdminCancels,
@@ -133,10 +145,20 @@ pub fn next(from: Status, trigger: Trigger) -> Option<Status> {
     use Trigger as T;
     match (from, trigger) {
         (S::PendingPayment, T::Paid) => Some(S::Paid),
-        (S::PendingPayment, T::PaymentFailed | T::StockLost) => Some(S::Cancelled),
-        (S::PendingPayment | S::Paid, T::CustomerCancels) => Some(S::Cancelled),
+        (S::PendingPayment, T::PaymentFailed) => Some(S::PaymentFailed),
+        (S::PaymentFailed, T::PaymentRetried) => Some(S::PendingPayment),
+        (S::PendingPayment, T::StockLost) | (S::PaymentFailed, T::PaymentWindowClosed) => {
+            Some(S::Cancelled)
+        }
+        (S::PendingPayment | S::PaymentFailed | S::Paid, T::CustomerCancels) => Some(S::Cancelled),
         (
-            S::PendingPayment | S::Paid | S::Accepted | S::Ready | S::PickedUp | S::Shipped,
+            S::PendingPayment
+            | S::PaymentFailed
+            | S::Paid
+            | S::Accepted
+            | S::Ready
+            | S::PickedUp
+            | S::Shipped,
             T::AdminCancels,
         ) => Some(S::Cancelled),
         (S::Paid, T::MerchantAccepts) => Some(S::Accepted),
@@ -173,10 +195,11 @@ mod tests {
             let open = !from.is_final();
             match trigger {
                 T::Paid => (from == S::PendingPayment).then_some(S::Paid),
-                T::PaymentFailed | T::StockLost => {
-                    (from == S::PendingPayment).then_some(S::Cancelled)
-                }
-                T::CustomerCancels => [S::PendingPayment, S::Paid]
+                T::PaymentFailed => (from == S::PendingPayment).then_some(S::PaymentFailed),
+                T::PaymentRetried => (from == S::PaymentFailed).then_some(S::PendingPayment),
+                T::PaymentWindowClosed => (from == S::PaymentFailed).then_some(S::Cancelled),
+                T::StockLost => (from == S::PendingPayment).then_some(S::Cancelled),
+                T::CustomerCancels => [S::PendingPayment, S::PaymentFailed, S::Paid]
                     .contains(&from)
                     .then_some(S::Cancelled),
                 T::AdminCancels => open.then_some(S::Cancelled),
@@ -202,7 +225,7 @@ mod tests {
                 pairs += 1;
             }
         }
-        assert_eq!(pairs, 108);
+        assert_eq!(pairs, 140);
     }
 
     #[test]
@@ -235,6 +258,25 @@ mod tests {
     }
 
     #[test]
+    fn a_declined_order_gets_a_second_chance_until_its_window_closes() {
+        use Status as S;
+        use Trigger as T;
+        let walk = |path: &[Trigger]| path.iter().try_fold(S::PendingPayment, |s, t| next(s, *t));
+        let second_card = [T::PaymentFailed, T::PaymentRetried, T::Paid];
+        assert_eq!(walk(&second_card), Some(S::Paid));
+        let declined_twice = [T::PaymentFailed, T::PaymentRetried, T::PaymentFailed];
+        assert_eq!(walk(&declined_twice), Some(S::PaymentFailed));
+        let too_late = [T::PaymentFailed, T::PaymentWindowClosed];
+        assert_eq!(walk(&too_late), Some(S::Cancelled));
+        // A retry is only for a declined order; the window closes only on one still declined.
+        assert_eq!(next(S::PendingPayment, T::PaymentRetried), None);
+        assert_eq!(next(S::Paid, T::PaymentRetried), None);
+        assert_eq!(next(S::PendingPayment, T::PaymentWindowClosed), None);
+        // A declined order is never paid without a retry: its stock is not committed.
+        assert_eq!(next(S::PaymentFailed, T::Paid), None);
+    }
+
+    #[test]
     fn late_and_illegal_triggers_change_nothing() {
         // A payment authorised after the order was cancelled.
         assert_eq!(next(Status::Cancelled, Trigger::Paid), None);
@@ -248,6 +290,8 @@ mod tests {
                 Trigger::AdminCancels,
                 Trigger::CustomerCancels,
                 Trigger::PaymentFailed,
+                Trigger::PaymentRetried,
+                Trigger::PaymentWindowClosed,
                 Trigger::StockLost,
                 Trigger::Paid,
             ] {

@@ -1,5 +1,5 @@
-//! Event -> use case: payments and stock decide whether a pending order goes on; delivery
-//! says who carries it and when it arrived.
+//! Event -> use case: payments and stock decide whether a pending order goes on (a declined
+//! one waits for another card); delivery says who carries it and when it arrived.
 
 use crate::app::{AppError, Move, Orders};
 use crate::domain::{Actor, Trigger};
@@ -53,9 +53,16 @@ pub fn subscriptions(orders: Arc<Orders>, db: Db, outbox: &Outbox) -> Vec<Subscr
                 system_move(orders, tx, lost.order_id, Trigger::StockLost, cause, event)
             })
             .on(&orders, |orders, tx, failed: PaymentFailed, event| {
-                let cause = format!("payment failed: {}", failed.reason);
-                let trigger = Trigger::PaymentFailed;
-                system_move(orders, tx, failed.order_id, trigger, cause, event)
+                Box::pin(async move {
+                    let (order_id, meta) = (failed.order_id, EventMeta::caused_by(event));
+                    if orders
+                        .payment_declined(tx, order_id, &failed.reason, &meta)
+                        .await?
+                    {
+                        orders.moving(event.id, order_id);
+                    }
+                    Ok::<(), AppError>(())
+                })
             })
             .publishing_to(outbox)
             .after_commit(orders.moves_committed()),

@@ -4,8 +4,9 @@ use crate::domain::{Order, Status};
 use ordo_bus::{BusError, EventMeta, Outbox};
 use ordo_contracts::identity::AddressSnapshot;
 use ordo_contracts::orders::{
-    CheckoutAbandoned, OrderAccepted, OrderCancelled, OrderCompleted, OrderLine, OrderPickedUp,
-    OrderPlaced, OrderReady, OrderRejected, OrderShipped,
+    CheckoutAbandoned, OrderAccepted, OrderCancelled, OrderCompleted, OrderLine, OrderPaid,
+    OrderPaymentFailed, OrderPaymentRetried, OrderPickedUp, OrderPlaced, OrderReady, OrderRejected,
+    OrderShipped,
 };
 use ordo_db::Tx;
 use ordo_kernel::Money;
@@ -29,35 +30,42 @@ pub(crate) async fn checkout_abandoned(
         .map(|_| ())
 }
 
+/// An amount in the order's currency.
+fn money(order: &Order, amount: i64) -> Money {
+    Money {
+        amount,
+        currency: order.currency.clone(),
+    }
+}
+
+fn lines(order: &Order) -> Vec<OrderLine> {
+    order
+        .lines
+        .iter()
+        .map(|l| OrderLine {
+            product_id: l.product_id,
+            name: l.name.clone(),
+            quantity: l.quantity,
+            unit_price: money(order, l.unit_price),
+        })
+        .collect()
+}
+
 pub(crate) async fn order_placed(
     outbox: &Outbox,
     tx: &mut Tx,
     order: &Order,
-    from_cart: bool,
     meta: &EventMeta,
 ) -> Result<(), BusError> {
-    let money = |amount| Money {
-        amount,
-        currency: order.currency.clone(),
-    };
     let event = OrderPlaced {
         order_id: order.id,
         customer_id: order.customer_id,
         merchant_id: order.merchant_id,
         fulfilment: order.fulfilment.as_str().to_owned(),
-        lines: order
-            .lines
-            .iter()
-            .map(|l| OrderLine {
-                product_id: l.product_id,
-                name: l.name.clone(),
-                quantity: l.quantity,
-                unit_price: money(l.unit_price),
-            })
-            .collect(),
-        total: money(order.total),
+        lines: lines(order),
+        total: money(order, order.total),
         payment_method_id: order.payment_method_id,
-        from_cart,
+        from_cart: order.from_cart,
     };
     outbox
         .append(tx, &order.id.to_string(), &event, meta)
@@ -65,7 +73,8 @@ pub(crate) async fn order_placed(
         .map(|_| ())
 }
 
-/// Announces that `order` moved to `to`, for the statuses others follow.
+/// Announces that `order` (as it is before the move, with what the move's use case wrote
+/// beside it) moved to `to`, for the statuses others follow.
 pub(crate) async fn transitioned(
     outbox: &Outbox,
     tx: &mut Tx,
@@ -162,7 +171,42 @@ pub(crate) async fn transitioned(
                 outbox.append(tx, &subject, &event, meta).await?;
             }
         }
-        Status::PendingPayment | Status::Paid => {}
+        Status::PaymentFailed => {
+            if let (Some(reason), Some(retry_until)) =
+                (&order.payment.failure, order.payment.retry_until)
+            {
+                let event = OrderPaymentFailed {
+                    order_id,
+                    customer_id: order.customer_id,
+                    reason: reason.clone(),
+                    retry_until,
+                };
+                outbox.append(tx, &subject, &event, meta).await?;
+            }
+        }
+        // Only a declined order comes back to pending payment: tried with another card.
+        Status::PendingPayment => {
+            if let Some(payment_method_id) = order.payment_method_id {
+                let event = OrderPaymentRetried {
+                    order_id,
+                    customer_id: order.customer_id,
+                    payment_method_id,
+                    total: money(order, order.total),
+                    attempt: order.payment.attempts,
+                };
+                outbox.append(tx, &subject, &event, meta).await?;
+            }
+        }
+        Status::Paid => {
+            let event = OrderPaid {
+                order_id,
+                customer_id: order.customer_id,
+                merchant_id,
+                lines: lines(order),
+                from_cart: order.from_cart,
+            };
+            outbox.append(tx, &subject, &event, meta).await?;
+        }
     }
     Ok(())
 }

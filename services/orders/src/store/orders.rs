@@ -1,5 +1,5 @@
 use crate::domain::{
-    DeliveryAddress, Fulfilment, HistoryEntry, Order, PricedLine, Shipment, Status,
+    DeliveryAddress, Fulfilment, HistoryEntry, Order, PaymentState, PricedLine, Shipment, Status,
 };
 use ordo_db::row::{self, millis};
 use ordo_db::sql;
@@ -9,7 +9,7 @@ use sqlx::{Any, AnyConnection, Executor, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-const COLUMNS: &str = "id, customer_id, merchant_id, status, fulfilment, address, payment_method_id, currency, subtotal, tip, total, notes, created_at, updated_at, courier_id, shipment_id, carrier, tracking_number";
+const COLUMNS: &str = "id, customer_id, merchant_id, status, fulfilment, address, payment_method_id, currency, subtotal, tip, total, notes, created_at, updated_at, courier_id, shipment_id, carrier, tracking_number, payment_failure, payment_retry_until, payment_attempts, from_cart";
 
 fn decode(message: impl Into<String>) -> sqlx::Error {
     sqlx::Error::Decode(message.into().into())
@@ -77,12 +77,18 @@ fn order(row: &AnyRow) -> Result<Order, sqlx::Error> {
             }),
             None => None,
         },
+        payment: PaymentState {
+            failure: row.try_get("payment_failure")?,
+            retry_until: row::opt_instant(row, "payment_retry_until")?,
+            attempts: row.try_get("payment_attempts")?,
+        },
+        from_cart: row.try_get::<i64, _>("from_cart")? == 1,
     })
 }
 
 pub async fn insert(conn: &mut AnyConnection, order: &Order) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
-        "INSERT INTO orders ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+        "INSERT INTO orders ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
     ))
     .bind(order.id.to_string())
     .bind(order.customer_id.to_string())
@@ -102,6 +108,10 @@ pub async fn insert(conn: &mut AnyConnection, order: &Order) -> Result<(), sqlx:
     .bind(order.shipment.as_ref().map(|s| s.id.to_string()))
     .bind(order.shipment.as_ref().map(|s| s.carrier.clone()))
     .bind(order.shipment.as_ref().map(|s| s.tracking_number.clone()))
+    .bind(order.payment.failure.as_deref())
+    .bind(order.payment.retry_until.map(millis))
+    .bind(order.payment.attempts)
+    .bind(i64::from(order.from_cart))
     .execute(&mut *conn)
     .await?;
     if order.lines.is_empty() {
@@ -290,7 +300,7 @@ pub async fn open_counts<'c>(
 ) -> Result<Vec<(Status, i64, OffsetDateTime)>, sqlx::Error> {
     sqlx::query(
         "SELECT status, COUNT(*) AS n, MIN(updated_at) AS oldest FROM orders
-         WHERE status IN ('pending_payment', 'paid', 'accepted', 'ready', 'picked_up', 'shipped')
+         WHERE status IN ('pending_payment', 'payment_failed', 'paid', 'accepted', 'ready', 'picked_up', 'shipped')
          GROUP BY status",
     )
     .fetch_all(executor)
@@ -313,17 +323,87 @@ pub async fn awaiting_merchant<'c>(
     before: OffsetDateTime,
     limit: i64,
 ) -> Result<Vec<Uuid>, sqlx::Error> {
-    sqlx::query(
+    due(
+        executor,
         "SELECT id FROM orders WHERE status = 'paid' AND updated_at <= $1
          ORDER BY updated_at LIMIT $2",
+        before,
+        limit,
     )
-    .bind(millis(before))
-    .bind(limit)
-    .fetch_all(executor)
-    .await?
-    .iter()
-    .map(|row| row::uuid(row, "id"))
-    .collect()
+    .await
+}
+
+/// The ids of the orders a sweep's `query` selects as due at `at` (`$1`), at most `limit`
+/// (`$2`).
+async fn due<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    query: &str,
+    at: OffsetDateTime,
+    limit: i64,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query(query)
+        .bind(millis(at))
+        .bind(limit)
+        .fetch_all(executor)
+        .await?
+        .iter()
+        .map(|row| row::uuid(row, "id"))
+        .collect()
+}
+
+/// Records why a pending order's payment was declined, in words for its customer, and
+/// until when another card may be tried (kept from the first decline). False when the
+/// order is not pending payment.
+pub async fn payment_declined<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    id: Uuid,
+    failure: &str,
+    retry_until: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE orders SET payment_failure = $2, payment_retry_until = COALESCE(payment_retry_until, $3)
+         WHERE id = $1 AND status = 'pending_payment'",
+    )
+    .bind(id.to_string())
+    .bind(failure)
+    .bind(millis(retry_until))
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records the card a declined order is tried with next, counting the authorisation and
+/// forgetting the last failure. False when the order is not declined (any more).
+pub async fn payment_retried<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    id: Uuid,
+    payment_method_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE orders SET payment_method_id = $2, payment_attempts = payment_attempts + 1, payment_failure = NULL
+         WHERE id = $1 AND status = 'payment_failed'",
+    )
+    .bind(id.to_string())
+    .bind(payment_method_id.to_string())
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Declined orders whose window to try another card closed by `now`, the earliest first.
+pub async fn retry_window_closed<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    now: OffsetDateTime,
+    limit: i64,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    due(
+        executor,
+        "SELECT id FROM orders WHERE status = 'payment_failed' AND payment_retry_until <= $1
+         ORDER BY payment_retry_until LIMIT $2",
+        now,
+        limit,
+    )
+    .await
 }
 
 /// Records the parcel the order goes out as (in the transaction that ships it).
