@@ -28,6 +28,9 @@ pub struct DeliveryConfig {
     pub offer_batch: usize,
     /// Couriers farther than this from the merchant are never asked.
     pub max_radius_km: f64,
+    /// A courier who declined a delivery or let its offer expire is asked again for it
+    /// after this, if nobody else in range took it.
+    pub reoffer_after_secs: u64,
     /// A delivery nobody took within this is escalated to operators.
     pub unassigned_after_secs: u64,
     /// A reported position farther from the last than this speed allows is refused.
@@ -58,6 +61,7 @@ impl Default for DeliveryConfig {
             offer_secs: 30,
             offer_batch: 3,
             max_radius_km: 8.0,
+            reoffer_after_secs: 60,
             unassigned_after_secs: 300,
             max_speed_kmh: 150.0,
             courier_speed_kmh: 25.0,
@@ -87,6 +91,9 @@ impl DeliveryConfig {
         }
         if !(self.max_radius_km > 0.0 && self.max_radius_km <= 100.0) {
             return Err("delivery.max_radius_km: must be above 0 and at most 100".into());
+        }
+        if !(1..=86_400).contains(&self.reoffer_after_secs) {
+            return Err("delivery.reoffer_after_secs: must be between 1 and 86400".into());
         }
         if !(1..=86_400).contains(&self.unassigned_after_secs) {
             return Err("delivery.unassigned_after_secs: must be between 1 and 86400".into());
@@ -145,6 +152,11 @@ impl DeliveryConfig {
     #[must_use]
     pub fn offer_ttl(&self) -> time::Duration {
         time::Duration::seconds(i64::try_from(self.offer_secs).unwrap_or(30))
+    }
+
+    #[must_use]
+    pub fn reoffer_after(&self) -> time::Duration {
+        time::Duration::seconds(i64::try_from(self.reoffer_after_secs).unwrap_or(60))
     }
 
     #[must_use]

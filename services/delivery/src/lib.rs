@@ -57,7 +57,8 @@ pub fn service(config: DeliveryConfig) -> Service {
             sweep_every,
             &delivery,
             |delivery, now| async move { delivery.sweep(now).await },
-        );
+        )
+        .woken_by(delivery.couriers_free());
         let positions = Sweep::new(
             "courier positions written",
             persist_every,
@@ -79,6 +80,7 @@ pub fn migrations() -> &'static [ordo_db::Migration] {
         ordo_db::migration!(2, "0002_shipments"),
         ordo_db::migration!(3, "0003_fleet_and_pay"),
         ordo_db::migration!(4, "0004_scans_per_parcel"),
+        ordo_db::migration!(5, "0005_offers_again"),
     ];
     MIGRATIONS
 }

@@ -25,5 +25,7 @@ pub fn router(delivery: Arc<Delivery>) -> OpenApiRouter {
         .routes(routes!(shipments::get))
         .routes(routes!(shipments::event))
         .routes(routes!(fleet::overview))
+        .routes(routes!(fleet::assign))
+        .routes(routes!(fleet::redispatch))
         .with_state(delivery)
 }

@@ -5,13 +5,12 @@
 use super::fleet::cell_at;
 use super::{AppError, Delivery, DeliveryError};
 use crate::config::DispatchMode;
-use crate::domain::{self, DeliveryStatus, Offer, OfferStatus, Stop, Trigger};
+use crate::domain::{self, Candidate, DeliveryStatus, Offer, OfferStatus, Stop, Trigger};
 use crate::events::publish;
 use crate::store;
 use ordo_bus::EventMeta;
 use ordo_contracts::orders::OrderAccepted;
 use ordo_db::Tx;
-use std::collections::HashSet;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -90,6 +89,8 @@ impl Delivery {
             delivered_at: None,
             created_at: now,
             payout,
+            search_radius_km: None,
+            redispatched_at: None,
         };
         if store::insert_delivery(&mut **tx, &delivery).await? {
             self.dispatch(tx, &delivery, now, meta).await?;
@@ -98,7 +99,8 @@ impl Delivery {
     }
 
     /// Asks the next couriers for a waiting delivery — or, in `auto` mode, gives it to the
-    /// best one. Nobody near: it keeps waiting, and the sweep asks again.
+    /// best one. Those never asked come first, then those asked before whose rest is over
+    /// (see [`domain::asked`]). Nobody near: it keeps waiting, and the sweep asks again.
     pub(super) async fn dispatch(
         &self,
         tx: &mut Tx,
@@ -106,16 +108,20 @@ impl Delivery {
         now: OffsetDateTime,
         meta: &EventMeta,
     ) -> Result<usize, AppError> {
-        let fleet = self.fleet().await?;
-        let asked: HashSet<Uuid> = store::offered_couriers(&mut **tx, delivery.id)
-            .await?
-            .into_iter()
-            .collect();
-        let at = (delivery.pickup.lat, delivery.pickup.lon);
-        let radius = self.config.max_radius_km;
+        let past = store::past_offers(&mut **tx, delivery.id).await?;
+        let asked = domain::asked(
+            &past,
+            now,
+            self.config.reoffer_after(),
+            delivery.redispatched_at,
+        );
+        let candidates = self
+            .askable(delivery, &asked, self.config.offer_batch)
+            .await?;
         match self.config.mode {
             DispatchMode::Auto => {
-                for candidate in fleet.candidates(at, radius, &asked, self.config.offer_batch) {
+                let fleet = self.fleet().await?;
+                for candidate in candidates {
                     if fleet.claim(candidate.courier_id, now) {
                         let assigned = self.assign(tx, delivery, candidate.courier_id, now, meta);
                         if let Err(error) = assigned.await {
@@ -128,7 +134,6 @@ impl Delivery {
                 Ok(0)
             }
             DispatchMode::Offers => {
-                let candidates = fleet.candidates(at, radius, &asked, self.config.offer_batch);
                 if candidates.is_empty() {
                     return Ok(0);
                 }
@@ -152,6 +157,33 @@ impl Delivery {
                 Ok(couriers.len())
             }
         }
+    }
+
+    /// Up to `limit` idle couriers in the delivery's area who may be asked now: the
+    /// never asked first, then the asked again.
+    async fn askable(
+        &self,
+        delivery: &domain::Delivery,
+        asked: &domain::Asked,
+        limit: usize,
+    ) -> Result<Vec<Candidate>, AppError> {
+        let fleet = self.fleet().await?;
+        let at = (delivery.pickup.lat, delivery.pickup.lon);
+        let radius = self.radius_of(delivery);
+        let mut found = fleet.candidates(at, radius, &asked.all(), limit);
+        if found.len() < limit {
+            let mut except = asked.not_now.clone();
+            except.extend(found.iter().map(|c| c.courier_id));
+            found.extend(fleet.candidates(at, radius, &except, limit - found.len()));
+        }
+        Ok(found)
+    }
+
+    /// How far from the merchant the delivery's couriers are looked for.
+    pub(super) fn radius_of(&self, delivery: &domain::Delivery) -> f64 {
+        delivery
+            .search_radius_km
+            .unwrap_or(self.config.max_radius_km)
     }
 
     /// Gives the delivery to `courier_id` (taken in the fleet already) and withdraws its
@@ -210,16 +242,17 @@ impl Delivery {
             - time::Duration::seconds(
                 i64::try_from(self.config.unassigned_after_secs).unwrap_or(i64::MAX),
             );
-        let fleet = self.fleet().await?;
-        let nobody = HashSet::new();
+        let reoffer_after = self.config.reoffer_after();
+        let mut starved = false;
         for (delivery, open_offers) in store::waiting(self.db.reader(), SWEEP_BATCH).await? {
             let lapsed = open_offers == 0;
-            let at = (delivery.pickup.lat, delivery.pickup.lon);
-            // Only worth a transaction when someone idle is near, or there is news.
-            let may_dispatch = lapsed
-                && !fleet
-                    .candidates(at, self.config.max_radius_km, &nobody, 1)
-                    .is_empty();
+            // Only worth a transaction when someone may be asked, or there is news.
+            let may_dispatch = lapsed && {
+                let past = store::past_offers(self.db.reader(), delivery.id).await?;
+                let asked = domain::asked(&past, now, reoffer_after, delivery.redispatched_at);
+                !self.askable(&delivery, &asked, 1).await?.is_empty()
+            };
+            starved |= lapsed && !may_dispatch;
             let lapse = lapsed && delivery.status == DeliveryStatus::Offered;
             let escalate =
                 delivery.searching_since <= escalate_before && delivery.escalated_at.is_none();
@@ -249,6 +282,7 @@ impl Delivery {
             self.outbox.commit(tx).await?;
             self.followers.changed(delivery.order_id);
         }
+        self.fleet.set_wanted(starved);
         Ok(moved)
     }
 }

@@ -7,9 +7,11 @@ use crate::domain::{Candidate, Fix, plausible, rank};
 use h3o::{CellIndex, LatLng, Resolution};
 use ordo_http::ratelimit::{KeyedLimiter, Quota};
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use time::OffsetDateTime;
+use tokio::sync::Notify;
 use uuid::Uuid;
 
 /// A courier as the fleet knows it.
@@ -46,17 +48,18 @@ struct Index {
 }
 
 impl Index {
-    /// Files the courier under the cell its state calls for.
-    fn refile(&mut self, id: Uuid, resolution: Resolution) {
+    /// Files the courier under the cell its state calls for; true when that is a new one
+    /// (it came online, or moved into another cell).
+    fn refile(&mut self, id: Uuid, resolution: Resolution) -> bool {
         let Some(entry) = self.couriers.get_mut(&id) else {
-            return;
+            return false;
         };
         let cell = match (entry.courier.online, entry.courier.fix) {
             (true, Some(fix)) => cell_at(fix.lat, fix.lon, resolution),
             _ => None,
         };
         if cell == entry.cell {
-            return;
+            return false;
         }
         if let Some(old) = entry.cell.take()
             && let Some(members) = self.cells.get_mut(&old)
@@ -70,6 +73,7 @@ impl Index {
             self.cells.entry(new).or_default().insert(id);
         }
         entry.cell = cell;
+        cell.is_some()
     }
 }
 
@@ -85,6 +89,9 @@ pub struct Fleet {
     resolution: Resolution,
     index: Mutex<Index>,
     reports: KeyedLimiter<Uuid>,
+    /// Deliveries wait with nobody to ask: a courier who may be asked wakes `free`.
+    wanted: AtomicBool,
+    free: Arc<Notify>,
 }
 
 impl std::fmt::Debug for Fleet {
@@ -108,6 +115,26 @@ impl Fleet {
             resolution,
             index: Mutex::new(Index::default()),
             reports: KeyedLimiter::new(reports),
+            wanted: AtomicBool::new(false),
+            free: Arc::default(),
+        }
+    }
+
+    /// Notified when a courier may be asked (online in a new place, or idle again) while
+    /// deliveries wait for one: dispatch looks at once rather than at its next round.
+    #[must_use]
+    pub fn free(&self) -> Arc<Notify> {
+        self.free.clone()
+    }
+
+    /// Whether deliveries wait with nobody to ask.
+    pub fn set_wanted(&self, wanted: bool) {
+        self.wanted.store(wanted, Ordering::Relaxed);
+    }
+
+    fn may_be_asked(&self, courier: &Courier) {
+        if courier.online && !courier.busy && self.wanted.load(Ordering::Relaxed) {
+            self.free.notify_one();
         }
     }
 
@@ -165,7 +192,10 @@ impl Fleet {
             entry.courier.idle_since = now;
         }
         entry.courier.online = online;
-        index.refile(id, self.resolution);
+        let courier = entry.courier;
+        if index.refile(id, self.resolution) {
+            self.may_be_asked(&courier);
+        }
         true
     }
 
@@ -192,7 +222,10 @@ impl Fleet {
         entry.anchor = Some(anchor);
         entry.courier.fix = Some(fix);
         entry.dirty = true;
-        index.refile(id, self.resolution);
+        let courier = entry.courier;
+        if index.refile(id, self.resolution) {
+            self.may_be_asked(&courier);
+        }
         Ok(())
     }
 
@@ -204,6 +237,7 @@ impl Fleet {
         {
             entry.courier.busy = false;
             entry.courier.idle_since = now;
+            self.may_be_asked(&entry.courier);
         }
     }
 
@@ -231,6 +265,7 @@ impl Fleet {
             {
                 entry.courier.busy = false;
                 entry.courier.idle_since = now;
+                self.may_be_asked(&entry.courier);
             }
         }
     }
@@ -321,6 +356,7 @@ impl Fleet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures_util::FutureExt;
 
     const MERCHANT: (f64, f64) = (52.5200, 13.4050);
 
@@ -374,6 +410,8 @@ mod tests {
     #[test]
     fn moving_refiles_the_courier_and_offline_ones_report_nothing() {
         let fleet = fleet();
+        fleet.set_wanted(true);
+        let free = fleet.free();
         let id = online_at(&fleet, 1, 52.7000, 13.4050);
         assert!(
             fleet
@@ -381,7 +419,12 @@ mod tests {
                 .is_empty()
         );
         let later = now() + time::Duration::minutes(30);
+        assert!(free.notified().now_or_never().is_none(), "nobody moved yet");
         assert_eq!(fleet.locate(id, 52.5205, 13.4050, later, 150.0), Ok(()));
+        assert!(
+            free.notified().now_or_never().is_some(),
+            "a courier in a new cell may be asked"
+        );
         assert_eq!(fleet.candidates(MERCHANT, 8.0, &HashSet::new(), 1).len(), 1);
         assert_eq!(fleet.take_dirty().len(), 1);
         assert!(fleet.take_dirty().is_empty());

@@ -1,5 +1,6 @@
 //! Delivery's use cases: couriers' availability and positions (`couriers`), dispatch and
-//! its sweep (`dispatch`), offers (`offers`), and a delivery's steps (`deliveries`). Writes
+//! its sweep (`dispatch`), offers (`offers`), a delivery's steps (`deliveries`), and what
+//! operators do for a delivery nobody took (`operators`). Writes
 //! run in one transaction with the events they publish; the fleet in memory follows.
 
 mod client;
@@ -9,10 +10,12 @@ mod dispatch;
 pub mod fleet;
 mod followers;
 mod offers;
+mod operators;
 mod shipments;
 
 pub use couriers::{CourierStatus, FleetOverview};
 pub use fleet::Fleet;
+pub use operators::Redispatched;
 pub use shipments::ScanOutcome;
 
 use crate::config::DeliveryConfig;
@@ -103,6 +106,13 @@ impl Delivery {
     /// The consumer's `event` changes `order`'s delivery, in its transaction.
     pub(crate) fn changing(&self, event: uuid::Uuid, order: uuid::Uuid) {
         self.followers.changing(event, order);
+    }
+
+    /// Notified when a courier may be asked while deliveries wait for one: the dispatch
+    /// sweep runs then, not only at its interval.
+    #[must_use]
+    pub fn couriers_free(&self) -> Arc<tokio::sync::Notify> {
+        self.fleet.free()
     }
 
     /// The fleet, loaded from the database the first time.

@@ -73,7 +73,8 @@ impl Delivery {
         // Taking it failed: the courier is free again.
         let assigned = taken.inspect_err(|_: &AppError| fleet.release(caller.user_id, now))?;
         self.followers.changed(assigned.order_id);
-        self.withdraw_others(caller.user_id, offer.id, now).await;
+        self.withdraw_others(caller.user_id, Some(offer.id), now)
+            .await;
         Ok(assigned)
     }
 
@@ -81,7 +82,12 @@ impl Delivery {
     /// now rather than when they expire (the sweep asks the next couriers). Apart from the
     /// accepting transaction, which locks only its own delivery's offers, so two couriers
     /// accepting at once cannot deadlock; were it lost, the offers would simply expire.
-    async fn withdraw_others(&self, courier_id: Uuid, taken: Uuid, now: OffsetDateTime) {
+    pub(super) async fn withdraw_others(
+        &self,
+        courier_id: Uuid,
+        taken: Option<Uuid>,
+        now: OffsetDateTime,
+    ) {
         let withdrawn = async {
             let mut tx = self.db.begin().await?;
             store::withdraw_offers_to(&mut *tx, courier_id, taken, now).await?;

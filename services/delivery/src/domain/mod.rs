@@ -6,7 +6,7 @@ mod movement;
 pub mod shipment;
 mod status;
 
-pub use dispatch::{Candidate, rank};
+pub use dispatch::{Asked, Candidate, PastOffer, asked, rank};
 pub use movement::{Fix, eta_secs, plausible};
 pub use shipment::{CarrierEvent, Scan, Shipment, ShipmentStatus};
 pub use status::{DeliveryStatus, OfferStatus, Trigger, next};
@@ -46,6 +46,11 @@ pub struct Delivery {
     pub created_at: OffsetDateTime,
     /// What its courier earns, fixed when it is opened.
     pub payout: Money,
+    /// How far from the merchant couriers are asked, once an operator widened it (unset:
+    /// the configured `max_radius_km`).
+    pub search_radius_km: Option<f64>,
+    /// When an operator last asked again: answers before then no longer count.
+    pub redispatched_at: Option<OffsetDateTime>,
 }
 
 /// A courier's pay for a trip: `base` plus `per_km` for each kilometre, to the nearest

@@ -5,7 +5,7 @@
 pub mod shipments;
 
 use crate::app::fleet::Courier;
-use crate::domain::{Delivery, DeliveryStatus, Fix, Offer, OfferStatus, Stop};
+use crate::domain::{Delivery, DeliveryStatus, Fix, Offer, OfferStatus, PastOffer, Stop};
 use ordo_db::row::{instant, millis, opt_instant, opt_uuid, uuid};
 use ordo_kernel::Money;
 use sqlx::any::AnyRow;
@@ -17,7 +17,7 @@ const DELIVERY_COLUMNS: &str = "id, order_id, merchant_id, customer_id, status, 
     pickup_name, pickup_address, pickup_lat, pickup_lon, pickup_cell,
     drop_off_name, drop_off_address, drop_off_lat, drop_off_lon,
     searching_since, escalated_at, assigned_at, picked_up_at, delivered_at, created_at,
-    payout_amount, payout_currency";
+    payout_amount, payout_currency, search_radius_km, redispatched_at";
 
 /// A column holding one of a domain enum's names.
 fn parsed<T: std::str::FromStr<Err = String>>(
@@ -63,6 +63,8 @@ fn delivery(row: &AnyRow) -> Result<Delivery, sqlx::Error> {
             amount: row.try_get("payout_amount")?,
             currency: row.try_get("payout_currency")?,
         },
+        search_radius_km: row.try_get("search_radius_km")?,
+        redispatched_at: opt_instant(row, "redispatched_at")?,
     })
 }
 
@@ -73,7 +75,7 @@ pub async fn insert_delivery<'c>(
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(&format!(
         "INSERT INTO deliveries ({DELIVERY_COLUMNS}, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $21)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, NULL, NULL, $21)
          ON CONFLICT (order_id) DO NOTHING"
     ))
     .bind(d.id.to_string())
@@ -297,18 +299,50 @@ pub async fn offer_by_id<'c>(
         .transpose()
 }
 
-/// Every courier ever offered the delivery: none is offered it twice.
-pub async fn offered_couriers<'c>(
+/// Every offer the delivery made, for dispatch to weigh who may be asked (see
+/// [`crate::domain::asked`]).
+pub async fn past_offers<'c>(
     executor: impl Executor<'c, Database = Any>,
     delivery_id: Uuid,
-) -> Result<Vec<Uuid>, sqlx::Error> {
-    sqlx::query("SELECT courier_id FROM offers WHERE delivery_id = $1")
-        .bind(delivery_id.to_string())
-        .fetch_all(executor)
-        .await?
-        .iter()
-        .map(|row| uuid(row, "courier_id"))
-        .collect()
+) -> Result<Vec<PastOffer>, sqlx::Error> {
+    sqlx::query(
+        "SELECT courier_id, status, created_at, answered_at FROM offers WHERE delivery_id = $1",
+    )
+    .bind(delivery_id.to_string())
+    .fetch_all(executor)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(PastOffer {
+            courier_id: uuid(row, "courier_id")?,
+            status: parsed(row, "status")?,
+            created_at: instant(row, "created_at")?,
+            ended_at: opt_instant(row, "answered_at")?,
+        })
+    })
+    .collect()
+}
+
+/// An operator asks again: the delivery is offered within `radius_km` from now on, and
+/// earlier answers no longer count; false when it has a courier or has ended.
+pub async fn redispatch<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    id: Uuid,
+    radius_km: f64,
+    at: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE deliveries
+         SET search_radius_km = $2, redispatched_at = $3, searching_since = $3,
+             escalated_at = NULL, updated_at = $3
+         WHERE id = $1 AND status IN ('searching', 'offered')",
+    )
+    .bind(id.to_string())
+    .bind(radius_km)
+    .bind(millis(at))
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// The courier's offers open at `now`, soonest to expire first, with their deliveries.
@@ -389,15 +423,15 @@ pub async fn withdraw_offers<'c>(
 pub async fn withdraw_offers_to<'c>(
     executor: impl Executor<'c, Database = Any>,
     courier_id: Uuid,
-    except: Uuid,
+    except: Option<Uuid>,
     at: OffsetDateTime,
 ) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE offers SET status = 'withdrawn', answered_at = $3
-         WHERE courier_id = $1 AND id <> $2 AND status = 'open'",
+         WHERE courier_id = $1 AND ($2 IS NULL OR id <> $2) AND status = 'open'",
     )
     .bind(courier_id.to_string())
-    .bind(except.to_string())
+    .bind(except.map(|e| e.to_string()))
     .bind(millis(at))
     .execute(executor)
     .await?;
@@ -478,19 +512,36 @@ pub async fn save_courier<'c>(
     courier: &Courier,
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
+    // Two statements, not one with optional coordinates: sqlx's `Any` sends a missing
+    // DOUBLE PRECISION as a REAL, and PostgreSQL would then refuse the statement it prepared
+    // that way when the next courier comes with a position.
+    let Some(fix) = courier.fix else {
+        sqlx::query(
+            "INSERT INTO couriers (courier_id, online, idle_since, updated_at)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (courier_id) DO UPDATE SET online = excluded.online,
+               idle_since = excluded.idle_since, updated_at = excluded.updated_at",
+        )
+        .bind(id.to_string())
+        .bind(i64::from(courier.online))
+        .bind(millis(courier.idle_since))
+        .bind(millis(now))
+        .execute(executor)
+        .await?;
+        return Ok(());
+    };
     sqlx::query(
         "INSERT INTO couriers (courier_id, online, lat, lon, located_at, idle_since, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (courier_id) DO UPDATE SET online = excluded.online,
-           lat = COALESCE(excluded.lat, couriers.lat), lon = COALESCE(excluded.lon, couriers.lon),
-           located_at = COALESCE(excluded.located_at, couriers.located_at),
+           lat = excluded.lat, lon = excluded.lon, located_at = excluded.located_at,
            idle_since = excluded.idle_since, updated_at = excluded.updated_at",
     )
     .bind(id.to_string())
     .bind(i64::from(courier.online))
-    .bind(courier.fix.map(|f| f.lat))
-    .bind(courier.fix.map(|f| f.lon))
-    .bind(courier.fix.map(|f| millis(f.at)))
+    .bind(fix.lat)
+    .bind(fix.lon)
+    .bind(millis(fix.at))
     .bind(millis(courier.idle_since))
     .bind(millis(now))
     .execute(executor)
