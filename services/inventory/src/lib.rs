@@ -1,7 +1,7 @@
 //! Inventory: stock per product (a location column for later), and reservations: held for
-//! an order at checkout, all or nothing; committed on `payment.authorized`; released on
-//! `payment.failed`, `order.cancelled`, `order.rejected`, `checkout.abandoned`; expired when
-//! unpaid too long.
+//! an order at checkout, all or nothing; kept on `order.payment_failed` until the declined
+//! order's window for another card closes; committed on `payment.authorized`; released on
+//! `order.cancelled`, `order.rejected`, `checkout.abandoned`; expired when unpaid too long.
 //!
 //! Publishes `reservation.committed` (the order may be paid) and `reservation.lost` (its
 //! hold ran out and the stock is gone); consumes the events above (`events::consume`).

@@ -1,6 +1,7 @@
 //! Inventory's use cases: stock levels set by a merchant's staff; reservations held at
-//! checkout (all or nothing), committed when paid, released when the order ends unpaid,
-//! expired when the hold runs out. Each is idempotent by order id.
+//! checkout (all or nothing), kept through a declined order's window for another card,
+//! committed when paid, released when the order ends unpaid, expired when the hold runs
+//! out. Each is idempotent by order id.
 //!
 //! The rule that keeps a paid order from outrunning its stock: an order is paid only when
 //! inventory says its stock is committed (`reservation.committed`). A hold that ran out
@@ -262,6 +263,23 @@ impl Inventory {
             }
         }
         Err(kept_moving(order_id))
+    }
+
+    /// The order's payment was declined and its customer may try another card until
+    /// `until`: its hold lasts at least that long. A hold that ran out already is taken
+    /// again when the payment comes, if the stock is still there (`commit`). Inside the
+    /// consumer's transaction.
+    pub(crate) async fn hold_until(
+        &self,
+        tx: &mut Tx,
+        order_id: Uuid,
+        until: time::OffsetDateTime,
+    ) -> Result<(), AppError> {
+        let now = ordo_kernel::time::now();
+        if !store::extend_hold(&mut **tx, order_id, until, now).await? {
+            tracing::info!(order.id = %order_id, "no hold to keep for a declined order");
+        }
+        Ok(())
     }
 
     /// Holds `lines` again, all or nothing: the products it sold out, or what is short

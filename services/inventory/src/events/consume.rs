@@ -3,13 +3,15 @@
 use crate::app::Inventory;
 use ordo_bus::{EventMeta, Outbox, Subscription};
 use ordo_contracts::Event;
-use ordo_contracts::orders::{CheckoutAbandoned, OrderCancelled, OrderRejected};
-use ordo_contracts::payments::{PaymentAuthorized, PaymentFailed};
+use ordo_contracts::orders::{
+    CheckoutAbandoned, OrderCancelled, OrderPaymentFailed, OrderRejected,
+};
+use ordo_contracts::payments::PaymentAuthorized;
 use ordo_db::Db;
 use std::sync::Arc;
 
-/// Inventory's consumers: reservations are committed as orders are paid, and released as
-/// they end or are never made.
+/// Inventory's consumers: reservations are committed as orders are paid, held while a
+/// declined order waits for another card, and released as orders end or are never made.
 #[must_use]
 pub fn subscriptions(inventory: Arc<Inventory>, db: Db, outbox: &Outbox) -> Vec<Subscription> {
     let reservations = Subscription::new("inventory-reservations", db).on(
@@ -21,7 +23,15 @@ pub fn subscriptions(inventory: Arc<Inventory>, db: Db, outbox: &Outbox) -> Vec<
             })
         },
     );
-    let reservations = releasing::<PaymentFailed>(reservations, &inventory);
+    let reservations = reservations.on(
+        &inventory,
+        |inventory, tx, declined: OrderPaymentFailed, _| {
+            Box::pin(async move {
+                let (order_id, until) = (declined.order_id, declined.retry_until);
+                inventory.hold_until(tx, order_id, until).await
+            })
+        },
+    );
     let reservations = releasing::<OrderCancelled>(reservations, &inventory);
     let reservations = releasing::<OrderRejected>(reservations, &inventory);
     let reservations = releasing::<CheckoutAbandoned>(reservations, &inventory);

@@ -260,6 +260,25 @@ pub async fn transition<'c>(
 }
 
 /// Held reservations whose hold ran out, oldest first.
+/// Makes a hold last until `until` at least; false when the order holds nothing (any more).
+pub async fn extend_hold<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    order_id: Uuid,
+    until: OffsetDateTime,
+    at: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE reservations SET expires_at = CASE WHEN expires_at < $2 THEN $2 ELSE expires_at END, updated_at = $3
+         WHERE order_id = $1 AND status = 'held'",
+    )
+    .bind(order_id.to_string())
+    .bind(millis(until))
+    .bind(millis(at))
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub async fn expired<'c>(
     executor: impl Executor<'c, Database = Any>,
     now: OffsetDateTime,

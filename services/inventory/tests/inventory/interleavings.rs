@@ -1,7 +1,7 @@
-//! The interleavings of expiry, authorisation, failure, cancellation, abandonment and
-//! repeats that a checkout's reservation can meet, as a table: a paid order never has
-//! more stock than there is, and a reservation released because its order ended is never
-//! taken again.
+//! The interleavings of expiry, authorisation, a declined payment's window, cancellation,
+//! abandonment and repeats that a checkout's reservation can meet, as a table: a paid order
+//! never has more stock than there is, a declined order keeps its stock through its window,
+//! and a reservation released because its order ended is never taken again.
 
 use super::*;
 
@@ -10,12 +10,14 @@ use super::*;
 enum Step {
     /// The hold runs out: the sweeper passes after its deadline.
     Expire,
+    /// The sweeper passes after a declined order's window closed.
+    ExpireAfterWindow,
     /// Another order takes whatever is free.
     Compete,
     /// `payment.authorized` (again, when repeated).
     Authorize,
-    /// `payment.failed`.
-    Fail,
+    /// `order.payment_failed`: declined, another card may be tried for twice the hold.
+    Decline,
     /// `order.cancelled`.
     Cancel,
     /// `checkout.abandoned`: the order was never written.
@@ -55,9 +57,14 @@ const INTERLEAVINGS: &[Interleaving] = {
         (&[Authorize, Cancel], (1, 0, 1), &[COMMITTED]),
         (&[Authorize, Cancel, Authorize], (1, 0, 1), &[COMMITTED]),
         (&[Authorize, Cancel, Cancel], (1, 0, 1), &[COMMITTED]),
-        (&[Fail], (1, 0, 1), &[]),
-        (&[Fail, Authorize], (1, 0, 1), &[]),
-        (&[Expire, Fail, Authorize], (1, 0, 1), &[]),
+        (&[Decline], (1, 1, 0), &[]),
+        (&[Decline, Expire], (1, 1, 0), &[]),
+        (&[Decline, Expire, Authorize], (0, 0, 0), &[COMMITTED]),
+        (&[Decline, ExpireAfterWindow], (1, 0, 1), &[]),
+        (&[Decline, Cancel], (1, 0, 1), &[]),
+        (&[Decline, Cancel, Authorize], (1, 0, 1), &[]),
+        (&[Expire, Decline, Authorize], (0, 0, 0), &[COMMITTED]),
+        (&[Expire, Decline, Compete, Authorize], (1, 1, 0), &[LOST]),
         (&[Abandon], (1, 0, 1), &[]),
         (&[Abandon, ReserveAgain(false)], (1, 0, 1), &[]),
         (&[ReserveAgain(true), Abandon, Authorize], (1, 0, 1), &[]),
@@ -83,6 +90,10 @@ async fn every_interleaving_keeps_paid_orders_within_the_stock(kind: &str) {
                     let later = ordo_kernel::time::now() + HOLD + Duration::from_secs(1);
                     s.inventory.expire_holds(later).await.unwrap();
                 }
+                Step::ExpireAfterWindow => {
+                    let later = ordo_kernel::time::now() + 3 * HOLD;
+                    s.inventory.expire_holds(later).await.unwrap();
+                }
                 Step::Compete => {
                     let free = s.level(product).await.2;
                     if free > 0 {
@@ -102,14 +113,7 @@ async fn every_interleaving_keeps_paid_orders_within_the_stock(kind: &str) {
                     };
                     s.deliver(order_id, &authorized).await;
                 }
-                Step::Fail => {
-                    let failed = PaymentFailed {
-                        order_id,
-                        payment_id: Uuid::now_v7(),
-                        reason: "card_declined".into(),
-                    };
-                    s.deliver(order_id, &failed).await;
-                }
+                Step::Decline => s.deliver(order_id, &declined(order_id)).await,
                 Step::Cancel => {
                     let cancelled = OrderCancelled {
                         order_id,

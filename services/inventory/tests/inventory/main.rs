@@ -1,13 +1,14 @@
 //! Inventory on both backends: SQLite with the in-process bus, PostgreSQL with NATS.
 //! Reservations are all or nothing under concurrency, idempotent by order, and follow the
 //! payment and order events in every order they can arrive in, with holds running out
-//! between them: a paid order never has more stock than there is.
+//! between them: a paid order never has more stock than there is, and a declined one keeps
+//! its stock while its customer may try another card.
 
 use ordo_bus::{Bus, BusOptions, EventMeta, Outbox, RunningBus};
 use ordo_contracts::catalog::{CatalogClient, MerchantSnapshot, ProductSnapshot};
 use ordo_contracts::inventory::{Reservation, ReservationLine, StockChanged};
-use ordo_contracts::orders::{CheckoutAbandoned, OrderCancelled};
-use ordo_contracts::payments::{PaymentAuthorized, PaymentFailed};
+use ordo_contracts::orders::{CheckoutAbandoned, OrderCancelled, OrderPaymentFailed};
+use ordo_contracts::payments::PaymentAuthorized;
 use ordo_contracts::{ClientFuture, Event};
 use ordo_db::Db;
 use ordo_inventory::{AppError, Inventory, InventoryError};
@@ -232,6 +233,17 @@ impl Setup {
     }
 }
 
+/// Orders' word that the order's payment was declined: another card may be tried for twice
+/// the hold.
+fn declined(order_id: Uuid) -> OrderPaymentFailed {
+    OrderPaymentFailed {
+        order_id,
+        customer_id: Uuid::now_v7(),
+        reason: "Your card was declined. Choose another card to place this order.".into(),
+        retry_until: ordo_kernel::time::now() + 2 * HOLD,
+    }
+}
+
 fn line(product_id: Uuid, quantity: i64) -> ReservationLine {
     ReservationLine {
         product_id,
@@ -319,17 +331,21 @@ async fn reservations_are_whole_idempotent_and_follow_events(kind: &str) {
     s.publish(paid, &authorized).await;
     s.until_level(a, (2, 0, 2)).await;
 
-    // Payment failed: the hold is given back; a late authorisation changes nothing.
+    // Declined: the hold lasts through the window for another card, past the usual hold;
+    // the order cancelled at its end gives it back; a late authorisation changes nothing.
     let failed_order = Uuid::now_v7();
     let held = s.inventory.reserve(failed_order, &[line(b, 1)]).await;
     assert_eq!(held.unwrap(), Reservation::Held);
     assert_eq!(s.level(b).await, (1, 1, 0));
-    let failed = PaymentFailed {
+    s.deliver(failed_order, &declined(failed_order)).await;
+    let past_the_hold = ordo_kernel::time::now() + HOLD + Duration::from_secs(1);
+    assert_eq!(s.inventory.expire_holds(past_the_hold).await.unwrap(), 0);
+    assert_eq!(s.level(b).await, (1, 1, 0), "held for the other card");
+    let unpaid = OrderCancelled {
         order_id: failed_order,
-        payment_id: Uuid::now_v7(),
-        reason: "card_declined".into(),
+        reason: "no other card was tried in time".into(),
     };
-    s.publish(failed_order, &failed).await;
+    s.publish(failed_order, &unpaid).await;
     s.until_level(b, (1, 0, 1)).await;
     let late = PaymentAuthorized {
         order_id: failed_order,
@@ -382,12 +398,11 @@ async fn stock_changes_are_announced(kind: &str) {
     let held = s.inventory.reserve(last, &[line(product, 1)]).await;
     assert_eq!(held.unwrap(), Reservation::Held);
     assert_eq!(s.announced(product).await, [2, 0], "sold out");
-    let failed = PaymentFailed {
+    let cancelled = OrderCancelled {
         order_id: last,
-        payment_id: Uuid::now_v7(),
-        reason: "card_declined".into(),
+        reason: "cancelled by the customer".into(),
     };
-    s.publish(last, &failed).await;
+    s.publish(last, &cancelled).await;
     s.until_level(product, (2, 1, 1)).await;
     assert_eq!(s.announced(product).await, [2, 0, 1], "released");
     let later = ordo_kernel::time::now() + HOLD + Duration::from_secs(1);
