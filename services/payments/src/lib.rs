@@ -1,12 +1,14 @@
-//! Payments: customers' saved cards (provider tokens only), the `PaymentProvider` trait and
-//! its built-in `sandbox`, authorising each placed order once, voiding it when the order
-//! ends before capture, capturing it when the order completes, operators' refunds
+//! Payments: customers' saved cards (provider tokens only; the newest is the default), the
+//! `PaymentProvider` trait and its built-in `sandbox`, authorising each placed order once
+//! (and again, once per card, when its customer tries another card after a decline),
+//! voiding it when the order ends before capture, capturing it when the order completes,
+//! operators' refunds
 //! (reserved before the provider is asked) and the provider's signed webhooks. Orders asks
 //! whether a card is the customer's through `ordo_contracts::payments::PaymentsClient`.
 //!
 //! Publishes `payment.authorized`, `payment.failed`, `payment.voided`, `payment.captured`,
-//! `payment.refunded`; consumes `order.placed` (authorise), `order.cancelled` and
-//! `order.rejected` (void), `order.completed` (capture).
+//! `payment.refunded`; consumes `order.placed` and `order.payment_retried` (authorise),
+//! `order.cancelled` and `order.rejected` (void), `order.completed` (capture).
 
 pub mod api;
 pub mod app;
@@ -76,6 +78,7 @@ pub fn migrations() -> &'static [ordo_db::Migration] {
         ordo_db::migration!(2, "0002_pending_refunds"),
         ordo_db::migration!(3, "0003_provider_requests"),
         ordo_db::migration!(4, "0004_order_ends"),
+        ordo_db::migration!(5, "0005_payment_attempts"),
     ];
     MIGRATIONS
 }

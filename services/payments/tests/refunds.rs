@@ -72,6 +72,7 @@ async fn authorised(db: &Db, order_id: Uuid, amount: i64, reference: &str) -> Pa
         failure_reason: None,
         captured_amount: 0,
         refunded_amount: 0,
+        attempt: 1,
         created_at: ordo_kernel::time::now(),
     };
     let mut tx = db.begin().await.unwrap();

@@ -1,11 +1,11 @@
 //! Requests to the provider on both databases: made after the transaction that recorded
 //! them, so that a provider that takes its time holds no database writer; asked again with
 //! the same key after a failure, yet answered once; an order's void waits for its
-//! authorisation.
+//! authorisation; a declined order is authorised again with another card, once.
 
 mod support;
 
-use support::{Door, Held};
+use support::{DECLINED, Door, Held};
 
 use ordo_bus::Outbox;
 use ordo_db::Db;
@@ -61,14 +61,7 @@ async fn setup(backend: &Backend) -> Setup {
 impl Setup {
     async fn ask(&self, order_id: Uuid, action: RequestAction) {
         let now = ordo_kernel::time::now();
-        let charge = (action == RequestAction::Authorize).then(|| Charge {
-            customer_id: self.customer_id,
-            payment_method_id: Some(self.method_id),
-            amount: Money {
-                amount: 1250,
-                currency: "EUR".into(),
-            },
-        });
+        let charge = (action == RequestAction::Authorize).then(|| self.charge(self.method_id, 1));
         let request = ProviderRequest {
             order_id,
             action,
@@ -81,6 +74,31 @@ impl Setup {
         };
         let mut tx = self.db.begin().await.unwrap();
         store::insert_request(&mut *tx, &request).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// The order's total on the customer's card `method_id`, as its `attempt`.
+    fn charge(&self, method_id: Uuid, attempt: i64) -> Charge {
+        Charge {
+            customer_id: self.customer_id,
+            payment_method_id: Some(method_id),
+            amount: Money {
+                amount: 1250,
+                currency: "EUR".into(),
+            },
+            attempt,
+        }
+    }
+
+    /// Records the order's authorisation with `charge` as the consumer of its placement (or
+    /// of a card tried after a decline) does.
+    async fn authorisation_due(&self, order_id: Uuid, charge: Charge) {
+        let mut tx = self.db.begin().await.unwrap();
+        let meta = ordo_bus::EventMeta::default();
+        self.payments
+            .authorisation_due(&mut tx, order_id, charge, &meta)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
     }
 
@@ -216,21 +234,9 @@ async fn a_placement_handled_after_its_order_ended_authorises_nothing(backend: B
         1,
         "the void, with nothing to release"
     );
-    let mut tx = setup.db.begin().await.unwrap();
-    let charge = Charge {
-        customer_id: setup.customer_id,
-        payment_method_id: Some(setup.method_id),
-        amount: Money {
-            amount: 1250,
-            currency: "EUR".into(),
-        },
-    };
     setup
-        .payments
-        .order_placed(&mut tx, order_id, charge, &meta)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+        .authorisation_due(order_id, setup.charge(setup.method_id, 1))
+        .await;
     assert!(
         !store::has_request(setup.db.reader(), order_id, RequestAction::Authorize)
             .await
@@ -258,3 +264,88 @@ backend_test!(
     end_before_placement,
     a_placement_handled_after_its_order_ended_authorises_nothing
 );
+
+/// A declined order's customer tries another card: the payment's next attempt is asked with
+/// a key of its own and recorded over the decline; asked again (redelivered, or after a
+/// crash), it neither asks the provider nor announces twice, and an older attempt changes
+/// nothing.
+async fn another_card_is_authorised_once(backend: Backend) {
+    let setup = setup(&backend).await;
+    let declined_card = Uuid::now_v7();
+    let mut tx = setup.db.begin().await.unwrap();
+    let method = PaymentMethod {
+        id: declined_card,
+        user_id: setup.customer_id,
+        provider: "door".into(),
+        token: DECLINED.into(),
+        brand: "visa".into(),
+        last4: "0002".into(),
+        exp_month: 12,
+        exp_year: 2040,
+        created_at: ordo_kernel::time::now(),
+    };
+    store::insert_method(&mut *tx, &method).await.unwrap();
+    tx.commit().await.unwrap();
+    let order_id = Uuid::now_v7();
+    let pass = || async {
+        setup.door.open.add_permits(1);
+        setup
+            .payments
+            .make_requests(ordo_kernel::time::now())
+            .await
+            .unwrap()
+    };
+
+    setup
+        .authorisation_due(order_id, setup.charge(declined_card, 1))
+        .await;
+    assert_eq!(pass().await, 1);
+    let payment = store::payment_of_order(setup.db.reader(), order_id)
+        .await
+        .unwrap()
+        .expect("recorded");
+    assert_eq!(
+        (payment.status, payment.attempt),
+        (PaymentStatus::Failed, 1)
+    );
+    assert_eq!(setup.events("payment.failed").await, 1);
+
+    let retry = setup.charge(setup.method_id, 2);
+    setup.authorisation_due(order_id, retry.clone()).await;
+    assert_eq!(pass().await, 1);
+    let paid = store::payment_of_order(setup.db.reader(), order_id)
+        .await
+        .unwrap()
+        .expect("recorded");
+    assert_eq!(
+        (paid.status, paid.attempt, paid.payment_method_id),
+        (PaymentStatus::Authorized, 2, Some(setup.method_id))
+    );
+    assert_eq!(paid.id, payment.id, "one payment per order");
+    assert_eq!(setup.events("payment.authorized").await, 1);
+
+    // The same retry again, and the first attempt again: answered from what is recorded.
+    setup.authorisation_due(order_id, retry).await;
+    assert_eq!(pass().await, 1);
+    setup
+        .authorisation_due(order_id, setup.charge(declined_card, 1))
+        .await;
+    assert_eq!(pass().await, 1);
+    assert_eq!(
+        setup.asked(),
+        [format!("pay:{order_id}"), format!("pay:{order_id}:2")],
+        "each attempt asked once, with a key of its own"
+    );
+    assert_eq!(setup.events("payment.authorized").await, 1);
+    assert_eq!(setup.events("payment.failed").await, 1);
+    let still = store::payment_of_order(setup.db.reader(), order_id)
+        .await
+        .unwrap()
+        .expect("recorded");
+    assert_eq!(
+        (still.status, still.attempt),
+        (PaymentStatus::Authorized, 2)
+    );
+}
+
+backend_test!(another_card, another_card_is_authorised_once);

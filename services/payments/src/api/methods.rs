@@ -1,6 +1,5 @@
-use crate::app::Payments;
+use crate::app::{Payments, SavedCard};
 use crate::domain::CardDetails;
-use crate::domain::PaymentMethod;
 use axum::extract::State;
 use axum::http::StatusCode;
 use ordo_http::{Authenticated, Json, PageQuery, Path, Problem, Query};
@@ -44,10 +43,14 @@ pub struct PaymentMethodView {
     exp_year: i64,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
+    /// The customer's default card: the newest they keep (true for the first card of the
+    /// first page only).
+    default: bool,
 }
 
-impl From<PaymentMethod> for PaymentMethodView {
-    fn from(m: PaymentMethod) -> Self {
+impl From<SavedCard> for PaymentMethodView {
+    fn from(card: SavedCard) -> Self {
+        let m = card.method;
         PaymentMethodView {
             id: m.id,
             brand: m.brand,
@@ -55,11 +58,13 @@ impl From<PaymentMethod> for PaymentMethodView {
             exp_month: m.exp_month,
             exp_year: m.exp_year,
             created_at: m.created_at,
+            default: card.default,
         }
     }
 }
 
-/// Save a card (customers). The provider tokenises it; the number and CVC are not kept.
+/// Save a card (customers). The provider tokenises it; the number and CVC are not kept. The
+/// newest card is the default.
 #[utoipa::path(post, path = "/me/payment-methods", tag = "payments", security(("bearer" = [])),
     request_body = AddCard,
     responses(
@@ -88,7 +93,7 @@ pub struct PaymentMethodPage {
     next_cursor: Option<String>,
 }
 
-/// The caller's saved cards, newest first.
+/// The caller's saved cards, newest first; the newest is the default.
 #[utoipa::path(get, path = "/me/payment-methods", tag = "payments", security(("bearer" = [])),
     params(PageQuery),
     responses(

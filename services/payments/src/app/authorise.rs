@@ -1,11 +1,14 @@
 //! Authorising a placed order, voiding the authorisation when the order ends before
 //! capture, capturing it when the order completes: each made by `requests` once the
 //! consumer that asked has committed, outside any transaction, with the provider's
-//! idempotency key (`pay:`, `void:`, `capture:` and the order), so that asking twice holds,
-//! releases or charges the money once.
+//! idempotency key (`pay:`, `void:`, `capture:` and the order; a card tried after a decline
+//! adds its attempt to `pay:`), so that asking twice holds, releases or charges the money
+//! once.
 
 use super::{AppError, Payments};
-use crate::domain::{Action, Charge, Payment, PaymentStatus, ProviderRequest, next};
+use crate::domain::{
+    Action, Charge, Payment, PaymentStatus, ProviderRequest, authorisation_key, next,
+};
 use crate::provider::{Authorization, Capture};
 use crate::store;
 use ordo_bus::EventMeta;
@@ -14,7 +17,8 @@ use ordo_db::Tx;
 use ordo_kernel::Money;
 
 impl Payments {
-    /// Holds the order's total on its card, then records the answer.
+    /// Holds the order's total on its card, then records the answer: the order's payment,
+    /// or — for a card tried after a decline — the payment's next attempt.
     pub(super) async fn authorise(
         &self,
         request: &ProviderRequest,
@@ -22,9 +26,11 @@ impl Payments {
         meta: &EventMeta,
     ) -> Result<(), AppError> {
         let order_id = request.order_id;
-        if store::payment_of_order(self.db.reader(), order_id)
-            .await?
-            .is_some()
+        let earlier = store::payment_of_order(self.db.reader(), order_id).await?;
+        // Answered before (this request asked again), or not a decline to try again.
+        if earlier
+            .as_ref()
+            .is_some_and(|p| p.attempt >= charge.attempt || p.status != PaymentStatus::Failed)
         {
             return self.answered(self.db.begin().await?, request).await;
         }
@@ -34,7 +40,7 @@ impl Payments {
         };
         let outcome = match &method {
             Some(method) => {
-                let key = format!("pay:{order_id}");
+                let key = authorisation_key(order_id, charge.attempt);
                 self.provider
                     .authorize(&method.token, &charge.amount, &key)
                     .await?
@@ -49,8 +55,9 @@ impl Payments {
             }
             Authorization::Declined { code } => (PaymentStatus::Failed, None, Some(code)),
         };
+        let now = ordo_kernel::time::now();
         let payment = Payment {
-            id: ordo_kernel::new_id(),
+            id: earlier.as_ref().map_or_else(ordo_kernel::new_id, |p| p.id),
             order_id,
             customer_id: charge.customer_id,
             payment_method_id: method.as_ref().map(|m| m.id),
@@ -62,10 +69,23 @@ impl Payments {
             failure_reason: failure.clone(),
             captured_amount: 0,
             refunded_amount: 0,
-            created_at: ordo_kernel::time::now(),
+            attempt: charge.attempt,
+            created_at: now,
         };
         let mut tx = self.db.begin().await?;
-        if store::insert_payment(&mut *tx, &payment).await? {
+        let recorded = match &earlier {
+            None => store::insert_payment(&mut *tx, &payment).await?,
+            Some(declined) => {
+                let action = if failure.is_none() {
+                    Action::RetryApproved
+                } else {
+                    Action::RetryDeclined
+                };
+                next(declined.status, action).is_some()
+                    && store::record_attempt(&mut *tx, &payment, now).await?
+            }
+        };
+        if recorded {
             let subject = order_id.to_string();
             match failure {
                 None => {

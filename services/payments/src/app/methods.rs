@@ -1,5 +1,5 @@
 //! Saved cards: tokenised by the provider; only the token, brand, last four digits and
-//! expiry are kept.
+//! expiry are kept. A customer keeps several; the newest is the default.
 
 use super::{AppError, Payments, PaymentsError};
 use crate::domain::CardDetails;
@@ -10,6 +10,13 @@ use ordo_kernel::{Page, PageRequest, Role};
 use tracing::instrument;
 use uuid::Uuid;
 
+/// A saved card, and whether it is its customer's default: the newest they keep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedCard {
+    pub method: PaymentMethod,
+    pub default: bool,
+}
+
 impl Payments {
     /// # Errors
     /// `Forbidden` for non-customers, `Invalid` card details, `Conflict` past the limit,
@@ -19,7 +26,7 @@ impl Payments {
         &self,
         caller: &Caller,
         card: CardDetails,
-    ) -> Result<PaymentMethod, AppError> {
+    ) -> Result<SavedCard, AppError> {
         if caller.role != Role::Customer {
             return Err(AppError::Forbidden("only customers keep payment methods"));
         }
@@ -45,10 +52,14 @@ impl Payments {
         let mut tx = self.db.begin().await?;
         store::insert_method(&mut *tx, &method).await?;
         tx.commit().await?;
-        Ok(method)
+        Ok(SavedCard {
+            method,
+            default: true,
+        })
     }
 
-    /// A page of the caller's cards, newest first.
+    /// A page of the caller's cards, newest first: the first of the first page is the
+    /// default.
     ///
     /// # Errors
     /// Only when the database fails.
@@ -56,8 +67,21 @@ impl Payments {
         &self,
         caller: &Caller,
         page: PageRequest,
-    ) -> Result<Page<PaymentMethod>, AppError> {
-        Ok(store::methods(self.db.reader(), caller.user_id, page).await?)
+    ) -> Result<Page<SavedCard>, AppError> {
+        let first_page = page.after.is_none();
+        let page = store::methods(self.db.reader(), caller.user_id, page).await?;
+        Ok(Page {
+            items: page
+                .items
+                .into_iter()
+                .enumerate()
+                .map(|(n, method)| SavedCard {
+                    method,
+                    default: first_page && n == 0,
+                })
+                .collect(),
+            next_cursor: page.next_cursor,
+        })
     }
 
     /// # Errors

@@ -11,6 +11,7 @@ mod requests;
 mod webhooks;
 
 pub use capture::{Refund, RefundOutcome};
+pub use methods::SavedCard;
 pub use webhooks::WebhookOutcome;
 
 use crate::provider::{PaymentProvider, ProviderError};

@@ -25,12 +25,13 @@ const BATCH: i64 = 100;
 const ORDERS_AT_ONCE: usize = 32;
 
 impl Payments {
-    /// The order was placed: its authorisation is to be asked — unless the order ended
-    /// already, its end handled before its placement, when there is nothing to hold.
+    /// The order was placed, or its customer chose another card after a decline: its
+    /// authorisation (`charge`, the attempt's) is to be asked — unless the order ended
+    /// already, its end handled before, when there is nothing to hold.
     ///
     /// # Errors
     /// The database failing.
-    pub async fn order_placed(
+    pub async fn authorisation_due(
         &self,
         tx: &mut Tx,
         order_id: Uuid,
@@ -38,7 +39,7 @@ impl Payments {
         meta: &EventMeta,
     ) -> Result<(), AppError> {
         if store::has_ended(&mut **tx, order_id).await? {
-            tracing::warn!(order.id = %order_id, "the order ended before its placement came: nothing to authorise");
+            tracing::warn!(order.id = %order_id, "the order ended before its authorisation was asked: nothing to authorise");
             return Ok(());
         }
         self.ask(tx, order_id, RequestAction::Authorize, Some(charge), meta)

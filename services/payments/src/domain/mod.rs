@@ -5,7 +5,9 @@ mod payment;
 mod request;
 
 pub use payment::{Action, Payment, PaymentMethod, PaymentStatus, RefundStatus, next};
-pub use request::{Charge, ProviderRequest, RequestAction, in_order, retry_after};
+pub use request::{
+    Charge, ProviderRequest, RequestAction, authorisation_key, in_order, retry_after,
+};
 
 use ordo_kernel::Violations;
 

@@ -34,6 +34,8 @@ pub struct Payment {
     pub failure_reason: Option<String>,
     pub captured_amount: i64,
     pub refunded_amount: i64,
+    /// Which of the order's authorisations this is the answer to (1 at checkout).
+    pub attempt: i64,
     pub created_at: OffsetDateTime,
 }
 
@@ -86,6 +88,10 @@ impl FromStr for PaymentStatus {
 /// What happens to a payment after it was authorised or refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
+    /// The customer's next card, tried after a decline, was authorised.
+    RetryApproved,
+    /// The customer's next card, tried after a decline, was declined too.
+    RetryDeclined,
     /// The order ended before capture: release the hold.
     Void,
     /// The provider says the hold ran out.
@@ -106,6 +112,8 @@ pub fn next(from: PaymentStatus, action: Action) -> Option<PaymentStatus> {
     use Action as A;
     use PaymentStatus as S;
     match (from, action) {
+        (S::Failed, A::RetryApproved) => Some(S::Authorized),
+        (S::Failed, A::RetryDeclined) => Some(S::Failed),
         (S::Authorized, A::Void | A::ExpireAtProvider) => Some(S::Voided),
         (S::Authorized, A::Capture) => Some(S::Captured),
         (S::Authorized, A::RefuseCapture) => Some(S::CaptureFailed),
@@ -160,6 +168,8 @@ mod tests {
         use Action as A;
         use PaymentStatus as S;
         let actions = [
+            A::RetryApproved,
+            A::RetryDeclined,
             A::Void,
             A::ExpireAtProvider,
             A::Capture,
@@ -168,6 +178,8 @@ mod tests {
         ];
         // The moves that exist; every other pair changes nothing.
         let moves = [
+            (S::Failed, A::RetryApproved, S::Authorized),
+            (S::Failed, A::RetryDeclined, S::Failed),
             (S::Authorized, A::Void, S::Voided),
             (S::Authorized, A::ExpireAtProvider, S::Voided),
             (S::Authorized, A::Capture, S::Captured),
@@ -191,10 +203,22 @@ mod tests {
                 allowed += usize::from(next(from, action).is_some());
             }
         }
-        assert_eq!(allowed, 5, "only these five moves exist");
-        // Nothing happens to a payment that was refused, released or failed to charge.
-        for end in [S::Failed, S::Voided, S::CaptureFailed] {
+        assert_eq!(allowed, 7, "only these seven moves exist");
+        // Nothing happens to a payment that was released or failed to charge; a refused one
+        // may only be tried again with another card.
+        for end in [S::Voided, S::CaptureFailed] {
             assert!(actions.iter().all(|a| next(end, *a).is_none()), "{end:?}");
+        }
+        let retries = [A::RetryApproved, A::RetryDeclined];
+        assert!(
+            actions
+                .iter()
+                .filter(|a| !retries.contains(a))
+                .all(|a| next(S::Failed, *a).is_none())
+        );
+        // Only a refused payment is tried again: an authorised one is never held twice.
+        for held in [S::Authorized, S::Captured] {
+            assert!(retries.iter().all(|a| next(held, *a).is_none()), "{held:?}");
         }
     }
 }

@@ -39,12 +39,25 @@ impl FromStr for RequestAction {
     }
 }
 
-/// The card and amount an authorisation is asked for.
+/// The card and amount an authorisation is asked for, and which of the order's attempts it
+/// is (1 at checkout, one more for each card tried after a decline).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Charge {
     pub customer_id: Uuid,
     pub payment_method_id: Option<Uuid>,
     pub amount: Money,
+    pub attempt: i64,
+}
+
+/// The provider's idempotency key of the order's `attempt`: asking it again holds the money
+/// once, and each card tried has a key of its own (the first keeps the key it always had).
+#[must_use]
+pub fn authorisation_key(order_id: Uuid, attempt: i64) -> String {
+    if attempt <= 1 {
+        format!("pay:{order_id}")
+    } else {
+        format!("pay:{order_id}:{attempt}")
+    }
 }
 
 /// One request to the provider about an order, waiting to be made.
@@ -109,6 +122,20 @@ mod tests {
                 (1, RequestAction::Authorize),
                 (1, RequestAction::Void),
                 (2, RequestAction::Void)
+            ]
+        );
+    }
+
+    #[test]
+    fn each_attempt_has_a_key_of_its_own() {
+        let order = Uuid::from_u128(7);
+        let keys: Vec<String> = (1..=3).map(|n| authorisation_key(order, n)).collect();
+        assert_eq!(
+            keys,
+            [
+                format!("pay:{order}"),
+                format!("pay:{order}:2"),
+                format!("pay:{order}:3")
             ]
         );
     }

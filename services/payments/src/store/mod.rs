@@ -125,8 +125,8 @@ pub async fn insert_payment<'c>(
     p: &Payment,
 ) -> Result<bool, sqlx::Error> {
     sqlx::query(
-        "INSERT INTO payments (id, order_id, customer_id, payment_method_id, provider, provider_ref, status, amount, currency, failure_reason, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
+        "INSERT INTO payments (id, order_id, customer_id, payment_method_id, provider, provider_ref, status, amount, currency, failure_reason, attempt, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
          ON CONFLICT (order_id) DO NOTHING",
     )
     .bind(p.id.to_string())
@@ -139,7 +139,35 @@ pub async fn insert_payment<'c>(
     .bind(p.amount)
     .bind(&p.currency)
     .bind(p.failure_reason.as_deref())
+    .bind(p.attempt)
     .bind(millis(p.created_at))
+    .execute(executor)
+    .await
+    .map(|done| done.rows_affected() == 1)
+}
+
+/// Records the answer to a later attempt over the order's declined payment: the card
+/// tried, and whether it holds the money now. False when the payment is not declined or
+/// has recorded this attempt (or a later one) already.
+pub async fn record_attempt<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    p: &Payment,
+    at: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "UPDATE payments SET payment_method_id = $2, provider_ref = $3, status = $4, amount = $5, currency = $6,
+                failure_reason = $7, attempt = $8, updated_at = $9
+         WHERE order_id = $1 AND status = 'failed' AND attempt < $8",
+    )
+    .bind(p.order_id.to_string())
+    .bind(p.payment_method_id.map(|id| id.to_string()))
+    .bind(p.provider_ref.as_deref())
+    .bind(p.status.as_str())
+    .bind(p.amount)
+    .bind(&p.currency)
+    .bind(p.failure_reason.as_deref())
+    .bind(p.attempt)
+    .bind(millis(at))
     .execute(executor)
     .await
     .map(|done| done.rows_affected() == 1)
@@ -151,7 +179,7 @@ pub async fn payment_of_order<'c>(
 ) -> Result<Option<Payment>, sqlx::Error> {
     sqlx::query(
         "SELECT id, order_id, customer_id, payment_method_id, provider, provider_ref, status, amount, currency, failure_reason,
-                captured_amount, refunded_amount, created_at
+                captured_amount, refunded_amount, attempt, created_at
          FROM payments WHERE order_id = $1",
     )
     .bind(order_id.to_string())
@@ -174,6 +202,7 @@ pub async fn payment_of_order<'c>(
             failure_reason: row.try_get("failure_reason")?,
             captured_amount: row.try_get("captured_amount")?,
             refunded_amount: row.try_get("refunded_amount")?,
+            attempt: row.try_get("attempt")?,
             created_at: row::instant(&row, "created_at")?,
         })
     })
@@ -368,7 +397,7 @@ pub async fn payment_by_reference(
     }
 }
 
-const REQUEST_COLUMNS: &str = "order_id, action, customer_id, payment_method_id, amount, currency, traceparent, correlationid, attempts, not_before, created_at";
+const REQUEST_COLUMNS: &str = "order_id, action, customer_id, payment_method_id, amount, currency, attempt, traceparent, correlationid, attempts, not_before, created_at";
 
 fn request(row: &AnyRow) -> Result<ProviderRequest, sqlx::Error> {
     let amount: Option<i64> = row.try_get("amount")?;
@@ -378,6 +407,7 @@ fn request(row: &AnyRow) -> Result<ProviderRequest, sqlx::Error> {
             customer_id,
             payment_method_id: row::opt_uuid(row, "payment_method_id")?,
             amount: Money { amount, currency },
+            attempt: row.try_get("attempt")?,
         }),
         _ => None,
     };
@@ -434,7 +464,7 @@ pub async fn insert_request<'c>(
 ) -> Result<bool, sqlx::Error> {
     let charge = r.charge.as_ref();
     sqlx::query(&format!(
-        "INSERT INTO provider_requests ({REQUEST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        "INSERT INTO provider_requests ({REQUEST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (order_id, action) DO NOTHING"
     ))
     .bind(r.order_id.to_string())
@@ -443,6 +473,7 @@ pub async fn insert_request<'c>(
     .bind(charge.and_then(|c| c.payment_method_id).map(|id| id.to_string()))
     .bind(charge.map(|c| c.amount.amount))
     .bind(charge.map(|c| c.amount.currency.clone()))
+    .bind(charge.map_or(1, |c| c.attempt))
     .bind(r.traceparent.as_deref())
     .bind(r.correlationid.as_deref())
     .bind(r.attempts)

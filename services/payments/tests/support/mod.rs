@@ -32,8 +32,9 @@ pub enum Held {
 }
 
 /// A provider whose authorisations or refunds the test holds at the door — each waits for
-/// a permit of `open` — or finds it down. The calls it does not hold succeed at once (a
-/// capture, a void), or are not in the test at all.
+/// a permit of `open` — or finds it down. An authorisation let through is approved, unless
+/// its card's token is [`DECLINED`]. The calls it does not hold succeed at once (a capture,
+/// a void), or are not in the test at all.
 pub struct Door {
     held: Held,
     /// Idempotency keys of every held call (and, holding authorisations, every void).
@@ -71,6 +72,9 @@ impl Door {
     }
 }
 
+/// The token of a card the door declines.
+pub const DECLINED: &str = "tok_declined";
+
 impl PaymentProvider for Door {
     fn name(&self) -> &'static str {
         "door"
@@ -82,7 +86,7 @@ impl PaymentProvider for Door {
 
     fn authorize<'a>(
         &'a self,
-        _: &'a str,
+        token: &'a str,
         _: &'a Money,
         idempotency_key: &'a str,
     ) -> ProviderFuture<'a, Authorization> {
@@ -91,8 +95,14 @@ impl PaymentProvider for Door {
                 return Door::not_in_this_test();
             }
             self.pass(idempotency_key).await?;
-            Ok(Authorization::Approved {
-                reference: format!("auth-{idempotency_key}"),
+            Ok(if token == DECLINED {
+                Authorization::Declined {
+                    code: "card_declined".into(),
+                }
+            } else {
+                Authorization::Approved {
+                    reference: format!("auth-{idempotency_key}"),
+                }
             })
         })
     }
