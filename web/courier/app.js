@@ -7,7 +7,9 @@ import { api } from '../shared/api.js';
 import { distance, money } from '../shared/format.js';
 import { follow } from '../shared/sse.js';
 import { MapView } from '../shared/map.js';
-import { Action, Header, Login, Problem, html, render, signedIn, useNow } from '../shared/ui.js';
+import {
+  Action, Header, Login, Problem, Reconnecting, html, render, signedIn, unreachable, useNow,
+} from '../shared/ui.js';
 
 /** How often a moving phone's position is sent at most. */
 const SEND_EVERY_MS = 5_000;
@@ -23,6 +25,7 @@ function Position({ online, onSent }) {
   const lastSent = useRef(0);
   async function send(lat, lon) {
     await api('PUT', '/courier/location', { lat, lon });
+    setError(null);
     onSent({ lat, lon });
   }
   useEffect(() => {
@@ -56,18 +59,27 @@ function Position({ online, onSent }) {
   </section>`;
 }
 
+/** Whether the offer may still be answered at `now`: it leaves the screen at its expiry. */
+const open = (offer, now) => Date.parse(offer.expires_at) > now;
+
 function Offer({ offer, now, reload }) {
   const left = Math.max(0, Math.round((Date.parse(offer.expires_at) - now) / 1000));
+  // Whatever the answer, the screen is loaded again: a late one finds the offer gone.
+  const answer = (how) => async () => {
+    try {
+      await api('POST', `/courier/offers/${offer.id}/${how}`);
+    } finally {
+      reload();
+    }
+  };
   return html`<article class="card offer" aria-label="Offer">
     <div class="spread"><h2>New delivery</h2><strong class="big-figure" data-testid="payout">${money(offer.payout)}</strong></div>
     <p class="big-figure">${distance(offer.distance_km)} to ${offer.pickup.name ?? 'the merchant'}, then ${distance(offer.trip_km)}</p>
     <p class="muted">${offer.pickup.address ?? ''}</p>
     <p class=${left < 10 ? 'countdown urgent' : 'countdown'} role="timer">${left} s to answer</p>
     <div class="row">
-      <${Action} kind="primary big" busy="Accepting…"
-        action=${async () => { await api('POST', `/courier/offers/${offer.id}/accept`); reload(); }}>Accept</${Action}>
-      <${Action} kind="" busy="Passing…"
-        action=${async () => { await api('POST', `/courier/offers/${offer.id}/decline`); reload(); }}>Decline</${Action}>
+      <${Action} kind="primary big" busy="Accepting…" action=${answer('accept')}>Accept</${Action}>
+      <${Action} kind="" busy="Passing…" action=${answer('decline')}>Decline</${Action}>
     </div>
   </article>`;
 }
@@ -131,8 +143,12 @@ function Work() {
   }
   useEffect(() => {
     load();
-    // Offers and changes to a delivery are notifications to the courier.
-    return follow('/notifications/stream', { onEvent: () => load() });
+    // Offers and changes to a delivery are notifications to the courier; after a break in
+    // the stream the whole screen is loaded again.
+    return follow('/notifications/stream', {
+      onEvent: () => load(),
+      onState: (state) => state === 'open' && load(),
+    });
   }, []);
   const online = me?.online ?? false;
   const active = deliveries.find((d) => ['assigned', 'picked_up'].includes(d.status));
@@ -149,8 +165,10 @@ function Work() {
   }, [following]);
   const today = new Date().toDateString();
   const doneToday = deliveries.filter((d) => d.delivered_at && new Date(d.delivered_at).toDateString() === today);
+  const answerable = offers.filter((o) => open(o, now));
   return html`<main class="phone">
-    <${Problem} error=${error} />
+    <${Reconnecting} error=${error} />
+    ${!unreachable(error) && html`<${Problem} error=${error} />`}
     <div class="spread">
       <h1>${online ? 'Online' : 'Offline'}</h1>
       <${Action} kind=${online ? '' : 'primary'} busy="…"
@@ -159,8 +177,8 @@ function Work() {
     </div>
     <${Position} online=${online} onSent=${setHere} />
     ${active && html`<${Delivery} delivery=${active} here=${here} reload=${load} />`}
-    ${!active && online && offers.length === 0 && html`<p class="muted" role="status">Waiting for offers…</p>`}
-    ${!active && offers.map((o) => html`<${Offer} key=${o.id} offer=${o} now=${now} reload=${load} />`)}
+    ${!active && online && answerable.length === 0 && html`<p class="muted" role="status">Waiting for offers…</p>`}
+    ${!active && answerable.map((o) => html`<${Offer} key=${o.id} offer=${o} now=${now} reload=${load} />`)}
     <section class="card" aria-label="Today">
       <h2>Today</h2>
       <p class="spread"><span>${doneToday.length} ${doneToday.length === 1 ? 'delivery' : 'deliveries'}</span>

@@ -142,7 +142,14 @@ function Board({ merchant }) {
     known.current = null;
     load();
     // Every step of an order concerning this merchant is a notification to its staff.
-    return follow('/notifications/stream', { onEvent: () => load(), onState: setLink });
+    // After a break in the stream the board is loaded again: it may have missed steps.
+    return follow('/notifications/stream', {
+      onEvent: () => load(),
+      onState: (state) => {
+        setLink(state);
+        if (state === 'open') load();
+      },
+    });
   }, [merchant.id]);
 
   // An order placed but not yet paid turns paid without telling the staff: look again while

@@ -1,18 +1,70 @@
 // The city now: couriers at work and deliveries under way, on a map and in lists, with the
-// deliveries waiting too long for a courier flagged.
+// deliveries waiting too long for a courier flagged, and what an operator does for one:
+// give it to a courier, offer it again over a wider area, or cancel the order and refund.
 
+import { useState } from '../vendor/preact/hooks.js';
+import { api } from '../shared/api.js';
 import { MapView } from '../shared/map.js';
-import { duration, status as statusWords } from '../shared/format.js';
-import { Problem, html, useNow } from '../shared/ui.js';
+import { distance, duration, status as statusWords } from '../shared/format.js';
+import { Action, Problem, html, useNow } from '../shared/ui.js';
 import { useLoad } from '../shared/load.js';
 import { REFRESH_MS, STUCK_SECS } from './refresh.js';
 
 const short = (id) => id.slice(-8);
+const nameOf = (courier) => courier?.name ?? `Courier ${short(courier.id)}`;
+
+/** Great-circle distance in km, to rank couriers by how far they are from a pick-up. */
+function km(a, b) {
+  const rad = Math.PI / 180;
+  const dLat = (b.lat - a.lat) * rad;
+  const dLon = (b.lon - a.lon) * rad;
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
+  return 12_742 * Math.asin(Math.sqrt(h));
+}
+
+/** The free couriers with a position, nearest to `delivery`'s pick-up first. */
+function nearestFree(couriers, delivery) {
+  return couriers
+    .filter((c) => c.online && !c.busy && c.lat != null)
+    .map((c) => ({ ...c, km: km(delivery.pickup, c) }))
+    .sort((a, b) => a.km - b.km);
+}
+
+/** An operator's ways out for a delivery nobody took. */
+function Rescue({ delivery, couriers, reload }) {
+  const free = nearestFree(couriers, delivery);
+  const [chosen, setChosen] = useState('');
+  const [confirming, setConfirming] = useState(false);
+  const order = short(delivery.order_id);
+  const courier = chosen || free[0]?.id || '';
+  return html`<div class="rescue">
+    <span class="row">
+      <label class="sr-only" for=${`assign-${delivery.id}`}>Courier for order ${order}</label>
+      <select id=${`assign-${delivery.id}`} value=${courier} onChange=${(e) => setChosen(e.currentTarget.value)}
+        disabled=${free.length === 0}>
+        ${free.length === 0 && html`<option value="">No courier is free</option>`}
+        ${free.map((c) => html`<option value=${c.id}>${nameOf(c)} · ${distance(c.km)}</option>`)}
+      </select>
+      <${Action} kind="" busy="Assigning…" disabled=${!courier} label=${`Assign order ${order} to the chosen courier`}
+        action=${async () => { await api('POST', `/admin/deliveries/${delivery.id}/assign`, { courier_id: courier }); reload(); }}>Assign</${Action}>
+    </span>
+    <${Action} kind="" busy="Offering…" label=${`Offer order ${order} again over a wider area`}
+      action=${async () => { await api('POST', `/admin/deliveries/${delivery.id}/redispatch`); reload(); }}>Offer again (wider)</${Action}>
+    ${confirming
+      ? html`<span class="row" role="group" aria-label=${`Cancel order ${order}?`}>
+          <span>Cancel order ${order} and give the customer their money back?</span>
+          <${Action} kind="danger" busy="Cancelling…"
+            action=${async () => { await api('POST', `/orders/${delivery.order_id}/cancel`); reload(); }}>Yes, cancel and refund</${Action}>
+          <button type="button" onClick=${() => setConfirming(false)}>Keep it</button>
+        </span>`
+      : html`<button type="button" onClick=${() => setConfirming(true)}>Cancel and refund</button>`}
+  </div>`;
+}
 
 function points(fleet) {
   const out = [];
   for (const c of fleet.couriers) {
-    out.push({ lat: c.lat, lon: c.lon, kind: c.busy ? 'courier' : 'idle', label: `Courier ${short(c.id)}, ${c.busy ? 'on a delivery' : 'free'}` });
+    out.push({ lat: c.lat, lon: c.lon, kind: c.busy ? 'courier' : 'idle', label: `${nameOf(c)}, ${c.busy ? 'on a delivery' : 'free'}` });
   }
   for (const d of fleet.deliveries) {
     out.push({ ...d.pickup, kind: 'merchant', label: `Pick-up of order ${short(d.order_id)} at ${d.pickup.name}` });
@@ -27,7 +79,7 @@ function waiting(delivery, now) {
 }
 
 export function Fleet() {
-  const [fleet, error] = useLoad('/admin/fleet', [], REFRESH_MS);
+  const [fleet, error, reload] = useLoad('/admin/fleet', [], REFRESH_MS);
   const now = useNow();
   const couriers = fleet?.couriers ?? [];
   const deliveries = fleet?.deliveries ?? [];
@@ -54,12 +106,16 @@ export function Fleet() {
         <h3>Deliveries</h3>
         ${fleet && deliveries.length === 0 && html`<p class="muted">No delivery under way.</p>`}
         <table class="list">
-          <thead><tr><th scope="col">Order</th><th scope="col">Status</th><th scope="col">From → to</th><th scope="col">Waiting</th></tr></thead>
+          <thead><tr><th scope="col">Order</th><th scope="col">Status</th><th scope="col">From → to</th><th scope="col">Waiting</th><th scope="col">Act</th></tr></thead>
           <tbody>${deliveries.map((d) => html`<tr class=${waiting(d, now) ? 'stuck' : ''} data-delivery=${d.order_id}>
             <td data-label="Order"><code>${short(d.order_id)}</code></td>
             <td data-label="Status">${statusWords(d.status)} ${waiting(d, now) && html`<span class="badge bad">no courier</span>`}</td>
             <td data-label="From → to">${d.pickup.name} → ${d.drop_off.address}</td>
-            <td data-label="Waiting">${d.assigned_at ? `courier ${short(d.courier_id)}` : duration((now - Date.parse(d.searching_since)) / 1000)}</td>
+            <td data-label="Waiting">${d.assigned_at
+              ? nameOf(couriers.find((c) => c.id === d.courier_id) ?? { id: d.courier_id })
+              : duration((now - Date.parse(d.searching_since)) / 1000)}</td>
+            <td data-label="Act">${['searching', 'offered'].includes(d.status)
+              && html`<${Rescue} delivery=${d} couriers=${couriers} reload=${reload} />`}</td>
           </tr>`)}</tbody>
         </table>
         <h3>Couriers</h3>
@@ -67,7 +123,7 @@ export function Fleet() {
         <table class="list">
           <thead><tr><th scope="col">Courier</th><th scope="col">State</th><th scope="col">Last position</th></tr></thead>
           <tbody>${couriers.map((c) => html`<tr data-courier=${c.id}>
-            <td data-label="Courier"><code>${short(c.id)}</code></td>
+            <td data-label="Courier">${nameOf(c)}</td>
             <td data-label="State">${c.busy ? 'delivering' : c.online ? 'free' : 'offline'}</td>
             <td data-label="Last position">${c.located_at ? `${duration((now - Date.parse(c.located_at)) / 1000)} ago` : 'none yet'}</td>
           </tr>`)}</tbody>

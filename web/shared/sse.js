@@ -1,8 +1,36 @@
 // Server-sent events over fetch, so that the request carries the session's bearer token
-// (EventSource cannot). Reconnects with growing pauses, sending the last event's id back as
-// `Last-Event-ID` so that the server resumes where the stream broke.
+// (EventSource cannot). Reconnects with growing pauses — cut short the moment the browser
+// says the network is back — sending the last event's id back as `Last-Event-ID` so that
+// the server resumes where the stream broke. `connection` tells every view whether the
+// streams are live.
 
+import { signal } from '../vendor/signals/signals.js';
 import { renew, session } from './api.js';
+
+/** 'open' while every stream is connected; 'reconnecting' while one retries. */
+export const connection = signal('open');
+const retrying = new Set();
+
+function retryingNow(stream, yes) {
+  if (yes) retrying.add(stream);
+  else retrying.delete(stream);
+  connection.value = retrying.size > 0 ? 'reconnecting' : 'open';
+}
+
+/** Waits `ms`, or less when the network comes back meanwhile. */
+function pauseFor(ms) {
+  return new Promise((resolve) => {
+    const back = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      window.removeEventListener('online', back);
+      resolve();
+    }, ms);
+    window.addEventListener('online', back, { once: true });
+  });
+}
 
 function parse(block) {
   const event = { event: 'message', data: '', id: null };
@@ -23,10 +51,17 @@ function parse(block) {
 /**
  * Follows `path` (under /api/v1): `onEvent({event, data, id})` for each event (`data`
  * parsed as JSON when it is), `onState('open' | 'reconnecting' | 'closed')` as the
- * connection goes. Stops when the server ends the stream after an `end` event, on a 4xx
- * (but a 401 that new tokens cure), or when the returned function is called.
+ * connection goes — 'open' again after a break is the moment to load the whole screen
+ * anew, since what happened meanwhile may not all be events on this stream. Stops when the
+ * server ends the stream after an `end` event, on a 4xx (but a 401 that new tokens cure),
+ * or when the returned function is called.
  */
-export function follow(path, { onEvent, onState = () => {} }) {
+export function follow(path, { onEvent, onState: told = () => {} }) {
+  const stream = {};
+  const onState = (state, ...rest) => {
+    retryingNow(stream, state === 'reconnecting');
+    told(state, ...rest);
+  };
   let lastId = null;
   let stopped = false;
   let controller = null;
@@ -80,7 +115,7 @@ export function follow(path, { onEvent, onState = () => {} }) {
         return;
       }
       onState('reconnecting');
-      await new Promise((resolve) => setTimeout(resolve, pause));
+      await pauseFor(pause);
       pause = Math.min(pause * 2, 10_000);
     }
   }
@@ -88,6 +123,7 @@ export function follow(path, { onEvent, onState = () => {} }) {
   connect();
   return () => {
     stopped = true;
+    retryingNow(stream, false);
     controller?.abort();
   };
 }

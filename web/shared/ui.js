@@ -7,6 +7,7 @@ import { useEffect, useState } from '../vendor/preact/hooks.js';
 import htm from '../vendor/htm/htm.js';
 import { signal } from '../vendor/signals/signals.js';
 import { ApiError, login, logout, onSession, register, session } from './api.js';
+import { connection } from './sse.js';
 
 export const html = htm.bind(h);
 export { render };
@@ -19,6 +20,20 @@ onSession((value, refused) => {
   signedIn.value = value;
   refusedSession.value = !value && refused;
 });
+
+/** Whether `error` is only the connection gone: said quietly, and cured by itself. */
+export function unreachable(error) {
+  return error instanceof ApiError && error.status === 0;
+}
+
+/**
+ * A quiet line while the live streams reconnect (or a load found the server unreachable):
+ * the screen catches up by itself when the connection is back.
+ */
+export function Reconnecting({ error }) {
+  if (connection.value !== 'reconnecting' && !unreachable(error)) return null;
+  return html`<p class="reconnecting" role="status">Reconnecting… The server cannot be reached just now.</p>`;
+}
 
 /** A refusal or failure in words, announced to screen readers. */
 export function Problem({ error }) {

@@ -315,7 +315,7 @@ async fn offers_pass_on_and_a_lost_delivery_escalates(backend: Backend) {
     .await;
     assert!(
         offer_for(&app, &near, &order).await.is_none(),
-        "never twice"
+        "not again before reoffer_after_secs"
     );
     let offer = offer_for(&app, &further, &order).await.unwrap();
     assert_eq!(
@@ -503,6 +503,163 @@ async fn jitter_does_not_add_up_to_speed(backend: Backend) {
     app.stop().await;
 }
 
+/// A delivery nobody answered is not forgotten: the courier who let the offer expire is
+/// asked again once `reoffer_after_secs` passed, and a courier who declines is replaced by
+/// one who comes online later.
+async fn a_lapsed_delivery_is_offered_again(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |config| {
+        config.delivery.offer_batch = 1;
+        config.delivery.offer_secs = 1;
+        config.delivery.reoffer_after_secs = 1;
+        config.delivery.sweep_ms = 100;
+    })
+    .await;
+    let shop = shop(&app, 10).await;
+    let near = courier_at(&app, NEAR).await;
+    let (_, order) = accepted_delivery(&app, &shop, "again").await;
+    app.eventually("the courier is offered the delivery", || async {
+        offer_for(&app, &near, &order).await.is_some()
+    })
+    .await;
+    let first = offer_for(&app, &near, &order).await.unwrap();
+    app.eventually("the expired offer is made again", || async {
+        offer_for(&app, &near, &order)
+            .await
+            .is_some_and(|again| again["id"] != first["id"])
+    })
+    .await;
+    let again = offer_for(&app, &near, &order).await.unwrap();
+    assert_eq!(
+        answer(&app, &near, &again, "decline").await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let later = courier_at(&app, FURTHER).await;
+    app.eventually("a courier who comes online later is asked", || async {
+        offer_for(&app, &later, &order).await.is_some()
+    })
+    .await;
+    let offer = offer_for(&app, &later, &order).await.unwrap();
+    assert_eq!(
+        answer(&app, &later, &offer, "accept").await.status(),
+        StatusCode::OK
+    );
+    app.stop().await;
+}
+
+/// 12 km from the merchant: beyond the 8 km couriers are asked within, inside twice that.
+const WIDER: (f64, f64) = (52.61, 13.4);
+
+/// Operators act on a delivery nobody took: offer it again over a wider area, or give it to
+/// a courier of their choice.
+async fn operators_offer_again_wider_or_assign(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |config| {
+        config.delivery.offer_batch = 1;
+        config.delivery.offer_secs = 600;
+    })
+    .await;
+    let shop = shop(&app, 10).await;
+    let near = courier_at(&app, NEAR).await;
+    let wider = courier_at(&app, WIDER).await;
+    let operator = app.admin().await;
+    let (customer, order) = accepted_delivery(&app, &shop, "ops").await;
+    app.eventually("the near courier is offered the delivery", || async {
+        offer_for(&app, &near, &order).await.is_some()
+    })
+    .await;
+    assert!(offers(&app, &wider).await.is_empty(), "out of range");
+    let fleet = json_of(app.as_user(&operator, Method::GET, "/admin/fleet")).await;
+    let couriers = fleet["couriers"].as_array().unwrap();
+    assert!(
+        couriers.len() >= 2 && couriers.iter().all(|c| c["name"].is_string()),
+        "couriers are shown by name: {couriers:?}"
+    );
+    let delivery = fleet["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["order_id"] == order.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let act = |who: &Session, what: &str| {
+        app.as_user(
+            who,
+            Method::POST,
+            &format!("/admin/deliveries/{delivery}/{what}"),
+        )
+    };
+
+    for (who, status) in [
+        (&customer, StatusCode::FORBIDDEN),
+        (&near, StatusCode::FORBIDDEN),
+    ] {
+        let refused = act(who, "redispatch").send().await.unwrap();
+        assert_eq!(refused.status(), status);
+        problem(refused).await;
+    }
+    let unknown = app
+        .as_user(
+            &operator,
+            Method::POST,
+            &format!("/admin/deliveries/{}/redispatch", uuid::Uuid::nil()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+
+    let again = json_of(act(&operator, "redispatch")).await;
+    assert_eq!(again["offered"], 1, "{again}");
+    assert_eq!(again["delivery"]["search_radius_km"], 16.0);
+    assert!(
+        offer_for(&app, &near, &order).await.is_some(),
+        "the nearest is asked first again, whatever came before"
+    );
+
+    let offline = app.signup("courier").await;
+    let taken = act(&operator, "assign")
+        .json(&json!({"courier_id": offline.id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(taken.status(), StatusCode::CONFLICT);
+    assert_eq!(problem(taken).await["detail"], "the courier is offline");
+    let invalid = act(&operator, "assign")
+        .json(&json!({"courier_id": "nobody"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(invalid.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let assigned = json_of(act(&operator, "assign").json(&json!({"courier_id": wider.id}))).await;
+    assert_eq!(assigned["status"], "assigned");
+    assert_eq!(assigned["courier_id"], wider.id.to_string());
+    assert!(
+        offers(&app, &near).await.is_empty(),
+        "the open offer is withdrawn"
+    );
+    assert_eq!(
+        deliveries(&app, &wider).await[0]["order_id"],
+        order.as_str()
+    );
+    for what in ["assign", "redispatch"] {
+        let late = act(&operator, what)
+            .json(&json!({"courier_id": near.id}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(late.status(), StatusCode::CONFLICT, "{what}");
+        assert_eq!(
+            problem(late).await["detail"],
+            "the delivery has a courier already"
+        );
+    }
+    app.stop().await;
+}
+
+backend_test!(offered_again, a_lapsed_delivery_is_offered_again);
+backend_test!(operators_act, operators_offer_again_wider_or_assign);
 backend_test!(first_taker_wins, offered_to_the_near_first_taker_wins);
 backend_test!(offers_pass_on, offers_pass_on_and_a_lost_delivery_escalates);
 backend_test!(auto_mode, auto_mode_assigns_the_nearest);

@@ -18,6 +18,8 @@ use uuid::Uuid;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FleetCourierView {
     id: Uuid,
+    /// As the courier gave it; unset when identity cannot say.
+    name: Option<String>,
     #[serde(flatten)]
     courier: CourierView,
 }
@@ -78,8 +80,9 @@ impl From<FleetOverview> for FleetView {
             couriers: overview
                 .couriers
                 .into_iter()
-                .map(|(id, status)| FleetCourierView {
+                .map(|(id, name, status)| FleetCourierView {
                     id,
+                    name,
                     courier: status.into(),
                 })
                 .collect(),

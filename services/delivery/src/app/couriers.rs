@@ -15,7 +15,8 @@ pub const OVERVIEW_DELIVERIES: i64 = 500;
 /// The city as operators see it now: the couriers at work and the deliveries not yet ended.
 #[derive(Debug)]
 pub struct FleetOverview {
-    pub couriers: Vec<(Uuid, CourierStatus)>,
+    /// Each with its name, when identity knows it.
+    pub couriers: Vec<(Uuid, Option<String>, CourierStatus)>,
     pub deliveries: Vec<domain::Delivery>,
 }
 
@@ -47,19 +48,36 @@ impl Delivery {
         if !caller.is_admin() {
             return Err(AppError::Forbidden("only administrators see the fleet"));
         }
-        let mut couriers: Vec<_> = self
-            .fleet()
-            .await?
-            .working()
-            .into_iter()
-            .map(|(id, courier)| (id, CourierStatus::from(courier)))
-            .collect();
-        couriers.sort_by_key(|(id, _)| *id);
+        let mut working = self.fleet().await?.working();
+        working.sort_by_key(|(id, _)| *id);
+        let mut couriers = Vec::with_capacity(working.len());
+        for (id, courier) in working {
+            couriers.push((id, self.name_of(id).await, CourierStatus::from(courier)));
+        }
         let deliveries = store::open_deliveries(self.db.reader(), OVERVIEW_DELIVERIES).await?;
         Ok(FleetOverview {
             couriers,
             deliveries,
         })
+    }
+
+    /// A courier's name, as identity has it; asked once per courier (names hardly change,
+    /// and the console asks for the whole fleet every few seconds).
+    async fn name_of(&self, id: Uuid) -> Option<String> {
+        if let Some(name) = self.names.lock().await.get(&id) {
+            return Some(name.clone());
+        }
+        match self.identity.contact(id).await {
+            Ok(Some(contact)) => {
+                self.names.lock().await.insert(id, contact.name.clone());
+                Some(contact.name)
+            }
+            Ok(None) => None,
+            Err(error) => {
+                tracing::warn!(courier.id = %id, %error, "cannot learn a courier's name");
+                None
+            }
+        }
     }
 
     /// Online (offers may come) or offline (none do; the last position is written at once).

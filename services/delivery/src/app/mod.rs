@@ -39,6 +39,8 @@ pub struct Delivery {
     identity: Arc<dyn IdentityClient>,
     /// Wakes the streams following a delivery as it changes.
     followers: Arc<Followers>,
+    /// Couriers' names, as operators see them.
+    names: tokio::sync::Mutex<std::collections::HashMap<uuid::Uuid, String>>,
 }
 
 impl std::fmt::Debug for Delivery {
@@ -93,6 +95,7 @@ impl Delivery {
             catalog,
             identity,
             followers: Arc::default(),
+            names: tokio::sync::Mutex::default(),
         }
     }
 
