@@ -14,6 +14,7 @@ mod lifecycle;
 mod notifications;
 mod openapi;
 mod orders;
+mod pictures;
 mod reports;
 mod reviews;
 mod search;

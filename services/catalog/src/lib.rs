@@ -1,6 +1,8 @@
 //! Catalogue: merchants (location, opening hours, staff), their products, categories and
 //! prices.
 //!
+//! Keeps the pictures of merchants and products, resized, and serves them.
+//!
 //! Publishes `merchant.created`, `merchant.updated`, `product.created`, `product.updated`,
 //! `product.deleted` (payloads in `ordo_contracts::catalog`); consumes nothing yet.
 
@@ -34,6 +36,9 @@ pub fn service() -> Service {
 /// The catalogue's migrations (`migrations/`), one portable file each.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
-    const MIGRATIONS: &[ordo_db::Migration] = &[ordo_db::migration!(1, "0001_create_catalog")];
+    const MIGRATIONS: &[ordo_db::Migration] = &[
+        ordo_db::migration!(1, "0001_create_catalog"),
+        ordo_db::migration!(2, "0002_images"),
+    ];
     MIGRATIONS
 }

@@ -2,6 +2,8 @@
 //! says.
 
 use crate::app::CatalogError;
+use crate::domain::picture::MAX_SIDE;
+use axum::http::StatusCode;
 use ordo_http::Problem;
 use ordo_kit::Refusal;
 
@@ -13,6 +15,27 @@ impl Refusal for CatalogError {
             CatalogError::SkuTaken => Problem::conflict(
                 "sku-taken",
                 "the merchant already has a product with this SKU",
+            ),
+            CatalogError::NotAnImage { declared } => Problem::unsupported_media_type(format!(
+                "This file is not a {declared} picture. Send a JPEG, PNG or WebP picture."
+            )),
+            CatalogError::ImageTypeMismatch { declared, found } => {
+                Problem::unsupported_media_type(format!(
+                    "This file is {found}, not {declared} as its Content-Type says. \
+                     Send a JPEG, PNG or WebP picture with its own type."
+                ))
+            }
+            CatalogError::ImageUnreadable { kind } => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "image-unreadable",
+                "Unreadable picture",
+                format!("This {kind} picture cannot be read: the file is damaged or incomplete."),
+            ),
+            CatalogError::ImageTooLarge => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "image-too-large",
+                "Picture too large",
+                format!("This picture is larger than {MAX_SIDE} × {MAX_SIDE} pixels."),
             ),
         }
     }

@@ -1,3 +1,4 @@
+use super::images::ImageView;
 use crate::app::{Catalog, Near};
 use crate::domain::{Merchant, MerchantChange, NewMerchant, Opening};
 use axum::extract::State;
@@ -59,6 +60,8 @@ pub struct MerchantView {
     /// Kilometres from `near`, when the list was asked for near a point.
     #[serde(skip_serializing_if = "Option::is_none")]
     distance_km: Option<f64>,
+    /// Its picture (`PUT /merchants/{id}/image`), or null.
+    image: Option<ImageView>,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -76,6 +79,7 @@ impl From<Merchant> for MerchantView {
             lon: m.lon,
             opening_hours: m.opening_hours.into_iter().map(OpeningView::from).collect(),
             distance_km: None,
+            image: m.image.map(ImageView::of),
             created_at: m.created_at,
             updated_at: m.updated_at,
         }

@@ -1,10 +1,13 @@
 //! The catalogue's HTTP interface: handlers translate HTTP to use cases and back.
 
 mod error;
+mod images;
 mod merchants;
 mod products;
 
 use crate::app::Catalog;
+use crate::domain::picture::MAX_UPLOAD_BYTES;
+use axum::extract::DefaultBodyLimit;
 use ordo_http::Problem;
 use ordo_kernel::PageRequest;
 use std::sync::Arc;
@@ -20,6 +23,15 @@ pub fn router(catalog: Arc<Catalog>) -> OpenApiRouter {
         .routes(routes!(products::create, products::list))
         .routes(routes!(products::get, products::patch, products::delete))
         .routes(routes!(products::categories))
+        .routes(routes!(images::full))
+        .routes(routes!(images::thumb))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(images::put_product_image))
+                .routes(routes!(images::put_merchant_image))
+                // Pictures are larger than the bodies other routes take.
+                .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
+        )
         .with_state(catalog)
 }
 

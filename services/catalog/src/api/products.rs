@@ -1,3 +1,4 @@
+use super::images::ImageView;
 use crate::app::Catalog;
 use crate::domain::{NewProduct, Product, ProductChange};
 use axum::extract::State;
@@ -24,6 +25,8 @@ pub struct ProductView {
     tags: Vec<String>,
     /// Whether it can be ordered now.
     active: bool,
+    /// Its picture (`PUT /products/{id}/image`), or null.
+    image: Option<ImageView>,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -42,6 +45,7 @@ impl From<Product> for ProductView {
             sku: p.sku,
             tags: p.tags,
             active: p.active,
+            image: p.image.map(ImageView::of),
             created_at: p.created_at,
             updated_at: p.updated_at,
         }

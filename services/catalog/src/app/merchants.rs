@@ -50,6 +50,7 @@ impl Catalog {
             lon: fields.lon,
             opening_hours: fields.opening_hours,
             staff: vec![caller.user_id],
+            image: None,
             created_at: now,
             updated_at: now,
         };

@@ -3,9 +3,11 @@
 
 mod client;
 mod merchants;
+mod pictures;
 mod products;
 
 pub use merchants::Near;
+pub use pictures::{Picture, picture};
 
 use ordo_bus::Outbox;
 use ordo_db::Db;
@@ -31,6 +33,19 @@ impl std::fmt::Debug for Catalog {
 pub enum CatalogError {
     #[error("the merchant already has a product with this SKU")]
     SkuTaken,
+    /// The content is no picture known.
+    #[error("the body is not a {declared} picture")]
+    NotAnImage { declared: &'static str },
+    /// The content is a picture of another type than its `Content-Type` says.
+    #[error("the body is {found}, not {declared}")]
+    ImageTypeMismatch {
+        declared: &'static str,
+        found: &'static str,
+    },
+    #[error("the {kind} picture could not be decoded")]
+    ImageUnreadable { kind: &'static str },
+    #[error("the picture has too many pixels")]
+    ImageTooLarge,
 }
 
 /// What the use cases fail with.

@@ -48,6 +48,7 @@ impl Catalog {
             sku: fields.sku,
             tags: fields.tags,
             active: fields.active,
+            image: None,
             created_at: now,
             updated_at: now,
         };

@@ -110,6 +110,8 @@ pub struct Merchant {
     pub lon: f64,
     pub opening_hours: Vec<Opening>,
     pub staff: Vec<Uuid>,
+    /// Its picture, if it has one.
+    pub image: Option<Uuid>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }
@@ -275,6 +277,7 @@ mod tests {
             lon: fields.lon,
             opening_hours: fields.opening_hours,
             staff: vec![],
+            image: None,
             created_at: ordo_kernel::time::now(),
             updated_at: ordo_kernel::time::now(),
         };

@@ -2,7 +2,9 @@
 //! No I/O.
 
 mod merchant;
+pub mod picture;
 mod product;
 
 pub use merchant::{Merchant, MerchantChange, MerchantFields, MerchantKind, NewMerchant, Opening};
+pub use picture::ImageType;
 pub use product::{NewProduct, Product, ProductChange, ProductFields};

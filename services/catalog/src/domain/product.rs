@@ -16,6 +16,8 @@ pub struct Product {
     pub sku: Option<String>,
     pub tags: Vec<String>,
     pub active: bool,
+    /// Its picture, if it has one.
+    pub image: Option<Uuid>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }

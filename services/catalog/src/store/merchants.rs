@@ -5,7 +5,8 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor, Row};
 use uuid::Uuid;
 
-const COLUMNS: &str = "id, name, kind, address, lat, lon, opening_hours, created_at, updated_at";
+const COLUMNS: &str =
+    "id, name, kind, address, lat, lon, opening_hours, created_at, updated_at, image_id";
 
 fn decode_error(message: &str) -> sqlx::Error {
     sqlx::Error::Decode(message.to_owned().into())
@@ -56,6 +57,7 @@ fn merchant(row: &AnyRow) -> Result<Merchant, sqlx::Error> {
         lon: row.try_get("lon")?,
         opening_hours: hours(&opening_hours)?,
         staff: Vec::new(),
+        image: row::opt_uuid(row, "image_id")?,
         created_at: row::instant(row, "created_at")?,
         updated_at: row::instant(row, "updated_at")?,
     })
@@ -63,7 +65,7 @@ fn merchant(row: &AnyRow) -> Result<Merchant, sqlx::Error> {
 
 pub async fn insert(conn: &mut AnyConnection, merchant: &Merchant) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
-        "INSERT INTO merchants ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        "INSERT INTO merchants ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
     ))
     .bind(merchant.id.to_string())
     .bind(&merchant.name)
@@ -74,6 +76,7 @@ pub async fn insert(conn: &mut AnyConnection, merchant: &Merchant) -> Result<(),
     .bind(hours_json(&merchant.opening_hours))
     .bind(millis(merchant.created_at))
     .bind(millis(merchant.updated_at))
+    .bind(merchant.image.map(|id| id.to_string()))
     .execute(&mut *conn)
     .await?;
     for user in &merchant.staff {

@@ -1,4 +1,5 @@
 //! The catalogue's SQL, the same on SQLite and PostgreSQL.
 
+pub mod images;
 pub mod merchants;
 pub mod products;

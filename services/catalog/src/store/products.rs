@@ -6,7 +6,7 @@ use sqlx::{Any, Executor, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-const COLUMNS: &str = "id, merchant_id, name, description, category, price_amount, currency, sku, tags, active, created_at, updated_at";
+const COLUMNS: &str = "id, merchant_id, name, description, category, price_amount, currency, sku, tags, active, created_at, updated_at, image_id";
 
 fn product(row: &AnyRow) -> Result<Product, sqlx::Error> {
     let tags: String = row.try_get("tags")?;
@@ -23,6 +23,7 @@ fn product(row: &AnyRow) -> Result<Product, sqlx::Error> {
         sku: row.try_get("sku")?,
         tags: serde_json::from_str(&tags).map_err(|e| sqlx::Error::Decode(e.into()))?,
         active: row.try_get::<i64, _>("active")? == 1,
+        image: row::opt_uuid(row, "image_id")?,
         created_at: row::instant(row, "created_at")?,
         updated_at: row::instant(row, "updated_at")?,
     })
@@ -37,7 +38,7 @@ pub async fn insert<'c>(
     product: &Product,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
-        "INSERT INTO products ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        "INSERT INTO products ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
     ))
     .bind(product.id.to_string())
     .bind(product.merchant_id.to_string())
@@ -51,6 +52,7 @@ pub async fn insert<'c>(
     .bind(i64::from(product.active))
     .bind(millis(product.created_at))
     .bind(millis(product.updated_at))
+    .bind(product.image.map(|id| id.to_string()))
     .execute(executor)
     .await
     .map(|_| ())
