@@ -64,6 +64,8 @@ pub async fn card(app: &TestApp, customer: &Session, number: &str) -> String {
 }
 
 pub const GOOD_CARD: &str = "4242424242424242";
+/// The sandbox declines this card's authorisations (`card_declined`).
+pub const DECLINED_CARD: &str = "4000000000000002";
 
 pub fn pickup(items: Value, method: &str) -> Value {
     json!({"items": items, "fulfilment": "pickup", "payment_method_id": method})

@@ -1,6 +1,7 @@
-//! The cart: priced from the catalogue when read, ordered with `from_cart`, emptied after.
+//! The cart: one merchant's products, priced from the catalogue when read, ordered with
+//! `from_cart`, and what the order took leaves it once the order is paid.
 
-use ordo_e2e::fixtures::{GOOD_CARD, card, order_request, shop};
+use ordo_e2e::fixtures::{DECLINED_CARD, GOOD_CARD, card, order_request, shop, status};
 use ordo_e2e::{TestApp, json_of, problem};
 use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
@@ -68,21 +69,78 @@ async fn a_cart_is_priced_now_and_ordered_whole(backend: Backend) {
         problem(response).await;
     }
 
-    // Several merchants cannot be one order.
+    // Another merchant's product is refused, saying whose the cart holds; nothing changes.
     let elsewhere = self::shop(&app, 5).await;
-    add(&elsewhere.pizza.0, 1).send().await.unwrap();
+    let mixed = add(&elsewhere.pizza.0, 1).send().await.unwrap();
+    assert_eq!(mixed.status(), StatusCode::CONFLICT);
+    let mixed = problem(mixed).await;
+    assert!(
+        mixed["type"]
+            .as_str()
+            .unwrap()
+            .ends_with("cart-other-merchant"),
+        "{mixed}"
+    );
+    assert_eq!(mixed["merchant_id"], shop.merchant_id.as_str());
+    assert_eq!(
+        mixed["detail"],
+        "Your cart holds items from Trattoria; one merchant per order. Empty the cart to order from another merchant."
+    );
+    let cart = json_of(app.as_user(&customer, Method::GET, "/cart")).await;
+    assert_eq!(cart["merchants"], json!([shop.merchant_id]));
+    assert_eq!(cart["items"].as_array().map(Vec::len), Some(2));
+
+    // Ordered from the cart with a card that is declined: the cart stays as it was, and
+    // what is added meanwhile too.
+    let declined = card(&app, &customer, DECLINED_CARD).await;
+    let pay_with = |method: &str| json!({"from_cart": true, "fulfilment": "pickup", "payment_method_id": method});
+    let order = json_of(order_request(&app, &customer, "c2", &pay_with(&declined))).await;
+    assert_eq!(order["status"], "pending_payment");
+    assert_eq!(order["total"]["amount"], 3 * 1000 + 2 * 600);
+    let id = order["id"].as_str().unwrap().to_owned();
+    app.eventually("the payment is declined", || async {
+        status(&app, &customer, &id).await == "payment_failed"
+    })
+    .await;
+    add(&soup, 1).send().await.unwrap();
+    let cart = json_of(app.as_user(&customer, Method::GET, "/cart")).await;
+    assert_eq!(cart["items"][0]["quantity"], 3, "the cart is kept");
+    assert_eq!(cart["items"][1]["quantity"], 3);
+
+    // Paid with another card: what the order took leaves the cart, the soup added since
+    // stays.
     let method = card(&app, &customer, GOOD_CARD).await;
-    let from_cart = json!({"from_cart": true, "fulfilment": "pickup", "payment_method_id": method});
-    let mixed = order_request(&app, &customer, "c1", &from_cart)
+    let retried = app
+        .as_user(&customer, Method::POST, &format!("/orders/{id}/payment"))
+        .json(&json!({"payment_method_id": method}))
         .send()
         .await
         .unwrap();
-    assert_eq!(mixed.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let detail = problem(mixed).await["errors"][0]["detail"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert!(detail.contains(&elsewhere.merchant_id), "{detail}");
+    assert_eq!(retried.status(), StatusCode::ACCEPTED);
+    app.eventually("the order is paid", || async {
+        status(&app, &customer, &id).await == "paid"
+    })
+    .await;
+    app.eventually("what was ordered leaves the cart", || async {
+        let cart = json_of(app.as_user(&customer, Method::GET, "/cart")).await;
+        cart["items"].as_array().map(Vec::len) == Some(1)
+    })
+    .await;
+    let cart = json_of(app.as_user(&customer, Method::GET, "/cart")).await;
+    assert_eq!(cart["items"][0]["product_id"], soup.as_str());
+    assert_eq!(cart["items"][0]["quantity"], 1);
+    let from_cart = pay_with(&method);
+    let cleared = app.as_user(&customer, Method::DELETE, "/cart");
+    assert_eq!(
+        cleared.send().await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+
+    // The cart emptied, another merchant's products are welcome.
+    assert_eq!(
+        add(&elsewhere.pizza.0, 1).send().await.unwrap().status(),
+        StatusCode::OK
+    );
     let removed = app.as_user(
         &customer,
         Method::DELETE,
@@ -92,15 +150,6 @@ async fn a_cart_is_priced_now_and_ordered_whole(backend: Backend) {
         removed.send().await.unwrap().status(),
         StatusCode::NO_CONTENT
     );
-
-    // Ordered from the cart: its lines, then the cart is empty.
-    let order = json_of(order_request(&app, &customer, "c2", &from_cart)).await;
-    assert_eq!(order["status"], "pending_payment");
-    assert_eq!(order["total"]["amount"], 3 * 1000 + 2 * 600);
-    app.eventually("the cart is emptied", || async {
-        json_of(app.as_user(&customer, Method::GET, "/cart")).await["items"] == json!([])
-    })
-    .await;
     let empty = order_request(&app, &customer, "c3", &from_cart)
         .send()
         .await

@@ -18,6 +18,7 @@ mod pictures;
 mod reports;
 mod reviews;
 mod search;
+mod second_card;
 mod seed003;
 mod shipping;
 mod stock;

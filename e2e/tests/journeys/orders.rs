@@ -431,25 +431,45 @@ async fn payments_move_orders_and_stock(backend: Backend) {
     );
     assert_eq!(steps[1]["actor"], "system");
 
-    // Declined, or not enough money: cancelled, the stock back, the reason recorded.
-    for (key, number, reason) in [
-        ("p2", "4000000000000002", "card_declined"),
-        ("p3", "4000000000009995", "insufficient_funds"),
+    // Declined, or not enough money: waiting for another card with the reason in words, the
+    // stock held; cancelled by its customer, the stock back.
+    for (key, number, reason, words) in [
+        (
+            "p2",
+            "4000000000000002",
+            "card_declined",
+            "Your card was declined. Choose another card to place this order.",
+        ),
+        (
+            "p3",
+            "4000000000009995",
+            "insufficient_funds",
+            "Your card has insufficient funds. Choose another card to place this order.",
+        ),
     ] {
         let method = card(&app, &customer, number).await;
         let declined = id_of(&json_of(place(key, method)).await);
-        app.eventually("the order is cancelled", || async {
-            status(declined).await == "cancelled"
+        app.eventually("the payment is declined", || async {
+            status(declined).await == "payment_failed"
         })
         .await;
-        app.eventually("the hold is released", || async {
-            stock(&app, &shop, &pizza).await == (8, 0, 8)
-        })
-        .await;
+        assert_eq!(stock(&app, &shop, &pizza).await, (8, 2, 6), "still held");
+        let order = json_of(app.as_user(&customer, Method::GET, &format!("/orders/{declined}")));
+        assert_eq!(order.await["payment_failure"], words);
         assert_eq!(
             history(declined).await[1]["cause"],
             format!("payment failed: {reason}")
         );
+        let cancelled = app.as_user(
+            &customer,
+            Method::POST,
+            &format!("/orders/{declined}/cancel"),
+        );
+        assert_eq!(json_of(cancelled).await["status"], "cancelled");
+        app.eventually("the hold is released", || async {
+            stock(&app, &shop, &pizza).await == (8, 0, 8)
+        })
+        .await;
     }
 
     // Paid, then cancelled before the merchant accepts: the units return, the

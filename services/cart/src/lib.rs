@@ -1,8 +1,8 @@
-//! Cart: each customer's cart of products and quantities, priced from the catalogue when
-//! read, emptied when an order is placed from it.
+//! Cart: each customer's cart of products and quantities of one merchant, priced from the
+//! catalogue when read; what an order took from it leaves it once the order is paid.
 //!
 //! Publishes `cart.started` when an empty cart gets its first product; consumes
-//! `order.placed`. The orders service reads carts through
+//! `order.paid`. The orders service reads carts through
 //! `ordo_contracts::cart::CartClient`.
 
 pub mod api;
@@ -41,6 +41,9 @@ pub fn service() -> Service {
 /// The cart's migrations (`migrations/`), one portable file each.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
-    const MIGRATIONS: &[ordo_db::Migration] = &[ordo_db::migration!(1, "0001_create_cart")];
+    const MIGRATIONS: &[ordo_db::Migration] = &[
+        ordo_db::migration!(1, "0001_create_cart"),
+        ordo_db::migration!(2, "0002_one_merchant"),
+    ];
     MIGRATIONS
 }

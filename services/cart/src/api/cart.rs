@@ -100,13 +100,14 @@ pub async fn clear(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Add a product to the cart.
+/// Add a product to the cart. A cart holds one merchant's products: another merchant's is
+/// refused (409) until the cart is emptied.
 #[utoipa::path(post, path = "/cart/items", tag = "cart", security(("bearer" = [])),
     request_body = AddItem,
     responses(
         (status = 200, description = "The cart", body = CartView),
         (status = 403, description = "Not a customer", body = Problem),
-        (status = 409, description = "Too many lines or units", body = Problem),
+        (status = 409, description = "Too many lines or units, or the cart holds another merchant's products (`cart-other-merchant`, naming it in `detail` and `merchant_id`): one merchant per order", body = Problem),
         (status = 422, description = "Bad quantity, or no such product", body = Problem),
     ))]
 pub async fn add(

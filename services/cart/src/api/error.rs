@@ -10,6 +10,16 @@ impl Refusal for CartError {
     fn problem(&self) -> Problem {
         match self {
             CartError::Conflict(detail) => Problem::conflict("cart-limit", *detail),
+            CartError::OtherMerchant { merchant_id, name } => {
+                let whose = name.as_deref().unwrap_or("another merchant");
+                Problem::conflict(
+                    "cart-other-merchant",
+                    format!(
+                        "Your cart holds items from {whose}; one merchant per order. Empty the cart to order from another merchant."
+                    ),
+                )
+                .with_extension("merchant_id", merchant_id.to_string().into())
+            }
         }
     }
 }

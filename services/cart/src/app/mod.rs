@@ -1,5 +1,6 @@
-//! The cart's use cases: a customer adds, changes, removes and clears lines; reading the
-//! cart prices it from the catalogue at that moment; placing an order from it empties it.
+//! The cart's use cases: a customer adds (of one merchant), changes, removes and clears
+//! lines; reading the cart prices it from the catalogue at that moment; what an order from
+//! it took leaves it once the order is paid.
 
 use crate::domain;
 use crate::events;
@@ -35,6 +36,13 @@ impl std::fmt::Debug for Cart {
 pub enum CartError {
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// The cart holds another merchant's products (`name`, when the catalogue still knows
+    /// it): an order comes from one merchant.
+    #[error("the cart holds another merchant's products")]
+    OtherMerchant {
+        merchant_id: Uuid,
+        name: Option<String>,
+    },
 }
 
 /// What the use cases fail with.
@@ -128,7 +136,7 @@ impl Cart {
     ///
     /// # Errors
     /// `Forbidden`, `Invalid` (quantity, unknown or unavailable product), `Conflict` (too
-    /// many lines or units).
+    /// many lines or units), `OtherMerchant` (the cart holds another merchant's products).
     pub async fn add(
         &self,
         caller: &Caller,
@@ -145,19 +153,33 @@ impl Cart {
             return Err(AppError::Invalid(v));
         };
         let mut tx = self.db.begin().await?;
+        let now = ordo_kernel::time::now();
+        // Taken first: another addition of the customer's waits here, then sees this one's.
+        store::take(&mut *tx, caller.user_id, now).await?;
+        if let Some(merchant_id) =
+            store::other_merchant(&mut *tx, caller.user_id, product.merchant_id).await?
+        {
+            tx.rollback().await?;
+            let name = self.catalog.merchant(merchant_id).await?.map(|m| m.name);
+            return Err(CartError::OtherMerchant { merchant_id, name }.into());
+        }
         let lines = store::count(&mut *tx, caller.user_id).await?;
         if lines >= domain::MAX_LINES {
             return Err(
                 CartError::Conflict("the cart is full; order or remove something first").into(),
             );
         }
+        let line = Item {
+            product_id,
+            quantity,
+        };
         if !store::add(
             &mut *tx,
             caller.user_id,
-            product_id,
-            quantity,
+            product.merchant_id,
+            line,
             domain::MAX_QUANTITY,
-            ordo_kernel::time::now(),
+            now,
         )
         .await?
         {
@@ -218,9 +240,18 @@ impl Cart {
         Ok(())
     }
 
-    /// Empties the cart an order was made from; inside the consumer's transaction.
-    pub(crate) async fn ordered(&self, tx: &mut Tx, customer: Uuid) -> Result<(), sqlx::Error> {
-        store::clear(&mut **tx, customer).await
+    /// Takes out of the customer's cart the `lines` (product, quantity) a paid order made
+    /// from it took; what was added since stays. Inside the consumer's transaction.
+    pub(crate) async fn ordered(
+        &self,
+        tx: &mut Tx,
+        customer: Uuid,
+        lines: &[(Uuid, i64)],
+    ) -> Result<(), sqlx::Error> {
+        for (product, quantity) in lines {
+            store::take_out(tx, customer, *product, *quantity).await?;
+        }
+        Ok(())
     }
 }
 

@@ -1,5 +1,5 @@
-//! Publishes `cart.started` (`publish`); consumes `order.placed` to empty a cart that was
-//! ordered (`consume`).
+//! Publishes `cart.started` (`publish`); consumes `order.paid` to take out of the cart what
+//! an order paid for took from it (`consume`).
 
 pub mod consume;
 mod publish;
