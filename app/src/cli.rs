@@ -394,12 +394,14 @@ async fn load_demo(platform: &Platform) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(config: Config, demo: bool, sim: bool) -> anyhow::Result<()> {
+async fn serve(mut config: Config, demo: bool, sim: bool) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let started = std::time::Instant::now();
     let address = listener.local_addr()?;
+    // The port bound, not 0: links in messages lead here when no public_url is set.
+    config.listen = address;
     tracing::info!(%address, "ordo is starting on http://{address}");
     // The same socket twice: one answers while the databases are opened, the other serves
     // the platform after; connections waiting in between go to the platform.

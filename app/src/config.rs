@@ -9,6 +9,7 @@ use ordo_http::ratelimit::RateLimitConfig;
 use ordo_identity::IdentityConfig;
 use ordo_inventory::InventoryConfig;
 use ordo_kernel::Secret;
+use ordo_notifications::SmsConfig;
 use ordo_orders::OrdersConfig;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -28,6 +29,9 @@ pub enum LogFormat {
 pub struct Config {
     /// Where the gateway listens.
     pub listen: SocketAddr,
+    /// The address people reach the platform at (`https://shop.example`), for links in
+    /// emails; unset: `http://` and the address it listens on.
+    pub public_url: Option<String>,
     /// SQLite files and the signing keys live here.
     pub data_dir: PathBuf,
     /// `postgres://…` to store every service in PostgreSQL (one schema each).
@@ -44,6 +48,8 @@ pub struct Config {
     pub smtp_url: Option<Secret<String>>,
     /// The sender of those emails.
     pub smtp_from: String,
+    /// How text messages are sent: the sandbox (recorded only) or an HTTP gateway.
+    pub sms: SmsConfig,
     /// Shared with the payment provider to sign its webhooks; unset: webhooks are refused.
     pub payments_webhook_secret: Option<Secret<String>>,
     pub log_format: LogFormat,
@@ -239,6 +245,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
             data_dir: PathBuf::from("data"),
             database_url: None,
             database_schema_prefix: String::new(),
@@ -247,6 +254,7 @@ impl Default for Config {
             bus_url: None,
             smtp_url: None,
             smtp_from: "Ordo <noreply@ordo.invalid>".into(),
+            sms: SmsConfig::default(),
             payments_webhook_secret: None,
             log_format: LogFormat::Human,
             log_level: "info".into(),
@@ -423,6 +431,17 @@ impl Config {
         {
             return Err("smtp_url: must be an smtp:// URL".into());
         }
+        if let Some(url) = &self.public_url
+            && !((url.starts_with("http://") || url.starts_with("https://"))
+                && url.len() > "https://".len()
+                && !url.contains(['?', '#', ' ']))
+        {
+            return Err(
+                "public_url: must be an http:// or https:// URL without query or fragment, like https://shop.example"
+                    .into(),
+            );
+        }
+        self.sms.validate()?;
         tracing_subscriber::EnvFilter::try_new(&self.log_level)
             .map_err(|e| format!("log_level: {e}"))?;
         if let Some(endpoint) = &self.otlp_endpoint
@@ -435,6 +454,15 @@ impl Config {
         self.orders.validate()?;
         self.web.validate()?;
         self.delivery.validate()
+    }
+
+    /// The address links in messages lead to: `public_url`, or the one the gateway
+    /// listens on.
+    #[must_use]
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
     }
 
     /// Where the search index lives.

@@ -1,4 +1,5 @@
-//! What the notifications service publishes to itself: emails to send, retried by the bus.
+//! What the notifications service publishes to itself: emails and text messages to send,
+//! retried by the bus.
 
 use crate::Event;
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,20 @@ pub struct EmailRequested {
 
 impl Event for EmailRequested {
     const TYPE: &'static str = "email.requested";
+    const SOURCE: &'static str = SOURCE;
+    const VERSION: u32 = 1;
+}
+
+/// A notification is to be sent by text message too.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SmsRequested {
+    pub notification_id: Uuid,
+    pub user_id: Uuid,
+    pub body: String,
+}
+
+impl Event for SmsRequested {
+    const TYPE: &'static str = "sms.requested";
     const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 }

@@ -3,6 +3,7 @@
 
 mod cart;
 mod catalog;
+mod channels;
 mod contract;
 mod dead_letters;
 mod delivery;
@@ -14,6 +15,7 @@ mod lifecycle;
 mod notifications;
 mod openapi;
 mod orders;
+mod password_reset;
 mod pictures;
 mod reports;
 mod reviews;

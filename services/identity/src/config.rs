@@ -23,6 +23,11 @@ pub struct IdentityConfig {
     pub login_per_account: Quota,
     /// Login attempts per client IP, whatever the account.
     pub login_per_ip: Quota,
+    /// Password-reset requests per email address, whoever asks: how many links one
+    /// address can be sent.
+    pub reset_per_account: Quota,
+    /// Password-reset requests per client IP, whatever the address.
+    pub reset_per_ip: Quota,
 }
 
 impl Default for IdentityConfig {
@@ -36,6 +41,8 @@ impl Default for IdentityConfig {
             login_per_account_and_ip: Quota::new(10, 5),
             login_per_account: Quota::new(30, 15),
             login_per_ip: Quota::new(60, 20),
+            reset_per_account: Quota::new(1, 3),
+            reset_per_ip: Quota::new(10, 10),
         }
     }
 }
@@ -75,7 +82,13 @@ impl IdentityConfig {
         }
         self.login_per_ip
             .validate()
-            .map_err(|e| format!("identity.login_per_ip: {e}"))
+            .map_err(|e| format!("identity.login_per_ip: {e}"))?;
+        self.reset_per_account
+            .validate()
+            .map_err(|e| format!("identity.reset_per_account: {e}"))?;
+        self.reset_per_ip
+            .validate()
+            .map_err(|e| format!("identity.reset_per_ip: {e}"))
     }
 }
 

@@ -1,14 +1,16 @@
-//! Identity: users, credentials (argon2id), roles, refresh tokens, profiles and addresses,
-//! and the keys that sign access tokens.
+//! Identity: users, credentials (argon2id), roles, refresh tokens, password-reset links,
+//! profiles (with a phone number) and addresses, and the keys that sign access tokens.
 //!
-//! Publishes no events yet; consumes none. Other services read contacts and saved
-//! addresses through `ordo_contracts::identity::IdentityClient`. Exports its migrations and
-//! its routers; the app wires them with a database and the keyring.
+//! Publishes `password_reset.requested` (the link to mail); consumes none. Other services
+//! read contacts and saved addresses through `ordo_contracts::identity::IdentityClient`.
+//! Exports its migrations and its routers; the app wires them with a database and the
+//! keyring.
 
 pub mod api;
 pub mod app;
 pub mod config;
 pub mod domain;
+pub mod events;
 pub mod store;
 
 pub use api::{router, well_known_router};
@@ -29,17 +31,23 @@ pub const NAME: &str = "identity";
 
 /// Identity on its database, signing with the keys in `keys_file` (created when missing),
 /// ending a user's live `streams` with their sessions. Provides `Identity` (to the binary)
-/// and `IdentityClient`; purges expired refresh tokens hourly.
+/// and `IdentityClient`; purges expired refresh tokens and reset links hourly.
 #[must_use]
 pub fn service(config: IdentityConfig, keys_file: PathBuf, streams: Arc<Streams>) -> Service {
     Service::new(NAME, migrations(), move |wiring| {
         let retain = Duration::from_secs(config.access_token_ttl_secs + LEEWAY_SECONDS);
         let keyring = Arc::new(Keyring::open(&keys_file, retain)?);
-        let identity = Arc::new(Identity::new(wiring.db().clone(), keyring, config, streams));
+        let identity = Arc::new(Identity::new(
+            wiring.db().clone(),
+            wiring.outbox().clone(),
+            keyring,
+            config,
+            streams,
+        ));
         wiring.provide(identity.clone());
         wiring.provide::<dyn IdentityClient>(identity.clone());
         let housekeeping = Sweep::new(
-            "expired refresh tokens purged",
+            "expired refresh tokens and reset links purged",
             Duration::from_secs(3600),
             &identity,
             |identity, _| async move { identity.housekeeping().await },
@@ -53,6 +61,9 @@ pub fn service(config: IdentityConfig, keys_file: PathBuf, streams: Arc<Streams>
 /// Identity's migrations (`migrations/`), one portable file each.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
-    const MIGRATIONS: &[ordo_db::Migration] = &[ordo_db::migration!(1, "0001_create_identity")];
+    const MIGRATIONS: &[ordo_db::Migration] = &[
+        ordo_db::migration!(1, "0001_create_identity"),
+        ordo_db::migration!(2, "0002_password_resets"),
+    ];
     MIGRATIONS
 }

@@ -1,22 +1,27 @@
 //! Notifications: every user's inbox of what happens to their orders — order placed
 //! (customer and the merchant's staff), payment failed, order cancelled or rejected, money
 //! held released, refunds — read over `GET /notifications` and live over server-sent
-//! events, and by email over SMTP when a server is configured (every attempt recorded,
-//! failures retried through the bus).
+//! events, and by email over SMTP when a server is configured and by text message, as each
+//! user chose per kind of message (every attempt recorded, failures retried through the
+//! bus); and the links to reset a password, by email.
 //!
-//! Publishes `email.requested` (to itself); consumes `order.placed`, `payment.failed`,
-//! `order.cancelled`, `order.rejected`, `payment.refunded`, `payment.voided`,
-//! `email.requested`.
+//! Publishes `email.requested` and `sms.requested` (to itself); consumes `order.placed`,
+//! `payment.failed`, `order.cancelled`, `order.rejected`, `payment.refunded`,
+//! `payment.voided`, the delivery and shipment steps, `email.requested`, `sms.requested`
+//! and `password_reset.requested`.
 
 pub mod api;
 pub mod app;
+pub mod config;
 pub mod domain;
 pub mod events;
 pub mod mailer;
+pub mod sms;
 pub mod store;
 
 pub use api::router;
 pub use app::{AppError, Notifications, NotificationsError};
+pub use config::SmsConfig;
 pub use events::consume::subscriptions;
 pub use mailer::Mailer;
 
@@ -31,12 +36,15 @@ use std::sync::Arc;
 pub const NAME: &str = "notifications";
 
 /// Notifications on its database, naming merchants from the catalogue and people from
-/// identity; also by email through `smtp_url` (as `smtp_from`) when set. Its live streams
-/// count among their user's `streams`.
+/// identity; also by email through `smtp_url` (as `smtp_from`) when set, and by text
+/// message through the provider `sms` names; links in messages lead to `public_url`. Its
+/// live streams count among their user's `streams`.
 #[must_use]
 pub fn service(
     smtp_url: Option<Secret<String>>,
     smtp_from: String,
+    sms: SmsConfig,
+    public_url: String,
     streams: Arc<Streams>,
 ) -> Service {
     Service::new(NAME, migrations(), move |wiring| {
@@ -46,6 +54,7 @@ pub fn service(
             )),
             None => None,
         };
+        let texts = sms::provider(&sms).map_err(anyhow::Error::msg)?;
         let (db, outbox) = (wiring.db().clone(), wiring.outbox().clone());
         let notifications = Arc::new(Notifications::new(
             db.clone(),
@@ -53,6 +62,8 @@ pub fn service(
             wiring.require::<dyn CatalogClient>()?,
             wiring.require::<dyn IdentityClient>()?,
             mailer,
+            texts,
+            &public_url,
         ));
         Ok(
             Parts::routes(router(notifications.clone(), streams)).subscriptions(subscriptions(
@@ -70,6 +81,7 @@ pub fn migrations() -> &'static [ordo_db::Migration] {
     const MIGRATIONS: &[ordo_db::Migration] = &[
         ordo_db::migration!(1, "0001_create_notifications"),
         ordo_db::migration!(2, "0002_order_couriers"),
+        ordo_db::migration!(3, "0003_preferences_and_sms"),
     ];
     MIGRATIONS
 }

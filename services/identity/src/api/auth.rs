@@ -2,8 +2,9 @@ use crate::app::{Identity, TokenPair};
 use crate::domain::Registration;
 use axum::extract::State;
 use axum::http::StatusCode;
+use ordo_bus::EventMeta;
 use ordo_http::auth::PublicJwk;
-use ordo_http::{Authenticated, ClientIp, Json, Problem};
+use ordo_http::{Authenticated, ClientIp, Json, Problem, Trace};
 use ordo_kernel::Role;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -15,13 +16,23 @@ fn signup_role() -> utoipa::openapi::schema::Object {
     ordo_http::schema::one_of(&["customer", "merchant", "courier"], true)
 }
 
+/// An email address as sign-up takes it.
+fn email_address() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::Type(
+            utoipa::openapi::schema::Type::String,
+        ))
+        .max_length(Some(254))
+        .pattern(Some(
+            r"^\s*[^\s@\u0000-\u001f\u007f-\u009f]{1,64}@[^\s@.\u0000-\u001f\u007f-\u009f][^\s@\u0000-\u001f\u007f-\u009f]*\.[^\s@\u0000-\u001f\u007f-\u009f]*[^\s@.\u0000-\u001f\u007f-\u009f]\s*$",
+        ))
+        .build()
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
-    #[schema(
-        max_length = 254,
-        pattern = r"^\s*[^\s@\u0000-\u001f\u007f-\u009f]{1,64}@[^\s@.\u0000-\u001f\u007f-\u009f][^\s@\u0000-\u001f\u007f-\u009f]*\.[^\s@\u0000-\u001f\u007f-\u009f]*[^\s@.\u0000-\u001f\u007f-\u009f]\s*$"
-    )]
+    #[schema(schema_with = email_address)]
     email: String,
     /// At least 10 characters.
     #[schema(schema_with = ordo_http::schema::verbatim_between::<10, 1024>)]
@@ -55,6 +66,30 @@ pub struct LogoutRequest {
     /// The session to end; without it, every session of the caller ends.
     #[schema(schema_with = ordo_http::schema::optional_verbatim)]
     refresh_token: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    #[schema(schema_with = email_address)]
+    email: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetConfirmation {
+    /// The token of the emailed link (`…/#/reset?token=ordo_pr_…`).
+    #[schema(schema_with = ordo_http::schema::verbatim)]
+    token: String,
+    /// The new password: at least 10 characters.
+    #[schema(schema_with = ordo_http::schema::verbatim_between::<10, 1024>)]
+    password: String,
+}
+
+impl std::fmt::Debug for PasswordResetConfirmation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordResetConfirmation([redacted])")
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -147,6 +182,42 @@ pub async fn logout(
 ) -> Result<StatusCode, Problem> {
     let token = body.and_then(|Json(body)| body.refresh_token);
     identity.logout(caller.user_id, token.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ask for a link to reset a forgotten password. The answer is the same whether or not the
+/// address has an account; when it has, a link valid for 30 minutes is emailed to it.
+#[utoipa::path(post, path = "/auth/password-reset", tag = "identity", request_body = PasswordResetRequest,
+    responses(
+        (status = 202, description = "A link is emailed if the address has an account"),
+        (status = 422, description = "Not an email address", body = Problem),
+        (status = 429, description = "Too many requests for this address or from this client", body = Problem),
+    ))]
+pub async fn password_reset(
+    State(identity): State<Arc<Identity>>,
+    ClientIp(ip): ClientIp,
+    Trace(trace): Trace,
+    Json(body): Json<PasswordResetRequest>,
+) -> Result<StatusCode, Problem> {
+    identity
+        .request_password_reset(&body.email, ip, &EventMeta::from_trace(&trace))
+        .await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Set a new password with the emailed link's token. Every session of the user ends; the
+/// link and any other the user was sent cannot be used again.
+#[utoipa::path(post, path = "/auth/password-reset/confirm", tag = "identity",
+    request_body = PasswordResetConfirmation,
+    responses(
+        (status = 204, description = "The password is set; every session ended"),
+        (status = 422, description = "The password breaks the rules, or the link is unknown, expired or used (`token`)", body = Problem),
+    ))]
+pub async fn password_reset_confirm(
+    State(identity): State<Arc<Identity>>,
+    Json(body): Json<PasswordResetConfirmation>,
+) -> Result<StatusCode, Problem> {
+    identity.reset_password(&body.token, &body.password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -48,9 +48,9 @@ impl From<User> for UserView {
 pub struct PatchMeRequest {
     #[schema(schema_with = ordo_http::schema::optional_line::<100>)]
     name: Option<String>,
-    /// `null` removes the phone number.
+    /// In E.164 (`+4915112345678`); `null` removes the phone number.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, pattern = r"^\s*\+?[0-9]{6,15}\s*$")]
+    #[schema(value_type = Option<String>, pattern = r"^\s*\+[1-9][0-9]{6,14}\s*$")]
     phone: Option<Option<String>>,
 }
 

@@ -18,6 +18,8 @@ pub fn router(identity: Arc<Identity>) -> OpenApiRouter {
         .routes(routes!(auth::login))
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::logout))
+        .routes(routes!(auth::password_reset))
+        .routes(routes!(auth::password_reset_confirm))
         .routes(routes!(me::get_me, me::patch_me))
         .routes(routes!(addresses::list, addresses::create))
         .routes(routes!(addresses::update, addresses::delete))

@@ -19,6 +19,7 @@ impl IdentityClient for Identity {
             Ok(user.filter(|u| !u.disabled).map(|u| Contact {
                 email: u.email,
                 name: u.name,
+                phone: u.phone,
             }))
         })
     }

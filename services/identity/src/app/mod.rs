@@ -5,29 +5,34 @@ mod account;
 mod addresses;
 mod client;
 mod passwords;
+mod resets;
 mod sessions;
 mod throttle;
 mod users;
 
 pub use passwords::PASSWORD_PARAMS;
+pub use resets::RESET_TTL;
 pub use sessions::TokenPair;
 pub use users::AccessChange;
 
 use crate::config::IdentityConfig;
 use crate::store::keyring::Keyring;
+use ordo_bus::Outbox;
 use ordo_db::Db;
 use ordo_http::Streams;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use throttle::LoginThrottle;
+use throttle::{LoginThrottle, ResetThrottle};
 
 /// Everything identity's use cases need.
 pub struct Identity {
     db: Db,
+    outbox: Outbox,
     keys: Arc<Keyring>,
     config: IdentityConfig,
     passwords: passwords::Passwords,
     logins: LoginThrottle,
+    resets: ResetThrottle,
     /// The live streams of this process, ended with their user's sessions.
     streams: Arc<Streams>,
 }
@@ -61,11 +66,19 @@ pub type AppError = ordo_kit::Error<IdentityError>;
 
 impl Identity {
     #[must_use]
-    pub fn new(db: Db, keys: Arc<Keyring>, config: IdentityConfig, streams: Arc<Streams>) -> Self {
+    pub fn new(
+        db: Db,
+        outbox: Outbox,
+        keys: Arc<Keyring>,
+        config: IdentityConfig,
+        streams: Arc<Streams>,
+    ) -> Self {
         Identity {
             logins: LoginThrottle::new(&config),
+            resets: ResetThrottle::new(&config),
             passwords: passwords::Passwords::new(),
             db,
+            outbox,
             keys,
             config,
             streams,
@@ -82,15 +95,17 @@ impl Identity {
         &self.keys
     }
 
-    /// Periodic upkeep: forget expired refresh tokens and idle login limiters.
+    /// Periodic upkeep: forget expired refresh tokens and reset links, and idle limiters.
     ///
     /// # Errors
     /// When the database refuses.
     pub async fn housekeeping(&self) -> Result<usize, AppError> {
         self.logins.forget_idle(Instant::now());
+        self.resets.forget_idle();
         let cutoff = ordo_kernel::time::now() - time::Duration::days(1);
         let mut tx = self.db.begin().await?;
-        let deleted = crate::store::refresh_tokens::delete_expired(&mut *tx, cutoff).await?;
+        let deleted = crate::store::refresh_tokens::delete_expired(&mut *tx, cutoff).await?
+            + crate::store::password_resets::delete_expired(&mut *tx, cutoff).await?;
         tx.commit().await?;
         Ok(usize::try_from(deleted).unwrap_or(usize::MAX))
     }

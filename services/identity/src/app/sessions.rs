@@ -34,7 +34,7 @@ pub struct TokenPair {
 /// Credentials and tokens are compared as sent, so they are not trimmed or bounded; but no
 /// control character is ever part of one, and a request carrying one is invalid (422)
 /// rather than a wrong credential.
-fn verbatim_fields(fields: &[(&str, &str)]) -> Result<(), AppError> {
+pub(super) fn verbatim_fields(fields: &[(&str, &str)]) -> Result<(), AppError> {
     let mut violations = Violations::new();
     for (field, value) in fields {
         violations.check(field, verbatim(value));
@@ -42,11 +42,22 @@ fn verbatim_fields(fields: &[(&str, &str)]) -> Result<(), AppError> {
     violations.into_result(|| ()).map_err(AppError::Invalid)
 }
 
-fn hash_refresh(token: &str) -> String {
+/// What is stored of a secret token (refresh tokens, password-reset links): its SHA-256.
+/// Enough for 32 random bytes, which nobody can guess, so no slow hash is needed.
+pub(super) fn hash_token(token: &str) -> String {
     URL_SAFE_NO_PAD.encode(ring::digest::digest(
         &ring::digest::SHA256,
         token.as_bytes(),
     ))
+}
+
+/// A new secret token: `prefix` and 32 random bytes, URL-safe.
+pub(super) fn secret_token(prefix: &str) -> Result<String, AppError> {
+    let mut secret = [0_u8; 32];
+    ring::rand::SystemRandom::new()
+        .fill(&mut secret)
+        .map_err(|_| anyhow::anyhow!("no system randomness"))?;
+    Ok(format!("{prefix}{}", URL_SAFE_NO_PAD.encode(secret)))
 }
 
 impl Identity {
@@ -98,7 +109,7 @@ impl Identity {
     #[instrument(skip_all)]
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, AppError> {
         verbatim_fields(&[("refresh_token", refresh_token)])?;
-        let hash = hash_refresh(refresh_token);
+        let hash = hash_token(refresh_token);
         let now = ordo_kernel::time::now();
         let mut tx = self.db.begin().await?;
         let Some((user_id, family_id)) = refresh_tokens::spend(&mut *tx, &hash, now).await? else {
@@ -135,7 +146,7 @@ impl Identity {
         let mut tx = self.db.begin().await?;
         match refresh_token {
             Some(token) => {
-                let owner = refresh_tokens::owner(&mut *tx, &hash_refresh(token)).await?;
+                let owner = refresh_tokens::owner(&mut *tx, &hash_token(token)).await?;
                 if let Some((_, family_id)) = owner.filter(|(owner, _)| *owner == user_id) {
                     refresh_tokens::revoke_family(&mut *tx, family_id, now).await?;
                 }
@@ -173,12 +184,8 @@ impl Identity {
             .sign(&claims)
             .map_err(|e| AppError::Unexpected(e.into()))?;
 
-        let mut secret = [0_u8; 32];
-        ring::rand::SystemRandom::new()
-            .fill(&mut secret)
-            .map_err(|_| anyhow::anyhow!("no system randomness"))?;
-        let refresh_token = format!("{REFRESH_PREFIX}{}", URL_SAFE_NO_PAD.encode(secret));
-        let hash = hash_refresh(&refresh_token);
+        let refresh_token = secret_token(REFRESH_PREFIX)?;
+        let hash = hash_token(&refresh_token);
         let refresh_ttl = time::Duration::seconds(
             i64::try_from(self.config.refresh_token_ttl_secs).unwrap_or(i64::MAX),
         );

@@ -1,4 +1,4 @@
-//! Login throttling. Guessing is limited per (account, client address) pair, so that
+//! Login and password-reset throttling. Guessing is limited per (account, client address) pair, so that
 //! attempts from one address never lock the account's owner out from another. A higher
 //! ceiling per account bounds guessing spread over many addresses, a quota per address
 //! bounds one address trying many accounts, and a pair that keeps failing waits longer
@@ -67,6 +67,39 @@ impl LoginThrottle {
         self.per_pair.forget_idle();
         self.per_account.forget_idle();
         self.backoff.forget_idle(now);
+    }
+}
+
+/// Password-reset requests, limited per client IP and per email address (known or not, so
+/// that the limit says nothing of which addresses have accounts): every request may send
+/// an email, and one address must not be flooded with them.
+pub struct ResetThrottle {
+    per_ip: KeyedLimiter<IpAddr>,
+    per_account: KeyedLimiter<String>,
+}
+
+impl ResetThrottle {
+    #[must_use]
+    pub fn new(config: &IdentityConfig) -> Self {
+        ResetThrottle {
+            per_ip: KeyedLimiter::new(config.reset_per_ip),
+            per_account: KeyedLimiter::new(config.reset_per_account),
+        }
+    }
+
+    /// Counts a request for `account` (the normalised email) from `client`.
+    ///
+    /// # Errors
+    /// How long to wait, when a quota is spent.
+    pub fn attempt(&self, account: &str, client: IpAddr) -> Result<(), Duration> {
+        // The client's before the address's: a client over its quota spends nobody's links.
+        self.per_ip.check(&client)?;
+        self.per_account.check(&account.to_owned())
+    }
+
+    pub fn forget_idle(&self) {
+        self.per_ip.forget_idle();
+        self.per_account.forget_idle();
     }
 }
 
@@ -215,6 +248,27 @@ mod tests {
         );
         backoff.succeeded(&pair);
         assert_eq!(backoff.wait(&pair, at), None);
+    }
+
+    #[test]
+    fn resets_are_limited_per_address_and_per_client() {
+        let resets = ResetThrottle::new(&IdentityConfig {
+            reset_per_account: Quota::new(1, 2),
+            reset_per_ip: Quota::new(1, 4),
+            ..IdentityConfig::default()
+        });
+        resets.attempt("ada", ip(1)).unwrap();
+        resets.attempt("ada", ip(2)).unwrap();
+        assert!(resets.attempt("ada", ip(3)).is_err(), "the address's quota");
+        resets.attempt("bob", ip(1)).unwrap();
+        resets.attempt("cy", ip(1)).unwrap();
+        resets.attempt("dee", ip(1)).unwrap();
+        let wait = resets.attempt("eve", ip(1)).unwrap_err();
+        assert!(
+            wait > Duration::ZERO,
+            "the client's quota says how long to wait"
+        );
+        resets.attempt("eve", ip(2)).unwrap();
     }
 
     #[test]

@@ -72,13 +72,20 @@ fn name(raw: &str) -> Result<String, String> {
     text(raw, 1, 100)
 }
 
+/// A phone number in E.164: `+`, a country code that does not start with 0, and at most 15
+/// digits in all (at least 7, the shortest numbers in use), nothing between them — the form
+/// text-message providers take.
 fn phone(raw: &str) -> Result<String, &'static str> {
     let trimmed = raw.trim();
-    let digits = trimmed.strip_prefix('+').unwrap_or(trimmed);
-    if (6..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+    let e164 = trimmed.strip_prefix('+').is_some_and(|digits| {
+        (7..=15).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0')
+    });
+    if e164 {
         Ok(trimmed.to_owned())
     } else {
-        Err("must be a phone number in international form, e.g. +4915112345678")
+        Err("must be a phone number in international form (E.164), e.g. +4915112345678")
     }
 }
 
@@ -218,6 +225,27 @@ mod tests {
         let courier =
             Registration::parse("c@b.co", "long enough!", "Cy", Some(Role::Courier)).unwrap();
         assert_eq!(courier.role, Role::Courier);
+    }
+
+    #[test]
+    fn phone_numbers_are_e164() {
+        for good in ["+4915112345678", " +14155552671 ", "+3312345"] {
+            assert_eq!(phone(good).as_deref(), Ok(good.trim()), "{good}");
+        }
+        for bad in [
+            "",
+            "+",
+            "4915112345678",
+            "+49 151 12345678",
+            "+49-151-12345678",
+            "+04915112345678",
+            "+123456",
+            "+1234567890123456",
+            "+49151123456x8",
+            "00 49 151 12345678",
+        ] {
+            assert!(phone(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

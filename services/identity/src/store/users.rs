@@ -94,6 +94,21 @@ pub async fn update_profile<'c>(
         .map(|_| ())
 }
 
+pub async fn update_password<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    id: Uuid,
+    password_hash: &str,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+        .bind(password_hash)
+        .bind(millis(now))
+        .bind(id.to_string())
+        .execute(executor)
+        .await
+        .map(|_| ())
+}
+
 /// Sets role and disabled state; `disabled_at` keeps the first disabling instant.
 pub async fn update_access<'c>(
     executor: impl Executor<'c, Database = Any>,

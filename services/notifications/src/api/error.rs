@@ -12,11 +12,13 @@ impl Refusal for NotificationsError {
         Problem::internal(self)
     }
 
-    /// Another service's event may overtake the order's own, and a mail server may come
-    /// back: both are worth waiting for.
+    /// Another service's event may overtake the order's own, and a mail server or a
+    /// text-message gateway may come back: all are worth waiting for.
     fn is_transient(&self) -> bool {
         match self {
-            NotificationsError::UnknownOrder(_) | NotificationsError::EmailFailed(_) => true,
+            NotificationsError::UnknownOrder(_)
+            | NotificationsError::EmailFailed(_)
+            | NotificationsError::SmsFailed(_) => true,
         }
     }
 

@@ -98,6 +98,20 @@ pub async fn read(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Mark every unread notification of the caller read.
+#[utoipa::path(post, path = "/notifications/read-all", tag = "notifications", security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Every notification of the caller is read"),
+        (status = 401, description = "No valid access token", body = Problem),
+    ))]
+pub async fn read_all(
+    State(notifications): State<Arc<Notifications>>,
+    Authenticated(caller): Authenticated,
+) -> Result<StatusCode, Problem> {
+    notifications.mark_all_read(&caller).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// New notifications as server-sent events (`event: notification`, `id` = notification id).
 /// Send `Last-Event-ID` to resume after a reconnect; without it the stream starts with what
 /// arrives from now on, and its first message (an `id` alone) says where it started — the

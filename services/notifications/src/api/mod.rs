@@ -2,6 +2,8 @@
 
 mod error;
 mod inbox;
+mod preferences;
+mod texts;
 
 use crate::app::Notifications;
 use axum::Extension;
@@ -15,6 +17,12 @@ pub fn router(notifications: Arc<Notifications>, streams: Arc<Streams>) -> OpenA
     OpenApiRouter::new()
         .routes(routes!(inbox::list))
         .routes(routes!(inbox::read))
+        .routes(routes!(inbox::read_all))
+        .routes(routes!(
+            preferences::get_preferences,
+            preferences::put_preferences
+        ))
+        .routes(routes!(texts::list))
         .routes(routes!(inbox::stream))
         .layer(Extension(streams))
         .with_state(notifications)

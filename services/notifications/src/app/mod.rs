@@ -1,17 +1,23 @@
 //! Notifications' use cases: each user reads their inbox, marks messages read, follows it
-//! live; the consumers file a message for everyone an order event concerns.
+//! live, and chooses how else to be told; the consumers file a message for everyone an
+//! order event concerns and send it on by email and text message as each chose.
+
+mod account;
+mod preferences;
+mod texts;
 
 use crate::domain::Notification;
 use crate::domain::stream::StreamCursor;
 use crate::domain::{self, Message};
 use crate::domain::{Step, To};
 use crate::mailer::Mailer;
+use crate::sms::SmsProvider;
 use crate::store::{self, Parties};
 use ordo_bus::{EventMeta, Outbox};
 use ordo_contracts::catalog::CatalogClient;
 use ordo_contracts::delivery::{DeliveryAssigned, DeliveryOffered};
 use ordo_contracts::identity::IdentityClient;
-use ordo_contracts::notifications::EmailRequested;
+use ordo_contracts::notifications::{EmailRequested, SmsRequested};
 use ordo_contracts::orders::{OrderCancelled, OrderPlaced, OrderRejected};
 use ordo_contracts::payments::{PaymentFailed, PaymentRefunded, PaymentVoided};
 use ordo_db::{Db, Tx};
@@ -29,6 +35,10 @@ pub struct Notifications {
     identity: Arc<dyn IdentityClient>,
     /// Emails go out when a mail server is configured.
     mailer: Option<Arc<Mailer>>,
+    /// Text messages go out through it.
+    sms: Arc<dyn SmsProvider>,
+    /// Where the customer app is reached, for links in messages.
+    public_url: String,
     /// Wakes a user's live streams once messages filed for them have committed.
     wakeups: Arc<Wakeups>,
 }
@@ -47,6 +57,9 @@ pub enum NotificationsError {
     /// The mail server did not take the email.
     #[error("email not sent: {0}")]
     EmailFailed(String),
+    /// The text-message provider did not take the message.
+    #[error("text message not sent: {0}")]
+    SmsFailed(String),
     /// An event arrived before the order it concerns is known here.
     #[error("order {0} is not known yet")]
     UnknownOrder(Uuid),
@@ -63,6 +76,8 @@ impl Notifications {
         catalog: Arc<dyn CatalogClient>,
         identity: Arc<dyn IdentityClient>,
         mailer: Option<Arc<Mailer>>,
+        sms: Arc<dyn SmsProvider>,
+        public_url: &str,
     ) -> Self {
         Notifications {
             db,
@@ -70,6 +85,8 @@ impl Notifications {
             catalog,
             identity,
             mailer,
+            sms,
+            public_url: public_url.trim_end_matches('/').to_owned(),
             wakeups: Arc::default(),
         }
     }
@@ -100,6 +117,17 @@ impl Notifications {
         if !store::mark_read(&mut *tx, caller.user_id, id, ordo_kernel::time::now()).await? {
             return Err(AppError::NotFound);
         }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Marks every unread notification of the caller read.
+    ///
+    /// # Errors
+    /// Only when the database fails.
+    pub async fn mark_all_read(&self, caller: &Caller) -> Result<(), AppError> {
+        let mut tx = self.db.begin().await?;
+        store::mark_all_read(&mut *tx, caller.user_id, ordo_kernel::time::now()).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -184,7 +212,12 @@ impl Notifications {
         let now = ordo_kernel::time::now();
         for user in users {
             let filed = store::insert(&mut **tx, *user, message, order_id, event_id, now).await?;
-            if let (Some(notification_id), Some(_)) = (filed, &self.mailer) {
+            let Some(notification_id) = filed else {
+                continue;
+            };
+            let channels = store::preferences::channels(&mut **tx, *user, message.topic).await?;
+            let subject = user.to_string();
+            if channels.email && self.mailer.is_some() {
                 let email = EmailRequested {
                     notification_id,
                     user_id: *user,
@@ -192,11 +225,37 @@ impl Notifications {
                     body: message.body.clone(),
                 };
                 self.outbox
-                    .append(tx, &user.to_string(), &email, &EventMeta::default())
+                    .append(tx, &subject, &email, &EventMeta::default())
+                    .await?;
+            }
+            if channels.sms {
+                let sms = SmsRequested {
+                    notification_id,
+                    user_id: *user,
+                    body: domain::text_message(message),
+                };
+                self.outbox
+                    .append(tx, &subject, &sms, &EventMeta::default())
                     .await?;
             }
         }
         Ok(())
+    }
+
+    /// Records a failed attempt apart, once the handler's transaction (rolled back for the
+    /// retry) has let go of the database: SQLite has one writer.
+    fn record_failure(&self, attempt: store::Attempt) {
+        let db = self.db.clone();
+        tokio::spawn(async move {
+            let recorded = async {
+                let mut tx = db.begin().await?;
+                attempt.record(&mut *tx).await?;
+                tx.commit().await
+            };
+            if let Err(error) = recorded.await {
+                tracing::warn!(%error, "cannot record a failed attempt to send");
+            }
+        });
     }
 
     /// Sends a requested email; a failure is recorded and retried by the bus.
@@ -221,20 +280,10 @@ impl Notifications {
                 Ok(())
             }
             Err(error) => {
-                // Recorded apart, once this handler's transaction (rolled back for the
-                // retry) has let go of the database: SQLite has one writer.
-                let (db, notification_id, message) =
-                    (self.db.clone(), requested.notification_id, error.clone());
-                tokio::spawn(async move {
-                    let recorded = async {
-                        let mut tx = db.begin().await?;
-                        store::email_attempt(&mut *tx, notification_id, Some(&message), now)
-                            .await?;
-                        tx.commit().await
-                    };
-                    if let Err(error) = recorded.await {
-                        tracing::warn!(%error, "cannot record a failed email attempt");
-                    }
+                self.record_failure(store::Attempt::Email {
+                    notification_id: requested.notification_id,
+                    error: error.clone(),
+                    at: now,
                 });
                 Err(NotificationsError::EmailFailed(error).into())
             }

@@ -1,6 +1,10 @@
-//! What each person concerned is told about an order. No I/O.
+//! What each person concerned is told about an order, and how they choose to be told.
+//! No I/O.
 
+pub mod preferences;
 pub mod stream;
+
+pub use preferences::{Channels, Preferences, Topic};
 
 /// One message in a user's inbox.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,6 +26,8 @@ use ordo_kernel::Money;
 pub struct Message {
     /// A stable code clients may branch on.
     pub kind: &'static str,
+    /// What the person chooses channels for.
+    pub topic: Topic,
     pub title: String,
     pub body: String,
 }
@@ -43,6 +49,7 @@ fn short(order_id: &uuid::Uuid) -> String {
 pub fn order_placed_customer(order_id: &uuid::Uuid, total: &Money) -> Message {
     Message {
         kind: "order_placed",
+        topic: Topic::OrderUpdates,
         title: format!("Order {} placed", short(order_id)),
         body: format!(
             "We received your order of {}. You will hear from us as soon as it is paid.",
@@ -55,6 +62,7 @@ pub fn order_placed_customer(order_id: &uuid::Uuid, total: &Money) -> Message {
 pub fn order_placed_merchant(order_id: &uuid::Uuid, total: &Money, items: i64) -> Message {
     Message {
         kind: "new_order",
+        topic: Topic::OrderUpdates,
         title: format!("New order {}", short(order_id)),
         body: format!(
             "{items} item(s), {} in total, waiting for payment.",
@@ -73,6 +81,7 @@ pub fn payment_failed(order_id: &uuid::Uuid, reason: &str) -> Message {
     };
     Message {
         kind: "payment_failed",
+        topic: Topic::Payments,
         title: format!("Payment for order {} failed", short(order_id)),
         body: format!("The order was cancelled because {why}. Nothing was charged."),
     }
@@ -82,6 +91,7 @@ pub fn payment_failed(order_id: &uuid::Uuid, reason: &str) -> Message {
 pub fn order_cancelled(order_id: &uuid::Uuid, reason: &str) -> Message {
     Message {
         kind: "order_cancelled",
+        topic: Topic::OrderUpdates,
         title: format!("Order {} cancelled", short(order_id)),
         body: format!("The order was cancelled ({reason})."),
     }
@@ -91,6 +101,7 @@ pub fn order_cancelled(order_id: &uuid::Uuid, reason: &str) -> Message {
 pub fn order_rejected(order_id: &uuid::Uuid, reason: &str) -> Message {
     Message {
         kind: "order_rejected",
+        topic: Topic::OrderUpdates,
         title: format!("Order {} rejected", short(order_id)),
         body: format!("The merchant could not take the order ({reason}). Nothing was charged."),
     }
@@ -100,6 +111,7 @@ pub fn order_rejected(order_id: &uuid::Uuid, reason: &str) -> Message {
 pub fn payment_released(order_id: &uuid::Uuid) -> Message {
     Message {
         kind: "payment_released",
+        topic: Topic::Payments,
         title: format!("Payment for order {} released", short(order_id)),
         body:
             "The amount held on your card for this order has been released; you were not charged."
@@ -111,6 +123,7 @@ pub fn payment_released(order_id: &uuid::Uuid) -> Message {
 pub fn refund_issued(order_id: &uuid::Uuid, refunded: &Money, full: bool) -> Message {
     Message {
         kind: "refund_issued",
+        topic: Topic::Payments,
         title: format!("Refund for order {}", short(order_id)),
         body: format!(
             "{} {} refunded to your card.",
@@ -233,11 +246,46 @@ pub fn step(step: Step, order_id: &uuid::Uuid) -> Message {
             "The carrier delivered the parcel to the customer.",
         ),
     };
+    let topic = if step == Step::Offered {
+        Topic::DeliveryOffers
+    } else {
+        Topic::OrderUpdates
+    };
     Message {
         kind,
+        topic,
         title,
         body: body.to_owned(),
     }
+}
+
+/// The most a text message says: three segments of a concatenated SMS.
+const SMS_MAX_CHARS: usize = 459;
+
+/// A message as a text message: its title and body, cut to what three SMS segments hold.
+#[must_use]
+pub fn text_message(message: &Message) -> String {
+    let text = format!("Ordo: {}. {}", message.title, message.body);
+    if text.chars().count() <= SMS_MAX_CHARS {
+        return text;
+    }
+    let mut cut: String = text.chars().take(SMS_MAX_CHARS - 1).collect();
+    cut.push('…');
+    cut
+}
+
+/// The email carrying a link to reset a password, valid `minutes`: (subject, body).
+#[must_use]
+pub fn password_reset_email(name: &str, link: &str, minutes: i64) -> (String, String) {
+    let body = format!(
+        "Hello {name},\n\n\
+         someone, hopefully you, asked to reset the password of your Ordo account. Open this \
+         link within {minutes} minutes to choose a new one:\n\n\
+         {link}\n\n\
+         The link works once. Setting a new password signs you out everywhere.\n\n\
+         If you did not ask for it, ignore this email: your password stays as it is.\n"
+    );
+    ("Reset your Ordo password".to_owned(), body)
 }
 
 #[cfg(test)]
@@ -264,5 +312,43 @@ mod tests {
         assert_eq!(order_placed_merchant(&id, &total, 3).kind, "new_order");
         assert!(step(Step::OnItsWay, &id).title.contains(&short(&id)));
         assert_eq!(step(Step::CourierComing, &id).kind, "courier_assigned");
+    }
+
+    #[test]
+    fn every_message_belongs_to_a_topic() {
+        let id = uuid::Uuid::now_v7();
+        let total = Money {
+            amount: 1950,
+            currency: "EUR".into(),
+        };
+        assert_eq!(step(Step::Offered, &id).topic, Topic::DeliveryOffers);
+        assert_eq!(step(Step::OnItsWay, &id).topic, Topic::OrderUpdates);
+        assert_eq!(refund_issued(&id, &total, true).topic, Topic::Payments);
+        assert_eq!(payment_released(&id).topic, Topic::Payments);
+        assert_eq!(order_cancelled(&id, "asked").topic, Topic::OrderUpdates);
+    }
+
+    #[test]
+    fn text_messages_fit_three_segments() {
+        let id = uuid::Uuid::now_v7();
+        let short = text_message(&order_rejected(&id, "closed"));
+        assert!(short.starts_with("Ordo: Order "), "{short}");
+        assert!(short.ends_with("Nothing was charged."), "{short}");
+        let long = text_message(&order_rejected(&id, &"x".repeat(600)));
+        assert_eq!(long.chars().count(), SMS_MAX_CHARS);
+        assert!(long.ends_with('…'));
+    }
+
+    #[test]
+    fn the_reset_email_carries_the_link_and_its_life() {
+        let (subject, body) =
+            password_reset_email("Ada", "http://shop.example/#/reset?token=ordo_pr_x", 30);
+        assert_eq!(subject, "Reset your Ordo password");
+        assert!(body.starts_with("Hello Ada,"), "{body}");
+        assert!(
+            body.contains("\nhttp://shop.example/#/reset?token=ordo_pr_x\n"),
+            "{body}"
+        );
+        assert!(body.contains("within 30 minutes"), "{body}");
     }
 }

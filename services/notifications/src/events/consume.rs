@@ -7,7 +7,8 @@ use ordo_contracts::delivery::{
     DeliveryAssigned, DeliveryCompleted, DeliveryOffered, DeliveryUnassigned, ShipmentDelivered,
     ShipmentShipped,
 };
-use ordo_contracts::notifications::EmailRequested;
+use ordo_contracts::identity::PasswordResetRequested;
+use ordo_contracts::notifications::{EmailRequested, SmsRequested};
 use ordo_contracts::orders::{
     OrderAccepted, OrderCancelled, OrderPickedUp, OrderPlaced, OrderReady, OrderRejected,
 };
@@ -92,10 +93,23 @@ pub fn subscriptions(
             .publishing_to(outbox)
             .after_commit(notifications.filings()),
         // Apart, so that a mail server that is down delays emails, not inboxes.
-        Subscription::new("notifications-email", db).on(
+        Subscription::new("notifications-email", db.clone()).on(
             n,
             |n, tx, requested: EmailRequested, _| {
                 Box::pin(async move { n.email(tx, &requested).await })
+            },
+        ),
+        // Apart, so that a text-message gateway that is down delays texts alone.
+        Subscription::new("notifications-sms", db.clone()).on(
+            n,
+            |n, tx, requested: SmsRequested, _| {
+                Box::pin(async move { n.text(tx, &requested).await })
+            },
+        ),
+        Subscription::new("notifications-account", db).on(
+            n,
+            |n, _, requested: PasswordResetRequested, _| {
+                Box::pin(async move { n.password_reset(&requested).await })
             },
         ),
     ]

@@ -1,4 +1,8 @@
-//! The inbox and the order parties, the same SQL on SQLite and PostgreSQL.
+//! The inbox, the order parties, the channels each user chose and the messages sent, the
+//! same SQL on SQLite and PostgreSQL.
+
+pub mod preferences;
+pub mod sms;
 
 use crate::domain::Message;
 use crate::domain::Notification;
@@ -67,6 +71,33 @@ pub async fn email_attempt<'c>(
         .execute(executor)
         .await
         .map(|_| ())
+}
+
+/// A failed attempt to send, recorded apart from the handler that made it.
+#[derive(Debug, Clone)]
+pub enum Attempt {
+    Email {
+        notification_id: Uuid,
+        error: String,
+        at: OffsetDateTime,
+    },
+    Sms(sms::SmsRecord),
+}
+
+impl Attempt {
+    pub async fn record<'c>(
+        &self,
+        executor: impl Executor<'c, Database = Any>,
+    ) -> Result<(), sqlx::Error> {
+        match self {
+            Attempt::Email {
+                notification_id,
+                error,
+                at,
+            } => email_attempt(executor, *notification_id, Some(error), *at).await,
+            Attempt::Sms(record) => sms::insert(executor, record).await,
+        }
+    }
 }
 
 /// The user's notifications, newest first, after the cursor `before`.
@@ -159,6 +190,20 @@ pub async fn mark_read<'c>(
     .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Marks every unread notification of the user read; how many there were.
+pub async fn mark_all_read<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    user: Uuid,
+    at: OffsetDateTime,
+) -> Result<u64, sqlx::Error> {
+    sqlx::query("UPDATE notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL")
+        .bind(user.to_string())
+        .bind(millis(at))
+        .execute(executor)
+        .await
+        .map(|done| done.rows_affected())
 }
 
 /// Who an order concerns.

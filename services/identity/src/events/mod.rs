@@ -1,0 +1,3 @@
+//! Identity's events: what it publishes (it consumes none).
+
+pub mod publish;
