@@ -1,12 +1,17 @@
 //! The demo city: a few merchants in Berlin with menus and stock, a customer with a saved
 //! address and card, merchant staff, couriers and an administrator — so that someone new
 //! places an order within a minute. Loaded through the services' own use cases, once per
-//! data dir; the passwords are made up at load time and printed once.
+//! data dir; the passwords are made up at load time and printed once. Every merchant and
+//! product has a picture, drawn as it is loaded.
+
+mod pictures;
 
 use crate::platform::Platform;
 use anyhow::Context;
 use ordo_bus::EventMeta;
 use ordo_catalog::Catalog;
+use ordo_catalog::domain::ImageType;
+use ordo_catalog::domain::picture::Owner;
 use ordo_delivery::Delivery;
 use ordo_identity::Identity;
 use ordo_identity::domain::{NewAddress, Registration};
@@ -168,6 +173,19 @@ pub async fn load(platform: &Platform) -> anyhow::Result<Option<Vec<DemoAccount>
             )
             .await
             .map_err(|e| anyhow::anyhow!("demo merchant {}: {e}", menu.merchant))?;
+        let plate = if menu.kind == "shop" {
+            pictures::Plate::Square
+        } else {
+            pictures::Plate::Round
+        };
+        let picture = async |owner_kind, id, name: &str| {
+            let drawn = pictures::draw(name, plate)?;
+            catalog
+                .set_image(&owner, owner_kind, id, ImageType::Png, drawn.into())
+                .await
+                .map_err(|e| anyhow::anyhow!("demo picture of {name}: {e}"))
+        };
+        picture(Owner::Merchant, merchant.id, menu.merchant).await?;
         for (name, category, cents, stock) in menu.products {
             let product = catalog
                 .create_product(
@@ -189,6 +207,7 @@ pub async fn load(platform: &Platform) -> anyhow::Result<Option<Vec<DemoAccount>
                 )
                 .await
                 .map_err(|e| anyhow::anyhow!("demo product {name}: {e}"))?;
+            picture(Owner::Product, product.id, name).await?;
             inventory
                 .set_stock(&owner, product.id, *stock)
                 .await
