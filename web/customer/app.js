@@ -3,8 +3,8 @@
 
 import { useEffect, useState } from '../vendor/preact/hooks.js';
 import { signal } from '../vendor/signals/signals.js';
-import { api, idempotencyKey } from '../shared/api.js';
-import { money, status as statusWords, when, duration, distance } from '../shared/format.js';
+import { ApiError, api, idempotencyKey } from '../shared/api.js';
+import { clock, money, status as statusWords, when, duration, distance } from '../shared/format.js';
 import { follow } from '../shared/sse.js';
 import { useLoad } from '../shared/load.js';
 import { MapView } from '../shared/map.js';
@@ -123,18 +123,41 @@ function Menu({ id }) {
   const [merchant, error] = useLoad(`/merchants/${id}`);
   const [products] = useLoad(`/merchants/${id}/products?limit=100`);
   const [added, setAdded] = useState(null);
+  // A product of this merchant's refused because the cart holds another's: the refusal,
+  // and the product to start a new cart with.
+  const [elsewhere, setElsewhere] = useState(null);
   const byCategory = {};
   for (const p of (products?.items ?? []).filter((p) => p.active)) {
     (byCategory[p.category] ??= []).push(p);
   }
   async function add(product) {
-    await api('POST', '/cart/items', { product_id: product.id, quantity: 1 });
+    try {
+      await api('POST', '/cart/items', { product_id: product.id, quantity: 1 });
+    } catch (e) {
+      if (!(e instanceof ApiError && e.problem.type?.endsWith('/cart-other-merchant'))) throw e;
+      setAdded(null);
+      setElsewhere({ product, why: e.message });
+      return;
+    }
+    setElsewhere(null);
     setAdded(product.name);
+  }
+  async function startOver() {
+    await api('DELETE', '/cart');
+    await add(elsewhere.product);
   }
   return html`<main>
     <${Problem} error=${error} />
     ${merchant && html`<h1>${merchant.name}</h1><p class="muted">${merchant.address}</p>`}
     ${added && html`<p role="status" class="badge ok">${added} is in your cart. <a href="#/cart">Go to the cart</a></p>`}
+    ${elsewhere && html`<section class="notice" role="alertdialog" aria-labelledby="elsewhere-title" aria-describedby="elsewhere-why">
+      <h2 id="elsewhere-title">Start a new cart at ${merchant?.name ?? 'this merchant'}?</h2>
+      <p id="elsewhere-why">${elsewhere.why}</p>
+      <div class="row">
+        <${Action} kind="primary" busy="Starting…" action=${startOver}>Start a new cart</${Action}>
+        <button type="button" onClick=${() => setElsewhere(null)}>Keep my cart</button>
+      </div>
+    </section>`}
     ${Object.entries(byCategory).map(([category, list]) => html`<section>
       <h2>${category}</h2>
       <ul class="plain">${list.map((p) => html`<li class="spread">
@@ -149,32 +172,71 @@ function Menu({ id }) {
 /** How an order reaches the customer, in words. */
 const FULFILMENTS = { delivery: 'delivered by a courier', pickup: 'picked up', shipping: 'shipped as a parcel' };
 
+/** A saved card as people name it: `visa ·· 4242`. */
+const cardName = (c) => `${c.brand} ·· ${c.last4}`;
+
+/**
+ * The customer's cards to pay with, newest (the default) first: choose one, remove one, or
+ * add another (it becomes the one chosen). `chosen` is the card chosen, or '' for the
+ * default; `onChoose` is told the card's id.
+ */
+function Cards({ chosen, onChoose }) {
+  const [methods, error, reload] = useLoad('/me/payment-methods');
+  const [adding, setAdding] = useState(false);
+  const [number, setNumber] = useState('4242424242424242');
+  const cards = methods?.items ?? [];
+  const current = cards.some((c) => c.id === chosen) ? chosen : cards[0]?.id ?? '';
+  useEffect(() => {
+    if (current !== chosen) onChoose(current);
+  }, [current, chosen]);
+  async function save() {
+    const saved = await api('POST', '/me/payment-methods', { card_number: number, exp_month: 12, exp_year: new Date().getFullYear() + 2, cvc: '123' });
+    setAdding(false);
+    onChoose(saved.id);
+    reload();
+  }
+  async function remove(c) {
+    await api('DELETE', `/me/payment-methods/${c.id}`);
+    if (c.id === current) onChoose('');
+    reload();
+  }
+  const form = adding || (methods && cards.length === 0);
+  return html`<div class="cards">
+    <${Problem} error=${error} />
+    ${cards.length > 0 && html`<fieldset aria-label="Pay with"><legend>Pay with</legend>
+      ${cards.map((c) => html`<div class="spread" key=${c.id}>
+        <label><input type="radio" name="card" class="choice" checked=${c.id === current}
+          onChange=${() => onChoose(c.id)} /> ${cardName(c)}${c.default ? ' (default)' : ''}</label>
+        <${Action} kind="" busy="Removing…" label=${`Remove ${cardName(c)}`} action=${() => remove(c)}>Remove</${Action}>
+      </div>`)}
+    </fieldset>`}
+    ${form
+      ? html`<div class="row">
+          <${Field} label="Card number (sandbox: 4242 4242 4242 4242)" value=${number} onInput=${setNumber} autocomplete="cc-number" />
+          <${Action} action=${save} busy="Saving…">Save the card</${Action}>
+        </div>`
+      : html`<button type="button" class="link" onClick=${() => setAdding(true)}>Add another card</button>`}
+  </div>`;
+}
+
 function Checkout({ cart, onPlaced }) {
-  const [methods, methodsError, reloadMethods] = useLoad('/me/payment-methods');
   const [addresses, , reloadAddresses] = useLoad('/me/addresses');
   const [fulfilment, setFulfilment] = useState('delivery');
   const [method, setMethod] = useState('');
   const [address, setAddress] = useState('');
-  const [card, setCard] = useState('4242424242424242');
   const [line1, setLine1] = useState('');
   const [city, setCity] = useState('');
   const [postal, setPostal] = useState('');
   const [key] = useState(idempotencyKey);
-  const cards = methods?.items ?? [];
   const places = addresses?.items ?? addresses ?? [];
-  const chosenMethod = method || cards[0]?.id || '';
   const chosenAddress = address || places[0]?.id || '';
-  async function addCard() {
-    await api('POST', '/me/payment-methods', { card_number: card, exp_month: 12, exp_year: new Date().getFullYear() + 2, cvc: '123' });
-    reloadMethods();
-  }
   async function addAddress() {
     const here = place.value ?? { lat: 52.52, lon: 13.405 };
     await api('POST', '/me/addresses', { line1, city, postal_code: postal, country: 'DE', lat: here.lat, lon: here.lon });
     reloadAddresses();
   }
   async function placeOrder() {
-    const body = { from_cart: true, fulfilment, payment_method_id: chosenMethod };
+    const body = { from_cart: true, fulfilment, payment_method_id: method };
     if (fulfilment !== 'pickup') body.address_id = chosenAddress;
     const order = await api('POST', '/orders', body, { headers: { 'idempotency-key': key } });
     onPlaced(order);
@@ -197,20 +259,10 @@ function Checkout({ cart, onPlaced }) {
             <${Action} action=${addAddress} busy="Saving…">Save the address</${Action}>
           </div>`}
     </div>`}
-    <${Problem} error=${methodsError} />
-    <div>
-      <label for="card">Pay with</label>
-      ${cards.length > 0
-        ? html`<select id="card" value=${chosenMethod} onChange=${(e) => setMethod(e.currentTarget.value)}>
-            ${cards.map((c) => html`<option value=${c.id}>${c.brand} ·· ${c.last4}</option>`)}</select>`
-        : html`<div class="row">
-            <${Field} label="Card number (sandbox: 4242 4242 4242 4242)" value=${card} onInput=${setCard} autocomplete="cc-number" />
-            <${Action} action=${addCard} busy="Saving…">Save the card</${Action}>
-          </div>`}
-    </div>
+    <${Cards} chosen=${method} onChoose=${setMethod} />
     <p><strong>Subtotal ${cart.subtotals.map(money).join(' + ')}</strong></p>
     <${Action} action=${placeOrder} busy="Placing the order…" kind="primary"
-      disabled=${!chosenMethod || (fulfilment !== 'pickup' && !chosenAddress)}>Place the order</${Action}>
+      disabled=${!method || (fulfilment !== 'pickup' && !chosenAddress)}>Place the order</${Action}>
   </section>`;
 }
 
@@ -222,9 +274,13 @@ function Cart() {
     reload();
   }
   const items = cart?.items ?? [];
+  // Carts filled before one merchant per cart was the rule may hold several.
+  const mixed = (cart?.merchants ?? []).length > 1;
   return html`<main>
     <h1>Your cart</h1>
     <${Problem} error=${error} />
+    ${mixed && html`<p class="problem" role="alert">Your cart holds items from several merchants; one merchant
+      per order. Remove the items of all but one to check out.</p>`}
     ${cart && items.length === 0 && html`<p>The cart is empty. <a href="#/">Find something good</a>.</p>`}
     <ul class="plain">${items.map((item) => html`<li class="spread">
       <span>${item.name ?? 'No longer sold'} ${!item.available && html`<span class="badge warn">unavailable</span>`}</span>
@@ -235,7 +291,7 @@ function Cart() {
         ${money(item.line_total)}
       </span>
     </li>`)}</ul>
-    ${items.length > 0 && html`<${Checkout} cart=${cart} onPlaced=${(order) => { location.hash = `#/orders/${order.id}`; }} />`}
+    ${items.length > 0 && !mixed && html`<${Checkout} cart=${cart} onPlaced=${(order) => { location.hash = `#/orders/${order.id}`; }} />`}
   </main>`;
 }
 
@@ -299,6 +355,22 @@ function Parcel({ id, status }) {
   </section>`;
 }
 
+/** A declined order: why, until when its items are kept, and another card to pay it with. */
+function SecondChance({ order, onPaying }) {
+  const [method, setMethod] = useState('');
+  async function pay() {
+    await api('POST', `/orders/${order.id}/payment`, { payment_method_id: method });
+    onPaying();
+  }
+  return html`<section class="card" aria-label="Payment">
+    <p class="problem" role="alert" data-testid="payment-failure">${order.payment_failure
+      ?? 'The payment could not be completed. Choose another card to place this order.'}</p>
+    ${order.payment_retry_until && html`<p class="muted">Your items are kept for you until ${clock(order.payment_retry_until)}.</p>`}
+    <${Cards} chosen=${method} onChoose=${setMethod} />
+    <${Action} kind="primary" busy="Paying…" disabled=${!method} action=${pay}>Pay with this card</${Action}>
+  </section>`;
+}
+
 function Order({ id }) {
   const [order, error, reload] = useLoad(`/orders/${id}`);
   const [history, setHistory] = useState([]);
@@ -320,7 +392,8 @@ function Order({ id }) {
   if (!order) return html`<main><p aria-busy="true">Loading the order…</p></main>`;
   const current = history.at(-1)?.to ?? order.status;
   const steps = STEPS[order.fulfilment] ?? STEPS.delivery;
-  const reached = steps.indexOf(current);
+  // A declined order waits where it was placed, for another card.
+  const reached = steps.indexOf(current === 'payment_failed' ? 'pending_payment' : current);
   const ended = ['cancelled', 'rejected'].includes(current);
   return html`<main>
     <div class="spread"><h1>Order ${order.id.slice(-6)}</h1>
@@ -332,6 +405,7 @@ function Order({ id }) {
         : steps.map((step, i) => html`<li class=${i < reached ? 'done' : i === reached ? 'now' : ''}>
             ${statusWords(step)}${history.find((h) => h.to === step) ? ` · ${when(history.find((h) => h.to === step).at)}` : ''}</li>`)}
     </ol>
+    ${current === 'payment_failed' && order.status === 'payment_failed' && html`<${SecondChance} order=${order} onPaying=${reload} />`}
     ${courier && current === 'picked_up' && html`<section aria-label="Courier">
       <p>Your courier is on the way${courier.eta_secs != null ? `, about ${duration(courier.eta_secs)}` : ''}.</p>
       <${MapView} label="The courier on a map" points=${[
@@ -343,7 +417,7 @@ function Order({ id }) {
     <ul class="plain">${order.lines.map((l) => html`<li class="spread"><span>${l.quantity} × ${l.name}</span>${money(l.line_total)}</li>`)}</ul>
     <p class="spread"><strong>Total</strong><strong>${money(order.total)}</strong></p>
     ${current === 'completed' && html`<${Review} id=${id} />`}
-    ${['pending_payment', 'paid'].includes(current) && html`<${Action} kind="danger" busy="Cancelling…"
+    ${['pending_payment', 'payment_failed', 'paid'].includes(current) && html`<${Action} kind="danger" busy="Cancelling…"
       action=${async () => { await api('POST', `/orders/${id}/cancel`); reload(); }}>Cancel the order</${Action}>`}
   </main>`;
 }
