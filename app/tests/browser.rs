@@ -72,7 +72,10 @@ fn the_apps_work_in_a_browser() {
         .env("ORDO_SMTP_URL", format!("smtp://127.0.0.1:{smtp_port}"))
         .env("ORDO_BUS__RETRY_BASE_MS", "50")
         .env("ORDO_BUS__RETRY_MAX_MS", "1000")
-        .env("ORDO_DELIVERY__CARRIER_WEBHOOK_SECRET", CARRIER_SECRET);
+        .env("ORDO_DELIVERY__CARRIER_WEBHOOK_SECRET", CARRIER_SECRET)
+        // Offers that expire, and couriers asked again, within a journey's patience.
+        .env("ORDO_DELIVERY__OFFER_SECS", "15")
+        .env("ORDO_DELIVERY__REOFFER_AFTER_SECS", "5");
     let (mut server, url) = listen(command);
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);

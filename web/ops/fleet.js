@@ -48,7 +48,7 @@ function Rescue({ delivery, couriers, reload }) {
       <${Action} kind="" busy="Assigning…" disabled=${!courier} label=${`Assign order ${order} to the chosen courier`}
         action=${async () => { await api('POST', `/admin/deliveries/${delivery.id}/assign`, { courier_id: courier }); reload(); }}>Assign</${Action}>
     </span>
-    <${Action} kind="" busy="Offering…" label=${`Offer order ${order} again over a wider area`}
+    <${Action} kind="" busy="Offering…" label=${`Offer again (wider): order ${order}`}
       action=${async () => { await api('POST', `/admin/deliveries/${delivery.id}/redispatch`); reload(); }}>Offer again (wider)</${Action}>
     ${confirming
       ? html`<span class="row" role="group" aria-label=${`Cancel order ${order}?`}>

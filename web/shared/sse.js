@@ -120,9 +120,14 @@ export function follow(path, { onEvent, onState: told = () => {} }) {
     }
   }
 
+  // A phone that says it lost the network drops the stream at once rather than waiting
+  // for it to time out: the screen says so, and reconnects when the network is back.
+  const dropped = () => controller?.abort();
+  window.addEventListener('offline', dropped);
   connect();
   return () => {
     stopped = true;
+    window.removeEventListener('offline', dropped);
     retryingNow(stream, false);
     controller?.abort();
   };

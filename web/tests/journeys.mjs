@@ -368,9 +368,14 @@ try {
     await ops.reload();
     const role = await ops.getByLabel(`Role of ${carl.email}`).inputValue();
     if (role !== 'customer') throw new Error(`Carl is still a ${role}`);
+    // Carl's courier app has nothing left to do; its session ended with the change.
+    await courier.context().close();
+    pages.delete('courier');
   });
   const journeys = new URL('./journeys/', import.meta.url);
-  for (const file of readdirSync(journeys).filter((name) => name.endsWith('.mjs')).sort()) {
+  // ORDO_WEB_JOURNEYS (a part of a file name) runs only the modules it names, while working on one.
+  const only = process.env.ORDO_WEB_JOURNEYS ?? '';
+  for (const file of readdirSync(journeys).filter((name) => name.endsWith('.mjs') && name.includes(only)).sort()) {
     const { run } = await import(new URL(file, journeys));
     await run();
   }

@@ -114,6 +114,31 @@ export async function asPage(page, path) {
   }, `/api/v1${path}`);
 }
 
+/**
+ * Calls the API directly as `token` (null: anonymously): for what a journey sets up or
+ * checks behind the screens it drives. Throws on any refusal, with the problem's words.
+ */
+export async function call(token, method, path, body, headers = {}) {
+  const response = await fetch(`${base}/api/v1${path}`, {
+    method,
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path} was answered ${response.status}: ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+/** Logs `who` ({email, password}) in through the API: the access token. */
+export async function tokenOf(who) {
+  const { access_token: token } = await call(null, 'POST', '/auth/login', { email: who.email, password: who.password });
+  return token;
+}
+
 export const failures = [];
 export const pages = new Map();
 // Console errors a step provokes on purpose (a refused token, the network cut).
