@@ -9,6 +9,7 @@ import { follow } from '../shared/sse.js';
 import { useLoad } from '../shared/load.js';
 import { MapView } from '../shared/map.js';
 import { Bell } from '../shared/notifications.js';
+import { ResetPassword, Settings } from '../shared/account.js';
 import { Action, Field, Header, Login, Problem, html, render, signedIn } from '../shared/ui.js';
 
 const route = signal(location.hash.slice(1) || '/');
@@ -436,6 +437,8 @@ function Orders() {
 }
 
 function App() {
+  // An emailed link to choose a new password opens here, signed in or not.
+  if (route.value.startsWith('/reset')) return html`<${ResetPassword} title="Ordo" />`;
   if (!signedIn.value) return html`<${Login} role="customer" title="Ordo" />`;
   const path = route.value;
   let view;
@@ -443,9 +446,10 @@ function App() {
   else if (path === '/cart') view = html`<${Cart} />`;
   else if (path.startsWith('/orders/')) view = html`<${Order} id=${path.slice(8)} />`;
   else if (path === '/orders') view = html`<${Orders} />`;
+  else if (path === '/account') view = html`<${Settings} />`;
   else view = html`<${Home} />`;
   return html`<${Header} title="Ordo">
-      <a href="#/">Browse</a><a href="#/cart">Cart</a><a href="#/orders">Orders</a><${Bell} />
+      <a href="#/">Browse</a><a href="#/cart">Cart</a><a href="#/orders">Orders</a><a href="#/account">Account</a><${Bell} />
     </${Header}>${view}`;
 }
 

@@ -1,7 +1,7 @@
 // The operator console (administrators): today's figures and orders per hour, the couriers
 // and deliveries on a map, the latest orders with the stuck ones flagged and refunds, dead
 // letters to replay or discard, the platform's metrics in charts, reviews waiting for
-// moderation, and users with their roles. It refreshes itself.
+// moderation, users with their roles, and the text messages sent. It refreshes itself.
 
 import { useState } from '../vendor/preact/hooks.js';
 import { api } from '../shared/api.js';
@@ -12,6 +12,7 @@ import { LineChart } from './charts.js';
 import { Fleet } from './fleet.js';
 import { Metrics } from './metrics.js';
 import { REFRESH_MS, STUCK_SECS } from './refresh.js';
+import { Texts } from './texts.js';
 
 const ROLES = ['customer', 'merchant', 'courier', 'admin'];
 
@@ -211,6 +212,7 @@ function App() {
       <div class="split"><${Orders} /><${DeadLetters} /></div>
       <${Metrics} />
       <div class="split"><${Users} /><${Reviews} /></div>
+      <${Texts} />
     </main>`;
 }
 

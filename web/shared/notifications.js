@@ -1,11 +1,12 @@
 // The notifications bell: how many are unread, a list that opens on demand, each marked
-// read when opened, and new ones arriving live.
+// read when opened or all at once, and new ones arriving live. On a phone the list takes
+// the screen's width below the header.
 
 import { useEffect, useState } from '../vendor/preact/hooks.js';
 import { api } from './api.js';
 import { when } from './format.js';
 import { follow } from './sse.js';
-import { Problem, html } from './ui.js';
+import { Action, Problem, html } from './ui.js';
 
 export function Bell() {
   const [items, setItems] = useState([]);
@@ -23,6 +24,10 @@ export function Bell() {
     return follow('/notifications/stream', { onEvent: () => load() });
   }, []);
   const unread = items.filter((n) => !n.read).length;
+  async function readAll() {
+    await api('POST', '/notifications/read-all');
+    await load();
+  }
   async function read(n) {
     if (!n.read) {
       await api('POST', `/notifications/${n.id}/read`).catch(setError);
@@ -39,6 +44,8 @@ export function Bell() {
       </svg>
       ${unread > 0 && html` <span class="badge bad">${unread}</span>`}</button>
     ${open && html`<div id="notifications" class="card bell-panel" role="region" aria-label="Notifications">
+      <div class="bell-head"><h2>Notifications</h2>
+        ${unread > 0 && html`<${Action} kind="link" busy="Marking…" action=${readAll}>Mark all read</${Action}>`}</div>
       <${Problem} error=${error} />
       ${items.length === 0 && html`<p class="muted">Nothing yet.</p>`}
       <ul class="plain">${items.map((n) => html`<li class=${n.read ? 'muted' : ''}>

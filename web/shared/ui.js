@@ -6,7 +6,7 @@ import { h, render } from '../vendor/preact/preact.js';
 import { useEffect, useState } from '../vendor/preact/hooks.js';
 import htm from '../vendor/htm/htm.js';
 import { signal } from '../vendor/signals/signals.js';
-import { ApiError, login, logout, onSession, register, session } from './api.js';
+import { ApiError, api, login, logout, onSession, register, session } from './api.js';
 import { connection } from './sse.js';
 
 export const html = htm.bind(h);
@@ -82,23 +82,18 @@ function Field({ label, type = 'text', value, onInput, autocomplete, error, requ
 export { Field };
 
 /**
- * Log in or, when `role` is given, create an account with it; the page stays where it was,
- * so the person comes back to what they were doing.
+ * A form's submission running `action` (async): `submit` (its onSubmit), `busy`, the
+ * `error` and the `fields` a 422 named (with their words), and `clear` to forget them.
  */
-export function Login({ role, title }) {
-  const [creating, setCreating] = useState(false);
-  const [name, setName] = useState('');
-  const [email, setEmail] = useState('');
-  const [password, setPassword] = useState('');
-  const [error, setError] = useState(null);
+export function useForm(action) {
   const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
   async function submit(event) {
     event.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      if (creating) await register({ name, email, password, role });
-      else await login(email, password);
+      await action();
     } catch (e) {
       setError(e);
     } finally {
@@ -106,6 +101,51 @@ export function Login({ role, title }) {
     }
   }
   const fields = error instanceof ApiError ? error.fields : {};
+  return { submit, busy, error, fields, clear: () => setError(null) };
+}
+
+/**
+ * Asks for a link to choose a new password. The answer is the same whether or not the
+ * address has an account, and so is what the page says.
+ */
+function ForgotPassword({ title, email: typed, onBack }) {
+  const [email, setEmail] = useState(typed);
+  const [sent, setSent] = useState(false);
+  const { submit, busy, error, fields } = useForm(async () => {
+    await api('POST', '/auth/password-reset', { email });
+    setSent(true);
+  });
+  return html`<main class="login">
+    <h1>${title}</h1>
+    <form onSubmit=${submit} class="card">
+      <h2>Forgot your password?</h2>
+      ${sent
+        ? html`<p class="notice" role="status">If an account has the address ${email}, a link to choose a new
+            password is on its way to it. The link works for 30 minutes.</p>`
+        : html`<p>Give the email address of your account: we send it a link to choose a new password.</p>
+          <${Field} label="Email" type="email" value=${email} onInput=${setEmail} autocomplete="email" error=${fields.email} />
+          <${Problem} error=${fields.email ? null : error} />
+          <button class="primary" type="submit" disabled=${busy} aria-busy=${busy}>
+            ${busy ? 'Please wait…' : 'Send me a link'}</button>`}
+      <button class="link" type="button" onClick=${onBack}>Back to log in</button>
+    </form>
+  </main>`;
+}
+
+/**
+ * Log in or, when `role` is given, create an account with it; the page stays where it was,
+ * so the person comes back to what they were doing.
+ */
+export function Login({ role, title }) {
+  const [creating, setCreating] = useState(false);
+  const [forgot, setForgot] = useState(false);
+  const [name, setName] = useState('');
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const { submit, busy, error, fields, clear } = useForm(() => (creating
+    ? register({ name, email, password, role })
+    : login(email, password)));
+  if (forgot) return html`<${ForgotPassword} title=${title} email=${email} onBack=${() => setForgot(false)} />`;
   return html`<main class="login">
     <h1>${title}</h1>
     <form onSubmit=${submit} class="card">
@@ -120,9 +160,10 @@ export function Login({ role, title }) {
       <button class="primary" type="submit" disabled=${busy} aria-busy=${busy}>
         ${busy ? 'Please wait…' : creating ? 'Create account' : 'Log in'}
       </button>
-      ${role && html`<button class="link" type="button" onClick=${() => { setCreating(!creating); setError(null); }}>
+      ${role && html`<button class="link" type="button" onClick=${() => { setCreating(!creating); clear(); }}>
         ${creating ? 'I have an account' : 'Create an account'}
       </button>`}
+      ${!creating && html`<button class="link" type="button" onClick=${() => setForgot(true)}>Forgot password?</button>`}
     </form>
   </main>`;
 }
