@@ -179,7 +179,12 @@ pub async fn load(platform: &Platform) -> anyhow::Result<Option<Vec<DemoAccount>
             pictures::Plate::Round
         };
         let picture = async |owner_kind, id, name: &str| {
-            let drawn = pictures::draw(name, plate)?;
+            let width = if owner_kind == Owner::Merchant {
+                pictures::MERCHANT_WIDTH
+            } else {
+                pictures::PRODUCT_WIDTH
+            };
+            let drawn = pictures::draw(name, plate, width)?;
             catalog
                 .set_image(&owner, owner_kind, id, ImageType::Png, drawn.into())
                 .await

@@ -11,6 +11,8 @@ import { MapView } from '../shared/map.js';
 import { Bell } from '../shared/notifications.js';
 import { ResetPassword, Settings } from '../shared/account.js';
 import { Action, Field, Header, Login, Problem, html, render, signedIn } from '../shared/ui.js';
+import { Banner, Thumb } from '../shared/pictures.js';
+import { CartLink, OrderFrom, ProductThumb, Rating, Reviews } from './catalog.js';
 
 const route = signal(location.hash.slice(1) || '/');
 addEventListener('hashchange', () => {
@@ -72,7 +74,8 @@ function Where() {
 
 function MerchantCard({ merchant, distanceKm }) {
   return html`<li class="card">
-    <h3><a href=${`#/m/${merchant.id}`}>${merchant.name}</a></h3>
+    <${Banner} image=${merchant.image} />
+    <h3><a href=${`#/m/${merchant.id}`}>${merchant.name}</a> <${Rating} reviews=${`/merchants/${merchant.id}/reviews`} /></h3>
     <p class="muted">${merchant.kind} · ${merchant.address}${distanceKm != null ? ` · ${distance(distanceKm)}` : ''}</p>
   </li>`;
 }
@@ -149,7 +152,9 @@ function Menu({ id }) {
   }
   return html`<main>
     <${Problem} error=${error} />
-    ${merchant && html`<h1>${merchant.name}</h1><p class="muted">${merchant.address}</p>`}
+    ${merchant && html`<${Banner} image=${merchant.image} />
+      <h1>${merchant.name} <${Rating} reviews=${`/merchants/${merchant.id}/reviews`} /></h1>
+      <p class="muted">${merchant.address}</p>`}
     ${added && html`<p role="status" class="badge ok">${added} is in your cart. <a href="#/cart">Go to the cart</a></p>`}
     ${elsewhere && html`<section class="notice" role="alertdialog" aria-labelledby="elsewhere-title" aria-describedby="elsewhere-why">
       <h2 id="elsewhere-title">Start a new cart at ${merchant?.name ?? 'this merchant'}?</h2>
@@ -162,11 +167,15 @@ function Menu({ id }) {
     ${Object.entries(byCategory).map(([category, list]) => html`<section>
       <h2>${category}</h2>
       <ul class="plain">${list.map((p) => html`<li class="spread">
-        <span><strong>${p.name}</strong> <span class="muted">${p.description}</span></span>
+        <span class="pictured"><${Thumb} image=${p.image} />
+          <span><strong>${p.name}</strong> <${Rating} reviews=${`/products/${p.id}/reviews`} />
+            <span class="muted">${p.description}</span>
+            <${Reviews} reviews=${`/products/${p.id}/reviews`} folded /></span></span>
         <span class="row">${money(p.price)}
           <${Action} action=${() => add(p)} busy="Adding…" label=${`Add ${p.name} to the cart`}>Add</${Action}></span>
       </li>`)}</ul>
     </section>`)}
+    <${Reviews} reviews=${`/merchants/${id}/reviews`} title="What people say" />
   </main>`;
 }
 
@@ -284,7 +293,7 @@ function Cart() {
       per order. Remove the items of all but one to check out.</p>`}
     ${cart && items.length === 0 && html`<p>The cart is empty. <a href="#/">Find something good</a>.</p>`}
     <ul class="plain">${items.map((item) => html`<li class="spread">
-      <span>${item.name ?? 'No longer sold'} ${!item.available && html`<span class="badge warn">unavailable</span>`}</span>
+      <span class="pictured"><${ProductThumb} id=${item.product_id} /><span>${item.name ?? 'No longer sold'} ${!item.available && html`<span class="badge warn">unavailable</span>`}</span></span>
       <span class="row">
         <${Action} action=${() => change(item, item.quantity - 1)} label=${`One ${item.name} less`} kind="">−</${Action}>
         <span aria-label="Quantity">${item.quantity}</span>
@@ -400,6 +409,7 @@ function Order({ id }) {
     <div class="spread"><h1>Order ${order.id.slice(-6)}</h1>
       <span class="badge" aria-live="polite" data-testid="order-status">${statusWords(current)}</span></div>
     <p class="muted">${link === 'open' ? 'Live' : link === 'closed' ? 'Finished' : 'Reconnecting…'}</p>
+    <${OrderFrom} order=${order} />
     <ol class="timeline" aria-label="Progress">
       ${ended
         ? html`<li class="now">${statusWords(current)}${history.at(-1)?.cause ? `: ${history.at(-1).cause}` : ''}</li>`
@@ -415,7 +425,8 @@ function Order({ id }) {
       ]} />
     </section>`}
     ${order.shipment && html`<${Parcel} id=${order.shipment.id} status=${current} />`}
-    <ul class="plain">${order.lines.map((l) => html`<li class="spread"><span>${l.quantity} × ${l.name}</span>${money(l.line_total)}</li>`)}</ul>
+    <ul class="plain">${order.lines.map((l) => html`<li class="spread">
+      <span class="pictured"><${ProductThumb} id=${l.product_id} /><span>${l.quantity} × ${l.name}</span></span>${money(l.line_total)}</li>`)}</ul>
     <p class="spread"><strong>Total</strong><strong>${money(order.total)}</strong></p>
     ${current === 'completed' && html`<${Review} id=${id} />`}
     ${['pending_payment', 'payment_failed', 'paid'].includes(current) && html`<${Action} kind="danger" busy="Cancelling…"
@@ -449,7 +460,7 @@ function App() {
   else if (path === '/account') view = html`<${Settings} />`;
   else view = html`<${Home} />`;
   return html`<${Header} title="Ordo">
-      <a href="#/">Browse</a><a href="#/cart">Cart</a><a href="#/orders">Orders</a><a href="#/account">Account</a><${Bell} />
+      <a href="#/">Browse</a><${CartLink} /><a href="#/orders">Orders</a><a href="#/account">Account</a><${Bell} />
     </${Header}>${view}`;
 }
 

@@ -1,12 +1,13 @@
 // The merchant board, a kitchen display: for the merchant you work for, tickets in columns
 // (new, accepted, ready, handed over) that move live as orders come and go, a timer on
 // each and the time left to accept a new one; one tap per step. And the menu: prices,
-// availability and stock.
+// availability, stock and pictures.
 
 import { useEffect, useRef, useState } from '../vendor/preact/hooks.js';
 import { signal } from '../vendor/signals/signals.js';
 import { api } from '../shared/api.js';
 import { money } from '../shared/format.js';
+import { PictureInput } from '../shared/pictures.js';
 import { follow } from '../shared/sse.js';
 import { Action, Field, Header, Login, Problem, html, render, signedIn, useNow } from '../shared/ui.js';
 
@@ -215,6 +216,8 @@ function Product({ product, reload }) {
       <input id=${`category-${product.id}`} class="narrow" value=${category} onInput=${(e) => setCategory(e.currentTarget.value)} />
       <${Action} busy="Saving…" label=${`Save the category of ${product.name}`} kind=""
         action=${async () => { await api('PATCH', `/products/${product.id}`, { category }); reload(); }}>Save</${Action}></div></th>
+    <td><${PictureInput} image=${product.image} path=${`/products/${product.id}/image`} name=${product.name}
+      id=${`picture-${product.id}`} /></td>
     <td><label class="sr-only" for=${`price-${product.id}`}>Price of ${product.name}</label>
       <input id=${`price-${product.id}`} class="narrow" inputmode="decimal" value=${price} onInput=${(e) => setPrice(e.currentTarget.value)} />
       <${Action} busy="Saving…" label=${`Save the price of ${product.name}`} kind=""
@@ -258,8 +261,14 @@ function Menu({ merchant }) {
   return html`<main>
     <h1>Menu of ${merchant.name}</h1>
     <${Problem} error=${error} />
+    <section class="card" aria-label="Your picture">
+      <h2>Your picture</h2>
+      <p class="muted">Shown on your page and in the list of merchants. JPEG, PNG or WebP, at most 5 MB.</p>
+      <${PictureInput} key=${merchant.id} image=${merchant.image} path=${`/merchants/${merchant.id}/image`}
+        name=${merchant.name} id="picture-merchant" />
+    </section>
     <table class="menu">
-      <thead><tr><th scope="col">Product</th><th scope="col">Price</th><th scope="col">Stock</th><th scope="col">Offered</th></tr></thead>
+      <thead><tr><th scope="col">Product</th><th scope="col">Picture</th><th scope="col">Price</th><th scope="col">Stock</th><th scope="col">Offered</th></tr></thead>
       <tbody>${(products ?? []).map((p) => html`<${Product} key=${p.id} product=${p} reload=${load} />`)}</tbody>
     </table>
     <${Hours} merchant=${merchant} />

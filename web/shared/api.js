@@ -4,6 +4,7 @@
 
 const SESSION = 'ordo.session';
 const listeners = new Set();
+const writers = new Set();
 
 /** A refused request: `status`, and the problem's `title` and `detail` (in words). */
 export class ApiError extends Error {
@@ -55,7 +56,11 @@ async function problemOf(response) {
 
 async function send(method, path, body, headers = {}, root = false) {
   const init = { method, headers: { accept: 'application/json', ...headers } };
-  if (body !== undefined) {
+  if (body instanceof Blob) {
+    // A file goes as it is, with its own type (a picture).
+    init.headers['content-type'] = body.type || 'application/octet-stream';
+    init.body = body;
+  } else if (body !== undefined) {
     init.headers['content-type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
@@ -105,10 +110,19 @@ export async function renew(refused) {
 }
 
 /**
- * `method path` with `body`; the answer's JSON (null for 204), or its text when it is not
- * JSON. `root` paths are outside `/api/v1` (`/metrics`). A refused access token is
- * refreshed once; a session that cannot be refreshed ends, which sends the app to its
- * login form (and back here after).
+ * Calls `listener(method, path)` after each change the API took (any method but GET), so
+ * that what shows a count elsewhere on the page can look again.
+ */
+export function onWrite(listener) {
+  writers.add(listener);
+  return () => writers.delete(listener);
+}
+
+/**
+ * `method path` with `body` (a Blob, such as a file, is sent as it is, with its type); the
+ * answer's JSON (null for 204), or its text when it is not JSON. `root` paths are outside
+ * `/api/v1` (`/metrics`). A refused access token is refreshed once; a session that cannot
+ * be refreshed ends, which sends the app to its login form (and back here after).
  */
 export async function api(method, path, body, { headers, root } = {}) {
   const sentWith = session()?.access_token;
@@ -118,6 +132,7 @@ export async function api(method, path, body, { headers, root } = {}) {
     if (response.status === 401) remember(null, true);
   }
   if (!response.ok) throw new ApiError(response.status, await problemOf(response));
+  if (method !== 'GET') for (const writer of writers) writer(method, path);
   if (response.status === 204) return null;
   const type = response.headers.get('content-type') ?? '';
   return type.includes('json') ? response.json() : response.text();

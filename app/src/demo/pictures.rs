@@ -5,8 +5,10 @@
 use image::{ImageFormat, Rgb, RgbImage};
 use std::io::Cursor;
 
-const WIDTH: u32 = 480;
 const HEIGHT: u32 = 360;
+/// A product's picture is 4:3; a merchant's is wider, as the banner across its page.
+pub const PRODUCT_WIDTH: u32 = 480;
+pub const MERCHANT_WIDTH: u32 = 720;
 /// Pixels of the picture for one pixel of a letter.
 const SCALE: u32 = 12;
 
@@ -83,12 +85,12 @@ fn initials(name: &str) -> Vec<usize> {
         .collect()
 }
 
-/// Whether the pixel at (`x`, `y`) is ink of the initials, centred on the picture.
-fn ink(letters: &[usize], x: u32, y: u32) -> bool {
+/// Whether the pixel at (`x`, `y`) is ink of the initials, centred on a picture `width` wide.
+fn ink(letters: &[usize], width: u32, x: u32, y: u32) -> bool {
     let advance = 6 * SCALE;
     let count = u32::try_from(letters.len()).unwrap_or(0);
-    let width = (advance * count).saturating_sub(SCALE);
-    let left = (WIDTH.saturating_sub(width)) / 2;
+    let text = (advance * count).saturating_sub(SCALE);
+    let left = width.saturating_sub(text) / 2;
     let top = (HEIGHT - 7 * SCALE) / 2;
     if x < left || y < top || y >= top + 7 * SCALE {
         return false;
@@ -102,9 +104,10 @@ fn ink(letters: &[usize], x: u32, y: u32) -> bool {
     }
 }
 
-/// Whether (`x`, `y`) lies on the plate, and on its rim.
-fn on_plate(plate: Plate, x: u32, y: u32) -> (bool, bool) {
-    let dx = f64::from(x) - f64::from(WIDTH) / 2.0;
+/// Whether (`x`, `y`) lies on the plate, in the middle of a picture `width` wide, and on
+/// its rim.
+fn on_plate(plate: Plate, width: u32, x: u32, y: u32) -> (bool, bool) {
+    let dx = f64::from(x) - f64::from(width) / 2.0;
     let dy = f64::from(y) - f64::from(HEIGHT) / 2.0;
     let reach = f64::from(HEIGHT) * 0.4;
     let distance = match plate {
@@ -117,11 +120,11 @@ fn on_plate(plate: Plate, x: u32, y: u32) -> (bool, bool) {
     )
 }
 
-/// The picture of `name`, as a PNG.
+/// The picture of `name`, `width` pixels wide, as a PNG.
 ///
 /// # Errors
 /// When it cannot be encoded.
-pub fn draw(name: &str, plate: Plate) -> Result<Vec<u8>, image::ImageError> {
+pub fn draw(name: &str, plate: Plate, width: u32) -> Result<Vec<u8>, image::ImageError> {
     let seed = hash(name);
     let hue = (seed % 360) as f64;
     let top = hsl(hue, 0.65, 0.55);
@@ -129,11 +132,11 @@ pub fn draw(name: &str, plate: Plate) -> Result<Vec<u8>, image::ImageError> {
     let rim = hsl(hue + 180.0, 0.45, 0.8);
     let letters = initials(name);
     let text = hsl(hue + 200.0, 0.6, 0.25);
-    let picture = RgbImage::from_fn(WIDTH, HEIGHT, |x, y| {
-        let (inside, edge) = on_plate(plate, x, y);
+    let picture = RgbImage::from_fn(width, HEIGHT, |x, y| {
+        let (inside, edge) = on_plate(plate, width, x, y);
         if edge {
             rim
-        } else if inside && ink(&letters, x, y) {
+        } else if inside && ink(&letters, width, x, y) {
             text
         } else if inside {
             Rgb([250, 248, 244])
@@ -167,16 +170,16 @@ mod tests {
 
     #[test]
     fn each_name_is_drawn_in_its_own_colours() {
-        let margherita = draw("Pizza Margherita", Plate::Round).unwrap();
-        let diavola = draw("Pizza Diavola", Plate::Round).unwrap();
+        let margherita = draw("Pizza Margherita", Plate::Round, PRODUCT_WIDTH).unwrap();
+        let diavola = draw("Pizza Diavola", Plate::Round, PRODUCT_WIDTH).unwrap();
         assert_ne!(margherita, diavola);
-        assert_eq!(margherita, draw("Pizza Margherita", Plate::Round).unwrap());
+        assert_eq!(margherita, draw("Pizza Margherita", Plate::Round, PRODUCT_WIDTH).unwrap());
         let decoded = image::load_from_memory(&margherita).unwrap().to_rgb8();
-        assert_eq!(decoded.dimensions(), (WIDTH, HEIGHT));
+        assert_eq!(decoded.dimensions(), (PRODUCT_WIDTH, HEIGHT));
         // The corner is the gradient, the middle of the plate a letter's ink or the plate.
         assert_ne!(
             decoded.get_pixel(0, 0),
-            decoded.get_pixel(WIDTH / 2, HEIGHT / 2)
+            decoded.get_pixel(PRODUCT_WIDTH / 2, HEIGHT / 2)
         );
     }
 }

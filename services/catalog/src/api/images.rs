@@ -54,7 +54,7 @@ const CACHE_FOREVER: &str = "public, max-age=31536000, immutable";
 
 fn too_large() -> Problem {
     Problem::payload_too_large(format!(
-        "This picture is larger than 5 MB. Send one of at most {MAX_UPLOAD_BYTES} bytes."
+        "This picture is larger than 5 MB. Send one of at most 5 MB ({MAX_UPLOAD_BYTES} bytes)."
     ))
 }
 
@@ -69,7 +69,8 @@ async fn upload(request: Request) -> Result<(ImageType, Bytes), Problem> {
         .unwrap_or("");
     let declared = ImageType::from_media_type(content_type).ok_or_else(|| {
         Problem::unsupported_media_type(
-            "Send the picture as image/jpeg, image/png or image/webp, the type it is.",
+            "Pictures are taken as JPEG, PNG or WebP: send the file as image/jpeg, image/png or \
+             image/webp.",
         )
     })?;
     let length = headers
