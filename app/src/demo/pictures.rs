@@ -173,7 +173,10 @@ mod tests {
         let margherita = draw("Pizza Margherita", Plate::Round, PRODUCT_WIDTH).unwrap();
         let diavola = draw("Pizza Diavola", Plate::Round, PRODUCT_WIDTH).unwrap();
         assert_ne!(margherita, diavola);
-        assert_eq!(margherita, draw("Pizza Margherita", Plate::Round, PRODUCT_WIDTH).unwrap());
+        assert_eq!(
+            margherita,
+            draw("Pizza Margherita", Plate::Round, PRODUCT_WIDTH).unwrap()
+        );
         let decoded = image::load_from_memory(&margherita).unwrap().to_rgb8();
         assert_eq!(decoded.dimensions(), (PRODUCT_WIDTH, HEIGHT));
         // The corner is the gradient, the middle of the plate a letter's ink or the plate.
