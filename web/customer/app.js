@@ -4,7 +4,7 @@
 import { useEffect, useState } from '../vendor/preact/hooks.js';
 import { signal } from '../vendor/signals/signals.js';
 import { ApiError, api, idempotencyKey } from '../shared/api.js';
-import { clock, money, status as statusWords, when, duration, distance } from '../shared/format.js';
+import { clock, money, status as statusWords, when, distance } from '../shared/format.js';
 import { follow } from '../shared/sse.js';
 import { useLoad } from '../shared/load.js';
 import { MapView } from '../shared/map.js';
@@ -13,6 +13,7 @@ import { ResetPassword, Settings } from '../shared/account.js';
 import { Action, Field, Header, Login, Problem, html, render, signedIn } from '../shared/ui.js';
 import { Banner, Thumb } from '../shared/pictures.js';
 import { CartLink, OrderFrom, ProductThumb, Rating, Reviews } from './catalog.js';
+import { CourierOnTheWay } from './tracking.js';
 
 const route = signal(location.hash.slice(1) || '/');
 addEventListener('hashchange', () => {
@@ -385,6 +386,7 @@ function Order({ id }) {
   const [order, error, reload] = useLoad(`/orders/${id}`);
   const [history, setHistory] = useState([]);
   const [courier, setCourier] = useState(null);
+  const [delivery, setDelivery] = useState(null);
   const [link, setLink] = useState('connecting');
   useEffect(() => {
     setHistory([]);
@@ -394,6 +396,7 @@ function Order({ id }) {
           setHistory((h) => (h.some((x) => x.id === data.id) ? h : [...h, data]));
           reload();
         } else if (event === 'position') setCourier(data);
+        else if (event === 'delivery') setDelivery(data);
       },
       onState: setLink,
     });
@@ -417,13 +420,7 @@ function Order({ id }) {
             ${statusWords(step)}${history.find((h) => h.to === step) ? ` · ${when(history.find((h) => h.to === step).at)}` : ''}</li>`)}
     </ol>
     ${current === 'payment_failed' && order.status === 'payment_failed' && html`<${SecondChance} order=${order} onPaying=${reload} />`}
-    ${courier && current === 'picked_up' && html`<section aria-label="Courier">
-      <p>Your courier is on the way${courier.eta_secs != null ? `, about ${duration(courier.eta_secs)}` : ''}.</p>
-      <${MapView} label="The courier on a map" points=${[
-        { lat: courier.lat, lon: courier.lon, label: 'Courier', kind: 'courier' },
-        ...(order.address ? [{ lat: order.address.lat, lon: order.address.lon, label: 'You', kind: 'customer' }] : []),
-      ]} />
-    </section>`}
+    ${!ended && current !== 'completed' && html`<${CourierOnTheWay} order=${order} delivery=${delivery} position=${courier} />`}
     ${order.shipment && html`<${Parcel} id=${order.shipment.id} status=${current} />`}
     <ul class="plain">${order.lines.map((l) => html`<li class="spread">
       <span class="pictured"><${ProductThumb} id=${l.product_id} /><span>${l.quantity} × ${l.name}</span></span>${money(l.line_total)}</li>`)}</ul>

@@ -6,7 +6,7 @@
 import { useEffect, useRef, useState } from '../vendor/preact/hooks.js';
 import { signal } from '../vendor/signals/signals.js';
 import { api } from '../shared/api.js';
-import { money } from '../shared/format.js';
+import { distance, duration, money } from '../shared/format.js';
 import { PictureInput } from '../shared/pictures.js';
 import { follow } from '../shared/sse.js';
 import { Action, Field, Header, Login, Problem, html, render, signedIn, useNow } from '../shared/ui.js';
@@ -22,11 +22,11 @@ function clockOf(seconds) {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
-/** A short chime for a new order, made on the spot (no sound file to fetch). */
-function chime() {
+/** A short chime, rising for a new order and falling for a cancelled one, made on the spot (no sound file to fetch). */
+function chime(tones = [[0, 880], [0.18, 1320]]) {
   try {
     const audio = new AudioContext();
-    for (const [at, pitch] of [[0, 880], [0.18, 1320]]) {
+    for (const [at, pitch] of tones) {
       const tone = audio.createOscillator();
       const gain = audio.createGain();
       tone.frequency.value = pitch;
@@ -50,8 +50,49 @@ const COLUMNS = [
 
 /** How often orders waiting for their payment are looked at again. */
 const PAYMENT_POLL_MS = 1_000;
+/** How often the couriers coming for delivery tickets are looked at again. */
+const COURIER_POLL_MS = 3_000;
 
 const REASONS = ['Sold out', 'Too busy right now', 'Closing soon'];
+
+/** How long a cancelled ticket stays on the board, struck through. */
+const CANCELLED_SHOWN_MS = 60_000;
+
+const CANCELLED_BY = {
+  customer: 'Cancelled by the customer',
+  admin: 'Cancelled by Ordo support',
+  system: 'Cancelled: nobody paid it in time',
+};
+
+/** A ticket whose order was cancelled while on the board: struck through, nothing to do. */
+function CancelledTicket({ order }) {
+  const id = order.id.slice(-6);
+  return html`<article class="ticket cancelled" aria-label=${`Order ${id}, cancelled`} data-order=${order.id}>
+    <div class="spread"><strong class="ticket-id">#${id}</strong><span class="badge bad">${order.cancelledBy}</span></div>
+    <ul class="plain lines">${(order.lines ?? []).map((l) => html`<li><s>${l.quantity} × ${l.name}</s></li>`)}</ul>
+  </article>`;
+}
+
+/**
+ * Who is coming for a delivery order, as the ticket says it: searching, on the way (name,
+ * distance, time to the shop) or here.
+ */
+function Courier({ delivery }) {
+  if (!delivery) return html`<p class="courier muted" data-testid="courier">Looking for a courier…</p>`;
+  const name = delivery.courier_name ?? 'A courier';
+  const way = delivery.to_pickup;
+  if (['searching', 'offered'].includes(delivery.status)) {
+    return html`<p class="courier muted" data-testid="courier">Looking for a courier…</p>`;
+  }
+  if (way?.arrived) return html`<p class="courier here" data-testid="courier">${name} is here</p>`;
+  return html`<p class="courier" data-testid="courier">${name} is coming${way
+    ? ` · ${distance(way.distance_km)}, about ${duration(way.eta_secs)}` : ''}</p>`;
+}
+
+/** Whether the order may be handed over now: to its courier once they are at the shop. */
+function handOver(order) {
+  return order.fulfilment !== 'delivery' || order.delivery?.to_pickup?.arrived === true;
+}
 
 function Ticket({ order, now, act }) {
   const age = (now - Date.parse(order.created_at)) / 1000;
@@ -88,7 +129,8 @@ function Ticket({ order, now, act }) {
       <${Field} label=${`Tracking number for ${id}`} value=${tracking} onInput=${setTracking} />
       <${Action} kind="primary big" busy="Shipping…"
         action=${() => act(order, 'ship', { carrier, tracking_number: tracking })}>Shipped</${Action}></div>`}
-    ${order.status === 'ready' && html`<${Action} kind="primary big" busy="Saving…"
+    ${order.fulfilment === 'delivery' && ['accepted', 'ready'].includes(order.status) && html`<${Courier} delivery=${order.delivery} />`}
+    ${order.status === 'ready' && handOver(order) && html`<${Action} kind="primary big" busy="Saving…"
       action=${() => act(order, 'picked-up')}>Handed over</${Action}>`}
   </article>`;
 }
@@ -99,6 +141,9 @@ function Board({ merchant }) {
   const [link, setLink] = useState('connecting');
   const known = useRef(null);
   const lines = useRef(new Map());
+  // The tickets on the board at the last look, and those cancelled since, struck through.
+  const shown = useRef(new Set());
+  const [cancelled, setCancelled] = useState([]);
   const now = useNow();
 
   // Only the latest look counts: an older one answering late must not undo a newer state.
@@ -128,7 +173,20 @@ function Board({ merchant }) {
           .map(async (o) => lines.current.set(o.id, (await api('GET', `/orders/${o.id}`)).lines)),
       );
       for (const o of all) o.lines = lines.current.get(o.id) ?? [];
+      const ended = await api('GET', `/merchants/${merchant.id}/orders?status=cancelled&limit=20`);
+      const struck = await Promise.all(ended.items
+        .filter((o) => shown.current.has(o.id))
+        .map(async (o) => {
+          const history = await api('GET', `/orders/${o.id}/history`);
+          const by = CANCELLED_BY[history.at(-1)?.actor] ?? 'Cancelled';
+          return { ...o, lines: lines.current.get(o.id), cancelledBy: by, struckAt: Date.now() };
+        }));
       if (look !== looks.current) return;
+      shown.current = new Set(all.map((o) => o.id));
+      if (struck.length > 0) {
+        chime([[0, 660], [0.2, 440]]);
+        setCancelled((before) => [...before, ...struck]);
+      }
       const fresh = all.filter((o) => o.status === 'paid' && known.current && !known.current.has(o.id));
       if (fresh.length > 0) chime();
       known.current = new Set(all.filter((o) => o.status === 'paid').map((o) => o.id));
@@ -156,12 +214,18 @@ function Board({ merchant }) {
   // An order placed but not yet paid turns paid without telling the staff: look again while
   // one waits. Polling, not a stream per order: each stream holds one of the few connections
   // a browser opens to a server over HTTP/1.1, however many orders wait on a slow payment.
-  const waiting = orders.some((o) => o.status === 'pending_payment');
+  // Likewise, less often, while a delivery ticket waits for its courier: who comes, and how
+  // near they are, changes unasked.
+  const every = orders.some((o) => o.status === 'pending_payment')
+    ? PAYMENT_POLL_MS
+    : orders.some((o) => o.fulfilment === 'delivery' && ['accepted', 'ready'].includes(o.status))
+      ? COURIER_POLL_MS
+      : 0;
   useEffect(() => {
-    if (!waiting) return undefined;
-    const timer = setInterval(load, PAYMENT_POLL_MS);
+    if (!every) return undefined;
+    const timer = setInterval(load, every);
     return () => clearInterval(timer);
-  }, [waiting]);
+  }, [every]);
 
   const [today, setToday] = useState(null);
   useEffect(() => {
@@ -184,6 +248,10 @@ function Board({ merchant }) {
       <span class="badge">${money(figures.revenue)} revenue</span>
       ${figures.average_basket && html`<span class="badge">${money(figures.average_basket)} average</span>`}</p>`}
     <${Problem} error=${error} />
+    ${cancelled.some((o) => now - o.struckAt < CANCELLED_SHOWN_MS) && html`<section class="cancelled-strip" aria-label="Cancelled">
+      <h2>Cancelled</h2>
+      ${cancelled.filter((o) => now - o.struckAt < CANCELLED_SHOWN_MS).map((o) => html`<${CancelledTicket} key=${o.id} order=${o} />`)}
+    </section>`}
     <div class="board">
       ${COLUMNS.map((column) => {
         const tickets = orders

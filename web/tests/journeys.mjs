@@ -106,6 +106,13 @@ try {
     await courier.getByRole('heading', { name: 'Go to the merchant' }).waitFor();
     await screenshot(courier, 'courier-to-merchant');
   });
+  await step('the customer and the merchant see who is coming, before the pick-up', async () => {
+    await customer.getByTestId('courier').getByText('Courier found: Carl Courier').waitFor();
+    await customer.getByRole('region', { name: 'The courier, the shop and your home on a map' }).waitFor();
+    await screenshot(customer, 'customer-courier-found');
+    // Carl set his position at the trattoria: he is there.
+    await ticket.getByTestId('courier').getByText('Carl Courier is here').waitFor();
+  });
   await step('the merchant marks it ready and hands it to the courier', async () => {
     await ticket.getByRole('button', { name: 'Ready' }).click();
     await customer.getByTestId('order-status').getByText('ready', { exact: true }).waitFor();
@@ -117,8 +124,8 @@ try {
   await step('the customer sees the courier move', async () => {
     await courier.getByLabel('Or set it').fill('52.5380, 13.4120');
     await courier.getByRole('button', { name: 'Set position' }).click();
-    await customer.getByRole('region', { name: 'The courier on a map' }).waitFor();
-    await customer.getByText(/Your courier is on the way/).waitFor();
+    await customer.getByRole('region', { name: 'The courier, the shop and your home on a map' }).waitFor();
+    await customer.getByText(/Carl Courier is on the way to you, at your door in about/).waitFor();
     await screenshot(customer, 'customer-courier-moving');
   });
   await step('the courier delivers; the customer sees it completed', async () => {
@@ -362,15 +369,17 @@ try {
     const wider = await ops.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     if (wider > 0) throw new Error(`the console is ${wider} px wider than the window: it scrolls sideways`);
     await screenshot(ops, 'ops-console-charts');
-    const patched = ops.waitForResponse((r) => r.url().includes('/admin/users/') && r.request().method() === 'PATCH');
-    await ops.getByLabel(`Role of ${carl.email}`).selectOption('customer');
-    if (!(await patched).ok()) throw new Error('the role change was refused');
-    await ops.reload();
-    const role = await ops.getByLabel(`Role of ${carl.email}`).inputValue();
-    if (role !== 'customer') throw new Error(`Carl is still a ${role}`);
-    // Carl's courier app has nothing left to do; its session ended with the change.
-    await courier.context().close();
-    pages.delete('courier');
+    // The change ends Carl's sessions: his courier app is refused (401) until it closes.
+    await tolerating(/status of 401/, async () => {
+      const patched = ops.waitForResponse((r) => r.url().includes('/admin/users/') && r.request().method() === 'PATCH');
+      await ops.getByLabel(`Role of ${carl.email}`).selectOption('customer');
+      if (!(await patched).ok()) throw new Error('the role change was refused');
+      await ops.reload();
+      const role = await ops.getByLabel(`Role of ${carl.email}`).inputValue();
+      if (role !== 'customer') throw new Error(`Carl is still a ${role}`);
+      await courier.context().close();
+      pages.delete('courier');
+    });
   });
   const journeys = new URL('./journeys/', import.meta.url);
   // ORDO_WEB_JOURNEYS (a part of a file name) runs only the modules it names, while working on one.

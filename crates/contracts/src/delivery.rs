@@ -97,6 +97,8 @@ pub struct Tracking {
     /// `searching`, `offered`, `assigned`, `picked_up`, `delivered` or `cancelled`.
     pub status: String,
     pub courier_id: Option<uuid::Uuid>,
+    /// The courier's name, once one has the delivery (when identity can say).
+    pub courier_name: Option<String>,
     /// The courier's last position, while the courier has the delivery.
     pub position: Option<Position>,
 }
@@ -108,7 +110,22 @@ pub struct Position {
     pub located_at: time::OffsetDateTime,
     /// Seconds until the order reaches its customer, at the courier's assumed speed.
     pub eta_secs: i64,
+    /// On the way to the merchant (not yet picked up): how far the courier still is from it.
+    pub to_pickup: Option<ToPickup>,
 }
+
+/// A courier on the way to the merchant, as the merchant's staff see them coming.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ToPickup {
+    pub distance_km: f64,
+    /// Seconds until the courier reaches the merchant, at the assumed speed.
+    pub eta_secs: i64,
+    /// Close enough to be handed the order (within [`AT_PICKUP_KM`]).
+    pub arrived: bool,
+}
+
+/// How near the merchant a courier counts as there: a shop's door, give or take a GPS fix.
+pub const AT_PICKUP_KM: f64 = 0.15;
 
 /// Delivery as other services ask it.
 pub trait DeliveryClient: Send + Sync {

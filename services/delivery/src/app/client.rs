@@ -3,7 +3,7 @@
 use super::Delivery;
 use crate::domain::{DeliveryStatus, eta_secs};
 use crate::store;
-use ordo_contracts::delivery::{DeliveryClient, Position, Tracking};
+use ordo_contracts::delivery::{AT_PICKUP_KM, DeliveryClient, Position, ToPickup, Tracking};
 use ordo_contracts::{ClientError, ClientFuture};
 use ordo_kernel::geo::distance_km;
 use std::sync::Arc;
@@ -35,26 +35,39 @@ impl DeliveryClient for Delivery {
                 .filter(|_| carrying)
                 .and_then(|courier| fleet.get(courier))
                 .and_then(|courier| courier.fix);
+            let speed = self.config.courier_speed_kmh;
             let position = fix.map(|fix| {
                 let here = (fix.lat, fix.lon);
                 let drop_off = (delivery.drop_off.lat, delivery.drop_off.lon);
                 // Before the pickup, the way runs through the merchant.
-                let km = if delivery.status == DeliveryStatus::Assigned {
-                    distance_km(here, (delivery.pickup.lat, delivery.pickup.lon))
-                        + delivery.distance_km()
-                } else {
-                    distance_km(here, drop_off)
-                };
+                let to_pickup = (delivery.status == DeliveryStatus::Assigned).then(|| {
+                    let km = distance_km(here, (delivery.pickup.lat, delivery.pickup.lon));
+                    ToPickup {
+                        distance_km: km,
+                        eta_secs: eta_secs(km, speed),
+                        arrived: km <= AT_PICKUP_KM,
+                    }
+                });
+                let km = to_pickup.map_or_else(
+                    || distance_km(here, drop_off),
+                    |way| way.distance_km + delivery.distance_km(),
+                );
                 Position {
                     lat: fix.lat,
                     lon: fix.lon,
                     located_at: fix.at,
-                    eta_secs: eta_secs(km, self.config.courier_speed_kmh),
+                    eta_secs: eta_secs(km, speed),
+                    to_pickup,
                 }
             });
+            let courier_name = match delivery.courier_id.filter(|_| carrying) {
+                Some(courier) => self.name_of(courier).await,
+                None => None,
+            };
             Ok(Some(Tracking {
                 status: delivery.status.as_str().to_owned(),
                 courier_id: delivery.courier_id,
+                courier_name,
                 position,
             }))
         })

@@ -63,7 +63,7 @@ impl Delivery {
 
     /// A courier's name, as identity has it; asked once per courier (names hardly change,
     /// and the console asks for the whole fleet every few seconds).
-    async fn name_of(&self, id: Uuid) -> Option<String> {
+    pub(super) async fn name_of(&self, id: Uuid) -> Option<String> {
         if let Some(name) = self.names.lock().await.get(&id) {
             return Some(name.clone());
         }

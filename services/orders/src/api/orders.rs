@@ -1,5 +1,5 @@
 use crate::app::{AddressChoice, ItemsSource, MerchantAction, Orders, PlaceOrder, Placed};
-use crate::domain::{DeliveryAddress, HistoryEntry, Item, Order, Status};
+use crate::domain::{DeliveryAddress, Fulfilment, HistoryEntry, Item, Order, Status};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -103,6 +103,10 @@ pub struct OrderView {
     /// The parcel a shipping order went out as; follow it at `/shipments/{id}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     shipment: Option<ShipmentView>,
+    /// In the merchant's queue, a delivery order being prepared: whether a courier is
+    /// coming, who, and how near (hand it over once they are there).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delivery: Option<super::track::BoardDeliveryView>,
     /// While `payment_failed`: why the card was declined, in words for the customer.
     payment_failure: Option<String>,
     /// While `payment_failed`: until when another card may be tried
@@ -159,6 +163,7 @@ impl From<&Order> for OrderView {
                 carrier: s.carrier.clone(),
                 tracking_number: s.tracking_number.clone(),
             }),
+            delivery: None,
             payment_failure: o.payment.failure.clone().filter(|_| declined),
             payment_retry_until: o.payment.retry_until.filter(|_| declined),
             created_at: o.created_at,
@@ -551,8 +556,24 @@ pub async fn merchant_queue(
     let page = orders
         .merchant_orders(&caller, merchant_id, status, page)
         .await?;
+    let mut items = Vec::with_capacity(page.items.len());
+    for order in &page.items {
+        let mut view = OrderView::from(order);
+        let preparing = matches!(order.status, Status::Accepted | Status::Ready);
+        if preparing && order.fulfilment == Fulfilment::Delivery {
+            // The board without the courier's news is still the board.
+            view.delivery = match orders.tracking(order.id).await {
+                Ok(tracking) => tracking.map(Into::into),
+                Err(error) => {
+                    tracing::warn!(order.id = %order.id, %error, "cannot say who delivers the order");
+                    None
+                }
+            };
+        }
+        items.push(view);
+    }
     Ok(Json(OrderPage {
-        items: page.items.iter().map(OrderView::from).collect(),
+        items,
         next_cursor: page.next_cursor,
     }))
 }

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
-use ordo_contracts::delivery::Tracking;
+use ordo_contracts::delivery::{ToPickup, Tracking};
 use ordo_http::{Authenticated, Path, Problem, StreamPass};
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -23,6 +23,8 @@ pub struct DeliveryView {
     /// `searching`, `offered`, `assigned`, `picked_up`, `delivered` or `cancelled`.
     status: String,
     courier_id: Option<Uuid>,
+    /// The courier's name, once one has it.
+    courier_name: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -33,12 +35,55 @@ pub struct PositionView {
     at: OffsetDateTime,
     /// Seconds until the order reaches its customer.
     eta_secs: i64,
+    /// While the courier is on the way to the merchant.
+    to_pickup: Option<ToPickupView>,
+}
+
+/// A courier on the way to the merchant.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ToPickupView {
+    distance_km: f64,
+    /// Seconds until the courier reaches the merchant.
+    eta_secs: i64,
+    /// At the merchant's door: ready to be handed the order.
+    arrived: bool,
+}
+
+impl From<ToPickup> for ToPickupView {
+    fn from(way: ToPickup) -> Self {
+        ToPickupView {
+            distance_km: way.distance_km,
+            eta_secs: way.eta_secs,
+            arrived: way.arrived,
+        }
+    }
+}
+
+/// A delivery order's delivery as its merchant's board shows it: searching for a courier,
+/// or who is coming and how near.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BoardDeliveryView {
+    /// `searching`, `offered`, `assigned`, `picked_up`, `delivered` or `cancelled`.
+    status: String,
+    courier_name: Option<String>,
+    /// While the courier is on the way, once they reported where they are.
+    to_pickup: Option<ToPickupView>,
+}
+
+impl From<Tracking> for BoardDeliveryView {
+    fn from(tracking: Tracking) -> Self {
+        BoardDeliveryView {
+            status: tracking.status,
+            courier_name: tracking.courier_name,
+            to_pickup: tracking.position.and_then(|p| p.to_pickup).map(Into::into),
+        }
+    }
 }
 
 /// What the stream has sent, to send only what changed.
 struct Sent {
     after: Option<Uuid>,
-    delivery: Option<(String, Option<Uuid>)>,
+    delivery: Option<(String, Option<Uuid>, Option<String>)>,
     position_at: Option<OffsetDateTime>,
     ended: bool,
 }
@@ -67,13 +112,18 @@ impl Sent {
         if let Some(Tracking {
             status,
             courier_id,
+            courier_name,
             position,
         }) = orders.tracking(id).await?
         {
-            let delivery = Some((status.clone(), courier_id));
+            let delivery = Some((status.clone(), courier_id, courier_name.clone()));
             if delivery != self.delivery {
                 self.delivery = delivery;
-                let view = DeliveryView { status, courier_id };
+                let view = DeliveryView {
+                    status,
+                    courier_id,
+                    courier_name,
+                };
                 events.push_back(Event::default().event("delivery").json_data(view)?);
             }
             if let Some(p) = position.filter(|p| Some(p.located_at) != self.position_at) {
@@ -83,6 +133,7 @@ impl Sent {
                     lon: p.lon,
                     at: p.located_at,
                     eta_secs: p.eta_secs,
+                    to_pickup: p.to_pickup.map(Into::into),
                 };
                 events.push_back(Event::default().event("position").json_data(view)?);
             }
