@@ -57,3 +57,28 @@ impl OrdersConfig {
         Duration::from_secs(self.sweep_secs)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_retry_window_is_checked_and_named() {
+        assert_eq!(OrdersConfig::default().validate(), Ok(()));
+        assert_eq!(
+            OrdersConfig::default().payment_retry(),
+            time::Duration::minutes(10)
+        );
+        for secs in [0, 59, 86_401] {
+            let config = OrdersConfig {
+                payment_retry_secs: secs,
+                ..OrdersConfig::default()
+            };
+            let refused = config.validate().unwrap_err();
+            assert!(
+                refused.starts_with("orders.payment_retry_secs:"),
+                "{refused}"
+            );
+        }
+    }
+}
