@@ -1,7 +1,8 @@
-// Nobody is left stuck with a delivery nobody took: an offer left unanswered leaves the
-// courier's screen at its expiry, the delivery is offered to a courier who comes online
-// later, an operator gives it to a courier by hand from the console — while that courier's
-// phone has lost the network, and shows the delivery within seconds of its return.
+// Nobody is left stuck: a kitchen sees at once that an order it holds was cancelled; and
+// for a delivery nobody took, an offer left unanswered leaves the courier's screen at its
+// expiry, the delivery is offered to a courier who comes online later, and an operator
+// gives it to a courier by hand from the console — while that courier's phone has lost the
+// network, and shows the delivery within seconds of its return.
 //
 // The server runs with `delivery.offer_secs` 15 and `delivery.reoffer_after_secs` 5
 // (app/tests/browser.rs): an offer expires within the journey's patience.
@@ -37,11 +38,11 @@ export async function run() {
   const mei = account('mei@demo.ordo.dev');
   const admin = account('admin@demo.ordo.dev');
   if (!customer || !mei || !admin) throw new Error('the demo accounts were not given (ORDO_WEB_DEMO)');
-  let order;
-  await step('a delivery order at Mei\'s is paid and accepted', async () => {
-    const token = await tokenOf(customer);
-    const meiToken = await tokenOf(mei);
-    const [merchant] = await call(meiToken, 'GET', '/me/merchants').then((m) => m.items ?? m);
+  let token;
+  let meiToken;
+  /** A delivery order of the demo customer at Mei's, once paid: its id. */
+  async function paidAtMei(key) {
+    const [merchant] = (await call(meiToken, 'GET', '/me/merchants')).items;
     const products = await call(null, 'GET', `/merchants/${merchant.id}/products`);
     const [address] = (await call(token, 'GET', '/me/addresses')).items;
     const [card] = (await call(token, 'GET', '/me/payment-methods')).items;
@@ -50,12 +51,35 @@ export async function run() {
       fulfilment: 'delivery',
       address_id: address.id,
       payment_method_id: card.id,
-    }, { 'idempotency-key': `stuck-${unique}` });
-    order = placed.id;
-    for (let look = 0; (await call(token, 'GET', `/orders/${order}`)).status !== 'paid'; look += 1) {
+    }, { 'idempotency-key': `${key}-${unique}` });
+    for (let look = 0; (await call(token, 'GET', `/orders/${placed.id}`)).status !== 'paid'; look += 1) {
       if (look > 300) throw new Error('the order was not paid within 30 s');
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    return placed.id;
+  }
+
+  await step('a ticket whose order the customer cancels stays on the board a minute, struck through', async () => {
+    token = await tokenOf(customer);
+    meiToken = await tokenOf(mei);
+    const board = await open('merchant Mei');
+    await board.goto('/merchant');
+    await logIn(board, mei);
+    await board.getByRole('status').getByText('Live').waitFor();
+    const gone = await paidAtMei('cancelled');
+    await board.locator(`[data-order="${gone}"]`).getByRole('button', { name: 'Accept' }).waitFor();
+    await call(token, 'POST', `/orders/${gone}/cancel`);
+    const struck = board.getByRole('region', { name: 'Cancelled' }).getByRole('article', { name: `Order ${gone.slice(-6)}, cancelled` });
+    await struck.getByText('Cancelled by the customer').waitFor();
+    await accessible(board, 'merchant board with a cancelled ticket');
+    await screenshot(board, 'merchant-ticket-cancelled');
+    await board.context().close();
+    pages.delete('merchant Mei');
+  });
+
+  let order;
+  await step('a delivery order at Mei\'s is paid and accepted', async () => {
+    order = await paidAtMei('stuck');
     await call(meiToken, 'POST', `/orders/${order}/accept`);
   });
 
