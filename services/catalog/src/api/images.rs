@@ -175,7 +175,8 @@ fn holds(headers: &HeaderMap, etag: &str) -> bool {
         .any(|tag| tag == etag || tag == "*")
 }
 
-/// A picture, or 304 when the client holds it already: what a URL shows never changes.
+/// A picture, or 304 when the client holds it already: what a URL shows never changes. A
+/// picture that is gone is 404 whatever the client holds.
 async fn serve(
     catalog: &Catalog,
     id: Uuid,
@@ -193,10 +194,10 @@ async fn serve(
             HeaderValue::from_static(CACHE_FOREVER),
         ),
     ];
+    let bytes = catalog.image(id, size).await?;
     if holds(headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
     }
-    let bytes = catalog.image(id, size).await?;
     Ok((cache, PictureBytes(bytes)).into_response())
 }
 
@@ -210,7 +211,7 @@ async fn serve(
         (status = 304, description = "The copy held is the picture"),
         (status = 404, description = "No such picture (a replaced one is gone)", body = Problem),
     ))]
-pub async fn full(
+pub async fn image(
     State(catalog): State<Arc<Catalog>>,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
@@ -228,7 +229,7 @@ pub async fn full(
         (status = 304, description = "The copy held is the thumbnail"),
         (status = 404, description = "No such picture (a replaced one is gone)", body = Problem),
     ))]
-pub async fn thumb(
+pub async fn thumbnail(
     State(catalog): State<Arc<Catalog>>,
     Path(id): Path<Uuid>,
     headers: HeaderMap,

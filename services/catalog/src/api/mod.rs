@@ -23,8 +23,8 @@ pub fn router(catalog: Arc<Catalog>) -> OpenApiRouter {
         .routes(routes!(products::create, products::list))
         .routes(routes!(products::get, products::patch, products::delete))
         .routes(routes!(products::categories))
-        .routes(routes!(images::full))
-        .routes(routes!(images::thumb))
+        .routes(routes!(images::image))
+        .routes(routes!(images::thumbnail))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(images::put_product_image))
