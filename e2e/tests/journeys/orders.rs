@@ -535,6 +535,10 @@ async fn cards_are_kept_as_tokens(backend: Backend) {
     let second = card(&app, &customer, "4000000000000002").await;
     let listed = json_of(app.as_user(&customer, Method::GET, "/me/payment-methods?limit=1")).await;
     assert_eq!(listed["items"][0]["id"], second.as_str());
+    assert_eq!(
+        listed["items"][0]["default"], true,
+        "the newest is the default"
+    );
     let cursor = listed["next_cursor"].as_str().expect("a second page");
     let rest = json_of(app.as_user(
         &customer,
@@ -544,6 +548,7 @@ async fn cards_are_kept_as_tokens(backend: Backend) {
     .await;
     assert_eq!(rest["items"][0]["brand"], "visa");
     assert_eq!(rest["items"][0]["last4"], "4242");
+    assert_eq!(rest["items"][0]["default"], false);
     assert_eq!(rest["next_cursor"], Value::Null);
     let row = sqlx::query("SELECT * FROM payment_methods")
         .fetch_one(app.databases["payments"].reader())
@@ -628,6 +633,29 @@ async fn cards_are_kept_as_tokens(backend: Backend) {
         left["items"].as_array().map(Vec::len),
         Some(1),
         "one card left"
+    );
+    assert_eq!(left["items"][0]["id"], second.as_str());
+    assert_eq!(left["items"][0]["default"], true);
+    // A card added is the newest: the default from now on.
+    let newest = json_of(
+        app.as_user(&customer, Method::POST, "/me/payment-methods")
+            .json(&body),
+    )
+    .await;
+    assert_eq!(newest["default"], true);
+    let listed = json_of(app.as_user(&customer, Method::GET, "/me/payment-methods")).await;
+    let defaults: Vec<(&str, bool)> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap(), c["default"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(
+        defaults,
+        [
+            (newest["id"].as_str().unwrap(), true),
+            (second.as_str(), false)
+        ]
     );
     app.stop().await;
 }
