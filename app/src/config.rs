@@ -497,6 +497,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn links_lead_to_the_public_url_or_the_listening_address() {
+        let mut config = Config::default();
+        assert_eq!(config.public_url(), "http://127.0.0.1:8080");
+        config.public_url = Some("https://shop.example".into());
+        config.validate().unwrap();
+        assert_eq!(config.public_url(), "https://shop.example");
+        for bad in [
+            "shop.example",
+            "https://",
+            "https://shop.example/#/x",
+            "ftp://shop.example",
+        ] {
+            config.public_url = Some(bad.into());
+            let error = config.validate().unwrap_err();
+            assert!(error.starts_with("public_url"), "{bad}: {error}");
+        }
+    }
+
+    #[test]
     fn defaults_are_valid_and_hide_secrets() {
         let mut config = Config::default();
         config.validate().unwrap();
