@@ -2,7 +2,7 @@
 //! says.
 
 use crate::app::CatalogError;
-use crate::domain::picture::MAX_SIDE;
+use crate::domain::picture::{MAX_PIXELS, MAX_SIDE};
 use axum::http::StatusCode;
 use ordo_http::Problem;
 use ordo_kit::Refusal;
@@ -35,7 +35,11 @@ impl Refusal for CatalogError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "image-too-large",
                 "Picture too large",
-                format!("This picture is larger than {MAX_SIDE} × {MAX_SIDE} pixels."),
+                format!(
+                    "This picture is too large: at most {MAX_SIDE} pixels a side and {} \
+                     megapixels in all.",
+                    MAX_PIXELS / 1_000_000
+                ),
             ),
         }
     }

@@ -121,7 +121,7 @@ async fn set(
         (status = 404, description = "No such product, or not the caller's merchant's", body = Problem),
         (status = 413, description = "Larger than 5 MB", body = Problem),
         (status = 415, description = "Not sent as JPEG, PNG or WebP, or not the picture its type says", body = Problem),
-        (status = 422, description = "The picture cannot be decoded, or is larger than 10 000 pixels a side", body = Problem),
+        (status = 422, description = "The picture cannot be decoded, or is larger than 10 000 pixels a side or 50 megapixels", body = Problem),
     ))]
 pub async fn put_product_image(
     State(catalog): State<Arc<Catalog>>,
@@ -145,7 +145,7 @@ pub async fn put_product_image(
         (status = 404, description = "No such merchant, or not the caller's", body = Problem),
         (status = 413, description = "Larger than 5 MB", body = Problem),
         (status = 415, description = "Not sent as JPEG, PNG or WebP, or not the picture its type says", body = Problem),
-        (status = 422, description = "The picture cannot be decoded, or is larger than 10 000 pixels a side", body = Problem),
+        (status = 422, description = "The picture cannot be decoded, or is larger than 10 000 pixels a side or 50 megapixels", body = Problem),
     ))]
 pub async fn put_merchant_image(
     State(catalog): State<Arc<Catalog>>,

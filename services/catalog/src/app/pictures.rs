@@ -5,7 +5,7 @@
 
 use super::{AppError, Catalog, CatalogError};
 use crate::domain::ImageType;
-use crate::domain::picture::{FULL_SIDE, MAX_SIDE, Owner, Size, THUMB_SIDE};
+use crate::domain::picture::{FULL_SIDE, MAX_PIXELS, MAX_SIDE, Owner, Size, THUMB_SIDE};
 use crate::store::images;
 use crate::store::{merchants, products};
 use image::codecs::jpeg::JpegEncoder;
@@ -17,9 +17,9 @@ use std::io::Cursor;
 use tracing::instrument;
 use uuid::Uuid;
 
-/// What decoding may hold at once: a picture at the largest size allowed, with room for
-/// the decoder's own buffers.
-const MAX_DECODED_BYTES: u64 = 512 * 1024 * 1024;
+/// What decoding may hold at once: a picture of the most pixels allowed, four bytes each,
+/// with room for the decoder's own buffers.
+const MAX_DECODED_BYTES: u64 = MAX_PIXELS * 4 + 64 * 1024 * 1024;
 const JPEG_QUALITY: u8 = 82;
 
 /// A picture as it is kept: JPEG, in both sizes.
@@ -59,6 +59,10 @@ fn decode(kind: ImageType, bytes: &[u8]) -> Result<DynamicImage, CatalogError> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format_of(kind));
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(refused)?;
+    let (width, height) = decoder.dimensions();
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(CatalogError::ImageTooLarge);
+    }
     // Cameras store a photo as the sensor saw it and say how to turn it.
     let orientation = decoder.orientation().map_err(refused)?;
     let mut picture = DynamicImage::from_decoder(decoder).map_err(refused)?;
@@ -113,7 +117,8 @@ fn thumbnail(picture: &DynamicImage) -> DynamicImage {
 ///
 /// # Errors
 /// `NotAnImage` or `ImageTypeMismatch` when the content is not what it says it is,
-/// `ImageUnreadable` when it cannot be decoded, `ImageTooLarge` past `MAX_SIDE`.
+/// `ImageUnreadable` when it cannot be decoded, `ImageTooLarge` past `MAX_SIDE` or
+/// `MAX_PIXELS`.
 pub fn picture(declared: ImageType, bytes: &[u8]) -> Result<Picture, AppError> {
     match sniff(bytes) {
         Ok(found) if found == declared => {}
@@ -138,11 +143,12 @@ pub fn picture(declared: ImageType, bytes: &[u8]) -> Result<Picture, AppError> {
             .into());
         }
     }
-    let decoded = decode(declared, bytes)?;
+    let full = full_size(&decode(declared, bytes)?);
     let encoded = |picture: &DynamicImage| jpeg(picture).map_err(anyhow::Error::from);
+    // The thumbnail is cut from the full size: the same square, from far fewer pixels.
     Ok(Picture {
-        full: encoded(&full_size(&decoded))?,
-        thumb: encoded(&thumbnail(&decoded))?,
+        full: encoded(&full)?,
+        thumb: encoded(&thumbnail(&full))?,
     })
 }
 
@@ -349,6 +355,18 @@ mod tests {
             .unwrap();
         assert!(matches!(
             refusal(picture(ImageType::Png, &wide)),
+            CatalogError::ImageTooLarge
+        ));
+        // A JPEG whose header says 8000 by 8000: 64 megapixels, refused before decoding.
+        let mut vast = encoded(
+            &DynamicImage::ImageRgb8(RgbImage::new(16, 16)),
+            ImageFormat::Jpeg,
+        );
+        let frame = vast.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        let side = 8000_u16.to_be_bytes();
+        vast[frame + 5..frame + 9].copy_from_slice(&[side[0], side[1], side[0], side[1]]);
+        assert!(matches!(
+            refusal(picture(ImageType::Jpeg, &vast)),
             CatalogError::ImageTooLarge
         ));
     }

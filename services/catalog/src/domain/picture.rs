@@ -4,6 +4,9 @@
 pub const MAX_UPLOAD_BYTES: usize = 5 * 1024 * 1024;
 /// The most pixels a side an upload may have (a 48-megapixel photo has 8000).
 pub const MAX_SIDE: u32 = 10_000;
+/// The most pixels an upload may have in all: 5 MB of a picture that compresses well could
+/// otherwise unpack to hundreds of megabytes.
+pub const MAX_PIXELS: u64 = 50_000_000;
 /// The full size fits in a square of this side; smaller pictures are not enlarged.
 pub const FULL_SIDE: u32 = 800;
 /// The thumbnail is a square of this side, cut from the picture's middle.
