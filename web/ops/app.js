@@ -78,6 +78,55 @@ function UnderWay() {
   </div>`;
 }
 
+/**
+ * A refund asks first: how much (the whole total unless changed, in the order's currency)
+ * and a confirmation naming the amount.
+ */
+function Refund({ order, reload }) {
+  const [asking, setAsking] = useState(false);
+  const [done, setDone] = useState(null);
+  const [amount, setAmount] = useState((order.total.amount / 100).toFixed(2));
+  const short = order.id.slice(-8);
+  if (!asking) {
+    return html`<span class="rescue">
+      <button type="button" aria-label=${`Refund… order ${short}`} onClick=${() => setAsking(true)}>Refund…</button>
+      ${done && html`<span role="status">Refunded ${money(done.amount)}${done.status === 'pending' ? ' (the provider confirms later)' : ''}</span>`}
+    </span>`;
+  }
+  const minor = Math.round(Number(amount.replace(',', '.')) * 100);
+  const valid = Number.isFinite(minor) && minor > 0 && minor <= order.total.amount;
+  return html`<div class="rescue" role="group" aria-label=${`Refund order ${short}`}>
+    <label for=${`refund-${order.id}`}>Amount (${order.total.currency})</label>
+    <input id=${`refund-${order.id}`} class="narrow" inputmode="decimal" value=${amount}
+      aria-invalid=${valid ? undefined : 'true'} onInput=${(e) => setAmount(e.currentTarget.value)} />
+    <${Action} kind="danger" busy="Refunding…" disabled=${!valid}
+      action=${async () => {
+        setDone(await api('POST', `/admin/orders/${order.id}/refund`, minor === order.total.amount ? {} : { amount: minor }));
+        setAsking(false);
+        reload();
+      }}>Refund ${valid ? money({ amount: minor, currency: order.total.currency }) : ''}</${Action}>
+    <button type="button" onClick=${() => setAsking(false)}>Keep the money</button>
+  </div>`;
+}
+
+/**
+ * An order not yet completed has not been charged, only authorised: cancelling it voids
+ * the authorisation (the customer is not charged). Asks first.
+ */
+function CancelAndRefund({ order, reload }) {
+  const [asking, setAsking] = useState(false);
+  const short = order.id.slice(-8);
+  if (!asking) {
+    return html`<button type="button" aria-label=${`Cancel… order ${short}`} onClick=${() => setAsking(true)}>Cancel…</button>`;
+  }
+  return html`<div class="rescue" role="group" aria-label=${`Cancel order ${short}?`}>
+    <span>Cancel order ${short}? The customer is not charged.</span>
+    <${Action} kind="danger" busy="Cancelling…"
+      action=${async () => { await api('POST', `/orders/${order.id}/cancel`); setAsking(false); reload(); }}>Yes, cancel it</${Action}>
+    <button type="button" onClick=${() => setAsking(false)}>Keep it</button>
+  </div>`;
+}
+
 function Orders() {
   const [orders, error, reload] = useLoad('/orders?limit=50', [], REFRESH_MS);
   const items = orders?.items ?? [];
@@ -91,15 +140,15 @@ function Orders() {
     <${Problem} error=${error} />
     <p class="row">${Object.entries(counts).map(([s, n]) => html`<span class="badge" data-status=${s}>${statusWords(s)}: ${n}</span>`)}</p>
     <table class="list">
-      <thead><tr><th scope="col">Placed</th><th scope="col">Order</th><th scope="col">Status</th><th scope="col">Total</th><th scope="col">Refund</th></tr></thead>
+      <thead><tr><th scope="col">Placed</th><th scope="col">Order</th><th scope="col">Status</th><th scope="col">Total</th><th scope="col">Refund or cancel</th></tr></thead>
       <tbody>${items.map((o) => html`<tr class=${stuck(o, now) ? 'stuck' : ''}>
         <td data-label="Placed">${when(o.created_at)}</td>
         <td data-label="Order"><code>${o.id.slice(-8)}</code> <span class="muted">${o.fulfilment}</span></td>
         <td data-label="Status">${statusWords(o.status)} ${stuck(o, now) && html`<span class="badge bad">stuck</span>`}</td>
         <td data-label="Total">${money(o.total)}</td>
-        <td data-label="Refund">${['paid', 'accepted', 'ready', 'picked_up', 'shipped', 'completed'].includes(o.status)
-          && html`<${Action} kind="" busy="Refunding…" label=${`Refund order ${o.id.slice(-8)} in full`}
-            action=${async () => { await api('POST', `/admin/orders/${o.id}/refund`, {}); reload(); }}>Refund</${Action}>`}</td>
+        <td data-label="Refund or cancel">${o.status === 'completed'
+          ? html`<${Refund} order=${o} reload=${reload} />`
+          : !['cancelled', 'rejected'].includes(o.status) && html`<${CancelAndRefund} order=${o} reload=${reload} />`}</td>
       </tr>`)}</tbody>
     </table>
   </section>`;

@@ -152,6 +152,19 @@ export async function run() {
       console.log(`     the courier app caught up ${Date.now() - back} ms after the network came back`);
     });
     await screenshot(dora, 'courier-caught-up');
+  });
+
+  await step('the operator refunds part of a completed order, after saying how much', async () => {
+    const ops = pages.get('operator');
+    // The main story's orders were completed (and charged) long ago.
+    const first = ops.getByRole('button', { name: /^Refund… order / }).first();
+    const short = (await first.getAttribute('aria-label')).split(' ').at(-1);
+    await first.click();
+    const asked = ops.getByRole('group', { name: `Refund order ${short}` });
+    await asked.getByLabel('Amount (EUR)').fill('2.00');
+    await asked.getByRole('button', { name: 'Refund €2.00' }).click();
+    await ops.getByRole('status').getByText('Refunded €2.00').waitFor();
+    await screenshot(ops, 'ops-refund');
     await ops.context().close();
     pages.delete('operator');
   });
