@@ -40,7 +40,9 @@ pub fn service() -> Service {
 /// The reports' migrations (`migrations/`), one portable file each.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
-    const MIGRATIONS: &[ordo_db::Migration] =
-        &[ordo_db::migration!(1, "0001_create_reports", per_dialect)];
+    const MIGRATIONS: &[ordo_db::Migration] = &[
+        ordo_db::migration!(1, "0001_create_reports", per_dialect),
+        ordo_db::migration!(2, "0002_completed_total", per_dialect),
+    ];
     MIGRATIONS
 }

@@ -148,11 +148,12 @@ impl Analytics {
 /// counters, the duration of the step it ends, the cause of an ending.
 async fn apply(conn: &mut AnyConnection, at: OffsetDateTime, fact: &Fact) -> Result<(), AppError> {
     let hour = hour_of(at);
-    let (merchant, currency) = match fact {
+    // With the order's total, which a completion adds to the completed orders' totals.
+    let (merchant, currency, total) = match fact {
         Fact::CartStarted {
             merchant_id,
             currency,
-        } => (merchant_id.to_string(), currency.clone()),
+        } => (merchant_id.to_string(), currency.clone(), 0),
         Fact::Placed {
             order_id,
             merchant_id,
@@ -161,7 +162,7 @@ async fn apply(conn: &mut AnyConnection, at: OffsetDateTime, fact: &Fact) -> Res
             ..
         } => {
             store::placed(&mut *conn, *order_id, *merchant_id, currency, *total, at).await?;
-            (merchant_id.to_string(), currency.clone())
+            (merchant_id.to_string(), currency.clone(), *total)
         }
         other => {
             let known = match other.order_id() {
@@ -212,10 +213,13 @@ async fn apply(conn: &mut AnyConnection, at: OffsetDateTime, fact: &Fact) -> Res
                     store::add_cause(&mut *conn, whose, hour, outcome, &cause).await?;
                 }
             }
-            (merchant, order.currency)
+            (merchant, order.currency, order.total)
         }
     };
-    let counts = fact.counts();
+    let mut counts = fact.counts();
+    if matches!(fact, Fact::Completed { .. }) {
+        counts.completed_total = total;
+    }
     if !counts.is_zero() {
         for whose in [merchant.as_str(), PLATFORM] {
             store::add(&mut *conn, whose, hour, &currency, &counts).await?;

@@ -106,6 +106,8 @@ pub struct Counts {
     pub captured: i64,
     pub refunded: i64,
     pub completed: i64,
+    /// The totals of the completed orders.
+    pub completed_total: i64,
     pub cancelled: i64,
     pub rejected: i64,
 }
@@ -212,10 +214,11 @@ impl Bucket {
         (self.counts.carts > 0).then(|| self.counts.from_cart as f64 / self.counts.carts as f64)
     }
 
-    /// The mean order total, rounded down; none without orders.
+    /// The mean total of the orders completed, rounded down; none without any (a basket
+    /// cancelled or rejected was never sold).
     #[must_use]
     pub fn average_basket(&self) -> Option<i64> {
-        (self.counts.orders > 0).then(|| self.counts.basket_total / self.counts.orders)
+        (self.counts.completed > 0).then(|| self.counts.completed_total / self.counts.completed)
     }
 }
 
@@ -353,15 +356,17 @@ mod tests {
             start: OffsetDateTime::UNIX_EPOCH,
             currency: "EUR".into(),
             counts: Counts {
-                orders: 3,
-                basket_total: 1000,
+                orders: 4,
+                basket_total: 1300,
+                completed: 3,
+                completed_total: 1000,
                 captured: 900,
                 refunded: 250,
                 ..Counts::default()
             },
         };
         assert_eq!(bucket.revenue(), 650);
-        assert_eq!(bucket.average_basket(), Some(333));
+        assert_eq!(bucket.average_basket(), Some(333), "completed orders only");
         let empty = Bucket {
             counts: Counts::default(),
             ..bucket

@@ -65,6 +65,7 @@ pub async fn journaled<'c>(
 pub struct OrderFacts {
     pub merchant_id: Uuid,
     pub currency: String,
+    pub total: i64,
     pub placed_at: OffsetDateTime,
     pub accepted_at: Option<OffsetDateTime>,
     pub ready_at: Option<OffsetDateTime>,
@@ -128,7 +129,7 @@ pub async fn order<'c>(
     order_id: Uuid,
 ) -> Result<Option<OrderFacts>, sqlx::Error> {
     sqlx::query(
-        "SELECT merchant_id, currency, placed_at, accepted_at, ready_at, picked_up_at
+        "SELECT merchant_id, currency, total, placed_at, accepted_at, ready_at, picked_up_at
          FROM order_facts WHERE order_id = $1",
     )
     .bind(order_id.to_string())
@@ -138,6 +139,7 @@ pub async fn order<'c>(
         Ok(OrderFacts {
             merchant_id: uuid(&row, "merchant_id")?,
             currency: row.try_get("currency")?,
+            total: row.try_get("total")?,
             placed_at: instant(&row, "placed_at")?,
             accepted_at: opt_instant(&row, "accepted_at")?,
             ready_at: opt_instant(&row, "ready_at")?,
@@ -158,8 +160,9 @@ pub async fn add<'c>(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO hourly (merchant_id, hour, currency, orders, from_cart, basket_total,
-                             captured, refunded, completed, cancelled, rejected, carts)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                             captured, refunded, completed, cancelled, rejected, carts,
+                             completed_total)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
          ON CONFLICT (merchant_id, hour, currency) DO UPDATE SET
             carts = hourly.carts + excluded.carts,
             orders = hourly.orders + excluded.orders,
@@ -168,6 +171,7 @@ pub async fn add<'c>(
             captured = hourly.captured + excluded.captured,
             refunded = hourly.refunded + excluded.refunded,
             completed = hourly.completed + excluded.completed,
+            completed_total = hourly.completed_total + excluded.completed_total,
             cancelled = hourly.cancelled + excluded.cancelled,
             rejected = hourly.rejected + excluded.rejected",
     )
@@ -183,6 +187,7 @@ pub async fn add<'c>(
     .bind(counts.cancelled)
     .bind(counts.rejected)
     .bind(counts.carts)
+    .bind(counts.completed_total)
     .execute(executor)
     .await
     .map(|_| ())
@@ -204,6 +209,7 @@ pub async fn buckets<'c>(
                 CAST(SUM(captured) AS BIGINT) AS captured,
                 CAST(SUM(refunded) AS BIGINT) AS refunded,
                 CAST(SUM(completed) AS BIGINT) AS completed,
+                CAST(SUM(completed_total) AS BIGINT) AS completed_total,
                 CAST(SUM(cancelled) AS BIGINT) AS cancelled,
                 CAST(SUM(rejected) AS BIGINT) AS rejected
          FROM hourly WHERE merchant_id = $1 AND hour >= $2 AND hour < $3
@@ -227,6 +233,7 @@ pub async fn buckets<'c>(
                 captured: sum("captured")?,
                 refunded: sum("refunded")?,
                 completed: sum("completed")?,
+                completed_total: sum("completed_total")?,
                 cancelled: sum("cancelled")?,
                 rejected: sum("rejected")?,
             },
