@@ -53,9 +53,10 @@ async fn everyone_concerned_is_told(backend: Backend) {
     .await;
     let failed =
         json_of(app.as_user(&customer, Method::GET, "/notifications")).await["items"][0].clone();
+    let said = failed["body"].as_str().unwrap();
     assert!(
-        failed["body"].as_str().unwrap().contains("declined"),
-        "{failed}"
+        said.contains("declined") && said.contains("Choose another card"),
+        "a second chance, not a dead end: {failed}"
     );
 
     let id = order["id"].as_str().unwrap();

@@ -5,6 +5,7 @@
 mod account;
 mod preferences;
 mod texts;
+mod timeline;
 
 use crate::domain::Notification;
 use crate::domain::stream::StreamCursor;
@@ -18,8 +19,8 @@ use ordo_contracts::catalog::CatalogClient;
 use ordo_contracts::delivery::{DeliveryAssigned, DeliveryOffered};
 use ordo_contracts::identity::IdentityClient;
 use ordo_contracts::notifications::{EmailRequested, SmsRequested};
-use ordo_contracts::orders::{OrderCancelled, OrderPlaced, OrderRejected};
-use ordo_contracts::payments::{PaymentFailed, PaymentRefunded, PaymentVoided};
+use ordo_contracts::orders::{OrderCancelled, OrderPaymentFailed, OrderPlaced, OrderRejected};
+use ordo_contracts::payments::{PaymentRefunded, PaymentVoided};
 use ordo_db::{Db, Tx};
 use ordo_kernel::Caller;
 use ordo_kernel::{Page, PageRequest, Violations};
@@ -333,11 +334,11 @@ impl Notifications {
     pub(crate) async fn payment_failed(
         &self,
         tx: &mut Tx,
-        failed: &PaymentFailed,
+        failed: &OrderPaymentFailed,
         event_id: Uuid,
     ) -> Result<(), AppError> {
         let parties = self.parties(tx, failed.order_id).await?;
-        let message = domain::payment_failed(&failed.order_id, &failed.reason);
+        let message = domain::payment_failed(&failed.order_id, &failed.reason, failed.retry_until);
         self.file(
             tx,
             &[parties.customer_id],

@@ -71,19 +71,23 @@ pub fn order_placed_merchant(order_id: &uuid::Uuid, total: &Money, items: i64) -
     }
 }
 
+/// A declined payment: the order waits for another card until `retry_until`. `reason` is
+/// the order's own words for the customer.
 #[must_use]
-pub fn payment_failed(order_id: &uuid::Uuid, reason: &str) -> Message {
-    let why = match reason {
-        "card_declined" => "your card was declined",
-        "insufficient_funds" => "the card has insufficient funds",
-        "payment_method_invalid" => "the payment method is not valid",
-        _ => "the payment could not be completed",
-    };
+pub fn payment_failed(
+    order_id: &uuid::Uuid,
+    reason: &str,
+    retry_until: time::OffsetDateTime,
+) -> Message {
     Message {
         kind: "payment_failed",
         topic: Topic::Payments,
         title: format!("Payment for order {} failed", short(order_id)),
-        body: format!("The order was cancelled because {why}. Nothing was charged."),
+        body: format!(
+            "{reason} Your items are kept until {:02}:{:02} UTC; nothing was charged.",
+            retry_until.hour(),
+            retry_until.minute()
+        ),
     }
 }
 
@@ -304,10 +308,21 @@ mod tests {
                 .body
                 .contains("19.50 EUR")
         );
+        let until = time::macros::datetime!(2026-12-06 14:05 UTC);
+        let declined = payment_failed(
+            &id,
+            "Your card was declined. Choose another card to place this order.",
+            until,
+        );
         assert!(
-            payment_failed(&id, "card_declined")
-                .body
-                .contains("declined")
+            declined.body.contains("Choose another card"),
+            "{}",
+            declined.body
+        );
+        assert!(
+            declined.body.contains("until 14:05 UTC"),
+            "{}",
+            declined.body
         );
         assert_eq!(order_placed_merchant(&id, &total, 3).kind, "new_order");
         assert!(step(Step::OnItsWay, &id).title.contains(&short(&id)));

@@ -10,9 +10,10 @@ use ordo_contracts::delivery::{
 use ordo_contracts::identity::PasswordResetRequested;
 use ordo_contracts::notifications::{EmailRequested, SmsRequested};
 use ordo_contracts::orders::{
-    OrderAccepted, OrderCancelled, OrderPickedUp, OrderPlaced, OrderReady, OrderRejected,
+    OrderAccepted, OrderCancelled, OrderPaymentFailed, OrderPickedUp, OrderPlaced, OrderReady,
+    OrderRejected,
 };
-use ordo_contracts::payments::{PaymentFailed, PaymentRefunded, PaymentVoided};
+use ordo_contracts::payments::{PaymentRefunded, PaymentVoided};
 use ordo_db::Db;
 use std::sync::Arc;
 
@@ -29,7 +30,7 @@ pub fn subscriptions(
             .on(n, |n, tx, placed: OrderPlaced, event| {
                 Box::pin(async move { n.order_placed(tx, &placed, event.id).await })
             })
-            .on(n, |n, tx, failed: PaymentFailed, event| {
+            .on(n, |n, tx, failed: OrderPaymentFailed, event| {
                 Box::pin(async move { n.payment_failed(tx, &failed, event.id).await })
             })
             .on(n, |n, tx, cancelled: OrderCancelled, event| {
