@@ -234,3 +234,12 @@ export async function tolerating(pattern, run) {
 /** A suffix that makes this run's accounts and names its own. */
 export const unique = Date.now().toString(36);
 
+
+/** Creates an account on the login form the page shows (the app's own role) and logs in. */
+export async function signUp(page, { name, email, password }) {
+  await page.getByRole('button', { name: 'Create an account' }).click();
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+}

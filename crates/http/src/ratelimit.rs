@@ -5,6 +5,7 @@
 use crate::extract::ClientIp;
 use crate::problem::Problem;
 use axum::extract::{Request, State};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
@@ -173,15 +174,20 @@ impl RateLimits {
 /// Middleware, after the caller is identified and before an invalid token is refused: 429
 /// with `Retry-After` when the client is over quota. A request whose token did not verify
 /// counts against its address, as an anonymous one. Every route is limited, probes and
-/// metrics too: they are cheap to answer, but a client may not call them without end.
+/// metrics too: they are cheap to answer, but a client may not call them without end. The
+/// exceptions are what a page loads by the dozen and a browser keeps for good: the apps'
+/// files, and pictures (`GET /api/v1/images/…`, which `<img>` asks for without a token, so
+/// that they would all count against the address, and one list of merchants would spend
+/// its burst).
 pub async fn limit(
     State(limits): State<Arc<RateLimits>>,
     ClientIp(ip): ClientIp,
     request: Request,
     next: Next,
 ) -> Response {
-    // The apps' files are immutable and cheap; a page load asks for a dozen of them.
-    if request.uri().path().starts_with("/assets/") {
+    let path = request.uri().path();
+    let picture = request.method() == Method::GET && path.starts_with("/api/v1/images/");
+    if path.starts_with("/assets/") || picture {
         return next.run(request).await;
     }
     match limits.check(request.extensions().get::<Caller>(), ip) {

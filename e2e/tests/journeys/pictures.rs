@@ -355,3 +355,49 @@ async fn pictures_are_checked_resized_and_served(backend: Backend) {
 }
 
 backend_test!(pictures, pictures_are_checked_resized_and_served);
+
+async fn pictures_are_not_counted_against_the_address(backend: Backend) {
+    // Two anonymous requests at once, then one a minute: the sign-up spends them.
+    let app = TestApp::spawn_with(backend, |config| {
+        config.rate_limit.anonymous = ordo_http::ratelimit::Quota::new(1, 2);
+    })
+    .await;
+    let owner = app.signup("merchant").await;
+    let merchant: Value = json_of(
+        app.as_user(&owner, Method::POST, "/merchants")
+            .json(&json!({
+                "name": "Kiosk Bild", "kind": "shop", "address": "Torstraße 2, 10119 Berlin",
+                "lat": 52.53, "lon": 13.40
+            })),
+    )
+    .await;
+    let path = format!("/merchants/{}/image", merchant["id"].as_str().unwrap());
+    let image = accepted(
+        &app,
+        &owner,
+        &path,
+        "image/png",
+        encoded(64, 64, ImageFormat::Png),
+    )
+    .await;
+
+    // A page of merchants asks for dozens of pictures at once, without a token (as `<img>`
+    // does): none is refused, while the address's other requests are.
+    for url in [&image["url"], &image["thumb_url"]].repeat(10) {
+        let response = app
+            .client
+            .get(app.url(url.as_str().unwrap()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{url}");
+    }
+    let other = app.api(Method::GET, "/merchants").send().await.unwrap();
+    assert_eq!(other.status(), StatusCode::TOO_MANY_REQUESTS);
+    app.stop().await;
+}
+
+backend_test!(
+    pictures_unmetered,
+    pictures_are_not_counted_against_the_address
+);

@@ -4,7 +4,9 @@
 // that is not a picture are refused with words that say so, and change nothing.
 
 import { deflateSync, crc32 } from 'node:zlib';
-import { accessible, asPage, call, open, screenshot, step, tokenOf, tolerating, unique } from '../lib.mjs';
+import {
+  accessible, asPage, call, open, screenshot, signUp, step, tokenOf, tolerating, unique,
+} from '../lib.mjs';
 
 const MAX_UPLOAD = 5 * 1024 * 1024;
 
@@ -56,11 +58,7 @@ export async function run() {
 
   await step('the customer sees the demo city with its pictures', async () => {
     await customer.goto('/');
-    await customer.getByRole('button', { name: 'Create an account' }).click();
-    await customer.getByLabel('Name').fill('Pia Pictures');
-    await customer.getByLabel('Email').fill(`pia-${unique}@example.com`);
-    await customer.getByLabel('Password').fill('a long enough password');
-    await customer.getByRole('button', { name: 'Create account' }).click();
+    await signUp(customer, { name: 'Pia Pictures', email: `pia-${unique}@example.com`, password: 'a long enough password' });
     const luigi = customer.getByRole('listitem').filter({ has: customer.getByRole('link', { name: 'Trattoria Luigi' }) });
     await loaded(luigi.locator('img.banner'), 'Trattoria Luigi in the list');
     await customer.getByRole('link', { name: 'Trattoria Luigi' }).click();
@@ -76,11 +74,7 @@ export async function run() {
 
   await step('a new merchant gives a dish and the shop pictures in the menu editor', async () => {
     await merchant.goto('/merchant#/menu');
-    await merchant.getByRole('button', { name: 'Create an account' }).click();
-    await merchant.getByLabel('Name').fill('Bruno Baker');
-    await merchant.getByLabel('Email').fill(owner.email);
-    await merchant.getByLabel('Password').fill(owner.password);
-    await merchant.getByRole('button', { name: 'Create account' }).click();
+    await signUp(merchant, { name: 'Bruno Baker', ...owner });
     await merchant.getByText('You do not work for any merchant yet').waitFor();
     // Merchants are created through the API.
     const created = await call(await tokenOf(owner), 'POST', '/merchants', {
@@ -89,8 +83,8 @@ export async function run() {
     merchantId = created.id;
     await merchant.reload();
     await merchant.getByRole('heading', { name: `Menu of ${shop}` }).waitFor();
-    await merchant.getByLabel('Name').fill('Focaccia');
-    await merchant.getByLabel('Category').fill('Bread');
+    await merchant.getByLabel('Name', { exact: true }).fill('Focaccia');
+    await merchant.getByLabel('Category', { exact: true }).fill('Bread');
     await merchant.getByLabel('Price (EUR)').fill('3.80');
     await merchant.getByRole('button', { name: 'Add to the menu' }).click();
     const row = merchant.getByRole('row', { name: /Focaccia/ });
