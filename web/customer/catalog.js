@@ -12,7 +12,7 @@ const KEEP_MS = 60_000;
 const kept = new Map();
 
 /** The answer at `path`, shared by every view that asks within a minute; null meanwhile or when refused. */
-export function useKept(path) {
+function useKept(path) {
   const [value, setValue] = useState(kept.get(path)?.value ?? null);
   useEffect(() => {
     if (!path) return undefined;
