@@ -114,4 +114,8 @@ pub trait CatalogClient: Send + Sync {
 
     /// The merchant with its staff.
     fn merchant(&self, id: Uuid) -> ClientFuture<'_, Option<MerchantSnapshot>>;
+
+    /// The merchants whose name contains `query` (whatever its case), newest first, at
+    /// most `limit` (capped at [`crate::MAX_FOUND`]).
+    fn find_merchants<'a>(&'a self, query: &'a str, limit: usize) -> ClientFuture<'a, Vec<Uuid>>;
 }

@@ -128,7 +128,8 @@ pub struct ToPickup {
 pub const AT_PICKUP_KM: f64 = 0.15;
 
 /// Delivery as other services ask it.
-pub trait DeliveryClient: Send + Sync {
+/// Its part of an order's timeline: the delivery opened, its offers, hands and steps.
+pub trait DeliveryClient: crate::timeline::OrderTimeline {
     /// The delivery of an order; `None` when the order has none (not a delivery order, or
     /// not accepted yet).
     fn tracking(&self, order_id: uuid::Uuid) -> crate::ClientFuture<'_, Option<Tracking>>;

@@ -65,4 +65,8 @@ pub trait IdentityClient: Send + Sync {
 
     /// The operators: every administrator who is not disabled.
     fn administrators(&self) -> ClientFuture<'_, Vec<Uuid>>;
+
+    /// The users whose email is `query` (whatever its case) or whose name contains it,
+    /// newest first, at most `limit` (capped at [`crate::MAX_FOUND`]).
+    fn find_users<'a>(&'a self, query: &'a str, limit: usize) -> ClientFuture<'a, Vec<Uuid>>;
 }

@@ -86,7 +86,8 @@ impl Event for StockChanged {
     const VERSION: u32 = 1;
 }
 
-pub trait InventoryClient: Send + Sync {
+/// Its part of an order's timeline: the order's reservation held, committed or released.
+pub trait InventoryClient: crate::timeline::OrderTimeline {
     /// Holds every line for `order_id`, or nothing. Asking again for the same order gives
     /// the same answer and holds nothing more.
     fn reserve<'a>(

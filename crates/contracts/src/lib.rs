@@ -15,11 +15,16 @@ pub mod notifications;
 pub mod orders;
 pub mod payments;
 pub mod reviews;
+pub mod timeline;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::future::Future;
 use std::pin::Pin;
+
+/// Most users or merchants one search by name returns: the operators' order search asks
+/// for at most this many of each.
+pub const MAX_FOUND: usize = 100;
 
 /// What a cross-service call returns: in process when embedded, over HTTP when scaled out.
 pub type ClientFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ClientError>> + Send + 'a>>;

@@ -1,5 +1,5 @@
 //! What the notifications service publishes to itself: emails and text messages to send,
-//! retried by the bus.
+//! retried by the bus; and what it tells others.
 
 use crate::Event;
 use serde::{Deserialize, Serialize};
@@ -36,3 +36,7 @@ impl Event for SmsRequested {
     const SOURCE: &'static str = SOURCE;
     const VERSION: u32 = 1;
 }
+
+/// Notifications as other services ask it: what it sent about an order (its part of the
+/// order's timeline).
+pub trait NotificationsClient: crate::timeline::OrderTimeline {}

@@ -102,7 +102,8 @@ impl Event for PaymentRefunded {
     }
 }
 
-pub trait PaymentsClient: Send + Sync {
+/// Its part of an order's timeline: the provider requests made for it and their outcomes.
+pub trait PaymentsClient: crate::timeline::OrderTimeline {
     /// Whether `method_id` is one of the customer's saved payment methods (not removed).
     fn owns_method(&self, customer_id: Uuid, method_id: Uuid) -> ClientFuture<'_, bool>;
 }

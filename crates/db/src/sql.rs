@@ -1,5 +1,6 @@
 //! Statements whose size follows the data: numbered placeholders for `IN` lists and
-//! multi-row inserts, so that many rows cost one round trip instead of one each.
+//! multi-row inserts, so that many rows cost one round trip instead of one each; and
+//! patterns that search for text as given.
 
 /// `$first, …` for `count` parameters.
 #[must_use]
@@ -20,6 +21,22 @@ pub fn rows(rows: usize, columns: usize) -> String {
         .join(", ")
 }
 
+/// A `LIKE` pattern matching any text that contains `text` lowercased, its `%`, `_` and
+/// `\` taken literally; compare it with `LOWER(column) LIKE $n ESCAPE '\'`.
+#[must_use]
+pub fn contains(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -34,5 +51,11 @@ mod tests {
     fn rows_number_their_columns_in_turn() {
         assert_eq!(rows(2, 3), "($1, $2, $3), ($4, $5, $6)");
         assert_eq!(rows(1, 1), "($1)");
+    }
+
+    #[test]
+    fn a_contains_pattern_takes_wildcards_literally() {
+        assert_eq!(contains("Ada L"), "%ada l%");
+        assert_eq!(contains(r"50%_off\"), r"%50\%\_off\\%");
     }
 }

@@ -1,6 +1,7 @@
 //! Whole-platform journeys, each run on SQLite and on PostgreSQL (when
 //! `TEST_POSTGRES_URL` is set).
 
+mod admin_orders;
 mod cart;
 mod catalog;
 mod channels;

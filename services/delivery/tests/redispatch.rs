@@ -39,6 +39,10 @@ impl CatalogClient for Nobody {
     fn merchant(&self, _: Uuid) -> ClientFuture<'_, Option<MerchantSnapshot>> {
         Box::pin(async { Ok(None) })
     }
+
+    fn find_merchants<'a>(&'a self, _: &'a str, _: usize) -> ClientFuture<'a, Vec<Uuid>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
 }
 
 impl IdentityClient for Nobody {
@@ -51,6 +55,10 @@ impl IdentityClient for Nobody {
     }
 
     fn administrators(&self) -> ClientFuture<'_, Vec<Uuid>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    fn find_users<'a>(&'a self, _: &'a str, _: usize) -> ClientFuture<'a, Vec<Uuid>> {
         Box::pin(async { Ok(Vec::new()) })
     }
 }

@@ -27,6 +27,7 @@ pub use mailer::Mailer;
 
 use ordo_contracts::catalog::CatalogClient;
 use ordo_contracts::identity::IdentityClient;
+use ordo_contracts::notifications::NotificationsClient;
 use ordo_http::Streams;
 use ordo_kernel::Secret;
 use ordo_kit::{Parts, Service};
@@ -36,7 +37,7 @@ use std::sync::Arc;
 pub const NAME: &str = "notifications";
 
 /// Notifications on its database, naming merchants from the catalogue and people from
-/// identity; also by email through `smtp_url` (as `smtp_from`) when set, and by text
+/// identity, and telling the orders service what it sent about an order; also by email through `smtp_url` (as `smtp_from`) when set, and by text
 /// message through the provider `sms` names; links in messages lead to `public_url`. Its
 /// live streams count among their user's `streams`.
 #[must_use]
@@ -65,6 +66,7 @@ pub fn service(
             texts,
             &public_url,
         ));
+        wiring.provide::<dyn NotificationsClient>(notifications.clone());
         Ok(
             Parts::routes(router(notifications.clone(), streams)).subscriptions(subscriptions(
                 notifications,
@@ -82,6 +84,7 @@ pub fn migrations() -> &'static [ordo_db::Migration] {
         ordo_db::migration!(1, "0001_create_notifications"),
         ordo_db::migration!(2, "0002_order_couriers"),
         ordo_db::migration!(3, "0003_preferences_and_sms"),
+        ordo_db::migration!(4, "0004_order_timeline"),
     ];
     MIGRATIONS
 }

@@ -24,7 +24,7 @@ pub use events::consume::subscriptions;
 
 use ordo_contracts::{
     cart::CartClient, catalog::CatalogClient, delivery::DeliveryClient, identity::IdentityClient,
-    inventory::InventoryClient, payments::PaymentsClient,
+    inventory::InventoryClient, notifications::NotificationsClient, payments::PaymentsClient,
 };
 use ordo_http::Streams;
 use ordo_kit::{Parts, Service, Sweep};
@@ -49,6 +49,7 @@ pub fn service(config: OrdersConfig, streams: Arc<Streams>) -> Service {
             identity: wiring.require::<dyn IdentityClient>()?,
             payments: wiring.require::<dyn PaymentsClient>()?,
             delivery: wiring.require::<dyn DeliveryClient>()?,
+            notifications: wiring.require::<dyn NotificationsClient>()?,
         };
         let orders = Arc::new(Orders::new(
             db.clone(),
@@ -96,6 +97,7 @@ pub fn migrations() -> &'static [ordo_db::Migration] {
         ordo_db::migration!(6, "0006_open_orders"),
         ordo_db::migration!(7, "0007_payment_failed", per_dialect),
         ordo_db::migration!(8, "0008_payment_retry"),
+        ordo_db::migration!(9, "0009_order_search"),
     ];
     MIGRATIONS
 }

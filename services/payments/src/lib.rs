@@ -79,6 +79,7 @@ pub fn migrations() -> &'static [ordo_db::Migration] {
         ordo_db::migration!(3, "0003_provider_requests"),
         ordo_db::migration!(4, "0004_order_ends"),
         ordo_db::migration!(5, "0005_payment_attempts"),
+        ordo_db::migration!(6, "0006_payment_times"),
     ];
     MIGRATIONS
 }

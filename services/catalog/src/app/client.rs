@@ -4,7 +4,7 @@ use super::Catalog;
 use crate::events::{merchant_snapshot, product_snapshot};
 use crate::store::{merchants, products};
 use ordo_contracts::catalog::{CatalogClient, MerchantSnapshot, ProductSnapshot};
-use ordo_contracts::{ClientError, ClientFuture};
+use ordo_contracts::{ClientError, ClientFuture, MAX_FOUND};
 use uuid::Uuid;
 
 /// Most products one call may ask for: an order's or a cart's lines.
@@ -33,6 +33,19 @@ impl CatalogClient for Catalog {
             let mut conn = self.db.reader().acquire().await.map_err(unavailable)?;
             let merchant = merchants::find(&mut conn, id).await.map_err(unavailable)?;
             Ok(merchant.as_ref().map(merchant_snapshot))
+        })
+    }
+
+    fn find_merchants<'a>(&'a self, query: &'a str, limit: usize) -> ClientFuture<'a, Vec<Uuid>> {
+        Box::pin(async move {
+            let limit = i64::try_from(limit.min(MAX_FOUND)).unwrap_or(0);
+            merchants::named_like(
+                self.db.reader(),
+                &ordo_db::sql::contains(query.trim()),
+                limit,
+            )
+            .await
+            .map_err(unavailable)
         })
     }
 }

@@ -213,3 +213,21 @@ pub async fn in_box<'c>(
     .map(merchant)
     .collect()
 }
+
+/// The merchants whose lowercased name matches `name` (a `LIKE` pattern), newest first.
+pub async fn named_like<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    name: &str,
+    limit: i64,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query(
+        "SELECT id FROM merchants WHERE LOWER(name) LIKE $1 ESCAPE '\\' ORDER BY id DESC LIMIT $2",
+    )
+    .bind(name)
+    .bind(limit)
+    .fetch_all(executor)
+    .await?
+    .iter()
+    .map(|row| row::uuid(row, "id"))
+    .collect()
+}

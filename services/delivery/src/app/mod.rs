@@ -12,6 +12,7 @@ mod followers;
 mod offers;
 mod operators;
 mod shipments;
+mod timeline;
 
 pub use couriers::{CourierStatus, FleetOverview};
 pub use fleet::Fleet;

@@ -3,6 +3,7 @@
 //! (`deliveries_one_per_courier`).
 
 pub mod shipments;
+pub mod timeline;
 
 use crate::app::fleet::Courier;
 use crate::domain::{Delivery, DeliveryStatus, Fix, Offer, OfferStatus, PastOffer, Stop};

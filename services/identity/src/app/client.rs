@@ -3,7 +3,7 @@
 use super::Identity;
 use crate::store::{addresses, users};
 use ordo_contracts::identity::{AddressSnapshot, Contact, IdentityClient};
-use ordo_contracts::{ClientError, ClientFuture};
+use ordo_contracts::{ClientError, ClientFuture, MAX_FOUND};
 use uuid::Uuid;
 
 fn unavailable(error: &sqlx::Error) -> ClientError {
@@ -50,6 +50,21 @@ impl IdentityClient for Identity {
             users::administrators(self.db.reader())
                 .await
                 .map_err(|e| unavailable(&e))
+        })
+    }
+
+    fn find_users<'a>(&'a self, query: &'a str, limit: usize) -> ClientFuture<'a, Vec<Uuid>> {
+        Box::pin(async move {
+            let query = query.trim();
+            let limit = i64::try_from(limit.min(MAX_FOUND)).unwrap_or(0);
+            users::find_by_email_or_name(
+                self.db.reader(),
+                &query.to_lowercase(),
+                &ordo_db::sql::contains(query),
+                limit,
+            )
+            .await
+            .map_err(|e| unavailable(&e))
         })
     }
 }

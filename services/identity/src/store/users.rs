@@ -164,3 +164,25 @@ pub async fn administrators<'c>(
         .map(|row| row::uuid(row, "id"))
         .collect()
 }
+
+/// The users whose email is `email` or whose lowercased name matches `name` (a `LIKE`
+/// pattern), newest first.
+pub async fn find_by_email_or_name<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    email: &str,
+    name: &str,
+    limit: i64,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query(
+        "SELECT id FROM users WHERE email = $1 OR LOWER(name) LIKE $2 ESCAPE '\\'
+         ORDER BY id DESC LIMIT $3",
+    )
+    .bind(email)
+    .bind(name)
+    .bind(limit)
+    .fetch_all(executor)
+    .await?
+    .iter()
+    .map(|row| row::uuid(row, "id"))
+    .collect()
+}

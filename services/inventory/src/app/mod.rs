@@ -10,6 +10,7 @@
 //! the order ended is never taken again.
 
 mod client;
+mod timeline;
 
 use crate::domain::{self, ReservationStatus, Stock};
 use crate::store::{self, Movement};

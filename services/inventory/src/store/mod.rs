@@ -293,3 +293,42 @@ pub async fn expired<'c>(
         .map(|row| ordo_db::row::uuid(row, "order_id"))
         .collect()
 }
+
+/// The order's reservation for its timeline: its status, when it was held and until when,
+/// when its status last changed, and how many units it holds.
+pub async fn reservation_steps<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    order_id: Uuid,
+) -> Result<Option<ReservationSteps>, sqlx::Error> {
+    sqlx::query(
+        "SELECT r.status, r.expires_at, r.created_at, r.updated_at,
+                CAST((SELECT COALESCE(SUM(l.quantity), 0) FROM reservation_lines l WHERE l.order_id = r.order_id) AS BIGINT) AS units
+         FROM reservations r WHERE r.order_id = $1",
+    )
+    .bind(order_id.to_string())
+    .fetch_optional(executor)
+    .await?
+    .map(|row| {
+        Ok(ReservationSteps {
+            status: row
+                .try_get::<String, _>("status")?
+                .parse()
+                .map_err(|e: String| sqlx::Error::Decode(e.into()))?,
+            units: row.try_get("units")?,
+            expires_at: ordo_db::row::instant(&row, "expires_at")?,
+            created_at: ordo_db::row::instant(&row, "created_at")?,
+            updated_at: ordo_db::row::instant(&row, "updated_at")?,
+        })
+    })
+    .transpose()
+}
+
+/// What [`reservation_steps`] reads.
+#[derive(Debug, Clone)]
+pub struct ReservationSteps {
+    pub status: ReservationStatus,
+    pub units: i64,
+    pub expires_at: OffsetDateTime,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}

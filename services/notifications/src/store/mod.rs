@@ -3,6 +3,7 @@
 
 pub mod preferences;
 pub mod sms;
+pub mod timeline;
 
 use crate::domain::Message;
 use crate::domain::Notification;

@@ -1,5 +1,5 @@
 //! The orders service's HTTP interface: orders and their steps (`orders`), following one
-//! live (`track`), and the operators' counts (`admin`).
+//! live (`track`), and the operators' counts, search and timelines (`admin`).
 
 mod admin;
 mod error;
@@ -30,6 +30,8 @@ pub fn router(orders: Arc<Orders>, streams: Arc<Streams>) -> OpenApiRouter {
         .routes(routes!(orders::ship))
         .routes(routes!(orders::merchant_queue))
         .routes(routes!(admin::open))
+        .routes(routes!(admin::find))
+        .routes(routes!(admin::timeline))
         .layer(Extension(streams))
         .with_state(orders)
 }

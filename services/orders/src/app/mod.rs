@@ -2,6 +2,7 @@
 //! status and history, cancelling, and following payments — a declined one tried again
 //! with another card until its window closes.
 
+mod admin;
 mod cancel;
 mod merchant;
 mod payment;
@@ -10,11 +11,12 @@ mod queries;
 mod track;
 mod transitions;
 
+pub use admin::FoundOrder;
 pub use merchant::MerchantAction;
 pub use place_order::{ABANDON_AFTER, AddressChoice, ItemsSource, PlaceOrder, Placed, STALE_CLAIM};
 pub use queries::OpenCount;
 pub use track::{Transitions, Wakes};
-pub(crate) use transitions::Move;
+pub(crate) use transitions::{Move, trace_id};
 
 use ordo_bus::Outbox;
 use ordo_contracts::cart::CartClient;
@@ -22,6 +24,7 @@ use ordo_contracts::catalog::CatalogClient;
 use ordo_contracts::delivery::DeliveryClient;
 use ordo_contracts::identity::IdentityClient;
 use ordo_contracts::inventory::InventoryClient;
+use ordo_contracts::notifications::NotificationsClient;
 use ordo_contracts::payments::PaymentsClient;
 use ordo_db::Db;
 use ordo_kit::Wakeups;
@@ -38,6 +41,8 @@ pub struct Clients {
     pub payments: Arc<dyn PaymentsClient>,
     /// Where a delivery order's courier is, for its tracking stream.
     pub delivery: Arc<dyn DeliveryClient>,
+    /// What was sent about an order, for its timeline (the others above tell theirs too).
+    pub notifications: Arc<dyn NotificationsClient>,
 }
 
 pub struct Orders {

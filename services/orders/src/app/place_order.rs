@@ -361,6 +361,7 @@ impl Orders {
                 actor_id: Some(request.customer_id),
                 cause: "placed".into(),
                 at: now,
+                trace_id: super::trace_id(&request.meta),
             },
         )
         .await?;

@@ -8,6 +8,14 @@ use ordo_bus::EventMeta;
 use ordo_db::Tx;
 use uuid::Uuid;
 
+/// The trace id of the request or event that moves an order, for its history.
+pub(crate) fn trace_id(meta: &EventMeta) -> Option<String> {
+    meta.traceparent
+        .as_deref()
+        .and_then(ordo_kernel::trace::TraceContext::parse)
+        .map(|trace| trace.trace_id_hex())
+}
+
 /// Who moves the order and why.
 pub(crate) struct Move<'a> {
     pub trigger: Trigger,
@@ -49,6 +57,7 @@ impl Orders {
                 actor_id: change.actor_id,
                 cause: change.cause.into(),
                 at: now,
+                trace_id: trace_id(meta),
             },
         )
         .await?;

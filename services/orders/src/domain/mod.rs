@@ -3,8 +3,10 @@
 
 mod checkout;
 mod order;
+mod search;
 mod status;
 
 pub use checkout::{Checkout, DeliveryAddress, Fulfilment, Item, PricedLine, Pricing, price};
 pub use order::{HistoryEntry, Order, PaymentState, Shipment, payment_failure};
+pub use search::{IdQuery, MAX_QUERY, OrderSearch, REFERENCE_LEN};
 pub use status::{Actor, Status, Trigger, next};

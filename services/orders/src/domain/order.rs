@@ -87,6 +87,8 @@ pub struct HistoryEntry {
     pub actor_id: Option<Uuid>,
     pub cause: String,
     pub at: OffsetDateTime,
+    /// The trace the transition happened in (32 hex digits), when there was one.
+    pub trace_id: Option<String>,
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 use crate::domain::{
-    DeliveryAddress, Fulfilment, HistoryEntry, Order, PaymentState, PricedLine, Shipment, Status,
+    DeliveryAddress, Fulfilment, HistoryEntry, IdQuery, Order, OrderSearch, PaymentState,
+    PricedLine, Shipment, Status,
 };
 use ordo_db::row::{self, millis};
 use ordo_db::sql;
@@ -210,8 +211,8 @@ pub async fn record<'c>(
     entry: &HistoryEntry,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO order_history (id, order_id, from_status, to_status, actor, actor_id, cause, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO order_history (id, order_id, from_status, to_status, actor, actor_id, cause, at, trace_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(entry.id.to_string())
     .bind(entry.order_id.to_string())
@@ -221,6 +222,7 @@ pub async fn record<'c>(
     .bind(entry.actor_id.map(|id| id.to_string()))
     .bind(&entry.cause)
     .bind(millis(entry.at))
+    .bind(entry.trace_id.as_deref())
     .execute(executor)
     .await
     .map(|_| ())
@@ -231,7 +233,7 @@ pub async fn history<'c>(
     order_id: Uuid,
 ) -> Result<Vec<HistoryEntry>, sqlx::Error> {
     sqlx::query(
-        "SELECT id, order_id, from_status, to_status, actor, actor_id, cause, at FROM order_history
+        "SELECT id, order_id, from_status, to_status, actor, actor_id, cause, at, trace_id FROM order_history
          WHERE order_id = $1 ORDER BY id",
     )
     .bind(order_id.to_string())
@@ -250,6 +252,7 @@ pub async fn history<'c>(
             actor_id: row::opt_uuid(row, "actor_id")?,
             cause: row.try_get("cause")?,
             at: row::instant(row, "at")?,
+            trace_id: row.try_get("trace_id")?,
         })
     })
     .collect()
@@ -422,4 +425,75 @@ pub async fn set_shipment<'c>(
     .execute(executor)
     .await?;
     Ok(())
+}
+
+/// Whom a search text names, resolved before the orders are read: ids it may begin (or
+/// end, as a reference), and the customers and merchants it names.
+#[derive(Debug, Clone, Default)]
+pub struct Named {
+    pub id: Option<IdQuery>,
+    pub customers: Vec<Uuid>,
+    pub merchants: Vec<Uuid>,
+}
+
+/// Orders newest first matching every filter of `search` and, when `named` is given, one
+/// of what it names; without lines.
+pub async fn search<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    search: &OrderSearch,
+    named: Option<&Named>,
+    before: Option<Uuid>,
+    fetch: i64,
+) -> Result<Vec<Order>, sqlx::Error> {
+    let mut sql = format!(
+        "SELECT {COLUMNS} FROM orders WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR merchant_id = $2)
+         AND ($3 IS NULL OR created_at >= $3) AND ($4 IS NULL OR created_at <= $4) AND ($5 IS NULL OR id < $5)"
+    );
+    let mut texts: Vec<String> = Vec::new();
+    if let Some(named) = named {
+        let mut any: Vec<String> = Vec::new();
+        let next = |texts: &mut Vec<String>, text: String| {
+            texts.push(text);
+            format!("${}", texts.len() + 6)
+        };
+        if let Some(id) = &named.id {
+            let (from, until) = (
+                next(&mut texts, id.from.clone()),
+                next(&mut texts, id.until.clone()),
+            );
+            any.push(format!("(id >= {from} AND id < {until})"));
+            if let Some(reference) = &id.reference {
+                let reference = next(&mut texts, reference.clone());
+                any.push(format!("substr(id, 29) = {reference}"));
+            }
+        }
+        for (column, ids) in [
+            ("customer_id", &named.customers),
+            ("merchant_id", &named.merchants),
+        ] {
+            if !ids.is_empty() {
+                let list: Vec<String> = ids
+                    .iter()
+                    .map(|id| next(&mut texts, id.to_string()))
+                    .collect();
+                any.push(format!("{column} IN ({})", list.join(", ")));
+            }
+        }
+        if any.is_empty() {
+            return Ok(Vec::new());
+        }
+        sql.push_str(&format!(" AND ({})", any.join(" OR ")));
+    }
+    sql.push_str(" ORDER BY id DESC LIMIT $6");
+    let mut query = sqlx::query(&sql)
+        .bind(search.status.map(Status::as_str))
+        .bind(search.merchant_id.map(|id| id.to_string()))
+        .bind(search.from.map(millis))
+        .bind(search.to.map(millis))
+        .bind(before.map(|id| id.to_string()))
+        .bind(fetch);
+    for text in texts {
+        query = query.bind(text);
+    }
+    query.fetch_all(executor).await?.iter().map(order).collect()
 }

@@ -8,6 +8,7 @@ mod capture;
 mod client;
 mod methods;
 mod requests;
+mod timeline;
 mod webhooks;
 
 pub use capture::{Refund, RefundOutcome};

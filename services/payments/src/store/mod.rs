@@ -10,6 +10,8 @@ use sqlx::{Any, AnyConnection, Executor, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+pub mod timeline;
+
 const METHOD_COLUMNS: &str =
     "id, user_id, provider, token, brand, last4, exp_month, exp_year, created_at";
 
@@ -125,8 +127,8 @@ pub async fn insert_payment<'c>(
     p: &Payment,
 ) -> Result<bool, sqlx::Error> {
     sqlx::query(
-        "INSERT INTO payments (id, order_id, customer_id, payment_method_id, provider, provider_ref, status, amount, currency, failure_reason, attempt, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
+        "INSERT INTO payments (id, order_id, customer_id, payment_method_id, provider, provider_ref, status, amount, currency, failure_reason, attempt, created_at, updated_at, answered_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12)
          ON CONFLICT (order_id) DO NOTHING",
     )
     .bind(p.id.to_string())
@@ -156,7 +158,7 @@ pub async fn record_attempt<'c>(
 ) -> Result<bool, sqlx::Error> {
     sqlx::query(
         "UPDATE payments SET payment_method_id = $2, provider_ref = $3, status = $4, amount = $5, currency = $6,
-                failure_reason = $7, attempt = $8, updated_at = $9
+                failure_reason = $7, attempt = $8, updated_at = $9, answered_at = $9
          WHERE order_id = $1 AND status = 'failed' AND attempt < $8",
     )
     .bind(p.order_id.to_string())
@@ -218,7 +220,9 @@ pub async fn transition<'c>(
     at: OffsetDateTime,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE payments SET status = $3, updated_at = $4 WHERE order_id = $1 AND status = $2",
+        "UPDATE payments SET status = $3, updated_at = $4,
+                settled_at = CASE WHEN $3 IN ('captured', 'voided', 'capture_failed') THEN $4 ELSE settled_at END
+         WHERE order_id = $1 AND status = $2",
     )
     .bind(order_id.to_string())
     .bind(from.as_str())
@@ -236,7 +240,7 @@ pub async fn captured<'c>(
     at: OffsetDateTime,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE payments SET status = 'captured', captured_amount = amount, updated_at = $2
+        "UPDATE payments SET status = 'captured', captured_amount = amount, updated_at = $2, settled_at = $2
          WHERE order_id = $1 AND status = 'authorized'",
     )
     .bind(order_id.to_string())

@@ -1,0 +1,109 @@
+//! Delivery's part of an order's timeline (`ordo_contracts::timeline`): the delivery
+//! opened, each offer and its answer, the courier assigned, the pick-up, the drop-off,
+//! and when the courier last reported a position (only the last is kept).
+
+use super::Delivery;
+use crate::store::{self, timeline as steps};
+use ordo_contracts::timeline::{OrderTimeline, TimelineEntry};
+use ordo_contracts::{ClientError, ClientFuture};
+use uuid::Uuid;
+
+fn failed(error: &sqlx::Error) -> ClientError {
+    ClientError::failed(crate::NAME, ordo_db::is_unavailable(error), error)
+}
+
+fn entry(at: time::OffsetDateTime, kind: &str, summary: String) -> TimelineEntry {
+    TimelineEntry::new(crate::NAME, at, kind, summary, None)
+}
+
+impl Delivery {
+    async fn courier_named(&self, id: Uuid) -> String {
+        self.name_of(id)
+            .await
+            .unwrap_or_else(|| format!("courier {}", &id.simple().to_string()[24..]))
+    }
+}
+
+impl OrderTimeline for Delivery {
+    fn timeline(&self, order_id: Uuid) -> ClientFuture<'_, Vec<TimelineEntry>> {
+        Box::pin(async move {
+            let reader = self.db.reader();
+            let found = store::delivery_for_order(reader, order_id)
+                .await
+                .map_err(|e| failed(&e))?;
+            let Some(delivery) = found else {
+                return Ok(Vec::new());
+            };
+            let mut entries = vec![entry(
+                delivery.created_at,
+                "delivery_opened",
+                format!(
+                    "Delivery opened: from {} to {}",
+                    delivery.pickup.name, delivery.drop_off.address
+                ),
+            )];
+            for offer in steps::offers(reader, delivery.id)
+                .await
+                .map_err(|e| failed(&e))?
+            {
+                let courier = self.courier_named(offer.courier_id).await;
+                entries.push(entry(
+                    offer.created_at,
+                    "offer_made",
+                    format!("Offered to {courier}, {:.1} km away", offer.distance_km),
+                ));
+                let answer = match offer.status.as_str() {
+                    "accepted" => Some(("offer_accepted", format!("{courier} accepted"))),
+                    "declined" => Some(("offer_declined", format!("{courier} declined"))),
+                    "expired" => Some(("offer_expired", format!("{courier} did not answer"))),
+                    "withdrawn" => {
+                        Some(("offer_withdrawn", format!("Offer to {courier} withdrawn")))
+                    }
+                    _ => None,
+                };
+                if let Some((kind, summary)) = answer {
+                    let at = offer.answered_at.unwrap_or(offer.expires_at);
+                    entries.push(entry(at, kind, summary));
+                }
+            }
+            if let Some(at) = delivery.escalated_at {
+                entries.push(entry(
+                    at,
+                    "escalated",
+                    "No courier took it in time: operators told".to_owned(),
+                ));
+            }
+            if let Some(at) = delivery.redispatched_at {
+                entries.push(entry(
+                    at,
+                    "redispatched",
+                    "Offered again by an operator".into(),
+                ));
+            }
+            if let (Some(at), Some(courier_id)) = (delivery.assigned_at, delivery.courier_id) {
+                let courier = self.courier_named(courier_id).await;
+                entries.push(entry(at, "assigned", format!("Assigned to {courier}")));
+                let located = steps::located_at(reader, courier_id)
+                    .await
+                    .map_err(|e| failed(&e))?;
+                let carrying = located
+                    .filter(|l| *l >= at && delivery.delivered_at.is_none_or(|done| *l <= done));
+                if let Some(last) = carrying {
+                    entries.push(entry(
+                        last,
+                        "position_reported",
+                        format!("{courier} last reported a position"),
+                    ));
+                }
+            }
+            if let Some(at) = delivery.picked_up_at {
+                entries.push(entry(at, "picked_up", "Picked up at the shop".into()));
+            }
+            if let Some(at) = delivery.delivered_at {
+                entries.push(entry(at, "delivered", "Delivered".into()));
+            }
+            entries.sort_by_key(|e| e.at);
+            Ok(entries)
+        })
+    }
+}

@@ -1,0 +1,50 @@
+//! Notifications' part of an order's timeline (`ordo_contracts::timeline`): each message
+//! about the order, to whom, on which channel, sent or failed.
+
+use super::Notifications;
+use crate::store::timeline as store;
+use ordo_contracts::notifications::NotificationsClient;
+use ordo_contracts::timeline::{OrderTimeline, TimelineEntry};
+use ordo_contracts::{ClientError, ClientFuture};
+use uuid::Uuid;
+
+impl OrderTimeline for Notifications {
+    fn timeline(&self, order_id: Uuid) -> ClientFuture<'_, Vec<TimelineEntry>> {
+        Box::pin(async move {
+            let sent = store::sent(self.db.reader(), order_id)
+                .await
+                .map_err(|error| {
+                    ClientError::failed(crate::NAME, ordo_db::is_unavailable(&error), error)
+                })?;
+            Ok(sent
+                .into_iter()
+                .map(|m| {
+                    let channel = match m.channel.as_str() {
+                        "email" => "By email",
+                        "sms" => "By SMS",
+                        _ => "In the app",
+                    };
+                    let to = match m.recipient.as_str() {
+                        "customer" => "the customer",
+                        "staff" => "the shop's staff",
+                        _ => "a courier",
+                    };
+                    let outcome = match (m.status.as_str(), m.error) {
+                        ("failed", Some(error)) => format!(", failed: {error}"),
+                        ("failed", None) => ", failed".to_owned(),
+                        _ => String::new(),
+                    };
+                    TimelineEntry::new(
+                        crate::NAME,
+                        m.at,
+                        &format!("{}_{}", m.kind, m.channel),
+                        format!("{channel} to {to}: \u{201c}{}\u{201d}{outcome}", m.title),
+                        None,
+                    )
+                })
+                .collect())
+        })
+    }
+}
+
+impl NotificationsClient for Notifications {}

@@ -1,0 +1,59 @@
+//! What was sent about an order, on every channel, for its timeline.
+
+use ordo_db::row;
+use sqlx::{Any, Executor, Row};
+use time::OffsetDateTime;
+
+/// One message about the order on one channel.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    /// `in_app`, `email` or `sms`.
+    pub channel: String,
+    pub kind: String,
+    pub title: String,
+    /// `customer`, `staff` (the merchant's) or `courier` (offered it or carrying it).
+    pub recipient: String,
+    /// `sent` or `failed`; always `sent` in the inbox.
+    pub status: String,
+    pub error: Option<String>,
+    pub at: OffsetDateTime,
+}
+
+/// Every message about the order, on every channel, in time order.
+pub async fn sent<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    order_id: uuid::Uuid,
+) -> Result<Vec<Sent>, sqlx::Error> {
+    sqlx::query(
+        "SELECT m.channel, n.kind, n.title, m.status, m.error, m.at,
+                CASE WHEN p.customer_id = n.user_id THEN 'customer'
+                     WHEN p.staff LIKE '%' || n.user_id || '%' THEN 'staff' ELSE 'courier' END AS recipient
+         FROM (SELECT 'in_app' AS channel, id AS notification_id, 'sent' AS status, NULL AS error, created_at AS at, id
+               FROM notifications WHERE order_id = $1
+               UNION ALL
+               SELECT 'email', e.notification_id, e.status, e.error, e.at, e.id
+               FROM email_attempts e JOIN notifications o ON o.id = e.notification_id WHERE o.order_id = $1
+               UNION ALL
+               SELECT 'sms', s.notification_id, s.status, s.error, s.at, s.id
+               FROM sms_messages s JOIN notifications o ON o.id = s.notification_id WHERE o.order_id = $1) m
+         JOIN notifications n ON n.id = m.notification_id
+         LEFT JOIN order_parties p ON p.order_id = n.order_id
+         ORDER BY m.at, m.id",
+    )
+    .bind(order_id.to_string())
+    .fetch_all(executor)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(Sent {
+            channel: row.try_get("channel")?,
+            kind: row.try_get("kind")?,
+            title: row.try_get("title")?,
+            recipient: row.try_get("recipient")?,
+            status: row.try_get("status")?,
+            error: row.try_get("error")?,
+            at: row::instant(row, "at")?,
+        })
+    })
+    .collect()
+}
