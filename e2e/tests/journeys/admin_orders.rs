@@ -133,6 +133,7 @@ async fn found_by_what_people_know_of_it(backend: Backend) {
     for bad in [
         vec![("q", "   ")],
         vec![("q", long.as_str())],
+        vec![("q", "ada\u{0}")],
         vec![("status", "lost")],
         vec![("from", "yesterday")],
         vec![("merchant_id", "not-a-uuid")],

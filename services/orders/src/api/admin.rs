@@ -100,6 +100,8 @@ impl FindOrders {
                 "q",
                 format!("must be 1 to {MAX_QUERY} characters besides spaces"),
             ));
+        } else if query.is_some_and(|q| q.chars().any(char::is_control)) {
+            errors.push(FieldError::new("q", "must not hold control characters"));
         }
         let status = match self.status.as_deref().map(str::parse::<Status>).transpose() {
             Ok(status) => status,
