@@ -75,7 +75,16 @@ fn the_apps_work_in_a_browser() {
         .env("ORDO_DELIVERY__CARRIER_WEBHOOK_SECRET", CARRIER_SECRET)
         // Offers that expire, and couriers asked again, within a journey's patience.
         .env("ORDO_DELIVERY__OFFER_SECS", "15")
-        .env("ORDO_DELIVERY__REOFFER_AFTER_SECS", "5");
+        .env("ORDO_DELIVERY__REOFFER_AFTER_SECS", "5")
+        // Every journey's people sign in from the same address, one after another.
+        .env("ORDO_RATE_LIMIT__ANONYMOUS__PER_MINUTE", "600")
+        .env("ORDO_RATE_LIMIT__ANONYMOUS__BURST", "200")
+        .env("ORDO_IDENTITY__LOGIN_PER_IP__PER_MINUTE", "600")
+        .env("ORDO_IDENTITY__LOGIN_PER_IP__BURST", "200")
+        .env("ORDO_IDENTITY__LOGIN_PER_ACCOUNT__PER_MINUTE", "120")
+        .env("ORDO_IDENTITY__LOGIN_PER_ACCOUNT__BURST", "60")
+        .env("ORDO_IDENTITY__LOGIN_PER_ACCOUNT_AND_IP__PER_MINUTE", "60")
+        .env("ORDO_IDENTITY__LOGIN_PER_ACCOUNT_AND_IP__BURST", "30");
     let (mut server, url) = listen(command);
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);

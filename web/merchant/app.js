@@ -10,11 +10,13 @@ import { distance, duration, money } from '../shared/format.js';
 import { PictureInput } from '../shared/pictures.js';
 import { follow } from '../shared/sse.js';
 import { Action, Field, Header, Login, Problem, html, render, signedIn, useNow } from '../shared/ui.js';
+import { Reviews } from './reviews.js';
 
 const acceptTimeout = Number(document.querySelector('meta[name="ordo-accept-timeout"]')?.content ?? 600);
-const tab = signal(location.hash === '#/menu' ? 'menu' : 'orders');
+const TABS = { '#/menu': 'menu', '#/reviews': 'reviews' };
+const tab = signal(TABS[location.hash] ?? 'orders');
 addEventListener('hashchange', () => {
-  tab.value = location.hash === '#/menu' ? 'menu' : 'orders';
+  tab.value = TABS[location.hash] ?? 'orders';
 });
 
 function clockOf(seconds) {
@@ -42,7 +44,7 @@ function chime(tones = [[0, 880], [0.18, 1320]]) {
 }
 
 const COLUMNS = [
-  { key: 'new', title: 'New', statuses: ['pending_payment', 'paid'] },
+  { key: 'new', title: 'New', statuses: ['pending_payment', 'payment_failed', 'paid'] },
   { key: 'accepted', title: 'Accepted', statuses: ['accepted'] },
   { key: 'ready', title: 'Ready', statuses: ['ready'] },
   { key: 'out', title: 'Handed over', statuses: ['picked_up', 'shipped'] },
@@ -113,6 +115,7 @@ function Ticket({ order, now, act }) {
     ${order.notes && html`<p class="notes">“${order.notes}”</p>`}
     <p class="muted">${money(order.total)}</p>
     ${order.status === 'pending_payment' && html`<p class="muted">Waiting for the payment…</p>`}
+    ${order.status === 'payment_failed' && html`<p class="muted">The card was declined; the customer may pay with another. Nothing to do yet.</p>`}
     ${order.status === 'paid' && html`<p class=${left < 120 ? 'countdown urgent' : 'countdown'}>
       Accept within ${clockOf(left)}, or it is rejected</p>
       <${Action} kind="primary big" busy="Accepting…" action=${() => act(order, 'accept')}>Accept</${Action}>
@@ -216,7 +219,7 @@ function Board({ merchant }) {
   // a browser opens to a server over HTTP/1.1, however many orders wait on a slow payment.
   // Likewise, less often, while a delivery ticket waits for its courier: who comes, and how
   // near they are, changes unasked.
-  const every = orders.some((o) => o.status === 'pending_payment')
+  const every = orders.some((o) => ['pending_payment', 'payment_failed'].includes(o.status))
     ? PAYMENT_POLL_MS
     : orders.some((o) => o.fulfilment === 'delivery' && ['accepted', 'ready'].includes(o.status))
       ? COURIER_POLL_MS
@@ -278,23 +281,32 @@ function Product({ product, reload }) {
       setOnHand((typed) => typed || String(s.on_hand));
     }, () => setStock(null));
   }, [product.id]);
+  // One Save for the row: what changed of the category and price in one PATCH, the stock
+  // when it changed.
+  async function save() {
+    const amount = Math.round(Number(price.replace(',', '.')) * 100);
+    if (!Number.isFinite(amount) || amount < 0) throw new Error(`Type the price of ${product.name} as a number, e.g. 8.50.`);
+    const changes = {};
+    if (category !== product.category) changes.category = category;
+    if (amount !== product.price.amount) changes.price = { amount, currency: product.price.currency };
+    if (Object.keys(changes).length > 0) await api('PATCH', `/products/${product.id}`, changes);
+    if (onHand !== '' && Number(onHand) !== stock?.on_hand) {
+      setStock(await api('PUT', `/products/${product.id}/stock`, { on_hand: Number(onHand) }));
+    }
+    reload();
+  }
   return html`<tr>
-    <th scope="row">${product.name}<div class="row">
+    <th scope="row">${product.name}<div>
       <label class="sr-only" for=${`category-${product.id}`}>Category of ${product.name}</label>
-      <input id=${`category-${product.id}`} class="narrow" value=${category} onInput=${(e) => setCategory(e.currentTarget.value)} />
-      <${Action} busy="Saving…" label=${`Save the category of ${product.name}`} kind=""
-        action=${async () => { await api('PATCH', `/products/${product.id}`, { category }); reload(); }}>Save</${Action}></div></th>
+      <input id=${`category-${product.id}`} class="narrow" value=${category} onInput=${(e) => setCategory(e.currentTarget.value)} /></div></th>
     <td><${PictureInput} image=${product.image} path=${`/products/${product.id}/image`} name=${product.name}
       id=${`picture-${product.id}`} /></td>
     <td><label class="sr-only" for=${`price-${product.id}`}>Price of ${product.name}</label>
-      <input id=${`price-${product.id}`} class="narrow" inputmode="decimal" value=${price} onInput=${(e) => setPrice(e.currentTarget.value)} />
-      <${Action} busy="Saving…" label=${`Save the price of ${product.name}`} kind=""
-        action=${async () => { await api('PATCH', `/products/${product.id}`, { price: { amount: Math.round(Number(price) * 100), currency: product.price.currency } }); reload(); }}>Save</${Action}></td>
+      <input id=${`price-${product.id}`} class="narrow" inputmode="decimal" value=${price} onInput=${(e) => setPrice(e.currentTarget.value)} /></td>
     <td><label class="sr-only" for=${`stock-${product.id}`}>Stock of ${product.name}</label>
       <input id=${`stock-${product.id}`} class="narrow" inputmode="numeric" value=${onHand} onInput=${(e) => setOnHand(e.currentTarget.value)} />
-      <${Action} busy="Saving…" label=${`Save the stock of ${product.name}`} kind=""
-        action=${async () => setStock(await api('PUT', `/products/${product.id}/stock`, { on_hand: Number(onHand) }))}>Save</${Action}>
       ${stock && html`<div class="muted">${stock.available} available, ${stock.reserved} held</div>`}</td>
+    <td><${Action} busy="Saving…" label=${`Save ${product.name}`} action=${save}>Save</${Action}></td>
     <td><span class=${product.active ? 'badge ok' : 'badge'}>${product.active ? 'On the menu' : 'Hidden'}</span>
       <${Action} busy="Saving…" kind="" label=${`${product.active ? 'Hide' : 'Offer'} ${product.name}`}
       action=${async () => { await api('PATCH', `/products/${product.id}`, { active: !product.active }); reload(); }}>
@@ -336,7 +348,7 @@ function Menu({ merchant }) {
         name=${merchant.name} id="picture-merchant" />
     </section>
     <table class="menu">
-      <thead><tr><th scope="col">Product</th><th scope="col">Picture</th><th scope="col">Price</th><th scope="col">Stock</th><th scope="col">Offered</th></tr></thead>
+      <thead><tr><th scope="col">Product</th><th scope="col">Picture</th><th scope="col">Price</th><th scope="col">Stock</th><th scope="col">Save</th><th scope="col">Offered</th></tr></thead>
       <tbody>${(products ?? []).map((p) => html`<${Product} key=${p.id} product=${p} reload=${load} />`)}</tbody>
     </table>
     <${Hours} merchant=${merchant} />
@@ -402,13 +414,16 @@ function App() {
   return html`<${Header} title="Ordo for merchants">
       <a href="#/" aria-current=${tab.value === 'orders' ? 'page' : undefined}>Orders</a>
       <a href="#/menu" aria-current=${tab.value === 'menu' ? 'page' : undefined}>Menu</a>
+      <a href="#/reviews" aria-current=${tab.value === 'reviews' ? 'page' : undefined}>Reviews</a>
       ${list.length > 1 && html`<label class="sr-only" for="merchant">Merchant</label>
         <select id="merchant" class="narrow" value=${merchant?.id} onChange=${(e) => { localStorage.setItem('ordo.merchant', e.currentTarget.value); setChosen(e.currentTarget.value); }}>
           ${list.map((m) => html`<option value=${m.id}>${m.name}</option>`)}</select>`}
     </${Header}>
     <${Problem} error=${error} />
     ${merchants && !merchant && html`<main><p>You do not work for any merchant yet. Ask its owner to add you, or create one through the API.</p></main>`}
-    ${merchant && (tab.value === 'menu' ? html`<${Menu} merchant=${merchant} />` : html`<${Board} merchant=${merchant} />`)}`;
+    ${merchant && tab.value === 'menu' && html`<${Menu} merchant=${merchant} />`}
+    ${merchant && tab.value === 'reviews' && html`<${Reviews} merchant=${merchant} />`}
+    ${merchant && tab.value === 'orders' && html`<${Board} merchant=${merchant} />`}`;
 }
 
 render(html`<${App} />`, document.getElementById('app'));

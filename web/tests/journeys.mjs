@@ -193,17 +193,28 @@ try {
     await reviews.getByRole('button', { name: 'Approve' }).click();
     await reviews.getByText('Still warm, and the courier was kind.').waitFor({ state: 'detached' });
   });
+  await step('the merchant reads the review and answers it', async () => {
+    await merchant.getByRole('link', { name: 'Reviews' }).click();
+    const review = merchant.locator('[data-review]').filter({ hasText: 'Still warm, and the courier was kind.' });
+    await review.getByLabel('Your answer').fill('Grazie! See you soon.');
+    await review.getByRole('button', { name: /^Answer/ }).click();
+    await review.getByText('Your answer: Grazie! See you soon.').waitFor();
+    await accessible(merchant, 'merchant reviews');
+    await screenshot(merchant, 'merchant-reviews');
+  });
   await step('the merchant edits the menu and the hours', async () => {
     await merchant.getByRole('link', { name: 'Menu' }).click();
     await merchant.getByRole('heading', { name: 'Menu of Trattoria Luigi' }).waitFor();
     await merchant.getByText('39 available, 0 held').waitFor();
     await merchant.getByLabel('Stock of Pizza Margherita', { exact: true }).fill('40');
-    await merchant.getByRole('button', { name: 'Save the stock of Pizza Margherita' }).click();
+    await merchant.getByRole('button', { name: 'Save Pizza Margherita' }).click();
     await merchant.getByText('40 available, 0 held').waitFor();
+    // Category and price of one product, saved together.
     await merchant.getByLabel('Category of Limonata', { exact: true }).fill('Drinks & juices');
-    const categorised = merchant.waitForResponse((r) => r.url().includes('/products/') && r.request().method() === 'PATCH');
-    await merchant.getByRole('button', { name: 'Save the category of Limonata' }).click();
-    if (!(await categorised).ok()) throw new Error('the category was refused');
+    await merchant.getByLabel('Price of Limonata', { exact: true }).fill('3.20');
+    const saved = merchant.waitForResponse((r) => r.url().includes('/products/') && r.request().method() === 'PATCH');
+    await merchant.getByRole('button', { name: 'Save Limonata' }).click();
+    if (!(await saved).ok()) throw new Error('the category and price were refused');
     const hours = merchant.getByRole('region', { name: 'Opening hours' });
     await hours.getByRole('button', { name: 'Add an opening' }).click();
     await hours.getByRole('button', { name: 'Save the hours' }).click();
@@ -211,6 +222,8 @@ try {
     await merchant.reload();
     const category = await merchant.getByLabel('Category of Limonata', { exact: true }).inputValue();
     if (category !== 'Drinks & juices') throw new Error(`Limonata's category is "${category}" after a reload`);
+    const price = await merchant.getByLabel('Price of Limonata', { exact: true }).inputValue();
+    if (price !== '3.20') throw new Error(`Limonata costs ${price} after a reload`);
     await accessible(merchant, 'merchant menu');
     await screenshot(merchant, 'merchant-menu');
   });
@@ -298,23 +311,26 @@ try {
       }
     });
   });
-  await step('every app fits a 360 px wide phone', async () => {
+  await step('every app fits a 360 px wide phone and a 1440 px wide screen, accessibly', async () => {
     for (const [app, path, who, heading] of [
       ['customer', '/', ada, 'Order food and more'],
       ['merchant', '/merchant', account('luigi@demo.ordo.dev'), 'Trattoria Luigi'],
       ['courier', '/courier', carl, 'Online'],
       ['ops', '/ops', account('admin@demo.ordo.dev'), 'Operations'],
     ]) {
-      const phone = await open(`${app} at 360 px`, { width: 360, height: 740 });
-      await phone.goto(path);
-      await logIn(phone, who);
-      await phone.getByRole('heading', { name: heading }).waitFor();
-      const wider = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-      if (wider > 0) throw new Error(`${app} is ${wider} px wider than the screen: it scrolls sideways`);
-      await accessible(phone, `${app} at 360 px`);
-      await screenshot(phone, `${app}-360`);
-      await phone.context().close();
-      pages.delete(`${app} at 360 px`);
+      for (const [width, height] of [[360, 740], [1440, 900]]) {
+        const name = `${app} at ${width} px`;
+        const screen = await open(name, { width, height });
+        await screen.goto(path);
+        await logIn(screen, who);
+        await screen.getByRole('heading', { name: heading }).waitFor();
+        const wider = await screen.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        if (wider > 0) throw new Error(`${name} is ${wider} px wider than the screen: it scrolls sideways`);
+        await accessible(screen, name);
+        await screenshot(screen, `${app}-${width}`);
+        await screen.context().close();
+        pages.delete(name);
+      }
     }
   });
   await step('a customer logs in and fills the cart by keyboard alone', async () => {
