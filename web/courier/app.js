@@ -97,7 +97,7 @@ function Delivery({ delivery, here, reload }) {
       <li class=${picked ? 'done' : 'now'}>Pick up at ${delivery.pickup.name ?? ''} ${delivery.pickup.address ?? ''}</li>
       <li class=${picked ? 'now' : ''}>Drop off${delivery.drop_off?.address ? ` at ${delivery.drop_off.address}` : ''}</li>
     </ol>
-    <${MapView} label="The stops on a map" points=${stops} />
+    <${MapView} label="The stops on a map" points=${stops} labelled=${true} />
     ${picked
       ? html`<${Action} kind="primary big" busy="Saving…"
           action=${async () => { await api('POST', `/deliveries/${delivery.id}/delivered`); reload(); }}>Delivered</${Action}>`

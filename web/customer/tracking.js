@@ -23,13 +23,13 @@ export function CourierOnTheWay({ order, delivery, position }) {
   const picked = delivery.status === 'picked_up';
   const eta = position?.eta_secs != null ? `, at your door in about ${duration(position.eta_secs)}` : '';
   const points = [
-    ...(merchant ? [{ lat: merchant.lat, lon: merchant.lon, label: `Shop: ${merchant.name}`, kind: 'merchant' }] : []),
-    ...(order.address ? [{ lat: order.address.lat, lon: order.address.lon, label: 'Home', kind: 'customer' }] : []),
-    ...(position ? [{ lat: position.lat, lon: position.lon, label: `Courier: ${name}`, kind: 'courier' }] : []),
+    ...(merchant ? [{ lat: merchant.lat, lon: merchant.lon, label: `Shop: ${merchant.name}`, tag: 'Shop', kind: 'merchant' }] : []),
+    ...(order.address ? [{ lat: order.address.lat, lon: order.address.lon, label: 'Home', tag: 'Home', kind: 'customer' }] : []),
+    ...(position ? [{ lat: position.lat, lon: position.lon, label: `Courier: ${name}`, tag: name, kind: 'courier' }] : []),
   ];
   return html`<section aria-label="Courier">
     <p data-testid="courier"><strong>${picked ? `${name} is on the way to you` : `Courier found: ${name}`}</strong>${eta}.</p>
     ${!picked && html`<p class="muted">${name} is going to ${merchant?.name ?? 'the shop'} to pick up your order.</p>`}
-    <${MapView} label="The courier, the shop and your home on a map" points=${points} />
+    <${MapView} label="The courier, the shop and your home on a map" points=${points} labelled=${true} />
   </section>`;
 }
