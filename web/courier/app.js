@@ -3,8 +3,10 @@
 // expire, then the delivery with its stops on a map and one big button for the next step.
 
 import { useEffect, useRef, useState } from '../vendor/preact/hooks.js';
+import { signal } from '../vendor/signals/signals.js';
 import { api } from '../shared/api.js';
 import { distance, money } from '../shared/format.js';
+import { Settings } from '../shared/account.js';
 import { follow } from '../shared/sse.js';
 import { MapView } from '../shared/map.js';
 import {
@@ -187,9 +189,20 @@ function Work() {
   </main>`;
 }
 
+/** The screen the address asks for: the work (offers and the delivery) or the account. */
+const screen = signal(location.hash === '#/account' ? 'account' : 'work');
+addEventListener('hashchange', () => {
+  screen.value = location.hash === '#/account' ? 'account' : 'work';
+});
+
 function App() {
   if (!signedIn.value) return html`<${Login} role="courier" title="Ordo for couriers" />`;
-  return html`<${Header} title="Ordo for couriers" /><${Work} />`;
+  const account = screen.value === 'account';
+  return html`<${Header} title="Ordo for couriers">
+      <a href="#/" aria-current=${account ? undefined : 'page'}>Work</a>
+      <a href="#/account" aria-current=${account ? 'page' : undefined}>Account</a>
+    </${Header}>
+    ${account ? html`<${Settings} />` : html`<${Work} />`}`;
 }
 
 render(html`<${App} />`, document.getElementById('app'));

@@ -6,14 +6,15 @@
 import { useEffect, useRef, useState } from '../vendor/preact/hooks.js';
 import { signal } from '../vendor/signals/signals.js';
 import { api } from '../shared/api.js';
-import { distance, duration, money } from '../shared/format.js';
+import { distance, duration, money, orderRef } from '../shared/format.js';
+import { Settings } from '../shared/account.js';
 import { PictureInput } from '../shared/pictures.js';
 import { follow } from '../shared/sse.js';
 import { Action, Field, Header, Login, Problem, html, render, signedIn, useNow } from '../shared/ui.js';
 import { Reviews } from './reviews.js';
 
 const acceptTimeout = Number(document.querySelector('meta[name="ordo-accept-timeout"]')?.content ?? 600);
-const TABS = { '#/menu': 'menu', '#/reviews': 'reviews' };
+const TABS = { '#/menu': 'menu', '#/reviews': 'reviews', '#/account': 'account' };
 const tab = signal(TABS[location.hash] ?? 'orders');
 addEventListener('hashchange', () => {
   tab.value = TABS[location.hash] ?? 'orders';
@@ -68,7 +69,7 @@ const CANCELLED_BY = {
 
 /** A ticket whose order was cancelled while on the board: struck through, nothing to do. */
 function CancelledTicket({ order }) {
-  const id = order.id.slice(-6);
+  const id = orderRef(order.id);
   return html`<article class="ticket cancelled" aria-label=${`Order ${id}, cancelled`} data-order=${order.id}>
     <div class="spread"><strong class="ticket-id">#${id}</strong><span class="badge bad">${order.cancelledBy}</span></div>
     <ul class="plain lines">${(order.lines ?? []).map((l) => html`<li><s>${l.quantity} × ${l.name}</s></li>`)}</ul>
@@ -104,7 +105,7 @@ function Ticket({ order, now, act }) {
   const [reason, setReason] = useState(REASONS[0]);
   const [carrier, setCarrier] = useState('DHL');
   const [tracking, setTracking] = useState('');
-  const id = order.id.slice(-6);
+  const id = orderRef(order.id);
   return html`<article class=${`ticket ${tone}`} aria-label=${`Order ${id}`} data-order=${order.id}>
     <div class="spread">
       <strong class="ticket-id">#${id}</strong>
@@ -415,6 +416,7 @@ function App() {
       <a href="#/" aria-current=${tab.value === 'orders' ? 'page' : undefined}>Orders</a>
       <a href="#/menu" aria-current=${tab.value === 'menu' ? 'page' : undefined}>Menu</a>
       <a href="#/reviews" aria-current=${tab.value === 'reviews' ? 'page' : undefined}>Reviews</a>
+      <a href="#/account" aria-current=${tab.value === 'account' ? 'page' : undefined}>Account</a>
       ${list.length > 1 && html`<label class="sr-only" for="merchant">Merchant</label>
         <select id="merchant" class="narrow" value=${merchant?.id} onChange=${(e) => { localStorage.setItem('ordo.merchant', e.currentTarget.value); setChosen(e.currentTarget.value); }}>
           ${list.map((m) => html`<option value=${m.id}>${m.name}</option>`)}</select>`}
@@ -423,6 +425,7 @@ function App() {
     ${merchants && !merchant && html`<main><p>You do not work for any merchant yet. Ask its owner to add you, or create one through the API.</p></main>`}
     ${merchant && tab.value === 'menu' && html`<${Menu} merchant=${merchant} />`}
     ${merchant && tab.value === 'reviews' && html`<${Reviews} merchant=${merchant} />`}
+    ${tab.value === 'account' && html`<${Settings} />`}
     ${merchant && tab.value === 'orders' && html`<${Board} merchant=${merchant} />`}`;
 }
 

@@ -69,7 +69,7 @@ export async function run() {
     const gone = await paidAtMei('cancelled');
     await board.locator(`[data-order="${gone}"]`).getByRole('button', { name: 'Accept' }).waitFor();
     await call(token, 'POST', `/orders/${gone}/cancel`);
-    const struck = board.getByRole('region', { name: 'Cancelled' }).getByRole('article', { name: `Order ${gone.slice(-6)}, cancelled` });
+    const struck = board.getByRole('region', { name: 'Cancelled' }).getByRole('article', { name: `Order ${gone.slice(-8)}, cancelled` });
     await struck.getByText('Cancelled by the customer').waitFor();
     await accessible(board, 'merchant board with a cancelled ticket');
     await screenshot(board, 'merchant-ticket-cancelled');
@@ -112,6 +112,10 @@ export async function run() {
     await screenshot(erik, 'courier-offered-later');
     await card.getByRole('button', { name: 'Decline' }).click();
     await card.waitFor({ state: 'detached' });
+    // Couriers choose how they are told of offers, as everyone does.
+    await erik.getByRole('link', { name: 'Account' }).click();
+    await erik.getByRole('heading', { name: 'Your account' }).waitFor();
+    await accessible(erik, 'courier account');
     await erik.context().close();
     pages.delete('courier Erik');
   });
