@@ -4,7 +4,7 @@
 import { useEffect, useState } from '../vendor/preact/hooks.js';
 import { signal } from '../vendor/signals/signals.js';
 import { ApiError, api, idempotencyKey } from '../shared/api.js';
-import { clock, money, status as statusWords, when, distance } from '../shared/format.js';
+import { clock, money, orderRef, status as statusWords, when, distance } from '../shared/format.js';
 import { follow } from '../shared/sse.js';
 import { useLoad } from '../shared/load.js';
 import { MapView } from '../shared/map.js';
@@ -409,7 +409,7 @@ function Order({ id }) {
   const reached = steps.indexOf(current === 'payment_failed' ? 'pending_payment' : current);
   const ended = ['cancelled', 'rejected'].includes(current);
   return html`<main>
-    <div class="spread"><h1>Order ${order.id.slice(-6)}</h1>
+    <div class="spread"><h1>Order ${orderRef(order.id)}</h1>
       <span class="badge" aria-live="polite" data-testid="order-status">${statusWords(current)}</span></div>
     <p class="muted">${link === 'open' ? 'Live' : link === 'closed' ? 'Finished' : 'Reconnecting…'}</p>
     <${OrderFrom} order=${order} />

@@ -3,7 +3,7 @@
 
 import { useState } from '../vendor/preact/hooks.js';
 import { api } from '../shared/api.js';
-import { when } from '../shared/format.js';
+import { orderRef, when } from '../shared/format.js';
 import { useLoad } from '../shared/load.js';
 import { Action, Problem, html } from '../shared/ui.js';
 
@@ -15,7 +15,7 @@ function Answer({ review, reload }) {
   return html`<div class="row">
     <label for=${id}>Your answer</label>
     <textarea id=${id} rows="2" maxlength="2000" value=${text} onInput=${(e) => setText(e.currentTarget.value)}></textarea>
-    <${Action} busy="Answering…" disabled=${!text.trim()} label=${`Answer the review of order ${review.order_id.slice(-6)}`}
+    <${Action} busy="Answering…" disabled=${!text.trim()} label=${`Answer the review of order ${orderRef(review.order_id)}`}
       action=${async () => { await api('POST', `/reviews/${review.id}/answer`, { text: text.trim() }); reload(); }}>Answer</${Action}>
   </div>`;
 }

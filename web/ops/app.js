@@ -5,12 +5,13 @@
 
 import { useState } from '../vendor/preact/hooks.js';
 import { api } from '../shared/api.js';
-import { duration, money, status as statusWords, when } from '../shared/format.js';
+import { duration, money, orderRef, status as statusWords, when } from '../shared/format.js';
 import { useLoad } from '../shared/load.js';
 import { Action, Header, Login, Problem, html, render, signedIn } from '../shared/ui.js';
 import { LineChart } from './charts.js';
 import { Fleet } from './fleet.js';
 import { Metrics } from './metrics.js';
+import { FindOrders, OrderPage, openOrder } from './orders.js';
 import { REFRESH_MS, STUCK_SECS } from './refresh.js';
 import { Texts } from './texts.js';
 
@@ -86,7 +87,7 @@ function Refund({ order, reload }) {
   const [asking, setAsking] = useState(false);
   const [done, setDone] = useState(null);
   const [amount, setAmount] = useState((order.total.amount / 100).toFixed(2));
-  const short = order.id.slice(-8);
+  const short = orderRef(order.id);
   if (!asking) {
     return html`<span class="rescue">
       <button type="button" aria-label=${`Refund… order ${short}`} onClick=${() => setAsking(true)}>Refund…</button>
@@ -115,7 +116,7 @@ function Refund({ order, reload }) {
  */
 function CancelAndRefund({ order, reload }) {
   const [asking, setAsking] = useState(false);
-  const short = order.id.slice(-8);
+  const short = orderRef(order.id);
   if (!asking) {
     return html`<button type="button" aria-label=${`Cancel… order ${short}`} onClick=${() => setAsking(true)}>Cancel…</button>`;
   }
@@ -143,7 +144,7 @@ function Orders() {
       <thead><tr><th scope="col">Placed</th><th scope="col">Order</th><th scope="col">Status</th><th scope="col">Total</th><th scope="col">Refund or cancel</th></tr></thead>
       <tbody>${items.map((o) => html`<tr class=${stuck(o, now) ? 'stuck' : ''}>
         <td data-label="Placed">${when(o.created_at)}</td>
-        <td data-label="Order"><code>${o.id.slice(-8)}</code> <span class="muted">${o.fulfilment}</span></td>
+        <td data-label="Order"><a href=${`#/orders/${o.id}`}><code>${orderRef(o.id)}</code></a> <span class="muted">${o.fulfilment}</span></td>
         <td data-label="Status">${statusWords(o.status)} ${stuck(o, now) && html`<span class="badge bad">stuck</span>`}</td>
         <td data-label="Total">${money(o.total)}</td>
         <td data-label="Refund or cancel">${o.status === 'completed'
@@ -253,9 +254,11 @@ function App() {
     return html`<${Header} title="Ordo operations" /><main><p class="problem" role="alert">
       The console is for administrators; ${current.user.email} is a ${current.user.role}.</p></main>`;
   }
+  if (openOrder.value) return html`<${Header} title="Ordo operations" /><${OrderPage} id=${openOrder.value} />`;
   return html`<${Header} title="Ordo operations" />
     <main class="console">
       <h1>Operations</h1>
+      <${FindOrders} />
       <${Overview} />
       <${Fleet} />
       <div class="split"><${Orders} /><${DeadLetters} /></div>

@@ -5,7 +5,7 @@
 import { useState } from '../vendor/preact/hooks.js';
 import { api } from '../shared/api.js';
 import { MapView } from '../shared/map.js';
-import { distance, duration, status as statusWords } from '../shared/format.js';
+import { distance, duration, orderRef, status as statusWords } from '../shared/format.js';
 import { Action, Problem, html, useNow } from '../shared/ui.js';
 import { useLoad } from '../shared/load.js';
 import { REFRESH_MS, STUCK_SECS } from './refresh.js';
@@ -35,7 +35,7 @@ function Rescue({ delivery, couriers, reload }) {
   const free = nearestFree(couriers, delivery);
   const [chosen, setChosen] = useState('');
   const [confirming, setConfirming] = useState(false);
-  const order = short(delivery.order_id);
+  const order = orderRef(delivery.order_id);
   const courier = chosen || free[0]?.id || '';
   return html`<div class="rescue">
     <span class="row">
@@ -67,8 +67,8 @@ function points(fleet) {
     out.push({ lat: c.lat, lon: c.lon, kind: c.busy ? 'courier' : 'idle', label: `${nameOf(c)}, ${c.busy ? 'on a delivery' : 'free'}` });
   }
   for (const d of fleet.deliveries) {
-    out.push({ ...d.pickup, kind: 'merchant', label: `Pick-up of order ${short(d.order_id)} at ${d.pickup.name}` });
-    out.push({ ...d.drop_off, kind: 'customer', label: `Drop-off of order ${short(d.order_id)}` });
+    out.push({ ...d.pickup, kind: 'merchant', label: `Pick-up of order ${orderRef(d.order_id)} at ${d.pickup.name}` });
+    out.push({ ...d.drop_off, kind: 'customer', label: `Drop-off of order ${orderRef(d.order_id)}` });
   }
   return out;
 }
@@ -108,7 +108,7 @@ export function Fleet() {
         <table class="list">
           <thead><tr><th scope="col">Order</th><th scope="col">Status</th><th scope="col">From → to</th><th scope="col">Waiting</th><th scope="col">Act</th></tr></thead>
           <tbody>${deliveries.map((d) => html`<tr class=${waiting(d, now) ? 'stuck' : ''} data-delivery=${d.order_id}>
-            <td data-label="Order"><code>${short(d.order_id)}</code></td>
+            <td data-label="Order"><code>${orderRef(d.order_id)}</code></td>
             <td data-label="Status">${statusWords(d.status)} ${waiting(d, now) && html`<span class="badge bad">no courier</span>`}</td>
             <td data-label="From → to">${d.pickup.name} → ${d.drop_off.address}</td>
             <td data-label="Waiting">${d.assigned_at

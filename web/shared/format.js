@@ -40,6 +40,14 @@ export function distance(km) {
   return km < 1 ? `${Math.round(km * 1000)} m` : `${km.toFixed(1)} km`;
 }
 
+/**
+ * An order's reference, the same short form in every app and message: the last eight hex
+ * digits of its id (the operators' console finds an order by it).
+ */
+export function orderRef(id) {
+  return (id ?? '').slice(-8);
+}
+
 /** An order's status in words. */
 export function status(value) {
   return (value ?? '').replaceAll('_', ' ');

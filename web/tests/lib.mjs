@@ -243,3 +243,20 @@ export async function signUp(page, { name, email, password }) {
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Create account' }).click();
 }
+
+/**
+ * Places a pickup order of one Pizza Margherita at the demo's Trattoria Luigi as the
+ * customer `token` logs in, with a new card that authorises: the order as placed.
+ */
+export async function orderPizza(token, key) {
+  const merchants = await call(token, 'GET', '/merchants?limit=50');
+  const luigi = merchants.items.find((m) => m.name === 'Trattoria Luigi');
+  const menu = await call(token, 'GET', `/merchants/${luigi.id}/products?limit=100`);
+  const pizza = menu.items.find((p) => p.name === 'Pizza Margherita');
+  const card = await call(token, 'POST', '/me/payment-methods', {
+    card_number: '4242424242424242', exp_month: 12, exp_year: new Date().getFullYear() + 2, cvc: '123',
+  });
+  return call(token, 'POST', '/orders', {
+    items: [{ product_id: pizza.id, quantity: 1 }], fulfilment: 'pickup', payment_method_id: card.id,
+  }, { 'idempotency-key': key });
+}

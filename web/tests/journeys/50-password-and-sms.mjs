@@ -6,8 +6,8 @@
 // panel fits the screen, and "Mark all read" clears it.
 
 import {
-  accessible, account, base, call, logIn, open, pages, screenshot, smtpPort, startMailRelay, step,
-  tokenOf, tolerating, unique,
+  accessible, account, base, call, logIn, open, orderPizza, pages, screenshot, smtpPort, startMailRelay,
+  step, tokenOf, tolerating, unique,
 } from '../lib.mjs';
 
 const PHONE = { width: 360, height: 780 };
@@ -122,17 +122,7 @@ export async function run() {
     });
 
     await step('her next order comes as a text, which the console shows', async () => {
-      const token = await tokenOf({ ...eve, password: renewed });
-      const merchants = await call(token, 'GET', '/merchants?limit=50');
-      const luigi = merchants.items.find((m) => m.name === 'Trattoria Luigi');
-      const menu = await call(token, 'GET', `/merchants/${luigi.id}/products?limit=100`);
-      const pizza = menu.items.find((p) => p.name === 'Pizza Margherita');
-      const card = await call(token, 'POST', '/me/payment-methods', {
-        card_number: '4242424242424242', exp_month: 12, exp_year: new Date().getFullYear() + 2, cvc: '123',
-      });
-      await call(token, 'POST', '/orders', {
-        items: [{ product_id: pizza.id, quantity: 1 }], fulfilment: 'pickup', payment_method_id: card.id,
-      }, { 'idempotency-key': `sms-${unique}` });
+      await orderPizza(await tokenOf({ ...eve, password: renewed }), `sms-${unique}`);
       const ops = await open('text messages', { width: 1440, height: 1000 });
       await ops.goto('/ops');
       await logIn(ops, admin);

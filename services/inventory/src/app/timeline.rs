@@ -25,8 +25,9 @@ impl OrderTimeline for Inventory {
                 steps.created_at,
                 "reservation_held",
                 format!(
-                    "{} units held until {:02}:{:02} UTC",
+                    "{} unit{} held until {:02}:{:02} UTC",
                     steps.units,
+                    if steps.units == 1 { "" } else { "s" },
                     until.hour(),
                     until.minute()
                 ),
