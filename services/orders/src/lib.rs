@@ -8,7 +8,8 @@
 //! `reservation.committed` (the order is paid), `reservation.lost` and `payment.failed`
 //! (`events`). Calls the catalogue (prices),
 //! inventory (reservations), identity (saved addresses) and the cart through their client
-//! traits.
+//! traits; for operators, identity and the catalogue (whom a search names) and inventory,
+//! payments, delivery and notifications (their part of an order's timeline).
 
 pub mod api;
 pub mod app;
