@@ -230,6 +230,9 @@ function Cards({ chosen, onChoose }) {
   </div>`;
 }
 
+/** The tips offered at checkout, in per cent of the subtotal. */
+const TIPS = [0, 5, 10, 15];
+
 function Checkout({ cart, onPlaced }) {
   const [addresses, , reloadAddresses] = useLoad('/me/addresses');
   const [fulfilment, setFulfilment] = useState('delivery');
@@ -239,7 +242,11 @@ function Checkout({ cart, onPlaced }) {
   const [city, setCity] = useState('');
   const [postal, setPostal] = useState('');
   const [key] = useState(idempotencyKey);
+  const [tipShare, setTipShare] = useState(0);
   const places = addresses?.items ?? addresses ?? [];
+  // One merchant per cart, so one currency: the subtotal, the tip on it, and the total.
+  const subtotal = cart.subtotals[0];
+  const tip = subtotal && fulfilment === 'delivery' ? Math.round((subtotal.amount * tipShare) / 100) : 0;
   const chosenAddress = address || places[0]?.id || '';
   async function addAddress() {
     const here = place.value ?? { lat: 52.52, lon: 13.405 };
@@ -248,6 +255,7 @@ function Checkout({ cart, onPlaced }) {
   }
   async function placeOrder() {
     const body = { from_cart: true, fulfilment, payment_method_id: method };
+    if (tip > 0) body.tip = tip;
     if (fulfilment !== 'pickup') body.address_id = chosenAddress;
     const order = await api('POST', '/orders', body, { headers: { 'idempotency-key': key } });
     onPlaced(order);
@@ -271,7 +279,15 @@ function Checkout({ cart, onPlaced }) {
           </div>`}
     </div>`}
     <${Cards} chosen=${method} onChoose=${setMethod} />
-    <p><strong>Subtotal ${cart.subtotals.map(money).join(' + ')}</strong></p>
+    ${fulfilment === 'delivery' && subtotal && html`<fieldset class="row"><legend>A tip for the courier</legend>
+      ${TIPS.map((share) => html`<label><input type="radio" name="tip" class="choice" checked=${tipShare === share}
+        onChange=${() => setTipShare(share)} /> ${share === 0 ? 'No tip' : `${share} %`}</label>`)}
+    </fieldset>`}
+    ${subtotal && html`<dl class="sums" aria-label="What you pay">
+      <dt>Subtotal</dt><dd>${money(subtotal)}</dd>
+      ${tip > 0 && html`<dt>Tip</dt><dd>${money({ amount: tip, currency: subtotal.currency })}</dd>`}
+      <dt><strong>Total</strong></dt><dd><strong data-testid="checkout-total">${money({ amount: subtotal.amount + tip, currency: subtotal.currency })}</strong></dd>
+    </dl>`}
     <${Action} action=${placeOrder} busy="Placing the order…" kind="primary"
       disabled=${!method || (fulfilment !== 'pickup' && !chosenAddress)}>Place the order</${Action}>
   </section>`;
@@ -287,8 +303,10 @@ function Cart() {
   const items = cart?.items ?? [];
   // Carts filled before one merchant per cart was the rule may hold several.
   const mixed = (cart?.merchants ?? []).length > 1;
+  const [merchant] = useLoad(cart?.merchants?.length === 1 ? `/merchants/${cart.merchants[0]}` : null, [cart?.merchants?.[0]]);
   return html`<main>
     <h1>Your cart</h1>
+    ${merchant && html`<p>From <a href=${`#/m/${merchant.id}`}>${merchant.name}</a></p>`}
     <${Problem} error=${error} />
     ${mixed && html`<p class="problem" role="alert">Your cart holds items from several merchants; one merchant
       per order. Remove the items of all but one to check out.</p>`}

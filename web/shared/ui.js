@@ -35,9 +35,13 @@ export function Reconnecting({ error }) {
   return html`<p class="reconnecting" role="status">Reconnecting… The server cannot be reached just now.</p>`;
 }
 
-/** A refusal or failure in words, announced to screen readers. */
+/**
+ * A refusal or failure in words, announced to screen readers; a look that only found the
+ * server unreachable (marked `quiet` by `useLoad`) is said quietly instead.
+ */
 export function Problem({ error }) {
   if (!error) return null;
+  if (error.quiet) return html`<${Reconnecting} error=${error} />`;
   const text = error instanceof ApiError || error instanceof Error ? error.message : String(error);
   return html`<p class="problem" role="alert">${text}</p>`;
 }

@@ -67,6 +67,14 @@ try {
   let payout;
   await step('the customer checks out for delivery with a new address and card', async () => {
     await customer.getByRole('link', { name: 'Cart', exact: true }).click();
+    await customer.getByRole('main').getByText('From Trattoria Luigi').waitFor();
+    // The sums follow the tip chosen; this order goes without one.
+    const total = customer.getByTestId('checkout-total');
+    await total.getByText('€9.50').waitFor();
+    await customer.getByLabel('10 %').check();
+    await total.getByText('€10.45').waitFor();
+    await customer.getByLabel('No tip').check();
+    await total.getByText('€9.50').waitFor();
     await customer.getByLabel('Street and number').fill('Invalidenstraße 50');
     await customer.getByLabel('City').fill('Berlin');
     await customer.getByLabel('Postal code').fill('10115');
