@@ -106,6 +106,24 @@ pub async fn paid_order(app: &TestApp, shop: &Shop, customer: &Session, key: &st
     id
 }
 
+/// `customer` pays their declined order with a new card that authorises, and waits until
+/// it is paid; the card's id.
+pub async fn paid_with_another_card(app: &TestApp, customer: &Session, order: &str) -> String {
+    let method = card(app, customer, GOOD_CARD).await;
+    let retried = app
+        .as_user(customer, Method::POST, &format!("/orders/{order}/payment"))
+        .json(&json!({"payment_method_id": method}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retried.status(), StatusCode::ACCEPTED);
+    app.eventually("the order is paid", || async {
+        status(app, customer, order).await == "paid"
+    })
+    .await;
+    method
+}
+
 /// The merchant takes a paid pickup order through to its customer: completed.
 pub async fn complete(app: &TestApp, shop: &Shop, order: &str) {
     for action in ["accept", "ready", "picked-up"] {

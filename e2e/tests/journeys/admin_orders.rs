@@ -2,7 +2,10 @@
 //! customer's email or name, its merchant's name, with filters — and read its whole
 //! timeline: every step in every service, in time order, with trace ids.
 
-use ordo_e2e::fixtures::{GOOD_CARD, card, courier_at, order_request, paid_order, shop, status};
+use ordo_e2e::fixtures::{
+    DECLINED_CARD, GOOD_CARD, card, courier_at, order_request, paid_order, paid_with_another_card,
+    pickup, shop, status,
+};
 use ordo_e2e::{Session, TestApp, json_of, problem};
 use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
@@ -96,6 +99,10 @@ async fn found_by_what_people_know_of_it(backend: Backend) {
             .await
             .is_empty()
     );
+    // Wildcards are taken as typed.
+    for wild in ["%%%%", "____", "%"] {
+        assert!(ids(&app, &admin, &[("q", wild)]).await.is_empty(), "{wild}");
+    }
 
     // Filters narrow it: status, merchant, placed from / to.
     let paid = [("q", email.as_str()), ("status", "paid")];
@@ -287,7 +294,15 @@ async fn a_delivered_order_tells_every_step(backend: Backend) {
         told(entries, "inventory"),
         ["reservation_held", "reservation_committed"]
     );
-    assert_eq!(told(entries, "payments"), ["authorised", "captured"]);
+    assert_eq!(
+        told(entries, "payments"),
+        [
+            "authorize_requested",
+            "authorised",
+            "capture_requested",
+            "captured"
+        ]
+    );
     let delivery = told(entries, "delivery");
     for step in [
         "delivery_opened",
@@ -318,6 +333,13 @@ async fn a_delivered_order_tells_every_step(backend: Backend) {
         .find(|e| e["summary"].as_str().unwrap().contains("\u{2192} paid"))
         .unwrap();
     assert_eq!(paid["trace_id"], trace);
+    let authorised = entries.iter().find(|e| e["kind"] == "authorised").unwrap();
+    assert_eq!(
+        authorised["trace_id"], trace,
+        "the checkout's trace reached payments"
+    );
+    let captured = entries.iter().find(|e| e["kind"] == "captured").unwrap();
+    assert_eq!(captured["trace_id"].as_str().map(str::len), Some(32));
 
     // Operators only; an unknown order is 404.
     let refused = app
@@ -338,5 +360,60 @@ async fn a_delivered_order_tells_every_step(backend: Backend) {
     app.stop().await;
 }
 
+/// A declined card, then another: payments tells both authorisations with their traces.
+async fn a_second_card_shows_both_authorisations(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let shop = shop(&app, 10).await;
+    let customer = app.signup("customer").await;
+    let declined = card(&app, &customer, DECLINED_CARD).await;
+    let items = json!([{"product_id": shop.pizza.0, "quantity": 1}]);
+    let order = json_of(order_request(
+        &app,
+        &customer,
+        "s1",
+        &pickup(items, &declined),
+    ))
+    .await;
+    let id = order["id"].as_str().unwrap().to_owned();
+    app.eventually("the card is declined", || async {
+        status(&app, &customer, &id).await == "payment_failed"
+    })
+    .await;
+    paid_with_another_card(&app, &customer, &id).await;
+    let admin = app.admin().await;
+    let path = format!("/admin/orders/{id}/timeline");
+    let timeline = json_of(app.as_user(&admin, Method::GET, &path)).await;
+    let entries = timeline["entries"].as_array().unwrap();
+    assert_eq!(
+        told(entries, "payments"),
+        [
+            "authorize_requested",
+            "authorisation_declined",
+            "authorize_requested",
+            "authorised"
+        ]
+    );
+    let payments: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["service"] == "payments")
+        .collect();
+    assert_eq!(payments[1]["summary"], "Authorisation 1 declined");
+    assert_eq!(
+        payments[3]["summary"],
+        "Authorisation 2 (another card) of 9.50 EUR held on the card"
+    );
+    assert!(
+        payments
+            .iter()
+            .all(|e| e["trace_id"].as_str().is_some_and(|t| t.len() == 32))
+    );
+    assert_ne!(
+        payments[0]["trace_id"], payments[2]["trace_id"],
+        "two requests, two traces"
+    );
+    app.stop().await;
+}
+
 backend_test!(found, found_by_what_people_know_of_it);
+backend_test!(second_card, a_second_card_shows_both_authorisations);
 backend_test!(timeline, a_delivered_order_tells_every_step);

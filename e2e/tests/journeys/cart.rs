@@ -1,7 +1,9 @@
 //! The cart: one merchant's products, priced from the catalogue when read, ordered with
 //! `from_cart`, and what the order took leaves it once the order is paid.
 
-use ordo_e2e::fixtures::{DECLINED_CARD, GOOD_CARD, card, order_request, shop, status};
+use ordo_e2e::fixtures::{
+    DECLINED_CARD, card, order_request, paid_with_another_card, shop, status,
+};
 use ordo_e2e::{TestApp, json_of, problem};
 use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
@@ -109,18 +111,7 @@ async fn a_cart_is_priced_now_and_ordered_whole(backend: Backend) {
 
     // Paid with another card: what the order took leaves the cart, the soup added since
     // stays.
-    let method = card(&app, &customer, GOOD_CARD).await;
-    let retried = app
-        .as_user(&customer, Method::POST, &format!("/orders/{id}/payment"))
-        .json(&json!({"payment_method_id": method}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(retried.status(), StatusCode::ACCEPTED);
-    app.eventually("the order is paid", || async {
-        status(&app, &customer, &id).await == "paid"
-    })
-    .await;
+    let method = paid_with_another_card(&app, &customer, &id).await;
     app.eventually("what was ordered leaves the cart", || async {
         let cart = json_of(app.as_user(&customer, Method::GET, "/cart")).await;
         cart["items"].as_array().map(Vec::len) == Some(1)

@@ -187,6 +187,7 @@ impl Payments {
         mut tx: Tx,
         request: &ProviderRequest,
     ) -> Result<(), AppError> {
+        store::timeline::record_answer(&mut *tx, request, ordo_kernel::time::now()).await?;
         store::delete_request(&mut *tx, request.order_id, request.action).await?;
         self.outbox.commit(tx).await?;
         Ok(())

@@ -1,9 +1,9 @@
-//! Payments' part of an order's timeline (`ordo_contracts::timeline`): the authorisation
-//! and its answer, the capture or void, refunds, and requests the provider has yet to
-//! answer (with the trace that asked).
+//! Payments' part of an order's timeline (`ordo_contracts::timeline`): each request asked
+//! of the provider (with the trace that asked), the authorisations' answers, the capture or
+//! void, refunds, and requests the provider has yet to answer.
 
 use super::Payments;
-use crate::store::timeline::{self as store, PaymentSteps};
+use crate::store::timeline::{self as store, Answer, PaymentSteps};
 use ordo_contracts::timeline::{OrderTimeline, TimelineEntry};
 use ordo_contracts::{ClientError, ClientFuture};
 use uuid::Uuid;
@@ -16,41 +16,87 @@ fn amount(minor: i64, currency: &str) -> String {
     format!("{}.{:02} {currency}", minor / 100, minor % 100)
 }
 
-fn entry(at: time::OffsetDateTime, kind: &str, summary: String) -> TimelineEntry {
-    TimelineEntry::new(crate::NAME, at, kind, summary, None)
+fn entry(
+    at: time::OffsetDateTime,
+    kind: &str,
+    summary: String,
+    answer: Option<&Answer>,
+) -> TimelineEntry {
+    let trace = answer.and_then(|a| a.traceparent.as_deref());
+    TimelineEntry::new(crate::NAME, at, kind, summary, trace)
 }
 
-/// The latest authorisation's answer and how the payment ended.
-fn payment_entries(p: &PaymentSteps) -> Vec<TimelineEntry> {
+fn asked(action: &str) -> &'static str {
+    match action {
+        "authorize" => "Authorisation",
+        "capture" => "Capture",
+        _ => "Void",
+    }
+}
+
+/// Each request asked of the provider; the authorisations declined before the latest
+/// attempt; the latest authorisation's answer and how the payment ended. Each with the
+/// trace of the request it answers.
+fn payment_entries(p: &PaymentSteps, answers: &[Answer]) -> Vec<TimelineEntry> {
     let money = amount(p.amount, &p.currency);
+    let answer = |action: &str, attempt: i64| {
+        answers
+            .iter()
+            .find(|a| a.action == action && (action != "authorize" || a.attempt == attempt))
+    };
+    let mut entries = Vec::new();
+    for a in answers {
+        let summary = if a.attempt > 1 {
+            format!("{} {} asked of the provider", asked(&a.action), a.attempt)
+        } else {
+            format!("{} asked of the provider", asked(&a.action))
+        };
+        entries.push(entry(
+            a.asked_at,
+            &format!("{}_requested", a.action),
+            summary,
+            Some(a),
+        ));
+        if a.action == "authorize" && a.attempt < p.attempt {
+            let summary = format!("Authorisation {} declined", a.attempt);
+            entries.push(entry(
+                a.answered_at,
+                "authorisation_declined",
+                summary,
+                Some(a),
+            ));
+        }
+    }
     let which = if p.attempt > 1 {
         format!("Authorisation {} (another card)", p.attempt)
     } else {
         "Authorisation".to_owned()
     };
-    let mut entries = vec![if p.status == "failed" {
+    let authorisation = answer("authorize", p.attempt);
+    entries.push(if p.status == "failed" {
+        let reason = p.failure_reason.as_deref().unwrap_or("no reason given");
+        let summary = format!("{which} of {money} declined: {reason}");
         entry(
             p.answered_at,
             "authorisation_declined",
-            format!(
-                "{which} of {money} declined: {}",
-                p.failure_reason.as_deref().unwrap_or("no reason given")
-            ),
+            summary,
+            authorisation,
         )
     } else {
-        entry(
-            p.answered_at,
-            "authorised",
-            format!("{which} of {money} held on the card"),
-        )
-    }];
+        let summary = format!("{which} of {money} held on the card");
+        entry(p.answered_at, "authorised", summary, authorisation)
+    });
     if let Some(at) = p.settled_at {
-        let (kind, summary) = match p.status.as_str() {
-            "captured" => ("captured", format!("{money} captured")),
-            "voided" => ("voided", format!("Authorisation of {money} voided")),
-            _ => ("capture_failed", format!("Capture of {money} refused")),
+        let (kind, summary, action) = match p.status.as_str() {
+            "captured" => ("captured", format!("{money} captured"), "capture"),
+            "voided" => ("voided", format!("Authorisation of {money} voided"), "void"),
+            _ => (
+                "capture_failed",
+                format!("Capture of {money} refused"),
+                "capture",
+            ),
         };
-        entries.push(entry(at, kind, summary));
+        entries.push(entry(at, kind, summary, answer(action, 1)));
     }
     entries
 }
@@ -62,27 +108,25 @@ impl OrderTimeline for Payments {
             let payment = store::payment(reader, order_id)
                 .await
                 .map_err(|e| failed(&e))?;
-            let Some(payment) = payment else {
-                return Ok(Vec::new());
-            };
-            let mut entries = payment_entries(&payment);
-            for refund in store::refunds(reader, order_id)
+            let answers = store::answers(reader, order_id)
                 .await
-                .map_err(|e| failed(&e))?
-            {
-                let state = if refund.status == "pending" {
-                    "asked of the provider"
-                } else {
-                    "made"
-                };
-                entries.push(entry(
-                    refund.created_at,
-                    "refund",
-                    format!(
-                        "Refund of {} {state}",
-                        amount(refund.amount, &payment.currency)
-                    ),
-                ));
+                .map_err(|e| failed(&e))?;
+            let mut entries = Vec::new();
+            if let Some(payment) = &payment {
+                entries.extend(payment_entries(payment, &answers));
+                for refund in store::refunds(reader, order_id)
+                    .await
+                    .map_err(|e| failed(&e))?
+                {
+                    let state = if refund.status == "pending" {
+                        "asked of the provider"
+                    } else {
+                        "made"
+                    };
+                    let money = amount(refund.amount, &payment.currency);
+                    let summary = format!("Refund of {money} {state}");
+                    entries.push(entry(refund.created_at, "refund", summary, None));
+                }
             }
             for request in store::pending_requests(reader, order_id)
                 .await
@@ -93,8 +137,9 @@ impl OrderTimeline for Payments {
                     request.created_at,
                     "request_pending",
                     format!(
-                        "{} (attempt {}) waiting for the provider, asked {} times",
-                        request.action, request.attempt, request.attempts
+                        "{} waiting for the provider, asked {} times",
+                        asked(&request.action),
+                        request.attempts
                     ),
                     request.traceparent.as_deref(),
                 ));

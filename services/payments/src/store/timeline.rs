@@ -1,6 +1,7 @@
 //! What payments kept of an order, for its timeline.
 
-use ordo_db::row;
+use crate::domain::ProviderRequest;
+use ordo_db::row::{self, millis};
 use sqlx::{Any, Executor, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -29,7 +30,6 @@ pub struct RefundStep {
 #[derive(Debug, Clone)]
 pub struct PendingRequest {
     pub action: String,
-    pub attempt: i64,
     pub attempts: i64,
     pub traceparent: Option<String>,
     pub created_at: OffsetDateTime,
@@ -87,7 +87,7 @@ pub async fn pending_requests<'c>(
     order_id: Uuid,
 ) -> Result<Vec<PendingRequest>, sqlx::Error> {
     sqlx::query(
-        "SELECT action, attempt, attempts, traceparent, created_at FROM provider_requests
+        "SELECT action, attempts, traceparent, created_at FROM provider_requests
          WHERE order_id = $1 ORDER BY created_at",
     )
     .bind(order_id.to_string())
@@ -97,10 +97,66 @@ pub async fn pending_requests<'c>(
     .map(|row| {
         Ok(PendingRequest {
             action: row.try_get("action")?,
-            attempt: row.try_get("attempt")?,
             attempts: row.try_get("attempts")?,
             traceparent: row.try_get("traceparent")?,
             created_at: row::instant(row, "created_at")?,
+        })
+    })
+    .collect()
+}
+
+/// A request to the provider, answered.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub action: String,
+    pub attempt: i64,
+    pub traceparent: Option<String>,
+    pub asked_at: OffsetDateTime,
+    pub answered_at: OffsetDateTime,
+}
+
+/// Keeps `request` as answered at `at` (in the transaction that records its answer); an
+/// answer kept before stays.
+pub async fn record_answer<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    request: &ProviderRequest,
+    at: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO provider_answers (order_id, action, attempt, traceparent, asked_at, answered_at)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_id, action, attempt) DO NOTHING",
+    )
+    .bind(request.order_id.to_string())
+    .bind(request.action.as_str())
+    .bind(request.charge.as_ref().map_or(1, |c| c.attempt))
+    .bind(request.traceparent.as_deref())
+    .bind(millis(request.created_at))
+    .bind(millis(at))
+    .execute(executor)
+    .await
+    .map(|_| ())
+}
+
+/// The order's answered requests, oldest first.
+pub async fn answers<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    order_id: Uuid,
+) -> Result<Vec<Answer>, sqlx::Error> {
+    sqlx::query(
+        "SELECT action, attempt, traceparent, asked_at, answered_at FROM provider_answers
+         WHERE order_id = $1 ORDER BY asked_at, action",
+    )
+    .bind(order_id.to_string())
+    .fetch_all(executor)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(Answer {
+            action: row.try_get("action")?,
+            attempt: row.try_get("attempt")?,
+            traceparent: row.try_get("traceparent")?,
+            asked_at: row::instant(row, "asked_at")?,
+            answered_at: row::instant(row, "answered_at")?,
         })
     })
     .collect()
