@@ -12,7 +12,7 @@ import { Bell } from '../shared/notifications.js';
 import { ResetPassword, Settings } from '../shared/account.js';
 import { Action, Field, Header, Login, Problem, html, render, signedIn } from '../shared/ui.js';
 import { Banner, Thumb } from '../shared/pictures.js';
-import { CartLink, OrderFrom, ProductThumb, Rating, Reviews } from './catalog.js';
+import { CartLink, MerchantThumb, OrderFrom, ProductThumb, Rating, Reviews } from './catalog.js';
 import { CourierOnTheWay } from './tracking.js';
 
 const route = signal(location.hash.slice(1) || '/');
@@ -105,12 +105,13 @@ function Home() {
     ${found && html`<section aria-label="Search results">
       <h2>${found.total} found for “${asked}”</h2>
       <ul class="plain">
-        ${found.hits.map((hit) => html`<li>
-          <a href=${`#/m/${hit.merchant.id}`}>${hit.product ? hit.product.name : hit.merchant.name}</a>
+        ${found.hits.map((hit) => html`<li class="pictured">
+          ${hit.product ? html`<${ProductThumb} id=${hit.product.id} />` : html`<${MerchantThumb} id=${hit.merchant.id} />`}
+          <span><a href=${`#/m/${hit.merchant.id}`}>${hit.product ? hit.product.name : hit.merchant.name}</a>
           <span class="muted"> · ${hit.merchant.name}${hit.product ? ` · ${money(hit.product.price)}` : ''}
             ${hit.distance_km != null ? ` · ${distance(hit.distance_km)}` : ''}</span>
           ${hit.product && !hit.product.in_stock && html` <span class="badge warn">sold out</span>`}
-          ${!hit.merchant.open_now && html` <span class="badge">closed now</span>`}
+          ${!hit.merchant.open_now && html` <span class="badge">closed now</span>`}</span>
         </li>`)}
       </ul>
     </section>`}

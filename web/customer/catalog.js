@@ -37,6 +37,12 @@ export function ProductThumb({ id }) {
   return html`<${Thumb} image=${product?.image} small />`;
 }
 
+/** A merchant's thumbnail, its picture read from the catalogue: for search hits, which name only the merchant. */
+export function MerchantThumb({ id }) {
+  const merchant = useKept(`/merchants/${id}`);
+  return html`<${Thumb} image=${merchant?.image} small />`;
+}
+
 /** A rating as stars and in words: `★ 4.5 (12)`, nothing before the first. */
 export function Stars({ rating }) {
   if (!rating || rating.count === 0) return null;

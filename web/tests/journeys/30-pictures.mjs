@@ -72,6 +72,15 @@ export async function run() {
     await screenshot(customer, 'customer-menu-pictures');
   });
 
+  await step('search results show the pictures of what they found', async () => {
+    await customer.goto('/');
+    await customer.getByLabel('Search dishes and merchants').fill('tiramisu');
+    await customer.getByRole('button', { name: 'Search' }).click();
+    const results = customer.getByRole('region', { name: 'Search results' });
+    await results.getByRole('link', { name: 'Tiramisù' }).waitFor();
+    await loaded(results.locator('img.thumb'), 'the search results');
+  });
+
   await step('a new merchant gives a dish and the shop pictures in the menu editor', async () => {
     await merchant.goto('/merchant#/menu');
     await signUp(merchant, { name: 'Bruno Baker', ...owner });
