@@ -2,7 +2,7 @@
 // of her own places an order (through the API); in the console, "Find an order" with her
 // email lists it with her name and the merchant; its page shows the order and a timeline
 // with entries from orders (with trace ids), payments and notifications, in time order.
-// Axe-clean at 1440 px.
+// Axe-clean at 1440 px; the order page fits a 360 px phone.
 
 import {
   accessible, account, call, logIn, open, orderPizza, pages, screenshot, step, tokenOf, unique,
@@ -56,6 +56,11 @@ export async function run() {
       if (instants.some((at, i) => i > 0 && at < instants[i - 1])) throw new Error('the timeline is not in time order');
       await accessible(ops, 'order page');
       await screenshot(ops, 'ops-order-timeline');
+      await ops.setViewportSize({ width: 360, height: 780 });
+      const wider = await ops.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      if (wider > 0) throw new Error(`the order page is ${wider} px wider than a 360 px phone`);
+      await accessible(ops, 'order page at 360 px');
+      await ops.setViewportSize(WIDE);
       await ops.getByRole('link', { name: '← Back to the console' }).click();
       await ops.getByRole('heading', { name: 'Operations' }).waitFor();
     });
