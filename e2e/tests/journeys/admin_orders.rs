@@ -317,6 +317,15 @@ async fn a_delivered_order_tells_every_step(backend: Backend) {
     let position = delivery.iter().position(|k| *k == "offer_made").unwrap();
     assert!(delivery.iter().position(|k| *k == "delivered").unwrap() > position);
     let sent = told(entries, "notifications");
+    let told_placed = entries
+        .iter()
+        .find(|e| e["kind"] == "order_placed_in_app")
+        .unwrap();
+    assert_eq!(
+        told_placed["trace_id"],
+        entries.iter().find(|e| e["service"] == "orders").unwrap()["trace_id"],
+        "the message answers the checkout, in its trace"
+    );
     assert!(sent.contains(&"order_placed_in_app"), "{sent:?}");
     assert!(sent.contains(&"delivery_offered_in_app"), "{sent:?}");
     let offered = entries.iter().find(|e| e["kind"] == "offer_made").unwrap();

@@ -85,6 +85,7 @@ pub fn migrations() -> &'static [ordo_db::Migration] {
         ordo_db::migration!(2, "0002_order_couriers"),
         ordo_db::migration!(3, "0003_preferences_and_sms"),
         ordo_db::migration!(4, "0004_order_timeline"),
+        ordo_db::migration!(5, "0005_notification_traces"),
     ];
     MIGRATIONS
 }

@@ -14,7 +14,7 @@ use crate::domain::{Step, To};
 use crate::mailer::Mailer;
 use crate::sms::SmsProvider;
 use crate::store::{self, Parties};
-use ordo_bus::{EventMeta, Outbox};
+use ordo_bus::{Envelope, EventMeta, Outbox};
 use ordo_contracts::catalog::CatalogClient;
 use ordo_contracts::delivery::{DeliveryAssigned, DeliveryOffered};
 use ordo_contracts::identity::IdentityClient;
@@ -23,11 +23,30 @@ use ordo_contracts::orders::{OrderCancelled, OrderPaymentFailed, OrderPlaced, Or
 use ordo_contracts::payments::{PaymentRefunded, PaymentVoided};
 use ordo_db::{Db, Tx};
 use ordo_kernel::Caller;
+use ordo_kernel::trace::TraceContext;
 use ordo_kernel::{Page, PageRequest, Violations};
 use ordo_kit::Wakeups;
 use std::sync::Arc;
 use tokio::sync::Notify;
 use uuid::Uuid;
+
+/// The event a message answers: each event files its messages once, and the trace it
+/// travelled in is kept with them for the order's timeline.
+#[derive(Debug, Clone, Copy)]
+pub struct Cause {
+    pub event_id: Uuid,
+    pub trace: Option<TraceContext>,
+}
+
+impl Cause {
+    #[must_use]
+    pub fn of(event: &Envelope) -> Self {
+        Cause {
+            event_id: event.id,
+            trace: event.traceparent.as_deref().and_then(TraceContext::parse),
+        }
+    }
+}
 
 pub struct Notifications {
     db: Db,
@@ -207,12 +226,12 @@ impl Notifications {
         users: &[Uuid],
         message: &Message,
         order_id: Uuid,
-        event_id: Uuid,
+        cause: Cause,
     ) -> Result<(), AppError> {
-        self.wakeups.touching(event_id, users);
+        self.wakeups.touching(cause.event_id, users);
         let now = ordo_kernel::time::now();
         for user in users {
-            let filed = store::insert(&mut **tx, *user, message, order_id, event_id, now).await?;
+            let filed = store::insert(&mut **tx, *user, message, order_id, cause, now).await?;
             let Some(notification_id) = filed else {
                 continue;
             };
@@ -295,7 +314,7 @@ impl Notifications {
         &self,
         tx: &mut Tx,
         placed: &OrderPlaced,
-        event_id: Uuid,
+        cause: Cause,
     ) -> Result<(), AppError> {
         let staff = self
             .catalog
@@ -311,17 +330,11 @@ impl Notifications {
         };
         store::remember_parties(&mut **tx, placed.order_id, &parties).await?;
         let customer = domain::order_placed_customer(&placed.order_id, &placed.total);
-        self.file(
-            tx,
-            &[placed.customer_id],
-            &customer,
-            placed.order_id,
-            event_id,
-        )
-        .await?;
+        self.file(tx, &[placed.customer_id], &customer, placed.order_id, cause)
+            .await?;
         let items = placed.lines.iter().map(|l| l.quantity).sum();
         let merchant = domain::order_placed_merchant(&placed.order_id, &placed.total, items);
-        self.file(tx, &parties.staff, &merchant, placed.order_id, event_id)
+        self.file(tx, &parties.staff, &merchant, placed.order_id, cause)
             .await
     }
 
@@ -335,25 +348,19 @@ impl Notifications {
         &self,
         tx: &mut Tx,
         failed: &OrderPaymentFailed,
-        event_id: Uuid,
+        cause: Cause,
     ) -> Result<(), AppError> {
         let parties = self.parties(tx, failed.order_id).await?;
         let message = domain::payment_failed(&failed.order_id, &failed.reason, failed.retry_until);
-        self.file(
-            tx,
-            &[parties.customer_id],
-            &message,
-            failed.order_id,
-            event_id,
-        )
-        .await
+        self.file(tx, &[parties.customer_id], &message, failed.order_id, cause)
+            .await
     }
 
     pub(crate) async fn order_rejected(
         &self,
         tx: &mut Tx,
         rejected: &OrderRejected,
-        event_id: Uuid,
+        cause: Cause,
     ) -> Result<(), AppError> {
         let parties = self.parties(tx, rejected.order_id).await?;
         let message = domain::order_rejected(&rejected.order_id, &rejected.reason);
@@ -362,7 +369,7 @@ impl Notifications {
             &[parties.customer_id],
             &message,
             rejected.order_id,
-            event_id,
+            cause,
         )
         .await
     }
@@ -371,25 +378,19 @@ impl Notifications {
         &self,
         tx: &mut Tx,
         voided: &PaymentVoided,
-        event_id: Uuid,
+        cause: Cause,
     ) -> Result<(), AppError> {
         let parties = self.parties(tx, voided.order_id).await?;
         let message = domain::payment_released(&voided.order_id);
-        self.file(
-            tx,
-            &[parties.customer_id],
-            &message,
-            voided.order_id,
-            event_id,
-        )
-        .await
+        self.file(tx, &[parties.customer_id], &message, voided.order_id, cause)
+            .await
     }
 
     pub(crate) async fn refunded(
         &self,
         tx: &mut Tx,
         refunded: &PaymentRefunded,
-        event_id: Uuid,
+        cause: Cause,
     ) -> Result<(), AppError> {
         let parties = self.parties(tx, refunded.order_id).await?;
         let message = domain::refund_issued(&refunded.order_id, &refunded.amount, refunded.full);
@@ -398,7 +399,7 @@ impl Notifications {
             &[parties.customer_id],
             &message,
             refunded.order_id,
-            event_id,
+            cause,
         )
         .await
     }
@@ -407,7 +408,7 @@ impl Notifications {
         &self,
         tx: &mut Tx,
         cancelled: &OrderCancelled,
-        event_id: Uuid,
+        cause: Cause,
     ) -> Result<(), AppError> {
         if cancelled.reason.starts_with("payment failed") {
             // The customer was told why by the payment's own notification.
@@ -417,7 +418,7 @@ impl Notifications {
         let message = domain::order_cancelled(&cancelled.order_id, &cancelled.reason);
         let mut users = vec![parties.customer_id];
         users.extend(parties.staff);
-        self.file(tx, &users, &message, cancelled.order_id, event_id)
+        self.file(tx, &users, &message, cancelled.order_id, cause)
             .await
     }
 
@@ -426,7 +427,7 @@ impl Notifications {
         &self,
         tx: &mut Tx,
         order_id: Uuid,
-        event_id: Uuid,
+        cause: Cause,
         steps: &[(Step, To)],
     ) -> Result<(), AppError> {
         let parties = self.parties(tx, order_id).await?;
@@ -443,7 +444,7 @@ impl Notifications {
                 To::Operators => operators.clone(),
             };
             let message = domain::step(*step, &order_id);
-            self.file(tx, &users, &message, order_id, event_id).await?;
+            self.file(tx, &users, &message, order_id, cause).await?;
         }
         Ok(())
     }
@@ -453,17 +454,11 @@ impl Notifications {
         &self,
         tx: &mut Tx,
         offered: &DeliveryOffered,
-        event_id: Uuid,
+        cause: Cause,
     ) -> Result<(), AppError> {
         let message = domain::step(Step::Offered, &offered.order_id);
-        self.file(
-            tx,
-            &offered.courier_ids,
-            &message,
-            offered.order_id,
-            event_id,
-        )
-        .await
+        self.file(tx, &offered.courier_ids, &message, offered.order_id, cause)
+            .await
     }
 
     /// The customer and the merchant's staff are told; the courier is remembered for
@@ -472,13 +467,13 @@ impl Notifications {
         &self,
         tx: &mut Tx,
         assigned: &DeliveryAssigned,
-        event_id: Uuid,
+        cause: Cause,
     ) -> Result<(), AppError> {
         let steps = [
             (Step::CourierAssigned, To::Customer),
             (Step::CourierComing, To::Staff),
         ];
-        self.tell(tx, assigned.order_id, event_id, &steps).await?;
+        self.tell(tx, assigned.order_id, cause, &steps).await?;
         store::remember_courier(&mut **tx, assigned.order_id, assigned.courier_id).await?;
         Ok(())
     }

@@ -34,13 +34,13 @@ impl OrderTimeline for Notifications {
                         ("failed", None) => ", failed".to_owned(),
                         _ => String::new(),
                     };
-                    TimelineEntry::new(
-                        crate::NAME,
-                        m.at,
-                        &format!("{}_{}", m.kind, m.channel),
-                        format!("{channel} to {to}: \u{201c}{}\u{201d}{outcome}", m.title),
-                        None,
-                    )
+                    TimelineEntry {
+                        at: m.at,
+                        service: crate::NAME,
+                        kind: format!("{}_{}", m.kind, m.channel),
+                        summary: format!("{channel} to {to}: \u{201c}{}\u{201d}{outcome}", m.title),
+                        trace_id: m.trace_id,
+                    }
                 })
                 .collect())
         })

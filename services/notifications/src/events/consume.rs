@@ -1,6 +1,6 @@
 //! Event -> use case.
 
-use crate::app::Notifications;
+use crate::app::{Cause, Notifications};
 use crate::domain::{Step, To};
 use ordo_bus::{Outbox, Subscription};
 use ordo_contracts::delivery::{
@@ -28,68 +28,68 @@ pub fn subscriptions(
     vec![
         Subscription::new("notifications-orders", db.clone())
             .on(n, |n, tx, placed: OrderPlaced, event| {
-                Box::pin(async move { n.order_placed(tx, &placed, event.id).await })
+                Box::pin(async move { n.order_placed(tx, &placed, Cause::of(event)).await })
             })
             .on(n, |n, tx, failed: OrderPaymentFailed, event| {
-                Box::pin(async move { n.payment_failed(tx, &failed, event.id).await })
+                Box::pin(async move { n.payment_failed(tx, &failed, Cause::of(event)).await })
             })
             .on(n, |n, tx, cancelled: OrderCancelled, event| {
-                Box::pin(async move { n.order_cancelled(tx, &cancelled, event.id).await })
+                Box::pin(async move { n.order_cancelled(tx, &cancelled, Cause::of(event)).await })
             })
             .on(n, |n, tx, rejected: OrderRejected, event| {
-                Box::pin(async move { n.order_rejected(tx, &rejected, event.id).await })
+                Box::pin(async move { n.order_rejected(tx, &rejected, Cause::of(event)).await })
             })
             .on(n, |n, tx, refunded: PaymentRefunded, event| {
-                Box::pin(async move { n.refunded(tx, &refunded, event.id).await })
+                Box::pin(async move { n.refunded(tx, &refunded, Cause::of(event)).await })
             })
             .on(n, |n, tx, voided: PaymentVoided, event| {
-                Box::pin(async move { n.released(tx, &voided, event.id).await })
+                Box::pin(async move { n.released(tx, &voided, Cause::of(event)).await })
             })
             .on(n, |n, tx, accepted: OrderAccepted, event| {
                 let steps: &[_] = &[(Step::Accepted, To::Customer)];
-                Box::pin(n.tell(tx, accepted.order_id, event.id, steps))
+                Box::pin(n.tell(tx, accepted.order_id, Cause::of(event), steps))
             })
             .on(n, |n, tx, offered: DeliveryOffered, event| {
-                Box::pin(async move { n.delivery_offered(tx, &offered, event.id).await })
+                Box::pin(async move { n.delivery_offered(tx, &offered, Cause::of(event)).await })
             })
             .on(n, |n, tx, assigned: DeliveryAssigned, event| {
-                Box::pin(async move { n.delivery_assigned(tx, &assigned, event.id).await })
+                Box::pin(async move { n.delivery_assigned(tx, &assigned, Cause::of(event)).await })
             })
             .on(n, |n, tx, ready: OrderReady, event| {
                 let steps: &[_] = &[
                     (Step::Ready, To::Customer),
                     (Step::ReadyForPickup, To::Courier),
                 ];
-                Box::pin(n.tell(tx, ready.order_id, event.id, steps))
+                Box::pin(n.tell(tx, ready.order_id, Cause::of(event), steps))
             })
             .on(n, |n, tx, picked: OrderPickedUp, event| {
                 let steps: &[_] = &[(Step::OnItsWay, To::Customer)];
-                Box::pin(n.tell(tx, picked.order_id, event.id, steps))
+                Box::pin(n.tell(tx, picked.order_id, Cause::of(event), steps))
             })
             .on(n, |n, tx, done: DeliveryCompleted, event| {
                 let steps: &[_] = &[
                     (Step::Delivered, To::Customer),
                     (Step::DeliveredToCustomer, To::Staff),
                 ];
-                Box::pin(n.tell(tx, done.order_id, event.id, steps))
+                Box::pin(n.tell(tx, done.order_id, Cause::of(event), steps))
             })
             .on(n, |n, tx, shipped: ShipmentShipped, event| {
                 let steps: &[_] = &[(Step::ParcelShipped, To::Customer)];
-                Box::pin(n.tell(tx, shipped.order_id, event.id, steps))
+                Box::pin(n.tell(tx, shipped.order_id, Cause::of(event), steps))
             })
             .on(n, |n, tx, parcel: ShipmentDelivered, event| {
                 let steps: &[_] = &[
                     (Step::ParcelDelivered, To::Customer),
                     (Step::ParcelDeliveredToCustomer, To::Staff),
                 ];
-                Box::pin(n.tell(tx, parcel.order_id, event.id, steps))
+                Box::pin(n.tell(tx, parcel.order_id, Cause::of(event), steps))
             })
             .on(n, |n, tx, unassigned: DeliveryUnassigned, event| {
                 let steps: &[_] = &[
                     (Step::Unassigned, To::Operators),
                     (Step::Unassigned, To::Staff),
                 ];
-                Box::pin(n.tell(tx, unassigned.order_id, event.id, steps))
+                Box::pin(n.tell(tx, unassigned.order_id, Cause::of(event), steps))
             })
             .publishing_to(outbox)
             .after_commit(notifications.filings()),

@@ -5,6 +5,7 @@ pub mod preferences;
 pub mod sms;
 pub mod timeline;
 
+use crate::app::Cause;
 use crate::domain::Message;
 use crate::domain::Notification;
 use ordo_db::row::{self, millis};
@@ -35,12 +36,12 @@ pub async fn insert<'c>(
     user: Uuid,
     message: &Message,
     order_id: Uuid,
-    event_id: Uuid,
+    cause: Cause,
     at: OffsetDateTime,
 ) -> Result<Option<Uuid>, sqlx::Error> {
     sqlx::query(
-        "INSERT INTO notifications (id, user_id, kind, title, body, order_id, event_id, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (user_id, event_id) DO NOTHING RETURNING id",
+        "INSERT INTO notifications (id, user_id, kind, title, body, order_id, event_id, created_at, trace_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (user_id, event_id) DO NOTHING RETURNING id",
     )
     .bind(ordo_kernel::new_id().to_string())
     .bind(user.to_string())
@@ -48,8 +49,9 @@ pub async fn insert<'c>(
     .bind(&message.title)
     .bind(&message.body)
     .bind(order_id.to_string())
-    .bind(event_id.to_string())
+    .bind(cause.event_id.to_string())
     .bind(millis(at))
+    .bind(cause.trace.map(|trace| trace.trace_id_hex()))
     .fetch_optional(executor)
     .await?
     .map(|row| row::uuid(&row, "id"))

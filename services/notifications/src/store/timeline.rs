@@ -17,6 +17,8 @@ pub struct Sent {
     pub status: String,
     pub error: Option<String>,
     pub at: OffsetDateTime,
+    /// The trace of the event the message answers.
+    pub trace_id: Option<String>,
 }
 
 /// Every message about the order, on every channel, in time order.
@@ -25,7 +27,7 @@ pub async fn sent<'c>(
     order_id: uuid::Uuid,
 ) -> Result<Vec<Sent>, sqlx::Error> {
     sqlx::query(
-        "SELECT m.channel, n.kind, n.title, m.status, m.error, m.at,
+        "SELECT m.channel, n.kind, n.title, m.status, m.error, m.at, n.trace_id,
                 CASE WHEN p.customer_id = n.user_id THEN 'customer'
                      WHEN p.staff LIKE '%' || n.user_id || '%' THEN 'staff' ELSE 'courier' END AS recipient
          FROM (SELECT 'in_app' AS channel, id AS notification_id, 'sent' AS status, NULL AS error, created_at AS at, id
@@ -53,6 +55,7 @@ pub async fn sent<'c>(
             status: row.try_get("status")?,
             error: row.try_get("error")?,
             at: row::instant(row, "at")?,
+            trace_id: row.try_get("trace_id")?,
         })
     })
     .collect()
