@@ -79,6 +79,9 @@ export async function run() {
     const results = customer.getByRole('region', { name: 'Search results' });
     await results.getByRole('link', { name: 'Tiramisù' }).waitFor();
     await loaded(results.locator('img.thumb'), 'the search results');
+    // A hit leads to its merchant's menu.
+    await results.getByRole('link', { name: 'Tiramisù' }).click();
+    await customer.getByRole('button', { name: 'Add Tiramisù to the cart' }).waitFor();
   });
 
   await step('a new merchant gives a dish and the shop pictures in the menu editor', async () => {
