@@ -1,7 +1,7 @@
 //! Couriers going online and offline, and their positions.
 
 use super::fleet::{Courier, Refused};
-use super::{AppError, Delivery, DeliveryError, courier_only};
+use super::{AppError, Delivery, DeliveryError, admin_only, courier_only};
 use crate::domain::{self, Fix};
 use crate::store;
 use ordo_kernel::{Caller, Violations, geo};
@@ -45,9 +45,7 @@ impl Delivery {
     /// # Errors
     /// `Forbidden` for anyone but an administrator.
     pub async fn overview(&self, caller: &Caller) -> Result<FleetOverview, AppError> {
-        if !caller.is_admin() {
-            return Err(AppError::Forbidden("only administrators see the fleet"));
-        }
+        admin_only(caller)?;
         let mut working = self.fleet().await?.working();
         working.sort_by_key(|(id, _)| *id);
         let mut couriers = Vec::with_capacity(working.len());

@@ -133,6 +133,15 @@ impl Delivery {
     }
 }
 
+/// Only administrators see the fleet and act for a delivery nobody took.
+fn admin_only(caller: &Caller) -> Result<(), AppError> {
+    if caller.is_admin() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("only administrators do this"))
+    }
+}
+
 /// Only couriers have availability, positions, offers and deliveries.
 fn courier_only(caller: &Caller) -> Result<(), AppError> {
     if caller.role == Role::Courier {

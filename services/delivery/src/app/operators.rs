@@ -1,7 +1,7 @@
 //! What operators do for a delivery nobody took: give it to a courier they choose, or offer
 //! it again over a wider area, forgetting who let it pass before.
 
-use super::{AppError, Delivery, DeliveryError};
+use super::{AppError, Delivery, DeliveryError, admin_only};
 use crate::domain::{self, DeliveryStatus, Trigger};
 use crate::store;
 use ordo_bus::EventMeta;
@@ -17,14 +17,6 @@ const WIDEST_KM: f64 = 100.0;
 pub struct Redispatched {
     pub delivery: domain::Delivery,
     pub offered: usize,
-}
-
-fn admin_only(caller: &Caller) -> Result<(), AppError> {
-    if caller.is_admin() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden("only administrators do this"))
-    }
 }
 
 /// Why a delivery can no longer be given or offered: it has a courier, or it ended.

@@ -1,5 +1,5 @@
 use crate::app::{AddressChoice, ItemsSource, MerchantAction, Orders, PlaceOrder, Placed};
-use crate::domain::{DeliveryAddress, Fulfilment, HistoryEntry, Item, Order, Status};
+use crate::domain::{DeliveryAddress, HistoryEntry, Item, Order, Status};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -556,22 +556,14 @@ pub async fn merchant_queue(
     let page = orders
         .merchant_orders(&caller, merchant_id, status, page)
         .await?;
-    let mut items = Vec::with_capacity(page.items.len());
-    for order in &page.items {
-        let mut view = OrderView::from(order);
-        let preparing = matches!(order.status, Status::Accepted | Status::Ready);
-        if preparing && order.fulfilment == Fulfilment::Delivery {
-            // The board without the courier's news is still the board.
-            view.delivery = match orders.tracking(order.id).await {
-                Ok(tracking) => tracking.map(Into::into),
-                Err(error) => {
-                    tracing::warn!(order.id = %order.id, %error, "cannot say who delivers the order");
-                    None
-                }
-            };
-        }
-        items.push(view);
-    }
+    let items = page
+        .items
+        .into_iter()
+        .map(|(order, delivery)| OrderView {
+            delivery: delivery.map(Into::into),
+            ..OrderView::from(&order)
+        })
+        .collect();
     Ok(Json(OrderPage {
         items,
         next_cursor: page.next_cursor,

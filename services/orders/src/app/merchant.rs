@@ -6,6 +6,7 @@ use super::{AppError, Orders, OrdersError};
 use crate::domain::{Actor, Fulfilment, Order, Shipment, Status, Trigger};
 use crate::store::orders;
 use ordo_bus::EventMeta;
+use ordo_contracts::delivery::Tracking;
 use ordo_kernel::Caller;
 use ordo_kernel::validation::text;
 use ordo_kernel::{Page, PageRequest, Role, Violations};
@@ -81,7 +82,8 @@ impl Orders {
         }
     }
 
-    /// The merchant's orders, newest first, optionally in one status.
+    /// The merchant's orders, newest first, optionally in one status; each delivery order
+    /// being prepared with its delivery (who is coming, how near), as the board shows it.
     ///
     /// # Errors
     /// `Forbidden` unless a merchant account or an administrator, `NotFound` unless the
@@ -92,7 +94,7 @@ impl Orders {
         merchant_id: Uuid,
         status: Option<Status>,
         page: PageRequest,
-    ) -> Result<Page<Order>, AppError> {
+    ) -> Result<Page<(Order, Option<Tracking>)>, AppError> {
         self.check_staff(caller, merchant_id).await?;
         let rows = orders::of_merchant(
             self.db.reader(),
@@ -102,7 +104,33 @@ impl Orders {
             page.fetch_limit(),
         )
         .await?;
-        Ok(Page::from_rows(rows, page, |o| o.id))
+        let page = Page::from_rows(rows, page, |o| o.id);
+        let mut items = Vec::with_capacity(page.items.len());
+        for order in page.items {
+            let preparing = matches!(order.status, Status::Accepted | Status::Ready);
+            let delivery = if preparing && order.fulfilment == Fulfilment::Delivery {
+                self.courier_coming(order.id).await
+            } else {
+                None
+            };
+            items.push((order, delivery));
+        }
+        Ok(Page {
+            items,
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// The order's delivery as delivery tells it; none when it cannot say: the board
+    /// without the courier's news is still the board.
+    async fn courier_coming(&self, order_id: Uuid) -> Option<Tracking> {
+        self.tracking(order_id)
+            .await
+            .inspect_err(|error| {
+                tracing::warn!(order.id = %order_id, %error, "cannot say who delivers the order");
+            })
+            .ok()
+            .flatten()
     }
 
     /// # Errors
