@@ -17,6 +17,7 @@ use ordo_kernel::{Money, Role};
 use ordo_testkit::Backend;
 use sqlx::Row;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -85,6 +86,8 @@ struct Setup {
     staff: Caller,
     /// One outbox per source whose events the tests publish.
     producers: Vec<Outbox>,
+    /// How many events the tests have published, every one of them for the consumer.
+    published: AtomicU64,
     bus: Option<RunningBus>,
     progress: Arc<tokio::sync::Notify>,
     stream: Option<(String, String)>,
@@ -145,6 +148,7 @@ async fn setup(kind: &str) -> Option<Setup> {
         inventory,
         staff,
         producers,
+        published: Default::default(),
         bus: Some(running),
         progress,
         stream: nats.map(|url| (url, stream)),
@@ -164,6 +168,7 @@ impl Setup {
             .await
             .unwrap();
         outbox.commit(tx).await.unwrap();
+        self.published.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Events the consumer has taken in (handled or recognised as repeats).
@@ -176,12 +181,14 @@ impl Setup {
         stats.handled() + stats.duplicates()
     }
 
-    /// Publishes `event` and waits until the consumer has taken it in.
+    /// Publishes `event` and waits until the consumer has taken it in, with every event
+    /// published before it: counting from a snapshot would let a late repeat of an earlier
+    /// event stand in for this one.
     async fn deliver<E: Event>(&self, order_id: Uuid, event: &E) {
-        let before = self.taken_in();
         self.publish(order_id, event).await;
+        let published = self.published.load(Ordering::SeqCst);
         ordo_testkit::until(&self.progress, "the event is handled", || async {
-            self.taken_in() > before
+            self.taken_in() >= published
         })
         .await;
     }
