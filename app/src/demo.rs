@@ -17,6 +17,7 @@ use ordo_identity::Identity;
 use ordo_identity::domain::{NewAddress, Registration};
 use ordo_inventory::Inventory;
 use ordo_kernel::Caller;
+use ordo_kernel::trace::TraceContext;
 use ordo_kernel::{Money, Role};
 use ordo_payments::Payments;
 use ordo_payments::domain::CardDetails;
@@ -214,7 +215,7 @@ pub async fn load(platform: &Platform) -> anyhow::Result<Option<Vec<DemoAccount>
                 .map_err(|e| anyhow::anyhow!("demo product {name}: {e}"))?;
             picture(Owner::Product, product.id, name).await?;
             inventory
-                .set_stock(&owner, product.id, *stock)
+                .set_stock(&owner, product.id, *stock, &EventMeta::default())
                 .await
                 .map_err(|e| anyhow::anyhow!("demo stock of {name}: {e}"))?;
         }
@@ -274,7 +275,9 @@ pub async fn load(platform: &Platform) -> anyhow::Result<Option<Vec<DemoAccount>
         let courier = caller(courier, Role::Courier);
         let online = async {
             delivery.set_availability(&courier, true).await?;
-            delivery.locate(&courier, at.0, at.1).await?;
+            delivery
+                .locate(&courier, at.0, at.1, TraceContext::new_root())
+                .await?;
             // Written now: a demo loaded by `ordo demo` ends before the next write.
             delivery.persist_positions(ordo_kernel::time::now()).await
         };

@@ -16,6 +16,7 @@ use crate::sim::SimArgs;
 use crate::sim::city::City;
 use anyhow::Context;
 use ordo_delivery::Delivery;
+use ordo_kernel::trace::TraceContext;
 use ordo_kernel::{Caller, Role};
 use reqwest::Method;
 use serde::Serialize;
@@ -192,7 +193,9 @@ pub async fn dispatch(args: DispatchBench) -> anyhow::Result<()> {
             }
         };
         delivery.set_availability(&caller, true).await?;
-        delivery.locate(&caller, at.0, at.1).await?;
+        delivery
+            .locate(&caller, at.0, at.1, TraceContext::new_root())
+            .await?;
     }
     // The measured: one real courier fifty metres from each merchant, asked first.
     let mut measured = Vec::new();

@@ -115,12 +115,12 @@ impl EventMeta {
         }
     }
 
-    /// An event published under the current span (a request's, a job's), if any.
+    /// An event published by a job nothing asked for (a sweep): under the job's span when
+    /// spans are exported, otherwise in a trace of its own, so that what it changed can
+    /// still be told apart and followed.
     #[must_use]
-    pub fn current() -> Self {
-        ordo_telemetry::current()
-            .map(|trace| Self::from_trace(&trace))
-            .unwrap_or_default()
+    pub fn job() -> Self {
+        Self::from_trace(&ordo_telemetry::current().unwrap_or_else(TraceContext::new_root))
     }
 
     /// An event published while handling `cause`: the same trace and correlation (the

@@ -3,6 +3,7 @@
 //! is published (`reservation.committed`, `reservation.lost`).
 
 use crate::{ClientFuture, Event};
+use ordo_kernel::trace::TraceContext;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -88,11 +89,13 @@ impl Event for StockChanged {
 
 /// Its part of an order's timeline: the order's reservation held, committed or released.
 pub trait InventoryClient: crate::timeline::OrderTimeline {
-    /// Holds every line for `order_id`, or nothing. Asking again for the same order gives
-    /// the same answer and holds nothing more.
+    /// Holds every line for `order_id`, or nothing, in the caller's `trace` (the
+    /// checkout's). Asking again for the same order gives the same answer and holds nothing
+    /// more.
     fn reserve<'a>(
         &'a self,
         order_id: Uuid,
         lines: &'a [ReservationLine],
+        trace: Option<TraceContext>,
     ) -> ClientFuture<'a, Reservation>;
 }

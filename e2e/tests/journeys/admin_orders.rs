@@ -349,6 +349,54 @@ async fn a_delivered_order_tells_every_step(backend: Backend) {
     );
     let captured = entries.iter().find(|e| e["kind"] == "captured").unwrap();
     assert_eq!(captured["trace_id"].as_str().map(str::len), Some(32));
+    // Every step names the trace of the request, event or sweep that did it.
+    for entry in entries {
+        let trace = entry["trace_id"].as_str().unwrap_or_default();
+        assert!(
+            trace.len() == 32 && trace.bytes().all(|b| b.is_ascii_hexdigit()),
+            "no trace: {entry}"
+        );
+    }
+    let trace_of = |kind: &str| {
+        entries
+            .iter()
+            .find(|e| e["kind"] == kind)
+            .unwrap_or_else(|| panic!("{kind}"))["trace_id"]
+            .clone()
+    };
+    let status_trace = |to: &str| {
+        entries
+            .iter()
+            .find(|e| {
+                e["service"] == "orders"
+                    && e["summary"]
+                        .as_str()
+                        .unwrap()
+                        .contains(&format!("\u{2192} {to} by"))
+            })
+            .unwrap_or_else(|| panic!("{to}"))["trace_id"]
+            .clone()
+    };
+    assert_eq!(trace_of("reservation_held"), trace, "held by the checkout");
+    assert_eq!(
+        trace_of("reservation_committed"),
+        trace,
+        "committed as it was paid"
+    );
+    assert_eq!(
+        trace_of("delivery_opened"),
+        status_trace("accepted"),
+        "opened as the merchant accepted"
+    );
+    assert_eq!(trace_of("offer_made"), trace_of("delivery_opened"));
+    assert_eq!(
+        trace_of("assigned"),
+        trace_of("offer_accepted"),
+        "the courier's answer assigned it"
+    );
+    assert_ne!(trace_of("assigned"), trace_of("delivery_opened"));
+    assert_eq!(trace_of("picked_up"), status_trace("picked up"));
+    assert_eq!(trace_of("delivered"), status_trace("completed"));
 
     // Operators only; an unknown order is 404.
     let refused = app

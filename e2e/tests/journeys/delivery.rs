@@ -632,7 +632,16 @@ async fn operators_offer_again_wider_or_assign(backend: Backend) {
         .unwrap();
     assert_eq!(invalid.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
-    let assigned = json_of(act(&operator, "assign").json(&json!({"courier_id": wider.id}))).await;
+    let operators_trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let assigned = json_of(
+        act(&operator, "assign")
+            .header(
+                "traceparent",
+                format!("00-{operators_trace}-00f067aa0ba902b7-01"),
+            )
+            .json(&json!({"courier_id": wider.id})),
+    )
+    .await;
     assert_eq!(assigned["status"], "assigned");
     assert_eq!(assigned["courier_id"], wider.id.to_string());
     assert!(
@@ -655,6 +664,44 @@ async fn operators_offer_again_wider_or_assign(backend: Backend) {
             "the delivery has a courier already"
         );
     }
+
+    // The order's timeline tells each step in the trace of the request that did it.
+    let path = format!("/admin/orders/{order}/timeline");
+    let timeline = json_of(app.as_user(&operator, Method::GET, &path)).await;
+    let steps: Vec<&Value> = timeline["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["service"] == "delivery")
+        .collect();
+    let traces = |kind: &str| -> Vec<&str> {
+        steps
+            .iter()
+            .filter(|e| e["kind"] == kind)
+            .map(|e| e["trace_id"].as_str().unwrap_or_default())
+            .collect()
+    };
+    assert!(
+        steps
+            .iter()
+            .all(|e| e["trace_id"].as_str().is_some_and(|t| t.len() == 32)),
+        "{steps:?}"
+    );
+    let (opened, made, withdrawn) = (
+        traces("delivery_opened"),
+        traces("offer_made"),
+        traces("offer_withdrawn"),
+    );
+    let (redispatched, assigned) = (traces("redispatched"), traces("assigned"));
+    assert_eq!((made.len(), withdrawn.len()), (2, 2), "{steps:?}");
+    assert_eq!(opened, [made[0]], "opened and first offered as accepted");
+    assert_eq!(
+        [redispatched[0], made[1]],
+        [withdrawn[0], withdrawn[0]],
+        "the operator's offer again withdrew the first offer and made the next"
+    );
+    assert_ne!(redispatched[0], opened[0]);
+    assert_eq!([assigned[0], withdrawn[1]], [operators_trace; 2]);
     app.stop().await;
 }
 

@@ -81,6 +81,7 @@ pub fn migrations() -> &'static [ordo_db::Migration] {
         ordo_db::migration!(3, "0003_fleet_and_pay"),
         ordo_db::migration!(4, "0004_scans_per_parcel"),
         ordo_db::migration!(5, "0005_offers_again"),
+        ordo_db::migration!(6, "0006_step_traces"),
     ];
     MIGRATIONS
 }

@@ -7,13 +7,14 @@
 //! - nobody holds two open offers for one delivery;
 //! - a courier is asked again only when every courier in range never asked was asked too.
 
-use ordo_bus::Outbox;
+use ordo_bus::{EventMeta, Outbox};
 use ordo_contracts::ClientFuture;
 use ordo_contracts::catalog::{CatalogClient, MerchantSnapshot, ProductSnapshot};
 use ordo_contracts::identity::{AddressSnapshot, Contact, IdentityClient};
 use ordo_delivery::domain::{self, DeliveryStatus, OfferStatus, Stop};
 use ordo_delivery::{Delivery, DeliveryConfig, store};
 use ordo_http::ratelimit::Quota;
+use ordo_kernel::trace::TraceContext;
 use ordo_kernel::{Caller, Money, Role};
 use ordo_testkit::{Backend, backend_test};
 use std::collections::{HashMap, HashSet};
@@ -149,7 +150,11 @@ async fn history(backend: &Backend, seed: u64) {
     let deliveries: Vec<domain::Delivery> = (0..DELIVERIES).map(|_| waiting(now)).collect();
     let mut tx = db.begin().await.unwrap();
     for delivery in &deliveries {
-        assert!(store::insert_delivery(&mut *tx, delivery).await.unwrap());
+        assert!(
+            store::insert_delivery(&mut *tx, delivery, None)
+                .await
+                .unwrap()
+        );
     }
     tx.commit().await.unwrap();
     let couriers: Vec<Caller> = (0..COURIERS)
@@ -177,14 +182,20 @@ async fn history(backend: &Backend, seed: u64) {
             1 | 2 if model[n].online => {
                 let in_range = rng.u8(..3) > 0;
                 let (lat, lon) = place(in_range, n);
-                service.locate(courier, lat, lon).await.unwrap();
+                service
+                    .locate(courier, lat, lon, TraceContext::new_root())
+                    .await
+                    .unwrap();
                 model[n].in_range = in_range;
                 model[n].located = true;
             }
             3 => {
                 let open = service.offers(courier).await.unwrap();
                 if let Some((offer, _)) = open.first() {
-                    service.decline(courier, offer.id).await.unwrap();
+                    service
+                        .decline(courier, offer.id, &EventMeta::default())
+                        .await
+                        .unwrap();
                 }
             }
             _ => now += Duration::milliseconds(rng.i64(0..=2_500)),

@@ -58,6 +58,9 @@ pub fn service(config: InventoryConfig) -> Service {
 /// Inventory's migrations (`migrations/`), one portable file each.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
-    const MIGRATIONS: &[ordo_db::Migration] = &[ordo_db::migration!(1, "0001_create_inventory")];
+    const MIGRATIONS: &[ordo_db::Migration] = &[
+        ordo_db::migration!(1, "0001_create_inventory"),
+        ordo_db::migration!(2, "0002_reservation_traces"),
+    ];
     MIGRATIONS
 }

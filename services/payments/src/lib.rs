@@ -81,6 +81,7 @@ pub fn migrations() -> &'static [ordo_db::Migration] {
         ordo_db::migration!(5, "0005_payment_attempts"),
         ordo_db::migration!(6, "0006_payment_times"),
         ordo_db::migration!(7, "0007_provider_answers"),
+        ordo_db::migration!(8, "0008_settle_traces"),
     ];
     MIGRATIONS
 }

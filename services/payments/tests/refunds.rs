@@ -6,7 +6,7 @@ mod support;
 
 use support::{Door, Held};
 
-use ordo_bus::Outbox;
+use ordo_bus::{EventMeta, Outbox};
 use ordo_db::Db;
 use ordo_kernel::Caller;
 use ordo_kernel::Role;
@@ -46,7 +46,11 @@ async fn setup(backend: &Backend) -> Setup {
     authorised(&db, order_id, 1000, "auth_1").await;
     let mut tx = db.begin().await.unwrap();
     let now = ordo_kernel::time::now();
-    assert!(store::captured(&mut *tx, order_id, now).await.unwrap());
+    assert!(
+        store::captured(&mut *tx, order_id, now, None)
+            .await
+            .unwrap()
+    );
     tx.commit().await.unwrap();
     Setup {
         _dir: dir,
@@ -208,10 +212,18 @@ async fn the_provider_confirming_our_refund_settles_it_once(backend: Backend) {
         signed(&body.to_string())
     };
     let (signature, body) = confirm("evt_1");
-    let outcome = s.payments.webhook(&signature, &body).await.unwrap();
+    let outcome = s
+        .payments
+        .webhook(&signature, &body, &EventMeta::default())
+        .await
+        .unwrap();
     assert_eq!(outcome, WebhookOutcome::Applied);
     let (signature, body) = confirm("evt_2");
-    let again = s.payments.webhook(&signature, &body).await.unwrap();
+    let again = s
+        .payments
+        .webhook(&signature, &body, &EventMeta::default())
+        .await
+        .unwrap();
     assert_eq!(again, WebhookOutcome::Ignored, "settled once");
     let later = ordo_kernel::time::now() + std::time::Duration::from_secs(60);
     assert_eq!(s.payments.settle_pending_refunds(later).await.unwrap(), 0);

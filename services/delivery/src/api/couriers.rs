@@ -100,9 +100,10 @@ pub struct Location {
 pub async fn location(
     State(delivery): State<Arc<Delivery>>,
     Authenticated(caller): Authenticated,
+    Trace(trace): Trace,
     Json(body): Json<Location>,
 ) -> Result<StatusCode, Problem> {
-    delivery.locate(&caller, body.lat, body.lon).await?;
+    delivery.locate(&caller, body.lat, body.lon, trace).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -205,8 +206,11 @@ pub async fn accept(
 pub async fn decline(
     State(delivery): State<Arc<Delivery>>,
     Authenticated(caller): Authenticated,
+    Trace(trace): Trace,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, Problem> {
-    delivery.decline(&caller, id).await?;
+    delivery
+        .decline(&caller, id, &EventMeta::from_trace(&trace))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,7 +5,8 @@ use crate::domain::{Scan, Shipment};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use bytes::Bytes;
-use ordo_http::{Authenticated, Json, Path, Problem};
+use ordo_bus::EventMeta;
+use ordo_http::{Authenticated, Json, Path, Problem, Trace};
 use serde::Serialize;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -101,6 +102,7 @@ pub async fn get(
 pub async fn event(
     State(delivery): State<Arc<Delivery>>,
     Path(id): Path<Uuid>,
+    Trace(trace): Trace,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, Problem> {
@@ -108,7 +110,8 @@ pub async fn event(
         .get("ordo-signature")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    match delivery.carrier_event(id, signature, &body).await? {
+    let meta = EventMeta::from_trace(&trace);
+    match delivery.carrier_event(id, signature, &body, &meta).await? {
         ScanOutcome::Recorded | ScanOutcome::Replayed => Ok(StatusCode::OK),
     }
 }

@@ -4,6 +4,7 @@ use super::fleet::{Courier, Refused};
 use super::{AppError, Delivery, DeliveryError, admin_only, courier_only};
 use crate::domain::{self, Fix};
 use crate::store;
+use ordo_kernel::trace::TraceContext;
 use ordo_kernel::{Caller, Violations, geo};
 use std::collections::HashSet;
 use time::OffsetDateTime;
@@ -126,12 +127,19 @@ impl Delivery {
         ))
     }
 
-    /// Takes a courier's position: kept in memory, written every few seconds.
+    /// Takes a courier's position, reported in `trace`: kept in memory, written every few
+    /// seconds.
     ///
     /// # Errors
     /// `Invalid` for coordinates off the Earth or a move no vehicle makes; `Offline` for a
     /// courier who is not online; `TooOften` past the courier's quota.
-    pub async fn locate(&self, caller: &Caller, lat: f64, lon: f64) -> Result<(), AppError> {
+    pub async fn locate(
+        &self,
+        caller: &Caller,
+        lat: f64,
+        lon: f64,
+        trace: TraceContext,
+    ) -> Result<(), AppError> {
         courier_only(caller)?;
         let mut violations = Violations::new();
         if let Err(message) = geo::latitude(lat) {
@@ -144,7 +152,14 @@ impl Delivery {
         let fleet = self.fleet().await?;
         let now = ordo_kernel::time::now();
         fleet
-            .locate(caller.user_id, lat, lon, now, self.config.max_speed_kmh)
+            .locate(
+                caller.user_id,
+                lat,
+                lon,
+                now,
+                self.config.max_speed_kmh,
+                trace,
+            )
             .map(|()| self.followers.located(caller.user_id))
             .map_err(|refused| match refused {
                 Refused::Offline => AppError::Service(DeliveryError::Offline),
@@ -169,14 +184,15 @@ impl Delivery {
         if !dirty.is_empty() {
             let written = async {
                 let mut tx = self.db.begin().await?;
-                for (id, fix) in &dirty {
-                    store::save_position(&mut *tx, *id, fix).await?;
+                for (id, fix, trace) in &dirty {
+                    let traceparent = trace.map(|t| t.to_string());
+                    store::save_position(&mut *tx, *id, fix, traceparent.as_deref()).await?;
                 }
                 tx.commit().await
             }
             .await;
             if let Err(error) = written {
-                let ids: Vec<_> = dirty.iter().map(|(id, _)| *id).collect();
+                let ids: Vec<_> = dirty.iter().map(|(id, ..)| *id).collect();
                 fleet.still_dirty(&ids);
                 return Err(error.into());
             }

@@ -50,7 +50,7 @@ impl Delivery {
         let now = ordo_kernel::time::now();
         let mut tx = self.db.begin().await?;
         let Some(done) = self
-            .step(&mut tx, &delivery, Trigger::Deliver, None, now)
+            .step(&mut tx, &delivery, Trigger::Deliver, None, now, meta)
             .await?
         else {
             return Err(
@@ -69,10 +69,16 @@ impl Delivery {
     ///
     /// # Errors
     /// The database failing.
-    pub async fn picked_up(&self, tx: &mut Tx, order_id: Uuid) -> Result<(), AppError> {
+    pub async fn picked_up(
+        &self,
+        tx: &mut Tx,
+        order_id: Uuid,
+        meta: &EventMeta,
+    ) -> Result<(), AppError> {
         if let Some(delivery) = store::delivery_for_order(&mut **tx, order_id).await? {
             let now = ordo_kernel::time::now();
-            self.step(tx, &delivery, Trigger::PickUp, None, now).await?;
+            self.step(tx, &delivery, Trigger::PickUp, None, now, meta)
+                .await?;
         }
         Ok(())
     }
@@ -81,17 +87,23 @@ impl Delivery {
     ///
     /// # Errors
     /// The database failing.
-    pub async fn cancel(&self, tx: &mut Tx, order_id: Uuid) -> Result<(), AppError> {
+    pub async fn cancel(
+        &self,
+        tx: &mut Tx,
+        order_id: Uuid,
+        meta: &EventMeta,
+    ) -> Result<(), AppError> {
         let Some(delivery) = store::delivery_for_order(&mut **tx, order_id).await? else {
             return Ok(());
         };
         let now = ordo_kernel::time::now();
         if self
-            .step(tx, &delivery, Trigger::Cancel, None, now)
+            .step(tx, &delivery, Trigger::Cancel, None, now, meta)
             .await?
             .is_some()
         {
-            store::withdraw_offers(&mut **tx, delivery.id, None, now).await?;
+            let trace = meta.traceparent.as_deref();
+            store::withdraw_offers(&mut **tx, delivery.id, None, now, trace).await?;
             if let Some(courier) = delivery.courier_id {
                 self.fleet().await?.release(courier, now);
             }

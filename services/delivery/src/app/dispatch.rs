@@ -92,7 +92,7 @@ impl Delivery {
             search_radius_km: None,
             redispatched_at: None,
         };
-        if store::insert_delivery(&mut **tx, &delivery).await? {
+        if store::insert_delivery(&mut **tx, &delivery, meta.traceparent.as_deref()).await? {
             self.dispatch(tx, &delivery, now, meta).await?;
         }
         Ok(())
@@ -148,9 +148,10 @@ impl Delivery {
                         created_at: now,
                         expires_at,
                     };
-                    store::insert_offer(&mut **tx, &offer).await?;
+                    store::insert_offer(&mut **tx, &offer, meta.traceparent.as_deref()).await?;
                 }
-                self.step(tx, delivery, Trigger::Offer, None, now).await?;
+                self.step(tx, delivery, Trigger::Offer, None, now, meta)
+                    .await?;
                 let couriers: Vec<Uuid> = candidates.iter().map(|c| c.courier_id).collect();
                 let event = publish::offered(delivery, &couriers, expires_at);
                 publish::send(&self.outbox, tx, delivery.order_id, &event, meta).await?;
@@ -197,19 +198,21 @@ impl Delivery {
         meta: &EventMeta,
     ) -> Result<domain::Delivery, AppError> {
         let Some(assigned) = self
-            .step(tx, delivery, Trigger::Assign, Some(courier_id), now)
+            .step(tx, delivery, Trigger::Assign, Some(courier_id), now, meta)
             .await?
         else {
             return Err(DeliveryError::Gone("another courier took the delivery").into());
         };
-        store::withdraw_offers(&mut **tx, delivery.id, Some(courier_id), now).await?;
+        let trace = meta.traceparent.as_deref();
+        store::withdraw_offers(&mut **tx, delivery.id, Some(courier_id), now, trace).await?;
         let event = publish::assigned(delivery, courier_id);
         publish::send(&self.outbox, tx, delivery.order_id, &event, meta).await?;
         Ok(assigned)
     }
 
     /// Moves the delivery by `trigger` if its table allows it from where the delivery may
-    /// be, and answers it moved; `None` when it has moved on meanwhile.
+    /// be, in the trace of `meta`, and answers it moved; `None` when it has moved on
+    /// meanwhile.
     pub(super) async fn step(
         &self,
         tx: &mut Tx,
@@ -217,6 +220,7 @@ impl Delivery {
         trigger: Trigger,
         courier_id: Option<Uuid>,
         now: OffsetDateTime,
+        meta: &EventMeta,
     ) -> Result<Option<domain::Delivery>, AppError> {
         let from: Vec<DeliveryStatus> = DeliveryStatus::ALL
             .into_iter()
@@ -225,7 +229,8 @@ impl Delivery {
         let Some(to) = from.first().and_then(|s| domain::next(*s, trigger)) else {
             return Ok(None);
         };
-        Ok(store::move_delivery(&mut **tx, delivery.id, &from, to, courier_id, now).await?)
+        let trace = meta.traceparent.as_deref();
+        Ok(store::move_delivery(&mut **tx, delivery.id, &from, to, courier_id, now, trace).await?)
     }
 
     /// Expires the offers due, asks the next couriers for the deliveries still waiting, and
@@ -236,7 +241,7 @@ impl Delivery {
     pub async fn sweep(&self, now: OffsetDateTime) -> Result<usize, AppError> {
         let mut moved = 0;
         let mut tx = self.db.begin().await?;
-        store::expire_offers(&mut *tx, now).await?;
+        store::expire_offers(&mut *tx, now, EventMeta::job().traceparent.as_deref()).await?;
         tx.commit().await?;
         let escalate_before = now
             - time::Duration::seconds(
@@ -259,11 +264,11 @@ impl Delivery {
             if !(may_dispatch || lapse || escalate) {
                 continue;
             }
-            let meta = EventMeta::default();
+            let meta = EventMeta::job();
             let mut tx = self.db.begin().await?;
             if lapse
                 && self
-                    .step(&mut tx, &delivery, Trigger::Lapse, None, now)
+                    .step(&mut tx, &delivery, Trigger::Lapse, None, now, &meta)
                     .await?
                     .is_some()
             {
@@ -272,7 +277,8 @@ impl Delivery {
             if may_dispatch {
                 moved += usize::from(self.dispatch(&mut tx, &delivery, now, &meta).await? > 0);
             }
-            if escalate && store::escalate(&mut *tx, delivery.id, now).await? {
+            let trace = meta.traceparent.as_deref();
+            if escalate && store::escalate(&mut *tx, delivery.id, now, trace).await? {
                 let waited = (now - delivery.searching_since).whole_seconds();
                 let event = publish::unassigned(&delivery, waited);
                 publish::send(&self.outbox, &mut tx, delivery.order_id, &event, &meta).await?;

@@ -6,6 +6,7 @@
 use crate::domain::{Candidate, Fix, plausible, rank};
 use h3o::{CellIndex, LatLng, Resolution};
 use ordo_http::ratelimit::{KeyedLimiter, Quota};
+use ordo_kernel::trace::TraceContext;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -33,6 +34,8 @@ struct Entry {
     anchor: Option<Fix>,
     /// Its position changed since it was last written.
     dirty: bool,
+    /// The trace of the report that last moved it, written with its position.
+    reported_in: Option<TraceContext>,
     /// When it was last taken for a delivery.
     claimed_at: Option<OffsetDateTime>,
 }
@@ -160,6 +163,7 @@ impl Fleet {
                 cell: None,
                 anchor: courier.fix,
                 dirty: false,
+                reported_in: None,
                 claimed_at: None,
             },
         );
@@ -199,8 +203,8 @@ impl Fleet {
         true
     }
 
-    /// Takes a position report: online couriers only, at most as often as the quota allows,
-    /// and only where a vehicle could have got to (see [`plausible`]).
+    /// Takes a position report made in `trace`: online couriers only, at most as often as
+    /// the quota allows, and only where a vehicle could have got to (see [`plausible`]).
     ///
     /// # Errors
     /// Why the report was refused; nothing changed.
@@ -211,6 +215,7 @@ impl Fleet {
         lon: f64,
         now: OffsetDateTime,
         max_speed_kmh: f64,
+        trace: TraceContext,
     ) -> Result<(), Refused> {
         let mut index = self.index();
         let Some(entry) = index.couriers.get_mut(&id).filter(|e| e.courier.online) else {
@@ -222,6 +227,7 @@ impl Fleet {
         entry.anchor = Some(anchor);
         entry.courier.fix = Some(fix);
         entry.dirty = true;
+        entry.reported_in = Some(trace);
         let courier = entry.courier;
         if index.refile(id, self.resolution) {
             self.may_be_asked(&courier);
@@ -270,8 +276,8 @@ impl Fleet {
         }
     }
 
-    /// The positions reported since the last call.
-    pub fn take_dirty(&self) -> Vec<(Uuid, Fix)> {
+    /// The positions reported since the last call, each with the trace of its report.
+    pub fn take_dirty(&self) -> Vec<(Uuid, Fix, Option<TraceContext>)> {
         let mut index = self.index();
         index
             .couriers
@@ -279,7 +285,7 @@ impl Fleet {
             .filter(|(_, e)| e.dirty)
             .filter_map(|(id, e)| {
                 e.dirty = false;
-                e.courier.fix.map(|fix| (*id, fix))
+                e.courier.fix.map(|fix| (*id, fix, e.reported_in))
             })
             .collect()
     }
@@ -420,7 +426,10 @@ mod tests {
         );
         let later = now() + time::Duration::minutes(30);
         assert!(free.notified().now_or_never().is_none(), "nobody moved yet");
-        assert_eq!(fleet.locate(id, 52.5205, 13.4050, later, 150.0), Ok(()));
+        assert_eq!(
+            fleet.locate(id, 52.5205, 13.4050, later, 150.0, TraceContext::new_root()),
+            Ok(())
+        );
         assert!(
             free.notified().now_or_never().is_some(),
             "a courier in a new cell may be asked"
@@ -430,7 +439,7 @@ mod tests {
         assert!(fleet.take_dirty().is_empty());
         fleet.set_online(id, false, later);
         assert_eq!(
-            fleet.locate(id, 52.5205, 13.4050, later, 150.0),
+            fleet.locate(id, 52.5205, 13.4050, later, 150.0, TraceContext::new_root()),
             Err(Refused::Offline)
         );
         assert!(
@@ -446,11 +455,11 @@ mod tests {
         let id = online_at(&fleet, 1, 52.5200, 13.4050);
         let soon = now() + time::Duration::seconds(10);
         assert!(matches!(
-            fleet.locate(id, 53.5, 10.0, soon, 150.0),
+            fleet.locate(id, 53.5, 10.0, soon, 150.0, TraceContext::new_root()),
             Err(Refused::TooFast(_))
         ));
         let refused = (0..20)
-            .map(|_| fleet.locate(id, 52.5200, 13.4050, soon, 150.0))
+            .map(|_| fleet.locate(id, 52.5200, 13.4050, soon, 150.0, TraceContext::new_root()))
             .filter(|r| matches!(r, Err(Refused::TooOften(_))))
             .count();
         assert!(refused >= 14, "{refused}");

@@ -63,7 +63,10 @@ impl Delivery {
             let assigned = self
                 .assign(&mut tx, &delivery, caller.user_id, now, meta)
                 .await?;
-            if !store::answer_offer(&mut *tx, offer.id, OfferStatus::Accepted, now).await? {
+            let trace = meta.traceparent.as_deref();
+            let answered =
+                store::answer_offer(&mut *tx, offer.id, OfferStatus::Accepted, now, trace);
+            if !answered.await? {
                 return Err(DeliveryError::Gone("the offer is no longer open").into());
             }
             self.outbox.commit(tx).await?;
@@ -73,7 +76,7 @@ impl Delivery {
         // Taking it failed: the courier is free again.
         let assigned = taken.inspect_err(|_: &AppError| fleet.release(caller.user_id, now))?;
         self.followers.changed(assigned.order_id);
-        self.withdraw_others(caller.user_id, Some(offer.id), now)
+        self.withdraw_others(caller.user_id, Some(offer.id), now, meta)
             .await;
         Ok(assigned)
     }
@@ -87,10 +90,12 @@ impl Delivery {
         courier_id: Uuid,
         taken: Option<Uuid>,
         now: OffsetDateTime,
+        meta: &EventMeta,
     ) {
         let withdrawn = async {
             let mut tx = self.db.begin().await?;
-            store::withdraw_offers_to(&mut *tx, courier_id, taken, now).await?;
+            let trace = meta.traceparent.as_deref();
+            store::withdraw_offers_to(&mut *tx, courier_id, taken, now, trace).await?;
             tx.commit().await
         };
         if let Err(error) = withdrawn.await {
@@ -99,15 +104,21 @@ impl Delivery {
     }
 
     /// Turns the offer down; when it was the delivery's last open one, the next couriers
-    /// are asked at once.
+    /// are asked at once, in the same trace.
     ///
     /// # Errors
     /// `NotFound` for someone else's offer; `Gone` (409) when it is no longer open.
-    pub async fn decline(&self, caller: &Caller, id: Uuid) -> Result<(), AppError> {
+    pub async fn decline(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        meta: &EventMeta,
+    ) -> Result<(), AppError> {
         let offer = self.own_offer(caller, id).await?;
         let now = ordo_kernel::time::now();
         let mut tx = self.db.begin().await?;
-        if !store::answer_offer(&mut *tx, offer.id, OfferStatus::Declined, now).await? {
+        let trace = meta.traceparent.as_deref();
+        if !store::answer_offer(&mut *tx, offer.id, OfferStatus::Declined, now, trace).await? {
             return Err(DeliveryError::Gone("the offer is no longer open").into());
         }
         let delivery = store::delivery_by_id(&mut *tx, offer.delivery_id)
@@ -116,10 +127,9 @@ impl Delivery {
         if delivery.status == DeliveryStatus::Offered
             && store::open_offer_count(&mut *tx, delivery.id).await? == 0
         {
-            self.step(&mut tx, &delivery, Trigger::Lapse, None, now)
+            self.step(&mut tx, &delivery, Trigger::Lapse, None, now, meta)
                 .await?;
-            self.dispatch(&mut tx, &delivery, now, &EventMeta::default())
-                .await?;
+            self.dispatch(&mut tx, &delivery, now, meta).await?;
         }
         self.outbox.commit(tx).await?;
         self.followers.changed(delivery.order_id);

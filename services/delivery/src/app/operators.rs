@@ -69,14 +69,14 @@ impl Delivery {
                 .assign(&mut tx, &delivery, courier_id, now, meta)
                 .await?;
             // Their own offer for it, if any, is not answered: it is moot.
-            store::withdraw_offers(&mut *tx, id, None, now).await?;
+            store::withdraw_offers(&mut *tx, id, None, now, meta.traceparent.as_deref()).await?;
             self.outbox.commit(tx).await?;
             Ok(assigned)
         }
         .await;
         let assigned = taken.inspect_err(|_: &AppError| fleet.release(courier_id, now))?;
         self.followers.changed(assigned.order_id);
-        self.withdraw_others(courier_id, None, now).await;
+        self.withdraw_others(courier_id, None, now, meta).await;
         tracing::info!(delivery.id = %id, courier.id = %courier_id, operator.id = %caller.user_id, "delivery assigned by an operator");
         Ok(assigned)
     }
@@ -102,12 +102,13 @@ impl Delivery {
             .ok_or(AppError::NotFound)?;
         not_waiting(&delivery)?;
         let radius = (self.radius_of(&delivery) * WIDEN_BY).min(WIDEST_KM);
-        if !store::redispatch(&mut *tx, id, radius, now).await? {
+        let trace = meta.traceparent.as_deref();
+        if !store::redispatch(&mut *tx, id, radius, now, trace).await? {
             return Err(DeliveryError::Gone("the delivery has a courier already").into());
         }
-        store::withdraw_offers(&mut *tx, id, None, now).await?;
+        store::withdraw_offers(&mut *tx, id, None, now, trace).await?;
         if delivery.status == DeliveryStatus::Offered {
-            self.step(&mut tx, &delivery, Trigger::Lapse, None, now)
+            self.step(&mut tx, &delivery, Trigger::Lapse, None, now, meta)
                 .await?;
         }
         let widened = store::delivery_by_id(&mut *tx, id)

@@ -96,8 +96,9 @@ impl Delivery {
         Ok((parcel, scans))
     }
 
-    /// Verifies and applies a carrier's event for parcel `id`: signed, fresh, naming the
-    /// parcel by its tracking number, once per parcel and event id.
+    /// Verifies and applies a carrier's event for parcel `id`, received in the trace of
+    /// `meta`: signed, fresh, naming the parcel by its tracking number, once per parcel and
+    /// event id.
     ///
     /// # Errors
     /// `NotFound` when carrier events are not configured or the parcel is unknown;
@@ -108,6 +109,7 @@ impl Delivery {
         id: Uuid,
         header: &str,
         body: &[u8],
+        meta: &EventMeta,
     ) -> Result<ScanOutcome, AppError> {
         let secret = self
             .config
@@ -158,15 +160,15 @@ impl Delivery {
         if let Some(to) = next(parcel.status, event)
             && shipments::advance(&mut *tx, id, parcel.status, to, now).await?
         {
-            let (meta, order_id) = (EventMeta::default(), parcel.order_id);
+            let order_id = parcel.order_id;
             match to {
                 ShipmentStatus::Shipped => {
                     let event = publish::shipment_shipped(&parcel);
-                    publish::send(&self.outbox, &mut tx, order_id, &event, &meta).await?;
+                    publish::send(&self.outbox, &mut tx, order_id, &event, meta).await?;
                 }
                 ShipmentStatus::Delivered => {
                     let event = publish::shipment_delivered(&parcel);
-                    publish::send(&self.outbox, &mut tx, order_id, &event, &meta).await?;
+                    publish::send(&self.outbox, &mut tx, order_id, &event, meta).await?;
                 }
                 ShipmentStatus::PendingShipment => {}
             }

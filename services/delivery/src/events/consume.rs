@@ -29,19 +29,28 @@ pub fn subscriptions(delivery: Arc<Delivery>, db: Db, outbox: &Outbox) -> Vec<Su
                 })
             })
             .on(&delivery, |delivery, tx, picked: OrderPickedUp, event| {
-                delivery.changing(event.id, picked.order_id);
-                Box::pin(delivery.picked_up(tx, picked.order_id))
+                Box::pin(async move {
+                    delivery.changing(event.id, picked.order_id);
+                    let meta = EventMeta::caused_by(event);
+                    delivery.picked_up(tx, picked.order_id, &meta).await
+                })
             })
             .on(
                 &delivery,
                 |delivery, tx, cancelled: OrderCancelled, event| {
-                    delivery.changing(event.id, cancelled.order_id);
-                    Box::pin(delivery.cancel(tx, cancelled.order_id))
+                    Box::pin(async move {
+                        delivery.changing(event.id, cancelled.order_id);
+                        let meta = EventMeta::caused_by(event);
+                        delivery.cancel(tx, cancelled.order_id, &meta).await
+                    })
                 },
             )
             .on(&delivery, |delivery, tx, rejected: OrderRejected, event| {
-                delivery.changing(event.id, rejected.order_id);
-                Box::pin(delivery.cancel(tx, rejected.order_id))
+                Box::pin(async move {
+                    delivery.changing(event.id, rejected.order_id);
+                    let meta = EventMeta::caused_by(event);
+                    delivery.cancel(tx, rejected.order_id, &meta).await
+                })
             })
             .publishing_to(outbox)
             .after_commit(delivery.changes_committed()),

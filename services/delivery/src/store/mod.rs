@@ -69,14 +69,16 @@ fn delivery(row: &AnyRow) -> Result<Delivery, sqlx::Error> {
     })
 }
 
-/// Records a delivery; false when the order has one already (the event came again).
+/// Records a delivery, opened in the trace of `traceparent`; false when the order has one
+/// already (the event came again).
 pub async fn insert_delivery<'c>(
     executor: impl Executor<'c, Database = Any>,
     d: &Delivery,
+    traceparent: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(&format!(
-        "INSERT INTO deliveries ({DELIVERY_COLUMNS}, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, NULL, NULL, $21)
+        "INSERT INTO deliveries ({DELIVERY_COLUMNS}, updated_at, opened_traceparent)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, NULL, NULL, $21, $24)
          ON CONFLICT (order_id) DO NOTHING"
     ))
     .bind(d.id.to_string())
@@ -102,6 +104,7 @@ pub async fn insert_delivery<'c>(
     .bind(millis(d.created_at))
     .bind(d.payout.amount)
     .bind(&d.payout.currency)
+    .bind(traceparent)
     .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -199,8 +202,8 @@ pub async fn waiting<'c>(
     .collect()
 }
 
-/// Moves the delivery from one of `from` to `to`, with its courier and the time of the
-/// step, and answers it as it now is; `None` when it was no longer in any of `from`
+/// Moves the delivery from one of `from` to `to`, with its courier and the time and trace
+/// of the step, and answers it as it now is; `None` when it was no longer in any of `from`
 /// (someone else moved it first).
 pub async fn move_delivery<'c>(
     executor: impl Executor<'c, Database = Any>,
@@ -209,45 +212,57 @@ pub async fn move_delivery<'c>(
     to: DeliveryStatus,
     courier_id: Option<Uuid>,
     at: OffsetDateTime,
+    traceparent: Option<&str>,
 ) -> Result<Option<Delivery>, sqlx::Error> {
     let step = match to {
-        DeliveryStatus::Assigned => "assigned_at = $4, ",
-        DeliveryStatus::PickedUp => "picked_up_at = $4, ",
-        DeliveryStatus::Delivered => "delivered_at = $4, ",
+        DeliveryStatus::Assigned => "assigned_at = $4, assigned_traceparent = $5, ",
+        DeliveryStatus::PickedUp => "picked_up_at = $4, picked_up_traceparent = $5, ",
+        DeliveryStatus::Delivered => "delivered_at = $4, delivered_traceparent = $5, ",
         // The search's start stays: escalation counts from it.
         DeliveryStatus::Searching | DeliveryStatus::Offered | DeliveryStatus::Cancelled => "",
     };
     let from: Vec<String> = from.iter().map(|s| format!("'{}'", s.as_str())).collect();
-    sqlx::query(&format!(
+    let sql = format!(
         "UPDATE deliveries
          SET status = $2, courier_id = COALESCE($3, courier_id), {step}updated_at = $4
          WHERE id = $1 AND status IN ({})
          RETURNING {DELIVERY_COLUMNS}",
         from.join(", ")
-    ))
-    .bind(id.to_string())
-    .bind(to.as_str())
-    .bind(courier_id.map(|c| c.to_string()))
-    .bind(millis(at))
-    .fetch_optional(executor)
-    .await?
-    .as_ref()
-    .map(delivery)
-    .transpose()
+    );
+    let query = sqlx::query(&sql)
+        .bind(id.to_string())
+        .bind(to.as_str())
+        .bind(courier_id.map(|c| c.to_string()))
+        .bind(millis(at));
+    // A step without a time of its own keeps no trace either: PostgreSQL refuses a
+    // parameter the statement does not use.
+    let query = if step.is_empty() {
+        query
+    } else {
+        query.bind(traceparent)
+    };
+    query
+        .fetch_optional(executor)
+        .await?
+        .as_ref()
+        .map(delivery)
+        .transpose()
 }
 
-/// Marks the delivery escalated; false when it was already.
+/// Marks the delivery escalated, in the trace of `traceparent`; false when it was already.
 pub async fn escalate<'c>(
     executor: impl Executor<'c, Database = Any>,
     id: Uuid,
     at: OffsetDateTime,
+    traceparent: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE deliveries SET escalated_at = $2, updated_at = $2
+        "UPDATE deliveries SET escalated_at = $2, updated_at = $2, escalated_traceparent = $3
          WHERE id = $1 AND escalated_at IS NULL AND status IN ('searching', 'offered')",
     )
     .bind(id.to_string())
     .bind(millis(at))
+    .bind(traceparent)
     .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -268,12 +283,14 @@ fn offer(row: &AnyRow) -> Result<Offer, sqlx::Error> {
     })
 }
 
+/// Records an offer made in the trace of `traceparent`.
 pub async fn insert_offer<'c>(
     executor: impl Executor<'c, Database = Any>,
     o: &Offer,
+    traceparent: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
-        "INSERT INTO offers ({OFFER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        "INSERT INTO offers ({OFFER_COLUMNS}, made_traceparent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     ))
     .bind(o.id.to_string())
     .bind(o.delivery_id.to_string())
@@ -282,6 +299,7 @@ pub async fn insert_offer<'c>(
     .bind(o.distance_km)
     .bind(millis(o.created_at))
     .bind(millis(o.expires_at))
+    .bind(traceparent)
     .execute(executor)
     .await?;
     Ok(())
@@ -331,16 +349,18 @@ pub async fn redispatch<'c>(
     id: Uuid,
     radius_km: f64,
     at: OffsetDateTime,
+    traceparent: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE deliveries
          SET search_radius_km = $2, redispatched_at = $3, searching_since = $3,
-             escalated_at = NULL, updated_at = $3
+             escalated_at = NULL, updated_at = $3, redispatched_traceparent = $4
          WHERE id = $1 AND status IN ('searching', 'offered')",
     )
     .bind(id.to_string())
     .bind(radius_km)
     .bind(millis(at))
+    .bind(traceparent)
     .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -382,19 +402,22 @@ pub async fn open_offers_of<'c>(
         .collect()
 }
 
-/// Answers an open offer; false when it was no longer open.
+/// Answers an open offer, in the trace of `traceparent`; false when it was no longer open.
 pub async fn answer_offer<'c>(
     executor: impl Executor<'c, Database = Any>,
     id: Uuid,
     to: OfferStatus,
     at: OffsetDateTime,
+    traceparent: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE offers SET status = $2, answered_at = $3 WHERE id = $1 AND status = 'open'",
+        "UPDATE offers SET status = $2, answered_at = $3, answered_traceparent = $4
+         WHERE id = $1 AND status = 'open'",
     )
     .bind(id.to_string())
     .bind(to.as_str())
     .bind(millis(at))
+    .bind(traceparent)
     .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -407,14 +430,16 @@ pub async fn withdraw_offers<'c>(
     delivery_id: Uuid,
     except: Option<Uuid>,
     at: OffsetDateTime,
+    traceparent: Option<&str>,
 ) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE offers SET status = 'withdrawn', answered_at = $3
+        "UPDATE offers SET status = 'withdrawn', answered_at = $3, answered_traceparent = $4
          WHERE delivery_id = $1 AND ($2 IS NULL OR courier_id <> $2) AND status = 'open'",
     )
     .bind(delivery_id.to_string())
     .bind(except.map(|c| c.to_string()))
     .bind(millis(at))
+    .bind(traceparent)
     .execute(executor)
     .await?;
     Ok(done.rows_affected())
@@ -426,30 +451,34 @@ pub async fn withdraw_offers_to<'c>(
     courier_id: Uuid,
     except: Option<Uuid>,
     at: OffsetDateTime,
+    traceparent: Option<&str>,
 ) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE offers SET status = 'withdrawn', answered_at = $3
+        "UPDATE offers SET status = 'withdrawn', answered_at = $3, answered_traceparent = $4
          WHERE courier_id = $1 AND ($2 IS NULL OR id <> $2) AND status = 'open'",
     )
     .bind(courier_id.to_string())
     .bind(except.map(|e| e.to_string()))
     .bind(millis(at))
+    .bind(traceparent)
     .execute(executor)
     .await?;
     Ok(done.rows_affected())
 }
 
-/// Expires the offers due at `now`; the deliveries they were for.
+/// Expires the offers due at `now`, in the sweep's trace; the deliveries they were for.
 pub async fn expire_offers<'c>(
     executor: impl Executor<'c, Database = Any>,
     now: OffsetDateTime,
+    traceparent: Option<&str>,
 ) -> Result<Vec<Uuid>, sqlx::Error> {
     sqlx::query(
-        "UPDATE offers SET status = 'expired', answered_at = $1
+        "UPDATE offers SET status = 'expired', answered_at = $1, answered_traceparent = $2
          WHERE status = 'open' AND expires_at <= $1
          RETURNING delivery_id",
     )
     .bind(millis(now))
+    .bind(traceparent)
     .fetch_all(executor)
     .await?
     .iter()
@@ -550,20 +579,23 @@ pub async fn save_courier<'c>(
     Ok(())
 }
 
-/// Writes a reported position.
+/// Writes a reported position, and the trace of the report.
 pub async fn save_position<'c>(
     executor: impl Executor<'c, Database = Any>,
     id: Uuid,
     fix: &Fix,
+    traceparent: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE couriers SET lat = $2, lon = $3, located_at = $4, updated_at = $4
+        "UPDATE couriers SET lat = $2, lon = $3, located_at = $4, updated_at = $4,
+           located_traceparent = $5
          WHERE courier_id = $1",
     )
     .bind(id.to_string())
     .bind(fix.lat)
     .bind(fix.lon)
     .bind(millis(fix.at))
+    .bind(traceparent)
     .execute(executor)
     .await?;
     Ok(())

@@ -1,6 +1,7 @@
 use crate::app::{Inventory, StockLevel};
 use axum::extract::State;
-use ordo_http::{Authenticated, Json, Path, Problem};
+use ordo_bus::EventMeta;
+use ordo_http::{Authenticated, Json, Path, Problem, Trace};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::ToSchema;
@@ -65,9 +66,14 @@ pub async fn put(
     State(inventory): State<Arc<Inventory>>,
     Authenticated(caller): Authenticated,
     Path(id): Path<Uuid>,
+    Trace(trace): Trace,
     Json(body): Json<PutStock>,
 ) -> Result<Json<StockView>, Problem> {
+    let meta = EventMeta::from_trace(&trace);
     Ok(Json(
-        inventory.set_stock(&caller, id, body.on_hand).await?.into(),
+        inventory
+            .set_stock(&caller, id, body.on_hand, &meta)
+            .await?
+            .into(),
     ))
 }

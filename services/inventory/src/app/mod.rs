@@ -128,7 +128,8 @@ impl Inventory {
             .into())
     }
 
-    /// Sets what is on the shelf.
+    /// Sets what is on the shelf; the change is announced in the trace of `meta` (the
+    /// request's).
     ///
     /// # Errors
     /// `NotFound`, `Forbidden`, `Invalid`, `BelowReserved`.
@@ -138,6 +139,7 @@ impl Inventory {
         caller: &Caller,
         product_id: Uuid,
         on_hand: i64,
+        meta: &EventMeta,
     ) -> Result<StockLevel, AppError> {
         let merchant_id = self.merchant_for(caller, product_id).await?;
         let on_hand = domain::on_hand(on_hand)?;
@@ -157,13 +159,12 @@ impl Inventory {
             merchant_id,
             available: stock.available(),
         };
-        self.announce(&mut tx, &[level], &EventMeta::current())
-            .await?;
+        self.announce(&mut tx, &[level], meta).await?;
         tx.commit().await?;
         Ok(stock.into())
     }
 
-    /// Holds every line for the order, or nothing.
+    /// Holds every line for the order, or nothing, in the trace of `meta` (the checkout's).
     ///
     /// # Errors
     /// `Invalid` lines; the database failing.
@@ -172,6 +173,7 @@ impl Inventory {
         &self,
         order_id: Uuid,
         lines: &[ReservationLine],
+        meta: &EventMeta,
     ) -> Result<Reservation, AppError> {
         let totals = domain::aggregate(lines)?;
         let mut tx = self.db.begin().await?;
@@ -198,9 +200,9 @@ impl Inventory {
             tx.rollback().await?;
             return Ok(Reservation::OutOfStock(shortages));
         }
-        store::insert_reservation(&mut tx, order_id, &totals, now + self.hold, now).await?;
-        self.announce(&mut tx, &sold_out, &EventMeta::current())
-            .await?;
+        let trace = meta.traceparent.as_deref();
+        store::insert_reservation(&mut tx, order_id, &totals, now + self.hold, now, trace).await?;
+        self.announce(&mut tx, &sold_out, meta).await?;
         tx.commit().await?;
         Ok(Reservation::Held)
     }
@@ -216,12 +218,13 @@ impl Inventory {
         meta: &EventMeta,
     ) -> Result<(), AppError> {
         let now = ordo_kernel::time::now();
+        let trace = meta.traceparent.as_deref();
         // Every move is a conditional update; one that finds the reservation moved meanwhile
         // (by the expiry sweep, a release) looks again rather than doing nothing.
         for _ in 0..MOVES {
             match store::reservation(&mut **tx, order_id).await? {
                 Some(ReservationStatus::Held) => {
-                    if store::transition(&mut **tx, order_id, HELD, COMMITTED, now).await? {
+                    if store::transition(&mut **tx, order_id, HELD, COMMITTED, now, trace).await? {
                         store::apply(&mut **tx, order_id, Movement::Commit, now).await?;
                         let committed = ReservationCommitted { order_id };
                         self.outbox
@@ -232,7 +235,7 @@ impl Inventory {
                 }
                 Some(ReservationStatus::Expired) => {
                     // Taken first, so that nothing else moves it while its stock is held.
-                    if store::transition(&mut **tx, order_id, EXPIRED, HELD, now).await? {
+                    if store::transition(&mut **tx, order_id, EXPIRED, HELD, now, trace).await? {
                         let lines = store::lines(&mut **tx, order_id).await?;
                         let shortages = match self.hold_again(tx, &lines, now).await? {
                             Ok(sold_out) => {
@@ -245,7 +248,7 @@ impl Inventory {
                             tracing::info!(order.id = %order_id, "paid after its hold ran out; the stock was still there");
                             continue;
                         }
-                        store::transition(&mut **tx, order_id, HELD, EXPIRED, now).await?;
+                        store::transition(&mut **tx, order_id, HELD, EXPIRED, now, trace).await?;
                         tracing::warn!(order.id = %order_id, "paid after its hold ran out, and the stock is gone");
                         let lost = ReservationLost {
                             order_id,
@@ -341,11 +344,12 @@ impl Inventory {
         meta: &EventMeta,
     ) -> Result<(), AppError> {
         let now = ordo_kernel::time::now();
+        let trace = meta.traceparent.as_deref();
         for _ in 0..MOVES {
             let Some(status) = store::reservation(&mut **tx, order_id).await? else {
                 // Given up before it reserved: a late reservation must find it closed. One
                 // that came in between is released at the next look.
-                if store::insert_given_up(&mut **tx, order_id, now).await? {
+                if store::insert_given_up(&mut **tx, order_id, now, trace).await? {
                     return Ok(());
                 }
                 continue;
@@ -356,7 +360,7 @@ impl Inventory {
                 COMMITTED => (ReservationStatus::Returned, Some(Movement::Return)),
                 ReservationStatus::Released | ReservationStatus::Returned => return Ok(()),
             };
-            if store::transition(&mut **tx, order_id, status, to, now).await? {
+            if store::transition(&mut **tx, order_id, status, to, now, trace).await? {
                 if let Some(movement) = movement {
                     let levels = store::apply(&mut **tx, order_id, movement, now).await?;
                     self.announce(tx, &levels, meta).await?;
@@ -375,6 +379,7 @@ impl Inventory {
         let orders = store::expired(self.db.reader(), now, 500).await?;
         let mut expired = 0;
         for order_id in orders {
+            let meta = EventMeta::job();
             let mut tx = self.db.begin().await?;
             if store::transition(
                 &mut *tx,
@@ -382,12 +387,12 @@ impl Inventory {
                 ReservationStatus::Held,
                 ReservationStatus::Expired,
                 now,
+                meta.traceparent.as_deref(),
             )
             .await?
             {
                 let levels = store::apply(&mut *tx, order_id, Movement::Release, now).await?;
-                self.announce(&mut tx, &levels, &EventMeta::current())
-                    .await?;
+                self.announce(&mut tx, &levels, &meta).await?;
                 expired += 1;
             }
             tx.commit().await?;

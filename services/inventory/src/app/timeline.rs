@@ -1,5 +1,5 @@
 //! Inventory's part of an order's timeline (`ordo_contracts::timeline`): the stock held
-//! for it, then committed, released, expired or returned.
+//! for it, then committed, released, expired or returned, each in the trace that did it.
 
 use super::Inventory;
 use crate::domain::ReservationStatus;
@@ -31,7 +31,7 @@ impl OrderTimeline for Inventory {
                     until.hour(),
                     until.minute()
                 ),
-                None,
+                steps.held_traceparent.as_deref(),
             )];
             let end = match steps.status {
                 ReservationStatus::Held => None,
@@ -48,7 +48,7 @@ impl OrderTimeline for Inventory {
                     steps.updated_at,
                     &format!("reservation_{}", steps.status.as_str()),
                     summary.to_owned(),
-                    None,
+                    steps.moved_traceparent.as_deref(),
                 ));
             }
             Ok(entries)

@@ -155,11 +155,13 @@ pub async fn insert_reservation(
     lines: &[(Uuid, i64)],
     expires_at: OffsetDateTime,
     at: OffsetDateTime,
+    traceparent: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO reservations (order_id, status, expires_at, created_at, updated_at) VALUES ($1, 'held', $2, $3, $3)")
+    sqlx::query("INSERT INTO reservations (order_id, status, expires_at, created_at, updated_at, held_traceparent) VALUES ($1, 'held', $2, $3, $3, $4)")
         .bind(order_id.to_string())
         .bind(millis(expires_at))
         .bind(millis(at))
+        .bind(traceparent)
         .execute(&mut *conn)
         .await?;
     if lines.is_empty() {
@@ -226,40 +228,44 @@ pub async fn insert_given_up<'c>(
     executor: impl Executor<'c, Database = Any>,
     order_id: Uuid,
     at: OffsetDateTime,
+    traceparent: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "INSERT INTO reservations (order_id, status, expires_at, created_at, updated_at)
-         VALUES ($1, 'released', $2, $2, $2) ON CONFLICT (order_id) DO NOTHING",
+        "INSERT INTO reservations (order_id, status, expires_at, created_at, updated_at, held_traceparent, moved_traceparent)
+         VALUES ($1, 'released', $2, $2, $2, $3, $3) ON CONFLICT (order_id) DO NOTHING",
     )
     .bind(order_id.to_string())
     .bind(millis(at))
+    .bind(traceparent)
     .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-/// Moves the reservation from `from` to `to`. False when it was not in `from` (already
-/// moved, or never made): the caller then changes nothing.
+/// Moves the reservation from `from` to `to`, in the trace of what moved it. False when it
+/// was not in `from` (already moved, or never made): the caller then changes nothing.
 pub async fn transition<'c>(
     executor: impl Executor<'c, Database = Any>,
     order_id: Uuid,
     from: ReservationStatus,
     to: ReservationStatus,
     at: OffsetDateTime,
+    traceparent: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE reservations SET status = $3, updated_at = $4 WHERE order_id = $1 AND status = $2",
+        "UPDATE reservations SET status = $3, updated_at = $4, moved_traceparent = $5
+         WHERE order_id = $1 AND status = $2",
     )
     .bind(order_id.to_string())
     .bind(from.as_str())
     .bind(to.as_str())
     .bind(millis(at))
+    .bind(traceparent)
     .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-/// Held reservations whose hold ran out, oldest first.
 /// Makes a hold last until `until` at least; false when the order holds nothing (any more).
 pub async fn extend_hold<'c>(
     executor: impl Executor<'c, Database = Any>,
@@ -279,6 +285,7 @@ pub async fn extend_hold<'c>(
     Ok(done.rows_affected() == 1)
 }
 
+/// Held reservations whose hold ran out, oldest first.
 pub async fn expired<'c>(
     executor: impl Executor<'c, Database = Any>,
     now: OffsetDateTime,
@@ -295,13 +302,15 @@ pub async fn expired<'c>(
 }
 
 /// The order's reservation for its timeline: its status, when it was held and until when,
-/// when its status last changed, and how many units it holds.
+/// when its status last changed, how many units it holds, and the traces of its hold and
+/// of its last move.
 pub async fn reservation_steps<'c>(
     executor: impl Executor<'c, Database = Any>,
     order_id: Uuid,
 ) -> Result<Option<ReservationSteps>, sqlx::Error> {
     sqlx::query(
-        "SELECT r.status, r.expires_at, r.created_at, r.updated_at,
+        "SELECT r.status, r.expires_at, r.created_at, r.updated_at, r.held_traceparent,
+                r.moved_traceparent,
                 CAST((SELECT COALESCE(SUM(l.quantity), 0) FROM reservation_lines l WHERE l.order_id = r.order_id) AS BIGINT) AS units
          FROM reservations r WHERE r.order_id = $1",
     )
@@ -318,6 +327,8 @@ pub async fn reservation_steps<'c>(
             expires_at: ordo_db::row::instant(&row, "expires_at")?,
             created_at: ordo_db::row::instant(&row, "created_at")?,
             updated_at: ordo_db::row::instant(&row, "updated_at")?,
+            held_traceparent: row.try_get("held_traceparent")?,
+            moved_traceparent: row.try_get("moved_traceparent")?,
         })
     })
     .transpose()
@@ -331,4 +342,6 @@ pub struct ReservationSteps {
     pub expires_at: OffsetDateTime,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    pub held_traceparent: Option<String>,
+    pub moved_traceparent: Option<String>,
 }

@@ -80,9 +80,15 @@ async fn every_interleaving_keeps_paid_orders_within_the_stock(kind: &str) {
     let Some(s) = setup(kind).await else { return };
     for (steps, stock, published) in INTERLEAVINGS {
         let product = Uuid::now_v7();
-        s.inventory.set_stock(&s.staff, product, 1).await.unwrap();
+        s.inventory
+            .set_stock(&s.staff, product, 1, &EventMeta::default())
+            .await
+            .unwrap();
         let order_id = Uuid::now_v7();
-        let held = s.inventory.reserve(order_id, &[line(product, 1)]).await;
+        let held = s
+            .inventory
+            .reserve(order_id, &[line(product, 1)], &EventMeta::default())
+            .await;
         assert_eq!(held.unwrap(), Reservation::Held);
         for step in *steps {
             match step {
@@ -98,7 +104,10 @@ async fn every_interleaving_keeps_paid_orders_within_the_stock(kind: &str) {
                     let free = s.level(product).await.2;
                     if free > 0 {
                         let lines = [line(product, free)];
-                        let other = s.inventory.reserve(Uuid::now_v7(), &lines).await;
+                        let other = s
+                            .inventory
+                            .reserve(Uuid::now_v7(), &lines, &EventMeta::default())
+                            .await;
                         assert_eq!(other.unwrap(), Reservation::Held);
                     }
                 }
@@ -123,7 +132,10 @@ async fn every_interleaving_keeps_paid_orders_within_the_stock(kind: &str) {
                 }
                 Step::Abandon => s.deliver(order_id, &CheckoutAbandoned { order_id }).await,
                 Step::ReserveAgain(held) => {
-                    let again = s.inventory.reserve(order_id, &[line(product, 1)]).await;
+                    let again = s
+                        .inventory
+                        .reserve(order_id, &[line(product, 1)], &EventMeta::default())
+                        .await;
                     let expected = if *held {
                         Reservation::Held
                     } else {
@@ -146,11 +158,17 @@ async fn every_interleaving_keeps_paid_orders_within_the_stock(kind: &str) {
 async fn an_abandoned_checkout_that_never_reserved_holds_nothing_later(kind: &str) {
     let Some(s) = setup(kind).await else { return };
     let product = Uuid::now_v7();
-    s.inventory.set_stock(&s.staff, product, 3).await.unwrap();
+    s.inventory
+        .set_stock(&s.staff, product, 3, &EventMeta::default())
+        .await
+        .unwrap();
     let order_id = Uuid::now_v7();
     // The checkout was given up while its reservation was still on the way.
     s.deliver(order_id, &CheckoutAbandoned { order_id }).await;
-    let late = s.inventory.reserve(order_id, &[line(product, 2)]).await;
+    let late = s
+        .inventory
+        .reserve(order_id, &[line(product, 2)], &EventMeta::default())
+        .await;
     assert_eq!(late.unwrap(), Reservation::GivenUp);
     assert_eq!(s.level(product).await, (3, 0, 3));
     s.finish().await;

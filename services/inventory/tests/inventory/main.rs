@@ -271,13 +271,16 @@ fn line(product_id: Uuid, quantity: i64) -> ReservationLine {
 async fn concurrent_orders_never_oversell(kind: &str) {
     let Some(s) = setup(kind).await else { return };
     let product = Uuid::now_v7();
-    s.inventory.set_stock(&s.staff, product, 50).await.unwrap();
+    s.inventory
+        .set_stock(&s.staff, product, 50, &EventMeta::default())
+        .await
+        .unwrap();
     let mut orders = tokio::task::JoinSet::new();
     for _ in 0..200 {
         let inventory = s.inventory.clone();
         orders.spawn(async move {
             inventory
-                .reserve(Uuid::now_v7(), &[line(product, 1)])
+                .reserve(Uuid::now_v7(), &[line(product, 1)], &EventMeta::default())
                 .await
                 .unwrap()
         });
@@ -301,14 +304,24 @@ async fn concurrent_orders_never_oversell(kind: &str) {
 async fn reservations_are_whole_idempotent_and_follow_events(kind: &str) {
     let Some(s) = setup(kind).await else { return };
     let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
-    s.inventory.set_stock(&s.staff, a, 5).await.unwrap();
-    s.inventory.set_stock(&s.staff, b, 1).await.unwrap();
+    s.inventory
+        .set_stock(&s.staff, a, 5, &EventMeta::default())
+        .await
+        .unwrap();
+    s.inventory
+        .set_stock(&s.staff, b, 1, &EventMeta::default())
+        .await
+        .unwrap();
 
     // Two lines of one product are added up; one short line holds nothing at all.
     let greedy = Uuid::now_v7();
     let answer = s
         .inventory
-        .reserve(greedy, &[line(a, 3), line(b, 1), line(a, 3)])
+        .reserve(
+            greedy,
+            &[line(a, 3), line(b, 1), line(a, 3)],
+            &EventMeta::default(),
+        )
         .await
         .unwrap();
     let Reservation::OutOfStock(shortages) = answer else {
@@ -325,11 +338,18 @@ async fn reservations_are_whole_idempotent_and_follow_events(kind: &str) {
     // Held once, however often asked.
     let paid = Uuid::now_v7();
     for _ in 0..3 {
-        let held = s.inventory.reserve(paid, &[line(a, 2), line(a, 1)]).await;
+        let held = s
+            .inventory
+            .reserve(paid, &[line(a, 2), line(a, 1)], &EventMeta::default())
+            .await;
         assert_eq!(held.unwrap(), Reservation::Held);
     }
     assert_eq!(s.level(a).await, (5, 3, 2));
-    let conflict = s.inventory.set_stock(&s.staff, a, 2).await.unwrap_err();
+    let conflict = s
+        .inventory
+        .set_stock(&s.staff, a, 2, &EventMeta::default())
+        .await
+        .unwrap_err();
     assert!(matches!(
         conflict,
         AppError::Service(InventoryError::BelowReserved { reserved: 3 })
@@ -351,7 +371,10 @@ async fn reservations_are_whole_idempotent_and_follow_events(kind: &str) {
     // Declined: the hold lasts through the window for another card, past the usual hold;
     // the order cancelled at its end gives it back; a late authorisation changes nothing.
     let failed_order = Uuid::now_v7();
-    let held = s.inventory.reserve(failed_order, &[line(b, 1)]).await;
+    let held = s
+        .inventory
+        .reserve(failed_order, &[line(b, 1)], &EventMeta::default())
+        .await;
     assert_eq!(held.unwrap(), Reservation::Held);
     assert_eq!(s.level(b).await, (1, 1, 0));
     s.deliver(failed_order, &declined(failed_order)).await;
@@ -385,7 +408,10 @@ async fn reservations_are_whole_idempotent_and_follow_events(kind: &str) {
 
     // An unpaid hold runs out.
     let abandoned = Uuid::now_v7();
-    let held = s.inventory.reserve(abandoned, &[line(a, 4)]).await;
+    let held = s
+        .inventory
+        .reserve(abandoned, &[line(a, 4)], &EventMeta::default())
+        .await;
     assert_eq!(held.unwrap(), Reservation::Held);
     let now = ordo_kernel::time::now();
     let early = s.inventory.expire_holds(now + HOLD / 2).await.unwrap();
@@ -402,9 +428,15 @@ async fn reservations_are_whole_idempotent_and_follow_events(kind: &str) {
 async fn stock_changes_are_announced(kind: &str) {
     let Some(s) = setup(kind).await else { return };
     let product = Uuid::now_v7();
-    s.inventory.set_stock(&s.staff, product, 2).await.unwrap();
+    s.inventory
+        .set_stock(&s.staff, product, 2, &EventMeta::default())
+        .await
+        .unwrap();
     let first = Uuid::now_v7();
-    let held = s.inventory.reserve(first, &[line(product, 1)]).await;
+    let held = s
+        .inventory
+        .reserve(first, &[line(product, 1)], &EventMeta::default())
+        .await;
     assert_eq!(held.unwrap(), Reservation::Held);
     assert_eq!(
         s.announced(product).await,
@@ -412,7 +444,10 @@ async fn stock_changes_are_announced(kind: &str) {
         "one of two held: still in stock"
     );
     let last = Uuid::now_v7();
-    let held = s.inventory.reserve(last, &[line(product, 1)]).await;
+    let held = s
+        .inventory
+        .reserve(last, &[line(product, 1)], &EventMeta::default())
+        .await;
     assert_eq!(held.unwrap(), Reservation::Held);
     assert_eq!(s.announced(product).await, [2, 0], "sold out");
     let cancelled = OrderCancelled {
@@ -436,7 +471,10 @@ async fn only_staff_see_and_set_stock(kind: &str) {
         role: Role::Merchant,
     };
     // Another merchant's staff: the product is not theirs, so it does not exist for them.
-    let refused = s.inventory.set_stock(&stranger, product, 5).await;
+    let refused = s
+        .inventory
+        .set_stock(&stranger, product, 5, &EventMeta::default())
+        .await;
     assert!(matches!(refused, Err(AppError::NotFound)));
     let hidden = s.inventory.stock(&stranger, product).await;
     assert!(matches!(hidden, Err(AppError::NotFound)));
@@ -445,17 +483,27 @@ async fn only_staff_see_and_set_stock(kind: &str) {
         user_id: Uuid::now_v7(),
         role: Role::Customer,
     };
-    let refused = s.inventory.set_stock(&customer, product, 5).await;
+    let refused = s
+        .inventory
+        .set_stock(&customer, product, 5, &EventMeta::default())
+        .await;
     assert!(matches!(refused, Err(AppError::Forbidden(_))));
     let hidden = s.inventory.stock(&customer, product).await;
     assert!(matches!(hidden, Err(AppError::Forbidden(_))));
-    let negative = s.inventory.set_stock(&s.staff, product, -1).await;
+    let negative = s
+        .inventory
+        .set_stock(&s.staff, product, -1, &EventMeta::default())
+        .await;
     assert!(matches!(negative, Err(AppError::Invalid(_))));
     let admin = Caller {
         user_id: Uuid::now_v7(),
         role: Role::Admin,
     };
-    let level = s.inventory.set_stock(&admin, product, 7).await.unwrap();
+    let level = s
+        .inventory
+        .set_stock(&admin, product, 7, &EventMeta::default())
+        .await
+        .unwrap();
     assert_eq!(level.available, 7);
     s.finish().await;
 }

@@ -21,6 +21,7 @@ use crate::store::orders;
 use ordo_bus::EventMeta;
 use ordo_contracts::inventory::{Reservation, ReservationLine};
 use ordo_kernel::Violations;
+use ordo_kernel::trace::TraceContext;
 use std::time::Duration;
 use tracing::instrument;
 use uuid::Uuid;
@@ -188,7 +189,7 @@ impl Orders {
         let stale = idempotency::stale(self.db.reader(), now - ABANDON_AFTER, 500).await?;
         let mut abandoned = 0;
         for claim in stale {
-            let meta = EventMeta::default();
+            let meta = EventMeta::job();
             if self
                 .release_claim(claim.customer_id, &claim.key, &claim.held, true, &meta)
                 .await?
@@ -302,7 +303,17 @@ impl Orders {
                 quantity: l.quantity,
             })
             .collect();
-        let shortages = match self.clients.inventory.reserve(order_id, &lines).await? {
+        let trace = request
+            .meta
+            .traceparent
+            .as_deref()
+            .and_then(TraceContext::parse);
+        let shortages = match self
+            .clients
+            .inventory
+            .reserve(order_id, &lines, trace)
+            .await?
+        {
             Reservation::Held => Vec::new(),
             Reservation::OutOfStock(shortages) => shortages,
             // The sweep gave this checkout up while it was slow: a retry starts afresh.

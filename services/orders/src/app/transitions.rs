@@ -76,7 +76,7 @@ impl Orders {
         for id in ids {
             let mut tx = self.db.begin().await?;
             if self
-                .apply(&mut tx, id, change, &EventMeta::default())
+                .apply(&mut tx, id, change, &EventMeta::job())
                 .await?
                 .is_some()
             {

@@ -2,7 +2,8 @@ use crate::app::{Payments, WebhookOutcome};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use ordo_http::Problem;
+use ordo_bus::EventMeta;
+use ordo_http::{Problem, Trace};
 use std::sync::Arc;
 
 /// The payment provider's webhooks. Signed with `Ordo-Signature: t={unix time},v1={hex
@@ -19,6 +20,7 @@ use std::sync::Arc;
     ))]
 pub async fn receive(
     State(payments): State<Arc<Payments>>,
+    Trace(trace): Trace,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, Problem> {
@@ -26,7 +28,8 @@ pub async fn receive(
         .get("ordo-signature")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    match payments.webhook(signature, &body).await? {
+    let meta = EventMeta::from_trace(&trace);
+    match payments.webhook(signature, &body, &meta).await? {
         WebhookOutcome::Applied | WebhookOutcome::Ignored => Ok(StatusCode::OK),
     }
 }

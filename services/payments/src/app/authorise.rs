@@ -162,7 +162,8 @@ impl Payments {
         let mut tx = self.db.begin().await?;
         match answer {
             Capture::Captured => {
-                if store::captured(&mut *tx, order_id, now).await? {
+                let trace = meta.traceparent.as_deref();
+                if store::captured(&mut *tx, order_id, now, trace).await? {
                     let event = PaymentCaptured {
                         order_id,
                         payment_id: payment.id,
@@ -176,7 +177,8 @@ impl Payments {
             Capture::Failed { code } => {
                 tracing::warn!(order.id = %order_id, code, "capture refused by the provider");
                 if let Some(to) = next(payment.status, Action::RefuseCapture) {
-                    store::transition(&mut *tx, order_id, payment.status, to, now).await?;
+                    let trace = meta.traceparent.as_deref();
+                    store::transition(&mut *tx, order_id, payment.status, to, now, trace).await?;
                 }
             }
         }
@@ -207,7 +209,8 @@ impl Payments {
         let Some(to) = next(payment.status, action) else {
             return Ok(false);
         };
-        if !store::transition(&mut **tx, payment.order_id, payment.status, to, at).await? {
+        let trace = meta.traceparent.as_deref();
+        if !store::transition(&mut **tx, payment.order_id, payment.status, to, at, trace).await? {
             return Ok(false);
         }
         let event = PaymentVoided {

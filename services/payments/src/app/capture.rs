@@ -96,17 +96,15 @@ impl Payments {
         let id = ordo_kernel::new_id();
         let now = ordo_kernel::time::now();
         let pending = RefundStatus::Pending;
-        let Some(refunded_total) = store::refund(
-            &mut tx,
-            payment.id,
+        let refund = store::NewRefund {
             id,
             amount,
-            caller.user_id,
-            pending,
-            now,
-        )
-        .await?
-        else {
+            by: caller.user_id,
+            status: pending,
+            at: now,
+            traceparent: meta.traceparent.as_deref(),
+        };
+        let Some(refunded_total) = store::refund(&mut tx, payment.id, refund).await? else {
             return Err(PaymentsError::Conflict("another refund took what was left").into());
         };
         tx.commit().await?;
@@ -236,7 +234,7 @@ impl Payments {
                 refunded_total: payment.refunded_amount,
                 status: RefundStatus::Pending,
             };
-            match self.pay_out(&payment, &refund, &EventMeta::default()).await {
+            match self.pay_out(&payment, &refund, &EventMeta::job()).await {
                 Ok(()) => settled += 1,
                 Err(AppError::Service(PaymentsError::Provider(error))) => {
                     tracing::warn!(%error, refund.id = %refund.id, "refund still pending");
@@ -259,10 +257,15 @@ impl Payments {
     ) -> Result<bool, AppError> {
         let now = ordo_kernel::time::now();
         let amount = refund.amount.amount;
-        let status = RefundStatus::Succeeded;
-        let Some(refunded_total) =
-            store::refund(tx, payment.id, refund.id, amount, by, status, now).await?
-        else {
+        let made = store::NewRefund {
+            id: refund.id,
+            amount,
+            by,
+            status: RefundStatus::Succeeded,
+            at: now,
+            traceparent: meta.traceparent.as_deref(),
+        };
+        let Some(refunded_total) = store::refund(tx, payment.id, made).await? else {
             return Ok(false);
         };
         let refund = Refund {

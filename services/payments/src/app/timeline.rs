@@ -96,7 +96,17 @@ fn payment_entries(p: &PaymentSteps, answers: &[Answer]) -> Vec<TimelineEntry> {
                 "capture",
             ),
         };
-        entries.push(entry(at, kind, summary, answer(action, 1)));
+        entries.push(match answer(action, 1) {
+            Some(asked) => entry(at, kind, summary, Some(asked)),
+            // Settled without asking the provider: by its webhook, in that request's trace.
+            None => TimelineEntry::new(
+                crate::NAME,
+                at,
+                kind,
+                summary,
+                p.settled_traceparent.as_deref(),
+            ),
+        });
     }
     entries
 }
@@ -125,7 +135,13 @@ impl OrderTimeline for Payments {
                     };
                     let money = amount(refund.amount, &payment.currency);
                     let summary = format!("Refund of {money} {state}");
-                    entries.push(entry(refund.created_at, "refund", summary, None));
+                    entries.push(TimelineEntry::new(
+                        crate::NAME,
+                        refund.created_at,
+                        "refund",
+                        summary,
+                        refund.traceparent.as_deref(),
+                    ));
                 }
             }
             for request in store::pending_requests(reader, order_id)

@@ -38,12 +38,17 @@ pub enum WebhookOutcome {
 }
 
 impl Payments {
-    /// Verifies and applies one webhook of the provider.
+    /// Verifies and applies one webhook of the provider, received in the trace of `meta`.
     ///
     /// # Errors
     /// `NotFound` when webhooks are not configured, `BadSignature`, `Invalid` for a body
     /// that is not a webhook.
-    pub async fn webhook(&self, signature: &str, body: &[u8]) -> Result<WebhookOutcome, AppError> {
+    pub async fn webhook(
+        &self,
+        signature: &str,
+        body: &[u8],
+        meta: &EventMeta,
+    ) -> Result<WebhookOutcome, AppError> {
         let secret = self.webhook_secret.as_ref().ok_or(AppError::NotFound)?;
         let now = ordo_kernel::time::now();
         signature::verify(secret.expose().as_bytes(), signature, body, now)
@@ -84,14 +89,17 @@ impl Payments {
                     .and_then(|key| key.strip_prefix("refund:"))
                     .and_then(|id| id.parse::<Uuid>().ok());
                 match ours {
-                    Some(refund_id) => self.confirmed(&mut tx, &payment, refund_id).await?,
+                    Some(refund_id) => self.confirmed(&mut tx, &payment, refund_id, meta).await?,
                     None => {
-                        self.refunded_at_provider(&mut tx, &payment, webhook.data.amount)
+                        self.refunded_at_provider(&mut tx, &payment, webhook.data.amount, meta)
                             .await?
                     }
                 }
             }
-            "authorization.expired" => self.expired_at_provider(&mut tx, &payment, now).await?,
+            "authorization.expired" => {
+                self.expired_at_provider(&mut tx, &payment, now, meta)
+                    .await?
+            }
             _ => false,
         };
         self.outbox.commit(tx).await?;
@@ -111,6 +119,7 @@ impl Payments {
         tx: &mut ordo_db::Tx,
         payment: &Payment,
         refund_id: Uuid,
+        meta: &EventMeta,
     ) -> Result<bool, AppError> {
         let Some((amount, RefundStatus::Pending)) =
             store::refund_of(&mut **tx, payment.id, refund_id).await?
@@ -126,8 +135,7 @@ impl Payments {
             refunded_total: payment.refunded_amount,
             status: RefundStatus::Succeeded,
         };
-        self.settle(tx, payment, &refund, &EventMeta::default())
-            .await
+        self.settle(tx, payment, &refund, meta).await
     }
 
     async fn refunded_at_provider(
@@ -135,6 +143,7 @@ impl Payments {
         tx: &mut ordo_db::Tx,
         payment: &Payment,
         amount: Option<i64>,
+        meta: &EventMeta,
     ) -> Result<bool, AppError> {
         let amount = amount.unwrap_or(payment.captured_amount - payment.refunded_amount);
         if amount <= 0 {
@@ -151,8 +160,7 @@ impl Payments {
         };
         // Made at the provider, not by one of our users.
         let nobody = Uuid::nil();
-        self.record_refund(tx, payment, &refund, nobody, &EventMeta::default())
-            .await
+        self.record_refund(tx, payment, &refund, nobody, meta).await
     }
 
     async fn expired_at_provider(
@@ -160,14 +168,9 @@ impl Payments {
         tx: &mut ordo_db::Tx,
         payment: &Payment,
         now: OffsetDateTime,
+        meta: &EventMeta,
     ) -> Result<bool, AppError> {
-        self.mark_voided(
-            tx,
-            payment,
-            Action::ExpireAtProvider,
-            now,
-            &EventMeta::default(),
-        )
-        .await
+        self.mark_voided(tx, payment, Action::ExpireAtProvider, now, meta)
+            .await
     }
 }

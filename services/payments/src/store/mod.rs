@@ -211,43 +211,61 @@ pub async fn payment_of_order<'c>(
     .transpose()
 }
 
-/// Moves the order's payment from `from` to `to`; false when it was not in `from`.
+/// Moves the order's payment from `from` to `to`, in the trace of `traceparent`; false
+/// when it was not in `from`.
 pub async fn transition<'c>(
     executor: impl Executor<'c, Database = Any>,
     order_id: Uuid,
     from: PaymentStatus,
     to: PaymentStatus,
     at: OffsetDateTime,
+    traceparent: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE payments SET status = $3, updated_at = $4,
-                settled_at = CASE WHEN $3 IN ('captured', 'voided', 'capture_failed') THEN $4 ELSE settled_at END
+                settled_at = CASE WHEN $3 IN ('captured', 'voided', 'capture_failed') THEN $4 ELSE settled_at END,
+                settled_traceparent = CASE WHEN $3 IN ('captured', 'voided', 'capture_failed') THEN $5 ELSE settled_traceparent END
          WHERE order_id = $1 AND status = $2",
     )
     .bind(order_id.to_string())
     .bind(from.as_str())
     .bind(to.as_str())
     .bind(millis(at))
+    .bind(traceparent)
     .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-/// Records the capture of the whole authorised amount.
+/// Records the capture of the whole authorised amount, in the trace of `traceparent`.
 pub async fn captured<'c>(
     executor: impl Executor<'c, Database = Any>,
     order_id: Uuid,
     at: OffsetDateTime,
+    traceparent: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE payments SET status = 'captured', captured_amount = amount, updated_at = $2, settled_at = $2
+        "UPDATE payments SET status = 'captured', captured_amount = amount, updated_at = $2, settled_at = $2,
+                settled_traceparent = $3
          WHERE order_id = $1 AND status = 'authorized'",
     )
     .bind(order_id.to_string())
     .bind(millis(at))
+    .bind(traceparent)
     .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// A refund to record: who made it, when and in which trace (a W3C traceparent).
+#[derive(Debug, Clone, Copy)]
+pub struct NewRefund<'a> {
+    pub id: Uuid,
+    pub amount: i64,
+    pub by: Uuid,
+    pub status: RefundStatus,
+    pub at: OffsetDateTime,
+    pub traceparent: Option<&'a str>,
 }
 
 /// Adds a refund if it keeps the refunds within the capture, and returns what is refunded
@@ -256,12 +274,16 @@ pub async fn captured<'c>(
 pub async fn refund(
     conn: &mut AnyConnection,
     payment_id: Uuid,
-    refund_id: Uuid,
-    amount: i64,
-    by: Uuid,
-    status: RefundStatus,
-    at: OffsetDateTime,
+    refund: NewRefund<'_>,
 ) -> Result<Option<i64>, sqlx::Error> {
+    let NewRefund {
+        id: refund_id,
+        amount,
+        by,
+        status,
+        at,
+        traceparent,
+    } = refund;
     let Some(row) = sqlx::query(
         "UPDATE payments SET refunded_amount = refunded_amount + $2, updated_at = $3
          WHERE id = $1 AND status = 'captured' AND refunded_amount + $2 <= captured_amount
@@ -276,13 +298,14 @@ pub async fn refund(
         return Ok(None);
     };
     let refunded_total: i64 = row.try_get("refunded_amount")?;
-    sqlx::query("INSERT INTO refunds (id, payment_id, amount, created_by, status, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+    sqlx::query("INSERT INTO refunds (id, payment_id, amount, created_by, status, created_at, traceparent) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(refund_id.to_string())
         .bind(payment_id.to_string())
         .bind(amount)
         .bind(by.to_string())
         .bind(status.as_str())
         .bind(millis(at))
+        .bind(traceparent)
         .execute(conn)
         .await?;
     Ok(Some(refunded_total))

@@ -16,6 +16,8 @@ pub struct PaymentSteps {
     pub attempt: i64,
     pub answered_at: OffsetDateTime,
     pub settled_at: Option<OffsetDateTime>,
+    /// The trace of what settled it, when the provider was not asked (a webhook's).
+    pub settled_traceparent: Option<String>,
 }
 
 /// A refund of the order's payment.
@@ -24,6 +26,7 @@ pub struct RefundStep {
     pub amount: i64,
     pub status: String,
     pub created_at: OffsetDateTime,
+    pub traceparent: Option<String>,
 }
 
 /// A request to the provider not yet answered.
@@ -40,7 +43,8 @@ pub async fn payment<'c>(
     order_id: Uuid,
 ) -> Result<Option<PaymentSteps>, sqlx::Error> {
     sqlx::query(
-        "SELECT status, amount, currency, failure_reason, attempt, COALESCE(answered_at, created_at) AS answered_at, settled_at
+        "SELECT status, amount, currency, failure_reason, attempt, COALESCE(answered_at, created_at) AS answered_at, settled_at,
+                settled_traceparent
          FROM payments WHERE order_id = $1",
     )
     .bind(order_id.to_string())
@@ -55,6 +59,7 @@ pub async fn payment<'c>(
             attempt: row.try_get("attempt")?,
             answered_at: row::instant(&row, "answered_at")?,
             settled_at: row::opt_instant(&row, "settled_at")?,
+            settled_traceparent: row.try_get("settled_traceparent")?,
         })
     })
     .transpose()
@@ -65,7 +70,7 @@ pub async fn refunds<'c>(
     order_id: Uuid,
 ) -> Result<Vec<RefundStep>, sqlx::Error> {
     sqlx::query(
-        "SELECT r.amount, r.status, r.created_at FROM refunds r JOIN payments p ON p.id = r.payment_id
+        "SELECT r.amount, r.status, r.created_at, r.traceparent FROM refunds r JOIN payments p ON p.id = r.payment_id
          WHERE p.order_id = $1 ORDER BY r.created_at, r.id",
     )
     .bind(order_id.to_string())
@@ -77,6 +82,7 @@ pub async fn refunds<'c>(
             amount: row.try_get("amount")?,
             status: row.try_get("status")?,
             created_at: row::instant(row, "created_at")?,
+            traceparent: row.try_get("traceparent")?,
         })
     })
     .collect()
