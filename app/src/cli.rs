@@ -1,8 +1,7 @@
 //! The `ordo` command line. Every subcommand reads the same configuration.
 
 use crate::config::{Config, LogFormat, Overrides};
-use crate::platform::{self, Platform};
-use crate::registry;
+use crate::platform::Platform;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use ordo_kernel::PageRequest;
@@ -209,8 +208,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             load_demo(&platform).await
         }
         Command::Migrate => {
-            let databases = platform::open_databases(&config, &registry::services(&config)).await?;
-            for name in databases.keys() {
+            let platform = Platform::open(config).await?;
+            for name in platform.databases().keys() {
                 println!("{name}: up to date");
             }
             Ok(())
@@ -251,13 +250,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Dlq { command } => dead_letters(&config, command).await,
+        Command::Dlq { command } => dead_letters(config, command).await,
         Command::Bus {
             command: BusCommand::Republish { since },
         } => {
-            let databases = platform::open_databases(&config, &registry::services(&config)).await?;
+            let platform = Platform::open(config).await?;
             let mut total = 0;
-            for (name, db) in &databases {
+            for (name, db) in platform.databases() {
                 let count = ordo_bus::republish(db, since).await?;
                 println!("{name}: {count} events to send again");
                 total += count;
@@ -329,9 +328,9 @@ fn parse_time(text: &str) -> Result<OffsetDateTime, String> {
         .map_err(|e| format!("expected an RFC 3339 time such as 2026-11-23T10:00:00Z: {e}"))
 }
 
-async fn dead_letters(config: &Config, command: DlqCommand) -> anyhow::Result<()> {
-    let databases = platform::open_databases(config, &registry::services(config)).await?;
-    let letters = ordo_bus::DeadLetters::new(databases.values().cloned().collect());
+async fn dead_letters(config: Config, command: DlqCommand) -> anyhow::Result<()> {
+    let platform = Platform::open(config).await?;
+    let letters = ordo_bus::DeadLetters::new(platform.databases().values().cloned().collect());
     match command {
         DlqCommand::List { consumer, limit } => {
             let page = PageRequest::parse(Some(limit), None)?;

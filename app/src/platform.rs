@@ -1,5 +1,6 @@
-//! The platform in one process: every registered service's database opened and migrated,
-//! and the services built and wired. Serving it is `server`'s.
+//! The platform in one process: the registry's services added one by one ([`Assembly`]),
+//! each with its database opened and migrated, built with the clients of the services added
+//! before it. Serving it is `server`'s.
 
 use crate::config::Config;
 use crate::ops::Readiness;
@@ -10,7 +11,7 @@ use ordo_http::Verifier;
 use ordo_http::ratelimit::RateLimits;
 use ordo_http::serve::Draining;
 use ordo_identity::Identity;
-use ordo_kit::{Service, Shared, Sweep, Wiring};
+use ordo_kit::{Built, Service, Shared, Sweep, Wiring};
 use std::sync::Arc;
 use std::time::Duration;
 use utoipa_axum::router::OpenApiRouter;
@@ -19,43 +20,91 @@ use utoipa_axum::router::OpenApiRouter;
 const OPEN_FIRST_WAIT: Duration = Duration::from_millis(200);
 const OPEN_LONGEST_WAIT: Duration = Duration::from_secs(10);
 
-/// Opens the services' databases and applies their migrations (and the bus's). A database
-/// that cannot be reached yet (starting, behind a slow network, restarting) is waited for,
-/// with backoff, however long it takes: a process restarted by its supervisor comes up on
-/// its own once the database does.
+/// Opens a service's database and applies its migrations (and the bus's). A database that
+/// cannot be reached yet (starting, behind a slow network, restarting) is waited for, with
+/// backoff, however long it takes: a process restarted by its supervisor comes up on its
+/// own once the database does.
 ///
 /// # Errors
-/// When a database refuses for another reason (a wrong password, a failed migration).
-pub async fn open_databases(config: &Config, services: &[Service]) -> anyhow::Result<Databases> {
-    let options = config.db_options();
-    let mut databases = Databases::new();
-    for service in services {
-        let mut wait = OPEN_FIRST_WAIT;
-        let db = loop {
-            match open_database(&options, service).await {
-                Ok(db) => break db,
-                Err(error) if error.is_unavailable() => {
-                    tracing::warn!(service = service.name, %error, retry_in_ms = wait.as_millis(), "the database cannot be reached yet; waiting for it");
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(OPEN_LONGEST_WAIT);
-                }
-                Err(error) => return Err(error.into()),
+/// When the database refuses for another reason (a wrong password, a failed migration).
+async fn open_database<P>(
+    options: &ordo_db::DbOptions,
+    service: &Service<P>,
+) -> Result<Db, ordo_db::DbError> {
+    let mut wait = OPEN_FIRST_WAIT;
+    loop {
+        match migrated(options, service).await {
+            Ok(db) => return Ok(db),
+            Err(error) if error.is_unavailable() => {
+                tracing::warn!(service = service.name, %error, retry_in_ms = wait.as_millis(), "the database cannot be reached yet; waiting for it");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(OPEN_LONGEST_WAIT);
             }
-        };
-        databases.insert(service.name, db);
+            Err(error) => return Err(error),
+        }
     }
-    Ok(databases)
 }
 
-async fn open_database(
+async fn migrated<P>(
     options: &ordo_db::DbOptions,
-    service: &Service,
+    service: &Service<P>,
 ) -> Result<Db, ordo_db::DbError> {
     let db = Db::connect(options, service.name).await?;
     db.migrate(service.migrations).await?;
     db.migrate_component(ordo_bus::COMPONENT, &ordo_bus::migrations())
         .await?;
     Ok(db)
+}
+
+/// The platform as the registry puts it together: each service added gets its database, an
+/// outbox, and the clients it was made with; what it runs is collected for the server.
+pub struct Assembly {
+    options: ordo_db::DbOptions,
+    databases: Databases,
+    bus: Bus,
+    shared: Shared,
+    routes: OpenApiRouter,
+    root_routes: OpenApiRouter,
+    sweeps: Vec<Sweep>,
+}
+
+impl Assembly {
+    fn new(config: &Config) -> Self {
+        Assembly {
+            options: config.db_options(),
+            databases: Databases::new(),
+            bus: Bus::new(config.bus.options(config.bus_url.as_ref())),
+            shared: Shared::default(),
+            routes: OpenApiRouter::new(),
+            root_routes: OpenApiRouter::new(),
+            sweeps: Vec::new(),
+        }
+    }
+
+    /// Opens and migrates the service's database, builds the service, and answers what it
+    /// provides to the services added after it.
+    ///
+    /// # Errors
+    /// When its database, a migration or its build fails.
+    pub async fn add<P>(&mut self, service: Service<P>) -> anyhow::Result<P> {
+        let db = open_database(&self.options, &service)
+            .await
+            .map_err(|error| {
+                anyhow::Error::new(error).context(format!("the {} database", service.name))
+            })?;
+        self.databases.insert(service.name, db.clone());
+        let outbox = self.bus.outbox(service.name, db.clone());
+        let Built { parts, provides } =
+            (service.build)(&mut Wiring::new(db, outbox, &mut self.shared))
+                .map_err(|error| error.context(format!("building the {} service", service.name)))?;
+        for subscription in parts.subscriptions {
+            self.bus.subscribe(subscription)?;
+        }
+        self.routes = std::mem::take(&mut self.routes).merge(parts.routes);
+        self.root_routes = std::mem::take(&mut self.root_routes).merge(parts.root_routes);
+        self.sweeps.extend(parts.sweeps);
+        Ok(provides)
+    }
 }
 
 /// The built services and what the gateway puts in front of them.
@@ -81,34 +130,30 @@ impl Platform {
     /// # Errors
     /// When a database, a migration or the key file fails.
     pub async fn open(config: Config) -> anyhow::Result<Platform> {
-        let services = registry::services(&config);
-        Platform::open_with(config, services).await
+        Platform::open_with(config, Vec::new()).await
     }
 
-    /// `services` instead of the registered ones.
+    /// The registered services, and `extra` ones after them (tests add their own).
     ///
     /// # Errors
     /// When a database, a migration or a service's build fails.
-    pub async fn open_with(config: Config, services: Vec<Service>) -> anyhow::Result<Platform> {
+    pub async fn open_with(config: Config, extra: Vec<Service>) -> anyhow::Result<Platform> {
         // Before anything records a metric, so that nothing recorded at start-up is lost.
         let _recorder = crate::ops::metrics_handle();
-        let databases = open_databases(&config, &services).await?;
-        let mut bus = Bus::new(config.bus.options(config.bus_url.as_ref()));
-        let mut shared = Shared::default();
-        let (mut routes, mut root_routes) = (OpenApiRouter::new(), OpenApiRouter::new());
-        let mut sweeps = Vec::new();
-        for service in services {
-            let db = databases[service.name].clone();
-            let outbox = bus.outbox(service.name, db.clone());
-            let parts = (service.build)(&mut Wiring::new(db, outbox, &mut shared))
-                .map_err(|error| error.context(format!("building the {} service", service.name)))?;
-            for subscription in parts.subscriptions {
-                bus.subscribe(subscription)?;
-            }
-            routes = routes.merge(parts.routes);
-            root_routes = root_routes.merge(parts.root_routes);
-            sweeps.extend(parts.sweeps);
+        let mut assembly = Assembly::new(&config);
+        registry::assemble(&config, &mut assembly).await?;
+        for service in extra {
+            assembly.add(service).await?;
         }
+        let Assembly {
+            databases,
+            bus,
+            shared,
+            routes,
+            root_routes,
+            sweeps,
+            ..
+        } = assembly;
         let verifier = Arc::new(Verifier::new(
             &config.identity.issuer,
             &config.identity.audience,
@@ -141,6 +186,12 @@ impl Platform {
     #[must_use]
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Every service's database, by service name.
+    #[must_use]
+    pub fn databases(&self) -> &Databases {
+        &self.databases
     }
 
     /// What a service provides: its use cases (`Identity`, `Catalog`, …) or a client.

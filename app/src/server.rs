@@ -5,7 +5,7 @@
 
 use crate::config::Config;
 use crate::platform::Platform;
-use crate::registry::{self, Databases};
+use crate::registry::Databases;
 use crate::{gateway, ops};
 use anyhow::Context;
 use ordo_bus::{Bus, RunningBus};
@@ -104,20 +104,19 @@ impl Platform {
     /// # Errors
     /// When opening or binding fails.
     pub async fn start(config: Config) -> anyhow::Result<Running> {
-        let services = registry::services(&config);
-        Platform::start_with(config, services).await
+        Platform::start_with(config, Vec::new()).await
     }
 
-    /// As `start`, with `services` instead of the registered ones.
+    /// As `start`, with `extra` services after the registered ones.
     ///
     /// # Errors
     /// When opening or binding fails.
-    pub async fn start_with(config: Config, services: Vec<Service>) -> anyhow::Result<Running> {
+    pub async fn start_with(config: Config, extra: Vec<Service>) -> anyhow::Result<Running> {
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let address = listener.local_addr()?;
-        let mut platform = Platform::open_with(config, services).await?;
+        let mut platform = Platform::open_with(config, extra).await?;
         let databases = platform.databases.clone();
         let shared = platform.shared.clone();
         let progress = platform.bus.options().progress.clone();

@@ -3,9 +3,8 @@
 //! and plain indexes. One migration file serves both dialects, so this is what keeps a
 //! dialect override, or a dialect's reading of the same SQL, from drifting.
 
-use ordo_app::Config;
-use ordo_app::registry::services;
-use ordo_db::{Db, Dialect, Migration};
+use ordo_app::{Config, Platform};
+use ordo_db::{Db, Dialect};
 use ordo_testkit::Backend;
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -174,18 +173,20 @@ async fn postgres_schema(db: &Db) -> BTreeMap<String, Table> {
     tables
 }
 
-async fn migrated(
-    backend: &Backend,
-    dir: &std::path::Path,
-    service: &str,
-    own: &[Migration],
-) -> Db {
-    let db = backend.open(dir, service).await;
-    db.migrate(own).await.expect("the service's migrations");
-    db.migrate_component(ordo_bus::COMPONENT, &ordo_bus::migrations())
+/// The platform's databases on `backend`, every service's migrations applied.
+async fn platform_on(backend: &Backend, dir: &std::path::Path) -> Platform {
+    let mut config = Config {
+        data_dir: dir.to_path_buf(),
+        database_max_connections: 2,
+        ..Config::default()
+    };
+    if let Backend::Postgres { url, schema_prefix } = backend {
+        config.database_url = Some(ordo_kernel::Secret::new(url.clone()));
+        config.database_schema_prefix.clone_from(schema_prefix);
+    }
+    Platform::open(config)
         .await
-        .expect("the bus's migrations");
-    db
+        .unwrap_or_else(|e| panic!("the platform on {}: {e:#}", backend.name()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -193,27 +194,29 @@ async fn both_databases_get_the_same_schema() {
     let Some(postgres) = ordo_testkit::postgres("both_databases_get_the_same_schema") else {
         return;
     };
-    let dir = ordo_testkit::temp_dir();
-    for service in services(&Config::default()) {
-        let migrations = service.migrations;
-        let sqlite = migrated(&Backend::Sqlite, dir.path(), service.name, migrations).await;
-        let pg = migrated(&postgres, dir.path(), service.name, migrations).await;
+    let (lite_dir, pg_dir) = (ordo_testkit::temp_dir(), ordo_testkit::temp_dir());
+    let on_sqlite = platform_on(&Backend::Sqlite, lite_dir.path()).await;
+    let on_postgres = platform_on(&postgres, pg_dir.path()).await;
+    assert_eq!(
+        on_sqlite.databases().keys().collect::<Vec<_>>(),
+        on_postgres.databases().keys().collect::<Vec<_>>()
+    );
+    for (service, sqlite) in on_sqlite.databases() {
+        let pg = &on_postgres.databases()[service];
         assert_eq!(sqlite.dialect(), Dialect::Sqlite);
         assert_eq!(pg.dialect(), Dialect::Postgres);
-        let (lite, post) = (sqlite_schema(&sqlite).await, postgres_schema(&pg).await);
+        let (lite, post) = (sqlite_schema(sqlite).await, postgres_schema(pg).await);
         assert!(
             lite.contains_key("bus_outbox"),
-            "{}: the bus's tables too",
-            service.name
+            "{service}: the bus's tables too"
         );
         assert_eq!(
             lite.keys().collect::<Vec<_>>(),
             post.keys().collect::<Vec<_>>(),
-            "{}: the same tables",
-            service.name
+            "{service}: the same tables"
         );
         for (table, on_sqlite) in &lite {
-            assert_eq!(on_sqlite, &post[table], "{}: table {table}", service.name);
+            assert_eq!(on_sqlite, &post[table], "{service}: table {table}");
         }
     }
 }

@@ -71,18 +71,17 @@ impl TestApp {
         customize(&mut config);
         // No span export here: the guard may go at once.
         drop(ordo_app::logging::init(&config).expect("logging starts"));
-        let mut services = ordo_app::registry::services(&config);
-        services.extend(extra(&config));
-        Self::start(backend, config, dir, services).await
+        let extra = extra(&config);
+        Self::start(backend, config, dir, extra).await
     }
 
     async fn start(
         backend: Backend,
         config: Config,
         dir: tempfile::TempDir,
-        services: Vec<ordo_kit::Service>,
+        extra: Vec<ordo_kit::Service>,
     ) -> TestApp {
-        let running = Platform::start_with(config.clone(), services)
+        let running = Platform::start_with(config.clone(), extra)
             .await
             .expect("platform starts");
         TestApp {
@@ -110,8 +109,7 @@ impl TestApp {
         meddle(self.dir.path());
         let mut config = self.config.clone();
         config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
-        let services = ordo_app::registry::services(&config);
-        Self::start(self.backend.clone(), config, self.dir, services).await
+        Self::start(self.backend.clone(), config, self.dir, Vec::new()).await
     }
 
     pub async fn stop(mut self) {

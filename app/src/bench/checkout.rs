@@ -18,6 +18,7 @@ use hdrhistogram::Histogram;
 use ordo_kernel::Secret;
 use serde::Serialize;
 use serde_json::{Value, json};
+use sqlx::Row as _;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -644,13 +645,18 @@ async fn cleanup(args: &CheckoutBench, unique: &str) {
     if let Ok(db) = ordo_db::Db::connect(&options, "cleanup").await
         && let Ok(mut tx) = db.begin().await
     {
-        let mut schemas: Vec<&str> = crate::registry::services(&crate::Config::default())
+        // Every service's schema, and this connection's own, share the run's prefix.
+        let run = format!("bench_{unique}_");
+        let schemas: Vec<String> = sqlx::query("SELECT nspname FROM pg_namespace")
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap_or_default()
             .iter()
-            .map(|s| s.name)
+            .filter_map(|row| row.try_get::<String, _>("nspname").ok())
+            .filter(|name| name.starts_with(&run))
             .collect();
-        schemas.push("cleanup");
-        for service in schemas {
-            let drop = format!("DROP SCHEMA IF EXISTS bench_{unique}_{service} CASCADE");
+        for schema in schemas {
+            let drop = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
             let _ = sqlx::query(&drop).execute(&mut *tx).await;
         }
         let _ = tx.commit().await;

@@ -1,7 +1,9 @@
-//! The service kit: a service is one value ([`Service`]) that the registry lists. The
-//! platform opens the service's database, applies its migrations, gives it an outbox and
-//! the clients of the services listed before it ([`Wiring`]), and takes back what it runs
-//! ([`Parts`]): its routes, its event subscriptions and its sweeps. Its use cases fail with
+//! The service kit: a service is one value ([`Service`]) that the registry adds. It is
+//! made with the clients of the services it calls, as typed arguments, so that the compiler
+//! checks the wiring; the platform opens its database, applies its migrations, gives it an
+//! outbox ([`Wiring`]), and takes back what it runs ([`Parts`]: its routes, its event
+//! subscriptions and its sweeps) and what it provides to the services added after it
+//! ([`Built`]: typically one of `ordo_contracts`' client traits). Its use cases fail with
 //! one [`Error`] type, generic over the service's own refusals. [`Wakeups`] wakes a
 //! service's live streams after the commits they wait for.
 
@@ -20,22 +22,38 @@ use ordo_db::{Db, Migration};
 use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 
-/// Builds a service's parts once its database is migrated.
-pub type Build = Box<dyn FnOnce(&mut Wiring<'_>) -> anyhow::Result<Parts> + Send>;
+/// Builds a service's parts, and what it provides, once its database is migrated.
+pub type Build<P> = Box<dyn FnOnce(&mut Wiring<'_>) -> anyhow::Result<Built<P>> + Send>;
 
-/// Everything the platform needs from a service.
-pub struct Service {
+/// Everything the platform needs from a service that provides `P` to the services after it.
+pub struct Service<P = ()> {
     /// Its database, schema, event source and log target.
     pub name: &'static str,
     pub migrations: &'static [Migration],
-    pub build: Build,
+    pub build: Build<P>,
 }
 
 impl Service {
+    /// A service that provides nothing to other services.
     pub fn new(
         name: &'static str,
         migrations: &'static [Migration],
         build: impl FnOnce(&mut Wiring<'_>) -> anyhow::Result<Parts> + Send + 'static,
+    ) -> Self {
+        Service {
+            name,
+            migrations,
+            build: Box::new(|wiring| build(wiring).map(Built::from)),
+        }
+    }
+}
+
+impl<P> Service<P> {
+    /// A service that provides `P` to the services added after it.
+    pub fn providing(
+        name: &'static str,
+        migrations: &'static [Migration],
+        build: impl FnOnce(&mut Wiring<'_>) -> anyhow::Result<Built<P>> + Send + 'static,
     ) -> Self {
         Service {
             name,
@@ -45,14 +63,14 @@ impl Service {
     }
 }
 
-impl std::fmt::Debug for Service {
+impl<P> std::fmt::Debug for Service<P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Service").field("name", &self.name).finish()
     }
 }
 
-/// What a service is built from: its own database and outbox, and what the services built
-/// before it provide.
+/// What a service is built from: its own database and outbox; and where it shows its use
+/// cases to the binary (the demo, the command line, tests).
 pub struct Wiring<'a> {
     db: Db,
     outbox: Outbox,
@@ -74,20 +92,27 @@ impl<'a> Wiring<'a> {
         &self.outbox
     }
 
-    /// What an earlier service provided, typically one of `ordo_contracts`' client traits.
-    ///
-    /// # Errors
-    /// When no service listed before this one provides it: the registry's order is wrong.
-    pub fn require<T: ?Sized + Send + Sync + 'static>(&self) -> anyhow::Result<Arc<T>> {
-        self.shared
-            .require::<T>()
-            .map_err(|error| error.context("is it registered after the service providing it?"))
-    }
-
-    /// Offers `value` to the services built after this one (and to the binary: the demo, the
-    /// command line).
-    pub fn provide<T: ?Sized + Send + Sync + 'static>(&mut self, value: Arc<T>) {
+    /// Shows `value` (the service's use cases) to the binary: the demo, the command line and
+    /// tests reach a service running in this process through it. Services never do: they
+    /// are given one another's clients as arguments.
+    pub fn expose<T: ?Sized + Send + Sync + 'static>(&mut self, value: Arc<T>) {
         self.shared.insert(value);
+    }
+}
+
+/// What a built service runs, and what it provides.
+pub struct Built<P> {
+    pub parts: Parts,
+    pub provides: P,
+}
+
+/// A service that provides nothing to others.
+impl From<Parts> for Built<()> {
+    fn from(parts: Parts) -> Self {
+        Built {
+            parts,
+            provides: (),
+        }
     }
 }
 
@@ -127,5 +152,14 @@ impl Parts {
     pub fn sweep(mut self, sweep: Sweep) -> Self {
         self.sweeps.push(sweep);
         self
+    }
+
+    /// These parts, and `provides` for the services added after this one.
+    #[must_use]
+    pub fn providing<P>(self, provides: P) -> Built<P> {
+        Built {
+            parts: self,
+            provides,
+        }
     }
 }

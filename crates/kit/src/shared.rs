@@ -1,4 +1,5 @@
-//! What services provide to one another, by type.
+//! What services expose to the binary, by type: their use cases, for the demo, the command
+//! line and tests.
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;

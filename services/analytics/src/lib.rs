@@ -23,16 +23,14 @@ use std::sync::Arc;
 /// The service's name: its database, schema and log target.
 pub const NAME: &str = "analytics";
 
-/// Reports on their database, fed by the orders' and payments' events.
+/// Reports on their database, fed by the orders' and payments' events, naming merchants
+/// from the `catalog`.
 #[must_use]
-pub fn service() -> Service {
-    Service::new(NAME, migrations(), |wiring| {
+pub fn service(catalog: Arc<dyn CatalogClient>) -> Service {
+    Service::new(NAME, migrations(), move |wiring| {
         let db = wiring.db().clone();
-        let analytics = Arc::new(Analytics::new(
-            db.clone(),
-            wiring.require::<dyn CatalogClient>()?,
-        ));
-        wiring.provide(analytics.clone());
+        let analytics = Arc::new(Analytics::new(db.clone(), catalog));
+        wiring.expose(analytics.clone());
         Ok(Parts::routes(router(analytics.clone())).subscriptions(subscriptions(analytics, db)))
     })
 }

@@ -23,18 +23,15 @@ use std::sync::Arc;
 /// The service's name: its database, schema and log target.
 pub const NAME: &str = "cart";
 
-/// The cart on its database, priced by the catalogue. Provides `CartClient`.
+/// The cart on its database, priced by the `catalog`. Provides `CartClient`.
 #[must_use]
-pub fn service() -> Service {
-    Service::new(NAME, migrations(), |wiring| {
+pub fn service(catalog: Arc<dyn CatalogClient>) -> Service<Arc<dyn CartClient>> {
+    Service::providing(NAME, migrations(), move |wiring| {
         let db = wiring.db().clone();
-        let cart = Arc::new(Cart::new(
-            db.clone(),
-            wiring.outbox().clone(),
-            wiring.require::<dyn CatalogClient>()?,
-        ));
-        wiring.provide::<dyn CartClient>(cart.clone());
-        Ok(Parts::routes(router(cart.clone())).subscriptions(subscriptions(cart, db)))
+        let cart = Arc::new(Cart::new(db.clone(), wiring.outbox().clone(), catalog));
+        Ok(Parts::routes(router(cart.clone()))
+            .subscriptions(subscriptions(cart.clone(), db))
+            .providing::<Arc<dyn CartClient>>(cart))
     })
 }
 

@@ -22,14 +22,14 @@ use std::sync::Arc;
 /// The service's name: its database, schema, event source and log target.
 pub const NAME: &str = "catalog";
 
-/// The catalogue on its database. Provides `Catalog` and `CatalogClient`.
+/// The catalogue on its database. Provides `CatalogClient` (and shows `Catalog` to the
+/// binary).
 #[must_use]
-pub fn service() -> Service {
-    Service::new(NAME, migrations(), |wiring| {
+pub fn service() -> Service<Arc<dyn CatalogClient>> {
+    Service::providing(NAME, migrations(), |wiring| {
         let catalog = Arc::new(Catalog::new(wiring.db().clone(), wiring.outbox().clone()));
-        wiring.provide(catalog.clone());
-        wiring.provide::<dyn CatalogClient>(catalog.clone());
-        Ok(Parts::routes(router(catalog)))
+        wiring.expose(catalog.clone());
+        Ok(Parts::routes(router(catalog.clone())).providing::<Arc<dyn CatalogClient>>(catalog))
     })
 }
 

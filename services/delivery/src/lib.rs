@@ -30,15 +30,18 @@ use std::time::Duration;
 /// The service's name: its database, schema, event source and log target.
 pub const NAME: &str = "delivery";
 
-/// Delivery on its database, asking the catalogue where merchants are and identity who
-/// customers are. Provides `Delivery` and `DeliveryClient`. Its sweeps expire offers and ask again (every
+/// Delivery on its database, asking the `catalog` where merchants are and `identity` who
+/// customers are. Provides `DeliveryClient` (and shows `Delivery` to the binary). Its sweeps
+/// expire offers and ask again (every
 /// `sweep_ms`) and write positions (every `persist_secs`).
 #[must_use]
-pub fn service(config: DeliveryConfig) -> Service {
-    Service::new(NAME, migrations(), move |wiring| {
+pub fn service(
+    config: DeliveryConfig,
+    catalog: Arc<dyn CatalogClient>,
+    identity: Arc<dyn IdentityClient>,
+) -> Service<Arc<dyn DeliveryClient>> {
+    Service::providing(NAME, migrations(), move |wiring| {
         let (db, outbox) = (wiring.db().clone(), wiring.outbox().clone());
-        let catalog = wiring.require::<dyn CatalogClient>()?;
-        let identity = wiring.require::<dyn IdentityClient>()?;
         let (sweep_every, persist_every) = (
             config.sweep_every(),
             Duration::from_secs(config.persist_secs),
@@ -50,8 +53,7 @@ pub fn service(config: DeliveryConfig) -> Service {
             catalog,
             identity,
         ));
-        wiring.provide(delivery.clone());
-        wiring.provide::<dyn DeliveryClient>(delivery.clone());
+        wiring.expose(delivery.clone());
         let dispatch = Sweep::new(
             "deliveries offered again or escalated",
             sweep_every,
@@ -66,9 +68,10 @@ pub fn service(config: DeliveryConfig) -> Service {
             |delivery, now| async move { delivery.persist_positions(now).await },
         );
         Ok(Parts::routes(router(delivery.clone()))
-            .subscriptions(subscriptions(delivery, db, &outbox))
+            .subscriptions(subscriptions(delivery.clone(), db, &outbox))
             .sweep(dispatch)
-            .sweep(positions))
+            .sweep(positions)
+            .providing::<Arc<dyn DeliveryClient>>(delivery))
     })
 }
 

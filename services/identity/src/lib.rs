@@ -30,11 +30,15 @@ use std::time::Duration;
 pub const NAME: &str = "identity";
 
 /// Identity on its database, signing with the keys in `keys_file` (created when missing),
-/// ending a user's live `streams` with their sessions. Provides `Identity` (to the binary)
-/// and `IdentityClient`; purges expired refresh tokens and reset links hourly.
+/// ending a user's live `streams` with their sessions. Provides `IdentityClient` (and shows
+/// `Identity` to the binary); purges expired refresh tokens and reset links hourly.
 #[must_use]
-pub fn service(config: IdentityConfig, keys_file: PathBuf, streams: Arc<Streams>) -> Service {
-    Service::new(NAME, migrations(), move |wiring| {
+pub fn service(
+    config: IdentityConfig,
+    keys_file: PathBuf,
+    streams: Arc<Streams>,
+) -> Service<Arc<dyn IdentityClient>> {
+    Service::providing(NAME, migrations(), move |wiring| {
         let retain = Duration::from_secs(config.access_token_ttl_secs + LEEWAY_SECONDS);
         let keyring = Arc::new(Keyring::open(&keys_file, retain)?);
         let identity = Arc::new(Identity::new(
@@ -44,8 +48,7 @@ pub fn service(config: IdentityConfig, keys_file: PathBuf, streams: Arc<Streams>
             config,
             streams,
         ));
-        wiring.provide(identity.clone());
-        wiring.provide::<dyn IdentityClient>(identity.clone());
+        wiring.expose(identity.clone());
         let housekeeping = Sweep::new(
             "expired refresh tokens and reset links purged",
             Duration::from_secs(3600),
@@ -53,8 +56,9 @@ pub fn service(config: IdentityConfig, keys_file: PathBuf, streams: Arc<Streams>
             |identity, _| async move { identity.housekeeping().await },
         );
         Ok(Parts::routes(router(identity.clone()))
-            .root_routes(well_known_router(identity))
-            .sweep(housekeeping))
+            .root_routes(well_known_router(identity.clone()))
+            .sweep(housekeeping)
+            .providing::<Arc<dyn IdentityClient>>(identity))
     })
 }
 

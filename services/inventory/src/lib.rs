@@ -28,21 +28,23 @@ use std::time::Duration;
 /// The service's name: its database, schema, event source and log target.
 pub const NAME: &str = "inventory";
 
-/// Inventory on its database, pricing through the catalogue. Provides `Inventory` and
-/// `InventoryClient`; gives back expired holds every `sweep_secs`.
+/// Inventory on its database, asking the `catalog` whose products it holds. Provides
+/// `InventoryClient` (and shows `Inventory` to the binary); gives back expired holds every
+/// `sweep_secs`.
 #[must_use]
-pub fn service(config: InventoryConfig) -> Service {
-    Service::new(NAME, migrations(), move |wiring| {
+pub fn service(
+    config: InventoryConfig,
+    catalog: Arc<dyn CatalogClient>,
+) -> Service<Arc<dyn InventoryClient>> {
+    Service::providing(NAME, migrations(), move |wiring| {
         let (db, outbox) = (wiring.db().clone(), wiring.outbox().clone());
-        let catalog = wiring.require::<dyn CatalogClient>()?;
         let inventory = Arc::new(Inventory::new(
             db.clone(),
             outbox.clone(),
             catalog,
             config.hold(),
         ));
-        wiring.provide(inventory.clone());
-        wiring.provide::<dyn InventoryClient>(inventory.clone());
+        wiring.expose(inventory.clone());
         let expiry = Sweep::new(
             "expired stock holds released",
             Duration::from_secs(config.sweep_secs),
@@ -50,8 +52,9 @@ pub fn service(config: InventoryConfig) -> Service {
             |inventory, now| async move { inventory.expire_holds(now).await },
         );
         Ok(Parts::routes(router(inventory.clone()))
-            .subscriptions(subscriptions(inventory, db, &outbox))
-            .sweep(expiry))
+            .subscriptions(subscriptions(inventory.clone(), db, &outbox))
+            .sweep(expiry)
+            .providing::<Arc<dyn InventoryClient>>(inventory))
     })
 }
 

@@ -36,10 +36,11 @@ use std::sync::Arc;
 /// The service's name: its database, schema and log target.
 pub const NAME: &str = "notifications";
 
-/// Notifications on its database, naming merchants from the catalogue and people from
-/// identity, and telling the orders service what it sent about an order; also by email through `smtp_url` (as `smtp_from`) when set, and by text
-/// message through the provider `sms` names; links in messages lead to `public_url`. Its
-/// live streams count among their user's `streams`.
+/// Notifications on its database, naming merchants from the `catalog` and people from
+/// `identity`, and telling the orders service what it sent about an order
+/// (`NotificationsClient`); also by email through `smtp_url` (as `smtp_from`) when set, and
+/// by text message through the provider `sms` names; links in messages lead to
+/// `public_url`. Its live streams count among their user's `streams`.
 #[must_use]
 pub fn service(
     smtp_url: Option<Secret<String>>,
@@ -47,8 +48,10 @@ pub fn service(
     sms: SmsConfig,
     public_url: String,
     streams: Arc<Streams>,
-) -> Service {
-    Service::new(NAME, migrations(), move |wiring| {
+    catalog: Arc<dyn CatalogClient>,
+    identity: Arc<dyn IdentityClient>,
+) -> Service<Arc<dyn NotificationsClient>> {
+    Service::providing(NAME, migrations(), move |wiring| {
         let mailer = match smtp_url {
             Some(url) => Some(Arc::new(
                 Mailer::new(url.expose(), &smtp_from).map_err(anyhow::Error::msg)?,
@@ -60,20 +63,15 @@ pub fn service(
         let notifications = Arc::new(Notifications::new(
             db.clone(),
             outbox.clone(),
-            wiring.require::<dyn CatalogClient>()?,
-            wiring.require::<dyn IdentityClient>()?,
+            catalog,
+            identity,
             mailer,
             texts,
             &public_url,
         ));
-        wiring.provide::<dyn NotificationsClient>(notifications.clone());
-        Ok(
-            Parts::routes(router(notifications.clone(), streams)).subscriptions(subscriptions(
-                notifications,
-                db,
-                &outbox,
-            )),
-        )
+        Ok(Parts::routes(router(notifications.clone(), streams))
+            .subscriptions(subscriptions(notifications.clone(), db, &outbox))
+            .providing::<Arc<dyn NotificationsClient>>(notifications))
     })
 }
 

@@ -23,10 +23,6 @@ pub use app::{ABANDON_AFTER, AppError, Clients, Orders, OrdersError, STALE_CLAIM
 pub use config::OrdersConfig;
 pub use events::consume::subscriptions;
 
-use ordo_contracts::{
-    cart::CartClient, catalog::CatalogClient, delivery::DeliveryClient, identity::IdentityClient,
-    inventory::InventoryClient, notifications::NotificationsClient, payments::PaymentsClient,
-};
 use ordo_http::Streams;
 use ordo_kit::{Parts, Service, Sweep};
 use std::sync::Arc;
@@ -34,31 +30,23 @@ use std::sync::Arc;
 /// The service's name: its database, schema, event source and log target.
 pub const NAME: &str = "orders";
 
-/// Orders on its database, calling the cart, catalogue, inventory, identity and payments;
+/// Orders on its database, calling the cart, catalogue, inventory, identity, payments,
+/// delivery and notifications through `clients`;
 /// gives up on checkouts whose requests died every half `STALE_CLAIM`, rejects paid orders
 /// no merchant accepted in `accept_timeout_secs`, and cancels declined orders nobody paid
 /// in `payment_retry_secs`. Its tracking streams count among
 /// their user's live `streams`.
 #[must_use]
-pub fn service(config: OrdersConfig, streams: Arc<Streams>) -> Service {
+pub fn service(config: OrdersConfig, streams: Arc<Streams>, clients: Clients) -> Service {
     Service::new(NAME, migrations(), move |wiring| {
         let (db, outbox) = (wiring.db().clone(), wiring.outbox().clone());
-        let clients = Clients {
-            cart: wiring.require::<dyn CartClient>()?,
-            catalog: wiring.require::<dyn CatalogClient>()?,
-            inventory: wiring.require::<dyn InventoryClient>()?,
-            identity: wiring.require::<dyn IdentityClient>()?,
-            payments: wiring.require::<dyn PaymentsClient>()?,
-            delivery: wiring.require::<dyn DeliveryClient>()?,
-            notifications: wiring.require::<dyn NotificationsClient>()?,
-        };
         let orders = Arc::new(Orders::new(
             db.clone(),
             outbox.clone(),
             clients,
             config.payment_retry(),
         ));
-        wiring.provide(orders.clone());
+        wiring.expose(orders.clone());
         let stale = Sweep::new(
             "checkouts whose requests died given up",
             STALE_CLAIM / 2,

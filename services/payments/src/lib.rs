@@ -32,15 +32,15 @@ use std::time::Duration;
 pub const NAME: &str = "payments";
 
 /// Payments on its database, through `provider`; webhooks are signed with `webhook_secret`
-/// (refused when unset). Provides `Payments` and `PaymentsClient`; asks the provider what
-/// its consumers recorded as soon as they commit, and makes pending refunds every 30
-/// seconds.
+/// (refused when unset). Provides `PaymentsClient` (and shows `Payments` to the binary);
+/// asks the provider what its consumers recorded as soon as they commit, and makes pending
+/// refunds every 30 seconds.
 #[must_use]
 pub fn service(
     provider: Arc<dyn PaymentProvider>,
     webhook_secret: Option<Secret<String>>,
-) -> Service {
-    Service::new(NAME, migrations(), move |wiring| {
+) -> Service<Arc<dyn PaymentsClient>> {
+    Service::providing(NAME, migrations(), move |wiring| {
         let (db, outbox) = (wiring.db().clone(), wiring.outbox().clone());
         let payments = Arc::new(Payments::new(
             db.clone(),
@@ -48,8 +48,7 @@ pub fn service(
             provider,
             webhook_secret,
         ));
-        wiring.provide(payments.clone());
-        wiring.provide::<dyn PaymentsClient>(payments.clone());
+        wiring.expose(payments.clone());
         let requests = Sweep::new(
             "provider requests answered",
             Duration::from_secs(1),
@@ -64,9 +63,10 @@ pub fn service(
             |payments, now| async move { payments.settle_pending_refunds(now).await },
         );
         Ok(Parts::routes(router(payments.clone()))
-            .subscriptions(subscriptions(payments, db, &outbox))
+            .subscriptions(subscriptions(payments.clone(), db, &outbox))
             .sweep(requests)
-            .sweep(refunds))
+            .sweep(refunds)
+            .providing::<Arc<dyn PaymentsClient>>(payments))
     })
 }
 

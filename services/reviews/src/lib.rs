@@ -22,16 +22,13 @@ use std::sync::Arc;
 /// The service's name: its database, schema and log target.
 pub const NAME: &str = "reviews";
 
-/// Reviews on their database, fed by the orders' events.
+/// Reviews on their database, fed by the orders' events, naming products from the
+/// `catalog`.
 #[must_use]
-pub fn service() -> Service {
-    Service::new(NAME, migrations(), |wiring| {
+pub fn service(catalog: Arc<dyn CatalogClient>) -> Service {
+    Service::new(NAME, migrations(), move |wiring| {
         let db = wiring.db().clone();
-        let reviews = Arc::new(Reviews::new(
-            db.clone(),
-            wiring.outbox().clone(),
-            wiring.require::<dyn CatalogClient>()?,
-        ));
+        let reviews = Arc::new(Reviews::new(db.clone(), wiring.outbox().clone(), catalog));
         Ok(Parts::routes(router(reviews.clone())).subscriptions(subscriptions(reviews, db)))
     })
 }

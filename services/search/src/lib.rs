@@ -35,7 +35,7 @@ pub fn service(index_dir: PathBuf) -> Service {
     Service::new(NAME, migrations(), move |wiring| {
         let db = wiring.db().clone();
         let search = Arc::new(Search::open(db.clone(), &index_dir)?);
-        wiring.provide(search.clone());
+        wiring.expose(search.clone());
         let indexed = Arc::new(Notify::new());
         let catch_up = Sweep::new(
             "search index changes taken",
