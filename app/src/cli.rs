@@ -29,11 +29,16 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run every service and the gateway in this process.
+    /// Run every service and the gateway in this process; or, with `--service`, only the
+    /// services named, on PostgreSQL and NATS, calling the others where
+    /// `services.NAME.urls` says they run.
     Serve {
         /// Address of the gateway [default: 127.0.0.1:8080]
         #[arg(long)]
         listen: Option<SocketAddr>,
+        /// Run only these services (comma-separated: `orders,delivery`).
+        #[arg(long = "service", value_delimiter = ',')]
+        services: Vec<String>,
         /// Load the demo city first (once per data dir) and print its accounts.
         #[arg(long)]
         demo: bool,
@@ -184,19 +189,27 @@ enum ConfigCommand {
 /// # Errors
 /// Whatever stopped the command; printed by `main`.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let listen = match &cli.command {
-        Command::Serve { listen, .. } => *listen,
-        _ => None,
+    let (listen, run) = match &cli.command {
+        Command::Serve {
+            listen, services, ..
+        } => (*listen, services.clone()),
+        _ => (None, Vec::new()),
     };
     let overrides = Overrides {
         data_dir: cli.data_dir.clone(),
         listen,
         log_format: cli.log_format,
+        run,
     };
     let mut config = Config::load(cli.config.as_deref(), &overrides)?;
     // A measurement measures the platform, not its logging: no line per request meanwhile.
     if matches!(cli.command, Command::Sim(_) | Command::Bench { .. }) {
         config.log_level = "warn".into();
+    }
+    // Migrations, dead letters, reports and the rest act on every service, wherever each
+    // is served.
+    if !matches!(cli.command, Command::Serve { .. }) {
+        config.run.clear();
     }
     let _telemetry = crate::logging::init(&config)?;
 

@@ -12,6 +12,7 @@ use ordo_kernel::Secret;
 use ordo_notifications::SmsConfig;
 use ordo_orders::OrdersConfig;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -66,6 +67,82 @@ pub struct Config {
     pub orders: OrdersConfig,
     pub delivery: DeliveryConfig,
     pub web: crate::web::WebConfig,
+    /// The services this process runs (`ordo serve --service`); empty: every one, the
+    /// platform in one process. Any other runs elsewhere and is called over HTTP.
+    pub run: Vec<String>,
+    /// Where each service's instances answer, by name: `[services.orders] urls = […]`, or
+    /// `ORDO_SERVICES__ORDERS__URLS=http://10.0.0.5:8080,http://10.0.0.6:8080`.
+    pub services: BTreeMap<String, ServiceEndpoint>,
+    /// How calls to services in other processes behave.
+    pub remote: RemoteConfig,
+}
+
+/// Where one service's instances answer.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServiceEndpoint {
+    /// Base URLs (`http://host:port`), as a list or comma-separated.
+    #[serde(deserialize_with = "urls")]
+    pub urls: Vec<String>,
+}
+
+/// A list, or one string of comma-separated items (how an environment variable says it).
+fn urls<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Urls {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match Urls::deserialize(deserializer)? {
+        Urls::List(urls) => urls,
+        Urls::Text(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|url| !url.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
+}
+
+/// Calls to services in other processes: a deadline each, a few tries when safe, and a
+/// breaker per callee.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RemoteConfig {
+    /// A call's whole time, retries included.
+    pub deadline_ms: u64,
+    /// Tries of one call at most.
+    pub attempts: u32,
+    /// Failures in a row that pause calls to a service.
+    pub breaker_failures: u32,
+    /// How long calls stay paused before one probes again.
+    pub breaker_cooldown_ms: u64,
+}
+
+impl Default for RemoteConfig {
+    fn default() -> Self {
+        let defaults = ordo_remote::RemoteSettings::default();
+        let millis = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        RemoteConfig {
+            deadline_ms: millis(defaults.deadline),
+            attempts: defaults.attempts,
+            breaker_failures: defaults.breaker_failures,
+            breaker_cooldown_ms: millis(defaults.breaker_cooldown),
+        }
+    }
+}
+
+impl RemoteConfig {
+    #[must_use]
+    pub fn settings(&self) -> ordo_remote::RemoteSettings {
+        ordo_remote::RemoteSettings {
+            deadline: std::time::Duration::from_millis(self.deadline_ms),
+            attempts: self.attempts,
+            breaker_failures: self.breaker_failures,
+            breaker_cooldown: std::time::Duration::from_millis(self.breaker_cooldown_ms),
+        }
+    }
 }
 
 /// The event bus: retries, batching, retention and the JetStream names.
@@ -267,6 +344,9 @@ impl Default for Config {
             orders: OrdersConfig::default(),
             delivery: DeliveryConfig::default(),
             web: crate::web::WebConfig::default(),
+            run: Vec::new(),
+            services: BTreeMap::new(),
+            remote: RemoteConfig::default(),
         }
     }
 }
@@ -305,6 +385,8 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     pub listen: Option<SocketAddr>,
     pub log_format: Option<LogFormat>,
+    /// `--service`: the services this process runs.
+    pub run: Vec<String>,
 }
 
 impl Config {
@@ -335,6 +417,9 @@ impl Config {
         }
         if let Some(format) = overrides.log_format {
             config.log_format = format;
+        }
+        if !overrides.run.is_empty() {
+            config.run.clone_from(&overrides.run);
         }
         config.validate().map_err(ConfigError::Invalid)?;
         Ok(config)
@@ -411,6 +496,33 @@ impl Config {
             .anonymous
             .validate()
             .map_err(|e| format!("rate_limit.anonymous: {e}"))?;
+        if !self.run.is_empty() && (self.database_url.is_none() || self.bus_url.is_none()) {
+            return Err(
+                "run: services in processes of their own share PostgreSQL and the \
+                 broker; set database_url and bus_url (ORDO_DATABASE_URL, ORDO_BUS_URL)"
+                    .into(),
+            );
+        }
+        if !(100..=600_000).contains(&self.remote.deadline_ms) {
+            return Err("remote.deadline_ms: must be between 100 and 600000".into());
+        }
+        if !(1..=10).contains(&self.remote.attempts) {
+            return Err("remote.attempts: must be between 1 and 10".into());
+        }
+        if self.remote.breaker_failures == 0 {
+            return Err("remote.breaker_failures: must be at least 1".into());
+        }
+        for (name, endpoint) in &self.services {
+            if let Some(url) = endpoint
+                .urls
+                .iter()
+                .find(|url| !(url.starts_with("http://") || url.starts_with("https://")))
+            {
+                return Err(format!(
+                    "services.{name}.urls: `{url}` is not a base URL like http://10.0.0.5:8080"
+                ));
+            }
+        }
         if let Some(url) = &self.bus_url
             && !url.expose().starts_with("nats://")
         {
@@ -523,6 +635,39 @@ mod tests {
         config.bus_url = Some(Secret::new("nats://u:hunter2@broker:4222".into()));
         assert!(!format!("{config:?}").contains("hunter2"));
         assert!(!serde_json::to_string(&config).unwrap().contains("hunter2"));
+    }
+
+    #[test]
+    fn where_services_run_is_read_from_a_list_or_one_variable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ordo.toml");
+        std::fs::write(
+            &path,
+            "database_url = \"postgres://db/ordo\"\nbus_url = \"nats://broker:4222\"\n\
+             [services.catalog]\nurls = [\"http://10.0.0.5:8080\"]\n\
+             [services.orders]\nurls = \"http://10.0.0.6:8080, http://10.0.0.7:8080\"\n",
+        )
+        .unwrap();
+        let run = Overrides {
+            run: vec!["orders".into()],
+            ..Overrides::default()
+        };
+        let config = Config::load(Some(&path), &run).unwrap();
+        assert_eq!(config.run, ["orders"]);
+        assert_eq!(config.services["catalog"].urls, ["http://10.0.0.5:8080"]);
+        assert_eq!(
+            config.services["orders"].urls,
+            ["http://10.0.0.6:8080", "http://10.0.0.7:8080"]
+        );
+
+        std::fs::write(&path, "[services.orders]\nurls = \"10.0.0.6\"\n").unwrap();
+        let error = Config::load(Some(&path), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("services.orders.urls"), "{error}");
+        std::fs::write(&path, "").unwrap();
+        let error = Config::load(Some(&path), &run).unwrap_err().to_string();
+        assert!(error.contains("database_url and bus_url"), "{error}");
     }
 
     #[test]

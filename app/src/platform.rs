@@ -2,16 +2,21 @@
 //! each with its database opened and migrated, built with the clients of the services added
 //! before it. Serving it is `server`'s.
 
-use crate::config::Config;
+use crate::config::{Config, ServiceEndpoint};
 use crate::ops::Readiness;
 use crate::registry::{self, Databases};
+use anyhow::Context;
 use ordo_bus::{Bus, DeadLetters};
 use ordo_db::Db;
 use ordo_http::Verifier;
+use ordo_http::auth::LEEWAY_SECONDS;
 use ordo_http::ratelimit::RateLimits;
 use ordo_http::serve::Draining;
-use ordo_identity::Identity;
+use ordo_http::service_auth::{ServiceTokens, service_only};
+use ordo_identity::Keyring;
 use ordo_kit::{Built, Service, Shared, Sweep, Wiring};
+use ordo_remote::Remotes;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use utoipa_axum::router::OpenApiRouter;
@@ -57,36 +62,104 @@ async fn migrated<P>(
 }
 
 /// The platform as the registry puts it together: each service added gets its database, an
-/// outbox, and the clients it was made with; what it runs is collected for the server.
+/// outbox, and the clients it was made with; what it runs is collected for the server. A
+/// service this process does not run (`run`) is not built: what it provides is its client
+/// over HTTP, to the instances `services.NAME.urls` names.
 pub struct Assembly {
     options: ordo_db::DbOptions,
+    /// The services to build here; `None`: every one.
+    here: Option<Vec<String>>,
+    endpoints: BTreeMap<String, ServiceEndpoint>,
+    remotes: Remotes,
+    verifier: Arc<Verifier>,
+    keyring: Arc<Keyring>,
     databases: Databases,
     bus: Bus,
     shared: Shared,
     routes: OpenApiRouter,
     root_routes: OpenApiRouter,
+    internal: axum::Router,
     sweeps: Vec<Sweep>,
+    /// Every service added, here or elsewhere.
+    names: Vec<&'static str>,
+    /// The services elsewhere that nothing says where to find, with whether a service here
+    /// still holds their client once all are built.
+    unplaced: Vec<(&'static str, std::sync::Weak<()>)>,
 }
 
 impl Assembly {
-    fn new(config: &Config) -> Self {
-        Assembly {
+    /// # Errors
+    /// When the key file cannot be read or made.
+    pub fn new(config: &Config) -> anyhow::Result<Self> {
+        let retain = Duration::from_secs(config.identity.access_token_ttl_secs + LEEWAY_SECONDS);
+        let path = config.keys_file();
+        let keyring = Arc::new(
+            Keyring::open(&path, retain)
+                .with_context(|| format!("the signing keys in {}", path.display()))?,
+        );
+        let verifier = Arc::new(Verifier::new(
+            &config.identity.issuer,
+            &config.identity.audience,
+        ));
+        verifier.replace_keys(&keyring.jwks());
+        let caller = if config.run.is_empty() {
+            "ordo".to_owned()
+        } else {
+            config.run.join(",")
+        };
+        let tokens = ServiceTokens::new(keyring.clone(), &config.identity.issuer, &caller);
+        Ok(Assembly {
             options: config.db_options(),
+            here: (!config.run.is_empty()).then(|| config.run.clone()),
+            endpoints: config.services.clone(),
+            remotes: Remotes::new(Arc::new(tokens), config.remote.settings()),
+            verifier,
+            keyring,
             databases: Databases::new(),
             bus: Bus::new(config.bus.options(config.bus_url.as_ref())),
             shared: Shared::default(),
             routes: OpenApiRouter::new(),
             root_routes: OpenApiRouter::new(),
+            internal: axum::Router::new(),
             sweeps: Vec::new(),
-        }
+            names: Vec::new(),
+            unplaced: Vec::new(),
+        })
+    }
+
+    /// The keys that sign users' and services' tokens, shared by every process of the
+    /// platform.
+    #[must_use]
+    pub fn keyring(&self) -> Arc<Keyring> {
+        self.keyring.clone()
+    }
+
+    fn runs_here(&self, name: &str) -> bool {
+        self.here
+            .as_ref()
+            .is_none_or(|here| here.iter().any(|n| n == name))
     }
 
     /// Opens and migrates the service's database, builds the service, and answers what it
-    /// provides to the services added after it.
+    /// provides to the services added after it; for a service that runs elsewhere, its
+    /// client over HTTP.
     ///
     /// # Errors
     /// When its database, a migration or its build fails.
     pub async fn add<P>(&mut self, service: Service<P>) -> anyhow::Result<P> {
+        self.names.push(service.name);
+        if !self.runs_here(service.name) {
+            let urls = self
+                .endpoints
+                .get(service.name)
+                .map(|endpoint| endpoint.urls.clone())
+                .unwrap_or_default();
+            let client = self.remotes.to(service.name, urls.clone());
+            if urls.is_empty() {
+                self.unplaced.push((service.name, client.held()));
+            }
+            return Ok((service.remote)(client));
+        }
         let db = open_database(&self.options, &service)
             .await
             .map_err(|error| {
@@ -102,8 +175,44 @@ impl Assembly {
         }
         self.routes = std::mem::take(&mut self.routes).merge(parts.routes);
         self.root_routes = std::mem::take(&mut self.root_routes).merge(parts.root_routes);
+        if parts.internal.has_routes() {
+            let callee = (self.verifier.clone(), service.name);
+            let internal = parts
+                .internal
+                .layer(axum::middleware::from_fn_with_state(callee, service_only));
+            self.internal = std::mem::take(&mut self.internal)
+                .nest(&format!("/internal/v1/{}", service.name), internal);
+        }
         self.sweeps.extend(parts.sweeps);
         Ok(provides)
+    }
+
+    /// Fails when `run` names a service the registry does not have, or when a service here
+    /// calls one elsewhere that nothing says where to find. Once every service is built, a
+    /// client nobody kept is one no service here calls.
+    fn check_run(&self) -> anyhow::Result<()> {
+        if let Some(unknown) = self
+            .here
+            .iter()
+            .flatten()
+            .find(|name| !self.names.contains(&name.as_str()))
+        {
+            anyhow::bail!(
+                "run: there is no service `{unknown}`; the services are {}",
+                self.names.join(", ")
+            );
+        }
+        if let Some((name, _)) = self
+            .unplaced
+            .iter()
+            .find(|(_, held)| held.upgrade().is_some())
+        {
+            anyhow::bail!(
+                "services.{name}.urls (ORDO_SERVICES__{}__URLS) is not set: where does {name} run?",
+                name.to_uppercase()
+            );
+        }
+        Ok(())
     }
 }
 
@@ -114,6 +223,10 @@ pub struct Platform {
     pub(crate) shared: Shared,
     /// Every service's routes: those under `/api/v1`, and those at the root.
     pub(crate) routes: (OpenApiRouter, OpenApiRouter),
+    /// The routes of the services here for services elsewhere (`/internal/v1`).
+    pub(crate) internal: axum::Router,
+    /// The keys that sign and verify tokens; reloaded when `ordo keys rotate` changes them.
+    pub(crate) keyring: Arc<Keyring>,
     pub(crate) sweeps: Vec<Sweep>,
     pub(crate) verifier: Arc<Verifier>,
     pub(crate) limits: Arc<RateLimits>,
@@ -140,27 +253,24 @@ impl Platform {
     pub async fn open_with(config: Config, extra: Vec<Service>) -> anyhow::Result<Platform> {
         // Before anything records a metric, so that nothing recorded at start-up is lost.
         let _recorder = crate::ops::metrics_handle();
-        let mut assembly = Assembly::new(&config);
+        let mut assembly = Assembly::new(&config)?;
         registry::assemble(&config, &mut assembly).await?;
         for service in extra {
             assembly.add(service).await?;
         }
+        assembly.check_run()?;
         let Assembly {
             databases,
             bus,
             shared,
             routes,
             root_routes,
+            internal,
             sweeps,
+            verifier,
+            keyring,
             ..
         } = assembly;
-        let verifier = Arc::new(Verifier::new(
-            &config.identity.issuer,
-            &config.identity.audience,
-        ));
-        if let Some(identity) = shared.get::<Identity>() {
-            verifier.replace_keys(&identity.keyring().jwks());
-        }
         let dead_letters = DeadLetters::new(databases.values().cloned().collect());
         let readiness = Readiness::new(
             databases.clone(),
@@ -172,6 +282,8 @@ impl Platform {
             readiness,
             shared,
             routes: (routes, root_routes),
+            internal,
+            keyring,
             sweeps,
             bus,
             dead_letters,

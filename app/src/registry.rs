@@ -24,7 +24,7 @@ pub async fn assemble(config: &Config, platform: &mut Assembly) -> anyhow::Resul
     let identity = platform
         .add(ordo_identity::service(
             config.identity.clone(),
-            config.keys_file(),
+            platform.keyring(),
             streams.clone(),
         ))
         .await?;

@@ -12,7 +12,7 @@ use ordo_bus::{Bus, RunningBus};
 use ordo_http::Verifier;
 use ordo_http::ratelimit::RateLimits;
 use ordo_http::serve::ServeOptions;
-use ordo_identity::Identity;
+use ordo_identity::Keyring;
 use ordo_kit::{Service, Shared};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -57,7 +57,7 @@ impl Platform {
             grace: Duration::from_secs(http.shutdown_grace_secs),
         };
         let upkeep = tokio::spawn(upkeep(
-            self.shared.get::<Identity>(),
+            self.keyring.clone(),
             self.verifier.clone(),
             self.limits.clone(),
         ));
@@ -79,12 +79,15 @@ impl Platform {
             &self.config.web,
             self.config.orders.accept_timeout_secs,
         ));
+        // Beside the public stack, not behind it: services call one another with their own
+        // tokens, and neither users' rate limits nor their CORS concern them.
         let router = gateway::router(
             (routes, document),
             &self.config.http,
             self.verifier.clone(),
             self.limits.clone(),
-        );
+        )
+        .merge(std::mem::take(&mut self.internal));
         let draining = self.draining.clone();
         let result = ordo_http::serve::serve(listener, router, options, draining, shutdown).await;
         bus.stop(options.grace).await;
@@ -139,9 +142,8 @@ impl Platform {
     }
 }
 
-/// Background upkeep: pick up key rotations (when identity runs here), forget idle
-/// limiters.
-async fn upkeep(identity: Option<Arc<Identity>>, verifier: Arc<Verifier>, limits: Arc<RateLimits>) {
+/// Background upkeep: pick up key rotations, forget idle limiters.
+async fn upkeep(keyring: Arc<Keyring>, verifier: Arc<Verifier>, limits: Arc<RateLimits>) {
     let mut tick = tokio::time::interval(Duration::from_secs(10));
     let mut ticks: u64 = 0;
     loop {
@@ -150,11 +152,10 @@ async fn upkeep(identity: Option<Arc<Identity>>, verifier: Arc<Verifier>, limits
         if ticks.is_multiple_of(360) {
             limits.forget_idle();
         }
-        let Some(identity) = &identity else { continue };
-        match identity.keyring().reload_if_changed() {
+        match keyring.reload_if_changed() {
             Ok(true) => {
-                verifier.replace_keys(&identity.keyring().jwks());
-                tracing::info!(kid = %identity.keyring().current_kid(), "signing keys reloaded");
+                verifier.replace_keys(&keyring.jwks());
+                tracing::info!(kid = %keyring.current_kid(), "signing keys reloaded");
             }
             Ok(false) => {}
             Err(error) => {

@@ -130,6 +130,12 @@ impl TestApp {
         self.dir.path()
     }
 
+    /// The configuration the platform runs with.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     #[must_use]
     pub fn identity(&self) -> std::sync::Arc<ordo_identity::Identity> {
         self.service::<ordo_identity::Identity>()

@@ -7,7 +7,7 @@ use uuid::Uuid;
 /// The service that publishes these events.
 pub const SOURCE: &str = "cart";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CartLine {
     pub product_id: Uuid,
     pub quantity: i64,

@@ -92,7 +92,7 @@ impl Event for DeliveryUnassigned {
 }
 
 /// Where a delivery order is on its way: what the order's tracking stream shows.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tracking {
     /// `searching`, `offered`, `assigned`, `picked_up`, `delivered` or `cancelled`.
     pub status: String,
@@ -103,10 +103,11 @@ pub struct Tracking {
     pub position: Option<Position>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Position {
     pub lat: f64,
     pub lon: f64,
+    #[serde(with = "time::serde::rfc3339")]
     pub located_at: time::OffsetDateTime,
     /// Seconds until the order reaches its customer, at the courier's assumed speed.
     pub eta_secs: i64,
@@ -115,7 +116,7 @@ pub struct Position {
 }
 
 /// A courier on the way to the merchant, as the merchant's staff see them coming.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ToPickup {
     pub distance_km: f64,
     /// Seconds until the courier reaches the merchant, at the assumed speed.

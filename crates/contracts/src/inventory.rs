@@ -24,7 +24,8 @@ pub struct Shortage {
     pub available: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", content = "shortages", rename_all = "snake_case")]
 pub enum Reservation {
     /// Everything is held for the order until it is paid, cancelled or the hold expires.
     Held,

@@ -4,6 +4,7 @@
 
 use crate::ClientFuture;
 use ordo_kernel::trace::TraceContext;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -40,6 +41,42 @@ impl TimelineEntry {
             trace_id: traceparent
                 .and_then(TraceContext::parse)
                 .map(|trace| trace.trace_id_hex()),
+        }
+    }
+}
+
+/// An entry as it travels from the service that tells it to the one that asked: the
+/// service is known from who answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentEntry {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub kind: String,
+    pub summary: String,
+    pub trace_id: Option<String>,
+}
+
+impl From<TimelineEntry> for SentEntry {
+    fn from(entry: TimelineEntry) -> Self {
+        SentEntry {
+            at: entry.at,
+            kind: entry.kind,
+            summary: entry.summary,
+            trace_id: entry.trace_id,
+        }
+    }
+}
+
+impl SentEntry {
+    /// The entry as `service` told it.
+    #[must_use]
+    pub fn told_by(self, service: &'static str) -> TimelineEntry {
+        TimelineEntry {
+            at: self.at,
+            service,
+            kind: self.kind,
+            summary: self.summary,
+            trace_id: self.trace_id,
         }
     }
 }

@@ -112,7 +112,7 @@ pub enum TokenError {
     UnknownKey,
     #[error("the token is invalid: {0}")]
     Invalid(String),
-    #[error("the token is not an access token")]
+    #[error("the token is not of the type expected here")]
     WrongType,
 }
 
@@ -223,22 +223,34 @@ impl Verifier {
         self.verify_signed(token)
     }
 
-    fn verify_signed(&self, token: &str) -> Result<(Caller, TokenLife), TokenError> {
+    /// What users' access tokens are checked against (issuer, audience, times).
+    pub(crate) fn validation(&self) -> &Validation {
+        &self.validation
+    }
+
+    /// The claims of `token`, once its algorithm, key and `validation` pass.
+    pub(crate) fn decode<C: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        validation: &Validation,
+    ) -> Result<C, TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
         if header.alg != Algorithm::EdDSA {
             return Err(TokenError::Algorithm);
         }
         let kid = header.kid.ok_or(TokenError::UnknownKey)?;
-        let claims = {
-            let keys = self
-                .keys
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let key = keys.get(&kid).ok_or(TokenError::UnknownKey)?;
-            jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation)
-                .map_err(|error| TokenError::Invalid(error.to_string()))?
-                .claims
-        };
+        let keys = self
+            .keys
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let key = keys.get(&kid).ok_or(TokenError::UnknownKey)?;
+        Ok(jsonwebtoken::decode::<C>(token, key, validation)
+            .map_err(|error| TokenError::Invalid(error.to_string()))?
+            .claims)
+    }
+
+    fn verify_signed(&self, token: &str) -> Result<(Caller, TokenLife), TokenError> {
+        let claims: AccessClaims = self.decode(token, &self.validation)?;
         if claims.typ != ACCESS_TOKEN_TYPE {
             return Err(TokenError::WrongType);
         }

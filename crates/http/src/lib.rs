@@ -10,6 +10,7 @@ pub mod problem;
 pub mod ratelimit;
 pub mod schema;
 pub mod serve;
+pub mod service_auth;
 pub mod streams;
 
 pub use auth::{Authenticated, TokenLife, Verifier, require};

@@ -3,11 +3,13 @@
 //! checks the wiring; the platform opens its database, applies its migrations, gives it an
 //! outbox ([`Wiring`]), and takes back what it runs ([`Parts`]: its routes, its event
 //! subscriptions and its sweeps) and what it provides to the services added after it
-//! ([`Built`]: typically one of `ordo_contracts`' client traits). Its use cases fail with
+//! ([`Built`]: typically one of `ordo_contracts`' client traits) — or, when the service
+//! runs in another process, that client over HTTP ([`Remote`]). Its use cases fail with
 //! one [`Error`] type, generic over the service's own refusals. [`Wakeups`] wakes a
 //! service's live streams after the commits they wait for.
 
 mod error;
+pub mod internal;
 mod shared;
 mod sweep;
 mod wakeups;
@@ -19,11 +21,16 @@ pub use wakeups::Wakeups;
 
 use ordo_bus::{Outbox, Subscription};
 use ordo_db::{Db, Migration};
+use ordo_remote::ServiceClient;
 use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 
 /// Builds a service's parts, and what it provides, once its database is migrated.
 pub type Build<P> = Box<dyn FnOnce(&mut Wiring<'_>) -> anyhow::Result<Built<P>> + Send>;
+
+/// What a service provides when it runs in another process: its client over HTTP, calling
+/// its internal routes through `ServiceClient`.
+pub type Remote<P> = Box<dyn FnOnce(ServiceClient) -> P + Send>;
 
 /// Everything the platform needs from a service that provides `P` to the services after it.
 pub struct Service<P = ()> {
@@ -31,6 +38,7 @@ pub struct Service<P = ()> {
     pub name: &'static str,
     pub migrations: &'static [Migration],
     pub build: Build<P>,
+    pub remote: Remote<P>,
 }
 
 impl Service {
@@ -44,21 +52,25 @@ impl Service {
             name,
             migrations,
             build: Box::new(|wiring| build(wiring).map(Built::from)),
+            remote: Box::new(drop),
         }
     }
 }
 
 impl<P> Service<P> {
-    /// A service that provides `P` to the services added after it.
+    /// A service that provides `P` to the services added after it: built here, or made by
+    /// `remote` from a client of its instances elsewhere.
     pub fn providing(
         name: &'static str,
         migrations: &'static [Migration],
         build: impl FnOnce(&mut Wiring<'_>) -> anyhow::Result<Built<P>> + Send + 'static,
+        remote: impl FnOnce(ServiceClient) -> P + Send + 'static,
     ) -> Self {
         Service {
             name,
             migrations,
             build: Box::new(build),
+            remote: Box::new(remote),
         }
     }
 }
@@ -123,6 +135,9 @@ pub struct Parts {
     pub routes: OpenApiRouter,
     /// Served at the root, for the few paths standards fix (`/.well-known/…`).
     pub root_routes: OpenApiRouter,
+    /// Served under `/internal/v1/{name}` to the other services only (a service token for
+    /// this service is required); never routed by a gateway.
+    pub internal: axum::Router,
     pub subscriptions: Vec<Subscription>,
     pub sweeps: Vec<Sweep>,
 }
@@ -139,6 +154,12 @@ impl Parts {
     #[must_use]
     pub fn root_routes(mut self, routes: OpenApiRouter) -> Self {
         self.root_routes = routes;
+        self
+    }
+
+    #[must_use]
+    pub fn internal(mut self, routes: axum::Router) -> Self {
+        self.internal = routes;
         self
     }
 

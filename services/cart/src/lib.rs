@@ -9,6 +9,7 @@ pub mod api;
 pub mod app;
 pub mod domain;
 pub mod events;
+pub mod remote;
 pub mod store;
 
 pub use api::router;
@@ -26,13 +27,20 @@ pub const NAME: &str = "cart";
 /// The cart on its database, priced by the `catalog`. Provides `CartClient`.
 #[must_use]
 pub fn service(catalog: Arc<dyn CatalogClient>) -> Service<Arc<dyn CartClient>> {
-    Service::providing(NAME, migrations(), move |wiring| {
-        let db = wiring.db().clone();
-        let cart = Arc::new(Cart::new(db.clone(), wiring.outbox().clone(), catalog));
-        Ok(Parts::routes(router(cart.clone()))
-            .subscriptions(subscriptions(cart.clone(), db))
-            .providing::<Arc<dyn CartClient>>(cart))
-    })
+    Service::providing(
+        NAME,
+        migrations(),
+        move |wiring| {
+            let db = wiring.db().clone();
+            let cart = Arc::new(Cart::new(db.clone(), wiring.outbox().clone(), catalog));
+            wiring.expose(cart.clone());
+            Ok(Parts::routes(router(cart.clone()))
+                .subscriptions(subscriptions(cart.clone(), db))
+                .internal(api::internal::router(cart.clone()))
+                .providing::<Arc<dyn CartClient>>(cart))
+        },
+        remote::client,
+    )
 }
 
 /// The cart's migrations (`migrations/`), one portable file each.

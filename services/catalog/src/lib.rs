@@ -10,6 +10,7 @@ pub mod api;
 pub mod app;
 pub mod domain;
 mod events;
+pub mod remote;
 pub mod store;
 
 pub use api::router;
@@ -26,11 +27,18 @@ pub const NAME: &str = "catalog";
 /// binary).
 #[must_use]
 pub fn service() -> Service<Arc<dyn CatalogClient>> {
-    Service::providing(NAME, migrations(), |wiring| {
-        let catalog = Arc::new(Catalog::new(wiring.db().clone(), wiring.outbox().clone()));
-        wiring.expose(catalog.clone());
-        Ok(Parts::routes(router(catalog.clone())).providing::<Arc<dyn CatalogClient>>(catalog))
-    })
+    Service::providing(
+        NAME,
+        migrations(),
+        |wiring| {
+            let catalog = Arc::new(Catalog::new(wiring.db().clone(), wiring.outbox().clone()));
+            wiring.expose(catalog.clone());
+            Ok(Parts::routes(router(catalog.clone()))
+                .internal(api::internal::router(catalog.clone()))
+                .providing::<Arc<dyn CatalogClient>>(catalog))
+        },
+        remote::client,
+    )
 }
 
 /// The catalogue's migrations (`migrations/`), one portable file each.

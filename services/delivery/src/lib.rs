@@ -13,6 +13,7 @@ pub mod app;
 pub mod config;
 pub mod domain;
 pub mod events;
+pub mod remote;
 pub mod store;
 
 pub use api::router;
@@ -40,39 +41,45 @@ pub fn service(
     catalog: Arc<dyn CatalogClient>,
     identity: Arc<dyn IdentityClient>,
 ) -> Service<Arc<dyn DeliveryClient>> {
-    Service::providing(NAME, migrations(), move |wiring| {
-        let (db, outbox) = (wiring.db().clone(), wiring.outbox().clone());
-        let (sweep_every, persist_every) = (
-            config.sweep_every(),
-            Duration::from_secs(config.persist_secs),
-        );
-        let delivery = Arc::new(Delivery::new(
-            db.clone(),
-            outbox.clone(),
-            config,
-            catalog,
-            identity,
-        ));
-        wiring.expose(delivery.clone());
-        let dispatch = Sweep::new(
-            "deliveries offered again or escalated",
-            sweep_every,
-            &delivery,
-            |delivery, now| async move { delivery.sweep(now).await },
-        )
-        .woken_by(delivery.couriers_free());
-        let positions = Sweep::new(
-            "courier positions written",
-            persist_every,
-            &delivery,
-            |delivery, now| async move { delivery.persist_positions(now).await },
-        );
-        Ok(Parts::routes(router(delivery.clone()))
-            .subscriptions(subscriptions(delivery.clone(), db, &outbox))
-            .sweep(dispatch)
-            .sweep(positions)
-            .providing::<Arc<dyn DeliveryClient>>(delivery))
-    })
+    Service::providing(
+        NAME,
+        migrations(),
+        move |wiring| {
+            let (db, outbox) = (wiring.db().clone(), wiring.outbox().clone());
+            let (sweep_every, persist_every) = (
+                config.sweep_every(),
+                Duration::from_secs(config.persist_secs),
+            );
+            let delivery = Arc::new(Delivery::new(
+                db.clone(),
+                outbox.clone(),
+                config,
+                catalog,
+                identity,
+            ));
+            wiring.expose(delivery.clone());
+            let dispatch = Sweep::new(
+                "deliveries offered again or escalated",
+                sweep_every,
+                &delivery,
+                |delivery, now| async move { delivery.sweep(now).await },
+            )
+            .woken_by(delivery.couriers_free());
+            let positions = Sweep::new(
+                "courier positions written",
+                persist_every,
+                &delivery,
+                |delivery, now| async move { delivery.persist_positions(now).await },
+            );
+            Ok(Parts::routes(router(delivery.clone()))
+                .subscriptions(subscriptions(delivery.clone(), db, &outbox))
+                .sweep(dispatch)
+                .sweep(positions)
+                .internal(api::internal::router(delivery.clone()))
+                .providing::<Arc<dyn DeliveryClient>>(delivery))
+        },
+        remote::client,
+    )
 }
 
 /// Delivery's migrations (`migrations/`), one portable file each.

@@ -11,6 +11,7 @@ pub mod app;
 pub mod config;
 pub mod domain;
 pub mod events;
+pub mod remote;
 pub mod store;
 
 pub use api::{router, well_known_router};
@@ -20,46 +21,48 @@ pub use store::keyring::{Keyring, KeyringError};
 
 use ordo_contracts::identity::IdentityClient;
 use ordo_http::Streams;
-use ordo_http::auth::LEEWAY_SECONDS;
 use ordo_kit::{Parts, Service, Sweep};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// The service's name: its database, schema and log target.
 pub const NAME: &str = "identity";
 
-/// Identity on its database, signing with the keys in `keys_file` (created when missing),
+/// Identity on its database, signing access tokens with the platform's `keyring`,
 /// ending a user's live `streams` with their sessions. Provides `IdentityClient` (and shows
 /// `Identity` to the binary); purges expired refresh tokens and reset links hourly.
 #[must_use]
 pub fn service(
     config: IdentityConfig,
-    keys_file: PathBuf,
+    keyring: Arc<Keyring>,
     streams: Arc<Streams>,
 ) -> Service<Arc<dyn IdentityClient>> {
-    Service::providing(NAME, migrations(), move |wiring| {
-        let retain = Duration::from_secs(config.access_token_ttl_secs + LEEWAY_SECONDS);
-        let keyring = Arc::new(Keyring::open(&keys_file, retain)?);
-        let identity = Arc::new(Identity::new(
-            wiring.db().clone(),
-            wiring.outbox().clone(),
-            keyring,
-            config,
-            streams,
-        ));
-        wiring.expose(identity.clone());
-        let housekeeping = Sweep::new(
-            "expired refresh tokens and reset links purged",
-            Duration::from_secs(3600),
-            &identity,
-            |identity, _| async move { identity.housekeeping().await },
-        );
-        Ok(Parts::routes(router(identity.clone()))
-            .root_routes(well_known_router(identity.clone()))
-            .sweep(housekeeping)
-            .providing::<Arc<dyn IdentityClient>>(identity))
-    })
+    Service::providing(
+        NAME,
+        migrations(),
+        move |wiring| {
+            let identity = Arc::new(Identity::new(
+                wiring.db().clone(),
+                wiring.outbox().clone(),
+                keyring,
+                config,
+                streams,
+            ));
+            wiring.expose(identity.clone());
+            let housekeeping = Sweep::new(
+                "expired refresh tokens and reset links purged",
+                Duration::from_secs(3600),
+                &identity,
+                |identity, _| async move { identity.housekeeping().await },
+            );
+            Ok(Parts::routes(router(identity.clone()))
+                .root_routes(well_known_router(identity.clone()))
+                .sweep(housekeeping)
+                .internal(api::internal::router(identity.clone()))
+                .providing::<Arc<dyn IdentityClient>>(identity))
+        },
+        remote::client,
+    )
 }
 
 /// Identity's migrations (`migrations/`), one portable file each.

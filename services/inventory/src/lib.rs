@@ -12,6 +12,7 @@ pub mod app;
 pub mod config;
 pub mod domain;
 pub mod events;
+pub mod remote;
 pub mod store;
 
 pub use api::router;
@@ -36,26 +37,32 @@ pub fn service(
     config: InventoryConfig,
     catalog: Arc<dyn CatalogClient>,
 ) -> Service<Arc<dyn InventoryClient>> {
-    Service::providing(NAME, migrations(), move |wiring| {
-        let (db, outbox) = (wiring.db().clone(), wiring.outbox().clone());
-        let inventory = Arc::new(Inventory::new(
-            db.clone(),
-            outbox.clone(),
-            catalog,
-            config.hold(),
-        ));
-        wiring.expose(inventory.clone());
-        let expiry = Sweep::new(
-            "expired stock holds released",
-            Duration::from_secs(config.sweep_secs),
-            &inventory,
-            |inventory, now| async move { inventory.expire_holds(now).await },
-        );
-        Ok(Parts::routes(router(inventory.clone()))
-            .subscriptions(subscriptions(inventory.clone(), db, &outbox))
-            .sweep(expiry)
-            .providing::<Arc<dyn InventoryClient>>(inventory))
-    })
+    Service::providing(
+        NAME,
+        migrations(),
+        move |wiring| {
+            let (db, outbox) = (wiring.db().clone(), wiring.outbox().clone());
+            let inventory = Arc::new(Inventory::new(
+                db.clone(),
+                outbox.clone(),
+                catalog,
+                config.hold(),
+            ));
+            wiring.expose(inventory.clone());
+            let expiry = Sweep::new(
+                "expired stock holds released",
+                Duration::from_secs(config.sweep_secs),
+                &inventory,
+                |inventory, now| async move { inventory.expire_holds(now).await },
+            );
+            Ok(Parts::routes(router(inventory.clone()))
+                .subscriptions(subscriptions(inventory.clone(), db, &outbox))
+                .sweep(expiry)
+                .internal(api::internal::router(inventory.clone()))
+                .providing::<Arc<dyn InventoryClient>>(inventory))
+        },
+        remote::client,
+    )
 }
 
 /// Inventory's migrations (`migrations/`), one portable file each.

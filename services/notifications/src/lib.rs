@@ -16,6 +16,7 @@ pub mod config;
 pub mod domain;
 pub mod events;
 pub mod mailer;
+pub mod remote;
 pub mod sms;
 pub mod store;
 
@@ -51,28 +52,35 @@ pub fn service(
     catalog: Arc<dyn CatalogClient>,
     identity: Arc<dyn IdentityClient>,
 ) -> Service<Arc<dyn NotificationsClient>> {
-    Service::providing(NAME, migrations(), move |wiring| {
-        let mailer = match smtp_url {
-            Some(url) => Some(Arc::new(
-                Mailer::new(url.expose(), &smtp_from).map_err(anyhow::Error::msg)?,
-            )),
-            None => None,
-        };
-        let texts = sms::provider(&sms).map_err(anyhow::Error::msg)?;
-        let (db, outbox) = (wiring.db().clone(), wiring.outbox().clone());
-        let notifications = Arc::new(Notifications::new(
-            db.clone(),
-            outbox.clone(),
-            catalog,
-            identity,
-            mailer,
-            texts,
-            &public_url,
-        ));
-        Ok(Parts::routes(router(notifications.clone(), streams))
-            .subscriptions(subscriptions(notifications.clone(), db, &outbox))
-            .providing::<Arc<dyn NotificationsClient>>(notifications))
-    })
+    Service::providing(
+        NAME,
+        migrations(),
+        move |wiring| {
+            let mailer = match smtp_url {
+                Some(url) => Some(Arc::new(
+                    Mailer::new(url.expose(), &smtp_from).map_err(anyhow::Error::msg)?,
+                )),
+                None => None,
+            };
+            let texts = sms::provider(&sms).map_err(anyhow::Error::msg)?;
+            let (db, outbox) = (wiring.db().clone(), wiring.outbox().clone());
+            let notifications = Arc::new(Notifications::new(
+                db.clone(),
+                outbox.clone(),
+                catalog,
+                identity,
+                mailer,
+                texts,
+                &public_url,
+            ));
+            wiring.expose(notifications.clone());
+            Ok(Parts::routes(router(notifications.clone(), streams))
+                .subscriptions(subscriptions(notifications.clone(), db, &outbox))
+                .internal(api::internal::router(notifications.clone()))
+                .providing::<Arc<dyn NotificationsClient>>(notifications))
+        },
+        remote::client,
+    )
 }
 
 /// Notifications' migrations (`migrations/`), one portable file each.

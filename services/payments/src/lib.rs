@@ -15,6 +15,7 @@ pub mod app;
 pub mod domain;
 pub mod events;
 pub mod provider;
+pub mod remote;
 pub mod store;
 
 pub use api::router;
@@ -40,34 +41,40 @@ pub fn service(
     provider: Arc<dyn PaymentProvider>,
     webhook_secret: Option<Secret<String>>,
 ) -> Service<Arc<dyn PaymentsClient>> {
-    Service::providing(NAME, migrations(), move |wiring| {
-        let (db, outbox) = (wiring.db().clone(), wiring.outbox().clone());
-        let payments = Arc::new(Payments::new(
-            db.clone(),
-            outbox.clone(),
-            provider,
-            webhook_secret,
-        ));
-        wiring.expose(payments.clone());
-        let requests = Sweep::new(
-            "provider requests answered",
-            Duration::from_secs(1),
-            &payments,
-            |payments, now| async move { payments.make_requests(now).await },
-        )
-        .woken_by(payments.requests_recorded());
-        let refunds = Sweep::new(
-            "pending refunds made",
-            Duration::from_secs(30),
-            &payments,
-            |payments, now| async move { payments.settle_pending_refunds(now).await },
-        );
-        Ok(Parts::routes(router(payments.clone()))
-            .subscriptions(subscriptions(payments.clone(), db, &outbox))
-            .sweep(requests)
-            .sweep(refunds)
-            .providing::<Arc<dyn PaymentsClient>>(payments))
-    })
+    Service::providing(
+        NAME,
+        migrations(),
+        move |wiring| {
+            let (db, outbox) = (wiring.db().clone(), wiring.outbox().clone());
+            let payments = Arc::new(Payments::new(
+                db.clone(),
+                outbox.clone(),
+                provider,
+                webhook_secret,
+            ));
+            wiring.expose(payments.clone());
+            let requests = Sweep::new(
+                "provider requests answered",
+                Duration::from_secs(1),
+                &payments,
+                |payments, now| async move { payments.make_requests(now).await },
+            )
+            .woken_by(payments.requests_recorded());
+            let refunds = Sweep::new(
+                "pending refunds made",
+                Duration::from_secs(30),
+                &payments,
+                |payments, now| async move { payments.settle_pending_refunds(now).await },
+            );
+            Ok(Parts::routes(router(payments.clone()))
+                .subscriptions(subscriptions(payments.clone(), db, &outbox))
+                .sweep(requests)
+                .sweep(refunds)
+                .internal(api::internal::router(payments.clone()))
+                .providing::<Arc<dyn PaymentsClient>>(payments))
+        },
+        remote::client,
+    )
 }
 
 /// The payments service's migrations (`migrations/`), one portable file each.

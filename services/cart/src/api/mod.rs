@@ -2,6 +2,7 @@
 
 mod cart;
 mod error;
+pub(crate) mod internal;
 
 use crate::app::Cart;
 use std::sync::Arc;

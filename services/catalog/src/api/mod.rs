@@ -2,6 +2,7 @@
 
 mod error;
 mod images;
+pub(crate) mod internal;
 mod merchants;
 mod products;
 

@@ -5,6 +5,7 @@ mod couriers;
 mod deliveries;
 mod error;
 mod fleet;
+pub(crate) mod internal;
 mod shipments;
 
 use crate::app::Delivery;

@@ -3,6 +3,7 @@
 mod addresses;
 mod auth;
 mod error;
+pub(crate) mod internal;
 mod me;
 mod users;
 

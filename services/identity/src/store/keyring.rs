@@ -5,7 +5,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use ordo_http::auth::{AccessClaims, PublicJwk};
+use ordo_http::auth::PublicJwk;
 use ring::rand::SystemRandom;
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde::{Deserialize, Serialize};
@@ -138,11 +138,12 @@ impl Keyring {
         self.read_state().kid.clone()
     }
 
-    /// Signs access-token claims with the current key (`kid` in the header).
+    /// Signs token claims (an access token's, a service token's) with the current key
+    /// (`kid` in the header).
     ///
     /// # Errors
     /// When signing fails, which only a corrupt key can cause.
-    pub fn sign(&self, claims: &AccessClaims) -> Result<String, KeyringError> {
+    pub fn sign(&self, claims: &impl serde::Serialize) -> Result<String, KeyringError> {
         let state = self.read_state();
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(state.kid.clone());
@@ -153,6 +154,16 @@ impl Keyring {
         self.state
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Every process of a platform signs the tokens it presents to other services with it.
+impl ordo_http::service_auth::ServiceSigner for Keyring {
+    fn sign_service(
+        &self,
+        claims: &ordo_http::service_auth::ServiceClaims,
+    ) -> Result<String, String> {
+        self.sign(claims).map_err(|error| error.to_string())
     }
 }
 
@@ -255,6 +266,7 @@ fn write(path: &Path, file: &KeyFile) -> Result<(), KeyringError> {
 mod tests {
     use super::*;
     use ordo_http::Verifier;
+    use ordo_http::auth::AccessClaims;
     use ordo_kernel::Role;
 
     fn claims() -> AccessClaims {

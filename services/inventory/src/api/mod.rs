@@ -1,6 +1,7 @@
 //! Inventory's HTTP interface.
 
 mod error;
+pub(crate) mod internal;
 mod stock;
 
 use crate::app::Inventory;

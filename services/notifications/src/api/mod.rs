@@ -2,6 +2,7 @@
 
 mod error;
 mod inbox;
+pub(crate) mod internal;
 mod preferences;
 mod texts;
 

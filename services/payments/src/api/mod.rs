@@ -1,6 +1,7 @@
 //! The payments service's HTTP interface.
 
 mod error;
+pub(crate) mod internal;
 mod methods;
 mod refunds;
 mod webhooks;
