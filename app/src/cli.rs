@@ -47,6 +47,14 @@ enum Command {
         #[arg(long)]
         sim: bool,
     },
+    /// The public entry when services run in processes of their own: routes the API to
+    /// the instances `services.NAME.urls` names, with the same authentication, limits and
+    /// errors as `serve`; serves the web apps.
+    Gateway {
+        /// Address to listen on [default: 127.0.0.1:8080]
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
     /// Load the demo city (merchants, menus, stock, a customer, staff, couriers, an
     /// administrator) and print its accounts, then exit.
     Demo,
@@ -193,6 +201,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve {
             listen, services, ..
         } => (*listen, services.clone()),
+        Command::Gateway { listen } => (*listen, Vec::new()),
         _ => (None, Vec::new()),
     };
     let overrides = Overrides {
@@ -215,6 +224,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
     match cli.command {
         Command::Serve { demo, sim, .. } => serve(config, demo, sim).await,
+        Command::Gateway { .. } => crate::edge::run(config).await,
         Command::Sim(args) => crate::sim::run(args).await,
         Command::Demo => {
             let platform = Platform::open(config).await?;
@@ -450,7 +460,7 @@ async fn serve(mut config: Config, demo: bool, sim: bool) -> anyhow::Result<()> 
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -60,6 +60,17 @@ pub fn routes(
         .split_for_parts()
 }
 
+/// The document of every service's routes, as a gateway in front of their processes serves
+/// them: each service's `api` under `/api/v1`, its `root` at the root.
+pub fn document(services: Vec<ordo_kit::Paths>) -> utoipa::openapi::OpenApi {
+    let mut document = ApiDoc::openapi();
+    for paths in services {
+        document = document.nest("/api/v1", paths.api);
+        document.merge(paths.root);
+    }
+    document
+}
+
 /// Every operation's document says the errors the layers in front of it may answer, all as
 /// `application/problem+json`: 401 (a bad token, on any route), 414, 429, 431, 503; 400,
 /// 413, 415 and 422 where it takes a body; 422 where it takes a query; 404 where its path

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod dead_letters;
 pub mod demo;
+pub mod edge;
 pub mod gateway;
 pub mod logging;
 pub mod ops;

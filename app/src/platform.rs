@@ -14,7 +14,7 @@ use ordo_http::ratelimit::RateLimits;
 use ordo_http::serve::Draining;
 use ordo_http::service_auth::{ServiceTokens, service_only};
 use ordo_identity::Keyring;
-use ordo_kit::{Built, Service, Shared, Sweep, Wiring};
+use ordo_kit::{Built, Paths, Service, Shared, Sweep, Wiring};
 use ordo_remote::Remotes;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -85,6 +85,8 @@ pub struct Assembly {
     /// The services elsewhere that nothing says where to find, with whether a service here
     /// still holds their client once all are built.
     unplaced: Vec<(&'static str, std::sync::Weak<()>)>,
+    /// For a gateway: every service's routes; none is built.
+    paths: Option<Vec<(&'static str, Paths)>>,
 }
 
 impl Assembly {
@@ -124,7 +126,27 @@ impl Assembly {
             sweeps: Vec::new(),
             names: Vec::new(),
             unplaced: Vec::new(),
+            paths: None,
         })
+    }
+
+    /// An assembly that builds no service and collects where every one's routes are, for a
+    /// gateway in front of them.
+    ///
+    /// # Errors
+    /// When the key file cannot be read or made.
+    pub fn for_routing(config: &Config) -> anyhow::Result<Self> {
+        let mut assembly = Assembly::new(config)?;
+        assembly.here = Some(Vec::new());
+        assembly.paths = Some(Vec::new());
+        Ok(assembly)
+    }
+
+    /// Every service's routes, and the keys to check tokens with, once the registry added
+    /// them all to an assembly made `for_routing`.
+    #[must_use]
+    pub fn routing(self) -> (Vec<(&'static str, Paths)>, Arc<Verifier>, Arc<Keyring>) {
+        (self.paths.unwrap_or_default(), self.verifier, self.keyring)
     }
 
     /// The keys that sign users' and services' tokens, shared by every process of the
@@ -148,6 +170,9 @@ impl Assembly {
     /// When its database, a migration or its build fails.
     pub async fn add<P>(&mut self, service: Service<P>) -> anyhow::Result<P> {
         self.names.push(service.name);
+        if let Some(paths) = &mut self.paths {
+            paths.push((service.name, (service.paths)()));
+        }
         if !self.runs_here(service.name) {
             let urls = self
                 .endpoints

@@ -143,7 +143,11 @@ impl Platform {
 }
 
 /// Background upkeep: pick up key rotations, forget idle limiters.
-async fn upkeep(keyring: Arc<Keyring>, verifier: Arc<Verifier>, limits: Arc<RateLimits>) {
+pub(crate) async fn upkeep(
+    keyring: Arc<Keyring>,
+    verifier: Arc<Verifier>,
+    limits: Arc<RateLimits>,
+) {
     let mut tick = tokio::time::interval(Duration::from_secs(10));
     let mut ticks: u64 = 0;
     loop {

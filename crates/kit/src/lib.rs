@@ -39,13 +39,16 @@ pub struct Service<P = ()> {
     pub migrations: &'static [Migration],
     pub build: Build<P>,
     pub remote: Remote<P>,
+    /// Where its public routes are.
+    pub paths: fn() -> Paths,
 }
 
 impl Service {
-    /// A service that provides nothing to other services.
+    /// A service that provides nothing to other services, serving its routes at `paths`.
     pub fn new(
         name: &'static str,
         migrations: &'static [Migration],
+        paths: fn() -> Paths,
         build: impl FnOnce(&mut Wiring<'_>) -> anyhow::Result<Parts> + Send + 'static,
     ) -> Self {
         Service {
@@ -53,6 +56,7 @@ impl Service {
             migrations,
             build: Box::new(|wiring| build(wiring).map(Built::from)),
             remote: Box::new(drop),
+            paths,
         }
     }
 }
@@ -63,6 +67,7 @@ impl<P> Service<P> {
     pub fn providing(
         name: &'static str,
         migrations: &'static [Migration],
+        paths: fn() -> Paths,
         build: impl FnOnce(&mut Wiring<'_>) -> anyhow::Result<Built<P>> + Send + 'static,
         remote: impl FnOnce(ServiceClient) -> P + Send + 'static,
     ) -> Self {
@@ -71,6 +76,7 @@ impl<P> Service<P> {
             migrations,
             build: Box::new(build),
             remote: Box::new(remote),
+            paths,
         }
     }
 }
@@ -109,6 +115,34 @@ impl<'a> Wiring<'a> {
     /// are given one another's clients as arguments.
     pub fn expose<T: ?Sized + Send + Sync + 'static>(&mut self, value: Arc<T>) {
         self.shared.insert(value);
+    }
+}
+
+/// Where a service's public routes are, known without building it: what a gateway routes
+/// by, so that a route cannot exist in a service and not in the gateway.
+#[derive(Clone, Default)]
+pub struct Paths {
+    /// Its routes under `/api/v1`, as its OpenAPI document says them.
+    pub api: utoipa::openapi::OpenApi,
+    /// Its routes at the root (`/.well-known/…`).
+    pub root: utoipa::openapi::OpenApi,
+}
+
+impl Paths {
+    /// The paths of `routes`, served under `/api/v1`.
+    #[must_use]
+    pub fn of<S: Clone + Send + Sync + 'static>(routes: OpenApiRouter<S>) -> Self {
+        Paths {
+            api: routes.split_for_parts().1,
+            root: utoipa::openapi::OpenApi::default(),
+        }
+    }
+
+    /// With `routes` served at the root too.
+    #[must_use]
+    pub fn with_root<S: Clone + Send + Sync + 'static>(mut self, routes: OpenApiRouter<S>) -> Self {
+        self.root = routes.split_for_parts().1;
+        self
     }
 }
 

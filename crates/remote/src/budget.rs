@@ -3,41 +3,41 @@
 
 use std::sync::Mutex;
 
-/// Retries a caller may make before its calls earn more.
-const RESERVE: f64 = 10.0;
-/// What each call earns towards a retry.
-const PER_CALL: f64 = 0.2;
+/// What a retry costs, in the budget's units: a fifth of it is earned by each call.
+const RETRY: u32 = 5;
+/// Retries a caller may make before its calls earn more: ten.
+const RESERVE: u32 = 10 * RETRY;
 
 #[derive(Debug)]
 pub(crate) struct RetryBudget {
-    tokens: Mutex<f64>,
+    units: Mutex<u32>,
 }
 
 impl Default for RetryBudget {
     fn default() -> Self {
         RetryBudget {
-            tokens: Mutex::new(RESERVE),
+            units: Mutex::new(RESERVE),
         }
     }
 }
 
 impl RetryBudget {
-    fn tokens(&self) -> std::sync::MutexGuard<'_, f64> {
-        self.tokens
+    fn units(&self) -> std::sync::MutexGuard<'_, u32> {
+        self.units
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub(crate) fn earn(&self) {
-        let mut tokens = self.tokens();
-        *tokens = (*tokens + PER_CALL).min(RESERVE);
+        let mut units = self.units();
+        *units = (*units + 1).min(RESERVE);
     }
 
     /// Whether one more retry is within the budget; takes it when it is.
     pub(crate) fn take_retry(&self) -> bool {
-        let mut tokens = self.tokens();
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
+        let mut units = self.units();
+        if *units >= RETRY {
+            *units -= RETRY;
             true
         } else {
             false

@@ -150,3 +150,171 @@ async fn a_process_missing_where_its_callees_run_refuses_to_start() {
         .await
         .expect("the catalogue alone starts");
 }
+
+/// Every service of the registry, as the gateway routes to them.
+const EVERY_SERVICE: [&str; 11] = [
+    "identity",
+    "catalog",
+    "inventory",
+    "cart",
+    "payments",
+    "delivery",
+    "notifications",
+    "orders",
+    "reviews",
+    "analytics",
+    "search",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_gateway_in_front_of_services_in_two_processes() {
+    let Some(backend) = ordo_testkit::postgres("one_gateway_in_front_of_services") else {
+        return;
+    };
+    if ordo_testkit::nats("one gateway in front of services").is_none() {
+        return;
+    }
+    let catalog = TestApp::spawn_with(backend.clone(), |config| {
+        config.run = vec!["catalog".into()];
+    })
+    .await;
+    let keys = catalog.config().keys_file();
+    let catalog_url = catalog.url("");
+    let rest = TestApp::spawn_with(backend, |config| {
+        config.run = ALL_BUT_CATALOG.map(str::to_owned).to_vec();
+        config.identity.keys_file = Some(keys.clone());
+        config.services.entry("catalog".into()).or_default().urls = vec![catalog_url.clone()];
+    })
+    .await;
+    let mut config = rest.config().clone();
+    config.run.clear();
+    config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    for service in EVERY_SERVICE {
+        let at = if service == "catalog" {
+            catalog_url.clone()
+        } else {
+            rest.url("")
+        };
+        config.services.entry(service.into()).or_default().urls = vec![at];
+    }
+    let gateway = ordo_app::edge::Gateway::start(config)
+        .await
+        .expect("the gateway starts");
+    let base = format!("http://{}", gateway.address);
+    let http = reqwest::Client::new();
+    let api = |method: Method, path: &str, token: &str| {
+        http.request(method, format!("{base}/api/v1{path}"))
+            .bearer_auth(token)
+    };
+
+    // Identity's routes and the catalogue's, through one address.
+    let owner = rest.signup("merchant").await;
+    let merchant = json_of(api(Method::POST, "/merchants", &owner.access_token).json(&json!({
+        "name": "Trattoria", "kind": "restaurant", "address": "Via Roma 1", "lat": 52.5, "lon": 13.4
+    })))
+    .await;
+    let merchant_id = merchant["id"].as_str().unwrap();
+    let pizza = json_of(
+        api(
+            Method::POST,
+            &format!("/merchants/{merchant_id}/products"),
+            &owner.access_token,
+        )
+        .json(&json!({"name": "Margherita", "category": "Menu",
+                      "price": {"amount": 950, "currency": "EUR"}})),
+    )
+    .await;
+    let pizza = pizza["id"].as_str().unwrap();
+    let stocked = api(
+        Method::PUT,
+        &format!("/products/{pizza}/stock"),
+        &owner.access_token,
+    )
+    .json(&json!({"on_hand": 5}))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(stocked.status(), StatusCode::OK);
+    let me = json_of(api(Method::GET, "/me", &owner.access_token)).await;
+    assert_eq!(me["id"], owner.id.to_string());
+
+    let customer = rest.signup("customer").await;
+    let saved = api(Method::POST, "/me/payment-methods", &customer.access_token)
+        .json(&json!({"card_number": GOOD_CARD, "exp_month": 12, "exp_year": 2035, "cvc": "123"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), StatusCode::CREATED);
+    let method = saved.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let items = json!([{"product_id": pizza, "quantity": 1}]);
+    let place = || {
+        api(Method::POST, "/orders", &customer.access_token)
+            .header("Idempotency-Key", "through-the-gateway")
+            .json(&pickup(items.clone(), &method))
+    };
+    let order = json_of(place()).await;
+    let again = json_of(place()).await;
+    assert_eq!(order["id"], again["id"], "the same key, the same order");
+    let id = order["id"].as_str().unwrap().to_owned();
+    rest.eventually("the order is paid, as seen through the gateway", || async {
+        json_of(api(
+            Method::GET,
+            &format!("/orders/{id}/status"),
+            &customer.access_token,
+        ))
+        .await["status"]
+            == "paid"
+    })
+    .await;
+
+    // The gateway's own answers: its layers, its document, no internal routes.
+    let anonymous = http.get(format!("{base}/api/v1/me")).send().await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    assert!(anonymous.headers().contains_key("x-request-id"));
+    let internal = http
+        .get(format!(
+            "{base}/internal/v1/catalog/merchants/{merchant_id}"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(internal.status(), StatusCode::NOT_FOUND, "never routed");
+    let document = json_of(http.get(format!("{base}/api/v1/openapi.json"))).await;
+    let paths = document["paths"].as_object().unwrap();
+    for path in [
+        "/api/v1/merchants/{id}",
+        "/api/v1/orders",
+        "/.well-known/jwks.json",
+    ] {
+        assert!(paths.contains_key(path), "{path}");
+    }
+    let jwks = json_of(http.get(format!("{base}/.well-known/jwks.json"))).await;
+    assert!(!jwks["keys"].as_array().unwrap().is_empty());
+    let ready = http.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    let page = http.get(format!("{base}/")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK, "the customer app");
+
+    // The catalogue's process gone: its routes answer 503 with Retry-After, the rest go on.
+    catalog.stop().await;
+    let gone = api(
+        Method::GET,
+        &format!("/merchants/{merchant_id}"),
+        &owner.access_token,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(gone.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(gone.headers().contains_key("retry-after"));
+    let me = api(Method::GET, "/me", &owner.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    gateway.stop().await.expect("a clean stop");
+    rest.stop().await;
+}

@@ -48,7 +48,7 @@ struct Toys {
 }
 
 fn toys() -> Service {
-    Service::new("toys", MIGRATIONS, |wiring| {
+    Service::new("toys", MIGRATIONS, ordo_kit::Paths::default, |wiring| {
         let db = wiring.db().clone();
         let toys = Arc::new(Toys {
             db: db.clone(),

@@ -27,7 +27,7 @@ pub const NAME: &str = "analytics";
 /// from the `catalog`.
 #[must_use]
 pub fn service(catalog: Arc<dyn CatalogClient>) -> Service {
-    Service::new(NAME, migrations(), move |wiring| {
+    Service::new(NAME, migrations(), api::paths, move |wiring| {
         let db = wiring.db().clone();
         let analytics = Arc::new(Analytics::new(db.clone(), catalog));
         wiring.expose(analytics.clone());

@@ -30,6 +30,7 @@ pub fn service(catalog: Arc<dyn CatalogClient>) -> Service<Arc<dyn CartClient>> 
     Service::providing(
         NAME,
         migrations(),
+        api::paths,
         move |wiring| {
             let db = wiring.db().clone();
             let cart = Arc::new(Cart::new(db.clone(), wiring.outbox().clone(), catalog));

@@ -30,6 +30,7 @@ pub fn service() -> Service<Arc<dyn CatalogClient>> {
     Service::providing(
         NAME,
         migrations(),
+        api::paths,
         |wiring| {
             let catalog = Arc::new(Catalog::new(wiring.db().clone(), wiring.outbox().clone()));
             wiring.expose(catalog.clone());

@@ -44,6 +44,7 @@ pub fn service(
     Service::providing(
         NAME,
         migrations(),
+        api::paths,
         move |wiring| {
             let (db, outbox) = (wiring.db().clone(), wiring.outbox().clone());
             let (sweep_every, persist_every) = (

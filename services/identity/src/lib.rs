@@ -40,6 +40,7 @@ pub fn service(
     Service::providing(
         NAME,
         migrations(),
+        api::paths,
         move |wiring| {
             let identity = Arc::new(Identity::new(
                 wiring.db().clone(),

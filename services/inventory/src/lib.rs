@@ -40,6 +40,7 @@ pub fn service(
     Service::providing(
         NAME,
         migrations(),
+        api::paths,
         move |wiring| {
             let (db, outbox) = (wiring.db().clone(), wiring.outbox().clone());
             let inventory = Arc::new(Inventory::new(

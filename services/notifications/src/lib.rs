@@ -55,6 +55,7 @@ pub fn service(
     Service::providing(
         NAME,
         migrations(),
+        api::paths,
         move |wiring| {
             let mailer = match smtp_url {
                 Some(url) => Some(Arc::new(

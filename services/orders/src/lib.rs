@@ -38,7 +38,7 @@ pub const NAME: &str = "orders";
 /// their user's live `streams`.
 #[must_use]
 pub fn service(config: OrdersConfig, streams: Arc<Streams>, clients: Clients) -> Service {
-    Service::new(NAME, migrations(), move |wiring| {
+    Service::new(NAME, migrations(), api::paths, move |wiring| {
         let (db, outbox) = (wiring.db().clone(), wiring.outbox().clone());
         let orders = Arc::new(Orders::new(
             db.clone(),

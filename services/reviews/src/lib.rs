@@ -26,7 +26,7 @@ pub const NAME: &str = "reviews";
 /// `catalog`.
 #[must_use]
 pub fn service(catalog: Arc<dyn CatalogClient>) -> Service {
-    Service::new(NAME, migrations(), move |wiring| {
+    Service::new(NAME, migrations(), api::paths, move |wiring| {
         let db = wiring.db().clone();
         let reviews = Arc::new(Reviews::new(db.clone(), wiring.outbox().clone(), catalog));
         Ok(Parts::routes(router(reviews.clone())).subscriptions(subscriptions(reviews, db)))

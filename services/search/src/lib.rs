@@ -32,7 +32,7 @@ const CATCH_UP_EVERY: Duration = Duration::from_secs(1);
 /// Search on its database, with its index in `index_dir`.
 #[must_use]
 pub fn service(index_dir: PathBuf) -> Service {
-    Service::new(NAME, migrations(), move |wiring| {
+    Service::new(NAME, migrations(), api::paths, move |wiring| {
         let db = wiring.db().clone();
         let search = Arc::new(Search::open(db.clone(), &index_dir)?);
         wiring.expose(search.clone());

@@ -9,11 +9,20 @@ use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// Routes under `/api/v1`.
-pub fn router(cart: Arc<Cart>) -> OpenApiRouter {
+/// The routes under `/api/v1`, before their state.
+fn routes() -> OpenApiRouter<Arc<Cart>> {
     OpenApiRouter::new()
         .routes(routes!(cart::get, cart::clear))
         .routes(routes!(cart::add))
         .routes(routes!(cart::set, cart::remove))
-        .with_state(cart)
+}
+
+/// Routes under `/api/v1`.
+pub fn router(cart: Arc<Cart>) -> OpenApiRouter {
+    routes().with_state(cart)
+}
+
+/// Where the routes are, for a gateway to route by without building the service.
+pub fn paths() -> ordo_kit::Paths {
+    ordo_kit::Paths::of(routes())
 }

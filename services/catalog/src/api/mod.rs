@@ -15,8 +15,8 @@ use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// Routes under `/api/v1`.
-pub fn router(catalog: Arc<Catalog>) -> OpenApiRouter {
+/// The routes under `/api/v1`, before their state.
+fn routes() -> OpenApiRouter<Arc<Catalog>> {
     OpenApiRouter::new()
         .routes(routes!(merchants::create, merchants::list))
         .routes(routes!(merchants::get, merchants::patch))
@@ -33,7 +33,16 @@ pub fn router(catalog: Arc<Catalog>) -> OpenApiRouter {
                 // Pictures are larger than the bodies other routes take.
                 .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
         )
-        .with_state(catalog)
+}
+
+/// Routes under `/api/v1`.
+pub fn router(catalog: Arc<Catalog>) -> OpenApiRouter {
+    routes().with_state(catalog)
+}
+
+/// Where the routes are, for a gateway to route by without building the service.
+pub fn paths() -> ordo_kit::Paths {
+    ordo_kit::Paths::of(routes())
 }
 
 fn page(limit: Option<u32>, cursor: Option<&str>) -> Result<PageRequest, Problem> {

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// Routes under `/api/v1`.
-pub fn router(delivery: Arc<Delivery>) -> OpenApiRouter {
+/// The routes under `/api/v1`, before their state.
+fn routes() -> OpenApiRouter<Arc<Delivery>> {
     OpenApiRouter::new()
         .routes(routes!(couriers::current, couriers::availability))
         .routes(routes!(couriers::location))
@@ -28,5 +28,14 @@ pub fn router(delivery: Arc<Delivery>) -> OpenApiRouter {
         .routes(routes!(fleet::overview))
         .routes(routes!(fleet::assign))
         .routes(routes!(fleet::redispatch))
-        .with_state(delivery)
+}
+
+/// Routes under `/api/v1`.
+pub fn router(delivery: Arc<Delivery>) -> OpenApiRouter {
+    routes().with_state(delivery)
+}
+
+/// Where the routes are, for a gateway to route by without building the service.
+pub fn paths() -> ordo_kit::Paths {
+    ordo_kit::Paths::of(routes())
 }

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// Routes under `/api/v1`.
-pub fn router(identity: Arc<Identity>) -> OpenApiRouter {
+/// The routes under `/api/v1`, before their state.
+fn routes() -> OpenApiRouter<Arc<Identity>> {
     OpenApiRouter::new()
         .routes(routes!(auth::register))
         .routes(routes!(auth::login))
@@ -27,12 +27,23 @@ pub fn router(identity: Arc<Identity>) -> OpenApiRouter {
         .routes(routes!(users::get_user))
         .routes(routes!(users::list_users))
         .routes(routes!(users::patch_user))
-        .with_state(identity)
+}
+
+/// Routes under `/api/v1`.
+pub fn router(identity: Arc<Identity>) -> OpenApiRouter {
+    routes().with_state(identity)
+}
+
+/// Where the routes are, for a gateway to route by without building the service.
+pub fn paths() -> ordo_kit::Paths {
+    ordo_kit::Paths::of(routes()).with_root(well_known_routes())
+}
+
+fn well_known_routes() -> OpenApiRouter<Arc<Identity>> {
+    OpenApiRouter::new().routes(routes!(auth::jwks))
 }
 
 /// Routes at the root: the JWKS.
 pub fn well_known_router(identity: Arc<Identity>) -> OpenApiRouter {
-    OpenApiRouter::new()
-        .routes(routes!(auth::jwks))
-        .with_state(identity)
+    well_known_routes().with_state(identity)
 }

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// Routes under `/api/v1`; the live stream counts against its user's `streams`.
-pub fn router(notifications: Arc<Notifications>, streams: Arc<Streams>) -> OpenApiRouter {
+/// The routes under `/api/v1`, before their state.
+fn routes() -> OpenApiRouter<Arc<Notifications>> {
     OpenApiRouter::new()
         .routes(routes!(inbox::list))
         .routes(routes!(inbox::read))
@@ -25,6 +25,14 @@ pub fn router(notifications: Arc<Notifications>, streams: Arc<Streams>) -> OpenA
         ))
         .routes(routes!(texts::list))
         .routes(routes!(inbox::stream))
-        .layer(Extension(streams))
-        .with_state(notifications)
+}
+
+/// Routes under `/api/v1`.
+pub fn router(notifications: Arc<Notifications>, streams: Arc<Streams>) -> OpenApiRouter {
+    routes().layer(Extension(streams)).with_state(notifications)
+}
+
+/// Where the routes are, for a gateway to route by without building the service.
+pub fn paths() -> ordo_kit::Paths {
+    ordo_kit::Paths::of(routes())
 }

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// Routes under `/api/v1`; the tracking stream counts against its user's `streams`.
-pub fn router(orders: Arc<Orders>, streams: Arc<Streams>) -> OpenApiRouter {
+/// The routes under `/api/v1`, before their state.
+fn routes() -> OpenApiRouter<Arc<Orders>> {
     OpenApiRouter::new()
         .routes(routes!(orders::place, orders::list))
         .routes(routes!(orders::get))
@@ -32,6 +32,14 @@ pub fn router(orders: Arc<Orders>, streams: Arc<Streams>) -> OpenApiRouter {
         .routes(routes!(admin::open))
         .routes(routes!(admin::find))
         .routes(routes!(admin::timeline))
-        .layer(Extension(streams))
-        .with_state(orders)
+}
+
+/// Routes under `/api/v1`.
+pub fn router(orders: Arc<Orders>, streams: Arc<Streams>) -> OpenApiRouter {
+    routes().layer(Extension(streams)).with_state(orders)
+}
+
+/// Where the routes are, for a gateway to route by without building the service.
+pub fn paths() -> ordo_kit::Paths {
+    ordo_kit::Paths::of(routes())
 }

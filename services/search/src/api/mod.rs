@@ -8,10 +8,19 @@ use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// Routes under `/api/v1`.
-pub fn router(search: Arc<Search>) -> OpenApiRouter {
+/// The routes under `/api/v1`, before their state.
+fn routes() -> OpenApiRouter<Arc<Search>> {
     OpenApiRouter::new()
         .routes(routes!(search::search))
         .routes(routes!(search::suggest))
-        .with_state(search)
+}
+
+/// Routes under `/api/v1`.
+pub fn router(search: Arc<Search>) -> OpenApiRouter {
+    routes().with_state(search)
+}
+
+/// Where the routes are, for a gateway to route by without building the service.
+pub fn paths() -> ordo_kit::Paths {
+    ordo_kit::Paths::of(routes())
 }

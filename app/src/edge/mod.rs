@@ -1,0 +1,237 @@
+//! `ordo gateway`: the public entry of a platform whose services run in processes of their
+//! own. It routes each path to the service whose route it is — the route table is the
+//! services' own OpenAPI routes, so a route cannot exist in a service and not here — over
+//! the instances `services.NAME.urls` names; it authenticates, limits and answers errors
+//! with the same layers as `ordo serve`, serves the web apps and the merged OpenAPI
+//! document, and never routes `/internal/v1`.
+
+mod pool;
+mod proxy;
+
+use crate::config::Config;
+use crate::platform::Assembly;
+use crate::{gateway, registry};
+use anyhow::Context;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter, get, on};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use ordo_http::ratelimit::RateLimits;
+use ordo_http::serve::{Draining, ServeOptions};
+use pool::Pool;
+use proxy::{Route, forward};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use utoipa::openapi::path::PathItem;
+
+/// How often every instance's readiness is asked.
+const PROBE_EVERY: Duration = Duration::from_secs(2);
+
+/// The methods a documented path answers, each forwarded to `route`.
+fn methods(item: &PathItem, route: &Arc<Route>) -> MethodRouter {
+    let mut router = MethodRouter::new();
+    let operations = [
+        (MethodFilter::GET, item.get.is_some()),
+        (MethodFilter::POST, item.post.is_some()),
+        (MethodFilter::PUT, item.put.is_some()),
+        (MethodFilter::PATCH, item.patch.is_some()),
+        (MethodFilter::DELETE, item.delete.is_some()),
+    ];
+    for (method, documented) in operations {
+        if documented {
+            router = router.merge(on(method, forward).with_state(route.clone()));
+        }
+    }
+    router
+}
+
+/// Serves the gateway on `config.listen` until Ctrl-C or `SIGTERM`.
+///
+/// # Errors
+/// When the key file cannot be read, a service has no instance configured, or the
+/// listener fails.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let prepared = Prepared::new(&config).await?;
+    tracing::info!(listen = %config.listen, "gateway serving");
+    prepared
+        .serve(listener, crate::cli::shutdown_signal())
+        .await
+}
+
+/// A gateway serving in the background, for tests and embedding.
+pub struct Gateway {
+    pub address: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Gateway {
+    /// Binds `config.listen` and serves in the background.
+    ///
+    /// # Errors
+    /// As [`run`].
+    pub async fn start(config: Config) -> anyhow::Result<Gateway> {
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let address = listener.local_addr()?;
+        let prepared = Prepared::new(&config).await?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(prepared.serve(listener, async {
+            let _ = stopped.await;
+        }));
+        Ok(Gateway {
+            address,
+            stop: Some(stop),
+            task,
+        })
+    }
+
+    /// Stops gracefully and waits for it.
+    ///
+    /// # Errors
+    /// When serving failed.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        (&mut self.task).await.context("gateway task")?
+    }
+}
+
+/// The gateway's router and its background work, ready to serve.
+struct Prepared {
+    router: Router,
+    options: ServeOptions,
+    background: Vec<JoinHandle<()>>,
+}
+
+impl Prepared {
+    async fn new(config: &Config) -> anyhow::Result<Prepared> {
+        let _recorder = crate::ops::metrics_handle();
+        let mut assembly = Assembly::for_routing(config)?;
+        registry::assemble(config, &mut assembly).await?;
+        Prepared::routing(config, assembly)
+    }
+
+    async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        let served = ordo_http::serve::serve(
+            listener,
+            self.router,
+            self.options,
+            Draining::default(),
+            shutdown,
+        )
+        .await;
+        for task in self.background {
+            task.abort();
+        }
+        served.context("serving")
+    }
+
+    fn routing(config: &Config, assembly: Assembly) -> anyhow::Result<Prepared> {
+        let (services, verifier, keyring) = assembly.routing();
+        let client = Client::builder(TokioExecutor::new()).build_http();
+        let probes = reqwest::Client::new();
+        let answer_within = Duration::from_secs(config.http.request_timeout_secs);
+        let mut routes = Router::new();
+        let mut pools = Vec::new();
+        let mut documents = Vec::new();
+        let mut watchers = Vec::new();
+        for (service, paths) in services {
+            let urls = config
+                .services
+                .get(service)
+                .map(|endpoint| endpoint.urls.clone())
+                .unwrap_or_default();
+            anyhow::ensure!(
+                !urls.is_empty(),
+                "services.{service}.urls (ORDO_SERVICES__{}__URLS) is not set: the gateway routes to every service",
+                service.to_uppercase()
+            );
+            let pool = Arc::new(Pool::new(service, &urls));
+            watchers.push(tokio::spawn(
+                pool.clone().watch(probes.clone(), PROBE_EVERY),
+            ));
+            let route = Arc::new(Route {
+                pool: pool.clone(),
+                client: client.clone(),
+                answer_within,
+            });
+            for (path, item) in &paths.api.paths.paths {
+                routes = routes.route(&format!("/api/v1{path}"), methods(item, &route));
+            }
+            for (path, item) in &paths.root.paths.paths {
+                routes = routes.route(path, methods(item, &route));
+            }
+            pools.push(pool);
+            documents.push(paths);
+        }
+        let routes = routes
+            .route("/healthz", get(|| async { "ok" }))
+            .route("/readyz", get(ready).with_state(Arc::new(pools)))
+            .route(
+                "/metrics",
+                get(|| async { crate::ops::metrics_handle().render() }),
+            );
+        let document = gateway::document(documents);
+        let limits = Arc::new(RateLimits::new(&config.rate_limit));
+        let router = gateway::router(
+            (routes, document),
+            &config.http,
+            verifier.clone(),
+            limits.clone(),
+        )
+        .merge(crate::web::router(
+            &config.web,
+            config.orders.accept_timeout_secs,
+        ));
+        watchers.push(tokio::spawn(crate::server::upkeep(
+            keyring, verifier, limits,
+        )));
+        let http = &config.http;
+        let options = ServeOptions {
+            header_read_timeout: Duration::from_secs(http.header_read_timeout_secs),
+            drain_delay: Duration::from_secs(http.drain_delay_secs),
+            grace: Duration::from_secs(http.shutdown_grace_secs),
+        };
+        Ok(Prepared {
+            router,
+            options,
+            background: watchers,
+        })
+    }
+}
+
+/// Ready while every service has an instance fit to take requests; otherwise 503 naming
+/// those that have none.
+async fn ready(State(pools): State<Arc<Vec<Arc<Pool>>>>) -> Response {
+    let down: Vec<&str> = pools
+        .iter()
+        .filter(|pool| !pool.has_ready())
+        .map(|pool| pool.service)
+        .collect();
+    if down.is_empty() {
+        "ready".into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("no instance ready: {}", down.join(", ")),
+        )
+            .into_response()
+    }
+}

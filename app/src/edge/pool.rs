@@ -1,0 +1,212 @@
+//! The instances of one service as the gateway sees them: which are fit to take requests
+//! (probed on `/readyz`, and put aside after failures in a row), and which to send the next
+//! request to (the less busy of two picked at random).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// Failures in a row (a refused connection, a 5xx) that put an instance aside until a
+/// probe finds it ready again.
+const EJECT_AFTER: u32 = 3;
+
+/// How long a readiness probe may take.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+
+#[derive(Debug)]
+pub struct Instance {
+    /// `http://host:port`, without a trailing slash.
+    pub base: String,
+    in_flight: AtomicUsize,
+    failed_in_a_row: AtomicU32,
+    ejected: AtomicBool,
+}
+
+impl Instance {
+    fn new(base: &str) -> Self {
+        Instance {
+            base: base.trim_end_matches('/').to_owned(),
+            in_flight: AtomicUsize::new(0),
+            failed_in_a_row: AtomicU32::new(0),
+            ejected: AtomicBool::new(false),
+        }
+    }
+
+    #[must_use]
+    pub fn is_ejected(&self) -> bool {
+        self.ejected.load(Ordering::Relaxed)
+    }
+
+    /// A request to it starts; it ends when the guard goes.
+    pub fn begin(self: &Arc<Self>) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(self.clone())
+    }
+
+    pub fn succeeded(&self) {
+        self.failed_in_a_row.store(0, Ordering::Relaxed);
+    }
+
+    pub fn failed(&self) {
+        let failures = self.failed_in_a_row.fetch_add(1, Ordering::Relaxed) + 1;
+        if failures >= EJECT_AFTER && !self.ejected.swap(true, Ordering::Relaxed) {
+            tracing::warn!(instance = %self.base, failures, "instance put aside after failures in a row");
+        }
+    }
+
+    fn probed(&self, ready: bool) {
+        if ready {
+            self.failed_in_a_row.store(0, Ordering::Relaxed);
+            if self.ejected.swap(false, Ordering::Relaxed) {
+                tracing::info!(instance = %self.base, "instance ready again");
+            }
+        } else if !self.ejected.swap(true, Ordering::Relaxed) {
+            tracing::warn!(instance = %self.base, "instance not ready; put aside");
+        }
+    }
+}
+
+/// A request in flight to an instance.
+#[derive(Debug)]
+pub struct InFlight(Arc<Instance>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The instances of one service.
+#[derive(Debug)]
+pub struct Pool {
+    pub service: &'static str,
+    instances: Vec<Arc<Instance>>,
+}
+
+impl Pool {
+    #[must_use]
+    pub fn new(service: &'static str, urls: &[String]) -> Self {
+        Pool {
+            service,
+            instances: urls
+                .iter()
+                .map(|url| Arc::new(Instance::new(url)))
+                .collect(),
+        }
+    }
+
+    /// Whether some instance is fit to take requests.
+    #[must_use]
+    pub fn has_ready(&self) -> bool {
+        self.instances.iter().any(|i| !i.is_ejected())
+    }
+
+    /// The instance for the next request, other than `tried`: the less busy of two picked at
+    /// random among those not put aside (among all of them when every one is).
+    #[must_use]
+    pub fn choose(&self, tried: Option<&Arc<Instance>>) -> Option<Arc<Instance>> {
+        let untried = |i: &&Arc<Instance>| tried.is_none_or(|t| !Arc::ptr_eq(i, t));
+        let mut fit: Vec<&Arc<Instance>> = self
+            .instances
+            .iter()
+            .filter(untried)
+            .filter(|i| !i.is_ejected())
+            .collect();
+        if fit.is_empty() {
+            fit = self.instances.iter().filter(untried).collect();
+        }
+        let chosen = match fit.len() {
+            0 => return None,
+            1 => fit[0],
+            n => {
+                let a = fastrand::usize(..n);
+                let b = (a + 1 + fastrand::usize(..n - 1)) % n;
+                let load = |i: &Arc<Instance>| i.in_flight.load(Ordering::Relaxed);
+                if load(fit[b]) < load(fit[a]) {
+                    fit[b]
+                } else {
+                    fit[a]
+                }
+            }
+        };
+        Some(chosen.clone())
+    }
+
+    /// Asks every instance's `/readyz` every `every`, for as long as it runs.
+    pub async fn watch(self: Arc<Self>, http: reqwest::Client, every: Duration) {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            let probes = self.instances.iter().map(|instance| {
+                let http = http.clone();
+                async move {
+                    let ready = http
+                        .get(format!("{}/readyz", instance.base))
+                        .timeout(PROBE_TIMEOUT)
+                        .send()
+                        .await
+                        .is_ok_and(|response| response.status().is_success());
+                    instance.probed(ready);
+                }
+            });
+            futures_util::future::join_all(probes).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool(n: usize) -> Pool {
+        let urls: Vec<String> = (0..n).map(|i| format!("http://10.0.0.{i}:8080")).collect();
+        Pool::new("orders", &urls)
+    }
+
+    #[test]
+    fn the_less_busy_of_two_is_chosen() {
+        let pool = pool(2);
+        let busy = pool.instances[0].begin();
+        for _ in 0..20 {
+            assert_eq!(pool.choose(None).unwrap().base, "http://10.0.0.1:8080");
+        }
+        drop(busy);
+    }
+
+    #[test]
+    fn failures_in_a_row_put_an_instance_aside_until_it_is_ready() {
+        let pool = pool(2);
+        let first = pool.instances[0].clone();
+        first.failed();
+        first.failed();
+        first.succeeded();
+        first.failed();
+        assert!(!first.is_ejected(), "not in a row");
+        first.failed();
+        first.failed();
+        assert!(first.is_ejected());
+        for _ in 0..20 {
+            assert_eq!(pool.choose(None).unwrap().base, "http://10.0.0.1:8080");
+        }
+        first.probed(true);
+        assert!(!first.is_ejected());
+    }
+
+    #[test]
+    fn a_retry_goes_elsewhere_and_all_aside_is_not_none() {
+        let pool = pool(2);
+        let tried = pool.choose(None).unwrap();
+        for _ in 0..20 {
+            assert!(!Arc::ptr_eq(&pool.choose(Some(&tried)).unwrap(), &tried));
+        }
+        for instance in &pool.instances {
+            instance.probed(false);
+        }
+        assert!(!pool.has_ready());
+        assert!(
+            pool.choose(None).is_some(),
+            "every one aside: still try one"
+        );
+        assert!(pool.choose(Some(&tried)).is_some());
+    }
+}
