@@ -67,8 +67,10 @@ pub struct Config {
     pub orders: OrdersConfig,
     pub delivery: DeliveryConfig,
     pub web: crate::web::WebConfig,
-    /// The services this process runs (`ordo serve --service`); empty: every one, the
-    /// platform in one process. Any other runs elsewhere and is called over HTTP.
+    /// The services this process runs (`ordo serve --service`, or `ORDO_RUN=orders,cart`);
+    /// empty: every one, the platform in one process. Any other runs elsewhere and is
+    /// called over HTTP.
+    #[serde(deserialize_with = "list")]
     pub run: Vec<String>,
     /// Where each service's instances answer, by name: `[services.orders] urls = […]`, or
     /// `ORDO_SERVICES__ORDERS__URLS=http://10.0.0.5:8080,http://10.0.0.6:8080`.
@@ -82,21 +84,21 @@ pub struct Config {
 #[serde(deny_unknown_fields, default)]
 pub struct ServiceEndpoint {
     /// Base URLs (`http://host:port`), as a list or comma-separated.
-    #[serde(deserialize_with = "urls")]
+    #[serde(deserialize_with = "list")]
     pub urls: Vec<String>,
 }
 
 /// A list, or one string of comma-separated items (how an environment variable says it).
-fn urls<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+fn list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
-    enum Urls {
+    enum Items {
         List(Vec<String>),
         Text(String),
     }
-    Ok(match Urls::deserialize(deserializer)? {
-        Urls::List(urls) => urls,
-        Urls::Text(text) => text
+    Ok(match Items::deserialize(deserializer)? {
+        Items::List(items) => items,
+        Items::Text(text) => text
             .split(',')
             .map(str::trim)
             .filter(|url| !url.is_empty())

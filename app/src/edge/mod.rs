@@ -62,7 +62,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let prepared = Prepared::new(&config).await?;
-    tracing::info!(listen = %config.listen, "gateway serving");
+    let address = listener.local_addr()?;
+    tracing::info!("ordo gateway is serving on http://{address}");
     prepared
         .serve(listener, crate::cli::shutdown_signal())
         .await
