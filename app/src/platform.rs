@@ -14,7 +14,7 @@ use ordo_http::ratelimit::RateLimits;
 use ordo_http::serve::Draining;
 use ordo_http::service_auth::{ServiceTokens, service_only};
 use ordo_identity::Keyring;
-use ordo_kit::{Built, Paths, Service, Shared, Sweep, Wiring};
+use ordo_kit::{Built, Lease, Paths, Service, Shared, Sweep, Wiring};
 use ordo_remote::Remotes;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -58,6 +58,8 @@ async fn migrated<P>(
     db.migrate(service.migrations).await?;
     db.migrate_component(ordo_bus::COMPONENT, &ordo_bus::migrations())
         .await?;
+    db.migrate_component(ordo_kit::COMPONENT, &ordo_kit::migrations())
+        .await?;
     Ok(db)
 }
 
@@ -87,6 +89,9 @@ pub struct Assembly {
     unplaced: Vec<(&'static str, std::sync::Weak<()>)>,
     /// For a gateway: every service's routes; none is built.
     paths: Option<Vec<(&'static str, Paths)>>,
+    /// What this process holds shared sweeps as, when other processes may run the same
+    /// services (on PostgreSQL); `None` in one process on SQLite.
+    holder: Option<String>,
 }
 
 impl Assembly {
@@ -127,6 +132,10 @@ impl Assembly {
             names: Vec::new(),
             unplaced: Vec::new(),
             paths: None,
+            holder: config
+                .database_url
+                .is_some()
+                .then(|| ordo_kernel::new_id().to_string()),
         })
     }
 
@@ -193,7 +202,7 @@ impl Assembly {
         self.databases.insert(service.name, db.clone());
         let outbox = self.bus.outbox(service.name, db.clone());
         let Built { parts, provides } =
-            (service.build)(&mut Wiring::new(db, outbox, &mut self.shared))
+            (service.build)(&mut Wiring::new(db.clone(), outbox, &mut self.shared))
                 .map_err(|error| error.context(format!("building the {} service", service.name)))?;
         for subscription in parts.subscriptions {
             self.bus.subscribe(subscription)?;
@@ -208,7 +217,12 @@ impl Assembly {
             self.internal = std::mem::take(&mut self.internal)
                 .nest(&format!("/internal/v1/{}", service.name), internal);
         }
-        self.sweeps.extend(parts.sweeps);
+        let holder = self.holder.clone();
+        self.sweeps
+            .extend(parts.sweeps.into_iter().map(|sweep| match &holder {
+                Some(holder) => sweep.leased(Lease::new(db.clone(), holder)),
+                None => sweep,
+            }));
         Ok(provides)
     }
 

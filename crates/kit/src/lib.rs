@@ -10,11 +10,13 @@
 
 mod error;
 pub mod internal;
+mod lease;
 mod shared;
 mod sweep;
 mod wakeups;
 
 pub use error::{Error, Refusal, storage_problem};
+pub use lease::{COMPONENT, Lease, migrations};
 pub use shared::Shared;
 pub use sweep::Sweep;
 pub use wakeups::Wakeups;

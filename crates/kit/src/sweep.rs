@@ -1,5 +1,9 @@
 //! Sweeps: jobs that move things on by themselves (holds that ran out, checkouts whose
-//! requests died, refunds left pending), run at an interval.
+//! requests died, refunds left pending), run at an interval. With several instances of a
+//! service, a shared sweep runs in the one holding its lease; a sweep of what each
+//! instance keeps for itself (its positions in memory, its search index) runs in every one.
+
+use crate::Lease;
 
 use futures_util::future::BoxFuture;
 use std::future::Future;
@@ -16,7 +20,14 @@ pub struct Sweep {
     every: Duration,
     job: Job,
     wake: Option<Arc<Notify>>,
+    /// Runs in every instance, not in one at a time.
+    per_instance: bool,
+    lease: Option<Lease>,
 }
+
+/// How long a lease lasts past its last renewal, at least: a holder that stops is replaced
+/// after this long.
+const LEASE_AT_LEAST: Duration = Duration::from_secs(10);
 
 impl Sweep {
     /// `job` is given `state` and the time; `what` says in a log line what the job did,
@@ -33,6 +44,8 @@ impl Sweep {
             what,
             every,
             wake: None,
+            per_instance: false,
+            lease: None,
             job: Box::new(move |now| {
                 let done = job(state.clone(), now);
                 Box::pin(async move { done.await.map_err(|error| error.to_string()) })
@@ -48,6 +61,40 @@ impl Sweep {
         self
     }
 
+    /// Runs in every instance of the service: for what each keeps for itself.
+    #[must_use]
+    pub fn per_instance(mut self) -> Self {
+        self.per_instance = true;
+        self
+    }
+
+    /// Runs only while this process holds `lease` on the sweep (not for a sweep that runs
+    /// per instance).
+    #[must_use]
+    pub fn leased(mut self, lease: Lease) -> Self {
+        if !self.per_instance {
+            self.lease = Some(lease);
+        }
+        self
+    }
+
+    /// Whether this process may run the job now: always without a lease.
+    async fn holds(&self, now: OffsetDateTime) -> bool {
+        let Some(lease) = &self.lease else {
+            return true;
+        };
+        match lease
+            .hold(self.what, now, (self.every * 3).max(LEASE_AT_LEAST))
+            .await
+        {
+            Ok(held) => held,
+            Err(error) => {
+                tracing::warn!(%error, "cannot renew the lease of a sweep: {}", self.what);
+                false
+            }
+        }
+    }
+
     /// Runs until the task is aborted. When the job did something it says so on `progress`,
     /// as the bus does, so that whoever waits looks again.
     pub async fn run(self, progress: Arc<Notify>) {
@@ -60,7 +107,15 @@ impl Sweep {
             let woken = wake.notified();
             tokio::pin!(woken);
             woken.as_mut().enable();
-            match (self.job)(ordo_kernel::time::now()).await {
+            let now = ordo_kernel::time::now();
+            let job = async {
+                if self.holds(now).await {
+                    (self.job)(now).await
+                } else {
+                    Ok(0)
+                }
+            };
+            match job.await {
                 Ok(0) => {}
                 Ok(done) => {
                     tracing::info!(done, "{}", self.what);

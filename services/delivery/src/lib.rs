@@ -71,7 +71,9 @@ pub fn service(
                 persist_every,
                 &delivery,
                 |delivery, now| async move { delivery.persist_positions(now).await },
-            );
+            )
+            // Each instance writes the positions reported to it.
+            .per_instance();
             Ok(Parts::routes(router(delivery.clone()))
                 .subscriptions(subscriptions(delivery.clone(), db, &outbox))
                 .sweep(dispatch)

@@ -43,7 +43,9 @@ pub fn service(index_dir: PathBuf) -> Service {
             &search,
             |search, _| async move { search.catch_up().await },
         )
-        .woken_by(indexed.clone());
+        .woken_by(indexed.clone())
+        // Each instance keeps an index of its own.
+        .per_instance();
         Ok(Parts::routes(router(search.clone()))
             .subscriptions(subscriptions(search, db, indexed))
             .sweep(catch_up))

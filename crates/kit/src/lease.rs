@@ -1,0 +1,63 @@
+//! Leases on sweeps: with several instances of a service on one database, each shared sweep
+//! runs in one of them at a time. The holder renews its lease every run; when it stops (a
+//! crash, a stop), another instance takes the sweep over once the lease has run out.
+
+use ordo_db::Db;
+use ordo_db::row::millis;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// The component whose migrations (`migrations/`) every service's database gets.
+pub const COMPONENT: &str = "kit";
+
+/// The kit's migrations: the sweeps' leases.
+#[must_use]
+pub fn migrations() -> Vec<ordo_db::Migration> {
+    vec![ordo_db::migration!(1, "0001_sweep_leases")]
+}
+
+/// This process's claim on the sweeps of one service's database.
+#[derive(Debug, Clone)]
+pub struct Lease {
+    db: Db,
+    holder: String,
+}
+
+impl Lease {
+    /// Claims as `holder` (unique to the process) on `db`.
+    #[must_use]
+    pub fn new(db: Db, holder: &str) -> Self {
+        Lease {
+            db,
+            holder: holder.to_owned(),
+        }
+    }
+
+    /// Takes or renews the lease of sweep `name` until `now + lasting`; whether this
+    /// process holds it. Free, run out, or already this process's: held.
+    ///
+    /// # Errors
+    /// The database failing: the sweep is not run this time.
+    pub async fn hold(
+        &self,
+        name: &str,
+        now: OffsetDateTime,
+        lasting: Duration,
+    ) -> Result<bool, sqlx::Error> {
+        let until = now + lasting;
+        let mut tx = self.db.begin().await?;
+        let done = sqlx::query(
+            "INSERT INTO sweep_leases (name, holder, until_ms) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until_ms = excluded.until_ms
+             WHERE sweep_leases.holder = excluded.holder OR sweep_leases.until_ms < $4",
+        )
+        .bind(name)
+        .bind(&self.holder)
+        .bind(millis(until))
+        .bind(millis(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
