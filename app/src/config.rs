@@ -89,22 +89,34 @@ pub struct ServiceEndpoint {
 }
 
 /// A list, or one string of comma-separated items (how an environment variable says it).
-fn list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+fn list<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Items {
         List(Vec<String>),
         Text(String),
     }
-    Ok(match Items::deserialize(deserializer)? {
+    let items = match Items::deserialize(deserializer)? {
         Items::List(items) => items,
         Items::Text(text) => text
             .split(',')
             .map(str::trim)
-            .filter(|url| !url.is_empty())
+            .filter(|item| !item.is_empty())
             .map(str::to_owned)
             .collect(),
-    })
+    };
+    items
+        .iter()
+        .map(|item| {
+            item.parse()
+                .map_err(|error| serde::de::Error::custom(format!("`{item}`: {error}")))
+        })
+        .collect()
 }
 
 /// Calls to services in other processes: a deadline each, a few tries when safe, and a
@@ -318,6 +330,11 @@ pub struct HttpConfig {
     /// Live streams (`/notifications/stream`, `/orders/{id}/track`) one user may hold open
     /// at once in this process, all routes together; past it, 429.
     pub streams_per_user: usize,
+    /// Proxies whose `X-Forwarded-For` names the client (for rate limits and login
+    /// throttling): the gateways in front of services in processes of their own, a load
+    /// balancer in front of the gateways. A list, or comma-separated.
+    #[serde(deserialize_with = "list")]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for Config {
@@ -367,6 +384,7 @@ impl Default for HttpConfig {
             tls: false,
             metrics_public: true,
             streams_per_user: 20,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -647,7 +665,8 @@ mod tests {
             &path,
             "database_url = \"postgres://db/ordo\"\nbus_url = \"nats://broker:4222\"\n\
              [services.catalog]\nurls = [\"http://10.0.0.5:8080\"]\n\
-             [services.orders]\nurls = \"http://10.0.0.6:8080, http://10.0.0.7:8080\"\n",
+             [services.orders]\nurls = \"http://10.0.0.6:8080, http://10.0.0.7:8080\"\n\
+             [http]\ntrusted_proxies = \"10.0.0.2, ::1\"\n",
         )
         .unwrap();
         let run = Overrides {
@@ -661,6 +680,9 @@ mod tests {
             config.services["orders"].urls,
             ["http://10.0.0.6:8080", "http://10.0.0.7:8080"]
         );
+        let proxies: Vec<std::net::IpAddr> =
+            vec!["10.0.0.2".parse().unwrap(), "::1".parse().unwrap()];
+        assert_eq!(config.http.trusted_proxies, proxies);
 
         std::fs::write(&path, "[services.orders]\nurls = \"10.0.0.6\"\n").unwrap();
         let error = Config::load(Some(&path), &Overrides::default())

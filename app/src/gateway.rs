@@ -186,6 +186,7 @@ pub fn router(
             .filter_map(|origin| HeaderValue::from_str(origin).ok())
             .collect(),
         hsts: http.tls,
+        trusted_proxies: http.trusted_proxies.clone(),
     };
     layers::apply(router, &settings, verifier, limits)
 }

@@ -60,7 +60,10 @@ impl Cluster {
                 .env("ORDO_BUS__STREAM", &stream)
                 .env("ORDO_BUS__SUBJECT_PREFIX", schema_prefix)
                 .env("ORDO_IDENTITY__KEYS_FILE", &keys)
-                .env("ORDO_DATABASE_MAX_CONNECTIONS", "2");
+                .env("ORDO_DATABASE_MAX_CONNECTIONS", "2")
+                // The gateways and the services' callers are on loopback: their
+                // X-Forwarded-For names the client.
+                .env("ORDO_HTTP__TRUSTED_PROXIES", "127.0.0.1");
         };
         let mut migrate = ordo(backend, dir.path());
         shared(&mut migrate);

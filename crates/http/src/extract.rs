@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 
 /// A JSON body in, or a JSON body out.
 #[derive(Debug, Clone, Copy, Default)]
@@ -214,20 +215,55 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-/// The client's address as seen on the connection.
+/// The proxies whose `X-Forwarded-For` is believed: a gateway in front of a service's
+/// processes, a load balancer in front of the gateways.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub Arc<Vec<IpAddr>>);
+
+/// The client's address: as seen on the connection, or, when that is a trusted proxy, the
+/// last address in `X-Forwarded-For` that is not one (what the proxies nearest to this
+/// server said, which a client cannot forge).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
+
+impl ClientIp {
+    fn resolve(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpAddr]) -> IpAddr {
+        if !trusted.contains(&peer) {
+            return peer;
+        }
+        let Some(chain) = forwarded_for else {
+            return peer;
+        };
+        let hops: Vec<IpAddr> = chain
+            .split(',')
+            .filter_map(|hop| hop.trim().parse().ok())
+            .collect();
+        hops.iter()
+            .rev()
+            .find(|hop| !trusted.contains(hop))
+            .or_else(|| hops.first())
+            .copied()
+            .unwrap_or(peer)
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip()),
-        ))
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+        let trusted = parts.extensions.get::<TrustedProxies>();
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|value| value.to_str().ok());
+        Ok(ClientIp(match trusted {
+            Some(trusted) => ClientIp::resolve(peer, forwarded, &trusted.0),
+            None => peer,
+        }))
     }
 }
 
@@ -390,6 +426,27 @@ fn not_utf8(query: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_client_is_the_last_address_a_trusted_proxy_did_not_add() {
+        let gateway: IpAddr = "10.0.0.2".parse().unwrap();
+        let balancer: IpAddr = "10.0.0.1".parse().unwrap();
+        let client: IpAddr = "203.0.113.7".parse().unwrap();
+        let trusted = [gateway, balancer];
+        let forged = "198.51.100.1, 203.0.113.7, 10.0.0.1";
+        assert_eq!(ClientIp::resolve(gateway, Some(forged), &trusted), client);
+        assert_eq!(ClientIp::resolve(gateway, None, &trusted), gateway);
+        assert_eq!(
+            ClientIp::resolve(client, Some("198.51.100.1"), &trusted),
+            client,
+            "nobody else's word is taken"
+        );
+        assert_eq!(
+            ClientIp::resolve(gateway, Some("10.0.0.1"), &trusted),
+            balancer,
+            "only proxies: the farthest"
+        );
+    }
     use serde::Deserialize;
 
     #[derive(Debug, Deserialize)]

@@ -4,6 +4,7 @@
 //! them on a router.
 
 use crate::auth::{self, Verifier};
+use crate::extract::TrustedProxies;
 use crate::problem::Problem;
 use crate::ratelimit::{self, RateLimits};
 use axum::Router;
@@ -39,6 +40,8 @@ pub struct LayerSettings {
     pub cors_origins: Vec<HeaderValue>,
     /// Send `Strict-Transport-Security`: the platform is reached over TLS.
     pub hsts: bool,
+    /// Proxies (a gateway, a load balancer) whose `X-Forwarded-For` says who the client is.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// Wraps `router` in the standard stack. Requests that match no route get problem+json
@@ -73,6 +76,9 @@ pub fn apply(
         .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
         .layer(
             ServiceBuilder::new()
+                .layer(axum::Extension(TrustedProxies(Arc::new(
+                    settings.trusted_proxies.clone(),
+                ))))
                 .layer(SetRequestIdLayer::new(
                     X_REQUEST_ID.clone(),
                     MakeRequestUuidV7,

@@ -18,12 +18,27 @@ async fn one_holder_at_a_time_until_it_stops_renewing(backend: Backend) {
     let lasting = Duration::from_secs(10);
 
     assert!(a.hold("expiry", at(0), lasting).await.unwrap(), "free");
-    assert!(!b.hold("expiry", at(1), lasting).await.unwrap(), "a holds it");
-    assert!(b.hold("refunds", at(1), lasting).await.unwrap(), "another sweep");
+    assert!(
+        !b.hold("expiry", at(1), lasting).await.unwrap(),
+        "a holds it"
+    );
+    assert!(
+        b.hold("refunds", at(1), lasting).await.unwrap(),
+        "another sweep"
+    );
     assert!(a.hold("expiry", at(5), lasting).await.unwrap(), "renewed");
-    assert!(!b.hold("expiry", at(14), lasting).await.unwrap(), "renewed until 15");
-    assert!(b.hold("expiry", at(16), lasting).await.unwrap(), "a stopped: taken over");
-    assert!(!a.hold("expiry", at(17), lasting).await.unwrap(), "b holds it now");
+    assert!(
+        !b.hold("expiry", at(14), lasting).await.unwrap(),
+        "renewed until 15"
+    );
+    assert!(
+        b.hold("expiry", at(16), lasting).await.unwrap(),
+        "a stopped: taken over"
+    );
+    assert!(
+        !a.hold("expiry", at(17), lasting).await.unwrap(),
+        "b holds it now"
+    );
 }
 
 backend_test!(holders, one_holder_at_a_time_until_it_stops_renewing);
