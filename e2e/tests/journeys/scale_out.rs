@@ -4,7 +4,7 @@
 //! the first.
 
 use ordo_e2e::fixtures::{GOOD_CARD, card, pickup, status};
-use ordo_e2e::{TestApp, json_of};
+use ordo_e2e::{EventStream, TestApp, json_of};
 use ordo_testkit::Backend;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -249,6 +249,13 @@ async fn one_gateway_in_front_of_services_in_two_processes() {
         .as_str()
         .unwrap()
         .to_owned();
+    // A live stream through the gateway: opened before the order, told of it as it comes.
+    let stream = api(Method::GET, "/notifications/stream", &customer.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    let mut inbox = EventStream::new(stream);
     let items = json!([{"product_id": pizza, "quantity": 1}]);
     let place = || {
         api(Method::POST, "/orders", &customer.access_token)
@@ -269,6 +276,13 @@ async fn one_gateway_in_front_of_services_in_two_processes() {
             == "paid"
     })
     .await;
+    let told = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        inbox.until(|event| event.event == "notification" && event.data["kind"] == "order_placed"),
+    )
+    .await
+    .expect("the placed order is told on the stream, through the gateway");
+    assert!(!told.is_empty());
 
     // The gateway's own answers: its layers, its document, no internal routes.
     let anonymous = http.get(format!("{base}/api/v1/me")).send().await.unwrap();
