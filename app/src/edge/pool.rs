@@ -1,9 +1,11 @@
-//! The instances of one service as the gateway sees them: which are fit to take requests
-//! (probed on `/readyz`, and put aside after failures in a row), and which to send the next
-//! request to (the less busy of two picked at random).
+//! The instances of one service as the gateway sees them: which there are (a name in the
+//! configuration stands for every address it resolves to, looked up again every probe, as
+//! a Kubernetes headless Service is found), which are fit to take requests (probed on
+//! `/readyz`, and put aside after failures in a row), and which to send the next request to
+//! (the less busy of two picked at random).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 /// Failures in a row (a refused connection, a 5xx) that put an instance aside until a
@@ -80,7 +82,30 @@ impl Drop for InFlight {
 #[derive(Debug)]
 pub struct Pool {
     pub service: &'static str,
-    instances: Vec<Arc<Instance>>,
+    /// The base URLs configured, names or addresses.
+    configured: Vec<String>,
+    instances: RwLock<Vec<Arc<Instance>>>,
+}
+
+/// The addresses a configured base URL stands for now: itself when it names an address,
+/// every address its host resolves to otherwise; `None` when the name does not resolve.
+async fn addresses_of(url: &str) -> Option<Vec<String>> {
+    let parsed = reqwest::Url::parse(url).ok()?;
+    let host = parsed
+        .host_str()?
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        return Some(vec![url.trim_end_matches('/').to_owned()]);
+    }
+    let port = parsed.port_or_known_default()?;
+    let found = tokio::net::lookup_host((host, port)).await.ok()?;
+    let mut bases: Vec<String> = found
+        .map(|address| format!("{}://{address}", parsed.scheme()))
+        .collect();
+    bases.sort();
+    bases.dedup();
+    Some(bases)
 }
 
 impl Pool {
@@ -88,32 +113,68 @@ impl Pool {
     pub fn new(service: &'static str, urls: &[String]) -> Self {
         Pool {
             service,
-            instances: urls
-                .iter()
-                .map(|url| Arc::new(Instance::new(url)))
-                .collect(),
+            configured: urls.to_vec(),
+            instances: RwLock::new(
+                urls.iter()
+                    .map(|url| Arc::new(Instance::new(url)))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn instances(&self) -> Vec<Arc<Instance>> {
+        self.instances
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Looks the configured names up again: an address that came keeps its state (requests
+    /// in flight, put aside or not), a new one joins, one that went leaves. A name that does
+    /// not resolve this time keeps the addresses it had.
+    pub async fn refresh(&self) {
+        let current = self.instances();
+        let mut fresh = Vec::new();
+        for url in &self.configured {
+            let bases = match addresses_of(url).await {
+                Some(bases) => bases,
+                None => {
+                    tracing::warn!(service = self.service, %url, "cannot resolve an instance's name; keeping its addresses");
+                    continue;
+                }
+            };
+            for base in bases {
+                let known = current.iter().find(|i| i.base == base).cloned();
+                fresh.push(known.unwrap_or_else(|| Arc::new(Instance::new(&base))));
+            }
+        }
+        if !fresh.is_empty() {
+            *self
+                .instances
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
         }
     }
 
     /// Whether some instance is fit to take requests.
     #[must_use]
     pub fn has_ready(&self) -> bool {
-        self.instances.iter().any(|i| !i.is_ejected())
+        self.instances().iter().any(|i| !i.is_ejected())
     }
 
     /// The instance for the next request, other than `tried`: the less busy of two picked at
     /// random among those not put aside (among all of them when every one is).
     #[must_use]
     pub fn choose(&self, tried: Option<&Arc<Instance>>) -> Option<Arc<Instance>> {
+        let instances = self.instances();
         let untried = |i: &&Arc<Instance>| tried.is_none_or(|t| !Arc::ptr_eq(i, t));
-        let mut fit: Vec<&Arc<Instance>> = self
-            .instances
+        let mut fit: Vec<&Arc<Instance>> = instances
             .iter()
             .filter(untried)
             .filter(|i| !i.is_ejected())
             .collect();
         if fit.is_empty() {
-            fit = self.instances.iter().filter(untried).collect();
+            fit = instances.iter().filter(untried).collect();
         }
         let chosen = match fit.len() {
             0 => return None,
@@ -132,12 +193,15 @@ impl Pool {
         Some(chosen.clone())
     }
 
-    /// Asks every instance's `/readyz` every `every`, for as long as it runs.
+    /// Looks the instances up again and asks every one's `/readyz`, every `every`, for as
+    /// long as it runs.
     pub async fn watch(self: Arc<Self>, http: reqwest::Client, every: Duration) {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            let probes = self.instances.iter().map(|instance| {
+            self.refresh().await;
+            let instances = self.instances();
+            let probes = instances.iter().map(|instance| {
                 let http = http.clone();
                 async move {
                     let ready = http
@@ -166,7 +230,7 @@ mod tests {
     #[test]
     fn the_less_busy_of_two_is_chosen() {
         let pool = pool(2);
-        let busy = pool.instances[0].begin();
+        let busy = pool.instances()[0].begin();
         for _ in 0..20 {
             assert_eq!(pool.choose(None).unwrap().base, "http://10.0.0.1:8080");
         }
@@ -176,7 +240,7 @@ mod tests {
     #[test]
     fn failures_in_a_row_put_an_instance_aside_until_it_is_ready() {
         let pool = pool(2);
-        let first = pool.instances[0].clone();
+        let first = pool.instances()[0].clone();
         first.failed();
         first.failed();
         first.succeeded();
@@ -192,6 +256,43 @@ mod tests {
         assert!(!first.is_ejected());
     }
 
+    #[tokio::test]
+    async fn a_name_stands_for_every_address_it_resolves_to() {
+        let pool = Pool::new(
+            "orders",
+            &[
+                "http://localhost:8081".into(),
+                "http://10.0.0.9:8080/".into(),
+            ],
+        );
+        let busy = pool.instances()[1].begin();
+        pool.refresh().await;
+        let bases: Vec<String> = pool.instances().iter().map(|i| i.base.clone()).collect();
+        assert!(
+            bases.contains(&"http://127.0.0.1:8081".to_owned()),
+            "{bases:?}"
+        );
+        assert!(bases.iter().all(|b| !b.contains("localhost")), "{bases:?}");
+        let kept = pool
+            .instances()
+            .into_iter()
+            .find(|i| i.base == "http://10.0.0.9:8080")
+            .unwrap();
+        assert_eq!(
+            kept.in_flight.load(Ordering::Relaxed),
+            1,
+            "an address keeps its state"
+        );
+        drop(busy);
+        let unknown = Pool::new("orders", &["http://no-such-host.invalid:80".into()]);
+        unknown.refresh().await;
+        assert_eq!(
+            unknown.instances().len(),
+            1,
+            "kept while it does not resolve"
+        );
+    }
+
     #[test]
     fn a_retry_goes_elsewhere_and_all_aside_is_not_none() {
         let pool = pool(2);
@@ -199,7 +300,7 @@ mod tests {
         for _ in 0..20 {
             assert!(!Arc::ptr_eq(&pool.choose(Some(&tried)).unwrap(), &tried));
         }
-        for instance in &pool.instances {
+        for instance in &pool.instances() {
             instance.probed(false);
         }
         assert!(!pool.has_ready());
