@@ -201,9 +201,13 @@ impl Assembly {
             })?;
         self.databases.insert(service.name, db.clone());
         let outbox = self.bus.outbox(service.name, db.clone());
-        let Built { parts, provides } =
-            (service.build)(&mut Wiring::new(db.clone(), outbox, &mut self.shared))
-                .map_err(|error| error.context(format!("building the {} service", service.name)))?;
+        let Built { parts, provides } = (service.build)(&mut Wiring::new(
+            db.clone(),
+            outbox,
+            self.bus.echoes(),
+            &mut self.shared,
+        ))
+        .map_err(|error| error.context(format!("building the {} service", service.name)))?;
         for subscription in parts.subscriptions {
             self.bus.subscribe(subscription)?;
         }

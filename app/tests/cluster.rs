@@ -80,6 +80,23 @@ impl Api {
     }
 }
 
+/// Reads a live stream until a message of `kind` comes.
+async fn told_on(mut stream: reqwest::Response, kind: &str) {
+    let mut seen = String::new();
+    let read = async {
+        while let Some(chunk) = stream.chunk().await.unwrap() {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains(&format!("\"kind\":\"{kind}\"")) {
+                return;
+            }
+        }
+        panic!("the stream ended before {kind}: {seen}");
+    };
+    tokio::time::timeout(Duration::from_secs(60), read)
+        .await
+        .unwrap_or_else(|_| panic!("no {kind} on the stream"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_003_through_two_gateways() {
     let Some(backend @ Backend::Postgres { .. }) = ordo_testkit::postgres("seed_003_on_a_cluster")
@@ -89,7 +106,7 @@ async fn seed_003_through_two_gateways() {
     let Some(nats) = ordo_testkit::nats("seed_003_on_a_cluster") else {
         return;
     };
-    let cluster = Cluster::start(&backend, &nats, &[("orders", 2)], 2).await;
+    let cluster = Cluster::start(&backend, &nats, &[("orders", 2), ("notifications", 2)], 2).await;
     let api = Api {
         http: reqwest::Client::new(),
         gateways: cluster.gateways.clone(),
@@ -151,6 +168,20 @@ async fn seed_003_through_two_gateways() {
                               "exp_year": 2035, "cvc": "123"})),
         )
         .await;
+    // The customer's inbox stream open on both notifications instances: whichever files
+    // the message, both streams are told of it.
+    let mut inboxes = Vec::new();
+    for (_, url) in &cluster.instances["notifications"] {
+        let stream = api
+            .http
+            .get(format!("{url}/api/v1/notifications/stream"))
+            .bearer_auth(&customer)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stream.status(), StatusCode::OK);
+        inboxes.push(stream);
+    }
     let body = json!({
         "items": [{"product_id": pizza, "quantity": 2}],
         "fulfilment": "delivery",
@@ -183,6 +214,9 @@ async fn seed_003_through_two_gateways() {
     };
     api.until("the order is paid", || async { status().await == "paid" })
         .await;
+    for inbox in inboxes {
+        told_on(inbox, "order_placed").await;
+    }
     let act = |who: &str, action: &str| {
         api.request(
             Method::POST,

@@ -52,6 +52,7 @@ impl Signals {
 /// Shared by the relays, the consumers and the guard of one bus; cheap to clone.
 #[derive(Clone)]
 pub(crate) struct Broker {
+    client: async_nats::Client,
     js: jetstream::Context,
     options: BusOptions,
     outboxes: Vec<Outbox>,
@@ -95,8 +96,9 @@ impl Broker {
             .map_err(|e| BusError::Nats(format!("cannot connect to {url}: {e}")))?;
         let js = jetstream::ContextBuilder::new()
             .timeout(Duration::from_secs(5))
-            .build(client);
+            .build(client.clone());
         Ok(Broker {
+            client,
             js,
             options: options.clone(),
             outboxes,
@@ -106,6 +108,11 @@ impl Broker {
 
     pub(crate) fn js(&self) -> &jetstream::Context {
         &self.js
+    }
+
+    /// The connection, for core subjects beside the stream.
+    pub(crate) fn client(&self) -> async_nats::Client {
+        self.client.clone()
     }
 
     /// Publishing or pulling failed: hold everything until the guard has looked again.

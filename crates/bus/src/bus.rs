@@ -5,6 +5,7 @@ use crate::BusError;
 use crate::ack::Delivery;
 use crate::broker::Broker;
 use crate::consumer::{self, ConsumerStats};
+use crate::echoes::Echoes;
 use crate::embedded::{self, Route};
 use crate::handler::Subscription;
 use crate::nats;
@@ -27,6 +28,7 @@ pub struct Bus {
     options: BusOptions,
     outboxes: Vec<Outbox>,
     subscriptions: Vec<(Subscription, Arc<ConsumerStats>)>,
+    echoes: Echoes,
 }
 
 impl std::fmt::Debug for Bus {
@@ -57,7 +59,15 @@ impl Bus {
             options,
             outboxes: Vec::new(),
             subscriptions: Vec::new(),
+            echoes: Echoes::default(),
         }
+    }
+
+    /// The wake-ups this process sends to and hears from the others, through the broker
+    /// once the bus has started.
+    #[must_use]
+    pub fn echoes(&self) -> Echoes {
+        self.echoes.clone()
     }
 
     #[must_use]
@@ -148,6 +158,14 @@ impl Bus {
                 // and starts relaying once the guard has found or made the stream.
                 let broker = Broker::connect(url, &self.options, self.outboxes.clone()).await?;
                 tasks.spawn(broker.clone().guard(stop.clone()));
+                let prefix = &self.options.subject_prefix;
+                if let Err(error) = self
+                    .echoes
+                    .connect(broker.client(), prefix, &mut tasks, &stop)
+                    .await
+                {
+                    tracing::warn!(%error, "wake-ups from other processes will not be heard");
+                }
                 for (sub, sub_stats) in &self.subscriptions {
                     let input = self.start_consumer(&mut tasks, sub, sub_stats, &stop);
                     tasks.spawn(nats::fetch(

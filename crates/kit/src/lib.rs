@@ -21,7 +21,7 @@ pub use shared::Shared;
 pub use sweep::Sweep;
 pub use wakeups::Wakeups;
 
-use ordo_bus::{Outbox, Subscription};
+use ordo_bus::{Echoes, Outbox, Subscription};
 use ordo_db::{Db, Migration};
 use ordo_remote::ServiceClient;
 use std::sync::Arc;
@@ -94,12 +94,25 @@ impl<P> std::fmt::Debug for Service<P> {
 pub struct Wiring<'a> {
     db: Db,
     outbox: Outbox,
+    echoes: Echoes,
     shared: &'a mut Shared,
 }
 
 impl<'a> Wiring<'a> {
-    pub fn new(db: Db, outbox: Outbox, shared: &'a mut Shared) -> Self {
-        Wiring { db, outbox, shared }
+    pub fn new(db: Db, outbox: Outbox, echoes: Echoes, shared: &'a mut Shared) -> Self {
+        Wiring {
+            db,
+            outbox,
+            echoes,
+            shared,
+        }
+    }
+
+    /// Where the service's live streams hear of changes other processes committed
+    /// ([`Wakeups::echo_through`]).
+    #[must_use]
+    pub fn echoes(&self) -> &Echoes {
+        &self.echoes
     }
 
     #[must_use]

@@ -1,11 +1,13 @@
 //! Waking only the live streams a commit is for: each key (a user, an order) with a
 //! stream open has a `Notify`; a writer notes which keys its transaction touches, and once
 //! it has committed, those keys' streams are woken. One shared wake-up would send every
-//! open stream to the database for every change anyone makes. Wake-ups reach the streams
-//! of this process only.
+//! open stream to the database for every change anyone makes. Echoed through the bus
+//! (`Wakeups::echo_through`), a wake-up reaches the streams other processes hold for the
+//! key too; a process with no stream open for it does nothing more.
 
+use ordo_bus::Echoes;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use uuid::Uuid;
@@ -20,6 +22,8 @@ pub struct Wakeups {
     streams: Mutex<HashMap<Uuid, Weak<Notify>>>,
     /// The keys each event being handled touched, until its transaction commits.
     pending: Mutex<HashMap<Uuid, Touched>>,
+    /// Where the other processes hear of the keys woken here, and under which topic.
+    echo: OnceLock<(String, Echoes)>,
 }
 
 #[derive(Debug)]
@@ -47,12 +51,40 @@ impl Wakeups {
         notify
     }
 
+    /// Wakes, besides this process's streams, those of every process that echoes `topic`
+    /// through `echoes`, and hears theirs.
+    pub fn echo_through(self: &Arc<Self>, topic: &str, echoes: &Echoes) {
+        let here = Arc::downgrade(self);
+        echoes.listen(
+            topic,
+            Arc::new(move |key| {
+                if let Some(wakeups) = here.upgrade() {
+                    wakeups.wake_here(&[key]);
+                }
+            }),
+        );
+        let _ = self.echo.set((topic.to_owned(), echoes.clone()));
+    }
+
+    fn wake_here(&self, keys: &[Uuid]) {
+        let streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
+        for key in keys {
+            if let Some(notify) = streams.get(key).and_then(Weak::upgrade) {
+                notify.notify_waiters();
+            }
+        }
+    }
+
+    fn wake_all(&self, keys: &[Uuid]) {
+        self.wake_here(keys);
+        if let Some((topic, echoes)) = self.echo.get() {
+            echoes.send(topic, keys);
+        }
+    }
+
     /// A transaction the caller made has committed a change to `key`.
     pub fn wake(&self, key: Uuid) {
-        let streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(notify) = streams.get(&key).and_then(Weak::upgrade) {
-            notify.notify_waiters();
-        }
+        self.wake_all(&[key]);
     }
 
     /// `event`'s handler changed `keys` in its transaction; a retry of it adds to the same
@@ -85,12 +117,7 @@ impl Wakeups {
                 .flat_map(|touched| touched.keys)
                 .collect()
         };
-        let streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
-        for key in keys {
-            if let Some(notify) = streams.get(&key).and_then(Weak::upgrade) {
-                notify.notify_waiters();
-            }
-        }
+        self.wake_all(&keys);
     }
 }
 

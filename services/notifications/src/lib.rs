@@ -75,6 +75,7 @@ pub fn service(
                 &public_url,
             ));
             wiring.expose(notifications.clone());
+            notifications.echo_streams(wiring.echoes());
             Ok(Parts::routes(router(notifications.clone(), streams))
                 .subscriptions(subscriptions(notifications.clone(), db, &outbox))
                 .internal(api::internal::router(notifications.clone()))

@@ -47,6 +47,7 @@ pub fn service(config: OrdersConfig, streams: Arc<Streams>, clients: Clients) ->
             config.payment_retry(),
         ));
         wiring.expose(orders.clone());
+        orders.echo_streams(wiring.echoes());
         let stale = Sweep::new(
             "checkouts whose requests died given up",
             STALE_CLAIM / 2,

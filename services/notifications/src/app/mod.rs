@@ -213,6 +213,12 @@ impl Notifications {
         self.wakeups.of(user)
     }
 
+    /// Inbox streams in other processes of notifications are woken by what is filed here,
+    /// and this process's by what they file.
+    pub fn echo_streams(&self, echoes: &ordo_bus::Echoes) {
+        self.wakeups.echo_through(crate::NAME, echoes);
+    }
+
     /// What the consumer that files messages calls after each commit, with the events it
     /// handled.
     pub(crate) fn filings(&self) -> impl Fn(&[Uuid]) + Send + Sync + 'static {

@@ -63,6 +63,12 @@ impl Orders {
         }
     }
 
+    /// Streams following an order in other processes of orders are woken by the moves made
+    /// here, and this process's by theirs.
+    pub fn echo_streams(&self, echoes: &ordo_bus::Echoes) {
+        self.followers.echo_through(crate::NAME, echoes);
+    }
+
     /// A transaction made here has committed a transition of the order.
     pub(crate) fn moved(&self, id: Uuid) {
         self.followers.wake(id);
