@@ -115,15 +115,16 @@ impl Assembly {
             config.run.join(",")
         };
         let tokens = ServiceTokens::new(keyring.clone(), &config.identity.issuer, &caller);
+        let bus = Bus::new(config.bus.options(config.bus_url.as_ref()));
         Ok(Assembly {
             options: config.db_options(),
             here: (!config.run.is_empty()).then(|| config.run.clone()),
             endpoints: config.services.clone(),
-            remotes: Remotes::new(Arc::new(tokens), config.remote.settings()),
+            remotes: Remotes::new(Arc::new(tokens), config.remote.settings(), bus.echoes()),
             verifier,
             keyring,
             databases: Databases::new(),
-            bus: Bus::new(config.bus.options(config.bus_url.as_ref())),
+            bus,
             shared: Shared::default(),
             routes: OpenApiRouter::new(),
             root_routes: OpenApiRouter::new(),

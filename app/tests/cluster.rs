@@ -80,21 +80,26 @@ impl Api {
     }
 }
 
-/// Reads a live stream until a message of `kind` comes.
-async fn told_on(mut stream: reqwest::Response, kind: &str) {
+/// Reads a live stream on until `text` has come `times` times in what it sends from now.
+async fn until_seen(stream: &mut reqwest::Response, text: &str, times: usize) {
     let mut seen = String::new();
     let read = async {
         while let Some(chunk) = stream.chunk().await.unwrap() {
             seen.push_str(&String::from_utf8_lossy(&chunk));
-            if seen.contains(&format!("\"kind\":\"{kind}\"")) {
+            if seen.matches(text).count() >= times {
                 return;
             }
         }
-        panic!("the stream ended before {kind}: {seen}");
+        panic!("the stream ended before {text}: {seen}");
     };
     tokio::time::timeout(Duration::from_secs(60), read)
         .await
-        .unwrap_or_else(|_| panic!("no {kind} on the stream"));
+        .unwrap_or_else(|_| panic!("{text} did not come {times} times on the stream"));
+}
+
+/// Reads a live stream until a message of `kind` comes.
+async fn told_on(mut stream: reqwest::Response, kind: &str) {
+    until_seen(&mut stream, &format!("\"kind\":\"{kind}\""), 1).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -245,6 +250,28 @@ async fn seed_003_through_two_gateways() {
         ))
         .await;
     let delivery = delivery["id"].as_str().unwrap().to_owned();
+    // The customer follows the courier from an orders process; delivery runs in another,
+    // and the courier's next position still reaches the stream.
+    let mut tracking = api
+        .request(
+            Method::GET,
+            &format!("/orders/{order}/track"),
+            Some(&customer),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tracking.status(), StatusCode::OK);
+    until_seen(&mut tracking, "event: position", 1).await;
+    let moved = api
+        .request(Method::PUT, "/courier/location", Some(&courier))
+        .json(&json!({"lat": 52.502, "lon": 13.401}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), StatusCode::NO_CONTENT);
+    until_seen(&mut tracking, "event: position", 1).await;
+    drop(tracking);
     api.json(act(&owner, "ready")).await;
     api.json(act(&owner, "picked-up")).await;
     api.until("the courier has it picked up", || async {

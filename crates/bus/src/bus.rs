@@ -158,14 +158,11 @@ impl Bus {
                 // and starts relaying once the guard has found or made the stream.
                 let broker = Broker::connect(url, &self.options, self.outboxes.clone()).await?;
                 tasks.spawn(broker.clone().guard(stop.clone()));
-                let prefix = &self.options.subject_prefix;
-                if let Err(error) = self
-                    .echoes
-                    .connect(broker.client(), prefix, &mut tasks, &stop)
-                    .await
-                {
-                    tracing::warn!(%error, "wake-ups from other processes will not be heard");
-                }
+                tasks.spawn(self.echoes.clone().run(
+                    broker.client(),
+                    self.options.subject_prefix.clone(),
+                    stop.clone(),
+                ));
                 for (sub, sub_stats) in &self.subscriptions {
                     let input = self.start_consumer(&mut tasks, sub, sub_stats, &stop);
                     tasks.spawn(nats::fetch(

@@ -8,7 +8,6 @@
 use futures_util::StreamExt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use tokio::sync::watch;
-use tokio::task::JoinSet;
 use uuid::Uuid;
 
 type Wake = Arc<dyn Fn(Uuid) + Send + Sync>;
@@ -60,48 +59,45 @@ impl Echoes {
             .push((topic.to_owned(), wake));
     }
 
-    /// Sends and listens through `client` under `prefix` from now on; the listeners run in
-    /// `tasks` until `stop` turns true. Once the subscriptions are made, a wake-up sent from
-    /// anywhere reaches them.
-    ///
-    /// # Errors
-    /// When a subscription cannot be made.
-    pub async fn connect(
-        &self,
+    /// Sends and listens through `client` under `prefix`, until `stop` turns true. Runs in
+    /// the background: nothing waits for the broker, which may be down; sending starts at
+    /// once (what cannot go yet is dropped), hearing once the subscriptions are made.
+    pub async fn run(
+        self,
         client: async_nats::Client,
-        prefix: &str,
-        tasks: &mut JoinSet<()>,
-        stop: &watch::Receiver<bool>,
-    ) -> Result<(), async_nats::SubscribeError> {
+        prefix: String,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        let _ = self.0.link.set((client.clone(), prefix.clone()));
         let listeners = self
             .0
             .listeners
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
+        let mut heard = Vec::new();
         for (topic, wake) in listeners {
-            let mut heard = client.subscribe(format!("{prefix}.wake.{topic}")).await?;
-            let mut stop = stop.clone();
-            tasks.spawn(async move {
-                loop {
-                    let message = tokio::select! {
-                        message = heard.next() => message,
-                        _ = stop.wait_for(|stopped| *stopped) => None,
-                    };
-                    let Some(message) = message else { return };
-                    for key in message.payload.chunks_exact(16) {
-                        if let Ok(key) = Uuid::from_slice(key) {
-                            wake(key);
-                        }
-                    }
+            match client.subscribe(format!("{prefix}.wake.{topic}")).await {
+                Ok(subscriber) => {
+                    heard.push(subscriber.map(move |message| (message, wake.clone())))
                 }
-            });
+                Err(error) => {
+                    tracing::warn!(%error, topic, "wake-ups from other processes will not be heard");
+                }
+            }
         }
-        // The server has the subscriptions once it answered a round trip after them.
-        if let Err(error) = client.flush().await {
-            tracing::debug!(%error, "the wake-up subscriptions are not confirmed yet");
+        let mut heard = futures_util::stream::select_all(heard);
+        loop {
+            let next = tokio::select! {
+                next = heard.next() => next,
+                _ = stop.wait_for(|stopped| *stopped) => None,
+            };
+            let Some((message, wake)) = next else { return };
+            for key in message.payload.chunks_exact(16) {
+                if let Ok(key) = Uuid::from_slice(key) {
+                    wake(key);
+                }
+            }
         }
-        let _ = self.0.link.set((client, prefix.to_owned()));
-        Ok(())
     }
 }

@@ -138,8 +138,8 @@ pub trait DeliveryClient: crate::timeline::OrderTimeline {
     /// Notified when what [`DeliveryClient::tracking`] says of the order may have changed:
     /// its delivery was opened, stepped or changed hands (once committed), or the courier
     /// carrying it reported a position (known from the last `tracking`). A follower holds it,
-    /// enables its interest before it asks `tracking`, and asks again when woken. Only
-    /// changes made in this process notify.
+    /// enables its interest before it asks `tracking`, and asks again when woken. Changes
+    /// made in another process notify once delivery's wake-ups are echoed to this one.
     fn changes(&self, order_id: uuid::Uuid) -> std::sync::Arc<tokio::sync::Notify>;
 }
 

@@ -12,6 +12,7 @@ mod budget;
 
 use breaker::Breaker;
 use budget::RetryBudget;
+use ordo_bus::Echoes;
 use ordo_contracts::ClientError;
 use ordo_http::service_auth::ServiceTokens;
 use ordo_kernel::trace::TraceContext;
@@ -52,6 +53,7 @@ pub struct Remotes {
     http: reqwest::Client,
     tokens: Arc<ServiceTokens>,
     settings: RemoteSettings,
+    echoes: Echoes,
 }
 
 impl std::fmt::Debug for Remotes {
@@ -63,12 +65,15 @@ impl std::fmt::Debug for Remotes {
 }
 
 impl Remotes {
+    /// Clients presenting `tokens`, behaving as `settings` say, hearing the wake-ups the
+    /// services they call echo through `echoes`.
     #[must_use]
-    pub fn new(tokens: Arc<ServiceTokens>, settings: RemoteSettings) -> Self {
+    pub fn new(tokens: Arc<ServiceTokens>, settings: RemoteSettings, echoes: Echoes) -> Self {
         Remotes {
             http: reqwest::Client::new(),
             tokens,
             settings,
+            echoes,
         }
     }
 
@@ -138,6 +143,12 @@ impl ServiceClient {
     #[must_use]
     pub fn callee(&self) -> &'static str {
         self.callee
+    }
+
+    /// Where the callee's wake-ups are heard (its live streams' changes).
+    #[must_use]
+    pub fn echoes(&self) -> &Echoes {
+        &self.remotes.echoes
     }
 
     /// Upgrades for as long as this client exists: a process learns after wiring whether

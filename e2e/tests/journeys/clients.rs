@@ -32,7 +32,7 @@ fn keyring(app: &TestApp) -> Arc<Keyring> {
 fn remotes(app: &TestApp, settings: RemoteSettings) -> Remotes {
     let issuer = app.config().identity.issuer.clone();
     let tokens = ServiceTokens::new(keyring(app), &issuer, "orders");
-    Remotes::new(Arc::new(tokens), settings)
+    Remotes::new(Arc::new(tokens), settings, ordo_bus::Echoes::default())
 }
 
 /// A client of `callee`'s internal routes on the platform under test.

@@ -59,6 +59,7 @@ pub fn service(
                 identity,
             ));
             wiring.expose(delivery.clone());
+            delivery.echo_streams(wiring.echoes());
             let dispatch = Sweep::new(
                 "deliveries offered again or escalated",
                 sweep_every,

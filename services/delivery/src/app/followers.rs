@@ -1,31 +1,39 @@
 //! Waking the streams that follow an order's delivery (orders' `GET /orders/{id}/track`):
 //! when the delivery opens, steps or changes hands, once that has committed, and when the
-//! courier carrying it reports a position. Streams of this process only: like the fleet,
-//! delivery runs as one instance.
+//! courier carrying it reports a position. Echoed through the bus, so that the streams of
+//! an orders process apart from delivery are woken too (`RemoteDelivery` hears them).
 
 use ordo_kit::Wakeups;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-/// A followed order and its streams' wake-up, alive while a stream is open.
-type Followed = (Uuid, Weak<Notify>);
+/// How long an order stays followed after its tracking was last asked for, here or from
+/// another process: its courier's positions wake it that long. An open stream asks again
+/// every time it is woken, so it stays followed for as long as it is open.
+const FOLLOWED_FOR: Duration = Duration::from_secs(600);
 
 #[derive(Debug, Default)]
 pub(crate) struct Followers {
     /// Per order.
-    orders: Wakeups,
-    /// The followed orders each courier was last found carrying (by `tracking`, which a
-    /// stream asks after every change of hands): whom a position report wakes. A courier
-    /// who no longer carries an order at worst wakes its stream once more, for nothing.
-    carried: Mutex<HashMap<Uuid, Vec<Followed>>>,
+    orders: Arc<Wakeups>,
+    /// The orders each courier was last found carrying by `tracking`, and when it was
+    /// asked: whom a position report wakes. A courier who no longer carries an order at
+    /// worst wakes its streams once more, for nothing.
+    carried: Mutex<HashMap<Uuid, Vec<(Uuid, Instant)>>>,
 }
 
 impl Followers {
-    /// The wake-up of the streams following `order`.
+    /// The wake-up of the streams following `order` in this process.
     pub(crate) fn of(&self, order: Uuid) -> Arc<Notify> {
         self.orders.of(order)
+    }
+
+    /// Wakes the followers' streams in every process that echoes delivery's wake-ups.
+    pub(crate) fn echo_through(&self, echoes: &ordo_bus::Echoes) {
+        self.orders.echo_through(crate::NAME, echoes);
     }
 
     /// A transaction made here has committed a change to `order`'s delivery.
@@ -43,36 +51,49 @@ impl Followers {
         self.orders.committed(events);
     }
 
-    /// `courier` carries `order`: their positions wake its streams while any is open.
+    /// `courier` carries `order`, whose tracking was just asked for: their positions wake
+    /// its streams for a while.
     pub(crate) fn carried_by(&self, order: Uuid, courier: Uuid) {
-        let notify = self.orders.of(order);
+        self.carried_by_at(order, courier, Instant::now());
+    }
+
+    fn carried_by_at(&self, order: Uuid, courier: Uuid, now: Instant) {
         let mut carried = self.carried.lock().unwrap_or_else(PoisonError::into_inner);
         // Couriers whose followers all left keep entries; sweep them as the map grows.
         if carried.len() >= 64 && carried.len().is_power_of_two() {
-            carried.retain(|_, orders| orders.iter().any(|(_, n)| n.strong_count() > 0));
+            carried.retain(|_, orders| orders.iter().any(|(_, at)| followed(*at, now)));
         }
         let orders = carried.entry(courier).or_default();
-        orders.retain(|(id, n)| *id != order && n.strong_count() > 0);
-        orders.push((order, Arc::downgrade(&notify)));
+        orders.retain(|(id, at)| *id != order && followed(*at, now));
+        orders.push((order, now));
     }
 
     /// `courier` reported where they are.
     pub(crate) fn located(&self, courier: Uuid) {
-        let mut carried = self.carried.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(orders) = carried.get_mut(&courier) else {
-            return;
-        };
-        orders.retain(|(_, notify)| match notify.upgrade() {
-            Some(notify) => {
-                notify.notify_waiters();
-                true
+        self.located_at(courier, Instant::now());
+    }
+
+    fn located_at(&self, courier: Uuid, now: Instant) {
+        let woken: Vec<Uuid> = {
+            let mut carried = self.carried.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(orders) = carried.get_mut(&courier) else {
+                return;
+            };
+            orders.retain(|(_, at)| followed(*at, now));
+            let woken = orders.iter().map(|(order, _)| *order).collect();
+            if orders.is_empty() {
+                carried.remove(&courier);
             }
-            None => false,
-        });
-        if orders.is_empty() {
-            carried.remove(&courier);
+            woken
+        };
+        for order in woken {
+            self.orders.wake(order);
         }
     }
+}
+
+fn followed(asked: Instant, now: Instant) -> bool {
+    now.saturating_duration_since(asked) < FOLLOWED_FOR
 }
 
 #[cfg(test)]
@@ -101,17 +122,21 @@ mod tests {
             !woken(&stream, || followers.located(courier)).await,
             "not known yet"
         );
-        followers.carried_by(order, courier);
-        followers.carried_by(order, courier);
-        assert!(woken(&stream, || followers.located(courier)).await);
-        assert!(!woken(&other_stream, || followers.located(courier)).await);
-        assert!(!woken(&stream, || followers.located(stranger)).await);
+        let asked = Instant::now();
+        followers.carried_by_at(order, courier, asked);
+        followers.carried_by_at(order, courier, asked);
+        assert!(woken(&stream, || followers.located_at(courier, asked)).await);
+        assert!(!woken(&other_stream, || followers.located_at(courier, asked)).await);
+        assert!(!woken(&stream, || followers.located_at(stranger, asked)).await);
 
-        drop(stream);
-        followers.located(courier);
+        let later = asked + FOLLOWED_FOR;
+        assert!(
+            !woken(&stream, || followers.located_at(courier, later)).await,
+            "no longer followed"
+        );
         assert!(
             followers.carried.lock().unwrap().is_empty(),
-            "forgotten once nobody follows"
+            "forgotten once nobody asked for a while"
         );
     }
 }

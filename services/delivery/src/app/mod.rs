@@ -102,6 +102,12 @@ impl Delivery {
 
     /// What the consumer calls after each commit, with the events it handled: the
     /// streams following the deliveries they changed are woken.
+    /// Streams following a delivery in other processes (orders' tracking) are woken by
+    /// what changes here.
+    pub fn echo_streams(&self, echoes: &ordo_bus::Echoes) {
+        self.followers.echo_through(echoes);
+    }
+
     pub(crate) fn changes_committed(&self) -> impl Fn(&[uuid::Uuid]) + Send + Sync + 'static {
         let followers = self.followers.clone();
         move |events| followers.committed(events)
