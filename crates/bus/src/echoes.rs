@@ -1,7 +1,7 @@
 //! Wake-ups between the processes of one platform: a change one process committed wakes
 //! the live streams another process holds for the same key (a user's inbox, an order's
-//! tracking). Through core NATS subjects beside the stream (`{prefix}.wake.{topic}`, the
-//! keys as 16 bytes each), when the bus has a broker; in one process there is nobody to
+//! tracking). Through core NATS subjects beside the stream (`_ORDO_WAKE.{prefix}.{topic}`,
+//! outside the stream's `{prefix}.>`, the keys as 16 bytes each), when the bus has a broker; in one process there is nobody to
 //! tell. Best effort: a stream also looks again when it reconnects, so a lost wake-up
 //! delays a push and loses nothing.
 
@@ -11,6 +11,12 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 type Wake = Arc<dyn Fn(Uuid) + Send + Sync>;
+
+/// Where the wake-ups of `topic` go: never under the stream's subjects, which would keep
+/// them and hand them to the consumers as events.
+fn subject(prefix: &str, topic: &str) -> String {
+    format!("_ORDO_WAKE.{prefix}.{topic}")
+}
 
 #[derive(Default)]
 struct Inner {
@@ -41,7 +47,7 @@ impl Echoes {
             return;
         }
         let payload: Vec<u8> = keys.iter().flat_map(|key| *key.as_bytes()).collect();
-        let (client, subject) = (client.clone(), format!("{prefix}.wake.{topic}"));
+        let (client, subject) = (client.clone(), subject(prefix, topic));
         tokio::spawn(async move {
             if let Err(error) = client.publish(subject, payload.into()).await {
                 tracing::debug!(%error, "a wake-up was not sent to the other processes");
@@ -77,7 +83,7 @@ impl Echoes {
             .clone();
         let mut heard = Vec::new();
         for (topic, wake) in listeners {
-            match client.subscribe(format!("{prefix}.wake.{topic}")).await {
+            match client.subscribe(subject(&prefix, &topic)).await {
                 Ok(subscriber) => {
                     heard.push(subscriber.map(move |message| (message, wake.clone())))
                 }
