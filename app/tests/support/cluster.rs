@@ -3,11 +3,10 @@
 //! and a key file of their own. Services start in the registry's order, each told where
 //! the ones before it answer; every process is killed when the cluster goes.
 
-use crate::support::{Server, listen, ordo};
+use crate::support::{Server, listen, ordo, serving};
 use ordo_testkit::Backend;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// Every service, in the order the registry adds them: each calls only ones before it.
@@ -105,7 +104,7 @@ impl Cluster {
             let mut command = ordo(backend, &data);
             shared(&mut command);
             located(&running, &mut command);
-            let (server, url) = gateway(command);
+            let (server, url) = serving(command, "gateway", "ordo gateway is serving on ");
             gateway_servers.push(server);
             gateway_urls.push(url);
         }
@@ -154,26 +153,4 @@ impl Cluster {
                 .await;
         }
     }
-}
-
-/// Starts `ordo gateway` on a free port and returns it with its base URL.
-fn gateway(mut command: Command) -> (Server, String) {
-    let mut child = command
-        .args(["gateway", "--listen", "127.0.0.1:0"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("ordo gateway exited before listening")
-            .unwrap();
-        if let Some(rest) = line.split("ordo gateway is serving on ").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (Server(child), url)
 }

@@ -38,9 +38,15 @@ impl Drop for Server {
 }
 
 /// Starts `command` serving on a free port and returns it with its base URL.
-pub fn listen(mut command: Command) -> (Server, String) {
+pub fn listen(command: Command) -> (Server, String) {
+    serving(command, "serve", "ordo is serving on ")
+}
+
+/// Runs `ordo {subcommand}` of `command` on a free port until its log says `serving` and
+/// the address; returns it with that base URL.
+pub fn serving(mut command: Command, subcommand: &str, serving: &str) -> (Server, String) {
     let mut child = command
-        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args([subcommand, "--listen", "127.0.0.1:0"])
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -49,9 +55,9 @@ pub fn listen(mut command: Command) -> (Server, String) {
     let url = loop {
         let line = lines
             .next()
-            .expect("ordo serve exited before listening")
+            .unwrap_or_else(|| panic!("ordo {subcommand} exited before listening"))
             .unwrap();
-        if let Some(rest) = line.split("ordo is serving on ").nth(1) {
+        if let Some(rest) = line.split(serving).nth(1) {
             break rest.split_whitespace().next().unwrap().to_owned();
         }
     };
