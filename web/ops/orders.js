@@ -62,6 +62,28 @@ const SERVICES = {
   notifications: 'Notifications',
 };
 
+/**
+ * The entries with the same thing said again (a message retried, failing the same way each
+ * time) shown once, where it first happened: how many times, and when the last was.
+ */
+function repeatsTogether(entries) {
+  const seen = new Map();
+  const runs = [];
+  for (const entry of entries) {
+    const key = [entry.service, entry.kind, entry.summary, entry.trace_id].join('\u0000');
+    const run = seen.get(key);
+    if (run) {
+      run.times += 1;
+      run.last = entry.at;
+    } else {
+      const first = { entry, times: 1, last: entry.at };
+      seen.set(key, first);
+      runs.push(first);
+    }
+  }
+  return runs;
+}
+
 /** One order with everything that happened to it, oldest first. */
 export function OrderPage({ id }) {
   // Read again as the order moves on, like the rest of the console.
@@ -89,10 +111,11 @@ export function OrderPage({ id }) {
     </section>`}
     ${page && html`<section class="panel" aria-label="Timeline">
       <h2>Timeline</h2>
-      <ol class="plain timeline">${page.entries.map((e) => html`<li data-service=${e.service} data-kind=${e.kind} data-at=${e.at}>
+      <ol class="plain timeline">${repeatsTogether(page.entries).map(({ entry: e, times, last }) => html`<li data-service=${e.service} data-kind=${e.kind} data-at=${e.at}>
         <span class="muted">${new Date(e.at).toLocaleString()}</span>
         <span class="badge">${SERVICES[e.service] ?? e.service}</span>
         <span>${e.summary}</span>
+        ${times > 1 && html`<strong class="repeats">× ${times}, the last at ${new Date(last).toLocaleTimeString()}</strong>`}
         ${e.trace_id && html`<code class="trace" title="Trace id">trace ${e.trace_id}</code>`}
       </li>`)}</ol>
     </section>`}
