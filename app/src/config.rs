@@ -45,6 +45,11 @@ pub struct Config {
     pub database_acquire_timeout_ms: u64,
     /// `nats://…` to relay events through NATS JetStream; unset for the in-process bus.
     pub bus_url: Option<Secret<String>>,
+    /// `redis://[user:password@]host[:port][/db]` for what the processes of a scale-out
+    /// platform share: rate limits, the courier fleet, carts (`cart.store`). Unset in one
+    /// process, which keeps them in memory and its database.
+    pub redis_url: Option<Secret<String>>,
+    pub redis: RedisConfig,
     /// `smtp://[user:password@]host[:port]` to send notifications by email too.
     pub smtp_url: Option<Secret<String>>,
     /// The sender of those emails.
@@ -77,6 +82,22 @@ pub struct Config {
     pub services: BTreeMap<String, ServiceEndpoint>,
     /// How calls to services in other processes behave.
     pub remote: RemoteConfig,
+}
+
+/// How the platform uses Redis.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedisConfig {
+    /// Put before every key, so that several platforms may share one Redis.
+    pub prefix: String,
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        RedisConfig {
+            prefix: "ordo:".into(),
+        }
+    }
 }
 
 /// Where one service's instances answer.
@@ -348,6 +369,8 @@ impl Default for Config {
             database_max_connections: 8,
             database_acquire_timeout_ms: 2000,
             bus_url: None,
+            redis_url: None,
+            redis: RedisConfig::default(),
             smtp_url: None,
             smtp_from: "Ordo <noreply@ordo.invalid>".into(),
             sms: SmsConfig::default(),
@@ -523,6 +546,21 @@ impl Config {
                     .into(),
             );
         }
+        if self.run.iter().any(|name| name == "delivery") && self.redis_url.is_none() {
+            return Err(
+                "run: delivery in processes of its own dispatches from one fleet in Redis; \
+                 set redis_url (ORDO_REDIS_URL)"
+                    .into(),
+            );
+        }
+        if let Some(url) = &self.redis_url
+            && !url.expose().starts_with("redis://")
+        {
+            return Err("redis_url: must be a redis:// URL (leave unset in one process)".into());
+        }
+        if self.redis.prefix.len() > 64 || self.redis.prefix.contains(char::is_whitespace) {
+            return Err("redis.prefix: at most 64 characters, no spaces".into());
+        }
         if !(100..=600_000).contains(&self.remote.deadline_ms) {
             return Err("remote.deadline_ms: must be between 100 and 600000".into());
         }
@@ -653,6 +691,7 @@ mod tests {
         config.validate().unwrap();
         config.database_url = Some(Secret::new("postgres://u:hunter2@db/ordo".into()));
         config.bus_url = Some(Secret::new("nats://u:hunter2@broker:4222".into()));
+        config.redis_url = Some(Secret::new("redis://u:hunter2@cache:6379".into()));
         assert!(!format!("{config:?}").contains("hunter2"));
         assert!(!serde_json::to_string(&config).unwrap().contains("hunter2"));
     }
@@ -692,6 +731,19 @@ mod tests {
         std::fs::write(&path, "").unwrap();
         let error = Config::load(Some(&path), &run).unwrap_err().to_string();
         assert!(error.contains("database_url and bus_url"), "{error}");
+        std::fs::write(
+            &path,
+            "database_url = \"postgres://db/ordo\"\nbus_url = \"nats://broker:4222\"\n",
+        )
+        .unwrap();
+        let delivery = Overrides {
+            run: vec!["delivery".into()],
+            ..Overrides::default()
+        };
+        let error = Config::load(Some(&path), &delivery)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("ORDO_REDIS_URL"), "{error}");
     }
 
     #[test]
@@ -733,6 +785,12 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("bus_url"), "{error}");
+
+        std::fs::write(&path, "redis_url = \"http://cache\"\n").unwrap();
+        let error = Config::load(Some(&path), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("redis_url"), "{error}");
 
         std::fs::write(&path, "colour = \"blue\"\n").unwrap();
         let error = Config::load(Some(&path), &Overrides::default())

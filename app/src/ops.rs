@@ -40,6 +40,9 @@ pub struct Readiness {
     measured: Arc<RwLock<Measured>>,
     /// Notified after every measurement, for whoever waits for readiness to change.
     notify: Arc<tokio::sync::Notify>,
+    /// What the processes share, when the platform has a Redis: said, not required.
+    redis: Option<ordo_redis::Redis>,
+    limits: Option<Arc<ordo_http::ratelimit::RateLimits>>,
 }
 
 struct Measured {
@@ -60,7 +63,25 @@ impl Readiness {
                 failures: BTreeMap::new(),
             })),
             notify: Arc::new(tokio::sync::Notify::new()),
+            redis: None,
+            limits: None,
         }
+    }
+
+    /// Says whether `redis` answers and whether `limits` are shared. Neither makes the
+    /// process unready: what needs Redis fails on its own, and limits fall back to the
+    /// process's.
+    #[must_use]
+    pub fn sharing(
+        mut self,
+        redis: Option<ordo_redis::Redis>,
+        limits: Arc<ordo_http::ratelimit::RateLimits>,
+    ) -> Self {
+        if redis.is_some() {
+            self.limits = Some(limits);
+        }
+        self.redis = redis;
+        self
     }
 
     /// Notified after every measurement.
@@ -130,6 +151,14 @@ impl Readiness {
             fresh,
             bus,
             bus_reason,
+            redis: self.redis.as_ref().map(ordo_redis::Redis::is_up),
+            rate_limits: self.limits.as_ref().map(|limits| {
+                if limits.local_only() {
+                    "local"
+                } else {
+                    "shared"
+                }
+            }),
         }
     }
 }
@@ -141,6 +170,8 @@ struct Snapshot {
     bus: bool,
     /// Why events cannot be published, when they cannot.
     bus_reason: Option<String>,
+    redis: Option<bool>,
+    rate_limits: Option<&'static str>,
 }
 
 impl Snapshot {
@@ -198,7 +229,7 @@ pub fn router(
         })
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 pub struct Health {
     /// `ok`, `ready`, `starting` (its databases are being opened), `draining` or
     /// `unavailable`.
@@ -213,6 +244,13 @@ pub struct Health {
     /// Why the bus is not ready: the broker's error, as the log says it.
     #[serde(skip_serializing_if = "Option::is_none")]
     bus_error: Option<String>,
+    /// With a Redis: whether it answers. Not a condition of readiness.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    redis: Option<bool>,
+    /// With a Redis: `shared` (one allowance per client across processes) or `local` (each
+    /// process its own, while Redis cannot be asked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rate_limits: Option<&'static str>,
 }
 
 /// Serves `listener` while the process opens its databases, which may wait for them, until
@@ -228,9 +266,7 @@ pub async fn serve_while_starting(
 ) -> std::io::Result<()> {
     let starting = || Health {
         status: "starting",
-        databases: BTreeMap::new(),
-        bus: None,
-        bus_error: None,
+        ..Health::default()
     };
     let router = axum::Router::new()
         .route(
@@ -260,9 +296,7 @@ pub async fn serve_while_starting(
 async fn healthz() -> Json<Health> {
     Json(Health {
         status: "ok",
-        databases: BTreeMap::new(),
-        bus: None,
-        bus_error: None,
+        ..Health::default()
     })
 }
 
@@ -294,6 +328,8 @@ async fn readyz(State(state): State<OpsState>) -> (StatusCode, Json<Health>) {
             bus: Some(readiness.bus),
             bus_error: readiness.bus_reason,
             databases: readiness.databases,
+            redis: readiness.redis,
+            rate_limits: readiness.rate_limits,
         }),
     )
 }

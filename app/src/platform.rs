@@ -92,12 +92,14 @@ pub struct Assembly {
     /// What this process holds shared sweeps as, when other processes may run the same
     /// services (on PostgreSQL); `None` in one process on SQLite.
     holder: Option<String>,
+    /// What the processes share, when the platform has a Redis.
+    redis: Option<ordo_redis::Redis>,
 }
 
 impl Assembly {
     /// # Errors
-    /// When the key file cannot be read or made.
-    pub fn new(config: &Config) -> anyhow::Result<Self> {
+    /// When the key file cannot be read or made, or `redis_url` is not a Redis URL.
+    pub async fn new(config: &Config) -> anyhow::Result<Self> {
         let retain = Duration::from_secs(config.identity.access_token_ttl_secs + LEEWAY_SECONDS);
         let path = config.keys_file();
         let keyring = Arc::new(
@@ -116,6 +118,14 @@ impl Assembly {
         };
         let tokens = ServiceTokens::new(keyring.clone(), &config.identity.issuer, &caller);
         let bus = Bus::new(config.bus.options(config.bus_url.as_ref()));
+        let redis = match &config.redis_url {
+            Some(url) => Some(
+                ordo_redis::Redis::open(url.expose(), &config.redis.prefix)
+                    .await
+                    .context("redis_url")?,
+            ),
+            None => None,
+        };
         Ok(Assembly {
             options: config.db_options(),
             here: (!config.run.is_empty()).then(|| config.run.clone()),
@@ -137,6 +147,19 @@ impl Assembly {
                 .database_url
                 .is_some()
                 .then(|| ordo_kernel::new_id().to_string()),
+            redis,
+        })
+    }
+
+    /// The rate limits of this process: shared through Redis when the platform has one.
+    #[must_use]
+    pub fn rate_limits(&self, config: &Config) -> Arc<RateLimits> {
+        Arc::new(match &self.redis {
+            Some(redis) => RateLimits::shared(
+                &config.rate_limit,
+                Arc::new(ordo_redis::Gcra::new(redis.clone())),
+            ),
+            None => RateLimits::new(&config.rate_limit),
         })
     }
 
@@ -144,9 +167,9 @@ impl Assembly {
     /// gateway in front of them.
     ///
     /// # Errors
-    /// When the key file cannot be read or made.
-    pub fn for_routing(config: &Config) -> anyhow::Result<Self> {
-        let mut assembly = Assembly::new(config)?;
+    /// When the key file cannot be read or made, or `redis_url` is not a Redis URL.
+    pub async fn for_routing(config: &Config) -> anyhow::Result<Self> {
+        let mut assembly = Assembly::new(config).await?;
         assembly.here = Some(Vec::new());
         assembly.paths = Some(Vec::new());
         Ok(assembly)
@@ -202,12 +225,10 @@ impl Assembly {
             })?;
         self.databases.insert(service.name, db.clone());
         let outbox = self.bus.outbox(service.name, db.clone());
-        let Built { parts, provides } = (service.build)(&mut Wiring::new(
-            db.clone(),
-            outbox,
-            self.bus.echoes(),
-            &mut self.shared,
-        ))
+        let Built { parts, provides } = (service.build)(
+            &mut Wiring::new(db.clone(), outbox, self.bus.echoes(), &mut self.shared)
+                .with_redis(self.redis.clone()),
+        )
         .map_err(|error| error.context(format!("building the {} service", service.name)))?;
         for subscription in parts.subscriptions {
             self.bus.subscribe(subscription)?;
@@ -297,12 +318,13 @@ impl Platform {
     pub async fn open_with(config: Config, extra: Vec<Service>) -> anyhow::Result<Platform> {
         // Before anything records a metric, so that nothing recorded at start-up is lost.
         let _recorder = crate::ops::metrics_handle();
-        let mut assembly = Assembly::new(&config)?;
+        let mut assembly = Assembly::new(&config).await?;
         registry::assemble(&config, &mut assembly).await?;
         for service in extra {
             assembly.add(service).await?;
         }
         assembly.check_run()?;
+        let limits = assembly.rate_limits(&config);
         let Assembly {
             databases,
             bus,
@@ -313,6 +335,7 @@ impl Platform {
             sweeps,
             verifier,
             keyring,
+            redis,
             ..
         } = assembly;
         let dead_letters = DeadLetters::new(databases.values().cloned().collect());
@@ -320,7 +343,8 @@ impl Platform {
             databases.clone(),
             bus.options().health.clone(),
             Duration::from_secs(config.bus.unready_after_secs),
-        );
+        )
+        .sharing(redis, limits.clone());
         readiness.measure().await;
         Ok(Platform {
             readiness,
@@ -331,7 +355,7 @@ impl Platform {
             sweeps,
             bus,
             dead_letters,
-            limits: Arc::new(RateLimits::new(&config.rate_limit)),
+            limits,
             draining: Draining::default(),
             config,
             databases,

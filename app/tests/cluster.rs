@@ -111,7 +111,17 @@ async fn seed_003_through_two_gateways() {
     let Some(nats) = ordo_testkit::nats("seed_003_on_a_cluster") else {
         return;
     };
-    let cluster = Cluster::start(&backend, &nats, &[("orders", 2), ("notifications", 2)], 2).await;
+    let Some(redis) = ordo_testkit::redis("seed_003_on_a_cluster") else {
+        return;
+    };
+    let cluster = Cluster::start(
+        &backend,
+        &nats,
+        &redis,
+        &[("orders", 2), ("delivery", 2), ("notifications", 2)],
+        2,
+    )
+    .await;
     let api = Api {
         http: reqwest::Client::new(),
         gateways: cluster.gateways.clone(),

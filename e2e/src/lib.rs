@@ -66,6 +66,11 @@ impl TestApp {
                 config.bus_url = Some(ordo_kernel::Secret::new(nats));
                 config.bus.stream = format!("E2E_{schema_prefix}");
                 config.bus.subject_prefix.clone_from(schema_prefix);
+                // And what the processes share, in Redis, when one is given.
+                if let Some(redis) = ordo_testkit::redis("e2e journey with Redis") {
+                    config.redis_url = Some(ordo_kernel::Secret::new(redis));
+                    config.redis.prefix = format!("{schema_prefix}:");
+                }
             }
         }
         customize(&mut config);

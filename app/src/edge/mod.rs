@@ -120,7 +120,7 @@ struct Prepared {
 impl Prepared {
     async fn new(config: &Config) -> anyhow::Result<Prepared> {
         let _recorder = crate::ops::metrics_handle();
-        let mut assembly = Assembly::for_routing(config)?;
+        let mut assembly = Assembly::for_routing(config).await?;
         registry::assemble(config, &mut assembly).await?;
         Prepared::routing(config, assembly)
     }
@@ -145,6 +145,12 @@ impl Prepared {
     }
 
     fn routing(config: &Config, assembly: Assembly) -> anyhow::Result<Prepared> {
+        let limits = assembly.rate_limits(config);
+        if config.redis_url.is_none() {
+            tracing::warn!(
+                "rate limits are this gateway's own: set redis_url (ORDO_REDIS_URL) for gateways to share them"
+            );
+        }
         let (services, verifier, keyring) = assembly.routing();
         let client = Client::builder(TokioExecutor::new()).build_http();
         let probes = reqwest::Client::new();
@@ -184,13 +190,18 @@ impl Prepared {
         }
         let routes = routes
             .route("/healthz", get(|| async { "ok" }))
-            .route("/readyz", get(ready).with_state(Arc::new(pools)))
+            .route(
+                "/readyz",
+                get(ready).with_state(Arc::new(Readiness {
+                    pools,
+                    limits: limits.clone(),
+                })),
+            )
             .route(
                 "/metrics",
                 get(|| async { crate::ops::metrics_handle().render() }),
             );
         let document = gateway::document(documents);
-        let limits = Arc::new(RateLimits::new(&config.rate_limit));
         let router = gateway::router(
             (routes, document),
             &config.http,
@@ -218,15 +229,25 @@ impl Prepared {
     }
 }
 
+/// What the gateway's readiness is read from.
+struct Readiness {
+    pools: Vec<Arc<Pool>>,
+    limits: Arc<RateLimits>,
+}
+
 /// Ready while every service has an instance fit to take requests; otherwise 503 naming
-/// those that have none.
-async fn ready(State(pools): State<Arc<Vec<Arc<Pool>>>>) -> Response {
+/// those that have none. Rate limits that cannot be shared do not make the gateway unready
+/// (each gateway limits on its own meanwhile), but are said.
+async fn ready(State(state): State<Arc<Readiness>>) -> Response {
+    let Readiness { pools, limits } = &*state;
     let down: Vec<&str> = pools
         .iter()
         .filter(|pool| !pool.has_ready())
         .map(|pool| pool.service)
         .collect();
-    if down.is_empty() {
+    if down.is_empty() && limits.local_only() {
+        "ready; rate limits are this gateway's own while Redis cannot be reached".into_response()
+    } else if down.is_empty() {
         "ready".into_response()
     } else {
         (

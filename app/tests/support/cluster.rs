@@ -1,6 +1,6 @@
 //! A platform as separate `ordo` processes on loopback ports: each service in processes of
-//! its own (as many as asked), gateways in front, sharing PostgreSQL schemas, a NATS stream
-//! and a key file of their own. Services start in the registry's order, each told where
+//! its own (as many as asked), gateways in front, sharing PostgreSQL schemas, a NATS stream,
+//! Redis keys and a key file of their own. Services start in the registry's order, each told where
 //! the ones before it answer; every process is killed when the cluster goes.
 
 use crate::support::{Server, listen, ordo, serving};
@@ -44,6 +44,7 @@ impl Cluster {
     pub async fn start(
         backend: &Backend,
         nats: &str,
+        redis: &str,
         instances: &[(&'static str, usize)],
         gateways: usize,
     ) -> Cluster {
@@ -58,6 +59,8 @@ impl Cluster {
                 .env("ORDO_BUS_URL", nats)
                 .env("ORDO_BUS__STREAM", &stream)
                 .env("ORDO_BUS__SUBJECT_PREFIX", schema_prefix)
+                .env("ORDO_REDIS_URL", redis)
+                .env("ORDO_REDIS__PREFIX", format!("{schema_prefix}:"))
                 .env("ORDO_IDENTITY__KEYS_FILE", &keys)
                 .env("ORDO_DATABASE_MAX_CONNECTIONS", "2")
                 // The gateways and the services' callers are on loopback: their

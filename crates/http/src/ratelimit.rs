@@ -1,6 +1,9 @@
-//! Rate limiting with GCRA (`governor`): per caller on authenticated requests, per client IP
-//! on anonymous ones and on those whose token did not verify, each role with its own quota.
-//! Limiters are in memory, per process.
+//! Rate limiting with GCRA: per caller on authenticated requests, per client IP on
+//! anonymous ones and on those whose token did not verify, each role with its own quota.
+//! One process keeps its limiters in memory (`governor`). Processes behind one address (the
+//! gateways of a scale-out platform) share one limiter per key ([`SharedLimiter`], on Redis),
+//! and fall back to their own while it cannot be reached: a limiter outage must not take the
+//! API down.
 
 use crate::extract::ClientIp;
 use crate::problem::Problem;
@@ -8,6 +11,7 @@ use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures_util::future::BoxFuture;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, RateLimiter};
 use ordo_kernel::Caller;
@@ -18,6 +22,7 @@ use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -43,6 +48,12 @@ impl Quota {
         } else {
             Ok(())
         }
+    }
+
+    /// The time one request takes from the allowance: the sustained rate's interval.
+    #[must_use]
+    pub fn interval(&self) -> Duration {
+        Duration::from_secs(60) / self.per_minute.max(1)
     }
 
     fn to_governor(self) -> governor::Quota {
@@ -126,10 +137,35 @@ impl RateLimitConfig {
     }
 }
 
+/// The shared limiter could not be asked (its store is unreachable or refused).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the shared rate limiter is unavailable: {0}")]
+pub struct LimiterUnavailable(pub String);
+
+/// What one shared check found: allowed, or refused with the wait before the next request.
+pub type Verdict = Result<(), Duration>;
+
+/// One GCRA per key that every process shares, so that a client's quota is the same
+/// however many gateways its requests are spread over.
+pub trait SharedLimiter: Send + Sync + 'static {
+    /// Takes one request for `key` from `quota`.
+    ///
+    /// # Errors
+    /// The shared store cannot be asked; the caller limits locally instead.
+    fn check<'a>(
+        &'a self,
+        key: &'a str,
+        quota: Quota,
+    ) -> BoxFuture<'a, Result<Verdict, LimiterUnavailable>>;
+}
+
 pub struct RateLimits {
-    enabled: bool,
+    config: RateLimitConfig,
     anonymous: KeyedLimiter<IpAddr>,
     by_role: HashMap<Role, KeyedLimiter<Uuid>>,
+    shared: Option<Arc<dyn SharedLimiter>>,
+    /// The last shared check failed: limits are this process's own until one succeeds.
+    local_only: AtomicBool,
 }
 
 impl std::fmt::Debug for RateLimits {
@@ -142,20 +178,63 @@ impl RateLimits {
     #[must_use]
     pub fn new(config: &RateLimitConfig) -> Self {
         RateLimits {
-            enabled: config.enabled,
+            config: config.clone(),
             anonymous: KeyedLimiter::new(config.anonymous),
             by_role: Role::ALL
                 .into_iter()
                 .map(|role| (role, KeyedLimiter::new(config.quota(role))))
                 .collect(),
+            shared: None,
+            local_only: AtomicBool::new(false),
         }
+    }
+
+    /// Limits shared with every other process asking `limiter`, this process's own while
+    /// it cannot be asked.
+    #[must_use]
+    pub fn shared(config: &RateLimitConfig, limiter: Arc<dyn SharedLimiter>) -> Self {
+        RateLimits {
+            shared: Some(limiter),
+            ..RateLimits::new(config)
+        }
+    }
+
+    /// Whether the shared limiter failed at its last check, so limits are per process.
+    #[must_use]
+    pub fn local_only(&self) -> bool {
+        self.local_only.load(Ordering::Relaxed)
     }
 
     /// # Errors
     /// The wait before this client may call again.
-    pub fn check(&self, caller: Option<&Caller>, ip: IpAddr) -> Result<(), Duration> {
-        if !self.enabled {
+    pub async fn check(&self, caller: Option<&Caller>, ip: IpAddr) -> Result<(), Duration> {
+        if !self.config.enabled {
             return Ok(());
+        }
+        if let Some(shared) = &self.shared {
+            let (key, quota) = match caller {
+                Some(c) => (
+                    format!("rl:{}:{}", c.role, c.user_id),
+                    self.config.quota(c.role),
+                ),
+                None => (format!("rl:ip:{ip}"), self.config.anonymous),
+            };
+            match shared.check(&key, quota).await {
+                Ok(verdict) => {
+                    if self.local_only.swap(false, Ordering::Relaxed) {
+                        tracing::info!("the shared rate limiter answers again");
+                        metrics::gauge!("rate_limit_local_only").set(0.0);
+                    }
+                    return verdict;
+                }
+                Err(error) => {
+                    if !self.local_only.swap(true, Ordering::Relaxed) {
+                        tracing::warn!(%error, "rate limits are this process's own until the shared limiter answers");
+                        metrics::gauge!("rate_limit_local_only").set(1.0);
+                    }
+                    metrics::counter!("rate_limit_local_checks_total").increment(1);
+                }
+            }
         }
         match caller.and_then(|c| self.by_role.get(&c.role).map(|l| (l, c))) {
             Some((limiter, caller)) => limiter.check(&caller.user_id),
@@ -190,7 +269,7 @@ pub async fn limit(
     if path.starts_with("/assets/") || picture {
         return next.run(request).await;
     }
-    match limits.check(request.extensions().get::<Caller>(), ip) {
+    match limits.check(request.extensions().get::<Caller>(), ip).await {
         Ok(()) => next.run(request).await,
         Err(wait) => {
             metrics::counter!("http_rate_limited_total").increment(1);

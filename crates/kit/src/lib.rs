@@ -95,6 +95,7 @@ pub struct Wiring<'a> {
     db: Db,
     outbox: Outbox,
     echoes: Echoes,
+    redis: Option<ordo_redis::Redis>,
     shared: &'a mut Shared,
 }
 
@@ -104,8 +105,23 @@ impl<'a> Wiring<'a> {
             db,
             outbox,
             echoes,
+            redis: None,
             shared,
         }
+    }
+
+    /// What the platform's processes share in Redis, when it has one (scale-out).
+    #[must_use]
+    pub fn with_redis(mut self, redis: Option<ordo_redis::Redis>) -> Self {
+        self.redis = redis;
+        self
+    }
+
+    /// The platform's Redis; `None` in one process without it, which keeps what Redis
+    /// would share in memory.
+    #[must_use]
+    pub fn redis(&self) -> Option<&ordo_redis::Redis> {
+        self.redis.as_ref()
     }
 
     /// Where the service's live streams hear of changes other processes committed

@@ -34,20 +34,10 @@ impl Backend {
 /// Under `CI=true` when `TEST_POSTGRES_URL` is unset: CI must not skip silently.
 #[must_use]
 pub fn postgres(test: &str) -> Option<Backend> {
-    match std::env::var(POSTGRES_URL_VAR) {
-        Ok(url) if !url.is_empty() => Some(Backend::Postgres {
-            url,
-            schema_prefix: unique_prefix(),
-        }),
-        _ => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "{POSTGRES_URL_VAR} is not set but CI=true: the PostgreSQL run of `{test}` cannot be skipped"
-            );
-            eprintln!("skipped: {test} on PostgreSQL ({POSTGRES_URL_VAR} is not set)");
-            None
-        }
-    }
+    server(POSTGRES_URL_VAR, "PostgreSQL", test).map(|url| Backend::Postgres {
+        url,
+        schema_prefix: unique_prefix(),
+    })
 }
 
 impl Backend {
@@ -137,14 +127,31 @@ pub const NATS_URL_VAR: &str = "TEST_NATS_URL";
 /// Under `CI=true` when `TEST_NATS_URL` is unset.
 #[must_use]
 pub fn nats(test: &str) -> Option<String> {
-    match std::env::var(NATS_URL_VAR) {
+    server(NATS_URL_VAR, "NATS", test)
+}
+
+pub const REDIS_URL_VAR: &str = "TEST_REDIS_URL";
+
+/// The Redis server for one test (its keys under a [`unique_prefix`]), or `None` (with a
+/// note on stderr) when none was given.
+///
+/// # Panics
+/// Under `CI=true` when `TEST_REDIS_URL` is unset.
+#[must_use]
+pub fn redis(test: &str) -> Option<String> {
+    server(REDIS_URL_VAR, "Redis", test)
+}
+
+/// The address in `var`, or `None` after saying the test was skipped; a failure under CI.
+fn server(var: &str, what: &str, test: &str) -> Option<String> {
+    match std::env::var(var) {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
             assert!(
                 std::env::var("CI").as_deref() != Ok("true"),
-                "{NATS_URL_VAR} is not set but CI=true: the NATS run of `{test}` cannot be skipped"
+                "{var} is not set but CI=true: the {what} run of `{test}` cannot be skipped"
             );
-            eprintln!("skipped: {test} on NATS ({NATS_URL_VAR} is not set)");
+            eprintln!("skipped: {test} on {what} ({var} is not set)");
             None
         }
     }

@@ -42,6 +42,9 @@ pub struct DeliveryConfig {
     /// Positions are kept in memory and written this often (and when a courier goes
     /// offline).
     pub persist_secs: u64,
+    /// Couriers kept in Redis (scale-out) who have not reported or changed availability for
+    /// this long are not offered deliveries until they report again: their app is gone.
+    pub silent_after_secs: u64,
     /// How often offers are expired and waiting deliveries offered again.
     pub sweep_ms: u64,
     /// Shared with parcel carriers to sign their events; unset: carrier events are refused.
@@ -67,6 +70,7 @@ impl Default for DeliveryConfig {
             courier_speed_kmh: 25.0,
             location_limit: Quota::new(120, 5),
             persist_secs: 5,
+            silent_after_secs: 900,
             sweep_ms: 1000,
             carrier_webhook_secret: None,
             pay_currency: "EUR".into(),
@@ -112,6 +116,9 @@ impl DeliveryConfig {
         if !(1..=300).contains(&self.persist_secs) {
             return Err("delivery.persist_secs: must be between 1 and 300".into());
         }
+        if !(60..=86_400).contains(&self.silent_after_secs) {
+            return Err("delivery.silent_after_secs: must be between 60 and 86400".into());
+        }
         if !(50..=60_000).contains(&self.sweep_ms) {
             return Err("delivery.sweep_ms: must be between 50 and 60000".into());
         }
@@ -142,6 +149,11 @@ impl DeliveryConfig {
             amount: crate::domain::payout(self.pay_base, self.pay_per_km, trip_km),
             currency: self.pay_currency.clone(),
         }
+    }
+
+    #[must_use]
+    pub fn silent_after(&self) -> time::Duration {
+        time::Duration::seconds(i64::try_from(self.silent_after_secs).unwrap_or(i64::MAX))
     }
 
     #[must_use]

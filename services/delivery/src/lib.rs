@@ -57,6 +57,7 @@ pub fn service(
                 config,
                 catalog,
                 identity,
+                wiring.redis().cloned(),
             ));
             wiring.expose(delivery.clone());
             delivery.echo_streams(wiring.echoes());
@@ -72,9 +73,14 @@ pub fn service(
                 persist_every,
                 &delivery,
                 |delivery, now| async move { delivery.persist_positions(now).await },
-            )
-            // Each instance writes the positions reported to it.
-            .per_instance();
+            );
+            // A fleet in memory is the process's own: each writes the positions reported to
+            // it. One in Redis is every instance's: one writes them at a time.
+            let positions = if delivery.fleet_in_memory() {
+                positions.per_instance()
+            } else {
+                positions
+            };
             Ok(Parts::routes(router(delivery.clone()))
                 .subscriptions(subscriptions(delivery.clone(), db, &outbox))
                 .sweep(dispatch)

@@ -6,6 +6,9 @@
 //!   waits longer than `offer_secs + reoffer_after_secs` while such a courier is there;
 //! - nobody holds two open offers for one delivery;
 //! - a courier is asked again only when every courier in range never asked was asked too.
+//!
+//! With a Redis, the same histories run on two instances sharing one fleet in it, each step
+//! and each sweep taken by either.
 
 use ordo_bus::{EventMeta, Outbox};
 use ordo_contracts::ClientFuture;
@@ -113,13 +116,24 @@ fn waiting(now: OffsetDateTime) -> domain::Delivery {
 
 async fn never_forgotten(backend: Backend) {
     for seed in [7_u64, 23, 1_000_003] {
-        history(&backend, seed).await;
+        history(&backend, seed, None).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_dispatch_from_one_fleet_in_redis() {
+    let Some(url) = ordo_testkit::redis("two_instances_dispatch_from_one_fleet_in_redis") else {
+        return;
+    };
+    for seed in [7_u64, 23, 1_000_003] {
+        history(&Backend::Sqlite, seed, Some(&url)).await;
     }
 }
 
 /// One history from `seed`, with its own couriers and deliveries (the PostgreSQL schema is
-/// the test's, shared by its histories).
-async fn history(backend: &Backend, seed: u64) {
+/// the test's, shared by its histories); on two instances sharing a fleet in `redis`, when
+/// given.
+async fn history(backend: &Backend, seed: u64, redis: Option<&str>) {
     let dir = ordo_testkit::temp_dir();
     let db = backend.open(dir.path(), "delivery").await;
     db.migrate(ordo_delivery::migrations()).await.unwrap();
@@ -138,13 +152,24 @@ async fn history(backend: &Backend, seed: u64) {
         ..DeliveryConfig::default()
     };
     let nobody = std::sync::Arc::new(Nobody);
-    let service = Delivery::new(
-        db.clone(),
-        Outbox::new(ordo_delivery::NAME, db.clone()),
-        config,
-        nobody.clone(),
-        nobody,
-    );
+    let prefix = format!("{}:", ordo_testkit::unique_prefix());
+    let mut instances = Vec::new();
+    for _ in 0..if redis.is_some() { 2 } else { 1 } {
+        let fleet = match redis {
+            Some(url) => Some(ordo_redis::Redis::open(url, &prefix).await.unwrap()),
+            None => None,
+        };
+        instances.push(Delivery::new(
+            db.clone(),
+            Outbox::new(ordo_delivery::NAME, db.clone()),
+            config.clone(),
+            nobody.clone(),
+            nobody.clone(),
+            fleet,
+        ));
+    }
+    // Which instance takes each step: its own sequence, so that the history is the same.
+    let mut pick = fastrand::Rng::with_seed(seed ^ 0x5eed);
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut now = ordo_kernel::time::now();
     let deliveries: Vec<domain::Delivery> = (0..DELIVERIES).map(|_| waiting(now)).collect();
@@ -172,6 +197,7 @@ async fn history(backend: &Backend, seed: u64) {
     for step in 0..STEPS {
         let n = rng.usize(..COURIERS);
         let courier = &couriers[n];
+        let service = &instances[pick.usize(..instances.len())];
         match rng.u8(..6) {
             0 => {
                 let online = !model[n].online;
@@ -201,7 +227,10 @@ async fn history(backend: &Backend, seed: u64) {
             _ => now += Duration::milliseconds(rng.i64(0..=2_500)),
         }
         let before: HashMap<Uuid, HashSet<Uuid>> = ever_offered.clone();
-        service.sweep(now).await.unwrap();
+        instances[pick.usize(..instances.len())]
+            .sweep(now)
+            .await
+            .unwrap();
         let eligible: HashSet<Uuid> = (0..COURIERS)
             .filter(|&n| model[n].online && model[n].located && model[n].in_range)
             .map(|n| couriers[n].user_id)

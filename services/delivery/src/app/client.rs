@@ -30,11 +30,11 @@ impl DeliveryClient for Delivery {
             if let Some(courier) = delivery.courier_id.filter(|_| carrying) {
                 self.followers.carried_by(order_id, courier);
             }
-            let fix = delivery
-                .courier_id
-                .filter(|_| carrying)
-                .and_then(|courier| fleet.get(courier))
-                .and_then(|courier| courier.fix);
+            let carrier = match delivery.courier_id.filter(|_| carrying) {
+                Some(courier) => fleet.get(courier).await.map_err(|e| failed(&e))?,
+                None => None,
+            };
+            let fix = carrier.and_then(|courier| courier.fix);
             let speed = self.config.courier_speed_kmh;
             let position = fix.map(|fix| {
                 let here = (fix.lat, fix.lon);

@@ -47,7 +47,7 @@ impl Delivery {
     /// `Forbidden` for anyone but an administrator.
     pub async fn overview(&self, caller: &Caller) -> Result<FleetOverview, AppError> {
         admin_only(caller)?;
-        let mut working = self.fleet().await?.working();
+        let mut working = self.fleet().await?.working().await?;
         working.sort_by_key(|(id, _)| *id);
         let mut couriers = Vec::with_capacity(working.len());
         for (id, courier) in working {
@@ -91,18 +91,18 @@ impl Delivery {
         courier_only(caller)?;
         let fleet = self.fleet().await?;
         let now = ordo_kernel::time::now();
-        if !fleet.set_online(caller.user_id, online, now) {
-            fleet.load(
-                caller.user_id,
-                Courier {
-                    online,
-                    fix: None,
-                    busy: false,
-                    idle_since: now,
-                },
-            );
+        if !fleet.set_online(caller.user_id, online, now).await? {
+            let first = Courier {
+                online,
+                fix: None,
+                busy: false,
+                idle_since: now,
+            };
+            fleet.load(caller.user_id, first).await?;
+            // Another instance may have put the courier in the fleet meanwhile.
+            fleet.set_online(caller.user_id, online, now).await?;
         }
-        let courier = fleet.get(caller.user_id).ok_or(AppError::NotFound)?;
+        let courier = fleet.get(caller.user_id).await?.ok_or(AppError::NotFound)?;
         let mut tx = self.db.begin().await?;
         store::save_courier(&mut *tx, caller.user_id, &courier, now).await?;
         tx.commit().await?;
@@ -117,7 +117,7 @@ impl Delivery {
     pub async fn availability(&self, caller: &Caller) -> Result<CourierStatus, AppError> {
         courier_only(caller)?;
         let fleet = self.fleet().await?;
-        Ok(fleet.get(caller.user_id).map_or(
+        Ok(fleet.get(caller.user_id).await?.map_or(
             CourierStatus {
                 online: false,
                 busy: false,
@@ -150,16 +150,14 @@ impl Delivery {
         }
         violations.into_result(|| ())?;
         let fleet = self.fleet().await?;
-        let now = ordo_kernel::time::now();
+        let fix = Fix {
+            lat,
+            lon,
+            at: ordo_kernel::time::now(),
+        };
         fleet
-            .locate(
-                caller.user_id,
-                lat,
-                lon,
-                now,
-                self.config.max_speed_kmh,
-                trace,
-            )
+            .locate(caller.user_id, fix, self.config.max_speed_kmh, trace)
+            .await?
             .map(|()| self.followers.located(caller.user_id))
             .map_err(|refused| match refused {
                 Refused::Offline => AppError::Service(DeliveryError::Offline),
@@ -180,7 +178,16 @@ impl Delivery {
     /// The database failing; the positions are written next time.
     pub async fn persist_positions(&self, now: OffsetDateTime) -> Result<usize, AppError> {
         let fleet = self.fleet().await?;
-        let dirty = fleet.take_dirty();
+        self.load_fleet(false).await?;
+        let silent = now - self.config.silent_after();
+        let set_aside = fleet.set_aside_silent(silent).await?;
+        if set_aside > 0 {
+            tracing::info!(
+                couriers = set_aside,
+                "couriers not heard from are no longer offered deliveries until they report again"
+            );
+        }
+        let dirty = fleet.take_dirty().await?;
         if !dirty.is_empty() {
             let written = async {
                 let mut tx = self.db.begin().await?;
@@ -193,7 +200,7 @@ impl Delivery {
             .await;
             if let Err(error) = written {
                 let ids: Vec<_> = dirty.iter().map(|(id, ..)| *id).collect();
-                fleet.still_dirty(&ids);
+                fleet.still_dirty(&ids).await;
                 return Err(error.into());
             }
         }
@@ -201,7 +208,7 @@ impl Delivery {
             .await?
             .into_iter()
             .collect();
-        fleet.reconcile_busy(&busy, now);
+        fleet.reconcile_busy(&busy, now).await?;
         Ok(dirty.len())
     }
 }

@@ -61,7 +61,7 @@ impl Delivery {
         publish::send(&self.outbox, &mut tx, delivery.order_id, &event, meta).await?;
         self.outbox.commit(tx).await?;
         self.followers.changed(delivery.order_id);
-        self.fleet().await?.release(caller.user_id, now);
+        self.fleet().await?.release(caller.user_id, now).await;
         Ok(done)
     }
 
@@ -105,7 +105,7 @@ impl Delivery {
             let trace = meta.traceparent.as_deref();
             store::withdraw_offers(&mut **tx, delivery.id, None, now, trace).await?;
             if let Some(courier) = delivery.courier_id {
-                self.fleet().await?.release(courier, now);
+                self.fleet().await?.release(courier, now).await;
             }
         }
         Ok(())

@@ -46,7 +46,7 @@ impl Delivery {
             .contact(accepted.customer_id)
             .await?
             .map_or_else(|| "Customer".to_owned(), |c| c.name);
-        let pickup_cell = cell_at(merchant.lat, merchant.lon, self.fleet.resolution())
+        let pickup_cell = cell_at(merchant.lat, merchant.lon, self.config.resolution())
             .map(|cell| cell.to_string())
             .unwrap_or_default();
         let now = ordo_kernel::time::now();
@@ -122,10 +122,10 @@ impl Delivery {
             DispatchMode::Auto => {
                 let fleet = self.fleet().await?;
                 for candidate in candidates {
-                    if fleet.claim(candidate.courier_id, now) {
+                    if fleet.claim(candidate.courier_id, now).await? {
                         let assigned = self.assign(tx, delivery, candidate.courier_id, now, meta);
                         if let Err(error) = assigned.await {
-                            fleet.release(candidate.courier_id, now);
+                            fleet.release(candidate.courier_id, now).await;
                             return Err(error);
                         }
                         return Ok(1);
@@ -171,11 +171,15 @@ impl Delivery {
         let fleet = self.fleet().await?;
         let at = (delivery.pickup.lat, delivery.pickup.lon);
         let radius = self.radius_of(delivery);
-        let mut found = fleet.candidates(at, radius, &asked.all(), limit);
+        let mut found = fleet.candidates(at, radius, &asked.all(), limit).await?;
         if found.len() < limit {
             let mut except = asked.not_now.clone();
             except.extend(found.iter().map(|c| c.courier_id));
-            found.extend(fleet.candidates(at, radius, &except, limit - found.len()));
+            found.extend(
+                fleet
+                    .candidates(at, radius, &except, limit - found.len())
+                    .await?,
+            );
         }
         Ok(found)
     }
@@ -288,7 +292,7 @@ impl Delivery {
             self.outbox.commit(tx).await?;
             self.followers.changed(delivery.order_id);
         }
-        self.fleet.set_wanted(starved);
+        self.fleet.waiters().set_wanted(starved);
         Ok(moved)
     }
 }

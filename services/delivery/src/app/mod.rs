@@ -1,7 +1,7 @@
 //! Delivery's use cases: couriers' availability and positions (`couriers`), dispatch and
 //! its sweep (`dispatch`), offers (`offers`), a delivery's steps (`deliveries`), and what
 //! operators do for a delivery nobody took (`operators`). Writes
-//! run in one transaction with the events they publish; the fleet in memory follows.
+//! run in one transaction with the events they publish; the fleet (`fleet`) follows.
 
 mod client;
 mod couriers;
@@ -85,8 +85,15 @@ impl Delivery {
         config: DeliveryConfig,
         catalog: Arc<dyn CatalogClient>,
         identity: Arc<dyn IdentityClient>,
+        redis: Option<ordo_redis::Redis>,
     ) -> Self {
-        let fleet = Fleet::new(config.resolution(), config.location_limit);
+        let fleet = match redis {
+            Some(redis) => Fleet::Redis(crate::store::fleet::RedisFleet::new(
+                redis,
+                config.location_limit,
+            )),
+            None => Fleet::in_memory(config.resolution(), config.location_limit),
+        };
         Delivery {
             db,
             outbox,
@@ -122,20 +129,32 @@ impl Delivery {
     /// sweep runs then, not only at its interval.
     #[must_use]
     pub fn couriers_free(&self) -> Arc<tokio::sync::Notify> {
-        self.fleet.free()
+        self.fleet.waiters().free()
+    }
+
+    /// Whether the fleet is kept in this process's memory (not shared with other instances).
+    #[must_use]
+    pub fn fleet_in_memory(&self) -> bool {
+        matches!(self.fleet, Fleet::Memory(_))
     }
 
     /// The fleet, loaded from the database the first time.
     async fn fleet(&self) -> Result<&Fleet, AppError> {
         self.fleet_loaded
-            .get_or_try_init(|| async {
-                for (id, courier) in crate::store::couriers(self.db.reader()).await? {
-                    self.fleet.load(id, courier);
-                }
-                Ok::<(), AppError>(())
-            })
+            .get_or_try_init(|| self.load_fleet(true))
             .await?;
         Ok(&self.fleet)
+    }
+
+    /// Loads the fleet from the database if it is missing (at start, or after Redis lost
+    /// it); a courier the fleet knows already keeps what it knows.
+    async fn load_fleet(&self, first: bool) -> Result<(), AppError> {
+        if self.fleet.needs_loading(first).await? {
+            for (id, courier) in crate::store::couriers(self.db.reader()).await? {
+                self.fleet.load(id, courier).await?;
+            }
+        }
+        Ok(())
     }
 }
 

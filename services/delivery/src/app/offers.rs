@@ -50,10 +50,10 @@ impl Delivery {
             return Err(DeliveryError::Gone("the offer is no longer open").into());
         }
         let fleet = self.fleet().await?;
-        if !fleet.claim(caller.user_id, now) {
+        if !fleet.claim(caller.user_id, now).await? {
             return Err(DeliveryError::Gone("finish the delivery you carry first").into());
         }
-        let taken = async {
+        let taken: Result<_, AppError> = async {
             let mut tx = self.db.begin().await?;
             let delivery = store::delivery_by_id(&mut *tx, offer.delivery_id)
                 .await?
@@ -73,8 +73,11 @@ impl Delivery {
             Ok(assigned)
         }
         .await;
-        // Taking it failed: the courier is free again.
-        let assigned = taken.inspect_err(|_: &AppError| fleet.release(caller.user_id, now))?;
+        if taken.is_err() {
+            // Taking it failed: the courier is free again.
+            fleet.release(caller.user_id, now).await;
+        }
+        let assigned = taken?;
         self.followers.changed(assigned.order_id);
         self.withdraw_others(caller.user_id, Some(offer.id), now, meta)
             .await;

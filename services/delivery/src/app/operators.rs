@@ -52,14 +52,14 @@ impl Delivery {
             .ok_or(AppError::NotFound)?;
         not_waiting(&delivery)?;
         let fleet = self.fleet().await?;
-        if !fleet.get(courier_id).is_some_and(|c| c.online) {
+        if !fleet.get(courier_id).await?.is_some_and(|c| c.online) {
             return Err(DeliveryError::Gone("the courier is offline").into());
         }
         let now = ordo_kernel::time::now();
-        if !fleet.claim(courier_id, now) {
+        if !fleet.claim(courier_id, now).await? {
             return Err(DeliveryError::Gone("the courier carries another delivery").into());
         }
-        let taken = async {
+        let taken: Result<_, AppError> = async {
             let mut tx = self.db.begin().await?;
             let delivery = store::delivery_by_id(&mut *tx, id)
                 .await?
@@ -74,7 +74,10 @@ impl Delivery {
             Ok(assigned)
         }
         .await;
-        let assigned = taken.inspect_err(|_: &AppError| fleet.release(courier_id, now))?;
+        if taken.is_err() {
+            fleet.release(courier_id, now).await;
+        }
+        let assigned = taken?;
         self.followers.changed(assigned.order_id);
         self.withdraw_others(courier_id, None, now, meta).await;
         tracing::info!(delivery.id = %id, courier.id = %courier_id, operator.id = %caller.user_id, "delivery assigned by an operator");

@@ -2,6 +2,7 @@
 //! courier to accept wins by one), and a courier carries one delivery at a time
 //! (`deliveries_one_per_courier`).
 
+pub mod fleet;
 pub mod shipments;
 pub mod timeline;
 

@@ -1,29 +1,15 @@
-//! The couriers as they are now, in memory: who is online, idle, and where, indexed by H3
-//! cell. Positions are the platform's most frequent write; they land here and reach the
-//! database every few seconds (`Delivery::persist_positions`), so a report costs a lock and
-//! a hash lookup. One process owns a city's couriers: delivery runs as one instance.
+//! The fleet in one process's memory, indexed by H3 cell: a report costs a lock and a hash
+//! lookup.
 
+use super::{CLAIM_GRACE, Courier, Refused, Waiters, cell_at};
 use crate::domain::{Candidate, Fix, plausible, rank};
-use h3o::{CellIndex, LatLng, Resolution};
+use h3o::{CellIndex, Resolution};
 use ordo_http::ratelimit::{KeyedLimiter, Quota};
 use ordo_kernel::trace::TraceContext;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Mutex;
 use time::OffsetDateTime;
-use tokio::sync::Notify;
 use uuid::Uuid;
-
-/// A courier as the fleet knows it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Courier {
-    pub online: bool,
-    pub fix: Option<Fix>,
-    /// Carrying a delivery: not asked for another.
-    pub busy: bool,
-    pub idle_since: OffsetDateTime,
-}
 
 #[derive(Debug)]
 struct Entry {
@@ -39,10 +25,6 @@ struct Entry {
     /// When it was last taken for a delivery.
     claimed_at: Option<OffsetDateTime>,
 }
-
-/// How long a courier taken for a delivery stays busy without the database saying so: the
-/// transaction that took it has committed or failed by then.
-const CLAIM_GRACE: time::Duration = time::Duration::seconds(30);
 
 #[derive(Debug, Default)]
 struct Index {
@@ -80,21 +62,11 @@ impl Index {
     }
 }
 
-/// Why a position was refused.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Refused {
-    Offline,
-    TooFast(&'static str),
-    TooOften(Duration),
-}
-
 pub struct Fleet {
     resolution: Resolution,
     index: Mutex<Index>,
     reports: KeyedLimiter<Uuid>,
-    /// Deliveries wait with nobody to ask: a courier who may be asked wakes `free`.
-    wanted: AtomicBool,
-    free: Arc<Notify>,
+    waiters: Waiters,
 }
 
 impl std::fmt::Debug for Fleet {
@@ -105,45 +77,23 @@ impl std::fmt::Debug for Fleet {
     }
 }
 
-/// The H3 cell of a point; `None` for coordinates that are not on Earth.
-#[must_use]
-pub fn cell_at(lat: f64, lon: f64, resolution: Resolution) -> Option<CellIndex> {
-    LatLng::new(lat, lon).ok().map(|at| at.to_cell(resolution))
-}
-
 impl Fleet {
     #[must_use]
-    pub fn new(resolution: Resolution, reports: Quota) -> Self {
+    pub fn new(resolution: Resolution, reports: Quota, waiters: Waiters) -> Self {
         Fleet {
             resolution,
             index: Mutex::new(Index::default()),
             reports: KeyedLimiter::new(reports),
-            wanted: AtomicBool::new(false),
-            free: Arc::default(),
+            waiters,
         }
     }
 
-    /// Notified when a courier may be asked (online in a new place, or idle again) while
-    /// deliveries wait for one: dispatch looks at once rather than at its next round.
-    #[must_use]
-    pub fn free(&self) -> Arc<Notify> {
-        self.free.clone()
-    }
-
-    /// Whether deliveries wait with nobody to ask.
-    pub fn set_wanted(&self, wanted: bool) {
-        self.wanted.store(wanted, Ordering::Relaxed);
+    pub fn waiters(&self) -> &Waiters {
+        &self.waiters
     }
 
     fn may_be_asked(&self, courier: &Courier) {
-        if courier.online && !courier.busy && self.wanted.load(Ordering::Relaxed) {
-            self.free.notify_one();
-        }
-    }
-
-    #[must_use]
-    pub fn resolution(&self) -> Resolution {
-        self.resolution
+        self.waiters.may_be_asked(courier.online && !courier.busy);
     }
 
     fn index(&self) -> std::sync::MutexGuard<'_, Index> {
@@ -371,7 +321,7 @@ mod tests {
     }
 
     fn fleet() -> Fleet {
-        Fleet::new(Resolution::Eight, Quota::new(120, 5))
+        Fleet::new(Resolution::Eight, Quota::new(120, 5), Waiters::default())
     }
 
     fn online_at(fleet: &Fleet, n: u128, lat: f64, lon: f64) -> Uuid {
@@ -415,9 +365,10 @@ mod tests {
 
     #[test]
     fn moving_refiles_the_courier_and_offline_ones_report_nothing() {
-        let fleet = fleet();
-        fleet.set_wanted(true);
-        let free = fleet.free();
+        let waiters = Waiters::default();
+        let fleet = Fleet::new(Resolution::Eight, Quota::new(120, 5), waiters.clone());
+        waiters.set_wanted(true);
+        let free = waiters.free();
         let id = online_at(&fleet, 1, 52.7000, 13.4050);
         assert!(
             fleet

@@ -1,0 +1,130 @@
+//! The shared limiter on a real Redis: one allowance per key whoever asks, on Redis's clock,
+//! and a fallback that needs no Redis.
+
+use ordo_http::ratelimit::{Quota, RateLimitConfig, RateLimits, SharedLimiter};
+use ordo_redis::{Gcra, Redis};
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+use std::time::Duration;
+
+async fn limiter(url: &str, prefix: &str) -> Gcra {
+    Gcra::new(Redis::open(url, prefix).await.expect("a Redis URL"))
+}
+
+#[tokio::test]
+async fn two_processes_share_one_allowance_per_key() {
+    let Some(url) = ordo_testkit::redis("two_processes_share_one_allowance_per_key") else {
+        return;
+    };
+    let prefix = format!("{}:", ordo_testkit::unique_prefix());
+    let (here, there) = (limiter(&url, &prefix).await, limiter(&url, &prefix).await);
+    // One request a minute: nothing comes back during the test, so the sum is the burst.
+    let quota = Quota::new(1, 5);
+    let mut admitted = 0;
+    for round in 0..10 {
+        let gateway = if round % 2 == 0 { &here } else { &there };
+        if gateway.take("client", quota).await.unwrap().is_ok() {
+            admitted += 1;
+        }
+    }
+    assert_eq!(admitted, 5, "the burst, across both");
+    let wait = here.take("client", quota).await.unwrap().unwrap_err();
+    assert!(
+        wait > Duration::from_secs(50) && wait <= Duration::from_secs(60),
+        "{wait:?}"
+    );
+    assert!(
+        there.take("another", quota).await.unwrap().is_ok(),
+        "keys are independent"
+    );
+    let other_platform = limiter(&url, &format!("{prefix}other:")).await;
+    assert!(
+        other_platform.take("client", quota).await.unwrap().is_ok(),
+        "prefixes are independent"
+    );
+}
+
+#[tokio::test]
+async fn the_allowance_comes_back_at_the_rate() {
+    let Some(url) = ordo_testkit::redis("the_allowance_comes_back_at_the_rate") else {
+        return;
+    };
+    let gcra = limiter(&url, &format!("{}:", ordo_testkit::unique_prefix())).await;
+    // 600 a minute: one every 100 ms.
+    let quota = Quota::new(600, 1);
+    assert!(gcra.take("k", quota).await.unwrap().is_ok());
+    let wait = gcra.take("k", quota).await.unwrap().unwrap_err();
+    assert!(wait <= Duration::from_millis(100), "{wait:?}");
+    tokio::time::sleep(wait + Duration::from_millis(5)).await;
+    assert!(gcra.take("k", quota).await.unwrap().is_ok());
+}
+
+#[tokio::test]
+async fn without_redis_limits_fall_back_to_the_process() {
+    let proxy = ordo_testkit::TcpProxy::start("127.0.0.1:9".into()).await;
+    proxy.cut();
+    let redis = Redis::open(&format!("redis://{}", proxy.addr), "t:")
+        .await
+        .expect("a Redis URL");
+    assert!(!redis.is_up());
+    let shared: Arc<dyn SharedLimiter> = Arc::new(Gcra::new(redis));
+    let config = RateLimitConfig {
+        anonymous: Quota::new(1, 2),
+        ..RateLimitConfig::default()
+    };
+    let limits = RateLimits::shared(&config, shared);
+    let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    assert!(limits.check(None, ip).await.is_ok());
+    assert!(limits.local_only());
+    assert!(limits.check(None, ip).await.is_ok());
+    assert!(
+        limits.check(None, ip).await.is_err(),
+        "the local limiter holds the quota"
+    );
+}
+
+#[tokio::test]
+async fn a_lost_connection_fails_fast_and_comes_back() {
+    let Some(url) = ordo_testkit::redis("a_lost_connection_fails_fast_and_comes_back") else {
+        return;
+    };
+    let target = url
+        .trim_start_matches("redis://")
+        .split('/')
+        .next()
+        .expect("host:port")
+        .to_owned();
+    let proxy = ordo_testkit::TcpProxy::start(target).await;
+    let redis = Redis::open(
+        &format!("redis://{}", proxy.addr),
+        &format!("{}:", ordo_testkit::unique_prefix()),
+    )
+    .await
+    .unwrap();
+    let gcra = Gcra::new(redis.clone());
+    let quota = Quota::new(6000, 1000);
+    assert!(gcra.take("k", quota).await.unwrap().is_ok());
+    proxy.cut();
+    // The command in flight when the link went finds out; those after fail at once.
+    let lost = gcra.take("k", quota).await;
+    assert!(
+        matches!(lost, Err(ordo_redis::Error::Unreachable(_))),
+        "{lost:?}"
+    );
+    let down = gcra.take("k", quota).await;
+    assert!(
+        matches!(down, Err(ordo_redis::Error::Unreachable(_))),
+        "{down:?}"
+    );
+    proxy.restore();
+    // Reconnected in the background: asked until it answers.
+    let mut answered = false;
+    for _ in 0..200 {
+        if gcra.take("k", quota).await.is_ok() {
+            answered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(answered && redis.is_up());
+}
