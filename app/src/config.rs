@@ -69,6 +69,7 @@ pub struct Config {
     pub bus: BusConfig,
     pub identity: IdentityConfig,
     pub inventory: InventoryConfig,
+    pub cart: ordo_cart::CartConfig,
     pub orders: OrdersConfig,
     pub delivery: DeliveryConfig,
     pub web: crate::web::WebConfig,
@@ -383,6 +384,7 @@ impl Default for Config {
             bus: BusConfig::default(),
             identity: IdentityConfig::default(),
             inventory: InventoryConfig::default(),
+            cart: ordo_cart::CartConfig::default(),
             orders: OrdersConfig::default(),
             delivery: DeliveryConfig::default(),
             web: crate::web::WebConfig::default(),
@@ -621,6 +623,10 @@ impl Config {
         }
         self.identity.validate()?;
         self.inventory.validate()?;
+        self.cart.validate()?;
+        if self.cart.store == ordo_cart::CartStore::Redis && self.redis_url.is_none() {
+            return Err("cart.store: carts in Redis need redis_url (ORDO_REDIS_URL)".into());
+        }
         self.orders.validate()?;
         self.web.validate()?;
         self.delivery.validate()

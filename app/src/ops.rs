@@ -68,16 +68,16 @@ impl Readiness {
         }
     }
 
-    /// Says whether `redis` answers and whether `limits` are shared. Neither makes the
-    /// process unready: what needs Redis fails on its own, and limits fall back to the
-    /// process's.
+    /// Says whether `redis` answers and, when `limits` are shared, whether they are now.
+    /// Neither makes the process unready: what needs Redis fails on its own, and limits
+    /// fall back to the process's.
     #[must_use]
     pub fn sharing(
         mut self,
         redis: Option<ordo_redis::Redis>,
         limits: Arc<ordo_http::ratelimit::RateLimits>,
     ) -> Self {
-        if redis.is_some() {
+        if limits.is_shared() {
             self.limits = Some(limits);
         }
         self.redis = redis;

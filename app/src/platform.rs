@@ -151,10 +151,14 @@ impl Assembly {
         })
     }
 
-    /// The rate limits of this process: shared through Redis when the platform has one.
+    /// The rate limits of this process: shared through Redis when the platform has one and
+    /// this process is a public entry (a gateway, or the platform in one process). Services
+    /// in processes of their own sit behind the gateways, which took the request from the
+    /// shared allowance already: they limit on their own, so as not to take it twice.
     #[must_use]
     pub fn rate_limits(&self, config: &Config) -> Arc<RateLimits> {
-        Arc::new(match &self.redis {
+        let shared = self.redis.as_ref().filter(|_| config.run.is_empty());
+        Arc::new(match shared {
             Some(redis) => RateLimits::shared(
                 &config.rate_limit,
                 Arc::new(ordo_redis::Gcra::new(redis.clone())),

@@ -35,7 +35,9 @@ pub async fn assemble(config: &Config, platform: &mut Assembly) -> anyhow::Resul
             catalog.clone(),
         ))
         .await?;
-    let cart = platform.add(ordo_cart::service(catalog.clone())).await?;
+    let cart = platform
+        .add(ordo_cart::service(config.cart.clone(), catalog.clone()))
+        .await?;
     let payments = platform
         .add(ordo_payments::service(
             Arc::new(Sandbox),

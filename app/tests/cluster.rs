@@ -1,109 +1,24 @@
 //! Journeys on a cluster of real `ordo` processes: each service in processes of its own,
-//! two gateways in front, requests spread over both.
+//! two gateways in front, requests spread over both; and faults on it (`faults`).
 
 #[path = "support/cluster.rs"]
 mod cluster;
+#[path = "cluster/faults.rs"]
+mod faults;
 mod support;
 
-use cluster::Cluster;
+/// A cluster is 15 processes and their connections: the tests start theirs one by one.
+static ONE_CLUSTER_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+use cluster::{Api, Cluster, Shop, told_on, until_seen};
 use ordo_testkit::Backend;
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use serde_json::json;
 use support::terminate;
-
-/// A client of the platform, each request through the next gateway in turn.
-struct Api {
-    http: reqwest::Client,
-    gateways: Vec<String>,
-    next: AtomicUsize,
-}
-
-impl Api {
-    fn request(&self, method: Method, path: &str, token: Option<&str>) -> reqwest::RequestBuilder {
-        let n = self.next.fetch_add(1, Ordering::Relaxed);
-        let gateway = &self.gateways[n % self.gateways.len()];
-        let request = self.http.request(method, format!("{gateway}/api/v1{path}"));
-        match token {
-            Some(token) => request.bearer_auth(token),
-            None => request,
-        }
-    }
-
-    async fn json(&self, request: reqwest::RequestBuilder) -> Value {
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        assert!(status.is_success(), "{status}: {body}");
-        body
-    }
-
-    /// A new account of `role`, signed in: its id and access token.
-    async fn person(&self, role: &str) -> (String, String) {
-        let email = format!("{role}-{}@example.com", uuid::Uuid::now_v7().simple());
-        let password = "a cluster password";
-        let registered = self
-            .request(Method::POST, "/auth/register", None)
-            .json(&json!({"email": email, "password": password, "name": "Clu Ster", "role": role}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(registered.status(), StatusCode::CREATED);
-        let tokens = self
-            .json(
-                self.request(Method::POST, "/auth/login", None)
-                    .json(&json!({"email": email, "password": password})),
-            )
-            .await;
-        let token = tokens["access_token"].as_str().unwrap().to_owned();
-        let me = self
-            .json(self.request(Method::GET, "/me", Some(&token)))
-            .await;
-        (me["id"].as_str().unwrap().to_owned(), token)
-    }
-
-    /// Asks `check` again until it holds; events cross processes through the broker.
-    async fn until<F, Fut>(&self, what: &str, check: F)
-    where
-        F: Fn() -> Fut,
-        Fut: std::future::Future<Output = bool>,
-    {
-        let started = Instant::now();
-        while !check().await {
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "timed out waiting until {what}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-
-/// Reads a live stream on until `text` has come `times` times in what it sends from now.
-async fn until_seen(stream: &mut reqwest::Response, text: &str, times: usize) {
-    let mut seen = String::new();
-    let read = async {
-        while let Some(chunk) = stream.chunk().await.unwrap() {
-            seen.push_str(&String::from_utf8_lossy(&chunk));
-            if seen.matches(text).count() >= times {
-                return;
-            }
-        }
-        panic!("the stream ended before {text}: {seen}");
-    };
-    tokio::time::timeout(Duration::from_secs(60), read)
-        .await
-        .unwrap_or_else(|_| panic!("{text} did not come {times} times on the stream"));
-}
-
-/// Reads a live stream until a message of `kind` comes.
-async fn told_on(mut stream: reqwest::Response, kind: &str) {
-    until_seen(&mut stream, &format!("\"kind\":\"{kind}\""), 1).await;
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_003_through_two_gateways() {
+    let _alone = ONE_CLUSTER_AT_A_TIME.lock().await;
     let Some(backend @ Backend::Postgres { .. }) = ordo_testkit::postgres("seed_003_on_a_cluster")
     else {
         return;
@@ -120,46 +35,16 @@ async fn seed_003_through_two_gateways() {
         &redis,
         &[("orders", 2), ("delivery", 2), ("notifications", 2)],
         2,
+        &[],
     )
     .await;
-    let api = Api {
-        http: reqwest::Client::new(),
-        gateways: cluster.gateways.clone(),
-        next: AtomicUsize::new(0),
-    };
+    let api = Api::new(cluster.gateways.clone());
 
-    let (_, owner) = api.person("merchant").await;
-    let merchant = api
-        .json(
-            api.request(Method::POST, "/merchants", Some(&owner))
-                .json(&json!({
-                    "name": "Trattoria", "kind": "restaurant", "address": "Via Roma 1",
-                    "lat": 52.5, "lon": 13.4
-                })),
-        )
-        .await;
-    let merchant_id = merchant["id"].as_str().unwrap().to_owned();
-    let pizza = api
-        .json(
-            api.request(
-                Method::POST,
-                &format!("/merchants/{merchant_id}/products"),
-                Some(&owner),
-            )
-            .json(&json!({"name": "Margherita", "category": "Menu",
-                          "price": {"amount": 950, "currency": "EUR"}})),
-        )
-        .await;
-    let pizza = pizza["id"].as_str().unwrap().to_owned();
-    api.json(
-        api.request(
-            Method::PUT,
-            &format!("/products/{pizza}/stock"),
-            Some(&owner),
-        )
-        .json(&json!({"on_hand": 10})),
-    )
-    .await;
+    let Shop {
+        owner,
+        merchant_id,
+        pizza,
+    } = Shop::open(&api, 10).await;
 
     let (_, courier) = api.person("courier").await;
     api.json(

@@ -5,8 +5,11 @@
 
 use crate::support::{Server, listen, ordo, serving};
 use ordo_testkit::Backend;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// Every service, in the order the registry adds them: each calls only ones before it.
@@ -40,13 +43,15 @@ pub struct Cluster {
 
 impl Cluster {
     /// Starts `instances[service]` processes of each service (one when absent) and
-    /// `gateways` gateways, and waits until every gateway sees every service ready.
+    /// `gateways` gateways, every one with `settings` in its environment, and waits until
+    /// every gateway sees every service ready.
     pub async fn start(
         backend: &Backend,
         nats: &str,
         redis: &str,
         instances: &[(&'static str, usize)],
         gateways: usize,
+        settings: &[(&str, &str)],
     ) -> Cluster {
         let Backend::Postgres { schema_prefix, .. } = backend else {
             panic!("a cluster shares PostgreSQL");
@@ -65,7 +70,8 @@ impl Cluster {
                 .env("ORDO_DATABASE_MAX_CONNECTIONS", "2")
                 // The gateways and the services' callers are on loopback: their
                 // X-Forwarded-For names the client.
-                .env("ORDO_HTTP__TRUSTED_PROXIES", "127.0.0.1");
+                .env("ORDO_HTTP__TRUSTED_PROXIES", "127.0.0.1")
+                .envs(settings.iter().copied());
         };
         let mut migrate = ordo(backend, dir.path());
         shared(&mut migrate);
@@ -146,6 +152,21 @@ impl Cluster {
         }
     }
 
+    /// Kills (SIGKILL) the `n`th process of `service`.
+    pub fn kill(&mut self, service: &str, n: usize) {
+        let (mut server, _) = self
+            .instances
+            .get_mut(service)
+            .expect("a service")
+            .remove(n);
+        kill(&mut server);
+    }
+
+    /// Kills (SIGKILL) the `n`th gateway; its URL stays in `gateways`, refusing connections.
+    pub fn kill_gateway(&mut self, n: usize) {
+        kill(&mut self.gateway_servers[n]);
+    }
+
     /// Stops every process, and drops the cluster's stream.
     pub async fn stop(mut self) {
         self.gateway_servers.clear();
@@ -154,6 +175,161 @@ impl Cluster {
             let _ = async_nats::jetstream::new(client)
                 .delete_stream(&self.stream)
                 .await;
+        }
+    }
+}
+
+/// A client of the platform, each request through the next gateway in turn.
+pub struct Api {
+    pub http: reqwest::Client,
+    gateways: Vec<String>,
+    next: AtomicUsize,
+}
+
+impl Api {
+    pub fn new(gateways: Vec<String>) -> Self {
+        Api {
+            http: reqwest::Client::new(),
+            gateways,
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    pub fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        let gateway = &self.gateways[n % self.gateways.len()];
+        let request = self.http.request(method, format!("{gateway}/api/v1{path}"));
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    pub async fn json(&self, request: reqwest::RequestBuilder) -> Value {
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "{status}: {body}");
+        body
+    }
+
+    /// A new account of `role`, signed in: its id and access token.
+    pub async fn person(&self, role: &str) -> (String, String) {
+        let email = format!("{role}-{}@example.com", uuid::Uuid::now_v7().simple());
+        let password = "a cluster password";
+        let registered = self
+            .request(Method::POST, "/auth/register", None)
+            .json(&json!({"email": email, "password": password, "name": "Clu Ster", "role": role}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(registered.status(), StatusCode::CREATED);
+        let tokens = self
+            .json(
+                self.request(Method::POST, "/auth/login", None)
+                    .json(&json!({"email": email, "password": password})),
+            )
+            .await;
+        let token = tokens["access_token"].as_str().unwrap().to_owned();
+        let me = self
+            .json(self.request(Method::GET, "/me", Some(&token)))
+            .await;
+        (me["id"].as_str().unwrap().to_owned(), token)
+    }
+
+    /// Asks `check` again until it holds; events cross processes through the broker.
+    pub async fn until<F, Fut>(&self, what: &str, check: F)
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let started = Instant::now();
+        while !check().await {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "timed out waiting until {what}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// Reads a live stream on until `text` has come `times` times in what it sends from now.
+pub async fn until_seen(stream: &mut reqwest::Response, text: &str, times: usize) {
+    let mut seen = String::new();
+    let read = async {
+        while let Some(chunk) = stream.chunk().await.unwrap() {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.matches(text).count() >= times {
+                return;
+            }
+        }
+        panic!("the stream ended before {text}: {seen}");
+    };
+    tokio::time::timeout(Duration::from_secs(60), read)
+        .await
+        .unwrap_or_else(|_| panic!("{text} did not come {times} times on the stream"));
+}
+
+/// Reads a live stream until a message of `kind` comes.
+pub async fn told_on(mut stream: reqwest::Response, kind: &str) {
+    until_seen(&mut stream, &format!("\"kind\":\"{kind}\""), 1).await;
+}
+
+/// Kills the process (SIGKILL): no drain, no goodbye, as a machine lost.
+fn kill(server: &mut Server) {
+    server.0.kill().unwrap();
+    server.0.wait().unwrap();
+}
+
+/// A merchant (its owner's token and its id) with a pizza in stock.
+pub struct Shop {
+    pub owner: String,
+    pub merchant_id: String,
+    pub pizza: String,
+}
+
+impl Shop {
+    pub async fn open(api: &Api, stock: i64) -> Shop {
+        let (_, owner) = api.person("merchant").await;
+        let merchant = api
+            .json(
+                api.request(Method::POST, "/merchants", Some(&owner))
+                    .json(&json!({"name": "Trattoria", "kind": "restaurant",
+                                  "address": "Via Roma 1", "lat": 52.5, "lon": 13.4})),
+            )
+            .await;
+        let merchant_id = merchant["id"].as_str().unwrap().to_owned();
+        let pizza = api
+            .json(
+                api.request(
+                    Method::POST,
+                    &format!("/merchants/{merchant_id}/products"),
+                    Some(&owner),
+                )
+                .json(&json!({"name": "Margherita", "category": "Menu",
+                              "price": {"amount": 950, "currency": "EUR"}})),
+            )
+            .await;
+        let pizza = pizza["id"].as_str().unwrap().to_owned();
+        api.json(
+            api.request(
+                Method::PUT,
+                &format!("/products/{pizza}/stock"),
+                Some(&owner),
+            )
+            .json(&json!({"on_hand": stock})),
+        )
+        .await;
+        Shop {
+            owner,
+            merchant_id,
+            pizza,
         }
     }
 }

@@ -199,6 +199,12 @@ impl RateLimits {
         }
     }
 
+    /// Whether limits are shared with other processes (while the shared limiter answers).
+    #[must_use]
+    pub fn is_shared(&self) -> bool {
+        self.shared.is_some()
+    }
+
     /// Whether the shared limiter failed at its last check, so limits are per process.
     #[must_use]
     pub fn local_only(&self) -> bool {

@@ -98,6 +98,22 @@ impl<E: Refusal> From<BusError> for Error<E> {
     }
 }
 
+/// Redis that cannot be reached is an outage, as a database that cannot.
+impl<E: Refusal> From<ordo_redis::Error> for Error<E> {
+    fn from(cause: ordo_redis::Error) -> Self {
+        let down = matches!(cause, ordo_redis::Error::Unreachable(_));
+        Error::Unexpected(unexpected(cause, down))
+    }
+}
+
+impl<E: Refusal> Error<E> {
+    /// Whether this is an outage of something the service depends on (answered 503).
+    #[must_use]
+    pub fn is_outage(&self) -> bool {
+        matches!(self, Error::Unexpected(cause) if cause.chain().any(|e| e.is::<Unavailable>()))
+    }
+}
+
 impl<E: Refusal> From<ClientError> for Error<E> {
     fn from(cause: ClientError) -> Self {
         let down = matches!(cause, ClientError::Unavailable { .. });

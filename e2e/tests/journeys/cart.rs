@@ -1,5 +1,6 @@
 //! The cart: one merchant's products, priced from the catalogue when read, ordered with
-//! `from_cart`, and what the order took leaves it once the order is paid.
+//! `from_cart`, and what the order took leaves it once the order is paid; in the database
+//! on both backends, and in Redis.
 
 use ordo_e2e::fixtures::{
     DECLINED_CARD, card, order_request, paid_with_another_card, shop, status,
@@ -10,7 +11,28 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 async fn a_cart_is_priced_now_and_ordered_whole(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    ordered_whole(TestApp::spawn(backend).await).await;
+}
+
+/// The same journey with carts in Redis, on PostgreSQL and NATS as a scale-out platform.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn carts_in_redis_are_priced_now_and_ordered_whole() {
+    let Some(backend) = ordo_testkit::postgres("carts_in_redis") else {
+        return;
+    };
+    if ordo_testkit::nats("carts_in_redis").is_none()
+        || ordo_testkit::redis("carts_in_redis").is_none()
+    {
+        return;
+    }
+    let app = TestApp::spawn_with(backend, |config| {
+        config.cart.store = ordo_cart::CartStore::Redis;
+    })
+    .await;
+    ordered_whole(app).await;
+}
+
+async fn ordered_whole(app: TestApp) {
     let shop = shop(&app, 10).await;
     let customer = app.signup("customer").await;
     let (pizza, soup) = (shop.pizza.0.clone(), shop.soup.0.clone());

@@ -966,3 +966,67 @@ async fn couriers_survive_a_restart(backend: Backend) {
 }
 
 backend_test!(restart, couriers_survive_a_restart);
+
+/// Redis away (its link cut by a proxy the test holds) from a platform that keeps its
+/// fleet and limits there: orders are still placed, paid and accepted; limits fall back to
+/// the process's own and readiness says so; a courier's position is refused with 503 and
+/// `Retry-After`. Once Redis is back, positions are taken again and the delivery is offered
+/// from the fleet in Redis: nothing was lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_away_for_a_while() {
+    let Some(backend) = ordo_testkit::postgres("redis_away_for_a_while") else {
+        return;
+    };
+    let (Some(_), Some(url)) = (
+        ordo_testkit::nats("redis_away_for_a_while"),
+        ordo_testkit::redis("redis_away_for_a_while"),
+    ) else {
+        return;
+    };
+    let target = url.trim_start_matches("redis://");
+    let target = target.split('/').next().unwrap_or(target).to_owned();
+    let proxy = ordo_testkit::TcpProxy::start(target).await;
+    let through_proxy = format!("redis://{}", proxy.addr);
+    let app = TestApp::spawn_with(backend, |config| {
+        config.redis_url = Some(ordo_kernel::Secret::new(through_proxy));
+    })
+    .await;
+    let shop = shop(&app, 10).await;
+    let courier = courier_at(&app, NEAR).await;
+    let readyz = || async {
+        let answer = reqwest::get(app.url("/readyz")).await.unwrap();
+        (answer.status(), answer.json::<Value>().await.unwrap())
+    };
+    assert_eq!(readyz().await.1["rate_limits"], "shared");
+
+    proxy.cut();
+    let (_, order) = accepted_delivery(&app, &shop, "redis-away").await;
+    let (code, health) = readyz().await;
+    assert_eq!(
+        code,
+        StatusCode::OK,
+        "a limiter outage is not an API outage"
+    );
+    assert_eq!(health["rate_limits"], "local");
+    assert_eq!(health["redis"], false);
+    let report = || {
+        app.as_user(&courier, Method::PUT, "/courier/location")
+            .json(&json!({"lat": NEAR.0, "lon": NEAR.1}))
+            .send()
+    };
+    let refused = report().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(refused.headers().contains_key("retry-after"));
+
+    proxy.restore();
+    app.until_readiness("positions are taken again", || async {
+        report().await.unwrap().status() == StatusCode::NO_CONTENT
+    })
+    .await;
+    app.eventually("the courier is offered the delivery", || async {
+        offer_for(&app, &courier, &order).await.is_some()
+    })
+    .await;
+    assert_eq!(readyz().await.1["rate_limits"], "shared");
+    app.stop().await;
+}

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod app;
+pub mod config;
 pub mod domain;
 pub mod events;
 pub mod remote;
@@ -14,26 +15,39 @@ pub mod store;
 
 pub use api::router;
 pub use app::{AppError, Cart, CartError};
+pub use config::{CartConfig, CartStore};
 pub use events::consume::subscriptions;
 
 use ordo_contracts::cart::CartClient;
 use ordo_contracts::catalog::CatalogClient;
 use ordo_kit::{Parts, Service};
 use std::sync::Arc;
+use store::redis_carts::RedisCarts;
 
 /// The service's name: its database, schema and log target.
 pub const NAME: &str = "cart";
 
-/// The cart on its database, priced by the `catalog`. Provides `CartClient`.
+/// The cart on its database, or in the platform's Redis (`cart.store`), priced by the
+/// `catalog`. Provides `CartClient`.
 #[must_use]
-pub fn service(catalog: Arc<dyn CatalogClient>) -> Service<Arc<dyn CartClient>> {
+pub fn service(
+    config: CartConfig,
+    catalog: Arc<dyn CatalogClient>,
+) -> Service<Arc<dyn CartClient>> {
     Service::providing(
         NAME,
         migrations(),
         api::paths,
         move |wiring| {
             let db = wiring.db().clone();
-            let cart = Arc::new(Cart::new(db.clone(), wiring.outbox().clone(), catalog));
+            let mut cart = Cart::new(db.clone(), wiring.outbox().clone(), catalog);
+            if config.store == CartStore::Redis {
+                let redis = wiring.redis().cloned().ok_or_else(|| {
+                    anyhow::anyhow!("cart.store = \"redis\" needs redis_url (ORDO_REDIS_URL)")
+                })?;
+                cart = cart.in_redis(RedisCarts::new(redis, config.ttl_secs));
+            }
+            let cart = Arc::new(cart);
             wiring.expose(cart.clone());
             Ok(Parts::routes(router(cart.clone()))
                 .subscriptions(subscriptions(cart.clone(), db))

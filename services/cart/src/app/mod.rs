@@ -1,9 +1,11 @@
 //! The cart's use cases: a customer adds (of one merchant), changes, removes and clears
 //! lines; reading the cart prices it from the catalogue at that moment; what an order from
-//! it took leaves it once the order is paid.
+//! it took leaves it once the order is paid. Carts are in the database, or in Redis
+//! (`cart.store`); the rules and the events are the same.
 
 use crate::domain;
 use crate::events;
+use crate::store::redis_carts::{Added, RedisCarts};
 use crate::store::{self, Item};
 use ordo_bus::{EventMeta, Outbox};
 use ordo_contracts::ClientError;
@@ -21,6 +23,8 @@ pub struct Cart {
     db: Db,
     outbox: Outbox,
     catalog: Arc<dyn CatalogClient>,
+    /// Where carts are when they are not in the database.
+    redis: Option<RedisCarts>,
 }
 
 impl std::fmt::Debug for Cart {
@@ -80,6 +84,21 @@ impl Cart {
             db,
             outbox,
             catalog,
+            redis: None,
+        }
+    }
+
+    /// Carts kept in Redis rather than in the database.
+    #[must_use]
+    pub fn in_redis(mut self, carts: RedisCarts) -> Self {
+        self.redis = Some(carts);
+        self
+    }
+
+    async fn items(&self, customer: Uuid) -> Result<Vec<Item>, AppError> {
+        match &self.redis {
+            Some(carts) => carts.items(customer).await.map_err(AppError::from),
+            None => Ok(store::items(self.db.reader(), customer).await?),
         }
     }
 
@@ -87,7 +106,7 @@ impl Cart {
     /// `Forbidden` for non-customers.
     pub async fn cart(&self, caller: &Caller) -> Result<PricedCart, AppError> {
         customer_only(caller)?;
-        let items = store::items(self.db.reader(), caller.user_id).await?;
+        let items = self.items(caller.user_id).await?;
         let ids: Vec<Uuid> = items.iter().map(|i| i.product_id).collect();
         let products: BTreeMap<Uuid, ProductSnapshot> = self
             .catalog
@@ -152,6 +171,13 @@ impl Cart {
             v.add("product_id", "no such product, or it cannot be ordered now");
             return Err(AppError::Invalid(v));
         };
+        let line = Item {
+            product_id,
+            quantity,
+        };
+        if let Some(carts) = &self.redis {
+            return self.add_in_redis(carts, caller, &product, line, meta).await;
+        }
         let mut tx = self.db.begin().await?;
         let now = ordo_kernel::time::now();
         // Taken first: another addition of the customer's waits here, then sees this one's.
@@ -169,10 +195,6 @@ impl Cart {
                 CartError::Conflict("the cart is full; order or remove something first").into(),
             );
         }
-        let line = Item {
-            product_id,
-            quantity,
-        };
         if !store::add(
             &mut *tx,
             caller.user_id,
@@ -192,6 +214,54 @@ impl Cart {
         Ok(())
     }
 
+    /// Adds to a cart in Redis; the cart's start is published after, in a transaction of its
+    /// own. Should that fail, the line is taken out again: the customer's retry must not
+    /// count it twice.
+    async fn add_in_redis(
+        &self,
+        carts: &RedisCarts,
+        caller: &Caller,
+        product: &ProductSnapshot,
+        line: Item,
+        meta: &EventMeta,
+    ) -> Result<(), AppError> {
+        let customer = caller.user_id;
+        let limits = (domain::MAX_QUANTITY, domain::MAX_LINES);
+        let now = ordo_kernel::time::now();
+        let added = carts
+            .add(customer, product.merchant_id, line, limits, now)
+            .await
+            .map_err(AppError::from)?;
+        match added {
+            Added::Another => Ok(()),
+            Added::First => {
+                let started = async {
+                    let mut tx = self.db.begin().await?;
+                    events::cart_started(&self.outbox, &mut tx, customer, product, meta).await?;
+                    self.outbox.commit(tx).await?;
+                    Ok::<(), AppError>(())
+                }
+                .await;
+                if started.is_err() {
+                    let undo = [(line.product_id, line.quantity)];
+                    let taken = carts.take_out(customer, ordo_kernel::new_id(), &undo).await;
+                    if let Err(error) = taken {
+                        tracing::warn!(customer.id = %customer, %error, "a line whose cart could not be started stays in the cart");
+                    }
+                }
+                started
+            }
+            Added::OtherMerchant(merchant_id) => {
+                let name = self.catalog.merchant(merchant_id).await?.map(|m| m.name);
+                Err(CartError::OtherMerchant { merchant_id, name }.into())
+            }
+            Added::Full => {
+                Err(CartError::Conflict("the cart is full; order or remove something first").into())
+            }
+            Added::TooMany => Err(CartError::Conflict("at most 1000 units of one product").into()),
+        }
+    }
+
     /// # Errors
     /// `Forbidden`, `Invalid`, `NotFound` (not in the cart).
     pub async fn set(
@@ -202,6 +272,14 @@ impl Cart {
     ) -> Result<(), AppError> {
         customer_only(caller)?;
         let quantity = domain::quantity(quantity)?;
+        if let Some(carts) = &self.redis {
+            let set = carts.set(caller.user_id, product_id, quantity).await;
+            return if set.map_err(AppError::from)? {
+                Ok(())
+            } else {
+                Err(AppError::NotFound)
+            };
+        }
         let mut tx = self.db.begin().await?;
         if !store::set(
             &mut *tx,
@@ -222,6 +300,14 @@ impl Cart {
     /// `Forbidden`, `NotFound` (not in the cart).
     pub async fn remove(&self, caller: &Caller, product_id: Uuid) -> Result<(), AppError> {
         customer_only(caller)?;
+        if let Some(carts) = &self.redis {
+            let removed = carts.remove(caller.user_id, product_id).await;
+            return if removed.map_err(AppError::from)? {
+                Ok(())
+            } else {
+                Err(AppError::NotFound)
+            };
+        }
         let mut tx = self.db.begin().await?;
         if !store::remove(&mut *tx, caller.user_id, product_id).await? {
             return Err(AppError::NotFound);
@@ -234,20 +320,31 @@ impl Cart {
     /// `Forbidden`.
     pub async fn clear(&self, caller: &Caller) -> Result<(), AppError> {
         customer_only(caller)?;
+        if let Some(carts) = &self.redis {
+            return carts.clear(caller.user_id).await.map_err(AppError::from);
+        }
         let mut tx = self.db.begin().await?;
         store::clear(&mut *tx, caller.user_id).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// Takes out of the customer's cart the `lines` (product, quantity) a paid order made
-    /// from it took; what was added since stays. Inside the consumer's transaction.
+    /// Takes out of the customer's cart the `lines` (product, quantity) that `order`, paid
+    /// and made from it, took; what was added since stays. Inside the consumer's
+    /// transaction; in Redis, once per order whatever becomes of the transaction.
     pub(crate) async fn ordered(
         &self,
         tx: &mut Tx,
         customer: Uuid,
+        order: Uuid,
         lines: &[(Uuid, i64)],
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<(), AppError> {
+        if let Some(carts) = &self.redis {
+            return carts
+                .take_out(customer, order, lines)
+                .await
+                .map_err(AppError::from);
+        }
         for (product, quantity) in lines {
             store::take_out(tx, customer, *product, *quantity).await?;
         }
@@ -258,9 +355,10 @@ impl Cart {
 impl CartClient for Cart {
     fn lines(&self, customer_id: Uuid) -> ClientFuture<'_, Vec<CartLine>> {
         Box::pin(async move {
-            let items = store::items(self.db.reader(), customer_id)
+            let items = self
+                .items(customer_id)
                 .await
-                .map_err(|e| ClientError::failed(crate::NAME, ordo_db::is_unavailable(&e), e))?;
+                .map_err(|e| ClientError::failed(crate::NAME, e.is_outage(), e))?;
             Ok(items
                 .into_iter()
                 .map(|i| CartLine {

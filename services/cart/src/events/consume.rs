@@ -20,9 +20,10 @@ pub fn subscriptions(cart: Arc<Cart>, db: Db) -> Vec<Subscription> {
                         .iter()
                         .map(|l| (l.product_id, l.quantity))
                         .collect();
-                    cart.ordered(tx, paid.customer_id, &lines).await?;
+                    cart.ordered(tx, paid.customer_id, paid.order_id, &lines)
+                        .await?;
                 }
-                Ok::<(), sqlx::Error>(())
+                Ok::<(), crate::AppError>(())
             })
         }),
     ]

@@ -1,4 +1,6 @@
-//! The cart's SQL, the same on SQLite and PostgreSQL.
+//! The cart's SQL, the same on SQLite and PostgreSQL; carts in Redis are `redis_carts`'s.
+
+pub mod redis_carts;
 
 use ordo_db::row::{self, millis};
 use sqlx::{Any, AnyConnection, Executor, Row};

@@ -114,7 +114,7 @@ impl Fleet {
     pub async fn needs_loading(&self, first: bool) -> Result<bool, AppError> {
         match self {
             Fleet::Memory(_) => Ok(first),
-            Fleet::Redis(fleet) => fleet.needs_loading().await.map_err(failed),
+            Fleet::Redis(fleet) => fleet.needs_loading().await.map_err(AppError::from),
         }
     }
 
@@ -128,7 +128,7 @@ impl Fleet {
                 fleet.load(id, courier);
                 Ok(())
             }
-            Fleet::Redis(fleet) => fleet.load(id, &courier).await.map_err(failed),
+            Fleet::Redis(fleet) => fleet.load(id, &courier).await.map_err(AppError::from),
         }
     }
 
@@ -137,7 +137,7 @@ impl Fleet {
     pub async fn get(&self, id: Uuid) -> Result<Option<Courier>, AppError> {
         match self {
             Fleet::Memory(fleet) => Ok(fleet.get(id)),
-            Fleet::Redis(fleet) => fleet.get(id).await.map_err(failed),
+            Fleet::Redis(fleet) => fleet.get(id).await.map_err(AppError::from),
         }
     }
 
@@ -148,7 +148,7 @@ impl Fleet {
     pub async fn working(&self) -> Result<Vec<(Uuid, Courier)>, AppError> {
         match self {
             Fleet::Memory(fleet) => Ok(fleet.working()),
-            Fleet::Redis(fleet) => fleet.working().await.map_err(failed),
+            Fleet::Redis(fleet) => fleet.working().await.map_err(AppError::from),
         }
     }
 
@@ -164,7 +164,10 @@ impl Fleet {
     ) -> Result<bool, AppError> {
         match self {
             Fleet::Memory(fleet) => Ok(fleet.set_online(id, online, now)),
-            Fleet::Redis(fleet) => fleet.set_online(id, online, now).await.map_err(failed),
+            Fleet::Redis(fleet) => fleet
+                .set_online(id, online, now)
+                .await
+                .map_err(AppError::from),
         }
     }
 
@@ -187,7 +190,7 @@ impl Fleet {
             Fleet::Redis(fleet) => fleet
                 .locate(id, fix, max_speed_kmh, trace)
                 .await
-                .map_err(failed),
+                .map_err(AppError::from),
         }
     }
 
@@ -211,7 +214,7 @@ impl Fleet {
     pub async fn claim(&self, id: Uuid, now: OffsetDateTime) -> Result<bool, AppError> {
         match self {
             Fleet::Memory(fleet) => Ok(fleet.claim(id, now)),
-            Fleet::Redis(fleet) => fleet.claim(id, now).await.map_err(failed),
+            Fleet::Redis(fleet) => fleet.claim(id, now).await.map_err(AppError::from),
         }
     }
 
@@ -230,7 +233,10 @@ impl Fleet {
                 fleet.reconcile_busy(busy, now);
                 Ok(())
             }
-            Fleet::Redis(fleet) => fleet.reconcile_busy(busy, now).await.map_err(failed),
+            Fleet::Redis(fleet) => fleet
+                .reconcile_busy(busy, now)
+                .await
+                .map_err(AppError::from),
         }
     }
 
@@ -241,7 +247,7 @@ impl Fleet {
     pub async fn take_dirty(&self) -> Result<Vec<(Uuid, Fix, Option<TraceContext>)>, AppError> {
         match self {
             Fleet::Memory(fleet) => Ok(fleet.take_dirty()),
-            Fleet::Redis(fleet) => fleet.take_dirty().await.map_err(failed),
+            Fleet::Redis(fleet) => fleet.take_dirty().await.map_err(AppError::from),
         }
     }
 
@@ -265,7 +271,7 @@ impl Fleet {
     pub async fn set_aside_silent(&self, before: OffsetDateTime) -> Result<usize, AppError> {
         match self {
             Fleet::Memory(_) => Ok(0),
-            Fleet::Redis(fleet) => fleet.set_aside_silent(before).await.map_err(failed),
+            Fleet::Redis(fleet) => fleet.set_aside_silent(before).await.map_err(AppError::from),
         }
     }
 
@@ -286,17 +292,7 @@ impl Fleet {
             Fleet::Redis(fleet) => fleet
                 .candidates(at, radius_km, except, limit)
                 .await
-                .map_err(failed),
+                .map_err(AppError::from),
         }
-    }
-}
-
-/// A Redis that cannot be reached is an outage (503, and an event handled again later).
-fn failed(error: ordo_redis::Error) -> AppError {
-    match error {
-        unreachable @ ordo_redis::Error::Unreachable(_) => {
-            AppError::Unexpected(ordo_http::Unavailable::new(unreachable).into())
-        }
-        refused @ ordo_redis::Error::Refused(_) => AppError::Unexpected(refused.into()),
     }
 }
