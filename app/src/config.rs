@@ -43,6 +43,9 @@ pub struct Config {
     /// How long a request waits for a database connection before it is answered `503` with
     /// `Retry-After`: the bound on how long a database outage keeps a client waiting.
     pub database_acquire_timeout_ms: u64,
+    /// A PostgreSQL connection idle this long is closed: pools hold what load needs, and at
+    /// rest little more than their sweeps use.
+    pub database_idle_timeout_secs: u64,
     /// `nats://…` to relay events through NATS JetStream; unset for the in-process bus.
     pub bus_url: Option<Secret<String>>,
     /// `redis://[user:password@]host[:port][/db]` for what the processes of a scale-out
@@ -108,6 +111,12 @@ pub struct ServiceEndpoint {
     /// Base URLs (`http://host:port`), as a list or comma-separated.
     #[serde(deserialize_with = "list")]
     pub urls: Vec<String>,
+    /// Connections of the service's pool in each process that runs it; unset:
+    /// `database_max_connections`.
+    pub max_connections: Option<u32>,
+    /// The service's own `postgres://` URL (its own role, e.g. behind PgBouncer); unset:
+    /// `database_url`.
+    pub database_url: Option<Secret<String>>,
 }
 
 /// A list, or one string of comma-separated items (how an environment variable says it).
@@ -367,8 +376,9 @@ impl Default for Config {
             data_dir: PathBuf::from("data"),
             database_url: None,
             database_schema_prefix: String::new(),
-            database_max_connections: 8,
+            database_max_connections: 5,
             database_acquire_timeout_ms: 2000,
+            database_idle_timeout_secs: 30,
             bus_url: None,
             redis_url: None,
             redis: RedisConfig::default(),
@@ -493,6 +503,9 @@ impl Config {
         if !(1..=256).contains(&self.database_max_connections) {
             return Err("database_max_connections: must be between 1 and 256".into());
         }
+        if !(5..=3600).contains(&self.database_idle_timeout_secs) {
+            return Err("database_idle_timeout_secs: must be between 5 and 3600".into());
+        }
         if !(100..=60_000).contains(&self.database_acquire_timeout_ms) {
             return Err("database_acquire_timeout_ms: must be between 100 and 60000".into());
         }
@@ -573,6 +586,23 @@ impl Config {
             return Err("remote.breaker_failures: must be at least 1".into());
         }
         for (name, endpoint) in &self.services {
+            if endpoint.database_url.as_ref().is_some_and(|url| {
+                let url = url.expose();
+                self.database_url.is_none()
+                    || !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+            }) {
+                return Err(format!(
+                    "services.{name}.database_url: must be a postgres:// URL, beside database_url"
+                ));
+            }
+            if endpoint
+                .max_connections
+                .is_some_and(|n| !(1..=256).contains(&n))
+            {
+                return Err(format!(
+                    "services.{name}.max_connections: must be between 1 and 256"
+                ));
+            }
             if let Some(url) = endpoint
                 .urls
                 .iter()
@@ -664,6 +694,7 @@ impl Config {
             schema_prefix: self.database_schema_prefix.clone(),
             max_connections: self.database_max_connections,
             acquire_timeout: std::time::Duration::from_millis(self.database_acquire_timeout_ms),
+            idle_timeout: std::time::Duration::from_secs(self.database_idle_timeout_secs),
         }
     }
 }
@@ -791,6 +822,16 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("bus_url"), "{error}");
+
+        std::fs::write(
+            &path,
+            "[services.orders]\ndatabase_url = \"postgres://orders@db/ordo\"\n",
+        )
+        .unwrap();
+        let error = Config::load(Some(&path), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("services.orders.database_url"), "{error}");
 
         std::fs::write(&path, "redis_url = \"http://cache\"\n").unwrap();
         let error = Config::load(Some(&path), &Overrides::default())

@@ -222,11 +222,18 @@ impl Assembly {
             }
             return Ok((service.remote)(client));
         }
-        let db = open_database(&self.options, &service)
-            .await
-            .map_err(|error| {
-                anyhow::Error::new(error).context(format!("the {} database", service.name))
-            })?;
+        let mut options = self.options.clone();
+        if let Some(endpoint) = self.endpoints.get(service.name) {
+            if let Some(pool) = endpoint.max_connections {
+                options.max_connections = pool;
+            }
+            if let Some(url) = &endpoint.database_url {
+                options.url = Some(url.clone());
+            }
+        }
+        let db = open_database(&options, &service).await.map_err(|error| {
+            anyhow::Error::new(error).context(format!("the {} database", service.name))
+        })?;
         self.databases.insert(service.name, db.clone());
         let outbox = self.bus.outbox(service.name, db.clone());
         let Built { parts, provides } = (service.build)(

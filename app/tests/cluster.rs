@@ -168,7 +168,7 @@ async fn seed_003_through_two_gateways() {
     until_seen(&mut tracking, "event: position", 1).await;
     drop(tracking);
     api.json(act(&owner, "ready")).await;
-    api.json(act(&owner, "picked-up")).await;
+    api.hand_over(&order, &owner).await;
     api.until("the courier has it picked up", || async {
         api.json(api.request(Method::GET, "/courier/deliveries", Some(&courier)))
             .await["items"][0]["status"]

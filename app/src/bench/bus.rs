@@ -254,6 +254,7 @@ fn db_options(dir: &Path, url: Option<String>, schema_prefix: String) -> DbOptio
         schema_prefix,
         max_connections: 16,
         acquire_timeout: Duration::from_secs(30),
+        idle_timeout: Duration::from_secs(60),
     }
 }
 

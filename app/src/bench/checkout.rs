@@ -579,6 +579,7 @@ fn run_schemas(args: &CheckoutBench, unique: &str) -> ordo_db::DbOptions {
         schema_prefix: format!("bench_{unique}"),
         max_connections: 1,
         acquire_timeout: Duration::from_secs(10),
+        idle_timeout: Duration::from_secs(60),
     }
 }
 

@@ -5,6 +5,7 @@
 //! with the same layers as `ordo serve`, serves the web apps and the merged OpenAPI
 //! document, and never routes `/internal/v1`.
 
+mod cache;
 mod pool;
 mod proxy;
 
@@ -33,6 +34,9 @@ use utoipa::openapi::path::PathItem;
 
 /// How often every instance's readiness is asked.
 const PROBE_EVERY: Duration = Duration::from_secs(2);
+
+/// The services whose reads are public, and kept by the gateway a short while.
+const CACHED: [&str; 2] = ["catalog", "search"];
 
 /// The methods a documented path answers, each forwarded to `route`.
 fn methods(item: &PathItem, route: &Arc<Route>) -> MethodRouter {
@@ -74,6 +78,7 @@ pub struct Gateway {
     pub address: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<anyhow::Result<()>>,
+    dropped: Arc<tokio::sync::Notify>,
 }
 
 impl Gateway {
@@ -87,6 +92,7 @@ impl Gateway {
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let address = listener.local_addr()?;
         let prepared = Prepared::new(&config).await?;
+        let dropped = prepared.dropped.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(prepared.serve(listener, async {
             let _ = stopped.await;
@@ -95,7 +101,15 @@ impl Gateway {
             address,
             stop: Some(stop),
             task,
+            dropped,
         })
+    }
+
+    /// Notified whenever the public reads the gateway keeps are dropped, for a change of
+    /// the catalogue it heard.
+    #[must_use]
+    pub fn reads_dropped(&self) -> Arc<tokio::sync::Notify> {
+        self.dropped.clone()
     }
 
     /// Stops gracefully and waits for it.
@@ -115,6 +129,8 @@ struct Prepared {
     router: Router,
     options: ServeOptions,
     background: Vec<JoinHandle<()>>,
+    /// Notified whenever the public reads kept are dropped for a change of the catalogue.
+    dropped: Arc<tokio::sync::Notify>,
 }
 
 impl Prepared {
@@ -159,6 +175,15 @@ impl Prepared {
         let mut pools = Vec::new();
         let mut documents = Vec::new();
         let mut watchers = Vec::new();
+        // Kept only where the catalogue's changes can be heard.
+        let cache = config.bus_url.as_ref().map(|url| {
+            let cache = Arc::new(cache::Cache::default());
+            watchers.push(tokio::spawn(cache.clone().forget_on_changes(
+                url.expose().clone(),
+                config.bus.subject_prefix.clone(),
+            )));
+            cache
+        });
         for (service, paths) in services {
             let urls = config
                 .services
@@ -178,6 +203,7 @@ impl Prepared {
                 pool: pool.clone(),
                 client: client.clone(),
                 answer_within,
+                cache: cache.clone().filter(|_| CACHED.contains(&service)),
             });
             for (path, item) in &paths.api.paths.paths {
                 routes = routes.route(&format!("/api/v1{path}"), methods(item, &route));
@@ -225,6 +251,7 @@ impl Prepared {
             router,
             options,
             background: watchers,
+            dropped: cache.map(|cache| cache.dropped()).unwrap_or_default(),
         })
     }
 }

@@ -3,6 +3,7 @@
 //! safe to repeat (GET, HEAD, or one with an `Idempotency-Key`) is sent to another instance
 //! when the first could not be reached; nothing else is ever sent twice.
 
+use super::cache::{self, Cache};
 use super::pool::{Instance, Pool};
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -38,6 +39,8 @@ pub struct Route {
     pub client: Client<HttpConnector, Body>,
     /// How long an instance has to start answering.
     pub answer_within: Duration,
+    /// Public reads kept, for the services whose reads are public.
+    pub cache: Option<Arc<Cache>>,
 }
 
 /// Forwards `request` to an instance of the route's service.
@@ -68,6 +71,16 @@ pub async fn forward(State(route): State<Arc<Route>>, request: Request) -> Respo
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_owned();
+    let cache_key = route
+        .cache
+        .as_ref()
+        .filter(|_| cache::may_answer(&parts.method, &parts.headers))
+        .map(|_| path.clone());
+    if let (Some(cache), Some(key)) = (&route.cache, &cache_key)
+        && let Some(answer) = cache.answer(key, &parts.headers)
+    {
+        return answer;
+    }
     let mut tried: Option<Arc<Instance>> = None;
     loop {
         let Some(instance) = route.pool.choose(tried.as_ref()) else {
@@ -95,6 +108,22 @@ pub async fn forward(State(route): State<Arc<Route>>, request: Request) -> Respo
                 let (mut head, incoming) = response.into_parts();
                 for name in &HOP_BY_HOP {
                     head.headers.remove(name);
+                }
+                let length = axum::body::HttpBody::size_hint(&incoming).exact();
+                if let (Some(cache), Some(key)) = (&route.cache, cache_key)
+                    && cache::worth_keeping(head.status, &head.headers, length)
+                {
+                    return match axum::body::to_bytes(Body::new(incoming), usize::MAX).await {
+                        Ok(body) => {
+                            cache.keep(key, &head.headers, body.clone());
+                            Response::from_parts(head, Body::from(body))
+                        }
+                        Err(error) => {
+                            instance.failed();
+                            tracing::warn!(service = route.pool.service, %error, "an answer broke off");
+                            unavailable(&route.pool, "the instance's answer broke off")
+                        }
+                    };
                 }
                 return Response::from_parts(head, Body::new(incoming));
             }

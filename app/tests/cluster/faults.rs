@@ -21,6 +21,10 @@ const COURIERS: usize = 4;
 /// How long a client keeps trying one request through the outage.
 const TRY_FOR: Duration = Duration::from_secs(90);
 const GOOD_CARD: &str = "4242424242424242";
+/// PostgreSQL's default `max_connections` is 100: the cluster leaves a fifth to operators.
+const CONNECTION_BUDGET: i64 = 80;
+/// The orders service's own pool, in each of its two processes.
+const ORDERS_POOL: &str = "6";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn instances_killed_under_load() {
@@ -29,6 +33,10 @@ async fn instances_killed_under_load() {
     else {
         return;
     };
+    let Backend::Postgres { url, .. } = &backend else {
+        return;
+    };
+    let connections = ConnectionPeak::sample(url).await;
     let (Some(nats), Some(redis)) = (
         ordo_testkit::nats("instances_killed"),
         ordo_testkit::redis("instances_killed"),
@@ -48,6 +56,7 @@ async fn instances_killed_under_load() {
             // Everyone signs up from 127.0.0.1.
             ("ORDO_RATE_LIMIT__ANONYMOUS__BURST", "10000"),
             ("ORDO_RATE_LIMIT__ANONYMOUS__PER_MINUTE", "60000"),
+            ("ORDO_SERVICES__ORDERS__MAX_CONNECTIONS", ORDERS_POOL),
         ],
     )
     .await;
@@ -58,7 +67,64 @@ async fn instances_killed_under_load() {
     let customers = orders_instance_killed(&api, &mut cluster, &shop).await;
     let (customer, order) = delivery_instance_killed(&api, &mut cluster, &shop, &customers).await;
     gateway_killed(&api, &mut cluster, &shop, &customer, &order).await;
+    let (peak, by_service) = connections.peak().await;
     cluster.stop().await;
+    println!("the cluster held at most {peak} connections to PostgreSQL: {by_service:?}");
+    assert!(
+        peak <= CONNECTION_BUDGET,
+        "the cluster held {peak} connections at once; its budget is {CONNECTION_BUDGET}"
+    );
+    let orders_most = 2 * ORDERS_POOL.parse::<i64>().unwrap();
+    let orders = by_service.get("ordo_orders").copied().unwrap_or_default();
+    assert!(
+        (1..=orders_most).contains(&orders),
+        "orders held {orders} connections; its two pools have {orders_most}"
+    );
+}
+
+/// The most connections to the test's database held at once while the test ran, in all
+/// (the sampler's own included) and by service (`application_name`), asked every 100 ms.
+struct ConnectionPeak {
+    stop: tokio::sync::watch::Sender<bool>,
+    sampler: tokio::task::JoinHandle<(i64, BTreeMap<String, i64>)>,
+}
+
+impl ConnectionPeak {
+    async fn sample(url: &str) -> ConnectionPeak {
+        use sqlx::{Connection, Row};
+        sqlx::any::install_default_drivers();
+        let mut db = sqlx::AnyConnection::connect(url).await.unwrap();
+        let (stop, mut stopped) = tokio::sync::watch::channel(false);
+        let sampler = tokio::spawn(async move {
+            let mut peak = 0;
+            let mut by_service = BTreeMap::new();
+            while !*stopped.borrow_and_update() {
+                let rows = sqlx::query(
+                    "SELECT coalesce(application_name, ''), count(*) FROM pg_stat_activity
+                     WHERE datname = current_database() GROUP BY 1",
+                )
+                .fetch_all(&mut db)
+                .await
+                .unwrap();
+                let mut held = 0;
+                for row in rows {
+                    let (name, count): (String, i64) = (row.get(0), row.get(1));
+                    held += count;
+                    let most = by_service.entry(name).or_insert(0);
+                    *most = count.max(*most);
+                }
+                peak = peak.max(held);
+                let _ = tokio::time::timeout(Duration::from_millis(100), stopped.changed()).await;
+            }
+            (peak, by_service)
+        });
+        ConnectionPeak { stop, sampler }
+    }
+
+    async fn peak(self) -> (i64, BTreeMap<String, i64>) {
+        self.stop.send(true).unwrap();
+        self.sampler.await.unwrap()
+    }
 }
 
 /// One customer's requests spread over both gateways take from one allowance: the burst and
@@ -412,22 +478,7 @@ async fn gateway_killed(
 
     cluster.kill_gateway(0);
     let survivor_only = Api::new(vec![survivor.clone()]);
-    // Handed over once the order has heard which courier took it (an event away).
-    survivor_only
-        .until("the merchant hands the order over", || async {
-            survivor_only
-                .request(
-                    Method::POST,
-                    &format!("/orders/{order}/picked-up"),
-                    Some(&shop.owner),
-                )
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .is_success()
-        })
-        .await;
+    survivor_only.hand_over(order, &shop.owner).await;
     let mut resumed = stream_from(&survivor, Some(&last)).send().await.unwrap();
     assert_eq!(resumed.status(), StatusCode::OK);
     let (_, before) = until_notified(&mut resumed, "order_picked_up").await;

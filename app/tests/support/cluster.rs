@@ -67,7 +67,6 @@ impl Cluster {
                 .env("ORDO_REDIS_URL", redis)
                 .env("ORDO_REDIS__PREFIX", format!("{schema_prefix}:"))
                 .env("ORDO_IDENTITY__KEYS_FILE", &keys)
-                .env("ORDO_DATABASE_MAX_CONNECTIONS", "2")
                 // The gateways and the services' callers are on loopback: their
                 // X-Forwarded-For names the client.
                 .env("ORDO_HTTP__TRUSTED_PROXIES", "127.0.0.1")
@@ -240,6 +239,24 @@ impl Api {
             .json(self.request(Method::GET, "/me", Some(&token)))
             .await;
         (me["id"].as_str().unwrap().to_owned(), token)
+    }
+
+    /// The merchant (`owner`) hands `order` to its courier, once the order has heard which
+    /// courier took it (an event away).
+    pub async fn hand_over(&self, order: &str, owner: &str) {
+        self.until("the merchant hands the order over", || async {
+            self.request(
+                Method::POST,
+                &format!("/orders/{order}/picked-up"),
+                Some(owner),
+            )
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .is_success()
+        })
+        .await;
     }
 
     /// Asks `check` again until it holds; events cross processes through the broker.

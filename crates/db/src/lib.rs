@@ -106,6 +106,8 @@ pub struct DbOptions {
     /// Connections per service pool (PostgreSQL) or per read pool (SQLite).
     pub max_connections: u32,
     pub acquire_timeout: Duration,
+    /// PostgreSQL connections idle this long are closed.
+    pub idle_timeout: Duration,
 }
 
 /// Commits so far: `transactions` made durable by `groups` commits; how long the writer
@@ -268,14 +270,19 @@ impl Db {
         };
         let set_path = format!("SET search_path TO {schema}");
         let create = format!("CREATE SCHEMA IF NOT EXISTS {schema}");
+        // Operators see whose connections they are (`pg_stat_activity`).
+        let separator = if url.contains('?') { '&' } else { '?' };
+        let url = format!("{url}{separator}application_name=ordo_{service}");
         let pool = AnyPoolOptions::new()
             .max_connections(options.max_connections.max(1))
+            .min_connections(0)
+            .idle_timeout(Some(options.idle_timeout))
             .acquire_timeout(options.acquire_timeout)
             .after_connect(move |conn, _| {
                 let set_path = set_path.clone();
                 Box::pin(async move { conn.execute(set_path.as_str()).await.map(|_| ()) })
             })
-            .connect(url)
+            .connect(&url)
             .await
             .map_err(connect_error)?;
         // Concurrent starts may race to create the schema; IF NOT EXISTS is not atomic in

@@ -4,6 +4,7 @@
 //! and graceful shutdown. No business rules here.
 
 pub mod auth;
+pub mod caching;
 pub mod extract;
 pub mod layers;
 pub mod problem;

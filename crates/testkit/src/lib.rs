@@ -57,6 +57,7 @@ impl Backend {
             schema_prefix,
             max_connections: 4,
             acquire_timeout: std::time::Duration::from_secs(5),
+            idle_timeout: std::time::Duration::from_secs(60),
         }
     }
 

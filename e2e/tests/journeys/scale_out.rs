@@ -279,6 +279,45 @@ async fn one_gateway_in_front_of_services_in_two_processes() {
     .expect("the placed order is told on the stream, through the gateway");
     assert!(!told.is_empty());
 
+    // A public read: tagged, kept by the gateway, 304 to a client that holds it, and read
+    // afresh once the catalogue changed it.
+    let read = || http.get(format!("{base}/api/v1/merchants/{merchant_id}"));
+    let first = read().send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(
+        first.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .starts_with("public")
+    );
+    let held = read().header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(held.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(held.headers()["etag"].to_str().unwrap(), etag);
+    let renamed = api(
+        Method::PATCH,
+        &format!("/merchants/{merchant_id}"),
+        &owner.access_token,
+    )
+    .json(&json!({"name": "Trattoria Nuova"}));
+    assert_eq!(renamed.send().await.unwrap().status(), StatusCode::OK);
+    ordo_testkit::until(
+        &gateway.reads_dropped(),
+        "the gateway reads the renamed merchant afresh",
+        || async { json_of(read()).await["name"] == "Trattoria Nuova" },
+    )
+    .await;
+    let own_merchant = || {
+        api(
+            Method::GET,
+            &format!("/merchants/{merchant_id}"),
+            &owner.access_token,
+        )
+        .send()
+    };
+    let own = own_merchant().await.unwrap();
+    assert_eq!(own.headers()["cache-control"], "private, no-cache");
+
     // The gateway's own answers: its layers, its document, no internal routes.
     let anonymous = http.get(format!("{base}/api/v1/me")).send().await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
@@ -309,14 +348,7 @@ async fn one_gateway_in_front_of_services_in_two_processes() {
 
     // The catalogue's process gone: its routes answer 503 with Retry-After, the rest go on.
     catalog.stop().await;
-    let gone = api(
-        Method::GET,
-        &format!("/merchants/{merchant_id}"),
-        &owner.access_token,
-    )
-    .send()
-    .await
-    .unwrap();
+    let gone = own_merchant().await.unwrap();
     assert_eq!(gone.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(gone.headers().contains_key("retry-after"));
     let me = api(Method::GET, "/me", &owner.access_token)

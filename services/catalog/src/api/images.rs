@@ -164,17 +164,6 @@ fn etag(id: Uuid, size: Size) -> String {
     format!("\"{id}-{size}\"")
 }
 
-/// Whether `If-None-Match` names `etag` (or any).
-fn holds(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(|tag| tag.trim().trim_start_matches("W/"))
-        .any(|tag| tag == etag || tag == "*")
-}
-
 /// A picture, or 304 when the client holds it already: what a URL shows never changes. A
 /// picture that is gone is 404 whatever the client holds.
 async fn serve(
@@ -183,19 +172,16 @@ async fn serve(
     size: Size,
     headers: &HeaderMap,
 ) -> Result<Response, Problem> {
-    let etag = etag(id, size);
+    let etag = HeaderValue::from_str(&etag(id, size)).map_err(|e| Problem::internal(&e))?;
     let cache = [
-        (
-            header::ETAG,
-            HeaderValue::from_str(&etag).map_err(|e| Problem::internal(&e))?,
-        ),
+        (header::ETAG, etag.clone()),
         (
             header::CACHE_CONTROL,
             HeaderValue::from_static(CACHE_FOREVER),
         ),
     ];
     let bytes = catalog.image(id, size).await?;
-    if holds(headers, &etag) {
+    if ordo_http::caching::holds(headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
     }
     Ok((cache, PictureBytes(bytes)).into_response())

@@ -35,9 +35,12 @@ fn routes() -> OpenApiRouter<Arc<Catalog>> {
         )
 }
 
-/// Routes under `/api/v1`.
+/// Routes under `/api/v1`; reads carry an `ETag` and, read without a token, may be kept
+/// by shared caches (a CDN, the gateway) for a short while.
 pub fn router(catalog: Arc<Catalog>) -> OpenApiRouter {
-    routes().with_state(catalog)
+    routes()
+        .layer(axum::middleware::from_fn(ordo_http::caching::tagged))
+        .with_state(catalog)
 }
 
 /// Where the routes are, for a gateway to route by without building the service.

@@ -15,9 +15,11 @@ fn routes() -> OpenApiRouter<Arc<Search>> {
         .routes(routes!(search::suggest))
 }
 
-/// Routes under `/api/v1`.
+/// Routes under `/api/v1`; results carry an `ETag` and may be kept by shared caches.
 pub fn router(search: Arc<Search>) -> OpenApiRouter {
-    routes().with_state(search)
+    routes()
+        .layer(axum::middleware::from_fn(ordo_http::caching::tagged))
+        .with_state(search)
 }
 
 /// Where the routes are, for a gateway to route by without building the service.
