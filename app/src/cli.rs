@@ -155,6 +155,8 @@ enum BenchCommand {
     Checkout(crate::bench::checkout::CheckoutBench),
     /// Menu and order reads over HTTP, beside the HTTP ceiling of the same run.
     Read(crate::bench::read::ReadBench),
+    /// A trivial upstream asked directly, through `ordo gateway` and through Envoy.
+    Gateway(crate::bench::gateway::GatewayBench),
     /// The operators' report over a large history, beside the HTTP ceiling of the same run.
     Reports(crate::bench::reports::ReportsBench),
     /// Search over a large catalogue, beside the HTTP ceiling of the same run; index build
@@ -327,6 +329,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench {
             command: BenchCommand::Checkout(args),
         } => crate::bench::checkout::run(args).await,
+        Command::Bench {
+            command: BenchCommand::Gateway(args),
+        } => crate::bench::gateway::run(args).await,
         Command::Bench {
             command: BenchCommand::Read(args),
         } => crate::bench::read::run(args).await,

@@ -220,6 +220,54 @@ fn the_bus_benchmark_prints_a_table_and_writes_json() {
     assert!(row["latency_p99_ms"].as_f64().unwrap() >= row["latency_p50_ms"].as_f64().unwrap());
 }
 
+#[test]
+fn the_gateway_benchmark_measures_beside_envoy() {
+    let dir = ordo_testkit::temp_dir();
+    let json = dir.path().join("gateway.json");
+    let output = ordo(&Backend::Sqlite, dir.path())
+        .args([
+            "bench",
+            "gateway",
+            "--seconds",
+            "1",
+            "--clients",
+            "2",
+            "--rate",
+            "100",
+            "--json",
+        ])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(
+        text(&output).contains("ratio to envoy: "),
+        "{}",
+        text(&output)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let rows = report["rows"].as_array().unwrap();
+    let paths: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r["run"].as_str().unwrap(), r["scenario"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            ("closed", "direct"),
+            ("closed", "gateway"),
+            ("closed", "envoy"),
+            ("open", "direct"),
+            ("open", "gateway"),
+            ("open", "envoy"),
+        ]
+    );
+    assert!(
+        rows.iter().all(|r| r["ok"].as_u64().unwrap() > 0),
+        "{rows:?}"
+    );
+}
+
 /// The demo city: loaded once, and a newcomer orders with it straight away.
 async fn a_newcomer_orders_in_the_demo_city(backend: Backend) {
     let dir = ordo_testkit::temp_dir();

@@ -8,7 +8,8 @@
 //! trivial handler served by this binary's HTTP stack, measured in the same run.
 //!
 //! With `--target` it measures a platform already running elsewhere instead (`--server-pid`
-//! then reports that process's memory and CPU alone, without the clients').
+//! then reports the memory and CPU of those processes alone, without the clients': every
+//! process of a scale-out platform, summed, gives its CPU time per order).
 
 use super::shop::{Shop, ceiling_server, place, setup};
 use super::{Latencies, Report, hammer, open_loop};
@@ -62,10 +63,11 @@ pub struct CheckoutBench {
     /// not reported.
     #[arg(long, conflicts_with = "backend")]
     target: Option<String>,
-    /// With `--target`, the server's process id: its peak RSS and CPU time are reported
-    /// instead of this process's.
-    #[arg(long, requires = "target")]
-    server_pid: Option<u32>,
+    /// With `--target`, the server's process ids (`--server-pid 41,42,43`, every process of
+    /// a scale-out platform): their peak RSS and CPU time, summed, are reported instead of
+    /// this process's.
+    #[arg(long, requires = "target", value_delimiter = ',')]
+    server_pid: Vec<u32>,
     #[arg(
         long,
         env = "ORDO_DATABASE_URL",
@@ -253,27 +255,48 @@ async fn backlog(databases: &crate::registry::Databases) -> i64 {
 
 #[derive(Debug, Serialize)]
 struct Usage {
-    /// Which process: this one (platform and clients together) or the server's.
+    /// Which processes: this one (platform and clients together) or the server's.
     of: String,
+    /// Summed over the processes.
     peak_rss_mb: f64,
     cpu_seconds: f64,
+    /// CPU time of the processes while the (last) checkout ran, per order it placed.
+    cpu_ms_per_order: f64,
+}
+
+/// The processes measured: `/proc/self`, or the server's.
+fn procs(pids: &[u32]) -> Vec<String> {
+    if pids.is_empty() {
+        vec!["self".to_owned()]
+    } else {
+        pids.iter().map(u32::to_string).collect()
+    }
+}
+
+/// CPU time (s) so far of `procs`, summed.
+fn cpu_of(procs: &[String]) -> f64 {
+    procs.iter().map(|p| process_usage(p).1).sum()
 }
 
 impl Usage {
-    /// This process's, or with a `pid` that process's, from `/proc`.
-    fn of(pid: Option<u32>) -> Usage {
-        let (proc, of) = match pid {
-            Some(pid) => (pid.to_string(), format!("the server (pid {pid})")),
-            None => (
-                "self".to_owned(),
-                "this process, platform and clients".to_owned(),
-            ),
+    /// This process's, or those of `pids` summed, from `/proc`; `cpu_before` the CPU time
+    /// they had when the checkout began, `placed` the orders it placed.
+    fn of(pids: &[u32], cpu_before: f64, placed: u64) -> Usage {
+        let procs = procs(pids);
+        let of = match pids {
+            [] => "this process, platform and clients".to_owned(),
+            [pid] => format!("the server (pid {pid})"),
+            many => format!("the server's {} processes", many.len()),
         };
-        let (peak_rss_mb, cpu_seconds) = process_usage(&proc);
+        let (peak_rss_mb, cpu_seconds) = procs
+            .iter()
+            .map(|p| process_usage(p))
+            .fold((0.0, 0.0), |(rss, cpu), (r, c)| (rss + r, cpu + c));
         Usage {
             of,
             peak_rss_mb,
             cpu_seconds,
+            cpu_ms_per_order: (cpu_seconds - cpu_before) * 1000.0 / placed.max(1) as f64,
         }
     }
 }
@@ -403,8 +426,10 @@ pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
         .map(|r| commit_groups(&r.databases))
         .unwrap_or_default();
     let started = Instant::now();
+    let mut cpu_before = cpu_of(&procs(&args.server_pid));
     let mut checkouts = Vec::with_capacity(steps.len());
     for step in steps {
+        cpu_before = cpu_of(&procs(&args.server_pid));
         let step_started = Instant::now();
         let (placed, latency) = match step {
             None => {
@@ -485,8 +510,9 @@ pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
         }
         None => (Vec::new(), None, None),
     };
-    let usage =
-        (args.target.is_none() || args.server_pid.is_some()).then(|| Usage::of(args.server_pid));
+    let placed = checkouts.last().map_or(0, |last| last.ok);
+    let usage = (args.target.is_none() || !args.server_pid.is_empty())
+        .then(|| Usage::of(&args.server_pid, cpu_before, placed));
     watchers.abort_all();
     if let Some(running) = running {
         running.stop().await?;
@@ -727,8 +753,8 @@ fn print_table(report: &Report<Run>) {
         }
         if let Some(usage) = &run.usage {
             println!(
-                "{}: peak RSS {:.0} MiB, CPU {:.1} s",
-                usage.of, usage.peak_rss_mb, usage.cpu_seconds
+                "{}: peak RSS {:.0} MiB, CPU {:.1} s, {:.2} CPU-ms per order",
+                usage.of, usage.peak_rss_mb, usage.cpu_seconds, usage.cpu_ms_per_order
             );
         }
         if !run.writers.is_empty() {
@@ -806,11 +832,16 @@ mod tests {
 
     #[test]
     fn a_process_is_measured() {
-        let own = Usage::of(None);
+        let own = Usage::of(&[], 0.0, 1);
         assert!(own.peak_rss_mb > 0.0);
         assert!(own.cpu_seconds >= 0.0);
-        let by_pid = Usage::of(Some(std::process::id()));
+        let me = std::process::id();
+        let by_pid = Usage::of(&[me], cpu_of(&procs(&[me])), 10);
         assert!(by_pid.peak_rss_mb >= own.peak_rss_mb);
-        assert!(by_pid.of.contains(&std::process::id().to_string()));
+        assert!(by_pid.of.contains(&me.to_string()));
+        assert!(by_pid.cpu_ms_per_order >= 0.0);
+        let twice = Usage::of(&[me, me], 0.0, 1);
+        assert!(twice.of.contains("2 processes"));
+        assert!(twice.peak_rss_mb >= 2.0 * by_pid.peak_rss_mb, "summed");
     }
 }

@@ -4,6 +4,7 @@ pub mod bus;
 pub mod chart;
 pub mod checkout;
 pub mod delivery;
+pub mod gateway;
 pub mod read;
 pub mod reports;
 pub mod search;
@@ -286,21 +287,18 @@ pub fn print_scenarios(what: &str, report: &Report<ScenarioRow>) {
         "\n{what} benchmark on {} ({} cores; clients in the same process)\n",
         report.machine, report.cores
     );
+    print_rows(&report.rows.iter().collect::<Vec<_>>(), "ratio to http");
+}
+
+/// Prints scenario rows as a table, `ratio` naming what the last column is a ratio to.
+pub fn print_rows(rows: &[&ScenarioRow], ratio: &str) {
     println!(
-        "{:<9} {:>7} {:>9} {:>10} {:>8} {:>8} {:>8} {:>8} {:>14}",
-        "scenario",
-        "clients",
-        "ok",
-        "per s",
-        "p50 ms",
-        "p90 ms",
-        "p99 ms",
-        "max ms",
-        "ratio to http"
+        "{:<9} {:>7} {:>9} {:>10} {:>8} {:>8} {:>8} {:>8} {:>16}",
+        "scenario", "clients", "ok", "per s", "p50 ms", "p90 ms", "p99 ms", "max ms", ratio
     );
-    for row in &report.rows {
+    for row in rows {
         println!(
-            "{:<9} {:>7} {:>9} {:>10.0} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>14.3}",
+            "{:<9} {:>7} {:>9} {:>10.0} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>16.3}",
             row.scenario,
             row.clients,
             row.ok,
