@@ -456,7 +456,8 @@ async fn serve(mut config: Config, demo: bool, sim: bool) -> anyhow::Result<()> 
         storage = if platform.config().database_url.is_some() { "postgres" } else { "sqlite" },
         data_dir = %platform.config().data_dir.display(),
         startup_ms = started.elapsed().as_millis(),
-        "ordo is serving on http://{address}"
+        "ordo is serving on {}://{address}",
+        if platform.config().http.tls_cert_file.is_some() { "https" } else { "http" }
     );
     if sim {
         tokio::spawn(crate::sim::gentle(address));

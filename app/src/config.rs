@@ -356,6 +356,10 @@ pub struct HttpConfig {
     pub cors_origins: Vec<String>,
     /// Set when the platform is reached over HTTPS (directly or through a proxy); enables HSTS.
     pub tls: bool,
+    /// Serve HTTPS with this certificate chain and key (PEM files), read again at every
+    /// `SIGHUP` without dropping a connection; HSTS follows.
+    pub tls_cert_file: Option<PathBuf>,
+    pub tls_key_file: Option<PathBuf>,
     /// Whether `/metrics` is public; when false only administrators may read it.
     pub metrics_public: bool,
     /// Live streams (`/notifications/stream`, `/orders/{id}/track`) one user may hold open
@@ -405,6 +409,35 @@ impl Default for Config {
     }
 }
 
+impl HttpConfig {
+    /// Whether clients reach the platform over HTTPS: served here, or by a proxy in front.
+    #[must_use]
+    pub fn https(&self) -> bool {
+        self.tls || self.tls_cert_file.is_some()
+    }
+
+    /// How to serve: timeouts, and the certificate when HTTPS is served here.
+    ///
+    /// # Errors
+    /// The certificate or its key cannot be read.
+    pub fn serve_options(&self) -> anyhow::Result<ordo_http::serve::ServeOptions> {
+        use anyhow::Context as _;
+        let tls = match (&self.tls_cert_file, &self.tls_key_file) {
+            (Some(cert), Some(key)) => Some(
+                ordo_http::tls::Tls::load(cert, key)
+                    .context("http.tls_cert_file and http.tls_key_file")?,
+            ),
+            _ => None,
+        };
+        Ok(ordo_http::serve::ServeOptions {
+            header_read_timeout: std::time::Duration::from_secs(self.header_read_timeout_secs),
+            drain_delay: std::time::Duration::from_secs(self.drain_delay_secs),
+            grace: std::time::Duration::from_secs(self.shutdown_grace_secs),
+            tls,
+        })
+    }
+}
+
 impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
@@ -417,6 +450,8 @@ impl Default for HttpConfig {
             shutdown_grace_secs: 30,
             cors_origins: Vec::new(),
             tls: false,
+            tls_cert_file: None,
+            tls_key_file: None,
             metrics_public: true,
             streams_per_user: 20,
             trusted_proxies: Vec::new(),
@@ -531,6 +566,9 @@ impl Config {
             if !(1..=3600).contains(&value) {
                 return Err(format!("{key}: must be between 1 and 3600"));
             }
+        }
+        if self.http.tls_cert_file.is_some() != self.http.tls_key_file.is_some() {
+            return Err("http.tls_cert_file and http.tls_key_file: set both, or neither".into());
         }
         if !(1..=1000).contains(&self.http.streams_per_user) {
             return Err("http.streams_per_user: must be between 1 and 1000".into());
@@ -832,6 +870,12 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("services.orders.database_url"), "{error}");
+
+        std::fs::write(&path, "[http]\ntls_cert_file = \"cert.pem\"\n").unwrap();
+        let error = Config::load(Some(&path), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("http.tls_key_file"), "{error}");
 
         std::fs::write(&path, "redis_url = \"http://cache\"\n").unwrap();
         let error = Config::load(Some(&path), &Overrides::default())

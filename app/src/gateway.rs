@@ -185,7 +185,7 @@ pub fn router(
             .iter()
             .filter_map(|origin| HeaderValue::from_str(origin).ok())
             .collect(),
-        hsts: http.tls,
+        hsts: http.https(),
         trusted_proxies: http.trusted_proxies.clone(),
     };
     layers::apply(router, &settings, verifier, limits)

@@ -11,7 +11,6 @@ use anyhow::Context;
 use ordo_bus::{Bus, RunningBus};
 use ordo_http::Verifier;
 use ordo_http::ratelimit::RateLimits;
-use ordo_http::serve::ServeOptions;
 use ordo_identity::Keyring;
 use ordo_kit::{Service, Shared};
 use std::net::SocketAddr;
@@ -50,12 +49,7 @@ impl Platform {
         listener: TcpListener,
         shutdown: impl std::future::Future<Output = ()>,
     ) -> anyhow::Result<()> {
-        let http = &self.config.http;
-        let options = ServeOptions {
-            header_read_timeout: Duration::from_secs(http.header_read_timeout_secs),
-            drain_delay: Duration::from_secs(http.drain_delay_secs),
-            grace: Duration::from_secs(http.shutdown_grace_secs),
-        };
+        let options = self.config.http.serve_options()?;
         let upkeep = tokio::spawn(upkeep(
             self.keyring.clone(),
             self.verifier.clone(),
@@ -89,8 +83,9 @@ impl Platform {
         )
         .merge(std::mem::take(&mut self.internal));
         let draining = self.draining.clone();
+        let grace = options.grace;
         let result = ordo_http::serve::serve(listener, router, options, draining, shutdown).await;
-        bus.stop(options.grace).await;
+        bus.stop(grace).await;
         upkeep.abort();
         for task in background {
             task.abort();

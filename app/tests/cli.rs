@@ -268,6 +268,76 @@ fn the_gateway_benchmark_measures_beside_envoy() {
     );
 }
 
+/// `GET /healthz` over TLS from a client that trusts `trusted` alone: the answer's head.
+async fn healthz_over_tls(
+    address: std::net::SocketAddr,
+    trusted: &tokio_rustls::rustls::pki_types::CertificateDer<'static>,
+) -> std::io::Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = ordo_testkit::tls_connect(address, trusted).await?;
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: localhost\r\n\r\n")
+        .await?;
+    let mut answer = Vec::new();
+    while !String::from_utf8_lossy(&answer).contains("\"ok\"") {
+        let mut chunk = [0u8; 1024];
+        let read = stream.read(&mut chunk).await?;
+        if read == 0 {
+            break;
+        }
+        answer.extend_from_slice(&chunk[..read]);
+    }
+    Ok(String::from_utf8_lossy(&answer).into_owned())
+}
+
+/// `ordo serve` over HTTPS from PEM files; after `kill -HUP`, new connections get the
+/// renewed certificate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_is_served_and_a_hangup_reads_the_certificate_again() {
+    let dir = ordo_testkit::temp_dir();
+    let first = ordo_testkit::certificate(dir.path());
+    let mut command = ordo(&Backend::Sqlite, dir.path());
+    command
+        .env("ORDO_HTTP__TLS_CERT_FILE", dir.path().join("cert.pem"))
+        .env("ORDO_HTTP__TLS_KEY_FILE", dir.path().join("key.pem"));
+    let (server, url) = listen(command);
+    let address: std::net::SocketAddr = url
+        .strip_prefix("https://")
+        .expect("served over https")
+        .parse()
+        .unwrap();
+    let answer = healthz_over_tls(address, &first).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.to_lowercase().contains("strict-transport-security"),
+        "{answer}"
+    );
+
+    let second = ordo_testkit::certificate(dir.path());
+    let hangup = std::process::Command::new("kill")
+        .args(["-HUP", &server.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(hangup.success());
+    // The signal is handled in the background: asked until the new certificate is served.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let renewed = loop {
+        if let Ok(answer) = healthz_over_tls(address, &second).await {
+            break answer;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the renewed certificate is never served"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(renewed.starts_with("HTTP/1.1 200"), "{renewed}");
+    assert!(
+        healthz_over_tls(address, &first).await.is_err(),
+        "the old one is gone"
+    );
+}
+
 /// The demo city: loaded once, and a newcomer orders with it straight away.
 async fn a_newcomer_orders_in_the_demo_city(backend: Backend) {
     let dir = ordo_testkit::temp_dir();
@@ -612,7 +682,7 @@ async fn a_kill_during_checkouts_loses_no_order_and_holds_no_stock_twice(backend
     // that was answered 503 before the kill gave its stock back through the bus, so then
     // only eventually.
     let expected = i64::try_from(CRASH_STOCK).unwrap() - i64::try_from(CRASH_ORDERS).unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let level = api.stock(&owner, &product_id).await;
         let available = level["available"].as_i64().unwrap();

@@ -67,7 +67,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let prepared = Prepared::new(&config).await?;
     let address = listener.local_addr()?;
-    tracing::info!("ordo gateway is serving on http://{address}");
+    let scheme = if config.http.tls_cert_file.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    tracing::info!("ordo gateway is serving on {scheme}://{address}");
     prepared
         .serve(listener, crate::cli::shutdown_signal())
         .await
@@ -241,12 +246,7 @@ impl Prepared {
         watchers.push(tokio::spawn(crate::server::upkeep(
             keyring, verifier, limits,
         )));
-        let http = &config.http;
-        let options = ServeOptions {
-            header_read_timeout: Duration::from_secs(http.header_read_timeout_secs),
-            drain_delay: Duration::from_secs(http.drain_delay_secs),
-            grace: Duration::from_secs(http.shutdown_grace_secs),
-        };
+        let options = config.http.serve_options()?;
         Ok(Prepared {
             router,
             options,

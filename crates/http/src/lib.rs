@@ -13,6 +13,7 @@ pub mod schema;
 pub mod serve;
 pub mod service_auth;
 pub mod streams;
+pub mod tls;
 
 pub use auth::{Authenticated, TokenLife, Verifier, require};
 pub use extract::{ClientIp, Json, PageQuery, Path, Query, Trace, last_event_id, page_request};

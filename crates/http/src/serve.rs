@@ -1,6 +1,7 @@
-//! Serving a router on a listener: header-read timeout against slow clients, the peer
-//! address for rate limits, and graceful shutdown — readiness fails first, the listener
-//! stops, event streams end, in-flight requests finish (up to a grace period).
+//! Serving a router on a listener, over HTTPS when a certificate is given (`crate::tls`):
+//! header-read timeout against slow clients, the peer address for rate limits, and graceful
+//! shutdown — readiness fails first, the listener stops, event streams end, in-flight
+//! requests finish (up to a grace period).
 
 use axum::Router;
 use axum::body::Body;
@@ -19,7 +20,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::ServiceExt;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ServeOptions {
     /// A client must send its request headers within this time.
     pub header_read_timeout: Duration,
@@ -27,6 +28,8 @@ pub struct ServeOptions {
     pub drain_delay: Duration,
     /// How long in-flight requests may take to finish after the listener closes.
     pub grace: Duration,
+    /// Serve HTTPS with this certificate, read again at every `SIGHUP`.
+    pub tls: Option<Arc<crate::tls::Tls>>,
 }
 
 /// Shared "we are shutting down" flag; `/readyz` reports not ready while it is set.
@@ -94,6 +97,10 @@ pub async fn serve(
         .header_read_timeout(options.header_read_timeout)
         .keep_alive(true);
     tokio::pin!(shutdown);
+    let reloading = options
+        .tls
+        .clone()
+        .map(|tls| tokio::spawn(crate::tls::reload_on_hangup(tls)));
 
     loop {
         let (stream, peer) = tokio::select! {
@@ -121,14 +128,40 @@ pub async fn serve(
                 },
             )
             .map_response(move |response| ending_at_drain(&ending, response));
-        let connection =
-            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
-        let watched = graceful.watch(connection);
+        let service = TowerToHyperService::new(service);
+        let Some(tls) = &options.tls else {
+            let watched = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+            tokio::spawn(async move {
+                if let Err(error) = watched.await {
+                    tracing::debug!(%error, %peer, "connection ended with an error");
+                }
+            });
+            continue;
+        };
+        // The handshake in the connection's own task, within the time its headers have.
+        let (acceptor, http, watcher) = (tls.acceptor(), http.clone(), graceful.watcher());
+        let handshake_within = options.header_read_timeout;
         tokio::spawn(async move {
-            if let Err(error) = watched.await {
+            let stream = match tokio::time::timeout(handshake_within, acceptor.accept(stream)).await
+            {
+                Ok(Ok(stream)) => stream,
+                Ok(Err(error)) => {
+                    tracing::debug!(%error, %peer, "TLS handshake failed");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!(%peer, "TLS handshake too slow");
+                    return;
+                }
+            };
+            let connection = http.serve_connection(TokioIo::new(stream), service);
+            if let Err(error) = watcher.watch(connection).await {
                 tracing::debug!(%error, %peer, "connection ended with an error");
             }
         });
+    }
+    if let Some(reloading) = reloading {
+        reloading.abort();
     }
 
     draining.start();
@@ -172,6 +205,7 @@ mod tests {
             header_read_timeout: Duration::from_secs(5),
             drain_delay: Duration::ZERO,
             grace: Duration::from_secs(3600),
+            tls: None,
         };
         let server = tokio::spawn(serve(
             listener,

@@ -408,3 +408,43 @@ where
         );
     }
 }
+
+/// A fresh self-signed certificate for `localhost`, written to `cert.pem` and `key.pem` in
+/// `dir` (over what was there): what a server is given, and what its clients trust.
+///
+/// # Panics
+/// When the files cannot be written.
+#[must_use]
+pub fn certificate(dir: &std::path::Path) -> rustls::pki_types::CertificateDer<'static> {
+    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])
+        .expect("a self-signed certificate");
+    std::fs::write(dir.join("cert.pem"), made.cert.pem()).expect("cert.pem written");
+    std::fs::write(dir.join("key.pem"), made.signing_key.serialize_pem()).expect("key.pem written");
+    made.cert.der().clone()
+}
+
+/// A TLS connection to `localhost` at `address` from a client that trusts `trusted` alone.
+///
+/// # Errors
+/// The connection or the handshake fails (the server shows another certificate).
+///
+/// # Panics
+/// When `trusted` is not a certificate rustls takes.
+pub async fn tls_connect(
+    address: std::net::SocketAddr,
+    trusted: &rustls::pki_types::CertificateDer<'static>,
+) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(trusted.clone()).expect("a certificate to trust");
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("TLS versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(address).await?;
+    let name = rustls::pki_types::ServerName::try_from("localhost").expect("a server name");
+    connector.connect(name, tcp).await
+}
