@@ -93,6 +93,10 @@ impl std::fmt::Debug for Tx {
     }
 }
 
+/// Read connections a SQLite database has at least: they are file handles in the process,
+/// not a server's connections, so the budget of PostgreSQL's does not bound them.
+pub const SQLITE_READERS: u32 = 8;
+
 /// How to reach the databases; one `DbOptions` serves every service.
 #[derive(Debug, Clone)]
 pub struct DbOptions {
@@ -103,7 +107,8 @@ pub struct DbOptions {
     /// Prepended to each service's schema name in PostgreSQL (`{prefix}_{service}`), so
     /// several installations or tests can share one database.
     pub schema_prefix: String,
-    /// Connections per service pool (PostgreSQL) or per read pool (SQLite).
+    /// Connections per service pool (PostgreSQL) or per read pool (SQLite, at least
+    /// [`SQLITE_READERS`]).
     pub max_connections: u32,
     pub acquire_timeout: Duration,
     /// PostgreSQL connections idle this long are closed.
@@ -230,7 +235,7 @@ impl Db {
             .await
             .map_err(connect_error)?;
         let reader = AnyPoolOptions::new()
-            .max_connections(options.max_connections.max(1))
+            .max_connections(options.max_connections.max(SQLITE_READERS))
             .acquire_timeout(options.acquire_timeout)
             .after_connect(|conn, _| {
                 Box::pin(async move { conn.execute(sqlx::raw_sql(PRAGMAS)).await.map(|_| ()) })
