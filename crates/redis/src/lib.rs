@@ -46,6 +46,8 @@ struct Inner {
     settings: AsyncConnectionConfig,
     connection: RwLock<Option<MultiplexedConnection>>,
     reconnecting: AtomicBool,
+    /// Whether connected, for whoever waits for Redis to come back.
+    up: tokio::sync::watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for Redis {
@@ -75,6 +77,7 @@ impl Redis {
                 settings,
                 connection: RwLock::new(None),
                 reconnecting: AtomicBool::new(true),
+                up: tokio::sync::watch::Sender::new(false),
             }),
         };
         match redis.connect().await {
@@ -97,6 +100,13 @@ impl Redis {
     #[must_use]
     pub fn is_up(&self) -> bool {
         self.read().is_some()
+    }
+
+    /// Resolves once connected (at once when connected now).
+    pub async fn connected(&self) {
+        let mut up = self.inner.up.subscribe();
+        // The sender lives in `self`: the wait ends only by connecting.
+        let _ = up.wait_for(|up| *up).await;
     }
 
     /// Runs `command` on the connection. A failure of the connection drops it and starts
@@ -172,6 +182,7 @@ impl Redis {
 
     fn set(&self, connection: Option<MultiplexedConnection>) {
         metrics::gauge!("redis_up").set(if connection.is_some() { 1.0 } else { 0.0 });
+        self.inner.up.send_replace(connection.is_some());
         *self
             .inner
             .connection
