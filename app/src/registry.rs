@@ -71,14 +71,16 @@ pub async fn assemble(config: &Config, platform: &mut Assembly) -> anyhow::Resul
         delivery,
         notifications,
     };
-    platform
+    let orders = platform
         .add(ordo_orders::service(
             config.orders.clone(),
             streams,
             clients,
         ))
         .await?;
-    platform.add(ordo_reviews::service(catalog.clone())).await?;
+    platform
+        .add(ordo_reviews::service(catalog.clone(), orders))
+        .await?;
     platform.add(ordo_analytics::service(catalog)).await?;
     platform
         .add(ordo_search::service(config.search_dir()))

@@ -258,3 +258,22 @@ impl Event for OrderCompleted {
         Some(self.order_id)
     }
 }
+
+/// An order as a service that follows purchases asks about it: whose it is, of which
+/// merchant, which products, and whether it was completed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Purchase {
+    pub order_id: Uuid,
+    pub customer_id: Uuid,
+    pub merchant_id: Uuid,
+    /// The products of its lines, in line order.
+    pub product_ids: Vec<Uuid>,
+    pub completed: bool,
+}
+
+/// The orders service as other services ask it: the authority on an order, for a service
+/// whose copy from the bus has not caught up yet.
+pub trait OrdersClient: Send + Sync {
+    /// The order `order_id`, or `None` when there is no such order.
+    fn purchase(&self, order_id: Uuid) -> crate::ClientFuture<'_, Option<Purchase>>;
+}

@@ -9,6 +9,7 @@ use ordo_contracts::delivery::DeliveryClient;
 use ordo_contracts::identity::IdentityClient;
 use ordo_contracts::inventory::{InventoryClient, Reservation, ReservationLine};
 use ordo_contracts::notifications::NotificationsClient;
+use ordo_contracts::orders::OrdersClient;
 use ordo_contracts::payments::PaymentsClient;
 use ordo_e2e::fixtures::{GOOD_CARD, card, courier_at, order_request, shop, status};
 use ordo_e2e::{TestApp, json_of, problem};
@@ -218,6 +219,27 @@ async fn both_implementations_answer_alike(backend: Backend) {
         let told = client.timeline(order_id).await.unwrap();
         assert!(!told.is_empty(), "{how}");
         answers.push(told);
+    }
+    assert_eq!(answers[0], answers[1]);
+
+    let orders: Arc<dyn OrdersClient> = app.service::<ordo_orders::Orders>();
+    let remote = ordo_orders::remote::client(over_http(&app, "orders"));
+    let mut answers = Vec::new();
+    for (how, client) in both(orders, remote) {
+        let purchase = client.purchase(order_id).await.unwrap();
+        let purchase = purchase.unwrap_or_else(|| panic!("{how}: the order"));
+        assert_eq!(
+            (
+                purchase.customer_id,
+                purchase.merchant_id,
+                purchase.completed
+            ),
+            (customer.id, merchant, false),
+            "{how}: accepted, not completed"
+        );
+        assert_eq!(purchase.product_ids, [pizza], "{how}");
+        assert!(client.purchase(nobody).await.unwrap().is_none(), "{how}");
+        answers.push(purchase);
     }
     assert_eq!(answers[0], answers[1]);
     app.stop().await;

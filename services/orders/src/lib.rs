@@ -16,6 +16,7 @@ pub mod app;
 pub mod config;
 pub mod domain;
 pub mod events;
+pub mod remote;
 pub mod store;
 
 pub use api::router;
@@ -23,6 +24,7 @@ pub use app::{ABANDON_AFTER, AppError, Clients, Orders, OrdersError, STALE_CLAIM
 pub use config::OrdersConfig;
 pub use events::consume::subscriptions;
 
+use ordo_contracts::orders::OrdersClient;
 use ordo_http::Streams;
 use ordo_kit::{Parts, Service, Sweep};
 use std::sync::Arc;
@@ -35,44 +37,56 @@ pub const NAME: &str = "orders";
 /// gives up on checkouts whose requests died every half `STALE_CLAIM`, rejects paid orders
 /// no merchant accepted in `accept_timeout_secs`, and cancels declined orders nobody paid
 /// in `payment_retry_secs`. Its tracking streams count among
-/// their user's live `streams`.
+/// their user's live `streams`. Provides `OrdersClient`.
 #[must_use]
-pub fn service(config: OrdersConfig, streams: Arc<Streams>, clients: Clients) -> Service {
-    Service::new(NAME, migrations(), api::paths, move |wiring| {
-        let (db, outbox) = (wiring.db().clone(), wiring.outbox().clone());
-        let orders = Arc::new(Orders::new(
-            db.clone(),
-            outbox.clone(),
-            clients,
-            config.payment_retry(),
-        ));
-        wiring.expose(orders.clone());
-        orders.echo_streams(wiring.echoes());
-        let stale = Sweep::new(
-            "checkouts whose requests died given up",
-            STALE_CLAIM / 2,
-            &orders,
-            |orders, now| async move { orders.abandon_stale_checkouts(now).await },
-        );
-        let timeout = config.accept_timeout();
-        let unaccepted = Sweep::new(
-            "orders no merchant accepted in time rejected",
-            config.sweep_every(),
-            &orders,
-            move |orders, now| async move { orders.reject_unaccepted(now - timeout).await },
-        );
-        let unpaid = Sweep::new(
-            "declined orders nobody paid in time cancelled",
-            config.sweep_every(),
-            &orders,
-            |orders, now| async move { orders.close_retry_windows(now).await },
-        );
-        Ok(Parts::routes(router(orders.clone(), streams))
-            .subscriptions(subscriptions(orders, db, &outbox))
-            .sweep(stale)
-            .sweep(unaccepted)
-            .sweep(unpaid))
-    })
+pub fn service(
+    config: OrdersConfig,
+    streams: Arc<Streams>,
+    clients: Clients,
+) -> Service<Arc<dyn OrdersClient>> {
+    Service::providing(
+        NAME,
+        migrations(),
+        api::paths,
+        move |wiring| {
+            let (db, outbox) = (wiring.db().clone(), wiring.outbox().clone());
+            let orders = Arc::new(Orders::new(
+                db.clone(),
+                outbox.clone(),
+                clients,
+                config.payment_retry(),
+            ));
+            wiring.expose(orders.clone());
+            orders.echo_streams(wiring.echoes());
+            let stale = Sweep::new(
+                "checkouts whose requests died given up",
+                STALE_CLAIM / 2,
+                &orders,
+                |orders, now| async move { orders.abandon_stale_checkouts(now).await },
+            );
+            let timeout = config.accept_timeout();
+            let unaccepted = Sweep::new(
+                "orders no merchant accepted in time rejected",
+                config.sweep_every(),
+                &orders,
+                move |orders, now| async move { orders.reject_unaccepted(now - timeout).await },
+            );
+            let unpaid = Sweep::new(
+                "declined orders nobody paid in time cancelled",
+                config.sweep_every(),
+                &orders,
+                |orders, now| async move { orders.close_retry_windows(now).await },
+            );
+            Ok(Parts::routes(router(orders.clone(), streams))
+                .subscriptions(subscriptions(orders.clone(), db, &outbox))
+                .internal(api::internal::router(orders.clone()))
+                .sweep(stale)
+                .sweep(unaccepted)
+                .sweep(unpaid)
+                .providing::<Arc<dyn OrdersClient>>(orders))
+        },
+        remote::client,
+    )
 }
 
 /// The orders service's migrations (`migrations/`), one portable file each.

@@ -3,7 +3,8 @@
 //! product averages.
 //!
 //! Publishes `review.published`; consumes `order.placed` and `order.completed`, so every
-//! review is of a purchase it saw completed. Asks the catalogue who staffs a merchant.
+//! review is of a purchase it saw completed, or that the orders service says is, when its
+//! customer writes before the events arrive. Asks the catalogue who staffs a merchant.
 
 pub mod api;
 pub mod app;
@@ -16,19 +17,25 @@ pub use app::{AppError, Reviews, ReviewsError};
 pub use events::consume::subscriptions;
 
 use ordo_contracts::catalog::CatalogClient;
+use ordo_contracts::orders::OrdersClient;
 use ordo_kit::{Parts, Service};
 use std::sync::Arc;
 
 /// The service's name: its database, schema and log target.
 pub const NAME: &str = "reviews";
 
-/// Reviews on their database, fed by the orders' events, naming products from the
-/// `catalog`.
+/// Reviews on their database, fed by the orders' events, asking `orders` about an order
+/// whose events have not arrived, naming products from the `catalog`.
 #[must_use]
-pub fn service(catalog: Arc<dyn CatalogClient>) -> Service {
+pub fn service(catalog: Arc<dyn CatalogClient>, orders: Arc<dyn OrdersClient>) -> Service {
     Service::new(NAME, migrations(), api::paths, move |wiring| {
         let db = wiring.db().clone();
-        let reviews = Arc::new(Reviews::new(db.clone(), wiring.outbox().clone(), catalog));
+        let reviews = Arc::new(Reviews::new(
+            db.clone(),
+            wiring.outbox().clone(),
+            catalog,
+            orders,
+        ));
         Ok(Parts::routes(router(reviews.clone())).subscriptions(subscriptions(reviews, db)))
     })
 }

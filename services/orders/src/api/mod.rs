@@ -3,6 +3,7 @@
 
 mod admin;
 mod error;
+pub(crate) mod internal;
 mod orders;
 mod track;
 

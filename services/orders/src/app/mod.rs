@@ -4,6 +4,7 @@
 
 mod admin;
 mod cancel;
+mod client;
 mod merchant;
 mod payment;
 mod place_order;

@@ -7,6 +7,7 @@ use crate::events;
 use crate::store::{self, Filter, Subject};
 use ordo_bus::{EventMeta, Outbox};
 use ordo_contracts::catalog::CatalogClient;
+use ordo_contracts::orders::OrdersClient;
 use ordo_contracts::reviews::RatingSummary;
 use ordo_db::{Db, Tx};
 use ordo_kernel::{Caller, Page, PageRequest, Role};
@@ -17,6 +18,7 @@ pub struct Reviews {
     db: Db,
     outbox: Outbox,
     catalog: Arc<dyn CatalogClient>,
+    orders: Arc<dyn OrdersClient>,
 }
 
 impl std::fmt::Debug for Reviews {
@@ -60,11 +62,17 @@ fn admin_only(caller: &Caller) -> Result<(), AppError> {
 
 impl Reviews {
     #[must_use]
-    pub fn new(db: Db, outbox: Outbox, catalog: Arc<dyn CatalogClient>) -> Self {
+    pub fn new(
+        db: Db,
+        outbox: Outbox,
+        catalog: Arc<dyn CatalogClient>,
+        orders: Arc<dyn OrdersClient>,
+    ) -> Self {
         Reviews {
             db,
             outbox,
             catalog,
+            orders,
         }
     }
 
@@ -85,8 +93,13 @@ impl Reviews {
         if caller.role != Role::Customer {
             return Err(AppError::Forbidden("only the customer who ordered reviews"));
         }
-        let purchase = store::purchase(self.db.reader(), order_id)
-            .await?
+        let purchase = match store::purchase(self.db.reader(), order_id).await? {
+            Some(purchase) if purchase.completed => Some(purchase),
+            // The order's events may not have arrived yet while its customer, who saw it
+            // completed, writes: the orders service knows.
+            _ => self.orders.purchase(order_id).await?,
+        };
+        let purchase = purchase
             .filter(|p| p.customer_id == caller.user_id)
             .ok_or(AppError::NotFound)?;
         let new = NewReview::validate(rating, comment).map_err(AppError::Invalid)?;
@@ -98,7 +111,7 @@ impl Reviews {
             order_id,
             customer_id: caller.user_id,
             merchant_id: purchase.merchant_id,
-            product_ids: purchase.products(),
+            product_ids: domain::products(&purchase),
             rating: new.rating,
             status: if new.comment.is_some() {
                 Status::Pending

@@ -52,26 +52,18 @@ pub struct Review {
     pub created_at: OffsetDateTime,
 }
 
-/// An order as reviews knows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Purchase {
-    pub order_id: Uuid,
-    pub customer_id: Uuid,
-    pub merchant_id: Uuid,
-    pub product_ids: Vec<Uuid>,
-    pub completed: bool,
-}
+/// An order as reviews knows it: from the bus, or from the orders service when the bus
+/// has not brought it yet.
+pub use ordo_contracts::orders::Purchase;
 
-impl Purchase {
-    /// The products a review of the order rates, each once and in order: an order may
-    /// list one product on several lines.
-    #[must_use]
-    pub fn products(&self) -> Vec<Uuid> {
-        let mut products = self.product_ids.clone();
-        products.sort_unstable();
-        products.dedup();
-        products
-    }
+/// The products a review of `purchase` rates, each once and in order: an order may list
+/// one product on several lines.
+#[must_use]
+pub fn products(purchase: &Purchase) -> Vec<Uuid> {
+    let mut products = purchase.product_ids.clone();
+    products.sort_unstable();
+    products.dedup();
+    products
 }
 
 /// A review as its author sent it, checked.
@@ -158,7 +150,7 @@ mod tests {
             product_ids: vec![b, a, b],
             completed: true,
         };
-        assert_eq!(purchase.products(), [a, b]);
+        assert_eq!(products(&purchase), [a, b]);
     }
 
     #[test]
