@@ -226,7 +226,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
     match cli.command {
         Command::Serve { demo, sim, .. } => serve(config, demo, sim).await,
-        Command::Gateway { .. } => crate::edge::run(config).await,
+        Command::Gateway { .. } => {
+            let file = cli.config.clone();
+            let reread = move || Ok(Config::load(file.as_deref(), &overrides)?);
+            crate::edge::run(config, Box::new(reread)).await
+        }
         Command::Sim(args) => crate::sim::run(args).await,
         Command::Demo => {
             let platform = Platform::open(config).await?;

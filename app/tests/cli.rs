@@ -338,6 +338,105 @@ async fn https_is_served_and_a_hangup_reads_the_certificate_again() {
     );
 }
 
+/// An upstream that answers every request with its `name`, ready at once.
+async fn upstream(name: &'static str) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let app = axum::Router::new().fallback(move || async move { name });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{address}")
+}
+
+/// `ordo.toml` routing every service to `everyone` but the catalogue, to `catalog`.
+fn routes_file(path: &std::path::Path, everyone: &str, catalog: &str) {
+    let services = [
+        "identity",
+        "catalog",
+        "inventory",
+        "cart",
+        "payments",
+        "delivery",
+        "notifications",
+        "orders",
+        "reviews",
+        "analytics",
+        "search",
+    ];
+    let file: String = services
+        .iter()
+        .map(|service| {
+            let url = if *service == "catalog" {
+                catalog
+            } else {
+                everyone
+            };
+            format!("[services.{service}]\nurls = [\"{url}\"]\n")
+        })
+        .collect();
+    std::fs::write(path, file).unwrap();
+}
+
+/// The gateway reads its configuration again at a `SIGHUP`: a service moved to other
+/// instances is routed there from then on, without a restart; a file that cannot be read
+/// keeps the routes as they were.
+#[tokio::test]
+async fn the_gateway_reads_its_routes_again_at_a_hangup() {
+    let (first, second) = (upstream("first").await, upstream("second").await);
+    let dir = ordo_testkit::temp_dir();
+    let file = dir.path().join("ordo.toml");
+    routes_file(&file, &first, &first);
+    let mut command = ordo(&Backend::Sqlite, dir.path());
+    command.env("ORDO_CONFIG", &file);
+    let (gateway, url) = support::serving(command, "gateway", "ordo gateway is serving on ");
+    let menu = || async {
+        reqwest::get(format!("{url}/api/v1/merchants"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    assert_eq!(menu().await, "first");
+    let metrics = || async {
+        reqwest::get(format!("{url}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    // The signal is handled in the background: what it did is counted once done.
+    let hangup = |outcome: &'static str| {
+        let sent = std::process::Command::new("kill")
+            .args(["-HUP", &gateway.0.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let counted = format!("gateway_route_table_reads_total{{outcome=\"{outcome}\"}} 1");
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while !metrics().await.contains(&counted) {
+                assert!(Instant::now() < deadline, "never counted: {counted}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+
+    routes_file(&file, &first, &second);
+    hangup("read").await;
+    for _ in 0..10 {
+        assert_eq!(menu().await, "second", "only the new instance");
+    }
+    let search = reqwest::get(format!("{url}/api/v1/search?q=soup"))
+        .await
+        .unwrap();
+    assert_eq!(search.text().await.unwrap(), "first", "the others stay");
+
+    std::fs::write(&file, "[services.catalog\nurls = ").unwrap();
+    hangup("refused").await;
+    assert_eq!(menu().await, "second", "a broken file keeps the routes");
+}
+
 /// The demo city: loaded once, and a newcomer orders with it straight away.
 async fn a_newcomer_orders_in_the_demo_city(backend: Backend) {
     let dir = ordo_testkit::temp_dir();

@@ -3,7 +3,8 @@
 //! services' own OpenAPI routes, so a route cannot exist in a service and not here — over
 //! the instances `services.NAME.urls` names; it authenticates, limits and answers errors
 //! with the same layers as `ordo serve`, serves the web apps and the merged OpenAPI
-//! document, and never routes `/internal/v1`.
+//! document, and never routes `/internal/v1`. At a `SIGHUP` it reads its configuration
+//! again and routes to the instances it names from then on.
 
 mod cache;
 mod pool;
@@ -56,16 +57,24 @@ fn methods(item: &PathItem, route: &Arc<Route>) -> MethodRouter {
     router
 }
 
-/// Serves the gateway on `config.listen` until Ctrl-C or `SIGTERM`.
+/// Reads the configuration again, from where it was read at start.
+pub type Reread = Box<dyn Fn() -> anyhow::Result<Config> + Send + Sync>;
+
+/// Serves the gateway on `config.listen` until Ctrl-C or `SIGTERM`; at every `SIGHUP`,
+/// routes to the instances that `reread` names.
 ///
 /// # Errors
 /// When the key file cannot be read, a service has no instance configured, or the
 /// listener fails.
-pub async fn run(config: Config) -> anyhow::Result<()> {
+pub async fn run(config: Config, reread: Reread) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let prepared = Prepared::new(&config).await?;
+    let mut prepared = Prepared::new(&config).await?;
+    prepared.background.push(tokio::spawn(reroute_on_hangup(
+        prepared.pools.clone(),
+        reread,
+    )));
     let address = listener.local_addr()?;
     let scheme = if config.http.tls_cert_file.is_some() {
         "https"
@@ -134,6 +143,8 @@ struct Prepared {
     router: Router,
     options: ServeOptions,
     background: Vec<JoinHandle<()>>,
+    /// Every service's instances.
+    pools: Vec<Arc<Pool>>,
     /// Notified whenever the public reads kept are dropped for a change of the catalogue.
     dropped: Arc<tokio::sync::Notify>,
 }
@@ -224,7 +235,7 @@ impl Prepared {
             .route(
                 "/readyz",
                 get(ready).with_state(Arc::new(Readiness {
-                    pools,
+                    pools: pools.clone(),
                     limits: limits.clone(),
                 })),
             )
@@ -251,8 +262,52 @@ impl Prepared {
             router,
             options,
             background: watchers,
+            pools,
             dropped: cache.map(|cache| cache.dropped()).unwrap_or_default(),
         })
+    }
+}
+
+/// At every `SIGHUP`, reads the configuration again and routes each service to the
+/// instances it names now. A configuration that cannot be read, or a service left without
+/// instances, keeps what was there: a typo must not take the routes away.
+async fn reroute_on_hangup(pools: Vec<Arc<Pool>>, reread: Reread) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangups = match signal(SignalKind::hangup()) {
+        Ok(hangups) => hangups,
+        Err(error) => {
+            tracing::warn!(%error, "SIGHUP cannot be heard: the routes are read at start only");
+            return;
+        }
+    };
+    while hangups.recv().await.is_some() {
+        let config = match reread() {
+            Ok(config) => config,
+            Err(error) => {
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    "the configuration cannot be read again; the routes stay as they were"
+                );
+                metrics::counter!("gateway_route_table_reads_total", "outcome" => "refused")
+                    .increment(1);
+                continue;
+            }
+        };
+        for pool in &pools {
+            match config.services.get(pool.service) {
+                Some(endpoint) if !endpoint.urls.is_empty() => {
+                    pool.reconfigure(&endpoint.urls);
+                    pool.refresh().await;
+                }
+                _ => tracing::warn!(
+                    service = pool.service,
+                    "services.{}.urls is not set any more; its instances stay as they were",
+                    pool.service
+                ),
+            }
+        }
+        tracing::info!("the route table was read again");
+        metrics::counter!("gateway_route_table_reads_total", "outcome" => "read").increment(1);
     }
 }
 

@@ -2,7 +2,8 @@
 //! configuration stands for every address it resolves to, looked up again every probe, as
 //! a Kubernetes headless Service is found), which are fit to take requests (probed on
 //! `/readyz`, and put aside after failures in a row), and which to send the next request to
-//! (the less busy of two picked at random).
+//! (the less busy of two picked at random). The names configured may change while it runs
+//! (`reconfigure`, at a `SIGHUP`).
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
@@ -83,7 +84,7 @@ impl Drop for InFlight {
 pub struct Pool {
     pub service: &'static str,
     /// The base URLs configured, names or addresses.
-    configured: Vec<String>,
+    configured: RwLock<Vec<String>>,
     instances: RwLock<Vec<Arc<Instance>>>,
 }
 
@@ -113,7 +114,7 @@ impl Pool {
     pub fn new(service: &'static str, urls: &[String]) -> Self {
         Pool {
             service,
-            configured: urls.to_vec(),
+            configured: RwLock::new(urls.to_vec()),
             instances: RwLock::new(
                 urls.iter()
                     .map(|url| Arc::new(Instance::new(url)))
@@ -129,13 +130,27 @@ impl Pool {
             .clone()
     }
 
+    /// From now on the instances are those `urls` name; they are looked up at the next
+    /// `refresh`.
+    pub fn reconfigure(&self, urls: &[String]) {
+        *self
+            .configured
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = urls.to_vec();
+    }
+
     /// Looks the configured names up again: an address that came keeps its state (requests
     /// in flight, put aside or not), a new one joins, one that went leaves. A name that does
     /// not resolve this time keeps the addresses it had.
     pub async fn refresh(&self) {
         let current = self.instances();
+        let configured = self
+            .configured
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
         let mut fresh = Vec::new();
-        for url in &self.configured {
+        for url in &configured {
             let bases = match addresses_of(url).await {
                 Some(bases) => bases,
                 None => {
@@ -291,6 +306,27 @@ mod tests {
             1,
             "kept while it does not resolve"
         );
+    }
+
+    #[tokio::test]
+    async fn reconfigured_instances_replace_the_old_and_an_address_kept_keeps_its_state() {
+        let pool = pool(2);
+        let kept = pool.instances()[1].clone();
+        let busy = kept.begin();
+        pool.reconfigure(&["http://10.0.0.1:8080".into(), "http://10.0.0.7:8080".into()]);
+        assert_eq!(
+            pool.instances().len(),
+            2,
+            "nothing changes before the refresh"
+        );
+        pool.refresh().await;
+        let bases: Vec<String> = pool.instances().iter().map(|i| i.base.clone()).collect();
+        assert_eq!(bases, ["http://10.0.0.1:8080", "http://10.0.0.7:8080"]);
+        assert!(Arc::ptr_eq(&pool.instances()[0], &kept));
+        drop(busy);
+        for _ in 0..20 {
+            assert_ne!(pool.choose(None).unwrap().base, "http://10.0.0.0:8080");
+        }
     }
 
     #[test]
