@@ -1,10 +1,13 @@
 //! Journeys on a cluster of real `ordo` processes: each service in processes of its own,
-//! two gateways in front, requests spread over both; and faults on it (`faults`).
+//! two gateways in front, requests spread over both; and faults on it (`faults`, and
+//! Redis away for a while: `redis`).
 
 #[path = "support/cluster.rs"]
 mod cluster;
 #[path = "cluster/faults.rs"]
 mod faults;
+#[path = "cluster/redis.rs"]
+mod redis;
 mod support;
 
 /// A cluster is 15 processes and their connections: the tests start theirs one by one.
@@ -101,19 +104,10 @@ async fn seed_003_through_two_gateways() {
         "one order, whichever instance answered"
     );
     let order = order["id"].as_str().unwrap().to_owned();
-    let status = || async {
-        api.json(api.request(
-            Method::GET,
-            &format!("/orders/{order}/status"),
-            Some(&customer),
-        ))
-        .await["status"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    };
-    api.until("the order is paid", || async { status().await == "paid" })
-        .await;
+    api.until("the order is paid", || async {
+        api.status(&order, &customer).await == "paid"
+    })
+    .await;
     for inbox in inboxes {
         told_on(inbox, "order_placed").await;
     }
@@ -126,25 +120,7 @@ async fn seed_003_through_two_gateways() {
     };
     api.json(act(&owner, "accept")).await;
 
-    let offers = || async {
-        api.json(api.request(Method::GET, "/courier/offers", Some(&courier)))
-            .await["items"][0]["id"]
-            .as_str()
-            .map(str::to_owned)
-    };
-    api.until("the courier is offered the delivery", || async {
-        offers().await.is_some()
-    })
-    .await;
-    let offer = offers().await.unwrap();
-    let delivery = api
-        .json(api.request(
-            Method::POST,
-            &format!("/courier/offers/{offer}/accept"),
-            Some(&courier),
-        ))
-        .await;
-    let delivery = delivery["id"].as_str().unwrap().to_owned();
+    let delivery = api.take_offer(&courier).await;
     // The customer follows the courier from an orders process; delivery runs in another,
     // and the courier's next position still reaches the stream.
     let mut tracking = api
@@ -168,23 +144,8 @@ async fn seed_003_through_two_gateways() {
     until_seen(&mut tracking, "event: position", 1).await;
     drop(tracking);
     api.json(act(&owner, "ready")).await;
-    api.hand_over(&order, &owner).await;
-    api.until("the courier has it picked up", || async {
-        api.json(api.request(Method::GET, "/courier/deliveries", Some(&courier)))
-            .await["items"][0]["status"]
-            == "picked_up"
-    })
-    .await;
-    api.json(api.request(
-        Method::POST,
-        &format!("/deliveries/{delivery}/delivered"),
-        Some(&courier),
-    ))
-    .await;
-    api.until("the order is completed", || async {
-        status().await == "completed"
-    })
-    .await;
+    api.deliver(&order, &delivery, [&owner, &courier, &customer])
+        .await;
     let reviewed = api
         .request(
             Method::POST,

@@ -259,6 +259,64 @@ impl Api {
         .await;
     }
 
+    /// The status of `order`, as its `customer` reads it.
+    pub async fn status(&self, order: &str, customer: &str) -> String {
+        let answer = self
+            .json(self.request(
+                Method::GET,
+                &format!("/orders/{order}/status"),
+                Some(customer),
+            ))
+            .await;
+        answer["status"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Waits until `courier` is offered a delivery and takes it: the delivery's id.
+    pub async fn take_offer(&self, courier: &str) -> String {
+        let offers = || async {
+            self.json(self.request(Method::GET, "/courier/offers", Some(courier)))
+                .await["items"][0]["id"]
+                .as_str()
+                .map(str::to_owned)
+        };
+        self.until("the courier is offered the delivery", || async {
+            offers().await.is_some()
+        })
+        .await;
+        let offer = offers().await.unwrap();
+        let delivery = self
+            .json(self.request(
+                Method::POST,
+                &format!("/courier/offers/{offer}/accept"),
+                Some(courier),
+            ))
+            .await;
+        delivery["id"].as_str().unwrap().to_owned()
+    }
+
+    /// The merchant (`owner`) hands the ready `order` over, its `courier` delivers it
+    /// (`delivery`), and its `customer` sees it completed.
+    pub async fn deliver(&self, order: &str, delivery: &str, people: [&str; 3]) {
+        let [owner, courier, customer] = people;
+        self.hand_over(order, owner).await;
+        self.until("the courier has it picked up", || async {
+            self.json(self.request(Method::GET, "/courier/deliveries", Some(courier)))
+                .await["items"][0]["status"]
+                == "picked_up"
+        })
+        .await;
+        self.json(self.request(
+            Method::POST,
+            &format!("/deliveries/{delivery}/delivered"),
+            Some(courier),
+        ))
+        .await;
+        self.until("the order is completed", || async {
+            self.status(order, customer).await == "completed"
+        })
+        .await;
+    }
+
     /// Asks `check` again until it holds; events cross processes through the broker.
     pub async fn until<F, Fut>(&self, what: &str, check: F)
     where

@@ -1,0 +1,168 @@
+//! Redis away from a cluster for a while (cut through a proxy the test holds): orders are
+//! still placed and paid through both gateways, each gateway limits on its own meanwhile and
+//! says so, couriers' positions are refused with `Retry-After` and taken again once Redis is
+//! back, and the order placed during the outage is dispatched and delivered after it.
+
+use crate::cluster::{Api, Cluster, Shop};
+use ordo_testkit::{Backend, TcpProxy};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use std::time::Instant;
+
+/// A customer's quota on every gateway: a burst, then ten a second.
+const CUSTOMER_BURST: u32 = 40;
+const CUSTOMER_PER_MINUTE: u32 = 600;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_away_from_the_cluster() {
+    let _alone = crate::ONE_CLUSTER_AT_A_TIME.lock().await;
+    let Some(backend @ Backend::Postgres { .. }) = ordo_testkit::postgres("redis_away_cluster")
+    else {
+        return;
+    };
+    let (Some(nats), Some(redis)) = (
+        ordo_testkit::nats("redis_away_cluster"),
+        ordo_testkit::redis("redis_away_cluster"),
+    ) else {
+        return;
+    };
+    let target = redis.trim_start_matches("redis://");
+    let proxy = TcpProxy::start(target.split('/').next().unwrap_or(target).to_owned()).await;
+    let (burst, rate) = (CUSTOMER_BURST.to_string(), CUSTOMER_PER_MINUTE.to_string());
+    let cluster = Cluster::start(
+        &backend,
+        &nats,
+        &format!("redis://{}", proxy.addr),
+        &[("delivery", 2)],
+        2,
+        &[
+            ("ORDO_RATE_LIMIT__CUSTOMER__BURST", &burst),
+            ("ORDO_RATE_LIMIT__CUSTOMER__PER_MINUTE", &rate),
+            ("ORDO_RATE_LIMIT__ANONYMOUS__BURST", "10000"),
+            ("ORDO_RATE_LIMIT__ANONYMOUS__PER_MINUTE", "60000"),
+        ],
+    )
+    .await;
+    let api = Api::new(cluster.gateways.clone());
+    let shop = Shop::open(&api, 10).await;
+    let (_, courier) = api.person("courier").await;
+    api.json(
+        api.request(Method::PUT, "/courier/availability", Some(&courier))
+            .json(&json!({"online": true})),
+    )
+    .await;
+    let report = || {
+        api.request(Method::PUT, "/courier/location", Some(&courier))
+            .json(&json!({"lat": 52.501, "lon": 13.4}))
+            .send()
+    };
+    assert_eq!(report().await.unwrap().status(), StatusCode::NO_CONTENT);
+    let (_, customer) = api.person("customer").await;
+    let card = api
+        .json(
+            api.request(Method::POST, "/me/payment-methods", Some(&customer))
+                .json(&json!({"card_number": "4242424242424242", "exp_month": 12,
+                              "exp_year": 2035, "cvc": "123"})),
+        )
+        .await;
+    let readiness = |gateway: &str| {
+        let url = format!("{gateway}/readyz");
+        let http = api.http.clone();
+        async move {
+            let answer = http.get(url).send().await.unwrap();
+            (answer.status(), answer.text().await.unwrap())
+        }
+    };
+
+    proxy.cut();
+    for gateway in &cluster.gateways {
+        api.until("the gateway limits on its own", || async {
+            readiness(gateway).await.1.contains("this gateway's own")
+        })
+        .await;
+        assert_eq!(
+            readiness(gateway).await.0,
+            StatusCode::OK,
+            "a limiter outage is not an API outage"
+        );
+    }
+    let order = api
+        .json(
+            api.request(Method::POST, "/orders", Some(&customer))
+                .header("Idempotency-Key", "redis-away-1")
+                .json(&json!({
+                    "items": [{"product_id": shop.pizza, "quantity": 1}],
+                    "fulfilment": "delivery",
+                    "address": {"line1": "Kastanienallee 77", "city": "Berlin",
+                                "postal_code": "10435", "country": "DE",
+                                "lat": 52.51, "lon": 13.41},
+                    "payment_method_id": card["id"],
+                })),
+        )
+        .await;
+    let order = order["id"].as_str().unwrap().to_owned();
+    api.until("the order is paid", || async {
+        api.status(&order, &customer).await == "paid"
+    })
+    .await;
+    api.json(api.request(
+        Method::POST,
+        &format!("/orders/{order}/accept"),
+        Some(&shop.owner),
+    ))
+    .await;
+    let refused = report().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(refused.headers().contains_key("retry-after"));
+
+    // One customer's requests at once on one gateway: limited there, by that gateway alone,
+    // to its burst and what refilled while they ran.
+    let (_, eager) = api.person("customer").await;
+    let one = &cluster.gateways[0];
+    let asked = 4 * CUSTOMER_BURST;
+    let started = Instant::now();
+    let answers = futures_util::future::join_all((0..asked).map(|_| {
+        api.http
+            .get(format!("{one}/api/v1/me"))
+            .bearer_auth(&eager)
+            .send()
+    }))
+    .await;
+    let took = started.elapsed().as_secs_f64();
+    let mut admitted: u32 = 0;
+    for answer in answers {
+        match answer.unwrap().status() {
+            StatusCode::OK => admitted += 1,
+            StatusCode::TOO_MANY_REQUESTS => {}
+            other => panic!("{other} for a read while Redis is away"),
+        }
+    }
+    println!("{admitted} of {asked} admitted in {took:.2} s while Redis was away");
+    let allowed = f64::from(CUSTOMER_BURST) + f64::from(CUSTOMER_PER_MINUTE) / 60.0 * took + 1.0;
+    assert!(
+        admitted >= CUSTOMER_BURST - 1 && f64::from(admitted) <= allowed,
+        "{admitted} of {asked} admitted in {took:.1} s; the burst is {CUSTOMER_BURST}"
+    );
+
+    proxy.restore();
+    api.until("positions are taken again", || async {
+        report().await.unwrap().status() == StatusCode::NO_CONTENT
+    })
+    .await;
+    for gateway in &cluster.gateways {
+        api.until("the gateway shares its limits again", || async {
+            readiness(gateway).await.1 == "ready"
+        })
+        .await;
+    }
+    let delivery = api.take_offer(&courier).await;
+    api.json(api.request(
+        Method::POST,
+        &format!("/orders/{order}/ready"),
+        Some(&shop.owner),
+    ))
+    .await;
+    api.deliver(&order, &delivery, [&shop.owner, &courier, &customer])
+        .await;
+    cluster.stop().await;
+}
