@@ -74,14 +74,17 @@ impl Platform {
             self.config.orders.accept_timeout_secs,
         ));
         // Beside the public stack, not behind it: services call one another with their own
-        // tokens, and neither users' rate limits nor their CORS concern them.
+        // tokens, and neither users' rate limits nor their CORS concern them. Observed all
+        // the same: their calls count, and continue the caller's trace.
+        let internal = std::mem::take(&mut self.internal)
+            .layer(axum::middleware::from_fn(ordo_http::layers::observe));
         let router = gateway::router(
             (routes, document),
             &self.config.http,
             self.verifier.clone(),
             self.limits.clone(),
         )
-        .merge(std::mem::take(&mut self.internal));
+        .merge(internal);
         let draining = self.draining.clone();
         let grace = options.grace;
         let result = ordo_http::serve::serve(listener, router, options, draining, shutdown).await;

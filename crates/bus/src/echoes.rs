@@ -22,6 +22,7 @@ fn subject(prefix: &str, topic: &str) -> String {
 struct Inner {
     link: OnceLock<(async_nats::Client, String)>,
     listeners: Mutex<Vec<(String, Wake)>>,
+    hearing: watch::Sender<bool>,
 }
 
 /// The wake-ups of one process, to and from the others. Cheap to clone.
@@ -55,6 +56,19 @@ impl Echoes {
         });
     }
 
+    /// Whether wake-ups from other processes are heard: once the bus has a broker and the
+    /// subscriptions are made. One lost while the broker is away is not told of.
+    #[must_use]
+    pub fn hearing(&self) -> bool {
+        *self.0.hearing.borrow()
+    }
+
+    /// Returns once wake-ups from other processes are heard.
+    pub async fn until_hearing(&self) {
+        let mut hearing = self.0.hearing.subscribe();
+        let _ = hearing.wait_for(|hearing| *hearing).await;
+    }
+
     /// Calls `wake` with every key any process sends on `topic`, this one's included (a
     /// wake-up may be spurious). Listeners registered before the bus starts.
     pub fn listen(&self, topic: &str, wake: Wake) {
@@ -82,6 +96,7 @@ impl Echoes {
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
         let mut heard = Vec::new();
+        let mut deaf = false;
         for (topic, wake) in listeners {
             match client.subscribe(subject(&prefix, &topic)).await {
                 Ok(subscriber) => {
@@ -89,10 +104,12 @@ impl Echoes {
                 }
                 Err(error) => {
                     tracing::warn!(%error, topic, "wake-ups from other processes will not be heard");
+                    deaf = true;
                 }
             }
         }
         let mut heard = futures_util::stream::select_all(heard);
+        self.0.hearing.send_replace(!deaf);
         loop {
             let next = tokio::select! {
                 next = heard.next() => next,

@@ -142,8 +142,9 @@ impl MakeRequestId for MakeRequestUuidV7 {
 }
 
 /// Opens the request span (continuing the caller's trace), logs the outcome once and
-/// records `http_requests_total` and `http_request_duration_seconds`.
-async fn observe(mut request: Request, next: Next) -> Response {
+/// records `http_requests_total` and `http_request_duration_seconds`. Public routes get it
+/// from [`apply`]; the internal ones, which take none of the rest, on their own.
+pub async fn observe(mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let route = request

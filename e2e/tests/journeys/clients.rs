@@ -2,6 +2,7 @@
 //! answers; the internal routes take only a service token for their own service; a callee
 //! that is down or silent is `Unavailable` within the call's deadline, never a hang.
 
+use ordo_bus::Echoes;
 use ordo_contracts::ClientError;
 use ordo_contracts::cart::CartClient;
 use ordo_contracts::catalog::CatalogClient;
@@ -17,7 +18,7 @@ use ordo_http::service_auth::{ServiceClaims, ServiceSigner, ServiceTokens, audie
 use ordo_identity::Keyring;
 use ordo_kernel::trace::TraceContext;
 use ordo_remote::{RemoteSettings, Remotes, ServiceClient};
-use ordo_testkit::{Backend, backend_test};
+use ordo_testkit::{Backend, TcpProxy, backend_test};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::sync::Arc;
@@ -30,15 +31,15 @@ fn keyring(app: &TestApp) -> Arc<Keyring> {
     Arc::new(Keyring::open(&app.config().keys_file(), retain).expect("the key file"))
 }
 
-fn remotes(app: &TestApp, settings: RemoteSettings) -> Remotes {
+fn remotes(app: &TestApp, settings: RemoteSettings, echoes: Echoes) -> Remotes {
     let issuer = app.config().identity.issuer.clone();
     let tokens = ServiceTokens::new(keyring(app), &issuer, "orders");
-    Remotes::new(Arc::new(tokens), settings, ordo_bus::Echoes::default())
+    Remotes::new(Arc::new(tokens), settings, echoes)
 }
 
 /// A client of `callee`'s internal routes on the platform under test.
 fn over_http(app: &TestApp, callee: &'static str) -> ServiceClient {
-    remotes(app, RemoteSettings::default()).to(callee, vec![app.url("")])
+    remotes(app, RemoteSettings::default(), Echoes::default()).to(callee, vec![app.url("")])
 }
 
 /// Both implementations of one client: in process, and over HTTP.
@@ -334,7 +335,7 @@ async fn a_callee_down_or_silent_is_unavailable_within_the_deadline(backend: Bac
             open.push(connection);
         }
     });
-    let remotes = remotes(&app, settings);
+    let remotes = remotes(&app, settings, Echoes::default());
     for (what, instances) in [("down", vec![down.clone()]), ("silent", vec![quiet])] {
         let catalog = ordo_catalog::remote::client(remotes.to("catalog", instances));
         let answer = tokio::time::timeout(Duration::from_secs(30), catalog.merchant(Uuid::nil()))
@@ -385,3 +386,88 @@ backend_test!(
     callee_down,
     a_callee_down_or_silent_is_unavailable_within_the_deadline
 );
+
+/// The catalogue's client in another process keeps what it was answered of products and
+/// merchants (it answers with the catalogue cut off), and forgets a product the moment the
+/// catalogue says it changed: it asks again, and gets the new price.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catalogue_answers_are_kept_until_they_change() {
+    let Some(backend) = ordo_testkit::postgres("catalogue_answers_kept") else {
+        return;
+    };
+    let Some(nats) = ordo_testkit::nats("catalogue_answers_kept") else {
+        return;
+    };
+    let app = TestApp::spawn(backend).await;
+    let shop = shop(&app, 10).await;
+    let (pizza, merchant): (Uuid, Uuid) = (
+        shop.pizza.0.parse().unwrap(),
+        shop.merchant_id.parse().unwrap(),
+    );
+    let proxy = TcpProxy::start(app.address.to_string()).await;
+    let settings = RemoteSettings {
+        attempts: 1,
+        ..RemoteSettings::default()
+    };
+    let echoes = Echoes::default();
+    let catalog = ordo_catalog::remote::client(
+        remotes(&app, settings, echoes.clone())
+            .to("catalog", vec![format!("http://{}", proxy.addr)]),
+    );
+    // Registered after the client's own listener: called once the client has forgotten.
+    let changed = Arc::new(tokio::sync::Notify::new());
+    let told = changed.clone();
+    echoes.listen(
+        ordo_catalog::CHANGED,
+        Arc::new(move |id| {
+            if id == pizza {
+                told.notify_one();
+            }
+        }),
+    );
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let broker = async_nats::connect(nats.as_str()).await.unwrap();
+    let prefix = app.config().bus.subject_prefix.clone();
+    let hearing = tokio::spawn(echoes.clone().run(broker, prefix, stopped));
+    tokio::time::timeout(Duration::from_secs(60), echoes.until_hearing())
+        .await
+        .expect("the client hears the catalogue's changes");
+
+    let price = |products: Vec<ordo_contracts::catalog::ProductSnapshot>| products[0].price.amount;
+    assert_eq!(
+        price(catalog.products(&[pizza]).await.unwrap()),
+        shop.pizza.1
+    );
+    assert!(catalog.merchant(merchant).await.unwrap().is_some());
+    proxy.cut();
+    assert_eq!(
+        price(catalog.products(&[pizza]).await.unwrap()),
+        shop.pizza.1,
+        "kept: no call"
+    );
+    assert!(catalog.merchant(merchant).await.unwrap().is_some());
+
+    let new_price = shop.pizza.1 + 100;
+    json_of(
+        app.as_user(&shop.owner, Method::PATCH, &format!("/products/{pizza}"))
+            .json(&json!({"price": {"amount": new_price, "currency": "EUR"}})),
+    )
+    .await;
+    tokio::time::timeout(Duration::from_secs(60), changed.notified())
+        .await
+        .expect("the catalogue tells of the change");
+    let asked = catalog.products(&[pizza]).await;
+    assert!(
+        matches!(asked, Err(ClientError::Unavailable { .. })),
+        "forgotten: asked the catalogue, which is cut off: {asked:?}"
+    );
+    assert!(
+        catalog.merchant(merchant).await.unwrap().is_some(),
+        "its merchant did not change: still kept"
+    );
+    proxy.restore();
+    assert_eq!(price(catalog.products(&[pizza]).await.unwrap()), new_price);
+    stop.send(true).unwrap();
+    hearing.await.unwrap();
+    app.stop().await;
+}

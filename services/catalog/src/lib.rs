@@ -23,6 +23,9 @@ use std::sync::Arc;
 /// The service's name: its database, schema, event source and log target.
 pub const NAME: &str = "catalog";
 
+/// The wake-up topic on which the catalogue names a merchant or product that changed.
+pub const CHANGED: &str = "catalog.changed";
+
 /// The catalogue on its database. Provides `CatalogClient` (and shows `Catalog` to the
 /// binary).
 #[must_use]
@@ -32,7 +35,11 @@ pub fn service() -> Service<Arc<dyn CatalogClient>> {
         migrations(),
         api::paths,
         |wiring| {
-            let catalog = Arc::new(Catalog::new(wiring.db().clone(), wiring.outbox().clone()));
+            let catalog = Arc::new(Catalog::new(
+                wiring.db().clone(),
+                wiring.outbox().clone(),
+                wiring.echoes().clone(),
+            ));
             wiring.expose(catalog.clone());
             Ok(Parts::routes(router(catalog.clone()))
                 .internal(api::internal::router(catalog.clone()))

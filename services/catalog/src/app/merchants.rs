@@ -58,6 +58,7 @@ impl Catalog {
         merchants::insert(&mut tx, &merchant).await?;
         events::merchant_created(&self.outbox, &mut tx, &merchant, meta).await?;
         self.outbox.commit(tx).await?;
+        self.changed(merchant.id);
         Ok(merchant)
     }
 
@@ -144,6 +145,7 @@ impl Catalog {
         merchants::update(&mut *tx, &merchant).await?;
         events::merchant_updated(&self.outbox, &mut tx, &merchant, meta).await?;
         self.outbox.commit(tx).await?;
+        self.changed(merchant.id);
         Ok(merchant)
     }
 }

@@ -9,7 +9,7 @@ mod products;
 pub use merchants::Near;
 pub use pictures::{Picture, picture};
 
-use ordo_bus::Outbox;
+use ordo_bus::{Echoes, Outbox};
 use ordo_db::Db;
 use ordo_kernel::Caller;
 use ordo_kernel::Role;
@@ -18,6 +18,9 @@ use uuid::Uuid;
 pub struct Catalog {
     db: Db,
     outbox: Outbox,
+    /// Where other processes hear which merchants and products changed: what their
+    /// clients keep of them goes (`crate::remote`).
+    echoes: Echoes,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -52,10 +55,16 @@ pub enum CatalogError {
 pub type AppError = ordo_kit::Error<CatalogError>;
 
 impl Catalog {
-    /// The catalogue over its database, publishing through `outbox`.
+    /// The catalogue over its database, publishing through `outbox` and telling other
+    /// processes of its changes through `echoes`.
     #[must_use]
-    pub fn new(db: Db, outbox: Outbox) -> Self {
-        Catalog { db, outbox }
+    pub fn new(db: Db, outbox: Outbox, echoes: Echoes) -> Self {
+        Catalog { db, outbox, echoes }
+    }
+
+    /// Tells other processes that the merchant or product `id` changed, once committed.
+    fn changed(&self, id: Uuid) {
+        self.echoes.send(crate::CHANGED, &[id]);
     }
 
     /// Whether `caller` may act for the merchant: one of its staff, or an administrator.

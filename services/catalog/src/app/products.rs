@@ -57,6 +57,7 @@ impl Catalog {
             .map_err(sku_conflict)?;
         events::product_created(&self.outbox, &mut tx, &product, meta).await?;
         self.outbox.commit(tx).await?;
+        self.changed(product.id);
         Ok(product)
     }
 
@@ -139,6 +140,7 @@ impl Catalog {
             .map_err(sku_conflict)?;
         events::product_updated(&self.outbox, &mut tx, &product, meta).await?;
         self.outbox.commit(tx).await?;
+        self.changed(product.id);
         Ok(product)
     }
 
@@ -164,6 +166,7 @@ impl Catalog {
         }
         events::product_deleted(&self.outbox, &mut tx, &product, meta).await?;
         self.outbox.commit(tx).await?;
+        self.changed(id);
         Ok(())
     }
 }
