@@ -19,6 +19,9 @@ export ORDO_REDIS__PREFIX=$run: ORDO_IDENTITY__KEYS_FILE=$dir/keys.json
 export ORDO_HTTP__TRUSTED_PROXIES=127.0.0.1 ORDO_LOG_LEVEL=warn
 # One address plays every client.
 export ORDO_RATE_LIMIT__ENABLED=false
+# Sixteen processes share this machine's cores: one runtime worker each (tokio's own
+# setting), as a pod limited to one core gets, rather than one per core in every process.
+export TOKIO_WORKER_THREADS=${TOKIO_WORKER_THREADS:-1}
 "$ordo" --data-dir "$dir" migrate >/dev/null
 
 pids=()

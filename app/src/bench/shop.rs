@@ -72,7 +72,8 @@ async fn user(
     role: &str,
     n: usize,
 ) -> anyhow::Result<String> {
-    let email = format!("{role}-{n}@bench.ordo.dev");
+    // Unique per run: a benchmark may run again against the same platform.
+    let email = format!("{role}-{n}-{}@bench.ordo.dev", Uuid::now_v7().simple());
     let password = "a benchmark password";
     post(
         client,
