@@ -563,6 +563,39 @@ impl Api {
         Ok((status, headers, body))
     }
 
+    /// As `call`, sent again with the same key after the `Retry-After` of every `503`, as a
+    /// client does: a loaded machine's pools may be busy for a while (at most 30 tries).
+    async fn call_until_served(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&serde_json::Value>,
+        key: Option<&str>,
+    ) -> Result<
+        (
+            reqwest::StatusCode,
+            reqwest::header::HeaderMap,
+            serde_json::Value,
+        ),
+        reqwest::Error,
+    > {
+        for _ in 0..30 {
+            let answer = self.call(method.clone(), path, token, body, key).await?;
+            if answer.0 != reqwest::StatusCode::SERVICE_UNAVAILABLE {
+                return Ok(answer);
+            }
+            let wait = answer
+                .1
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1);
+            tokio::time::sleep(Duration::from_secs(wait)).await;
+        }
+        self.call(method, path, token, body, key).await
+    }
+
     /// The orders of these customers, every page.
     async fn orders_of(
         &self,
@@ -960,7 +993,7 @@ async fn a_kill_then_cancellations_leave_no_card_authorised(
         let path = format!("/orders/{order}/cancel");
         let api = api.clone();
         cancels.spawn(async move {
-            let answer = api.call(Method::POST, &path, Some(&token), None, None);
+            let answer = api.call_until_served(Method::POST, &path, Some(&token), None, None);
             answer.await
         });
     }
@@ -994,7 +1027,7 @@ async fn a_kill_then_cancellations_leave_no_card_authorised(
         .await;
         let told: i64 = count(&notifications, "SELECT COUNT(DISTINCT order_id) FROM notifications WHERE kind = 'order_cancelled' AND order_id IN", &cancelled).await;
         let (status, _, report) = api
-            .call(
+            .call_until_served(
                 Method::GET,
                 "/admin/reports/summary",
                 Some(&admin),
@@ -1011,7 +1044,7 @@ async fn a_kill_then_cancellations_leave_no_card_authorised(
             .map(|bucket| bucket["cancelled"].as_i64().unwrap())
             .sum();
         let (status, _, letters) = api
-            .call(Method::GET, "/admin/dead-letters", Some(&admin), None, None)
+            .call_until_served(Method::GET, "/admin/dead-letters", Some(&admin), None, None)
             .await
             .unwrap();
         assert_eq!(status, StatusCode::OK, "{letters}");
@@ -1069,7 +1102,7 @@ async fn place_until_killed(
         async move {
             let key = format!("crash-{n}");
             let answer = api
-                .call(
+                .call_until_served(
                     Method::POST,
                     "/orders",
                     Some(&token),
