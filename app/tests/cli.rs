@@ -529,6 +529,16 @@ struct Api {
     base: String,
 }
 
+/// A call's status, headers and JSON body (`null` when it had none).
+type Answer = Result<
+    (
+        reqwest::StatusCode,
+        reqwest::header::HeaderMap,
+        serde_json::Value,
+    ),
+    reqwest::Error,
+>;
+
 impl Api {
     async fn call(
         &self,
@@ -537,14 +547,7 @@ impl Api {
         token: Option<&str>,
         body: Option<&serde_json::Value>,
         key: Option<&str>,
-    ) -> Result<
-        (
-            reqwest::StatusCode,
-            reqwest::header::HeaderMap,
-            serde_json::Value,
-        ),
-        reqwest::Error,
-    > {
+    ) -> Answer {
         let mut request = self
             .client
             .request(method, format!("{}/api/v1{path}", self.base));
@@ -572,14 +575,7 @@ impl Api {
         token: Option<&str>,
         body: Option<&serde_json::Value>,
         key: Option<&str>,
-    ) -> Result<
-        (
-            reqwest::StatusCode,
-            reqwest::header::HeaderMap,
-            serde_json::Value,
-        ),
-        reqwest::Error,
-    > {
+    ) -> Answer {
         for _ in 0..30 {
             let answer = self.call(method.clone(), path, token, body, key).await?;
             if answer.0 != reqwest::StatusCode::SERVICE_UNAVAILABLE {
