@@ -63,14 +63,7 @@ async fn seed_003_through_two_gateways() {
         .unwrap();
     assert_eq!(located.status(), StatusCode::NO_CONTENT);
 
-    let (_, customer) = api.person("customer").await;
-    let card = api
-        .json(
-            api.request(Method::POST, "/me/payment-methods", Some(&customer))
-                .json(&json!({"card_number": "4242424242424242", "exp_month": 12,
-                              "exp_year": 2035, "cvc": "123"})),
-        )
-        .await;
+    let (customer, card) = api.customer_with_card().await;
     // The customer's inbox stream open on both notifications instances: whichever files
     // the message, both streams are told of it.
     let mut inboxes = Vec::new();
@@ -90,7 +83,7 @@ async fn seed_003_through_two_gateways() {
         "fulfilment": "delivery",
         "address": {"line1": "Kastanienallee 77", "city": "Berlin", "postal_code": "10435",
                     "country": "DE", "lat": 52.51, "lon": 13.41},
-        "payment_method_id": card["id"],
+        "payment_method_id": card,
     });
     let place = || {
         api.request(Method::POST, "/orders", Some(&customer))

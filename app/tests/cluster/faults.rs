@@ -20,7 +20,6 @@ const ORDERS_EACH: usize = 4;
 const COURIERS: usize = 4;
 /// How long a client keeps trying one request through the outage.
 const TRY_FOR: Duration = Duration::from_secs(90);
-const GOOD_CARD: &str = "4242424242424242";
 /// PostgreSQL's default `max_connections` is 100: the cluster leaves a fifth to operators.
 const CONNECTION_BUDGET: i64 = 80;
 /// The orders service's own pool, in each of its two processes.
@@ -157,21 +156,6 @@ async fn one_quota_across_gateways(api: &Api) {
     );
 }
 
-/// A customer with a card: their token and the card's id.
-async fn customer_with_card(api: &Api) -> (String, String) {
-    let (_, customer) = api.person("customer").await;
-    let card = api
-        .json(
-            api.request(Method::POST, "/me/payment-methods", Some(&customer))
-                .json(
-                    &json!({"card_number": GOOD_CARD, "exp_month": 12, "exp_year": 2035,
-                              "cvc": "123"}),
-                ),
-        )
-        .await;
-    (customer, card["id"].as_str().unwrap().to_owned())
-}
-
 /// Sends `build()` until it is answered other than with an outage: a refused or reset
 /// connection, 502, 503 or 504, or 409 for the same key still running (a request that died
 /// holding it). Each retry carries the same `Idempotency-Key`.
@@ -210,7 +194,7 @@ async fn orders_instance_killed(
 ) -> Vec<(String, String)> {
     let mut customers = Vec::new();
     for _ in 0..CLIENTS {
-        customers.push(customer_with_card(api).await);
+        customers.push(api.customer_with_card().await);
     }
     let acknowledged = Arc::new(AtomicUsize::new(0));
     let progress = Arc::new(tokio::sync::Notify::new());

@@ -57,14 +57,7 @@ async fn redis_away_from_the_cluster() {
             .send()
     };
     assert_eq!(report().await.unwrap().status(), StatusCode::NO_CONTENT);
-    let (_, customer) = api.person("customer").await;
-    let card = api
-        .json(
-            api.request(Method::POST, "/me/payment-methods", Some(&customer))
-                .json(&json!({"card_number": "4242424242424242", "exp_month": 12,
-                              "exp_year": 2035, "cvc": "123"})),
-        )
-        .await;
+    let (customer, card) = api.customer_with_card().await;
     let readiness = |gateway: &str| {
         let url = format!("{gateway}/readyz");
         let http = api.http.clone();
@@ -96,7 +89,7 @@ async fn redis_away_from_the_cluster() {
                     "address": {"line1": "Kastanienallee 77", "city": "Berlin",
                                 "postal_code": "10435", "country": "DE",
                                 "lat": 52.51, "lon": 13.41},
-                    "payment_method_id": card["id"],
+                    "payment_method_id": card,
                 })),
         )
         .await;

@@ -259,6 +259,19 @@ impl Api {
         .await;
     }
 
+    /// A new customer with a card: their token and the card's id.
+    pub async fn customer_with_card(&self) -> (String, String) {
+        let (_, customer) = self.person("customer").await;
+        let card = self
+            .json(
+                self.request(Method::POST, "/me/payment-methods", Some(&customer))
+                    .json(&json!({"card_number": "4242424242424242", "exp_month": 12,
+                                  "exp_year": 2035, "cvc": "123"})),
+            )
+            .await;
+        (customer, card["id"].as_str().unwrap().to_owned())
+    }
+
     /// The status of `order`, as its `customer` reads it.
     pub async fn status(&self, order: &str, customer: &str) -> String {
         let answer = self
