@@ -46,7 +46,8 @@ pub struct Config {
     /// A PostgreSQL connection idle this long is closed: pools hold what load needs, and at
     /// rest little more than their sweeps use.
     pub database_idle_timeout_secs: u64,
-    /// `nats://…` to relay events through NATS JetStream; unset for the in-process bus.
+    /// `nats://[user:password@]host:port` to relay events through NATS JetStream,
+    /// `kafka://host:port[,host:port…]` through Kafka; unset for the in-process bus.
     pub bus_url: Option<Secret<String>>,
     /// `redis://[user:password@]host[:port][/db]` for what the processes of a scale-out
     /// platform share: rate limits, the courier fleet, carts (`cart.store`). Unset in one
@@ -209,8 +210,16 @@ pub struct BusConfig {
     pub stream: String,
     pub subject_prefix: String,
     pub stream_max_age_secs: u64,
-    /// Copies of the stream in a NATS cluster (1 on a single server, 3 in a cluster).
+    /// Copies of the stream in a NATS cluster, or of each topic in a Kafka cluster (1 on a
+    /// single server, 3 in a cluster).
     pub stream_replicas: usize,
+    /// Partitions of each Kafka topic the bus creates: how many instances of one consumer
+    /// can share its events.
+    pub partitions: i32,
+    /// librdkafka properties for every Kafka client, as `[bus.kafka]` keys:
+    /// `"security.protocol" = "SASL_SSL"`, `"sasl.mechanism" = "SCRAM-SHA-512"`,
+    /// `"sasl.username"`, `"sasl.password"`, `"ssl.ca.location"`…
+    pub kafka: BTreeMap<String, Secret<String>>,
     /// When the broker comes back without the stream (its store was lost), events
     /// published this long before are sent again; the inboxes drop what was handled.
     pub resend_window_secs: u64,
@@ -238,6 +247,8 @@ impl Default for BusConfig {
             subject_prefix: defaults.subject_prefix,
             stream_max_age_secs: defaults.stream_max_age.as_secs(),
             stream_replicas: defaults.stream_replicas,
+            partitions: defaults.partitions,
+            kafka: defaults.kafka,
             resend_window_secs: defaults.resend_window.as_secs(),
             unready_after_secs: 10,
             gap_timeout_secs: defaults.gap_timeout.as_secs(),
@@ -247,7 +258,7 @@ impl Default for BusConfig {
 
 impl BusConfig {
     fn validate(&self) -> Result<(), String> {
-        let ranges: [(&str, u64, u64, u64); 12] = [
+        let ranges: [(&str, u64, u64, u64); 13] = [
             ("bus.max_attempts", u64::from(self.max_attempts), 1, 100),
             ("bus.retry_base_ms", self.retry_base_ms, 1, 3_600_000),
             (
@@ -286,6 +297,12 @@ impl BusConfig {
                 86_400,
             ),
             ("bus.stream_replicas", self.stream_replicas as u64, 1, 5),
+            (
+                "bus.partitions",
+                u64::try_from(self.partitions).unwrap_or(0),
+                1,
+                10_000,
+            ),
         ];
         for (key, value, min, max) in ranges {
             if !(min..=max).contains(&value) {
@@ -333,6 +350,8 @@ impl BusConfig {
             stream_max_age: Duration::from_secs(self.stream_max_age_secs),
             resend_window: Duration::from_secs(self.resend_window_secs),
             stream_replicas: self.stream_replicas,
+            partitions: self.partitions,
+            kafka: self.kafka.clone(),
             ..ordo_bus::BusOptions::default()
         }
     }
@@ -651,13 +670,10 @@ impl Config {
                 ));
             }
         }
-        if let Some(url) = &self.bus_url
-            && !url.expose().starts_with("nats://")
-        {
-            return Err(
-                "bus_url: must be a nats:// URL (leave unset for the in-process bus)".into(),
-            );
-        }
+        self.bus
+            .options(self.bus_url.as_ref())
+            .backend()
+            .map_err(|error| format!("bus_url: {error} (leave it unset for the in-process bus)"))?;
         self.bus.validate()?;
         if self
             .payments_webhook_secret

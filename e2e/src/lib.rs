@@ -14,6 +14,17 @@ use uuid::Uuid;
 
 pub const PASSWORD: &str = "correct horse battery";
 
+tokio::task_local! {
+    /// The `kafka://` URL the platforms started within [`on_kafka`] relay through.
+    static KAFKA: String;
+}
+
+/// Runs `journey` with every platform it starts on PostgreSQL relaying its events through
+/// Kafka at `url`, instead of NATS.
+pub async fn on_kafka<F: Future>(url: String, journey: F) -> F::Output {
+    KAFKA.scope(url, journey).await
+}
+
 /// A running platform for one test.
 pub struct TestApp {
     pub backend: Backend,
@@ -62,10 +73,15 @@ impl TestApp {
             config.database_schema_prefix.clone_from(schema_prefix);
             config.database_max_connections = 4;
             // Scaled-out storage goes with the scaled-out bus, when a broker is given.
-            if let Some(nats) = ordo_testkit::nats("e2e journey with the NATS bus") {
-                config.bus_url = Some(ordo_kernel::Secret::new(nats));
+            let broker = KAFKA
+                .try_with(Clone::clone)
+                .ok()
+                .or_else(|| ordo_testkit::nats("e2e journey with the NATS bus"));
+            if let Some(broker) = broker {
+                config.bus_url = Some(ordo_kernel::Secret::new(broker));
                 config.bus.stream = format!("E2E_{schema_prefix}");
                 config.bus.subject_prefix.clone_from(schema_prefix);
+                config.bus.partitions = 3;
                 // And what the processes share, in Redis, when one is given.
                 if let Some(redis) = ordo_testkit::redis("e2e journey with Redis") {
                     config.redis_url = Some(ordo_kernel::Secret::new(redis));
@@ -122,6 +138,7 @@ impl TestApp {
             running.stop().await.expect("clean stop");
         }
         if let Some(url) = &self.config.bus_url
+            && url.expose().starts_with("nats://")
             && let Ok(client) = async_nats::connect(url.expose().as_str()).await
         {
             let _ = async_nats::jetstream::new(client)

@@ -1,5 +1,6 @@
 //! How a delivered event is acknowledged: to the in-process relay, which marks its outbox
-//! row once every consumer has acknowledged, or to JetStream. Below both the relays and
+//! row once every consumer has acknowledged, to JetStream, or to the Kafka consumer's
+//! offsets. Below both the relays and
 //! the consumers, so that neither depends on the other.
 
 use crate::envelope::Envelope;
@@ -7,16 +8,19 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::mpsc;
 
-/// How a delivery is acknowledged: to the in-process relay or to JetStream.
+/// How a delivery is acknowledged: to the in-process relay, to JetStream, or to Kafka.
 pub(crate) enum Ack {
     Embedded(Arc<Pending>),
     Nats(Box<async_nats::jetstream::Message>),
+    /// Kafka redelivers nothing by itself while its consumer lives: nothing to keep alive.
+    Kafka(crate::kafka::Token),
 }
 
 impl Ack {
     pub(crate) async fn ack(self) {
         match self {
             Self::Embedded(pending) => pending.ack(),
+            Self::Kafka(token) => token.done(),
             Self::Nats(message) => {
                 if let Err(error) = message.ack().await {
                     // The broker redelivers it; the inbox recognises it then.

@@ -3,15 +3,13 @@
 
 use crate::BusError;
 use crate::ack::Delivery;
-use crate::broker::Broker;
 use crate::consumer::{self, ConsumerStats};
 use crate::echoes::Echoes;
 use crate::embedded::{self, Route};
 use crate::handler::Subscription;
-use crate::nats;
-use crate::options::BusOptions;
+use crate::options::{Backend, BusOptions};
 use crate::outbox::Outbox;
-use crate::store;
+use crate::{kafka, nats, relay, store};
 use ordo_db::Db;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -34,7 +32,13 @@ pub struct Bus {
 impl std::fmt::Debug for Bus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Bus")
-            .field("url", &self.options.url)
+            .field(
+                "backend",
+                &self
+                    .options
+                    .backend()
+                    .map_or("invalid", |backend| backend.name()),
+            )
             .field("outboxes", &self.outboxes)
             .field(
                 "subscriptions",
@@ -122,10 +126,10 @@ impl Bus {
         input
     }
 
-    /// Starts relaying and consuming. With NATS, the broker need not be reachable yet.
+    /// Starts relaying and consuming. With a broker, it need not be reachable yet.
     ///
     /// # Errors
-    /// An invalid NATS URL.
+    /// An invalid bus URL, or Kafka settings librdkafka refuses.
     pub async fn start(self) -> Result<RunningBus, BusError> {
         let (stop_tx, stop) = watch::channel(false);
         let mut tasks = JoinSet::new();
@@ -133,8 +137,9 @@ impl Bus {
         let mut stats = HashMap::new();
         let mut consumer_dbs: Vec<Db> = Vec::new();
 
-        match &self.options.url {
-            None => {
+        let backend = self.options.backend()?;
+        match backend {
+            Backend::Embedded => {
                 let mut routes = Vec::new();
                 for (sub, sub_stats) in &self.subscriptions {
                     routes.push(Route {
@@ -153,14 +158,15 @@ impl Bus {
                     ));
                 }
             }
-            Some(url) => {
+            Backend::Nats(url) => {
                 // The broker may be down: the bus runs anyway, keeps events in the outboxes
                 // and starts relaying once the guard has found or made the stream.
-                let broker = Broker::connect(url, &self.options, self.outboxes.clone()).await?;
+                let broker =
+                    nats::Broker::connect(url, &self.options, self.outboxes.clone()).await?;
                 tasks.spawn(broker.clone().guard(stop.clone()));
-                tasks.spawn(self.echoes.clone().run(
-                    broker.client(),
-                    self.options.subject_prefix.clone(),
+                tasks.spawn(nats::echoes(
+                    self.echoes.clone(),
+                    broker.clone(),
                     stop.clone(),
                 ));
                 for (sub, sub_stats) in &self.subscriptions {
@@ -174,8 +180,46 @@ impl Bus {
                     ));
                 }
                 for outbox in &self.outboxes {
-                    tasks.spawn(nats::relay(
+                    let publisher = nats::Publisher {
+                        broker: broker.clone(),
+                        options: self.options.clone(),
+                    };
+                    tasks.spawn(relay::run(
+                        publisher,
+                        outbox.clone(),
+                        self.options.clone(),
+                        holder.clone(),
+                        stop.clone(),
+                    ));
+                }
+            }
+            Backend::Kafka(brokers) => {
+                // As with NATS, nothing here waits for the brokers.
+                let mut topics = vec![kafka::wake_topic(&self.options)];
+                for (sub, _) in &self.subscriptions {
+                    topics.extend(kafka::topics_of(&self.options, sub));
+                }
+                let broker =
+                    kafka::Broker::connect(brokers, &self.options, self.outboxes.clone(), topics)?;
+                tasks.spawn(broker.clone().guard(stop.clone()));
+                tasks.spawn(kafka::echoes(
+                    self.echoes.clone(),
+                    broker.clone(),
+                    holder.clone(),
+                    stop.clone(),
+                ));
+                for (sub, sub_stats) in &self.subscriptions {
+                    let input = self.start_consumer(&mut tasks, sub, sub_stats, &stop);
+                    tasks.spawn(kafka::fetch(
                         broker.clone(),
+                        sub.clone(),
+                        input,
+                        stop.clone(),
+                    ));
+                }
+                for outbox in &self.outboxes {
+                    tasks.spawn(relay::run(
+                        kafka::Publisher::new(broker.clone(), outbox.source()),
                         outbox.clone(),
                         self.options.clone(),
                         holder.clone(),
@@ -203,15 +247,11 @@ impl Bus {
                 .map(|(s, st)| (s.name.clone(), st.clone()))
                 .collect(),
             self.options.clone(),
-            self.options.url.is_none(),
+            backend == Backend::Embedded,
             stop.clone(),
         ));
         tracing::info!(
-            backend = if self.options.url.is_some() {
-                "nats"
-            } else {
-                "embedded"
-            },
+            backend = backend.name(),
             outboxes = self.outboxes.len(),
             subscriptions = self.subscriptions.len(),
             "event bus started"

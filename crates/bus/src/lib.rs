@@ -1,13 +1,12 @@
-//! The event bus (DESIGN.md §5). A service appends events to its [`Outbox`] inside the
-//! transaction that makes the change; a relay sends them on — in process, or through NATS
-//! JetStream when a `nats://` URL is configured; each [`Subscription`] handles them inside
+//! The event bus (ARCHITECTURE.md, docs/EVENTS.md). A service appends events to its
+//! [`Outbox`] inside the transaction that makes the change; a relay sends them on — in
+//! process, through NATS JetStream (`nats://`) or through Kafka (`kafka://`); each [`Subscription`] handles them inside
 //! a transaction on its own database that also records them in its inbox, so delivery is
 //! at least once and the effect exactly once. Events with the same subject are handled in
 //! order. Failures retry with backoff; rejected or exhausted events become dead letters
 //! that an operator can replay or discard.
 
 mod ack;
-mod broker;
 mod bus;
 mod consumer;
 mod dead_letters;
@@ -17,6 +16,8 @@ mod envelope;
 mod faults;
 mod handler;
 mod health;
+mod kafka;
+mod link;
 mod nats;
 mod options;
 mod outbox;
@@ -31,7 +32,7 @@ pub use envelope::{DecodeError, Envelope, EventMeta};
 pub use faults::{FaultPoint, Faults};
 pub use handler::{Failure, HandlerError, On, Subscription};
 pub use health::BusHealth;
-pub use options::BusOptions;
+pub use options::{Backend, BusOptions};
 pub use outbox::Outbox;
 pub use store::DeadLetter;
 
@@ -84,4 +85,8 @@ pub enum BusError {
     InvalidSubscription(String),
     #[error("NATS: {0}")]
     Nats(String),
+    #[error("Kafka: {0}")]
+    Kafka(String),
+    #[error("{0}")]
+    InvalidUrl(String),
 }

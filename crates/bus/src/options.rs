@@ -1,19 +1,31 @@
 //! How the bus runs: the backend, retry policy, batching and retention.
 
+use crate::BusError;
 use crate::faults::Faults;
 use crate::health::BusHealth;
+use ordo_kernel::Secret;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 
 #[derive(Debug, Clone)]
 pub struct BusOptions {
-    /// `nats://host:port` to relay through NATS JetStream; `None` for the in-process bus.
+    /// `nats://[user:password@]host:port` to relay through NATS JetStream,
+    /// `kafka://host:port[,host:port…]` through Kafka; `None` for the in-process bus.
     pub url: Option<String>,
     /// The JetStream stream holding every event.
     pub stream: String,
-    /// The first token of every NATS subject (`{prefix}.{source}.{type}`).
+    /// The first token of every NATS subject (`{prefix}.{source}.{type}`), Kafka topic
+    /// (`{prefix}.{source}`) and Kafka consumer group (`{prefix}.{subscription}`).
     pub subject_prefix: String,
+    /// Partitions of each Kafka topic the bus creates: how many instances of a consumer
+    /// can share its events.
+    pub partitions: i32,
+    /// librdkafka properties for every Kafka client (`security.protocol`, `sasl.*`,
+    /// `ssl.*`, tuning); the bus's own guarantees (idempotence, `acks=all`, manual commits)
+    /// cannot be overridden.
+    pub kafka: BTreeMap<String, Secret<String>>,
     /// Attempts before an event is dead-lettered (the first try counts).
     pub max_attempts: u32,
     /// The first retry waits about this long; each further one twice as long, with jitter.
@@ -35,8 +47,8 @@ pub struct BusOptions {
     pub inbox_retention: Duration,
     /// Events older than this leave the JetStream stream.
     pub stream_max_age: Duration,
-    /// Servers holding a copy of every event (JetStream `num_replicas`): 3 in a cluster, so
-    /// an acknowledgement means a quorum has it.
+    /// Servers holding a copy of every event (JetStream `num_replicas`, a Kafka topic's
+    /// replication factor): 3 in a cluster, so an acknowledgement means a quorum has it.
     pub stream_replicas: usize,
     /// When the stream is found lost (the broker's store was wiped or rebuilt), outbox rows
     /// published this long before are sent again: the lost store may have held them
@@ -62,6 +74,8 @@ impl Default for BusOptions {
             url: None,
             stream: "ORDO".into(),
             subject_prefix: "ordo".into(),
+            partitions: 6,
+            kafka: BTreeMap::new(),
             max_attempts: 8,
             retry_base: Duration::from_millis(200),
             retry_max: Duration::from_secs(60),
@@ -83,7 +97,60 @@ impl Default for BusOptions {
     }
 }
 
+/// Where the bus's events travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend<'a> {
+    /// In this process.
+    Embedded,
+    /// Through NATS JetStream at this URL.
+    Nats(&'a str),
+    /// Through the Kafka brokers listed (`host:port,host:port`).
+    Kafka(&'a str),
+}
+
+impl Backend<'_> {
+    /// What logs and metrics call it; never the URL, which may hold a password.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Embedded => "embedded",
+            Backend::Nats(_) => "nats",
+            Backend::Kafka(_) => "kafka",
+        }
+    }
+}
+
 impl BusOptions {
+    /// The backend `url` names.
+    ///
+    /// # Errors
+    /// A URL of another scheme, or a `kafka://` URL without a broker.
+    pub fn backend(&self) -> Result<Backend<'_>, BusError> {
+        let Some(url) = self.url.as_deref() else {
+            return Ok(Backend::Embedded);
+        };
+        if url.starts_with("nats://") || url.starts_with("tls://") {
+            return Ok(Backend::Nats(url));
+        }
+        let Some(brokers) = url.strip_prefix("kafka://") else {
+            return Err(BusError::InvalidUrl(
+                "a bus URL starts with nats://, tls:// or kafka://".into(),
+            ));
+        };
+        let brokers = brokers.trim_end_matches('/');
+        let valid = |broker: &str| {
+            broker
+                .rsplit_once(':')
+                .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok())
+        };
+        if brokers.is_empty() || !brokers.split(',').all(valid) {
+            return Err(BusError::InvalidUrl(
+                "a kafka:// URL lists brokers as host:port, separated by commas".into(),
+            ));
+        }
+        Ok(Backend::Kafka(brokers))
+    }
+
     /// The wait before retry number `attempt` (1 for the first retry): exponential, capped,
     /// with full jitter so that many failing events do not retry in lockstep.
     pub(crate) fn backoff(&self, attempt: u32) -> Duration {
@@ -100,6 +167,31 @@ impl BusOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_url_names_the_backend() {
+        let with = |url: &str| BusOptions {
+            url: Some(url.to_owned()),
+            ..BusOptions::default()
+        };
+        assert_eq!(BusOptions::default().backend().unwrap(), Backend::Embedded);
+        let nats = with("nats://u:p@broker:4222");
+        assert_eq!(
+            nats.backend().unwrap(),
+            Backend::Nats("nats://u:p@broker:4222")
+        );
+        let kafka = with("kafka://a:9092,b:9093/");
+        assert_eq!(kafka.backend().unwrap(), Backend::Kafka("a:9092,b:9093"));
+        for wrong in [
+            "http://broker",
+            "kafka://",
+            "kafka://a",
+            "kafka://a:port",
+            "kafka://a:1,",
+        ] {
+            assert!(with(wrong).backend().is_err(), "{wrong}");
+        }
+    }
 
     #[test]
     fn backoff_grows_exponentially_within_the_cap() {

@@ -1,15 +1,146 @@
-//! What both relays share: the lease that lets one instance relay an outbox at a time
-//! (so per-subject order survives several instances), and waiting for work.
+//! What every relay shares: the lease that lets one instance relay an outbox at a time
+//! (so per-subject order survives several instances), reading the outbox in order, marking
+//! what was delivered, waiting for work, and the loop that relays to a broker.
 
+use crate::BusError;
+use crate::link::{self, Signals};
+use crate::options::BusOptions;
 use crate::outbox::Outbox;
 use crate::store;
 use ordo_db::Db;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
 const LEASE: &str = "relay";
+/// Rows sent to a broker per batch, and batches awaiting acknowledgement at once.
+const PUBLISH_BATCH: usize = 1000;
+const WINDOW: usize = 4;
+
+/// A broker the relay sends an outbox to.
+pub(crate) trait Publisher: Send {
+    /// The broker's acknowledgements of one batch, waited for later.
+    type Acks: Send;
+    /// The broker's name in what the relay logs.
+    const BROKER: &'static str;
+
+    /// The link to the broker, which the relay follows and tells when sending failed.
+    fn signals(&self) -> &Signals;
+
+    /// The broker was made again: what the publisher remembers of it is void.
+    fn restart(&mut self) {}
+
+    /// Sends `rows` in order, without waiting for the broker; returns what to wait for.
+    fn publish(
+        &mut self,
+        rows: &[store::OutboxRow],
+    ) -> impl Future<Output = Result<Self::Acks, BusError>> + Send;
+
+    /// Waits until the broker has acknowledged every event of a batch.
+    fn confirmed(&mut self, acks: Self::Acks) -> impl Future<Output = Result<(), BusError>> + Send;
+}
+
+/// Publishes the outbox in order, keeping up to `WINDOW` batches in flight: the next batch
+/// goes out while the broker is still acknowledging the previous ones, and each batch is
+/// marked once all of its acknowledgements are in. On a failure everything unmarked is sent
+/// again from the oldest row; the broker or the inboxes drop the repeats.
+pub(crate) async fn run<P: Publisher>(
+    mut publisher: P,
+    outbox: Outbox,
+    options: BusOptions,
+    holder: String,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut lease = Lease::new(outbox.db().clone(), holder, options.lease_ttl);
+    let mut wait = Wait::new(options.poll_interval);
+    let mut failures = 0_u32;
+    let mut in_flight: VecDeque<(Vec<i64>, P::Acks)> = VecDeque::new();
+    let mut marks = Marks::default();
+    let mut reader = Reader::new();
+    let mut link = publisher.signals().watch();
+    let mut generation = 0_u64;
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        let Some(ready) = link::ready(&mut link, &mut stop).await else {
+            break;
+        };
+        if ready != generation {
+            // The broker was made again: the guard marked recent rows to send again; start
+            // from the oldest. Rows the lost broker acknowledged but that are not marked yet
+            // are sent again too: marking them now would lose them with it.
+            generation = ready;
+            publisher.restart();
+            in_flight.clear();
+            marks = Marks::default();
+            reader.rewind();
+        }
+        if !lease.hold().await {
+            in_flight.clear();
+            reader.rewind();
+            wait.idle(&outbox, &mut stop).await;
+            continue;
+        }
+        if marks.due(in_flight.is_empty()) && marks.flush(&outbox, &options).await.is_err() {
+            return;
+        }
+        let outcome = if in_flight.len() < WINDOW {
+            let Some(rows) = reader
+                .read(&outbox, PUBLISH_BATCH, &mut wait, &mut stop)
+                .await
+            else {
+                continue;
+            };
+            if rows.is_empty() {
+                None
+            } else {
+                let seqs = rows.iter().map(|row| row.seq).collect();
+                Some(
+                    publisher
+                        .publish(&rows)
+                        .await
+                        .map(|acks| in_flight.push_back((seqs, acks))),
+                )
+            }
+        } else {
+            None
+        };
+        let outcome = match outcome {
+            Some(outcome) => outcome,
+            None => {
+                let Some((seqs, acks)) = in_flight.pop_front() else {
+                    // Nothing in flight and nothing new: from the start at the next pass,
+                    // which also finds rows committed late with a lower sequence, or marked
+                    // to republish.
+                    reader.rewind();
+                    tokio::select! {
+                        () = marks.deadline() => {}
+                        () = wait.idle(&outbox, &mut stop) => {}
+                    }
+                    continue;
+                };
+                publisher.confirmed(acks).await.map(|()| {
+                    failures = 0;
+                    marks.add(seqs);
+                })
+            }
+        };
+        if let Err(error) = outcome {
+            failures += 1;
+            tracing::warn!(source = outbox.source(), %error, failures, "publishing to {} failed; retrying", P::BROKER);
+            publisher.signals().suspect();
+            tokio::select! {
+                () = tokio::time::sleep(options.backoff(failures.min(6))) => {}
+                _ = stop.changed() => {}
+            }
+            in_flight.clear();
+            reader.rewind();
+        }
+    }
+    lease.release().await;
+}
 /// Published rows are marked in groups: a mark is a commit, and one per delivered batch
 /// would cost the producers' commits their turn at the writer. A row left unmarked by a
 /// crash is only sent again.

@@ -4,6 +4,10 @@
 //! PostgreSQL tests read the server's URL from `TEST_POSTGRES_URL` (set by `.ci/run`).
 //! Without it they print that they were skipped; under `CI=true` a missing server fails.
 
+mod kafka;
+
+pub use kafka::{KAFKA_URL_VAR, TANSU_VAR, Tansu, kafka};
+
 use std::path::PathBuf;
 
 pub const POSTGRES_URL_VAR: &str = "TEST_POSTGRES_URL";
@@ -144,7 +148,7 @@ pub fn redis(test: &str) -> Option<String> {
 }
 
 /// The address in `var`, or `None` after saying the test was skipped; a failure under CI.
-fn server(var: &str, what: &str, test: &str) -> Option<String> {
+pub(crate) fn server(var: &str, what: &str, test: &str) -> Option<String> {
     match std::env::var(var) {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {

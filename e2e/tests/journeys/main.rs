@@ -13,6 +13,7 @@ mod faults;
 mod gateway;
 mod identity;
 mod input;
+mod kafka;
 mod lifecycle;
 mod notifications;
 mod openapi;

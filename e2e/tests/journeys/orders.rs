@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use uuid::Uuid;
 
-async fn checkout_prices_reserves_and_replays(backend: Backend) {
+pub(crate) async fn checkout_prices_reserves_and_replays(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let shop = shop(&app, 10).await;
     let customer = app.signup("customer").await;

@@ -104,7 +104,7 @@ async fn delivery_order(app: &TestApp, customer: &Session, product: &str, key: &
         .to_owned()
 }
 
-async fn the_fifteen_steps(backend: Backend) {
+pub(crate) async fn the_fifteen_steps(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let Shop { owner, pizza, .. } = shop(&app, 10).await;
     let (other_owner, currywurst) = second_shop(&app).await;

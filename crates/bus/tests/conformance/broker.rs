@@ -1,21 +1,12 @@
 //! What the bus does when the broker is not there yet, or comes back without its store:
-//! NATS only (the in-process bus has no broker to lose).
+//! on the brokers only (the in-process bus has no broker to lose).
 
 use super::*;
 
-/// A JetStream client of its own, not through the test's proxy: the operator's hands.
-async fn operator(h: &Harness) -> async_nats::jetstream::Context {
-    let url = h.nats_url.as_deref().expect("a NATS run");
-    async_nats::jetstream::new(async_nats::connect(url).await.expect("connect to NATS"))
-}
-
+on_brokers!(events_a_lost_store_held_are_sent_again);
 /// Events the broker acknowledged but had not delivered when it lost its store are sent
-/// again when the bus finds the stream gone, and each has one effect.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn events_a_lost_store_held_are_sent_again_nats_postgres() {
-    let Some(mut h) = Harness::new(Kind::NatsPostgres, "events_a_lost_store_held").await else {
-        return;
-    };
+/// again when the bus finds the store gone, and each has one effect.
+async fn events_a_lost_store_held_are_sent_again(mut h: Harness) {
     h.start().await;
     let before = h.publish(&[("order-l", 0, None)]).await[0];
     h.until("the first event is handled", || async {
@@ -34,11 +25,7 @@ async fn events_a_lost_store_held_are_sent_again_nats_postgres() {
     .await;
     h.stop().await;
     // ...then the broker loses its store.
-    operator(&h)
-        .await
-        .delete_stream(&h.options.stream)
-        .await
-        .expect("delete the stream");
+    h.lose_store().await;
     h.start().await;
     h.until("the lost events are handled", || async {
         h.effects().await.len() == 3
@@ -55,28 +42,21 @@ async fn events_a_lost_store_held_are_sent_again_nats_postgres() {
     h.cleanup().await;
 }
 
-/// The broker restarts with an empty store under a running bus: the stream is made again,
-/// the consumers find their durable consumers again, and events keep flowing without a
-/// restart. (The store is wiped while the bus cannot see the broker, as a restart would:
-/// a stream deleted in front of a connected publisher may still take its messages while
-/// it goes.)
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_running_bus_recovers_a_lost_stream_nats_postgres() {
-    let Some(mut h) = Harness::new(Kind::NatsPostgres, "a_running_bus_recovers").await else {
-        return;
-    };
+on_brokers!(a_running_bus_recovers_a_lost_store);
+/// The broker restarts with an empty store under a running bus: the stream or the topics
+/// are made again, the consumers attach again, and events keep flowing without a restart.
+/// (The store is wiped while the bus cannot see the broker, as a restart would: a stream
+/// deleted in front of a connected publisher may still take its messages while it goes.)
+async fn a_running_bus_recovers_a_lost_store(mut h: Harness) {
     h.start().await;
     let first = h.publish(&[("order-r", 0, None)]).await[0];
     h.until("the first event is handled", || async {
         h.effects_of(first).await == 1
     })
     .await;
-    let proxy = h.proxy.take().expect("a proxy in front of NATS");
+    let proxy = h.proxy.take().expect("a proxy in front of the broker");
     proxy.cut();
-    let js = operator(&h).await;
-    js.delete_stream(&h.options.stream)
-        .await
-        .expect("delete the stream");
+    h.lose_store().await;
     let later = h
         .publish(&[("order-r", 1, None), ("order-s", 1, None)])
         .await;
@@ -93,22 +73,15 @@ async fn a_running_bus_recovers_a_lost_stream_nats_postgres() {
         1,
         "no second effect of the first"
     );
-    js.get_stream(&h.options.stream)
-        .await
-        .expect("the stream is there again");
     h.proxy = Some(proxy);
     h.cleanup().await;
 }
 
+on_brokers!(a_bus_started_without_its_broker_delivers_when_it_comes);
 /// Started while the broker is unreachable, the bus runs, keeps events in the outbox, and
 /// delivers them once the broker can be reached.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_bus_started_without_its_broker_delivers_when_it_comes_nats_postgres() {
-    let Some(mut h) = Harness::new(Kind::NatsPostgres, "a_bus_started_without_its_broker").await
-    else {
-        return;
-    };
-    let proxy = h.proxy.take().expect("a proxy in front of NATS");
+async fn a_bus_started_without_its_broker_delivers_when_it_comes(mut h: Harness) {
+    let proxy = h.proxy.take().expect("a proxy in front of the broker");
     proxy.cut();
     h.start().await;
     let ids = h

@@ -1,7 +1,8 @@
-//! The bus conformance suite, run on both backends: the in-process bus on SQLite, and NATS
-//! JetStream on PostgreSQL. Crashes are made with the bus's fault points; a broker outage
-//! is a cut TCP proxy between the bus and NATS; a broker that lost its store is a stream
-//! deleted behind the bus's back.
+//! The bus conformance suite, run on every backend: the in-process bus on SQLite, NATS
+//! JetStream and Kafka on PostgreSQL. Crashes are made with the bus's fault points; a broker
+//! outage is a cut TCP proxy between the bus and the broker; a broker that lost its store
+//! is a stream deleted behind the bus's back (NATS) or a broker restarted with an empty log
+//! (Kafka, a tansu broker of the test's own).
 
 use ordo_bus::{
     Bus, BusOptions, ConsumerStats, DeadLetters, Envelope, EventMeta, FaultPoint, HandlerError,
@@ -10,7 +11,7 @@ use ordo_bus::{
 use ordo_contracts::Event;
 use ordo_db::{Db, Migration, Tx};
 use ordo_kernel::paging::PageRequest;
-use ordo_testkit::{Backend, TcpProxy};
+use ordo_testkit::{Backend, Tansu, TcpProxy};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use std::collections::{HashMap, HashSet};
@@ -98,24 +99,31 @@ struct Harness {
     poisoned: Arc<AtomicI64>,
     position: Arc<AtomicI64>,
     failed_once: Arc<std::sync::Mutex<HashSet<Uuid>>>,
+    kind: Kind,
     proxy: Option<TcpProxy>,
     nats_url: Option<String>,
+    tansu: Option<Tansu>,
     running: Option<(RunningBus, Outbox, Arc<ConsumerStats>)>,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     EmbeddedSqlite,
     NatsPostgres,
+    KafkaPostgres,
 }
 
 impl Harness {
     async fn new(kind: Kind, test: &str) -> Option<Self> {
-        let (backend, nats) = match kind {
-            Kind::EmbeddedSqlite => (Backend::Sqlite, None),
+        let (backend, nats, kafka) = match kind {
+            Kind::EmbeddedSqlite => (Backend::Sqlite, None, None),
             Kind::NatsPostgres => {
                 let backend = ordo_testkit::postgres(test)?;
-                (backend, Some(ordo_testkit::nats(test)?))
+                (backend, Some(ordo_testkit::nats(test)?), None)
+            }
+            Kind::KafkaPostgres => {
+                let backend = ordo_testkit::postgres(test)?;
+                (backend, None, Some(Tansu::behind_proxy(test).await?))
             }
         };
         let dir = ordo_testkit::temp_dir();
@@ -127,13 +135,22 @@ impl Harness {
                 .expect("bus migrations");
         }
         consumer.migrate(&[EFFECTS]).await.expect("effects table");
-        let proxy = match &nats {
-            Some(url) => Some(TcpProxy::start(url.trim_start_matches("nats://").to_owned()).await),
-            None => None,
+        let (proxy, tansu, url) = match (&nats, kafka) {
+            (Some(url), _) => {
+                let proxy = TcpProxy::start(url.trim_start_matches("nats://").to_owned()).await;
+                let url = format!("nats://{}", proxy.addr);
+                (Some(proxy), None, Some(url))
+            }
+            (None, Some((tansu, proxy))) => {
+                let url = tansu.url();
+                (Some(proxy), Some(tansu), Some(url))
+            }
+            (None, None) => (None, None, None),
         };
         let unique = ordo_testkit::unique_prefix();
         let options = BusOptions {
-            url: proxy.as_ref().map(|p| format!("nats://{}", p.addr)),
+            url,
+            partitions: 3,
             stream: format!("T_{unique}"),
             subject_prefix: unique,
             max_attempts: 3,
@@ -154,8 +171,10 @@ impl Harness {
             poisoned: Arc::new(AtomicI64::new(0)),
             position: Arc::new(AtomicI64::new(0)),
             failed_once: Arc::new(std::sync::Mutex::new(HashSet::new())),
+            kind,
             proxy,
             nats_url: nats,
+            tansu,
             running: None,
         })
     }
@@ -268,6 +287,22 @@ impl Harness {
         ordo_testkit::until(&self.options.progress, what, check).await;
     }
 
+    /// The broker loses everything it held, as after a restart on a wiped store: NATS's
+    /// stream is deleted (by an operator's own connection), Kafka's broker restarted with an
+    /// empty log.
+    async fn lose_store(&mut self) {
+        if let Some(tansu) = &mut self.tansu {
+            tansu.restart_empty().await;
+            return;
+        }
+        let url = self.nats_url.as_deref().expect("a broker run");
+        let client = async_nats::connect(url).await.expect("connect to NATS");
+        async_nats::jetstream::new(client)
+            .delete_stream(&self.options.stream)
+            .await
+            .expect("delete the stream");
+    }
+
     async fn cleanup(mut self) {
         self.stop().await;
         if let Some(url) = &self.nats_url {
@@ -295,17 +330,47 @@ macro_rules! conformance {
                 }
             }
 
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn nats_postgres() {
-                if let Some(h) = Harness::new(
-                    Kind::NatsPostgres,
-                    concat!(stringify!($name), "::nats_postgres"),
-                )
-                .await
-                {
-                    super::$name(h).await;
-                }
+            brokers!($name);
+        }
+    };
+}
+
+/// The NATS and Kafka runs of a test that needs a broker.
+macro_rules! brokers {
+    ($name:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn nats_postgres() {
+            if let Some(h) = Harness::new(
+                Kind::NatsPostgres,
+                concat!(stringify!($name), "::nats_postgres"),
+            )
+            .await
+            {
+                super::$name(h).await;
             }
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn kafka_postgres() {
+            if let Some(h) = Harness::new(
+                Kind::KafkaPostgres,
+                concat!(stringify!($name), "::kafka_postgres"),
+            )
+            .await
+            {
+                super::$name(h).await;
+            }
+        }
+    };
+}
+
+/// A test run on the brokers only (the in-process bus has no broker).
+macro_rules! on_brokers {
+    ($name:ident) => {
+        mod $name {
+            use super::*;
+
+            brokers!($name);
         }
     };
 }

@@ -2,27 +2,27 @@
 //! `Nats-Msg-Id` = event id (the broker drops a repeat within its duplicate window), waits
 //! for the acknowledgements, then marks the rows. Each subscription is one durable pull
 //! consumer shared by every instance of its service. Both work only while the broker's
-//! link is verified (`broker`), and start over when it moves to a new generation.
+//! link is verified (`link`), and start over when it moves to a new generation.
+
+mod broker;
+
+pub(crate) use broker::Broker;
 
 use crate::BusError;
 use crate::ack::{Ack, Delivery};
-use crate::broker::{self, Broker, Link};
+use crate::echoes::Echoes;
 use crate::envelope::Envelope;
 use crate::handler::Subscription;
+use crate::link::{self, Link, Signals};
 use crate::options::BusOptions;
-use crate::outbox::Outbox;
-use crate::relay::{Lease, Marks, Reader, Wait};
+use crate::relay;
+use crate::store::OutboxRow;
 use async_nats::jetstream::context::PublishAckFuture;
 use async_nats::jetstream::{self, consumer, message::PublishMessage};
 use futures_util::StreamExt;
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
-
-/// Rows published per batch, and batches awaiting acknowledgement at once.
-const PUBLISH_BATCH: usize = 1000;
-const WINDOW: usize = 4;
 
 /// `{prefix}.{source}.{type}`: a consumer takes every event of the sources it follows.
 pub(crate) fn subject(options: &BusOptions, event: &Envelope) -> String {
@@ -94,141 +94,50 @@ async fn ensure_consumer(
     }
 }
 
-/// Publishes the outbox in order, keeping up to `WINDOW` batches in flight: the next batch
-/// goes out while the broker is still acknowledging the previous ones, and each batch is
-/// marked once all of its acknowledgements are in. On a failure everything unmarked is sent
-/// again from the oldest row; the broker drops the repeats.
-pub(crate) async fn relay(
-    broker: Broker,
-    outbox: Outbox,
-    options: BusOptions,
-    holder: String,
-    mut stop: watch::Receiver<bool>,
-) {
-    let mut lease = Lease::new(outbox.db().clone(), holder, options.lease_ttl);
-    let mut wait = Wait::new(options.poll_interval);
-    let mut failures = 0_u32;
-    let mut in_flight: VecDeque<(Vec<i64>, Vec<PublishAckFuture>)> = VecDeque::new();
-    let mut marks = Marks::default();
-    let mut reader = Reader::new();
-    let mut link = broker.watch();
-    let mut generation = 0_u64;
-    loop {
-        if *stop.borrow() {
-            break;
-        }
-        let Some(ready) = broker::ready(&mut link, &mut stop).await else {
-            break;
-        };
-        if ready != generation {
-            // A new stream: the guard marked recent rows to send again; start from the oldest.
-            // Rows the lost stream acknowledged but that are not marked yet are sent again
-            // too: marking them now would lose them with it.
-            generation = ready;
-            in_flight.clear();
-            marks = Marks::default();
-            reader.rewind();
-        }
-        if !lease.hold().await {
-            in_flight.clear();
-            reader.rewind();
-            wait.idle(&outbox, &mut stop).await;
-            continue;
-        }
-        if marks.due(in_flight.is_empty()) && marks.flush(&outbox, &options).await.is_err() {
-            return;
-        }
-        if in_flight.len() < WINDOW {
-            let Some(rows) = reader
-                .read(&outbox, PUBLISH_BATCH, &mut wait, &mut stop)
+/// Sends an outbox's events to the stream, for the relay.
+pub(crate) struct Publisher {
+    pub(crate) broker: Broker,
+    pub(crate) options: BusOptions,
+}
+
+impl relay::Publisher for Publisher {
+    type Acks = Vec<PublishAckFuture>;
+    const BROKER: &'static str = "NATS";
+
+    fn signals(&self) -> &Signals {
+        self.broker.signals()
+    }
+
+    /// Sends every event, pipelined; order within one connection is kept by the broker.
+    async fn publish(&mut self, rows: &[OutboxRow]) -> Result<Self::Acks, BusError> {
+        let mut acks = Vec::with_capacity(rows.len());
+        for row in rows {
+            let event = &row.envelope;
+            let payload = serde_json::to_vec(event).map_err(|source| BusError::Encode {
+                event_type: "envelope",
+                source,
+            })?;
+            let publish = PublishMessage::build()
+                .payload(payload.into())
+                .message_id(event.id.to_string());
+            let ack = self
+                .broker
+                .js()
+                .send_publish(subject(&self.options, event), publish)
                 .await
-            else {
-                continue;
-            };
-            if !rows.is_empty() {
-                let seqs = rows.iter().map(|row| row.seq).collect();
-                match publish(broker.js(), &options, rows.iter().map(|row| &row.envelope)).await {
-                    Ok(acks) => in_flight.push_back((seqs, acks)),
-                    Err(error) => {
-                        failures += 1;
-                        relay_failed(&broker, &outbox, &options, &error, failures, &mut stop).await;
-                        in_flight.clear();
-                        reader.rewind();
-                    }
-                }
-                continue;
-            }
+                .map_err(|e| BusError::Nats(format!("publish: {e}")))?;
+            acks.push(ack);
         }
-        let Some((seqs, acks)) = in_flight.pop_front() else {
-            // Nothing in flight and nothing new: from the start at the next pass, which
-            // also finds rows committed late with a lower sequence, or marked to republish.
-            reader.rewind();
-            tokio::select! {
-                () = marks.deadline() => {}
-                () = wait.idle(&outbox, &mut stop) => {}
-            }
-            continue;
-        };
-        if let Err(error) = confirmed(acks).await {
-            failures += 1;
-            relay_failed(&broker, &outbox, &options, &error, failures, &mut stop).await;
-            in_flight.clear();
-            reader.rewind();
-            continue;
+        Ok(acks)
+    }
+
+    async fn confirmed(&mut self, acks: Self::Acks) -> Result<(), BusError> {
+        for ack in acks {
+            ack.await
+                .map_err(|e| BusError::Nats(format!("publish acknowledgement: {e}")))?;
         }
-        failures = 0;
-        marks.add(seqs);
+        Ok(())
     }
-    lease.release().await;
-}
-
-async fn relay_failed(
-    broker: &Broker,
-    outbox: &Outbox,
-    options: &BusOptions,
-    error: &BusError,
-    failures: u32,
-    stop: &mut watch::Receiver<bool>,
-) {
-    tracing::warn!(source = outbox.source(), %error, failures, "publishing to NATS failed; retrying");
-    broker.suspect();
-    tokio::select! {
-        () = tokio::time::sleep(options.backoff(failures.min(6))) => {}
-        _ = stop.changed() => {}
-    }
-}
-
-/// Sends every event, pipelined; returns the acknowledgements to wait for. Order within
-/// one connection is kept by the broker.
-async fn publish<'a>(
-    js: &jetstream::Context,
-    options: &BusOptions,
-    events: impl Iterator<Item = &'a Envelope>,
-) -> Result<Vec<PublishAckFuture>, BusError> {
-    let mut acks = Vec::new();
-    for event in events {
-        let payload = serde_json::to_vec(event).map_err(|source| BusError::Encode {
-            event_type: "envelope",
-            source,
-        })?;
-        let publish = PublishMessage::build()
-            .payload(payload.into())
-            .message_id(event.id.to_string());
-        let ack = js
-            .send_publish(subject(options, event), publish)
-            .await
-            .map_err(|e| BusError::Nats(format!("publish: {e}")))?;
-        acks.push(ack);
-    }
-    Ok(acks)
-}
-
-async fn confirmed(acks: Vec<PublishAckFuture>) -> Result<(), BusError> {
-    for ack in acks {
-        ack.await
-            .map_err(|e| BusError::Nats(format!("publish acknowledgement: {e}")))?;
-    }
-    Ok(())
 }
 
 /// Pulls the durable consumer of `sub` into `input` until stopped: while the broker's link
@@ -245,7 +154,7 @@ pub(crate) async fn fetch(
     let mut failures = 0_u32;
     let mut link = broker.watch();
     loop {
-        let Some(generation) = broker::ready(&mut link, &mut stop).await else {
+        let Some(generation) = link::ready(&mut link, &mut stop).await else {
             return;
         };
         let pulled = match ensure_consumer(broker.js(), &sub, &options).await {
@@ -331,5 +240,48 @@ async fn record_lag(consumer: &consumer::Consumer<consumer::pull::Config>, sub: 
     if let Ok(info) = consumer.get_info().await {
         let lag = info.num_pending + u64::try_from(info.num_ack_pending).unwrap_or(0);
         metrics::gauge!("bus_consumer_lag", "consumer" => sub.name.clone()).set(lag as f64);
+    }
+}
+
+/// Where the wake-ups of `topic` go: never under the stream's subjects, which would keep
+/// them and hand them to the consumers as events.
+fn wake_subject(prefix: &str, topic: &str) -> String {
+    format!("_ORDO_WAKE.{prefix}.{topic}")
+}
+
+/// Carries this process's wake-ups through core NATS subjects beside the stream, until
+/// `stop`. Nothing waits for the broker, which may be down: sending starts at once (what
+/// cannot go yet is dropped), hearing once the subscriptions are made.
+pub(crate) async fn echoes(echoes: Echoes, broker: Broker, mut stop: watch::Receiver<bool>) {
+    let (client, prefix) = (broker.client(), broker.prefix().to_owned());
+    let (sender, sent_prefix) = (client.clone(), prefix.clone());
+    echoes.carried_by(Box::new(move |topic, payload| {
+        let (client, subject) = (sender.clone(), wake_subject(&sent_prefix, topic));
+        tokio::spawn(async move {
+            if let Err(error) = client.publish(subject, payload.into()).await {
+                tracing::debug!(%error, "a wake-up was not sent to the other processes");
+            }
+        });
+    }));
+    let mut heard = Vec::new();
+    let mut deaf = false;
+    for topic in echoes.topics() {
+        match client.subscribe(wake_subject(&prefix, &topic)).await {
+            Ok(subscriber) => heard.push(subscriber.map(move |message| (topic.clone(), message))),
+            Err(error) => {
+                tracing::warn!(%error, topic, "wake-ups from other processes will not be heard");
+                deaf = true;
+            }
+        }
+    }
+    let mut heard = futures_util::stream::select_all(heard);
+    echoes.set_hearing(!deaf);
+    loop {
+        let next = tokio::select! {
+            next = heard.next() => next,
+            _ = stop.wait_for(|stopped| *stopped) => None,
+        };
+        let Some((topic, message)) = next else { return };
+        echoes.heard(&topic, &message.payload);
     }
 }

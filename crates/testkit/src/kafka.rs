@@ -1,0 +1,128 @@
+//! Kafka-protocol brokers for tests: the shared one `.ci/run` starts (`TEST_KAFKA_URL`), or
+//! one of a test's own (tansu, from `TEST_TANSU`) behind a [`TcpProxy`], for tests that cut
+//! the brokers off or make them lose their log. A Kafka client connects to the addresses
+//! the broker advertises, so that broker advertises the proxy's: every connection passes
+//! through it.
+
+use crate::TcpProxy;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub const KAFKA_URL_VAR: &str = "TEST_KAFKA_URL";
+pub const TANSU_VAR: &str = "TEST_TANSU";
+
+/// How long a broker of a test's own may take to listen.
+const START_WITHIN: Duration = Duration::from_secs(60);
+
+/// The shared Kafka broker (`kafka://host:port`) for one test, or `None` (with a note on
+/// stderr) when none was given.
+///
+/// # Panics
+/// Under `CI=true` when `TEST_KAFKA_URL` is unset.
+#[must_use]
+pub fn kafka(test: &str) -> Option<String> {
+    crate::server(KAFKA_URL_VAR, "Kafka", test)
+}
+
+/// A tansu broker of one test's own, on its memory engine: stopped, it forgets everything.
+#[derive(Debug)]
+pub struct Tansu {
+    bin: PathBuf,
+    port: u16,
+    advertised: std::net::SocketAddr,
+    log: PathBuf,
+    child: Option<Child>,
+}
+
+impl Tansu {
+    /// A broker behind a proxy, or `None` (with a note on stderr) when `TEST_TANSU` is
+    /// unset; `kafka://` and the proxy's address reach it.
+    ///
+    /// # Panics
+    /// Under `CI=true` when `TEST_TANSU` is unset, or when the broker does not start.
+    pub async fn behind_proxy(test: &str) -> Option<(Tansu, TcpProxy)> {
+        let bin = crate::server(TANSU_VAR, "a Kafka broker of its own (tansu)", test)?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free loopback port")
+            .port();
+        let proxy = TcpProxy::start(format!("127.0.0.1:{port}")).await;
+        let mut tansu = Tansu {
+            bin: bin.into(),
+            port,
+            advertised: proxy.addr,
+            log: std::env::temp_dir().join(format!("ordo-tansu-{port}.log")),
+            child: None,
+        };
+        tansu.launch().await;
+        Some((tansu, proxy))
+    }
+
+    /// The URL the bus is given: the proxy's address.
+    #[must_use]
+    pub fn url(&self) -> String {
+        format!("kafka://{}", self.advertised)
+    }
+
+    /// Stops the broker and starts it again with an empty log, as brokers that lost their
+    /// store would come back.
+    ///
+    /// # Panics
+    /// When the broker does not start again.
+    pub async fn restart_empty(&mut self) {
+        self.kill();
+        self.launch().await;
+    }
+
+    async fn launch(&mut self) {
+        let log = std::fs::File::create(&self.log).expect("the broker's log file");
+        let child = Command::new(&self.bin)
+            .arg("broker")
+            .args([
+                "--listener-url",
+                &format!("tcp://127.0.0.1:{}", self.port),
+                "--advertised-listener-url",
+                &format!("tcp://{}", self.advertised),
+                "--storage-engine",
+                "memory://tansu/",
+            ])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("the broker's log file"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", self.bin.display()));
+        self.child = Some(child);
+        // Listening is what a broker's clients need; nothing else tells when it is.
+        let deadline = tokio::time::Instant::now() + START_WITHIN;
+        while tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .is_err()
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "tansu did not listen on {} within {START_WITHIN:?}; see {}",
+                self.port,
+                self.log.display()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Tansu {
+    fn drop(&mut self) {
+        self.kill();
+        // Kept when the test failed, for whoever looks into it.
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_file(&self.log);
+        }
+    }
+}
