@@ -35,8 +35,12 @@ pub struct Config {
     pub public_url: Option<String>,
     /// SQLite files and the signing keys live here.
     pub data_dir: PathBuf,
-    /// `postgres://…` to store every service in PostgreSQL (one schema each).
+    /// `postgres://…` to store every service in PostgreSQL (one schema each); with TLS,
+    /// `?sslmode=verify-full&sslrootcert=/path/ca.pem`.
     pub database_url: Option<Secret<String>>,
+    /// A file holding `database_url` (a mounted secret); every secret has such a `*_file`
+    /// key, set instead of the secret itself.
+    pub database_url_file: Option<PathBuf>,
     /// Prefix of the PostgreSQL schemas (`{prefix}_{service}`); empty for bare names.
     pub database_schema_prefix: String,
     pub database_max_connections: u32,
@@ -49,19 +53,23 @@ pub struct Config {
     /// `nats://[user:password@]host:port` to relay events through NATS JetStream,
     /// `kafka://host:port[,host:port…]` through Kafka; unset for the in-process bus.
     pub bus_url: Option<Secret<String>>,
-    /// `redis://[user:password@]host[:port][/db]` for what the processes of a scale-out
-    /// platform share: rate limits, the courier fleet, carts (`cart.store`). Unset in one
-    /// process, which keeps them in memory and its database.
+    pub bus_url_file: Option<PathBuf>,
+    /// `redis://[user:password@]host[:port][/db]` (`rediss://` over TLS) for what the
+    /// processes of a scale-out platform share: rate limits, the courier fleet, carts
+    /// (`cart.store`). Unset in one process, which keeps them in memory and its database.
     pub redis_url: Option<Secret<String>>,
+    pub redis_url_file: Option<PathBuf>,
     pub redis: RedisConfig,
     /// `smtp://[user:password@]host[:port]` to send notifications by email too.
     pub smtp_url: Option<Secret<String>>,
+    pub smtp_url_file: Option<PathBuf>,
     /// The sender of those emails.
     pub smtp_from: String,
     /// How text messages are sent: the sandbox (recorded only) or an HTTP gateway.
     pub sms: SmsConfig,
     /// Shared with the payment provider to sign its webhooks; unset: webhooks are refused.
     pub payments_webhook_secret: Option<Secret<String>>,
+    pub payments_webhook_secret_file: Option<PathBuf>,
     pub log_format: LogFormat,
     /// A tracing filter, e.g. `info` or `ordo_identity=debug,info`; `RUST_LOG` wins.
     pub log_level: String,
@@ -118,6 +126,17 @@ pub struct ServiceEndpoint {
     /// The service's own `postgres://` URL (its own role, e.g. behind PgBouncer); unset:
     /// `database_url`.
     pub database_url: Option<Secret<String>>,
+}
+
+/// The secret in the file at `path` (for `key`), without the line end a file ends with.
+fn read_secret(key: &str, path: &Path) -> Result<Secret<String>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{key}_file: cannot read {}: {e}", path.display()))?;
+    let secret = text.trim_end_matches(['\r', '\n']);
+    if secret.is_empty() {
+        return Err(format!("{key}_file: {} is empty", path.display()));
+    }
+    Ok(Secret::new(secret.to_owned()))
 }
 
 /// A list, or one string of comma-separated items (how an environment variable says it).
@@ -216,6 +235,8 @@ pub struct BusConfig {
     /// Partitions of each Kafka topic the bus creates: how many instances of one consumer
     /// can share its events.
     pub partitions: i32,
+    /// Credentials and TLS for NATS, beside a user and password in `bus_url`.
+    pub nats: BusNatsConfig,
     /// librdkafka properties for every Kafka client, as `[bus.kafka]` keys:
     /// `"security.protocol" = "SASL_SSL"`, `"sasl.mechanism" = "SCRAM-SHA-512"`,
     /// `"sasl.username"`, `"sasl.password"`, `"ssl.ca.location"`…
@@ -228,6 +249,21 @@ pub struct BusConfig {
     /// A consumer holds back an event whose subject's earlier events have not come for
     /// this long, then dead-letters it naming the gap and moves on.
     pub gap_timeout_secs: u64,
+}
+
+/// How the platform proves who it is to NATS and encrypts the connection: files only.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BusNatsConfig {
+    /// An NKey or JWT credentials file (`.creds`).
+    pub credentials_file: Option<PathBuf>,
+    /// The CA that signed the server's certificate (PEM); TLS is then required.
+    pub tls_ca_file: Option<PathBuf>,
+    /// A client certificate and key (PEM), for servers that verify clients.
+    pub tls_cert_file: Option<PathBuf>,
+    pub tls_key_file: Option<PathBuf>,
+    /// Refuse to talk to NATS without TLS.
+    pub tls: bool,
 }
 
 impl Default for BusConfig {
@@ -248,6 +284,7 @@ impl Default for BusConfig {
             stream_max_age_secs: defaults.stream_max_age.as_secs(),
             stream_replicas: defaults.stream_replicas,
             partitions: defaults.partitions,
+            nats: BusNatsConfig::default(),
             kafka: defaults.kafka,
             resend_window_secs: defaults.resend_window.as_secs(),
             unready_after_secs: 10,
@@ -316,6 +353,11 @@ impl BusConfig {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         };
+        if self.nats.tls_cert_file.is_some() != self.nats.tls_key_file.is_some() {
+            return Err(
+                "bus.nats.tls_cert_file and bus.nats.tls_key_file: set both, or neither".into(),
+            );
+        }
         if !token(&self.stream) {
             return Err("bus.stream: use 1-64 letters, digits, `-` and `_`".into());
         }
@@ -351,6 +393,13 @@ impl BusConfig {
             resend_window: Duration::from_secs(self.resend_window_secs),
             stream_replicas: self.stream_replicas,
             partitions: self.partitions,
+            nats: ordo_bus::NatsSecurity {
+                credentials_file: self.nats.credentials_file.clone(),
+                tls_ca_file: self.nats.tls_ca_file.clone(),
+                tls_cert_file: self.nats.tls_cert_file.clone(),
+                tls_key_file: self.nats.tls_key_file.clone(),
+                tls_required: self.nats.tls,
+            },
             kafka: self.kafka.clone(),
             ..ordo_bus::BusOptions::default()
         }
@@ -398,17 +447,22 @@ impl Default for Config {
             public_url: None,
             data_dir: PathBuf::from("data"),
             database_url: None,
+            database_url_file: None,
             database_schema_prefix: String::new(),
             database_max_connections: 5,
             database_acquire_timeout_ms: 2000,
             database_idle_timeout_secs: 30,
             bus_url: None,
+            bus_url_file: None,
             redis_url: None,
+            redis_url_file: None,
             redis: RedisConfig::default(),
             smtp_url: None,
+            smtp_url_file: None,
             smtp_from: "Ordo <noreply@ordo.invalid>".into(),
             sms: SmsConfig::default(),
             payments_webhook_secret: None,
+            payments_webhook_secret_file: None,
             log_format: LogFormat::Human,
             log_level: "info".into(),
             otlp_endpoint: None,
@@ -530,8 +584,59 @@ impl Config {
         if !overrides.run.is_empty() {
             config.run.clone_from(&overrides.run);
         }
+        config.read_secret_files().map_err(ConfigError::Invalid)?;
         config.validate().map_err(ConfigError::Invalid)?;
         Ok(config)
+    }
+
+    /// Reads every secret given as a file (`*_file` keys, and `*_file` keys of
+    /// `[bus.kafka]`) into its key.
+    ///
+    /// # Errors
+    /// A secret given both ways, or a file that cannot be read.
+    pub fn read_secret_files(&mut self) -> Result<(), String> {
+        let secrets = [
+            (
+                "database_url",
+                &mut self.database_url,
+                &self.database_url_file,
+            ),
+            ("bus_url", &mut self.bus_url, &self.bus_url_file),
+            ("redis_url", &mut self.redis_url, &self.redis_url_file),
+            ("smtp_url", &mut self.smtp_url, &self.smtp_url_file),
+            (
+                "payments_webhook_secret",
+                &mut self.payments_webhook_secret,
+                &self.payments_webhook_secret_file,
+            ),
+        ];
+        for (key, secret, file) in secrets {
+            if let Some(path) = file {
+                if secret.is_some() {
+                    return Err(format!("{key} and {key}_file: set one, not both"));
+                }
+                *secret = Some(read_secret(key, path)?);
+            }
+        }
+        let files: Vec<(String, String)> = self
+            .bus
+            .kafka
+            .iter()
+            .filter_map(|(key, path)| {
+                key.strip_suffix("_file")
+                    .map(|property| (property.to_owned(), path.expose().clone()))
+            })
+            .collect();
+        for (property, path) in files {
+            let key = format!("bus.kafka.\"{property}\"");
+            if self.bus.kafka.contains_key(&property) {
+                return Err(format!("{key} and its _file: set one, not both"));
+            }
+            let secret = read_secret(&key, Path::new(&path))?;
+            self.bus.kafka.remove(&format!("{property}_file"));
+            self.bus.kafka.insert(property, secret);
+        }
+        Ok(())
     }
 
     /// # Errors
@@ -785,6 +890,52 @@ mod tests {
         config.redis_url = Some(Secret::new("redis://u:hunter2@cache:6379".into()));
         assert!(!format!("{config:?}").contains("hunter2"));
         assert!(!serde_json::to_string(&config).unwrap().contains("hunter2"));
+    }
+
+    #[test]
+    fn secrets_are_read_from_files_and_never_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path.display().to_string()
+        };
+        let bus = secret("bus", "nats://ordo:hunter2@broker:4222\n");
+        let kafka = secret("kafka", "kafka-hunter3");
+        let path = dir.path().join("ordo.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "bus_url_file = \"{bus}\"\n[bus.kafka]\n\"sasl.username\" = \"ordo\"\n\
+                 \"sasl.password_file\" = \"{kafka}\"\n"
+            ),
+        )
+        .unwrap();
+        let config = Config::load(Some(&path), &Overrides::default()).unwrap();
+        assert_eq!(
+            config.bus_url.as_ref().unwrap().expose(),
+            "nats://ordo:hunter2@broker:4222",
+            "without the file's line end"
+        );
+        assert_eq!(config.bus.kafka["sasl.password"].expose(), "kafka-hunter3");
+        assert!(!config.bus.kafka.contains_key("sasl.password_file"));
+        let shown = serde_json::to_string(&config).unwrap();
+        assert!(!shown.contains("hunter"), "{shown}");
+
+        std::fs::write(
+            &path,
+            format!("bus_url = \"nats://broker:4222\"\nbus_url_file = \"{bus}\"\n"),
+        )
+        .unwrap();
+        let error = Config::load(Some(&path), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("bus_url and bus_url_file"), "{error}");
+        std::fs::write(&path, "redis_url_file = \"/nonexistent/secret\"\n").unwrap();
+        let error = Config::load(Some(&path), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("redis_url_file"), "{error}");
     }
 
     #[test]

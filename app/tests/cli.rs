@@ -192,32 +192,57 @@ backend_test!(
     dead_letter_and_republish_commands
 );
 
-#[test]
-fn the_bus_benchmark_prints_a_table_and_writes_json() {
+/// Runs `ordo bench bus` with `args`; returns the first row of the JSON it wrote, once its
+/// table was printed.
+fn bus_bench(args: &[&str]) -> serde_json::Value {
     let dir = ordo_testkit::temp_dir();
     let json = dir.path().join("bus.json");
     let output = ordo(&Backend::Sqlite, dir.path())
-        .args([
-            "bench",
-            "bus",
-            "--backend",
-            "embedded",
-            "--events",
-            "2000",
-            "--json",
-        ])
+        .args(["bench", "bus"])
+        .args(args)
+        .arg("--json")
         .arg(&json)
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", text(&output));
     assert!(text(&output).contains("events/s"), "{}", text(&output));
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-    let row = &report["rows"][0];
-    assert_eq!(row["backend"], "embedded");
-    assert_eq!(row["events"], 2000);
+    let row = report["rows"][0].clone();
     assert!(row["events_per_sec"].as_f64().unwrap() > 0.0);
     assert!(row["raw_per_sec"].as_f64().unwrap() > 0.0);
     assert!(row["latency_p99_ms"].as_f64().unwrap() >= row["latency_p50_ms"].as_f64().unwrap());
+    row
+}
+
+#[test]
+fn the_bus_benchmark_prints_a_table_and_writes_json() {
+    let row = bus_bench(&["--backend", "embedded", "--events", "2000"]);
+    assert_eq!(row["backend"], "embedded");
+    assert_eq!(row["events"], 2000);
+}
+
+#[test]
+fn the_bus_benchmark_measures_kafka_beside_its_raw_produce_rate() {
+    let test = "the_bus_benchmark_measures_kafka";
+    let (Some(Backend::Postgres { url, .. }), Some(kafka)) =
+        (ordo_testkit::postgres(test), ordo_testkit::kafka(test))
+    else {
+        return;
+    };
+    let row = bus_bench(&[
+        "--backend",
+        "kafka",
+        "--events",
+        "2000",
+        "--rate",
+        "4000",
+        "--kafka-url",
+        &kafka,
+        "--postgres-url",
+        &url,
+    ]);
+    assert_eq!(row["backend"], "kafka");
+    assert_eq!(row["rate"], 4000);
 }
 
 #[test]

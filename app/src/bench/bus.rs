@@ -1,8 +1,10 @@
 //! `ordo bench bus`: publish N events through the outbox and handle them in a trivial
-//! consumer, on the in-process bus (SQLite) and on NATS JetStream (PostgreSQL); beside each,
-//! the raw ceiling measured in the same run — a bare SQLite/PostgreSQL commit loop with the
-//! same batching, and plain JetStream publish-with-ack. Prints a table and writes JSON.
-//! A benchmark, not a test: figures vary with the machine and its load.
+//! consumer, on the in-process bus (SQLite), on NATS JetStream and on Kafka (PostgreSQL);
+//! beside each, the raw ceiling measured in the same run — a bare SQLite/PostgreSQL commit
+//! loop with the same batching, plain JetStream publish-with-ack, and plain Kafka produce
+//! with the relay's producer settings. `--rate` paces the producers, for latency below the
+//! maximum rate. Prints a table and writes JSON. A benchmark, not a test: figures vary with
+//! the machine and its load.
 
 use super::Report;
 
@@ -21,6 +23,8 @@ use std::time::{Duration, Instant};
 pub enum Backend {
     Embedded,
     Nats,
+    Kafka,
+    /// Embedded and NATS; Kafka when asked for by name.
     All,
 }
 
@@ -51,9 +55,14 @@ pub struct BusBench {
     /// Distinct subjects (ordering keys) the events spread over.
     #[arg(long, default_value_t = 1000)]
     subjects: usize,
+    /// Events per second the producers write together, at most; unset: as fast as they can.
+    #[arg(long)]
+    rate: Option<u32>,
     #[arg(long, default_value = "nats://127.0.0.1:4222")]
     nats_url: String,
-    /// The NATS run keeps its outbox and inbox here (in throw-away schemas).
+    #[arg(long, default_value = "kafka://127.0.0.1:9092")]
+    kafka_url: String,
+    /// The NATS and Kafka runs keep their outboxes and inboxes here (in throw-away schemas).
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     postgres_url: String,
     /// Where to write the results as JSON.
@@ -97,6 +106,8 @@ struct Row {
     producers: usize,
     batch: usize,
     append: Append,
+    /// The producers' pace, when it was set.
+    rate: Option<u32>,
     seconds: f64,
     events_per_sec: f64,
     latency_p50_ms: f64,
@@ -123,6 +134,9 @@ pub async fn run(args: BusBench) -> anyhow::Result<()> {
     }
     if matches!(args.backend, Backend::Nats | Backend::All) {
         rows.push(nats(&args).await.context("the NATS run")?);
+    }
+    if args.backend == Backend::Kafka {
+        rows.push(kafka(&args).await.context("the Kafka run")?);
     }
     let report = Report::new(rows);
     print_table(&report);
@@ -242,6 +256,31 @@ async fn nats(args: &BusBench) -> anyhow::Result<Row> {
     result
 }
 
+async fn kafka(args: &BusBench) -> anyhow::Result<Row> {
+    let unique = unique();
+    let dir = tempfile::Builder::new().prefix("ordo-bench-").tempdir()?;
+    let prefix = format!("bench_{unique}");
+    let db_options = db_options(dir.path(), Some(args.postgres_url.clone()), prefix.clone());
+    let options = options(Some(args.kafka_url.clone()), &unique);
+    let result = async {
+        let (seconds, p50, p99) = measure_bus(args, &db_options, options.clone()).await?;
+        let raw = kafka_ceiling(args, &options).await?;
+        anyhow::Ok(row(
+            args,
+            "kafka",
+            "postgres",
+            seconds,
+            p50,
+            p99,
+            "kafka produce (acks=all)",
+            raw,
+        ))
+    }
+    .await;
+    cleanup_schemas(&db_options, &prefix).await;
+    result
+}
+
 fn unique() -> String {
     let id = ordo_kernel::new_id().simple().to_string();
     id[id.len() - 10..].to_owned()
@@ -277,6 +316,7 @@ fn row(
         producers: args.producers,
         batch: args.batch,
         append: args.append,
+        rate: args.rate,
         seconds,
         events_per_sec,
         latency_p50_ms: p50,
@@ -366,6 +406,7 @@ struct Plan {
     batch: usize,
     subjects: usize,
     append: Append,
+    rate: Option<u32>,
 }
 
 impl Plan {
@@ -377,6 +418,7 @@ impl Plan {
             batch: args.batch,
             subjects: args.subjects,
             append: args.append,
+            rate: args.rate,
         }
     }
 
@@ -387,7 +429,18 @@ impl Plan {
 }
 
 async fn produce(outbox: &Outbox, plan: Plan) -> anyhow::Result<()> {
+    // Each producer its share of the rate, a transaction at a time.
+    let mut pace = plan.rate.map(|rate| {
+        let share = f64::from(rate) / plan.stride as f64;
+        let mut interval =
+            tokio::time::interval(Duration::from_secs_f64(plan.batch as f64 / share.max(1.0)));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        interval
+    });
     for chunk in plan.chunks() {
+        if let Some(pace) = &mut pace {
+            pace.tick().await;
+        }
         let ticks: Vec<(String, Tick)> = chunk
             .iter()
             .map(|n| (format!("s{}", n % plan.subjects), Tick { n: *n }))
@@ -537,6 +590,11 @@ async fn cleanup_nats(db_options: &DbOptions, options: &BusOptions, prefix: &str
             .delete_stream(&options.stream)
             .await;
     }
+    cleanup_schemas(db_options, prefix).await;
+}
+
+/// Drops the throw-away schemas of a run on PostgreSQL.
+async fn cleanup_schemas(db_options: &DbOptions, prefix: &str) {
     if let Ok(db) = Db::connect(db_options, "bench_producer").await
         && let Ok(mut tx) = db.begin().await
     {
@@ -546,4 +604,71 @@ async fn cleanup_nats(db_options: &DbOptions, options: &BusOptions, prefix: &str
         }
         let _ = tx.commit().await;
     }
+}
+
+/// Plain Kafka produce of as many envelope-sized messages, keyed by subject, with the
+/// relay's producer settings (idempotent, `acks=all`) and as many deliveries outstanding
+/// as the relay keeps (4 batches of 1 000): the brokers' own ceiling for what the relay does.
+async fn kafka_ceiling(args: &BusBench, options: &BusOptions) -> anyhow::Result<f64> {
+    use rdkafka::ClientConfig;
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::client::DefaultClientContext;
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+
+    let mut config = ClientConfig::new();
+    config.set(
+        "bootstrap.servers",
+        args.kafka_url.trim_start_matches("kafka://"),
+    );
+    let topic = format!("{}.raw", options.subject_prefix);
+    let admin: AdminClient<DefaultClientContext> = config.create()?;
+    let made = admin
+        .create_topics(
+            &[NewTopic::new(
+                &topic,
+                options.partitions,
+                TopicReplication::Fixed(1),
+            )],
+            &AdminOptions::new(),
+        )
+        .await?;
+    for result in made {
+        result.map_err(|(topic, code)| anyhow::anyhow!("cannot create {topic}: {code}"))?;
+    }
+    let producer: FutureProducer = config
+        .clone()
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("partitioner", "murmur2_random")
+        .set("linger.ms", "2")
+        .create()?;
+    let payload = vec![b'x'; 420];
+    let started = Instant::now();
+    let mut acks = std::collections::VecDeque::with_capacity(4000);
+    for n in 0..args.events {
+        let key = format!("s{}", n % args.subjects);
+        let record = FutureRecord::to(&topic).key(&key).payload(&payload);
+        let ack = producer
+            .send_result(record)
+            .map_err(|(error, _)| anyhow::anyhow!("produce: {error}"))?;
+        acks.push_back(ack);
+        if acks.len() == 4000
+            && let Some(ack) = acks.pop_front()
+        {
+            ack.await?
+                .map_err(|(error, _)| anyhow::anyhow!("delivery: {error}"))?;
+        }
+    }
+    for ack in acks {
+        ack.await?
+            .map_err(|(error, _)| anyhow::anyhow!("delivery: {error}"))?;
+    }
+    let rate = args.events as f64 / started.elapsed().as_secs_f64();
+    let topics = [
+        topic.as_str(),
+        &format!("{}.bench_producer", options.subject_prefix),
+        &format!("{}._wake", options.subject_prefix),
+    ];
+    let _ = admin.delete_topics(&topics, &AdminOptions::new()).await;
+    Ok(rate)
 }

@@ -6,12 +6,15 @@
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 /// Shared by every part of one bus; cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct BusHealth {
     state: Arc<Mutex<State>>,
+    /// Notified at every report, for whoever waits for one.
+    reported: Arc<Notify>,
 }
 
 #[derive(Debug)]
@@ -49,6 +52,7 @@ impl BusHealth {
             state.failing_since = Some(Instant::now());
             metrics::gauge!("bus_publishing_failing").set(1.0);
         }
+        self.reported.notify_waiters();
     }
 
     /// Publishing works.
@@ -59,6 +63,13 @@ impl BusHealth {
         if state.failing_since.take().is_some() {
             metrics::gauge!("bus_publishing_failing").set(0.0);
         }
+        self.reported.notify_waiters();
+    }
+
+    /// Notified whenever publishing is reported to fail or to work.
+    #[must_use]
+    pub fn reported(&self) -> &Notify {
+        &self.reported
     }
 
     /// How long publishing has been failing; `None` while it works.

@@ -32,7 +32,7 @@ pub use envelope::{DecodeError, Envelope, EventMeta};
 pub use faults::{FaultPoint, Faults};
 pub use handler::{Failure, HandlerError, On, Subscription};
 pub use health::BusHealth;
-pub use options::{Backend, BusOptions};
+pub use options::{Backend, BusOptions, NatsSecurity};
 pub use outbox::Outbox;
 pub use store::DeadLetter;
 

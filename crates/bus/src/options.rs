@@ -5,6 +5,7 @@ use crate::faults::Faults;
 use crate::health::BusHealth;
 use ordo_kernel::Secret;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -22,6 +23,9 @@ pub struct BusOptions {
     /// Partitions of each Kafka topic the bus creates: how many instances of a consumer
     /// can share its events.
     pub partitions: i32,
+    /// How the NATS connection proves who it is and encrypts: beside a user and password
+    /// in the URL.
+    pub nats: NatsSecurity,
     /// librdkafka properties for every Kafka client (`security.protocol`, `sasl.*`,
     /// `ssl.*`, tuning); the bus's own guarantees (idempotence, `acks=all`, manual commits)
     /// cannot be overridden.
@@ -75,6 +79,7 @@ impl Default for BusOptions {
             stream: "ORDO".into(),
             subject_prefix: "ordo".into(),
             partitions: 6,
+            nats: NatsSecurity::default(),
             kafka: BTreeMap::new(),
             max_attempts: 8,
             retry_base: Duration::from_millis(200),
@@ -95,6 +100,22 @@ impl Default for BusOptions {
             health: BusHealth::default(),
         }
     }
+}
+
+/// Credentials and TLS for NATS, from the configuration (files, never the secrets
+/// themselves).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NatsSecurity {
+    /// An NKey or JWT credentials file (`.creds`), as `nsc` writes them.
+    pub credentials_file: Option<PathBuf>,
+    /// The certificate authority the server's certificate is checked against (PEM);
+    /// setting it requires TLS.
+    pub tls_ca_file: Option<PathBuf>,
+    /// A client certificate and its key (PEM), for servers that verify clients.
+    pub tls_cert_file: Option<PathBuf>,
+    pub tls_key_file: Option<PathBuf>,
+    /// Refuse a connection without TLS (implied by `tls://` and by a CA file).
+    pub tls_required: bool,
 }
 
 /// Where the bus's events travel.

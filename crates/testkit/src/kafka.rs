@@ -32,6 +32,7 @@ pub struct Tansu {
     port: u16,
     advertised: std::net::SocketAddr,
     log: PathBuf,
+    flags: Vec<String>,
     child: Option<Child>,
 }
 
@@ -42,6 +43,18 @@ impl Tansu {
     /// # Panics
     /// Under `CI=true` when `TEST_TANSU` is unset, or when the broker does not start.
     pub async fn behind_proxy(test: &str) -> Option<(Tansu, TcpProxy)> {
+        Self::launched(test, &[]).await
+    }
+
+    /// A broker behind a proxy that requires its clients to authenticate (SASL).
+    ///
+    /// # Panics
+    /// As [`Tansu::behind_proxy`].
+    pub async fn authenticating(test: &str) -> Option<(Tansu, TcpProxy)> {
+        Self::launched(test, &["--authentication"]).await
+    }
+
+    async fn launched(test: &str, flags: &[&str]) -> Option<(Tansu, TcpProxy)> {
         let bin = crate::server(TANSU_VAR, "a Kafka broker of its own (tansu)", test)?;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
@@ -53,6 +66,7 @@ impl Tansu {
             port,
             advertised: proxy.addr,
             log: std::env::temp_dir().join(format!("ordo-tansu-{port}.log")),
+            flags: flags.iter().map(|flag| (*flag).to_owned()).collect(),
             child: None,
         };
         tansu.launch().await;
@@ -87,6 +101,7 @@ impl Tansu {
                 "--storage-engine",
                 "memory://tansu/",
             ])
+            .args(&self.flags)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("the broker's log file"))
             .stderr(log)

@@ -5,8 +5,10 @@
 //! Without it they print that they were skipped; under `CI=true` a missing server fails.
 
 mod kafka;
+mod secured_nats;
 
 pub use kafka::{KAFKA_URL_VAR, TANSU_VAR, Tansu, kafka};
+pub use secured_nats::{NATS_SERVER_VAR, NATS_USER, SecuredNats};
 
 use std::path::PathBuf;
 

@@ -448,6 +448,67 @@ async fn a_stream_that_cannot_be_made_keeps_the_platform_unready_and_says_why() 
     app.stop().await;
 }
 
+/// A NATS server that checks who talks to it (a user and password, TLS both ways): with a
+/// wrong password the platform starts, is not ready, and `/readyz` says why without the
+/// password; with the right one, it is ready and an order is paid through the broker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secured_broker_refusing_the_platform_keeps_it_unready_and_says_why() {
+    let Some(server) = ordo_testkit::SecuredNats::start("a_secured_broker_refusing").await else {
+        return;
+    };
+    let secured = |password: &str| {
+        let url = server.url_with(password);
+        let nats = ordo_app::config::BusNatsConfig {
+            tls_ca_file: Some(server.file("ca.pem")),
+            tls_cert_file: Some(server.file("client-cert.pem")),
+            tls_key_file: Some(server.file("client-key.pem")),
+            tls: true,
+            ..Default::default()
+        };
+        move |config: &mut ordo_app::Config| {
+            config.bus_url = Some(Secret::new(url));
+            config.bus.nats = nats;
+            config.bus.subject_prefix = ordo_testkit::unique_prefix();
+            config.bus.stream = format!("E2E_{}", config.bus.subject_prefix);
+        }
+    };
+    let refused = TestApp::spawn_with(Backend::Sqlite, secured("not-the-password-71d2")).await;
+    let readyz = |app: &TestApp| {
+        let request = app.client.get(app.url("/readyz"));
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status(), response.json::<Value>().await.unwrap())
+        }
+    };
+    refused
+        .until_readiness("readiness names the refusal", || async {
+            let (_, health) = readyz(&refused).await;
+            health["bus_error"]
+                .as_str()
+                .is_some_and(|error| error.contains("authorization violation"))
+        })
+        .await;
+    let (status, health) = readyz(&refused).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{health}");
+    assert!(!health.to_string().contains("not-the-password"), "{health}");
+    refused.stop().await;
+
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        secured(ordo_testkit::SecuredNats::PASSWORD),
+    )
+    .await;
+    app.until_ready_is(true).await;
+    let shop = shop(&app, 5).await;
+    let (customer, body) = buyer(&app, &shop).await;
+    json_of(order_request(&app, &customer, "secured", &body)).await;
+    app.eventually("the order is paid", || async {
+        count_of(&statuses(&app).await, "paid") == 1
+    })
+    .await;
+    app.stop().await;
+}
+
 /// Makes every insert into the orders table fail, as a database failing mid-checkout would.
 async fn break_order_writes(app: &TestApp, broken: bool) {
     let db = &app.databases["orders"];

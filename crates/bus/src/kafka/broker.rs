@@ -30,6 +30,9 @@ pub(super) const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 pub(super) struct Context {
     signals: Signals,
     health: crate::BusHealth,
+    /// Why the brokers refused this client (its credentials, its certificate), until the
+    /// guard has reached them again.
+    refused: Arc<Mutex<Option<String>>>,
 }
 
 impl ClientContext for Context {
@@ -49,20 +52,38 @@ impl ClientContext for Context {
 
     fn error(&self, error: KafkaError, reason: &str) {
         tracing::warn!(%error, "Kafka: {reason}");
+        let code = error.rdkafka_error_code();
         if matches!(
-            error.rdkafka_error_code(),
+            code,
             Some(
-                RDKafkaErrorCode::AllBrokersDown
-                    | RDKafkaErrorCode::Authentication
+                RDKafkaErrorCode::Authentication
                     | RDKafkaErrorCode::SaslAuthenticationFailed
                     | RDKafkaErrorCode::TopicAuthorizationFailed
                     | RDKafkaErrorCode::ClusterAuthorizationFailed
-                    | RDKafkaErrorCode::Fatal
+                    | RDKafkaErrorCode::SSL
             )
         ) {
-            self.health.failing(&format!("Kafka: {reason}"));
+            *self.refused.lock().unwrap_or_else(PoisonError::into_inner) =
+                Some(format!("the Kafka brokers refused Ordo: {reason}"));
+        }
+        if matches!(
+            code,
+            Some(RDKafkaErrorCode::AllBrokersDown | RDKafkaErrorCode::Fatal)
+        ) || self.refused().is_some()
+        {
+            self.health
+                .failing(&self.refused().unwrap_or_else(|| format!("Kafka: {reason}")));
             self.signals.suspect();
         }
+    }
+}
+
+impl Context {
+    fn refused(&self) -> Option<String> {
+        self.refused
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 
@@ -108,6 +129,7 @@ impl Broker {
         let context = Context {
             signals: Signals::new(),
             health: options.health.clone(),
+            refused: Arc::new(Mutex::new(None)),
         };
         let producer = new_producer(&base, options, &context)?;
         let mut admin = base.clone();
@@ -210,7 +232,22 @@ impl Broker {
             let metadata = producer
                 .client()
                 .fetch_metadata(None, REQUEST_TIMEOUT)
-                .map_err(|e| BusError::Kafka(format!("cannot reach the Kafka brokers: {e}")))?;
+                .map_err(|e| {
+                    // Refused, the brokers said why; unreachable, the client does.
+                    BusError::Kafka(
+                        broker
+                            .0
+                            .context
+                            .refused()
+                            .unwrap_or_else(|| format!("cannot reach the Kafka brokers: {e}")),
+                    )
+                })?;
+            *broker
+                .0
+                .context
+                .refused
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = None;
             Ok(metadata
                 .topics()
                 .iter()
