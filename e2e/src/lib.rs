@@ -152,6 +152,12 @@ impl TestApp {
         self.dir.path()
     }
 
+    /// `/readyz`'s status and body.
+    pub async fn readyz(&self) -> (StatusCode, Value) {
+        let response = self.client.get(self.url("/readyz")).send().await.unwrap();
+        (response.status(), response.json::<Value>().await.unwrap())
+    }
+
     /// The configuration the platform runs with.
     #[must_use]
     pub fn config(&self) -> &Config {

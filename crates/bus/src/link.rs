@@ -65,6 +65,21 @@ impl Signals {
         self.0.link.subscribe()
     }
 
+    /// Something failed for the `failures`-th time in a row: tells the guard to look, then
+    /// waits the backoff; `false` when the bus stopped meanwhile.
+    pub(crate) async fn failed(
+        &self,
+        options: &BusOptions,
+        failures: u32,
+        stop: &mut watch::Receiver<bool>,
+    ) -> bool {
+        self.suspect();
+        tokio::select! {
+            () = tokio::time::sleep(options.backoff(failures.min(6))) => true,
+            _ = stop.changed() => false,
+        }
+    }
+
     /// Keeps the broker as it should be until `stop`: looks every few seconds and at once
     /// when something is suspected; `what` names the broker in what readiness says.
     pub(crate) async fn guard(

@@ -130,11 +130,10 @@ pub(crate) async fn run<P: Publisher>(
         if let Err(error) = outcome {
             failures += 1;
             tracing::warn!(source = outbox.source(), %error, failures, "publishing to {} failed; retrying", P::BROKER);
-            publisher.signals().suspect();
-            tokio::select! {
-                () = tokio::time::sleep(options.backoff(failures.min(6))) => {}
-                _ = stop.changed() => {}
-            }
+            publisher
+                .signals()
+                .failed(&options, failures, &mut stop)
+                .await;
             in_flight.clear();
             reader.rewind();
         }

@@ -7,13 +7,9 @@
 use crate::TcpProxy;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 pub const KAFKA_URL_VAR: &str = "TEST_KAFKA_URL";
 pub const TANSU_VAR: &str = "TEST_TANSU";
-
-/// How long a broker of a test's own may take to listen.
-const START_WITHIN: Duration = Duration::from_secs(60);
 
 /// The shared Kafka broker (`kafka://host:port`) for one test, or `None` (with a note on
 /// stderr) when none was given.
@@ -56,10 +52,7 @@ impl Tansu {
 
     async fn launched(test: &str, flags: &[&str]) -> Option<(Tansu, TcpProxy)> {
         let bin = crate::server(TANSU_VAR, "a Kafka broker of its own (tansu)", test)?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free loopback port")
-            .port();
+        let port = crate::free_port();
         let proxy = TcpProxy::start(format!("127.0.0.1:{port}")).await;
         let mut tansu = Tansu {
             bin: bin.into(),
@@ -108,20 +101,11 @@ impl Tansu {
             .spawn()
             .unwrap_or_else(|e| panic!("start {}: {e}", self.bin.display()));
         self.child = Some(child);
-        // Listening is what a broker's clients need; nothing else tells when it is.
-        let deadline = tokio::time::Instant::now() + START_WITHIN;
-        while tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-            .await
-            .is_err()
-        {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "tansu did not listen on {} within {START_WITHIN:?}; see {}",
-                self.port,
-                self.log.display()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        crate::until_listening(
+            self.port,
+            &format!("tansu (its log: {})", self.log.display()),
+        )
+        .await;
     }
 
     fn kill(&mut self) {

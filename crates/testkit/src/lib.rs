@@ -149,6 +149,37 @@ pub fn redis(test: &str) -> Option<String> {
     server(REDIS_URL_VAR, "Redis", test)
 }
 
+/// A loopback port nothing listens on now, for a server a test starts.
+///
+/// # Panics
+/// When no loopback port can be bound.
+#[must_use]
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+/// Waits until something listens on loopback `port`: what a server's clients need, and
+/// nothing else tells when it is (`what` names the server, and where to look, in the panic).
+///
+/// # Panics
+/// When nothing listens within a minute.
+pub async fn until_listening(port: u16, what: &str) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} did not listen on {port} within a minute"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// The address in `var`, or `None` after saying the test was skipped; a failure under CI.
 pub(crate) fn server(var: &str, what: &str, test: &str) -> Option<String> {
     match std::env::var(var) {

@@ -4,14 +4,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 pub const NATS_SERVER_VAR: &str = "TEST_NATS_SERVER";
 /// The user the server lets in, with [`SecuredNats::PASSWORD`].
 pub const NATS_USER: &str = "ordo";
-
-/// How long the server may take to listen.
-const START_WITHIN: Duration = Duration::from_secs(60);
 
 /// A running `nats-server` with JetStream, an authorization block and verified TLS.
 #[derive(Debug)]
@@ -33,10 +29,7 @@ impl SecuredNats {
         let bin = crate::server(NATS_SERVER_VAR, "a NATS server of its own", test)?;
         let dir = crate::temp_dir();
         authority(dir.path());
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free loopback port")
-            .port();
+        let port = crate::free_port();
         let file = |name: &str| dir.path().join(name).display().to_string();
         let config = format!(
             "listen: \"127.0.0.1:{port}\"\n\
@@ -60,18 +53,7 @@ impl SecuredNats {
             .spawn()
             .unwrap_or_else(|e| panic!("start {bin}: {e}"));
         let server = SecuredNats { port, dir, child };
-        // Listening is what its clients need; nothing else tells when it is.
-        let deadline = tokio::time::Instant::now() + START_WITHIN;
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "nats-server did not listen on {port} within {START_WITHIN:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        crate::until_listening(port, "nats-server").await;
         Some(server)
     }
 

@@ -418,24 +418,20 @@ async fn a_stream_that_cannot_be_made_keeps_the_platform_unready_and_says_why() 
         config.bus.subject_prefix.clone_from(&unique);
     })
     .await;
-    let readyz = || async {
-        let response = app.client.get(app.url("/readyz")).send().await.unwrap();
-        (response.status(), response.json::<Value>().await.unwrap())
-    };
     app.until_readiness("readiness names the broker's error", || async {
-        let (_, health) = readyz().await;
+        let (_, health) = app.readyz().await;
         health["bus_error"]
             .as_str()
             .is_some_and(|error| error.contains("overlap"))
     })
     .await;
-    let (status, health) = readyz().await;
+    let (status, health) = app.readyz().await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{health}");
     assert_eq!(health["bus"], false);
 
     js.delete_stream(&squatter).await.unwrap();
     app.until_ready_is(true).await;
-    let (status, health) = readyz().await;
+    let (status, health) = app.readyz().await;
     assert_eq!(status, StatusCode::OK, "{health}");
     assert!(health.get("bus_error").is_none(), "{health}");
     let shop = shop(&app, 5).await;
@@ -473,22 +469,15 @@ async fn a_secured_broker_refusing_the_platform_keeps_it_unready_and_says_why() 
         }
     };
     let refused = TestApp::spawn_with(Backend::Sqlite, secured("not-the-password-71d2")).await;
-    let readyz = |app: &TestApp| {
-        let request = app.client.get(app.url("/readyz"));
-        async move {
-            let response = request.send().await.unwrap();
-            (response.status(), response.json::<Value>().await.unwrap())
-        }
-    };
     refused
         .until_readiness("readiness names the refusal", || async {
-            let (_, health) = readyz(&refused).await;
+            let (_, health) = refused.readyz().await;
             health["bus_error"]
                 .as_str()
                 .is_some_and(|error| error.contains("authorization violation"))
         })
         .await;
-    let (status, health) = readyz(&refused).await;
+    let (status, health) = refused.readyz().await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{health}");
     assert!(!health.to_string().contains("not-the-password"), "{health}");
     refused.stop().await;

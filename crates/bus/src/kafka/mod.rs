@@ -227,10 +227,8 @@ pub(crate) async fn fetch(
             Err(error) => {
                 failures += 1;
                 tracing::warn!(consumer = %sub.name, %error, "cannot read from Kafka; retrying");
-                broker.suspect();
-                tokio::select! {
-                    () = tokio::time::sleep(options.backoff(failures.min(6))) => {}
-                    _ = stop.changed() => return,
+                if !broker.signals().failed(&options, failures, &mut stop).await {
+                    return;
                 }
                 continue;
             }
@@ -451,10 +449,12 @@ pub(crate) async fn echoes(
             Ok(consumer) => consumer,
             Err(error) => {
                 tracing::warn!(%error, "wake-ups from other processes are not heard yet");
-                broker.suspect();
-                tokio::select! {
-                    () = tokio::time::sleep(broker.options().backoff(4)) => {}
-                    _ = stop.changed() => return,
+                if !broker
+                    .signals()
+                    .failed(broker.options(), 4, &mut stop)
+                    .await
+                {
+                    return;
                 }
                 continue;
             }

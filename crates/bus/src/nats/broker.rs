@@ -134,11 +134,6 @@ impl Broker {
         &self.options.subject_prefix
     }
 
-    /// Publishing or pulling failed: hold everything until the guard has looked again.
-    pub(crate) fn suspect(&self) {
-        self.signals.suspect();
-    }
-
     pub(crate) fn watch(&self) -> watch::Receiver<Link> {
         self.signals.watch()
     }

@@ -174,10 +174,8 @@ pub(crate) async fn fetch(
             Err(error) => {
                 failures += 1;
                 tracing::warn!(consumer = %sub.name, %error, "cannot pull from NATS; retrying");
-                broker.suspect();
-                tokio::select! {
-                    () = tokio::time::sleep(options.backoff(failures.min(6))) => {}
-                    _ = stop.changed() => return,
+                if !broker.signals().failed(&options, failures, &mut stop).await {
+                    return;
                 }
                 continue;
             }
