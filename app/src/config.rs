@@ -103,13 +103,43 @@ pub struct Config {
 pub struct RedisConfig {
     /// Put before every key, so that several platforms may share one Redis.
     pub prefix: String,
+    /// With a `rediss://` URL: the CA that signed the server's certificate (PEM); unset:
+    /// the system's trusted authorities.
+    pub tls_ca_file: Option<PathBuf>,
+    /// A client certificate and key (PEM), for a Redis that verifies clients.
+    pub tls_cert_file: Option<PathBuf>,
+    pub tls_key_file: Option<PathBuf>,
 }
 
 impl Default for RedisConfig {
     fn default() -> Self {
         RedisConfig {
             prefix: "ordo:".into(),
+            tls_ca_file: None,
+            tls_cert_file: None,
+            tls_key_file: None,
         }
+    }
+}
+
+impl RedisConfig {
+    /// The certificates its TLS files name, read.
+    ///
+    /// # Errors
+    /// When a file cannot be read.
+    pub fn tls(&self) -> anyhow::Result<ordo_redis::Tls> {
+        use anyhow::Context as _;
+        let read = |path: &PathBuf| {
+            std::fs::read(path).with_context(|| format!("redis: read {}", path.display()))
+        };
+        let client = match (&self.tls_cert_file, &self.tls_key_file) {
+            (Some(cert), Some(key)) => Some((read(cert)?, read(key)?)),
+            _ => None,
+        };
+        Ok(ordo_redis::Tls {
+            ca: self.tls_ca_file.as_ref().map(read).transpose()?,
+            client,
+        })
     }
 }
 
@@ -730,10 +760,26 @@ impl Config {
                     .into(),
             );
         }
-        if let Some(url) = &self.redis_url
-            && !url.expose().starts_with("redis://")
-        {
-            return Err("redis_url: must be a redis:// URL (leave unset in one process)".into());
+        let redis_tls = self.redis.tls_ca_file.is_some() || self.redis.tls_cert_file.is_some();
+        match &self.redis_url {
+            Some(url)
+                if !url.expose().starts_with("redis://")
+                    && !url.expose().starts_with("rediss://") =>
+            {
+                return Err(
+                    "redis_url: must be a redis:// or rediss:// URL (leave unset in one process)"
+                        .into(),
+                );
+            }
+            Some(url) if redis_tls && !url.expose().starts_with("rediss://") => {
+                return Err(
+                    "redis.tls_ca_file and redis.tls_cert_file need a rediss:// URL".into(),
+                );
+            }
+            _ => {}
+        }
+        if self.redis.tls_cert_file.is_some() != self.redis.tls_key_file.is_some() {
+            return Err("redis.tls_cert_file and redis.tls_key_file: set both, or neither".into());
         }
         if self.redis.prefix.len() > 64 || self.redis.prefix.contains(char::is_whitespace) {
             return Err("redis.prefix: at most 64 characters, no spaces".into());
@@ -1049,6 +1095,26 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("redis_url"), "{error}");
+
+        std::fs::write(
+            &path,
+            "redis_url = \"redis://cache\"\n[redis]\ntls_ca_file = \"ca.pem\"\n",
+        )
+        .unwrap();
+        let error = Config::load(Some(&path), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("rediss://"), "{error}");
+
+        std::fs::write(
+            &path,
+            "redis_url = \"rediss://cache\"\n[redis]\ntls_cert_file = \"c.pem\"\n",
+        )
+        .unwrap();
+        let error = Config::load(Some(&path), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("redis.tls_key_file"), "{error}");
 
         std::fs::write(&path, "colour = \"blue\"\n").unwrap();
         let error = Config::load(Some(&path), &Overrides::default())

@@ -152,6 +152,7 @@ impl Readiness {
             bus,
             bus_reason,
             redis: self.redis.as_ref().map(ordo_redis::Redis::is_up),
+            redis_reason: self.redis.as_ref().and_then(ordo_redis::Redis::refused),
             rate_limits: self.limits.as_ref().map(|limits| {
                 if limits.local_only() {
                     "local"
@@ -171,6 +172,8 @@ struct Snapshot {
     /// Why events cannot be published, when they cannot.
     bus_reason: Option<String>,
     redis: Option<bool>,
+    /// Why Redis could not be connected to, while it cannot.
+    redis_reason: Option<String>,
     rate_limits: Option<&'static str>,
 }
 
@@ -247,6 +250,9 @@ pub struct Health {
     /// With a Redis: whether it answers. Not a condition of readiness.
     #[serde(skip_serializing_if = "Option::is_none")]
     redis: Option<bool>,
+    /// Why Redis cannot be reached: its error (or TLS's), as the log says it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    redis_error: Option<String>,
     /// With a Redis: `shared` (one allowance per client across processes) or `local` (each
     /// process its own, while Redis cannot be asked).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -329,6 +335,7 @@ async fn readyz(State(state): State<OpsState>) -> (StatusCode, Json<Health>) {
             bus_error: readiness.bus_reason,
             databases: readiness.databases,
             redis: readiness.redis,
+            redis_error: readiness.redis_reason,
             rate_limits: readiness.rate_limits,
         }),
     )

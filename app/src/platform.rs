@@ -120,9 +120,13 @@ impl Assembly {
         let bus = Bus::new(config.bus.options(config.bus_url.as_ref()));
         let redis = match &config.redis_url {
             Some(url) => Some(
-                ordo_redis::Redis::open(url.expose(), &config.redis.prefix)
-                    .await
-                    .context("redis_url")?,
+                ordo_redis::Redis::open_with(
+                    url.expose(),
+                    &config.redis.prefix,
+                    config.redis.tls()?,
+                )
+                .await
+                .context("redis_url")?,
             ),
             None => None,
         };

@@ -856,15 +856,6 @@ backend_test!(
     a_kill_during_checkouts_loses_no_order_and_holds_no_stock_twice
 );
 
-/// `url` with its `host:port` going through `proxy`.
-fn through(proxy: &TcpProxy, url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").expect("a URL");
-    let (user, rest) = rest.rsplit_once('@').map_or(("", rest), |(u, r)| (u, r));
-    let path = rest.split_once('/').map_or("", |(_, path)| path);
-    let at = if user.is_empty() { "" } else { "@" };
-    format!("{scheme}://{user}{at}{}/{path}", proxy.addr)
-}
-
 /// Waits for a log line containing `wanted`; what follows it in the line.
 async fn line_with(
     lines: &mut tokio::sync::mpsc::UnboundedReceiver<String>,
@@ -891,12 +882,10 @@ async fn a_start_waits_for_a_database_that_cannot_be_reached_yet() {
     else {
         return;
     };
-    let target = url.split_once("://").unwrap().1;
-    let target = target.rsplit_once('@').map_or(target, |(_, rest)| rest);
-    let proxy = TcpProxy::start(target.split('/').next().unwrap().to_owned()).await;
+    let proxy = TcpProxy::in_front_of(&url).await;
     proxy.cut();
     let backend = Backend::Postgres {
-        url: through(&proxy, &url),
+        url: proxy.url_for(&url),
         schema_prefix,
     };
     let dir = ordo_testkit::temp_dir();

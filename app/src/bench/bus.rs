@@ -229,43 +229,52 @@ async fn embedded(args: &BusBench) -> anyhow::Result<Row> {
     ))
 }
 
-async fn nats(args: &BusBench) -> anyhow::Result<Row> {
+/// One run through the broker at `url`, the outboxes in throw-away PostgreSQL schemas that
+/// are dropped afterwards, whatever the run's outcome.
+async fn on_postgres<F, Fut>(args: &BusBench, url: &str, run: F) -> anyhow::Result<Row>
+where
+    F: FnOnce(DbOptions, BusOptions) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Row>>,
+{
     let unique = unique();
     let dir = tempfile::Builder::new().prefix("ordo-bench-").tempdir()?;
     let prefix = format!("bench_{unique}");
     let db_options = db_options(dir.path(), Some(args.postgres_url.clone()), prefix.clone());
-    let options = options(Some(args.nats_url.clone()), &unique);
-    let result = async {
-        let (seconds, p50, p99) = measure_bus(args, &db_options, options.clone()).await?;
-        let (single, parallel) = jetstream_ceiling(args, &options).await?;
-        let mut row = row(
-            args,
-            "nats",
-            "postgres",
-            seconds,
-            p50,
-            p99,
-            "jetstream publish+ack",
-            single,
-        );
-        row.raw_parallel_per_sec = Some(parallel);
-        anyhow::Ok(row)
-    }
-    .await;
-    cleanup_nats(&db_options, &options, &prefix).await;
+    let result = run(db_options.clone(), options(Some(url.to_owned()), &unique)).await;
+    cleanup_schemas(&db_options, &prefix).await;
     result
 }
 
+async fn nats(args: &BusBench) -> anyhow::Result<Row> {
+    on_postgres(args, &args.nats_url, |db_options, options| async move {
+        let result = async {
+            let (seconds, p50, p99) = measure_bus(args, &db_options, options.clone()).await?;
+            let (single, parallel) = jetstream_ceiling(args, &options).await?;
+            let mut row = row(
+                args,
+                "nats",
+                "postgres",
+                seconds,
+                p50,
+                p99,
+                "jetstream publish+ack",
+                single,
+            );
+            row.raw_parallel_per_sec = Some(parallel);
+            anyhow::Ok(row)
+        }
+        .await;
+        delete_stream(&options).await;
+        result
+    })
+    .await
+}
+
 async fn kafka(args: &BusBench) -> anyhow::Result<Row> {
-    let unique = unique();
-    let dir = tempfile::Builder::new().prefix("ordo-bench-").tempdir()?;
-    let prefix = format!("bench_{unique}");
-    let db_options = db_options(dir.path(), Some(args.postgres_url.clone()), prefix.clone());
-    let options = options(Some(args.kafka_url.clone()), &unique);
-    let result = async {
+    on_postgres(args, &args.kafka_url, |db_options, options| async move {
         let (seconds, p50, p99) = measure_bus(args, &db_options, options.clone()).await?;
         let raw = kafka_ceiling(args, &options).await?;
-        anyhow::Ok(row(
+        Ok(row(
             args,
             "kafka",
             "postgres",
@@ -275,10 +284,8 @@ async fn kafka(args: &BusBench) -> anyhow::Result<Row> {
             "kafka produce (acks=all)",
             raw,
         ))
-    }
-    .await;
-    cleanup_schemas(&db_options, &prefix).await;
-    result
+    })
+    .await
 }
 
 fn unique() -> String {
@@ -582,7 +589,8 @@ async fn publish_rate(
     Ok(events as f64 / started.elapsed().as_secs_f64())
 }
 
-async fn cleanup_nats(db_options: &DbOptions, options: &BusOptions, prefix: &str) {
+/// Deletes the throw-away stream of a run on NATS.
+async fn delete_stream(options: &BusOptions) {
     if let Some(url) = &options.url
         && let Ok(client) = async_nats::connect(url.as_str()).await
     {
@@ -590,7 +598,6 @@ async fn cleanup_nats(db_options: &DbOptions, options: &BusOptions, prefix: &str
             .delete_stream(&options.stream)
             .await;
     }
-    cleanup_schemas(db_options, prefix).await;
 }
 
 /// Drops the throw-away schemas of a run on PostgreSQL.

@@ -1,7 +1,8 @@
 //! Redis away from a cluster for a while (cut through a proxy the test holds): orders are
 //! still placed and paid through both gateways, each gateway limits on its own meanwhile and
 //! says so, couriers' positions are refused with `Retry-After` and taken again once Redis is
-//! back, and the order placed during the outage is dispatched and delivered after it.
+//! back, and the order placed during the outage is dispatched and delivered after it. Every
+//! delivery process, busy or idle, sees Redis go and reconnects once it is back.
 
 use crate::cluster::{Api, Cluster, Shop};
 use ordo_testkit::{Backend, TcpProxy};
@@ -26,13 +27,12 @@ async fn redis_away_from_the_cluster() {
     ) else {
         return;
     };
-    let target = redis.trim_start_matches("redis://");
-    let proxy = TcpProxy::start(target.split('/').next().unwrap_or(target).to_owned()).await;
+    let proxy = TcpProxy::in_front_of(&redis).await;
     let (burst, rate) = (CUSTOMER_BURST.to_string(), CUSTOMER_PER_MINUTE.to_string());
     let cluster = Cluster::start(
         &backend,
         &nats,
-        &format!("redis://{}", proxy.addr),
+        &proxy.url_for(&redis),
         &[("delivery", 2)],
         2,
         &[
@@ -67,7 +67,29 @@ async fn redis_away_from_the_cluster() {
         }
     };
 
+    // What each delivery process says of Redis in its readiness.
+    let redis_up = |instance: &str| {
+        let url = format!("{instance}/readyz");
+        let http = api.http.clone();
+        async move {
+            let answer: serde_json::Value =
+                http.get(url).send().await.unwrap().json().await.unwrap();
+            answer["redis"] == true
+        }
+    };
+    let deliveries: Vec<&str> = cluster.instances["delivery"]
+        .iter()
+        .map(|(_, url)| url.as_str())
+        .collect();
+
     proxy.cut();
+    // Even a process that sends Redis nothing meanwhile sees its connection close.
+    for instance in &deliveries {
+        api.until("the delivery process sees Redis away", || async {
+            !redis_up(instance).await
+        })
+        .await;
+    }
     for gateway in &cluster.gateways {
         api.until("the gateway limits on its own", || async {
             readiness(gateway).await.1.contains("this gateway's own")
@@ -138,10 +160,13 @@ async fn redis_away_from_the_cluster() {
     );
 
     proxy.restore();
-    api.until("positions are taken again", || async {
-        report().await.unwrap().status() == StatusCode::NO_CONTENT
-    })
-    .await;
+    for instance in &deliveries {
+        api.until("the delivery process is connected again", || async {
+            redis_up(instance).await
+        })
+        .await;
+    }
+    assert_eq!(report().await.unwrap().status(), StatusCode::NO_CONTENT);
     for gateway in &cluster.gateways {
         api.until("the gateway shares its limits again", || async {
             readiness(gateway).await.1 == "ready"

@@ -459,6 +459,11 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
                 code.starts_with("08") || matches!(&*code, "53300" | "57P01" | "57P02" | "57P03")
             }
         }
+        // A connection closed before the server answered the TLS request (a proxy or
+        // balancer that accepts and drops it): sqlx reads the end as an answer of 0x00.
+        sqlx::Error::Protocol(message) => {
+            message.starts_with("unexpected response from SSLRequest")
+        }
         _ => false,
     }
 }

@@ -5,16 +5,21 @@
 //! A Redis that is away must cost a request nothing but the fallback its caller chooses: a
 //! command fails at once while the connection is down, and one task reconnects in the
 //! background, rather than every request waiting for a connection timeout of its own.
+//! The connection speaks RESP3 so that the client says when it closes: a connection lost
+//! while idle is replaced before a request finds it dead.
 
 mod gcra;
 
 pub use gcra::Gcra;
 
 use redis::aio::MultiplexedConnection;
-use redis::{AsyncConnectionConfig, RedisError};
+use redis::{
+    AsyncConnectionConfig, ClientTlsConfig, IntoConnectionInfo, ProtocolVersion, PushInfo,
+    PushKind, RedisError, TlsCertificates,
+};
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 
 /// How long connecting, and then each command, may take.
@@ -34,6 +39,24 @@ pub enum Error {
     Refused(String),
 }
 
+/// Certificates for a `rediss://` connection beyond the system's trusted authorities.
+#[derive(Clone, Default)]
+pub struct Tls {
+    /// PEM certificates of the authorities that sign the server's; none: the system's.
+    pub ca: Option<Vec<u8>>,
+    /// A PEM certificate and its key, for a server that checks its clients.
+    pub client: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+impl std::fmt::Debug for Tls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tls")
+            .field("ca", &self.ca.is_some())
+            .field("client", &self.client.is_some())
+            .finish()
+    }
+}
+
 /// A handle on the platform's Redis; clones share the connection.
 #[derive(Clone)]
 pub struct Redis {
@@ -45,7 +68,12 @@ struct Inner {
     prefix: String,
     settings: AsyncConnectionConfig,
     connection: RwLock<Option<MultiplexedConnection>>,
+    /// Counts connections made, so that the close of an old one is not taken for the
+    /// current one's.
+    generation: AtomicU64,
     reconnecting: AtomicBool,
+    /// Why the last attempt to connect failed, until one succeeds.
+    refused: std::sync::Mutex<Option<String>>,
     /// Whether connected, for whoever waits for Redis to come back.
     up: tokio::sync::watch::Sender<bool>,
 }
@@ -66,7 +94,39 @@ impl Redis {
     /// # Errors
     /// When `url` is not a Redis URL.
     pub async fn open(url: &str, prefix: &str) -> Result<Self, Error> {
-        let client = redis::Client::open(url).map_err(|e| Error::Refused(e.to_string()))?;
+        Self::open_with(url, prefix, Tls::default()).await
+    }
+
+    /// As [`Redis::open`], trusting `tls`'s authority and presenting its client
+    /// certificate on a `rediss://` URL.
+    ///
+    /// # Errors
+    /// When `url` is not a Redis URL, or `tls` has certificates and `url` is not `rediss://`.
+    pub async fn open_with(url: &str, prefix: &str, tls: Tls) -> Result<Self, Error> {
+        let refused = |e: RedisError| Error::Refused(e.to_string());
+        let info = url.into_connection_info().map_err(refused)?;
+        let settings = info
+            .redis_settings()
+            .clone()
+            .set_protocol(ProtocolVersion::RESP3);
+        let info = info.set_redis_settings(settings);
+        let client = if tls.ca.is_none() && tls.client.is_none() {
+            redis::Client::open(info)
+        } else if url.starts_with("rediss://") {
+            let certificates = TlsCertificates {
+                client_tls: tls.client.map(|(client_cert, client_key)| ClientTlsConfig {
+                    client_cert,
+                    client_key,
+                }),
+                root_cert: tls.ca,
+            };
+            redis::Client::build_with_tls(info, certificates)
+        } else {
+            return Err(Error::Refused(
+                "TLS certificates are for a rediss:// URL".into(),
+            ));
+        }
+        .map_err(refused)?;
         let settings = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
             .set_response_timeout(Some(RESPONSE_TIMEOUT));
@@ -76,7 +136,9 @@ impl Redis {
                 prefix: prefix.to_owned(),
                 settings,
                 connection: RwLock::new(None),
+                generation: AtomicU64::new(0),
                 reconnecting: AtomicBool::new(true),
+                refused: std::sync::Mutex::new(None),
                 up: tokio::sync::watch::Sender::new(false),
             }),
         };
@@ -102,11 +164,34 @@ impl Redis {
         self.read().is_some()
     }
 
+    /// Why connecting failed last, while not connected: Redis's or TLS's error, without
+    /// the URL's password.
+    #[must_use]
+    pub fn refused(&self) -> Option<String> {
+        self.refusal().clone()
+    }
+
+    fn refusal(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        self.inner
+            .refused
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// Resolves once connected (at once when connected now).
     pub async fn connected(&self) {
+        self.until_up(true).await;
+    }
+
+    /// Resolves once the connection is lost (at once when not connected now).
+    pub async fn disconnected(&self) {
+        self.until_up(false).await;
+    }
+
+    async fn until_up(&self, wanted: bool) {
         let mut up = self.inner.up.subscribe();
-        // The sender lives in `self`: the wait ends only by connecting.
-        let _ = up.wait_for(|up| *up).await;
+        // The sender lives in `self`: the wait ends only by the state wanted.
+        let _ = up.wait_for(|up| *up == wanted).await;
     }
 
     /// Runs `command` on the connection. A failure of the connection drops it and starts
@@ -205,12 +290,25 @@ impl Redis {
     }
 
     async fn connect(&self) -> Result<(), RedisError> {
-        let connection = self
+        let generation = self.inner.generation.fetch_add(1, Ordering::AcqRel) + 1;
+        let owner = Arc::downgrade(&self.inner);
+        let settings = self
+            .inner
+            .settings
+            .clone()
+            .set_push_sender(move |info: PushInfo| {
+                if info.kind == PushKind::Disconnection {
+                    closed(&owner, generation);
+                }
+                Ok::<(), std::convert::Infallible>(())
+            });
+        let connected = self
             .inner
             .client
-            .get_multiplexed_async_connection_with_config(&self.inner.settings)
-            .await?;
-        self.set(Some(connection));
+            .get_multiplexed_async_connection_with_config(&settings)
+            .await;
+        *self.refusal() = connected.as_ref().err().map(ToString::to_string);
+        self.set(Some(connected?));
         Ok(())
     }
 
@@ -222,4 +320,21 @@ impl Redis {
         tracing::info!("Redis is reachable again");
         self.inner.reconnecting.store(false, Ordering::Release);
     }
+}
+
+/// The client closed connection `generation` of `owner`'s: unless a newer one replaced it,
+/// Redis is away until reconnected.
+fn closed(owner: &Weak<Inner>, generation: u64) {
+    let Some(inner) = owner.upgrade() else {
+        return;
+    };
+    if inner.generation.load(Ordering::Acquire) != generation {
+        return;
+    }
+    let redis = Redis { inner };
+    if redis.read().is_some() {
+        tracing::warn!("the connection to Redis closed; reconnecting");
+        redis.set(None);
+    }
+    redis.start_reconnecting();
 }

@@ -6,9 +6,13 @@
 
 mod kafka;
 mod secured_nats;
+mod secured_redis;
+mod tls;
 
 pub use kafka::{KAFKA_URL_VAR, TANSU_VAR, Tansu, kafka};
 pub use secured_nats::{NATS_SERVER_VAR, NATS_USER, SecuredNats};
+pub use secured_redis::{REDIS_SERVER_VAR, SecuredRedis};
+pub use tls::authority;
 
 use std::path::PathBuf;
 
@@ -41,6 +45,22 @@ impl Backend {
 #[must_use]
 pub fn postgres(test: &str) -> Option<Backend> {
     server(POSTGRES_URL_VAR, "PostgreSQL", test).map(|url| Backend::Postgres {
+        url,
+        schema_prefix: unique_prefix(),
+    })
+}
+
+pub const POSTGRES_TLS_URL_VAR: &str = "TEST_POSTGRES_TLS_URL";
+
+/// The PostgreSQL server over verified TLS (`sslmode=verify-full` with its `sslrootcert`),
+/// as a backend with a [`unique_prefix`], or `None` (with a note on stderr) when none was
+/// given.
+///
+/// # Panics
+/// Under `CI=true` when `TEST_POSTGRES_TLS_URL` is unset.
+#[must_use]
+pub fn postgres_tls(test: &str) -> Option<Backend> {
+    server(POSTGRES_TLS_URL_VAR, "PostgreSQL over TLS", test).map(|url| Backend::Postgres {
         url,
         schema_prefix: unique_prefix(),
     })
@@ -208,7 +228,28 @@ pub struct TcpProxy {
     listener: tokio::task::JoinHandle<()>,
 }
 
+/// The `host:port` of `url` (`scheme://[user@]host:port[/…]`).
+fn host_port(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, rest)| rest);
+    rest.split(['/', '?']).next().unwrap_or(rest)
+}
+
 impl TcpProxy {
+    /// A proxy in front of the server `url` names (`scheme://[user@]host:port[/…]`).
+    ///
+    /// # Panics
+    /// When no loopback port can be bound.
+    pub async fn in_front_of(url: &str) -> Self {
+        Self::start(host_port(url).to_owned()).await
+    }
+
+    /// `url` with its `host:port` replaced by the proxy's: the server through the proxy.
+    #[must_use]
+    pub fn url_for(&self, url: &str) -> String {
+        url.replacen(host_port(url), &self.addr.to_string(), 1)
+    }
+
     /// Listens on a free loopback port and forwards to `target` (`host:port`).
     ///
     /// # Panics

@@ -2,7 +2,7 @@
 //! TLS both ways with a certificate authority the test makes (the server's certificate
 //! and a client's). The server binary comes from `TEST_NATS_SERVER`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 pub const NATS_SERVER_VAR: &str = "TEST_NATS_SERVER";
@@ -28,7 +28,7 @@ impl SecuredNats {
     pub async fn start(test: &str) -> Option<SecuredNats> {
         let bin = crate::server(NATS_SERVER_VAR, "a NATS server of its own", test)?;
         let dir = crate::temp_dir();
-        authority(dir.path());
+        crate::tls::authority(dir.path());
         let port = crate::free_port();
         let file = |name: &str| dir.path().join(name).display().to_string();
         let config = format!(
@@ -75,38 +75,5 @@ impl Drop for SecuredNats {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-/// Makes a certificate authority in `dir` and, signed by it, the server's certificate (for
-/// 127.0.0.1 and localhost) and a client's.
-fn authority(dir: &Path) {
-    let write = |name: &str, pem: String| {
-        std::fs::write(dir.join(name), pem).unwrap_or_else(|e| panic!("{name} written: {e}"));
-    };
-    let ca_key = rcgen::KeyPair::generate().expect("a CA key");
-    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
-    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca.distinguished_name
-        .push(rcgen::DnType::CommonName, "ordo test authority");
-    write(
-        "ca.pem",
-        ca.self_signed(&ca_key).expect("the CA certificate").pem(),
-    );
-    let issuer = rcgen::Issuer::new(ca, ca_key);
-    for (name, names) in [
-        (
-            "server",
-            vec!["127.0.0.1".to_owned(), "localhost".to_owned()],
-        ),
-        ("client", vec!["ordo-client".to_owned()]),
-    ] {
-        let key = rcgen::KeyPair::generate().expect("a key");
-        let cert = rcgen::CertificateParams::new(names)
-            .expect("certificate parameters")
-            .signed_by(&key, &issuer)
-            .expect("a signed certificate");
-        write(&format!("{name}-cert.pem"), cert.pem());
-        write(&format!("{name}-key.pem"), key.serialize_pem());
     }
 }

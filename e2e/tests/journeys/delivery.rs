@@ -983,10 +983,8 @@ async fn redis_away_for_a_while() {
     ) else {
         return;
     };
-    let target = url.trim_start_matches("redis://");
-    let target = target.split('/').next().unwrap_or(target).to_owned();
-    let proxy = ordo_testkit::TcpProxy::start(target).await;
-    let through_proxy = format!("redis://{}", proxy.addr);
+    let proxy = ordo_testkit::TcpProxy::in_front_of(&url).await;
+    let through_proxy = proxy.url_for(&url);
     let app = TestApp::spawn_with(backend, |config| {
         config.redis_url = Some(ordo_kernel::Secret::new(through_proxy));
     })

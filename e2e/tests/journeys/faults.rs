@@ -15,18 +15,6 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, Notify};
 use uuid::Uuid;
 
-/// `host:port` of a `scheme://[user@]host:port/…` URL.
-fn authority(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let rest = rest.rsplit_once('@').map_or(rest, |(_, rest)| rest);
-    rest.split('/').next().unwrap_or(rest)
-}
-
-/// `url` with its `host:port` replaced by the proxy's.
-fn through(proxy: &TcpProxy, url: &str) -> String {
-    url.replacen(authority(url), &proxy.addr.to_string(), 1)
-}
-
 /// The platform on PostgreSQL with its bus on NATS through a new proxy (cut before the
 /// start when `cut`), or `None` when this run has no PostgreSQL or no NATS.
 async fn behind_nats_proxy(
@@ -36,7 +24,7 @@ async fn behind_nats_proxy(
 ) -> Option<(TestApp, TcpProxy)> {
     let backend = ordo_testkit::postgres(test)?;
     let url = ordo_testkit::nats(test)?;
-    let proxy = TcpProxy::start(authority(&url).to_owned()).await;
+    let proxy = TcpProxy::in_front_of(&url).await;
     if cut {
         proxy.cut();
     }
@@ -102,8 +90,8 @@ async fn a_database_outage_answers_503_and_leaves_nothing_held() {
     let Backend::Postgres { url, .. } = &backend else {
         unreachable!("a PostgreSQL backend")
     };
-    let proxy = TcpProxy::start(authority(url).to_owned()).await;
-    let database_url = through(&proxy, url);
+    let proxy = TcpProxy::in_front_of(url).await;
+    let database_url = proxy.url_for(url);
     let app = TestApp::spawn_with(backend.clone(), |config| {
         config.database_url = Some(Secret::new(database_url));
         // One customer stands for many here.

@@ -137,8 +137,8 @@ impl Harness {
         consumer.migrate(&[EFFECTS]).await.expect("effects table");
         let (proxy, tansu, url) = match (&nats, kafka) {
             (Some(url), _) => {
-                let proxy = TcpProxy::start(url.trim_start_matches("nats://").to_owned()).await;
-                let url = format!("nats://{}", proxy.addr);
+                let proxy = TcpProxy::in_front_of(url).await;
+                let url = proxy.url_for(url);
                 (Some(proxy), None, Some(url))
             }
             (None, Some((tansu, proxy))) => {
