@@ -113,6 +113,8 @@ impl Readiness {
                 *failures = if up { 0 } else { *failures + 1 };
             }
         }
+        let ready = self.state().ready();
+        metrics::gauge!("ordo_ready").set(if ready { 1.0 } else { 0.0 });
         self.notify.notify_waiters();
     }
 

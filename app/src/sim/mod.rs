@@ -107,6 +107,10 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
         (None, Some(running)) => format!("http://{}/api/v1", running.address),
         (None, None) => unreachable!("the platform was started above"),
     };
+    if let Some(running) = &running {
+        // Where to watch it meanwhile: its apps, and /metrics for a Prometheus.
+        println!("the platform serves http://{}", running.address);
+    }
     println!(
         "building the city: {} merchants, {} couriers, {} customers",
         args.merchants, args.couriers, args.customers

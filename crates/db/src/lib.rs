@@ -395,7 +395,8 @@ impl Db {
             .map_err(DbError::from)
     }
 
-    /// Publishes pool gauges (`db_pool_connections{service, pool, state}`); SQLite's writer
+    /// Publishes pool gauges (`db_pool_connections{service, pool, state}` and
+    /// `db_pool_max_connections{service, pool}`); SQLite's writer
     /// is measured by its commit groups instead (`db_commit_group_size`).
     pub fn record_pool_metrics(&self) {
         let pools: &[(&str, &AnyPool)] = match self.inner.dialect {
@@ -403,6 +404,12 @@ impl Db {
             Dialect::Postgres => &[("shared", &self.inner.reader)],
         };
         for (name, pool) in pools {
+            metrics::gauge!(
+                "db_pool_max_connections",
+                "service" => self.inner.service.clone(),
+                "pool" => *name
+            )
+            .set(f64::from(pool.options().get_max_connections()));
             let size = pool.size();
             let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
             for (state, count) in [("idle", idle), ("busy", size.saturating_sub(idle))] {

@@ -81,10 +81,19 @@ pub fn service(
             } else {
                 positions
             };
+            // Every instance reports it, so the gauge is never one a former lease holder left.
+            let waiting = Sweep::new(
+                "deliveries waiting for a courier measured",
+                sweep_every,
+                &delivery,
+                |delivery, now| async move { delivery.measure_waiting(now).await },
+            )
+            .per_instance();
             Ok(Parts::routes(router(delivery.clone()))
                 .subscriptions(subscriptions(delivery.clone(), db, &outbox))
                 .sweep(dispatch)
                 .sweep(positions)
+                .sweep(waiting)
                 .internal(api::internal::router(delivery.clone()))
                 .providing::<Arc<dyn DeliveryClient>>(delivery))
         },

@@ -77,12 +77,21 @@ pub fn service(
                 &orders,
                 |orders, now| async move { orders.close_retry_windows(now).await },
             );
+            // Every instance reports it, so the gauge is never one a former lease holder left.
+            let waiting = Sweep::new(
+                "orders waiting for their merchant measured",
+                config.sweep_every(),
+                &orders,
+                |orders, now| async move { orders.measure_waiting(now).await },
+            )
+            .per_instance();
             Ok(Parts::routes(router(orders.clone(), streams))
                 .subscriptions(subscriptions(orders.clone(), db, &outbox))
                 .internal(api::internal::router(orders.clone()))
                 .sweep(stale)
                 .sweep(unaccepted)
                 .sweep(unpaid)
+                .sweep(waiting)
                 .providing::<Arc<dyn OrdersClient>>(orders))
         },
         remote::client,

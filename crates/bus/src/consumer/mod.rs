@@ -72,6 +72,17 @@ impl ConsumerStats {
     }
 }
 
+/// The counters each consumer keeps, labelled with its name.
+const COUNTERS: [&str; 7] = [
+    "bus_handled_total",
+    "bus_held_total",
+    "bus_sequence_gaps_total",
+    "bus_duplicates_total",
+    "bus_retried_total",
+    "bus_dead_lettered_total",
+    "bus_replayed_total",
+];
+
 pub(super) struct Shared {
     sub: Subscription,
     options: BusOptions,
@@ -124,6 +135,11 @@ pub(crate) fn spawn(
     mut input: mpsc::Receiver<Delivery>,
     stop: watch::Receiver<bool>,
 ) {
+    // Every counter exists from the start, at 0: a rate or an increase over a counter
+    // that has not counted yet is then 0, not absent (alerts on dead letters see growth).
+    for metric in COUNTERS {
+        metrics::counter!(metric, "consumer" => sub.name.clone()).increment(0);
+    }
     let shared = Arc::new(Shared {
         sub,
         options,

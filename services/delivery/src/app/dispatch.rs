@@ -245,8 +245,10 @@ impl Delivery {
     pub async fn sweep(&self, now: OffsetDateTime) -> Result<usize, AppError> {
         let mut moved = 0;
         let mut tx = self.db.begin().await?;
-        store::expire_offers(&mut *tx, now, EventMeta::job().traceparent.as_deref()).await?;
+        let expired =
+            store::expire_offers(&mut *tx, now, EventMeta::job().traceparent.as_deref()).await?;
         tx.commit().await?;
+        super::offers::answered(OfferStatus::Expired, expired.len());
         let escalate_before = now
             - time::Duration::seconds(
                 i64::try_from(self.config.unassigned_after_secs).unwrap_or(i64::MAX),
@@ -294,5 +296,18 @@ impl Delivery {
         }
         self.fleet.waiters().set_wanted(starved);
         Ok(moved)
+    }
+
+    /// Publishes how long the oldest delivery has waited for a courier
+    /// (`deliveries_awaiting_courier_oldest_seconds`, 0 when none waits), for the alert on
+    /// deliveries nobody takes; moves nothing.
+    ///
+    /// # Errors
+    /// The database failing; the next measurement goes on.
+    pub async fn measure_waiting(&self, now: OffsetDateTime) -> Result<usize, AppError> {
+        let oldest = store::oldest_waiting(self.db.reader()).await?;
+        let waited = oldest.map_or(0.0, |since| (now - since).as_seconds_f64().max(0.0));
+        metrics::gauge!("deliveries_awaiting_courier_oldest_seconds").set(waited);
+        Ok(0)
     }
 }

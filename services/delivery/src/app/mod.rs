@@ -94,6 +94,7 @@ impl Delivery {
             )),
             None => Fleet::in_memory(config.resolution(), config.location_limit),
         };
+        offers::count_offers_from_zero();
         Delivery {
             db,
             outbox,

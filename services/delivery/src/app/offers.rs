@@ -78,6 +78,7 @@ impl Delivery {
             fleet.release(caller.user_id, now).await;
         }
         let assigned = taken?;
+        answered(OfferStatus::Accepted, 1);
         self.followers.changed(assigned.order_id);
         self.withdraw_others(caller.user_id, Some(offer.id), now, meta)
             .await;
@@ -135,7 +136,26 @@ impl Delivery {
             self.dispatch(&mut tx, &delivery, now, meta).await?;
         }
         self.outbox.commit(tx).await?;
+        answered(OfferStatus::Declined, 1);
         self.followers.changed(delivery.order_id);
         Ok(())
     }
+}
+
+/// Makes the offer counters exist at 0, so that their rates read 0 before any offer ends.
+pub(super) fn count_offers_from_zero() {
+    for outcome in [
+        OfferStatus::Accepted,
+        OfferStatus::Declined,
+        OfferStatus::Expired,
+    ] {
+        answered(outcome, 0);
+    }
+}
+
+/// Counts offers that ended `outcome` (`delivery_offers_total{outcome}`), once committed: how
+/// many couriers let offers expire is what the alert on unanswered offers watches.
+pub(super) fn answered(outcome: OfferStatus, n: usize) {
+    metrics::counter!("delivery_offers_total", "outcome" => outcome.as_str())
+        .increment(u64::try_from(n).unwrap_or(u64::MAX));
 }

@@ -203,6 +203,23 @@ pub async fn waiting<'c>(
     .collect()
 }
 
+/// Since when the delivery waiting longest for a courier has searched; `None` when none
+/// waits.
+///
+/// # Errors
+/// The database failing.
+pub async fn oldest_waiting<'c>(
+    executor: impl Executor<'c, Database = Any>,
+) -> Result<Option<OffsetDateTime>, sqlx::Error> {
+    let found = sqlx::query(
+        "SELECT MIN(searching_since) AS oldest FROM deliveries
+         WHERE status IN ('searching', 'offered')",
+    )
+    .fetch_one(executor)
+    .await?;
+    opt_instant(&found, "oldest")
+}
+
 /// Moves the delivery from one of `from` to `to`, with its courier and the time and trace
 /// of the step, and answers it as it now is; `None` when it was no longer in any of `from`
 /// (someone else moved it first).

@@ -251,4 +251,17 @@ impl Orders {
         };
         self.move_each(waiting, &change).await
     }
+
+    /// Publishes how long the oldest paid order has waited for its merchant
+    /// (`orders_awaiting_merchant_oldest_seconds`, 0 when none waits), for the alert on
+    /// merchants who do not answer; moves nothing.
+    ///
+    /// # Errors
+    /// The database failing; the next measurement goes on.
+    pub async fn measure_waiting(&self, now: OffsetDateTime) -> Result<usize, AppError> {
+        let oldest = orders::oldest_awaiting_merchant(self.db.reader()).await?;
+        let waited = oldest.map_or(0.0, |paid| (now - paid).as_seconds_f64().max(0.0));
+        metrics::gauge!("orders_awaiting_merchant_oldest_seconds").set(waited);
+        Ok(0)
+    }
 }

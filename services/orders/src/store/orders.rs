@@ -336,6 +336,19 @@ pub async fn awaiting_merchant<'c>(
     .await
 }
 
+/// When the paid order waiting longest for its merchant was paid; `None` when none waits.
+///
+/// # Errors
+/// The database failing.
+pub async fn oldest_awaiting_merchant<'c>(
+    executor: impl Executor<'c, Database = Any>,
+) -> Result<Option<OffsetDateTime>, sqlx::Error> {
+    let found = sqlx::query("SELECT MIN(updated_at) AS oldest FROM orders WHERE status = 'paid'")
+        .fetch_one(executor)
+        .await?;
+    row::opt_instant(&found, "oldest")
+}
+
 /// The ids of the orders a sweep's `query` selects as due at `at` (`$1`), at most `limit`
 /// (`$2`).
 async fn due<'c>(
