@@ -131,7 +131,10 @@ async fn every_panel_and_recording_rule_has_data_from_a_running_platform() {
         .await
         .is_ok_and(|answer| answer.status().is_success())
     {
-        assert!(started.elapsed() < WITHIN, "prometheus did not become ready");
+        assert!(
+            started.elapsed() < WITHIN,
+            "prometheus did not become ready"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
