@@ -95,6 +95,21 @@ enum Command {
         #[command(subcommand)]
         command: SearchCommand,
     },
+    /// Copy the embedded platform (every service's SQLite database at one moment, while it
+    /// serves, and the signing keys sealed with `ORDO_BACKUP_PASSPHRASE`) into a new
+    /// directory, with a manifest of checksums.
+    Backup {
+        /// The directory to write; new or empty.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a backup into an empty data dir, after checking its every file, its
+    /// databases' integrity and the passphrase (`ORDO_BACKUP_PASSPHRASE`).
+    Restore {
+        /// The backup's directory.
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Drive a whole simulated city through the API (customers, merchants, couriers) and
     /// report what became of the orders and how long each stage took.
     Sim(crate::sim::SimArgs),
@@ -232,6 +247,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::edge::run(config, Box::new(reread)).await
         }
         Command::Sim(args) => crate::sim::run(args).await,
+        Command::Backup { to } => crate::backup::backup(&config, &to).await,
+        Command::Restore { from } => crate::backup::restore(&config, &from).await,
         Command::Demo => {
             let platform = Platform::open(config).await?;
             load_demo(&platform).await

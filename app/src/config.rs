@@ -595,9 +595,11 @@ impl Config {
             Some(path) => figment = figment.merge(Toml::file_exact(path)),
             None => figment = figment.merge(Toml::file(DEFAULT_FILE)),
         }
+        // Not configuration: the file's path, and the passphrase only `ordo backup` and
+        // `ordo restore` read.
         let env = Env::prefixed("ORDO_")
             .split("__")
-            .filter(|key| key != "config");
+            .filter(|key| key != "config" && key != "backup_passphrase");
         let mut config: Config = figment
             .merge(env)
             .extract()

@@ -1,6 +1,7 @@
 //! The `ordo` binary's library: configuration, the service registry, the platform (every
 //! service in one process), the gateway and the command line. `main.rs` only calls `cli`.
 
+pub mod backup;
 pub mod bench;
 pub mod cli;
 pub mod config;

@@ -86,7 +86,7 @@ function Home() {
   const [asked, setAsked] = useState('');
   // Fixed decimals: the API takes no exponent, which JavaScript writes for tiny numbers.
   const near = place.value ? `near=${place.value.lat.toFixed(6)},${place.value.lon.toFixed(6)}` : '';
-  const [merchants, error] = useLoad(`/merchants?${near ? `${near}&radius_km=10&` : ''}limit=50`, [near]);
+  const [merchants, error, , stale] = useLoad(`/merchants?${near ? `${near}&radius_km=10&` : ''}limit=50`, [near]);
   const [found, searchError] = useLoad(
     asked ? `/search?q=${encodeURIComponent(asked)}${near ? `&${near}&sort=relevance` : ''}` : null,
     [asked, near],
@@ -120,7 +120,8 @@ function Home() {
     ${items.length > 0 && html`<${MapView} label="Merchants on a map"
       points=${[...items.map((m) => ({ lat: m.lat, lon: m.lon, label: m.name, kind: 'merchant' })),
         ...(place.value ? [{ ...place.value, label: 'You', kind: 'customer' }] : [])]} />`}
-    <ul class="grid plain">${items.map((m) => html`<${MerchantCard} merchant=${m} distanceKm=${m.distance_km} />`)}</ul>
+    <ul class="grid plain" aria-label="Merchants" aria-busy=${stale ? 'true' : 'false'}>
+      ${items.map((m) => html`<${MerchantCard} merchant=${m} distanceKm=${m.distance_km} />`)}</ul>
     ${merchants && items.length === 0 && html`<p>No merchant here yet.</p>`}
   </main>`;
 }

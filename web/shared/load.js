@@ -9,12 +9,16 @@ import { ApiError, api } from './api.js';
 
 /**
  * GETs `path` (nothing while it is null) when it or `deps` change, and every `every`
- * milliseconds when given: [value, error, reload].
+ * milliseconds when given: [value, error, reload, stale], `stale` while the value shown
+ * answers an earlier path than the latest asked (a view marks itself busy meanwhile).
  */
 export function useLoad(path, deps = [], every = 0) {
   const [value, setValue] = useState(null);
   const [error, setError] = useState(null);
   const [round, setRound] = useState(0);
+  // The path the value answers: until the latest one's answer comes, the value shown is an
+  // earlier path's.
+  const [answered, setAnswered] = useState(null);
   useEffect(() => {
     setError(null);
     if (!path) return undefined;
@@ -23,7 +27,7 @@ export function useLoad(path, deps = [], every = 0) {
     const run = () => {
       const asked = ++latest;
       api('GET', path).then(
-        (v) => current && asked === latest && (setValue(v), setError(null)),
+        (v) => current && asked === latest && (setValue(v), setError(null), setAnswered(path)),
         (e) => {
           if (!current || asked !== latest) return;
           if (e instanceof ApiError && e.status === 0) e.quiet = true;
@@ -40,5 +44,5 @@ export function useLoad(path, deps = [], every = 0) {
       removeEventListener('online', run);
     };
   }, [path, round, every, ...deps]);
-  return [value, error, () => setRound((r) => r + 1)];
+  return [value, error, () => setRound((r) => r + 1), path !== null && answered !== path];
 }

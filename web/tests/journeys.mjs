@@ -254,7 +254,10 @@ try {
     await customer.getByRole('button', { name: 'Set', exact: true }).click();
     await customer.waitForFunction(() => document.getElementById('place').value === 'Invalidenstraße 50, 10115 Berlin');
     await resorted;
-    await customer.getByRole('link', { name: 'Kiez Kiosk' }).click();
+    // Drawn in the new order: the list says so once it shows the answer to the new place.
+    const merchants = customer.getByRole('list', { name: 'Merchants' });
+    await customer.locator('ul[aria-label="Merchants"][aria-busy="false"]').waitFor();
+    await merchants.getByRole('link', { name: 'Kiez Kiosk' }).click();
     await customer.getByRole('heading', { name: 'Kiez Kiosk' }).waitFor();
     await customer.getByRole('button', { name: 'Add Dark Chocolate to the cart' }).click();
     await customer.getByRole('status').getByText('Dark Chocolate is in your cart').waitFor();
