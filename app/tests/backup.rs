@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use support::{listen, ordo, terminate};
+use support::{Server, listen, ordo, terminate};
 
 const PASSPHRASE: &str = "correct horse battery staple";
 
@@ -49,6 +49,47 @@ fn restore(data_dir: &Path, from: &Path, passphrase: &str) -> Output {
         .unwrap()
 }
 
+/// The embedded platform on `data`, serving a shop with stock and four customers with
+/// cards: the server, a client, the API's base URL and the shop.
+async fn serving_a_shop(
+    data: &Path,
+) -> (Server, reqwest::Client, String, ordo_app::bench::shop::Shop) {
+    std::fs::create_dir_all(data).unwrap();
+    let mut command = ordo(&Backend::Sqlite, data);
+    command.env("ORDO_RATE_LIMIT__ENABLED", "false");
+    let (server, url) = listen(command);
+    let client = reqwest::Client::new();
+    let base = format!("{url}/api/v1");
+    let shop = ordo_app::bench::shop::setup(&client, &base, 4, 10_000)
+        .await
+        .unwrap();
+    (server, client, base, shop)
+}
+
+/// The platform started on the restored `data` serves every one of `orders` to its
+/// customer, whose token was signed before the restore.
+async fn serves_every_order(
+    data: &Path,
+    client: &reqwest::Client,
+    orders: &[(uuid::Uuid, String)],
+) {
+    let (mut server, url) = listen(ordo(&Backend::Sqlite, data));
+    for (order, token) in orders {
+        let answer = client
+            .get(format!("{url}/api/v1/orders/{order}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            answer.status(),
+            reqwest::StatusCode::OK,
+            "order {order}, acknowledged before the loss, after the restore"
+        );
+    }
+    terminate(&mut server);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_taken_while_orders_arrive_restores_every_acknowledged_one() {
     let dir = ordo_testkit::temp_dir();
@@ -57,17 +98,8 @@ async fn a_backup_taken_while_orders_arrive_restores_every_acknowledged_one() {
         dir.path().join("backup"),
         dir.path().join("restored"),
     );
-    std::fs::create_dir_all(&data).unwrap();
-    let mut command = ordo(&Backend::Sqlite, &data);
-    command.env("ORDO_RATE_LIMIT__ENABLED", "false");
-    let (mut server, url) = listen(command);
-    let client = reqwest::Client::new();
-    let base = format!("{url}/api/v1");
-    let shop = Arc::new(
-        ordo_app::bench::shop::setup(&client, &base, 4, 10_000)
-            .await
-            .unwrap(),
-    );
+    let (mut server, client, base, shop) = serving_a_shop(&data).await;
+    let shop = Arc::new(shop);
     let place = {
         let (client, base, shop) = (client.clone(), base.clone(), shop.clone());
         move |n: usize| {
@@ -118,21 +150,7 @@ async fn a_backup_taken_while_orders_arrive_restores_every_acknowledged_one() {
         "{}",
         text(&restored_output)
     );
-    let (mut server, url) = listen(ordo(&Backend::Sqlite, &restored));
-    for (order, token) in &acknowledged {
-        let answer = client
-            .get(format!("{url}/api/v1/orders/{order}"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            answer.status(),
-            reqwest::StatusCode::OK,
-            "order {order}, acknowledged before the backup, after the restore"
-        );
-    }
-    terminate(&mut server);
+    serves_every_order(&restored, &client, &acknowledged).await;
 }
 
 #[test]
@@ -205,4 +223,136 @@ fn damaged_partial_and_wrongly_sealed_backups_are_refused_and_nothing_is_written
     assert!(output.status.success(), "{}", text(&output));
     assert!(restored.join("orders.db").exists());
     assert!(restored.join("keys").join("jwt-keys.json").exists());
+}
+
+/// Restores `database` (one of `config`'s) into `to` with Litestream.
+fn litestream_restore(litestream: &str, config: &Path, database: &Path, to: &Path) -> Output {
+    Command::new(litestream)
+        .arg("restore")
+        .arg("-config")
+        .arg(config)
+        .arg("-o")
+        .arg(to)
+        .arg(database)
+        .output()
+        .unwrap()
+}
+
+/// How many of `orders` the orders database at `path` holds.
+async fn orders_in(path: &Path, orders: &[(uuid::Uuid, String)]) -> usize {
+    use sqlx::Connection as _;
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(true);
+    let mut db = sqlx::SqliteConnection::connect_with(&options)
+        .await
+        .unwrap();
+    let mut found = 0;
+    for (order, _) in orders {
+        let row = sqlx::query("SELECT COUNT(*) FROM orders WHERE id = ?")
+            .bind(order.to_string())
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+        found += usize::try_from(sqlx::Row::get::<i64, _>(&row, 0)).unwrap();
+    }
+    found
+}
+
+/// Litestream replicating every database to a directory while orders arrive; the machine
+/// lost; every database restored from the replicas: every order acknowledged and
+/// replicated is there, served by the platform started on them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn litestream_replicas_restore_every_acknowledged_order() {
+    let test = "litestream_replicas_restore_every_acknowledged_order";
+    let Some(litestream) = ordo_testkit::required("TEST_LITESTREAM", "Litestream", test) else {
+        return;
+    };
+    let dir = ordo_testkit::temp_dir();
+    let (data, replicas, restored) = (
+        dir.path().join("data"),
+        dir.path().join("replicas"),
+        dir.path().join("restored"),
+    );
+    let (server, client, base, shop) = serving_a_shop(&data).await;
+
+    let mut databases: Vec<String> = std::fs::read_dir(&data)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".db"))
+        .collect();
+    databases.sort();
+    let config = dir.path().join("litestream.yml");
+    let mut yaml = String::from("dbs:\n");
+    for name in &databases {
+        yaml.push_str(&format!(
+            "  - path: {}\n    replicas:\n      - url: file://{}\n",
+            data.join(name).display(),
+            replicas.join(name).display()
+        ));
+    }
+    std::fs::write(&config, yaml).unwrap();
+    let replicating = Server(
+        Command::new(&litestream)
+            .arg("replicate")
+            .arg("-config")
+            .arg(&config)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+
+    let mut acknowledged = Vec::new();
+    for n in 0..30 {
+        let customer = &shop.customers[n % shop.customers.len()];
+        let key = format!("litestream-{n}");
+        let id = ordo_app::bench::shop::place(&client, &base, &shop.product, customer, key)
+            .await
+            .expect("an order");
+        acknowledged.push((id, customer.0.clone()));
+    }
+    // Replication runs a second behind at most: read the replicas back until every
+    // database has one (before its first sync there is nothing to restore) and the orders'
+    // holds every acknowledged order.
+    let probe = dir.path().join("probe.db");
+    let started = std::time::Instant::now();
+    let mut waiting: Vec<&String> = databases.iter().collect();
+    loop {
+        let mut still = Vec::new();
+        for name in waiting {
+            let _ = std::fs::remove_file(&probe);
+            let read = litestream_restore(&litestream, &config, &data.join(name), &probe);
+            let caught_up = read.status.success()
+                && (name != "orders.db"
+                    || orders_in(&probe, &acknowledged).await == acknowledged.len());
+            if !caught_up {
+                still.push(name);
+            }
+        }
+        waiting = still;
+        if waiting.is_empty() {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the replicas of {waiting:?} did not catch up within a minute"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    // The machine is lost: the process killed, its data dir gone. The signing keys come
+    // from where operators keep them (a Secret, the last `ordo backup`).
+    let keys = std::fs::read(data.join("keys").join("jwt-keys.json")).unwrap();
+    drop(server);
+    drop(replicating);
+    std::fs::remove_dir_all(&data).unwrap();
+
+    std::fs::create_dir_all(restored.join("keys")).unwrap();
+    std::fs::write(restored.join("keys").join("jwt-keys.json"), keys).unwrap();
+    for name in &databases {
+        let output =
+            litestream_restore(&litestream, &config, &data.join(name), &restored.join(name));
+        assert!(output.status.success(), "{name}: {}", text(&output));
+    }
+    serves_every_order(&restored, &client, &acknowledged).await;
 }

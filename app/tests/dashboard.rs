@@ -58,15 +58,8 @@ fn recorded() -> Vec<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_panel_and_recording_rule_has_data_from_a_running_platform() {
-    let Some(prometheus) = std::env::var("TEST_PROMETHEUS")
-        .ok()
-        .filter(|p| !p.is_empty())
-    else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "TEST_PROMETHEUS is not set but CI=true: the dashboard test cannot be skipped"
-        );
-        eprintln!("skipped: the dashboard test (TEST_PROMETHEUS is not set)");
+    let test = "every_panel_and_recording_rule_has_data_from_a_running_platform";
+    let Some(prometheus) = ordo_testkit::required("TEST_PROMETHEUS", "Prometheus", test) else {
         return;
     };
     let dir = ordo_testkit::temp_dir();

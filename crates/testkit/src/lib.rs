@@ -201,6 +201,16 @@ pub async fn until_listening(port: u16, what: &str) {
 }
 
 /// The address in `var`, or `None` after saying the test was skipped; a failure under CI.
+/// A tool or server a test needs, from the environment variable `var` (a path or an
+/// address), or `None` (with a note on stderr) when it is unset.
+///
+/// # Panics
+/// Under `CI=true` when `var` is unset: CI runs every test.
+#[must_use]
+pub fn required(var: &str, what: &str, test: &str) -> Option<String> {
+    server(var, what, test)
+}
+
 pub(crate) fn server(var: &str, what: &str, test: &str) -> Option<String> {
     match std::env::var(var) {
         Ok(url) if !url.is_empty() => Some(url),
