@@ -14,14 +14,6 @@ use support::{Server, listen, ordo, terminate};
 
 const PASSPHRASE: &str = "correct horse battery staple";
 
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
 /// `ordo` on `data_dir` with the backup passphrase `passphrase`.
 fn sealed_with(data_dir: &Path, passphrase: &str) -> Command {
     let mut command = ordo(&Backend::Sqlite, data_dir);
@@ -74,19 +66,12 @@ async fn serves_every_order(
     orders: &[(uuid::Uuid, String)],
 ) {
     let (mut server, url) = listen(ordo(&Backend::Sqlite, data));
-    for (order, token) in orders {
-        let answer = client
-            .get(format!("{url}/api/v1/orders/{order}"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            answer.status(),
-            reqwest::StatusCode::OK,
-            "order {order}, acknowledged before the loss, after the restore"
-        );
-    }
+    let base = format!("{url}/api/v1");
+    assert_eq!(
+        ordo_app::bench::shop::served(client, &base, orders).await,
+        orders.len(),
+        "every order acknowledged before the loss, after the restore"
+    );
     terminate(&mut server);
 }
 
@@ -139,16 +124,23 @@ async fn a_backup_taken_while_orders_arrive_restores_every_acknowledged_one() {
         .unwrap();
     running.store(false, Ordering::SeqCst);
     let during = arriving.await.unwrap();
-    assert!(taken.status.success(), "{}", text(&taken));
-    assert!(text(&taken).contains("writes paused"), "{}", text(&taken));
-    println!("{}; {during} orders placed meanwhile", text(&taken).trim());
+    assert!(taken.status.success(), "{}", ordo_testkit::printed(&taken));
+    assert!(
+        ordo_testkit::printed(&taken).contains("writes paused"),
+        "{}",
+        ordo_testkit::printed(&taken)
+    );
+    println!(
+        "{}; {during} orders placed meanwhile",
+        ordo_testkit::printed(&taken).trim()
+    );
     terminate(&mut server);
 
     let restored_output = restore(&restored, &copy, PASSPHRASE);
     assert!(
         restored_output.status.success(),
         "{}",
-        text(&restored_output)
+        ordo_testkit::printed(&restored_output)
     );
     serves_every_order(&restored, &client, &acknowledged).await;
 }
@@ -159,10 +151,10 @@ fn damaged_partial_and_wrongly_sealed_backups_are_refused_and_nothing_is_written
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
     let demo = ordo(&Backend::Sqlite, &data).arg("demo").output().unwrap();
-    assert!(demo.status.success(), "{}", text(&demo));
+    assert!(demo.status.success(), "{}", ordo_testkit::printed(&demo));
     let good = dir.path().join("good");
     let taken = backup(&data, &good);
-    assert!(taken.status.success(), "{}", text(&taken));
+    assert!(taken.status.success(), "{}", ordo_testkit::printed(&taken));
 
     let refused = |from: &Path, passphrase: &str, why: &str| {
         let target = dir
@@ -170,7 +162,11 @@ fn damaged_partial_and_wrongly_sealed_backups_are_refused_and_nothing_is_written
             .join(format!("restored-{}", uuid::Uuid::now_v7().simple()));
         let output = restore(&target, from, passphrase);
         assert!(!output.status.success(), "restored {}", from.display());
-        assert!(text(&output).contains(why), "{why}: {}", text(&output));
+        assert!(
+            ordo_testkit::printed(&output).contains(why),
+            "{why}: {}",
+            ordo_testkit::printed(&output)
+        );
         assert!(!target.exists(), "nothing is written for a refused backup");
     };
     let copy_of_good = |name: &str| {
@@ -199,7 +195,11 @@ fn damaged_partial_and_wrongly_sealed_backups_are_refused_and_nothing_is_written
 
     let occupied = restore(&data, &good, PASSPHRASE);
     assert!(!occupied.status.success());
-    assert!(text(&occupied).contains("not empty"), "{}", text(&occupied));
+    assert!(
+        ordo_testkit::printed(&occupied).contains("not empty"),
+        "{}",
+        ordo_testkit::printed(&occupied)
+    );
     let again = backup(&data, &good);
     assert!(
         !again.status.success(),
@@ -213,14 +213,18 @@ fn damaged_partial_and_wrongly_sealed_backups_are_refused_and_nothing_is_written
         .unwrap();
     assert!(!unsealed.status.success());
     assert!(
-        text(&unsealed).contains("ORDO_BACKUP_PASSPHRASE"),
+        ordo_testkit::printed(&unsealed).contains("ORDO_BACKUP_PASSPHRASE"),
         "{}",
-        text(&unsealed)
+        ordo_testkit::printed(&unsealed)
     );
 
     let restored = dir.path().join("restored");
     let output = restore(&restored, &good, PASSPHRASE);
-    assert!(output.status.success(), "{}", text(&output));
+    assert!(
+        output.status.success(),
+        "{}",
+        ordo_testkit::printed(&output)
+    );
     assert!(restored.join("orders.db").exists());
     assert!(restored.join("keys").join("jwt-keys.json").exists());
 }
@@ -352,7 +356,11 @@ async fn litestream_replicas_restore_every_acknowledged_order() {
     for name in &databases {
         let output =
             litestream_restore(&litestream, &config, &data.join(name), &restored.join(name));
-        assert!(output.status.success(), "{name}: {}", text(&output));
+        assert!(
+            output.status.success(),
+            "{name}: {}",
+            ordo_testkit::printed(&output)
+        );
     }
     serves_every_order(&restored, &client, &acknowledged).await;
 }

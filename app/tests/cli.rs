@@ -8,17 +8,9 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 use support::{Server, listen, ordo, terminate};
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
 
 #[test]
 fn version_is_printed() {
@@ -28,7 +20,11 @@ fn version_is_printed() {
         .output()
         .unwrap();
     assert!(output.status.success());
-    assert!(text(&output).starts_with("ordo "), "{}", text(&output));
+    assert!(
+        ordo_testkit::printed(&output).starts_with("ordo "),
+        "{}",
+        ordo_testkit::printed(&output)
+    );
 }
 
 #[test]
@@ -41,9 +37,11 @@ fn configuration_errors_name_the_key_and_secrets_stay_hidden() {
         .unwrap();
     assert!(!bad.status.success());
     assert!(
-        text(&bad).to_lowercase().contains("http.body_limit_bytes"),
+        ordo_testkit::printed(&bad)
+            .to_lowercase()
+            .contains("http.body_limit_bytes"),
         "{}",
-        text(&bad)
+        ordo_testkit::printed(&bad)
     );
 
     std::fs::write(
@@ -57,9 +55,9 @@ fn configuration_errors_name_the_key_and_secrets_stay_hidden() {
         .unwrap();
     assert!(!invalid.status.success());
     assert!(
-        text(&invalid).contains("identity.access_token_ttl_secs"),
+        ordo_testkit::printed(&invalid).contains("identity.access_token_ttl_secs"),
         "{}",
-        text(&invalid)
+        ordo_testkit::printed(&invalid)
     );
     std::fs::remove_file(dir.path().join("ordo.toml")).unwrap();
 
@@ -71,16 +69,24 @@ fn configuration_errors_name_the_key_and_secrets_stay_hidden() {
         )
         .output()
         .unwrap();
-    assert!(good.status.success(), "{}", text(&good));
-    assert!(!text(&good).contains("hunter2-secret"), "{}", text(&good));
-    assert!(text(&good).contains("configuration is valid"));
+    assert!(good.status.success(), "{}", ordo_testkit::printed(&good));
+    assert!(
+        !ordo_testkit::printed(&good).contains("hunter2-secret"),
+        "{}",
+        ordo_testkit::printed(&good)
+    );
+    assert!(ordo_testkit::printed(&good).contains("configuration is valid"));
 }
 
 async fn an_operator_bootstraps_an_admin_and_logs_in(backend: Backend) {
     let dir = ordo_testkit::temp_dir();
     let migrate = ordo(&backend, dir.path()).arg("migrate").output().unwrap();
-    assert!(migrate.status.success(), "{}", text(&migrate));
-    assert!(text(&migrate).contains("identity: up to date"));
+    assert!(
+        migrate.status.success(),
+        "{}",
+        ordo_testkit::printed(&migrate)
+    );
+    assert!(ordo_testkit::printed(&migrate).contains("identity: up to date"));
 
     let mut create = ordo(&backend, dir.path())
         .args(["admin", "create", "--email", "ops@example.com"])
@@ -96,8 +102,12 @@ async fn an_operator_bootstraps_an_admin_and_logs_in(backend: Backend) {
         .write_all(b"a long admin password\n")
         .unwrap();
     let created = create.wait_with_output().unwrap();
-    assert!(created.status.success(), "{}", text(&created));
-    assert!(!text(&created).contains("a long admin password"));
+    assert!(
+        created.status.success(),
+        "{}",
+        ordo_testkit::printed(&created)
+    );
+    assert!(!ordo_testkit::printed(&created).contains("a long admin password"));
 
     let again = ordo(&backend, dir.path())
         .args([
@@ -116,7 +126,11 @@ async fn an_operator_bootstraps_an_admin_and_logs_in(backend: Backend) {
         .args(["keys", "rotate"])
         .output()
         .unwrap();
-    assert!(rotate.status.success(), "{}", text(&rotate));
+    assert!(
+        rotate.status.success(),
+        "{}",
+        ordo_testkit::printed(&rotate)
+    );
 
     let (mut server, url) = listen(ordo(&backend, dir.path()));
     let client = reqwest::Client::new();
@@ -159,32 +173,44 @@ async fn dead_letter_and_republish_commands(backend: Backend) {
     let run = |args: &[&str]| ordo(&backend, dir.path()).args(args).output().unwrap();
 
     let empty = run(&["dlq", "list"]);
-    assert!(empty.status.success(), "{}", text(&empty));
-    assert!(text(&empty).contains("no dead letters"), "{}", text(&empty));
+    assert!(empty.status.success(), "{}", ordo_testkit::printed(&empty));
+    assert!(
+        ordo_testkit::printed(&empty).contains("no dead letters"),
+        "{}",
+        ordo_testkit::printed(&empty)
+    );
 
     let absent = uuid::Uuid::now_v7().to_string();
     for command in ["replay", "discard"] {
         let missing = run(&["dlq", command, &absent]);
         assert!(!missing.status.success());
         assert!(
-            text(&missing).contains(&format!("no dead letter {absent}")),
+            ordo_testkit::printed(&missing).contains(&format!("no dead letter {absent}")),
             "{}",
-            text(&missing)
+            ordo_testkit::printed(&missing)
         );
     }
     let not_an_id = run(&["dlq", "replay", "seven"]);
     assert!(!not_an_id.status.success());
 
     let republish = run(&["bus", "republish", "--since", "2026-01-01T00:00:00Z"]);
-    assert!(republish.status.success(), "{}", text(&republish));
     assert!(
-        text(&republish).contains("identity: 0 events"),
+        republish.status.success(),
         "{}",
-        text(&republish)
+        ordo_testkit::printed(&republish)
+    );
+    assert!(
+        ordo_testkit::printed(&republish).contains("identity: 0 events"),
+        "{}",
+        ordo_testkit::printed(&republish)
     );
     let bad_time = run(&["bus", "republish", "--since", "yesterday"]);
     assert!(!bad_time.status.success());
-    assert!(text(&bad_time).contains("RFC 3339"), "{}", text(&bad_time));
+    assert!(
+        ordo_testkit::printed(&bad_time).contains("RFC 3339"),
+        "{}",
+        ordo_testkit::printed(&bad_time)
+    );
 }
 
 backend_test!(
@@ -204,8 +230,16 @@ fn bus_bench(args: &[&str]) -> serde_json::Value {
         .arg(&json)
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", text(&output));
-    assert!(text(&output).contains("events/s"), "{}", text(&output));
+    assert!(
+        output.status.success(),
+        "{}",
+        ordo_testkit::printed(&output)
+    );
+    assert!(
+        ordo_testkit::printed(&output).contains("events/s"),
+        "{}",
+        ordo_testkit::printed(&output)
+    );
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let row = report["rows"][0].clone();
     assert!(row["events_per_sec"].as_f64().unwrap() > 0.0);
@@ -264,11 +298,15 @@ fn the_gateway_benchmark_measures_beside_envoy() {
         .arg(&json)
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", text(&output));
     assert!(
-        text(&output).contains("ratio to envoy: "),
+        output.status.success(),
         "{}",
-        text(&output)
+        ordo_testkit::printed(&output)
+    );
+    assert!(
+        ordo_testkit::printed(&output).contains("ratio to envoy: "),
+        "{}",
+        ordo_testkit::printed(&output)
     );
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let rows = report["rows"].as_array().unwrap();
@@ -466,8 +504,8 @@ async fn the_gateway_reads_its_routes_again_at_a_hangup() {
 async fn a_newcomer_orders_in_the_demo_city(backend: Backend) {
     let dir = ordo_testkit::temp_dir();
     let first = ordo(&backend, dir.path()).arg("demo").output().unwrap();
-    assert!(first.status.success(), "{}", text(&first));
-    let printed = text(&first);
+    assert!(first.status.success(), "{}", ordo_testkit::printed(&first));
+    let printed = ordo_testkit::printed(&first);
     let password = printed
         .lines()
         .find(|line| line.contains("ada@demo.ordo.dev"))
@@ -476,7 +514,11 @@ async fn a_newcomer_orders_in_the_demo_city(backend: Backend) {
         .to_owned();
     let again = ordo(&backend, dir.path()).arg("demo").output().unwrap();
     assert!(again.status.success());
-    assert!(text(&again).contains("already loaded"), "{}", text(&again));
+    assert!(
+        ordo_testkit::printed(&again).contains("already loaded"),
+        "{}",
+        ordo_testkit::printed(&again)
+    );
 
     let (mut server, url) = listen(ordo(&backend, dir.path()));
     let client = reqwest::Client::new();

@@ -48,6 +48,21 @@ pub async fn place(
     order["id"].as_str()?.parse().ok()
 }
 
+/// How many of `orders` (each with its customer's token) the platform at `base` serves to
+/// their customers: after a restore, which acknowledged orders came back.
+pub async fn served(client: &reqwest::Client, base: &str, orders: &[(Uuid, String)]) -> usize {
+    let mut found = 0;
+    for (order, token) in orders {
+        let answer = client
+            .get(format!("{base}/orders/{order}"))
+            .bearer_auth(token)
+            .send()
+            .await;
+        found += usize::from(answer.is_ok_and(|a| a.status() == reqwest::StatusCode::OK));
+    }
+    found
+}
+
 async fn post(
     client: &reqwest::Client,
     url: &str,

@@ -169,6 +169,17 @@ pub fn redis(test: &str) -> Option<String> {
     server(REDIS_URL_VAR, "Redis", test)
 }
 
+/// What a finished command printed, its standard output then its standard error: for
+/// assertions on what it said and for their messages.
+#[must_use]
+pub fn printed(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
 /// A loopback port nothing listens on now, for a server a test starts.
 ///
 /// # Panics
