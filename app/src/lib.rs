@@ -13,6 +13,7 @@ pub mod logging;
 pub mod ops;
 pub mod platform;
 pub mod registry;
+pub mod runbook;
 pub mod server;
 pub mod sim;
 pub mod web;

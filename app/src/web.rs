@@ -290,7 +290,9 @@ async fn asset(
 /// order, which their board counts down.
 pub fn router(config: &WebConfig, accept_timeout_secs: u64) -> Router {
     let web = Arc::new(Web::new(config, accept_timeout_secs));
-    let mut router = Router::new().route("/assets/{build}/{*path}", get(asset));
+    let mut router = Router::new()
+        .route("/assets/{build}/{*path}", get(asset))
+        .route("/runbook", get(crate::runbook::page));
     let served: Vec<&'static str> = web.pages.keys().copied().collect();
     for path in served {
         router = router.route(

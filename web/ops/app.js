@@ -1,6 +1,7 @@
 // The operator console (administrators): today's figures and orders per hour, the couriers
 // and deliveries on a map, the latest orders with the stuck ones flagged and refunds, dead
-// letters to replay or discard, the platform's metrics in charts, reviews waiting for
+// letters to replay or discard, the platform's metrics in charts, the alerts with their
+// runbook sections, reviews waiting for
 // moderation, users with their roles, and the text messages sent. It refreshes itself.
 
 import { useState } from '../vendor/preact/hooks.js';
@@ -8,6 +9,7 @@ import { api } from '../shared/api.js';
 import { duration, money, orderRef, status as statusWords, when } from '../shared/format.js';
 import { useLoad } from '../shared/load.js';
 import { Action, Header, Login, Problem, html, render, signedIn } from '../shared/ui.js';
+import { Alerts } from './alerts.js';
 import { LineChart } from './charts.js';
 import { Fleet } from './fleet.js';
 import { Metrics } from './metrics.js';
@@ -263,6 +265,7 @@ function App() {
       <${Fleet} />
       <div class="split"><${Orders} /><${DeadLetters} /></div>
       <${Metrics} />
+      <${Alerts} />
       <div class="split"><${Users} /><${Reviews} /></div>
       <${Texts} />
     </main>`;

@@ -156,6 +156,21 @@ try {
     await accessible(ops, 'operator console');
     await screenshot(ops, 'ops-console');
   });
+  await step("the operator follows an alert to its runbook section", async () => {
+    const alerts = ops.getByRole('region', { name: 'Alerts' });
+    const relay = alerts.locator('[data-alert="OrdoRelayStalled"]');
+    // This process is ready: what its own metrics say of readiness is quiet.
+    await alerts.locator('[data-alert="OrdoNotReady"]').getByText('quiet here').waitFor();
+    const href = await relay.getByRole('link', { name: 'OrdoRelayStalled' }).getAttribute('href');
+    const runbook = await ops.context().newPage();
+    try {
+      await runbook.goto(href);
+      await runbook.locator('#relay-stalled').getByText('Relay stalled').waitFor();
+      await accessible(runbook, 'runbook');
+    } finally {
+      await runbook.close();
+    }
+  });
   await step('the operator replays an email the mail relay refused', async () => {
     if (!smtpPort) throw new Error('ORDO_WEB_SMTP_PORT must name the port of the server\'s smtp_url');
     // The relay was down all along, so every email the journey asked for is a dead letter.
