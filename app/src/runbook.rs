@@ -67,7 +67,9 @@ fn render(markdown: &str) -> String {
     }
     let mut out = String::new();
     html::push_html(&mut out, events.into_iter());
-    out
+    // A long command scrolls sideways: its block takes the focus, so that a keyboard
+    // scrolls it too. Text is escaped, so only the renderer's own tags match.
+    out.replace("<pre>", "<pre tabindex=\"0\">")
 }
 
 /// A heading's anchor as GitHub makes it: lower case, spaces as hyphens, other punctuation
@@ -115,6 +117,8 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("<code>code</code>"), "{html}");
+        let html = render("```sh\nordo backup --to /backups\n```\n");
+        assert!(html.contains("<pre tabindex=\"0\">"), "{html}");
     }
 
     #[test]
