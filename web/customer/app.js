@@ -360,6 +360,8 @@ function Review({ id }) {
 
 /** How often a parcel in transit is looked at again: carriers' scans do not move the order. */
 const PARCEL_REFRESH_MS = 30_000;
+/** How soon a parcel is asked for again while delivery has not yet heard it was shipped. */
+const PARCEL_PENDING_MS = 1_000;
 
 function scanWords(scan) {
   return `${scan.type === 'delivered' ? 'Delivered' : 'In transit'}${scan.location ? ` at ${scan.location}` : ''}`;
@@ -369,14 +371,20 @@ function scanWords(scan) {
 function Parcel({ id, status }) {
   const [parcel, error, reload] = useLoad(`/shipments/${id}`, [status]);
   const delivered = parcel?.status === 'delivered';
+  // The order says shipped a moment before delivery has recorded the parcel (it learns of
+  // it from the order's event): until then the parcel is not there yet, not missing.
+  const pending = !parcel && error instanceof ApiError && error.status === 404;
+  const every = pending ? PARCEL_PENDING_MS : PARCEL_REFRESH_MS;
   useEffect(() => {
     if (delivered) return undefined;
-    const timer = setInterval(reload, PARCEL_REFRESH_MS);
+    const timer = setInterval(reload, every);
     return () => clearInterval(timer);
-  }, [delivered]);
+  }, [delivered, every]);
   return html`<section class="card" aria-label="Parcel">
     <h2>Parcel</h2>
-    <${Problem} error=${error} />
+    ${pending
+      ? html`<p class="muted">Handing the parcel to the carrier…</p>`
+      : html`<${Problem} error=${error} />`}
     ${parcel && html`<p class="spread"><span>${parcel.carrier}, tracking number <strong>${parcel.tracking_number}</strong></span>
       <span class="badge" data-testid="parcel-status">${parcel.label}</span></p>
       ${parcel.events.length === 0
