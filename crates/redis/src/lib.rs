@@ -73,7 +73,7 @@ struct Inner {
     generation: AtomicU64,
     reconnecting: AtomicBool,
     /// Why the last attempt to connect failed, until one succeeds.
-    refused: std::sync::Mutex<Option<String>>,
+    refused: tokio::sync::watch::Sender<Option<String>>,
     /// Whether connected, for whoever waits for Redis to come back.
     up: tokio::sync::watch::Sender<bool>,
 }
@@ -138,7 +138,7 @@ impl Redis {
                 connection: RwLock::new(None),
                 generation: AtomicU64::new(0),
                 reconnecting: AtomicBool::new(true),
-                refused: std::sync::Mutex::new(None),
+                refused: tokio::sync::watch::Sender::new(None),
                 up: tokio::sync::watch::Sender::new(false),
             }),
         };
@@ -168,14 +168,20 @@ impl Redis {
     /// the URL's password.
     #[must_use]
     pub fn refused(&self) -> Option<String> {
-        self.refusal().clone()
+        self.inner.refused.borrow().clone()
     }
 
-    fn refusal(&self) -> std::sync::MutexGuard<'_, Option<String>> {
-        self.inner
-            .refused
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// Resolves with the reason once an attempt to connect was refused for one that
+    /// `matches` (at once when the last one was).
+    pub async fn refused_for(&self, matches: impl Fn(&str) -> bool) -> String {
+        let mut refused = self.inner.refused.subscribe();
+        // The sender lives in `self`: the wait ends only by such a refusal.
+        refused
+            .wait_for(|r| r.as_deref().is_some_and(&matches))
+            .await
+            .ok()
+            .and_then(|r| r.clone())
+            .unwrap_or_default()
     }
 
     /// Resolves once connected (at once when connected now).
@@ -307,7 +313,9 @@ impl Redis {
             .client
             .get_multiplexed_async_connection_with_config(&settings)
             .await;
-        *self.refusal() = connected.as_ref().err().map(ToString::to_string);
+        self.inner
+            .refused
+            .send_replace(connected.as_ref().err().map(ToString::to_string));
         self.set(Some(connected?));
         Ok(())
     }

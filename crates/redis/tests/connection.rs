@@ -113,18 +113,10 @@ async fn over_tls_with_an_authority_of_its_own() {
     assert!(plain.is_err(), "certificates without rediss:// are refused");
 }
 
-/// Waits until `redis`'s last refusal says `why`: attempts go on in the background, and one
-/// under load may time out before it gets as far.
+/// The reason `redis`'s attempts to connect give once one says `why`: they go on in the
+/// background, and one under load may time out before it gets as far.
 async fn refused_for(redis: &Redis, why: &str) -> String {
-    within(why, async {
-        loop {
-            if let Some(refused) = redis.refused().filter(|r| r.contains(why)) {
-                return refused;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    })
-    .await
+    within(why, redis.refused_for(|reason| reason.contains(why))).await
 }
 
 #[tokio::test]
