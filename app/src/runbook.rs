@@ -37,6 +37,7 @@ pub async fn page() -> impl IntoResponse {
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1c1c1c}\
 main{max-width:52rem;margin:0 auto;padding:1rem 1.5rem 4rem}\
 pre{background:#f3f4f6;padding:.75rem;overflow-x:auto}code{font-size:.92em}\
+p code,li code{overflow-wrap:anywhere}\
 h3{margin-top:2rem;border-top:1px solid #ddd;padding-top:1rem}";
 
 /// The Markdown as HTML, every heading with its anchor.

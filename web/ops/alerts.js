@@ -75,7 +75,7 @@ export function Alerts() {
   return html`<section class="panel" aria-label="Alerts">
     <h2>Alerts</h2>
     <${Problem} error=${error} />
-    <table>
+    <table class="list">
       <thead><tr><th>Alert</th><th>Means</th><th>Now</th></tr></thead>
       <tbody>${ALERTS.map((a) => html`<tr data-alert=${a.name}>
         <td data-label="Alert"><a href=${`/runbook#${a.runbook}`} target="_blank" rel="noopener">${a.name}</a></td>
