@@ -174,6 +174,13 @@ pub async fn restore(config: &Config, from: &Path) -> anyhow::Result<()> {
         keys_file.display()
     );
 
+    // The keys first: a keys file that cannot be written (a read-only mount) stops the
+    // restore before any database is in place, not after.
+    if let Some(parent) = keys_file.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    write_synced(&keys_file, &keys)?;
+    restrict(&keys_file)?;
     std::fs::create_dir_all(&config.data_dir)?;
     for part in &manifest.databases {
         let restoring = config.data_dir.join(format!("{}.restoring", part.file));
@@ -181,11 +188,6 @@ pub async fn restore(config: &Config, from: &Path) -> anyhow::Result<()> {
         std::fs::File::open(&restoring)?.sync_all()?;
         std::fs::rename(&restoring, config.data_dir.join(&part.file))?;
     }
-    if let Some(parent) = keys_file.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    write_synced(&keys_file, &keys)?;
-    restrict(&keys_file)?;
     sync_dir(&config.data_dir)?;
     println!(
         "restored {} databases and the signing keys, taken {}, into {}; search builds its \

@@ -110,6 +110,18 @@ enum Command {
         #[arg(long)]
         from: PathBuf,
     },
+    /// Ask this process's own `/readyz` (or `/healthz`) on the configured `listen` address
+    /// and exit 0 when it answers 200: a container's health check, in an image that has
+    /// no shell or curl.
+    Probe {
+        /// Liveness (`/healthz`) rather than readiness.
+        #[arg(long)]
+        live: bool,
+        /// The address the process listens on [default: the configured `listen`; a
+        /// wildcard is asked on loopback]
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
     /// Drive a whole simulated city through the API (customers, merchants, couriers) and
     /// report what became of the orders and how long each stage took.
     Sim(crate::sim::SimArgs),
@@ -218,7 +230,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve {
             listen, services, ..
         } => (*listen, services.clone()),
-        Command::Gateway { listen } => (*listen, Vec::new()),
+        Command::Gateway { listen } | Command::Probe { listen, .. } => (*listen, Vec::new()),
         _ => (None, Vec::new()),
     };
     let overrides = Overrides {
@@ -228,8 +240,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         run,
     };
     let mut config = Config::load(cli.config.as_deref(), &overrides)?;
-    // A measurement measures the platform, not its logging: no line per request meanwhile.
-    if matches!(cli.command, Command::Sim(_) | Command::Bench { .. }) {
+    // A measurement measures the platform, not its logging: no line per request meanwhile;
+    // a health check, every few seconds, says only what it found.
+    if matches!(
+        cli.command,
+        Command::Sim(_) | Command::Bench { .. } | Command::Probe { .. }
+    ) {
         config.log_level = "warn".into();
     }
     // Migrations, dead letters, reports and the rest act on every service, wherever each
@@ -247,6 +263,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::edge::run(config, Box::new(reread)).await
         }
         Command::Sim(args) => crate::sim::run(args).await,
+        Command::Probe { live, .. } => crate::probe::probe(&config, live).await,
         Command::Backup { to } => crate::backup::backup(&config, &to).await,
         Command::Restore { from } => crate::backup::restore(&config, &from).await,
         Command::Demo => {

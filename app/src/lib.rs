@@ -12,6 +12,7 @@ pub mod gateway;
 pub mod logging;
 pub mod ops;
 pub mod platform;
+pub mod probe;
 pub mod registry;
 pub mod runbook;
 pub mod server;

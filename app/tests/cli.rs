@@ -399,6 +399,30 @@ async fn https_is_served_and_a_hangup_reads_the_certificate_again() {
         healthz_over_tls(address, &first).await.is_err(),
         "the old one is gone"
     );
+
+    // The container health check asks over HTTPS too, trusting the served certificate.
+    let probe = |listen: String, live: bool| {
+        let mut command = ordo(&Backend::Sqlite, dir.path());
+        command
+            .env("ORDO_HTTP__TLS_CERT_FILE", dir.path().join("cert.pem"))
+            .env("ORDO_HTTP__TLS_KEY_FILE", dir.path().join("key.pem"))
+            .args(["probe", "--listen", &listen]);
+        if live {
+            command.arg("--live");
+        }
+        command.output().unwrap()
+    };
+    for live in [false, true] {
+        let probed = probe(address.to_string(), live);
+        let printed = ordo_testkit::printed(&probed);
+        assert!(probed.status.success(), "{printed}");
+        assert!(printed.contains("200 OK"), "{printed}");
+    }
+    let nobody = format!("127.0.0.1:{}", ordo_testkit::free_port());
+    let refused = probe(nobody.clone(), false);
+    let printed = ordo_testkit::printed(&refused);
+    assert!(!refused.status.success(), "{printed}");
+    assert!(printed.contains(&nobody), "{printed}");
 }
 
 /// An upstream that answers every request with its `name`, ready at once.

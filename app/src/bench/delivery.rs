@@ -324,6 +324,7 @@ async fn city(base: &str, couriers: usize, merchants: usize) -> anyhow::Result<C
         seed: 1,
         courier_kmh: 40.0,
         json: PathBuf::new(),
+        acknowledged: None,
     };
     City::build(base, &args).await
 }

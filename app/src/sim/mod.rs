@@ -46,6 +46,11 @@ pub struct SimArgs {
     pub courier_kmh: f64,
     #[arg(long, default_value = "target/sim/summary.json")]
     pub json: PathBuf,
+    /// Append each order the platform acknowledged (answered 201) to this file as it comes,
+    /// one JSON line `{"id": …, "at_ms": …}` (Unix milliseconds): what a failover drill
+    /// checks survived.
+    #[arg(long)]
+    pub acknowledged: Option<PathBuf>,
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {
@@ -93,6 +98,17 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
         args.courier_kmh > 0.0 && args.courier_kmh <= 1000.0,
         "--courier-kmh must be above 0 and at most 1000"
     );
+    let acknowledged = args
+        .acknowledged
+        .as_ref()
+        .map(|path| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("--acknowledged {}", path.display()))
+        })
+        .transpose()?;
     let dir = tempfile::Builder::new().prefix("ordo-sim-").tempdir()?;
     let running = match &args.target {
         Some(_) => None,
@@ -127,6 +143,7 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
         city.clone(),
         stats.clone(),
         &args,
+        acknowledged,
         args.duration,
         FOLLOW_UP,
         true,
@@ -156,6 +173,7 @@ pub async fn gentle(address: std::net::SocketAddr) {
         seed: 1,
         courier_kmh: 100.0,
         json: PathBuf::new(),
+        acknowledged: None,
     };
     let base = format!("http://{address}/api/v1");
     match City::build(&base, &args).await {
@@ -166,6 +184,7 @@ pub async fn gentle(address: std::net::SocketAddr) {
                 Arc::new(city),
                 stats,
                 &args,
+                None,
                 args.duration,
                 FOLLOW_UP,
                 false,

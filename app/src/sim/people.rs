@@ -9,6 +9,7 @@ use ordo_kernel::geo::distance_km;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
+use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -36,6 +37,8 @@ struct Shared {
     orders: std::sync::Mutex<HashMap<Uuid, Arc<Order>>>,
     stop: watch::Receiver<bool>,
     courier_kmh: f64,
+    /// Where each acknowledged order is written (`--acknowledged`).
+    acknowledged: Option<std::sync::Mutex<std::fs::File>>,
 }
 
 impl Shared {
@@ -59,6 +62,22 @@ impl Shared {
         result
     }
 
+    /// Writes the order down at once, one line in one write: the drill reading the file
+    /// meanwhile, or after this process is killed, sees every order acknowledged so far.
+    fn acknowledge(&self, id: Uuid) {
+        let Some(file) = &self.acknowledged else {
+            return;
+        };
+        let at_ms = ordo_kernel::time::now().unix_timestamp_nanos() / 1_000_000;
+        let line = format!("{}\n", json!({ "id": id, "at_ms": at_ms }));
+        let mut file = file
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Err(error) = file.write_all(line.as_bytes()) {
+            tracing::error!(%error, "writing an acknowledged order down");
+        }
+    }
+
     fn stopped(&self) -> bool {
         *self.stop.borrow()
     }
@@ -74,11 +93,13 @@ impl Shared {
 }
 
 /// Runs the city: orders arrive for `duration`, then the ones under way are followed for at
-/// most `follow_up`. Prints a progress line each second when `progress`.
+/// most `follow_up`. Prints a progress line each second when `progress`; writes each
+/// acknowledged order to `acknowledged`.
 pub async fn run(
     city: Arc<City>,
     stats: Arc<Stats>,
     args: &SimArgs,
+    acknowledged: Option<std::fs::File>,
     duration: Duration,
     follow_up: Duration,
     progress: bool,
@@ -90,6 +111,7 @@ pub async fn run(
         orders: std::sync::Mutex::new(HashMap::new()),
         stop,
         courier_kmh: args.courier_kmh,
+        acknowledged: acknowledged.map(std::sync::Mutex::new),
     });
     let mut people = tokio::task::JoinSet::new();
     for n in 0..shared.city.merchants.len() {
@@ -187,6 +209,7 @@ async fn place(
                         readied: Notify::new(),
                     }),
                 );
+            shared.acknowledge(id);
             shared.stats.placed(id);
         }
         Err(_) => shared.stats.refused(),

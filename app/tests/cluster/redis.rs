@@ -102,24 +102,8 @@ async fn redis_away_from_the_cluster() {
         );
     }
     let order = api
-        .json(
-            api.request(Method::POST, "/orders", Some(&customer))
-                .header("Idempotency-Key", "redis-away-1")
-                .json(&json!({
-                    "items": [{"product_id": shop.pizza, "quantity": 1}],
-                    "fulfilment": "delivery",
-                    "address": {"line1": "Kastanienallee 77", "city": "Berlin",
-                                "postal_code": "10435", "country": "DE",
-                                "lat": 52.51, "lon": 13.41},
-                    "payment_method_id": card,
-                })),
-        )
+        .paid_order(&customer, &card, &shop.pizza, "redis-away-1")
         .await;
-    let order = order["id"].as_str().unwrap().to_owned();
-    api.until("the order is paid", || async {
-        api.status(&order, &customer).await == "paid"
-    })
-    .await;
     api.json(api.request(
         Method::POST,
         &format!("/orders/{order}/accept"),

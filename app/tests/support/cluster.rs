@@ -336,14 +336,45 @@ impl Api {
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = bool>,
     {
-        let started = Instant::now();
-        while !check().await {
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "timed out waiting until {what}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        until_within(Duration::from_secs(60), what, check).await;
+    }
+
+    /// `customer` orders one `product` for delivery with `card` (idempotency `key`):
+    /// the order's id, once it is paid.
+    pub async fn paid_order(&self, customer: &str, card: &str, product: &str, key: &str) -> String {
+        let order = self
+            .json(
+                self.request(Method::POST, "/orders", Some(customer))
+                    .header("Idempotency-Key", key)
+                    .json(&json!({
+                        "items": [{"product_id": product, "quantity": 1}],
+                        "fulfilment": "delivery",
+                        "address": {"line1": "Kastanienallee 77", "city": "Berlin",
+                                    "postal_code": "10435", "country": "DE",
+                                    "lat": 52.51, "lon": 13.41},
+                        "payment_method_id": card,
+                    })),
+            )
+            .await;
+        let order = order["id"].as_str().unwrap().to_owned();
+        self.until("the order is paid", || async {
+            self.status(&order, customer).await == "paid"
+        })
+        .await;
+        order
+    }
+}
+
+/// Asks `check` again until it holds, for at most `within`.
+pub async fn until_within<F, Fut>(within: Duration, what: &str, check: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < within, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

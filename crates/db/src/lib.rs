@@ -12,6 +12,7 @@
 mod group;
 mod migrate;
 pub mod row;
+mod servers;
 pub mod sql;
 
 pub use migrate::{Migration, MigrationError};
@@ -135,6 +136,8 @@ pub enum Dialect {
 pub enum DbError {
     #[error("unsupported database URL scheme (expected postgres://)")]
     UnsupportedUrl,
+    #[error("invalid database URL: {0}")]
+    InvalidUrl(String),
     #[error("invalid schema name `{0}`: use lowercase letters, digits and underscores")]
     InvalidSchema(String),
     #[error("cannot create data directory {path}: {source}")]
@@ -278,6 +281,12 @@ impl Db {
         // Operators see whose connections they are (`pg_stat_activity`).
         let separator = if url.contains('?') { '&' } else { '?' };
         let url = format!("{url}{separator}application_name=ordo_{service}");
+        let servers = servers::Servers::parse(&url)?;
+        let current = if servers.is_plain() {
+            0
+        } else {
+            servers.find().await.map_err(connect_error)?
+        };
         let pool = AnyPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .min_connections(0)
@@ -287,7 +296,7 @@ impl Db {
                 let set_path = set_path.clone();
                 Box::pin(async move { conn.execute(set_path.as_str()).await.map(|_| ()) })
             })
-            .connect(&url)
+            .connect(servers.url(current))
             .await
             .map_err(connect_error)?;
         // Concurrent starts may race to create the schema; IF NOT EXISTS is not atomic in
@@ -297,12 +306,14 @@ impl Db {
         {
             return Err(connect_error(error));
         }
-        Ok(Db::from_parts(
-            service,
-            Dialect::Postgres,
-            Writer::Pool(pool.clone()),
-            pool,
-        ))
+        let db = Db::from_parts(service, Dialect::Postgres, Writer::Pool(pool.clone()), pool);
+        if !servers.is_plain() {
+            let inner = Arc::downgrade(&db.inner);
+            servers.watch(service.to_owned(), current, move || {
+                inner.upgrade().map(|inner| inner.reader.clone())
+            });
+        }
+        Ok(db)
     }
 
     fn from_parts(service: &str, dialect: Dialect, writer: Writer, reader: AnyPool) -> Db {
@@ -462,8 +473,9 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
                     .is_ok_and(|code| matches!(code & 0xff, 5 | 6))
             } else {
                 // Connection exceptions, too many connections, the server shutting down or
-                // starting up.
-                code.starts_with("08") || matches!(&*code, "53300" | "57P01" | "57P02" | "57P03")
+                // starting up; a write sent to a server that has become a standby.
+                code.starts_with("08")
+                    || matches!(&*code, "53300" | "57P01" | "57P02" | "57P03" | "25006")
             }
         }
         // A connection closed before the server answered the TLS request (a proxy or

@@ -77,8 +77,9 @@ impl Keyring {
             let file = KeyFile {
                 keys: vec![generate()?],
             };
-            write(path, &file)?;
-            tracing::info!(path = %path.display(), "generated the first token-signing key");
+            if create(path, &file)? {
+                tracing::info!(path = %path.display(), "generated the first token-signing key");
+            }
         }
         let state = load(path, retain)?;
         Ok(Keyring {
@@ -243,6 +244,33 @@ fn load(path: &Path, retain: Duration) -> Result<State, KeyringError> {
 
 /// Writes the file atomically (temporary file, then rename), readable by the owner only.
 fn write(path: &Path, file: &KeyFile) -> Result<(), KeyringError> {
+    let temporary = write_temporary(path, file)?;
+    std::fs::rename(&temporary, path).map_err(|source| KeyringError::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Writes the file unless it exists, atomically: of processes sharing the file that start
+/// together (containers on one volume), the first one's keys are everyone's, where a rename
+/// would let each replace the last and sign with keys the others never read. False when
+/// another process made the file first.
+fn create(path: &Path, file: &KeyFile) -> Result<bool, KeyringError> {
+    let temporary = write_temporary(path, file)?;
+    let linked = std::fs::hard_link(&temporary, path);
+    let _ = std::fs::remove_file(&temporary);
+    match linked {
+        Ok(()) => Ok(true),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(source) => Err(KeyringError::Io {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+/// The file's content in a new temporary file beside it, synced.
+fn write_temporary(path: &Path, file: &KeyFile) -> Result<std::path::PathBuf, KeyringError> {
     let io = |source| KeyringError::Io {
         path: path.to_owned(),
         source,
@@ -259,7 +287,7 @@ fn write(path: &Path, file: &KeyFile) -> Result<(), KeyringError> {
     let text = serde_json::to_vec_pretty(file).map_err(|e| io(std::io::Error::other(e)))?;
     out.write_all(&text).map_err(io)?;
     out.sync_all().map_err(io)?;
-    std::fs::rename(&temporary, path).map_err(io)
+    Ok(temporary)
 }
 
 #[cfg(test)]
@@ -281,6 +309,22 @@ mod tests {
             role: Role::Customer,
             typ: "access".into(),
         }
+    }
+
+    #[test]
+    fn processes_starting_together_share_the_first_ones_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys/jwt.json");
+        let opened: Vec<Keyring> = std::thread::scope(|scope| {
+            let starting: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| Keyring::open(&path, Duration::from_secs(960)).unwrap()))
+                .collect();
+            starting.into_iter().map(|s| s.join().unwrap()).collect()
+        });
+        let kid = opened[0].read_state().kid.clone();
+        assert!(opened.iter().all(|keyring| keyring.read_state().kid == kid));
+        let leftovers = std::fs::read_dir(dir.path().join("keys")).unwrap().count();
+        assert_eq!(leftovers, 1, "only the key file remains");
     }
 
     #[test]
