@@ -1,9 +1,11 @@
 //! Journeys on a cluster of real `ordo` processes: each service in processes of its own,
 //! two gateways in front, requests spread over both; and faults on it (`faults`, and
-//! Redis away for a while: `redis`).
+//! Redis away for a while: `redis`); the same platform in containers (`containers`).
 
 #[path = "support/cluster.rs"]
 mod cluster;
+#[path = "cluster/containers.rs"]
+mod containers;
 #[path = "cluster/faults.rs"]
 mod faults;
 #[path = "cluster/redis.rs"]
