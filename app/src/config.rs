@@ -458,6 +458,9 @@ pub struct HttpConfig {
     /// `SIGHUP` without dropping a connection; HSTS follows.
     pub tls_cert_file: Option<PathBuf>,
     pub tls_key_file: Option<PathBuf>,
+    /// Connections served at once; past it, new ones are answered 503 with `Retry-After`.
+    /// Unset: all but a reserve of the open-files limit (raised to its hard limit at start).
+    pub max_connections: Option<usize>,
     /// Whether `/metrics` is public; when false only administrators may read it.
     pub metrics_public: bool,
     /// Live streams (`/notifications/stream`, `/orders/{id}/track`) one user may hold open
@@ -537,6 +540,10 @@ impl HttpConfig {
             drain_delay: std::time::Duration::from_secs(self.drain_delay_secs),
             grace: std::time::Duration::from_secs(self.shutdown_grace_secs),
             tls,
+            max_connections: ordo_http::overload::connection_cap(
+                ordo_http::overload::raise_open_files_limit(),
+                self.max_connections,
+            ),
         })
     }
 }
@@ -555,6 +562,7 @@ impl Default for HttpConfig {
             tls: false,
             tls_cert_file: None,
             tls_key_file: None,
+            max_connections: None,
             metrics_public: true,
             streams_per_user: 20,
             trusted_proxies: Vec::new(),
@@ -728,6 +736,12 @@ impl Config {
         }
         if !(1..=1000).contains(&self.http.streams_per_user) {
             return Err("http.streams_per_user: must be between 1 and 1000".into());
+        }
+        if self.http.max_connections == Some(0) {
+            return Err(
+                "http.max_connections: must be at least 1 (unset: from the open-files limit)"
+                    .into(),
+            );
         }
         for origin in &self.http.cors_origins {
             if !(origin.starts_with("http://") || origin.starts_with("https://"))

@@ -1268,3 +1268,76 @@ async fn kill_then_cancellations_nats_postgres() {
         .delete_stream(format!("T_{unique}"))
         .await;
 }
+
+/// Sends `GET /healthz` on an open keep-alive connection and reads the answer's head and
+/// body (`content-length` long).
+async fn healthz_on(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: ordo\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let mut chunk = [0_u8; 4096];
+    loop {
+        let n = stream.read(&mut chunk).await.unwrap();
+        answer.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        let complete = text.split_once("\r\n\r\n").is_some_and(|(head, body)| {
+            head.lines()
+                .find_map(|line| {
+                    line.to_lowercase()
+                        .strip_prefix("content-length: ")
+                        .map(str::to_owned)
+                })
+                .and_then(|length| length.trim().parse::<usize>().ok())
+                .is_some_and(|length| body.len() >= length)
+        });
+        if complete || n == 0 {
+            return text;
+        }
+    }
+}
+
+#[tokio::test]
+async fn connections_past_the_cap_are_told_to_come_back_and_never_fail() {
+    let dir = ordo_testkit::temp_dir();
+    let mut command = ordo(&Backend::Sqlite, dir.path());
+    command.env("ORDO_HTTP__MAX_CONNECTIONS", "4");
+    let (_server, url) = listen(command);
+    let address = url.trim_start_matches("http://").to_owned();
+    let mut admitted = Vec::new();
+    for _ in 0..4 {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        let answer = healthz_on(&mut stream).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        admitted.push(stream);
+    }
+    let mut fifth = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let refused = healthz_on(&mut fifth).await;
+    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+    assert!(refused.contains("retry-after: 1"), "{refused}");
+    assert!(
+        refused.contains("application/problem+json") && refused.contains("\"status\":503"),
+        "{refused}"
+    );
+    // The connections admitted are served on.
+    let again = healthz_on(&mut admitted[0]).await;
+    assert!(again.starts_with("HTTP/1.1 200"), "{again}");
+    // One closes; its place goes to the next client (once the server has seen it close).
+    drop(admitted.pop());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut next = tokio::net::TcpStream::connect(&address).await.unwrap();
+        let answer = healthz_on(&mut next).await;
+        if answer.starts_with("HTTP/1.1 200") {
+            break;
+        }
+        assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+        assert!(
+            Instant::now() < deadline,
+            "the closed connection's place never came back"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

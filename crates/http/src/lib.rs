@@ -7,6 +7,7 @@ pub mod auth;
 pub mod caching;
 pub mod extract;
 pub mod layers;
+pub mod overload;
 pub mod problem;
 pub mod ratelimit;
 pub mod schema;

@@ -30,6 +30,8 @@ pub struct ServeOptions {
     pub grace: Duration,
     /// Serve HTTPS with this certificate, read again at every `SIGHUP`.
     pub tls: Option<Arc<crate::tls::Tls>>,
+    /// Connections served at once; past it, new ones are refused (`crate::overload`).
+    pub max_connections: usize,
 }
 
 /// Shared "we are shutting down" flag; `/readyz` reports not ready while it is set.
@@ -102,6 +104,11 @@ pub async fn serve(
         .clone()
         .map(|tls| tokio::spawn(crate::tls::reload_on_hangup(tls)));
 
+    let admission = crate::overload::Admission::new(options.max_connections);
+    tracing::info!(
+        max_connections = admission.cap(),
+        "connections past this many are answered 503"
+    );
     loop {
         let (stream, peer) = tokio::select! {
             () = &mut shutdown => break,
@@ -114,6 +121,10 @@ pub async fn serve(
                     continue;
                 }
             },
+        };
+        let Some(admitted) = admission.admit() else {
+            admission.refuse(stream, options.tls.is_none());
+            continue;
         };
         let _ = stream.set_nodelay(true);
         let ending = draining.clone();
@@ -132,6 +143,7 @@ pub async fn serve(
         let Some(tls) = &options.tls else {
             let watched = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
             tokio::spawn(async move {
+                let _admitted = admitted;
                 if let Err(error) = watched.await {
                     tracing::debug!(%error, %peer, "connection ended with an error");
                 }
@@ -142,6 +154,7 @@ pub async fn serve(
         let (acceptor, http, watcher) = (tls.acceptor(), http.clone(), graceful.watcher());
         let handshake_within = options.header_read_timeout;
         tokio::spawn(async move {
+            let _admitted = admitted;
             let stream = match tokio::time::timeout(handshake_within, acceptor.accept(stream)).await
             {
                 Ok(Ok(stream)) => stream,
@@ -206,6 +219,7 @@ mod tests {
             drain_delay: Duration::ZERO,
             grace: Duration::from_secs(3600),
             tls: None,
+            max_connections: 1_000,
         };
         let server = tokio::spawn(serve(
             listener,

@@ -44,6 +44,7 @@ async fn https_is_served_and_the_certificate_is_read_again_without_dropping_conn
         drain_delay: Duration::ZERO,
         grace: Duration::from_secs(10),
         tls: Some(tls.clone()),
+        max_connections: 1_000,
     };
     let router = Router::new().route("/hello", get(|| async { "hello" }));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
