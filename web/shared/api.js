@@ -5,6 +5,8 @@
 const SESSION = 'ordo.session';
 const listeners = new Set();
 const writers = new Set();
+/** How often a step a moment early (409 with Retry-After) is sent again. */
+const EARLY_RETRIES = 5;
 
 /** A refused request: `status`, and the problem's `title` and `detail` (in words). */
 export class ApiError extends Error {
@@ -130,6 +132,15 @@ export async function api(method, path, body, { headers, root } = {}) {
   if (response.status === 401 && (await renew(sentWith))) {
     response = await send(method, path, body, headers, root);
     if (response.status === 401) remember(null, true);
+  }
+  // A 409 with Retry-After is a step a moment early (it waits on an event the server has
+  // not handled yet, such as a hand-over before the order has heard of its courier):
+  // nothing was done, so it is sent again, a few times.
+  for (let early = 0; response.status === 409 && early < EARLY_RETRIES; early += 1) {
+    const wait = Number(response.headers.get('retry-after'));
+    if (!(wait > 0 && wait <= 5)) break;
+    await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+    response = await send(method, path, body, headers, root);
   }
   if (!response.ok) throw new ApiError(response.status, await problemOf(response));
   if (method !== 'GET') for (const writer of writers) writer(method, path);

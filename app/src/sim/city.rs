@@ -22,6 +22,9 @@ const PASSWORD: &str = "simulated-city-password";
 
 /// How often a request answered 503 (a dependency busy or down) is sent again.
 const UNAVAILABLE_RETRIES: u32 = 4;
+/// How often a step answered 409 with `Retry-After` (it waits on an event not yet handled,
+/// such as a hand-over before the order has heard of its courier) is sent again.
+const NOT_YET_RETRIES: u32 = 60;
 
 /// A client of the platform's API, and what it answered when it refused.
 #[derive(Debug, Clone)]
@@ -61,9 +64,10 @@ impl Api {
         self.retried.load(Ordering::Relaxed)
     }
 
-    /// Sends a request as `token` (if any) and reads its JSON answer. Throttled (429) or
-    /// told the platform is unavailable for now (503), it waits as `Retry-After` says and
-    /// asks again, as a well-behaved client does; a 503 a few times at most.
+    /// Sends a request as `token` (if any) and reads its JSON answer. Throttled (429), told
+    /// the platform is unavailable for now (503) or that the step is early (409 with
+    /// `Retry-After`), it waits as `Retry-After` says and asks again, as a well-behaved
+    /// client does; a 503 a few times at most, an early step for a minute at most.
     ///
     /// # Errors
     /// Any answer but a 2xx, or no answer (status 599).
@@ -75,7 +79,7 @@ impl Api {
         body: Option<&Value>,
         headers: &[(&str, String)],
     ) -> Result<Value, Refused> {
-        let mut unavailable = 0;
+        let (mut unavailable, mut early) = (0, 0);
         loop {
             match self.once(method.clone(), path, token, body, headers).await {
                 Err((refused, Some(wait))) if refused.status == StatusCode::TOO_MANY_REQUESTS => {
@@ -87,6 +91,12 @@ impl Api {
                 {
                     unavailable += 1;
                     self.retried.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(wait).await;
+                }
+                Err((refused, Some(wait)))
+                    if refused.status == StatusCode::CONFLICT && early < NOT_YET_RETRIES =>
+                {
+                    early += 1;
                     tokio::time::sleep(wait).await;
                 }
                 Err((refused, _)) => return Err(refused),

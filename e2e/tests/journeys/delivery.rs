@@ -339,6 +339,25 @@ async fn offers_pass_on_and_a_lost_delivery_escalates(backend: Backend) {
                 .contains(&"delivery_unassigned".to_owned())
     })
     .await;
+    // Ready with no courier: the hand-over is early, and says to ask again.
+    let act = |action: &str| {
+        app.as_user(
+            &shop.owner,
+            Method::POST,
+            &format!("/orders/{order}/{action}"),
+        )
+    };
+    assert_eq!(act("ready").send().await.unwrap().status(), StatusCode::OK);
+    let early = act("picked-up").send().await.unwrap();
+    assert_eq!(early.status(), StatusCode::CONFLICT);
+    assert_eq!(early.headers()["retry-after"], "1");
+    let problem: Value = early.json().await.unwrap();
+    assert!(
+        problem["type"]
+            .as_str()
+            .is_some_and(|kind| kind.ends_with("courier-not-known-yet")),
+        "{problem}"
+    );
     app.stop().await;
 }
 

@@ -50,6 +50,11 @@ impl Refusal for OrdersError {
             OrdersError::IllegalTransition(..) => {
                 Problem::conflict("illegal-transition", self.to_string())
             }
+            // Usually a moment: the courier's acceptance is on its way to the order.
+            OrdersError::CourierNotKnownYet => {
+                Problem::conflict("courier-not-known-yet", self.to_string())
+                    .with_retry_after(Duration::from_secs(1))
+            }
         }
     }
 }

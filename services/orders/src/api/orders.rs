@@ -657,7 +657,7 @@ pub async fn ready(
         (status = 200, description = "The order", body = OrderView),
         (status = 403, description = "Not a merchant account", body = Problem),
         (status = 404, description = "Not the caller's merchant's order", body = Problem),
-        (status = 409, description = "Not in a status that allows it", body = Problem),
+        (status = 409, description = "Not in a status that allows it; or, with `Retry-After`, a delivery whose courier the order has not heard of yet (`courier-not-known-yet`)", body = Problem),
     ))]
 pub async fn picked_up(
     State(orders): State<Arc<Orders>>,

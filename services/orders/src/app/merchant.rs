@@ -174,11 +174,7 @@ impl Orders {
                     "collected by the customer".to_owned(),
                 ),
                 Fulfilment::Delivery if order.courier_id.is_none() => {
-                    return Err(OrdersError::IllegalTransition(
-                        order.status.as_str(),
-                        "handed over before a courier has taken it",
-                    )
-                    .into());
+                    return Err(OrdersError::CourierNotKnownYet.into());
                 }
                 Fulfilment::Delivery => (
                     Trigger::CourierPicksUp,

@@ -86,6 +86,10 @@ pub enum OrdersError {
     TooSlow,
     #[error("the order is {0} and cannot be {1}")]
     IllegalTransition(&'static str, &'static str),
+    /// The courier took the delivery, but the order has not heard so yet (an event away),
+    /// or no courier has taken it.
+    #[error("the order does not know its courier yet: hand it over once a courier has taken it")]
+    CourierNotKnownYet,
 }
 
 /// What the use cases fail with.
