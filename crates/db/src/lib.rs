@@ -180,6 +180,8 @@ struct Inner {
     dialect: Dialect,
     writer: Writer,
     reader: AnyPool,
+    /// With a URL naming several servers: the one in use (`host:port`).
+    server: Option<tokio::sync::watch::Receiver<String>>,
 }
 
 /// Where write transactions run.
@@ -306,10 +308,14 @@ impl Db {
         {
             return Err(connect_error(error));
         }
-        let db = Db::from_parts(service, Dialect::Postgres, Writer::Pool(pool.clone()), pool);
+        let mut db = Db::from_parts(service, Dialect::Postgres, Writer::Pool(pool.clone()), pool);
         if !servers.is_plain() {
+            let (moved, server) = tokio::sync::watch::channel(servers.name(current).to_owned());
+            Arc::get_mut(&mut db.inner)
+                .expect("the handle was just made")
+                .server = Some(server);
             let inner = Arc::downgrade(&db.inner);
-            servers.watch(service.to_owned(), current, move || {
+            servers.watch(service.to_owned(), current, moved, move || {
                 inner.upgrade().map(|inner| inner.reader.clone())
             });
         }
@@ -323,8 +329,16 @@ impl Db {
                 dialect,
                 writer,
                 reader,
+                server: None,
             }),
         }
+    }
+
+    /// With a URL naming several servers, the one the pool uses now (`host:port`), told
+    /// again each time the pool moves; `None` for SQLite or a URL naming one server.
+    #[must_use]
+    pub fn server(&self) -> Option<tokio::sync::watch::Receiver<String>> {
+        self.inner.server.clone()
     }
 
     #[must_use]

@@ -122,12 +122,18 @@ impl Servers {
         &self.urls[index]
     }
 
+    pub(crate) fn name(&self, index: usize) -> &str {
+        &self.names[index]
+    }
+
     /// Keeps `pool` on a server that will do, checking every second, until the pool is
-    /// closed or dropped everywhere else (the watcher holds it weakly through `alive`).
+    /// closed or dropped everywhere else (the watcher holds it weakly through `alive`);
+    /// tells `moved` the server's name at each move.
     pub(crate) fn watch(
         self,
         service: String,
         mut current: usize,
+        moved: tokio::sync::watch::Sender<String>,
         alive: impl Fn() -> Option<AnyPool> + Send + 'static,
     ) {
         tokio::spawn(async move {
@@ -159,6 +165,7 @@ impl Servers {
                                 .increment(1);
                             pool.set_connect_options(options);
                             current = found;
+                            moved.send_replace(self.names[found].clone());
                         }
                         Err(error) => tracing::error!(service, %error, "database URL"),
                     },
