@@ -254,6 +254,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         config.run.clear();
     }
     let _telemetry = crate::logging::init(&config)?;
+    // A server's connections, and a simulated city's, need more than the default soft limit.
+    ordo_http::overload::raise_open_files_limit();
 
     match cli.command {
         Command::Serve { demo, sim, .. } => serve(config, demo, sim).await,

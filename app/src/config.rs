@@ -459,7 +459,8 @@ pub struct HttpConfig {
     pub tls_cert_file: Option<PathBuf>,
     pub tls_key_file: Option<PathBuf>,
     /// Connections served at once; past it, new ones are answered 503 with `Retry-After`.
-    /// Unset: all but a reserve of the open-files limit (raised to its hard limit at start).
+    /// Unset: all but a reserve of the open-files limit (which `ordo` raises to the hard
+    /// limit at start).
     pub max_connections: Option<usize>,
     /// Whether `/metrics` is public; when false only administrators may read it.
     pub metrics_public: bool,
@@ -541,7 +542,7 @@ impl HttpConfig {
             grace: std::time::Duration::from_secs(self.shutdown_grace_secs),
             tls,
             max_connections: ordo_http::overload::connection_cap(
-                ordo_http::overload::raise_open_files_limit(),
+                ordo_http::overload::open_files_limit(),
                 self.max_connections,
             ),
         })

@@ -254,6 +254,7 @@ impl Db {
             Dialect::Sqlite,
             Writer::Grouped(writer),
             reader,
+            None,
         ))
     }
 
@@ -308,12 +309,17 @@ impl Db {
         {
             return Err(connect_error(error));
         }
-        let mut db = Db::from_parts(service, Dialect::Postgres, Writer::Pool(pool.clone()), pool);
-        if !servers.is_plain() {
-            let (moved, server) = tokio::sync::watch::channel(servers.name(current).to_owned());
-            Arc::get_mut(&mut db.inner)
-                .expect("the handle was just made")
-                .server = Some(server);
+        let (moved, server) = (!servers.is_plain())
+            .then(|| tokio::sync::watch::channel(servers.name(current).to_owned()))
+            .unzip();
+        let db = Db::from_parts(
+            service,
+            Dialect::Postgres,
+            Writer::Pool(pool.clone()),
+            pool,
+            server,
+        );
+        if let Some(moved) = moved {
             let inner = Arc::downgrade(&db.inner);
             servers.watch(service.to_owned(), current, moved, move || {
                 inner.upgrade().map(|inner| inner.reader.clone())
@@ -322,14 +328,20 @@ impl Db {
         Ok(db)
     }
 
-    fn from_parts(service: &str, dialect: Dialect, writer: Writer, reader: AnyPool) -> Db {
+    fn from_parts(
+        service: &str,
+        dialect: Dialect,
+        writer: Writer,
+        reader: AnyPool,
+        server: Option<tokio::sync::watch::Receiver<String>>,
+    ) -> Db {
         Db {
             inner: Arc::new(Inner {
                 service: service.to_owned(),
                 dialect,
                 writer,
                 reader,
-                server: None,
+                server,
             }),
         }
     }

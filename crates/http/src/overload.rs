@@ -21,10 +21,9 @@ const REFUSAL_WITHIN: Duration = Duration::from_secs(2);
 /// When a refused client should come back.
 const COME_BACK_IN: Duration = Duration::from_secs(1);
 
-/// Raises the open-files soft limit to the hard one (the default soft limit, often 1 024,
-/// is far below what a server is allowed), and returns the limit in force.
-#[must_use]
-pub fn raise_open_files_limit() -> Option<u64> {
+/// Raises the process's open-files soft limit to the hard one, once at start: the default
+/// soft limit, often 1 024, is far below what a server is allowed.
+pub fn raise_open_files_limit() {
     let limit = getrlimit(Resource::Nofile);
     if let (Some(current), Some(maximum)) = (limit.current, limit.maximum)
         && current < maximum
@@ -35,11 +34,14 @@ pub fn raise_open_files_limit() -> Option<u64> {
         };
         if let Err(error) = setrlimit(Resource::Nofile, raised) {
             tracing::warn!(%error, current, maximum, "cannot raise the open-files limit");
-            return Some(current);
         }
-        return Some(maximum);
     }
-    limit.current
+}
+
+/// The open-files limit in force; `None` when unlimited.
+#[must_use]
+pub fn open_files_limit() -> Option<u64> {
+    getrlimit(Resource::Nofile).current
 }
 
 /// The connections to serve at once under an open-files limit: all but a reserve of a

@@ -47,6 +47,15 @@ async fn accepted_delivery(app: &TestApp, shop: &Shop, key: &str) -> (Session, S
     (customer, id)
 }
 
+/// The merchant's next step on `order` (`ready`, `picked-up`, …), to send.
+fn merchant_step(app: &TestApp, shop: &Shop, order: &str, action: &str) -> reqwest::RequestBuilder {
+    app.as_user(
+        &shop.owner,
+        Method::POST,
+        &format!("/orders/{order}/{action}"),
+    )
+}
+
 async fn offers(app: &TestApp, courier: &Session) -> Vec<Value> {
     json_of(app.as_user(courier, Method::GET, "/courier/offers")).await["items"]
         .as_array()
@@ -213,13 +222,7 @@ async fn offered_to_the_near_first_taker_wins(backend: Backend) {
     }
 
     // The kitchen, the hand-over, the door.
-    let act = |action: &str| {
-        app.as_user(
-            &shop.owner,
-            Method::POST,
-            &format!("/orders/{order}/{action}"),
-        )
-    };
+    let act = |action: &str| merchant_step(&app, &shop, &order, action);
     assert_eq!(
         act("picked-up").send().await.unwrap().status(),
         StatusCode::CONFLICT
@@ -340,23 +343,17 @@ async fn offers_pass_on_and_a_lost_delivery_escalates(backend: Backend) {
     })
     .await;
     // Ready with no courier: the hand-over is early, and says to ask again.
-    let act = |action: &str| {
-        app.as_user(
-            &shop.owner,
-            Method::POST,
-            &format!("/orders/{order}/{action}"),
-        )
-    };
+    let act = |action: &str| merchant_step(&app, &shop, &order, action);
     assert_eq!(act("ready").send().await.unwrap().status(), StatusCode::OK);
     let early = act("picked-up").send().await.unwrap();
     assert_eq!(early.status(), StatusCode::CONFLICT);
     assert_eq!(early.headers()["retry-after"], "1");
-    let problem: Value = early.json().await.unwrap();
+    let refusal = problem(early).await;
     assert!(
-        problem["type"]
+        refusal["type"]
             .as_str()
             .is_some_and(|kind| kind.ends_with("courier-not-known-yet")),
-        "{problem}"
+        "{refusal}"
     );
     app.stop().await;
 }
@@ -861,13 +858,7 @@ async fn an_order_is_tracked_live_by_its_people_only(backend: Backend) {
     assert_eq!(by_courier.status(), StatusCode::OK);
 
     // To the door: the stream says so, ends, and closes.
-    let act = |action: &str| {
-        app.as_user(
-            &shop.owner,
-            Method::POST,
-            &format!("/orders/{order}/{action}"),
-        )
-    };
+    let act = |action: &str| merchant_step(&app, &shop, &order, action);
     assert_eq!(act("ready").send().await.unwrap().status(), StatusCode::OK);
     assert_eq!(
         act("picked-up").send().await.unwrap().status(),
