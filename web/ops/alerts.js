@@ -2,8 +2,7 @@
 // of the runbook (/runbook), with what this process's own metrics say of it now. Those that
 // need rates over minutes or several processes are Prometheus's to judge.
 
-import { useEffect, useState } from '../vendor/preact/hooks.js';
-import { api } from '../shared/api.js';
+import { useLoad } from '../shared/load.js';
 import { Problem, html } from '../shared/ui.js';
 import { parse } from './metrics.js';
 
@@ -47,6 +46,9 @@ const ALERTS = [
     firing: (s) => any(s, 'redis_up') && top(s, 'redis_up') === 0 },
 ];
 
+/** An alert's name, breakable between its words on a narrow screen. */
+const breakable = (name) => name.split(/(?=[A-Z])/).flatMap((word, i) => (i ? [html`<wbr />`, word] : [word]));
+
 function state(alert, samples) {
   if (!alert.firing) return html`<span class="muted">Prometheus judges it</span>`;
   if (!samples) return html`<span class="muted">…</span>`;
@@ -57,28 +59,15 @@ function state(alert, samples) {
 
 /** The alerts, with this process's view of each and the way to its runbook section. */
 export function Alerts() {
-  const [samples, setSamples] = useState(null);
-  const [error, setError] = useState(null);
-  useEffect(() => {
-    let current = true;
-    const read = () => api('GET', '/metrics', undefined, { root: true }).then(
-      (text) => current && (setSamples(parse(text)), setError(null)),
-      (e) => current && setError(e),
-    );
-    read();
-    const timer = setInterval(read, READ_EVERY_MS);
-    return () => {
-      current = false;
-      clearInterval(timer);
-    };
-  }, []);
+  const [text, error] = useLoad('/metrics', [], READ_EVERY_MS, { root: true });
+  const samples = text === null ? null : parse(text);
   return html`<section class="panel" aria-label="Alerts">
     <h2>Alerts</h2>
     <${Problem} error=${error} />
     <table class="list">
       <thead><tr><th>Alert</th><th>Means</th><th>Now</th></tr></thead>
       <tbody>${ALERTS.map((a) => html`<tr data-alert=${a.name}>
-        <td data-label="Alert"><a href=${`/runbook#${a.runbook}`} target="_blank" rel="noopener">${a.name}</a></td>
+        <td data-label="Alert"><a href=${`/runbook#${a.runbook}`} target="_blank" rel="noopener">${breakable(a.name)}</a></td>
         <td data-label="Means">${a.means}</td>
         <td data-label="Now">${state(a, samples)}</td>
       </tr>`)}</tbody>

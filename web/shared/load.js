@@ -11,8 +11,9 @@ import { ApiError, api } from './api.js';
  * GETs `path` (nothing while it is null) when it or `deps` change, and every `every`
  * milliseconds when given: [value, error, reload, stale], `stale` while the value shown
  * answers an earlier path than the latest asked (a view marks itself busy meanwhile).
+ * `root`: the path is outside `/api/v1` (`/metrics`).
  */
-export function useLoad(path, deps = [], every = 0) {
+export function useLoad(path, deps = [], every = 0, { root = false } = {}) {
   const [value, setValue] = useState(null);
   const [error, setError] = useState(null);
   const [round, setRound] = useState(0);
@@ -26,7 +27,7 @@ export function useLoad(path, deps = [], every = 0) {
     let current = true;
     const run = () => {
       const asked = ++latest;
-      api('GET', path).then(
+      api('GET', path, undefined, { root }).then(
         (v) => current && asked === latest && (setValue(v), setError(null), setAnswered(path)),
         (e) => {
           if (!current || asked !== latest) return;
@@ -43,6 +44,6 @@ export function useLoad(path, deps = [], every = 0) {
       if (timer) clearInterval(timer);
       removeEventListener('online', run);
     };
-  }, [path, round, every, ...deps]);
+  }, [path, round, every, root, ...deps]);
   return [value, error, () => setRound((r) => r + 1), path !== null && answered !== path];
 }
