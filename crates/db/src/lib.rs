@@ -9,13 +9,19 @@
 //! lock. Its transactions are committed in groups (`group`): one fsync for all those
 //! waiting at once. Reads use a separate pool and run concurrently.
 
+mod error;
+mod exec;
 mod group;
 mod migrate;
 pub mod row;
 mod servers;
 pub mod sql;
+mod value;
 
+pub use error::Error;
 pub use migrate::{Migration, MigrationError};
+pub use ordo_db_derive::FromRow;
+pub use value::{Decode, Encode, FromRow, Json, Kind, Row, Value};
 
 use ordo_kernel::Secret;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, install_default_drivers};
@@ -36,6 +42,8 @@ pub struct Tx {
 enum TxInner {
     Own(sqlx::Transaction<'static, sqlx::Any>),
     Grouped(group::Member),
+    /// Reads outside a transaction, on a read connection.
+    Read(sqlx::pool::PoolConnection<sqlx::Any>),
 }
 
 impl Tx {
@@ -47,6 +55,7 @@ impl Tx {
         match self.inner {
             TxInner::Own(tx) => tx.commit().await,
             TxInner::Grouped(member) => member.commit().await,
+            TxInner::Read(_) => Ok(()),
         }
     }
 
@@ -61,6 +70,7 @@ impl Tx {
                 member.rollback();
                 Ok(())
             }
+            TxInner::Read(_) => Ok(()),
         }
     }
 }
@@ -72,6 +82,7 @@ impl Deref for Tx {
         match &self.inner {
             TxInner::Own(tx) => tx,
             TxInner::Grouped(member) => member.conn_ref(),
+            TxInner::Read(conn) => conn,
         }
     }
 }
@@ -81,6 +92,7 @@ impl DerefMut for Tx {
         match &mut self.inner {
             TxInner::Own(tx) => tx,
             TxInner::Grouped(member) => member.conn(),
+            TxInner::Read(conn) => conn,
         }
     }
 }
@@ -90,6 +102,7 @@ impl std::fmt::Debug for Tx {
         f.write_str(match self.inner {
             TxInner::Own(_) => "Tx(own)",
             TxInner::Grouped(_) => "Tx(grouped)",
+            TxInner::Read(_) => "Tx(read)",
         })
     }
 }
@@ -379,6 +392,12 @@ impl Db {
             Writer::Grouped(writer) => TxInner::Grouped(writer.begin().await?),
         };
         Ok(Tx { inner })
+    }
+
+    async fn read_only(&self) -> Result<Tx, sqlx::Error> {
+        Ok(Tx {
+            inner: TxInner::Read(self.inner.reader.acquire().await?),
+        })
     }
 
     /// How SQLite's writer has grouped its commits so far; `None` on PostgreSQL.

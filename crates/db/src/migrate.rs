@@ -115,11 +115,13 @@ pub(crate) async fn run(
     let mut tx = db.begin().await.map_err(history_error)?;
     if db.dialect() == Dialect::Postgres {
         // Instances starting together take turns; the lock ends with the transaction.
-        tx.execute("SELECT pg_advisory_xact_lock(7208459113)")
+        (&mut *tx)
+            .execute("SELECT pg_advisory_xact_lock(7208459113)")
             .await
             .map_err(history_error)?;
     }
-    tx.execute(create_history(history).as_str())
+    (&mut *tx)
+        .execute(create_history(history).as_str())
         .await
         .map_err(history_error)?;
     let applied: Vec<(i64, String)> = sqlx::query(&format!(
@@ -154,7 +156,10 @@ pub(crate) async fn run(
             name: migration.name,
             source,
         };
-        tx.execute(sqlx::raw_sql(sql)).await.map_err(failed)?;
+        (&mut *tx)
+            .execute(sqlx::raw_sql(sql))
+            .await
+            .map_err(failed)?;
         sqlx::query(&format!(
             "INSERT INTO {history} (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)"
         ))

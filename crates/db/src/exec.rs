@@ -1,0 +1,207 @@
+//! Statements on a transaction, typed: parameters are [`Value`]s, rows are read into
+//! [`FromRow`] types. Whole transactions are closures ([`Db::write`], [`Db::read`]), so
+//! that where a transaction runs is the database handle's choice, not the caller's.
+
+use crate::value::{Kind, Row, Value};
+use crate::{Db, Error, FromRow, Tx};
+use futures_util::future::BoxFuture;
+use sqlx::any::{AnyArguments, AnyRow, AnyTypeInfoKind};
+use sqlx::query::Query;
+use sqlx::{Any, Column, Row as _, ValueRef};
+use std::sync::Arc;
+
+type AnyQuery<'q> = Query<'q, Any, AnyArguments<'q>>;
+
+fn bind<'q>(mut query: AnyQuery<'q>, params: &'q [Value]) -> AnyQuery<'q> {
+    for value in params {
+        query = match value {
+            Value::Null(Kind::Text | Kind::Uuid | Kind::Json) => query.bind(None::<String>),
+            Value::Null(Kind::Int | Kind::Bool | Kind::Instant) => query.bind(None::<i64>),
+            Value::Null(Kind::Real) => query.bind(None::<f64>),
+            Value::Null(Kind::Bytes) => query.bind(None::<Vec<u8>>),
+            Value::Bool(b) => query.bind(i64::from(*b)),
+            Value::Int(n) => query.bind(*n),
+            Value::Real(x) => query.bind(*x),
+            Value::Text(text) | Value::Json(text) => query.bind(text.as_str()),
+            Value::Bytes(bytes) => query.bind(bytes.as_slice()),
+            Value::Uuid(id) => query.bind(id.to_string()),
+            Value::Instant(at) => query.bind(ordo_kernel::time::to_millis(*at)),
+        };
+    }
+    query
+}
+
+fn columns(row: &AnyRow) -> Arc<[String]> {
+    row.columns()
+        .iter()
+        .map(|column| column.name().to_owned())
+        .collect()
+}
+
+fn values(row: &AnyRow) -> Result<Vec<Value>, sqlx::Error> {
+    (0..row.columns().len())
+        .map(|index| {
+            let raw = row.try_get_raw(index)?;
+            if raw.is_null() {
+                return Ok(Value::Null(Kind::Text));
+            }
+            let kind = raw.type_info().kind();
+            Ok(match kind {
+                AnyTypeInfoKind::Null => Value::Null(Kind::Text),
+                AnyTypeInfoKind::Bool => Value::Bool(row.try_get(index)?),
+                AnyTypeInfoKind::SmallInt | AnyTypeInfoKind::Integer | AnyTypeInfoKind::BigInt => {
+                    Value::Int(row.try_get(index)?)
+                }
+                AnyTypeInfoKind::Real => Value::Real(f64::from(row.try_get::<f32, _>(index)?)),
+                AnyTypeInfoKind::Double => Value::Real(row.try_get(index)?),
+                AnyTypeInfoKind::Text => Value::Text(row.try_get(index)?),
+                AnyTypeInfoKind::Blob => Value::Bytes(row.try_get(index)?),
+            })
+        })
+        .collect()
+}
+
+fn read_rows<T: FromRow>(rows: &[AnyRow]) -> Result<Vec<T>, Error> {
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    let columns = columns(first);
+    rows.iter()
+        .map(|row| T::from_row(Row::new(columns.clone(), values(row)?)))
+        .collect()
+}
+
+impl Tx {
+    /// Runs a statement; returns how many rows it changed.
+    ///
+    /// # Errors
+    /// The statement failed.
+    pub async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, Error> {
+        let done = bind(sqlx::query(sql), params).execute(&mut **self).await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Every row of a query.
+    ///
+    /// # Errors
+    /// The query failed, or a row does not read as a `T`.
+    pub async fn fetch_all<T: FromRow>(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Vec<T>, Error> {
+        let rows = bind(sqlx::query(sql), params)
+            .fetch_all(&mut **self)
+            .await?;
+        read_rows(&rows)
+    }
+
+    /// The first row of a query, if any.
+    ///
+    /// # Errors
+    /// The query failed, or the row does not read as a `T`.
+    pub async fn fetch_optional<T: FromRow>(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Option<T>, Error> {
+        let row = bind(sqlx::query(sql), params)
+            .fetch_optional(&mut **self)
+            .await?;
+        Ok(read_rows(row.as_slice())?.pop())
+    }
+
+    /// The first row of a query, which must have one (an aggregate, a `RETURNING`).
+    ///
+    /// # Errors
+    /// The query failed or returned nothing, or the row does not read as a `T`.
+    pub async fn fetch_one<T: FromRow>(&mut self, sql: &str, params: &[Value]) -> Result<T, Error> {
+        self.fetch_optional(sql, params).await?.ok_or(Error::NoRow)
+    }
+}
+
+impl Db {
+    /// Runs `work` as one write transaction: committed when it returns `Ok`, rolled back
+    /// when it returns `Err` (or panics, or is cancelled). `work` owns what it needs, so
+    /// that the transaction can run wherever the database does its writing.
+    ///
+    /// # Errors
+    /// What `work` returned, or the database failing to begin or commit.
+    pub async fn write<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: From<Error> + Send + 'static,
+    {
+        let mut tx = self.begin().await.map_err(Error::from)?;
+        match work(&mut tx).await {
+            Ok(done) => {
+                tx.commit().await.map_err(Error::from)?;
+                Ok(done)
+            }
+            Err(error) => {
+                // The work's own error is what the caller needs; a failed rollback leaves
+                // nothing behind (the transaction ends with its connection).
+                let _ = tx.rollback().await;
+                Err(error)
+            }
+        }
+    }
+
+    /// Runs `work` on a read connection: its statements see the committed state, and
+    /// nothing they write is kept.
+    ///
+    /// # Errors
+    /// What `work` returned, or no read connection being available.
+    pub async fn read<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: From<Error> + Send + 'static,
+    {
+        let mut tx = self.read_only().await.map_err(Error::from)?;
+        work(&mut tx).await
+    }
+
+    /// Every row of one query, on a read connection.
+    ///
+    /// # Errors
+    /// As [`Tx::fetch_all`].
+    pub async fn fetch_all<T: FromRow + Send + 'static>(
+        &self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Vec<T>, Error> {
+        let (sql, params) = (sql.to_owned(), params.to_vec());
+        self.read(move |tx| Box::pin(async move { tx.fetch_all(&sql, &params).await }))
+            .await
+    }
+
+    /// The first row of one query, if any, on a read connection.
+    ///
+    /// # Errors
+    /// As [`Tx::fetch_optional`].
+    pub async fn fetch_optional<T: FromRow + Send + 'static>(
+        &self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Option<T>, Error> {
+        let (sql, params) = (sql.to_owned(), params.to_vec());
+        self.read(move |tx| Box::pin(async move { tx.fetch_optional(&sql, &params).await }))
+            .await
+    }
+
+    /// The one row of a query that always has one (an aggregate), on a read connection.
+    ///
+    /// # Errors
+    /// As [`Tx::fetch_one`].
+    pub async fn fetch_one<T: FromRow + Send + 'static>(
+        &self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<T, Error> {
+        let (sql, params) = (sql.to_owned(), params.to_vec());
+        self.read(move |tx| Box::pin(async move { tx.fetch_one(&sql, &params).await }))
+            .await
+    }
+}
