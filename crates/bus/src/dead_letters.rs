@@ -27,7 +27,7 @@ impl DeadLetters {
         &self,
         consumer: Option<&str>,
         page: PageRequest,
-    ) -> Result<Page<DeadLetter>, sqlx::Error> {
+    ) -> Result<Page<DeadLetter>, ordo_db::Error> {
         let before = page.after.map(|cursor| cursor.0);
         let mut rows = Vec::new();
         for db in &self.dbs {
@@ -39,7 +39,7 @@ impl DeadLetters {
 
     /// # Errors
     /// A database failing.
-    pub async fn get(&self, id: Uuid) -> Result<Option<DeadLetter>, sqlx::Error> {
+    pub async fn get(&self, id: Uuid) -> Result<Option<DeadLetter>, ordo_db::Error> {
         for db in &self.dbs {
             if let Some(letter) = store::dead_letter_by_id(db, id).await? {
                 return Ok(Some(letter));
@@ -53,7 +53,7 @@ impl DeadLetters {
     ///
     /// # Errors
     /// A database failing.
-    pub async fn replay(&self, id: Uuid) -> Result<bool, sqlx::Error> {
+    pub async fn replay(&self, id: Uuid) -> Result<bool, ordo_db::Error> {
         for db in &self.dbs {
             if store::request_replay(db, id).await? {
                 return Ok(true);
@@ -66,7 +66,7 @@ impl DeadLetters {
     ///
     /// # Errors
     /// A database failing.
-    pub async fn discard(&self, id: Uuid) -> Result<bool, sqlx::Error> {
+    pub async fn discard(&self, id: Uuid) -> Result<bool, ordo_db::Error> {
         for db in &self.dbs {
             if store::discard(db, id).await? {
                 return Ok(true);
@@ -82,6 +82,6 @@ impl DeadLetters {
 ///
 /// # Errors
 /// A database failing.
-pub async fn republish(outbox_db: &Db, since: OffsetDateTime) -> Result<u64, sqlx::Error> {
+pub async fn republish(outbox_db: &Db, since: OffsetDateTime) -> Result<u64, ordo_db::Error> {
     store::republish(outbox_db, since).await
 }

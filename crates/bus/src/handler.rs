@@ -103,6 +103,12 @@ impl Failure for sqlx::Error {
     }
 }
 
+impl Failure for ordo_db::Error {
+    fn is_transient(&self) -> bool {
+        true
+    }
+}
+
 fn outcome<E: Failure>(result: Result<(), E>) -> Result<(), HandlerError> {
     result.map_err(|error| {
         if error.is_early() {

@@ -41,7 +41,7 @@ pub use store::DeadLetter;
 ///
 /// # Errors
 /// The database failing.
-pub async fn unpublished(db: &ordo_db::Db) -> Result<i64, sqlx::Error> {
+pub async fn unpublished(db: &ordo_db::Db) -> Result<i64, ordo_db::Error> {
     Ok(store::backlog(db).await?.0)
 }
 
@@ -63,7 +63,7 @@ pub fn migrations() -> Vec<Migration> {
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {
     #[error("database: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(#[from] ordo_db::Error),
     #[error(
         "event type `{0}` must be `noun.verb` in lowercase letters, from a source named in one"
     )]

@@ -281,7 +281,11 @@ impl Reader {
         }
     }
 
-    async fn next(&mut self, db: &Db, limit: usize) -> Result<Vec<store::OutboxRow>, sqlx::Error> {
+    async fn next(
+        &mut self,
+        db: &Db,
+        limit: usize,
+    ) -> Result<Vec<store::OutboxRow>, ordo_db::Error> {
         let rows = store::unpublished(db, self.cursor, limit).await?;
         let now = Instant::now();
         // From the start, what lies below was published before: no holes to look at.

@@ -2,11 +2,8 @@
 //! Portable SQL, the same on SQLite and PostgreSQL.
 
 use crate::envelope::{CONTENT_TYPE, Envelope, SPEC_VERSION};
-use ordo_db::{Db, row, sql};
-use ordo_kernel::time::{from_millis, to_millis};
+use ordo_db::{Db, Encode, Error, FromRow, Tx, Value, params, sql};
 use serde_json::value::RawValue;
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -26,41 +23,47 @@ pub(crate) struct OutboxRow {
 const OUTBOX_COLUMNS: usize = 11;
 
 /// Writes `events` to the outbox, giving each its place in its subject's order.
-pub(crate) async fn insert_events(
-    conn: &mut AnyConnection,
-    events: &mut [Envelope],
-) -> Result<(), sqlx::Error> {
-    place(conn, events).await?;
+pub(crate) async fn insert_events(tx: &mut Tx, events: &mut [Envelope]) -> Result<(), Error> {
+    place(tx, events).await?;
     for chunk in events.chunks(CHUNK) {
         let values = sql::rows(chunk.len(), OUTBOX_COLUMNS);
         let sql = format!(
             "INSERT INTO bus_outbox (id, type, source, subject, subject_seq, subject_since, time, dataversion, data, traceparent, correlationid)
              VALUES {values}"
         );
-        let mut query = sqlx::query(&sql);
+        let mut params = Vec::with_capacity(chunk.len() * OUTBOX_COLUMNS);
         for event in chunk {
-            query = query
-                .bind(event.id.to_string())
-                .bind(&event.event_type)
-                .bind(&event.source)
-                .bind(&event.subject)
-                .bind(event.subject_seq.and_then(|seq| i64::try_from(seq).ok()))
-                .bind(event.subject_since.map(to_millis))
-                .bind(to_millis(event.time))
-                .bind(i64::from(event.dataversion))
-                .bind(event.data.get())
-                .bind(event.traceparent.as_deref())
-                .bind(event.correlationid.as_deref());
+            params.extend([
+                event.id.encode(),
+                event.event_type.encode(),
+                event.source.encode(),
+                event.subject.encode(),
+                event.subject_seq.encode(),
+                event.subject_since.encode(),
+                event.time.encode(),
+                event.dataversion.encode(),
+                event.data.get().encode(),
+                event.traceparent.encode(),
+                event.correlationid.encode(),
+            ]);
         }
-        query.execute(&mut *conn).await?;
+        tx.execute(&sql, &params).await?;
     }
     Ok(())
+}
+
+#[derive(FromRow)]
+struct SubjectRow {
+    source: String,
+    subject: String,
+    seq: u64,
+    since: OffsetDateTime,
 }
 
 /// Gives each event the next place in its source's subject, in the order given. Subjects
 /// are raised in sorted order, so that two transactions appending the same subjects lock
 /// them in the same order.
-async fn place(conn: &mut AnyConnection, events: &mut [Envelope]) -> Result<(), sqlx::Error> {
+async fn place(tx: &mut Tx, events: &mut [Envelope]) -> Result<(), Error> {
     let mut counts: BTreeMap<(&str, &str), i64> = BTreeMap::new();
     for event in events.iter() {
         *counts
@@ -68,8 +71,9 @@ async fn place(conn: &mut AnyConnection, events: &mut [Envelope]) -> Result<(), 
             .or_default() += 1;
     }
     let counts: Vec<((&str, &str), i64)> = counts.into_iter().collect();
-    let now = to_millis(ordo_kernel::time::now());
-    let mut last: HashMap<(String, String), (i64, i64)> = HashMap::with_capacity(counts.len());
+    let now = ordo_kernel::time::now();
+    let mut last: HashMap<(String, String), (u64, OffsetDateTime)> =
+        HashMap::with_capacity(counts.len());
     for chunk in counts.chunks(CHUNK) {
         let sql = format!(
             "INSERT INTO bus_subjects (source, subject, seq, since) VALUES {}
@@ -77,22 +81,24 @@ async fn place(conn: &mut AnyConnection, events: &mut [Envelope]) -> Result<(), 
              RETURNING source, subject, seq, since",
             sql::rows(chunk.len(), 4)
         );
-        let mut query = sqlx::query(&sql);
+        let mut params = Vec::with_capacity(chunk.len() * 4);
         for ((source, subject), count) in chunk {
-            query = query.bind(*source).bind(*subject).bind(*count).bind(now);
+            params.extend([
+                source.encode(),
+                subject.encode(),
+                count.encode(),
+                now.encode(),
+            ]);
         }
-        for row in query.fetch_all(&mut *conn).await? {
-            last.insert(
-                (row.try_get("source")?, row.try_get("subject")?),
-                (row.try_get("seq")?, row.try_get("since")?),
-            );
+        for row in tx.fetch_all::<SubjectRow>(&sql, &params).await? {
+            last.insert((row.source, row.subject), (row.seq, row.since));
         }
     }
     for event in events.iter_mut().rev() {
         let key = (event.source.clone(), event.subject.clone());
-        let (seq, since) = last.get_mut(&key).ok_or(sqlx::Error::RowNotFound)?;
-        event.subject_seq = u64::try_from(*seq).ok();
-        event.subject_since = Some(from_millis(*since));
+        let (seq, since) = last.get_mut(&key).ok_or(Error::NoRow)?;
+        event.subject_seq = Some(*seq);
+        event.subject_since = Some(*since);
         *seq -= 1;
     }
     Ok(())
@@ -101,10 +107,10 @@ async fn place(conn: &mut AnyConnection, events: &mut [Envelope]) -> Result<(), 
 /// How far `consumer` has come in the subjects of `keys` (source, subject): the last place
 /// it handled, passed over or dead-lettered; subjects it never saw are absent.
 pub(crate) async fn positions(
-    conn: &mut AnyConnection,
+    tx: &mut Tx,
     consumer: &str,
     keys: &HashSet<(&str, &str)>,
-) -> Result<HashMap<(String, String), u64>, sqlx::Error> {
+) -> Result<HashMap<(String, String), u64>, Error> {
     let subjects: Vec<&str> = keys
         .iter()
         .map(|(_, subject)| *subject)
@@ -117,15 +123,12 @@ pub(crate) async fn positions(
             "SELECT source, subject, seq FROM bus_positions WHERE consumer = $1 AND subject IN ({})",
             sql::placeholders(2, chunk.len())
         );
-        let mut query = sqlx::query(&sql).bind(consumer);
-        for subject in chunk {
-            query = query.bind(*subject);
-        }
-        for row in query.fetch_all(&mut *conn).await? {
-            let key: (String, String) = (row.try_get("source")?, row.try_get("subject")?);
-            if keys.contains(&(key.0.as_str(), key.1.as_str())) {
-                let seq: i64 = row.try_get("seq")?;
-                found.insert(key, u64::try_from(seq).unwrap_or(0));
+        let params: Vec<Value> = std::iter::once(consumer.encode())
+            .chain(chunk.iter().map(Encode::encode))
+            .collect();
+        for (source, subject, seq) in tx.fetch_all::<(String, String, u64)>(&sql, &params).await? {
+            if keys.contains(&(source.as_str(), subject.as_str())) {
+                found.insert((source, subject), seq);
             }
         }
     }
@@ -137,29 +140,30 @@ pub(crate) async fn consumer_since(
     db: &Db,
     consumer: &str,
     now: OffsetDateTime,
-) -> Result<OffsetDateTime, sqlx::Error> {
-    let mut tx = db.begin().await?;
-    sqlx::query(
-        "INSERT INTO bus_consumers (consumer, since) VALUES ($1, $2) ON CONFLICT (consumer) DO NOTHING",
-    )
-    .bind(consumer)
-    .bind(to_millis(now))
-    .execute(&mut *tx)
-    .await?;
-    let row = sqlx::query("SELECT since FROM bus_consumers WHERE consumer = $1")
-        .bind(consumer)
-        .fetch_one(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(from_millis(row.try_get("since")?))
+) -> Result<OffsetDateTime, Error> {
+    let consumer = consumer.to_owned();
+    db.write(move |tx| {
+        Box::pin(async move {
+            tx.execute(
+                "INSERT INTO bus_consumers (consumer, since) VALUES ($1, $2) ON CONFLICT (consumer) DO NOTHING",
+                params![consumer, now],
+            )
+            .await?;
+            let (since,) = tx
+                .fetch_one("SELECT since FROM bus_consumers WHERE consumer = $1", params![consumer])
+                .await?;
+            Ok(since)
+        })
+    })
+    .await
 }
 
 /// Moves `consumer` forward to each (source, subject, place) given; never back.
 pub(crate) async fn advance(
-    conn: &mut AnyConnection,
+    tx: &mut Tx,
     consumer: &str,
     moves: &[(&str, &str, u64)],
-) -> Result<(), sqlx::Error> {
+) -> Result<(), Error> {
     for chunk in moves.chunks(CHUNK) {
         let sql = format!(
             "INSERT INTO bus_positions (consumer, source, subject, seq) VALUES {}
@@ -167,45 +171,64 @@ pub(crate) async fn advance(
              WHERE bus_positions.seq < excluded.seq",
             sql::rows(chunk.len(), 4)
         );
-        let mut query = sqlx::query(&sql);
+        let mut params = Vec::with_capacity(chunk.len() * 4);
         for (source, subject, seq) in chunk {
-            query = query
-                .bind(consumer)
-                .bind(*source)
-                .bind(*subject)
-                .bind(i64::try_from(*seq).unwrap_or(i64::MAX));
+            params.extend([
+                consumer.encode(),
+                source.encode(),
+                subject.encode(),
+                seq.encode(),
+            ]);
         }
-        query.execute(&mut *conn).await?;
+        tx.execute(&sql, &params).await?;
     }
     Ok(())
 }
 
-fn outbox_row(row: &AnyRow) -> Result<OutboxRow, sqlx::Error> {
-    let data: String = row.try_get("data")?;
-    let decode = |e: serde_json::Error| sqlx::Error::Decode(Box::new(e));
-    Ok(OutboxRow {
-        seq: row.try_get("seq")?,
-        envelope: Envelope {
-            specversion: SPEC_VERSION.into(),
-            id: row::uuid(row, "id")?,
-            event_type: row.try_get("type")?,
-            source: row.try_get("source")?,
-            subject: row.try_get("subject")?,
-            subject_seq: row
-                .try_get::<Option<i64>, _>("subject_seq")?
-                .and_then(|seq| u64::try_from(seq).ok()),
-            subject_since: row
-                .try_get::<Option<i64>, _>("subject_since")?
-                .map(from_millis),
-            time: row::instant(row, "time")?,
-            datacontenttype: CONTENT_TYPE.into(),
-            dataversion: u32::try_from(row.try_get::<i64, _>("dataversion")?)
-                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-            data: RawValue::from_string(data).map_err(decode)?,
-            traceparent: row.try_get("traceparent")?,
-            correlationid: row.try_get("correlationid")?,
-        },
-    })
+const OUTBOX_SELECT: &str = "SELECT seq, id, type, source, subject, subject_seq, subject_since, time, dataversion, data, traceparent, correlationid FROM bus_outbox";
+
+#[derive(FromRow)]
+struct OutboxRecord {
+    seq: i64,
+    id: Uuid,
+    r#type: String,
+    source: String,
+    subject: String,
+    subject_seq: Option<u64>,
+    subject_since: Option<OffsetDateTime>,
+    time: OffsetDateTime,
+    dataversion: u32,
+    data: String,
+    traceparent: Option<String>,
+    correlationid: Option<String>,
+}
+
+impl TryFrom<OutboxRecord> for OutboxRow {
+    type Error = Error;
+
+    fn try_from(row: OutboxRecord) -> Result<Self, Error> {
+        Ok(OutboxRow {
+            seq: row.seq,
+            envelope: Envelope {
+                specversion: SPEC_VERSION.into(),
+                id: row.id,
+                event_type: row.r#type,
+                source: row.source,
+                subject: row.subject,
+                subject_seq: row.subject_seq,
+                subject_since: row.subject_since,
+                time: row.time,
+                datacontenttype: CONTENT_TYPE.into(),
+                dataversion: row.dataversion,
+                data: RawValue::from_string(row.data).map_err(|e| Error::Decode {
+                    column: "data".into(),
+                    message: e.to_string(),
+                })?,
+                traceparent: row.traceparent,
+                correlationid: row.correlationid,
+            },
+        })
+    }
 }
 
 /// Unpublished events after `after_seq`, oldest first.
@@ -213,104 +236,93 @@ pub(crate) async fn unpublished(
     db: &Db,
     after_seq: i64,
     limit: usize,
-) -> Result<Vec<OutboxRow>, sqlx::Error> {
-    sqlx::query(
-        "SELECT seq, id, type, source, subject, subject_seq, subject_since, time, dataversion, data, traceparent, correlationid
-         FROM bus_outbox WHERE published_at IS NULL AND seq > $1 ORDER BY seq LIMIT $2",
-    )
-    .bind(after_seq)
-    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-    .fetch_all(db.reader())
-    .await?
-    .iter()
-    .map(outbox_row)
-    .collect()
+) -> Result<Vec<OutboxRow>, Error> {
+    let sql =
+        format!("{OUTBOX_SELECT} WHERE published_at IS NULL AND seq > $1 ORDER BY seq LIMIT $2");
+    db.fetch_all::<OutboxRecord>(&sql, params![after_seq, limit])
+        .await?
+        .into_iter()
+        .map(OutboxRow::try_from)
+        .collect()
 }
 
 /// Which of `seqs` are unpublished rows now.
-pub(crate) async fn unpublished_among(
-    db: &Db,
-    seqs: &[i64],
-) -> Result<Vec<OutboxRow>, sqlx::Error> {
+pub(crate) async fn unpublished_among(db: &Db, seqs: &[i64]) -> Result<Vec<OutboxRow>, Error> {
     let mut found = Vec::new();
     for chunk in seqs.chunks(CHUNK) {
         let sql = format!(
-            "SELECT seq, id, type, source, subject, subject_seq, subject_since, time, dataversion, data, traceparent, correlationid
-             FROM bus_outbox WHERE published_at IS NULL AND seq IN ({})",
+            "{OUTBOX_SELECT} WHERE published_at IS NULL AND seq IN ({})",
             sql::placeholders(1, chunk.len())
         );
-        let mut query = sqlx::query(&sql);
-        for seq in chunk {
-            query = query.bind(*seq);
-        }
-        for row in query.fetch_all(db.reader()).await? {
-            found.push(outbox_row(&row)?);
+        let params: Vec<Value> = chunk.iter().map(Encode::encode).collect();
+        for row in db.fetch_all::<OutboxRecord>(&sql, &params).await? {
+            found.push(row.try_into()?);
         }
     }
     Ok(found)
 }
 
-pub(crate) async fn mark_published(
-    db: &Db,
-    seqs: &[i64],
-    at: OffsetDateTime,
-) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin().await?;
-    if db.dialect() == ordo_db::Dialect::Postgres {
-        // A mark lost in a database crash only means the rows are sent again, and the
-        // broker and the inboxes drop repeats; it need not wait for the disk.
-        sqlx::query("SET LOCAL synchronous_commit TO OFF")
-            .execute(&mut *tx)
-            .await?;
-    }
-    for chunk in seqs.chunks(CHUNK) {
-        let sql = format!(
-            "UPDATE bus_outbox SET published_at = $1 WHERE seq IN ({})",
-            sql::placeholders(2, chunk.len())
-        );
-        let mut query = sqlx::query(&sql).bind(to_millis(at));
-        for seq in chunk {
-            query = query.bind(*seq);
-        }
-        query.execute(&mut *tx).await?;
-    }
-    tx.commit().await
+pub(crate) async fn mark_published(db: &Db, seqs: &[i64], at: OffsetDateTime) -> Result<(), Error> {
+    let postgres = db.dialect() == ordo_db::Dialect::Postgres;
+    let seqs = seqs.to_vec();
+    db.write(move |tx| {
+        Box::pin(async move {
+            if postgres {
+                // A mark lost in a database crash only means the rows are sent again, and
+                // the broker and the inboxes drop repeats; it need not wait for the disk.
+                tx.execute("SET LOCAL synchronous_commit TO OFF", params![])
+                    .await?;
+            }
+            for chunk in seqs.chunks(CHUNK) {
+                let sql = format!(
+                    "UPDATE bus_outbox SET published_at = $1 WHERE seq IN ({})",
+                    sql::placeholders(2, chunk.len())
+                );
+                let params: Vec<Value> = std::iter::once(at.encode())
+                    .chain(chunk.iter().map(Encode::encode))
+                    .collect();
+                tx.execute(&sql, &params).await?;
+            }
+            Ok(())
+        })
+    })
+    .await
 }
 
 /// How many events wait to be published, and when the oldest was written.
-pub(crate) async fn backlog(db: &Db) -> Result<(i64, Option<OffsetDateTime>), sqlx::Error> {
-    let row = sqlx::query(
+pub(crate) async fn backlog(db: &Db) -> Result<(i64, Option<OffsetDateTime>), Error> {
+    db.fetch_one(
         "SELECT COUNT(*) AS waiting, MIN(time) AS oldest FROM bus_outbox WHERE published_at IS NULL",
+        params![],
     )
-    .fetch_one(db.reader())
-    .await?;
-    let oldest: Option<i64> = row.try_get("oldest")?;
-    Ok((row.try_get("waiting")?, oldest.map(from_millis)))
+    .await
+}
+
+/// Runs one statement in a transaction of its own; returns how many rows it changed.
+async fn write_one(db: &Db, sql: &'static str, params: Vec<Value>) -> Result<u64, Error> {
+    db.write(move |tx| Box::pin(async move { tx.execute(sql, &params).await }))
+        .await
 }
 
 /// Deletes published events older than `before`, a bounded number at a time.
-pub(crate) async fn purge_published(db: &Db, before: OffsetDateTime) -> Result<u64, sqlx::Error> {
-    let mut tx = db.begin().await?;
-    let done = sqlx::query(
+pub(crate) async fn purge_published(db: &Db, before: OffsetDateTime) -> Result<u64, Error> {
+    write_one(
+        db,
         "DELETE FROM bus_outbox WHERE seq IN
            (SELECT seq FROM bus_outbox WHERE published_at IS NOT NULL AND published_at < $1 LIMIT 5000)",
+        vec![before.encode()],
     )
-    .bind(to_millis(before))
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(done.rows_affected())
+    .await
 }
 
 /// Marks events published since `since` unpublished again, so the relay sends them anew.
-pub(crate) async fn republish(db: &Db, since: OffsetDateTime) -> Result<u64, sqlx::Error> {
-    let mut tx = db.begin().await?;
-    let done = sqlx::query("UPDATE bus_outbox SET published_at = NULL WHERE published_at >= $1")
-        .bind(to_millis(since))
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(done.rows_affected())
+pub(crate) async fn republish(db: &Db, since: OffsetDateTime) -> Result<u64, Error> {
+    write_one(
+        db,
+        "UPDATE bus_outbox SET published_at = NULL WHERE published_at >= $1",
+        vec![since.encode()],
+    )
+    .await
 }
 
 /// Claims `ids` for `consumer` in its inbox and returns those it had not handled before.
@@ -318,11 +330,11 @@ pub(crate) async fn republish(db: &Db, since: OffsetDateTime) -> Result<u64, sql
 /// claiming the same event at the same moment waits for this transaction and then finds
 /// the event taken.
 pub(crate) async fn claim(
-    conn: &mut AnyConnection,
+    tx: &mut Tx,
     consumer: &str,
     ids: &[Uuid],
     at: OffsetDateTime,
-) -> Result<HashSet<Uuid>, sqlx::Error> {
+) -> Result<HashSet<Uuid>, Error> {
     let mut claimed = HashSet::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK) {
         let values = (0..chunk.len())
@@ -333,28 +345,28 @@ pub(crate) async fn claim(
             "INSERT INTO bus_inbox (consumer, event_id, handled_at) VALUES {values}
              ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id"
         );
-        let mut query = sqlx::query(&sql).bind(consumer).bind(to_millis(at));
-        for id in chunk {
-            query = query.bind(id.to_string());
-        }
-        for row in query.fetch_all(&mut *conn).await? {
-            claimed.insert(row::uuid(&row, "event_id")?);
-        }
+        let params: Vec<Value> = [consumer.encode(), at.encode()]
+            .into_iter()
+            .chain(chunk.iter().map(Encode::encode))
+            .collect();
+        claimed.extend(
+            tx.fetch_all::<(Uuid,)>(&sql, &params)
+                .await?
+                .into_iter()
+                .map(|(id,)| id),
+        );
     }
     Ok(claimed)
 }
 
-pub(crate) async fn purge_inbox(db: &Db, before: OffsetDateTime) -> Result<u64, sqlx::Error> {
-    let mut tx = db.begin().await?;
-    let done = sqlx::query(
+pub(crate) async fn purge_inbox(db: &Db, before: OffsetDateTime) -> Result<u64, Error> {
+    write_one(
+        db,
         "DELETE FROM bus_inbox WHERE (consumer, event_id) IN
            (SELECT consumer, event_id FROM bus_inbox WHERE handled_at < $1 LIMIT 5000)",
+        vec![before.encode()],
     )
-    .bind(to_millis(before))
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(done.rows_affected())
+    .await
 }
 
 /// An event a consumer gave up on.
@@ -374,51 +386,62 @@ pub struct DeadLetter {
     pub replay_requested: bool,
 }
 
-const DEAD_LETTER_COLUMNS: &str = "id, consumer, event_id, event_type, subject, envelope, attempts, last_error, first_failed_at, dead_at, status";
+const DEAD_LETTER_SELECT: &str = "SELECT id, consumer, event_id, event_type, subject, envelope, attempts, last_error, first_failed_at, dead_at, status FROM bus_dead_letters";
 
-fn dead_letter(row: &AnyRow) -> Result<DeadLetter, sqlx::Error> {
-    let envelope: String = row.try_get("envelope")?;
-    let status: String = row.try_get("status")?;
-    Ok(DeadLetter {
-        id: row::uuid(row, "id")?,
-        consumer: row.try_get("consumer")?,
-        event_id: row::uuid(row, "event_id")?,
-        event_type: row.try_get("event_type")?,
-        subject: row.try_get("subject")?,
-        envelope: serde_json::from_str(&envelope).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-        attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
-        last_error: row.try_get("last_error")?,
-        first_failed_at: row::instant(row, "first_failed_at")?,
-        dead_at: row::instant(row, "dead_at")?,
-        replay_requested: status == "replay",
-    })
+#[derive(FromRow)]
+struct DeadLetterRow {
+    id: Uuid,
+    consumer: String,
+    event_id: Uuid,
+    event_type: String,
+    subject: String,
+    envelope: ordo_db::Json<Envelope>,
+    attempts: i64,
+    last_error: String,
+    first_failed_at: OffsetDateTime,
+    dead_at: OffsetDateTime,
+    status: String,
+}
+
+impl From<DeadLetterRow> for DeadLetter {
+    fn from(row: DeadLetterRow) -> Self {
+        DeadLetter {
+            id: row.id,
+            consumer: row.consumer,
+            event_id: row.event_id,
+            event_type: row.event_type,
+            subject: row.subject,
+            envelope: row.envelope.0,
+            attempts: u32::try_from(row.attempts).unwrap_or(u32::MAX),
+            last_error: row.last_error,
+            first_failed_at: row.first_failed_at,
+            dead_at: row.dead_at,
+            replay_requested: row.status == "replay",
+        }
+    }
 }
 
 /// Records a dead letter; an event dead again after a replay updates its entry.
-pub(crate) async fn insert_dead_letter(
-    conn: &mut AnyConnection,
-    letter: &DeadLetter,
-) -> Result<(), sqlx::Error> {
-    let envelope =
-        serde_json::to_string(&letter.envelope).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    sqlx::query(
+pub(crate) async fn insert_dead_letter(tx: &mut Tx, letter: &DeadLetter) -> Result<(), Error> {
+    tx.execute(
         "INSERT INTO bus_dead_letters (id, consumer, event_id, event_type, subject, envelope, attempts, last_error, first_failed_at, dead_at, status)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'dead')
          ON CONFLICT (consumer, event_id) DO UPDATE SET
            attempts = bus_dead_letters.attempts + excluded.attempts,
            last_error = excluded.last_error, dead_at = excluded.dead_at, status = 'dead'",
+        params![
+            letter.id,
+            letter.consumer,
+            letter.event_id,
+            letter.event_type,
+            letter.subject,
+            ordo_db::Json(&letter.envelope),
+            letter.attempts,
+            letter.last_error,
+            letter.first_failed_at,
+            letter.dead_at,
+        ],
     )
-    .bind(letter.id.to_string())
-    .bind(&letter.consumer)
-    .bind(letter.event_id.to_string())
-    .bind(&letter.event_type)
-    .bind(&letter.subject)
-    .bind(envelope)
-    .bind(i64::from(letter.attempts))
-    .bind(&letter.last_error)
-    .bind(to_millis(letter.first_failed_at))
-    .bind(to_millis(letter.dead_at))
-    .execute(conn)
     .await?;
     Ok(())
 }
@@ -429,81 +452,61 @@ pub(crate) async fn dead_letters(
     consumer: Option<&str>,
     before: Option<Uuid>,
     limit: i64,
-) -> Result<Vec<DeadLetter>, sqlx::Error> {
+) -> Result<Vec<DeadLetter>, Error> {
     let sql = format!(
-        "SELECT {DEAD_LETTER_COLUMNS} FROM bus_dead_letters
-         WHERE ($1 IS NULL OR consumer = $1) AND ($2 IS NULL OR id < $2)
+        "{DEAD_LETTER_SELECT} WHERE ($1 IS NULL OR consumer = $1) AND ($2 IS NULL OR id < $2)
          ORDER BY id DESC LIMIT $3"
     );
-    sqlx::query(&sql)
-        .bind(consumer)
-        .bind(before.map(|id| id.to_string()))
-        .bind(limit)
-        .fetch_all(db.reader())
-        .await?
-        .iter()
-        .map(dead_letter)
-        .collect()
+    let rows: Vec<DeadLetterRow> = db.fetch_all(&sql, params![consumer, before, limit]).await?;
+    Ok(rows.into_iter().map(DeadLetter::from).collect())
 }
 
-pub(crate) async fn dead_letter_by_id(
-    db: &Db,
-    id: Uuid,
-) -> Result<Option<DeadLetter>, sqlx::Error> {
-    let sql = format!("SELECT {DEAD_LETTER_COLUMNS} FROM bus_dead_letters WHERE id = $1");
-    sqlx::query(&sql)
-        .bind(id.to_string())
-        .fetch_optional(db.reader())
-        .await?
-        .as_ref()
-        .map(dead_letter)
-        .transpose()
+pub(crate) async fn dead_letter_by_id(db: &Db, id: Uuid) -> Result<Option<DeadLetter>, Error> {
+    let sql = format!("{DEAD_LETTER_SELECT} WHERE id = $1");
+    let row: Option<DeadLetterRow> = db.fetch_optional(&sql, params![id]).await?;
+    Ok(row.map(DeadLetter::from))
 }
 
 /// Asks the consumer to handle the event once more. False when there is no such letter.
-pub(crate) async fn request_replay(db: &Db, id: Uuid) -> Result<bool, sqlx::Error> {
-    let mut tx = db.begin().await?;
-    let done = sqlx::query("UPDATE bus_dead_letters SET status = 'replay' WHERE id = $1")
-        .bind(id.to_string())
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(done.rows_affected() == 1)
+pub(crate) async fn request_replay(db: &Db, id: Uuid) -> Result<bool, Error> {
+    let changed = write_one(
+        db,
+        "UPDATE bus_dead_letters SET status = 'replay' WHERE id = $1",
+        vec![id.encode()],
+    )
+    .await?;
+    Ok(changed == 1)
 }
 
-pub(crate) async fn discard(db: &Db, id: Uuid) -> Result<bool, sqlx::Error> {
-    let mut tx = db.begin().await?;
-    let done = sqlx::query("DELETE FROM bus_dead_letters WHERE id = $1")
-        .bind(id.to_string())
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(done.rows_affected() == 1)
+pub(crate) async fn discard(db: &Db, id: Uuid) -> Result<bool, Error> {
+    let changed = write_one(
+        db,
+        "DELETE FROM bus_dead_letters WHERE id = $1",
+        vec![id.encode()],
+    )
+    .await?;
+    Ok(changed == 1)
 }
 
 /// Dead letters of `consumer` waiting to be replayed.
-pub(crate) async fn replays(db: &Db, consumer: &str) -> Result<Vec<DeadLetter>, sqlx::Error> {
+pub(crate) async fn replays(db: &Db, consumer: &str) -> Result<Vec<DeadLetter>, Error> {
     let sql = format!(
-        "SELECT {DEAD_LETTER_COLUMNS} FROM bus_dead_letters
-         WHERE consumer = $1 AND status = 'replay' ORDER BY id LIMIT 100"
+        "{DEAD_LETTER_SELECT} WHERE consumer = $1 AND status = 'replay' ORDER BY id LIMIT 100"
     );
-    sqlx::query(&sql)
-        .bind(consumer)
-        .fetch_all(db.reader())
-        .await?
-        .iter()
-        .map(dead_letter)
-        .collect()
+    let rows: Vec<DeadLetterRow> = db.fetch_all(&sql, params![consumer]).await?;
+    Ok(rows.into_iter().map(DeadLetter::from).collect())
 }
 
 /// Takes a replay request inside the handler's transaction: only one taker succeeds, so a
 /// replayed event is handled at most once more.
-pub(crate) async fn take_replay(conn: &mut AnyConnection, id: Uuid) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM bus_dead_letters WHERE id = $1 AND status = 'replay'")
-        .bind(id.to_string())
-        .execute(conn)
+pub(crate) async fn take_replay(tx: &mut Tx, id: Uuid) -> Result<bool, Error> {
+    let changed = tx
+        .execute(
+            "DELETE FROM bus_dead_letters WHERE id = $1 AND status = 'replay'",
+            params![id],
+        )
         .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(changed == 1)
 }
 
 /// Takes or renews the lease `name` for `holder`; false while another holder's is live.
@@ -513,29 +516,29 @@ pub(crate) async fn acquire_lease(
     holder: &str,
     now: OffsetDateTime,
     ttl: std::time::Duration,
-) -> Result<bool, sqlx::Error> {
-    let mut tx = db.begin().await?;
-    let done = sqlx::query(
+) -> Result<bool, Error> {
+    let changed = write_one(
+        db,
         "INSERT INTO bus_leases (name, holder, expires_at) VALUES ($1, $2, $3)
          ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
          WHERE bus_leases.holder = excluded.holder OR bus_leases.expires_at < $4",
+        vec![
+            name.encode(),
+            holder.encode(),
+            (now + ttl).encode(),
+            now.encode(),
+        ],
     )
-    .bind(name)
-    .bind(holder)
-    .bind(to_millis(now + ttl))
-    .bind(to_millis(now))
-    .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
-    Ok(done.rows_affected() == 1)
+    Ok(changed == 1)
 }
 
-pub(crate) async fn release_lease(db: &Db, name: &str, holder: &str) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin().await?;
-    sqlx::query("DELETE FROM bus_leases WHERE name = $1 AND holder = $2")
-        .bind(name)
-        .bind(holder)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await
+pub(crate) async fn release_lease(db: &Db, name: &str, holder: &str) -> Result<(), Error> {
+    write_one(
+        db,
+        "DELETE FROM bus_leases WHERE name = $1 AND holder = $2",
+        vec![name.encode(), holder.encode()],
+    )
+    .await
+    .map(drop)
 }

@@ -540,6 +540,9 @@ pub fn caused_by_unavailable(error: &(dyn std::error::Error + 'static)) -> bool 
         if error
             .downcast_ref::<sqlx::Error>()
             .is_some_and(is_unavailable)
+            || error
+                .downcast_ref::<Error>()
+                .is_some_and(Error::is_unavailable)
         {
             return true;
         }

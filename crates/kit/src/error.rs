@@ -60,8 +60,9 @@ impl<E: Refusal> From<Violations> for Error<E> {
 /// The answer to a storage failure outside any use case (the platform's own routes): 503
 /// when the database is down, else 500.
 #[must_use]
-pub fn storage_problem(cause: sqlx::Error) -> Problem {
-    let down = ordo_db::is_unavailable(&cause);
+pub fn storage_problem(cause: impl Into<ordo_db::Error>) -> Problem {
+    let cause = cause.into();
+    let down = cause.is_unavailable();
     Problem::internal(unexpected(cause, down).as_ref())
 }
 
@@ -87,6 +88,13 @@ impl<E: Refusal> From<anyhow::Error> for Error<E> {
 impl<E: Refusal> From<sqlx::Error> for Error<E> {
     fn from(cause: sqlx::Error) -> Self {
         let down = ordo_db::is_unavailable(&cause);
+        Error::Unexpected(unexpected(cause, down))
+    }
+}
+
+impl<E: Refusal> From<ordo_db::Error> for Error<E> {
+    fn from(cause: ordo_db::Error) -> Self {
+        let down = cause.is_unavailable();
         Error::Unexpected(unexpected(cause, down))
     }
 }

@@ -7,6 +7,7 @@ use crate::envelope::Envelope;
 use crate::handler::HandlerError;
 use crate::store::{self, DeadLetter};
 use futures_util::FutureExt;
+use ordo_db::Tx;
 use ordo_kernel::trace::TraceContext;
 use std::collections::{HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
@@ -18,11 +19,11 @@ use uuid::Uuid;
 /// What made a batch fail: a handler, or the consumer's own database.
 pub(super) enum BatchFailure {
     Handler(HandlerError),
-    Storage(sqlx::Error),
+    Storage(ordo_db::Error),
 }
 
-impl From<sqlx::Error> for BatchFailure {
-    fn from(error: sqlx::Error) -> Self {
+impl From<ordo_db::Error> for BatchFailure {
+    fn from(error: ordo_db::Error) -> Self {
         Self::Storage(error)
     }
 }
@@ -66,21 +67,41 @@ fn event_span(shared: &Shared, event: &Envelope, attempt: u32) -> tracing::Span 
 /// subjects, claim those to handle in the inbox, run their handlers in order, move the
 /// subjects' positions, commit. `attempt` counts this try of these events (1 for the
 /// first). A replay is handled whatever its place: an operator asked for it.
-pub(super) async fn run_batch<'a>(
-    shared: &Shared,
-    events: impl Iterator<Item = &'a Envelope>,
+pub(super) async fn run_batch(
+    shared: &Arc<Shared>,
+    events: Vec<Arc<Envelope>>,
     replay: Option<Uuid>,
     attempt: u32,
 ) -> Result<Vec<Outcome>, BatchFailure> {
-    let events: Vec<&Envelope> = events.collect();
     // Before the transaction: the first asking writes, and SQLite has one writer.
     let since = shared.since().await?;
-    let mut tx = shared.sub.db.begin().await?;
+    let work = shared.clone();
+    let (outcomes, handled) = shared
+        .sub
+        .db
+        .write(move |tx| Box::pin(handle_batch(work, tx, events, replay, attempt, since)))
+        .await?;
+    if !handled.is_empty() {
+        shared.committed(&handled);
+    }
+    Ok(outcomes)
+}
+
+/// The transaction of [`run_batch`]: each event's outcome, and the ids of those handled.
+async fn handle_batch(
+    shared: Arc<Shared>,
+    tx: &mut Tx,
+    events: Vec<Arc<Envelope>>,
+    replay: Option<Uuid>,
+    attempt: u32,
+    since: time::OffsetDateTime,
+) -> Result<(Vec<Outcome>, Vec<Uuid>), BatchFailure> {
+    let events: Vec<&Envelope> = events.iter().map(|event| &**event).collect();
     if let Some(letter) = replay
-        && !store::take_replay(&mut tx, letter).await?
+        && !store::take_replay(tx, letter).await?
     {
         // Someone else took this replay.
-        return Ok(vec![Outcome::Duplicate]);
+        return Ok((vec![Outcome::Duplicate], Vec::new()));
     }
     let mut positions = match replay {
         Some(_) => None,
@@ -89,7 +110,7 @@ pub(super) async fn run_batch<'a>(
             let known = if keys.is_empty() {
                 HashMap::new()
             } else {
-                store::positions(&mut tx, &shared.sub.name, &keys).await?
+                store::positions(tx, &shared.sub.name, &keys).await?
             };
             Some(Positions::new(&keys, &known, since))
         }
@@ -120,7 +141,7 @@ pub(super) async fn run_batch<'a>(
         .collect();
     ids.sort_unstable();
     ids.dedup();
-    let fresh = store::claim(&mut tx, &shared.sub.name, &ids, ordo_kernel::time::now()).await?;
+    let fresh = store::claim(tx, &shared.sub.name, &ids, ordo_kernel::time::now()).await?;
     let mut done = HashSet::with_capacity(events.len());
     let mut handled = Vec::with_capacity(events.len());
     for ((event, outcome), place) in events.iter().zip(outcomes.iter_mut()).zip(&places) {
@@ -135,8 +156,8 @@ pub(super) async fn run_batch<'a>(
             tracing::warn!(consumer = %shared.sub.name, event.id = %event.id, event.subject = %event.subject, "an event came after its subject moved past it; handling it late");
         }
         let started = std::time::Instant::now();
-        let span = event_span(shared, event, attempt);
-        let result = AssertUnwindSafe(shared.sub.handle(&mut tx, event))
+        let span = event_span(&shared, event, attempt);
+        let result = AssertUnwindSafe(shared.sub.handle(tx, event))
             .catch_unwind()
             .instrument(span.clone())
             .await
@@ -161,30 +182,33 @@ pub(super) async fn run_batch<'a>(
     if let Some(positions) = &positions {
         let moves = positions.moves();
         if !moves.is_empty() {
-            store::advance(&mut tx, &shared.sub.name, &moves).await?;
+            store::advance(tx, &shared.sub.name, &moves).await?;
         }
     }
-    tx.commit().await?;
-    if !handled.is_empty() {
-        shared.committed(&handled);
-    }
-    Ok(outcomes)
+    Ok((outcomes, handled))
 }
 
 /// Records `letter`; its subject moves past it, as past a handled event.
-pub(super) async fn dead_letter(shared: &Shared, letter: &DeadLetter) -> Result<(), sqlx::Error> {
-    let mut tx = shared.sub.db.begin().await?;
-    store::insert_dead_letter(&mut tx, letter).await?;
-    let event = &letter.envelope;
-    if let Some(seq) = event.subject_seq {
-        store::advance(
-            &mut tx,
-            &shared.sub.name,
-            &[(&event.source, &event.subject, seq)],
-        )
-        .await?;
-    }
-    tx.commit().await
+pub(super) async fn dead_letter(
+    shared: &Shared,
+    letter: &DeadLetter,
+) -> Result<(), ordo_db::Error> {
+    let name = shared.sub.name.clone();
+    let letter = letter.clone();
+    shared
+        .sub
+        .db
+        .write(move |tx| {
+            Box::pin(async move {
+                store::insert_dead_letter(tx, &letter).await?;
+                let event = &letter.envelope;
+                if let Some(seq) = event.subject_seq {
+                    store::advance(tx, &name, &[(&event.source, &event.subject, seq)]).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
 }
 
 /// Handles dead letters whose replay was asked for, each at most once more.
@@ -208,11 +232,11 @@ pub(super) async fn replay_loop(shared: Arc<Shared>, mut stop: watch::Receiver<b
     }
 }
 
-async fn replay_one(shared: &Shared, letter: DeadLetter) {
+async fn replay_one(shared: &Arc<Shared>, letter: DeadLetter) {
     let attempt = letter.attempts + 1;
     match run_batch(
         shared,
-        std::iter::once(&letter.envelope),
+        vec![Arc::new(letter.envelope.clone())],
         Some(letter.id),
         attempt,
     )

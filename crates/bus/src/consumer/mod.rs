@@ -93,7 +93,7 @@ pub(super) struct Shared {
 
 impl Shared {
     /// When the consumer first ran, recorded the first time it is asked (at start).
-    async fn since(&self) -> Result<OffsetDateTime, sqlx::Error> {
+    async fn since(&self) -> Result<OffsetDateTime, ordo_db::Error> {
         self.since
             .get_or_try_init(|| {
                 store::consumer_since(&self.sub.db, &self.sub.name, ordo_kernel::time::now())

@@ -393,7 +393,8 @@ impl Shard {
         batch: &[Delivery],
         attempt: u32,
     ) -> Result<Vec<Outcome>, BatchFailure> {
-        run_batch(&self.shared, batch.iter().map(|d| &*d.event), None, attempt).await
+        let events = batch.iter().map(|d| d.event.clone()).collect();
+        run_batch(&self.shared, events, None, attempt).await
     }
 
     /// Acknowledges a committed batch and holds back its early events. Returns true when a
@@ -583,7 +584,7 @@ impl Shard {
         );
     }
 
-    async fn storage_failed(&mut self, batch: Vec<Delivery>, error: &sqlx::Error) {
+    async fn storage_failed(&mut self, batch: Vec<Delivery>, error: &ordo_db::Error) {
         tracing::warn!(consumer = %self.shared.sub.name, %error, "consumer storage failed");
         tokio::time::sleep(self.shared.options.backoff(1)).await;
         for delivery in batch.into_iter().rev() {
