@@ -4,6 +4,7 @@
 use crate::BusError;
 use crate::envelope::{CONTENT_TYPE, Envelope, EventMeta, SPEC_VERSION, valid_source, valid_type};
 use crate::store;
+use futures_util::future::BoxFuture;
 use ordo_contracts::Event;
 use ordo_db::{Db, Tx};
 use serde_json::value::RawValue;
@@ -143,6 +144,23 @@ impl Outbox {
         tx.commit().await?;
         self.wake();
         Ok(())
+    }
+
+    /// Runs `work` as one write transaction on the outbox's database ([`Db::write`]) and,
+    /// once it has committed, wakes the relay: the way a use case that appends events
+    /// writes.
+    ///
+    /// # Errors
+    /// What `work` returned, or the database failing to begin or commit.
+    pub async fn write<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: From<ordo_db::Error> + Send + 'static,
+    {
+        let done = self.inner.db.write(work).await?;
+        self.wake();
+        Ok(done)
     }
 
     /// Tells the relay that events may be waiting (after a commit made elsewhere).

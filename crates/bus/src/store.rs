@@ -298,29 +298,21 @@ pub(crate) async fn backlog(db: &Db) -> Result<(i64, Option<OffsetDateTime>), Er
     .await
 }
 
-/// Runs one statement in a transaction of its own; returns how many rows it changed.
-async fn write_one(db: &Db, sql: &'static str, params: Vec<Value>) -> Result<u64, Error> {
-    db.write(move |tx| Box::pin(async move { tx.execute(sql, &params).await }))
-        .await
-}
-
 /// Deletes published events older than `before`, a bounded number at a time.
 pub(crate) async fn purge_published(db: &Db, before: OffsetDateTime) -> Result<u64, Error> {
-    write_one(
-        db,
+    db.execute(
         "DELETE FROM bus_outbox WHERE seq IN
            (SELECT seq FROM bus_outbox WHERE published_at IS NOT NULL AND published_at < $1 LIMIT 5000)",
-        vec![before.encode()],
+        params![before],
     )
     .await
 }
 
 /// Marks events published since `since` unpublished again, so the relay sends them anew.
 pub(crate) async fn republish(db: &Db, since: OffsetDateTime) -> Result<u64, Error> {
-    write_one(
-        db,
+    db.execute(
         "UPDATE bus_outbox SET published_at = NULL WHERE published_at >= $1",
-        vec![since.encode()],
+        params![since],
     )
     .await
 }
@@ -360,11 +352,10 @@ pub(crate) async fn claim(
 }
 
 pub(crate) async fn purge_inbox(db: &Db, before: OffsetDateTime) -> Result<u64, Error> {
-    write_one(
-        db,
+    db.execute(
         "DELETE FROM bus_inbox WHERE (consumer, event_id) IN
            (SELECT consumer, event_id FROM bus_inbox WHERE handled_at < $1 LIMIT 5000)",
-        vec![before.encode()],
+        params![before],
     )
     .await
 }
@@ -469,22 +460,19 @@ pub(crate) async fn dead_letter_by_id(db: &Db, id: Uuid) -> Result<Option<DeadLe
 
 /// Asks the consumer to handle the event once more. False when there is no such letter.
 pub(crate) async fn request_replay(db: &Db, id: Uuid) -> Result<bool, Error> {
-    let changed = write_one(
-        db,
-        "UPDATE bus_dead_letters SET status = 'replay' WHERE id = $1",
-        vec![id.encode()],
-    )
-    .await?;
+    let changed = db
+        .execute(
+            "UPDATE bus_dead_letters SET status = 'replay' WHERE id = $1",
+            params![id],
+        )
+        .await?;
     Ok(changed == 1)
 }
 
 pub(crate) async fn discard(db: &Db, id: Uuid) -> Result<bool, Error> {
-    let changed = write_one(
-        db,
-        "DELETE FROM bus_dead_letters WHERE id = $1",
-        vec![id.encode()],
-    )
-    .await?;
+    let changed = db
+        .execute("DELETE FROM bus_dead_letters WHERE id = $1", params![id])
+        .await?;
     Ok(changed == 1)
 }
 
@@ -517,27 +505,21 @@ pub(crate) async fn acquire_lease(
     now: OffsetDateTime,
     ttl: std::time::Duration,
 ) -> Result<bool, Error> {
-    let changed = write_one(
-        db,
-        "INSERT INTO bus_leases (name, holder, expires_at) VALUES ($1, $2, $3)
+    let changed = db
+        .execute(
+            "INSERT INTO bus_leases (name, holder, expires_at) VALUES ($1, $2, $3)
          ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
          WHERE bus_leases.holder = excluded.holder OR bus_leases.expires_at < $4",
-        vec![
-            name.encode(),
-            holder.encode(),
-            (now + ttl).encode(),
-            now.encode(),
-        ],
-    )
-    .await?;
+            params![name, holder, now + ttl, now],
+        )
+        .await?;
     Ok(changed == 1)
 }
 
 pub(crate) async fn release_lease(db: &Db, name: &str, holder: &str) -> Result<(), Error> {
-    write_one(
-        db,
+    db.execute(
         "DELETE FROM bus_leases WHERE name = $1 AND holder = $2",
-        vec![name.encode(), holder.encode()],
+        params![name, holder],
     )
     .await
     .map(drop)

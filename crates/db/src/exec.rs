@@ -163,6 +163,17 @@ impl Db {
         work(&mut tx).await
     }
 
+    /// Runs one statement as a write transaction of its own; returns how many rows it
+    /// changed.
+    ///
+    /// # Errors
+    /// As [`Tx::execute`], or the commit failing.
+    pub async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, Error> {
+        let (sql, params) = (sql.to_owned(), params.to_vec());
+        self.write(move |tx| Box::pin(async move { tx.execute(&sql, &params).await }))
+            .await
+    }
+
     /// Every row of one query, on a read connection.
     ///
     /// # Errors
