@@ -140,7 +140,7 @@ impl Outbox {
     ///
     /// # Errors
     /// The commit failing; then nothing it appended is published.
-    pub async fn commit(&self, tx: Tx) -> Result<(), sqlx::Error> {
+    pub async fn commit(&self, tx: Tx) -> Result<(), ordo_db::Error> {
         tx.commit().await?;
         self.wake();
         Ok(())

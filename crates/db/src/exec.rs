@@ -1,6 +1,6 @@
-//! Statements on a transaction, typed: parameters are [`Value`]s, rows are read into
-//! [`FromRow`] types. Whole transactions are closures ([`Db::write`], [`Db::read`]), so
-//! that where a transaction runs is the database handle's choice, not the caller's.
+//! Statements, typed: parameters are [`Value`]s, rows are read into [`FromRow`] types. They
+//! run on a transaction ([`Tx`]) or on the database itself ([`Db`]); store functions that
+//! serve both take an [`Executor`].
 
 use crate::value::{Kind, Row, Value};
 use crate::{Db, Error, FromRow, Tx};
@@ -133,10 +133,10 @@ impl Db {
         T: Send + 'static,
         E: From<Error> + Send + 'static,
     {
-        let mut tx = self.begin().await.map_err(Error::from)?;
+        let mut tx = self.begin().await?;
         match work(&mut tx).await {
             Ok(done) => {
-                tx.commit().await.map_err(Error::from)?;
+                tx.commit().await?;
                 Ok(done)
             }
             Err(error) => {
@@ -148,71 +148,140 @@ impl Db {
         }
     }
 
-    /// Runs `work` on a read connection: its statements see the committed state, and
-    /// nothing they write is kept.
-    ///
-    /// # Errors
-    /// What `work` returned, or no read connection being available.
-    pub async fn read<T, E, F>(&self, work: F) -> Result<T, E>
-    where
-        F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
-        T: Send + 'static,
-        E: From<Error> + Send + 'static,
-    {
-        let mut tx = self.read_only().await.map_err(Error::from)?;
-        work(&mut tx).await
-    }
-
     /// Runs one statement as a write transaction of its own; returns how many rows it
     /// changed.
     ///
     /// # Errors
     /// As [`Tx::execute`], or the commit failing.
     pub async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, Error> {
-        let (sql, params) = (sql.to_owned(), params.to_vec());
-        self.write(move |tx| Box::pin(async move { tx.execute(&sql, &params).await }))
-            .await
+        let mut tx = self.begin().await?;
+        let changed = tx.execute(sql, params).await?;
+        tx.commit().await?;
+        Ok(changed)
     }
 
     /// Every row of one query, on a read connection.
     ///
     /// # Errors
     /// As [`Tx::fetch_all`].
-    pub async fn fetch_all<T: FromRow + Send + 'static>(
+    pub async fn fetch_all<T: FromRow>(
         &self,
         sql: &str,
         params: &[Value],
     ) -> Result<Vec<T>, Error> {
-        let (sql, params) = (sql.to_owned(), params.to_vec());
-        self.read(move |tx| Box::pin(async move { tx.fetch_all(&sql, &params).await }))
-            .await
+        self.read_only().await?.fetch_all(sql, params).await
     }
 
     /// The first row of one query, if any, on a read connection.
     ///
     /// # Errors
     /// As [`Tx::fetch_optional`].
-    pub async fn fetch_optional<T: FromRow + Send + 'static>(
+    pub async fn fetch_optional<T: FromRow>(
         &self,
         sql: &str,
         params: &[Value],
     ) -> Result<Option<T>, Error> {
-        let (sql, params) = (sql.to_owned(), params.to_vec());
-        self.read(move |tx| Box::pin(async move { tx.fetch_optional(&sql, &params).await }))
-            .await
+        self.read_only().await?.fetch_optional(sql, params).await
     }
 
     /// The one row of a query that always has one (an aggregate), on a read connection.
     ///
     /// # Errors
     /// As [`Tx::fetch_one`].
-    pub async fn fetch_one<T: FromRow + Send + 'static>(
-        &self,
+    pub async fn fetch_one<T: FromRow>(&self, sql: &str, params: &[Value]) -> Result<T, Error> {
+        self.read_only().await?.fetch_one(sql, params).await
+    }
+}
+
+/// Where a store's statements run: a transaction (`&mut Tx`), or the database itself
+/// (`&Db`: each query on a read connection, each other statement a write transaction of
+/// its own). Store functions take `impl Executor` when they serve both.
+pub trait Executor: Send {
+    /// As [`Tx::execute`].
+    fn execute(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+    ) -> impl Future<Output = Result<u64, Error>> + Send;
+
+    /// As [`Tx::fetch_all`].
+    fn fetch_all<T: FromRow + Send>(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+    ) -> impl Future<Output = Result<Vec<T>, Error>> + Send;
+
+    /// As [`Tx::fetch_optional`].
+    fn fetch_optional<T: FromRow + Send>(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+    ) -> impl Future<Output = Result<Option<T>, Error>> + Send;
+
+    /// As [`Tx::fetch_one`].
+    fn fetch_one<T: FromRow + Send>(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+    ) -> impl Future<Output = Result<T, Error>> + Send;
+}
+
+impl Executor for &mut Tx {
+    async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, Error> {
+        Tx::execute(self, sql, params).await
+    }
+
+    async fn fetch_all<T: FromRow + Send>(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Vec<T>, Error> {
+        Tx::fetch_all(self, sql, params).await
+    }
+
+    async fn fetch_optional<T: FromRow + Send>(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Option<T>, Error> {
+        Tx::fetch_optional(self, sql, params).await
+    }
+
+    async fn fetch_one<T: FromRow + Send>(
+        &mut self,
         sql: &str,
         params: &[Value],
     ) -> Result<T, Error> {
-        let (sql, params) = (sql.to_owned(), params.to_vec());
-        self.read(move |tx| Box::pin(async move { tx.fetch_one(&sql, &params).await }))
-            .await
+        Tx::fetch_one(self, sql, params).await
+    }
+}
+
+impl Executor for &Db {
+    async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, Error> {
+        Db::execute(self, sql, params).await
+    }
+
+    async fn fetch_all<T: FromRow + Send>(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Vec<T>, Error> {
+        Db::fetch_all(self, sql, params).await
+    }
+
+    async fn fetch_optional<T: FromRow + Send>(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Option<T>, Error> {
+        Db::fetch_optional(self, sql, params).await
+    }
+
+    async fn fetch_one<T: FromRow + Send>(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<T, Error> {
+        Db::fetch_one(self, sql, params).await
     }
 }

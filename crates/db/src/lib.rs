@@ -19,13 +19,14 @@ pub mod sql;
 mod value;
 
 pub use error::Error;
+pub use exec::Executor;
 pub use migrate::{Migration, MigrationError};
 pub use ordo_db_derive::FromRow;
 pub use value::{Decode, Encode, FromRow, Json, Kind, Row, Value};
 
 use ordo_kernel::Secret;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyConnection, AnyPool, ConnectOptions, Executor};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Executor as _};
 use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -51,27 +52,25 @@ impl Tx {
     ///
     /// # Errors
     /// The commit failed: nothing it wrote remains.
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        match self.inner {
-            TxInner::Own(tx) => tx.commit().await,
-            TxInner::Grouped(member) => member.commit().await,
-            TxInner::Read(_) => Ok(()),
-        }
+    pub async fn commit(self) -> Result<(), Error> {
+        Ok(match self.inner {
+            TxInner::Own(tx) => tx.commit().await?,
+            TxInner::Grouped(member) => member.commit().await?,
+            TxInner::Read(_) => (),
+        })
     }
 
     /// Undoes the transaction's writes.
     ///
     /// # Errors
     /// The database failed.
-    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+    pub async fn rollback(self) -> Result<(), Error> {
         match self.inner {
-            TxInner::Own(tx) => tx.rollback().await,
-            TxInner::Grouped(member) => {
-                member.rollback();
-                Ok(())
-            }
-            TxInner::Read(_) => Ok(()),
+            TxInner::Own(tx) => tx.rollback().await?,
+            TxInner::Grouped(member) => member.rollback(),
+            TxInner::Read(_) => (),
         }
+        Ok(())
     }
 }
 
@@ -173,10 +172,10 @@ impl DbError {
     #[must_use]
     pub fn is_unavailable(&self) -> bool {
         match self {
-            DbError::Connect { source, .. }
-            | DbError::Migration(
+            DbError::Connect { source, .. } => is_unavailable(source),
+            DbError::Migration(
                 MigrationError::Failed { source, .. } | MigrationError::History { source, .. },
-            ) => is_unavailable(source),
+            ) => source.is_unavailable(),
             _ => false,
         }
     }
@@ -386,7 +385,7 @@ impl Db {
     ///
     /// # Errors
     /// When no connection can be acquired or `BEGIN` fails.
-    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+    pub async fn begin(&self) -> Result<Tx, Error> {
         let inner = match &self.inner.writer {
             Writer::Pool(pool) => TxInner::Own(pool.begin().await?),
             Writer::Grouped(writer) => TxInner::Grouped(writer.begin().await?),
@@ -394,7 +393,7 @@ impl Db {
         Ok(Tx { inner })
     }
 
-    async fn read_only(&self) -> Result<Tx, sqlx::Error> {
+    async fn read_only(&self) -> Result<Tx, Error> {
         Ok(Tx {
             inner: TxInner::Read(self.inner.reader.acquire().await?),
         })

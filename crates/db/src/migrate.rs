@@ -62,7 +62,7 @@ pub enum MigrationError {
         service: String,
         version: i64,
         name: &'static str,
-        source: sqlx::Error,
+        source: crate::Error,
     },
     #[error(
         "migration {version} ({name}) of {service} was changed after it was applied; \
@@ -76,7 +76,7 @@ pub enum MigrationError {
     #[error("cannot read the migration history of {service}: {source}")]
     History {
         service: String,
-        source: sqlx::Error,
+        source: crate::Error,
     },
 }
 
@@ -118,18 +118,18 @@ pub(crate) async fn run(
         (&mut *tx)
             .execute("SELECT pg_advisory_xact_lock(7208459113)")
             .await
-            .map_err(history_error)?;
+            .map_err(|e| history_error(e.into()))?;
     }
     (&mut *tx)
         .execute(create_history(history).as_str())
         .await
-        .map_err(history_error)?;
+        .map_err(|e| history_error(e.into()))?;
     let applied: Vec<(i64, String)> = sqlx::query(&format!(
         "SELECT version, checksum FROM {history} ORDER BY version"
     ))
     .fetch_all(&mut *tx)
     .await
-    .map_err(history_error)?
+    .map_err(|e| history_error(e.into()))?
     .into_iter()
     .map(|row| (row.get::<i64, _>(0), row.get::<String, _>(1)))
     .collect();
@@ -159,7 +159,7 @@ pub(crate) async fn run(
         (&mut *tx)
             .execute(sqlx::raw_sql(sql))
             .await
-            .map_err(failed)?;
+            .map_err(|e| failed(e.into()))?;
         sqlx::query(&format!(
             "INSERT INTO {history} (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)"
         ))
@@ -169,7 +169,7 @@ pub(crate) async fn run(
         .bind(ordo_kernel::time::to_millis(ordo_kernel::time::now()))
         .execute(&mut *tx)
         .await
-        .map_err(failed)?;
+        .map_err(|e| failed(e.into()))?;
         tracing::info!(service = %service, history, version = migration.version, name = migration.name, "migration applied");
     }
     tx.commit().await.map_err(history_error)

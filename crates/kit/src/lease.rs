@@ -2,8 +2,7 @@
 //! runs in one of them at a time. The holder renews its lease every run; when it stops (a
 //! crash, a stop), another instance takes the sweep over once the lease has run out.
 
-use ordo_db::Db;
-use ordo_db::row::millis;
+use ordo_db::{Db, params};
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -43,21 +42,16 @@ impl Lease {
         name: &str,
         now: OffsetDateTime,
         lasting: Duration,
-    ) -> Result<bool, sqlx::Error> {
-        let until = now + lasting;
-        let mut tx = self.db.begin().await?;
-        let done = sqlx::query(
-            "INSERT INTO sweep_leases (name, holder, until_ms) VALUES ($1, $2, $3)
-             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until_ms = excluded.until_ms
-             WHERE sweep_leases.holder = excluded.holder OR sweep_leases.until_ms < $4",
-        )
-        .bind(name)
-        .bind(&self.holder)
-        .bind(millis(until))
-        .bind(millis(now))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+    ) -> Result<bool, ordo_db::Error> {
+        let changed = self
+            .db
+            .execute(
+                "INSERT INTO sweep_leases (name, holder, until_ms) VALUES ($1, $2, $3)
+                 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until_ms = excluded.until_ms
+                 WHERE sweep_leases.holder = excluded.holder OR sweep_leases.until_ms < $4",
+                params![name, self.holder, now + lasting, now],
+            )
+            .await?;
+        Ok(changed == 1)
     }
 }
