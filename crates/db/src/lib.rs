@@ -53,11 +53,12 @@ impl Tx {
     /// # Errors
     /// The commit failed: nothing it wrote remains.
     pub async fn commit(self) -> Result<(), Error> {
-        Ok(match self.inner {
+        match self.inner {
             TxInner::Own(tx) => tx.commit().await?,
             TxInner::Grouped(member) => member.commit().await?,
             TxInner::Read(_) => (),
-        })
+        }
+        Ok(())
     }
 
     /// Undoes the transaction's writes.

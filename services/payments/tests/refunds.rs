@@ -17,7 +17,6 @@ use ordo_payments::domain::{Payment, PaymentStatus, RefundStatus};
 use ordo_payments::store;
 use ordo_payments::{AppError, Payments, PaymentsError};
 use ordo_testkit::{Backend, backend_test};
-use sqlx::Row;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use uuid::Uuid;
@@ -46,11 +45,7 @@ async fn setup(backend: &Backend) -> Setup {
     authorised(&db, order_id, 1000, "auth_1").await;
     let mut tx = db.begin().await.unwrap();
     let now = ordo_kernel::time::now();
-    assert!(
-        store::captured(&mut *tx, order_id, now, None)
-            .await
-            .unwrap()
-    );
+    assert!(store::captured(&mut tx, order_id, now, None).await.unwrap());
     tx.commit().await.unwrap();
     Setup {
         _dir: dir,
@@ -80,7 +75,7 @@ async fn authorised(db: &Db, order_id: Uuid, amount: i64, reference: &str) -> Pa
         created_at: ordo_kernel::time::now(),
     };
     let mut tx = db.begin().await.unwrap();
-    store::insert_payment(&mut *tx, &payment).await.unwrap();
+    store::insert_payment(&mut tx, &payment).await.unwrap();
     tx.commit().await.unwrap();
     payment
 }
@@ -104,11 +99,14 @@ fn operator() -> Caller {
 }
 
 async fn refunded_events(db: &Db) -> i64 {
-    sqlx::query("SELECT COUNT(*) FROM bus_outbox WHERE type = 'payment.refunded'")
-        .fetch_one(db.reader())
+    let (n,) = db
+        .fetch_one::<(i64,)>(
+            "SELECT COUNT(*) FROM bus_outbox WHERE type = 'payment.refunded'",
+            ordo_db::params![],
+        )
         .await
-        .unwrap()
-        .get(0)
+        .unwrap();
+    n
 }
 
 fn refunded(outcome: RefundOutcome) -> Refund {
@@ -270,7 +268,7 @@ async fn a_refund_of_an_ended_order_with_nothing_charged_voids_its_authorisation
         "an order under way keeps its authorisation: {under_way:?}"
     );
     let mut tx = s.db.begin().await.unwrap();
-    store::record_end(&mut *tx, order_id, "cancelled", now)
+    store::record_end(&mut tx, order_id, "cancelled", now)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -295,7 +293,7 @@ async fn a_refund_of_an_ended_order_with_nothing_charged_voids_its_authorisation
             },
         }
     );
-    let status = store::payment_of_order(s.db.reader(), order_id)
+    let status = store::payment_of_order(&s.db, order_id)
         .await
         .unwrap()
         .unwrap()
@@ -306,11 +304,13 @@ async fn a_refund_of_an_ended_order_with_nothing_charged_voids_its_authorisation
         matches!(again, Err(AppError::Service(PaymentsError::Conflict(_)))),
         "voided once: {again:?}"
     );
-    let voids: i64 = sqlx::query("SELECT COUNT(*) FROM bus_outbox WHERE type = 'payment.voided'")
-        .fetch_one(s.db.reader())
+    let (voids,): (i64,) =
+        s.db.fetch_one(
+            "SELECT COUNT(*) FROM bus_outbox WHERE type = 'payment.voided'",
+            ordo_db::params![],
+        )
         .await
-        .unwrap()
-        .get(0);
+        .unwrap();
     assert_eq!(voids, 1);
 }
 

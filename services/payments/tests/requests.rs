@@ -14,7 +14,6 @@ use ordo_payments::Payments;
 use ordo_payments::domain::{Charge, PaymentMethod, PaymentStatus, ProviderRequest, RequestAction};
 use ordo_payments::store;
 use ordo_testkit::{Backend, backend_test};
-use sqlx::Row;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use uuid::Uuid;
@@ -46,7 +45,7 @@ async fn setup(backend: &Backend) -> Setup {
         exp_year: 2040,
         created_at: ordo_kernel::time::now(),
     };
-    store::insert_method(&mut *tx, &method).await.unwrap();
+    store::insert_method(&mut tx, &method).await.unwrap();
     tx.commit().await.unwrap();
     Setup {
         _dir: dir,
@@ -73,7 +72,7 @@ impl Setup {
             created_at: now,
         };
         let mut tx = self.db.begin().await.unwrap();
-        store::insert_request(&mut *tx, &request).await.unwrap();
+        store::insert_request(&mut tx, &request).await.unwrap();
         tx.commit().await.unwrap();
     }
 
@@ -103,12 +102,15 @@ impl Setup {
     }
 
     async fn events(&self, event_type: &str) -> i64 {
-        sqlx::query("SELECT COUNT(*) AS n FROM bus_outbox WHERE type = $1")
-            .bind(event_type)
-            .fetch_one(self.db.reader())
+        let (n,) = self
+            .db
+            .fetch_one::<(i64,)>(
+                "SELECT COUNT(*) AS n FROM bus_outbox WHERE type = $1",
+                ordo_db::params![event_type],
+            )
             .await
-            .unwrap()
-            .get("n")
+            .unwrap();
+        n
     }
 
     fn asked(&self) -> Vec<String> {
@@ -137,14 +139,14 @@ async fn a_slow_provider_holds_no_writer(backend: Backend) {
         1,
         "the void came after the pass began"
     );
-    let payment = store::payment_of_order(setup.db.reader(), order_id)
+    let payment = store::payment_of_order(&setup.db, order_id)
         .await
         .unwrap()
         .expect("recorded");
     assert_eq!(payment.status, PaymentStatus::Authorized);
     assert_eq!(setup.events("payment.authorized").await, 1);
     assert!(
-        !store::has_request(setup.db.reader(), order_id, RequestAction::Authorize)
+        !store::has_request(&setup.db, order_id, RequestAction::Authorize)
             .await
             .unwrap(),
         "answered requests are gone"
@@ -183,7 +185,7 @@ async fn a_void_waits_for_its_authorisation(backend: Backend) {
     let now = ordo_kernel::time::now();
     assert_eq!(setup.payments.make_requests(now).await.unwrap(), 0);
     assert_eq!(setup.asked(), [format!("pay:{order_id}")], "the void waits");
-    let due = store::due_requests(setup.db.reader(), now + time::Duration::hours(1), 10)
+    let due = store::due_requests(&setup.db, now + time::Duration::hours(1), 10)
         .await
         .unwrap();
     let authorisation = due
@@ -198,7 +200,7 @@ async fn a_void_waits_for_its_authorisation(backend: Backend) {
     setup.door.open.add_permits(1);
     let later = now + time::Duration::minutes(2);
     assert_eq!(setup.payments.make_requests(later).await.unwrap(), 2);
-    let payment = store::payment_of_order(setup.db.reader(), order_id)
+    let payment = store::payment_of_order(&setup.db, order_id)
         .await
         .unwrap()
         .expect("recorded");
@@ -238,7 +240,7 @@ async fn a_placement_handled_after_its_order_ended_authorises_nothing(backend: B
         .authorisation_due(order_id, setup.charge(setup.method_id, 1))
         .await;
     assert!(
-        !store::has_request(setup.db.reader(), order_id, RequestAction::Authorize)
+        !store::has_request(&setup.db, order_id, RequestAction::Authorize)
             .await
             .unwrap(),
         "nothing to authorise"
@@ -253,7 +255,7 @@ async fn a_placement_handled_after_its_order_ended_authorises_nothing(backend: B
     );
     assert!(setup.asked().is_empty(), "the provider was never asked");
     assert!(
-        store::payment_of_order(setup.db.reader(), order_id)
+        store::payment_of_order(&setup.db, order_id)
             .await
             .unwrap()
             .is_none()
@@ -284,7 +286,7 @@ async fn another_card_is_authorised_once(backend: Backend) {
         exp_year: 2040,
         created_at: ordo_kernel::time::now(),
     };
-    store::insert_method(&mut *tx, &method).await.unwrap();
+    store::insert_method(&mut tx, &method).await.unwrap();
     tx.commit().await.unwrap();
     let order_id = Uuid::now_v7();
     let pass = || async {
@@ -300,7 +302,7 @@ async fn another_card_is_authorised_once(backend: Backend) {
         .authorisation_due(order_id, setup.charge(declined_card, 1))
         .await;
     assert_eq!(pass().await, 1);
-    let payment = store::payment_of_order(setup.db.reader(), order_id)
+    let payment = store::payment_of_order(&setup.db, order_id)
         .await
         .unwrap()
         .expect("recorded");
@@ -313,7 +315,7 @@ async fn another_card_is_authorised_once(backend: Backend) {
     let retry = setup.charge(setup.method_id, 2);
     setup.authorisation_due(order_id, retry.clone()).await;
     assert_eq!(pass().await, 1);
-    let paid = store::payment_of_order(setup.db.reader(), order_id)
+    let paid = store::payment_of_order(&setup.db, order_id)
         .await
         .unwrap()
         .expect("recorded");
@@ -338,7 +340,7 @@ async fn another_card_is_authorised_once(backend: Backend) {
     );
     assert_eq!(setup.events("payment.authorized").await, 1);
     assert_eq!(setup.events("payment.failed").await, 1);
-    let still = store::payment_of_order(setup.db.reader(), order_id)
+    let still = store::payment_of_order(&setup.db, order_id)
         .await
         .unwrap()
         .expect("recorded");

@@ -3,11 +3,10 @@
 //! are rebuilt from the journal on demand.
 
 use crate::domain::{Fact, Period, Report, Timing, bin_of, cause_of, hour_of};
-use crate::store::{self, PLATFORM, Step};
+use crate::store::{self, PLATFORM, Step, Whose};
 use ordo_contracts::catalog::CatalogClient;
 use ordo_db::{Db, Tx};
 use ordo_kernel::{Caller, Role};
-use sqlx::AnyConnection;
 use std::sync::Arc;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -61,11 +60,11 @@ impl Analytics {
     ) -> Result<(), AppError> {
         if let Some(order_id) = fact.order_id()
             && !matches!(fact, Fact::Placed { .. })
-            && store::order(&mut **tx, order_id).await?.is_none()
+            && store::order(tx, order_id).await?.is_none()
         {
             return Err(AnalyticsError::NotPlacedYet(order_id).into());
         }
-        if store::journal(&mut **tx, event_id, event_type, at, &fact).await? {
+        if store::journal(tx, event_id, event_type, at, &fact).await? {
             apply(tx, at, &fact).await?;
         }
         Ok(())
@@ -81,7 +80,7 @@ impl Analytics {
         store::clear(&mut tx).await?;
         let (mut after, mut read) = (None, 0_u64);
         loop {
-            let facts = store::journaled(&mut *tx, after, REBUILD_BATCH).await?;
+            let facts = store::journaled(&mut tx, after, REBUILD_BATCH).await?;
             let Some((at, id, _)) = facts.last() else {
                 break;
             };
@@ -108,12 +107,12 @@ impl Analytics {
         self.report(PLATFORM, period).await
     }
 
-    async fn report(&self, whose: &str, period: &Period) -> Result<Report, AppError> {
-        let reader = self.db.reader();
+    async fn report(&self, whose: Whose, period: &Period) -> Result<Report, AppError> {
+        let db = &self.db;
         Ok(Report {
-            buckets: store::buckets(reader, whose, period).await?,
-            timings: store::timings(reader, whose, period).await?,
-            causes: store::causes(reader, whose, period).await?,
+            buckets: store::buckets(db, whose, period).await?,
+            timings: store::timings(db, whose, period).await?,
+            causes: store::causes(db, whose, period).await?,
         })
     }
 
@@ -140,20 +139,20 @@ impl Analytics {
         if !allowed {
             return Err(AppError::NotFound);
         }
-        self.report(&merchant_id.to_string(), period).await
+        self.report(Whose::Merchant(merchant_id), period).await
     }
 }
 
 /// Counts `fact`, which happened `at`, in its merchant's hour and the platform's: its
 /// counters, the duration of the step it ends, the cause of an ending.
-async fn apply(conn: &mut AnyConnection, at: OffsetDateTime, fact: &Fact) -> Result<(), AppError> {
+async fn apply(tx: &mut Tx, at: OffsetDateTime, fact: &Fact) -> Result<(), AppError> {
     let hour = hour_of(at);
     // With the order's total, which a completion adds to the completed orders' totals.
     let (merchant, currency, total) = match fact {
         Fact::CartStarted {
             merchant_id,
             currency,
-        } => (merchant_id.to_string(), currency.clone(), 0),
+        } => (Whose::Merchant(*merchant_id), currency.clone(), 0),
         Fact::Placed {
             order_id,
             merchant_id,
@@ -161,12 +160,12 @@ async fn apply(conn: &mut AnyConnection, at: OffsetDateTime, fact: &Fact) -> Res
             total,
             ..
         } => {
-            store::placed(&mut *conn, *order_id, *merchant_id, currency, *total, at).await?;
-            (merchant_id.to_string(), currency.clone(), *total)
+            store::placed(tx, *order_id, *merchant_id, currency, *total, at).await?;
+            (Whose::Merchant(*merchant_id), currency.clone(), *total)
         }
         other => {
             let known = match other.order_id() {
-                Some(order_id) => store::order(&mut *conn, order_id)
+                Some(order_id) => store::order(tx, order_id)
                     .await?
                     .map(|order| (order_id, order)),
                 None => None,
@@ -175,20 +174,20 @@ async fn apply(conn: &mut AnyConnection, at: OffsetDateTime, fact: &Fact) -> Res
                 tracing::warn!(?other, "a fact of an order never placed: not counted");
                 return Ok(());
             };
-            let merchant = order.merchant_id.to_string();
+            let merchant = Whose::Merchant(order.merchant_id);
             let took = match other {
-                Fact::Accepted { .. } => store::reached(&mut *conn, order_id, Step::Accepted, at)
+                Fact::Accepted { .. } => store::reached(tx, order_id, Step::Accepted, at)
                     .await?
                     .then(|| (Timing::Acceptance, at - order.placed_at)),
                 Fact::Ready { .. } => {
-                    let first = store::reached(&mut *conn, order_id, Step::Ready, at).await?;
+                    let first = store::reached(tx, order_id, Step::Ready, at).await?;
                     order
                         .accepted_at
                         .filter(|_| first)
                         .map(|accepted| (Timing::Preparation, at - accepted))
                 }
                 Fact::PickedUp { .. } => {
-                    store::reached(&mut *conn, order_id, Step::PickedUp, at).await?;
+                    store::reached(tx, order_id, Step::PickedUp, at).await?;
                     None
                 }
                 Fact::Completed { .. } => order
@@ -198,8 +197,8 @@ async fn apply(conn: &mut AnyConnection, at: OffsetDateTime, fact: &Fact) -> Res
             };
             if let Some((timing, duration)) = took {
                 let bin = bin_of(duration.as_seconds_f64());
-                for whose in [merchant.as_str(), PLATFORM] {
-                    store::add_timing(&mut *conn, whose, hour, timing, bin).await?;
+                for whose in [merchant, PLATFORM] {
+                    store::add_timing(tx, whose, hour, timing, bin).await?;
                 }
             }
             let ending = match other {
@@ -209,8 +208,8 @@ async fn apply(conn: &mut AnyConnection, at: OffsetDateTime, fact: &Fact) -> Res
             };
             if let Some((outcome, reason)) = ending {
                 let cause = cause_of(reason);
-                for whose in [merchant.as_str(), PLATFORM] {
-                    store::add_cause(&mut *conn, whose, hour, outcome, &cause).await?;
+                for whose in [merchant, PLATFORM] {
+                    store::add_cause(tx, whose, hour, outcome, &cause).await?;
                 }
             }
             (merchant, order.currency, order.total)
@@ -221,8 +220,8 @@ async fn apply(conn: &mut AnyConnection, at: OffsetDateTime, fact: &Fact) -> Res
         counts.completed_total = total;
     }
     if !counts.is_zero() {
-        for whose in [merchant.as_str(), PLATFORM] {
-            store::add(&mut *conn, whose, hour, &currency, &counts).await?;
+        for whose in [merchant, PLATFORM] {
+            store::add(tx, whose, hour, &currency, &counts).await?;
         }
     }
     Ok(())

@@ -143,6 +143,17 @@ impl Timing {
     }
 }
 
+impl std::str::FromStr for Timing {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Timing::ALL
+            .into_iter()
+            .find(|timing| timing.as_str() == text)
+            .ok_or_else(|| format!("unknown timing {text}"))
+    }
+}
+
 /// Bins per doubling of a duration: each bin is about 19% wide, so a percentile read
 /// from the bins is within that of the true one.
 const BINS_PER_DOUBLING: f64 = 4.0;

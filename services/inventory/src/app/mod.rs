@@ -119,7 +119,7 @@ impl Inventory {
     /// caller's merchant's).
     pub async fn stock(&self, caller: &Caller, product_id: Uuid) -> Result<StockLevel, AppError> {
         self.merchant_for(caller, product_id).await?;
-        let stock = store::stock(self.db.reader(), product_id).await?;
+        let stock = store::stock(&self.db, product_id).await?;
         Ok(stock
             .unwrap_or(Stock {
                 on_hand: 0,
@@ -145,13 +145,13 @@ impl Inventory {
         let on_hand = domain::on_hand(on_hand)?;
         let mut tx = self.db.begin().await?;
         let now = ordo_kernel::time::now();
-        if !store::set_on_hand(&mut *tx, product_id, merchant_id, on_hand, now).await? {
-            let reserved = store::stock(&mut *tx, product_id)
+        if !store::set_on_hand(&mut tx, product_id, merchant_id, on_hand, now).await? {
+            let reserved = store::stock(&mut tx, product_id)
                 .await?
                 .map_or(0, |s| s.reserved);
             return Err(InventoryError::BelowReserved { reserved }.into());
         }
-        let stock = store::stock(&mut *tx, product_id)
+        let stock = store::stock(&mut tx, product_id)
             .await?
             .ok_or(AppError::NotFound)?;
         let level = store::Level {
@@ -177,7 +177,7 @@ impl Inventory {
     ) -> Result<Reservation, AppError> {
         let totals = domain::aggregate(lines)?;
         let mut tx = self.db.begin().await?;
-        match store::reservation(&mut *tx, order_id).await? {
+        match store::reservation(&mut tx, order_id).await? {
             // Asked before: the same answer, nothing held twice.
             Some(ReservationStatus::Held | ReservationStatus::Committed) => {
                 return Ok(Reservation::Held);
@@ -189,7 +189,7 @@ impl Inventory {
         let mut short = Vec::new();
         let mut sold_out = Vec::new();
         for (product_id, quantity) in &totals {
-            match store::hold(&mut *tx, *product_id, *quantity, now).await? {
+            match store::hold(&mut tx, *product_id, *quantity, now).await? {
                 Some(level) if level.available == 0 => sold_out.push(level),
                 Some(_) => {}
                 None => short.push((*product_id, *quantity)),
@@ -222,10 +222,10 @@ impl Inventory {
         // Every move is a conditional update; one that finds the reservation moved meanwhile
         // (by the expiry sweep, a release) looks again rather than doing nothing.
         for _ in 0..MOVES {
-            match store::reservation(&mut **tx, order_id).await? {
+            match store::reservation(tx, order_id).await? {
                 Some(ReservationStatus::Held) => {
-                    if store::transition(&mut **tx, order_id, HELD, COMMITTED, now, trace).await? {
-                        store::apply(&mut **tx, order_id, Movement::Commit, now).await?;
+                    if store::transition(tx, order_id, HELD, COMMITTED, now, trace).await? {
+                        store::apply(tx, order_id, Movement::Commit, now).await?;
                         let committed = ReservationCommitted { order_id };
                         self.outbox
                             .append(tx, &order_id.to_string(), &committed, meta)
@@ -235,8 +235,8 @@ impl Inventory {
                 }
                 Some(ReservationStatus::Expired) => {
                     // Taken first, so that nothing else moves it while its stock is held.
-                    if store::transition(&mut **tx, order_id, EXPIRED, HELD, now, trace).await? {
-                        let lines = store::lines(&mut **tx, order_id).await?;
+                    if store::transition(tx, order_id, EXPIRED, HELD, now, trace).await? {
+                        let lines = store::lines(tx, order_id).await?;
                         let shortages = match self.hold_again(tx, &lines, now).await? {
                             Ok(sold_out) => {
                                 self.announce(tx, &sold_out, meta).await?;
@@ -248,7 +248,7 @@ impl Inventory {
                             tracing::info!(order.id = %order_id, "paid after its hold ran out; the stock was still there");
                             continue;
                         }
-                        store::transition(&mut **tx, order_id, HELD, EXPIRED, now, trace).await?;
+                        store::transition(tx, order_id, HELD, EXPIRED, now, trace).await?;
                         tracing::warn!(order.id = %order_id, "paid after its hold ran out, and the stock is gone");
                         let lost = ReservationLost {
                             order_id,
@@ -280,7 +280,7 @@ impl Inventory {
         until: time::OffsetDateTime,
     ) -> Result<(), AppError> {
         let now = ordo_kernel::time::now();
-        if !store::extend_hold(&mut **tx, order_id, until, now).await? {
+        if !store::extend_hold(tx, order_id, until, now).await? {
             tracing::info!(order.id = %order_id, "no hold to keep for a declined order");
         }
         Ok(())
@@ -293,11 +293,11 @@ impl Inventory {
         tx: &mut Tx,
         lines: &[(Uuid, i64)],
         now: time::OffsetDateTime,
-    ) -> Result<Result<Vec<store::Level>, Vec<Shortage>>, sqlx::Error> {
+    ) -> Result<Result<Vec<store::Level>, Vec<Shortage>>, ordo_db::Error> {
         let mut held = Vec::with_capacity(lines.len());
         let mut short = Vec::new();
         for (product_id, quantity) in lines {
-            match store::hold(&mut **tx, *product_id, *quantity, now).await? {
+            match store::hold(tx, *product_id, *quantity, now).await? {
                 Some(level) => held.push((level, *quantity)),
                 None => short.push((*product_id, *quantity)),
             }
@@ -310,7 +310,7 @@ impl Inventory {
                 .collect()));
         }
         for (level, quantity) in held {
-            store::unhold(&mut **tx, level.product_id, quantity, now).await?;
+            store::unhold(tx, level.product_id, quantity, now).await?;
         }
         Ok(Err(shortages(tx, short).await?))
     }
@@ -346,10 +346,10 @@ impl Inventory {
         let now = ordo_kernel::time::now();
         let trace = meta.traceparent.as_deref();
         for _ in 0..MOVES {
-            let Some(status) = store::reservation(&mut **tx, order_id).await? else {
+            let Some(status) = store::reservation(tx, order_id).await? else {
                 // Given up before it reserved: a late reservation must find it closed. One
                 // that came in between is released at the next look.
-                if store::insert_given_up(&mut **tx, order_id, now, trace).await? {
+                if store::insert_given_up(tx, order_id, now, trace).await? {
                     return Ok(());
                 }
                 continue;
@@ -360,9 +360,9 @@ impl Inventory {
                 COMMITTED => (ReservationStatus::Returned, Some(Movement::Return)),
                 ReservationStatus::Released | ReservationStatus::Returned => return Ok(()),
             };
-            if store::transition(&mut **tx, order_id, status, to, now, trace).await? {
+            if store::transition(tx, order_id, status, to, now, trace).await? {
                 if let Some(movement) = movement {
-                    let levels = store::apply(&mut **tx, order_id, movement, now).await?;
+                    let levels = store::apply(tx, order_id, movement, now).await?;
                     self.announce(tx, &levels, meta).await?;
                 }
                 return Ok(());
@@ -376,13 +376,13 @@ impl Inventory {
     /// # Errors
     /// The database failing.
     pub async fn expire_holds(&self, now: time::OffsetDateTime) -> Result<usize, AppError> {
-        let orders = store::expired(self.db.reader(), now, 500).await?;
+        let orders = store::expired(&self.db, now, 500).await?;
         let mut expired = 0;
         for order_id in orders {
             let meta = EventMeta::job();
             let mut tx = self.db.begin().await?;
             if store::transition(
-                &mut *tx,
+                &mut tx,
                 order_id,
                 ReservationStatus::Held,
                 ReservationStatus::Expired,
@@ -391,7 +391,7 @@ impl Inventory {
             )
             .await?
             {
-                let levels = store::apply(&mut *tx, order_id, Movement::Release, now).await?;
+                let levels = store::apply(&mut tx, order_id, Movement::Release, now).await?;
                 self.announce(&mut tx, &levels, &meta).await?;
                 expired += 1;
             }
@@ -414,10 +414,10 @@ fn kept_moving(order_id: Uuid) -> AppError {
 }
 
 /// What is available of each product that fell `short` (product, quantity asked for).
-async fn shortages(tx: &mut Tx, short: Vec<(Uuid, i64)>) -> Result<Vec<Shortage>, sqlx::Error> {
+async fn shortages(tx: &mut Tx, short: Vec<(Uuid, i64)>) -> Result<Vec<Shortage>, ordo_db::Error> {
     let mut shortages = Vec::with_capacity(short.len());
     for (product_id, requested) in short {
-        let available = store::stock(&mut **tx, product_id)
+        let available = store::stock(&mut *tx, product_id)
             .await?
             .map_or(0, |s| s.available());
         shortages.push(Shortage {

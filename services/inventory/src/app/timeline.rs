@@ -11,11 +11,9 @@ use uuid::Uuid;
 impl OrderTimeline for Inventory {
     fn timeline(&self, order_id: Uuid) -> ClientFuture<'_, Vec<TimelineEntry>> {
         Box::pin(async move {
-            let steps = store::reservation_steps(self.db.reader(), order_id)
+            let steps = store::reservation_steps(&self.db, order_id)
                 .await
-                .map_err(|error| {
-                    ClientError::failed(crate::NAME, ordo_db::is_unavailable(&error), error)
-                })?;
+                .map_err(|error| ClientError::failed(crate::NAME, error.is_unavailable(), error))?;
             let Some(steps) = steps else {
                 return Ok(Vec::new());
             };

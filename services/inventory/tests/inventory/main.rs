@@ -10,12 +10,11 @@ use ordo_contracts::inventory::{Reservation, ReservationLine, StockChanged};
 use ordo_contracts::orders::{CheckoutAbandoned, OrderCancelled, OrderPaymentFailed};
 use ordo_contracts::payments::PaymentAuthorized;
 use ordo_contracts::{ClientFuture, Event};
-use ordo_db::Db;
+use ordo_db::{Db, Json, params};
 use ordo_inventory::{AppError, Inventory, InventoryError};
 use ordo_kernel::Caller;
 use ordo_kernel::{Money, Role};
 use ordo_testkit::Backend;
-use sqlx::Row;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -195,31 +194,29 @@ impl Setup {
 
     /// What inventory published about `order_id`, in order.
     async fn published(&self, order_id: Uuid) -> Vec<String> {
-        sqlx::query("SELECT type FROM bus_outbox WHERE subject = $1 ORDER BY seq")
-            .bind(order_id.to_string())
-            .fetch_all(self.db.reader())
+        self.db
+            .fetch_all::<(String,)>(
+                "SELECT type FROM bus_outbox WHERE subject = $1 ORDER BY seq",
+                params![order_id],
+            )
             .await
             .unwrap()
-            .iter()
-            .map(|row| row.get("type"))
+            .into_iter()
+            .map(|(event_type,)| event_type)
             .collect()
     }
 
     /// The availability `stock.changed` announced of `product`, in order.
     async fn announced(&self, product: Uuid) -> Vec<i64> {
-        sqlx::query("SELECT data FROM bus_outbox WHERE subject = $1 AND type = $2 ORDER BY seq")
-            .bind(product.to_string())
-            .bind(StockChanged::TYPE)
-            .fetch_all(self.db.reader())
+        self.db
+            .fetch_all::<(Json<StockChanged>,)>(
+                "SELECT data FROM bus_outbox WHERE subject = $1 AND type = $2 ORDER BY seq",
+                params![product, StockChanged::TYPE],
+            )
             .await
             .unwrap()
-            .iter()
-            .map(|row| {
-                let data: String = row.get("data");
-                serde_json::from_str::<StockChanged>(&data)
-                    .unwrap()
-                    .available
-            })
+            .into_iter()
+            .map(|(Json(changed),)| changed.available)
             .collect()
     }
 

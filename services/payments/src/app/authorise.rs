@@ -26,7 +26,7 @@ impl Payments {
         meta: &EventMeta,
     ) -> Result<(), AppError> {
         let order_id = request.order_id;
-        let earlier = store::payment_of_order(self.db.reader(), order_id).await?;
+        let earlier = store::payment_of_order(&self.db, order_id).await?;
         // Answered before (this request asked again), or not a decline to try again.
         if earlier
             .as_ref()
@@ -35,7 +35,7 @@ impl Payments {
             return self.answered(self.db.begin().await?, request).await;
         }
         let method = match charge.payment_method_id {
-            Some(id) => store::method_of(self.db.reader(), charge.customer_id, id).await?,
+            Some(id) => store::method_of(&self.db, charge.customer_id, id).await?,
             None => None,
         };
         let outcome = match &method {
@@ -74,7 +74,7 @@ impl Payments {
         };
         let mut tx = self.db.begin().await?;
         let recorded = match &earlier {
-            None => store::insert_payment(&mut *tx, &payment).await?,
+            None => store::insert_payment(&mut tx, &payment).await?,
             Some(declined) => {
                 let action = if failure.is_none() {
                     Action::RetryApproved
@@ -82,7 +82,7 @@ impl Payments {
                     Action::RetryDeclined
                 };
                 next(declined.status, action).is_some()
-                    && store::record_attempt(&mut *tx, &payment, now).await?
+                    && store::record_attempt(&mut tx, &payment, now).await?
             }
         };
         if recorded {
@@ -163,7 +163,7 @@ impl Payments {
         match answer {
             Capture::Captured => {
                 let trace = meta.traceparent.as_deref();
-                if store::captured(&mut *tx, order_id, now, trace).await? {
+                if store::captured(&mut tx, order_id, now, trace).await? {
                     let event = PaymentCaptured {
                         order_id,
                         payment_id: payment.id,
@@ -178,7 +178,7 @@ impl Payments {
                 tracing::warn!(order.id = %order_id, code, "capture refused by the provider");
                 if let Some(to) = next(payment.status, Action::RefuseCapture) {
                     let trace = meta.traceparent.as_deref();
-                    store::transition(&mut *tx, order_id, payment.status, to, now, trace).await?;
+                    store::transition(&mut tx, order_id, payment.status, to, now, trace).await?;
                 }
             }
         }
@@ -191,7 +191,7 @@ impl Payments {
         order_id: uuid::Uuid,
         action: Action,
     ) -> Result<Option<Payment>, AppError> {
-        let payment = store::payment_of_order(self.db.reader(), order_id).await?;
+        let payment = store::payment_of_order(&self.db, order_id).await?;
         Ok(payment.filter(|p| next(p.status, action).is_some()))
     }
 
@@ -210,7 +210,7 @@ impl Payments {
             return Ok(false);
         };
         let trace = meta.traceparent.as_deref();
-        if !store::transition(&mut **tx, payment.order_id, payment.status, to, at, trace).await? {
+        if !store::transition(tx, payment.order_id, payment.status, to, at, trace).await? {
             return Ok(false);
         }
         let event = PaymentVoided {

@@ -70,7 +70,7 @@ impl Payments {
             return Err(AppError::Invalid(v));
         }
         let mut tx = self.db.begin().await?;
-        let payment = store::payment_of_order(&mut *tx, order_id)
+        let payment = store::payment_of_order(&mut tx, order_id)
             .await?
             .ok_or(AppError::NotFound)?;
         if payment.status == PaymentStatus::Authorized && payment.captured_amount == 0 {
@@ -152,7 +152,7 @@ impl Payments {
             return Err(AppError::Invalid(v));
         }
         let order_id = payment.order_id;
-        if !store::has_ended(self.db.reader(), order_id).await? {
+        if !store::has_ended(&self.db, order_id).await? {
             return Err(PaymentsError::Conflict(
                 "nothing is charged yet and the order is under way: its authorisation is captured when it completes, or released when it ends",
             )
@@ -203,7 +203,7 @@ impl Payments {
         refund: &Refund,
         meta: &EventMeta,
     ) -> Result<bool, AppError> {
-        if !store::settle_refund(&mut **tx, refund.id).await? {
+        if !store::settle_refund(tx, refund.id).await? {
             return Ok(false);
         }
         self.announce_refund(tx, payment, refund, meta).await?;
@@ -220,10 +220,10 @@ impl Payments {
         now: time::OffsetDateTime,
     ) -> Result<usize, AppError> {
         let before = now - PENDING_REFUND_RETRY;
-        let pending = store::pending_refunds(self.db.reader(), before, 100).await?;
+        let pending = store::pending_refunds(&self.db, before, 100).await?;
         let mut settled = 0;
         for pending in pending {
-            let payment = store::payment_of_order(self.db.reader(), pending.order_id).await?;
+            let payment = store::payment_of_order(&self.db, pending.order_id).await?;
             let Some(payment) = payment else { continue };
             let refund = Refund {
                 id: pending.refund_id,

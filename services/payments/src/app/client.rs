@@ -9,11 +9,9 @@ use uuid::Uuid;
 impl PaymentsClient for Payments {
     fn owns_method(&self, customer_id: Uuid, method_id: Uuid) -> ClientFuture<'_, bool> {
         Box::pin(async move {
-            let method = store::method_of(self.db.reader(), customer_id, method_id)
+            let method = store::method_of(&self.db, customer_id, method_id)
                 .await
-                .map_err(|error| {
-                    ClientError::failed(crate::NAME, ordo_db::is_unavailable(&error), error)
-                })?;
+                .map_err(|error| ClientError::failed(crate::NAME, error.is_unavailable(), error))?;
             Ok(method.is_some())
         })
     }

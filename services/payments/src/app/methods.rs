@@ -32,7 +32,7 @@ impl Payments {
         }
         let now = ordo_kernel::time::now();
         let card = card.validate(i64::from(now.year()), i64::from(u8::from(now.month())))?;
-        if store::count_methods(self.db.reader(), caller.user_id).await? >= store::MAX_METHODS {
+        if store::count_methods(&self.db, caller.user_id).await? >= store::MAX_METHODS {
             return Err(
                 PaymentsError::Conflict("payment method limit reached; remove one first").into(),
             );
@@ -50,7 +50,7 @@ impl Payments {
             created_at: now,
         };
         let mut tx = self.db.begin().await?;
-        store::insert_method(&mut *tx, &method).await?;
+        store::insert_method(&mut tx, &method).await?;
         tx.commit().await?;
         Ok(SavedCard {
             method,
@@ -69,7 +69,7 @@ impl Payments {
         page: PageRequest,
     ) -> Result<Page<SavedCard>, AppError> {
         let first_page = page.after.is_none();
-        let page = store::methods(self.db.reader(), caller.user_id, page).await?;
+        let page = store::methods(&self.db, caller.user_id, page).await?;
         Ok(Page {
             items: page
                 .items
@@ -88,7 +88,7 @@ impl Payments {
     /// `NotFound` when the card is not the caller's.
     pub async fn remove_method(&self, caller: &Caller, id: Uuid) -> Result<(), AppError> {
         let mut tx = self.db.begin().await?;
-        if !store::remove_method(&mut *tx, caller.user_id, id, ordo_kernel::time::now()).await? {
+        if !store::remove_method(&mut tx, caller.user_id, id, ordo_kernel::time::now()).await? {
             return Err(AppError::NotFound);
         }
         tx.commit().await?;

@@ -38,7 +38,7 @@ impl Payments {
         charge: Charge,
         meta: &EventMeta,
     ) -> Result<(), AppError> {
-        if store::has_ended(&mut **tx, order_id).await? {
+        if store::has_ended(&mut *tx, order_id).await? {
             tracing::warn!(order.id = %order_id, "the order ended before its authorisation was asked: nothing to authorise");
             return Ok(());
         }
@@ -59,7 +59,7 @@ impl Payments {
         reason: &str,
         meta: &EventMeta,
     ) -> Result<(), AppError> {
-        store::record_end(&mut **tx, order_id, reason, ordo_kernel::time::now()).await?;
+        store::record_end(tx, order_id, reason, ordo_kernel::time::now()).await?;
         self.ask(tx, order_id, RequestAction::Void, None, meta)
             .await
     }
@@ -85,7 +85,7 @@ impl Payments {
             not_before: now,
             created_at: now,
         };
-        store::insert_request(&mut **tx, &request).await?;
+        store::insert_request(tx, &request).await?;
         Ok(())
     }
 
@@ -103,7 +103,7 @@ impl Payments {
     /// # Errors
     /// The database failing.
     pub async fn make_requests(&self, now: OffsetDateTime) -> Result<usize, AppError> {
-        let mut due = store::due_requests(self.db.reader(), now, BATCH).await?;
+        let mut due = store::due_requests(&self.db, now, BATCH).await?;
         in_order(&mut due);
         // Made first, so that no closure over a borrowed slice is part of this future.
         let orders: Vec<_> = due
@@ -125,8 +125,7 @@ impl Payments {
         let mut answered = 0;
         for request in requests {
             let waits_for_authorisation = request.action != RequestAction::Authorize
-                && store::has_request(self.db.reader(), request.order_id, RequestAction::Authorize)
-                    .await?;
+                && store::has_request(&self.db, request.order_id, RequestAction::Authorize).await?;
             if waits_for_authorisation {
                 continue;
             }
@@ -152,7 +151,7 @@ impl Payments {
                 }
                 let mut tx = self.db.begin().await?;
                 let (order, action) = (request.order_id, request.action);
-                store::postpone_request(&mut *tx, order, action, attempts, now + wait).await?;
+                store::postpone_request(&mut tx, order, action, attempts, now + wait).await?;
                 tx.commit().await?;
                 // The order's later requests wait behind this one.
                 return Ok(answered);
@@ -187,8 +186,8 @@ impl Payments {
         mut tx: Tx,
         request: &ProviderRequest,
     ) -> Result<(), AppError> {
-        store::timeline::record_answer(&mut *tx, request, ordo_kernel::time::now()).await?;
-        store::delete_request(&mut *tx, request.order_id, request.action).await?;
+        store::timeline::record_answer(&mut tx, request, ordo_kernel::time::now()).await?;
+        store::delete_request(&mut tx, request.order_id, request.action).await?;
         self.outbox.commit(tx).await?;
         Ok(())
     }

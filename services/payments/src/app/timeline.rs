@@ -8,8 +8,8 @@ use ordo_contracts::timeline::{OrderTimeline, TimelineEntry};
 use ordo_contracts::{ClientError, ClientFuture};
 use uuid::Uuid;
 
-fn failed(error: &sqlx::Error) -> ClientError {
-    ClientError::failed(crate::NAME, ordo_db::is_unavailable(error), error)
+fn failed(error: &ordo_db::Error) -> ClientError {
+    ClientError::failed(crate::NAME, error.is_unavailable(), error)
 }
 
 fn amount(minor: i64, currency: &str) -> String {
@@ -114,20 +114,13 @@ fn payment_entries(p: &PaymentSteps, answers: &[Answer]) -> Vec<TimelineEntry> {
 impl OrderTimeline for Payments {
     fn timeline(&self, order_id: Uuid) -> ClientFuture<'_, Vec<TimelineEntry>> {
         Box::pin(async move {
-            let reader = self.db.reader();
-            let payment = store::payment(reader, order_id)
-                .await
-                .map_err(|e| failed(&e))?;
-            let answers = store::answers(reader, order_id)
-                .await
-                .map_err(|e| failed(&e))?;
+            let db = &self.db;
+            let payment = store::payment(db, order_id).await.map_err(|e| failed(&e))?;
+            let answers = store::answers(db, order_id).await.map_err(|e| failed(&e))?;
             let mut entries = Vec::new();
             if let Some(payment) = &payment {
                 entries.extend(payment_entries(payment, &answers));
-                for refund in store::refunds(reader, order_id)
-                    .await
-                    .map_err(|e| failed(&e))?
-                {
+                for refund in store::refunds(db, order_id).await.map_err(|e| failed(&e))? {
                     let state = if refund.status == "pending" {
                         "asked of the provider"
                     } else {
@@ -144,7 +137,7 @@ impl OrderTimeline for Payments {
                     ));
                 }
             }
-            for request in store::pending_requests(reader, order_id)
+            for request in store::pending_requests(db, order_id)
                 .await
                 .map_err(|e| failed(&e))?
             {

@@ -65,7 +65,7 @@ impl Payments {
         v.into_result(|| ())?;
         let mut tx = self.db.begin().await?;
         if !store::remember_provider_event(
-            &mut *tx,
+            &mut tx,
             &webhook.id,
             self.provider.name(),
             &webhook.kind,
@@ -122,7 +122,7 @@ impl Payments {
         meta: &EventMeta,
     ) -> Result<bool, AppError> {
         let Some((amount, RefundStatus::Pending)) =
-            store::refund_of(&mut **tx, payment.id, refund_id).await?
+            store::refund_of(tx, payment.id, refund_id).await?
         else {
             return Ok(false);
         };

@@ -1,13 +1,12 @@
 //! What payments kept of an order, for its timeline.
 
 use crate::domain::ProviderRequest;
-use ordo_db::row::{self, millis};
-use sqlx::{Any, Executor, Row};
+use ordo_db::{Db, FromRow, Tx, params};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// The order's payment as it stands: its latest authorisation's answer and its end.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct PaymentSteps {
     pub status: String,
     pub amount: i64,
@@ -21,7 +20,7 @@ pub struct PaymentSteps {
 }
 
 /// A refund of the order's payment.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct RefundStep {
     pub amount: i64,
     pub status: String,
@@ -30,7 +29,7 @@ pub struct RefundStep {
 }
 
 /// A request to the provider not yet answered.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct PendingRequest {
     pub action: String,
     pub attempts: i64,
@@ -38,81 +37,39 @@ pub struct PendingRequest {
     pub created_at: OffsetDateTime,
 }
 
-pub async fn payment<'c>(
-    executor: impl Executor<'c, Database = Any>,
-    order_id: Uuid,
-) -> Result<Option<PaymentSteps>, sqlx::Error> {
-    sqlx::query(
+pub async fn payment(db: &Db, order_id: Uuid) -> Result<Option<PaymentSteps>, ordo_db::Error> {
+    db.fetch_optional(
         "SELECT status, amount, currency, failure_reason, attempt, COALESCE(answered_at, created_at) AS answered_at, settled_at,
                 settled_traceparent
          FROM payments WHERE order_id = $1",
+        params![order_id],
     )
-    .bind(order_id.to_string())
-    .fetch_optional(executor)
-    .await?
-    .map(|row| {
-        Ok(PaymentSteps {
-            status: row.try_get("status")?,
-            amount: row.try_get("amount")?,
-            currency: row.try_get("currency")?,
-            failure_reason: row.try_get("failure_reason")?,
-            attempt: row.try_get("attempt")?,
-            answered_at: row::instant(&row, "answered_at")?,
-            settled_at: row::opt_instant(&row, "settled_at")?,
-            settled_traceparent: row.try_get("settled_traceparent")?,
-        })
-    })
-    .transpose()
+    .await
 }
 
-pub async fn refunds<'c>(
-    executor: impl Executor<'c, Database = Any>,
-    order_id: Uuid,
-) -> Result<Vec<RefundStep>, sqlx::Error> {
-    sqlx::query(
+pub async fn refunds(db: &Db, order_id: Uuid) -> Result<Vec<RefundStep>, ordo_db::Error> {
+    db.fetch_all(
         "SELECT r.amount, r.status, r.created_at, r.traceparent FROM refunds r JOIN payments p ON p.id = r.payment_id
          WHERE p.order_id = $1 ORDER BY r.created_at, r.id",
+        params![order_id],
     )
-    .bind(order_id.to_string())
-    .fetch_all(executor)
-    .await?
-    .iter()
-    .map(|row| {
-        Ok(RefundStep {
-            amount: row.try_get("amount")?,
-            status: row.try_get("status")?,
-            created_at: row::instant(row, "created_at")?,
-            traceparent: row.try_get("traceparent")?,
-        })
-    })
-    .collect()
+    .await
 }
 
-pub async fn pending_requests<'c>(
-    executor: impl Executor<'c, Database = Any>,
+pub async fn pending_requests(
+    db: &Db,
     order_id: Uuid,
-) -> Result<Vec<PendingRequest>, sqlx::Error> {
-    sqlx::query(
+) -> Result<Vec<PendingRequest>, ordo_db::Error> {
+    db.fetch_all(
         "SELECT action, attempts, traceparent, created_at FROM provider_requests
          WHERE order_id = $1 ORDER BY created_at",
+        params![order_id],
     )
-    .bind(order_id.to_string())
-    .fetch_all(executor)
-    .await?
-    .iter()
-    .map(|row| {
-        Ok(PendingRequest {
-            action: row.try_get("action")?,
-            attempts: row.try_get("attempts")?,
-            traceparent: row.try_get("traceparent")?,
-            created_at: row::instant(row, "created_at")?,
-        })
-    })
-    .collect()
+    .await
 }
 
 /// A request to the provider, answered.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct Answer {
     pub action: String,
     pub attempt: i64,
@@ -123,47 +80,33 @@ pub struct Answer {
 
 /// Keeps `request` as answered at `at` (in the transaction that records its answer); an
 /// answer kept before stays.
-pub async fn record_answer<'c>(
-    executor: impl Executor<'c, Database = Any>,
+pub async fn record_answer(
+    tx: &mut Tx,
     request: &ProviderRequest,
     at: OffsetDateTime,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<(), ordo_db::Error> {
+    tx.execute(
         "INSERT INTO provider_answers (order_id, action, attempt, traceparent, asked_at, answered_at)
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_id, action, attempt) DO NOTHING",
+        params![
+            request.order_id,
+            request.action,
+            request.charge.as_ref().map_or(1, |c| c.attempt),
+            request.traceparent,
+            request.created_at,
+            at,
+        ],
     )
-    .bind(request.order_id.to_string())
-    .bind(request.action.as_str())
-    .bind(request.charge.as_ref().map_or(1, |c| c.attempt))
-    .bind(request.traceparent.as_deref())
-    .bind(millis(request.created_at))
-    .bind(millis(at))
-    .execute(executor)
     .await
-    .map(|_| ())
+    .map(drop)
 }
 
 /// The order's answered requests, oldest first.
-pub async fn answers<'c>(
-    executor: impl Executor<'c, Database = Any>,
-    order_id: Uuid,
-) -> Result<Vec<Answer>, sqlx::Error> {
-    sqlx::query(
+pub async fn answers(db: &Db, order_id: Uuid) -> Result<Vec<Answer>, ordo_db::Error> {
+    db.fetch_all(
         "SELECT action, attempt, traceparent, asked_at, answered_at FROM provider_answers
          WHERE order_id = $1 ORDER BY asked_at, action",
+        params![order_id],
     )
-    .bind(order_id.to_string())
-    .fetch_all(executor)
-    .await?
-    .iter()
-    .map(|row| {
-        Ok(Answer {
-            action: row.try_get("action")?,
-            attempt: row.try_get("attempt")?,
-            traceparent: row.try_get("traceparent")?,
-            asked_at: row::instant(row, "asked_at")?,
-            answered_at: row::instant(row, "answered_at")?,
-        })
-    })
-    .collect()
+    .await
 }

@@ -141,7 +141,7 @@ impl Search {
             self.stale.store(false, Ordering::Release);
         }
         loop {
-            let pending = store::pending(self.db.reader(), BATCH).await?;
+            let pending = store::pending(&self.db, BATCH).await?;
             if pending.is_empty() {
                 return Ok(taken);
             }
@@ -163,21 +163,21 @@ impl Search {
                 Changed::Product(id) => product_ids.push(id),
             }
         }
-        let products = store::products(self.db.reader(), &product_ids, &merchant_ids).await?;
+        let products = store::products(&self.db, &product_ids, &merchant_ids).await?;
         let owners: BTreeSet<Uuid> = merchant_ids
             .iter()
             .copied()
             .chain(products.iter().map(|p| p.merchant_id))
             .collect();
         let owners: Vec<Uuid> = owners.into_iter().collect();
-        let merchants: HashMap<Uuid, store::Merchant> = store::merchants(self.db.reader(), &owners)
+        let merchants: HashMap<Uuid, store::Merchant> = store::merchants(&self.db, &owners)
             .await?
             .into_iter()
             .map(|m| (m.id, m))
             .collect();
         let mut categories = HashMap::new();
         for id in &merchant_ids {
-            categories.insert(*id, store::categories(self.db.reader(), *id).await?);
+            categories.insert(*id, store::categories(&self.db, *id).await?);
         }
         let index = self.index.clone();
         tokio::task::spawn_blocking(move || {
@@ -224,7 +224,7 @@ impl Search {
         let mut merchants = HashMap::new();
         let mut after = None;
         loop {
-            let page = store::merchants_after(self.db.reader(), after, REBUILD_PAGE).await?;
+            let page = store::merchants_after(&self.db, after, REBUILD_PAGE).await?;
             let Some(last) = page.last() else { break };
             after = Some(last.id);
             merchants.extend(page.into_iter().map(|m| (m.id, m)));
@@ -233,7 +233,7 @@ impl Search {
         let mut documents = 0;
         let mut after = None;
         loop {
-            let page = store::products_after(self.db.reader(), after, REBUILD_PAGE).await?;
+            let page = store::products_after(&self.db, after, REBUILD_PAGE).await?;
             let Some(last) = page.last() else { break };
             after = Some(last.id);
             for product in &page {

@@ -4,11 +4,9 @@
 pub mod index;
 
 use ordo_contracts::catalog::{MerchantSnapshot, OpeningHours, ProductSnapshot};
-use ordo_db::row::uuid;
 use ordo_db::sql::placeholders;
+use ordo_db::{Encode, Error, Executor, FromRow, Json, Tx, Value, params};
 use ordo_kernel::Money;
-use sqlx::any::AnyRow;
-use sqlx::{Any, AnyConnection, Executor, Row};
 use uuid::Uuid;
 
 /// A merchant as the index shows it.
@@ -52,43 +50,62 @@ pub enum Changed {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pending {
     pub changed: Changed,
-    token: String,
+    token: Uuid,
 }
 
-fn json_error(error: serde_json::Error) -> sqlx::Error {
-    sqlx::Error::Decode(Box::new(error))
+/// What a `pending` row names, as its `what` column says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum What {
+    Merchant,
+    Product,
 }
 
-pub async fn upsert_merchant(
-    tx: &mut AnyConnection,
-    merchant: &MerchantSnapshot,
-) -> Result<(), sqlx::Error> {
-    let hours = serde_json::to_string(&merchant.opening_hours).map_err(json_error)?;
-    sqlx::query(
+impl What {
+    fn as_str(self) -> &'static str {
+        match self {
+            What::Merchant => "merchant",
+            What::Product => "product",
+        }
+    }
+}
+
+impl std::str::FromStr for What {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "merchant" => Ok(What::Merchant),
+            "product" => Ok(What::Product),
+            other => Err(format!("not a kind of change: {other}")),
+        }
+    }
+}
+
+ordo_db::text_value!(What);
+
+pub async fn upsert_merchant(tx: &mut Tx, merchant: &MerchantSnapshot) -> Result<(), Error> {
+    tx.execute(
         "INSERT INTO merchants (id, name, kind, address, lat, lon, opening_hours)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind,
            address = excluded.address, lat = excluded.lat, lon = excluded.lon,
            opening_hours = excluded.opening_hours",
+        params![
+            merchant.merchant_id,
+            merchant.name,
+            merchant.kind,
+            merchant.address,
+            merchant.lat,
+            merchant.lon,
+            Json(&merchant.opening_hours),
+        ],
     )
-    .bind(merchant.merchant_id.to_string())
-    .bind(&merchant.name)
-    .bind(&merchant.kind)
-    .bind(&merchant.address)
-    .bind(merchant.lat)
-    .bind(merchant.lon)
-    .bind(hours)
-    .execute(&mut *tx)
     .await?;
     mark(tx, Changed::Merchant(merchant.merchant_id)).await
 }
 
-pub async fn upsert_product(
-    tx: &mut AnyConnection,
-    product: &ProductSnapshot,
-) -> Result<(), sqlx::Error> {
-    let tags = serde_json::to_string(&product.tags).map_err(json_error)?;
-    sqlx::query(
+pub async fn upsert_product(tx: &mut Tx, product: &ProductSnapshot) -> Result<(), Error> {
+    tx.execute(
         "INSERT INTO products
            (id, merchant_id, name, description, category, price_amount, currency, tags, active)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -96,123 +113,111 @@ pub async fn upsert_product(
            name = excluded.name, description = excluded.description,
            category = excluded.category, price_amount = excluded.price_amount,
            currency = excluded.currency, tags = excluded.tags, active = excluded.active",
+        params![
+            product.product_id,
+            product.merchant_id,
+            product.name,
+            product.description,
+            product.category,
+            product.price.amount,
+            product.price.currency,
+            Json(&product.tags),
+            product.active,
+        ],
     )
-    .bind(product.product_id.to_string())
-    .bind(product.merchant_id.to_string())
-    .bind(&product.name)
-    .bind(&product.description)
-    .bind(&product.category)
-    .bind(product.price.amount)
-    .bind(&product.price.currency)
-    .bind(tags)
-    .bind(i64::from(product.active))
-    .execute(&mut *tx)
     .await?;
     // The merchant's document lists its categories.
     mark(tx, Changed::Merchant(product.merchant_id)).await
 }
 
-pub async fn delete_product(
-    tx: &mut AnyConnection,
-    product_id: Uuid,
-    merchant_id: Uuid,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM products WHERE id = $1")
-        .bind(product_id.to_string())
-        .execute(&mut *tx)
+pub async fn delete_product(tx: &mut Tx, product_id: Uuid, merchant_id: Uuid) -> Result<(), Error> {
+    tx.execute("DELETE FROM products WHERE id = $1", params![product_id])
         .await?;
     mark(tx, Changed::Product(product_id)).await?;
     mark(tx, Changed::Merchant(merchant_id)).await
 }
 
-pub async fn set_stock(
-    tx: &mut AnyConnection,
-    product_id: Uuid,
-    available: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+pub async fn set_stock(tx: &mut Tx, product_id: Uuid, available: i64) -> Result<(), Error> {
+    tx.execute(
         "INSERT INTO stock (product_id, available) VALUES ($1, $2)
          ON CONFLICT (product_id) DO UPDATE SET available = excluded.available",
+        params![product_id, available],
     )
-    .bind(product_id.to_string())
-    .bind(available)
-    .execute(&mut *tx)
     .await?;
     mark(tx, Changed::Product(product_id)).await
 }
 
 pub async fn set_rating(
-    tx: &mut AnyConnection,
+    tx: &mut Tx,
     merchant_id: Uuid,
     average: f64,
     count: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<(), Error> {
+    tx.execute(
         "INSERT INTO ratings (merchant_id, average, count) VALUES ($1, $2, $3)
          ON CONFLICT (merchant_id) DO UPDATE SET average = excluded.average,
            count = excluded.count",
+        params![merchant_id, average, count],
     )
-    .bind(merchant_id.to_string())
-    .bind(average)
-    .bind(count)
-    .execute(&mut *tx)
     .await?;
     mark(tx, Changed::Merchant(merchant_id)).await
 }
 
-async fn mark(tx: &mut AnyConnection, changed: Changed) -> Result<(), sqlx::Error> {
+async fn mark(tx: &mut Tx, changed: Changed) -> Result<(), Error> {
     let (id, what) = match changed {
-        Changed::Merchant(id) => (id, "merchant"),
-        Changed::Product(id) => (id, "product"),
+        Changed::Merchant(id) => (id, What::Merchant),
+        Changed::Product(id) => (id, What::Product),
     };
-    sqlx::query(
+    tx.execute(
         "INSERT INTO pending (id, what, token) VALUES ($1, $2, $3)
          ON CONFLICT (id) DO UPDATE SET what = excluded.what, token = excluded.token",
+        params![id, what, Uuid::new_v4()],
     )
-    .bind(id.to_string())
-    .bind(what)
-    .bind(Uuid::new_v4().to_string())
-    .execute(tx)
     .await
-    .map(|_| ())
+    .map(drop)
+}
+
+#[derive(FromRow)]
+struct PendingRow {
+    id: Uuid,
+    what: What,
+    token: Uuid,
+}
+
+impl From<PendingRow> for Pending {
+    fn from(row: PendingRow) -> Self {
+        Pending {
+            changed: match row.what {
+                What::Merchant => Changed::Merchant(row.id),
+                What::Product => Changed::Product(row.id),
+            },
+            token: row.token,
+        }
+    }
 }
 
 /// Up to `limit` changes the index has yet to take.
-pub async fn pending<'c>(
-    executor: impl Executor<'c, Database = Any>,
-    limit: i64,
-) -> Result<Vec<Pending>, sqlx::Error> {
-    sqlx::query("SELECT id, what, token FROM pending ORDER BY id LIMIT $1")
-        .bind(limit)
-        .fetch_all(executor)
-        .await?
-        .iter()
-        .map(|row| {
-            let id = uuid(row, "id")?;
-            let what: String = row.try_get("what")?;
-            Ok(Pending {
-                changed: if what == "merchant" {
-                    Changed::Merchant(id)
-                } else {
-                    Changed::Product(id)
-                },
-                token: row.try_get("token")?,
-            })
-        })
-        .collect()
+pub async fn pending(mut db: impl Executor, limit: i64) -> Result<Vec<Pending>, Error> {
+    let rows: Vec<PendingRow> = db
+        .fetch_all(
+            "SELECT id, what, token FROM pending ORDER BY id LIMIT $1",
+            params![limit],
+        )
+        .await?;
+    Ok(rows.into_iter().map(Pending::from).collect())
 }
 
 /// Marks `done` as in the index, unless they changed again meanwhile.
-pub async fn done(tx: &mut AnyConnection, done: &[Pending]) -> Result<(), sqlx::Error> {
+pub async fn done(tx: &mut Tx, done: &[Pending]) -> Result<(), Error> {
     for pending in done {
         let id = match pending.changed {
             Changed::Merchant(id) | Changed::Product(id) => id,
         };
-        sqlx::query("DELETE FROM pending WHERE id = $1 AND token = $2")
-            .bind(id.to_string())
-            .bind(&pending.token)
-            .execute(&mut *tx)
-            .await?;
+        tx.execute(
+            "DELETE FROM pending WHERE id = $1 AND token = $2",
+            params![id, pending.token],
+        )
+        .await?;
     }
     Ok(())
 }
@@ -221,70 +226,89 @@ const MERCHANT: &str = "SELECT m.id, m.name, m.kind, m.address, m.lat, m.lon, m.
        COALESCE(r.average, 0.0) AS rating, COALESCE(r.count, 0) AS rating_count
      FROM merchants m LEFT JOIN ratings r ON r.merchant_id = m.id";
 
-fn merchant(row: &AnyRow) -> Result<Merchant, sqlx::Error> {
-    let hours: String = row.try_get("opening_hours")?;
-    Ok(Merchant {
-        id: uuid(row, "id")?,
-        name: row.try_get("name")?,
-        kind: row.try_get("kind")?,
-        address: row.try_get("address")?,
-        lat: row.try_get("lat")?,
-        lon: row.try_get("lon")?,
-        opening_hours: serde_json::from_str(&hours).map_err(json_error)?,
-        rating: row.try_get("rating")?,
-        rating_count: row.try_get("rating_count")?,
-    })
+#[derive(FromRow)]
+struct MerchantRow {
+    id: Uuid,
+    name: String,
+    kind: String,
+    address: String,
+    lat: f64,
+    lon: f64,
+    opening_hours: Json<Vec<OpeningHours>>,
+    rating: f64,
+    rating_count: i64,
+}
+
+impl From<MerchantRow> for Merchant {
+    fn from(row: MerchantRow) -> Self {
+        Merchant {
+            id: row.id,
+            name: row.name,
+            kind: row.kind,
+            address: row.address,
+            lat: row.lat,
+            lon: row.lon,
+            opening_hours: row.opening_hours.0,
+            rating: row.rating,
+            rating_count: row.rating_count,
+        }
+    }
 }
 
 const PRODUCT: &str = "SELECT p.id, p.merchant_id, p.name, p.description, p.category,
        p.price_amount, p.currency, p.tags, p.active, s.available
      FROM products p LEFT JOIN stock s ON s.product_id = p.id";
 
-fn product(row: &AnyRow) -> Result<Product, sqlx::Error> {
-    let tags: String = row.try_get("tags")?;
-    Ok(Product {
-        id: uuid(row, "id")?,
-        merchant_id: uuid(row, "merchant_id")?,
-        name: row.try_get("name")?,
-        description: row.try_get("description")?,
-        category: row.try_get("category")?,
-        price: Money {
-            amount: row.try_get("price_amount")?,
-            currency: row.try_get("currency")?,
-        },
-        tags: serde_json::from_str(&tags).map_err(json_error)?,
-        active: row.try_get::<i64, _>("active")? == 1,
-        available: row.try_get("available")?,
-    })
+#[derive(FromRow)]
+struct ProductRow {
+    id: Uuid,
+    merchant_id: Uuid,
+    name: String,
+    description: String,
+    category: String,
+    price_amount: i64,
+    currency: String,
+    tags: Json<Vec<String>>,
+    active: bool,
+    available: Option<i64>,
+}
+
+impl From<ProductRow> for Product {
+    fn from(row: ProductRow) -> Self {
+        Product {
+            id: row.id,
+            merchant_id: row.merchant_id,
+            name: row.name,
+            description: row.description,
+            category: row.category,
+            price: Money {
+                amount: row.price_amount,
+                currency: row.currency,
+            },
+            tags: row.tags.0,
+            active: row.active,
+            available: row.available,
+        }
+    }
 }
 
 /// The merchants with these ids that search knows.
-pub async fn merchants<'c>(
-    executor: impl Executor<'c, Database = Any>,
-    ids: &[Uuid],
-) -> Result<Vec<Merchant>, sqlx::Error> {
+pub async fn merchants(mut db: impl Executor, ids: &[Uuid]) -> Result<Vec<Merchant>, Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let sql = format!("{MERCHANT} WHERE m.id IN ({})", placeholders(1, ids.len()));
-    let mut query = sqlx::query(&sql);
-    for id in ids {
-        query = query.bind(id.to_string());
-    }
-    query
-        .fetch_all(executor)
-        .await?
-        .iter()
-        .map(merchant)
-        .collect()
+    let params: Vec<Value> = ids.iter().map(Encode::encode).collect();
+    let rows: Vec<MerchantRow> = db.fetch_all(&sql, &params).await?;
+    Ok(rows.into_iter().map(Merchant::from).collect())
 }
 
 /// The products with these ids that search knows, or of these merchants.
-pub async fn products<'c>(
-    executor: impl Executor<'c, Database = Any>,
+pub async fn products(
+    mut db: impl Executor,
     ids: &[Uuid],
     merchants: &[Uuid],
-) -> Result<Vec<Product>, sqlx::Error> {
+) -> Result<Vec<Product>, Error> {
     if ids.is_empty() && merchants.is_empty() {
         return Ok(Vec::new());
     }
@@ -301,67 +325,53 @@ pub async fn products<'c>(
             placeholders(ids.len() + 1, merchants.len())
         }
     );
-    let mut query = sqlx::query(&sql);
-    for id in ids.iter().chain(merchants) {
-        query = query.bind(id.to_string());
-    }
-    query
-        .fetch_all(executor)
-        .await?
-        .iter()
-        .map(product)
-        .collect()
+    let params: Vec<Value> = ids.iter().chain(merchants).map(Encode::encode).collect();
+    let rows: Vec<ProductRow> = db.fetch_all(&sql, &params).await?;
+    Ok(rows.into_iter().map(Product::from).collect())
 }
 
 /// The categories of a merchant's active products, for its own document.
-pub async fn categories<'c>(
-    executor: impl Executor<'c, Database = Any>,
-    merchant_id: Uuid,
-) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query(
-        "SELECT DISTINCT category FROM products WHERE merchant_id = $1 AND active = 1
-         ORDER BY category",
-    )
-    .bind(merchant_id.to_string())
-    .fetch_all(executor)
-    .await?
-    .iter()
-    .map(|row| row.try_get("category"))
-    .collect()
+pub async fn categories(mut db: impl Executor, merchant_id: Uuid) -> Result<Vec<String>, Error> {
+    let rows: Vec<(String,)> = db
+        .fetch_all(
+            "SELECT DISTINCT category FROM products WHERE merchant_id = $1 AND active = 1
+             ORDER BY category",
+            params![merchant_id],
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(category,)| category).collect())
 }
 
-/// Merchants after `after` in id order, for a rebuild.
-pub async fn merchants_after<'c>(
-    executor: impl Executor<'c, Database = Any>,
+/// Merchants after `after` in id order, for a rebuild (from the first without `after`: no
+/// id is below the empty text).
+pub async fn merchants_after(
+    mut db: impl Executor,
     after: Option<Uuid>,
     limit: i64,
-) -> Result<Vec<Merchant>, sqlx::Error> {
-    sqlx::query(&format!(
-        "{MERCHANT} WHERE m.id > $1 ORDER BY m.id LIMIT $2"
-    ))
-    .bind(after.map_or_else(String::new, |id| id.to_string()))
-    .bind(limit)
-    .fetch_all(executor)
-    .await?
-    .iter()
-    .map(merchant)
-    .collect()
+) -> Result<Vec<Merchant>, Error> {
+    let rows: Vec<MerchantRow> = db
+        .fetch_all(
+            &format!("{MERCHANT} WHERE m.id > COALESCE($1, '') ORDER BY m.id LIMIT $2"),
+            params![after, limit],
+        )
+        .await?;
+    Ok(rows.into_iter().map(Merchant::from).collect())
 }
 
-/// Active products after `after` in id order, for a rebuild.
-pub async fn products_after<'c>(
-    executor: impl Executor<'c, Database = Any>,
+/// Active products after `after` in id order, for a rebuild (from the first without
+/// `after`).
+pub async fn products_after(
+    mut db: impl Executor,
     after: Option<Uuid>,
     limit: i64,
-) -> Result<Vec<Product>, sqlx::Error> {
-    sqlx::query(&format!(
-        "{PRODUCT} WHERE p.id > $1 AND p.active = 1 ORDER BY p.id LIMIT $2"
-    ))
-    .bind(after.map_or_else(String::new, |id| id.to_string()))
-    .bind(limit)
-    .fetch_all(executor)
-    .await?
-    .iter()
-    .map(product)
-    .collect()
+) -> Result<Vec<Product>, Error> {
+    let rows: Vec<ProductRow> = db
+        .fetch_all(
+            &format!(
+                "{PRODUCT} WHERE p.id > COALESCE($1, '') AND p.active = 1 ORDER BY p.id LIMIT $2"
+            ),
+            params![after, limit],
+        )
+        .await?;
+    Ok(rows.into_iter().map(Product::from).collect())
 }

@@ -1,0 +1,218 @@
+//! The reports' store on both backends: facts are journaled once and counted in their
+//! merchant's hour and the platform's, with the steps' durations and the endings' causes;
+//! a rebuild from the journal makes the same report again.
+
+use ordo_analytics::domain::{Fact, Period, Report};
+use ordo_analytics::{Analytics, AnalyticsError, AppError};
+use ordo_contracts::ClientFuture;
+use ordo_contracts::catalog::{CatalogClient, MerchantSnapshot, ProductSnapshot};
+use ordo_db::Db;
+use ordo_kernel::{Caller, Role};
+use ordo_testkit::Backend;
+use std::sync::Arc;
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+/// A catalogue of one merchant with one member of staff.
+struct OneMerchant {
+    merchant_id: Uuid,
+    staff: Uuid,
+}
+
+impl CatalogClient for OneMerchant {
+    fn products<'a>(&'a self, _: &'a [Uuid]) -> ClientFuture<'a, Vec<ProductSnapshot>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    fn merchant(&self, id: Uuid) -> ClientFuture<'_, Option<MerchantSnapshot>> {
+        Box::pin(async move {
+            Ok((id == self.merchant_id).then(|| MerchantSnapshot {
+                merchant_id: id,
+                name: "Shop".into(),
+                kind: "shop".into(),
+                address: "Somewhere 1".into(),
+                lat: 52.5,
+                lon: 13.4,
+                opening_hours: Vec::new(),
+                staff: vec![self.staff],
+            }))
+        })
+    }
+
+    fn find_merchants<'a>(&'a self, _: &'a str, _: usize) -> ClientFuture<'a, Vec<Uuid>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+}
+
+async fn record(analytics: &Analytics, db: &Db, id: Uuid, at: OffsetDateTime, fact: Fact) {
+    let mut tx = db.begin().await.unwrap();
+    analytics
+        .record(&mut tx, id, "test.fact", at, fact)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+fn day() -> Period {
+    Period::parse(
+        Some("2026-11-30"),
+        Some("2026-12-01"),
+        Some("hour"),
+        datetime!(2026-12-01 0:00 UTC),
+    )
+    .unwrap()
+}
+
+async fn facts_are_counted_once_and_rebuilt(backend: Backend) {
+    let dir = ordo_testkit::temp_dir();
+    let db = backend.open(dir.path(), "analytics").await;
+    db.migrate(ordo_analytics::migrations()).await.unwrap();
+    let (merchant_id, staff) = (Uuid::now_v7(), Uuid::now_v7());
+    let catalog = Arc::new(OneMerchant { merchant_id, staff });
+    let analytics = Analytics::new(db.clone(), catalog);
+    let admin = Caller {
+        user_id: Uuid::now_v7(),
+        role: Role::Admin,
+    };
+    let owner = Caller {
+        user_id: staff,
+        role: Role::Merchant,
+    };
+
+    // A fact of an order not placed yet waits for its placement.
+    let (order, other) = (Uuid::now_v7(), Uuid::now_v7());
+    let placed_at = datetime!(2026-11-30 10:15 UTC);
+    let mut tx = db.begin().await.unwrap();
+    let early = analytics
+        .record(
+            &mut tx,
+            Uuid::now_v7(),
+            "order.accepted",
+            placed_at,
+            Fact::Accepted { order_id: order },
+        )
+        .await;
+    assert!(matches!(
+        early,
+        Err(AppError::Service(AnalyticsError::NotPlacedYet(id))) if id == order
+    ));
+    tx.rollback().await.unwrap();
+
+    let cart = Fact::CartStarted {
+        merchant_id,
+        currency: "EUR".into(),
+    };
+    record(&analytics, &db, Uuid::now_v7(), placed_at, cart).await;
+    let placed = Uuid::now_v7();
+    for _ in 0..2 {
+        // A repeat of the event is journaled and counted once.
+        let fact = Fact::Placed {
+            order_id: order,
+            merchant_id,
+            currency: "EUR".into(),
+            total: 1500,
+            from_cart: true,
+        };
+        record(&analytics, &db, placed, placed_at, fact).await;
+    }
+    let steps = [
+        (Duration::minutes(2), Fact::Accepted { order_id: order }),
+        (Duration::minutes(20), Fact::Ready { order_id: order }),
+        (Duration::minutes(25), Fact::PickedUp { order_id: order }),
+        (Duration::minutes(55), Fact::Completed { order_id: order }),
+        (
+            Duration::minutes(56),
+            Fact::Captured {
+                order_id: order,
+                amount: 1500,
+            },
+        ),
+    ];
+    for (after, fact) in steps {
+        record(&analytics, &db, Uuid::now_v7(), placed_at + after, fact).await;
+    }
+    let fact = Fact::Placed {
+        order_id: other,
+        merchant_id,
+        currency: "EUR".into(),
+        total: 700,
+        from_cart: false,
+    };
+    record(&analytics, &db, Uuid::now_v7(), placed_at, fact).await;
+    let fact = Fact::Rejected {
+        order_id: other,
+        reason: " Sold OUT".into(),
+    };
+    record(&analytics, &db, Uuid::now_v7(), placed_at, fact).await;
+
+    let report = analytics.summary(&admin, &day()).await.unwrap();
+    check(&report);
+    let mine = analytics
+        .merchant_report(&owner, merchant_id, &day())
+        .await
+        .unwrap();
+    assert_eq!(mine, report, "one merchant: the platform is all of it");
+    let stranger = Uuid::now_v7();
+    let hidden = analytics.merchant_report(&owner, stranger, &day()).await;
+    assert!(matches!(hidden, Err(AppError::NotFound)));
+
+    // 9 facts journaled (the repeat is not), made into the same report again.
+    assert_eq!(analytics.rebuild().await.unwrap(), 9);
+    assert_eq!(analytics.summary(&admin, &day()).await.unwrap(), report);
+}
+
+fn check(report: &Report) {
+    let [ten, eleven] = report.buckets.as_slice() else {
+        panic!("two hours had something: {:?}", report.buckets)
+    };
+    assert_eq!(ten.start, datetime!(2026-11-30 10:00 UTC));
+    assert_eq!(ten.currency, "EUR");
+    let counts = ten.counts;
+    assert_eq!(
+        (
+            counts.carts,
+            counts.orders,
+            counts.from_cart,
+            counts.basket_total
+        ),
+        (1, 2, 1, 2200)
+    );
+    assert_eq!((counts.completed, counts.rejected), (0, 1));
+    assert_eq!(eleven.start, datetime!(2026-11-30 11:00 UTC));
+    let counts = eleven.counts;
+    assert_eq!(
+        (counts.completed, counts.completed_total, counts.captured),
+        (1, 1500, 1500)
+    );
+    let kinds: Vec<(&str, i64)> = report
+        .timings
+        .iter()
+        .map(|(_, kind, _, count)| (kind.as_str(), *count))
+        .collect();
+    assert_eq!(
+        kinds,
+        [("acceptance", 1), ("preparation", 1), ("delivery", 1)]
+    );
+    let causes: Vec<(&str, &str, i64)> = report
+        .causes
+        .iter()
+        .map(|(_, outcome, cause, count)| (outcome.as_str(), cause.as_str(), *count))
+        .collect();
+    assert_eq!(causes, [("rejected", "sold out", 1)]);
+}
+
+mod facts_are_counted_once_and_rebuilt {
+    #[tokio::test]
+    async fn sqlite() {
+        super::facts_are_counted_once_and_rebuilt(ordo_testkit::Backend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        let test = "analytics reports on postgres";
+        if let Some(backend) = ordo_testkit::postgres(test) {
+            super::facts_are_counted_once_and_rebuilt(backend).await;
+        }
+    }
+}
