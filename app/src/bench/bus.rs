@@ -12,7 +12,7 @@ use anyhow::Context;
 use hdrhistogram::Histogram;
 use ordo_bus::{Bus, BusOptions, Envelope, EventMeta, HandlerError, Outbox, Subscription};
 use ordo_contracts::Event;
-use ordo_db::{Db, DbOptions};
+use ordo_db::{Db, DbOptions, Encode as _};
 use ordo_kernel::Secret;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -395,13 +395,13 @@ async fn measure_bus(
 }
 
 async fn unpublished(db: &Db) -> anyhow::Result<i64> {
-    use sqlx::Row;
-    Ok(
-        sqlx::query("SELECT COUNT(*) FROM bus_outbox WHERE published_at IS NULL")
-            .fetch_one(db.reader())
-            .await?
-            .get(0),
-    )
+    let (waiting,) = db
+        .fetch_one(
+            "SELECT COUNT(*) FROM bus_outbox WHERE published_at IS NULL",
+            ordo_db::params![],
+        )
+        .await?;
+    Ok(waiting)
 }
 
 /// What one producer publishes: events first, first+stride, … in transactions of `batch`.
@@ -504,14 +504,15 @@ async fn commit_loop(args: &BusBench, db_options: &DbOptions) -> anyhow::Result<
                         .collect::<Vec<_>>()
                         .join(", ");
                     let sql = format!("INSERT INTO raw (id, subject, data) VALUES {values}");
-                    let mut query = sqlx::query(&sql);
+                    let mut params = Vec::with_capacity(rows.len() * 3);
                     for n in rows {
-                        query = query
-                            .bind(ordo_kernel::new_id().to_string())
-                            .bind(format!("s{}", n % plan.subjects))
-                            .bind(format!("{{\"n\":{n}}}"));
+                        params.extend([
+                            ordo_kernel::new_id().encode(),
+                            format!("s{}", n % plan.subjects).encode(),
+                            format!("{{\"n\":{n}}}").encode(),
+                        ]);
                     }
-                    query.execute(&mut *tx).await?;
+                    tx.execute(&sql, &params).await?;
                 }
                 tx.commit().await?;
             }
@@ -607,7 +608,7 @@ async fn cleanup_schemas(db_options: &DbOptions, prefix: &str) {
     {
         for service in ["bench_producer", "bench_consumer", "bench_raw"] {
             let drop = format!("DROP SCHEMA IF EXISTS {prefix}_{service} CASCADE");
-            let _ = sqlx::query(&drop).execute(&mut *tx).await;
+            let _ = tx.execute(&drop, ordo_db::params![]).await;
         }
         let _ = tx.commit().await;
     }

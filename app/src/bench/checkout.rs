@@ -19,7 +19,6 @@ use hdrhistogram::Histogram;
 use ordo_kernel::Secret;
 use serde::Serialize;
 use serde_json::{Value, json};
-use sqlx::Row as _;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -55,6 +54,10 @@ pub struct CheckoutBench {
     sweep: Vec<f64>,
     #[arg(long, default_value = "target/bench/checkout-latency.svg")]
     chart: PathBuf,
+    /// Orders spread over this many products of the merchant, each order's drawn at random:
+    /// 1 is one hot product, whose stock every order takes from.
+    #[arg(long, default_value_t = 1)]
+    products: usize,
     #[arg(long, value_enum, default_value_t = Backend::Embedded)]
     backend: Backend,
     /// Measure the platform already serving at this address (`http://127.0.0.1:8080`)
@@ -86,6 +89,8 @@ struct Row {
     /// None for a `--target`'s platform, whatever it runs on.
     backend: Option<Backend>,
     clients: usize,
+    /// How many products the orders were spread over.
+    products: usize,
     /// The open-loop rate asked for; none for a closed loop.
     rate: Option<f64>,
     seconds: f64,
@@ -340,6 +345,7 @@ fn row(
         scenario,
         backend: args.target.is_none().then_some(args.backend),
         clients: args.clients,
+        products: args.products,
         rate,
         notified,
         seconds,
@@ -355,8 +361,8 @@ fn row(
 /// The platform or a backend cannot be started, or setting up the shop fails.
 pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
     anyhow::ensure!(
-        args.clients > 0 && args.seconds > 0,
-        "--clients and --seconds must be positive"
+        args.clients > 0 && args.seconds > 0 && args.products > 0,
+        "--clients, --seconds and --products must be positive"
     );
     anyhow::ensure!(
         args.rate.is_none_or(|r| r > 0.0 && r.is_finite()),
@@ -376,8 +382,11 @@ pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     // The most stock a product may have: more than any run here can sell.
     let Shop {
-        product, customers, ..
-    } = setup(&client, &base, args.clients, 1_000_000).await?;
+        products,
+        customers,
+        ..
+    } = setup(&client, &base, args.clients, 1_000_000, args.products).await?;
+    let products = Arc::new(products);
 
     println!("http ceiling: {} clients, {} s", args.clients, args.seconds);
     let (ceiling, ceiling_task) = ceiling_server().await?;
@@ -436,17 +445,18 @@ pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
                 hammer("checkout", args.clients, args.seconds, {
                     let (client, base, customers) =
                         (client.clone(), base.clone(), customers.clone());
-                    let product = product.clone();
+                    let products = products.clone();
                     move |c, n| {
-                        let (client, base, product, customers) = (
+                        let (client, base, products, customers) = (
                             client.clone(),
                             base.clone(),
-                            product.clone(),
+                            products.clone(),
                             customers.clone(),
                         );
                         async move {
                             let key = format!("bench-{c}-{n}");
-                            place(&client, &base, &product, &customers[c], key)
+                            let product = &products[fastrand::usize(..products.len())];
+                            place(&client, &base, product, &customers[c], key)
                                 .await
                                 .is_some()
                         }
@@ -463,19 +473,20 @@ pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
                         customers.clone(),
                         told.clone(),
                     );
-                    let product = product.clone();
+                    let products = products.clone();
                     move |n| {
-                        let (client, base, product, customers, told) = (
+                        let (client, base, products, customers, told) = (
                             client.clone(),
                             base.clone(),
-                            product.clone(),
+                            products.clone(),
                             customers.clone(),
                             told.clone(),
                         );
                         async move {
                             let who = usize::try_from(n).unwrap_or(0) % customers.len();
                             let key = format!("bench-{rate}-{n}");
-                            let placed = place(&client, &base, &product, &customers[who], key);
+                            let product = &products[fastrand::usize(..products.len())];
+                            let placed = place(&client, &base, product, &customers[who], key);
                             placed
                                 .await
                                 .inspect(|order| told.answered(*order))
@@ -617,30 +628,36 @@ const PGBENCH_SCRIPT: &str = include_str!("../../../bench/pgbench/checkout.sql")
 /// its transactions per second.
 async fn pgbench(args: &CheckoutBench, unique: &str) -> anyhow::Result<f64> {
     let options = run_schemas(args, unique);
-    // The script's product, with more stock than any run sells.
+    // The script's products (`soup-1` …), each with more stock than any run sells.
     let inventory = ordo_db::Db::connect(&options, "inventory").await?;
-    sqlx::query(
-        "INSERT INTO stock (product_id, location, merchant_id, on_hand, reserved, updated_at)
-         VALUES ('soup', 'default', 'bistro', 1000000000, 0, 0)",
-    )
-    .execute(inventory.reader())
-    .await?;
+    for n in 1..=args.products {
+        inventory
+            .execute(
+                "INSERT INTO stock (product_id, location, merchant_id, on_hand, reserved, updated_at)
+                 VALUES ($1, 'default', 'bistro', 1000000000, 0, 0)",
+                ordo_db::params![format!("soup-{n}")],
+            )
+            .await?;
+    }
     inventory.close().await;
     let script = tempfile::NamedTempFile::new()?;
     std::fs::write(script.path(), PGBENCH_SCRIPT)?;
     println!("pgbench: 8 clients, {} s", args.seconds);
-    let (url, seconds, path) = (
+    let (url, seconds, path, products) = (
         args.postgres_url.clone(),
         args.seconds.to_string(),
         script.path().to_owned(),
+        format!("products={}", args.products),
     );
     // Orders first: its outbox is the one an order's event goes to.
     let search_path = format!("-c search_path=bench_{unique}_orders,bench_{unique}_inventory");
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new("pgbench")
             .args([
-                "-n", "-M", "prepared", "-c", "8", "-j", "2", "-T", &seconds, "-f",
+                "-n", "-M", "prepared", "-c", "8", "-j", "2", "-T", &seconds, "-D",
             ])
+            .arg(products)
+            .arg("-f")
             .arg(path)
             .arg(url)
             .env("PGOPTIONS", search_path)
@@ -674,17 +691,13 @@ async fn cleanup(args: &CheckoutBench, unique: &str) {
     {
         // Every service's schema, and this connection's own, share the run's prefix.
         let run = format!("bench_{unique}_");
-        let schemas: Vec<String> = sqlx::query("SELECT nspname FROM pg_namespace")
-            .fetch_all(&mut *tx)
+        let schemas: Vec<(String,)> = tx
+            .fetch_all("SELECT nspname FROM pg_namespace", ordo_db::params![])
             .await
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|row| row.try_get::<String, _>("nspname").ok())
-            .filter(|name| name.starts_with(&run))
-            .collect();
-        for schema in schemas {
+            .unwrap_or_default();
+        for (schema,) in schemas.into_iter().filter(|(name,)| name.starts_with(&run)) {
             let drop = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
-            let _ = sqlx::query(&drop).execute(&mut *tx).await;
+            let _ = tx.execute(&drop, ordo_db::params![]).await;
         }
         let _ = tx.commit().await;
     }
@@ -701,7 +714,7 @@ fn print_table(report: &Report<Run>) {
         report.machine, report.cores
     );
     println!(
-        "{:<9} {:<9} {:>14} {:>9} {:>10} {:>8} {:>8} {:>8} {:>8}",
+        "{:<9} {:<9} {:>18} {:>9} {:>10} {:>8} {:>8} {:>8} {:>8}",
         "scenario", "backend", "load", "ok", "per s", "p50 ms", "p90 ms", "p99 ms", "max ms"
     );
     for run in &report.rows {
@@ -715,8 +728,12 @@ fn print_table(report: &Report<Run>) {
                 || format!("{} clients", row.clients),
                 |r| format!("{r}/s open"),
             );
+            let load = match row.scenario {
+                "checkout" => format!("{load}, {}p", row.products),
+                _ => load,
+            };
             println!(
-                "{:<9} {:<9} {:>14} {:>9} {:>10.0} {:>8.2} {:>8.2} {:>8.2} {:>8.2}",
+                "{:<9} {:<9} {:>18} {:>9} {:>10.0} {:>8.2} {:>8.2} {:>8.2} {:>8.2}",
                 row.scenario,
                 backend,
                 load,

@@ -43,14 +43,14 @@ pub async fn run(args: ReadBench) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     let Shop {
         merchant,
-        product,
+        products,
         customers,
         ..
-    } = setup(&client, &base, args.clients, 1_000_000).await?;
+    } = setup(&client, &base, args.clients, 1_000_000, 1).await?;
     let mut orders = Vec::with_capacity(customers.len());
     for (n, customer) in customers.iter().enumerate() {
         let key = format!("read-{n}");
-        let order = place(&client, &base, &product, customer, key)
+        let order = place(&client, &base, &products[0], customer, key)
             .await
             .context("placing the order to read")?;
         orders.push((customer.0.clone(), order));

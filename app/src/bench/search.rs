@@ -364,7 +364,7 @@ async fn freshness(
     base: &str,
     changes: usize,
 ) -> anyhow::Result<Freshness> {
-    let shop = setup(client, base, 0, 1).await?;
+    let shop = setup(client, base, 0, 1, 1).await?;
     let mut took = Vec::with_capacity(changes);
     let mut rng = fastrand::Rng::with_seed(11);
     for _ in 0..changes {
@@ -372,7 +372,7 @@ async fn freshness(
         let name: String = (0..12).map(|_| rng.lowercase()).collect();
         let started = Instant::now();
         let renamed = client
-            .patch(format!("{base}/products/{}", shop.product))
+            .patch(format!("{base}/products/{}", shop.product()))
             .bearer_auth(&shop.owner)
             .json(&json!({"name": name}))
             .send()

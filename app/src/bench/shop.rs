@@ -1,5 +1,5 @@
 //! What the HTTP loads run against, made through the public API as a client would: a
-//! merchant with a product in stock and customers with cards; placing an order; and the
+//! merchant with products in stock and customers with cards; placing an order; and the
 //! ceiling every load is set beside, a trivial JSON handler on this binary's HTTP stack.
 
 use anyhow::Context;
@@ -110,21 +110,30 @@ async fn user(
         .context("no access token")
 }
 
-/// What a load runs against: a merchant (and its owner's token), its product, and
-/// customers with a card each (token, card id).
+/// What a load runs against: a merchant (and its owner's token), its products (at least
+/// one), and customers with a card each (token, card id).
 pub struct Shop {
     pub owner: String,
     pub merchant: String,
-    pub product: String,
+    pub products: Vec<String>,
     pub customers: Vec<(String, String)>,
 }
 
-/// A merchant with one product and `stock` of it, and one customer with a card per client.
+impl Shop {
+    /// The first product: the one a load of one product uses.
+    pub fn product(&self) -> &str {
+        &self.products[0]
+    }
+}
+
+/// A merchant with `products` products (at least one) and `stock` of each, and one
+/// customer with a card per client.
 pub async fn setup(
     client: &reqwest::Client,
     base: &str,
     clients: usize,
     stock: u64,
+    products: usize,
 ) -> anyhow::Result<Shop> {
     let owner = user(client, base, "merchant", 0).await?;
     let merchant = post(
@@ -135,25 +144,30 @@ pub async fn setup(
     )
     .await?;
     let merchant = merchant["id"].as_str().context("merchant id")?.to_owned();
-    let product = post(
-        client,
-        &format!("{base}/merchants/{merchant}/products"),
-        Some(&owner),
-        &json!({"name": "Soup", "category": "Soups", "price": {"amount": 500, "currency": "EUR"}}),
-    )
-    .await?;
-    let product = product["id"].as_str().context("product id")?.to_owned();
-    let stock = client
-        .put(format!("{base}/products/{product}/stock"))
-        .bearer_auth(&owner)
-        .json(&json!({"on_hand": stock}))
-        .send()
+    let mut made = Vec::with_capacity(products.max(1));
+    for n in 0..products.max(1) {
+        let name = if n == 0 { "Soup".to_owned() } else { format!("Soup {n}") };
+        let product = post(
+            client,
+            &format!("{base}/merchants/{merchant}/products"),
+            Some(&owner),
+            &json!({"name": name, "category": "Soups", "price": {"amount": 500, "currency": "EUR"}}),
+        )
         .await?;
-    anyhow::ensure!(
-        stock.status().is_success(),
-        "setting stock: {}",
-        stock.status()
-    );
+        let product = product["id"].as_str().context("product id")?.to_owned();
+        let stocked = client
+            .put(format!("{base}/products/{product}/stock"))
+            .bearer_auth(&owner)
+            .json(&json!({"on_hand": stock}))
+            .send()
+            .await?;
+        anyhow::ensure!(
+            stocked.status().is_success(),
+            "setting stock: {}",
+            stocked.status()
+        );
+        made.push(product);
+    }
     let mut customers = Vec::with_capacity(clients);
     for n in 0..clients {
         let token = user(client, base, "customer", n).await?;
@@ -170,7 +184,7 @@ pub async fn setup(
     Ok(Shop {
         owner,
         merchant,
-        product,
+        products: made,
         customers,
     })
 }
