@@ -176,7 +176,7 @@ async fn history(backend: &Backend, seed: u64, redis: Option<&str>) {
     let mut tx = db.begin().await.unwrap();
     for delivery in &deliveries {
         assert!(
-            store::insert_delivery(&mut *tx, delivery, None)
+            store::insert_delivery(&mut tx, delivery, None)
                 .await
                 .unwrap()
         );
@@ -236,7 +236,7 @@ async fn history(backend: &Backend, seed: u64, redis: Option<&str>) {
             .map(|n| couriers[n].user_id)
             .collect();
         for delivery in &deliveries {
-            let offers = store::past_offers(db.reader(), delivery.id).await.unwrap();
+            let offers = store::past_offers(&db, delivery.id).await.unwrap();
             let open: Vec<Uuid> = offers
                 .iter()
                 .filter(|o| o.status == OfferStatus::Open)

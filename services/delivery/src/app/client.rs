@@ -16,7 +16,7 @@ impl DeliveryClient for Delivery {
             let failed = |error: &(dyn std::error::Error + 'static)| {
                 ClientError::failed(crate::NAME, ordo_db::caused_by_unavailable(error), error)
             };
-            let Some(delivery) = store::delivery_for_order(self.db.reader(), order_id)
+            let Some(delivery) = store::delivery_for_order(&self.db, order_id)
                 .await
                 .map_err(|e| failed(&e))?
             else {

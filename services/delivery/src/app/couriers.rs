@@ -53,7 +53,7 @@ impl Delivery {
         for (id, courier) in working {
             couriers.push((id, self.name_of(id).await, CourierStatus::from(courier)));
         }
-        let deliveries = store::open_deliveries(self.db.reader(), OVERVIEW_DELIVERIES).await?;
+        let deliveries = store::open_deliveries(&self.db, OVERVIEW_DELIVERIES).await?;
         Ok(FleetOverview {
             couriers,
             deliveries,
@@ -104,7 +104,7 @@ impl Delivery {
         }
         let courier = fleet.get(caller.user_id).await?.ok_or(AppError::NotFound)?;
         let mut tx = self.db.begin().await?;
-        store::save_courier(&mut *tx, caller.user_id, &courier, now).await?;
+        store::save_courier(&mut tx, caller.user_id, &courier, now).await?;
         tx.commit().await?;
         Ok(courier.into())
     }
@@ -193,7 +193,7 @@ impl Delivery {
                 let mut tx = self.db.begin().await?;
                 for (id, fix, trace) in &dirty {
                     let traceparent = trace.map(|t| t.to_string());
-                    store::save_position(&mut *tx, *id, fix, traceparent.as_deref()).await?;
+                    store::save_position(&mut tx, *id, fix, traceparent.as_deref()).await?;
                 }
                 tx.commit().await
             }
@@ -204,10 +204,7 @@ impl Delivery {
                 return Err(error.into());
             }
         }
-        let busy: HashSet<_> = store::busy_couriers(self.db.reader())
-            .await?
-            .into_iter()
-            .collect();
+        let busy: HashSet<_> = store::busy_couriers(&self.db).await?.into_iter().collect();
         fleet.reconcile_busy(&busy, now).await?;
         Ok(dirty.len())
     }

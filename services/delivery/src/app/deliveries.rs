@@ -22,7 +22,7 @@ impl Delivery {
     ) -> Result<Page<domain::Delivery>, AppError> {
         courier_only(caller)?;
         let rows = store::deliveries_of(
-            self.db.reader(),
+            &self.db,
             caller.user_id,
             page.after.map(|c| c.0),
             page.fetch_limit(),
@@ -43,7 +43,7 @@ impl Delivery {
         meta: &EventMeta,
     ) -> Result<domain::Delivery, AppError> {
         courier_only(caller)?;
-        let delivery = store::delivery_by_id(self.db.reader(), id)
+        let delivery = store::delivery_by_id(&self.db, id)
             .await?
             .filter(|d| d.courier_id == Some(caller.user_id))
             .ok_or(AppError::NotFound)?;
@@ -75,7 +75,7 @@ impl Delivery {
         order_id: Uuid,
         meta: &EventMeta,
     ) -> Result<(), AppError> {
-        if let Some(delivery) = store::delivery_for_order(&mut **tx, order_id).await? {
+        if let Some(delivery) = store::delivery_for_order(&mut *tx, order_id).await? {
             let now = ordo_kernel::time::now();
             self.step(tx, &delivery, Trigger::PickUp, None, now, meta)
                 .await?;
@@ -93,7 +93,7 @@ impl Delivery {
         order_id: Uuid,
         meta: &EventMeta,
     ) -> Result<(), AppError> {
-        let Some(delivery) = store::delivery_for_order(&mut **tx, order_id).await? else {
+        let Some(delivery) = store::delivery_for_order(&mut *tx, order_id).await? else {
             return Ok(());
         };
         let now = ordo_kernel::time::now();
@@ -103,7 +103,7 @@ impl Delivery {
             .is_some()
         {
             let trace = meta.traceparent.as_deref();
-            store::withdraw_offers(&mut **tx, delivery.id, None, now, trace).await?;
+            store::withdraw_offers(&mut *tx, delivery.id, None, now, trace).await?;
             if let Some(courier) = delivery.courier_id {
                 self.fleet().await?.release(courier, now).await;
             }

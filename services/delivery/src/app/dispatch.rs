@@ -92,7 +92,7 @@ impl Delivery {
             search_radius_km: None,
             redispatched_at: None,
         };
-        if store::insert_delivery(&mut **tx, &delivery, meta.traceparent.as_deref()).await? {
+        if store::insert_delivery(&mut *tx, &delivery, meta.traceparent.as_deref()).await? {
             self.dispatch(tx, &delivery, now, meta).await?;
         }
         Ok(())
@@ -108,7 +108,7 @@ impl Delivery {
         now: OffsetDateTime,
         meta: &EventMeta,
     ) -> Result<usize, AppError> {
-        let past = store::past_offers(&mut **tx, delivery.id).await?;
+        let past = store::past_offers(&mut *tx, delivery.id).await?;
         let asked = domain::asked(
             &past,
             now,
@@ -148,7 +148,7 @@ impl Delivery {
                         created_at: now,
                         expires_at,
                     };
-                    store::insert_offer(&mut **tx, &offer, meta.traceparent.as_deref()).await?;
+                    store::insert_offer(&mut *tx, &offer, meta.traceparent.as_deref()).await?;
                 }
                 self.step(tx, delivery, Trigger::Offer, None, now, meta)
                     .await?;
@@ -208,7 +208,7 @@ impl Delivery {
             return Err(DeliveryError::Gone("another courier took the delivery").into());
         };
         let trace = meta.traceparent.as_deref();
-        store::withdraw_offers(&mut **tx, delivery.id, Some(courier_id), now, trace).await?;
+        store::withdraw_offers(&mut *tx, delivery.id, Some(courier_id), now, trace).await?;
         let event = publish::assigned(delivery, courier_id);
         publish::send(&self.outbox, tx, delivery.order_id, &event, meta).await?;
         Ok(assigned)
@@ -234,7 +234,7 @@ impl Delivery {
             return Ok(None);
         };
         let trace = meta.traceparent.as_deref();
-        Ok(store::move_delivery(&mut **tx, delivery.id, &from, to, courier_id, now, trace).await?)
+        Ok(store::move_delivery(&mut *tx, delivery.id, &from, to, courier_id, now, trace).await?)
     }
 
     /// Expires the offers due, asks the next couriers for the deliveries still waiting, and
@@ -246,7 +246,7 @@ impl Delivery {
         let mut moved = 0;
         let mut tx = self.db.begin().await?;
         let expired =
-            store::expire_offers(&mut *tx, now, EventMeta::job().traceparent.as_deref()).await?;
+            store::expire_offers(&mut tx, now, EventMeta::job().traceparent.as_deref()).await?;
         tx.commit().await?;
         super::offers::answered(OfferStatus::Expired, expired.len());
         let escalate_before = now
@@ -255,11 +255,11 @@ impl Delivery {
             );
         let reoffer_after = self.config.reoffer_after();
         let mut starved = false;
-        for (delivery, open_offers) in store::waiting(self.db.reader(), SWEEP_BATCH).await? {
+        for (delivery, open_offers) in store::waiting(&self.db, SWEEP_BATCH).await? {
             let lapsed = open_offers == 0;
             // Only worth a transaction when someone may be asked, or there is news.
             let may_dispatch = lapsed && {
-                let past = store::past_offers(self.db.reader(), delivery.id).await?;
+                let past = store::past_offers(&self.db, delivery.id).await?;
                 let asked = domain::asked(&past, now, reoffer_after, delivery.redispatched_at);
                 !self.askable(&delivery, &asked, 1).await?.is_empty()
             };
@@ -284,7 +284,7 @@ impl Delivery {
                 moved += usize::from(self.dispatch(&mut tx, &delivery, now, &meta).await? > 0);
             }
             let trace = meta.traceparent.as_deref();
-            if escalate && store::escalate(&mut *tx, delivery.id, now, trace).await? {
+            if escalate && store::escalate(&mut tx, delivery.id, now, trace).await? {
                 let waited = (now - delivery.searching_since).whole_seconds();
                 let event = publish::unassigned(&delivery, waited);
                 publish::send(&self.outbox, &mut tx, delivery.order_id, &event, &meta).await?;
@@ -305,7 +305,7 @@ impl Delivery {
     /// # Errors
     /// The database failing; the next measurement goes on.
     pub async fn measure_waiting(&self, now: OffsetDateTime) -> Result<usize, AppError> {
-        let oldest = store::oldest_waiting(self.db.reader()).await?;
+        let oldest = store::oldest_waiting(&self.db).await?;
         let waited = oldest.map_or(0.0, |since| (now - since).as_seconds_f64().max(0.0));
         metrics::gauge!("deliveries_awaiting_courier_oldest_seconds").set(waited);
         Ok(0)

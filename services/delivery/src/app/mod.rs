@@ -151,7 +151,7 @@ impl Delivery {
     /// it); a courier the fleet knows already keeps what it knows.
     async fn load_fleet(&self, first: bool) -> Result<(), AppError> {
         if self.fleet.needs_loading(first).await? {
-            for (id, courier) in crate::store::couriers(self.db.reader()).await? {
+            for (id, courier) in crate::store::couriers(&self.db).await? {
                 self.fleet.load(id, courier).await?;
             }
         }

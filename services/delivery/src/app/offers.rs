@@ -20,14 +20,14 @@ impl Delivery {
     ) -> Result<Vec<(Offer, domain::Delivery)>, AppError> {
         courier_only(caller)?;
         let now = ordo_kernel::time::now();
-        Ok(store::open_offers_of(self.db.reader(), caller.user_id, now).await?)
+        Ok(store::open_offers_of(&self.db, caller.user_id, now).await?)
     }
 
     /// The offer, if it is the caller's; `NotFound` otherwise, so that nobody learns of
     /// another courier's offers.
     async fn own_offer(&self, caller: &Caller, id: Uuid) -> Result<Offer, AppError> {
         courier_only(caller)?;
-        store::offer_by_id(self.db.reader(), id)
+        store::offer_by_id(&self.db, id)
             .await?
             .filter(|offer| offer.courier_id == caller.user_id)
             .ok_or(AppError::NotFound)
@@ -55,7 +55,7 @@ impl Delivery {
         }
         let taken: Result<_, AppError> = async {
             let mut tx = self.db.begin().await?;
-            let delivery = store::delivery_by_id(&mut *tx, offer.delivery_id)
+            let delivery = store::delivery_by_id(&mut tx, offer.delivery_id)
                 .await?
                 .ok_or(AppError::NotFound)?;
             // The delivery first, then its offers, as every writer does: two couriers
@@ -65,7 +65,7 @@ impl Delivery {
                 .await?;
             let trace = meta.traceparent.as_deref();
             let answered =
-                store::answer_offer(&mut *tx, offer.id, OfferStatus::Accepted, now, trace);
+                store::answer_offer(&mut tx, offer.id, OfferStatus::Accepted, now, trace);
             if !answered.await? {
                 return Err(DeliveryError::Gone("the offer is no longer open").into());
             }
@@ -99,7 +99,7 @@ impl Delivery {
         let withdrawn = async {
             let mut tx = self.db.begin().await?;
             let trace = meta.traceparent.as_deref();
-            store::withdraw_offers_to(&mut *tx, courier_id, taken, now, trace).await?;
+            store::withdraw_offers_to(&mut tx, courier_id, taken, now, trace).await?;
             tx.commit().await
         };
         if let Err(error) = withdrawn.await {
@@ -122,14 +122,14 @@ impl Delivery {
         let now = ordo_kernel::time::now();
         let mut tx = self.db.begin().await?;
         let trace = meta.traceparent.as_deref();
-        if !store::answer_offer(&mut *tx, offer.id, OfferStatus::Declined, now, trace).await? {
+        if !store::answer_offer(&mut tx, offer.id, OfferStatus::Declined, now, trace).await? {
             return Err(DeliveryError::Gone("the offer is no longer open").into());
         }
-        let delivery = store::delivery_by_id(&mut *tx, offer.delivery_id)
+        let delivery = store::delivery_by_id(&mut tx, offer.delivery_id)
             .await?
             .ok_or(AppError::NotFound)?;
         if delivery.status == DeliveryStatus::Offered
-            && store::open_offer_count(&mut *tx, delivery.id).await? == 0
+            && store::open_offer_count(&mut tx, delivery.id).await? == 0
         {
             self.step(&mut tx, &delivery, Trigger::Lapse, None, now, meta)
                 .await?;

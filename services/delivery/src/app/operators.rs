@@ -47,7 +47,7 @@ impl Delivery {
         meta: &EventMeta,
     ) -> Result<domain::Delivery, AppError> {
         admin_only(caller)?;
-        let delivery = store::delivery_by_id(self.db.reader(), id)
+        let delivery = store::delivery_by_id(&self.db, id)
             .await?
             .ok_or(AppError::NotFound)?;
         not_waiting(&delivery)?;
@@ -61,7 +61,7 @@ impl Delivery {
         }
         let taken: Result<_, AppError> = async {
             let mut tx = self.db.begin().await?;
-            let delivery = store::delivery_by_id(&mut *tx, id)
+            let delivery = store::delivery_by_id(&mut tx, id)
                 .await?
                 .ok_or(AppError::NotFound)?;
             not_waiting(&delivery)?;
@@ -69,7 +69,7 @@ impl Delivery {
                 .assign(&mut tx, &delivery, courier_id, now, meta)
                 .await?;
             // Their own offer for it, if any, is not answered: it is moot.
-            store::withdraw_offers(&mut *tx, id, None, now, meta.traceparent.as_deref()).await?;
+            store::withdraw_offers(&mut tx, id, None, now, meta.traceparent.as_deref()).await?;
             self.outbox.commit(tx).await?;
             Ok(assigned)
         }
@@ -100,25 +100,25 @@ impl Delivery {
         admin_only(caller)?;
         let now = ordo_kernel::time::now();
         let mut tx = self.db.begin().await?;
-        let delivery = store::delivery_by_id(&mut *tx, id)
+        let delivery = store::delivery_by_id(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound)?;
         not_waiting(&delivery)?;
         let radius = (self.radius_of(&delivery) * WIDEN_BY).min(WIDEST_KM);
         let trace = meta.traceparent.as_deref();
-        if !store::redispatch(&mut *tx, id, radius, now, trace).await? {
+        if !store::redispatch(&mut tx, id, radius, now, trace).await? {
             return Err(DeliveryError::Gone("the delivery has a courier already").into());
         }
-        store::withdraw_offers(&mut *tx, id, None, now, trace).await?;
+        store::withdraw_offers(&mut tx, id, None, now, trace).await?;
         if delivery.status == DeliveryStatus::Offered {
             self.step(&mut tx, &delivery, Trigger::Lapse, None, now, meta)
                 .await?;
         }
-        let widened = store::delivery_by_id(&mut *tx, id)
+        let widened = store::delivery_by_id(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound)?;
         let offered = self.dispatch(&mut tx, &widened, now, meta).await?;
-        let delivery = store::delivery_by_id(&mut *tx, id)
+        let delivery = store::delivery_by_id(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound)?;
         self.outbox.commit(tx).await?;

@@ -59,7 +59,7 @@ impl Delivery {
             shipped_at: None,
             delivered_at: None,
         };
-        if shipments::insert(&mut **tx, &parcel).await? {
+        if shipments::insert(&mut *tx, &parcel).await? {
             let event = publish::shipment_created(&parcel);
             publish::send(&self.outbox, tx, parcel.order_id, &event, meta).await?;
         }
@@ -76,7 +76,7 @@ impl Delivery {
         caller: &Caller,
         id: Uuid,
     ) -> Result<(Shipment, Vec<Scan>), AppError> {
-        let parcel = shipments::find(self.db.reader(), id)
+        let parcel = shipments::find(&self.db, id)
             .await?
             .ok_or(AppError::NotFound)?;
         let allowed = match caller.role {
@@ -92,7 +92,7 @@ impl Delivery {
         if !allowed {
             return Err(AppError::NotFound);
         }
-        let scans = shipments::scans(self.db.reader(), id).await?;
+        let scans = shipments::scans(&self.db, id).await?;
         Ok((parcel, scans))
     }
 
@@ -140,7 +140,7 @@ impl Delivery {
             return Err(AppError::NotFound);
         };
         let mut tx = self.db.begin().await?;
-        let parcel = shipments::find(&mut *tx, id)
+        let parcel = shipments::find(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound)?;
         if tracking_number != parcel.tracking_number {
@@ -154,11 +154,11 @@ impl Delivery {
             location,
             received_at: now,
         };
-        if !shipments::remember_scan(&mut *tx, id, &scan).await? {
+        if !shipments::remember_scan(&mut tx, id, &scan).await? {
             return Ok(ScanOutcome::Replayed);
         }
         if let Some(to) = next(parcel.status, event)
-            && shipments::advance(&mut *tx, id, parcel.status, to, now).await?
+            && shipments::advance(&mut tx, id, parcel.status, to, now).await?
         {
             let order_id = parcel.order_id;
             match to {

@@ -9,8 +9,8 @@ use ordo_contracts::timeline::{OrderTimeline, TimelineEntry};
 use ordo_contracts::{ClientError, ClientFuture};
 use uuid::Uuid;
 
-fn failed(error: &sqlx::Error) -> ClientError {
-    ClientError::failed(crate::NAME, ordo_db::is_unavailable(error), error)
+fn failed(error: &ordo_db::Error) -> ClientError {
+    ClientError::failed(crate::NAME, error.is_unavailable(), error)
 }
 
 fn entry(
@@ -39,14 +39,14 @@ impl Delivery {
 impl OrderTimeline for Delivery {
     fn timeline(&self, order_id: Uuid) -> ClientFuture<'_, Vec<TimelineEntry>> {
         Box::pin(async move {
-            let reader = self.db.reader();
-            let found = store::delivery_for_order(reader, order_id)
+            let db = &self.db;
+            let found = store::delivery_for_order(db, order_id)
                 .await
                 .map_err(|e| failed(&e))?;
             let Some(delivery) = found else {
                 return Ok(Vec::new());
             };
-            let traces = steps::step_traces(reader, delivery.id)
+            let traces = steps::step_traces(db, delivery.id)
                 .await
                 .map_err(|e| failed(&e))?;
             let mut entries = vec![entry(
@@ -58,7 +58,7 @@ impl OrderTimeline for Delivery {
                 ),
                 traces.opened.as_ref(),
             )];
-            for offer in steps::offers(reader, delivery.id)
+            for offer in steps::offers(db, delivery.id)
                 .await
                 .map_err(|e| failed(&e))?
             {
@@ -112,7 +112,7 @@ impl OrderTimeline for Delivery {
                     format!("Assigned to {courier}"),
                     traces.assigned.as_ref(),
                 ));
-                let located = steps::located_at(reader, courier_id)
+                let located = steps::located_at(db, courier_id)
                     .await
                     .map_err(|e| failed(&e))?;
                 let carrying = located.filter(|(l, _)| {

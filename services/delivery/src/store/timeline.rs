@@ -1,12 +1,11 @@
 //! What delivery kept of an order beyond the delivery itself, for its timeline.
 
-use ordo_db::row::{instant, opt_instant, uuid};
-use sqlx::{Any, Executor, Row};
+use ordo_db::{Db, Error, FromRow, params};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// An offer of the delivery to a courier, as it stands.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct OfferStep {
     pub courier_id: Uuid,
     pub status: String,
@@ -29,74 +28,64 @@ pub struct StepTraces {
     pub redispatched: Option<String>,
 }
 
+#[derive(FromRow)]
+struct StepTracesRow {
+    opened_traceparent: Option<String>,
+    assigned_traceparent: Option<String>,
+    picked_up_traceparent: Option<String>,
+    delivered_traceparent: Option<String>,
+    escalated_traceparent: Option<String>,
+    redispatched_traceparent: Option<String>,
+}
+
+impl From<StepTracesRow> for StepTraces {
+    fn from(row: StepTracesRow) -> Self {
+        StepTraces {
+            opened: row.opened_traceparent,
+            assigned: row.assigned_traceparent,
+            picked_up: row.picked_up_traceparent,
+            delivered: row.delivered_traceparent,
+            escalated: row.escalated_traceparent,
+            redispatched: row.redispatched_traceparent,
+        }
+    }
+}
+
 /// The traces of the delivery's steps; none for an unknown delivery.
-pub async fn step_traces<'c>(
-    executor: impl Executor<'c, Database = Any>,
-    delivery_id: Uuid,
-) -> Result<StepTraces, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT opened_traceparent, assigned_traceparent, picked_up_traceparent,
+pub async fn step_traces(db: &Db, delivery_id: Uuid) -> Result<StepTraces, Error> {
+    let row: Option<StepTracesRow> = db
+        .fetch_optional(
+            "SELECT opened_traceparent, assigned_traceparent, picked_up_traceparent,
                 delivered_traceparent, escalated_traceparent, redispatched_traceparent
          FROM deliveries WHERE id = $1",
-    )
-    .bind(delivery_id.to_string())
-    .fetch_optional(executor)
-    .await?;
-    let Some(row) = row else {
-        return Ok(StepTraces::default());
-    };
-    Ok(StepTraces {
-        opened: row.try_get("opened_traceparent")?,
-        assigned: row.try_get("assigned_traceparent")?,
-        picked_up: row.try_get("picked_up_traceparent")?,
-        delivered: row.try_get("delivered_traceparent")?,
-        escalated: row.try_get("escalated_traceparent")?,
-        redispatched: row.try_get("redispatched_traceparent")?,
-    })
+            params![delivery_id],
+        )
+        .await?;
+    Ok(row.map(StepTraces::from).unwrap_or_default())
 }
 
 /// Every offer of the delivery, oldest first.
-pub async fn offers<'c>(
-    executor: impl Executor<'c, Database = Any>,
-    delivery_id: Uuid,
-) -> Result<Vec<OfferStep>, sqlx::Error> {
-    sqlx::query(
+pub async fn offers(db: &Db, delivery_id: Uuid) -> Result<Vec<OfferStep>, Error> {
+    db.fetch_all(
         "SELECT courier_id, status, distance_km, created_at, expires_at, answered_at,
                 made_traceparent, answered_traceparent FROM offers
          WHERE delivery_id = $1 ORDER BY created_at, id",
+        params![delivery_id],
     )
-    .bind(delivery_id.to_string())
-    .fetch_all(executor)
-    .await?
-    .iter()
-    .map(|row| {
-        Ok(OfferStep {
-            courier_id: uuid(row, "courier_id")?,
-            status: row.try_get("status")?,
-            distance_km: row.try_get("distance_km")?,
-            created_at: instant(row, "created_at")?,
-            expires_at: instant(row, "expires_at")?,
-            answered_at: opt_instant(row, "answered_at")?,
-            made_traceparent: row.try_get("made_traceparent")?,
-            answered_traceparent: row.try_get("answered_traceparent")?,
-        })
-    })
-    .collect()
+    .await
 }
 
 /// When the courier last reported a position (only the last one is kept), and the trace
 /// of that report.
-pub async fn located_at<'c>(
-    executor: impl Executor<'c, Database = Any>,
+pub async fn located_at(
+    db: &Db,
     courier_id: Uuid,
-) -> Result<Option<(OffsetDateTime, Option<String>)>, sqlx::Error> {
-    let row =
-        sqlx::query("SELECT located_at, located_traceparent FROM couriers WHERE courier_id = $1")
-            .bind(courier_id.to_string())
-            .fetch_optional(executor)
-            .await?;
-    let Some(row) = row else { return Ok(None) };
-    opt_instant(&row, "located_at")?
-        .map(|at| row.try_get("located_traceparent").map(|trace| (at, trace)))
-        .transpose()
+) -> Result<Option<(OffsetDateTime, Option<String>)>, Error> {
+    let row: Option<(Option<OffsetDateTime>, Option<String>)> = db
+        .fetch_optional(
+            "SELECT located_at, located_traceparent FROM couriers WHERE courier_id = $1",
+            params![courier_id],
+        )
+        .await?;
+    Ok(row.and_then(|(at, trace)| at.map(|at| (at, trace))))
 }
