@@ -81,10 +81,10 @@ async fn keys_are_claimed_once(backend: Backend) {
     ];
     let mut tx = db.begin().await.unwrap();
     for stranger in &strangers {
-        let done = idempotency::complete(&mut *tx, customer, "k1", stranger, 201, "{}");
+        let done = idempotency::complete(&mut tx, customer, "k1", stranger, 201, "{}");
         assert!(!done.await.unwrap());
     }
-    let done = idempotency::complete(&mut *tx, customer, "k1", &holder, 201, "{\"id\":1}");
+    let done = idempotency::complete(&mut tx, customer, "k1", &holder, 201, "{\"id\":1}");
     assert!(done.await.unwrap());
     tx.commit().await.unwrap();
     let replay = Claim::Done {
@@ -110,7 +110,7 @@ async fn keys_are_claimed_once(backend: Backend) {
         fresh(dead_order, now)
     );
     let later = now + Duration::from_secs(30);
-    let stale = idempotency::stale(db.reader(), later - Duration::from_secs(10), 10);
+    let stale = idempotency::stale(&db, later - Duration::from_secs(10), 10);
     let found = stale.await.unwrap();
     assert!(found.contains(&StaleClaim {
         customer_id: customer,
@@ -137,12 +137,12 @@ async fn keys_are_claimed_once(backend: Backend) {
     // The dead request can neither complete nor release what is now the retry's claim,
     // though the order id is the same.
     let mut tx = db.begin().await.unwrap();
-    let late = idempotency::complete(&mut *tx, customer, "k2", &dead, 201, "{}");
+    let late = idempotency::complete(&mut tx, customer, "k2", &dead, 201, "{}");
     assert!(!late.await.unwrap());
-    let late = idempotency::release(&mut *tx, customer, "k2", &dead);
+    let late = idempotency::release(&mut tx, customer, "k2", &dead);
     assert!(!late.await.unwrap());
     // The holder releases it: the key is free again, for a new order id.
-    let released = idempotency::release(&mut *tx, customer, "k2", &retry);
+    let released = idempotency::release(&mut tx, customer, "k2", &retry);
     assert!(released.await.unwrap());
     tx.commit().await.unwrap();
     let next = Uuid::now_v7();

@@ -86,7 +86,7 @@ impl Orders {
             None => None,
         };
         let rows = orders::search(
-            self.db.reader(),
+            &self.db,
             search,
             named.as_ref(),
             page.after.map(|c| c.0),
@@ -124,7 +124,7 @@ impl Orders {
     ) -> Result<(FoundOrder, Vec<TimelineEntry>), AppError> {
         admin_only(caller)?;
         let order = self.order(caller, id).await?;
-        let history = orders::history(self.db.reader(), id).await?;
+        let history = orders::history(&self.db, id).await?;
         let sources: [(&'static str, &dyn OrderTimeline); 4] = [
             ("inventory", self.clients.inventory.as_ref()),
             ("payments", self.clients.payments.as_ref()),

@@ -10,11 +10,10 @@ use uuid::Uuid;
 impl OrdersClient for Orders {
     fn purchase(&self, order_id: Uuid) -> ClientFuture<'_, Option<Purchase>> {
         Box::pin(async move {
-            let failed = |error: sqlx::Error| {
-                ClientError::failed(crate::NAME, ordo_db::caused_by_unavailable(&error), error)
+            let failed = |error: ordo_db::Error| {
+                ClientError::failed(crate::NAME, error.is_unavailable(), error)
             };
-            let mut conn = self.db.reader().acquire().await.map_err(failed)?;
-            let order = orders::find(&mut conn, order_id).await.map_err(failed)?;
+            let order = orders::find(&self.db, order_id).await.map_err(failed)?;
             Ok(order.map(|order| Purchase {
                 order_id: order.id,
                 customer_id: order.customer_id,

@@ -97,7 +97,7 @@ impl Orders {
     ) -> Result<Page<(Order, Option<Tracking>)>, AppError> {
         self.check_staff(caller, merchant_id).await?;
         let rows = orders::of_merchant(
-            self.db.reader(),
+            &self.db,
             merchant_id,
             status,
             page.after.map(|c| c.0),
@@ -221,7 +221,7 @@ impl Orders {
         };
         let mut tx = self.db.begin().await?;
         if let Some(parcel) = &parcel {
-            orders::set_shipment(&mut *tx, id, parcel).await?;
+            orders::set_shipment(&mut tx, id, parcel).await?;
         }
         if self.apply(&mut tx, id, &change, meta).await?.is_none() {
             return Err(OrdersError::IllegalTransition(order.status.as_str(), verb).into());
@@ -238,7 +238,7 @@ impl Orders {
     /// # Errors
     /// The database failing; the next sweep goes on.
     pub async fn reject_unaccepted(&self, before: OffsetDateTime) -> Result<usize, AppError> {
-        let waiting = orders::awaiting_merchant(self.db.reader(), before, 500).await?;
+        let waiting = orders::awaiting_merchant(&self.db, before, 500).await?;
         let change = Move {
             trigger: Trigger::MerchantRejects,
             actor: Actor::System,
@@ -255,7 +255,7 @@ impl Orders {
     /// # Errors
     /// The database failing; the next measurement goes on.
     pub async fn measure_waiting(&self, now: OffsetDateTime) -> Result<usize, AppError> {
-        let oldest = orders::oldest_awaiting_merchant(self.db.reader()).await?;
+        let oldest = orders::oldest_awaiting_merchant(&self.db).await?;
         let waited = oldest.map_or(0.0, |paid| (now - paid).as_seconds_f64().max(0.0));
         metrics::gauge!("orders_awaiting_merchant_oldest_seconds").set(waited);
         Ok(0)

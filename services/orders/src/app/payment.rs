@@ -31,7 +31,7 @@ impl Orders {
     ) -> Result<bool, AppError> {
         let retry_until = ordo_kernel::time::now() + self.payment_retry;
         let words = payment_failure(code);
-        if !orders::payment_declined(&mut **tx, order_id, words, retry_until).await? {
+        if !orders::payment_declined(tx, order_id, words, retry_until).await? {
             tracing::info!(order.id = %order_id, code, "a declined payment for an order not pending payment; nothing changed");
             return Ok(false);
         }
@@ -74,7 +74,7 @@ impl Orders {
             cause: "paying with another card",
         };
         let mut tx = self.db.begin().await?;
-        let retried = orders::payment_retried(&mut *tx, id, payment_method_id).await?
+        let retried = orders::payment_retried(&mut tx, id, payment_method_id).await?
             && self.apply(&mut tx, id, &change, meta).await?.is_some();
         if !retried {
             return Err(OrdersError::IllegalTransition(
@@ -94,7 +94,7 @@ impl Orders {
     /// # Errors
     /// The database failing; the next sweep goes on.
     pub async fn close_retry_windows(&self, now: OffsetDateTime) -> Result<usize, AppError> {
-        let closed = orders::retry_window_closed(self.db.reader(), now, 500).await?;
+        let closed = orders::retry_window_closed(&self.db, now, 500).await?;
         let change = Move {
             trigger: Trigger::PaymentWindowClosed,
             actor: Actor::System,

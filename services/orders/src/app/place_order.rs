@@ -186,7 +186,7 @@ impl Orders {
         &self,
         now: time::OffsetDateTime,
     ) -> Result<usize, AppError> {
-        let stale = idempotency::stale(self.db.reader(), now - ABANDON_AFTER, 500).await?;
+        let stale = idempotency::stale(&self.db, now - ABANDON_AFTER, 500).await?;
         let mut abandoned = 0;
         for claim in stale {
             let meta = EventMeta::job();
@@ -212,7 +212,7 @@ impl Orders {
         meta: &EventMeta,
     ) -> Result<bool, AppError> {
         let mut tx = self.db.begin().await?;
-        let released = idempotency::release(&mut *tx, customer_id, key, held).await?;
+        let released = idempotency::release(&mut tx, customer_id, key, held).await?;
         if released && announce {
             events::checkout_abandoned(&self.outbox, &mut tx, held.order_id, meta).await?;
         }
@@ -362,7 +362,7 @@ impl Orders {
         let mut tx = self.db.begin().await?;
         orders::insert(&mut tx, &order).await?;
         orders::record(
-            &mut *tx,
+            &mut tx,
             &HistoryEntry {
                 id: ordo_kernel::new_id(),
                 order_id,
@@ -378,7 +378,7 @@ impl Orders {
         .await?;
         events::order_placed(&self.outbox, &mut tx, &order, &request.meta).await?;
         if !idempotency::complete(
-            &mut *tx,
+            &mut tx,
             request.customer_id,
             &request.idempotency_key,
             held,

@@ -27,7 +27,7 @@ impl Orders {
         if caller.role != Role::Admin {
             return Err(AppError::Forbidden("only administrators count every order"));
         }
-        let mut counts: Vec<OpenCount> = orders::open_counts(self.db.reader())
+        let mut counts: Vec<OpenCount> = orders::open_counts(&self.db)
             .await?
             .into_iter()
             .map(|(status, count, oldest_since)| OpenCount {
@@ -58,8 +58,7 @@ impl Orders {
     /// # Errors
     /// `NotFound` when there is no such order or the caller may not see it.
     pub async fn order(&self, caller: &Caller, id: Uuid) -> Result<Order, AppError> {
-        let mut conn = self.db.reader().acquire().await?;
-        let order = orders::find(&mut conn, id)
+        let order = orders::find(&self.db, id)
             .await?
             .ok_or(AppError::NotFound)?;
         if self.may_see(caller, &order).await? {
@@ -88,7 +87,7 @@ impl Orders {
             }
         };
         let rows = orders::page(
-            self.db.reader(),
+            &self.db,
             customer,
             page.after.map(|c| c.0),
             page.fetch_limit(),
@@ -103,6 +102,6 @@ impl Orders {
     /// `NotFound` as for `order`.
     pub async fn history(&self, caller: &Caller, id: Uuid) -> Result<Vec<HistoryEntry>, AppError> {
         self.order(caller, id).await?;
-        Ok(orders::history(self.db.reader(), id).await?)
+        Ok(orders::history(&self.db, id).await?)
     }
 }

@@ -38,7 +38,7 @@ impl Orders {
         id: Uuid,
         after: Option<Uuid>,
     ) -> Result<Transitions, AppError> {
-        let mut entries = orders::history(self.db.reader(), id).await?;
+        let mut entries = orders::history(&self.db, id).await?;
         let ended = entries.last().is_some_and(|entry| entry.to.is_final());
         if let Some(after) = after {
             let Some(seen) = entries.iter().position(|entry| entry.id == after) else {

@@ -35,7 +35,7 @@ impl Orders {
         change: &Move<'_>,
         meta: &EventMeta,
     ) -> Result<Option<Status>, AppError> {
-        let Some(order) = orders::find(tx, order_id).await? else {
+        let Some(order) = orders::find(&mut *tx, order_id).await? else {
             return Ok(None);
         };
         let Some(to) = next(order.status, change.trigger) else {
@@ -43,11 +43,11 @@ impl Orders {
             return Ok(None);
         };
         let now = ordo_kernel::time::now();
-        if !orders::transition(&mut **tx, order_id, order.status, to, now).await? {
+        if !orders::transition(tx, order_id, order.status, to, now).await? {
             return Ok(None);
         }
         orders::record(
-            &mut **tx,
+            tx,
             &HistoryEntry {
                 id: ordo_kernel::new_id(),
                 order_id,
@@ -99,7 +99,7 @@ impl Orders {
         order_id: Uuid,
         courier_id: Uuid,
     ) -> Result<(), AppError> {
-        orders::set_courier(&mut **tx, order_id, courier_id).await?;
+        orders::set_courier(tx, order_id, courier_id).await?;
         Ok(())
     }
 }

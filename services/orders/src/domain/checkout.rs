@@ -39,6 +39,14 @@ impl Fulfilment {
     }
 }
 
+impl std::str::FromStr for Fulfilment {
+    type Err = &'static str;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Fulfilment::parse(text)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Item {
     pub product_id: Uuid,

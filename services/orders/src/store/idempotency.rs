@@ -8,8 +8,8 @@
 //! known by its order id and the instant it was (re)taken, so a request that was slow
 //! past the takeover can no longer complete or release what is now the retry's.
 
-use ordo_db::row::{instant, millis};
-use sqlx::{Any, AnyConnection, Executor, Row};
+use super::required;
+use ordo_db::{Db, Error, FromRow, Tx, params};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -39,28 +39,24 @@ pub enum Claim {
 /// `order_id`. A claim left running since before `stale` (its request died) is taken over
 /// with the order id it already had.
 pub async fn claim(
-    conn: &mut AnyConnection,
+    tx: &mut Tx,
     customer_id: Uuid,
     key: &str,
     hash: &str,
     order_id: Uuid,
     now: OffsetDateTime,
     stale: OffsetDateTime,
-) -> Result<Claim, sqlx::Error> {
-    let fresh = sqlx::query(
-        "INSERT INTO idempotency_keys (customer_id, key, request_hash, status, order_id, created_at)
-         VALUES ($1, $2, $3, 'running', $4, $5)
-         ON CONFLICT (customer_id, key) DO NOTHING",
-    )
-    .bind(customer_id.to_string())
-    .bind(key)
-    .bind(hash)
-    .bind(order_id.to_string())
-    .bind(millis(now))
-    .execute(&mut *conn)
-    .await?;
+) -> Result<Claim, Error> {
+    let fresh = tx
+        .execute(
+            "INSERT INTO idempotency_keys (customer_id, key, request_hash, status, order_id, created_at)
+             VALUES ($1, $2, $3, 'running', $4, $5)
+             ON CONFLICT (customer_id, key) DO NOTHING",
+            params![customer_id, key, hash, order_id, now],
+        )
+        .await?;
     // The common case, a key never seen, costs one statement.
-    if fresh.rows_affected() == 1 {
+    if fresh == 1 {
         let held = Held {
             order_id,
             since: as_stored(now),
@@ -70,46 +66,40 @@ pub async fn claim(
             resumed: false,
         });
     }
-    let row = sqlx::query(
-        "SELECT request_hash, status, order_id, created_at, response_status, response_body
-         FROM idempotency_keys WHERE customer_id = $1 AND key = $2",
-    )
-    .bind(customer_id.to_string())
-    .bind(key)
-    .fetch_one(&mut *conn)
-    .await?;
-    let stored_hash: String = row.try_get("request_hash")?;
-    if stored_hash != hash {
+    let row: KeyRow = tx
+        .fetch_one(
+            "SELECT request_hash, status, order_id, created_at, response_status, response_body
+             FROM idempotency_keys WHERE customer_id = $1 AND key = $2",
+            params![customer_id, key],
+        )
+        .await?;
+    if row.request_hash != hash {
         return Ok(Claim::OtherRequest);
     }
-    let status: String = row.try_get("status")?;
-    if status == "done" {
-        let code: i64 = row.try_get("response_status")?;
+    if row.status == "done" {
+        let code = required(row.response_status, "response_status")?;
         return Ok(Claim::Done {
             status: u16::try_from(code).unwrap_or(500),
-            body: row.try_get("response_body")?,
+            body: required(row.response_body, "response_body")?,
         });
     }
-    let since = instant(&row, "created_at")?;
+    let since = row.created_at;
     if since >= stale {
         return Ok(Claim::Running);
     }
     // Conditional on the instant read, so that of two retries taking over at once one wins.
-    let taken = sqlx::query(
-        "UPDATE idempotency_keys SET created_at = $3
-         WHERE customer_id = $1 AND key = $2 AND status = 'running' AND created_at = $4",
-    )
-    .bind(customer_id.to_string())
-    .bind(key)
-    .bind(millis(now))
-    .bind(millis(since))
-    .execute(&mut *conn)
-    .await?;
-    if taken.rows_affected() == 0 {
+    let taken = tx
+        .execute(
+            "UPDATE idempotency_keys SET created_at = $3
+             WHERE customer_id = $1 AND key = $2 AND status = 'running' AND created_at = $4",
+            params![customer_id, key, now, since],
+        )
+        .await?;
+    if taken == 0 {
         return Ok(Claim::Running);
     }
     let held = Held {
-        order_id: ordo_db::row::uuid(&row, "order_id")?,
+        order_id: required(row.order_id, "order_id")?,
         since: as_stored(now),
     };
     Ok(Claim::Claimed {
@@ -118,58 +108,63 @@ pub async fn claim(
     })
 }
 
+/// A key as a second claim finds it.
+#[derive(FromRow)]
+struct KeyRow {
+    request_hash: String,
+    status: String,
+    /// NULL for keys claimed before claims had order ids (all of them done).
+    order_id: Option<Uuid>,
+    created_at: OffsetDateTime,
+    /// Set once the key is done.
+    response_status: Option<i64>,
+    response_body: Option<String>,
+}
+
 /// `at` as the table keeps it (to the millisecond), so that a claim compares equal to itself.
 fn as_stored(at: OffsetDateTime) -> OffsetDateTime {
-    ordo_kernel::time::from_millis(millis(at))
+    ordo_kernel::time::from_millis(ordo_kernel::time::to_millis(at))
 }
 
 /// Stores the answer, in the same transaction as the order it describes. False when the
 /// claim is no longer `held` (its request took too long and a retry took over, or the
 /// sweep gave it up): the order must then not be written.
-pub async fn complete<'c>(
-    executor: impl Executor<'c, Database = Any>,
+pub async fn complete(
+    tx: &mut Tx,
     customer_id: Uuid,
     key: &str,
     held: &Held,
     status: u16,
     body: &str,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE idempotency_keys SET status = 'done', response_status = $5, response_body = $6
-         WHERE customer_id = $1 AND key = $2 AND order_id = $3 AND created_at = $4
-           AND status = 'running'",
-    )
-    .bind(customer_id.to_string())
-    .bind(key)
-    .bind(held.order_id.to_string())
-    .bind(millis(held.since))
-    .bind(i64::from(status))
-    .bind(body)
-    .execute(executor)
-    .await?;
-    Ok(done.rows_affected() == 1)
+) -> Result<bool, Error> {
+    let changed = tx
+        .execute(
+            "UPDATE idempotency_keys SET status = 'done', response_status = $5, response_body = $6
+             WHERE customer_id = $1 AND key = $2 AND order_id = $3 AND created_at = $4
+               AND status = 'running'",
+            params![customer_id, key, held.order_id, held.since, status, body],
+        )
+        .await?;
+    Ok(changed == 1)
 }
 
 /// Gives up the claim `held`, so that the key may be used again. False when the claim is
 /// not that any more.
-pub async fn release<'c>(
-    executor: impl Executor<'c, Database = Any>,
+pub async fn release(
+    tx: &mut Tx,
     customer_id: Uuid,
     key: &str,
     held: &Held,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "DELETE FROM idempotency_keys
-         WHERE customer_id = $1 AND key = $2 AND order_id = $3 AND created_at = $4
-           AND status = 'running'",
-    )
-    .bind(customer_id.to_string())
-    .bind(key)
-    .bind(held.order_id.to_string())
-    .bind(millis(held.since))
-    .execute(executor)
-    .await?;
-    Ok(done.rows_affected() == 1)
+) -> Result<bool, Error> {
+    let changed = tx
+        .execute(
+            "DELETE FROM idempotency_keys
+             WHERE customer_id = $1 AND key = $2 AND order_id = $3 AND created_at = $4
+               AND status = 'running'",
+            params![customer_id, key, held.order_id, held.since],
+        )
+        .await?;
+    Ok(changed == 1)
 }
 
 /// A claim whose request died: its key and what it held.
@@ -181,30 +176,35 @@ pub struct StaleClaim {
 }
 
 /// Claims still running that were made before `stale`, oldest first.
-pub async fn stale<'c>(
-    executor: impl Executor<'c, Database = Any>,
-    stale: OffsetDateTime,
-    limit: i64,
-) -> Result<Vec<StaleClaim>, sqlx::Error> {
-    sqlx::query(
-        "SELECT customer_id, key, order_id, created_at FROM idempotency_keys
-         WHERE status = 'running' AND created_at < $1 AND order_id IS NOT NULL
-         ORDER BY created_at LIMIT $2",
-    )
-    .bind(millis(stale))
-    .bind(limit)
-    .fetch_all(executor)
-    .await?
-    .iter()
-    .map(|row| {
-        Ok(StaleClaim {
-            customer_id: ordo_db::row::uuid(row, "customer_id")?,
-            key: row.try_get("key")?,
+pub async fn stale(db: &Db, stale: OffsetDateTime, limit: i64) -> Result<Vec<StaleClaim>, Error> {
+    let rows: Vec<StaleRow> = db
+        .fetch_all(
+            "SELECT customer_id, key, order_id, created_at FROM idempotency_keys
+             WHERE status = 'running' AND created_at < $1 AND order_id IS NOT NULL
+             ORDER BY created_at LIMIT $2",
+            params![stale, limit],
+        )
+        .await?;
+    Ok(rows.into_iter().map(StaleClaim::from).collect())
+}
+
+#[derive(FromRow)]
+struct StaleRow {
+    customer_id: Uuid,
+    key: String,
+    order_id: Uuid,
+    created_at: OffsetDateTime,
+}
+
+impl From<StaleRow> for StaleClaim {
+    fn from(row: StaleRow) -> Self {
+        StaleClaim {
+            customer_id: row.customer_id,
+            key: row.key,
             held: Held {
-                order_id: ordo_db::row::uuid(row, "order_id")?,
-                since: instant(row, "created_at")?,
+                order_id: row.order_id,
+                since: row.created_at,
             },
-        })
-    })
-    .collect()
+        }
+    }
 }
