@@ -98,7 +98,7 @@ impl Cart {
     async fn items(&self, customer: Uuid) -> Result<Vec<Item>, AppError> {
         match &self.redis {
             Some(carts) => carts.items(customer).await.map_err(AppError::from),
-            None => Ok(store::items(self.db.reader(), customer).await?),
+            None => Ok(store::items(&self.db, customer).await?),
         }
     }
 
@@ -181,22 +181,22 @@ impl Cart {
         let mut tx = self.db.begin().await?;
         let now = ordo_kernel::time::now();
         // Taken first: another addition of the customer's waits here, then sees this one's.
-        store::take(&mut *tx, caller.user_id, now).await?;
+        store::take(&mut tx, caller.user_id, now).await?;
         if let Some(merchant_id) =
-            store::other_merchant(&mut *tx, caller.user_id, product.merchant_id).await?
+            store::other_merchant(&mut tx, caller.user_id, product.merchant_id).await?
         {
             tx.rollback().await?;
             let name = self.catalog.merchant(merchant_id).await?.map(|m| m.name);
             return Err(CartError::OtherMerchant { merchant_id, name }.into());
         }
-        let lines = store::count(&mut *tx, caller.user_id).await?;
+        let lines = store::count(&mut tx, caller.user_id).await?;
         if lines >= domain::MAX_LINES {
             return Err(
                 CartError::Conflict("the cart is full; order or remove something first").into(),
             );
         }
         if !store::add(
-            &mut *tx,
+            &mut tx,
             caller.user_id,
             product.merchant_id,
             line,
@@ -282,7 +282,7 @@ impl Cart {
         }
         let mut tx = self.db.begin().await?;
         if !store::set(
-            &mut *tx,
+            &mut tx,
             caller.user_id,
             product_id,
             quantity,
@@ -309,7 +309,7 @@ impl Cart {
             };
         }
         let mut tx = self.db.begin().await?;
-        if !store::remove(&mut *tx, caller.user_id, product_id).await? {
+        if !store::remove(&mut tx, caller.user_id, product_id).await? {
             return Err(AppError::NotFound);
         }
         tx.commit().await?;
@@ -324,7 +324,7 @@ impl Cart {
             return carts.clear(caller.user_id).await.map_err(AppError::from);
         }
         let mut tx = self.db.begin().await?;
-        store::clear(&mut *tx, caller.user_id).await?;
+        store::clear(&mut tx, caller.user_id).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -120,7 +120,7 @@ impl Notifications {
         page: PageRequest,
     ) -> Result<Page<Notification>, AppError> {
         let rows = store::page(
-            self.db.reader(),
+            &self.db,
             caller.user_id,
             unread_only,
             page.after.map(|c| c.0),
@@ -134,7 +134,7 @@ impl Notifications {
     /// `NotFound` when it is not the caller's.
     pub async fn mark_read(&self, caller: &Caller, id: Uuid) -> Result<(), AppError> {
         let mut tx = self.db.begin().await?;
-        if !store::mark_read(&mut *tx, caller.user_id, id, ordo_kernel::time::now()).await? {
+        if !store::mark_read(&mut tx, caller.user_id, id, ordo_kernel::time::now()).await? {
             return Err(AppError::NotFound);
         }
         tx.commit().await?;
@@ -147,7 +147,7 @@ impl Notifications {
     /// Only when the database fails.
     pub async fn mark_all_read(&self, caller: &Caller) -> Result<(), AppError> {
         let mut tx = self.db.begin().await?;
-        store::mark_all_read(&mut *tx, caller.user_id, ordo_kernel::time::now()).await?;
+        store::mark_all_read(&mut tx, caller.user_id, ordo_kernel::time::now()).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -165,13 +165,13 @@ impl Notifications {
         resume: Option<Uuid>,
     ) -> Result<Option<Uuid>, AppError> {
         let Some(resume) = resume else {
-            return Ok(store::latest(self.db.reader(), caller.user_id).await?);
+            return Ok(store::latest(&self.db, caller.user_id).await?);
         };
         // The place a stream opened on a user with no notifications at all gives.
         if resume.is_nil() {
             return Ok(None);
         }
-        if !store::is_theirs(self.db.reader(), caller.user_id, resume).await? {
+        if !store::is_theirs(&self.db, caller.user_id, resume).await? {
             let mut v = Violations::new();
             v.add(
                 "Last-Event-ID",
@@ -194,7 +194,7 @@ impl Notifications {
     ) -> Result<Vec<Notification>, AppError> {
         let mut after = cursor.floor();
         loop {
-            let page = store::newer(self.db.reader(), caller.user_id, after).await?;
+            let page = store::newer(&self.db, caller.user_id, after).await?;
             let full = page.len() == store::PAGE;
             after = page.last().map(|n| n.id).or(after);
             let fresh: Vec<Notification> =
@@ -237,11 +237,11 @@ impl Notifications {
         self.wakeups.touching(cause.event_id, users);
         let now = ordo_kernel::time::now();
         for user in users {
-            let filed = store::insert(&mut **tx, *user, message, order_id, cause, now).await?;
+            let filed = store::insert(tx, *user, message, order_id, cause, now).await?;
             let Some(notification_id) = filed else {
                 continue;
             };
-            let channels = store::preferences::channels(&mut **tx, *user, message.topic).await?;
+            let channels = store::preferences::channels(tx, *user, message.topic).await?;
             let subject = user.to_string();
             if channels.email && self.mailer.is_some() {
                 let email = EmailRequested {
@@ -275,7 +275,7 @@ impl Notifications {
         tokio::spawn(async move {
             let recorded = async {
                 let mut tx = db.begin().await?;
-                attempt.record(&mut *tx).await?;
+                attempt.record(&mut tx).await?;
                 tx.commit().await
             };
             if let Err(error) = recorded.await {
@@ -302,7 +302,7 @@ impl Notifications {
             .await
         {
             Ok(()) => {
-                store::email_attempt(&mut **tx, requested.notification_id, None, now).await?;
+                store::email_attempt(tx, requested.notification_id, None, now).await?;
                 Ok(())
             }
             Err(error) => {
@@ -334,7 +334,7 @@ impl Notifications {
             staff,
             courier_id: None,
         };
-        store::remember_parties(&mut **tx, placed.order_id, &parties).await?;
+        store::remember_parties(tx, placed.order_id, &parties).await?;
         let customer = domain::order_placed_customer(&placed.order_id, &placed.total);
         self.file(tx, &[placed.customer_id], &customer, placed.order_id, cause)
             .await?;
@@ -345,7 +345,7 @@ impl Notifications {
     }
 
     async fn parties(&self, tx: &mut Tx, order_id: Uuid) -> Result<Parties, AppError> {
-        store::parties(&mut **tx, order_id)
+        store::parties(tx, order_id)
             .await?
             .ok_or(NotificationsError::UnknownOrder(order_id).into())
     }
@@ -480,7 +480,7 @@ impl Notifications {
             (Step::CourierComing, To::Staff),
         ];
         self.tell(tx, assigned.order_id, cause, &steps).await?;
-        store::remember_courier(&mut **tx, assigned.order_id, assigned.courier_id).await?;
+        store::remember_courier(tx, assigned.order_id, assigned.courier_id).await?;
         Ok(())
     }
 }

@@ -13,7 +13,7 @@ impl Notifications {
     /// # Errors
     /// Only when the database fails.
     pub async fn preferences(&self, caller: &Caller) -> Result<Preferences, AppError> {
-        let chosen = store::preferences::chosen(self.db.reader(), caller.user_id).await?;
+        let chosen = store::preferences::chosen(&self.db, caller.user_id).await?;
         Ok(Preferences::new(&chosen))
     }
 
@@ -39,9 +39,9 @@ impl Notifications {
         let now = ordo_kernel::time::now();
         let mut tx = self.db.begin().await?;
         for (topic, channels) in chosen {
-            store::preferences::choose(&mut *tx, caller.user_id, topic, channels, now).await?;
+            store::preferences::choose(&mut tx, caller.user_id, topic, channels, now).await?;
         }
-        let all = store::preferences::chosen(&mut *tx, caller.user_id).await?;
+        let all = store::preferences::chosen(&mut tx, caller.user_id).await?;
         tx.commit().await?;
         Ok(Preferences::new(&all))
     }

@@ -35,7 +35,7 @@ impl Notifications {
         };
         match sent {
             Ok(()) => {
-                store::sms::insert(&mut **tx, &record).await?;
+                store::sms::insert(tx, &record).await?;
                 Ok(())
             }
             Err(error) => {
@@ -60,13 +60,8 @@ impl Notifications {
                 "only administrators read the text messages sent",
             ));
         }
-        let rows = store::sms::page(
-            self.db.reader(),
-            user,
-            page.after.map(|c| c.0),
-            page.fetch_limit(),
-        )
-        .await?;
+        let rows =
+            store::sms::page(&self.db, user, page.after.map(|c| c.0), page.fetch_limit()).await?;
         Ok(Page::from_rows(rows, page, |record| record.id))
     }
 }

@@ -11,11 +11,9 @@ use uuid::Uuid;
 impl OrderTimeline for Notifications {
     fn timeline(&self, order_id: Uuid) -> ClientFuture<'_, Vec<TimelineEntry>> {
         Box::pin(async move {
-            let sent = store::sent(self.db.reader(), order_id)
+            let sent = store::sent(&self.db, order_id)
                 .await
-                .map_err(|error| {
-                    ClientError::failed(crate::NAME, ordo_db::is_unavailable(&error), error)
-                })?;
+                .map_err(|error| ClientError::failed(crate::NAME, error.is_unavailable(), error))?;
             Ok(sent
                 .into_iter()
                 .map(|m| {

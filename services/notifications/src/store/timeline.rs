@@ -1,11 +1,10 @@
 //! What was sent about an order, on every channel, for its timeline.
 
-use ordo_db::row;
-use sqlx::{Any, Executor, Row};
+use ordo_db::{Db, Error, FromRow, params};
 use time::OffsetDateTime;
 
 /// One message about the order on one channel.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct Sent {
     /// `in_app`, `email` or `sms`.
     pub channel: String,
@@ -22,11 +21,8 @@ pub struct Sent {
 }
 
 /// Every message about the order, on every channel, in time order.
-pub async fn sent<'c>(
-    executor: impl Executor<'c, Database = Any>,
-    order_id: uuid::Uuid,
-) -> Result<Vec<Sent>, sqlx::Error> {
-    sqlx::query(
+pub async fn sent(db: &Db, order_id: uuid::Uuid) -> Result<Vec<Sent>, Error> {
+    db.fetch_all(
         "SELECT m.channel, n.kind, n.title, m.status, m.error, m.at, n.trace_id,
                 CASE WHEN p.customer_id = n.user_id THEN 'customer'
                      WHEN p.staff LIKE '%' || n.user_id || '%' THEN 'staff' ELSE 'courier' END AS recipient
@@ -41,22 +37,7 @@ pub async fn sent<'c>(
          JOIN notifications n ON n.id = m.notification_id
          LEFT JOIN order_parties p ON p.order_id = n.order_id
          ORDER BY m.at, m.id",
+        params![order_id],
     )
-    .bind(order_id.to_string())
-    .fetch_all(executor)
-    .await?
-    .iter()
-    .map(|row| {
-        Ok(Sent {
-            channel: row.try_get("channel")?,
-            kind: row.try_get("kind")?,
-            title: row.try_get("title")?,
-            recipient: row.try_get("recipient")?,
-            status: row.try_get("status")?,
-            error: row.try_get("error")?,
-            at: row::instant(row, "at")?,
-            trace_id: row.try_get("trace_id")?,
-        })
-    })
-    .collect()
+    .await
 }
