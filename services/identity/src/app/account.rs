@@ -60,9 +60,9 @@ impl Identity {
             updated_at: now,
         };
         let mut tx = self.db.begin().await?;
-        match users::insert(&mut *tx, &user, &hash).await {
+        match users::insert(&mut tx, &user, &hash).await {
             Ok(()) => {}
-            Err(error) if ordo_db::is_unique_violation(&error) => {
+            Err(error) if error.is_unique_violation() => {
                 return Err(IdentityError::EmailTaken.into());
             }
             Err(error) => return Err(error.into()),
@@ -77,7 +77,7 @@ impl Identity {
     /// # Errors
     /// `NotFound` when the user does not exist.
     pub async fn profile(&self, user_id: Uuid) -> Result<User, AppError> {
-        users::find(self.db.reader(), user_id)
+        users::find(&self.db, user_id)
             .await?
             .ok_or(AppError::NotFound)
     }
@@ -93,12 +93,12 @@ impl Identity {
         change: ProfileChange,
     ) -> Result<User, AppError> {
         let mut tx = self.db.begin().await?;
-        let mut user = users::find(&mut *tx, user_id)
+        let mut user = users::find(&mut tx, user_id)
             .await?
             .ok_or(AppError::NotFound)?;
         change.apply_to(&mut user);
         user.updated_at = ordo_kernel::time::now();
-        users::update_profile(&mut *tx, &user).await?;
+        users::update_profile(&mut tx, &user).await?;
         tx.commit().await?;
         Ok(user)
     }

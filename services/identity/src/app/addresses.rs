@@ -11,7 +11,7 @@ impl Identity {
     /// # Errors
     /// Only when the database fails.
     pub async fn addresses(&self, user_id: Uuid) -> Result<Vec<Address>, AppError> {
-        Ok(addresses::list(self.db.reader(), user_id).await?)
+        Ok(addresses::list(&self.db, user_id).await?)
     }
 
     /// # Errors
@@ -35,10 +35,10 @@ impl Identity {
             updated_at: now,
         };
         let mut tx = self.db.begin().await?;
-        if addresses::count(&mut *tx, user_id).await? >= addresses::MAX_PER_USER {
+        if addresses::count(&mut tx, user_id).await? >= addresses::MAX_PER_USER {
             return Err(IdentityError::Conflict("address limit reached; delete one first").into());
         }
-        addresses::insert(&mut *tx, &address).await?;
+        addresses::insert(&mut tx, &address).await?;
         tx.commit().await?;
         Ok(address)
     }
@@ -53,12 +53,12 @@ impl Identity {
         change: AddressChange,
     ) -> Result<Address, AppError> {
         let mut tx = self.db.begin().await?;
-        let mut address = addresses::find(&mut *tx, user_id, id)
+        let mut address = addresses::find(&mut tx, user_id, id)
             .await?
             .ok_or(AppError::NotFound)?;
         change.apply_to(&mut address)?;
         address.updated_at = ordo_kernel::time::now();
-        addresses::update(&mut *tx, &address).await?;
+        addresses::update(&mut tx, &address).await?;
         tx.commit().await?;
         Ok(address)
     }
@@ -68,7 +68,7 @@ impl Identity {
     #[instrument(skip_all, fields(user.id = %user_id, address.id = %id))]
     pub async fn delete_address(&self, user_id: Uuid, id: Uuid) -> Result<(), AppError> {
         let mut tx = self.db.begin().await?;
-        if !addresses::delete(&mut *tx, user_id, id).await? {
+        if !addresses::delete(&mut tx, user_id, id).await? {
             return Err(AppError::NotFound);
         }
         tx.commit().await?;

@@ -6,14 +6,14 @@ use ordo_contracts::identity::{AddressSnapshot, Contact, IdentityClient};
 use ordo_contracts::{ClientError, ClientFuture, MAX_FOUND};
 use uuid::Uuid;
 
-fn unavailable(error: &sqlx::Error) -> ClientError {
-    ClientError::failed(crate::NAME, ordo_db::is_unavailable(error), error)
+fn unavailable(error: &ordo_db::Error) -> ClientError {
+    ClientError::failed(crate::NAME, error.is_unavailable(), error)
 }
 
 impl IdentityClient for Identity {
     fn contact(&self, user_id: Uuid) -> ClientFuture<'_, Option<Contact>> {
         Box::pin(async move {
-            let user = users::find(self.db.reader(), user_id)
+            let user = users::find(&self.db, user_id)
                 .await
                 .map_err(|e| unavailable(&e))?;
             Ok(user.filter(|u| !u.disabled).map(|u| Contact {
@@ -30,7 +30,7 @@ impl IdentityClient for Identity {
         address_id: Uuid,
     ) -> ClientFuture<'_, Option<AddressSnapshot>> {
         Box::pin(async move {
-            let found = addresses::find(self.db.reader(), user_id, address_id)
+            let found = addresses::find(&self.db, user_id, address_id)
                 .await
                 .map_err(|e| unavailable(&e))?;
             Ok(found.map(|a| AddressSnapshot {
@@ -47,7 +47,7 @@ impl IdentityClient for Identity {
 
     fn administrators(&self) -> ClientFuture<'_, Vec<Uuid>> {
         Box::pin(async move {
-            users::administrators(self.db.reader())
+            users::administrators(&self.db)
                 .await
                 .map_err(|e| unavailable(&e))
         })
@@ -58,7 +58,7 @@ impl IdentityClient for Identity {
             let query = query.trim();
             let limit = i64::try_from(limit.min(MAX_FOUND)).unwrap_or(0);
             users::find_by_email_or_name(
-                self.db.reader(),
+                &self.db,
                 &query.to_lowercase(),
                 &ordo_db::sql::contains(query),
                 limit,

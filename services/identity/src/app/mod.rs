@@ -104,8 +104,8 @@ impl Identity {
         self.resets.forget_idle();
         let cutoff = ordo_kernel::time::now() - time::Duration::days(1);
         let mut tx = self.db.begin().await?;
-        let deleted = crate::store::refresh_tokens::delete_expired(&mut *tx, cutoff).await?
-            + crate::store::password_resets::delete_expired(&mut *tx, cutoff).await?;
+        let deleted = crate::store::refresh_tokens::delete_expired(&mut tx, cutoff).await?
+            + crate::store::password_resets::delete_expired(&mut tx, cutoff).await?;
         tx.commit().await?;
         Ok(usize::try_from(deleted).unwrap_or(usize::MAX))
     }

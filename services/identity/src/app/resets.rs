@@ -54,7 +54,7 @@ impl Identity {
         self.resets
             .attempt(email.as_str(), client)
             .map_err(IdentityError::RateLimited)?;
-        let user = users::find_credentials(self.db.reader(), email.as_str())
+        let user = users::find_credentials(&self.db, email.as_str())
             .await?
             .map(|(user, _)| user)
             .filter(|user| !user.disabled);
@@ -68,7 +68,7 @@ impl Identity {
             expires_at: now + RESET_TTL,
         };
         let mut tx = self.db.begin().await?;
-        password_resets::insert(&mut *tx, &reset).await?;
+        password_resets::insert(&mut tx, &reset).await?;
         if let Some(user) = &user {
             publish::password_reset_requested(
                 &self.outbox,
@@ -102,7 +102,7 @@ impl Identity {
         let token_hash = hash_token(token);
         // An unusable link costs no password hashing.
         let now = ordo_kernel::time::now();
-        if password_resets::usable(self.db.reader(), &token_hash, now)
+        if password_resets::usable(&self.db, &token_hash, now)
             .await?
             .is_none()
         {
@@ -111,12 +111,12 @@ impl Identity {
         let password_hash = self.passwords.hash(password.expose().to_owned()).await?;
         let now = ordo_kernel::time::now();
         let mut tx = self.db.begin().await?;
-        let Some(user_id) = password_resets::spend(&mut *tx, &token_hash, now).await? else {
+        let Some(user_id) = password_resets::spend(&mut tx, &token_hash, now).await? else {
             return Err(unusable_link());
         };
-        password_resets::spend_all(&mut *tx, user_id, now).await?;
-        users::update_password(&mut *tx, user_id, &password_hash, now).await?;
-        refresh_tokens::revoke_user(&mut *tx, user_id, now).await?;
+        password_resets::spend_all(&mut tx, user_id, now).await?;
+        users::update_password(&mut tx, user_id, &password_hash, now).await?;
+        refresh_tokens::revoke_user(&mut tx, user_id, now).await?;
         tx.commit().await?;
         let ttl = std::time::Duration::from_secs(self.config.access_token_ttl_secs);
         self.streams.end_sessions(user_id, ttl);

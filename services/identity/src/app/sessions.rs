@@ -82,7 +82,7 @@ impl Identity {
             .attempt(&email, client, Instant::now())
             .map_err(IdentityError::RateLimited)?;
 
-        let found = users::find_credentials(self.db.reader(), &email).await?;
+        let found = users::find_credentials(&self.db, &email).await?;
         let Some((user, hash)) = found else {
             self.passwords.verify_unknown(password.to_owned()).await?;
             self.logins.failed(&email, client, Instant::now());
@@ -112,9 +112,9 @@ impl Identity {
         let hash = hash_token(refresh_token);
         let now = ordo_kernel::time::now();
         let mut tx = self.db.begin().await?;
-        let Some((user_id, family_id)) = refresh_tokens::spend(&mut *tx, &hash, now).await? else {
-            if let Some((user_id, family_id)) = refresh_tokens::owner(&mut *tx, &hash).await? {
-                let revoked = refresh_tokens::revoke_family(&mut *tx, family_id, now).await?;
+        let Some((user_id, family_id)) = refresh_tokens::spend(&mut tx, &hash, now).await? else {
+            if let Some((user_id, family_id)) = refresh_tokens::owner(&mut tx, &hash).await? {
+                let revoked = refresh_tokens::revoke_family(&mut tx, family_id, now).await?;
                 tx.commit().await?;
                 if revoked > 0 {
                     tracing::warn!(user.id = %user_id, family.id = %family_id, "spent refresh token presented: family revoked");
@@ -122,7 +122,7 @@ impl Identity {
             }
             return Err(IdentityError::InvalidRefreshToken.into());
         };
-        let user = users::find(&mut *tx, user_id)
+        let user = users::find(&mut tx, user_id)
             .await?
             .filter(|user| !user.disabled)
             .ok_or(IdentityError::InvalidRefreshToken)?;
@@ -146,13 +146,13 @@ impl Identity {
         let mut tx = self.db.begin().await?;
         match refresh_token {
             Some(token) => {
-                let owner = refresh_tokens::owner(&mut *tx, &hash_token(token)).await?;
+                let owner = refresh_tokens::owner(&mut tx, &hash_token(token)).await?;
                 if let Some((_, family_id)) = owner.filter(|(owner, _)| *owner == user_id) {
-                    refresh_tokens::revoke_family(&mut *tx, family_id, now).await?;
+                    refresh_tokens::revoke_family(&mut tx, family_id, now).await?;
                 }
             }
             None => {
-                refresh_tokens::revoke_user(&mut *tx, user_id, now).await?;
+                refresh_tokens::revoke_user(&mut tx, user_id, now).await?;
             }
         }
         tx.commit().await?;
@@ -190,7 +190,7 @@ impl Identity {
             i64::try_from(self.config.refresh_token_ttl_secs).unwrap_or(i64::MAX),
         );
         refresh_tokens::insert(
-            &mut **tx,
+            tx,
             &refresh_tokens::NewRefreshToken {
                 id: ordo_kernel::new_id(),
                 family_id,

@@ -36,7 +36,7 @@ impl Identity {
         role: Option<Role>,
         page: PageRequest,
     ) -> Result<Page<User>, AppError> {
-        let rows = users::list(self.db.reader(), role, page).await?;
+        let rows = users::list(&self.db, role, page).await?;
         Ok(Page::from_rows(rows, page, |user| user.id))
     }
 
@@ -64,14 +64,14 @@ impl Identity {
         }
         let now = ordo_kernel::time::now();
         let mut tx = self.db.begin().await?;
-        let user = users::find(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
+        let user = users::find(&mut tx, id).await?.ok_or(AppError::NotFound)?;
         let role = change.role.unwrap_or(user.role);
         let disabled = change.disabled.unwrap_or(user.disabled);
-        users::update_access(&mut *tx, id, role, disabled, now).await?;
+        users::update_access(&mut tx, id, role, disabled, now).await?;
         if disabled || role != user.role {
-            refresh_tokens::revoke_user(&mut *tx, id, now).await?;
+            refresh_tokens::revoke_user(&mut tx, id, now).await?;
         }
-        let updated = users::find(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
+        let updated = users::find(&mut tx, id).await?.ok_or(AppError::NotFound)?;
         tx.commit().await?;
         if disabled || role != user.role {
             let ttl = std::time::Duration::from_secs(self.config.access_token_ttl_secs);

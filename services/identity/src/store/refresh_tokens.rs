@@ -1,5 +1,4 @@
-use ordo_db::row::{self, millis};
-use sqlx::{Any, Executor};
+use ordo_db::{Tx, params};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -14,96 +13,77 @@ pub struct NewRefreshToken<'a> {
     pub expires_at: OffsetDateTime,
 }
 
-pub async fn insert<'c>(
-    executor: impl Executor<'c, Database = Any>,
-    token: &NewRefreshToken<'_>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+pub async fn insert(tx: &mut Tx, token: &NewRefreshToken<'_>) -> Result<(), ordo_db::Error> {
+    tx.execute(
         "INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, created_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6)",
+        params![
+            token.id,
+            token.family_id,
+            token.user_id,
+            token.token_hash,
+            token.created_at,
+            token.expires_at,
+        ],
     )
-    .bind(token.id.to_string())
-    .bind(token.family_id.to_string())
-    .bind(token.user_id.to_string())
-    .bind(token.token_hash)
-    .bind(millis(token.created_at))
-    .bind(millis(token.expires_at))
-    .execute(executor)
     .await
-    .map(|_| ())
+    .map(drop)
 }
 
 /// Marks a live token spent, in one conditional update so that two concurrent refreshes
 /// with the same token cannot both succeed. Returns `(user, family)` when it was live.
-pub async fn spend<'c>(
-    executor: impl Executor<'c, Database = Any>,
+pub async fn spend(
+    tx: &mut Tx,
     token_hash: &str,
     now: OffsetDateTime,
-) -> Result<Option<(Uuid, Uuid)>, sqlx::Error> {
-    let row = sqlx::query(
+) -> Result<Option<(Uuid, Uuid)>, ordo_db::Error> {
+    tx.fetch_optional(
         "UPDATE refresh_tokens SET spent_at = $1
-         WHERE token_hash = $2 AND spent_at IS NULL AND revoked_at IS NULL AND expires_at > $1
-         RETURNING user_id, family_id",
+             WHERE token_hash = $2 AND spent_at IS NULL AND revoked_at IS NULL AND expires_at > $1
+             RETURNING user_id, family_id",
+        params![now, token_hash],
     )
-    .bind(millis(now))
-    .bind(token_hash)
-    .fetch_optional(executor)
-    .await?;
-    row.map(|row| Ok((row::uuid(&row, "user_id")?, row::uuid(&row, "family_id")?)))
-        .transpose()
+    .await
 }
 
 /// The `(user, family)` a token belongs to, whatever its state.
-pub async fn owner<'c>(
-    executor: impl Executor<'c, Database = Any>,
-    token_hash: &str,
-) -> Result<Option<(Uuid, Uuid)>, sqlx::Error> {
-    let row = sqlx::query("SELECT user_id, family_id FROM refresh_tokens WHERE token_hash = $1")
-        .bind(token_hash)
-        .fetch_optional(executor)
-        .await?;
-    row.map(|row| Ok((row::uuid(&row, "user_id")?, row::uuid(&row, "family_id")?)))
-        .transpose()
+pub async fn owner(tx: &mut Tx, token_hash: &str) -> Result<Option<(Uuid, Uuid)>, ordo_db::Error> {
+    tx.fetch_optional(
+        "SELECT user_id, family_id FROM refresh_tokens WHERE token_hash = $1",
+        params![token_hash],
+    )
+    .await
 }
 
-pub async fn revoke_family<'c>(
-    executor: impl Executor<'c, Database = Any>,
+pub async fn revoke_family(
+    tx: &mut Tx,
     family_id: Uuid,
     now: OffsetDateTime,
-) -> Result<u64, sqlx::Error> {
-    sqlx::query(
+) -> Result<u64, ordo_db::Error> {
+    tx.execute(
         "UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL",
+        params![now, family_id],
     )
-    .bind(millis(now))
-    .bind(family_id.to_string())
-    .execute(executor)
     .await
-    .map(|r| r.rows_affected())
 }
 
-pub async fn revoke_user<'c>(
-    executor: impl Executor<'c, Database = Any>,
+pub async fn revoke_user(
+    tx: &mut Tx,
     user_id: Uuid,
     now: OffsetDateTime,
-) -> Result<u64, sqlx::Error> {
-    sqlx::query(
+) -> Result<u64, ordo_db::Error> {
+    tx.execute(
         "UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        params![now, user_id],
     )
-    .bind(millis(now))
-    .bind(user_id.to_string())
-    .execute(executor)
     .await
-    .map(|r| r.rows_affected())
 }
 
 /// Forgets tokens that expired before `cutoff`; they can no longer be replayed anyway.
-pub async fn delete_expired<'c>(
-    executor: impl Executor<'c, Database = Any>,
-    cutoff: OffsetDateTime,
-) -> Result<u64, sqlx::Error> {
-    sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < $1")
-        .bind(millis(cutoff))
-        .execute(executor)
-        .await
-        .map(|r| r.rows_affected())
+pub async fn delete_expired(tx: &mut Tx, cutoff: OffsetDateTime) -> Result<u64, ordo_db::Error> {
+    tx.execute(
+        "DELETE FROM refresh_tokens WHERE expires_at < $1",
+        params![cutoff],
+    )
+    .await
 }
