@@ -10,8 +10,8 @@ use uuid::Uuid;
 /// Most products one call may ask for: an order's or a cart's lines.
 const MAX_IDS: usize = 200;
 
-fn unavailable(error: sqlx::Error) -> ClientError {
-    ClientError::failed(crate::NAME, ordo_db::is_unavailable(&error), error)
+fn unavailable(error: ordo_db::Error) -> ClientError {
+    ClientError::failed(crate::NAME, error.is_unavailable(), error)
 }
 
 impl CatalogClient for Catalog {
@@ -19,7 +19,7 @@ impl CatalogClient for Catalog {
         Box::pin(async move {
             let mut found = Vec::with_capacity(ids.len());
             for chunk in ids.chunks(MAX_IDS) {
-                let rows = products::by_ids(self.db.reader(), chunk)
+                let rows = products::by_ids(&self.db, chunk)
                     .await
                     .map_err(unavailable)?;
                 found.extend(rows.iter().map(product_snapshot));
@@ -30,8 +30,7 @@ impl CatalogClient for Catalog {
 
     fn merchant(&self, id: Uuid) -> ClientFuture<'_, Option<MerchantSnapshot>> {
         Box::pin(async move {
-            let mut conn = self.db.reader().acquire().await.map_err(unavailable)?;
-            let merchant = merchants::find(&mut conn, id).await.map_err(unavailable)?;
+            let merchant = merchants::find(&self.db, id).await.map_err(unavailable)?;
             Ok(merchant.as_ref().map(merchant_snapshot))
         })
     }
@@ -39,13 +38,9 @@ impl CatalogClient for Catalog {
     fn find_merchants<'a>(&'a self, query: &'a str, limit: usize) -> ClientFuture<'a, Vec<Uuid>> {
         Box::pin(async move {
             let limit = i64::try_from(limit.min(MAX_FOUND)).unwrap_or(0);
-            merchants::named_like(
-                self.db.reader(),
-                &ordo_db::sql::contains(query.trim()),
-                limit,
-            )
-            .await
-            .map_err(unavailable)
+            merchants::named_like(&self.db, &ordo_db::sql::contains(query.trim()), limit)
+                .await
+                .map_err(unavailable)
         })
     }
 }

@@ -65,8 +65,7 @@ impl Catalog {
     /// # Errors
     /// `NotFound`.
     pub async fn merchant(&self, id: Uuid) -> Result<Merchant, AppError> {
-        let mut conn = self.db.reader().acquire().await?;
-        merchants::find(&mut conn, id)
+        merchants::find(&self.db, id)
             .await?
             .ok_or(AppError::NotFound)
     }
@@ -77,7 +76,7 @@ impl Catalog {
     /// # Errors
     /// Only when the database fails.
     pub async fn staffed(&self, caller: &Caller) -> Result<Vec<Merchant>, AppError> {
-        Ok(merchants::staffed_by(self.db.reader(), caller.user_id, MAX_STAFFED).await?)
+        Ok(merchants::staffed_by(&self.db, caller.user_id, MAX_STAFFED).await?)
     }
 
     /// Newest first; or, with `near`, those within the radius, nearest first (one page).
@@ -91,12 +90,8 @@ impl Catalog {
     ) -> Result<Page<Merchant>, AppError> {
         match near {
             None => {
-                let rows = merchants::page(
-                    self.db.reader(),
-                    page.after.map(|c| c.0),
-                    page.fetch_limit(),
-                )
-                .await?;
+                let rows =
+                    merchants::page(&self.db, page.after.map(|c| c.0), page.fetch_limit()).await?;
                 Ok(Page::from_rows(rows, page, |m| m.id))
             }
             Some(near) => {
@@ -104,7 +99,7 @@ impl Catalog {
                 let (south_west, north_east) =
                     ordo_kernel::geo::bounding_box(center, near.radius_km);
                 let mut found: Vec<(f64, Merchant)> =
-                    merchants::in_box(self.db.reader(), south_west, north_east, MAX_NEAR)
+                    merchants::in_box(&self.db, south_west, north_east, MAX_NEAR)
                         .await?
                         .into_iter()
                         .map(|m| (ordo_kernel::geo::distance_km(center, (m.lat, m.lon)), m))
@@ -142,7 +137,7 @@ impl Catalog {
         self.check_staff(&mut tx, caller, id).await?;
         change.apply_to(&mut merchant)?;
         merchant.updated_at = ordo_kernel::time::now();
-        merchants::update(&mut *tx, &merchant).await?;
+        merchants::update(&mut tx, &merchant).await?;
         events::merchant_updated(&self.outbox, &mut tx, &merchant, meta).await?;
         self.outbox.commit(tx).await?;
         self.changed(merchant.id);

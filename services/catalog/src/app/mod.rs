@@ -10,7 +10,7 @@ pub use merchants::Near;
 pub use pictures::{Picture, picture};
 
 use ordo_bus::{Echoes, Outbox};
-use ordo_db::Db;
+use ordo_db::{Db, Executor};
 use ordo_kernel::Caller;
 use ordo_kernel::Role;
 use uuid::Uuid;
@@ -71,13 +71,13 @@ impl Catalog {
     /// Another merchant's staff get `NotFound`: what is not theirs does not exist for them.
     async fn check_staff(
         &self,
-        conn: &mut sqlx::AnyConnection,
+        db: impl Executor,
         caller: &Caller,
         merchant_id: Uuid,
     ) -> Result<(), AppError> {
         require_staff_role(caller)?;
         if caller.role == Role::Admin
-            || crate::store::merchants::is_staff(conn, merchant_id, caller.user_id).await?
+            || crate::store::merchants::is_staff(db, merchant_id, caller.user_id).await?
         {
             Ok(())
         } else {

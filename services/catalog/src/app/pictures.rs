@@ -169,14 +169,12 @@ impl Catalog {
     ) -> Result<Uuid, AppError> {
         super::require_staff_role(caller)?;
         // Who may, before the work of decoding.
-        let mut conn = self.db.reader().acquire().await?;
         let merchant_id = match owner {
-            Owner::Merchant => merchants::find(&mut conn, id).await?.map(|m| m.id),
-            Owner::Product => products::find(&mut *conn, id).await?.map(|p| p.merchant_id),
+            Owner::Merchant => merchants::find(&self.db, id).await?.map(|m| m.id),
+            Owner::Product => products::find(&self.db, id).await?.map(|p| p.merchant_id),
         }
         .ok_or(AppError::NotFound)?;
-        self.check_staff(&mut conn, caller, merchant_id).await?;
-        drop(conn);
+        self.check_staff(&self.db, caller, merchant_id).await?;
         self.keep(owner, id, declared, bytes).await
     }
 
@@ -195,12 +193,12 @@ impl Catalog {
         let image = ordo_kernel::new_id();
         let now = ordo_kernel::time::now();
         let mut tx = self.db.begin().await?;
-        images::insert(&mut *tx, image, id, &made.full, &made.thumb, now).await?;
+        images::insert(&mut tx, image, id, &made.full, &made.thumb, now).await?;
         // Deleted meanwhile: the transaction ends without a trace.
-        if !images::show(&mut *tx, owner, id, image, now).await? {
+        if !images::show(&mut tx, owner, id, image, now).await? {
             return Err(AppError::NotFound);
         }
-        images::delete_others(&mut *tx, id, image).await?;
+        images::delete_others(&mut tx, id, image).await?;
         tx.commit().await?;
         Ok(image)
     }
@@ -210,7 +208,7 @@ impl Catalog {
     /// # Errors
     /// `NotFound`, also for a picture since replaced.
     pub async fn image(&self, id: Uuid, size: Size) -> Result<Vec<u8>, AppError> {
-        images::find(self.db.reader(), id, size)
+        images::find(&self.db, id, size)
             .await?
             .ok_or(AppError::NotFound)
     }

@@ -10,8 +10,8 @@ use ordo_kernel::{Page, PageRequest};
 use tracing::instrument;
 use uuid::Uuid;
 
-fn sku_conflict(error: sqlx::Error) -> AppError {
-    if ordo_db::is_unique_violation(&error) {
+fn sku_conflict(error: ordo_db::Error) -> AppError {
+    if error.is_unique_violation() {
         CatalogError::SkuTaken.into()
     } else {
         error.into()
@@ -52,7 +52,7 @@ impl Catalog {
             created_at: now,
             updated_at: now,
         };
-        products::insert(&mut *tx, &product)
+        products::insert(&mut tx, &product)
             .await
             .map_err(sku_conflict)?;
         events::product_created(&self.outbox, &mut tx, &product, meta).await?;
@@ -66,7 +66,7 @@ impl Catalog {
     /// # Errors
     /// `NotFound`, also for a deleted product.
     pub async fn product(&self, id: Uuid) -> Result<Product, AppError> {
-        products::find(self.db.reader(), id)
+        products::find(&self.db, id)
             .await?
             .ok_or(AppError::NotFound)
     }
@@ -81,19 +81,18 @@ impl Catalog {
         merchant_id: Uuid,
         page: PageRequest,
     ) -> Result<Page<Product>, AppError> {
-        let mut conn = self.db.reader().acquire().await?;
-        merchants::find(&mut conn, merchant_id)
+        merchants::find(&self.db, merchant_id)
             .await?
             .ok_or(AppError::NotFound)?;
         let staff = match caller {
             Some(caller) => self
-                .check_staff(&mut conn, caller, merchant_id)
+                .check_staff(&self.db, caller, merchant_id)
                 .await
                 .is_ok(),
             None => false,
         };
         let rows = products::of_merchant(
-            &mut *conn,
+            &self.db,
             merchant_id,
             staff,
             page.after.map(|c| c.0),
@@ -108,11 +107,10 @@ impl Catalog {
     /// # Errors
     /// `NotFound` for no such merchant.
     pub async fn categories(&self, merchant_id: Uuid) -> Result<Vec<(String, i64)>, AppError> {
-        let mut conn = self.db.reader().acquire().await?;
-        merchants::find(&mut conn, merchant_id)
+        merchants::find(&self.db, merchant_id)
             .await?
             .ok_or(AppError::NotFound)?;
-        Ok(products::categories(&mut *conn, merchant_id).await?)
+        Ok(products::categories(&self.db, merchant_id).await?)
     }
 
     /// # Errors
@@ -128,14 +126,14 @@ impl Catalog {
     ) -> Result<Product, AppError> {
         super::require_staff_role(caller)?;
         let mut tx = self.db.begin().await?;
-        let mut product = products::find(&mut *tx, id)
+        let mut product = products::find(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound)?;
         self.check_staff(&mut tx, caller, product.merchant_id)
             .await?;
         change.apply_to(&mut product)?;
         product.updated_at = ordo_kernel::time::now();
-        products::update(&mut *tx, &product)
+        products::update(&mut tx, &product)
             .await
             .map_err(sku_conflict)?;
         events::product_updated(&self.outbox, &mut tx, &product, meta).await?;
@@ -156,12 +154,12 @@ impl Catalog {
     ) -> Result<(), AppError> {
         super::require_staff_role(caller)?;
         let mut tx = self.db.begin().await?;
-        let product = products::find(&mut *tx, id)
+        let product = products::find(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound)?;
         self.check_staff(&mut tx, caller, product.merchant_id)
             .await?;
-        if !products::delete(&mut *tx, id, ordo_kernel::time::now()).await? {
+        if !products::delete(&mut tx, id, ordo_kernel::time::now()).await? {
             return Err(AppError::NotFound);
         }
         events::product_deleted(&self.outbox, &mut tx, &product, meta).await?;

@@ -93,7 +93,7 @@ impl Reviews {
         if caller.role != Role::Customer {
             return Err(AppError::Forbidden("only the customer who ordered reviews"));
         }
-        let purchase = match store::purchase(self.db.reader(), order_id).await? {
+        let purchase = match store::purchase(&self.db, order_id).await? {
             Some(purchase) if purchase.completed => Some(purchase),
             // The order's events may not have arrived yet while its customer, who saw it
             // completed, writes: the orders service knows.
@@ -141,17 +141,12 @@ impl Reviews {
         review: &Review,
         meta: &EventMeta,
     ) -> Result<(), AppError> {
-        store::count_rating(
-            &mut **tx,
-            Subject::Merchant(review.merchant_id),
-            review.rating,
-        )
-        .await?;
+        store::count_rating(tx, Subject::Merchant(review.merchant_id), review.rating).await?;
         for product in &review.product_ids {
-            store::count_rating(&mut **tx, Subject::Product(*product), review.rating).await?;
+            store::count_rating(tx, Subject::Product(*product), review.rating).await?;
         }
         let merchant_rating =
-            store::rating(&mut **tx, Subject::Merchant(review.merchant_id)).await?;
+            store::rating(&mut *tx, Subject::Merchant(review.merchant_id)).await?;
         events::review_published(&self.outbox, tx, review, merchant_rating, meta).await?;
         Ok(())
     }
@@ -171,9 +166,8 @@ impl Reviews {
     }
 
     async fn page(&self, filter: Filter, page: PageRequest) -> Result<Page<Review>, AppError> {
-        let mut conn = self.db.reader().acquire().await?;
         let rows = store::page(
-            &mut conn,
+            &self.db,
             filter,
             page.after.map(|c| c.0),
             page.fetch_limit(),
@@ -218,7 +212,7 @@ impl Reviews {
         admin_only(caller)?;
         let mut tx = self.db.begin().await?;
         let mut review = store::find(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-        if !store::decide(&mut *tx, id, to, ordo_kernel::time::now()).await? {
+        if !store::decide(&mut tx, id, to, ordo_kernel::time::now()).await? {
             return Err(ReviewsError::AlreadyDecided(review.status.as_str()).into());
         }
         review.status = to;
@@ -240,11 +234,7 @@ impl Reviews {
         id: Uuid,
         text: String,
     ) -> Result<Review, AppError> {
-        let mut conn = self.db.reader().acquire().await?;
-        let mut review = store::find(&mut conn, id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        drop(conn);
+        let mut review = store::find(&self.db, id).await?.ok_or(AppError::NotFound)?;
         let staff = caller.role == Role::Merchant
             && self
                 .catalog
@@ -257,7 +247,7 @@ impl Reviews {
         let text = domain::answer(text).map_err(AppError::Invalid)?;
         let now = ordo_kernel::time::now();
         let mut tx = self.db.begin().await?;
-        if !store::answer(&mut *tx, id, &text, now).await? {
+        if !store::answer(&mut tx, id, &text, now).await? {
             return Err(ReviewsError::AlreadyAnswered.into());
         }
         tx.commit().await?;
@@ -302,7 +292,7 @@ impl Reviews {
         filter: Filter,
         page: PageRequest,
     ) -> Result<Rated, AppError> {
-        let rating = store::rating(self.db.reader(), subject).await?;
+        let rating = store::rating(&self.db, subject).await?;
         Ok(Rated {
             rating,
             reviews: self.page(filter, page).await?,
@@ -314,7 +304,7 @@ impl Reviews {
     /// # Errors
     /// The database failing.
     pub async fn purchased(&self, tx: &mut Tx, purchase: &Purchase) -> Result<(), AppError> {
-        Ok(store::record_purchase(&mut **tx, purchase).await?)
+        Ok(store::record_purchase(tx, purchase).await?)
     }
 
     /// An order was completed: its customer may review it.
@@ -322,6 +312,6 @@ impl Reviews {
     /// # Errors
     /// The database failing.
     pub async fn completed(&self, tx: &mut Tx, order_id: Uuid) -> Result<(), AppError> {
-        Ok(store::complete_purchase(&mut **tx, order_id, ordo_kernel::time::now()).await?)
+        Ok(store::complete_purchase(tx, order_id, ordo_kernel::time::now()).await?)
     }
 }

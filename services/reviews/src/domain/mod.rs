@@ -37,6 +37,14 @@ impl Status {
     }
 }
 
+impl std::str::FromStr for Status {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        Status::parse(text).ok_or_else(|| format!("no review status `{text}`"))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Review {
     pub id: Uuid,

@@ -3,134 +3,151 @@
 
 use crate::domain::{Purchase, Review, Status};
 use ordo_contracts::reviews::RatingSummary;
-use ordo_db::row::{instant, millis, opt_instant, uuid};
-use ordo_db::sql::placeholders;
-use sqlx::any::AnyRow;
-use sqlx::{Any, AnyConnection, Executor, Row};
+use ordo_db::sql::{placeholders, rows};
+use ordo_db::{Db, Encode, Error, Executor, FromRow, Json, Tx, Value, params};
 use std::collections::HashMap;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+ordo_db::text_value!(Status);
+
 /// Records an order when it is placed; again is nothing.
-pub async fn record_purchase<'c>(
-    executor: impl Executor<'c, Database = Any>,
-    purchase: &Purchase,
-) -> Result<(), sqlx::Error> {
-    let products: Vec<String> = purchase.product_ids.iter().map(Uuid::to_string).collect();
-    sqlx::query(
+pub async fn record_purchase(tx: &mut Tx, purchase: &Purchase) -> Result<(), Error> {
+    tx.execute(
         "INSERT INTO purchases (order_id, customer_id, merchant_id, product_ids)
          VALUES ($1, $2, $3, $4) ON CONFLICT (order_id) DO NOTHING",
+        params![
+            purchase.order_id,
+            purchase.customer_id,
+            purchase.merchant_id,
+            Json(&purchase.product_ids),
+        ],
     )
-    .bind(purchase.order_id.to_string())
-    .bind(purchase.customer_id.to_string())
-    .bind(purchase.merchant_id.to_string())
-    .bind(serde_json::to_string(&products).unwrap_or_else(|_| "[]".into()))
-    .execute(executor)
     .await
-    .map(|_| ())
+    .map(drop)
 }
 
 /// Marks an order completed: its customer may review it now.
-pub async fn complete_purchase<'c>(
-    executor: impl Executor<'c, Database = Any>,
+pub async fn complete_purchase(
+    tx: &mut Tx,
     order_id: Uuid,
     at: OffsetDateTime,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<(), Error> {
+    tx.execute(
         "UPDATE purchases SET completed_at = $2 WHERE order_id = $1 AND completed_at IS NULL",
+        params![order_id, at],
     )
-    .bind(order_id.to_string())
-    .bind(millis(at))
-    .execute(executor)
     .await
-    .map(|_| ())
+    .map(drop)
 }
 
-pub async fn purchase<'c>(
-    executor: impl Executor<'c, Database = Any>,
+#[derive(FromRow)]
+struct PurchaseRow {
     order_id: Uuid,
-) -> Result<Option<Purchase>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT order_id, customer_id, merchant_id, product_ids, completed_at
-         FROM purchases WHERE order_id = $1",
-    )
-    .bind(order_id.to_string())
-    .fetch_optional(executor)
-    .await?;
-    row.map(|row| {
-        let products: String = row.try_get("product_ids")?;
-        let product_ids: Vec<Uuid> =
-            serde_json::from_str(&products).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-        Ok(Purchase {
-            order_id: uuid(&row, "order_id")?,
-            customer_id: uuid(&row, "customer_id")?,
-            merchant_id: uuid(&row, "merchant_id")?,
-            product_ids,
-            completed: opt_instant(&row, "completed_at")?.is_some(),
-        })
-    })
-    .transpose()
+    customer_id: Uuid,
+    merchant_id: Uuid,
+    product_ids: Json<Vec<Uuid>>,
+    completed_at: Option<OffsetDateTime>,
+}
+
+impl From<PurchaseRow> for Purchase {
+    fn from(row: PurchaseRow) -> Self {
+        Purchase {
+            order_id: row.order_id,
+            customer_id: row.customer_id,
+            merchant_id: row.merchant_id,
+            product_ids: row.product_ids.0,
+            completed: row.completed_at.is_some(),
+        }
+    }
+}
+
+pub async fn purchase(db: &Db, order_id: Uuid) -> Result<Option<Purchase>, Error> {
+    let row: Option<PurchaseRow> = db
+        .fetch_optional(
+            "SELECT order_id, customer_id, merchant_id, product_ids, completed_at
+             FROM purchases WHERE order_id = $1",
+            params![order_id],
+        )
+        .await?;
+    Ok(row.map(Purchase::from))
 }
 
 /// Writes a new review with its products. False when the order has one already (nothing
 /// is written).
-pub async fn insert(conn: &mut AnyConnection, review: &Review) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "INSERT INTO reviews (id, order_id, customer_id, merchant_id, rating, comment, status, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (order_id) DO NOTHING",
-    )
-    .bind(review.id.to_string())
-    .bind(review.order_id.to_string())
-    .bind(review.customer_id.to_string())
-    .bind(review.merchant_id.to_string())
-    .bind(review.rating)
-    .bind(review.comment.clone())
-    .bind(review.status.as_str())
-    .bind(millis(review.created_at))
-    .execute(&mut *conn)
-    .await?;
-    if done.rows_affected() == 0 {
+pub async fn insert(tx: &mut Tx, review: &Review) -> Result<bool, Error> {
+    let changed = tx
+        .execute(
+            "INSERT INTO reviews (id, order_id, customer_id, merchant_id, rating, comment, status, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (order_id) DO NOTHING",
+            params![
+                review.id,
+                review.order_id,
+                review.customer_id,
+                review.merchant_id,
+                review.rating,
+                review.comment,
+                review.status,
+                review.created_at,
+            ],
+        )
+        .await?;
+    if changed == 0 {
         return Ok(false);
     }
     if !review.product_ids.is_empty() {
         let sql = format!(
             "INSERT INTO review_products (product_id, review_id) VALUES {}",
-            ordo_db::sql::rows(review.product_ids.len(), 2)
+            rows(review.product_ids.len(), 2)
         );
-        let mut query = sqlx::query(&sql);
+        let mut params = Vec::with_capacity(review.product_ids.len() * 2);
         for product in &review.product_ids {
-            query = query.bind(product.to_string()).bind(review.id.to_string());
+            params.extend([product.encode(), review.id.encode()]);
         }
-        query.execute(&mut *conn).await?;
+        tx.execute(&sql, &params).await?;
     }
     Ok(true)
 }
 
 const COLUMNS: &str = "id, order_id, customer_id, merchant_id, rating, comment, status, answer, answered_at, created_at";
 
-fn review(row: &AnyRow, product_ids: Vec<Uuid>) -> Result<Review, sqlx::Error> {
-    let status: String = row.try_get("status")?;
-    Ok(Review {
-        id: uuid(row, "id")?,
-        order_id: uuid(row, "order_id")?,
-        customer_id: uuid(row, "customer_id")?,
-        merchant_id: uuid(row, "merchant_id")?,
-        product_ids,
-        rating: row.try_get("rating")?,
-        comment: row.try_get("comment")?,
-        status: Status::parse(&status)
-            .ok_or_else(|| sqlx::Error::Decode(format!("review status {status}").into()))?,
-        answer: row.try_get("answer")?,
-        answered_at: opt_instant(row, "answered_at")?,
-        created_at: instant(row, "created_at")?,
-    })
+#[derive(FromRow)]
+struct ReviewRow {
+    id: Uuid,
+    order_id: Uuid,
+    customer_id: Uuid,
+    merchant_id: Uuid,
+    rating: i64,
+    comment: Option<String>,
+    status: Status,
+    answer: Option<String>,
+    answered_at: Option<OffsetDateTime>,
+    created_at: OffsetDateTime,
+}
+
+impl ReviewRow {
+    fn review(self, product_ids: Vec<Uuid>) -> Review {
+        Review {
+            id: self.id,
+            order_id: self.order_id,
+            customer_id: self.customer_id,
+            merchant_id: self.merchant_id,
+            product_ids,
+            rating: self.rating,
+            comment: self.comment,
+            status: self.status,
+            answer: self.answer,
+            answered_at: self.answered_at,
+            created_at: self.created_at,
+        }
+    }
 }
 
 /// The products of these reviews, by review.
 async fn products_of(
-    conn: &mut AnyConnection,
+    db: &mut impl Executor,
     reviews: &[Uuid],
-) -> Result<HashMap<Uuid, Vec<Uuid>>, sqlx::Error> {
+) -> Result<HashMap<Uuid, Vec<Uuid>>, Error> {
     let mut products: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     if reviews.is_empty() {
         return Ok(products);
@@ -140,41 +157,34 @@ async fn products_of(
          ORDER BY product_id",
         placeholders(1, reviews.len())
     );
-    let mut query = sqlx::query(&sql);
-    for id in reviews {
-        query = query.bind(id.to_string());
-    }
-    for row in query.fetch_all(conn).await? {
-        products
-            .entry(uuid(&row, "review_id")?)
-            .or_default()
-            .push(uuid(&row, "product_id")?);
+    let params: Vec<Value> = reviews.iter().map(Encode::encode).collect();
+    for (review, product) in db.fetch_all::<(Uuid, Uuid)>(&sql, &params).await? {
+        products.entry(review).or_default().push(product);
     }
     Ok(products)
 }
 
-async fn with_products(
-    conn: &mut AnyConnection,
-    rows: &[AnyRow],
-) -> Result<Vec<Review>, sqlx::Error> {
-    let ids = rows
-        .iter()
-        .map(|row| uuid(row, "id"))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut products = products_of(conn, &ids).await?;
-    rows.iter()
-        .zip(ids)
-        .map(|(row, id)| review(row, products.remove(&id).unwrap_or_default()))
-        .collect()
+async fn with_products(db: &mut impl Executor, rows: Vec<ReviewRow>) -> Result<Vec<Review>, Error> {
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+    let mut products = products_of(db, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let product_ids = products.remove(&row.id).unwrap_or_default();
+            row.review(product_ids)
+        })
+        .collect())
 }
 
-pub async fn find(conn: &mut AnyConnection, id: Uuid) -> Result<Option<Review>, sqlx::Error> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM reviews WHERE id = $1"))
-        .bind(id.to_string())
-        .fetch_optional(&mut *conn)
+pub async fn find(mut db: impl Executor, id: Uuid) -> Result<Option<Review>, Error> {
+    let row: Option<ReviewRow> = db
+        .fetch_optional(
+            &format!("SELECT {COLUMNS} FROM reviews WHERE id = $1"),
+            params![id],
+        )
         .await?;
     match row {
-        Some(row) => Ok(with_products(conn, &[row]).await?.pop()),
+        Some(row) => Ok(with_products(&mut db, vec![row]).await?.pop()),
         None => Ok(None),
     }
 }
@@ -191,65 +201,51 @@ pub enum Filter {
 
 /// Reviews newest first, before `before`, at most `fetch`.
 pub async fn page(
-    conn: &mut AnyConnection,
+    mut db: &Db,
     filter: Filter,
     before: Option<Uuid>,
     fetch: i64,
-) -> Result<Vec<Review>, sqlx::Error> {
+) -> Result<Vec<Review>, Error> {
     let (condition, value) = match filter {
-        Filter::Status(status) => ("status = $1", status.as_str().to_owned()),
-        Filter::Merchant(id) => ("merchant_id = $1 AND status = 'approved'", id.to_string()),
+        Filter::Status(status) => ("status = $1", status.encode()),
+        Filter::Merchant(id) => ("merchant_id = $1 AND status = 'approved'", id.encode()),
         Filter::Product(id) => (
             "status = 'approved' AND id IN (SELECT review_id FROM review_products WHERE product_id = $1)",
-            id.to_string(),
+            id.encode(),
         ),
     };
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM reviews WHERE {condition} AND ($2 IS NULL OR id < $2)
-         ORDER BY id DESC LIMIT $3"
-    ))
-    .bind(value)
-    .bind(before.map(|id| id.to_string()))
-    .bind(fetch)
-    .fetch_all(&mut *conn)
-    .await?;
-    with_products(conn, &rows).await
+    let rows: Vec<ReviewRow> = db
+        .fetch_all(
+            &format!(
+                "SELECT {COLUMNS} FROM reviews WHERE {condition} AND ($2 IS NULL OR id < $2)
+                 ORDER BY id DESC LIMIT $3"
+            ),
+            &[value, before.encode(), fetch.encode()],
+        )
+        .await?;
+    with_products(&mut db, rows).await
 }
 
 /// Moves a pending review to `to`. False when it is not pending any more.
-pub async fn decide<'c>(
-    executor: impl Executor<'c, Database = Any>,
-    id: Uuid,
-    to: Status,
-    at: OffsetDateTime,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE reviews SET status = $2, decided_at = $3 WHERE id = $1 AND status = 'pending'",
-    )
-    .bind(id.to_string())
-    .bind(to.as_str())
-    .bind(millis(at))
-    .execute(executor)
-    .await?;
-    Ok(done.rows_affected() == 1)
+pub async fn decide(tx: &mut Tx, id: Uuid, to: Status, at: OffsetDateTime) -> Result<bool, Error> {
+    let changed = tx
+        .execute(
+            "UPDATE reviews SET status = $2, decided_at = $3 WHERE id = $1 AND status = 'pending'",
+            params![id, to, at],
+        )
+        .await?;
+    Ok(changed == 1)
 }
 
 /// Stores the merchant's answer. False when the review has one already.
-pub async fn answer<'c>(
-    executor: impl Executor<'c, Database = Any>,
-    id: Uuid,
-    text: &str,
-    at: OffsetDateTime,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE reviews SET answer = $2, answered_at = $3 WHERE id = $1 AND answer IS NULL",
-    )
-    .bind(id.to_string())
-    .bind(text)
-    .bind(millis(at))
-    .execute(executor)
-    .await?;
-    Ok(done.rows_affected() == 1)
+pub async fn answer(tx: &mut Tx, id: Uuid, text: &str, at: OffsetDateTime) -> Result<bool, Error> {
+    let changed = tx
+        .execute(
+            "UPDATE reviews SET answer = $2, answered_at = $3 WHERE id = $1 AND answer IS NULL",
+            params![id, text, at],
+        )
+        .await?;
+    Ok(changed == 1)
 }
 
 /// What a rating is of.
@@ -260,48 +256,36 @@ pub enum Subject {
 }
 
 impl Subject {
-    fn key(self) -> (&'static str, String) {
+    fn key(self) -> (&'static str, Uuid) {
         match self {
-            Subject::Merchant(id) => ("merchant", id.to_string()),
-            Subject::Product(id) => ("product", id.to_string()),
+            Subject::Merchant(id) => ("merchant", id),
+            Subject::Product(id) => ("product", id),
         }
     }
 }
 
 /// Counts a published `rating` for `subject`.
-pub async fn count_rating<'c>(
-    executor: impl Executor<'c, Database = Any>,
-    subject: Subject,
-    rating: i64,
-) -> Result<(), sqlx::Error> {
+pub async fn count_rating(tx: &mut Tx, subject: Subject, rating: i64) -> Result<(), Error> {
     let (kind, id) = subject.key();
-    sqlx::query(
+    tx.execute(
         "INSERT INTO ratings (kind, subject_id, count, total) VALUES ($1, $2, 1, $3)
          ON CONFLICT (kind, subject_id)
          DO UPDATE SET count = ratings.count + 1, total = ratings.total + excluded.total",
+        params![kind, id, rating],
     )
-    .bind(kind)
-    .bind(id)
-    .bind(rating)
-    .execute(executor)
     .await
-    .map(|_| ())
+    .map(drop)
 }
 
-pub async fn rating<'c>(
-    executor: impl Executor<'c, Database = Any>,
-    subject: Subject,
-) -> Result<RatingSummary, sqlx::Error> {
+pub async fn rating(mut db: impl Executor, subject: Subject) -> Result<RatingSummary, Error> {
     let (kind, id) = subject.key();
-    let row = sqlx::query("SELECT count, total FROM ratings WHERE kind = $1 AND subject_id = $2")
-        .bind(kind)
-        .bind(id)
-        .fetch_optional(executor)
-        .await?;
-    let (count, total): (i64, i64) = match row {
-        Some(row) => (row.try_get("count")?, row.try_get("total")?),
-        None => (0, 0),
-    };
+    let (count, total): (i64, i64) = db
+        .fetch_optional(
+            "SELECT count, total FROM ratings WHERE kind = $1 AND subject_id = $2",
+            params![kind, id],
+        )
+        .await?
+        .unwrap_or((0, 0));
     Ok(RatingSummary {
         average: if count == 0 {
             0.0
