@@ -5,10 +5,22 @@
 pub enum Error {
     #[error(transparent)]
     Sql(#[from] sqlx::Error),
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("column `{column}`: {message}")]
     Decode { column: String, message: String },
+    #[error("the statement names parameter ${expected} but {given} were given")]
+    Parameters { expected: usize, given: usize },
     #[error("the statement returned no row")]
     NoRow,
+    #[error("no database connection came free in time")]
+    Busy,
+    #[error("the database is closed")]
+    Closed,
+    /// The commit of the group the transaction was in failed (an I/O error, a full disk):
+    /// nothing it wrote remains.
+    #[error("the commit failed: {0}")]
+    GroupFailed(String),
 }
 
 impl Error {
@@ -25,7 +37,9 @@ impl Error {
     pub fn is_unavailable(&self) -> bool {
         match self {
             Error::Sql(error) => crate::is_unavailable(error),
-            Error::Decode { .. } | Error::NoRow => false,
+            Error::Sqlite(error) => crate::sqlite::is_unavailable(error),
+            Error::Busy | Error::Closed | Error::GroupFailed(_) => true,
+            Error::Decode { .. } | Error::Parameters { .. } | Error::NoRow => false,
         }
     }
 
@@ -34,7 +48,8 @@ impl Error {
     pub fn is_unique_violation(&self) -> bool {
         match self {
             Error::Sql(error) => crate::is_unique_violation(error),
-            Error::Decode { .. } | Error::NoRow => false,
+            Error::Sqlite(error) => crate::sqlite::is_unique_violation(error),
+            _ => false,
         }
     }
 }

@@ -3,11 +3,11 @@
 //! serve both take an [`Executor`].
 
 use crate::value::{Kind, Row, Value};
-use crate::{Db, Error, FromRow, Tx};
+use crate::{Db, Error, FromRow, Tx, TxInner, sqlite};
 use futures_util::future::BoxFuture;
 use sqlx::any::{AnyArguments, AnyRow, AnyTypeInfoKind};
 use sqlx::query::Query;
-use sqlx::{Any, Column, Row as _, ValueRef};
+use sqlx::{Any, Column, Executor as _, Row as _, ValueRef};
 use std::sync::Arc;
 
 type AnyQuery<'q> = Query<'q, Any, AnyArguments<'q>>;
@@ -61,24 +61,34 @@ fn values(row: &AnyRow) -> Result<Vec<Value>, sqlx::Error> {
         .collect()
 }
 
-fn read_rows<T: FromRow>(rows: &[AnyRow]) -> Result<Vec<T>, Error> {
-    let Some(first) = rows.first() else {
-        return Ok(Vec::new());
-    };
-    let columns = columns(first);
-    rows.iter()
-        .map(|row| T::from_row(Row::new(columns.clone(), values(row)?)))
-        .collect()
-}
-
 impl Tx {
     /// Runs a statement; returns how many rows it changed.
     ///
     /// # Errors
     /// The statement failed.
     pub async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, Error> {
-        let done = bind(sqlx::query(sql), params).execute(&mut **self).await?;
-        Ok(done.rows_affected())
+        match &mut self.inner {
+            TxInner::Own(tx) => any_execute(tx, sql, params).await,
+            TxInner::Read(conn) => any_execute(conn, sql, params).await,
+            TxInner::Grouped(member) => sqlite::execute(member.conn(), sql, params),
+            TxInner::SqliteRead(reader) => sqlite::execute(reader.conn(), sql, params),
+        }
+    }
+
+    /// Rows of a query, up to `limit`.
+    async fn rows<T: FromRow>(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        limit: usize,
+    ) -> Result<Vec<T>, Error> {
+        let rows = match &mut self.inner {
+            TxInner::Own(tx) => any_query(tx, sql, params, limit).await?,
+            TxInner::Read(conn) => any_query(conn, sql, params, limit).await?,
+            TxInner::Grouped(member) => sqlite::query(member.conn(), sql, params, limit)?,
+            TxInner::SqliteRead(reader) => sqlite::query(reader.conn(), sql, params, limit)?,
+        };
+        rows.into_iter().map(T::from_row).collect()
     }
 
     /// Every row of a query.
@@ -90,10 +100,7 @@ impl Tx {
         sql: &str,
         params: &[Value],
     ) -> Result<Vec<T>, Error> {
-        let rows = bind(sqlx::query(sql), params)
-            .fetch_all(&mut **self)
-            .await?;
-        read_rows(&rows)
+        self.rows(sql, params, usize::MAX).await
     }
 
     /// The first row of a query, if any.
@@ -105,10 +112,7 @@ impl Tx {
         sql: &str,
         params: &[Value],
     ) -> Result<Option<T>, Error> {
-        let row = bind(sqlx::query(sql), params)
-            .fetch_optional(&mut **self)
-            .await?;
-        Ok(read_rows(row.as_slice())?.pop())
+        Ok(self.rows(sql, params, 1).await?.pop())
     }
 
     /// The first row of a query, which must have one (an aggregate, a `RETURNING`).
@@ -118,6 +122,50 @@ impl Tx {
     pub async fn fetch_one<T: FromRow>(&mut self, sql: &str, params: &[Value]) -> Result<T, Error> {
         self.fetch_optional(sql, params).await?.ok_or(Error::NoRow)
     }
+
+    /// Runs `sql`, several statements without parameters (a migration).
+    pub(crate) async fn execute_script(&mut self, sql: &str) -> Result<(), Error> {
+        match &mut self.inner {
+            TxInner::Own(tx) => drop(tx.execute(sqlx::raw_sql(sql)).await?),
+            TxInner::Read(conn) => drop(conn.execute(sqlx::raw_sql(sql)).await?),
+            TxInner::Grouped(member) => member.conn().execute_batch(sql)?,
+            TxInner::SqliteRead(reader) => reader.conn().execute_batch(sql)?,
+        }
+        Ok(())
+    }
+}
+
+async fn any_execute(
+    conn: &mut sqlx::AnyConnection,
+    sql: &str,
+    params: &[Value],
+) -> Result<u64, Error> {
+    let done = bind(sqlx::query(sql), params).execute(conn).await?;
+    Ok(done.rows_affected())
+}
+
+async fn any_query(
+    conn: &mut sqlx::AnyConnection,
+    sql: &str,
+    params: &[Value],
+    limit: usize,
+) -> Result<Vec<Row>, Error> {
+    let rows = if limit == 1 {
+        bind(sqlx::query(sql), params)
+            .fetch_optional(conn)
+            .await?
+            .into_iter()
+            .collect()
+    } else {
+        bind(sqlx::query(sql), params).fetch_all(conn).await?
+    };
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    let columns = columns(first);
+    rows.iter()
+        .map(|row| Ok(Row::new(columns.clone(), values(row)?)))
+        .collect()
 }
 
 impl Db {

@@ -9,11 +9,14 @@
 //! group holds exactly the transactions that reached the writer before it, and a steady
 //! stream of writers cannot postpone a commit.
 //!
-//! Every statement is a round trip to SQLite's worker thread, so a member's end (release or
-//! roll back its savepoint) is sent with whatever runs next on the connection: the next
-//! member's `SAVEPOINT`, or the group's `COMMIT`.
+//! A member's statements run on its caller's thread while it holds the connection (`sqlite`);
+//! the group's `BEGIN` (which may wait for another process's lock) and `COMMIT` (which
+//! waits for the disk) run on a blocking thread. A member's end (release or roll back its
+//! savepoint) is run with whatever runs next on the connection: the next member's
+//! `SAVEPOINT`, or the group's `COMMIT`.
 
-use sqlx::{AnyConnection, Connection, Executor};
+use crate::Error;
+use rusqlite::Connection;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -32,8 +35,8 @@ pub(crate) struct Writer {
 }
 
 struct State {
-    /// `None` once closed.
-    conn: Option<AnyConnection>,
+    /// `None` once closed, and while a blocking thread has it.
+    conn: Option<Connection>,
     /// The group's `BEGIN` was issued and neither committed nor rolled back.
     open: bool,
     /// Members that committed, waiting for the group's commit.
@@ -94,7 +97,7 @@ impl Counts {
 
 impl Writer {
     /// Takes over `conn` and starts its committer.
-    pub(crate) fn start(conn: AnyConnection, service: &str, acquire_timeout: Duration) -> Self {
+    pub(crate) fn start(conn: Connection, service: &str, acquire_timeout: Duration) -> Self {
         let counts = Arc::new(Counts::default());
         let state = Arc::new(Mutex::new(State {
             conn: Some(conn),
@@ -115,16 +118,16 @@ impl Writer {
     }
 
     /// Waits for the connection and opens a savepoint in the current group.
-    pub(crate) async fn begin(&self) -> Result<Member, sqlx::Error> {
+    pub(crate) async fn begin(&self) -> Result<Member, Error> {
         let locked = tokio::time::timeout(self.acquire_timeout, self.state.clone().lock_owned());
-        let state = locked.await.map_err(|_| sqlx::Error::PoolTimedOut)?;
+        let state = locked.await.map_err(|_| Error::Busy)?;
         let since = Instant::now();
         // Opened in a task of its own, which runs to the end even when the caller goes away
         // (a request cancelled by its client): the state must always say what SQLite did. A
         // caller gone leaves an empty savepoint in the group, committed with it.
         let opened = tokio::spawn(open(state))
             .await
-            .map_err(|_| sqlx::Error::WorkerCrashed)??;
+            .map_err(|_| Error::Closed)??;
         Ok(Member {
             guard: Some(opened),
             work: self.work.clone(),
@@ -137,7 +140,7 @@ impl Writer {
         let mut state = self.state.lock().await;
         state.commit().await;
         if let Some(conn) = state.conn.take()
-            && let Err(error) = conn.close().await
+            && let Err((_, error)) = conn.close()
         {
             tracing::warn!(service = %state.service, %error, "closing the writer failed");
         }
@@ -147,17 +150,20 @@ impl Writer {
 
 /// Opens a member's savepoint: the group's `BEGIN` first when none is open, and the last
 /// member's end in the same round trip.
-async fn open(mut state: OwnedMutexGuard<State>) -> Result<OwnedMutexGuard<State>, sqlx::Error> {
+async fn open(mut state: OwnedMutexGuard<State>) -> Result<OwnedMutexGuard<State>, Error> {
     // A group not open has no member's end pending: `commit` and `fail` took it.
     let ending = state.ending.take();
-    let sql = if state.open {
-        Ending::then_savepoint(ending)
+    let opened = if state.open {
+        state
+            .conn()
+            .and_then(|conn| Ok(conn.execute_batch(Ending::then_savepoint(ending))?))
     } else {
-        "BEGIN IMMEDIATE; SAVEPOINT member"
-    };
-    let opened = match state.conn() {
-        Ok(conn) => conn.execute(sql).await.map(|_| ()),
-        Err(closed) => Err(closed),
+        match state.blocking("BEGIN IMMEDIATE").await {
+            Ok(()) => state
+                .conn()
+                .and_then(|conn| Ok(conn.execute_batch("SAVEPOINT member")?)),
+            Err(error) => Err(error),
+        }
     };
     match opened {
         Ok(()) => {
@@ -166,15 +172,28 @@ async fn open(mut state: OwnedMutexGuard<State>) -> Result<OwnedMutexGuard<State
         }
         Err(error) => {
             // Whatever of the group was in SQLite's hands is in doubt: it fails whole.
-            state.fail(&error.to_string()).await;
+            state.fail(&error.to_string());
             Err(error)
         }
     }
 }
 
 impl State {
-    fn conn(&mut self) -> Result<&mut AnyConnection, sqlx::Error> {
-        self.conn.as_mut().ok_or(sqlx::Error::PoolClosed)
+    fn conn(&self) -> Result<&Connection, Error> {
+        self.conn.as_ref().ok_or(Error::Closed)
+    }
+
+    /// Runs `sql` on a blocking thread: it may wait for the disk or another process.
+    async fn blocking(&mut self, sql: &'static str) -> Result<(), Error> {
+        let conn = self.conn.take().ok_or(Error::Closed)?;
+        let (conn, done) = tokio::task::spawn_blocking(move || {
+            let done = conn.execute_batch(sql);
+            (conn, done)
+        })
+        .await
+        .map_err(|_| Error::Closed)?;
+        self.conn = Some(conn);
+        Ok(done?)
     }
 
     /// Commits the group: every waiting member learns the outcome.
@@ -183,14 +202,14 @@ impl State {
             return;
         }
         let sql = Ending::then_commit(self.ending.take());
-        let Ok(conn) = self.conn() else {
+        if self.conn.is_none() {
             return;
-        };
+        }
         let since = Instant::now();
-        let committed = conn.execute(sql).await;
+        let committed = self.blocking(sql).await;
         Counts::add(&self.counts.committing_ns, since);
         match committed {
-            Ok(_) => {
+            Ok(()) => {
                 self.open = false;
                 if !self.waiting.is_empty() {
                     self.counts.groups.fetch_add(1, Ordering::Relaxed);
@@ -205,16 +224,18 @@ impl State {
                     let _ = member.send(Ok(()));
                 }
             }
-            Err(error) => self.fail(&error.to_string()).await,
+            Err(error) => self.fail(&error.to_string()),
         }
     }
 
     /// Ends the group's transaction, failed (SQLite may have rolled it back already, after
     /// an I/O error or a full disk): its waiting members are told why.
-    async fn fail(&mut self, why: &str) {
+    fn fail(&mut self, why: &str) {
         tracing::warn!(service = %self.service, error = why, "a commit group failed");
-        if let Some(conn) = self.conn.as_mut() {
-            let _ = conn.execute("ROLLBACK").await;
+        if let Some(conn) = self.conn.as_ref()
+            && !conn.is_autocommit()
+        {
+            let _ = conn.execute_batch("ROLLBACK");
         }
         self.open = false;
         self.ending = None;
@@ -249,14 +270,7 @@ pub(crate) struct Member {
 }
 
 impl Member {
-    pub(crate) fn conn(&mut self) -> &mut AnyConnection {
-        self.guard
-            .as_mut()
-            .and_then(|state| state.conn.as_mut())
-            .expect("a member holds an open writer until it ends")
-    }
-
-    pub(crate) fn conn_ref(&self) -> &AnyConnection {
+    pub(crate) fn conn(&self) -> &Connection {
         self.guard
             .as_ref()
             .and_then(|state| state.conn.as_ref())
@@ -265,13 +279,13 @@ impl Member {
 
     /// Ends the savepoint's work as kept, lets the next transaction run and waits for the
     /// group's commit.
-    pub(crate) async fn commit(mut self) -> Result<(), sqlx::Error> {
+    pub(crate) async fn commit(mut self) -> Result<(), Error> {
         let (told, outcome) = oneshot::channel();
         self.end(Ending::Release, Some(told));
         match outcome.await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(why)) => Err(sqlx::Error::Io(std::io::Error::other(why.to_string()))),
-            Err(_) => Err(sqlx::Error::PoolClosed),
+            Ok(Err(why)) => Err(Error::GroupFailed(why.to_string())),
+            Err(_) => Err(Error::Closed),
         }
     }
 

@@ -1,13 +1,14 @@
 //! The database handle every service uses: a SQLite file under the data dir, or the
-//! service's own schema in PostgreSQL when a `postgres://` URL is configured. Both are
-//! driven through sqlx's `Any` driver so that one store implementation, written in
-//! portable SQL with `$1` placeholders, runs on either.
+//! service's own schema in PostgreSQL when a `postgres://` URL is configured. One store
+//! implementation, written in portable SQL with `$1` placeholders and typed parameters and
+//! rows (`value`), runs on either: SQLite through rusqlite (`sqlite`), PostgreSQL through
+//! sqlx.
 //!
 //! SQLite runs in WAL mode with `synchronous=FULL`, foreign keys on and a busy timeout,
 //! and has exactly one writer connection: SQLite serialises writers anyway, and a single
 //! writer means a transaction that reads before it writes can never fail to upgrade its
 //! lock. Its transactions are committed in groups (`group`): one fsync for all those
-//! waiting at once. Reads use a separate pool and run concurrently.
+//! waiting at once. Reads use a separate pool of connections and run concurrently.
 
 mod error;
 mod exec;
@@ -16,6 +17,7 @@ mod migrate;
 pub mod row;
 mod servers;
 pub mod sql;
+mod sqlite;
 mod value;
 
 pub use error::Error;
@@ -25,11 +27,9 @@ pub use ordo_db_derive::FromRow;
 pub use value::{Decode, Encode, FromRow, Json, Kind, Row, Value};
 
 use ordo_kernel::Secret;
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyConnection, AnyPool, ConnectOptions, Executor as _};
-use std::ops::{Deref, DerefMut};
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor as _};
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,10 +41,14 @@ pub struct Tx {
 }
 
 enum TxInner {
+    /// PostgreSQL: a connection's own transaction.
     Own(sqlx::Transaction<'static, sqlx::Any>),
+    /// SQLite: a savepoint in the writer's commit group.
     Grouped(group::Member),
-    /// Reads outside a transaction, on a read connection.
+    /// PostgreSQL, reads outside a transaction.
     Read(sqlx::pool::PoolConnection<sqlx::Any>),
+    /// SQLite, reads outside a transaction.
+    SqliteRead(sqlite::Reader),
 }
 
 impl Tx {
@@ -56,7 +60,7 @@ impl Tx {
         match self.inner {
             TxInner::Own(tx) => tx.commit().await?,
             TxInner::Grouped(member) => member.commit().await?,
-            TxInner::Read(_) => (),
+            TxInner::Read(_) | TxInner::SqliteRead(_) => (),
         }
         Ok(())
     }
@@ -69,31 +73,9 @@ impl Tx {
         match self.inner {
             TxInner::Own(tx) => tx.rollback().await?,
             TxInner::Grouped(member) => member.rollback(),
-            TxInner::Read(_) => (),
+            TxInner::Read(_) | TxInner::SqliteRead(_) => (),
         }
         Ok(())
-    }
-}
-
-impl Deref for Tx {
-    type Target = AnyConnection;
-
-    fn deref(&self) -> &AnyConnection {
-        match &self.inner {
-            TxInner::Own(tx) => tx,
-            TxInner::Grouped(member) => member.conn_ref(),
-            TxInner::Read(conn) => conn,
-        }
-    }
-}
-
-impl DerefMut for Tx {
-    fn deref_mut(&mut self) -> &mut AnyConnection {
-        match &mut self.inner {
-            TxInner::Own(tx) => tx,
-            TxInner::Grouped(member) => member.conn(),
-            TxInner::Read(conn) => conn,
-        }
     }
 }
 
@@ -102,7 +84,7 @@ impl std::fmt::Debug for Tx {
         f.write_str(match self.inner {
             TxInner::Own(_) => "Tx(own)",
             TxInner::Grouped(_) => "Tx(grouped)",
-            TxInner::Read(_) => "Tx(read)",
+            TxInner::Read(_) | TxInner::SqliteRead(_) => "Tx(read)",
         })
     }
 }
@@ -159,10 +141,7 @@ pub enum DbError {
         source: std::io::Error,
     },
     #[error("cannot connect to the {service} database: {source}")]
-    Connect {
-        service: String,
-        source: sqlx::Error,
-    },
+    Connect { service: String, source: Error },
     #[error(transparent)]
     Migration(#[from] MigrationError),
 }
@@ -173,8 +152,8 @@ impl DbError {
     #[must_use]
     pub fn is_unavailable(&self) -> bool {
         match self {
-            DbError::Connect { source, .. } => is_unavailable(source),
-            DbError::Migration(
+            DbError::Connect { source, .. }
+            | DbError::Migration(
                 MigrationError::Failed { source, .. } | MigrationError::History { source, .. },
             ) => source.is_unavailable(),
             _ => false,
@@ -190,26 +169,26 @@ pub struct Db {
 
 struct Inner {
     service: String,
-    dialect: Dialect,
-    writer: Writer,
-    reader: AnyPool,
+    backend: Backend,
     /// With a URL naming several servers: the one in use (`host:port`).
     server: Option<tokio::sync::watch::Receiver<String>>,
 }
 
-/// Where write transactions run.
-enum Writer {
-    /// PostgreSQL: the pool, which reads share; the server groups commits itself.
-    Pool(AnyPool),
-    /// SQLite: the one writer connection, committed in groups.
-    Grouped(group::Writer),
+enum Backend {
+    /// The one writer connection, committed in groups, and the read connections.
+    Sqlite {
+        writer: group::Writer,
+        readers: sqlite::Readers,
+    },
+    /// One pool for writes and reads; the server groups commits itself.
+    Postgres(AnyPool),
 }
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Db")
             .field("service", &self.inner.service)
-            .field("dialect", &self.inner.dialect)
+            .field("dialect", &self.dialect())
             .finish_non_exhaustive()
     }
 }
@@ -236,37 +215,24 @@ impl Db {
             source,
         })?;
         let path = options.data_dir.join(format!("{service}.db"));
-        let url = format!("sqlite://{}?mode=rwc", path.display());
-        let connect_error = |source| DbError::Connect {
-            service: service.to_owned(),
-            source,
-        };
-        const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                               PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
-        let mut writer = AnyConnectOptions::from_str(&url)
-            .map_err(connect_error)?
-            .connect()
+        let opening = path.clone();
+        let writer = tokio::task::spawn_blocking(move || sqlite::open(&opening))
             .await
-            .map_err(connect_error)?;
-        writer
-            .execute(sqlx::raw_sql(PRAGMAS))
-            .await
-            .map_err(connect_error)?;
-        let reader = AnyPoolOptions::new()
-            .max_connections(options.max_connections.max(SQLITE_READERS))
-            .acquire_timeout(options.acquire_timeout)
-            .after_connect(|conn, _| {
-                Box::pin(async move { conn.execute(sqlx::raw_sql(PRAGMAS)).await.map(|_| ()) })
-            })
-            .connect(&url)
-            .await
-            .map_err(connect_error)?;
+            .map_err(|_| Error::Closed)
+            .and_then(|opened| opened)
+            .map_err(|source| DbError::Connect {
+                service: service.to_owned(),
+                source,
+            })?;
+        let readers = sqlite::Readers::new(
+            path,
+            options.max_connections.max(SQLITE_READERS),
+            options.acquire_timeout,
+        );
         let writer = group::Writer::start(writer, service, options.acquire_timeout);
         Ok(Db::from_parts(
             service,
-            Dialect::Sqlite,
-            Writer::Grouped(writer),
-            reader,
+            Backend::Sqlite { writer, readers },
             None,
         ))
     }
@@ -288,9 +254,9 @@ impl Db {
         {
             return Err(DbError::InvalidSchema(schema));
         }
-        let connect_error = |source| DbError::Connect {
+        let connect_error = |source: sqlx::Error| DbError::Connect {
             service: service.to_owned(),
-            source,
+            source: source.into(),
         };
         let set_path = format!("SET search_path TO {schema}");
         let create = format!("CREATE SCHEMA IF NOT EXISTS {schema}");
@@ -325,17 +291,14 @@ impl Db {
         let (moved, server) = (!servers.is_plain())
             .then(|| tokio::sync::watch::channel(servers.name(current).to_owned()))
             .unzip();
-        let db = Db::from_parts(
-            service,
-            Dialect::Postgres,
-            Writer::Pool(pool.clone()),
-            pool,
-            server,
-        );
+        let db = Db::from_parts(service, Backend::Postgres(pool), server);
         if let Some(moved) = moved {
             let inner = Arc::downgrade(&db.inner);
             servers.watch(service.to_owned(), current, moved, move || {
-                inner.upgrade().map(|inner| inner.reader.clone())
+                inner.upgrade().and_then(|inner| match &inner.backend {
+                    Backend::Postgres(pool) => Some(pool.clone()),
+                    Backend::Sqlite { .. } => None,
+                })
             });
         }
         Ok(db)
@@ -343,17 +306,13 @@ impl Db {
 
     fn from_parts(
         service: &str,
-        dialect: Dialect,
-        writer: Writer,
-        reader: AnyPool,
+        backend: Backend,
         server: Option<tokio::sync::watch::Receiver<String>>,
     ) -> Db {
         Db {
             inner: Arc::new(Inner {
                 service: service.to_owned(),
-                dialect,
-                writer,
-                reader,
+                backend,
                 server,
             }),
         }
@@ -373,13 +332,10 @@ impl Db {
 
     #[must_use]
     pub fn dialect(&self) -> Dialect {
-        self.inner.dialect
-    }
-
-    /// The pool for reads outside a transaction.
-    #[must_use]
-    pub fn reader(&self) -> &AnyPool {
-        &self.inner.reader
+        match self.inner.backend {
+            Backend::Sqlite { .. } => Dialect::Sqlite,
+            Backend::Postgres(_) => Dialect::Postgres,
+        }
     }
 
     /// Starts a write transaction.
@@ -387,25 +343,27 @@ impl Db {
     /// # Errors
     /// When no connection can be acquired or `BEGIN` fails.
     pub async fn begin(&self) -> Result<Tx, Error> {
-        let inner = match &self.inner.writer {
-            Writer::Pool(pool) => TxInner::Own(pool.begin().await?),
-            Writer::Grouped(writer) => TxInner::Grouped(writer.begin().await?),
+        let inner = match &self.inner.backend {
+            Backend::Postgres(pool) => TxInner::Own(pool.begin().await?),
+            Backend::Sqlite { writer, .. } => TxInner::Grouped(writer.begin().await?),
         };
         Ok(Tx { inner })
     }
 
     async fn read_only(&self) -> Result<Tx, Error> {
-        Ok(Tx {
-            inner: TxInner::Read(self.inner.reader.acquire().await?),
-        })
+        let inner = match &self.inner.backend {
+            Backend::Postgres(pool) => TxInner::Read(pool.acquire().await?),
+            Backend::Sqlite { readers, .. } => TxInner::SqliteRead(readers.acquire().await?),
+        };
+        Ok(Tx { inner })
     }
 
     /// How SQLite's writer has grouped its commits so far; `None` on PostgreSQL.
     #[must_use]
     pub fn commit_groups(&self) -> Option<CommitGroups> {
-        match &self.inner.writer {
-            Writer::Pool(_) => None,
-            Writer::Grouped(writer) => {
+        match &self.inner.backend {
+            Backend::Postgres(_) => None,
+            Backend::Sqlite { writer, .. } => {
                 let load =
                     |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
                 let counts = &writer.counts;
@@ -421,10 +379,7 @@ impl Db {
 
     /// Whether the database answers; used by `/readyz`.
     pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1")
-            .execute(&self.inner.reader)
-            .await
-            .is_ok()
+        self.fetch_one::<(i64,)>("SELECT 1", &[]).await.is_ok()
     }
 
     /// Applies the migrations not applied yet, in order.
@@ -455,38 +410,40 @@ impl Db {
     /// `db_pool_max_connections{service, pool}`); SQLite's writer
     /// is measured by its commit groups instead (`db_commit_group_size`).
     pub fn record_pool_metrics(&self) {
-        let pools: &[(&str, &AnyPool)] = match self.inner.dialect {
-            Dialect::Sqlite => &[("reader", &self.inner.reader)],
-            Dialect::Postgres => &[("shared", &self.inner.reader)],
-        };
-        for (name, pool) in pools {
-            metrics::gauge!(
-                "db_pool_max_connections",
-                "service" => self.inner.service.clone(),
-                "pool" => *name
-            )
-            .set(f64::from(pool.options().get_max_connections()));
-            let size = pool.size();
-            let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
-            for (state, count) in [("idle", idle), ("busy", size.saturating_sub(idle))] {
-                metrics::gauge!(
-                    "db_pool_connections",
-                    "service" => self.inner.service.clone(),
-                    "pool" => *name,
-                    "state" => state
-                )
-                .set(f64::from(count));
+        let (name, idle, busy, max) = match &self.inner.backend {
+            Backend::Sqlite { readers, .. } => {
+                let (idle, busy, max) = readers.sizes();
+                ("reader", idle, busy, max)
             }
+            Backend::Postgres(pool) => {
+                let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
+                let busy = pool.size().saturating_sub(idle);
+                ("shared", idle, busy, pool.options().get_max_connections())
+            }
+        };
+        let service = self.inner.service.clone();
+        metrics::gauge!("db_pool_max_connections", "service" => service.clone(), "pool" => name)
+            .set(f64::from(max));
+        for (state, count) in [("idle", idle), ("busy", busy)] {
+            metrics::gauge!(
+                "db_pool_connections",
+                "service" => service.clone(),
+                "pool" => name,
+                "state" => state
+            )
+            .set(f64::from(count));
         }
     }
 
     /// Closes the pools, waiting for connections in use to be returned.
     pub async fn close(&self) {
-        match &self.inner.writer {
-            Writer::Pool(pool) => pool.close().await,
-            Writer::Grouped(writer) => writer.close().await,
+        match &self.inner.backend {
+            Backend::Postgres(pool) => pool.close().await,
+            Backend::Sqlite { writer, readers } => {
+                writer.close().await;
+                readers.close();
+            }
         }
-        self.inner.reader.close().await;
     }
 }
 

@@ -2,8 +2,7 @@
 //! applied in order in one transaction (all or nothing), recorded with a checksum so that an edited migration is caught rather
 //! than silently diverging between installations.
 
-use crate::{Db, Dialect};
-use sqlx::{Executor, Row};
+use crate::{Db, Dialect, params};
 
 /// One migration: the SQL each dialect runs. Usually one portable file serves both
 /// (`migrations/NNNN_name.sql`); where the dialects really differ, each has its own
@@ -115,24 +114,20 @@ pub(crate) async fn run(
     let mut tx = db.begin().await.map_err(history_error)?;
     if db.dialect() == Dialect::Postgres {
         // Instances starting together take turns; the lock ends with the transaction.
-        (&mut *tx)
-            .execute("SELECT pg_advisory_xact_lock(7208459113)")
+        tx.execute("SELECT pg_advisory_xact_lock(7208459113)", params![])
             .await
-            .map_err(|e| history_error(e.into()))?;
+            .map_err(history_error)?;
     }
-    (&mut *tx)
-        .execute(create_history(history).as_str())
+    tx.execute(&create_history(history), params![])
         .await
-        .map_err(|e| history_error(e.into()))?;
-    let applied: Vec<(i64, String)> = sqlx::query(&format!(
-        "SELECT version, checksum FROM {history} ORDER BY version"
-    ))
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(|e| history_error(e.into()))?
-    .into_iter()
-    .map(|row| (row.get::<i64, _>(0), row.get::<String, _>(1)))
-    .collect();
+        .map_err(history_error)?;
+    let applied: Vec<(i64, String)> = tx
+        .fetch_all(
+            &format!("SELECT version, checksum FROM {history} ORDER BY version"),
+            params![],
+        )
+        .await
+        .map_err(history_error)?;
 
     for migration in migrations {
         let sql = match db.dialect() {
@@ -156,20 +151,15 @@ pub(crate) async fn run(
             name: migration.name,
             source,
         };
-        (&mut *tx)
-            .execute(sqlx::raw_sql(sql))
-            .await
-            .map_err(|e| failed(e.into()))?;
-        sqlx::query(&format!(
-            "INSERT INTO {history} (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)"
-        ))
-        .bind(migration.version)
-        .bind(migration.name)
-        .bind(sum)
-        .bind(ordo_kernel::time::to_millis(ordo_kernel::time::now()))
-        .execute(&mut *tx)
+        tx.execute_script(sql).await.map_err(failed)?;
+        tx.execute(
+            &format!(
+                "INSERT INTO {history} (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)"
+            ),
+            params![migration.version, migration.name, sum, ordo_kernel::time::now()],
+        )
         .await
-        .map_err(|e| failed(e.into()))?;
+        .map_err(failed)?;
         tracing::info!(service = %service, history, version = migration.version, name = migration.name, "migration applied");
     }
     tx.commit().await.map_err(history_error)

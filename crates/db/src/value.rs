@@ -288,6 +288,12 @@ impl Decode for OffsetDateTime {
     }
 }
 
+impl Decode for Value {
+    fn decode(value: Value) -> Result<Self, String> {
+        Ok(value)
+    }
+}
+
 /// A column holding `T` as a JSON document.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Json<T>(pub T);

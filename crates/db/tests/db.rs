@@ -1,8 +1,7 @@
 //! The database handle on both backends: placeholders, migrations, constraints, pragmas.
 
-use ordo_db::{Db, Dialect, Migration, is_unique_violation};
+use ordo_db::{Db, Dialect, Error, Migration, params};
 use ordo_testkit::{Backend, backend_test};
-use sqlx::Row;
 
 const CREATE: Migration = Migration {
     version: 1,
@@ -37,35 +36,33 @@ async fn numbered_placeholders_and_constraints_work(backend: Backend) {
     db.migrate(&[CREATE]).await.unwrap();
 
     let mut tx = db.begin().await.unwrap();
-    sqlx::query("INSERT INTO things (id, qty) VALUES ($1, $2)")
-        .bind("a")
-        .bind(3_i64)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    insert(&mut tx, "a", 3).await.unwrap();
     tx.commit().await.unwrap();
 
-    let duplicate = sqlx::query("INSERT INTO things (id, qty) VALUES ($1, $2)")
-        .bind("a")
-        .bind(1_i64)
-        .execute(&mut *db.begin().await.unwrap())
+    let duplicate = insert(&mut db.begin().await.unwrap(), "a", 1)
         .await
         .expect_err("duplicate key");
-    assert!(is_unique_violation(&duplicate));
+    assert!(duplicate.is_unique_violation());
 
-    let negative = sqlx::query("UPDATE things SET qty = qty - $1 WHERE id = $2")
-        .bind(5_i64)
-        .bind("a")
-        .execute(&mut *db.begin().await.unwrap())
+    // Placeholders are bound by number, whatever order they appear in.
+    let negative = db
+        .begin()
+        .await
+        .unwrap()
+        .execute(
+            "UPDATE things SET qty = qty - $2 WHERE id = $1",
+            params!["a", 5_i64],
+        )
         .await;
     assert!(negative.is_err(), "CHECK (qty >= 0) must hold");
 
-    let qty: i64 = sqlx::query("SELECT qty FROM things WHERE id = $1")
-        .bind("a")
-        .fetch_one(db.reader())
+    let (qty,): (i64,) = db
+        .fetch_one(
+            "SELECT qty FROM things WHERE id = $1 AND ($1 IS NOT NULL)",
+            params!["a"],
+        )
         .await
-        .unwrap()
-        .get(0);
+        .unwrap();
     assert_eq!(qty, 3, "the rolled-back writes changed nothing");
     assert!(db.ping().await);
 }
@@ -84,35 +81,35 @@ async fn sqlite_runs_durable_wal(backend: Backend) {
         ("synchronous", "2"),
         ("foreign_keys", "1"),
     ] {
-        let row = sqlx::query(&format!("PRAGMA {pragma}"))
-            .fetch_one(&mut *tx)
+        let (value,): (ordo_db::Value,) = tx
+            .fetch_one(&format!("PRAGMA {pragma}"), params![])
             .await
             .unwrap();
-        let value: String = row
-            .try_get::<String, _>(0)
-            .unwrap_or_else(|_| row.get::<i64, _>(0).to_string());
+        let value = match value {
+            ordo_db::Value::Text(text) => text,
+            ordo_db::Value::Int(n) => n.to_string(),
+            other => panic!("PRAGMA {pragma} gave {other:?}"),
+        };
         assert_eq!(value, expected, "PRAGMA {pragma}");
     }
 }
 backend_test!(sqlite_pragmas, sqlite_runs_durable_wal);
 
-async fn insert(tx: &mut ordo_db::Tx, id: &str, qty: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO things (id, qty) VALUES ($1, $2)")
-        .bind(id)
-        .bind(qty)
-        .execute(&mut **tx)
-        .await
-        .map(|_| ())
+async fn insert(tx: &mut ordo_db::Tx, id: &str, qty: i64) -> Result<(), Error> {
+    tx.execute(
+        "INSERT INTO things (id, qty) VALUES ($1, $2)",
+        params![id, qty],
+    )
+    .await
+    .map(drop)
 }
 
 async fn ids(db: &Db) -> Vec<String> {
-    sqlx::query("SELECT id FROM things ORDER BY id")
-        .fetch_all(db.reader())
+    let rows: Vec<(String,)> = db
+        .fetch_all("SELECT id FROM things ORDER BY id", params![])
         .await
-        .unwrap()
-        .iter()
-        .map(|row| row.get(0))
-        .collect()
+        .unwrap();
+    rows.into_iter().map(|(id,)| id).collect()
 }
 
 /// Concurrent transactions: each commits or rolls back alone, whatever its neighbours in
@@ -185,7 +182,7 @@ backend_test!(cancelled_begin, a_cancelled_begin_leaves_the_writer_usable);
 
 /// Writes `id`; the writers whose `fails` is set also write a row the CHECK refuses, and
 /// give their transaction up on that error, as a use case does with `?`.
-async fn write(db: &Db, id: &str, fails: bool) -> Result<(), sqlx::Error> {
+async fn write(db: &Db, id: &str, fails: bool) -> Result<(), Error> {
     let mut tx = db.begin().await?;
     insert(&mut tx, id, 1).await?;
     if fails {

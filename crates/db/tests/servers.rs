@@ -2,7 +2,7 @@
 //! service connects to the first that answers — with `target_session_attrs=read-write`, that
 //! accepts writes — and moves to another when the one it uses goes away.
 
-use ordo_db::Db;
+use ordo_db::{Db, params};
 use ordo_testkit::{Backend, TcpProxy};
 use std::time::Duration;
 
@@ -31,13 +31,11 @@ async fn connected(backend: &Backend, dir: &std::path::Path) -> Db {
         .unwrap()
 }
 
-async fn writes(db: &Db) -> Result<(), sqlx::Error> {
+async fn writes(db: &Db) -> Result<(), ordo_db::Error> {
     let mut tx = db.begin().await?;
-    sqlx::query("CREATE TABLE IF NOT EXISTS marks (n BIGINT)")
-        .execute(&mut *tx)
+    tx.execute("CREATE TABLE IF NOT EXISTS marks (n BIGINT)", params![])
         .await?;
-    sqlx::query("INSERT INTO marks (n) VALUES (1)")
-        .execute(&mut *tx)
+    tx.execute("INSERT INTO marks (n) VALUES (1)", params![])
         .await?;
     tx.commit().await
 }

@@ -2,9 +2,8 @@
 //! `sslrootcert` connects encrypted to a server whose certificate and name check out, and a
 //! server signed by another authority is refused with the reason.
 
-use ordo_db::Db;
+use ordo_db::{Db, params};
 use ordo_testkit::Backend;
-use sqlx::Row;
 
 #[tokio::test]
 async fn a_verified_connection_is_encrypted() {
@@ -13,11 +12,14 @@ async fn a_verified_connection_is_encrypted() {
     };
     let dir = ordo_testkit::temp_dir();
     let db = backend.open(dir.path(), "tls").await;
-    let row = sqlx::query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
-        .fetch_one(db.reader())
+    let (ssl,): (bool,) = db
+        .fetch_one(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            params![],
+        )
         .await
         .unwrap();
-    assert!(row.get::<bool, _>(0), "the connection is not encrypted");
+    assert!(ssl, "the connection is not encrypted");
 }
 
 #[tokio::test]

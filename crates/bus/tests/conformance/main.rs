@@ -9,11 +9,10 @@ use ordo_bus::{
     Outbox, RunningBus, Subscription,
 };
 use ordo_contracts::Event;
-use ordo_db::{Db, Migration, Tx};
+use ordo_db::{Db, Migration, Tx, params};
 use ordo_kernel::paging::PageRequest;
 use ordo_testkit::{Backend, Tansu, TcpProxy};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -78,14 +77,17 @@ impl Recorder {
             Some("reject") => return Err(HandlerError::reject("rejected: makes no sense")),
             _ => {}
         }
-        sqlx::query("INSERT INTO effects (event_id, subject, n, pos) VALUES ($1, $2, $3, $4)")
-            .bind(event.id.to_string())
-            .bind(&event.subject)
-            .bind(tick.n)
-            .bind(self.position.fetch_add(1, Ordering::SeqCst))
-            .execute(&mut **tx)
-            .await
-            .map_err(HandlerError::retry)?;
+        tx.execute(
+            "INSERT INTO effects (event_id, subject, n, pos) VALUES ($1, $2, $3, $4)",
+            params![
+                event.id,
+                event.subject,
+                tick.n,
+                self.position.fetch_add(1, Ordering::SeqCst)
+            ],
+        )
+        .await
+        .map_err(HandlerError::retry)?;
         Ok(())
     }
 }
@@ -253,13 +255,13 @@ impl Harness {
 
     /// Every effect: (event id, subject, n), in the order they were made.
     async fn effects(&self) -> Vec<(String, String, i64)> {
-        sqlx::query("SELECT event_id, subject, n FROM effects ORDER BY pos")
-            .fetch_all(self.consumer.reader())
+        self.consumer
+            .fetch_all(
+                "SELECT event_id, subject, n FROM effects ORDER BY pos",
+                params![],
+            )
             .await
             .unwrap()
-            .iter()
-            .map(|row| (row.get(0), row.get(1), row.get(2)))
-            .collect()
     }
 
     async fn effects_of(&self, id: Uuid) -> usize {
@@ -271,11 +273,15 @@ impl Harness {
     }
 
     async fn unpublished(&self) -> i64 {
-        sqlx::query("SELECT COUNT(*) FROM bus_outbox WHERE published_at IS NULL")
-            .fetch_one(self.producer.reader())
+        let (waiting,) = self
+            .producer
+            .fetch_one(
+                "SELECT COUNT(*) FROM bus_outbox WHERE published_at IS NULL",
+                params![],
+            )
             .await
-            .unwrap()
-            .get(0)
+            .unwrap();
+        waiting
     }
 
     /// Waits until `check` holds, looking again whenever the bus makes progress.

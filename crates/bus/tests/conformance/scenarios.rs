@@ -393,9 +393,7 @@ async fn a_predecessor_that_never_comes_is_reported_as_a_gap(mut h: Harness) {
         .append(&mut tx, "order-g", &tick(2), &EventMeta::default())
         .await
         .unwrap();
-    sqlx::query("DELETE FROM bus_outbox WHERE id = $1")
-        .bind(lost.to_string())
-        .execute(&mut *tx)
+    tx.execute("DELETE FROM bus_outbox WHERE id = $1", params![lost])
         .await
         .unwrap();
     outbox.commit(tx).await.unwrap();
