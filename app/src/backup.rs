@@ -18,8 +18,6 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-use sqlx::{Connection, Row};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -252,54 +250,51 @@ fn ensure_empty(dir: &Path, why: &str) -> anyhow::Result<()> {
 }
 
 /// Locks every database against writes, copies each, and lets go; how long writes waited.
+/// On a blocking thread: SQLite's calls wait for locks and the disk.
 async fn copy_at_one_moment(
     databases: &[(String, PathBuf)],
     to: &Path,
 ) -> anyhow::Result<Duration> {
+    let (databases, to) = (databases.to_vec(), to.to_owned());
+    tokio::task::spawn_blocking(move || copy_locked(&databases, &to)).await?
+}
+
+fn copy_locked(databases: &[(String, PathBuf)], to: &Path) -> anyhow::Result<Duration> {
+    let open = |name: &str, path: &Path| -> anyhow::Result<rusqlite::Connection> {
+        let conn = rusqlite::Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .with_context(|| format!("open {name}"))?;
+        conn.busy_timeout(LOCK_WAIT)?;
+        Ok(conn)
+    };
     let mut locks = Vec::with_capacity(databases.len());
     let mut copiers = Vec::with_capacity(databases.len());
     for (name, path) in databases {
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(false)
-            .busy_timeout(LOCK_WAIT);
-        let opened = || format!("open {name}");
-        locks.push(
-            SqliteConnection::connect_with(&options)
-                .await
-                .with_context(opened)?,
-        );
-        copiers.push(
-            SqliteConnection::connect_with(&options)
-                .await
-                .with_context(opened)?,
-        );
+        locks.push(open(name, path)?);
+        copiers.push(open(name, path)?);
     }
     let mut held = Vec::with_capacity(locks.len());
     let mut paused = None;
-    let copied = async {
-        for ((name, _), lock) in databases.iter().zip(locks.iter_mut()) {
-            sqlx::raw_sql("BEGIN IMMEDIATE")
-                .execute(&mut *lock)
-                .await
+    let copied = (|| {
+        for ((name, _), lock) in databases.iter().zip(&locks) {
+            lock.execute_batch("BEGIN IMMEDIATE")
                 .with_context(|| format!("lock {name} against writes"))?;
-            held.push(name);
+            held.push(lock);
             paused.get_or_insert_with(Instant::now);
         }
-        for ((name, _), copier) in databases.iter().zip(copiers.iter_mut()) {
+        for ((name, _), copier) in databases.iter().zip(&copiers) {
             let copy = to.join(name);
-            sqlx::query("VACUUM INTO ?")
-                .bind(copy.display().to_string())
-                .execute(&mut *copier)
-                .await
+            copier
+                .execute("VACUUM INTO ?1", [copy.display().to_string()])
                 .with_context(|| format!("copy {name}"))?;
         }
         anyhow::Ok(())
-    }
-    .await;
+    })();
     let paused = paused.map(|at| at.elapsed()).unwrap_or_default();
-    for (lock, _) in locks.iter_mut().zip(&held) {
-        sqlx::raw_sql("ROLLBACK").execute(&mut *lock).await?;
+    for lock in held {
+        lock.execute_batch("ROLLBACK")?;
     }
     copied?;
     for (name, _) in databases {
@@ -342,20 +337,22 @@ fn check(dir: &Path, part: &Part) -> anyhow::Result<()> {
 }
 
 async fn check_integrity(path: &Path) -> anyhow::Result<()> {
-    let options = SqliteConnectOptions::new().filename(path).read_only(true);
-    let mut db = SqliteConnection::connect_with(&options)
-        .await
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let db = rusqlite::Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
         .with_context(|| format!("open {}", path.display()))?;
-    let verdict: String = sqlx::query("PRAGMA integrity_check")
-        .fetch_one(&mut db)
-        .await?
-        .try_get(0)?;
-    ensure!(
-        verdict == "ok",
-        "the backup is damaged: {} fails SQLite's integrity check: {verdict}",
-        path.display()
-    );
-    Ok(())
+        let verdict: String = db.query_row("PRAGMA integrity_check", [], |row| row.get(0))?;
+        ensure!(
+            verdict == "ok",
+            "the backup is damaged: {} fails SQLite's integrity check: {verdict}",
+            path.display()
+        );
+        Ok(())
+    })
+    .await?
 }
 
 fn sha256(bytes: &[u8]) -> String {

@@ -52,7 +52,7 @@ async fn serving_a_shop(
     let (server, url) = listen(command);
     let client = reqwest::Client::new();
     let base = format!("{url}/api/v1");
-    let shop = ordo_app::bench::shop::setup(&client, &base, 4, 10_000)
+    let shop = ordo_app::bench::shop::setup(&client, &base, 4, 10_000, 1)
         .await
         .unwrap();
     (server, client, base, shop)
@@ -93,7 +93,7 @@ async fn a_backup_taken_while_orders_arrive_restores_every_acknowledged_one() {
                 let customer = &shop.customers[n % shop.customers.len()];
                 let key = format!("backup-{n}");
                 let placed =
-                    ordo_app::bench::shop::place(&client, &base, &shop.product, customer, key)
+                    ordo_app::bench::shop::place(&client, &base, shop.product(), customer, key)
                         .await;
                 placed.map(|id| (id, customer.0.clone()))
             }
@@ -244,21 +244,19 @@ fn litestream_restore(litestream: &str, config: &Path, database: &Path, to: &Pat
 
 /// How many of `orders` the orders database at `path` holds.
 async fn orders_in(path: &Path, orders: &[(uuid::Uuid, String)]) -> usize {
-    use sqlx::Connection as _;
-    let options = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(path)
-        .read_only(true);
-    let mut db = sqlx::SqliteConnection::connect_with(&options)
-        .await
-        .unwrap();
+    let db =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
     let mut found = 0;
     for (order, _) in orders {
-        let row = sqlx::query("SELECT COUNT(*) FROM orders WHERE id = ?")
-            .bind(order.to_string())
-            .fetch_one(&mut db)
-            .await
+        let count: i64 = db
+            .query_row(
+                "SELECT COUNT(*) FROM orders WHERE id = ?1",
+                [order.to_string()],
+                |row| row.get(0),
+            )
             .unwrap();
-        found += usize::try_from(sqlx::Row::get::<i64, _>(&row, 0)).unwrap();
+        found += usize::try_from(count).unwrap();
     }
     found
 }
@@ -311,7 +309,7 @@ async fn litestream_replicas_restore_every_acknowledged_order() {
     for n in 0..30 {
         let customer = &shop.customers[n % shop.customers.len()];
         let key = format!("litestream-{n}");
-        let id = ordo_app::bench::shop::place(&client, &base, &shop.product, customer, key)
+        let id = ordo_app::bench::shop::place(&client, &base, shop.product(), customer, key)
             .await
             .expect("an order");
         acknowledged.push((id, customer.0.clone()));

@@ -5,7 +5,6 @@ mod support;
 use ordo_testkit::{Backend, TcpProxy, backend_test};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sqlx::Row;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
@@ -750,10 +749,11 @@ async fn a_kill_during_checkouts_loses_no_order_and_holds_no_stock_twice(backend
         base: url,
     };
     let base = format!("{}/api/v1", api.base);
-    let shop = ordo_app::bench::shop::setup(&api.client, &base, CRASH_CUSTOMERS, CRASH_STOCK)
+    let shop = ordo_app::bench::shop::setup(&api.client, &base, CRASH_CUSTOMERS, CRASH_STOCK, 1)
         .await
         .unwrap();
-    let (owner, product_id) = (shop.owner, shop.product);
+    let product_id = shop.product().to_owned();
+    let owner = shop.owner;
     let customers: Vec<(String, serde_json::Value)> = shop
         .customers
         .into_iter()
@@ -1050,10 +1050,15 @@ async fn a_kill_then_cancellations_leave_no_card_authorised(
     assert!(created.status.success(), "{created:?}");
     let (server, url) = listen(command());
     let client = reqwest::Client::new();
-    let shop =
-        ordo_app::bench::shop::setup(&client, &format!("{url}/api/v1"), CANCEL_CLIENTS, 1_000_000)
-            .await
-            .unwrap();
+    let shop = ordo_app::bench::shop::setup(
+        &client,
+        &format!("{url}/api/v1"),
+        CANCEL_CLIENTS,
+        1_000_000,
+        1,
+    )
+    .await
+    .unwrap();
     let api = Api { client, base: url };
 
     // Six clients place pickup orders until the kill.
@@ -1087,14 +1092,16 @@ async fn a_kill_then_cancellations_leave_no_card_authorised(
     let admin = login(&api, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let deadline = Instant::now() + Duration::from_secs(180);
     let settled = loop {
-        let cancelled: Vec<String> =
-            sqlx::query("SELECT id FROM orders WHERE status = 'cancelled'")
-                .fetch_all(orders.reader())
-                .await
-                .unwrap()
-                .iter()
-                .map(|row| row.get(0))
-                .collect();
+        let cancelled: Vec<String> = orders
+            .fetch_all::<(String,)>(
+                "SELECT id FROM orders WHERE status = 'cancelled'",
+                ordo_db::params![],
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(id,)| id)
+            .collect();
         let authorised: i64 = count(
             &payments,
             "SELECT COUNT(*) FROM payments WHERE status = 'authorized' AND order_id IN",
@@ -1171,7 +1178,7 @@ async fn place_until_killed(
         let customer = n % CANCEL_CLIENTS;
         let (token, card) = shop.customers[customer].clone();
         let body = json!({
-            "items": [{"product_id": shop.product, "quantity": 1}],
+            "items": [{"product_id": shop.product(), "quantity": 1}],
             "fulfilment": "pickup", "payment_method_id": card
         });
         let api = api.clone();
@@ -1230,11 +1237,8 @@ async fn count(db: &ordo_db::Db, query: &str, ids: &[String]) -> i64 {
     let mut total = 0;
     for chunk in ids.chunks(200) {
         let sql = format!("{query} ({})", ordo_db::sql::placeholders(1, chunk.len()));
-        let mut statement = sqlx::query(&sql);
-        for id in chunk {
-            statement = statement.bind(id);
-        }
-        let n: i64 = statement.fetch_one(db.reader()).await.unwrap().get(0);
+        let params: Vec<ordo_db::Value> = chunk.iter().map(ordo_db::Encode::encode).collect();
+        let (n,): (i64,) = db.fetch_one(&sql, &params).await.unwrap();
         total += n;
     }
     total

@@ -103,7 +103,7 @@ async fn place(
     for i in 0..n {
         let customer = &shop.customers[i % shop.customers.len()];
         let key = format!("{tag}-{i}");
-        let id = ordo_app::bench::shop::place(client, base, &shop.product, customer, key)
+        let id = ordo_app::bench::shop::place(client, base, shop.product(), customer, key)
             .await
             .expect("an order");
         placed.push((id, customer.0.clone()));
@@ -190,7 +190,7 @@ async fn pgbackrest_restores_to_a_point_in_time_with_every_order_before_it() {
     let (mut server, url) = listen(serve());
     let client = reqwest::Client::new();
     let base = format!("{url}/api/v1");
-    let shop = ordo_app::bench::shop::setup(&client, &base, 4, 10_000)
+    let shop = ordo_app::bench::shop::setup(&client, &base, 4, 10_000, 1)
         .await
         .unwrap();
     let before_backup = place(&client, &base, &shop, "pitr-a", 10).await;

@@ -6,7 +6,6 @@
 use ordo_app::{Config, Platform};
 use ordo_db::{Db, Dialect};
 use ordo_testkit::Backend;
-use sqlx::Row;
 use std::collections::BTreeMap;
 
 /// One table as both dialects can describe it.
@@ -56,18 +55,18 @@ fn split(columns: &str) -> Vec<String> {
 }
 
 async fn strings(db: &Db, sql: &str, bind: Option<&str>) -> Vec<Vec<String>> {
-    let mut query = sqlx::query(sql);
-    if let Some(value) = bind {
-        query = query.bind(value.to_owned());
-    }
-    query
-        .fetch_all(db.reader())
+    let params: Vec<ordo_db::Value> = bind.iter().map(ordo_db::Encode::encode).collect();
+    let rows: Vec<Vec<ordo_db::Value>> = db
+        .fetch_all(sql, &params)
         .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .iter()
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    rows.into_iter()
         .map(|row| {
-            (0..row.len())
-                .map(|i| row.try_get::<String, _>(i).unwrap_or_default())
+            row.into_iter()
+                .map(|value| match value {
+                    ordo_db::Value::Text(text) => text,
+                    _ => String::new(),
+                })
                 .collect()
         })
         .collect()

@@ -8,7 +8,6 @@ use ordo_app::{Config, Platform, Running};
 use ordo_testkit::Backend;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
-use sqlx::Row;
 use std::net::SocketAddr;
 use uuid::Uuid;
 
@@ -322,11 +321,11 @@ impl TestApp {
     /// Rows in `table` of `service`'s database: how tests prove that nothing was written.
     pub async fn count(&self, service: &str, table: &str) -> i64 {
         let db = &self.databases[service];
-        sqlx::query(&format!("SELECT COUNT(*) FROM {table}"))
-            .fetch_one(db.reader())
+        let (count,) = db
+            .fetch_one(&format!("SELECT COUNT(*) FROM {table}"), ordo_db::params![])
             .await
-            .unwrap()
-            .get(0)
+            .unwrap();
+        count
     }
 }
 

@@ -146,7 +146,11 @@ pub async fn setup(
     let merchant = merchant["id"].as_str().context("merchant id")?.to_owned();
     let mut made = Vec::with_capacity(products.max(1));
     for n in 0..products.max(1) {
-        let name = if n == 0 { "Soup".to_owned() } else { format!("Soup {n}") };
+        let name = if n == 0 {
+            "Soup".to_owned()
+        } else {
+            format!("Soup {n}")
+        };
         let product = post(
             client,
             &format!("{base}/merchants/{merchant}/products"),

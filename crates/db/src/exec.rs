@@ -126,8 +126,12 @@ impl Tx {
     /// Runs `sql`, several statements without parameters (a migration).
     pub(crate) async fn execute_script(&mut self, sql: &str) -> Result<(), Error> {
         match &mut self.inner {
-            TxInner::Own(tx) => drop(tx.execute(sqlx::raw_sql(sql)).await?),
-            TxInner::Read(conn) => drop(conn.execute(sqlx::raw_sql(sql)).await?),
+            TxInner::Own(tx) => {
+                tx.execute(sqlx::raw_sql(sql)).await?;
+            }
+            TxInner::Read(conn) => {
+                conn.execute(sqlx::raw_sql(sql)).await?;
+            }
             TxInner::Grouped(member) => member.conn().execute_batch(sql)?,
             TxInner::SqliteRead(reader) => reader.conn().execute_batch(sql)?,
         }

@@ -393,6 +393,13 @@ pub trait FromRow: Sized {
     fn from_row(row: Row) -> Result<Self, Error>;
 }
 
+/// A row's values as they came, for a caller that does not know its shape (a schema check).
+impl FromRow for Vec<Value> {
+    fn from_row(row: Row) -> Result<Self, Error> {
+        Ok(row.values)
+    }
+}
+
 macro_rules! tuple {
     ($(($($t:ident $n:tt),+)),+) => {$(
         impl<$($t: Decode),+> FromRow for ($($t,)+) {

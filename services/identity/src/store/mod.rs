@@ -6,3 +6,6 @@ pub mod keyring;
 pub mod password_resets;
 pub mod refresh_tokens;
 pub mod users;
+
+#[cfg(test)]
+mod tests;

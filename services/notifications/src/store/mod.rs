@@ -5,6 +5,9 @@ pub mod preferences;
 pub mod sms;
 pub mod timeline;
 
+#[cfg(test)]
+mod tests;
+
 use crate::app::Cause;
 use crate::domain::Message;
 use crate::domain::Notification;
