@@ -1,11 +1,11 @@
 //! The catalogue: merchants and their products, written by their staff, read by anyone,
 //! announced on the bus.
 
+use ordo_db::params;
 use ordo_e2e::{Session, TestApp, json_of, problem};
 use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sqlx::Row;
 
 fn merchant_body(name: &str, lat: f64, lon: f64) -> Value {
     json!({
@@ -30,12 +30,14 @@ async fn create_merchant(app: &TestApp, owner: &Session, name: &str, lat: f64, l
 }
 
 async fn events_of_type(app: &TestApp, event_type: &str) -> i64 {
-    sqlx::query("SELECT COUNT(*) FROM bus_outbox WHERE type = $1")
-        .bind(event_type)
-        .fetch_one(app.databases["catalog"].reader())
+    let (count,) = app.databases["catalog"]
+        .fetch_one(
+            "SELECT COUNT(*) FROM bus_outbox WHERE type = $1",
+            params![event_type],
+        )
         .await
-        .unwrap()
-        .get(0)
+        .unwrap();
+    count
 }
 
 async fn status_of(request: reqwest::RequestBuilder) -> StatusCode {

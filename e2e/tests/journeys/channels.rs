@@ -5,13 +5,13 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode as AxumStatus};
+use ordo_db::params;
 use ordo_e2e::fixtures::{GOOD_CARD, Shop, card, order_request, pickup, shop};
 use ordo_e2e::{Session, TestApp, json_of, problem};
 use ordo_notifications::config::SmsProviderKind;
 use ordo_testkit::{Backend, SmtpSink, backend_test};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sqlx::Row;
 use std::sync::{Arc, Mutex};
 
 const PHONE: &str = "+4915112345678";
@@ -60,13 +60,14 @@ async fn place(app: &TestApp, shop: &Shop, customer: &Session, key: &str) -> Str
 
 /// Events of `event_type` the notifications service published for `user`.
 async fn requested(app: &TestApp, event_type: &str, user: &Session) -> i64 {
-    sqlx::query("SELECT COUNT(*) FROM bus_outbox WHERE type = $1 AND subject = $2")
-        .bind(event_type)
-        .bind(user.id.to_string())
-        .fetch_one(app.databases["notifications"].reader())
+    let (count,) = app.databases["notifications"]
+        .fetch_one(
+            "SELECT COUNT(*) FROM bus_outbox WHERE type = $1 AND subject = $2",
+            params![event_type, user.id],
+        )
         .await
-        .unwrap()
-        .get(0)
+        .unwrap();
+    count
 }
 
 async fn texts(app: &TestApp, admin: &Session, user: &Session) -> Vec<Value> {

@@ -5,6 +5,7 @@
 //! completed order, its live tracking (ended at once for a finished order), and a paid
 //! order no merchant accepts in time.
 
+use ordo_db::params;
 use ordo_delivery::DispatchMode;
 use ordo_e2e::fixtures::{
     GOOD_CARD, Shop, card, complete, courier_at, notified, order_request, paid_order, shop, status,
@@ -13,7 +14,7 @@ use ordo_e2e::{EventStream, Session, TestApp, json_of, problem};
 use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sqlx::Row;
+use time::OffsetDateTime;
 
 /// The merchant of `shop` is at (52.5, 13.4).
 const NEAR: (f64, f64) = (52.501, 13.400);
@@ -90,12 +91,14 @@ async fn deliveries(app: &TestApp, courier: &Session) -> Vec<Value> {
 }
 
 async fn escalated(app: &TestApp, order: &str) -> bool {
-    sqlx::query("SELECT escalated_at FROM deliveries WHERE order_id = $1")
-        .bind(order)
-        .fetch_optional(app.databases["delivery"].reader())
+    app.databases["delivery"]
+        .fetch_optional::<(Option<OffsetDateTime>,)>(
+            "SELECT escalated_at FROM deliveries WHERE order_id = $1",
+            params![order],
+        )
         .await
         .unwrap()
-        .is_some_and(|row| row.get::<Option<i64>, _>(0).is_some())
+        .is_some_and(|(at,)| at.is_some())
 }
 
 async fn offered_to_the_near_first_taker_wins(backend: Backend) {
@@ -759,12 +762,14 @@ async fn an_order_nobody_accepts_is_rejected(backend: Backend) {
         || async {
             let (on_hand, reserved, _) =
                 ordo_e2e::fixtures::stock(&app, &shop, &shop.pizza.0).await;
-            let voided = sqlx::query("SELECT status FROM payments WHERE order_id = $1")
-                .bind(&id)
-                .fetch_optional(app.databases["payments"].reader())
+            let voided = app.databases["payments"]
+                .fetch_optional::<(String,)>(
+                    "SELECT status FROM payments WHERE order_id = $1",
+                    params![id],
+                )
                 .await
                 .unwrap()
-                .is_some_and(|row| row.get::<String, _>(0) == "voided");
+                .is_some_and(|(status,)| status == "voided");
             on_hand == 10
                 && reserved == 0
                 && voided
@@ -954,12 +959,14 @@ async fn couriers_survive_a_restart(backend: Backend) {
     let shop = shop(&app, 10).await;
     let courier = courier_at(&app, NEAR).await;
     let stored = || async {
-        sqlx::query("SELECT lat FROM couriers WHERE courier_id = $1")
-            .bind(courier.id.to_string())
-            .fetch_optional(app.databases["delivery"].reader())
+        app.databases["delivery"]
+            .fetch_optional::<(Option<f64>,)>(
+                "SELECT lat FROM couriers WHERE courier_id = $1",
+                params![courier.id],
+            )
             .await
             .unwrap()
-            .and_then(|row| row.get::<Option<f64>, _>(0))
+            .and_then(|(lat,)| lat)
     };
     app.eventually("the position is written", || async {
         stored().await == Some(NEAR.0)

@@ -2,13 +2,13 @@
 //! broker's store wiped, the platform started while the broker is down. Each waits on the
 //! platform (its bus, its readiness measurements), never on the clock.
 
+use ordo_db::params;
 use ordo_e2e::fixtures::{GOOD_CARD, Shop, card, order_request, pickup, shop, stock};
 use ordo_e2e::{Session, TestApp, json_of};
 use ordo_kernel::Secret;
 use ordo_testkit::{Backend, TcpProxy};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sqlx::Row;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -50,13 +50,13 @@ async fn buyer(app: &TestApp, shop: &Shop) -> (Session, Value) {
 
 /// How many of the customer's orders are in each status.
 async fn statuses(app: &TestApp) -> Vec<(String, i64)> {
-    sqlx::query("SELECT status, COUNT(*) FROM orders GROUP BY status ORDER BY status")
-        .fetch_all(app.databases["orders"].reader())
+    app.databases["orders"]
+        .fetch_all(
+            "SELECT status, COUNT(*) FROM orders GROUP BY status ORDER BY status",
+            params![],
+        )
         .await
         .unwrap()
-        .iter()
-        .map(|row| (row.get(0), row.get(1)))
-        .collect()
 }
 
 fn count_of(statuses: &[(String, i64)], status: &str) -> i64 {
@@ -278,8 +278,11 @@ async fn a_broker_outage_longer_than_the_hold_never_oversells() {
     proxy.cut();
     assert_eq!(place_eleven().await, (10, 1), "ten held, one short");
     // The holds run out while the orders wait for their payment behind the outage.
-    sqlx::query("UPDATE reservations SET expires_at = 0 WHERE status = 'held'")
-        .execute(app.databases["inventory"].reader())
+    app.databases["inventory"]
+        .execute(
+            "UPDATE reservations SET expires_at = 0 WHERE status = 'held'",
+            params![],
+        )
         .await
         .unwrap();
     app.eventually("the expired holds are given back", || async {
@@ -300,11 +303,13 @@ async fn a_broker_outage_longer_than_the_hold_never_oversells() {
     })
     .await;
     app.eventually("the unpaid orders' authorisations are voided", || async {
-        let voided: i64 = sqlx::query("SELECT COUNT(*) FROM payments WHERE status = 'voided'")
-            .fetch_one(app.databases["payments"].reader())
+        let (voided,): (i64,) = app.databases["payments"]
+            .fetch_one(
+                "SELECT COUNT(*) FROM payments WHERE status = 'voided'",
+                params![],
+            )
             .await
-            .unwrap()
-            .get(0);
+            .unwrap();
         voided == 10
     })
     .await;
@@ -505,7 +510,7 @@ async fn break_order_writes(app: &TestApp, broken: bool) {
     };
     let mut tx = db.begin().await.unwrap();
     for statement in statements {
-        sqlx::query(statement).execute(&mut *tx).await.unwrap();
+        tx.execute(statement, params![]).await.unwrap();
     }
     tx.commit().await.unwrap();
 }

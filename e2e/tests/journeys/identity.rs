@@ -156,22 +156,24 @@ backend_test!(login_failures, wrong_credentials_all_look_the_same);
 async fn passwords_are_stored_as_argon2id(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let session = app.signup("merchant").await;
-    let hash: String = sqlx::query("SELECT password_hash FROM users WHERE id = $1")
-        .bind(session.id.to_string())
-        .fetch_one(app.databases["identity"].reader())
+    let (hash,): (String,) = app.databases["identity"]
+        .fetch_one(
+            "SELECT password_hash FROM users WHERE id = $1",
+            ordo_db::params![session.id],
+        )
         .await
-        .map(|row| sqlx::Row::get(&row, 0))
         .unwrap();
     assert!(
         hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
         "{hash}"
     );
     assert!(!hash.contains(PASSWORD));
-    let stored: i64 = sqlx::query("SELECT COUNT(*) FROM refresh_tokens WHERE token_hash = $1")
-        .bind(&session.refresh_token)
-        .fetch_one(app.databases["identity"].reader())
+    let (stored,): (i64,) = app.databases["identity"]
+        .fetch_one(
+            "SELECT COUNT(*) FROM refresh_tokens WHERE token_hash = $1",
+            ordo_db::params![session.refresh_token],
+        )
         .await
-        .map(|row| sqlx::Row::get(&row, 0))
         .unwrap();
     assert_eq!(stored, 0, "refresh tokens are stored only as hashes");
     app.stop().await;

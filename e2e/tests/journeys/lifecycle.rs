@@ -2,20 +2,21 @@
 //! the card; operators refund, never more than was charged; a rejection gives everything
 //! back.
 
+use ordo_db::params;
 use ordo_e2e::fixtures::{GOOD_CARD, card, notified, order_request, pickup, shop, status, stock};
 use ordo_e2e::{Session, TestApp, json_of, problem};
 use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sqlx::Row;
 
 async fn payment(app: &TestApp, order: &str) -> (String, i64, i64) {
-    sqlx::query("SELECT status, captured_amount, refunded_amount FROM payments WHERE order_id = $1")
-        .bind(order)
-        .fetch_optional(app.databases["payments"].reader())
+    app.databases["payments"]
+        .fetch_optional(
+            "SELECT status, captured_amount, refunded_amount FROM payments WHERE order_id = $1",
+            params![order],
+        )
         .await
         .unwrap()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
         .unwrap_or_default()
 }
 
@@ -264,12 +265,13 @@ async fn provider_webhooks_are_signed_and_handled_once(backend: Backend) {
         payment(&app, &id).await.0 == "captured"
     })
     .await;
-    let reference: String = sqlx::query("SELECT provider_ref FROM payments WHERE order_id = $1")
-        .bind(&id)
-        .fetch_one(app.databases["payments"].reader())
+    let (reference,): (String,) = app.databases["payments"]
+        .fetch_one(
+            "SELECT provider_ref FROM payments WHERE order_id = $1",
+            params![id],
+        )
         .await
-        .unwrap()
-        .get(0);
+        .unwrap();
 
     let body = json!({"id": "evt_1", "type": "charge.refunded", "data": {"reference": reference, "amount": 300}}).to_string();
     let send = |body: String, signature: String| {

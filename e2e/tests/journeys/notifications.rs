@@ -1,5 +1,6 @@
 //! Notifications: the people an order concerns are told, in their own inbox, live.
 
+use ordo_db::params;
 use ordo_e2e::fixtures::{GOOD_CARD, card, order_request, pickup, shop};
 use ordo_e2e::{Session, TestApp, json_of, problem};
 use ordo_testkit::{Backend, backend_test};
@@ -208,15 +209,11 @@ async fn a_fresh_stream_starts_now_and_a_resumed_one_replays_what_was_missed(bac
     let mut tx = db.begin().await.unwrap();
     for n in 0..131 {
         let id = Uuid::now_v7();
-        sqlx::query(
+        tx.execute(
             "INSERT INTO notifications (id, user_id, kind, title, body, event_id, created_at)
              VALUES ($1, $2, 'order_placed', $3, 'old news', $4, 0)",
+            params![id, customer.id, format!("Old {n}"), Uuid::now_v7()],
         )
-        .bind(id.to_string())
-        .bind(customer.id.to_string())
-        .bind(format!("Old {n}"))
-        .bind(Uuid::now_v7().to_string())
-        .execute(&mut *tx)
         .await
         .unwrap();
         old.push(id.to_string());
@@ -410,18 +407,13 @@ async fn emails_are_sent_and_retried(backend: Backend) {
     })
     .await;
     let attempts = || async {
-        sqlx::query("SELECT status, COUNT(*) FROM email_attempts GROUP BY status ORDER BY status")
-            .fetch_all(app.databases["notifications"].reader())
+        app.databases["notifications"]
+            .fetch_all::<(String, i64)>(
+                "SELECT status, COUNT(*) FROM email_attempts GROUP BY status ORDER BY status",
+                params![],
+            )
             .await
             .unwrap()
-            .iter()
-            .map(|row| {
-                (
-                    sqlx::Row::get::<String, _>(row, 0),
-                    sqlx::Row::get::<i64, _>(row, 1),
-                )
-            })
-            .collect::<Vec<_>>()
     };
     let expected = vec![("failed".to_owned(), 2), ("sent".to_owned(), 2)];
     app.eventually("two refusals and two deliveries are recorded", || async {

@@ -4,14 +4,23 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ordo_db::{FromRow, params};
 use ordo_e2e::{EventStream, PASSWORD, Session, TestApp, json_of, problem};
 use ordo_http::ratelimit::Quota;
 use ordo_testkit::{Backend, SmtpSink, backend_test};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use sqlx::Row;
+use time::OffsetDateTime;
 
 const NEW_PASSWORD: &str = "a brand new passphrase";
+
+/// A row of `password_resets`, as the first journey reads it.
+#[derive(FromRow)]
+struct ResetRow {
+    token_hash: String,
+    created_at: OffsetDateTime,
+    expires_at: OffsetDateTime,
+}
 
 /// A platform mailing through `sink`, with links to `https://shop.example`.
 async fn mailing(backend: Backend, sink: &SmtpSink) -> TestApp {
@@ -111,21 +120,21 @@ async fn a_forgotten_password_is_reset_by_the_emailed_link(backend: Backend) {
     );
 
     // Kept only as the SHA-256 of the token, for 30 minutes.
-    let rows = sqlx::query(
-        "SELECT token_hash, created_at, expires_at, used_at FROM password_resets
-         WHERE user_id = $1 ORDER BY created_at",
-    )
-    .bind(ada.id.to_string())
-    .fetch_all(app.databases["identity"].reader())
-    .await
-    .unwrap();
+    let rows: Vec<ResetRow> = app.databases["identity"]
+        .fetch_all(
+            "SELECT token_hash, created_at, expires_at, used_at FROM password_resets
+             WHERE user_id = $1 ORDER BY created_at",
+            params![ada.id],
+        )
+        .await
+        .unwrap();
     assert_eq!(rows.len(), 2);
-    let hash: String = rows[1].get("token_hash");
+    let hash = &rows[1].token_hash;
     let digest = ring::digest::digest(&ring::digest::SHA256, second.as_bytes());
-    assert_eq!(hash, URL_SAFE_NO_PAD.encode(digest));
+    assert_eq!(*hash, URL_SAFE_NO_PAD.encode(digest));
     assert!(!hash.contains(&second[8..]));
-    let (created, expires): (i64, i64) = (rows[1].get("created_at"), rows[1].get("expires_at"));
-    assert_eq!(expires - created, 30 * 60 * 1000);
+    let (created, expires) = (rows[1].created_at, rows[1].expires_at);
+    assert_eq!(expires - created, time::Duration::minutes(30));
 
     // The password's rules, as at sign-up; a refused request leaves the link usable.
     assert_eq!(
@@ -170,11 +179,14 @@ async fn a_forgotten_password_is_reset_by_the_emailed_link(backend: Backend) {
 
 /// The `password_reset.requested` events identity published.
 async fn links_published(app: &TestApp) -> i64 {
-    sqlx::query("SELECT COUNT(*) FROM bus_outbox WHERE type = 'password_reset.requested'")
-        .fetch_one(app.databases["identity"].reader())
+    let (count,) = app.databases["identity"]
+        .fetch_one(
+            "SELECT COUNT(*) FROM bus_outbox WHERE type = 'password_reset.requested'",
+            params![],
+        )
         .await
-        .unwrap()
-        .get(0)
+        .unwrap();
+    count
 }
 
 async fn an_unknown_address_is_answered_alike_and_an_old_link_refused(backend: Backend) {
@@ -211,12 +223,13 @@ async fn an_unknown_address_is_answered_alike_and_an_old_link_refused(backend: B
     assert_eq!(app.count("identity", "password_resets").await, 2);
 
     // Past its 30 minutes, the link is refused and the password stays.
-    let mut tx = app.databases["identity"].begin().await.unwrap();
-    sqlx::query("UPDATE password_resets SET expires_at = created_at - 1")
-        .execute(&mut *tx)
+    app.databases["identity"]
+        .execute(
+            "UPDATE password_resets SET expires_at = created_at - 1",
+            params![],
+        )
         .await
         .unwrap();
-    tx.commit().await.unwrap();
     let expired = set_password(&app, &token, NEW_PASSWORD).await;
     assert_eq!(refused_field(expired).await, "token");
     let made_up = set_password(&app, "ordo_pr_made-up", NEW_PASSWORD).await;

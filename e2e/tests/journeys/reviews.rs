@@ -3,6 +3,7 @@
 //! moves the merchant's and the product's average; a bare rating is public at once; the
 //! merchant answers once. A product ordered on several lines is rated once.
 
+use ordo_db::params;
 use ordo_e2e::fixtures::{
     GOOD_CARD, card, complete, order_request, paid_order, pickup, shop, status,
 };
@@ -10,7 +11,6 @@ use ordo_e2e::{Session, TestApp, json_of, problem};
 use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sqlx::Row;
 
 /// Sends a review until the reviews service has heard of the order as the test expects:
 /// it learns of orders from the bus.
@@ -172,22 +172,14 @@ async fn reviewed_once_and_moderated(backend: Backend) {
     let reviews_db = &app.databases["reviews"];
     let heard = "SELECT COUNT(*) FROM purchases WHERE order_id = $1 AND completed_at IS NOT NULL";
     app.eventually("the reviews service heard of the completion", || async {
-        let count: i64 = sqlx::query(heard)
-            .bind(&next)
-            .fetch_one(reviews_db.reader())
-            .await
-            .unwrap()
-            .get(0);
+        let (count,): (i64,) = reviews_db.fetch_one(heard, params![next]).await.unwrap();
         count == 1
     })
     .await;
-    let mut tx = reviews_db.begin().await.unwrap();
-    sqlx::query("DELETE FROM purchases WHERE order_id = $1")
-        .bind(&next)
-        .execute(&mut *tx)
+    reviews_db
+        .execute("DELETE FROM purchases WHERE order_id = $1", params![next])
         .await
         .unwrap();
-    tx.commit().await.unwrap();
     let bare = json_of(
         app.as_user(&customer, Method::POST, &format!("/orders/{next}/review"))
             .json(&json!({"rating": 5})),

@@ -4,12 +4,12 @@
 //! nor with a card not theirs, nor once it is paid; when nobody has paid by the end of the
 //! window, the order is cancelled and its stock given back.
 
+use ordo_db::params;
 use ordo_e2e::fixtures::{DECLINED_CARD, GOOD_CARD, card, order_request, pickup, shop, stock};
 use ordo_e2e::{Session, TestApp, json_of, problem};
 use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sqlx::Row;
 use std::time::Duration;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -48,21 +48,22 @@ fn instant(value: &Value) -> OffsetDateTime {
 /// What payments recorded and announced for the order: (status, attempt, authorisations
 /// announced).
 async fn payment(app: &TestApp, id: &str) -> (String, i64, i64) {
-    let db = app.databases["payments"].reader();
-    let row = sqlx::query("SELECT status, attempt FROM payments WHERE order_id = $1")
-        .bind(id)
-        .fetch_one(db)
+    let db = &app.databases["payments"];
+    let (status, attempt): (String, i64) = db
+        .fetch_one(
+            "SELECT status, attempt FROM payments WHERE order_id = $1",
+            params![id],
+        )
         .await
         .unwrap();
-    let announced: i64 = sqlx::query(
-        "SELECT COUNT(*) FROM bus_outbox WHERE subject = $1 AND type = 'payment.authorized'",
-    )
-    .bind(id)
-    .fetch_one(db)
-    .await
-    .unwrap()
-    .get(0);
-    (row.get(0), row.get(1), announced)
+    let (announced,): (i64,) = db
+        .fetch_one(
+            "SELECT COUNT(*) FROM bus_outbox WHERE subject = $1 AND type = 'payment.authorized'",
+            params![id],
+        )
+        .await
+        .unwrap();
+    (status, attempt, announced)
 }
 
 async fn a_declined_order_is_paid_with_another_card(backend: Backend) {

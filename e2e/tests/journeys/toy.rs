@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use ordo_bus::{EventMeta, HandlerError, Outbox, Subscription};
 use ordo_contracts::Event;
-use ordo_db::{Db, Migration};
+use ordo_db::{Db, FromRow, Migration, params};
 use ordo_e2e::{TestApp, json_of};
 use ordo_http::{Authenticated, Json, Path, Problem};
 use ordo_kit::{Parts, Service};
@@ -15,7 +15,6 @@ use ordo_testkit::{Backend, backend_test};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sqlx::Row;
 use std::sync::Arc;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -56,12 +55,13 @@ fn toys() -> Service {
         });
         let seen = Subscription::new("toys-seen", db).on(&toys, |_, tx, made: ToyMade, _| {
             Box::pin(async move {
-                sqlx::query("UPDATE toys SET seen = seen + 1 WHERE id = $1")
-                    .bind(made.id.to_string())
-                    .execute(&mut **tx)
-                    .await
-                    .map(drop)
-                    .map_err(|error| HandlerError::Retry(error.to_string()))
+                tx.execute(
+                    "UPDATE toys SET seen = seen + 1 WHERE id = $1",
+                    params![made.id],
+                )
+                .await
+                .map(drop)
+                .map_err(|error| HandlerError::Retry(error.to_string()))
             })
         });
         let routes = OpenApiRouter::new()
@@ -85,6 +85,13 @@ struct Toy {
     seen: i64,
 }
 
+/// A toy's row.
+#[derive(FromRow)]
+struct ToyRow {
+    name: String,
+    seen: i64,
+}
+
 fn unexpected(error: impl std::error::Error + 'static) -> Problem {
     Problem::internal(&error)
 }
@@ -99,12 +106,12 @@ async fn make(
 ) -> Result<(StatusCode, Json<Toy>), Problem> {
     let id = Uuid::new_v4();
     let mut tx = toys.db.begin().await.map_err(unexpected)?;
-    sqlx::query("INSERT INTO toys (id, name) VALUES ($1, $2)")
-        .bind(id.to_string())
-        .bind(&toy.name)
-        .execute(&mut *tx)
-        .await
-        .map_err(unexpected)?;
+    tx.execute(
+        "INSERT INTO toys (id, name) VALUES ($1, $2)",
+        params![id, toy.name],
+    )
+    .await
+    .map_err(unexpected)?;
     toys.outbox
         .append(
             &mut tx,
@@ -127,16 +134,16 @@ async fn make(
 #[utoipa::path(get, path = "/toys/{id}", tag = "toys",
     responses((status = 200, description = "The toy", body = Toy)))]
 async fn look(State(toys): State<Arc<Toys>>, Path(id): Path<Uuid>) -> Result<Json<Toy>, Problem> {
-    let row = sqlx::query("SELECT name, seen FROM toys WHERE id = $1")
-        .bind(id.to_string())
-        .fetch_optional(toys.db.reader())
+    let row: ToyRow = toys
+        .db
+        .fetch_optional("SELECT name, seen FROM toys WHERE id = $1", params![id])
         .await
         .map_err(unexpected)?
         .ok_or_else(|| Problem::not_found("no such toy"))?;
     Ok(Json(Toy {
         id,
-        name: row.get("name"),
-        seen: row.get("seen"),
+        name: row.name,
+        seen: row.seen,
     }))
 }
 
