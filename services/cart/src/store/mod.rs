@@ -2,6 +2,9 @@
 
 pub mod redis_carts;
 
+#[cfg(test)]
+mod tests;
+
 use ordo_db::{Db, Error, FromRow, Tx, params};
 use time::OffsetDateTime;
 use uuid::Uuid;
