@@ -32,10 +32,8 @@ async fn instances_killed_under_load() {
     else {
         return;
     };
-    let Backend::Postgres { url, .. } = &backend else {
-        return;
-    };
-    let connections = ConnectionPeak::sample(url).await;
+    let sampler_dir = ordo_testkit::temp_dir();
+    let connections = ConnectionPeak::sample(&backend, sampler_dir.path()).await;
     let (Some(nats), Some(redis)) = (
         ordo_testkit::nats("instances_killed"),
         ordo_testkit::redis("instances_killed"),
@@ -89,25 +87,23 @@ struct ConnectionPeak {
 }
 
 impl ConnectionPeak {
-    async fn sample(url: &str) -> ConnectionPeak {
-        use sqlx::{Connection, Row};
-        sqlx::any::install_default_drivers();
-        let mut db = sqlx::AnyConnection::connect(url).await.unwrap();
+    async fn sample(backend: &Backend, dir: &std::path::Path) -> ConnectionPeak {
+        let db = backend.open(dir, "sampler").await;
         let (stop, mut stopped) = tokio::sync::watch::channel(false);
         let sampler = tokio::spawn(async move {
             let mut peak = 0;
             let mut by_service = BTreeMap::new();
             while !*stopped.borrow_and_update() {
-                let rows = sqlx::query(
-                    "SELECT coalesce(application_name, ''), count(*) FROM pg_stat_activity
-                     WHERE datname = current_database() GROUP BY 1",
-                )
-                .fetch_all(&mut db)
-                .await
-                .unwrap();
+                let rows: Vec<(String, i64)> = db
+                    .fetch_all(
+                        "SELECT coalesce(application_name, ''), count(*) FROM pg_stat_activity
+                         WHERE datname = current_database() GROUP BY 1",
+                        ordo_db::params![],
+                    )
+                    .await
+                    .unwrap();
                 let mut held = 0;
-                for row in rows {
-                    let (name, count): (String, i64) = (row.get(0), row.get(1));
+                for (name, count) in rows {
                     held += count;
                     let most = by_service.entry(name).or_insert(0);
                     *most = count.max(*most);

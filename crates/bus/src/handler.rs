@@ -97,12 +97,6 @@ impl Failure for HandlerError {
     }
 }
 
-impl Failure for sqlx::Error {
-    fn is_transient(&self) -> bool {
-        true
-    }
-}
-
 impl Failure for ordo_db::Error {
     fn is_transient(&self) -> bool {
         true

@@ -14,7 +14,6 @@ mod error;
 mod exec;
 mod group;
 mod migrate;
-pub mod row;
 mod servers;
 pub mod sql;
 mod sqlite;
@@ -466,19 +465,10 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
             let Some(code) = error.code() else {
                 return false;
             };
-            if error
-                .try_downcast_ref::<sqlx::sqlite::SqliteError>()
-                .is_some()
-            {
-                // Busy or locked, in any of their extended forms.
-                code.parse::<u32>()
-                    .is_ok_and(|code| matches!(code & 0xff, 5 | 6))
-            } else {
-                // Connection exceptions, too many connections, the server shutting down or
-                // starting up; a write sent to a server that has become a standby.
-                code.starts_with("08")
-                    || matches!(&*code, "53300" | "57P01" | "57P02" | "57P03" | "25006")
-            }
+            // Connection exceptions, too many connections, the server shutting down or
+            // starting up; a write sent to a server that has become a standby.
+            code.starts_with("08")
+                || matches!(&*code, "53300" | "57P01" | "57P02" | "57P03" | "25006")
         }
         // A connection closed before the server answered the TLS request (a proxy or
         // balancer that accepts and drops it): sqlx reads the end as an answer of 0x00.

@@ -85,13 +85,6 @@ impl<E: Refusal> From<anyhow::Error> for Error<E> {
     }
 }
 
-impl<E: Refusal> From<sqlx::Error> for Error<E> {
-    fn from(cause: sqlx::Error) -> Self {
-        let down = ordo_db::is_unavailable(&cause);
-        Error::Unexpected(unexpected(cause, down))
-    }
-}
-
 impl<E: Refusal> From<ordo_db::Error> for Error<E> {
     fn from(cause: ordo_db::Error) -> Self {
         let down = cause.is_unavailable();
@@ -201,11 +194,11 @@ mod tests {
     #[test]
     fn an_outage_below_answers_503_and_a_fault_500() {
         assert_eq!(
-            status(sqlx::Error::PoolTimedOut.into()),
+            status(ordo_db::Error::Busy.into()),
             StatusCode::SERVICE_UNAVAILABLE
         );
         assert_eq!(
-            status(sqlx::Error::RowNotFound.into()),
+            status(ordo_db::Error::NoRow.into()),
             StatusCode::INTERNAL_SERVER_ERROR
         );
         let down = ClientError::Unavailable {
@@ -218,10 +211,10 @@ mod tests {
             detail: "a bug".into(),
         };
         assert_eq!(status(failed.into()), StatusCode::INTERNAL_SERVER_ERROR);
-        let wrapped = anyhow::Error::new(sqlx::Error::PoolTimedOut).context("reading the cart");
+        let wrapped = anyhow::Error::new(ordo_db::Error::Busy).context("reading the cart");
         assert_eq!(status(wrapped.into()), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(
-            storage_problem(sqlx::Error::PoolClosed).status(),
+            storage_problem(ordo_db::Error::Closed).status(),
             StatusCode::SERVICE_UNAVAILABLE
         );
     }
