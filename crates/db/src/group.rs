@@ -122,12 +122,18 @@ impl Writer {
         let locked = tokio::time::timeout(self.acquire_timeout, self.state.clone().lock_owned());
         let state = locked.await.map_err(|_| Error::Busy)?;
         let since = Instant::now();
-        // Opened in a task of its own, which runs to the end even when the caller goes away
-        // (a request cancelled by its client): the state must always say what SQLite did. A
-        // caller gone leaves an empty savepoint in the group, committed with it.
-        let opened = tokio::spawn(open(state))
-            .await
-            .map_err(|_| Error::Closed)??;
+        // A group already open takes the savepoint at once, on this thread. Opening a group
+        // waits on a blocking thread, so it runs in a task of its own, to the end even when
+        // the caller goes away (a request cancelled by its client): the state must always
+        // say what SQLite did. A caller gone leaves an empty savepoint in the group,
+        // committed with it.
+        let opened = if state.open {
+            open(state).await?
+        } else {
+            tokio::spawn(open(state))
+                .await
+                .map_err(|_| Error::Closed)??
+        };
         Ok(Member {
             guard: Some(opened),
             work: self.work.clone(),
@@ -148,8 +154,8 @@ impl Writer {
     }
 }
 
-/// Opens a member's savepoint: the group's `BEGIN` first when none is open, and the last
-/// member's end in the same round trip.
+/// Opens a member's savepoint: the group's `BEGIN` first when none is open, else after the
+/// last member's end, in one call.
 async fn open(mut state: OwnedMutexGuard<State>) -> Result<OwnedMutexGuard<State>, Error> {
     // A group not open has no member's end pending: `commit` and `fail` took it.
     let ending = state.ending.take();
