@@ -98,6 +98,12 @@ impl Backend {
     }
 }
 
+/// `at` to the millisecond, as the tables keep instants: what a store reads back.
+#[must_use]
+pub fn stored(at: time::OffsetDateTime) -> time::OffsetDateTime {
+    ordo_kernel::time::from_millis(ordo_kernel::time::to_millis(at))
+}
+
 /// A schema prefix no other test uses.
 #[must_use]
 pub fn unique_prefix() -> String {

@@ -6,13 +6,7 @@
 use ordo_orders::store::idempotency::{self, Claim, Held, StaleClaim};
 use ordo_testkit::{Backend, backend_test};
 use std::time::Duration;
-use time::OffsetDateTime;
 use uuid::Uuid;
-
-/// `at` to the millisecond, as claims keep it.
-fn stored(at: OffsetDateTime) -> OffsetDateTime {
-    ordo_kernel::time::from_millis(ordo_kernel::time::to_millis(at))
-}
 
 async fn keys_are_claimed_once(backend: Backend) {
     let dir = ordo_testkit::temp_dir();
@@ -42,7 +36,7 @@ async fn keys_are_claimed_once(backend: Backend) {
     let fresh = |order_id, at| Claim::Claimed {
         held: Held {
             order_id,
-            since: stored(at),
+            since: ordo_testkit::stored(at),
         },
         resumed: false,
     };
@@ -67,7 +61,7 @@ async fn keys_are_claimed_once(backend: Backend) {
     // Only the checkout holding the claim completes it.
     let holder = Held {
         order_id: first,
-        since: stored(now),
+        since: ordo_testkit::stored(now),
     };
     let strangers = [
         Held {
@@ -75,7 +69,7 @@ async fn keys_are_claimed_once(backend: Backend) {
             ..holder
         },
         Held {
-            since: stored(now - Duration::from_secs(1)),
+            since: ordo_testkit::stored(now - Duration::from_secs(1)),
             ..holder
         },
     ];
@@ -103,7 +97,7 @@ async fn keys_are_claimed_once(backend: Backend) {
     let dead_order = Uuid::now_v7();
     let dead = Held {
         order_id: dead_order,
-        since: stored(now),
+        since: ordo_testkit::stored(now),
     };
     assert_eq!(
         claim(customer, "k2", "h1", dead_order, now).await,
@@ -121,7 +115,7 @@ async fn keys_are_claimed_once(backend: Backend) {
     assert_eq!(other_body, Claim::OtherRequest);
     let retry = Held {
         order_id: dead_order,
-        since: stored(later),
+        since: ordo_testkit::stored(later),
     };
     let taken = claim(customer, "k2", "h1", Uuid::now_v7(), later).await;
     assert_eq!(

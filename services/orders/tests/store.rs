@@ -12,11 +12,6 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// `at` to the millisecond, as the tables keep instants.
-fn stored(at: OffsetDateTime) -> OffsetDateTime {
-    ordo_kernel::time::from_millis(ordo_kernel::time::to_millis(at))
-}
-
 fn order(customer_id: Uuid, merchant_id: Uuid, at: OffsetDateTime) -> Order {
     Order {
         id: Uuid::now_v7(),
@@ -57,8 +52,8 @@ fn order(customer_id: Uuid, merchant_id: Uuid, at: OffsetDateTime) -> Order {
         shipment: None,
         payment: PaymentState::default(),
         from_cart: true,
-        created_at: stored(at),
-        updated_at: stored(at),
+        created_at: ordo_testkit::stored(at),
+        updated_at: ordo_testkit::stored(at),
     }
 }
 
@@ -108,7 +103,7 @@ async fn orders_read_back_as_written(backend: Backend) {
     assert_eq!(orders::find(&db, Uuid::now_v7()).await.unwrap(), None);
 
     // Paid and waiting for the merchant; a courier and a parcel recorded.
-    let paid_at = stored(now - Duration::from_secs(30));
+    let paid_at = ordo_testkit::stored(now - Duration::from_secs(30));
     let mut tx = db.begin().await.unwrap();
     let moved = orders::transition(
         &mut tx,
@@ -194,7 +189,7 @@ async fn orders_read_back_as_written(backend: Backend) {
     );
 
     // The pickup order declined, then tried with another card.
-    let until = stored(now + Duration::from_secs(600));
+    let until = ordo_testkit::stored(now + Duration::from_secs(600));
     let mut tx = db.begin().await.unwrap();
     assert!(
         orders::payment_declined(&mut tx, pickup.id, "declined", until)

@@ -21,11 +21,6 @@ fn at(secs: i64) -> OffsetDateTime {
     T + Duration::seconds(secs)
 }
 
-/// `at` to the millisecond, as the tables keep instants.
-fn stored(at: OffsetDateTime) -> OffsetDateTime {
-    ordo_kernel::time::from_millis(ordo_kernel::time::to_millis(at))
-}
-
 /// The cart's database, migrated as the service is at start.
 async fn open(backend: &Backend, dir: &Path) -> Db {
     let db = backend.open(dir, crate::NAME).await;
@@ -120,10 +115,14 @@ async fn lines_add_up_for_one_merchant(backend: Backend) {
     );
     assert_eq!(
         line_row(&db, ada, soup).await,
-        (stored(at(0)), stored(at(2)), Some(shop)),
+        (
+            ordo_testkit::stored(at(0)),
+            ordo_testkit::stored(at(2)),
+            Some(shop)
+        ),
         "added when first added, updated when last added to"
     );
-    assert_eq!(cart_rows(&db).await, [(ada, stored(at(0)))]);
+    assert_eq!(cart_rows(&db).await, [(ada, ordo_testkit::stored(at(0)))]);
 
     let mut tx = db.begin().await.unwrap();
     super::take(&mut tx, ada, at(5)).await.unwrap();
@@ -162,9 +161,16 @@ async fn lines_add_up_for_one_merchant(backend: Backend) {
     assert_eq!(super::items(&db, bob).await.unwrap(), [line(cake, 1)]);
     assert_eq!(
         line_row(&db, bob, cake).await,
-        (stored(at(6)), stored(at(6)), Some(other_shop))
+        (
+            ordo_testkit::stored(at(6)),
+            ordo_testkit::stored(at(6)),
+            Some(other_shop)
+        )
     );
-    let mut expected = vec![(ada, stored(at(5))), (bob, stored(at(5)))];
+    let mut expected = vec![
+        (ada, ordo_testkit::stored(at(5))),
+        (bob, ordo_testkit::stored(at(5))),
+    ];
     expected.sort_by_key(|(customer, _)| customer.to_string());
     assert_eq!(cart_rows(&db).await, expected, "one row per customer");
 
@@ -199,7 +205,11 @@ async fn lines_add_up_for_one_merchant(backend: Backend) {
     assert_eq!(super::items(&db, carol).await.unwrap(), [line(soup, 2)]);
     assert_eq!(
         line_row(&db, carol, soup).await,
-        (stored(at(0)), stored(at(7)), Some(shop))
+        (
+            ordo_testkit::stored(at(0)),
+            ordo_testkit::stored(at(7)),
+            Some(shop)
+        )
     );
 }
 backend_test!(lines_add_up, lines_add_up_for_one_merchant);
@@ -244,7 +254,11 @@ async fn lines_are_set_removed_taken_out_and_cleared(backend: Backend) {
     );
     assert_eq!(
         line_row(&db, ada, bread).await,
-        (stored(at(1)), stored(at(10)), Some(shop))
+        (
+            ordo_testkit::stored(at(1)),
+            ordo_testkit::stored(at(10)),
+            Some(shop)
+        )
     );
 
     let mut tx = db.begin().await.unwrap();

@@ -28,11 +28,6 @@ fn at(secs: i64) -> OffsetDateTime {
     T + Duration::seconds(secs)
 }
 
-/// `at` to the millisecond, as the tables keep instants.
-fn stored(at: OffsetDateTime) -> OffsetDateTime {
-    ordo_kernel::time::from_millis(ordo_kernel::time::to_millis(at))
-}
-
 /// The notifications database, migrated as the service is at start.
 async fn open(backend: &Backend, dir: &Path) -> Db {
     let db = backend.open(dir, crate::NAME).await;
@@ -179,7 +174,7 @@ async fn the_inbox_pages_streams_and_is_marked_read(backend: Backend) {
     let all = super::page(&db, ada, false, None, 10).await.unwrap();
     assert_eq!(ids(&all), [n3, n2, n1, n0]);
     assert_eq!(all[1].title, "Step 2");
-    assert_eq!(all[1].created_at, stored(at(2)));
+    assert_eq!(all[1].created_at, ordo_testkit::stored(at(2)));
     assert_eq!(
         ids(&super::page(&db, ada, false, None, 2).await.unwrap()),
         [n3, n2]
@@ -224,7 +219,7 @@ async fn the_inbox_pages_streams_and_is_marked_read(backend: Backend) {
     let read: Vec<Option<OffsetDateTime>> = all.iter().map(|n| n.read_at).collect();
     assert_eq!(
         read,
-        [None, Some(stored(at(10))), None, None],
+        [None, Some(ordo_testkit::stored(at(10))), None, None],
         "the first reading is kept"
     );
     let unread = super::page(&db, ada, true, None, 10).await.unwrap();
@@ -240,7 +235,10 @@ async fn the_inbox_pages_streams_and_is_marked_read(backend: Backend) {
     tx.commit().await.unwrap();
     let all = super::page(&db, ada, false, None, 10).await.unwrap();
     let read: Vec<Option<OffsetDateTime>> = all.iter().map(|n| n.read_at).collect();
-    let (ten, thirty) = (Some(stored(at(10))), Some(stored(at(30))));
+    let (ten, thirty) = (
+        Some(ordo_testkit::stored(at(10))),
+        Some(ordo_testkit::stored(at(30))),
+    );
     assert_eq!(read, [thirty, ten, thirty, thirty]);
     assert!(
         super::page(&db, ada, true, None, 10)
@@ -458,7 +456,10 @@ async fn channels_are_chosen_per_topic(backend: Backend) {
         )
         .await
         .unwrap();
-    assert_eq!((email, sms, updated_at), (1, 1, stored(at(10))));
+    assert_eq!(
+        (email, sms, updated_at),
+        (1, 1, ordo_testkit::stored(at(10)))
+    );
 
     // A topic this version no longer knows is nobody's choice.
     db.execute(
@@ -484,7 +485,7 @@ fn text(notification_id: Uuid, user_id: Uuid, error: Option<&str>, secs: i64) ->
         body: "Your order is on its way.".into(),
         provider: "sandbox".into(),
         error: error.map(Into::into),
-        at: stored(at(secs)),
+        at: ordo_testkit::stored(at(secs)),
     }
 }
 
@@ -521,7 +522,7 @@ async fn texts_and_emails_are_recorded(backend: Backend) {
     tx.commit().await.unwrap();
 
     let sent_read = SmsRecord {
-        at: stored(at(0)),
+        at: ordo_testkit::stored(at(0)),
         ..sent.clone()
     };
     assert_eq!(
@@ -592,12 +593,17 @@ async fn texts_and_emails_are_recorded(backend: Backend) {
     assert_eq!(
         emails,
         [
-            (notification, "sent".to_owned(), None, stored(at(4))),
+            (
+                notification,
+                "sent".to_owned(),
+                None,
+                ordo_testkit::stored(at(4))
+            ),
             (
                 notification,
                 "failed".to_owned(),
                 Some("mailbox full".to_owned()),
-                stored(at(5))
+                ordo_testkit::stored(at(5))
             ),
         ]
     );
@@ -645,7 +651,7 @@ fn expected(
         recipient.to_owned(),
         if error.is_some() { "failed" } else { "sent" }.to_owned(),
         error.map(Into::into),
-        stored(at(secs)),
+        ordo_testkit::stored(at(secs)),
         traced.then(|| "4bf92f3577b34da6a3ce929d0e0e4736".to_owned()),
     )
 }
