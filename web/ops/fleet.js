@@ -105,8 +105,8 @@ export function Fleet() {
       <div>
         <h3>Deliveries</h3>
         ${fleet && deliveries.length === 0 && html`<p class="muted">No delivery under way.</p>`}
-        <table class="list">
-          <thead><tr><th scope="col">Order</th><th scope="col">Status</th><th scope="col">From → to</th><th scope="col">Waiting</th><th scope="col">Act</th></tr></thead>
+        ${deliveries.length > 0 && html`<table class="list">
+          <thead><tr><th scope="col">Order</th><th scope="col">Status</th><th scope="col">From → to</th><th scope="col">Waiting</th><th scope="col">Action</th></tr></thead>
           <tbody>${deliveries.map((d) => html`<tr class=${waiting(d, now) ? 'stuck' : ''} data-delivery=${d.order_id}>
             <td data-label="Order"><code>${orderRef(d.order_id)}</code></td>
             <td data-label="Status">${statusWords(d.status)} ${waiting(d, now) && html`<span class="badge bad">no courier</span>`}</td>
@@ -114,20 +114,20 @@ export function Fleet() {
             <td data-label="Waiting">${d.assigned_at
               ? nameOf(couriers.find((c) => c.id === d.courier_id) ?? { id: d.courier_id })
               : duration((now - Date.parse(d.searching_since)) / 1000)}</td>
-            <td data-label="Act">${['searching', 'offered'].includes(d.status)
+            <td data-label="Action">${['searching', 'offered'].includes(d.status)
               && html`<${Rescue} delivery=${d} couriers=${couriers} reload=${reload} />`}</td>
           </tr>`)}</tbody>
-        </table>
+        </table>`}
         <h3>Couriers</h3>
         ${fleet && couriers.length === 0 && html`<p class="muted">No courier is online.</p>`}
-        <table class="list">
+        ${couriers.length > 0 && html`<table class="list">
           <thead><tr><th scope="col">Courier</th><th scope="col">State</th><th scope="col">Last position</th></tr></thead>
           <tbody>${couriers.map((c) => html`<tr data-courier=${c.id}>
             <td data-label="Courier">${nameOf(c)}</td>
             <td data-label="State">${c.busy ? 'delivering' : c.online ? 'free' : 'offline'}</td>
             <td data-label="Last position">${c.located_at ? `${duration((now - Date.parse(c.located_at)) / 1000)} ago` : 'none yet'}</td>
           </tr>`)}</tbody>
-        </table>
+        </table>`}
       </div>
     </div>
   </section>`;
