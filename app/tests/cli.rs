@@ -1092,8 +1092,8 @@ async fn a_kill_then_cancellations_leave_no_card_authorised(
     let admin = login(&api, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let deadline = Instant::now() + Duration::from_secs(180);
     let settled = loop {
-        let cancelled: Vec<String> = orders
-            .fetch_all::<(String,)>(
+        let cancelled: Vec<uuid::Uuid> = orders
+            .fetch_all::<(uuid::Uuid,)>(
                 "SELECT id FROM orders WHERE status = 'cancelled'",
                 ordo_db::params![],
             )
@@ -1233,7 +1233,7 @@ async fn login(api: &Api, email: &str, password: &str) -> String {
 }
 
 /// `query` (ending in `IN`) over `ids`, counted.
-async fn count(db: &ordo_db::Db, query: &str, ids: &[String]) -> i64 {
+async fn count(db: &ordo_db::Db, query: &str, ids: &[uuid::Uuid]) -> i64 {
     let mut total = 0;
     for chunk in ids.chunks(200) {
         let sql = format!("{query} ({})", ordo_db::sql::placeholders(1, chunk.len()));

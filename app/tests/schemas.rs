@@ -1,7 +1,7 @@
 //! Every service's migrations, and the bus's, give the same schema on SQLite and on
-//! PostgreSQL: the same tables, columns (kind of type, nullability), primary keys, unique
-//! and plain indexes. One migration file serves both dialects, so this is what keeps a
-//! dialect override, or a dialect's reading of the same SQL, from drifting.
+//! PostgreSQL: the same tables, columns (kind of type as SQLite stores it, nullability),
+//! primary keys, unique and plain indexes. Most migration files serve both dialects, so this
+//! is what keeps a dialect override, or a dialect's reading of the same SQL, from drifting.
 
 use ordo_app::{Config, Platform};
 use ordo_db::{Db, Dialect};
@@ -34,17 +34,22 @@ impl Table {
     }
 }
 
-/// The kind of a declared or reported column type: what `Any` reads it as.
+/// The kind of a declared or reported column type, as SQLite stores it: PostgreSQL's
+/// `uuid` and `jsonb` are SQLite's text, its `timestamptz` and `boolean` SQLite's integers
+/// (epoch milliseconds, 0 and 1).
 fn kind(declared: &str) -> &'static str {
     let declared = declared.to_ascii_lowercase();
-    if declared.contains("int") {
+    if declared.contains("int") || declared.contains("bool") || declared.starts_with("timestamp")
+    {
         "integer"
-    } else if declared.contains("char") || declared.contains("text") {
+    } else if declared.contains("char")
+        || declared.contains("text")
+        || declared == "uuid"
+        || declared.starts_with("json")
+    {
         "text"
     } else if declared.contains("doub") || declared.contains("real") || declared.contains("floa") {
         "real"
-    } else if declared.contains("bool") {
-        "boolean"
     } else {
         "other"
     }

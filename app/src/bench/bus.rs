@@ -483,7 +483,7 @@ async fn commit_loop(args: &BusBench, db_options: &DbOptions) -> anyhow::Result<
         version: 1,
         name: "0001_create_raw",
         sqlite: "CREATE TABLE raw (id TEXT PRIMARY KEY, subject TEXT NOT NULL, data TEXT NOT NULL);",
-        postgres: "CREATE TABLE raw (id TEXT PRIMARY KEY, subject TEXT NOT NULL, data TEXT NOT NULL);",
+        postgres: "CREATE TABLE raw (id uuid PRIMARY KEY, subject TEXT NOT NULL, data TEXT NOT NULL);",
     }])
     .await?;
     let started = Instant::now();

@@ -622,20 +622,28 @@ fn run_schemas(args: &CheckoutBench, unique: &str) -> ordo_db::DbOptions {
 
 /// One checkout's writes on the request path as one pgbench transaction.
 const PGBENCH_SCRIPT: &str = include_str!("../../../bench/pgbench/checkout.sql");
+/// The script's product ids are this with the product's number (1 … N) in the last 48 bits;
+/// its merchant is this one.
+const PGBENCH_PRODUCTS: u128 = 0x0000_0000_0000_4000_8000_0000_0000_0000;
+const PGBENCH_MERCHANT: u128 = 0x0000_0000_0000_4000_a000_0000_0000_0001;
 
 /// Runs `pgbench` (8 clients, prepared statements, `--seconds`) with the checkout's writes on
 /// the tables the run's orders and inventory services made, once the platform has stopped;
 /// its transactions per second.
 async fn pgbench(args: &CheckoutBench, unique: &str) -> anyhow::Result<f64> {
     let options = run_schemas(args, unique);
-    // The script's products (`soup-1` …), each with more stock than any run sells.
+    // The script's products, each with more stock than any run sells.
     let inventory = ordo_db::Db::connect(&options, "inventory").await?;
+    let (merchant, now) = (
+        uuid::Uuid::from_u128(PGBENCH_MERCHANT),
+        ordo_kernel::time::now(),
+    );
     for n in 1..=args.products {
         inventory
             .execute(
                 "INSERT INTO stock (product_id, location, merchant_id, on_hand, reserved, updated_at)
-                 VALUES ($1, 'default', 'bistro', 1000000000, 0, 0)",
-                ordo_db::params![format!("soup-{n}")],
+                 VALUES ($1, 'default', $2, 1000000000, 0, $3)",
+                ordo_db::params![uuid::Uuid::from_u128(PGBENCH_PRODUCTS | u128::from(u64::try_from(n)?)), merchant, now],
             )
             .await?;
     }

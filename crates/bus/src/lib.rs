@@ -53,10 +53,12 @@ pub const COMPONENT: &str = "bus";
 /// The bus's tables (outbox, inbox, dead letters, leases), for every service's database.
 #[must_use]
 pub fn migrations() -> Vec<Migration> {
-    // The outbox's sequence is the one thing the dialects write differently.
+    // The outbox's sequence, and PostgreSQL's own types for ids, instants and JSON, are
+    // what the dialects write differently.
     vec![
         migration!(1, "0001_create_bus", per_dialect),
         migration!(2, "0002_subject_sequences"),
+        migration!(3, "0003_native_types", per_dialect),
     ]
 }
 

@@ -524,3 +524,6 @@ pub(crate) async fn release_lease(db: &Db, name: &str, holder: &str) -> Result<(
     .await
     .map(drop)
 }
+
+#[cfg(test)]
+mod tests;

@@ -5,57 +5,128 @@
 use crate::value::{Kind, Row, Value};
 use crate::{Db, Error, FromRow, Tx, TxInner, sqlite};
 use futures_util::future::BoxFuture;
-use sqlx::any::{AnyArguments, AnyRow, AnyTypeInfoKind};
+use sqlx::error::BoxDynError;
+use sqlx::postgres::{
+    PgArgumentBuffer, PgArguments, PgConnection, PgRow, PgTypeInfo, PgValueFormat, PgValueRef,
+    Postgres,
+};
 use sqlx::query::Query;
-use sqlx::{Any, Column, Executor as _, Row as _, ValueRef};
+use sqlx::{Column, Executor as _, Row as _, TypeInfo, ValueRef};
 use std::sync::Arc;
+use time::OffsetDateTime;
+use uuid::Uuid;
 
-type AnyQuery<'q> = Query<'q, Any, AnyArguments<'q>>;
+type PgQuery<'q> = Query<'q, Postgres, PgArguments>;
 
-fn bind<'q>(mut query: AnyQuery<'q>, params: &'q [Value]) -> AnyQuery<'q> {
+/// `jsonb`'s type: built in, so its OID is fixed and needs no lookup by name.
+const JSONB: PgTypeInfo = PgTypeInfo::with_oid(sqlx::postgres::types::Oid(3802));
+
+/// A JSON document bound as `jsonb` from its text, without parsing it again.
+struct JsonText<'a>(Option<&'a str>);
+
+impl sqlx::Type<Postgres> for JsonText<'_> {
+    fn type_info() -> PgTypeInfo {
+        JSONB
+    }
+}
+
+impl sqlx::Encode<'_, Postgres> for JsonText<'_> {
+    fn encode_by_ref(
+        &self,
+        buf: &mut PgArgumentBuffer,
+    ) -> Result<sqlx::encode::IsNull, BoxDynError> {
+        let Some(text) = self.0 else {
+            return Ok(sqlx::encode::IsNull::Yes);
+        };
+        // jsonb's binary form: a version byte, then the text.
+        buf.push(1);
+        buf.extend_from_slice(text.as_bytes());
+        Ok(sqlx::encode::IsNull::No)
+    }
+}
+
+/// Parameters as PostgreSQL's own types: `uuid`, `timestamptz`, `jsonb`, `boolean`, so that
+/// each must match its column's type exactly (PostgreSQL casts none of them implicitly).
+fn bind<'q>(mut query: PgQuery<'q>, params: &'q [Value]) -> PgQuery<'q> {
     for value in params {
         query = match value {
-            Value::Null(Kind::Text | Kind::Uuid | Kind::Json) => query.bind(None::<String>),
-            Value::Null(Kind::Int | Kind::Bool | Kind::Instant) => query.bind(None::<i64>),
+            Value::Null(Kind::Text) => query.bind(None::<String>),
+            Value::Null(Kind::Uuid) => query.bind(None::<Uuid>),
+            Value::Null(Kind::Json) => query.bind(JsonText(None)),
+            Value::Null(Kind::Int) => query.bind(None::<i64>),
+            Value::Null(Kind::Bool) => query.bind(None::<bool>),
+            Value::Null(Kind::Instant) => query.bind(None::<OffsetDateTime>),
             Value::Null(Kind::Real) => query.bind(None::<f64>),
             Value::Null(Kind::Bytes) => query.bind(None::<Vec<u8>>),
-            Value::Bool(b) => query.bind(i64::from(*b)),
+            Value::Bool(b) => query.bind(*b),
             Value::Int(n) => query.bind(*n),
             Value::Real(x) => query.bind(*x),
-            Value::Text(text) | Value::Json(text) => query.bind(text.as_str()),
+            Value::Text(text) => query.bind(text.as_str()),
+            Value::Json(text) => query.bind(JsonText(Some(text))),
             Value::Bytes(bytes) => query.bind(bytes.as_slice()),
-            Value::Uuid(id) => query.bind(id.to_string()),
-            Value::Instant(at) => query.bind(ordo_kernel::time::to_millis(*at)),
+            Value::Uuid(id) => query.bind(*id),
+            // Milliseconds, as SQLite keeps them: an instant read back, or a cursor made
+            // from one, compares the same on either backend.
+            Value::Instant(at) => query.bind(ordo_kernel::time::from_millis(
+                ordo_kernel::time::to_millis(*at),
+            )),
         };
     }
     query
 }
 
-fn columns(row: &AnyRow) -> Arc<[String]> {
+fn columns(row: &PgRow) -> Arc<[String]> {
     row.columns()
         .iter()
         .map(|column| column.name().to_owned())
         .collect()
 }
 
-fn values(row: &AnyRow) -> Result<Vec<Value>, sqlx::Error> {
+/// A `json` or `jsonb` value's text.
+fn json_text(raw: &PgValueRef<'_>, binary_version_byte: bool) -> Result<String, sqlx::Error> {
+    let bytes = raw.as_bytes().map_err(sqlx::Error::Decode)?;
+    let text = match (raw.format(), binary_version_byte, bytes.split_first()) {
+        (PgValueFormat::Binary, true, Some((1, text))) => text,
+        (PgValueFormat::Binary, true, _) => {
+            return Err(sqlx::Error::Decode("unknown jsonb version".into()));
+        }
+        _ => bytes,
+    };
+    String::from_utf8(text.to_vec()).map_err(|e| sqlx::Error::Decode(e.into()))
+}
+
+fn values(row: &PgRow) -> Result<Vec<Value>, sqlx::Error> {
     (0..row.columns().len())
         .map(|index| {
             let raw = row.try_get_raw(index)?;
             if raw.is_null() {
                 return Ok(Value::Null(Kind::Text));
             }
-            let kind = raw.type_info().kind();
-            Ok(match kind {
-                AnyTypeInfoKind::Null => Value::Null(Kind::Text),
-                AnyTypeInfoKind::Bool => Value::Bool(row.try_get(index)?),
-                AnyTypeInfoKind::SmallInt | AnyTypeInfoKind::Integer | AnyTypeInfoKind::BigInt => {
-                    Value::Int(row.try_get(index)?)
+            let type_name = raw.type_info().name().to_owned();
+            Ok(match type_name.as_str() {
+                "BOOL" => Value::Bool(row.try_get(index)?),
+                "INT2" => Value::Int(row.try_get::<i16, _>(index)?.into()),
+                "INT4" => Value::Int(row.try_get::<i32, _>(index)?.into()),
+                "INT8" => Value::Int(row.try_get(index)?),
+                "FLOAT4" => Value::Real(row.try_get::<f32, _>(index)?.into()),
+                "FLOAT8" => Value::Real(row.try_get(index)?),
+                "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => Value::Text(row.try_get(index)?),
+                "BYTEA" => Value::Bytes(row.try_get(index)?),
+                "UUID" => Value::Uuid(row.try_get(index)?),
+                "TIMESTAMPTZ" => Value::Instant(row.try_get(index)?),
+                "JSONB" => Value::Json(json_text(&raw, true)?),
+                "JSON" => Value::Json(json_text(&raw, false)?),
+                "VOID" => Value::Null(Kind::Text),
+                other => {
+                    return Err(sqlx::Error::Decode(
+                        format!(
+                            "column {} is of type {other}, which the stores do not read \
+                             (cast it in the query)",
+                            row.columns()[index].name()
+                        )
+                        .into(),
+                    ));
                 }
-                AnyTypeInfoKind::Real => Value::Real(f64::from(row.try_get::<f32, _>(index)?)),
-                AnyTypeInfoKind::Double => Value::Real(row.try_get(index)?),
-                AnyTypeInfoKind::Text => Value::Text(row.try_get(index)?),
-                AnyTypeInfoKind::Blob => Value::Bytes(row.try_get(index)?),
             })
         })
         .collect()
@@ -68,8 +139,8 @@ impl Tx {
     /// The statement failed.
     pub async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, Error> {
         match &mut self.inner {
-            TxInner::Own(tx) => any_execute(tx, sql, params).await,
-            TxInner::Read(conn) => any_execute(conn, sql, params).await,
+            TxInner::Own(tx) => pg_execute(tx, sql, params).await,
+            TxInner::Read(conn) => pg_execute(conn, sql, params).await,
             TxInner::Grouped(member) => sqlite::execute(member.conn(), sql, params),
             TxInner::SqliteRead(reader) => sqlite::execute(reader.conn(), sql, params),
         }
@@ -83,8 +154,8 @@ impl Tx {
         limit: usize,
     ) -> Result<Vec<T>, Error> {
         let rows = match &mut self.inner {
-            TxInner::Own(tx) => any_query(tx, sql, params, limit).await?,
-            TxInner::Read(conn) => any_query(conn, sql, params, limit).await?,
+            TxInner::Own(tx) => pg_query(tx, sql, params, limit).await?,
+            TxInner::Read(conn) => pg_query(conn, sql, params, limit).await?,
             TxInner::Grouped(member) => sqlite::query(member.conn(), sql, params, limit)?,
             TxInner::SqliteRead(reader) => sqlite::query(reader.conn(), sql, params, limit)?,
         };
@@ -139,17 +210,13 @@ impl Tx {
     }
 }
 
-async fn any_execute(
-    conn: &mut sqlx::AnyConnection,
-    sql: &str,
-    params: &[Value],
-) -> Result<u64, Error> {
+async fn pg_execute(conn: &mut PgConnection, sql: &str, params: &[Value]) -> Result<u64, Error> {
     let done = bind(sqlx::query(sql), params).execute(conn).await?;
     Ok(done.rows_affected())
 }
 
-async fn any_query(
-    conn: &mut sqlx::AnyConnection,
+async fn pg_query(
+    conn: &mut PgConnection,
     sql: &str,
     params: &[Value],
     limit: usize,

@@ -2,7 +2,7 @@
 //! service's own schema in PostgreSQL when a `postgres://` URL is configured. One store
 //! implementation, written in portable SQL with `$1` placeholders and typed parameters and
 //! rows (`value`), runs on either: SQLite through rusqlite (`sqlite`), PostgreSQL through
-//! sqlx.
+//! sqlx's own driver, with PostgreSQL's types (`uuid`, `timestamptz`, `jsonb`, `boolean`).
 //!
 //! SQLite runs in WAL mode with `synchronous=FULL`, foreign keys on and a busy timeout,
 //! and has exactly one writer connection: SQLite serialises writers anyway, and a single
@@ -26,8 +26,8 @@ pub use ordo_db_derive::FromRow;
 pub use value::{Decode, Encode, FromRow, Json, Kind, Row, Value};
 
 use ordo_kernel::Secret;
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor as _};
+use sqlx::Executor as _;
+use sqlx::postgres::{PgPool, PgPoolOptions};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,11 +41,11 @@ pub struct Tx {
 
 enum TxInner {
     /// PostgreSQL: a connection's own transaction.
-    Own(sqlx::Transaction<'static, sqlx::Any>),
+    Own(sqlx::Transaction<'static, sqlx::Postgres>),
     /// SQLite: a savepoint in the writer's commit group.
     Grouped(group::Member),
     /// PostgreSQL, reads outside a transaction.
-    Read(sqlx::pool::PoolConnection<sqlx::Any>),
+    Read(sqlx::pool::PoolConnection<sqlx::Postgres>),
     /// SQLite, reads outside a transaction.
     SqliteRead(sqlite::Reader),
 }
@@ -180,7 +180,7 @@ enum Backend {
         readers: sqlite::Readers,
     },
     /// One pool for writes and reads; the server groups commits itself.
-    Postgres(AnyPool),
+    Postgres(PgPool),
 }
 
 impl std::fmt::Debug for Db {
@@ -198,7 +198,6 @@ impl Db {
     /// # Errors
     /// When the URL is not supported, the data dir cannot be created or the server refuses.
     pub async fn connect(options: &DbOptions, service: &str) -> Result<Db, DbError> {
-        install_default_drivers();
         match &options.url {
             None => Self::connect_sqlite(options, service).await,
             Some(url) if is_postgres(url.expose()) => {
@@ -268,7 +267,7 @@ impl Db {
         } else {
             servers.find().await.map_err(connect_error)?
         };
-        let pool = AnyPoolOptions::new()
+        let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .min_connections(0)
             .idle_timeout(Some(options.idle_timeout))

@@ -156,7 +156,13 @@ pub(crate) async fn run(
             &format!(
                 "INSERT INTO {history} (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)"
             ),
-            params![migration.version, migration.name, sum, ordo_kernel::time::now()],
+            // The history's own format, the same in every database since the first release.
+            params![
+                migration.version,
+                migration.name,
+                sum,
+                ordo_kernel::time::to_millis(ordo_kernel::time::now())
+            ],
         )
         .await
         .map_err(failed)?;

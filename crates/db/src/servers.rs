@@ -7,8 +7,8 @@
 //! within a second or two, with no restart and no change of configuration.
 
 use crate::DbError;
-use sqlx::any::AnyConnectOptions;
-use sqlx::{AnyPool, ConnectOptions};
+use sqlx::ConnectOptions;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -112,7 +112,7 @@ impl Servers {
     }
 
     async fn suits(&self, url: &str) -> Result<bool, sqlx::Error> {
-        let mut connection = AnyConnectOptions::from_str(url)?.connect().await?;
+        let mut connection = PgConnectOptions::from_str(url)?.connect().await?;
         let suits = !self.writable || accepts_writes(&mut connection).await?;
         sqlx::Connection::close(connection).await?;
         Ok(suits)
@@ -134,7 +134,7 @@ impl Servers {
         service: String,
         mut current: usize,
         moved: tokio::sync::watch::Sender<String>,
-        alive: impl Fn() -> Option<AnyPool> + Send + 'static,
+        alive: impl Fn() -> Option<PgPool> + Send + 'static,
     ) {
         tokio::spawn(async move {
             let mut every = tokio::time::interval(CHECK_EVERY);
@@ -153,7 +153,7 @@ impl Servers {
                 }
                 match self.find().await {
                     Ok(found) if found == current => {}
-                    Ok(found) => match AnyConnectOptions::from_str(self.url(found)) {
+                    Ok(found) => match PgConnectOptions::from_str(self.url(found)) {
                         Ok(options) => {
                             tracing::warn!(
                                 service,
@@ -176,7 +176,7 @@ impl Servers {
     }
 
     /// Whether the pool's server answers (and accepts writes, when that is asked).
-    async fn serves(&self, pool: &AnyPool) -> bool {
+    async fn serves(&self, pool: &PgPool) -> bool {
         let Ok(mut connection) = pool.acquire().await else {
             return false;
         };
@@ -186,7 +186,7 @@ impl Servers {
 
 /// What libpq asks for `read-write`: a standby, or a primary told to refuse writes,
 /// answers `on`.
-async fn accepts_writes(connection: &mut sqlx::AnyConnection) -> Result<bool, sqlx::Error> {
+async fn accepts_writes(connection: &mut PgConnection) -> Result<bool, sqlx::Error> {
     let read_only: String = sqlx::query_scalar("SHOW transaction_read_only")
         .fetch_one(connection)
         .await?;

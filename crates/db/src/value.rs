@@ -2,8 +2,9 @@
 //! it is stored ([`Encode`]) and read back ([`Decode`]), so stores bind ids, instants and
 //! JSON as themselves instead of converting them to strings by hand.
 //!
-//! How a [`Value`] lands in a column is the backend's business: ids are text and instants
-//! epoch milliseconds in SQLite, JSON is text, booleans are integers 0 and 1.
+//! How a [`Value`] lands in a column is the backend's business: in SQLite ids are text,
+//! instants epoch milliseconds, JSON text and booleans the integers 0 and 1; PostgreSQL has
+//! a type for each (`uuid`, `timestamptz`, `jsonb`, `boolean`).
 
 use crate::Error;
 use serde::Serialize;

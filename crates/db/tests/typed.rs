@@ -12,8 +12,8 @@ const CREATE: Migration = Migration {
     name: "0001_create_parcels",
     sqlite: "CREATE TABLE parcels (id TEXT PRIMARY KEY, owner_id TEXT, weight BIGINT NOT NULL,
              ratio DOUBLE PRECISION, label TEXT, contents TEXT, sent_at BIGINT, fragile BIGINT NOT NULL);",
-    postgres: "CREATE TABLE parcels (id TEXT PRIMARY KEY, owner_id TEXT, weight BIGINT NOT NULL,
-               ratio DOUBLE PRECISION, label TEXT, contents TEXT, sent_at BIGINT, fragile BIGINT NOT NULL);",
+    postgres: "CREATE TABLE parcels (id uuid PRIMARY KEY, owner_id uuid, weight BIGINT NOT NULL,
+               ratio DOUBLE PRECISION, label TEXT, contents jsonb, sent_at timestamptz, fragile boolean NOT NULL);",
 };
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,13 +119,13 @@ async fn a_failed_write_keeps_nothing(backend: Backend) {
         .write(move |tx| {
             Box::pin(async move {
                 tx.execute(
-                    "INSERT INTO parcels (id, weight, fragile) VALUES ($1, 1, 0)",
+                    "INSERT INTO parcels (id, weight, fragile) VALUES ($1, 1, FALSE)",
                     params![id],
                 )
                 .await?;
                 // The same id again: the whole transaction goes, the first insert with it.
                 tx.execute(
-                    "INSERT INTO parcels (id, weight, fragile) VALUES ($1, 2, 0)",
+                    "INSERT INTO parcels (id, weight, fragile) VALUES ($1, 2, FALSE)",
                     params![id],
                 )
                 .await?;
@@ -144,7 +144,7 @@ async fn a_failed_write_keeps_nothing(backend: Backend) {
         .write(move |tx| {
             Box::pin(async move {
                 tx.execute(
-                    "INSERT INTO parcels (id, weight, fragile) VALUES ($1, 1, 0)",
+                    "INSERT INTO parcels (id, weight, fragile) VALUES ($1, 1, FALSE)",
                     params![id],
                 )
                 .await?;

@@ -12,7 +12,10 @@ pub const COMPONENT: &str = "kit";
 /// The kit's migrations: the sweeps' leases.
 #[must_use]
 pub fn migrations() -> Vec<ordo_db::Migration> {
-    vec![ordo_db::migration!(1, "0001_sweep_leases")]
+    vec![
+        ordo_db::migration!(1, "0001_sweep_leases"),
+        ordo_db::migration!(2, "0002_lease_instant", per_dialect),
+    ]
 }
 
 /// This process's claim on the sweeps of one service's database.
@@ -46,9 +49,9 @@ impl Lease {
         let changed = self
             .db
             .execute(
-                "INSERT INTO sweep_leases (name, holder, until_ms) VALUES ($1, $2, $3)
-                 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until_ms = excluded.until_ms
-                 WHERE sweep_leases.holder = excluded.holder OR sweep_leases.until_ms < $4",
+                "INSERT INTO sweep_leases (name, holder, held_until) VALUES ($1, $2, $3)
+                 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, held_until = excluded.held_until
+                 WHERE sweep_leases.holder = excluded.holder OR sweep_leases.held_until < $4",
                 params![name, self.holder, now + lasting, now],
             )
             .await?;

@@ -42,3 +42,36 @@ async fn one_holder_at_a_time_until_it_stops_renewing(backend: Backend) {
 }
 
 backend_test!(holders, one_holder_at_a_time_until_it_stops_renewing);
+
+/// A lease written by the previous release (its end in epoch milliseconds) still holds
+/// after the migration, and runs out when it did.
+async fn a_lease_of_the_previous_release_migrates_forward(backend: Backend) {
+    let dir = ordo_testkit::temp_dir();
+    let db = backend.open(dir.path(), "leases").await;
+    let all = ordo_kit::migrations();
+    db.migrate_component(ordo_kit::COMPONENT, &all[..all.len() - 1])
+        .await
+        .unwrap();
+    let until = datetime!(2026-12-06 12:00:10 UTC);
+    db.execute(
+        "INSERT INTO sweep_leases (name, holder, until_ms) VALUES ('expiry', 'a', $1)",
+        ordo_db::params![ordo_kernel::time::to_millis(until)],
+    )
+    .await
+    .unwrap();
+    db.migrate_component(ordo_kit::COMPONENT, &all)
+        .await
+        .unwrap();
+
+    let b = Lease::new(db, "b");
+    let lasting = Duration::from_secs(10);
+    let before = until - time::Duration::seconds(1);
+    assert!(
+        !b.hold("expiry", before, lasting).await.unwrap(),
+        "a holds it"
+    );
+    let after = until + time::Duration::seconds(1);
+    assert!(b.hold("expiry", after, lasting).await.unwrap(), "run out");
+}
+
+backend_test!(forward, a_lease_of_the_previous_release_migrates_forward);
