@@ -39,8 +39,7 @@ impl Table {
 /// (epoch milliseconds, 0 and 1).
 fn kind(declared: &str) -> &'static str {
     let declared = declared.to_ascii_lowercase();
-    if declared.contains("int") || declared.contains("bool") || declared.starts_with("timestamp")
-    {
+    if declared.contains("int") || declared.contains("bool") || declared.starts_with("timestamp") {
         "integer"
     } else if declared.contains("char")
         || declared.contains("text")

@@ -63,7 +63,8 @@ async fn requested(app: &TestApp, event_type: &str, user: &Session) -> i64 {
     let (count,) = app.databases["notifications"]
         .fetch_one(
             "SELECT COUNT(*) FROM bus_outbox WHERE type = $1 AND subject = $2",
-            params![event_type, user.id],
+            // An event's subject is text, whatever it names.
+            params![event_type, user.id.to_string()],
         )
         .await
         .unwrap();

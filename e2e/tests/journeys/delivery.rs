@@ -94,7 +94,7 @@ async fn escalated(app: &TestApp, order: &str) -> bool {
     app.databases["delivery"]
         .fetch_optional::<(Option<OffsetDateTime>,)>(
             "SELECT escalated_at FROM deliveries WHERE order_id = $1",
-            params![order],
+            params![order.parse::<uuid::Uuid>().unwrap()],
         )
         .await
         .unwrap()
@@ -765,7 +765,7 @@ async fn an_order_nobody_accepts_is_rejected(backend: Backend) {
             let voided = app.databases["payments"]
                 .fetch_optional::<(String,)>(
                     "SELECT status FROM payments WHERE order_id = $1",
-                    params![id],
+                    params![id.parse::<uuid::Uuid>().unwrap()],
                 )
                 .await
                 .unwrap()

@@ -280,8 +280,8 @@ async fn a_broker_outage_longer_than_the_hold_never_oversells() {
     // The holds run out while the orders wait for their payment behind the outage.
     app.databases["inventory"]
         .execute(
-            "UPDATE reservations SET expires_at = 0 WHERE status = 'held'",
-            params![],
+            "UPDATE reservations SET expires_at = $1 WHERE status = 'held'",
+            params![time::OffsetDateTime::UNIX_EPOCH],
         )
         .await
         .unwrap();

@@ -8,12 +8,13 @@ use ordo_e2e::{Session, TestApp, json_of, problem};
 use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 async fn payment(app: &TestApp, order: &str) -> (String, i64, i64) {
     app.databases["payments"]
         .fetch_optional(
             "SELECT status, captured_amount, refunded_amount FROM payments WHERE order_id = $1",
-            params![order],
+            params![order.parse::<Uuid>().unwrap()],
         )
         .await
         .unwrap()
@@ -268,7 +269,7 @@ async fn provider_webhooks_are_signed_and_handled_once(backend: Backend) {
     let (reference,): (String,) = app.databases["payments"]
         .fetch_one(
             "SELECT provider_ref FROM payments WHERE order_id = $1",
-            params![id],
+            params![id.parse::<Uuid>().unwrap()],
         )
         .await
         .unwrap();

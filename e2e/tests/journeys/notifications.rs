@@ -7,6 +7,7 @@ use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 async fn kinds(app: &TestApp, who: &Session) -> Vec<String> {
@@ -211,8 +212,14 @@ async fn a_fresh_stream_starts_now_and_a_resumed_one_replays_what_was_missed(bac
         let id = Uuid::now_v7();
         tx.execute(
             "INSERT INTO notifications (id, user_id, kind, title, body, event_id, created_at)
-             VALUES ($1, $2, 'order_placed', $3, 'old news', $4, 0)",
-            params![id, customer.id, format!("Old {n}"), Uuid::now_v7()],
+             VALUES ($1, $2, 'order_placed', $3, 'old news', $4, $5)",
+            params![
+                id,
+                customer.id,
+                format!("Old {n}"),
+                Uuid::now_v7(),
+                OffsetDateTime::UNIX_EPOCH
+            ],
         )
         .await
         .unwrap();

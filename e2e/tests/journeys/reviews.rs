@@ -11,6 +11,7 @@ use ordo_e2e::{Session, TestApp, json_of, problem};
 use ordo_testkit::{Backend, backend_test};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 /// Sends a review until the reviews service has heard of the order as the test expects:
 /// it learns of orders from the bus.
@@ -171,13 +172,17 @@ async fn reviewed_once_and_moderated(backend: Backend) {
     complete(&app, &shop, &next).await;
     let reviews_db = &app.databases["reviews"];
     let heard = "SELECT COUNT(*) FROM purchases WHERE order_id = $1 AND completed_at IS NOT NULL";
+    let next_id: Uuid = next.parse().unwrap();
     app.eventually("the reviews service heard of the completion", || async {
-        let (count,): (i64,) = reviews_db.fetch_one(heard, params![next]).await.unwrap();
+        let (count,): (i64,) = reviews_db.fetch_one(heard, params![next_id]).await.unwrap();
         count == 1
     })
     .await;
     reviews_db
-        .execute("DELETE FROM purchases WHERE order_id = $1", params![next])
+        .execute(
+            "DELETE FROM purchases WHERE order_id = $1",
+            params![next_id],
+        )
         .await
         .unwrap();
     let bare = json_of(

@@ -52,7 +52,7 @@ async fn payment(app: &TestApp, id: &str) -> (String, i64, i64) {
     let (status, attempt): (String, i64) = db
         .fetch_one(
             "SELECT status, attempt FROM payments WHERE order_id = $1",
-            params![id],
+            params![id.parse::<uuid::Uuid>().unwrap()],
         )
         .await
         .unwrap();

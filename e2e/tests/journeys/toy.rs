@@ -24,11 +24,10 @@ use uuid::Uuid;
 const MIGRATIONS: &[Migration] = &[Migration {
     version: 1,
     name: "0001_create_toys",
-    sqlite: TOYS,
-    postgres: TOYS,
+    sqlite: "CREATE TABLE toys (id TEXT PRIMARY KEY, name TEXT NOT NULL, seen INTEGER NOT NULL DEFAULT 0);",
+    // The id is bound as a `Uuid`, which PostgreSQL compares only with a uuid column.
+    postgres: "CREATE TABLE toys (id UUID PRIMARY KEY, name TEXT NOT NULL, seen INTEGER NOT NULL DEFAULT 0);",
 }];
-const TOYS: &str =
-    "CREATE TABLE toys (id TEXT PRIMARY KEY, name TEXT NOT NULL, seen INTEGER NOT NULL DEFAULT 0);";
 
 #[derive(Debug, Serialize, Deserialize)]
 struct ToyMade {

@@ -35,12 +35,13 @@ pub fn service(catalog: Arc<dyn CatalogClient>) -> Service {
     })
 }
 
-/// The reports' migrations (`migrations/`), one portable file each.
+/// The reports' migrations (`migrations/`), one file per dialect each.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
     const MIGRATIONS: &[ordo_db::Migration] = &[
         ordo_db::migration!(1, "0001_create_reports", per_dialect),
         ordo_db::migration!(2, "0002_completed_total", per_dialect),
+        ordo_db::migration!(3, "0003_native_types", per_dialect),
     ];
     MIGRATIONS
 }

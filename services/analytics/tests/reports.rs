@@ -1,14 +1,17 @@
 //! The reports' store on both backends: facts are journaled once and counted in their
 //! merchant's hour and the platform's, with the steps' durations and the endings' causes;
-//! a rebuild from the journal makes the same report again.
+//! a rebuild from the journal makes the same report again; what the previous release
+//! counted reads back once migrated.
 
-use ordo_analytics::domain::{Fact, Period, Report};
+use ordo_analytics::domain::{Bucket, Counts, Fact, Period, Report, bin_of};
+use ordo_analytics::store::{self, OrderFacts};
 use ordo_analytics::{Analytics, AnalyticsError, AppError};
 use ordo_contracts::ClientFuture;
 use ordo_contracts::catalog::{CatalogClient, MerchantSnapshot, ProductSnapshot};
-use ordo_db::Db;
+use ordo_db::{Db, params};
+use ordo_kernel::time::to_millis;
 use ordo_kernel::{Caller, Role};
-use ordo_testkit::Backend;
+use ordo_testkit::{Backend, backend_test};
 use std::sync::Arc;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -216,3 +219,167 @@ mod facts_are_counted_once_and_rebuilt {
         }
     }
 }
+
+/// What the release before native PostgreSQL types wrote (ids as text, instants as epoch
+/// milliseconds, facts as JSON text) reads back the same, in hours and in days, and takes
+/// the facts that follow.
+async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
+    let dir = ordo_testkit::temp_dir();
+    let db = backend.open(dir.path(), "analytics").await;
+    let migrations = ordo_analytics::migrations();
+    db.migrate(&migrations[..migrations.len() - 1])
+        .await
+        .unwrap();
+    let (event, order, merchant_id) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    let placed_at = ordo_testkit::stored(datetime!(2026-11-30 10:15:00.250 UTC));
+    let accepted_at = placed_at + Duration::minutes(2);
+    let ten = datetime!(2026-11-30 10:00 UTC);
+    let accepting = bin_of(120.0);
+    db.execute(
+        "INSERT INTO journal (event_id, event_type, at, data) VALUES ($1, $2, $3, $4)",
+        params![
+            event.to_string(),
+            "order.placed",
+            to_millis(placed_at),
+            format!(
+                r#"{{"fact": "placed", "order_id": "{order}", "merchant_id": "{merchant_id}", "currency": "EUR", "total": 1500, "from_cart": true}}"#
+            )
+        ],
+    )
+    .await
+    .unwrap();
+    db.execute(
+        "INSERT INTO order_facts
+           (order_id, merchant_id, currency, total, placed_at, accepted_at, ready_at, picked_up_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        params![
+            order.to_string(),
+            merchant_id.to_string(),
+            "EUR",
+            1500_i64,
+            to_millis(placed_at),
+            to_millis(accepted_at),
+            None::<i64>,
+            None::<i64>
+        ],
+    )
+    .await
+    .unwrap();
+    for whose in [String::new(), merchant_id.to_string()] {
+        db.execute(
+            "INSERT INTO hourly (merchant_id, hour, currency, orders, from_cart, basket_total)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            params![whose, to_millis(ten), "EUR", 1_i64, 1_i64, 1500_i64],
+        )
+        .await
+        .unwrap();
+        db.execute(
+            "INSERT INTO timings (merchant_id, hour, kind, bin, count) VALUES ($1, $2, $3, $4, $5)",
+            params![whose, to_millis(ten), "acceptance", accepting, 1_i64],
+        )
+        .await
+        .unwrap();
+        db.execute(
+            "INSERT INTO causes (merchant_id, hour, outcome, cause, count)
+             VALUES ($1, $2, $3, $4, $5)",
+            params![whose, to_millis(ten), "rejected", "sold out", 1_i64],
+        )
+        .await
+        .unwrap();
+    }
+
+    db.migrate(migrations).await.unwrap();
+
+    let placed = Fact::Placed {
+        order_id: order,
+        merchant_id,
+        currency: "EUR".into(),
+        total: 1500,
+        from_cart: true,
+    };
+    let mut tx = db.begin().await.unwrap();
+    assert_eq!(
+        store::journaled(&mut tx, None, 10).await.unwrap(),
+        [(placed_at, event, placed)]
+    );
+    let facts = OrderFacts {
+        merchant_id,
+        currency: "EUR".into(),
+        total: 1500,
+        placed_at,
+        accepted_at: Some(accepted_at),
+        ready_at: None,
+        picked_up_at: None,
+    };
+    assert_eq!(store::order(&mut tx, order).await.unwrap(), Some(facts));
+    tx.rollback().await.unwrap();
+
+    let staff = Uuid::now_v7();
+    let catalog = Arc::new(OneMerchant { merchant_id, staff });
+    let analytics = Analytics::new(db.clone(), catalog);
+    let admin = Caller {
+        user_id: Uuid::now_v7(),
+        role: Role::Admin,
+    };
+    let counted = Counts {
+        orders: 1,
+        from_cart: 1,
+        basket_total: 1500,
+        ..Counts::default()
+    };
+    let report = analytics.summary(&admin, &day()).await.unwrap();
+    assert_eq!(
+        report,
+        Report {
+            buckets: vec![Bucket {
+                start: ten,
+                currency: "EUR".into(),
+                counts: counted,
+            }],
+            timings: vec![(ten, "acceptance".into(), accepting, 1)],
+            causes: vec![(ten, "rejected".into(), "sold out".into(), 1)],
+        }
+    );
+    let owner = Caller {
+        user_id: staff,
+        role: Role::Merchant,
+    };
+    let mine = analytics.merchant_report(&owner, merchant_id, &day()).await;
+    assert_eq!(mine.unwrap(), report);
+    let days = Period::parse(
+        Some("2026-11-29"),
+        Some("2026-12-01"),
+        Some("day"),
+        datetime!(2026-12-01 0:00 UTC),
+    )
+    .unwrap();
+    let by_day = analytics.summary(&admin, &days).await.unwrap();
+    let midnight = datetime!(2026-11-30 0:00 UTC);
+    assert_eq!(
+        (by_day.buckets[0].start, by_day.buckets.len()),
+        (midnight, 1)
+    );
+
+    // The order's migrated acceptance is where its preparation is timed from.
+    let ready = Fact::Ready { order_id: order };
+    record(
+        &analytics,
+        &db,
+        Uuid::now_v7(),
+        accepted_at + Duration::minutes(10),
+        ready,
+    )
+    .await;
+    let timings = analytics.summary(&admin, &day()).await.unwrap().timings;
+    assert_eq!(
+        timings,
+        [
+            (ten, "acceptance".into(), accepting, 1),
+            (ten, "preparation".into(), bin_of(600.0), 1)
+        ]
+    );
+}
+backend_test!(
+    previous_release_migrates_forward,
+    a_database_of_the_previous_release_migrates_forward
+);

@@ -58,12 +58,14 @@ pub fn service(
     )
 }
 
-/// The cart's migrations (`migrations/`), one portable file each.
+/// The cart's migrations (`migrations/`): one portable file each, or one per dialect where
+/// they differ.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
     const MIGRATIONS: &[ordo_db::Migration] = &[
         ordo_db::migration!(1, "0001_create_cart"),
         ordo_db::migration!(2, "0002_one_merchant"),
+        ordo_db::migration!(3, "0003_native_types", per_dialect),
     ];
     MIGRATIONS
 }

@@ -49,12 +49,14 @@ pub fn service() -> Service<Arc<dyn CatalogClient>> {
     )
 }
 
-/// The catalogue's migrations (`migrations/`), one portable file each.
+/// The catalogue's migrations (`migrations/`): one portable file each, or one per dialect
+/// under `migrations/sqlite/` and `migrations/postgres/`.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
     const MIGRATIONS: &[ordo_db::Migration] = &[
         ordo_db::migration!(1, "0001_create_catalog"),
         ordo_db::migration!(2, "0002_images"),
+        ordo_db::migration!(3, "0003_native_types", per_dialect),
     ];
     MIGRATIONS
 }

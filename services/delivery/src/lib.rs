@@ -101,7 +101,8 @@ pub fn service(
     )
 }
 
-/// Delivery's migrations (`migrations/`), one portable file each.
+/// Delivery's migrations (`migrations/`): portable files, and per dialect where the
+/// dialects differ (`migrations/postgres/`, `migrations/sqlite/`).
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
     const MIGRATIONS: &[ordo_db::Migration] = &[
@@ -111,6 +112,7 @@ pub fn migrations() -> &'static [ordo_db::Migration] {
         ordo_db::migration!(4, "0004_scans_per_parcel"),
         ordo_db::migration!(5, "0005_offers_again"),
         ordo_db::migration!(6, "0006_step_traces"),
+        ordo_db::migration!(7, "0007_native_types", per_dialect),
     ];
     MIGRATIONS
 }

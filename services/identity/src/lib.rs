@@ -66,12 +66,14 @@ pub fn service(
     )
 }
 
-/// Identity's migrations (`migrations/`), one portable file each.
+/// Identity's migrations (`migrations/`): portable files, and per dialect where the
+/// dialects differ (`migrations/postgres/`, `migrations/sqlite/`).
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
     const MIGRATIONS: &[ordo_db::Migration] = &[
         ordo_db::migration!(1, "0001_create_identity"),
         ordo_db::migration!(2, "0002_password_resets"),
+        ordo_db::migration!(3, "0003_native_types", per_dialect),
     ];
     MIGRATIONS
 }

@@ -85,7 +85,8 @@ pub fn service(
     )
 }
 
-/// Notifications' migrations (`migrations/`), one portable file each.
+/// Notifications' migrations (`migrations/`): portable files, and per dialect where the
+/// dialects differ (`migrations/postgres/`, `migrations/sqlite/`).
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
     const MIGRATIONS: &[ordo_db::Migration] = &[
@@ -94,6 +95,7 @@ pub fn migrations() -> &'static [ordo_db::Migration] {
         ordo_db::migration!(3, "0003_preferences_and_sms"),
         ordo_db::migration!(4, "0004_order_timeline"),
         ordo_db::migration!(5, "0005_notification_traces"),
+        ordo_db::migration!(6, "0006_native_types", per_dialect),
     ];
     MIGRATIONS
 }

@@ -98,7 +98,8 @@ pub fn service(
     )
 }
 
-/// The orders service's migrations (`migrations/`), one portable file each.
+/// The orders service's migrations (`migrations/`): one portable file each, or one per
+/// dialect where they differ.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
     const MIGRATIONS: &[ordo_db::Migration] = &[
@@ -111,6 +112,7 @@ pub fn migrations() -> &'static [ordo_db::Migration] {
         ordo_db::migration!(7, "0007_payment_failed", per_dialect),
         ordo_db::migration!(8, "0008_payment_retry"),
         ordo_db::migration!(9, "0009_order_search"),
+        ordo_db::migration!(10, "0010_native_types", per_dialect),
     ];
     MIGRATIONS
 }

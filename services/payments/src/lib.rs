@@ -78,7 +78,8 @@ pub fn service(
     )
 }
 
-/// The payments service's migrations (`migrations/`), one portable file each.
+/// The payments service's migrations (`migrations/`): one portable file each, or one per
+/// dialect where they differ.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
     const MIGRATIONS: &[ordo_db::Migration] = &[
@@ -90,6 +91,7 @@ pub fn migrations() -> &'static [ordo_db::Migration] {
         ordo_db::migration!(6, "0006_payment_times"),
         ordo_db::migration!(7, "0007_provider_answers"),
         ordo_db::migration!(8, "0008_settle_traces"),
+        ordo_db::migration!(9, "0009_native_types", per_dialect),
     ];
     MIGRATIONS
 }

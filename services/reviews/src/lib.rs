@@ -40,9 +40,13 @@ pub fn service(catalog: Arc<dyn CatalogClient>, orders: Arc<dyn OrdersClient>) -
     })
 }
 
-/// The reviews' migrations (`migrations/`), one portable file each.
+/// The reviews' migrations (`migrations/`): portable files, and per dialect where the
+/// dialects differ (`migrations/postgres/`, `migrations/sqlite/`).
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
-    const MIGRATIONS: &[ordo_db::Migration] = &[ordo_db::migration!(1, "0001_create_reviews")];
+    const MIGRATIONS: &[ordo_db::Migration] = &[
+        ordo_db::migration!(1, "0001_create_reviews"),
+        ordo_db::migration!(2, "0002_native_types", per_dialect),
+    ];
     MIGRATIONS
 }

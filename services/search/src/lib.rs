@@ -52,9 +52,13 @@ pub fn service(index_dir: PathBuf) -> Service {
     })
 }
 
-/// Search's migrations (`migrations/`), one portable file each.
+/// Search's migrations (`migrations/`): one portable file each, or one per dialect under
+/// `migrations/sqlite/` and `migrations/postgres/`.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
-    const MIGRATIONS: &[ordo_db::Migration] = &[ordo_db::migration!(1, "0001_create_search")];
+    const MIGRATIONS: &[ordo_db::Migration] = &[
+        ordo_db::migration!(1, "0001_create_search"),
+        ordo_db::migration!(2, "0002_native_types", per_dialect),
+    ];
     MIGRATIONS
 }

@@ -1,12 +1,14 @@
 //! Search's tables and index on both backends (SQLite and PostgreSQL): what its consumer
 //! records is found once the index catches up, with ratings, prices, tags, stock, paging and
-//! deletions honoured, and a rebuild finds the same.
+//! deletions honoured, and a rebuild finds the same; what the previous release recorded
+//! reads back once migrated.
 
-use ordo_contracts::catalog::{MerchantSnapshot, ProductSnapshot};
-use ordo_db::Db;
+use ordo_contracts::catalog::{MerchantSnapshot, OpeningHours, ProductSnapshot};
+use ordo_db::{Db, params};
 use ordo_kernel::Money;
 use ordo_search::Search;
 use ordo_search::domain::{Query, QueryParams};
+use ordo_search::store::{self, Changed};
 use ordo_testkit::{Backend, backend_test};
 use uuid::Uuid;
 
@@ -234,3 +236,166 @@ async fn found_as_recorded(backend: Backend) {
     assert_eq!(suggested[0].text, "Truffle bowl");
 }
 backend_test!(found, found_as_recorded);
+
+/// What the release before native PostgreSQL types wrote (ids as text, JSON as text, flags as
+/// 0 and 1) reads back through the store, and the index is built from it.
+async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
+    let dir = ordo_testkit::temp_dir();
+    let db = backend.open(dir.path(), "search").await;
+    let migrations = ordo_search::migrations();
+    db.migrate(&migrations[..migrations.len() - 1])
+        .await
+        .unwrap();
+    let (merchant_id, on_sale, withdrawn) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    db.execute(
+        "INSERT INTO merchants (id, name, kind, address, lat, lon, opening_hours)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        params![
+            merchant_id.to_string(),
+            "Best Bowl",
+            "restaurant",
+            "Somewhere 1",
+            52.5,
+            13.4,
+            r#"[{"day": "mon", "open": "11:00", "close": "22:00"}]"#
+        ],
+    )
+    .await
+    .unwrap();
+    for (id, name, tags, active) in [
+        (on_sale, "Poke bowl", r#"["spicy", "vegan"]"#, 1_i64),
+        (withdrawn, "Old bowl", "[]", 0),
+    ] {
+        db.execute(
+            "INSERT INTO products
+               (id, merchant_id, name, description, category, price_amount, currency, tags, active)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            params![
+                id.to_string(),
+                merchant_id.to_string(),
+                name,
+                "",
+                "Bowls",
+                1_500_i64,
+                "EUR",
+                tags,
+                active
+            ],
+        )
+        .await
+        .unwrap();
+    }
+    db.execute(
+        "INSERT INTO stock (product_id, available) VALUES ($1, $2)",
+        params![on_sale.to_string(), 3_i64],
+    )
+    .await
+    .unwrap();
+    db.execute(
+        "INSERT INTO ratings (merchant_id, average, count) VALUES ($1, $2, $3)",
+        params![merchant_id.to_string(), 4.5, 2_i64],
+    )
+    .await
+    .unwrap();
+    db.execute(
+        "INSERT INTO pending (id, what, token) VALUES ($1, $2, $3)",
+        params![
+            merchant_id.to_string(),
+            "merchant",
+            Uuid::new_v4().to_string()
+        ],
+    )
+    .await
+    .unwrap();
+
+    db.migrate(migrations).await.unwrap();
+
+    let merchant = store::Merchant {
+        id: merchant_id,
+        name: "Best Bowl".into(),
+        kind: "restaurant".into(),
+        address: "Somewhere 1".into(),
+        lat: 52.5,
+        lon: 13.4,
+        opening_hours: vec![OpeningHours {
+            day: "mon".into(),
+            open: "11:00".into(),
+            close: "22:00".into(),
+        }],
+        rating: 4.5,
+        rating_count: 2,
+    };
+    assert_eq!(
+        store::merchants(&db, &[merchant_id]).await.unwrap(),
+        std::slice::from_ref(&merchant)
+    );
+    assert_eq!(
+        store::merchants_after(&db, None, 10).await.unwrap(),
+        [merchant]
+    );
+    let poke = store::Product {
+        id: on_sale,
+        merchant_id,
+        name: "Poke bowl".into(),
+        description: String::new(),
+        category: "Bowls".into(),
+        price: Money {
+            amount: 1_500,
+            currency: "EUR".into(),
+        },
+        tags: vec!["spicy".into(), "vegan".into()],
+        active: true,
+        available: Some(3),
+    };
+    let mut both = store::products(&db, &[], &[merchant_id]).await.unwrap();
+    both.sort_by_key(|product| product.id);
+    assert_eq!(
+        both,
+        [
+            poke.clone(),
+            store::Product {
+                id: withdrawn,
+                name: "Old bowl".into(),
+                tags: Vec::new(),
+                active: false,
+                available: None,
+                ..poke.clone()
+            }
+        ]
+    );
+    assert_eq!(
+        store::products_after(&db, None, 10).await.unwrap(),
+        [poke],
+        "the active ones"
+    );
+    assert!(
+        store::products_after(&db, Some(on_sale), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store::categories(&db, merchant_id).await.unwrap(),
+        ["Bowls"]
+    );
+    let pending = store::pending(&db, 10).await.unwrap();
+    let changed: Vec<Changed> = pending.iter().map(|p| p.changed).collect();
+    assert_eq!(changed, [Changed::Merchant(merchant_id)]);
+
+    let search = Search::open(db.clone(), &dir.path().join("index")).unwrap();
+    assert!(search.catch_up().await.unwrap() > 0);
+    assert_eq!(search.indexed(), 2, "the merchant and its active product");
+    assert!(store::pending(&db, 10).await.unwrap().is_empty());
+    let query = Query::parse(&QueryParams {
+        q: Some("poke"),
+        ..QueryParams::default()
+    })
+    .unwrap();
+    let found = search.search(&query, ordo_kernel::time::now()).unwrap();
+    let product = found.hits[0].stored.product.as_ref().unwrap();
+    assert_eq!((product.id, product.in_stock), (on_sale, true));
+}
+backend_test!(
+    previous_release_migrates_forward,
+    a_database_of_the_previous_release_migrates_forward
+);

@@ -2,7 +2,7 @@
 //! ones, and the hourly counters (merchant `''` is the whole platform).
 
 use crate::domain::{Bucket, Counts, Fact, Period, Timing};
-use ordo_db::{Db, Encode, Error, FromRow, Json, Kind, Tx, Value, params};
+use ordo_db::{Db, Dialect, Encode, Error, FromRow, Json, Kind, Tx, Value, params};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -18,12 +18,13 @@ pub enum Whose {
 /// The whole platform's counters.
 pub const PLATFORM: Whose = Whose::Platform;
 
+/// A text column: `''`, the platform, is no UUID, so a merchant's id is kept as its text.
 impl Encode for Whose {
     const KIND: Kind = Kind::Text;
 
     fn encode(&self) -> Value {
         match self {
-            Whose::Merchant(merchant_id) => merchant_id.encode(),
+            Whose::Merchant(merchant_id) => merchant_id.to_string().encode(),
             Whose::Platform => "".encode(),
         }
     }
@@ -241,7 +242,8 @@ impl From<BucketRow> for Bucket {
 pub async fn buckets(db: &Db, merchant: Whose, period: &Period) -> Result<Vec<Bucket>, Error> {
     let rows: Vec<BucketRow> = db
         .fetch_all(
-            "SELECT hour - (hour % $4) AS start, currency,
+            &format!(
+                "SELECT {} AS start, currency,
                 CAST(SUM(carts) AS BIGINT) AS carts,
                 CAST(SUM(orders) AS BIGINT) AS orders,
                 CAST(SUM(from_cart) AS BIGINT) AS from_cart,
@@ -254,6 +256,8 @@ pub async fn buckets(db: &Db, merchant: Whose, period: &Period) -> Result<Vec<Bu
                 CAST(SUM(rejected) AS BIGINT) AS rejected
          FROM hourly WHERE merchant_id = $1 AND hour >= $2 AND hour < $3
          GROUP BY 1, 2 ORDER BY 1, 2",
+                bucket_start(db)
+            ),
             &over_period(merchant, period),
         )
         .await?;
@@ -302,9 +306,12 @@ pub async fn timings(
     period: &Period,
 ) -> Result<Vec<(OffsetDateTime, String, i64, i64)>, Error> {
     db.fetch_all(
-        "SELECT hour - (hour % $4) AS start, kind, bin, CAST(SUM(count) AS BIGINT) AS count
+        &format!(
+            "SELECT {} AS start, kind, bin, CAST(SUM(count) AS BIGINT) AS count
          FROM timings WHERE merchant_id = $1 AND hour >= $2 AND hour < $3
          GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+            bucket_start(db)
+        ),
         &over_period(merchant, period),
     )
     .await
@@ -318,17 +325,29 @@ pub async fn causes(
     period: &Period,
 ) -> Result<Vec<(OffsetDateTime, String, String, i64)>, Error> {
     db.fetch_all(
-        "SELECT hour - (hour % $4) AS start, outcome, cause, CAST(SUM(count) AS BIGINT) AS count
+        &format!(
+            "SELECT {} AS start, outcome, cause, CAST(SUM(count) AS BIGINT) AS count
          FROM causes WHERE merchant_id = $1 AND hour >= $2 AND hour < $3
          GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+            bucket_start(db)
+        ),
         &over_period(merchant, period),
     )
     .await
 }
 
+/// The start of the bucket, `$4` milliseconds long and counted from the epoch, that an
+/// `hour` is in: integer arithmetic where SQLite keeps instants as epoch milliseconds,
+/// `date_bin` on PostgreSQL's `timestamptz` (the same buckets, as instants).
+fn bucket_start(db: &Db) -> &'static str {
+    match db.dialect() {
+        Dialect::Sqlite => "hour - (hour % $4)",
+        Dialect::Postgres => "date_bin($4 * interval '1 millisecond', hour, timestamptz 'epoch')",
+    }
+}
+
 /// What a query over a period reads: the merchant (or [`PLATFORM`]) as `$1`, the period
-/// as `$2` and `$3`, a bucket's length as `$4`, in the unit the tables keep instants in
-/// (milliseconds: `ordo_db` stores instants as epoch milliseconds on both backends).
+/// as `$2` and `$3`, a bucket's length in milliseconds as `$4` (see [`bucket_start`]).
 fn over_period(merchant: Whose, period: &Period) -> Vec<Value> {
     let bucket = i64::try_from(period.bucket.length().whole_milliseconds()).unwrap_or(i64::MAX);
     params![merchant, period.from, period.to, bucket].to_vec()

@@ -1,7 +1,8 @@
 //! The cart's SQL store on both databases: lines add up within the most of one product and
 //! read back in the order they were added; one merchant's products at a time; a line is
 //! set, removed, taken out by what an order took, and the cart cleared, for one customer
-//! alone. Carts in Redis are `redis_carts`'s, tested in `tests/redis_carts.rs`.
+//! alone; lines the release before native column types wrote read back the same once
+//! migrated. Carts in Redis are `redis_carts`'s, tested in `tests/redis_carts.rs`.
 
 use super::Item;
 use ordo_db::{Db, params};
@@ -308,3 +309,78 @@ async fn lines_are_set_removed_taken_out_and_cleared(backend: Backend) {
     assert!(super::items(&db, bob).await.unwrap().is_empty());
 }
 backend_test!(lines_change, lines_are_set_removed_taken_out_and_cleared);
+
+async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
+    let dir = ordo_testkit::temp_dir();
+    let db = backend.open(dir.path(), crate::NAME).await;
+    let migrations = crate::migrations();
+    db.migrate(&migrations[..migrations.len() - 1])
+        .await
+        .unwrap();
+    // As the release before wrote them: ids as text, instants as epoch milliseconds; one
+    // line from before lines named their merchant.
+    let millis = |secs| ordo_kernel::time::to_millis(at(secs));
+    let (ada, shop) = (Uuid::now_v7(), Uuid::now_v7());
+    let (soup, bread) = (Uuid::now_v7(), Uuid::now_v7());
+    for (product, quantity, added, merchant) in [
+        (soup, 2_i64, 0, Some(shop.to_string())),
+        (bread, 1, 1, None),
+    ] {
+        db.execute(
+            "INSERT INTO cart_items (customer_id, product_id, quantity, added_at, updated_at, merchant_id)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            params![
+                ada.to_string(),
+                product.to_string(),
+                quantity,
+                millis(added),
+                millis(2),
+                merchant
+            ],
+        )
+        .await
+        .unwrap();
+    }
+    db.execute(
+        "INSERT INTO carts (customer_id, updated_at) VALUES ($1, $2)",
+        params![ada.to_string(), millis(2)],
+    )
+    .await
+    .unwrap();
+
+    db.migrate(migrations).await.unwrap();
+    assert_eq!(
+        super::items(&db, ada).await.unwrap(),
+        [line(soup, 2), line(bread, 1)]
+    );
+    assert_eq!(
+        line_row(&db, ada, soup).await,
+        (
+            ordo_testkit::stored(at(0)),
+            ordo_testkit::stored(at(2)),
+            Some(shop)
+        )
+    );
+    assert_eq!(
+        line_row(&db, ada, bread).await,
+        (
+            ordo_testkit::stored(at(1)),
+            ordo_testkit::stored(at(2)),
+            None
+        )
+    );
+    assert_eq!(cart_rows(&db).await, [(ada, ordo_testkit::stored(at(2)))]);
+    let mut tx = db.begin().await.unwrap();
+    assert_eq!(super::count(&mut tx, ada).await.unwrap(), 2);
+    assert_eq!(
+        super::other_merchant(&mut tx, ada, Uuid::now_v7())
+            .await
+            .unwrap(),
+        Some(shop)
+    );
+    tx.commit().await.unwrap();
+}
+backend_test!(
+    previous_release_migrates_forward,
+    a_database_of_the_previous_release_migrates_forward
+);

@@ -100,7 +100,7 @@ pub async fn update(tx: &mut Tx, product: &Product) -> Result<(), Error> {
 pub async fn delete(tx: &mut Tx, id: Uuid, at: OffsetDateTime) -> Result<bool, Error> {
     let changed = tx
         .execute(
-            "UPDATE products SET deleted_at = $2, active = 0 WHERE id = $1 AND deleted_at IS NULL",
+            "UPDATE products SET deleted_at = $2, active = FALSE WHERE id = $1 AND deleted_at IS NULL",
             params![id, at],
         )
         .await?;
@@ -130,7 +130,7 @@ pub async fn of_merchant(
         .fetch_all(
             &format!(
                 "SELECT {COLUMNS} FROM products
-                 WHERE merchant_id = $1 AND deleted_at IS NULL AND (active = 1 OR $2 = 1)
+                 WHERE merchant_id = $1 AND deleted_at IS NULL AND (active OR $2)
                    AND ($3 IS NULL OR id < $3)
                  ORDER BY id DESC LIMIT $4"
             ),
@@ -157,7 +157,7 @@ pub async fn by_ids(db: &Db, ids: &[Uuid]) -> Result<Vec<Product>, Error> {
 pub async fn categories(db: &Db, merchant_id: Uuid) -> Result<Vec<(String, i64)>, Error> {
     db.fetch_all(
         "SELECT category, COUNT(*) AS products FROM products
-         WHERE merchant_id = $1 AND deleted_at IS NULL AND active = 1
+         WHERE merchant_id = $1 AND deleted_at IS NULL AND active
          GROUP BY category ORDER BY category",
         params![merchant_id],
     )

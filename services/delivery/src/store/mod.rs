@@ -584,9 +584,8 @@ pub async fn save_courier(
     courier: &Courier,
     now: OffsetDateTime,
 ) -> Result<(), Error> {
-    // Two statements, not one with optional coordinates: the `Any` driver underneath sends
-    // a missing DOUBLE PRECISION as a REAL, and PostgreSQL would then refuse the statement
-    // it prepared that way when the next courier comes with a position.
+    // Without a position, the one stored stays: a courier going online or off does not
+    // forget where it was last seen.
     let Some(fix) = courier.fix else {
         tx.execute(
             "INSERT INTO couriers (courier_id, online, idle_since, updated_at)

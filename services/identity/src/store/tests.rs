@@ -841,3 +841,212 @@ async fn password_resets_are_used_once(backend: Backend) {
     assert_eq!(hashes, ["r1", "r2", "r3", "r5"]);
 }
 backend_test!(password_resets_used_once, password_resets_are_used_once);
+
+/// A database of the release before native types, with rows as it wrote them (text ids,
+/// instants in epoch milliseconds), is migrated and read back through the stores.
+async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
+    let dir = ordo_testkit::temp_dir();
+    let db = backend.open(dir.path(), crate::NAME).await;
+    let migrations = crate::migrations();
+    db.migrate(&migrations[..migrations.len() - 1])
+        .await
+        .unwrap();
+    let millis = |secs| ordo_kernel::time::to_millis(at(secs));
+    let (ada, shop) = (Uuid::now_v7(), Uuid::now_v7());
+    let user_sql = "INSERT INTO users (id, email, password_hash, name, phone, role,
+             email_verified_at, disabled_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+    db.execute(
+        user_sql,
+        params![
+            ada.to_string(),
+            "ada@example.com",
+            "$argon2id$ada",
+            "Ada Lovelace",
+            Some("+4915112345678"),
+            "customer",
+            Some(millis(1)),
+            None::<i64>,
+            millis(0),
+            millis(2),
+        ],
+    )
+    .await
+    .unwrap();
+    db.execute(
+        user_sql,
+        params![
+            shop.to_string(),
+            "shop@example.com",
+            "$argon2id$shop",
+            "Corner Shop",
+            None::<String>,
+            "merchant",
+            None::<i64>,
+            Some(millis(3)),
+            millis(1),
+            millis(3),
+        ],
+    )
+    .await
+    .unwrap();
+    let (login, home) = (Uuid::now_v7(), Uuid::now_v7());
+    for (hash, spent_at) in [("h1", None), ("h2", Some(millis(10)))] {
+        db.execute(
+            "INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, created_at,
+                 expires_at, spent_at, revoked_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)",
+            params![
+                Uuid::now_v7().to_string(),
+                login.to_string(),
+                ada.to_string(),
+                hash,
+                millis(0),
+                millis(3600),
+                spent_at,
+            ],
+        )
+        .await
+        .unwrap();
+    }
+    db.execute(
+        "INSERT INTO addresses (id, user_id, label, line1, line2, city, postal_code, country,
+             lat, lon, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, NULL, $5, $6, $7, $8, $9, $10, $11)",
+        params![
+            home.to_string(),
+            ada.to_string(),
+            "Home",
+            "1 Rue de la Paix",
+            "Paris",
+            "75002",
+            "FR",
+            48.869_123,
+            2.331_456,
+            millis(4),
+            millis(5),
+        ],
+    )
+    .await
+    .unwrap();
+    for (user_id, hash) in [(Some(ada.to_string()), "r1"), (None, "r2")] {
+        db.execute(
+            "INSERT INTO password_resets (id, user_id, token_hash, created_at, expires_at, used_at)
+             VALUES ($1, $2, $3, $4, $5, NULL)",
+            params![
+                Uuid::now_v7().to_string(),
+                user_id,
+                hash,
+                millis(0),
+                millis(3600)
+            ],
+        )
+        .await
+        .unwrap();
+    }
+
+    db.migrate(migrations).await.unwrap();
+
+    let ada_read = User {
+        id: ada,
+        email: "ada@example.com".into(),
+        name: "Ada Lovelace".into(),
+        phone: Some("+4915112345678".into()),
+        role: Role::Customer,
+        email_verified: true,
+        disabled: false,
+        created_at: ordo_testkit::stored(at(0)),
+        updated_at: ordo_testkit::stored(at(2)),
+    };
+    assert_eq!(users::find(&db, ada).await.unwrap(), Some(ada_read.clone()));
+    assert_eq!(
+        users::find_credentials(&db, "ada@example.com")
+            .await
+            .unwrap(),
+        Some((ada_read, "$argon2id$ada".to_owned()))
+    );
+    let shop_read = users::find(&db, shop).await.unwrap().unwrap();
+    assert_eq!(
+        (shop_read.role, shop_read.email_verified, shop_read.disabled),
+        (Role::Merchant, false, true)
+    );
+    assert_eq!(
+        disabled_at(&db, shop).await,
+        Some(ordo_testkit::stored(at(3)))
+    );
+    let everyone = users::list(
+        &db,
+        None,
+        PageRequest {
+            limit: 10,
+            after: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        everyone.iter().map(|u| u.id).collect::<Vec<_>>(),
+        [shop, ada],
+        "ids keep their order"
+    );
+
+    assert_eq!(
+        addresses::list(&db, ada).await.unwrap(),
+        vec![Address {
+            id: home,
+            user_id: ada,
+            label: Some("Home".into()),
+            line1: "1 Rue de la Paix".into(),
+            line2: None,
+            city: "Paris".into(),
+            postal_code: "75002".into(),
+            country: "FR".into(),
+            lat: 48.869_123,
+            lon: 2.331_456,
+            created_at: ordo_testkit::stored(at(4)),
+            updated_at: ordo_testkit::stored(at(5)),
+        }]
+    );
+
+    assert_eq!(
+        token_state(&db, "h2").await,
+        (Some(ordo_testkit::stored(at(10))), None)
+    );
+    let mut tx = db.begin().await.unwrap();
+    assert_eq!(
+        refresh_tokens::spend(&mut tx, "h1", at(20)).await.unwrap(),
+        Some((ada, login)),
+        "live until it expires"
+    );
+    assert_eq!(
+        refresh_tokens::spend(&mut tx, "h2", at(20)).await.unwrap(),
+        None,
+        "spent before"
+    );
+    tx.commit().await.unwrap();
+
+    assert_eq!(
+        password_resets::usable(&db, "r1", at(10)).await.unwrap(),
+        Some(ada)
+    );
+    assert_eq!(
+        password_resets::usable(&db, "r1", at(3600)).await.unwrap(),
+        None,
+        "expired"
+    );
+    assert_eq!(
+        password_resets::usable(&db, "r2", at(10)).await.unwrap(),
+        None,
+        "for nobody"
+    );
+
+    // The users' foreign keys hold again.
+    let mut tx = db.begin().await.unwrap();
+    let orphan = addresses::insert(&mut tx, &address(Uuid::now_v7(), None, None, 6)).await;
+    assert!(orphan.is_err(), "an address of nobody");
+    tx.rollback().await.unwrap();
+}
+backend_test!(
+    previous_release_migrates_forward,
+    a_database_of_the_previous_release_migrates_forward
+);

@@ -159,7 +159,7 @@ pub async fn update_access(
 ) -> Result<(), ordo_db::Error> {
     tx.execute(
         "UPDATE users SET role = $1,
-             disabled_at = CASE WHEN $2 = 1 THEN COALESCE(disabled_at, $3) ELSE NULL END,
+             disabled_at = CASE WHEN $2 THEN COALESCE(disabled_at, $3) ELSE NULL END,
              updated_at = $3
          WHERE id = $4",
         params![StoredRole(role), disabled, now, id],

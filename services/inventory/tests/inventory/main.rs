@@ -2,7 +2,8 @@
 //! Reservations are all or nothing under concurrency, idempotent by order, and follow the
 //! payment and order events in every order they can arrive in, with holds running out
 //! between them: a paid order never has more stock than there is, and a declined one keeps
-//! its stock while its customer may try another card.
+//! its stock while its customer may try another card. What the release before native
+//! column types wrote reads back the same once migrated.
 
 use ordo_bus::{Bus, BusOptions, EventMeta, Outbox, RunningBus};
 use ordo_contracts::catalog::{CatalogClient, MerchantSnapshot, ProductSnapshot};
@@ -192,12 +193,13 @@ impl Setup {
         .await;
     }
 
-    /// What inventory published about `order_id`, in order.
+    /// What inventory published about `order_id`, in order. Subjects are text, whatever
+    /// they name: the id's text here.
     async fn published(&self, order_id: Uuid) -> Vec<String> {
         self.db
             .fetch_all::<(String,)>(
                 "SELECT type FROM bus_outbox WHERE subject = $1 ORDER BY seq",
-                params![order_id],
+                params![order_id.to_string()],
             )
             .await
             .unwrap()
@@ -211,7 +213,7 @@ impl Setup {
         self.db
             .fetch_all::<(Json<StockChanged>,)>(
                 "SELECT data FROM bus_outbox WHERE subject = $1 AND type = $2 ORDER BY seq",
-                params![product, StockChanged::TYPE],
+                params![product.to_string(), StockChanged::TYPE],
             )
             .await
             .unwrap()
@@ -522,6 +524,7 @@ macro_rules! both {
 }
 
 mod interleavings;
+mod store;
 
 both!(concurrent_orders_never_oversell);
 both!(reservations_are_whole_idempotent_and_follow_events);

@@ -128,7 +128,7 @@ pub async fn page(
     fetch: i64,
 ) -> Result<Vec<Notification>, Error> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM notifications WHERE user_id = $1 AND ($2 = 0 OR read_at IS NULL)
+        "SELECT {COLUMNS} FROM notifications WHERE user_id = $1 AND (NOT $2 OR read_at IS NULL)
          AND ($3 IS NULL OR id < $3) ORDER BY id DESC LIMIT $4"
     );
     let rows: Vec<NotificationRow> = db

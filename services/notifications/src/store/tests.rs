@@ -448,7 +448,7 @@ async fn channels_are_chosen_per_topic(backend: Backend) {
         preferences::chosen(&db, bob).await.unwrap(),
         [(Topic::Payments, both)]
     );
-    let (email, sms, updated_at): (i64, i64, OffsetDateTime) = db
+    let (email, sms, updated_at): (bool, bool, OffsetDateTime) = db
         .fetch_one(
             "SELECT email, sms, updated_at FROM notification_preferences
              WHERE user_id = $1 AND topic = $2",
@@ -458,7 +458,7 @@ async fn channels_are_chosen_per_topic(backend: Backend) {
         .unwrap();
     assert_eq!(
         (email, sms, updated_at),
-        (1, 1, ordo_testkit::stored(at(10)))
+        (true, true, ordo_testkit::stored(at(10)))
     );
 
     // A topic this version no longer knows is nobody's choice.
@@ -790,3 +790,240 @@ async fn an_orders_timeline_gathers_every_channel(backend: Backend) {
     );
 }
 backend_test!(order_timeline, an_orders_timeline_gathers_every_channel);
+
+/// A database of the release before native types, with rows as it wrote them (text ids,
+/// instants in epoch milliseconds, flags 0 and 1, JSON text), is migrated and read back
+/// through the stores.
+async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
+    let dir = ordo_testkit::temp_dir();
+    let db = backend.open(dir.path(), crate::NAME).await;
+    let migrations = crate::migrations();
+    db.migrate(&migrations[..migrations.len() - 1])
+        .await
+        .unwrap();
+    let millis = |secs| ordo_kernel::time::to_millis(at(secs));
+    let (customer, merchant, staff, courier, order) = (
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+    );
+    let (to_customer, to_staff, placed_event) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    let notification_sql = "INSERT INTO notifications (id, user_id, kind, title, body, order_id,
+             event_id, read_at, created_at, trace_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+    db.execute(
+        notification_sql,
+        params![
+            to_customer.to_string(),
+            customer.to_string(),
+            "order.placed",
+            "Order placed",
+            "Order placed, in full.",
+            order.to_string(),
+            placed_event.to_string(),
+            Some(millis(10)),
+            millis(0),
+            Some("4bf92f3577b34da6a3ce929d0e0e4736"),
+        ],
+    )
+    .await
+    .unwrap();
+    db.execute(
+        notification_sql,
+        params![
+            to_staff.to_string(),
+            staff.to_string(),
+            "order.new",
+            "A new order",
+            "A new order, in full.",
+            order.to_string(),
+            Uuid::now_v7().to_string(),
+            None::<i64>,
+            millis(1),
+            None::<String>,
+        ],
+    )
+    .await
+    .unwrap();
+    db.execute(
+        "INSERT INTO order_parties (order_id, customer_id, merchant_id, staff, courier_id)
+         VALUES ($1, $2, $3, $4, $5)",
+        params![
+            order.to_string(),
+            customer.to_string(),
+            merchant.to_string(),
+            serde_json::to_string(&[staff]).unwrap(),
+            courier.to_string(),
+        ],
+    )
+    .await
+    .unwrap();
+    for (notification, status, error, secs) in [
+        (to_customer, "sent", None, 5),
+        (to_staff, "failed", Some("mailbox full"), 6),
+    ] {
+        db.execute(
+            "INSERT INTO email_attempts (id, notification_id, status, error, at)
+             VALUES ($1, $2, $3, $4, $5)",
+            params![
+                Uuid::now_v7().to_string(),
+                notification.to_string(),
+                status,
+                error,
+                millis(secs)
+            ],
+        )
+        .await
+        .unwrap();
+    }
+    let sms = text(to_customer, customer, None, 7);
+    db.execute(
+        "INSERT INTO sms_messages (id, notification_id, user_id, phone, body, provider, status,
+             error, at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'sent', NULL, $7)",
+        params![
+            sms.id.to_string(),
+            sms.notification_id.to_string(),
+            sms.user_id.to_string(),
+            sms.phone,
+            sms.body,
+            sms.provider,
+            millis(7),
+        ],
+    )
+    .await
+    .unwrap();
+    db.execute(
+        "INSERT INTO notification_preferences (user_id, topic, email, sms, updated_at)
+         VALUES ($1, $2, $3, $4, $5)",
+        params![customer.to_string(), "payments", 0_i64, 1_i64, millis(8)],
+    )
+    .await
+    .unwrap();
+
+    db.migrate(migrations).await.unwrap();
+
+    assert_eq!(
+        super::page(&db, customer, false, None, 10).await.unwrap(),
+        [Notification {
+            id: to_customer,
+            user_id: customer,
+            kind: "order.placed".into(),
+            title: "Order placed".into(),
+            body: "Order placed, in full.".into(),
+            order_id: Some(order),
+            read_at: Some(ordo_testkit::stored(at(10))),
+            created_at: ordo_testkit::stored(at(0)),
+        }]
+    );
+    assert!(
+        super::page(&db, customer, true, None, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "read"
+    );
+    assert_eq!(
+        ids(&super::page(&db, staff, true, None, 10).await.unwrap()),
+        [to_staff],
+        "unread"
+    );
+    let mut tx = db.begin().await.unwrap();
+    let again = Cause {
+        event_id: placed_event,
+        trace: None,
+    };
+    let placed = message("order.placed", "Order placed");
+    assert_eq!(
+        super::insert(&mut tx, customer, &placed, order, again, at(20))
+            .await
+            .unwrap(),
+        None,
+        "an event filed before files nothing"
+    );
+    assert_eq!(
+        super::parties(&mut tx, order).await.unwrap(),
+        Some(Parties {
+            customer_id: customer,
+            merchant_id: merchant,
+            staff: vec![staff],
+            courier_id: Some(courier),
+        })
+    );
+    tx.commit().await.unwrap();
+
+    let text_only = Channels {
+        email: false,
+        sms: true,
+    };
+    assert_eq!(
+        preferences::chosen(&db, customer).await.unwrap(),
+        [(Topic::Payments, text_only)]
+    );
+    assert_eq!(
+        sms::page(&db, Some(customer), None, 10).await.unwrap(),
+        [sms]
+    );
+    let lines: Vec<Line> = timeline::sent(&db, order)
+        .await
+        .unwrap()
+        .iter()
+        .map(line)
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            expected(
+                "in_app",
+                "order.placed",
+                "Order placed",
+                "customer",
+                None,
+                0,
+                true
+            ),
+            expected(
+                "in_app",
+                "order.new",
+                "A new order",
+                "staff",
+                None,
+                1,
+                false
+            ),
+            expected(
+                "email",
+                "order.placed",
+                "Order placed",
+                "customer",
+                None,
+                5,
+                true
+            ),
+            expected(
+                "email",
+                "order.new",
+                "A new order",
+                "staff",
+                Some("mailbox full"),
+                6,
+                false
+            ),
+            expected(
+                "sms",
+                "order.placed",
+                "Order placed",
+                "customer",
+                None,
+                7,
+                true
+            ),
+        ]
+    );
+}
+backend_test!(
+    previous_release_migrates_forward,
+    a_database_of_the_previous_release_migrates_forward
+);

@@ -25,7 +25,7 @@ pub async fn sent(db: &Db, order_id: uuid::Uuid) -> Result<Vec<Sent>, Error> {
     db.fetch_all(
         "SELECT m.channel, n.kind, n.title, m.status, m.error, m.at, n.trace_id,
                 CASE WHEN p.customer_id = n.user_id THEN 'customer'
-                     WHEN p.staff LIKE '%' || n.user_id || '%' THEN 'staff' ELSE 'courier' END AS recipient
+                     WHEN CAST(p.staff AS TEXT) LIKE '%' || CAST(n.user_id AS TEXT) || '%' THEN 'staff' ELSE 'courier' END AS recipient
          FROM (SELECT 'in_app' AS channel, id AS notification_id, 'sent' AS status, NULL AS error, created_at AS at, id
                FROM notifications WHERE order_id = $1
                UNION ALL

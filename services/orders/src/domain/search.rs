@@ -25,12 +25,13 @@ pub struct OrderSearch {
 }
 
 /// A search text read as an order id: ids from `from` (inclusive) up to `until`
-/// (exclusive) begin with it; `reference`, when it is as long as one, is compared with
-/// the end of each id.
+/// (exclusive; `None` past the last id) begin with it; `reference`, when it is as long as
+/// one, is compared with the end of each id. The bounds are ids themselves, so that the
+/// database compares them as it orders its ids, text or native.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdQuery {
-    pub from: String,
-    pub until: String,
+    pub from: Uuid,
+    pub until: Option<Uuid>,
     pub reference: Option<String>,
 }
 
@@ -50,18 +51,14 @@ impl IdQuery {
         {
             return None;
         }
-        let mut from = String::with_capacity(36);
-        for (i, c) in digits.chars().enumerate() {
-            if matches!(i, 8 | 12 | 16 | 20) {
-                from.push('-');
-            }
-            from.push(c);
-        }
-        // Every character an id holds after the beginning sorts below `g`.
-        let until = format!("{from}g");
+        let prefix = u128::from_str_radix(&digits, 16).ok()?;
+        // The digits not typed, four bits each, are zero in the first id with the beginning.
+        let rest = 4 * (32 - u32::try_from(digits.len()).ok()?);
+        let from = prefix << rest;
+        let until = from.checked_add(1 << rest).map(Uuid::from_u128);
         let reference = (digits.len() == REFERENCE_LEN).then_some(digits);
         Some(IdQuery {
-            from,
+            from: Uuid::from_u128(from),
             until,
             reference,
         })
@@ -76,19 +73,36 @@ mod tests {
     fn an_id_is_read_with_or_without_dashes_in_any_case() {
         let id = "0190F3A2-7B4C-7D8E-9F01-23456789ABCD";
         let whole = IdQuery::parse(id).unwrap();
-        assert_eq!(whole.from, id.to_lowercase());
+        assert_eq!(whole.from.to_string(), id.to_lowercase());
         assert_eq!(IdQuery::parse(&id.replace('-', "")), Some(whole));
         let part = IdQuery::parse("0190f3a27b").unwrap();
-        assert_eq!(part.from, "0190f3a2-7b");
-        assert_eq!(part.until, "0190f3a2-7bg");
+        assert_eq!(part.from, uuid("0190f3a2-7b00-0000-0000-000000000000"));
+        assert_eq!(
+            part.until,
+            Some(uuid("0190f3a2-7c00-0000-0000-000000000000"))
+        );
         assert_eq!(part.reference, None);
+    }
+
+    fn uuid(text: &str) -> Uuid {
+        Uuid::parse_str(text).unwrap()
+    }
+
+    #[test]
+    fn a_whole_id_is_the_only_one_in_its_bounds() {
+        let q = IdQuery::parse("0190f3a2-7b4c-7d8e-9f01-23456789abcd").unwrap();
+        assert_eq!(q.from, uuid("0190f3a2-7b4c-7d8e-9f01-23456789abcd"));
+        assert_eq!(q.until, Some(uuid("0190f3a2-7b4c-7d8e-9f01-23456789abce")));
+        let last = IdQuery::parse("ffff").unwrap();
+        assert_eq!(last.from, uuid("ffff0000-0000-0000-0000-000000000000"));
+        assert_eq!(last.until, None, "no id comes after the last ones");
     }
 
     #[test]
     fn eight_digits_may_be_a_reference_too() {
         let q = IdQuery::parse(" 89abcdef".trim()).unwrap();
         assert_eq!(q.reference.as_deref(), Some("89abcdef"));
-        assert_eq!(q.from, "89abcdef");
+        assert_eq!(q.from, uuid("89abcdef-0000-0000-0000-000000000000"));
     }
 
     #[test]

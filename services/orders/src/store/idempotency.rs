@@ -47,6 +47,8 @@ pub async fn claim(
     now: OffsetDateTime,
     stale: OffsetDateTime,
 ) -> Result<Claim, Error> {
+    // The instant bound is the one the claim is known by, whatever precision the column has.
+    let now = as_stored(now);
     let fresh = tx
         .execute(
             "INSERT INTO idempotency_keys (customer_id, key, request_hash, status, order_id, created_at)
@@ -59,7 +61,7 @@ pub async fn claim(
     if fresh == 1 {
         let held = Held {
             order_id,
-            since: as_stored(now),
+            since: now,
         };
         return Ok(Claim::Claimed {
             held,
@@ -100,7 +102,7 @@ pub async fn claim(
     }
     let held = Held {
         order_id: required(row.order_id, "order_id")?,
-        since: as_stored(now),
+        since: now,
     };
     Ok(Claim::Claimed {
         held,

@@ -3,7 +3,7 @@ use crate::domain::{
     DeliveryAddress, Fulfilment, HistoryEntry, IdQuery, Order, OrderSearch, PaymentState,
     PricedLine, Shipment, Status,
 };
-use ordo_db::{Db, Encode, Error, Executor, FromRow, Json, Tx, Value, params, sql};
+use ordo_db::{Db, Dialect, Encode, Error, Executor, FromRow, Json, Tx, Value, params, sql};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -457,6 +457,15 @@ pub async fn set_shipment(tx: &mut Tx, id: Uuid, shipment: &Shipment) -> Result<
     Ok(())
 }
 
+/// The reference of the row's id (its last eight hex digits) as the `orders_reference`
+/// index keeps it: of the id's text, which PostgreSQL has to make from its uuid.
+fn reference_of_id(db: &Db) -> &'static str {
+    match db.dialect() {
+        Dialect::Sqlite => "substr(id, 29)",
+        Dialect::Postgres => "substr(CAST(id AS TEXT), 29)",
+    }
+}
+
 /// Whom a search text names, resolved before the orders are read: ids it may begin (or
 /// end, as a reference), and the customers and merchants it names.
 #[derive(Debug, Clone, Default)]
@@ -498,10 +507,12 @@ pub async fn search(
                 next(&mut params, id.from.encode()),
                 next(&mut params, id.until.encode()),
             );
-            any.push(format!("(id >= {from} AND id < {until})"));
+            any.push(format!(
+                "(id >= {from} AND ({until} IS NULL OR id < {until}))"
+            ));
             if let Some(reference) = &id.reference {
                 let reference = next(&mut params, reference.encode());
-                any.push(format!("substr(id, 29) = {reference}"));
+                any.push(format!("{} = {reference}", reference_of_id(db)));
             }
         }
         for (column, ids) in [

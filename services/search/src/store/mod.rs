@@ -334,7 +334,7 @@ pub async fn products(
 pub async fn categories(mut db: impl Executor, merchant_id: Uuid) -> Result<Vec<String>, Error> {
     let rows: Vec<(String,)> = db
         .fetch_all(
-            "SELECT DISTINCT category FROM products WHERE merchant_id = $1 AND active = 1
+            "SELECT DISTINCT category FROM products WHERE merchant_id = $1 AND active
              ORDER BY category",
             params![merchant_id],
         )
@@ -342,19 +342,29 @@ pub async fn categories(mut db: impl Executor, merchant_id: Uuid) -> Result<Vec<
     Ok(rows.into_iter().map(|(category,)| category).collect())
 }
 
-/// Merchants after `after` in id order, for a rebuild (from the first without `after`: no
-/// id is below the empty text).
+/// Merchants after `after` in id order, for a rebuild (from the first without `after`).
 pub async fn merchants_after(
     mut db: impl Executor,
     after: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<Merchant>, Error> {
-    let rows: Vec<MerchantRow> = db
-        .fetch_all(
-            &format!("{MERCHANT} WHERE m.id > COALESCE($1, '') ORDER BY m.id LIMIT $2"),
-            params![after, limit],
-        )
-        .await?;
+    // Two statements rather than `$1 IS NULL OR`: each pages along the primary key.
+    let rows: Vec<MerchantRow> = match after {
+        Some(after) => {
+            db.fetch_all(
+                &format!("{MERCHANT} WHERE m.id > $1 ORDER BY m.id LIMIT $2"),
+                params![after, limit],
+            )
+            .await?
+        }
+        None => {
+            db.fetch_all(
+                &format!("{MERCHANT} ORDER BY m.id LIMIT $1"),
+                params![limit],
+            )
+            .await?
+        }
+    };
     Ok(rows.into_iter().map(Merchant::from).collect())
 }
 
@@ -365,13 +375,21 @@ pub async fn products_after(
     after: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<Product>, Error> {
-    let rows: Vec<ProductRow> = db
-        .fetch_all(
-            &format!(
-                "{PRODUCT} WHERE p.id > COALESCE($1, '') AND p.active = 1 ORDER BY p.id LIMIT $2"
-            ),
-            params![after, limit],
-        )
-        .await?;
+    let rows: Vec<ProductRow> = match after {
+        Some(after) => {
+            db.fetch_all(
+                &format!("{PRODUCT} WHERE p.id > $1 AND p.active ORDER BY p.id LIMIT $2"),
+                params![after, limit],
+            )
+            .await?
+        }
+        None => {
+            db.fetch_all(
+                &format!("{PRODUCT} WHERE p.active ORDER BY p.id LIMIT $1"),
+                params![limit],
+            )
+            .await?
+        }
+    };
     Ok(rows.into_iter().map(Product::from).collect())
 }

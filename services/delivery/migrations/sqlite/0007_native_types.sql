@@ -1,0 +1,1 @@
+-- SQLite keeps ids as TEXT, instants as INTEGER milliseconds and booleans as 0/1.

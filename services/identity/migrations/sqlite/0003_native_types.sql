@@ -1,0 +1,1 @@
+-- SQLite keeps ids as TEXT and instants as INTEGER milliseconds.

@@ -1,0 +1,1 @@
+-- SQLite keeps ids as TEXT, instants as INTEGER milliseconds, JSON as TEXT and booleans as 0/1.
