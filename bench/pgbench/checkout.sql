@@ -9,8 +9,8 @@
 -- 00000000-0000-4000-8000-{N in 12 hex digits} (`ordo bench checkout` stocks them).
 \set product random(1, :products)
 SELECT gen_random_uuid() AS order_id, gen_random_uuid() AS key, clock_timestamp() AS now,
-       ('00000000-0000-4000-8000-' || lpad(to_hex(:product), 12, '0'))::uuid AS product_id,
-       ('00000000-0000-4000-9000-' || lpad(to_hex(:client_id), 12, '0'))::uuid AS customer_id \gset
+       ('00000000-0000-4000-8000-' || lpad(to_hex(:product::bigint), 12, '0'))::uuid AS product_id,
+       ('00000000-0000-4000-9000-' || lpad(to_hex(:client_id::bigint), 12, '0'))::uuid AS customer_id \gset
 BEGIN;
 INSERT INTO idempotency_keys (customer_id, key, request_hash, status, order_id, created_at)
     VALUES (:customer_id::uuid, :key::text, 'hash', 'running', :order_id::uuid, :now::timestamptz)

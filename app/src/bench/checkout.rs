@@ -598,7 +598,7 @@ async fn start(
     if args.backend == Backend::Postgres {
         config.database_url = Some(Secret::new(args.postgres_url.clone()));
         config.database_schema_prefix = format!("bench_{unique}");
-        config.database_max_connections = 16;
+        config.database_max_connections = connections_per_service(args, unique).await?;
         config.bus_url = Some(Secret::new(args.nats_url.clone()));
         config.bus.stream = format!("BENCH_{unique}");
         config.bus.subject_prefix = format!("bench{unique}");
@@ -606,6 +606,22 @@ async fn start(
     Platform::start(config)
         .await
         .context("starting the platform")
+}
+
+/// Each service's pool, so that all of them together stay within the server's
+/// `max_connections` (less a few for pgbench and the run's own): a pool that cannot open
+/// its connections would make its service wait, and the run measure the wait.
+async fn connections_per_service(args: &CheckoutBench, unique: &str) -> anyhow::Result<u32> {
+    // The platform's services, each with its own pool (app/src/registry.rs).
+    const SERVICES: u32 = 11;
+    const SPARE: u32 = 12;
+    let probe = ordo_db::Db::connect(&run_schemas(args, unique), "probe").await?;
+    let (max,): (String,) = probe
+        .fetch_one("SHOW max_connections", ordo_db::params![])
+        .await?;
+    probe.close().await;
+    let max: u32 = max.parse().context("the server's max_connections")?;
+    Ok((max.saturating_sub(SPARE) / SERVICES).clamp(2, 16))
 }
 
 /// Where the run's services keep their tables on PostgreSQL (`bench_{unique}_{service}`).

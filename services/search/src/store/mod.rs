@@ -342,29 +342,19 @@ pub async fn categories(mut db: impl Executor, merchant_id: Uuid) -> Result<Vec<
     Ok(rows.into_iter().map(|(category,)| category).collect())
 }
 
-/// Merchants after `after` in id order, for a rebuild (from the first without `after`).
+/// Merchants after `after` in id order, for a rebuild (from the first without `after`:
+/// every id is above the nil UUID).
 pub async fn merchants_after(
     mut db: impl Executor,
     after: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<Merchant>, Error> {
-    // Two statements rather than `$1 IS NULL OR`: each pages along the primary key.
-    let rows: Vec<MerchantRow> = match after {
-        Some(after) => {
-            db.fetch_all(
-                &format!("{MERCHANT} WHERE m.id > $1 ORDER BY m.id LIMIT $2"),
-                params![after, limit],
-            )
-            .await?
-        }
-        None => {
-            db.fetch_all(
-                &format!("{MERCHANT} ORDER BY m.id LIMIT $1"),
-                params![limit],
-            )
-            .await?
-        }
-    };
+    let rows: Vec<MerchantRow> = db
+        .fetch_all(
+            &format!("{MERCHANT} WHERE m.id > $1 ORDER BY m.id LIMIT $2"),
+            params![after.unwrap_or(Uuid::nil()), limit],
+        )
+        .await?;
     Ok(rows.into_iter().map(Merchant::from).collect())
 }
 
@@ -375,21 +365,11 @@ pub async fn products_after(
     after: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<Product>, Error> {
-    let rows: Vec<ProductRow> = match after {
-        Some(after) => {
-            db.fetch_all(
-                &format!("{PRODUCT} WHERE p.id > $1 AND p.active ORDER BY p.id LIMIT $2"),
-                params![after, limit],
-            )
-            .await?
-        }
-        None => {
-            db.fetch_all(
-                &format!("{PRODUCT} WHERE p.active ORDER BY p.id LIMIT $1"),
-                params![limit],
-            )
-            .await?
-        }
-    };
+    let rows: Vec<ProductRow> = db
+        .fetch_all(
+            &format!("{PRODUCT} WHERE p.id > $1 AND p.active ORDER BY p.id LIMIT $2"),
+            params![after.unwrap_or(Uuid::nil()), limit],
+        )
+        .await?;
     Ok(rows.into_iter().map(Product::from).collect())
 }
