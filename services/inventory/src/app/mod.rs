@@ -186,6 +186,11 @@ impl Inventory {
             None => {}
         }
         let now = ordo_kernel::time::now();
+        let trace = meta.traceparent.as_deref();
+        // The reservation first and the stock last: a product's stock row stays locked from
+        // its hold to the commit, so nothing else waits for a round trip in between (an
+        // order out of stock rolls the reservation back with the rest).
+        store::insert_reservation(&mut tx, order_id, &totals, now + self.hold, now, trace).await?;
         let mut short = Vec::new();
         let mut sold_out = Vec::new();
         for (product_id, quantity) in &totals {
@@ -200,8 +205,6 @@ impl Inventory {
             tx.rollback().await?;
             return Ok(Reservation::OutOfStock(shortages));
         }
-        let trace = meta.traceparent.as_deref();
-        store::insert_reservation(&mut tx, order_id, &totals, now + self.hold, now, trace).await?;
         self.announce(&mut tx, &sold_out, meta).await?;
         tx.commit().await?;
         Ok(Reservation::Held)
