@@ -655,11 +655,12 @@ async fn pgbench(args: &CheckoutBench, unique: &str) -> anyhow::Result<f64> {
         ordo_kernel::time::now(),
     );
     for n in 1..=args.products {
+        let product = uuid::Uuid::from_u128(PGBENCH_PRODUCTS | u128::from(u64::try_from(n)?));
         inventory
             .execute(
                 "INSERT INTO stock (product_id, location, merchant_id, on_hand, reserved, updated_at)
                  VALUES ($1, 'default', $2, 1000000000, 0, $3)",
-                ordo_db::params![uuid::Uuid::from_u128(PGBENCH_PRODUCTS | u128::from(u64::try_from(n)?)), merchant, now],
+                ordo_db::params![product, merchant, now],
             )
             .await?;
     }

@@ -67,9 +67,7 @@ fn bind<'q>(mut query: PgQuery<'q>, params: &'q [Value]) -> PgQuery<'q> {
             Value::Uuid(id) => query.bind(*id),
             // Milliseconds, as SQLite keeps them: an instant read back, or a cursor made
             // from one, compares the same on either backend.
-            Value::Instant(at) => query.bind(ordo_kernel::time::from_millis(
-                ordo_kernel::time::to_millis(*at),
-            )),
+            Value::Instant(at) => query.bind(ordo_kernel::time::stored(*at)),
         };
     }
     query
@@ -102,8 +100,8 @@ fn values(row: &PgRow) -> Result<Vec<Value>, sqlx::Error> {
             if raw.is_null() {
                 return Ok(Value::Null(Kind::Text));
             }
-            let type_name = raw.type_info().name().to_owned();
-            Ok(match type_name.as_str() {
+            let type_info = raw.type_info();
+            Ok(match type_info.name() {
                 "BOOL" => Value::Bool(row.try_get(index)?),
                 "INT2" => Value::Int(row.try_get::<i16, _>(index)?.into()),
                 "INT4" => Value::Int(row.try_get::<i32, _>(index)?.into()),

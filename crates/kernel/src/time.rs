@@ -1,5 +1,6 @@
-//! Time is UTC. Stores keep instants as integer milliseconds since the Unix epoch, which both
-//! SQLite and PostgreSQL compare and index the same way.
+//! Time is UTC. Stores keep instants to the millisecond: SQLite as integer milliseconds since
+//! the Unix epoch, PostgreSQL as `timestamptz` bound to the millisecond, so that both compare
+//! and index them the same way.
 
 use time::OffsetDateTime;
 
@@ -22,6 +23,12 @@ pub fn from_millis(millis: i64) -> OffsetDateTime {
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
+/// `at` to the millisecond, as the stores keep instants: what a store reads back.
+#[must_use]
+pub fn stored(at: OffsetDateTime) -> OffsetDateTime {
+    from_millis(to_millis(at))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -29,7 +36,7 @@ mod tests {
     #[test]
     fn millis_round_trip_drops_only_sub_millisecond_precision() {
         let at = time::macros::datetime!(2026-11-22 10:15:30.123_456 UTC);
-        let back = from_millis(to_millis(at));
+        let back = stored(at);
         assert_eq!(back, time::macros::datetime!(2026-11-22 10:15:30.123 UTC));
     }
 }

@@ -96,12 +96,25 @@ impl Backend {
             .await
             .unwrap_or_else(|e| panic!("open the {service} database on {}: {e}", self.name()))
     }
-}
 
-/// `at` to the millisecond, as the tables keep instants: what a store reads back.
-#[must_use]
-pub fn stored(at: time::OffsetDateTime) -> time::OffsetDateTime {
-    ordo_kernel::time::from_millis(ordo_kernel::time::to_millis(at))
+    /// The database of `service` as the release before the last of `migrations` left it:
+    /// every migration but the last applied. Migrating it with all of them upgrades it.
+    ///
+    /// # Panics
+    /// When `migrations` is empty or one of them fails.
+    pub async fn open_previous_release(
+        &self,
+        dir: &std::path::Path,
+        service: &str,
+        migrations: &[ordo_db::Migration],
+    ) -> ordo_db::Db {
+        let db = self.open(dir, service).await;
+        let (_, before) = migrations.split_last().expect("a migration to upgrade to");
+        db.migrate(before)
+            .await
+            .unwrap_or_else(|e| panic!("the release before of {service}: {e}"));
+        db
+    }
 }
 
 /// A schema prefix no other test uses.

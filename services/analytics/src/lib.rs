@@ -35,7 +35,8 @@ pub fn service(catalog: Arc<dyn CatalogClient>) -> Service {
     })
 }
 
-/// The reports' migrations (`migrations/`), one file per dialect each.
+/// The reports' migrations (`migrations/`): one portable file each, or one per dialect
+/// (`migrations/{sqlite,postgres}/`) where the dialects differ.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
     const MIGRATIONS: &[ordo_db::Migration] = &[

@@ -225,13 +225,12 @@ mod facts_are_counted_once_and_rebuilt {
 /// the facts that follow.
 async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
     let dir = ordo_testkit::temp_dir();
-    let db = backend.open(dir.path(), "analytics").await;
     let migrations = ordo_analytics::migrations();
-    db.migrate(&migrations[..migrations.len() - 1])
-        .await
-        .unwrap();
+    let db = backend
+        .open_previous_release(dir.path(), "analytics", migrations)
+        .await;
     let (event, order, merchant_id) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
-    let placed_at = ordo_testkit::stored(datetime!(2026-11-30 10:15:00.250 UTC));
+    let placed_at = ordo_kernel::time::stored(datetime!(2026-11-30 10:15:00.250 UTC));
     let accepted_at = placed_at + Duration::minutes(2);
     let ten = datetime!(2026-11-30 10:00 UTC);
     let accepting = bin_of(120.0);

@@ -50,7 +50,7 @@ pub fn service() -> Service<Arc<dyn CatalogClient>> {
 }
 
 /// The catalogue's migrations (`migrations/`): one portable file each, or one per dialect
-/// under `migrations/sqlite/` and `migrations/postgres/`.
+/// (`migrations/{sqlite,postgres}/`) where the dialects differ.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
     const MIGRATIONS: &[ordo_db::Migration] = &[

@@ -15,15 +15,14 @@ use uuid::Uuid;
 
 async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
     let dir = ordo_testkit::temp_dir();
-    let db = backend.open(dir.path(), "catalog").await;
     let migrations = ordo_catalog::migrations();
-    db.migrate(&migrations[..migrations.len() - 1])
-        .await
-        .unwrap();
+    let db = backend
+        .open_previous_release(dir.path(), "catalog", migrations)
+        .await;
     let (merchant_id, staff) = (Uuid::now_v7(), Uuid::now_v7());
     let (shop_picture, bread_picture) = (Uuid::now_v7(), Uuid::now_v7());
     let (bread, cake, gone) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
-    let created = ordo_testkit::stored(datetime!(2026-11-30 10:15:00.250 UTC));
+    let created = ordo_kernel::time::stored(datetime!(2026-11-30 10:15:00.250 UTC));
     let updated = created + Duration::minutes(5);
 
     for (image, owner) in [(shop_picture, merchant_id), (bread_picture, bread)] {

@@ -101,8 +101,8 @@ pub fn service(
     )
 }
 
-/// Delivery's migrations (`migrations/`): portable files, and per dialect where the
-/// dialects differ (`migrations/postgres/`, `migrations/sqlite/`).
+/// Delivery's migrations (`migrations/`): one portable file each, or one per dialect
+/// (`migrations/{sqlite,postgres}/`) where the dialects differ.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
     const MIGRATIONS: &[ordo_db::Migration] = &[

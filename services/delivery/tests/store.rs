@@ -20,7 +20,7 @@ const T: OffsetDateTime = datetime!(2026-03-01 12:00:00.123456789 UTC);
 
 /// `T` moved by `secs` seconds, as the tables keep it: to the millisecond.
 fn at(secs: i64) -> OffsetDateTime {
-    ordo_testkit::stored(T + Duration::seconds(secs))
+    ordo_kernel::time::stored(T + Duration::seconds(secs))
 }
 
 /// `at(secs)` as the previous release wrote it.
@@ -127,11 +127,10 @@ async fn insert_old_offer(db: &ordo_db::Db, o: &Offer, answered: Option<i64>) {
 
 async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
     let dir = ordo_testkit::temp_dir();
-    let db = backend.open(dir.path(), ordo_delivery::NAME).await;
     let migrations = ordo_delivery::migrations();
-    db.migrate(&migrations[..migrations.len() - 1])
-        .await
-        .unwrap();
+    let db = backend
+        .open_previous_release(dir.path(), ordo_delivery::NAME, migrations)
+        .await;
     let (carrying, idle) = (Uuid::now_v7(), Uuid::now_v7());
     let assigned = Delivery {
         assigned_at: Some(at(5)),

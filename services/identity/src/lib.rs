@@ -66,8 +66,8 @@ pub fn service(
     )
 }
 
-/// Identity's migrations (`migrations/`): portable files, and per dialect where the
-/// dialects differ (`migrations/postgres/`, `migrations/sqlite/`).
+/// Identity's migrations (`migrations/`): one portable file each, or one per dialect
+/// (`migrations/{sqlite,postgres}/`) where the dialects differ.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
     const MIGRATIONS: &[ordo_db::Migration] = &[

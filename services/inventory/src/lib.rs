@@ -66,8 +66,8 @@ pub fn service(
     )
 }
 
-/// Inventory's migrations (`migrations/`): one portable file each, or one per dialect where
-/// they differ.
+/// Inventory's migrations (`migrations/`): one portable file each, or one per dialect
+/// (`migrations/{sqlite,postgres}/`) where the dialects differ.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
     const MIGRATIONS: &[ordo_db::Migration] = &[

@@ -85,8 +85,8 @@ pub fn service(
     )
 }
 
-/// Notifications' migrations (`migrations/`): portable files, and per dialect where the
-/// dialects differ (`migrations/postgres/`, `migrations/sqlite/`).
+/// Notifications' migrations (`migrations/`): one portable file each, or one per dialect
+/// (`migrations/{sqlite,postgres}/`) where the dialects differ.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
     const MIGRATIONS: &[ordo_db::Migration] = &[

@@ -3,6 +3,7 @@
 //! by a dead request is taken over with the order id it had, so its stock is found again;
 //! only the checkout that holds the claim now may complete or release it.
 
+use ordo_kernel::time::stored;
 use ordo_orders::store::idempotency::{self, Claim, Held, StaleClaim};
 use ordo_testkit::{Backend, backend_test};
 use std::time::Duration;
@@ -36,7 +37,7 @@ async fn keys_are_claimed_once(backend: Backend) {
     let fresh = |order_id, at| Claim::Claimed {
         held: Held {
             order_id,
-            since: ordo_testkit::stored(at),
+            since: stored(at),
         },
         resumed: false,
     };
@@ -61,7 +62,7 @@ async fn keys_are_claimed_once(backend: Backend) {
     // Only the checkout holding the claim completes it.
     let holder = Held {
         order_id: first,
-        since: ordo_testkit::stored(now),
+        since: stored(now),
     };
     let strangers = [
         Held {
@@ -69,7 +70,7 @@ async fn keys_are_claimed_once(backend: Backend) {
             ..holder
         },
         Held {
-            since: ordo_testkit::stored(now - Duration::from_secs(1)),
+            since: stored(now - Duration::from_secs(1)),
             ..holder
         },
     ];
@@ -97,7 +98,7 @@ async fn keys_are_claimed_once(backend: Backend) {
     let dead_order = Uuid::now_v7();
     let dead = Held {
         order_id: dead_order,
-        since: ordo_testkit::stored(now),
+        since: stored(now),
     };
     assert_eq!(
         claim(customer, "k2", "h1", dead_order, now).await,
@@ -115,7 +116,7 @@ async fn keys_are_claimed_once(backend: Backend) {
     assert_eq!(other_body, Claim::OtherRequest);
     let retry = Held {
         order_id: dead_order,
-        since: ordo_testkit::stored(later),
+        since: stored(later),
     };
     let taken = claim(customer, "k2", "h1", Uuid::now_v7(), later).await;
     assert_eq!(

@@ -3,6 +3,7 @@
 //! the operators' search find what they should; rows of the release before native column
 //! types read back the same once migrated.
 
+use ordo_kernel::time::stored;
 use ordo_orders::domain::{
     DeliveryAddress, Fulfilment, HistoryEntry, IdQuery, Order, OrderSearch, PaymentState,
     PricedLine, Shipment, Status,
@@ -54,8 +55,8 @@ fn order(customer_id: Uuid, merchant_id: Uuid, at: OffsetDateTime) -> Order {
         shipment: None,
         payment: PaymentState::default(),
         from_cart: true,
-        created_at: ordo_testkit::stored(at),
-        updated_at: ordo_testkit::stored(at),
+        created_at: stored(at),
+        updated_at: stored(at),
     }
 }
 
@@ -105,7 +106,7 @@ async fn orders_read_back_as_written(backend: Backend) {
     assert_eq!(orders::find(&db, Uuid::now_v7()).await.unwrap(), None);
 
     // Paid and waiting for the merchant; a courier and a parcel recorded.
-    let paid_at = ordo_testkit::stored(now - Duration::from_secs(30));
+    let paid_at = stored(now - Duration::from_secs(30));
     let mut tx = db.begin().await.unwrap();
     let moved = orders::transition(
         &mut tx,
@@ -191,7 +192,7 @@ async fn orders_read_back_as_written(backend: Backend) {
     );
 
     // The pickup order declined, then tried with another card.
-    let until = ordo_testkit::stored(now + Duration::from_secs(600));
+    let until = stored(now + Duration::from_secs(600));
     let mut tx = db.begin().await.unwrap();
     assert!(
         orders::payment_declined(&mut tx, pickup.id, "declined", until)
@@ -377,14 +378,13 @@ async fn insert_as_before(db: &ordo_db::Db, order: &Order, entry: &HistoryEntry)
 
 async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
     let dir = ordo_testkit::temp_dir();
-    let db = backend.open(dir.path(), "orders").await;
     let migrations = ordo_orders::migrations();
-    db.migrate(&migrations[..migrations.len() - 1])
-        .await
-        .unwrap();
+    let db = backend
+        .open_previous_release(dir.path(), "orders", migrations)
+        .await;
     let (customer, merchant) = (Uuid::now_v7(), Uuid::now_v7());
     let now = ordo_kernel::time::now();
-    let paid_at = ordo_testkit::stored(now - Duration::from_secs(30));
+    let paid_at = stored(now - Duration::from_secs(30));
     let paid = Order {
         status: Status::Paid,
         courier_id: Some(Uuid::now_v7()),
@@ -396,7 +396,7 @@ async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
         updated_at: paid_at,
         ..order(customer, merchant, now - Duration::from_secs(60))
     };
-    let until = ordo_testkit::stored(now + Duration::from_secs(600));
+    let until = stored(now + Duration::from_secs(600));
     let declined = Order {
         id: Uuid::now_v7(),
         status: Status::PaymentFailed,
@@ -428,7 +428,7 @@ async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
     let declined_entry = entry(&declined, Some(customer), None);
     insert_as_before(&db, &paid, &paid_entry).await;
     insert_as_before(&db, &declined, &declined_entry).await;
-    let claimed_at = ordo_testkit::stored(now - Duration::from_secs(120));
+    let claimed_at = stored(now - Duration::from_secs(120));
     let reserving = Uuid::now_v7();
     for (key, status, order_id, answer) in [
         ("running", "running", Some(reserving), None),

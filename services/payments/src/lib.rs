@@ -78,8 +78,8 @@ pub fn service(
     )
 }
 
-/// The payments service's migrations (`migrations/`): one portable file each, or one per
-/// dialect where they differ.
+/// The payments service's migrations (`migrations/`): one portable file each, or one per dialect
+/// (`migrations/{sqlite,postgres}/`) where the dialects differ.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
     const MIGRATIONS: &[ordo_db::Migration] = &[

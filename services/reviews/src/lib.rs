@@ -40,8 +40,8 @@ pub fn service(catalog: Arc<dyn CatalogClient>, orders: Arc<dyn OrdersClient>) -
     })
 }
 
-/// The reviews' migrations (`migrations/`): portable files, and per dialect where the
-/// dialects differ (`migrations/postgres/`, `migrations/sqlite/`).
+/// The reviews' migrations (`migrations/`): one portable file each, or one per dialect
+/// (`migrations/{sqlite,postgres}/`) where the dialects differ.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
     const MIGRATIONS: &[ordo_db::Migration] = &[

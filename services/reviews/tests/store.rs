@@ -4,6 +4,7 @@
 
 use ordo_contracts::reviews::RatingSummary;
 use ordo_db::params;
+use ordo_kernel::time::stored;
 use ordo_reviews::domain::{Purchase, Review, Status};
 use ordo_reviews::store::{self, Filter, Subject};
 use ordo_testkit::{Backend, backend_test};
@@ -21,11 +22,10 @@ fn at(secs: i64) -> OffsetDateTime {
 
 async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
     let dir = ordo_testkit::temp_dir();
-    let db = backend.open(dir.path(), ordo_reviews::NAME).await;
     let migrations = ordo_reviews::migrations();
-    db.migrate(&migrations[..migrations.len() - 1])
-        .await
-        .unwrap();
+    let db = backend
+        .open_previous_release(dir.path(), ordo_reviews::NAME, migrations)
+        .await;
     let millis = |secs| ordo_kernel::time::to_millis(at(secs));
     let (customer, merchant) = (Uuid::now_v7(), Uuid::now_v7());
     let (completed, open, review) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
@@ -105,8 +105,8 @@ async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
         comment: Some("Warm soup".into()),
         status: Status::Approved,
         answer: Some("Thanks".into()),
-        answered_at: Some(ordo_testkit::stored(at(20))),
-        created_at: ordo_testkit::stored(at(10)),
+        answered_at: Some(stored(at(20))),
+        created_at: stored(at(10)),
     };
     assert_eq!(
         store::find(&db, review).await.unwrap(),
@@ -130,7 +130,7 @@ async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
         )
         .await
         .unwrap();
-    assert_eq!(decided_at, Some(ordo_testkit::stored(at(15))));
+    assert_eq!(decided_at, Some(stored(at(15))));
     assert_eq!(
         store::rating(&db, Subject::Product(soup)).await.unwrap(),
         RatingSummary {

@@ -52,8 +52,8 @@ pub fn service(index_dir: PathBuf) -> Service {
     })
 }
 
-/// Search's migrations (`migrations/`): one portable file each, or one per dialect under
-/// `migrations/sqlite/` and `migrations/postgres/`.
+/// Search's migrations (`migrations/`): one portable file each, or one per dialect
+/// (`migrations/{sqlite,postgres}/`) where the dialects differ.
 #[must_use]
 pub fn migrations() -> &'static [ordo_db::Migration] {
     const MIGRATIONS: &[ordo_db::Migration] = &[

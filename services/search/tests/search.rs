@@ -241,11 +241,10 @@ backend_test!(found, found_as_recorded);
 /// 0 and 1) reads back through the store, and the index is built from it.
 async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
     let dir = ordo_testkit::temp_dir();
-    let db = backend.open(dir.path(), "search").await;
     let migrations = ordo_search::migrations();
-    db.migrate(&migrations[..migrations.len() - 1])
-        .await
-        .unwrap();
+    let db = backend
+        .open_previous_release(dir.path(), "search", migrations)
+        .await;
     let (merchant_id, on_sale, withdrawn) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
     db.execute(
         "INSERT INTO merchants (id, name, kind, address, lat, lon, opening_hours)

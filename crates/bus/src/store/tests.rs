@@ -33,7 +33,7 @@ async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
         .await
         .unwrap();
 
-    let at = ordo_testkit::stored(ordo_kernel::time::now());
+    let at = ordo_kernel::time::stored(ordo_kernel::time::now());
     let millis = ordo_kernel::time::to_millis(at);
     let (event, letter) = (Uuid::now_v7(), Uuid::now_v7());
     let old_rows: [(&str, &[Value]); 6] = [

@@ -6,6 +6,7 @@
 
 use super::Item;
 use ordo_db::{Db, params};
+use ordo_kernel::time::stored;
 use ordo_testkit::{Backend, backend_test};
 use std::path::Path;
 use time::macros::datetime;
@@ -116,14 +117,10 @@ async fn lines_add_up_for_one_merchant(backend: Backend) {
     );
     assert_eq!(
         line_row(&db, ada, soup).await,
-        (
-            ordo_testkit::stored(at(0)),
-            ordo_testkit::stored(at(2)),
-            Some(shop)
-        ),
+        (stored(at(0)), stored(at(2)), Some(shop)),
         "added when first added, updated when last added to"
     );
-    assert_eq!(cart_rows(&db).await, [(ada, ordo_testkit::stored(at(0)))]);
+    assert_eq!(cart_rows(&db).await, [(ada, stored(at(0)))]);
 
     let mut tx = db.begin().await.unwrap();
     super::take(&mut tx, ada, at(5)).await.unwrap();
@@ -162,16 +159,9 @@ async fn lines_add_up_for_one_merchant(backend: Backend) {
     assert_eq!(super::items(&db, bob).await.unwrap(), [line(cake, 1)]);
     assert_eq!(
         line_row(&db, bob, cake).await,
-        (
-            ordo_testkit::stored(at(6)),
-            ordo_testkit::stored(at(6)),
-            Some(other_shop)
-        )
+        (stored(at(6)), stored(at(6)), Some(other_shop))
     );
-    let mut expected = vec![
-        (ada, ordo_testkit::stored(at(5))),
-        (bob, ordo_testkit::stored(at(5))),
-    ];
+    let mut expected = vec![(ada, stored(at(5))), (bob, stored(at(5)))];
     expected.sort_by_key(|(customer, _)| customer.to_string());
     assert_eq!(cart_rows(&db).await, expected, "one row per customer");
 
@@ -206,11 +196,7 @@ async fn lines_add_up_for_one_merchant(backend: Backend) {
     assert_eq!(super::items(&db, carol).await.unwrap(), [line(soup, 2)]);
     assert_eq!(
         line_row(&db, carol, soup).await,
-        (
-            ordo_testkit::stored(at(0)),
-            ordo_testkit::stored(at(7)),
-            Some(shop)
-        )
+        (stored(at(0)), stored(at(7)), Some(shop))
     );
 }
 backend_test!(lines_add_up, lines_add_up_for_one_merchant);
@@ -255,11 +241,7 @@ async fn lines_are_set_removed_taken_out_and_cleared(backend: Backend) {
     );
     assert_eq!(
         line_row(&db, ada, bread).await,
-        (
-            ordo_testkit::stored(at(1)),
-            ordo_testkit::stored(at(10)),
-            Some(shop)
-        )
+        (stored(at(1)), stored(at(10)), Some(shop))
     );
 
     let mut tx = db.begin().await.unwrap();
@@ -312,11 +294,10 @@ backend_test!(lines_change, lines_are_set_removed_taken_out_and_cleared);
 
 async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
     let dir = ordo_testkit::temp_dir();
-    let db = backend.open(dir.path(), crate::NAME).await;
     let migrations = crate::migrations();
-    db.migrate(&migrations[..migrations.len() - 1])
-        .await
-        .unwrap();
+    let db = backend
+        .open_previous_release(dir.path(), crate::NAME, migrations)
+        .await;
     // As the release before wrote them: ids as text, instants as epoch milliseconds; one
     // line from before lines named their merchant.
     let millis = |secs| ordo_kernel::time::to_millis(at(secs));
@@ -355,21 +336,13 @@ async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
     );
     assert_eq!(
         line_row(&db, ada, soup).await,
-        (
-            ordo_testkit::stored(at(0)),
-            ordo_testkit::stored(at(2)),
-            Some(shop)
-        )
+        (stored(at(0)), stored(at(2)), Some(shop))
     );
     assert_eq!(
         line_row(&db, ada, bread).await,
-        (
-            ordo_testkit::stored(at(1)),
-            ordo_testkit::stored(at(2)),
-            None
-        )
+        (stored(at(1)), stored(at(2)), None)
     );
-    assert_eq!(cart_rows(&db).await, [(ada, ordo_testkit::stored(at(2)))]);
+    assert_eq!(cart_rows(&db).await, [(ada, stored(at(2)))]);
     let mut tx = db.begin().await.unwrap();
     assert_eq!(super::count(&mut tx, ada).await.unwrap(), 2);
     assert_eq!(

@@ -8,6 +8,7 @@ use super::refresh_tokens::{self, NewRefreshToken};
 use super::{addresses, users};
 use crate::domain::{Address, User};
 use ordo_db::{Db, params};
+use ordo_kernel::time::stored;
 use ordo_kernel::{Cursor, PageRequest, Role};
 use ordo_testkit::{Backend, backend_test};
 use std::path::Path;
@@ -47,8 +48,8 @@ fn user(email: &str, name: &str, role: Role, created: OffsetDateTime) -> User {
 /// `user` as the tables give it back: instants to the millisecond.
 fn as_stored(user: &User) -> User {
     User {
-        created_at: ordo_testkit::stored(user.created_at),
-        updated_at: ordo_testkit::stored(user.updated_at),
+        created_at: stored(user.created_at),
+        updated_at: stored(user.updated_at),
         ..user.clone()
     }
 }
@@ -156,7 +157,7 @@ async fn users_read_back_as_written(backend: Backend) {
     let expected = User {
         name: "Ada King".into(),
         phone: None,
-        updated_at: ordo_testkit::stored(at(10)),
+        updated_at: stored(at(10)),
         ..as_stored(&ada)
     };
     assert_eq!(users::find(&db, ada.id).await.unwrap(), Some(expected));
@@ -176,7 +177,7 @@ async fn users_read_back_as_written(backend: Backend) {
         .unwrap()
         .unwrap();
     assert_eq!(hash, "$argon2id$new");
-    assert_eq!(after.updated_at, ordo_testkit::stored(at(20)));
+    assert_eq!(after.updated_at, stored(at(20)));
     assert_eq!(after.name, "Ada King");
     let (_, shop_hash) = users::find_credentials(&db, "shop@example.com")
         .await
@@ -193,12 +194,9 @@ async fn users_read_back_as_written(backend: Backend) {
     let disabled = users::find(&db, ada.id).await.unwrap().unwrap();
     assert_eq!(
         (disabled.role, disabled.disabled, disabled.updated_at),
-        (Role::Courier, true, ordo_testkit::stored(at(30)))
+        (Role::Courier, true, stored(at(30)))
     );
-    assert_eq!(
-        disabled_at(&db, ada.id).await,
-        Some(ordo_testkit::stored(at(30)))
-    );
+    assert_eq!(disabled_at(&db, ada.id).await, Some(stored(at(30))));
     let mut tx = db.begin().await.unwrap();
     users::update_access(&mut tx, ada.id, Role::Merchant, true, at(40))
         .await
@@ -207,11 +205,11 @@ async fn users_read_back_as_written(backend: Backend) {
     let again = users::find(&db, ada.id).await.unwrap().unwrap();
     assert_eq!(
         (again.role, again.disabled, again.updated_at),
-        (Role::Merchant, true, ordo_testkit::stored(at(40)))
+        (Role::Merchant, true, stored(at(40)))
     );
     assert_eq!(
         disabled_at(&db, ada.id).await,
-        Some(ordo_testkit::stored(at(30))),
+        Some(stored(at(30))),
         "the first disabling instant is kept"
     );
     let mut tx = db.begin().await.unwrap();
@@ -222,7 +220,7 @@ async fn users_read_back_as_written(backend: Backend) {
     let enabled = users::find(&db, ada.id).await.unwrap().unwrap();
     assert_eq!(
         (enabled.role, enabled.disabled, enabled.updated_at),
-        (Role::Customer, false, ordo_testkit::stored(at(50)))
+        (Role::Customer, false, stored(at(50)))
     );
     assert_eq!(disabled_at(&db, ada.id).await, None);
     assert!(
@@ -375,8 +373,8 @@ fn address(user_id: Uuid, label: Option<&str>, line2: Option<&str>, secs: i64) -
         country: "FR".into(),
         lat: 48.869_123,
         lon: 2.331_456,
-        created_at: ordo_testkit::stored(at(secs)),
-        updated_at: ordo_testkit::stored(at(secs)),
+        created_at: stored(at(secs)),
+        updated_at: stored(at(secs)),
     }
 }
 
@@ -393,8 +391,8 @@ async fn addresses_read_back_change_and_go(backend: Backend) {
         ..address(ada.id, Some("Home"), Some("Bâtiment B, 3e étage"), 1)
     };
     let home_read = Address {
-        created_at: ordo_testkit::stored(at(1)),
-        updated_at: ordo_testkit::stored(at(1)),
+        created_at: stored(at(1)),
+        updated_at: stored(at(1)),
         ..home.clone()
     };
     let work = Address {
@@ -458,7 +456,7 @@ async fn addresses_read_back_change_and_go(backend: Backend) {
         country: "FR".into(),
         lat: 45.77,
         lon: 4.85,
-        updated_at: ordo_testkit::stored(at(10)),
+        updated_at: stored(at(10)),
         ..home_read.clone()
     };
     let stolen = Address {
@@ -550,10 +548,7 @@ async fn refresh_tokens_spend_once_and_revoke(backend: Backend) {
         )
         .await
         .unwrap();
-    assert_eq!(
-        (created, expires),
-        (ordo_testkit::stored(at(0)), ordo_testkit::stored(at(3600)))
-    );
+    assert_eq!((created, expires), (stored(at(0)), stored(at(3600))));
     assert_eq!(token_state(&db, "h1").await, (None, None));
 
     // A hash is one token's.
@@ -580,7 +575,7 @@ async fn refresh_tokens_spend_once_and_revoke(backend: Backend) {
         "expired"
     );
     assert_eq!(
-        refresh_tokens::spend(&mut tx, "h4", ordo_testkit::stored(at(5)))
+        refresh_tokens::spend(&mut tx, "h4", stored(at(5)))
             .await
             .unwrap(),
         None,
@@ -603,10 +598,7 @@ async fn refresh_tokens_spend_once_and_revoke(backend: Backend) {
     );
     assert_eq!(refresh_tokens::owner(&mut tx, "nope").await.unwrap(), None);
     tx.commit().await.unwrap();
-    assert_eq!(
-        token_state(&db, "h1").await,
-        (Some(ordo_testkit::stored(at(10))), None)
-    );
+    assert_eq!(token_state(&db, "h1").await, (Some(stored(at(10))), None));
     assert_eq!(token_state(&db, "h4").await, (None, None));
 
     let mut tx = db.begin().await.unwrap();
@@ -631,15 +623,9 @@ async fn refresh_tokens_spend_once_and_revoke(backend: Backend) {
     tx.commit().await.unwrap();
     assert_eq!(
         token_state(&db, "h1").await,
-        (
-            Some(ordo_testkit::stored(at(10))),
-            Some(ordo_testkit::stored(at(20)))
-        )
+        (Some(stored(at(10))), Some(stored(at(20))))
     );
-    assert_eq!(
-        token_state(&db, "h2").await,
-        (None, Some(ordo_testkit::stored(at(20))))
-    );
+    assert_eq!(token_state(&db, "h2").await, (None, Some(stored(at(20)))));
     assert_eq!(token_state(&db, "h3").await, (None, None), "another login");
 
     let mut tx = db.begin().await.unwrap();
@@ -657,14 +643,8 @@ async fn refresh_tokens_spend_once_and_revoke(backend: Backend) {
         0
     );
     tx.commit().await.unwrap();
-    assert_eq!(
-        token_state(&db, "h2").await,
-        (None, Some(ordo_testkit::stored(at(20))))
-    );
-    assert_eq!(
-        token_state(&db, "h3").await,
-        (None, Some(ordo_testkit::stored(at(30))))
-    );
+    assert_eq!(token_state(&db, "h2").await, (None, Some(stored(at(20)))));
+    assert_eq!(token_state(&db, "h3").await, (None, Some(stored(at(30)))));
     assert_eq!(token_state(&db, "h5").await, (None, None), "Bob's");
 
     let mut tx = db.begin().await.unwrap();
@@ -738,7 +718,7 @@ async fn password_resets_are_used_once(backend: Backend) {
         )
         .await
         .unwrap();
-    assert_eq!((user_id, expires), (None, ordo_testkit::stored(at(3600))));
+    assert_eq!((user_id, expires), (None, stored(at(3600))));
 
     let mut tx = db.begin().await.unwrap();
     let duplicate = password_resets::insert(&mut tx, &reset(Some(bob.id), "r1", 60))
@@ -803,8 +783,8 @@ async fn password_resets_are_used_once(backend: Backend) {
         0
     );
     tx.commit().await.unwrap();
-    assert_eq!(used_at(&db, "r1").await, Some(ordo_testkit::stored(at(10))));
-    assert_eq!(used_at(&db, "r2").await, Some(ordo_testkit::stored(at(12))));
+    assert_eq!(used_at(&db, "r1").await, Some(stored(at(10))));
+    assert_eq!(used_at(&db, "r2").await, Some(stored(at(12))));
     assert_eq!(used_at(&db, "r3").await, None);
     assert_eq!(used_at(&db, "r5").await, None, "Bob's");
     assert_eq!(
@@ -846,11 +826,10 @@ backend_test!(password_resets_used_once, password_resets_are_used_once);
 /// instants in epoch milliseconds), is migrated and read back through the stores.
 async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
     let dir = ordo_testkit::temp_dir();
-    let db = backend.open(dir.path(), crate::NAME).await;
     let migrations = crate::migrations();
-    db.migrate(&migrations[..migrations.len() - 1])
-        .await
-        .unwrap();
+    let db = backend
+        .open_previous_release(dir.path(), crate::NAME, migrations)
+        .await;
     let millis = |secs| ordo_kernel::time::to_millis(at(secs));
     let (ada, shop) = (Uuid::now_v7(), Uuid::now_v7());
     let user_sql = "INSERT INTO users (id, email, password_hash, name, phone, role,
@@ -955,8 +934,8 @@ async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
         role: Role::Customer,
         email_verified: true,
         disabled: false,
-        created_at: ordo_testkit::stored(at(0)),
-        updated_at: ordo_testkit::stored(at(2)),
+        created_at: stored(at(0)),
+        updated_at: stored(at(2)),
     };
     assert_eq!(users::find(&db, ada).await.unwrap(), Some(ada_read.clone()));
     assert_eq!(
@@ -970,10 +949,7 @@ async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
         (shop_read.role, shop_read.email_verified, shop_read.disabled),
         (Role::Merchant, false, true)
     );
-    assert_eq!(
-        disabled_at(&db, shop).await,
-        Some(ordo_testkit::stored(at(3)))
-    );
+    assert_eq!(disabled_at(&db, shop).await, Some(stored(at(3))));
     let everyone = users::list(
         &db,
         None,
@@ -1003,15 +979,12 @@ async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
             country: "FR".into(),
             lat: 48.869_123,
             lon: 2.331_456,
-            created_at: ordo_testkit::stored(at(4)),
-            updated_at: ordo_testkit::stored(at(5)),
+            created_at: stored(at(4)),
+            updated_at: stored(at(5)),
         }]
     );
 
-    assert_eq!(
-        token_state(&db, "h2").await,
-        (Some(ordo_testkit::stored(at(10))), None)
-    );
+    assert_eq!(token_state(&db, "h2").await, (Some(stored(at(10))), None));
     let mut tx = db.begin().await.unwrap();
     assert_eq!(
         refresh_tokens::spend(&mut tx, "h1", at(20)).await.unwrap(),

@@ -13,14 +13,13 @@ const TRACE: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
 async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
     let dir = ordo_testkit::temp_dir();
-    let db = backend.open(dir.path(), "inventory").await;
     let migrations = ordo_inventory::migrations();
-    db.migrate(&migrations[..migrations.len() - 1])
-        .await
-        .unwrap();
+    let db = backend
+        .open_previous_release(dir.path(), "inventory", migrations)
+        .await;
     let millis = ordo_kernel::time::to_millis;
     let now = ordo_kernel::time::now();
-    let ago = |secs: u64| ordo_testkit::stored(now - Duration::from_secs(secs));
+    let ago = |secs: u64| ordo_kernel::time::stored(now - Duration::from_secs(secs));
     let (product, merchant, order) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
     let (held_at, expired_at) = (ago(900), ago(10));
     db.execute(

@@ -11,6 +11,7 @@ use super::{Attempt, PAGE, Parties};
 use crate::app::Cause;
 use crate::domain::{Channels, Message, Notification, Topic};
 use ordo_db::{Db, params};
+use ordo_kernel::time::stored;
 use ordo_kernel::trace::TraceContext;
 use ordo_testkit::{Backend, backend_test};
 use std::path::Path;
@@ -174,7 +175,7 @@ async fn the_inbox_pages_streams_and_is_marked_read(backend: Backend) {
     let all = super::page(&db, ada, false, None, 10).await.unwrap();
     assert_eq!(ids(&all), [n3, n2, n1, n0]);
     assert_eq!(all[1].title, "Step 2");
-    assert_eq!(all[1].created_at, ordo_testkit::stored(at(2)));
+    assert_eq!(all[1].created_at, stored(at(2)));
     assert_eq!(
         ids(&super::page(&db, ada, false, None, 2).await.unwrap()),
         [n3, n2]
@@ -219,7 +220,7 @@ async fn the_inbox_pages_streams_and_is_marked_read(backend: Backend) {
     let read: Vec<Option<OffsetDateTime>> = all.iter().map(|n| n.read_at).collect();
     assert_eq!(
         read,
-        [None, Some(ordo_testkit::stored(at(10))), None, None],
+        [None, Some(stored(at(10))), None, None],
         "the first reading is kept"
     );
     let unread = super::page(&db, ada, true, None, 10).await.unwrap();
@@ -235,10 +236,7 @@ async fn the_inbox_pages_streams_and_is_marked_read(backend: Backend) {
     tx.commit().await.unwrap();
     let all = super::page(&db, ada, false, None, 10).await.unwrap();
     let read: Vec<Option<OffsetDateTime>> = all.iter().map(|n| n.read_at).collect();
-    let (ten, thirty) = (
-        Some(ordo_testkit::stored(at(10))),
-        Some(ordo_testkit::stored(at(30))),
-    );
+    let (ten, thirty) = (Some(stored(at(10))), Some(stored(at(30))));
     assert_eq!(read, [thirty, ten, thirty, thirty]);
     assert!(
         super::page(&db, ada, true, None, 10)
@@ -456,10 +454,7 @@ async fn channels_are_chosen_per_topic(backend: Backend) {
         )
         .await
         .unwrap();
-    assert_eq!(
-        (email, sms, updated_at),
-        (true, true, ordo_testkit::stored(at(10)))
-    );
+    assert_eq!((email, sms, updated_at), (true, true, stored(at(10))));
 
     // A topic this version no longer knows is nobody's choice.
     db.execute(
@@ -485,7 +480,7 @@ fn text(notification_id: Uuid, user_id: Uuid, error: Option<&str>, secs: i64) ->
         body: "Your order is on its way.".into(),
         provider: "sandbox".into(),
         error: error.map(Into::into),
-        at: ordo_testkit::stored(at(secs)),
+        at: stored(at(secs)),
     }
 }
 
@@ -522,7 +517,7 @@ async fn texts_and_emails_are_recorded(backend: Backend) {
     tx.commit().await.unwrap();
 
     let sent_read = SmsRecord {
-        at: ordo_testkit::stored(at(0)),
+        at: stored(at(0)),
         ..sent.clone()
     };
     assert_eq!(
@@ -593,17 +588,12 @@ async fn texts_and_emails_are_recorded(backend: Backend) {
     assert_eq!(
         emails,
         [
-            (
-                notification,
-                "sent".to_owned(),
-                None,
-                ordo_testkit::stored(at(4))
-            ),
+            (notification, "sent".to_owned(), None, stored(at(4))),
             (
                 notification,
                 "failed".to_owned(),
                 Some("mailbox full".to_owned()),
-                ordo_testkit::stored(at(5))
+                stored(at(5))
             ),
         ]
     );
@@ -651,7 +641,7 @@ fn expected(
         recipient.to_owned(),
         if error.is_some() { "failed" } else { "sent" }.to_owned(),
         error.map(Into::into),
-        ordo_testkit::stored(at(secs)),
+        stored(at(secs)),
         traced.then(|| "4bf92f3577b34da6a3ce929d0e0e4736".to_owned()),
     )
 }
@@ -796,11 +786,10 @@ backend_test!(order_timeline, an_orders_timeline_gathers_every_channel);
 /// through the stores.
 async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
     let dir = ordo_testkit::temp_dir();
-    let db = backend.open(dir.path(), crate::NAME).await;
     let migrations = crate::migrations();
-    db.migrate(&migrations[..migrations.len() - 1])
-        .await
-        .unwrap();
+    let db = backend
+        .open_previous_release(dir.path(), crate::NAME, migrations)
+        .await;
     let millis = |secs| ordo_kernel::time::to_millis(at(secs));
     let (customer, merchant, staff, courier, order) = (
         Uuid::now_v7(),
@@ -914,8 +903,8 @@ async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
             title: "Order placed".into(),
             body: "Order placed, in full.".into(),
             order_id: Some(order),
-            read_at: Some(ordo_testkit::stored(at(10))),
-            created_at: ordo_testkit::stored(at(0)),
+            read_at: Some(stored(at(10))),
+            created_at: stored(at(0)),
         }]
     );
     assert!(

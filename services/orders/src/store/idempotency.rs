@@ -48,7 +48,7 @@ pub async fn claim(
     stale: OffsetDateTime,
 ) -> Result<Claim, Error> {
     // The instant bound is the one the claim is known by, whatever precision the column has.
-    let now = as_stored(now);
+    let now = ordo_kernel::time::stored(now);
     let fresh = tx
         .execute(
             "INSERT INTO idempotency_keys (customer_id, key, request_hash, status, order_id, created_at)
@@ -121,11 +121,6 @@ struct KeyRow {
     /// Set once the key is done.
     response_status: Option<i64>,
     response_body: Option<String>,
-}
-
-/// `at` as the table keeps it (to the millisecond), so that a claim compares equal to itself.
-fn as_stored(at: OffsetDateTime) -> OffsetDateTime {
-    ordo_kernel::time::from_millis(ordo_kernel::time::to_millis(at))
 }
 
 /// Stores the answer, in the same transaction as the order it describes. False when the
