@@ -215,7 +215,7 @@ pub async fn load(platform: &Platform) -> anyhow::Result<Option<Vec<DemoAccount>
                 .map_err(|e| anyhow::anyhow!("demo product {name}: {e}"))?;
             picture(Owner::Product, product.id, name).await?;
             inventory
-                .set_stock(&owner, product.id, *stock, &EventMeta::default())
+                .set_stock(&owner, product.id, *stock, None, &EventMeta::default())
                 .await
                 .map_err(|e| anyhow::anyhow!("demo stock of {name}: {e}"))?;
         }

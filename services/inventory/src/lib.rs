@@ -74,6 +74,7 @@ pub fn migrations() -> &'static [ordo_db::Migration] {
         ordo_db::migration!(1, "0001_create_inventory"),
         ordo_db::migration!(2, "0002_reservation_traces"),
         ordo_db::migration!(3, "0003_native_types", per_dialect),
+        ordo_db::migration!(4, "0004_stock_slots", per_dialect),
     ];
     MIGRATIONS
 }

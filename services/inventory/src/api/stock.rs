@@ -15,6 +15,8 @@ pub struct StockView {
     reserved: i64,
     /// What can still be ordered: on_hand - reserved.
     available: i64,
+    /// The rows the stock is kept in, so that concurrent orders do not wait on each other.
+    slots: i64,
 }
 
 impl From<StockLevel> for StockView {
@@ -23,6 +25,7 @@ impl From<StockLevel> for StockView {
             on_hand: level.on_hand,
             reserved: level.reserved,
             available: level.available,
+            slots: level.slots,
         }
     }
 }
@@ -33,6 +36,10 @@ pub struct PutStock {
     /// 0 to 1 000 000.
     #[schema(minimum = 0, maximum = 1000000)]
     on_hand: i64,
+    /// 1 to 64: the rows to keep the stock in. A product that sells fast, ordered by many
+    /// at once, takes several; unchanged when absent (1 for a product counted first).
+    #[schema(minimum = 1, maximum = 64)]
+    slots: Option<i64>,
 }
 
 /// A product's stock (its merchant's staff).
@@ -60,7 +67,7 @@ pub async fn get(
         (status = 403, description = "Not a merchant account", body = Problem),
         (status = 404, description = "No such product, or not the caller's merchant's", body = Problem),
         (status = 409, description = "Below what is reserved", body = Problem),
-        (status = 422, description = "Invalid level", body = Problem),
+        (status = 422, description = "Invalid level or number of slots", body = Problem),
     ))]
 pub async fn put(
     State(inventory): State<Arc<Inventory>>,
@@ -72,7 +79,7 @@ pub async fn put(
     let meta = EventMeta::from_trace(&trace);
     Ok(Json(
         inventory
-            .set_stock(&caller, id, body.on_hand, &meta)
+            .set_stock(&caller, id, body.on_hand, body.slots, &meta)
             .await?
             .into(),
     ))

@@ -12,7 +12,7 @@
 mod client;
 mod timeline;
 
-use crate::domain::{self, ReservationStatus, Stock};
+use crate::domain::{self, ReservationStatus, Stock, Take};
 use crate::store::{self, Movement};
 use ordo_bus::{EventMeta, Outbox};
 use ordo_contracts::catalog::CatalogClient;
@@ -59,6 +59,7 @@ pub struct StockLevel {
     pub on_hand: i64,
     pub reserved: i64,
     pub available: i64,
+    pub slots: i64,
 }
 
 impl From<Stock> for StockLevel {
@@ -67,6 +68,7 @@ impl From<Stock> for StockLevel {
             on_hand: stock.on_hand,
             reserved: stock.reserved,
             available: stock.available(),
+            slots: stock.slots,
         }
     }
 }
@@ -124,12 +126,14 @@ impl Inventory {
             .unwrap_or(Stock {
                 on_hand: 0,
                 reserved: 0,
+                slots: 1,
             })
             .into())
     }
 
-    /// Sets what is on the shelf; the change is announced in the trace of `meta` (the
-    /// request's).
+    /// Sets what is on the shelf, spread over `slots` rows (as many as it has when `None`,
+    /// one for a product not counted before); the change is announced in the trace of
+    /// `meta` (the request's).
     ///
     /// # Errors
     /// `NotFound`, `Forbidden`, `Invalid`, `BelowReserved`.
@@ -139,21 +143,31 @@ impl Inventory {
         caller: &Caller,
         product_id: Uuid,
         on_hand: i64,
+        slots: Option<i64>,
         meta: &EventMeta,
     ) -> Result<StockLevel, AppError> {
         let merchant_id = self.merchant_for(caller, product_id).await?;
         let on_hand = domain::on_hand(on_hand)?;
+        let slots = slots.map(domain::slots).transpose()?;
         let mut tx = self.db.begin().await?;
         let now = ordo_kernel::time::now();
-        if !store::set_on_hand(&mut tx, product_id, merchant_id, on_hand, now).await? {
-            let reserved = store::stock(&mut tx, product_id)
-                .await?
-                .map_or(0, |s| s.reserved);
-            return Err(InventoryError::BelowReserved { reserved }.into());
-        }
-        let stock = store::stock(&mut tx, product_id)
+        store::open(&mut tx, product_id, merchant_id, now).await?;
+        let current = store::lock_slots(&mut tx, product_id, now)
             .await?
-            .ok_or(AppError::NotFound)?;
+            .map(|locked| locked.slots)
+            .unwrap_or_default();
+        let slots = slots.unwrap_or_else(|| i64::try_from(current.len()).unwrap_or(1).max(1));
+        let counted = domain::spread(&current, on_hand, slots)
+            .map_err(|reserved| InventoryError::BelowReserved { reserved })?;
+        store::write_slots(&mut tx, product_id, merchant_id, &counted, now).await?;
+        if current.iter().any(|s| s.slot >= slots) {
+            store::retire_slots(&mut tx, product_id, slots).await?;
+        }
+        let stock = Stock {
+            on_hand,
+            reserved: counted.iter().map(|s| s.reserved).sum(),
+            slots,
+        };
         let level = store::Level {
             product_id,
             merchant_id,
@@ -194,7 +208,7 @@ impl Inventory {
         let mut short = Vec::new();
         let mut sold_out = Vec::new();
         for (product_id, quantity) in &totals {
-            match store::hold(&mut tx, *product_id, *quantity, now).await? {
+            match hold(&mut tx, order_id, *product_id, *quantity, now).await? {
                 Some(level) if level.available == 0 => sold_out.push(level),
                 Some(_) => {}
                 None => short.push((*product_id, *quantity)),
@@ -203,6 +217,7 @@ impl Inventory {
         if !short.is_empty() {
             let shortages = shortages(&mut tx, short).await?;
             tx.rollback().await?;
+            self.announce_sold_out(&shortages, meta).await?;
             return Ok(Reservation::OutOfStock(shortages));
         }
         self.announce(&mut tx, &sold_out, meta).await?;
@@ -240,7 +255,7 @@ impl Inventory {
                     // Taken first, so that nothing else moves it while its stock is held.
                     if store::transition(tx, order_id, EXPIRED, HELD, now, trace).await? {
                         let lines = store::lines(tx, order_id).await?;
-                        let shortages = match self.hold_again(tx, &lines, now).await? {
+                        let shortages = match self.hold_again(tx, order_id, &lines, now).await? {
                             Ok(sold_out) => {
                                 self.announce(tx, &sold_out, meta).await?;
                                 Vec::new()
@@ -289,18 +304,19 @@ impl Inventory {
         Ok(())
     }
 
-    /// Holds `lines` again, all or nothing: the products it sold out, or what is short
-    /// (then nothing is held).
+    /// Holds the order's `lines` again, all or nothing: the products it sold out, or what is
+    /// short (then nothing is held).
     async fn hold_again(
         &self,
         tx: &mut Tx,
+        order_id: Uuid,
         lines: &[(Uuid, i64)],
         now: time::OffsetDateTime,
     ) -> Result<Result<Vec<store::Level>, Vec<Shortage>>, ordo_db::Error> {
         let mut held = Vec::with_capacity(lines.len());
         let mut short = Vec::new();
         for (product_id, quantity) in lines {
-            match store::hold(tx, *product_id, *quantity, now).await? {
+            match hold(tx, order_id, *product_id, *quantity, now).await? {
                 Some(level) => held.push((level, *quantity)),
                 None => short.push((*product_id, *quantity)),
             }
@@ -313,9 +329,30 @@ impl Inventory {
                 .collect()));
         }
         for (level, quantity) in held {
-            store::unhold(tx, level.product_id, quantity, now).await?;
+            store::unhold(tx, order_id, level.product_id, quantity, now).await?;
         }
         Ok(Err(shortages(tx, short).await?))
+    }
+
+    /// Says again that the products of `shortages` with nothing left are sold out. A product
+    /// kept in several slots can sell out in two transactions at once, each taking the last
+    /// units of its own slot while seeing the other's still there, so that neither said so.
+    async fn announce_sold_out(
+        &self,
+        shortages: &[Shortage],
+        meta: &EventMeta,
+    ) -> Result<(), AppError> {
+        let mut levels = Vec::new();
+        for shortage in shortages.iter().filter(|s| s.available == 0) {
+            levels.extend(store::sold_out_in_slots(&self.db, shortage.product_id).await?);
+        }
+        if levels.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.db.begin().await?;
+        self.announce(&mut tx, &levels, meta).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Tells shoppers' services (search) what is available now of the products moved.
@@ -414,6 +451,35 @@ fn kept_moving(order_id: Uuid) -> AppError {
     AppError::Unexpected(anyhow::anyhow!(
         "the reservation of order {order_id} kept moving; retrying"
     ))
+}
+
+/// Holds `quantity` of the product for the order's line: from the slot the line drew if it
+/// still has enough, else from any slot that has, else from all of them merged into slot 0.
+/// The product's level then, or `None` when it has not that many.
+async fn hold(
+    tx: &mut Tx,
+    order_id: Uuid,
+    product_id: Uuid,
+    quantity: i64,
+    now: time::OffsetDateTime,
+) -> Result<Option<store::Level>, ordo_db::Error> {
+    if let Some(level) = store::hold(tx, order_id, product_id, quantity, now).await? {
+        return Ok(Some(level));
+    }
+    let Some(locked) = store::lock_slots(tx, product_id, now).await? else {
+        return Ok(None);
+    };
+    let slot = match domain::take(&locked.slots, quantity, fastrand::usize(..)) {
+        Take::Slot(slot) => slot,
+        Take::Merge => {
+            let merged = domain::merge(&locked.slots);
+            store::write_slots(tx, product_id, locked.merchant_id, &merged, now).await?;
+            0
+        }
+        Take::Short => return Ok(None),
+    };
+    store::set_line_slot(tx, order_id, product_id, slot).await?;
+    store::hold(tx, order_id, product_id, quantity, now).await
 }
 
 /// What is available of each product that fell `short` (product, quantity asked for).

@@ -78,10 +78,14 @@ const INTERLEAVINGS: &[Interleaving] = {
 
 async fn every_interleaving_keeps_paid_orders_within_the_stock(kind: &str) {
     let Some(s) = setup(kind).await else { return };
-    for (steps, stock, published) in INTERLEAVINGS {
+    // The unit in one row, and in slot 0 of three.
+    let cases = [1, 3]
+        .into_iter()
+        .flat_map(|slots| INTERLEAVINGS.iter().map(move |case| (slots, case)));
+    for (slots, (steps, stock, published)) in cases {
         let product = Uuid::now_v7();
         s.inventory
-            .set_stock(&s.staff, product, 1, &EventMeta::default())
+            .set_stock(&s.staff, product, 1, Some(slots), &EventMeta::default())
             .await
             .unwrap();
         let order_id = Uuid::now_v7();
@@ -141,15 +145,19 @@ async fn every_interleaving_keeps_paid_orders_within_the_stock(kind: &str) {
                     } else {
                         Reservation::GivenUp
                     };
-                    assert_eq!(again.unwrap(), expected, "{steps:?}");
+                    assert_eq!(again.unwrap(), expected, "{steps:?} in {slots} slots");
                 }
             }
         }
-        assert_eq!(s.level(product).await, *stock, "stock after {steps:?}");
+        assert_eq!(
+            s.level(product).await,
+            *stock,
+            "stock after {steps:?} in {slots} slots"
+        );
         assert_eq!(
             s.published(order_id).await,
             *published,
-            "events after {steps:?}"
+            "events after {steps:?} in {slots} slots"
         );
     }
     s.finish().await;
@@ -159,7 +167,7 @@ async fn an_abandoned_checkout_that_never_reserved_holds_nothing_later(kind: &st
     let Some(s) = setup(kind).await else { return };
     let product = Uuid::now_v7();
     s.inventory
-        .set_stock(&s.staff, product, 3, &EventMeta::default())
+        .set_stock(&s.staff, product, 3, None, &EventMeta::default())
         .await
         .unwrap();
     let order_id = Uuid::now_v7();

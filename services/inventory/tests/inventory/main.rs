@@ -269,34 +269,104 @@ fn line(product_id: Uuid, quantity: i64) -> ReservationLine {
 
 async fn concurrent_orders_never_oversell(kind: &str) {
     let Some(s) = setup(kind).await else { return };
-    let product = Uuid::now_v7();
-    s.inventory
-        .set_stock(&s.staff, product, 50, &EventMeta::default())
-        .await
-        .unwrap();
-    let mut orders = tokio::task::JoinSet::new();
-    for _ in 0..200 {
-        let inventory = s.inventory.clone();
-        orders.spawn(async move {
-            inventory
-                .reserve(Uuid::now_v7(), &[line(product, 1)], &EventMeta::default())
-                .await
-                .unwrap()
-        });
-    }
-    let (mut held, mut short) = (0, 0);
-    while let Some(result) = orders.join_next().await {
-        match result.unwrap() {
-            Reservation::Held => held += 1,
-            Reservation::OutOfStock(shortages) => {
-                assert_eq!(shortages[0].product_id, product);
-                short += 1;
-            }
-            Reservation::GivenUp => panic!("no checkout was given up"),
+    // One row; eight slots of 7, 7, 6, …; and orders of two from those, which leave a unit
+    // in each slot of 7 that only a merge can sell.
+    for (slots, quantity) in [(1, 1), (8, 1), (8, 2)] {
+        let product = Uuid::now_v7();
+        s.inventory
+            .set_stock(&s.staff, product, 50, Some(slots), &EventMeta::default())
+            .await
+            .unwrap();
+        let mut orders = tokio::task::JoinSet::new();
+        for _ in 0..200 {
+            let inventory = s.inventory.clone();
+            orders.spawn(async move {
+                let lines = [line(product, quantity)];
+                inventory
+                    .reserve(Uuid::now_v7(), &lines, &EventMeta::default())
+                    .await
+                    .unwrap()
+            });
         }
+        let (mut held, mut short) = (0, 0);
+        while let Some(result) = orders.join_next().await {
+            match result.unwrap() {
+                Reservation::Held => held += 1,
+                Reservation::OutOfStock(shortages) => {
+                    assert_eq!(shortages[0].product_id, product);
+                    short += 1;
+                }
+                Reservation::GivenUp => panic!("no checkout was given up"),
+            }
+        }
+        let sold = 50 / quantity;
+        assert_eq!((held, short), (sold, 200 - sold), "{slots} slots");
+        assert_eq!(s.level(product).await, (50, 50, 0), "{slots} slots");
     }
-    assert_eq!((held, short), (50, 150));
-    assert_eq!(s.level(product).await, (50, 50, 0));
+    s.finish().await;
+}
+
+async fn a_count_spreads_the_stock_over_its_slots(kind: &str) {
+    let Some(s) = setup(kind).await else { return };
+    let product = Uuid::now_v7();
+    let meta = EventMeta::default();
+    let count = |on_hand, slots| {
+        s.inventory
+            .set_stock(&s.staff, product, on_hand, slots, &meta)
+    };
+    let level = count(10, Some(4)).await.unwrap();
+    assert_eq!((level.on_hand, level.available, level.slots), (10, 10, 4));
+    let orders: Vec<Uuid> = (0..4).map(|_| Uuid::now_v7()).collect();
+    for order in &orders {
+        let held = s
+            .inventory
+            .reserve(*order, &[line(product, 2)], &EventMeta::default())
+            .await
+            .unwrap();
+        assert_eq!(held, Reservation::Held);
+    }
+    assert_eq!(s.level(product).await, (10, 8, 2));
+    // A count keeps what is held, wherever it is held; one below it is refused.
+    let refused = count(7, Some(1)).await.unwrap_err();
+    assert!(matches!(
+        refused,
+        AppError::Service(InventoryError::BelowReserved { reserved: 8 })
+    ));
+    let level = count(9, Some(2)).await.unwrap();
+    assert_eq!(
+        (level.on_hand, level.reserved, level.available, level.slots),
+        (9, 8, 1, 2)
+    );
+    let level = count(12, None).await.unwrap();
+    assert_eq!((level.available, level.slots), (4, 2));
+    // The held lines move with their slots: paid, released and returned, every unit is
+    // accounted for.
+    let paid = PaymentAuthorized {
+        order_id: orders[0],
+        payment_id: Uuid::now_v7(),
+        amount: Money {
+            amount: 100,
+            currency: "EUR".into(),
+        },
+    };
+    s.deliver(orders[0], &paid).await;
+    assert_eq!(s.level(product).await, (10, 6, 4));
+    for order in &orders[1..] {
+        let cancelled = OrderCancelled {
+            order_id: *order,
+            reason: "customer".into(),
+        };
+        s.deliver(*order, &cancelled).await;
+    }
+    assert_eq!(s.level(product).await, (10, 0, 10));
+    let cancelled = OrderCancelled {
+        order_id: orders[0],
+        reason: "customer".into(),
+    };
+    s.deliver(orders[0], &cancelled).await;
+    assert_eq!(s.level(product).await, (12, 0, 12));
+    let invalid = count(5, Some(0)).await.unwrap_err();
+    assert!(matches!(invalid, AppError::Invalid(_)));
     s.finish().await;
 }
 
@@ -304,11 +374,11 @@ async fn reservations_are_whole_idempotent_and_follow_events(kind: &str) {
     let Some(s) = setup(kind).await else { return };
     let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
     s.inventory
-        .set_stock(&s.staff, a, 5, &EventMeta::default())
+        .set_stock(&s.staff, a, 5, None, &EventMeta::default())
         .await
         .unwrap();
     s.inventory
-        .set_stock(&s.staff, b, 1, &EventMeta::default())
+        .set_stock(&s.staff, b, 1, None, &EventMeta::default())
         .await
         .unwrap();
 
@@ -346,7 +416,7 @@ async fn reservations_are_whole_idempotent_and_follow_events(kind: &str) {
     assert_eq!(s.level(a).await, (5, 3, 2));
     let conflict = s
         .inventory
-        .set_stock(&s.staff, a, 2, &EventMeta::default())
+        .set_stock(&s.staff, a, 2, None, &EventMeta::default())
         .await
         .unwrap_err();
     assert!(matches!(
@@ -428,7 +498,7 @@ async fn stock_changes_are_announced(kind: &str) {
     let Some(s) = setup(kind).await else { return };
     let product = Uuid::now_v7();
     s.inventory
-        .set_stock(&s.staff, product, 2, &EventMeta::default())
+        .set_stock(&s.staff, product, 2, None, &EventMeta::default())
         .await
         .unwrap();
     let first = Uuid::now_v7();
@@ -472,7 +542,7 @@ async fn only_staff_see_and_set_stock(kind: &str) {
     // Another merchant's staff: the product is not theirs, so it does not exist for them.
     let refused = s
         .inventory
-        .set_stock(&stranger, product, 5, &EventMeta::default())
+        .set_stock(&stranger, product, 5, None, &EventMeta::default())
         .await;
     assert!(matches!(refused, Err(AppError::NotFound)));
     let hidden = s.inventory.stock(&stranger, product).await;
@@ -484,14 +554,14 @@ async fn only_staff_see_and_set_stock(kind: &str) {
     };
     let refused = s
         .inventory
-        .set_stock(&customer, product, 5, &EventMeta::default())
+        .set_stock(&customer, product, 5, None, &EventMeta::default())
         .await;
     assert!(matches!(refused, Err(AppError::Forbidden(_))));
     let hidden = s.inventory.stock(&customer, product).await;
     assert!(matches!(hidden, Err(AppError::Forbidden(_))));
     let negative = s
         .inventory
-        .set_stock(&s.staff, product, -1, &EventMeta::default())
+        .set_stock(&s.staff, product, -1, None, &EventMeta::default())
         .await;
     assert!(matches!(negative, Err(AppError::Invalid(_))));
     let admin = Caller {
@@ -500,7 +570,7 @@ async fn only_staff_see_and_set_stock(kind: &str) {
     };
     let level = s
         .inventory
-        .set_stock(&admin, product, 7, &EventMeta::default())
+        .set_stock(&admin, product, 7, None, &EventMeta::default())
         .await
         .unwrap();
     assert_eq!(level.available, 7);
@@ -527,6 +597,7 @@ mod interleavings;
 mod store;
 
 both!(concurrent_orders_never_oversell);
+both!(a_count_spreads_the_stock_over_its_slots);
 both!(reservations_are_whole_idempotent_and_follow_events);
 both!(only_staff_see_and_set_stock);
 both!(stock_changes_are_announced);

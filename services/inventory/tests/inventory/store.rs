@@ -1,6 +1,6 @@
 //! The store across the change to native column types, on both databases: the stock and
-//! reservations the release before wrote (ids as text, instants as epoch milliseconds)
-//! read back and move the same once migrated.
+//! reservations the release before wrote (ids as text, instants as epoch milliseconds, one
+//! row of stock per product) read back and move the same once migrated, as slot 0.
 
 use ordo_db::params;
 use ordo_inventory::domain::{DEFAULT_LOCATION, ReservationStatus, Stock};
@@ -14,8 +14,10 @@ const TRACE: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
     let dir = ordo_testkit::temp_dir();
     let migrations = ordo_inventory::migrations();
+    // The previous release ends at 0002: native types (0003) and stock slots (0004) came
+    // after it.
     let db = backend
-        .open_previous_release(dir.path(), "inventory", migrations)
+        .open_previous_release(dir.path(), "inventory", &migrations[..3])
         .await;
     let millis = ordo_kernel::time::to_millis;
     let now = ordo_kernel::time::now();
@@ -58,7 +60,8 @@ async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
         store::stock(&db, product).await.unwrap(),
         Some(Stock {
             on_hand: 5,
-            reserved: 2
+            reserved: 2,
+            slots: 1
         })
     );
     let steps = store::reservation_steps(&db, order).await.unwrap().unwrap();
@@ -97,7 +100,8 @@ async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
         store::stock(&db, product).await.unwrap(),
         Some(Stock {
             on_hand: 3,
-            reserved: 0
+            reserved: 0,
+            slots: 1
         })
     );
 }
