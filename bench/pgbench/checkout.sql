@@ -1,13 +1,16 @@
 -- One checkout's writes on the request path, as one transaction, on the tables of the
 -- orders and inventory services (`ordo bench checkout --backend postgres` runs it with pgbench
 -- on its run's schemas, orders first in the search path): the idempotency claim,
--- the stock held (a conditional update) with its reservation, the order with its line,
+-- the reservation with its line and then the stock it holds (a conditional update of one of
+-- the product's slots), the order with its line,
 -- history entry and `order.placed` event, and the stored answer. Ordo spreads them over
 -- three transactions in two services' schemas; here they are the least one order costs.
 -- Run with `-M prepared`, as Ordo's statements are: variables are parameters, hence the casts;
--- and with `-D products=N`: each order takes one of N products at random, whose ids are
--- 00000000-0000-4000-8000-{N in 12 hex digits} (`ordo bench checkout` stocks them).
+-- and with `-D products=N -D slots=S`: each order takes one of N products at random, whose ids
+-- are 00000000-0000-4000-8000-{N in 12 hex digits}, from one of its S slots at random
+-- (`ordo bench checkout` stocks them).
 \set product random(1, :products)
+\set slot random(0, :slots - 1)
 SELECT gen_random_uuid() AS order_id, gen_random_uuid() AS key, clock_timestamp() AS now,
        ('00000000-0000-4000-8000-' || lpad(to_hex(:product::bigint), 12, '0'))::uuid AS product_id,
        ('00000000-0000-4000-9000-' || lpad(to_hex(:client_id::bigint), 12, '0'))::uuid AS customer_id \gset
@@ -15,13 +18,14 @@ BEGIN;
 INSERT INTO idempotency_keys (customer_id, key, request_hash, status, order_id, created_at)
     VALUES (:customer_id::uuid, :key::text, 'hash', 'running', :order_id::uuid, :now::timestamptz)
     ON CONFLICT (customer_id, key) DO NOTHING;
-UPDATE stock SET reserved = reserved + 1, updated_at = :now::timestamptz
-    WHERE product_id = :product_id::uuid AND location = 'default' AND on_hand - reserved >= 1;
 INSERT INTO reservations (order_id, status, expires_at, created_at, updated_at)
     VALUES (:order_id::uuid, 'held', :now::timestamptz + interval '15 minutes', :now::timestamptz,
             :now::timestamptz);
-INSERT INTO reservation_lines (order_id, product_id, location, quantity)
-    VALUES (:order_id::uuid, :product_id::uuid, 'default', 1);
+INSERT INTO reservation_lines (order_id, product_id, location, slot, quantity)
+    VALUES (:order_id::uuid, :product_id::uuid, 'default', :slot, 1);
+UPDATE stock SET reserved = reserved + 1, updated_at = :now::timestamptz
+    WHERE product_id = :product_id::uuid AND location = 'default' AND slot = :slot
+      AND on_hand - reserved >= 1;
 INSERT INTO orders (id, customer_id, merchant_id, status, fulfilment, address, payment_method_id,
                     currency, subtotal, tip, total, notes, created_at, updated_at)
     VALUES (:order_id::uuid, :customer_id::uuid, '00000000-0000-4000-a000-000000000001',

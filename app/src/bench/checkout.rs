@@ -58,6 +58,10 @@ pub struct CheckoutBench {
     /// 1 is one hot product, whose stock every order takes from.
     #[arg(long, default_value_t = 1)]
     products: usize,
+    /// Each product's stock kept in this many rows (1 to 64), so that concurrent orders of
+    /// one product hold from different rows.
+    #[arg(long, default_value_t = 1)]
+    slots: u64,
     #[arg(long, value_enum, default_value_t = Backend::Embedded)]
     backend: Backend,
     /// Measure the platform already serving at this address (`http://127.0.0.1:8080`)
@@ -91,6 +95,8 @@ struct Row {
     clients: usize,
     /// How many products the orders were spread over.
     products: usize,
+    /// How many rows each product's stock was kept in.
+    slots: u64,
     /// The open-loop rate asked for; none for a closed loop.
     rate: Option<f64>,
     seconds: f64,
@@ -346,6 +352,7 @@ fn row(
         backend: args.target.is_none().then_some(args.backend),
         clients: args.clients,
         products: args.products,
+        slots: args.slots,
         rate,
         notified,
         seconds,
@@ -363,6 +370,10 @@ pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
     anyhow::ensure!(
         args.clients > 0 && args.seconds > 0 && args.products > 0,
         "--clients, --seconds and --products must be positive"
+    );
+    anyhow::ensure!(
+        (1..=64).contains(&args.slots),
+        "--slots must be between 1 and 64"
     );
     anyhow::ensure!(
         args.rate.is_none_or(|r| r > 0.0 && r.is_finite()),
@@ -385,7 +396,14 @@ pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
         products,
         customers,
         ..
-    } = setup(&client, &base, args.clients, 1_000_000, args.products).await?;
+    } = setup(
+        &client,
+        &base,
+        args.clients,
+        (1_000_000, args.slots),
+        args.products,
+    )
+    .await?;
     let products = Arc::new(products);
 
     println!("http ceiling: {} clients, {} s", args.clients, args.seconds);
@@ -656,23 +674,26 @@ async fn pgbench(args: &CheckoutBench, unique: &str) -> anyhow::Result<f64> {
     );
     for n in 1..=args.products {
         let product = uuid::Uuid::from_u128(PGBENCH_PRODUCTS | u128::from(u64::try_from(n)?));
-        inventory
-            .execute(
-                "INSERT INTO stock (product_id, location, merchant_id, on_hand, reserved, updated_at)
-                 VALUES ($1, 'default', $2, 1000000000, 0, $3)",
-                ordo_db::params![product, merchant, now],
-            )
-            .await?;
+        for slot in 0..args.slots {
+            inventory
+                .execute(
+                    "INSERT INTO stock (product_id, location, slot, merchant_id, on_hand, reserved, updated_at)
+                     VALUES ($1, 'default', $2, $3, 1000000000, 0, $4)",
+                    ordo_db::params![product, i64::try_from(slot)?, merchant, now],
+                )
+                .await?;
+        }
     }
     inventory.close().await;
     let script = tempfile::NamedTempFile::new()?;
     std::fs::write(script.path(), PGBENCH_SCRIPT)?;
     println!("pgbench: 8 clients, {} s", args.seconds);
-    let (url, seconds, path, products) = (
+    let (url, seconds, path, products, slots) = (
         args.postgres_url.clone(),
         args.seconds.to_string(),
         script.path().to_owned(),
         format!("products={}", args.products),
+        format!("slots={}", args.slots),
     );
     // Orders first: its outbox is the one an order's event goes to.
     let search_path = format!("-c search_path=bench_{unique}_orders,bench_{unique}_inventory");
@@ -682,6 +703,8 @@ async fn pgbench(args: &CheckoutBench, unique: &str) -> anyhow::Result<f64> {
                 "-n", "-M", "prepared", "-c", "8", "-j", "2", "-T", &seconds, "-D",
             ])
             .arg(products)
+            .arg("-D")
+            .arg(slots)
             .arg("-f")
             .arg(path)
             .arg(url)
@@ -754,6 +777,9 @@ fn print_table(report: &Report<Run>) {
                 |r| format!("{r}/s open"),
             );
             let load = match row.scenario {
+                "checkout" if row.slots > 1 => {
+                    format!("{load}, {}p×{}s", row.products, row.slots)
+                }
                 "checkout" => format!("{load}, {}p", row.products),
                 _ => load,
             };

@@ -46,7 +46,7 @@ pub async fn run(args: ReadBench) -> anyhow::Result<()> {
         products,
         customers,
         ..
-    } = setup(&client, &base, args.clients, 1_000_000, 1).await?;
+    } = setup(&client, &base, args.clients, (1_000_000, 1), 1).await?;
     let mut orders = Vec::with_capacity(customers.len());
     for (n, customer) in customers.iter().enumerate() {
         let key = format!("read-{n}");

@@ -64,7 +64,7 @@ pub async fn run(args: ReportsBench) -> anyhow::Result<()> {
     let base = format!("http://{}/api/v1", running.address);
     let client = reqwest::Client::new();
     // The first merchant is a real one, whose report the catalogue lets an operator read.
-    let shop = setup(&client, &base, 0, 1, 1).await?;
+    let shop = setup(&client, &base, 0, (1, 1), 1).await?;
     let merchants: Vec<Uuid> = std::iter::once(shop.merchant.parse()?)
         .chain((1..args.merchants).map(|_| ordo_kernel::new_id()))
         .collect();

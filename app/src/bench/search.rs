@@ -364,7 +364,7 @@ async fn freshness(
     base: &str,
     changes: usize,
 ) -> anyhow::Result<Freshness> {
-    let shop = setup(client, base, 0, 1, 1).await?;
+    let shop = setup(client, base, 0, (1, 1), 1).await?;
     let mut took = Vec::with_capacity(changes);
     let mut rng = fastrand::Rng::with_seed(11);
     for _ in 0..changes {

@@ -126,13 +126,13 @@ impl Shop {
     }
 }
 
-/// A merchant with `products` products (at least one) and `stock` of each, and one
-/// customer with a card per client.
+/// A merchant with `products` products (at least one) and `stock` of each (units, in so many
+/// slots), and one customer with a card per client.
 pub async fn setup(
     client: &reqwest::Client,
     base: &str,
     clients: usize,
-    stock: u64,
+    (stock, slots): (u64, u64),
     products: usize,
 ) -> anyhow::Result<Shop> {
     let owner = user(client, base, "merchant", 0).await?;
@@ -162,7 +162,7 @@ pub async fn setup(
         let stocked = client
             .put(format!("{base}/products/{product}/stock"))
             .bearer_auth(&owner)
-            .json(&json!({"on_hand": stock}))
+            .json(&json!({"on_hand": stock, "slots": slots}))
             .send()
             .await?;
         anyhow::ensure!(

@@ -333,32 +333,47 @@ async fn scarce_stock_under_concurrency(backend: Backend) {
     let shop = shop(&app, 50).await;
     let customer = app.signup("customer").await;
     let method = card(&app, &customer, GOOD_CARD).await;
-    let body = pickup(
-        json!([{"product_id": shop.pizza.0, "quantity": 1}]),
-        &method,
-    );
-    let mut requests = tokio::task::JoinSet::new();
-    for n in 0..200 {
-        let request = order_request(&app, &customer, &format!("rush-{n}"), &body);
-        requests.spawn(async move { request.send().await.unwrap().status() });
-    }
-    let (mut created, mut conflict) = (0, 0);
-    while let Some(status) = requests.join_next().await {
-        match status.unwrap() {
-            StatusCode::CREATED => created += 1,
-            StatusCode::CONFLICT => conflict += 1,
-            other => panic!("unexpected {other}"),
+    // The pizza in one row; the soup in eight slots (7, 7, 6, …), ordered two at a time, so
+    // that the last units of the slots of 7 sell only merged.
+    let slots = app
+        .as_user(
+            &shop.owner,
+            Method::PUT,
+            &format!("/products/{}/stock", shop.soup.0),
+        )
+        .json(&json!({"on_hand": 50, "slots": 8}));
+    assert_eq!(json_of(slots).await["slots"], 8);
+    for (product, quantity) in [(&shop.pizza.0, 1), (&shop.soup.0, 2)] {
+        let body = pickup(
+            json!([{"product_id": product, "quantity": quantity}]),
+            &method,
+        );
+        let mut requests = tokio::task::JoinSet::new();
+        for n in 0..200 {
+            let key = format!("rush-{product}-{n}");
+            let request = order_request(&app, &customer, &key, &body);
+            requests.spawn(async move { request.send().await.unwrap().status() });
         }
+        let (mut created, mut conflict) = (0, 0);
+        while let Some(status) = requests.join_next().await {
+            match status.unwrap() {
+                StatusCode::CREATED => created += 1,
+                StatusCode::CONFLICT => conflict += 1,
+                other => panic!("unexpected {other}"),
+            }
+        }
+        let sold = 50 / quantity;
+        assert_eq!((created, conflict), (sold, 200 - sold));
+        assert_eq!(
+            stock(&app, &shop, product).await.2,
+            0,
+            "never negative, none left"
+        );
     }
-    assert_eq!((created, conflict), (50, 150));
-    assert_eq!(
-        stock(&app, &shop, &shop.pizza.0).await.2,
-        0,
-        "never negative, none left"
-    );
-    assert_eq!(app.count("orders", "orders").await, 50);
+    assert_eq!(app.count("orders", "orders").await, 75);
     app.eventually("every order is paid and its stock committed", || async {
         stock(&app, &shop, &shop.pizza.0).await == (0, 0, 0)
+            && stock(&app, &shop, &shop.soup.0).await == (0, 0, 0)
     })
     .await;
     app.stop().await;

@@ -23,7 +23,10 @@ async fn staff_set_and_read_stock(backend: Backend) {
     let stock = format!("/products/{}/stock", product["id"].as_str().unwrap());
 
     let fresh = json_of(app.as_user(&owner, Method::GET, &stock)).await;
-    assert_eq!(fresh, json!({"on_hand": 0, "reserved": 0, "available": 0}));
+    assert_eq!(
+        fresh,
+        json!({"on_hand": 0, "reserved": 0, "available": 0, "slots": 1})
+    );
     let set = app
         .as_user(&owner, Method::PUT, &stock)
         .json(&json!({"on_hand": 40}))
@@ -33,7 +36,15 @@ async fn staff_set_and_read_stock(backend: Backend) {
     assert_eq!(set.status(), StatusCode::OK);
     assert_eq!(
         set.json::<serde_json::Value>().await.unwrap(),
-        json!({"on_hand": 40, "reserved": 0, "available": 40})
+        json!({"on_hand": 40, "reserved": 0, "available": 40, "slots": 1})
+    );
+    // A product that sells fast is kept in several rows; the count is the same.
+    let spread = app
+        .as_user(&owner, Method::PUT, &stock)
+        .json(&json!({"on_hand": 40, "slots": 8}));
+    assert_eq!(
+        json_of(spread).await,
+        json!({"on_hand": 40, "reserved": 0, "available": 40, "slots": 8})
     );
 
     // Another merchant's staff do not see the product's stock; other roles never may.
@@ -67,6 +78,8 @@ async fn staff_set_and_read_stock(backend: Backend) {
         json!({"on_hand": -1}),
         json!({"on_hand": 5, "reserved": 2}),
         json!({"on_hand": "many"}),
+        json!({"on_hand": 5, "slots": 0}),
+        json!({"on_hand": 5, "slots": 65}),
     ] {
         let response = app
             .as_user(&owner, Method::PUT, &stock)
@@ -91,8 +104,8 @@ async fn staff_set_and_read_stock(backend: Backend) {
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        json_of(app.as_user(&owner, Method::GET, &stock)).await["available"],
-        40,
+        json_of(app.as_user(&owner, Method::GET, &stock)).await,
+        json!({"on_hand": 40, "reserved": 0, "available": 40, "slots": 8}),
         "nothing changed"
     );
     app.stop().await;
