@@ -52,7 +52,7 @@ async fn serving_a_shop(
     let (server, url) = listen(command);
     let client = reqwest::Client::new();
     let base = format!("{url}/api/v1");
-    let shop = ordo_app::bench::shop::setup(&client, &base, 4, 10_000, 1)
+    let shop = ordo_app::bench::shop::setup(&client, &base, 4, (10_000, 1), 1)
         .await
         .unwrap();
     (server, client, base, shop)

@@ -749,9 +749,10 @@ async fn a_kill_during_checkouts_loses_no_order_and_holds_no_stock_twice(backend
         base: url,
     };
     let base = format!("{}/api/v1", api.base);
-    let shop = ordo_app::bench::shop::setup(&api.client, &base, CRASH_CUSTOMERS, CRASH_STOCK, 1)
-        .await
-        .unwrap();
+    let shop =
+        ordo_app::bench::shop::setup(&api.client, &base, CRASH_CUSTOMERS, (CRASH_STOCK, 1), 1)
+            .await
+            .unwrap();
     let product_id = shop.product().to_owned();
     let owner = shop.owner;
     let customers: Vec<(String, serde_json::Value)> = shop
@@ -1054,7 +1055,7 @@ async fn a_kill_then_cancellations_leave_no_card_authorised(
         &client,
         &format!("{url}/api/v1"),
         CANCEL_CLIENTS,
-        1_000_000,
+        (1_000_000, 1),
         1,
     )
     .await

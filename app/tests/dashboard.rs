@@ -9,7 +9,6 @@
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -27,9 +26,7 @@ impl Drop for Killed {
 }
 
 fn deploy(path: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../deploy")
-        .join(path)
+    ordo_testkit::workspace_root().join("deploy").join(path)
 }
 
 /// Every panel's queries, with the panel's title.

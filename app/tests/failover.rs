@@ -4,7 +4,6 @@
 //! killed, the standby promoted. No acknowledged order may be lost, the platform must take
 //! orders again within 30 s, and the figures land in the runbook.
 
-use std::path::Path;
 use std::process::Command;
 
 /// The number on the line that starts with `label`, e.g. `RTO: 3.2 s`.
@@ -30,7 +29,7 @@ fn failover_to_a_synchronous_standby_loses_no_acknowledged_order() {
          ### Next\n",
     )
     .unwrap();
-    let drill = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/drill/failover");
+    let drill = ordo_testkit::workspace_root().join("deploy/drill/failover");
     // A debug build places fewer orders a second than a release one.
     let output = Command::new(drill)
         .args(["--ordo", env!("CARGO_BIN_EXE_ordo"), "--pg-bin", &bin])

@@ -15,7 +15,7 @@ const ADAPTERS: [&str; 3] = ["mailer.rs", "sms.rs", "provider"];
 const EVENT_FILES: [&str; 3] = ["mod.rs", "consume.rs", "publish.rs"];
 
 fn services() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../services");
+    let root = ordo_testkit::workspace_root().join("services");
     let mut services: Vec<PathBuf> = std::fs::read_dir(root)
         .unwrap()
         .map(|entry| entry.unwrap().path())

@@ -190,7 +190,7 @@ async fn pgbackrest_restores_to_a_point_in_time_with_every_order_before_it() {
     let (mut server, url) = listen(serve());
     let client = reqwest::Client::new();
     let base = format!("{url}/api/v1");
-    let shop = ordo_app::bench::shop::setup(&client, &base, 4, 10_000, 1)
+    let shop = ordo_app::bench::shop::setup(&client, &base, 4, (10_000, 1), 1)
         .await
         .unwrap();
     let before_backup = place(&client, &base, &shop, "pitr-a", 10).await;

@@ -9,7 +9,7 @@
 use crate::cluster::{Api, Shop, until_within};
 use reqwest::Method;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
@@ -208,7 +208,7 @@ async fn the_compose_platform_takes_an_order_to_the_customers_door() {
     let (Some(nats), Some(redis)) = (ordo_testkit::nats(test), ordo_testkit::redis(test)) else {
         return;
     };
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/compose.yaml");
+    let file = ordo_testkit::workspace_root().join("deploy/compose.yaml");
     let (containers, ports) = ordo_containers(&std::fs::read_to_string(&file).unwrap());
     assert_eq!(containers.len(), 15, "{containers:?}");
     assert_eq!(ports.len(), containers.len(), "{ports:?}");

@@ -137,10 +137,22 @@ pub fn temp_dir() -> tempfile::TempDir {
         .expect("create a temporary directory")
 }
 
-/// The workspace root, for tests that read fixtures or run the binary.
+/// The workspace root, for tests that read fixtures or run the binary: the nearest directory
+/// holding `Cargo.lock` above the package whose test runs. Asked of cargo when the test runs,
+/// not when it was built: checkouts sharing a target directory share compiled tests, and a
+/// path built in would name whichever checkout built them.
+///
+/// # Panics
+/// Outside a checkout of the workspace.
 #[must_use]
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let package = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    package
+        .ancestors()
+        .find(|dir| dir.join("Cargo.lock").is_file())
+        .unwrap_or_else(|| panic!("no Cargo.lock above {}", package.display()))
+        .to_owned()
 }
 
 /// Declares one async test per backend: `mod NAME { sqlite, postgres }`, each calling
