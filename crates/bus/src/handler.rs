@@ -191,6 +191,8 @@ pub struct Subscription {
     pub(crate) db: Db,
     pub(crate) outbox: Option<Outbox>,
     pub(crate) committed: Option<Arc<AfterCommit>>,
+    /// Each event in a transaction of its own rather than a batch's, on PostgreSQL.
+    pub(crate) one_per_transaction: bool,
     /// One handler per event type: the types the subscription wants.
     routes: Arc<Vec<Handler>>,
 }
@@ -215,6 +217,7 @@ impl Subscription {
             db,
             outbox: None,
             committed: None,
+            one_per_transaction: false,
             routes: Arc::new(Vec::new()),
         }
     }
@@ -243,6 +246,18 @@ impl Subscription {
             source: E::SOURCE,
             route,
         });
+        self
+    }
+
+    /// Handles each event in a transaction of its own instead of in a batch's, on
+    /// PostgreSQL. For handlers that lock rows which other transactions lock too (a
+    /// product's stock): a batch holds every row its events took until it commits, and takes
+    /// them in the order of its events, so that checkouts queue behind whole batches and two
+    /// batches can take the same rows in opposite orders and deadlock. SQLite's one writer
+    /// takes no row locks, and keeps its batches.
+    #[must_use]
+    pub fn each_event_in_its_own_transaction(mut self) -> Self {
+        self.one_per_transaction = true;
         self
     }
 

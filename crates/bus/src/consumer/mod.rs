@@ -92,6 +92,12 @@ pub(super) struct Shared {
 }
 
 impl Shared {
+    /// Whether each event goes in a transaction of its own (see
+    /// `Subscription::each_event_in_its_own_transaction`).
+    fn one_per_transaction(&self) -> bool {
+        self.sub.one_per_transaction && self.sub.db.dialect() == ordo_db::Dialect::Postgres
+    }
+
     /// When the consumer first ran, recorded the first time it is asked (at start).
     async fn since(&self) -> Result<OffsetDateTime, ordo_db::Error> {
         self.since

@@ -207,7 +207,7 @@ impl Shard {
 
     /// Handles the next batch from `ready`. Returns true when a fault point crashed it.
     async fn handle_ready(&mut self) -> bool {
-        let take = if self.alone > 0 {
+        let take = if self.alone > 0 || self.shared.one_per_transaction() {
             1
         } else {
             self.shared.options.batch_size.max(1)

@@ -106,6 +106,10 @@ struct Harness {
     nats_url: Option<String>,
     tansu: Option<Tansu>,
     running: Option<(RunningBus, Outbox, Arc<ConsumerStats>)>,
+    /// Whether the consumer handles each event in a transaction of its own.
+    one_per_transaction: bool,
+    /// How many events each of the consumer's commits handled, in order.
+    commits: Arc<std::sync::Mutex<Vec<usize>>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,6 +182,8 @@ impl Harness {
             nats_url: nats,
             tansu,
             running: None,
+            one_per_transaction: false,
+            commits: Arc::default(),
         })
     }
 
@@ -191,10 +197,17 @@ impl Harness {
             progress: self.options.progress.clone(),
             failed_once: self.failed_once.clone(),
         });
+        let commits = self.commits.clone();
         let subscription = Subscription::new(CONSUMER, self.consumer.clone())
             .on(&recorder, |recorder, tx, tick: Ticked, event| {
                 Box::pin(recorder.record(tx, tick, event))
-            });
+            })
+            .after_commit(move |ids| commits.lock().unwrap().push(ids.len()));
+        let subscription = if self.one_per_transaction {
+            subscription.each_event_in_its_own_transaction()
+        } else {
+            subscription
+        };
         let stats = bus.subscribe(subscription).expect("subscribe");
         (bus, outbox, stats)
     }

@@ -39,6 +39,35 @@ async fn events_of_a_subject_are_handled_in_order(mut h: Harness) {
     h.cleanup().await;
 }
 
+conformance!(events_in_their_own_transactions_commit_one_at_a_time_on_postgresql);
+async fn events_in_their_own_transactions_commit_one_at_a_time_on_postgresql(mut h: Harness) {
+    h.one_per_transaction = true;
+    h.start().await;
+    let subjects = ["order-a", "order-b", "order-c"];
+    let per_subject = 20_i64;
+    // All in one commit, so that they reach the consumer together, as a batch would take them.
+    let events: Vec<(&str, i64, Option<&str>)> = (0..per_subject)
+        .flat_map(|n| subjects.iter().map(move |s| (*s, n, None)))
+        .collect();
+    h.publish(&events).await;
+    let total = events.len();
+    h.until("every event is handled", || async {
+        h.effects().await.len() >= total
+    })
+    .await;
+    let effects = h.effects().await;
+    assert_eq!(effects.len(), total, "one effect per event");
+    for subject in subjects {
+        assert_in_order(&effects, subject, per_subject);
+    }
+    // On PostgreSQL, where a batch would hold its rows' locks; SQLite takes none.
+    if h.kind != Kind::EmbeddedSqlite {
+        let commits = h.commits.lock().unwrap().clone();
+        assert_eq!(commits, vec![1; total], "one event per commit");
+    }
+    h.cleanup().await;
+}
+
 conformance!(a_rolled_back_transaction_publishes_nothing);
 async fn a_rolled_back_transaction_publishes_nothing(mut h: Harness) {
     h.start().await;

@@ -35,7 +35,13 @@ pub fn subscriptions(inventory: Arc<Inventory>, db: Db, outbox: &Outbox) -> Vec<
     let reservations = releasing::<OrderCancelled>(reservations, &inventory);
     let reservations = releasing::<OrderRejected>(reservations, &inventory);
     let reservations = releasing::<CheckoutAbandoned>(reservations, &inventory);
-    vec![reservations.publishing_to(outbox)]
+    // Each event moves one order's stock rows, in product order as a checkout takes them;
+    // a batch of orders would take them in the orders' order and deadlock with another.
+    vec![
+        reservations
+            .each_event_in_its_own_transaction()
+            .publishing_to(outbox),
+    ]
 }
 
 /// Releases the stock of the order `E` ends (or gives up before it was made).
