@@ -53,6 +53,8 @@ function subjectOf(lines) {
 export async function startMailRelay(port) {
   const subjects = [];
   const messages = [];
+  // Who waits for a message: each looks again at every message that arrives.
+  const waiting = [];
   const server = createServer((socket) => {
     let message = null;
     let buffered = '';
@@ -69,6 +71,7 @@ export async function startMailRelay(port) {
             subjects.push(subjectOf(message));
             messages.push({ subject: subjectOf(message), lines: message });
             message = null;
+            for (const look of waiting.splice(0)) look();
             reply('250 queued');
           } else {
             message.push(line);
@@ -89,7 +92,22 @@ export async function startMailRelay(port) {
     socket.on('error', () => {});
   });
   await new Promise((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
-  return { subjects, messages, close: () => server.close() };
+  /** Resolves once a message with `subject` has arrived (or already had), fails after `timeout` ms. */
+  const received = (subject, timeout) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`the relay received ${JSON.stringify(subjects)}, not "${subject}"`));
+    }, timeout);
+    const look = () => {
+      if (subjects.includes(subject)) {
+        clearTimeout(timer);
+        resolve();
+      } else {
+        waiting.push(look);
+      }
+    };
+    look();
+  });
+  return { subjects, messages, received, close: () => server.close() };
 }
 
 /** A parcel carrier's scan of `shipment` (naming it by its tracking number), signed as the server expects. */

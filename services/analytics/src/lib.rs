@@ -43,6 +43,7 @@ pub fn migrations() -> &'static [ordo_db::Migration] {
         ordo_db::migration!(1, "0001_create_reports", per_dialect),
         ordo_db::migration!(2, "0002_completed_total", per_dialect),
         ordo_db::migration!(3, "0003_native_types", per_dialect),
+        ordo_db::migration!(4, "0004_hourly_shards", per_dialect),
     ];
     MIGRATIONS
 }

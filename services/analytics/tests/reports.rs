@@ -226,8 +226,10 @@ mod facts_are_counted_once_and_rebuilt {
 async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
     let dir = ordo_testkit::temp_dir();
     let migrations = ordo_analytics::migrations();
+    // The previous release ends at 0002: native types (0003) and the hours' shards (0004)
+    // came after it.
     let db = backend
-        .open_previous_release(dir.path(), "analytics", migrations)
+        .open_previous_release(dir.path(), "analytics", &migrations[..3])
         .await;
     let (event, order, merchant_id) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
     let placed_at = ordo_kernel::time::stored(datetime!(2026-11-30 10:15:00.250 UTC));

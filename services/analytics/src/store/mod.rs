@@ -154,8 +154,13 @@ pub async fn order(tx: &mut Tx, order_id: Uuid) -> Result<Option<OrderFacts>, Er
     .await
 }
 
+/// The rows each merchant's (and the platform's) hour is counted in: every order of a
+/// merchant adds to its hour and to the platform's, and concurrent events adding to one row
+/// would queue on its lock until each commits. The reports sum them.
+const HOURLY_SHARDS: i64 = 8;
+
 /// Adds `counts` to the counters of `merchant` (its id, or [`PLATFORM`]) for the hour
-/// starting at `hour`.
+/// starting at `hour`, in one of the hour's shards drawn at random.
 pub async fn add(
     tx: &mut Tx,
     merchant: Whose,
@@ -166,9 +171,9 @@ pub async fn add(
     tx.execute(
         "INSERT INTO hourly (merchant_id, hour, currency, orders, from_cart, basket_total,
                              captured, refunded, completed, cancelled, rejected, carts,
-                             completed_total)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-         ON CONFLICT (merchant_id, hour, currency) DO UPDATE SET
+                             completed_total, shard)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+         ON CONFLICT (merchant_id, hour, currency, shard) DO UPDATE SET
             carts = hourly.carts + excluded.carts,
             orders = hourly.orders + excluded.orders,
             from_cart = hourly.from_cart + excluded.from_cart,
@@ -193,6 +198,7 @@ pub async fn add(
             counts.rejected,
             counts.carts,
             counts.completed_total,
+            fastrand::i64(0..HOURLY_SHARDS),
         ],
     )
     .await
