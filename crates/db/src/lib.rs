@@ -37,6 +37,8 @@ use std::time::Duration;
 /// committed.
 pub struct Tx {
     inner: TxInner,
+    /// Drawn at random when the transaction began (see [`Tx::shard`]).
+    drawn: u64,
 }
 
 enum TxInner {
@@ -51,6 +53,22 @@ enum TxInner {
 }
 
 impl Tx {
+    fn new(inner: TxInner) -> Self {
+        Tx {
+            inner,
+            drawn: fastrand::u64(..),
+        }
+    }
+
+    /// One of `shards` (0 to `shards - 1`), drawn when the transaction began and the same for
+    /// all of its statements: for a counter kept in several rows, so that a transaction adding
+    /// to it many times (a consumer's batch) locks one of its rows, and concurrent
+    /// transactions most likely others.
+    #[must_use]
+    pub fn shard(&self, shards: u64) -> i64 {
+        i64::try_from(self.drawn % shards.max(1)).unwrap_or(0)
+    }
+
     /// Makes the transaction's writes durable and visible.
     ///
     /// # Errors
@@ -345,7 +363,7 @@ impl Db {
             Backend::Postgres(pool) => TxInner::Own(pool.begin().await?),
             Backend::Sqlite { writer, .. } => TxInner::Grouped(writer.begin().await?),
         };
-        Ok(Tx { inner })
+        Ok(Tx::new(inner))
     }
 
     async fn read_only(&self) -> Result<Tx, Error> {
@@ -353,7 +371,7 @@ impl Db {
             Backend::Postgres(pool) => TxInner::Read(pool.acquire().await?),
             Backend::Sqlite { readers, .. } => TxInner::SqliteRead(readers.acquire().await?),
         };
-        Ok(Tx { inner })
+        Ok(Tx::new(inner))
     }
 
     /// How SQLite's writer has grouped its commits so far; `None` on PostgreSQL.

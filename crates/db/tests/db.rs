@@ -68,6 +68,24 @@ async fn numbered_placeholders_and_constraints_work(backend: Backend) {
 }
 backend_test!(placeholders, numbered_placeholders_and_constraints_work);
 
+async fn a_transaction_keeps_the_shard_it_drew(backend: Backend) {
+    let dir = ordo_testkit::temp_dir();
+    let db = open(&backend, dir.path()).await;
+    let mut drawn = std::collections::BTreeSet::new();
+    for _ in 0..100 {
+        let tx = db.begin().await.unwrap();
+        let shard = tx.shard(8);
+        assert!((0..8).contains(&shard), "{shard}");
+        assert_eq!(tx.shard(8), shard, "the same for the whole transaction");
+        assert_eq!(tx.shard(0), 0);
+        drawn.insert(shard);
+        tx.rollback().await.unwrap();
+    }
+    assert!(drawn.len() > 1, "transactions draw apart: {drawn:?}");
+}
+
+backend_test!(shards, a_transaction_keeps_the_shard_it_drew);
+
 async fn sqlite_runs_durable_wal(backend: Backend) {
     if backend != Backend::Sqlite {
         return;

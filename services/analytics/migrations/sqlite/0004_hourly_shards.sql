@@ -1,7 +1,7 @@
--- Each merchant's and the platform's hour is counted in several rows (shards), each event
--- adding to one drawn at random, so that concurrent events do not queue on one row's lock
--- on PostgreSQL; the reports sum them. SQLite cannot change a primary key in place: the
--- table is rebuilt, what was counted becoming shard 0.
+-- Each merchant's and the platform's hour is counted in several rows (shards), each consumer
+-- transaction adding to one it drew at random, so that concurrent transactions do not queue
+-- on one row's lock on PostgreSQL; the reports sum them. SQLite cannot change a primary key
+-- in place: the table is rebuilt, what was counted becoming shard 0.
 CREATE TABLE hourly_shards (
     merchant_id TEXT NOT NULL,
     hour BIGINT NOT NULL,

@@ -155,12 +155,13 @@ pub async fn order(tx: &mut Tx, order_id: Uuid) -> Result<Option<OrderFacts>, Er
 }
 
 /// The rows each merchant's (and the platform's) hour is counted in: every order of a
-/// merchant adds to its hour and to the platform's, and concurrent events adding to one row
-/// would queue on its lock until each commits. The reports sum them.
-const HOURLY_SHARDS: i64 = 8;
+/// merchant adds to its hour and to the platform's, and concurrent consumer transactions
+/// adding to one row would queue on its lock until each commits. The reports sum them.
+const HOURLY_SHARDS: u64 = 8;
 
 /// Adds `counts` to the counters of `merchant` (its id, or [`PLATFORM`]) for the hour
-/// starting at `hour`, in one of the hour's shards drawn at random.
+/// starting at `hour`, in the hour's shard the transaction drew: a batch's events all add to
+/// the same rows, whatever their number.
 pub async fn add(
     tx: &mut Tx,
     merchant: Whose,
@@ -168,6 +169,7 @@ pub async fn add(
     currency: &str,
     counts: &Counts,
 ) -> Result<(), Error> {
+    let shard = tx.shard(HOURLY_SHARDS);
     tx.execute(
         "INSERT INTO hourly (merchant_id, hour, currency, orders, from_cart, basket_total,
                              captured, refunded, completed, cancelled, rejected, carts,
@@ -198,7 +200,7 @@ pub async fn add(
             counts.rejected,
             counts.carts,
             counts.completed_total,
-            fastrand::i64(0..HOURLY_SHARDS),
+            shard,
         ],
     )
     .await
