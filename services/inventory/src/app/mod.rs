@@ -190,13 +190,37 @@ impl Inventory {
         meta: &EventMeta,
     ) -> Result<Reservation, AppError> {
         let totals = domain::aggregate(lines)?;
+        if let Some(reservation) = self
+            .try_reserve(order_id, &totals, meta, Taking::Drawn)
+            .await?
+        {
+            return Ok(reservation);
+        }
+        self.try_reserve(order_id, &totals, meta, Taking::Careful)
+            .await?
+            .ok_or_else(|| {
+                AppError::Unexpected(anyhow::anyhow!(
+                    "order {order_id}: a careful reservation gave up"
+                ))
+            })
+    }
+
+    /// [`Inventory::reserve`] in one transaction, taking the stock as `taking` says; `None`
+    /// when it gave up (then nothing was written).
+    async fn try_reserve(
+        &self,
+        order_id: Uuid,
+        totals: &[(Uuid, i64)],
+        meta: &EventMeta,
+        taking: Taking,
+    ) -> Result<Option<Reservation>, AppError> {
         let mut tx = self.db.begin().await?;
         match store::reservation(&mut tx, order_id).await? {
             // Asked before: the same answer, nothing held twice.
             Some(ReservationStatus::Held | ReservationStatus::Committed) => {
-                return Ok(Reservation::Held);
+                return Ok(Some(Reservation::Held));
             }
-            Some(_) => return Ok(Reservation::GivenUp),
+            Some(_) => return Ok(Some(Reservation::GivenUp)),
             None => {}
         }
         let now = ordo_kernel::time::now();
@@ -204,25 +228,29 @@ impl Inventory {
         // The reservation first and the stock last: a product's stock row stays locked from
         // its hold to the commit, so nothing else waits for a round trip in between (an
         // order out of stock rolls the reservation back with the rest).
-        store::insert_reservation(&mut tx, order_id, &totals, now + self.hold, now, trace).await?;
+        store::insert_reservation(&mut tx, order_id, totals, now + self.hold, now, trace).await?;
         let mut short = Vec::new();
         let mut sold_out = Vec::new();
-        for (product_id, quantity) in &totals {
-            match hold(&mut tx, order_id, *product_id, *quantity, now).await? {
-                Some(level) if level.available == 0 => sold_out.push(level),
-                Some(_) => {}
-                None => short.push((*product_id, *quantity)),
+        for (product_id, quantity) in totals {
+            match hold(&mut tx, order_id, *product_id, *quantity, now, taking).await? {
+                Hold::Held(level) if level.available == 0 => sold_out.push(level),
+                Hold::Held(_) => {}
+                Hold::Short => short.push((*product_id, *quantity)),
+                Hold::GaveUp => {
+                    tx.rollback().await?;
+                    return Ok(None);
+                }
             }
         }
         if !short.is_empty() {
             let shortages = shortages(&mut tx, short).await?;
             tx.rollback().await?;
             self.announce_sold_out(&shortages, meta).await?;
-            return Ok(Reservation::OutOfStock(shortages));
+            return Ok(Some(Reservation::OutOfStock(shortages)));
         }
         self.announce(&mut tx, &sold_out, meta).await?;
         tx.commit().await?;
-        Ok(Reservation::Held)
+        Ok(Some(Reservation::Held))
     }
 
     /// The order's payment was authorised: its stock leaves the shelf, and the order may be
@@ -316,9 +344,9 @@ impl Inventory {
         let mut held = Vec::with_capacity(lines.len());
         let mut short = Vec::new();
         for (product_id, quantity) in lines {
-            match hold(tx, order_id, *product_id, *quantity, now).await? {
-                Some(level) => held.push((level, *quantity)),
-                None => short.push((*product_id, *quantity)),
+            match hold(tx, order_id, *product_id, *quantity, now, Taking::Careful).await? {
+                Hold::Held(level) => held.push((level, *quantity)),
+                Hold::Short | Hold::GaveUp => short.push((*product_id, *quantity)),
             }
         }
         if short.is_empty() {
@@ -453,21 +481,45 @@ fn kept_moving(order_id: Uuid) -> AppError {
     ))
 }
 
-/// Holds `quantity` of the product for the order's line: from the slot the line drew if it
-/// still has enough, else from any slot that has, else from all of them merged into slot 0.
-/// The product's level then, or `None` when it has not that many.
+/// How a hold takes a product's stock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Taking {
+    /// From the slot the line drew, waiting for it as every writer does; gives up when that
+    /// slot has not enough. A conditional update that waited for a row and then found it
+    /// short still holds that row's lock (PostgreSQL locks the row's newest version before
+    /// it looks again), and locking the product's other slots on top of it could deadlock
+    /// with another order doing the same: the order starts again instead, carefully.
+    Drawn,
+    /// Every slot of the product locked first, slot 0 then the rest, as a count takes them:
+    /// then from a slot with enough, or all of them merged into slot 0.
+    Careful,
+}
+
+/// What became of a hold.
+enum Hold {
+    /// The product's level after it.
+    Held(store::Level),
+    /// The product has not that many.
+    Short,
+    /// Its drawn slot had not enough: nothing is known of the others (see [`Taking`]).
+    GaveUp,
+}
+
+/// Holds `quantity` of the product for the order's line, taking it as `taking` says.
 async fn hold(
     tx: &mut Tx,
     order_id: Uuid,
     product_id: Uuid,
     quantity: i64,
     now: time::OffsetDateTime,
-) -> Result<Option<store::Level>, ordo_db::Error> {
-    if let Some(level) = store::hold(tx, order_id, product_id, quantity, now).await? {
-        return Ok(Some(level));
+    taking: Taking,
+) -> Result<Hold, ordo_db::Error> {
+    if taking == Taking::Drawn {
+        let held = store::hold(tx, order_id, product_id, quantity, now).await?;
+        return Ok(held.map_or(Hold::GaveUp, Hold::Held));
     }
     let Some(locked) = store::lock_slots(tx, product_id, now).await? else {
-        return Ok(None);
+        return Ok(Hold::Short);
     };
     let slot = match domain::take(&locked.slots, quantity, fastrand::usize(..)) {
         Take::Slot(slot) => slot,
@@ -476,10 +528,11 @@ async fn hold(
             store::write_slots(tx, product_id, locked.merchant_id, &merged, now).await?;
             0
         }
-        Take::Short => return Ok(None),
+        Take::Short => return Ok(Hold::Short),
     };
     store::set_line_slot(tx, order_id, product_id, slot).await?;
-    store::hold(tx, order_id, product_id, quantity, now).await
+    let held = store::hold(tx, order_id, product_id, quantity, now).await?;
+    Ok(held.map_or(Hold::Short, Hold::Held))
 }
 
 /// What is available of each product that fell `short` (product, quantity asked for).
