@@ -13,6 +13,21 @@ fn assert_in_order(effects: &[(String, String, i64)], subject: &str, count: i64)
     assert_eq!(order, (0..count).collect::<Vec<_>>(), "order of {subject}");
 }
 
+/// Waits until every one of `per_subject` events of each of `subjects` has had its effect,
+/// then checks there is one per event, in each subject's order.
+async fn until_each_in_order(h: &Harness, subjects: &[&str], per_subject: i64) {
+    let total = subjects.len() * usize::try_from(per_subject).unwrap();
+    h.until("every event is handled", || async {
+        h.effects().await.len() >= total
+    })
+    .await;
+    let effects = h.effects().await;
+    assert_eq!(effects.len(), total, "one effect per event");
+    for subject in subjects {
+        assert_in_order(&effects, subject, per_subject);
+    }
+}
+
 conformance!(events_of_a_subject_are_handled_in_order);
 async fn events_of_a_subject_are_handled_in_order(mut h: Harness) {
     h.start().await;
@@ -25,16 +40,7 @@ async fn events_of_a_subject_are_handled_in_order(mut h: Harness) {
             .collect();
         h.publish(&batch).await;
     }
-    let total = subjects.len() * usize::try_from(per_subject).unwrap();
-    h.until("every event is handled", || async {
-        h.effects().await.len() >= total
-    })
-    .await;
-    let effects = h.effects().await;
-    assert_eq!(effects.len(), total, "one effect per event");
-    for subject in subjects {
-        assert_in_order(&effects, subject, per_subject);
-    }
+    until_each_in_order(&h, &subjects, per_subject).await;
     assert!(h.stats().retried() > 0, "the retries happened");
     h.cleanup().await;
 }
@@ -51,15 +57,7 @@ async fn events_in_their_own_transactions_commit_one_at_a_time_on_postgresql(mut
         .collect();
     h.publish(&events).await;
     let total = events.len();
-    h.until("every event is handled", || async {
-        h.effects().await.len() >= total
-    })
-    .await;
-    let effects = h.effects().await;
-    assert_eq!(effects.len(), total, "one effect per event");
-    for subject in subjects {
-        assert_in_order(&effects, subject, per_subject);
-    }
+    until_each_in_order(&h, &subjects, per_subject).await;
     // On PostgreSQL, where a batch would hold its rows' locks; SQLite takes none.
     if h.kind != Kind::EmbeddedSqlite {
         let commits = h.commits.lock().unwrap().clone();

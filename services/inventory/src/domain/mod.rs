@@ -34,11 +34,16 @@ impl Stock {
 /// # Errors
 /// When the level is negative or absurd.
 pub fn on_hand(value: i64) -> Result<i64, Violations> {
-    if (0..=MAX_ON_HAND).contains(&value) {
+    between("on_hand", value, 0, MAX_ON_HAND)
+}
+
+/// `value` of `field` when it is from `min` to `max`.
+fn between(field: &str, value: i64, min: i64, max: i64) -> Result<i64, Violations> {
+    if (min..=max).contains(&value) {
         Ok(value)
     } else {
         let mut v = Violations::new();
-        v.add("on_hand", format!("must be between 0 and {MAX_ON_HAND}"));
+        v.add(field, format!("must be between {min} and {max}"));
         Err(v)
     }
 }
@@ -90,13 +95,7 @@ impl Slot {
 /// # Errors
 /// When the number of slots is out of range.
 pub fn slots(value: i64) -> Result<i64, Violations> {
-    if (1..=MAX_SLOTS).contains(&value) {
-        Ok(value)
-    } else {
-        let mut v = Violations::new();
-        v.add("slots", format!("must be between 1 and {MAX_SLOTS}"));
-        Err(v)
-    }
+    between("slots", value, 1, MAX_SLOTS)
 }
 
 /// A count of `on_hand` units spread over `slots` rows: each keeps what it has reserved
