@@ -6,7 +6,7 @@ use crate::envelope::{CONTENT_TYPE, Envelope, EventMeta, SPEC_VERSION, valid_sou
 use crate::store;
 use futures_util::future::BoxFuture;
 use ordo_contracts::Event;
-use ordo_db::{Db, Tx};
+use ordo_db::{Batch, Db, Tx};
 use serde_json::value::RawValue;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -71,8 +71,26 @@ impl Outbox {
         payload: &E,
         meta: &EventMeta,
     ) -> Result<Uuid, BusError> {
-        let mut event = self.envelope(subject, payload, meta)?;
-        store::insert_events(tx, std::slice::from_mut(&mut event)).await?;
+        let event = self.envelope(subject, payload, meta)?;
+        store::insert_events(tx, std::slice::from_ref(&event)).await?;
+        Ok(event.id)
+    }
+
+    /// Adds `payload` as an event about `subject` to `batch`, so that it is written with the
+    /// use case's other statements (one round trip on PostgreSQL) and published if and only
+    /// if the batch's transaction commits. At most once per batch. Returns the event's id.
+    ///
+    /// # Errors
+    /// As [`Outbox::append`], or the batch already holding an event.
+    pub fn stage<E: Event>(
+        &self,
+        batch: &mut Batch,
+        subject: &str,
+        payload: &E,
+        meta: &EventMeta,
+    ) -> Result<Uuid, BusError> {
+        let event = self.envelope(subject, payload, meta)?;
+        store::stage(batch, std::slice::from_ref(&event))?;
         Ok(event.id)
     }
 
@@ -87,11 +105,11 @@ impl Outbox {
         events: &[(&str, &E)],
         meta: &EventMeta,
     ) -> Result<Vec<Uuid>, BusError> {
-        let mut envelopes = events
+        let envelopes = events
             .iter()
             .map(|(subject, payload)| self.envelope(subject, *payload, meta))
             .collect::<Result<Vec<_>, _>>()?;
-        store::insert_events(tx, &mut envelopes).await?;
+        store::insert_events(tx, &envelopes).await?;
         Ok(envelopes.iter().map(|event| event.id).collect())
     }
 

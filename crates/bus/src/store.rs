@@ -2,7 +2,7 @@
 //! Portable SQL, the same on SQLite and PostgreSQL.
 
 use crate::envelope::{CONTENT_TYPE, Envelope, SPEC_VERSION};
-use ordo_db::{Db, Encode, Error, FromRow, Tx, Value, params, sql};
+use ordo_db::{Batch, Db, Dialect, Encode, Error, FromRow, Tx, Value, params, sql};
 use serde_json::value::RawValue;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use time::OffsetDateTime;
@@ -18,89 +18,97 @@ pub(crate) struct OutboxRow {
     pub envelope: Envelope,
 }
 
-/// Columns of an outbox row as inserted; rows per statement stay under both databases'
-/// parameter limits.
-const OUTBOX_COLUMNS: usize = 11;
+/// Columns of an outbox row as staged: its index in the batch, the place it comes back from
+/// its subject's last, and the envelope's own.
+const STAGED_COLUMNS: usize = 11;
 
-/// Writes `events` to the outbox, giving each its place in its subject's order.
-pub(crate) async fn insert_events(tx: &mut Tx, events: &mut [Envelope]) -> Result<(), Error> {
-    place(tx, events).await?;
+/// Writes `events` to the outbox, giving each its place in its subject's order: one round
+/// trip on PostgreSQL for up to `CHUNK` events.
+pub(crate) async fn insert_events(tx: &mut Tx, events: &[Envelope]) -> Result<(), Error> {
     for chunk in events.chunks(CHUNK) {
-        let values = sql::rows(chunk.len(), OUTBOX_COLUMNS);
-        let sql = format!(
-            "INSERT INTO bus_outbox (id, type, source, subject, subject_seq, subject_since, time, dataversion, data, traceparent, correlationid)
-             VALUES {values}"
-        );
-        let mut params = Vec::with_capacity(chunk.len() * OUTBOX_COLUMNS);
-        for event in chunk {
-            params.extend([
-                event.id.encode(),
-                event.event_type.encode(),
-                event.source.encode(),
-                event.subject.encode(),
-                event.subject_seq.encode(),
-                event.subject_since.encode(),
-                event.time.encode(),
-                event.dataversion.encode(),
-                event.data.get().encode(),
-                event.traceparent.encode(),
-                event.correlationid.encode(),
-            ]);
-        }
-        tx.execute(&sql, &params).await?;
+        let mut batch = tx.batch();
+        stage(&mut batch, chunk)?;
+        tx.run(batch).await?;
     }
     Ok(())
 }
 
-#[derive(FromRow)]
-struct SubjectRow {
-    source: String,
-    subject: String,
-    seq: u64,
-    since: OffsetDateTime,
-}
-
-/// Gives each event the next place in its source's subject, in the order given. Subjects
-/// are raised in sorted order, so that two transactions appending the same subjects lock
-/// them in the same order.
-async fn place(tx: &mut Tx, events: &mut [Envelope]) -> Result<(), Error> {
+/// Adds `events` (at most `CHUNK`) to `batch`: their subjects' last places raised by how
+/// many each has, then the rows, each placed back from its subject's new last in the order
+/// given. Subjects are raised in sorted order, so that two transactions appending the same
+/// subjects lock them in the same order. At most once per batch.
+pub(crate) fn stage(batch: &mut Batch, events: &[Envelope]) -> Result<(), Error> {
     let mut counts: BTreeMap<(&str, &str), i64> = BTreeMap::new();
-    for event in events.iter() {
-        *counts
+    let mut back = vec![0_i64; events.len()];
+    for (index, event) in events.iter().enumerate().rev() {
+        let after = counts
             .entry((event.source.as_str(), event.subject.as_str()))
-            .or_default() += 1;
+            .or_default();
+        back[index] = *after;
+        *after += 1;
     }
-    let counts: Vec<((&str, &str), i64)> = counts.into_iter().collect();
     let now = ordo_kernel::time::now();
-    let mut last: HashMap<(String, String), (u64, OffsetDateTime)> =
-        HashMap::with_capacity(counts.len());
-    for chunk in counts.chunks(CHUNK) {
-        let sql = format!(
-            "INSERT INTO bus_subjects (source, subject, seq, since) VALUES {}
-             ON CONFLICT (source, subject) DO UPDATE SET seq = bus_subjects.seq + excluded.seq
-             RETURNING source, subject, seq, since",
-            sql::rows(chunk.len(), 4)
-        );
-        let mut params = Vec::with_capacity(chunk.len() * 4);
-        for ((source, subject), count) in chunk {
-            params.extend([
-                source.encode(),
-                subject.encode(),
-                count.encode(),
-                now.encode(),
-            ]);
-        }
-        for row in tx.fetch_all::<SubjectRow>(&sql, &params).await? {
-            last.insert((row.source, row.subject), (row.seq, row.since));
-        }
+    let mut params = Vec::with_capacity(counts.len() * 4);
+    for ((source, subject), count) in &counts {
+        params.extend([
+            source.encode(),
+            subject.encode(),
+            count.encode(),
+            now.encode(),
+        ]);
     }
-    for event in events.iter_mut().rev() {
-        let key = (event.source.clone(), event.subject.clone());
-        let (seq, since) = last.get_mut(&key).ok_or(Error::NoRow)?;
-        event.subject_seq = Some(*seq);
-        event.subject_since = Some(*since);
-        *seq -= 1;
+    let raise = format!(
+        "INSERT INTO bus_subjects (source, subject, seq, since) VALUES {}
+         ON CONFLICT (source, subject) DO UPDATE SET seq = bus_subjects.seq + excluded.seq",
+        sql::rows(counts.len(), 4)
+    );
+    // On PostgreSQL the rows read the raised places from the step's own rows (a batch sees
+    // the database as it was before it); on SQLite the statements run in turn and read the
+    // table itself.
+    let placed = match batch.dialect() {
+        Dialect::Postgres => {
+            batch.returning(
+                "bus_placed",
+                format!("{raise} RETURNING source, subject, seq, since"),
+                &params,
+            )?;
+            "bus_placed"
+        }
+        Dialect::Sqlite => {
+            batch.once("bus_placed")?;
+            batch.execute(raise, &params);
+            "bus_subjects"
+        }
+    };
+    let mut params = Vec::with_capacity(events.len() * STAGED_COLUMNS);
+    for (index, event) in events.iter().enumerate() {
+        params.extend([
+            index.encode(),
+            back[index].encode(),
+            event.id.encode(),
+            event.event_type.encode(),
+            event.source.encode(),
+            event.subject.encode(),
+            event.time.encode(),
+            event.dataversion.encode(),
+            event.data.get().encode(),
+            event.traceparent.encode(),
+            event.correlationid.encode(),
+        ]);
     }
+    // A VALUES list's columns are column1, column2, … on both databases.
+    batch.execute(
+        format!(
+            "INSERT INTO bus_outbox (id, type, source, subject, subject_seq, subject_since, time, dataversion, data, traceparent, correlationid)
+             SELECT v.column3, v.column4, v.column5, v.column6, p.seq - v.column2, p.since,
+                    v.column7, v.column8, v.column9, v.column10, v.column11
+             FROM (VALUES {}) AS v
+             JOIN {placed} AS p ON p.source = v.column5 AND p.subject = v.column6
+             ORDER BY v.column1",
+            sql::rows(events.len(), STAGED_COLUMNS)
+        ),
+        &params,
+    );
     Ok(())
 }
 

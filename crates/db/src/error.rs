@@ -11,6 +11,9 @@ pub enum Error {
     Decode { column: String, message: String },
     #[error("the statement names parameter ${expected} but {given} were given")]
     Parameters { expected: usize, given: usize },
+    /// A [`crate::Batch`] that cannot run as it was built.
+    #[error("a batch: {0}")]
+    Batch(String),
     #[error("the statement returned no row")]
     NoRow,
     #[error("no database connection came free in time")]
@@ -39,7 +42,9 @@ impl Error {
             Error::Sql(error) => crate::is_unavailable(error),
             Error::Sqlite(error) => crate::sqlite::is_unavailable(error),
             Error::Busy | Error::Closed | Error::GroupFailed(_) => true,
-            Error::Decode { .. } | Error::Parameters { .. } | Error::NoRow => false,
+            Error::Decode { .. } | Error::Parameters { .. } | Error::Batch(_) | Error::NoRow => {
+                false
+            }
         }
     }
 

@@ -208,9 +208,23 @@ impl Tx {
     }
 }
 
-async fn pg_execute(conn: &mut PgConnection, sql: &str, params: &[Value]) -> Result<u64, Error> {
+pub(crate) async fn pg_execute(
+    conn: &mut PgConnection,
+    sql: &str,
+    params: &[Value],
+) -> Result<u64, Error> {
     let done = bind(sqlx::query(sql), params).execute(conn).await?;
     Ok(done.rows_affected())
+}
+
+/// Every row of a query, read as `T`s.
+pub(crate) async fn pg_fetch_all<T: FromRow>(
+    conn: &mut PgConnection,
+    sql: &str,
+    params: &[Value],
+) -> Result<Vec<T>, Error> {
+    let rows = pg_query(conn, sql, params, usize::MAX).await?;
+    rows.into_iter().map(T::from_row).collect()
 }
 
 async fn pg_query(

@@ -10,6 +10,7 @@
 //! lock. Its transactions are committed in groups (`group`): one fsync for all those
 //! waiting at once. Reads use a separate pool of connections and run concurrently.
 
+mod batch;
 mod error;
 mod exec;
 mod group;
@@ -19,6 +20,7 @@ pub mod sql;
 mod sqlite;
 mod value;
 
+pub use batch::{Batch, Changed, Counted};
 pub use error::Error;
 pub use exec::Executor;
 pub use migrate::{Migration, MigrationError};
@@ -67,6 +69,15 @@ impl Tx {
     #[must_use]
     pub fn shard(&self, shards: u64) -> i64 {
         i64::try_from(self.drawn % shards.max(1)).unwrap_or(0)
+    }
+
+    /// The database the transaction runs on.
+    #[must_use]
+    pub fn dialect(&self) -> Dialect {
+        match self.inner {
+            TxInner::Own(_) | TxInner::Read(_) => Dialect::Postgres,
+            TxInner::Grouped(_) | TxInner::SqliteRead(_) => Dialect::Sqlite,
+        }
     }
 
     /// Makes the transaction's writes durable and visible.

@@ -21,6 +21,37 @@ pub fn rows(rows: usize, columns: usize) -> String {
         .join(", ")
 }
 
+/// `sql` with each `$n` placeholder made `$(n + by)`, outside quoted text and names: a
+/// statement placed after others' parameters in one statement ([`crate::Batch`]).
+#[must_use]
+pub fn renumber(sql: &str, by: usize) -> String {
+    if by == 0 {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut quote: Option<char> = None;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        match (quote, c) {
+            (None, '\'' | '"') => quote = Some(c),
+            (Some(open), _) if c == open => quote = None,
+            (None, '$') => {
+                let mut digits = String::new();
+                while let Some(d) = chars.next_if(char::is_ascii_digit) {
+                    digits.push(d);
+                }
+                match digits.parse::<usize>() {
+                    Ok(n) => out.push_str(&(n + by).to_string()),
+                    Err(_) => out.push_str(&digits),
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// A `LIKE` pattern matching any text that contains `text` lowercased, its `%`, `_` and
 /// `\` taken literally; compare it with `LOWER(column) LIKE $n ESCAPE '\'`.
 #[must_use]
@@ -51,6 +82,22 @@ mod tests {
     fn rows_number_their_columns_in_turn() {
         assert_eq!(rows(2, 3), "($1, $2, $3), ($4, $5, $6)");
         assert_eq!(rows(1, 1), "($1)");
+    }
+
+    #[test]
+    fn renumbering_moves_placeholders_but_not_quoted_text() {
+        assert_eq!(
+            renumber(
+                "UPDATE t SET a = $2, b = '$1', \"$3\" = $10 WHERE c = $1",
+                4
+            ),
+            "UPDATE t SET a = $6, b = '$1', \"$3\" = $14 WHERE c = $5"
+        );
+        assert_eq!(
+            renumber("SELECT 'it''s $1', $1", 1),
+            "SELECT 'it''s $1', $2"
+        );
+        assert_eq!(renumber("SELECT $1", 0), "SELECT $1");
     }
 
     #[test]

@@ -130,6 +130,87 @@ async fn ids(db: &Db) -> Vec<String> {
     rows.into_iter().map(|(id,)| id).collect()
 }
 
+const PARTS: Migration = Migration {
+    version: 2,
+    name: "0002_create_parts",
+    sqlite: "CREATE TABLE parts (thing_id TEXT NOT NULL REFERENCES things (id), n BIGINT NOT NULL);",
+    postgres: "CREATE TABLE parts (thing_id TEXT NOT NULL REFERENCES things (id), n BIGINT NOT NULL);",
+};
+
+/// A batch's statements run together and each says how many rows it changed; a row may
+/// refer to one another statement of the batch inserts; one failing statement fails the
+/// batch, and its transaction keeps nothing.
+async fn a_batch_runs_its_statements_together(backend: Backend) {
+    let dir = ordo_testkit::temp_dir();
+    let db = open(&backend, dir.path()).await;
+    db.migrate(&[CREATE, PARTS]).await.unwrap();
+    let mut tx = db.begin().await.unwrap();
+    insert(&mut tx, "a", 3).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = db.begin().await.unwrap();
+    let mut batch = tx.batch();
+    let thing = batch.execute(
+        "INSERT INTO things (id, qty) VALUES ($1, $2)",
+        params!["b", 1_i64],
+    );
+    let parts = batch.execute(
+        "INSERT INTO parts (thing_id, n) VALUES ($1, $2), ($1, $3)",
+        params!["b", 1_i64, 2_i64],
+    );
+    let taken = batch.execute(
+        "UPDATE things SET qty = qty - $2 WHERE id = $1 AND qty >= $2",
+        params!["a", 2_i64],
+    );
+    let not_there = batch.execute("DELETE FROM things WHERE id = $1", params!["z"]);
+    let changed = tx.run(batch).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        [thing, parts, taken, not_there].map(|s| changed.rows(s)),
+        [1, 2, 1, 0]
+    );
+    let (qty,): (i64,) = db
+        .fetch_one("SELECT qty FROM things WHERE id = $1", params!["a"])
+        .await
+        .unwrap();
+    assert_eq!(qty, 1);
+
+    let mut tx = db.begin().await.unwrap();
+    let mut batch = tx.batch();
+    batch.execute(
+        "INSERT INTO things (id, qty) VALUES ($1, $2)",
+        params!["c", 1_i64],
+    );
+    batch.execute(
+        "UPDATE things SET qty = qty - $2 WHERE id = $1",
+        params!["a", 5_i64],
+    );
+    assert!(tx.run(batch).await.is_err(), "CHECK (qty >= 0) must hold");
+    tx.rollback().await.unwrap();
+    assert_eq!(ids(&db).await, ["a", "b"], "nothing of the failed batch");
+
+    // A step whose rows the others read: PostgreSQL's alone.
+    let mut tx = db.begin().await.unwrap();
+    let mut batch = tx.batch();
+    batch
+        .returning(
+            "raised",
+            "UPDATE things SET qty = qty + $2 WHERE id = $1 RETURNING id, qty",
+            params!["a", 10_i64],
+        )
+        .unwrap();
+    let copied = batch.execute(
+        "INSERT INTO parts (thing_id, n) SELECT id, qty FROM raised",
+        params![],
+    );
+    match (db.dialect(), tx.run(batch).await) {
+        (Dialect::Postgres, Ok(changed)) => assert_eq!(changed.rows(copied), 1),
+        (Dialect::Sqlite, Err(Error::Batch(_))) => {}
+        (dialect, other) => panic!("{dialect:?}: {other:?}"),
+    }
+}
+backend_test!(batches, a_batch_runs_its_statements_together);
+
 /// Concurrent transactions: each commits or rolls back alone, whatever its neighbours in
 /// a commit group do, and what committed is visible once `commit` returns.
 async fn concurrent_transactions_commit_or_fail_alone(backend: Backend) {

@@ -75,12 +75,17 @@ async fn keys_are_claimed_once(backend: Backend) {
         },
     ];
     let mut tx = db.begin().await.unwrap();
-    for stranger in &strangers {
-        let done = idempotency::complete(&mut tx, customer, "k1", stranger, 201, "{}");
-        assert!(!done.await.unwrap());
+    let mut batch = tx.batch();
+    let done_by_strangers = strangers
+        .iter()
+        .map(|stranger| idempotency::complete(&mut batch, customer, "k1", stranger, 201, "{}"))
+        .collect::<Vec<_>>();
+    let done = idempotency::complete(&mut batch, customer, "k1", &holder, 201, "{\"id\":1}");
+    let changed = tx.run(batch).await.unwrap();
+    for by_stranger in done_by_strangers {
+        assert_eq!(changed.rows(by_stranger), 0);
     }
-    let done = idempotency::complete(&mut tx, customer, "k1", &holder, 201, "{\"id\":1}");
-    assert!(done.await.unwrap());
+    assert_eq!(changed.rows(done), 1);
     tx.commit().await.unwrap();
     let replay = Claim::Done {
         status: 201,
@@ -132,8 +137,9 @@ async fn keys_are_claimed_once(backend: Backend) {
     // The dead request can neither complete nor release what is now the retry's claim,
     // though the order id is the same.
     let mut tx = db.begin().await.unwrap();
-    let late = idempotency::complete(&mut tx, customer, "k2", &dead, 201, "{}");
-    assert!(!late.await.unwrap());
+    let mut batch = tx.batch();
+    let late = idempotency::complete(&mut batch, customer, "k2", &dead, 201, "{}");
+    assert_eq!(tx.run(batch).await.unwrap().rows(late), 0);
     let late = idempotency::release(&mut tx, customer, "k2", &dead);
     assert!(!late.await.unwrap());
     // The holder releases it: the key is free again, for a new order id.

@@ -77,8 +77,9 @@ async fn orders_read_back_as_written(backend: Backend) {
         ..placed.clone()
     };
     let mut tx = db.begin().await.unwrap();
+    let mut batch = tx.batch();
     for order in [&placed, &pickup] {
-        orders::insert(&mut tx, order).await.unwrap();
+        orders::insert(&mut batch, order);
         let entry = HistoryEntry {
             id: Uuid::now_v7(),
             order_id: order.id,
@@ -90,8 +91,9 @@ async fn orders_read_back_as_written(backend: Backend) {
             at: order.created_at,
             trace_id: None,
         };
-        orders::record(&mut tx, &entry).await.unwrap();
+        orders::record(&mut batch, &entry);
     }
+    tx.run(batch).await.unwrap();
     let inside = orders::find(&mut tx, placed.id).await.unwrap();
     assert_eq!(inside.as_ref(), Some(&placed), "read in its transaction");
     tx.commit().await.unwrap();
@@ -135,7 +137,9 @@ async fn orders_read_back_as_written(backend: Backend) {
         at: paid_at,
         trace_id: Some("4bf92f3577b34da6a3ce929d0e0e4736".into()),
     };
-    orders::record(&mut tx, &paid).await.unwrap();
+    let mut batch = tx.batch();
+    orders::record(&mut batch, &paid);
+    tx.run(batch).await.unwrap();
     let courier = Uuid::now_v7();
     assert!(
         orders::set_courier(&mut tx, placed.id, courier)

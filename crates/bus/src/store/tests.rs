@@ -109,19 +109,71 @@ async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
             .unwrap(),
         at
     );
-    let mut events = [envelope(Uuid::now_v7(), at)];
-    db.write(move |tx| {
-        Box::pin(async move {
-            insert_events(tx, &mut events).await?;
-            Ok::<_, Error>(events[0].subject_seq)
-        })
-    })
-    .await
-    .map(|seq| assert_eq!(seq, Some(2), "the subject's places go on"))
-    .unwrap();
+    let next = envelope(Uuid::now_v7(), at);
+    let id = next.id;
+    db.write(move |tx| Box::pin(async move { insert_events(tx, &[next]).await }))
+        .await
+        .unwrap();
+    let written = unpublished(&db, 0, 10).await.unwrap();
+    let written = written.iter().find(|row| row.envelope.id == id).unwrap();
+    assert_eq!(
+        written.envelope.subject_seq,
+        Some(2),
+        "the subject's places go on"
+    );
 }
 
 backend_test!(
     previous_release_migrates_forward,
     a_database_of_the_previous_release_migrates_forward
 );
+
+fn about(subject: &str) -> Envelope {
+    Envelope {
+        subject: subject.into(),
+        subject_seq: None,
+        subject_since: None,
+        ..envelope(Uuid::now_v7(), ordo_kernel::time::now())
+    }
+}
+
+/// Events appended together, alone or staged with other writes, take their subjects'
+/// places in the order given, and the outbox keeps that order.
+async fn events_take_their_subjects_places_in_order(backend: Backend) {
+    let dir = ordo_testkit::temp_dir();
+    let db = backend.open(dir.path(), "bus_places").await;
+    db.migrate_component(crate::COMPONENT, &crate::migrations())
+        .await
+        .unwrap();
+    let together = vec![about("a"), about("b"), about("a")];
+    db.write(move |tx| Box::pin(async move { insert_events(tx, &together).await }))
+        .await
+        .unwrap();
+    let staged = about("a");
+    db.write(move |tx| {
+        Box::pin(async move {
+            let mut batch = tx.batch();
+            let lease = batch.execute(
+                "INSERT INTO bus_leases (name, holder, expires_at) VALUES ($1, $2, $3)",
+                params!["sweep", "me", ordo_kernel::time::now()],
+            );
+            stage(&mut batch, &[staged])?;
+            assert!(stage(&mut batch, &[about("c")]).is_err(), "once per batch");
+            let changed = tx.run(batch).await?;
+            assert_eq!(changed.rows(lease), 1);
+            Ok::<_, Error>(())
+        })
+    })
+    .await
+    .unwrap();
+    let written: Vec<(String, Option<u64>)> = unpublished(&db, 0, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| (row.envelope.subject, row.envelope.subject_seq))
+        .collect();
+    let expected = [("a", 1), ("b", 1), ("a", 2), ("a", 3)].map(|(s, n)| (s.to_owned(), Some(n)));
+    assert_eq!(written, expected);
+}
+
+backend_test!(places, events_take_their_subjects_places_in_order);

@@ -281,14 +281,12 @@ pub async fn insert_reservation(
     at: OffsetDateTime,
     traceparent: Option<&str>,
 ) -> Result<(), Error> {
-    tx.execute(
+    // The reservation and its lines in one round trip on PostgreSQL.
+    let mut batch = tx.batch();
+    batch.execute(
         "INSERT INTO reservations (order_id, status, expires_at, created_at, updated_at, held_traceparent) VALUES ($1, 'held', $2, $3, $3, $4)",
         params![order_id, expires_at, at, traceparent],
-    )
-    .await?;
-    if lines.is_empty() {
-        return Ok(());
-    }
+    );
     // One statement for all the lines: a reservation holds at most MAX_LINES of them. Each
     // line holds from a slot drawn among those with enough, if any (see `hold`).
     let sql = format!(
@@ -316,7 +314,10 @@ pub async fn insert_reservation(
             quantity.encode(),
         ]);
     }
-    tx.execute(&sql, &params).await?;
+    if !lines.is_empty() {
+        batch.execute(sql, &params);
+    }
+    tx.run(batch).await?;
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! The checkout: validate, claim the idempotency key (with the order id stock is reserved
 //! for), price from the catalogue, reserve the stock, then the order, its first history
-//! entry, `order.placed` and the stored answer in one transaction — written only while the
-//! claim is still this checkout's.
+//! entry, `order.placed` and the stored answer in one transaction (one statement on
+//! PostgreSQL) — kept only while the claim is still this checkout's.
 //!
 //! A checkout that fails after it may have reserved gives its claim up and announces the
 //! order id abandoned (`checkout.abandoned`), so inventory gives the stock back. When even
@@ -359,10 +359,13 @@ impl Orders {
             created_at: now,
             updated_at: now,
         };
+        // The order, its lines, its first history entry, its event and the stored answer:
+        // one statement (one round trip) on PostgreSQL.
         let mut tx = self.db.begin().await?;
-        orders::insert(&mut tx, &order).await?;
+        let mut batch = tx.batch();
+        orders::insert(&mut batch, &order);
         orders::record(
-            &mut tx,
+            &mut batch,
             &HistoryEntry {
                 id: ordo_kernel::new_id(),
                 order_id,
@@ -374,20 +377,19 @@ impl Orders {
                 at: now,
                 trace_id: super::trace_id(&request.meta),
             },
-        )
-        .await?;
-        events::order_placed(&self.outbox, &mut tx, &order, &request.meta).await?;
-        if !idempotency::complete(
-            &mut tx,
+        );
+        events::order_placed(&self.outbox, &mut batch, &order, &request.meta)?;
+        let answer = idempotency::complete(
+            &mut batch,
             request.customer_id,
             &request.idempotency_key,
             held,
             201,
             &render(&order),
-        )
-        .await?
-        {
-            // Too slow: a retry took the key over and gave this order id up.
+        );
+        if tx.run(batch).await?.rows(answer) != 1 {
+            // Too slow: a retry took the key over and gave this order id up. Nothing of
+            // the batch is kept: the transaction rolls back as it is dropped.
             return Err(OrdersError::KeyInFlight.into());
         }
         self.outbox.commit(tx).await?;

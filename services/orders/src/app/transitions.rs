@@ -46,8 +46,10 @@ impl Orders {
         if !orders::transition(tx, order_id, order.status, to, now).await? {
             return Ok(None);
         }
+        // The history entry and the event in one round trip on PostgreSQL.
+        let mut batch = tx.batch();
         orders::record(
-            tx,
+            &mut batch,
             &HistoryEntry {
                 id: ordo_kernel::new_id(),
                 order_id,
@@ -59,9 +61,9 @@ impl Orders {
                 at: now,
                 trace_id: trace_id(meta),
             },
-        )
-        .await?;
-        events::transitioned(&self.outbox, tx, &order, to, change.cause, meta).await?;
+        );
+        events::transitioned(&self.outbox, &mut batch, &order, to, change.cause, meta)?;
+        tx.run(batch).await?;
         Ok(Some(to))
     }
 

@@ -8,7 +8,7 @@ use ordo_contracts::orders::{
     OrderPaymentFailed, OrderPaymentRetried, OrderPickedUp, OrderPlaced, OrderReady, OrderRejected,
     OrderShipped,
 };
-use ordo_db::Tx;
+use ordo_db::{Batch, Tx};
 use ordo_kernel::Money;
 use uuid::Uuid;
 
@@ -51,9 +51,9 @@ fn lines(order: &Order) -> Vec<OrderLine> {
         .collect()
 }
 
-pub(crate) async fn order_placed(
+pub(crate) fn order_placed(
     outbox: &Outbox,
-    tx: &mut Tx,
+    batch: &mut Batch,
     order: &Order,
     meta: &EventMeta,
 ) -> Result<(), BusError> {
@@ -68,16 +68,15 @@ pub(crate) async fn order_placed(
         from_cart: order.from_cart,
     };
     outbox
-        .append(tx, &order.id.to_string(), &event, meta)
-        .await
+        .stage(batch, &order.id.to_string(), &event, meta)
         .map(|_| ())
 }
 
 /// Announces that `order` (as it is before the move, with what the move's use case wrote
 /// beside it) moved to `to`, for the statuses others follow.
-pub(crate) async fn transitioned(
+pub(crate) fn transitioned(
     outbox: &Outbox,
-    tx: &mut Tx,
+    batch: &mut Batch,
     order: &Order,
     to: Status,
     cause: &str,
@@ -91,7 +90,7 @@ pub(crate) async fn transitioned(
                 order_id,
                 reason: cause.to_owned(),
             };
-            outbox.append(tx, &subject, &event, meta).await?;
+            outbox.stage(batch, &subject, &event, meta)?;
         }
         Status::Rejected => {
             let event = OrderRejected {
@@ -99,64 +98,58 @@ pub(crate) async fn transitioned(
                 merchant_id,
                 reason: cause.to_owned(),
             };
-            outbox.append(tx, &subject, &event, meta).await?;
+            outbox.stage(batch, &subject, &event, meta)?;
         }
         Status::Accepted => {
-            outbox
-                .append(
-                    tx,
-                    &subject,
-                    &OrderAccepted {
-                        order_id,
-                        merchant_id,
-                        customer_id: order.customer_id,
-                        fulfilment: order.fulfilment.as_str().to_owned(),
-                        address: order.address.as_ref().map(|a| AddressSnapshot {
-                            line1: a.line1.clone(),
-                            line2: a.line2.clone(),
-                            city: a.city.clone(),
-                            postal_code: a.postal_code.clone(),
-                            country: a.country.clone(),
-                            lat: a.lat,
-                            lon: a.lon,
-                        }),
-                    },
-                    meta,
-                )
-                .await?;
+            outbox.stage(
+                batch,
+                &subject,
+                &OrderAccepted {
+                    order_id,
+                    merchant_id,
+                    customer_id: order.customer_id,
+                    fulfilment: order.fulfilment.as_str().to_owned(),
+                    address: order.address.as_ref().map(|a| AddressSnapshot {
+                        line1: a.line1.clone(),
+                        line2: a.line2.clone(),
+                        city: a.city.clone(),
+                        postal_code: a.postal_code.clone(),
+                        country: a.country.clone(),
+                        lat: a.lat,
+                        lon: a.lon,
+                    }),
+                },
+                meta,
+            )?;
         }
         Status::Ready => {
-            outbox
-                .append(
-                    tx,
-                    &subject,
-                    &OrderReady {
-                        order_id,
-                        merchant_id,
-                    },
-                    meta,
-                )
-                .await?;
+            outbox.stage(
+                batch,
+                &subject,
+                &OrderReady {
+                    order_id,
+                    merchant_id,
+                },
+                meta,
+            )?;
         }
         Status::Completed => {
-            outbox
-                .append(
-                    tx,
-                    &subject,
-                    &OrderCompleted {
-                        order_id,
-                        merchant_id,
-                    },
-                    meta,
-                )
-                .await?;
+            outbox.stage(
+                batch,
+                &subject,
+                &OrderCompleted {
+                    order_id,
+                    merchant_id,
+                },
+                meta,
+            )?;
         }
         Status::PickedUp => {
             let event = OrderPickedUp {
                 order_id,
                 merchant_id,
             };
-            outbox.append(tx, &subject, &event, meta).await?;
+            outbox.stage(batch, &subject, &event, meta)?;
         }
         Status::Shipped => {
             if let Some(parcel) = &order.shipment {
@@ -168,7 +161,7 @@ pub(crate) async fn transitioned(
                     carrier: parcel.carrier.clone(),
                     tracking_number: parcel.tracking_number.clone(),
                 };
-                outbox.append(tx, &subject, &event, meta).await?;
+                outbox.stage(batch, &subject, &event, meta)?;
             }
         }
         Status::PaymentFailed => {
@@ -181,7 +174,7 @@ pub(crate) async fn transitioned(
                     reason: reason.clone(),
                     retry_until,
                 };
-                outbox.append(tx, &subject, &event, meta).await?;
+                outbox.stage(batch, &subject, &event, meta)?;
             }
         }
         // Only a declined order comes back to pending payment: tried with another card.
@@ -194,7 +187,7 @@ pub(crate) async fn transitioned(
                     total: money(order, order.total),
                     attempt: order.payment.attempts,
                 };
-                outbox.append(tx, &subject, &event, meta).await?;
+                outbox.stage(batch, &subject, &event, meta)?;
             }
         }
         Status::Paid => {
@@ -205,7 +198,7 @@ pub(crate) async fn transitioned(
                 lines: lines(order),
                 from_cart: order.from_cart,
             };
-            outbox.append(tx, &subject, &event, meta).await?;
+            outbox.stage(batch, &subject, &event, meta)?;
         }
     }
     Ok(())

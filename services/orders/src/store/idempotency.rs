@@ -9,7 +9,7 @@
 //! past the takeover can no longer complete or release what is now the retry's.
 
 use super::required;
-use ordo_db::{Db, Error, FromRow, Tx, params};
+use ordo_db::{Batch, Counted, Db, Error, FromRow, Tx, params};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -123,26 +123,23 @@ struct KeyRow {
     response_body: Option<String>,
 }
 
-/// Stores the answer, in the same transaction as the order it describes. False when the
-/// claim is no longer `held` (its request took too long and a retry took over, or the
-/// sweep gave it up): the order must then not be written.
-pub async fn complete(
-    tx: &mut Tx,
+/// Adds storing the answer to `batch`, the order's own. It changes no row when the claim is
+/// no longer `held` (its request took too long and a retry took over, or the sweep gave it
+/// up): the order must then not be written.
+pub fn complete(
+    batch: &mut Batch,
     customer_id: Uuid,
     key: &str,
     held: &Held,
     status: u16,
     body: &str,
-) -> Result<bool, Error> {
-    let changed = tx
-        .execute(
-            "UPDATE idempotency_keys SET status = 'done', response_status = $5, response_body = $6
-             WHERE customer_id = $1 AND key = $2 AND order_id = $3 AND created_at = $4
-               AND status = 'running'",
-            params![customer_id, key, held.order_id, held.since, status, body],
-        )
-        .await?;
-    Ok(changed == 1)
+) -> Counted {
+    batch.execute(
+        "UPDATE idempotency_keys SET status = 'done', response_status = $5, response_body = $6
+         WHERE customer_id = $1 AND key = $2 AND order_id = $3 AND created_at = $4
+           AND status = 'running'",
+        params![customer_id, key, held.order_id, held.since, status, body],
+    )
 }
 
 /// Gives up the claim `held`, so that the key may be used again. False when the claim is

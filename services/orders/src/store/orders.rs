@@ -3,7 +3,7 @@ use crate::domain::{
     DeliveryAddress, Fulfilment, HistoryEntry, IdQuery, Order, OrderSearch, PaymentState,
     PricedLine, Shipment, Status,
 };
-use ordo_db::{Db, Dialect, Encode, Error, Executor, FromRow, Json, Tx, Value, params, sql};
+use ordo_db::{Batch, Db, Dialect, Encode, Error, Executor, FromRow, Json, Tx, Value, params, sql};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -175,10 +175,11 @@ impl From<HistoryRow> for HistoryEntry {
 /// Columns of an order line as inserted.
 const LINE_COLUMNS: usize = 6;
 
-pub async fn insert(tx: &mut Tx, order: &Order) -> Result<(), Error> {
+/// Adds the order with its lines to `batch`.
+pub fn insert(batch: &mut Batch, order: &Order) {
     let shipment = order.shipment.as_ref();
-    tx.execute(
-        &format!(
+    batch.execute(
+        format!(
             "INSERT INTO orders ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
         ),
         params![
@@ -205,10 +206,9 @@ pub async fn insert(tx: &mut Tx, order: &Order) -> Result<(), Error> {
             order.payment.attempts,
             order.from_cart,
         ],
-    )
-    .await?;
+    );
     if order.lines.is_empty() {
-        return Ok(());
+        return;
     }
     // One statement for all the lines: a checkout holds at most MAX_ITEMS of them.
     let sql = format!(
@@ -227,8 +227,7 @@ pub async fn insert(tx: &mut Tx, order: &Order) -> Result<(), Error> {
             line.quantity.encode(),
         ]);
     }
-    tx.execute(&sql, &params).await?;
-    Ok(())
+    batch.execute(sql, &params);
 }
 
 /// The order with its lines.
@@ -286,8 +285,9 @@ pub async fn transition(
     Ok(changed == 1)
 }
 
-pub async fn record(tx: &mut Tx, entry: &HistoryEntry) -> Result<(), Error> {
-    tx.execute(
+/// Adds the history entry to `batch`.
+pub fn record(batch: &mut Batch, entry: &HistoryEntry) {
+    batch.execute(
         "INSERT INTO order_history (id, order_id, from_status, to_status, actor, actor_id, cause, at, trace_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         params![
@@ -301,9 +301,7 @@ pub async fn record(tx: &mut Tx, entry: &HistoryEntry) -> Result<(), Error> {
             entry.at,
             entry.trace_id,
         ],
-    )
-    .await
-    .map(drop)
+    );
 }
 
 pub async fn history(db: &Db, order_id: Uuid) -> Result<Vec<HistoryEntry>, Error> {
