@@ -118,16 +118,38 @@ struct Run {
     /// (`bench/pgbench/checkout.sql`, 8 clients), in the same run.
     pgbench_tps: Option<f64>,
     ratio_to_pgbench: Option<f64>,
-    /// Events not yet handled by every consumer when the clients stopped, and a second
-    /// later (none with `--target`).
+    /// Events not yet relayed from the outboxes when the clients stopped, and a second later
+    /// (none with `--target`).
     backlog_at_end: Option<i64>,
     backlog_after_1s: Option<i64>,
+    /// How far payment, behind the checkout, had come (none with `--target`).
+    paid: Option<Paid>,
     /// Peak resident memory and CPU time of the process measured (none with `--target`
     /// and no `--server-pid`).
     usage: Option<Usage>,
     /// How busy each SQLite writer was during the checkout (none on PostgreSQL).
     writers: Vec<WriterRow>,
 }
+
+/// The orders' way from placed to paid (payment authorised, stock committed): on a broker,
+/// events wait in its streams rather than in the outboxes, so the backlog does not show
+/// a pipeline that falls behind; this does.
+#[derive(Debug, Serialize)]
+struct Paid {
+    /// Orders of the run not yet paid when the clients stopped.
+    unpaid_at_end: i64,
+    /// Seconds from the clients' stop until every order was paid; none when some were not
+    /// within `CATCH_UP`.
+    caught_up_after_s: Option<f64>,
+    /// Orders paid by then.
+    count: u64,
+    /// From each order's first history entry (placed) to its move to paid.
+    #[serde(flatten)]
+    placed_to_paid: Latencies,
+}
+
+/// How long the bench waits for payment to catch up once the clients stop.
+const CATCH_UP: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Serialize)]
 struct Notified {
@@ -255,7 +277,53 @@ fn commit_groups(databases: &crate::registry::Databases) -> Vec<(String, ordo_db
         .collect()
 }
 
-/// Events in every service's outbox not yet handled by all their consumers.
+/// Orders placed and not yet paid (nor ended otherwise).
+async fn unpaid(orders: &ordo_db::Db) -> anyhow::Result<i64> {
+    let (n,): (i64,) = orders
+        .fetch_one(
+            "SELECT COUNT(*) FROM orders WHERE status = 'pending_payment'",
+            ordo_db::params![],
+        )
+        .await?;
+    Ok(n)
+}
+
+/// Waits up to `CATCH_UP` for every order to be paid, then reads placed -> paid from the
+/// orders' histories.
+async fn paid(orders: &ordo_db::Db) -> anyhow::Result<Paid> {
+    let stopped = Instant::now();
+    let unpaid_at_end = unpaid(orders).await?;
+    let mut caught_up_after_s = None;
+    while stopped.elapsed() < CATCH_UP {
+        if unpaid(orders).await? == 0 {
+            caught_up_after_s = Some(stopped.elapsed().as_secs_f64());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let moves: Vec<(time::OffsetDateTime, time::OffsetDateTime)> = orders
+        .fetch_all(
+            "SELECT placed.at, paid.at FROM order_history placed
+             JOIN order_history paid ON paid.order_id = placed.order_id AND paid.to_status = 'paid'
+             WHERE placed.from_status IS NULL",
+            ordo_db::params![],
+        )
+        .await?;
+    let mut histogram = super::histogram();
+    for (placed, paid) in &moves {
+        let took = Duration::try_from(*paid - *placed).unwrap_or_default();
+        histogram.saturating_record(super::micros(took).max(1));
+    }
+    Ok(Paid {
+        unpaid_at_end,
+        caught_up_after_s,
+        count: histogram.len(),
+        placed_to_paid: Latencies::from(&histogram),
+    })
+}
+
+/// Events in every service's outbox not yet relayed to their consumers (on a broker, those
+/// relayed may still wait in its streams: see `Paid`).
 async fn backlog(databases: &crate::registry::Databases) -> i64 {
     let mut waiting = 0;
     for db in databases.values() {
@@ -542,6 +610,10 @@ pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
     let placed = checkouts.last().map_or(0, |last| last.ok);
     let usage = (args.target.is_none() || !args.server_pid.is_empty())
         .then(|| Usage::of(&args.server_pid, cpu_before, placed));
+    let paid = match running.as_ref().and_then(|r| r.databases.get("orders")) {
+        Some(orders) => Some(paid(orders).await?),
+        None => None,
+    };
     watchers.abort_all();
     if let Some(running) = running {
         running.stop().await?;
@@ -598,6 +670,7 @@ pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
         rows,
         backlog_at_end,
         backlog_after_1s,
+        paid,
         usage,
         writers,
     };
@@ -818,6 +891,20 @@ fn print_table(report: &Report<Run>) {
         }
         if let (Some(at_end), Some(after_1s)) = (run.backlog_at_end, run.backlog_after_1s) {
             println!("backlog at the end: {at_end} events, a second later: {after_1s}");
+        }
+        if let Some(paid) = &run.paid {
+            let caught_up = paid.caught_up_after_s.map_or_else(
+                || format!("not all within {} s", CATCH_UP.as_secs()),
+                |s| format!("all paid {s:.1} s later"),
+            );
+            println!(
+                "placed -> paid over {} orders: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; {} unpaid when the clients stopped, {caught_up}",
+                paid.count,
+                paid.placed_to_paid.p50_ms,
+                paid.placed_to_paid.p99_ms,
+                paid.placed_to_paid.max_ms,
+                paid.unpaid_at_end,
+            );
         }
         if let Some(usage) = &run.usage {
             println!(
