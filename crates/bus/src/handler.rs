@@ -191,7 +191,7 @@ pub struct Subscription {
     pub(crate) db: Db,
     pub(crate) outbox: Option<Outbox>,
     pub(crate) committed: Option<Arc<AfterCommit>>,
-    /// Each event in a transaction of its own rather than a batch's, on PostgreSQL.
+    /// Each wanted event in a transaction of its own rather than a batch's, on PostgreSQL.
     pub(crate) one_per_transaction: bool,
     /// One handler per event type: the types the subscription wants.
     routes: Arc<Vec<Handler>>,
@@ -249,8 +249,9 @@ impl Subscription {
         self
     }
 
-    /// Handles each event in a transaction of its own instead of in a batch's, on
-    /// PostgreSQL. For handlers that lock rows which other transactions lock too (a
+    /// Handles each event it wants in a transaction of its own instead of in a batch's, on
+    /// PostgreSQL; the events it passes over (its sources' other types) go along with one,
+    /// as they lock nothing. For handlers that lock rows which other transactions lock too (a
     /// product's stock): a batch holds every row its events took until it commits, and takes
     /// them in the order of its events, so that checkouts queue behind whole batches and two
     /// batches can take the same rows in opposite orders and deadlock. SQLite's one writer

@@ -92,7 +92,7 @@ pub(super) struct Shared {
 }
 
 impl Shared {
-    /// Whether each event goes in a transaction of its own (see
+    /// Whether each wanted event goes in a transaction of its own (see
     /// `Subscription::each_event_in_its_own_transaction`).
     fn one_per_transaction(&self) -> bool {
         self.sub.one_per_transaction && self.sub.db.dialect() == ordo_db::Dialect::Postgres

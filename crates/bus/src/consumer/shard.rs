@@ -207,21 +207,33 @@ impl Shard {
 
     /// Handles the next batch from `ready`. Returns true when a fault point crashed it.
     async fn handle_ready(&mut self) -> bool {
-        let take = if self.alone > 0 || self.shared.one_per_transaction() {
+        let take = if self.alone > 0 {
             1
         } else {
             self.shared.options.batch_size.max(1)
         };
+        // One event a handler wants per transaction, when the subscription asks for it; the
+        // events it passes over (most of a source's) go along, as they lock nothing.
+        let one_wanted = self.alone == 0 && self.shared.one_per_transaction();
+        let mut wanted = false;
         let mut batch = Vec::with_capacity(take);
         while batch.len() < take {
             let Some(delivery) = self.ready.pop_front() else {
                 break;
             };
-            self.alone = self.alone.saturating_sub(1);
             match self.lanes.get_mut(&key_of(&delivery)) {
                 Some(lane) if !lane.lets_pass(&delivery) => lane.behind.push_back(delivery),
+                _ if one_wanted && self.shared.sub.wants(&delivery.event.event_type) => {
+                    if wanted {
+                        self.ready.push_front(delivery);
+                        break;
+                    }
+                    wanted = true;
+                    batch.push(delivery);
+                }
                 _ => batch.push(delivery),
             }
+            self.alone = self.alone.saturating_sub(1);
         }
         if batch.is_empty() {
             return false;

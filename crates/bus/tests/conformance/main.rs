@@ -36,6 +36,18 @@ impl Event for Ticked {
     const SOURCE: &'static str = "producer";
 }
 
+/// An event of the producer that the recorder does not handle: passed over.
+#[derive(Debug, Serialize, Deserialize)]
+struct Tocked {
+    n: i64,
+}
+
+impl Event for Tocked {
+    const TYPE: &'static str = "clock.tocked";
+    const VERSION: u32 = 1;
+    const SOURCE: &'static str = "producer";
+}
+
 const EFFECTS: Migration = Migration {
     version: 1,
     name: "0001_create_effects",

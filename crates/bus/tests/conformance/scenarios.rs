@@ -51,12 +51,23 @@ async fn events_in_their_own_transactions_commit_one_at_a_time_on_postgresql(mut
     h.start().await;
     let subjects = ["order-a", "order-b", "order-c"];
     let per_subject = 20_i64;
-    // All in one commit, so that they reach the consumer together, as a batch would take them.
-    let events: Vec<(&str, i64, Option<&str>)> = (0..per_subject)
-        .flat_map(|n| subjects.iter().map(move |s| (*s, n, None)))
-        .collect();
-    h.publish(&events).await;
-    let total = events.len();
+    // All in one commit, so that they reach the consumer together, as a batch would take
+    // them; each followed by one the consumer passes over, which may go along.
+    let outbox = h.outbox();
+    let mut tx = h.producer.begin().await.unwrap();
+    for n in 0..per_subject {
+        for subject in subjects {
+            let meta = EventMeta::default();
+            let tick = Ticked { n, trouble: None };
+            outbox.append(&mut tx, subject, &tick, &meta).await.unwrap();
+            outbox
+                .append(&mut tx, subject, &Tocked { n }, &meta)
+                .await
+                .unwrap();
+        }
+    }
+    outbox.commit(tx).await.unwrap();
+    let total = subjects.len() * usize::try_from(per_subject).unwrap();
     until_each_in_order(&h, &subjects, per_subject).await;
     // On PostgreSQL, where a batch would hold its rows' locks; SQLite takes none.
     if h.kind != Kind::EmbeddedSqlite {
