@@ -266,9 +266,14 @@ impl Inventory {
         let now = ordo_kernel::time::now();
         let trace = meta.traceparent.as_deref();
         // Every move is a conditional update; one that finds the reservation moved meanwhile
-        // (by the expiry sweep, a release) looks again rather than doing nothing.
-        for _ in 0..MOVES {
-            match store::reservation(tx, order_id).await? {
+        // (by the expiry sweep, a release) looks again rather than doing nothing. Most find
+        // it held: that move is tried before the status is read, a round trip less.
+        let mut status = Some(ReservationStatus::Held);
+        for attempt in 0..=MOVES {
+            if attempt > 0 {
+                status = store::reservation(tx, order_id).await?;
+            }
+            match status {
                 Some(ReservationStatus::Held) => {
                     if store::transition(tx, order_id, HELD, COMMITTED, now, trace).await? {
                         store::apply(tx, order_id, Movement::Commit, now).await?;
