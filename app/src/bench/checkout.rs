@@ -288,13 +288,12 @@ async fn unpaid(orders: &ordo_db::Db) -> anyhow::Result<i64> {
     Ok(n)
 }
 
-/// Waits up to `CATCH_UP` for every order to be paid, then reads placed -> paid from the
-/// orders' histories.
-async fn paid(orders: &ordo_db::Db) -> anyhow::Result<Paid> {
-    let stopped = Instant::now();
-    let unpaid_at_end = unpaid(orders).await?;
-    let mut caught_up_after_s = None;
-    while stopped.elapsed() < CATCH_UP {
+/// Waits until `CATCH_UP` after the clients `stopped` for every order to be paid, then reads
+/// placed -> paid from the orders' histories: every order of the run (all the steps of a
+/// sweep together).
+async fn paid(orders: &ordo_db::Db, stopped: Instant, unpaid_at_end: i64) -> anyhow::Result<Paid> {
+    let mut caught_up_after_s = (unpaid_at_end == 0).then_some(0.0);
+    while caught_up_after_s.is_none() && stopped.elapsed() < CATCH_UP {
         if unpaid(orders).await? == 0 {
             caught_up_after_s = Some(stopped.elapsed().as_secs_f64());
             break;
@@ -309,7 +308,8 @@ async fn paid(orders: &ordo_db::Db) -> anyhow::Result<Paid> {
             ordo_db::params![],
         )
         .await?;
-    let mut histogram = super::histogram();
+    // Up to an hour: a pipeline far behind is what this is for, past the usual minute.
+    let mut histogram = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3)?;
     for (placed, paid) in &moves {
         let took = Duration::try_from(*paid - *placed).unwrap_or_default();
         histogram.saturating_record(super::micros(took).max(1));
@@ -593,6 +593,13 @@ pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
         ));
     }
     let seconds = started.elapsed().as_secs_f64();
+    // Read before anything else waits: the orders unpaid as the clients stop.
+    let orders = running.as_ref().and_then(|r| r.databases.get("orders"));
+    let stopped = Instant::now();
+    let unpaid_at_stop = match orders {
+        Some(orders) => Some(unpaid(orders).await?),
+        None => None,
+    };
     let (writers, backlog_at_end, backlog_after_1s) = match &running {
         Some(running) => {
             let after = commit_groups(&running.databases);
@@ -610,9 +617,9 @@ pub async fn run(args: CheckoutBench) -> anyhow::Result<()> {
     let placed = checkouts.last().map_or(0, |last| last.ok);
     let usage = (args.target.is_none() || !args.server_pid.is_empty())
         .then(|| Usage::of(&args.server_pid, cpu_before, placed));
-    let paid = match running.as_ref().and_then(|r| r.databases.get("orders")) {
-        Some(orders) => Some(paid(orders).await?),
-        None => None,
+    let paid = match (orders, unpaid_at_stop) {
+        (Some(orders), Some(unpaid_at_end)) => Some(paid(orders, stopped, unpaid_at_end).await?),
+        _ => None,
     };
     watchers.abort_all();
     if let Some(running) = running {

@@ -251,7 +251,7 @@ impl Subscription {
 
     /// Handles each event it wants in a transaction of its own instead of in a batch's, on
     /// PostgreSQL; the events it passes over (its sources' other types) go along with one,
-    /// as they lock nothing. For handlers that lock rows which other transactions lock too (a
+    /// as they lock only their subjects' positions. For handlers that lock rows which other transactions lock too (a
     /// product's stock): a batch holds every row its events took until it commits, and takes
     /// them in the order of its events, so that checkouts queue behind whole batches and two
     /// batches can take the same rows in opposite orders and deadlock. SQLite's one writer

@@ -17,8 +17,10 @@ const MAX_PARAMETERS: usize = 65_535;
 ///
 /// On PostgreSQL they all see the database as it was before the batch: a statement must not
 /// depend on another's writes, nor change a row another changes, except by reading the rows
-/// of a step added with [`Batch::returning`]. Foreign keys are checked at the end, so a row
-/// may refer to one inserted by another statement of the batch.
+/// of a step added with [`Batch::returning`]. Foreign keys are checked at the end there, so
+/// a row may refer to one inserted by another statement of the batch; on SQLite, which runs
+/// them in turn and checks at once, the row referred to must be added first. A statement has
+/// no comments nor dollar-quoted text, and names no parameter beyond its own.
 #[derive(Debug)]
 pub struct Batch {
     dialect: Dialect,
@@ -141,6 +143,21 @@ impl Batch {
             if opening.is_some_and(|word| word.eq_ignore_ascii_case("with")) {
                 return Err(Error::Batch(
                     "a statement of a batch cannot have a WITH of its own".into(),
+                ));
+            }
+            let highest = sql::highest_placeholder(&statement.sql);
+            if highest > statement.params.len() {
+                return Err(Error::Parameters {
+                    expected: highest,
+                    given: statement.params.len(),
+                });
+            }
+            if ["--", "/*", "$$"]
+                .iter()
+                .any(|mark| statement.sql.contains(mark))
+            {
+                return Err(Error::Batch(
+                    "a statement of a batch cannot have comments or dollar quotes".into(),
                 ));
             }
             let body = sql::renumber(&statement.sql, params.len());
@@ -278,6 +295,20 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn a_statement_naming_another_ones_parameter_is_refused() {
+        let mut batch = Batch::new(Dialect::Postgres);
+        batch.execute("INSERT INTO a (x, y) VALUES ($1, $2)", &[1.encode()]);
+        batch.execute("INSERT INTO a (x) VALUES ($1)", &[2.encode()]);
+        assert!(matches!(
+            batch.folded(),
+            Err(Error::Parameters {
+                expected: 2,
+                given: 1
+            })
+        ));
     }
 
     #[test]

@@ -28,6 +28,22 @@ pub fn renumber(sql: &str, by: usize) -> String {
     if by == 0 {
         return sql.to_owned();
     }
+    map_placeholders(sql, |n| n + by)
+}
+
+/// The highest `$n` placeholder of `sql` outside quoted text and names; 0 when it has none.
+#[must_use]
+pub fn highest_placeholder(sql: &str) -> usize {
+    let mut highest = 0;
+    map_placeholders(sql, |n| {
+        highest = highest.max(n);
+        n
+    });
+    highest
+}
+
+/// `sql` with each `$n` outside quoted text and names made `$m` for `m = each(n)`.
+fn map_placeholders(sql: &str, mut each: impl FnMut(usize) -> usize) -> String {
     let mut out = String::with_capacity(sql.len() + 8);
     let mut quote: Option<char> = None;
     let mut chars = sql.chars().peekable();
@@ -42,7 +58,7 @@ pub fn renumber(sql: &str, by: usize) -> String {
                     digits.push(d);
                 }
                 match digits.parse::<usize>() {
-                    Ok(n) => out.push_str(&(n + by).to_string()),
+                    Ok(n) => out.push_str(&each(n).to_string()),
                     Err(_) => out.push_str(&digits),
                 }
             }
@@ -98,6 +114,12 @@ mod tests {
             "SELECT 'it''s $1', $2"
         );
         assert_eq!(renumber("SELECT $1", 0), "SELECT $1");
+    }
+
+    #[test]
+    fn the_highest_placeholder_is_found_outside_quotes() {
+        assert_eq!(highest_placeholder("SELECT $2, '$9', $1"), 2);
+        assert_eq!(highest_placeholder("SELECT 1"), 0);
     }
 
     #[test]

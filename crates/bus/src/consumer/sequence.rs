@@ -100,12 +100,16 @@ impl<'a> Positions<'a> {
         }
     }
 
-    /// Where the batch leaves the subjects it moved.
+    /// Where the batch leaves the subjects it moved, in sorted order: two transactions moving
+    /// the same subjects lock their positions in the same order.
     pub(super) fn moves(&self) -> Vec<(&'a str, &'a str, u64)> {
-        self.moved
+        let mut moves: Vec<_> = self
+            .moved
             .iter()
             .map(|key| (key.0, key.1, self.at[key]))
-            .collect()
+            .collect();
+        moves.sort_unstable();
+        moves
     }
 }
 
@@ -161,9 +165,11 @@ mod tests {
                 Place::Next,
             ]
         );
-        let mut moves = positions.moves();
-        moves.sort_unstable();
-        assert_eq!(moves, [("orders", "o1", 4), ("payments", "o2", 1)]);
+        assert_eq!(
+            positions.moves(),
+            [("orders", "o1", 4), ("payments", "o2", 1)],
+            "sorted"
+        );
     }
 
     #[test]

@@ -213,7 +213,7 @@ impl Shard {
             self.shared.options.batch_size.max(1)
         };
         // One event a handler wants per transaction, when the subscription asks for it; the
-        // events it passes over (most of a source's) go along, as they lock nothing.
+        // events it passes over (most of a source's) go along, as they lock only positions.
         let one_wanted = self.alone == 0 && self.shared.one_per_transaction();
         let mut wanted = false;
         let mut batch = Vec::with_capacity(take);
