@@ -294,11 +294,10 @@ async fn unpaid(orders: &ordo_db::Db) -> anyhow::Result<i64> {
 async fn paid(orders: &ordo_db::Db, stopped: Instant, unpaid_at_end: i64) -> anyhow::Result<Paid> {
     let mut caught_up_after_s = (unpaid_at_end == 0).then_some(0.0);
     while caught_up_after_s.is_none() && stopped.elapsed() < CATCH_UP {
+        tokio::time::sleep(Duration::from_millis(100)).await;
         if unpaid(orders).await? == 0 {
             caught_up_after_s = Some(stopped.elapsed().as_secs_f64());
-            break;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let moves: Vec<(time::OffsetDateTime, time::OffsetDateTime)> = orders
         .fetch_all(

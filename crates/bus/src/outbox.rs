@@ -71,9 +71,10 @@ impl Outbox {
         payload: &E,
         meta: &EventMeta,
     ) -> Result<Uuid, BusError> {
-        let event = self.envelope(subject, payload, meta)?;
-        store::insert_events(tx, std::slice::from_ref(&event)).await?;
-        Ok(event.id)
+        let mut batch = tx.batch();
+        let id = self.stage(&mut batch, subject, payload, meta)?;
+        tx.run(batch).await?;
+        Ok(id)
     }
 
     /// Adds `payload` as an event about `subject` to `batch`, so that it is written with the

@@ -71,11 +71,6 @@ impl Batch {
         self.dialect
     }
 
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.statements.is_empty()
-    }
-
     /// Adds an `INSERT`, `UPDATE` or `DELETE` without `RETURNING` (nor a `WITH` of its own);
     /// how many rows it changed is read from the batch's [`Changed`].
     pub fn execute(&mut self, sql: impl Into<String>, params: &[Value]) -> Counted {
