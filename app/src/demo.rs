@@ -10,17 +10,16 @@ use crate::platform::Platform;
 use anyhow::Context;
 use ordo_bus::EventMeta;
 use ordo_catalog::Catalog;
-use ordo_catalog::domain::ImageType;
-use ordo_catalog::domain::picture::Owner;
+use ordo_catalog::{ImageType, Owner};
 use ordo_delivery::Delivery;
 use ordo_identity::Identity;
-use ordo_identity::domain::{NewAddress, Registration};
+use ordo_identity::{NewAddress, Registration};
 use ordo_inventory::Inventory;
 use ordo_kernel::Caller;
+use ordo_kernel::PostalAddress;
 use ordo_kernel::trace::TraceContext;
 use ordo_kernel::{Money, Role};
-use ordo_payments::Payments;
-use ordo_payments::domain::CardDetails;
+use ordo_payments::{CardDetails, Payments};
 use uuid::Uuid;
 
 const ADMIN_EMAIL: &str = "admin@demo.ordo.dev";
@@ -162,7 +161,7 @@ pub async fn load(platform: &Platform) -> anyhow::Result<Option<Vec<DemoAccount>
         let merchant = catalog
             .create_merchant(
                 &owner,
-                ordo_catalog::domain::NewMerchant {
+                ordo_catalog::NewMerchant {
                     name: menu.merchant.into(),
                     kind: menu.kind.into(),
                     address: menu.address.into(),
@@ -197,7 +196,7 @@ pub async fn load(platform: &Platform) -> anyhow::Result<Option<Vec<DemoAccount>
                 .create_product(
                     &owner,
                     merchant.id,
-                    ordo_catalog::domain::NewProduct {
+                    ordo_catalog::NewProduct {
                         name: (*name).into(),
                         description: String::new(),
                         category: (*category).into(),
@@ -235,13 +234,15 @@ pub async fn load(platform: &Platform) -> anyhow::Result<Option<Vec<DemoAccount>
             customer,
             NewAddress {
                 label: Some("Home".into()),
-                line1: "Kastanienallee 12".into(),
-                line2: None,
-                city: "Berlin".into(),
-                postal_code: "10435".into(),
-                country: "DE".into(),
-                lat: 52.5389,
-                lon: 13.4100,
+                postal: PostalAddress {
+                    line1: "Kastanienallee 12".into(),
+                    line2: None,
+                    city: "Berlin".into(),
+                    postal_code: "10435".into(),
+                    country: "DE".into(),
+                    lat: 52.5389,
+                    lon: 13.4100,
+                },
             },
         )
         .await

@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::platform::Assembly;
 use ordo_db::Db;
 use ordo_http::Streams;
-use ordo_payments::provider::Sandbox;
+use ordo_payments::Sandbox;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

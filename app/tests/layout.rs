@@ -1,7 +1,8 @@
 //! Every service has the same rooms, so that a reader finds a service's HTTP handlers
 //! (`api/`), use cases (`app/`), rules (`domain/`), storage (`store/`) and events
 //! (`events/consume.rs`, `events/publish.rs`) in the same places everywhere; and no service
-//! builds on another's code: they meet only through HTTP (`remote.rs`) and events.
+//! builds on another's code: they meet only through HTTP (`remote.rs`) and events. A service's
+//! rooms are its own: others see only what its `lib.rs` exports.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -115,6 +116,26 @@ fn no_service_builds_on_another_services_code() {
                 if text.contains(&format!("{other}::")) {
                     wrong.push(format!("{} uses {other}", file.display()));
                 }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn only_lib_rs_is_public() {
+    let mut wrong = Vec::new();
+    for service in services() {
+        let lib = service.join("src/lib.rs");
+        let text = std::fs::read_to_string(&lib).unwrap();
+        for (number, line) in text.lines().enumerate() {
+            if line.trim().starts_with("pub mod ") {
+                wrong.push(format!(
+                    "{}:{}: {} (make it `mod` and re-export from lib.rs what others need)",
+                    lib.display(),
+                    number + 1,
+                    line.trim()
+                ));
             }
         }
     }

@@ -11,7 +11,7 @@ use super::{Report, hammer};
 use crate::platform::Platform;
 use anyhow::Context;
 use ordo_analytics::Analytics;
-use ordo_analytics::domain::Fact;
+use ordo_analytics::Fact;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::Instant;

@@ -2,7 +2,7 @@
 //! Portable SQL, the same on SQLite and PostgreSQL.
 
 use crate::envelope::{CONTENT_TYPE, Envelope, SPEC_VERSION};
-use ordo_db::{Batch, Db, Dialect, Encode, Error, FromRow, Tx, Value, params, sql};
+use ordo_db::{Batch, Counted, Db, Dialect, Encode, Error, FromRow, Tx, Value, params, sql};
 use serde_json::value::RawValue;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use time::OffsetDateTime;
@@ -166,12 +166,19 @@ pub(crate) async fn consumer_since(
     .await
 }
 
-/// Moves `consumer` forward to each (source, subject, place) given; never back.
+/// Moves `consumer`'s positions as `moves` say (never back).
 pub(crate) async fn advance(
     tx: &mut Tx,
     consumer: &str,
     moves: &[(&str, &str, u64)],
 ) -> Result<(), Error> {
+    let mut batch = tx.batch();
+    stage_advance(&mut batch, consumer, moves);
+    tx.run(batch).await.map(drop)
+}
+
+/// Adds to `batch` the moves of `consumer`'s positions (never back).
+pub(crate) fn stage_advance(batch: &mut Batch, consumer: &str, moves: &[(&str, &str, u64)]) {
     for chunk in moves.chunks(CHUNK) {
         let sql = format!(
             "INSERT INTO bus_positions (consumer, source, subject, seq) VALUES {}
@@ -188,9 +195,8 @@ pub(crate) async fn advance(
                 seq.encode(),
             ]);
         }
-        tx.execute(&sql, &params).await?;
+        batch.execute(sql, &params);
     }
-    Ok(())
 }
 
 const OUTBOX_SELECT: &str = "SELECT seq, id, type, source, subject, subject_seq, subject_since, time, dataversion, data, traceparent, correlationid FROM bus_outbox";
@@ -325,38 +331,32 @@ pub(crate) async fn republish(db: &Db, since: OffsetDateTime) -> Result<u64, Err
     .await
 }
 
-/// Claims `ids` for `consumer` in its inbox and returns those it had not handled before.
-/// Inside the handlers' transaction: if it rolls back, so do the claims. Another instance
-/// claiming the same event at the same moment waits for this transaction and then finds
-/// the event taken.
-pub(crate) async fn claim(
-    tx: &mut Tx,
+/// Adds to `batch` the claims of `ids` by `consumer` in the inbox: the rows its statements
+/// insert are the events nobody claimed before. A claim another transaction holds waits
+/// for it, and counts nothing once that one commits.
+pub(crate) fn stage_claim(
+    batch: &mut Batch,
     consumer: &str,
     ids: &[Uuid],
     at: OffsetDateTime,
-) -> Result<HashSet<Uuid>, Error> {
-    let mut claimed = HashSet::with_capacity(ids.len());
-    for chunk in ids.chunks(CHUNK) {
-        let values = (0..chunk.len())
-            .map(|i| format!("($1, ${}, $2)", i + 3))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "INSERT INTO bus_inbox (consumer, event_id, handled_at) VALUES {values}
-             ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id"
-        );
-        let params: Vec<Value> = [consumer.encode(), at.encode()]
-            .into_iter()
-            .chain(chunk.iter().map(Encode::encode))
-            .collect();
-        claimed.extend(
-            tx.fetch_all::<(Uuid,)>(&sql, &params)
-                .await?
+) -> Vec<Counted> {
+    ids.chunks(CHUNK)
+        .map(|chunk| {
+            let values = (0..chunk.len())
+                .map(|i| format!("($1, ${}, $2)", i + 3))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "INSERT INTO bus_inbox (consumer, event_id, handled_at) VALUES {values}
+                 ON CONFLICT (consumer, event_id) DO NOTHING"
+            );
+            let params: Vec<Value> = [consumer.encode(), at.encode()]
                 .into_iter()
-                .map(|(id,)| id),
-        );
-    }
-    Ok(claimed)
+                .chain(chunk.iter().map(Encode::encode))
+                .collect();
+            batch.execute(sql, &params)
+        })
+        .collect()
 }
 
 pub(crate) async fn purge_inbox(db: &Db, before: OffsetDateTime) -> Result<u64, Error> {

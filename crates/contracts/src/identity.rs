@@ -2,23 +2,13 @@
 //! a user — and what it publishes: a password reset to send.
 
 use crate::{ClientFuture, Event};
+use ordo_kernel::PostalAddress;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// The service that publishes these events.
 pub const SOURCE: &str = "identity";
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AddressSnapshot {
-    pub line1: String,
-    pub line2: Option<String>,
-    pub city: String,
-    pub postal_code: String,
-    pub country: String,
-    pub lat: f64,
-    pub lon: f64,
-}
 
 /// How to reach a user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,8 +50,7 @@ pub trait IdentityClient: Send + Sync {
     fn contact(&self, user_id: Uuid) -> ClientFuture<'_, Option<Contact>>;
 
     /// The user's address with this id; `None` when it is not theirs or does not exist.
-    fn address(&self, user_id: Uuid, address_id: Uuid)
-    -> ClientFuture<'_, Option<AddressSnapshot>>;
+    fn address(&self, user_id: Uuid, address_id: Uuid) -> ClientFuture<'_, Option<PostalAddress>>;
 
     /// The operators: every administrator who is not disabled.
     fn administrators(&self) -> ClientFuture<'_, Vec<Uuid>>;

@@ -1,8 +1,8 @@
 //! What the orders service publishes. Subjects are the order's id.
 
 use crate::Event;
-use crate::identity::AddressSnapshot;
 use ordo_kernel::Money;
+use ordo_kernel::PostalAddress;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -174,7 +174,7 @@ pub struct OrderAccepted {
     #[serde(default)]
     pub fulfilment: String,
     #[serde(default)]
-    pub address: Option<AddressSnapshot>,
+    pub address: Option<PostalAddress>,
 }
 
 impl Event for OrderAccepted {

@@ -18,6 +18,7 @@ mod migrate;
 mod servers;
 pub mod sql;
 mod sqlite;
+mod status;
 mod value;
 
 pub use batch::{Batch, Changed, Counted};
@@ -25,6 +26,7 @@ pub use error::Error;
 pub use exec::Executor;
 pub use migrate::{Migration, MigrationError};
 pub use ordo_db_derive::FromRow;
+pub use status::StatusMove;
 pub use value::{Decode, Encode, FromRow, Json, Kind, Row, Value};
 
 use ordo_kernel::Secret;

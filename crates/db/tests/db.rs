@@ -1,6 +1,6 @@
 //! The database handle on both backends: placeholders, migrations, constraints, pragmas.
 
-use ordo_db::{Db, Dialect, Error, Migration, params};
+use ordo_db::{Db, Dialect, Error, Migration, StatusMove, params};
 use ordo_testkit::{Backend, backend_test};
 
 const CREATE: Migration = Migration {
@@ -210,6 +210,64 @@ async fn a_batch_runs_its_statements_together(backend: Backend) {
     }
 }
 backend_test!(batches, a_batch_runs_its_statements_together);
+
+const TASKS: Migration = Migration {
+    version: 3,
+    name: "0003_create_tasks",
+    sqlite: "CREATE TABLE tasks (id TEXT PRIMARY KEY, status TEXT NOT NULL, done_by TEXT);",
+    postgres: "CREATE TABLE tasks (id TEXT PRIMARY KEY, status TEXT NOT NULL, done_by TEXT);",
+};
+
+/// A status move lands only from a status the row may leave, sets its other columns in the
+/// same statement, and answers the row as it now is; the second of two racing moves finds
+/// the row moved and changes nothing.
+async fn a_status_moves_only_from_where_it_may(backend: Backend) {
+    let dir = ordo_testkit::temp_dir();
+    let db = open(&backend, dir.path()).await;
+    db.migrate(&[CREATE, PARTS, TASKS]).await.unwrap();
+    let mut tx = db.begin().await.unwrap();
+    tx.execute(
+        "INSERT INTO tasks (id, status) VALUES ($1, 'open'), ($2, 'held')",
+        params!["t1", "t2"],
+    )
+    .await
+    .unwrap();
+    let start = StatusMove::new("tasks", "id", "t1", "open", "started").set("done_by", "ada");
+    assert!(start.clone().run(&mut tx).await.unwrap());
+    assert!(!start.run(&mut tx).await.unwrap(), "moved already");
+    let finished: Option<(String, String, Option<String>)> =
+        StatusMove::new("tasks", "id", "t1", "open", "done")
+            .or_from("started")
+            .returning(&mut tx, "id, status, done_by")
+            .await
+            .unwrap();
+    assert_eq!(
+        finished,
+        Some(("t1".into(), "done".into(), Some("ada".into())))
+    );
+    let missing: Option<(String,)> = StatusMove::new("tasks", "id", "t9", "open", "done")
+        .returning(&mut tx, "id")
+        .await
+        .unwrap();
+    assert_eq!(missing, None);
+    assert!(
+        !StatusMove::new("tasks", "id", "t2", "open", "done")
+            .run(&mut tx)
+            .await
+            .unwrap(),
+        "held is not a status it may leave"
+    );
+    tx.commit().await.unwrap();
+    let rows: Vec<(String, String)> = db
+        .fetch_all("SELECT id, status FROM tasks ORDER BY id", params![])
+        .await
+        .unwrap();
+    assert_eq!(
+        rows,
+        [("t1".into(), "done".into()), ("t2".into(), "held".into())]
+    );
+}
+backend_test!(status_moves, a_status_moves_only_from_where_it_may);
 
 /// Concurrent transactions: each commits or rolls back alone, whatever its neighbours in
 /// a commit group do, and what committed is visible once `commit` returns.

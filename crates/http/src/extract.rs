@@ -10,8 +10,9 @@ use bytes::Bytes;
 use ordo_kernel::PageRequest;
 use ordo_kernel::paging::PageRequestError;
 use ordo_kernel::trace::TraceContext;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -202,17 +203,58 @@ fn field_error(path: &str, message: &str, whole: &str) -> FieldError {
     FieldError::new(if path.is_empty() { whole } else { path }, message)
 }
 
-/// For `Option<Option<T>>` fields: absent is `None`, `null` is `Some(None)` (clear the
-/// value), anything else is `Some(Some(value))`. Use with `#[serde(default)]`.
-///
-/// # Errors
-/// When the value is neither null nor a `T`.
-pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(deserializer).map(Some)
+/// The members of a JSON object that the type read from it does not name, gathered by a
+/// `#[serde(flatten)]` field placed after the type's others: beside a flattened field serde
+/// cannot refuse them itself (`deny_unknown_fields` does not combine with `flatten`).
+#[derive(Debug, Default, Deserialize)]
+pub struct Unknown(BTreeMap<String, IgnoredAny>);
+
+impl Unknown {
+    /// # Errors
+    /// A 422 naming each unknown field, as `deny_unknown_fields` would.
+    pub fn refuse(&self) -> Result<(), Problem> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        Err(Problem::validation(
+            self.0
+                .keys()
+                .map(|name| FieldError::new(name.clone(), "unknown field"))
+                .collect(),
+        ))
+    }
+}
+
+/// A JSON object read as `T`, refusing the fields `T` does not name. For value types that
+/// events carry too (a postal address): their readers ignore what they do not know, while a
+/// request naming a field the server does not know is refused.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Strict<T>(pub T);
+
+#[derive(Deserialize)]
+struct Exact<T> {
+    #[serde(flatten)]
+    value: T,
+    #[serde(flatten)]
+    unknown: BTreeMap<String, IgnoredAny>,
+}
+
+impl<T: Serialize> Serialize for Strict<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Strict<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let exact = Exact::<T>::deserialize(deserializer)?;
+        match exact.unknown.keys().next() {
+            None => Ok(Strict(exact.value)),
+            Some(name) => Err(serde::de::Error::custom(format_args!(
+                "unknown field `{name}`"
+            ))),
+        }
+    }
 }
 
 /// The proxies whose `X-Forwarded-For` is believed: a gateway in front of a service's
@@ -536,5 +578,63 @@ mod tests {
     #[expect(dead_code, reason = "only deserialised")]
     struct Count {
         n: i64,
+    }
+
+    /// A value type as events carry it: tolerant of what it does not know.
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Point {
+        lat: f64,
+        lon: f64,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Visit {
+        at: Option<Strict<Point>>,
+    }
+
+    #[test]
+    fn a_strict_value_refuses_what_its_type_would_ignore() {
+        let visit: Visit = parse(br#"{"at": {"lat": 52, "lon": 13.4}}"#).unwrap();
+        assert_eq!(
+            visit.at,
+            Some(Strict(Point {
+                lat: 52.0,
+                lon: 13.4
+            }))
+        );
+        let problem =
+            parse::<Visit>(br#"{"at": {"lat": 52, "lon": 13.4, "alt": 40}}"#).unwrap_err();
+        assert_eq!(problem.errors[0].field, "at");
+        assert_eq!(problem.errors[0].detail, "unknown field");
+        let missing = parse::<Visit>(br#"{"at": {"lat": 52}}"#).unwrap_err();
+        assert_eq!(missing.errors[0].field, "at.lon");
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Labelled {
+        label: Option<String>,
+        #[serde(flatten)]
+        point: Point,
+        #[serde(flatten)]
+        unknown: Unknown,
+    }
+
+    #[test]
+    fn unknown_members_beside_a_flattened_type_are_named() {
+        let known: Labelled = parse(br#"{"label": "home", "lat": 1, "lon": 2}"#).unwrap();
+        assert_eq!(known.label.as_deref(), Some("home"));
+        assert_eq!(known.point, Point { lat: 1.0, lon: 2.0 });
+        known.unknown.refuse().unwrap();
+        let extra: Labelled = parse(br#"{"lat": 1, "lon": 2, "floor": 3, "door": "b"}"#).unwrap();
+        let fields: Vec<String> = extra
+            .unknown
+            .refuse()
+            .unwrap_err()
+            .errors
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["door", "floor"]);
     }
 }

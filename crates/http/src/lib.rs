@@ -10,13 +10,14 @@ pub mod layers;
 pub mod overload;
 pub mod problem;
 pub mod ratelimit;
-pub mod schema;
 pub mod serve;
 pub mod service_auth;
 pub mod streams;
 pub mod tls;
 
 pub use auth::{Authenticated, TokenLife, Verifier, require};
-pub use extract::{ClientIp, Json, PageQuery, Path, Query, Trace, last_event_id, page_request};
+pub use extract::{
+    ClientIp, Json, PageQuery, Path, Query, Strict, Trace, Unknown, last_event_id, page_request,
+};
 pub use problem::{FieldError, Problem, Unavailable};
 pub use streams::{StreamPass, Streams};

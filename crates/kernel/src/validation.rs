@@ -40,6 +40,33 @@ impl Violations {
         }
     }
 
+    /// Records the violations of a part checked on its own (an order's address), passing
+    /// its value through.
+    pub fn absorb<T>(&mut self, result: Result<T, Violations>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(violations) => {
+                self.0.extend(violations.0);
+                None
+            }
+        }
+    }
+
+    /// The same violations, each field named within `parent` (`line1` becomes
+    /// `address.line1`).
+    #[must_use]
+    pub fn within(self, parent: &str) -> Violations {
+        Violations(
+            self.0
+                .into_iter()
+                .map(|v| Violation {
+                    field: format!("{parent}.{}", v.field),
+                    message: v.message,
+                })
+                .collect(),
+        )
+    }
+
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

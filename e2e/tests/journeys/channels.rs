@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode as AxumStatus};
 use ordo_db::params;
 use ordo_e2e::fixtures::{GOOD_CARD, Shop, card, order_request, pickup, shop};
 use ordo_e2e::{Session, TestApp, json_of, problem};
-use ordo_notifications::config::SmsProviderKind;
+use ordo_notifications::SmsProviderKind;
 use ordo_testkit::{Backend, SmtpSink, backend_test};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -100,7 +100,7 @@ async fn both_implementations_answer_alike(backend: Backend) {
     let (nobody, stranger) = (Uuid::now_v7(), app.signup("customer").await);
 
     let identity: Arc<dyn IdentityClient> = app.identity();
-    let remote = ordo_identity::remote::client(over_http(&app, "identity"));
+    let remote = ordo_identity::remote_client(over_http(&app, "identity"));
     let mut answers = Vec::new();
     for (how, client) in both(identity, remote) {
         answers.push((
@@ -122,7 +122,7 @@ async fn both_implementations_answer_alike(backend: Backend) {
     assert_eq!(answers[0], answers[1]);
 
     let catalog: Arc<dyn CatalogClient> = app.service::<ordo_catalog::Catalog>();
-    let remote = ordo_catalog::remote::client(over_http(&app, "catalog"));
+    let remote = ordo_catalog::remote_client(over_http(&app, "catalog"));
     let mut answers = Vec::new();
     for (how, client) in both(catalog, remote) {
         answers.push((
@@ -139,7 +139,7 @@ async fn both_implementations_answer_alike(backend: Backend) {
     assert_eq!(answers[0], answers[1]);
 
     let cart: Arc<dyn CartClient> = app.service::<ordo_cart::Cart>();
-    let remote = ordo_cart::remote::client(over_http(&app, "cart"));
+    let remote = ordo_cart::remote_client(over_http(&app, "cart"));
     let mut answers = Vec::new();
     for (how, client) in both(cart, remote) {
         let lines = client.lines(customer.id).await.unwrap();
@@ -149,7 +149,7 @@ async fn both_implementations_answer_alike(backend: Backend) {
     assert_eq!(answers[0], answers[1]);
 
     let payments: Arc<dyn PaymentsClient> = app.service::<ordo_payments::Payments>();
-    let remote = ordo_payments::remote::client(over_http(&app, "payments"));
+    let remote = ordo_payments::remote_client(over_http(&app, "payments"));
     let mut answers = Vec::new();
     for (how, client) in both(payments, remote) {
         let owns = (
@@ -163,7 +163,7 @@ async fn both_implementations_answer_alike(backend: Backend) {
     assert_eq!(answers[0], answers[1]);
 
     let inventory: Arc<dyn InventoryClient> = app.service::<ordo_inventory::Inventory>();
-    let remote = ordo_inventory::remote::client(over_http(&app, "inventory"));
+    let remote = ordo_inventory::remote_client(over_http(&app, "inventory"));
     let held = Uuid::now_v7();
     let trace = TraceContext::new_root();
     let one = [ReservationLine {
@@ -201,7 +201,7 @@ async fn both_implementations_answer_alike(backend: Backend) {
     assert_eq!(answers[0], answers[1]);
 
     let delivery: Arc<dyn DeliveryClient> = delivery;
-    let remote = ordo_delivery::remote::client(over_http(&app, "delivery"));
+    let remote = ordo_delivery::remote_client(over_http(&app, "delivery"));
     let mut answers = Vec::new();
     for (how, client) in both(delivery, remote) {
         let tracking = client.tracking(order_id).await.unwrap();
@@ -214,7 +214,7 @@ async fn both_implementations_answer_alike(backend: Backend) {
 
     let notifications: Arc<dyn NotificationsClient> =
         app.service::<ordo_notifications::Notifications>();
-    let remote = ordo_notifications::remote::client(over_http(&app, "notifications"));
+    let remote = ordo_notifications::remote_client(over_http(&app, "notifications"));
     let mut answers = Vec::new();
     for (how, client) in both(notifications, remote) {
         let told = client.timeline(order_id).await.unwrap();
@@ -224,7 +224,7 @@ async fn both_implementations_answer_alike(backend: Backend) {
     assert_eq!(answers[0], answers[1]);
 
     let orders: Arc<dyn OrdersClient> = app.service::<ordo_orders::Orders>();
-    let remote = ordo_orders::remote::client(over_http(&app, "orders"));
+    let remote = ordo_orders::remote_client(over_http(&app, "orders"));
     let mut answers = Vec::new();
     for (how, client) in both(orders, remote) {
         let purchase = client.purchase(order_id).await.unwrap();
@@ -337,7 +337,7 @@ async fn a_callee_down_or_silent_is_unavailable_within_the_deadline(backend: Bac
     });
     let remotes = remotes(&app, settings, Echoes::default());
     for (what, instances) in [("down", vec![down.clone()]), ("silent", vec![quiet])] {
-        let catalog = ordo_catalog::remote::client(remotes.to("catalog", instances));
+        let catalog = ordo_catalog::remote_client(remotes.to("catalog", instances));
         let answer = tokio::time::timeout(Duration::from_secs(30), catalog.merchant(Uuid::nil()))
             .await
             .unwrap_or_else(|_| panic!("a {what} callee must not hang its caller"));
@@ -353,12 +353,12 @@ async fn a_callee_down_or_silent_is_unavailable_within_the_deadline(backend: Bac
         );
     }
     // One instance down of two: the call goes to the other.
-    let catalog = ordo_catalog::remote::client(remotes.to("catalog", vec![down, app.url("")]));
+    let catalog = ordo_catalog::remote_client(remotes.to("catalog", vec![down, app.url("")]));
     for _ in 0..4 {
         assert_eq!(catalog.merchant(Uuid::nil()).await.unwrap(), None);
     }
     // A breaker opened by failures refuses at once, without asking the callee.
-    let catalog = ordo_catalog::remote::client(remotes.to(
+    let catalog = ordo_catalog::remote_client(remotes.to(
         "catalog",
         vec![format!("http://{}", {
             let gone = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -412,7 +412,7 @@ async fn catalogue_answers_are_kept_until_they_change() {
     // The bus of the client's process: only its wake-ups, through the platform's broker.
     let bus = Bus::new(app.config().bus.options(app.config().bus_url.as_ref()));
     let echoes = bus.echoes();
-    let catalog = ordo_catalog::remote::client(
+    let catalog = ordo_catalog::remote_client(
         remotes(&app, settings, echoes.clone())
             .to("catalog", vec![format!("http://{}", proxy.addr)]),
     );

@@ -238,7 +238,7 @@ async fn rebuilt_at_start(backend: Backend) {
     until_search(&app, "q=earl", |page| product_ids(page) == [tea.clone()]).await;
     assert_eq!(
         std::fs::read_to_string(app.data_dir().join("search").join("ordo-schema-version")).unwrap(),
-        ordo_search::store::index::SCHEMA_VERSION
+        ordo_search::INDEX_SCHEMA_VERSION
     );
     app.stop().await;
 }

@@ -6,14 +6,15 @@
 //! Publishes nothing; consumes `order.*` and `payment.captured`/`payment.refunded`. Asks
 //! the catalogue who staffs a merchant.
 
-pub mod api;
-pub mod app;
-pub mod domain;
-pub mod events;
-pub mod store;
+mod api;
+mod app;
+mod domain;
+mod events;
+mod store;
 
 pub use api::router;
 pub use app::{Analytics, AnalyticsError, AppError};
+pub use domain::Fact;
 pub use events::consume::subscriptions;
 
 use ordo_contracts::catalog::CatalogClient;

@@ -5,18 +5,19 @@
 //! `order.paid`. The orders service reads carts through
 //! `ordo_contracts::cart::CartClient`.
 
-pub mod api;
-pub mod app;
-pub mod config;
-pub mod domain;
-pub mod events;
-pub mod remote;
-pub mod store;
+mod api;
+mod app;
+mod config;
+mod domain;
+mod events;
+mod remote;
+mod store;
 
 pub use api::router;
 pub use app::{AppError, Cart, CartError};
 pub use config::{CartConfig, CartStore};
 pub use events::consume::subscriptions;
+pub use remote::client as remote_client;
 
 use ordo_contracts::cart::CartClient;
 use ordo_contracts::catalog::CatalogClient;

@@ -6,15 +6,18 @@
 //! Publishes `merchant.created`, `merchant.updated`, `product.created`, `product.updated`,
 //! `product.deleted` (payloads in `ordo_contracts::catalog`); consumes nothing yet.
 
-pub mod api;
-pub mod app;
-pub mod domain;
+mod api;
+mod app;
+mod domain;
 mod events;
-pub mod remote;
-pub mod store;
+mod remote;
+mod store;
 
 pub use api::router;
 pub use app::{AppError, Catalog, CatalogError};
+pub use domain::picture::Owner;
+pub use domain::{ImageType, NewMerchant, NewProduct, Opening};
+pub use remote::client as remote_client;
 
 use ordo_contracts::catalog::CatalogClient;
 use ordo_kit::{Parts, Service};

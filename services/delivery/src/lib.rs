@@ -8,18 +8,19 @@
 //! `delivery.unassigned`; consumes `order.accepted`, `order.picked_up`, `order.cancelled`,
 //! `order.rejected` (`events::consume`).
 
-pub mod api;
-pub mod app;
-pub mod config;
-pub mod domain;
-pub mod events;
-pub mod remote;
-pub mod store;
+mod api;
+mod app;
+mod config;
+mod domain;
+mod events;
+mod remote;
+mod store;
 
 pub use api::router;
 pub use app::{AppError, Delivery, DeliveryError};
 pub use config::{DeliveryConfig, DispatchMode};
 pub use events::consume::subscriptions;
+pub use remote::client as remote_client;
 
 use ordo_contracts::catalog::CatalogClient;
 use ordo_contracts::delivery::DeliveryClient;

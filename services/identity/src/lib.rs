@@ -6,17 +6,19 @@
 //! Exports its migrations and its routers; the app wires them with a database and the
 //! keyring.
 
-pub mod api;
-pub mod app;
-pub mod config;
-pub mod domain;
-pub mod events;
-pub mod remote;
-pub mod store;
+mod api;
+mod app;
+mod config;
+mod domain;
+mod events;
+mod remote;
+mod store;
 
 pub use api::{router, well_known_router};
 pub use app::{AppError, Identity, IdentityError};
 pub use config::IdentityConfig;
+pub use domain::{Email, NewAddress, Password, Registration};
+pub use remote::client as remote_client;
 pub use store::keyring::{Keyring, KeyringError};
 
 use ordo_contracts::identity::IdentityClient;

@@ -2,7 +2,8 @@
 //! (`api::internal`) over HTTP.
 
 use ordo_contracts::ClientFuture;
-use ordo_contracts::identity::{AddressSnapshot, Contact, IdentityClient};
+use ordo_contracts::identity::{Contact, IdentityClient};
+use ordo_kernel::PostalAddress;
 use ordo_remote::ServiceClient;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -22,11 +23,7 @@ impl IdentityClient for RemoteIdentity {
         Box::pin(async move { self.0.get(&format!("/users/{user_id}/contact"), &[]).await })
     }
 
-    fn address(
-        &self,
-        user_id: Uuid,
-        address_id: Uuid,
-    ) -> ClientFuture<'_, Option<AddressSnapshot>> {
+    fn address(&self, user_id: Uuid, address_id: Uuid) -> ClientFuture<'_, Option<PostalAddress>> {
         Box::pin(async move {
             let path = format!("/users/{user_id}/addresses/{address_id}");
             self.0.get(&path, &[]).await

@@ -7,18 +7,19 @@
 //! hold ran out and the stock is gone); consumes the events above (`events::consume`).
 //! Other services reserve through `ordo_contracts::inventory::InventoryClient`.
 
-pub mod api;
-pub mod app;
-pub mod config;
-pub mod domain;
-pub mod events;
-pub mod remote;
-pub mod store;
+mod api;
+mod app;
+mod config;
+mod domain;
+mod events;
+mod remote;
+mod store;
 
 pub use api::router;
 pub use app::{AppError, Inventory, InventoryError};
 pub use config::InventoryConfig;
 pub use events::consume::subscriptions;
+pub use remote::client as remote_client;
 
 use ordo_contracts::catalog::CatalogClient;
 use ordo_contracts::inventory::InventoryClient;

@@ -10,21 +10,22 @@
 //! `payment.voided`, the delivery and shipment steps, `email.requested`, `sms.requested`
 //! and `password_reset.requested`.
 
-pub mod api;
-pub mod app;
-pub mod config;
-pub mod domain;
-pub mod events;
-pub mod mailer;
-pub mod remote;
-pub mod sms;
-pub mod store;
+mod api;
+mod app;
+mod config;
+mod domain;
+mod events;
+mod mailer;
+mod remote;
+mod sms;
+mod store;
 
 pub use api::router;
 pub use app::{AppError, Notifications, NotificationsError};
-pub use config::SmsConfig;
+pub use config::{SmsConfig, SmsProviderKind};
 pub use events::consume::subscriptions;
 pub use mailer::Mailer;
+pub use remote::client as remote_client;
 
 use ordo_contracts::catalog::CatalogClient;
 use ordo_contracts::identity::IdentityClient;

@@ -11,18 +11,19 @@
 //! traits; for operators, identity and the catalogue (whom a search names) and inventory,
 //! payments, delivery and notifications (their part of an order's timeline).
 
-pub mod api;
-pub mod app;
-pub mod config;
-pub mod domain;
-pub mod events;
-pub mod remote;
-pub mod store;
+mod api;
+mod app;
+mod config;
+mod domain;
+mod events;
+mod remote;
+mod store;
 
 pub use api::router;
-pub use app::{ABANDON_AFTER, AppError, Clients, Orders, OrdersError, STALE_CLAIM};
+pub use app::{ABANDON_AFTER, AppError, Clients, Orders, OrdersError, STALE_CLAIM, Short};
 pub use config::OrdersConfig;
 pub use events::consume::subscriptions;
+pub use remote::client as remote_client;
 
 use ordo_contracts::orders::OrdersClient;
 use ordo_http::Streams;

@@ -10,22 +10,26 @@
 //! `payment.refunded`; consumes `order.placed` and `order.payment_retried` (authorise),
 //! `order.cancelled` and `order.rejected` (void), `order.completed` (capture).
 
-pub mod api;
-pub mod app;
-pub mod domain;
-pub mod events;
-pub mod provider;
-pub mod remote;
-pub mod store;
+mod api;
+mod app;
+mod domain;
+mod events;
+mod provider;
+mod remote;
+mod store;
 
 pub use api::router;
 pub use app::{AppError, Payments, PaymentsError};
+pub use domain::CardDetails;
 pub use events::consume::subscriptions;
+pub use provider::{
+    Authorization, Capture, PaymentProvider, ProviderError, ProviderFuture, Sandbox, Tokenized,
+};
+pub use remote::client as remote_client;
 
 use ordo_contracts::payments::PaymentsClient;
 use ordo_kernel::Secret;
 use ordo_kit::{Parts, Service, Sweep};
-use provider::PaymentProvider;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -6,11 +6,11 @@
 //! review is of a purchase it saw completed, or that the orders service says is, when its
 //! customer writes before the events arrive. Asks the catalogue who staffs a merchant.
 
-pub mod api;
-pub mod app;
-pub mod domain;
-pub mod events;
-pub mod store;
+mod api;
+mod app;
+mod domain;
+mod events;
+mod store;
 
 pub use api::router;
 pub use app::{AppError, Reviews, ReviewsError};

@@ -6,15 +6,16 @@
 //! tables, and the index (under the data dir) is built from those, so it can be rebuilt at
 //! any time (`ordo search reindex`), and is, when missing or of another schema version.
 
-pub mod api;
-pub mod app;
-pub mod domain;
-pub mod events;
-pub mod store;
+mod api;
+mod app;
+mod domain;
+mod events;
+mod store;
 
 pub use api::router;
 pub use app::{AppError, Search, SearchError};
 pub use events::consume::subscriptions;
+pub use store::index::SCHEMA_VERSION as INDEX_SCHEMA_VERSION;
 
 use ordo_kit::{Parts, Service, Sweep};
 use std::path::PathBuf;

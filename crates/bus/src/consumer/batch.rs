@@ -64,8 +64,8 @@ fn event_span(shared: &Shared, event: &Envelope, attempt: u32) -> tracing::Span 
 }
 
 /// One transaction: take the replay request if this is a replay, place the events in their
-/// subjects, claim those to handle in the inbox, run their handlers in order, move the
-/// subjects' positions, commit. `attempt` counts this try of these events (1 for the
+/// subjects, claim those to handle in the inbox and move the subjects' positions, run their
+/// handlers in order, commit. `attempt` counts this try of these events (1 for the
 /// first). A replay is handled whatever its place: an operator asked for it.
 pub(super) async fn run_batch(
     shared: &Arc<Shared>,
@@ -141,14 +141,33 @@ async fn handle_batch(
         .collect();
     ids.sort_unstable();
     ids.dedup();
-    let fresh = store::claim(tx, &shared.sub.name, &ids, ordo_kernel::time::now()).await?;
+    // The claims and the positions' moves go out together, before the handlers: both are
+    // known from the places alone, and a handler failing rolls both back.
+    let mut batch = tx.batch();
+    let claims = store::stage_claim(&mut batch, &shared.sub.name, &ids, ordo_kernel::time::now());
+    if let Some(positions) = &positions {
+        store::stage_advance(&mut batch, &shared.sub.name, &positions.moves());
+    }
+    let changed = tx.run(batch).await?;
+    let claimed: u64 = claims.into_iter().map(|claim| changed.rows(claim)).sum();
+    // The count says which events are new only when it is all of them or none; the rare
+    // batch that mixes both (a redelivery beside new events) is handled one event at a time.
+    let fresh = if claimed == ids.len() as u64 {
+        true
+    } else if claimed == 0 {
+        false
+    } else {
+        return Err(BatchFailure::Handler(HandlerError::retry(
+            "some of the batch's events were handled before",
+        )));
+    };
     let mut done = HashSet::with_capacity(events.len());
     let mut handled = Vec::with_capacity(events.len());
     for ((event, outcome), place) in events.iter().zip(outcomes.iter_mut()).zip(&places) {
         if *outcome != Outcome::Handled {
             continue;
         }
-        if !fresh.contains(&event.id) || !done.insert(event.id) {
+        if !fresh || !done.insert(event.id) {
             *outcome = Outcome::Duplicate;
             continue;
         }
@@ -178,12 +197,6 @@ async fn handle_batch(
                     .max(0.0),
             );
         handled.push(event.id);
-    }
-    if let Some(positions) = &positions {
-        let moves = positions.moves();
-        if !moves.is_empty() {
-            store::advance(tx, &shared.sub.name, &moves).await?;
-        }
     }
     Ok((outcomes, handled))
 }

@@ -1,6 +1,9 @@
 //! The reports' tables: the journal of facts, each order's facts for attributing later
 //! ones, and the hourly counters (merchant `''` is the whole platform).
 
+#[cfg(test)]
+mod tests;
+
 use crate::domain::{Bucket, Counts, Fact, Period, Timing};
 use ordo_db::{Db, Dialect, Encode, Error, FromRow, Json, Kind, Tx, Value, params};
 use time::OffsetDateTime;

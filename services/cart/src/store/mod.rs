@@ -3,6 +3,8 @@
 pub mod redis_carts;
 
 #[cfg(test)]
+mod redis_tests;
+#[cfg(test)]
 mod tests;
 
 use ordo_db::{Db, Error, FromRow, Tx, params};

@@ -2,7 +2,7 @@
 //! read back in the order they were added; one merchant's products at a time; a line is
 //! set, removed, taken out by what an order took, and the cart cleared, for one customer
 //! alone; lines the release before native column types wrote read back the same once
-//! migrated. Carts in Redis are `redis_carts`'s, tested in `tests/redis_carts.rs`.
+//! migrated. Carts in Redis are `redis_carts`'s, tested in `redis_tests.rs`.
 
 use super::Item;
 use ordo_db::{Db, params};

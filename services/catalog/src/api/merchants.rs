@@ -95,22 +95,22 @@ pub struct MerchantPage {
 const MERCHANT_KINDS: [&str; 2] = ["restaurant", "shop"];
 
 fn merchant_kind() -> utoipa::openapi::schema::Object {
-    ordo_http::schema::one_of(&MERCHANT_KINDS, false)
+    ordo_kernel::schema::one_of(&MERCHANT_KINDS, false)
 }
 
 fn optional_merchant_kind() -> utoipa::openapi::schema::Object {
-    ordo_http::schema::one_of(&MERCHANT_KINDS, true)
+    ordo_kernel::schema::one_of(&MERCHANT_KINDS, true)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateMerchant {
-    #[schema(schema_with = ordo_http::schema::line::<120>)]
+    #[schema(schema_with = ordo_kernel::schema::line::<120>)]
     name: String,
     /// `restaurant` or `shop`.
     #[schema(schema_with = merchant_kind)]
     kind: String,
-    #[schema(schema_with = ordo_http::schema::line::<300>)]
+    #[schema(schema_with = ordo_kernel::schema::line::<300>)]
     address: String,
     #[schema(minimum = -90, maximum = 90)]
     lat: f64,
@@ -124,11 +124,11 @@ pub struct CreateMerchant {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchMerchant {
-    #[schema(schema_with = ordo_http::schema::optional_line::<120>)]
+    #[schema(schema_with = ordo_kernel::schema::optional_line::<120>)]
     name: Option<String>,
     #[schema(schema_with = optional_merchant_kind)]
     kind: Option<String>,
-    #[schema(schema_with = ordo_http::schema::optional_line::<300>)]
+    #[schema(schema_with = ordo_kernel::schema::optional_line::<300>)]
     address: Option<String>,
     #[schema(minimum = -90, maximum = 90)]
     lat: Option<f64>,

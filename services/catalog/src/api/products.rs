@@ -4,9 +4,9 @@ use crate::domain::{NewProduct, Product, ProductChange};
 use axum::extract::State;
 use axum::http::StatusCode;
 use ordo_bus::EventMeta;
-use ordo_http::extract::nullable;
 use ordo_http::{Authenticated, Json, Path, Problem, Query, Trace};
 use ordo_kernel::Money;
+use ordo_kernel::patch::nullable;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -61,7 +61,7 @@ pub struct ProductPage {
 /// Up to 20 tags of 1 to 30 characters each.
 fn tags() -> utoipa::openapi::schema::Array {
     utoipa::openapi::schema::ArrayBuilder::new()
-        .items(ordo_http::schema::line::<30>())
+        .items(ordo_kernel::schema::line::<30>())
         .max_items(Some(20))
         .build()
 }
@@ -78,14 +78,14 @@ fn optional_tags() -> utoipa::openapi::schema::Array {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProduct {
-    #[schema(schema_with = ordo_http::schema::line::<120>)]
+    #[schema(schema_with = ordo_kernel::schema::line::<120>)]
     name: String,
     /// Up to 2000 characters; line breaks and tabs are kept, other control characters
     /// refused.
     #[serde(default)]
-    #[schema(schema_with = ordo_http::schema::free_text::<2000>)]
+    #[schema(schema_with = ordo_kernel::schema::free_text::<2000>)]
     description: String,
-    #[schema(schema_with = ordo_http::schema::line::<60>)]
+    #[schema(schema_with = ordo_kernel::schema::line::<60>)]
     category: String,
     price: Money,
     #[schema(pattern = r"^\s*[A-Za-z0-9._-]{1,64}\s*$")]
@@ -100,12 +100,12 @@ pub struct CreateProduct {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchProduct {
-    #[schema(schema_with = ordo_http::schema::optional_line::<120>)]
+    #[schema(schema_with = ordo_kernel::schema::optional_line::<120>)]
     name: Option<String>,
     /// Up to 2000 characters; line breaks and tabs are kept.
-    #[schema(schema_with = ordo_http::schema::optional_free_text::<2000>)]
+    #[schema(schema_with = ordo_kernel::schema::optional_free_text::<2000>)]
     description: Option<String>,
-    #[schema(schema_with = ordo_http::schema::optional_line::<60>)]
+    #[schema(schema_with = ordo_kernel::schema::optional_line::<60>)]
     category: Option<String>,
     price: Option<Money>,
     /// `null` removes the SKU.

@@ -135,7 +135,7 @@ impl Catalog {
             .await?
             .ok_or(AppError::NotFound)?;
         self.check_staff(&mut tx, caller, id).await?;
-        change.apply_to(&mut merchant)?;
+        ordo_kernel::patch::apply(&mut merchant, change)?;
         merchant.updated_at = ordo_kernel::time::now();
         merchants::update(&mut tx, &merchant).await?;
         events::merchant_updated(&self.outbox, &mut tx, &merchant, meta).await?;

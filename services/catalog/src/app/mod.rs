@@ -7,7 +7,6 @@ mod pictures;
 mod products;
 
 pub use merchants::Near;
-pub use pictures::{Picture, picture};
 
 use ordo_bus::{Echoes, Outbox};
 use ordo_db::{Db, Executor};

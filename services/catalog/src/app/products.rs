@@ -131,7 +131,7 @@ impl Catalog {
             .ok_or(AppError::NotFound)?;
         self.check_staff(&mut tx, caller, product.merchant_id)
             .await?;
-        change.apply_to(&mut product)?;
+        ordo_kernel::patch::apply(&mut product, change)?;
         product.updated_at = ordo_kernel::time::now();
         products::update(&mut tx, &product)
             .await

@@ -1,5 +1,6 @@
 use ordo_kernel::Violations;
 use ordo_kernel::geo::{latitude, longitude};
+use ordo_kernel::patch::{Editable, Patch};
 use ordo_kernel::validation::text;
 use std::str::FromStr;
 use time::OffsetDateTime;
@@ -176,32 +177,45 @@ pub struct MerchantChange {
     pub opening_hours: Option<Vec<Opening>>,
 }
 
-impl MerchantChange {
-    /// Applies the change, validating the merchant as a whole.
-    ///
-    /// # Errors
-    /// Every field that breaks a rule; `merchant` is then unchanged.
-    pub fn apply_to(self, merchant: &mut Merchant) -> Result<(), Violations> {
-        let fields = NewMerchant {
-            name: self.name.unwrap_or_else(|| merchant.name.clone()),
-            kind: self
-                .kind
-                .unwrap_or_else(|| merchant.kind.as_str().to_owned()),
-            address: self.address.unwrap_or_else(|| merchant.address.clone()),
-            lat: self.lat.unwrap_or(merchant.lat),
-            lon: self.lon.unwrap_or(merchant.lon),
-            opening_hours: self
-                .opening_hours
-                .unwrap_or_else(|| merchant.opening_hours.clone()),
+impl Editable for Merchant {
+    type Draft = NewMerchant;
+    type Valid = MerchantFields;
+
+    fn draft(&self) -> NewMerchant {
+        NewMerchant {
+            name: self.name.clone(),
+            kind: self.kind.as_str().to_owned(),
+            address: self.address.clone(),
+            lat: self.lat,
+            lon: self.lon,
+            opening_hours: self.opening_hours.clone(),
         }
-        .validate()?;
-        merchant.name = fields.name;
-        merchant.kind = fields.kind;
-        merchant.address = fields.address;
-        merchant.lat = fields.lat;
-        merchant.lon = fields.lon;
-        merchant.opening_hours = fields.opening_hours;
-        Ok(())
+    }
+
+    fn validate(draft: NewMerchant) -> Result<MerchantFields, Violations> {
+        draft.validate()
+    }
+
+    fn keep(&mut self, valid: MerchantFields) {
+        self.name = valid.name;
+        self.kind = valid.kind;
+        self.address = valid.address;
+        self.lat = valid.lat;
+        self.lon = valid.lon;
+        self.opening_hours = valid.opening_hours;
+    }
+}
+
+impl Patch<NewMerchant> for MerchantChange {
+    fn merged(self, current: NewMerchant) -> NewMerchant {
+        NewMerchant {
+            name: self.name.unwrap_or(current.name),
+            kind: self.kind.unwrap_or(current.kind),
+            address: self.address.unwrap_or(current.address),
+            lat: self.lat.unwrap_or(current.lat),
+            lon: self.lon.unwrap_or(current.lon),
+            opening_hours: self.opening_hours.unwrap_or(current.opening_hours),
+        }
     }
 }
 
@@ -287,13 +301,13 @@ mod tests {
             lon: Some(200.0),
             ..MerchantChange::default()
         };
-        assert!(bad.apply_to(&mut merchant).is_err());
+        assert!(ordo_kernel::patch::apply(&mut merchant, bad).is_err());
         assert_eq!(merchant, before);
         let good = MerchantChange {
             kind: Some("shop".into()),
             ..MerchantChange::default()
         };
-        good.apply_to(&mut merchant).unwrap();
+        ordo_kernel::patch::apply(&mut merchant, good).unwrap();
         assert_eq!(merchant.kind, MerchantKind::Shop);
     }
 }

@@ -5,6 +5,6 @@ mod merchant;
 pub mod picture;
 mod product;
 
-pub use merchant::{Merchant, MerchantChange, MerchantFields, MerchantKind, NewMerchant, Opening};
+pub use merchant::{Merchant, MerchantChange, MerchantKind, NewMerchant, Opening};
 pub use picture::ImageType;
-pub use product::{NewProduct, Product, ProductChange, ProductFields};
+pub use product::{NewProduct, Product, ProductChange};

@@ -1,3 +1,4 @@
+use ordo_kernel::patch::{Editable, Patch};
 use ordo_kernel::validation::{free_text, text};
 use ordo_kernel::{Money, Violations};
 use time::OffsetDateTime;
@@ -112,32 +113,48 @@ pub struct ProductChange {
     pub active: Option<bool>,
 }
 
-impl ProductChange {
-    /// Applies the change, validating the product as a whole.
-    ///
-    /// # Errors
-    /// Every field that breaks a rule; `product` is then unchanged.
-    pub fn apply_to(self, product: &mut Product) -> Result<(), Violations> {
-        let fields = NewProduct {
-            name: self.name.unwrap_or_else(|| product.name.clone()),
-            description: self
-                .description
-                .unwrap_or_else(|| product.description.clone()),
-            category: self.category.unwrap_or_else(|| product.category.clone()),
-            price: self.price.unwrap_or_else(|| product.price.clone()),
-            sku: self.sku.unwrap_or_else(|| product.sku.clone()),
-            tags: self.tags.unwrap_or_else(|| product.tags.clone()),
-            active: self.active.unwrap_or(product.active),
+impl Editable for Product {
+    type Draft = NewProduct;
+    type Valid = ProductFields;
+
+    fn draft(&self) -> NewProduct {
+        NewProduct {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            category: self.category.clone(),
+            price: self.price.clone(),
+            sku: self.sku.clone(),
+            tags: self.tags.clone(),
+            active: self.active,
         }
-        .validate()?;
-        product.name = fields.name;
-        product.description = fields.description;
-        product.category = fields.category;
-        product.price = fields.price;
-        product.sku = fields.sku;
-        product.tags = fields.tags;
-        product.active = fields.active;
-        Ok(())
+    }
+
+    fn validate(draft: NewProduct) -> Result<ProductFields, Violations> {
+        draft.validate()
+    }
+
+    fn keep(&mut self, valid: ProductFields) {
+        self.name = valid.name;
+        self.description = valid.description;
+        self.category = valid.category;
+        self.price = valid.price;
+        self.sku = valid.sku;
+        self.tags = valid.tags;
+        self.active = valid.active;
+    }
+}
+
+impl Patch<NewProduct> for ProductChange {
+    fn merged(self, current: NewProduct) -> NewProduct {
+        NewProduct {
+            name: self.name.unwrap_or(current.name),
+            description: self.description.unwrap_or(current.description),
+            category: self.category.unwrap_or(current.category),
+            price: self.price.unwrap_or(current.price),
+            sku: self.sku.unwrap_or(current.sku),
+            tags: self.tags.unwrap_or(current.tags),
+            active: self.active.unwrap_or(current.active),
+        }
     }
 }
 

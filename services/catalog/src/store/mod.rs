@@ -3,3 +3,6 @@
 pub mod images;
 pub mod merchants;
 pub mod products;
+
+#[cfg(test)]
+mod tests;

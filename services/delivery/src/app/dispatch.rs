@@ -50,11 +50,6 @@ impl Delivery {
             .map(|cell| cell.to_string())
             .unwrap_or_default();
         let now = ordo_kernel::time::now();
-        let line2 = address
-            .line2
-            .as_deref()
-            .map(|l| format!(", {l}"))
-            .unwrap_or_default();
         let payout = self.config.payout(ordo_kernel::geo::distance_km(
             (merchant.lat, merchant.lon),
             (address.lat, address.lon),
@@ -75,10 +70,7 @@ impl Delivery {
             pickup_cell,
             drop_off: Stop {
                 name: customer,
-                address: format!(
-                    "{}{line2}, {} {}, {}",
-                    address.line1, address.postal_code, address.city, address.country
-                ),
+                address: address.one_line(),
                 lat: address.lat,
                 lon: address.lon,
             },

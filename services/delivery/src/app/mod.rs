@@ -14,6 +14,9 @@ mod operators;
 mod shipments;
 mod timeline;
 
+#[cfg(test)]
+mod tests;
+
 pub use couriers::{CourierStatus, FleetOverview};
 pub use fleet::Fleet;
 pub use operators::Redispatched;

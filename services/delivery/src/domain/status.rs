@@ -77,6 +77,7 @@ pub enum Trigger {
 }
 
 impl Trigger {
+    #[cfg(test)]
     pub const ALL: [Trigger; 6] = [
         Trigger::Offer,
         Trigger::Lapse,

@@ -6,9 +6,14 @@ pub mod fleet;
 pub mod shipments;
 pub mod timeline;
 
+#[cfg(test)]
+mod fleet_tests;
+#[cfg(test)]
+mod tests;
+
 use crate::app::fleet::Courier;
 use crate::domain::{Delivery, DeliveryStatus, Fix, Offer, OfferStatus, PastOffer, Stop};
-use ordo_db::{Db, Encode, Error, Executor, FromRow, Row, Tx, params};
+use ordo_db::{Db, Error, Executor, FromRow, Row, StatusMove, Tx, params};
 use ordo_kernel::Money;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -252,28 +257,30 @@ pub async fn move_delivery(
     at: OffsetDateTime,
     traceparent: Option<&str>,
 ) -> Result<Option<Delivery>, Error> {
-    let step = match to {
-        DeliveryStatus::Assigned => "assigned_at = $4, assigned_traceparent = $5, ",
-        DeliveryStatus::PickedUp => "picked_up_at = $4, picked_up_traceparent = $5, ",
-        DeliveryStatus::Delivered => "delivered_at = $4, delivered_traceparent = $5, ",
-        // The search's start stays: escalation counts from it.
-        DeliveryStatus::Searching | DeliveryStatus::Offered | DeliveryStatus::Cancelled => "",
+    let Some((first, others)) = from.split_first() else {
+        return Ok(None);
     };
-    let from: Vec<String> = from.iter().map(|s| format!("'{}'", s.as_str())).collect();
-    let sql = format!(
-        "UPDATE deliveries
-         SET status = $2, courier_id = COALESCE($3, courier_id), {step}updated_at = $4
-         WHERE id = $1 AND status IN ({})
-         RETURNING {DELIVERY_COLUMNS}",
-        from.join(", ")
-    );
-    let mut params = vec![id.encode(), to.encode(), courier_id.encode(), at.encode()];
-    // A step without a time of its own keeps no trace either: PostgreSQL refuses a
-    // parameter the statement does not use.
-    if !step.is_empty() {
-        params.push(traceparent.encode());
+    let mut update = others
+        .iter()
+        .fold(
+            StatusMove::new("deliveries", "id", id, first, to),
+            |update, status| update.or_from(status),
+        )
+        .set("updated_at", at);
+    if let Some(courier_id) = courier_id {
+        update = update.set("courier_id", courier_id);
     }
-    let row: Option<DeliveryRow> = tx.fetch_optional(&sql, &params).await?;
+    // The search's start stays when the delivery searches again: escalation counts from it.
+    let step = match to {
+        DeliveryStatus::Assigned => Some(("assigned_at", "assigned_traceparent")),
+        DeliveryStatus::PickedUp => Some(("picked_up_at", "picked_up_traceparent")),
+        DeliveryStatus::Delivered => Some(("delivered_at", "delivered_traceparent")),
+        DeliveryStatus::Searching | DeliveryStatus::Offered | DeliveryStatus::Cancelled => None,
+    };
+    if let Some((time, trace)) = step {
+        update = update.set(time, at).set(trace, traceparent);
+    }
+    let row: Option<DeliveryRow> = update.returning(tx, DELIVERY_COLUMNS).await?;
     Ok(row.map(Delivery::from))
 }
 
@@ -463,14 +470,11 @@ pub async fn answer_offer(
     at: OffsetDateTime,
     traceparent: Option<&str>,
 ) -> Result<bool, Error> {
-    let changed = tx
-        .execute(
-            "UPDATE offers SET status = $2, answered_at = $3, answered_traceparent = $4
-         WHERE id = $1 AND status = 'open'",
-            params![id, to, at, traceparent],
-        )
-        .await?;
-    Ok(changed == 1)
+    StatusMove::new("offers", "id", id, OfferStatus::Open, to)
+        .set("answered_at", at)
+        .set("answered_traceparent", traceparent)
+        .run(tx)
+        .await
 }
 
 /// Withdraws the delivery's offers still open, but the one to `except` (who took it):

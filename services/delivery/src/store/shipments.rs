@@ -1,7 +1,7 @@
 //! Parcels and their carrier events.
 
 use crate::domain::{CarrierEvent, Scan, Shipment, ShipmentStatus};
-use ordo_db::{Db, Error, Executor, FromRow, Tx, params};
+use ordo_db::{Db, Error, Executor, FromRow, StatusMove, Tx, params};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -86,20 +86,14 @@ pub async fn advance(
     to: ShipmentStatus,
     at: OffsetDateTime,
 ) -> Result<bool, Error> {
-    let step = match to {
-        ShipmentStatus::Shipped => "shipped_at = $4, ",
-        ShipmentStatus::Delivered => "delivered_at = $4, ",
-        ShipmentStatus::PendingShipment => "",
-    };
-    let changed = tx
-        .execute(
-            &format!(
-                "UPDATE shipments SET status = $3, {step}updated_at = $4 WHERE id = $1 AND status = $2"
-            ),
-            params![id, from, to, at],
-        )
-        .await?;
-    Ok(changed == 1)
+    let update = StatusMove::new("shipments", "id", id, from, to).set("updated_at", at);
+    match to {
+        ShipmentStatus::Shipped => update.set("shipped_at", at),
+        ShipmentStatus::Delivered => update.set("delivered_at", at),
+        ShipmentStatus::PendingShipment => update,
+    }
+    .run(tx)
+    .await
 }
 
 /// Records a carrier event of the parcel; false when it was recorded before (a replay).

@@ -2,70 +2,45 @@ use crate::app::Identity;
 use crate::domain::{Address, AddressChange, NewAddress};
 use axum::extract::State;
 use axum::http::StatusCode;
-use ordo_http::extract::nullable;
-use ordo_http::{Authenticated, Json, Path, Problem};
+use ordo_http::{Authenticated, Json, Path, Problem, Unknown};
+use ordo_kernel::patch::nullable;
+use ordo_kernel::{PostalAddress, PostalChange};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+/// An address as a client sends it: the postal fields beside a label.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct AddressRequest {
     #[schema(max_length = 50, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     label: Option<String>,
-    #[schema(schema_with = ordo_http::schema::line::<200>)]
-    line1: String,
-    #[schema(max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
-    line2: Option<String>,
-    #[schema(schema_with = ordo_http::schema::line::<100>)]
-    city: String,
-    #[schema(schema_with = ordo_http::schema::line::<20>)]
-    postal_code: String,
-    /// ISO 3166-1 alpha-2.
-    #[schema(pattern = r"^\s*[A-Za-z]{2}\s*$")]
-    country: String,
-    #[schema(minimum = -90, maximum = 90)]
-    lat: f64,
-    #[schema(minimum = -180, maximum = 180)]
-    lon: f64,
+    #[serde(flatten)]
+    postal: PostalAddress,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    unknown: Unknown,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct AddressPatch {
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 50, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     label: Option<Option<String>>,
-    #[schema(schema_with = ordo_http::schema::optional_line::<200>)]
-    line1: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    line2: Option<Option<String>>,
-    #[schema(schema_with = ordo_http::schema::optional_line::<100>)]
-    city: Option<String>,
-    #[schema(schema_with = ordo_http::schema::optional_line::<20>)]
-    postal_code: Option<String>,
-    #[schema(pattern = r"^\s*[A-Za-z]{2}\s*$")]
-    country: Option<String>,
-    #[schema(minimum = -90, maximum = 90)]
-    lat: Option<f64>,
-    #[schema(minimum = -180, maximum = 180)]
-    lon: Option<f64>,
+    #[serde(flatten)]
+    postal: PostalChange,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    unknown: Unknown,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AddressView {
     id: Uuid,
     label: Option<String>,
-    line1: String,
-    line2: Option<String>,
-    city: String,
-    postal_code: String,
-    country: String,
-    lat: f64,
-    lon: f64,
+    #[serde(flatten)]
+    postal: PostalAddress,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -82,13 +57,7 @@ impl From<Address> for AddressView {
         AddressView {
             id: a.id,
             label: a.label,
-            line1: a.line1,
-            line2: a.line2,
-            city: a.city,
-            postal_code: a.postal_code,
-            country: a.country,
-            lat: a.lat,
-            lon: a.lon,
+            postal: a.postal,
             created_at: a.created_at,
             updated_at: a.updated_at,
         }
@@ -121,15 +90,10 @@ pub async fn create(
     Authenticated(caller): Authenticated,
     Json(body): Json<AddressRequest>,
 ) -> Result<(StatusCode, Json<AddressView>), Problem> {
+    body.unknown.refuse()?;
     let new = NewAddress {
         label: body.label,
-        line1: body.line1,
-        line2: body.line2,
-        city: body.city,
-        postal_code: body.postal_code,
-        country: body.country,
-        lat: body.lat,
-        lon: body.lon,
+        postal: body.postal,
     };
     let address = identity.add_address(caller.user_id, new).await?;
     Ok((StatusCode::CREATED, Json(address.into())))
@@ -150,15 +114,10 @@ pub async fn update(
     Path(id): Path<Uuid>,
     Json(body): Json<AddressPatch>,
 ) -> Result<Json<AddressView>, Problem> {
+    body.unknown.refuse()?;
     let change = AddressChange {
         label: body.label,
-        line1: body.line1,
-        line2: body.line2,
-        city: body.city,
-        postal_code: body.postal_code,
-        country: body.country,
-        lat: body.lat,
-        lon: body.lon,
+        postal: body.postal,
     };
     let address = identity.update_address(caller.user_id, id, change).await?;
     Ok(Json(address.into()))

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use super::me::UserView;
 
 fn signup_role() -> utoipa::openapi::schema::Object {
-    ordo_http::schema::one_of(&["customer", "merchant", "courier"], true)
+    ordo_kernel::schema::one_of(&["customer", "merchant", "courier"], true)
 }
 
 /// An email address as sign-up takes it.
@@ -35,9 +35,9 @@ pub struct RegisterRequest {
     #[schema(schema_with = email_address)]
     email: String,
     /// At least 10 characters.
-    #[schema(schema_with = ordo_http::schema::verbatim_between::<10, 1024>)]
+    #[schema(schema_with = ordo_kernel::schema::verbatim_between::<10, 1024>)]
     password: String,
-    #[schema(schema_with = ordo_http::schema::line::<100>)]
+    #[schema(schema_with = ordo_kernel::schema::line::<100>)]
     name: String,
     /// `customer` (default), `merchant` or `courier`; never `admin`.
     #[schema(schema_with = signup_role)]
@@ -47,16 +47,16 @@ pub struct RegisterRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    #[schema(schema_with = ordo_http::schema::verbatim)]
+    #[schema(schema_with = ordo_kernel::schema::verbatim)]
     email: String,
-    #[schema(schema_with = ordo_http::schema::verbatim)]
+    #[schema(schema_with = ordo_kernel::schema::verbatim)]
     password: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
-    #[schema(schema_with = ordo_http::schema::verbatim)]
+    #[schema(schema_with = ordo_kernel::schema::verbatim)]
     refresh_token: String,
 }
 
@@ -64,7 +64,7 @@ pub struct RefreshRequest {
 #[serde(deny_unknown_fields)]
 pub struct LogoutRequest {
     /// The session to end; without it, every session of the caller ends.
-    #[schema(schema_with = ordo_http::schema::optional_verbatim)]
+    #[schema(schema_with = ordo_kernel::schema::optional_verbatim)]
     refresh_token: Option<String>,
 }
 
@@ -79,10 +79,10 @@ pub struct PasswordResetRequest {
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetConfirmation {
     /// The token of the emailed link (`…/#/reset?token=ordo_pr_…`).
-    #[schema(schema_with = ordo_http::schema::verbatim)]
+    #[schema(schema_with = ordo_kernel::schema::verbatim)]
     token: String,
     /// The new password: at least 10 characters.
-    #[schema(schema_with = ordo_http::schema::verbatim_between::<10, 1024>)]
+    #[schema(schema_with = ordo_kernel::schema::verbatim_between::<10, 1024>)]
     password: String,
 }
 

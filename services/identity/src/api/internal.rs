@@ -5,8 +5,9 @@ use crate::app::Identity;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
-use ordo_contracts::identity::{AddressSnapshot, Contact, IdentityClient};
+use ordo_contracts::identity::{Contact, IdentityClient};
 use ordo_http::Problem;
+use ordo_kernel::PostalAddress;
 use ordo_kit::internal::answer;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -38,7 +39,7 @@ async fn contact(
 async fn address(
     State(identity): State<Arc<Identity>>,
     Path((id, address)): Path<(Uuid, Uuid)>,
-) -> Result<Json<Option<AddressSnapshot>>, Problem> {
+) -> Result<Json<Option<PostalAddress>>, Problem> {
     answer(IdentityClient::address(&*identity, id, address).await)
 }
 

@@ -1,9 +1,9 @@
 use crate::app::Identity;
 use crate::domain::{ProfileChange, User};
 use axum::extract::State;
-use ordo_http::extract::nullable;
 use ordo_http::{Authenticated, Json, Problem};
 use ordo_kernel::Role;
+use ordo_kernel::patch::nullable;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -46,7 +46,7 @@ impl From<User> for UserView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchMeRequest {
-    #[schema(schema_with = ordo_http::schema::optional_line::<100>)]
+    #[schema(schema_with = ordo_kernel::schema::optional_line::<100>)]
     name: Option<String>,
     /// In E.164 (`+4915112345678`); `null` removes the phone number.
     #[serde(default, deserialize_with = "nullable")]

@@ -24,13 +24,7 @@ impl Identity {
             id: ordo_kernel::new_id(),
             user_id,
             label: new.label,
-            line1: new.line1,
-            line2: new.line2,
-            city: new.city,
-            postal_code: new.postal_code,
-            country: new.country,
-            lat: new.lat,
-            lon: new.lon,
+            postal: new.postal,
             created_at: now,
             updated_at: now,
         };
@@ -56,7 +50,7 @@ impl Identity {
         let mut address = addresses::find(&mut tx, user_id, id)
             .await?
             .ok_or(AppError::NotFound)?;
-        change.apply_to(&mut address)?;
+        ordo_kernel::patch::apply(&mut address, change)?;
         address.updated_at = ordo_kernel::time::now();
         addresses::update(&mut tx, &address).await?;
         tx.commit().await?;

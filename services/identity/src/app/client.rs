@@ -2,8 +2,9 @@
 
 use super::Identity;
 use crate::store::{addresses, users};
-use ordo_contracts::identity::{AddressSnapshot, Contact, IdentityClient};
+use ordo_contracts::identity::{Contact, IdentityClient};
 use ordo_contracts::{ClientError, ClientFuture, MAX_FOUND};
+use ordo_kernel::PostalAddress;
 use uuid::Uuid;
 
 fn unavailable(error: &ordo_db::Error) -> ClientError {
@@ -24,24 +25,12 @@ impl IdentityClient for Identity {
         })
     }
 
-    fn address(
-        &self,
-        user_id: Uuid,
-        address_id: Uuid,
-    ) -> ClientFuture<'_, Option<AddressSnapshot>> {
+    fn address(&self, user_id: Uuid, address_id: Uuid) -> ClientFuture<'_, Option<PostalAddress>> {
         Box::pin(async move {
             let found = addresses::find(&self.db, user_id, address_id)
                 .await
                 .map_err(|e| unavailable(&e))?;
-            Ok(found.map(|a| AddressSnapshot {
-                line1: a.line1,
-                line2: a.line2,
-                city: a.city,
-                postal_code: a.postal_code,
-                country: a.country,
-                lat: a.lat,
-                lon: a.lon,
-            }))
+            Ok(found.map(|a| a.postal))
         })
     }
 

@@ -10,8 +10,6 @@ mod sessions;
 mod throttle;
 mod users;
 
-pub use passwords::PASSWORD_PARAMS;
-pub use resets::RESET_TTL;
 pub use sessions::TokenPair;
 pub use users::AccessChange;
 

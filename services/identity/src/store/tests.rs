@@ -9,7 +9,7 @@ use super::{addresses, users};
 use crate::domain::{Address, User};
 use ordo_db::{Db, params};
 use ordo_kernel::time::stored;
-use ordo_kernel::{Cursor, PageRequest, Role};
+use ordo_kernel::{Cursor, PageRequest, PostalAddress, Role};
 use ordo_testkit::{Backend, backend_test};
 use std::path::Path;
 use time::macros::datetime;
@@ -366,13 +366,15 @@ fn address(user_id: Uuid, label: Option<&str>, line2: Option<&str>, secs: i64) -
         id: Uuid::now_v7(),
         user_id,
         label: label.map(Into::into),
-        line1: "1 Rue de la Paix".into(),
-        line2: line2.map(Into::into),
-        city: "Paris".into(),
-        postal_code: "75002".into(),
-        country: "FR".into(),
-        lat: 48.869_123,
-        lon: 2.331_456,
+        postal: PostalAddress {
+            line1: "1 Rue de la Paix".into(),
+            line2: line2.map(Into::into),
+            city: "Paris".into(),
+            postal_code: "75002".into(),
+            country: "FR".into(),
+            lat: 48.869_123,
+            lon: 2.331_456,
+        },
         created_at: stored(at(secs)),
         updated_at: stored(at(secs)),
     }
@@ -395,12 +397,13 @@ async fn addresses_read_back_change_and_go(backend: Backend) {
         updated_at: stored(at(1)),
         ..home.clone()
     };
-    let work = Address {
+    let mut work = address(ada.id, None, None, 2);
+    work.postal = PostalAddress {
         lat: -33.868_8,
         lon: 151.209_3,
         city: "Sydney".into(),
         country: "AU".into(),
-        ..address(ada.id, None, None, 2)
+        ..work.postal
     };
     let bobs = address(bob.id, Some("Bob's"), None, 3);
 
@@ -443,27 +446,29 @@ async fn addresses_read_back_change_and_go(backend: Backend) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((found.label, found.line2), (None, None), "NULLs");
-    assert_eq!((found.lat, found.lon), (-33.868_8, 151.209_3));
+    assert_eq!((found.label, found.postal.line2), (None, None), "NULLs");
+    assert_eq!((found.postal.lat, found.postal.lon), (-33.868_8, 151.209_3));
 
     // Only the owner's update lands; created_at and user_id stay.
     let moved = Address {
         label: None,
-        line1: "2 Avenue Foch".into(),
-        line2: None,
-        city: "Lyon".into(),
-        postal_code: "69006".into(),
-        country: "FR".into(),
-        lat: 45.77,
-        lon: 4.85,
+        postal: PostalAddress {
+            line1: "2 Avenue Foch".into(),
+            line2: None,
+            city: "Lyon".into(),
+            postal_code: "69006".into(),
+            country: "FR".into(),
+            lat: 45.77,
+            lon: 4.85,
+        },
         updated_at: stored(at(10)),
         ..home_read.clone()
     };
-    let stolen = Address {
+    let mut stolen = Address {
         user_id: bob.id,
-        line1: "Bob was here".into(),
         ..moved.clone()
     };
+    stolen.postal.line1 = "Bob was here".into();
     let mut tx = db.begin().await.unwrap();
     addresses::update(&mut tx, &stolen).await.unwrap();
     tx.commit().await.unwrap();
@@ -972,13 +977,15 @@ async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
             id: home,
             user_id: ada,
             label: Some("Home".into()),
-            line1: "1 Rue de la Paix".into(),
-            line2: None,
-            city: "Paris".into(),
-            postal_code: "75002".into(),
-            country: "FR".into(),
-            lat: 48.869_123,
-            lon: 2.331_456,
+            postal: PostalAddress {
+                line1: "1 Rue de la Paix".into(),
+                line2: None,
+                city: "Paris".into(),
+                postal_code: "75002".into(),
+                country: "FR".into(),
+                lat: 48.869_123,
+                lon: 2.331_456,
+            },
             created_at: stored(at(4)),
             updated_at: stored(at(5)),
         }]

@@ -12,6 +12,9 @@
 mod client;
 mod timeline;
 
+#[cfg(test)]
+mod tests;
+
 use crate::domain::{self, ReservationStatus, Stock, Take};
 use crate::store::{self, Movement};
 use ordo_bus::{EventMeta, Outbox};

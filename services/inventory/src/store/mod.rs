@@ -6,7 +6,7 @@
 //! removes or rebalances slots locks it first, so that nobody sees half of such a change.
 
 use crate::domain::{DEFAULT_LOCATION, ReservationStatus, Slot, Stock};
-use ordo_db::{Db, Encode, Error, Executor, FromRow, Tx, Value, params};
+use ordo_db::{Db, Encode, Error, Executor, FromRow, StatusMove, Tx, Value, params};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -379,14 +379,11 @@ pub async fn transition(
     at: OffsetDateTime,
     traceparent: Option<&str>,
 ) -> Result<bool, Error> {
-    let changed = tx
-        .execute(
-            "UPDATE reservations SET status = $3, updated_at = $4, moved_traceparent = $5
-         WHERE order_id = $1 AND status = $2",
-            params![order_id, from, to, at, traceparent],
-        )
-        .await?;
-    Ok(changed == 1)
+    StatusMove::new("reservations", "order_id", order_id, from, to)
+        .set("updated_at", at)
+        .set("moved_traceparent", traceparent)
+        .run(tx)
+        .await
 }
 
 /// Makes a hold last until `until` at least; false when the order holds nothing (any more).

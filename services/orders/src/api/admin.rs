@@ -60,7 +60,7 @@ pub async fn open(
 
 fn status_name() -> utoipa::openapi::schema::Object {
     let names: Vec<&str> = Status::ALL.map(Status::as_str).to_vec();
-    ordo_http::schema::one_of(&names, false)
+    ordo_kernel::schema::one_of(&names, false)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

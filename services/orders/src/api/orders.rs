@@ -1,13 +1,13 @@
 use crate::app::{AddressChoice, ItemsSource, MerchantAction, Orders, PlaceOrder, Placed};
-use crate::domain::{DeliveryAddress, HistoryEntry, Item, Order, Status};
+use crate::domain::{HistoryEntry, Item, Order, Status};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ordo_bus::EventMeta;
-use ordo_http::{Authenticated, FieldError, Json, Path, Problem, Query, Trace};
+use ordo_http::{Authenticated, FieldError, Json, Path, Problem, Query, Strict, Trace};
 use ordo_kernel::Caller;
 use ordo_kernel::trace::TraceContext;
-use ordo_kernel::{Money, Role};
+use ordo_kernel::{Money, PostalAddress, Role};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -25,28 +25,8 @@ pub struct ItemRequest {
     quantity: i64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddressBody {
-    #[schema(schema_with = ordo_http::schema::line::<200>)]
-    line1: String,
-    #[schema(schema_with = ordo_http::schema::optional_line::<200>)]
-    line2: Option<String>,
-    #[schema(schema_with = ordo_http::schema::line::<100>)]
-    city: String,
-    #[schema(schema_with = ordo_http::schema::line::<20>)]
-    postal_code: String,
-    /// ISO 3166-1 alpha-2.
-    #[schema(pattern = r"^\s*[A-Za-z]{2}\s*$")]
-    country: String,
-    #[schema(minimum = -90, maximum = 90)]
-    lat: f64,
-    #[schema(minimum = -180, maximum = 180)]
-    lon: f64,
-}
-
 fn fulfilment() -> utoipa::openapi::schema::Object {
-    ordo_http::schema::one_of(&["delivery", "shipping", "pickup"], false)
+    ordo_kernel::schema::one_of(&["delivery", "shipping", "pickup"], false)
 }
 
 /// A checkout. Prices, totals and status come from the platform, never from the client.
@@ -64,13 +44,14 @@ pub struct PlaceOrderRequest {
     /// One of the customer's saved addresses…
     address_id: Option<Uuid>,
     /// …or an address given here (not both); none for pickup.
-    address: Option<AddressBody>,
+    #[schema(value_type = Option<PostalAddress>)]
+    address: Option<Strict<PostalAddress>>,
     payment_method_id: Option<Uuid>,
     /// Minor units, in the order's currency.
     #[schema(minimum = 0, maximum = 100000)]
     tip: Option<i64>,
     /// Up to 500 characters; line breaks and tabs are kept, other control characters refused.
-    #[schema(schema_with = ordo_http::schema::optional_free_text::<500>)]
+    #[schema(schema_with = ordo_kernel::schema::optional_free_text::<500>)]
     notes: Option<String>,
 }
 
@@ -91,7 +72,7 @@ pub struct OrderView {
     merchant_id: Uuid,
     fulfilment: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    address: Option<AddressBody>,
+    address: Option<PostalAddress>,
     payment_method_id: Option<Uuid>,
     lines: Vec<LineView>,
     subtotal: Money,
@@ -132,15 +113,7 @@ impl From<&Order> for OrderView {
             customer_id: o.customer_id,
             merchant_id: o.merchant_id,
             fulfilment: o.fulfilment.as_str().to_owned(),
-            address: o.address.as_ref().map(|a| AddressBody {
-                line1: a.line1.clone(),
-                line2: a.line2.clone(),
-                city: a.city.clone(),
-                postal_code: a.postal_code.clone(),
-                country: a.country.clone(),
-                lat: a.lat,
-                lon: a.lon,
-            }),
+            address: o.address.clone(),
             payment_method_id: o.payment_method_id,
             lines: o
                 .lines
@@ -296,15 +269,7 @@ pub async fn place(
             )]));
         }
         (Some(id), None) => AddressChoice::Saved(id),
-        (None, Some(a)) => AddressChoice::Given(DeliveryAddress {
-            line1: a.line1,
-            line2: a.line2,
-            city: a.city,
-            postal_code: a.postal_code,
-            country: a.country,
-            lat: a.lat,
-            lon: a.lon,
-        }),
+        (None, Some(Strict(address))) => AddressChoice::Given(address),
         (None, None) => AddressChoice::None,
     };
     let items = match (body.items, body.from_cart.unwrap_or(false)) {
@@ -506,7 +471,7 @@ pub async fn retry_payment(
 #[serde(deny_unknown_fields)]
 pub struct RejectRequest {
     /// Told to the customer; one line of 1 to 300 characters.
-    #[schema(schema_with = ordo_http::schema::line::<300>)]
+    #[schema(schema_with = ordo_kernel::schema::line::<300>)]
     reason: String,
 }
 
@@ -514,7 +479,7 @@ fn status_name() -> utoipa::openapi::schema::Object {
     let names: Vec<&str> = crate::domain::Status::ALL
         .map(crate::domain::Status::as_str)
         .to_vec();
-    ordo_http::schema::one_of(&names, false)
+    ordo_kernel::schema::one_of(&names, false)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -672,7 +637,7 @@ pub async fn picked_up(
 #[serde(deny_unknown_fields)]
 pub struct ShipRequest {
     /// The parcel carrier, e.g. `DHL`: 1 to 60 characters.
-    #[schema(schema_with = ordo_http::schema::line::<60>)]
+    #[schema(schema_with = ordo_kernel::schema::line::<60>)]
     carrier: String,
     /// 1 to 40 letters, digits or hyphens.
     #[schema(pattern = "^[A-Za-z0-9-]{1,40}$")]

@@ -16,7 +16,7 @@ pub use admin::FoundOrder;
 pub use merchant::MerchantAction;
 pub use place_order::{ABANDON_AFTER, AddressChoice, ItemsSource, PlaceOrder, Placed, STALE_CLAIM};
 pub use queries::OpenCount;
-pub use track::{Transitions, Wakes};
+pub use track::Transitions;
 pub(crate) use transitions::{Move, trace_id};
 
 use ordo_bus::Outbox;

@@ -12,16 +12,14 @@
 //! announces the order id abandoned.
 
 use super::{AppError, Orders, OrdersError, Short};
-use crate::domain::{
-    Checkout, DeliveryAddress, Fulfilment, HistoryEntry, Item, Order, PaymentState, Status, price,
-};
+use crate::domain::{Checkout, Fulfilment, HistoryEntry, Item, Order, PaymentState, Status, price};
 use crate::events;
 use crate::store::idempotency::{self, Claim, Held};
 use crate::store::orders;
 use ordo_bus::EventMeta;
 use ordo_contracts::inventory::{Reservation, ReservationLine};
-use ordo_kernel::Violations;
 use ordo_kernel::trace::TraceContext;
+use ordo_kernel::{PostalAddress, Violations};
 use std::time::Duration;
 use tracing::instrument;
 use uuid::Uuid;
@@ -44,7 +42,7 @@ pub const ABANDON_AFTER: Duration = Duration::from_secs(60);
 pub enum AddressChoice {
     None,
     Saved(Uuid),
-    Given(DeliveryAddress),
+    Given(PostalAddress),
 }
 
 /// Where the order's items come from.
@@ -224,7 +222,7 @@ impl Orders {
         &self,
         request: &PlaceOrder,
         fulfilment: Fulfilment,
-    ) -> Result<Option<DeliveryAddress>, AppError> {
+    ) -> Result<Option<PostalAddress>, AppError> {
         let invalid = |message: &str| {
             let mut v = Violations::new();
             v.add("address", message);
@@ -236,7 +234,12 @@ impl Orders {
                 "address or address_id is required for delivery and shipping",
             )),
             (_, Fulfilment::Pickup) => Err(invalid("a pickup order has no address")),
-            (AddressChoice::Given(address), _) => Ok(Some(address.clone().validate()?)),
+            (AddressChoice::Given(address), _) => Ok(Some(
+                address
+                    .clone()
+                    .validate()
+                    .map_err(|v| v.within("address"))?,
+            )),
             (AddressChoice::Saved(id), _) => {
                 let saved = self
                     .clients
@@ -248,15 +251,7 @@ impl Orders {
                     v.add("address_id", "no such address among yours");
                     AppError::Invalid(v)
                 })?;
-                Ok(Some(DeliveryAddress {
-                    line1: saved.line1,
-                    line2: saved.line2,
-                    city: saved.city,
-                    postal_code: saved.postal_code,
-                    country: saved.country,
-                    lat: saved.lat,
-                    lon: saved.lon,
-                }))
+                Ok(Some(saved))
             }
         }
     }
@@ -287,7 +282,7 @@ impl Orders {
         request: &PlaceOrder,
         held: &Held,
         checkout: Checkout,
-        address: Option<DeliveryAddress>,
+        address: Option<PostalAddress>,
         from_cart: bool,
         render: impl Fn(&Order) -> String,
     ) -> Result<Placed, AppError> {

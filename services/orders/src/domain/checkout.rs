@@ -1,7 +1,7 @@
 //! A checkout request, validated, and its pricing from the catalogue's products.
 
 use ordo_contracts::catalog::ProductSnapshot;
-use ordo_kernel::validation::{free_text, text};
+use ordo_kernel::validation::free_text;
 use ordo_kernel::{Money, Violations};
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
@@ -51,17 +51,6 @@ impl std::str::FromStr for Fulfilment {
 pub struct Item {
     pub product_id: Uuid,
     pub quantity: i64,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct DeliveryAddress {
-    pub line1: String,
-    pub line2: Option<String>,
-    pub city: String,
-    pub postal_code: String,
-    pub country: String,
-    pub lat: f64,
-    pub lon: f64,
 }
 
 /// What the customer asked for, checked field by field.
@@ -212,44 +201,6 @@ pub fn price(items: &[Item], products: &[ProductSnapshot]) -> Result<Pricing, Vi
         lines,
         subtotal,
     })
-}
-
-impl DeliveryAddress {
-    /// # Errors
-    /// Every field that breaks a rule, under `address.*`.
-    pub fn validate(self) -> Result<DeliveryAddress, Violations> {
-        let mut v = Violations::new();
-        let line1 = v.check("address.line1", text(&self.line1, 1, 200));
-        let line2 = match self.line2.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(line) => v.check("address.line2", text(line, 1, 200)),
-        };
-        let city = v.check("address.city", text(&self.city, 1, 100));
-        let postal_code = v.check("address.postal_code", text(&self.postal_code, 1, 20));
-        let country = self.country.trim().to_ascii_uppercase();
-        if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
-            v.add(
-                "address.country",
-                "must be an ISO 3166-1 alpha-2 country code, e.g. DE",
-            );
-        }
-        let lat = v.check("address.lat", ordo_kernel::geo::latitude(self.lat));
-        let lon = v.check("address.lon", ordo_kernel::geo::longitude(self.lon));
-        match (line1, city, postal_code, lat, lon) {
-            (Some(line1), Some(city), Some(postal_code), Some(lat), Some(lon)) if v.is_empty() => {
-                Ok(DeliveryAddress {
-                    line1,
-                    line2,
-                    city,
-                    postal_code,
-                    country,
-                    lat,
-                    lon,
-                })
-            }
-            _ => Err(v),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ mod order;
 mod search;
 mod status;
 
-pub use checkout::{Checkout, DeliveryAddress, Fulfilment, Item, PricedLine, Pricing, price};
+pub use checkout::{Checkout, Fulfilment, Item, PricedLine, price};
 pub use order::{HistoryEntry, Order, PaymentState, Shipment, payment_failure};
-pub use search::{IdQuery, MAX_QUERY, OrderSearch, REFERENCE_LEN};
+pub use search::{IdQuery, MAX_QUERY, OrderSearch};
 pub use status::{Actor, Status, Trigger, next};

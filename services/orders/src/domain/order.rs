@@ -1,4 +1,5 @@
-use super::{DeliveryAddress, Fulfilment, PricedLine, Status};
+use super::{Fulfilment, PricedLine, Status};
+use ordo_kernel::PostalAddress;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -9,7 +10,7 @@ pub struct Order {
     pub merchant_id: Uuid,
     pub status: Status,
     pub fulfilment: Fulfilment,
-    pub address: Option<DeliveryAddress>,
+    pub address: Option<PostalAddress>,
     pub payment_method_id: Option<Uuid>,
     pub currency: String,
     pub lines: Vec<PricedLine>,

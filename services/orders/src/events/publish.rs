@@ -2,7 +2,6 @@
 
 use crate::domain::{Order, Status};
 use ordo_bus::{BusError, EventMeta, Outbox};
-use ordo_contracts::identity::AddressSnapshot;
 use ordo_contracts::orders::{
     CheckoutAbandoned, OrderAccepted, OrderCancelled, OrderCompleted, OrderLine, OrderPaid,
     OrderPaymentFailed, OrderPaymentRetried, OrderPickedUp, OrderPlaced, OrderReady, OrderRejected,
@@ -109,15 +108,7 @@ pub(crate) fn transitioned(
                     merchant_id,
                     customer_id: order.customer_id,
                     fulfilment: order.fulfilment.as_str().to_owned(),
-                    address: order.address.as_ref().map(|a| AddressSnapshot {
-                        line1: a.line1.clone(),
-                        line2: a.line2.clone(),
-                        city: a.city.clone(),
-                        postal_code: a.postal_code.clone(),
-                        country: a.country.clone(),
-                        lat: a.lat,
-                        lon: a.lon,
-                    }),
+                    address: order.address.clone(),
                 },
                 meta,
             )?;

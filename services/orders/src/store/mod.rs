@@ -3,6 +3,11 @@
 pub mod idempotency;
 pub mod orders;
 
+#[cfg(test)]
+mod idempotency_tests;
+#[cfg(test)]
+mod tests;
+
 use ordo_db::Error;
 
 /// A column that must hold a value when the row's other columns say so (a shipment's

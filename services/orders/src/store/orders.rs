@@ -1,56 +1,18 @@
 use super::required;
 use crate::domain::{
-    DeliveryAddress, Fulfilment, HistoryEntry, IdQuery, Order, OrderSearch, PaymentState,
-    PricedLine, Shipment, Status,
+    Fulfilment, HistoryEntry, IdQuery, Order, OrderSearch, PaymentState, PricedLine, Shipment,
+    Status,
 };
-use ordo_db::{Batch, Db, Dialect, Encode, Error, Executor, FromRow, Json, Tx, Value, params, sql};
-use serde::{Deserialize, Serialize};
+use ordo_db::{
+    Batch, Db, Dialect, Encode, Error, Executor, FromRow, Json, StatusMove, Tx, Value, params, sql,
+};
+use ordo_kernel::PostalAddress;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 ordo_db::text_value!(Status, Fulfilment);
 
 const COLUMNS: &str = "id, customer_id, merchant_id, status, fulfilment, address, payment_method_id, currency, subtotal, tip, total, notes, created_at, updated_at, courier_id, shipment_id, carrier, tracking_number, payment_failure, payment_retry_until, payment_attempts, from_cart";
-
-/// A delivery address as the `address` column keeps it (a JSON document).
-#[derive(Serialize, Deserialize)]
-struct Address {
-    line1: String,
-    line2: Option<String>,
-    city: String,
-    postal_code: String,
-    country: String,
-    lat: f64,
-    lon: f64,
-}
-
-impl From<&DeliveryAddress> for Address {
-    fn from(address: &DeliveryAddress) -> Self {
-        Address {
-            line1: address.line1.clone(),
-            line2: address.line2.clone(),
-            city: address.city.clone(),
-            postal_code: address.postal_code.clone(),
-            country: address.country.clone(),
-            lat: address.lat,
-            lon: address.lon,
-        }
-    }
-}
-
-impl From<Address> for DeliveryAddress {
-    fn from(address: Address) -> Self {
-        DeliveryAddress {
-            line1: address.line1,
-            line2: address.line2,
-            city: address.city,
-            postal_code: address.postal_code,
-            country: address.country,
-            lat: address.lat,
-            lon: address.lon,
-        }
-    }
-}
 
 /// An order row (`COLUMNS`), without its lines.
 #[derive(FromRow)]
@@ -60,7 +22,7 @@ struct OrderRow {
     merchant_id: Uuid,
     status: Status,
     fulfilment: Fulfilment,
-    address: Option<Json<Address>>,
+    address: Option<Json<PostalAddress>>,
     payment_method_id: Option<Uuid>,
     currency: String,
     subtotal: i64,
@@ -97,7 +59,7 @@ impl TryFrom<OrderRow> for Order {
             merchant_id: row.merchant_id,
             status: row.status,
             fulfilment: row.fulfilment,
-            address: row.address.map(|Json(address)| address.into()),
+            address: row.address.map(|Json(address)| address),
             payment_method_id: row.payment_method_id,
             currency: row.currency,
             lines: Vec::new(),
@@ -188,7 +150,7 @@ pub fn insert(batch: &mut Batch, order: &Order) {
             order.merchant_id,
             order.status,
             order.fulfilment,
-            order.address.as_ref().map(|address| Json(Address::from(address))),
+            order.address.as_ref().map(Json),
             order.payment_method_id,
             order.currency,
             order.subtotal,
@@ -276,13 +238,10 @@ pub async fn transition(
     to: Status,
     at: OffsetDateTime,
 ) -> Result<bool, Error> {
-    let changed = tx
-        .execute(
-            "UPDATE orders SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2",
-            params![id, from, to, at],
-        )
-        .await?;
-    Ok(changed == 1)
+    StatusMove::new("orders", "id", id, from, to)
+        .set("updated_at", at)
+        .run(tx)
+        .await
 }
 
 /// Adds the history entry to `batch`.

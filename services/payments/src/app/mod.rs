@@ -11,6 +11,9 @@ mod requests;
 mod timeline;
 mod webhooks;
 
+#[cfg(test)]
+mod tests;
+
 pub use capture::{Refund, RefundOutcome};
 pub use methods::SavedCard;
 pub use webhooks::WebhookOutcome;

@@ -3,12 +3,15 @@
 use crate::domain::{
     Charge, Payment, PaymentMethod, PaymentStatus, ProviderRequest, RefundStatus, RequestAction,
 };
-use ordo_db::{Db, Executor, FromRow, Tx, params};
+use ordo_db::{Db, Executor, FromRow, StatusMove, Tx, params};
 use ordo_kernel::{Money, Page, PageRequest};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 pub mod timeline;
+
+#[cfg(test)]
+mod tests;
 
 ordo_db::text_value!(PaymentStatus, RefundStatus, RequestAction);
 
@@ -249,16 +252,17 @@ pub async fn transition(
     at: OffsetDateTime,
     traceparent: Option<&str>,
 ) -> Result<bool, ordo_db::Error> {
-    let changed = tx
-        .execute(
-            "UPDATE payments SET status = $3, updated_at = $4,
-                    settled_at = CASE WHEN $3 IN ('captured', 'voided', 'capture_failed') THEN $4 ELSE settled_at END,
-                    settled_traceparent = CASE WHEN $3 IN ('captured', 'voided', 'capture_failed') THEN $5 ELSE settled_traceparent END
-             WHERE order_id = $1 AND status = $2",
-            params![order_id, from, to, at, traceparent],
-        )
-        .await?;
-    Ok(changed == 1)
+    let mut update =
+        StatusMove::new("payments", "order_id", order_id, from, to).set("updated_at", at);
+    if matches!(
+        to,
+        PaymentStatus::Captured | PaymentStatus::Voided | PaymentStatus::CaptureFailed
+    ) {
+        update = update
+            .set("settled_at", at)
+            .set("settled_traceparent", traceparent);
+    }
+    update.run(tx).await
 }
 
 /// Records the capture of the whole authorised amount, in the trace of `traceparent`.

@@ -1,10 +1,13 @@
 //! The reviews' tables: purchases learnt from the bus, reviews with their products, and
 //! the published ratings.
 
+#[cfg(test)]
+mod tests;
+
 use crate::domain::{Purchase, Review, Status};
 use ordo_contracts::reviews::RatingSummary;
 use ordo_db::sql::{placeholders, rows};
-use ordo_db::{Db, Encode, Error, Executor, FromRow, Json, Tx, Value, params};
+use ordo_db::{Db, Encode, Error, Executor, FromRow, Json, StatusMove, Tx, Value, params};
 use std::collections::HashMap;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -228,13 +231,10 @@ pub async fn page(
 
 /// Moves a pending review to `to`. False when it is not pending any more.
 pub async fn decide(tx: &mut Tx, id: Uuid, to: Status, at: OffsetDateTime) -> Result<bool, Error> {
-    let changed = tx
-        .execute(
-            "UPDATE reviews SET status = $2, decided_at = $3 WHERE id = $1 AND status = 'pending'",
-            params![id, to, at],
-        )
-        .await?;
-    Ok(changed == 1)
+    StatusMove::new("reviews", "id", id, Status::Pending, to)
+        .set("decided_at", at)
+        .run(tx)
+        .await
 }
 
 /// Stores the merchant's answer. False when the review has one already.

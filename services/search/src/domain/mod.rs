@@ -5,12 +5,9 @@ mod hours;
 mod query;
 mod text;
 
-pub use hours::{WEEK, minute_of_week, open_at, weekly};
-pub use query::{
-    MAX_OFFSET, MAX_QUERY_CHARS, MAX_RADIUS_KM, MAX_TAGS, MAX_WORDS, Near, Query, QueryParams,
-    Sort, Suggestion, decode_cursor, encode_cursor,
-};
-pub use text::{fuzziness, highlight, normalising, words};
+pub use hours::{minute_of_week, open_at, weekly};
+pub use query::{MAX_OFFSET, Query, QueryParams, Sort, Suggestion, encode_cursor};
+pub use text::{fuzziness, highlight, normalising};
 
 /// A band of prices a facet counts, in minor units: `min` inclusive, `max` inclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

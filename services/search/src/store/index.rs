@@ -253,11 +253,6 @@ impl SearchIndex {
         self.reader.searcher().num_docs()
     }
 
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Drops these documents (by merchant or product id) at the next commit.
     ///
     /// # Errors

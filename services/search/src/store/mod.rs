@@ -3,6 +3,9 @@
 
 pub mod index;
 
+#[cfg(test)]
+mod tests;
+
 use ordo_contracts::catalog::{MerchantSnapshot, OpeningHours, ProductSnapshot};
 use ordo_db::sql::placeholders;
 use ordo_db::{Encode, Error, Executor, FromRow, Json, Tx, Value, params};

@@ -3,16 +3,13 @@
 //! the same key after a failure, yet answered once; an order's void waits for its
 //! authorisation; a declined order is authorised again with another card, once.
 
-mod support;
-
-use support::{DECLINED, Door, Held};
-
+use super::support::{self, DECLINED, Door, Held};
+use crate::Payments;
+use crate::domain::{Charge, PaymentMethod, PaymentStatus, ProviderRequest, RequestAction};
+use crate::store;
 use ordo_bus::Outbox;
 use ordo_db::Db;
 use ordo_kernel::Money;
-use ordo_payments::Payments;
-use ordo_payments::domain::{Charge, PaymentMethod, PaymentStatus, ProviderRequest, RequestAction};
-use ordo_payments::store;
 use ordo_testkit::{Backend, backend_test};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

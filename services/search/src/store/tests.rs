@@ -3,12 +3,12 @@
 //! deletions honoured, and a rebuild finds the same; what the previous release recorded
 //! reads back once migrated.
 
+use crate::Search;
+use crate::domain::{Query, QueryParams};
+use crate::store::{self, Changed};
 use ordo_contracts::catalog::{MerchantSnapshot, OpeningHours, ProductSnapshot};
 use ordo_db::{Db, params};
 use ordo_kernel::Money;
-use ordo_search::Search;
-use ordo_search::domain::{Query, QueryParams};
-use ordo_search::store::{self, Changed};
 use ordo_testkit::{Backend, backend_test};
 use uuid::Uuid;
 
@@ -21,7 +21,7 @@ struct World {
 async fn world(backend: Backend) -> World {
     let dir = ordo_testkit::temp_dir();
     let db = backend.open(dir.path(), "search").await;
-    db.migrate(ordo_search::migrations()).await.unwrap();
+    db.migrate(crate::migrations()).await.unwrap();
     let search = Search::open(db.clone(), &dir.path().join("index")).unwrap();
     World {
         _dir: dir,
@@ -241,7 +241,7 @@ backend_test!(found, found_as_recorded);
 /// 0 and 1) reads back through the store, and the index is built from it.
 async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
     let dir = ordo_testkit::temp_dir();
-    let migrations = ordo_search::migrations();
+    let migrations = crate::migrations();
     let db = backend
         .open_previous_release(dir.path(), "search", migrations)
         .await;

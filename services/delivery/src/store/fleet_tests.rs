@@ -2,9 +2,9 @@
 //! courier claimed once, one allowance of position reports, the silent set aside, and the
 //! fleet loaded again when Redis lost it.
 
-use ordo_delivery::app::fleet::{Courier, Refused};
-use ordo_delivery::domain::Fix;
-use ordo_delivery::store::fleet::RedisFleet;
+use crate::app::fleet::{Courier, Refused};
+use crate::domain::Fix;
+use crate::store::fleet::RedisFleet;
 use ordo_http::ratelimit::Quota;
 use ordo_kernel::trace::TraceContext;
 use ordo_redis::Redis;
@@ -44,7 +44,7 @@ async fn online_at(fleet: &RedisFleet, lat: f64, lon: f64) -> Uuid {
     id
 }
 
-fn ids(found: &[ordo_delivery::domain::Candidate]) -> Vec<Uuid> {
+fn ids(found: &[crate::domain::Candidate]) -> Vec<Uuid> {
     found.iter().map(|c| c.courier_id).collect()
 }
 

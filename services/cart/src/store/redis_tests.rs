@@ -1,8 +1,8 @@
 //! Carts in Redis keep the cart's rules: one merchant at a time, limits, lines in the order
 //! they were added, and what a paid order took taken out once however often it is told.
 
-use ordo_cart::store::Item;
-use ordo_cart::store::redis_carts::{Added, RedisCarts};
+use super::Item;
+use super::redis_carts::{Added, RedisCarts};
 use ordo_redis::Redis;
 use uuid::Uuid;
 

@@ -2,13 +2,13 @@
 //! with rows as it wrote them (text ids, instants in epoch milliseconds, flags 0 and 1), is
 //! migrated and read back, and written on, through the store.
 
-use ordo_db::params;
-use ordo_delivery::app::fleet::Courier;
-use ordo_delivery::domain::{
+use crate::app::fleet::Courier;
+use crate::domain::{
     CarrierEvent, Delivery, DeliveryStatus, Fix, Offer, OfferStatus, PastOffer, Scan, Shipment,
     ShipmentStatus, Stop,
 };
-use ordo_delivery::store::{self, shipments};
+use crate::store::{self, shipments};
+use ordo_db::params;
 use ordo_kernel::Money;
 use ordo_testkit::{Backend, backend_test};
 use time::macros::datetime;
@@ -127,9 +127,9 @@ async fn insert_old_offer(db: &ordo_db::Db, o: &Offer, answered: Option<i64>) {
 
 async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
     let dir = ordo_testkit::temp_dir();
-    let migrations = ordo_delivery::migrations();
+    let migrations = crate::migrations();
     let db = backend
-        .open_previous_release(dir.path(), ordo_delivery::NAME, migrations)
+        .open_previous_release(dir.path(), crate::NAME, migrations)
         .await;
     let (carrying, idle) = (Uuid::now_v7(), Uuid::now_v7());
     let assigned = Delivery {

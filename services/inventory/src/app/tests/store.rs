@@ -2,9 +2,9 @@
 //! reservations the release before wrote (ids as text, instants as epoch milliseconds, one
 //! row of stock per product) read back and move the same once migrated, as slot 0.
 
+use crate::domain::{DEFAULT_LOCATION, ReservationStatus, Stock};
+use crate::store::{self, Level, Movement};
 use ordo_db::params;
-use ordo_inventory::domain::{DEFAULT_LOCATION, ReservationStatus, Stock};
-use ordo_inventory::store::{self, Level, Movement};
 use ordo_testkit::{Backend, backend_test};
 use std::time::Duration;
 use uuid::Uuid;
@@ -13,7 +13,7 @@ const TRACE: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
 async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
     let dir = ordo_testkit::temp_dir();
-    let migrations = ordo_inventory::migrations();
+    let migrations = crate::migrations();
     // The previous release ends at 0002: native types (0003) and stock slots (0004) came
     // after it.
     let db = backend

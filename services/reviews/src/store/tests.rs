@@ -2,11 +2,11 @@
 //! rows as it wrote them (text ids, instants in epoch milliseconds, JSON text), is migrated
 //! and read back, and written on, through the store.
 
+use crate::domain::{Purchase, Review, Status};
+use crate::store::{self, Filter, Subject};
 use ordo_contracts::reviews::RatingSummary;
 use ordo_db::params;
 use ordo_kernel::time::stored;
-use ordo_reviews::domain::{Purchase, Review, Status};
-use ordo_reviews::store::{self, Filter, Subject};
 use ordo_testkit::{Backend, backend_test};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -22,9 +22,9 @@ fn at(secs: i64) -> OffsetDateTime {
 
 async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
     let dir = ordo_testkit::temp_dir();
-    let migrations = ordo_reviews::migrations();
+    let migrations = crate::migrations();
     let db = backend
-        .open_previous_release(dir.path(), ordo_reviews::NAME, migrations)
+        .open_previous_release(dir.path(), crate::NAME, migrations)
         .await;
     let millis = |secs| ordo_kernel::time::to_millis(at(secs));
     let (customer, merchant) = (Uuid::now_v7(), Uuid::now_v7());

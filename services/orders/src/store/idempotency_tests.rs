@@ -3,8 +3,8 @@
 //! by a dead request is taken over with the order id it had, so its stock is found again;
 //! only the checkout that holds the claim now may complete or release it.
 
+use crate::store::idempotency::{self, Claim, Held, StaleClaim};
 use ordo_kernel::time::stored;
-use ordo_orders::store::idempotency::{self, Claim, Held, StaleClaim};
 use ordo_testkit::{Backend, backend_test};
 use std::time::Duration;
 use uuid::Uuid;
@@ -12,7 +12,7 @@ use uuid::Uuid;
 async fn keys_are_claimed_once(backend: Backend) {
     let dir = ordo_testkit::temp_dir();
     let db = backend.open(dir.path(), "orders").await;
-    db.migrate(ordo_orders::migrations()).await.unwrap();
+    db.migrate(crate::migrations()).await.unwrap();
     let customer = Uuid::now_v7();
     let now = ordo_kernel::time::now();
     let claim = |customer: Uuid, key: &'static str, hash: &'static str, order: Uuid, at| {

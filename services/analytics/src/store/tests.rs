@@ -3,9 +3,9 @@
 //! a rebuild from the journal makes the same report again; what the previous release
 //! counted reads back once migrated.
 
-use ordo_analytics::domain::{Bucket, Counts, Fact, Period, Report, bin_of};
-use ordo_analytics::store::{self, OrderFacts};
-use ordo_analytics::{Analytics, AnalyticsError, AppError};
+use crate::domain::{Bucket, Counts, Fact, Period, Report, bin_of};
+use crate::store::{self, OrderFacts};
+use crate::{Analytics, AnalyticsError, AppError};
 use ordo_contracts::ClientFuture;
 use ordo_contracts::catalog::{CatalogClient, MerchantSnapshot, ProductSnapshot};
 use ordo_db::{Db, params};
@@ -70,7 +70,7 @@ fn day() -> Period {
 async fn facts_are_counted_once_and_rebuilt(backend: Backend) {
     let dir = ordo_testkit::temp_dir();
     let db = backend.open(dir.path(), "analytics").await;
-    db.migrate(ordo_analytics::migrations()).await.unwrap();
+    db.migrate(crate::migrations()).await.unwrap();
     let (merchant_id, staff) = (Uuid::now_v7(), Uuid::now_v7());
     let catalog = Arc::new(OneMerchant { merchant_id, staff });
     let analytics = Analytics::new(db.clone(), catalog);
@@ -225,7 +225,7 @@ mod facts_are_counted_once_and_rebuilt {
 /// the facts that follow.
 async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
     let dir = ordo_testkit::temp_dir();
-    let migrations = ordo_analytics::migrations();
+    let migrations = crate::migrations();
     // The previous release ends at 0002: native types (0003) and the hours' shards (0004)
     // came after it.
     let db = backend

@@ -2,9 +2,9 @@
 //! instants as epoch milliseconds, JSON as text, flags as 0 and 1) reads back through the
 //! store once the database is migrated.
 
-use ordo_catalog::domain::picture::Size;
-use ordo_catalog::domain::{Merchant, MerchantKind, Opening, Product};
-use ordo_catalog::store::{images, merchants, products};
+use crate::domain::picture::Size;
+use crate::domain::{Merchant, MerchantKind, Opening, Product};
+use crate::store::{images, merchants, products};
 use ordo_db::params;
 use ordo_kernel::Money;
 use ordo_kernel::time::to_millis;
@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
     let dir = ordo_testkit::temp_dir();
-    let migrations = ordo_catalog::migrations();
+    let migrations = crate::migrations();
     let db = backend
         .open_previous_release(dir.path(), "catalog", migrations)
         .await;

@@ -2,20 +2,17 @@
 //! concurrent refunds never both reach it for the same money; a refund the provider could
 //! not confirm stays reserved and is asked again, with the same key, until it is made.
 
-mod support;
-
-use support::{Door, Held};
-
 use ordo_bus::{EventMeta, Outbox};
 use ordo_db::Db;
 use ordo_kernel::Caller;
 use ordo_kernel::Role;
 
-use ordo_payments::app::WebhookOutcome;
-use ordo_payments::app::{Refund, RefundOutcome};
-use ordo_payments::domain::{Payment, PaymentStatus, RefundStatus};
-use ordo_payments::store;
-use ordo_payments::{AppError, Payments, PaymentsError};
+use super::support::{self, Door, Held};
+use crate::app::WebhookOutcome;
+use crate::app::{Refund, RefundOutcome};
+use crate::domain::{Payment, PaymentStatus, RefundStatus};
+use crate::store;
+use crate::{AppError, Payments, PaymentsError};
 use ordo_testkit::{Backend, backend_test};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

@@ -1,12 +1,12 @@
 //! What the payments tests share: a database with the service's and the bus's tables, and
 //! a provider that holds its calls at a door.
 
-use ordo_db::Db;
-use ordo_kernel::Money;
-use ordo_payments::domain::CardDetails;
-use ordo_payments::provider::{
+use crate::domain::CardDetails;
+use crate::provider::{
     Authorization, Capture, PaymentProvider, ProviderError, ProviderFuture, Tokenized,
 };
+use ordo_db::Db;
+use ordo_kernel::Money;
 use ordo_testkit::Backend;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,7 +16,7 @@ use tokio::sync::{Notify, Semaphore};
 pub async fn migrated(backend: &Backend) -> (tempfile::TempDir, Db) {
     let dir = ordo_testkit::temp_dir();
     let db = backend.open(dir.path(), "payments").await;
-    db.migrate(ordo_payments::migrations()).await.unwrap();
+    db.migrate(crate::migrations()).await.unwrap();
     db.migrate_component(ordo_bus::COMPONENT, &ordo_bus::migrations())
         .await
         .unwrap();

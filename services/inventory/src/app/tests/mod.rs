@@ -5,6 +5,7 @@
 //! its stock while its customer may try another card. What the release before native
 //! column types wrote reads back the same once migrated.
 
+use crate::{AppError, Inventory, InventoryError};
 use ordo_bus::{Bus, BusOptions, EventMeta, Outbox, RunningBus};
 use ordo_contracts::catalog::{CatalogClient, MerchantSnapshot, ProductSnapshot};
 use ordo_contracts::inventory::{Reservation, ReservationLine, StockChanged};
@@ -12,7 +13,6 @@ use ordo_contracts::orders::{CheckoutAbandoned, OrderCancelled, OrderPaymentFail
 use ordo_contracts::payments::PaymentAuthorized;
 use ordo_contracts::{ClientFuture, Event};
 use ordo_db::{Db, Json, params};
-use ordo_inventory::{AppError, Inventory, InventoryError};
 use ordo_kernel::Caller;
 use ordo_kernel::{Money, Role};
 use ordo_testkit::Backend;
@@ -104,7 +104,7 @@ async fn setup(kind: &str) -> Option<Setup> {
     };
     let dir = ordo_testkit::temp_dir();
     let db: Db = backend.open(dir.path(), "inventory").await;
-    db.migrate(ordo_inventory::migrations()).await.unwrap();
+    db.migrate(crate::migrations()).await.unwrap();
     let payments_db = backend.open(dir.path(), "payments").await;
     let orders_db = backend.open(dir.path(), "orders").await;
     for db in [&db, &payments_db, &orders_db] {
@@ -136,9 +136,9 @@ async fn setup(kind: &str) -> Option<Setup> {
         bus.outbox("payments", payments_db),
         bus.outbox("orders", orders_db),
     ];
-    let outbox = bus.outbox(ordo_inventory::NAME, db.clone());
+    let outbox = bus.outbox(crate::NAME, db.clone());
     let inventory = Arc::new(Inventory::new(db.clone(), outbox.clone(), catalog, HOLD));
-    for sub in ordo_inventory::subscriptions(inventory.clone(), db.clone(), &outbox) {
+    for sub in crate::subscriptions(inventory.clone(), db.clone(), &outbox) {
         bus.subscribe(sub).unwrap();
     }
     let running = bus.start().await.unwrap();

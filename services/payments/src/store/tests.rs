@@ -2,12 +2,12 @@
 //! the release before wrote (ids as text, instants as epoch milliseconds) reads back the
 //! same once migrated.
 
-use ordo_db::params;
-use ordo_kernel::Money;
-use ordo_payments::domain::{
+use crate::domain::{
     Charge, Payment, PaymentMethod, PaymentStatus, ProviderRequest, RefundStatus, RequestAction,
 };
-use ordo_payments::store::{self, timeline};
+use crate::store::{self, timeline};
+use ordo_db::params;
+use ordo_kernel::Money;
 use ordo_testkit::{Backend, backend_test};
 use std::time::Duration;
 use uuid::Uuid;
@@ -16,7 +16,7 @@ const TRACE: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
 async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
     let dir = ordo_testkit::temp_dir();
-    let migrations = ordo_payments::migrations();
+    let migrations = crate::migrations();
     let db = backend
         .open_previous_release(dir.path(), "payments", migrations)
         .await;

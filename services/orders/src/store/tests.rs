@@ -3,13 +3,14 @@
 //! the operators' search find what they should; rows of the release before native column
 //! types read back the same once migrated.
 
-use ordo_kernel::time::stored;
-use ordo_orders::domain::{
-    DeliveryAddress, Fulfilment, HistoryEntry, IdQuery, Order, OrderSearch, PaymentState,
-    PricedLine, Shipment, Status,
+use crate::domain::{
+    Fulfilment, HistoryEntry, IdQuery, Order, OrderSearch, PaymentState, PricedLine, Shipment,
+    Status,
 };
-use ordo_orders::store::idempotency::{self, Claim, Held, StaleClaim};
-use ordo_orders::store::orders::{self, Named};
+use crate::store::idempotency::{self, Claim, Held, StaleClaim};
+use crate::store::orders::{self, Named};
+use ordo_kernel::PostalAddress;
+use ordo_kernel::time::stored;
 use ordo_testkit::{Backend, backend_test};
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -22,7 +23,7 @@ fn order(customer_id: Uuid, merchant_id: Uuid, at: OffsetDateTime) -> Order {
         merchant_id,
         status: Status::PendingPayment,
         fulfilment: Fulfilment::Delivery,
-        address: Some(DeliveryAddress {
+        address: Some(PostalAddress {
             line1: "1 Rue de la Paix".into(),
             line2: None,
             city: "Paris".into(),
@@ -63,7 +64,7 @@ fn order(customer_id: Uuid, merchant_id: Uuid, at: OffsetDateTime) -> Order {
 async fn orders_read_back_as_written(backend: Backend) {
     let dir = ordo_testkit::temp_dir();
     let db = backend.open(dir.path(), "orders").await;
-    db.migrate(ordo_orders::migrations()).await.unwrap();
+    db.migrate(crate::migrations()).await.unwrap();
     let (customer, merchant) = (Uuid::now_v7(), Uuid::now_v7());
     let now = ordo_kernel::time::now();
     let placed = order(customer, merchant, now - Duration::from_secs(60));
@@ -382,7 +383,7 @@ async fn insert_as_before(db: &ordo_db::Db, order: &Order, entry: &HistoryEntry)
 
 async fn a_database_of_the_previous_release_migrates_forward(backend: Backend) {
     let dir = ordo_testkit::temp_dir();
-    let migrations = ordo_orders::migrations();
+    let migrations = crate::migrations();
     let db = backend
         .open_previous_release(dir.path(), "orders", migrations)
         .await;

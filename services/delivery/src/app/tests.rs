@@ -10,13 +10,14 @@
 //! With a Redis, the same histories run on two instances sharing one fleet in it, each step
 //! and each sweep taken by either.
 
+use crate::domain::{self, DeliveryStatus, OfferStatus, Stop};
+use crate::{Delivery, DeliveryConfig, store};
 use ordo_bus::{EventMeta, Outbox};
 use ordo_contracts::ClientFuture;
 use ordo_contracts::catalog::{CatalogClient, MerchantSnapshot, ProductSnapshot};
-use ordo_contracts::identity::{AddressSnapshot, Contact, IdentityClient};
-use ordo_delivery::domain::{self, DeliveryStatus, OfferStatus, Stop};
-use ordo_delivery::{Delivery, DeliveryConfig, store};
+use ordo_contracts::identity::{Contact, IdentityClient};
 use ordo_http::ratelimit::Quota;
+use ordo_kernel::PostalAddress;
 use ordo_kernel::trace::TraceContext;
 use ordo_kernel::{Caller, Money, Role};
 use ordo_testkit::{Backend, backend_test};
@@ -54,7 +55,7 @@ impl IdentityClient for Nobody {
         Box::pin(async { Ok(None) })
     }
 
-    fn address(&self, _: Uuid, _: Uuid) -> ClientFuture<'_, Option<AddressSnapshot>> {
+    fn address(&self, _: Uuid, _: Uuid) -> ClientFuture<'_, Option<PostalAddress>> {
         Box::pin(async { Ok(None) })
     }
 
@@ -136,7 +137,7 @@ async fn two_instances_dispatch_from_one_fleet_in_redis() {
 async fn history(backend: &Backend, seed: u64, redis: Option<&str>) {
     let dir = ordo_testkit::temp_dir();
     let db = backend.open(dir.path(), "delivery").await;
-    db.migrate(ordo_delivery::migrations()).await.unwrap();
+    db.migrate(crate::migrations()).await.unwrap();
     db.migrate_component(ordo_bus::COMPONENT, &ordo_bus::migrations())
         .await
         .unwrap();
@@ -161,7 +162,7 @@ async fn history(backend: &Backend, seed: u64, redis: Option<&str>) {
         };
         instances.push(Delivery::new(
             db.clone(),
-            Outbox::new(ordo_delivery::NAME, db.clone()),
+            Outbox::new(crate::NAME, db.clone()),
             config.clone(),
             nobody.clone(),
             nobody.clone(),

@@ -29,7 +29,7 @@ fn one_line(max: usize, nullable: bool) -> Object {
         .build()
 }
 
-/// One line of 1 to `MAX` characters, as `ordo_kernel::validation::text` takes.
+/// One line of 1 to `MAX` characters, as [`crate::validation::text`] takes.
 #[must_use]
 pub fn line<const MAX: usize>() -> Object {
     one_line(MAX, false)
@@ -48,7 +48,7 @@ fn free(max: usize, nullable: bool) -> Object {
         .build()
 }
 
-/// Up to `MAX` characters with line breaks and tabs, as `ordo_kernel::validation::free_text`
+/// Up to `MAX` characters with line breaks and tabs, as [`crate::validation::free_text`]
 /// takes; may be empty.
 #[must_use]
 pub fn free_text<const MAX: usize>() -> Object {
@@ -61,7 +61,7 @@ pub fn optional_free_text<const MAX: usize>() -> Object {
     free(MAX, true)
 }
 
-/// A value taken as sent (a password, a token), as `ordo_kernel::validation::verbatim`
+/// A value taken as sent (a password, a token), as [`crate::validation::verbatim`]
 /// takes: any length, no control character.
 #[must_use]
 pub fn verbatim() -> Object {
