@@ -307,6 +307,28 @@ async fn addresses_belong_to_their_owner(backend: Backend) {
         .collect();
     assert_eq!(fields, ["line1", "country", "lat"]);
 
+    // A field the API does not know is refused, beside the postal ones as well as in a patch.
+    let mut with_floor = home.clone();
+    with_floor["floor"] = json!(3);
+    for (method, path, body) in [
+        (Method::POST, "/me/addresses".to_owned(), with_floor),
+        (
+            Method::PATCH,
+            format!("/me/addresses/{id}"),
+            json!({"city": "Bonn", "door": "B"}),
+        ),
+    ] {
+        let refused = app
+            .as_user(&ada, method, &path)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+        let error = &problem(refused).await["errors"][0];
+        assert_eq!(error["detail"], "unknown field", "{path}");
+    }
+
     let patched: Value = app
         .as_user(&ada, Method::PATCH, &format!("/me/addresses/{id}"))
         .json(&json!({"line2": "3rd floor", "label": null}))
