@@ -15,7 +15,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// `temp_store = MEMORY`: a member of a commit group is a savepoint, and the pages it
 /// changes are first copied to a sub-journal; SQLite keeps that in a temporary file, whose
-/// writes were an eighth of a busy platform's CPU.
+/// writes were a tenth of a busy platform's CPU.
 const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                        PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;";
 
