@@ -8,8 +8,9 @@ use crate::validation::{Violations, text};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// Read tolerantly, as events are (a field it does not know is ignored); a request refuses
-/// such a field through `ordo_http::Strict`.
+// Read tolerantly, as events are (a field it does not know is ignored); a request refuses
+// such a field through `ordo_http::Strict`.
+/// A postal address with its position (WGS 84 degrees).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PostalAddress {
     #[schema(schema_with = crate::schema::line::<200>)]
