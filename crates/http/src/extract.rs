@@ -236,7 +236,7 @@ struct Exact<T> {
     #[serde(flatten)]
     value: T,
     #[serde(flatten)]
-    unknown: BTreeMap<String, IgnoredAny>,
+    unknown: Unknown,
 }
 
 impl<T: Serialize> Serialize for Strict<T> {
@@ -248,7 +248,7 @@ impl<T: Serialize> Serialize for Strict<T> {
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Strict<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let exact = Exact::<T>::deserialize(deserializer)?;
-        match exact.unknown.keys().next() {
+        match exact.unknown.0.keys().next() {
             None => Ok(Strict(exact.value)),
             Some(name) => Err(serde::de::Error::custom(format_args!(
                 "unknown field `{name}`"
